@@ -1,0 +1,86 @@
+"""The encrypted SQLite file: SQLCipher 4 through sqlcipher3, one connection per thread."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlcipher3
+from sqlcipher3 import dbapi2
+
+from store.errors import LedgerExists, LedgerLocked, LedgerNotFound, WrongPassphrase
+
+DatabaseError = dbapi2.DatabaseError
+IntegrityError = dbapi2.IntegrityError
+OperationalError = dbapi2.OperationalError
+
+# A big page cache keeps index walks on the encrypted file as fast as plain SQLite (DESIGN §7).
+CACHE_KIB = 256 * 1024
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _key(conn, passphrase: str) -> None:
+    conn.execute(f"PRAGMA key = {_quote(passphrase)}")
+    # SQLCipher otherwise logs to stderr, which garbles a terminal UI.
+    conn.execute("PRAGMA cipher_log_level = NONE")
+
+
+def _configure(conn) -> None:
+    conn.execute("PRAGMA temp_store = MEMORY")  # no plaintext temp files
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+
+
+def connect(path: str | os.PathLike, passphrase: str, *, create: bool = False, timeout: float = 10.0):
+    """Open (or, with create=True, create) the ledger file; raise a DulyError a person can read."""
+    path = Path(path)
+    exists = path.exists() and path.stat().st_size > 0
+    if create and exists:
+        raise LedgerExists(str(path))
+    if not create and not exists:
+        raise LedgerNotFound(str(path))
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so every write is exactly one transaction.
+    conn = sqlcipher3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=True)
+    try:
+        _key(conn, passphrase)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LedgerLocked(str(path)) from None
+            raise WrongPassphrase(str(path)) from None
+        _configure(conn)
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    except BaseException:
+        conn.close()
+        if create and path.exists() and path.stat().st_size == 0:
+            path.unlink()
+        raise
+    return conn
+
+
+def rekey(conn, new_passphrase: str) -> None:
+    """Change the passphrase in place (SQLCipher re-encrypts every page)."""
+    # rekey does not work in WAL mode: switch to a rollback journal for the duration.
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute(f"PRAGMA rekey = {_quote(new_passphrase)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+
+
+def backup_to(conn, target: str | os.PathLike, passphrase: str) -> None:
+    """Copy the open ledger into a new encrypted file with SQLite's online backup API."""
+    target = Path(target)
+    if target.exists():
+        raise LedgerExists(str(target))
+    dest = connect(target, passphrase, create=True)
+    try:
+        dest.execute("PRAGMA journal_mode = DELETE")
+        conn.backup(dest)
+    finally:
+        dest.close()

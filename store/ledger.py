@@ -1,0 +1,203 @@
+"""The ledger: an open encrypted store, and the one write path (intent -> operations -> apply)."""
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import string
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from store import changes, db, schema
+from store.changes import Change, Op
+from store.errors import DulyError, LedgerLocked
+from store.hlc import Clock, Stamp
+from store.ids import uuid7
+
+
+class NewerLedger(DulyError):
+    pass
+
+
+def default_actor() -> str:
+    try:
+        return os.environ.get("DULY_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _series_prefix() -> str:
+    return secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits)
+
+
+class Ledger:
+    """One connection to one ledger file, for one thread."""
+
+    def __init__(self, conn, path: Path, passphrase: str, actor: str | None = None):
+        self.conn = conn
+        self.path = Path(path)
+        self._passphrase = passphrase
+        self.db = sqlite_utils.Database(conn)
+        self.actor = actor or default_actor()
+        self.device = self.meta("device_id")
+        last = conn.execute("SELECT max(hlc) FROM changes").fetchone()[0]
+        self.clock = Clock(self.device)
+        if last:
+            self.clock.observe(Stamp.parse(last))
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path, passphrase: str, *, actor: str | None = None, series: str | None = None) -> "Ledger":
+        conn = db.connect(path, passphrase, create=True)
+        try:
+            schema.migrate(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            device = secrets.token_hex(8)
+            for key, value in {
+                "device_id": device,
+                "ledger_id": uuid7(),
+                "series_prefix": series or _series_prefix(),
+                "created_at": _utc_now(),
+            }.items():
+                conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            Path(path).unlink(missing_ok=True)
+            raise
+        return cls(conn, Path(path), passphrase, actor)
+
+    @classmethod
+    def open(cls, path, passphrase: str, *, actor: str | None = None) -> "Ledger":
+        conn = db.connect(path, passphrase)
+        try:
+            found = schema.version(conn)
+            if found > schema.VERSION:
+                raise NewerLedger(f"ledger {path} was written by a newer Duly (schema {found}); upgrade Duly")
+            if found < schema.VERSION:
+                schema.migrate(conn)
+            return cls(conn, Path(path), passphrase, actor)
+        except db.OperationalError as exc:
+            conn.close()
+            if "locked" in str(exc):
+                raise LedgerLocked(str(path)) from None
+            raise
+        except BaseException:
+            conn.close()
+            raise
+
+    def reopen(self) -> "Ledger":
+        """A second connection to the same file, for another thread."""
+        return Ledger.open(self.path, self._passphrase, actor=self.actor)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- metadata --------------------------------------------------------------------------------
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    def next_counter(self, name: str) -> int:
+        """Next value of a local gapless counter (call inside a write)."""
+        self.conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value=value+1",
+            (name,),
+        )
+        return self.conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()[0]
+
+    # -- the write path --------------------------------------------------------------------------
+    @contextmanager
+    def writing(self):
+        """One user intent = one transaction = one change-log envelope."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except db.OperationalError as exc:
+            raise LedgerLocked(str(self.path)) from exc
+        tx = Write(self, str(self.clock.now()), _utc_now())
+        try:
+            yield tx
+            if tx.ops:
+                seq, prev = changes.last_entry(self.conn, self.device)
+                change = Change(self.device, seq + 1, tx.hlc, self.actor, tx.at, tuple(tx.ops))
+                changes.append(self.conn, change, prev)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def apply_remote(self, change: Change) -> bool:
+        """Apply a change from another device (sync) through the same `apply`, in one transaction."""
+        self.clock.observe(Stamp.parse(change.hlc), device=change.device)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            applied = changes.apply(self.conn, change)
+            self.conn.execute("COMMIT")
+            return applied
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    # -- reading ---------------------------------------------------------------------------------
+    def rows(self, sql: str, params=()) -> list[dict]:
+        return list(self.db.query(sql, params))
+
+    def row(self, sql: str, params=()) -> dict | None:
+        for found in self.db.query(sql, params):
+            return found
+        return None
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        found = self.conn.execute("SELECT value FROM settings WHERE id=?", (key,)).fetchone()
+        return found[0] if found and found[0] is not None else default
+
+
+class Write:
+    """Collects the operations of one transaction and applies each as it is added."""
+
+    def __init__(self, ledger: Ledger, hlc: str, at: str):
+        self.ledger = ledger
+        self.conn = ledger.conn
+        self.hlc = hlc
+        self.at = at
+        self.ops: list[Op] = []
+
+    def _apply(self, op: Op) -> None:
+        changes.apply_op(self.conn, op, self.hlc, device=self.ledger.device, actor=self.ledger.actor, at=self.at)
+        self.ops.append(op)
+
+    def set(self, table: str, row_id: str, **fields) -> None:
+        """Set editable fields (a new row is created by setting its fields)."""
+        allowed = schema.EDITABLE[table]
+        for column, value in fields.items():
+            if column not in allowed:
+                raise ValueError(f"{table}.{column} is not an editable field")
+            self._apply(Op("set", table, row_id, column=column, value=value))
+
+    def event(self, table: str, row_id: str | None = None, **data) -> str:
+        """Post an immutable document row; returns its id."""
+        unknown = set(data) - set(schema.EVENTS[table])
+        if unknown:
+            raise ValueError(f"{table} has no fields {sorted(unknown)}")
+        row_id = row_id or uuid7()
+        self._apply(Op("event", table, row_id, data=data))
+        return row_id
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,143 @@
+"""The ledger's tables and their versioned migrations (PRAGMA user_version).
+
+Two kinds of synced tables (DESIGN §3, §4):
+- editable records change per field through `set` operations (last writer wins per column);
+- posted documents arrive once through `event` operations and are never updated.
+Local tables (change log, field clocks, history, counters) are not synced as rows.
+"""
+from __future__ import annotations
+
+EDITABLE = {
+    "customers": (
+        "code", "name", "legal_name", "tax_id", "address", "email", "phone", "language", "currency",
+        "terms", "credit_limit", "category", "settlement_cycle", "tags", "notes", "archived",
+    ),
+    "contacts": ("customer_id", "name", "role", "phone", "email", "wechat", "archived"),
+    "terms": ("name", "lines", "discount_bp", "discount_days", "late_interest_bp", "archived"),
+    "settings": ("value",),
+    "contracts": (
+        "customer_id", "number", "signed", "start_date", "end_date", "terms", "credit_limit",
+        "file_path", "file_sha256", "notes", "archived",
+    ),
+    "disputes": ("invoice_id", "customer_id", "amount", "reason", "opened", "review", "status", "resolved_on", "note"),
+}
+
+EVENTS = {
+    "invoices": (
+        "number", "customer_id", "date", "due_date", "currency", "total", "tax", "terms", "contract",
+        "einvoice", "description",
+    ),
+    "invoice_lines": ("invoice_id", "pos", "description", "qty", "unit_price", "tax_bp", "amount", "tax"),
+    "due_items": ("invoice_id", "seq", "due_date", "amount"),
+    "payments": ("customer_id", "date", "amount", "currency", "method", "reference", "note"),
+    "credit_notes": ("number", "customer_id", "date", "amount", "currency", "invoice_id", "reason"),
+    # An allocation applies part of a payment or a credit note to an invoice, on a date.
+    "allocations": ("invoice_id", "payment_id", "credit_id", "amount", "date"),
+    "writeoffs": ("invoice_id", "date", "amount", "reason"),
+    # A void reverses a posted invoice or payment as of its date; the document itself stays.
+    "voids": ("doc_table", "doc_id", "date", "reason"),
+    "promises": ("invoice_id", "customer_id", "date", "amount", "made_on"),
+    "notes": ("customer_id", "channel", "text", "at", "next_action"),
+}
+
+SYNCED = {**EDITABLE, **EVENTS}
+
+_TEXT = {"id"}
+_INTEGER = {
+    "credit_limit", "archived", "discount_bp", "discount_days", "late_interest_bp", "amount", "total", "tax",
+    "unit_price", "tax_bp", "pos", "seq",
+}
+
+
+def _column_type(col: str) -> str:
+    return "INTEGER" if col in _INTEGER else "TEXT"
+
+
+def _synced_table_sql(name: str, cols: tuple[str, ...]) -> str:
+    body = ",\n  ".join(f"{c} {_column_type(c)}" for c in cols)
+    return f"CREATE TABLE {name} (\n  id TEXT PRIMARY KEY,\n  {body}\n)"
+
+
+def _v1_foundation(db) -> None:
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute(
+        """CREATE TABLE changes (
+  seq INTEGER PRIMARY KEY,
+  device TEXT NOT NULL,
+  device_seq INTEGER NOT NULL,
+  hlc TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at TEXT NOT NULL,
+  ops TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  server_seq INTEGER,
+  UNIQUE (device, device_seq)
+)"""
+    )
+    db.execute("CREATE INDEX changes_at ON changes (at)")
+    db.execute(
+        "CREATE TABLE field_clock (tbl TEXT, row_id TEXT, col TEXT, hlc TEXT, PRIMARY KEY (tbl, row_id, col)) WITHOUT ROWID"
+    )
+    db.execute(
+        """CREATE TABLE field_history (
+  id INTEGER PRIMARY KEY, tbl TEXT, row_id TEXT, col TEXT, old TEXT, new TEXT,
+  hlc TEXT, device TEXT, actor TEXT, at TEXT
+)"""
+    )
+    db.execute("CREATE INDEX field_history_row ON field_history (tbl, row_id)")
+    db.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    for name in ("customers", "contacts", "settings"):
+        db.execute(_synced_table_sql(name, EDITABLE[name]))
+    db.execute("CREATE INDEX customers_code ON customers (code)")
+    db.execute("CREATE INDEX contacts_customer ON contacts (customer_id)")
+
+
+def _v2_receivables(db) -> None:
+    for name in ("terms", "contracts", "disputes"):
+        db.execute(_synced_table_sql(name, EDITABLE[name]))
+    for name, cols in EVENTS.items():
+        db.execute(_synced_table_sql(name, cols))
+    for stmt in (
+        "CREATE INDEX terms_name ON terms (name)",
+        "CREATE INDEX invoices_number ON invoices (number)",
+        "CREATE INDEX invoices_customer ON invoices (customer_id, date)",
+        "CREATE INDEX invoices_date ON invoices (date)",
+        "CREATE INDEX invoice_lines_invoice ON invoice_lines (invoice_id)",
+        "CREATE INDEX due_items_invoice ON due_items (invoice_id, due_date)",
+        "CREATE INDEX payments_customer ON payments (customer_id, date)",
+        "CREATE INDEX credit_notes_customer ON credit_notes (customer_id, date)",
+        "CREATE INDEX allocations_invoice ON allocations (invoice_id)",
+        "CREATE INDEX allocations_payment ON allocations (payment_id)",
+        "CREATE INDEX allocations_credit ON allocations (credit_id)",
+        "CREATE INDEX writeoffs_invoice ON writeoffs (invoice_id)",
+        "CREATE INDEX voids_doc ON voids (doc_id)",
+        "CREATE INDEX promises_invoice ON promises (invoice_id)",
+        "CREATE INDEX notes_customer ON notes (customer_id, at)",
+        "CREATE INDEX disputes_invoice ON disputes (invoice_id)",
+        "CREATE INDEX contracts_customer ON contracts (customer_id)",
+    ):
+        db.execute(stmt)
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables]
+VERSION = len(MIGRATIONS)
+
+
+def version(conn) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn) -> int:
+    """Bring the schema up to VERSION; each migration is one transaction with its version bump."""
+    current = version(conn)
+    for number, step in enumerate(MIGRATIONS[current:], start=current + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            step(conn)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return VERSION

@@ -1,0 +1,111 @@
+"""Pure field rules for what a person types: codes, e-mails, tax ids, dates, categories."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from store.errors import InvalidInput
+
+_CODE = re.compile(r"^[\w][\w.\-/]{0,31}$")
+_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;.]{2,}$")
+_PHONE = re.compile(r"^\+?[\d\s\-()]{5,20}$")
+
+# 统一社会信用代码 (GB 32100-2015): 18 characters, the last a check character.
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_OLD_CN_TAX_ID = re.compile(r"^(\d{15}|\d{17}[\dX]|\d{20})$")
+_EU_VAT = re.compile(r"^[A-Z]{2}[0-9A-Z]{2,13}$")
+_US_EIN = re.compile(r"^\d{2}-\d{7}$")
+
+CATEGORIES = {"A": "A", "B": "B", "C": "C", "VIP": "VIP", "普通": "普通", "NORMAL": "普通", "风险": "风险", "RISK": "风险"}
+CYCLES = {
+    "per_order": "per_order", "order": "per_order", "逐单": "per_order", "按单": "per_order",
+    "monthly": "monthly", "月结": "monthly",
+    "quarterly": "quarterly", "季结": "quarterly",
+    "yearly": "yearly", "annual": "yearly", "年结": "yearly",
+}
+LANGUAGES = {"zh": "zh", "zh-cn": "zh", "中文": "zh", "en": "en", "english": "en"}
+
+
+def code(value: str) -> str:
+    value = (value or "").strip()
+    if not _CODE.match(value):
+        raise InvalidInput(
+            f"code {value!r} is not valid: use up to 32 letters, digits, '-', '_', '.' or '/', no spaces", field="code"
+        )
+    return value
+
+
+def required_text(value: str | None, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    return value
+
+
+def email(value: str) -> str:
+    value = (value or "").strip()
+    if not _EMAIL.match(value):
+        raise InvalidInput(f"e-mail {value!r} is not an address like name@example.com", field="email")
+    return value
+
+
+def phone(value: str) -> str:
+    value = (value or "").strip()
+    if not _PHONE.match(value):
+        raise InvalidInput(f"phone {value!r} is not a phone number (digits, spaces, +, -, parentheses)", field="phone")
+    return value
+
+
+def uscc_check_char(first17: str) -> str:
+    total = sum(_USCC_CHARS.index(ch) * w for ch, w in zip(first17, _USCC_WEIGHTS))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def tax_id(value: str) -> str:
+    """A Chinese unified social credit code (checked), an older numeric 税号, an EU VAT or a US EIN."""
+    value = (value or "").strip().upper().replace(" ", "")
+    if len(value) == 18 and all(ch in _USCC_CHARS for ch in value):
+        if uscc_check_char(value[:17]) != value[17]:
+            raise InvalidInput(
+                f"tax id {value!r}: the check character is wrong (expected {uscc_check_char(value[:17])!r} at the end)",
+                field="tax_id",
+            )
+        return value
+    if _OLD_CN_TAX_ID.match(value) or _EU_VAT.match(value) or _US_EIN.match(value):
+        return value
+    raise InvalidInput(
+        f"tax id {value!r} is not valid: expected an 18-character 统一社会信用代码, a 15/20-digit 税号, "
+        "an EU VAT number or a US EIN",
+        field="tax_id",
+    )
+
+
+def choice(value: str, options: dict[str, str], field: str) -> str:
+    key = (value or "").strip()
+    found = options.get(key) or options.get(key.upper()) or options.get(key.lower())
+    if not found:
+        allowed = ", ".join(sorted(set(options.values())))
+        raise InvalidInput(f"{field} {value!r} is not one of: {allowed}", field=field)
+    return found
+
+
+def iso_date(value: str, field: str = "date") -> str:
+    """'2026-02-28' -> '2026-02-28'; a date that does not exist is named as such."""
+    text = (value or "").strip().replace("/", "-")
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if not match:
+        raise InvalidInput(f"{field} {value!r} is not a date (expected YYYY-MM-DD)", field=field)
+    try:
+        return date(*map(int, match.groups())).isoformat()
+    except ValueError:
+        raise InvalidInput(f"{field} {value!r} does not exist in the calendar", field=field) from None
+
+
+def parse_date(value: str, field: str = "date") -> date:
+    return date.fromisoformat(iso_date(value, field))
+
+
+def tags(value: str | list[str]) -> str:
+    items = value if isinstance(value, list) else str(value or "").replace("，", ",").split(",")
+    return ",".join(sorted({t.strip() for t in items if t.strip()}))

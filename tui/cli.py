@@ -1,0 +1,87 @@
+"""`duly`: the command line (DESIGN §5). Thin over the store: parse, call, print, exit code."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+
+from store.errors import DulyError
+from tui.context import Context, UsageError
+
+# Each module registers its subcommands; handlers are `fn(args, ctx) -> int | None`.
+COMMAND_MODULES = [
+    "tui.commands.ledger",
+    "tui.commands.customers",
+]
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Global options, accepted before and after the subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH",
+                        help="ledger file (default: $DULY_LEDGER or the user data dir)")
+    common.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE",
+                        help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
+    common.add_argument("--format", choices=["table", "json", "csv"], default=argparse.SUPPRESS,
+                        help="output format for lists and reports")
+    return common
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"duly: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
+    parser = Parser(prog="duly", description="Duly: a local-first accounts-receivable ledger.", parents=[common])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        if args.command is None:
+            args.command = "tui"
+            from tui.commands.ledger import open_tui
+
+            args.handler = open_tui
+        else:
+            parser.parse_args([args.command, "--help"])
+    ctx = Context(args)
+    try:
+        code = args.handler(args, ctx)
+        return int(code or 0)
+    except UsageError as exc:
+        print(f"duly: {exc}", file=sys.stderr)
+        return 2
+    except DulyError as exc:
+        print(f"duly: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("duly: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if os.environ.get("DULY_DEBUG"):
+            traceback.print_exc()
+        print(f"duly: internal error: {type(exc).__name__}: {exc} (set DULY_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+    finally:
+        ctx.close()
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,125 @@
+"""`duly customer ...`: the customer archive from the command line."""
+from __future__ import annotations
+
+from store import customers
+from store.money import format_amount, to_decimal_str
+
+FIELD_OPTIONS = {
+    "--name": "name", "--legal-name": "legal_name", "--tax-id": "tax_id", "--address": "address",
+    "--email": "email", "--phone": "phone", "--language": "language", "--currency": "currency",
+    "--terms": "terms", "--credit-limit": "credit_limit", "--category": "category",
+    "--cycle": "settlement_cycle", "--tags": "tags", "--notes": "notes",
+}
+
+
+def _field_args(parser, *, name_required: bool) -> None:
+    for option, dest in FIELD_OPTIONS.items():
+        if option == "--name":
+            parser.add_argument(option, dest=dest, required=name_required)
+        elif option == "--cycle":
+            parser.add_argument(option, "--settlement-cycle", dest=dest,
+                                help="per_order | monthly (月结) | quarterly (季结) | yearly (年结)")
+        else:
+            parser.add_argument(option, dest=dest)
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("customer", parents=[common], help="the customer archive (客户档案)")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    q = csub.add_parser("add", parents=[common], help="add a customer")
+    q.add_argument("code")
+    _field_args(q, name_required=True)
+    q.set_defaults(handler=add)
+
+    q = csub.add_parser("list", parents=[common], help="list customers")
+    q.add_argument("--search", help="part of a code, name or tax id")
+    q.add_argument("--all", action="store_true", help="include archived customers")
+    q.set_defaults(handler=listing)
+
+    q = csub.add_parser("show", parents=[common], help="one customer, its contacts and field history")
+    q.add_argument("code")
+    q.set_defaults(handler=show)
+
+    q = csub.add_parser("edit", parents=[common], help="change fields (one change-log entry)")
+    q.add_argument("code")
+    q.add_argument("--code", dest="new_code", help="a new customer code")
+    _field_args(q, name_required=False)
+    q.set_defaults(handler=edit)
+
+    for action, flag in (("archive", True), ("unarchive", False)):
+        q = csub.add_parser(action, parents=[common], help=f"{action} a customer")
+        q.add_argument("code")
+        q.set_defaults(handler=archive, archived=flag)
+
+    q = csub.add_parser("contact", parents=[common], help="add a contact person to a customer")
+    q.add_argument("code")
+    q.add_argument("--name", required=True)
+    for option in ("--role", "--phone", "--email", "--wechat"):
+        q.add_argument(option)
+    q.set_defaults(handler=add_contact)
+
+
+def _fields(args) -> dict:
+    return {dest: getattr(args, dest) for dest in FIELD_OPTIONS.values() if getattr(args, dest, None) is not None}
+
+
+def add(args, ctx):
+    fields = _fields(args)
+    name = fields.pop("name")
+    customers.add(ctx.ledger(), args.code, name, **fields)
+    ctx.done(f"customer {args.code} added")
+
+
+def edit(args, ctx):
+    fields = _fields(args)
+    if args.new_code:
+        fields["code"] = args.new_code
+    if not fields:
+        from tui.context import UsageError
+
+        raise UsageError("nothing to change: give at least one --field value")
+    changed = customers.edit(ctx.ledger(), args.code, **fields)
+    ctx.done(f"customer {args.code}: " + (", ".join(sorted(changed)) + " changed" if changed else "nothing changed"))
+
+
+def archive(args, ctx):
+    customers.set_archived(ctx.ledger(), args.code, args.archived)
+    ctx.done(f"customer {args.code} {'archived' if args.archived else 'restored from the archive'}")
+
+
+def add_contact(args, ctx):
+    customers.add_contact(ctx.ledger(), args.code, args.name, role=args.role, phone=args.phone,
+                          email=args.email, wechat=args.wechat)
+    ctx.done(f"contact {args.name} added to {args.code}")
+
+
+def _limit(value, currency, json_mode):
+    if value is None:
+        return None
+    return to_decimal_str(value, currency) if json_mode else format_amount(value, currency)
+
+
+def listing(args, ctx):
+    json_mode = ctx.format != "table"
+    rows = customers.listing(ctx.ledger(), search=args.search, archived=args.all)
+    for row in rows:
+        row["credit_limit"] = _limit(row["credit_limit"], row["currency"] or "CNY", json_mode)
+        row["archived"] = bool(row["archived"])
+        row.pop("id")
+    ctx.emit(rows, ["code", "name", "currency", "terms", "credit_limit", "category", "settlement_cycle",
+                    "email", "phone"], right={"credit_limit"})
+
+
+def show(args, ctx):
+    ledger = ctx.ledger()
+    record = customers.by_code(ledger, args.code)
+    json_mode = ctx.format != "table"
+    record["credit_limit"] = _limit(record["credit_limit"], record["currency"] or "CNY", json_mode)
+    record["archived"] = bool(record["archived"])
+    contacts = customers.contacts(ledger, record["id"])
+    history = customers.history(ledger, record["id"])
+    ctx.emit_record(record, sections={
+        "contacts": (contacts, ["name", "role", "phone", "email", "wechat"]),
+        "history": (history, ["at", "actor", "field", "old", "new"]),
+    })

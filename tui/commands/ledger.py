@@ -1,0 +1,153 @@
+"""Ledger-wide commands: init, passwd, backup, restore, audit, settings, tui."""
+from __future__ import annotations
+
+import json
+
+from store import backup as backups
+from store import changes, db, settings
+from store.errors import DulyError, LedgerExists
+from store.ledger import Ledger
+from store.validate import iso_date
+from tui.context import read_secret
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("init", parents=[common], help="create an encrypted ledger")
+    p.add_argument("--series", help="this device's invoice number prefix, e.g. A7")
+    p.add_argument("--currency", default="CNY", help="the ledger's home currency (default CNY)")
+    p.set_defaults(handler=init)
+
+    p = sub.add_parser("tui", parents=[common], help="open the terminal app (same as plain `duly`)")
+    p.set_defaults(handler=open_tui)
+
+    p = sub.add_parser("passwd", parents=[common], help="change the passphrase (re-keys the ledger)")
+    p.add_argument("--new-passphrase-file", metavar="FILE")
+    p.set_defaults(handler=passwd)
+
+    p = sub.add_parser("backup", parents=[common], help="write an encrypted copy of the ledger")
+    p.add_argument("file")
+    p.set_defaults(handler=backup)
+
+    p = sub.add_parser("restore", parents=[common], help="replace the ledger with a checked backup")
+    p.add_argument("file")
+    p.set_defaults(handler=restore)
+
+    p = sub.add_parser("audit", parents=[common], help="the change log as an audit trail; `verify` checks it")
+    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
+    p.add_argument("--from", dest="date_from", metavar="D")
+    p.add_argument("--to", dest="date_to", metavar="D")
+    p.set_defaults(handler=audit)
+
+    p = sub.add_parser("settings", parents=[common], help="read or change settings")
+    ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = ssub.add_parser("get", parents=[common])
+    q.add_argument("key", nargs="?")
+    q.set_defaults(handler=settings_get)
+    q = ssub.add_parser("set", parents=[common])
+    q.add_argument("key")
+    q.add_argument("value")
+    q.set_defaults(handler=settings_set)
+
+
+def init(args, ctx):
+    if ctx.ledger_path.exists():
+        raise LedgerExists(str(ctx.ledger_path))
+    passphrase = ctx.passphrase(confirm=True)
+    series = settings.check("invoice.series", args.series) if args.series else None
+    currency = settings.check("currency", args.currency)
+    with Ledger.create(ctx.ledger_path, passphrase, series=series) as ledger:
+        settings.put(ledger, "currency", currency)
+        prefix = ledger.meta("series_prefix")
+    ctx.done(f"created encrypted ledger {ctx.ledger_path} (invoice series {prefix}, currency {currency})")
+
+
+def open_tui(args, ctx):
+    from tui.app import run_app
+
+    return run_app(ctx)
+
+
+def passwd(args, ctx):
+    ledger = ctx.ledger()
+    new = read_secret(file=args.new_passphrase_file, env="DULY_NEW_PASSPHRASE",
+                      prompt="New passphrase: ", confirm=True)
+    db.rekey(ledger.conn, new)
+    ctx.done(f"passphrase changed for {ctx.ledger_path}")
+
+
+def backup(args, ctx):
+    target = backups.backup(ctx.ledger(), args.file)
+    ctx.done(f"encrypted backup written to {target} (same passphrase as the ledger)")
+
+
+def restore(args, ctx):
+    summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase())
+    ctx.done(f"restored {ctx.ledger_path} from {args.file}: {summary['customers']} customers, "
+             f"{summary['changes']} change-log entries, all checks passed")
+
+
+def audit(args, ctx):
+    ledger = ctx.ledger()
+    if args.action == "verify":
+        problems = changes.verify(ledger.conn)
+        if problems:
+            for line in problems:
+                print(line)
+            raise DulyError(f"the audit trail has {len(problems)} problem(s): {problems[0]}")
+        count = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+        ctx.done(f"audit trail intact: {count} entries, every hash chain checks")
+        return
+    where, params = [], []
+    if args.date_from:
+        where.append("at >= ?")
+        params.append(iso_date(args.date_from, "--from"))
+    if args.date_to:
+        where.append("at < date(?, '+1 day')")
+        params.append(iso_date(args.date_to, "--to"))
+    sql = "SELECT at, actor, device, device_seq, ops FROM changes"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = []
+    for row in ledger.rows(sql + " ORDER BY hlc, seq", params):
+        ops = json.loads(row.pop("ops"))
+        row["what"] = summarise(ops)
+        row["ops"] = ops
+        rows.append(row)
+    ctx.emit(rows, ["at", "actor", "device", "device_seq", "what"])
+
+
+def summarise(ops: list[dict]) -> str:
+    """'customers ACME: name, email' style one-liner for an envelope."""
+    parts: dict[tuple[str, str, str], list[str]] = {}
+    for op in ops:
+        key = (op["op"], op["t"], op["id"][-6:])
+        parts.setdefault(key, [])
+        if op["op"] == "set":
+            parts[key].append(f"{op['c']}={op['v']}")
+    out = []
+    for (kind, table, rid), fields in parts.items():
+        shown = ", ".join(fields[:4]) + (" …" if len(fields) > 4 else "")
+        out.append(f"{'posted' if kind == 'event' else 'set'} {table} …{rid}" + (f" {shown}" if shown else ""))
+    return "; ".join(out[:3]) + (f" (+{len(out) - 3} more)" if len(out) > 3 else "")
+
+
+def settings_get(args, ctx):
+    ledger = ctx.ledger()
+    if args.key:
+        value = settings.get(ledger, args.key)
+        if ctx.format == "json":
+            print(json.dumps({args.key: value}, ensure_ascii=False))
+        else:
+            print("" if value is None else value)
+        return
+    everything = settings.all_settings(ledger)
+    if "smtp.password" in everything and everything["smtp.password"]:
+        everything["smtp.password"] = "********"
+    rows = [{"key": k, "value": v} for k, v in everything.items()]
+    ctx.emit(rows, ["key", "value"], json_value=everything)
+
+
+def settings_set(args, ctx):
+    value = settings.put(ctx.ledger(), args.key, args.value)
+    shown = "********" if args.key == "smtp.password" else value
+    ctx.done(f"{args.key} = {shown}")

@@ -1,0 +1,109 @@
+"""What every command needs: where the ledger is, its passphrase, and how to print results."""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from store.errors import DulyError
+from store.ledger import Ledger
+from tui import output
+
+
+class UsageError(DulyError):
+    """Wrong use of the command line (exit 2)."""
+
+
+def default_ledger_path() -> Path:
+    """The platform's user data dir: XDG on Linux, Application Support on macOS, APPDATA on Windows."""
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif os.name == "nt":
+        base = Path(os.environ.get("APPDATA") or Path.home())
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "duly" / "ledger.duly"
+
+
+def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = False) -> str:
+    """A passphrase from a file, an environment variable, or the terminal (in that order)."""
+    if file:
+        try:
+            text = Path(file).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise DulyError(f"cannot read passphrase file {file}: {exc.strerror}") from None
+        if not text:
+            raise DulyError(f"passphrase file {file} is empty")
+        return text
+    if os.environ.get(env):
+        return os.environ[env]
+    if not sys.stdin.isatty():
+        raise DulyError(f"no passphrase: set {env}, pass a passphrase file, or run in a terminal")
+    first = getpass.getpass(prompt)
+    if not first:
+        raise DulyError("the passphrase must not be empty")
+    if confirm and getpass.getpass("Repeat it: ") != first:
+        raise DulyError("the two passphrases differ; nothing was changed")
+    return first
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        path = getattr(args, "ledger", None) or os.environ.get("DULY_LEDGER")
+        self.ledger_path = Path(path).expanduser() if path else default_ledger_path()
+        self.format = getattr(args, "format", None) or "table"
+        self._ledger: Ledger | None = None
+
+    def passphrase(self, *, confirm: bool = False) -> str:
+        return read_secret(
+            file=getattr(self.args, "passphrase_file", None), env="DULY_PASSPHRASE",
+            prompt=f"Passphrase for {self.ledger_path}: ", confirm=confirm,
+        )
+
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger.open(self.ledger_path, self.passphrase())
+        return self._ledger
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    # -- output ----------------------------------------------------------------------------------
+    def emit(self, rows: list[dict], columns: list[str], *, headers: dict | None = None,
+             right: set[str] = frozenset(), json_value=None) -> None:
+        """Print a list as a table, csv, or json (json_value replaces rows when given)."""
+        if self.format == "json":
+            print(output.to_json(rows if json_value is None else json_value))
+        elif self.format == "csv":
+            sys.stdout.write(output.to_csv(rows, columns))
+        elif rows:
+            print(output.table(rows, columns, headers=headers, right=right))
+        else:
+            print("(none)")
+
+    def emit_record(self, record: dict, *, sections: dict[str, tuple[list[dict], list[str]]] | None = None) -> None:
+        """Print one record (key: value lines) and optional sub-lists."""
+        sections = sections or {}
+        if self.format == "json":
+            print(output.to_json({**record, **{k: rows for k, (rows, _) in sections.items()}}))
+            return
+        if self.format == "csv":
+            sys.stdout.write(output.to_csv([record], list(record)))
+            return
+        width = max(output.cell_width(k) for k in record)
+        for key, value in record.items():
+            print(f"{output.pad(key, width)}  {'' if value is None else value}")
+        for title, (rows, columns) in sections.items():
+            print(f"\n{title}:")
+            print(output.table(rows, columns) if rows else "  (none)")
+
+    def done(self, message: str) -> None:
+        """A confirmation for people; scripts asking for json get {"ok": ..., "message": ...}."""
+        if self.format == "json":
+            print(output.to_json({"ok": True, "message": message}))
+        else:
+            print(message)

@@ -1,0 +1,56 @@
+"""Rendering rows for people (aligned tables, CJK-aware) and for scripts (json, csv)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+
+
+def cell_width(text: str) -> int:
+    """Terminal columns taken by text: CJK wide and full-width characters take two."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    gap = max(0, width - cell_width(text))
+    return " " * gap + text if right else text + " " * gap
+
+
+def table(rows: list[dict], columns: list[str], *, headers: dict[str, str] | None = None,
+          right: set[str] = frozenset()) -> str:
+    headers = headers or {}
+    texts = [[_text(row.get(col)) for col in columns] for row in rows]
+    titles = [headers.get(col, col) for col in columns]
+    widths = [max([cell_width(t)] + [cell_width(r[i]) for r in texts]) for i, t in enumerate(titles)]
+    lines = ["  ".join(pad(t, w, right=c in right) for t, w, c in zip(titles, widths, columns)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in texts:
+        lines.append("  ".join(pad(t, w, right=c in right) for t, w, c in zip(r, widths, columns)).rstrip())
+    return "\n".join(lines)
+
+
+def to_csv(rows: list[dict], columns: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: _text(row.get(c)) for c in columns})
+    return out.getvalue()
+
+
+def to_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
