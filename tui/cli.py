@@ -14,6 +14,8 @@ from tui.context import Context, UsageError
 COMMAND_MODULES = [
     "tui.commands.ledger",
     "tui.commands.customers",
+    "tui.commands.documents",
+    "tui.commands.reports",
 ]
 
 

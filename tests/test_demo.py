@@ -1,0 +1,50 @@
+"""The demo book: deterministic for a seed, and a sound ledger."""
+from __future__ import annotations
+
+from datetime import date
+
+from store import demo, reports
+from store.ledger import Ledger
+
+TODAY = date(2026, 6, 30)
+TABLES = ("customers", "invoices", "invoice_lines", "due_items", "payments", "allocations", "credit_notes",
+          "writeoffs", "voids")
+
+
+def _dump(ledger):
+    return {t: ledger.conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in TABLES}
+
+
+def test_same_seed_same_book(tmp_path):
+    books = []
+    for n in (1, 2):
+        with Ledger.create(tmp_path / f"{n}.duly", "pw", series="D1") as led:
+            demo.build(led, customers=12, invoices=300, seed=5, today=TODAY)
+            books.append(_dump(led))
+    assert books[0] == books[1]
+    with Ledger.create(tmp_path / "3.duly", "pw", series="D1") as led:
+        demo.build(led, customers=12, invoices=300, seed=6, today=TODAY)
+        assert _dump(led)["invoices"] != books[0]["invoices"]
+
+
+def test_demo_book_keeps_the_invariants(ledger):
+    counts = demo.build(ledger, customers=30, invoices=1500, seed=2, today=TODAY)
+    q = lambda sql: ledger.conn.execute(sql).fetchall()  # noqa: E731
+    assert counts["invoices"] == 1500 and counts["credit_notes"] and counts["voids"] >= 1
+    assert not q("""SELECT i.number FROM invoices i JOIN (SELECT invoice_id, sum(amount) s FROM allocations
+                    GROUP BY invoice_id) a ON a.invoice_id = i.id WHERE a.s > i.total OR a.s < 0""")
+    assert not q("""SELECT p.id FROM payments p JOIN (SELECT payment_id, sum(amount) s FROM allocations
+                    GROUP BY payment_id) a ON a.payment_id = p.id WHERE a.s > p.amount""")
+    assert not q("""SELECT i.id FROM invoices i JOIN (SELECT invoice_id, sum(amount) s FROM due_items
+                    GROUP BY invoice_id) d ON d.invoice_id = i.id WHERE d.s != i.total""")
+    assert not q("SELECT number FROM invoices GROUP BY number HAVING count(*) > 1")
+    assert not q("SELECT v.doc_id FROM voids v JOIN allocations a ON a.invoice_id = v.doc_id")
+    assert q("SELECT max(date) FROM invoices")[0][0] <= TODAY.isoformat()
+    assert ledger.conn.execute("SELECT value FROM counters WHERE name='invoice'").fetchone()[0] == 1500
+    names = [n for (n,) in q("SELECT name FROM customers")]
+    assert any(not n.isascii() for n in names) and any(n.isascii() for n in names)
+    assert {c for (c,) in q("SELECT DISTINCT currency FROM invoices")} >= {"CNY"}
+    report = reports.aging(ledger, TODAY)
+    assert report.rows and any(r["unapplied"] for r in report.rows)
+    for row in report.rows:
+        assert sum(row[b] for b in report.buckets) + row["unapplied"] == row["total"]

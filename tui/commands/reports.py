@@ -1,0 +1,240 @@
+"""`duly report ...`, `duly statement ...` and `duly demo`: the read side from the command line."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+
+from store import aging as agelib
+from store import customers, demo, reports, settings, statements
+from store.errors import LedgerExists
+from store.ledger import Ledger
+from store.money import format_amount, to_decimal_str
+from store.validate import parse_date
+from tui import output
+from tui.context import UsageError
+
+STATEMENT_FORMATS = ["table", "json", "csv", "md", "html"]
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("report", parents=[common], help="aging, AR summary, DSO, CEI, forecast, provision")
+    rsub = p.add_subparsers(dest="report", metavar="REPORT", required=True)
+
+    q = rsub.add_parser("aging", parents=[common], help="aged receivables (账龄) as of a date")
+    _as_of(q)
+    q.add_argument("--basis", choices=list(agelib.BASES), default="due", help="age by due date or invoice date")
+    group = q.add_mutually_exclusive_group()
+    group.add_argument("--buckets", metavar="30,60,90,120", help="bucket edges in days")
+    group.add_argument("--years", action="store_true", help="year buckets: 1年以内 / 1-2年 / 2-3年 / 3年以上")
+    q.set_defaults(handler=aging)
+
+    for name, handler, text in (
+        ("summary", summary, "AR summary per currency"),
+        ("dso", dso, "days sales outstanding"),
+        ("forecast", forecast, "expected cash-in per week (13 weeks)"),
+        ("provision", provision, "bad-debt provision (坏账准备) by aging bucket"),
+        ("days-to-pay", days_to_pay, "per customer: average days to pay, days late, trend"),
+        ("expected", expected, "expected payment date per open invoice"),
+    ):
+        q = rsub.add_parser(name, parents=[common], help=text)
+        _as_of(q)
+        if name == "dso":
+            q.add_argument("--days", type=int, default=90, help="period of credit sales (default 90)")
+        if name == "forecast":
+            q.add_argument("--weeks", type=int, default=13)
+        if name == "provision":
+            q.add_argument("--rates", metavar="not_due=0,1-30=1,...", help="percent per bucket (else provision.rates)")
+        q.set_defaults(handler=handler)
+
+    q = rsub.add_parser("cei", parents=[common], help="collection effectiveness index over a period")
+    q.add_argument("--from", dest="date_from", required=True, metavar="D")
+    q.add_argument("--to", dest="date_to", required=True, metavar="D")
+    q.set_defaults(handler=cei)
+
+    # The statement accepts md and html besides the global formats, so it carries its own copy of the
+    # global options (argparse cannot widen a parent's choices).
+    own = argparse.ArgumentParser(add_help=False)
+    own.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH")
+    own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE")
+    own.add_argument("--format", choices=STATEMENT_FORMATS, default=argparse.SUPPRESS,
+                     help="table (text), json, csv, md (Markdown) or html (print-ready)")
+    q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
+    q.add_argument("code")
+    q.add_argument("--as-of", metavar="D", help="outstanding items as of D")
+    q.add_argument("--from", dest="date_from", metavar="D", help="activity from D ...")
+    q.add_argument("--to", dest="date_to", metavar="D", help="... to D")
+    q.set_defaults(handler=statement)
+
+    q = sub.add_parser("demo", parents=[common], help="create a realistic demo ledger (zh + en names)")
+    q.add_argument("--customers", type=int, default=demo.DEFAULT_CUSTOMERS)
+    q.add_argument("--invoices", type=int, default=demo.DEFAULT_INVOICES)
+    q.add_argument("--seed", type=int, default=1)
+    q.set_defaults(handler=make_demo)
+
+
+def _as_of(parser) -> None:
+    parser.add_argument("--as-of", metavar="D", help="the report date (default today)")
+
+
+def _date(args, name="as_of", flag="--as-of") -> date:
+    value = getattr(args, name, None)
+    return parse_date(value, flag) if value else date.today()
+
+
+def _amount(ctx, minor: int, currency: str) -> str:
+    return format_amount(minor, currency) if ctx.format == "table" else to_decimal_str(minor, currency)
+
+
+# --- report aging ----------------------------------------------------------------------------------------
+
+
+def aging(args, ctx):
+    edges = agelib.parse_edges(args.buckets) if args.buckets else None
+    report = reports.aging(ctx.ledger(), _date(args), args.basis, edges, args.years)
+    columns = ["customer", "name", "currency", *report.buckets, agelib.UNAPPLIED, "total"]
+    if ctx.format == "json":
+        ctx.emit([], columns, json_value=agelib.to_json(report))
+        return
+    amounts = (*report.buckets, agelib.UNAPPLIED, "total")
+    rows = [{**row, **{c: _amount(ctx, row[c], row["currency"]) for c in amounts}} for row in report.rows]
+    if ctx.format == "table":
+        for cur, tot in report.totals.items():
+            rows.append({"customer": "", "name": "", "currency": "", **{c: "" for c in amounts}})
+            rows.append({"customer": "TOTAL", "name": "合计", "currency": cur,
+                         **{c: _amount(ctx, tot[c], cur) for c in amounts}})
+    ctx.emit(rows, columns, right=set(amounts))
+
+
+# --- summary, dso, cei -------------------------------------------------------------------------------------
+
+
+def summary(args, ctx):
+    result = reports.summary(ctx.ledger(), _date(args))
+    money_cols = ("receivable", "overdue", "not_due", "unapplied", "balance")
+    rows = [{"currency": cur, **{k: _amount(ctx, v, cur) if k in money_cols else v for k, v in row.items()}}
+            for cur, row in result.items()]
+    ctx.emit(rows, ["currency", *money_cols, "open_invoices", "customers"], right=set(money_cols) | {
+        "open_invoices", "customers"}, json_value={"as_of": _date(args).isoformat(), "currencies": {
+            r["currency"]: {k: v for k, v in r.items() if k != "currency"} for r in rows}})
+
+
+def _ratio_text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def dso(args, ctx):
+    result = reports.dso(ctx.ledger(), _date(args), args.days)
+    rows = [{"currency": cur, "receivables": _amount(ctx, r["receivables"], cur), "sales": _amount(ctx, r["sales"], cur),
+             "days": r["days"], "dso": _ratio_text(r["dso"])} for cur, r in result.items()]
+    ctx.emit(rows, ["currency", "receivables", "sales", "days", "dso"], right={"receivables", "sales", "days", "dso"})
+
+
+def cei(args, ctx):
+    start, end = _date(args, "date_from", "--from"), _date(args, "date_to", "--to")
+    result = reports.cei(ctx.ledger(), start, end)
+    cols = ["beginning_ar", "sales", "ending_ar", "ending_current_ar"]
+    rows = [{"currency": cur, **{c: _amount(ctx, r[c], cur) for c in cols}, "cei": _ratio_text(r["cei"])}
+            for cur, r in result.items()]
+    ctx.emit(rows, ["currency", *cols, "cei"], right={*cols, "cei"})
+
+
+# --- behaviour, expected dates, forecast, provision ------------------------------------------------------
+
+
+def days_to_pay(args, ctx):
+    rows = reports.customer_days_to_pay(ctx.ledger(), _date(args))
+    for row in rows:
+        row.pop("customer_id")
+    ctx.emit(rows, ["customer", "name", "paid_invoices", "avg_days_to_pay", "avg_days_late", "recent_days_late",
+                    "prior_days_late", "trend_days", "trend"],
+             right={"paid_invoices", "avg_days_to_pay", "avg_days_late", "recent_days_late", "prior_days_late",
+                    "trend_days"})
+
+
+def expected(args, ctx):
+    rows = reports.expected_payment_dates(ctx.ledger(), _date(args))
+    for row in rows:
+        row["open_amount"] = _amount(ctx, row["open_amount"], row["currency"])
+        row["due_date"], row["expected"] = row["due_date"].isoformat(), row["expected"].isoformat()
+    ctx.emit(rows, ["expected", "customer", "name", "number", "currency", "due_date", "open_amount", "avg_days_late"],
+             right={"open_amount", "avg_days_late"})
+
+
+def forecast(args, ctx):
+    rows = reports.forecast(ctx.ledger(), _date(args), args.weeks)
+    for row in rows:
+        row["amount"] = _amount(ctx, row["amount"], row["currency"])
+        row["start"] = row["start"].isoformat()
+        row["end"] = row["end"].isoformat() if row["end"] else ""
+    ctx.emit(rows, ["week", "start", "end", "currency", "amount"], right={"amount"})
+
+
+def provision(args, ctx):
+    as_of = _date(args)
+    result = reports.provision(ctx.ledger(), as_of, args.rates)
+    rows = []
+    for row in result["rows"]:
+        cur = row["currency"]
+        rows.append({"currency": cur, "bucket": row["bucket"], "open_amount": _amount(ctx, row["open_amount"], cur),
+                     "rate": f"{row['rate_bp'] / 100:g}%" if ctx.format == "table" else str(row["rate_bp"] / 100),
+                     "provision": _amount(ctx, row["provision"], cur)})
+    if ctx.format == "table":
+        for cur, tot in result["totals"].items():
+            rows.append({"currency": cur, "bucket": "合计 total", "open_amount": _amount(ctx, tot["open_amount"], cur),
+                         "rate": "", "provision": _amount(ctx, tot["provision"], cur)})
+    ctx.emit(rows, ["currency", "bucket", "open_amount", "rate", "provision"], right={"open_amount", "rate", "provision"},
+             json_value={"as_of": as_of.isoformat(), "rows": rows, "totals": {
+                 cur: {k: to_decimal_str(v, cur) for k, v in tot.items()} for cur, tot in result["totals"].items()}})
+
+
+# --- statement -----------------------------------------------------------------------------------------------
+
+
+def statement(args, ctx):
+    if args.as_of and (args.date_from or args.date_to):
+        raise UsageError("statement: give either --as-of D, or --from D --to D, not both")
+    if not args.as_of and not (args.date_from and args.date_to):
+        raise UsageError("statement: give --as-of D, or both --from D and --to D")
+    ledger = ctx.ledger()
+    customer = customers.by_code(ledger, args.code)
+    if args.as_of:
+        stmt = statements.statement_of_account(ledger, customer["id"], as_of=parse_date(args.as_of, "--as-of"))
+    else:
+        stmt = statements.statement_of_account(ledger, customer["id"], start=parse_date(args.date_from, "--from"),
+                                               end=parse_date(args.date_to, "--to"))
+    fmt = ctx.format
+    if fmt == "json":
+        print(output.to_json(statements.to_json(stmt)))
+    elif fmt == "html":
+        sys.stdout.write(statements.to_html(stmt))
+    elif fmt == "csv":
+        data = statements.to_json(stmt)
+        rows = []
+        for section in data["sections"]:
+            for line in section.get("lines") or section.get("open_items"):
+                rows.append({"currency": section["currency"], **line})
+        columns = ["currency", "date", "type", "number", "text", "debit", "credit", "balance"] if stmt[
+            "kind"] == "activity" else ["currency", "number", "date", "due_date", "days_overdue", "open_amount"]
+        sys.stdout.write(output.to_csv(rows, columns))
+    else:
+        sys.stdout.write(statements.to_markdown(stmt))
+
+
+# --- demo ------------------------------------------------------------------------------------------------------
+
+
+def make_demo(args, ctx):
+    if ctx.ledger_path.exists():
+        raise LedgerExists(str(ctx.ledger_path))
+    if args.customers < 1 or args.invoices < 0:
+        raise UsageError("demo: --customers must be at least 1 and --invoices at least 0")
+    passphrase = ctx.passphrase(confirm=True)
+    started = time.monotonic()
+    with Ledger.create(ctx.ledger_path, passphrase) as ledger:
+        counts = demo.build(ledger, customers=args.customers, invoices=args.invoices, seed=args.seed)
+        settings.get(ledger, "currency")
+    ctx.done(f"demo ledger {ctx.ledger_path}: {counts['customers']} customers, {counts['invoices']} invoices, "
+             f"{counts['payments']} payments, {counts['credit_notes']} credit notes, {counts['writeoffs']} write-offs, "
+             f"{counts['voids']} voids ({time.monotonic() - started:.1f} s)")
