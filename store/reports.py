@@ -23,37 +23,35 @@ from store.terms import BUILTIN_TERMS
 # --- the open position as of a date ------------------------------------------------------------------
 
 # Per invoice: total minus allocations and write-offs dated <= :d, for invoices dated <= :d and not voided
-# by :d; only what is still open. Allocations and write-offs are summed in one GROUP BY; `+i.date` makes
-# SQLite scan the table rather than walk the date index row by row (nearly every invoice qualifies).
+# by :d; only what is still open. Each invoice's allocations and write-offs are summed by an index-only
+# lookup (the covering indexes of schema v3); `+i.date` makes SQLite scan the table rather than walk the
+# date index row by row (nearly every invoice qualifies).
 OPEN_INVOICES_SQL = """
-WITH moved AS (
-  SELECT invoice_id, sum(amount) AS amount FROM (
-    SELECT invoice_id, amount FROM allocations WHERE date <= :d
-    UNION ALL
-    SELECT invoice_id, amount FROM writeoffs WHERE date <= :d
-  ) GROUP BY invoice_id
-)
-SELECT i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
-       i.total - coalesce(m.amount, 0) AS open_amount
-FROM invoices i LEFT JOIN moved m ON m.invoice_id = i.id
-WHERE +i.date <= :d AND open_amount != 0
-  AND i.id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'invoices' AND date <= :d)
+SELECT * FROM (
+  SELECT i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
+         i.total
+         - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= :d), 0)
+         - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d), 0)
+           AS open_amount
+  FROM invoices i WHERE +i.date <= :d
+) WHERE open_amount != 0
+  AND id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'invoices' AND date <= :d)
 """
 
 # Per customer and currency: payments (not voided by :d) and credit notes dated <= :d, less what of them
 # was allocated by :d. A voided payment's allocations are reversed on the void date, so they net to zero.
+# The per-document sums are index-only lookups (allocations_payment / allocations_credit cover them).
 UNAPPLIED_SQL = """
 SELECT customer_id, currency, sum(amount) AS amount FROM (
-  SELECT p.customer_id, p.currency, p.amount FROM payments p
+  SELECT p.customer_id, p.currency,
+         p.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= :d), 0)
+           AS amount
+  FROM payments p
   WHERE p.date <= :d AND p.id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'payments' AND date <= :d)
   UNION ALL
-  SELECT customer_id, currency, amount FROM credit_notes WHERE date <= :d
-  UNION ALL
-  SELECT p.customer_id, p.currency, -a.amount FROM allocations a JOIN payments p ON p.id = a.payment_id
-  WHERE a.date <= :d
-  UNION ALL
-  SELECT n.customer_id, n.currency, -a.amount FROM allocations a JOIN credit_notes n ON n.id = a.credit_id
-  WHERE a.date <= :d
+  SELECT n.customer_id, n.currency,
+         n.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id AND a.date <= :d), 0)
+  FROM credit_notes n WHERE n.date <= :d
 ) GROUP BY customer_id, currency HAVING sum(amount) != 0
 """
 

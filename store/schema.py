@@ -120,7 +120,16 @@ def _v2_receivables(db) -> None:
         db.execute(stmt)
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables]
+def _v3_covering_indexes(db) -> None:
+    """Aging sums allocations per invoice and per payment as of a date: index-only lookups keep it fast."""
+    for name, col in (("invoice", "invoice_id"), ("payment", "payment_id"), ("credit", "credit_id")):
+        db.execute(f"DROP INDEX allocations_{name}")
+        db.execute(f"CREATE INDEX allocations_{name} ON allocations ({col}, date, amount)")
+    db.execute("DROP INDEX writeoffs_invoice")
+    db.execute("CREATE INDEX writeoffs_invoice ON writeoffs (invoice_id, date, amount)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes]
 VERSION = len(MIGRATIONS)
 
 
