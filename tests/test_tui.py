@@ -1,0 +1,286 @@
+"""The Textual app driven through Pilot: unlock, customers (search, paging, archive, form), failures."""
+from __future__ import annotations
+
+import io
+import shutil
+
+import pytest
+from rich.console import Console
+from textual.widgets import DataTable, Input, Static
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from store.errors import WrongPassphrase
+from store.ledger import Ledger
+from tests.test_tui_book import PASSPHRASE, TODAY, make_book
+from tui.app import DulyApp, parse_keymap
+from tui.i18n import Strings, choose_language
+from tui.screens.customer import CustomerScreen
+from tui.screens.customer_form import CustomerFormScreen
+from tui.screens.customers import PAGE, CustomersScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.help import HelpScreen
+from tui.screens.passphrase import PassphraseScreen
+
+SIZE = (120, 40)
+pytestmark = pytest.mark.anyio  # async tests run through anyio's pytest plugin (anyio comes with httpx)
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory):
+    return make_book(tmp_path_factory.mktemp("book") / "book.duly")
+
+
+@pytest.fixture
+def book(master, tmp_path):
+    """A private copy of the fixed book (tests that write must not disturb the others)."""
+    return shutil.copy(master, tmp_path / "book.duly")
+
+
+@pytest.fixture(scope="module")
+def big_book(tmp_path_factory):
+    return make_book(tmp_path_factory.mktemp("big") / "book.duly", extra_customers=300)
+
+
+def app_for(path, passphrase=PASSPHRASE, language="en") -> DulyApp:
+    return DulyApp(path, passphrase, today=TODAY, language=language)
+
+
+async def settle(pilot) -> None:
+    """Until every worker has finished and the messages it posted were handled (no sleeps)."""
+    app = pilot.app
+    for _ in range(50):
+        try:
+            await app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):
+            pass  # a failing worker is reported by the app itself; some tests expect one
+        if not app.is_running:
+            return
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+    raise AssertionError("workers kept running")
+
+
+async def to_customers(pilot) -> DataTable:
+    await settle(pilot)
+    await pilot.press("c")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, CustomersScreen)
+    return pilot.app.screen.query_one("#customers", DataTable)
+
+
+def text_of(widget: Static) -> str:
+    """What a Static shows, as plain text (rich tables included)."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+# -- unlocking ---------------------------------------------------------------------------------------
+async def test_wrong_passphrase_says_so_then_the_right_one_opens_the_dashboard(book):
+    app = app_for(book, passphrase=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, PassphraseScreen)
+        await pilot.press(*"wrong", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PassphraseScreen)
+        assert "wrong passphrase, try again" in text_of(app.screen.query_one("#unlock-error", Static))
+        field = app.screen.query_one("#passphrase", Input)
+        assert field.value == "" and not field.disabled
+        field.value = PASSPHRASE
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.unlocked
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_a_wrong_given_passphrase_ends_the_app_with_one_error(book):
+    app = app_for(book, passphrase="not it")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    assert app.return_code == 1
+    assert isinstance(app.failure, WrongPassphrase)
+
+
+async def test_no_sql_on_the_event_loop(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        with pytest.raises(RuntimeError, match="event loop"):
+            app.ledger()
+
+
+# -- customers ---------------------------------------------------------------------------------------
+async def test_search_narrows_the_customer_list(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_customers(pilot)
+        assert table.row_count == 6
+        await pilot.press("slash", *"gz")
+        await settle(pilot)
+        assert table.row_count == 1
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == "GZ003"
+        app.screen.query_one("#search", Input).value = "北京"
+        await settle(pilot)
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["BJ001"]
+
+
+async def test_scrolling_past_the_first_page_loads_the_next(big_book):
+    app = app_for(big_book)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_customers(pilot)
+        assert table.row_count == PAGE  # one page, not the whole table
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert PAGE < table.row_count < 306
+        assert table.get_row_at(PAGE - 1)[0] == "C0098" and table.get_row_at(PAGE)[0] == "C0099"  # keyset: continues right after the last code shown
+        for _ in range(3):
+            await pilot.press("ctrl+end")
+            await settle(pilot)
+        assert table.row_count == 306
+        assert "more" not in text_of(app.screen.query_one("#customers-status", Static))
+
+
+async def test_open_a_customer_archive(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_customers(pilot)
+        table.move_cursor(row=table.get_row_index("BJ001"))
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        assert "北京华信科技有限公司" in text_of(screen.query_one("#details", Static))
+        contacts = screen.query_one("#contacts", DataTable)
+        assert contacts.get_row_at(0)[:2] == ["王丽", "财务经理"]
+        history = screen.query_one("#history", DataTable)
+        assert history.row_count > 5
+        assert history.get_row_at(0)[1:4] == ["Category", "A", "VIP"]  # newest first
+        await pilot.press("escape")
+        assert isinstance(app.screen, CustomersScreen)
+
+
+async def test_add_a_customer_and_a_bad_email_keeps_the_form_filled(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_customers(pilot)
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, CustomerFormScreen)
+        await pilot.press(*"HZ9", "tab", *"Hangzhou", "space", *"Tea")
+        form.query_one("#field-email", Input).value = "not-an-address"
+        form.query_one("#field-credit_limit", Input).value = "12,000.50"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert "not-an-address" in text_of(form.query_one("#error-email", Static))
+        assert form.query_one("#row-email").has_class("invalid")
+        assert form.query_one("#field-code", Input).value == "HZ9"
+        assert form.query_one("#field-name", Input).value == "Hangzhou Tea"
+        assert form.query_one("#field-credit_limit", Input).value == "12,000.50"
+        assert app.focused is form.query_one("#field-email", Input)
+        app.focused.value = "ar@tea.example.cn"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerScreen) and app.screen.code == "HZ9"
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        row = ledger.row("SELECT name, email, credit_limit FROM customers WHERE code='HZ9'")
+    assert row == {"name": "Hangzhou Tea", "email": "ar@tea.example.cn", "credit_limit": 1_200_050}
+
+
+async def test_editing_a_customer_saves_only_what_changed(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_customers(pilot)
+        table.move_cursor(row=table.get_row_index("SH002"))
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")
+        form = app.screen
+        assert isinstance(form, CustomerFormScreen)
+        form.query_one("#field-phone", Input).value = "021-5555 0000"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerScreen)
+        assert "021-5555 0000" in text_of(app.screen.query_one("#details", Static))
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        changed = ledger.rows("SELECT col FROM field_history WHERE new LIKE '%5555%'")
+    assert [r["col"] for r in changed] == ["phone"]
+
+
+# -- failures, keys, language ------------------------------------------------------------------------
+async def test_a_failing_worker_shows_an_error_and_the_app_carries_on(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(CustomerScreen("NO-SUCH"))
+        await settle(pilot)
+        assert any("unknown customer" in str(n.message) for n in app._notifications)
+        assert app.is_running
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_help_lists_the_screen_keys_and_the_palette_offers_its_actions(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_customers(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"New customer", "Search", "Dashboard", "Aging"} <= set(titles)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert ("n", "New customer") in app.screen.screen_keys
+        await pilot.press("escape")
+        assert isinstance(app.screen, CustomersScreen)
+
+
+def test_every_binding_has_an_id():
+    from tui.screens.aging import AgingScreen
+
+    for node in (DulyApp, DashboardScreen, CustomersScreen, CustomerScreen, CustomerFormScreen, AgingScreen,
+                 HelpScreen, PassphraseScreen):
+        for binding in node.BINDINGS:
+            assert binding.id, f"{node.__name__}: {binding.key} has no id"
+
+
+async def test_keys_can_be_remapped_by_binding_id(book):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language="en", keymap=parse_keymap("customers=k;help=f2"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomersScreen)
+
+
+async def test_chinese_labels_and_footer(book):
+    app = app_for(book, language="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await to_customers(pilot)
+        assert str(table.columns["name"].label) == "名称"
+        descriptions = {b.description for _, b in app.screen._bindings}
+        assert "新建客户" in descriptions
+
+
+def test_language_comes_from_env_then_setting_then_locale():
+    assert choose_language("zh", {"DULY_LANG": "en"}) == "en"
+    assert choose_language("zh", {"LANG": "en_US.UTF-8"}) == "zh"
+    assert choose_language(None, {"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert choose_language(None, {"LANG": "de_DE.UTF-8"}) == "en"
+    assert choose_language(None, {}) == "en"
+    assert Strings("zh")("key.quit") == "退出" and Strings("fr")("key.quit") == "Quit"
+
+
+async def test_works_at_80_by_24(book):
+    app = app_for(book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in ("a", "b", "c", "d"):
+            await pilot.press(key)
+            await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)

@@ -1,0 +1,225 @@
+"""The Duly terminal app: unlock the ledger, then a dashboard, the customer archive and aging.
+
+Database work never runs on the event loop: screens start thread workers that take this thread's own
+long-lived Ledger connection from `Connections` and post their results back as messages.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from store.errors import DulyError, LedgerNotFound, WrongPassphrase
+from store.ledger import Ledger
+from store.validate import parse_date
+from tui.i18n import Strings, choose_language
+from tui.screens.aging import AgingScreen
+from tui.screens.base import localise_bindings
+from tui.screens.customers import CustomersScreen
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.help import HelpScreen
+from tui.screens.passphrase import PassphraseScreen
+
+
+class Connections:
+    """One long-lived Ledger per worker thread.
+
+    SQLite connections cannot cross threads, and opening one derives the key from the passphrase
+    (~0.15 s), so each thread keeps the connection it opened for as long as it lives.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.passphrase: str | None = None
+        self._local = threading.local()
+        self.loop_thread: int | None = None
+
+    def unlock(self, passphrase: str) -> Ledger:
+        """Open the ledger with this passphrase (raises WrongPassphrase) and keep it for this thread."""
+        self._check_thread()
+        ledger = Ledger.open(self.path, passphrase)
+        self.passphrase = passphrase
+        self._local.ledger = ledger
+        return ledger
+
+    def get(self) -> Ledger:
+        """This thread's connection, opened on first use."""
+        self._check_thread()
+        ledger = getattr(self._local, "ledger", None)
+        if ledger is None:
+            if self.passphrase is None:
+                raise DulyError("the ledger is locked")
+            ledger = self._local.ledger = Ledger.open(self.path, self.passphrase)
+        return ledger
+
+    def _check_thread(self) -> None:
+        if self.loop_thread is not None and threading.get_ident() == self.loop_thread:
+            raise RuntimeError("database work on the event loop: run it in a thread worker")
+
+
+def parse_keymap(text: str | None) -> dict[str, str]:
+    """DULY_KEYMAP='quit=ctrl+x;help=f1' -> {'quit': 'ctrl+x', 'help': 'f1'} (binding ids to keys)."""
+    keymap = {}
+    for part in (text or "").split(";"):
+        if "=" in part:
+            binding_id, keys = part.split("=", 1)
+            if binding_id.strip() and keys.strip():
+                keymap[binding_id.strip()] = keys.strip()
+    return keymap
+
+
+class DulyApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Duly"
+    MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "aging": AgingScreen}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("f1", "help", "Help", id="help_f1", show=False),
+        Binding("d", "goto('dashboard')", "Dashboard", id="dashboard"),
+        Binding("c", "goto('customers')", "Customers", id="customers"),
+        Binding("a", "goto('aging')", "Aging", id="aging"),
+    ]
+
+    def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,
+                 today: date | None = None, language: str | None = None, keymap: dict[str, str] | None = None):
+        super().__init__()
+        self.ledger_path = Path(ledger_path)
+        self.connections = Connections(self.ledger_path)
+        self._given_passphrase = passphrase
+        self._fixed_language = language
+        self.today_fixed = today
+        self.language = language or choose_language(None)
+        self.t = Strings(self.language)
+        self.unlocked = False
+        self.revision = 0  # bumped after every write, so screens know to reload
+        self.failure: DulyError | None = None
+        self.sub_title = self.ledger_path.name
+        if keymap:
+            self.set_keymap(keymap)
+
+    # -- the ledger ------------------------------------------------------------------------------
+    def today(self) -> date:
+        return self.today_fixed or date.today()
+
+    def ledger(self) -> Ledger:
+        """This worker thread's connection (never call from the event loop)."""
+        return self.connections.get()
+
+    def ledger_changed(self) -> None:
+        self.revision += 1
+
+    def on_mount(self) -> None:
+        self.connections.loop_thread = threading.get_ident()
+        localise_bindings(self, self.t)
+        self.title = self.t("app.title")
+        if self._given_passphrase is not None:
+            self.unlock_with_given(self._given_passphrase)
+        else:
+            self.push_screen(PassphraseScreen(self.ledger_path), self.unlocked_with)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
+    def unlock_with_given(self, passphrase: str) -> None:
+        try:
+            ledger = self.connections.unlock(passphrase)
+            setting = ledger.setting("language")
+        except (WrongPassphrase, LedgerNotFound) as exc:
+            self.call_from_thread(self._give_up, exc)
+            return
+        self.call_from_thread(self.unlocked_with, setting)
+
+    def _give_up(self, error: DulyError) -> None:
+        self.failure = error
+        self.exit(return_code=1)
+
+    def unlocked_with(self, language_setting: str | None) -> None:
+        """The ledger is open: settle the language, then show the dashboard."""
+        self.unlocked = True
+        if not self._fixed_language:
+            self.language = choose_language(language_setting)
+            self.t = Strings(self.language)
+            self.title = self.t("app.title")
+        localise_bindings(self, self.t)
+        self.switch_mode("dashboard")
+        self.refresh_bindings()
+
+    # -- actions ---------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "goto" and not self.unlocked:
+            return False
+        return True
+
+    def action_goto(self, mode: str) -> None:
+        if self.current_mode == mode and len(self.screen_stack) > 1:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            return
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self._key_rows(self.screen), self._key_rows(self)))
+
+    def _key_rows(self, node) -> list[tuple[str, str]]:
+        rows, seen = [], set()
+        for _key, binding in node._bindings:
+            if not binding.show or not binding.description or binding.description in seen:
+                continue
+            seen.add(binding.description)
+            rows.append((self.get_key_display(binding), binding.description))
+        return rows
+
+    def get_system_commands(self, screen: Screen):
+        """The command palette offers what the current screen can do, then the app's own commands."""
+        for node in (screen, self):
+            for _key, binding in node._bindings:
+                if binding.description and binding.action not in ("help",) and (
+                    node is screen or binding.action.startswith("goto")
+                ):
+                    if node is self and not self.unlocked:
+                        continue
+                    yield SystemCommand(binding.description, f"{self.get_key_display(binding)}",
+                                        partial(node.run_action, binding.action))
+        yield from super().get_system_commands(screen)
+
+    # -- failures --------------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed shows one line and the app carries on (screens forward theirs here)."""
+        if event.state == WorkerState.ERROR:
+            self.notify_error(event.worker.error)
+
+    def notify_error(self, error: BaseException | None) -> None:
+        if isinstance(error, DulyError):
+            text = str(error)
+        else:
+            text = f"{type(error).__name__}: {error}"
+        self.notify(text, severity="error", timeout=8)
+
+
+def _today_from_env() -> date | None:
+    text = os.environ.get("DULY_TODAY")
+    return parse_date(text, "DULY_TODAY") if text else None
+
+
+def run_app(ctx) -> int:
+    """`duly` / `duly tui`: open the app on ctx's ledger; returns the exit code."""
+    path = ctx.ledger_path
+    if not path.exists():
+        raise LedgerNotFound(str(path))  # one line and exit 1, before any screen is drawn
+    given = getattr(ctx.args, "passphrase_file", None) or os.environ.get("DULY_PASSPHRASE")
+    passphrase = ctx.passphrase() if given else None
+    app = DulyApp(path, passphrase, today=_today_from_env(), keymap=parse_keymap(os.environ.get("DULY_KEYMAP")))
+    app.run()
+    if app.failure is not None:
+        raise app.failure
+    return app.return_code or 0

@@ -1,0 +1,152 @@
+"""The customer list: searchable, paged from SQLite by code (keyset), never the whole table at once."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from store import customers
+from store.money import format_amount
+from tui.screens.base import DulyScreen
+from tui.screens.customer import CustomerScreen
+from tui.screens.customer_form import CustomerFormScreen
+
+PAGE = 100
+PREFETCH = 20  # rows before the end of what is loaded at which the next page is fetched
+
+
+class CustomersScreen(DulyScreen):
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="search", key_display="/"),
+        Binding("n", "new_customer", "New customer", id="new_customer"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+    ]
+
+    class PageLoaded(Message):
+        def __init__(self, generation: int, rows: list[dict], more: bool):
+            super().__init__()
+            self.generation = generation
+            self.rows = rows
+            self.more = more
+
+    def __init__(self):
+        super().__init__()
+        self.generation = 0
+        self.after: str | None = None  # the last code loaded: the next page starts after it
+        self.more = False
+        self.loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder=self.t("cust.search"), id="search", compact=True)
+        yield DataTable(id="customers", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="customers-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.t
+        table = self.query_one("#customers", DataTable)
+        table.add_column(t("col.code"), key="code")
+        table.add_column(t("col.name"), key="name")
+        table.add_column(t("col.currency"), key="currency")
+        table.add_column(Text(t("col.credit_limit"), justify="right"), key="credit_limit")
+        table.add_column(t("col.category"), key="category")
+        table.add_column(t("col.terms"), key="terms")
+        self.watch(table, "scroll_y", self._scrolled, init=False)
+        table.focus()
+        super().on_mount()
+
+    # -- loading ---------------------------------------------------------------------------------
+    @property
+    def search(self) -> str:
+        return self.query_one("#search", Input).value.strip()
+
+    def reload(self) -> None:
+        """Start again from the first page (a new search, or the ledger changed)."""
+        super().reload()
+        self.generation += 1
+        self.after = None
+        self.more = False
+        self.loading = True
+        self.query_one("#customers", DataTable).clear()
+        self.fetch_page(self.generation, self.search, None)
+
+    def load_more(self) -> None:
+        if self.more and not self.loading:
+            self.loading = True
+            self.fetch_page(self.generation, self.search, self.after)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customers-page")
+    def fetch_page(self, generation: int, search: str, after: str | None) -> None:
+        rows = customers.listing(self.ledger(), search=search or None, limit=PAGE + 1, after=after)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE))
+
+    @on(PageLoaded)
+    def page_loaded(self, message: PageLoaded) -> None:
+        if message.generation != self.generation:
+            return  # an older search's page
+        table = self.query_one("#customers", DataTable)
+        for row in message.rows:
+            cur = row["currency"] or "CNY"
+            limit = "" if row["credit_limit"] is None else format_amount(row["credit_limit"], cur)
+            table.add_row(row["code"], row["name"], cur, Text(limit, justify="right"), row["category"] or "",
+                          row["terms"] or "", key=row["code"])
+        if message.rows:
+            self.after = message.rows[-1]["code"]
+        self.more = message.more
+        self.loading = False
+        t = self.t
+        status = t("cust.count", shown=table.row_count, more=t("cust.more") if self.more else "")
+        self.query_one("#customers-status", Static).update(status if table.row_count else t("cust.none"))
+        self._maybe_more()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "customers-page" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.loading = False
+        super().on_worker_state_changed(event)
+
+    def _maybe_more(self) -> None:
+        table = self.query_one("#customers", DataTable)
+        near_end = table.cursor_row >= table.row_count - PREFETCH
+        scrolled_down = table.max_scroll_y - table.scroll_y <= table.size.height
+        if near_end or (table.row_count and scrolled_down and table.scroll_y > 0):
+            self.load_more()
+
+    def _scrolled(self, _value: float) -> None:
+        self._maybe_more()
+
+    @on(DataTable.RowHighlighted, "#customers")
+    def highlighted(self, _event) -> None:
+        self._maybe_more()
+
+    # -- actions ---------------------------------------------------------------------------------
+    @on(Input.Changed, "#search")
+    def search_changed(self) -> None:
+        self.reload()
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self) -> None:
+        self.set_focus(self.query_one("#customers", DataTable))
+
+    def action_search(self) -> None:
+        # set_focus now, not focus() (deferred): keys typed right after "/" must land in the search
+        self.set_focus(self.query_one("#search", Input))
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_new_customer(self) -> None:
+        self.app.push_screen(CustomerFormScreen(), self._added)
+
+    def _added(self, code: str | None) -> None:
+        if code:
+            self.app.push_screen(CustomerScreen(code))
+
+    @on(DataTable.RowSelected, "#customers")
+    def open_customer(self, event: DataTable.RowSelected) -> None:
+        self.app.push_screen(CustomerScreen(str(event.row_key.value)))
