@@ -27,6 +27,13 @@ def check(path, passphrase: str) -> dict:
             raise BadBackup(f"backup {path} is damaged: {exc}") from None
         if result != "ok":
             raise BadBackup(f"backup {path} failed the integrity check: {result}")
+        # integrity_check walks the b-trees only; the page HMACs catch damage anywhere (free pages too).
+        try:
+            damaged = conn.execute("PRAGMA cipher_integrity_check").fetchone()
+        except db.DatabaseError as exc:
+            raise BadBackup(f"backup {path} is damaged: {exc}") from None
+        if damaged:
+            raise BadBackup(f"backup {path} failed the integrity check: {damaged[0]}")
         found = schema.version(conn)
         if found == 0 or found > schema.VERSION:
             raise BadBackup(f"backup {path} has schema version {found}; this Duly reads 1..{schema.VERSION}")

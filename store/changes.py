@@ -35,6 +35,8 @@ class Op:
 
     @classmethod
     def from_json(cls, obj: dict) -> "Op":
+        if not isinstance(obj, dict):
+            raise MalformedChange(f"operation not understood: {str(obj)[:120]}")
         kind, table = obj.get("op"), obj.get("t")
         if kind == "set" and table in EDITABLE and obj.get("c") in EDITABLE[table]:
             return cls("set", table, str(obj["id"]), column=obj["c"], value=obj.get("v"))
@@ -150,7 +152,10 @@ def append(conn, change: Change, prev_hash: str) -> str:
 
 def row_to_change(row) -> Change:
     device, device_seq, hlc, actor, at, ops = row
-    return Change(device, device_seq, hlc, actor, at, tuple(Op.from_json(o) for o in json.loads(ops)))
+    decoded = json.loads(ops)
+    if not isinstance(decoded, list):
+        raise MalformedChange(f"change {device_seq} from device {device}: operations are not a list")
+    return Change(device, device_seq, hlc, actor, at, tuple(Op.from_json(o) for o in decoded))
 
 
 def verify(conn) -> list[str]:

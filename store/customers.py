@@ -75,7 +75,7 @@ def add(ledger, code: str, name: str, **fields) -> str:
     return customer_id
 
 
-def edit(ledger, code: str, **fields) -> dict:
+def edit(ledger, code: str, /, **fields) -> dict:
     """Change the given fields; return what changed ({field: (old, new)})."""
     with ledger.writing() as tx:
         current = by_code(ledger, code)

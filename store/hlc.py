@@ -46,6 +46,12 @@ class Clock:
                 self._last = Stamp(self._last.ms, self._last.counter + 1, self.node)
             return self._last
 
+    def catch_up(self, seen: Stamp) -> None:
+        """Never stamp below a stamp already accepted (no drift check: it is in the file already)."""
+        with self._lock:
+            if seen > self._last:
+                self._last = Stamp(seen.ms, seen.counter, self.node)
+
     def observe(self, remote: Stamp, *, device: str | None = None) -> None:
         """Merge a remote stamp; refuse one from more than 5 minutes in the future."""
         with self._lock:

@@ -43,10 +43,8 @@ class Ledger:
         self.db = sqlite_utils.Database(conn)
         self.actor = actor or default_actor()
         self.device = self.meta("device_id")
-        last = conn.execute("SELECT max(hlc) FROM changes").fetchone()[0]
         self.clock = Clock(self.device)
-        if last:
-            self.clock.observe(Stamp.parse(last))
+        self._catch_up(self.meta("hlc") or conn.execute("SELECT max(hlc) FROM changes").fetchone()[0])
 
     # -- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -93,6 +91,11 @@ class Ledger:
         """A second connection to the same file, for another thread."""
         return Ledger.open(self.path, self._passphrase, actor=self.actor)
 
+    def rekey(self, new_passphrase: str) -> None:
+        """Change the passphrase (SQLCipher re-encrypts every page)."""
+        db.rekey(self.conn, new_passphrase)
+        self._passphrase = new_passphrase
+
     def close(self) -> None:
         self.conn.close()
 
@@ -122,6 +125,14 @@ class Ledger:
         return self.conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()[0]
 
     # -- the write path --------------------------------------------------------------------------
+    def _catch_up(self, stamp: str | None) -> None:
+        """Never stamp below a stamp already in the file (written by another connection, or a remote
+        change). No drift check here: these stamps are already accepted, and refusing them would lock
+        the user out of their own ledger after the system clock was set back."""
+        if not stamp:
+            return
+        self.clock.catch_up(Stamp.parse(stamp))
+
     @contextmanager
     def writing(self):
         """One user intent = one transaction = one change-log envelope."""
@@ -129,13 +140,19 @@ class Ledger:
             self.conn.execute("BEGIN IMMEDIATE")
         except db.OperationalError as exc:
             raise LedgerLocked(str(self.path)) from exc
-        tx = Write(self, str(self.clock.now()), _utc_now())
+        try:
+            self._catch_up(self.meta("hlc"))
+            tx = Write(self, str(self.clock.now()), _utc_now())
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
         try:
             yield tx
             if tx.ops:
                 seq, prev = changes.last_entry(self.conn, self.device)
                 change = Change(self.device, seq + 1, tx.hlc, self.actor, tx.at, tuple(tx.ops))
                 changes.append(self.conn, change, prev)
+                self.set_meta("hlc", tx.hlc)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -147,6 +164,8 @@ class Ledger:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             applied = changes.apply(self.conn, change)
+            if applied and change.hlc > (self.meta("hlc") or ""):
+                self.set_meta("hlc", change.hlc)  # so every connection stamps after it (see _catch_up)
             self.conn.execute("COMMIT")
             return applied
         except BaseException:

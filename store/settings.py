@@ -44,6 +44,19 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+def _rates(value: str) -> str:
+    from store.reports import check_rates  # reports imports this module's neighbours; import late
+
+    return check_rates(value)
+
+
+def _terms_name(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput("the default terms need a name, e.g. NET30 or EOM30", field="terms.default")
+    return value
+
+
 def _edges(value: str) -> str:
     from store.aging import parse_edges
 
@@ -57,6 +70,8 @@ KNOWN: dict[str, callable] = {
     "invoice.series": _series,
     "aging.buckets": _edges,
     "credit.enforce": _one_of("warn", "block"),
+    "provision.rates": _rates,
+    "terms.default": _terms_name,
     "smtp.host": _text,
     "smtp.port": _port,
     "smtp.user": _text,

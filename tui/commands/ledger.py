@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from store import backup as backups
-from store import changes, db, settings
+from store import changes, settings
 from store.errors import DulyError, LedgerExists
 from store.ledger import Ledger
 from store.validate import iso_date
@@ -71,7 +71,7 @@ def passwd(args, ctx):
     ledger = ctx.ledger()
     new = read_secret(file=args.new_passphrase_file, env="DULY_NEW_PASSPHRASE",
                       prompt="New passphrase: ", confirm=True)
-    db.rekey(ledger.conn, new)
+    ledger.rekey(new)
     ctx.done(f"passphrase changed for {ctx.ledger_path}")
 
 

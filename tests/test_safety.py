@@ -1,0 +1,265 @@
+"""Safety of the data at rest: nothing plaintext on disk, checked backups and restores, no UI imports
+in the store, crash safety under SIGKILL, and concurrent writers."""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from store import changes, customers
+from store.ledger import Ledger
+from tests.conftest import PASSPHRASE, assert_one_line_error, sha256
+
+REPO = Path(__file__).resolve().parents[1]
+SECRET_NAME = "秘密客户ZZQX Trading"
+SECRET_EMAIL = "zzqx.secret@example-zzqx.cn"
+SECRET_TAX_ID = "91350100M000100Y43"
+
+
+# -- nothing plaintext on disk ---------------------------------------------------------------------
+
+def test_no_plaintext_in_ledger_wal_shm_journal_or_backup(ledger, cli, monkeypatch):
+    monkeypatch.setenv("DULY_LEDGER", str(ledger.path))
+    customers.add(ledger, "ZZQX", SECRET_NAME, email=SECRET_EMAIL, tax_id=SECRET_TAX_ID)
+    customers.edit(ledger, "ZZQX", notes=SECRET_NAME + " notes")
+    # the connection stays open, so the -wal holds the pages just written
+    wal = Path(f"{ledger.path}-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    backup = ledger.path.with_name("backup.duly")
+    assert cli("backup", backup).code == 0
+    files = [p for p in ledger.path.parent.iterdir() if p.is_file()]
+    assert ledger.path in files and backup in files and wal in files
+    needles = [s.encode() for s in (SECRET_NAME, "秘密客户", "ZZQX", SECRET_EMAIL, SECRET_TAX_ID)]
+    for path in files:  # the ledger, -wal, -shm, any -journal, the backup, anything else written
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle not in data, f"{needle!r} found in plaintext in {path.name}"
+    # and the data is really there, under the key
+    with Ledger.open(backup, PASSPHRASE) as copy:
+        assert customers.by_code(copy, "ZZQX")["email"] == SECRET_EMAIL
+
+
+# -- backup and restore ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def backup_template(tmp_path_factory):
+    """(ledger with B1, a good backup of it taken before B2 was added)."""
+    base = tmp_path_factory.mktemp("backup")
+    path, good = base / "l.duly", base / "good.duly"
+    with Ledger.create(path, PASSPHRASE, actor="tester") as led:
+        customers.add(led, "B1", "In the backup")
+        from store import backup as backups
+
+        backups.backup(led, good)
+        customers.add(led, "B2", "Only in the ledger")
+    return path, good
+
+
+@pytest.fixture
+def restorable(cli, backup_template, tmp_path):
+    path, good = backup_template
+    shutil.copyfile(path, cli.path)
+    shutil.copyfile(good, tmp_path / "good.duly")
+    return cli, tmp_path / "good.duly"
+
+
+def codes(path, passphrase=PASSPHRASE):
+    with Ledger.open(path, passphrase) as led:
+        return [r["code"] for r in led.rows("SELECT code FROM customers ORDER BY code")]
+
+
+def test_restore_of_a_good_backup_replaces_the_ledger(restorable):
+    cli, good = restorable
+    assert codes(cli.path) == ["B1", "B2"]
+    result = cli("restore", good)
+    assert result.code == 0, result.err
+    assert codes(cli.path) == ["B1"]
+    assert not Path(f"{cli.path}.restoring").exists()
+    assert cli("audit", "verify").code == 0
+    assert cli("customer", "add", "B3", "--name", "after restore").code == 0
+
+
+def _flip_middle(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    mid = len(data) // 2
+    for i in range(mid, mid + 32):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _other_passphrase(path: Path) -> None:
+    path.unlink()
+    with Ledger.create(path, "a different passphrase") as other:
+        customers.add(other, "X1", "other")
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+def _plain_text(path: Path) -> None:
+    path.write_text("code,name\nC1,not a ledger\n" * 50, encoding="utf-8")
+
+
+def _plain_sqlite(path: Path) -> None:
+    import sqlite3
+
+    path.unlink()
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (id, code)")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("spoil", [_flip_middle, _other_passphrase, _truncate, _plain_text, _plain_sqlite],
+                         ids=["flipped-bytes", "other-passphrase", "truncated", "plain-text", "plain-sqlite"])
+def test_restore_refuses_a_bad_backup_and_keeps_the_ledger(restorable, spoil):
+    cli, bad = restorable
+    spoil(bad)
+    before = sha256(cli.path)
+    assert_one_line_error(cli("restore", bad), 1, "backup")
+    assert sha256(cli.path) == before
+    assert not Path(f"{cli.path}.restoring").exists()
+    assert codes(cli.path) == ["B1", "B2"]
+
+
+def test_restore_refuses_a_missing_file(restorable, tmp_path):
+    cli, _ = restorable
+    before = sha256(cli.path)
+    assert_one_line_error(cli("restore", tmp_path / "nope.duly"), 1, "no backup")
+    assert sha256(cli.path) == before
+
+
+def test_backup_refuses_to_overwrite_a_file(restorable, tmp_path):
+    cli, good = restorable
+    before = sha256(good)
+    assert_one_line_error(cli("backup", good), 1, "already exists")
+    assert sha256(good) == before
+
+
+def test_restore_detects_a_flipped_byte_on_a_free_page(cli, tmp_path):
+    """integrity_check never reads a free page; the page HMACs (cipher_integrity_check) must catch it."""
+    from store import backup as backups
+
+    source, good = tmp_path / "src.duly", tmp_path / "freepages.duly"
+    with Ledger.create(source, PASSPHRASE) as led:
+        customers.add(led, "F1", "Free page test")
+        led.conn.execute("CREATE TABLE scratch (x)")
+        led.conn.execute("INSERT INTO scratch SELECT randomblob(3000) FROM "
+                         "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) SELECT i FROM n)")
+        led.conn.execute("DROP TABLE scratch")
+        assert led.conn.execute("PRAGMA freelist_count").fetchone()[0] > 0
+        backups.backup(led, good)
+    shutil.copyfile(source, cli.path)
+    before = sha256(cli.path)
+    data = bytearray(good.read_bytes())
+    data[len(data) - 4096 + 100] ^= 0x01  # the last page is one of the free ones
+    good.write_bytes(bytes(data))
+    assert_one_line_error(cli("restore", good), 1, "backup")
+    assert sha256(cli.path) == before
+
+
+# -- layering: the store has no UI or network imports ----------------------------------------------
+
+def test_store_and_sync_do_not_import_textual_and_store_not_httpx():
+    script = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        import store
+        names = [m.name for m in pkgutil.walk_packages(store.__path__, "store.")]
+        for name in names:
+            importlib.import_module(name)
+        bad = [m for m in ("textual", "httpx") if m in sys.modules]
+        assert not bad, f"importing store modules {names} pulled in {bad}"
+        import sync
+        names = [m.name for m in pkgutil.walk_packages(sync.__path__, "sync.")]
+        for name in names:
+            importlib.import_module(name)
+        assert "textual" not in sys.modules, f"importing sync modules {names} pulled in textual"
+        print("ok", len(names))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ok")
+
+
+# -- crash safety ----------------------------------------------------------------------------------
+
+WRITER = textwrap.dedent("""
+    import sys
+    from store import customers
+    from store.ledger import Ledger
+    path, passphrase, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    ledger = Ledger.open(path, passphrase)
+    sys.stdout.write("ready\\n"); sys.stdout.flush()
+    i = start
+    while True:
+        code = f"K{i:06d}"
+        customers.add(ledger, code, f"客户 {i} Crash Test Trading", email=f"k{i}@example.com")
+        sys.stdout.write(code + "\\n"); sys.stdout.flush()  # only after COMMIT
+        i += 1
+""")
+
+
+def test_sigkill_during_writes_loses_nothing_committed(ledger):
+    path = ledger.path
+    ledger.close()
+    rng = random.Random(20260101)
+    committed: set[str] = set()
+    start, deadline = 0, time.monotonic() + 12
+    for _round in range(5):
+        if time.monotonic() > deadline:
+            break
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), PASSPHRASE, str(start)], cwd=REPO,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(rng.uniform(0.05, 0.6))
+        os.kill(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+        printed = [line for line in out.split("\n")[:-1] if line]  # a cut-off last line is not counted
+        committed.update(printed)
+        with Ledger.open(path, PASSPHRASE) as led:
+            assert led.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            present = {r[0] for r in led.conn.execute("SELECT code FROM customers")}
+            assert committed <= present, sorted(committed - present)[:5]
+            assert changes.verify(led.conn) == []
+            assert led.conn.execute("SELECT count(*) FROM changes").fetchone()[0] == len(present)
+            start = len(present) + 1000 * (_round + 1)
+    assert len(committed) > 0
+
+
+# -- concurrency -----------------------------------------------------------------------------------
+
+def test_two_threads_with_their_own_connections_lose_nothing(ledger):
+    per_thread, errors = 40, []
+
+    def work(tag: str) -> None:
+        try:
+            with ledger.reopen() as mine:
+                for i in range(per_thread):
+                    customers.add(mine, f"{tag}{i:03d}", f"{tag} customer {i}")
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=work, args=(tag,)) for tag in ("T", "U")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    found = {r[0] for r in ledger.conn.execute("SELECT code FROM customers")}
+    assert found == {f"{tag}{i:03d}" for tag in ("T", "U") for i in range(per_thread)}
+    assert ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0] == 2 * per_thread
+    seqs = [r[0] for r in ledger.conn.execute("SELECT device_seq FROM changes ORDER BY device_seq")]
+    assert seqs == list(range(1, 2 * per_thread + 1))
+    assert changes.verify(ledger.conn) == []
