@@ -64,6 +64,8 @@ def invariant_problems(conn) -> list[str]:
         ).fetchone()[0]
         if orphan:
             problems.append(f"{orphan} allocations point at invoices that do not exist")
+    if "doc_state" in tables:
+        problems += schema.settled_cache_problems(conn)
     return problems
 
 

@@ -22,36 +22,43 @@ from store.terms import BUILTIN_TERMS
 
 # --- the open position as of a date ------------------------------------------------------------------
 
+# Documents not settled by :d, as two range scans of the doc_state_open index (an OR would scan all).
+_UNSETTLED = """(SELECT doc_id FROM doc_state WHERE kind = '{kind}' AND settled_on IS NULL
+   UNION ALL SELECT doc_id FROM doc_state WHERE kind = '{kind}' AND settled_on > :d)"""
+
 # Per invoice: total minus allocations and write-offs dated <= :d, for invoices dated <= :d and not voided
-# by :d; only what is still open. Each invoice's allocations and write-offs are summed by an index-only
-# lookup (the covering indexes of schema v3); `+i.date` makes SQLite scan the table rather than walk the
-# date index row by row (nearly every invoice qualifies).
-OPEN_INVOICES_SQL = """
-SELECT * FROM (
+# by :d; only what is still open. Only invoices not settled by :d are read (the doc_state cache of schema
+# v4); each one's allocations and write-offs are summed by an index-only lookup (covering indexes, v3).
+# MATERIALIZED: the open amount's subqueries run once per invoice, not again for the filter.
+OPEN_INVOICES_SQL = f"""
+WITH candidates AS MATERIALIZED (
   SELECT i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
          i.total
          - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= :d), 0)
          - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d), 0)
            AS open_amount
-  FROM invoices i WHERE +i.date <= :d
-) WHERE open_amount != 0
+  FROM {_UNSETTLED.format(kind='invoice')} s JOIN invoices i ON i.id = s.doc_id
+  WHERE i.date <= :d
+)
+SELECT * FROM candidates WHERE open_amount != 0
   AND id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'invoices' AND date <= :d)
 """
 
 # Per customer and currency: payments (not voided by :d) and credit notes dated <= :d, less what of them
 # was allocated by :d. A voided payment's allocations are reversed on the void date, so they net to zero.
 # The per-document sums are index-only lookups (allocations_payment / allocations_credit cover them).
-UNAPPLIED_SQL = """
+UNAPPLIED_SQL = f"""
 SELECT customer_id, currency, sum(amount) AS amount FROM (
   SELECT p.customer_id, p.currency,
          p.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= :d), 0)
            AS amount
-  FROM payments p
+  FROM {_UNSETTLED.format(kind='payment')} s JOIN payments p ON p.id = s.doc_id
   WHERE p.date <= :d AND p.id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'payments' AND date <= :d)
   UNION ALL
   SELECT n.customer_id, n.currency,
          n.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id AND a.date <= :d), 0)
-  FROM credit_notes n WHERE n.date <= :d
+  FROM {_UNSETTLED.format(kind='credit')} s JOIN credit_notes n ON n.id = s.doc_id
+  WHERE n.date <= :d
 ) GROUP BY customer_id, currency HAVING sum(amount) != 0
 """
 

@@ -129,7 +129,81 @@ def _v3_covering_indexes(db) -> None:
     db.execute("CREATE INDEX writeoffs_invoice ON writeoffs (invoice_id, date, amount)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes]
+# A cache, rebuilt and checked, never truth (DESIGN §3): for each invoice, payment and credit note, the
+# date from which it stays settled (nothing open / nothing unapplied) whatever the as-of date, or NULL
+# while it is open. Aging then reads only documents still open as of its date. Triggers keep it right
+# on every path that posts documents: local writes and remote changes alike.
+_NEVER = "'9999-12-31'"
+SETTLED_ON = {
+    "invoice": f"""SELECT i.id, 'invoice', nullif(min(
+        coalesce((SELECT min(v.date) FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices'), {_NEVER}),
+        CASE WHEN i.total - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id), 0)
+                          - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id), 0) = 0
+             THEN max(i.date, coalesce((SELECT max(a.date) FROM allocations a WHERE a.invoice_id = i.id), ''),
+                              coalesce((SELECT max(w.date) FROM writeoffs w WHERE w.invoice_id = i.id), ''))
+             ELSE {_NEVER} END), {_NEVER}) FROM invoices i""",
+    "payment": f"""SELECT p.id, 'payment', nullif(min(
+        coalesce((SELECT min(v.date) FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments'), {_NEVER}),
+        CASE WHEN p.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id), 0) = 0
+             THEN max(p.date, coalesce((SELECT max(a.date) FROM allocations a WHERE a.payment_id = p.id), ''))
+             ELSE {_NEVER} END), {_NEVER}) FROM payments p""",
+    "credit": f"""SELECT n.id, 'credit', nullif(
+        CASE WHEN n.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id), 0) = 0
+             THEN max(n.date, coalesce((SELECT max(a.date) FROM allocations a WHERE a.credit_id = n.id), ''))
+             ELSE {_NEVER} END, {_NEVER}) FROM credit_notes n""",
+}
+_ALIAS = {"invoice": "i", "payment": "p", "credit": "n"}
+
+
+def refresh_settled_sql(kind: str, id_expr: str) -> str:
+    # DELETE + INSERT, not INSERT OR REPLACE: inside a trigger the outer statement's conflict policy
+    # (the event's INSERT OR IGNORE) overrides ours, and the stale row would be kept.
+    return (
+        f"DELETE FROM doc_state WHERE doc_id = {id_expr} AND kind = '{kind}';\n  "
+        f"INSERT INTO doc_state (doc_id, kind, settled_on) {SETTLED_ON[kind]} WHERE {_ALIAS[kind]}.id = {id_expr}"
+    )
+
+
+def _v4_settled_cache(db) -> None:
+    db.execute("CREATE TABLE doc_state (doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, settled_on TEXT) WITHOUT ROWID")
+    db.execute("CREATE INDEX doc_state_open ON doc_state (kind, settled_on)")
+    triggers = {
+        "invoices": ["refresh:invoice:NEW.id"],
+        "payments": ["refresh:payment:NEW.id"],
+        "credit_notes": ["refresh:credit:NEW.id"],
+        "writeoffs": ["refresh:invoice:NEW.invoice_id"],
+        "allocations": ["refresh:invoice:NEW.invoice_id", "refresh:payment:NEW.payment_id",
+                        "refresh:credit:NEW.credit_id"],
+    }
+    for table, steps in triggers.items():
+        body = ";\n  ".join(refresh_settled_sql(kind, expr) for _, kind, expr in (s.split(":") for s in steps))
+        db.execute(f"CREATE TRIGGER {table}_settled AFTER INSERT ON {table} BEGIN\n  {body};\nEND")
+    db.execute(
+        f"CREATE TRIGGER voids_settled AFTER INSERT ON voids BEGIN\n"
+        f"  {refresh_settled_sql('invoice', 'NEW.doc_id')};\n  {refresh_settled_sql('payment', 'NEW.doc_id')};\nEND"
+    )
+    rebuild_settled(db)
+
+
+def rebuild_settled(db) -> None:
+    """Recompute the whole cache from the documents."""
+    db.execute("DELETE FROM doc_state")
+    for select in SETTLED_ON.values():
+        db.execute(f"INSERT INTO doc_state (doc_id, kind, settled_on) {select}")
+
+
+def settled_cache_problems(db) -> list[str]:
+    """Compare the cache with a fresh computation from the documents; empty when they agree."""
+    fresh = "SELECT * FROM (" + " UNION ALL ".join(SETTLED_ON.values()) + ")"
+    cached = "SELECT doc_id, kind, settled_on FROM doc_state"
+    missing = db.execute(f"SELECT count(*) FROM ({fresh} EXCEPT {cached})").fetchone()[0]
+    stale = db.execute(f"SELECT count(*) FROM ({cached} EXCEPT {fresh})").fetchone()[0]
+    if missing or stale:
+        return [f"the settlement cache disagrees with the documents for {max(missing, stale)} document(s)"]
+    return []
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache]
 VERSION = len(MIGRATIONS)
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlcipher3
 
 from store import changes, customers
 from store.ledger import Ledger
@@ -263,3 +264,25 @@ def test_two_threads_with_their_own_connections_lose_nothing(ledger):
     seqs = [r[0] for r in ledger.conn.execute("SELECT device_seq FROM changes ORDER BY device_seq")]
     assert seqs == list(range(1, 2 * per_thread + 1))
     assert changes.verify(ledger.conn) == []
+
+
+def test_restore_refuses_a_backup_whose_settlement_cache_disagrees_with_its_documents(tmp_path):
+    from store import backup as backups
+    from store.errors import BadBackup
+    from tests.builders import Book
+
+    ledger = Ledger.create(tmp_path / "l.duly", "pw")
+    book = Book(ledger)
+    cid = book.customer("K1")
+    inv = book.invoice(cid, "2026-01-05", 10000)
+    book.payment(cid, "2026-01-20", 10000, {inv: 10000})
+    assert ledger.row("SELECT settled_on FROM doc_state WHERE doc_id=?", (inv,))["settled_on"] == "2026-01-20"
+    ledger.close()
+    backups.check(tmp_path / "l.duly", "pw")  # sound as written
+    raw = sqlcipher3.connect(str(tmp_path / "l.duly"))
+    raw.execute("PRAGMA key = 'pw'")
+    raw.execute("UPDATE doc_state SET settled_on = '2026-01-01' WHERE doc_id = ?", (inv,))
+    raw.commit()
+    raw.close()
+    with pytest.raises(BadBackup, match="settlement cache"):
+        backups.check(tmp_path / "l.duly", "pw")
