@@ -1,0 +1,506 @@
+"""Benchmark the terminal app on an existing ledger: time to first screen, peak memory, input responsiveness.
+
+    python bench/bench_tui.py --ledger LEDGER.duly --passphrase PASS [--runs 5] [--rss-runs 1] [--skip-inprocess]
+
+It builds nothing: point it at a copy of a demo ledger (the app only reads, but a copy keeps the original
+untouched). Sections:
+
+  1. time to first screen, medians of --runs:
+       in-process  `DulyApp.run_test(size=(120, 40))`, headless: the moment the compositor produces a frame of
+                   the dashboard ("frame drawn"), a frame with the totals table ("numbers shown") and one with
+                   the aging bars mounted ("aging shown"). Timed from constructing the app (imports excluded,
+                   reported apart).
+       tmux        `duly` as a real process in a private 120x40 tmux server (escape-time 0, DULY_LEDGER /
+                   DULY_PASSPHRASE in its environment); `capture-pane -p` every 20 ms until the pane first
+                   shows anything, the dashboard's "As of" label ("frame drawn"), a currency row with an amount
+                   ("numbers shown") and an aging bar row with an amount ("aging shown"). Timed from starting
+                   tmux, so interpreter start-up and imports are included.
+  2. peak RSS (VmHWM of the duly python process) after the dashboard has loaded, c (customers), 300 x Down,
+     10 x PageDown, a (aging) -- with VmRSS after each step.
+  3. responsiveness: press c as soon as the dashboard frame is drawn (its worker still computing) and time
+     until the customers screen (search box) and its first page (status line) appear; the same with the
+     dashboard idle, for comparison. Both in tmux, plus the in-process equivalent.
+  4. where the dashboard worker's time goes: Ledger.open and each query of reports.aging on a fresh connection.
+
+Every wait is bounded (--timeout, 60 s); the private tmux server is killed at the end, whatever happened.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+POLL = 0.02
+SIZE = (120, 40)
+SOCKET = f"duly-bench-{os.getpid()}"  # a private tmux server: never touches the user's sessions
+
+# What the screens show (English and Chinese catalogues).
+AS_OF = re.compile(r"(As of|截止) \d{4}-\d\d-\d\d")                       # the dashboard's first label
+AMOUNT_ROW = re.compile(r"^\s*[A-Z]{3}\s+-?[\d,]+\.\d\d(\s|$)", re.M)       # "CNY   430,829,627.31  ..."
+AGING_BAR = re.compile(r"^\s*(Not due|未到期)\s.*?-?[\d,]+\.\d\d", re.M)     # "Not due  ████  220,708,829.37"
+CUSTOMERS = re.compile(r"Search code, name or tax id|搜索编码、名称或税号")   # the customer list's search box
+CUSTOMER_PAGE = re.compile(r"\d+ shown|已显示 \d+ 个|No customers match|没有匹配的客户")
+AGING_SCREEN = re.compile(r"Basis: |基准: ")
+AGING_ROW = re.compile(r"\s[A-Z]{3}\s+[\d,]*\d\.\d\d")
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, unit="s"):
+    if value is None:
+        return "—"
+    if unit == "s":
+        return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.0f} ms"
+    if unit == "MiB":
+        return f"{value / 1024:.0f} MiB"
+    return str(value)
+
+
+def duly_command() -> str:
+    found = Path(sys.executable).with_name("duly")
+    return str(found) if found.exists() else (shutil.which("duly") or "duly")
+
+
+# --- tmux ------------------------------------------------------------------------------------------------
+
+
+def tmux(*args: str, check: bool = True, env: dict | None = None) -> str:
+    proc = subprocess.run(["tmux", "-f", "/dev/null", "-L", SOCKET, *args], capture_output=True, text=True,
+                          env=env, timeout=30)
+    if check and proc.returncode:
+        raise RuntimeError(f"tmux {' '.join(args)}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+class Pane:
+    """One `duly` in its own tmux session on the private server."""
+
+    counter = 0
+
+    def __init__(self, ledger: Path, passphrase: str, timeout: float):
+        Pane.counter += 1
+        self.name = f"duly{Pane.counter}"
+        self.timeout = timeout
+        env = {**os.environ, "DULY_LEDGER": str(ledger), "DULY_PASSPHRASE": passphrase}
+        env.pop("TMUX", None)
+        self.t0 = time.perf_counter()
+        tmux("new-session", "-d", "-s", self.name, "-x", str(SIZE[0]), "-y", str(SIZE[1]),
+             "-e", f"DULY_LEDGER={ledger}", "-e", f"DULY_PASSPHRASE={passphrase}",
+             duly_command(), ";", "set", "-g", "escape-time", "0", env=env)
+        self._pid: int | None = None
+
+    def text(self) -> str:
+        return tmux("capture-pane", "-p", "-t", self.name, check=False)
+
+    def keys(self, *keys: str, repeat: int = 1) -> None:
+        args = ["send-keys", "-t", self.name]
+        if repeat > 1:
+            args += ["-N", str(repeat)]
+        tmux(*args, *keys)
+
+    def wait(self, checks: dict, *, since: float | None = None, timeout: float | None = None) -> dict:
+        """Poll the pane until every check (name -> regex or predicate) has held once; seconds since `since`."""
+        since = self.t0 if since is None else since
+        deadline = time.perf_counter() + (timeout or self.timeout)
+        seen: dict[str, float | None] = {name: None for name in checks}
+        self.last = ""
+        polls = 0
+        while time.perf_counter() < deadline:
+            now = time.perf_counter()
+            self.last = screen = self.text()
+            for name, check in checks.items():
+                if seen[name] is None:
+                    hit = check.search(screen) if hasattr(check, "search") else check(screen)
+                    if hit:
+                        seen[name] = now - since
+            if all(v is not None for v in seen.values()):
+                break
+            polls += 1
+            if polls % 10 == 0 and not self.alive():
+                break  # duly exited (a wrong passphrase, a crash): its session is gone
+            time.sleep(max(0.0, POLL - (time.perf_counter() - now)))
+        return seen
+
+    def wait_still(self, quiet: float = 0.3, timeout: float | None = None) -> float:
+        """Until the pane has not changed for `quiet` seconds; returns when it last changed (since now)."""
+        start = time.perf_counter()
+        deadline = start + (timeout or self.timeout)
+        last, changed = self.text(), start
+        while time.perf_counter() < deadline and time.perf_counter() - changed < quiet:
+            time.sleep(POLL)
+            screen = self.text()
+            if screen != last:
+                last, changed = screen, time.perf_counter()
+        return changed - start
+
+    def alive(self) -> bool:
+        return subprocess.run(["tmux", "-f", "/dev/null", "-L", SOCKET, "has-session", "-t", self.name],
+                              capture_output=True).returncode == 0
+
+    def pid(self) -> int | None:
+        """The duly python process: the pane's process, or its python descendant if a shell runs it."""
+        if self._pid and Path(f"/proc/{self._pid}").exists():
+            return self._pid
+        out = tmux("list-panes", "-t", self.name, "-F", "#{pane_pid}", check=False).strip()
+        if not out:
+            return None
+        todo, found = [int(out.splitlines()[0])], None
+        while todo:
+            pid = todo.pop(0)
+            cmdline = _read(f"/proc/{pid}/cmdline").replace("\0", " ")
+            if "python" in cmdline or "duly" in cmdline.split(" ")[0]:
+                comm = _read(f"/proc/{pid}/comm").strip()
+                if "python" in comm or "duly" in comm:
+                    found = pid
+                    break
+            todo += _children(pid)
+        self._pid = found
+        return found
+
+    def memory(self) -> dict[str, int]:
+        """VmRSS and VmHWM in KiB."""
+        pid = self.pid()
+        out = {}
+        for line in _read(f"/proc/{pid}/status").splitlines() if pid else []:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+        return out
+
+    def close(self) -> None:
+        pid = self.pid()
+        tmux("kill-session", "-t", self.name, check=False)
+        if pid:  # SIGHUP from tmux normally ends it; a busy worker thread may delay that
+            deadline = time.perf_counter() + 5
+            while Path(f"/proc/{pid}").exists() and time.perf_counter() < deadline:
+                time.sleep(0.05)
+            if Path(f"/proc/{pid}").exists():
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        kids += [int(x) for x in _read(f"{task}/children").split()]
+    return kids
+
+
+# --- 1. time to first screen ------------------------------------------------------------------------------
+
+
+def tmux_first_screen(ledger: Path, passphrase: str, runs: int, timeout: float) -> list[dict]:
+    results = []
+    for i in range(runs):
+        pane = Pane(ledger, passphrase, timeout)
+        try:
+            seen = pane.wait({"anything": lambda s: s.strip(), "frame": AS_OF, "numbers": AMOUNT_ROW,
+                              "aging": AGING_BAR})
+            seen["hwm_kib"] = pane.memory().get("VmHWM")
+        finally:
+            pane.close()
+        print(f"  tmux run {i + 1}: " + ", ".join(f"{k} {fmt(v)}" for k, v in seen.items() if k != "hwm_kib"),
+              flush=True)
+        results.append(seen)
+    return results
+
+
+async def _inprocess_once(ledger: Path, passphrase: str, timeout: float, press_c: bool) -> dict:
+    from rich.table import Table
+
+    from tui.app import DulyApp
+    from tui.screens.customers import CustomersScreen
+    from tui.screens.dashboard import DashboardScreen
+
+    marks: dict[str, float] = {}
+    t0 = time.perf_counter()
+    app = DulyApp(ledger, passphrase)
+    display = app._display
+
+    def watch_frames(screen, renderable):
+        if renderable is not None:
+            now = time.perf_counter() - t0
+            marks.setdefault("anything", now)
+            if isinstance(screen, DashboardScreen):
+                marks.setdefault("frame", now)
+                if "numbers" not in marks and isinstance(screen.query_one("#dash-totals").content, Table):
+                    marks["numbers"] = now
+                if "aging" not in marks and screen.query_one("#dash-bars").children:
+                    marks["aging"] = now
+            elif isinstance(screen, CustomersScreen) and "pressed_c" in marks:
+                marks.setdefault("customers", now)
+                if "customer_page" not in marks and screen.query_one("#customers").row_count:
+                    marks["customer_page"] = now
+        return display(screen, renderable)
+
+    app._display = watch_frames
+    wanted = ("frame", "customers", "customer_page") if press_c else ("frame", "numbers", "aging")
+    async with app.run_test(size=SIZE) as pilot:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline and not all(k in marks for k in wanted):
+            if press_c and "frame" in marks and "pressed_c" not in marks:
+                marks["pressed_c"] = time.perf_counter() - t0
+                marks["busy_at_press"] = "numbers" not in marks
+                await pilot.press("c")
+            await asyncio.sleep(POLL)
+        if press_c:  # let the dashboard worker finish, so the next run starts from a quiet process
+            await app.workers.wait_for_complete()
+    return marks
+
+
+def inprocess_first_screen(ledger: Path, passphrase: str, runs: int, timeout: float) -> tuple[list[dict], float]:
+    start = time.perf_counter()
+    import tui.app  # noqa: F401  (imports are timed apart; the tmux runs include them)
+    imports = time.perf_counter() - start
+    results = []
+    for i in range(runs):
+        marks = asyncio.run(_inprocess_once(ledger, passphrase, timeout, press_c=False))
+        print(f"  in-process run {i + 1}: " + ", ".join(f"{k} {fmt(marks.get(k))}"
+                                                      for k in ("anything", "frame", "numbers", "aging")), flush=True)
+        results.append(marks)
+    return results, imports
+
+
+# --- 2. peak RSS after navigating --------------------------------------------------------------------------
+
+
+def first_codes(ledger: Path, passphrase: str, count: int) -> list[str]:
+    from store import customers
+    from store.ledger import Ledger
+
+    led = Ledger.open(ledger, passphrase)
+    try:
+        return [r["code"] for r in customers.listing(led, limit=count)]
+    finally:
+        led.close()
+
+
+def bottom_code(screen: str) -> str | None:
+    """The first cell of the customer table's last row on screen (the status line follows the table)."""
+    lines = screen.splitlines()
+    for i, line in enumerate(lines):
+        if CUSTOMER_PAGE.search(line) and i:
+            cells = lines[i - 1].split()
+            return cells[0] if cells else None
+    return None
+
+
+def peak_rss(ledger: Path, passphrase: str, timeout: float, codes: list[str]) -> dict:
+    target_code = codes[300] if len(codes) > 300 else None
+    pane = Pane(ledger, passphrase, timeout)
+    out: dict = {"steps": []}
+    try:
+        seen = pane.wait({"numbers": AMOUNT_ROW, "aging": AGING_BAR})
+        pane.wait_still()
+        out["steps"].append(("dashboard loaded", seen.get("aging"), pane.memory()))
+
+        t = time.perf_counter()
+        pane.keys("c")
+        seen = pane.wait({"page": CUSTOMER_PAGE}, since=t)
+        out["steps"].append(("c -> customers first page", seen["page"], pane.memory()))
+
+        # 300 x Down in steps of 20 (like key repeat, which a burst outruns: keys at the end of the loaded
+        # rows are lost while the next page loads), then until the 301st customer is the bottom (cursor) row.
+        t = time.perf_counter()
+        for _ in range(15):
+            pane.keys("Down", repeat=20)
+            pane.wait_still(quiet=0.1)
+        if target_code:
+            pane.wait({"cursor": lambda s: bottom_code(s) == target_code}, since=t, timeout=10)
+        took = time.perf_counter() - t if bottom_code(pane.last) == target_code else None
+        out["steps"].append((f"15 x (20 x Down): bottom/cursor row {bottom_code(pane.last)} (want {target_code})",
+                             took, pane.memory()))
+
+        t = time.perf_counter()
+        pane.keys("NPage", repeat=10)
+        settled = pane.wait_still(quiet=0.5)
+        status = next((line.strip() for line in pane.last.splitlines() if CUSTOMER_PAGE.search(line)), "")
+        out["steps"].append((f"10 x PageDown ({status})", settled, pane.memory()))
+
+        t = time.perf_counter()
+        pane.keys("a")
+        seen = pane.wait({"screen": AGING_SCREEN, "rows": lambda s: AGING_SCREEN.search(s) and AGING_ROW.search(s)},
+                         since=t)
+        pane.wait_still()
+        out["steps"].append(("a -> aging rows shown", seen["rows"], pane.memory()))
+        out["hwm_kib"] = pane.memory().get("VmHWM")
+        out["pid"] = pane.pid()
+    finally:
+        pane.close()
+    return out
+
+
+# --- 3. responsiveness ------------------------------------------------------------------------------------
+
+
+def tmux_press_c(ledger: Path, passphrase: str, timeout: float, busy: bool) -> dict:
+    pane = Pane(ledger, passphrase, timeout)
+    try:
+        if busy:  # as soon as the dashboard frame is there, its worker still computing
+            seen = pane.wait({"frame": AS_OF})
+        else:
+            seen = pane.wait({"aging": AGING_BAR})
+            pane.wait_still()
+        before = pane.text()
+        t = time.perf_counter()
+        pane.keys("c")
+        result = pane.wait({"left_dashboard": lambda s: not AS_OF.search(s), "customers": CUSTOMERS,
+                            "customer_page": CUSTOMER_PAGE}, since=t)
+        result["busy_at_press"] = not AMOUNT_ROW.search(before)
+        result["pressed_at"] = t - pane.t0
+    finally:
+        pane.close()
+    return result
+
+
+# --- 4. where the dashboard worker's time goes ------------------------------------------------------------
+
+
+def dashboard_phases(ledger: Path, passphrase: str, runs: int = 3) -> list[tuple[str, float]]:
+    from datetime import date
+
+    from store import aging as agelib
+    from store import reports
+    from store.ledger import Ledger
+    from tui.screens.dashboard import dashboard_data
+
+    as_of = date.today()
+    params = {"d": as_of.isoformat()}
+    samples: dict[str, list[float]] = {}
+
+    def timed(name, fn):
+        t = time.perf_counter()
+        value = fn()
+        samples.setdefault(name, []).append(time.perf_counter() - t)
+        return value
+
+    for _ in range(runs):
+        led = timed("Ledger.open (key derivation)", lambda: Ledger.open(ledger, passphrase))
+        try:
+            timed("customers names (SELECT id, code, name)", lambda: reports._customers(led))
+            rows = timed("OPEN_INVOICES_SQL", lambda: led.conn.execute(reports.OPEN_INVOICES_SQL, params).fetchall())
+            single = reports._single_instalment_terms(led)
+            need = [r[0] for r in rows if r[6] not in single]
+            timed(f"due_items for instalment invoices ({len(need)})", lambda: reports._due_items(led, need))
+            timed("UNAPPLIED_SQL", lambda: led.conn.execute(reports.UNAPPLIED_SQL, params).fetchall())
+            pos = timed("reports.position (all of the above, warm)", lambda: reports.position(led, as_of))
+            timed(f"aging.age over {len(pos.items)} items", lambda: agelib.age(
+                pos.items, pos.unapplied, as_of, "due", reports.default_edges(led), False))
+            timed("dashboard_data (whole worker, warm)", lambda: dashboard_data(led, as_of))
+        finally:
+            led.close()
+    return [(name, statistics.median(values)) for name, values in samples.items()]
+
+
+# --- main -------------------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ledger", required=True, type=Path)
+    parser.add_argument("--passphrase", default=os.environ.get("DULY_PASSPHRASE"))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rss-runs", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=60.0, help="longest single wait, seconds (≤ 60)")
+    parser.add_argument("--skip-inprocess", action="store_true")
+    parser.add_argument("--skip-phases", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.passphrase:
+        parser.error("--passphrase (or DULY_PASSPHRASE) is required")
+    if not args.ledger.exists():
+        parser.error(f"no ledger at {args.ledger}")
+    if not shutil.which("tmux"):
+        parser.error("tmux is not installed")
+    timeout = min(args.timeout, 60.0)
+    ledger = args.ledger.resolve()
+    rows: list[tuple[str, str]] = []
+
+    try:
+        print(f"# ledger {ledger} ({ledger.stat().st_size / 2**20:.0f} MiB), {SIZE[0]}x{SIZE[1]}, "
+              f"medians of {args.runs}", flush=True)
+        print("1. time to first screen", flush=True)
+        if not args.skip_inprocess:
+            inproc, imports = inprocess_first_screen(ledger, args.passphrase, args.runs, timeout)
+            rows.append(("in-process: import tui.app (once)", fmt(imports)))
+            for key, label in (("anything", "first frame of any screen"), ("frame", "dashboard frame drawn"),
+                               ("numbers", "numbers shown (totals)"), ("aging", "aging bars shown")):
+                rows.append((f"in-process run_test: {label}", fmt(median(m.get(key) for m in inproc))))
+        runs = tmux_first_screen(ledger, args.passphrase, args.runs, timeout)
+        for key, label in (("anything", "pane not blank"), ("frame", "dashboard frame drawn (As of)"),
+                           ("numbers", "numbers shown (currency row)"), ("aging", "aging figures shown")):
+            rows.append((f"tmux duly: {label}", fmt(median(r.get(key) for r in runs))))
+        rows.append(("tmux duly: VmHWM once the dashboard is shown", fmt(median(r.get("hwm_kib") for r in runs),
+                                                                          "MiB")))
+
+        print("2. peak RSS after c, 300 x Down, 10 x PageDown, a", flush=True)
+        codes = first_codes(ledger, args.passphrase, 301)
+        rss_runs = [peak_rss(ledger, args.passphrase, timeout, codes) for _ in range(max(1, args.rss_runs))]
+        for step, took, mem in rss_runs[-1]["steps"]:
+            rows.append((f"rss: {step}", f"{fmt(took)}; VmRSS {fmt(mem.get('VmRSS'), 'MiB')}, "
+                                         f"VmHWM {fmt(mem.get('VmHWM'), 'MiB')}"))
+        rows.append(("rss: peak (VmHWM) of duly after the whole walk",
+                     fmt(median(r.get("hwm_kib") for r in rss_runs), "MiB")))
+
+        print("3. responsiveness: c while the dashboard worker computes", flush=True)
+        busy = [tmux_press_c(ledger, args.passphrase, timeout, busy=True) for _ in range(args.runs)]
+        idle = [tmux_press_c(ledger, args.passphrase, timeout, busy=False) for _ in range(args.runs)]
+        for r in busy:
+            print(f"  busy: pressed at {fmt(r['pressed_at'])} (numbers not yet shown: {r['busy_at_press']}), "
+                  f"dashboard gone {fmt(r['left_dashboard'])}, customers {fmt(r['customers'])}, first page {fmt(r['customer_page'])}", flush=True)
+        busy_n = sum(1 for r in busy if r["busy_at_press"])
+        rows.append((f"tmux: c -> customers screen, dashboard busy ({busy_n}/{len(busy)} pressed before numbers)",
+                     fmt(median(r["customers"] for r in busy))))
+        rows.append(("tmux: c -> customers first page, dashboard busy", fmt(median(r["customer_page"] for r in busy))))
+        rows.append(("tmux: c -> dashboard gone from the pane, dashboard busy",
+                     fmt(median(r["left_dashboard"] for r in busy))))
+        rows.append(("tmux: c -> customers screen, dashboard idle", fmt(median(r["customers"] for r in idle))))
+        rows.append(("tmux: c -> customers first page, dashboard idle", fmt(median(r["customer_page"] for r in idle))))
+        if not args.skip_inprocess:
+            marks = [asyncio.run(_inprocess_once(ledger, args.passphrase, timeout, press_c=True))
+                     for _ in range(args.runs)]
+            rows.append(("in-process: c -> customers frame, dashboard busy",
+                         fmt(median(m["customers"] - m["pressed_c"] for m in marks if "customers" in m))))
+            rows.append(("in-process: c -> customers first page, dashboard busy",
+                         fmt(median(m["customer_page"] - m["pressed_c"] for m in marks if "customer_page" in m))))
+
+        if not args.skip_phases:
+            print("4. dashboard worker phases (fresh connection, medians of 3)", flush=True)
+            for name, seconds in dashboard_phases(ledger, args.passphrase):
+                rows.append((f"worker: {name}", fmt(seconds)))
+    finally:
+        tmux("kill-server", check=False)
+        socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (socket_dir / SOCKET).unlink(missing_ok=True)
+
+    width = max(len(k) for k, _ in rows)
+    print()
+    print(f"| {'measure'.ljust(width)} | value |")
+    print(f"|{'-' * (width + 2)}|-------|")
+    for key, value in rows:
+        print(f"| {key.ljust(width)} | {value} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
