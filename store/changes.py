@@ -67,11 +67,8 @@ class Change:
 
 
 class MalformedChange(DulyError):
-    pass
+    """An envelope or operation that this version cannot read or must not apply."""
 
-
-class ChainBroken(DulyError):
-    pass
 
 
 def canonical(obj) -> str:

@@ -19,7 +19,7 @@ from store.ids import uuid7
 
 
 class NewerLedger(DulyError):
-    pass
+    """The ledger was written by a newer Duly than this one."""
 
 
 def default_actor() -> str:
