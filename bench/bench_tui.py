@@ -27,6 +27,7 @@ Every wait is bounded (--timeout, 60 s); the private tmux server is killed at th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import os
 import re
@@ -187,10 +188,8 @@ class Pane:
             while Path(f"/proc/{pid}").exists() and time.perf_counter() < deadline:
                 time.sleep(0.05)
             if Path(f"/proc/{pid}").exists():
-                try:
+                with contextlib.suppress(ProcessLookupError):  # it ended between the check and the kill
                     os.kill(pid, 9)
-                except ProcessLookupError:
-                    pass
 
 
 def _read(path: str) -> str:

@@ -8,11 +8,7 @@ from store.payments import Applied
 
 
 def _credit_number(ledger) -> str:
-    prefix = ledger.meta("series_prefix") or "A0"
-    while True:
-        number = f"CN-{prefix}-{ledger.next_counter('credit'):06d}"
-        if not ledger.row("SELECT 1 AS x FROM credit_notes WHERE number=?", (number,)):
-            return number
+    return ledger.next_number("credit", "credit_notes", "CN-{prefix}-{n:06d}")
 
 
 def _allocatable(ledger, invoice: dict, on: str) -> int:

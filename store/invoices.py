@@ -139,11 +139,7 @@ def void_of(ledger, table: str, doc_id: str) -> dict | None:
 
 
 def _next_number(ledger) -> str:
-    prefix = ledger.meta("series_prefix") or "A0"
-    while True:
-        number = f"{prefix}-{ledger.next_counter('invoice'):06d}"
-        if not ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)):
-            return number
+    return ledger.next_number("invoice", "invoices", "{prefix}-{n:06d}")
 
 
 def _credit_check(ledger, customer: dict, currency: str, on: str, total: int) -> str | None:

@@ -124,6 +124,18 @@ class Ledger:
         )
         return self.conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()[0]
 
+    def next_number(self, counter: str, table: str, template: str) -> str:
+        """Next free document number of this device's series (call inside a write).
+
+        `template` takes {prefix} and {n}, e.g. "{prefix}-{n:06d}"; numbers already taken (an import,
+        `--number`) are skipped, so two offline devices with different prefixes never collide.
+        """
+        prefix = self.meta("series_prefix") or "A0"
+        while True:
+            number = template.format(prefix=prefix, n=self.next_counter(counter))
+            if not self.conn.execute(f"SELECT 1 FROM {table} WHERE number=?", (number,)).fetchone():
+                return number
+
     # -- the write path --------------------------------------------------------------------------
     def _catch_up(self, stamp: str | None) -> None:
         """Never stamp below a stamp already in the file (written by another connection, or a remote
