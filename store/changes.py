@@ -58,12 +58,15 @@ class Change:
     at: str  # wall-clock time, ISO 8601 UTC, for people reading the audit trail
     ops: tuple[Op, ...] = field(default_factory=tuple)
 
-    def body(self) -> str:
-        """Canonical text that the hash chain covers."""
-        return canonical(
-            {"device": self.device, "device_seq": self.device_seq, "hlc": self.hlc, "actor": self.actor,
-             "at": self.at, "ops": [op.to_json() for op in self.ops]}
-        )
+    def body(self, ops_text: str | None = None) -> str:
+        """Canonical text that the hash chain covers; `ops_text` is `ops_json()` when already made."""
+        head = canonical({"device": self.device, "device_seq": self.device_seq, "hlc": self.hlc,
+                          "actor": self.actor, "at": self.at})
+        # Keys are sorted and "ops" sorts last, so this is canonical() of the whole envelope.
+        return f'{head[:-1]},"ops":{self.ops_json() if ops_text is None else ops_text}}}'
+
+    def ops_json(self) -> str:
+        return canonical([op.to_json() for op in self.ops])
 
 
 class MalformedChange(DulyError):
@@ -109,6 +112,16 @@ def apply_op(conn, op: Op, hlc: str, *, device: str, actor: str, at: str) -> Non
         )
 
 
+def apply_events(conn, table: str, ops: list[Op]) -> None:
+    """`event` operations of one table, inserted once each, with one executemany per set of columns."""
+    by_cols: dict[tuple[str, ...], list[list]] = {}
+    for op in ops:
+        by_cols.setdefault(tuple(op.data), []).append([op.row, *op.data.values()])
+    for cols, values in by_cols.items():
+        marks = ",".join("?" * (len(cols) + 1))
+        conn.executemany(f"INSERT OR IGNORE INTO {table} (id,{','.join(cols)}) VALUES ({marks})", values)
+
+
 def _text(value) -> str | None:
     return None if value is None else str(value)
 
@@ -138,11 +151,11 @@ def apply(conn, change: Change) -> bool:
 
 
 def append(conn, change: Change, prev_hash: str) -> str:
-    digest = chain_hash(prev_hash, change.body())
+    ops_text = change.ops_json()
+    digest = chain_hash(prev_hash, change.body(ops_text))
     conn.execute(
         "INSERT INTO changes (device, device_seq, hlc, actor, at, ops, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
-        (change.device, change.device_seq, change.hlc, change.actor, change.at,
-         canonical([op.to_json() for op in change.ops]), prev_hash, digest),
+        (change.device, change.device_seq, change.hlc, change.actor, change.at, ops_text, prev_hash, digest),
     )
     return digest
 

@@ -141,9 +141,12 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
     def flush():
         nonlocal pending
         if pending:
+            by_table: dict[str, list] = {}
+            for table, row_id, fields in pending:
+                by_table.setdefault(table, []).append((row_id, fields))
             with ledger.writing() as tx:
-                for table, row_id, fields in pending:
-                    tx.event(table, row_id, **fields)
+                for table, rows in by_table.items():  # first seen first: invoices before what refers to them
+                    tx.events(table, rows)
             pending = []
 
     def post(table: str, fields: dict) -> str:

@@ -229,6 +229,17 @@ class Write:
         self._apply(Op("event", table, row_id, data=data))
         return row_id
 
+    def events(self, table: str, rows: list[tuple[str, dict]]) -> None:
+        """Post many documents of one table at once (bulk paths: demo, import): one executemany."""
+        allowed = set(schema.EVENTS[table])
+        ops = []
+        for row_id, data in rows:
+            if not set(data) <= allowed:
+                raise ValueError(f"{table} has no fields {sorted(set(data) - allowed)}")
+            ops.append(Op("event", table, row_id, data=data))
+        changes.apply_events(self.conn, table, ops)
+        self.ops.extend(ops)
+
 
 def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
