@@ -242,13 +242,44 @@ def void(ledger, number: str, reason: str, on: str | None = None) -> str:
         if paid > 0:
             raise Conflict(
                 f"invoice {invoice['number']} has {money.format_amount(paid, invoice['currency'], symbol=True)} "
-                "of payments or credits applied; void those payments first"
+                f"of payments or credits applied; take them off first (`duly invoice unapply {invoice['number']}`)"
             )
         return tx.event("voids", doc_table="invoices", doc_id=invoice["id"], date=when, reason=reason)
 
 
-def status(open_amount: int, voided: bool) -> str:
-    return "voided" if voided else ("open" if open_amount > 0 else "paid")
+def unapply(ledger, number: str, on: str | None = None) -> list[dict]:
+    """Take every payment and credit note off an invoice as of a date (default today, never before the last
+    allocation): each net allocation is reversed by a negative one, and the money goes back to the customer's
+    unapplied cash and credit. Returns what was taken off: [{source, id, number, amount}]."""
+    with ledger.writing() as tx:
+        invoice = by_number(ledger, number)
+        nets = ledger.rows(
+            """SELECT a.payment_id, a.credit_id, n.number AS credit_note, sum(a.amount) AS net, max(a.date) AS last
+               FROM allocations a LEFT JOIN credit_notes n ON n.id = a.credit_id
+               WHERE a.invoice_id=? GROUP BY a.payment_id, a.credit_id HAVING sum(a.amount) <> 0
+               ORDER BY max(a.date), a.payment_id, a.credit_id""", (invoice["id"],))
+        if not nets:
+            raise Conflict(f"invoice {invoice['number']} has no payments or credits applied")
+        latest = max(r["last"] for r in nets)
+        when = validate.iso_date(on, "date") if on else max(date.today().isoformat(), latest)
+        if when < latest:
+            raise InvalidInput(f"date {when} is before the last allocation to invoice {invoice['number']} ({latest})",
+                               field="date")
+        undone = []
+        for r in nets:
+            tx.event("allocations", invoice_id=invoice["id"], payment_id=r["payment_id"], credit_id=r["credit_id"],
+                     amount=-r["net"], date=when)
+            undone.append({"source": "payment" if r["payment_id"] else "credit",
+                           "id": r["payment_id"] or r["credit_id"], "number": r["credit_note"], "amount": r["net"]})
+    return undone
+
+
+def status(open_amount: int, voided: bool, written_off: bool = False) -> str:
+    if voided:
+        return "voided"
+    if open_amount > 0:
+        return "open"
+    return "written_off" if written_off else "paid"
 
 
 def listing(ledger, *, customer_code: str | None = None, open_only: bool = False, overdue_only: bool = False,
@@ -263,7 +294,8 @@ def listing(ledger, *, customer_code: str | None = None, open_only: bool = False
         params["c"] = customers.by_code(ledger, customer_code)["id"]
     sql = f"""SELECT * FROM (
         SELECT o.*, c.code AS customer, i.due_date,
-          EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table='invoices' AND v.date <= :d) AS voided
+          EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table='invoices' AND v.date <= :d) AS voided,
+          EXISTS (SELECT 1 FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d) AS written_off
         FROM ({openitems.OPEN_SQL} WHERE {' AND '.join(where)}) o
         JOIN invoices i ON i.id = o.id LEFT JOIN customers c ON c.id = i.customer_id) x
       WHERE 1=1"""
@@ -279,7 +311,7 @@ def listing(ledger, *, customer_code: str | None = None, open_only: bool = False
     if limit:
         rows = rows[: int(limit)]
     for r in rows:
-        r["status"] = status(r["open"], bool(r["voided"]))
+        r["status"] = status(r["open"], bool(r["voided"]), bool(r["written_off"]))
     return rows
 
 
@@ -293,12 +325,14 @@ def detail(ledger, number: str, as_of: str | None = None) -> dict:
     voided = void_of(ledger, "invoices", invoice["id"])
     schedule = [(date.fromisoformat(r["due_date"]), r["amount"]) for r in
                 ledger.rows("SELECT due_date, amount FROM due_items WHERE invoice_id=? ORDER BY seq", (invoice["id"],))]
+    written_off = ledger.row("SELECT 1 AS w FROM writeoffs WHERE invoice_id=? AND date<=?", (invoice["id"], d))
     remaining = spread_over_instalments(max(invoice["total"] - open_now, 0), schedule)
     due_rows = [{"seq": i, "due_date": when.isoformat(), "amount": amount, "open": left}
                 for i, ((when, amount), (_, left)) in enumerate(zip(schedule, remaining), 1)]
     return {
         "invoice": {**invoice, "customer": customer.get("code"), "customer_name": customer.get("name"),
-                    "open": open_now, "status": status(open_now, bool(voided and voided["date"] <= d))},
+                    "open": open_now,
+                    "status": status(open_now, bool(voided and voided["date"] <= d), bool(written_off))},
         "lines": ledger.rows("SELECT pos, description, qty, unit_price, tax_bp, amount, tax FROM invoice_lines "
                              "WHERE invoice_id=? ORDER BY pos", (invoice["id"],)),
         "due_items": due_rows,

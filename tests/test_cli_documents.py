@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import os
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def test_invoice_payment_credit_writeoff_tour(book, capsys):
 
     listed = run_json(capsys, "invoice", "list", "--customer", "HD001")
     assert [(r["number"], r["total"], r["open"], r["status"]) for r in listed] == [
-        ("A7-000002", "3000.00", "2100.00", "open"), ("A7-000001", "15900.00", "0.00", "paid")]
+        ("A7-000002", "3000.00", "2100.00", "open"), ("A7-000001", "15900.00", "0.00", "written_off")]
     assert run_json(capsys, "invoice", "list", "--open", "--as-of", "2026-03-04")[1]["open"] == "8800.00"
     overdue = run_json(capsys, "invoice", "list", "--overdue", "--as-of", "2026-03-10")
     assert [r["number"] for r in overdue] == ["A7-000001"]
@@ -173,3 +174,40 @@ def test_cli_as_a_process_with_global_options_after_the_subcommand(book):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["total"] == "99.50"
+
+
+def test_credited_invoice_is_unapplied_then_voided_and_the_credit_stays_with_the_customer(book, capsys):
+    run_json(capsys, "invoice", "add", "--customer", "HD001", "--date", "2026-03-02", "--amount", "800")
+    run_json(capsys, "invoice", "add", "--customer", "HD001", "--date", "2026-03-05", "--amount", "500")
+    run_json(capsys, "credit", "add", "--customer", "HD001", "--date", "2026-03-10", "--amount", "300",
+             "--invoice", "A7-000001", "--reason", "price")
+    run_json(capsys, "payment", "add", "--customer", "HD001", "--date", "2026-03-12", "--amount", "200",
+             "--allocate", "A7-000001=200")
+    code, _, err = run(capsys, "invoice", "void", "A7-000001", "--reason", "issued in error", "--date", "2026-03-20")
+    assert code == 1 and "duly invoice unapply A7-000001" in err
+    code, _, err = run(capsys, "invoice", "unapply", "A7-000001", "--date", "2026-03-11")
+    assert code == 1 and "before the last allocation" in err and "2026-03-12" in err
+    undone = run_json(capsys, "invoice", "unapply", "A7-000001", "--date", "2026-03-20")
+    assert sorted((u["source"], u["amount"]) for u in undone["unapplied"]) == [("credit", "300.00"),
+                                                                            ("payment", "200.00")]
+    assert run(capsys, "invoice", "void", "A7-000001", "--reason", "issued in error", "--date", "2026-03-20")[0] == 0
+    # the customer now owes 500 on A7-000002 and holds 500 of unapplied cash and credit: balance 0
+    aging = run_json(capsys, "report", "aging", "--as-of", "2026-03-20")
+    row = aging["rows"][0]
+    assert (row["total"], row["unapplied"]) == ("0.00", "-500.00")
+    # before the unapply, the old picture holds: 800 - 300 - 200 open on A7-000001
+    assert run_json(capsys, "invoice", "list", "--as-of", "2026-03-19")[1]["open"] == "300.00"
+    # the freed money pays the other invoice
+    done = run_json(capsys, "payment", "allocate", "--customer", "HD001", "--date", "2026-03-21")
+    assert sum(Decimal(a["amount"]) for d in done for a in d["allocations"]) == Decimal("500.00")
+    assert [(r["number"], r["status"]) for r in run_json(capsys, "invoice", "list")] == [
+        ("A7-000002", "paid"), ("A7-000001", "voided")]
+
+
+def test_a_written_off_invoice_says_so(book, capsys):
+    run_json(capsys, "invoice", "add", "--customer", "HD001", "--date", "2025-01-10", "--amount", "900")
+    run_json(capsys, "payment", "add", "--customer", "HD001", "--date", "2025-02-10", "--amount", "100")
+    assert run(capsys, "writeoff", "A7-000001", "--date", "2026-01-10", "--reason", "bankrupt")[0] == 0
+    assert [(r["open"], r["status"]) for r in run_json(capsys, "invoice", "list")] == [("0.00", "written_off")]
+    assert run_json(capsys, "invoice", "list", "--as-of", "2025-12-31")[0]["status"] == "open"
+    assert run_json(capsys, "invoice", "show", "A7-000001")["status"] == "written_off"

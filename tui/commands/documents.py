@@ -94,6 +94,12 @@ def _register_invoice(sub, common) -> None:
     q.add_argument("--date", metavar="D", help="default today")
     q.set_defaults(handler=invoice_void)
 
+    q = isub.add_parser("unapply", parents=[common],
+                        help="take every payment and credit note off an invoice; the money becomes unapplied again")
+    q.add_argument("number")
+    q.add_argument("--date", metavar="D", help="default today")
+    q.set_defaults(handler=invoice_unapply)
+
 
 def _register_payment(sub, common) -> None:
     p = sub.add_parser("payment", parents=[common], help="payments received (收款) and allocations (核销)")
@@ -254,6 +260,19 @@ def invoice_show(args, ctx):
 def invoice_void(args, ctx):
     invoices.void(ctx.ledger(), args.number, args.reason, args.date)
     ctx.done(f"invoice {args.number} voided")
+
+
+def invoice_unapply(args, ctx):
+    led = ctx.ledger()
+    undone = invoices.unapply(led, args.number, args.date)
+    cur = invoices.by_number(led, args.number)["currency"]
+    if ctx.format == "json":
+        ctx.emit([], [], json_value={"invoice": args.number, "unapplied": [
+            {**u, "amount": to_decimal_str(u["amount"], cur)} for u in undone]})
+        return
+    parts = [f"{'credit note ' + u['number'] if u['number'] else 'payment ' + u['id']} {format_amount(u['amount'], cur)}"
+             for u in undone]
+    ctx.done(f"invoice {args.number}: took off " + ", ".join(parts) + "; that money is unapplied again")
 
 
 # --- payments --------------------------------------------------------------------------------------
