@@ -16,16 +16,22 @@ from store.allocation import Due, spread_over_instalments
 
 END = "9999-12-31"  # "as of forever": every posted document counts
 
-# Open amount of each invoice as of :d (the contract's formula), for a WHERE chosen by the caller.
-OPEN_SQL = """
+# The formula, written once (the read side in store.reports composes the same pieces with its cache).
+# Each expression reads the invoice / payment / credit note under the alias i / p / n, as of :d.
+INVOICE_OPEN = """i.total
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= :d), 0)
+  - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d), 0)"""
+PAYMENT_LEFT = """p.amount
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= :d), 0)"""
+CREDIT_LEFT = """n.amount
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id AND a.date <= :d), 0)"""
+INVOICE_VOIDED = "i.id IN (SELECT doc_id FROM voids WHERE doc_table = 'invoices' AND date <= :d)"
+PAYMENT_VOIDED = "p.id IN (SELECT doc_id FROM voids WHERE doc_table = 'payments' AND date <= :d)"
+
+# Open amount of each invoice as of :d, for a WHERE chosen by the caller.
+OPEN_SQL = f"""
 SELECT i.id, i.number, i.date, i.total, i.currency,
-  CASE WHEN i.date > :d OR EXISTS (
-         SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices' AND v.date <= :d)
-       THEN 0
-       ELSE i.total
-         - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= :d), 0)
-         - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d), 0)
-  END AS open
+  CASE WHEN i.date > :d OR {INVOICE_VOIDED} THEN 0 ELSE {INVOICE_OPEN} END AS open
 FROM invoices i
 """
 
@@ -99,20 +105,13 @@ def allocatable_items(ledger, customer_id: str, currency: str, on: str | date) -
 
 def unapplied(ledger, customer_id: str, currency: str, as_of: str | date) -> int:
     """Cash and credit of the customer in currency not yet allocated as of a date (a positive amount)."""
-    d = _iso(as_of)
     row = ledger.row(
-        """SELECT
-             coalesce((SELECT sum(p.amount
-                 - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= :d), 0))
-               FROM payments p
-               WHERE p.customer_id = :c AND p.currency = :cur AND p.date <= :d
-                 AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments'
-                                 AND v.date <= :d)), 0)
-           + coalesce((SELECT sum(n.amount
-                 - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id AND a.date <= :d), 0))
-               FROM credit_notes n
+        f"""SELECT
+             coalesce((SELECT sum({PAYMENT_LEFT}) FROM payments p
+               WHERE p.customer_id = :c AND p.currency = :cur AND p.date <= :d AND NOT {PAYMENT_VOIDED}), 0)
+           + coalesce((SELECT sum({CREDIT_LEFT}) FROM credit_notes n
                WHERE n.customer_id = :c AND n.currency = :cur AND n.date <= :d), 0) AS left""",
-        {"d": d, "c": customer_id, "cur": currency},
+        {"d": _iso(as_of), "c": customer_id, "cur": currency},
     )
     return row["left"] if row else 0
 

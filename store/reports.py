@@ -1,7 +1,7 @@
 """Reports over the documents (DESIGN §1 Reports): aging, AR summary, DSO, CEI, days to pay, expected
 payment dates, the 13-week cash-in forecast and the bad-debt provision (坏账准备).
 
-Everything is computed from the posted documents as of a date (contract: /tmp/contract.md); nothing is
+Everything is computed from the posted documents as of a date (the rules: store.openitems); nothing is
 stored. SQL does the heavy part (one GROUP BY over allocations and write-offs, never a query per invoice)
 and only invoices that are still open come back to Python, where the pure rules in store.aging and
 store.allocation take over.
@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from store import aging as agelib
+from store import openitems
 from store.allocation import spread_over_instalments
 from store.errors import InvalidInput
 from store.terms import BUILTIN_TERMS
@@ -26,41 +27,42 @@ from store.terms import BUILTIN_TERMS
 _UNSETTLED = """(SELECT doc_id FROM doc_state WHERE kind = '{kind}' AND settled_on IS NULL
    UNION ALL SELECT doc_id FROM doc_state WHERE kind = '{kind}' AND settled_on > :d)"""
 
-# Per invoice: total minus allocations and write-offs dated <= :d, for invoices dated <= :d and not voided
-# by :d; only what is still open. Only invoices not settled by :d are read (the doc_state cache of schema
-# v4); each one's allocations and write-offs are summed by an index-only lookup (covering indexes, v3).
-# MATERIALIZED: the open amount's subqueries run once per invoice, not again for the filter.
-OPEN_INVOICES_SQL = f"""
+# Per invoice: total minus allocations and write-offs dated <= :d (store.openitems' formula), for invoices
+# dated <= :d and not voided by :d; only what is still open. Only invoices not settled by :d are read (the
+# doc_state cache of schema v4); each one's allocations and write-offs are summed by an index-only lookup
+# (covering indexes, v3). MATERIALIZED: the open amount's subqueries run once per invoice, not again for
+# the filter. `where` narrows the candidates (e.g. to one customer) before anything is summed.
+def open_invoices_sql(where: str = "") -> str:
+    return f"""
 WITH candidates AS MATERIALIZED (
   SELECT i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
-         i.total
-         - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= :d), 0)
-         - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d), 0)
-           AS open_amount
+         {openitems.INVOICE_OPEN} AS open_amount
   FROM {_UNSETTLED.format(kind='invoice')} s JOIN invoices i ON i.id = s.doc_id
-  WHERE i.date <= :d
+  WHERE i.date <= :d {where}
 )
-SELECT * FROM candidates WHERE open_amount != 0
-  AND id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'invoices' AND date <= :d)
+SELECT * FROM candidates i WHERE open_amount != 0 AND NOT {openitems.INVOICE_VOIDED}
 """
+
 
 # Per customer and currency: payments (not voided by :d) and credit notes dated <= :d, less what of them
 # was allocated by :d. A voided payment's allocations are reversed on the void date, so they net to zero.
 # The per-document sums are index-only lookups (allocations_payment / allocations_credit cover them).
-UNAPPLIED_SQL = f"""
+def unapplied_sql(where_p: str = "", where_n: str = "") -> str:
+    return f"""
 SELECT customer_id, currency, sum(amount) AS amount FROM (
-  SELECT p.customer_id, p.currency,
-         p.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= :d), 0)
-           AS amount
+  SELECT p.customer_id, p.currency, {openitems.PAYMENT_LEFT} AS amount
   FROM {_UNSETTLED.format(kind='payment')} s JOIN payments p ON p.id = s.doc_id
-  WHERE p.date <= :d AND p.id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'payments' AND date <= :d)
+  WHERE p.date <= :d AND NOT {openitems.PAYMENT_VOIDED} {where_p}
   UNION ALL
-  SELECT n.customer_id, n.currency,
-         n.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id AND a.date <= :d), 0)
+  SELECT n.customer_id, n.currency, {openitems.CREDIT_LEFT}
   FROM {_UNSETTLED.format(kind='credit')} s JOIN credit_notes n ON n.id = s.doc_id
-  WHERE n.date <= :d
+  WHERE n.date <= :d {where_n}
 ) GROUP BY customer_id, currency HAVING sum(amount) != 0
 """
+
+
+OPEN_INVOICES_SQL = open_invoices_sql()
+UNAPPLIED_SQL = unapplied_sql()
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,8 @@ def position(ledger, as_of: date, *, customer_id: str | None = None) -> Position
     inv_sql, un_sql = OPEN_INVOICES_SQL, UNAPPLIED_SQL
     if customer_id is not None:
         params["c"] = customer_id
-        inv_sql = f"SELECT * FROM ({OPEN_INVOICES_SQL}) WHERE customer_id = :c"
-        un_sql = f"SELECT * FROM ({UNAPPLIED_SQL}) WHERE customer_id = :c"
+        inv_sql = open_invoices_sql("AND i.customer_id = :c")
+        un_sql = unapplied_sql("AND p.customer_id = :c", "AND n.customer_id = :c")
     single = _single_instalment_terms(ledger)
     invoices, need_schedule = [], []
     for iid, cid, cur, number, doc, due, terms, total, open_amount in ledger.conn.execute(inv_sql, params):
