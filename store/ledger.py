@@ -1,6 +1,8 @@
 """The ledger: an open encrypted store, and the one write path (intent -> operations -> apply)."""
 from __future__ import annotations
 
+import functools
+
 import getpass
 import os
 import secrets
@@ -9,7 +11,6 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-import sqlite_utils
 
 from store import changes, db, schema
 from store.changes import Change, Op
@@ -40,7 +41,6 @@ class Ledger:
         self.conn = conn
         self.path = Path(path)
         self._passphrase = passphrase
-        self.db = sqlite_utils.Database(conn)
         self.actor = actor or default_actor()
         self.device = self.meta("device_id")
         self.clock = Clock(self.device)
@@ -185,13 +185,23 @@ class Ledger:
             raise
 
     # -- reading ---------------------------------------------------------------------------------
+    @functools.cached_property
+    def db(self):
+        """This connection as a sqlite-utils Database (imported on first use: it costs 0.1 s at start-up,
+        which every short CLI command would pay)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
+
     def rows(self, sql: str, params=()) -> list[dict]:
-        return list(self.db.query(sql, params))
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, values)) for values in cursor]
 
     def row(self, sql: str, params=()) -> dict | None:
-        for found in self.db.query(sql, params):
-            return found
-        return None
+        cursor = self.conn.execute(sql, params)
+        values = cursor.fetchone()
+        return None if values is None else dict(zip([d[0] for d in cursor.description], values))
 
     def setting(self, key: str, default: str | None = None) -> str | None:
         found = self.conn.execute("SELECT value FROM settings WHERE id=?", (key,)).fetchone()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -89,6 +90,10 @@ class Position:
     unapplied: list[agelib.Unapplied]
 
 
+# ISO text to date, remembered: a big book has 200k invoices over a few hundred distinct dates.
+_day = lru_cache(maxsize=16384)(date.fromisoformat)
+
+
 def _customers(ledger) -> dict[str, tuple[str, str]]:
     return {cid: (code or cid, name or code or cid)
             for cid, code, name in ledger.conn.execute("SELECT id, code, name FROM customers")}
@@ -117,7 +122,7 @@ def _due_items(ledger, invoice_ids: list[str]) -> dict[str, list[tuple[date, int
         for invoice_id, due, amount in ledger.conn.execute(
             f"SELECT invoice_id, due_date, amount FROM due_items WHERE invoice_id IN ({marks})", chunk
         ):
-            found[invoice_id].append((date.fromisoformat(due), amount))
+            found[invoice_id].append((_day(due), amount))
     return found
 
 
@@ -145,7 +150,7 @@ def position(ledger, as_of: date, *, customer_id: str | None = None) -> Position
     invoices, need_schedule = [], []
     for iid, cid, cur, number, doc, due, terms, total, open_amount in ledger.conn.execute(inv_sql, params):
         code, name = names.get(cid, (cid, cid))
-        inv = OpenInvoice(iid, cid, code, name, cur, number, date.fromisoformat(doc), date.fromisoformat(due),
+        inv = OpenInvoice(iid, cid, code, name, cur, number, _day(doc), _day(due),
                           total, open_amount)
         invoices.append(inv)
         if terms not in single:
