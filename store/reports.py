@@ -24,39 +24,43 @@ from store.terms import BUILTIN_TERMS
 
 # --- the open position as of a date ------------------------------------------------------------------
 
-# Documents not settled by :d, as two range scans of the doc_state_open index (an OR would scan all).
-_UNSETTLED = """(SELECT doc_id FROM doc_state WHERE kind = '{kind}' AND settled_on IS NULL
-   UNION ALL SELECT doc_id FROM doc_state WHERE kind = '{kind}' AND settled_on > :d)"""
+# Documents not settled by :d (schema: the doc_state cache), as two range scans of the covering
+# doc_state_open index (an OR would scan all). Voided documents are settled from their void date on.
+def _unsettled(kind: str) -> str:
+    cols = "id, customer_id, currency, number, date, due_date, terms, total, open_all, last_on"
+    return (f"(SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on IS NULL UNION ALL "
+            f"SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on > :d)")
 
-# Per invoice: total minus allocations and write-offs dated <= :d (store.openitems' formula), for invoices
-# dated <= :d and not voided by :d; only what is still open. Only invoices not settled by :d are read (the
-# doc_state cache of schema v4); each one's allocations and write-offs are summed by an index-only lookup
-# (covering indexes, v3). MATERIALIZED: the open amount's subqueries run once per invoice, not again for
-# the filter. `where` narrows the candidates (e.g. to one customer) before anything is summed.
+
+# Per invoice: what is open as of :d by store.openitems' formula, for invoices dated <= :d and not settled
+# by :d; only what is still open. As of a date on or after the invoice's last allocation, write-off or
+# void (last_on), the cached open_all is that amount; only for an earlier date are its allocations and
+# write-offs summed (index-only lookups, v3). MATERIALIZED: the open amount is computed once per invoice,
+# not again for the filter. `where` narrows the candidates (e.g. to one customer) before anything is summed.
 def open_invoices_sql(where: str = "") -> str:
     return f"""
 WITH candidates AS MATERIALIZED (
   SELECT i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
-         {openitems.INVOICE_OPEN} AS open_amount
-  FROM {_UNSETTLED.format(kind='invoice')} s JOIN invoices i ON i.id = s.doc_id
+         CASE WHEN i.last_on <= :d THEN i.open_all ELSE {openitems.INVOICE_OPEN} END AS open_amount
+  FROM {_unsettled('invoice')} i
   WHERE i.date <= :d {where}
 )
-SELECT * FROM candidates i WHERE open_amount != 0 AND NOT {openitems.INVOICE_VOIDED}
+SELECT * FROM candidates WHERE open_amount != 0
 """
 
 
-# Per customer and currency: payments (not voided by :d) and credit notes dated <= :d, less what of them
-# was allocated by :d. A voided payment's allocations are reversed on the void date, so they net to zero.
-# The per-document sums are index-only lookups (allocations_payment / allocations_credit cover them).
+# Per customer and currency: payments and credit notes dated <= :d (and not settled by then: a voided
+# payment is settled from its void date), less what of them was allocated by :d; cached as for invoices.
 def unapplied_sql(where_p: str = "", where_n: str = "") -> str:
     return f"""
 SELECT customer_id, currency, sum(amount) AS amount FROM (
-  SELECT p.customer_id, p.currency, {openitems.PAYMENT_LEFT} AS amount
-  FROM {_UNSETTLED.format(kind='payment')} s JOIN payments p ON p.id = s.doc_id
-  WHERE p.date <= :d AND NOT {openitems.PAYMENT_VOIDED} {where_p}
+  SELECT p.customer_id, p.currency, CASE WHEN p.last_on <= :d THEN p.open_all ELSE {openitems.PAYMENT_LEFT} END
+           AS amount
+  FROM (SELECT id, customer_id, currency, date, total AS amount, open_all, last_on FROM {_unsettled('payment')}) p
+  WHERE p.date <= :d {where_p}
   UNION ALL
-  SELECT n.customer_id, n.currency, {openitems.CREDIT_LEFT}
-  FROM {_UNSETTLED.format(kind='credit')} s JOIN credit_notes n ON n.id = s.doc_id
+  SELECT n.customer_id, n.currency, CASE WHEN n.last_on <= :d THEN n.open_all ELSE {openitems.CREDIT_LEFT} END
+  FROM (SELECT id, customer_id, currency, date, total AS amount, open_all, last_on FROM {_unsettled('credit')}) n
   WHERE n.date <= :d {where_n}
 ) GROUP BY customer_id, currency HAVING sum(amount) != 0
 """

@@ -138,73 +138,99 @@ def _v3_covering_indexes(db) -> None:
     db.execute("CREATE INDEX writeoffs_invoice ON writeoffs (invoice_id, date, amount)")
 
 
-# A cache, rebuilt and checked, never truth (DESIGN §3): for each invoice, payment and credit note, the
-# date from which it stays settled (nothing open / nothing unapplied) whatever the as-of date, or NULL
-# while it is open. Aging then reads only documents still open as of its date. Triggers keep it right
-# on every path that posts documents: local writes and remote changes alike.
+# A cache, rebuilt and checked, never truth (DESIGN §3): one row per invoice, payment and credit note with
+# - settled_on: the date from which it stays settled (nothing open / nothing unapplied) whatever the as-of
+#   date, or NULL while it is open; aging reads only documents not settled by its date;
+# - the document's own columns that aging needs (customer, currency, number, dates, terms, total), so that
+#   the open documents are one contiguous range of the doc_state_open index, not 25k random lookups;
+# - open_all (total less every allocation and write-off) and last_on (the date of its latest allocation,
+#   write-off or void): as of any date on or after last_on, the open amount is open_all, with no lookup.
+# Triggers keep it right on every path that posts documents: local writes and remote changes alike.
 _NEVER = "'9999-12-31'"
-SETTLED_ON = {
-    "invoice": f"""SELECT i.id, 'invoice', nullif(min(
-        coalesce((SELECT min(v.date) FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices'), {_NEVER}),
-        CASE WHEN i.total - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id), 0)
-                          - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id), 0) = 0
-             THEN max(i.date, coalesce((SELECT max(a.date) FROM allocations a WHERE a.invoice_id = i.id), ''),
-                              coalesce((SELECT max(w.date) FROM writeoffs w WHERE w.invoice_id = i.id), ''))
-             ELSE {_NEVER} END), {_NEVER}) FROM invoices i""",
-    "payment": f"""SELECT p.id, 'payment', nullif(min(
-        coalesce((SELECT min(v.date) FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments'), {_NEVER}),
-        CASE WHEN p.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id), 0) = 0
-             THEN max(p.date, coalesce((SELECT max(a.date) FROM allocations a WHERE a.payment_id = p.id), ''))
-             ELSE {_NEVER} END), {_NEVER}) FROM payments p""",
-    "credit": f"""SELECT n.id, 'credit', nullif(
-        CASE WHEN n.amount - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id), 0) = 0
-             THEN max(n.date, coalesce((SELECT max(a.date) FROM allocations a WHERE a.credit_id = n.id), ''))
-             ELSE {_NEVER} END, {_NEVER}) FROM credit_notes n""",
+
+
+def _sum(table: str, key: str, alias: str, col: str = "amount", fn: str = "sum") -> str:
+    return f"(SELECT {fn}(x.{col}) FROM {table} x WHERE x.{key} = {alias}.id)"
+
+
+def _settled(alias: str, amount: str, key: str, void_table: str | None, writeoffs: bool) -> str:
+    void = (f"coalesce((SELECT min(v.date) FROM voids v WHERE v.doc_id = {alias}.id AND v.doc_table = '{void_table}'),"
+            f" {_NEVER})" if void_table else _NEVER)
+    left = f"{alias}.{amount} - coalesce({_sum('allocations', key, alias)}, 0)"
+    last = f"coalesce({_sum('allocations', key, alias, 'date', 'max')}, '')"
+    if writeoffs:
+        left += f" - coalesce({_sum('writeoffs', 'invoice_id', alias)}, 0)"
+        last += f", coalesce({_sum('writeoffs', 'invoice_id', alias, 'date', 'max')}, '')"
+    settled = f"nullif(min({void}, CASE WHEN {left} = 0 THEN max({alias}.date, {last}) ELSE {_NEVER} END), {_NEVER})"
+    voided_on = (f", coalesce((SELECT max(v.date) FROM voids v WHERE v.doc_id = {alias}.id "
+                 f"AND v.doc_table = '{void_table}'), '')") if void_table else ""
+    return f"{settled}, {left}, max({alias}.date, {last}{voided_on})"
+
+
+DOC_STATE_COLUMNS = ("id", "kind", "customer_id", "currency", "number", "date", "due_date", "terms", "total",
+                     "settled_on", "open_all", "last_on")
+DOC_STATE = {
+    "invoice": f"""SELECT i.id, 'invoice', i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
+        {_settled('i', 'total', 'invoice_id', 'invoices', True)} FROM invoices i""",
+    "payment": f"""SELECT p.id, 'payment', p.customer_id, p.currency, NULL, p.date, NULL, NULL, p.amount,
+        {_settled('p', 'amount', 'payment_id', 'payments', False)} FROM payments p""",
+    "credit": f"""SELECT n.id, 'credit', n.customer_id, n.currency, n.number, n.date, NULL, NULL, n.amount,
+        {_settled('n', 'amount', 'credit_id', None, False)} FROM credit_notes n""",
 }
 _ALIAS = {"invoice": "i", "payment": "p", "credit": "n"}
+_DOC_STATE_TRIGGERS = {
+    "invoices": [("invoice", "NEW.id")],
+    "payments": [("payment", "NEW.id")],
+    "credit_notes": [("credit", "NEW.id")],
+    "writeoffs": [("invoice", "NEW.invoice_id")],
+    "allocations": [("invoice", "NEW.invoice_id"), ("payment", "NEW.payment_id"), ("credit", "NEW.credit_id")],
+    "voids": [("invoice", "NEW.doc_id"), ("payment", "NEW.doc_id")],
+}
 
 
-def refresh_settled_sql(kind: str, id_expr: str) -> str:
+def refresh_doc_state_sql(kind: str, id_expr: str) -> str:
     # DELETE + INSERT, not INSERT OR REPLACE: inside a trigger the outer statement's conflict policy
     # (the event's INSERT OR IGNORE) overrides ours, and the stale row would be kept.
     return (
-        f"DELETE FROM doc_state WHERE doc_id = {id_expr} AND kind = '{kind}';\n  "
-        f"INSERT INTO doc_state (doc_id, kind, settled_on) {SETTLED_ON[kind]} WHERE {_ALIAS[kind]}.id = {id_expr}"
+        f"DELETE FROM doc_state WHERE id = {id_expr} AND kind = '{kind}';\n  "
+        f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {DOC_STATE[kind]} WHERE {_ALIAS[kind]}.id = {id_expr}"
     )
 
 
 def _v4_settled_cache(db) -> None:
+    """The first settlement cache (settled_on only, kept by triggers). Superseded by the open-documents
+    cache of a later migration, which drops this table and its triggers; kept so version numbers stay."""
     db.execute("CREATE TABLE doc_state (doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL, settled_on TEXT) WITHOUT ROWID")
-    db.execute("CREATE INDEX doc_state_open ON doc_state (kind, settled_on)")
-    triggers = {
-        "invoices": ["refresh:invoice:NEW.id"],
-        "payments": ["refresh:payment:NEW.id"],
-        "credit_notes": ["refresh:credit:NEW.id"],
-        "writeoffs": ["refresh:invoice:NEW.invoice_id"],
-        "allocations": ["refresh:invoice:NEW.invoice_id", "refresh:payment:NEW.payment_id",
-                        "refresh:credit:NEW.credit_id"],
-    }
-    for table, steps in triggers.items():
-        body = ";\n  ".join(refresh_settled_sql(kind, expr) for _, kind, expr in (s.split(":") for s in steps))
-        db.execute(f"CREATE TRIGGER {table}_settled AFTER INSERT ON {table} BEGIN\n  {body};\nEND")
+
+
+def _v_open_documents_cache(db) -> None:
+    for table in _DOC_STATE_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_settled")
+    db.execute("DROP TABLE doc_state")
     db.execute(
-        f"CREATE TRIGGER voids_settled AFTER INSERT ON voids BEGIN\n"
-        f"  {refresh_settled_sql('invoice', 'NEW.doc_id')};\n  {refresh_settled_sql('payment', 'NEW.doc_id')};\nEND"
+        "CREATE TABLE doc_state (id TEXT PRIMARY KEY, kind TEXT NOT NULL, customer_id TEXT, currency TEXT, "
+        "number TEXT, date TEXT, due_date TEXT, terms TEXT, total INTEGER, settled_on TEXT, open_all INTEGER, "
+        "last_on TEXT) WITHOUT ROWID"
     )
+    db.execute(f"CREATE INDEX doc_state_open ON doc_state (kind, settled_on, {', '.join(DOC_STATE_COLUMNS[2:9])}, "
+               "open_all, last_on)")
+    for table, steps in _DOC_STATE_TRIGGERS.items():
+        body = ";\n  ".join(refresh_doc_state_sql(kind, expr) for kind, expr in steps)
+        db.execute(f"CREATE TRIGGER {table}_settled AFTER INSERT ON {table} BEGIN\n  {body};\nEND")
     rebuild_settled(db)
 
 
 def rebuild_settled(db) -> None:
     """Recompute the whole cache from the documents."""
     db.execute("DELETE FROM doc_state")
-    for select in SETTLED_ON.values():
-        db.execute(f"INSERT INTO doc_state (doc_id, kind, settled_on) {select}")
+    for select in DOC_STATE.values():
+        db.execute(f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {select}")
 
 
 def settled_cache_problems(db) -> list[str]:
     """Compare the cache with a fresh computation from the documents; empty when they agree."""
-    fresh = "SELECT * FROM (" + " UNION ALL ".join(SETTLED_ON.values()) + ")"
-    cached = "SELECT doc_id, kind, settled_on FROM doc_state"
+    fresh = "SELECT * FROM (" + " UNION ALL ".join(DOC_STATE.values()) + ")"
+    cached = f"SELECT {', '.join(DOC_STATE_COLUMNS)} FROM doc_state"
     missing = db.execute(f"SELECT count(*) FROM ({fresh} EXCEPT {cached})").fetchone()[0]
     stale = db.execute(f"SELECT count(*) FROM ({cached} EXCEPT {fresh})").fetchone()[0]
     if missing or stale:
@@ -212,7 +238,17 @@ def settled_cache_problems(db) -> list[str]:
     return []
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache]
+def _v5_import_log(db) -> None:
+    """Local, not synced: which source rows an import already turned into documents (re-import adds nothing)."""
+    db.execute(
+        """CREATE TABLE import_log (
+  fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, doc_table TEXT NOT NULL, doc_id TEXT NOT NULL,
+  source TEXT, line INTEGER, at TEXT
+) WITHOUT ROWID"""
+    )
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache]
 VERSION = len(MIGRATIONS)
 
 

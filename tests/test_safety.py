@@ -276,12 +276,12 @@ def test_restore_refuses_a_backup_whose_settlement_cache_disagrees_with_its_docu
     cid = book.customer("K1")
     inv = book.invoice(cid, "2026-01-05", 10000)
     book.payment(cid, "2026-01-20", 10000, {inv: 10000})
-    assert ledger.row("SELECT settled_on FROM doc_state WHERE doc_id=?", (inv,))["settled_on"] == "2026-01-20"
+    assert ledger.row("SELECT settled_on FROM doc_state WHERE id=?", (inv,))["settled_on"] == "2026-01-20"
     ledger.close()
     backups.check(tmp_path / "l.duly", "pw")  # sound as written
     raw = sqlcipher3.connect(str(tmp_path / "l.duly"))
     raw.execute("PRAGMA key = 'pw'")
-    raw.execute("UPDATE doc_state SET settled_on = '2026-01-01' WHERE doc_id = ?", (inv,))
+    raw.execute("UPDATE doc_state SET settled_on = '2026-01-01' WHERE id = ?", (inv,))
     raw.commit()
     raw.close()
     with pytest.raises(BadBackup, match="settlement cache"):
