@@ -69,13 +69,18 @@ class Ledger:
         return cls(conn, Path(path), passphrase, actor)
 
     @classmethod
-    def open(cls, path, passphrase: str, *, actor: str | None = None) -> "Ledger":
+    def open(cls, path, passphrase: str, *, actor: str | None = None, on_upgrade=None) -> "Ledger":
+        """Open a ledger, upgrading its schema first if it is older; `on_upgrade(found, target)` is called
+        before an upgrade, which can take seconds on a big ledger (a cache is rebuilt), so that a person is
+        told why they wait."""
         conn = db.connect(path, passphrase)
         try:
             found = schema.version(conn)
             if found > schema.VERSION:
                 raise NewerLedger(f"ledger {path} was written by a newer Duly (schema {found}); upgrade Duly")
             if found < schema.VERSION:
+                if on_upgrade is not None:
+                    on_upgrade(found, schema.VERSION)
                 schema.migrate(conn)
             return cls(conn, Path(path), passphrase, actor)
         except db.OperationalError as exc:

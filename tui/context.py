@@ -64,8 +64,12 @@ class Context:
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger.open(self.ledger_path, self.passphrase())
+            self._ledger = Ledger.open(self.ledger_path, self.passphrase(), on_upgrade=self._upgrading)
         return self._ledger
+
+    def _upgrading(self, found: int, target: int) -> None:
+        print(f"duly: upgrading {self.ledger_path} from schema {found} to {target} (once; a big ledger takes "
+              "a few seconds)", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self._ledger is not None:
