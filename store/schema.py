@@ -248,7 +248,17 @@ def _v5_import_log(db) -> None:
     )
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache]
+def _v7_sync_review(db) -> None:
+    """Local only (not synced): what a sync flagged for a person to look at (DESIGN §4 "Needs review")."""
+    db.execute(
+        """CREATE TABLE sync_review (
+  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, other TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL, found_at TEXT NOT NULL, resolved_at TEXT, UNIQUE (kind, subject, other)
+)"""
+    )
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review]
 VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,611 @@
+"""The device side of sync (DESIGN §4): seal this device's changes, push them, pull and open the others',
+apply them through the ledger's one write path, flag what needs review, snapshot for new devices.
+
+State lives in the ledger's `meta` table (inside the encrypted file) under `sync.*` keys: server, team,
+device keys, role, epoch keys, the pull cursor and the last pushed device_seq. Changes queue in the change
+log while offline and go out at the next `sync now`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import socket
+import string
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+from store import changes, db, schema
+from store import backup as backups
+from store.changes import Change, MalformedChange
+from store.errors import ClockSkew, DulyError
+from store.hlc import MAX_DRIFT_MS, Stamp
+from store.ledger import Ledger
+from sync import crypto, merge
+from sync.crypto import DeviceKeys, Tampered
+
+PUSH_BATCH = 500
+PUSH_BYTES = 4 * 1024 * 1024
+PULL_LIMIT = 500
+CHUNK_BYTES = 1024 * 1024
+SNAPSHOT_EVERY = 5000  # changes on the server since the newest snapshot before `sync now` makes another
+INVITE_HOURS = 72
+
+
+class SyncError(DulyError):
+    """The server refused a call; str() is its message."""
+
+    def __init__(self, message: str, status: int = 0, body: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.body = body or {}
+
+
+class Offline(DulyError):
+    """The server cannot be reached; local changes stay queued."""
+
+
+class NotSynced(DulyError):
+    """This ledger is not set up for sync."""
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Api:
+    """Signed HTTP calls to one team on one server."""
+
+    def __init__(self, server: str, team: str, device: str, keys: DeviceKeys, *, transport=None,
+                 timeout: float = 30.0):
+        self.server = server.rstrip("/")
+        self.team, self.device, self.keys = team, device, keys
+        self.http = httpx.Client(base_url=self.server, transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, method: str, path: str, *, body: bytes = b"", params: dict | None = None,
+             raw: bool = False, content_type: str = "application/json"):
+        url = httpx.URL(self.server + path, params=params)
+        signed_path = url.raw_path.decode()
+        stamp = str(_now_ms())
+        message = crypto.request_message(method, signed_path, self.team, self.device, stamp, body)
+        headers = {"X-Duly-Device": self.device, "X-Duly-Time": stamp,
+                   "X-Duly-Signature": self.keys.signature(message), "Content-Type": content_type}
+        try:
+            response = self.http.request(method, url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise Offline(f"cannot reach the sync server at {self.server} ({type(exc).__name__}: {exc}); "
+                          "local changes stay queued for the next `duly sync now`") from None
+        if response.status_code >= 400:
+            try:
+                found = response.json()
+                text = found.get("error") or response.text
+            except ValueError:
+                found, text = {}, response.text[:200]
+            raise SyncError(f"the sync server refused: {text}", response.status_code, found)
+        return response.content if raw else response.json()
+
+    def get(self, path: str, **params):
+        return self.call("GET", path, params=params or None)
+
+    def post(self, path: str, obj: dict):
+        return self.call("POST", path, body=crypto.canonical(obj))
+
+    def team_path(self, rest: str) -> str:
+        return f"/v1/teams/{self.team}{rest}"
+
+
+@dataclass
+class Report:
+    pushed: int = 0
+    pulled: int = 0
+    applied: int = 0
+    flagged: int = 0
+    head: int = 0
+    snapshot: str | None = None
+
+
+class Sync:
+    """One ledger's sync session."""
+
+    def __init__(self, ledger: Ledger, *, transport=None, server: str | None = None):
+        self.ledger = ledger
+        if not ledger.meta("sync.team"):
+            raise NotSynced(f"ledger {ledger.path} is not set up for sync: run `duly sync init --server URL` "
+                            "or create it with `duly sync join`")
+        self.team = ledger.meta("sync.team")
+        self.keys = DeviceKeys.from_secret(ledger.meta("sync.device_keys"))
+        self.api = Api(server or ledger.meta("sync.server"), self.team, ledger.device, self.keys, transport=transport)
+        self.devices: dict[str, dict] = {}
+
+    def close(self) -> None:
+        self.api.close()
+
+    # -- keys and team state ---------------------------------------------------------------------
+    def team_key(self, epoch: int) -> bytes:
+        found = self.ledger.meta(f"sync.key.{epoch}")
+        if found is None:
+            self.fetch_keys()
+            found = self.ledger.meta(f"sync.key.{epoch}")
+        if found is None:
+            raise SyncError(f"this device has no team key for epoch {epoch}; it may have been removed from the team")
+        return crypto.b64d(found)
+
+    def fetch_keys(self) -> int:
+        got = self.api.get(self.api.team_path("/keys"))
+        for epoch, wrapped in got["keys"].items():
+            if self.ledger.meta(f"sync.key.{epoch}") is None:
+                key = crypto.unwrap_key(wrapped, self.keys, crypto.key_context(self.team, int(epoch), self.ledger.device))
+                self.ledger.set_meta(f"sync.key.{epoch}", crypto.b64e(key))
+        self.ledger.set_meta("sync.epoch", str(got["epoch"]))
+        return got["epoch"]
+
+    def refresh(self) -> dict:
+        before = _now_ms()
+        state = self.api.get(self.api.team_path("/state"))
+        after = _now_ms()
+        self.devices = {d["id"]: d for d in state["devices"]}
+        self.ledger.set_meta("sync.role", state["you"]["role"])
+        self.ledger.set_meta("sync.head", str(state["head"]))
+        self.ledger.set_meta("sync.clock_offset_ms", str(state["server_time"] - (before + after) // 2))
+        self.ledger.set_meta("sync.devices", json.dumps({d: v["name"] for d, v in self.devices.items()}))
+        if int(self.ledger.meta("sync.epoch") or 0) < state["epoch"] or self.ledger.meta(f"sync.key.{state['epoch']}") is None:
+            self.fetch_keys()
+        return state
+
+    def device_name(self, device: str) -> str:
+        found = self.devices.get(device)
+        return f"{found['name']} ({device})" if found else device
+
+    # -- push ------------------------------------------------------------------------------------
+    def pending(self) -> int:
+        pushed = int(self.ledger.meta("sync.pushed") or 0)
+        return self.ledger.conn.execute("SELECT count(*) FROM changes WHERE device=? AND device_seq>?",
+                                        (self.ledger.device, pushed)).fetchone()[0]
+
+    def seal(self, change: Change, epoch: int) -> dict:
+        header = {"v": crypto.VERSION, "team": self.team, "device": change.device, "device_seq": change.device_seq,
+                  "key_epoch": epoch, "hlc": change.hlc}
+        return crypto.seal(self.team_key(epoch), header, change.body().encode(), self.keys)
+
+    def push(self) -> int:
+        """Send this device's changes the server has not acknowledged; returns how many went out."""
+        sent = 0
+        retries = 0
+        while True:
+            pushed = int(self.ledger.meta("sync.pushed") or 0)
+            rows = self.ledger.conn.execute(
+                "SELECT device, device_seq, hlc, actor, at, ops FROM changes WHERE device=? AND device_seq>? "
+                "ORDER BY device_seq LIMIT ?", (self.ledger.device, pushed, PUSH_BATCH)).fetchall()
+            if not rows:
+                return sent
+            epoch = int(self.ledger.meta("sync.epoch"))
+            envelopes, size = [], 0
+            for row in rows:
+                env = self.seal(changes.row_to_change(row), epoch)
+                size += len(env["ciphertext"]) + 400
+                if envelopes and size > PUSH_BYTES:
+                    break
+                envelopes.append(env)
+            try:
+                got = self.api.post(self.api.team_path("/push"), {"envelopes": envelopes})
+            except SyncError as exc:
+                retries += 1
+                if retries > 3:
+                    raise
+                if exc.status == 409 and "expected" in exc.body:
+                    self.ledger.set_meta("sync.pushed", str(exc.body["expected"] - 1))
+                    continue
+                if exc.status == 409 and "epoch" in exc.body:
+                    self.fetch_keys()
+                    continue
+                raise
+            acked = got["acked"]
+            self.ledger.set_meta("sync.pushed", str(max(acked)))
+            self.ledger.set_meta("sync.head", str(got["head"]))
+            sent += len(acked)
+
+    # -- pull ------------------------------------------------------------------------------------
+    def open_change(self, item: dict) -> Change:
+        """Check, decrypt and read one pulled envelope; raise Tampered / MalformedChange naming it."""
+        env, server_seq = item["envelope"], item["server_seq"]
+        device = self.devices.get(env.get("device"))
+        if device is None:
+            self.refresh()
+            device = self.devices.get(env.get("device"))
+        if device is None:
+            raise Tampered(f"change at server position {server_seq} names device {env.get('device')}, "
+                           "which is not in the team")
+        if env.get("team") != self.team:
+            raise Tampered(f"change at server position {server_seq} belongs to another team")
+        try:
+            payload = crypto.open_envelope(env, self.team_key(env["key_epoch"]), device["sign_pub"])
+            body = json.loads(payload)
+            change = Change(body["device"], body["device_seq"], body["hlc"], body["actor"], body["at"],
+                            tuple(changes.Op.from_json(o) for o in body["ops"]))
+        except Tampered as exc:
+            raise Tampered(f"{exc} (server position {server_seq}); nothing from this batch was applied") from None
+        except (ValueError, KeyError, TypeError, MalformedChange):
+            raise Tampered(f"change at server position {server_seq} from {self.device_name(env.get('device'))} "
+                           "cannot be read; nothing from this batch was applied") from None
+        if (change.device, change.device_seq, change.hlc) != (env["device"], env["device_seq"], env["hlc"]):
+            raise Tampered(f"change at server position {server_seq} was re-stamped: its header does not match "
+                           "its sealed content; nothing from this batch was applied")
+        return change
+
+    def check_batch(self, batch: list[tuple[int, Change]]) -> None:
+        """Refuse the whole batch if any change is from the future or replays a known change differently."""
+        wall = _now_ms()
+        for _, change in batch:
+            ahead = Stamp.parse(change.hlc).ms - wall
+            if ahead > MAX_DRIFT_MS:
+                raise ClockSkew(f"device {self.device_name(change.device)}'s clock is {ahead / 60000:.0f} minutes "
+                                "ahead of this one; fix its clock and sync again (nothing from this batch was applied)")
+            row = self.ledger.conn.execute(
+                "SELECT device, device_seq, hlc, actor, at, ops FROM changes WHERE device=? AND device_seq=?",
+                (change.device, change.device_seq)).fetchone()
+            if row is not None and changes.row_to_change(row).body() != change.body():
+                raise Tampered(f"change {change.device_seq} from {self.device_name(change.device)} arrived again "
+                               "with different content (replayed or re-stamped); nothing from this batch was applied")
+
+    def pull(self, report: Report) -> None:
+        while True:
+            cursor = int(self.ledger.meta("sync.cursor") or 0)
+            got = self.api.get(self.api.team_path("/pull"), after=str(cursor), limit=str(PULL_LIMIT))
+            report.head = got["head"]
+            items = got["changes"]
+            if not items:
+                self.ledger.set_meta("sync.head", str(got["head"]))
+                return
+            batch = [(item["server_seq"], self.open_change(item)) for item in items]
+            self.check_batch(batch)
+            for _, change in batch:
+                if self.ledger.apply_remote(change):
+                    report.applied += 1
+            report.pulled += len(batch)
+            self.ledger.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.ledger.conn.executemany(
+                    "UPDATE changes SET server_seq=? WHERE device=? AND device_seq=?",
+                    [(seq, c.device, c.device_seq) for seq, c in batch])
+                self.ledger.set_meta("sync.cursor", str(batch[-1][0]))
+                self.ledger.set_meta("sync.head", str(got["head"]))
+                self.ledger.conn.execute("COMMIT")
+            except BaseException:
+                self.ledger.conn.execute("ROLLBACK")
+                raise
+
+    # -- one round -------------------------------------------------------------------------------
+    def now(self, *, snapshot: bool = False) -> Report:
+        """Pull, flag, push, and snapshot when asked or when the log has grown far past the last one."""
+        report = Report()
+        state = self.refresh()
+        self.pull(report)
+        names = {d: v["name"] for d, v in self.devices.items()}
+        report.flagged = merge.scan(self.ledger, names)
+        if self.pending():
+            if self.ledger.meta("sync.role") == "viewer":
+                raise SyncError(f"this device ({self.ledger.device}) is a viewer: its {self.pending()} local "
+                                "change(s) cannot be sent; the team's changes were pulled", 403)
+            report.pushed = self.push()
+        report.head = int(self.ledger.meta("sync.head") or report.head)
+        last_snap = (state.get("snapshot") or {}).get("server_seq", -SNAPSHOT_EVERY)
+        if self.ledger.meta("sync.role") != "viewer" and (snapshot or report.head - last_snap >= SNAPSHOT_EVERY):
+            report.snapshot = self.upload_snapshot()
+        self.ledger.set_meta("sync.last_sync", _now_iso())
+        return report
+
+    # -- snapshots -------------------------------------------------------------------------------
+    def upload_snapshot(self) -> str:
+        """An encrypted copy of the whole ledger, minus this device's secrets, in content-addressed chunks."""
+        epoch = int(self.ledger.meta("sync.epoch"))
+        key = self.team_key(epoch)
+        cursor = int(self.ledger.meta("sync.cursor") or 0)
+        file_pass = secrets.token_urlsafe(32)
+        with tempfile.TemporaryDirectory(prefix="duly-snap-") as tmp:
+            path = Path(tmp) / "snapshot.duly"
+            db.backup_to(self.ledger.conn, path, file_pass)
+            _strip_device_secrets(path, file_pass)
+            data = path.read_bytes()
+        chunk_ids = []
+        aad = f"{self.team}/snapshot-chunk".encode()
+        for start in range(0, max(len(data), 1), CHUNK_BYTES):
+            sealed = crypto.box(key, data[start:start + CHUNK_BYTES], aad, deterministic=True)
+            chunk_id = hashlib.sha256(sealed).hexdigest()
+            self.api.call("PUT", self.api.team_path(f"/chunks/{chunk_id}"), body=sealed,
+                          content_type="application/octet-stream")
+            chunk_ids.append(chunk_id)
+        snap_id = secrets.token_hex(8)
+        manifest = {"passphrase": file_pass, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+                    "ledger_id": self.ledger.meta("ledger_id"), "server_seq": cursor}
+        sealed_manifest = crypto.b64e(crypto.box(key, crypto.canonical(manifest), _manifest_aad(self.team, snap_id)))
+        record = {"id": snap_id, "server_seq": cursor, "chunks": chunk_ids, "manifest": sealed_manifest,
+                  "epoch": epoch, "device": self.ledger.device}
+        from sync.server import snapshot_message
+
+        record["signature"] = self.keys.signature(snapshot_message(self.team, record))
+        self.api.post(self.api.team_path("/snapshots"), record)
+        self.ledger.set_meta("sync.snapshot", snap_id)
+        return snap_id
+
+    # -- team administration ---------------------------------------------------------------------
+    def invite(self, role: str, hours: int = INVITE_HOURS) -> str:
+        """A one-time code for a new device; the server learns only a hash of its token."""
+        if role not in ("admin", "member", "viewer"):
+            raise DulyError(f"role {role!r} is not one of admin, member, viewer")
+        self.refresh()
+        secret = secrets.token_bytes(32)
+        invite_id = secrets.token_hex(6)
+        token, wrap = crypto.invite_secrets(secret)
+        keys = {}
+        for (name,) in self.ledger.conn.execute("SELECT key FROM meta WHERE key LIKE 'sync.key.%'"):
+            keys[name.rsplit(".", 1)[1]] = self.ledger.meta(name)
+        blob = crypto.b64e(crypto.box(wrap, crypto.canonical({"keys": keys}), _invite_aad(self.team, invite_id)))
+        expires = _now_ms() + hours * 3600 * 1000
+        auth_hash = crypto.token_hash(token)
+        signature = self.keys.signature(crypto.invite_record_message(self.team, invite_id, role, expires, auth_hash, blob))
+        self.api.post(self.api.team_path("/invites"), {"id": invite_id, "auth_hash": auth_hash, "role": role,
+                                                      "expires": expires, "blob": blob, "signature": signature})
+        return f"{self.team}.{invite_id}.{crypto.b64e(secret)}"
+
+    def revoke(self, device: str) -> int:
+        """Block a device on the server and start a new key epoch for everyone else; returns the epoch."""
+        self.refresh()
+        if device not in self.devices:
+            matches = [d for d, v in self.devices.items() if v["name"] == device]
+            if len(matches) != 1:
+                raise DulyError(f"no single device named {device!r} in this team: see `duly sync status`")
+            device = matches[0]
+        self.api.post(self.api.team_path(f"/devices/{device}/revoke"), {})
+        state = self.refresh()
+        epoch = state["epoch"] + 1
+        key = crypto.new_team_key()
+        wraps = {d: crypto.wrap_key(key, v["box_pub"], crypto.key_context(self.team, epoch, d))
+                 for d, v in self.devices.items() if v["revoked"] is None}
+        self.api.post(self.api.team_path("/epochs"), {"epoch": epoch, "wraps": wraps})
+        self.ledger.set_meta(f"sync.key.{epoch}", crypto.b64e(key))
+        self.ledger.set_meta("sync.epoch", str(epoch))
+        return epoch
+
+    def status(self, *, online: bool = True) -> dict:
+        reachable = None
+        if online:
+            try:
+                self.refresh()
+                reachable = True
+            except Offline:
+                reachable = False
+        meta = self.ledger.meta
+        names = json.loads(meta("sync.devices") or "{}")
+        return {
+            "server": meta("sync.server"), "team": self.team, "device": self.ledger.device,
+            "device_name": names.get(self.ledger.device, ""), "role": meta("sync.role"),
+            "reachable": reachable, "last_sync": meta("sync.last_sync"), "pending": self.pending(),
+            "cursor": int(meta("sync.cursor") or 0), "server_head": int(meta("sync.head") or 0),
+            "key_epoch": int(meta("sync.epoch") or 0),
+            "clock_offset_ms": int(meta("sync.clock_offset_ms") or 0),
+            "devices": len(names), "needs_review": len(merge.open_flags(self.ledger)),
+        }
+
+
+def _manifest_aad(team: str, snap_id: str) -> bytes:
+    return f"{team}/snapshot-manifest/{snap_id}".encode()
+
+
+def _invite_aad(team: str, invite_id: str) -> bytes:
+    return f"{team}/invite/{invite_id}".encode()
+
+
+_DEVICE_META = ("device_id",)
+
+
+def _strip_device_secrets(path: Path, passphrase: str) -> None:
+    """A snapshot carries the book, not the device that made it: no keys, cursor or review list."""
+    conn = db.connect(path, passphrase)
+    try:
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DELETE FROM meta WHERE key LIKE 'sync.%' OR key IN ('device_id', 'series_prefix')")
+        conn.execute("DELETE FROM sync_review")
+        conn.execute("COMMIT")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        conn.close()
+
+
+def _device_name() -> str:
+    return os.environ.get("DULY_DEVICE_NAME") or socket.gethostname() or "device"
+
+
+def _remember(ledger_conn_meta, server: str, team: str, keys: DeviceKeys, role: str, epoch_keys: dict[str, str],
+              epoch: int) -> None:
+    for key, value in {"sync.server": server, "sync.team": team, "sync.device_keys": keys.secret(),
+                       "sync.role": role, "sync.epoch": str(epoch), "sync.cursor": "0", "sync.pushed": "0",
+                       **{f"sync.key.{e}": k for e, k in epoch_keys.items()}}.items():
+        ledger_conn_meta(key, value)
+
+
+def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None) -> Report:
+    """Create a team on the server with this device as its admin, push the ledger, upload a first snapshot."""
+    if ledger.meta("sync.team"):
+        raise DulyError(f"ledger {ledger.path} already syncs with team {ledger.meta('sync.team')} "
+                        f"at {ledger.meta('sync.server')}")
+    keys = DeviceKeys.generate()
+    team = secrets.token_hex(8)
+    key = crypto.new_team_key()
+    device = {"id": ledger.device, "name": name or _device_name(), "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
+    api = Api(server, team, ledger.device, keys, transport=transport)
+    try:
+        wrapped = crypto.wrap_key(key, keys.box_pub, crypto.key_context(team, 1, ledger.device))
+        api.post("/v1/teams", {"team": team, "device": device, "wrapped": wrapped})
+    finally:
+        api.close()
+    _remember(ledger.set_meta, server.rstrip("/"), team, keys, "admin", {"1": crypto.b64e(key)}, 1)
+    session = Sync(ledger, transport=transport)
+    try:
+        return session.now(snapshot=True)
+    finally:
+        session.close()
+
+
+def parse_invite(code: str) -> tuple[str, str, bytes]:
+    parts = (code or "").strip().split(".")
+    if len(parts) != 3 or not all(parts):
+        raise DulyError("invite code not understood: expected TEAM.ID.SECRET as printed by `duly sync invite`")
+    try:
+        secret = crypto.b64d(parts[2])
+    except Tampered:
+        secret = b""
+    if len(secret) != 32:
+        raise DulyError("invite code not understood: its secret part is damaged")
+    return parts[0], parts[1], secret
+
+
+def join(path, passphrase: str, server: str, code: str, *, name: str | None = None, transport=None,
+         actor: str | None = None) -> tuple[Ledger, dict]:
+    """Register a new device with a one-time invite, restore the newest snapshot (every chunk checked), pull
+    the rest, then check the ledger before saying done. Returns the open ledger and a summary."""
+    path = Path(path)
+    if path.exists():
+        from store.errors import LedgerExists
+
+        raise LedgerExists(str(path))
+    team, invite_id, secret = parse_invite(code)
+    token, wrap = crypto.invite_secrets(secret)
+    keys = DeviceKeys.generate()
+    device_id = secrets.token_hex(8)
+    device = {"id": device_id, "name": name or _device_name(), "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
+    api = Api(server, team, device_id, keys, transport=transport)
+    try:
+        got = api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token), "device": device})
+        state = api.get(f"/v1/teams/{team}/state")
+        devices = {d["id"]: d for d in state["devices"]}
+        admin = devices.get(got["created_by"])
+        if admin is None or admin["role"] != "admin":
+            raise Tampered("the invite was not made by an admin of this team")
+        crypto.verify_signature(admin["sign_pub"], crypto.invite_record_message(
+            team, invite_id, got["role"], got["expires"], crypto.token_hash(token), got["blob"]),
+            got["signature"], "the invite")
+        epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
+                                             "the invite's team keys"))["keys"]
+        # Keep a copy of each older key wrapped for this device, so it can fetch them again like any member.
+        api.post(f"/v1/teams/{team}/keys", {"keys": {
+            e: crypto.wrap_key(crypto.b64d(k), keys.box_pub, crypto.key_context(team, int(e), device_id))
+            for e, k in epoch_keys.items()}})
+        snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase)
+    finally:
+        api.close()
+    if snapshot is None:
+        ledger = Ledger.create(path, passphrase, actor=actor)
+        # The fresh ledger made its own device id; use the registered one.
+        ledger.conn.execute("UPDATE meta SET value=? WHERE key='device_id'", (device_id,))
+        ledger.close()
+    ledger = Ledger.open(path, passphrase, actor=actor)
+    try:
+        _remember(ledger.set_meta, server.rstrip("/"), team, keys, got["role"], epoch_keys, got["epoch"])
+        if snapshot is not None:
+            ledger.set_meta("sync.cursor", str(snapshot["server_seq"]))
+            # Changes inside the snapshot were scanned by the device that made it.
+            ledger.set_meta("sync.review_seq", str(ledger.conn.execute("SELECT coalesce(max(seq),0) FROM changes").fetchone()[0]))
+        session = Sync(ledger, transport=transport)
+        try:
+            report = session.now()
+        finally:
+            session.close()
+        problems = changes.verify(ledger.conn) + schema.settled_cache_problems(ledger.conn)
+        if problems:
+            raise DulyError(f"the restored ledger at {path} fails its checks: {problems[0]}")
+    except BaseException:
+        ledger.close()
+        raise
+    summary = {"team": team, "device": device_id, "role": got["role"],
+               "snapshot_chunks": len(snapshot["chunks"]) if snapshot else 0,
+               "snapshot_server_seq": snapshot["server_seq"] if snapshot else 0,
+               "pulled": report.pulled, "applied": report.applied, "head": report.head, "flagged": report.flagged}
+    return ledger, summary
+
+
+def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path: Path, passphrase: str) -> dict | None:
+    try:
+        record = api.get(f"/v1/teams/{team}/snapshots/latest")
+    except SyncError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    maker = devices.get(record.get("device"))
+    if maker is None:
+        raise Tampered("the newest snapshot names a device that is not in the team")
+    from sync.server import snapshot_message
+
+    crypto.verify_signature(maker["sign_pub"], snapshot_message(team, record), record.get("signature", ""),
+                            f"snapshot {record.get('id')}")
+    key_text = epoch_keys.get(str(record["epoch"]))
+    if key_text is None:
+        raise DulyError(f"the invite carries no team key for epoch {record['epoch']} of the newest snapshot")
+    key = crypto.b64d(key_text)
+    manifest = json.loads(crypto.unbox(key, crypto.b64d(record["manifest"]), _manifest_aad(team, record["id"]),
+                                       f"snapshot {record['id']}'s manifest"))
+    if manifest["server_seq"] != record["server_seq"]:
+        raise Tampered(f"snapshot {record['id']}: its manifest and its record disagree on where it stands")
+    aad = f"{team}/snapshot-chunk".encode()
+    staging = path.with_name(path.name + ".joining")
+    staging.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        digest = hashlib.sha256()
+        with open(staging, "wb") as out:
+            for n, chunk_id in enumerate(record["chunks"], start=1):
+                sealed = api.call("GET", f"/v1/teams/{team}/chunks/{chunk_id}", raw=True)
+                if hashlib.sha256(sealed).hexdigest() != chunk_id:
+                    raise Tampered(f"snapshot chunk {n} of {len(record['chunks'])} does not match its content "
+                                   "address: it was altered on the server; nothing was restored")
+                piece = crypto.unbox(key, sealed, aad, f"snapshot chunk {n} of {len(record['chunks'])}")
+                digest.update(piece)
+                out.write(piece)
+        if digest.hexdigest() != manifest["sha256"]:
+            raise Tampered(f"snapshot {record['id']} does not add up to the file it describes; nothing was restored")
+        conn = db.connect(staging, manifest["passphrase"])
+        try:
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute(f"PRAGMA rekey = {db._quote(passphrase)}")
+        finally:
+            conn.close()
+        backups.check(staging, passphrase)
+        conn = db.connect(staging, passphrase)
+        try:
+            schema.migrate(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            taken = {r[0].split("-")[0] for r in conn.execute("SELECT number FROM invoices")}
+            prefix = _free_prefix(taken)
+            for key_name, value in (("device_id", api.device), ("series_prefix", prefix)):
+                conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                             "value=excluded.value", (key_name, value))
+            conn.execute("DELETE FROM counters")  # number series are per device; this one starts afresh
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            conn.close()
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)
+    return record
+
+
+def _free_prefix(taken: set[str]) -> str:
+    while True:
+        prefix = secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits)
+        if prefix not in taken:
+            return prefix

@@ -1,0 +1,174 @@
+"""Merge rules a ledger needs beyond last-writer-wins (DESIGN §4): nothing is deduplicated or dropped
+silently; what looks wrong after a merge is flagged for a person ("Needs review").
+
+The rules are pure functions over plain facts; `scan` reads what a sync applied and records the flags in
+the local `sync_review` table.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from store.money import format_amount
+
+DUPLICATE_WINDOW_DAYS = 3
+
+
+@dataclass(frozen=True)
+class PaymentFact:
+    id: str
+    customer_id: str
+    date: str
+    amount: int
+    currency: str
+    reference: str | None
+
+
+def same_payment(a: PaymentFact, b: PaymentFact) -> bool:
+    """Same customer, amount, currency and reference, dated within 3 days: likely one payment keyed twice."""
+    if a.id == b.id:
+        return False
+    if (a.customer_id, a.amount, a.currency, a.reference or "") != (b.customer_id, b.amount, b.currency, b.reference or ""):
+        return False
+    days = abs((date.fromisoformat(a.date) - date.fromisoformat(b.date)).days)
+    return days <= DUPLICATE_WINDOW_DAYS
+
+
+def duplicate_pairs(arrived: list[PaymentFact], known: list[PaymentFact]) -> list[tuple[str, str]]:
+    """Pairs (lower id, higher id) of an arrived payment and another that look like the same payment."""
+    pairs = set()
+    for new in arrived:
+        for old in known:
+            if same_payment(new, old):
+                pairs.add(tuple(sorted((new.id, old.id))))
+    return sorted(pairs)
+
+
+def excess(limit: int, used: int) -> int:
+    """How much more than `limit` is applied (0 when within it)."""
+    return max(0, used - limit)
+
+
+# -- reading what arrived, recording flags -------------------------------------------------------
+
+def _arrived(conn, after_seq: int, own_device: str) -> tuple[int, set[str], set[str]]:
+    """(last local change seq, payment ids, allocation ids) posted by other devices after `after_seq`."""
+    last, payments, allocations = after_seq, set(), set()
+    for seq, device, ops in conn.execute("SELECT seq, device, ops FROM changes WHERE seq>? ORDER BY seq", (after_seq,)):
+        last = seq
+        if device == own_device:
+            continue
+        for op in json.loads(ops):
+            if op.get("op") == "event" and op.get("t") == "payments":
+                payments.add(op["id"])
+            elif op.get("op") == "event" and op.get("t") == "allocations":
+                allocations.add(op["id"])
+    return last, payments, allocations
+
+
+def _payment_facts(conn, where: str, params) -> list[PaymentFact]:
+    rows = conn.execute(
+        f"SELECT id, customer_id, date, amount, currency, reference FROM payments p WHERE {where} "
+        "AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')", params
+    ).fetchall()
+    return [PaymentFact(*r) for r in rows]
+
+
+def _origin(conn, table: str, row_id: str) -> str | None:
+    """The device whose change posted a document (from the change log)."""
+    found = conn.execute("SELECT device FROM changes WHERE instr(ops, ?) > 0 ORDER BY seq LIMIT 1",
+                         (f'"id":"{row_id}","op":"event","t":"{table}"',)).fetchone()
+    return found[0] if found else None
+
+
+def _flag(conn, kind: str, subject: str, other: str, message: str, now: str) -> bool:
+    cur = conn.execute("INSERT OR IGNORE INTO sync_review (kind, subject, other, message, found_at) VALUES (?,?,?,?,?)",
+                       (kind, subject, other, message, now))
+    return cur.rowcount > 0
+
+
+def scan(ledger, device_names: dict[str, str]) -> int:
+    """Flag what changes from other devices brought in since the last scan; returns how many new flags.
+    The flags and the scan position are written in one transaction, so a crash re-scans, never skips."""
+    conn = ledger.conn
+    name = lambda d: device_names.get(d or "", d or "an unknown device")  # noqa: E731
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        after = int(ledger.meta("sync.review_seq") or 0)
+        last, payment_ids, allocation_ids = _arrived(conn, after, ledger.device)
+        added = 0
+        if payment_ids:
+            marks = ",".join("?" * len(payment_ids))
+            arrived = _payment_facts(conn, f"id IN ({marks})", list(payment_ids))
+            customers = sorted({p.customer_id for p in arrived})
+            known = _payment_facts(conn, f"customer_id IN ({','.join('?' * len(customers))})", customers)
+            by_id = {p.id: p for p in known}
+            for a, b in duplicate_pairs(arrived, known):
+                pa, pb = by_id[a], by_id[b]
+                code = conn.execute("SELECT code FROM customers WHERE id=?", (pa.customer_id,)).fetchone()
+                message = (f"payment of {format_amount(pa.amount, pa.currency)} {pa.currency} from customer "
+                           f"{code[0] if code else pa.customer_id} (reference {pa.reference or 'none'}) was "
+                           f"recorded twice: on {pa.date} by {name(_origin(conn, 'payments', a))} and on {pb.date} "
+                           f"by {name(_origin(conn, 'payments', b))}; both are kept: void one if it is the same "
+                           "payment")
+                added += _flag(conn, "duplicate_payment", a, b, message, now)
+        if allocation_ids:
+            added += _flag_over_allocation(conn, allocation_ids, now)
+        ledger.set_meta("sync.review_seq", str(last))
+        conn.execute("COMMIT")
+        return added
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _flag_over_allocation(conn, allocation_ids: set[str], now: str) -> int:
+    marks = ",".join("?" * len(allocation_ids))
+    touched = conn.execute(f"SELECT invoice_id, payment_id, credit_id FROM allocations WHERE id IN ({marks})",
+                           list(allocation_ids)).fetchall()
+    added = 0
+    for invoice_id in sorted({t[0] for t in touched if t[0]}):
+        row = conn.execute(
+            "SELECT number, total, currency, (SELECT coalesce(sum(amount),0) FROM allocations WHERE invoice_id=i.id) "
+            "+ (SELECT coalesce(sum(amount),0) FROM writeoffs WHERE invoice_id=i.id) FROM invoices i WHERE id=?",
+            (invoice_id,)).fetchone()
+        if row and excess(row[1], row[3]):
+            message = (f"invoice {row[0]} has {format_amount(row[3], row[2])} {row[2]} applied to a total of "
+                       f"{format_amount(row[1], row[2])} ({format_amount(row[3] - row[1], row[2])} too much) after "
+                       "merging changes from two devices")
+            added += _flag(conn, "over_allocated_invoice", invoice_id, "", message, now)
+    for column, table, label in (("payment_id", "payments", "payment"), ("credit_id", "credit_notes", "credit note")):
+        index = 1 if column == "payment_id" else 2
+        for doc_id in sorted({t[index] for t in touched if t[index]}):
+            row = conn.execute(
+                f"SELECT amount, currency, date, (SELECT coalesce(sum(amount),0) FROM allocations WHERE {column}=d.id) "
+                f"FROM {table} d WHERE id=?", (doc_id,)).fetchone()
+            if row and excess(row[0], row[3]):
+                message = (f"{label} of {format_amount(row[0], row[1])} {row[1]} dated {row[2]} has "
+                           f"{format_amount(row[3], row[1])} {row[1]} applied to invoices "
+                           f"({format_amount(row[3] - row[0], row[1])} too much) after merging changes from two devices")
+                added += _flag(conn, f"over_allocated_{table[:-1]}", doc_id, "", message, now)
+    return added
+
+
+def open_flags(ledger, *, include_resolved: bool = False) -> list[dict]:
+    where = "" if include_resolved else "WHERE resolved_at IS NULL"
+    return ledger.rows(f"SELECT id, kind, message, found_at, resolved_at FROM sync_review {where} ORDER BY id")
+
+
+def resolve(ledger, flag_id: int) -> None:
+    from store.errors import NotFound
+
+    ledger.conn.execute("BEGIN IMMEDIATE")
+    try:
+        cur = ledger.conn.execute(
+            "UPDATE sync_review SET resolved_at=? WHERE id=? AND resolved_at IS NULL",
+            (datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"), flag_id))
+        if cur.rowcount == 0:
+            raise NotFound(f"no open review item {flag_id}: see `duly sync review`")
+        ledger.conn.execute("COMMIT")
+    except BaseException:
+        ledger.conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,374 @@
+"""Where the sync server keeps a team's sealed log, devices, keys and snapshots: SQLite or PostgreSQL.
+
+The server never holds a team key: every payload stored here is ciphertext, and wrapped keys are sealed
+for a device's X25519 key or an invite secret the server never sees. Both backends share one set of SQL
+statements (written with `?`, rewritten to `%s` for psycopg) and one set of rules, so they behave alike.
+"""
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from store.errors import Conflict, DulyError, NotFound
+
+ROLES = ("admin", "member", "viewer")
+
+
+class Gap(Conflict):
+    """A push that skips changes: the server says which device_seq it expects next."""
+
+    def __init__(self, message: str, expected: int):
+        super().__init__(message)
+        self.expected = expected
+
+
+_TABLES = [
+    """CREATE TABLE IF NOT EXISTS teams (
+  id TEXT PRIMARY KEY, created BIGINT NOT NULL, head BIGINT NOT NULL, epoch INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS devices (
+  team TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL, sign_pub TEXT NOT NULL,
+  box_pub TEXT NOT NULL, added BIGINT NOT NULL, invited_by TEXT, revoked BIGINT, PRIMARY KEY (team, id))""",
+    """CREATE TABLE IF NOT EXISTS invites (
+  team TEXT NOT NULL, id TEXT NOT NULL, auth_hash TEXT NOT NULL, role TEXT NOT NULL, expires BIGINT NOT NULL,
+  blob TEXT NOT NULL, signature TEXT NOT NULL, created_by TEXT NOT NULL, used_by TEXT, PRIMARY KEY (team, id))""",
+    """CREATE TABLE IF NOT EXISTS wrapped_keys (
+  team TEXT NOT NULL, epoch INTEGER NOT NULL, device TEXT NOT NULL, blob TEXT NOT NULL,
+  PRIMARY KEY (team, epoch, device))""",
+    """CREATE TABLE IF NOT EXISTS log (
+  team TEXT NOT NULL, server_seq BIGINT NOT NULL, device TEXT NOT NULL, device_seq BIGINT NOT NULL,
+  envelope BLOBTYPE NOT NULL, PRIMARY KEY (team, server_seq), UNIQUE (team, device, device_seq))""",
+    """CREATE TABLE IF NOT EXISTS chunks (
+  team TEXT NOT NULL, id TEXT NOT NULL, data BLOBTYPE NOT NULL, PRIMARY KEY (team, id))""",
+    """CREATE TABLE IF NOT EXISTS snapshots (
+  team TEXT NOT NULL, id TEXT NOT NULL, server_seq BIGINT NOT NULL, created BIGINT NOT NULL,
+  device TEXT NOT NULL, manifest BLOBTYPE NOT NULL, chunks TEXT NOT NULL, PRIMARY KEY (team, id))""",
+]
+
+
+class Storage:
+    """The rules; a backend supplies `_tx()` (one transaction, the team row locked when asked)."""
+
+    placeholder = "?"
+    blob_type = "BLOB"
+
+    def _sql(self, sql: str) -> str:
+        sql = sql.replace("BLOBTYPE", self.blob_type)
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def _tx(self, *, write: bool):  # pragma: no cover - each backend overrides
+        raise NotImplementedError
+
+    def setup(self) -> None:
+        with self._tx(write=True) as run:
+            for stmt in _TABLES:
+                run(stmt)
+
+    def close(self) -> None:
+        """Release connections."""
+
+    # -- teams and devices -----------------------------------------------------------------------
+    def create_team(self, team: str, device: dict, wrapped: str, now: int) -> None:
+        with self._tx(write=True) as run:
+            if run("SELECT 1 FROM teams WHERE id=?", (team,)).fetchone():
+                raise Conflict(f"team {team} already exists")
+            run("INSERT INTO teams (id, created, head, epoch) VALUES (?,?,0,1)", (team, now))
+            self._add_device(run, team, device, "admin", now, None)
+            run("INSERT INTO wrapped_keys (team, epoch, device, blob) VALUES (?,?,?,?)", (team, 1, device["id"], wrapped))
+
+    def _add_device(self, run, team, device, role, now, invited_by) -> None:
+        if run("SELECT 1 FROM devices WHERE team=? AND id=?", (team, device["id"])).fetchone():
+            raise Conflict(f"device {device['id']} is already registered in team {team}")
+        run("INSERT INTO devices (team, id, name, role, sign_pub, box_pub, added, invited_by) VALUES (?,?,?,?,?,?,?,?)",
+            (team, device["id"], device["name"], role, device["sign_pub"], device["box_pub"], now, invited_by))
+
+    def team(self, team: str) -> dict:
+        with self._tx(write=False) as run:
+            return self._team(run, team)
+
+    def _team(self, run, team: str) -> dict:
+        row = run("SELECT head, epoch FROM teams WHERE id=?", (team,)).fetchone()
+        if row is None:
+            raise NotFound(f"no team {team} on this server")
+        return {"head": int(row[0]), "epoch": int(row[1])}
+
+    def device(self, team: str, device: str) -> dict | None:
+        with self._tx(write=False) as run:
+            row = run("SELECT id, name, role, sign_pub, box_pub, added, invited_by, revoked FROM devices "
+                      "WHERE team=? AND id=?", (team, device)).fetchone()
+        return _device(row) if row else None
+
+    def devices(self, team: str) -> list[dict]:
+        with self._tx(write=False) as run:
+            rows = run("SELECT id, name, role, sign_pub, box_pub, added, invited_by, revoked FROM devices "
+                       "WHERE team=? ORDER BY added, id", (team,)).fetchall()
+        return [_device(r) for r in rows]
+
+    def revoke(self, team: str, device: str, now: int) -> None:
+        with self._tx(write=True) as run:
+            found = run("SELECT revoked FROM devices WHERE team=? AND id=?", (team, device)).fetchone()
+            if found is None:
+                raise NotFound(f"no device {device} in team {team}")
+            if found[0] is None:
+                run("UPDATE devices SET revoked=? WHERE team=? AND id=?", (now, team, device))
+
+    # -- invites ---------------------------------------------------------------------------------
+    def add_invite(self, team: str, invite: dict) -> None:
+        with self._tx(write=True) as run:
+            if run("SELECT 1 FROM invites WHERE team=? AND id=?", (team, invite["id"])).fetchone():
+                raise Conflict(f"invite {invite['id']} already exists")
+            run("INSERT INTO invites (team, id, auth_hash, role, expires, blob, signature, created_by) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (team, invite["id"], invite["auth_hash"], invite["role"], invite["expires"], invite["blob"],
+                 invite["signature"], invite["created_by"]))
+
+    def use_invite(self, team: str, invite_id: str, auth_hash: str, device: dict, now: int) -> dict:
+        """Spend a one-time invite and register the device with its role, in one transaction."""
+        with self._tx(write=True, lock_team=team) as run:
+            row = run("SELECT auth_hash, role, expires, blob, signature, created_by, used_by FROM invites "
+                      "WHERE team=? AND id=?", (team, invite_id)).fetchone()
+            if row is None or row[0] != auth_hash:
+                raise InviteRefused("this invite is not valid for this team (mistyped or forged)")
+            if row[6] is not None:
+                raise InviteRefused("this invite was already used; ask an admin for a new one")
+            if int(row[2]) < now:
+                raise InviteRefused("this invite has expired; ask an admin for a new one")
+            run("UPDATE invites SET used_by=? WHERE team=? AND id=?", (device["id"], team, invite_id))
+            self._add_device(run, team, device, row[1], now, row[5])
+            return {"role": row[1], "expires": int(row[2]), "blob": row[3], "signature": row[4],
+                    "created_by": row[5], **self._team(run, team)}
+
+    # -- key epochs ------------------------------------------------------------------------------
+    def wrapped_keys(self, team: str, device: str) -> dict[int, str]:
+        with self._tx(write=False) as run:
+            rows = run("SELECT epoch, blob FROM wrapped_keys WHERE team=? AND device=?", (team, device)).fetchall()
+        return {int(e): b for e, b in rows}
+
+    def add_wrapped(self, team: str, device: str, wraps: dict[int, str]) -> None:
+        """A device keeps copies of older epoch keys for itself (after joining by invite)."""
+        with self._tx(write=True) as run:
+            for epoch, blob in wraps.items():
+                if not run("SELECT 1 FROM wrapped_keys WHERE team=? AND epoch=? AND device=?",
+                           (team, epoch, device)).fetchone():
+                    run("INSERT INTO wrapped_keys (team, epoch, device, blob) VALUES (?,?,?,?)",
+                        (team, epoch, device, blob))
+
+    def new_epoch(self, team: str, epoch: int, wraps: dict[str, str]) -> None:
+        """Start epoch `epoch` (must be the next one) with the key wrapped for every active device."""
+        with self._tx(write=True, lock_team=team) as run:
+            current = self._team(run, team)["epoch"]
+            if epoch != current + 1:
+                raise Conflict(f"key epoch {epoch} does not follow the current epoch {current}")
+            active = {r[0] for r in run("SELECT id FROM devices WHERE team=? AND revoked IS NULL", (team,))}
+            missing = sorted(active - set(wraps))
+            if missing:
+                raise Conflict(f"the new key is not wrapped for device(s) {', '.join(missing)}")
+            extra = sorted(set(wraps) - active)
+            if extra:
+                raise Conflict(f"the new key is wrapped for device(s) not active in the team: {', '.join(extra)}")
+            for device, blob in wraps.items():
+                run("INSERT INTO wrapped_keys (team, epoch, device, blob) VALUES (?,?,?,?)", (team, epoch, device, blob))
+            run("UPDATE teams SET epoch=? WHERE id=?", (epoch, team))
+
+    # -- the log ---------------------------------------------------------------------------------
+    def push(self, team: str, device: str, envelopes: list[tuple[int, bytes]]) -> tuple[list[int], int]:
+        """Append sealed changes (device_seq, bytes): idempotent on (device, device_seq), gapless per device;
+        each new one gets the next team-wide server_seq. Returns (acked device_seqs, head)."""
+        with self._tx(write=True, lock_team=team) as run:
+            head = self._team(run, team)["head"]
+            row = run("SELECT max(device_seq) FROM log WHERE team=? AND device=?", (team, device)).fetchone()
+            last = int(row[0] or 0)
+            acked = []
+            for seq, data in sorted(envelopes):
+                if seq <= last:
+                    stored = run("SELECT envelope FROM log WHERE team=? AND device=? AND device_seq=?",
+                                 (team, device, seq)).fetchone()
+                    if stored is None or bytes(stored[0]) != data:
+                        raise Conflict(f"device {device} change {seq} was already received with different "
+                                       "content: a replayed or re-stamped change is refused")
+                    acked.append(seq)
+                    continue
+                if seq != last + 1:
+                    raise Gap(f"device {device} sent change {seq} but the server expects {last + 1} next", last + 1)
+                head += 1
+                last = seq
+                run("INSERT INTO log (team, server_seq, device, device_seq, envelope) VALUES (?,?,?,?,?)",
+                    (team, head, device, seq, data))
+                acked.append(seq)
+            run("UPDATE teams SET head=? WHERE id=?", (head, team))
+            return acked, head
+
+    def pull(self, team: str, after: int, limit: int) -> tuple[list[tuple[int, bytes]], int]:
+        with self._tx(write=False) as run:
+            head = self._team(run, team)["head"]
+            rows = run("SELECT server_seq, envelope FROM log WHERE team=? AND server_seq>? ORDER BY server_seq LIMIT ?",
+                       (team, after, limit)).fetchall()
+        return [(int(s), bytes(e)) for s, e in rows], head
+
+    # -- snapshots -------------------------------------------------------------------------------
+    def put_chunk(self, team: str, chunk_id: str, data: bytes) -> bool:
+        with self._tx(write=True) as run:
+            if run("SELECT 1 FROM chunks WHERE team=? AND id=?", (team, chunk_id)).fetchone():
+                return False  # immutable and content-addressed: the same id is the same bytes
+            run("INSERT INTO chunks (team, id, data) VALUES (?,?,?)", (team, chunk_id, data))
+            return True
+
+    def get_chunk(self, team: str, chunk_id: str) -> bytes | None:
+        with self._tx(write=False) as run:
+            row = run("SELECT data FROM chunks WHERE team=? AND id=?", (team, chunk_id)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def add_snapshot(self, team: str, snap: dict, keep: int) -> None:
+        """Record a snapshot whose chunks are all stored; keep the newest `keep`, dropping chunks no kept
+        snapshot uses."""
+        with self._tx(write=True, lock_team=team) as run:
+            missing = [c for c in snap["chunks"]
+                       if not run("SELECT 1 FROM chunks WHERE team=? AND id=?", (team, c)).fetchone()]
+            if missing:
+                raise Conflict(f"snapshot {snap['id']} names {len(missing)} chunk(s) the server does not have")
+            run("INSERT INTO snapshots (team, id, server_seq, created, device, manifest, chunks) VALUES (?,?,?,?,?,?,?)",
+                (team, snap["id"], snap["server_seq"], snap["created"], snap["device"], snap["manifest"],
+                 json.dumps(snap["chunks"])))
+            rows = run("SELECT id, chunks FROM snapshots WHERE team=? ORDER BY server_seq DESC, created DESC",
+                       (team,)).fetchall()
+            kept, dropped = rows[:keep], rows[keep:]
+            for sid, _ in dropped:
+                run("DELETE FROM snapshots WHERE team=? AND id=?", (team, sid))
+            used = {c for _, chunks in kept for c in json.loads(chunks)}
+            for (cid,) in run("SELECT id FROM chunks WHERE team=?", (team,)).fetchall():
+                if cid not in used:
+                    run("DELETE FROM chunks WHERE team=? AND id=?", (team, cid))
+
+    def latest_snapshot(self, team: str) -> dict | None:
+        with self._tx(write=False) as run:
+            row = run("SELECT id, server_seq, created, device, manifest, chunks FROM snapshots WHERE team=? "
+                      "ORDER BY server_seq DESC, created DESC LIMIT 1", (team,)).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "server_seq": int(row[1]), "created": int(row[2]), "device": row[3],
+                "manifest": bytes(row[4]), "chunks": json.loads(row[5])}
+
+
+class InviteRefused(DulyError):
+    """A forged, used or expired invite."""
+
+
+def _device(row) -> dict:
+    return {"id": row[0], "name": row[1], "role": row[2], "sign_pub": row[3], "box_pub": row[4],
+            "added": int(row[5]), "invited_by": row[6], "revoked": None if row[7] is None else int(row[7])}
+
+
+class SQLiteStorage(Storage):
+    """One file, `server.sqlite3`, under the data directory (WAL; a write lock per transaction)."""
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / "server.sqlite3"
+        self._local = threading.local()
+        self.setup()
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self, *, write: bool, lock_team: str | None = None):
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield lambda sql, params=(): conn.execute(self._sql(sql), params)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+class PostgresStorage(Storage):
+    """PostgreSQL through psycopg: several server processes may share one database; a push locks its
+    team's row, so server_seq stays gapless and unique across processes."""
+
+    placeholder = "%s"
+    blob_type = "BYTEA"
+
+    def __init__(self, url: str, pool_size: int = 8):
+        import psycopg
+
+        self._psycopg = psycopg
+        self.url = url
+        self._pool: queue.LifoQueue = queue.LifoQueue()
+        self._size = pool_size
+        self._made = 0
+        self._lock = threading.Lock()
+        self.setup()
+
+    def _get(self):
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                if self._made < self._size:
+                    self._made += 1
+                    try:
+                        return self._psycopg.connect(self.url, autocommit=False)
+                    except Exception:
+                        self._made -= 1
+                        raise
+            return self._pool.get(timeout=60)
+
+    @contextmanager
+    def _tx(self, *, write: bool, lock_team: str | None = None):
+        conn = self._get()
+        broken = False
+        try:
+            with conn.transaction():
+                cur = conn.cursor()
+                if lock_team is not None:
+                    cur.execute("SELECT 1 FROM teams WHERE id=%s FOR UPDATE", (lock_team,))
+                yield lambda sql, params=(): cur.execute(self._sql(sql), params)
+        except self._psycopg.OperationalError:
+            broken = True
+            raise
+        finally:
+            if broken or conn.closed:
+                conn.close()
+                with self._lock:
+                    self._made -= 1
+            else:
+                self._pool.put(conn)
+
+    def setup(self) -> None:
+        # Several server processes may start at once: serialise the CREATE TABLEs with an advisory lock.
+        conn = self._psycopg.connect(self.url, autocommit=True)
+        try:
+            conn.execute("SELECT pg_advisory_lock(4242001)")
+            for stmt in _TABLES:
+                conn.execute(self._sql(stmt))
+            conn.execute("SELECT pg_advisory_unlock(4242001)")
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._pool.get_nowait().close()
+            except queue.Empty:
+                break
+
+
+def open_storage(*, data_dir=None, database_url: str | None = None) -> Storage:
+    if database_url:
+        if not database_url.startswith(("postgresql://", "postgres://")):
+            raise DulyError(f"--database {database_url!r}: expected a postgresql:// URL")
+        return PostgresStorage(database_url)
+    if not data_dir:
+        raise DulyError("give --data DIR (SQLite) or --database postgresql://... for the server's storage")
+    return SQLiteStorage(data_dir)

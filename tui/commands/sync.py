@@ -1,0 +1,202 @@
+"""`duly sync ...` (a device in a team) and `duly serve` (the team's relay and backup)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from store.errors import DulyError, LedgerExists
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("sync", parents=[common], help="end-to-end encrypted sync with a team through a server")
+    ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    q = ssub.add_parser("init", parents=[common], help="create a team on a server; this device is its admin")
+    q.add_argument("--server", required=True, metavar="URL")
+    q.add_argument("--name", help="this device's name in the team (default: the host name)")
+    q.set_defaults(handler=init)
+
+    q = ssub.add_parser("invite", parents=[common], help="a one-time code for a new device (admin)")
+    q.add_argument("--role", choices=["admin", "member", "viewer"], default="member")
+    q.add_argument("--hours", type=int, default=72, help="hours until the code expires (default 72)")
+    q.set_defaults(handler=invite)
+
+    q = ssub.add_parser("join", parents=[common], help="new device: create a ledger from the team's server")
+    q.add_argument("--server", required=True, metavar="URL")
+    q.add_argument("--invite", required=True, metavar="CODE")
+    q.add_argument("--name", help="this device's name in the team (default: the host name)")
+    q.set_defaults(handler=join)
+
+    q = ssub.add_parser("now", parents=[common], help="pull the team's changes and push this device's")
+    q.add_argument("--snapshot", action="store_true", help="also upload an encrypted snapshot for new devices")
+    q.set_defaults(handler=now)
+
+    q = ssub.add_parser("status", parents=[common], help="last sync, pending changes, server head, clock offset")
+    q.add_argument("--offline", action="store_true", help="do not ask the server; show what was last seen")
+    q.set_defaults(handler=status)
+
+    q = ssub.add_parser("review", parents=[common], help="what a sync flagged for review")
+    q.add_argument("--all", action="store_true", help="include items already resolved")
+    q.add_argument("--resolve", type=int, metavar="ID", help="mark an item as looked at")
+    q.set_defaults(handler=review)
+
+    q = ssub.add_parser("devices", parents=[common], help="the team's devices and their roles")
+    q.set_defaults(handler=devices)
+
+    q = ssub.add_parser("revoke", parents=[common], help="remove a device and start a new key epoch (admin)")
+    q.add_argument("device", help="device id or name")
+    q.set_defaults(handler=revoke)
+
+    p = sub.add_parser("serve", parents=[common], help="run a sync server (stores only encrypted bytes)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--data", metavar="DIR", help="store in SQLite under DIR")
+    p.add_argument("--database", metavar="URL", help="store in PostgreSQL, e.g. postgresql://user@host/duly")
+    p.add_argument("--keep-snapshots", type=int, default=3, metavar="N", help="snapshots kept per team (default 3)")
+    p.add_argument("--max-body", type=int, default=8 * 1024 * 1024, metavar="BYTES",
+                   help="largest request accepted (default 8 MiB)")
+    p.set_defaults(handler=serve)
+
+
+def _session(ctx):
+    from sync.client import Sync
+
+    return Sync(ctx.ledger())
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="minutes").replace("+00:00", "Z")
+
+
+def _report_text(report) -> str:
+    parts = [f"pulled {report.pulled} change(s) ({report.applied} new)", f"pushed {report.pushed}",
+             f"server head {report.head}"]
+    if report.flagged:
+        parts.append(f"{report.flagged} new item(s) need review: `duly sync review`")
+    if report.snapshot:
+        parts.append(f"snapshot {report.snapshot} uploaded")
+    return "; ".join(parts)
+
+
+def init(args, ctx):
+    from sync import client
+
+    report = client.init(ctx.ledger(), args.server, name=args.name)
+    ledger = ctx.ledger()
+    ctx.done(f"team {ledger.meta('sync.team')} created on {args.server}; this device ({ledger.device}) is its admin; "
+             + _report_text(report))
+
+
+def invite(args, ctx):
+    session = _session(ctx)
+    try:
+        if session.ledger.meta("sync.role") != "admin":
+            raise DulyError("only an admin device can invite; this device is a "
+                            f"{session.ledger.meta('sync.role')}")
+        code = session.invite(args.role, args.hours)
+    finally:
+        session.close()
+    if ctx.format == "json":
+        from tui import output
+
+        print(output.to_json({"invite": code, "role": args.role, "hours": args.hours}))
+    else:
+        print(f"one-time invite for a {args.role} (expires in {args.hours} h); on the new device run:\n"
+              f"  duly sync join --server {session.api.server} --invite {code}")
+
+
+def join(args, ctx):
+    from sync import client
+
+    if ctx.ledger_path.exists():
+        raise LedgerExists(str(ctx.ledger_path))
+    passphrase = ctx.passphrase(confirm=True)
+    ledger, summary = client.join(ctx.ledger_path, passphrase, args.server, args.invite, name=args.name)
+    ledger.close()
+    if ctx.format == "json":
+        from tui import output
+
+        print(output.to_json({"ok": True, **summary}))
+        return
+    restored = (f"restored a snapshot ({summary['snapshot_chunks']} chunk(s) verified) and "
+                if summary["snapshot_chunks"] else "")
+    print(f"joined team {summary['team']} as a {summary['role']} (device {summary['device']}); {restored}pulled "
+          f"{summary['pulled']} change(s); hash chains and ledger checks passed; ledger {ctx.ledger_path}")
+    if summary["flagged"]:
+        print(f"{summary['flagged']} item(s) need review: `duly sync review`")
+
+
+def now(args, ctx):
+    session = _session(ctx)
+    try:
+        report = session.now(snapshot=args.snapshot)
+    finally:
+        session.close()
+    if ctx.format == "json":
+        from tui import output
+
+        print(output.to_json({"ok": True, **report.__dict__}))
+    else:
+        print(_report_text(report))
+
+
+def status(args, ctx):
+    session = _session(ctx)
+    try:
+        info = session.status(online=not args.offline)
+    finally:
+        session.close()
+    if ctx.format != "json":
+        info["reachable"] = {True: "yes", False: "no (offline)", None: "not asked"}[info["reachable"]]
+        info["clock_offset_ms"] = f"{info['clock_offset_ms']:+d} ms (server minus this device)"
+    ctx.emit_record(info)
+
+
+def review(args, ctx):
+    from sync import merge
+
+    ledger = ctx.ledger()
+    if args.resolve is not None:
+        merge.resolve(ledger, args.resolve)
+        ctx.done(f"review item {args.resolve} marked as looked at")
+        return
+    rows = merge.open_flags(ledger, include_resolved=args.all)
+    ctx.emit(rows, ["id", "kind", "message", "found_at"] + (["resolved_at"] if args.all else []))
+
+
+def devices(args, ctx):
+    session = _session(ctx)
+    try:
+        session.refresh()
+        rows = [{"id": d["id"], "name": d["name"], "role": d["role"], "added": _when(d["added"]),
+                 "revoked": _when(d["revoked"]) if d["revoked"] else "",
+                 "this": "*" if d["id"] == session.ledger.device else ""}
+                for d in session.devices.values()]
+    finally:
+        session.close()
+    ctx.emit(rows, ["this", "id", "name", "role", "added", "revoked"])
+
+
+def revoke(args, ctx):
+    session = _session(ctx)
+    try:
+        if session.ledger.meta("sync.role") != "admin":
+            raise DulyError("only an admin device can remove devices")
+        epoch = session.revoke(args.device)
+    finally:
+        session.close()
+    ctx.done(f"device {args.device} removed from the team; new key epoch {epoch} started for the other devices")
+
+
+def serve(args, ctx):
+    import uvicorn
+
+    from sync.server import create_app
+    from sync.storage import open_storage
+
+    if bool(args.data) == bool(args.database):
+        raise DulyError("give exactly one of --data DIR (SQLite) or --database postgresql://...")
+    storage = open_storage(data_dir=args.data, database_url=args.database)
+    where = args.database.split("@")[-1] if args.database else args.data
+    print(f"duly sync server on http://{args.host}:{args.port} (storage: {where}); Ctrl-C stops it", flush=True)
+    uvicorn.run(create_app(storage, max_body=args.max_body, keep_snapshots=args.keep_snapshots),
+                host=args.host, port=args.port, log_level="warning")
