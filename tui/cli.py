@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "tui.commands.documents",
     "tui.commands.reports",
     "tui.commands.sync",
+    "tui.commands.transfer",
 ]
 
 

@@ -1,0 +1,80 @@
+"""`duly import ...` and `duly export ...`: files in (all rows or none) and plaintext files out.
+
+`import` is a parser of kinds: another module adds a kind by registering one more subparser on
+`import_kinds(sub, common)` (for example `import bank`), wherever it sits in COMMAND_MODULES.
+"""
+from __future__ import annotations
+
+import sys
+
+from store import exporter, importer
+from tui import output
+
+_IMPORT_KINDS: dict[int, object] = {}  # id(top-level subparsers) -> the `import` subparsers
+
+
+def import_kinds(sub, common):
+    """The subparsers of `duly import` (created on first use), to add a kind with `.add_parser(...)`."""
+    found = _IMPORT_KINDS.get(id(sub))
+    if found is None:
+        p = sub.add_parser("import", parents=[common], help="import customers, invoices or payments from CSV/XLSX")
+        found = _IMPORT_KINDS[id(sub)] = p.add_subparsers(dest="kind", metavar="KIND", required=True)
+    return found
+
+
+def register(sub, common) -> None:
+    kinds = import_kinds(sub, common)
+    for kind, text in (("customers", "customers (客户档案): code, name, tax_id, email, terms, credit_limit ..."),
+                       ("invoices", "invoices (发票): customer, date, amount, number, due_date, terms ..."),
+                       ("payments", "payments (收款): customer, date, amount, method, reference, invoice")):
+        q = kinds.add_parser(kind, parents=[common], help=text)
+        q.add_argument("file", metavar="FILE", help="CSV (UTF-8 or GBK) or XLSX with a header row")
+        q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
+        q.set_defaults(handler=import_file, import_kind=kind)
+
+    p = sub.add_parser("export", parents=[common], help="write the ledger out as plaintext: csv, xlsx, hledger, beancount")
+    esub = p.add_subparsers(dest="target", metavar="FORMAT", required=True)
+    q = esub.add_parser("csv", parents=[common], help="one CSV file per table into DIR (re-importable)")
+    q.add_argument("path", metavar="DIR")
+    q.set_defaults(handler=export, writer=exporter.export_csv)
+    q = esub.add_parser("xlsx", parents=[common], help="a workbook: customers, open items, aging")
+    q.add_argument("path", metavar="FILE")
+    q.add_argument("--as-of", metavar="D", help="open items and aging as of D (default today)")
+    q.set_defaults(handler=export, writer=exporter.export_xlsx)
+    q = esub.add_parser("hledger", parents=[common], help="an hledger / ledger journal")
+    q.add_argument("path", metavar="FILE")
+    q.set_defaults(handler=export, writer=exporter.export_hledger)
+    q = esub.add_parser("beancount", parents=[common], help="a beancount file")
+    q.add_argument("path", metavar="FILE")
+    q.set_defaults(handler=export, writer=exporter.export_beancount)
+
+
+def import_file(args, ctx):
+    outcome = importer.run(ctx.ledger(), args.file, args.import_kind, dry_run=args.dry_run)
+    rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
+    added, updated, skipped = outcome.count("add"), outcome.count("update"), outcome.count("skip")
+    verb = "would import" if outcome.dry_run else "imported"
+    summary = (f"{verb} {added} new {outcome.kind}" + (f", {updated} updated" if updated else "")
+               + f", {skipped} already there ({outcome.source}, {outcome.encoding})")
+    if ctx.format == "json":
+        print(output.to_json({"ok": not outcome.problems, "dry_run": outcome.dry_run, "kind": outcome.kind,
+                              "file": outcome.source, "encoding": outcome.encoding, "added": added,
+                              "updated": updated, "skipped": skipped, "rows": rows,
+                              "problems": outcome.problems, "warnings": outcome.warnings}))
+    elif outcome.dry_run:
+        for problem in outcome.problems:
+            print(problem)
+        if not outcome.problems:
+            ctx.emit(rows, ["line", "action", "key", "detail"])
+    for warning in outcome.warnings:
+        print(f"duly: warning: {warning}", file=sys.stderr)
+    if outcome.problems:
+        raise importer.ImportProblems(outcome.problems)
+    if ctx.format != "json":
+        print(summary + ("; nothing was written" if outcome.dry_run else ""))
+
+
+def export(args, ctx):
+    kwargs = {"as_of": args.as_of} if getattr(args, "as_of", None) else {}
+    written = args.writer(ctx.ledger(), args.path, **kwargs)
+    ctx.done(f"wrote {written} — PLAINTEXT: this copy is not encrypted; keep it safe or delete it after use")
