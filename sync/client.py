@@ -247,7 +247,7 @@ class Sync:
 
     def check_batch(self, batch: list[tuple[int, Change]]) -> None:
         """Refuse the whole batch if any change is from the future or replays a known change differently."""
-        wall = _now_ms()
+        wall = self.ledger.clock._wall()  # this device's clock, the one the ledger stamps with
         for _, change in batch:
             ahead = Stamp.parse(change.hlc).ms - wall
             if ahead > MAX_DRIFT_MS:

@@ -1,0 +1,291 @@
+"""Devices of one team syncing through a real server on loopback, driven through `duly sync ...`: changes
+converge, the server never sees plaintext, tampering and a viewer's push are refused, revoking a device
+starts a new key epoch, and what a merge cannot settle is flagged for review."""
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from store import customers, payments
+from store.hlc import Stamp
+from store.ledger import Ledger
+from sync import client, crypto
+from tests.builders import Book
+from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.sync_support import BACKENDS, postgres, running_server  # noqa: F401
+
+SECRET_NAME = "上海远航贸易有限公司 Zephyrine Quillfeather"
+
+
+@pytest.fixture
+def sqlite_server(tmp_path):
+    with running_server("sqlite", tmp_path) as backend:
+        yield backend
+
+
+@pytest.fixture(params=BACKENDS)
+def any_server(request, tmp_path):
+    info = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    with running_server(request.param, tmp_path, info) as backend:
+        yield backend
+
+
+class Team:
+    """Three devices: an admin (laptop), a member (desk) and a viewer (auditor), each with its own ledger."""
+
+    def __init__(self, cli, tmp_path, server):
+        self.cli, self.server = cli, server
+        self.paths = {n: tmp_path / f"{n}.duly" for n in ("laptop", "desk", "auditor")}
+        assert cli("--ledger", self.paths["laptop"], "init", "--series", "L1").code == 0
+        ok(cli("--ledger", self.paths["laptop"], "customer", "add", "ZQ", "--name", SECRET_NAME))
+        ok(cli("--ledger", self.paths["laptop"], "sync", "init", "--server", server.url, "--name", "laptop"))
+        for name, role in (("desk", "member"), ("auditor", "viewer")):
+            code = ok(self.run("laptop", "sync", "invite", "--role", role, "--format", "json")).json()["invite"]
+            ok(self.run(name, "sync", "join", "--server", server.url, "--invite", code, "--name", name))
+
+    def run(self, device, *argv):
+        return self.cli("--ledger", self.paths[device], *argv)
+
+    def ledger(self, device) -> Ledger:
+        return Ledger.open(self.paths[device], PASSPHRASE)
+
+    def names(self, device) -> dict[str, str]:
+        with self.ledger(device) as led:
+            return {r["code"]: r["name"] for r in led.rows("SELECT code, name FROM customers ORDER BY code")}
+
+
+def ok(result):
+    assert result.code == 0, (result.code, result.err)
+    return result
+
+
+@pytest.fixture
+def team(cli, tmp_path, sqlite_server):
+    return Team(cli, tmp_path, sqlite_server)
+
+
+def test_three_devices_converge_and_the_server_never_sees_a_customer_name(cli, tmp_path, any_server):
+    team = Team(cli, tmp_path, any_server)
+    assert team.names("desk") == team.names("auditor") == {"ZQ": SECRET_NAME}
+    ok(team.run("desk", "customer", "add", "HX", "--name", "Hexagon Tools"))
+    ok(team.run("laptop", "customer", "edit", "ZQ", "--phone", "021-5555-0101"))
+    for device in ("desk", "laptop", "desk", "auditor"):
+        ok(team.run(device, "sync", "now"))
+    expected = {"HX": "Hexagon Tools", "ZQ": SECRET_NAME}
+    assert team.names("laptop") == team.names("desk") == team.names("auditor") == expected
+    with team.ledger("auditor") as led:
+        assert led.row("SELECT phone FROM customers WHERE code='ZQ'")["phone"] == "021-5555-0101"
+    stored = any_server.stored_bytes()
+    assert len(stored) > 10_000  # the log and the snapshot are there...
+    for needle in (SECRET_NAME, "上海远航", "Zephyrine", "Hexagon Tools", "021-5555-0101"):
+        assert needle.encode() not in stored, f"{needle!r} found in what the {any_server.kind} server stored"
+
+
+def test_join_restores_snapshot_with_its_own_passphrase_and_series(team):
+    with team.ledger("desk") as desk, team.ledger("laptop") as laptop:
+        assert desk.device != laptop.device
+        assert desk.meta("series_prefix") != laptop.meta("series_prefix") == "L1"
+        assert desk.meta("sync.device_keys") != laptop.meta("sync.device_keys")
+        assert desk.meta("sync.role") == "member"
+    with pytest.raises(Exception, match="wrong passphrase"):
+        Ledger.open(team.paths["desk"], "not the passphrase")
+
+
+def test_offline_changes_queue_and_go_out_at_the_next_sync(team, tmp_path):
+    ok(team.run("desk", "customer", "add", "OF", "--name", "Offline Co"))
+    status = ok(team.run("desk", "sync", "status", "--offline", "--format", "json")).json()
+    assert status["pending"] == 1 and status["role"] == "member"
+    with team.ledger("desk") as led:
+        led.set_meta("sync.server", "http://127.0.0.1:9")  # nothing listens there
+    assert_one_line_error(team.run("desk", "sync", "now"), 1, "cannot reach", "stay queued")
+    with team.ledger("desk") as led:
+        led.set_meta("sync.server", team.server.url)
+    ok(team.run("desk", "sync", "now"))
+    ok(team.run("laptop", "sync", "now"))
+    assert team.names("laptop")["OF"] == "Offline Co"
+    status = ok(team.run("desk", "sync", "status", "--format", "json")).json()
+    # laptop pushed 2 changes (currency setting, ZQ); desk's OF is server change 3, pushed after desk pulled to 2
+    assert (status["pending"], status["reachable"], status["server_head"], status["cursor"]) == (0, True, 3, 2)
+
+
+def _server_db(team):
+    return sqlite3.connect(team.server.storage.path)
+
+
+def test_flipped_byte_on_the_server_is_refused_and_nothing_applied(team):
+    ok(team.run("laptop", "customer", "add", "T1", "--name", "Tamper One"))
+    ok(team.run("laptop", "customer", "add", "T2", "--name", "Tamper Two"))
+    ok(team.run("laptop", "sync", "now"))
+    with _server_db(team) as db:
+        seq, data = db.execute("SELECT server_seq, envelope FROM log ORDER BY server_seq DESC LIMIT 1").fetchone()
+        text = data.decode()  # the stored envelope is JSON: change one character of its ciphertext
+        at = text.index('"ciphertext":"') + 40
+        flipped = text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1:]
+        db.execute("UPDATE log SET envelope=? WHERE server_seq=?", (flipped.encode(), seq))
+    with team.ledger("desk") as led:
+        before = led.meta("sync.cursor")
+    result = team.run("desk", "sync", "now")
+    assert_one_line_error(result, 1, "altered", "nothing from this batch was applied")
+    with team.ledger("desk") as led:
+        assert led.meta("sync.cursor") == before
+        assert "T1" not in {r["code"] for r in led.rows("SELECT code FROM customers")}  # same batch, not applied
+
+
+def test_restamped_header_on_the_server_is_refused(team):
+    ok(team.run("laptop", "customer", "add", "RS", "--name", "Restamp"))
+    ok(team.run("laptop", "sync", "now"))
+    with _server_db(team) as db:
+        seq, data = db.execute("SELECT server_seq, envelope FROM log ORDER BY server_seq DESC LIMIT 1").fetchone()
+        import json
+
+        env = json.loads(data)
+        stamp = Stamp.parse(env["hlc"])  # moved back a minute, to lose a last-writer-wins race on purpose
+        env["hlc"] = str(Stamp(stamp.ms - 60_000, stamp.counter, stamp.node))
+        db.execute("UPDATE log SET envelope=? WHERE server_seq=?", (crypto.canonical(env), seq))
+    assert_one_line_error(team.run("desk", "sync", "now"), 1, "signature")
+    assert "RS" not in team.names("desk")
+
+
+def test_tampered_snapshot_chunk_is_refused_and_no_ledger_is_made(team, tmp_path):
+    with _server_db(team) as db:
+        cid, data = db.execute("SELECT id, data FROM chunks LIMIT 1").fetchone()
+        bad = bytearray(data)
+        bad[len(bad) // 2] ^= 1
+        db.execute("UPDATE chunks SET data=? WHERE id=?", (bytes(bad), cid))
+    code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
+    target = tmp_path / "newbox.duly"
+    result = team.cli("--ledger", target, "sync", "join", "--server", team.server.url, "--invite", code)
+    assert_one_line_error(result, 1, "content address", "nothing was restored")
+    assert not target.exists()
+
+
+def test_forged_invite_code_is_refused(team, tmp_path):
+    code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
+    team_id, invite_id, _ = code.split(".")
+    forged = f"{team_id}.{invite_id}.{crypto.b64e(b'f' * 32)}"
+    result = team.cli("--ledger", tmp_path / "forged.duly", "sync", "join", "--server", team.server.url,
+                      "--invite", forged)
+    assert_one_line_error(result, 1, "not valid")
+    assert not (tmp_path / "forged.duly").exists()
+
+
+def test_viewer_push_is_refused_but_it_still_reads(team):
+    ok(team.run("auditor", "customer", "add", "VW", "--name", "Viewer Write"))
+    ok(team.run("laptop", "customer", "add", "NW", "--name", "New From Laptop"))
+    ok(team.run("laptop", "sync", "now"))
+    with team.ledger("laptop") as led:
+        head = int(led.meta("sync.head"))
+    assert_one_line_error(team.run("auditor", "sync", "now"), 1, "viewer", "cannot be sent")
+    assert team.names("auditor")["NW"] == "New From Laptop"  # the pull went through
+    ok(team.run("laptop", "sync", "now"))
+    with team.ledger("laptop") as led:
+        assert int(led.meta("sync.head")) == head
+    assert "VW" not in team.names("laptop")
+
+
+def test_revoke_blocks_the_device_and_starts_a_new_epoch(team):
+    with team.ledger("desk") as led:
+        desk_id = led.device
+    out = ok(team.run("laptop", "sync", "revoke", "desk")).out
+    assert "new key epoch 2" in out
+    assert_one_line_error(team.run("desk", "sync", "now"), 1, "removed")
+    ok(team.run("laptop", "customer", "add", "EP", "--name", "Epoch Two"))
+    ok(team.run("laptop", "sync", "now"))
+    ok(team.run("auditor", "sync", "now"))
+    assert team.names("auditor")["EP"] == "Epoch Two"
+    with _server_db(team) as db:
+        last = db.execute("SELECT envelope FROM log ORDER BY server_seq DESC LIMIT 1").fetchone()[0]
+        assert b'"key_epoch":2' in last
+        assert db.execute("SELECT count(*) FROM wrapped_keys WHERE epoch=2 AND device=?", (desk_id,)).fetchone()[0] == 0
+    devices = ok(team.run("laptop", "sync", "devices", "--format", "json")).json()
+    assert {d["name"]: bool(d["revoked"]) for d in devices} == {"laptop": False, "desk": True, "auditor": False}
+
+
+def test_clock_more_than_five_minutes_ahead_is_refused_naming_the_device(team):
+    with team.ledger("desk") as desk:
+        desk.clock._wall = lambda: int(time.time() * 1000) + 9 * 60 * 1000
+        customers.add(desk, "FU", name="From The Future")
+        with pytest.raises(client.SyncError, match=r"desk \(\w+\)'s clock is 9 minutes ahead"):
+            session = client.Sync(desk)
+            try:
+                session.now()
+            finally:
+                session.close()
+
+
+def test_batch_from_the_future_is_refused_as_a_whole_by_the_receiving_device(team):
+    ok(team.run("laptop", "customer", "add", "B1", "--name", "Batch One"))
+    ok(team.run("laptop", "sync", "now"))
+    with team.ledger("desk") as desk:
+        desk.clock._wall = lambda: int(time.time() * 1000) - 8 * 60 * 1000  # this device runs 8 minutes slow
+        session = client.Sync(desk)
+        try:
+            with pytest.raises(client.ClockSkew, match=r"laptop \(\w+\)'s clock is 8 minutes ahead"):
+                session.now()
+        finally:
+            session.close()
+        assert desk.row("SELECT 1 AS x FROM customers WHERE code='B1'") is None
+
+
+def test_same_payment_on_two_devices_is_kept_twice_and_flagged(team):
+    with team.ledger("laptop") as laptop:
+        Book(laptop).invoice(laptop.row("SELECT id FROM customers WHERE code='ZQ'")["id"], "2026-03-01", 100000,
+                             number="L1-000900")
+    ok(team.run("laptop", "sync", "now"))
+    ok(team.run("desk", "sync", "now"))
+    with team.ledger("laptop") as laptop:
+        payments.add(laptop, "ZQ", "2026-03-10", "300.00", reference="BANK-778", auto=False)
+    with team.ledger("desk") as desk:
+        payments.add(desk, "ZQ", "2026-03-12", "300.00", reference="BANK-778", auto=False)
+        payments.add(desk, "ZQ", "2026-03-20", "300.00", reference="BANK-778", auto=False)  # 10 days later: not flagged
+    for device in ("laptop", "desk", "laptop"):
+        ok(team.run(device, "sync", "now"))
+    for device in ("laptop", "desk"):
+        with team.ledger(device) as led:
+            assert led.row("SELECT count(*) AS n FROM payments")["n"] == 3
+        flags = ok(team.run(device, "sync", "review", "--format", "json")).json()
+        assert [f["kind"] for f in flags] == ["duplicate_payment"], flags
+        message = flags[0]["message"]
+        assert "300.00" in message and "BANK-778" in message and "ZQ" in message
+        assert "2026-03-10 by laptop" in message and "2026-03-12 by desk" in message
+    flag_id = flags[0]["id"]
+    ok(team.run("desk", "sync", "review", "--resolve", flag_id))
+    assert ok(team.run("desk", "sync", "review", "--format", "json")).json() == []
+    assert len(ok(team.run("desk", "sync", "review", "--all", "--format", "json")).json()) == 1
+
+
+def test_over_allocation_from_two_devices_is_flagged(team):
+    with team.ledger("laptop") as laptop:
+        Book(laptop).invoice(laptop.row("SELECT id FROM customers WHERE code='ZQ'")["id"], "2026-03-01", 100000,
+                             number="L1-000901")
+    ok(team.run("laptop", "sync", "now"))
+    ok(team.run("desk", "sync", "now"))
+    with team.ledger("laptop") as laptop:
+        payments.add(laptop, "ZQ", "2026-03-10", "800.00", reference="A", allocate=["L1-000901=800.00"])
+    with team.ledger("desk") as desk:
+        payments.add(desk, "ZQ", "2026-03-11", "600.00", reference="B", allocate=["L1-000901=600.00"])
+    for device in ("laptop", "desk", "laptop"):
+        ok(team.run(device, "sync", "now"))
+    for device in ("laptop", "desk"):
+        flags = ok(team.run(device, "sync", "review", "--format", "json")).json()
+        assert [f["kind"] for f in flags] == ["over_allocated_invoice"]
+        assert "L1-000901 has 1,400.00 CNY applied to a total of 1,000.00 (400.00 too much)" in flags[0]["message"]
+    text = ok(team.run("desk", "sync", "review")).out
+    assert "over_allocated_invoice" in text
+
+
+def test_status_reports_server_head_pending_and_clock_offset(team):
+    ok(team.run("desk", "customer", "add", "P1", "--name", "Pending One"))
+    info = ok(team.run("desk", "sync", "status", "--format", "json")).json()
+    assert info["pending"] == 1 and info["reachable"] is True
+    assert info["devices"] == 3 and info["key_epoch"] == 1 and info["needs_review"] == 0
+    assert abs(info["clock_offset_ms"]) < 2000  # same machine
+    text = ok(team.run("desk", "sync", "status")).out
+    assert "server_head" in text and "ms (server minus this device)" in text
+
+
+def test_sync_commands_on_an_unsynced_ledger_say_what_to_do(cli):
+    ok(cli("init"))
+    assert_one_line_error(cli("sync", "now"), 1, "not set up for sync", "duly sync init")
