@@ -385,10 +385,12 @@ def check_customers(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
             continue
         values = {"code": code, **{k: v for k, v in clean.items()}}
         fp = fingerprint("customers", values, 1)
+        # The store normalises what a person typed: it gets the text; the check compares normalised values.
+        typed = {k: raw[k] for k in clean}
         if current is None:
-            docs.append(Doc(line, "add", code, {**clean, "archived": bool(archived)}, fp))
+            docs.append(Doc(line, "add", code, {**typed, "archived": bool(archived)}, fp))
             continue
-        changes = {k: v for k, v in clean.items() if current.get(k) != v}
+        changes = {k: typed[k] for k, v in clean.items() if current.get(k) != v}
         if "archived" in table.columns and bool(current.get("archived")) != bool(archived):
             changes["archived"] = bool(archived)
         if changes:

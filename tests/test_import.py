@@ -1,0 +1,334 @@
+"""`duly import customers|invoices|payments FILE [--dry-run]`: encodings, Chinese headers, XLSX, all rows or
+none, errors that say file/line/column/value/expected, and re-import adding nothing."""
+from __future__ import annotations
+
+import argparse
+from datetime import date, datetime
+
+import pytest
+from openpyxl import Workbook
+
+from store import customers, importer, invoices, payments
+from store.ledger import Ledger
+from tests.conftest import PASSPHRASE, assert_one_line_error, change_count
+
+
+def write(path, text: str, encoding: str = "utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+CUSTOMERS_ZH = (
+    "客户编号,客户名称,税号,邮箱,电话,币种,账期,信用额度,类别\n"
+    "HD001,上海恒达贸易有限公司,91310000MA1FL8XQ24,ar@hengda.cn,021-5555 0101,CNY,EOM30,\"20,000.00\",A\n"
+    "ACME,Acme Corp,,billing@acme.example,,USD,NET30,5000,VIP\n"
+)
+
+
+@pytest.fixture
+def led(cli):
+    """An initialised CLI ledger; returns its path."""
+    assert cli("init").code == 0
+    return cli.path
+
+
+def customer_rows(path):
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        return {r["code"]: r for r in ledger.rows("SELECT * FROM customers")}
+
+
+def test_customers_with_chinese_headers_in_gbk_are_detected_and_imported(cli, led, tmp_path):
+    src = write(tmp_path / "客户.csv", CUSTOMERS_ZH, "gbk")
+    result = cli("import", "customers", src)
+    assert result.code == 0, result.err
+    assert "imported 2 new customers, 0 already there" in result.out and "GB18030/GBK" in result.out
+    rows = customer_rows(led)
+    assert rows["HD001"]["name"] == "上海恒达贸易有限公司"
+    assert rows["HD001"]["tax_id"] == "91310000MA1FL8XQ24"
+    assert rows["HD001"]["credit_limit"] == 2_000_000 and rows["HD001"]["terms"] == "EOM30"
+    assert rows["ACME"]["currency"] == "USD" and rows["ACME"]["credit_limit"] == 500_000
+    assert rows["ACME"]["category"] == "VIP" and rows["ACME"]["tax_id"] is None
+
+
+@pytest.mark.parametrize("encoding,label", [("utf-8-sig", "UTF-8 with BOM"), ("utf-8", "UTF-8"),
+                                            ("gb18030", "GB18030/GBK"), ("utf-16", "UTF-16")])
+def test_each_encoding_reads_the_same_names(cli, led, tmp_path, encoding, label):
+    src = write(tmp_path / "c.csv", CUSTOMERS_ZH, encoding)
+    result = cli("import", "customers", src)
+    assert result.code == 0, result.err
+    assert label in result.out
+    assert customer_rows(led)["HD001"]["name"] == "上海恒达贸易有限公司"
+
+
+def test_semicolon_csv_and_english_field_names(cli, led, tmp_path):
+    src = write(tmp_path / "c.csv", "code;name;Credit Limit;settlement_cycle\nX1;Xi Co;1000.5;月结\n")
+    assert cli("import", "customers", src).code == 0
+    row = customer_rows(led)["X1"]
+    assert (row["credit_limit"], row["settlement_cycle"]) == (100_050, "monthly")
+
+
+@pytest.fixture
+def book(led, cli, tmp_path):
+    src = write(tmp_path / "customers.csv", CUSTOMERS_ZH)
+    assert cli("import", "customers", src).code == 0
+    return led
+
+
+INVOICES_ZH = (
+    "发票号,客户,日期,到期日,金额,摘要\n"
+    "F-1,HD001,2026-01-10,2026-02-10,1000.00,货款\n"
+    "F-2,HD001,2026-01-20,,\"2,500.50\",服务费\n"
+    "F-3,ACME,2026-01-05,2026-02-04,300,consulting\n"
+)
+
+
+def test_invoices_import_with_due_dates_and_terms(cli, book, tmp_path):
+    src = write(tmp_path / "inv.csv", INVOICES_ZH)
+    result = cli("import", "invoices", src)
+    assert result.code == 0, result.err
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        f1 = invoices.by_number(ledger, "F-1")
+        f2 = invoices.by_number(ledger, "F-2")
+        f3 = invoices.by_number(ledger, "F-3")
+    assert (f1["total"], f1["due_date"], f1["description"]) == (100_000, "2026-02-10", "货款")
+    # no due date: HD001's terms EOM30 -> 2026-01-31 + 30 days = 2026-03-02
+    assert (f2["total"], f2["due_date"], f2["terms"]) == (250_050, "2026-03-02", "EOM30")
+    assert (f3["currency"], f3["total"]) == ("USD", 30_000)
+
+
+def test_xlsx_first_sheet_with_date_cells_and_numbers(cli, book, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["客户编号", "开票日期", "价税合计", "发票号码", "到期日"])
+    ws.append(["HD001", datetime(2026, 3, 1), 1234.56, "X-1", date(2026, 3, 31)])
+    ws.append([None, None, None, None, None])
+    ws.append(["ACME", "2026-03-02", 99, "X-2", None])
+    wb.create_sheet("ignored").append(["nothing"])
+    wb.save(tmp_path / "inv.xlsx")
+    result = cli("import", "invoices", tmp_path / "inv.xlsx")
+    assert result.code == 0, result.err
+    assert "imported 2 new invoices" in result.out and "XLSX" in result.out
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        x1, x2 = invoices.by_number(ledger, "X-1"), invoices.by_number(ledger, "X-2")
+    assert (x1["date"], x1["total"], x1["due_date"]) == ("2026-03-01", 123_456, "2026-03-31")
+    assert (x2["date"], x2["total"], x2["due_date"]) == ("2026-03-02", 9_900, "2026-04-01")  # ACME NET30
+
+
+def test_xlsx_errors_name_the_row_and_column_letter(cli, book, tmp_path):
+    wb = Workbook()
+    wb.active.append(["customer", "date", "amount"])
+    wb.active.append(["HD001", "2026-01-01", 10.005])
+    wb.save(tmp_path / "bad.xlsx")
+    result = cli("import", "invoices", tmp_path / "bad.xlsx")
+    assert_one_line_error(result, 1, "bad.xlsx row 2", 'column C "amount"', "10.005", "more than 2 decimal places")
+
+
+def test_one_bad_row_imports_nothing_and_names_file_line_column_value(cli, book, tmp_path):
+    before = change_count(book)
+    src = write(tmp_path / "inv.csv", INVOICES_ZH + "F-4,HD001,2026-02-30,,10.00,坏日期\n")
+    result = cli("import", "invoices", src)
+    assert_one_line_error(result, 1, "inv.csv line 5", 'column "日期" (date)', "'2026-02-30'",
+                          "does not exist in the calendar", "nothing was imported")
+    assert change_count(book) == before
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        assert ledger.row("SELECT count(*) AS n FROM invoices")["n"] == 0
+
+
+@pytest.mark.parametrize("row,words", [
+    ("F-9,HD001,2026-01-10,,12.345,x", ['line 2, column "金额" (amount)', "'12.345'", "more than 2 decimal places"]),
+    ("F-9,NOBODY,2026-01-10,,12.00,x", ['line 2, column "客户" (customer)', "'NOBODY'", "unknown customer",
+                                       "expected the code of an existing customer"]),
+    ("F-9,HD001,2026-01-10,2026-01-01,12.00,x", ['column "到期日" (due_date)', "before the invoice date"]),
+    ("F-9,HD001,20260110,,12.00,x", ['column "日期" (date)', "'20260110'", "expected YYYY-MM-DD"]),
+    ("F-9,HD001,2026-01-10,,-5,x", ['column "金额" (amount)', "'-5'", "must not be negative"]),
+])
+def test_bad_values_are_named(cli, book, tmp_path, row, words):
+    src = write(tmp_path / "one.csv", "发票号,客户,日期,到期日,金额,摘要\n" + row + "\n")
+    assert_one_line_error(cli("import", "invoices", src), 1, "one.csv", *words)
+
+
+def test_duplicate_invoice_numbers_in_the_file_and_in_the_ledger(cli, book, tmp_path):
+    src = write(tmp_path / "dup.csv", INVOICES_ZH + "F-1,ACME,2026-01-11,,5.00,again\n")
+    assert_one_line_error(cli("import", "invoices", src), 1, "dup.csv line 5", 'column "发票号" (number)',
+                          "duplicate invoice number 'F-1'", "already on line 2")
+    assert cli("import", "invoices", write(tmp_path / "ok.csv", INVOICES_ZH)).code == 0
+    clash = write(tmp_path / "clash.csv", "number,customer,date,amount\nF-2,HD001,2026-01-20,2500.51\n")
+    assert_one_line_error(cli("import", "invoices", clash), 1, "clash.csv line 2", "duplicate invoice number 'F-2'",
+                          "the ledger already has it for HD001 dated 2026-01-20, 2500.50 CNY")
+
+
+def test_every_problem_is_listed_by_dry_run(cli, book, tmp_path):
+    src = write(tmp_path / "bad.csv", "发票号,客户,日期,金额\nA,NOBODY,2026-01-01,1\nB,HD001,2026-13-01,1\n"
+                                      "C,HD001,2026-01-01,1.001\n")
+    result = cli("import", "invoices", src)
+    assert_one_line_error(result, 1, "bad.csv line 2", "(and 2 more problems")
+    dry = cli("import", "invoices", src, "--dry-run")
+    assert dry.code == 1
+    assert [line.replace(f"{tmp_path}/", "").split(":")[0] for line in dry.out.splitlines()] == [
+        'bad.csv line 2, column "客户" (customer)', 'bad.csv line 3, column "日期" (date)',
+        'bad.csv line 4, column "金额" (amount)']
+
+
+def test_headers_unknown_repeated_or_missing(cli, book, tmp_path):
+    assert_one_line_error(cli("import", "invoices", write(tmp_path / "a.csv", "customer,date,amount,colour\nHD001,2026-01-01,1,red\n")),
+                          1, 'a.csv line 1, column "colour"', "unknown column")
+    assert_one_line_error(cli("import", "invoices", write(tmp_path / "b.csv", "客户,日期\nHD001,2026-01-01\n")),
+                          1, "b.csv line 1", "amount/金额", "is missing")
+    assert_one_line_error(cli("import", "invoices", write(tmp_path / "c.csv", "客户,customer,日期,金额\nA,A,2026-01-01,1\n")),
+                          1, 'column "customer"', "same field (customer)")
+
+
+def test_dry_run_writes_nothing_then_import_then_reimport_adds_nothing(cli, book, tmp_path):
+    src = write(tmp_path / "inv.csv", INVOICES_ZH)
+    before = change_count(book)
+    dry = cli("import", "invoices", src, "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "would import 3 new invoices" in dry.out and "nothing was written" in dry.out
+    assert "F-2" in dry.out and change_count(book) == before
+    assert cli("import", "invoices", src).code == 0
+    assert change_count(book) == before + 1  # one file, one transaction, one change-log entry
+    again = cli("import", "invoices", src)
+    assert again.code == 0 and "imported 0 new invoices, 3 already there" in again.out
+    assert change_count(book) == before + 1
+
+
+def test_unnumbered_invoices_are_recognised_by_their_source_row(cli, book, tmp_path):
+    text = "客户,日期,金额\nHD001,2026-01-10,100\nHD001,2026-01-10,100\n"
+    src = write(tmp_path / "n.csv", text)
+    assert "imported 2 new invoices" in cli("import", "invoices", src).out
+    assert "imported 0 new invoices, 2 already there" in cli("import", "invoices", src).out
+    # the same two rows plus a third identical one: only the third is new
+    more = write(tmp_path / "n2.csv", text + "HD001,2026-01-10,100\n")
+    assert "imported 1 new invoices, 2 already there" in cli("import", "invoices", more).out
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        assert ledger.row("SELECT sum(total) AS n FROM invoices")["n"] == 30_000
+
+
+def test_customer_reimport_updates_only_what_changed(cli, book, tmp_path):
+    changed = CUSTOMERS_ZH.replace("ar@hengda.cn", "finance@hengda.cn")
+    result = cli("import", "customers", write(tmp_path / "c2.csv", changed), "--dry-run")
+    assert "HD001" in result.out and "changes email" in result.out and "0 new customers, 1 updated, 1 already" in result.out
+    assert cli("import", "customers", write(tmp_path / "c2.csv", changed)).code == 0
+    rows = customer_rows(book)
+    assert rows["HD001"]["email"] == "finance@hengda.cn" and rows["HD001"]["name"] == "上海恒达贸易有限公司"
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        history = customers.history(ledger, rows["HD001"]["id"])
+    assert [(h["field"], h["old"], h["new"]) for h in history if h["field"] == "email"][-1] == (
+        "email", "ar@hengda.cn", "finance@hengda.cn")
+
+
+def test_customer_file_problems(cli, book, tmp_path):
+    src = write(tmp_path / "c.csv", "客户编号,客户名称,邮箱\nN1,New One,not-an-email\nN1,Again,a@b.cn\nN2,,x@y.cn\n")
+    dry = cli("import", "customers", src, "--dry-run")
+    assert dry.code == 1
+    lines = [line.replace(f"{tmp_path}/", "") for line in dry.out.splitlines()]
+    assert lines[0].startswith('c.csv line 2, column "邮箱" (email)') and "'not-an-email'" in lines[0]
+    assert lines[1].startswith('c.csv line 3, column "客户编号" (code)') and "already on line 2" in lines[1]
+    assert lines[2].startswith('c.csv line 4, column "客户名称" (name)') and "name must not be empty" in lines[2]
+
+
+@pytest.fixture
+def invoiced(cli, book, tmp_path):
+    assert cli("import", "invoices", write(tmp_path / "inv.csv", INVOICES_ZH)).code == 0
+    return book
+
+
+def open_amounts(path) -> dict[str, int]:
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        return {r["number"]: r["open"] for r in invoices.listing(ledger)}
+
+
+def test_payments_named_split_unapplied_and_oldest_first(cli, invoiced, tmp_path):
+    src = write(tmp_path / "pay.csv",
+                "客户,日期,金额,付款方式,流水号,发票号\n"
+                "HD001,2026-02-01,400.00,银行转账,TX1,F-1\n"           # 400 to F-1
+                "HD001,2026-02-02,700.00,现金,,F-1=600;F-2=100\n"      # named split
+                "HD001,2026-02-03,50.00,支付宝,,-\n"                   # kept unapplied
+                "HD001,2026-02-04,1000.00,微信,,\n"                    # oldest due first: F-2 (F-1 is paid)
+                "ACME,2026-02-01,100,wire,W-77,\n")
+    result = cli("import", "payments", src)
+    assert result.code == 0, result.err
+    assert open_amounts(invoiced) == {"F-1": 0, "F-2": 250_050 - 100_00 - 1000_00, "F-3": 20_000}
+    with Ledger.open(invoiced, PASSPHRASE) as ledger:
+        rows = {(r["customer"], r["date"]): r for r in payments.listing(ledger)}
+    assert rows[("HD001", "2026-02-03")]["unapplied"] == 5_000
+    assert rows[("HD001", "2026-02-01")]["method"] == "bank_transfer" and rows[("HD001", "2026-02-02")]["method"] == "cash"
+    assert rows[("ACME", "2026-02-01")]["reference"] == "W-77"
+    again = cli("import", "payments", src)
+    assert "imported 0 new payments, 5 already there" in again.out
+    assert open_amounts(invoiced)["F-2"] == 140_050
+
+
+def test_two_identical_payments_stay_two_and_a_known_reference_is_not_doubled(cli, invoiced, tmp_path):
+    with Ledger.open(invoiced, PASSPHRASE) as ledger:
+        payments.add(ledger, "ACME", "2026-02-10", "30", reference="W-1", auto=False)
+    src = write(tmp_path / "p.csv", "customer,date,amount,reference,invoice\n"
+                                    "HD001,2026-02-01,10,,-\nHD001,2026-02-01,10,,-\nACME,2026-02-10,30,W-1,-\n")
+    result = cli("import", "payments", src, "--dry-run")
+    assert "would import 2 new payments, 1 already there" in result.out
+    assert "already recorded with reference W-1" in result.out
+    assert cli("import", "payments", src).code == 0
+    with Ledger.open(invoiced, PASSPHRASE) as ledger:
+        assert ledger.row("SELECT count(*) AS n, sum(amount) AS s FROM payments") == {"n": 3, "s": 5_000}
+
+
+@pytest.mark.parametrize("row,words", [
+    ("HD001,2026-02-01,1000.01,F-1", ['column "invoice"', "1000.01 CNY allocated to invoice F-1",
+                                      "more than its open amount 1000.00 CNY"]),
+    ("HD001,2026-02-01,10,F-3", ["invoice F-3 belongs to ACME, not HD001"]),
+    ("HD001,2026-02-01,10,F-99", ["unknown invoice 'F-99'"]),
+    ("HD001,2026-02-01,10,F-1=6;F-2=5", ["allocations total 11.00, more than the payment of 10.00"]),
+    ("HD001,2026-02-01,10,F-1=abc", ["allocation to F-1", "'abc' is not an amount"]),
+])
+def test_payment_allocation_problems(cli, invoiced, tmp_path, row, words):
+    src = write(tmp_path / "p.csv", "customer,date,amount,invoice\n" + row + "\n")
+    assert_one_line_error(cli("import", "payments", src), 1, "p.csv line 2", *words)
+    with Ledger.open(invoiced, PASSPHRASE) as ledger:
+        assert ledger.row("SELECT count(*) AS n FROM payments")["n"] == 0
+
+
+def test_two_rows_together_beyond_an_invoice_are_refused(cli, invoiced, tmp_path):
+    src = write(tmp_path / "p.csv", "customer,date,amount,invoice\nHD001,2026-02-01,600,F-1\nHD001,2026-02-02,600,F-1\n")
+    assert_one_line_error(cli("import", "payments", src), 1, "p.csv line 3", "more than its open amount 400.00 CNY")
+    assert open_amounts(invoiced)["F-1"] == 100_000
+
+
+def test_a_store_rule_found_while_writing_still_names_the_line_and_rolls_back(cli, invoiced, tmp_path):
+    # F-1 is dated 2026-01-10: a payment dated before it cannot be applied to it (the store's rule).
+    src = write(tmp_path / "p.csv", "customer,date,amount,invoice\nACME,2026-02-01,1,\nHD001,2026-01-05,10,F-1\n")
+    result = cli("import", "payments", src)
+    assert_one_line_error(result, 1, "p.csv line 3", "F-1", "nothing was imported")
+    with Ledger.open(invoiced, PASSPHRASE) as ledger:
+        assert ledger.row("SELECT count(*) AS n FROM payments")["n"] == 0
+
+
+def test_unreadable_files(cli, book, tmp_path):
+    assert_one_line_error(cli("import", "customers", tmp_path / "missing.csv"), 1, "cannot read", "missing.csv")
+    bad = tmp_path / "bin.csv"
+    bad.write_bytes(b"code,name\nA,\xff\xfe\xff\n")
+    assert_one_line_error(cli("import", "customers", bad), 1, "bin.csv line 2", "neither UTF-8 nor GBK")
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0rest")
+    assert_one_line_error(cli("import", "customers", tmp_path / "old.xls"), 1, ".xls", "save it as .xlsx or CSV")
+
+
+def test_another_kind_registers_one_more_subparser():
+    from tui.commands import transfer
+
+    common = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    transfer.register(sub, common)
+    transfer.import_kinds(sub, common).add_parser("bank").add_argument("file")
+    assert parser.parse_args(["import", "bank", "x.csv"]).kind == "bank"
+    assert parser.parse_args(["import", "payments", "p.csv", "--dry-run"]).dry_run is True
+
+
+def test_the_check_is_pure_over_a_known_snapshot():
+    table = importer.Table("t.csv", "UTF-8", ["customer", "date", "amount"],
+                           [(2, ["C1", "2026-01-01", "5"]), (3, ["C2", "2026-01-01", "5"])])
+    assert importer.map_columns(table, importer.INVOICE_COLUMNS, ("customer", "date", "amount")) == []
+    known = importer.Known(customers={"C1": {"code": "C1", "currency": "JPY", "archived": 0}})
+    docs, problems = importer.check_invoices(table, known)
+    assert [(d.line, d.action, d.fields["amount"], d.fields["currency"]) for d in docs] == [(2, "add", "5", "JPY")]
+    assert problems == ["t.csv line 3, column \"customer\": unknown customer 'C2' (expected the code of an existing "
+                        "customer; import the customers file first)"]
