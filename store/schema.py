@@ -38,6 +38,9 @@ EVENTS = {
     "voids": ("doc_table", "doc_id", "date", "reason"),
     "promises": ("invoice_id", "customer_id", "date", "amount", "made_on"),
     "notes": ("customer_id", "channel", "text", "at", "next_action"),
+    # A reminder (催收) whose outcome is known: sent, unknown (a send was interrupted), task or letter. Synced,
+    # so another device never sends the same level for the same invoice again.
+    "reminders": ("invoice_id", "customer_id", "level", "channel", "as_of", "outcome", "batch", "sent_at"),
 }
 
 SYNCED = {**EDITABLE, **EVENTS}
@@ -258,7 +261,24 @@ def _v7_sync_review(db) -> None:
     )
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review]
+def _v_collections(db) -> None:
+    """Reminders (synced) and the local send log: the intent to send a level for an invoice is written, in
+    its own transaction, before the message goes out; UNIQUE (invoice_id, level) makes a second send of the
+    same level impossible, even after a crash or from a second process (DESIGN §1 Reminders)."""
+    db.execute(_synced_table_sql("reminders", EVENTS["reminders"]))
+    db.execute("CREATE INDEX reminders_invoice ON reminders (invoice_id, level)")
+    db.execute("CREATE INDEX reminders_customer ON reminders (customer_id, sent_at)")
+    db.execute(
+        """CREATE TABLE remind_log (
+  id INTEGER PRIMARY KEY, batch TEXT NOT NULL, invoice_id TEXT NOT NULL, customer_id TEXT NOT NULL,
+  level TEXT NOT NULL, channel TEXT NOT NULL, as_of TEXT NOT NULL, status TEXT NOT NULL, address TEXT,
+  started_at TEXT NOT NULL, finished_at TEXT, error TEXT, UNIQUE (invoice_id, level)
+)"""
+    )
+    db.execute("CREATE INDEX remind_log_customer ON remind_log (customer_id, started_at)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections]
 VERSION = len(MIGRATIONS)
 
 

@@ -63,6 +63,26 @@ def _edges(value: str) -> str:
     return ",".join(str(e) for e in parse_edges(value))
 
 
+def _dunning_levels(value: str) -> str:
+    from store.dunning import check_levels
+
+    return check_levels(value)
+
+
+def _days(value: str) -> str:
+    value = value.strip()
+    if not value.isdigit() or not 0 < int(value) <= 3650:
+        raise InvalidInput(f"{value!r} is not a whole number of days between 1 and 3650")
+    return str(int(value))
+
+
+def _percent(value: str) -> str:
+    value = value.strip().rstrip("%")
+    if not value.isdigit() or not 0 < int(value) <= 100:
+        raise InvalidInput(f"{value!r} is not a whole percentage between 1 and 100")
+    return str(int(value))
+
+
 KNOWN: dict[str, callable] = {
     "currency": money.check_currency,
     "language": lambda v: validate.choice(v, validate.LANGUAGES, "language"),
@@ -78,6 +98,10 @@ KNOWN: dict[str, callable] = {
     "smtp.password": _text,
     "smtp.from": validate.email,
     "smtp.starttls": _bool,
+    "dunning.levels": _dunning_levels,
+    "alerts.overdue_days": _days,
+    "alerts.no_payment_days": _days,
+    "alerts.concentration_pct": _percent,
 }
 
 

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "tui.commands.customers",
     "tui.commands.documents",
     "tui.commands.reports",
+    "tui.commands.collections",
     "tui.commands.sync",
     "tui.commands.transfer",
 ]

@@ -1,0 +1,286 @@
+"""`duly dispute|promise|note|contract|remind ...` and `duly report credit|alerts`: collections and credit control."""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from store import alerts, collections, credit
+from store.errors import DulyError
+from store.money import format_amount, to_decimal_str
+
+from tui.commands.reports import _as_of, _date
+
+
+def register(sub, common) -> None:
+    _register_disputes(sub, common)
+    _register_promises(sub, common)
+    _register_notes(sub, common)
+    _register_contracts(sub, common)
+    _register_remind(sub, common)
+    _register_reports(sub, common)
+
+
+def _actions(sub, common, name: str, text: str):
+    p = sub.add_parser(name, parents=[common], help=text)
+    return p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+
+def _register_disputes(sub, common) -> None:
+    dsub = _actions(sub, common, "dispute", "disputes: hold an invoice (or part of it) out of dunning")
+    q = dsub.add_parser("open", parents=[common], help="open a dispute on an invoice")
+    q.add_argument("number")
+    q.add_argument("--amount", metavar="A", help="the disputed part (default: all of it)")
+    q.add_argument("--reason", required=True)
+    q.add_argument("--review", metavar="D", help="after this date the invoice comes back into dunning")
+    q.add_argument("--date", metavar="D", help="opened on (default today)")
+    q.set_defaults(handler=dispute_open)
+    q = dsub.add_parser("resolve", parents=[common], help="resolve a dispute with a note")
+    q.add_argument("id", help="dispute id (or its start), or the invoice number")
+    q.add_argument("--note", required=True)
+    q.add_argument("--date", metavar="D", help="resolved on (default today)")
+    q.set_defaults(handler=dispute_resolve)
+    q = dsub.add_parser("list", parents=[common], help="disputes, and whether they hold their invoice")
+    q.add_argument("--customer", metavar="CODE")
+    q.add_argument("--status", choices=["open", "resolved"])
+    _as_of(q)
+    q.set_defaults(handler=dispute_list)
+
+
+def _register_promises(sub, common) -> None:
+    psub = _actions(sub, common, "promise", "promises to pay: kept or broken, decided from payments")
+    q = psub.add_parser("add", parents=[common], help="record a promise to pay an invoice")
+    q.add_argument("number")
+    q.add_argument("--date", required=True, metavar="D", help="promised payment date")
+    q.add_argument("--amount", required=True, metavar="A")
+    q.add_argument("--made-on", metavar="D", help="when the promise was made (default today)")
+    q.set_defaults(handler=promise_add)
+    q = psub.add_parser("list", parents=[common], help="promises with their status: pending, kept, broken")
+    q.add_argument("--customer", metavar="CODE")
+    _as_of(q)
+    q.set_defaults(handler=promise_list)
+
+
+def _register_notes(sub, common) -> None:
+    nsub = _actions(sub, common, "note", "communications log: calls, visits, letters, next action")
+    q = nsub.add_parser("add", parents=[common], help="log a contact with a customer")
+    q.add_argument("code")
+    q.add_argument("--channel", required=True, choices=list(collections.NOTE_CHANNELS))
+    q.add_argument("--text", required=True)
+    q.add_argument("--next", metavar="D", help="date of the next action")
+    q.add_argument("--date", metavar="D", help="date of the contact (default today)")
+    q.set_defaults(handler=note_add)
+    q = nsub.add_parser("list", parents=[common], help="the log, newest first; --due D: follow-ups due by D")
+    q.add_argument("code", nargs="?")
+    q.add_argument("--due", metavar="D")
+    q.set_defaults(handler=note_list)
+
+
+def _register_contracts(sub, common) -> None:
+    ksub = _actions(sub, common, "contract", "contracts (合同), with attachments by path and SHA-256")
+    q = ksub.add_parser("add", parents=[common], help="record a contract")
+    q.add_argument("code")
+    q.add_argument("--number", required=True, metavar="N")
+    q.add_argument("--signed", required=True, metavar="D")
+    q.add_argument("--start", metavar="D")
+    q.add_argument("--end", metavar="D")
+    q.add_argument("--terms", metavar="T")
+    q.add_argument("--credit-limit", metavar="A")
+    q.add_argument("--file", metavar="PATH", help="recorded by path and SHA-256, not copied")
+    q.add_argument("--notes", metavar="TEXT")
+    q.set_defaults(handler=contract_add)
+    q = ksub.add_parser("list", parents=[common], help="contracts, each file checked against its SHA-256")
+    q.add_argument("code", nargs="?")
+    q.set_defaults(handler=contract_list)
+
+
+def _register_remind(sub, common) -> None:
+    rsub = _actions(sub, common, "remind", "reminders (催收): plan, send, log")
+    q = rsub.add_parser("plan", parents=[common], help="what is due for which dunning level, per customer")
+    _as_of(q)
+    q.add_argument("--held", action="store_true", help="list what is held back (dispute, promise, sent) and why")
+    q.set_defaults(handler=remind_plan)
+    q = rsub.add_parser("send", parents=[common], help="send e-mails, make tasks and letters; each level once")
+    _as_of(q)
+    q.add_argument("--dry-run", action="store_true", help="show what would be sent; send and record nothing")
+    q.add_argument("--letters", metavar="DIR", help="write print-ready letters (plaintext files) into DIR")
+    q.set_defaults(handler=remind_send)
+    q = rsub.add_parser("log", parents=[common], help="reminders sent, with their outcome")
+    q.add_argument("code", nargs="?")
+    q.set_defaults(handler=remind_log)
+
+
+def _report_subparsers(sub) -> argparse._SubParsersAction:
+    """The `report` command's own subcommands (registered by tui.commands.reports)."""
+    report = sub.choices["report"]
+    return next(a for a in report._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def _register_reports(sub, common) -> None:
+    rsub = _report_subparsers(sub)
+    q = rsub.add_parser("credit", parents=[common], help="credit score 0-100, rating A-D, factors and policy")
+    _as_of(q)
+    q.add_argument("--customer", metavar="CODE", help="one customer, factor by factor")
+    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the suggested policy")
+    q.set_defaults(handler=report_credit)
+    q = rsub.add_parser("alerts", parents=[common], help="risk alerts (预警), each with its reason")
+    _as_of(q)
+    q.set_defaults(handler=report_alerts)
+
+
+def _amount(ctx, minor: int | None, currency: str) -> str | None:
+    if minor is None:
+        return None
+    return format_amount(minor, currency) if ctx.format == "table" else to_decimal_str(minor, currency)
+
+
+# --- disputes, promises, notes, contracts ----------------------------------------------------------------------
+
+
+def dispute_open(args, ctx):
+    dispute_id = collections.open_dispute(ctx.ledger(), args.number, args.reason, amount=args.amount,
+                                          review=args.review, on=args.date)
+    held = f" until {args.review}" if args.review else " until it is resolved"
+    ctx.done(f"dispute {dispute_id} opened on invoice {args.number}: out of dunning{held}")
+
+
+def dispute_resolve(args, ctx):
+    done = collections.resolve_dispute(ctx.ledger(), args.id, args.note, on=args.date)
+    ctx.done(f"dispute {done['id']} resolved on {done['resolved_on']}")
+
+
+def dispute_list(args, ctx):
+    rows = collections.list_disputes(ctx.ledger(), customer_code=args.customer, status=args.status, as_of=args.as_of)
+    for r in rows:
+        r["amount"] = _amount(ctx, r["amount"], r["currency"]) if r["amount"] is not None else "all"
+        r["holds"] = bool(r["holds"])
+    ctx.emit(rows, ["id", "customer", "number", "amount", "reason", "opened", "review", "status", "resolved_on",
+                    "holds", "note"], right={"amount"})
+
+
+def promise_add(args, ctx):
+    collections.add_promise(ctx.ledger(), args.number, args.date, args.amount, made_on=args.made_on)
+    ctx.done(f"promise recorded: invoice {args.number}, {args.amount} by {args.date}")
+
+
+def promise_list(args, ctx):
+    rows = collections.list_promises(ctx.ledger(), args.as_of, customer_code=args.customer)
+    for r in rows:
+        r["amount"], r["paid"] = _amount(ctx, r["amount"], r["currency"]), _amount(ctx, r["paid"], r["currency"])
+    ctx.emit(rows, ["customer", "number", "made_on", "date", "currency", "amount", "paid", "status"],
+             right={"amount", "paid"})
+
+
+def note_add(args, ctx):
+    collections.add_note(ctx.ledger(), args.code, args.channel, args.text, next_action=args.next, on=args.date)
+    ctx.done(f"noted for {args.code}" + (f"; next action {args.next}" if args.next else ""))
+
+
+def note_list(args, ctx):
+    rows = collections.list_notes(ctx.ledger(), args.code, due=args.due)
+    ctx.emit(rows, ["at", "customer", "channel", "text", "next_action"])
+
+
+def contract_add(args, ctx):
+    record = collections.add_contract(ctx.ledger(), args.code, args.number, args.signed, start=args.start,
+                                      end=args.end, terms=args.terms, credit_limit=args.credit_limit, file=args.file,
+                                      notes=args.notes)
+    extra = f"; file {record['file_path']} sha256 {record['file_sha256']} (recorded, not copied)" if args.file else ""
+    ctx.done(f"contract {args.number} recorded for {args.code}{extra}")
+
+
+def contract_list(args, ctx):
+    rows = collections.list_contracts(ctx.ledger(), args.code)
+    for r in rows:
+        r["credit_limit"] = _amount(ctx, r["credit_limit"], r["currency"] or "CNY")
+    ctx.emit(rows, ["customer", "number", "signed", "start_date", "end_date", "terms", "credit_limit", "file_path",
+                    "file_sha256", "file_check"], right={"credit_limit"})
+
+
+# --- reminders -------------------------------------------------------------------------------------------------
+
+
+def remind_plan(args, ctx):
+    as_of = _date(args)
+    ledger = ctx.ledger()
+    rp = collections.reminder_plan(ledger, as_of)
+    if args.held:
+        codes = {cid: r.code for cid, r in rp.customers.items()}
+        rows = sorted(({"customer": codes.get(h.customer_id), "number": h.number, "level": h.level,
+                        "reason": h.reason} for h in rp.plan.held), key=lambda r: (r["customer"] or "", r["number"]))
+        ctx.emit(rows, ["customer", "number", "level", "reason"])
+        return
+    rows = collections.plan_rows(rp)
+    money_cols = ("open", "asked", "disputed", "fee", "interest", "total")
+    for r in rows:
+        for c in money_cols:
+            r[c] = _amount(ctx, r[c], r["currency"])
+    columns = ["customer", "name", "level", "channel", "number", "currency", "due_date", "days_overdue", *money_cols]
+    ctx.emit(rows, columns, right={*money_cols, "days_overdue"},
+             json_value={"as_of": as_of.isoformat(), "items": rows})
+    if ctx.format == "table" and rows:
+        print(f"\n{len(rows)} invoice(s) of {len({r['customer'] for r in rows})} customer(s) due for a reminder "
+              f"as of {as_of}; {len(rp.plan.held)} held back (see --held)")
+
+
+def remind_send(args, ctx):
+    as_of = _date(args)
+    outcomes = collections.send(ctx.ledger(), as_of, dry_run=args.dry_run, letters_dir=args.letters)
+    rows = [{"customer": o.customer, "channel": o.channel, "invoices": ", ".join(o.invoices), "status": o.status,
+             "detail": o.detail} for o in outcomes]
+    ctx.emit(rows, ["customer", "channel", "invoices", "status", "detail"])
+    if args.letters and any(o.status == "letter" for o in outcomes):
+        print(f"letters written to {args.letters} as plaintext files (an export: keep or delete them with care)",
+              file=sys.stderr)
+    bad = [o for o in outcomes if o.status in ("failed", "unknown")]
+    if bad:
+        raise DulyError(f"{len(bad)} of {len(outcomes)} reminder message(s) not confirmed "
+                        f"({', '.join(sorted({o.status for o in bad}))}); see `duly remind log`")
+
+
+def remind_log(args, ctx):
+    rows = collections.reminder_log(ctx.ledger(), args.code)
+    ctx.emit(rows, ["at", "customer", "number", "level", "channel", "as_of", "outcome"])
+
+
+# --- credit and alerts ---------------------------------------------------------------------------------------------
+
+
+def report_credit(args, ctx):
+    as_of = _date(args)
+    found = credit.scores(ctx.ledger(), as_of)
+    if args.customer:
+        found = [s for s in found if s.facts.code == args.customer]
+        if not found:
+            from store import customers
+
+            customers.by_code(ctx.ledger(), args.customer)  # unknown code: NotFound
+    data = [{"customer": s.facts.code, "name": s.facts.name, "score": s.score, "rating": s.rating,
+             "policy": s.policy(args.lang),
+             "factors": [{"factor": f.name, "weight": f.weight, "value": f.value, "points": f.points}
+                         for f in s.factors]} for s in found]
+    if ctx.format == "json":
+        ctx.emit([], [], json_value={"as_of": as_of.isoformat(), "customers": data})
+        return
+    if args.customer and ctx.format == "table":
+        s = data[0]
+        ctx.emit_record({k: s[k] for k in ("customer", "name", "score", "rating", "policy")},
+                        sections={"factors": ([{**f, "points": "n/a" if f["points"] is None else f["points"]}
+                                               for f in s["factors"]], ["factor", "weight", "value", "points"])})
+        return
+    names = list(credit.WEIGHTS)
+    rows = [{**{k: d[k] for k in ("customer", "name", "score", "rating")},
+             **{f["factor"]: "-" if f["points"] is None else f["points"] for f in d["factors"]},
+             "policy": d["policy"]} for d in data]
+    ctx.emit(rows, ["customer", "name", "score", "rating", *names, "policy"], right={"score", *names})
+    if ctx.format == "table":
+        print("\nweights: " + ", ".join(f"{n} {w}" for n, w in credit.WEIGHTS.items()) +
+              " (points 0-100 each; '-' does not apply); `--customer CODE` shows the measured values")
+
+
+def report_alerts(args, ctx):
+    as_of: date = _date(args)
+    found = alerts.alerts(ctx.ledger(), as_of)
+    rows = [{"customer": a.customer, "name": a.name, "kind": a.kind, "reason": a.reason} for a in found]
+    ctx.emit(rows, ["customer", "name", "kind", "reason"], json_value={"as_of": as_of.isoformat(), "alerts": rows})
+
