@@ -1,0 +1,221 @@
+"""`duly export csv|xlsx|hledger|beancount`: the real hledger and bean-check read the journals, and their
+receivable balance per customer equals Duly's aging total to the cent; CSV goes back in through import."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from store import adjustments, customers, invoices, payments, reports
+from store.ledger import Ledger
+from tests.conftest import PASSPHRASE
+
+AS_OF = "2026-12-31"
+
+
+def need(tool: str) -> str:
+    """A real peer tool; missing means the test fails (CI installs it: .ci/run), it is never skipped."""
+    found = shutil.which(tool) or (Path(sys.executable).with_name(tool) if Path(sys.executable).with_name(tool).exists()
+                                   else None)
+    assert found, f"{tool} is not installed (hledger: apt-get install hledger; bean-check: pip install beancount)"
+    return str(found)
+
+
+@pytest.fixture
+def book(cli):
+    """Every kind of document, hand-worked. As of 2026-12-31:
+    HD001 (CNY): A7-000001 1130.00 (2 x 500 + 13% tax) paid; A7-000002 2000.00 less 300 (P1) less 500 (P2,
+    allocated later) less 100 (credit note) less 50 (write-off) = 1050.00, P3's 200 voided; A7-000003 voided;
+    P1 leaves 70.00 unapplied: total 980.00.
+    acme.us/1 (USD): A7-000004 1000.00 paid by 1200.00, 200.00 unapplied: total -200.00.
+    ZERO (CNY): 10.00 invoiced and paid: nothing."""
+    assert cli("init").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as led:
+        led.set_meta("series_prefix", "A7")
+        customers.add(led, "HD001", '上海恒达 "HD" 贸易', email="ar@hengda.cn")
+        customers.add(led, "acme.us/1", "Acme; Corp", currency="USD")
+        customers.add(led, "ZERO", "Zero Co")
+        invoices.add(led, "HD001", "2026-01-10", lines=["货物:2:500:13%"], due="2026-02-10")
+        invoices.add(led, "HD001", "2026-01-20", amount="2000", due="2026-02-20")
+        invoices.add(led, "HD001", "2026-01-25", amount="300")
+        invoices.void(led, "A7-000003", "wrong customer", "2026-01-26")
+        payments.add(led, "HD001", "2026-02-01", "1500", reference="TX-1",
+                     allocate=["A7-000001=1130", "A7-000002=300"])
+        p2 = payments.add(led, "HD001", "2026-02-05", "500", auto=False)
+        payments.allocate(led, payment_id=p2.id, pairs=["A7-000002=500"], on="2026-02-10")
+        adjustments.add_credit(led, "HD001", "2026-02-12", "100", "price", invoice_number="A7-000002")
+        adjustments.write_off(led, "A7-000002", "2026-03-01", "small balance", amount="50")
+        p3 = payments.add(led, "HD001", "2026-02-15", "200", allocate=["A7-000002=200"])
+        payments.void(led, p3.id, "bounced", "2026-02-20")
+        invoices.add(led, "acme.us/1", "2026-01-05", amount="1000", due="2026-02-04")
+        payments.add(led, "acme.us/1", "2026-01-31", "1200", method_name="wire", reference="W 9")
+        invoices.add(led, "ZERO", "2026-01-02", amount="10")
+        payments.add(led, "ZERO", "2026-01-03", "10")
+    return cli.path
+
+
+EXPECTED = {("HD001", "CNY"): Decimal("980.00"), ("acme.us/1", "USD"): Decimal("-200.00")}
+
+
+def aging_totals(path) -> dict[tuple[str, str], Decimal]:
+    with Ledger.open(path, PASSPHRASE) as led:
+        report = reports.aging(led, date.fromisoformat(AS_OF))
+    return {(r["customer"], r["currency"]): Decimal(r["total"]).scaleb(-2) for r in report.rows}
+
+
+def test_duly_aging_is_the_hand_worked_figure(book):
+    assert aging_totals(book) == EXPECTED
+
+
+def hledger_balances(journal: Path, query: list[str]) -> dict[tuple[str, str], Decimal]:
+    out = subprocess.run([need("hledger"), "-f", str(journal), "bal", *query, "--flat", "-N", "-O", "csv",
+                          "--layout=bare"], capture_output=True, text=True, check=True).stdout
+    found = {}
+    for row in csv.DictReader(io.StringIO(out)):
+        found[(row["account"], row["commodity"])] = Decimal(row["balance"])
+    return found
+
+
+def test_hledger_reads_the_journal_and_agrees_per_customer(cli, book, tmp_path):
+    journal = tmp_path / "ar.journal"
+    result = cli("export", "hledger", journal)
+    assert result.code == 0 and "PLAINTEXT" in result.out, result.err
+    balances = hledger_balances(journal, ["Assets:Receivable", "Liabilities:Unapplied"])
+    per_customer: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for (account, commodity), amount in balances.items():
+        per_customer[(account.split(":", 2)[2], commodity)] += amount
+    assert {k: v for k, v in per_customer.items() if v} == EXPECTED == aging_totals(book)
+    assert balances[("Liabilities:Unapplied:HD001", "CNY")] == Decimal("-70.00")
+    assert balances[("Assets:Receivable:HD001", "CNY")] == Decimal("1050.00")
+    # the whole journal balances: bank = everything received net of the voided payment
+    assert hledger_balances(journal, ["Assets:Bank"]) == {("Assets:Bank", "CNY"): Decimal("2010.00"),
+                                                          ("Assets:Bank", "USD"): Decimal("1200.00")}
+    assert hledger_balances(journal, ["Liabilities:Output-Tax"]) == {("Liabilities:Output-Tax", "CNY"):
+                                                                    Decimal("-130.00")}
+
+
+def test_hledger_tags_carry_invoice_numbers_and_customer_codes(cli, book, tmp_path):
+    journal = tmp_path / "ar.journal"
+    assert cli("export", "hledger", journal).code == 0
+    # by the invoice tag, each invoice's receivable postings sum to what it has open
+    by_invoice = {n: hledger_balances(journal, ["Assets:Receivable", f"tag:invoice={n}"])
+                  for n in ("A7-000001", "A7-000002", "A7-000003")}
+    assert by_invoice["A7-000002"] == {("Assets:Receivable:HD001", "CNY"): Decimal("1050.00")}
+    assert all(not v for v in by_invoice["A7-000001"].values())
+    assert all(not v for v in by_invoice["A7-000003"].values())
+    acme = hledger_balances(journal, ["tag:customer=acme.us/1", "Assets:Bank"])
+    assert acme == {("Assets:Bank", "USD"): Decimal("1200.00")}
+
+
+def test_bean_check_accepts_the_file_and_beancount_agrees_per_customer(cli, book, tmp_path):
+    path = tmp_path / "ar.beancount"
+    result = cli("export", "beancount", path)
+    assert result.code == 0 and "PLAINTEXT" in result.out, result.err
+    checked = subprocess.run([need("bean-check"), str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0 and not checked.stdout.strip() and not checked.stderr.strip(), checked.stderr
+
+    from beancount import loader
+    from beancount.core import data
+
+    entries, errors, _ = loader.load_file(str(path))
+    assert not errors
+    balances: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    invoice_meta = set()
+    for entry in entries:
+        if isinstance(entry, data.Transaction):
+            if "invoice" in entry.meta:
+                invoice_meta.add((entry.meta["invoice"], entry.meta["customer"]))
+            for posting in entry.postings:
+                balances[(posting.account, posting.units.currency)] += posting.units.number
+    per_customer: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for (account, cur), amount in balances.items():
+        if account.startswith(("Assets:Receivable:", "Liabilities:Unapplied:")):
+            per_customer[(account.split(":", 2)[2], cur)] += amount
+    # acme.us/1 is not a valid account component: it becomes C-acme-us-1
+    assert {k: v for k, v in per_customer.items() if v} == {("HD001", "CNY"): Decimal("980.00"),
+                                                             ("C-acme-us-1", "USD"): Decimal("-200.00")}
+    assert ("A7-000004", "acme.us/1") in invoice_meta and ("A7-000002", "HD001") in invoice_meta
+    text = path.read_text(encoding="utf-8")
+    assert '"上海恒达 \\"HD\\" 贸易"' in text
+
+
+def test_account_components_stay_unique():
+    from store.exporter import account_parts
+
+    assert account_parts(["a.1", "a/1", "A-1", "9x"], beancount=True) == {
+        "9x": "9x", "A-1": "A-1", "a.1": "C-a-1", "a/1": "C-a-1-2"}
+
+
+def test_csv_export_goes_back_in_through_import(cli, tmp_path):
+    """Customers, invoices (instalment terms) and payments (split, unapplied) round-trip to the same aging."""
+    assert cli("init").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as led:
+        customers.add(led, "HD001", "恒达", credit_limit="5000", category="A", tags="vip,华东")
+        customers.add(led, "B2", "Beta", currency="USD")
+        invoices.add(led, "HD001", "2026-01-10", amount="1000", terms="30/70")
+        invoices.add(led, "HD001", "2026-02-10", amount="500.50", due="2026-03-01")
+        invoices.add(led, "B2", "2026-01-15", amount="80")
+        payments.add(led, "HD001", "2026-02-15", "600")  # oldest due first: 300 + 300 of the first invoice
+        payments.add(led, "B2", "2026-02-01", "100", auto=False, reference="R1")
+        before = json.dumps(reports.aging(led, date(2026, 6, 30)).rows, default=str, sort_keys=True)
+    out = tmp_path / "csv"
+    result = cli("export", "csv", out)
+    assert result.code == 0 and "PLAINTEXT" in result.out
+    assert sorted(p.name for p in out.iterdir()) == ["credit_notes.csv", "customers.csv", "invoices.csv",
+                                                     "payments.csv", "voids.csv", "writeoffs.csv"]
+    assert (out / "customers.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    other = tmp_path / "other.duly"
+    assert cli("--ledger", other, "init").code == 0
+    for kind in ("customers", "invoices", "payments"):
+        imported = cli("--ledger", other, "import", kind, out / f"{kind}.csv")
+        assert imported.code == 0, imported.err
+    with Ledger.open(other, PASSPHRASE) as led:
+        after = json.dumps(reports.aging(led, date(2026, 6, 30)).rows, default=str, sort_keys=True)
+        row = customers.by_code(led, "HD001")
+        schedule = led.rows("SELECT d.due_date, d.amount FROM due_items d JOIN invoices i ON i.id = d.invoice_id "
+                            "WHERE i.customer_id = ? AND i.total = 100000 ORDER BY d.seq", (row["id"],))
+    assert after == before
+    assert (row["credit_limit"], row["tags"]) == (500_000, "vip,华东")
+    assert schedule == [{"due_date": "2026-01-10", "amount": 30_000}, {"due_date": "2026-03-11", "amount": 70_000}]
+    # and exporting again, then importing into the same ledger, adds nothing
+    for kind in ("customers", "invoices", "payments"):
+        again = cli("--ledger", other, "import", kind, out / f"{kind}.csv")
+        assert "imported 0 new" in again.out, again.out
+
+
+def test_xlsx_has_customers_open_items_and_aging_with_number_formats(cli, book, tmp_path):
+    path = tmp_path / "ar.xlsx"
+    result = cli("export", "xlsx", path, "--as-of", AS_OF)
+    assert result.code == 0 and "PLAINTEXT" in result.out, result.err
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Customers", f"Open items {AS_OF}", f"Aging {AS_OF}"]
+    items = wb[f"Open items {AS_OF}"]
+    header = [c.value for c in items[1]]
+    rows = {r[2].value: r for r in items.iter_rows(min_row=2)}
+    hd = rows["A7-000002"]
+    assert hd[header.index("open")].value == 1050 and hd[header.index("open")].number_format == "#,##0.00"
+    assert hd[header.index("due_date")].value == datetime(2026, 2, 20)
+    assert hd[header.index("due_date")].number_format == "yyyy-mm-dd"
+    assert hd[header.index("days_overdue")].value == (date(2026, 12, 31) - date(2026, 2, 20)).days
+    aging = wb[f"Aging {AS_OF}"]
+    head = [c.value for c in aging[1]]
+    found = {(r[0].value, r[2].value): r[head.index("total")].value for r in aging.iter_rows(min_row=2)}
+    assert found[("HD001", "CNY")] == 980 and found[("acme.us/1", "USD")] == -200
+    assert found[("TOTAL", "CNY")] == 980
+
+
+def test_export_to_an_unwritable_place_is_one_line(cli, book, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = cli("export", "hledger", blocker / "sub" / "ar.journal")
+    assert result.code == 1 and result.err.count("\n") == 1 and "cannot write" in result.err
