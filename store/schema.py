@@ -20,6 +20,13 @@ EDITABLE = {
         "file_path", "file_sha256", "notes", "archived",
     ),
     "disputes": ("invoice_id", "customer_id", "amount", "reason", "opened", "review", "status", "resolved_on", "note"),
+    # Reconciliation (对账): saved column mappings of bank files, what was decided about each bank line (id = the
+    # line's id), payer names and accounts learned from accepted lines, and statements of account sent/confirmed.
+    "bank_profiles": ("name", "columns", "date_format", "account", "currency", "archived"),
+    "bank_matches": ("status", "customer_id", "payment_id", "fee", "note", "decided_on"),
+    "payer_aliases": ("kind", "value", "customer_id"),
+    "statement_log": ("customer_id", "as_of", "currency", "our_balance", "channel", "address", "sent_on", "status",
+                      "their_balance", "difference", "answered_on", "resolved_on", "note"),
 }
 
 EVENTS = {
@@ -41,6 +48,10 @@ EVENTS = {
     # A reminder (催收) whose outcome is known: sent, unknown (a send was interrupted), task or letter. Synced,
     # so another device never sends the same level for the same invoice again.
     "reminders": ("invoice_id", "customer_id", "level", "channel", "as_of", "outcome", "batch", "sent_at"),
+    # A line of an imported bank statement (amount signed: + money in, - money out); its id is derived from
+    # its fingerprint, so the same line imported twice, here or on another device, is one row.
+    "bank_lines": ("account", "date", "amount", "currency", "payer", "payer_account", "memo", "reference",
+                   "balance", "source", "line"),
 }
 
 SYNCED = {**EDITABLE, **EVENTS}
@@ -278,7 +289,21 @@ def _v_collections(db) -> None:
     db.execute("CREATE INDEX remind_log_customer ON remind_log (customer_id, started_at)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections]
+def _v_reconciliation(db) -> None:
+    """Bank lines (synced, insert-once by a fingerprint-derived id), decisions about them, payer aliases, bank
+    file profiles and the statement-of-account log. Money columns are INTEGER (minor units)."""
+    money_cols = {"amount", "balance", "line", "fee", "our_balance", "their_balance", "difference", "archived"}
+    for name, cols in (("bank_lines", EVENTS["bank_lines"]), *((n, EDITABLE[n]) for n in (
+            "bank_profiles", "bank_matches", "payer_aliases", "statement_log"))):
+        body = ",\n  ".join(f"{c} {'INTEGER' if c in money_cols else 'TEXT'}" for c in cols)
+        db.execute(f"CREATE TABLE {name} (\n  id TEXT PRIMARY KEY,\n  {body}\n)")
+    db.execute("CREATE INDEX bank_lines_date ON bank_lines (date, amount)")
+    db.execute("CREATE INDEX bank_matches_payment ON bank_matches (payment_id)")
+    db.execute("CREATE INDEX payer_aliases_value ON payer_aliases (kind, value)")
+    db.execute("CREATE INDEX statement_log_customer ON statement_log (customer_id, as_of)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation]
 VERSION = len(MIGRATIONS)
 
 

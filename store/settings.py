@@ -83,6 +83,18 @@ def _percent(value: str) -> str:
     return str(int(value))
 
 
+def _tolerance(value: str) -> str:
+    """A bank fee that may be written off when a bank line is accepted, e.g. '20.00' (in the line's currency)."""
+    return money.to_decimal_str(money.parse_amount(value, "CNY", field="reconcile.fee_tolerance"), "CNY")
+
+
+def _score(value: str) -> str:
+    value = value.strip()
+    if not value.isdigit() or not 0 < int(value) <= 100:
+        raise InvalidInput(f"{value!r} is not a whole score between 1 and 100")
+    return str(int(value))
+
+
 KNOWN: dict[str, callable] = {
     "currency": money.check_currency,
     "language": lambda v: validate.choice(v, validate.LANGUAGES, "language"),
@@ -102,6 +114,8 @@ KNOWN: dict[str, callable] = {
     "alerts.overdue_days": _days,
     "alerts.no_payment_days": _days,
     "alerts.concentration_pct": _percent,
+    "reconcile.fee_tolerance": _tolerance,
+    "reconcile.min_score": _score,
 }
 
 
