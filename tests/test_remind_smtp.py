@@ -1,0 +1,197 @@
+"""`duly remind send` against a real SMTP server on loopback (aiosmtpd): one message per customer in its
+language, each level at most once per invoice, also when the sender is killed half-way (kill -9) and run again."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from store import customers, invoices, settings
+from store.ledger import Ledger
+from tests.conftest import PASSPHRASE, duly_exe, run_duly
+
+
+class Inbox:
+    """An aiosmtpd handler keeping what it received; `block_from` makes the n-th message (1-based) hang in DATA
+    until `release` is set, like a server that stops answering after the first message."""
+
+    def __init__(self, block_from: int | None = None):
+        self.messages = []  # parsed messages accepted (250 sent back)
+        self.arrived = 0  # messages whose DATA reached the server, accepted or not
+        self.block_from = block_from
+        self.blocked = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.arrived += 1
+        if self.block_from is not None and self.arrived >= self.block_from and not self.release.is_set():
+            self.blocked.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 try again later"
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self) -> list[str]:
+        return [m["To"].addresses[0].addr_spec for m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    started = []
+
+    def start(inbox: Inbox, **kw) -> int:
+        port = free_port()
+        controller = Controller(inbox, hostname="127.0.0.1", port=port, **kw)
+        controller.start()
+        started.append((controller, inbox))
+        return port
+
+    yield start
+    for controller, inbox in started:
+        inbox.release.set()
+        controller.stop()
+
+
+def make_book(path, port: int, *, user: str | None = None) -> None:
+    """Three customers with e-mail (HD zh, AC en, ZZ zh), one invoice each due 2026-02-01 (30 days overdue on
+    2026-03-03: level 'second'), and one without e-mail (NOMAIL)."""
+    with Ledger.create(path, PASSPHRASE, series="T1") as ledger:
+        for code, name, email, lang in [("AC", "Acme Trading Ltd", "ap@acme.example.com", "en"),
+                                        ("HD", "上海恒达贸易有限公司", "caiwu@hengda.example.cn", "zh"),
+                                        ("ZZ", "郑州中原机械有限公司", "zz@zhongyuan.example.cn", "zh"),
+                                        ("NOMAIL", "无邮箱公司", None, "zh")]:
+            customers.add(ledger, code, name, language=lang, **({"email": email} if email else {}))
+        for n, code in enumerate(["AC", "HD", "ZZ", "NOMAIL"], 1):
+            invoices.add(ledger, code, "2026-01-02", amount=f"{n}000.00", due="2026-02-01", number=f"INV-{n}")
+        for key, value in [("smtp.host", "127.0.0.1"), ("smtp.port", str(port)), ("smtp.from", "ar@duly.example.com"),
+                           ("smtp.starttls", "false"), ("company.name", "恒信会计")]:
+            settings.put(ledger, key, value)
+        if user:
+            settings.put(ledger, "smtp.user", user)
+            settings.put(ledger, "smtp.password", "s3cret")
+
+
+def test_one_message_per_customer_in_its_language_and_never_twice(cli, smtp):
+    inbox = Inbox()
+    make_book(cli.path, smtp(inbox))
+    first = cli("remind", "send", "--as-of", "2026-03-03", "--format", "json")
+    assert first.code == 0, first.err
+    assert [(o["customer"], o["status"]) for o in first.json()] == [
+        ("AC", "sent"), ("HD", "sent"), ("NOMAIL", "skipped"), ("ZZ", "sent")]
+    assert inbox.to() == ["ap@acme.example.com", "caiwu@hengda.example.cn", "zz@zhongyuan.example.cn"]
+    en, zh = inbox.messages[0], inbox.messages[1]
+    assert en["Subject"] == "[恒信会计] Second reminder: overdue invoices"
+    assert zh["Subject"] == "【恒信会计】第二次催款通知"
+    assert zh["From"] == "ar@duly.example.com"
+    body = zh.get_content()
+    assert body.startswith("上海恒达贸易有限公司，您好：")
+    assert "INV-2 | 2026-01-02 | 2026-02-01 | 30 | 2,000.00 | 0.00 | 0.00 | 2,000.00 CNY" in body
+    assert "总计: 2,000.00 CNY" in body
+    assert "Dear Acme Trading Ltd," in en.get_content() and "Grand total: 1,000.00 CNY" in en.get_content()
+
+    again = cli("remind", "send", "--as-of", "2026-03-03", "--format", "json")
+    assert again.code == 0 and [o["customer"] for o in again.json()] == ["NOMAIL"]
+    later = cli("remind", "send", "--as-of", "2026-03-10", "--format", "json")  # still level 'second'
+    assert [o["status"] for o in later.json()] == ["skipped"]
+    assert len(inbox.messages) == 3
+    log = cli("remind", "log", "HD", "--format", "json").json()
+    assert [(r["number"], r["level"], r["channel"], r["outcome"]) for r in log] == [("INV-2", "second", "email", "sent")]
+    notes = cli("note", "list", "HD", "--format", "json").json()
+    assert [n["text"] for n in notes] == ["reminder (second) e-mailed to caiwu@hengda.example.cn: INV-2"]
+
+    assert cli("settings", "set", "dunning.levels", "second:30:email; call:45:phone; last:60:email").code == 0
+    nxt = cli("remind", "send", "--as-of", "2026-04-02", "--format", "json")  # 60 days: the next level goes out
+    assert [(o["customer"], o["status"]) for o in nxt.json()] == [
+        ("AC", "sent"), ("HD", "sent"), ("NOMAIL", "skipped"), ("ZZ", "sent")]
+    assert len(inbox.messages) == 6
+
+
+def test_dry_run_sends_and_records_nothing(cli, smtp):
+    inbox = Inbox()
+    make_book(cli.path, smtp(inbox))
+    dry = cli("remind", "send", "--as-of", "2026-03-03", "--dry-run", "--format", "json")
+    assert [(o["customer"], o["status"]) for o in dry.json()] == [
+        ("AC", "would_send"), ("HD", "would_send"), ("NOMAIL", "skipped"), ("ZZ", "would_send")]
+    assert inbox.arrived == 0 and cli("remind", "log", "--format", "json").json() == []
+
+
+def test_login_and_a_refused_login_sends_nothing_and_can_be_retried(cli, smtp):
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"collector" and auth_data.password == b"s3cret"
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
+
+    inbox = Inbox()
+    port = smtp(inbox, authenticator=authenticate, auth_require_tls=False)
+    make_book(cli.path, port, user="collector")
+    assert cli("settings", "set", "smtp.password", "wrong").code == 0
+    refused = cli("remind", "send", "--as-of", "2026-03-03")
+    assert refused.code == 1 and "refused the login of 'collector'" in refused.out
+    assert "not confirmed (failed)" in refused.err and inbox.arrived == 0
+    assert cli("settings", "set", "smtp.password", "s3cret").code == 0
+    retried = cli("remind", "send", "--as-of", "2026-03-03", "--format", "json")  # failed = certain: sent now
+    assert retried.code == 0 and [o["status"] for o in retried.json()] == ["sent", "sent", "skipped", "sent"]
+    assert len(inbox.messages) == 3
+
+
+def test_missing_smtp_settings_are_named_before_anything_is_sent(cli):
+    with Ledger.create(cli.path, PASSPHRASE, series="T1") as ledger:
+        customers.add(ledger, "HD", "恒达", email="a@b.example.cn")
+        invoices.add(ledger, "HD", "2026-01-02", amount="10", due="2026-02-01")
+    result = cli("remind", "send", "--as-of", "2026-03-03")
+    assert result.code == 1 and "need settings smtp.host and smtp.from" in result.err
+    assert cli("remind", "log", "--format", "json").json() == []
+
+
+def test_killed_half_way_and_run_again_sends_nothing_twice(tmp_path, smtp):
+    """The server takes the first message, then hangs in DATA on the second; the sender is killed with SIGKILL
+    while waiting, and run again against a server that answers: AC got one message, HD at most one (its outcome is
+    unknown, so it is not sent again), ZZ one."""
+    inbox = Inbox(block_from=2)
+    path = tmp_path / "kill.duly"
+    make_book(path, smtp(inbox))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DULY_")}
+    env.update({"DULY_LEDGER": str(path), "DULY_PASSPHRASE": PASSPHRASE})
+    proc = subprocess.Popen([duly_exe(), "remind", "send", "--as-of", "2026-03-03"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        assert inbox.blocked.wait(30), "the second message never reached the server"
+        time.sleep(0.2)
+        assert proc.poll() is None  # still waiting for the server's answer
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    assert inbox.to() == ["ap@acme.example.com"]
+    inbox.release.set()  # the server answers again from now on
+
+    second = run_duly("remind", "send", "--as-of", "2026-03-03", "--format", "json", env=env)
+    assert second.code == 0, second.err
+    assert [(o["customer"], o["status"]) for o in second.json()] == [("NOMAIL", "skipped"), ("ZZ", "sent")]
+    third = run_duly("remind", "send", "--as-of", "2026-03-03", "--format", "json", env=env)
+    assert [o["customer"] for o in third.json()] == ["NOMAIL"]
+    assert inbox.to() == ["ap@acme.example.com", "zz@zhongyuan.example.cn"]
+    assert inbox.arrived == 3  # AC, HD (hung, never accepted), ZZ: nothing reached the server twice
+    log = {r["customer"]: r["outcome"] for r in run_duly("remind", "log", "--format", "json", env=env).json()}
+    assert log == {"AC": "sent", "HD": "unknown (interrupted)", "ZZ": "sent"}
+    held = run_duly("remind", "plan", "--as-of", "2026-03-03", "--held", "--format", "json", env=env).json()
+    assert {"customer": "HD", "number": "INV-2", "level": "second",
+            "reason": "level second already done (unknown)"} in held
