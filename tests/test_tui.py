@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import threading
 
 import pytest
 from rich.console import Console
@@ -106,6 +107,26 @@ async def test_a_wrong_given_passphrase_ends_the_app_with_one_error(book):
         await settle(pilot)
     assert app.return_code == 1
     assert isinstance(app.failure, WrongPassphrase)
+
+
+async def test_one_database_thread_and_one_connection_for_the_whole_session(book, monkeypatch):
+    opened, threads = [], set()
+    real_open = Ledger.open.__func__
+
+    def counting_open(cls, *args, **kwargs):
+        opened.append(threading.get_ident())
+        return real_open(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Ledger, "open", classmethod(counting_open))
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("c", "a", "d", "c"):
+            await pilot.press(key)
+            await settle(pilot)
+        threads.add(await app.db.run(lambda ledger: threading.get_ident()))
+        threads.add(await app.db.run(lambda ledger: threading.get_ident()))
+    assert len(opened) == 1  # one key derivation, one page cache
+    assert threads == {opened[0]} and opened[0] != threading.get_ident()
 
 
 async def test_no_sql_on_the_event_loop(book):

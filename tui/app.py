@@ -1,12 +1,17 @@
 """The Duly terminal app: unlock the ledger, then a dashboard, the customer archive and aging.
 
-Database work never runs on the event loop: screens start thread workers that take this thread's own
-long-lived Ledger connection from `Connections` and post their results back as messages.
+Database work never runs on the event loop: the app has ONE database thread (`LedgerThread`) that owns the
+one Ledger connection for the whole session (one key derivation, one page cache). Screens run async
+workers that submit a job with `await self.app.db.run(fn, ...)` (fn(ledger, ...) runs on that thread, one
+job at a time), then post the result back as a message. A job that raises fails its worker, which shows an
+error notification; the app carries on.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -23,46 +28,69 @@ from store.validate import parse_date
 from tui.i18n import Strings, choose_language
 from tui.screens.aging import AgingScreen
 from tui.screens.base import localise_bindings
+from tui.screens.collections import CollectionsScreen
 from tui.screens.customers import CustomersScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.passphrase import PassphraseScreen
 
 
-class Connections:
-    """One long-lived Ledger per worker thread.
+class LedgerThread:
+    """The app's one database thread and its one long-lived Ledger connection.
 
     SQLite connections cannot cross threads, and opening one derives the key from the passphrase
-    (~0.15 s), so each thread keeps the connection it opened for as long as it lives.
+    (~0.15 s) and starts a cold page cache, so the connection is opened once, on a single-thread
+    executor, and every read and write of the session is a job on that thread.
     """
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.passphrase: str | None = None
-        self._local = threading.local()
-        self.loop_thread: int | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duly-db")
+        self._ledger: Ledger | None = None
+        self._thread: int | None = None
 
-    def unlock(self, passphrase: str) -> Ledger:
-        """Open the ledger with this passphrase (raises WrongPassphrase) and keep it for this thread."""
-        self._check_thread()
-        ledger = Ledger.open(self.path, passphrase)
-        self.passphrase = passphrase
-        self._local.ledger = ledger
-        return ledger
+    # -- on the database thread ------------------------------------------------------------------
+    def _open(self, passphrase: str) -> str | None:
+        self._thread = threading.get_ident()
+        ledger = Ledger.open(self.path, passphrase)  # raises WrongPassphrase: the old one stays, if any
+        if self._ledger is not None:
+            self._ledger.close()
+        self._ledger = ledger
+        return ledger.setting("language")
 
-    def get(self) -> Ledger:
-        """This thread's connection, opened on first use."""
-        self._check_thread()
-        ledger = getattr(self._local, "ledger", None)
-        if ledger is None:
-            if self.passphrase is None:
-                raise DulyError("the ledger is locked")
-            ledger = self._local.ledger = Ledger.open(self.path, self.passphrase)
-        return ledger
+    def _call(self, fn, args, kwargs):
+        if self._ledger is None:
+            raise DulyError("the ledger is locked")
+        return fn(self._ledger, *args, **kwargs)
 
-    def _check_thread(self) -> None:
-        if self.loop_thread is not None and threading.get_ident() == self.loop_thread:
-            raise RuntimeError("database work on the event loop: run it in a thread worker")
+    def _close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    def ledger(self) -> Ledger:
+        """The connection, for code already running on the database thread (a job's callees)."""
+        if threading.get_ident() != self._thread or self._ledger is None:
+            raise RuntimeError("database work on the event loop or another thread: "
+                               "submit it with `await app.db.run(fn, ...)`")
+        return self._ledger
+
+    # -- from the event loop ---------------------------------------------------------------------
+    def unlock(self, passphrase: str) -> Future:
+        """Open the ledger on the database thread; the future gives its `language` setting."""
+        return self._executor.submit(self._open, passphrase)
+
+    async def run(self, fn, /, *args, **kwargs):
+        """fn(ledger, *args, **kwargs) on the database thread, awaited without blocking the event loop."""
+        return await asyncio.wrap_future(self._executor.submit(self._call, fn, args, kwargs))
+
+    def close(self) -> None:
+        """Close the connection on its own thread after the jobs already queued, then end the thread."""
+        try:
+            self._executor.submit(self._close)
+        except RuntimeError:
+            return  # already shut down
+        self._executor.shutdown(wait=True)
 
 
 def parse_keymap(text: str | None) -> dict[str, str]:
@@ -79,7 +107,8 @@ def parse_keymap(text: str | None) -> dict[str, str]:
 class DulyApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Duly"
-    MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "aging": AgingScreen}
+    MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "aging": AgingScreen,
+             "collections": CollectionsScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -87,13 +116,14 @@ class DulyApp(App[int]):
         Binding("d", "goto('dashboard')", "Dashboard", id="dashboard"),
         Binding("c", "goto('customers')", "Customers", id="customers"),
         Binding("a", "goto('aging')", "Aging", id="aging"),
+        Binding("o", "goto('collections')", "Collections", id="collections"),
     ]
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,
                  today: date | None = None, language: str | None = None, keymap: dict[str, str] | None = None):
         super().__init__()
         self.ledger_path = Path(ledger_path)
-        self.connections = Connections(self.ledger_path)
+        self.db = LedgerThread(self.ledger_path)
         self._given_passphrase = passphrase
         self._fixed_language = language
         self.today_fixed = today
@@ -111,14 +141,13 @@ class DulyApp(App[int]):
         return self.today_fixed or date.today()
 
     def ledger(self) -> Ledger:
-        """This worker thread's connection (never call from the event loop)."""
-        return self.connections.get()
+        """The connection, only on the database thread (raises RuntimeError anywhere else)."""
+        return self.db.ledger()
 
     def ledger_changed(self) -> None:
         self.revision += 1
 
     def on_mount(self) -> None:
-        self.connections.loop_thread = threading.get_ident()
         localise_bindings(self, self.t)
         self.title = self.t("app.title")
         if self._given_passphrase is not None:
@@ -126,15 +155,17 @@ class DulyApp(App[int]):
         else:
             self.push_screen(PassphraseScreen(self.ledger_path), self.unlocked_with)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
-    def unlock_with_given(self, passphrase: str) -> None:
+    @work(exclusive=True, exit_on_error=False, group="unlock")
+    async def unlock_with_given(self, passphrase: str) -> None:
         try:
-            ledger = self.connections.unlock(passphrase)
-            setting = ledger.setting("language")
+            setting = await asyncio.wrap_future(self.db.unlock(passphrase))
         except (WrongPassphrase, LedgerNotFound) as exc:
-            self.call_from_thread(self._give_up, exc)
+            self._give_up(exc)
             return
-        self.call_from_thread(self.unlocked_with, setting)
+        self.unlocked_with(setting)
+
+    def on_unmount(self) -> None:
+        self.db.close()
 
     def _give_up(self, error: DulyError) -> None:
         self.failure = error

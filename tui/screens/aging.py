@@ -64,9 +64,9 @@ class AgingScreen(DulyScreen):
         t = self.t
         self.query_one("#aging-basis", Label).update(f"{t('aging.basis')}: {t('aging.basis.' + self.basis)}")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="aging")
-    def load(self, as_of: date, basis: str) -> None:
-        self.post_message(self.Loaded(reports.aging(self.ledger(), as_of, basis=basis)))
+    @work(exclusive=True, exit_on_error=False, group="aging")
+    async def load(self, as_of: date, basis: str) -> None:
+        self.post_message(self.Loaded(await self.app.db.run(reports.aging, as_of, basis=basis)))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:

@@ -1,4 +1,4 @@
-"""What every Duly screen shares: the app's words, its ledger for worker threads, reload on change."""
+"""What every Duly screen shares: the app's words, its database thread, reload on change."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,7 +7,6 @@ from textual.binding import BindingsMap
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from store.ledger import Ledger
 from tui.i18n import Strings
 
 
@@ -21,7 +20,7 @@ def localise_bindings(node, t: Strings) -> None:
 
 
 class DulyScreen(Screen):
-    """A screen that loads from the ledger in thread workers and reloads when the ledger changed."""
+    """A screen that loads from the ledger through the database thread and reloads when the ledger changed."""
 
     loaded_revision = -1
 
@@ -29,9 +28,9 @@ class DulyScreen(Screen):
     def t(self) -> Strings:
         return self.app.t
 
-    def ledger(self) -> Ledger:
-        """The calling worker thread's connection."""
-        return self.app.ledger()
+    async def db(self, fn, /, *args, **kwargs):
+        """fn(ledger, *args, **kwargs) on the app's database thread (await it in an async worker)."""
+        return await self.app.db.run(fn, *args, **kwargs)
 
     def on_mount(self) -> None:
         localise_bindings(self, self.t)

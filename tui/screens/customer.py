@@ -15,6 +15,12 @@ from tui.screens.base import DulyScreen
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
 
 
+def archive_data(ledger, code: str) -> tuple[dict, list[dict], list[dict]]:
+    """(record, contacts, field history) of one customer (runs on the database thread)."""
+    record = customers.by_code(ledger, code)
+    return record, customers.contacts(ledger, record["id"]), customers.history(ledger, record["id"])
+
+
 class CustomerScreen(DulyScreen):
     BINDINGS = [
         Binding("e", "edit", "Edit", id="edit"),
@@ -63,12 +69,9 @@ class CustomerScreen(DulyScreen):
         super().reload()
         self.load(self.code)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer")
-    def load(self, code: str) -> None:
-        ledger = self.ledger()
-        record = customers.by_code(ledger, code)
-        self.post_message(self.Loaded(record, customers.contacts(ledger, record["id"]),
-                                      customers.history(ledger, record["id"])))
+    @work(exclusive=True, exit_on_error=False, group="customer")
+    async def load(self, code: str) -> None:
+        self.post_message(self.Loaded(*await self.app.db.run(archive_data, code)))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:

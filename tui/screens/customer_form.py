@@ -126,20 +126,20 @@ class CustomerFormScreen(Screen[str | None]):
             self.saving = True
             self.save_changes(self.record["code"], changed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save-customer")
-    def save_new(self, code: str, name: str, fields: dict) -> None:
+    @work(exclusive=True, exit_on_error=False, group="save-customer")
+    async def save_new(self, code: str, name: str, fields: dict) -> None:
         fields = {k: v for k, v in fields.items() if k not in ("code", "name")}
         try:
-            customers.add(self.app.ledger(), code, name, **fields)
+            await self.app.db.run(customers.add, code, name, **fields)
         except DulyError as exc:
             self.post_message(self.Rejected(field_of(exc), str(exc)))
             return
         self.post_message(self.Saved(code.strip(), None))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save-customer")
-    def save_changes(self, code: str, fields: dict) -> None:
+    @work(exclusive=True, exit_on_error=False, group="save-customer")
+    async def save_changes(self, code: str, fields: dict) -> None:
         try:
-            changed = customers.edit(self.app.ledger(), code, **fields)
+            changed = await self.app.db.run(customers.edit, code, **fields)
         except DulyError as exc:
             self.post_message(self.Rejected(field_of(exc), str(exc)))
             return

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from store import customers
 from store.money import format_amount
@@ -80,11 +80,10 @@ class CustomersScreen(DulyScreen):
             self.loading = True
             self.fetch_page(self.generation, self.search, self.after)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customers-page")
-    def fetch_page(self, generation: int, search: str, after: str | None) -> None:
-        rows = customers.listing(self.ledger(), search=search or None, limit=PAGE + 1, after=after)
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE))
+    @work(exclusive=True, exit_on_error=False, group="customers-page")
+    async def fetch_page(self, generation: int, search: str, after: str | None) -> None:
+        rows = await self.app.db.run(customers.listing, search=search or None, limit=PAGE + 1, after=after)
+        self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE))
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:

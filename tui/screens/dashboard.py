@@ -103,9 +103,9 @@ class DashboardScreen(DulyScreen):
         super().reload()
         self.load(self.app.today())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
-    def load(self, as_of: date) -> None:
-        self.post_message(self.Loaded(dashboard_data(self.ledger(), as_of)))
+    @work(exclusive=True, exit_on_error=False, group="dashboard")
+    async def load(self, as_of: date) -> None:
+        self.post_message(self.Loaded(await self.app.db.run(dashboard_data, as_of)))
 
     @on(Loaded)
     async def show(self, message: Loaded) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncio
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -51,11 +53,10 @@ class PassphraseScreen(ModalScreen[str | None]):
         self.query_one("#unlock-error", Static).update(self.app.t("pass.opening"))
         self.try_passphrase(event.value)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
-    def try_passphrase(self, passphrase: str) -> None:
+    @work(exclusive=True, exit_on_error=False, group="unlock")
+    async def try_passphrase(self, passphrase: str) -> None:
         try:
-            ledger = self.app.connections.unlock(passphrase)
-            setting = ledger.setting("language")
+            setting = await asyncio.wrap_future(self.app.db.unlock(passphrase))
         except WrongPassphrase:
             self.post_message(self.Refused(self.app.t("pass.wrong"), wrong=True))
             return
