@@ -46,6 +46,11 @@ def collections_data(ledger, as_of: date) -> CollectionsData:
 
 class CollectionsScreen(DulyScreen):
     BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh")]
+    DEFAULT_CSS = """
+    #collections { padding: 0 1; }
+    #coll-as-of { color: $text-muted; }
+    .coll-table { height: auto; max-height: 12; }
+    """
 
     class Loaded(Message):
         def __init__(self, data: CollectionsData):
