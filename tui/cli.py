@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "tui.commands.collections",
     "tui.commands.sync",
     "tui.commands.transfer",
+    "tui.commands.reconcile",
 ]
 
 
