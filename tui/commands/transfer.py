@@ -10,15 +10,15 @@ import sys
 from store import exporter, importer
 from tui import output
 
-_IMPORT_KINDS: dict[int, object] = {}  # id(top-level subparsers) -> the `import` subparsers
 
 
 def import_kinds(sub, common):
     """The subparsers of `duly import` (created on first use), to add a kind with `.add_parser(...)`."""
-    found = _IMPORT_KINDS.get(id(sub))
+    # Kept on the parser itself: keyed by id(), a new parser could meet an old one's (ids are reused).
+    found = getattr(sub, "duly_import_kinds", None)
     if found is None:
         p = sub.add_parser("import", parents=[common], help="import customers, invoices or payments from CSV/XLSX")
-        found = _IMPORT_KINDS[id(sub)] = p.add_subparsers(dest="kind", metavar="KIND", required=True)
+        found = sub.duly_import_kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
     return found
 
 
