@@ -11,7 +11,6 @@ from store import exporter, importer
 from tui import output
 
 
-
 def import_kinds(sub, common):
     """The subparsers of `duly import` (created on first use), to add a kind with `.add_parser(...)`."""
     # Kept on the parser itself: keyed by id(), a new parser could meet an old one's (ids are reused).
