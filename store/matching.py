@@ -7,8 +7,8 @@ Pure: plain dataclasses in, candidates out (the reads are in store.reconcile). W
 - the payer is a known alias (a name or account learned when a line was accepted): 35; else the payer's name is
   close to the customer's name or legal name: up to 30 (30 × similarity, from 60 % similar)
 - paid near the due date (5 days before to 10 after): 10; within a month and a half: 5
-- a payment of the same amount already recorded within 5 days (entered by hand): 40, +20 with the same
-  reference; accepting it links the line to that payment instead of posting another one.
+- a payment of the same amount already recorded within 5 days (entered by hand): 45, +10 on the same day (+5
+  otherwise), +20 with the same reference; accepting it links the line to that payment instead of posting another.
 Only money in is matched. A line is unambiguous when its best candidate leads the next one by MARGIN points.
 """
 from __future__ import annotations
@@ -29,7 +29,8 @@ MAX_CANDIDATES = 5
 PAYMENT_WINDOW_DAYS = 5
 
 POINTS = {"number": 45, "exact": 30, "several": 25, "fee": 20, "alias": 35, "name": 30, "due_near": 10,
-          "due_month": 5, "recorded": 40, "same_reference": 20}
+          "due_month": 5, "recorded": 45, "same_day": 10, "days_apart": 5,
+          "same_reference": 20}
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,8 @@ def identify(line: Line, book: Book) -> dict[str, tuple[int, str]]:
         cid = book.aliases[("name", payer)]
         if cid not in found:
             found[cid] = (POINTS["alias"], f"payer {line.payer} is a known payer of {book.customers[cid].code}")
-    if not payer:
-        return found
+    if not payer or found:
+        return found  # a payer a person already matched is not also "close to" other customers
     near: set[str] = set()
     for g in _grams(payer):
         near |= book._grams.get(g, set())
@@ -372,6 +373,9 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
                 PAYMENT_WINDOW_DAYS:
             points = [(POINTS["recorded"], f"a payment of this amount is already recorded on {p.date.isoformat()}: "
                                            "accepting links the line to it, nothing new is posted")]
+            apart = abs((p.date - line.date).days)
+            points.append((POINTS["same_day"], "on the same day") if not apart else
+                          (POINTS["days_apart"], f"{apart} day{'s' if apart > 1 else ''} apart"))
             if p.reference and p.reference in (line.reference, *line.memo.split()):
                 points.append((POINTS["same_reference"], f"same reference {p.reference}"))
             if p.customer_id in who:
