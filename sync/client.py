@@ -313,7 +313,8 @@ class Sync:
         epoch = int(self.ledger.meta("sync.epoch"))
         key = self.team_key(epoch)
         cursor = int(self.ledger.meta("sync.cursor") or 0)
-        file_pass = secrets.token_urlsafe(32)
+        # A random 256-bit raw key (SQLCipher's x'..' form): no passphrase stretching is needed for it.
+        file_pass = f"x'{secrets.token_hex(32)}'"
         with tempfile.TemporaryDirectory(prefix="duly-snap-") as tmp:
             path = Path(tmp) / "snapshot.duly"
             db.backup_to(self.ledger.conn, path, file_pass)

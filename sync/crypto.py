@@ -145,10 +145,13 @@ def _signed_part(header: bytes, nonce: bytes, ciphertext: bytes) -> bytes:
 
 
 def seal(team_key: bytes, header: dict, payload: bytes, keys: DeviceKeys) -> dict:
-    """Encrypt and sign one payload; the header goes along in clear as associated data."""
+    """Encrypt and sign one payload; the header goes along in clear as associated data. Deterministic."""
     header = {k: header[k] for k in HEADER_FIELDS}
     head = canonical(header)
-    nonce = os.urandom(NONCE_BYTES)
+    # The nonce comes from an HMAC of header and payload: sealing the same change again (a retry after a lost
+    # acknowledgement) gives the same bytes, which the server recognises; a nonce never repeats for two
+    # different plaintexts under one key.
+    nonce = hmac.new(team_key, b"duly-envelope-nonce\n" + head + b"\n" + payload, hashlib.sha256).digest()[:NONCE_BYTES]
     ciphertext = AESGCM(team_key).encrypt(nonce, pad(payload), head)
     return {**header, "nonce": b64e(nonce), "ciphertext": b64e(ciphertext),
             "signature": keys.signature(_signed_part(head, nonce, ciphertext))}

@@ -363,13 +363,16 @@ class ServerThread:
 
         import uvicorn
 
-        self.sock = socket.socket()
-        self.sock.bind((host, port))
-        self.port = self.sock.getsockname()[1]
+        if not port:
+            with socket.socket() as probe:
+                probe.bind((host, 0))
+                port = probe.getsockname()[1]
+        self.port = port
         self.url = f"http://{host}:{self.port}"
-        config = uvicorn.Config(create_app(storage, **options), log_level="warning", lifespan="on")
+        config = uvicorn.Config(create_app(storage, **options), host=host, port=port, log_level="warning",
+                                lifespan="on")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> "ServerThread":
         self.thread.start()
@@ -383,4 +386,3 @@ class ServerThread:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(10)
-        self.sock.close()

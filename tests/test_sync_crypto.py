@@ -116,3 +116,11 @@ def test_invite_token_and_wrap_key_are_independent():
     token, wrap = crypto.invite_secrets(b"s" * 32)
     assert token != wrap and len(token) == len(wrap) == 32
     assert crypto.invite_secrets(b"s" * 32) == (token, wrap)
+
+
+def test_sealing_the_same_change_twice_gives_the_same_bytes(keys):
+    """A retry after a lost acknowledgement must be recognised by the server as the same envelope."""
+    key = crypto.new_team_key()
+    assert crypto.seal(key, HEADER, PAYLOAD, keys) == crypto.seal(key, HEADER, PAYLOAD, keys)
+    other = crypto.seal(key, {**HEADER, "device_seq": 8}, PAYLOAD, keys)
+    assert other["nonce"] != crypto.seal(key, HEADER, PAYLOAD, keys)["nonce"]
