@@ -199,8 +199,8 @@ def facts(ledger, as_of: date) -> list[CustomerFacts]:
             (year_ago, d)):
         acc[cid]["disputes"] = n
     for cid, last in ledger.conn.execute(
-            """SELECT customer_id, max(date) FROM payments p WHERE date <= ? AND NOT EXISTS (SELECT 1 FROM voids v
-               WHERE v.doc_id = p.id AND v.doc_table = 'payments' AND v.date <= ?) GROUP BY customer_id""", (d, d)):
+            """SELECT customer_id, max(date) FROM payments WHERE date <= ? AND id NOT IN (SELECT doc_id FROM voids
+               WHERE doc_table = 'payments' AND date <= ?) GROUP BY customer_id""", (d, d)):
         acc[cid]["last_payment"] = date.fromisoformat(last)
     out = []
     for cid, c in sorted(cust.items(), key=lambda kv: kv[1]["code"] or ""):
