@@ -372,7 +372,7 @@ def _groups(rp: ReminderPlan) -> list[tuple[Recipient, str, list[PlanItem]]]:
     return sorted(out, key=lambda g: (g[0].code, dunning.CHANNELS.index(g[1])))
 
 
-def _claim(ledger, batch: str, who: Recipient, channel: str, items: list[PlanItem], as_of: date) -> list[PlanItem]:
+def claim(ledger, batch: str, who: Recipient, channel: str, items: list[PlanItem], as_of: date) -> list[PlanItem]:
     """Record the intent to send (one transaction): only the items no other run has claimed come back."""
     claimed = []
     with ledger.writing():
@@ -392,7 +392,7 @@ def _claim(ledger, batch: str, who: Recipient, channel: str, items: list[PlanIte
     return claimed
 
 
-def _settle(ledger, batch: str, who: Recipient, channel: str, items: list[PlanItem], as_of: date, status: str,
+def record_outcome(ledger, batch: str, who: Recipient, channel: str, items: list[PlanItem], as_of: date, status: str,
             error: str | None = None) -> None:
     """Record the outcome: the local log, and (unless it failed) the synced reminders and a note."""
     with ledger.writing() as tx:
@@ -457,7 +457,7 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
             outcomes.append(Outcome(who.code, channel, numbers, "skipped", stop))
             continue
         batch = uuid7()
-        items = _claim(ledger, batch, who, channel, items, as_of)
+        items = claim(ledger, batch, who, channel, items, as_of)
         if not items:
             continue
         numbers = [it.number for it in items]
@@ -467,26 +467,26 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
             try:
                 transport.send(msg)
             except mailer.ConnectFailed as exc:
-                _settle(ledger, batch, who, channel, items, as_of, "failed", str(exc))
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(exc))
                 stop = str(exc)
                 outcomes.append(Outcome(who.code, channel, numbers, "failed", str(exc)))
                 continue
             except SendFailed as exc:
-                _settle(ledger, batch, who, channel, items, as_of, "failed", str(exc))
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(exc))
                 outcomes.append(Outcome(who.code, channel, numbers, "failed", str(exc)))
                 continue
             except SendUncertain as exc:
-                _settle(ledger, batch, who, channel, items, as_of, "unknown", str(exc))
+                record_outcome(ledger, batch, who, channel, items, as_of, "unknown", str(exc))
                 outcomes.append(Outcome(who.code, channel, numbers, "unknown", str(exc)))
                 continue
-            _settle(ledger, batch, who, channel, items, as_of, "sent")
+            record_outcome(ledger, batch, who, channel, items, as_of, "sent")
             outcomes.append(Outcome(who.code, channel, numbers, "sent", who.email))
         elif channel == "letter":
             path = write_letter(Path(letters_dir), who, items, company, rp)
-            _settle(ledger, batch, who, channel, items, as_of, "letter")
+            record_outcome(ledger, batch, who, channel, items, as_of, "letter")
             outcomes.append(Outcome(who.code, channel, numbers, "letter", str(path)))
         else:
-            _settle(ledger, batch, who, channel, items, as_of, "task")
+            record_outcome(ledger, batch, who, channel, items, as_of, "task")
             outcomes.append(Outcome(who.code, channel, numbers, "task", ""))
     return outcomes
 

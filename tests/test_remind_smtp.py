@@ -195,3 +195,23 @@ def test_killed_half_way_and_run_again_sends_nothing_twice(tmp_path, smtp):
     held = run_duly("remind", "plan", "--as-of", "2026-03-03", "--held", "--format", "json", env=env).json()
     assert {"customer": "HD", "number": "INV-2", "level": "second",
             "reason": "level second already done (unknown)"} in held
+
+
+def test_two_runs_racing_claim_each_invoice_level_once(tmp_path):
+    """Two connections (as two `duly remind send` processes would) claim the same plan: the UNIQUE intent row lets
+    only the first one have it, so only one of them would hand the message to the server."""
+    from datetime import date
+
+    from store import collections
+
+    path = tmp_path / "race.duly"
+    make_book(path, free_port())
+    with Ledger.open(path, PASSPHRASE) as one, Ledger.open(path, PASSPHRASE) as two:
+        as_of = date(2026, 3, 3)
+        plan_one, plan_two = collections.reminder_plan(one, as_of), collections.reminder_plan(two, as_of)
+        who = plan_one.customers[plan_one.plan.items[0].customer_id]
+        items = [i for i in plan_one.plan.items if i.customer_id == who.customer_id]
+        assert [i.number for i in collections.claim(one, "batch-1", who, "email", items, as_of)] == ["INV-1"]
+        same = [i for i in plan_two.plan.items if i.customer_id == who.customer_id]  # planned before the claim
+        assert collections.claim(two, "batch-2", who, "email", same, as_of) == []
+        assert two.row("SELECT batch, status FROM remind_log") == {"batch": "batch-1", "status": "sending"}
