@@ -33,6 +33,7 @@ from tui.screens.customers import CustomersScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.passphrase import PassphraseScreen
+from tui.screens.reconcile import ReconcileScreen
 
 
 class LedgerThread:
@@ -108,7 +109,7 @@ class DulyApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Duly"
     MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "aging": AgingScreen,
-             "collections": CollectionsScreen}
+             "collections": CollectionsScreen, "reconcile": ReconcileScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -117,6 +118,7 @@ class DulyApp(App[int]):
         Binding("c", "goto('customers')", "Customers", id="customers"),
         Binding("a", "goto('aging')", "Aging", id="aging"),
         Binding("o", "goto('collections')", "Collections", id="collections"),
+        Binding("k", "goto('reconcile')", "Reconcile", id="reconcile"),
     ]
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,

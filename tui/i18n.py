@@ -275,6 +275,28 @@ ZH: dict[str, str] = {
     "error.worker": "{error}",
 }
 
+# Reconcile (对账)
+EN.update({
+    "key.reconcile": "Reconcile", "key.rec_accept": "Accept", "key.rec_reject": "Reject",
+    "rec.summary": "{count} bank line(s) waiting for a decision (import more with `duly import bank FILE`)",
+    "rec.candidates": "Candidates (score, reasons)", "rec.none": "No candidate: match it by hand on the command line.",
+    "rec.link": "link payment {payment}", "rec.fee": "bank fee",
+    "rec.by_hand": "line {id} has no candidate: `duly reconcile accept {id} --customer CODE`",
+    "rec.accepted": "line {id}: {amount} {currency} from {customer} accepted", "rec.rejected": "line {id} set aside",
+    "rec.col.id": "Line", "rec.col.payer": "Payer", "rec.col.memo": "Memo", "rec.col.best": "Best match",
+    "rec.col.score": "Score", "rec.col.n": "#", "rec.col.apply": "Applies to", "rec.col.reasons": "Reasons",
+})
+ZH.update({
+    "key.reconcile": "对账", "key.rec_accept": "确认", "key.rec_reject": "排除",
+    "rec.summary": "{count} 笔银行流水待处理（用 `duly import bank FILE` 导入更多）",
+    "rec.candidates": "候选匹配（得分、理由）", "rec.none": "没有候选：请在命令行手工匹配。",
+    "rec.link": "关联收款 {payment}", "rec.fee": "银行手续费",
+    "rec.by_hand": "流水 {id} 没有候选：`duly reconcile accept {id} --customer CODE`",
+    "rec.accepted": "流水 {id}：{customer} 的 {amount} {currency} 已确认", "rec.rejected": "流水 {id} 已排除",
+    "rec.col.id": "流水", "rec.col.payer": "对方户名", "rec.col.memo": "摘要", "rec.col.best": "最佳匹配",
+    "rec.col.score": "得分", "rec.col.n": "#", "rec.col.apply": "核销到", "rec.col.reasons": "理由",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 

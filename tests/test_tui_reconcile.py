@@ -1,0 +1,64 @@
+"""The Reconcile screen through Pilot: open bank lines with their best match, the candidates and reasons of the
+highlighted line, `y` accepts (a payment and its allocation are posted), `x` sets a line aside."""
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from store import bank, invoices, openitems
+from store.ledger import Ledger
+from tests.test_tui import SIZE, app_for, settle
+from tests.test_tui_book import PASSPHRASE, make_book
+from tui.screens.reconcile import ReconcileScreen
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def cells(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_reconcile_screen_accepts_and_rejects(tmp_path):
+    path = make_book(tmp_path / "book.duly")
+    src = tmp_path / "bank.csv"
+    src.write_bytes(("交易日期,贷方发生额,借方发生额,对方户名,摘要\n"
+                     "2026-03-30,\"30,000.00\",,明辉,货款\n"
+                     "2026-03-31,\"88,000.00\",,北京华信科技有限公司,T1-000003\n"
+                     "2026-03-31,,12.00,,手续费\n").encode("gbk"))
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        bank.import_file(ledger, src)
+    app = app_for(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReconcileScreen)
+        lines = screen.query_one("#rec-lines", DataTable)
+        # money out is not listed; best match and score per line (SH002: 明辉 in 上海明辉贸易 27 + the amount of
+        # T1-000010 30 + paid 34 days after its due date 5; BJ001: number 45 + name 30 + amount 30, capped at 100)
+        assert [row[1:] for row in cells(lines)] == [
+            ["2026-03-30", "30,000.00 CNY", "明辉", "货款", "SH002", "62"],
+            ["2026-03-31", "88,000.00 CNY", "北京华信科技有限公司", "T1-000003", "BJ001", "100"]]
+        assert cells(screen.query_one("#rec-cands", DataTable))[0][:4] == ["1", "62", "SH002", "T1-000010 30,000.00"]
+        await pilot.press("down")
+        await settle(pilot)
+        reasons = str(screen.query_one("#rec-reasons", Static).render())
+        assert reasons.startswith("1. BJ001 (100): invoice number T1-000003 in the memo; payer 北京华信科技有限公司 "
+                                  "is the customer's name; amount equals the open amount of T1-000003")
+        await pilot.press("y")
+        await settle(pilot)
+        assert [row[4] for row in cells(lines)] == ["货款"]
+        await pilot.press("x")
+        await settle(pilot)
+        assert lines.row_count == 0
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        assert openitems.invoice_open(ledger, invoices.by_number(ledger, "T1-000003")["id"]) == 0
+        assert openitems.invoice_open(ledger, invoices.by_number(ledger, "T1-000010")["id"]) == 3_000_000
+        assert [r["status"] for r in ledger.rows("SELECT status FROM bank_matches ORDER BY status")] == [
+            "accepted", "rejected"]

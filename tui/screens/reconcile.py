@@ -1,0 +1,164 @@
+"""Reconcile (对账): the bank lines still open, and for the highlighted one its candidates with score and
+reasons. `y` accepts (the highlighted candidate, or the best one), `x` rejects the line, `r` reloads.
+Importing bank files stays on the command line (`duly import bank FILE`), where its outcome is printed."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from store import reconcile
+from store.money import format_amount
+from tui.screens.base import DulyScreen
+
+
+def open_lines(ledger) -> list[tuple[dict, list]]:
+    """The open lines (money in, undecided) with their candidates (runs on the database thread)."""
+    return reconcile.listing(ledger, status="open")
+
+
+class ReconcileScreen(DulyScreen):
+    BINDINGS = [
+        Binding("y", "accept", "Accept", id="rec_accept"),
+        Binding("x", "reject", "Reject", id="rec_reject"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+    ]
+    DEFAULT_CSS = """
+    #rec-lines { height: 1fr; }
+    #rec-cands { height: 1fr; }
+    #rec-summary { color: $text-muted; padding: 0 1; }
+    """
+
+    class Loaded(Message):
+        def __init__(self, lines: list[tuple[dict, list]]):
+            super().__init__()
+            self.lines = lines
+
+    class Decided(Message):
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+    def __init__(self):
+        super().__init__()
+        self.lines: dict[str, tuple[dict, list]] = {}
+        self.current: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical():
+            yield Label("", id="rec-summary")
+            yield DataTable(id="rec-lines", cursor_type="row", zebra_stripes=True)
+            yield Label(self.t("rec.candidates"), classes="section")
+            yield DataTable(id="rec-cands", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="rec-reasons")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.t
+        lines = self.query_one("#rec-lines", DataTable)
+        for key in ("rec.col.id", "col.date", "col.amount", "rec.col.payer", "rec.col.memo", "rec.col.best", "rec.col.score"):
+            lines.add_column(Text(t(key), justify="right") if key in ("col.amount", "rec.col.score") else t(key), key=key)
+        cands = self.query_one("#rec-cands", DataTable)
+        for key in ("rec.col.n", "rec.col.score", "col.customer", "rec.col.apply", "rec.col.reasons"):
+            cands.add_column(t(key), key=key)
+        lines.focus()
+        super().on_mount()
+
+    def reload(self) -> None:
+        super().reload()
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, exit_on_error=False, group="reconcile")
+    async def load(self) -> None:
+        self.post_message(self.Loaded(await self.db(open_lines)))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        t = self.t
+        self.lines = {row["id"]: (row, cands) for row, cands in message.lines}
+        table = self.query_one("#rec-lines", DataTable)
+        keep = self.current
+        table.clear()
+        for row, cands in message.lines:
+            best = cands[0] if cands else None
+            table.add_row(row["id"][:8], row["date"], self._amount(row["amount"], row["currency"]),
+                          row["payer"] or "", (row["memo"] or "")[:30], best.customer_code if best else "—",
+                          Text(str(best.score) if best else "", justify="right"), key=row["id"])
+        self.query_one("#rec-summary", Label).update(t("rec.summary", count=len(message.lines)))
+        if keep in self.lines:
+            table.move_cursor(row=table.get_row_index(keep))
+        self._show_candidates(keep if keep in self.lines else next(iter(self.lines), None))
+
+    @staticmethod
+    def _amount(minor: int, currency: str) -> Text:
+        return Text(f"{format_amount(minor, currency)} {currency}", justify="right")
+
+    def _show_candidates(self, line_id: str | None) -> None:
+        self.current = line_id
+        table = self.query_one("#rec-cands", DataTable)
+        table.clear()
+        reasons = ""
+        if line_id in self.lines:
+            row, cands = self.lines[line_id]
+            cur = row["currency"]
+            for n, c in enumerate(cands, start=1):
+                apply = (self.t("rec.link", payment=c.payment_id[:8]) if c.payment_id else
+                         ", ".join(f"{num} {format_amount(a, cur)}" for _, num, a in c.allocations)
+                         + (f" + {self.t('rec.fee')} {format_amount(c.fee, cur)}" if c.fee else ""))
+                table.add_row(str(n), str(c.score), c.customer_code, apply, "; ".join(c.reasons), key=str(n))
+            reasons = "\n".join(f"{n}. {c.customer_code} ({c.score}): " + "; ".join(c.reasons)
+                                for n, c in enumerate(cands, start=1)) or self.t("rec.none")
+        self.query_one("#rec-reasons", Static).update(reasons)
+
+    @on(DataTable.RowHighlighted, "#rec-lines")
+    def line_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value in self.lines:
+            self._show_candidates(event.row_key.value)
+
+    @on(DataTable.RowSelected, "#rec-lines")
+    def line_selected(self, event: DataTable.RowSelected) -> None:
+        self.query_one("#rec-cands", DataTable).focus()
+
+    # -- decisions -------------------------------------------------------------------------------
+    def _chosen(self) -> int:
+        cands = self.query_one("#rec-cands", DataTable)
+        return cands.cursor_row + 1 if cands.has_focus and cands.row_count else 1
+
+    def action_accept(self) -> None:
+        if self.current is None:
+            return
+        if not self.lines[self.current][1]:
+            self.app.notify(self.t("rec.by_hand", id=self.current[:8]), severity="warning", timeout=8)
+            return
+        self.decide("accept", self.current, self._chosen())
+
+    def action_reject(self) -> None:
+        if self.current is not None:
+            self.decide("reject", self.current, 0)
+
+    @work(exclusive=True, exit_on_error=False, group="reconcile-decide")
+    async def decide(self, what: str, line_id: str, candidate: int) -> None:
+        t = self.t
+        if what == "accept":
+            d = await self.db(reconcile.accept, line_id, candidate=candidate)
+            text = t("rec.accepted", id=line_id[:8], customer=d.customer,
+                     amount=format_amount(d.line["amount"], d.line["currency"]), currency=d.line["currency"])
+        else:
+            await self.db(reconcile.reject, line_id, "rejected in the Reconcile screen")
+            text = t("rec.rejected", id=line_id[:8])
+        self.post_message(self.Decided(text))
+
+    @on(Decided)
+    def decided(self, message: Decided) -> None:
+        self.app.ledger_changed()
+        self.app.notify(message.text, timeout=6)
+        self.query_one("#rec-lines", DataTable).focus()
+        self.reload()
