@@ -1,4 +1,5 @@
-"""The Duly terminal app: unlock the ledger, then a dashboard, the customer archive and aging.
+"""The Duly terminal app: unlock the ledger, then the dashboard, customers and their archive, invoices,
+payments, aging with drill-down, and reports.
 
 Database work never runs on the event loop: the app has ONE database thread (`LedgerThread`) that owns the
 one Ledger connection for the whole session (one key derivation, one page cache). Screens run async
@@ -32,8 +33,11 @@ from tui.screens.collections import CollectionsScreen
 from tui.screens.customers import CustomersScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
+from tui.screens.invoices import InvoicesScreen
 from tui.screens.passphrase import PassphraseScreen
 from tui.screens.reconcile import ReconcileScreen
+from tui.screens.payments import PaymentsScreen
+from tui.screens.reports import ReportsScreen
 
 
 class LedgerThread:
@@ -108,7 +112,8 @@ def parse_keymap(text: str | None) -> dict[str, str]:
 class DulyApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Duly"
-    MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "aging": AgingScreen,
+    MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "invoices": InvoicesScreen,
+             "payments": PaymentsScreen, "aging": AgingScreen, "reports": ReportsScreen,
              "collections": CollectionsScreen, "reconcile": ReconcileScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
@@ -116,7 +121,10 @@ class DulyApp(App[int]):
         Binding("f1", "help", "Help", id="help_f1", show=False),
         Binding("d", "goto('dashboard')", "Dashboard", id="dashboard"),
         Binding("c", "goto('customers')", "Customers", id="customers"),
+        Binding("i", "goto('invoices')", "Invoices", id="invoices"),
+        Binding("p", "goto('payments')", "Payments", id="payments"),
         Binding("a", "goto('aging')", "Aging", id="aging"),
+        Binding("s", "goto('reports')", "Reports", id="reports"),
         Binding("o", "goto('collections')", "Collections", id="collections"),
         Binding("k", "goto('reconcile')", "Reconcile", id="reconcile"),
     ]

@@ -1,4 +1,5 @@
-"""Aging (账龄): one row per customer and currency across the buckets, as of any date, by due or invoice date."""
+"""Aging (账龄): one row per customer and currency across the buckets, as of any date, by due or invoice date;
+Enter on an amount drills into the invoices behind that cell, on a customer's code or name opens the archive."""
 from __future__ import annotations
 
 from datetime import date
@@ -11,13 +12,14 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from store import reports
+from store import reports, views
 from store.aging import BASES, NOT_DUE, UNAPPLIED, AgingReport
 from store.errors import DulyError
 from store.money import format_amount
 from store.validate import parse_date
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
+from tui.screens.invoices import amount_cell
 
 TOTAL_KEY = " total"  # a space: no customer code can be this
 
@@ -47,7 +49,7 @@ class AgingScreen(DulyScreen):
             yield Input(self.app.today().isoformat(), id="as-of", compact=True, max_length=10)
             yield Label("", id="aging-basis")
         yield Static("", id="aging-error")
-        yield DataTable(id="aging", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="aging", cursor_type="cell", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -118,8 +120,79 @@ class AgingScreen(DulyScreen):
         self.query_one("#aging", DataTable).focus()
         self.reload()
 
-    @on(DataTable.RowSelected, "#aging")
-    def open_customer(self, event: DataTable.RowSelected) -> None:
-        code, _ = str(event.row_key.value).rsplit("/", 1)
-        if code != TOTAL_KEY:
+    @on(DataTable.CellSelected, "#aging")
+    def open_cell(self, event: DataTable.CellSelected) -> None:
+        code, currency = str(event.cell_key.row_key.value).rsplit("/", 1)
+        column = str(event.cell_key.column_key.value)
+        if code == TOTAL_KEY:
+            return
+        if column in ("customer", "name", "currency", "total", UNAPPLIED):
             self.app.push_screen(CustomerScreen(code))
+        else:
+            self.app.push_screen(AgingCellScreen(code, currency, column, self.as_of, self.basis))
+
+
+class AgingCellScreen(DulyScreen):
+    """The open items behind one aging cell: customer × currency × bucket, as of the aging's date and basis."""
+
+    BINDINGS = [Binding("escape", "back", "Back", id="back")]
+
+    class Loaded(Message):
+        def __init__(self, rows: list[dict]):
+            super().__init__()
+            self.rows = rows
+
+    def __init__(self, customer: str, currency: str, label: str, as_of: date, basis: str):
+        super().__init__()
+        self.customer, self.currency, self.label, self.as_of, self.basis = customer, currency, label, as_of, basis
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield Header()
+        yield Label(t("aging.cell", customer=self.customer, currency=self.currency, bucket=t.bucket(self.label),
+                      date=self.as_of.isoformat(), basis=t("aging.basis." + self.basis)), id="cell-title")
+        yield DataTable(id="aging-cell", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="cell-total", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.t
+        table = self.query_one("#aging-cell", DataTable)
+        table.add_column(t("col.number"), key="number")
+        table.add_column(t("col.date"), key="date")
+        table.add_column(t("col.due"), key="due")
+        table.add_column(Text(t("col.open"), justify="right"), key="open")
+        table.focus()
+        super().on_mount()
+
+    def reload(self) -> None:
+        super().reload()
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False, group="aging-cell")
+    async def load(self) -> None:
+        rows = await self.db(views.aging_cell, self.as_of, self.basis, self.customer, self.currency, self.label)
+        self.post_message(self.Loaded(rows))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        table = self.query_one("#aging-cell", DataTable)
+        table.clear()
+        for r in message.rows:
+            table.add_row(r["number"], r["date"].isoformat(), r["due_date"].isoformat(),
+                          amount_cell(r["open"], self.currency), key=f"{r['number']}/{r['due_date']}")
+        total = sum(r["open"] for r in message.rows)
+        self.query_one("#cell-total", Static).update(
+            self.t("aging.cell_total", count=len(message.rows), total=format_amount(total, self.currency),
+                   currency=self.currency))
+
+    @on(DataTable.RowSelected, "#aging-cell")
+    def open_invoice(self, event: DataTable.RowSelected) -> None:
+        from tui.screens.invoice import InvoiceScreen
+
+        number = str(event.row_key.value).rsplit("/", 1)[0]
+        if not number.startswith("("):  # "(over-allocated)" is not an invoice
+            self.app.push_screen(InvoiceScreen(number))
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,4 +1,5 @@
-"""The customer list: searchable, paged from SQLite by code (keyset), never the whole table at once."""
+"""The customer list: searchable, paged from SQLite by code (keyset), never the whole table at once; each
+page comes with the customers' balance and overdue amount, and the credit rating fills in once computed."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -9,7 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
-from store import customers
+from store import customers, views
 from store.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
@@ -17,6 +18,13 @@ from tui.screens.customer_form import CustomerFormScreen
 
 PAGE = 100
 PREFETCH = 20  # rows before the end of what is loaded at which the next page is fetched
+
+
+def customer_page(ledger, search: str | None, after: str | None, limit: int, today) -> list[dict]:
+    """One page of customers with balance and overdue in their own currency (runs on the database thread)."""
+    rows = customers.listing(ledger, search=search, limit=limit, after=after)
+    positions = views.customer_positions(ledger, [r["id"] for r in rows], today)
+    return [{**r, **{f"pos_{k}": v for k, v in positions[r["id"]].items()}} for r in rows]
 
 
 class CustomersScreen(DulyScreen):
@@ -33,8 +41,14 @@ class CustomersScreen(DulyScreen):
             self.rows = rows
             self.more = more
 
+    class RatingsLoaded(Message):
+        def __init__(self, ratings: dict[str, tuple[int, str]]):
+            super().__init__()
+            self.ratings = ratings
+
     def __init__(self):
         super().__init__()
+        self.ratings: dict[str, tuple[int, str]] = {}
         self.generation = 0
         self.after: str | None = None  # the last code loaded: the next page starts after it
         self.more = False
@@ -53,9 +67,12 @@ class CustomersScreen(DulyScreen):
         table.add_column(t("col.code"), key="code")
         table.add_column(t("col.name"), key="name")
         table.add_column(t("col.currency"), key="currency")
-        table.add_column(Text(t("col.credit_limit"), justify="right"), key="credit_limit")
+        table.add_column(Text(t("col.balance"), justify="right"), key="balance")
+        table.add_column(Text(t("col.overdue"), justify="right"), key="overdue")
+        table.add_column(t("col.rating"), key="rating")
         table.add_column(t("col.category"), key="category")
         table.add_column(t("col.terms"), key="terms")
+        table.add_column(Text(t("col.credit_limit"), justify="right"), key="credit_limit")
         self.watch(table, "scroll_y", self._scrolled, init=False)
         table.focus()
         super().on_mount()
@@ -74,6 +91,7 @@ class CustomersScreen(DulyScreen):
         self.loading = True
         self.query_one("#customers", DataTable).clear()
         self.fetch_page(self.generation, self.search, None)
+        self.fetch_ratings()
 
     def load_more(self) -> None:
         if self.more and not self.loading:
@@ -82,8 +100,27 @@ class CustomersScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="customers-page")
     async def fetch_page(self, generation: int, search: str, after: str | None) -> None:
-        rows = await self.app.db.run(customers.listing, search=search or None, limit=PAGE + 1, after=after)
+        rows = await self.db(customer_page, search or None, after, PAGE + 1, self.app.today())
         self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE))
+
+    @work(exclusive=True, exit_on_error=False, group="customers-ratings")
+    async def fetch_ratings(self) -> None:
+        """The credit score needs the whole book: it comes after the first page, in its own job."""
+        self.post_message(self.RatingsLoaded(await self.db(views.customer_ratings, self.app.today())))
+
+    @on(RatingsLoaded)
+    def ratings_loaded(self, message: RatingsLoaded) -> None:
+        self.ratings = message.ratings
+        table = self.query_one("#customers", DataTable)
+        for row_key in list(table.rows):
+            table.update_cell(row_key, "rating", self._rating(str(row_key.value)))
+
+    def _rating(self, code: str) -> Text:
+        found = self.ratings.get(code)
+        if not found:
+            return Text("")
+        score, rating = found
+        return Text(f"{rating} {score}", style={"A": "green", "C": "yellow", "D": "bold red"}.get(rating, ""))
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
@@ -93,8 +130,12 @@ class CustomersScreen(DulyScreen):
         for row in message.rows:
             cur = row["currency"] or "CNY"
             limit = "" if row["credit_limit"] is None else format_amount(row["credit_limit"], cur)
-            table.add_row(row["code"], row["name"], cur, Text(limit, justify="right"), row["category"] or "",
-                          row["terms"] or "", key=row["code"])
+            pos_cur = row["pos_currency"] or cur
+            balance = self.t("cust.several") if pos_cur == "*" else format_amount(row["pos_balance"], pos_cur)
+            overdue = "" if pos_cur == "*" or not row["pos_overdue"] else format_amount(row["pos_overdue"], pos_cur)
+            table.add_row(row["code"], row["name"], cur, Text(balance, justify="right"),
+                          Text(overdue, justify="right", style="red"), self._rating(row["code"]),
+                          row["category"] or "", row["terms"] or "", Text(limit, justify="right"), key=row["code"])
         if message.rows:
             self.after = message.rows[-1]["code"]
         self.more = message.more

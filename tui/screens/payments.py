@@ -1,0 +1,129 @@
+"""Payments (收款): newest first, paged from SQLite 100 at a time, with what each applied and has left."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from store import views
+from tui.screens.base import DulyScreen
+from tui.screens.invoices import PREFETCH, amount_cell
+
+PAGE = 100
+
+
+class PaymentsScreen(DulyScreen):
+    BINDINGS = [
+        Binding("n", "new_payment", "Record payment", id="record_payment"),
+        Binding("slash", "filter_customer", "Filter", id="payment_search", key_display="/"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+    ]
+
+    class PageLoaded(Message):
+        def __init__(self, generation: int, rows: list[dict], more: bool):
+            super().__init__()
+            self.generation = generation
+            self.rows = rows
+            self.more = more
+
+    def __init__(self):
+        super().__init__()
+        self.generation = 0
+        self.after: tuple[str, str] | None = None
+        self.more = False
+        self.loading = False
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield Header()
+        with Horizontal(id="pay-filters", classes="filters"):
+            yield Label(t("pay.title"), id="pay-title")
+            yield Input(placeholder=t("inv.customer"), id="pay-customer", compact=True)
+        yield DataTable(id="payments", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="payments-status", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.t
+        table = self.query_one("#payments", DataTable)
+        table.add_column(t("col.date"), key="date")
+        table.add_column(t("col.customer"), key="customer")
+        table.add_column(t("col.method"), key="method")
+        table.add_column(t("col.reference"), key="reference")
+        table.add_column(Text(t("col.amount"), justify="right"), key="amount")
+        table.add_column(Text(t("col.unapplied"), justify="right"), key="unapplied")
+        table.add_column(t("col.status"), key="status")
+        self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
+        table.focus()
+        super().on_mount()
+
+    def reload(self) -> None:
+        super().reload()
+        self.generation += 1
+        self.after, self.more, self.loading = None, False, True
+        self.query_one("#payments", DataTable).clear()
+        self.fetch_page(self.generation, self.customer_filter(), None)
+
+    def customer_filter(self) -> str | None:
+        return self.query_one("#pay-customer", Input).value.strip() or None
+
+    @work(exclusive=True, exit_on_error=False, group="payments-page")
+    async def fetch_page(self, generation: int, customer: str | None, after) -> None:
+        rows = await self.db(views.payment_page, customer=customer, after=after, limit=PAGE + 1)
+        self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE))
+
+    @on(PageLoaded)
+    def page_loaded(self, message: PageLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        t = self.t
+        table = self.query_one("#payments", DataTable)
+        for r in message.rows:
+            cur = r["currency"]
+            table.add_row(r["date"], r["customer"] or "", t(f"method.{r['method']}"), r["reference"] or "",
+                          amount_cell(r["amount"], cur), amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""),
+                          t(f"status.{r['status']}"), key=r["id"])
+        if message.rows:
+            self.after = (message.rows[-1]["date"], message.rows[-1]["id"])
+        self.more, self.loading = message.more, False
+        status = t("cust.count", shown=table.row_count, more=t("cust.more") if self.more else "")
+        self.query_one("#payments-status", Static).update(status if table.row_count else t("pay.none"))
+        self._maybe_more()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "payments-page" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.loading = False
+        super().on_worker_state_changed(event)
+
+    def _maybe_more(self) -> None:
+        table = self.query_one("#payments", DataTable)
+        near_end = table.cursor_row >= table.row_count - PREFETCH
+        scrolled_down = table.max_scroll_y - table.scroll_y <= table.size.height
+        if (near_end or (table.row_count and scrolled_down and table.scroll_y > 0)) and self.more and not self.loading:
+            self.loading = True
+            self.fetch_page(self.generation, self.customer_filter(), self.after)
+
+    @on(DataTable.RowHighlighted, "#payments")
+    def highlighted(self, _event) -> None:
+        self._maybe_more()
+
+    @on(Input.Submitted, "#pay-customer")
+    def filter_submitted(self) -> None:
+        self.set_focus(self.query_one("#payments", DataTable))
+        self.reload()
+
+    def action_filter_customer(self) -> None:
+        self.set_focus(self.query_one("#pay-customer", Input))
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_new_payment(self) -> None:
+        from tui.screens.payment_form import PaymentFormScreen
+
+        self.app.push_screen(PaymentFormScreen(self.customer_filter() or ""), lambda _id: None)
