@@ -299,7 +299,8 @@ def sent_levels(ledger) -> dict[tuple[str, str], str]:
     """{(invoice id, level): outcome} for every level sent, in flight or unknown (failed ones may go again)."""
     found = {(inv, lv): outcome for inv, lv, outcome in
              ledger.conn.execute("SELECT invoice_id, level, outcome FROM reminders")}
-    for inv, lv, status in ledger.conn.execute("SELECT invoice_id, level, status FROM remind_log WHERE status != 'failed'"):
+    for inv, lv, status in ledger.conn.execute(
+            "SELECT invoice_id, level, status FROM remind_log WHERE status != 'failed'"):
         found.setdefault((inv, lv), "unknown" if status == "sending" else status)
     return found
 
@@ -334,8 +335,8 @@ def reminder_plan(ledger, as_of: date) -> ReminderPlan:
     sent = sent_levels(ledger)
     plan = dunning.plan(open_invoices, levels(ledger), as_of, disputes=disputes, promises=promises, sent=set(sent))
     plan.held = [h if (h.invoice_id, h.level) not in sent else dunning.Held(
-        h.invoice_id, h.number, h.customer_id, h.level, f"level {h.level} already done ({sent[(h.invoice_id, h.level)]})")
-        for h in plan.held]
+        h.invoice_id, h.number, h.customer_id, h.level,
+        f"level {h.level} already done ({sent[(h.invoice_id, h.level)]})") for h in plan.held]
     return ReminderPlan(as_of, plan, _recipients(ledger), {inv.id: inv.doc_date.isoformat() for inv in pos.invoices})
 
 
@@ -377,7 +378,8 @@ def claim(ledger, batch: str, who: Recipient, channel: str, items: list[PlanItem
     claimed = []
     with ledger.writing():
         for it in items:
-            if ledger.row("SELECT 1 AS x FROM reminders WHERE invoice_id=? AND level=?", (it.invoice_id, it.level.name)):
+            if ledger.row("SELECT 1 AS x FROM reminders WHERE invoice_id=? AND level=?",
+                          (it.invoice_id, it.level.name)):
                 continue
             cursor = ledger.conn.execute(
                 """INSERT INTO remind_log (batch, invoice_id, customer_id, level, channel, as_of, status, address,

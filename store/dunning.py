@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from store import money
 from store.errors import InvalidInput
@@ -166,7 +166,8 @@ def parse_levels(text: str) -> tuple[Level, ...]:
                                field="dunning.levels")
         name, offset_text, channel = fields[:3]
         if not _NAME.match(name):
-            raise InvalidInput(f"{where}: name {name!r} must be 1-24 letters, digits, '_' or '-'", field="dunning.levels")
+            raise InvalidInput(f"{where}: name {name!r} must be 1-24 letters, digits, '_' or '-'",
+                               field="dunning.levels")
         if not re.fullmatch(r"[+-]?\d{1,4}", offset_text):
             raise InvalidInput(f"{where}: offset {offset_text!r} is not a whole number of days (e.g. -3 or 30)",
                                field="dunning.levels")

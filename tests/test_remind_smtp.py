@@ -111,7 +111,8 @@ def test_one_message_per_customer_in_its_language_and_never_twice(cli, smtp):
     assert [o["status"] for o in later.json()] == ["skipped"]
     assert len(inbox.messages) == 3
     log = cli("remind", "log", "HD", "--format", "json").json()
-    assert [(r["number"], r["level"], r["channel"], r["outcome"]) for r in log] == [("INV-2", "second", "email", "sent")]
+    assert [(r["number"], r["level"], r["channel"], r["outcome"]) for r in log] == [
+        ("INV-2", "second", "email", "sent")]
     notes = cli("note", "list", "HD", "--format", "json").json()
     assert [n["text"] for n in notes] == ["reminder (second) e-mailed to caiwu@hengda.example.cn: INV-2"]
 

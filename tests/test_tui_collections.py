@@ -2,8 +2,6 @@
 follow-up due today, the pending promise, the open dispute and the alerts; Enter opens the customer."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from textual.widgets import DataTable
 
