@@ -315,8 +315,8 @@ class ReminderPlan:
 
 def _recipients(ledger) -> dict[str, Recipient]:
     default = ledger.setting("language") or "zh"
-    return {r["id"]: Recipient(r["id"], r["code"], r["name"], r["email"], r["language"] or default)
-            for r in ledger.rows("SELECT id, code, name, email, language FROM customers")}
+    return {r["id"]: Recipient(r["id"], r["code"], r["name"], r["email"], r["language"] or default, r["phone"])
+            for r in ledger.rows("SELECT id, code, name, email, language, phone FROM customers")}
 
 
 def reminder_plan(ledger, as_of: date) -> ReminderPlan:
@@ -453,7 +453,7 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
             continue
         if dry_run:
             outcomes.append(Outcome(who.code, channel, numbers, "would_send" if channel == "email" else "task",
-                                    who.email or ""))
+                                    (who.email if channel == "email" else who.phone) or ""))
             continue
         if channel == "email" and stop:
             outcomes.append(Outcome(who.code, channel, numbers, "skipped", stop))
@@ -489,7 +489,7 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
             outcomes.append(Outcome(who.code, channel, numbers, "letter", str(path)))
         else:
             record_outcome(ledger, batch, who, channel, items, as_of, "task")
-            outcomes.append(Outcome(who.code, channel, numbers, "task", ""))
+            outcomes.append(Outcome(who.code, channel, numbers, "task", who.phone or ""))
     return outcomes
 
 

@@ -63,6 +63,7 @@ class Recipient:
     name: str
     email: str | None
     language: str  # zh | en
+    phone: str | None = None  # for phone / WeChat tasks
 
 
 def render(recipient: Recipient, items: list[PlanItem], company: str, doc_dates: dict[str, str]) -> tuple[str, str]:

@@ -16,7 +16,8 @@ def book(cli):
     """HD (zh, e-mail) with A1..A4, AC (en, no e-mail) with A5 (paid) and A6; as of 2026-03-05 by default
     levels: A1 32 days overdue -> second, A2 4 -> friendly, A3 -3 -> friendly, A4 -4 -> none, A6 94 -> legal."""
     with Ledger.create(cli.path, PASSPHRASE, series="T1") as ledger:
-        customers.add(ledger, "HD", "上海恒达贸易有限公司", email="ar@hengda.example.cn", language="zh")
+        customers.add(ledger, "HD", "上海恒达贸易有限公司", email="ar@hengda.example.cn", language="zh",
+                      phone="+86 21 5555 1234")
         customers.add(ledger, "AC", "Acme Trading Ltd", language="en")
     for number, code, due, amount in [("A1", "HD", "2026-02-01", "1000"), ("A2", "HD", "2026-03-01", "500"),
                                       ("A3", "HD", "2026-03-08", "200"), ("A4", "HD", "2026-03-09", "100"),
@@ -164,8 +165,9 @@ def test_tasks_and_letters_are_made_once_and_logged(book, tmp_path):
     # as of 2026-03-05: A6 94 days -> final (letter); A1 32 days -> call (phone task)
     first = book("remind", "send", "--as-of", "2026-03-05", "--letters", letters, "--format", "json")
     assert first.code == 0, first.err
-    assert [(o["customer"], o["channel"], o["invoices"], o["status"]) for o in first.json()] == [
-        ("AC", "letter", "A6", "letter"), ("HD", "phone", "A1", "task")]
+    assert [(o["customer"], o["channel"], o["invoices"], o["status"], o["detail"]) for o in first.json()] == [
+        ("AC", "letter", "A6", "letter", str(letters / "AC-2026-03-05.txt")),
+        ("HD", "phone", "A1", "task", "+86 21 5555 1234")]  # the task says whom to call
     assert "plaintext" in first.err
     text = (letters / "AC-2026-03-05.txt").read_text(encoding="utf-8")
     # English customer; interest 800.00 × 12% / 365 × 94 = 24.72
