@@ -189,6 +189,22 @@ class Ledger:
             self.conn.execute("ROLLBACK")
             raise
 
+    def apply_remote_batch(self, batch: list[Change]) -> int:
+        """Apply a batch of remote changes in ONE transaction (all or none); returns how many were new."""
+        for change in batch:
+            self.clock.observe(Stamp.parse(change.hlc), device=change.device)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            applied = [c for c in batch if changes.apply(self.conn, c)]
+            top = max((c.hlc for c in applied), default="")
+            if top > (self.meta("hlc") or ""):
+                self.set_meta("hlc", top)  # so every connection stamps after it (see _catch_up)
+            self.conn.execute("COMMIT")
+            return len(applied)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
     # -- reading ---------------------------------------------------------------------------------
     @functools.cached_property
     def db(self):

@@ -248,11 +248,17 @@ class Sync:
     def check_batch(self, batch: list[tuple[int, Change]]) -> None:
         """Refuse the whole batch if any change is from the future or replays a known change differently."""
         wall = self.ledger.clock._wall()  # this device's clock, the one the ledger stamps with
+        known: dict[str, int] = {}
         for _, change in batch:
             ahead = Stamp.parse(change.hlc).ms - wall
             if ahead > MAX_DRIFT_MS:
                 raise ClockSkew(f"device {self.device_name(change.device)}'s clock is {ahead / 60000:.0f} minutes "
                                 "ahead of this one; fix its clock and sync again (nothing from this batch was applied)")
+            if change.device not in known:
+                known[change.device] = self.ledger.conn.execute(
+                    "SELECT coalesce(max(device_seq), 0) FROM changes WHERE device=?", (change.device,)).fetchone()[0]
+            if change.device_seq > known[change.device]:
+                continue  # new to this device: nothing to compare with
             row = self.ledger.conn.execute(
                 "SELECT device, device_seq, hlc, actor, at, ops FROM changes WHERE device=? AND device_seq=?",
                 (change.device, change.device_seq)).fetchone()
@@ -271,9 +277,7 @@ class Sync:
                 return
             batch = [(item["server_seq"], self.open_change(item)) for item in items]
             self.check_batch(batch)
-            for _, change in batch:
-                if self.ledger.apply_remote(change):
-                    report.applied += 1
+            report.applied += self.ledger.apply_remote_batch([change for _, change in batch])
             report.pulled += len(batch)
             self.ledger.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -286,6 +290,8 @@ class Sync:
             except BaseException:
                 self.ledger.conn.execute("ROLLBACK")
                 raise
+            if batch[-1][0] >= got["head"]:
+                return  # caught up: no need to ask again
 
     # -- one round -------------------------------------------------------------------------------
     def now(self, *, snapshot: bool = False) -> Report:
