@@ -187,9 +187,9 @@ def confirm(ledger, code: str, as_of: str, their_balance: str | None = None, *, 
         theirs = money.parse_amount(their_balance, cur, field="their balance", allow_negative=True) \
             if their_balance not in (None, "") else ours
         status = "confirmed" if theirs == ours else "disputed"
-        fields = dict(customer_id=customer["id"], as_of=as_of, currency=cur, our_balance=ours, status=status,
-                      their_balance=theirs, difference=ours - theirs, answered_on=answered,
-                      note=(note or "").strip() or None)
+        fields = {"customer_id": customer["id"], "as_of": as_of, "currency": cur, "our_balance": ours,
+                  "status": status, "their_balance": theirs, "difference": ours - theirs, "answered_on": answered,
+                  "note": (note or "").strip() or None}
         if row is None:
             fields.update(channel=None, address=None, sent_on=None, resolved_on=None)
         tx.set("statement_log", row_id(customer["id"], as_of, cur), **fields)

@@ -269,7 +269,10 @@ def _combination(amount: int, items: list[OpenInvoice], tolerance: int) -> tuple
     return None
 
 
-def _allocate(amount: int, invoices: list[OpenInvoice], fee: int) -> tuple[tuple[tuple[str, str, int], ...], str | None]:
+Allocations = tuple[tuple[str, str, int], ...]
+
+
+def _allocate(amount: int, invoices: list[OpenInvoice], fee: int) -> tuple[Allocations, str | None]:
     """Allocations of `amount` over the invoices, oldest due first; a fee is taken off the largest one."""
     fee_on = max(invoices, key=lambda i: i.open_amount) if fee else None
     out, left = [], amount
@@ -294,7 +297,8 @@ def _make(book: Book, line: Line, cid: str, points: list[tuple[int, str]], invoi
 def _amount_reason(line: Line, invoices: list[OpenInvoice], fee: int) -> tuple[int, str]:
     numbers = " + ".join(i.number for i in invoices)
     if fee:
-        return POINTS["fee"], (f"amount is {format_amount(fee, line.currency)} short of {numbers} ({format_amount(line.amount + fee, line.currency)}): "
+        owed = format_amount(line.amount + fee, line.currency)
+        return POINTS["fee"], (f"amount is {format_amount(fee, line.currency)} short of {numbers} ({owed}): "
                                "written off as a bank fee (within the tolerance)")
     if len(invoices) == 1:
         return POINTS["exact"], f"amount equals the open amount of {numbers}"
@@ -347,13 +351,13 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
             group.sort(key=lambda i: (i.due_date, i.number))
             found.append(_make(book, line, cid, [reason, _amount_reason(line, group, fee)], group, fee))
         elif (short := [i for i in items if 0 < i.open_amount - line.amount <= book.tolerance.get(line.currency, 0)]):
-            found.append(_make(book, line, cid, [reason, _amount_reason(line, short[:1], short[0].open_amount
-                                                                        - line.amount)], short[:1],
-                               short[0].open_amount - line.amount))
+            fee = short[0].open_amount - line.amount
+            found.append(_make(book, line, cid, [reason, _amount_reason(line, short[:1], fee)], short[:1], fee))
         else:
-            what = "nothing open" if not items else f"no open invoice or combination matches {format_amount(line.amount, line.currency)}"
-            found.append(_make(book, line, cid, [reason, (0, f"{what}: applied oldest due first, the rest "
-                                                             "unapplied")], items))
+            shown = format_amount(line.amount, line.currency)
+            what = "nothing open" if not items else f"no open invoice or combination matches {shown}"
+            found.append(_make(book, line, cid, [reason, (0, f"{what}: applied oldest due first, the rest unapplied")],
+                               items))
         covered.add(cid)
 
     # The amount alone: any customer's open invoice of exactly that amount (or short of it by a fee).
@@ -371,8 +375,8 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
     for p in book.recorded:
         if p.currency == line.currency and p.amount == line.amount and abs((p.date - line.date).days) <= \
                 PAYMENT_WINDOW_DAYS:
-            points = [(POINTS["recorded"], f"a payment of this amount is already recorded on {p.date.isoformat()}: "
-                                           "accepting links the line to it, nothing new is posted")]
+            points = [(POINTS["recorded"], (f"a payment of this amount is already recorded on {p.date.isoformat()}: "
+                                            "accepting links the line to it, nothing new is posted"))]
             apart = abs((p.date - line.date).days)
             points.append((POINTS["same_day"], "on the same day") if not apart else
                           (POINTS["days_apart"], f"{apart} day{'s' if apart > 1 else ''} apart"))

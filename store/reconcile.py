@@ -151,8 +151,9 @@ def _open_check(ledger, row: dict) -> None:
     if current["status"] == "rejected":
         raise Conflict(f"bank line {row['id'][:8]} was rejected; `duly reconcile reopen {row['id'][:8]}` first")
     if current["amount"] <= 0:
-        raise Conflict(f"bank line {row['id'][:8]} is money out ({money.format_amount(current['amount'], current['currency'])}"
-                       f" {current['currency']}); debits are kept but not matched to receivables")
+        shown = money.format_amount(current["amount"], current["currency"])
+        raise Conflict(f"bank line {row['id'][:8]} is money out ({shown} {current['currency']}); debits are kept but "
+                       "not matched to receivables")
 
 
 def _post(ledger, tx, row: dict, candidate: matching.Candidate | None, *, customer_code: str | None = None,

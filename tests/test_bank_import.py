@@ -116,7 +116,8 @@ def test_a_file_without_known_headers_asks_for_a_profile(ledger, tmp_path):
 
 
 def test_saved_profile_maps_a_banks_own_headers(ledger, tmp_path):
-    text = "Buchungstag;Gutschrift;Lastschrift;Auftraggeber;Verwendungszweck\n02.03.2026;1200.00;;Muster GmbH;RE A7-000003\n"
+    text = ("Buchungstag;Gutschrift;Lastschrift;Auftraggeber;Verwendungszweck\n"
+            "02.03.2026;1200.00;;Muster GmbH;RE A7-000003\n")
     bank.save_profile(ledger, "sparkasse", ["date=Buchungstag", "credit=Gutschrift", "debit=Lastschrift",
                                             "payer=Auftraggeber", "memo=Verwendungszweck"],
                       date_format="%d.%m.%Y", currency="EUR", account="DE02 1234")

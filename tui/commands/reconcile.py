@@ -113,7 +113,7 @@ LIST_COLUMNS = ["id", "date", "amount", "payer", "memo", "status", "#", "score",
 
 def _apply_text(ctx, cand, currency) -> str:
     if cand.payment_id:
-        return f"link payment {cand.payment_id[:8]}"
+        return f"link payment {cand.payment_id}"
     parts = [f"{n} {_amount(ctx, a, currency)}" for _, n, a in cand.allocations]
     if cand.fee:
         parts.append(f"fee {_amount(ctx, cand.fee, currency)}")
@@ -139,7 +139,7 @@ def list_lines(args, ctx):
         head = {"id": r["id"][:8], "date": r["date"], "amount": _amount(ctx, r["amount"], r["currency"]),
                 "payer": r["payer"] or "", "memo": (r["memo"] or "")[:24], "status": r["status"]}
         if r["status"] == "accepted":
-            rows.append({**head, "customer": r["decided_code"], "apply": f"payment {(r['payment_id'] or '')[:8]}",
+            rows.append({**head, "customer": r["decided_code"], "apply": f"payment {r['payment_id'] or ''}",
                          "reasons": r["decision_note"] or ""})
         elif r["status"] == "rejected":
             rows.append({**head, "reasons": r["decision_note"] or "rejected"})
@@ -157,9 +157,9 @@ def list_lines(args, ctx):
 def _decision_text(d: reconcile.Decision) -> str:
     cur = d.line["currency"]
     if d.linked:
-        return f"bank line {d.line['id'][:8]} linked to payment {d.payment_id[:8]} of {d.customer} (already recorded)"
+        return f"bank line {d.line['id'][:8]} linked to payment {d.payment_id} of {d.customer} (already recorded)"
     parts = [f"{n} {money.format_amount(a, cur)}" for n, a in d.allocations]
-    text = (f"bank line {d.line['id'][:8]}: payment {d.payment_id[:8]} of {money.format_amount(d.line['amount'], cur)} "
+    text = (f"bank line {d.line['id'][:8]}: payment {d.payment_id} of {money.format_amount(d.line['amount'], cur)} "
             f"{cur} from {d.customer}" + (f" applied to {', '.join(parts)}" if parts else ""))
     if d.fee:
         text += f"; bank fee {money.format_amount(d.fee, cur)} written off"
@@ -262,11 +262,11 @@ def statement_confirm(args, ctx):
     row = confirmations.confirm(ctx.ledger(), args.target, args.as_of, args.their_balance, currency=args.currency,
                                 on=args.on, note=args.note)
     cur = row["currency"]
+    ours = money.format_amount(row["our_balance"], cur)
     if row["status"] == "confirmed":
-        ctx.done(f"{args.target}: statement as of {args.as_of} confirmed ({money.format_amount(row['our_balance'], cur)}"
-                 f" {cur})")
+        ctx.done(f"{args.target}: statement as of {args.as_of} confirmed ({ours} {cur})")
     else:
-        ctx.done(f"{args.target}: statement as of {args.as_of} disputed: ours {money.format_amount(row['our_balance'], cur)}"
+        ctx.done(f"{args.target}: statement as of {args.as_of} disputed: ours {ours}"
                  f", theirs {money.format_amount(row['their_balance'], cur)}, difference "
                  f"{money.format_amount(row['difference'], cur)} {cur} (shown in `duly statement status` until "
                  "resolved)")

@@ -61,8 +61,10 @@ class ReconcileScreen(DulyScreen):
     def on_mount(self) -> None:
         t = self.t
         lines = self.query_one("#rec-lines", DataTable)
-        for key in ("rec.col.id", "col.date", "col.amount", "rec.col.payer", "rec.col.memo", "rec.col.best", "rec.col.score"):
-            lines.add_column(Text(t(key), justify="right") if key in ("col.amount", "rec.col.score") else t(key), key=key)
+        right = ("col.amount", "rec.col.score")
+        for key in ("rec.col.id", "col.date", "col.amount", "rec.col.payer", "rec.col.memo", "rec.col.best",
+                    "rec.col.score"):
+            lines.add_column(Text(t(key), justify="right") if key in right else t(key), key=key)
         cands = self.query_one("#rec-cands", DataTable)
         for key in ("rec.col.n", "rec.col.score", "col.customer", "rec.col.apply", "rec.col.reasons"):
             cands.add_column(t(key), key=key)
@@ -110,7 +112,7 @@ class ReconcileScreen(DulyScreen):
             row, cands = self.lines[line_id]
             cur = row["currency"]
             for n, c in enumerate(cands, start=1):
-                apply = (self.t("rec.link", payment=c.payment_id[:8]) if c.payment_id else
+                apply = (self.t("rec.link", payment=c.payment_id) if c.payment_id else
                          ", ".join(f"{num} {format_amount(a, cur)}" for _, num, a in c.allocations)
                          + (f" + {self.t('rec.fee')} {format_amount(c.fee, cur)}" if c.fee else ""))
                 table.add_row(str(n), str(c.score), c.customer_code, apply, "; ".join(c.reasons), key=str(n))
