@@ -99,6 +99,10 @@ def test_alerts_each_say_why(risky):
         ("TR", "trend", "paying later: invoices paid in the last 90 days were on average 12 days later than those "
                         "paid in the 275 days before (threshold 5)"),
     ]
+    zh = risky("report", "alerts", "--as-of", "2026-05-15", "--lang", "zh", "--format", "json").json()["alerts"]
+    assert [a["reason"] for a in zh[:3]] == [
+        "发票 I1 已逾期 104 天（阈值 90 天）", "余额 1,500.00 CNY 超出信用额度 1,000.00 CNY 500.00 CNY",
+        "余额 1,500.00 CNY，已 134 天未付款（从未付款；最早未结发票 2026-01-01；阈值 60 天）"]
     assert risky("settings", "set", "alerts.overdue_days", "120").code == 0
     assert risky("settings", "set", "alerts.concentration_pct", "90").code == 0
     kinds = [(a["customer"], a["kind"]) for a in

@@ -125,6 +125,7 @@ def _register_reports(sub, common) -> None:
     q.set_defaults(handler=report_credit)
     q = rsub.add_parser("alerts", parents=[common], help="risk alerts (预警), each with its reason")
     _as_of(q)
+    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the reasons")
     q.set_defaults(handler=report_alerts)
 
 
@@ -281,6 +282,6 @@ def report_credit(args, ctx):
 def report_alerts(args, ctx):
     as_of: date = _date(args)
     found = alerts.alerts(ctx.ledger(), as_of)
-    rows = [{"customer": a.customer, "name": a.name, "kind": a.kind, "reason": a.reason} for a in found]
+    rows = [{"customer": a.customer, "name": a.name, "kind": a.kind, "reason": a.why(args.lang)} for a in found]
     ctx.emit(rows, ["customer", "name", "kind", "reason"], json_value={"as_of": as_of.isoformat(), "alerts": rows})
 

@@ -129,7 +129,7 @@ class CollectionsScreen(DulyScreen):
             d["customer"], d["number"],
             amount(d["amount"], d["currency"]) if d["amount"] is not None else Text(t("coll.all"), justify="right"),
             d["reason"], d["review"] or "")) for d in data.disputes], len(data.disputes))
-        self._fill("coll-alerts", [(a.customer, (a.customer, t(f"alert.{a.kind}"), a.reason)) for a in data.alerts],
+        self._fill("coll-alerts", [(a.customer, (a.customer, t(f"alert.{a.kind}"), a.why(lang))) for a in data.alerts],
                    len(data.alerts))
 
     @on(DataTable.RowSelected, ".coll-table")
