@@ -28,7 +28,7 @@ class PaymentFormScreen(DulyScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("ctrl+o", "suggest", "Oldest due first", id="suggest"),
-        Binding("ctrl+x", "clear_allocations", "Leave unapplied", id="clear_allocations"),
+        Binding("ctrl+l", "clear_allocations", "Leave unapplied", id="clear_allocations"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
 
