@@ -1,4 +1,5 @@
-"""Bank statement files (银行流水) in: CSV (UTF-8 with or without a BOM, GBK/GB18030) or XLSX, as banks give them.
+"""Bank statement files (银行流水) in: CSV (UTF-8 with or without a BOM, GBK/GB18030) or XLSX, as banks give them,
+and OFX (1.x SGML or 2.x XML, read by ofxtools). CAMT.053 is not read (no well-kept parser on PyPI).
 
 A bank file is read through a column-mapping profile: the generic one recognises the usual headers
 (交易日期, 记账日期, 贷方发生额, 借方发生额, 收入金额, 对方户名, 对方账号, 摘要, 附言, 用途, Date, Amount, Credit,
@@ -22,6 +23,7 @@ import hashlib
 import io
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -212,6 +214,8 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
     """Every transaction line of a bank file; InvalidInput names the file, line, column and value of a problem."""
     path = Path(path)
     source = str(path)
+    if _is_ofx(path):
+        return _parse_ofx(path, source)
     encoding, rows = _raw_rows(path)
     start, cols, headers = _find_header(rows, profile, source)
     xlsx = encoding == "XLSX"
@@ -257,9 +261,65 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
                   "amount": amount, "currency": cur, "reference": cell(cells, "reference"),
                   "payer": " ".join(cell(cells, "payer").split()), "payer_account": cell(cells, "payer_account"),
                   "memo": " ".join(cell(cells, "memo").split())}
-        key = json.dumps(values, sort_keys=True, ensure_ascii=False)
-        seen[key] = seen.get(key, 0) + 1
-        parsed.lines.append(BankLine(id=fingerprint(values, seen[key])[:16], line=number, balance=balance, **values))
+        parsed.lines.append(_line(values, seen, number, balance))
+    return parsed
+
+
+def _line(values: dict, seen: dict[str, int], number: int, balance: int | None) -> BankLine:
+    """The line with its id: the fingerprint of its values and of how many identical lines came before it."""
+    key = json.dumps(values, sort_keys=True, ensure_ascii=False)
+    seen[key] = seen.get(key, 0) + 1
+    return BankLine(id=fingerprint(values, seen[key])[:16], line=number, balance=balance, **values)
+
+
+# --- OFX (through ofxtools) ----------------------------------------------------------------------------------
+
+
+def _is_ofx(path: Path) -> bool:
+    if path.suffix.lower() in (".ofx", ".qfx"):
+        return True
+    try:
+        with path.open("rb") as f:
+            head = f.read(512).lstrip()
+    except OSError:
+        return False
+    return head.startswith(b"OFXHEADER") or (head.startswith(b"<?xml") and b"<?OFX" in head)
+
+
+def _parse_ofx(path: Path, source: str) -> Parsed:
+    """OFX 1.x (SGML) or 2.x (XML): each statement's transactions. FITID, unique per account, is the reference;
+    DTPOSTED's date in UTC is the line's date."""
+    from ofxtools.header import OFXHeaderError
+    from ofxtools.Parser import OFXTree, ParseError
+
+    tree = OFXTree()
+    try:
+        with warnings.catch_warnings():  # ofxtools warns on stderr about tags it skips; one error line is ours
+            warnings.simplefilter("ignore")
+            tree.parse(str(path))
+            ofx = tree.convert()
+        statements = list(ofx.statements)
+    except (ParseError, OFXHeaderError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise InvalidInput(f"{source} is not a readable OFX statement ({exc})", field="file") from None
+    parsed = Parsed(source, "OFX", "ofx")
+    seen: dict[str, int] = {}
+    number = 0
+    for stmt in statements:
+        account = getattr(stmt.account, "acctid", "") or ""
+        for trn in stmt.banktranlist or ():
+            number += 1
+            cur = money.check_currency(getattr(trn, "currency", None) and trn.currency.cursym or stmt.curdef)
+            where = f"{source} transaction {number} (FITID {trn.fitid})"
+            amount = _amount(str(trn.trnamt), cur, where)
+            if amount == 0:
+                continue
+            payee = getattr(trn, "payee", None)
+            to = getattr(trn, "bankacctto", None)
+            values = {"account": account, "date": trn.dtposted.date().isoformat(), "amount": amount, "currency": cur,
+                      "reference": trn.fitid or "", "payer": " ".join((trn.name or (payee.name if payee else "")
+                                                                       or "").split()),
+                      "payer_account": (to.acctid if to else "") or "", "memo": " ".join((trn.memo or "").split())}
+            parsed.lines.append(_line(values, seen, number, None))
     return parsed
 
 

@@ -172,3 +172,45 @@ def test_cli_profile_add_and_use(cli, tmp_path):
     assert result.code == 0, result.err
     assert result.json()["lines"][0]["memo"] == "转账 A7-1" and result.json()["profile"] == "boc"
     assert "boc" in cli("reconcile", "profile", "list").out
+
+
+# --- OFX (ofxtools) ---------------------------------------------------------------------------------------------
+
+OFX = """OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+SECURITY:NONE
+ENCODING:USASCII
+CHARSET:1252
+COMPRESSION:NONE
+OLDFILEUID:NONE
+NEWFILEUID:NONE
+
+<OFX>
+<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS><DTSERVER>20260331120000<LANGUAGE>ENG</SONRS>
+</SIGNONMSGSRSV1>
+<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
+<STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>121000248<ACCTID>987654321<ACCTTYPE>CHECKING</BANKACCTFROM>
+<BANKTRANLIST><DTSTART>20260301<DTEND>20260331
+<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20260302120000<TRNAMT>1200.50<FITID>2026030201<NAME>ACME CORP<MEMO>INV A7-000009
+</STMTTRN>
+<STMTTRN><TRNTYPE>FEE<DTPOSTED>20260303<TRNAMT>-30.00<FITID>2026030301<NAME>WIRE FEE</STMTTRN>
+</BANKTRANLIST><LEDGERBAL><BALAMT>1170.50<DTASOF>20260331</LEDGERBAL></STMTRS></STMTTRNRS></BANKMSGSRSV1>
+</OFX>
+"""
+
+
+def test_ofx_statement_with_fitid_as_reference(ledger, tmp_path):
+    found = bank.import_file(ledger, write(tmp_path / "chase.ofx", OFX))
+    assert found.encoding == "OFX"
+    assert [(b.date, b.amount, b.currency, b.payer, b.memo, b.reference, b.account) for b in found.added] == [
+        ("2026-03-02", 120_050, "USD", "ACME CORP", "INV A7-000009", "2026030201", "987654321"),
+        ("2026-03-03", -3_000, "USD", "WIRE FEE", "", "2026030301", "987654321")]
+    assert len(bank.import_file(ledger, tmp_path / "chase.ofx").added) == 0
+
+
+def test_broken_ofx_is_named(ledger, tmp_path):
+    src = write(tmp_path / "broken.ofx", OFX.replace("<BANKTRANLIST>", "<BANKTRANLIST><STMTTRN>"))
+    with pytest.raises(InvalidInput, match=r"broken.ofx is not a readable OFX statement"):
+        bank.import_file(ledger, src)
+    assert ledger.row("SELECT count(*) AS n FROM bank_lines")["n"] == 0
