@@ -3,7 +3,7 @@ loopback while requests are dropped, answers lost, requests duplicated or held b
 and clocks skewed by up to two minutes. At the end every device holds identical tables and every
 operation exactly once.
 
-Examples: CONVERGENCE_EXAMPLES (50) x up to 30 steps each, kept well under two minutes on a shared 2-core machine.
+Examples: CONVERGENCE_EXAMPLES (40) x up to 30 steps each, kept well under two minutes on a shared 2-core machine.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from store.schema import SYNCED
 from sync import client
 from tests.sync_support import running_server
 
-CONVERGENCE_EXAMPLES = 50
+CONVERGENCE_EXAMPLES = 40
 # A raw 256-bit SQLCipher key (x'..'): it skips passphrase stretching, so a ledger opens in milliseconds
 # and the examples spend their time on sync, not on the KDF.
 RAW_KEY = f"x'{secrets.token_hex(32)}'"
