@@ -289,3 +289,8 @@ def test_status_reports_server_head_pending_and_clock_offset(team):
 def test_sync_commands_on_an_unsynced_ledger_say_what_to_do(cli):
     ok(cli("init"))
     assert_one_line_error(cli("sync", "now"), 1, "not set up for sync", "duly sync init")
+
+
+def test_serve_needs_exactly_one_storage(cli, tmp_path):
+    assert_one_line_error(cli("serve", "--port", "0"), 1, "--data DIR", "--database")
+    assert_one_line_error(cli("serve", "--database", "mysql://x/y"), 1, "expected a postgresql:// URL")

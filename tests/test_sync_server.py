@@ -320,3 +320,44 @@ def test_concurrent_pushes_get_unique_gapless_server_seqs(server):
     assert [s for s, _, _ in seen] == list(range(1, 91))
     for device in devices:
         assert [q for _, d, q in seen if d == device.id] == list(range(1, 16))
+
+
+def test_two_server_processes_on_one_postgresql_database_share_one_gapless_log(postgres, tmp_path):
+    """Behind a load balancer: pushes alternate between two servers on one database; server_seq stays one
+    gapless team-wide sequence and each device's changes are stored once."""
+    from sync.server import ServerThread
+    from sync.storage import PostgresStorage
+    from tests.sync_support import fresh_database
+
+    url = fresh_database(postgres[0])
+    with ServerThread(PostgresStorage(url)) as one, ServerThread(PostgresStorage(url)) as two:
+        admin = make_team(one.url)
+        devices = [join(admin, "member", f"lb{i}") for i in range(4)]
+        apis = {}
+        for n, device in enumerate(devices):
+            apis[device.id] = [Api(s.url, admin.team, device.id, device.keys) for s in (one, two)]
+        errors = []
+
+        def work(device):
+            try:
+                for i in range(12):
+                    env = device.envelope()
+                    api = apis[device.id][i % 2]
+                    assert api.post(api.team_path("/push"), {"envelopes": [env]})["acked"] == [env["device_seq"]]
+                    if i % 3 == 0:  # a lost answer: the same envelope again, through the other server
+                        other = apis[device.id][(i + 1) % 2]
+                        assert other.post(other.team_path("/push"), {"envelopes": [env]})["acked"] == [env["device_seq"]]
+            except Exception as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(d,)) for d in devices]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        got = admin.api.get(admin.api.team_path("/pull"), after="0", limit="1000")
+        assert [c["server_seq"] for c in got["changes"]] == list(range(1, 49)) and got["head"] == 48
+        for device in devices:
+            assert [c["envelope"]["device_seq"] for c in got["changes"] if c["envelope"]["device"] == device.id] == \
+                list(range(1, 13))
