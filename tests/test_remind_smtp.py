@@ -216,3 +216,57 @@ def test_two_runs_racing_claim_each_invoice_level_once(tmp_path):
         same = [i for i in plan_two.plan.items if i.customer_id == who.customer_id]  # planned before the claim
         assert collections.claim(two, "batch-2", who, "email", same, as_of) == []
         assert two.row("SELECT batch, status FROM remind_log") == {"batch": "batch-1", "status": "sending"}
+
+
+def self_signed(tmp_path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key (PEM files), made with `cryptography`."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+def test_starttls_verifies_the_certificate_before_logging_in(cli, smtp, tmp_path, monkeypatch):
+    import ssl
+
+    cert, key = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+
+    class TlsInbox(Inbox):
+        async def handle_DATA(self, server, session, envelope):
+            self.tls = [session.ssl is not None, session.authenticated]
+            return await super().handle_DATA(server, session, envelope)
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=auth_data.login == b"collector" and auth_data.password == b"s3cret", handled=False)
+
+    inbox = TlsInbox()
+    port = smtp(inbox, tls_context=server_tls, require_starttls=True, authenticator=authenticate)
+    make_book(cli.path, port, user="collector")
+    assert cli("settings", "set", "smtp.starttls", "true").code == 0
+    untrusted = cli("remind", "send", "--as-of", "2026-03-03")
+    assert untrusted.code == 1 and "CERTIFICATE_VERIFY_FAILED" in untrusted.out and inbox.arrived == 0
+    monkeypatch.setenv("SSL_CERT_FILE", cert)  # now the client trusts this certificate, and verifies it
+    sent = cli("remind", "send", "--as-of", "2026-03-03", "--format", "json")
+    assert sent.code == 0, sent.out + sent.err
+    assert inbox.tls == [True, True] and len(inbox.messages) == 3
