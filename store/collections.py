@@ -333,7 +333,10 @@ def reminder_plan(ledger, as_of: date) -> ReminderPlan:
     disputes = [_dispute(r) for r in ledger.rows("SELECT * FROM disputes")]
     promises = promise_facts(ledger, ledger.rows("SELECT * FROM promises WHERE made_on <= ?", (as_of.isoformat(),)))
     sent = sent_levels(ledger)
-    plan = dunning.plan(open_invoices, levels(ledger), as_of, disputes=disputes, promises=promises, sent=set(sent))
+    on_hold = {cid for cid, tags in ledger.conn.execute("SELECT id, tags FROM customers WHERE tags IS NOT NULL")
+               if dunning.HOLD_TAG in (tags or "").split(",")}
+    plan = dunning.plan(open_invoices, levels(ledger), as_of, disputes=disputes, promises=promises, sent=set(sent),
+                        customers_on_hold=on_hold)
     plan.held = [h if (h.invoice_id, h.level) not in sent else dunning.Held(
         h.invoice_id, h.number, h.customer_id, h.level,
         f"level {h.level} already done ({sent[(h.invoice_id, h.level)]})") for h in plan.held]

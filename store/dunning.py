@@ -9,7 +9,8 @@ Pure rules over plain dataclasses; store.collections gathers the facts from the 
   level the instalments falling due within the offset, on an overdue level everything overdue.
 - Fee = fixed fee + asked × fee rate; interest = Σ open × yearly rate / 365 × days overdue over the overdue
   instalments; both in integer minor units, rounded half-up once.
-- Left out: an invoice with an active dispute (opened, not resolved, review date not passed), with an
+- Left out: every invoice of a customer on hold (tagged `hold`: a "do not dun" customer), an invoice with an
+  active dispute (opened, not resolved, review date not passed), with an
   unexpired promise to pay, or whose level was already sent (a level is sent at most once per invoice).
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from store import money
 from store.errors import InvalidInput
 
 CHANNELS = ("email", "phone", "letter", "wechat", "legal")
+HOLD_TAG = "hold"  # a customer tagged so is left out of dunning (暂停催收)
 OPTIONS = ("fee", "fee_pct", "interest", "template")
 TEMPLATES = ("friendly", "first", "second", "final", "legal")
 
@@ -276,7 +278,7 @@ def promise_holds(p: Promise, as_of: date) -> bool:
 
 def plan(invoices: list[OpenInvoice], levels: tuple[Level, ...], as_of: date, *,
          disputes: list[Dispute] = (), promises: list[Promise] = (),
-         sent: set[tuple[str, str]] = frozenset()) -> Plan:
+         sent: set[tuple[str, str]] = frozenset(), customers_on_hold: set[str] = frozenset()) -> Plan:
     """What is due for which level as of a date, and what was held back and why."""
     result = Plan(as_of)
     active: dict[str, list[Dispute]] = {}
@@ -294,6 +296,10 @@ def plan(invoices: list[OpenInvoice], levels: tuple[Level, ...], as_of: date, *,
         days = (as_of - dues[0][0]).days
         level = level_for(days, levels)
         if level is None:
+            continue
+        if inv.customer_id in customers_on_hold:
+            result.held.append(Held(inv.invoice_id, inv.number, inv.customer_id, level.name,
+                                    f"customer on hold (tag {HOLD_TAG})"))
             continue
         if inv.invoice_id in holding:
             p = holding[inv.invoice_id]

@@ -46,6 +46,15 @@ def test_plan_puts_each_invoice_at_its_level(book):
     assert plan(book, "2026-03-06")[-1] == ("A4", "friendly", -3)  # A4 enters three days before it is due
 
 
+def test_customer_tagged_hold_is_out_of_the_plan_until_the_tag_goes(book):
+    assert book("customer", "edit", "AC", "--tags", "hold,export").code == 0
+    assert plan(book, "2026-03-05") == [("A1", "second", 32), ("A2", "friendly", 4), ("A3", "friendly", -3)]
+    held = book("remind", "plan", "--as-of", "2026-03-05", "--held", "--format", "json").json()
+    assert held == [{"customer": "AC", "number": "A6", "level": "legal", "reason": "customer on hold (tag hold)"}]
+    assert book("customer", "edit", "AC", "--tags", "export").code == 0
+    assert plan(book, "2026-03-05")[0] == ("A6", "legal", 94)
+
+
 def test_plan_uses_the_levels_setting_with_fee_and_interest(book):
     assert book("settings", "set", "dunning.levels", "first:1:email:fee=20:interest=10; last:60:phone").code == 0
     items = book("remind", "plan", "--as-of", "2026-03-05", "--format", "json").json()["items"]

@@ -128,6 +128,13 @@ def test_a_level_already_sent_is_not_planned_again_but_the_next_one_is():
     assert [i.level.name for i in plan_on("2026-04-09", sent=sent).items] == ["second"]
 
 
+def test_customer_on_hold_is_left_out_with_the_reason():
+    other = OpenInvoice("id-INV-2", "INV-2", "cust-2", "CNY", D("2026-02-08"), ((D("2026-03-10"), 500_000),))
+    result = plan_on("2026-03-20", [invoice(), other], customers_on_hold={"cust-1"})
+    assert [i.number for i in result.items] == ["INV-2"]
+    assert [(h.number, h.level, h.reason) for h in result.held] == [("INV-1", "first", "customer on hold (tag hold)")]
+
+
 def test_levels_setting_round_trips_and_names_what_is_wrong():
     assert dunning.check_levels("a:-3:email; b:10:phone:fee=20:fee_pct=1.5:interest=12%") == \
         "a:-3:email:template=friendly; b:10:phone:fee=20:fee_pct=1.5:interest=12:template=first"
