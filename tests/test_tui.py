@@ -262,10 +262,18 @@ async def test_help_lists_the_screen_keys_and_the_palette_offers_its_actions(boo
 
 
 def test_every_binding_has_an_id():
-    from tui.screens.aging import AgingScreen
+    from tui.screens.aging import AgingCellScreen, AgingScreen
+    from tui.screens.invoice import InvoiceScreen
+    from tui.screens.invoice_form import InvoiceFormScreen
+    from tui.screens.invoices import InvoicesScreen
+    from tui.screens.payment_form import PaymentFormScreen
+    from tui.screens.payments import PaymentsScreen
+    from tui.screens.prompt import PromptScreen
+    from tui.screens.reports import ReportsScreen
 
     for node in (DulyApp, DashboardScreen, CustomersScreen, CustomerScreen, CustomerFormScreen, AgingScreen,
-                 HelpScreen, PassphraseScreen):
+                 HelpScreen, PassphraseScreen, InvoicesScreen, InvoiceScreen, InvoiceFormScreen, PaymentsScreen,
+                 PaymentFormScreen, PromptScreen, ReportsScreen, AgingCellScreen):
         for binding in node.BINDINGS:
             assert binding.id, f"{node.__name__}: {binding.key} has no id"
 
@@ -301,7 +309,112 @@ async def test_works_at_80_by_24(book):
     app = app_for(book)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        for key in ("a", "b", "c", "d"):
+        for key in ("a", "b", "c", "i", "f", "p", "s", "d"):
             await pilot.press(key)
             await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
+        assert not app._notifications
+
+
+# -- balances, drill-down, reports, keys of the new screens --------------------------------------------
+async def test_customer_list_shows_balance_overdue_and_rating(book):
+    from datetime import date as _date
+
+    from store import credit
+
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_customers(pilot)
+        row = table.get_row("BJ001")
+        # 88,000.00 + 23,400.00 + 6,000.00 open; overdue: T1-000004 (due 03-11) and T1-000005 (due 2025-10-12)
+        assert (str(row[3]), str(row[4])) == ("117,400.00", "29,400.00")
+        row = table.get_row("SZ004")  # 666.00 open less 100.00 unapplied; nothing past due
+        assert (str(row[3]), str(row[4])) == ("566.00", "")
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        scored = {s.facts.code: f"{s.rating} {s.score}" for s in credit.scores(ledger, TODAY)}
+    assert str(row[5]) == scored["SZ004"] and isinstance(TODAY, _date)
+
+
+async def test_aging_drills_into_a_cell(book):
+    from tui.screens.aging import AgingCellScreen, AgingScreen
+    from tui.screens.invoice import InvoiceScreen
+
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, AgingScreen)
+        table = app.screen.query_one("#aging", DataTable)
+        # GZ003 as of 2026-03-31: T1-000007 due 2025-12-31 is 90 days late (61-90), T1-000008 370 days (120+)
+        table.move_cursor(row=table.get_row_index("GZ003/CNY"), column=table.get_column_index("120+"))
+        await pilot.press("enter")
+        await settle(pilot)
+        cell = app.screen
+        assert isinstance(cell, AgingCellScreen)
+        rows = cell.query_one("#aging-cell", DataTable)
+        assert [[str(c) for c in rows.get_row_at(i)] for i in range(rows.row_count)] == [
+            ["T1-000008", "2025-02-24", "2025-03-26", "12,000.00"]]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InvoiceScreen) and app.screen.number == "T1-000008"
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        table.move_cursor(row=table.get_row_index("GZ003/CNY"), column=table.get_column_index("61-90"))
+        await pilot.press("enter")
+        await settle(pilot)
+        rows = app.screen.query_one("#aging-cell", DataTable)
+        assert [str(rows.get_row_at(i)[0]) for i in range(rows.row_count)] == ["T1-000007"]
+        await pilot.press("escape")
+        await pilot.press("b")  # by invoice date: T1-000007 (dated 2025-12-01) is 120 days old, in 91-120
+        await settle(pilot)
+        table.move_cursor(row=table.get_row_index("GZ003/CNY"), column=table.get_column_index("91-120"))
+        await pilot.press("enter")
+        await settle(pilot)
+        rows = app.screen.query_one("#aging-cell", DataTable)
+        assert [str(rows.get_row_at(i)[0]) for i in range(rows.row_count)] == ["T1-000007"]
+
+
+async def test_reports_summary_dso_forecast_and_provision(book):
+    from tui.screens.reports import ReportsScreen
+
+    app = app_for(book)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportsScreen)
+        summary = text_of(app.screen.query_one("#rep-summary", Static))
+        # CNY open: BJ001 117,400.00 + GZ003 57,600.00 + SH002 153,456.78 + SZ004 666.00 = 329,122.78
+        assert "329,122.78" in summary and "329,022.78" in summary  # receivable; balance less 100.00 unapplied
+        provision = text_of(app.screen.query_one("#rep-provision", Static))
+        # EUR 9,950.00 is 26 days late (1-30, 1%): 99.50
+        assert "99.50" in provision
+        app.screen.query_one("#reports-as-of", Input).value = "2025-01-01"
+        app.screen.query_one("#reports-as-of", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Nothing open as of 2025-01-01" in text_of(app.screen.query_one("#rep-summary", Static))
+
+
+async def test_the_palette_offers_the_invoice_screen_actions_in_chinese(book):
+    app = app_for(book, language="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"新建发票", "未结/逾期/全部", "收款", "报表"} <= titles
+        assert str(app.screen.query_one("#invoices", DataTable).columns["open"].label) == "未收"
+
+
+async def test_new_screen_keys_can_be_remapped(book):
+    from tui.screens.invoice_form import InvoiceFormScreen
+
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language="en", keymap=parse_keymap("invoices=f6;new_invoice=f7"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("f7")
+        assert isinstance(app.screen, InvoiceFormScreen)

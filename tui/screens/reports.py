@@ -111,9 +111,10 @@ class ReportsScreen(DulyScreen):
         for cur, tot in data.provision["totals"].items():
             provision.add_row(f"[bold]{cur}[/]", f"[bold]{t('col.total')}[/]", format_amount(tot["open_amount"], cur),
                               "", f"[bold]{format_amount(tot['provision'], cur)}[/]")
+        empty = t("aging.empty", date=data.as_of.isoformat())
         for name, table in (("summary", summary), ("dso", dso), ("forecast", forecast), ("provision", provision)):
-            self.query_one(f"#rep-{name}", Static).update(table if table.row_count else t("aging.empty",
-                                                                                         date=data.as_of.isoformat()))
+            shown = table.row_count and (data.summary or name == "dso")  # the summary has its row titles always
+            self.query_one(f"#rep-{name}", Static).update(table if shown else empty)
 
     def action_as_of(self) -> None:
         self.set_focus(self.query_one("#reports-as-of", Input))
