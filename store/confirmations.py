@@ -86,7 +86,12 @@ def send(ledger, as_of: str, *, codes: list[str] | None = None, email: bool = Tr
     targets = _targets(ledger, as_of, codes)
     smtp = None
     if email and any(c["email"] for c in targets):
-        settings = mailer.SmtpSettings.from_ledger(ledger)
+        try:
+            settings = mailer.SmtpSettings.from_ledger(ledger)
+        except InvalidInput:
+            raise InvalidInput("e-mailing statements needs settings smtp.host and smtp.from (`duly settings set "
+                               "smtp.host mail.example.com`), or use --out DIR for print-ready files",
+                               field="smtp.host") from None
         smtp = mailer.Smtp(settings, timeout=smtp_timeout)
     company = ledger.setting("company.name") or "Duly"
     results = []

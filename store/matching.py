@@ -316,10 +316,12 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
     # Invoice numbers in the memo or reference.
     named: dict[str, list[OpenInvoice]] = defaultdict(list)
     for token in _TOKEN.findall(f"{line.memo} {line.reference}"):
-        invoice_id = book._by_number.get(_number_key(token))
-        inv = book.invoices.get(invoice_id) if invoice_id else None
-        if inv and inv.currency == line.currency and inv.date <= line.date and inv not in named[inv.customer_id]:
-            named[inv.customer_id].append(inv)
+        # "A7-000001/A7-000002" names two invoices; "A7/2026/001" may be one number: try the whole and its parts
+        for part in dict.fromkeys([token, *re.split(r"[/_.#]", token)]):
+            invoice_id = book._by_number.get(_number_key(part))
+            inv = book.invoices.get(invoice_id) if invoice_id else None
+            if inv and inv.currency == line.currency and inv.date <= line.date and inv not in named[inv.customer_id]:
+                named[inv.customer_id].append(inv)
     for cid, invs in named.items():
         invs.sort(key=lambda i: (i.due_date, i.number))
         points = [(POINTS["number"], f"invoice number {', '.join(i.number for i in invs)} in the memo")]

@@ -154,3 +154,11 @@ def test_several_currencies_need_one_named(ledger):
     assert (row["status"], row["our_balance"], row["difference"]) == ("disputed", 7_000, 1_000)
     with pytest.raises(Conflict, match="not tracked, not disputed"):
         confirmations.resolve(ledger, "MX", "2026-03-31", "n/a", currency="CNY")
+
+
+def test_sending_without_smtp_settings_says_what_to_set(cli):
+    assert cli("init").code == 0
+    assert cli("customer", "add", "HD001", "--name", "恒达", "--email", "ap@hd.example.cn").code == 0
+    assert cli("invoice", "add", "--customer", "HD001", "--date", "2026-03-01", "--amount", "100").code == 0
+    assert_one_line_error(cli("statement", "HD001", "--as-of", "2026-03-31", "--send"), 1,
+                          "smtp.host and smtp.from", "--out DIR")

@@ -262,3 +262,12 @@ def test_cli_list_auto_and_accept(cli_book):
 def test_cli_reject_unknown_id_is_one_line(cli_book):
     assert_one_line_error(cli_book("reconcile", "reject", "ffffffff"), 1, "unknown bank line")
     assert cli_book("reconcile", "accept", "abcd", "--allocate", "A7-000001=1").code == 2
+
+
+def test_two_invoice_numbers_in_one_memo_token():
+    line = matching.Line("L", d("2026-03-05"), 150_000, "CNY", memo="货款A7-000001/A7-000002")
+    best = matching.candidates(line, _book())[0]
+    assert [n for _, n, _ in best.allocations] == ["A7-000001", "A7-000002"]
+    assert best.reasons[:2] == ("invoice number A7-000001, A7-000002 in the memo",
+                                "amount equals 2 open invoices together: A7-000001 + A7-000002")
+    assert best.score == 45 + 25 + 10
