@@ -1,4 +1,4 @@
-"""SVG snapshots of the dashboard and the customer list, in English and 简体中文, at 120x40.
+"""SVG snapshots of every main screen, in English and 简体中文, at 120x40 (the invoice list at 80x24 too).
 
 Deterministic: the fixed book of test_tui_book, a fixed as-of date, the ledger's file name (not its
 directory) in the header. Update after an intended change with `pytest --snapshot-update`.
@@ -44,3 +44,27 @@ def test_dashboard_snapshot(snap_compare, book, language):
 def test_customer_list_snapshot(snap_compare, book, language):
     app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before("c"))
+
+
+# -- the screens of invoices, payments, the archive, aging drill-down and reports ------------------------
+SCREENS = {
+    "invoices": ("i",),
+    "invoice_form": ("i", "n", *"SZ004", "tab", "tab", *"1000"),
+    "payment_form": ("p", "n", *"BJ001", "tab", "tab", *"7000"),
+    "archive_open_items": ("c", "down", "enter", "right"),
+    "aging_cell": ("a", "down", "down", "down", *["right"] * 8, "enter"),
+    "reports": ("s",),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_screen_snapshot(snap_compare, book, screen, language):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before(*SCREENS[screen]))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_invoices_at_80_by_24_snapshot(snap_compare, book, language):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("i"))
