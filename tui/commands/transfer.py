@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 
-from store import exporter, importer
 from tui import output
 
 
@@ -35,20 +34,22 @@ def register(sub, common) -> None:
     esub = p.add_subparsers(dest="target", metavar="FORMAT", required=True)
     q = esub.add_parser("csv", parents=[common], help="one CSV file per table into DIR (re-importable)")
     q.add_argument("path", metavar="DIR")
-    q.set_defaults(handler=export, writer=exporter.export_csv)
+    q.set_defaults(handler=export, writer="export_csv")
     q = esub.add_parser("xlsx", parents=[common], help="a workbook: customers, open items, aging")
     q.add_argument("path", metavar="FILE")
     q.add_argument("--as-of", metavar="D", help="open items and aging as of D (default today)")
-    q.set_defaults(handler=export, writer=exporter.export_xlsx)
+    q.set_defaults(handler=export, writer="export_xlsx")
     q = esub.add_parser("hledger", parents=[common], help="an hledger / ledger journal")
     q.add_argument("path", metavar="FILE")
-    q.set_defaults(handler=export, writer=exporter.export_hledger)
+    q.set_defaults(handler=export, writer="export_hledger")
     q = esub.add_parser("beancount", parents=[common], help="a beancount file")
     q.add_argument("path", metavar="FILE")
-    q.set_defaults(handler=export, writer=exporter.export_beancount)
+    q.set_defaults(handler=export, writer="export_beancount")
 
 
 def import_file(args, ctx):
+    from store import importer  # imported when used: every other command starts faster
+
     outcome = importer.run(ctx.ledger(), args.file, args.import_kind, dry_run=args.dry_run)
     rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
     added, updated, skipped = outcome.count("add"), outcome.count("update"), outcome.count("skip")
@@ -74,6 +75,8 @@ def import_file(args, ctx):
 
 
 def export(args, ctx):
+    from store import exporter
+
     kwargs = {"as_of": args.as_of} if getattr(args, "as_of", None) else {}
-    written = args.writer(ctx.ledger(), args.path, **kwargs)
+    written = getattr(exporter, args.writer)(ctx.ledger(), args.path, **kwargs)
     ctx.done(f"wrote {written} — PLAINTEXT: this copy is not encrypted; keep it safe or delete it after use")
