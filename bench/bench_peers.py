@@ -253,23 +253,22 @@ def main() -> None:
     for res in results:
         info, rows, sql = res["info"], res["rows"], res["sql"]
         base = rows["duly report aging"]["s"]
+        made = [f"{k.replace('_', ' ')} {v:.1f} s" for k, v in info.items()
+                if k in ("build", "export_hledger", "export_beancount") and v is not None]
         print(f"\n## {info['invoices']:,} invoices  (ledger {info['mb']['duly']:.0f} MB, journal "
               f"{info['mb']['journal']:.0f} MB, beancount {info['mb']['beancount']:.0f} MB; "
-              + ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in info.items()
-                          if k in ("build", "export_hledger", "export_beancount") and v is not None)
-              + f"; {info['agree']})")
-        print(f"| {'command':42} | {'median s':>9} | {'peak MB':>8} | {'÷ duly aging':>12} |")
-        print(f"|{'-' * 44}|{'-' * 11}|{'-' * 10}|{'-' * 14}|")
+              + (", ".join(made) + "; " if made else "") + f"{info['agree']})")
+        print(f"| {'command':34} | {'median s':>8} | {'peak MB':>7} | {'time / duly aging':>17} |")
+        print(f"|{'-' * 36}|{'-' * 10}|{'-' * 9}|{'-' * 19}|")
         for name, r in rows.items():
-            print(f"| {name:42} | {r['s']:9.2f} | {r['mb']:8.0f} | {r['s'] / base:11.1f}x |")
-        for which in ("aging", "balance"):
+            print(f"| {name:34} | {r['s']:8.2f} | {r['mb']:7.0f} | {r['s'] / base:16.1f}x |")
+        print(f"\n| {'same SQL, SQLCipher vs plain SQLite':36} | {'cipher s':>8} | {'plain s':>8} | {'cipher/plain':>12} "
+              f"| {'cipher process s':>16} | {'plain process s':>15} |")
+        print(f"|{'-' * 38}|{'-' * 10}|{'-' * 10}|{'-' * 14}|{'-' * 18}|{'-' * 17}|")
+        for which, title in (("aging", "aging (what `report aging` runs)"), ("balance", "per-customer balance (GROUP BY)")):
             c, p = sql[(which, "cipher")], sql[(which, "plain")]
-            print(f"| {which + ' SQL, SQLCipher (query / process)':42} | {c['query']:9.3f} | {c['mb']:8.0f} | "
-                  f"{'':>12} |")
-            print(f"| {which + ' SQL, plain SQLite (query / process)':42} | {p['query']:9.3f} | {p['mb']:8.0f} | "
-                  f"{'cipher ' + format(c['query'] / p['query'], '.2f') + 'x':>12} |")
-            print(f"|   {'(whole process: cipher ' + format(c['s'], '.2f') + ' s, plain ' + format(p['s'], '.2f') + ' s)':40} "
-                  f"| {'':9} | {'':8} | {'':12} |")
+            print(f"| {title:36} | {c['query']:8.3f} | {p['query']:8.3f} | {c['query'] / p['query']:11.2f}x "
+                  f"| {c['s']:16.2f} | {p['s']:15.2f} |")
     if args.json:
         Path(args.json).write_text(json.dumps([{**r, "rows": {k: {x: y for x, y in v.items() if x != "out"}
                                                               for k, v in r["rows"].items()},
