@@ -21,6 +21,10 @@ untouched). Sections:
      until the customers screen (search box) and its first page (status line) appear; the same with the
      dashboard idle, for comparison. Both in tmux, plus the in-process equivalent.
   4. where the dashboard worker's time goes: Ledger.open and each query of reports.aging on a fresh connection.
+  5. invoices (tmux): i until the first page of open invoices is shown, f (overdue) and f (all) until the
+     pane settles, ctrl+end (next pages), a customer filter; VmHWM after them. The app has one database
+     thread with one connection (one key derivation for the session), so these include any job queued
+     before them.
 
 Every wait is bounded (--timeout, 60 s); the private tmux server is killed at the end, whatever happened.
 """
@@ -373,6 +377,53 @@ def tmux_press_c(ledger: Path, passphrase: str, timeout: float, busy: bool) -> d
     return result
 
 
+# --- 5. invoices ------------------------------------------------------------------------------------------
+
+INVOICE_PAGE = re.compile(r"\d+ shown|已显示 \d+ 个|No invoices match|没有匹配的发票")
+
+
+def settled_since(pane: Pane, t: float) -> float:
+    """Seconds from t until the pane last changed (it then stayed the same for 0.3 s)."""
+    start = time.perf_counter()
+    return (start - t) + pane.wait_still(quiet=0.3)
+
+
+def tmux_invoices(ledger: Path, passphrase: str, timeout: float,
+                  customer: str | None) -> list[tuple[str, float | None, dict]]:
+    pane = Pane(ledger, passphrase, timeout)
+    steps = []
+    try:
+        pane.wait({"aging": AGING_BAR})
+        pane.wait_still()
+        t = time.perf_counter()
+        pane.keys("i")
+        seen = pane.wait({"page": INVOICE_PAGE}, since=t)
+        steps.append(("i -> first page of open invoices", seen["page"], pane.memory()))
+        for label, pattern in (("f -> overdue page", r"Show: overdue|显示: 逾期"),
+                               ("f -> all, page", r"Show: all|显示: 全部")):
+            t = time.perf_counter()
+            pane.keys("f")
+            pane.wait({"label": re.compile(pattern)}, since=t)
+            pane.wait({"page": INVOICE_PAGE}, since=t)
+            steps.append((label, settled_since(pane, t), pane.memory()))
+        t = time.perf_counter()
+        for _ in range(3):
+            pane.keys("C-End")
+            pane.wait_still(quiet=0.2)
+        status = next((line.strip() for line in pane.text().splitlines() if INVOICE_PAGE.search(line)), "")
+        steps.append((f"3 x ctrl+end ({status})", time.perf_counter() - t, pane.memory()))
+        if customer:
+            t = time.perf_counter()
+            pane.keys("/")
+            pane.keys("-l", customer)
+            pane.keys("Enter")
+            pane.wait({"label": lambda s: customer in s})
+            steps.append((f"/ {customer} Enter -> that customer's invoices", settled_since(pane, t), pane.memory()))
+    finally:
+        pane.close()
+    return steps
+
+
 # --- 4. where the dashboard worker's time goes ------------------------------------------------------------
 
 
@@ -424,6 +475,7 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="longest single wait, seconds (≤ 60)")
     parser.add_argument("--skip-inprocess", action="store_true")
     parser.add_argument("--skip-phases", action="store_true")
+    parser.add_argument("--only-invoices", action="store_true", help="run section 5 only")
     args = parser.parse_args(argv)
     if not args.passphrase:
         parser.error("--passphrase (or DULY_PASSPHRASE) is required")
@@ -434,6 +486,12 @@ def main(argv=None) -> int:
     timeout = min(args.timeout, 60.0)
     ledger = args.ledger.resolve()
     rows: list[tuple[str, str]] = []
+
+    if args.only_invoices:
+        try:
+            return _invoices_only(ledger, args.passphrase, timeout)
+        finally:
+            tmux("kill-server", check=False)
 
     try:
         print(f"# ledger {ledger} ({ledger.stat().st_size / 2**20:.0f} MiB), {SIZE[0]}x{SIZE[1]}, "
@@ -487,6 +545,7 @@ def main(argv=None) -> int:
             print("4. dashboard worker phases (fresh connection, medians of 3)", flush=True)
             for name, seconds in dashboard_phases(ledger, args.passphrase):
                 rows.append((f"worker: {name}", fmt(seconds)))
+        rows += _invoice_rows(ledger, args.passphrase, timeout)
     finally:
         tmux("kill-server", check=False)
         socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
@@ -498,6 +557,22 @@ def main(argv=None) -> int:
     print(f"|{'-' * (width + 2)}|-------|")
     for key, value in rows:
         print(f"| {key.ljust(width)} | {value} |")
+    return 0
+
+
+def _invoice_rows(ledger: Path, passphrase: str, timeout: float) -> list[tuple[str, str]]:
+    print("5. invoices", flush=True)
+    codes = first_codes(ledger, passphrase, 1)
+    rows = []
+    for step, took, mem in tmux_invoices(ledger, passphrase, timeout, codes[0] if codes else None):
+        rows.append((f"invoices: {step}", f"{fmt(took)}; VmRSS {fmt(mem.get('VmRSS'), 'MiB')}, "
+                                          f"VmHWM {fmt(mem.get('VmHWM'), 'MiB')}"))
+    return rows
+
+
+def _invoices_only(ledger: Path, passphrase: str, timeout: float) -> int:
+    for key, value in _invoice_rows(ledger, passphrase, timeout):
+        print(f"| {key} | {value} |")
     return 0
 
 

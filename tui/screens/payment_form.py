@@ -197,8 +197,9 @@ class PaymentFormScreen(DulyScreen):
     @work(exclusive=True, exit_on_error=False, group="save-payment")
     async def save(self, v: dict, pairs: list[str]) -> None:
         try:
-            applied = await self.db(payments.add, v["customer"], v["date"], v["amount"], method_name=v["method"] or None,
-                                    reference=v["reference"] or None, allocate=pairs or None, auto=bool(pairs))
+            applied = await self.db(payments.add, v["customer"], v["date"], v["amount"],
+                                    method_name=v["method"] or None, reference=v["reference"] or None,
+                                    allocate=pairs or None, auto=bool(pairs))
         except DulyError as exc:
             field = ERROR_FIELDS.get(getattr(exc, "field", None) or "", "amount")
             if isinstance(exc, NotFound) and "customer" in str(exc):

@@ -86,7 +86,8 @@ class PaymentsScreen(DulyScreen):
         for r in message.rows:
             cur = r["currency"]
             table.add_row(r["date"], r["customer"] or "", t(f"method.{r['method']}"), r["reference"] or "",
-                          amount_cell(r["amount"], cur), amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""),
+                          amount_cell(r["amount"], cur),
+                          amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""),
                           t(f"status.{r['status']}"), key=r["id"])
         if message.rows:
             self.after = (message.rows[-1]["date"], message.rows[-1]["id"])
