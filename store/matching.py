@@ -26,6 +26,7 @@ from store.money import format_amount
 
 MARGIN = 10
 MAX_CANDIDATES = 5
+NAME_CANDIDATES = 25
 PAYMENT_WINDOW_DAYS = 5
 
 POINTS = {"number": 45, "exact": 30, "several": 25, "fee": 20, "alias": 35, "name": 30, "due_near": 10,
@@ -114,7 +115,11 @@ def normalise_name(text: str) -> str:
 def name_similarity(a: str, b: str) -> float:
     """0..1: 1 for the same name, 0.9 when one holds the other (恒达贸易 in 上海恒达贸易), else difflib's ratio
     over characters (which works for Chinese as for Latin letters)."""
-    na, nb = normalise_name(a), normalise_name(b)
+    return _similarity(normalise_name(a), normalise_name(b))
+
+
+def _similarity(na: str, nb: str) -> float:
+    """name_similarity of two names already normalised."""
     if not na or not nb:
         return 0.0
     if na == nb:
@@ -155,12 +160,14 @@ class Book:
         self._by_customer: dict[str, set[str]] = defaultdict(set)
         self._by_amount: dict[tuple[str, int], set[str]] = defaultdict(set)
         self._grams: dict[str, set[str]] = defaultdict(set)
+        self._names: dict[str, tuple[tuple[str, str], ...]] = {}  # customer -> ((normalised, as written), ...)
         self._sorted: list[tuple[str, int]] | None = None
         for inv in self.invoices.values():
             self._index(inv)
         for c in self.customers.values():
-            for text in (c.name, c.legal_name):
-                for g in _grams(normalise_name(text)):
+            self._names[c.id] = tuple((normalise_name(text), text) for text in (c.name, c.legal_name) if text)
+            for norm, _ in self._names[c.id]:
+                for g in _grams(norm):
                     self._grams[g].add(c.id)
 
     def _index(self, inv: OpenInvoice) -> None:
@@ -221,14 +228,16 @@ def identify(line: Line, book: Book) -> dict[str, tuple[int, str]]:
             found[cid] = (POINTS["alias"], f"payer {line.payer} is a known payer of {book.customers[cid].code}")
     if not payer or found:
         return found  # a payer a person already matched is not also "close to" other customers
-    near: set[str] = set()
+    # Customers sharing pieces of the name, rarest pieces first (一 "恒达" says more than 一 "贸易"): only the
+    # NAME_CANDIDATES most alike are compared in full, so a line costs the same in a book of 200 or 20,000.
+    weight: dict[str, float] = defaultdict(float)
     for g in _grams(payer):
-        near |= book._grams.get(g, set())
+        holders = book._grams.get(g, ())
+        for cid in holders:
+            weight[cid] += 1 / len(holders)
+    near = sorted(weight, key=lambda cid: (-weight[cid], book.customers[cid].code))[:NAME_CANDIDATES]
     for cid in near:
-        if cid in found:
-            continue
-        c = book.customers[cid]
-        best, text = max((name_similarity(line.payer, t), t) for t in (c.name, c.legal_name) if t)
+        best, text = max((_similarity(payer, norm), written) for norm, written in book._names[cid])
         if best >= 0.6:
             what = "is the customer's name" if best == 1.0 else f"is close to {text} ({round(best * 100)} %)"
             found[cid] = (round(POINTS["name"] * best), f"payer {line.payer} {what}")

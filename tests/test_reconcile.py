@@ -271,3 +271,14 @@ def test_two_invoice_numbers_in_one_memo_token():
     assert best.reasons[:2] == ("invoice number A7-000001, A7-000002 in the memo",
                                 "amount equals 2 open invoices together: A7-000001 + A7-000002")
     assert best.score == 45 + 25 + 10
+
+
+def test_the_payer_is_found_among_many_customers_with_similar_names():
+    cities = ["北京", "广州", "深圳", "杭州", "成都", "武汉", "南京", "苏州", "天津", "重庆"]
+    trades = ["贸易", "科技", "物流", "电子", "实业", "建材", "食品", "软件", "化工", "纺织"]
+    cust = {f"c{n}": matching.Customer(f"c{n}", f"X{n:03d}", f"{cities[n // 10]}恒达{trades[n % 10]}有限公司")
+            for n in range(100)}
+    cust["real"] = matching.Customer("real", "SH001", "上海恒达贸易有限公司")
+    found = matching.Book(cust, {})
+    best = matching.candidates(matching.Line("L", d("2026-03-05"), 100, "CNY", payer="上海恒达贸易有限公司"), found)
+    assert (best[0].customer_code, best[0].reasons[0]) == ("SH001", "payer 上海恒达贸易有限公司 is the customer's name")
