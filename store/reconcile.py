@@ -64,10 +64,21 @@ def by_id(ledger, text: str) -> dict:
     return _status_fix(rows[0])
 
 
+_STATUS_WHERE = {
+    None: "1 = 1",
+    "open": "b.amount > 0 AND coalesce(m.status, 'open') = 'open'",
+    "debit": "b.amount < 0",
+    "accepted": "m.status = 'accepted'",
+    "rejected": "m.status = 'rejected'",
+}
+
+
 def lines(ledger, *, status: str | None = "open") -> list[dict]:
     """Bank lines oldest first; status open | accepted | rejected | debit, or None for all."""
-    rows = [_status_fix(r) for r in ledger.rows(_LINES + " ORDER BY b.date, b.source, b.line, b.id")]
-    return [r for r in rows if status is None or r["status"] == status]
+    if status not in _STATUS_WHERE:
+        raise InvalidInput(f"bank line status {status!r} is not one of open, accepted, rejected, debit", field="status")
+    return [_status_fix(r) for r in ledger.rows(
+        f"{_LINES} WHERE {_STATUS_WHERE[status]} ORDER BY b.date, b.source, b.line, b.id")]
 
 
 def _tolerance(ledger, currency: str) -> int:
