@@ -49,6 +49,7 @@ class CustomersScreen(DulyScreen):
     def __init__(self):
         super().__init__()
         self.ratings: dict[str, tuple[int, str]] = {}
+        self.ratings_revision = -1
         self.generation = 0
         self.after: str | None = None  # the last code loaded: the next page starts after it
         self.more = False
@@ -91,7 +92,9 @@ class CustomersScreen(DulyScreen):
         self.loading = True
         self.query_one("#customers", DataTable).clear()
         self.fetch_page(self.generation, self.search, None)
-        self.fetch_ratings()
+        if self.ratings_revision != self.app.revision:  # the whole book is scored: once per change, not per search
+            self.ratings_revision = self.app.revision
+            self.fetch_ratings()
 
     def load_more(self) -> None:
         if self.more and not self.loading:
