@@ -62,7 +62,7 @@ def register(sub, common) -> None:
                      help="table (text), json, csv, md (Markdown) or html (print-ready)")
     q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
     # Optional: tui.commands.reconcile adds --all, --send and `statement confirm|resolve|status` to this parser.
-    q.add_argument("code", nargs="?")
+    q.add_argument("code", nargs="?", metavar="CODE", help="the customer (or confirm | resolve | status, then CODE)")
     q.add_argument("--as-of", metavar="D", help="outstanding items as of D")
     q.add_argument("--from", dest="date_from", metavar="D", help="activity from D ...")
     q.add_argument("--to", dest="date_to", metavar="D", help="... to D")
