@@ -332,3 +332,16 @@ def test_the_check_is_pure_over_a_known_snapshot():
     assert [(d.line, d.action, d.fields["amount"], d.fields["currency"]) for d in docs] == [(2, "add", "5", "JPY")]
     assert problems == ["t.csv line 3, column \"customer\": unknown customer 'C2' (expected the code of an existing "
                         "customer; import the customers file first)"]
+
+
+def test_json_output_for_scripts(cli, book, tmp_path):
+    src = write(tmp_path / "inv.csv", INVOICES_ZH)
+    dry = cli("import", "invoices", src, "--dry-run", "--format", "json").json()
+    assert (dry["ok"], dry["dry_run"], dry["added"], dry["skipped"], dry["encoding"]) == (True, True, 3, 0, "UTF-8")
+    assert [(r["line"], r["action"], r["key"]) for r in dry["rows"]] == [(2, "add", "F-1"), (3, "add", "F-2"),
+                                                                         (4, "add", "F-3")]
+    bad = cli("import", "invoices", write(tmp_path / "b.csv", "客户,日期,金额\nHD001,2026-01-01,x\n"), "--dry-run",
+              "--format", "json")
+    assert bad.code == 1 and bad.json()["ok"] is False
+    assert bad.json()["problems"] == [f"{tmp_path}/b.csv line 2, column \"金额\" (amount): amount: 'x' is not an amount "
+                                      "(expected e.g. 1234.56)"]
