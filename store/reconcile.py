@@ -145,10 +145,17 @@ def _alias_id(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}\n{value}".encode()).hexdigest()[:16]
 
 
+# Payment platforms and clearing accounts pay for many customers: their name or account says nothing about who paid.
+_PLATFORMS = ("支付宝", "财付通", "微信支付", "银联", "网银在线", "拉卡拉", "快钱", "京东支付", "paypal", "stripe",
+              "alipay", "wechatpay", "tenpay")
+
+
 def _teach(tx, row: dict, customer_id: str, known: dict) -> None:
     """Remember the payer's name and account as this customer's, for the next statement (last decision wins)."""
-    for kind, value in (("name", matching.normalise_name(row["payer"] or "")),
-                        ("account", "".join((row["payer_account"] or "").split()))):
+    name = matching.normalise_name(row["payer"] or "")
+    if any(p in name for p in _PLATFORMS):
+        return
+    for kind, value in (("name", name), ("account", "".join((row["payer_account"] or "").split()))):
         if value and known.get((kind, value)) != customer_id:
             tx.set("payer_aliases", _alias_id(kind, value), kind=kind, value=value, customer_id=customer_id)
             known[(kind, value)] = customer_id

@@ -282,3 +282,16 @@ def test_the_payer_is_found_among_many_customers_with_similar_names():
     found = matching.Book(cust, {})
     best = matching.candidates(matching.Line("L", d("2026-03-05"), 100, "CNY", payer="上海恒达贸易有限公司"), found)
     assert (best[0].customer_code, best[0].reasons[0]) == ("SH001", "payer 上海恒达贸易有限公司 is the customer's name")
+
+
+def test_a_payment_platform_is_not_learned_as_a_payer(book, tmp_path):
+    src = tmp_path / "alipay.csv"
+    src.write_text("交易日期,贷方发生额,对方户名,对方账号,摘要\n2026-03-07,120.00,支付宝（中国）网络技术有限公司,2088 01,"
+                   "转账\n", encoding="utf-8")
+    bank.import_file(book, src)
+    row = line_of(book, "支付宝（中国）网络技术有限公司")
+    reconcile.accept(book, row["id"], customer_code="HD002")
+    assert book.rows("SELECT kind, value FROM payer_aliases") == []
+    hand = line_of(book, "张三")
+    reconcile.accept(book, hand["id"], customer_code="HD002")
+    assert book.rows("SELECT kind, value FROM payer_aliases") == [{"kind": "name", "value": "张三"}]
