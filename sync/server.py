@@ -244,7 +244,8 @@ class SyncServer:
                 raise ApiError(400, str(exc)) from None
             sealed.append((seq, crypto.canonical(env)))
         acked, head = await self._call(self.storage.push, team, device["id"], sealed)
-        return _json({"acked": acked, "head": head, "server_time": now_ms()})
+        return _json({"acked": [d for d, _ in acked], "server_seqs": [s for _, s in acked], "head": head,
+                      "server_time": now_ms()})
 
     async def pull(self, request):
         team, _, _ = await self.authed(request)

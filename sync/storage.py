@@ -174,9 +174,9 @@ class Storage:
             run("UPDATE teams SET epoch=? WHERE id=?", (epoch, team))
 
     # -- the log ---------------------------------------------------------------------------------
-    def push(self, team: str, device: str, envelopes: list[tuple[int, bytes]]) -> tuple[list[int], int]:
+    def push(self, team: str, device: str, envelopes: list[tuple[int, bytes]]) -> tuple[list[tuple[int, int]], int]:
         """Append sealed changes (device_seq, bytes): idempotent on (device, device_seq), gapless per device;
-        each new one gets the next team-wide server_seq. Returns (acked device_seqs, head)."""
+        each new one gets the next team-wide server_seq. Returns ([(device_seq, server_seq)] acked, head)."""
         with self._tx(write=True, lock_team=team) as run:
             head = self._team(run, team)["head"]
             row = run("SELECT max(device_seq) FROM log WHERE team=? AND device=?", (team, device)).fetchone()
@@ -184,12 +184,12 @@ class Storage:
             acked = []
             for seq, data in sorted(envelopes):
                 if seq <= last:
-                    stored = run("SELECT envelope FROM log WHERE team=? AND device=? AND device_seq=?",
+                    stored = run("SELECT envelope, server_seq FROM log WHERE team=? AND device=? AND device_seq=?",
                                  (team, device, seq)).fetchone()
                     if stored is None or bytes(stored[0]) != data:
                         raise Conflict(f"device {device} change {seq} was already received with different "
                                        "content: a replayed or re-stamped change is refused")
-                    acked.append(seq)
+                    acked.append((seq, int(stored[1])))
                     continue
                 if seq != last + 1:
                     raise Gap(f"device {device} sent change {seq} but the server expects {last + 1} next", last + 1)
@@ -197,7 +197,7 @@ class Storage:
                 last = seq
                 run("INSERT INTO log (team, server_seq, device, device_seq, envelope) VALUES (?,?,?,?,?)",
                     (team, head, device, seq, data))
-                acked.append(seq)
+                acked.append((seq, head))
             run("UPDATE teams SET head=? WHERE id=?", (head, team))
             return acked, head
 
