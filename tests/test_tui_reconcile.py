@@ -1,11 +1,12 @@
 """The Reconcile screen through Pilot: open bank lines with their best match, the candidates and reasons of the
-highlighted line, `y` accepts (a payment and its allocation are posted), `x` sets a line aside."""
+highlighted line, `y` accepts (a payment and its allocation are posted), `x` sets a line aside; disputed
+statements with their difference below."""
 from __future__ import annotations
 
 import pytest
 from textual.widgets import DataTable, Static
 
-from store import bank, invoices, openitems
+from store import bank, confirmations, invoices, openitems
 from store.ledger import Ledger
 from tests.test_tui import SIZE, app_for, settle
 from tests.test_tui_book import PASSPHRASE, make_book
@@ -32,6 +33,9 @@ async def test_reconcile_screen_accepts_and_rejects(tmp_path):
                      "2026-03-31,,12.00,,手续费\n").encode("gbk"))
     with Ledger.open(path, PASSPHRASE) as ledger:
         bank.import_file(ledger, src)
+        # GZ003 owes 45,600.00 + 12,000.00 as of 2026-03-31 and says 50,000.00
+        confirmations.confirm(ledger, "GZ003", "2026-03-31", "50000", on="2026-04-02")
+        confirmations.confirm(ledger, "ACME", "2026-03-31", on="2026-04-02")  # agreed: not listed
     app = app_for(path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -46,6 +50,8 @@ async def test_reconcile_screen_accepts_and_rejects(tmp_path):
             ["2026-03-30", "30,000.00 CNY", "明辉", "货款", "SH002", "62"],
             ["2026-03-31", "88,000.00 CNY", "北京华信科技有限公司", "T1-000003", "BJ001", "100"]]
         assert cells(screen.query_one("#rec-cands", DataTable))[0][:4] == ["1", "62", "SH002", "T1-000010 30,000.00"]
+        assert cells(screen.query_one("#rec-disputes", DataTable)) == [
+            ["GZ003", "2026-03-31", "CNY", "57,600.00 CNY", "50,000.00 CNY", "7,600.00 CNY", "2026-04-02"]]
         await pilot.press("down")
         await settle(pilot)
         reasons = str(screen.query_one("#rec-reasons", Static).render())

@@ -514,6 +514,9 @@ EN.update({
     "rec.accepted": "line {id}: {amount} {currency} from {customer} accepted", "rec.rejected": "line {id} set aside",
     "rec.col.id": "Line", "rec.col.payer": "Payer", "rec.col.memo": "Memo", "rec.col.best": "Best match",
     "rec.col.score": "Score", "rec.col.n": "#", "rec.col.apply": "Applies to", "rec.col.reasons": "Reasons",
+    "rec.disputes": "Statements disputed, difference not yet resolved", "rec.col.as_of": "Statement of",
+    "rec.col.ours": "Our balance", "rec.col.theirs": "Their balance", "rec.col.difference": "Difference",
+    "rec.col.answered": "Answered",
 })
 ZH.update({
     "key.reconcile": "对账", "key.rec_accept": "确认", "key.rec_reject": "排除",
@@ -524,6 +527,8 @@ ZH.update({
     "rec.accepted": "流水 {id}：{customer} 的 {amount} {currency} 已确认", "rec.rejected": "流水 {id} 已排除",
     "rec.col.id": "流水", "rec.col.payer": "对方户名", "rec.col.memo": "摘要", "rec.col.best": "最佳匹配",
     "rec.col.score": "得分", "rec.col.n": "#", "rec.col.apply": "核销到", "rec.col.reasons": "理由",
+    "rec.disputes": "对账单有差异、尚未解决", "rec.col.as_of": "对账日", "rec.col.ours": "我方余额",
+    "rec.col.theirs": "对方余额", "rec.col.difference": "差额", "rec.col.answered": "回复日期",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

@@ -1,6 +1,7 @@
 """Reconcile (对账): the bank lines still open, and for the highlighted one its candidates with score and
-reasons. `y` accepts (the highlighted candidate, or the best one), `x` rejects the line, `r` reloads.
-Importing bank files stays on the command line (`duly import bank FILE`), where its outcome is printed."""
+reasons. `y` accepts (the highlighted candidate, or the best one), `x` rejects the line, `r` reloads. Below,
+the statements of account whose customer disputed our balance, with the difference, until it is resolved.
+Importing bank files and sending statements stay on the command line, where their outcome is printed."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -11,14 +12,15 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from store import reconcile
+from store import confirmations, reconcile
 from store.money import format_amount
 from tui.screens.base import DulyScreen
 
 
-def open_lines(ledger) -> list[tuple[dict, list]]:
-    """The open lines (money in, undecided) with their candidates (runs on the database thread)."""
-    return reconcile.listing(ledger, status="open")
+def open_lines(ledger) -> tuple[list[tuple[dict, list]], list[dict]]:
+    """The open lines (money in, undecided) with their candidates, and the statement differences not yet
+    resolved (runs on the database thread)."""
+    return reconcile.listing(ledger, status="open"), confirmations.status(ledger, open_only=True)
 
 
 class ReconcileScreen(DulyScreen):
@@ -31,12 +33,14 @@ class ReconcileScreen(DulyScreen):
     #rec-lines { height: 1fr; }
     #rec-cands { height: 1fr; }
     #rec-summary { color: $text-muted; padding: 0 1; }
+    #rec-disputes { height: auto; max-height: 8; }
     """
 
     class Loaded(Message):
-        def __init__(self, lines: list[tuple[dict, list]]):
+        def __init__(self, lines: list[tuple[dict, list]], disputes: list[dict]):
             super().__init__()
             self.lines = lines
+            self.disputes = disputes
 
     class Decided(Message):
         def __init__(self, text: str):
@@ -56,6 +60,8 @@ class ReconcileScreen(DulyScreen):
             yield Label(self.t("rec.candidates"), classes="section")
             yield DataTable(id="rec-cands", cursor_type="row", zebra_stripes=True)
             yield Static("", id="rec-reasons")
+            yield Label(self.t("rec.disputes"), id="rec-disputes-title", classes="section")
+            yield DataTable(id="rec-disputes", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -68,6 +74,11 @@ class ReconcileScreen(DulyScreen):
         cands = self.query_one("#rec-cands", DataTable)
         for key in ("rec.col.n", "rec.col.score", "col.customer", "rec.col.apply", "rec.col.reasons"):
             cands.add_column(t(key), key=key)
+        disputes = self.query_one("#rec-disputes", DataTable)
+        for key in ("col.customer", "rec.col.as_of", "col.currency", "rec.col.ours", "rec.col.theirs",
+                    "rec.col.difference", "rec.col.answered"):
+            disputes.add_column(Text(t(key), justify="right") if key.startswith("rec.col.") and key[8:] in (
+                "ours", "theirs", "difference") else t(key), key=key)
         lines.focus()
         super().on_mount()
 
@@ -80,7 +91,7 @@ class ReconcileScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="reconcile")
     async def load(self) -> None:
-        self.post_message(self.Loaded(await self.db(open_lines)))
+        self.post_message(self.Loaded(*await self.db(open_lines)))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -98,6 +109,13 @@ class ReconcileScreen(DulyScreen):
         if keep in self.lines:
             table.move_cursor(row=table.get_row_index(keep))
         self._show_candidates(keep if keep in self.lines else next(iter(self.lines), None))
+        disputes = self.query_one("#rec-disputes", DataTable)
+        disputes.clear()
+        for n, d in enumerate(message.disputes):
+            cur = d["currency"]
+            disputes.add_row(d["customer"], d["as_of"], cur, *(self._amount(d[k], cur) for k in (
+                "our_balance", "their_balance", "difference")), d["answered_on"] or "", key=str(n))
+        self.query_one("#rec-disputes-title", Label).update(f"{t('rec.disputes')} ({len(message.disputes)})")
 
     @staticmethod
     def _amount(minor: int, currency: str) -> Text:
