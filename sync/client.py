@@ -156,13 +156,23 @@ class Sync:
         state = self.api.get(self.api.team_path("/state"))
         after = _now_ms()
         self.devices = {d["id"]: d for d in state["devices"]}
-        self.ledger.set_meta("sync.role", state["you"]["role"])
-        self.ledger.set_meta("sync.head", str(state["head"]))
-        self.ledger.set_meta("sync.clock_offset_ms", str(state["server_time"] - (before + after) // 2))
-        self.ledger.set_meta("sync.devices", json.dumps({d: v["name"] for d, v in self.devices.items()}))
+        self._set_meta({"sync.role": state["you"]["role"], "sync.head": str(state["head"]),
+                        "sync.clock_offset_ms": str(state["server_time"] - (before + after) // 2),
+                        "sync.devices": json.dumps({d: v["name"] for d, v in self.devices.items()})})
         if int(self.ledger.meta("sync.epoch") or 0) < state["epoch"] or self.ledger.meta(f"sync.key.{state['epoch']}") is None:
             self.fetch_keys()
         return state
+
+    def _set_meta(self, values: dict[str, str]) -> None:
+        """Several sync.* values in one transaction (one commit, not one each)."""
+        self.ledger.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for key, value in values.items():
+                self.ledger.set_meta(key, value)
+            self.ledger.conn.execute("COMMIT")
+        except BaseException:
+            self.ledger.conn.execute("ROLLBACK")
+            raise
 
     def device_name(self, device: str) -> str:
         found = self.devices.get(device)
@@ -317,7 +327,7 @@ class Sync:
         state = self.refresh()
         self.pull(report)
         names = {d: v["name"] for d, v in self.devices.items()}
-        report.flagged = merge.scan(self.ledger, names)
+        report.flagged = merge.scan(self.ledger, names, {d: v["role"] for d, v in self.devices.items()})
         if self.pending():
             if self.ledger.meta("sync.role") == "viewer":
                 raise SyncError(f"this device ({self.ledger.device}) is a viewer: its {self.pending()} local "

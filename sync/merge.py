@@ -52,10 +52,12 @@ def excess(limit: int, used: int) -> int:
 
 # -- reading what arrived, recording flags -------------------------------------------------------
 
-def _arrived(conn, after_seq: int, own_device: str) -> tuple[int, set[str], set[str]]:
-    """(last local change seq, payment ids, allocation ids) posted by other devices after `after_seq`."""
-    last, payments, allocations = after_seq, set(), set()
-    for seq, device, ops in conn.execute("SELECT seq, device, ops FROM changes WHERE seq>? ORDER BY seq", (after_seq,)):
+def _arrived(conn, after_seq: int, own_device: str):
+    """(last local change seq, payment ids, allocation ids, [(device, seq, setting, value)]) from other devices
+    after `after_seq`."""
+    last, payments, allocations, settings = after_seq, set(), set(), []
+    for seq, device, device_seq, ops in conn.execute(
+            "SELECT seq, device, device_seq, ops FROM changes WHERE seq>? ORDER BY seq", (after_seq,)):
         last = seq
         if device == own_device:
             continue
@@ -64,7 +66,14 @@ def _arrived(conn, after_seq: int, own_device: str) -> tuple[int, set[str], set[
                 payments.add(op["id"])
             elif op.get("op") == "event" and op.get("t") == "allocations":
                 allocations.add(op["id"])
-    return last, payments, allocations
+            elif op.get("op") == "set" and op.get("t") == "settings":
+                settings.append((device, device_seq, op["id"], op.get("v")))
+    return last, payments, allocations, settings
+
+
+def settings_by_non_admin(changes_: list[tuple[str, int, str, object]], roles: dict[str, str]) -> list[tuple]:
+    """Settings are an admin's to change (DESIGN §4 roles); the server cannot read them, so devices check."""
+    return [c for c in changes_ if roles.get(c[0]) != "admin"]
 
 
 def _payment_facts(conn, where: str, params) -> list[PaymentFact]:
@@ -88,7 +97,7 @@ def _flag(conn, kind: str, subject: str, other: str, message: str, now: str) -> 
     return cur.rowcount > 0
 
 
-def scan(ledger, device_names: dict[str, str]) -> int:
+def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = None) -> int:
     """Flag what changes from other devices brought in since the last scan; returns how many new flags.
     The flags and the scan position are written in one transaction, so a crash re-scans, never skips."""
     conn = ledger.conn
@@ -97,8 +106,12 @@ def scan(ledger, device_names: dict[str, str]) -> int:
     conn.execute("BEGIN IMMEDIATE")
     try:
         after = int(ledger.meta("sync.review_seq") or 0)
-        last, payment_ids, allocation_ids = _arrived(conn, after, ledger.device)
+        last, payment_ids, allocation_ids, settings = _arrived(conn, after, ledger.device)
         added = 0
+        for device, device_seq, key, value in settings_by_non_admin(settings, roles or {}):
+            added += _flag(conn, "setting_by_non_admin", f"{device}:{device_seq}", key,
+                           f"setting {key} was set to {value!r} by {name(device)}, which is not an admin device "
+                           "(applied like any change; set it back with `duly settings set` if it was not meant)", now)
         if payment_ids:
             marks = ",".join("?" * len(payment_ids))
             arrived = _payment_facts(conn, f"id IN ({marks})", list(payment_ids))

@@ -303,3 +303,17 @@ def test_sync_commands_on_an_unsynced_ledger_say_what_to_do(cli):
 def test_serve_needs_exactly_one_storage(cli, tmp_path):
     assert_one_line_error(cli("serve", "--port", "0"), 1, "--data DIR", "--database")
     assert_one_line_error(cli("serve", "--database", "mysql://x/y"), 1, "expected a postgresql:// URL")
+
+
+def test_a_setting_changed_by_a_member_device_is_flagged_for_review(team):
+    ok(team.run("desk", "settings", "set", "currency", "USD"))
+    ok(team.run("desk", "sync", "now"))
+    ok(team.run("laptop", "sync", "now"))
+    flags = ok(team.run("laptop", "sync", "review", "--format", "json")).json()
+    assert [f["kind"] for f in flags] == ["setting_by_non_admin"]
+    assert "setting currency was set to 'USD' by desk" in flags[0]["message"]
+    # the admin's own setting changes are not flagged on the member
+    ok(team.run("laptop", "settings", "set", "currency", "CNY"))
+    ok(team.run("laptop", "sync", "now"))
+    ok(team.run("desk", "sync", "now"))
+    assert ok(team.run("desk", "sync", "review", "--format", "json")).json() == []
