@@ -262,19 +262,20 @@ def _due_points(line: Line, invoices: list[OpenInvoice]) -> tuple[int, str | Non
 
 def _combination(amount: int, items: list[OpenInvoice], tolerance: int) -> tuple[list[OpenInvoice], int] | None:
     """Two or more open invoices whose open amounts add up to the amount (fee 0), or exceed it by no more than
-    the tolerance (the fee); exact sums first, then oldest-first runs, then pairs and triples."""
-    def fits(group):
-        short = sum(i.open_amount for i in group) - amount
-        return 0 <= short <= tolerance, short
-
-    groups = [items[:n] for n in range(len(items), 1, -1)]
-    if len(items) <= 25:
-        groups += [list(g) for n in (2, 3) for g in itertools.combinations(items, n)]
+    the tolerance (the fee); exact sums first: all of them, then oldest-first runs, then pairs and triples."""
+    totals = list(itertools.accumulate(i.open_amount for i in items))  # totals[n - 1]: the n oldest due
+    runs = [(n, totals[n - 1]) for n in range(len(items), 1, -1)]
     for want_exact in (True, False):
-        for group in groups:
-            ok, short = fits(group)
-            if ok and (short == 0) == want_exact:
-                return group, short
+        for n, total in runs:
+            short = total - amount
+            if 0 <= short <= tolerance and (short == 0) == want_exact:
+                return items[:n], short
+        if len(items) <= 25:
+            for size in (2, 3):
+                for group in itertools.combinations(items, size):
+                    short = sum(i.open_amount for i in group) - amount
+                    if 0 <= short <= tolerance and (short == 0) == want_exact:
+                        return list(group), short
     return None
 
 

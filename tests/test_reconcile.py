@@ -295,3 +295,14 @@ def test_a_payment_platform_is_not_learned_as_a_payer(book, tmp_path):
     hand = line_of(book, "张三")
     reconcile.accept(book, hand["id"], customer_code="HD002")
     assert book.rows("SELECT kind, value FROM payer_aliases") == [{"kind": "name", "value": "张三"}]
+
+
+def test_a_pair_that_is_not_the_oldest_run_is_found():
+    book = _book()
+    extra = matching.OpenInvoice("i4", "A7-000004", "c1", "CNY", d("2026-02-04"), d("2026-03-04"), 30_000)
+    book = matching.Book(book.customers, {**book.invoices, "i4": extra}, {}, [], {"CNY": 0})
+    line = matching.Line("L", d("2026-03-05"), 130_000, "CNY", payer="上海恒达贸易")
+    best = matching.candidates(line, book)[0]
+    # runs oldest first: 180,000 (all three), 150,000 (two oldest); then pairs: A7-000001 + A7-000004
+    assert [n for _, n, _ in best.allocations] == ["A7-000001", "A7-000004"]
+    assert best.reasons[1] == "amount equals 2 open invoices together: A7-000001 + A7-000004"

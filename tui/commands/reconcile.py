@@ -4,7 +4,8 @@
 registered by tui.commands.reports; this module adds its sending and confirmation options to that parser:
 `duly statement CODE --as-of D --send`, `duly statement --all --as-of D --send [--out DIR]`,
 `duly statement confirm CODE --as-of D [--their-balance A]`, `duly statement resolve CODE --as-of D --note N`,
-`duly statement status [CODE] [--open]`.
+`duly statement status [CODE] [--open]` (when the statement parser is there: tui.cli registers only the
+modules a command needs).
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import sys
 
 from store import bank, confirmations, money, reconcile
 from tui import output
-from tui.commands import reports as report_cmds
 from tui.commands.transfer import import_kinds
 from tui.context import UsageError
 
@@ -63,7 +63,9 @@ def register(sub, common) -> None:
     r = psub.add_parser("list", parents=[common], help="the generic profile and the saved ones")
     r.set_defaults(handler=profile_list)
 
-    q = sub.choices["statement"]
+    q = sub.choices.get("statement")
+    if q is None:
+        return  # only this module's own commands were asked for (tui.cli loads the modules a command needs)
     q.add_argument("target", nargs="?", metavar="CODE", help="after confirm / resolve / status: the customer")
     q.add_argument("--all", action="store_true", help="every customer with a balance as of --as-of")
     q.add_argument("--send", action="store_true", help="e-mail the statement (settings smtp.*) and track it")
@@ -231,6 +233,8 @@ def statement(args, ctx):
         return statement_send(args, ctx)
     if not args.code:
         raise UsageError("statement: give a customer CODE (or --all with --send or --out)")
+    from tui.commands import reports as report_cmds
+
     return report_cmds.statement(args, ctx)
 
 
