@@ -324,3 +324,29 @@ def test_json_and_csv_outputs_parse(book):
     assert list(csv.DictReader(io.StringIO(book("audit", "--format", "csv").out)))
     assert book("settings", "get", "--format", "json").json()["currency"] == "CNY"
     assert book("customer", "edit", "C2", "--name", "P2", "--format", "json").json()["ok"] is True
+
+
+def _subcommands(parser) -> dict[str, set[str]]:
+    """{top-level command: its sub-subcommands (or kinds)} of a built parser."""
+    import argparse
+
+    def choices(p):
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices
+        return {}
+
+    return {name: set(choices(p)) for name, p in choices(parser).items()}
+
+
+def test_a_command_loads_only_its_modules_and_gets_every_subcommand():
+    from tui.cli import COMMANDS, build_parser, modules_for
+
+    full = _subcommands(build_parser())
+    assert set(full) == {name for names in COMMANDS.values() for name in names}
+    for name in full:
+        argv = ["--ledger", "x.duly", name, "--format", "json"]
+        assert len(modules_for(argv)) < len(COMMANDS)
+        assert _subcommands(build_parser(argv))[name] == full[name], name
+    assert modules_for(["--help"]) == modules_for(["nosuchcommand"]) == list(COMMANDS)
+    assert modules_for([]) == ["tui.commands.ledger"]

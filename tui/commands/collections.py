@@ -1,7 +1,7 @@
-"""`duly dispute|promise|note|contract|remind ...` and `duly report credit|alerts`: collections and credit control."""
+"""`duly dispute|promise|note|contract|remind ...` and the handlers of `duly report credit|alerts` (registered with the
+other reports in tui.commands.reports): collections and credit control."""
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import date
 
@@ -18,7 +18,6 @@ def register(sub, common) -> None:
     _register_notes(sub, common)
     _register_contracts(sub, common)
     _register_remind(sub, common)
-    _register_reports(sub, common)
 
 
 def _actions(sub, common, name: str, text: str):
@@ -108,25 +107,6 @@ def _register_remind(sub, common) -> None:
     q = rsub.add_parser("log", parents=[common], help="reminders sent, with their outcome")
     q.add_argument("code", nargs="?")
     q.set_defaults(handler=remind_log)
-
-
-def _report_subparsers(sub) -> argparse._SubParsersAction:
-    """The `report` command's own subcommands (registered by tui.commands.reports)."""
-    report = sub.choices["report"]
-    return next(a for a in report._actions if isinstance(a, argparse._SubParsersAction))
-
-
-def _register_reports(sub, common) -> None:
-    rsub = _report_subparsers(sub)
-    q = rsub.add_parser("credit", parents=[common], help="credit score 0-100, rating A-D, factors and policy")
-    _as_of(q)
-    q.add_argument("--customer", metavar="CODE", help="one customer, factor by factor")
-    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the suggested policy")
-    q.set_defaults(handler=report_credit)
-    q = rsub.add_parser("alerts", parents=[common], help="risk alerts (预警), each with its reason")
-    _as_of(q)
-    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the reasons")
-    q.set_defaults(handler=report_alerts)
 
 
 def _amount(ctx, minor: int | None, currency: str) -> str | None:

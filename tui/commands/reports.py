@@ -53,6 +53,17 @@ def register(sub, common) -> None:
     q.add_argument("--to", dest="date_to", required=True, metavar="D")
     q.set_defaults(handler=cei)
 
+    # Credit control's reports: tui.commands.collections does the work, imported only when one is run.
+    q = rsub.add_parser("credit", parents=[common], help="credit score 0-100, rating A-D, factors and policy")
+    _as_of(q)
+    q.add_argument("--customer", metavar="CODE", help="one customer, factor by factor")
+    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the suggested policy")
+    q.set_defaults(handler=_collections("report_credit"))
+    q = rsub.add_parser("alerts", parents=[common], help="risk alerts (预警), each with its reason")
+    _as_of(q)
+    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the reasons")
+    q.set_defaults(handler=_collections("report_alerts"))
+
     # The statement accepts md and html besides the global formats, so it carries its own copy of the
     # global options (argparse cannot widen a parent's choices).
     own = argparse.ArgumentParser(add_help=False)
@@ -73,6 +84,14 @@ def register(sub, common) -> None:
     q.add_argument("--invoices", type=int, default=demo.DEFAULT_INVOICES)
     q.add_argument("--seed", type=int, default=1)
     q.set_defaults(handler=make_demo)
+
+
+def _collections(name: str):
+    def run(args, ctx):
+        from tui.commands import collections
+
+        return getattr(collections, name)(args, ctx)
+    return run
 
 
 def _as_of(parser) -> None:
