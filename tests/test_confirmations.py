@@ -162,3 +162,32 @@ def test_sending_without_smtp_settings_says_what_to_set(cli):
     assert cli("invoice", "add", "--customer", "HD001", "--date", "2026-03-01", "--amount", "100").code == 0
     assert_one_line_error(cli("statement", "HD001", "--as-of", "2026-03-31", "--send"), 1,
                           "smtp.host and smtp.from", "--out DIR")
+
+
+class Hangup(Inbox):
+    """Takes the message, then drops the line before answering: the sender cannot know if it arrived."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await super().handle_DATA(server, session, envelope)
+        server.transport.close()
+        return "250 OK"
+
+
+def test_an_interrupted_send_is_not_sent_again_without_resend(books, smtp):
+    hangup = Hangup()
+    controller = Controller(hangup, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        assert books("settings", "set", "smtp.port", str(controller.port)).code == 0
+        first = books("statement", "HD001", "--as-of", "2026-03-31", "--send", "--format", "json")
+        assert first.code == 1 and first.json()[0]["outcome"].startswith("failed: connection lost while sending")
+        assert books("statement", "status", "--format", "json").json()[0]["status"] == "sending"
+        again = books("statement", "HD001", "--as-of", "2026-03-31", "--send", "--format", "json")
+        assert again.json()[0]["outcome"].startswith("skipped: an earlier send was interrupted")
+        assert len(hangup.messages) == 1
+    finally:
+        controller.stop()
+    assert books("settings", "set", "smtp.port", str(smtp.port)).code == 0
+    assert books("statement", "HD001", "--as-of", "2026-03-31", "--send", "--resend").code == 0
+    assert len(smtp.messages) == 1
+    assert books("statement", "status", "--format", "json").json()[0]["status"] == "sent"
