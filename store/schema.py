@@ -303,7 +303,13 @@ def _v_reconciliation(db) -> None:
     db.execute("CREATE INDEX statement_log_customer ON statement_log (customer_id, as_of)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation]
+def _v_tui_list_order(db) -> None:
+    """The app's payment list pages newest first by (date, id): an index, so a page is a range, not a sort
+    of every payment (200k payments: 4.4 s -> milliseconds)."""
+    db.execute("CREATE INDEX payments_date ON payments (date, id)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order]
 VERSION = len(MIGRATIONS)
 
 

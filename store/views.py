@@ -3,7 +3,9 @@ per-customer balance and overdue for one page of customers, the invoices behind 
 due dates an invoice being typed would get.
 
 The open amounts come from the settlement cache (doc_state: open_all counts every posted document, kept by
-triggers), the rules from store.openitems / store.aging / store.terms; nothing here writes.
+triggers), the rules from store.openitems / store.aging / store.terms; nothing here writes. The lists say
+CROSS JOIN to keep SQLite walking invoices / payments in date order by index (a page is then a range read);
+left to itself it drives from doc_state and sorts every row (200k invoices: 3.9 s a page).
 """
 from __future__ import annotations
 
@@ -60,7 +62,7 @@ def invoice_page(ledger, *, show: str = "all", customer: str | None = None, star
                    c.name AS customer_name, s.open_all, s.settled_on, {OVERDUE_SQL} AS overdue,
                    EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices') AS voided,
                    EXISTS (SELECT 1 FROM writeoffs w WHERE w.invoice_id = i.id) AS written_off
-            FROM invoices i JOIN doc_state s ON s.id = i.id AND s.kind = 'invoice'
+            FROM invoices i CROSS JOIN doc_state s ON s.id = i.id AND s.kind = 'invoice'
             LEFT JOIN customers c ON c.id = i.customer_id
             WHERE {' AND '.join(where)} ORDER BY i.date DESC, i.number DESC LIMIT :n""", params)
     for r in rows:
@@ -85,7 +87,7 @@ def payment_page(ledger, *, customer: str | None = None, after: tuple[str, str] 
         f"""SELECT p.id, p.date, p.currency, p.amount, p.method, p.reference, c.code AS customer,
                    c.name AS customer_name, s.open_all AS unapplied,
                    (SELECT v.date FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments') AS voided_on
-            FROM payments p JOIN doc_state s ON s.id = p.id AND s.kind = 'payment'
+            FROM payments p CROSS JOIN doc_state s ON s.id = p.id AND s.kind = 'payment'
             LEFT JOIN customers c ON c.id = p.customer_id
             WHERE {' AND '.join(where)} ORDER BY p.date DESC, p.id DESC LIMIT :n""", params)
     for r in rows:

@@ -1,6 +1,7 @@
 """The Textual app driven through Pilot: unlock, customers (search, paging, archive, form), failures."""
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
 import threading
@@ -418,3 +419,32 @@ async def test_new_screen_keys_can_be_remapped(book):
         await settle(pilot)
         await pilot.press("f7")
         assert isinstance(app.screen, InvoiceFormScreen)
+
+
+async def test_a_page_asked_for_goes_before_a_whole_book_read_that_is_running(book):
+    import time
+
+    started, stop = threading.Event(), threading.Event()
+
+    def slow_whole_book_read(ledger):
+        started.set()
+        # a read that runs until interrupted (or 20 s): the customers page must not wait for it
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not stop.is_set():
+            ledger.conn.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+                                "SELECT count(*) FROM n").fetchone()
+        return "done"
+
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        background = asyncio.ensure_future(app.db.run_background(slow_whole_book_read))
+        while not started.is_set():
+            await pilot.pause(0.01)
+        t0 = time.monotonic()
+        rows = await app.db.run(lambda ledger: ledger.rows("SELECT code FROM customers ORDER BY code LIMIT 2"))
+        assert rows == [{"code": "ACME"}, {"code": "BJ001"}]
+        assert time.monotonic() - t0 < 5  # it interrupted the background read instead of waiting 20 s
+        assert not background.done()  # ...which starts again afterwards
+        stop.set()
+        assert await background == "done"

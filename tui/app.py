@@ -4,15 +4,18 @@ payments, aging with drill-down, and reports.
 Database work never runs on the event loop: the app has ONE database thread (`LedgerThread`) that owns the
 one Ledger connection for the whole session (one key derivation, one page cache). Screens run async
 workers that submit a job with `await self.app.db.run(fn, ...)` (fn(ledger, ...) runs on that thread, one
-job at a time), then post the result back as a message. A job that raises fails its worker, which shows an
-error notification; the app carries on.
+job at a time; whole-book reads use `run_background`, which gives way to what a person just asked for),
+then post the result back as a message. A job that raises fails its worker, which shows an error
+notification; the app carries on.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
+import queue
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -40,23 +43,60 @@ from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
 
 
+FOREGROUND, BACKGROUND, STOP = 0, 1, 2  # job priorities: lower runs first
+
+
 class LedgerThread:
     """The app's one database thread and its one long-lived Ledger connection.
 
     SQLite connections cannot cross threads, and opening one derives the key from the passphrase
-    (~0.15 s) and starts a cold page cache, so the connection is opened once, on a single-thread
-    executor, and every read and write of the session is a job on that thread.
+    (~0.15 s) and starts a cold page cache, so the connection is opened once, on one thread, and every
+    read and write of the session is a job on that thread, one at a time.
+
+    Jobs are foreground (what a person just asked for: a page, a record, a write) or background (whole-book
+    reads that may take seconds on a big ledger: the dashboard, aging, reports, credit ratings). Queued
+    foreground jobs run first; a foreground job that arrives while a background one runs interrupts it
+    (sqlite3_interrupt; background jobs only read), and the background job starts again afterwards.
     """
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duly-db")
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+        self._running = None  # priority of the job running now
+        self._interrupting = False
         self._ledger: Ledger | None = None
-        self._thread: int | None = None
+        self._worker = threading.Thread(target=self._loop, name="duly-db", daemon=True)
+        self._worker.start()
 
     # -- on the database thread ------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            priority, _, job = self._queue.get()
+            if priority == STOP:
+                self._close()
+                return
+            fn, future, started = job
+            if not started and not future.set_running_or_notify_cancel():
+                continue  # cancelled while queued
+            with self._lock:
+                self._running, self._interrupting = priority, False
+            try:
+                result = fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting worker
+                with self._lock:
+                    self._running = None
+                if _interrupted(exc) and started < 3:  # it was made way for: run it again later
+                    self._queue.put((priority, next(self._order), (fn, future, started + 1)))
+                else:
+                    future.set_exception(exc)
+                continue
+            with self._lock:
+                self._running = None
+            future.set_result(result)
+
     def _open(self, passphrase: str) -> str | None:
-        self._thread = threading.get_ident()
         ledger = Ledger.open(self.path, passphrase)  # raises WrongPassphrase: the old one stays, if any
         if self._ledger is not None:
             self._ledger.close()
@@ -75,27 +115,44 @@ class LedgerThread:
 
     def ledger(self) -> Ledger:
         """The connection, for code already running on the database thread (a job's callees)."""
-        if threading.get_ident() != self._thread or self._ledger is None:
+        if threading.current_thread() is not self._worker or self._ledger is None:
             raise RuntimeError("database work on the event loop or another thread: "
                                "submit it with `await app.db.run(fn, ...)`")
         return self._ledger
 
     # -- from the event loop ---------------------------------------------------------------------
+    def _submit(self, fn, priority: int) -> Future:
+        future: Future = Future()
+        self._queue.put((priority, next(self._order), (fn, future, 0)))
+        if priority == FOREGROUND:
+            with self._lock:
+                if self._running == BACKGROUND and not self._interrupting and self._ledger is not None:
+                    self._interrupting = True
+                    self._ledger.conn.interrupt()  # thread-safe by SQLite's contract
+        return future
+
     def unlock(self, passphrase: str) -> Future:
         """Open the ledger on the database thread; the future gives its `language` setting."""
-        return self._executor.submit(self._open, passphrase)
+        return self._submit(partial(self._open, passphrase), FOREGROUND)
 
     async def run(self, fn, /, *args, **kwargs):
         """fn(ledger, *args, **kwargs) on the database thread, awaited without blocking the event loop."""
-        return await asyncio.wrap_future(self._executor.submit(self._call, fn, args, kwargs))
+        return await asyncio.wrap_future(self._submit(partial(self._call, fn, args, kwargs), FOREGROUND))
+
+    async def run_background(self, fn, /, *args, **kwargs):
+        """Like run, for a read of the whole book: foreground jobs go first and may interrupt it (it then
+        starts again), so fn must only read."""
+        return await asyncio.wrap_future(self._submit(partial(self._call, fn, args, kwargs), BACKGROUND))
 
     def close(self) -> None:
         """Close the connection on its own thread after the jobs already queued, then end the thread."""
-        try:
-            self._executor.submit(self._close)
-        except RuntimeError:
-            return  # already shut down
-        self._executor.shutdown(wait=True)
+        if self._worker.is_alive():
+            self._queue.put((STOP, next(self._order), None))
+            self._worker.join()
+
+
+def _interrupted(exc: BaseException) -> bool:
+    return type(exc).__name__ == "OperationalError" and "interrupted" in str(exc)
 
 
 def parse_keymap(text: str | None) -> dict[str, str]:

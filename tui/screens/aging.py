@@ -68,7 +68,7 @@ class AgingScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="aging")
     async def load(self, as_of: date, basis: str) -> None:
-        self.post_message(self.Loaded(await self.app.db.run(reports.aging, as_of, basis=basis)))
+        self.post_message(self.Loaded(await self.app.db.run_background(reports.aging, as_of, basis=basis)))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:

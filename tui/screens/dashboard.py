@@ -105,7 +105,7 @@ class DashboardScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="dashboard")
     async def load(self, as_of: date) -> None:
-        self.post_message(self.Loaded(await self.app.db.run(dashboard_data, as_of)))
+        self.post_message(self.Loaded(await self.app.db.run_background(dashboard_data, as_of)))
 
     @on(Loaded)
     async def show(self, message: Loaded) -> None:

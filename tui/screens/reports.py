@@ -74,7 +74,7 @@ class ReportsScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="reports")
     async def load(self, as_of: date) -> None:
-        self.post_message(self.Loaded(await self.db(report_data, as_of)))
+        self.post_message(self.Loaded(await self.app.db.run_background(report_data, as_of)))
 
     def _table(self, *columns: str, right_from: int = 1) -> Table:
         table = Table(box=None, padding=(0, 2), header_style="bold")
