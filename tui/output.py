@@ -10,6 +10,8 @@ import unicodedata
 
 def cell_width(text: str) -> int:
     """Terminal columns taken by text: CJK wide and full-width characters take two."""
+    if text.isascii():
+        return len(text)
     width = 0
     for ch in text:
         if unicodedata.combining(ch):
@@ -18,21 +20,25 @@ def cell_width(text: str) -> int:
     return width
 
 
-def pad(text: str, width: int, *, right: bool = False) -> str:
-    gap = max(0, width - cell_width(text))
+def pad(text: str, width: int, *, right: bool = False, used: int | None = None) -> str:
+    gap = max(0, width - (cell_width(text) if used is None else used))
     return " " * gap + text if right else text + " " * gap
 
 
 def table(rows: list[dict], columns: list[str], *, headers: dict[str, str] | None = None,
           right: set[str] = frozenset()) -> str:
     headers = headers or {}
-    texts = [[_text(row.get(col)) for col in columns] for row in rows]
     titles = [headers.get(col, col) for col in columns]
-    widths = [max([cell_width(t)] + [cell_width(r[i]) for r in texts]) for i, t in enumerate(titles)]
-    lines = ["  ".join(pad(t, w, right=c in right) for t, w, c in zip(titles, widths, columns)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for r in texts:
-        lines.append("  ".join(pad(t, w, right=c in right) for t, w, c in zip(r, widths, columns)).rstrip())
+    cells = [[(t, cell_width(t)) for t in titles]]  # each cell with its width, measured once
+    cells += [[(t, cell_width(t)) for t in (_text(row.get(col)) for col in columns)] for row in rows]
+    widths = [max(row[i][1] for row in cells) for i in range(len(columns))]
+    flush_right = [c in right for c in columns]
+
+    def line(row) -> str:
+        return "  ".join(pad(t, w, right=r, used=n) for (t, n), w, r in zip(row, widths, flush_right)).rstrip()
+
+    lines = [line(cells[0]), "  ".join("-" * w for w in widths)]
+    lines += [line(row) for row in cells[1:]]
     return "\n".join(lines)
 
 
