@@ -304,8 +304,11 @@ def bottom_code(screen: str) -> str | None:
     lines = screen.splitlines()
     for i, line in enumerate(lines):
         if CUSTOMER_PAGE.search(line) and i:
-            cells = lines[i - 1].split()
-            return cells[0] if cells else None
+            for above in reversed(lines[max(0, i - 3):i]):  # above a horizontal scrollbar, if the table has one
+                cells = above.split()
+                if cells and re.match(r"^[\w-]+$", cells[0]):
+                    return cells[0]
+            return None
     return None
 
 

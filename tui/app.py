@@ -43,7 +43,7 @@ from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
 
 
-FOREGROUND, BACKGROUND, STOP = 0, 1, 2  # job priorities: lower runs first
+FOREGROUND, BACKGROUND, IDLE, STOP = 0, 1, 2, 3  # job priorities: lower runs first
 
 
 class LedgerThread:
@@ -53,10 +53,11 @@ class LedgerThread:
     (~0.15 s) and starts a cold page cache, so the connection is opened once, on one thread, and every
     read and write of the session is a job on that thread, one at a time.
 
-    Jobs are foreground (what a person just asked for: a page, a record, a write) or background (whole-book
-    reads that may take seconds on a big ledger: the dashboard, aging, reports, credit ratings). Queued
-    foreground jobs run first; a foreground job that arrives while a background one runs interrupts it
-    (sqlite3_interrupt; background jobs only read), and the background job starts again afterwards.
+    Jobs are foreground (what a person just asked for: a page, a record, a write), background (whole-book
+    reads that may take seconds on a big ledger: the dashboard, aging, reports) or idle (extras nobody
+    waits for: credit ratings in the customer list). Queued jobs run by priority; a job that arrives while
+    a lower-priority one runs interrupts it (sqlite3_interrupt; background and idle jobs only read), and
+    the interrupted job starts again afterwards.
     """
 
     def __init__(self, path: Path):
@@ -124,11 +125,11 @@ class LedgerThread:
     def _submit(self, fn, priority: int) -> Future:
         future: Future = Future()
         self._queue.put((priority, next(self._order), (fn, future, 0)))
-        if priority == FOREGROUND:
-            with self._lock:
-                if self._running == BACKGROUND and not self._interrupting and self._ledger is not None:
-                    self._interrupting = True
-                    self._ledger.conn.interrupt()  # thread-safe by SQLite's contract
+        with self._lock:
+            running = self._running
+            if running is not None and running > priority and not self._interrupting and self._ledger is not None:
+                self._interrupting = True
+                self._ledger.conn.interrupt()  # thread-safe by SQLite's contract
         return future
 
     def unlock(self, passphrase: str) -> Future:
@@ -143,6 +144,10 @@ class LedgerThread:
         """Like run, for a read of the whole book: foreground jobs go first and may interrupt it (it then
         starts again), so fn must only read."""
         return await asyncio.wrap_future(self._submit(partial(self._call, fn, args, kwargs), BACKGROUND))
+
+    async def run_idle(self, fn, /, *args, **kwargs):
+        """Like run_background, after (and interrupted by) every foreground and background job."""
+        return await asyncio.wrap_future(self._submit(partial(self._call, fn, args, kwargs), IDLE))
 
     def close(self) -> None:
         """Close the connection on its own thread after the jobs already queued, then end the thread."""

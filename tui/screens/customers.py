@@ -109,7 +109,7 @@ class CustomersScreen(DulyScreen):
     @work(exclusive=True, exit_on_error=False, group="customers-ratings")
     async def fetch_ratings(self) -> None:
         """The credit score needs the whole book: it comes after the first page, in its own job."""
-        self.post_message(self.RatingsLoaded(await self.app.db.run_background(views.customer_ratings, self.app.today())))
+        self.post_message(self.RatingsLoaded(await self.app.db.run_idle(views.customer_ratings, self.app.today())))
 
     @on(RatingsLoaded)
     def ratings_loaded(self, message: RatingsLoaded) -> None:
