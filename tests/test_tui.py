@@ -331,6 +331,10 @@ async def test_customer_list_shows_balance_overdue_and_rating(book):
         assert (str(row[3]), str(row[4])) == ("117,400.00", "29,400.00")
         row = table.get_row("SZ004")  # 666.00 open less 100.00 unapplied; nothing past due
         assert (str(row[3]), str(row[4])) == ("566.00", "")
+        assert str(row[5]) == ""  # the ratings score the whole book: only once the list is still
+        await pilot.pause(1.0)
+        await settle(pilot)
+        row = table.get_row("SZ004")
     with Ledger.open(book, PASSPHRASE) as ledger:
         scored = {s.facts.code: f"{s.rating} {s.score}" for s in credit.scores(ledger, TODAY)}
     assert str(row[5]) == scored["SZ004"] and isinstance(TODAY, _date)

@@ -43,7 +43,13 @@ def test_dashboard_snapshot(snap_compare, book, language):
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_customer_list_snapshot(snap_compare, book, language):
     app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before("c"))
+
+    async def before(pilot) -> None:
+        await run_before("c")(pilot)
+        await pilot.pause(1.0)  # the credit ratings come once the list has been still for a moment
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=before)
 
 
 # -- the screens of invoices, payments, the archive, aging drill-down and reports ------------------------

@@ -18,6 +18,7 @@ from tui.screens.customer_form import CustomerFormScreen
 
 PAGE = 100
 PREFETCH = 20  # rows before the end of what is loaded at which the next page is fetched
+RATINGS_AFTER = 0.8  # seconds the list must be still before the credit ratings are computed
 
 
 def customer_page(ledger, search: str | None, after: str | None, limit: int, today) -> list[dict]:
@@ -50,6 +51,7 @@ class CustomersScreen(DulyScreen):
         super().__init__()
         self.ratings: dict[str, tuple[int, str]] = {}
         self.ratings_revision = -1
+        self._idle_timer = None
         self.generation = 0
         self.after: str | None = None  # the last code loaded: the next page starts after it
         self.more = False
@@ -92,7 +94,20 @@ class CustomersScreen(DulyScreen):
         self.loading = True
         self.query_one("#customers", DataTable).clear()
         self.fetch_page(self.generation, self.search, None)
-        if self.ratings_revision != self.app.revision:  # the whole book is scored: once per change, not per search
+        self._busy()
+
+    def _busy(self) -> None:
+        """The person is moving around: the credit ratings (which score the whole book, seconds on a big one,
+        mostly in Python where nothing can interrupt them) wait until the list has been still for a moment."""
+        if self.ratings_revision == self.app.revision:
+            return
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+        self._idle_timer = self.set_timer(RATINGS_AFTER, self._still)
+
+    def _still(self) -> None:
+        self._idle_timer = None
+        if self.ratings_revision != self.app.revision:  # once per change of the ledger, not per search
             self.ratings_revision = self.app.revision
             self.fetch_ratings()
 
@@ -161,10 +176,12 @@ class CustomersScreen(DulyScreen):
             self.load_more()
 
     def _scrolled(self, _value: float) -> None:
+        self._busy()
         self._maybe_more()
 
     @on(DataTable.RowHighlighted, "#customers")
     def highlighted(self, _event) -> None:
+        self._busy()
         self._maybe_more()
 
     # -- actions ---------------------------------------------------------------------------------
