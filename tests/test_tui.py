@@ -452,3 +452,31 @@ async def test_a_page_asked_for_goes_before_a_whole_book_read_that_is_running(bo
         assert not background.done()  # ...which starts again afterwards
         stop.set()
         assert await background == "done"
+
+
+async def test_a_schema_upgrade_on_open_says_why_the_first_screen_waits(book, monkeypatch):
+    from store import schema
+
+    real_version = schema.version
+    calls = []
+    # the book is current: make it look one version behind, with a migration that records that it ran
+    monkeypatch.setattr(schema, "version", lambda conn: real_version(conn) - 1)
+    monkeypatch.setattr(schema, "migrate", lambda conn: calls.append("migrated"))
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert calls == ["migrated"]
+        shown = [str(n.message) for n in app._notifications]
+        assert f"Upgrading the ledger from schema {schema.VERSION - 1} to {schema.VERSION}" in shown[0]
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_a_ledger_written_by_a_newer_duly_ends_the_app_with_that_message(book, monkeypatch):
+    from store import schema
+
+    monkeypatch.setattr(schema, "version", lambda conn: schema.VERSION + 1)
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    assert app.return_code == 1
+    assert "newer Duly" in str(app.failure)

@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from store.errors import DulyError, LedgerNotFound, WrongPassphrase
+from store.errors import DulyError, LedgerNotFound
 from store.ledger import Ledger
 from store.validate import parse_date
 from tui.i18n import Strings, choose_language
@@ -68,6 +68,7 @@ class LedgerThread:
         self._running = None  # priority of the job running now
         self._interrupting = False
         self._ledger: Ledger | None = None
+        self.on_upgrade = None  # on_upgrade(found, target), called on the database thread before a migration
         self._worker = threading.Thread(target=self._loop, name="duly-db", daemon=True)
         self._worker.start()
 
@@ -98,7 +99,8 @@ class LedgerThread:
             future.set_result(result)
 
     def _open(self, passphrase: str) -> str | None:
-        ledger = Ledger.open(self.path, passphrase)  # raises WrongPassphrase: the old one stays, if any
+        # raises WrongPassphrase: the old connection, if any, stays
+        ledger = Ledger.open(self.path, passphrase, on_upgrade=self.on_upgrade)
         if self._ledger is not None:
             self._ledger.close()
         self._ledger = ledger
@@ -196,6 +198,7 @@ class DulyApp(App[int]):
         super().__init__()
         self.ledger_path = Path(ledger_path)
         self.db = LedgerThread(self.ledger_path)
+        self.db.on_upgrade = lambda found, target: self.call_from_thread(self._upgrading, found, target)
         self._given_passphrase = passphrase
         self._fixed_language = language
         self.today_fixed = today
@@ -231,10 +234,14 @@ class DulyApp(App[int]):
     async def unlock_with_given(self, passphrase: str) -> None:
         try:
             setting = await asyncio.wrap_future(self.db.unlock(passphrase))
-        except (WrongPassphrase, LedgerNotFound) as exc:
+        except DulyError as exc:  # wrong passphrase, no such file, locked, written by a newer Duly
             self._give_up(exc)
             return
         self.unlocked_with(setting)
+
+    def _upgrading(self, found: int, target: int) -> None:
+        """Say why the first screen waits: the schema is being upgraded (seconds on a big ledger, once)."""
+        self.notify(self.t("app.upgrading", found=found, target=target), timeout=30)
 
     def on_unmount(self) -> None:
         self.db.close()

@@ -223,6 +223,7 @@ EN: dict[str, str] = {
     "arch.nothing_open": "Nothing open.",
     "arch.applied": "applied {amount} {currency} of unapplied credit to {count} item(s)",
     "cust.several": "several currencies",
+    "app.upgrading": "Upgrading the ledger from schema {found} to {target}: once, a few seconds on a big ledger…",
     # help
     "help.title": "Keys",
     "help.screen": "This screen",
@@ -470,6 +471,7 @@ ZH: dict[str, str] = {
     "arch.nothing_open": "没有未结款项。",
     "arch.applied": "已将未核销款 {amount} {currency} 核销到 {count} 项",
     "cust.several": "多币种",
+    "app.upgrading": "正在将账本从版本 {found} 升级到 {target}：只需一次，大账本需要几秒钟…",
     "help.title": "快捷键",
     "help.screen": "当前页面",
     "help.global": "全局",
