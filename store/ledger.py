@@ -221,8 +221,11 @@ class Ledger:
 
     def row(self, sql: str, params=()) -> dict | None:
         cursor = self.conn.execute(sql, params)
-        values = cursor.fetchone()
-        return None if values is None else dict(zip([d[0] for d in cursor.description], values))
+        try:
+            values = cursor.fetchone()
+            return None if values is None else dict(zip([d[0] for d in cursor.description], values))
+        finally:
+            cursor.close()  # finish the statement: a half-read one would take the next interrupt meant for others
 
     def setting(self, key: str, default: str | None = None) -> str | None:
         found = self.conn.execute("SELECT value FROM settings WHERE id=?", (key,)).fetchone()
