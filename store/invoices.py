@@ -190,7 +190,7 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
                 raise InvalidInput(f"due date {due_on} is before the invoice date {on}", field="due")
             schedule, terms_name = [(due_on, total)], None
         else:
-            terms_name = (terms or customer["terms"] or ledger.setting("terms.default") or DEFAULT_TERMS).strip()
+            terms_name = terms_for(ledger, customer, terms)
             found = termsbook.resolve(ledger, terms_name)
             schedule = [(d.isoformat(), a) for d, a in
                         instalments(found, total, date.fromisoformat(on))]
@@ -225,6 +225,11 @@ def applied(ledger, invoice_id: str) -> int:
     """Net of every allocation to the invoice, whatever its date."""
     row = ledger.row("SELECT coalesce(sum(amount), 0) AS n FROM allocations WHERE invoice_id=?", (invoice_id,))
     return row["n"]
+
+
+def terms_for(ledger, customer: dict, given: str | None = None) -> str:
+    """The terms a new invoice of the customer gets: given > the customer's > setting terms.default > NET30."""
+    return (given or customer["terms"] or ledger.setting("terms.default") or DEFAULT_TERMS).strip()
 
 
 def void(ledger, number: str, reason: str, on: str | None = None) -> str:

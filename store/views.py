@@ -167,7 +167,7 @@ class InvoicePreview:
 def invoice_preview(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
                     lines: list[str] | None = None, terms_name: str | None = None) -> InvoicePreview:
     """What issuing this invoice would post: total and due dates by its terms (nothing is written).
-    The terms are chosen as invoices.add chooses them: given > the customer's > setting terms.default > NET30."""
+    The terms are chosen by invoices.terms_for, as invoices.add chooses them."""
     on = validate.parse_date(invoice_date, "invoice date")
     record = customers.by_code(ledger, (customer_code or "").strip())
     cur = money.check_currency(record["currency"] or ledger.setting("currency", "CNY"))
@@ -175,7 +175,7 @@ def invoice_preview(ledger, customer_code: str, invoice_date: str, *, amount: st
         total = sum(line.amount + line.tax for line in (invoices.parse_line(text, cur) for text in lines))
     else:
         total = money.parse_amount(amount or "", cur)
-    name = (terms_name or record["terms"] or ledger.setting("terms.default") or invoices.DEFAULT_TERMS).strip()
+    name = invoices.terms_for(ledger, record, terms_name)
     found = termsbook.resolve(ledger, name)
     schedule = instalments(found, total, on) if total > 0 else []
     return InvoicePreview(record["code"], record["name"], cur, found.name, total, schedule)
