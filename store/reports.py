@@ -176,12 +176,14 @@ def default_edges(ledger) -> tuple[int, ...]:
     return agelib.parse_edges(text) if text else agelib.DEFAULT_EDGES
 
 
-def aging(ledger, as_of: date, basis: str = "due", edges=None, years: bool = False) -> agelib.AgingReport:
-    """The aged receivables (账龄) as of a date; buckets from `edges`, the aging.buckets setting, or 30/60/90/120."""
+def aging(ledger, as_of: date, basis: str = "due", edges=None, years: bool = False,
+          pos: Position | None = None) -> agelib.AgingReport:
+    """The aged receivables (账龄) as of a date; buckets from `edges`, the aging.buckets setting, or 30/60/90/120.
+    `pos` is the position as of that date when the caller already has it."""
     if basis not in agelib.BASES:
         raise InvalidInput(f"aging basis {basis!r} is not one of {', '.join(agelib.BASES)}", field="basis")
     edges = agelib.check_edges(edges) if edges is not None else default_edges(ledger)
-    pos = position(ledger, as_of)
+    pos = pos if pos is not None else position(ledger, as_of)
     if basis == "invoice":  # by invoice date the instalments do not matter: one item per invoice
         items = [agelib.OpenItem(i.customer, i.name, i.currency, i.number, i.doc_date, i.due_date, i.open_amount)
                  for i in pos.invoices]

@@ -480,3 +480,41 @@ async def test_a_ledger_written_by_a_newer_duly_ends_the_app_with_that_message(b
         await settle(pilot)
     assert app.return_code == 1
     assert "newer Duly" in str(app.failure)
+
+
+def test_every_string_is_said_once_in_each_language():
+    """A key written twice in a catalogue silently replaces the first wording on every screen that uses it."""
+    import ast
+    from pathlib import Path
+
+    import tui.i18n as i18n
+
+    tree = ast.parse(Path(i18n.__file__).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            assert sorted(k for k in set(keys) if keys.count(k) > 1) == [], f"line {node.lineno}"
+    assert set(i18n.EN) == set(i18n.ZH)
+
+
+async def test_dashboard_lists_what_falls_due_today_and_the_risk_alerts(tmp_path):
+    from datetime import timedelta
+
+    from store import invoices
+    from store.ledger import Ledger
+
+    path = make_book(tmp_path / "book.duly")
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        issued = invoices.add(ledger, "SZ004", (TODAY - timedelta(days=30)).isoformat(), amount="4321.50",
+                              due=TODAY.isoformat())
+    app = app_for(path)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        due = app.screen.query_one("#dash-due", DataTable)
+        assert [[str(c) for c in due.get_row_at(i)] for i in range(due.row_count)] == [
+            ["SZ004", "深圳前海供应链管理有限公司", issued.number, "4,321.50 CNY"]]
+        alerts = app.screen.query_one("#dash-alerts", DataTable)
+        rows = [[str(c) for c in alerts.get_row_at(i)] for i in range(alerts.row_count)]
+        # GZ003's invoice of 400 days ago with 30 days of credit: 370 days overdue, beyond the 90-day threshold
+        assert ["GZ003", "long overdue"] in [r[:2] for r in rows]
+        assert any(r[0] == "GZ003" and "370 days overdue" in r[2] for r in rows)

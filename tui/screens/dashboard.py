@@ -1,4 +1,5 @@
-"""The dashboard (总览): per currency what is owed, overdue and not due, aging bars, top overdue customers."""
+"""The dashboard (总览): per currency what is owed, overdue and not due, aging bars, top overdue customers, what
+falls due today, and the risk alerts (loaded last, at idle priority: they score the whole book)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,11 +40,13 @@ class DashboardData:
     as_of: date
     currencies: list[CurrencyTotals] = field(default_factory=list)
     top_overdue: list[dict] = field(default_factory=list)
+    due_today: list[dict] = field(default_factory=list)  # open instalments due on the as-of date
 
 
 def dashboard_data(ledger, as_of: date) -> DashboardData:
     """Everything the dashboard shows, from the aging report (runs in a worker thread)."""
-    report = reports.aging(ledger, as_of)
+    pos = reports.position(ledger, as_of)
+    report = reports.aging(ledger, as_of, pos=pos)
     overdue_labels = [label for label in report.buckets if label != NOT_DUE]
     data = DashboardData(as_of)
     for currency, totals in report.totals.items():
@@ -64,7 +67,17 @@ def dashboard_data(ledger, as_of: date) -> DashboardData:
             overdue.append({**row, "overdue": amount})
     overdue.sort(key=lambda r: (-r["overdue"], r["customer"]))
     data.top_overdue = overdue[:TOP]
+    due = [it for it in pos.items if it.due_date == as_of and it.open_amount > 0]
+    due.sort(key=lambda it: (-it.open_amount, it.number))
+    data.due_today = [{"customer": it.customer, "name": it.name, "currency": it.currency, "number": it.number,
+                       "amount": it.open_amount} for it in due[:TOP]]
     return data
+
+
+def dashboard_alerts(ledger, as_of: date) -> list:
+    from store import alerts  # scores every customer: the dashboard asks for it last, at idle priority
+
+    return alerts.alerts(ledger, as_of)
 
 
 class DashboardScreen(DulyScreen):
@@ -75,6 +88,11 @@ class DashboardScreen(DulyScreen):
             super().__init__()
             self.data = data
 
+    class AlertsLoaded(Message):
+        def __init__(self, found: list):
+            super().__init__()
+            self.found = found
+
     def compose(self) -> ComposeResult:
         t = self.t
         yield Header()
@@ -84,6 +102,10 @@ class DashboardScreen(DulyScreen):
             yield VerticalScroll(id="dash-bars")
             yield Label(t("dash.top_overdue"), id="dash-top-title", classes="section")
             yield DataTable(id="dash-top", cursor_type="row", zebra_stripes=True)
+            yield Label(t("dash.due_today"), id="dash-due-title", classes="section")
+            yield DataTable(id="dash-due", cursor_type="row", zebra_stripes=True)
+            yield Label(t("dash.alerts"), id="dash-alerts-title", classes="section")
+            yield DataTable(id="dash-alerts", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -94,6 +116,15 @@ class DashboardScreen(DulyScreen):
         table.add_column(t("col.currency"), key="currency")
         table.add_column(Text(t("col.overdue"), justify="right"), key="overdue")
         table.add_column(Text(t("col.total"), justify="right"), key="total")
+        due = self.query_one("#dash-due", DataTable)
+        due.add_column(t("col.code"), key="code")
+        due.add_column(t("col.name"), key="name")
+        due.add_column(t("col.number"), key="number")
+        due.add_column(Text(t("col.amount"), justify="right"), key="amount")
+        found = self.query_one("#dash-alerts", DataTable)
+        found.add_column(t("col.code"), key="code")
+        found.add_column(t("col.kind"), key="kind")
+        found.add_column(t("col.reason"), key="reason")
         super().on_mount()
 
     def action_refresh(self) -> None:
@@ -106,6 +137,7 @@ class DashboardScreen(DulyScreen):
     @work(exclusive=True, exit_on_error=False, group="dashboard")
     async def load(self, as_of: date) -> None:
         self.post_message(self.Loaded(await self.app.db.run_background(dashboard_data, as_of)))
+        self.post_message(self.AlertsLoaded(await self.app.db.run_idle(dashboard_alerts, as_of)))
 
     @on(Loaded)
     async def show(self, message: Loaded) -> None:
@@ -130,6 +162,26 @@ class DashboardScreen(DulyScreen):
                 key=f"{row['customer']}/{cur}",
             )
 
+        due = self.query_one("#dash-due", DataTable)
+        due.clear()
+        for row in data.due_today:
+            due.add_row(row["customer"], row["name"], row["number"],
+                        Text(format_amount(row["amount"], row["currency"], symbol=True), justify="right"),
+                        key=f"{row['customer']}/{row['number']}")
+        self.query_one("#dash-due-title", Label).update(
+            t("dash.due_today") if data.due_today else t("dash.no_due_today"))
+
+    @on(AlertsLoaded)
+    def show_alerts(self, message: AlertsLoaded) -> None:
+        t = self.t
+        table = self.query_one("#dash-alerts", DataTable)
+        table.clear()
+        for n, alert in enumerate(message.found[:TOP]):
+            table.add_row(alert.customer, t(f"alert.{alert.kind}"), alert.why(self.app.language),
+                          key=f"{alert.customer}/{n}")
+        title = t("dash.alerts", n=len(message.found)) if message.found else t("dash.no_alerts")
+        self.query_one("#dash-alerts-title", Label).update(title)
+
     def _totals(self, data: DashboardData) -> Table:
         t = self.t
         rows = [
@@ -150,6 +202,8 @@ class DashboardScreen(DulyScreen):
         return table
 
     @on(DataTable.RowSelected, "#dash-top")
+    @on(DataTable.RowSelected, "#dash-due")
+    @on(DataTable.RowSelected, "#dash-alerts")
     def open_customer(self, event: DataTable.RowSelected) -> None:
         code = str(event.row_key.value).rsplit("/", 1)[0]
         self.app.push_screen(CustomerScreen(code))
