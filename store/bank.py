@@ -18,6 +18,7 @@ earlier one, adds only the lines not seen before, here or on another device of t
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -189,7 +190,7 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 
 def _date(text: str, fmt: str | None, where: str) -> str:
     text = text.strip()
-    try:
+    with contextlib.suppress(ValueError):  # not a real date: the message below says what was expected
         if fmt:
             return datetime.strptime(text, fmt).date().isoformat()
         if re.fullmatch(r"\d{8}(\s.*)?", text):
@@ -197,8 +198,6 @@ def _date(text: str, fmt: str | None, where: str) -> str:
         match = _DATE.match(text)
         if match:
             return datetime(*map(int, match.groups())).date().isoformat()
-    except ValueError:
-        pass
     expected = f"a date like {datetime(2026, 3, 1).strftime(fmt)}" if fmt else "a date like 2026-03-01, 2026/3/1, " \
         "20260301 or 2026年3月1日 (for other forms save a profile with --date-format)"
     raise InvalidInput(f"{where}: {text!r} is not a date (expected {expected})", field="date")
