@@ -18,8 +18,10 @@ ledger) or metadata (beancount).
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +43,23 @@ def _target(path, *, directory: bool = False) -> Path:
     return target
 
 
+@contextmanager
+def _writing(target: Path, mode: str = "w", **open_args):
+    """A file opened for writing beside `target` and moved onto it once complete: an error while writing
+    leaves no half-written export and says in one line what could not be written."""
+    temp = target.with_name(f".{target.name}.part")
+    try:
+        with open(temp, mode, **open_args) as fh:
+            yield fh
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", field="path") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
 # --- CSV: one file per table, the importable ones in the import's own columns ------------------------
 
 CUSTOMER_COLUMNS = ["code", "name", "legal_name", "tax_id", "address", "email", "phone", "language", "currency",
@@ -52,7 +71,7 @@ PAYMENT_COLUMNS = ["customer", "date", "amount", "currency", "method", "referenc
 
 def _write_csv(path: Path, columns: list[str], rows) -> int:
     count = 0
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:  # the BOM lets Excel read UTF-8
+    with _writing(path, encoding="utf-8-sig", newline="") as fh:  # the BOM lets Excel read UTF-8
         out = csv.writer(fh)
         out.writerow(columns)
         for row in rows:
@@ -187,10 +206,8 @@ def export_xlsx(ledger, path, as_of: str | None = None) -> str:
            for r in report.rows]
           + [["TOTAL", "", cur, *[_amount(t[c], cur) for c in columns]] for cur, t in report.totals.items()],
           {3 + k: 2 for k in range(len(columns))}, set())
-    try:
-        book.save(target)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", field="path") from None
+    with _writing(target, "wb") as fh:
+        book.save(fh)
     return f"{target} (customers, {len(items)} open invoices, aging as of {on.isoformat()})"
 
 
@@ -319,7 +336,7 @@ def export_hledger(ledger, path) -> str:
     target = _target(path)
     entries = _Entries(ledger, beancount=False)
     count = 0
-    with open(target, "w", encoding="utf-8") as fh:
+    with _writing(target, encoding="utf-8") as fh:
         fh.write("; Duly export (plaintext). Balance of a customer = Assets:Receivable:<CODE> + "
                  "Liabilities:Unapplied:<CODE>\n\n")
         for account in entries.accounts():
@@ -349,7 +366,7 @@ def export_beancount(ledger, path) -> str:
         "UNION ALL SELECT min(date) FROM credit_notes)").fetchone()[0] or date.today().isoformat()
     currencies = entries.currencies()
     count = 0
-    with open(target, "w", encoding="utf-8") as fh:
+    with _writing(target, encoding="utf-8") as fh:
         fh.write("; Duly export (plaintext). Balance of a customer = Assets:Receivable:<CODE> + "
                  "Liabilities:Unapplied:<CODE>\n")
         fh.write('option "title" "Duly receivables"\n')

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from store import adjustments, customers, invoices, payments, reports
 from store.ledger import Ledger
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, assert_one_line_error
 
 AS_OF = "2026-12-31"
 
@@ -219,3 +219,24 @@ def test_export_to_an_unwritable_place_is_one_line(cli, book, tmp_path):
     blocker.write_text("x")
     result = cli("export", "hledger", blocker / "sub" / "ar.journal")
     assert result.code == 1 and result.err.count("\n") == 1 and "cannot write" in result.err
+
+
+@pytest.mark.parametrize("fmt", ["hledger", "beancount", "xlsx"])
+def test_export_onto_a_directory_is_one_line_and_leaves_nothing(cli, book, tmp_path, fmt):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    result = cli("export", fmt, taken)
+    assert_one_line_error(result, 1, f"cannot write {taken}")
+    assert taken.is_dir() and not list(taken.iterdir()) and not list(tmp_path.glob(".*.part"))
+
+
+def test_csv_export_that_cannot_write_a_file_keeps_the_old_one_whole(cli, book, tmp_path):
+    out = tmp_path / "csv"
+    assert cli("export", "csv", out).code == 0
+    before = (out / "customers.csv").read_bytes()
+    (out / "payments.csv").unlink()
+    (out / "payments.csv").mkdir()  # the third file cannot be written
+    assert_one_line_error(cli("export", "csv", out), 1, f"cannot write {out / 'payments.csv'}")
+    assert (out / "customers.csv").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["customers.csv", "invoices.csv", "payments.csv", "credit_notes.csv", "writeoffs.csv", "voids.csv"])
