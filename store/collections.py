@@ -487,7 +487,13 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
             record_outcome(ledger, batch, who, channel, items, as_of, "sent")
             outcomes.append(Outcome(who.code, channel, numbers, "sent", who.email))
         elif channel == "letter":
-            path = write_letter(Path(letters_dir), who, items, company, rp)
+            try:
+                path = write_letter(Path(letters_dir), who, items, company, rp)
+            except OSError as exc:  # nothing was made: the level may be tried again
+                error = f"cannot write a letter into {letters_dir}: {exc.strerror or exc}"
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", error)
+                outcomes.append(Outcome(who.code, channel, numbers, "failed", error))
+                continue
             record_outcome(ledger, batch, who, channel, items, as_of, "letter")
             outcomes.append(Outcome(who.code, channel, numbers, "letter", str(path)))
         else:
@@ -503,7 +509,12 @@ def write_letter(directory: Path, who: Recipient, items: list[PlanItem], company
     directory.mkdir(parents=True, exist_ok=True)
     subject, body = mailer.render(who, items, company, rp.doc_dates)
     path = directory / f"{who.code}-{rp.as_of.isoformat()}.txt"
-    path.write_text(f"{who.name}\n{rp.as_of.isoformat()}\n\n{subject}\n\n{body}", encoding="utf-8")
+    temp = path.with_name(f".{path.name}.part")  # a letter is whole or not there
+    try:
+        temp.write_text(f"{who.name}\n{rp.as_of.isoformat()}\n\n{subject}\n\n{body}", encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
     return path
 
 

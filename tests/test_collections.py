@@ -187,3 +187,19 @@ def test_tasks_and_letters_are_made_once_and_logged(book, tmp_path):
     assert [(r["number"], r["level"], r["outcome"]) for r in log] == [("A1", "call", "task")]
     notes = book("note", "list", "AC", "--format", "json").json()
     assert [n["text"] for n in notes] == ["reminder (final) letter written: A6"]
+
+
+def test_a_letter_that_cannot_be_written_is_failed_and_made_on_the_next_run(book, tmp_path):
+    assert book("settings", "set", "dunning.levels", "final:60:letter").code == 0
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    first = book("remind", "send", "--as-of", "2026-03-05", "--letters", blocker, "--format", "json")
+    assert first.code == 1 and "Traceback" not in first.err and "internal error" not in first.err, first.err
+    assert [(o["customer"], o["invoices"], o["status"]) for o in first.json()] == [("AC", "A6", "failed")]
+    assert f"cannot write a letter into {blocker}" in first.json()[0]["detail"]
+    # nothing was made, so the level is not spent: the next run writes the letter
+    letters = tmp_path / "letters"
+    second = book("remind", "send", "--as-of", "2026-03-05", "--letters", letters, "--format", "json")
+    assert second.code == 0, second.err
+    assert [(o["customer"], o["invoices"], o["status"]) for o in second.json()] == [("AC", "A6", "letter")]
+    assert sorted(p.name for p in letters.iterdir()) == ["AC-2026-03-05.txt"]
