@@ -169,7 +169,10 @@ def _cell_text(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        # What the cell shows: Excel keeps 15 significant digits, so a formula's binary leftovers
+        # (=1000*1.13 stored as 1129.9999999999998) are not read as an amount with too many decimals.
+        text = format(value, ".15g")
+        return format(Decimal(text), "f") if "e" in text else text
     if isinstance(value, (int, Decimal)):
         return str(value)
     return str(value)

@@ -345,3 +345,30 @@ def test_json_output_for_scripts(cli, book, tmp_path):
     assert bad.code == 1 and bad.json()["ok"] is False
     assert bad.json()["problems"] == [f"{tmp_path}/b.csv line 2, column \"金额\" (amount): amount: 'x' is not an amount "
                                       "(expected e.g. 1234.56)"]
+
+
+def test_xlsx_numbers_are_read_as_the_cell_shows_them(cli, book, tmp_path):
+    """Excel stores a formula's result in full binary precision: =1000*1.13 is <v>1129.9999999999998</v> in the
+    file and shows as 1130.00; 0.1+0.2 is 0.30000000000000004 and shows 0.3. Read as shown (Excel's 15
+    significant digits), not as binary leftovers that have too many decimals."""
+    import zipfile
+
+    wb = Workbook()
+    wb.active.append(["customer", "date", "amount", "number"])
+    for n, placeholder in ((1, 111.5), (2, 222.5), (3, 1e16)):
+        wb.active.append(["HD001", "2026-03-01", placeholder, f"X-{n}"])
+    wb.save(tmp_path / "plain.xlsx")
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(tmp_path / "f.xlsx", "w") as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<v>111.5</v>", b"<v>1129.9999999999998</v>")
+                data = data.replace(b"<v>222.5</v>", b"<v>0.30000000000000004</v>")
+                assert b"1129.9999999999998" in data and b"0.30000000000000004" in data
+            out.writestr(item, data)
+    result = cli("import", "invoices", tmp_path / "f.xlsx")
+    assert result.code == 0, result.err
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        totals = [invoices.by_number(ledger, n)["total"] for n in ("X-1", "X-2", "X-3")]
+    assert totals == [113_000, 30, 10**18]
+    assert importer._cell_text(10.005) == "10.005" and importer._cell_text(1e-05) == "0.00001"
