@@ -149,3 +149,11 @@ def test_new_invoice_past_the_limit_warns_or_is_refused_naming_limit_balance_and
     refused = risky("invoice", "add", "--customer", "BIG", "--date", "2026-05-16", "--amount", "1")
     assert_one_line_error(refused, 1, "refused", "1,000.00 CNY", "balance 1,700.00 CNY", "exceeds it by 701.00 CNY")
     assert change_count(risky.path) == before
+
+
+def test_credit_report_for_an_archived_customer_with_nothing_open_is_one_line(risky):
+    assert risky("customer", "archive", "TR").code == 0  # TR owes nothing, so it leaves the report
+    every = risky("report", "credit", "--as-of", "2026-05-15", "--format", "json").json()["customers"]
+    assert [c["customer"] for c in every] == ["BIG", "SMALL"]
+    assert_one_line_error(risky("report", "credit", "--as-of", "2026-05-15", "--customer", "TR"), 1,
+                          "customer TR is archived with nothing open")

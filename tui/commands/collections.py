@@ -6,7 +6,7 @@ import sys
 from datetime import date
 
 from store import alerts, collections, credit
-from store.errors import DulyError
+from store.errors import DulyError, NotFound
 from store.money import format_amount, to_decimal_str
 
 from tui.commands.reports import _as_of, _date
@@ -236,6 +236,8 @@ def report_credit(args, ctx):
             from store import customers
 
             customers.by_code(ctx.ledger(), args.customer)  # unknown code: NotFound
+            raise NotFound(f"customer {args.customer} is archived with nothing open, so it has no credit score "
+                           f"as of {as_of}")
     data = [{"customer": s.facts.code, "name": s.facts.name, "score": s.score, "rating": s.rating,
              "policy": s.policy(args.lang),
              "factors": [{"factor": f.name, "weight": f.weight, "value": f.value, "points": f.points}
