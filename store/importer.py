@@ -149,10 +149,18 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError as utf8_error:
+        line = data[: utf8_error.start].count(b"\n") + 1
+        # Chinese text that is valid UTF-8 before the bad byte says the file was written as UTF-8 and a part
+        # in another encoding was put in (rows pasted from a GBK export): read as GBK, every UTF-8 name before
+        # it would become mojibake. A GBK file almost never starts with three such characters by chance.
+        before = data[: utf8_error.start].decode("utf-8")
+        if sum(1 for ch in before if ord(ch) >= 0x800) >= 3:
+            raise InvalidInput(
+                f"{source} line {line}: byte 0x{data[utf8_error.start]:02x} is not UTF-8, though the text before it "
+                "is UTF-8 (expected one encoding for the whole file: save it again as UTF-8)", field="file") from None
         try:
             return data.decode("gb18030"), "GB18030/GBK"
         except UnicodeDecodeError:
-            line = data[: utf8_error.start].count(b"\n") + 1
             raise InvalidInput(
                 f"{source} line {line}: byte 0x{data[utf8_error.start]:02x} is neither UTF-8 nor GBK/GB18030 text "
                 "(expected a CSV saved as UTF-8 or GBK)", field="file") from None

@@ -372,3 +372,16 @@ def test_xlsx_numbers_are_read_as_the_cell_shows_them(cli, book, tmp_path):
         totals = [invoices.by_number(ledger, n)["total"] for n in ("X-1", "X-2", "X-3")]
     assert totals == [113_000, 30, 10**18]
     assert importer._cell_text(10.005) == "10.005" and importer._cell_text(1e-05) == "0.00001"
+
+
+def test_a_utf8_file_with_rows_pasted_in_gbk_is_refused_not_read_as_mojibake(cli, led, tmp_path):
+    """Read as GBK, the UTF-8 name 上海恒达贸易有限公司 becomes 涓婃捣鎭掕揪璐告槗鏈夐檺鍏...: refuse, name the line."""
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes("code,name\nC1,上海恒达贸易有限公司\n".encode() + "C2,北京科技\n".encode("gbk"))
+    assert_one_line_error(cli("import", "customers", mixed), 1, "mixed.csv line 3", "is not UTF-8",
+                          "save it again as UTF-8")
+    assert customer_rows(led) == {}
+    # the same rows all in GBK, or all in UTF-8, are read as they were written
+    text = "code,name\nC1,上海恒达贸易有限公司\nC2,北京科技\n"
+    assert importer.decode(text.encode("gbk"), "g.csv") == (text, "GB18030/GBK")
+    assert importer.decode(text.encode(), "u.csv") == (text, "UTF-8")
