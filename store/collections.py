@@ -467,8 +467,12 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
             continue
         numbers = [it.number for it in items]
         if channel == "email":
-            subject, body = mailer.render(who, items, company, rp.doc_dates)
-            msg = mailer.message(sender, who, subject, body, f"<{batch}@duly.reminder>")
+            try:
+                subject, body = mailer.render(who, items, company, rp.doc_dates)
+                msg = mailer.message(sender, who, subject, body, f"<{batch}@duly.reminder>")
+            except Exception as exc:  # nothing was handed over: settle the claim, so the level may go again
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", f"message not built: {exc}")
+                raise
             try:
                 transport.send(msg)
             except mailer.ConnectFailed as exc:

@@ -92,7 +92,8 @@ def render(recipient: Recipient, items: list[PlanItem], company: str, doc_dates:
 def message(sender: str, recipient: Recipient, subject: str, body: str, message_id: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = formataddr((recipient.name, recipient.email or ""))
+    # A name may hold a line break (a quoted cell of an imported file); a header may not.
+    msg["To"] = formataddr((" ".join(recipient.name.split()), recipient.email or ""))
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     # The same id for the same send, so a mail client can tell a copy from a second reminder.

@@ -270,3 +270,17 @@ def test_starttls_verifies_the_certificate_before_logging_in(cli, smtp, tmp_path
     sent = cli("remind", "send", "--as-of", "2026-03-03", "--format", "json")
     assert sent.code == 0, sent.out + sent.err
     assert inbox.tls == [True, True] and len(inbox.messages) == 3
+
+
+def test_a_name_with_a_line_break_is_sent_on_one_header_line(cli, smtp):
+    """A customer name may hold a line break (a quoted cell of an imported CSV); a mail header may not. It was
+    an internal error that left the level claimed ('unknown') although nothing was sent."""
+    inbox = Inbox()
+    make_book(cli.path, smtp(inbox))
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:
+        customers.edit(ledger, "AC", name="Acme\nTrading Ltd")
+    first = cli("remind", "send", "--as-of", "2026-03-03", "--format", "json")
+    assert first.code == 0, first.err
+    assert [(o["customer"], o["status"]) for o in first.json()] == [
+        ("AC", "sent"), ("HD", "sent"), ("NOMAIL", "skipped"), ("ZZ", "sent")]
+    assert str(inbox.messages[0]["To"]) == "Acme Trading Ltd <ap@acme.example.com>"
