@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from store import reports
+from store.dunning import _half_up  # one half-up rule for fees, interest and scores
 
 WEIGHTS = {"days_late": 25, "on_time_share": 20, "overdue_share": 20, "oldest_overdue": 15, "trend": 10,
            "disputes": 5, "limit_use": 5}
@@ -87,12 +88,6 @@ class CreditScore:
     def policy(self, language: str = "en") -> str:
         zh, en = POLICY[self.rating]
         return zh if language == "zh" else en
-
-
-def _half_up(numerator: int, denominator: int) -> int:
-    q, r = divmod(abs(numerator), denominator)
-    q += 1 if 2 * r >= denominator else 0
-    return q if numerator >= 0 else -q
 
 
 def _clamp(points: int) -> int:
