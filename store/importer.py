@@ -27,6 +27,7 @@ each imported row's fingerprint with the document it became.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
@@ -725,7 +726,7 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcom
             return outcome
         raise ImportProblems(problems)
     at = datetime.now().astimezone().isoformat(timespec="seconds")
-    try:
+    with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
         with ledger.writing() as tx:
             within = _Within(ledger, tx)
             for doc in docs:
@@ -745,6 +746,4 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcom
                     (doc.fingerprint, kind, table_name, row_id, Path(table.source).name, doc.line, at))
             if dry_run:
                 raise _DryRun
-    except _DryRun:
-        pass
     return outcome

@@ -7,6 +7,7 @@ statements (written with `?`, rewritten to `%s` for psycopg) and one set of rule
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 import queue
 import sqlite3
 import threading
@@ -49,7 +50,7 @@ _TABLES = [
 ]
 
 
-class Storage:
+class Storage(ABC):
     """The rules; a backend supplies `_tx()` (one transaction, the team row locked when asked)."""
 
     placeholder = "?"
@@ -59,8 +60,9 @@ class Storage:
         sql = sql.replace("BLOBTYPE", self.blob_type)
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
-    def _tx(self, *, write: bool):  # pragma: no cover - each backend overrides
-        raise NotImplementedError
+    @abstractmethod
+    def _tx(self, *, write: bool):
+        """A context manager giving `run(sql, params)` inside one transaction (each backend has its own)."""
 
     def setup(self) -> None:
         with self._tx(write=True) as run:

@@ -2,6 +2,8 @@
 search of every byte a server stored."""
 from __future__ import annotations
 
+import contextlib
+
 import os
 import shutil
 import socket
@@ -118,10 +120,8 @@ class Backend:
         for base in self.files:
             for path in Path(base).rglob("*"):
                 if path.is_file():
-                    try:
+                    with contextlib.suppress(OSError):  # removed while we read: nothing left to search
                         out += path.read_bytes()
-                    except OSError:
-                        pass
         return bytes(out)
 
 
