@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from textual.binding import BindingsMap
 from textual.screen import Screen
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from tui.i18n import Strings
@@ -49,3 +50,62 @@ class DulyScreen(Screen):
     def reload(self) -> None:
         """Start the worker(s) that fetch this screen's data."""
         self.loaded_revision = self.app.revision
+
+
+PREFETCH = 20  # rows before the end of what is loaded at which the next page is fetched
+
+
+class PagedListScreen(DulyScreen):
+    """A list paged from SQLite by a keyset (never the whole table in the widget): the first page on reload,
+    the next one as the cursor or the scroll nears the end. A subclass names its DataTable (`LIST_ID`, with a
+    Static `LIST_ID-status` below it), its worker group (`PAGE_GROUP`) and its empty-list text (`EMPTY_KEY`),
+    and gives `page_query()` (the filters) and a `fetch_page(generation, query, after)` worker whose message
+    handler adds the rows and calls `page_done`."""
+
+    LIST_ID = ""
+    PAGE_GROUP = ""
+    EMPTY_KEY = ""
+
+    def __init__(self):
+        super().__init__()
+        self.generation = 0  # a page of an older query is dropped
+        self.after = None  # the last row's key: the next page starts after it
+        self.more = False
+        self.loading = False
+
+    def page_query(self):
+        """The filters of the current query, as fetch_page takes them."""
+        return None
+
+    def restart_pages(self) -> None:
+        self.generation += 1
+        self.after, self.more, self.loading = None, False, True
+        self.query_one(f"#{self.LIST_ID}", DataTable).clear()
+        self.fetch_page(self.generation, self.page_query(), None)
+
+    def load_more(self) -> None:
+        if self.more and not self.loading:
+            self.loading = True
+            self.fetch_page(self.generation, self.page_query(), self.after)
+
+    def page_done(self, rows: list[dict], more: bool, after) -> None:
+        """After a page's rows were added: where the next page starts, and the count under the list."""
+        if rows:
+            self.after = after
+        self.more, self.loading = more, False
+        t, table = self.t, self.query_one(f"#{self.LIST_ID}", DataTable)
+        status = t("cust.count", shown=table.row_count, more=t("cust.more") if self.more else "")
+        self.query_one(f"#{self.LIST_ID}-status", Static).update(status if table.row_count else t(self.EMPTY_KEY))
+        self._maybe_more()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == self.PAGE_GROUP and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.loading = False
+        super().on_worker_state_changed(event)
+
+    def _maybe_more(self) -> None:
+        table = self.query_one(f"#{self.LIST_ID}", DataTable)
+        near_end = table.cursor_row >= table.row_count - PREFETCH
+        scrolled_down = table.max_scroll_y - table.scroll_y <= table.size.height
+        if near_end or (table.row_count and scrolled_down and table.scroll_y > 0):
+            self.load_more()

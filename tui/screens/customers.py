@@ -8,16 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.worker import Worker, WorkerState
 
 from store import customers, views
 from store.money import format_amount
-from tui.screens.base import DulyScreen
+from tui.screens.base import PagedListScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.customer_form import CustomerFormScreen
 
 PAGE = 100
-PREFETCH = 20  # rows before the end of what is loaded at which the next page is fetched
 RATINGS_AFTER = 0.8  # seconds the list must be still before the credit ratings are computed
 
 
@@ -28,7 +26,8 @@ def customer_page(ledger, search: str | None, after: str | None, limit: int, tod
     return [{**r, **{f"pos_{k}": v for k, v in positions[r["id"]].items()}} for r in rows]
 
 
-class CustomersScreen(DulyScreen):
+class CustomersScreen(PagedListScreen):
+    LIST_ID, PAGE_GROUP, EMPTY_KEY = "customers", "customers-page", "cust.none"
     BINDINGS = [
         Binding("slash", "search", "Search", id="search", key_display="/"),
         Binding("n", "new_customer", "New customer", id="new_customer"),
@@ -52,10 +51,6 @@ class CustomersScreen(DulyScreen):
         self.ratings: dict[str, tuple[int, str]] = {}
         self.ratings_revision = -1
         self._idle_timer = None
-        self.generation = 0
-        self.after: str | None = None  # the last code loaded: the next page starts after it
-        self.more = False
-        self.loading = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,13 +83,11 @@ class CustomersScreen(DulyScreen):
     def reload(self) -> None:
         """Start again from the first page (a new search, or the ledger changed)."""
         super().reload()
-        self.generation += 1
-        self.after = None
-        self.more = False
-        self.loading = True
-        self.query_one("#customers", DataTable).clear()
-        self.fetch_page(self.generation, self.search, None)
+        self.restart_pages()
         self._busy()
+
+    def page_query(self) -> str:
+        return self.search
 
     def _busy(self) -> None:
         """The person is moving around: the credit ratings (which score the whole book, seconds on a big one,
@@ -110,11 +103,6 @@ class CustomersScreen(DulyScreen):
         if self.ratings_revision != self.app.revision:  # once per change of the ledger, not per search
             self.ratings_revision = self.app.revision
             self.fetch_ratings()
-
-    def load_more(self) -> None:
-        if self.more and not self.loading:
-            self.loading = True
-            self.fetch_page(self.generation, self.search, self.after)
 
     @work(exclusive=True, exit_on_error=False, group="customers-page")
     async def fetch_page(self, generation: int, search: str, after: str | None) -> None:
@@ -154,26 +142,7 @@ class CustomersScreen(DulyScreen):
             table.add_row(row["code"], row["name"], cur, Text(balance, justify="right"),
                           Text(overdue, justify="right", style="red"), self._rating(row["code"]),
                           row["category"] or "", row["terms"] or "", Text(limit, justify="right"), key=row["code"])
-        if message.rows:
-            self.after = message.rows[-1]["code"]
-        self.more = message.more
-        self.loading = False
-        t = self.t
-        status = t("cust.count", shown=table.row_count, more=t("cust.more") if self.more else "")
-        self.query_one("#customers-status", Static).update(status if table.row_count else t("cust.none"))
-        self._maybe_more()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "customers-page" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-            self.loading = False
-        super().on_worker_state_changed(event)
-
-    def _maybe_more(self) -> None:
-        table = self.query_one("#customers", DataTable)
-        near_end = table.cursor_row >= table.row_count - PREFETCH
-        scrolled_down = table.max_scroll_y - table.scroll_y <= table.size.height
-        if near_end or (table.row_count and scrolled_down and table.scroll_y > 0):
-            self.load_more()
+        self.page_done(message.rows, message.more, message.rows[-1]["code"] if message.rows else None)
 
     def _scrolled(self, _value: float) -> None:
         self._busy()

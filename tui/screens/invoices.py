@@ -8,21 +8,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
-from textual.worker import Worker, WorkerState
 
 from store import views
 from store.money import format_amount
-from tui.screens.base import DulyScreen
+from tui.screens.base import PagedListScreen
 
 PAGE = 100
-PREFETCH = 20
 
 
 def amount_cell(minor: int | None, currency: str, style: str = "") -> Text:
     return Text("" if minor is None else format_amount(minor, currency), justify="right", style=style)
 
 
-class InvoicesScreen(DulyScreen):
+class InvoicesScreen(PagedListScreen):
+    LIST_ID, PAGE_GROUP, EMPTY_KEY = "invoices", "invoices-page", "inv.none"
     BINDINGS = [
         Binding("f", "cycle_filter", "Open/overdue/all", id="invoice_filter"),
         Binding("slash", "filter_customer", "Filter", id="invoice_search", key_display="/"),
@@ -41,10 +40,6 @@ class InvoicesScreen(DulyScreen):
         super().__init__()
         self.show = show
         self.customer = customer
-        self.generation = 0
-        self.after: tuple[str, str] | None = None
-        self.more = False
-        self.loading = False
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -73,23 +68,15 @@ class InvoicesScreen(DulyScreen):
         super().on_mount()
 
     # -- loading ---------------------------------------------------------------------------------
-    def filters(self) -> dict:
+    def page_query(self) -> dict:
         value = {name: self.query_one(f"#inv-{name}", Input).value.strip() for name in ("customer", "from", "to")}
         return {"show": self.show, "customer": value["customer"] or None, "start": value["from"] or None,
                 "end": value["to"] or None}
 
     def reload(self) -> None:
         super().reload()
-        self.generation += 1
-        self.after, self.more, self.loading = None, False, True
         self.query_one("#inv-show", Label).update(f"{self.t('inv.show')}: {self.t('inv.show.' + self.show)}")
-        self.query_one("#invoices", DataTable).clear()
-        self.fetch_page(self.generation, self.filters(), None)
-
-    def load_more(self) -> None:
-        if self.more and not self.loading:
-            self.loading = True
-            self.fetch_page(self.generation, self.filters(), self.after)
+        self.restart_pages()
 
     @work(exclusive=True, exit_on_error=False, group="invoices-page")
     async def fetch_page(self, generation: int, filters: dict, after) -> None:
@@ -109,24 +96,8 @@ class InvoicesScreen(DulyScreen):
                           r["customer"] or "", amount_cell(r["total"], cur),
                           amount_cell(r["open"], cur, "red" if late else ""), t(f"status.{r['status']}"),
                           key=r["number"])
-        if message.rows:
-            self.after = (message.rows[-1]["date"], message.rows[-1]["number"])
-        self.more, self.loading = message.more, False
-        status = t("cust.count", shown=table.row_count, more=t("cust.more") if self.more else "")
-        self.query_one("#invoices-status", Static).update(status if table.row_count else t("inv.none"))
-        self._maybe_more()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "invoices-page" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-            self.loading = False
-        super().on_worker_state_changed(event)
-
-    def _maybe_more(self) -> None:
-        table = self.query_one("#invoices", DataTable)
-        near_end = table.cursor_row >= table.row_count - PREFETCH
-        scrolled_down = table.max_scroll_y - table.scroll_y <= table.size.height
-        if near_end or (table.row_count and scrolled_down and table.scroll_y > 0):
-            self.load_more()
+        last = message.rows[-1] if message.rows else None
+        self.page_done(message.rows, message.more, last and (last["date"], last["number"]))
 
     @on(DataTable.RowHighlighted, "#invoices")
     def highlighted(self, _event) -> None:
@@ -151,7 +122,7 @@ class InvoicesScreen(DulyScreen):
     def action_new_invoice(self) -> None:
         from tui.screens.invoice_form import InvoiceFormScreen
 
-        self.app.push_screen(InvoiceFormScreen(self.filters()["customer"] or ""), self._issued)
+        self.app.push_screen(InvoiceFormScreen(self.page_query()["customer"] or ""), self._issued)
 
     def _issued(self, number: str | None) -> None:
         if number:

@@ -8,16 +8,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
-from textual.worker import Worker, WorkerState
 
 from store import views
-from tui.screens.base import DulyScreen
-from tui.screens.invoices import PREFETCH, amount_cell
+from tui.screens.base import PagedListScreen
+from tui.screens.invoices import amount_cell
 
 PAGE = 100
 
 
-class PaymentsScreen(DulyScreen):
+class PaymentsScreen(PagedListScreen):
+    LIST_ID, PAGE_GROUP, EMPTY_KEY = "payments", "payments-page", "pay.none"
     BINDINGS = [
         Binding("n", "new_payment", "Record payment", id="record_payment"),
         Binding("slash", "filter_customer", "Filter", id="payment_search", key_display="/"),
@@ -30,13 +30,6 @@ class PaymentsScreen(DulyScreen):
             self.generation = generation
             self.rows = rows
             self.more = more
-
-    def __init__(self):
-        super().__init__()
-        self.generation = 0
-        self.after: tuple[str, str] | None = None
-        self.more = False
-        self.loading = False
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -64,12 +57,9 @@ class PaymentsScreen(DulyScreen):
 
     def reload(self) -> None:
         super().reload()
-        self.generation += 1
-        self.after, self.more, self.loading = None, False, True
-        self.query_one("#payments", DataTable).clear()
-        self.fetch_page(self.generation, self.customer_filter(), None)
+        self.restart_pages()
 
-    def customer_filter(self) -> str | None:
+    def page_query(self) -> str | None:
         return self.query_one("#pay-customer", Input).value.strip() or None
 
     @work(exclusive=True, exit_on_error=False, group="payments-page")
@@ -89,25 +79,8 @@ class PaymentsScreen(DulyScreen):
                           amount_cell(r["amount"], cur),
                           amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""),
                           t(f"status.{r['status']}"), key=r["id"])
-        if message.rows:
-            self.after = (message.rows[-1]["date"], message.rows[-1]["id"])
-        self.more, self.loading = message.more, False
-        status = t("cust.count", shown=table.row_count, more=t("cust.more") if self.more else "")
-        self.query_one("#payments-status", Static).update(status if table.row_count else t("pay.none"))
-        self._maybe_more()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "payments-page" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-            self.loading = False
-        super().on_worker_state_changed(event)
-
-    def _maybe_more(self) -> None:
-        table = self.query_one("#payments", DataTable)
-        near_end = table.cursor_row >= table.row_count - PREFETCH
-        scrolled_down = table.max_scroll_y - table.scroll_y <= table.size.height
-        if (near_end or (table.row_count and scrolled_down and table.scroll_y > 0)) and self.more and not self.loading:
-            self.loading = True
-            self.fetch_page(self.generation, self.customer_filter(), self.after)
+        last = message.rows[-1] if message.rows else None
+        self.page_done(message.rows, message.more, last and (last["date"], last["id"]))
 
     @on(DataTable.RowHighlighted, "#payments")
     def highlighted(self, _event) -> None:
@@ -127,4 +100,4 @@ class PaymentsScreen(DulyScreen):
     def action_new_payment(self) -> None:
         from tui.screens.payment_form import PaymentFormScreen
 
-        self.app.push_screen(PaymentFormScreen(self.customer_filter() or ""), lambda _id: None)
+        self.app.push_screen(PaymentFormScreen(self.page_query() or ""), lambda _id: None)
