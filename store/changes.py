@@ -181,11 +181,9 @@ def verify(conn) -> list[str]:
             problems.append(f"device {device}: entries {want_seq}..{seq - 1} are missing")
         if prev_hash != want_prev:
             problems.append(f"device {device} entry {seq}: does not follow the entry before it")
-        try:
-            body = row_to_change((device, seq, hlc, actor, at, ops)).body()
-        except (MalformedChange, ValueError):
-            problems.append(f"device {device} entry {seq}: unreadable operations")
-            body = ""
+        # The chain covers the stored text itself (`append` hashes exactly what it stores), so it is hashed
+        # as stored: parsing 270 MB of operations of a 200k-invoice book only to print them again took 17 s.
+        body = Change(device, seq, hlc, actor, at).body(ops)
         if chain_hash(prev_hash, body) != digest:
             problems.append(f"device {device} entry {seq}: content was changed after it was written")
         expected[device] = (seq + 1, digest)

@@ -73,6 +73,24 @@ def rekey(conn, new_passphrase: str) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
 
 
+def rekey_scratch(conn, new_passphrase: str) -> None:
+    """Re-encrypt a scratch file that no one else has open and that is thrown away if this fails (a restore
+    being staged): no journal and no syncs, about a third of `rekey`'s time on a big ledger. The caller
+    closes the connection and fsyncs the file before it moves it into place."""
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute(f"PRAGMA rekey = {_quote(new_passphrase)}")
+    conn.execute("PRAGMA journal_mode = DELETE")
+
+
+def fsync_file(path: str | os.PathLike) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def backup_to(conn, target: str | os.PathLike, passphrase: str) -> None:
     """Copy the open ledger into a new encrypted file with SQLite's online backup API."""
     target = Path(target)

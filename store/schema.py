@@ -246,6 +246,13 @@ def settled_cache_problems(db) -> list[str]:
     fresh = "SELECT * FROM (" + " UNION ALL ".join(DOC_STATE.values()) + ")"
     cached = f"SELECT {', '.join(DOC_STATE_COLUMNS)} FROM doc_state"
     missing = db.execute(f"SELECT count(*) FROM ({fresh} EXCEPT {cached})").fetchone()[0]
+    # Every document is one row on each side (ids are keys), so when nothing fresh is missing from the cache
+    # and both sides count the same, they are equal: the second full computation is needed only to say how
+    # much is wrong.
+    documents = sum(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                    for table in ("invoices", "payments", "credit_notes"))
+    if not missing and documents == db.execute("SELECT count(*) FROM doc_state").fetchone()[0]:
+        return []
     stale = db.execute(f"SELECT count(*) FROM ({cached} EXCEPT {fresh})").fetchone()[0]
     if missing or stale:
         return [f"the settlement cache disagrees with the documents for {max(missing, stale)} document(s)"]

@@ -162,6 +162,24 @@ def test_tampered_snapshot_chunk_is_refused_and_no_ledger_is_made(team, tmp_path
     assert not target.exists()
 
 
+@pytest.mark.parametrize("spoil, said", [
+    ("UPDATE changes SET actor='mallory' WHERE device_seq=1", "content was changed after it was written"),
+    ("UPDATE doc_state SET open_all = open_all + 1", "settlement cache disagrees"),
+])
+def test_snapshot_of_a_spoiled_book_is_refused_by_the_restore_drill(team, tmp_path, spoil, said):
+    """A snapshot is sealed by a team device, so it arrives intact; the drill still refuses a book that is
+    wrong inside (an edited change log, a cache that disagrees with the documents) and makes no ledger."""
+    ok(team.run("laptop", "invoice", "add", "--customer", "ZQ", "--date", "2026-03-01", "--amount", "100"))
+    with team.ledger("laptop") as led:
+        led.conn.execute(spoil)
+    ok(team.run("laptop", "sync", "now", "--snapshot"))
+    code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
+    target = tmp_path / "newbox.duly"
+    result = team.cli("--ledger", target, "sync", "join", "--server", team.server.url, "--invite", code)
+    assert_one_line_error(result, 1, said, "nothing was restored")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("newbox")) == []
+
+
 def test_forged_invite_code_is_refused(team, tmp_path):
     code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
     team_id, invite_id, _ = code.split(".")
