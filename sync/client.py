@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from store import changes, db, schema
+from store import backup, changes, db, schema
 from store.changes import Change, MalformedChange
 from store.errors import ClockSkew, DulyError
 from store.hlc import MAX_DRIFT_MS, Stamp
@@ -687,7 +687,7 @@ def _make_own(staging: Path, file_pass: str, passphrase: str, device: str) -> No
 
 def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
     """The restore drill's checks: the b-tree structure of every table and index, the schema, every hash chain,
-    the settlement cache, no allocation to a missing invoice. They only read, so they run as two halves on two
+    the book's invariants (settlement cache, allocations). They only read, so they run as two halves on two
     connections at once, beside `alongside` (SQLite releases the GIL while it works).
 
     `quick_check` rather than `integrity_check` (half the time at 200k invoices): it reads every page of
@@ -697,8 +697,7 @@ def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
     For the same reason `cipher_integrity_check` (the HMAC of free pages too; the snapshot has none, being
     vacuumed) is not run.
 
-    Unlike `duly restore`, an over-allocated invoice is not a refusal here: in a team book it is a merge result
-    already on the review list (DESIGN §4), not damage."""
+    The book's invariants are the ones `duly restore` checks (store.backup.invariant_problems)."""
 
     def structure() -> list[str]:
         conn = db.connect(path, file_pass)
@@ -718,12 +717,7 @@ def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
             if found == 0 or found > schema.VERSION:
                 raise DulyError(f"the snapshot has schema version {found}; this Duly reads 1..{schema.VERSION}: "
                                 "upgrade Duly")
-            problems = changes.verify(conn) + schema.settled_cache_problems(conn)
-            orphans = conn.execute("SELECT count(*) FROM allocations WHERE invoice_id NOT IN (SELECT id FROM invoices)"
-                                   ).fetchone()[0]
-            if orphans:
-                problems.append(f"{orphans} allocations point at invoices that do not exist")
-            return [f"fails its checks: {p}" for p in problems]
+            return [f"fails its checks: {p}" for p in changes.verify(conn) + backup.invariant_problems(conn)]
         finally:
             conn.close()
 

@@ -301,6 +301,21 @@ def test_over_allocation_from_two_devices_is_flagged(team):
     ok(team.run("tablet", "sync", "join", "--server", team.server.url, "--invite", code, "--name", "tablet"))
     flags = ok(team.run("tablet", "sync", "review", "--format", "json")).json()
     assert [f["kind"] for f in flags] == ["over_allocated_invoice"]
+    # `duly backup` and `duly restore` of the team book judge it as the drill does: flagged, so not damage...
+    saved = team.paths["laptop"].with_name("laptop-backup.duly")
+    ok(team.run("laptop", "backup", str(saved)))
+    ok(team.run("laptop", "restore", str(saved)))
+    # ...while an over-allocation that no merge flagged is damage to both.
+    with team.ledger("laptop") as laptop:
+        laptop.conn.execute("DELETE FROM sync_review")
+    unflagged = team.paths["laptop"].with_name("laptop-unflagged.duly")
+    ok(team.run("laptop", "backup", str(unflagged)))
+    assert_one_line_error(team.run("laptop", "restore", str(unflagged)), 1, "L1-000901 has more allocated")
+    ok(team.run("laptop", "sync", "now", "--snapshot"))
+    code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
+    result = team.cli("--ledger", team.paths["laptop"].with_name("phone.duly"), "sync", "join", "--server",
+                      team.server.url, "--invite", code)
+    assert_one_line_error(result, 1, "L1-000901 has more allocated", "nothing was restored")
 
 
 def test_status_reports_server_head_pending_and_clock_offset(team):
