@@ -390,19 +390,35 @@ class Sync:
         if role not in ("admin", "member", "viewer"):
             raise DulyError(f"role {role!r} is not one of admin, member, viewer")
         self.refresh()
-        secret = secrets.token_bytes(32)
-        invite_id = secrets.token_hex(6)
-        token, wrap = crypto.invite_secrets(secret)
         keys = {}
         for (name,) in self.ledger.conn.execute("SELECT key FROM meta WHERE key LIKE 'sync.key.%'"):
             keys[name.rsplit(".", 1)[1]] = self.ledger.meta(name)
-        blob = crypto.b64e(crypto.box(wrap, crypto.canonical({"keys": keys}), _invite_aad(self.team, invite_id)))
-        expires = _now_ms() + hours * 3600 * 1000
-        auth_hash = crypto.token_hash(token)
-        signature = self.keys.signature(crypto.invite_record_message(self.team, invite_id, role, expires, auth_hash, blob))
-        self.api.post(self.api.team_path("/invites"), {"id": invite_id, "auth_hash": auth_hash, "role": role,
-                                                      "expires": expires, "blob": blob, "signature": signature})
-        return f"{self.team}.{invite_id}.{crypto.b64e(secret)}"
+        return _post_invite(self.api, role, keys, hours)
+
+    def recovery(self) -> str:
+        """A recovery secret to print and keep offline: an admin device that lives on paper (registered like any
+        device, so every new key epoch is wrapped for it too). `sync join --invite SECRET` on a new machine
+        brings the book back when every device is lost; `sync revoke recovery…` retires it."""
+        if self.ledger.meta("sync.role") != "admin":
+            raise DulyError(f"only an admin device can make a recovery secret; this device is a "
+                            f"{self.ledger.meta('sync.role')}")
+        seed = secrets.token_bytes(32)
+        keys = crypto.DeviceKeys.from_seed(seed)
+        code = self.invite("admin", hours=1)
+        team, invite_id, secret = parse_invite(code)
+        token, wrap = crypto.invite_secrets(secret)
+        device_id = _recovery_device_id(seed)
+        device = {"id": device_id, "name": f"recovery {_now_iso()[:10]}", "sign_pub": keys.sign_pub,
+                  "box_pub": keys.box_pub}
+        api = Api(self.api.server, team, device_id, keys, transport=self.api._transport)
+        try:
+            got = api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token), "device": device})
+            epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
+                                                 "the invite's team keys"))["keys"]
+            _keep_keys(api, keys, epoch_keys)
+        finally:
+            api.close()
+        return f"{team}.{RECOVERY}.{crypto.b64e(seed)}"
 
     def revoke(self, device: str) -> int:
         """Block a device on the server and start a new key epoch for everyone else; returns the epoch."""
@@ -442,6 +458,53 @@ class Sync:
             "clock_offset_ms": int(meta("sync.clock_offset_ms") or 0),
             "devices": len(names), "needs_review": len(merge.open_flags(self.ledger)),
         }
+
+
+RECOVERY = "recovery"  # the middle part of a recovery secret, where an invite has its id
+
+
+def _recovery_device_id(seed: bytes) -> str:
+    return crypto.derive(seed, "recovery device id", 8).hex()
+
+
+def _post_invite(api: Api, role: str, epoch_keys: dict[str, str], hours: int) -> str:
+    """Register a one-time invite signed by `api`'s device; the server learns only a hash of its token."""
+    secret = secrets.token_bytes(32)
+    invite_id = secrets.token_hex(6)
+    token, wrap = crypto.invite_secrets(secret)
+    blob = crypto.b64e(crypto.box(wrap, crypto.canonical({"keys": epoch_keys}), _invite_aad(api.team, invite_id)))
+    expires = _now_ms() + hours * 3600 * 1000
+    auth_hash = crypto.token_hash(token)
+    signature = api.keys.signature(crypto.invite_record_message(api.team, invite_id, role, expires, auth_hash, blob))
+    api.post(api.team_path("/invites"), {"id": invite_id, "auth_hash": auth_hash, "role": role,
+                                        "expires": expires, "blob": blob, "signature": signature})
+    return f"{api.team}.{invite_id}.{crypto.b64e(secret)}"
+
+
+def _keep_keys(api: Api, keys: DeviceKeys, epoch_keys: dict[str, str]) -> None:
+    """Store a copy of each epoch key wrapped for this (new) device, so it can fetch them again like any member."""
+    api.post(api.team_path("/keys"), {"keys": {
+        e: crypto.wrap_key(crypto.b64d(k), keys.box_pub, crypto.key_context(api.team, int(e), api.device))
+        for e, k in epoch_keys.items()}})
+
+
+def _invite_from_recovery(server: str, team: str, seed: bytes, transport=None) -> str:
+    """The paper device makes a one-time admin invite for the machine being set up."""
+    keys = DeviceKeys.from_seed(seed)
+    api = Api(server, team, _recovery_device_id(seed), keys, transport=transport)
+    try:
+        try:
+            got = api.get(api.team_path("/keys"))
+        except SyncError as exc:
+            if exc.status in (401, 403, 404):
+                raise DulyError("this recovery secret is not valid for this team on this server (mistyped, or "
+                                "retired with `duly sync revoke`)") from None
+            raise
+        epoch_keys = {e: crypto.b64e(crypto.unwrap_key(w, keys, crypto.key_context(team, int(e), api.device)))
+                      for e, w in got["keys"].items()}
+        return _post_invite(api, "admin", epoch_keys, 1)
+    finally:
+        api.close()
 
 
 def _manifest_aad(team: str, snap_id: str) -> bytes:
@@ -528,6 +591,8 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
 
         raise LedgerExists(str(path))
     team, invite_id, secret = parse_invite(code)
+    if invite_id == RECOVERY:
+        team, invite_id, secret = parse_invite(_invite_from_recovery(server, team, secret, transport))
     token, wrap = crypto.invite_secrets(secret)
     keys = DeviceKeys.generate()
     device_id = secrets.token_hex(8)
@@ -545,10 +610,7 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
             got["signature"], "the invite")
         epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
                                              "the invite's team keys"))["keys"]
-        # Keep a copy of each older key wrapped for this device, so it can fetch them again like any member.
-        api.post(f"/v1/teams/{team}/keys", {"keys": {
-            e: crypto.wrap_key(crypto.b64d(k), keys.box_pub, crypto.key_context(team, int(e), device_id))
-            for e, k in epoch_keys.items()}})
+        _keep_keys(api, keys, epoch_keys)
         snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase)
     finally:
         api.close()

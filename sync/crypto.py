@@ -79,6 +79,12 @@ class DeviceKeys:
                     + self.box.private_bytes(_RAW, _RAW_PRIV, serialization.NoEncryption()))
 
     @classmethod
+    def from_seed(cls, seed: bytes) -> "DeviceKeys":
+        """Both keys from one 32-byte seed: the printed recovery secret is a device that lives on paper."""
+        return cls(Ed25519PrivateKey.from_private_bytes(derive(seed, "recovery sign")),
+                   X25519PrivateKey.from_private_bytes(derive(seed, "recovery box")))
+
+    @classmethod
     def from_secret(cls, text: str) -> "DeviceKeys":
         raw = b64d(text)
         if len(raw) != 64:

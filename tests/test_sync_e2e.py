@@ -219,7 +219,9 @@ def test_revoke_blocks_the_device_and_starts_a_new_epoch(team):
         assert b'"key_epoch":2' in last
         assert db.execute("SELECT count(*) FROM wrapped_keys WHERE epoch=2 AND device=?", (desk_id,)).fetchone()[0] == 0
     devices = ok(team.run("laptop", "sync", "devices", "--format", "json")).json()
-    assert {d["name"]: bool(d["revoked"]) for d in devices} == {"laptop": False, "desk": True, "auditor": False}
+    named = {d["name"]: bool(d["revoked"]) for d in devices if not d["name"].startswith("recovery ")}
+    assert named == {"laptop": False, "desk": True, "auditor": False}
+    assert [d["role"] for d in devices if d["name"].startswith("recovery ")] == ["admin"]  # the printed secret
 
 
 def test_clock_more_than_five_minutes_ahead_is_refused_naming_the_device(team):
@@ -322,7 +324,7 @@ def test_status_reports_server_head_pending_and_clock_offset(team):
     ok(team.run("desk", "customer", "add", "P1", "--name", "Pending One"))
     info = ok(team.run("desk", "sync", "status", "--format", "json")).json()
     assert info["pending"] == 1 and info["reachable"] is True
-    assert info["devices"] == 3 and info["key_epoch"] == 1 and info["needs_review"] == 0
+    assert info["devices"] == 4 and info["key_epoch"] == 1 and info["needs_review"] == 0
     assert abs(info["clock_offset_ms"]) < 2000  # same machine
     text = ok(team.run("desk", "sync", "status")).out
     assert "server_head" in text and "ms (server minus this device)" in text
@@ -350,3 +352,43 @@ def test_a_setting_changed_by_a_member_device_is_flagged_for_review(team):
     ok(team.run("laptop", "sync", "now"))
     ok(team.run("desk", "sync", "now"))
     assert ok(team.run("desk", "sync", "review", "--format", "json")).json() == []
+
+
+def test_recovery_secret_brings_the_book_back_when_every_device_is_lost(cli, tmp_path, sqlite_server):
+    """Solo recovery (DESIGN §4): `sync init` prints a recovery secret; with every device gone, `sync join`
+    with it rebuilds the book on a new machine as an admin, across a key epoch that began after it was made,
+    and a retired secret is refused."""
+    laptop, desk = tmp_path / "laptop.duly", tmp_path / "desk.duly"
+    assert cli("--ledger", laptop, "init").code == 0
+    ok(cli("--ledger", laptop, "customer", "add", "ZQ", "--name", SECRET_NAME))
+    made = ok(cli("--ledger", laptop, "sync", "init", "--server", sqlite_server.url, "--name", "laptop",
+                  "--format", "json")).json()
+    secret = made["recovery"]
+    assert secret.split(".")[1] == "recovery"
+    assert cli("--ledger", tmp_path / "other.duly", "init").code == 0
+    text = ok(cli("--ledger", tmp_path / "other.duly", "sync", "init", "--server", sqlite_server.url)).out
+    assert "RECOVERY SECRET" in text  # the table form says what it is and that it is shown once
+    # A second device joins and is revoked: the team key moves to epoch 2, after the secret was made.
+    code = ok(cli("--ledger", laptop, "sync", "invite", "--format", "json")).json()["invite"]
+    ok(cli("--ledger", desk, "sync", "join", "--server", sqlite_server.url, "--invite", code, "--name", "desk"))
+    ok(cli("--ledger", laptop, "sync", "revoke", "desk"))
+    ok(cli("--ledger", laptop, "customer", "add", "E2", "--name", "Epoch Two Ltd"))
+    ok(cli("--ledger", laptop, "sync", "now"))
+    laptop.unlink()  # every device is lost (the desk was revoked)
+    rebuilt = tmp_path / "rebuilt.duly"
+    ok(cli("--ledger", rebuilt, "sync", "join", "--server", sqlite_server.url, "--invite", secret, "--name", "new"))
+    with Ledger.open(rebuilt, PASSPHRASE) as led:
+        names = {r["code"]: r["name"] for r in led.rows("SELECT code, name FROM customers")}
+        assert names == {"ZQ": SECRET_NAME, "E2": "Epoch Two Ltd"}
+        assert led.meta("sync.role") == "admin"
+    devices = ok(cli("--ledger", rebuilt, "sync", "devices", "--format", "json")).json()
+    paper = [d for d in devices if d["name"].startswith("recovery")]
+    assert len(paper) == 1 and paper[0]["role"] == "admin"
+    # The rebuilt device is an admin: it retires the used secret, which then opens nothing.
+    ok(cli("--ledger", rebuilt, "sync", "revoke", paper[0]["id"]))
+    result = cli("--ledger", tmp_path / "again.duly", "sync", "join", "--server", sqlite_server.url,
+                 "--invite", secret)
+    assert_one_line_error(result, 1, "recovery secret is not valid")
+    assert not (tmp_path / "again.duly").exists()
+    fresh = ok(cli("--ledger", rebuilt, "sync", "recovery", "--format", "json")).json()["recovery"]
+    assert fresh != secret

@@ -20,9 +20,13 @@ def register(sub, common) -> None:
     q.add_argument("--hours", type=int, default=72, help="hours until the code expires (default 72)")
     q.set_defaults(handler=invite)
 
+    q = ssub.add_parser("recovery", parents=[common],
+                        help="a new recovery secret to print and keep offline (admin); see `sync revoke` to retire one")
+    q.set_defaults(handler=recovery)
+
     q = ssub.add_parser("join", parents=[common], help="new device: create a ledger from the team's server")
     q.add_argument("--server", required=True, metavar="URL")
-    q.add_argument("--invite", required=True, metavar="CODE")
+    q.add_argument("--invite", required=True, metavar="CODE", help="an invite code, or a recovery secret")
     q.add_argument("--name", help="this device's name in the team (default: the host name)")
     q.set_defaults(handler=join)
 
@@ -82,8 +86,44 @@ def init(args, ctx):
 
     report = client.init(ctx.ledger(), args.server, name=args.name)
     ledger = ctx.ledger()
-    ctx.done(f"team {ledger.meta('sync.team')} created on {args.server}; this device ({ledger.device}) is its admin; "
-             + _report_text(report))
+    session = _session(ctx)
+    try:
+        secret = session.recovery()
+    finally:
+        session.close()
+    if ctx.format == "json":
+        from tui import output
+
+        print(output.to_json({"ok": True, "team": ledger.meta("sync.team"), "device": ledger.device,
+                              "recovery": secret, **report.__dict__}))
+        return
+    print(f"team {ledger.meta('sync.team')} created on {args.server}; this device ({ledger.device}) is its admin; "
+          + _report_text(report))
+    _print_recovery(secret, args.server)
+
+
+def _print_recovery(secret: str, server: str) -> None:
+    print("\nRECOVERY SECRET: print it or write it down, and keep it offline. With it, anyone can bring this book")
+    print("back on a new machine if every device is lost; it is shown only now:")
+    print(f"  {secret}")
+    print(f"to use it: duly sync join --server {server} --invite <the secret>")
+
+
+def recovery(args, ctx):
+    session = _session(ctx)
+    try:
+        secret = session.recovery()
+        server = session.api.server
+    finally:
+        session.close()
+    if ctx.format == "json":
+        from tui import output
+
+        print(output.to_json({"recovery": secret}))
+        return
+    print("a new recovery secret was made; older ones still work until you retire them with "
+          "`duly sync revoke <their device>` (see `duly sync devices`)")
+    _print_recovery(secret, server)
 
 
 def invite(args, ctx):
