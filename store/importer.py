@@ -33,7 +33,6 @@ import hashlib
 import io
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -42,6 +41,7 @@ from typing import Callable
 
 from store import customers, invoices, money, openitems, payments, validate
 from store.errors import DulyError, InvalidInput
+from store.ledger import Within
 from store.terms import BUILTIN_TERMS
 
 # --- the columns of each kind ------------------------------------------------------------------------
@@ -614,22 +614,6 @@ def known(ledger, table: Table, kind: str) -> Known:
 # --- posting: one transaction through the store's own write functions ---------------------------------
 
 
-class _Within:
-    """The ledger as seen from inside one open write: a store function that opens its own `writing()`
-    joins this one instead, so a whole file is one transaction and one change-log envelope, and every
-    rule of customers.add / invoices.add / payments.add applies as it does for one document."""
-
-    def __init__(self, ledger, tx):
-        self._ledger, self._tx = ledger, tx
-
-    def __getattr__(self, name):
-        return getattr(self._ledger, name)
-
-    @contextmanager
-    def writing(self):
-        yield self._tx
-
-
 def post_customer(ledger, doc: Doc) -> tuple[str, str, str]:
     fields = dict(doc.fields)
     archived = fields.pop("archived", None)
@@ -728,7 +712,7 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcom
     at = datetime.now().astimezone().isoformat(timespec="seconds")
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
         with ledger.writing() as tx:
-            within = _Within(ledger, tx)
+            within = Within(ledger, tx)
             for doc in docs:
                 if doc.action == "skip":
                     continue

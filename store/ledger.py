@@ -277,3 +277,19 @@ class Write:
 
 def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Within:
+    """The ledger as seen from inside one open write: a store function that opens its own `writing()` joins
+    this one instead, so several store writes (a whole import file, issuing a draft) are one transaction and
+    one change-log envelope, and each keeps every rule it has on its own."""
+
+    def __init__(self, ledger: Ledger, tx: Write):
+        self._ledger, self._tx = ledger, tx
+
+    def __getattr__(self, name):
+        return getattr(self._ledger, name)
+
+    @contextmanager
+    def writing(self):
+        yield self._tx

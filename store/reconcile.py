@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from store import adjustments, matching, money, payments
 from store.errors import Conflict, InvalidInput, NotFound
-from store.importer import _Within
+from store.ledger import Within
 
 DEFAULT_MIN_SCORE = 70
 
@@ -177,7 +177,7 @@ def _open_check(ledger, row: dict) -> None:
 def _post(ledger, tx, row: dict, candidate: matching.Candidate | None, *, customer_code: str | None = None,
           pairs: list[str] | None = None, known: dict) -> Decision:
     """Apply one decision inside an open write."""
-    within = _Within(ledger, tx)
+    within = Within(ledger, tx)
     cur, on = row["currency"], row["date"]
     amount = money.to_decimal_str(row["amount"], cur)
     note = " ".join(x for x in (f"bank line {row['id'][:8]}", row["payer"], row["memo"]) if x)[:200]

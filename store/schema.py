@@ -27,6 +27,10 @@ EDITABLE = {
     "payer_aliases": ("kind", "value", "customer_id"),
     "statement_log": ("customer_id", "as_of", "currency", "our_balance", "channel", "address", "sent_on", "status",
                       "their_balance", "difference", "answered_on", "resolved_on", "note"),
+    # An invoice being prepared (草稿): edited per field, on any device, until it is issued. `lines` is a JSON list
+    # of "DESCRIPTION:QTY:PRICE[:TAX%]"; `amount` is minor units of `currency` (one or the other).
+    "drafts": ("customer_id", "date", "due_date", "terms", "currency", "amount", "lines", "description", "einvoice",
+               "archived"),
 }
 
 EVENTS = {
@@ -52,6 +56,9 @@ EVENTS = {
     # its fingerprint, so the same line imported twice, here or on another device, is one row.
     "bank_lines": ("account", "date", "amount", "currency", "payer", "payer_account", "memo", "reference",
                    "balance", "source", "line"),
+    # A draft was issued as an invoice; `seen` is the newest field clock of the draft that the issue included, so
+    # an edit the issuing device had not seen shows on every device (a clock newer than `seen`).
+    "draft_issues": ("draft_id", "invoice_id", "seen"),
 }
 
 SYNCED = {**EDITABLE, **EVENTS}
@@ -316,7 +323,14 @@ def _v_tui_list_order(db) -> None:
     db.execute("CREATE INDEX payments_date ON payments (date, id)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order]
+def _v_drafts(db) -> None:
+    """Draft invoices (editable, synced) and the record of issuing one (an event, synced)."""
+    db.execute(_synced_table_sql("drafts", EDITABLE["drafts"]))
+    db.execute(_synced_table_sql("draft_issues", EVENTS["draft_issues"]))
+    db.execute("CREATE INDEX draft_issues_draft ON draft_issues (draft_id)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts]
 VERSION = len(MIGRATIONS)
 
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from store import drafts
 from store.money import format_amount
 
 DUPLICATE_WINDOW_DAYS = 3
@@ -53,9 +54,9 @@ def excess(limit: int, used: int) -> int:
 # -- reading what arrived, recording flags -------------------------------------------------------
 
 def _arrived(conn, after_seq: int, own_device: str):
-    """(last local change seq, payment ids, allocation ids, [(device, seq, setting, value)]) from other devices
-    after `after_seq`."""
-    last, payments, allocations, settings = after_seq, set(), set(), []
+    """(last local change seq, payment ids, allocation ids, [(device, seq, setting, value)], draft ids) from
+    other devices after `after_seq`."""
+    last, payments, allocations, settings, drafts = after_seq, set(), set(), [], set()
     for seq, device, device_seq, ops in conn.execute(
             "SELECT seq, device, device_seq, ops FROM changes WHERE seq>? ORDER BY seq", (after_seq,)):
         last = seq
@@ -68,7 +69,11 @@ def _arrived(conn, after_seq: int, own_device: str):
                 allocations.add(op["id"])
             elif op.get("op") == "set" and op.get("t") == "settings":
                 settings.append((device, device_seq, op["id"], op.get("v")))
-    return last, payments, allocations, settings
+            elif op.get("op") == "set" and op.get("t") == "drafts":
+                drafts.add(op["id"])
+            elif op.get("op") == "event" and op.get("t") == "draft_issues":
+                drafts.add((op.get("d") or {}).get("draft_id"))
+    return last, payments, allocations, settings, drafts - {None}
 
 
 def settings_by_non_admin(changes_: list[tuple[str, int, str, object]], roles: dict[str, str]) -> list[tuple]:
@@ -106,7 +111,7 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
     conn.execute("BEGIN IMMEDIATE")
     try:
         after = int(ledger.meta("sync.review_seq") or 0)
-        last, payment_ids, allocation_ids, settings = _arrived(conn, after, ledger.device)
+        last, payment_ids, allocation_ids, settings, draft_ids = _arrived(conn, after, ledger.device)
         added = 0
         for device, device_seq, key, value in settings_by_non_admin(settings, roles or {}):
             added += _flag(conn, "setting_by_non_admin", f"{device}:{device_seq}", key,
@@ -129,6 +134,8 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
                 added += _flag(conn, "duplicate_payment", a, b, message, now)
         if allocation_ids:
             added += _flag_over_allocation(conn, allocation_ids, now)
+        for kind, draft_id, other, message in drafts.conflicts(conn, draft_ids):
+            added += _flag(conn, kind, draft_id, other, message, now)
         ledger.set_meta("sync.review_seq", str(last))
         conn.execute("COMMIT")
         return added

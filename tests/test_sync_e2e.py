@@ -392,3 +392,55 @@ def test_recovery_secret_brings_the_book_back_when_every_device_is_lost(cli, tmp
     assert not (tmp_path / "again.duly").exists()
     fresh = ok(cli("--ledger", rebuilt, "sync", "recovery", "--format", "json")).json()["recovery"]
     assert fresh != secret
+
+
+def _shared_draft(team) -> str:
+    ok(team.run("laptop", "draft", "add", "--customer", "ZQ", "--date", "2026-04-01", "--amount", "1000"))
+    ref = ok(team.run("laptop", "draft", "list", "--format", "json")).json()[0]["ref"]
+    ok(team.run("laptop", "sync", "now"))
+    ok(team.run("desk", "sync", "now"))
+    return ref
+
+
+def _flag_kinds(team, device) -> list[str]:
+    return [f["kind"] for f in ok(team.run(device, "sync", "review", "--format", "json")).json()]
+
+
+def test_a_draft_edited_on_one_device_while_another_issued_it_is_flagged(team):
+    ref = _shared_draft(team)
+    ok(team.run("desk", "draft", "edit", ref, "--amount", "1200"))  # offline, before it hears of the issue
+    ok(team.run("laptop", "draft", "issue", ref))
+    for device in ("laptop", "desk", "laptop"):
+        ok(team.run(device, "sync", "now"))
+    for device in ("laptop", "desk"):
+        assert _flag_kinds(team, device) == ["draft_edited_after_issue"]
+        message = ok(team.run(device, "sync", "review", "--format", "json")).json()[0]["message"]
+        assert f"draft {ref} was edited (amount" in message and "L1-000001" in message
+        invoices = ok(team.run(device, "invoice", "list", "--format", "json")).json()
+        assert [(i["number"], i["total"]) for i in invoices] == [("L1-000001", "1000.00")]  # posted as issued
+    assert_one_line_error(team.run("desk", "draft", "edit", ref, "--amount", "5"), 1, "issued as invoice L1-000001")
+
+
+def test_a_draft_issued_on_two_devices_is_kept_twice_and_flagged(team):
+    ref = _shared_draft(team)
+    ok(team.run("laptop", "draft", "issue", ref))
+    ok(team.run("desk", "draft", "issue", ref))
+    for device in ("laptop", "desk", "laptop"):
+        ok(team.run(device, "sync", "now"))
+    for device in ("laptop", "desk"):
+        assert _flag_kinds(team, device) == ["draft_issued_twice"]
+        assert len(ok(team.run(device, "invoice", "list", "--format", "json")).json()) == 2
+    assert_one_line_error(team.run("laptop", "draft", "issue", ref), 1, "was issued")
+
+
+def test_a_draft_edit_the_issuing_device_had_seen_is_not_flagged(team):
+    ref = _shared_draft(team)
+    ok(team.run("desk", "draft", "edit", ref, "--amount", "1200"))
+    ok(team.run("desk", "sync", "now"))
+    ok(team.run("laptop", "sync", "now"))
+    ok(team.run("laptop", "draft", "issue", ref))
+    for device in ("laptop", "desk"):
+        ok(team.run(device, "sync", "now"))
+        assert _flag_kinds(team, device) == []
+    invoices = ok(team.run("desk", "invoice", "list", "--format", "json")).json()
+    assert [i["total"] for i in invoices] == ["1200.00"]

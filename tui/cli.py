@@ -17,6 +17,7 @@ COMMANDS = {
     "tui.commands.ledger": ("audit", "backup", "init", "passwd", "restore", "settings", "tui"),
     "tui.commands.customers": ("customer",),
     "tui.commands.documents": ("credit", "invoice", "payment", "terms", "writeoff"),
+    "tui.commands.drafts": ("draft",),
     "tui.commands.reports": ("demo", "report", "statement"),
     "tui.commands.collections": ("contract", "dispute", "note", "promise", "remind"),
     "tui.commands.sync": ("serve", "sync"),

@@ -206,6 +206,11 @@ def invoice_add(args, ctx):
         number=args.number, currency=args.currency, contract=args.contract, einvoice=args.einvoice,
         description=args.description,
     )
+    show_issued(issued, ctx)
+
+
+def show_issued(issued, ctx) -> None:
+    """What `invoice add` and `draft issue` print about the invoice they posted."""
     for warning in issued.warnings:
         _warn(warning)
     cur = issued.currency
