@@ -85,13 +85,13 @@ class Api:
         self.http.close()
 
     def call(self, method: str, path: str, *, body: bytes = b"", params: dict | None = None,
-             raw: bool = False, content_type: str = "application/json"):
+             raw: bool = False, content_type: str = "application/json", headers: dict | None = None):
         url = httpx.URL(self.server + path, params=params)
         signed_path = url.raw_path.decode()
         stamp = str(_now_ms())
         message = crypto.request_message(method, signed_path, self.team, self.device, stamp, body)
         headers = {"X-Duly-Device": self.device, "X-Duly-Time": stamp,
-                   "X-Duly-Signature": self.keys.signature(message), "Content-Type": content_type}
+                   "X-Duly-Signature": self.keys.signature(message), "Content-Type": content_type, **(headers or {})}
         try:
             response = self.http.request(method, url, content=body, headers=headers)
         except httpx.HTTPError as exc:
@@ -109,8 +109,8 @@ class Api:
     def get(self, path: str, **params):
         return self.call("GET", path, params=params or None)
 
-    def post(self, path: str, obj: dict):
-        return self.call("POST", path, body=crypto.canonical(obj))
+    def post(self, path: str, obj: dict, *, headers: dict | None = None):
+        return self.call("POST", path, body=crypto.canonical(obj), headers=headers)
 
     def team_path(self, rest: str) -> str:
         return f"/v1/teams/{self.team}{rest}"
@@ -545,8 +545,10 @@ def _remember(ledger_conn_meta, server: str, team: str, keys: DeviceKeys, role: 
         ledger_conn_meta(key, value)
 
 
-def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None) -> Report:
-    """Create a team on the server with this device as its admin, push the ledger, upload a first snapshot."""
+def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None,
+         team_token: str | None = None) -> Report:
+    """Create a team on the server with this device as its admin, push the ledger, upload a first snapshot.
+    `team_token` is the server's, when it creates teams only for those who have it."""
     if ledger.meta("sync.team"):
         raise DulyError(f"ledger {ledger.path} already syncs with team {ledger.meta('sync.team')} "
                         f"at {ledger.meta('sync.server')}")
@@ -557,7 +559,8 @@ def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None
     api = Api(server, team, ledger.device, keys, transport=transport)
     try:
         wrapped = crypto.wrap_key(key, keys.box_pub, crypto.key_context(team, 1, ledger.device))
-        api.post("/v1/teams", {"team": team, "device": device, "wrapped": wrapped})
+        api.post("/v1/teams", {"team": team, "device": device, "wrapped": wrapped},
+                 headers={"X-Duly-Team-Token": team_token} if team_token else None)
     finally:
         api.close()
     _remember(ledger.set_meta, server.rstrip("/"), team, keys, "admin", {"1": crypto.b64e(key)}, 1)

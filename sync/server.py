@@ -7,6 +7,7 @@ member (reads and writes), viewer (reads only). Errors are JSON: `{"error": "...
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from contextlib import asynccontextmanager
@@ -106,7 +107,9 @@ def _check_signature(request: Request, team: str, device_id: str, sign_pub: str,
 
 
 class SyncServer:
-    def __init__(self, storage: Storage, *, max_body: int = MAX_BODY, keep_snapshots: int = 3):
+    def __init__(self, storage: Storage, *, max_body: int = MAX_BODY, keep_snapshots: int = 3,
+                 team_token: str | None = None):
+        self.team_token = team_token  # when set, creating a team needs it (X-Duly-Team-Token)
         self.storage = storage
         self.max_body = max_body
         self.keep = keep_snapshots
@@ -144,6 +147,12 @@ class SyncServer:
         if not (8 <= len(team) <= 64 and team.isalnum()):
             raise ApiError(400, "team id must be 8-64 letters or digits")
         _check_signature(request, team, device["id"], device["sign_pub"], body)
+        if self.team_token is not None:
+            given = request.headers.get("x-duly-team-token", "")
+            if not hmac.compare_digest(given.encode(), self.team_token.encode()):
+                raise ApiError(403, "this server creates teams only with its team token: "
+                                    "give it with `duly sync init --team-token` (or DULY_TEAM_TOKEN)"
+                               if not given else "the team token is not this server's")
         await self._call(self.storage.create_team, team, device, wrapped, now_ms())
         return _json({"team": team, "epoch": 1, "head": 0, "server_time": now_ms()}, 201)
 
@@ -324,8 +333,9 @@ async def _error(request, exc):
     return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
 
 
-def create_app(storage: Storage, *, max_body: int = MAX_BODY, keep_snapshots: int = 3) -> Starlette:
-    s = SyncServer(storage, max_body=max_body, keep_snapshots=keep_snapshots)
+def create_app(storage: Storage, *, max_body: int = MAX_BODY, keep_snapshots: int = 3,
+               team_token: str | None = None) -> Starlette:
+    s = SyncServer(storage, max_body=max_body, keep_snapshots=keep_snapshots, team_token=team_token)
     t = "/v1/teams/{team}"
     routes = [
         Route("/v1/health", s.health, methods=["GET"]),

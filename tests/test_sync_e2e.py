@@ -338,6 +338,10 @@ def test_sync_commands_on_an_unsynced_ledger_say_what_to_do(cli):
 def test_serve_needs_exactly_one_storage(cli, tmp_path):
     assert_one_line_error(cli("serve", "--port", "0"), 1, "--data DIR", "--database")
     assert_one_line_error(cli("serve", "--database", "mysql://x/y"), 1, "expected a postgresql:// URL")
+    assert_one_line_error(cli("serve", "--data", tmp_path, "--team-token-file", tmp_path / "nope.txt"), 1,
+                          "cannot read the team token file")
+    (tmp_path / "empty.txt").write_text("\n")
+    assert_one_line_error(cli("serve", "--data", tmp_path, "--team-token-file", tmp_path / "empty.txt"), 1, "empty")
 
 
 def test_a_setting_changed_by_a_member_device_is_flagged_for_review(team):
@@ -444,3 +448,17 @@ def test_a_draft_edit_the_issuing_device_had_seen_is_not_flagged(team):
         assert _flag_kinds(team, device) == []
     invoices = ok(team.run("desk", "invoice", "list", "--format", "json")).json()
     assert [i["total"] for i in invoices] == ["1200.00"]
+
+
+def test_a_server_with_a_team_token_creates_teams_only_for_its_holders(cli, tmp_path):
+    with running_server("sqlite", tmp_path, team_token="s3cret-team") as server:
+        book = tmp_path / "book.duly"
+        assert cli("--ledger", book, "init").code == 0
+        assert_one_line_error(cli("--ledger", book, "sync", "init", "--server", server.url), 1, "--team-token")
+        assert_one_line_error(cli("--ledger", book, "sync", "init", "--server", server.url, "--team-token", "guess"),
+                              1, "not this server's")
+        assert_one_line_error(cli("--ledger", book, "sync", "status"), 1, "not set up for sync")
+        ok(cli("--ledger", book, "sync", "init", "--server", server.url, "--team-token", "s3cret-team"))
+        # Only creating a team needs it: an invited device joins with its invite alone.
+        code = ok(cli("--ledger", book, "sync", "invite", "--format", "json")).json()["invite"]
+        ok(cli("--ledger", tmp_path / "desk.duly", "sync", "join", "--server", server.url, "--invite", code))

@@ -1,7 +1,9 @@
 """`duly sync ...` (a device in a team) and `duly serve` (the team's relay and backup)."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 from store.errors import DulyError, LedgerExists
 
@@ -13,6 +15,8 @@ def register(sub, common) -> None:
     q = ssub.add_parser("init", parents=[common], help="create a team on a server; this device is its admin")
     q.add_argument("--server", required=True, metavar="URL")
     q.add_argument("--name", help="this device's name in the team (default: the host name)")
+    q.add_argument("--team-token", metavar="TOKEN",
+                   help="the server's team token, if it has one (or DULY_TEAM_TOKEN)")
     q.set_defaults(handler=init)
 
     q = ssub.add_parser("invite", parents=[common], help="a one-time code for a new device (admin)")
@@ -58,6 +62,8 @@ def register(sub, common) -> None:
     p.add_argument("--keep-snapshots", type=int, default=3, metavar="N", help="snapshots kept per team (default 3)")
     p.add_argument("--max-body", type=int, default=8 * 1024 * 1024, metavar="BYTES",
                    help="largest request accepted (default 8 MiB)")
+    p.add_argument("--team-token-file", metavar="FILE",
+                   help="create teams only for clients that give the token in FILE (or DULY_SERVER_TEAM_TOKEN)")
     p.set_defaults(handler=serve)
 
 
@@ -84,7 +90,8 @@ def _report_text(report) -> str:
 def init(args, ctx):
     from sync import client
 
-    report = client.init(ctx.ledger(), args.server, name=args.name)
+    report = client.init(ctx.ledger(), args.server, name=args.name,
+                         team_token=args.team_token or os.environ.get("DULY_TEAM_TOKEN"))
     ledger = ctx.ledger()
     session = _session(ctx)
     try:
@@ -235,8 +242,19 @@ def serve(args, ctx):
 
     if bool(args.data) == bool(args.database):
         raise DulyError("give exactly one of --data DIR (SQLite) or --database postgresql://...")
+    token = os.environ.get("DULY_SERVER_TEAM_TOKEN")
+    if args.team_token_file:
+        try:
+            token = Path(args.team_token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise DulyError(f"cannot read the team token file {args.team_token_file}: {exc.strerror}") from None
+        if not token:
+            raise DulyError(f"the team token file {args.team_token_file} is empty")
     storage = open_storage(data_dir=args.data, database_url=args.database)
     where = args.database.split("@")[-1] if args.database else args.data
     print(f"duly sync server on http://{args.host}:{args.port} (storage: {where}); Ctrl-C stops it", flush=True)
-    uvicorn.run(create_app(storage, max_body=args.max_body, keep_snapshots=args.keep_snapshots),
+    if token is None:
+        print("anyone who can reach this server can create a team on it; to allow only your own, start it with "
+              "--team-token-file FILE", flush=True)
+    uvicorn.run(create_app(storage, max_body=args.max_body, keep_snapshots=args.keep_snapshots, team_token=token),
                 host=args.host, port=args.port, log_level="warning")
