@@ -7,6 +7,10 @@ workers that submit a job with `await self.app.db.run(fn, ...)` (fn(ledger, ...)
 job at a time; whole-book reads use `run_background`, which gives way to what a person just asked for),
 then post the result back as a message. A job that raises fails its worker, which shows an error
 notification; the app carries on.
+
+Sync (DESIGN §4) is the one exception to "one connection": a sync round waits on the network, so it runs on
+a thread of its own with its own connection (`tui.screens.sync.sync_round`), never on the database thread;
+the header shows its state, read from the ledger as a database job.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import os
 import queue
 import threading
 from concurrent.futures import Future
-from datetime import date
+from datetime import date, datetime, timezone
 from functools import partial
 from pathlib import Path
 
@@ -31,7 +35,7 @@ from store.ledger import Ledger
 from store.validate import parse_date
 from tui.i18n import Strings, choose_language
 from tui.screens.aging import AgingScreen
-from tui.screens.base import localise_bindings
+from tui.screens.base import DulyScreen, localise_bindings
 from tui.screens.collections import CollectionsScreen
 from tui.screens.customers import CustomersScreen
 from tui.screens.dashboard import DashboardScreen
@@ -41,9 +45,11 @@ from tui.screens.passphrase import PassphraseScreen
 from tui.screens.reconcile import ReconcileScreen
 from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
+from tui.screens.sync import Outcome, SyncScreen, SyncState, indicator, local_status, sync_round
 
 
 FOREGROUND, BACKGROUND, IDLE, STOP = 0, 1, 2, 3  # job priorities: lower runs first
+SYNC_INTERVAL_MINUTES = 5  # background sync while the app is open (store/settings has no setting for it yet)
 
 
 class LedgerThread:
@@ -68,6 +74,7 @@ class LedgerThread:
         self._running = None  # priority of the job running now
         self._interrupting = False
         self._ledger: Ledger | None = None
+        self.passphrase: str | None = None  # the one the ledger was opened with (the sync thread opens its own)
         self.on_upgrade = None  # on_upgrade(found, target), called on the database thread before a migration
         self._worker = threading.Thread(target=self._loop, name="duly-db", daemon=True)
         self._worker.start()
@@ -104,6 +111,7 @@ class LedgerThread:
         if self._ledger is not None:
             self._ledger.close()
         self._ledger = ledger
+        self.passphrase = passphrase
         return ledger.setting("language")
 
     def _call(self, fn, args, kwargs):
@@ -178,7 +186,7 @@ class DulyApp(App[int]):
     TITLE = "Duly"
     MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "invoices": InvoicesScreen,
              "payments": PaymentsScreen, "aging": AgingScreen, "reports": ReportsScreen,
-             "collections": CollectionsScreen, "reconcile": ReconcileScreen}
+             "collections": CollectionsScreen, "reconcile": ReconcileScreen, "sync": SyncScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -191,10 +199,13 @@ class DulyApp(App[int]):
         Binding("s", "goto('reports')", "Reports", id="reports"),
         Binding("o", "goto('collections')", "Collections", id="collections"),
         Binding("k", "goto('reconcile')", "Reconcile", id="reconcile"),
+        Binding("y", "goto('sync')", "Sync", id="sync"),
+        Binding("ctrl+y", "sync_now", "Sync now", id="sync_now"),
     ]
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,
-                 today: date | None = None, language: str | None = None, keymap: dict[str, str] | None = None):
+                 today: date | None = None, language: str | None = None, keymap: dict[str, str] | None = None,
+                 sync_interval: float | None = None, sync_transport=None):
         super().__init__()
         self.ledger_path = Path(ledger_path)
         self.db = LedgerThread(self.ledger_path)
@@ -208,6 +219,11 @@ class DulyApp(App[int]):
         self.revision = 0  # bumped after every write, so screens know to reload
         self.failure: DulyError | None = None
         self.sub_title = self.ledger_path.name
+        self.now_fixed: datetime | None = None  # tests and snapshots: "synced N min ago" against a fixed now
+        self.sync_state = SyncState()
+        self.sync_interval = SYNC_INTERVAL_MINUTES * 60 if sync_interval is None else sync_interval  # seconds
+        self.sync_transport = sync_transport  # tests: a callable giving an httpx transport for each round
+        self._sync_future: Future | None = None  # the round running now (one at a time)
         if keymap:
             self.set_keymap(keymap)
 
@@ -221,6 +237,8 @@ class DulyApp(App[int]):
 
     def ledger_changed(self) -> None:
         self.revision += 1
+        if self.unlocked:
+            self.refresh_sync_status()  # a write adds a pending change; a resolved item leaves the list
 
     def on_mount(self) -> None:
         localise_bindings(self, self.t)
@@ -260,10 +278,14 @@ class DulyApp(App[int]):
         localise_bindings(self, self.t)
         self.switch_mode("dashboard")
         self.refresh_bindings()
+        self.refresh_sync_status()
+        self.set_interval(30, self.show_sync_state)  # "synced N min ago" moves on without a database read
+        if self.sync_interval:
+            self.set_interval(self.sync_interval, self._sync_tick)
 
     # -- actions ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "goto" and not self.unlocked:
+        if action in ("goto", "sync_now") and not self.unlocked:
             return False
         return True
 
@@ -294,13 +316,107 @@ class DulyApp(App[int]):
         for node in (screen, self):
             for _key, binding in node._bindings:
                 if binding.description and binding.action not in ("help",) and (
-                    node is screen or binding.action.startswith("goto")
+                    node is screen or binding.action.startswith("goto") or binding.action == "sync_now"
                 ):
                     if node is self and not self.unlocked:
                         continue
                     yield SystemCommand(binding.description, f"{self.get_key_display(binding)}",
                                         partial(node.run_action, binding.action))
         yield from super().get_system_commands(screen)
+
+    # -- sync ------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.now_fixed or datetime.now(timezone.utc)
+
+    @work(exclusive=True, exit_on_error=False, group="sync-status")
+    async def refresh_sync_status(self) -> None:
+        """Read this device's sync state from the ledger (no network) and show it."""
+        status = await self.db.run_background(local_status)
+        state = self.sync_state
+        state.status = status
+        if status is None:
+            state.kind, state.message = "off", ""
+        elif state.kind in ("unknown", "off"):
+            state.kind = "ready"
+        self.show_sync_state()
+
+    def show_sync_state(self) -> None:
+        """The indicator in the header (every screen), and the Sync screen's state line."""
+        text = indicator(self.t, self.sync_state, self.now())
+        self.sub_title = f"{self.ledger_path.name} · {text}" if text else self.ledger_path.name
+        if isinstance(self.screen, SyncScreen):
+            self.screen.show_state()
+
+    def action_sync_now(self) -> None:
+        self.start_sync(manual=True)
+
+    def _sync_tick(self) -> None:
+        if self.sync_state.kind not in ("off", "unknown"):
+            self.start_sync(manual=False)
+
+    def start_sync(self, *, manual: bool) -> None:
+        """One sync round on a thread of its own (never the database thread, never the event loop)."""
+        if self.sync_state.kind == "off":
+            if manual:
+                self.notify(self.t("sync.not_set_up"), severity="warning", timeout=8)
+            return
+        if self._sync_future is not None:
+            if manual:
+                self.notify(self.t("sync.busy"), timeout=4)
+            return
+        passphrase = self.db.passphrase
+        if passphrase is None:
+            return
+        future: Future = Future()
+        future.set_running_or_notify_cancel()  # a running future cannot be cancelled (the app leaving) under run()
+
+        def run() -> None:
+            try:
+                outcome = sync_round(self.ledger_path, passphrase, self.sync_transport)
+            except BaseException as exc:  # noqa: BLE001 - sync_round returns its failures; this is a bug
+                outcome = Outcome("refused", message=f"{type(exc).__name__}: {exc}")
+            future.set_result(outcome)
+
+        self._sync_future = future
+        before = self.sync_state.kind
+        self.sync_state.kind = "syncing"
+        self.show_sync_state()
+        threading.Thread(target=run, name="duly-sync", daemon=True).start()
+        self.await_sync(future, before, manual)
+
+    @work(exit_on_error=False, group="sync")
+    async def await_sync(self, future: Future, before: str, manual: bool) -> None:
+        try:
+            outcome = await asyncio.wrap_future(future)
+        finally:
+            self._sync_future = None
+        self.sync_done(outcome, before, manual)
+
+    def sync_done(self, outcome: Outcome, before: str, manual: bool) -> None:
+        t, state = self.t, self.sync_state
+        state.message = outcome.message
+        if outcome.changed:
+            self.ledger_changed()
+            screen = self.screen
+            if isinstance(screen, DulyScreen) and screen.loaded_revision not in (-1, self.revision):
+                screen.reload()  # the list in front of the user shows what arrived
+        if outcome.kind == "done":
+            state.kind = "ready"
+            report = outcome.report
+            if manual:
+                self.notify(t("sync.done", pulled=report.pulled, applied=report.applied, pushed=report.pushed),
+                            timeout=6)
+            if report.flagged:
+                self.notify(t("sync.flagged", n=report.flagged), severity="warning", timeout=10)
+        else:
+            state.kind = outcome.kind
+            # one notification per failure the user asked for; the timer says it again only when it changed
+            if manual or before != outcome.kind:
+                key = {"off": "sync.not_set_up", "offline": "sync.offline_note"}.get(outcome.kind, "sync.refused_note")
+                self.notify(t(key, message=outcome.message), severity="warning" if outcome.kind == "off" else "error",
+                            timeout=10)
+        self.show_sync_state()
+        self.refresh_sync_status()
 
     # -- failures --------------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -531,6 +531,63 @@ ZH.update({
     "rec.col.theirs": "对方余额", "rec.col.difference": "差额", "rec.col.answered": "回复日期",
 })
 
+# Sync (同步): the header's indicator, background sync and the Sync screen's "Needs review" list
+EN.update({
+    "key.sync": "Sync", "key.sync_now": "Sync now", "key.sync_resolve": "Looked at",
+    "sync.ind.off": "sync: not set up", "sync.ind.syncing": "syncing…",
+    "sync.ind.offline": "offline (server unreachable)", "sync.ind.refused": "sync refused ({message})",
+    "sync.ind.synced": "synced {ago}", "sync.ind.never": "not synced yet", "sync.ind.pending": "{n} pending",
+    "sync.ind.review": "{n} need review",
+    "sync.ago.now": "just now", "sync.ago.min": "{n} min ago", "sync.ago.hours": "{n} h ago",
+    "sync.ago.date": "on {date}",
+    "sync.not_set_up": "This ledger is not set up for sync: `duly sync init --server URL` starts a team, "
+                       "`duly sync join` makes a new device of one.",
+    "sync.busy": "A sync is already running.",
+    "sync.done": "Synced: {pulled} change(s) pulled ({applied} new), {pushed} pushed.",
+    "sync.flagged": "{n} new item(s) need review: key y.",
+    "sync.offline_note": "Offline: {message}", "sync.refused_note": "Sync refused: {message}",
+    "sync.state": "State", "sync.server": "Server", "sync.device": "Device", "sync.role": "Role",
+    "sync.last_sync": "Last sync", "sync.pending": "Pending", "sync.head": "Server head",
+    "sync.epoch": "Key epoch", "sync.clock": "Clock offset", "sync.offset": "{ms} ms (server minus this device)",
+    "sync.never": "never",
+    "sync.role.admin": "admin", "sync.role.member": "member", "sync.role.viewer": "viewer",
+    "sync.review": "Needs review", "sync.review_count": "Needs review ({n})",
+    "sync.review_none": "Nothing needs review.", "sync.resolved": "Review item {id} marked as looked at.",
+    "sync.col.id": "#", "sync.col.kind": "Kind", "sync.col.found": "Found", "sync.col.message": "What",
+    "sync.kind.duplicate_payment": "Duplicate payment", "sync.kind.over_allocated_invoice": "Invoice over-applied",
+    "sync.kind.over_allocated_payment": "Payment over-applied",
+    "sync.kind.over_allocated_credit_note": "Credit note over-applied",
+    "sync.kind.setting_by_non_admin": "Setting by non-admin",
+    "sync.kind.draft_issued_twice": "Draft issued twice", "sync.kind.draft_edited_after_issue": "Draft edited after issue",
+})
+ZH.update({
+    "key.sync": "同步", "key.sync_now": "立即同步", "key.sync_resolve": "已查看",
+    "sync.ind.off": "同步：未设置", "sync.ind.syncing": "同步中…",
+    "sync.ind.offline": "离线（连不上同步服务器）", "sync.ind.refused": "同步被拒（{message}）",
+    "sync.ind.synced": "{ago}已同步", "sync.ind.never": "尚未同步", "sync.ind.pending": "{n} 项待上传",
+    "sync.ind.review": "{n} 项待复核",
+    "sync.ago.now": "刚刚", "sync.ago.min": "{n} 分钟前", "sync.ago.hours": "{n} 小时前", "sync.ago.date": "{date}",
+    "sync.not_set_up": "此账本尚未设置同步：用 `duly sync init --server URL` 建立团队，"
+                       "或用 `duly sync join` 加入为新设备。",
+    "sync.busy": "正在同步，请稍候。",
+    "sync.done": "同步完成：拉取 {pulled} 项改动（新 {applied} 项），推送 {pushed} 项。",
+    "sync.flagged": "{n} 项新的待复核事项：按 y 查看。",
+    "sync.offline_note": "离线，本地改动已排队：{message}", "sync.refused_note": "同步被拒：{message}",
+    "sync.state": "状态", "sync.server": "服务器", "sync.device": "本设备", "sync.role": "角色",
+    "sync.last_sync": "上次同步", "sync.pending": "待上传", "sync.head": "服务器进度",
+    "sync.epoch": "密钥轮次", "sync.clock": "时钟偏差", "sync.offset": "{ms} 毫秒（服务器减本机）",
+    "sync.never": "从未",
+    "sync.role.admin": "管理员", "sync.role.member": "成员", "sync.role.viewer": "只读",
+    "sync.review": "待复核", "sync.review_count": "待复核（{n}）",
+    "sync.review_none": "没有待复核的事项。", "sync.resolved": "复核事项 {id} 已标记为已查看。",
+    "sync.col.id": "#", "sync.col.kind": "类型", "sync.col.found": "发现时间", "sync.col.message": "说明",
+    "sync.kind.duplicate_payment": "疑似重复收款", "sync.kind.over_allocated_invoice": "发票超额核销",
+    "sync.kind.over_allocated_payment": "收款超额核销",
+    "sync.kind.over_allocated_credit_note": "贷项通知超额核销",
+    "sync.kind.setting_by_non_admin": "非管理员修改设置",
+    "sync.kind.draft_issued_twice": "草稿被开票两次", "sync.kind.draft_edited_after_issue": "草稿开票后又被修改",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 

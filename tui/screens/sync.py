@@ -1,0 +1,336 @@
+"""Sync (同步): this device's sync state and the "Needs review" list (DESIGN §4), and the pieces the app uses
+for its sync indicator and its background sync.
+
+Nothing here touches the network on the app's database thread: the state shown comes from the ledger's own
+`sync.*` meta (`Sync.status(online=False)`), read as a database job; a sync round (`sync_round`) runs on a
+thread of its own with its own connection, so pages and key presses never wait on the server.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from store.errors import DulyError
+from tui.i18n import Strings
+from tui.screens.base import DulyScreen
+
+# -- state shared with the app ------------------------------------------------------------------
+
+
+@dataclass
+class SyncState:
+    """What the indicator shows. kind: unknown (not read yet), off (not set up), ready, syncing, offline,
+    refused (the server or a check said no; `message` says why)."""
+
+    kind: str = "unknown"
+    status: dict | None = None  # Sync.status(online=False) when set up
+    message: str = ""
+
+
+@dataclass
+class Outcome:
+    """How one sync round ended (never an exception: the app shows it)."""
+
+    kind: str  # done, off, offline, refused
+    report: object = None  # sync.client.Report when done
+    message: str = ""
+    changed: bool = False  # changes arrived or items were flagged (also when the round failed after that)
+
+
+def local_status(ledger) -> dict | None:
+    """This device's sync state from the ledger alone (no network); None when it is not set up.
+    Runs on the app's database thread."""
+    from sync.client import NotSynced, Sync
+
+    try:
+        session = Sync(ledger)
+    except NotSynced:
+        return None
+    try:
+        return session.status(online=False)
+    finally:
+        session.close()
+
+
+def sync_view(ledger) -> tuple[dict | None, list[dict]]:
+    """The Sync screen's data: the state and the open review items (database thread)."""
+    from sync import merge
+
+    return local_status(ledger), merge.open_flags(ledger)
+
+
+def sync_round(path, passphrase: str, transport_factory=None) -> Outcome:
+    """One `sync now` on its own connection (call it on a thread of its own, never the database thread:
+    it waits on the network). SQLite WAL lets the app's reads go on; writes take turns by the busy timeout."""
+    from store.ledger import Ledger
+    from sync.client import NotSynced, Offline, Sync
+
+    try:
+        ledger = Ledger.open(path, passphrase)
+    except DulyError as exc:
+        return Outcome("refused", message=str(exc))
+    try:
+        before = _mark(ledger)
+        try:
+            session = Sync(ledger, transport=transport_factory() if transport_factory else None)
+            try:
+                outcome = Outcome("done", report=session.now())
+            finally:
+                session.close()
+        except NotSynced as exc:
+            outcome = Outcome("off", message=str(exc))
+        except Offline as exc:
+            outcome = Outcome("offline", message=str(exc))
+        except DulyError as exc:  # SyncError, ClockSkew, Tampered, a locked ledger...
+            outcome = Outcome("refused", message=str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown as one line, the app carries on
+            outcome = Outcome("refused", message=f"{type(exc).__name__}: {exc}")
+        # a round can pull and apply, then fail (a viewer's push): the screens reload all the same
+        outcome.changed = _mark(ledger) != before
+        return outcome
+    finally:
+        ledger.close()
+
+
+def _mark(ledger) -> tuple[int, int]:
+    """Where the change log and the review list stand (what a round may move)."""
+    return tuple(ledger.conn.execute("SELECT (SELECT coalesce(max(seq), 0) FROM changes), "
+                                     "(SELECT count(*) FROM sync_review)").fetchone())
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=timezone.utc)
+
+
+def ago(t: Strings, when: str | None, now: datetime) -> str:
+    """'12 min ago' / '12 分钟前' for an ISO time; '' when there is none."""
+    found = _parse_iso(when)
+    if found is None:
+        return ""
+    minutes = int((now - found).total_seconds() // 60)
+    if minutes < 1:
+        return t("sync.ago.now")
+    if minutes < 60:
+        return t("sync.ago.min", n=minutes)
+    if minutes < 48 * 60:
+        return t("sync.ago.hours", n=minutes // 60)
+    return t("sync.ago.date", date=found.date().isoformat())
+
+
+def utc_text(when: str | None) -> str:
+    found = _parse_iso(when)
+    return found.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if found else ""
+
+
+def _short(message: str, width: int = 48) -> str:
+    line = " ".join(message.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def indicator(t: Strings, state: SyncState, now: datetime) -> str:
+    """One line for the header: not set up / synced N min ago · K pending · R need review / syncing… /
+    offline / refused (why)."""
+    if state.kind == "unknown":
+        return ""
+    if state.kind == "off":
+        return t("sync.ind.off")
+    status = state.status or {}
+    if state.kind == "syncing":
+        head = t("sync.ind.syncing")
+    elif state.kind == "offline":
+        head = t("sync.ind.offline")
+    elif state.kind == "refused":
+        head = t("sync.ind.refused", message=_short(state.message))
+    elif status.get("last_sync"):
+        head = t("sync.ind.synced", ago=ago(t, status["last_sync"], now))
+    else:
+        head = t("sync.ind.never")
+    parts = [head]
+    if status.get("pending"):
+        parts.append(t("sync.ind.pending", n=status["pending"]))
+    if status.get("needs_review"):
+        parts.append(t("sync.ind.review", n=status["needs_review"]))
+    return " · ".join(parts)
+
+
+# -- the screen ---------------------------------------------------------------------------------
+
+
+class SyncScreen(DulyScreen):
+    """`y`: the state of this device's sync and what a merge flagged for a person to look at. Syncing itself
+    is the app's `ctrl+y` (from every screen); Enter or `m` marks the highlighted item as looked at."""
+
+    BINDINGS = [
+        # the app's sync key again, so that this screen's footer shows it first (same id: same keymap)
+        Binding("ctrl+y", "app.sync_now", "Sync now", id="sync_now"),
+        Binding("m", "resolve", "Looked at", id="sync_resolve"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+    ]
+    DEFAULT_CSS = """
+    #sync { padding: 0 1; height: 1fr; }
+    #sync-state { height: auto; }
+    #sync-details { height: auto; }
+    #sync-review { height: 1fr; min-height: 4; }
+    #sync-message { height: auto; max-height: 4; color: $text-muted; }
+    """
+
+    class Loaded(Message):
+        def __init__(self, status: dict | None, flags: list[dict]):
+            super().__init__()
+            self.status = status
+            self.flags = flags
+
+    class Resolved(Message):
+        def __init__(self, flag_id: int):
+            super().__init__()
+            self.flag_id = flag_id
+
+    def __init__(self):
+        super().__init__()
+        self.status: dict | None = None
+        self.flags: dict[str, dict] = {}
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield Header()
+        with Vertical(id="sync"):
+            yield Static("", id="sync-state")
+            yield Static("", id="sync-details")
+            yield Label(t("sync.review"), id="sync-review-title", classes="section")
+            yield DataTable(id="sync-review", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="sync-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.t
+        table = self.query_one("#sync-review", DataTable)
+        for key in ("sync.col.id", "sync.col.kind", "sync.col.found", "sync.col.message"):
+            table.add_column(t(key), key=key)
+        table.focus()
+        super().on_mount()
+
+    def on_screen_resume(self) -> None:
+        self.show_state()
+        super().on_screen_resume()
+
+    def action_refresh(self) -> None:
+        self.app.refresh_sync_status()
+        self.reload()
+
+    def reload(self) -> None:
+        super().reload()
+        self.show_state()
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False, group="sync-view")
+    async def load(self) -> None:
+        self.post_message(self.Loaded(*await self.app.db.run_background(sync_view)))
+
+    # -- showing ---------------------------------------------------------------------------------
+    def show_state(self) -> None:
+        """The one-line state, from the app (it changes while a sync runs, without a database read)."""
+        state = self.app.sync_state
+        text = indicator(self.t, state, self.app.now()) or self.t("dash.loading")
+        style = {"offline": "yellow", "refused": "red", "syncing": "cyan"}.get(state.kind, "bold")
+        line = Text.assemble((self.t("sync.state") + "  ", "bold"), (text, style))
+        if state.kind in ("offline", "refused") and state.message:
+            line.append("\n" + state.message, style="dim")
+        self.query_one("#sync-state", Static).update(line)
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        t = self.t
+        self.status = message.status
+        self.query_one("#sync-details", Static).update(
+            self._details(message.status) if message.status else Text(t("sync.not_set_up")))
+        table = self.query_one("#sync-review", DataTable)
+        keep = self._current()
+        table.clear()
+        self.flags = {}
+        for flag in message.flags:
+            key = str(flag["id"])
+            self.flags[key] = flag
+            table.add_row(key, t(f"sync.kind.{flag['kind']}") if f"sync.kind.{flag['kind']}" in t._catalogue
+                          else flag["kind"], utc_text(flag["found_at"]), " ".join(flag["message"].split()), key=key)
+        self.query_one("#sync-review-title", Label).update(t("sync.review_count", n=len(message.flags)))
+        if keep in self.flags:
+            table.move_cursor(row=table.get_row_index(keep))
+        self._show_message(self._current())
+
+    def _details(self, status: dict) -> Table:
+        t, now = self.t, self.app.now()
+        device = status["device"]
+        if status.get("device_name"):
+            device = f"{status['device_name']} ({device})"
+        last = utc_text(status.get("last_sync"))
+        last = f"{last} ({ago(t, status['last_sync'], now)})" if last else t("sync.never")
+        offset = t("sync.offset", ms=f"{status['clock_offset_ms']:+d}")
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1)
+        for left, right in (
+            (("sync.server", status["server"] or ""), ("sync.device", device)),
+            (("sync.role", t(f"sync.role.{status['role']}") if status.get("role") else ""),
+             ("sync.last_sync", last)),
+            (("sync.pending", str(status["pending"])), ("sync.head", str(status["server_head"]))),
+            (("sync.epoch", str(status["key_epoch"])), ("sync.clock", offset)),
+        ):
+            grid.add_row(t(left[0]), left[1], t(right[0]), right[1])
+        return grid
+
+    def _current(self) -> str | None:
+        table = self.query_one("#sync-review", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return str(key) if key is not None else None
+
+    def _show_message(self, key: str | None) -> None:
+        flag = self.flags.get(key or "")
+        text = flag["message"] if flag else (self.t("sync.review_none") if self.status else "")
+        self.query_one("#sync-message", Static).update(text)
+
+    @on(DataTable.RowHighlighted, "#sync-review")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None:
+            self._show_message(str(event.row_key.value))
+
+    # -- marking an item looked at ---------------------------------------------------------------
+    @on(DataTable.RowSelected, "#sync-review")
+    def selected(self, event: DataTable.RowSelected) -> None:
+        self.action_resolve()
+
+    def action_resolve(self) -> None:
+        key = self._current()
+        if key in self.flags:
+            self.resolve(int(key))
+
+    @work(exclusive=True, exit_on_error=False, group="sync-resolve")
+    async def resolve(self, flag_id: int) -> None:
+        from sync import merge
+
+        await self.db(merge.resolve, flag_id)
+        self.post_message(self.Resolved(flag_id))
+
+    @on(Resolved)
+    def resolved(self, message: Resolved) -> None:
+        self.app.ledger_changed()
+        self.app.notify(self.t("sync.resolved", id=message.flag_id), timeout=6)
+        self.reload()
