@@ -5,8 +5,14 @@ directory) in the header. Update after an intended change with `pytest --snapsho
 """
 from __future__ import annotations
 
+import json
+from datetime import datetime, timezone
+
 import pytest
 
+from store import customers
+from store.ledger import Ledger
+from sync.crypto import DeviceKeys
 from tests.test_tui_book import PASSPHRASE, TODAY, make_book
 from tui.app import DulyApp
 
@@ -74,3 +80,41 @@ def test_screen_snapshot(snap_compare, book, screen, language):
 def test_invoices_at_80_by_24_snapshot(snap_compare, book, language):
     app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("i"))
+
+
+# -- the Sync screen: a book that looks synced (fixed device, server, times; never contacted) --------------
+DEVICE = "a1b2c3d4e5f60718"
+SYNC_NOW = datetime(2026, 3, 31, 8, 12, tzinfo=timezone.utc)  # 12 minutes after the last sync below
+REVIEW = [
+    ("duplicate_payment", "p1", "p2", "payment of 3,000.00 CNY from customer BJ001 (reference BANK-778) was "
+     "recorded twice: on 2026-03-28 by laptop and on 2026-03-29 by desk; both are kept: void one if it is the "
+     "same payment", "2026-03-31T07:58:00Z"),
+    ("over_allocated_invoice", "i7", "", "invoice T1-000007 has 50,000.00 CNY applied to a total of 45,600.00 CNY "
+     "(4,400.00 CNY too much) after merging changes from two devices", "2026-03-31T07:58:00Z"),
+]
+
+
+@pytest.fixture(scope="module")
+def synced_book(tmp_path_factory):
+    path = make_book(tmp_path_factory.mktemp("sync") / "book.duly")
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        ledger.conn.execute("UPDATE meta SET value=? WHERE key='device_id'", (DEVICE,))
+    with Ledger.open(path, PASSPHRASE, actor="tester") as ledger:  # two changes of this device, not yet sent
+        customers.edit(ledger, "SZ004", phone="0755-8888 0001")
+        customers.edit(ledger, "EU01", email="ap@nordlicht.example.de")
+        for key, value in {"sync.server": "https://sync.example.com", "sync.team": "0f1e2d3c4b5a6978",
+                           "sync.device_keys": DeviceKeys.generate().secret(), "sync.role": "admin",
+                           "sync.epoch": "2", "sync.cursor": "40", "sync.pushed": "0", "sync.head": "42",
+                           "sync.clock_offset_ms": "-120", "sync.last_sync": "2026-03-31T08:00:00Z",
+                           "sync.devices": json.dumps({DEVICE: "laptop", "0011223344556677": "desk"})}.items():
+            ledger.set_meta(key, value)
+        ledger.conn.executemany(
+            "INSERT INTO sync_review (kind, subject, other, message, found_at) VALUES (?, ?, ?, ?, ?)", REVIEW)
+    return path
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_sync_screen_at_80_by_24_snapshot(snap_compare, synced_book, language):
+    app = DulyApp(synced_book, PASSPHRASE, today=TODAY, language=language)
+    app.now_fixed = SYNC_NOW
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("y"))
