@@ -75,6 +75,7 @@ class Api:
         self.server = server.rstrip("/")
         self.team, self.device, self.keys = team, device, keys
         self._transport, self._timeout = transport, timeout
+        self.names: dict[str, str] = {}  # device id -> name, to say which device a refusal is about
         self.http = httpx.Client(base_url=self.server, transport=transport, timeout=timeout)
 
     def clone(self) -> "Api":
@@ -103,6 +104,9 @@ class Api:
                 text = found.get("error") or response.text
             except ValueError:
                 found, text = {}, response.text[:200]
+            about = found.get("device")
+            if about in self.names:  # the server knows devices by id only (their names are sealed)
+                text = text.replace(f"device {about}", f"device {self.names[about]} ({about})", 1)
             raise SyncError(f"the sync server refused: {text}", response.status_code, found)
         return response.content if raw else response.json()
 
@@ -165,13 +169,20 @@ class Sync:
         before = _now_ms()
         state = self.api.get(self.api.team_path("/state"))
         after = _now_ms()
-        self.devices = {d["id"]: d for d in state["devices"]}
+        if int(self.ledger.meta("sync.epoch") or 0) < state["epoch"] or self.ledger.meta(f"sync.key.{state['epoch']}") is None:
+            self.fetch_keys()
+        self.devices = {d["id"]: {**d, "name": self._open_name(d)} for d in state["devices"]}
+        self.api.names = {d: v["name"] for d, v in self.devices.items()}
         self._set_meta({"sync.role": state["you"]["role"], "sync.head": str(state["head"]),
                         "sync.clock_offset_ms": str(state["server_time"] - (before + after) // 2),
                         "sync.devices": json.dumps({d: v["name"] for d, v in self.devices.items()})})
-        if int(self.ledger.meta("sync.epoch") or 0) < state["epoch"] or self.ledger.meta(f"sync.key.{state['epoch']}") is None:
-            self.fetch_keys()
         return state
+
+    def _open_name(self, device: dict) -> str:
+        """A device's name, sealed under a team key on the server (see `sealed_name`)."""
+        keys = {e.rsplit(".", 1)[1]: v for (e,) in self.ledger.conn.execute(
+            "SELECT key FROM meta WHERE key LIKE 'sync.key.%'") if (v := self.ledger.meta(e))}
+        return open_name(self.team, device, keys)
 
     def _set_meta(self, values: dict[str, str]) -> None:
         """Several sync.* values in one transaction (one commit, not one each)."""
@@ -408,14 +419,14 @@ class Sync:
         team, invite_id, secret = parse_invite(code)
         token, wrap = crypto.invite_secrets(secret)
         device_id = _recovery_device_id(seed)
-        device = {"id": device_id, "name": f"recovery {_now_iso()[:10]}", "sign_pub": keys.sign_pub,
-                  "box_pub": keys.box_pub}
+        device = {"id": device_id, "name": "(joining)", "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
         api = Api(self.api.server, team, device_id, keys, transport=self.api._transport)
         try:
             got = api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token), "device": device})
             epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
                                                  "the invite's team keys"))["keys"]
             _keep_keys(api, keys, epoch_keys)
+            _name_device(api, f"recovery {_now_iso()[:10]}", epoch_keys)
         finally:
             api.close()
         return f"{team}.{RECOVERY}.{crypto.b64e(seed)}"
@@ -461,6 +472,39 @@ class Sync:
 
 
 RECOVERY = "recovery"  # the middle part of a recovery secret, where an invite has its id
+_SEALED = "sealed:"
+
+
+def _name_aad(team: str, device_id: str) -> bytes:
+    return f"{team}/device-name/{device_id}".encode()
+
+
+def sealed_name(team: str, device_id: str, name: str, epoch_keys: dict[str, str]) -> str:
+    """A device name as the server stores it: sealed under the newest team key the device has, so the server
+    sees no host or person names either."""
+    epoch = max(epoch_keys, key=int)
+    box = crypto.box(crypto.b64d(epoch_keys[epoch]), name.encode(), _name_aad(team, device_id))
+    return f"{_SEALED}{epoch}:{crypto.b64e(box)}"
+
+
+def open_name(team: str, device: dict, epoch_keys: dict[str, str]) -> str:
+    text = device.get("name") or ""
+    if not text.startswith(_SEALED):
+        return text or f"device {device['id']}"
+    epoch, _, sealed = text[len(_SEALED):].partition(":")
+    key = epoch_keys.get(epoch)
+    if key is None:
+        return f"device {device['id']}"
+    try:
+        return crypto.unbox(crypto.b64d(key), crypto.b64d(sealed), _name_aad(team, device["id"]), "a device name").decode()
+    except (Tampered, UnicodeDecodeError):
+        return f"device {device['id']} (its name does not open)"
+
+
+def _name_device(api: Api, name: str, epoch_keys: dict[str, str]) -> None:
+    """Replace the placeholder name a device joined with by its sealed name (the keys come with the join)."""
+    api.post(api.team_path(f"/devices/{api.device}/name"),
+             {"name": sealed_name(api.team, api.device, name, epoch_keys)})
 
 
 def _recovery_device_id(seed: bytes) -> str:
@@ -555,7 +599,9 @@ def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None
     keys = DeviceKeys.generate()
     team = secrets.token_hex(8)
     key = crypto.new_team_key()
-    device = {"id": ledger.device, "name": name or _device_name(), "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
+    device = {"id": ledger.device, "name": sealed_name(team, ledger.device, name or _device_name(),
+                                                       {"1": crypto.b64e(key)}),
+              "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
     api = Api(server, team, ledger.device, keys, transport=transport)
     try:
         wrapped = crypto.wrap_key(key, keys.box_pub, crypto.key_context(team, 1, ledger.device))
@@ -599,7 +645,8 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
     token, wrap = crypto.invite_secrets(secret)
     keys = DeviceKeys.generate()
     device_id = secrets.token_hex(8)
-    device = {"id": device_id, "name": name or _device_name(), "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
+    # The team keys come back with the join, so the device joins under a placeholder and then seals its name.
+    device = {"id": device_id, "name": "(joining)", "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
     api = Api(server, team, device_id, keys, transport=transport)
     try:
         got = api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token), "device": device})
@@ -614,6 +661,7 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
         epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
                                              "the invite's team keys"))["keys"]
         _keep_keys(api, keys, epoch_keys)
+        _name_device(api, name or _device_name(), epoch_keys)
         snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase)
     finally:
         api.close()

@@ -127,10 +127,10 @@ class SyncServer:
             raise ApiError(401, f"device {device_id or '(none)'} is not registered in team {team}")
         _check_signature(request, team, device_id, device["sign_pub"], body)
         if device["revoked"] is not None:
-            raise ApiError(403, f"device {device['name']} ({device_id}) was removed from team {team}")
+            raise ApiError(403, f"device {device_id} was removed from team {team}", device=device_id)
         if device["role"] not in roles:
-            raise ApiError(403, f"device {device['name']} ({device_id}) is a {device['role']}; "
-                                f"only {' or '.join(roles)} devices may do this")
+            raise ApiError(403, f"device {device_id} is a {device['role']}; "
+                                f"only {' or '.join(roles)} devices may do this", device=device_id)
         return team, device, body
 
     # -- endpoints -------------------------------------------------------------------------------
@@ -217,6 +217,18 @@ class SyncServer:
         await self._call(self.storage.revoke, team, target, now_ms())
         return _json({"ok": True, "revoked": target})
 
+    async def rename(self, request):
+        """A device's name as its team sees it: sealed by the device under the team key, opaque here."""
+        team, device, body = await self.authed(request)
+        target = request.path_params["device"]
+        if target != device["id"] and device["role"] != "admin":
+            raise ApiError(403, "a device can rename only itself (an admin, any device)")
+        name = _need(_parse(body), "name")
+        if not 1 <= len(name) <= 1024:
+            raise ApiError(400, "a device name must be 1-1024 characters")
+        await self._call(self.storage.rename_device, team, target, name)
+        return _json({"ok": True})
+
     async def new_epoch(self, request):
         team, _, body = await self.authed(request, roles=("admin",))
         obj = _parse(body)
@@ -245,8 +257,9 @@ class SyncServer:
             except ValueError:
                 raise ApiError(400, f"envelope {seq} has an unreadable clock stamp") from None
             if ahead > MAX_DRIFT_MS:
-                raise ApiError(422, f"device {device['name']} ({device['id']})'s clock is {ahead / 60000:.0f} "
-                                    "minutes ahead of the server's; fix its clock and sync again")
+                raise ApiError(422, f"device {device['id']}'s clock is {ahead / 60000:.0f} "
+                                    "minutes ahead of the server's; fix its clock and sync again",
+                               device=device["id"])
             try:
                 crypto.check_envelope_signature(env, device["sign_pub"])
             except Tampered as exc:
@@ -346,6 +359,7 @@ def create_app(storage: Storage, *, max_body: int = MAX_BODY, keep_snapshots: in
         Route(t + "/keys", s.add_keys, methods=["POST"]),
         Route(t + "/invites", s.invite, methods=["POST"]),
         Route(t + "/devices/{device}/revoke", s.revoke, methods=["POST"]),
+        Route(t + "/devices/{device}/name", s.rename, methods=["POST"]),
         Route(t + "/epochs", s.new_epoch, methods=["POST"]),
         Route(t + "/push", s.push, methods=["POST"]),
         Route(t + "/pull", s.pull, methods=["GET"]),

@@ -109,6 +109,12 @@ class Storage(ABC):
                        "WHERE team=? ORDER BY added, id", (team,)).fetchall()
         return [_device(r) for r in rows]
 
+    def rename_device(self, team: str, device: str, name: str) -> None:
+        with self._tx(write=True) as run:
+            if run("SELECT 1 FROM devices WHERE team=? AND id=?", (team, device)).fetchone() is None:
+                raise NotFound(f"no device {device} in team {team}")
+            run("UPDATE devices SET name=? WHERE team=? AND id=?", (name, team, device))
+
     def revoke(self, team: str, device: str, now: int) -> None:
         with self._tx(write=True) as run:
             found = run("SELECT revoked FROM devices WHERE team=? AND id=?", (team, device)).fetchone()

@@ -79,8 +79,11 @@ def test_three_devices_converge_and_the_server_never_sees_a_customer_name(cli, t
         assert led.row("SELECT phone FROM customers WHERE code='ZQ'")["phone"] == "021-5555-0101"
     stored = any_server.stored_bytes()
     assert len(stored) > 10_000  # the log and the snapshot are there...
-    for needle in (SECRET_NAME, "上海远航", "Zephyrine", "Hexagon Tools", "021-5555-0101"):
+    # Device names are the team's business too (host names, people's names): sealed like everything else.
+    for needle in (SECRET_NAME, "上海远航", "Zephyrine", "Hexagon Tools", "021-5555-0101", "laptop", "auditor"):
         assert needle.encode() not in stored, f"{needle!r} found in what the {any_server.kind} server stored"
+    shown = ok(team.run("desk", "sync", "devices", "--format", "json")).json()
+    assert {"laptop", "desk", "auditor"} <= {d["name"] for d in shown}
 
 
 def test_join_restores_snapshot_with_its_own_passphrase_and_series(team):
