@@ -84,6 +84,9 @@ def test_three_devices_converge_and_the_server_never_sees_a_customer_name(cli, t
         assert needle.encode() not in stored, f"{needle!r} found in what the {any_server.kind} server stored"
     shown = ok(team.run("desk", "sync", "devices", "--format", "json")).json()
     assert {"laptop", "desk", "auditor"} <= {d["name"] for d in shown}
+    # The audit trail says which device and which person did what.
+    trail = ok(team.run("auditor", "audit", "--format", "json")).json()
+    assert {(e["device_name"], e["actor"]) for e in trail if "Hexagon Tools" in e["what"]} == {("desk", "tester")}
 
 
 def test_join_restores_snapshot_with_its_own_passphrase_and_series(team):

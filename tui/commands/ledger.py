@@ -108,12 +108,15 @@ def audit(args, ctx):
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = []
+    names = json.loads(ledger.meta("sync.devices") or "{}")  # a team's device names, as the last sync saw them
     for row in ledger.rows(sql + " ORDER BY hlc, seq", params):
         ops = json.loads(row.pop("ops"))
+        row["device_name"] = names.get(row["device"], "")
         row["what"] = summarise(ops)
         row["ops"] = ops
         rows.append(row)
-    ctx.emit(rows, ["at", "actor", "device", "device_seq", "what"])
+    ctx.emit(rows, ["at", "actor", "device", "device_name", "device_seq", "what"] if names else
+             ["at", "actor", "device", "device_seq", "what"])
 
 
 def summarise(ops: list[dict]) -> str:
