@@ -19,6 +19,18 @@ from store.errors import Conflict, DulyError, NotFound
 ROLES = ("admin", "member", "viewer")
 
 
+def _resealed(stored: bytes, arrived: bytes) -> bool:
+    """The same change sealed again under a newer key epoch: its acknowledgement was lost, and a key epoch began
+    before the device sent it again. Sealing is deterministic within an epoch, so only the epoch (and with it
+    nonce, ciphertext and signature) may differ; the push endpoint has checked the device's signature on it."""
+    try:
+        old, new = json.loads(stored), json.loads(arrived)
+    except ValueError:
+        return False
+    same = ("v", "team", "device", "device_seq", "hlc")
+    return all(old.get(k) == new.get(k) for k in same) and int(new.get("key_epoch", 0)) > int(old.get("key_epoch", 0))
+
+
 class Gap(Conflict):
     """A push that skips changes: the server says which device_seq it expects next."""
 
@@ -194,7 +206,7 @@ class Storage(ABC):
                 if seq <= last:
                     stored = run("SELECT envelope, server_seq FROM log WHERE team=? AND device=? AND device_seq=?",
                                  (team, device, seq)).fetchone()
-                    if stored is None or bytes(stored[0]) != data:
+                    if stored is None or (bytes(stored[0]) != data and not _resealed(bytes(stored[0]), data)):
                         raise Conflict(f"device {device} change {seq} was already received with different "
                                        "content: a replayed or re-stamped change is refused")
                     acked.append((seq, int(stored[1])))

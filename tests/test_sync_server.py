@@ -246,6 +246,26 @@ def test_revoked_device_is_blocked_and_a_new_epoch_must_cover_the_others(server)
     assert member.push(member.envelope(seq=1, epoch=2))["acked"] == [1]
 
 
+def test_a_change_resent_under_a_new_key_epoch_after_a_lost_ack_is_acknowledged_once(server):
+    """The device pushed change 1, the acknowledgement was lost, a new key epoch began, and the device sends change
+    1 again sealed under the new key: acknowledged with its first server_seq, stored once. The same position with
+    another clock stamp is still a re-stamped change."""
+    admin = make_team(server.url)
+    hlc_ms = int(time.time() * 1000)
+    first = admin.envelope(b'{"x":1}', seq=1, hlc_ms=hlc_ms)
+    assert admin.push(first)["server_seqs"] == [1]
+    admin.team_keys[2] = crypto.new_team_key()
+    admin.api.post(admin.api.team_path("/epochs"), {"epoch": 2, "wraps": {
+        admin.id: crypto.wrap_key(admin.team_keys[2], admin.keys.box_pub, crypto.key_context(admin.team, 2, admin.id))}})
+    again = admin.envelope(b'{"x":1}', seq=1, epoch=2, hlc_ms=hlc_ms)
+    got = admin.push(again)
+    assert (got["acked"], got["server_seqs"], got["head"]) == ([1], [1], 1)
+    with refused(409, "re-stamped"):
+        admin.push(admin.envelope(b'{"x":1}', seq=1, epoch=2, hlc_ms=hlc_ms + 1))
+    pulled = admin.api.get(admin.api.team_path("/pull"), after="0", limit="10")["changes"]
+    assert [c["envelope"]["key_epoch"] for c in pulled] == [1]
+
+
 def test_request_size_limit_gives_a_json_error(server):
     admin = make_team(server.url)
     big = crypto.canonical({"envelopes": [], "pad": "x" * (300 * 1024)})
