@@ -22,7 +22,7 @@ from tests.test_tui import settle, text_of
 from tests.test_tui_book import PASSPHRASE, TODAY, make_book
 from tui.app import DulyApp
 from tui.screens.customers import CustomersScreen
-from tui.screens.sync import SyncScreen
+from tui.screens.sync import SyncScreen, sync_round
 
 SIZE = (80, 24)
 pytestmark = pytest.mark.anyio
@@ -181,9 +181,44 @@ async def test_offline_server_shows_in_the_indicator_and_the_app_keeps_working(p
     app = app_for(pair.laptop)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await pilot.press("y")  # the Sync screen follows the round while it is shown
+        await settle(pilot)
+        assert "Pending   2" in text_of(app.screen.query_one("#sync-details", Static))
         await pilot.press("ctrl+y")
         await synced(pilot)
         assert app.sub_title == "laptop.duly · synced just now"
+        assert "Pending   0" in text_of(app.screen.query_one("#sync-details", Static))
+        assert "synced just now" in text_of(app.screen.query_one("#sync-state", Static))
+
+
+async def test_a_timer_round_that_stays_offline_says_so_once(pair, monkeypatch):
+    import tui.app
+
+    rounds = []
+
+    def counted(*args):
+        rounds.append(1)
+        return sync_round(*args)
+
+    monkeypatch.setattr(tui.app, "sync_round", counted)
+    with pair.open("laptop") as laptop:
+        laptop.set_meta("sync.server", "http://127.0.0.1:9")
+    app = app_for(pair.laptop, sync_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(rounds) >= 4 and app._sync_future is None)
+        assert app.sub_title == "laptop.duly · offline (server unreachable)"
+        assert len(notes(app)) == 1 and notes(app)[0].startswith("Offline: cannot reach")
+
+
+async def test_the_sync_key_goes_through_the_keymap(tmp_path):
+    app = DulyApp(make_book(tmp_path / "book.duly"), PASSPHRASE, today=TODAY, language="zh",
+                  keymap={"sync_now": "f5"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.sub_title == "book.duly · 同步：未设置"
+        await pilot.press("f5")
+        await settle(pilot)
+        assert notes(app) == ["此账本尚未设置同步：用 `duly sync init --server URL` 建立团队，或用 `duly sync join` 加入为新设备。"]
 
 
 async def test_a_flagged_payment_shows_in_needs_review_and_can_be_marked_looked_at(pair):

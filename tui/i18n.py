@@ -558,7 +558,8 @@ EN.update({
     "sync.kind.over_allocated_payment": "Payment over-applied",
     "sync.kind.over_allocated_credit_note": "Credit note over-applied",
     "sync.kind.setting_by_non_admin": "Setting by non-admin",
-    "sync.kind.draft_issued_twice": "Draft issued twice", "sync.kind.draft_edited_after_issue": "Draft edited after issue",
+    "sync.kind.draft_issued_twice": "Draft issued twice",
+    "sync.kind.draft_edited_after_issue": "Draft edited after issue",
 })
 ZH.update({
     "key.sync": "同步", "key.sync_now": "立即同步", "key.sync_resolve": "已查看",

@@ -251,13 +251,13 @@ class SyncScreen(DulyScreen):
         if state.kind in ("offline", "refused") and state.message:
             line.append("\n" + state.message, style="dim")
         self.query_one("#sync-state", Static).update(line)
+        if state.status is not None:  # the app read it after the last round: last sync, pending, head move on
+            self._show_details(state.status)
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         t = self.t
-        self.status = message.status
-        self.query_one("#sync-details", Static).update(
-            self._details(message.status) if message.status else Text(t("sync.not_set_up")))
+        self._show_details(message.status)
         table = self.query_one("#sync-review", DataTable)
         keep = self._current()
         table.clear()
@@ -271,6 +271,11 @@ class SyncScreen(DulyScreen):
         if keep in self.flags:
             table.move_cursor(row=table.get_row_index(keep))
         self._show_message(self._current())
+
+    def _show_details(self, status: dict | None) -> None:
+        self.status = status
+        shown = self._details(status) if status else Text(self.t("sync.not_set_up"))
+        self.query_one("#sync-details", Static).update(shown)
 
     def _details(self, status: dict) -> Table:
         t, now = self.t, self.app.now()
