@@ -85,6 +85,8 @@ def pair(tmp_path, server):
 
 
 def app_for(path, **options) -> DulyApp:
+    """The app on a device's ledger; it syncs only when a test says so (the round at opening is tested alone)."""
+    options.setdefault("sync_on_open", False)
     return DulyApp(path, PASSPHRASE, today=TODAY, language=options.pop("language", "en"), **options)
 
 
@@ -153,6 +155,22 @@ async def test_a_change_from_another_device_reaches_the_open_list_by_the_sync_ke
     pair.sync("desk")
     with pair.open("desk") as desk:
         assert desk.row("SELECT name FROM customers WHERE code='LP'")["name"] == "Laptop Local Co"
+
+
+async def test_the_app_syncs_once_as_it_opens(pair):
+    """What the team did while the app was closed arrives without a key press; what was queued goes out."""
+    with pair.open("laptop") as laptop:
+        customers.add(laptop, "LP", "Laptop Local Co")
+    with pair.open("desk") as desk:
+        customers.add(desk, "HX", "Hexagon Tools")
+    pair.sync("desk")
+    app = app_for(pair.laptop, sync_on_open=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.sub_title == "laptop.duly · synced just now")
+        await pilot.press("c")
+        await settle(pilot)
+        assert codes(app.screen.query_one("#customers", DataTable)) == ["HX", "LP", "ZQ"]
+        assert notes(app) == []  # a round nobody asked for is quiet when it goes well
 
 
 async def test_offline_server_shows_in_the_indicator_and_the_app_keeps_working(pair):

@@ -205,7 +205,7 @@ class DulyApp(App[int]):
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,
                  today: date | None = None, language: str | None = None, keymap: dict[str, str] | None = None,
-                 sync_interval: float | None = None, sync_transport=None):
+                 sync_interval: float | None = None, sync_transport=None, sync_on_open: bool = True):
         super().__init__()
         self.ledger_path = Path(ledger_path)
         self.db = LedgerThread(self.ledger_path)
@@ -224,6 +224,7 @@ class DulyApp(App[int]):
         self.sync_interval = SYNC_INTERVAL_MINUTES * 60 if sync_interval is None else sync_interval  # seconds
         self.sync_transport = sync_transport  # tests: a callable giving an httpx transport for each round
         self._sync_future: Future | None = None  # the round running now (one at a time)
+        self._synced_on_open = not sync_on_open  # a round as the app opens (when sync is set up and timed)
         if keymap:
             self.set_keymap(keymap)
 
@@ -339,6 +340,9 @@ class DulyApp(App[int]):
         elif state.kind in ("unknown", "off"):
             state.kind = "ready"
         self.show_sync_state()
+        if status is not None and self.sync_interval and not self._synced_on_open:
+            self._synced_on_open = True
+            self.start_sync(manual=False)  # what the team did while the app was closed, without waiting
 
     def show_sync_state(self) -> None:
         """The indicator in the header (every screen), and the Sync screen's state line."""
