@@ -27,7 +27,7 @@ def get(ledger, reference: str) -> dict:
     text = (reference or "").strip().lower()
     if len(text) < 4:
         raise InvalidInput(f"draft {reference!r}: give its reference as `duly draft list` shows it", field="draft")
-    found = ledger.rows("SELECT * FROM drafts WHERE id = ? OR id LIKE ?", (text, f"%{text}"))
+    found = ledger.rows("SELECT * FROM drafts WHERE id = ? OR substr(id, -?) = ?", (text, len(text), text))
     if not found:
         raise NotFound(f"no draft {reference!r}: see `duly draft list`")
     if len(found) > 1:
@@ -58,6 +58,8 @@ def _checked(ledger, customer: dict, draft: dict, given: dict) -> dict:
         new = money.check_currency(given["currency"])
         if new != currency and draft.get("amount") is not None and given.get("amount") is None:
             given["amount"] = money.to_decimal_str(draft["amount"], currency)  # the same amount, checked for `new`
+        if new != currency and draft.get("lines") and not given.get("lines"):
+            given["lines"] = json.loads(draft["lines"])  # the same lines, checked for `new`
         currency = new
     out["currency"] = currency
     if given.get("amount") is not None and given.get("lines"):
@@ -146,6 +148,16 @@ def _clocks(conn, draft_id: str) -> dict[str, str]:
     return dict(conn.execute("SELECT col, hlc FROM field_clock WHERE tbl='drafts' AND row_id=?", (draft_id,)))
 
 
+def _seen(text) -> dict:
+    """The field clocks an issue included, as another device wrote them; anything unreadable counts as having
+    seen nothing (a flag for a person, never an error that would stop every later sync)."""
+    try:
+        found = json.loads(text or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def listing(ledger, *, include_closed: bool = False) -> list[dict]:
     rows = ledger.rows(
         """SELECT d.id, c.code AS customer, c.name, d.date, d.due_date, d.terms, d.currency, d.amount, d.lines,
@@ -187,13 +199,14 @@ def conflicts(conn, draft_ids: set[str]) -> list[tuple[str, str, str, str]]:
             found.append(("draft_issued_twice", draft_id, "",
                           f"draft {ref(draft_id)} was issued on two devices, as invoices {numbers}: both are posted; "
                           "void the one that should not exist"))
-        included = [json.loads(seen or "{}") for _, _, seen in issues]
+        included = [_seen(seen) for _, _, seen in issues]
         later = sorted(col for col, hlc in _clocks(conn, draft_id).items()
-                       if col != "archived" and not any(seen.get(col) == hlc for seen in included))
+                       if not any(seen.get(col) == hlc for seen in included))
         if later:
             numbers = ", ".join(n for _, n, _ in issues)
+            what = "deleted" if later == ["archived"] else f"edited ({', '.join(c for c in later if c != 'archived')})"
             found.append(("draft_edited_after_issue", draft_id, ",".join(later),
-                          f"draft {ref(draft_id)} was edited ({', '.join(later)}) on a device that had not seen it "
-                          f"issued as invoice {numbers}; the invoice is posted without that edit: issue a credit "
-                          "note, or void it and issue the draft's content again"))
+                          f"draft {ref(draft_id)} was {what} on a device that had not seen it issued as invoice "
+                          f"{numbers}; the invoice is posted without that change: issue a credit note, or void it "
+                          "and issue the draft's content again"))
     return found

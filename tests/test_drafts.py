@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from store import customers, drafts
-from store.errors import Conflict, InvalidInput
+from store import customers, drafts, invoices
+from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger import Ledger
 from tests.conftest import PASSPHRASE, assert_one_line_error
 
@@ -87,3 +87,28 @@ def test_changing_the_currency_keeps_the_amount_and_checks_it(ledger):
     drafts.delete(ledger, drafts.ref(other))
     with pytest.raises(Conflict, match="deleted"):
         drafts.edit(ledger, drafts.ref(other), amount="3")
+    priced = drafts.add(ledger, "HD", lines=["design:1:10.50"])
+    with pytest.raises(InvalidInput, match="decimal"):  # the lines are checked again for the new currency
+        drafts.edit(ledger, drafts.ref(priced), currency="JPY")
+
+
+def test_a_reference_is_the_end_of_an_id_not_a_pattern(ledger):
+    customers.add(ledger, "HD", "Hengda")
+    drafts.add(ledger, "HD", amount="5")
+    with pytest.raises(NotFound):
+        drafts.get(ledger, "____")
+    with pytest.raises(NotFound):
+        drafts.get(ledger, "%%%%")
+
+
+def test_an_unreadable_issue_record_from_another_device_is_flagged_not_fatal(ledger):
+    """A draft_issues event whose `seen` another device wrote as something else must not stop the merge scan
+    (which would fail every later sync): it counts as having seen nothing, so the draft is flagged."""
+    customers.add(ledger, "HD", "Hengda")
+    draft_id = drafts.add(ledger, "HD", date="2026-01-05", amount="5")
+    for seen in ("[1]", "not json", None):
+        invoice = invoices.add(ledger, "HD", "2026-01-05", amount="5")
+        with ledger.writing() as tx:
+            tx.event("draft_issues", draft_id=draft_id, invoice_id=invoice.id, seen=seen)
+        kinds = [kind for kind, *_ in drafts.conflicts(ledger.conn, {draft_id})]
+        assert kinds[-1] == "draft_edited_after_issue"

@@ -468,3 +468,14 @@ def test_a_server_with_a_team_token_creates_teams_only_for_its_holders(cli, tmp_
         # Only creating a team needs it: an invited device joins with its invite alone.
         code = ok(cli("--ledger", book, "sync", "invite", "--format", "json")).json()["invite"]
         ok(cli("--ledger", tmp_path / "desk.duly", "sync", "join", "--server", server.url, "--invite", code))
+
+
+def test_a_draft_deleted_on_one_device_while_another_issued_it_is_flagged(team):
+    ref = _shared_draft(team)
+    ok(team.run("desk", "draft", "delete", ref))
+    ok(team.run("laptop", "draft", "issue", ref))
+    for device in ("laptop", "desk", "laptop"):
+        ok(team.run(device, "sync", "now"))
+    for device in ("laptop", "desk"):
+        [flag] = ok(team.run(device, "sync", "review", "--format", "json")).json()
+        assert flag["kind"] == "draft_edited_after_issue" and f"draft {ref} was deleted" in flag["message"]
