@@ -171,6 +171,11 @@ class Sync:
         after = _now_ms()
         if int(self.ledger.meta("sync.epoch") or 0) < state["epoch"] or self.ledger.meta(f"sync.key.{state['epoch']}") is None:
             self.fetch_keys()
+        mine = next((d for d in state["devices"] if d["id"] == self.ledger.device), None)
+        if mine is not None and mine["name"] != "(joining)" and not mine["name"].startswith(_SEALED):
+            # a name this device registered before names were sealed: seal it now
+            _name_device(self.api, mine["name"][:NAME_CHARS], self._epoch_keys())
+            mine["name"] = sealed_name(self.team, self.ledger.device, mine["name"][:NAME_CHARS], self._epoch_keys())
         self.devices = {d["id"]: {**d, "name": self._open_name(d)} for d in state["devices"]}
         self.api.names = {d: v["name"] for d, v in self.devices.items()}
         self._set_meta({"sync.role": state["you"]["role"], "sync.head": str(state["head"]),
@@ -178,11 +183,13 @@ class Sync:
                         "sync.devices": json.dumps({d: v["name"] for d, v in self.devices.items()})})
         return state
 
+    def _epoch_keys(self) -> dict[str, str]:
+        return {e.rsplit(".", 1)[1]: v for (e,) in self.ledger.conn.execute(
+            "SELECT key FROM meta WHERE key LIKE 'sync.key.%'") if (v := self.ledger.meta(e))}
+
     def _open_name(self, device: dict) -> str:
         """A device's name, sealed under a team key on the server (see `sealed_name`)."""
-        keys = {e.rsplit(".", 1)[1]: v for (e,) in self.ledger.conn.execute(
-            "SELECT key FROM meta WHERE key LIKE 'sync.key.%'") if (v := self.ledger.meta(e))}
-        return open_name(self.team, device, keys)
+        return open_name(self.team, device, self._epoch_keys())
 
     def _set_meta(self, values: dict[str, str]) -> None:
         """Several sync.* values in one transaction (one commit, not one each)."""
@@ -409,7 +416,7 @@ class Sync:
     def recovery(self) -> str:
         """A recovery secret to print and keep offline: an admin device that lives on paper (registered like any
         device, so every new key epoch is wrapped for it too). `sync join --invite SECRET` on a new machine
-        brings the book back when every device is lost; `sync revoke recovery…` retires it."""
+        brings the book back when every device is lost; `sync revoke` with its id or name retires it."""
         if self.ledger.meta("sync.role") != "admin":
             raise DulyError(f"only an admin device can make a recovery secret; this device is a "
                             f"{self.ledger.meta('sync.role')}")
@@ -426,7 +433,7 @@ class Sync:
             epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
                                                  "the invite's team keys"))["keys"]
             _keep_keys(api, keys, epoch_keys)
-            _name_device(api, f"recovery {_now_iso()[:10]}", epoch_keys)
+            _name_device(api, f"recovery {_now_iso()[:10]} {device_id[:6]}", epoch_keys)
         finally:
             api.close()
         return f"{team}.{RECOVERY}.{crypto.b64e(seed)}"
@@ -489,8 +496,8 @@ def sealed_name(team: str, device_id: str, name: str, epoch_keys: dict[str, str]
 
 def open_name(team: str, device: dict, epoch_keys: dict[str, str]) -> str:
     text = device.get("name") or ""
-    if not text.startswith(_SEALED):
-        return text or f"device {device['id']}"
+    if not text.startswith(_SEALED):  # a name only the server vouches for (it could have written it)
+        return f"{text} (unsealed name)" if text else f"device {device['id']}"
     epoch, _, sealed = text[len(_SEALED):].partition(":")
     key = epoch_keys.get(epoch)
     if key is None:
@@ -573,12 +580,24 @@ def _strip_device_secrets(path: Path, passphrase: str) -> None:
         conn.execute("COMMIT")
         conn.execute("VACUUM")
         conn.execute("PRAGMA journal_mode = DELETE")
+        # The full check, indexes against their rows, runs here where the file is made; a new device proves it
+        # has exactly these bytes (the SHA-256 sealed in the manifest) and checks their structure again.
+        found = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if found != "ok":
+            raise DulyError(f"this device's ledger fails its integrity check ({found.splitlines()[0]}); no snapshot "
+                            "was uploaded: restore it from a backup or join the team afresh")
     finally:
         conn.close()
 
 
-def _device_name() -> str:
-    return os.environ.get("DULY_DEVICE_NAME") or socket.gethostname() or "device"
+NAME_CHARS = 100
+
+
+def _device_name(given: str | None = None) -> str:
+    name = (given or os.environ.get("DULY_DEVICE_NAME") or socket.gethostname() or "device").strip()
+    if not name or len(name) > NAME_CHARS:
+        raise DulyError(f"a device name must be 1-{NAME_CHARS} characters, got {len(name)}: give a shorter --name")
+    return name
 
 
 def _remember(ledger_conn_meta, server: str, team: str, keys: DeviceKeys, role: str, epoch_keys: dict[str, str],
@@ -599,7 +618,7 @@ def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None
     keys = DeviceKeys.generate()
     team = secrets.token_hex(8)
     key = crypto.new_team_key()
-    device = {"id": ledger.device, "name": sealed_name(team, ledger.device, name or _device_name(),
+    device = {"id": ledger.device, "name": sealed_name(team, ledger.device, _device_name(name),
                                                        {"1": crypto.b64e(key)}),
               "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
     api = Api(server, team, ledger.device, keys, transport=transport)
@@ -639,6 +658,7 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
         from store.errors import LedgerExists
 
         raise LedgerExists(str(path))
+    name = _device_name(name)  # before the invite is spent
     team, invite_id, secret = parse_invite(code)
     if invite_id == RECOVERY:
         team, invite_id, secret = parse_invite(_invite_from_recovery(server, team, secret, transport))
@@ -661,7 +681,7 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
         epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
                                              "the invite's team keys"))["keys"]
         _keep_keys(api, keys, epoch_keys)
-        _name_device(api, name or _device_name(), epoch_keys)
+        _name_device(api, name, epoch_keys)
         snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase)
     finally:
         api.close()
@@ -724,8 +744,7 @@ def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path
     checking = path.with_name(path.name + ".checking")  # a second copy that the checks read meanwhile
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        for leftover in (staging, checking):
-            leftover.unlink(missing_ok=True)
+        _remove_scratch(staging, checking)  # a join killed earlier leaves these; an old -wal would be replayed
         digest = hashlib.sha256()
         with open(staging, "wb") as out, open(checking, "wb") as copy:
             for n, (chunk_id, sealed) in enumerate(_fetch_chunks(api, team, record["chunks"]), start=1):
@@ -746,9 +765,14 @@ def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path
         db.fsync_file(staging)
         os.replace(staging, path)
     finally:
-        staging.unlink(missing_ok=True)
-        checking.unlink(missing_ok=True)
+        _remove_scratch(staging, checking)
     return record
+
+
+def _remove_scratch(*paths: Path) -> None:
+    for path in paths:
+        for side in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{side}").unlink(missing_ok=True)
 
 
 def _fetch_chunks(api: Api, team: str, chunk_ids: list[str], ahead: int = 3):
@@ -804,11 +828,11 @@ def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
     connections at once, beside `alongside` (SQLite releases the GIL while it works).
 
     `quick_check` rather than `integrity_check` (half the time at 200k invoices): it reads every page of
-    every b-tree, and SQLCipher refuses a page whose HMAC fails, so damage to any page in use shows; what it
-    leaves out, matching index entries against their rows, guards against faults inside SQLite, not in the
-    file, and every byte of the file has already been matched against the SHA-256 sealed in the manifest.
-    For the same reason `cipher_integrity_check` (the HMAC of free pages too; the snapshot has none, being
-    vacuumed) is not run.
+    every b-tree, and SQLCipher refuses a page whose HMAC fails, so damage to any page in use shows. What it
+    leaves out, matching index entries against their rows, the device that made the snapshot checked on this
+    very file before sealing it (`_strip_device_secrets`), and every byte here has been matched against the
+    SHA-256 sealed in the manifest. For the same reason `cipher_integrity_check` (the HMAC of free pages
+    too; the snapshot has none, being vacuumed) is not run.
 
     The book's invariants are the ones `duly restore` checks (store.backup.invariant_problems)."""
 
@@ -844,7 +868,11 @@ def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
         if problems:
             raise Tampered(f"the restored snapshot {problems[0]}; nothing was restored")
         if other is not None:
-            other.result()
+            try:
+                other.result()
+            except db.DatabaseError as exc:
+                raise DulyError(f"the restored snapshot could not be made this device's ledger: {exc}; "
+                                "nothing was restored") from None
 
 
 def _free_prefix(taken: set[str]) -> str:

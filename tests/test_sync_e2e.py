@@ -348,6 +348,8 @@ def test_serve_needs_exactly_one_storage(cli, tmp_path):
                           "cannot read the team token file")
     (tmp_path / "empty.txt").write_text("\n")
     assert_one_line_error(cli("serve", "--data", tmp_path, "--team-token-file", tmp_path / "empty.txt"), 1, "empty")
+    (tmp_path / "wide.txt").write_text("令牌\n", encoding="utf-8")
+    assert_one_line_error(cli("serve", "--data", tmp_path, "--team-token-file", tmp_path / "wide.txt"), 1, "ASCII")
 
 
 def test_a_setting_changed_by_a_member_device_is_flagged_for_review(team):
@@ -456,6 +458,20 @@ def test_a_draft_edit_the_issuing_device_had_seen_is_not_flagged(team):
     assert [i["total"] for i in invoices] == ["1200.00"]
 
 
+def test_an_empty_team_token_in_the_environment_is_refused_at_start(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("DULY_SERVER_TEAM_TOKEN", "  ")
+    assert_one_line_error(cli("serve", "--data", tmp_path), 1, "DULY_SERVER_TEAM_TOKEN is empty")
+
+
+def test_a_device_name_too_long_is_refused_before_the_invite_is_spent(team, tmp_path):
+    code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
+    result = team.cli("--ledger", tmp_path / "long.duly", "sync", "join", "--server", team.server.url,
+                      "--invite", code, "--name", "长" * 101)
+    assert_one_line_error(result, 1, "1-100 characters")
+    ok(team.cli("--ledger", tmp_path / "long.duly", "sync", "join", "--server", team.server.url,
+                "--invite", code, "--name", "长" * 100))  # the same invite still works
+
+
 def test_a_server_with_a_team_token_creates_teams_only_for_its_holders(cli, tmp_path):
     with running_server("sqlite", tmp_path, team_token="s3cret-team") as server:
         book = tmp_path / "book.duly"
@@ -479,3 +495,17 @@ def test_a_draft_deleted_on_one_device_while_another_issued_it_is_flagged(team):
     for device in ("laptop", "desk"):
         [flag] = ok(team.run(device, "sync", "review", "--format", "json")).json()
         assert flag["kind"] == "draft_edited_after_issue" and f"draft {ref} was deleted" in flag["message"]
+
+
+def test_a_join_killed_earlier_leaves_nothing_the_next_join_trips_on(team, tmp_path):
+    """kill -9 during a join can leave its scratch files and their -wal/-shm; SQLite would replay an old -wal
+    onto the next attempt's file. The next join clears them first, and leaves none behind."""
+    target = tmp_path / "again.duly"
+    for name in ("again.duly.joining", "again.duly.joining-wal", "again.duly.joining-shm",
+                 "again.duly.checking", "again.duly.checking-wal"):
+        (tmp_path / name).write_bytes(b"left by a killed join " * 100)
+    code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
+    ok(team.cli("--ledger", target, "sync", "join", "--server", team.server.url, "--invite", code))
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("again.duly.")) == []
+    with Ledger.open(target, PASSPHRASE) as led:
+        assert led.row("SELECT name FROM customers WHERE code='ZQ'")["name"] == SECRET_NAME

@@ -91,11 +91,16 @@ def init(args, ctx):
     from sync import client
 
     report = client.init(ctx.ledger(), args.server, name=args.name,
-                         team_token=args.team_token or os.environ.get("DULY_TEAM_TOKEN"))
+                         team_token=_token(args.team_token or os.environ.get("DULY_TEAM_TOKEN"), "the team token"))
     ledger = ctx.ledger()
+    created = (f"team {ledger.meta('sync.team')} created on {args.server}; this device ({ledger.device}) is its "
+               "admin; " + _report_text(report))
     session = _session(ctx)
     try:
         secret = session.recovery()
+    except DulyError as exc:
+        raise DulyError(f"{created}; but the recovery secret could not be made ({exc}): make one with "
+                        "`duly sync recovery`") from None
     finally:
         session.close()
     if ctx.format == "json":
@@ -104,8 +109,7 @@ def init(args, ctx):
         print(output.to_json({"ok": True, "team": ledger.meta("sync.team"), "device": ledger.device,
                               "recovery": secret, **report.__dict__}))
         return
-    print(f"team {ledger.meta('sync.team')} created on {args.server}; this device ({ledger.device}) is its admin; "
-          + _report_text(report))
+    print(created)
     _print_recovery(secret, args.server)
 
 
@@ -114,6 +118,16 @@ def _print_recovery(secret: str, server: str) -> None:
     print("back on a new machine if every device is lost; it is shown only now:")
     print(f"  {secret}")
     print(f"to use it: duly sync join --server {server} --invite <the secret>")
+
+
+def _token(text: str | None, where: str) -> str | None:
+    """A team token as typed or read (surrounding space dropped); it travels in an HTTP header, so ASCII."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text.isascii() or not text.isprintable():
+        raise DulyError(f"{where} must be printable ASCII (letters, digits, punctuation)")
+    return text
 
 
 def recovery(args, ctx):
@@ -243,13 +257,17 @@ def serve(args, ctx):
     if bool(args.data) == bool(args.database):
         raise DulyError("give exactly one of --data DIR (SQLite) or --database postgresql://...")
     token = os.environ.get("DULY_SERVER_TEAM_TOKEN")
+    where = "DULY_SERVER_TEAM_TOKEN"
     if args.team_token_file:
+        where = f"the team token file {args.team_token_file}"
         try:
-            token = Path(args.team_token_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise DulyError(f"cannot read the team token file {args.team_token_file}: {exc.strerror}") from None
+            token = Path(args.team_token_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DulyError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
+    if token is not None:
+        token = _token(token, where)
         if not token:
-            raise DulyError(f"the team token file {args.team_token_file} is empty")
+            raise DulyError(f"{where} is empty: a server with an empty token would let anyone create a team")
     storage = open_storage(data_dir=args.data, database_url=args.database)
     where = args.database.split("@")[-1] if args.database else args.data
     print(f"duly sync server on http://{args.host}:{args.port} (storage: {where}); Ctrl-C stops it", flush=True)
