@@ -19,10 +19,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
+from store import drafts
+from store.errors import DulyError
 from store.ids import uuid7
 from store.ledger import Ledger
 from store.schema import SYNCED
@@ -145,6 +147,31 @@ class Convergence(RuleBasedStateMachine):
             pid = tx.event("payments", customer_id=cid, date="2026-03-01", amount=amount, currency="CNY",
                            method="bank_transfer", reference=None, note=None)
         self.payments.add(pid)
+        self.writes += 1
+
+    @rule(data=st.data(), amount=st.integers(1, 10_000))
+    def draft(self, data, amount):
+        """Start, edit or issue a draft invoice: two devices may edit or issue the same draft offline."""
+        if not self.customers:
+            return
+        ledger = self.ledgers[self._device(data)]
+        action = data.draw(st.sampled_from(["add", "edit", "issue"]), label="draft action")
+        known = [r[0] for r in ledger.conn.execute("SELECT id FROM drafts ORDER BY id")]
+        try:
+            if action == "add" or not known:
+                action = "add"
+                code = data.draw(st.sampled_from([f"C{n}" for n in range(len(self.customers))]), label="customer")
+                drafts.add(ledger, code, date="2026-03-01", amount=str(amount))
+            else:
+                ref = drafts.ref(data.draw(st.sampled_from(known), label="draft"))
+                if action == "edit":
+                    if not drafts.edit(ledger, ref, amount=str(amount)):
+                        return  # the same amount: nothing written
+                else:
+                    drafts.issue(ledger, ref)
+        except DulyError:
+            return  # the customer has not reached this device yet, or the draft was issued here: nothing written
+        event(f"draft {action}")
         self.writes += 1
 
     @rule(data=st.data(), fault=st.sampled_from(FAULTS), at=st.integers(0, 4))
