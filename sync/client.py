@@ -158,10 +158,9 @@ class Sync:
 
     def fetch_keys(self) -> int:
         got = self.api.get(self.api.team_path("/keys"))
-        for epoch, wrapped in got["keys"].items():
-            if self.ledger.meta(f"sync.key.{epoch}") is None:
-                key = crypto.unwrap_key(wrapped, self.keys, crypto.key_context(self.team, int(epoch), self.ledger.device))
-                self.ledger.set_meta(f"sync.key.{epoch}", crypto.b64e(key))
+        found = open_wraps(self.team, self.ledger.device, self.keys, got["keys"], self._epoch_keys())
+        for epoch, key in found.items():
+            self.ledger.set_meta(f"sync.key.{epoch}", key)
         self.ledger.set_meta("sync.epoch", str(got["epoch"]))
         return got["epoch"]
 
@@ -450,7 +449,9 @@ class Sync:
         state = self.refresh()
         epoch = state["epoch"] + 1
         key = crypto.new_team_key()
-        wraps = {d: crypto.wrap_key(key, v["box_pub"], crypto.key_context(self.team, epoch, d))
+        previous = crypto.b64e(self.team_key(state["epoch"]))
+        wraps = {d: _proved(crypto.wrap_key(key, v["box_pub"], crypto.key_context(self.team, epoch, d)),
+                            self.team, epoch, key, previous)
                  for d, v in self.devices.items() if v["revoked"] is None}
         self.api.post(self.api.team_path("/epochs"), {"epoch": epoch, "wraps": wraps})
         self.ledger.set_meta(f"sync.key.{epoch}", crypto.b64e(key))
@@ -533,10 +534,40 @@ def _post_invite(api: Api, role: str, epoch_keys: dict[str, str], hours: int) ->
 
 
 def _keep_keys(api: Api, keys: DeviceKeys, epoch_keys: dict[str, str]) -> None:
-    """Store a copy of each epoch key wrapped for this (new) device, so it can fetch them again like any member."""
+    """Store a copy of each epoch key wrapped for this (new) device, so it can fetch them again like any member
+    (each with its proof under the key before, see `open_wraps`)."""
     api.post(api.team_path("/keys"), {"keys": {
-        e: crypto.wrap_key(crypto.b64d(k), keys.box_pub, crypto.key_context(api.team, int(e), api.device))
+        e: _proved(crypto.wrap_key(crypto.b64d(k), keys.box_pub, crypto.key_context(api.team, int(e), api.device)),
+                   api.team, int(e), crypto.b64d(k), epoch_keys.get(str(int(e) - 1)))
         for e, k in epoch_keys.items()}})
+
+
+def _proved(wrap: str, team: str, epoch: int, key: bytes, previous: str | None) -> str:
+    """A wrapped key as the server stores it: WRAP or WRAP.PROOF (the proof under the previous epoch's key)."""
+    if previous is None:
+        return wrap
+    return f"{wrap}.{crypto.epoch_proof(crypto.b64d(previous), team, epoch, key)}"
+
+
+def open_wraps(team: str, device: str, keys: DeviceKeys, wraps: dict[str, str], known: dict[str, str]) -> dict[str, str]:
+    """The epoch keys in `wraps` (from the server) that this device does not hold yet, oldest first, each
+    checked against the key before it: a key for epoch N is taken only with a proof sealed under the key of
+    epoch N-1, which the server cannot make. Epoch 1 has no key before it: it comes with the team's creation
+    or an invite (sealed by the invite's secret); only a device restored from a recovery secret takes it from
+    the server as it is. Returns {epoch: base64 key}."""
+    have = dict(known)
+    found: dict[str, str] = {}
+    for epoch in sorted((e for e in wraps if e not in have), key=int):
+        wrap, _, proof = wraps[epoch].partition(".")
+        key = crypto.unwrap_key(wrap, keys, crypto.key_context(team, int(epoch), device))
+        previous = have.get(str(int(epoch) - 1))
+        if int(epoch) > 1:
+            if previous is None or not proof:
+                raise Tampered(f"the team key of epoch {epoch} came without proof that a member of the team made "
+                               "it; it was not taken (the sync server may be trying to read the team's changes)")
+            crypto.check_epoch_proof(crypto.b64d(previous), team, int(epoch), key, proof)
+        have[epoch] = found[epoch] = crypto.b64e(key)
+    return found
 
 
 def _invite_from_recovery(server: str, team: str, seed: bytes, transport=None) -> str:
@@ -551,8 +582,7 @@ def _invite_from_recovery(server: str, team: str, seed: bytes, transport=None) -
                 raise DulyError("this recovery secret is not valid for this team on this server (mistyped, or "
                                 "retired with `duly sync revoke`)") from None
             raise
-        epoch_keys = {e: crypto.b64e(crypto.unwrap_key(w, keys, crypto.key_context(team, int(e), api.device)))
-                      for e, w in got["keys"].items()}
+        epoch_keys = open_wraps(team, api.device, keys, got["keys"], {})
         return _post_invite(api, "admin", epoch_keys, 1)
     finally:
         api.close()

@@ -232,6 +232,19 @@ def unwrap_key(wrapped: str, keys: DeviceKeys, context: str) -> bytes:
     return unbox(kek, sealed, context.encode(), f"the team key for {context}")
 
 
+def epoch_proof(previous_key: bytes, team: str, epoch: int, new_key: bytes) -> str:
+    """Proof, under the key of the epoch before, that a member of the team made epoch `epoch`'s key: the server
+    holds no key, so it cannot hand a device a key of its own choosing and read what is sealed under it."""
+    return b64e(box(previous_key, hashlib.sha256(new_key).digest(), f"{team}/epoch-proof/{epoch}".encode()))
+
+
+def check_epoch_proof(previous_key: bytes, team: str, epoch: int, new_key: bytes, proof: str) -> None:
+    what = f"the team key of epoch {epoch}"
+    found = unbox(previous_key, b64d(proof), f"{team}/epoch-proof/{epoch}".encode(), what)
+    if not hmac.compare_digest(found, hashlib.sha256(new_key).digest()):
+        raise Tampered(f"{what} is not the key its proof was made for")
+
+
 def key_context(team: str, epoch: int, device: str) -> str:
     return f"{team}/{epoch}/{device}"
 

@@ -509,3 +509,28 @@ def test_a_join_killed_earlier_leaves_nothing_the_next_join_trips_on(team, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("again.duly.")) == []
     with Ledger.open(target, PASSPHRASE) as led:
         assert led.row("SELECT name FROM customers WHERE code='ZQ'")["name"] == SECRET_NAME
+
+
+@pytest.mark.parametrize("proof", ["", "forged"])
+def test_a_key_epoch_the_server_made_up_is_refused(team, proof):
+    """The server holds no key, but it could wrap a key of its own for a device (it knows every device's public
+    key) and announce a new epoch, so that everything sealed next is readable to it. A new epoch's key is taken
+    only with a proof sealed under the key before, which the server cannot make."""
+    with team.ledger("desk") as desk:
+        desk_id = desk.device
+        team_id = desk.meta("sync.team")
+    ok(team.run("desk", "customer", "add", "Q1", "--name", "Queued Before"))
+    with _server_db(team) as db:
+        box_pub = db.execute("SELECT box_pub FROM devices WHERE team=? AND id=?", (team_id, desk_id)).fetchone()[0]
+        server_key = crypto.new_team_key()  # a key the server knows
+        wrap = crypto.wrap_key(server_key, box_pub, crypto.key_context(team_id, 2, desk_id))
+        if proof:
+            wrap += "." + crypto.epoch_proof(crypto.new_team_key(), team_id, 2, server_key)
+        db.execute("INSERT INTO wrapped_keys (team, epoch, device, blob) VALUES (?,?,?,?)", (team_id, 2, desk_id, wrap))
+        db.execute("UPDATE teams SET epoch=2 WHERE id=?", (team_id,))
+    result = team.run("desk", "sync", "now")
+    assert_one_line_error(result, 1, "team key of epoch 2")
+    with team.ledger("desk") as desk:
+        assert desk.meta("sync.key.2") is None and desk.meta("sync.epoch") == "1"
+    with _server_db(team) as db:  # nothing went out under the server's key
+        assert b'"key_epoch":2' not in b"".join(bytes(r[0]) for r in db.execute("SELECT envelope FROM log"))
