@@ -888,6 +888,12 @@ def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
         finally:
             conn.close()
 
+    # Open it once first: that switches the file to WAL (db.connect does), which two connections opening it at
+    # the same moment would race for ("database is locked": the switch takes an exclusive lock without waiting).
+    try:
+        db.connect(path, file_pass).close()
+    except db.DatabaseError as exc:
+        raise Tampered(f"the restored snapshot is damaged: {exc}; nothing was restored") from None
     with ThreadPoolExecutor(3, thread_name_prefix="duly-restore") as pool:
         halves = [pool.submit(structure), pool.submit(content)]
         other = pool.submit(alongside) if alongside else None
