@@ -114,8 +114,14 @@ def test_kill_9_of_the_client_during_sync_loses_and_doubles_nothing(tmp_path, se
     rng = random.Random(7)
     killed = 0
     for _ in range(6):
+        stored = _stored(served)
         proc = _sync_now_process(path)
-        time.sleep(rng.uniform(0.3, 1.2))
+        # Kill it once the server has taken part of its push (a batch is 500 of 1,500), a little later each
+        # time: a fixed sleep could fall after the whole push on a fast machine.
+        deadline = time.monotonic() + 30
+        while _stored(served) == stored and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.05))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
