@@ -35,10 +35,13 @@ def get(ledger, reference: str) -> dict:
     return found[0]
 
 
+_ISSUES = ("SELECT i.id, i.number, d.seen FROM draft_issues d JOIN invoices i ON i.id = d.invoice_id "
+           "WHERE d.draft_id = ? ORDER BY i.number")
+
+
 def issued_as(ledger, draft_id: str) -> list[dict]:
     """The invoices a draft was issued as (more than one only when two devices issued it offline)."""
-    return ledger.rows("SELECT i.id, i.number, d.seen FROM draft_issues d JOIN invoices i ON i.id = d.invoice_id "
-                       "WHERE d.draft_id = ? ORDER BY i.number", (draft_id,))
+    return ledger.rows(_ISSUES, (draft_id,))
 
 
 def _still_open(ledger, draft: dict) -> None:
@@ -158,13 +161,15 @@ def _seen(text) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def listing(ledger, *, include_closed: bool = False) -> list[dict]:
+def listing(ledger, *, include_closed: bool = False, draft_id: str | None = None) -> list[dict]:
+    """Drafts as people read them (open ones; all with include_closed; only `draft_id` when given)."""
     rows = ledger.rows(
-        """SELECT d.id, c.code AS customer, c.name, d.date, d.due_date, d.terms, d.currency, d.amount, d.lines,
+        f"""SELECT d.id, c.code AS customer, c.name, d.date, d.due_date, d.terms, d.currency, d.amount, d.lines,
                   d.description, d.archived,
                   (SELECT group_concat(i.number, ' ') FROM draft_issues x JOIN invoices i ON i.id = x.invoice_id
                     WHERE x.draft_id = d.id) AS invoice
-           FROM drafts d LEFT JOIN customers c ON c.id = d.customer_id ORDER BY d.id""")
+           FROM drafts d LEFT JOIN customers c ON c.id = d.customer_id {'WHERE d.id = ?' if draft_id else ''}
+           ORDER BY d.id""", (draft_id,) if draft_id else ())
     out = []
     for row in rows:
         status = "issued" if row["invoice"] else "deleted" if row["archived"] else "draft"
@@ -189,9 +194,7 @@ def conflicts(conn, draft_ids: set[str]) -> list[tuple[str, str, str, str]]:
     elsewhere, before or after the issue, that the posted invoice does not have)."""
     found = []
     for draft_id in sorted(draft_ids):
-        issues = conn.execute(
-            "SELECT i.id, i.number, d.seen FROM draft_issues d JOIN invoices i ON i.id = d.invoice_id "
-            "WHERE d.draft_id = ? ORDER BY i.number", (draft_id,)).fetchall()
+        issues = conn.execute(_ISSUES, (draft_id,)).fetchall()
         if not issues:
             continue
         if len(issues) > 1:

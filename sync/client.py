@@ -76,14 +76,22 @@ class Api:
         self.team, self.device, self.keys = team, device, keys
         self._transport, self._timeout = transport, timeout
         self.names: dict[str, str] = {}  # device id -> name, to say which device a refusal is about
-        self.http = httpx.Client(base_url=self.server, transport=transport, timeout=timeout)
+        self._http: httpx.Client | None = None  # made on the first call: a Client costs ~50 ms (its SSL context),
+        # which a status read that never calls the server (the app's indicator) should not pay
 
     def clone(self) -> "Api":
         """The same identity on its own connection pool, for another thread."""
         return Api(self.server, self.team, self.device, self.keys, transport=self._transport, timeout=self._timeout)
 
     def close(self) -> None:
-        self.http.close()
+        if self._http is not None:
+            self._http.close()
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(base_url=self.server, transport=self._transport, timeout=self._timeout)
+        return self._http
 
     def call(self, method: str, path: str, *, body: bytes = b"", params: dict | None = None,
              raw: bool = False, content_type: str = "application/json", headers: dict | None = None):
@@ -170,12 +178,12 @@ class Sync:
         after = _now_ms()
         if int(self.ledger.meta("sync.epoch") or 0) < state["epoch"] or self.ledger.meta(f"sync.key.{state['epoch']}") is None:
             self.fetch_keys()
+        keys = self._epoch_keys()
         mine = next((d for d in state["devices"] if d["id"] == self.ledger.device), None)
         if mine is not None and mine["name"] != "(joining)" and not mine["name"].startswith(_SEALED):
             # a name this device registered before names were sealed: seal it now
-            _name_device(self.api, mine["name"][:NAME_CHARS], self._epoch_keys())
-            mine["name"] = sealed_name(self.team, self.ledger.device, mine["name"][:NAME_CHARS], self._epoch_keys())
-        self.devices = {d["id"]: {**d, "name": self._open_name(d)} for d in state["devices"]}
+            mine["name"] = _name_device(self.api, mine["name"][:NAME_CHARS], keys)
+        self.devices = {d["id"]: {**d, "name": open_name(self.team, d, keys)} for d in state["devices"]}
         self.api.names = {d: v["name"] for d, v in self.devices.items()}
         self._set_meta({"sync.role": state["you"]["role"], "sync.head": str(state["head"]),
                         "sync.clock_offset_ms": str(state["server_time"] - (before + after) // 2),
@@ -185,10 +193,6 @@ class Sync:
     def _epoch_keys(self) -> dict[str, str]:
         return {e.rsplit(".", 1)[1]: v for (e,) in self.ledger.conn.execute(
             "SELECT key FROM meta WHERE key LIKE 'sync.key.%'") if (v := self.ledger.meta(e))}
-
-    def _open_name(self, device: dict) -> str:
-        """A device's name, sealed under a team key on the server (see `sealed_name`)."""
-        return open_name(self.team, device, self._epoch_keys())
 
     def _set_meta(self, values: dict[str, str]) -> None:
         """Several sync.* values in one transaction (one commit, not one each)."""
@@ -509,10 +513,12 @@ def open_name(team: str, device: dict, epoch_keys: dict[str, str]) -> str:
         return f"device {device['id']} (its name does not open)"
 
 
-def _name_device(api: Api, name: str, epoch_keys: dict[str, str]) -> None:
-    """Replace the placeholder name a device joined with by its sealed name (the keys come with the join)."""
-    api.post(api.team_path(f"/devices/{api.device}/name"),
-             {"name": sealed_name(api.team, api.device, name, epoch_keys)})
+def _name_device(api: Api, name: str, epoch_keys: dict[str, str]) -> str:
+    """Replace the placeholder name a device joined with by its sealed name (the keys come with the join);
+    returns the sealed name as the server now holds it."""
+    sealed = sealed_name(api.team, api.device, name, epoch_keys)
+    api.post(api.team_path(f"/devices/{api.device}/name"), {"name": sealed})
+    return sealed
 
 
 def _recovery_device_id(seed: bytes) -> str:

@@ -61,6 +61,12 @@ def ok(result):
     return result
 
 
+def _sync_round_about(team) -> None:
+    """laptop, desk, laptop: afterwards both have everything the other made."""
+    for device in ("laptop", "desk", "laptop"):
+        ok(team.run(device, "sync", "now"))
+
+
 @pytest.fixture
 def team(cli, tmp_path, sqlite_server):
     return Team(cli, tmp_path, sqlite_server)
@@ -267,8 +273,7 @@ def test_same_payment_on_two_devices_is_kept_twice_and_flagged(team):
     with team.ledger("desk") as desk:
         payments.add(desk, "ZQ", "2026-03-12", "300.00", reference="BANK-778", auto=False)
         payments.add(desk, "ZQ", "2026-03-20", "300.00", reference="BANK-778", auto=False)  # 10 days later: not flagged
-    for device in ("laptop", "desk", "laptop"):
-        ok(team.run(device, "sync", "now"))
+    _sync_round_about(team)
     for device in ("laptop", "desk"):
         with team.ledger(device) as led:
             assert led.row("SELECT count(*) AS n FROM payments")["n"] == 3
@@ -293,8 +298,7 @@ def test_over_allocation_from_two_devices_is_flagged(team):
         payments.add(laptop, "ZQ", "2026-03-10", "800.00", reference="A", allocate=["L1-000901=800.00"])
     with team.ledger("desk") as desk:
         payments.add(desk, "ZQ", "2026-03-11", "600.00", reference="B", allocate=["L1-000901=600.00"])
-    for device in ("laptop", "desk", "laptop"):
-        ok(team.run(device, "sync", "now"))
+    _sync_round_about(team)
     for device in ("laptop", "desk"):
         flags = ok(team.run(device, "sync", "review", "--format", "json")).json()
         assert [f["kind"] for f in flags] == ["over_allocated_invoice"]
@@ -422,8 +426,7 @@ def test_a_draft_edited_on_one_device_while_another_issued_it_is_flagged(team):
     ref = _shared_draft(team)
     ok(team.run("desk", "draft", "edit", ref, "--amount", "1200"))  # offline, before it hears of the issue
     ok(team.run("laptop", "draft", "issue", ref))
-    for device in ("laptop", "desk", "laptop"):
-        ok(team.run(device, "sync", "now"))
+    _sync_round_about(team)
     for device in ("laptop", "desk"):
         assert _flag_kinds(team, device) == ["draft_edited_after_issue"]
         message = ok(team.run(device, "sync", "review", "--format", "json")).json()[0]["message"]
@@ -437,8 +440,7 @@ def test_a_draft_issued_on_two_devices_is_kept_twice_and_flagged(team):
     ref = _shared_draft(team)
     ok(team.run("laptop", "draft", "issue", ref))
     ok(team.run("desk", "draft", "issue", ref))
-    for device in ("laptop", "desk", "laptop"):
-        ok(team.run(device, "sync", "now"))
+    _sync_round_about(team)
     for device in ("laptop", "desk"):
         assert _flag_kinds(team, device) == ["draft_issued_twice"]
         assert len(ok(team.run(device, "invoice", "list", "--format", "json")).json()) == 2
@@ -490,8 +492,7 @@ def test_a_draft_deleted_on_one_device_while_another_issued_it_is_flagged(team):
     ref = _shared_draft(team)
     ok(team.run("desk", "draft", "delete", ref))
     ok(team.run("laptop", "draft", "issue", ref))
-    for device in ("laptop", "desk", "laptop"):
-        ok(team.run(device, "sync", "now"))
+    _sync_round_about(team)
     for device in ("laptop", "desk"):
         [flag] = ok(team.run(device, "sync", "review", "--format", "json")).json()
         assert flag["kind"] == "draft_edited_after_issue" and f"draft {ref} was deleted" in flag["message"]

@@ -64,7 +64,7 @@ def listing(args, ctx):
 def show(args, ctx):
     ledger = ctx.ledger()
     found = drafts.get(ledger, args.ref)
-    row = next(r for r in drafts.listing(ledger, include_closed=True) if r["id"] == found["id"])
+    [row] = drafts.listing(ledger, include_closed=True, draft_id=found["id"])
     if ctx.format != "json":
         row["lines"] = "; ".join(row["lines"])
     ctx.emit_record(row)
