@@ -398,7 +398,7 @@ class Sync:
         sealed_manifest = crypto.b64e(crypto.box(key, crypto.canonical(manifest), _manifest_aad(self.team, snap_id)))
         record = {"id": snap_id, "server_seq": cursor, "chunks": chunk_ids, "manifest": sealed_manifest,
                   "epoch": epoch, "device": self.ledger.device}
-        from sync.server import snapshot_message
+        from sync.protocol import snapshot_message
 
         record["signature"] = self.keys.signature(snapshot_message(self.team, record))
         self.api.post(self.api.team_path("/snapshots"), record)
@@ -763,7 +763,7 @@ def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path
     maker = devices.get(record.get("device"))
     if maker is None:
         raise Tampered("the newest snapshot names a device that is not in the team")
-    from sync.server import snapshot_message
+    from sync.protocol import snapshot_message
 
     crypto.verify_signature(maker["sign_pub"], snapshot_message(team, record), record.get("signature", ""),
                             f"snapshot {record.get('id')}")

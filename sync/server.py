@@ -23,6 +23,7 @@ from store.errors import Conflict, DulyError, NotFound
 from store.hlc import MAX_DRIFT_MS, Stamp
 from sync import crypto
 from sync.crypto import Tampered
+from sync.protocol import snapshot_message
 from sync.storage import ROLES, Gap, InviteRefused, PostgresStorage, Storage
 
 MAX_BODY = 8 * 1024 * 1024
@@ -320,14 +321,6 @@ class SyncServer:
         if snap is None:
             raise ApiError(404, f"team {team} has no snapshot yet")
         return Response(snap["manifest"], media_type="application/json")
-
-
-def snapshot_message(team: str, record: dict) -> bytes:
-    """What the device that made a snapshot signs: everything in its record but the signature."""
-    return crypto.canonical({"what": "duly-snapshot-v1", "team": team, "id": record["id"],
-                             "server_seq": record["server_seq"], "chunks": record["chunks"],
-                             "epoch": record["epoch"], "device": record["device"],
-                             "manifest": hashlib.sha256(record["manifest"].encode()).hexdigest()})
 
 
 _STATUS = {NotFound: 404, InviteRefused: 403, Conflict: 409, Tampered: 400}

@@ -320,7 +320,10 @@ class PostgresStorage(Storage):
     blob_type = "BYTEA"
 
     def __init__(self, url: str, pool_size: int = 8):
-        import psycopg
+        try:
+            import psycopg
+        except ImportError:
+            raise DulyError("a PostgreSQL server store needs psycopg: pip install 'duly[server]'") from None
 
         self._psycopg = psycopg
         self.url = url

@@ -64,10 +64,23 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"duly: {message} (see `{self.prog} --help`)\n")
 
 
+def version() -> str:
+    """The installed distribution's version (the wheel's metadata; an editable install has it too)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("duly")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser for this command line (`argv`), or for every command (None)."""
     common = common_options()
     parser = Parser(prog="duly", description="Duly: a local-first accounts-receivable ledger.", parents=[common])
+    parser.add_argument("--version", action="version", version=f"duly {version()}",
+                        help="print Duly's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in modules_for(argv):
         importlib.import_module(name).register(sub, common)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from store import backup as backups
 from store import changes, settings
@@ -62,6 +63,11 @@ def init(args, ctx):
 
 
 def open_tui(args, ctx):
+    if not sys.stdout.isatty():
+        # Drawing the app into a file or a pipe would hang there, waiting for keys nobody can see to press.
+        print("duly: the app needs a terminal; for scripts use a command such as `duly report aging` "
+              "(see `duly --help`)", file=sys.stderr)
+        return 2
     from tui.app import run_app
 
     return run_app(ctx)

@@ -249,10 +249,14 @@ def revoke(args, ctx):
 
 
 def serve(args, ctx):
-    import uvicorn
+    try:
+        import uvicorn
 
-    from sync.server import create_app
-    from sync.storage import open_storage
+        from sync.server import create_app
+        from sync.storage import open_storage
+    except ImportError as exc:
+        raise DulyError(f"the sync server needs its extra packages ({exc.name} is missing): "
+                        "pip install 'duly[server]' (pipx: pipx install --force '.[server]')") from None
 
     if bool(args.data) == bool(args.database):
         raise DulyError("give exactly one of --data DIR (SQLite) or --database postgresql://...")
