@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from store.ledger import Ledger
-from store.ids import uuid7
+from store.ledger.ledger import Ledger
+from store.ledger.ids import uuid7
 
 PASSPHRASE = "bench passphrase"
 

@@ -57,7 +57,8 @@ SELECT customer_id, currency, sum(amount) FROM (
 
 SQL_PROBE = r"""
 import json, sys, time
-from store import db, reports
+from store.ledger import db
+from store.read import reports
 kind, path, as_of, which = sys.argv[1:5]
 if kind == "plain":
     import sqlite3
@@ -151,7 +152,7 @@ def duly_balances(aging_json: str) -> dict:
 
 
 def bean_part_map(codes: list[str]) -> dict[str, str]:
-    from store.exporter import account_parts
+    from store.files.exporter import account_parts
 
     return account_parts(codes, beancount=True)
 

@@ -21,8 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from store import bank, demo, money, reconcile  # noqa: E402
-from store.ledger import Ledger  # noqa: E402
+from store.files import bank, demo
+from store.rules import money
+from store.write import reconcile  # noqa: E402
+from store.ledger.ledger import Ledger  # noqa: E402
 
 PASS = "bench"
 

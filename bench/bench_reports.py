@@ -18,7 +18,8 @@ from pathlib import Path
 PASS = "bench"
 SQL_PROBE = r"""
 import sys, time
-from store import db, reports
+from store.ledger import db
+from store.read import reports
 kind, path, as_of = sys.argv[1:4]
 t = time.perf_counter()
 if kind == "plain":

@@ -29,10 +29,10 @@ from pathlib import Path
 
 import httpx
 
-from store import demo
-from store.hlc import Stamp
-from store.ids import uuid7
-from store.ledger import Ledger
+from store.files import demo
+from store.ledger.hlc import Stamp
+from store.ledger.ids import uuid7
+from store.ledger.ledger import Ledger
 from sync import client, crypto
 from sync.crypto import DeviceKeys
 

@@ -289,8 +289,8 @@ def inprocess_first_screen(ledger: Path, passphrase: str, runs: int, timeout: fl
 
 
 def first_codes(ledger: Path, passphrase: str, count: int) -> list[str]:
-    from store import customers
-    from store.ledger import Ledger
+    from store.write import customers
+    from store.ledger.ledger import Ledger
 
     led = Ledger.open(ledger, passphrase)
     try:
@@ -433,9 +433,9 @@ def tmux_invoices(ledger: Path, passphrase: str, timeout: float,
 def dashboard_phases(ledger: Path, passphrase: str, runs: int = 3) -> list[tuple[str, float]]:
     from datetime import date
 
-    from store import aging as agelib
-    from store import reports
-    from store.ledger import Ledger
+    from store.rules import aging as agelib
+    from store.read import reports
+    from store.ledger.ledger import Ledger
     from tui.screens.dashboard import dashboard_data
 
     as_of = date.today()

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import httpx
 
-from store import backup, changes, db, schema
-from store.changes import Change, MalformedChange
+from store.ledger import backup, changes, db, schema
+from store.ledger.changes import Change, MalformedChange
 from store.errors import ClockSkew, DulyError
-from store.hlc import MAX_DRIFT_MS, Stamp
-from store.ledger import Ledger
+from store.ledger.hlc import MAX_DRIFT_MS, Stamp
+from store.ledger.ledger import Ledger
 from sync import crypto, merge
 from sync.crypto import DeviceKeys, Tampered
 
@@ -870,7 +870,7 @@ def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
     SHA-256 sealed in the manifest. For the same reason `cipher_integrity_check` (the HMAC of free pages
     too; the snapshot has none, being vacuumed) is not run.
 
-    The book's invariants are the ones `duly restore` checks (store.backup.invariant_problems)."""
+    The book's invariants are the ones `duly restore` checks (store.ledger.backup.invariant_problems)."""
 
     def structure() -> list[str]:
         conn = db.connect(path, file_pass)

@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from store import drafts
-from store.money import format_amount
+from store.write import drafts
+from store.rules.money import format_amount
 
 DUPLICATE_WINDOW_DAYS = 3
 

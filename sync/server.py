@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from store.errors import Conflict, DulyError, NotFound
-from store.hlc import MAX_DRIFT_MS, Stamp
+from store.ledger.hlc import MAX_DRIFT_MS, Stamp
 from sync import crypto
 from sync.crypto import Tampered
 from sync.protocol import snapshot_message

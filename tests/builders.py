@@ -2,7 +2,7 @@
 read side is tested without the write-side commands. Amounts are minor units; dates 'YYYY-MM-DD'."""
 from __future__ import annotations
 
-from store.ids import uuid7
+from store.ledger.ids import uuid7
 
 
 class Book:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from store.ledger import Ledger
+from store.ledger.ledger import Ledger
 
 PASSPHRASE = "correct horse 电池 staple"
 

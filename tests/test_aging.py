@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store.aging import (
+from store.rules.aging import (
     DEFAULT_EDGES,
     YEAR_LABELS,
     OpenItem,
@@ -20,7 +20,7 @@ from store.aging import (
     to_json,
     year_bucket,
 )
-from store.allocation import Due, auto_allocate
+from store.rules.allocation import Due, auto_allocate
 from store.errors import InvalidInput
 
 AS_OF = date(2026, 6, 30)

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from store.allocation import Due, auto_allocate, check_allocations, spread_over_instalments
+from store.rules.allocation import Due, auto_allocate, check_allocations, spread_over_instalments
 from store.errors import Conflict, InvalidInput, NotFound
-from store.terms import BUILTIN_TERMS, instalments
+from store.rules.terms import BUILTIN_TERMS, instalments
 
 DUES = [
     Due("i-may", "A7-000003", date(2026, 5, 31), 50000),

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from openpyxl import Workbook
 
-from store import bank
+from store.files import bank
 from store.errors import InvalidInput, NotFound
 from tests.conftest import assert_one_line_error
 

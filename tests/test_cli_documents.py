@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from store import customers
-from store.ledger import Ledger
+from store.write import customers
+from store.ledger.ledger import Ledger
 from tui.cli import main
 
 

@@ -10,7 +10,7 @@ import shutil
 import pytest
 import sqlcipher3
 
-from store.ledger import Ledger
+from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, assert_one_line_error, change_count, run_duly, sha256
 
 VALID_USCC = "91350100M000100Y43"
@@ -128,7 +128,7 @@ def _snapshot(path) -> tuple[int, list[dict]]:
 @pytest.fixture(scope="module")
 def two_customers(tmp_path_factory):
     """A ledger file with customers C0 and C1, made once and copied per test."""
-    from store import customers, settings
+    from store.write import customers, settings
 
     path = tmp_path_factory.mktemp("template") / "t.duly"
     with Ledger.create(path, PASSPHRASE, actor="tester") as led:
@@ -209,10 +209,10 @@ def test_each_cli_write_is_exactly_one_change_entry(book, tmp_path):
 
 
 def test_audit_from_to_filters_by_day(book, monkeypatch):
-    import store.ledger
+    import store.ledger.ledger
 
     for day, code in (("2026-01-05", "D5"), ("2026-01-06", "D6"), ("2026-01-07", "D7")):
-        monkeypatch.setattr(store.ledger, "_utc_now", lambda d=day: f"{d}T23:59:59.999Z")
+        monkeypatch.setattr(store.ledger.ledger, "_utc_now", lambda d=day: f"{d}T23:59:59.999Z")
         assert book("customer", "add", code, "--name", code).code == 0
 
     def codes(*argv):
@@ -237,7 +237,7 @@ def _tamper(path, sql, params=()):
 
 @pytest.fixture(scope="module")
 def audited_template(tmp_path_factory):
-    from store import customers
+    from store.write import customers
 
     path = tmp_path_factory.mktemp("audit") / "a.duly"
     with Ledger.create(path, PASSPHRASE, actor="tester") as led:

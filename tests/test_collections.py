@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from store import customers
-from store.ledger import Ledger
+from store.write import customers
+from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, assert_one_line_error, change_count
 
 

@@ -11,7 +11,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from store import confirmations, customers, invoices
+from store.write import confirmations, customers, invoices
 from store.errors import Conflict, InvalidInput
 from tests.conftest import assert_one_line_error
 

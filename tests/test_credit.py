@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from store import credit, customers
-from store.credit import CustomerFacts, PaidInvoice
-from store.ledger import Ledger
+from store.rules import credit
+from store.write import customers
+from store.rules.credit import CustomerFacts, PaidInvoice
+from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, assert_one_line_error, change_count
 
 D = date.fromisoformat

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from store import demo, reports
-from store.ledger import Ledger
+from store.files import demo
+from store.read import reports
+from store.ledger.ledger import Ledger
 
 TODAY = date(2026, 6, 30)
 TABLES = ("customers", "invoices", "invoice_lines", "due_items", "payments", "allocations", "credit_notes",

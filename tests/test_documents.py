@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from store import adjustments, customers, invoices, openitems, payments, settings, termsbook
+from store.read import openitems
+from store.write import adjustments, customers, invoices, payments, settings, terms as termsbook
 from store.errors import Conflict, InvalidInput, NotFound
-from store.ledger import Ledger
+from store.ledger.ledger import Ledger
 
 
 @pytest.fixture

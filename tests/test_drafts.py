@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from store import customers, drafts, invoices
+from store.write import customers, drafts, invoices
 from store.errors import Conflict, InvalidInput, NotFound
-from store.ledger import Ledger
+from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, assert_one_line_error
 
 

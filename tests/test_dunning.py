@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from store import dunning
-from store.dunning import Dispute, OpenInvoice, Promise
+from store.rules import dunning
+from store.rules.dunning import Dispute, OpenInvoice, Promise
 from store.errors import InvalidInput
 
 LEVELS = dunning.parse_levels(

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from store import adjustments, customers, invoices, payments, reports
-from store.ledger import Ledger
+from store.read import reports
+from store.write import adjustments, customers, invoices, payments
+from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, assert_one_line_error
 
 AS_OF = "2026-12-31"
@@ -150,7 +151,7 @@ def test_bean_check_accepts_the_file_and_beancount_agrees_per_customer(cli, book
 
 
 def test_account_components_stay_unique():
-    from store.exporter import account_parts
+    from store.files.exporter import account_parts
 
     assert account_parts(["a.1", "a/1", "A-1", "9x"], beancount=True) == {
         "9x": "9x", "A-1": "A-1", "a.1": "C-a-1", "a/1": "C-a-1-2"}

@@ -8,8 +8,9 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook
 
-from store import customers, importer, invoices, payments
-from store.ledger import Ledger
+from store.files import importer
+from store.write import customers, invoices, payments
+from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, assert_one_line_error, change_count
 
 

@@ -5,11 +5,12 @@ import time
 
 import pytest
 
-from store import changes, customers
-from store.changes import Change, MalformedChange, Op
+from store.ledger import changes
+from store.write import customers
+from store.ledger.changes import Change, MalformedChange, Op
 from store.errors import ClockSkew, Conflict, LedgerExists, LedgerNotFound, WrongPassphrase
-from store.hlc import Stamp
-from store.ledger import Ledger
+from store.ledger.hlc import Stamp
+from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, sha256
 
 REMOTE = "remote-device-01"

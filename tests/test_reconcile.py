@@ -7,7 +7,10 @@ from datetime import date
 
 import pytest
 
-from store import bank, customers, invoices, matching, openitems, payments, reconcile, settings
+from store.files import bank
+from store.read import openitems
+from store.rules import matching
+from store.write import customers, invoices, payments, reconcile, settings
 from store.errors import Conflict
 from tests.conftest import assert_one_line_error
 

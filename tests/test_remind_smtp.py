@@ -15,8 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from store import customers, invoices, settings
-from store.ledger import Ledger
+from store.write import customers, invoices, settings
+from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, duly_exe, run_duly
 
 
@@ -203,7 +203,7 @@ def test_two_runs_racing_claim_each_invoice_level_once(tmp_path):
     only the first one have it, so only one of them would hand the message to the server."""
     from datetime import date
 
-    from store import collections
+    from store.write import collections
 
     path = tmp_path / "race.duly"
     make_book(path, free_port())

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from store import reports
-from store.aging import YEAR_LABELS
+from store.read import reports
+from store.rules.aging import YEAR_LABELS
 from store.errors import InvalidInput
 from tests.builders import Book
 

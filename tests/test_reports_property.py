@@ -10,8 +10,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from store import reports, schema
-from store.ledger import Ledger
+from store.ledger import schema
+from store.read import reports
+from store.ledger.ledger import Ledger
 from tests.builders import Book
 
 START = date(2026, 1, 1)

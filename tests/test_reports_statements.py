@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from store import reports, statements
+from store.read import reports, statements
 from store.errors import InvalidInput
 from tests.test_reports import book  # noqa: F401  (the shared fixture)
 

@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from store import drafts
+from store.write import drafts
 from store.errors import DulyError
-from store.ids import uuid7
-from store.ledger import Ledger
-from store.schema import SYNCED
+from store.ledger.ids import uuid7
+from store.ledger.ledger import Ledger
+from store.ledger.schema import SYNCED
 from sync import client
 from tests.sync_support import running_server
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from store.ids import uuid7
-from store.ledger import Ledger
+from store.ledger.ids import uuid7
+from store.ledger.ledger import Ledger
 from sync import client
 from tests.conftest import duly_exe
 from tests.test_sync_convergence import table_digest

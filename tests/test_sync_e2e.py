@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from store import customers, payments
-from store.hlc import Stamp
-from store.ledger import Ledger
+from store.write import customers, payments
+from store.ledger.hlc import Stamp
+from store.ledger.ledger import Ledger
 from sync import client, crypto
 from tests.builders import Book
 from tests.conftest import PASSPHRASE, assert_one_line_error

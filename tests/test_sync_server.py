@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from store.hlc import Stamp
+from store.ledger.hlc import Stamp
 from sync import crypto
 from sync.client import Api, SyncError
 from sync.crypto import DeviceKeys

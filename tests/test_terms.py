@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from store.errors import InvalidInput
-from store.terms import (
+from store.rules.terms import (
     BUILTIN_TERMS,
     TermLine,
     Terms,

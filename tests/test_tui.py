@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from store.errors import WrongPassphrase
-from store.ledger import Ledger
+from store.ledger.ledger import Ledger
 from tests.test_tui_book import PASSPHRASE, TODAY, make_book
 from tui.app import DulyApp, parse_keymap
 from tui.i18n import Strings, choose_language
@@ -321,7 +321,7 @@ async def test_works_at_80_by_24(book):
 async def test_customer_list_shows_balance_overdue_and_rating(book, monkeypatch):
     from datetime import date as _date
 
-    from store import credit
+    from store.rules import credit
     from tui.screens import customers as customers_screen
 
     # The ratings score the whole book, so they come only once the list has been still for a while; here the
@@ -467,7 +467,7 @@ async def test_a_page_asked_for_goes_before_a_whole_book_read_that_is_running(bo
 
 
 async def test_a_schema_upgrade_on_open_says_why_the_first_screen_waits(book, monkeypatch):
-    from store import schema
+    from store.ledger import schema
 
     real_version = schema.version
     calls = []
@@ -484,7 +484,7 @@ async def test_a_schema_upgrade_on_open_says_why_the_first_screen_waits(book, mo
 
 
 async def test_a_ledger_written_by_a_newer_duly_ends_the_app_with_that_message(book, monkeypatch):
-    from store import schema
+    from store.ledger import schema
 
     monkeypatch.setattr(schema, "version", lambda conn: schema.VERSION + 1)
     app = app_for(book)
@@ -512,8 +512,8 @@ def test_every_string_is_said_once_in_each_language():
 async def test_dashboard_lists_what_falls_due_today_and_the_risk_alerts(tmp_path):
     from datetime import timedelta
 
-    from store import invoices
-    from store.ledger import Ledger
+    from store.write import invoices
+    from store.ledger.ledger import Ledger
 
     path = make_book(tmp_path / "book.duly")
     with Ledger.open(path, PASSPHRASE) as ledger:

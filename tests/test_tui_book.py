@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from store import customers
-from store.ledger import Ledger
+from store.write import customers
+from store.ledger.ledger import Ledger
 
 PASSPHRASE = "correct horse"
 TODAY = date(2026, 3, 31)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable
 
-from store import collections
-from store.ledger import Ledger
+from store.write import collections
+from store.ledger.ledger import Ledger
 from tests.test_tui import SIZE, app_for, settle
 from tests.test_tui_book import PASSPHRASE, make_book
 from tui.screens.collections import CollectionsScreen

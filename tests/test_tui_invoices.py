@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from textual.widgets import DataTable, Input, Static, TextArea
 
-from store.ledger import Ledger
+from store.ledger.ledger import Ledger
 from tests.test_tui import SIZE, app_for, settle, text_of
 from tests.test_tui_book import PASSPHRASE, TODAY, make_book
 from tui.screens.invoice import InvoiceScreen

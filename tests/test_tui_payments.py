@@ -7,7 +7,7 @@ import shutil
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from store.ledger import Ledger
+from store.ledger.ledger import Ledger
 from tests.test_tui import SIZE, app_for, settle, text_of
 from tests.test_tui_book import PASSPHRASE, make_book
 from tui.screens.customer import CustomerScreen

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Static
 
-from store import bank, confirmations, invoices, openitems
-from store.ledger import Ledger
+from store.files import bank
+from store.read import openitems
+from store.write import confirmations, invoices
+from store.ledger.ledger import Ledger
 from tests.test_tui import SIZE, app_for, settle
 from tests.test_tui_book import PASSPHRASE, make_book
 from tui.screens.reconcile import ReconcileScreen

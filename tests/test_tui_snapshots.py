@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from store import customers
-from store.ledger import Ledger
+from store.write import customers
+from store.ledger.ledger import Ledger
 from sync.crypto import DeviceKeys
 from tests.test_tui_book import PASSPHRASE, TODAY, make_book
 from tui.app import DulyApp

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from textual.widgets import DataTable, Static
 
-from store import customers, payments
-from store.ledger import Ledger
+from store.write import customers, payments
+from store.ledger.ledger import Ledger
 from sync import client, merge
 from sync.client import Sync
 from tests.builders import Book

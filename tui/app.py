@@ -31,8 +31,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from store.errors import DulyError, LedgerNotFound
-from store.ledger import Ledger
-from store.validate import parse_date
+from store.ledger.ledger import Ledger
+from store.rules.validate import parse_date
 from tui.i18n import Strings, choose_language
 from tui.screens.aging import AgingScreen
 from tui.screens.base import DulyScreen, localise_bindings

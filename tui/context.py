@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from store.errors import DulyError
-from store.ledger import Ledger
+from store.ledger.ledger import Ledger
 from tui import output
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 from datetime import date
 
-from store import alerts, collections, credit
+from store.read import alerts
+from store.rules import credit
+from store.write import collections
 from store.errors import DulyError, NotFound
-from store.money import format_amount, to_decimal_str
+from store.rules.money import format_amount, to_decimal_str
 
 from tui.commands.reports import _as_of, _date
 
@@ -233,7 +235,7 @@ def report_credit(args, ctx):
     if args.customer:
         found = [s for s in found if s.facts.code == args.customer]
         if not found:
-            from store import customers
+            from store.write import customers
 
             customers.by_code(ctx.ledger(), args.customer)  # unknown code: NotFound
             raise NotFound(f"customer {args.customer} is archived with nothing open, so it has no credit score "

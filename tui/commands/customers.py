@@ -1,8 +1,8 @@
 """`duly customer ...`: the customer archive from the command line."""
 from __future__ import annotations
 
-from store import customers
-from store.money import format_amount, to_decimal_str
+from store.write import customers
+from store.rules.money import format_amount, to_decimal_str
 
 FIELD_OPTIONS = {
     "--name": "name", "--legal-name": "legal_name", "--tax-id": "tax_id", "--address": "address",

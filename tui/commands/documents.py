@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from store import adjustments, invoices, payments, termsbook
-from store.money import format_amount, to_decimal_str
-from store.terms import describe
-from store.validate import iso_date
+from store.write import adjustments, invoices, payments, terms as termsbook
+from store.rules.money import format_amount, to_decimal_str
+from store.rules.terms import describe
+from store.rules.validate import iso_date
 from tui import output
 from tui.context import UsageError
 

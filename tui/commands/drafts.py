@@ -1,7 +1,7 @@
 """`duly draft …`: invoices being prepared (草稿), editable on any device until issued."""
 from __future__ import annotations
 
-from store import drafts
+from store.write import drafts
 from tui.commands.documents import show_issued
 
 

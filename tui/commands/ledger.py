@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import sys
 
-from store import backup as backups
-from store import changes, settings
+from store.ledger import backup as backups
+from store.ledger import changes
+from store.write import settings
 from store.errors import DulyError, LedgerExists
-from store.ledger import Ledger
-from store.validate import iso_date
+from store.ledger.ledger import Ledger
+from store.rules.validate import iso_date
 from tui.context import read_secret
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from store import bank, confirmations, money, reconcile
+from store.files import bank
+from store.rules import money
+from store.write import confirmations, reconcile
 from tui import output
 from tui.commands.transfer import import_kinds
 from tui.context import UsageError

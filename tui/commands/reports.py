@@ -6,12 +6,14 @@ import sys
 import time
 from datetime import date
 
-from store import aging as agelib
-from store import customers, demo, reports, settings, statements
+from store.rules import aging as agelib
+from store.files import demo
+from store.read import reports, statements
+from store.write import customers, settings
 from store.errors import LedgerExists
-from store.ledger import Ledger
-from store.money import format_amount, to_decimal_str
-from store.validate import parse_date
+from store.ledger.ledger import Ledger
+from store.rules.money import format_amount, to_decimal_str
+from store.rules.validate import parse_date
 from tui import output
 from tui.context import UsageError
 

@@ -48,7 +48,7 @@ def register(sub, common) -> None:
 
 
 def import_file(args, ctx):
-    from store import importer  # imported when used: every other command starts faster
+    from store.files import importer  # imported when used: every other command starts faster
 
     outcome = importer.run(ctx.ledger(), args.file, args.import_kind, dry_run=args.dry_run)
     rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
@@ -75,7 +75,7 @@ def import_file(args, ctx):
 
 
 def export(args, ctx):
-    from store import exporter
+    from store.files import exporter
 
     kwargs = {"as_of": args.as_of} if getattr(args, "as_of", None) else {}
     written = getattr(exporter, args.writer)(ctx.ledger(), args.path, **kwargs)

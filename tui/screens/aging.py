@@ -12,11 +12,11 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from store import reports, views
-from store.aging import BASES, NOT_DUE, UNAPPLIED, AgingReport
+from store.read import reports, views
+from store.rules.aging import BASES, NOT_DUE, UNAPPLIED, AgingReport
 from store.errors import DulyError
-from store.money import format_amount
-from store.validate import parse_date
+from store.rules.money import format_amount
+from store.rules.validate import parse_date
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.invoices import amount_cell

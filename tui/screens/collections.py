@@ -13,8 +13,10 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label
 
-from store import alerts, collections, dunning
-from store.money import format_amount
+from store.read import alerts
+from store.rules import dunning
+from store.write import collections
+from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
 

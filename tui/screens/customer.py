@@ -14,9 +14,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Markdown, Static, TabbedContent, TabPane
 
-from store import customers, payments, statements
+from store.read import statements
+from store.write import customers, payments
 from store.errors import DulyError
-from store.money import format_amount
+from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
 
@@ -209,7 +210,7 @@ class CustomerScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="apply-credit")
     async def apply_credit(self, code: str, on: str) -> None:
-        """Unapplied cash and credit notes go to the open items, oldest due first (store.payments.allocate)."""
+        """Unapplied cash and credit notes go to the open items, oldest due first (store.write.payments.allocate)."""
         try:
             done = await self.db(payments.allocate, customer_code=code, on=on)
         except DulyError as exc:

@@ -10,9 +10,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from store import customers
+from store.write import customers
 from store.errors import Conflict, DulyError, NotFound
-from store.money import to_decimal_str
+from store.rules.money import to_decimal_str
 from tui.screens.base import localise_bindings
 
 FIELDS = (

@@ -9,8 +9,9 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from store import customers, views
-from store.money import format_amount
+from store.read import views
+from store.write import customers
+from store.rules.money import format_amount
 from tui.screens.base import PagedListScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.customer_form import CustomerFormScreen

@@ -14,9 +14,9 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from store import reports
-from store.aging import NOT_DUE, UNAPPLIED
-from store.money import format_amount
+from store.read import reports
+from store.rules.aging import NOT_DUE, UNAPPLIED
+from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
 from tui.widgets.bars import AgingBars
@@ -75,7 +75,7 @@ def dashboard_data(ledger, as_of: date) -> DashboardData:
 
 
 def dashboard_alerts(ledger, as_of: date) -> list:
-    from store import alerts  # scores every customer: the dashboard asks for it last, at idle priority
+    from store.read import alerts  # scores every customer: the dashboard asks for it last, at idle priority
 
     return alerts.alerts(ledger, as_of)
 

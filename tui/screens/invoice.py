@@ -10,9 +10,9 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from store import invoices
+from store.write import invoices
 from store.errors import DulyError
-from store.money import format_amount
+from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.invoices import amount_cell
 from tui.screens.prompt import PromptScreen

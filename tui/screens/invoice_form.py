@@ -10,9 +10,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 
-from store import invoices, views
+from store.read import views
+from store.write import invoices
 from store.errors import DulyError, NotFound
-from store.money import format_amount
+from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 
 FIELDS = ("customer", "date", "amount", "terms", "description")

@@ -9,8 +9,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from store import views
-from store.money import format_amount
+from store.read import views
+from store.rules.money import format_amount
 from tui.screens.base import PagedListScreen
 
 PAGE = 100

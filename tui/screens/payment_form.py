@@ -10,9 +10,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from store import money, payments, views
+from store.read import views
+from store.rules import money
+from store.write import payments
 from store.errors import DulyError, NotFound
-from store.money import format_amount
+from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.invoices import amount_cell
 from tui.screens.prompt import PromptScreen

@@ -9,7 +9,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from store import views
+from store.read import views
 from tui.screens.base import PagedListScreen
 from tui.screens.invoices import amount_cell
 

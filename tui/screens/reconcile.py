@@ -12,8 +12,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from store import confirmations, reconcile
-from store.money import format_amount
+from store.write import confirmations, reconcile
+from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 
 

@@ -13,10 +13,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from store import reports
+from store.read import reports
 from store.errors import DulyError
-from store.money import format_amount
-from store.validate import parse_date
+from store.rules.money import format_amount
+from store.rules.validate import parse_date
 from tui.screens.base import DulyScreen
 
 

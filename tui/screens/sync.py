@@ -71,7 +71,7 @@ def sync_view(ledger) -> tuple[dict | None, list[dict]]:
 def sync_round(path, passphrase: str, transport_factory=None) -> Outcome:
     """One `sync now` on its own connection (call it on a thread of its own, never the database thread:
     it waits on the network). SQLite WAL lets the app's reads go on; writes take turns by the busy timeout."""
-    from store.ledger import Ledger
+    from store.ledger.ledger import Ledger
     from sync.client import NotSynced, Offline, Sync
 
     try:

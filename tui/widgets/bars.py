@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from store.money import format_amount
+from store.rules.money import format_amount
 from tui.output import cell_width, pad
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"

@@ -1,0 +1,392 @@
+"""Plaintext exports (DESIGN §3: explicit, and they say so): CSV per table, an XLSX workbook, an hledger
+journal and a beancount file.
+
+The journals post every document as a double-entry transaction, amounts in their currency as the commodity:
+- invoice:      Assets:Receivable:<CODE>  total  /  Income:Sales  (net)  /  Liabilities:Output-Tax  (tax)
+- payment:      Assets:Bank  amount  /  Assets:Receivable:<CODE>  what it applied that day (per invoice)
+                /  Liabilities:Unapplied:<CODE>  the rest
+- credit note:  Income:Sales-Returns  amount  /  Receivable (applied that day)  /  Unapplied (the rest)
+- allocation on a later date (or a reversal): Liabilities:Unapplied:<CODE>  /  Assets:Receivable:<CODE>
+- write-off:    Expenses:Bad-Debts  /  Assets:Receivable:<CODE>
+- void of an invoice: the reverse of what was still open of it on the void date (Income:Sales / Receivable);
+  void of a payment: Liabilities:Unapplied:<CODE> / Assets:Bank (its allocations are reversed by the
+  negative allocations the void posted, exported like any other allocation).
+So, per customer and currency, Assets:Receivable:<CODE> + Liabilities:Unapplied:<CODE> is the balance the
+aging report shows as that customer's total. Invoice numbers and customer codes go in as tags (hledger,
+ledger) or metadata (beancount).
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from store.read import reports
+from store.rules import money, validate
+from store.errors import InvalidInput
+
+RECEIVABLE, UNAPPLIED, BANK = "Assets:Receivable", "Liabilities:Unapplied", "Assets:Bank"
+SALES, TAX, RETURNS, BAD_DEBTS = "Income:Sales", "Liabilities:Output-Tax", "Income:Sales-Returns", "Expenses:Bad-Debts"
+
+
+def _target(path, *, directory: bool = False) -> Path:
+    target = Path(path).expanduser()
+    parent = target if directory else target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write to {parent}: {exc.strerror or exc}", field="path") from None
+    return target
+
+
+@contextmanager
+def _writing(target: Path, mode: str = "w", **open_args):
+    """A file opened for writing beside `target` and moved onto it once complete: an error while writing
+    leaves no half-written export and says in one line what could not be written."""
+    temp = target.with_name(f".{target.name}.part")
+    try:
+        with open(temp, mode, **open_args) as fh:
+            yield fh
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", field="path") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+# --- CSV: one file per table, the importable ones in the import's own columns ------------------------
+
+CUSTOMER_COLUMNS = ["code", "name", "legal_name", "tax_id", "address", "email", "phone", "language", "currency",
+                    "terms", "credit_limit", "category", "settlement_cycle", "tags", "notes", "archived"]
+INVOICE_COLUMNS = ["number", "customer", "date", "due_date", "amount", "currency", "terms", "description",
+                   "contract", "einvoice"]
+PAYMENT_COLUMNS = ["customer", "date", "amount", "currency", "method", "reference", "note", "invoice"]
+
+
+def _write_csv(path: Path, columns: list[str], rows) -> int:
+    count = 0
+    with _writing(path, encoding="utf-8-sig", newline="") as fh:  # the BOM lets Excel read UTF-8
+        out = csv.writer(fh)
+        out.writerow(columns)
+        for row in rows:
+            out.writerow(["" if row.get(c) is None else row[c] for c in columns])
+            count += 1
+    return count
+
+
+def csv_rows(ledger) -> dict[str, tuple[list[str], list[dict]]]:
+    """{file name: (columns, rows)}: customers, invoices and payments as `duly import` reads them (voided
+    documents left out: an import cannot void), and credit notes, write-offs and voids for reference."""
+    dec = money.to_decimal_str
+    custs = []
+    for r in ledger.rows(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers ORDER BY code"):
+        cur = r["currency"] or "CNY"
+        r["credit_limit"] = None if r["credit_limit"] is None else dec(r["credit_limit"], cur)
+        r["archived"] = 1 if r["archived"] else 0
+        custs.append(r)
+    invs = []
+    for r in ledger.rows(
+        """SELECT i.number, c.code AS customer, i.date, i.due_date, i.total, i.currency, i.terms, i.description,
+                  i.contract, i.einvoice, (SELECT count(*) FROM due_items d WHERE d.invoice_id = i.id) AS parts
+           FROM invoices i JOIN customers c ON c.id = i.customer_id
+           WHERE i.id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'invoices')
+           ORDER BY i.date, i.number"""):
+        r["amount"] = dec(r.pop("total"), r["currency"])
+        if r.pop("parts") > 1 and r["terms"]:
+            r["due_date"] = None  # the terms make the instalments again on import
+        elif r["due_date"]:
+            r["terms"] = None  # one due date says it all
+        invs.append(r)
+    pays = []
+    for r in ledger.rows(
+        """SELECT p.id, c.code AS customer, p.date, p.amount, p.currency, p.method, p.reference, p.note
+           FROM payments p JOIN customers c ON c.id = p.customer_id
+           WHERE p.id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'payments')
+           ORDER BY p.date, p.id"""):
+        nets = ledger.rows("""SELECT i.number, sum(a.amount) AS net FROM allocations a JOIN invoices i ON i.id = a.invoice_id
+                              WHERE a.payment_id = ? GROUP BY i.number HAVING sum(a.amount) > 0 ORDER BY i.number""",
+                           (r.pop("id"),))
+        r["invoice"] = ";".join(f"{n['number']}={dec(n['net'], r['currency'])}" for n in nets) or "-"
+        r["amount"] = dec(r["amount"], r["currency"])
+        pays.append(r)
+    credits = ledger.rows(
+        """SELECT n.number, c.code AS customer, n.date, n.amount, n.currency, i.number AS invoice, n.reason
+           FROM credit_notes n JOIN customers c ON c.id = n.customer_id LEFT JOIN invoices i ON i.id = n.invoice_id
+           ORDER BY n.date, n.number""")
+    for r in credits:
+        r["amount"] = dec(r["amount"], r["currency"])
+    offs = ledger.rows(
+        """SELECT i.number AS invoice, c.code AS customer, w.date, w.amount, i.currency, w.reason
+           FROM writeoffs w JOIN invoices i ON i.id = w.invoice_id JOIN customers c ON c.id = i.customer_id
+           ORDER BY w.date, i.number""")
+    for r in offs:
+        r["amount"] = dec(r["amount"], r["currency"])
+    voids = ledger.rows(
+        """SELECT v.doc_table AS document, coalesce(i.number, p.id) AS ref, v.date, v.reason
+           FROM voids v LEFT JOIN invoices i ON i.id = v.doc_id LEFT JOIN payments p ON p.id = v.doc_id
+           ORDER BY v.date, v.id""")
+    return {
+        "customers.csv": (CUSTOMER_COLUMNS, custs),
+        "invoices.csv": (INVOICE_COLUMNS, invs),
+        "payments.csv": (PAYMENT_COLUMNS, pays),
+        "credit_notes.csv": (["number", "customer", "date", "amount", "currency", "invoice", "reason"], credits),
+        "writeoffs.csv": (["invoice", "customer", "date", "amount", "currency", "reason"], offs),
+        "voids.csv": (["document", "ref", "date", "reason"], voids),
+    }
+
+
+def export_csv(ledger, directory) -> str:
+    target = _target(directory, directory=True)
+    counts = {name: _write_csv(target / name, cols, rows) for name, (cols, rows) in csv_rows(ledger).items()}
+    return f"{len(counts)} CSV files to {target} ({', '.join(f'{n} {c}' for n, c in counts.items())})"
+
+
+# --- XLSX: customers, open items, aging, with number formats ------------------------------------------
+
+def _number_format(currency: str) -> str:
+    exp = money.exponent(currency)
+    return "#,##0" + ("." + "0" * exp if exp else "")
+
+
+def _amount(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-money.exponent(currency))
+
+
+def export_xlsx(ledger, path, as_of: str | None = None) -> str:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    on = validate.parse_date(as_of, "as-of date") if as_of else date.today()
+    target = _target(path)
+    book = Workbook()
+    bold = Font(bold=True)
+
+    def sheet(title: str, headers: list[str], rows: list[list], money_cols: dict[int, int], date_cols: set[int]):
+        ws = book.create_sheet(title)
+        ws.append(headers)
+        for cell in ws[1]:
+            cell.font = bold
+        for values in rows:
+            ws.append(values)
+            r = ws.max_row
+            for col, cur_col in money_cols.items():
+                ws.cell(r, col + 1).number_format = _number_format(values[cur_col] or "CNY")
+            for col in date_cols:
+                ws.cell(r, col + 1).number_format = "yyyy-mm-dd"
+        ws.freeze_panes = "A2"
+        for i, head in enumerate(headers):
+            ws.column_dimensions[ws.cell(1, i + 1).column_letter].width = max(12, len(head) + 4)
+        return ws
+
+    book.remove(book.active)
+    custs = ledger.rows("SELECT code, name, tax_id, email, phone, currency, terms, credit_limit, category "
+                        "FROM customers ORDER BY code")
+    sheet("Customers", ["code", "name", "tax_id", "email", "phone", "currency", "terms", "credit_limit", "category"],
+          [[c["code"], c["name"], c["tax_id"], c["email"], c["phone"], c["currency"], c["terms"],
+            None if c["credit_limit"] is None else _amount(c["credit_limit"], c["currency"] or "CNY"), c["category"]]
+           for c in custs], {7: 5}, set())
+    pos = reports.position(ledger, on)
+    items = sorted(pos.invoices, key=lambda i: (i.customer, i.due_date, i.number))
+    rows = [[i.customer, i.name, i.number, i.doc_date, i.due_date, i.currency, _amount(i.total, i.currency),
+             _amount(i.open_amount, i.currency), max((on - i.due_date).days, 0)] for i in items]
+    rows += [[u.customer, u.name, "(unapplied)", None, None, u.currency, None, _amount(-u.amount, u.currency), None]
+             for u in sorted(pos.unapplied, key=lambda u: (u.customer, u.currency))]
+    sheet(f"Open items {on.isoformat()}", ["customer", "name", "number", "date", "due_date", "currency", "total",
+                                            "open", "days_overdue"], rows, {6: 5, 7: 5}, {3, 4})
+    report = reports.aging(ledger, on)
+    columns = ["total", *report.buckets, "unapplied"]
+    sheet(f"Aging {on.isoformat()}", ["customer", "name", "currency", *columns],
+          [[r["customer"], r["name"], r["currency"], *[_amount(r[c], r["currency"]) for c in columns]]
+           for r in report.rows]
+          + [["TOTAL", "", cur, *[_amount(t[c], cur) for c in columns]] for cur, t in report.totals.items()],
+          {3 + k: 2 for k in range(len(columns))}, set())
+    with _writing(target, "wb") as fh:
+        book.save(fh)
+    return f"{target} (customers, {len(items)} open invoices, aging as of {on.isoformat()})"
+
+
+# --- journals ------------------------------------------------------------------------------------------
+
+def bean_account_part(code: str) -> str:
+    """A customer code as a beancount account component: [A-Z0-9][A-Za-z0-9-]*."""
+    part = re.sub(r"[^A-Za-z0-9-]", "-", code)
+    if not part or not (part[0].isdigit() or "A" <= part[0] <= "Z"):
+        part = "C-" + part
+    return part
+
+
+def account_parts(codes: list[str], beancount: bool) -> dict[str, str]:
+    """{customer code: account component}, unique even when two codes clean up to the same text."""
+    out, taken = {}, set()
+    for code in sorted(codes):
+        part = bean_account_part(code) if beancount else code
+        base, n = part, 1
+        while part in taken:
+            n += 1
+            part = f"{base}-{n}"
+        taken.add(part)
+        out[code] = part
+    return out
+
+
+class _Entries:
+    """Every document of the ledger as a transaction: (date, payee, narration, tags, postings), where a
+    posting is (account, minor amount, currency, {tag: value})."""
+
+    def __init__(self, ledger, beancount: bool):
+        self.ledger = ledger
+        rows = ledger.rows("SELECT id, code, name FROM customers")
+        self.parts = account_parts([r["code"] for r in rows], beancount)
+        self.customer = {r["id"]: (r["code"], r["name"] or r["code"]) for r in rows}
+        self.numbers = dict(ledger.conn.execute("SELECT id, number FROM invoices"))
+
+    def rec(self, cid: str) -> str:
+        return f"{RECEIVABLE}:{self.parts[self.customer[cid][0]]}"
+
+    def una(self, cid: str) -> str:
+        return f"{UNAPPLIED}:{self.parts[self.customer[cid][0]]}"
+
+    def accounts(self) -> list[str]:
+        fixed = [BANK, SALES, TAX, RETURNS, BAD_DEBTS]
+        per = [f"{root}:{part}" for part in sorted(self.parts.values()) for root in (RECEIVABLE, UNAPPLIED)]
+        return fixed + per
+
+    def currencies(self) -> list[str]:
+        return sorted({r[0] for t in ("invoices", "payments", "credit_notes")
+                       for r in self.ledger.conn.execute(f"SELECT DISTINCT currency FROM {t}")})
+
+    def _same_day(self, column: str, table: str) -> dict[str, list[tuple[str, int]]]:
+        found = defaultdict(list)
+        for src, inv, amount in self.ledger.conn.execute(
+            f"""SELECT a.{column}, a.invoice_id, a.amount FROM allocations a JOIN {table} s ON s.id = a.{column}
+                WHERE a.date = s.date AND a.amount > 0 ORDER BY a.id"""):
+            found[src].append((inv, amount))
+        return found
+
+    def __iter__(self):
+        conn = self.ledger.conn
+        for iid, number, cid, on, cur, total, tax in conn.execute(
+                "SELECT id, number, customer_id, date, currency, total, tax FROM invoices ORDER BY date, number"):
+            code, name = self.customer[cid]
+            tags = {"invoice": number, "customer": code}
+            postings = [(self.rec(cid), total, cur, {}), (SALES, -(total - (tax or 0)), cur, {})]
+            if tax:
+                postings.append((TAX, -tax, cur, {}))
+            yield on, name, f"Invoice {number}", tags, postings
+        for table, column, account, title in (("payments", "payment_id", BANK, "Payment"),
+                                              ("credit_notes", "credit_id", RETURNS, "Credit note")):
+            same_day = self._same_day(column, table)
+            extra = "reference" if table == "payments" else "number"
+            for sid, cid, on, amount, cur, ref in conn.execute(
+                    f"SELECT id, customer_id, date, amount, currency, {extra} FROM {table} ORDER BY date, id"):
+                code, name = self.customer[cid]
+                postings = [(account, amount, cur, {})]
+                for inv, part in same_day.get(sid, ()):
+                    postings.append((self.rec(cid), -part, cur, {"invoice": self.numbers[inv]}))
+                rest = amount - sum(p for _, p in same_day.get(sid, ()))
+                if rest:
+                    postings.append((self.una(cid), -rest, cur, {}))
+                tags = {"customer": code, **({"reference": ref} if ref else {})}
+                yield on, name, f"{title} {ref or ''}".strip(), tags, postings
+        for inv, cid, on, amount, cur in conn.execute(
+            """SELECT a.invoice_id, i.customer_id, a.date, a.amount, i.currency FROM allocations a
+               JOIN invoices i ON i.id = a.invoice_id
+               LEFT JOIN payments p ON p.id = a.payment_id LEFT JOIN credit_notes n ON n.id = a.credit_id
+               WHERE NOT (a.amount > 0 AND a.date = coalesce(p.date, n.date)) ORDER BY a.date, a.id"""):
+            code, name = self.customer[cid]
+            number = self.numbers[inv]
+            yield (on, name, f"Allocation to {number}", {"invoice": number, "customer": code},
+                   [(self.una(cid), amount, cur, {}), (self.rec(cid), -amount, cur, {})])
+        for inv, cid, on, amount, cur in conn.execute(
+            """SELECT w.invoice_id, i.customer_id, w.date, w.amount, i.currency FROM writeoffs w
+               JOIN invoices i ON i.id = w.invoice_id ORDER BY w.date, w.id"""):
+            code, name = self.customer[cid]
+            number = self.numbers[inv]
+            yield (on, name, f"Write-off {number}", {"invoice": number, "customer": code},
+                   [(BAD_DEBTS, amount, cur, {}), (self.rec(cid), -amount, cur, {})])
+        for number, cid, on, cur, left in conn.execute(
+            """SELECT i.number, i.customer_id, v.date, i.currency, i.total
+                 - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= v.date), 0)
+                 - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= v.date), 0)
+               FROM voids v JOIN invoices i ON i.id = v.doc_id WHERE v.doc_table = 'invoices' ORDER BY v.date"""):
+            code, name = self.customer[cid]
+            if left:
+                yield (on, name, f"Void of invoice {number}", {"invoice": number, "customer": code, "void": "yes"},
+                       [(SALES, left, cur, {}), (self.rec(cid), -left, cur, {})])
+        for cid, on, amount, cur, ref in conn.execute(
+            """SELECT p.customer_id, v.date, p.amount, p.currency, p.reference FROM voids v
+               JOIN payments p ON p.id = v.doc_id WHERE v.doc_table = 'payments' ORDER BY v.date"""):
+            code, name = self.customer[cid]
+            yield (on, name, f"Void of payment {ref or ''}".strip(), {"customer": code, "void": "yes"},
+                   [(self.una(cid), amount, cur, {}), (BANK, -amount, cur, {})])
+
+
+def _hledger_text(text: str) -> str:
+    return " ".join(str(text).replace(";", ",").split())
+
+
+def export_hledger(ledger, path) -> str:
+    """An hledger journal (ledger-cli reads it too)."""
+    target = _target(path)
+    entries = _Entries(ledger, beancount=False)
+    count = 0
+    with _writing(target, encoding="utf-8") as fh:
+        fh.write("; Duly export (plaintext). Balance of a customer = Assets:Receivable:<CODE> + "
+                 "Liabilities:Unapplied:<CODE>\n\n")
+        for account in entries.accounts():
+            fh.write(f"account {account}\n")
+        fh.write("\n")
+        for on, payee, narration, tags, postings in entries:
+            fh.write(f"{on} * {_hledger_text(payee)} | {_hledger_text(narration)}\n")
+            for key, value in tags.items():
+                fh.write(f"    ; {key}: {_hledger_text(value)}\n")
+            for account, amount, cur, meta in postings:
+                note = "".join(f"  ; {k}: {_hledger_text(v)}" for k, v in meta.items())
+                fh.write(f"    {account}  {money.to_decimal_str(amount, cur)} {cur}{note}\n")
+            fh.write("\n")
+            count += 1
+    return f"{target} ({count} transactions, hledger journal)"
+
+
+def _bean_string(text: str) -> str:
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def export_beancount(ledger, path) -> str:
+    target = _target(path)
+    entries = _Entries(ledger, beancount=True)
+    first = ledger.conn.execute(
+        "SELECT min(d) FROM (SELECT min(date) AS d FROM invoices UNION ALL SELECT min(date) FROM payments "
+        "UNION ALL SELECT min(date) FROM credit_notes)").fetchone()[0] or date.today().isoformat()
+    currencies = entries.currencies()
+    count = 0
+    with _writing(target, encoding="utf-8") as fh:
+        fh.write("; Duly export (plaintext). Balance of a customer = Assets:Receivable:<CODE> + "
+                 "Liabilities:Unapplied:<CODE>\n")
+        fh.write('option "title" "Duly receivables"\n')
+        for cur in currencies:
+            fh.write(f'option "operating_currency" "{cur}"\n')
+        fh.write("\n")
+        for cur in currencies:
+            fh.write(f"{first} commodity {cur}\n")
+        for account in entries.accounts():
+            fh.write(f"{first} open {account}\n")
+        fh.write("\n")
+        for on, payee, narration, tags, postings in entries:
+            fh.write(f"{on} * {_bean_string(payee)} {_bean_string(narration)}\n")
+            for key, value in tags.items():
+                fh.write(f"  {key}: {_bean_string(value)}\n")
+            for account, amount, cur, meta in postings:
+                fh.write(f"  {account}  {money.to_decimal_str(amount, cur)} {cur}\n")
+                for k, v in meta.items():
+                    fh.write(f"    {k}: {_bean_string(v)}\n")
+            fh.write("\n")
+            count += 1
+    return f"{target} ({count} transactions, beancount)"

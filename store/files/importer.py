@@ -1,0 +1,735 @@
+"""Import customers, invoices and payments from a CSV or XLSX file (DESIGN §5, §6).
+
+Three steps, so that a file is all rows or none:
+1. read: the file becomes a Table of text cells with their line numbers (CSV in UTF-8 with or without a
+   BOM, UTF-16 with a BOM, or GBK/GB18030, detected; XLSX: the first sheet). Headers are the JSON field
+   names or the usual Chinese headers (客户编号, 金额, 到期日 ...).
+2. check (pure, no I/O): every row is validated against what the ledger already holds (a `Known`
+   snapshot read beforehand) and becomes a `Doc` to add, update or skip. Every problem names the file,
+   the line, the column, the value and what was expected; all of them are collected.
+3. post: one `ledger.writing()` transaction calls the store's own write functions (customers.add,
+   invoices.add, payments.add ...) for each Doc, so their rules apply unchanged; any error rolls back
+   the whole file. `dry_run` runs the same transaction and rolls it back.
+
+Re-importing a file adds nothing. How a row is recognised as already there:
+- customers: by code; an existing code with the same fields is skipped, with other fields it is updated
+  (only the columns the file fills);
+- invoices: by number (numbers are unique in a ledger): the same number for the same customer, date, total
+  and currency is skipped, any other use of the number is an error; a row without a number by the
+  fingerprint of its source row (below);
+- payments: by the fingerprint of the source row, and a payment with a reference is also skipped when the
+  ledger already has one of the same customer, date, amount, currency and reference (entered by hand or
+  synced from another device).
+The fingerprint is a SHA-256 of the row's normalised values and of how many identical rows came before it
+in the same file (two identical cash payments on one day stay two); the local table `import_log` keeps
+each imported row's fingerprint with the document it became.
+"""
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+from store.read import openitems
+from store.rules import money, validate
+from store.write import customers, invoices, payments
+from store.errors import DulyError, InvalidInput
+from store.ledger.ledger import Within
+from store.rules.terms import BUILTIN_TERMS
+
+# --- the columns of each kind ------------------------------------------------------------------------
+
+CUSTOMER_COLUMNS = {
+    "code": ("客户编号", "客户编码", "客户代码", "编号", "代码", "customer_code"),
+    "name": ("客户名称", "名称", "客户名", "公司名称"),
+    "legal_name": ("法定名称", "全称", "公司全称", "开票名称"),
+    "tax_id": ("税号", "纳税人识别号", "统一社会信用代码", "信用代码"),
+    "address": ("地址", "公司地址"),
+    "email": ("邮箱", "电子邮件", "邮件", "e-mail"),
+    "phone": ("电话", "联系电话", "手机", "手机号"),
+    "language": ("语言",),
+    "currency": ("币种", "货币", "币别"),
+    "terms": ("账期", "付款条件", "付款条款", "结算条件"),
+    "credit_limit": ("信用额度", "额度"),
+    "category": ("类别", "分类", "客户类别", "客户等级"),
+    "settlement_cycle": ("结算周期", "结算方式"),
+    "tags": ("标签",),
+    "notes": ("备注", "说明"),
+    "archived": ("已归档", "归档", "停用"),
+}
+_CUSTOMER = ("客户", "客户编号", "客户编码", "客户代码", "customer_code")
+INVOICE_COLUMNS = {
+    "number": ("发票号", "发票号码", "单号", "单据号", "编号"),
+    "customer": _CUSTOMER,
+    "date": ("日期", "发票日期", "开票日期"),
+    "due_date": ("到期日", "到期日期", "应收日期", "due"),
+    "amount": ("金额", "价税合计", "含税金额", "总额", "total"),
+    "currency": ("币种", "货币", "币别"),
+    "terms": ("账期", "付款条件", "付款条款"),
+    "description": ("摘要", "说明", "描述", "内容"),
+    "contract": ("合同号", "合同编号", "合同"),
+    "einvoice": ("数电票号码", "电子发票号码", "全电发票号码"),
+}
+PAYMENT_COLUMNS = {
+    "customer": _CUSTOMER,
+    "date": ("日期", "收款日期", "到账日期", "付款日期"),
+    "amount": ("金额", "收款金额", "到账金额"),
+    "currency": ("币种", "货币", "币别"),
+    "method": ("付款方式", "收款方式", "支付方式", "结算方式"),
+    "reference": ("参考号", "流水号", "交易流水号", "凭证号", "银行流水号", "ref"),
+    "note": ("摘要", "备注", "说明"),
+    "invoice": ("发票号", "发票号码", "核销发票", "allocate", "allocations"),
+}
+# In a payment's invoice column: keep the payment unapplied (an empty cell applies it oldest due first).
+NO_ALLOCATION = ("-", "none", "无", "不核销")
+# Columns a spreadsheet often carries that the import does not need (read, then left alone).
+IGNORED = ("customer_name", "客户名称", "客户名", "open", "未收金额", "status", "状态", "id")
+
+
+def _key(header: str) -> str:
+    """'Due Date ' / 'due-date' / '金额（元）' -> 'due_date' / 'due_date' / '金额'."""
+    text = (header or "").replace("\ufeff", "").strip()
+    text = re.sub(r"\s*[（(][^()（）]*[)）]\s*$", "", text)
+    return re.sub(r"[\s\-]+", "_", text.lower())
+
+
+# --- reading a file ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """The cells of a file as text, with where each came from."""
+
+    source: str  # the file as the user named it
+    encoding: str  # 'UTF-8', 'UTF-8 with BOM', 'GB18030/GBK', 'UTF-16', 'XLSX'
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]  # (line or row number, cells)
+    columns: dict[str, int] = field(default_factory=dict)  # field -> index, set by `map_columns`
+
+    @property
+    def xlsx(self) -> bool:
+        return self.encoding == "XLSX"
+
+    def value(self, cells: list[str], name: str) -> str:
+        index = self.columns.get(name)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    def where(self, line: int, name: str | None = None) -> str:
+        place = f"{self.source} {'row' if self.xlsx else 'line'} {line}"
+        if name is None or name not in self.columns:
+            return place if name is None else f"{place}, column {name}"
+        index = self.columns[name]
+        header = self.headers[index].strip()
+        letter = f"{_letters(index)} " if self.xlsx else ""
+        named = f'"{header}"' + (f" ({name})" if _key(header) != name else "")
+        return f"{place}, column {letter}{named}"
+
+
+def _letters(index: int) -> str:
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def decode(data: bytes, source: str) -> tuple[str, str]:
+    """(text, encoding name) of a CSV file: UTF-8 (BOM or not), UTF-16 with BOM, else GB18030 (GBK's superset)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "UTF-16"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError as utf8_error:
+        line = data[: utf8_error.start].count(b"\n") + 1
+        # Chinese text that is valid UTF-8 before the bad byte says the file was written as UTF-8 and a part
+        # in another encoding was put in (rows pasted from a GBK export): read as GBK, every UTF-8 name before
+        # it would become mojibake. A GBK file almost never starts with three such characters by chance.
+        before = data[: utf8_error.start].decode("utf-8")
+        if sum(1 for ch in before if ord(ch) >= 0x800) >= 3:
+            raise InvalidInput(
+                f"{source} line {line}: byte 0x{data[utf8_error.start]:02x} is not UTF-8, though the text before it "
+                "is UTF-8 (expected one encoding for the whole file: save it again as UTF-8)", field="file") from None
+        try:
+            return data.decode("gb18030"), "GB18030/GBK"
+        except UnicodeDecodeError:
+            raise InvalidInput(
+                f"{source} line {line}: byte 0x{data[utf8_error.start]:02x} is neither UTF-8 nor GBK/GB18030 text "
+                "(expected a CSV saved as UTF-8 or GBK)", field="file") from None
+
+
+def _cell_text(value) -> str:
+    """An XLSX cell as the text a person would have typed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        # What the cell shows: Excel keeps 15 significant digits, so a formula's binary leftovers
+        # (=1000*1.13 stored as 1129.9999999999998) are not read as an amount with too many decimals.
+        text = format(value, ".15g")
+        return format(Decimal(text), "f") if "e" in text else text
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    return str(value)
+
+
+def read_table(path: str | Path) -> Table:
+    """The header row and the data rows of a CSV or XLSX file (blank rows left out)."""
+    path = Path(path)
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}", field="file") from None
+    if path.suffix.lower() == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InvalidInput(f"{source} is an old binary Excel file (.xls): save it as .xlsx or CSV", field="file")
+    if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, data, source)
+    text, encoding = decode(data, source)
+    first = text.split("\n", 1)[0]
+    try:
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t") if first else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar='"')
+    rows: list[tuple[int, list[str]]] = []
+    headers: list[str] | None = None
+    last = 0
+    try:
+        for cells in reader:
+            start, last = last + 1, reader.line_num
+            if headers is None:
+                headers = cells
+            elif any(c.strip() for c in cells):
+                rows.append((start, cells))
+    except csv.Error as exc:
+        raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
+    if not headers or not any(h.strip() for h in headers):
+        raise InvalidInput(f"{source} line 1: expected a header row (e.g. code,name or 客户编号,客户名称)",
+                           field="file")
+    return Table(source, encoding, headers, rows)
+
+
+def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InvalidInput(f"{source} is not a readable .xlsx workbook ({exc})", field="file") from None
+    try:
+        sheet = book.worksheets[0]
+        headers: list[str] | None = None
+        rows: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if headers is None:
+                if any(cells):
+                    headers = cells
+                continue
+            if any(c.strip() for c in cells):
+                rows.append((number, cells))
+    finally:
+        book.close()
+    if not headers:
+        raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
+    return Table(source, "XLSX", headers, rows)
+
+
+def map_columns(table: Table, columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> list[str]:
+    """Find each field's column by its name or alias; problems for unknown, repeated or missing columns."""
+    aliases = {}
+    for name, names in columns.items():
+        for alias in (name, *names):
+            aliases.setdefault(_key(alias), name)
+    problems = []
+    for index, header in enumerate(table.headers):
+        key = _key(header)
+        if not key or key in {_key(i) for i in IGNORED} and key not in aliases:
+            continue
+        name = aliases.get(key)
+        where = f"{table.source} {'row' if table.xlsx else 'line'} 1, column {_letters(index) + ' ' if table.xlsx else ''}"
+        if name is None:
+            problems.append(f'{where}"{header.strip()}": unknown column (expected one of: {", ".join(columns)}, '
+                            "or their Chinese names)")
+        elif name in table.columns:
+            problems.append(f'{where}"{header.strip()}": names the same field ({name}) as column '
+                            f'"{table.headers[table.columns[name]].strip()}"')
+        else:
+            table.columns[name] = index
+    for name in required:
+        if name not in table.columns:
+            wanted = "/".join((name, *[a for a in columns[name] if not a.isascii()][:2]))
+            problems.append(f"{table.source} {'row' if table.xlsx else 'line'} 1: the column {wanted} is missing "
+                            f"(found: {', '.join(h.strip() for h in table.headers if h.strip())})")
+    return problems
+
+
+# --- what a row becomes ------------------------------------------------------------------------------
+
+
+@dataclass
+class Doc:
+    """One row's document: what will happen to it, and with what."""
+
+    line: int
+    action: str  # "add" | "update" | "skip"
+    key: str  # for people: a customer code, an invoice number, 'C0001 2026-03-01 1200.00 CNY'
+    fields: dict
+    fingerprint: str
+    detail: str = ""
+
+
+@dataclass
+class Known:
+    """What the check needs to know about the ledger, read before (so the check itself is pure)."""
+
+    currency: str = "CNY"
+    customers: dict[str, dict] = field(default_factory=dict)  # code -> row
+    invoices: dict[str, dict] = field(default_factory=dict)  # number -> {customer, date, total, currency, open}
+    terms: set[str] = field(default_factory=set)
+    fingerprints: set[str] = field(default_factory=set)
+    payments: set[tuple] = field(default_factory=set)  # (customer code, date, amount, currency, reference)
+
+
+class ImportProblems(InvalidInput):
+    """Everything wrong with a file; str() is the first problem and how many more there are."""
+
+    def __init__(self, problems: list[str]):
+        more = len(problems) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''}: `--dry-run` lists them all)" if more else ""
+        super().__init__(problems[0] + tail + "; nothing was imported", field="file")
+        self.problems = problems
+
+
+def fingerprint(kind: str, values: dict, occurrence: int) -> str:
+    body = json.dumps({"kind": kind, "row": values, "n": occurrence}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class _Rows:
+    """Walks the rows of a table, collecting problems with where they are."""
+
+    def __init__(self, table: Table, kind: str):
+        self.table, self.kind = table, kind
+        self.problems: list[str] = []
+        self.seen: dict[str, int] = {}
+
+    def problem(self, line: int, name: str | None, message: str) -> None:
+        self.problems.append(f"{self.table.where(line, name)}: {message}")
+
+    def field(self, line: int, name: str, fn: Callable, *args, **kw):
+        """fn(value, ...) or None after noting its InvalidInput against the column."""
+        try:
+            return fn(*args, **kw)
+        except InvalidInput as exc:
+            self.problem(line, name, str(exc))
+            return None
+
+    def occurrence(self, values: dict) -> str:
+        body = json.dumps(values, sort_keys=True, ensure_ascii=False)
+        self.seen[body] = self.seen.get(body, 0) + 1
+        return fingerprint(self.kind, values, self.seen[body])
+
+
+def _flag(text: str) -> bool:
+    key = text.strip().lower()
+    if key in ("1", "true", "yes", "y", "是", "x"):
+        return True
+    if key in ("0", "false", "no", "n", "否", ""):
+        return False
+    raise InvalidInput(f"{text!r} is not yes or no (expected 1/0, true/false, 是/否)", field="archived")
+
+
+def check_customers(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
+    rows = _Rows(table, "customers")
+    docs: list[Doc] = []
+    first_line: dict[str, int] = {}
+    for line, cells in table.rows:
+        raw = {name: table.value(cells, name) for name in table.columns}
+        code = rows.field(line, "code", validate.code, raw.get("code", ""))
+        if code is None:
+            continue
+        if code in first_line:
+            rows.problem(line, "code", f"customer code {code!r} is already on line {first_line[code]} of this file "
+                                       "(expected each code once)")
+            continue
+        first_line[code] = line
+        current = known.customers.get(code)
+        currency = raw.get("currency") or (current or {}).get("currency") or known.currency
+        clean, ok = {}, True
+        for name, text in raw.items():
+            if name in ("code", "archived") or text == "":
+                continue
+            if name == "currency":
+                value = rows.field(line, name, money.check_currency, text)
+            else:
+                value = rows.field(line, name, lambda n=name, t=text: customers.normalise({n: t}, currency)[n])
+            ok = ok and value is not None
+            clean[name] = value
+        archived = rows.field(line, "archived", _flag, raw.get("archived", ""))
+        ok = ok and archived is not None
+        if clean.get("terms") and clean["terms"] not in known.terms:
+            rows.problem(line, "terms", f"unknown payment terms {clean['terms']!r} (expected built-in terms such as "
+                                        "NET30 or terms added with `duly terms add`)")
+            ok = False
+        if current is None and not clean.get("name"):
+            rows.problem(line, "name" if "name" in table.columns else None,
+                         f"customer {code} is new, so its name must not be empty")
+            ok = False
+        if not ok:
+            continue
+        values = {"code": code, **{k: v for k, v in clean.items()}}
+        fp = fingerprint("customers", values, 1)
+        # The store normalises what a person typed: it gets the text; the check compares normalised values.
+        typed = {k: raw[k] for k in clean}
+        if current is None:
+            docs.append(Doc(line, "add", code, {**typed, "archived": bool(archived)}, fp))
+            continue
+        changes = {k: typed[k] for k, v in clean.items() if current.get(k) != v}
+        if "archived" in table.columns and bool(current.get("archived")) != bool(archived):
+            changes["archived"] = bool(archived)
+        if changes:
+            docs.append(Doc(line, "update", code, changes, fp, "changes " + ", ".join(sorted(changes))))
+        else:
+            docs.append(Doc(line, "skip", code, {}, fp, "already there, unchanged"))
+    return docs, rows.problems
+
+
+def _customer(rows: _Rows, known: Known, line: int, text: str) -> dict | None:
+    if not text:
+        rows.problem(line, "customer", "the customer code must not be empty")
+        return None
+    found = known.customers.get(text)
+    if found is None:
+        rows.problem(line, "customer", f"unknown customer {text!r} (expected the code of an existing customer; "
+                                       "import the customers file first)")
+        return None
+    if found.get("archived"):
+        rows.problem(line, "customer", f"customer {text!r} is archived (expected an active customer)")
+        return None
+    return found
+
+
+def _positive(text: str, currency: str, what: str) -> int:
+    minor = money.parse_amount(text, currency, field=what)
+    if minor <= 0:
+        raise InvalidInput(f"{what}: {text!r} must be more than zero", field="amount")
+    return minor
+
+
+def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
+    rows = _Rows(table, "invoices")
+    docs: list[Doc] = []
+    numbers: dict[str, int] = {}
+    for line, cells in table.rows:
+        raw = {name: table.value(cells, name) for name in table.columns}
+        customer = _customer(rows, known, line, raw.get("customer", ""))
+        on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), "invoice date")
+        currency = rows.field(line, "currency", money.check_currency,
+                              raw.get("currency") or (customer or {}).get("currency") or known.currency)
+        total = rows.field(line, "amount", _positive, raw.get("amount", ""), currency, "amount") if currency else None
+        due = rows.field(line, "due_date", validate.iso_date, raw["due_date"], "due date") if raw.get("due_date") else ""
+        if due and on and due < on:
+            rows.problem(line, "due_date", f"due date {due} is before the invoice date {on} (expected on or after it)")
+            due = None
+        terms = raw.get("terms", "")
+        if terms and terms not in known.terms:
+            rows.problem(line, "terms", f"unknown payment terms {terms!r} (expected built-in terms such as NET30 or "
+                                        "terms added with `duly terms add`)")
+            terms = None
+        einvoice = (rows.field(line, "einvoice", invoices.einvoice_number, raw["einvoice"])
+                    if raw.get("einvoice") else "")
+        number = rows.field(line, "number", invoices.invoice_number, raw["number"]) if raw.get("number") else ""
+        if None in (customer, on, currency, total, due, terms, einvoice, number):
+            continue
+        values = {"customer": customer["code"], "date": on, "amount": total, "currency": currency, "due": due,
+                  "terms": terms, "description": raw.get("description", ""), "number": number}
+        fp = rows.occurrence(values)
+        label = number or f"{customer['code']} {on} {money.to_decimal_str(total, currency)} {currency}"
+        fields = {"customer": customer["code"], "date": on, "amount": money.to_decimal_str(total, currency),
+                  "currency": currency, "due": due or None, "terms": terms or None, "number": number or None,
+                  "description": raw.get("description") or None, "contract": raw.get("contract") or None,
+                  "einvoice": einvoice or None, "total": total}
+        if number:
+            if number in numbers:
+                rows.problem(line, "number", f"duplicate invoice number {number!r}: already on line {numbers[number]} "
+                                             "of this file (expected each number once)")
+                continue
+            numbers[number] = line
+            there = known.invoices.get(number)
+            if there is not None:
+                same = (there["customer"], there["date"], there["total"], there["currency"]) == (
+                    customer["code"], on, total, currency)
+                if same:
+                    docs.append(Doc(line, "skip", number, {}, fp, "already there"))
+                else:
+                    rows.problem(line, "number", f"duplicate invoice number {number!r}: the ledger already has it for "
+                                                 f"{there['customer']} dated {there['date']}, "
+                                                 f"{money.to_decimal_str(there['total'], there['currency'])} "
+                                                 f"{there['currency']} (expected a new number, or that same invoice)")
+                continue
+        elif fp in known.fingerprints:
+            docs.append(Doc(line, "skip", label, {}, fp, "imported before"))
+            continue
+        docs.append(Doc(line, "add", label, fields, fp))
+    return docs, rows.problems
+
+
+def _split_allocations(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[;；]", text) if part.strip()]
+
+
+def check_payments(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
+    rows = _Rows(table, "payments")
+    docs: list[Doc] = []
+    left = {number: inv["open"] for number, inv in known.invoices.items()}
+    for line, cells in table.rows:
+        raw = {name: table.value(cells, name) for name in table.columns}
+        customer = _customer(rows, known, line, raw.get("customer", ""))
+        on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), "payment date")
+        currency = rows.field(line, "currency", money.check_currency,
+                              raw.get("currency") or (customer or {}).get("currency") or known.currency)
+        amount = rows.field(line, "amount", _positive, raw.get("amount", ""), currency, "amount") if currency else None
+        kind = rows.field(line, "method", payments.method, raw.get("method", ""))
+        pairs: list[tuple[str, int]] | None = []
+        spec = raw.get("invoice", "")
+        keep = spec.strip().lower() in NO_ALLOCATION
+        if spec and not keep and amount is not None:
+            parts = _split_allocations(spec)
+            if len(parts) == 1 and "=" not in parts[0]:
+                pairs = [(parts[0], amount)]
+            else:
+                pairs = rows.field(line, "invoice", payments.parse_pairs, parts, currency)
+        if None in (customer, on, currency, amount, kind, pairs):
+            continue
+        reference = raw.get("reference", "")
+        values = {"customer": customer["code"], "date": on, "amount": amount, "currency": currency, "method": kind,
+                  "reference": reference, "invoice": "-" if keep else [[n, p] for n, p in pairs]}
+        fp = rows.occurrence(values)
+        label = f"{customer['code']} {on} {money.to_decimal_str(amount, currency)} {currency}"
+        if fp in known.fingerprints:
+            docs.append(Doc(line, "skip", label, {}, fp, "imported before"))
+            continue
+        if reference and (customer["code"], on, amount, currency, reference) in known.payments:
+            docs.append(Doc(line, "skip", label, {}, fp, f"already recorded with reference {reference}"))
+            continue
+        bad = False
+        for number, part in pairs:
+            inv = known.invoices.get(number)
+            shown = money.to_decimal_str(part, currency)
+            if inv is None:
+                rows.problem(line, "invoice", f"unknown invoice {number!r} (expected an invoice number in the ledger)")
+            elif inv["customer"] != customer["code"]:
+                rows.problem(line, "invoice", f"invoice {number} belongs to {inv['customer']}, not {customer['code']} "
+                                              "(expected one of this customer's invoices)")
+            elif inv["currency"] != currency:
+                rows.problem(line, "invoice", f"invoice {number} is in {inv['currency']}, the payment in {currency}")
+            elif part > left[number]:
+                rows.problem(line, "invoice", f"payment of {shown} {currency} allocated to invoice {number} is more "
+                                              f"than its open amount {money.to_decimal_str(left[number], currency)} "
+                                              f"{currency} (expected at most that; leave the column empty to apply "
+                                              "oldest due first and keep the rest unapplied)")
+            else:
+                continue
+            bad = True
+        if sum(p for _, p in pairs) > amount:
+            rows.problem(line, "invoice", f"allocations total {money.to_decimal_str(sum(p for _, p in pairs), currency)}"
+                                          f", more than the payment of {money.to_decimal_str(amount, currency)}")
+            bad = True
+        if bad:
+            continue
+        for number, part in pairs:
+            left[number] -= part
+        docs.append(Doc(line, "add", label, {
+            "customer": customer["code"], "date": on, "amount": money.to_decimal_str(amount, currency),
+            "currency": currency, "method": kind, "reference": reference or None, "note": raw.get("note") or None,
+            "allocate": [f"{n}={money.to_decimal_str(p, currency)}" for n, p in pairs] or None, "auto": not keep}, fp))
+    return docs, rows.problems
+
+
+# --- what the check needs to know (reads) -------------------------------------------------------------
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _column_values(table: Table, name: str) -> list[str]:
+    return sorted({table.value(cells, name) for _, cells in table.rows} - {""})
+
+
+def known(ledger, table: Table, kind: str) -> Known:
+    found = Known(currency=ledger.setting("currency", "CNY") or "CNY")
+    found.customers = {r["code"]: r for r in ledger.rows("SELECT * FROM customers")}
+    found.terms = set(BUILTIN_TERMS) | {r["name"] for r in ledger.rows(
+        "SELECT name FROM terms WHERE coalesce(archived, 0) = 0")}
+    found.fingerprints = {r["fingerprint"] for r in ledger.rows(
+        "SELECT fingerprint FROM import_log WHERE kind = ?", (kind,))}
+    numbers: list[str] = []
+    if kind == "invoices":
+        numbers = _column_values(table, "number")
+    elif kind == "payments":
+        numbers = sorted({n.partition("=")[0].strip() for v in _column_values(table, "invoice")
+                          for n in _split_allocations(v)})
+        refs = _column_values(table, "reference")
+        for chunk in _chunks(refs):
+            marks = ",".join("?" * len(chunk))
+            for r in ledger.rows(
+                f"""SELECT c.code, p.date, p.amount, p.currency, p.reference FROM payments p
+                    JOIN customers c ON c.id = p.customer_id
+                    WHERE p.reference IN ({marks})
+                      AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')""",
+                chunk):
+                found.payments.add((r["code"], r["date"], r["amount"], r["currency"], r["reference"]))
+    for chunk in _chunks(numbers):
+        params = {"d": openitems.END}
+        params.update({f"n{k}": v for k, v in enumerate(chunk)})
+        named = ",".join(f":n{k}" for k in range(len(chunk)))
+        for r in ledger.rows(
+            f"""SELECT o.number, o.date, o.total, o.currency, o.open, c.code AS customer
+                FROM ({openitems.OPEN_SQL} WHERE i.number IN ({named})) o
+                JOIN invoices i ON i.id = o.id LEFT JOIN customers c ON c.id = i.customer_id""", params):
+            found.invoices[r["number"]] = r
+    return found
+
+
+# --- posting: one transaction through the store's own write functions ---------------------------------
+
+
+def post_customer(ledger, doc: Doc) -> tuple[str, str, str]:
+    fields = dict(doc.fields)
+    archived = fields.pop("archived", None)
+    if doc.action == "add":
+        row_id = customers.add(ledger, doc.key, fields.pop("name"), **fields)
+    else:
+        if fields:
+            customers.edit(ledger, doc.key, **fields)
+        row_id = customers.by_code(ledger, doc.key)["id"]
+    if archived is not None and (doc.action == "update" or archived):
+        customers.set_archived(ledger, doc.key, archived)
+    return "customers", row_id, ""
+
+
+def post_invoice(ledger, doc: Doc) -> tuple[str, str, str]:
+    f = doc.fields
+    issued = invoices.add(ledger, f["customer"], f["date"], amount=f["amount"], terms=f["terms"], due=f["due"],
+                          number=f["number"], currency=f["currency"], contract=f["contract"],
+                          einvoice=f["einvoice"], description=f["description"])
+    doc.key = issued.number
+    return "invoices", issued.id, "; ".join(issued.warnings)
+
+
+def post_payment(ledger, doc: Doc) -> tuple[str, str, str]:
+    f = doc.fields
+    applied = payments.add(ledger, f["customer"], f["date"], f["amount"], method_name=f["method"],
+                           reference=f["reference"], note=f["note"], currency=f["currency"], allocate=f["allocate"],
+                           auto=f["auto"])
+    shown = ", ".join(f"{n} {money.to_decimal_str(a, applied.currency)}" for n, a in applied.allocations)
+    doc.detail = (f"applied to {shown}" if shown else "nothing applied") + (
+        f"; unapplied {money.to_decimal_str(applied.unapplied, applied.currency)}" if applied.unapplied else "")
+    return "payments", applied.id, ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    columns: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    check: Callable[[Table, Known], tuple[list[Doc], list[str]]]
+    post: Callable[[object, Doc], tuple[str, str, str]]
+
+
+KINDS = {
+    "customers": Kind("customers", CUSTOMER_COLUMNS, ("code",), check_customers, post_customer),
+    "invoices": Kind("invoices", INVOICE_COLUMNS, ("customer", "date", "amount"), check_invoices, post_invoice),
+    "payments": Kind("payments", PAYMENT_COLUMNS, ("customer", "date", "amount"), check_payments, post_payment),
+}
+
+# Which column an error from a store write function belongs to (InvalidInput.field -> import column).
+_STORE_FIELD = {"due": "due_date", "allocate": "invoice", "qty": "amount", "line": "amount"}
+
+
+@dataclass
+class Outcome:
+    kind: str
+    source: str
+    encoding: str
+    dry_run: bool
+    docs: list[Doc]
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(1 for d in self.docs if d.action == action)
+
+
+class _DryRun(Exception):
+    """Raised inside the write to roll it back after a dry run."""
+
+
+def check(ledger, path: str | Path, kind: str) -> tuple[Table, list[Doc], list[str]]:
+    """Read and check a file without writing: (table, docs, problems)."""
+    spec = KINDS[kind]
+    table = read_table(path)
+    problems = map_columns(table, spec.columns, spec.required)
+    if problems:
+        return table, [], problems
+    docs, problems = spec.check(table, known(ledger, table, kind))
+    return table, docs, problems
+
+
+def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcome:
+    """Import a file of `kind`: all rows in one transaction, or nothing (ImportProblems names each problem).
+    With dry_run the same writes run and are rolled back; the outcome says what they would have been.
+    A dry run with problems returns them in `problems` instead of raising."""
+    if kind not in KINDS:
+        raise InvalidInput(f"cannot import {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
+    spec = KINDS[kind]
+    table, docs, problems = check(ledger, path, kind)
+    outcome = Outcome(kind, table.source, table.encoding, dry_run, docs, problems)
+    if problems:
+        if dry_run:
+            return outcome
+        raise ImportProblems(problems)
+    at = datetime.now().astimezone().isoformat(timespec="seconds")
+    with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
+        with ledger.writing() as tx:
+            within = Within(ledger, tx)
+            for doc in docs:
+                if doc.action == "skip":
+                    continue
+                try:
+                    table_name, row_id, warning = spec.post(within, doc)
+                except DulyError as exc:
+                    column = _STORE_FIELD.get(getattr(exc, "field", None), getattr(exc, "field", None))
+                    where = table.where(doc.line, column if column in table.columns else None)
+                    raise ImportProblems([f"{where}: {exc}"]) from None
+                if warning:
+                    outcome.warnings.append(f"{table.where(doc.line)}: {warning}")
+                ledger.conn.execute(
+                    "INSERT OR REPLACE INTO import_log (fingerprint, kind, doc_table, doc_id, source, line, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (doc.fingerprint, kind, table_name, row_id, Path(table.source).name, doc.line, at))
+            if dry_run:
+                raise _DryRun
+    return outcome

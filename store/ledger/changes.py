@@ -1,0 +1,190 @@
+"""The change log: every transaction is one envelope of operations, applied by the one `apply`.
+
+Local writes and remote changes (sync) both pass through `apply_ops` + `append`, inside one
+transaction. The log doubles as the audit trail: entries are hash-chained per device, so an
+edited or removed entry shows up in `verify`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from store.errors import DulyError
+from store.ledger.schema import EDITABLE, EVENTS
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Op:
+    """`set` one column of an editable record, or post an `event` (a whole immutable row)."""
+
+    kind: str  # "set" | "event"
+    table: str
+    row: str
+    column: str | None = None
+    value: Any = None
+    data: dict | None = None
+
+    def to_json(self) -> dict:
+        if self.kind == "set":
+            return {"op": "set", "t": self.table, "id": self.row, "c": self.column, "v": self.value}
+        return {"op": "event", "t": self.table, "id": self.row, "d": self.data}
+
+    @classmethod
+    def from_json(cls, obj: dict) -> "Op":
+        if not isinstance(obj, dict):
+            raise MalformedChange(f"operation not understood: {str(obj)[:120]}")
+        kind, table = obj.get("op"), obj.get("t")
+        if kind == "set" and table in EDITABLE and obj.get("c") in EDITABLE[table]:
+            return cls("set", table, str(obj["id"]), column=obj["c"], value=obj.get("v"))
+        if kind == "event" and table in EVENTS and isinstance(obj.get("d"), dict):
+            unknown = set(obj["d"]) - set(EVENTS[table])
+            if not unknown:
+                return cls("event", table, str(obj["id"]), data=obj["d"])
+        raise MalformedChange(f"operation not understood: {json.dumps(obj)[:120]}")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One envelope: what one device did in one transaction."""
+
+    device: str
+    device_seq: int
+    hlc: str
+    actor: str
+    at: str  # wall-clock time, ISO 8601 UTC, for people reading the audit trail
+    ops: tuple[Op, ...] = field(default_factory=tuple)
+
+    def body(self, ops_text: str | None = None) -> str:
+        """Canonical text that the hash chain covers; `ops_text` is `ops_json()` when already made."""
+        head = canonical({"device": self.device, "device_seq": self.device_seq, "hlc": self.hlc,
+                          "actor": self.actor, "at": self.at})
+        # Keys are sorted and "ops" sorts last, so this is canonical() of the whole envelope.
+        return f'{head[:-1]},"ops":{self.ops_json() if ops_text is None else ops_text}}}'
+
+    def ops_json(self) -> str:
+        return canonical([op.to_json() for op in self.ops])
+
+
+class MalformedChange(DulyError):
+    """An envelope or operation that this version cannot read or must not apply."""
+
+
+
+def canonical(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def chain_hash(prev_hash: str, body: str) -> str:
+    return hashlib.sha256((prev_hash + "\n" + body).encode()).hexdigest()
+
+
+def apply_op(conn, op: Op, hlc: str, *, device: str, actor: str, at: str) -> None:
+    """Apply one operation. `set` wins only with a newer clock than the column's; `event` inserts once."""
+    if op.kind == "event":
+        cols = ["id", *op.data]
+        marks = ",".join("?" * len(cols))
+        conn.execute(
+            f"INSERT OR IGNORE INTO {op.table} ({','.join(cols)}) VALUES ({marks})",
+            [op.row, *op.data.values()],
+        )
+        return
+    seen = conn.execute(
+        "SELECT hlc FROM field_clock WHERE tbl=? AND row_id=? AND col=?", (op.table, op.row, op.column)
+    ).fetchone()
+    if seen is not None and seen[0] >= hlc:
+        return  # an equal or newer write already won
+    conn.execute(f"INSERT OR IGNORE INTO {op.table} (id) VALUES (?)", (op.row,))
+    old = conn.execute(f"SELECT {op.column} FROM {op.table} WHERE id=?", (op.row,)).fetchone()[0]
+    conn.execute(f"UPDATE {op.table} SET {op.column}=? WHERE id=?", (op.value, op.row))
+    conn.execute(
+        "INSERT INTO field_clock (tbl, row_id, col, hlc) VALUES (?,?,?,?) "
+        "ON CONFLICT (tbl, row_id, col) DO UPDATE SET hlc=excluded.hlc",
+        (op.table, op.row, op.column, hlc),
+    )
+    if old != op.value:
+        conn.execute(
+            "INSERT INTO field_history (tbl, row_id, col, old, new, hlc, device, actor, at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (op.table, op.row, op.column, _text(old), _text(op.value), hlc, device, actor, at),
+        )
+
+
+def apply_events(conn, table: str, ops: list[Op]) -> None:
+    """`event` operations of one table, inserted once each, with one executemany per set of columns."""
+    by_cols: dict[tuple[str, ...], list[list]] = {}
+    for op in ops:
+        by_cols.setdefault(tuple(op.data), []).append([op.row, *op.data.values()])
+    for cols, values in by_cols.items():
+        marks = ",".join("?" * (len(cols) + 1))
+        conn.executemany(f"INSERT OR IGNORE INTO {table} (id,{','.join(cols)}) VALUES ({marks})", values)
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def last_entry(conn, device: str) -> tuple[int, str]:
+    row = conn.execute(
+        "SELECT device_seq, hash FROM changes WHERE device=? ORDER BY device_seq DESC LIMIT 1", (device,)
+    ).fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def apply(conn, change: Change) -> bool:
+    """Apply an envelope inside the caller's transaction; False if it was already applied."""
+    if conn.execute(
+        "SELECT 1 FROM changes WHERE device=? AND device_seq=?", (change.device, change.device_seq)
+    ).fetchone():
+        return False
+    last_seq, prev_hash = last_entry(conn, change.device)
+    if change.device_seq != last_seq + 1:
+        raise MalformedChange(
+            f"change {change.device_seq} from device {change.device} arrived before change {last_seq + 1}"
+        )
+    for op in change.ops:
+        apply_op(conn, op, change.hlc, device=change.device, actor=change.actor, at=change.at)
+    append(conn, change, prev_hash)
+    return True
+
+
+def append(conn, change: Change, prev_hash: str) -> str:
+    ops_text = change.ops_json()
+    digest = chain_hash(prev_hash, change.body(ops_text))
+    conn.execute(
+        "INSERT INTO changes (device, device_seq, hlc, actor, at, ops, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
+        (change.device, change.device_seq, change.hlc, change.actor, change.at, ops_text, prev_hash, digest),
+    )
+    return digest
+
+
+def row_to_change(row) -> Change:
+    device, device_seq, hlc, actor, at, ops = row
+    decoded = json.loads(ops)
+    if not isinstance(decoded, list):
+        raise MalformedChange(f"change {device_seq} from device {device}: operations are not a list")
+    return Change(device, device_seq, hlc, actor, at, tuple(Op.from_json(o) for o in decoded))
+
+
+def verify(conn) -> list[str]:
+    """Recompute every device's hash chain; return one line per problem (empty when intact)."""
+    problems: list[str] = []
+    expected: dict[str, tuple[int, str]] = {}
+    rows = conn.execute(
+        "SELECT device, device_seq, hlc, actor, at, ops, prev_hash, hash FROM changes ORDER BY device, device_seq"
+    )
+    for device, seq, hlc, actor, at, ops, prev_hash, digest in rows:
+        want_seq, want_prev = expected.get(device, (1, GENESIS))
+        if seq != want_seq:
+            problems.append(f"device {device}: entries {want_seq}..{seq - 1} are missing")
+        if prev_hash != want_prev:
+            problems.append(f"device {device} entry {seq}: does not follow the entry before it")
+        # The chain covers the stored text itself (`append` hashes exactly what it stores), so it is hashed
+        # as stored: parsing 270 MB of operations of a 200k-invoice book only to print them again took 17 s.
+        body = Change(device, seq, hlc, actor, at).body(ops)
+        if chain_hash(prev_hash, body) != digest:
+            problems.append(f"device {device} entry {seq}: content was changed after it was written")
+        expected[device] = (seq + 1, digest)
+    return problems

@@ -1,0 +1,295 @@
+"""The ledger: an open encrypted store, and the one write path (intent -> operations -> apply)."""
+from __future__ import annotations
+
+import functools
+
+import getpass
+import os
+import secrets
+import string
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+from store.ledger import changes, db, schema
+from store.ledger.changes import Change, Op
+from store.errors import DulyError, LedgerLocked
+from store.ledger.hlc import Clock, Stamp
+from store.ledger.ids import uuid7
+
+
+class NewerLedger(DulyError):
+    """The ledger was written by a newer Duly than this one."""
+
+
+def default_actor() -> str:
+    try:
+        return os.environ.get("DULY_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _series_prefix() -> str:
+    return secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits)
+
+
+class Ledger:
+    """One connection to one ledger file, for one thread."""
+
+    def __init__(self, conn, path: Path, passphrase: str, actor: str | None = None):
+        self.conn = conn
+        self.path = Path(path)
+        self._passphrase = passphrase
+        self.actor = actor or default_actor()
+        self.device = self.meta("device_id")
+        self.clock = Clock(self.device)
+        self._catch_up(self.meta("hlc") or conn.execute("SELECT max(hlc) FROM changes").fetchone()[0])
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path, passphrase: str, *, actor: str | None = None, series: str | None = None) -> "Ledger":
+        conn = db.connect(path, passphrase, create=True)
+        try:
+            schema.migrate(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            device = secrets.token_hex(8)
+            for key, value in {
+                "device_id": device,
+                "ledger_id": uuid7(),
+                "series_prefix": series or _series_prefix(),
+                "created_at": _utc_now(),
+            }.items():
+                conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            Path(path).unlink(missing_ok=True)
+            raise
+        return cls(conn, Path(path), passphrase, actor)
+
+    @classmethod
+    def open(cls, path, passphrase: str, *, actor: str | None = None, on_upgrade=None) -> "Ledger":
+        """Open a ledger, upgrading its schema first if it is older; `on_upgrade(found, target)` is called
+        before an upgrade, which can take seconds on a big ledger (a cache is rebuilt), so that a person is
+        told why they wait."""
+        conn = db.connect(path, passphrase)
+        try:
+            found = schema.version(conn)
+            if found > schema.VERSION:
+                raise NewerLedger(f"ledger {path} was written by a newer Duly (schema {found}); upgrade Duly")
+            if found < schema.VERSION:
+                if on_upgrade is not None:
+                    on_upgrade(found, schema.VERSION)
+                schema.migrate(conn)
+            return cls(conn, Path(path), passphrase, actor)
+        except db.OperationalError as exc:
+            conn.close()
+            if "locked" in str(exc):
+                raise LedgerLocked(str(path)) from None
+            raise
+        except BaseException:
+            conn.close()
+            raise
+
+    def reopen(self) -> "Ledger":
+        """A second connection to the same file, for another thread."""
+        return Ledger.open(self.path, self._passphrase, actor=self.actor)
+
+    def rekey(self, new_passphrase: str) -> None:
+        """Change the passphrase (SQLCipher re-encrypts every page)."""
+        db.rekey(self.conn, new_passphrase)
+        self._passphrase = new_passphrase
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- metadata --------------------------------------------------------------------------------
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    def next_counter(self, name: str) -> int:
+        """Next value of a local gapless counter (call inside a write)."""
+        self.conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value=value+1",
+            (name,),
+        )
+        return self.conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()[0]
+
+    def next_number(self, counter: str, table: str, template: str) -> str:
+        """Next free document number of this device's series (call inside a write).
+
+        `template` takes {prefix} and {n}, e.g. "{prefix}-{n:06d}"; numbers already taken (an import,
+        `--number`) are skipped, so two offline devices with different prefixes never collide.
+        """
+        prefix = self.meta("series_prefix") or "A0"
+        while True:
+            number = template.format(prefix=prefix, n=self.next_counter(counter))
+            if not self.conn.execute(f"SELECT 1 FROM {table} WHERE number=?", (number,)).fetchone():
+                return number
+
+    # -- the write path --------------------------------------------------------------------------
+    def _catch_up(self, stamp: str | None) -> None:
+        """Never stamp below a stamp already in the file (written by another connection, or a remote
+        change). No drift check here: these stamps are already accepted, and refusing them would lock
+        the user out of their own ledger after the system clock was set back."""
+        if not stamp:
+            return
+        self.clock.catch_up(Stamp.parse(stamp))
+
+    @contextmanager
+    def writing(self):
+        """One user intent = one transaction = one change-log envelope."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except db.OperationalError as exc:
+            raise LedgerLocked(str(self.path)) from exc
+        try:
+            self._catch_up(self.meta("hlc"))
+            tx = Write(self, str(self.clock.now()), _utc_now())
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            yield tx
+            if tx.ops:
+                seq, prev = changes.last_entry(self.conn, self.device)
+                change = Change(self.device, seq + 1, tx.hlc, self.actor, tx.at, tuple(tx.ops))
+                changes.append(self.conn, change, prev)
+                self.set_meta("hlc", tx.hlc)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def apply_remote(self, change: Change) -> bool:
+        """Apply a change from another device (sync) through the same `apply`, in one transaction."""
+        self.clock.observe(Stamp.parse(change.hlc), device=change.device)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            applied = changes.apply(self.conn, change)
+            if applied and change.hlc > (self.meta("hlc") or ""):
+                self.set_meta("hlc", change.hlc)  # so every connection stamps after it (see _catch_up)
+            self.conn.execute("COMMIT")
+            return applied
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def apply_remote_batch(self, batch: list[Change]) -> int:
+        """Apply a batch of remote changes in ONE transaction (all or none); returns how many were new."""
+        for change in batch:
+            self.clock.observe(Stamp.parse(change.hlc), device=change.device)
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            applied = [c for c in batch if changes.apply(self.conn, c)]
+            top = max((c.hlc for c in applied), default="")
+            if top > (self.meta("hlc") or ""):
+                self.set_meta("hlc", top)  # so every connection stamps after it (see _catch_up)
+            self.conn.execute("COMMIT")
+            return len(applied)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    # -- reading ---------------------------------------------------------------------------------
+    @functools.cached_property
+    def db(self):
+        """This connection as a sqlite-utils Database (imported on first use: it costs 0.1 s at start-up,
+        which every short CLI command would pay)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, values)) for values in cursor]
+
+    def row(self, sql: str, params=()) -> dict | None:
+        cursor = self.conn.execute(sql, params)
+        try:
+            values = cursor.fetchone()
+            return None if values is None else dict(zip([d[0] for d in cursor.description], values))
+        finally:
+            cursor.close()  # finish the statement: a half-read one would take the next interrupt meant for others
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        found = self.conn.execute("SELECT value FROM settings WHERE id=?", (key,)).fetchone()
+        return found[0] if found and found[0] is not None else default
+
+
+class Write:
+    """Collects the operations of one transaction and applies each as it is added."""
+
+    def __init__(self, ledger: Ledger, hlc: str, at: str):
+        self.ledger = ledger
+        self.conn = ledger.conn
+        self.hlc = hlc
+        self.at = at
+        self.ops: list[Op] = []
+
+    def _apply(self, op: Op) -> None:
+        changes.apply_op(self.conn, op, self.hlc, device=self.ledger.device, actor=self.ledger.actor, at=self.at)
+        self.ops.append(op)
+
+    def set(self, table: str, row_id: str, **fields) -> None:
+        """Set editable fields (a new row is created by setting its fields)."""
+        allowed = schema.EDITABLE[table]
+        for column, value in fields.items():
+            if column not in allowed:
+                raise ValueError(f"{table}.{column} is not an editable field")
+            self._apply(Op("set", table, row_id, column=column, value=value))
+
+    def event(self, table: str, row_id: str | None = None, **data) -> str:
+        """Post an immutable document row; returns its id."""
+        unknown = set(data) - set(schema.EVENTS[table])
+        if unknown:
+            raise ValueError(f"{table} has no fields {sorted(unknown)}")
+        row_id = row_id or uuid7()
+        self._apply(Op("event", table, row_id, data=data))
+        return row_id
+
+    def events(self, table: str, rows: list[tuple[str, dict]]) -> None:
+        """Post many documents of one table at once (bulk paths: demo, import): one executemany."""
+        allowed = set(schema.EVENTS[table])
+        ops = []
+        for row_id, data in rows:
+            if not set(data) <= allowed:
+                raise ValueError(f"{table} has no fields {sorted(set(data) - allowed)}")
+            ops.append(Op("event", table, row_id, data=data))
+        changes.apply_events(self.conn, table, ops)
+        self.ops.extend(ops)
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Within:
+    """The ledger as seen from inside one open write: a store function that opens its own `writing()` joins
+    this one instead, so several store writes (a whole import file, issuing a draft) are one transaction and
+    one change-log envelope, and each keeps every rule it has on its own."""
+
+    def __init__(self, ledger: Ledger, tx: Write):
+        self._ledger, self._tx = ledger, tx
+
+    def __getattr__(self, name):
+        return getattr(self._ledger, name)
+
+    @contextmanager
+    def writing(self):
+        yield self._tx

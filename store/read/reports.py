@@ -1,0 +1,456 @@
+"""Reports over the documents (DESIGN §1 Reports): aging, AR summary, DSO, CEI, days to pay, expected
+payment dates, the 13-week cash-in forecast and the bad-debt provision (坏账准备).
+
+Everything is computed from the posted documents as of a date (the rules: store.read.openitems); nothing is
+stored. SQL does the heavy part (one GROUP BY over allocations and write-offs, never a query per invoice)
+and only invoices that are still open come back to Python, where the pure rules in store.rules.aging and
+store.rules.allocation take over.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from store.rules import aging as agelib
+from store.read import openitems
+from store.rules.allocation import spread_over_instalments
+from store.errors import InvalidInput
+from store.rules.terms import BUILTIN_TERMS
+
+# --- the open position as of a date ------------------------------------------------------------------
+
+# Documents not settled by :d (schema: the doc_state cache), as two range scans of the covering
+# doc_state_open index (an OR would scan all). Voided documents are settled from their void date on.
+def _unsettled(kind: str) -> str:
+    cols = "id, customer_id, currency, number, date, due_date, terms, total, open_all, last_on"
+    return (f"(SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on IS NULL UNION ALL "
+            f"SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on > :d)")
+
+
+# Per invoice: what is open as of :d by store.read.openitems' formula, for invoices dated <= :d and not settled
+# by :d; only what is still open. As of a date on or after the invoice's last allocation, write-off or
+# void (last_on), the cached open_all is that amount; only for an earlier date are its allocations and
+# write-offs summed (index-only lookups, v3). MATERIALIZED: the open amount is computed once per invoice,
+# not again for the filter. `where` narrows the candidates (e.g. to one customer) before anything is summed.
+def open_invoices_sql(where: str = "") -> str:
+    return f"""
+WITH candidates AS MATERIALIZED (
+  SELECT i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
+         CASE WHEN i.last_on <= :d THEN i.open_all ELSE {openitems.INVOICE_OPEN} END AS open_amount
+  FROM {_unsettled('invoice')} i
+  WHERE i.date <= :d {where}
+)
+SELECT * FROM candidates WHERE open_amount != 0
+"""
+
+
+# Per customer and currency: payments and credit notes dated <= :d (and not settled by then: a voided
+# payment is settled from its void date), less what of them was allocated by :d; cached as for invoices.
+def unapplied_sql(where_p: str = "", where_n: str = "") -> str:
+    return f"""
+SELECT customer_id, currency, sum(amount) AS amount FROM (
+  SELECT p.customer_id, p.currency, CASE WHEN p.last_on <= :d THEN p.open_all ELSE {openitems.PAYMENT_LEFT} END
+           AS amount
+  FROM (SELECT id, customer_id, currency, date, total AS amount, open_all, last_on FROM {_unsettled('payment')}) p
+  WHERE p.date <= :d {where_p}
+  UNION ALL
+  SELECT n.customer_id, n.currency, CASE WHEN n.last_on <= :d THEN n.open_all ELSE {openitems.CREDIT_LEFT} END
+  FROM (SELECT id, customer_id, currency, date, total AS amount, open_all, last_on FROM {_unsettled('credit')}) n
+  WHERE n.date <= :d {where_n}
+) GROUP BY customer_id, currency HAVING sum(amount) != 0
+"""
+
+
+OPEN_INVOICES_SQL = open_invoices_sql()
+UNAPPLIED_SQL = unapplied_sql()
+
+
+@dataclass(frozen=True)
+class OpenInvoice:
+    id: str
+    customer_id: str
+    customer: str  # code
+    name: str
+    currency: str
+    number: str
+    doc_date: date
+    due_date: date
+    total: int
+    open_amount: int
+
+
+@dataclass(frozen=True)
+class Position:
+    """What was open as of a date: invoices, their open instalments, and unapplied cash per customer."""
+
+    as_of: date
+    invoices: list[OpenInvoice]
+    items: list[agelib.OpenItem]  # one per open instalment (due basis)
+    unapplied: list[agelib.Unapplied]
+
+
+# ISO text to date, remembered: a big book has 200k invoices over a few hundred distinct dates.
+_day = lru_cache(maxsize=16384)(date.fromisoformat)
+
+
+def _customers(ledger) -> dict[str, tuple[str, str]]:
+    return {cid: (code or cid, name or code or cid)
+            for cid, code, name in ledger.conn.execute("SELECT id, code, name FROM customers")}
+
+
+def _single_instalment_terms(ledger) -> set[str]:
+    """Names of terms that always make one due item, so their invoices need no due_items lookup."""
+    single = {name for name, terms in BUILTIN_TERMS.items() if len(terms.lines) == 1}
+    for name, lines in ledger.conn.execute("SELECT name, lines FROM terms"):
+        try:
+            count = len(json.loads(lines or "[]"))
+        except (TypeError, ValueError):
+            count = 0
+        if count == 1:
+            single.add(name)
+        else:
+            single.discard(name)
+    return single
+
+
+def _due_items(ledger, invoice_ids: list[str]) -> dict[str, list[tuple[date, int]]]:
+    found: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for start in range(0, len(invoice_ids), 500):
+        chunk = invoice_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for invoice_id, due, amount in ledger.conn.execute(
+            f"SELECT invoice_id, due_date, amount FROM due_items WHERE invoice_id IN ({marks})", chunk
+        ):
+            found[invoice_id].append((_day(due), amount))
+    return found
+
+
+def open_items_of(inv: OpenInvoice, schedule: list[tuple[date, int]] | None) -> list[agelib.OpenItem]:
+    """An invoice's open amount spread over its instalments, earliest due first (paid = total - open)."""
+    def item(due: date, amount: int) -> agelib.OpenItem:
+        return agelib.OpenItem(inv.customer, inv.name, inv.currency, inv.number, inv.doc_date, due, amount)
+
+    paid = inv.total - inv.open_amount
+    if not schedule or len(schedule) == 1 or paid < 0 or inv.open_amount < 0 or sum(a for _, a in schedule) != inv.total:
+        return [item(inv.due_date, inv.open_amount)]
+    return [item(due, left) for due, left in spread_over_instalments(paid, schedule) if left]
+
+
+def position(ledger, as_of: date, *, customer_id: str | None = None) -> Position:
+    """Open invoices (with open instalments) and unapplied amounts as of a date, per the contract rules."""
+    names = _customers(ledger)
+    params = {"d": as_of.isoformat()}
+    inv_sql, un_sql = OPEN_INVOICES_SQL, UNAPPLIED_SQL
+    if customer_id is not None:
+        params["c"] = customer_id
+        inv_sql = open_invoices_sql("AND i.customer_id = :c")
+        un_sql = unapplied_sql("AND p.customer_id = :c", "AND n.customer_id = :c")
+    single = _single_instalment_terms(ledger)
+    invoices, need_schedule = [], []
+    for iid, cid, cur, number, doc, due, terms, total, open_amount in ledger.conn.execute(inv_sql, params):
+        code, name = names.get(cid, (cid, cid))
+        inv = OpenInvoice(iid, cid, code, name, cur, number, _day(doc), _day(due),
+                          total, open_amount)
+        invoices.append(inv)
+        if terms not in single:
+            need_schedule.append(iid)  # maybe in instalments: each ages by its own due date
+    schedules = _due_items(ledger, need_schedule) if need_schedule else {}
+    items = [it for inv in invoices for it in open_items_of(inv, schedules.get(inv.id))]
+    unapplied = []
+    for cid, cur, amount in ledger.conn.execute(un_sql, params):
+        code, name = names.get(cid, (cid, cid))
+        if amount > 0:
+            unapplied.append(agelib.Unapplied(code, name, cur, amount))
+        else:  # more allocated than paid (a sync conflict): show it as owed, never hide it
+            items.append(agelib.OpenItem(code, name, cur, "(over-allocated)", as_of, as_of, -amount))
+    return Position(as_of, invoices, items, unapplied)
+
+
+def default_edges(ledger) -> tuple[int, ...]:
+    text = ledger.setting("aging.buckets")
+    return agelib.parse_edges(text) if text else agelib.DEFAULT_EDGES
+
+
+def aging(ledger, as_of: date, basis: str = "due", edges=None, years: bool = False,
+          pos: Position | None = None) -> agelib.AgingReport:
+    """The aged receivables (账龄) as of a date; buckets from `edges`, the aging.buckets setting, or 30/60/90/120.
+    `pos` is the position as of that date when the caller already has it."""
+    if basis not in agelib.BASES:
+        raise InvalidInput(f"aging basis {basis!r} is not one of {', '.join(agelib.BASES)}", field="basis")
+    edges = agelib.check_edges(edges) if edges is not None else default_edges(ledger)
+    pos = pos if pos is not None else position(ledger, as_of)
+    if basis == "invoice":  # by invoice date the instalments do not matter: one item per invoice
+        items = [agelib.OpenItem(i.customer, i.name, i.currency, i.number, i.doc_date, i.due_date, i.open_amount)
+                 for i in pos.invoices]
+        items += [it for it in pos.items if it.number == "(over-allocated)"]
+    else:
+        items = pos.items
+    return agelib.age(items, pos.unapplied, as_of, basis, edges, years)
+
+
+# --- AR summary ----------------------------------------------------------------------------------------
+
+
+def summary(ledger, as_of: date) -> dict[str, dict[str, int]]:
+    """Per currency: receivable (open invoices), overdue, not due, unapplied, balance, open invoices, customers."""
+    pos = position(ledger, as_of)
+    out: dict[str, dict[str, Any]] = {}
+
+    def cur(currency: str) -> dict[str, Any]:
+        return out.setdefault(currency, {"receivable": 0, "overdue": 0, "not_due": 0, "unapplied": 0,
+                                         "balance": 0, "open_invoices": 0, "customers": 0})
+
+    for it in pos.items:
+        row = cur(it.currency)
+        row["receivable"] += it.open_amount
+        row["overdue" if it.due_date < as_of else "not_due"] += it.open_amount
+    for inv in pos.invoices:
+        cur(inv.currency)["open_invoices"] += 1
+    for u in pos.unapplied:
+        cur(u.currency)["unapplied"] += u.amount
+    balances: dict[tuple[str, str], int] = defaultdict(int)
+    for it in pos.items:
+        balances[(it.customer, it.currency)] += it.open_amount
+    for u in pos.unapplied:
+        balances[(u.customer, u.currency)] -= u.amount
+    for (_, currency), balance in balances.items():
+        if balance:
+            cur(currency)["customers"] += 1
+    for row in out.values():
+        row["balance"] = row["receivable"] - row["unapplied"]
+    return dict(sorted(out.items()))
+
+
+# --- DSO and CEI -----------------------------------------------------------------------------------------
+
+
+def ratio(numerator: int, denominator: int, scale: int = 1, places: int = 1) -> Decimal | None:
+    """numerator * scale / denominator, rounded half-up to `places` decimals; None when dividing by zero."""
+    if denominator == 0:
+        return None
+    value = Decimal(numerator * scale) / Decimal(denominator)
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _sales(ledger, start: date, end: date) -> dict[str, int]:
+    """Credit sales: invoice totals dated start..end (inclusive), not voided by end."""
+    rows = ledger.conn.execute(
+        """SELECT currency, sum(total) FROM invoices i WHERE date >= ? AND date <= ?
+           AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices' AND v.date <= ?)
+           GROUP BY currency""", (start.isoformat(), end.isoformat(), end.isoformat()))
+    return {cur: amount for cur, amount in rows}
+
+
+def _receivable(pos: Position) -> tuple[dict[str, int], dict[str, int]]:
+    """(open amounts, open amounts not yet due) per currency."""
+    total: dict[str, int] = defaultdict(int)
+    current: dict[str, int] = defaultdict(int)
+    for it in pos.items:
+        total[it.currency] += it.open_amount
+        if it.due_date >= pos.as_of:
+            current[it.currency] += it.open_amount
+    return total, current
+
+
+def dso(ledger, as_of: date, days: int = 90) -> dict[str, dict[str, Any]]:
+    """Days sales outstanding per currency: receivables / credit sales over the last `days` days × days.
+
+    Receivables are open invoices less unapplied cash (the balance); sales are invoices dated in
+    (as_of - days, as_of]. DSO is None when there were no sales in the period.
+    """
+    if days <= 0:
+        raise InvalidInput(f"DSO period must be a positive number of days, got {days}", field="days")
+    summ = summary(ledger, as_of)
+    sales = _sales(ledger, as_of - timedelta(days=days - 1), as_of)
+    out = {}
+    for currency in sorted(set(summ) | set(sales)):
+        receivable = summ.get(currency, {}).get("balance", 0)
+        out[currency] = {"receivables": receivable, "sales": sales.get(currency, 0), "days": days,
+                         "dso": ratio(receivable, sales.get(currency, 0), days)}
+    return out
+
+
+def cei(ledger, start: date, end: date) -> dict[str, dict[str, Any]]:
+    """Collection effectiveness index per currency, over start..end inclusive:
+    (beginning AR + sales - ending AR) / (beginning AR + sales - ending current AR) × 100.
+
+    AR is the open amount of invoices (unapplied cash not netted); beginning AR is as of the day before start;
+    ending current AR is what is open at end but not yet due.
+    """
+    if end < start:
+        raise InvalidInput(f"CEI period: --to {end} is before --from {start}", field="to")
+    begin_ar, _ = _receivable(position(ledger, start - timedelta(days=1)))
+    end_ar, end_current = _receivable(position(ledger, end))
+    sales = _sales(ledger, start, end)
+    out = {}
+    for currency in sorted(set(begin_ar) | set(end_ar) | set(sales)):
+        b, s, e, ec = begin_ar.get(currency, 0), sales.get(currency, 0), end_ar.get(currency, 0), end_current.get(
+            currency, 0)
+        out[currency] = {"beginning_ar": b, "sales": s, "ending_ar": e, "ending_current_ar": ec,
+                         "cei": ratio(b + s - e, b + s - ec, 100)}
+    return out
+
+
+# --- payment behaviour, expected dates and forecast ------------------------------------------------------
+
+PAID_INVOICES_SQL = """
+WITH moved AS (
+  SELECT invoice_id, sum(amount) AS amount, max(date) AS last FROM allocations WHERE date <= :d GROUP BY invoice_id
+)
+SELECT i.customer_id, i.date, i.due_date, m.last FROM invoices i JOIN moved m ON m.invoice_id = i.id
+WHERE i.date <= :d AND m.amount >= i.total AND i.total > 0
+  AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices' AND v.date <= :d)
+"""
+
+TREND_WORSE_DAYS = 5
+
+
+def _avg(values: list[int]) -> int | None:
+    """Average in whole days, rounded half-up (no floats)."""
+    if not values:
+        return None
+    return int((Decimal(sum(values)) / len(values)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def customer_days_to_pay(ledger, as_of: date) -> list[dict[str, Any]]:
+    """Per customer, over invoices fully paid (by payments and credits) by as_of: average days from invoice to
+    full payment, average days late (negative = early), and the trend of days late: paid in the last 90 days
+    against the 275 days before (positive = paying later than before)."""
+    names = _customers(ledger)
+    recent_from = as_of - timedelta(days=89)
+    prior_from = as_of - timedelta(days=364)
+    acc: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"to_pay": [], "late": [], "recent": [], "prior": []})
+    for cid, doc, due, last in ledger.conn.execute(PAID_INVOICES_SQL, {"d": as_of.isoformat()}):
+        paid = date.fromisoformat(last)
+        late = (paid - date.fromisoformat(due)).days
+        row = acc[cid]
+        row["to_pay"].append((paid - date.fromisoformat(doc)).days)
+        row["late"].append(late)
+        if paid >= recent_from:
+            row["recent"].append(late)
+        elif paid >= prior_from:
+            row["prior"].append(late)
+    out = []
+    for cid, row in acc.items():
+        code, name = names.get(cid, (cid, cid))
+        recent, prior = _avg(row["recent"]), _avg(row["prior"])
+        trend = None if recent is None or prior is None else recent - prior
+        if trend is None:
+            direction = "unknown"
+        elif trend > TREND_WORSE_DAYS:
+            direction = "worsening"
+        elif trend < -TREND_WORSE_DAYS:
+            direction = "improving"
+        else:
+            direction = "steady"
+        out.append({"customer_id": cid, "customer": code, "name": name, "paid_invoices": len(row["late"]),
+                    "avg_days_to_pay": _avg(row["to_pay"]), "avg_days_late": _avg(row["late"]),
+                    "recent_days_late": recent, "prior_days_late": prior, "trend_days": trend,
+                    "trend": direction})
+    return sorted(out, key=lambda r: r["customer"])
+
+
+def expected_payment_dates(ledger, as_of: date) -> list[dict[str, Any]]:
+    """Per open instalment: the due date moved by the customer's average days late, never before as_of.
+    Customers with no paid history are expected on the due date."""
+    late = {row["customer_id"]: row["avg_days_late"] or 0 for row in customer_days_to_pay(ledger, as_of)}
+    pos = position(ledger, as_of)
+    by_number = {inv.number: inv for inv in pos.invoices}
+    out = []
+    for it in pos.items:
+        if it.open_amount <= 0 or it.number not in by_number:
+            continue
+        inv = by_number[it.number]
+        shift = late.get(inv.customer_id, 0)
+        expected = max(as_of, it.due_date + timedelta(days=shift))
+        out.append({"customer": it.customer, "name": it.name, "number": it.number, "currency": it.currency,
+                    "due_date": it.due_date, "open_amount": it.open_amount, "avg_days_late": shift,
+                    "expected": expected})
+    return sorted(out, key=lambda r: (r["expected"], r["customer"], r["number"]))
+
+
+def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
+    """Cash-in per week and currency from the expected payment dates: week 1 is as_of..as_of+6 (it also holds
+    everything overdue); what is expected after the last week is in a final 'later' row."""
+    if weeks <= 0:
+        raise InvalidInput(f"forecast: weeks must be positive, got {weeks}", field="weeks")
+    cells: dict[tuple[int, str], int] = defaultdict(int)
+    currencies: set[str] = set()
+    for row in expected_payment_dates(ledger, as_of):
+        week = min((row["expected"] - as_of).days // 7, weeks)
+        cells[(week, row["currency"])] += row["open_amount"]
+        currencies.add(row["currency"])
+    out = []
+    for week in range(weeks + 1):
+        start = as_of + timedelta(days=7 * week)
+        for currency in sorted(currencies):
+            out.append({"week": str(week + 1) if week < weeks else "later", "start": start,
+                        "end": start + timedelta(days=6) if week < weeks else None, "currency": currency,
+                        "amount": cells.get((week, currency), 0)})
+    return out
+
+
+# --- bad-debt provision (坏账准备) ---------------------------------------------------------------------------
+
+DEFAULT_RATES_TEXT = "not_due=0,1-30=1,31-60=5,61-90=10,91-120=20,120+=50"
+
+
+def parse_rates(text: str) -> dict[str, int]:
+    """'not_due=0,1-30=1,...,120+=50' (percent, up to two decimals) -> {label: basis points}."""
+    rates: dict[str, int] = {}
+    for part in (text or "").replace("，", ",").split(","):
+        if not part.strip():
+            continue
+        label, sep, value = part.partition("=")
+        label, value = label.strip(), value.strip().rstrip("%")
+        try:
+            bp = Decimal(value) * 100
+        except ArithmeticError:
+            bp = None
+        if not sep or not label or bp is None or bp != bp.to_integral_value() or not 0 <= bp <= 10000:
+            raise InvalidInput(
+                f"provision rates: {part.strip()!r} is not label=percent (0-100), e.g. 1-30=1", field="provision.rates")
+        if label in rates:
+            raise InvalidInput(f"provision rates: bucket {label!r} is given twice", field="provision.rates")
+        rates[label] = int(bp)
+    if not rates:
+        raise InvalidInput(f"provision rates: expected e.g. {DEFAULT_RATES_TEXT}", field="provision.rates")
+    return rates
+
+
+def check_rates(text: str) -> str:
+    """Settings check for `provision.rates`: normalised text."""
+    return ",".join(f"{k}={Decimal(v) / 100}" for k, v in parse_rates(text).items())
+
+
+def provision(ledger, as_of: date, rates: dict[str, int] | str | None = None) -> dict[str, Any]:
+    """Bad-debt provision per currency and aging bucket: open amount × rate (basis points, half-up to the
+    minor unit). Rates come from the argument, the provision.rates setting, or DEFAULT_RATES_TEXT."""
+    if rates is None:
+        rates = ledger.setting("provision.rates") or DEFAULT_RATES_TEXT
+    if isinstance(rates, str):
+        rates = parse_rates(rates)
+    report = aging(ledger, as_of)
+    missing = [label for label in report.buckets if label not in rates]
+    if missing:
+        raise InvalidInput(
+            f"provision rates have no rate for aging bucket(s) {', '.join(missing)}; "
+            f"set provision.rates to cover {', '.join(report.buckets)}", field="provision.rates")
+    rows = []
+    totals: dict[str, dict[str, int]] = {}
+    for currency, tot in report.totals.items():
+        for label in report.buckets:
+            open_amount = tot[label]
+            amount = (open_amount * rates[label] + 5000) // 10000 if open_amount >= 0 else -(
+                (-open_amount * rates[label] + 5000) // 10000)
+            rows.append({"currency": currency, "bucket": label, "open_amount": open_amount,
+                         "rate_bp": rates[label], "provision": amount})
+            t = totals.setdefault(currency, {"open_amount": 0, "provision": 0})
+            t["open_amount"] += open_amount
+            t["provision"] += amount
+    return {"as_of": as_of, "buckets": report.buckets, "rows": rows, "totals": totals}

@@ -1,0 +1,219 @@
+"""Read-only views the terminal app pages through: invoice and payment lists a page at a time (keyset),
+per-customer balance and overdue for one page of customers, the invoices behind one aging cell, and the
+due dates an invoice being typed would get.
+
+The open amounts come from the settlement cache (doc_state: open_all counts every posted document, kept by
+triggers), the rules from store.read.openitems / store.rules.aging / store.rules.terms; nothing here writes. The lists say
+CROSS JOIN to keep SQLite walking invoices / payments in date order by index (a page is then a range read);
+left to itself it drives from doc_state and sorts every row (200k invoices: 3.9 s a page).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from store.rules import aging as agelib
+from store.read import reports
+from store.rules import money, validate
+from store.write import customers, invoices, terms as termsbook
+from store.errors import InvalidInput
+from store.rules.allocation import auto_allocate
+from store.read.openitems import allocatable_items, unapplied
+from store.rules.terms import instalments
+
+INVOICE_FILTERS = ("open", "overdue", "all")
+
+# What of an invoice is past due on :today, counting every document: its instalments due before :today,
+# less what was paid (total - open, applied earliest due first), never more than what is open.
+_PAID = "(i.total - s.open_all)"
+_DUE_BEFORE = ("coalesce((SELECT sum(d.amount) FROM due_items d WHERE d.invoice_id = i.id AND d.due_date < :today),"
+               " CASE WHEN i.due_date < :today THEN i.total ELSE 0 END)")
+OVERDUE_SQL = f"max(0, min(s.open_all, {_DUE_BEFORE} - {_PAID}))"
+
+
+def invoice_page(ledger, *, show: str = "all", customer: str | None = None, start: str | None = None,
+                 end: str | None = None, after: tuple[str, str] | None = None, limit: int = 100,
+                 today: date | None = None) -> list[dict]:
+    """Invoices newest first (date, then number, both descending), at most `limit`, the page after the
+    (date, number) `after`. show: open (something still open, counting every document), overdue (open and
+    something past due on `today`) or all. Each row: id, number, date, due_date, currency, total, customer,
+    customer_name, open, overdue, status (open / paid / voided / written_off)."""
+    if show not in INVOICE_FILTERS:
+        raise InvalidInput(f"invoice filter {show!r} is not one of {', '.join(INVOICE_FILTERS)}",
+                                    field="show")
+    params: dict = {"today": (today or date.today()).isoformat(), "n": int(limit)}
+    where = ["1=1"]
+    if customer:
+        where.append("i.customer_id = :c")
+        params["c"] = customers.by_code(ledger, customer.strip())["id"]
+    if start:
+        where.append("i.date >= :start")
+        params["start"] = validate.iso_date(start, "from date")
+    if end:
+        where.append("i.date <= :end")
+        params["end"] = validate.iso_date(end, "to date")
+    if after:
+        where.append("i.date <= :ad AND (i.date < :ad OR i.number < :an)")
+        params["ad"], params["an"] = after
+    if show in ("open", "overdue"):
+        where.append("s.settled_on IS NULL")
+    if show == "overdue":
+        where.append(f"{OVERDUE_SQL} > 0")
+    rows = ledger.rows(
+        f"""SELECT i.id, i.number, i.date, i.due_date, i.currency, i.total, i.terms, c.code AS customer,
+                   c.name AS customer_name, s.open_all, s.settled_on, {OVERDUE_SQL} AS overdue,
+                   EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices') AS voided,
+                   EXISTS (SELECT 1 FROM writeoffs w WHERE w.invoice_id = i.id) AS written_off
+            FROM invoices i CROSS JOIN doc_state s ON s.id = i.id AND s.kind = 'invoice'
+            LEFT JOIN customers c ON c.id = i.customer_id
+            WHERE {' AND '.join(where)} ORDER BY i.date DESC, i.number DESC LIMIT :n""", params)
+    for r in rows:
+        r["open"] = 0 if r["voided"] else r["open_all"]
+        r["overdue"] = 0 if r["voided"] else r["overdue"]
+        r["status"] = invoices.status(r["open"], bool(r["voided"]), bool(r["written_off"]))
+    return rows
+
+
+def payment_page(ledger, *, customer: str | None = None, after: tuple[str, str] | None = None,
+                 limit: int = 100) -> list[dict]:
+    """Payments newest first (date, id descending), a page after (date, id): what each applied and has left."""
+    params: dict = {"n": int(limit)}
+    where = ["1=1"]
+    if customer:
+        where.append("p.customer_id = :c")
+        params["c"] = customers.by_code(ledger, customer.strip())["id"]
+    if after:
+        where.append("p.date <= :ad AND (p.date < :ad OR p.id < :ai)")
+        params["ad"], params["ai"] = after
+    rows = ledger.rows(
+        f"""SELECT p.id, p.date, p.currency, p.amount, p.method, p.reference, c.code AS customer,
+                   c.name AS customer_name, s.open_all AS unapplied,
+                   (SELECT v.date FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments') AS voided_on
+            FROM payments p CROSS JOIN doc_state s ON s.id = p.id AND s.kind = 'payment'
+            LEFT JOIN customers c ON c.id = p.customer_id
+            WHERE {' AND '.join(where)} ORDER BY p.date DESC, p.id DESC LIMIT :n""", params)
+    for r in rows:
+        if r["voided_on"]:
+            r["unapplied"] = 0
+        r["applied"] = 0 if r["voided_on"] else r["amount"] - r["unapplied"]
+        r["status"] = "voided" if r["voided_on"] else ("unapplied" if r["unapplied"] > 0 else "applied")
+    return rows
+
+
+def customer_positions(ledger, customer_ids: list[str], today: date | None = None) -> dict[str, dict]:
+    """{customer id: {currency, balance, overdue}} in each customer's own currency, counting every document:
+    balance = open invoices - unapplied cash and credits; overdue = what of the open invoices is past due."""
+    if not customer_ids:
+        return {}
+    marks = ",".join("?" * len(customer_ids))
+    today_iso = (today or date.today()).isoformat()
+    found = {cid: {"currency": None, "balance": 0, "overdue": 0} for cid in customer_ids}
+    for cid, cur, owed, late in ledger.conn.execute(
+        f"""SELECT i.customer_id, i.currency, sum(s.open_all), sum({OVERDUE_SQL.replace(':today', '?')})
+            FROM doc_state s JOIN invoices i ON i.id = s.id
+            WHERE s.kind = 'invoice' AND s.settled_on IS NULL AND s.customer_id IN ({marks})
+            GROUP BY i.customer_id, i.currency""", [today_iso, today_iso, *customer_ids]):
+        _add(found[cid], cur, owed, late)
+    for cid, cur, left in ledger.conn.execute(
+        f"""SELECT customer_id, currency, sum(open_all) FROM doc_state
+            WHERE kind IN ('payment', 'credit') AND settled_on IS NULL AND customer_id IN ({marks})
+            GROUP BY customer_id, currency""", customer_ids):
+        _add(found[cid], cur, -left, 0)
+    return found
+
+
+def _add(row: dict, currency: str, amount: int, late: int) -> None:
+    """Sum per customer in one currency; a second currency shows as 'several' (None amounts)."""
+    if row["currency"] not in (None, currency):
+        row.update(currency="*", balance=None, overdue=None)
+        return
+    if row["currency"] == "*":
+        return
+    row["currency"] = currency
+    row["balance"] += amount or 0
+    row["overdue"] += late or 0
+
+
+def aging_cell(ledger, as_of: date, basis: str, customer: str, currency: str, label: str) -> list[dict]:
+    """The open items behind one cell of the aging report (customer code × currency × bucket label), each
+    classified by store.rules.aging itself: [{number, date, due_date, open}] oldest due first."""
+    record = customers.by_code(ledger, customer)
+    pos = reports.position(ledger, as_of, customer_id=record["id"])
+    edges = reports.default_edges(ledger)
+    if basis == "invoice":
+        items = [agelib.OpenItem(i.customer, i.name, i.currency, i.number, i.doc_date, i.due_date, i.open_amount)
+                 for i in pos.invoices]
+    else:
+        items = list(pos.items)
+    found = []
+    for item in items:
+        if item.currency != currency:
+            continue
+        report = agelib.age([item], [], as_of, basis, edges)
+        if report.rows and report.rows[0].get(label):
+            found.append({"number": item.number, "date": item.doc_date, "due_date": item.due_date,
+                          "open": item.open_amount})
+    return sorted(found, key=lambda r: (r["due_date"], r["number"]))
+
+
+@dataclass
+class InvoicePreview:
+    customer: str
+    name: str
+    currency: str
+    terms: str
+    total: int
+    schedule: list[tuple[date, int]]
+
+
+def invoice_preview(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
+                    lines: list[str] | None = None, terms_name: str | None = None) -> InvoicePreview:
+    """What issuing this invoice would post: total and due dates by its terms (nothing is written).
+    The terms are chosen by invoices.terms_for, as invoices.add chooses them."""
+    on = validate.parse_date(invoice_date, "invoice date")
+    record = customers.by_code(ledger, (customer_code or "").strip())
+    cur = money.check_currency(record["currency"] or ledger.setting("currency", "CNY"))
+    if lines:
+        total = sum(line.amount + line.tax for line in (invoices.parse_line(text, cur) for text in lines))
+    else:
+        total = money.parse_amount(amount or "", cur)
+    name = invoices.terms_for(ledger, record, terms_name)
+    found = termsbook.resolve(ledger, name)
+    schedule = instalments(found, total, on) if total > 0 else []
+    return InvoicePreview(record["code"], record["name"], cur, found.name, total, schedule)
+
+
+@dataclass
+class PaymentPlan:
+    customer: str
+    name: str
+    currency: str
+    amount: int
+    items: list[dict]  # {invoice, number, due_date, open, suggested}, earliest due first
+    unapplied_before: int  # the customer's cash and credit not yet applied, before this payment
+
+
+def payment_plan(ledger, customer_code: str, paid_on: str, amount: str | None) -> PaymentPlan:
+    """The customer's open items a payment dated paid_on may go to (one row per invoice, earliest due first)
+    with the store's oldest-due-first suggestion for `amount`."""
+    on = validate.iso_date(paid_on, "payment date")
+    record = customers.by_code(ledger, (customer_code or "").strip())
+    cur = money.check_currency(record["currency"] or ledger.setting("currency", "CNY"))
+    minor = money.parse_amount(amount, cur) if (amount or "").strip() else 0
+    dues = allocatable_items(ledger, record["id"], cur, on)
+    items: dict[str, dict] = {}
+    for d in dues:
+        row = items.setdefault(d.invoice, {"invoice": d.invoice, "number": d.number, "due_date": d.due_date,
+                                           "open": 0, "suggested": 0})
+        row["open"] += d.open_amount
+    for invoice_id, part in auto_allocate(max(minor, 0), dues):
+        items[invoice_id]["suggested"] = part
+    return PaymentPlan(record["code"], record["name"], cur, minor, list(items.values()),
+                       unapplied(ledger, record["id"], cur, on))
+
+
+def customer_ratings(ledger, as_of: date) -> dict[str, tuple[int, str]]:
+    """{customer code: (score, rating A-D)} from store.rules.credit, for every scored customer."""
+    from store.rules import credit
+
+    return {s.facts.code: (s.score, s.rating) for s in credit.scores(ledger, as_of)}

@@ -1,0 +1,205 @@
+"""Aging (账龄): open items sorted into buckets by days past due (or days since invoice) as of a date.
+
+Unapplied cash and credits stand in their own negative column, so a row's buckets plus its unapplied
+amount always equal the customer's open balance in that currency.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from store.rules import money
+from store.errors import InvalidInput
+
+DEFAULT_EDGES: tuple[int, ...] = (30, 60, 90, 120)
+NOT_DUE = "not_due"
+UNAPPLIED = "unapplied"
+BASES = ("due", "invoice")
+YEAR_LABELS = ["1年以内", "1-2年", "2-3年", "3年以上"]
+_YEAR_EDGES = (365, 730, 1095)
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    customer: str
+    name: str
+    currency: str
+    number: str
+    doc_date: date
+    due_date: date
+    open_amount: int
+
+
+@dataclass(frozen=True)
+class Unapplied:
+    customer: str
+    name: str
+    currency: str
+    amount: int  # positive amount of unapplied cash/credit
+
+
+@dataclass(frozen=True)
+class AgingReport:
+    as_of: date
+    basis: str
+    buckets: list[str]  # labels, in order; 'unapplied' is a separate column
+    rows: list[dict[str, Any]]  # customer, name, currency, total, each label, 'unapplied' (<= 0)
+    totals: dict[str, dict[str, int]]  # currency -> total, each label, 'unapplied'
+
+
+def check_edges(edges: Sequence[int]) -> tuple[int, ...]:
+    """Return edges as a tuple, or raise InvalidInput unless they are strictly increasing positive ints."""
+    edges = tuple(edges)
+    if not edges:
+        raise InvalidInput("aging buckets: at least one edge is needed, e.g. 30,60,90,120", field="buckets")
+    for e in edges:
+        if isinstance(e, bool) or not isinstance(e, int) or e <= 0:
+            raise InvalidInput(f"aging buckets: edge {e!r} is not a positive whole number of days", field="buckets")
+    for a, b in zip(edges, edges[1:]):
+        if b <= a:
+            raise InvalidInput(f"aging buckets: edges must increase, but {b} follows {a}", field="buckets")
+    return edges
+
+
+def parse_edges(text: str) -> tuple[int, ...]:
+    """'30,60,90,120' -> (30, 60, 90, 120)."""
+    parts = [p.strip() for p in (text or "").split(",")]
+    edges = []
+    for p in parts:
+        if not p.isdigit():
+            raise InvalidInput(
+                f"aging buckets {text!r}: {p!r} is not a whole number of days (expected e.g. 30,60,90,120)",
+                field="buckets",
+            )
+        edges.append(int(p))
+    return check_edges(edges)
+
+
+def bucket_labels(edges: Sequence[int] = DEFAULT_EDGES, basis: str = "due") -> list[str]:
+    """['not_due', '1-30', '31-60', ..., '120+'] for basis due; ['0-30', '31-60', ...] for basis invoice."""
+    edges = check_edges(edges)
+    first = "0" if basis == "invoice" else "1"
+    labels = [] if basis == "invoice" else [NOT_DUE]
+    labels.append(f"{first}-{edges[0]}")
+    labels += [f"{a + 1}-{b}" for a, b in zip(edges, edges[1:])]
+    labels.append(f"{edges[-1]}+")
+    return labels
+
+
+def days_past_due(due: date, as_of: date) -> int:
+    """Days between the due date and as_of; 0 or less means not yet due."""
+    return (as_of - due).days
+
+
+def bucket_for(days_past_due: int, edges: Sequence[int] = DEFAULT_EDGES) -> str:
+    """The due-basis label for an item that many days past due (due on or after as_of is 'not_due')."""
+    labels = bucket_labels(edges)
+    if days_past_due <= 0:
+        return NOT_DUE
+    return labels[1 + bisect_left(tuple(edges), days_past_due)]
+
+
+def year_bucket(age_days: int) -> str:
+    """1年以内 for 0–365 days of age, 1-2年 for 366–730, 2-3年 for 731–1095, 3年以上 beyond."""
+    return YEAR_LABELS[bisect_left(_YEAR_EDGES, max(age_days, 0))]
+
+
+def _classifier(basis: str, edges: tuple[int, ...], years: bool):
+    """A function days -> label index into the report's labels, built once per report."""
+    if years:
+        if basis == "due":
+            return lambda days: 0 if days <= 0 else 1 + bisect_left(_YEAR_EDGES, days)
+        return lambda days: bisect_left(_YEAR_EDGES, max(days, 0))
+    if basis == "due":
+        return lambda days: 0 if days <= 0 else 1 + bisect_left(edges, days)
+    return lambda days: bisect_left(edges, max(days, 0))
+
+
+def age(
+    items: Iterable[OpenItem],
+    unapplied: Iterable[Unapplied],
+    as_of: date,
+    basis: str = "due",
+    edges: Sequence[int] = DEFAULT_EDGES,
+    years: bool = False,
+) -> AgingReport:
+    """Age open items as of a date; one row per (customer, currency), sorted by customer then currency.
+
+    Basis 'due' ages by days past due: due on or after as_of is 'not_due', then 1–E1, E1+1–E2, ... En+.
+    Basis 'invoice' ages by days since the invoice date and has no 'not_due' bucket: the first bucket is
+    0–E1 (an invoice dated as_of is 0 days old; one dated later counts as 0 too).
+    With years=True the buckets are YEAR_LABELS (1年以内 = 0–365 days of age, ...); on basis 'due' they
+    are preceded by 'not_due', and '1年以内' then holds 1–365 days past due.
+    The caller passes what was open as of as_of; nothing is filtered out here. Rows whose every column
+    is zero are left out. A row's total is its buckets plus its (negative) unapplied amount.
+    """
+    if basis not in BASES:
+        raise InvalidInput(f"aging basis {basis!r} is not one of {', '.join(BASES)}", field="basis")
+    edges = check_edges(edges)
+    if years:
+        labels = ([NOT_DUE] if basis == "due" else []) + list(YEAR_LABELS)
+    else:
+        labels = bucket_labels(edges, basis)
+    classify = _classifier(basis, edges, years)
+    as_of_ordinal = as_of.toordinal()
+    width = len(labels)
+
+    # Per (customer, currency): [name, buckets..., unapplied]; lists, not dicts, because this runs per item.
+    acc: dict[tuple[str, str], list[Any]] = {}
+    for item in items:
+        key = (item.customer, item.currency)
+        row = acc.get(key)
+        if row is None:
+            row = acc[key] = [item.name] + [0] * (width + 1)
+        when = item.due_date if basis == "due" else item.doc_date
+        row[1 + classify(as_of_ordinal - when.toordinal())] += item.open_amount
+    for u in unapplied:
+        if u.amount < 0:
+            raise InvalidInput(
+                f"unapplied amount for {u.customer} must be given as a positive number, got {u.amount}",
+                field="amount",
+            )
+        key = (u.customer, u.currency)
+        row = acc.get(key)
+        if row is None:
+            row = acc[key] = [u.name] + [0] * (width + 1)
+        row[-1] -= u.amount
+
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, dict[str, int]] = {}
+    for (customer, currency), row in sorted(acc.items()):
+        amounts = row[1:]
+        if not any(amounts):
+            continue
+        out: dict[str, Any] = {"customer": customer, "name": row[0], "currency": currency, "total": sum(amounts)}
+        out.update(zip(labels, amounts[:-1]))
+        out[UNAPPLIED] = amounts[-1]
+        rows.append(out)
+        tot = totals.setdefault(currency, {"total": 0, **{label: 0 for label in labels}, UNAPPLIED: 0})
+        for column in ("total", *labels, UNAPPLIED):
+            tot[column] += out[column]
+    return AgingReport(as_of, basis, labels, rows, dict(sorted(totals.items())))
+
+
+def to_json(report: AgingReport) -> dict[str, Any]:
+    """The `report aging --format json` shape of DESIGN §5: dates ISO, amounts as decimal strings."""
+    columns = ("total", *report.buckets, UNAPPLIED)
+    rows = []
+    for row in report.rows:
+        cur = row["currency"]
+        out: dict[str, Any] = {"customer": row["customer"], "name": row["name"], "currency": cur}
+        out.update({c: money.to_decimal_str(row[c], cur) for c in columns})
+        rows.append(out)
+    totals = {
+        cur: {c: money.to_decimal_str(tot[c], cur) for c in columns} for cur, tot in report.totals.items()
+    }
+    return {
+        "as_of": report.as_of.isoformat(),
+        "basis": report.basis,
+        "buckets": list(report.buckets),
+        "rows": rows,
+        "totals": totals,
+    }

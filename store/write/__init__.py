@@ -1,0 +1,1 @@
+"""One module per document or record: each checks with store.rules and writes only through the ledger's tx."""

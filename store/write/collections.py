@@ -1,0 +1,545 @@
+"""Collections (催收) write side: disputes, promises to pay, the communications log, contracts, and sending
+reminders with a send log that lets a level go out at most once per invoice.
+
+At most once, not exactly once: SMTP has no way to ask "did you already take this message?", so a send
+interrupted after the message was handed over cannot be told from one interrupted before. The intent to send
+(one row per invoice and level, UNIQUE) is committed before the message goes out; the outcome after. A row
+left without an outcome (a crash, kill -9, a lost connection) keeps that level from being sent again and is
+shown as 'unknown' for a person to check; a refusal by the server ('failed') is certain and may be retried.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from store.read import openitems, reports
+from store.rules import dunning, money, validate
+from store.write import customers, invoices
+from store.rules.dunning import PlanItem
+from store.errors import Conflict, InvalidInput, NotFound
+from store.ledger.ids import uuid7
+from store.files.mailer import Recipient, SendFailed, SendUncertain
+
+NOTE_CHANNELS = ("phone", "email", "visit", "letter", "wechat", "legal", "other")
+
+
+def _today() -> str:
+    return date.today().isoformat()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+# --- disputes ------------------------------------------------------------------------------------------------
+
+
+def open_dispute(ledger, number: str, reason: str, *, amount: str | None = None, review: str | None = None,
+                 on: str | None = None) -> str:
+    """Open a dispute on an invoice (all of it, or an amount of it); returns the dispute's id."""
+    reason = validate.required_text(reason, "reason")
+    opened = validate.iso_date(on, "dispute date") if on else _today()
+    review_on = validate.iso_date(review, "--review") if review else None
+    if review_on and review_on < opened:
+        raise InvalidInput(f"--review {review_on} is before the day the dispute is opened ({opened})", field="review")
+    with ledger.writing() as tx:
+        invoice = invoices.by_number(ledger, number)
+        open_now = openitems.invoice_open(ledger, invoice["id"], max(opened, invoice["date"]))
+        if open_now <= 0:
+            raise Conflict(f"invoice {invoice['number']} has nothing open on {opened}; there is nothing to dispute")
+        disputed = None
+        if amount is not None:
+            disputed = money.parse_amount(amount, invoice["currency"], field="--amount")
+            if not 0 < disputed <= open_now:
+                raise InvalidInput(
+                    f"--amount {amount}: must be more than zero and at most what invoice {invoice['number']} has "
+                    f"open ({money.to_decimal_str(open_now, invoice['currency'])})", field="amount")
+        other = ledger.row("SELECT id, opened FROM disputes WHERE invoice_id=? AND status='open'", (invoice["id"],))
+        if other:
+            raise Conflict(f"invoice {invoice['number']} already has an open dispute ({other['id']}, opened "
+                           f"{other['opened']}); resolve it first")
+        dispute_id = uuid7()
+        tx.set("disputes", dispute_id, invoice_id=invoice["id"], customer_id=invoice["customer_id"], amount=disputed,
+               reason=reason, opened=opened, review=review_on, status="open", resolved_on=None, note=None)
+    return dispute_id
+
+
+def find_dispute(ledger, ref: str) -> dict:
+    """A dispute by its id, a unique start of its id, or the number of an invoice with one open dispute."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise InvalidInput("give a dispute id or an invoice number", field="id")
+    found = ledger.rows("SELECT * FROM disputes WHERE id = ? OR id LIKE ? ORDER BY opened",
+                        (ref, ref.replace("%", "").replace("_", "") + "%")) if len(ref) >= 4 else []
+    if not found:
+        inv = ledger.row("SELECT id FROM invoices WHERE number=?", (ref,))
+        if inv:
+            found = ledger.rows("SELECT * FROM disputes WHERE invoice_id=? AND status='open'", (inv["id"],))
+    if not found:
+        raise NotFound(f"no dispute {ref!r} (give a dispute id from `duly dispute list`, or an invoice number "
+                       "with an open dispute)")
+    if len(found) > 1:
+        raise InvalidInput(f"{ref!r} names {len(found)} disputes; give more of the id", field="id")
+    return found[0]
+
+
+def resolve_dispute(ledger, ref: str, note: str, on: str | None = None) -> dict:
+    """Resolve an open dispute with a note; from that day the invoice is back in dunning if still open."""
+    note = validate.required_text(note, "note")
+    with ledger.writing() as tx:
+        dispute = find_dispute(ledger, ref)
+        if dispute["status"] != "open":
+            raise Conflict(f"dispute {dispute['id']} was already resolved on {dispute['resolved_on']}")
+        when = validate.iso_date(on, "date") if on else max(_today(), dispute["opened"])
+        if when < dispute["opened"]:
+            raise InvalidInput(f"resolve date {when} is before the dispute was opened ({dispute['opened']})",
+                               field="date")
+        tx.set("disputes", dispute["id"], status="resolved", resolved_on=when, note=note)
+    return {**dispute, "status": "resolved", "resolved_on": when, "note": note}
+
+
+def list_disputes(ledger, *, customer_code: str | None = None, status: str | None = None,
+                  as_of: str | None = None) -> list[dict]:
+    """Disputes with their invoice and whether they hold it out of dunning as of a date (default today)."""
+    when = date.fromisoformat(validate.iso_date(as_of, "--as-of") if as_of else _today())
+    where, params = ["1=1"], []
+    if customer_code:
+        where.append("d.customer_id = ?")
+        params.append(customers.by_code(ledger, customer_code)["id"])
+    if status:
+        where.append("d.status = ?")
+        params.append(status)
+    rows = ledger.rows(f"""SELECT d.*, i.number, i.currency, c.code AS customer FROM disputes d
+        JOIN invoices i ON i.id = d.invoice_id LEFT JOIN customers c ON c.id = d.customer_id
+        WHERE {' AND '.join(where)} ORDER BY d.opened, i.number""", params)
+    for r in rows:
+        r["holds"] = dunning.dispute_active(_dispute(r), when)
+    return rows
+
+
+def _dispute(r: dict) -> dunning.Dispute:
+    return dunning.Dispute(r["invoice_id"], date.fromisoformat(r["opened"]), r["amount"], _day(r["review"]),
+                           _day(r["resolved_on"]) if r["status"] == "resolved" else None, r["reason"] or "")
+
+
+# --- promises to pay -------------------------------------------------------------------------------------------
+
+
+def add_promise(ledger, number: str, pay_by: str, amount: str, made_on: str | None = None) -> str:
+    """Record a promise to pay an amount of an invoice by a date; returns its id."""
+    pay_by = validate.iso_date(pay_by, "--date")
+    made = validate.iso_date(made_on, "--made-on") if made_on else _today()
+    if pay_by < made:
+        raise InvalidInput(f"--date {pay_by}: a promise to pay is for a day on or after it was made ({made})",
+                           field="date")
+    with ledger.writing() as tx:
+        invoice = invoices.by_number(ledger, number)
+        promised = money.parse_amount(amount, invoice["currency"], field="--amount")
+        open_now = openitems.invoice_open(ledger, invoice["id"], max(made, invoice["date"]))
+        if open_now <= 0:
+            raise Conflict(f"invoice {invoice['number']} has nothing open on {made}; nothing to promise")
+        if not 0 < promised <= open_now:
+            raise InvalidInput(f"--amount {amount}: must be more than zero and at most what invoice "
+                               f"{invoice['number']} has open ({money.to_decimal_str(open_now, invoice['currency'])})",
+                               field="amount")
+        return tx.event("promises", invoice_id=invoice["id"], customer_id=invoice["customer_id"], date=pay_by,
+                        amount=promised, made_on=made)
+
+
+def promise_facts(ledger, rows: list[dict]) -> list[dunning.Promise]:
+    """Promises with the payments applied to their invoices and what was open on the promised date."""
+    paid: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    ids = sorted({r["invoice_id"] for r in rows})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for inv, when, amount in ledger.conn.execute(
+                f"SELECT invoice_id, date, amount FROM allocations WHERE invoice_id IN ({','.join('?' * len(chunk))})",
+                chunk):
+            paid[inv].append((date.fromisoformat(when), amount))
+    return [dunning.Promise(r["invoice_id"], date.fromisoformat(r["made_on"]), date.fromisoformat(r["date"]),
+                            r["amount"], tuple(paid[r["invoice_id"]]),
+                            openitems.invoice_open(ledger, r["invoice_id"], r["date"])) for r in rows]
+
+
+def list_promises(ledger, as_of: str | None = None, *, customer_code: str | None = None) -> list[dict]:
+    """Promises with their status as of a date: pending, kept (paid by the date) or broken."""
+    when = date.fromisoformat(validate.iso_date(as_of, "--as-of") if as_of else _today())
+    where, params = "p.made_on <= ?", [when.isoformat()]
+    if customer_code:
+        where += " AND p.customer_id = ?"
+        params.append(customers.by_code(ledger, customer_code)["id"])
+    rows = ledger.rows(f"""SELECT p.*, i.number, i.currency, c.code AS customer FROM promises p
+        JOIN invoices i ON i.id = p.invoice_id LEFT JOIN customers c ON c.id = p.customer_id
+        WHERE {where} ORDER BY p.date, i.number""", params)
+    for r, fact in zip(rows, promise_facts(ledger, rows)):
+        r["status"] = dunning.promise_status(fact, when)
+        r["paid"] = sum(a for d, a in fact.payments if fact.made_on <= d <= min(when, fact.date))
+    return rows
+
+
+# --- the communications log --------------------------------------------------------------------------------------
+
+
+def add_note(ledger, code: str, channel: str, text: str, *, next_action: str | None = None,
+             on: str | None = None) -> str:
+    """Log a contact with a customer (call, visit, letter...) and the date of the next action."""
+    channel = (channel or "").strip().lower()
+    if channel not in NOTE_CHANNELS:
+        raise InvalidInput(f"--channel {channel!r} is not one of {', '.join(NOTE_CHANNELS)}", field="channel")
+    text = validate.required_text(text, "--text")
+    at = validate.iso_date(on, "--date") if on else _today()
+    nxt = validate.iso_date(next_action, "--next") if next_action else None
+    if nxt and nxt < at:
+        raise InvalidInput(f"--next {nxt} is before the contact's date {at}", field="next")
+    with ledger.writing() as tx:
+        customer = customers.by_code(ledger, code)
+        return tx.event("notes", customer_id=customer["id"], channel=channel, text=text, at=at, next_action=nxt)
+
+
+def list_notes(ledger, code: str | None = None, *, due: str | None = None) -> list[dict]:
+    """The log newest first; with `due`, per customer its latest note when that note's next action is due
+    by then (logging the follow-up clears it)."""
+    params: list = []
+    where = "1=1"
+    if code:
+        where = "n.customer_id = ?"
+        params.append(customers.by_code(ledger, code)["id"])
+    sql = f"""SELECT n.*, c.code AS customer, c.name FROM notes n LEFT JOIN customers c ON c.id = n.customer_id
+              WHERE {where}"""
+    if due:
+        params.append(validate.iso_date(due, "--due"))
+        sql = f"""SELECT * FROM ({sql} AND n.id = (SELECT m.id FROM notes m WHERE m.customer_id = n.customer_id
+                  ORDER BY m.at DESC, m.id DESC LIMIT 1)) WHERE next_action IS NOT NULL AND next_action <= ?
+                  ORDER BY next_action, customer"""
+        return ledger.rows(sql, params)
+    return ledger.rows(sql + " ORDER BY n.at DESC, n.id DESC", params)
+
+
+# --- contracts -----------------------------------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def add_contract(ledger, code: str, number: str, signed: str, *, start: str | None = None, end: str | None = None,
+                 terms: str | None = None, credit_limit: str | None = None, file: str | None = None,
+                 notes: str | None = None) -> dict:
+    """Record a contract; an attached file is recorded by its absolute path and SHA-256, never copied."""
+    number = validate.required_text(number, "--number")
+    signed = validate.iso_date(signed, "--signed")
+    start = validate.iso_date(start, "--start") if start else None
+    end = validate.iso_date(end, "--end") if end else None
+    if start and end and end < start:
+        raise InvalidInput(f"--end {end} is before --start {start}", field="end")
+    path = digest = None
+    if file:
+        path = Path(file).expanduser().resolve()
+        if not path.is_file():
+            raise NotFound(f"--file {file}: no such file")
+        try:
+            digest = file_sha256(path)
+        except OSError as exc:
+            raise InvalidInput(f"--file {file}: cannot read it ({exc.strerror})", field="file") from None
+    with ledger.writing() as tx:
+        customer = customers.by_code(ledger, code)
+        if ledger.row("SELECT 1 AS x FROM contracts WHERE customer_id=? AND number=?", (customer["id"], number)):
+            raise Conflict(f"customer {customer['code']} already has a contract {number}")
+        if terms:
+            customers._known_terms(ledger, terms.strip())
+        limit = money.parse_amount(credit_limit, customer["currency"], field="--credit-limit") if credit_limit else None
+        contract_id = uuid7()
+        record = dict(customer_id=customer["id"], number=number, signed=signed, start_date=start, end_date=end,
+                      terms=(terms or "").strip() or None, credit_limit=limit,
+                      file_path=str(path) if path else None, file_sha256=digest, notes=(notes or "").strip() or None,
+                      archived=0)
+        tx.set("contracts", contract_id, **record)
+    return {"id": contract_id, **record}
+
+
+def list_contracts(ledger, code: str | None = None) -> list[dict]:
+    """Contracts with their file checked against the recorded hash: ok, changed, missing or none."""
+    params, where = [], "coalesce(k.archived, 0) = 0"
+    if code:
+        where += " AND k.customer_id = ?"
+        params.append(customers.by_code(ledger, code)["id"])
+    rows = ledger.rows(f"""SELECT k.*, c.code AS customer, c.currency FROM contracts k
+        LEFT JOIN customers c ON c.id = k.customer_id WHERE {where} ORDER BY c.code, k.signed, k.number""", params)
+    for r in rows:
+        if not r["file_path"]:
+            r["file_check"] = "none"
+        elif not os.path.isfile(r["file_path"]):
+            r["file_check"] = "missing"
+        else:
+            try:
+                r["file_check"] = "ok" if file_sha256(Path(r["file_path"])) == r["file_sha256"] else "changed"
+            except OSError:
+                r["file_check"] = "unreadable"
+    return rows
+
+
+# --- the reminder plan ---------------------------------------------------------------------------------------------
+
+
+def levels(ledger) -> tuple[dunning.Level, ...]:
+    return dunning.parse_levels(ledger.setting("dunning.levels") or dunning.DEFAULT_LEVELS_TEXT)
+
+
+def sent_levels(ledger) -> dict[tuple[str, str], str]:
+    """{(invoice id, level): outcome} for every level sent, in flight or unknown (failed ones may go again)."""
+    found = {(inv, lv): outcome for inv, lv, outcome in
+             ledger.conn.execute("SELECT invoice_id, level, outcome FROM reminders")}
+    for inv, lv, status in ledger.conn.execute(
+            "SELECT invoice_id, level, status FROM remind_log WHERE status != 'failed'"):
+        found.setdefault((inv, lv), "unknown" if status == "sending" else status)
+    return found
+
+
+@dataclass
+class ReminderPlan:
+    as_of: date
+    plan: dunning.Plan
+    customers: dict[str, Recipient]
+    doc_dates: dict[str, str]
+
+
+def _recipients(ledger) -> dict[str, Recipient]:
+    default = ledger.setting("language") or "zh"
+    return {r["id"]: Recipient(r["id"], r["code"], r["name"], r["email"], r["language"] or default, r["phone"])
+            for r in ledger.rows("SELECT id, code, name, email, language, phone FROM customers")}
+
+
+def reminder_plan(ledger, as_of: date) -> ReminderPlan:
+    """What is due for which level as of a date, with held invoices and why (store.rules.dunning's rules)."""
+    pos = reports.position(ledger, as_of)
+    by_key = {(inv.customer, inv.number): inv for inv in pos.invoices}
+    dues: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for it in pos.items:
+        inv = by_key.get((it.customer, it.number))
+        if inv is not None and it.open_amount > 0:
+            dues[inv.id].append((it.due_date, it.open_amount))
+    open_invoices = [dunning.OpenInvoice(inv.id, inv.number, inv.customer_id, inv.currency, inv.doc_date,
+                                         tuple(sorted(dues[inv.id]))) for inv in pos.invoices if dues.get(inv.id)]
+    disputes = [_dispute(r) for r in ledger.rows("SELECT * FROM disputes")]
+    promises = promise_facts(ledger, ledger.rows("SELECT * FROM promises WHERE made_on <= ?", (as_of.isoformat(),)))
+    sent = sent_levels(ledger)
+    on_hold = {cid for cid, tags in ledger.conn.execute("SELECT id, tags FROM customers WHERE tags IS NOT NULL")
+               if dunning.HOLD_TAG in (tags or "").split(",")}
+    plan = dunning.plan(open_invoices, levels(ledger), as_of, disputes=disputes, promises=promises, sent=set(sent),
+                        customers_on_hold=on_hold)
+    plan.held = [h if (h.invoice_id, h.level) not in sent else dunning.Held(
+        h.invoice_id, h.number, h.customer_id, h.level,
+        f"level {h.level} already done ({sent[(h.invoice_id, h.level)]})") for h in plan.held]
+    return ReminderPlan(as_of, plan, _recipients(ledger), {inv.id: inv.doc_date.isoformat() for inv in pos.invoices})
+
+
+def plan_rows(rp: ReminderPlan) -> list[dict]:
+    """One row per invoice in the plan, customers in code order, most overdue first."""
+    rows = []
+    for it in rp.plan.items:
+        who = rp.customers[it.customer_id]
+        rows.append({"customer": who.code, "name": who.name, "level": it.level.name, "channel": it.level.channel,
+                     "number": it.number, "currency": it.currency, "due_date": it.due_date.isoformat(),
+                     "days_overdue": it.days_overdue, "open": it.open_amount, "asked": it.asked,
+                     "disputed": it.disputed, "fee": it.fee, "interest": it.interest, "total": it.total,
+                     "email": who.email})
+    return sorted(rows, key=lambda r: (r["customer"], -r["days_overdue"], r["number"]))
+
+
+# --- sending ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    customer: str
+    channel: str
+    invoices: list[str]
+    status: str  # sent | would_send | failed | unknown | task | letter | skipped
+    detail: str = ""
+
+
+def _groups(rp: ReminderPlan) -> list[tuple[Recipient, str, list[PlanItem]]]:
+    grouped: dict[tuple[str, str], list[PlanItem]] = defaultdict(list)
+    for it in rp.plan.items:
+        grouped[(it.customer_id, it.level.channel)].append(it)
+    out = [(rp.customers[cid], channel, items) for (cid, channel), items in grouped.items()]
+    return sorted(out, key=lambda g: (g[0].code, dunning.CHANNELS.index(g[1])))
+
+
+def claim(ledger, batch: str, who: Recipient, channel: str, items: list[PlanItem], as_of: date) -> list[PlanItem]:
+    """Record the intent to send (one transaction): only the items no other run has claimed come back."""
+    claimed = []
+    with ledger.writing():
+        for it in items:
+            if ledger.row("SELECT 1 AS x FROM reminders WHERE invoice_id=? AND level=?",
+                          (it.invoice_id, it.level.name)):
+                continue
+            cursor = ledger.conn.execute(
+                """INSERT INTO remind_log (batch, invoice_id, customer_id, level, channel, as_of, status, address,
+                     started_at) VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, ?)
+                   ON CONFLICT (invoice_id, level) DO UPDATE SET batch=excluded.batch, status='sending',
+                     address=excluded.address, started_at=excluded.started_at, finished_at=NULL, error=NULL
+                   WHERE remind_log.status = 'failed'""",
+                (batch, it.invoice_id, who.customer_id, it.level.name, channel, as_of.isoformat(), who.email,
+                 _now()))
+            if cursor.rowcount:
+                claimed.append(it)
+    return claimed
+
+
+def record_outcome(ledger, batch: str, who: Recipient, channel: str, items: list[PlanItem], as_of: date, status: str,
+            error: str | None = None) -> None:
+    """Record the outcome: the local log, and (unless it failed) the synced reminders and a note."""
+    with ledger.writing() as tx:
+        ledger.conn.execute("UPDATE remind_log SET status=?, finished_at=?, error=? WHERE batch=?",
+                            (status, _now(), error, batch))
+        if status == "failed":
+            return
+        for it in items:
+            tx.event("reminders", invoice_id=it.invoice_id, customer_id=who.customer_id, level=it.level.name,
+                     channel=channel, as_of=as_of.isoformat(), outcome=status, batch=batch, sent_at=_now())
+        levels_sent = ", ".join(sorted({it.level.name for it in items}))
+        numbers = ", ".join(it.number for it in items)
+        text = {"sent": f"reminder ({levels_sent}) e-mailed to {who.email}: {numbers}",
+                "unknown": f"reminder ({levels_sent}) to {who.email}: outcome unknown ({error}): {numbers}",
+                "task": f"reminder ({levels_sent}) by {channel}: task for {numbers}",
+                "letter": f"reminder ({levels_sent}) letter written: {numbers}"}[status]
+        tx.event("notes", customer_id=who.customer_id, channel="letter" if status == "letter" else (
+            channel if channel in NOTE_CHANNELS else "other"), text=text, at=as_of.isoformat(), next_action=None)
+
+
+def send(ledger, as_of: date, *, dry_run: bool = False, transport=None, sender: str | None = None,
+         letters_dir: str | None = None, company: str | None = None) -> list[Outcome]:
+    """Send what the plan holds: e-mails through `transport` (store.files.mailer.Smtp), tasks for phone / WeChat /
+    legal, letters into letters_dir. Each group is claimed before and settled after, so a level goes out at
+    most once per invoice whatever happens in between."""
+    from store.files import mailer
+
+    rp = reminder_plan(ledger, as_of)
+    company = company or ledger.setting("company.name") or "Duly"
+    groups = _groups(rp)
+    owned = None
+    if not dry_run and transport is None and any(ch == "email" and who.email for who, ch, _ in groups):
+        transport = owned = mailer.Smtp(mailer.SmtpSettings.from_ledger(ledger))  # refuses before anything is sent
+    sender = sender or (transport.settings.sender if transport is not None else "")
+    try:
+        return _send_groups(ledger, rp, groups, dry_run=dry_run, transport=transport, sender=sender,
+                            letters_dir=letters_dir, company=company)
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender, letters_dir, company):
+    from store.files import mailer
+
+    as_of = rp.as_of
+    outcomes: list[Outcome] = []
+    stop: str | None = None
+    for who, channel, items in groups:
+        numbers = [it.number for it in items]
+        if channel == "email" and not who.email:
+            outcomes.append(Outcome(who.code, channel, numbers, "skipped", "no e-mail address on the customer"))
+            continue
+        if channel == "letter" and not letters_dir:
+            outcomes.append(Outcome(who.code, channel, numbers, "skipped", "letter not written: give --letters DIR"))
+            continue
+        if dry_run:
+            outcomes.append(Outcome(who.code, channel, numbers, "would_send" if channel == "email" else "task",
+                                    (who.email if channel == "email" else who.phone) or ""))
+            continue
+        if channel == "email" and stop:
+            outcomes.append(Outcome(who.code, channel, numbers, "skipped", stop))
+            continue
+        batch = uuid7()
+        items = claim(ledger, batch, who, channel, items, as_of)
+        if not items:
+            continue
+        numbers = [it.number for it in items]
+        if channel == "email":
+            try:
+                subject, body = mailer.render(who, items, company, rp.doc_dates)
+                msg = mailer.message(sender, who, subject, body, f"<{batch}@duly.reminder>")
+            except Exception as exc:  # nothing was handed over: settle the claim, so the level may go again
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", f"message not built: {exc}")
+                raise
+            try:
+                transport.send(msg)
+            except mailer.ConnectFailed as exc:
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(exc))
+                stop = str(exc)
+                outcomes.append(Outcome(who.code, channel, numbers, "failed", str(exc)))
+                continue
+            except SendFailed as exc:
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(exc))
+                outcomes.append(Outcome(who.code, channel, numbers, "failed", str(exc)))
+                continue
+            except SendUncertain as exc:
+                record_outcome(ledger, batch, who, channel, items, as_of, "unknown", str(exc))
+                outcomes.append(Outcome(who.code, channel, numbers, "unknown", str(exc)))
+                continue
+            record_outcome(ledger, batch, who, channel, items, as_of, "sent")
+            outcomes.append(Outcome(who.code, channel, numbers, "sent", who.email))
+        elif channel == "letter":
+            try:
+                path = write_letter(Path(letters_dir), who, items, company, rp)
+            except OSError as exc:  # nothing was made: the level may be tried again
+                error = f"cannot write a letter into {letters_dir}: {exc.strerror or exc}"
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", error)
+                outcomes.append(Outcome(who.code, channel, numbers, "failed", error))
+                continue
+            record_outcome(ledger, batch, who, channel, items, as_of, "letter")
+            outcomes.append(Outcome(who.code, channel, numbers, "letter", str(path)))
+        else:
+            record_outcome(ledger, batch, who, channel, items, as_of, "task")
+            outcomes.append(Outcome(who.code, channel, numbers, "task", who.phone or ""))
+    return outcomes
+
+
+def write_letter(directory: Path, who: Recipient, items: list[PlanItem], company: str, rp: ReminderPlan) -> Path:
+    """A print-ready plain-text letter (an explicit export: plaintext on disk, in the directory asked for)."""
+    from store.files import mailer
+
+    directory.mkdir(parents=True, exist_ok=True)
+    subject, body = mailer.render(who, items, company, rp.doc_dates)
+    path = directory / f"{who.code}-{rp.as_of.isoformat()}.txt"
+    temp = path.with_name(f".{path.name}.part")  # a letter is whole or not there
+    try:
+        temp.write_text(f"{who.name}\n{rp.as_of.isoformat()}\n\n{subject}\n\n{body}", encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def reminder_log(ledger, code: str | None = None) -> list[dict]:
+    """Every reminder with its outcome: synced ones (sent, unknown, task, letter) and this device's sends in
+    flight or failed."""
+    params, where = [], ""
+    if code:
+        params.append(customers.by_code(ledger, code)["id"])
+        where = "WHERE r.customer_id = ?"
+    rows = ledger.rows(f"""SELECT r.sent_at AS at, c.code AS customer, i.number, r.level, r.channel, r.as_of,
+              r.outcome, r.batch FROM reminders r LEFT JOIN customers c ON c.id = r.customer_id
+              LEFT JOIN invoices i ON i.id = r.invoice_id {where}""", params)
+    local_where = ("WHERE l.customer_id = ? AND " if code else "WHERE ") + \
+        "NOT EXISTS (SELECT 1 FROM reminders r WHERE r.invoice_id = l.invoice_id AND r.level = l.level)"
+    for r in ledger.rows(f"""SELECT l.started_at AS at, c.code AS customer, i.number, l.level, l.channel, l.as_of,
+              l.status, l.batch, l.error FROM remind_log l LEFT JOIN customers c ON c.id = l.customer_id
+              LEFT JOIN invoices i ON i.id = l.invoice_id {local_where}""", params):
+        outcome = "unknown (interrupted)" if r.pop("status") == "sending" else f"failed: {r.pop('error')}"
+        r.pop("error", None)
+        rows.append({**r, "outcome": outcome})
+    return sorted(rows, key=lambda r: (r["at"] or "", r["customer"] or "", r["number"] or ""))

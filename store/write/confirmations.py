@@ -1,0 +1,238 @@
+"""Statements of account sent and confirmed (对账单确认): one row per customer, statement date and currency in
+the synced table statement_log, with our balance, how and when it was sent, and the customer's answer.
+
+status: sending (the send was started; if it stays so, the outcome is unknown) -> sent | failed; then
+confirmed (their figure equals ours, or they simply agree) or disputed (their figure and the difference
+ours - theirs are kept) -> resolved. A disputed difference is shown per customer until it is resolved.
+The row id is derived from (customer, statement date, currency), so two devices tracking the same statement
+update one row (last writer wins per field) instead of keeping two.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from store.files import mailer
+from store.read import reports, statements
+from store.rules import money, validate
+from store.write import customers
+from store.errors import Conflict, InvalidInput
+
+DONE = ("sent", "confirmed", "disputed", "resolved")
+
+
+def row_id(customer_id: str, as_of: str, currency: str) -> str:
+    return hashlib.sha256(f"statement\n{customer_id}\n{as_of}\n{currency}".encode()).hexdigest()[:32]
+
+
+def balances(ledger, customer_id: str, as_of: str) -> dict[str, int]:
+    """{currency: closing balance} of the customer's statement as of a date (the aging total)."""
+    stmt = statements.statement_of_account(ledger, customer_id, as_of=date.fromisoformat(as_of))
+    return {s["currency"]: s["closing_balance"] for s in stmt["sections"]}
+
+
+def _rows(ledger, customer_id: str, as_of: str) -> dict[str, dict]:
+    return {r["currency"]: r for r in ledger.rows(
+        "SELECT * FROM statement_log WHERE customer_id=? AND as_of=?", (customer_id, as_of))}
+
+
+def _today(on: str | None, what: str) -> str:
+    return validate.iso_date(on, what) if on else date.today().isoformat()
+
+
+# --- sending -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    code: str
+    balances: dict[str, int] = field(default_factory=dict)
+    channel: str | None = None
+    address: str | None = None
+    outcome: str = ""
+
+
+def _message(sender: str, company: str, customer: dict, stmt: dict, message_id: str) -> EmailMessage:
+    as_of = stmt["as_of"].isoformat()
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = formataddr((customer["name"], customer["email"]))
+    msg["Subject"] = f"【{company}】对账单 Statement of account as of {as_of} — {customer['name']}"
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = message_id
+    ask = ("请核对以下对账单，并回复确认余额；如有差异，请告知贵司账面余额。\n"
+           "Please check this statement and confirm the balance; if your books differ, tell us your figure.\n\n")
+    msg.set_content(ask + statements.to_markdown(stmt), charset="utf-8")
+    msg.add_alternative(statements.to_html(stmt), subtype="html", charset="utf-8")
+    return msg
+
+
+def _targets(ledger, as_of: str, codes: list[str] | None) -> list[dict]:
+    if codes is not None:
+        return [customers.by_code(ledger, code) for code in codes]
+    with_balance = sorted({r["customer"] for r in reports.aging(ledger, date.fromisoformat(as_of)).rows
+                           if r["total"] != 0})
+    return [customers.by_code(ledger, code) for code in with_balance]
+
+
+def send(ledger, as_of: str, *, codes: list[str] | None = None, email: bool = True, out_dir: str | None = None,
+         resend: bool = False, on: str | None = None, smtp_timeout: float = 60) -> list[Sent]:
+    """Send the statement as of a date to each customer (codes, or every customer with a balance): by e-mail
+    (settings smtp.*) to customers with an address when `email`, as a print-ready HTML file in out_dir otherwise
+    (or for everyone when not `email`). A statement already sent for that date is skipped unless `resend`."""
+    as_of = validate.iso_date(as_of, "statement date")
+    sent_on = _today(on, "date sent")
+    targets = _targets(ledger, as_of, codes)
+    smtp = None
+    if email and any(c["email"] for c in targets):
+        try:
+            settings = mailer.SmtpSettings.from_ledger(ledger)
+        except InvalidInput:
+            raise InvalidInput("e-mailing statements needs settings smtp.host and smtp.from (`duly settings set "
+                               "smtp.host mail.example.com`), or use --out DIR for print-ready files",
+                               field="smtp.host") from None
+        smtp = mailer.Smtp(settings, timeout=smtp_timeout)
+    company = ledger.setting("company.name") or "Duly"
+    results = []
+    try:
+        for customer in targets:
+            results.append(_send_one(ledger, customer, as_of, sent_on, smtp, out_dir, company, resend))
+    finally:
+        if smtp is not None:
+            smtp.close()
+    return results
+
+
+def _send_one(ledger, customer: dict, as_of: str, sent_on: str, smtp, out_dir, company: str, resend: bool) -> Sent:
+    stmt = statements.statement_of_account(ledger, customer["id"], as_of=date.fromisoformat(as_of))
+    result = Sent(customer["code"], {s["currency"]: s["closing_balance"] for s in stmt["sections"]})
+    if not result.balances:
+        result.balances = {customer["currency"] or ledger.setting("currency", "CNY") or "CNY": 0}
+    before = _rows(ledger, customer["id"], as_of)
+    if before and not resend:
+        states = {r["status"] for r in before.values()}
+        if "sending" in states:
+            result.outcome = ("skipped: an earlier send was interrupted and may have arrived; check, then use "
+                              "--resend")
+            return result
+        if states & set(DONE):
+            first = min(r["sent_on"] or "" for r in before.values())
+            result.outcome = f"skipped: already sent{f' on {first}' if first else ''} (--resend sends it again)"
+            return result
+    if smtp is not None and customer["email"]:
+        result.channel, result.address = "email", customer["email"]
+    elif out_dir:
+        result.channel = "print"
+        result.address = str(Path(out_dir) / f"{customer['code']}-{as_of}.html")
+    else:
+        result.outcome = "skipped: no e-mail address (use --out DIR for a print-ready copy)"
+        return result
+    _write_state(ledger, customer, as_of, result, status="sending", sent_on=None)
+    try:
+        if result.channel == "email":
+            smtp.send(_message(smtp.settings.sender, company, customer, stmt,
+                               make_msgid(f"statement.{customer['code']}.{as_of}")))
+        else:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            Path(result.address).write_text(statements.to_html(stmt), encoding="utf-8")
+    except mailer.SendUncertain as exc:
+        result.outcome = f"failed: {exc} (it may have arrived; left as 'sending')"
+        return result
+    except (mailer.SendFailed, OSError) as exc:
+        _write_state(ledger, customer, as_of, result, status="failed", sent_on=None, note=str(exc)[:300])
+        result.outcome = f"failed: {exc}"
+        return result
+    _write_state(ledger, customer, as_of, result, status="sent", sent_on=sent_on)
+    result.outcome = "sent"
+    return result
+
+
+def _write_state(ledger, customer: dict, as_of: str, result: Sent, *, status: str, sent_on: str | None,
+                 note: str | None = None) -> None:
+    with ledger.writing() as tx:
+        for cur, balance in result.balances.items():
+            tx.set("statement_log", row_id(customer["id"], as_of, cur), customer_id=customer["id"], as_of=as_of,
+                   currency=cur, our_balance=balance, channel=result.channel, address=result.address,
+                   sent_on=sent_on, status=status, their_balance=None, difference=None, answered_on=None,
+                   resolved_on=None, note=note)
+
+
+# --- answers -----------------------------------------------------------------------------------------------------
+
+
+def _pick(ledger, customer: dict, as_of: str, currency: str | None) -> tuple[str, dict | None, int]:
+    """(currency, existing row or None, our balance) of the statement being answered."""
+    rows = _rows(ledger, customer["id"], as_of)
+    ours = balances(ledger, customer["id"], as_of)
+    options = sorted(set(rows) | set(ours)) or [customer["currency"] or ledger.setting("currency", "CNY") or "CNY"]
+    if currency:
+        cur = money.check_currency(currency)
+    elif len(options) == 1:
+        cur = options[0]
+    else:
+        raise InvalidInput(f"{customer['code']} has balances in {', '.join(options)} as of {as_of}: give --currency",
+                           field="currency")
+    row = rows.get(cur)
+    return cur, row, row["our_balance"] if row else ours.get(cur, 0)
+
+
+def confirm(ledger, code: str, as_of: str, their_balance: str | None = None, *, currency: str | None = None,
+            on: str | None = None, note: str | None = None) -> dict:
+    """Record the customer's answer: confirmed (no figure, or the same figure) or disputed with the difference
+    ours - theirs. Works for a statement handed over outside Duly too (it is then tracked from here). One
+    transaction."""
+    as_of = validate.iso_date(as_of, "statement date")
+    answered = _today(on, "date answered")
+    with ledger.writing() as tx:
+        customer = customers.by_code(ledger, code)
+        cur, row, ours = _pick(ledger, customer, as_of, currency)
+        if row and row["status"] == "resolved":
+            raise Conflict(f"{code}: the statement as of {as_of} was already resolved on {row['resolved_on']}")
+        theirs = money.parse_amount(their_balance, cur, field="their balance", allow_negative=True) \
+            if their_balance not in (None, "") else ours
+        status = "confirmed" if theirs == ours else "disputed"
+        fields = {"customer_id": customer["id"], "as_of": as_of, "currency": cur, "our_balance": ours,
+                  "status": status, "their_balance": theirs, "difference": ours - theirs, "answered_on": answered,
+                  "note": (note or "").strip() or None}
+        if row is None:
+            fields.update(channel=None, address=None, sent_on=None, resolved_on=None)
+        tx.set("statement_log", row_id(customer["id"], as_of, cur), **fields)
+    return {**(row or {}), **fields}
+
+
+def resolve(ledger, code: str, as_of: str, note: str | None, *, currency: str | None = None,
+            on: str | None = None) -> dict:
+    """Close a disputed statement's difference (the note says how: a missing payment found, a credit note ...)."""
+    as_of = validate.iso_date(as_of, "statement date")
+    note = validate.required_text(note, "note")
+    when = _today(on, "date resolved")
+    with ledger.writing() as tx:
+        customer = customers.by_code(ledger, code)
+        cur, row, _ = _pick(ledger, customer, as_of, currency)
+        if row is None or row["status"] != "disputed":
+            raise Conflict(f"{code}: the statement as of {as_of} ({cur}) is "
+                           f"{row['status'] if row else 'not tracked'}, not disputed")
+        tx.set("statement_log", row["id"], status="resolved", resolved_on=when, note=note)
+    return {**row, "status": "resolved", "resolved_on": when, "note": note}
+
+
+def status(ledger, *, customer_code: str | None = None, open_only: bool = False) -> list[dict]:
+    """Per customer and currency: the latest statement tracked, plus every earlier one still disputed."""
+    where, params = "", []
+    if customer_code:
+        where, params = "WHERE s.customer_id = ?", [customers.by_code(ledger, customer_code)["id"]]
+    rows = ledger.rows(f"""SELECT s.*, c.code AS customer, c.name FROM statement_log s
+                           JOIN customers c ON c.id = s.customer_id {where}
+                           ORDER BY c.code, s.currency, s.as_of DESC""", params)
+    out, seen = [], set()
+    for r in rows:
+        latest = (r["customer"], r["currency"]) not in seen
+        seen.add((r["customer"], r["currency"]))
+        if r["status"] == "disputed" or (latest and not open_only):
+            r.pop("id"), r.pop("customer_id")
+            out.append(r)
+    return out

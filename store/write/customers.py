@@ -1,0 +1,153 @@
+"""The customer archive (客户档案): add, edit per field, archive, contacts, field history."""
+from __future__ import annotations
+
+from store.rules import money, validate
+from store.errors import Conflict, InvalidInput, NotFound
+from store.ledger.ids import uuid7
+
+# Field -> normaliser for what a person types. Amount fields need the currency, so they are handled apart.
+_NORMALISE = {
+    "code": validate.code,
+    "name": lambda v: validate.required_text(v, "name"),
+    "legal_name": str.strip,
+    "tax_id": validate.tax_id,
+    "address": str.strip,
+    "email": validate.email,
+    "phone": validate.phone,
+    "language": lambda v: validate.choice(v, validate.LANGUAGES, "language"),
+    "currency": money.check_currency,
+    "terms": str.strip,
+    "category": lambda v: validate.choice(v, validate.CATEGORIES, "category"),
+    "settlement_cycle": lambda v: validate.choice(v, validate.CYCLES, "settlement cycle"),
+    "tags": validate.tags,
+    "notes": str.strip,
+}
+FIELDS = (*_NORMALISE, "credit_limit")
+CONTACT_FIELDS = ("name", "role", "phone", "email", "wechat")
+
+
+def normalise(fields: dict, currency: str) -> dict:
+    """Check and normalise every given field; empty strings clear optional fields."""
+    clean = {}
+    for key, value in fields.items():
+        if key not in FIELDS:
+            raise InvalidInput(f"customers have no field {key!r}", field=key)
+        if value is None:
+            continue
+        if value == "" and key not in ("code", "name", "currency"):
+            clean[key] = None
+        elif key == "credit_limit":
+            clean[key] = money.parse_amount(value, currency, field="credit limit")
+        else:
+            clean[key] = _NORMALISE[key](value)
+    return clean
+
+
+def by_code(ledger, code: str, *, archived: bool = True) -> dict:
+    found = ledger.row("SELECT * FROM customers WHERE code=? ORDER BY id LIMIT 1", (code,))
+    if found is None or (not archived and found["archived"]):
+        raise NotFound(f"unknown customer {code!r}")
+    return found
+
+
+def _known_terms(ledger, name: str) -> None:
+    from store.rules.terms import BUILTIN_TERMS
+
+    if name and name not in BUILTIN_TERMS and not ledger.row(
+        "SELECT 1 AS x FROM terms WHERE name=? AND coalesce(archived,0)=0", (name,)
+    ):
+        raise NotFound(f"unknown payment terms {name!r}: add them with `duly terms add`")
+
+
+def add(ledger, code: str, name: str, **fields) -> str:
+    """Create a customer; the code must be new. Returns its id."""
+    currency = money.check_currency(fields.pop("currency", None) or ledger.setting("currency", "CNY"))
+    clean = normalise({"code": code, "name": name, **fields}, currency)
+    clean["currency"] = currency
+    clean.setdefault("settlement_cycle", "per_order")
+    with ledger.writing() as tx:
+        if ledger.row("SELECT 1 AS x FROM customers WHERE code=?", (clean["code"],)):
+            raise Conflict(f"customer code {clean['code']!r} is already used")
+        if clean.get("terms"):
+            _known_terms(ledger, clean["terms"])
+        customer_id = uuid7()
+        tx.set("customers", customer_id, **clean, archived=0)
+    return customer_id
+
+
+def edit(ledger, code: str, /, **fields) -> dict:
+    """Change the given fields; return what changed ({field: (old, new)})."""
+    with ledger.writing() as tx:
+        current = by_code(ledger, code)
+        currency = money.check_currency(fields.get("currency") or current["currency"] or "CNY")
+        clean = normalise(fields, currency)
+        if "code" in clean and clean["code"] != code and ledger.row(
+            "SELECT 1 AS x FROM customers WHERE code=?", (clean["code"],)
+        ):
+            raise Conflict(f"customer code {clean['code']!r} is already used")
+        if clean.get("terms"):
+            _known_terms(ledger, clean["terms"])
+        changed = {k: (current[k], v) for k, v in clean.items() if current[k] != v}
+        if changed:
+            tx.set("customers", current["id"], **{k: new for k, (_, new) in changed.items()})
+    return changed
+
+
+def set_archived(ledger, code: str, archived: bool) -> None:
+    with ledger.writing() as tx:
+        tx.set("customers", by_code(ledger, code)["id"], archived=int(archived))
+
+
+def add_contact(ledger, code: str, name: str, **fields) -> str:
+    clean = {"name": validate.required_text(name, "contact name")}
+    for key, value in fields.items():
+        if key not in CONTACT_FIELDS:
+            raise InvalidInput(f"contacts have no field {key!r}", field=key)
+        if value:
+            clean[key] = {"email": validate.email, "phone": validate.phone}.get(key, str.strip)(value)
+    with ledger.writing() as tx:
+        customer_id = by_code(ledger, code)["id"]
+        contact_id = uuid7()
+        tx.set("contacts", contact_id, customer_id=customer_id, archived=0, **clean)
+    return contact_id
+
+
+def contacts(ledger, customer_id: str) -> list[dict]:
+    return ledger.rows(
+        "SELECT id, name, role, phone, email, wechat FROM contacts WHERE customer_id=? AND coalesce(archived,0)=0 "
+        "ORDER BY id",
+        (customer_id,),
+    )
+
+
+def history(ledger, customer_id: str) -> list[dict]:
+    """Each field change of the customer and its contacts: old, new, when, who (from the change log)."""
+    return ledger.rows(
+        """SELECT h.col AS field, h.old, h.new, h.at, h.actor, h.device, h.tbl
+           FROM field_history h
+           WHERE (h.tbl='customers' AND h.row_id=:id)
+              OR (h.tbl='contacts' AND h.row_id IN (SELECT id FROM contacts WHERE customer_id=:id))
+           ORDER BY h.hlc, h.id""",
+        {"id": customer_id},
+    )
+
+
+def listing(ledger, *, search: str | None = None, archived: bool = False, limit: int | None = None,
+            after: str | None = None) -> list[dict]:
+    """Customers by code (keyset-paged with `after`), optionally filtered by code, name or tax id."""
+    where, params = ["1=1"], {}
+    if not archived:
+        where.append("coalesce(archived,0)=0")
+    if search:
+        where.append("(code LIKE :q OR name LIKE :q OR legal_name LIKE :q OR tax_id LIKE :q)")
+        params["q"] = f"%{search}%"
+    if after:
+        where.append("code > :after")
+        params["after"] = after
+    sql = (
+        "SELECT id, code, name, currency, terms, credit_limit, category, settlement_cycle, email, phone, tags, archived "
+        f"FROM customers WHERE {' AND '.join(where)} ORDER BY code"
+    )
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return ledger.rows(sql, params)

@@ -1,0 +1,356 @@
+"""Invoices (发票): issue one with lines, tax and instalments; void one; list and show them.
+
+An issued invoice is a posted document: it is never edited, only voided (and reissued).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from store.read import openitems
+from store.rules import money, validate
+from store.write import customers, terms as termsbook
+from store.rules.allocation import spread_over_instalments
+from store.errors import Conflict, InvalidInput, NotFound
+from store.ledger.ids import uuid7
+from store.rules.terms import instalments
+
+_NUMBER = re.compile(r"^[\w][\w.\-/#]{0,39}$")
+_EINVOICE = re.compile(r"^\d{20}$")
+_QTY = re.compile(r"^\d+(\.\d{1,6})?$")
+_TAX = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?%?$")
+DEFAULT_TERMS = "NET30"
+
+
+@dataclass(frozen=True)
+class Line:
+    description: str
+    qty: str  # decimal text, '2' or '1.5'
+    unit_price: int  # minor units, before tax
+    tax_bp: int  # 1300 = 13%
+
+    @property
+    def amount(self) -> int:
+        """qty × unit price, rounded half-up to the minor unit."""
+        return int((Decimal(self.qty) * self.unit_price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    @property
+    def tax(self) -> int:
+        """amount × rate, rounded half-up to the minor unit."""
+        return int((Decimal(self.amount) * self.tax_bp / 10000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class Issued:
+    id: str
+    number: str
+    currency: str
+    total: int
+    tax: int
+    due_items: list[tuple[str, int]]
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- what a person types ---------------------------------------------------------------------------
+
+
+def parse_qty(text: str, where: str = "quantity") -> str:
+    """'2' -> '2', '1.50' -> '1.5'; more than zero, at most six decimals."""
+    raw = (text or "").strip()
+    if not _QTY.match(raw):
+        raise InvalidInput(f"{where}: {text!r} is not a quantity (expected e.g. 2 or 1.5)", field="qty")
+    value = Decimal(raw)
+    if value <= 0:
+        raise InvalidInput(f"{where}: quantity must be more than zero", field="qty")
+    text = format(value.normalize(), "f")
+    return text
+
+
+def parse_tax(text: str, where: str = "tax") -> int:
+    """'13%' or '13' -> 1300 basis points; 0–100%."""
+    m = _TAX.match((text or "").strip())
+    if not m:
+        raise InvalidInput(f"{where}: tax rate {text!r} is not a percentage (expected e.g. 13%)", field="tax")
+    bp = int(m.group(1)) * 100 + int((m.group(2) or "").ljust(2, "0"))
+    if bp > 10000:
+        raise InvalidInput(f"{where}: tax rate {text!r} is more than 100%", field="tax")
+    return bp
+
+
+def _is_qty(text: str) -> bool:
+    try:
+        Decimal(text.strip())
+    except InvalidOperation:
+        return False
+    return bool(_QTY.match(text.strip()))
+
+
+def parse_line(text: str, currency: str) -> Line:
+    """'desc:qty:price[:tax%]' -> Line. Read from the right, so a description may hold colons; a bare
+    last number counts as the tax rate when the two fields before it are a quantity and a price."""
+    where = f"line {text!r}"
+    parts = (text or "").split(":")
+    if len(parts) < 3:
+        raise InvalidInput(f"{where}: expected DESCRIPTION:QTY:PRICE[:TAX%], e.g. 咨询服务:10:1500.00:6%",
+                           field="line")
+    tax_text = None
+    if len(parts) >= 4 and (parts[-1].strip().endswith("%") or (_is_qty(parts[-3]) and _is_qty(parts[-1]))):
+        tax_text = parts.pop()
+    price_text, qty_text = parts.pop(), parts.pop()
+    description = ":".join(parts).strip()
+    if not description:
+        raise InvalidInput(f"{where}: the description must not be empty", field="line")
+    qty = parse_qty(qty_text, where)
+    price = money.parse_amount(price_text, currency, field=f"{where}: price")
+    tax_bp = parse_tax(tax_text, where) if tax_text is not None else 0
+    return Line(description, qty, price, tax_bp)
+
+
+def einvoice_number(text: str) -> str:
+    """数电票 number: exactly 20 digits."""
+    value = (text or "").strip().replace(" ", "")
+    if not _EINVOICE.match(value):
+        raise InvalidInput(f"e-invoice number {text!r} must be exactly 20 digits (数电票号码)", field="einvoice")
+    return value
+
+
+def invoice_number(text: str) -> str:
+    value = (text or "").strip()
+    if not _NUMBER.match(value):
+        raise InvalidInput(
+            f"invoice number {text!r} is not valid: up to 40 letters, digits, '-', '_', '.', '/' or '#', no spaces",
+            field="number",
+        )
+    return value
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def by_number(ledger, number: str) -> dict:
+    found = ledger.row("SELECT * FROM invoices WHERE number=? ORDER BY id LIMIT 1", ((number or "").strip(),))
+    if found is None:
+        raise NotFound(f"unknown invoice {number!r}")
+    return found
+
+
+def void_of(ledger, table: str, doc_id: str) -> dict | None:
+    return ledger.row("SELECT * FROM voids WHERE doc_table=? AND doc_id=? ORDER BY date LIMIT 1", (table, doc_id))
+
+
+def _next_number(ledger) -> str:
+    return ledger.next_number("invoice", "invoices", "{prefix}-{n:06d}")
+
+
+def _credit_check(ledger, customer: dict, currency: str, on: str, total: int) -> str | None:
+    """A message when this invoice takes the customer over its credit limit (same currency only)."""
+    limit = customer.get("credit_limit")
+    if limit is None or currency != (customer.get("currency") or currency):
+        return None
+    owed = openitems.balance(ledger, customer["id"], currency, on)
+    if owed + total <= limit:
+        return None
+
+    def amt(minor: int) -> str:
+        return money.format_amount(minor, currency, symbol=True)
+
+    return (f"credit limit of {customer['code']} is {amt(limit)}: balance {amt(owed)} + this invoice {amt(total)} "
+            f"exceeds it by {amt(owed + total - limit)}")
+
+
+def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
+        lines: list[str] | None = None, terms: str | None = None, due: str | None = None,
+        number: str | None = None, currency: str | None = None, contract: str | None = None,
+        einvoice: str | None = None, description: str | None = None) -> Issued:
+    """Issue an invoice (one transaction). Give either amount or lines. Terms: due > terms > the customer's
+    > setting terms.default > NET30. Raises Conflict on a breach of the credit limit when credit.enforce is
+    'block'; otherwise the breach comes back in Issued.warnings."""
+    if (amount is None) == (not lines):
+        raise InvalidInput("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])",
+                           field="amount")
+    on = validate.iso_date(invoice_date, "invoice date")
+    with ledger.writing() as tx:
+        customer = customers.by_code(ledger, (customer_code or "").strip())
+        if customer["archived"]:
+            raise Conflict(f"customer {customer['code']!r} is archived; restore it before invoicing")
+        cur = money.check_currency(currency or customer["currency"] or ledger.setting("currency", "CNY"))
+        if lines:
+            parsed = [parse_line(text, cur) for text in lines]
+        else:
+            total = money.parse_amount(amount, cur)
+            parsed = [Line((description or "").strip() or "amount", "1", total, 0)]
+        total = sum(line.amount + line.tax for line in parsed)
+        tax = sum(line.tax for line in parsed)
+        if total <= 0:
+            raise InvalidInput(f"invoice total must be more than zero, got {money.to_decimal_str(total, cur)}",
+                               field="amount")
+        if due:
+            due_on = validate.iso_date(due, "due date")
+            if due_on < on:
+                raise InvalidInput(f"due date {due_on} is before the invoice date {on}", field="due")
+            schedule, terms_name = [(due_on, total)], None
+        else:
+            terms_name = terms_for(ledger, customer, terms)
+            found = termsbook.resolve(ledger, terms_name)
+            schedule = [(d.isoformat(), a) for d, a in
+                        instalments(found, total, date.fromisoformat(on))]
+            terms_name = found.name
+        einvoice = einvoice_number(einvoice) if einvoice else None
+        if einvoice and (other := ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,))):
+            raise Conflict(f"e-invoice number {einvoice} is already on invoice {other['number']}")
+        if number:
+            number = invoice_number(number)
+            if ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)):
+                raise Conflict(f"invoice number {number} is already used")
+        else:
+            number = _next_number(ledger)
+        warning = _credit_check(ledger, customer, cur, on, total)
+        if warning and (ledger.setting("credit.enforce") or "warn") == "block":
+            raise Conflict(f"refused: {warning} (setting credit.enforce is 'block')")
+
+        invoice_id = uuid7()
+        tx.event("invoices", invoice_id, number=number, customer_id=customer["id"], date=on,
+                 due_date=schedule[-1][0], currency=cur, total=total, tax=tax, terms=terms_name,
+                 contract=(contract or "").strip() or None, einvoice=einvoice,
+                 description=(description or "").strip() or None)
+        for pos, line in enumerate(parsed, 1):
+            tx.event("invoice_lines", invoice_id=invoice_id, pos=pos, description=line.description, qty=line.qty,
+                     unit_price=line.unit_price, tax_bp=line.tax_bp, amount=line.amount, tax=line.tax)
+        for seq, (when, part) in enumerate(schedule, 1):
+            tx.event("due_items", invoice_id=invoice_id, seq=seq, due_date=when, amount=part)
+    return Issued(invoice_id, number, cur, total, tax, schedule, [warning] if warning else [])
+
+
+def applied(ledger, invoice_id: str) -> int:
+    """Net of every allocation to the invoice, whatever its date."""
+    row = ledger.row("SELECT coalesce(sum(amount), 0) AS n FROM allocations WHERE invoice_id=?", (invoice_id,))
+    return row["n"]
+
+
+def terms_for(ledger, customer: dict, given: str | None = None) -> str:
+    """The terms a new invoice of the customer gets: given > the customer's > setting terms.default > NET30."""
+    return (given or customer["terms"] or ledger.setting("terms.default") or DEFAULT_TERMS).strip()
+
+
+def void(ledger, number: str, reason: str, on: str | None = None) -> str:
+    """Void an invoice as of a date (default today, never before the invoice date). Refused while money is
+    applied to it: void or reverse those payments first. Returns the void's id."""
+    reason = validate.required_text(reason, "reason")
+    with ledger.writing() as tx:
+        invoice = by_number(ledger, number)
+        when = validate.iso_date(on, "void date") if on else max(date.today().isoformat(), invoice["date"])
+        if when < invoice["date"]:
+            raise InvalidInput(f"void date {when} is before the invoice date {invoice['date']}", field="date")
+        if (done := void_of(ledger, "invoices", invoice["id"])) is not None:
+            raise Conflict(f"invoice {invoice['number']} was already voided on {done['date']}")
+        paid = applied(ledger, invoice["id"])
+        if paid > 0:
+            raise Conflict(
+                f"invoice {invoice['number']} has {money.format_amount(paid, invoice['currency'], symbol=True)} "
+                f"of payments or credits applied; take them off first (`duly invoice unapply {invoice['number']}`)"
+            )
+        return tx.event("voids", doc_table="invoices", doc_id=invoice["id"], date=when, reason=reason)
+
+
+def unapply(ledger, number: str, on: str | None = None) -> list[dict]:
+    """Take every payment and credit note off an invoice as of a date (default today, never before the last
+    allocation): each net allocation is reversed by a negative one, and the money goes back to the customer's
+    unapplied cash and credit. Returns what was taken off: [{source, id, number, amount}]."""
+    with ledger.writing() as tx:
+        invoice = by_number(ledger, number)
+        nets = ledger.rows(
+            """SELECT a.payment_id, a.credit_id, n.number AS credit_note, sum(a.amount) AS net, max(a.date) AS last
+               FROM allocations a LEFT JOIN credit_notes n ON n.id = a.credit_id
+               WHERE a.invoice_id=? GROUP BY a.payment_id, a.credit_id HAVING sum(a.amount) <> 0
+               ORDER BY max(a.date), a.payment_id, a.credit_id""", (invoice["id"],))
+        if not nets:
+            raise Conflict(f"invoice {invoice['number']} has no payments or credits applied")
+        latest = max(r["last"] for r in nets)
+        when = validate.iso_date(on, "date") if on else max(date.today().isoformat(), latest)
+        if when < latest:
+            raise InvalidInput(f"date {when} is before the last allocation to invoice {invoice['number']} ({latest})",
+                               field="date")
+        undone = []
+        for r in nets:
+            tx.event("allocations", invoice_id=invoice["id"], payment_id=r["payment_id"], credit_id=r["credit_id"],
+                     amount=-r["net"], date=when)
+            undone.append({"source": "payment" if r["payment_id"] else "credit",
+                           "id": r["payment_id"] or r["credit_id"], "number": r["credit_note"], "amount": r["net"]})
+    return undone
+
+
+def status(open_amount: int, voided: bool, written_off: bool = False) -> str:
+    if voided:
+        return "voided"
+    if open_amount > 0:
+        return "open"
+    return "written_off" if written_off else "paid"
+
+
+def listing(ledger, *, customer_code: str | None = None, open_only: bool = False, overdue_only: bool = False,
+            as_of: str | None = None, limit: int | None = None) -> list[dict]:
+    """Invoices newest first with their open amount as of a date (without one: counting every document,
+    overdue against today). Dated after as_of means not listed."""
+    d = validate.iso_date(as_of, "as-of date") if as_of else openitems.END
+    today = d if as_of else date.today().isoformat()
+    where, params = ["i.date <= :d"], {"d": d, "today": today}
+    if customer_code:
+        where.append("i.customer_id = :c")
+        params["c"] = customers.by_code(ledger, customer_code)["id"]
+    sql = f"""SELECT * FROM (
+        SELECT o.*, c.code AS customer, i.due_date,
+          EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table='invoices' AND v.date <= :d) AS voided,
+          EXISTS (SELECT 1 FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d) AS written_off
+        FROM ({openitems.OPEN_SQL} WHERE {' AND '.join(where)}) o
+        JOIN invoices i ON i.id = o.id LEFT JOIN customers c ON c.id = i.customer_id) x
+      WHERE 1=1"""
+    if open_only or overdue_only:
+        sql += " AND x.open > 0"
+    sql += " ORDER BY x.date DESC, x.number DESC"
+    rows = ledger.rows(sql, params)
+    if overdue_only:
+        schedules = openitems.schedules(ledger, [r["id"] for r in rows])
+        late = {d.invoice for d in openitems.spread({r["id"]: r for r in rows}, schedules)
+                if d.due_date.isoformat() < today}
+        rows = [r for r in rows if r["id"] in late]
+    if limit:
+        rows = rows[: int(limit)]
+    for r in rows:
+        r["status"] = status(r["open"], bool(r["voided"]), bool(r["written_off"]))
+    return rows
+
+
+def detail(ledger, number: str, as_of: str | None = None) -> dict:
+    """One invoice with its lines, instalments (open per instalment), allocations, credit notes,
+    write-offs and void, as of a date (default: counting every document)."""
+    invoice = by_number(ledger, number)
+    d = validate.iso_date(as_of, "as-of date") if as_of else openitems.END
+    customer = ledger.row("SELECT code, name FROM customers WHERE id=?", (invoice["customer_id"],)) or {}
+    open_now = openitems.invoice_open(ledger, invoice["id"], d)
+    voided = void_of(ledger, "invoices", invoice["id"])
+    schedule = [(date.fromisoformat(r["due_date"]), r["amount"]) for r in
+                ledger.rows("SELECT due_date, amount FROM due_items WHERE invoice_id=? ORDER BY seq", (invoice["id"],))]
+    written_off = ledger.row("SELECT 1 AS w FROM writeoffs WHERE invoice_id=? AND date<=?", (invoice["id"], d))
+    remaining = spread_over_instalments(max(invoice["total"] - open_now, 0), schedule)
+    due_rows = [{"seq": i, "due_date": when.isoformat(), "amount": amount, "open": left}
+                for i, ((when, amount), (_, left)) in enumerate(zip(schedule, remaining), 1)]
+    return {
+        "invoice": {**invoice, "customer": customer.get("code"), "customer_name": customer.get("name"),
+                    "open": open_now,
+                    "status": status(open_now, bool(voided and voided["date"] <= d), bool(written_off))},
+        "lines": ledger.rows("SELECT pos, description, qty, unit_price, tax_bp, amount, tax FROM invoice_lines "
+                             "WHERE invoice_id=? ORDER BY pos", (invoice["id"],)),
+        "due_items": due_rows,
+        "allocations": ledger.rows(
+            """SELECT a.id, a.date, a.amount, a.payment_id, n.number AS credit_note,
+                      CASE WHEN a.payment_id IS NOT NULL THEN 'payment' ELSE 'credit' END AS source
+               FROM allocations a LEFT JOIN credit_notes n ON n.id = a.credit_id
+               WHERE a.invoice_id=? ORDER BY a.date, a.id""", (invoice["id"],)),
+        "credit_notes": ledger.rows("SELECT id, number, date, amount, reason FROM credit_notes WHERE invoice_id=? "
+                                    "ORDER BY date, number", (invoice["id"],)),
+        "writeoffs": ledger.rows("SELECT id, date, amount, reason FROM writeoffs WHERE invoice_id=? ORDER BY date, id",
+                                 (invoice["id"],)),
+        "void": voided,
+    }

@@ -1,0 +1,265 @@
+"""Payments (收款) and applying them to invoices (核销): oldest due first, or as the bookkeeper says.
+
+A payment only ever reduces an invoice through an allocation; what is not allocated stays unapplied.
+Voiding a payment posts negative allocations that undo each of its net allocations on the void date.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from store.read import openitems
+from store.rules import money, validate
+from store.write import customers, invoices
+from store.rules.allocation import auto_allocate, check_allocations
+from store.errors import Conflict, InvalidInput, NotFound
+
+METHODS = ("bank_transfer", "cash", "card", "alipay", "wechat", "other")
+METHOD_ALIASES = {
+    "bank_transfer": "bank_transfer", "bank": "bank_transfer", "transfer": "bank_transfer", "wire": "bank_transfer",
+    "银行转账": "bank_transfer", "转账": "bank_transfer", "银行": "bank_transfer", "电汇": "bank_transfer",
+    "cash": "cash", "现金": "cash",
+    "card": "card", "刷卡": "card", "银行卡": "card", "credit_card": "card", "pos": "card",
+    "alipay": "alipay", "支付宝": "alipay",
+    "wechat": "wechat", "wechat_pay": "wechat", "wechatpay": "wechat", "weixin": "wechat", "微信": "wechat",
+    "微信支付": "wechat",
+    "other": "other", "其他": "other", "其它": "other",
+}
+
+
+@dataclass
+class Applied:
+    """What one write applied: the source document, [(invoice number, amount)], and what is left unapplied."""
+
+    id: str
+    amount: int
+    currency: str
+    allocations: list[tuple[str, int]]
+    unapplied: int
+    number: str | None = None  # credit notes have numbers; payments do not
+
+
+def method(text: str | None) -> str:
+    """'银行转账' / 'bank' / 'Bank Transfer' -> 'bank_transfer'."""
+    if not text:
+        return "other"
+    key = text.strip().lower().replace(" ", "_").replace("-", "_")
+    if key not in METHOD_ALIASES:
+        raise InvalidInput(f"payment method {text!r} is not one of: {', '.join(METHODS)} "
+                           "(or 银行转账, 现金, 刷卡, 支付宝, 微信)", field="method")
+    return METHOD_ALIASES[key]
+
+
+def parse_pairs(pairs: list[str] | None, currency: str) -> list[tuple[str, int]]:
+    """['A7-000001=500', ...] -> [('A7-000001', 50000), ...]; an invoice named twice is refused."""
+    found: list[tuple[str, int]] = []
+    for pair in pairs or []:
+        number, sep, amount = (pair or "").partition("=")
+        if not sep or not number.strip() or not amount.strip():
+            raise InvalidInput(f"allocation {pair!r}: expected NUMBER=AMOUNT, e.g. A7-000001=500.00",
+                               field="allocate")
+        number = number.strip()
+        if any(n == number for n, _ in found):
+            raise InvalidInput(f"invoice {number} is named twice in the allocations", field="allocate")
+        found.append((number, money.parse_amount(amount, currency, field=f"allocation to {number}")))
+    return found
+
+
+def _resolve_pairs(ledger, customer_id: str, pairs: list[tuple[str, int]]) -> tuple[dict, dict]:
+    """Invoice ids for numbers (each must belong to the customer): ({id: amount}, {id: number})."""
+    requested, numbers = {}, {}
+    for number, amount in pairs:
+        invoice = invoices.by_number(ledger, number)
+        if invoice["customer_id"] != customer_id:
+            raise Conflict(f"invoice {number} belongs to another customer")
+        requested[invoice["id"]] = amount
+        numbers[invoice["id"]] = number
+    return requested, numbers
+
+
+def plan(ledger, customer_id: str, currency: str, on: str, available: int,
+         pairs: list[tuple[str, int]] | None) -> list[tuple[str, str, int]]:
+    """[(invoice id, number, amount)] to apply `available` dated `on`: the given pairs (checked against what is
+    open and what is available) or, without pairs, oldest due first."""
+    dues = openitems.allocatable_items(ledger, customer_id, currency, on)
+    open_by: dict[str, int] = {}
+    numbers = {d.invoice: d.number for d in dues}
+    for d in dues:
+        open_by[d.invoice] = open_by.get(d.invoice, 0) + d.open_amount
+    if pairs:
+        requested, named = _resolve_pairs(ledger, customer_id, pairs)
+        for invoice_id, number in named.items():
+            if invoice_id not in open_by:
+                raise Conflict(f"invoice {number} has nothing open on {on} to apply to "
+                               "(paid, voided, dated later, or in another currency)")
+        check_allocations(available, requested, open_by, named, currency)
+        return [(i, named[i], a) for i, a in requested.items()]
+    return [(i, numbers[i], a) for i, a in auto_allocate(available, dues)]
+
+
+def add(ledger, customer_code: str, paid_on: str, amount: str, *, method_name: str | None = None,
+        reference: str | None = None, note: str | None = None, currency: str | None = None,
+        allocate: list[str] | None = None, auto: bool = True) -> Applied:
+    """Record a payment and apply it (explicit NUMBER=AMOUNT pairs, else oldest due first unless auto is
+    False); the rest stays unapplied. One transaction."""
+    on = validate.iso_date(paid_on, "payment date")
+    kind = method(method_name)
+    if allocate and not auto:
+        raise InvalidInput("give either allocations or --no-allocate, not both", field="allocate")
+    with ledger.writing() as tx:
+        customer = customers.by_code(ledger, (customer_code or "").strip())
+        cur = money.check_currency(currency or customer["currency"] or ledger.setting("currency", "CNY"))
+        minor = money.parse_amount(amount, cur)
+        if minor <= 0:
+            raise InvalidInput("payment amount must be more than zero", field="amount")
+        pairs = parse_pairs(allocate, cur)
+        chosen = plan(ledger, customer["id"], cur, on, minor, pairs) if (pairs or auto) else []
+        payment_id = tx.event("payments", customer_id=customer["id"], date=on, amount=minor, currency=cur,
+                              method=kind, reference=(reference or "").strip() or None,
+                              note=(note or "").strip() or None)
+        for invoice_id, _, part in chosen:
+            tx.event("allocations", invoice_id=invoice_id, payment_id=payment_id, amount=part, date=on)
+    used = sum(part for _, _, part in chosen)
+    return Applied(payment_id, minor, cur, [(n, a) for _, n, a in chosen], minor - used)
+
+
+def by_id(ledger, payment_id: str) -> dict:
+    """A payment by its id or an unambiguous start of it (at least 8 characters)."""
+    text = (payment_id or "").strip().lower()
+    found = ledger.row("SELECT * FROM payments WHERE id=?", (text,))
+    if found:
+        return found
+    if len(text) >= 8:
+        rows = ledger.rows("SELECT * FROM payments WHERE id LIKE ? ORDER BY id LIMIT 2", (text.replace("%", "") + "%",))
+        if len(rows) == 1:
+            return rows[0]
+        if rows:
+            raise InvalidInput(f"payment id {payment_id!r} is ambiguous: give more of it", field="payment")
+    raise NotFound(f"unknown payment {payment_id!r}")
+
+
+def _left(ledger, table: str, column: str, doc: dict, on: str) -> int:
+    """What a payment or credit note has not yet applied: as of `on` and counting every later allocation."""
+    def net(until: str) -> int:
+        return ledger.row(f"SELECT coalesce(sum(amount), 0) AS n FROM allocations WHERE {column}=? AND date<=?",
+                          (doc["id"], until))["n"]
+    return min(doc["amount"] - net(on), doc["amount"] - net(openitems.END))
+
+
+def sources(ledger, customer_id: str, currency: str, on: str) -> list[tuple[str, dict, int]]:
+    """Unapplied cash and credit of a customer usable on a date, oldest first: (table, row, amount left).
+    Payments come before credit notes of the same date; voided payments are left out."""
+    found = []
+    for row in ledger.rows(
+        """SELECT * FROM payments p WHERE customer_id=? AND currency=? AND date<=?
+           AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id=p.id AND v.doc_table='payments')
+           ORDER BY date, id""", (customer_id, currency, on)):
+        found.append(("payments", row, _left(ledger, "payments", "payment_id", row, on)))
+    for row in ledger.rows("SELECT * FROM credit_notes WHERE customer_id=? AND currency=? AND date<=? "
+                           "ORDER BY date, number", (customer_id, currency, on)):
+        found.append(("credit_notes", row, _left(ledger, "credit_notes", "credit_id", row, on)))
+    found = [s for s in found if s[2] > 0]
+    return sorted(found, key=lambda s: (s[1]["date"], s[0] != "payments"))
+
+
+def allocate(ledger, *, payment_id: str | None = None, customer_code: str | None = None,
+             pairs: list[str] | None = None, on: str | None = None) -> list[Applied]:
+    """Apply unapplied money later: one payment's (by id), or every unapplied payment and credit note of a
+    customer oldest first. Pairs NUMBER=AMOUNT say where; without them, oldest due first. The allocations are
+    dated `on` (default: today, or the payment's date when that is later)."""
+    if bool(payment_id) == bool(customer_code):
+        raise InvalidInput("give a payment id or --customer CODE (one of them)", field="payment")
+    with ledger.writing() as tx:
+        if payment_id:
+            payment = by_id(ledger, payment_id)
+            if (done := invoices.void_of(ledger, "payments", payment["id"])) is not None:
+                raise Conflict(f"payment {payment['id']} was voided on {done['date']}; it cannot be applied")
+            when = _allocation_date(on, payment["date"])
+            pool = [("payments", payment, _left(ledger, "payments", "payment_id", payment, when))]
+            customer_id, cur = payment["customer_id"], payment["currency"]
+        else:
+            customer = customers.by_code(ledger, customer_code.strip())
+            customer_id, cur = customer["id"], customer["currency"] or ledger.setting("currency", "CNY")
+            when = _allocation_date(on, "0000-01-01")
+            pool = sources(ledger, customer_id, cur, when)
+        available = sum(left for _, _, left in pool)
+        if available <= 0:
+            raise Conflict("nothing unapplied to allocate" + (f" on {when}" if on else ""))
+        chosen = plan(ledger, customer_id, cur, when, available, parse_pairs(pairs, cur))
+        results = _post(tx, pool, chosen, when, cur)
+    return results
+
+
+def _allocation_date(on: str | None, doc_date: str) -> str:
+    if on:
+        when = validate.iso_date(on, "allocation date")
+        if when < doc_date:
+            raise InvalidInput(f"allocation date {when} is before the payment date {doc_date}", field="date")
+        return when
+    return max(date.today().isoformat(), doc_date)
+
+
+def _post(tx, pool, chosen, when: str, cur: str) -> list[Applied]:
+    """Draw the chosen allocations from the pool of sources in order (oldest money first)."""
+    results = []
+    wanted = [[invoice_id, number, part] for invoice_id, number, part in chosen]
+    for table, doc, left in pool:
+        done: list[tuple[str, int]] = []
+        for item in wanted:
+            take = min(item[2], left)
+            if take <= 0:
+                continue
+            key = "payment_id" if table == "payments" else "credit_id"
+            tx.event("allocations", invoice_id=item[0], amount=take, date=when, **{key: doc["id"]})
+            item[2] -= take
+            left -= take
+            done.append((item[1], take))
+        if done:
+            results.append(Applied(doc["id"], doc["amount"], cur, done, left, doc.get("number")))
+    return results
+
+
+def void(ledger, payment_id: str, reason: str, on: str | None = None) -> list[tuple[str, int]]:
+    """Void a payment (bounced, entered twice): undo each net allocation on the void date. Returns the
+    [(invoice number, amount)] that were reopened."""
+    reason = validate.required_text(reason, "reason")
+    with ledger.writing() as tx:
+        payment = by_id(ledger, payment_id)
+        if (done := invoices.void_of(ledger, "payments", payment["id"])) is not None:
+            raise Conflict(f"payment {payment['id']} was already voided on {done['date']}")
+        nets = ledger.rows(
+            """SELECT a.invoice_id, i.number, sum(a.amount) AS net, max(a.date) AS last
+               FROM allocations a JOIN invoices i ON i.id = a.invoice_id
+               WHERE a.payment_id=? GROUP BY a.invoice_id, i.number ORDER BY i.number""", (payment["id"],))
+        latest = max([payment["date"], *(r["last"] for r in nets)])
+        when = validate.iso_date(on, "void date") if on else max(date.today().isoformat(), latest)
+        if when < latest:
+            raise InvalidInput(f"void date {when} is before the payment or its last allocation ({latest})",
+                               field="date")
+        tx.event("voids", doc_table="payments", doc_id=payment["id"], date=when, reason=reason)
+        reopened = []
+        for r in nets:
+            if r["net"] > 0:
+                tx.event("allocations", invoice_id=r["invoice_id"], payment_id=payment["id"], amount=-r["net"],
+                         date=when)
+                reopened.append((r["number"], r["net"]))
+    return reopened
+
+
+def listing(ledger, *, customer_code: str | None = None, limit: int | None = None) -> list[dict]:
+    """Payments newest first with what each has applied and what is left (counting every document)."""
+    where, params = "1=1", []
+    if customer_code:
+        where, params = "p.customer_id=?", [customers.by_code(ledger, customer_code)["id"]]
+    sql = f"""SELECT p.id, c.code AS customer, p.date, p.currency, p.amount, p.method, p.reference,
+                coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id=p.id), 0) AS applied,
+                (SELECT v.date FROM voids v WHERE v.doc_id=p.id AND v.doc_table='payments') AS voided_on
+              FROM payments p LEFT JOIN customers c ON c.id=p.customer_id WHERE {where}
+              ORDER BY p.date DESC, p.id DESC"""
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    rows = ledger.rows(sql, params)
+    for r in rows:
+        r["unapplied"] = 0 if r["voided_on"] else r["amount"] - r["applied"]
+        r["status"] = "voided" if r["voided_on"] else ("unapplied" if r["unapplied"] > 0 else "applied")
+    return rows

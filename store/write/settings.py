@@ -1,0 +1,150 @@
+"""Ledger settings: known keys, each with a check. Synced settings live in the `settings` table;
+per-device ones (the invoice series) live in `meta`."""
+from __future__ import annotations
+
+import re
+
+from store.rules import money, validate
+from store.errors import InvalidInput
+
+DEVICE_LOCAL = {"invoice.series"}
+
+
+def _series(value: str) -> str:
+    value = value.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{1,6}", value):
+        raise InvalidInput(f"invoice series {value!r}: use 1-6 letters or digits, e.g. A7", field="invoice.series")
+    return value
+
+
+def _port(value: str) -> str:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise InvalidInput(f"port {value!r} is not a number between 1 and 65535", field="smtp.port")
+    return value
+
+
+def _bool(value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return "true"
+    if lowered in ("0", "false", "no", "off"):
+        return "false"
+    raise InvalidInput(f"{value!r} is not true or false")
+
+
+def _one_of(*options):
+    def check(value: str) -> str:
+        if value not in options:
+            raise InvalidInput(f"{value!r} is not one of: {', '.join(options)}")
+        return value
+    return check
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _rates(value: str) -> str:
+    from store.read.reports import check_rates  # reports imports this module's neighbours; import late
+
+    return check_rates(value)
+
+
+def _terms_name(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput("the default terms need a name, e.g. NET30 or EOM30", field="terms.default")
+    return value
+
+
+def _edges(value: str) -> str:
+    from store.rules.aging import parse_edges
+
+    return ",".join(str(e) for e in parse_edges(value))
+
+
+def _dunning_levels(value: str) -> str:
+    from store.rules.dunning import check_levels
+
+    return check_levels(value)
+
+
+def _days(value: str) -> str:
+    value = value.strip()
+    if not value.isdigit() or not 0 < int(value) <= 3650:
+        raise InvalidInput(f"{value!r} is not a whole number of days between 1 and 3650")
+    return str(int(value))
+
+
+def _percent(value: str) -> str:
+    value = value.strip().rstrip("%")
+    if not value.isdigit() or not 0 < int(value) <= 100:
+        raise InvalidInput(f"{value!r} is not a whole percentage between 1 and 100")
+    return str(int(value))
+
+
+def _tolerance(value: str) -> str:
+    """A bank fee that may be written off when a bank line is accepted, e.g. '20.00' (in the line's currency)."""
+    return money.to_decimal_str(money.parse_amount(value, "CNY", field="reconcile.fee_tolerance"), "CNY")
+
+
+def _score(value: str) -> str:
+    value = value.strip()
+    if not value.isdigit() or not 0 < int(value) <= 100:
+        raise InvalidInput(f"{value!r} is not a whole score between 1 and 100")
+    return str(int(value))
+
+
+KNOWN: dict[str, callable] = {
+    "currency": money.check_currency,
+    "language": lambda v: validate.choice(v, validate.LANGUAGES, "language"),
+    "company.name": _text,
+    "invoice.series": _series,
+    "aging.buckets": _edges,
+    "credit.enforce": _one_of("warn", "block"),
+    "provision.rates": _rates,
+    "terms.default": _terms_name,
+    "smtp.host": _text,
+    "smtp.port": _port,
+    "smtp.user": _text,
+    "smtp.password": _text,
+    "smtp.from": validate.email,
+    "smtp.starttls": _bool,
+    "dunning.levels": _dunning_levels,
+    "alerts.overdue_days": _days,
+    "alerts.no_payment_days": _days,
+    "alerts.concentration_pct": _percent,
+    "reconcile.fee_tolerance": _tolerance,
+    "reconcile.min_score": _score,
+}
+
+
+def check(key: str, value: str) -> str:
+    if key not in KNOWN:
+        raise InvalidInput(f"unknown setting {key!r}; known settings: {', '.join(sorted(KNOWN))}", field=key)
+    try:
+        return KNOWN[key](value)
+    except InvalidInput as exc:
+        raise InvalidInput(f"setting {key}: {exc}", field=key) from None
+
+
+def put(ledger, key: str, value: str) -> str:
+    value = check(key, value)
+    with ledger.writing() as tx:
+        if key in DEVICE_LOCAL:
+            ledger.set_meta("series_prefix" if key == "invoice.series" else key, value)
+        else:
+            tx.set("settings", key, value=value)
+    return value
+
+
+def get(ledger, key: str) -> str | None:
+    if key not in KNOWN:
+        raise InvalidInput(f"unknown setting {key!r}; known settings: {', '.join(sorted(KNOWN))}", field=key)
+    if key == "invoice.series":
+        return ledger.meta("series_prefix")
+    return ledger.setting(key)
+
+
+def all_settings(ledger) -> dict[str, str | None]:
+    return {key: get(ledger, key) for key in sorted(KNOWN)}
