@@ -37,11 +37,11 @@ class Result:
 
 @pytest.fixture
 def cli(tmp_path, monkeypatch, capsys):
-    """`cli(*argv)` runs tui.cli.main in-process against tmp_path/'cli.duly' and returns a Result.
+    """`cli(*argv)` runs tui.cli.main.main in-process against tmp_path/'cli.duly' and returns a Result.
 
     DULY_LEDGER and DULY_PASSPHRASE are set; `cli.path` is the ledger file (not created yet).
     """
-    from tui.cli import main
+    from tui.cli.main import main
 
     path = tmp_path / "cli.duly"
     monkeypatch.setenv("DULY_LEDGER", str(path))

@@ -11,7 +11,7 @@ import pytest
 
 from store.write import customers
 from store.ledger.ledger import Ledger
-from tui.cli import main
+from tui.cli.main import main
 
 
 @pytest.fixture
@@ -168,7 +168,7 @@ def test_allocate_later_then_void_payment_then_void_invoice(book, capsys):
 def test_cli_as_a_process_with_global_options_after_the_subcommand(book):
     env = {**os.environ, "DULY_LEDGER": "", "DULY_PASSPHRASE": "pw"}
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "invoice", "add", "--customer", "HD001", "--date", "2026-01-15",
+        [sys.executable, "-m", "tui.cli.main", "invoice", "add", "--customer", "HD001", "--date", "2026-01-15",
          "--amount", "99.50", "--ledger", str(book), "--format", "json"],
         capture_output=True, text=True, env=env, timeout=60,
     )

@@ -275,7 +275,7 @@ def test_audit_verify_fails_naming_the_tampered_entry(audited, how, sql, word):
 # -- global options, usage, formats ----------------------------------------------------------------
 
 def test_global_options_work_before_and_after_the_subcommand(tmp_path, monkeypatch, capsys):
-    from tui.cli import main
+    from tui.cli.main import main
 
     monkeypatch.delenv("DULY_LEDGER", raising=False)
     monkeypatch.delenv("DULY_PASSPHRASE", raising=False)
@@ -340,7 +340,7 @@ def _subcommands(parser) -> dict[str, set[str]]:
 
 
 def test_a_command_loads_only_its_modules_and_gets_every_subcommand():
-    from tui.cli import COMMANDS, build_parser, modules_for
+    from tui.cli.main import COMMANDS, build_parser, modules_for
 
     full = _subcommands(build_parser())
     assert set(full) == {name for names in COMMANDS.values() for name in names}
@@ -349,4 +349,4 @@ def test_a_command_loads_only_its_modules_and_gets_every_subcommand():
         assert len(modules_for(argv)) < len(COMMANDS)
         assert _subcommands(build_parser(argv))[name] == full[name], name
     assert modules_for(["--help"]) == modules_for(["nosuchcommand"]) == list(COMMANDS)
-    assert modules_for([]) == ["tui.commands.ledger"]
+    assert modules_for([]) == ["tui.cli.ledger"]

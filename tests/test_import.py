@@ -313,7 +313,7 @@ def test_unreadable_files(cli, book, tmp_path):
 
 
 def test_another_kind_registers_one_more_subparser():
-    from tui.commands import transfer
+    from tui.cli import transfer
 
     common = argparse.ArgumentParser(add_help=False)
     parser = argparse.ArgumentParser()

@@ -14,8 +14,8 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from store.errors import WrongPassphrase
 from store.ledger.ledger import Ledger
 from tests.test_tui_book import PASSPHRASE, TODAY, make_book
-from tui.app import DulyApp, parse_keymap
-from tui.i18n import Strings, choose_language
+from tui.app.app import DulyApp, parse_keymap
+from tui.app.i18n import Strings, choose_language
 from tui.screens.customer import CustomerScreen
 from tui.screens.customer_form import CustomerFormScreen
 from tui.screens.customers import PAGE, CustomersScreen
@@ -499,7 +499,7 @@ def test_every_string_is_said_once_in_each_language():
     import ast
     from pathlib import Path
 
-    import tui.i18n as i18n
+    import tui.app.i18n as i18n
 
     tree = ast.parse(Path(i18n.__file__).read_text(encoding="utf-8"))
     for node in ast.walk(tree):

@@ -14,7 +14,7 @@ from store.write import customers
 from store.ledger.ledger import Ledger
 from sync.crypto import DeviceKeys
 from tests.test_tui_book import PASSPHRASE, TODAY, make_book
-from tui.app import DulyApp
+from tui.app.app import DulyApp
 
 
 @pytest.fixture(scope="module")

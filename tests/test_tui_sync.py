@@ -20,7 +20,7 @@ from tests.builders import Book
 from tests.sync_support import running_server
 from tests.test_tui import settle, text_of
 from tests.test_tui_book import PASSPHRASE, TODAY, make_book
-from tui.app import DulyApp
+from tui.app.app import DulyApp
 from tui.screens.customers import CustomersScreen
 from tui.screens.sync import SyncScreen, sync_round
 
@@ -210,7 +210,7 @@ async def test_offline_server_shows_in_the_indicator_and_the_app_keeps_working(p
 
 
 async def test_a_timer_round_that_stays_offline_says_so_once(pair, monkeypatch):
-    import tui.app
+    import tui.app.app
 
     rounds = []
 
@@ -218,7 +218,7 @@ async def test_a_timer_round_that_stays_offline_says_so_once(pair, monkeypatch):
         rounds.append(1)
         return sync_round(*args)
 
-    monkeypatch.setattr(tui.app, "sync_round", counted)
+    monkeypatch.setattr(tui.app.app, "sync_round", counted)
     with pair.open("laptop") as laptop:
         laptop.set_meta("sync.server", "http://127.0.0.1:9")
     app = app_for(pair.laptop, sync_interval=0.1)

@@ -19,7 +19,7 @@ from store.rules.money import format_amount
 from store.rules.validate import parse_date
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
-from tui.screens.invoices import amount_cell
+from tui.widgets.cells import amount_cell
 
 TOTAL_KEY = " total"  # a space: no customer code can be this
 

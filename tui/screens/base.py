@@ -8,7 +8,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from tui.i18n import Strings
+from tui.app.i18n import Strings
 
 
 def localise_bindings(node, t: Strings) -> None:

@@ -14,7 +14,7 @@ from store.write import invoices
 from store.errors import DulyError
 from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
-from tui.screens.invoices import amount_cell
+from tui.widgets.cells import amount_cell
 from tui.screens.prompt import PromptScreen
 
 

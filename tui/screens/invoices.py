@@ -10,14 +10,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from store.read import views
-from store.rules.money import format_amount
 from tui.screens.base import PagedListScreen
+from tui.widgets.cells import amount_cell
 
 PAGE = 100
-
-
-def amount_cell(minor: int | None, currency: str, style: str = "") -> Text:
-    return Text("" if minor is None else format_amount(minor, currency), justify="right", style=style)
 
 
 class InvoicesScreen(PagedListScreen):

@@ -16,7 +16,7 @@ from store.write import payments
 from store.errors import DulyError, NotFound
 from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
-from tui.screens.invoices import amount_cell
+from tui.widgets.cells import amount_cell
 from tui.screens.prompt import PromptScreen
 
 FIELDS = ("customer", "date", "amount", "method", "reference")

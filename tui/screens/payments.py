@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from store.read import views
 from tui.screens.base import PagedListScreen
-from tui.screens.invoices import amount_cell
+from tui.widgets.cells import amount_cell
 
 PAGE = 100
 

@@ -7,7 +7,7 @@ thread of its own with its own connection, so pages and key presses never wait o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rich.table import Table
@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from store.errors import DulyError
-from tui.i18n import Strings
+from tui.app.i18n import Strings
 from tui.screens.base import DulyScreen
 
 # -- state shared with the app ------------------------------------------------------------------

@@ -5,7 +5,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from store.rules.money import format_amount
-from tui.output import cell_width, pad
+from tui.text import cell_width, pad
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 

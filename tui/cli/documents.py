@@ -7,8 +7,8 @@ from store.write import adjustments, invoices, payments, terms as termsbook
 from store.rules.money import format_amount, to_decimal_str
 from store.rules.terms import describe
 from store.rules.validate import iso_date
-from tui import output
-from tui.context import UsageError
+from tui.cli import output
+from tui.cli.context import UsageError
 
 
 def register(sub, common) -> None:

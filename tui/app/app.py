@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 from store.errors import DulyError, LedgerNotFound
 from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
-from tui.i18n import Strings, choose_language
+from tui.app.i18n import Strings, choose_language
 from tui.screens.aging import AgingScreen
 from tui.screens.base import DulyScreen, localise_bindings
 from tui.screens.collections import CollectionsScreen

@@ -8,21 +8,21 @@ import sys
 import traceback
 
 from store.errors import DulyError
-from tui.context import Context, UsageError
+from tui.cli.context import Context, UsageError
 
 # Each module registers its subcommands; handlers are `fn(args, ctx) -> int | None`. Listed with the
 # top-level commands each one registers or extends, so that a command imports only the modules it needs
 # (importing every module costs 0.3-0.7 s per run). tests/test_cli_foundation.py checks this table.
 COMMANDS = {
-    "tui.commands.ledger": ("audit", "backup", "init", "passwd", "restore", "settings", "tui"),
-    "tui.commands.customers": ("customer",),
-    "tui.commands.documents": ("credit", "invoice", "payment", "terms", "writeoff"),
-    "tui.commands.drafts": ("draft",),
-    "tui.commands.reports": ("demo", "report", "statement"),
-    "tui.commands.collections": ("contract", "dispute", "note", "promise", "remind"),
-    "tui.commands.sync": ("serve", "sync"),
-    "tui.commands.transfer": ("export", "import"),
-    "tui.commands.reconcile": ("reconcile", "import", "statement"),
+    "tui.cli.ledger": ("audit", "backup", "init", "passwd", "restore", "settings", "tui"),
+    "tui.cli.customers": ("customer",),
+    "tui.cli.documents": ("credit", "invoice", "payment", "terms", "writeoff"),
+    "tui.cli.drafts": ("draft",),
+    "tui.cli.reports": ("demo", "report", "statement"),
+    "tui.cli.collections": ("contract", "dispute", "note", "promise", "remind"),
+    "tui.cli.sync": ("serve", "sync"),
+    "tui.cli.transfer": ("export", "import"),
+    "tui.cli.reconcile": ("reconcile", "import", "statement"),
 }
 COMMAND_MODULES = list(COMMANDS)
 _VALUE_OPTIONS = {"--ledger", "--passphrase-file", "--format"}
@@ -44,7 +44,7 @@ def modules_for(argv: list[str] | None) -> list[str]:
         elif not token.startswith("-"):
             found = [m for m, names in COMMANDS.items() if token in names]
             return found or COMMAND_MODULES
-    return ["tui.commands.ledger"]
+    return ["tui.cli.ledger"]
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         if args.command is None:
             args.command = "tui"
-            from tui.commands.ledger import open_tui
+            from tui.cli.ledger import open_tui
 
             args.handler = open_tui
         else:

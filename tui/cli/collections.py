@@ -1,5 +1,5 @@
 """`duly dispute|promise|note|contract|remind ...` and the handlers of `duly report credit|alerts` (registered with the
-other reports in tui.commands.reports): collections and credit control."""
+other reports in tui.cli.reports): collections and credit control."""
 from __future__ import annotations
 
 import sys
@@ -11,7 +11,7 @@ from store.write import collections
 from store.errors import DulyError, NotFound
 from store.rules.money import format_amount, to_decimal_str
 
-from tui.commands.reports import _as_of, _date
+from tui.cli.reports import _as_of, _date
 
 
 def register(sub, common) -> None:

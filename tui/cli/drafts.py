@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from store.write import drafts
-from tui.commands.documents import show_issued
+from tui.cli.documents import show_issued
 
 
 def _fields(q, *, editing: bool) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from tui import output
+from tui.cli import output
 
 
 def import_kinds(sub, common):

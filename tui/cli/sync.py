@@ -104,7 +104,7 @@ def init(args, ctx):
     finally:
         session.close()
     if ctx.format == "json":
-        from tui import output
+        from tui.cli import output
 
         print(output.to_json({"ok": True, "team": ledger.meta("sync.team"), "device": ledger.device,
                               "recovery": secret, **report.__dict__}))
@@ -138,7 +138,7 @@ def recovery(args, ctx):
     finally:
         session.close()
     if ctx.format == "json":
-        from tui import output
+        from tui.cli import output
 
         print(output.to_json({"recovery": secret}))
         return
@@ -157,7 +157,7 @@ def invite(args, ctx):
     finally:
         session.close()
     if ctx.format == "json":
-        from tui import output
+        from tui.cli import output
 
         print(output.to_json({"invite": code, "role": args.role, "hours": args.hours}))
     else:
@@ -174,7 +174,7 @@ def join(args, ctx):
     ledger, summary = client.join(ctx.ledger_path, passphrase, args.server, args.invite, name=args.name)
     ledger.close()
     if ctx.format == "json":
-        from tui import output
+        from tui.cli import output
 
         print(output.to_json({"ok": True, **summary}))
         return
@@ -193,7 +193,7 @@ def now(args, ctx):
     finally:
         session.close()
     if ctx.format == "json":
-        from tui import output
+        from tui.cli import output
 
         print(output.to_json({"ok": True, **report.__dict__}))
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from store.errors import DulyError
 from store.ledger.ledger import Ledger
-from tui import output
+from tui.cli import output
 
 
 class UsageError(DulyError):

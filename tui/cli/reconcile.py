@@ -1,10 +1,10 @@
 """`duly import bank`, `duly reconcile ...` and the statement-of-account tracking of `duly statement`.
 
-`import bank` is one more kind of `duly import` (tui.commands.transfer.import_kinds). The statement command is
-registered by tui.commands.reports; this module adds its sending and confirmation options to that parser:
+`import bank` is one more kind of `duly import` (tui.cli.transfer.import_kinds). The statement command is
+registered by tui.cli.reports; this module adds its sending and confirmation options to that parser:
 `duly statement CODE --as-of D --send`, `duly statement --all --as-of D --send [--out DIR]`,
 `duly statement confirm CODE --as-of D [--their-balance A]`, `duly statement resolve CODE --as-of D --note N`,
-`duly statement status [CODE] [--open]` (when the statement parser is there: tui.cli registers only the
+`duly statement status [CODE] [--open]` (when the statement parser is there: tui.cli.main registers only the
 modules a command needs).
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ import sys
 from store.files import bank
 from store.rules import money
 from store.write import confirmations, reconcile
-from tui import output
-from tui.commands.transfer import import_kinds
-from tui.context import UsageError
+from tui.cli import output
+from tui.cli.transfer import import_kinds
+from tui.cli.context import UsageError
 
 STATEMENT_ACTIONS = ("confirm", "resolve", "status")
 
@@ -67,7 +67,7 @@ def register(sub, common) -> None:
 
     q = sub.choices.get("statement")
     if q is None:
-        return  # only this module's own commands were asked for (tui.cli loads the modules a command needs)
+        return  # only this module's own commands were asked for (tui.cli.main loads the modules a command needs)
     q.add_argument("target", nargs="?", metavar="CODE", help="after confirm / resolve / status: the customer")
     q.add_argument("--all", action="store_true", help="every customer with a balance as of --as-of")
     q.add_argument("--send", action="store_true", help="e-mail the statement (settings smtp.*) and track it")
@@ -235,7 +235,7 @@ def statement(args, ctx):
         return statement_send(args, ctx)
     if not args.code:
         raise UsageError("statement: give a customer CODE (or --all with --send or --out)")
-    from tui.commands import reports as report_cmds
+    from tui.cli import reports as report_cmds
 
     return report_cmds.statement(args, ctx)
 

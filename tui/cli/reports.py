@@ -14,8 +14,8 @@ from store.errors import LedgerExists
 from store.ledger.ledger import Ledger
 from store.rules.money import format_amount, to_decimal_str
 from store.rules.validate import parse_date
-from tui import output
-from tui.context import UsageError
+from tui.cli import output
+from tui.cli.context import UsageError
 
 STATEMENT_FORMATS = ["table", "json", "csv", "md", "html"]
 
@@ -55,7 +55,7 @@ def register(sub, common) -> None:
     q.add_argument("--to", dest="date_to", required=True, metavar="D")
     q.set_defaults(handler=cei)
 
-    # Credit control's reports: tui.commands.collections does the work, imported only when one is run.
+    # Credit control's reports: tui.cli.collections does the work, imported only when one is run.
     q = rsub.add_parser("credit", parents=[common], help="credit score 0-100, rating A-D, factors and policy")
     _as_of(q)
     q.add_argument("--customer", metavar="CODE", help="one customer, factor by factor")
@@ -74,7 +74,7 @@ def register(sub, common) -> None:
     own.add_argument("--format", choices=STATEMENT_FORMATS, default=argparse.SUPPRESS,
                      help="table (text), json, csv, md (Markdown) or html (print-ready)")
     q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
-    # Optional: tui.commands.reconcile adds --all, --send and `statement confirm|resolve|status` to this parser.
+    # Optional: tui.cli.reconcile adds --all, --send and `statement confirm|resolve|status` to this parser.
     q.add_argument("code", nargs="?", metavar="CODE", help="the customer (or confirm | resolve | status, then CODE)")
     q.add_argument("--as-of", metavar="D", help="outstanding items as of D")
     q.add_argument("--from", dest="date_from", metavar="D", help="activity from D ...")
@@ -90,7 +90,7 @@ def register(sub, common) -> None:
 
 def _collections(name: str):
     def run(args, ctx):
-        from tui.commands import collections
+        from tui.cli import collections
 
         return getattr(collections, name)(args, ctx)
     return run

@@ -10,7 +10,7 @@ from store.write import settings
 from store.errors import DulyError, LedgerExists
 from store.ledger.ledger import Ledger
 from store.rules.validate import iso_date
-from tui.context import read_secret
+from tui.cli.context import read_secret
 
 
 def register(sub, common) -> None:
@@ -69,7 +69,7 @@ def open_tui(args, ctx):
         print("duly: the app needs a terminal; for scripts use a command such as `duly report aging` "
               "(see `duly --help`)", file=sys.stderr)
         return 2
-    from tui.app import run_app
+    from tui.app.app import run_app
 
     return run_app(ctx)
 

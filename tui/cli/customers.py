@@ -76,7 +76,7 @@ def edit(args, ctx):
     if args.new_code:
         fields["code"] = args.new_code
     if not fields:
-        from tui.context import UsageError
+        from tui.cli.context import UsageError
 
         raise UsageError("nothing to change: give at least one --field value")
     changed = customers.edit(ctx.ledger(), args.code, **fields)

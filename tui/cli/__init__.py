@@ -1,0 +1,1 @@
+"""`duly COMMAND ...`: main (parsing, exit codes) and one module per group of top-level commands."""
