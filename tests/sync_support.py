@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from sync.server import ServerThread
-from sync.storage import PostgresStorage, SQLiteStorage
+from sync.server.app import ServerThread
+from sync.server.storage import PostgresStorage, SQLiteStorage
 
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -283,7 +283,7 @@ def test_unknown_route_and_bad_json_give_json_errors(server):
 
 def test_snapshot_chunks_are_content_addressed_and_only_the_newest_are_kept(server):
     admin = make_team(server.url)
-    from sync.server import snapshot_message
+    from sync.protocol import snapshot_message
 
     def snapshot(data: bytes) -> tuple[str, str]:
         sealed = crypto.box(admin.team_keys[1], data, b"chunk", deterministic=True)
@@ -345,8 +345,8 @@ def test_concurrent_pushes_get_unique_gapless_server_seqs(server):
 def test_two_server_processes_on_one_postgresql_database_share_one_gapless_log(postgres, tmp_path):
     """Behind a load balancer: pushes alternate between two servers on one database; server_seq stays one
     gapless team-wide sequence and each device's changes are stored once."""
-    from sync.server import ServerThread
-    from sync.storage import PostgresStorage
+    from sync.server.app import ServerThread
+    from sync.server.storage import PostgresStorage
     from tests.sync_support import fresh_database
 
     url = fresh_database(postgres[0])

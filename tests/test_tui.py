@@ -321,7 +321,7 @@ async def test_works_at_80_by_24(book):
 async def test_customer_list_shows_balance_overdue_and_rating(book, monkeypatch):
     from datetime import date as _date
 
-    from store.rules import credit
+    from store.read import credit
     from tui.screens import customers as customers_screen
 
     # The ratings score the whole book, so they come only once the list has been still for a while; here the

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from store.read import openitems
-from store.rules import credit, money
+from store.read import credit as credit_facts
+from store.rules import credit
+from store.rules import money
 from store.write import collections
 from store.rules.dunning import Promise, promise_status
 
@@ -130,4 +132,4 @@ def broken_promises(ledger, as_of: date) -> list[BrokenPromise]:
 
 
 def alerts(ledger, as_of: date) -> list[Alert]:
-    return risk_alerts(credit.facts(ledger, as_of), as_of, thresholds(ledger), broken_promises(ledger, as_of))
+    return risk_alerts(credit_facts.facts(ledger, as_of), as_of, thresholds(ledger), broken_promises(ledger, as_of))

@@ -214,6 +214,6 @@ def payment_plan(ledger, customer_code: str, paid_on: str, amount: str | None) -
 
 def customer_ratings(ledger, as_of: date) -> dict[str, tuple[int, str]]:
     """{customer code: (score, rating A-D)} from store.rules.credit, for every scored customer."""
-    from store.rules import credit
+    from store.read import credit
 
     return {s.facts.code: (s.score, s.rating) for s in credit.scores(ledger, as_of)}

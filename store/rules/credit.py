@@ -1,6 +1,6 @@
 """Credit control (信用管理): a score 0–100 and a rating A/B/C/D per customer, with each factor shown.
 
-Pure rules over CustomerFacts (gathered from the ledger by `facts`, the only function here that reads).
+Pure rules over CustomerFacts (gathered from the ledger by store.read.credit.facts).
 Each factor gives 0–100 points; the score is the weighted mean over the factors that apply, rounded half-up:
 
 | factor          | weight | 100 points           | 0 points          | rule                                   |
@@ -19,11 +19,9 @@ not apply and the others carry the score. Ratings: A from 80, B from 60, C from 
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from store.read import reports
 from store.rules.dunning import _half_up  # one half-up rule for fees, interest and scores
 
 WEIGHTS = {"days_late": 25, "on_time_share": 20, "overdue_share": 20, "oldest_overdue": 15, "trend": 10,
@@ -151,64 +149,3 @@ def score(f: CustomerFacts, as_of: date) -> CreditScore:
     applied = [p for p in parts if p.points is not None]
     total = _half_up(sum(p.weighted for p in applied), sum(p.weight for p in applied))
     return CreditScore(f, total, rating(total), parts)
-
-
-# --- reading the facts -------------------------------------------------------------------------------------------
-
-
-def facts(ledger, as_of: date) -> list[CustomerFacts]:
-    """Per customer (not archived, or archived with something open), the facts the score and alerts need."""
-    d = as_of.isoformat()
-    pos = reports.position(ledger, as_of)
-    cust = {r["id"]: r for r in ledger.rows("SELECT id, code, name, currency, credit_limit, archived FROM customers")}
-    cur_of = {cid: (r["currency"] or "CNY") for cid, r in cust.items()}
-    code_to_id = {r["code"]: cid for cid, r in cust.items()}
-    acc: dict[str, dict] = defaultdict(lambda: {"paid": [], "open": 0, "overdue": 0, "oldest": 0, "oldest_no": None,
-                                                "disputes": 0, "unapplied": 0, "last_payment": None,
-                                                "oldest_open": None})
-    for cid, _doc, due, last in ledger.conn.execute(reports.PAID_INVOICES_SQL, {"d": d}):
-        acc[cid]["paid"].append(PaidInvoice(date.fromisoformat(due), date.fromisoformat(last)))
-    for inv in pos.invoices:
-        row = acc[inv.customer_id]
-        if row["oldest_open"] is None or inv.doc_date < row["oldest_open"]:
-            row["oldest_open"] = inv.doc_date
-    for it in pos.items:
-        cid = code_to_id.get(it.customer)
-        if cid is None or it.open_amount <= 0:
-            continue
-        row = acc[cid]
-        days = (as_of - it.due_date).days
-        if days > row["oldest"]:
-            row["oldest"], row["oldest_no"] = days, it.number
-        if it.currency == cur_of[cid]:
-            row["open"] += it.open_amount
-            if days > 0:
-                row["overdue"] += it.open_amount
-    for u in pos.unapplied:
-        cid = code_to_id.get(u.customer)
-        if cid is not None and u.currency == cur_of[cid]:
-            acc[cid]["unapplied"] += u.amount
-    year_ago = (as_of - timedelta(days=364)).isoformat()
-    for cid, n in ledger.conn.execute(
-            "SELECT customer_id, count(*) FROM disputes WHERE opened >= ? AND opened <= ? GROUP BY customer_id",
-            (year_ago, d)):
-        acc[cid]["disputes"] = n
-    for cid, last in ledger.conn.execute(
-            """SELECT customer_id, max(date) FROM payments WHERE date <= ? AND id NOT IN (SELECT doc_id FROM voids
-               WHERE doc_table = 'payments' AND date <= ?) GROUP BY customer_id""", (d, d)):
-        acc[cid]["last_payment"] = date.fromisoformat(last)
-    out = []
-    for cid, c in sorted(cust.items(), key=lambda kv: kv[1]["code"] or ""):
-        row = acc.get(cid)
-        if c["archived"] and (row is None or not row["open"]):
-            continue
-        row = row or acc[cid]
-        out.append(CustomerFacts(
-            cid, c["code"], c["name"], cur_of[cid], tuple(row["paid"]), row["open"], row["overdue"], row["oldest"],
-            row["oldest_no"], row["disputes"], row["open"] - row["unapplied"], c["credit_limit"],
-            row["last_payment"], row["oldest_open"]))
-    return out
-
-
-def scores(ledger, as_of: date) -> list[CreditScore]:
-    return [score(f, as_of) for f in facts(ledger, as_of)]

@@ -6,12 +6,13 @@ import sys
 from datetime import date
 
 from store.read import alerts
-from store.rules import credit
+from store.read import credit
+from store.rules.credit import WEIGHTS
 from store.write import collections
 from store.errors import DulyError, NotFound
 from store.rules.money import format_amount, to_decimal_str
 
-from tui.cli.reports import _as_of, _date
+from tui.cli.context import as_of_option, date_given
 
 
 def register(sub, common) -> None:
@@ -44,7 +45,7 @@ def _register_disputes(sub, common) -> None:
     q = dsub.add_parser("list", parents=[common], help="disputes, and whether they hold their invoice")
     q.add_argument("--customer", metavar="CODE")
     q.add_argument("--status", choices=["open", "resolved"])
-    _as_of(q)
+    as_of_option(q)
     q.set_defaults(handler=dispute_list)
 
 
@@ -58,7 +59,7 @@ def _register_promises(sub, common) -> None:
     q.set_defaults(handler=promise_add)
     q = psub.add_parser("list", parents=[common], help="promises with their status: pending, kept, broken")
     q.add_argument("--customer", metavar="CODE")
-    _as_of(q)
+    as_of_option(q)
     q.set_defaults(handler=promise_list)
 
 
@@ -98,11 +99,11 @@ def _register_contracts(sub, common) -> None:
 def _register_remind(sub, common) -> None:
     rsub = _actions(sub, common, "remind", "reminders (催收): plan, send, log")
     q = rsub.add_parser("plan", parents=[common], help="what is due for which dunning level, per customer")
-    _as_of(q)
+    as_of_option(q)
     q.add_argument("--held", action="store_true", help="list what is held back (dispute, promise, sent) and why")
     q.set_defaults(handler=remind_plan)
     q = rsub.add_parser("send", parents=[common], help="send e-mails, make tasks and letters; each level once")
-    _as_of(q)
+    as_of_option(q)
     q.add_argument("--dry-run", action="store_true", help="show what would be sent; send and record nothing")
     q.add_argument("--letters", metavar="DIR", help="write print-ready letters (plaintext files) into DIR")
     q.set_defaults(handler=remind_send)
@@ -184,7 +185,7 @@ def contract_list(args, ctx):
 
 
 def remind_plan(args, ctx):
-    as_of = _date(args)
+    as_of = date_given(args)
     ledger = ctx.ledger()
     rp = collections.reminder_plan(ledger, as_of)
     if args.held:
@@ -207,7 +208,7 @@ def remind_plan(args, ctx):
 
 
 def remind_send(args, ctx):
-    as_of = _date(args)
+    as_of = date_given(args)
     outcomes = collections.send(ctx.ledger(), as_of, dry_run=args.dry_run, letters_dir=args.letters)
     rows = [{"customer": o.customer, "channel": o.channel, "invoices": ", ".join(o.invoices), "status": o.status,
              "detail": o.detail} for o in outcomes]
@@ -230,7 +231,7 @@ def remind_log(args, ctx):
 
 
 def report_credit(args, ctx):
-    as_of = _date(args)
+    as_of = date_given(args)
     found = credit.scores(ctx.ledger(), as_of)
     if args.customer:
         found = [s for s in found if s.facts.code == args.customer]
@@ -253,18 +254,18 @@ def report_credit(args, ctx):
                         sections={"factors": ([{**f, "points": "n/a" if f["points"] is None else f["points"]}
                                                for f in s["factors"]], ["factor", "weight", "value", "points"])})
         return
-    names = list(credit.WEIGHTS)
+    names = list(WEIGHTS)
     rows = [{**{k: d[k] for k in ("customer", "name", "score", "rating")},
              **{f["factor"]: "-" if f["points"] is None else f["points"] for f in d["factors"]},
              "policy": d["policy"]} for d in data]
     ctx.emit(rows, ["customer", "name", "score", "rating", *names, "policy"], right={"score", *names})
     if ctx.format == "table":
-        print("\nweights: " + ", ".join(f"{n} {w}" for n, w in credit.WEIGHTS.items()) +
+        print("\nweights: " + ", ".join(f"{n} {w}" for n, w in WEIGHTS.items()) +
               " (points 0-100 each; '-' does not apply); `--customer CODE` shows the measured values")
 
 
 def report_alerts(args, ctx):
-    as_of: date = _date(args)
+    as_of: date = date_given(args)
     found = alerts.alerts(ctx.ledger(), as_of)
     rows = [{"customer": a.customer, "name": a.name, "kind": a.kind, "reason": a.why(args.lang)} for a in found]
     ctx.emit(rows, ["customer", "name", "kind", "reason"], json_value={"as_of": as_of.isoformat(), "alerts": rows})

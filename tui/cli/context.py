@@ -4,10 +4,12 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from store.errors import DulyError
 from store.ledger.ledger import Ledger
+from store.rules.validate import parse_date
 from tui.cli import output
 
 
@@ -111,3 +113,14 @@ class Context:
             print(output.to_json({"ok": True, "message": message}))
         else:
             print(message)
+
+
+def as_of_option(parser) -> None:
+    """The --as-of D option of a report."""
+    parser.add_argument("--as-of", metavar="D", help="the report date (default today)")
+
+
+def date_given(args, name: str = "as_of", flag: str = "--as-of") -> date:
+    """The date the user gave for an option (named by flag in a refusal), else today."""
+    value = getattr(args, name, None)
+    return parse_date(value, flag) if value else date.today()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date
 
 from store.rules import aging as agelib
 from store.files import demo
@@ -15,7 +14,7 @@ from store.ledger.ledger import Ledger
 from store.rules.money import format_amount, to_decimal_str
 from store.rules.validate import parse_date
 from tui.cli import output
-from tui.cli.context import UsageError
+from tui.cli.context import UsageError, as_of_option, date_given
 
 STATEMENT_FORMATS = ["table", "json", "csv", "md", "html"]
 
@@ -25,7 +24,7 @@ def register(sub, common) -> None:
     rsub = p.add_subparsers(dest="report", metavar="REPORT", required=True)
 
     q = rsub.add_parser("aging", parents=[common], help="aged receivables (账龄) as of a date")
-    _as_of(q)
+    as_of_option(q)
     q.add_argument("--basis", choices=list(agelib.BASES), default="due", help="age by due date or invoice date")
     group = q.add_mutually_exclusive_group()
     group.add_argument("--buckets", metavar="30,60,90,120", help="bucket edges in days")
@@ -41,7 +40,7 @@ def register(sub, common) -> None:
         ("expected", expected, "expected payment date per open invoice"),
     ):
         q = rsub.add_parser(name, parents=[common], help=text)
-        _as_of(q)
+        as_of_option(q)
         if name == "dso":
             q.add_argument("--days", type=int, default=90, help="period of credit sales (default 90)")
         if name == "forecast":
@@ -57,12 +56,12 @@ def register(sub, common) -> None:
 
     # Credit control's reports: tui.cli.collections does the work, imported only when one is run.
     q = rsub.add_parser("credit", parents=[common], help="credit score 0-100, rating A-D, factors and policy")
-    _as_of(q)
+    as_of_option(q)
     q.add_argument("--customer", metavar="CODE", help="one customer, factor by factor")
     q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the suggested policy")
     q.set_defaults(handler=_collections("report_credit"))
     q = rsub.add_parser("alerts", parents=[common], help="risk alerts (预警), each with its reason")
-    _as_of(q)
+    as_of_option(q)
     q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the reasons")
     q.set_defaults(handler=_collections("report_alerts"))
 
@@ -96,15 +95,6 @@ def _collections(name: str):
     return run
 
 
-def _as_of(parser) -> None:
-    parser.add_argument("--as-of", metavar="D", help="the report date (default today)")
-
-
-def _date(args, name="as_of", flag="--as-of") -> date:
-    value = getattr(args, name, None)
-    return parse_date(value, flag) if value else date.today()
-
-
 def _amount(ctx, minor: int, currency: str) -> str:
     return format_amount(minor, currency) if ctx.format == "table" else to_decimal_str(minor, currency)
 
@@ -114,7 +104,7 @@ def _amount(ctx, minor: int, currency: str) -> str:
 
 def aging(args, ctx):
     edges = agelib.parse_edges(args.buckets) if args.buckets else None
-    report = reports.aging(ctx.ledger(), _date(args), args.basis, edges, args.years)
+    report = reports.aging(ctx.ledger(), date_given(args), args.basis, edges, args.years)
     columns = ["customer", "name", "currency", *report.buckets, agelib.UNAPPLIED, "total"]
     if ctx.format == "json":
         ctx.emit([], columns, json_value=agelib.to_json(report))
@@ -133,12 +123,12 @@ def aging(args, ctx):
 
 
 def summary(args, ctx):
-    result = reports.summary(ctx.ledger(), _date(args))
+    result = reports.summary(ctx.ledger(), date_given(args))
     money_cols = ("receivable", "overdue", "not_due", "unapplied", "balance")
     rows = [{"currency": cur, **{k: _amount(ctx, v, cur) if k in money_cols else v for k, v in row.items()}}
             for cur, row in result.items()]
     ctx.emit(rows, ["currency", *money_cols, "open_invoices", "customers"], right=set(money_cols) | {
-        "open_invoices", "customers"}, json_value={"as_of": _date(args).isoformat(), "currencies": {
+        "open_invoices", "customers"}, json_value={"as_of": date_given(args).isoformat(), "currencies": {
             r["currency"]: {k: v for k, v in r.items() if k != "currency"} for r in rows}})
 
 
@@ -147,14 +137,14 @@ def _ratio_text(value) -> str | None:
 
 
 def dso(args, ctx):
-    result = reports.dso(ctx.ledger(), _date(args), args.days)
+    result = reports.dso(ctx.ledger(), date_given(args), args.days)
     rows = [{"currency": cur, "receivables": _amount(ctx, r["receivables"], cur), "sales": _amount(ctx, r["sales"], cur),
              "days": r["days"], "dso": _ratio_text(r["dso"])} for cur, r in result.items()]
     ctx.emit(rows, ["currency", "receivables", "sales", "days", "dso"], right={"receivables", "sales", "days", "dso"})
 
 
 def cei(args, ctx):
-    start, end = _date(args, "date_from", "--from"), _date(args, "date_to", "--to")
+    start, end = date_given(args, "date_from", "--from"), date_given(args, "date_to", "--to")
     result = reports.cei(ctx.ledger(), start, end)
     cols = ["beginning_ar", "sales", "ending_ar", "ending_current_ar"]
     rows = [{"currency": cur, **{c: _amount(ctx, r[c], cur) for c in cols}, "cei": _ratio_text(r["cei"])}
@@ -166,7 +156,7 @@ def cei(args, ctx):
 
 
 def days_to_pay(args, ctx):
-    rows = reports.customer_days_to_pay(ctx.ledger(), _date(args))
+    rows = reports.customer_days_to_pay(ctx.ledger(), date_given(args))
     for row in rows:
         row.pop("customer_id")
     ctx.emit(rows, ["customer", "name", "paid_invoices", "avg_days_to_pay", "avg_days_late", "recent_days_late",
@@ -176,7 +166,7 @@ def days_to_pay(args, ctx):
 
 
 def expected(args, ctx):
-    rows = reports.expected_payment_dates(ctx.ledger(), _date(args))
+    rows = reports.expected_payment_dates(ctx.ledger(), date_given(args))
     for row in rows:
         row["open_amount"] = _amount(ctx, row["open_amount"], row["currency"])
         row["due_date"], row["expected"] = row["due_date"].isoformat(), row["expected"].isoformat()
@@ -185,7 +175,7 @@ def expected(args, ctx):
 
 
 def forecast(args, ctx):
-    rows = reports.forecast(ctx.ledger(), _date(args), args.weeks)
+    rows = reports.forecast(ctx.ledger(), date_given(args), args.weeks)
     for row in rows:
         row["amount"] = _amount(ctx, row["amount"], row["currency"])
         row["start"] = row["start"].isoformat()
@@ -194,7 +184,7 @@ def forecast(args, ctx):
 
 
 def provision(args, ctx):
-    as_of = _date(args)
+    as_of = date_given(args)
     result = reports.provision(ctx.ledger(), as_of, args.rates)
     rows = []
     for row in result["rows"]:

@@ -252,8 +252,8 @@ def serve(args, ctx):
     try:
         import uvicorn
 
-        from sync.server import create_app
-        from sync.storage import open_storage
+        from sync.server.app import create_app
+        from sync.server.storage import open_storage
     except ImportError as exc:
         raise DulyError(f"the sync server needs its extra packages ({exc.name} is missing): "
                         "pip install 'duly[server]' (pipx: pipx install --force '.[server]')") from None

@@ -24,7 +24,7 @@ from store.ledger.hlc import MAX_DRIFT_MS, Stamp
 from sync import crypto
 from sync.crypto import Tampered
 from sync.protocol import snapshot_message
-from sync.storage import ROLES, Gap, InviteRefused, PostgresStorage, Storage
+from sync.server.storage import ROLES, Gap, InviteRefused, PostgresStorage, Storage
 
 MAX_BODY = 8 * 1024 * 1024
 MAX_CHUNK = 2 * 1024 * 1024
