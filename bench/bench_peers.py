@@ -58,6 +58,7 @@ SELECT customer_id, currency, sum(amount) FROM (
 SQL_PROBE = r"""
 import json, sys, time
 from store.ledger import db
+from store.read import open as openitems
 from store.read import reports
 kind, path, as_of, which = sys.argv[1:5]
 if kind == "plain":
@@ -67,7 +68,7 @@ if kind == "plain":
 else:
     conn = db.connect(path, sys.argv[5])
 start = time.perf_counter()
-sqls = [reports.OPEN_INVOICES_SQL, reports.UNAPPLIED_SQL] if which == "aging" else [sys.argv[6]]
+sqls = [openitems.OPEN_INVOICES_SQL, openitems.UNAPPLIED_SQL] if which == "aging" else [sys.argv[6]]
 rows = [conn.execute(sql, {"d": as_of}).fetchall() for sql in sqls]
 print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows[-1] if which == "balance" else None}))
 """

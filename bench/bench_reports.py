@@ -19,6 +19,7 @@ PASS = "bench"
 SQL_PROBE = r"""
 import sys, time
 from store.ledger import db
+from store.read import open as openitems
 from store.read import reports
 kind, path, as_of = sys.argv[1:4]
 t = time.perf_counter()
@@ -29,7 +30,7 @@ if kind == "plain":
 else:
     conn = db.connect(path, sys.argv[4])
 opened = time.perf_counter()
-for sql in (reports.OPEN_INVOICES_SQL, reports.UNAPPLIED_SQL):
+for sql in (openitems.OPEN_INVOICES_SQL, openitems.UNAPPLIED_SQL):
     conn.execute(sql, {"d": as_of}).fetchall()
 print(time.perf_counter() - opened)
 """

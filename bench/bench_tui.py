@@ -434,6 +434,7 @@ def dashboard_phases(ledger: Path, passphrase: str, runs: int = 3) -> list[tuple
     from datetime import date
 
     from store.rules import aging as agelib
+    from store.read import open as openitems
     from store.read import reports
     from store.ledger.ledger import Ledger
     from tui.screens.dashboard import dashboard_data
@@ -452,12 +453,12 @@ def dashboard_phases(ledger: Path, passphrase: str, runs: int = 3) -> list[tuple
         led = timed("Ledger.open (key derivation)", lambda: Ledger.open(ledger, passphrase))
         try:
             timed("customers names (SELECT id, code, name)", lambda: reports._customers(led))
-            rows = timed("OPEN_INVOICES_SQL", lambda: led.conn.execute(reports.OPEN_INVOICES_SQL, params).fetchall())
+            rows = timed("OPEN_INVOICES_SQL", lambda: led.conn.execute(openitems.OPEN_INVOICES_SQL, params).fetchall())
             single = reports._single_instalment_terms(led)
             need = [r[0] for r in rows if r[6] not in single]
-            timed(f"due_items for instalment invoices ({len(need)})", lambda: reports._due_items(led, need))
-            timed("UNAPPLIED_SQL", lambda: led.conn.execute(reports.UNAPPLIED_SQL, params).fetchall())
-            pos = timed("reports.position (all of the above, warm)", lambda: reports.position(led, as_of))
+            timed(f"due_items for instalment invoices ({len(need)})", lambda: openitems.schedules(led, need))
+            timed("UNAPPLIED_SQL", lambda: led.conn.execute(openitems.UNAPPLIED_SQL, params).fetchall())
+            pos = timed("open.position (all of the above, warm)", lambda: openitems.position(led, as_of))
             timed(f"aging.age over {len(pos.items)} items", lambda: agelib.age(
                 pos.items, pos.unapplied, as_of, "due", reports.default_edges(led), False))
             timed("dashboard_data (whole worker, warm)", lambda: dashboard_data(led, as_of))

@@ -20,14 +20,15 @@ from store.rules.aging import (
     to_json,
     year_bucket,
 )
-from store.rules.allocation import Due, auto_allocate
+from store.rules.allocation import auto_allocate
 from store.errors import InvalidInput
 
 AS_OF = date(2026, 6, 30)
 
 
 def item(customer, number, due, amount, *, doc=None, currency="CNY", name=None):
-    return OpenItem(customer, name or f"Customer {customer}", currency, number, doc or due - timedelta(days=30), due, amount)
+    return OpenItem(number, number, currency, doc or due - timedelta(days=30), due, amount, customer,
+                    name or f"Customer {customer}")
 
 
 def row_of(report, customer, currency="CNY"):
@@ -140,7 +141,7 @@ def test_the_same_item_moves_bucket_as_the_as_of_date_advances():
 
 def test_partial_payment_leaves_only_the_rest_of_the_newer_invoice_open():
     invoices = {"i1": ("A7-1", date(2026, 3, 31), 100000), "i2": ("A7-2", date(2026, 5, 31), 100000)}
-    paid = dict(auto_allocate(150000, [Due(i, n, d, a) for i, (n, d, a) in invoices.items()]))
+    paid = dict(auto_allocate(150000, [OpenItem(i, n, "CNY", d, d, a) for i, (n, d, a) in invoices.items()]))
     items = [
         item("C001", n, d, a - paid.get(i, 0)) for i, (n, d, a) in invoices.items() if a - paid.get(i, 0)
     ]
@@ -289,8 +290,8 @@ _customers = st.sampled_from(["C001", "C002", "C003"])
 _currencies = st.sampled_from(["CNY", "USD", "JPY"])
 _dates = st.dates(date(2022, 1, 1), date(2027, 12, 31))
 _items = st.builds(
-    OpenItem, _customers, st.just("n"), _currencies, st.text(max_size=3), _dates, _dates,
-    st.integers(-10**6, 10**9),
+    OpenItem, st.text(max_size=3), st.text(max_size=3), _currencies, _dates, _dates, st.integers(-10**6, 10**9),
+    _customers, st.just("n"),
 )
 _unapplied = st.builds(Unapplied, _customers, st.just("n"), _currencies, st.integers(0, 10**9))
 _edges = st.lists(st.integers(1, 400), min_size=1, max_size=6, unique=True).map(lambda xs: tuple(sorted(xs)))

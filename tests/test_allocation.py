@@ -7,14 +7,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from store.rules.allocation import Due, auto_allocate, check_allocations, spread_over_instalments
+from store.rules.allocation import auto_allocate, check_allocations, spread_over_instalments
+from store.rules.openitems import OpenItem
 from store.errors import Conflict, InvalidInput, NotFound
 from store.rules.terms import BUILTIN_TERMS, instalments
 
+
+def due(invoice: str, number: str, due_date: date, open_amount: int) -> OpenItem:
+    """An open instalment as allocation sees it."""
+    return OpenItem(invoice, number, "CNY", due_date, due_date, open_amount)
+
+
 DUES = [
-    Due("i-may", "A7-000003", date(2026, 5, 31), 50000),
-    Due("i-mar-b", "A7-000002", date(2026, 3, 31), 30000),
-    Due("i-mar-a", "A7-000001", date(2026, 3, 31), 20000),
+    due("i-may", "A7-000003", date(2026, 5, 31), 50000),
+    due("i-mar-b", "A7-000002", date(2026, 3, 31), 30000),
+    due("i-mar-a", "A7-000001", date(2026, 3, 31), 20000),
 ]
 
 
@@ -40,15 +47,15 @@ def test_zero_payment_allocates_nothing_and_negative_is_refused():
 
 
 def test_invoices_with_nothing_open_are_skipped():
-    dues = [Due("paid", "A7-1", date(2026, 1, 1), 0), Due("open", "A7-2", date(2026, 2, 1), 100)]
+    dues = [due("paid", "A7-1", date(2026, 1, 1), 0), due("open", "A7-2", date(2026, 2, 1), 100)]
     assert auto_allocate(100, dues) == [("open", 100)]
 
 
 def test_instalments_of_one_invoice_are_summed_into_one_allocation():
     dues = [
-        Due("inv", "A7-1", date(2026, 1, 1), 300),
-        Due("other", "A7-2", date(2026, 2, 1), 100),
-        Due("inv", "A7-1", date(2026, 3, 2), 700),
+        due("inv", "A7-1", date(2026, 1, 1), 300),
+        due("other", "A7-2", date(2026, 2, 1), 100),
+        due("inv", "A7-1", date(2026, 3, 2), 700),
     ]
     assert auto_allocate(1050, dues) == [("inv", 950), ("other", 100)]
 
@@ -58,9 +65,9 @@ def test_instalments_of_one_invoice_are_summed_into_one_allocation():
     opens=st.lists(st.tuples(st.dates(), st.integers(-100, 10**6)), max_size=12),
 )
 def test_auto_allocate_never_exceeds_and_exhausts(amount, opens):
-    dues = [Due(f"i{k}", f"N{k:03d}", d, a) for k, (d, a) in enumerate(opens)]
+    dues = [due(f"i{k}", f"N{k:03d}", d, a) for k, (d, a) in enumerate(opens)]
     result = auto_allocate(amount, dues)
-    by_id = {d.invoice: d.open_amount for d in dues}
+    by_id = {d.invoice_id: d.open_amount for d in dues}
     assert all(0 < a <= by_id[i] for i, a in result)
     assert len({i for i, _ in result}) == len(result)
     total_open = sum(a for a in by_id.values() if a > 0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from store.read import openitems
+from store.read import open as openitems
 from store.write import adjustments, customers, invoices, payments, settings, terms as termsbook
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ledger import Ledger
@@ -155,7 +155,7 @@ def test_partial_payment_auto_allocates_oldest_due_first(ledger):
     assert {r["date"] for r in ledger.rows("SELECT date FROM allocations")} == {"2026-03-01"}
     # as of the day before the payment, nothing was paid yet
     assert open_of(ledger, "A7-000002", "2026-02-28") == 300000
-    dues = openitems.open_items(ledger, cid(ledger), "CNY", "2026-03-01")
+    dues = openitems.customer_open_items(ledger, cid(ledger), "CNY", "2026-03-01")
     assert [(d.number, d.due_date.isoformat(), d.open_amount) for d in dues] == [
         ("A7-000001", "2026-03-02", 60000), ("A7-000002", "2026-03-21", 210000)]
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from store.files import bank
-from store.read import openitems
+from store.read import open as openitems
 from store.rules import matching
 from store.write import customers, invoices, payments, reconcile, settings
 from store.errors import Conflict

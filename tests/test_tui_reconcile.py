@@ -7,7 +7,7 @@ import pytest
 from textual.widgets import DataTable, Static
 
 from store.files import bank
-from store.read import openitems
+from store.read import open as openitems
 from store.write import confirmations, invoices
 from store.ledger.ledger import Ledger
 from tests.test_tui import SIZE, app_for, settle

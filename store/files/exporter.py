@@ -26,6 +26,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from store.read.open import position as open_position
 from store.read import reports
 from store.rules import money, validate
 from store.errors import InvalidInput
@@ -192,7 +193,7 @@ def export_xlsx(ledger, path, as_of: str | None = None) -> str:
           [[c["code"], c["name"], c["tax_id"], c["email"], c["phone"], c["currency"], c["terms"],
             None if c["credit_limit"] is None else _amount(c["credit_limit"], c["currency"] or "CNY"), c["category"]]
            for c in custs], {7: 5}, set())
-    pos = reports.position(ledger, on)
+    pos = open_position(ledger, on)
     items = sorted(pos.invoices, key=lambda i: (i.customer, i.due_date, i.number))
     rows = [[i.customer, i.name, i.number, i.doc_date, i.due_date, i.currency, _amount(i.total, i.currency),
              _amount(i.open_amount, i.currency), max((on - i.due_date).days, 0)] for i in items]

@@ -39,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from store.read import openitems
+from store.read import open as openitems
 from store.rules import money, validate
 from store.write import customers, invoices, payments
 from store.errors import DulyError, InvalidInput

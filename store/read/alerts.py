@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from store.read import openitems
+from store.read import open as openitems
 from store.read import credit as credit_facts
 from store.rules import credit
 from store.rules import money

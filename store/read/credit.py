@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
+from store.read.open import position as open_position
 from store.read import reports
 from store.rules.credit import CreditScore, CustomerFacts, PaidInvoice, score
 
@@ -12,7 +13,7 @@ from store.rules.credit import CreditScore, CustomerFacts, PaidInvoice, score
 def facts(ledger, as_of: date) -> list[CustomerFacts]:
     """Per customer (not archived, or archived with something open), the facts the score and alerts need."""
     d = as_of.isoformat()
-    pos = reports.position(ledger, as_of)
+    pos = open_position(ledger, as_of)
     cust = {r["id"]: r for r in ledger.rows("SELECT id, code, name, currency, credit_limit, archived FROM customers")}
     cur_of = {cid: (r["currency"] or "CNY") for cid, r in cust.items()}
     code_to_id = {r["code"]: cid for cid, r in cust.items()}

@@ -1,175 +1,22 @@
 """Reports over the documents (DESIGN §1 Reports): aging, AR summary, DSO, CEI, days to pay, expected
 payment dates, the 13-week cash-in forecast and the bad-debt provision (坏账准备).
 
-Everything is computed from the posted documents as of a date (the rules: store.read.openitems); nothing is
+Everything is computed from the posted documents as of a date (the rules: store.read.open); nothing is
 stored. SQL does the heavy part (one GROUP BY over allocations and write-offs, never a query per invoice)
 and only invoices that are still open come back to Python, where the pure rules in store.rules.aging and
 store.rules.allocation take over.
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from store.rules import aging as agelib
-from store.read import openitems
-from store.rules.allocation import spread_over_instalments
+from store.read.open import Position, _customers, position
+from store.rules.openitems import OVER_ALLOCATED, by_invoice_date
 from store.errors import InvalidInput
-from store.rules.terms import BUILTIN_TERMS
-
-# --- the open position as of a date ------------------------------------------------------------------
-
-# Documents not settled by :d (schema: the doc_state cache), as two range scans of the covering
-# doc_state_open index (an OR would scan all). Voided documents are settled from their void date on.
-def _unsettled(kind: str) -> str:
-    cols = "id, customer_id, currency, number, date, due_date, terms, total, open_all, last_on"
-    return (f"(SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on IS NULL UNION ALL "
-            f"SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on > :d)")
-
-
-# Per invoice: what is open as of :d by store.read.openitems' formula, for invoices dated <= :d and not settled
-# by :d; only what is still open. As of a date on or after the invoice's last allocation, write-off or
-# void (last_on), the cached open_all is that amount; only for an earlier date are its allocations and
-# write-offs summed (index-only lookups, v3). MATERIALIZED: the open amount is computed once per invoice,
-# not again for the filter. `where` narrows the candidates (e.g. to one customer) before anything is summed.
-def open_invoices_sql(where: str = "") -> str:
-    return f"""
-WITH candidates AS MATERIALIZED (
-  SELECT i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
-         CASE WHEN i.last_on <= :d THEN i.open_all ELSE {openitems.INVOICE_OPEN} END AS open_amount
-  FROM {_unsettled('invoice')} i
-  WHERE i.date <= :d {where}
-)
-SELECT * FROM candidates WHERE open_amount != 0
-"""
-
-
-# Per customer and currency: payments and credit notes dated <= :d (and not settled by then: a voided
-# payment is settled from its void date), less what of them was allocated by :d; cached as for invoices.
-def unapplied_sql(where_p: str = "", where_n: str = "") -> str:
-    return f"""
-SELECT customer_id, currency, sum(amount) AS amount FROM (
-  SELECT p.customer_id, p.currency, CASE WHEN p.last_on <= :d THEN p.open_all ELSE {openitems.PAYMENT_LEFT} END
-           AS amount
-  FROM (SELECT id, customer_id, currency, date, total AS amount, open_all, last_on FROM {_unsettled('payment')}) p
-  WHERE p.date <= :d {where_p}
-  UNION ALL
-  SELECT n.customer_id, n.currency, CASE WHEN n.last_on <= :d THEN n.open_all ELSE {openitems.CREDIT_LEFT} END
-  FROM (SELECT id, customer_id, currency, date, total AS amount, open_all, last_on FROM {_unsettled('credit')}) n
-  WHERE n.date <= :d {where_n}
-) GROUP BY customer_id, currency HAVING sum(amount) != 0
-"""
-
-
-OPEN_INVOICES_SQL = open_invoices_sql()
-UNAPPLIED_SQL = unapplied_sql()
-
-
-@dataclass(frozen=True)
-class OpenInvoice:
-    id: str
-    customer_id: str
-    customer: str  # code
-    name: str
-    currency: str
-    number: str
-    doc_date: date
-    due_date: date
-    total: int
-    open_amount: int
-
-
-@dataclass(frozen=True)
-class Position:
-    """What was open as of a date: invoices, their open instalments, and unapplied cash per customer."""
-
-    as_of: date
-    invoices: list[OpenInvoice]
-    items: list[agelib.OpenItem]  # one per open instalment (due basis)
-    unapplied: list[agelib.Unapplied]
-
-
-# ISO text to date, remembered: a big book has 200k invoices over a few hundred distinct dates.
-_day = lru_cache(maxsize=16384)(date.fromisoformat)
-
-
-def _customers(ledger) -> dict[str, tuple[str, str]]:
-    return {cid: (code or cid, name or code or cid)
-            for cid, code, name in ledger.conn.execute("SELECT id, code, name FROM customers")}
-
-
-def _single_instalment_terms(ledger) -> set[str]:
-    """Names of terms that always make one due item, so their invoices need no due_items lookup."""
-    single = {name for name, terms in BUILTIN_TERMS.items() if len(terms.lines) == 1}
-    for name, lines in ledger.conn.execute("SELECT name, lines FROM terms"):
-        try:
-            count = len(json.loads(lines or "[]"))
-        except (TypeError, ValueError):
-            count = 0
-        if count == 1:
-            single.add(name)
-        else:
-            single.discard(name)
-    return single
-
-
-def _due_items(ledger, invoice_ids: list[str]) -> dict[str, list[tuple[date, int]]]:
-    found: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for start in range(0, len(invoice_ids), 500):
-        chunk = invoice_ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for invoice_id, due, amount in ledger.conn.execute(
-            f"SELECT invoice_id, due_date, amount FROM due_items WHERE invoice_id IN ({marks})", chunk
-        ):
-            found[invoice_id].append((_day(due), amount))
-    return found
-
-
-def open_items_of(inv: OpenInvoice, schedule: list[tuple[date, int]] | None) -> list[agelib.OpenItem]:
-    """An invoice's open amount spread over its instalments, earliest due first (paid = total - open)."""
-    def item(due: date, amount: int) -> agelib.OpenItem:
-        return agelib.OpenItem(inv.customer, inv.name, inv.currency, inv.number, inv.doc_date, due, amount)
-
-    paid = inv.total - inv.open_amount
-    if not schedule or len(schedule) == 1 or paid < 0 or inv.open_amount < 0 or sum(a for _, a in schedule) != inv.total:
-        return [item(inv.due_date, inv.open_amount)]
-    return [item(due, left) for due, left in spread_over_instalments(paid, schedule) if left]
-
-
-def position(ledger, as_of: date, *, customer_id: str | None = None) -> Position:
-    """Open invoices (with open instalments) and unapplied amounts as of a date, per the contract rules."""
-    names = _customers(ledger)
-    params = {"d": as_of.isoformat()}
-    inv_sql, un_sql = OPEN_INVOICES_SQL, UNAPPLIED_SQL
-    if customer_id is not None:
-        params["c"] = customer_id
-        inv_sql = open_invoices_sql("AND i.customer_id = :c")
-        un_sql = unapplied_sql("AND p.customer_id = :c", "AND n.customer_id = :c")
-    single = _single_instalment_terms(ledger)
-    invoices, need_schedule = [], []
-    for iid, cid, cur, number, doc, due, terms, total, open_amount in ledger.conn.execute(inv_sql, params):
-        code, name = names.get(cid, (cid, cid))
-        inv = OpenInvoice(iid, cid, code, name, cur, number, _day(doc), _day(due),
-                          total, open_amount)
-        invoices.append(inv)
-        if terms not in single:
-            need_schedule.append(iid)  # maybe in instalments: each ages by its own due date
-    schedules = _due_items(ledger, need_schedule) if need_schedule else {}
-    items = [it for inv in invoices for it in open_items_of(inv, schedules.get(inv.id))]
-    unapplied = []
-    for cid, cur, amount in ledger.conn.execute(un_sql, params):
-        code, name = names.get(cid, (cid, cid))
-        if amount > 0:
-            unapplied.append(agelib.Unapplied(code, name, cur, amount))
-        else:  # more allocated than paid (a sync conflict): show it as owed, never hide it
-            items.append(agelib.OpenItem(code, name, cur, "(over-allocated)", as_of, as_of, -amount))
-    return Position(as_of, invoices, items, unapplied)
-
 
 def default_edges(ledger) -> tuple[int, ...]:
     text = ledger.setting("aging.buckets")
@@ -185,9 +32,8 @@ def aging(ledger, as_of: date, basis: str = "due", edges=None, years: bool = Fal
     edges = agelib.check_edges(edges) if edges is not None else default_edges(ledger)
     pos = pos if pos is not None else position(ledger, as_of)
     if basis == "invoice":  # by invoice date the instalments do not matter: one item per invoice
-        items = [agelib.OpenItem(i.customer, i.name, i.currency, i.number, i.doc_date, i.due_date, i.open_amount)
-                 for i in pos.invoices]
-        items += [it for it in pos.items if it.number == "(over-allocated)"]
+        items = [by_invoice_date(i) for i in pos.invoices]
+        items += [it for it in pos.items if it.number == OVER_ALLOCATED]
     else:
         items = pos.items
     return agelib.age(items, pos.unapplied, as_of, basis, edges, years)

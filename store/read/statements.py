@@ -1,7 +1,7 @@
 """Statements of account (对账单): "outstanding as of" a date, or "activity over a period" with the opening
 balance brought forward and a running balance; one section per currency; rendered as json, Markdown or HTML.
 
-The closing balance is the customer's aging total as of the end date: both come from store.read.reports.position.
+The closing balance is the customer's aging total as of the end date: both come from store.read.open.position.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ per-customer balance and overdue for one page of customers, the invoices behind 
 due dates an invoice being typed would get.
 
 The open amounts come from the settlement cache (doc_state: open_all counts every posted document, kept by
-triggers), the rules from store.read.openitems / store.rules.aging / store.rules.terms; nothing here writes. The lists say
+triggers), the rules from store.read.open / store.rules.aging / store.rules.terms; nothing here writes. The lists say
 CROSS JOIN to keep SQLite walking invoices / payments in date order by index (a page is then a range read);
 left to itself it drives from doc_state and sorts every row (200k invoices: 3.9 s a page).
 """
@@ -18,7 +18,8 @@ from store.rules import money, validate
 from store.write import customers, invoices, terms as termsbook
 from store.errors import InvalidInput
 from store.rules.allocation import auto_allocate
-from store.read.openitems import allocatable_items, unapplied
+from store.rules.openitems import by_invoice_date
+from store.read.open import allocatable_items, position, unapplied
 from store.rules.terms import instalments
 
 INVOICE_FILTERS = ("open", "overdue", "all")
@@ -138,11 +139,10 @@ def aging_cell(ledger, as_of: date, basis: str, customer: str, currency: str, la
     """The open items behind one cell of the aging report (customer code × currency × bucket label), each
     classified by store.rules.aging itself: [{number, date, due_date, open}] oldest due first."""
     record = customers.by_code(ledger, customer)
-    pos = reports.position(ledger, as_of, customer_id=record["id"])
+    pos = position(ledger, as_of, customer_id=record["id"])
     edges = reports.default_edges(ledger)
     if basis == "invoice":
-        items = [agelib.OpenItem(i.customer, i.name, i.currency, i.number, i.doc_date, i.due_date, i.open_amount)
-                 for i in pos.invoices]
+        items = [by_invoice_date(i) for i in pos.invoices]
     else:
         items = list(pos.items)
     found = []
@@ -203,7 +203,7 @@ def payment_plan(ledger, customer_code: str, paid_on: str, amount: str | None) -
     dues = allocatable_items(ledger, record["id"], cur, on)
     items: dict[str, dict] = {}
     for d in dues:
-        row = items.setdefault(d.invoice, {"invoice": d.invoice, "number": d.number, "due_date": d.due_date,
+        row = items.setdefault(d.invoice_id, {"invoice": d.invoice_id, "number": d.number, "due_date": d.due_date,
                                            "open": 0, "suggested": 0})
         row["open"] += d.open_amount
     for invoice_id, part in auto_allocate(max(minor, 0), dues):

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from store.rules import money
+from store.rules.openitems import OpenItem, Unapplied
 from store.errors import InvalidInput
 
 DEFAULT_EDGES: tuple[int, ...] = (30, 60, 90, 120)
@@ -20,25 +21,6 @@ UNAPPLIED = "unapplied"
 BASES = ("due", "invoice")
 YEAR_LABELS = ["1年以内", "1-2年", "2-3年", "3年以上"]
 _YEAR_EDGES = (365, 730, 1095)
-
-
-@dataclass(frozen=True)
-class OpenItem:
-    customer: str
-    name: str
-    currency: str
-    number: str
-    doc_date: date
-    due_date: date
-    open_amount: int
-
-
-@dataclass(frozen=True)
-class Unapplied:
-    customer: str
-    name: str
-    currency: str
-    amount: int  # positive amount of unapplied cash/credit
 
 
 @dataclass(frozen=True)

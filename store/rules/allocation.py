@@ -1,23 +1,15 @@
 """Applying money to invoices (核销): oldest due first, never more than is open or than was paid."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from store.rules import money
 from store.errors import Conflict, InvalidInput, NotFound
 
 
-@dataclass(frozen=True)
-class Due:
-    invoice: str  # invoice id
-    number: str
-    due_date: date
-    open_amount: int
-
-
-def auto_allocate(amount: int, dues: list[Due]) -> list[tuple[str, int]]:
-    """(invoice id, amount) pairs for amount applied oldest due first (ties by number), one pair per invoice."""
+def auto_allocate(amount: int, dues: list) -> list[tuple[str, int]]:
+    """(invoice id, amount) pairs for amount applied to open items (store.rules.openitems.OpenItem) oldest due
+    first (ties by number), one pair per invoice."""
     if amount < 0:
         raise InvalidInput("an amount to allocate must not be negative", field="amount")
     left = amount
@@ -28,7 +20,7 @@ def auto_allocate(amount: int, dues: list[Due]) -> list[tuple[str, int]]:
         take = min(due.open_amount, left)
         if take <= 0:
             continue
-        applied[due.invoice] = applied.get(due.invoice, 0) + take
+        applied[due.invoice_id] = applied.get(due.invoice_id, 0) + take
         left -= take
     return list(applied.items())
 

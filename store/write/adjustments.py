@@ -1,7 +1,7 @@
 """Credit notes (红字/贷项通知) and write-offs (坏账核销): the other ways an invoice's open amount goes down."""
 from __future__ import annotations
 
-from store.read import openitems
+from store.read import open as openitems
 from store.rules import money, validate
 from store.write import customers, invoices
 from store.errors import Conflict, InvalidInput

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from store.read import openitems, reports
+from store.read.open import position as open_position
+from store.read import open as openitems
 from store.rules import dunning, money, validate
 from store.write import customers, invoices
 from store.rules.dunning import PlanItem
@@ -323,7 +324,7 @@ def _recipients(ledger) -> dict[str, Recipient]:
 
 def reminder_plan(ledger, as_of: date) -> ReminderPlan:
     """What is due for which level as of a date, with held invoices and why (store.rules.dunning's rules)."""
-    pos = reports.position(ledger, as_of)
+    pos = open_position(ledger, as_of)
     by_key = {(inv.customer, inv.number): inv for inv in pos.invoices}
     dues: dict[str, list[tuple[date, int]]] = defaultdict(list)
     for it in pos.items:

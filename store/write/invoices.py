@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from store.read import openitems
+from store.read import open as openitems
 from store.rules import money, validate
 from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
+from store.rules.openitems import OpenInvoice, open_items
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
 from store.rules.terms import instalments
@@ -311,9 +312,12 @@ def listing(ledger, *, customer_code: str | None = None, open_only: bool = False
     sql += " ORDER BY x.date DESC, x.number DESC"
     rows = ledger.rows(sql, params)
     if overdue_only:
-        schedules = openitems.schedules(ledger, [r["id"] for r in rows])
-        late = {d.invoice for d in openitems.spread({r["id"]: r for r in rows}, schedules)
-                if d.due_date.isoformat() < today}
+        found = openitems.schedules(ledger, [r["id"] for r in rows])
+        late = {item.invoice_id for r in rows
+                for item in open_items(OpenInvoice(r["id"], r["number"], "", r["currency"], date.fromisoformat(r["date"]),
+                                                   date.fromisoformat(r["due_date"]), r["total"], r["open"]),
+                                       found.get(r["id"]))
+                if item.due_date.isoformat() < today}
         rows = [r for r in rows if r["id"] in late]
     if limit:
         rows = rows[: int(limit)]

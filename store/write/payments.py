@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from store.read import openitems
+from store.read import open as openitems
 from store.rules import money, validate
 from store.write import customers, invoices
 from store.rules.allocation import auto_allocate, check_allocations
@@ -83,9 +83,9 @@ def plan(ledger, customer_id: str, currency: str, on: str, available: int,
     open and what is available) or, without pairs, oldest due first."""
     dues = openitems.allocatable_items(ledger, customer_id, currency, on)
     open_by: dict[str, int] = {}
-    numbers = {d.invoice: d.number for d in dues}
+    numbers = {d.invoice_id: d.number for d in dues}
     for d in dues:
-        open_by[d.invoice] = open_by.get(d.invoice, 0) + d.open_amount
+        open_by[d.invoice_id] = open_by.get(d.invoice_id, 0) + d.open_amount
     if pairs:
         requested, named = _resolve_pairs(ledger, customer_id, pairs)
         for invoice_id, number in named.items():

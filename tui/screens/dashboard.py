@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
+from store.read.open import position as open_position
 from store.read import reports
 from store.rules.aging import NOT_DUE, UNAPPLIED
 from store.rules.money import format_amount
@@ -45,7 +46,7 @@ class DashboardData:
 
 def dashboard_data(ledger, as_of: date) -> DashboardData:
     """Everything the dashboard shows, from the aging report (runs in a worker thread)."""
-    pos = reports.position(ledger, as_of)
+    pos = open_position(ledger, as_of)
     report = reports.aging(ledger, as_of, pos=pos)
     overdue_labels = [label for label in report.buckets if label != NOT_DUE]
     data = DashboardData(as_of)

@@ -1,0 +1,234 @@
+"""THE open amount as of a date: the one definition every figure is built on (aging, the summary, statements,
+the dashboard, the lists, allocation, credit limits, dunning, matching and sync's over-allocation flags).
+
+The rule, written once (INVOICE_OPEN, PAYMENT_LEFT, CREDIT_LEFT below):
+- an invoice is open as of D for 0 if it is dated after D or voided on or before D, else for its total minus
+  its allocations dated <= D minus its write-offs dated <= D (never clamped: after a sync conflict it can be
+  negative, and then it shows);
+- that open amount is spread over its instalments by store.rules.openitems.open_items;
+- unapplied as of D is what payments (dated <= D, not voided by D) and credit notes (dated <= D) have not yet
+  had allocated by D.
+Two ways to read it, the same formula: OPEN_SQL over the documents (any invoice, settled or not), and the
+fast path over the doc_state cache (schema: kept by triggers, rebuilt and checked; only documents not settled
+by D are read, and for a D on or after a document's last allocation its cached open_all is the amount).
+Dates are ISO text ('YYYY-MM-DD'), so comparing them as text compares them as dates.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from store.rules.openitems import OVER_ALLOCATED, OpenInvoice, OpenItem, Unapplied, open_items
+from store.rules.terms import BUILTIN_TERMS
+
+END = "9999-12-31"  # "as of forever": every posted document counts
+
+# Each expression reads the invoice / payment / credit note under the alias i / p / n, as of :d.
+INVOICE_OPEN = """i.total
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= :d), 0)
+  - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d), 0)"""
+PAYMENT_LEFT = """p.amount
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= :d), 0)"""
+CREDIT_LEFT = """n.amount
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id AND a.date <= :d), 0)"""
+INVOICE_VOIDED = "i.id IN (SELECT doc_id FROM voids WHERE doc_table = 'invoices' AND date <= :d)"
+
+# Open amount of each invoice as of :d (0 when dated later or voided), for a WHERE chosen by the caller.
+OPEN_SQL = f"""
+SELECT i.id, i.number, i.date, i.total, i.currency,
+  CASE WHEN i.date > :d OR {INVOICE_VOIDED} THEN 0 ELSE {INVOICE_OPEN} END AS open
+FROM invoices i
+"""
+
+
+# Documents not settled by :d (the doc_state cache), as two range scans of the covering doc_state_open index
+# (an OR would scan all). Voided documents are settled from their void date on.
+def _unsettled(kind: str) -> str:
+    cols = "id, customer_id, currency, number, date, due_date, terms, total, open_all, last_on"
+    return (f"(SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on IS NULL UNION ALL "
+            f"SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on > :d)")
+
+
+def open_invoices_sql(where: str = "") -> str:
+    """Per invoice dated <= :d and not settled by :d, its open amount as of :d; only what is not 0.
+    MATERIALIZED: the open amount is computed once per invoice, not again for the filter; `where` narrows the
+    candidates (e.g. to one customer) before anything is summed."""
+    return f"""
+WITH candidates AS MATERIALIZED (
+  SELECT i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
+         CASE WHEN i.last_on <= :d THEN i.open_all ELSE {INVOICE_OPEN} END AS open_amount
+  FROM {_unsettled('invoice')} i
+  WHERE i.date <= :d {where}
+)
+SELECT * FROM candidates WHERE open_amount != 0
+"""
+
+
+def unapplied_sql(where_p: str = "", where_n: str = "") -> str:
+    """Per customer and currency: payments and credit notes dated <= :d (and not settled by then), less what of
+    them was allocated by :d; only what is not 0."""
+    return f"""
+SELECT customer_id, currency, sum(amount) AS amount FROM (
+  SELECT p.customer_id, p.currency, CASE WHEN p.last_on <= :d THEN p.open_all ELSE {PAYMENT_LEFT} END
+           AS amount
+  FROM (SELECT id, customer_id, currency, date, total AS amount, open_all, last_on FROM {_unsettled('payment')}) p
+  WHERE p.date <= :d {where_p}
+  UNION ALL
+  SELECT n.customer_id, n.currency, CASE WHEN n.last_on <= :d THEN n.open_all ELSE {CREDIT_LEFT} END
+  FROM (SELECT id, customer_id, currency, date, total AS amount, open_all, last_on FROM {_unsettled('credit')}) n
+  WHERE n.date <= :d {where_n}
+) GROUP BY customer_id, currency HAVING sum(amount) != 0
+"""
+
+
+OPEN_INVOICES_SQL = open_invoices_sql()
+UNAPPLIED_SQL = unapplied_sql()
+
+
+def _iso(value: str | date) -> str:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+# ISO text to date, remembered: a big book has 200k invoices over a few hundred distinct dates.
+_day = lru_cache(maxsize=16384)(date.fromisoformat)
+
+
+# --- the open position as of a date: every customer, one, or a page of them ---------------------------------
+
+
+@dataclass(frozen=True)
+class Position:
+    """What was open as of a date: invoices, their open instalments, and unapplied cash per customer."""
+
+    as_of: date
+    invoices: list[OpenInvoice]
+    items: list[OpenItem]  # one per open instalment (due basis), plus one per over-allocated customer
+    unapplied: list[Unapplied]
+
+
+def _customers(ledger) -> dict[str, tuple[str, str]]:
+    return {cid: (code or cid, name or code or cid)
+            for cid, code, name in ledger.conn.execute("SELECT id, code, name FROM customers")}
+
+
+def _single_instalment_terms(ledger) -> set[str]:
+    """Names of terms that always make one due item, so their invoices need no due_items lookup."""
+    single = {name for name, terms in BUILTIN_TERMS.items() if len(terms.lines) == 1}
+    for name, lines in ledger.conn.execute("SELECT name, lines FROM terms"):
+        try:
+            count = len(json.loads(lines or "[]"))
+        except (TypeError, ValueError):
+            count = 0
+        if count == 1:
+            single.add(name)
+        else:
+            single.discard(name)
+    return single
+
+
+def schedules(ledger, invoice_ids: list[str]) -> dict[str, list[tuple[date, int]]]:
+    """{invoice id: [(due date, amount)...]} in instalment order."""
+    found: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for start in range(0, len(invoice_ids), 500):
+        chunk = invoice_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for invoice_id, due, amount in ledger.conn.execute(
+            f"SELECT invoice_id, due_date, amount FROM due_items WHERE invoice_id IN ({marks}) ORDER BY seq", chunk
+        ):
+            found[invoice_id].append((_day(due), amount))
+    return found
+
+
+def position(ledger, as_of: date, *, customer_id: str | None = None,
+             customer_ids: list[str] | None = None) -> Position:
+    """Open invoices (with open instalments) and unapplied amounts as of a date: of every customer, of one
+    (customer_id) or of a page of them (customer_ids)."""
+    names = _customers(ledger)
+    params: dict = {"d": as_of.isoformat()}
+    inv_sql, un_sql = OPEN_INVOICES_SQL, UNAPPLIED_SQL
+    if customer_id is not None:
+        customer_ids = [customer_id]
+    if customer_ids is not None:
+        params.update({f"c{k}": cid for k, cid in enumerate(customer_ids)})
+        among = f"IN ({','.join(f':c{k}' for k in range(len(customer_ids))) or 'NULL'})"
+        inv_sql = open_invoices_sql(f"AND i.customer_id {among}")
+        un_sql = unapplied_sql(f"AND p.customer_id {among}", f"AND n.customer_id {among}")
+    single = _single_instalment_terms(ledger)
+    invoices, need_schedule = [], []
+    for iid, cid, cur, number, doc, due, terms, total, open_amount in ledger.conn.execute(inv_sql, params):
+        code, name = names.get(cid, (cid, cid))
+        invoices.append(OpenInvoice(iid, number, cid, cur, _day(doc), _day(due), total, open_amount, code, name))
+        if terms not in single:
+            need_schedule.append(iid)  # maybe in instalments: each ages by its own due date
+    found = schedules(ledger, need_schedule) if need_schedule else {}
+    items = [it for inv in invoices for it in open_items(inv, found.get(inv.id))]
+    unapplied = []
+    for cid, cur, amount in ledger.conn.execute(un_sql, params):
+        code, name = names.get(cid, (cid, cid))
+        if amount > 0:
+            unapplied.append(Unapplied(code, name, cur, amount))
+        else:  # more allocated than paid (a sync conflict): show it as owed, never hide it
+            items.append(OpenItem("", OVER_ALLOCATED, cur, as_of, as_of, -amount, code, name))
+    return Position(as_of, invoices, items, unapplied)
+
+
+# --- one customer in one currency: what the write side checks against ----------------------------------------
+
+
+def invoice_open(ledger, invoice_id: str, as_of: str | date = END) -> int:
+    """Open amount of one invoice as of a date (0 before its date or once voided; never clamped)."""
+    row = ledger.row(OPEN_SQL + " WHERE i.id = :id", {"d": _iso(as_of), "id": invoice_id})
+    return row["open"] if row else 0
+
+
+def _open_invoices(ledger, customer_id: str, currency: str, as_of: str | date) -> dict[str, OpenInvoice]:
+    """{invoice id: OpenInvoice} for the customer's invoices in currency with more than zero open as of D."""
+    rows = ledger.conn.execute(open_invoices_sql("AND i.customer_id = :c AND i.currency = :cur"),
+                               {"d": _iso(as_of), "c": customer_id, "cur": currency})
+    return {iid: OpenInvoice(iid, number, cid, cur, _day(doc), _day(due), total, open_amount)
+            for iid, cid, cur, number, doc, due, _terms, total, open_amount in rows if open_amount > 0}
+
+
+def _items(ledger, invoices: dict[str, OpenInvoice]) -> list[OpenItem]:
+    found = schedules(ledger, list(invoices))
+    items = [it for inv in invoices.values() for it in open_items(inv, found.get(inv.id))]
+    return sorted(items, key=lambda it: (it.due_date, it.number))
+
+
+def customer_open_items(ledger, customer_id: str, currency: str, as_of: str | date) -> list[OpenItem]:
+    """The customer's open instalments in currency as of a date (an invoice paid in part keeps its later
+    instalments open first), sorted by due date then number."""
+    return _items(ledger, _open_invoices(ledger, customer_id, currency, as_of))
+
+
+def allocatable_items(ledger, customer_id: str, currency: str, on: str | date) -> list[OpenItem]:
+    """What money dated `on` may still be applied to: open as of `on` AND open counting every later
+    document too (a later credit note or write-off must not be over-allocated by a back-dated payment)."""
+    now = _open_invoices(ledger, customer_id, currency, on)
+    ever = _open_invoices(ledger, customer_id, currency, END)
+    capped = {}
+    for iid, inv in now.items():
+        cap = min(inv.open_amount, ever[iid].open_amount) if iid in ever else 0
+        if cap > 0:
+            capped[iid] = OpenInvoice(inv.id, inv.number, inv.customer_id, inv.currency, inv.doc_date,
+                                      inv.due_date, inv.total, cap)
+    return _items(ledger, capped)
+
+
+def unapplied(ledger, customer_id: str, currency: str, as_of: str | date) -> int:
+    """Cash and credit of the customer in currency not yet allocated as of a date (a positive amount)."""
+    row = ledger.conn.execute(
+        unapplied_sql("AND p.customer_id = :c AND p.currency = :cur", "AND n.customer_id = :c AND n.currency = :cur"),
+        {"d": _iso(as_of), "c": customer_id, "cur": currency}).fetchone()
+    return row[2] if row else 0
+
+
+def balance(ledger, customer_id: str, currency: str, as_of: str | date) -> int:
+    """Open invoices less unapplied cash and credits, as of a date (what the customer owes)."""
+    row = ledger.conn.execute(
+        f"SELECT coalesce(sum(open_amount), 0) FROM ({open_invoices_sql('AND i.customer_id = :c AND i.currency = :cur')})",
+        {"d": _iso(as_of), "c": customer_id, "cur": currency}).fetchone()
+    return row[0] - unapplied(ledger, customer_id, currency, as_of)
