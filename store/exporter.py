@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from store import money, reports, validate
+from store import money, reports, safetext, validate
 from store.errors import InvalidInput
 
 RECEIVABLE, UNAPPLIED, BANK = "Assets:Receivable", "Liabilities:Unapplied", "Assets:Bank"
@@ -75,7 +75,7 @@ def _write_csv(path: Path, columns: list[str], rows) -> int:
         out = csv.writer(fh)
         out.writerow(columns)
         for row in rows:
-            out.writerow(["" if row.get(c) is None else row[c] for c in columns])
+            out.writerow([safetext.spreadsheet_cell("" if row.get(c) is None else str(row[c])) for c in columns])
             count += 1
     return count
 
@@ -175,6 +175,12 @@ def export_xlsx(ledger, path, as_of: str | None = None) -> str:
         for values in rows:
             ws.append(values)
             r = ws.max_row
+            for cell in ws[r]:
+                if isinstance(cell.value, str) and safetext.formula_like(cell.value):
+                    # text stays text: openpyxl would write '=...' as a live formula; the quote prefix also
+                    # keeps Excel from making it one when the cell is edited (OWASP, CSV injection)
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
             for col, cur_col in money_cols.items():
                 ws.cell(r, col + 1).number_format = _number_format(values[cur_col] or "CNY")
             for col in date_cols:

@@ -39,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from store import customers, invoices, money, openitems, payments, validate
+from store import customers, invoices, money, openitems, payments, safetext, validate
 from store.errors import DulyError, InvalidInput
 from store.ledger import Within
 from store.terms import BUILTIN_TERMS
@@ -215,7 +215,8 @@ def read_table(path: str | Path) -> Table:
             if headers is None:
                 headers = cells
             elif any(c.strip() for c in cells):
-                rows.append((start, cells))
+                # a cell `duly export csv` quoted against formulas ('=..., '-) reads back as it was written
+                rows.append((start, [safetext.from_spreadsheet_cell(c) for c in cells]))
     except csv.Error as exc:
         raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
     if not headers or not any(h.strip() for h in headers):
