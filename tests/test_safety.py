@@ -286,3 +286,20 @@ def test_restore_refuses_a_backup_whose_settlement_cache_disagrees_with_its_docu
     raw.close()
     with pytest.raises(BadBackup, match="settlement cache"):
         backups.check(tmp_path / "l.duly", "pw")
+
+
+# -- hostile text on the way out -------------------------------------------------------------------
+
+HOSTILE = "\x1b]2;pwned\x07\x1b[2JEvil\x9b31m"
+
+
+def test_escape_sequences_in_names_are_shown_not_obeyed_by_the_cli(cli):
+    assert cli("init").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as led:
+        customers.add(led, "EV1", HOSTILE)
+    for argv in (("customer", "list"), ("customer", "show", "EV1")):
+        result = cli(*argv)
+        assert result.code == 0, result.err
+        assert "\x1b" not in result.out and "\x07" not in result.out and "\x9b" not in result.out
+        assert "\\x1b]2;pwned\\x07\\x1b[2JEvil\\x9b31m" in result.out
+    assert "\x1b" not in cli("customer", "show", "EV1", "--format", "json").out  # json escapes them itself

@@ -8,6 +8,7 @@ import sys
 import traceback
 
 from store.errors import DulyError
+from store.safetext import terminal_text
 from tui.context import Context, UsageError
 
 # Each module registers its subcommands; handlers are `fn(args, ctx) -> int | None`. Listed with the
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"duly: {exc}", file=sys.stderr)
         return 2
     except DulyError as exc:
-        print(f"duly: {exc}", file=sys.stderr)
+        print(f"duly: {terminal_text(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("duly: interrupted; nothing half-written was kept", file=sys.stderr)

@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label
+from textual.widgets import Footer, Header, Label
 
 from store import alerts, collections, dunning
 from store.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
+from tui.widgets.table import DataTable
 
 
 @dataclass

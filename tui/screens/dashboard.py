@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static
 
 from store import reports
 from store.aging import NOT_DUE, UNAPPLIED
@@ -20,6 +20,7 @@ from store.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
 from tui.widgets.bars import AgingBars
+from tui.widgets.table import DataTable
 
 TOP = 10
 

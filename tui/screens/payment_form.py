@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Footer, Header, Input, Label, Static
 
 from store import money, payments, views
 from store.errors import DulyError, NotFound
@@ -16,6 +16,7 @@ from store.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.invoices import amount_cell
 from tui.screens.prompt import PromptScreen
+from tui.widgets.table import DataTable
 
 FIELDS = ("customer", "date", "amount", "method", "reference")
 ERROR_FIELDS = {"amount": "amount", "payment date": "date", "date": "date", "method": "method",
