@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from store import money, reports, safetext, validate
+from store import db, money, reports, safetext, validate
 from store.errors import InvalidInput
 
 RECEIVABLE, UNAPPLIED, BANK = "Assets:Receivable", "Liabilities:Unapplied", "Assets:Bank"
@@ -49,11 +49,16 @@ def _writing(target: Path, mode: str = "w", **open_args):
     leaves no half-written export and says in one line what could not be written."""
     temp = target.with_name(f".{target.name}.part")
     try:
-        with open(temp, mode, **open_args) as fh:
+        # 0600: an export is plaintext, for its owner's eyes only (chmod too: the .part may be left from before)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.chmod(temp, 0o600)
+        with open(fd, mode, **open_args) as fh:
             yield fh
         os.replace(temp, target)
     except OSError as exc:
         temp.unlink(missing_ok=True)
+        if db.out_of_space(exc):
+            raise db.disk_full(target, exc) from None
         raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", field="path") from None
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -171,8 +171,10 @@ class Ledger:
                 changes.append(self.conn, change, prev)
                 self.set_meta("hlc", tx.hlc)
             self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            db.rollback(self.conn)
+            if db.out_of_space(exc):
+                raise db.disk_full(self.path, exc) from None
             raise
 
     def apply_remote(self, change: Change) -> bool:
@@ -186,7 +188,7 @@ class Ledger:
             self.conn.execute("COMMIT")
             return applied
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            db.rollback(self.conn)
             raise
 
     def apply_remote_batch(self, batch: list[Change]) -> int:
@@ -202,7 +204,7 @@ class Ledger:
             self.conn.execute("COMMIT")
             return len(applied)
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            db.rollback(self.conn)
             raise
 
     # -- reading ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from tui.context import Context, UsageError
 # top-level commands each one registers or extends, so that a command imports only the modules it needs
 # (importing every module costs 0.3-0.7 s per run). tests/test_cli_foundation.py checks this table.
 COMMANDS = {
-    "tui.commands.ledger": ("audit", "backup", "init", "passwd", "restore", "settings", "tui"),
+    "tui.commands.ledger": ("audit", "backup", "check", "init", "passwd", "restore", "settings", "tui"),
     "tui.commands.customers": ("customer",),
     "tui.commands.documents": ("credit", "invoice", "payment", "terms", "writeoff"),
     "tui.commands.drafts": ("draft",),

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from store import backup as backups
 from store import changes, settings
-from store.errors import DulyError, LedgerExists
+from store.errors import DamagedLedger, DulyError, LedgerExists
 from store.ledger import Ledger
 from store.validate import iso_date
 from tui.context import read_secret
@@ -30,7 +31,14 @@ def register(sub, common) -> None:
 
     p = sub.add_parser("restore", parents=[common], help="replace the ledger with a checked backup")
     p.add_argument("file")
+    p.add_argument("--yes", action="store_true", help="replace without asking (needed when not at a terminal)")
+    p.add_argument("--other-ledger", action="store_true",
+                   help="replace the ledger even though the backup is of another one (or it cannot be opened)")
     p.set_defaults(handler=restore)
+
+    p = sub.add_parser("check", parents=[common],
+                       help="check the ledger file: its pages, the change log's hash chains, the ledger's invariants")
+    p.set_defaults(handler=check)
 
     p = sub.add_parser("audit", parents=[common], help="the change log as an audit trail; `verify` checks it")
     p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
@@ -81,9 +89,39 @@ def backup(args, ctx):
 
 
 def restore(args, ctx):
-    summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase())
+    def confirm(summary: dict) -> bool:
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            raise DulyError(f"restore replaces {ctx.ledger_path}: confirm with --yes (there is no terminal to ask "
+                            "on); nothing was replaced")
+        now = summary.get("replaces")
+        what = f" ({now['customers']} customers, {now['changes']} change-log entries)" if now else ""
+        answer = input(f"Replace {ctx.ledger_path}{what} with {args.file} ({summary['customers']} customers, "
+                       f"{summary['changes']} change-log entries)? The current file is kept as "
+                       f"{summary['safety_copy']}. [y/N] ")
+        return answer.strip().lower() in ("y", "yes", "是")
+
+    summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase(), confirm=confirm,
+                              other_ledger=args.other_ledger)
+    kept = f"; the replaced file is kept as {summary['safety_copy']}" if summary.get("safety_copy") else ""
     ctx.done(f"restored {ctx.ledger_path} from {args.file}: {summary['customers']} customers, "
-             f"{summary['changes']} change-log entries, all checks passed")
+             f"{summary['changes']} change-log entries, all checks passed{kept}")
+
+
+def check(args, ctx):
+    ledger = ctx.ledger()
+    problems = backups.ledger_problems(ledger.conn)
+    if problems:
+        if ctx.format == "json":
+            print(json.dumps({"ok": False, "problems": problems}, ensure_ascii=False))
+        else:
+            for line in problems[1:]:
+                print(line)
+        raise DamagedLedger(f"ledger {ctx.ledger_path} fails its checks: {problems[0]}"
+                            + (f" (and {len(problems) - 1} more, listed above)" if len(problems) > 1 else ""))
+    ctx.done(f"ledger {ctx.ledger_path} is sound: every page (integrity and page HMACs), the change log's hash "
+             "chains and the ledger's invariants check")
 
 
 def audit(args, ctx):
@@ -95,7 +133,8 @@ def audit(args, ctx):
                 print(line)
             raise DulyError(f"the audit trail has {len(problems)} problem(s): {problems[0]}")
         count = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
-        ctx.done(f"audit trail intact: {count} entries, every hash chain checks")
+        ctx.done(f"audit trail intact: {count} entries, every hash chain checks (this checks the change log's "
+                 "chains, not the file's pages: `duly check` does both)")
         return
     where, params = [], []
     if args.date_from:
