@@ -494,3 +494,20 @@ def test_a_full_disk_during_backup_or_restore_leaves_no_partial_file(big_ledger,
     _one_line(_duly_with_file_limit(60_000, "--ledger", big_ledger, "restore", good, "--yes"), "the disk is full")
     assert codes(big_ledger) == before and "AFTER" in before  # not replaced (the held file's header may differ)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.duly", "good.duly"]
+
+
+def test_a_duly_process_dumps_no_core_and_wipes_sqlcipher_memory(tmp_path):
+    """A core dump of a Duly process held the passphrase and customer names."""
+    code = textwrap.dedent(f"""
+        import resource, sys
+        sys.path.insert(0, {str(REPO)!r})
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        from tui.cli import main
+        main(["--ledger", {str(tmp_path / "x.duly")!r}, "init"])
+        import sqlcipher3
+        memsec = sqlcipher3.connect(":memory:").execute("PRAGMA cipher_memory_security").fetchone()[0]
+        print(resource.getrlimit(resource.RLIMIT_CORE), memsec)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "DULY_PASSPHRASE": PASSPHRASE}).stdout.splitlines()[-1]
+    assert out == "(0, 0) 1"

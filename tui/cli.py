@@ -7,6 +7,7 @@ import os
 import sys
 import traceback
 
+from store.db import harden_process
 from store.errors import DulyError
 from store.safetext import terminal_text
 from tui.context import Context, UsageError
@@ -77,6 +78,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    harden_process()
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
