@@ -82,7 +82,9 @@ class Ledger:
                 if on_upgrade is not None:
                     on_upgrade(found, schema.VERSION)
                 schema.migrate(conn)
-            return cls(conn, Path(path), passphrase, actor)
+            ledger = cls(conn, Path(path), passphrase, actor)
+            ledger._move_secrets()
+            return ledger
         except db.OperationalError as exc:
             conn.close()
             if "locked" in str(exc):
@@ -91,6 +93,19 @@ class Ledger:
         except BaseException:
             conn.close()
             raise
+
+    def _move_secrets(self) -> None:
+        """Secrets an older Duly synced become this device's own (store.settings.move_secrets); a viewer, which
+        may not write to the team's book, leaves it to the admin's or a member's clearing change. Best effort:
+        when another process holds the write lock, the next open does it."""
+        if self.meta("sync.role") == "viewer":
+            return
+        from store import settings
+
+        try:
+            settings.move_secrets(self)
+        except LedgerLocked:
+            pass
 
     def reopen(self) -> "Ledger":
         """A second connection to the same file, for another thread."""

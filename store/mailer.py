@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
-from store import money
+from store import money, settings
 from store.dunning import PlanItem
 from store.errors import DulyError, InvalidInput
 
@@ -120,7 +120,7 @@ class SmtpSettings:
                                "(`duly settings set smtp.host mail.example.com`)", field="smtp.host")
         starttls = (ledger.setting("smtp.starttls") or "true") == "true"
         port = int(ledger.setting("smtp.port") or (587 if starttls else 25))
-        return cls(host, port, ledger.setting("smtp.user"), ledger.setting("smtp.password"), sender, starttls)
+        return cls(host, port, ledger.setting("smtp.user"), settings.get(ledger, "smtp.password"), sender, starttls)
 
 
 class SendFailed(DulyError):

@@ -1,15 +1,17 @@
 """Ledger-wide commands: init, passwd, backup, restore, audit, settings, tui."""
 from __future__ import annotations
 
+import getpass
 import json
 import sys
+from pathlib import Path
 
 from store import backup as backups
 from store import changes, settings
 from store.errors import DamagedLedger, DulyError, LedgerExists
 from store.ledger import Ledger
 from store.validate import iso_date
-from tui.context import read_secret
+from tui.context import UsageError, read_secret
 
 
 def register(sub, common) -> None:
@@ -53,7 +55,8 @@ def register(sub, common) -> None:
     q.set_defaults(handler=settings_get)
     q = ssub.add_parser("set", parents=[common])
     q.add_argument("key")
-    q.add_argument("value")
+    q.add_argument("value", nargs="?", help="the value (a secret such as smtp.password: from a prompt or --value-file)")
+    q.add_argument("--value-file", metavar="FILE", help="read the value from FILE (for a secret)")
     q.set_defaults(handler=settings_set)
 
 
@@ -149,13 +152,41 @@ def audit(args, ctx):
     rows = []
     names = json.loads(ledger.meta("sync.devices") or "{}")  # a team's device names, as the last sync saw them
     for row in ledger.rows(sql + " ORDER BY hlc, seq", params):
-        ops = json.loads(row.pop("ops"))
+        ops = _masked_ops(json.loads(row.pop("ops")))
         row["device_name"] = names.get(row["device"], "")
         row["what"] = summarise(ops)
         row["ops"] = ops
         rows.append(row)
     ctx.emit(rows, ["at", "actor", "device", "device_name", "device_seq", "what"] if names else
              ["at", "actor", "device", "device_seq", "what"])
+
+
+def _value_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DulyError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _secret_value(key: str, path: str | None) -> str:
+    """A secret setting from a file or typed at the terminal (not echoed), never from the command line."""
+    if path:
+        value = _value_file(path)
+    elif not sys.stdin.isatty():
+        raise DulyError(f"{key}: no terminal to type it at: pass --value-file FILE")
+    else:
+        value = getpass.getpass(f"{key} (not shown): ")
+    if not value:
+        raise DulyError(f"{key} must not be empty")
+    return value
+
+
+def _masked_ops(ops: list[dict]) -> list[dict]:
+    """A secret an older Duly synced as a setting (the SMTP password) stays in its hash-chained log entry, and
+    is never printed: its value is shown masked."""
+    return [{**op, "v": settings.masked(op["id"], op.get("v"))}
+            if op.get("op") == "set" and op.get("t") == "settings" and op.get("id") in settings.SECRETS else op
+            for op in ops]
 
 
 def summarise(ops: list[dict]) -> str:
@@ -176,20 +207,30 @@ def summarise(ops: list[dict]) -> str:
 def settings_get(args, ctx):
     ledger = ctx.ledger()
     if args.key:
-        value = settings.get(ledger, args.key)
+        value = settings.masked(args.key, settings.get(ledger, args.key))
         if ctx.format == "json":
             print(json.dumps({args.key: value}, ensure_ascii=False))
         else:
             print("" if value is None else value)
         return
-    everything = settings.all_settings(ledger)
-    if "smtp.password" in everything and everything["smtp.password"]:
-        everything["smtp.password"] = "********"
+    everything = {key: settings.masked(key, value) for key, value in settings.all_settings(ledger).items()}
     rows = [{"key": k, "value": v} for k, v in everything.items()]
     ctx.emit(rows, ["key", "value"], json_value=everything)
 
 
 def settings_set(args, ctx):
-    value = settings.put(ctx.ledger(), args.key, args.value)
-    shown = "********" if args.key == "smtp.password" else value
-    ctx.done(f"{args.key} = {shown}")
+    if args.key in settings.SECRETS:
+        if args.value is not None:
+            raise DulyError(f"{args.key} is not taken on the command line (it would stay in the shell history and "
+                            "the process list): type it at the prompt, or pass --value-file FILE")
+        value = _secret_value(args.key, args.value_file)
+    elif args.value_file:
+        value = _value_file(args.value_file)
+    elif args.value is None:
+        raise UsageError(f"settings set {args.key}: give a value")
+    else:
+        value = args.value
+    value = settings.put(ctx.ledger(), args.key, value)
+    ctx.done(f"{args.key} = {settings.masked(args.key, value)}"
+             + (" (kept on this device only: never synced, never in the audit trail)" if args.key in settings.SECRETS
+                else ""))
