@@ -319,7 +319,11 @@ def _parse_ofx(path: Path, source: str) -> Parsed:
                 continue
             payee = getattr(trn, "payee", None)
             to = getattr(trn, "bankacctto", None)
-            values = {"account": account, "date": trn.dtposted.date().isoformat(), "amount": amount, "currency": cur,
+            try:
+                on = validate.in_range(trn.dtposted.date(), "date").isoformat()
+            except InvalidInput as exc:
+                raise InvalidInput(f"{where}: {exc}", field="date") from None
+            values = {"account": account, "date": on, "amount": amount, "currency": cur,
                       "reference": trn.fitid or "", "payer": " ".join((trn.name or (payee.name if payee else "")
                                                                        or "").split()),
                       "payer_account": (to.acctid if to else "") or "", "memo": " ".join((trn.memo or "").split())}

@@ -64,3 +64,12 @@ def test_a_bank_line_dated_9999_is_refused_and_an_old_one_does_not_break_reconci
     for argv in (("reconcile", "list"), ("reconcile", "auto")):
         result = cli(*argv)
         assert result.code == 0, (argv, result.err)
+
+
+def test_an_ofx_line_dated_9999_is_refused(tmp_path):
+    from tests.test_bank_import import OFX
+
+    path = tmp_path / "far.ofx"
+    path.write_text(OFX.replace("<DTPOSTED>20260303", "<DTPOSTED>99991231"))
+    with pytest.raises(InvalidInput, match=r"far.ofx transaction 2 .*9999-12-31.* outside"):
+        bank.parse(path)
