@@ -26,7 +26,7 @@ def harden_process() -> None:
     try:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
     except (ImportError, ValueError, OSError):  # no such limit on this platform: nothing to turn off
         pass
     conn = sqlcipher3.connect(":memory:")
