@@ -46,3 +46,22 @@ class BadBackup(DulyError):
 
 class ClockSkew(DulyError):
     """A batch of changes carries a clock too far in the future."""
+
+
+class DiskFull(DulyError):
+    """A write failed for want of space; what was being written was rolled back or removed."""
+
+    def __init__(self, path: str, detail: str = ""):
+        why = f" ({detail})" if detail else ""
+        super().__init__(f"the disk is full: cannot write {path}{why}; nothing was changed: free some space "
+                         "and try again")
+
+
+class DamagedLedger(DulyError):
+    """The live ledger fails its page-level checks."""
+
+
+class LedgerInUse(DulyError):
+    def __init__(self, path: str):
+        super().__init__(f"ledger {path} is open in another Duly (the app, a sync, a command still running): "
+                         "close it and try again; nothing was replaced")

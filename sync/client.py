@@ -612,7 +612,8 @@ def _strip_device_secrets(path: Path, passphrase: str) -> None:
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("BEGIN IMMEDIATE")
         # The review list stays: what a merge flagged is the team's business, and a new device should see it.
-        conn.execute("DELETE FROM meta WHERE key LIKE 'sync.%' OR key IN ('device_id', 'series_prefix')")
+        conn.execute("DELETE FROM meta WHERE key LIKE 'sync.%' OR key LIKE 'secret.%' "
+                     "OR key IN ('device_id', 'series_prefix')")
         conn.execute("COMMIT")
         conn.execute("VACUUM")
         conn.execute("PRAGMA journal_mode = DELETE")

@@ -241,3 +241,58 @@ def test_csv_export_that_cannot_write_a_file_keeps_the_old_one_whole(cli, book, 
     assert (out / "customers.csv").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["customers.csv", "invoices.csv", "payments.csv", "credit_notes.csv", "writeoffs.csv", "voids.csv"])
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+cmd|' /C calc'!A0", "-2+3", "-", "'=quoted"]
+
+
+def test_csv_and_xlsx_exports_never_carry_a_live_formula_and_csv_still_goes_back_in(cli, tmp_path):
+    """A customer named like a formula is text in every export (OWASP: a leading quote in CSV, a quoted text
+    cell in XLSX); amounts stay numbers, a negative one too; `export csv` -> `import` gives the same names back."""
+    assert cli("init").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as led:
+        for n, name in enumerate(FORMULAS):
+            customers.add(led, f"F{n}", name, phone="+86 138 0000 0000" if n == 0 else None)
+        invoices.add(led, "F0", "2026-01-10", amount="100")
+        payments.add(led, "F0", "2026-01-11", "150")  # 50.00 unapplied: a negative amount in the aging
+    out = tmp_path / "csv"
+    assert cli("export", "csv", out).code == 0
+    with open(out / "customers.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        assert row["name"][0] not in "=+-@\t\r", row["name"]
+    assert [r["name"] for r in rows] == ["'" + n for n in FORMULAS]
+    assert rows[0]["phone"] == "'+86 138 0000 0000"
+    with open(out / "payments.csv", encoding="utf-8-sig", newline="") as fh:
+        assert [r["amount"] for r in csv.DictReader(fh)] == ["150.00"]
+    other = tmp_path / "other.duly"
+    assert cli("--ledger", other, "init").code == 0
+    for kind in ("customers", "invoices", "payments"):
+        imported = cli("--ledger", other, "import", kind, out / f"{kind}.csv")
+        assert imported.code == 0, imported.err
+    with Ledger.open(other, PASSPHRASE) as led:
+        assert [r["name"] for r in led.rows("SELECT name FROM customers ORDER BY code")] == FORMULAS
+        assert customers.by_code(led, "F0")["phone"] == "+86 138 0000 0000"
+
+    path = tmp_path / "ar.xlsx"
+    assert cli("export", "xlsx", path, "--as-of", "2026-06-30").code == 0
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
+    wb = load_workbook(path)
+    names = [r[1].value for r in wb["Customers"].iter_rows(min_row=2)]
+    assert names == FORMULAS
+    assert all(r[1].data_type == "s" for r in wb["Customers"].iter_rows(min_row=2))
+    aging = wb["Aging 2026-06-30"]
+    head = [c.value for c in aging[1]]
+    f0 = next(r for r in aging.iter_rows(min_row=2) if r[0].value == "F0")
+    assert f0[head.index("unapplied")].value == -50 and f0[head.index("unapplied")].data_type == "n"
+
+
+def test_a_cell_starting_with_tab_or_cr_is_quoted_and_a_plain_number_is_not():
+    from store.rules.safetext import from_spreadsheet_cell, spreadsheet_cell
+
+    for text in ("\tx", "\rx", "=1", "+1 (555)", "@x", "-x", "'=x", "''+x"):
+        assert spreadsheet_cell(text) == "'" + text and from_spreadsheet_cell(spreadsheet_cell(text)) == text
+    for text in ("-12.50", "+3", "12", "O'Brien", "'plain", ""):
+        assert spreadsheet_cell(text) == text and from_spreadsheet_cell(text) == text

@@ -356,7 +356,7 @@ def test_xlsx_numbers_are_read_as_the_cell_shows_them(cli, book, tmp_path):
 
     wb = Workbook()
     wb.active.append(["customer", "date", "amount", "number"])
-    for n, placeholder in ((1, 111.5), (2, 222.5), (3, 1e16)):
+    for n, placeholder in ((1, 111.5), (2, 222.5), (3, 1e12)):
         wb.active.append(["HD001", "2026-03-01", placeholder, f"X-{n}"])
     wb.save(tmp_path / "plain.xlsx")
     with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(tmp_path / "f.xlsx", "w") as out:
@@ -371,8 +371,9 @@ def test_xlsx_numbers_are_read_as_the_cell_shows_them(cli, book, tmp_path):
     assert result.code == 0, result.err
     with Ledger.open(book, PASSPHRASE) as ledger:
         totals = [invoices.by_number(ledger, n)["total"] for n in ("X-1", "X-2", "X-3")]
-    assert totals == [113_000, 30, 10**18]
+    assert totals == [113_000, 30, 10**14]
     assert importer._cell_text(10.005) == "10.005" and importer._cell_text(1e-05) == "0.00001"
+    assert importer._cell_text(1e16) == "10000000000000000"
 
 
 def test_a_utf8_file_with_rows_pasted_in_gbk_is_refused_not_read_as_mojibake(cli, led, tmp_path):
@@ -386,3 +387,64 @@ def test_a_utf8_file_with_rows_pasted_in_gbk_is_refused_not_read_as_mojibake(cli
     text = "code,name\nC1,上海恒达贸易有限公司\nC2,北京科技\n"
     assert importer.decode(text.encode("gbk"), "g.csv") == (text, "GB18030/GBK")
     assert importer.decode(text.encode(), "u.csv") == (text, "UTF-8")
+
+
+# -- files that used to be imported wrong, with exit 0 ------------------------------------------------
+
+def test_an_unterminated_quote_is_refused_not_swallowing_the_rows_after_it(cli, led, tmp_path):
+    path = write(tmp_path / "q.csv", 'code,name\nC1,"Acme\nC2,Beta\nC3,Gamma\n')
+    assert_one_line_error(cli("import", "customers", path), 1, "q.csv line 2, column 2", '"name"',
+                          "quote", "not closed")
+    assert customer_rows(led) == {}
+    # a quoted cell that holds a line break (an address) is still fine
+    ok = write(tmp_path / "ok.csv", 'code,name,address\nC1,Acme,"Line 1\nLine 2"\nC2,Beta,\n')
+    assert cli("import", "customers", ok).code == 0
+    assert customer_rows(led)["C1"]["address"] == "Line 1\nLine 2"
+
+
+def test_a_latin1_file_is_refused_not_read_as_gbk_mojibake(cli, led, tmp_path):
+    path = write(tmp_path / "l1.csv", "code,name\nC1,Acme\nC2,Müller GmbH\n", "latin-1")
+    result = cli("import", "customers", path)
+    assert_one_line_error(result, 1, "l1.csv line 3, column 2", "Latin-1", "UTF-8")
+    assert customer_rows(led) == {}
+
+
+@pytest.mark.parametrize("text, where", [
+    ("code,name\nC1,台北貿易有限公司\nC2,高雄電子股份有限公司\n", "line 2, column 2"),
+    ("客戶編號,客戶名稱\nC1,台北貿易有限公司\n", "line 1, column 1"),
+])
+def test_a_big5_file_is_refused_naming_where_not_reported_as_having_no_header(cli, led, tmp_path, text, where):
+    path = write(tmp_path / "b5.csv", text, "big5")
+    assert_one_line_error(cli("import", "customers", path), 1, f"b5.csv {where}", "Big5", "UTF-8")
+    assert customer_rows(led) == {}
+
+
+def test_gbk_with_a_rare_character_is_still_read(cli, led, tmp_path):
+    text = "客户编号,客户名称\nC1,北京华信科技有限公司\nC2,王喆\nC3,堃昇商贸有限公司\n"
+    assert importer.decode(text.encode("gbk"), "g.csv") == (text, "GB18030/GBK")
+
+
+def test_an_xlsx_true_is_not_an_amount_of_one(cli, book, tmp_path):
+    wb = Workbook()
+    wb.active.append(["customer", "date", "amount"])
+    wb.active.append(["HD001", "2026-01-01", True])
+    wb.save(tmp_path / "bool.xlsx")
+    assert_one_line_error(cli("import", "invoices", tmp_path / "bool.xlsx"), 1, "bool.xlsx row 2",
+                          'column C "amount"', "TRUE", "not an amount")
+    # and a TRUE in the archived column is a yes
+    wb = Workbook()
+    wb.active.append(["code", "name", "archived"])
+    wb.active.append(["ARC", "Archived Ltd", True])
+    wb.save(tmp_path / "arch.xlsx")
+    assert cli("import", "customers", tmp_path / "arch.xlsx").code == 0
+    assert customer_rows(book)["ARC"]["archived"]
+
+
+def test_a_100kb_first_line_is_sniffed_in_bounded_time(cli, led, tmp_path):
+    import time
+
+    path = write(tmp_path / "wide.csv", "code,name," + '"x" ;' * 20_000 + "\nC1,Acme,\n")
+    started = time.monotonic()
+    result = cli("import", "customers", path)
+    assert time.monotonic() - started < 5
+    assert_one_line_error(result, 1, "wide.csv line 1", "unknown column")

@@ -140,11 +140,14 @@ def test_login_and_a_refused_login_sends_nothing_and_can_be_retried(cli, smtp):
     inbox = Inbox()
     port = smtp(inbox, authenticator=authenticate, auth_require_tls=False)
     make_book(cli.path, port, user="collector")
-    assert cli("settings", "set", "smtp.password", "wrong").code == 0
+    secret = cli.path.with_name("password.txt")
+    secret.write_text("wrong\n")
+    assert cli("settings", "set", "smtp.password", "--value-file", secret).code == 0
     refused = cli("remind", "send", "--as-of", "2026-03-03")
     assert refused.code == 1 and "refused the login of 'collector'" in refused.out
     assert "not confirmed (failed)" in refused.err and inbox.arrived == 0
-    assert cli("settings", "set", "smtp.password", "s3cret").code == 0
+    secret.write_text("s3cret\n")
+    assert cli("settings", "set", "smtp.password", "--value-file", secret).code == 0
     retried = cli("remind", "send", "--as-of", "2026-03-03", "--format", "json")  # failed = certain: sent now
     assert retried.code == 0 and [o["status"] for o in retried.json()] == ["sent", "sent", "skipped", "sent"]
     assert len(inbox.messages) == 3

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlcipher3
 
-from store.ledger import changes
+from store.ledger.ledger import changes
 from store.write import customers
 from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, assert_one_line_error, sha256
@@ -59,7 +59,7 @@ def backup_template(tmp_path_factory):
     path, good = base / "l.duly", base / "good.duly"
     with Ledger.create(path, PASSPHRASE, actor="tester") as led:
         customers.add(led, "B1", "In the backup")
-        from store.ledger import backup as backups
+        from store.ledger.ledger import backup as backups
 
         backups.backup(led, good)
         customers.add(led, "B2", "Only in the ledger")
@@ -82,7 +82,7 @@ def codes(path, passphrase=PASSPHRASE):
 def test_restore_of_a_good_backup_replaces_the_ledger(restorable):
     cli, good = restorable
     assert codes(cli.path) == ["B1", "B2"]
-    result = cli("restore", good)
+    result = cli("restore", good, "--yes")
     assert result.code == 0, result.err
     assert codes(cli.path) == ["B1"]
     assert not Path(f"{cli.path}.restoring").exists()
@@ -129,7 +129,7 @@ def test_restore_refuses_a_bad_backup_and_keeps_the_ledger(restorable, spoil):
     cli, bad = restorable
     spoil(bad)
     before = sha256(cli.path)
-    assert_one_line_error(cli("restore", bad), 1, "backup")
+    assert_one_line_error(cli("restore", bad, "--yes"), 1, "backup")
     assert sha256(cli.path) == before
     assert not Path(f"{cli.path}.restoring").exists()
     assert codes(cli.path) == ["B1", "B2"]
@@ -138,7 +138,7 @@ def test_restore_refuses_a_bad_backup_and_keeps_the_ledger(restorable, spoil):
 def test_restore_refuses_a_missing_file(restorable, tmp_path):
     cli, _ = restorable
     before = sha256(cli.path)
-    assert_one_line_error(cli("restore", tmp_path / "nope.duly"), 1, "no backup")
+    assert_one_line_error(cli("restore", tmp_path / "nope.duly", "--yes"), 1, "no backup")
     assert sha256(cli.path) == before
 
 
@@ -151,7 +151,7 @@ def test_backup_refuses_to_overwrite_a_file(restorable, tmp_path):
 
 def test_restore_detects_a_flipped_byte_on_a_free_page(cli, tmp_path):
     """integrity_check never reads a free page; the page HMACs (cipher_integrity_check) must catch it."""
-    from store.ledger import backup as backups
+    from store.ledger.ledger import backup as backups
 
     source, good = tmp_path / "src.duly", tmp_path / "freepages.duly"
     with Ledger.create(source, PASSPHRASE) as led:
@@ -167,7 +167,7 @@ def test_restore_detects_a_flipped_byte_on_a_free_page(cli, tmp_path):
     data = bytearray(good.read_bytes())
     data[len(data) - 4096 + 100] ^= 0x01  # the last page is one of the free ones
     good.write_bytes(bytes(data))
-    assert_one_line_error(cli("restore", good), 1, "backup")
+    assert_one_line_error(cli("restore", good, "--yes"), 1, "backup")
     assert sha256(cli.path) == before
 
 
@@ -268,7 +268,7 @@ def test_two_threads_with_their_own_connections_lose_nothing(ledger):
 
 
 def test_restore_refuses_a_backup_whose_settlement_cache_disagrees_with_its_documents(tmp_path):
-    from store.ledger import backup as backups
+    from store.ledger.ledger import backup as backups
     from store.errors import BadBackup
     from tests.builders import Book
 
@@ -287,3 +287,229 @@ def test_restore_refuses_a_backup_whose_settlement_cache_disagrees_with_its_docu
     raw.close()
     with pytest.raises(BadBackup, match="settlement cache"):
         backups.check(tmp_path / "l.duly", "pw")
+
+
+# -- hostile text on the way out -------------------------------------------------------------------
+
+HOSTILE = "\x1b]2;pwned\x07\x1b[2JEvil\x9b31m"
+
+
+def test_escape_sequences_in_names_are_shown_not_obeyed_by_the_cli(cli):
+    assert cli("init").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as led:
+        customers.add(led, "EV1", HOSTILE)
+    for argv in (("customer", "list"), ("customer", "show", "EV1")):
+        result = cli(*argv)
+        assert result.code == 0, result.err
+        assert "\x1b" not in result.out and "\x07" not in result.out and "\x9b" not in result.out
+        assert "\\x1b]2;pwned\\x07\\x1b[2JEvil\\x9b31m" in result.out
+    assert "\x1b" not in cli("customer", "show", "EV1", "--format", "json").out  # json escapes them itself
+
+
+# -- restore: a lock, a safety copy, a question, the same ledger -----------------------------------
+
+def test_restore_without_a_terminal_needs_yes_and_replaces_nothing(restorable):
+    cli, good = restorable
+    before = sha256(cli.path)
+    assert_one_line_error(cli("restore", good), 1, "--yes", "nothing was replaced")
+    assert sha256(cli.path) == before and codes(cli.path) == ["B1", "B2"]
+    assert not list(cli.path.parent.glob("*.before-restore-*")) and not Path(f"{cli.path}.restoring").exists()
+
+
+@pytest.mark.parametrize("answer, replaced", [("n", False), ("", False), ("y", True)])
+def test_restore_at_a_terminal_asks_first(restorable, monkeypatch, answer, replaced):
+    cli, good = restorable
+    asked = []
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or answer)
+    result = cli("restore", good)
+    assert len(asked) == 1 and "2 customers" in asked[0] and "1 customers" in asked[0]
+    assert "before-restore-" in asked[0]
+    if replaced:
+        assert result.code == 0 and codes(cli.path) == ["B1"]
+    else:
+        assert_one_line_error(result, 1, "cancelled")
+        assert codes(cli.path) == ["B1", "B2"]
+
+
+def test_restore_keeps_the_replaced_ledger_as_a_safety_copy(restorable):
+    cli, good = restorable
+    result = cli("restore", good, "--yes")
+    assert result.code == 0, result.err
+    kept = list(cli.path.parent.glob(f"{cli.path.name}.before-restore-*"))
+    assert len(kept) == 1 and str(kept[0]) in result.out
+    assert codes(kept[0]) == ["B1", "B2"] and codes(cli.path) == ["B1"]
+
+
+def test_restore_refuses_while_another_process_has_the_ledger_open(restorable):
+    cli, good = restorable
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            sys.path.insert(0, {str(REPO)!r})
+            from store.ledger.ledger import Ledger
+            led = Ledger.open({str(cli.path)!r}, {PASSPHRASE!r})
+            led.rows("SELECT * FROM customers")
+            print("open", flush=True)
+            sys.stdin.readline()
+            from store.write import customers
+            customers.add(led, "LATE", "written after the restore was tried")
+            led.close()
+            print("done", flush=True)
+        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        assert_one_line_error(cli("restore", good, "--yes"), 1, "open in another Duly", "nothing was replaced")
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "done"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert codes(cli.path) == ["B1", "B2", "LATE"]  # the other process's write landed in the live ledger
+
+
+def test_restore_refuses_a_backup_of_another_ledger_unless_told(restorable, tmp_path):
+    cli, _ = restorable
+    other = tmp_path / "other.duly"
+    with Ledger.create(other, PASSPHRASE) as led:
+        customers.add(led, "O1", "another ledger")
+    before = sha256(cli.path)
+    assert_one_line_error(cli("restore", other, "--yes"), 1, "another ledger", "--other-ledger")
+    assert sha256(cli.path) == before
+    assert cli("restore", other, "--yes", "--other-ledger").code == 0
+    assert codes(cli.path) == ["O1"]
+
+
+# -- duly check, and a backup of a damaged ledger --------------------------------------------------
+
+def _damaged_on_a_free_page(path: Path) -> None:
+    """A ledger whose last page (a free one) has 16 flipped bytes: it opens, reports and exports work."""
+    with Ledger.create(path, PASSPHRASE) as led:
+        customers.add(led, "D1", "Damaged")
+        led.conn.execute("CREATE TABLE scratch (x)")
+        led.conn.execute("INSERT INTO scratch SELECT randomblob(3000) FROM "
+                         "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) SELECT i FROM n)")
+        led.conn.execute("DROP TABLE scratch")
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) - 4096 + 200, len(data) - 4096 + 216):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_check_finds_flipped_bytes_in_a_page_and_backup_refuses_to_copy_them(cli, tmp_path):
+    assert cli("init").code == 0
+    ok = cli("check")
+    assert ok.code == 0 and "is sound" in ok.out, ok.err
+    cli.path.unlink()
+    _damaged_on_a_free_page(cli.path)
+    assert cli("customer", "list").code == 0  # it still opens and reads
+    assert_one_line_error(cli("check"), 1, "fails its checks", "integrity check")
+    target = tmp_path / "b.duly"
+    assert_one_line_error(cli("backup", target), 1, "damaged", "no backup was written")
+    assert not target.exists()
+    verify = cli("audit", "verify")
+    assert verify.code == 0 and "not the file's pages" in verify.out and "duly check" in verify.out
+
+
+# -- files are private: 0600 ------------------------------------------------------------------------
+
+def test_ledger_backup_exports_and_safety_copy_are_created_0600(cli, tmp_path):
+    os.umask(0o022)
+    assert cli("init").code == 0
+    assert cli("customer", "add", "P1", "--name", "Private").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as led:  # while open, the -wal and -shm exist
+        customers.add(led, "P2", "Private too")
+        sides = [Path(f"{cli.path}-wal"), Path(f"{cli.path}-shm")]
+        assert all(p.exists() for p in sides)
+        modes = {p.name: p.stat().st_mode & 0o777 for p in sides}
+    assert cli("backup", tmp_path / "b.duly").code == 0
+    assert cli("export", "csv", tmp_path / "csv").code == 0
+    assert cli("export", "xlsx", tmp_path / "x.xlsx").code == 0
+    assert cli("export", "hledger", tmp_path / "j.journal").code == 0
+    assert cli("export", "beancount", tmp_path / "b.beancount").code == 0
+    assert cli("restore", tmp_path / "b.duly", "--yes").code == 0
+    files = [cli.path, tmp_path / "b.duly", *(tmp_path / "csv").iterdir(), tmp_path / "x.xlsx",
+             tmp_path / "j.journal", tmp_path / "b.beancount", *cli.path.parent.glob("*.before-restore-*")]
+    modes.update({p.name: p.stat().st_mode & 0o777 for p in files})
+    assert modes == {name: 0o600 for name in modes}, modes
+
+
+# -- a full disk -------------------------------------------------------------------------------------
+
+def _duly_with_file_limit(limit: int, *argv) -> subprocess.CompletedProcess:
+    """`duly ARGV` in a process that may not write a file beyond `limit` bytes (RLIMIT_FSIZE): for SQLite and
+    Python a write beyond it fails as on a full disk (EFBIG, a short write: SQLITE_FULL / I/O error)."""
+    code = textwrap.dedent(f"""
+        import resource, signal, sys
+        sys.path.insert(0, {str(REPO)!r})
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills the process at the limit
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
+        from tui.cli.main import main
+        sys.exit(main({[str(a) for a in argv]!r}))
+    """)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "DULY_PASSPHRASE": PASSPHRASE, "DULY_USER": "tester"})
+
+
+@pytest.fixture
+def big_ledger(tmp_path):
+    """A ledger of about 300 KB (after a checkpoint: no -wal)."""
+    path = tmp_path / "big.duly"
+    with Ledger.create(path, PASSPHRASE) as led:
+        for n in range(60):
+            customers.add(led, f"K{n:03d}", f"Customer {n}", notes="x" * 4000)
+    assert path.stat().st_size > 200_000
+    return path
+
+
+def _one_line(proc, *words):
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+def test_a_full_disk_while_writing_says_so_and_keeps_the_ledger(big_ledger):
+    before = codes(big_ledger)
+    proc = _duly_with_file_limit(60_000, "--ledger", big_ledger, "customer", "add", "FULL", "--name", "n",
+                                 "--notes", "y" * 100_000)
+    _one_line(proc, "the disk is full", "nothing was changed")
+    assert codes(big_ledger) == before
+    with Ledger.open(big_ledger, PASSPHRASE) as led:
+        assert changes.verify(led.conn) == []
+
+
+def test_a_full_disk_during_backup_or_restore_leaves_no_partial_file(big_ledger, tmp_path):
+    target = tmp_path / "b.duly"
+    _one_line(_duly_with_file_limit(60_000, "--ledger", big_ledger, "backup", target), "the disk is full")
+    assert not target.exists() and not list(tmp_path.glob("b.duly*"))
+    good = tmp_path / "good.duly"
+    with Ledger.open(big_ledger, PASSPHRASE) as led:
+        from store.ledger import backup as backups
+
+        backups.backup(led, good)
+        customers.add(led, "AFTER", "after the backup")
+    before = codes(big_ledger)
+    _one_line(_duly_with_file_limit(60_000, "--ledger", big_ledger, "restore", good, "--yes"), "the disk is full")
+    assert codes(big_ledger) == before and "AFTER" in before  # not replaced (the held file's header may differ)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.duly", "good.duly"]
+
+
+def test_a_duly_process_dumps_no_core_and_wipes_sqlcipher_memory(tmp_path):
+    """A core dump of a Duly process held the passphrase and customer names."""
+    code = textwrap.dedent(f"""
+        import resource, sys
+        sys.path.insert(0, {str(REPO)!r})
+        hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+        resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))  # as permissive as this process may be
+        from tui.cli.main import main
+        main(["--ledger", {str(tmp_path / "x.duly")!r}, "init"])
+        import sqlcipher3
+        memsec = sqlcipher3.connect(":memory:").execute("PRAGMA cipher_memory_security").fetchone()[0]
+        print(resource.getrlimit(resource.RLIMIT_CORE)[0], memsec)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "DULY_PASSPHRASE": PASSPHRASE}).stdout.splitlines()[-1]
+    assert out == "0 1"

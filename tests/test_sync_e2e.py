@@ -316,13 +316,13 @@ def test_over_allocation_from_two_devices_is_flagged(team):
     # `duly backup` and `duly restore` of the team book judge it as the drill does: flagged, so not damage...
     saved = team.paths["laptop"].with_name("laptop-backup.duly")
     ok(team.run("laptop", "backup", str(saved)))
-    ok(team.run("laptop", "restore", str(saved)))
+    ok(team.run("laptop", "restore", str(saved), "--yes"))
     # ...while an over-allocation that no merge flagged is damage to both.
     with team.ledger("laptop") as laptop:
         laptop.conn.execute("DELETE FROM sync_review")
     unflagged = team.paths["laptop"].with_name("laptop-unflagged.duly")
     ok(team.run("laptop", "backup", str(unflagged)))
-    assert_one_line_error(team.run("laptop", "restore", str(unflagged)), 1, "L1-000901 has more allocated")
+    assert_one_line_error(team.run("laptop", "restore", str(unflagged), "--yes"), 1, "L1-000901 has more allocated")
     ok(team.run("laptop", "sync", "now", "--snapshot"))
     code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
     result = team.cli("--ledger", team.paths["laptop"].with_name("phone.duly"), "sync", "join", "--server",

@@ -467,7 +467,7 @@ async def test_a_page_asked_for_goes_before_a_whole_book_read_that_is_running(bo
 
 
 async def test_a_schema_upgrade_on_open_says_why_the_first_screen_waits(book, monkeypatch):
-    from store.ledger import schema
+    from store.ledger.ledger import schema
 
     real_version = schema.version
     calls = []
@@ -484,7 +484,7 @@ async def test_a_schema_upgrade_on_open_says_why_the_first_screen_waits(book, mo
 
 
 async def test_a_ledger_written_by_a_newer_duly_ends_the_app_with_that_message(book, monkeypatch):
-    from store.ledger import schema
+    from store.ledger.ledger import schema
 
     monkeypatch.setattr(schema, "version", lambda conn: schema.VERSION + 1)
     app = app_for(book)
@@ -530,3 +530,24 @@ async def test_dashboard_lists_what_falls_due_today_and_the_risk_alerts(tmp_path
         # GZ003's invoice of 400 days ago with 30 days of credit: 370 days overdue, beyond the 90-day threshold
         assert ["GZ003", "long overdue"] in [r[:2] for r in rows]
         assert any(r[0] == "GZ003" and "370 days overdue" in r[2] for r in rows)
+
+
+async def test_a_name_with_escape_sequences_or_markup_is_shown_literally(book):
+    """A name that carries a terminal escape (set the title, clear the screen) or Rich markup reaches the
+    table as visible text: nothing is sent raw to the terminal, nothing restyles the screen."""
+    from rich.text import Text
+
+    with Ledger.open(book, PASSPHRASE) as led:
+        from store.write import customers
+        customers.add(led, "AAEVIL", "\x1b]2;pwned\x07\x1b[2J[red]Evil[/red]")
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await to_customers(pilot)
+        row = table.get_row_at(table.get_row_index("AAEVIL"))
+        shown = Text.from_markup(row[1]).plain  # what the DataTable renders from a str cell
+        assert shown == "\\x1b]2;pwned\\x07\\x1b[2J[red]Evil[/red]"
+        table.move_cursor(row=table.get_row_index("AAEVIL"))
+        await pilot.press("enter")
+        await settle(pilot)
+        details = text_of(app.screen.query_one("#details", Static))
+        assert "\x1b" not in details and "[red]Evil[/red]" in details

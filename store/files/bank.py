@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 from store.files import importer
-from store.rules import money
+from store.rules import money, validate
 from store.errors import InvalidInput, NotFound
 from store.ledger.ids import uuid7
 
@@ -191,14 +191,19 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 
 def _date(text: str, fmt: str | None, where: str) -> str:
     text = text.strip()
+    day = None
     with contextlib.suppress(ValueError):  # not a real date: the message below says what was expected
         if fmt:
-            return datetime.strptime(text, fmt).date().isoformat()
-        if re.fullmatch(r"\d{8}(\s.*)?", text):
-            return datetime.strptime(text[:8], "%Y%m%d").date().isoformat()
-        match = _DATE.match(text)
-        if match:
-            return datetime(*map(int, match.groups())).date().isoformat()
+            day = datetime.strptime(text, fmt).date()
+        elif re.fullmatch(r"\d{8}(\s.*)?", text):
+            day = datetime.strptime(text[:8], "%Y%m%d").date()
+        elif match := _DATE.match(text):
+            day = datetime(*map(int, match.groups())).date()
+    if day is not None:
+        try:  # a line dated 9999-12-31 would break matching (a window of days around it) for good
+            return validate.in_range(day, "date", text).isoformat()
+        except InvalidInput as exc:
+            raise InvalidInput(f"{where}: {exc}", field="date") from None
     expected = f"a date like {datetime(2026, 3, 1).strftime(fmt)}" if fmt else "a date like 2026-03-01, 2026/3/1, " \
         "20260301 or 2026年3月1日 (for other forms save a profile with --date-format)"
     raise InvalidInput(f"{where}: {text!r} is not a date (expected {expected})", field="date")
@@ -315,7 +320,11 @@ def _parse_ofx(path: Path, source: str) -> Parsed:
                 continue
             payee = getattr(trn, "payee", None)
             to = getattr(trn, "bankacctto", None)
-            values = {"account": account, "date": trn.dtposted.date().isoformat(), "amount": amount, "currency": cur,
+            try:
+                on = validate.in_range(trn.dtposted.date(), "date").isoformat()
+            except InvalidInput as exc:
+                raise InvalidInput(f"{where}: {exc}", field="date") from None
+            values = {"account": account, "date": on, "amount": amount, "currency": cur,
                       "reference": trn.fitid or "", "payer": " ".join((trn.name or (payee.name if payee else "")
                                                                        or "").split()),
                       "payer_account": (to.acctid if to else "") or "", "memo": " ".join((trn.memo or "").split())}

@@ -26,9 +26,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from store.ledger import db
 from store.read.open import position as open_position
 from store.read import reports
-from store.rules import money, validate
+from store.rules import money, safetext, validate
 from store.errors import InvalidInput
 
 RECEIVABLE, UNAPPLIED, BANK = "Assets:Receivable", "Liabilities:Unapplied", "Assets:Bank"
@@ -51,11 +52,16 @@ def _writing(target: Path, mode: str = "w", **open_args):
     leaves no half-written export and says in one line what could not be written."""
     temp = target.with_name(f".{target.name}.part")
     try:
-        with open(temp, mode, **open_args) as fh:
+        # 0600: an export is plaintext, for its owner's eyes only (chmod too: the .part may be left from before)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.chmod(temp, 0o600)
+        with open(fd, mode, **open_args) as fh:
             yield fh
         os.replace(temp, target)
     except OSError as exc:
         temp.unlink(missing_ok=True)
+        if db.out_of_space(exc):
+            raise db.disk_full(target, exc) from None
         raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", field="path") from None
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -77,7 +83,7 @@ def _write_csv(path: Path, columns: list[str], rows) -> int:
         out = csv.writer(fh)
         out.writerow(columns)
         for row in rows:
-            out.writerow(["" if row.get(c) is None else row[c] for c in columns])
+            out.writerow([safetext.spreadsheet_cell("" if row.get(c) is None else str(row[c])) for c in columns])
             count += 1
     return count
 
@@ -177,6 +183,12 @@ def export_xlsx(ledger, path, as_of: str | None = None) -> str:
         for values in rows:
             ws.append(values)
             r = ws.max_row
+            for cell in ws[r]:
+                if isinstance(cell.value, str) and safetext.formula_like(cell.value):
+                    # text stays text: openpyxl would write '=...' as a live formula; the quote prefix also
+                    # keeps Excel from making it one when the cell is edited (OWASP, CSV injection)
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
             for col, cur_col in money_cols.items():
                 ws.cell(r, col + 1).number_format = _number_format(values[cur_col] or "CNY")
             for col in date_cols:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Callable
 
 from store.read import open as openitems
-from store.rules import money, validate
+from store.rules import money, safetext, validate
 from store.write import customers, invoices, payments
 from store.errors import DulyError, InvalidInput
 from store.ledger.ledger import Within
@@ -143,6 +143,9 @@ def _letters(index: int) -> str:
     return out
 
 
+SNIFF_CHARS = 4096
+
+
 def decode(data: bytes, source: str) -> tuple[str, str]:
     """(text, encoding name) of a CSV file: UTF-8 (BOM or not), UTF-16 with BOM, else GB18030 (GBK's superset)."""
     if data.startswith(codecs.BOM_UTF8):
@@ -162,19 +165,51 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
                 f"{source} line {line}: byte 0x{data[utf8_error.start]:02x} is not UTF-8, though the text before it "
                 "is UTF-8 (expected one encoding for the whole file: save it again as UTF-8)", field="file") from None
         try:
-            return data.decode("gb18030"), "GB18030/GBK"
+            text = data.decode("gb18030")
         except UnicodeDecodeError:
             raise InvalidInput(
                 f"{source} line {line}: byte 0x{data[utf8_error.start]:02x} is neither UTF-8 nor GBK/GB18030 text "
                 "(expected a CSV saved as UTF-8 or GBK)", field="file") from None
+        _refuse_unlikely_gbk(text, source)
+        return text, "GB18030/GBK"
+
+
+def _unlikely_in_gbk(ch: str) -> bool:
+    """A character a Chinese GBK file rarely holds: outside GB2312, or kana / Greek / Cyrillic (rows A4-A7)."""
+    try:
+        encoded = ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return True
+    return 0xA4 <= encoded[0] <= 0xA7
+
+
+def _refuse_unlikely_gbk(text: str, source: str) -> None:
+    """GB18030 decodes almost any bytes, so a Latin-1 file ('Müller' -> 'M黮ler') or a Big5 one ('台北' -> '禩')
+    reads "successfully" as nonsense. Real GBK text is mostly GB2312 characters; when most of the non-ASCII
+    characters are not, the file is refused at the first such character rather than imported as nonsense.
+    (A GBK file whose only Chinese is one rare character is refused too: saving it as UTF-8 settles it.)"""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    odd = sum(1 for ch in wide if _unlikely_in_gbk(ch))
+    if not wide or odd * 2 <= len(wide):
+        return
+    for number, line in enumerate(text.split("\n"), start=1):
+        at = next((i for i, ch in enumerate(line) if ord(ch) > 0x7F and _unlikely_in_gbk(ch)), None)
+        if at is None:
+            continue
+        delimiter = max((",", ";", "\t"), key=text.split("\n", 1)[0].count)
+        column = line[:at].count(delimiter) + 1
+        word = line[max(0, line.rfind(delimiter, 0, at) + 1):].split(delimiter, 1)[0].strip()
+        raise InvalidInput(
+            f"{source} line {number}, column {column}: read as GBK this is {word!r}, which is not Chinese text "
+            "(a Latin-1/Windows-1252 or Big5 file?); expected UTF-8 or GBK: save the file as UTF-8", field="file")
 
 
 def _cell_text(value) -> str:
     """An XLSX cell as the text a person would have typed."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
+    if isinstance(value, bool):  # a TRUE cell is a yes, never an amount of 1
+        return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
     if isinstance(value, date):
@@ -202,7 +237,9 @@ def read_table(path: str | Path) -> Table:
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, data, source)
     text, encoding = decode(data, source)
-    first = text.split("\n", 1)[0]
+    # the sniffer is quadratic in what it reads (a 100 KB header line took minutes): a bounded sample of the
+    # header line is enough to tell , from ; from tab
+    first = text[:SNIFF_CHARS].split("\n", 1)[0]
     try:
         dialect = csv.Sniffer().sniff(first, delimiters=",;\t") if first else csv.excel
     except csv.Error:
@@ -217,13 +254,30 @@ def read_table(path: str | Path) -> Table:
             if headers is None:
                 headers = cells
             elif any(c.strip() for c in cells):
-                rows.append((start, cells))
+                _refuse_swallowed_rows(source, start, cells, headers, dialect.delimiter)
+                # a cell `duly export csv` quoted against formulas ('=..., '-) reads back as it was written
+                rows.append((start, [safetext.from_spreadsheet_cell(c) for c in cells]))
     except csv.Error as exc:
         raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
     if not headers or not any(h.strip() for h in headers):
         raise InvalidInput(f"{source} line 1: expected a header row (e.g. code,name or 客户编号,客户名称)",
                            field="file")
     return Table(source, encoding, headers, rows)
+
+
+def _refuse_swallowed_rows(source: str, line: int, cells: list[str], headers: list[str], delimiter: str) -> None:
+    """A quote that is never closed makes the following rows part of one cell, imported as one long name. A
+    cell may hold a line break (an address), but not lines that are rows of their own."""
+    wanted = max(1, len(headers) - 1)
+    for index, cell in enumerate(cells):
+        inner = cell.splitlines()[1:]
+        if any(part.count(delimiter) >= wanted for part in inner):
+            header = headers[index].strip() if index < len(headers) else ""
+            named = f' "{header}"' if header else ""
+            raise InvalidInput(
+                f"{source} line {line}, column {index + 1}{named}: a quote opens this cell and is not closed "
+                f"before the next {len(inner)} line(s), which look like rows of their own (expected a closing \" "
+                "or no quote)", field="file")
 
 
 def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
@@ -620,7 +674,9 @@ def post_customer(ledger, doc: Doc) -> tuple[str, str, str]:
     fields = dict(doc.fields)
     archived = fields.pop("archived", None)
     if doc.action == "add":
-        row_id = customers.add(ledger, doc.key, fields.pop("name"), **fields)
+        # in the add itself: a second set of the same field in one transaction carries the same clock stamp,
+        # and last-writer-wins keeps the first (a new customer marked archived in the file stayed active)
+        return "customers", customers.add(ledger, doc.key, fields.pop("name"), **fields, archived=bool(archived)), ""
     else:
         if fields:
             customers.edit(ledger, doc.key, **fields)

@@ -13,6 +13,7 @@ from email.utils import formataddr, formatdate
 
 from store.rules import money
 from store.rules.dunning import PlanItem
+from store.write import settings
 from store.errors import DulyError, InvalidInput
 
 # Per template and language: subject and opening paragraph; {company} and {customer} are filled in.
@@ -120,7 +121,7 @@ class SmtpSettings:
                                "(`duly settings set smtp.host mail.example.com`)", field="smtp.host")
         starttls = (ledger.setting("smtp.starttls") or "true") == "true"
         port = int(ledger.setting("smtp.port") or (587 if starttls else 25))
-        return cls(host, port, ledger.setting("smtp.user"), ledger.setting("smtp.password"), sender, starttls)
+        return cls(host, port, ledger.setting("smtp.user"), settings.get(ledger, "smtp.password"), sender, starttls)
 
 
 class SendFailed(DulyError):

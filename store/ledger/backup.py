@@ -1,16 +1,59 @@
-"""Encrypted local backups, and a restore that checks before it replaces anything."""
+"""Encrypted local backups, a restore that checks before it replaces anything, and the checks themselves
+(`duly check` runs the same ones on the live ledger)."""
 from __future__ import annotations
 
 import os
+import shutil
+from datetime import datetime
 from pathlib import Path
 
 from store.ledger import changes, db, schema
-from store.errors import BadBackup, DulyError
+from store.errors import (BadBackup, DamagedLedger, DulyError, LedgerExists, LedgerInUse, LedgerLocked,
+                          WrongPassphrase)
+
+
+def page_problems(conn) -> list[str]:
+    """What the page-level checks find: the b-trees (integrity_check) and every page's HMAC
+    (cipher_integrity_check: integrity_check never reads a free page, the HMACs catch damage anywhere)."""
+    try:
+        found = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    except db.DatabaseError as exc:
+        return [f"the file is damaged: {exc}"]
+    if found != ["ok"]:
+        return [f"the integrity check failed: {found[0]}" + (f" (and {len(found) - 1} more)" if len(found) > 1 else "")]
+    try:
+        damaged = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
+    except db.DatabaseError as exc:
+        return [f"the file is damaged: {exc}"]
+    if damaged:
+        return [f"the integrity check failed: {damaged[0]}"
+                + (f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else "")]
+    return []
+
+
+def ledger_problems(conn) -> list[str]:
+    """Every check a ledger must pass: the pages, then (if they are sound) the hash chains of the change log
+    and the ledger's invariants. The same for `duly check`, `duly restore` and a new device's restore."""
+    return page_problems(conn) or changes.verify(conn) + invariant_problems(conn)
 
 
 def backup(ledger, target) -> Path:
+    """Write an encrypted copy of the open ledger to a new file, after checking the ledger's pages: a copy
+    of a damaged file would only fail later, when it is needed. A failed copy leaves no partial file."""
     target = Path(target)
-    db.backup_to(ledger.conn, target, ledger._passphrase)
+    if target.exists():
+        raise LedgerExists(str(target))
+    problems = page_problems(ledger.conn)
+    if problems:
+        raise DamagedLedger(f"ledger {ledger.path} is damaged, so no backup was written: {problems[0]} "
+                            "(`duly check` says more; restore an earlier backup)")
+    try:
+        db.backup_to(ledger.conn, target, ledger._passphrase)
+    except BaseException as exc:
+        _remove(target)
+        if db.out_of_space(exc):
+            raise db.disk_full(target, exc) from None
+        raise
     return target
 
 
@@ -21,30 +64,25 @@ def check(path, passphrase: str) -> dict:
     except DulyError as exc:
         raise BadBackup(f"backup {path} cannot be opened: {exc}") from None
     try:
-        try:
-            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        except db.DatabaseError as exc:
-            raise BadBackup(f"backup {path} is damaged: {exc}") from None
-        if result != "ok":
-            raise BadBackup(f"backup {path} failed the integrity check: {result}")
-        # integrity_check walks the b-trees only; the page HMACs catch damage anywhere (free pages too).
-        try:
-            damaged = conn.execute("PRAGMA cipher_integrity_check").fetchone()
-        except db.DatabaseError as exc:
-            raise BadBackup(f"backup {path} is damaged: {exc}") from None
-        if damaged:
-            raise BadBackup(f"backup {path} failed the integrity check: {damaged[0]}")
+        problems = page_problems(conn)
+        if problems:
+            raise BadBackup(f"backup {path} is damaged: {problems[0]}")
         found = schema.version(conn)
         if found == 0 or found > schema.VERSION:
             raise BadBackup(f"backup {path} has schema version {found}; this Duly reads 1..{schema.VERSION}")
         problems = changes.verify(conn) + invariant_problems(conn)
         if problems:
             raise BadBackup(f"backup {path} fails its checks: {problems[0]}")
-        customers = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
-        entries = conn.execute("SELECT count(*) FROM changes").fetchone()[0]
-        return {"schema": found, "customers": customers, "changes": entries}
+        return _summary(conn) | {"schema": found}
     finally:
         conn.close()
+
+
+def _summary(conn) -> dict:
+    meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('ledger_id', 'device_id')").fetchall())
+    return {"customers": conn.execute("SELECT count(*) FROM customers").fetchone()[0],
+            "changes": conn.execute("SELECT count(*) FROM changes").fetchone()[0],
+            "ledger_id": meta.get("ledger_id")}
 
 
 def invariant_problems(conn) -> list[str]:
@@ -75,26 +113,138 @@ def invariant_problems(conn) -> list[str]:
     return problems
 
 
-def restore(source, target, passphrase: str) -> dict:
-    """Check `source`, then copy it over `target` atomically; `target` is untouched if a check fails."""
+def safety_copy_path(target: Path, now: datetime | None = None) -> Path:
+    """Where a restore keeps the file it replaces: beside it, named for the moment."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    path = target.with_name(f"{target.name}.before-restore-{stamp}")
+    n = 1
+    while path.exists():
+        n += 1
+        path = target.with_name(f"{target.name}.before-restore-{stamp}-{n}")
+    return path
+
+
+def _read_live(target: Path, passphrase: str) -> dict | None:
+    """The live ledger's summary, or None when this passphrase cannot open it (damaged, or another ledger's)."""
+    try:
+        conn = db.connect(target, passphrase, timeout=0.2)
+    except LedgerLocked:
+        raise LedgerInUse(str(target)) from None
+    except WrongPassphrase:
+        return None
+    try:
+        return _summary(conn)
+    except db.DatabaseError:
+        return None
+    finally:
+        conn.close()
+
+
+def _hold(target: Path, passphrase: str):
+    """An exclusive hold on the live ledger, or LedgerInUse while another process has it open (leaving WAL
+    mode needs every other connection closed; it also folds the -wal into the file). None when the file
+    cannot be opened with this passphrase (damaged, or another ledger's)."""
+    try:
+        conn = db.connect(target, passphrase, timeout=0.2)
+    except LedgerLocked:
+        raise LedgerInUse(str(target)) from None
+    except WrongPassphrase:
+        return None
+    try:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+            if mode.lower() != "delete":
+                raise db.OperationalError("database is locked")
+            conn.execute("BEGIN EXCLUSIVE")
+        except db.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LedgerInUse(str(target)) from None
+            raise
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
+def restore(source, target, passphrase: str, *, confirm=None, other_ledger: bool = False) -> dict:
+    """Check `source`, then put it in place of `target`, which is kept as a safety copy beside it.
+
+    While the restore runs it holds the live ledger exclusively, and it refuses while another process has
+    the ledger open (that process's later writes would go to the replaced file and be lost). It refuses a
+    backup of another ledger (another ledger_id, or a live file this passphrase cannot open) unless
+    `other_ledger`. `confirm(summary)` is asked before anything is replaced (summary['replaces'] describes
+    the live ledger, summary['safety_copy'] where it will be kept); False cancels. Nothing is replaced when
+    any step fails, and no partial file is left."""
     source, target = Path(source), Path(target)
     if not source.exists():
         raise BadBackup(f"no backup file at {source}")
     summary = check(source, passphrase)
+    live = target.exists() and target.stat().st_size > 0
     staging = target.with_name(target.name + ".restoring")
-    for leftover in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm")):
-        leftover.unlink(missing_ok=True)
-    src = db.connect(source, passphrase)
+    safety = safety_copy_path(target) if live else None
+    if live:
+        current = _read_live(target, passphrase)
+        if current is None and not other_ledger:
+            raise BadBackup(f"{target} cannot be opened with this passphrase (damaged, or another ledger), so it "
+                            "cannot be told whether the backup is of it: nothing was replaced; to replace it "
+                            "anyway, pass --other-ledger")
+        if current is not None and current["ledger_id"] != summary["ledger_id"] and not other_ledger:
+            raise BadBackup(f"backup {source} is of another ledger (id {summary['ledger_id']}), not of {target} "
+                            f"(id {current['ledger_id']}): nothing was replaced; to replace it anyway, pass "
+                            "--other-ledger")
+        summary["replaces"], summary["safety_copy"] = current, str(safety)
+        if confirm is not None and not confirm(summary):
+            raise DulyError(f"restore cancelled: {target} was not replaced")
+    hold = _hold(target, passphrase) if live else None
+    replaced = False
     try:
-        dest = db.connect(staging, passphrase, create=True)
+        for leftover in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm"), Path(f"{staging}-journal")):
+            leftover.unlink(missing_ok=True)
+        src = db.connect(source, passphrase)
         try:
-            dest.execute("PRAGMA journal_mode = DELETE")
-            src.backup(dest)
+            dest = db.connect(staging, passphrase, create=True)
+            try:
+                dest.execute("PRAGMA journal_mode = DELETE")
+                src.backup(dest)
+            finally:
+                dest.close()
         finally:
-            dest.close()
+            src.close()
+        db.fsync_file(staging)
+        if live:
+            _keep(target, safety)
+        for side in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+            side.unlink(missing_ok=True)
+        os.replace(staging, target)
+        replaced = True
+    except BaseException as exc:
+        _remove(staging)
+        if safety is not None and not replaced:
+            safety.unlink(missing_ok=True)
+        if db.out_of_space(exc):
+            raise db.disk_full(target, exc) from None
+        raise
     finally:
-        src.close()
-    for side in (Path(f"{target}-wal"), Path(f"{target}-shm")):
-        side.unlink(missing_ok=True)
-    os.replace(staging, target)
+        if hold is not None:
+            db.rollback(hold)
+            if not replaced:
+                hold.execute("PRAGMA journal_mode = WAL")  # the live ledger as it was
+            hold.close()
     return summary
+
+
+def _keep(target: Path, safety: Path) -> None:
+    """The live file, kept under `safety` (a hard link: no copy, no extra space; a copy where links fail)."""
+    try:
+        os.link(target, safety)
+    except OSError:
+        fd = os.open(safety, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out, open(target, "rb") as src:
+            shutil.copyfileobj(src, out)
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def _remove(path: Path) -> None:
+    for part in (path, Path(f"{path}-journal"), Path(f"{path}-wal"), Path(f"{path}-shm")):
+        part.unlink(missing_ok=True)

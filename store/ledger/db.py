@@ -1,13 +1,14 @@
 """The encrypted SQLite file: SQLCipher 4 through sqlcipher3, one connection per thread."""
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import sqlcipher3
 from sqlcipher3 import dbapi2
 
-from store.errors import LedgerExists, LedgerLocked, LedgerNotFound, WrongPassphrase
+from store.errors import DiskFull, LedgerExists, LedgerLocked, LedgerNotFound, WrongPassphrase
 
 DatabaseError = dbapi2.DatabaseError
 IntegrityError = dbapi2.IntegrityError
@@ -15,6 +16,24 @@ OperationalError = dbapi2.OperationalError
 
 # A big page cache keeps index walks on the encrypted file as fast as plain SQLite (DESIGN §7).
 CACHE_KIB = 256 * 1024
+
+
+def harden_process() -> None:
+    """For a Duly process (CLI or app), before any ledger is opened: no core dumps (a dump held the passphrase,
+    the key and customer names), and SQLCipher wipes (and where the memory-lock limit allows, locks) every
+    buffer it allocates, so keys and decrypted pages do not linger in freed memory. The wiping costs about
+    1.15x on a whole `report aging` (bench/bench_memory_security.py)."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    except (ImportError, ValueError, OSError):  # no such limit on this platform: nothing to turn off
+        pass
+    conn = sqlcipher3.connect(":memory:")
+    try:
+        conn.execute("PRAGMA cipher_memory_security = ON")  # process-wide in SQLCipher
+    finally:
+        conn.close()
 
 
 def _quote(text: str) -> str:
@@ -45,6 +64,9 @@ def connect(path: str | os.PathLike, passphrase: str, *, create: bool = False, t
         raise LedgerNotFound(str(path))
     if create:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # 0600 from the first byte: SQLite gives the -wal, -shm and -journal the same mode as the file
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so every write is exactly one transaction.
     conn = sqlcipher3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=True)
     try:
@@ -63,6 +85,26 @@ def connect(path: str | os.PathLike, passphrase: str, *, create: bool = False, t
             path.unlink()
         raise
     return conn
+
+
+def rollback(conn) -> None:
+    """Roll back the open transaction, if there still is one: after a full disk SQLite has already rolled it
+    back itself, and a second ROLLBACK would hide why ("cannot rollback - no transaction is active")."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Did this write fail because the disk (or the file size a process may write) is full?"""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    # SQLITE_FULL, or SQLITE_IOERR_WRITE when the write could not even start (EFBIG/ENOSPC after a short one)
+    return isinstance(exc, DatabaseError) and any(s in str(exc) for s in ("disk is full", "disk I/O error"))
+
+
+def disk_full(path, exc: BaseException) -> DiskFull:
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return DiskFull(str(path), detail)
 
 
 def rekey(conn, new_passphrase: str) -> None:

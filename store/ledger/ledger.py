@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from store.ledger import changes, db, schema
+from store.ledger.ledger import changes, db, schema
 from store.ledger.changes import Change, Op
 from store.errors import DulyError, LedgerLocked
 from store.ledger.hlc import Clock, Stamp
@@ -82,7 +82,9 @@ class Ledger:
                 if on_upgrade is not None:
                     on_upgrade(found, schema.VERSION)
                 schema.migrate(conn)
-            return cls(conn, Path(path), passphrase, actor)
+            ledger = cls(conn, Path(path), passphrase, actor)
+            ledger._move_secrets()
+            return ledger
         except db.OperationalError as exc:
             conn.close()
             if "locked" in str(exc):
@@ -91,6 +93,19 @@ class Ledger:
         except BaseException:
             conn.close()
             raise
+
+    def _move_secrets(self) -> None:
+        """Secrets an older Duly synced become this device's own (store.write.settings.move_secrets); a viewer, which
+        may not write to the team's book, leaves it to the admin's or a member's clearing change. Best effort:
+        when another process holds the write lock, the next open does it."""
+        if self.meta("sync.role") == "viewer":
+            return
+        from store.write import settings
+
+        try:
+            settings.move_secrets(self)
+        except LedgerLocked:
+            pass
 
     def reopen(self) -> "Ledger":
         """A second connection to the same file, for another thread."""
@@ -171,8 +186,10 @@ class Ledger:
                 changes.append(self.conn, change, prev)
                 self.set_meta("hlc", tx.hlc)
             self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            db.rollback(self.conn)
+            if db.out_of_space(exc):
+                raise db.disk_full(self.path, exc) from None
             raise
 
     def apply_remote(self, change: Change) -> bool:
@@ -186,7 +203,7 @@ class Ledger:
             self.conn.execute("COMMIT")
             return applied
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            db.rollback(self.conn)
             raise
 
     def apply_remote_batch(self, batch: list[Change]) -> int:
@@ -202,7 +219,7 @@ class Ledger:
             self.conn.execute("COMMIT")
             return len(applied)
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            db.rollback(self.conn)
             raise
 
     # -- reading ---------------------------------------------------------------------------------

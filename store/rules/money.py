@@ -12,6 +12,11 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _AMOUNT = re.compile(r"^[+-]?(\d+(,\d{3})*|\d*)(\.\d*)?$")
 
 
+# The largest amount a ledger holds, in minor units (10 trillion CNY): sums of many of them stay far inside
+# SQLite's 64-bit integers (2^63 is about 9.2 * 10^18), so no report can overflow.
+MAX_MINOR = 10**15
+
+
 def exponent(currency: str) -> int:
     return EXPONENTS.get(currency, 2)
 
@@ -29,7 +34,7 @@ def parse_amount(text: str | int, currency: str, *, field: str = "amount", allow
     if isinstance(text, bool):
         raise InvalidInput(f"{field}: expected an amount, got {text!r}", field=field)
     if isinstance(text, int):
-        return text * 10 ** exponent(currency)
+        return _in_range(text * 10 ** exponent(currency), text, currency, field)
     raw = str(text).strip().replace("¥", "").replace("￥", "").replace("$", "").replace("€", "").strip()
     if not raw or not _AMOUNT.match(raw) or raw in {".", "+", "-"}:
         raise InvalidInput(f"{field}: {text!r} is not an amount (expected e.g. 1234.56)", field=field)
@@ -46,6 +51,13 @@ def parse_amount(text: str | int, currency: str, *, field: str = "amount", allow
     minor = int(scaled)
     if minor < 0 and not allow_negative:
         raise InvalidInput(f"{field}: {text!r} must not be negative", field=field)
+    return _in_range(minor, text, currency, field)
+
+
+def _in_range(minor: int, text, currency: str, field: str) -> int:
+    if abs(minor) > MAX_MINOR:
+        raise InvalidInput(f"{field}: {text!r} is more than a ledger holds (at most "
+                           f"{format_amount(MAX_MINOR, currency)} {currency})", field=field)
     return minor
 
 

@@ -90,6 +90,20 @@ def choice(value: str, options: dict[str, str], field: str) -> str:
     return found
 
 
+# The dates a ledger holds. Terms, reminders and reports add days and years to a date (a due date, a payment
+# window, a forecast), and Python's calendar ends at 9999-12-31: a document dated near it would fail later, in
+# some report, for good. 1900-2999 leaves centuries of room either side.
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def in_range(day: date, field: str = "date", shown: str | None = None) -> date:
+    """The date itself, or a clear refusal when it is outside FIRST_DATE..LAST_DATE."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise InvalidInput(f"{field} {shown or day.isoformat()!r} is outside the dates a ledger holds "
+                           f"({FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()})", field=field)
+    return day
+
+
 def iso_date(value: str, field: str = "date") -> str:
     """'2026-02-28' -> '2026-02-28'; a date that does not exist is named as such."""
     text = (value or "").strip().replace("/", "-")
@@ -97,9 +111,10 @@ def iso_date(value: str, field: str = "date") -> str:
     if not match:
         raise InvalidInput(f"{field} {value!r} is not a date (expected YYYY-MM-DD)", field=field)
     try:
-        return date(*map(int, match.groups())).isoformat()
+        day = date(*map(int, match.groups()))
     except ValueError:
         raise InvalidInput(f"{field} {value!r} does not exist in the calendar", field=field) from None
+    return in_range(day, field, value).isoformat()
 
 
 def parse_date(value: str, field: str = "date") -> date:

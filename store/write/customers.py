@@ -60,7 +60,8 @@ def _known_terms(ledger, name: str) -> None:
 
 
 def add(ledger, code: str, name: str, **fields) -> str:
-    """Create a customer; the code must be new. Returns its id."""
+    """Create a customer (archived=True files it away at once, as an import can); the code must be new."""
+    archived = int(bool(fields.pop("archived", False)))
     currency = money.check_currency(fields.pop("currency", None) or ledger.setting("currency", "CNY"))
     clean = normalise({"code": code, "name": name, **fields}, currency)
     clean["currency"] = currency
@@ -71,7 +72,7 @@ def add(ledger, code: str, name: str, **fields) -> str:
         if clean.get("terms"):
             _known_terms(ledger, clean["terms"])
         customer_id = uuid7()
-        tx.set("customers", customer_id, **clean, archived=0)
+        tx.set("customers", customer_id, **clean, archived=archived)
     return customer_id
 
 

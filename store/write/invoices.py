@@ -183,6 +183,9 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
             total = money.parse_amount(amount, cur)
             parsed = [Line((description or "").strip() or "amount", "1", total, 0)]
         total = sum(line.amount + line.tax for line in parsed)
+        if total > money.MAX_MINOR:
+            raise InvalidInput(f"invoice total {money.to_decimal_str(total, cur)} {cur} is more than a ledger holds "
+                               f"(at most {money.format_amount(money.MAX_MINOR, cur)} {cur})", field="amount")
         tax = sum(line.tax for line in parsed)
         if total <= 0:
             raise InvalidInput(f"invoice total must be more than zero, got {money.to_decimal_str(total, cur)}",

@@ -112,8 +112,10 @@ def book(ledger, rows: list[dict]) -> matching.Book:
         if r["customer_id"] in customers}
     recorded = []
     if rows:
-        start = (date.fromisoformat(min(r["date"] for r in rows)) - timedelta(days=matching.PAYMENT_WINDOW_DAYS))
-        end = (date.fromisoformat(max(r["date"] for r in rows)) + timedelta(days=matching.PAYMENT_WINDOW_DAYS))
+        window = timedelta(days=matching.PAYMENT_WINDOW_DAYS)
+        # a line near the ends of the calendar (imported before dates were bounded) must not break matching
+        start = max(date.fromisoformat(min(r["date"] for r in rows)), date.min + window) - window
+        end = min(date.fromisoformat(max(r["date"] for r in rows)), date.max - window) + window
         recorded = [matching.Recorded(r["id"], r["customer_id"], date.fromisoformat(r["date"]), r["amount"],
                                       r["currency"], r["reference"] or "")
                     for r in ledger.rows(

@@ -1,5 +1,12 @@
 """Ledger settings: known keys, each with a check. Synced settings live in the `settings` table;
-per-device ones (the invoice series) live in `meta`."""
+per-device ones (the invoice series) live in `meta`.
+
+Secrets (the SMTP password) are per device too: they live in `meta` under `secret.<key>`, so they never enter
+the change log, never reach another device (a viewer included) and never show in `duly audit`; they are shown
+masked. An older Duly kept the SMTP password as a synced setting: `move_secrets` takes such a value into this
+device's `meta` and clears the synced one (that change, to an empty value, is all that is synced of it from then
+on). The change-log entries that carried it before stay as they are (the log is hash-chained): `duly audit`
+masks their values, but they are in the file, in backups, and on the sync server (encrypted) as before."""
 from __future__ import annotations
 
 import re
@@ -7,7 +14,18 @@ import re
 from store.rules import money, validate
 from store.errors import InvalidInput
 
-DEVICE_LOCAL = {"invoice.series"}
+SECRETS = {"smtp.password"}
+DEVICE_LOCAL = {"invoice.series", *SECRETS}
+MASK = "********"
+
+
+def _meta_key(key: str) -> str:
+    return "series_prefix" if key == "invoice.series" else f"secret.{key}"
+
+
+def masked(key: str, value):
+    """What a person is shown of a setting's value: a secret only as set or not."""
+    return (MASK if value else value) if key in SECRETS else value
 
 
 def _series(value: str) -> str:
@@ -132,7 +150,9 @@ def put(ledger, key: str, value: str) -> str:
     value = check(key, value)
     with ledger.writing() as tx:
         if key in DEVICE_LOCAL:
-            ledger.set_meta("series_prefix" if key == "invoice.series" else key, value)
+            ledger.set_meta(_meta_key(key), value)
+            if key in SECRETS and ledger.setting(key) is not None:
+                tx.set("settings", key, value=None)  # an older Duly's synced copy: cleared for every device
         else:
             tx.set("settings", key, value=value)
     return value
@@ -141,9 +161,26 @@ def put(ledger, key: str, value: str) -> str:
 def get(ledger, key: str) -> str | None:
     if key not in KNOWN:
         raise InvalidInput(f"unknown setting {key!r}; known settings: {', '.join(sorted(KNOWN))}", field=key)
-    if key == "invoice.series":
-        return ledger.meta("series_prefix")
+    if key in DEVICE_LOCAL:
+        found = ledger.meta(_meta_key(key))
+        # until `move_secrets` has run on this device, a secret an older Duly synced still works
+        return found if found is not None or key not in SECRETS else ledger.setting(key)
     return ledger.setting(key)
+
+
+def move_secrets(ledger) -> bool:
+    """Take secrets an older Duly kept as synced settings into this device's `meta`, and clear the synced copy
+    (one write; a device's own value, if it has one, wins). True when something was moved."""
+    legacy = {key: ledger.setting(key) for key in SECRETS}
+    legacy = {key: value for key, value in legacy.items() if value is not None}
+    if not legacy:
+        return False
+    with ledger.writing() as tx:
+        for key, value in legacy.items():
+            if ledger.meta(_meta_key(key)) is None:
+                ledger.set_meta(_meta_key(key), value)
+            tx.set("settings", key, value=None)
+    return True
 
 
 def all_settings(ledger) -> dict[str, str | None]:

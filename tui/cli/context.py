@@ -102,7 +102,7 @@ class Context:
             return
         width = max(output.cell_width(k) for k in record)
         for key, value in record.items():
-            print(f"{output.pad(key, width)}  {'' if value is None else value}")
+            print(f"{output.pad(key, width)}  {output.terminal_text('' if value is None else str(value))}")
         for title, (rows, columns) in sections.items():
             print(f"\n{title}:")
             print(output.table(rows, columns) if rows else "  (none)")
@@ -112,7 +112,7 @@ class Context:
         if self.format == "json":
             print(output.to_json({"ok": True, "message": message}))
         else:
-            print(message)
+            print(output.terminal_text(message))
 
 
 def as_of_option(parser) -> None:

@@ -1,16 +1,18 @@
 """Ledger-wide commands: init, passwd, backup, restore, audit, settings, tui."""
 from __future__ import annotations
 
+import getpass
 import json
 import sys
+from pathlib import Path
 
 from store.ledger import backup as backups
 from store.ledger import changes
 from store.write import settings
-from store.errors import DulyError, LedgerExists
+from store.errors import DamagedLedger, DulyError, LedgerExists
 from store.ledger.ledger import Ledger
 from store.rules.validate import iso_date
-from tui.cli.context import read_secret
+from tui.cli.context import UsageError, read_secret
 
 
 def register(sub, common) -> None:
@@ -32,7 +34,14 @@ def register(sub, common) -> None:
 
     p = sub.add_parser("restore", parents=[common], help="replace the ledger with a checked backup")
     p.add_argument("file")
+    p.add_argument("--yes", action="store_true", help="replace without asking (needed when not at a terminal)")
+    p.add_argument("--other-ledger", action="store_true",
+                   help="replace the ledger even though the backup is of another one (or it cannot be opened)")
     p.set_defaults(handler=restore)
+
+    p = sub.add_parser("check", parents=[common],
+                       help="check the ledger file: its pages, the change log's hash chains, the ledger's invariants")
+    p.set_defaults(handler=check)
 
     p = sub.add_parser("audit", parents=[common], help="the change log as an audit trail; `verify` checks it")
     p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
@@ -47,7 +56,8 @@ def register(sub, common) -> None:
     q.set_defaults(handler=settings_get)
     q = ssub.add_parser("set", parents=[common])
     q.add_argument("key")
-    q.add_argument("value")
+    q.add_argument("value", nargs="?", help="the value (a secret such as smtp.password: from a prompt or --value-file)")
+    q.add_argument("--value-file", metavar="FILE", help="read the value from FILE (for a secret)")
     q.set_defaults(handler=settings_set)
 
 
@@ -88,9 +98,39 @@ def backup(args, ctx):
 
 
 def restore(args, ctx):
-    summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase())
+    def confirm(summary: dict) -> bool:
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            raise DulyError(f"restore replaces {ctx.ledger_path}: confirm with --yes (there is no terminal to ask "
+                            "on); nothing was replaced")
+        now = summary.get("replaces")
+        what = f" ({now['customers']} customers, {now['changes']} change-log entries)" if now else ""
+        answer = input(f"Replace {ctx.ledger_path}{what} with {args.file} ({summary['customers']} customers, "
+                       f"{summary['changes']} change-log entries)? The current file is kept as "
+                       f"{summary['safety_copy']}. [y/N] ")
+        return answer.strip().lower() in ("y", "yes", "是")
+
+    summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase(), confirm=confirm,
+                              other_ledger=args.other_ledger)
+    kept = f"; the replaced file is kept as {summary['safety_copy']}" if summary.get("safety_copy") else ""
     ctx.done(f"restored {ctx.ledger_path} from {args.file}: {summary['customers']} customers, "
-             f"{summary['changes']} change-log entries, all checks passed")
+             f"{summary['changes']} change-log entries, all checks passed{kept}")
+
+
+def check(args, ctx):
+    ledger = ctx.ledger()
+    problems = backups.ledger_problems(ledger.conn)
+    if problems:
+        if ctx.format == "json":
+            print(json.dumps({"ok": False, "problems": problems}, ensure_ascii=False))
+        else:
+            for line in problems[1:]:
+                print(line)
+        raise DamagedLedger(f"ledger {ctx.ledger_path} fails its checks: {problems[0]}"
+                            + (f" (and {len(problems) - 1} more, listed above)" if len(problems) > 1 else ""))
+    ctx.done(f"ledger {ctx.ledger_path} is sound: every page (integrity and page HMACs), the change log's hash "
+             "chains and the ledger's invariants check")
 
 
 def audit(args, ctx):
@@ -102,7 +142,8 @@ def audit(args, ctx):
                 print(line)
             raise DulyError(f"the audit trail has {len(problems)} problem(s): {problems[0]}")
         count = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
-        ctx.done(f"audit trail intact: {count} entries, every hash chain checks")
+        ctx.done(f"audit trail intact: {count} entries, every hash chain checks (this checks the change log's "
+                 "chains, not the file's pages: `duly check` does both)")
         return
     where, params = [], []
     if args.date_from:
@@ -117,13 +158,41 @@ def audit(args, ctx):
     rows = []
     names = json.loads(ledger.meta("sync.devices") or "{}")  # a team's device names, as the last sync saw them
     for row in ledger.rows(sql + " ORDER BY hlc, seq", params):
-        ops = json.loads(row.pop("ops"))
+        ops = _masked_ops(json.loads(row.pop("ops")))
         row["device_name"] = names.get(row["device"], "")
         row["what"] = summarise(ops)
         row["ops"] = ops
         rows.append(row)
     ctx.emit(rows, ["at", "actor", "device", "device_name", "device_seq", "what"] if names else
              ["at", "actor", "device", "device_seq", "what"])
+
+
+def _value_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DulyError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _secret_value(key: str, path: str | None) -> str:
+    """A secret setting from a file or typed at the terminal (not echoed), never from the command line."""
+    if path:
+        value = _value_file(path)
+    elif not sys.stdin.isatty():
+        raise DulyError(f"{key}: no terminal to type it at: pass --value-file FILE")
+    else:
+        value = getpass.getpass(f"{key} (not shown): ")
+    if not value:
+        raise DulyError(f"{key} must not be empty")
+    return value
+
+
+def _masked_ops(ops: list[dict]) -> list[dict]:
+    """A secret an older Duly synced as a setting (the SMTP password) stays in its hash-chained log entry, and
+    is never printed: its value is shown masked."""
+    return [{**op, "v": settings.masked(op["id"], op.get("v"))}
+            if op.get("op") == "set" and op.get("t") == "settings" and op.get("id") in settings.SECRETS else op
+            for op in ops]
 
 
 def summarise(ops: list[dict]) -> str:
@@ -144,20 +213,30 @@ def summarise(ops: list[dict]) -> str:
 def settings_get(args, ctx):
     ledger = ctx.ledger()
     if args.key:
-        value = settings.get(ledger, args.key)
+        value = settings.masked(args.key, settings.get(ledger, args.key))
         if ctx.format == "json":
             print(json.dumps({args.key: value}, ensure_ascii=False))
         else:
             print("" if value is None else value)
         return
-    everything = settings.all_settings(ledger)
-    if "smtp.password" in everything and everything["smtp.password"]:
-        everything["smtp.password"] = "********"
+    everything = {key: settings.masked(key, value) for key, value in settings.all_settings(ledger).items()}
     rows = [{"key": k, "value": v} for k, v in everything.items()]
     ctx.emit(rows, ["key", "value"], json_value=everything)
 
 
 def settings_set(args, ctx):
-    value = settings.put(ctx.ledger(), args.key, args.value)
-    shown = "********" if args.key == "smtp.password" else value
-    ctx.done(f"{args.key} = {shown}")
+    if args.key in settings.SECRETS:
+        if args.value is not None:
+            raise DulyError(f"{args.key} is not taken on the command line (it would stay in the shell history and "
+                            "the process list): type it at the prompt, or pass --value-file FILE")
+        value = _secret_value(args.key, args.value_file)
+    elif args.value_file:
+        value = _value_file(args.value_file)
+    elif args.value is None:
+        raise UsageError(f"settings set {args.key}: give a value")
+    else:
+        value = args.value
+    value = settings.put(ctx.ledger(), args.key, value)
+    ctx.done(f"{args.key} = {settings.masked(args.key, value)}"
+             + (" (kept on this device only: never synced, never in the audit trail)" if args.key in settings.SECRETS
+                else ""))

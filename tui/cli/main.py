@@ -7,14 +7,16 @@ import os
 import sys
 import traceback
 
+from store.ledger.db import harden_process
 from store.errors import DulyError
+from store.rules.safetext import terminal_text
 from tui.cli.context import Context, UsageError
 
 # Each module registers its subcommands; handlers are `fn(args, ctx) -> int | None`. Listed with the
 # top-level commands each one registers or extends, so that a command imports only the modules it needs
 # (importing every module costs 0.3-0.7 s per run). tests/test_cli_foundation.py checks this table.
 COMMANDS = {
-    "tui.cli.ledger": ("audit", "backup", "init", "passwd", "restore", "settings", "tui"),
+    "tui.cli.ledger": ("audit", "backup", "check", "init", "passwd", "restore", "settings", "tui"),
     "tui.cli.customers": ("customer",),
     "tui.cli.documents": ("credit", "invoice", "payment", "terms", "writeoff"),
     "tui.cli.drafts": ("draft",),
@@ -89,6 +91,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    harden_process()
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -107,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"duly: {exc}", file=sys.stderr)
         return 2
     except DulyError as exc:
-        print(f"duly: {exc}", file=sys.stderr)
+        print(f"duly: {terminal_text(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("duly: interrupted; nothing half-written was kept", file=sys.stderr)

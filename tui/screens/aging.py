@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Footer, Header, Input, Label, Static
 
 from store.read import reports, views
 from store.rules.aging import BASES, NOT_DUE, UNAPPLIED, AgingReport
@@ -20,6 +20,7 @@ from store.rules.validate import parse_date
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
 from tui.widgets.cells import amount_cell
+from tui.widgets.table import DataTable
 
 TOTAL_KEY = " total"  # a space: no customer code can be this
 

@@ -5,10 +5,11 @@ from dataclasses import replace
 
 from textual.binding import BindingsMap
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tui.app.i18n import Strings
+from tui.widgets.table import DataTable
 
 
 def localise_bindings(node, t: Strings) -> None:

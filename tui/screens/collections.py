@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label
+from textual.widgets import Footer, Header, Label
 
 from store.read import alerts
 from store.rules import dunning
@@ -19,6 +19,7 @@ from store.write import collections
 from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
+from tui.widgets.table import DataTable
 
 
 @dataclass

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Label, Markdown, Static, TabbedContent, TabPane
 
 from store.read import statements
 from store.write import customers, payments
@@ -20,6 +20,7 @@ from store.errors import DulyError
 from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
+from tui.widgets.table import DataTable, literal
 
 
 PAYMENTS_SHOWN = 100
@@ -137,7 +138,7 @@ class CustomerScreen(DulyScreen):
             value = record.get(name)
             if name == "credit_limit" and value is not None:
                 value = format_amount(value, record["currency"] or "CNY")
-            details.add_row(t(f"field.{name}"), "" if value is None else str(value))
+            details.add_row(t(f"field.{name}"), literal("" if value is None else str(value)))
         self.query_one("#details", Static).update(details)
         contacts = self.query_one("#contacts", DataTable)
         contacts.clear()

@@ -7,7 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from store.read import views
 from store.write import customers
@@ -15,6 +15,7 @@ from store.rules.money import format_amount
 from tui.screens.base import PagedListScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.customer_form import CustomerFormScreen
+from tui.widgets.table import DataTable
 
 PAGE = 100
 RATINGS_AFTER = 0.8  # seconds the list must be still before the credit ratings are computed

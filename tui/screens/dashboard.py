@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static
 
 from store.read.open import position as open_position
 from store.read import reports
@@ -21,6 +21,7 @@ from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
 from tui.widgets.bars import AgingBars
+from tui.widgets.table import DataTable
 
 TOP = 10
 

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static
 
 from store.write import invoices
 from store.errors import DulyError
@@ -16,6 +16,7 @@ from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.widgets.cells import amount_cell
 from tui.screens.prompt import PromptScreen
+from tui.widgets.table import DataTable
 
 
 class InvoiceScreen(DulyScreen):

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Footer, Header, Input, Label, Static
 
 from store.read import views
 from store.rules import money
@@ -18,6 +18,7 @@ from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.widgets.cells import amount_cell
 from tui.screens.prompt import PromptScreen
+from tui.widgets.table import DataTable
 
 FIELDS = ("customer", "date", "amount", "method", "reference")
 ERROR_FIELDS = {"amount": "amount", "payment date": "date", "date": "date", "method": "method",

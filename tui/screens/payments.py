@@ -7,11 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Footer, Header, Input, Label, Static
 
 from store.read import views
 from tui.screens.base import PagedListScreen
 from tui.widgets.cells import amount_cell
+from tui.widgets.table import DataTable
 
 PAGE = 100
 

@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static
 
 from store.write import confirmations, reconcile
 from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
+from tui.widgets.table import DataTable
 
 
 def open_lines(ledger) -> tuple[list[tuple[dict, list]], list[dict]]:

@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static
 
 from store.errors import DulyError
 from tui.app.i18n import Strings
 from tui.screens.base import DulyScreen
+from tui.widgets.table import DataTable
 
 # -- state shared with the app ------------------------------------------------------------------
 
