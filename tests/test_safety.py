@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlcipher3
 
-from store.ledger.ledger import changes
+from store.ledger import changes
 from store.write import customers
 from store.ledger.ledger import Ledger
 from tests.conftest import PASSPHRASE, assert_one_line_error, sha256
@@ -59,7 +59,7 @@ def backup_template(tmp_path_factory):
     path, good = base / "l.duly", base / "good.duly"
     with Ledger.create(path, PASSPHRASE, actor="tester") as led:
         customers.add(led, "B1", "In the backup")
-        from store.ledger.ledger import backup as backups
+        from store.ledger import backup as backups
 
         backups.backup(led, good)
         customers.add(led, "B2", "Only in the ledger")
@@ -151,7 +151,7 @@ def test_backup_refuses_to_overwrite_a_file(restorable, tmp_path):
 
 def test_restore_detects_a_flipped_byte_on_a_free_page(cli, tmp_path):
     """integrity_check never reads a free page; the page HMACs (cipher_integrity_check) must catch it."""
-    from store.ledger.ledger import backup as backups
+    from store.ledger import backup as backups
 
     source, good = tmp_path / "src.duly", tmp_path / "freepages.duly"
     with Ledger.create(source, PASSPHRASE) as led:
@@ -268,7 +268,7 @@ def test_two_threads_with_their_own_connections_lose_nothing(ledger):
 
 
 def test_restore_refuses_a_backup_whose_settlement_cache_disagrees_with_its_documents(tmp_path):
-    from store.ledger.ledger import backup as backups
+    from store.ledger import backup as backups
     from store.errors import BadBackup
     from tests.builders import Book
 

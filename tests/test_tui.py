@@ -467,7 +467,7 @@ async def test_a_page_asked_for_goes_before_a_whole_book_read_that_is_running(bo
 
 
 async def test_a_schema_upgrade_on_open_says_why_the_first_screen_waits(book, monkeypatch):
-    from store.ledger.ledger import schema
+    from store.ledger import schema
 
     real_version = schema.version
     calls = []
@@ -484,7 +484,7 @@ async def test_a_schema_upgrade_on_open_says_why_the_first_screen_waits(book, mo
 
 
 async def test_a_ledger_written_by_a_newer_duly_ends_the_app_with_that_message(book, monkeypatch):
-    from store.ledger.ledger import schema
+    from store.ledger import schema
 
     monkeypatch.setattr(schema, "version", lambda conn: schema.VERSION + 1)
     app = app_for(book)

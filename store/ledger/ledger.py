@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from store.ledger.ledger import changes, db, schema
+from store.ledger import changes, db, schema
 from store.ledger.changes import Change, Op
 from store.errors import DulyError, LedgerLocked
 from store.ledger.hlc import Clock, Stamp
