@@ -23,6 +23,7 @@ COMMANDS = {
     "tui.commands.sync": ("serve", "sync"),
     "tui.commands.transfer": ("export", "import"),
     "tui.commands.reconcile": ("reconcile", "import", "statement"),
+    "tui.commands.help": ("completion", "help"),
 }
 COMMAND_MODULES = list(COMMANDS)
 _VALUE_OPTIONS = {"--ledger", "--passphrase-file", "--format"}
@@ -63,6 +64,18 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"duly: {message} (see `{self.prog} --help`)\n")
 
+    def _check_value(self, action, value):
+        """A word that is not one of the choices gets the close ones suggested (`duly invoce` -> invoice)."""
+        if action.choices is not None and value not in action.choices:
+            from tui.commands.help import did_you_mean
+
+            hint = did_you_mean(str(value), action.choices)
+            if isinstance(action, argparse._SubParsersAction):
+                raise argparse.ArgumentError(None, f"no command {value!r}{hint}")
+            if hint:
+                raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint}")
+        super()._check_value(action, value)
+
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser for this command line (`argv`), or for every command (None)."""
@@ -71,6 +84,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in modules_for(argv):
         importlib.import_module(name).register(sub, common)
+    from tui.commands.help import add_examples
+
+    add_examples(sub)
     return parser
 
 

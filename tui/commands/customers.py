@@ -10,17 +10,25 @@ FIELD_OPTIONS = {
     "--terms": "terms", "--credit-limit": "credit_limit", "--category": "category",
     "--cycle": "settlement_cycle", "--tags": "tags", "--notes": "notes",
 }
+FIELD_HELP = {
+    "--name": "the name used on screens and documents", "--legal-name": "the registered name, if different",
+    "--tax-id": "统一社会信用代码, 税号, EU VAT number or US EIN", "--address": "postal address",
+    "--email": "e-mail for statements and reminders", "--phone": "phone number",
+    "--language": "zh or en: the language of its documents", "--currency": "ISO 4217 code (default the ledger's)",
+    "--terms": "payment terms by name, e.g. NET30", "--credit-limit": "credit limit as an amount",
+    "--category": "A, B, C, VIP, 普通 or 风险", "--tags": "comma-separated tags", "--notes": "free text",
+}
 
 
 def _field_args(parser, *, name_required: bool) -> None:
     for option, dest in FIELD_OPTIONS.items():
         if option == "--name":
-            parser.add_argument(option, dest=dest, required=name_required)
+            parser.add_argument(option, dest=dest, required=name_required, help=FIELD_HELP[option])
         elif option == "--cycle":
             parser.add_argument(option, "--settlement-cycle", dest=dest,
                                 help="per_order | monthly (月结) | quarterly (季结) | yearly (年结)")
         else:
-            parser.add_argument(option, dest=dest)
+            parser.add_argument(option, dest=dest, help=FIELD_HELP[option])
 
 
 def register(sub, common) -> None:
@@ -28,7 +36,7 @@ def register(sub, common) -> None:
     csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     q = csub.add_parser("add", parents=[common], help="add a customer")
-    q.add_argument("code")
+    q.add_argument("code", help="a new customer code (up to 32 letters, digits, - _ . /)")
     _field_args(q, name_required=True)
     q.set_defaults(handler=add)
 
@@ -38,25 +46,26 @@ def register(sub, common) -> None:
     q.set_defaults(handler=listing)
 
     q = csub.add_parser("show", parents=[common], help="one customer, its contacts and field history")
-    q.add_argument("code")
+    q.add_argument("code", help="the customer code")
     q.set_defaults(handler=show)
 
     q = csub.add_parser("edit", parents=[common], help="change fields (one change-log entry)")
-    q.add_argument("code")
+    q.add_argument("code", help="the customer code")
     q.add_argument("--code", dest="new_code", help="a new customer code")
     _field_args(q, name_required=False)
     q.set_defaults(handler=edit)
 
     for action, flag in (("archive", True), ("unarchive", False)):
         q = csub.add_parser(action, parents=[common], help=f"{action} a customer")
-        q.add_argument("code")
+        q.add_argument("code", help="the customer code")
         q.set_defaults(handler=archive, archived=flag)
 
     q = csub.add_parser("contact", parents=[common], help="add a contact person to a customer")
-    q.add_argument("code")
-    q.add_argument("--name", required=True)
-    for option in ("--role", "--phone", "--email", "--wechat"):
-        q.add_argument(option)
+    q.add_argument("code", help="the customer code")
+    q.add_argument("--name", required=True, help="the contact's name")
+    for option, text in (("--role", "e.g. 财务 or accounts payable"), ("--phone", "phone number"),
+                         ("--email", "e-mail address"), ("--wechat", "WeChat id")):
+        q.add_argument(option, help=text)
     q.set_defaults(handler=add_contact)
 
 

@@ -21,31 +21,33 @@ def register(sub, common) -> None:
     p.set_defaults(handler=open_tui)
 
     p = sub.add_parser("passwd", parents=[common], help="change the passphrase (re-keys the ledger)")
-    p.add_argument("--new-passphrase-file", metavar="FILE")
+    p.add_argument("--new-passphrase-file", metavar="FILE",
+                   help="read the new passphrase from FILE (else $DULY_NEW_PASSPHRASE, else a prompt)")
     p.set_defaults(handler=passwd)
 
     p = sub.add_parser("backup", parents=[common], help="write an encrypted copy of the ledger")
-    p.add_argument("file")
+    p.add_argument("file", help="where to write the backup")
     p.set_defaults(handler=backup)
 
     p = sub.add_parser("restore", parents=[common], help="replace the ledger with a checked backup")
-    p.add_argument("file")
+    p.add_argument("file", help="the backup to restore")
     p.set_defaults(handler=restore)
 
     p = sub.add_parser("audit", parents=[common], help="the change log as an audit trail; `verify` checks it")
-    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
-    p.add_argument("--from", dest="date_from", metavar="D")
-    p.add_argument("--to", dest="date_to", metavar="D")
+    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list",
+                   help="list (default) or verify the hash chains")
+    p.add_argument("--from", dest="date_from", metavar="D", help="changes made on or after D")
+    p.add_argument("--to", dest="date_to", metavar="D", help="changes made on or before D")
     p.set_defaults(handler=audit)
 
     p = sub.add_parser("settings", parents=[common], help="read or change settings")
     ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    q = ssub.add_parser("get", parents=[common])
-    q.add_argument("key", nargs="?")
+    q = ssub.add_parser("get", parents=[common], help="the value in force for one key or for every key")
+    q.add_argument("key", nargs="?", help="one key (omit for every key)")
     q.set_defaults(handler=settings_get)
-    q = ssub.add_parser("set", parents=[common])
-    q.add_argument("key")
-    q.add_argument("value")
+    q = ssub.add_parser("set", parents=[common], help="change one setting")
+    q.add_argument("key", help="the setting's key, e.g. smtp.host")
+    q.add_argument("value", help="its new value")
     q.set_defaults(handler=settings_set)
 
 

@@ -43,14 +43,14 @@ def register(sub, common) -> None:
         if name == "dso":
             q.add_argument("--days", type=int, default=90, help="period of credit sales (default 90)")
         if name == "forecast":
-            q.add_argument("--weeks", type=int, default=13)
+            q.add_argument("--weeks", type=int, default=13, help="how many weeks ahead (default 13)")
         if name == "provision":
             q.add_argument("--rates", metavar="not_due=0,1-30=1,...", help="percent per bucket (else provision.rates)")
         q.set_defaults(handler=handler)
 
     q = rsub.add_parser("cei", parents=[common], help="collection effectiveness index over a period")
-    q.add_argument("--from", dest="date_from", required=True, metavar="D")
-    q.add_argument("--to", dest="date_to", required=True, metavar="D")
+    q.add_argument("--from", dest="date_from", required=True, metavar="D", help="first day of the period")
+    q.add_argument("--to", dest="date_to", required=True, metavar="D", help="last day of the period")
     q.set_defaults(handler=cei)
 
     # Credit control's reports: tui.commands.collections does the work, imported only when one is run.
@@ -67,8 +67,10 @@ def register(sub, common) -> None:
     # The statement accepts md and html besides the global formats, so it carries its own copy of the
     # global options (argparse cannot widen a parent's choices).
     own = argparse.ArgumentParser(add_help=False)
-    own.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH")
-    own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE")
+    own.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH",
+                     help="ledger file (default: $DULY_LEDGER or the user data dir)")
+    own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE",
+                     help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
     own.add_argument("--format", choices=STATEMENT_FORMATS, default=argparse.SUPPRESS,
                      help="table (text), json, csv, md (Markdown) or html (print-ready)")
     q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
@@ -80,9 +82,11 @@ def register(sub, common) -> None:
     q.set_defaults(handler=statement)
 
     q = sub.add_parser("demo", parents=[common], help="create a realistic demo ledger (zh + en names)")
-    q.add_argument("--customers", type=int, default=demo.DEFAULT_CUSTOMERS)
-    q.add_argument("--invoices", type=int, default=demo.DEFAULT_INVOICES)
-    q.add_argument("--seed", type=int, default=1)
+    q.add_argument("--customers", type=int, default=demo.DEFAULT_CUSTOMERS,
+                   help="how many customers (default %(default)s)")
+    q.add_argument("--invoices", type=int, default=demo.DEFAULT_INVOICES,
+                   help="how many invoices (default %(default)s)")
+    q.add_argument("--seed", type=int, default=1, help="random seed: the same seed makes the same book (default 1)")
     q.set_defaults(handler=make_demo)
 
 
