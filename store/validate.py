@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from store.errors import InvalidInput
 
@@ -100,6 +100,16 @@ def iso_date(value: str, field: str = "date") -> str:
         return date(*map(int, match.groups())).isoformat()
     except ValueError:
         raise InvalidInput(f"{field} {value!r} does not exist in the calendar", field=field) from None
+
+
+# Words a person may type for a date, as days from today.
+RELATIVE_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1, "今天": 0, "昨天": -1, "明天": 1}
+
+
+def relative_date(value: str, today: date) -> str:
+    """'today', 'yesterday', 'tomorrow' (今天, 昨天, 明天) as the ISO date they mean; any other text unchanged."""
+    days = RELATIVE_DAYS.get((value or "").strip().lower())
+    return value if days is None else (today + timedelta(days=days)).isoformat()
 
 
 def parse_date(value: str, field: str = "date") -> date:

@@ -80,14 +80,35 @@ class Parser(argparse.ArgumentParser):
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser for this command line (`argv`), or for every command (None)."""
     common = common_options()
-    parser = Parser(prog="duly", description="Duly: a local-first accounts-receivable ledger.", parents=[common])
+    parser = Parser(prog="duly", description="Duly: a local-first accounts-receivable ledger. A date (D) is "
+                    "YYYY-MM-DD, today, yesterday or tomorrow.", parents=[common])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in modules_for(argv):
         importlib.import_module(name).register(sub, common)
     from tui.commands.help import add_examples
 
     add_examples(sub)
+    _accept_date_words(parser)
     return parser
+
+
+def typed_date(text: str) -> str:
+    """A date option's value: today / yesterday / tomorrow become ISO dates; the store checks the rest."""
+    from datetime import date
+
+    from store.validate import relative_date
+
+    return relative_date(text, date.today())
+
+
+def _accept_date_words(parser: argparse.ArgumentParser) -> None:
+    """Every date option (metavar D) takes today, yesterday and tomorrow besides YYYY-MM-DD."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _accept_date_words(child)
+        elif action.metavar == "D" and action.type is None:
+            action.type = typed_date
 
 
 def main(argv: list[str] | None = None) -> int:
