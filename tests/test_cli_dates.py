@@ -38,7 +38,8 @@ def test_documents_and_reports_take_today_yesterday_tomorrow(cli):
     today = date.today()
     assert cli("init").code == 0
     assert cli("customer", "add", "C1", "--name", "One").code == 0
-    assert cli("invoice", "add", "--customer", "C1", "--date", "yesterday", "--amount", "100", "--due", "tomorrow").code == 0
+    assert cli("invoice", "add", "--customer", "C1", "--date", "yesterday", "--amount", "100",
+               "--due", "tomorrow").code == 0
     assert cli("payment", "add", "--customer", "C1", "--date", "today", "--amount", "40").code == 0
     invoice = cli("invoice", "list", "--format", "json").json()[0]
     assert invoice["date"] == (today - timedelta(days=1)).isoformat()

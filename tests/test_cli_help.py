@@ -60,7 +60,8 @@ def _example_argvs():
             yield command, words[1:]
 
 
-@pytest.mark.parametrize("command,argv", list(_example_argvs()), ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+@pytest.mark.parametrize("command,argv", list(_example_argvs()),
+                         ids=lambda v: " ".join(v) if isinstance(v, list) else v)
 def test_every_example_in_the_help_is_a_valid_command_line(command, argv):
     parser = build_parser(argv)
     args = parser.parse_args(argv)  # a wrong example exits 2 here

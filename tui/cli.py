@@ -57,6 +57,8 @@ def common_options() -> argparse.ArgumentParser:
                         help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
     common.add_argument("--format", choices=["table", "json", "csv"], default=argparse.SUPPRESS,
                         help="output format for lists and reports")
+    common.add_argument("--no-pager", action="store_true", default=argparse.SUPPRESS,
+                        help="print long tables straight to the terminal (else they go through $DULY_PAGER or less)")
     return common
 
 

@@ -78,14 +78,17 @@ class Context:
 
     # -- output ----------------------------------------------------------------------------------
     def emit(self, rows: list[dict], columns: list[str], *, headers: dict | None = None,
-             right: set[str] = frozenset(), json_value=None) -> None:
-        """Print a list as a table, csv, or json (json_value replaces rows when given)."""
+             right: set[str] = frozenset(), json_value=None, overdue=None) -> None:
+        """Print a list as a table, csv, or json (json_value replaces rows when given). A table at a terminal is
+        paged when long and coloured: negative amounts, and the cells overdue(row) names."""
         if self.format == "json":
             print(output.to_json(rows if json_value is None else json_value))
         elif self.format == "csv":
             sys.stdout.write(output.to_csv(rows, columns))
         elif rows:
-            print(output.table(rows, columns, headers=headers, right=right))
+            text = output.table(rows, columns, headers=headers, right=right, colour=output.colour_wanted(),
+                                overdue=overdue)
+            output.page(text, allowed=not getattr(self.args, "no_pager", False))
         else:
             print("(none)")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 from store import adjustments, invoices, payments, termsbook
 from store.money import format_amount, to_decimal_str
@@ -232,8 +233,10 @@ def invoice_list(args, ctx):
                             overdue_only=args.overdue, as_of=args.as_of, limit=args.limit)
     columns = ["number", "customer", "date", "due_date", "currency", "total", "open", "status"]
     rows = _amounts([{c: r[c] for c in [*columns, "id"]} for r in rows], ("total", "open"), _machine(ctx))
-    ctx.emit(rows, columns,
-             headers={"due_date": "due"}, right={"total", "open"})
+    today = args.as_of or date.today().isoformat()
+    ctx.emit(rows, columns, headers={"due_date": "due"}, right={"total", "open"},
+             overdue=lambda r: ["open", "due_date"] if r["status"] == "open" and (r["due_date"] or today) < today
+             else [])
 
 
 def invoice_show(args, ctx):

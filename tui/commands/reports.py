@@ -128,7 +128,13 @@ def aging(args, ctx):
             rows.append({"customer": "", "name": "", "currency": "", **{c: "" for c in amounts}})
             rows.append({"customer": "TOTAL", "name": "合计", "currency": cur,
                          **{c: _amount(ctx, tot[c], cur) for c in amounts}})
-    ctx.emit(rows, columns, right=set(amounts))
+    late = [b for b in report.buckets if b != agelib.NOT_DUE] if args.basis == "due" else []
+    ctx.emit(rows, columns, right=set(amounts), overdue=lambda row: [c for c in late if _nonzero(row.get(c))])
+
+
+def _nonzero(text) -> bool:
+    """A formatted amount that is not zero ('1,200.00' yes, '0.00' and '' no)."""
+    return any(ch in "123456789" for ch in str(text or ""))
 
 
 # --- summary, dso, cei -------------------------------------------------------------------------------------
@@ -140,7 +146,8 @@ def summary(args, ctx):
     rows = [{"currency": cur, **{k: _amount(ctx, v, cur) if k in money_cols else v for k, v in row.items()}}
             for cur, row in result.items()]
     ctx.emit(rows, ["currency", *money_cols, "open_invoices", "customers"], right=set(money_cols) | {
-        "open_invoices", "customers"}, json_value={"as_of": _date(args).isoformat(), "currencies": {
+        "open_invoices", "customers"}, overdue=lambda row: ["overdue"] if _nonzero(row["overdue"]) else [],
+        json_value={"as_of": _date(args).isoformat(), "currencies": {
             r["currency"]: {k: v for k, v in r.items() if k != "currency"} for r in rows}})
 
 
