@@ -139,17 +139,19 @@ def summarise(ops: list[dict]) -> str:
 def settings_get(args, ctx):
     ledger = ctx.ledger()
     if args.key:
-        value = settings.get(ledger, args.key)
+        value = settings.value_in_force(ledger, args.key)
         if ctx.format == "json":
             print(json.dumps({args.key: value}, ensure_ascii=False))
         else:
             print("" if value is None else value)
         return
-    everything = settings.all_settings(ledger)
-    if "smtp.password" in everything and everything["smtp.password"]:
-        everything["smtp.password"] = "********"
-    rows = [{"key": k, "value": v} for k, v in everything.items()]
-    ctx.emit(rows, ["key", "value"], json_value=everything)
+    rows = settings.in_force(ledger)  # the value in force of every key, marked set / default / not set
+    for row in rows:
+        if row["key"] == "smtp.password" and row["value"]:
+            row["value"] = "********"
+    everything = {row["key"]: row["value"] for row in rows}
+    everything["defaults"] = [row["key"] for row in rows if row["source"] == "default"]
+    ctx.emit(rows, ["key", "source", "value"], json_value=everything)
 
 
 def settings_set(args, ctx):
