@@ -260,9 +260,9 @@ def invoice_show(args, ctx):
     ctx.emit_record(record, sections={
         "lines": (lines, ["pos", "description", "qty", "unit_price", "tax_rate", "amount", "tax"]),
         "due_items": (found["due_items"], ["seq", "due_date", "amount", "open"]),
-        "allocations": (found["allocations"], ["date", "source", "payment_id", "credit_note", "amount"]),
+        "allocations": (found["allocations"], ["date", "source", "payment", "credit_note", "amount"]),
         "credit_notes": (found["credit_notes"], ["number", "date", "amount", "reason"]),
-        "writeoffs": (found["writeoffs"], ["date", "amount", "reason"]),
+        "writeoffs": (found["writeoffs"], ["number", "date", "amount", "reason"]),
     })
 
 
@@ -313,15 +313,15 @@ def payment_add(args, ctx):
     if ctx.format == "json":
         _json(_applied_json(result))
         return
-    print(f"payment {result.id} recorded: {format_amount(result.amount, result.currency, symbol=True)}, "
+    print(f"payment {result.number} recorded: {format_amount(result.amount, result.currency, symbol=True)}, "
           + _applied_text(result))
 
 
 def payment_list(args, ctx):
     rows = payments.listing(ctx.ledger(), customer_code=args.customer, limit=args.limit)
     rows = _amounts(rows, ("amount", "applied", "unapplied"), _machine(ctx))
-    ctx.emit(rows, ["id", "customer", "date", "currency", "amount", "method", "reference", "applied", "unapplied",
-                    "status"], right={"amount", "applied", "unapplied"})
+    ctx.emit(rows, ["number", "customer", "date", "currency", "amount", "method", "reference", "applied",
+                    "unapplied", "status"], right={"amount", "applied", "unapplied"})
 
 
 def payment_allocate(args, ctx):
@@ -339,14 +339,15 @@ def payment_allocate(args, ctx):
         _json([_applied_json(r) for r in results])
         return
     for r in results:
-        print(f"{'credit note ' + r.number if r.number else 'payment ' + r.id}: {_applied_text(r)}")
+        print(f"{r.kind} {r.number or r.id}: {_applied_text(r)}")
 
 
 def payment_void(args, ctx):
     reopened = payments.void(ctx.ledger(), args.id, args.reason, args.date)
-    cur = payments.by_id(ctx.ledger(), args.id)["currency"]
+    payment = payments.by_id(ctx.ledger(), args.id)
+    cur = payment["currency"]
     text = ", ".join(f"{n} {format_amount(a, cur)}" for n, a in reopened)
-    ctx.done(f"payment {args.id} voided" + (f"; reopened {text}" if text else ""))
+    ctx.done(f"payment {payment['number'] or payment['id']} voided" + (f"; reopened {text}" if text else ""))
 
 
 # --- credit notes and write-offs -------------------------------------------------------------------
@@ -370,9 +371,10 @@ def credit_list(args, ctx):
 
 
 def writeoff(args, ctx):
-    _, amount, cur = adjustments.write_off(ctx.ledger(), args.number, args.date, args.reason, args.amount)
+    row_id, amount, cur = adjustments.write_off(ctx.ledger(), args.number, args.date, args.reason, args.amount)
+    number = adjustments.writeoff_number(ctx.ledger(), row_id)
     if ctx.format == "json":
-        _json({"invoice": args.number, "date": iso_date(args.date), "amount": to_decimal_str(amount, cur),
-               "currency": cur})
+        _json({"invoice": args.number, "number": number, "date": iso_date(args.date),
+               "amount": to_decimal_str(amount, cur), "currency": cur})
         return
-    print(f"invoice {args.number}: {format_amount(amount, cur, symbol=True)} written off")
+    print(f"invoice {args.number}: {format_amount(amount, cur, symbol=True)} written off ({number})")
