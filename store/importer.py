@@ -306,6 +306,7 @@ class Known:
     terms: set[str] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)
     payments: set[tuple] = field(default_factory=set)  # (customer code, date, amount, currency, reference)
+    name_keys: dict[str, str] | None = None  # validate.name_key(name) -> customer code, made on first use
 
 
 class ImportProblems(InvalidInput):
@@ -400,7 +401,8 @@ def check_customers(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
         # The store normalises what a person typed: it gets the text; the check compares normalised values.
         typed = {k: raw[k] for k in clean}
         if current is None:
-            docs.append(Doc(line, "add", code, {**typed, "archived": bool(archived)}, fp))
+            docs.append(Doc(line, "add", code, {**typed, "archived": bool(archived)}, fp,
+                            _similar_name(known, code, clean["name"])))
             continue
         changes = {k: typed[k] for k, v in clean.items() if current.get(k) != v}
         if "archived" in table.columns and bool(current.get("archived")) != bool(archived):
@@ -410,6 +412,15 @@ def check_customers(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
         else:
             docs.append(Doc(line, "skip", code, {}, fp, "already there, unchanged"))
     return docs, rows.problems
+
+
+def _similar_name(known: Known, code: str, name: str) -> str:
+    """A warning when a new customer's name normalises to the name of one in the ledger or earlier in the file."""
+    if known.name_keys is None:
+        known.name_keys = {validate.name_key(r["name"] or ""): c for c, r in known.customers.items()}
+    key = validate.name_key(name)
+    other = known.name_keys.setdefault(key, code) if key else code
+    return f"the name looks like customer {other}'s; if they are one company, archive one" if other != code else ""
 
 
 def _customer(rows: _Rows, known: Known, line: int, text: str) -> dict | None:
@@ -625,7 +636,7 @@ def post_customer(ledger, doc: Doc) -> tuple[str, str, str]:
         row_id = customers.by_code(ledger, doc.key)["id"]
     if archived is not None and (doc.action == "update" or archived):
         customers.set_archived(ledger, doc.key, archived)
-    return "customers", row_id, ""
+    return "customers", row_id, doc.detail if doc.action == "add" else ""  # a new name like another's
 
 
 def post_invoice(ledger, doc: Doc) -> tuple[str, str, str]:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, timedelta
+from functools import lru_cache
 
 from store.errors import InvalidInput
 
@@ -119,3 +121,27 @@ def parse_date(value: str, field: str = "date") -> date:
 def tags(value: str | list[str]) -> str:
     items = value if isinstance(value, list) else str(value or "").replace("，", ",").split(",")
     return ",".join(sorted({t.strip() for t in items if t.strip()}))
+
+
+# Legal forms that do not tell two companies apart, stripped from the end of a name before comparing.
+_LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "公司", "company", "co", "corporation", "corp",
+                "incorporated", "inc", "limited", "ltd", "llc", "plc", "gmbh", "ag", "sa", "bv", "pte")
+
+
+@lru_cache(maxsize=65536)
+def name_key(name: str) -> str:
+    """What two spellings of one company name have in common: 'ACME Ltd.' and 'Acme Limited' give 'acme',
+    '上海恒达贸易有限公司' and '上海恒达贸易（有限公司）' give '上海恒达贸易' (case, width, punctuation, spaces
+    and a trailing legal form do not count)."""
+    text = re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", name or "").casefold()).strip()
+    changed = True
+    while changed and text:
+        changed = False
+        for form in _LEGAL_FORMS:
+            ascii_form = form.isascii()
+            if text.endswith(form) and (not ascii_form or text == form or text[-len(form) - 1] == " "):
+                rest = text[: -len(form)].strip()
+                if rest:
+                    text, changed = rest, True
+                    break
+    return text.replace(" ", "")

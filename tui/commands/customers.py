@@ -1,6 +1,8 @@
 """`duly customer ...`: the customer archive from the command line."""
 from __future__ import annotations
 
+import sys
+
 from store import customers
 from store.money import format_amount, to_decimal_str
 
@@ -31,6 +33,11 @@ def _field_args(parser, *, name_required: bool) -> None:
             parser.add_argument(option, dest=dest, help=FIELD_HELP[option])
 
 
+def _allow_duplicate(parser) -> None:
+    parser.add_argument("--allow-duplicate-tax-id", action="store_true",
+                        help="accept a tax id another customer already has (a branch of one company, say)")
+
+
 def register(sub, common) -> None:
     p = sub.add_parser("customer", parents=[common], help="the customer archive (客户档案)")
     csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -38,6 +45,7 @@ def register(sub, common) -> None:
     q = csub.add_parser("add", parents=[common], help="add a customer")
     q.add_argument("code", help="a new customer code (up to 32 letters, digits, - _ . /)")
     _field_args(q, name_required=True)
+    _allow_duplicate(q)
     q.set_defaults(handler=add)
 
     q = csub.add_parser("list", parents=[common], help="list customers")
@@ -53,6 +61,7 @@ def register(sub, common) -> None:
     q.add_argument("code", help="the customer code")
     q.add_argument("--code", dest="new_code", help="a new customer code")
     _field_args(q, name_required=False)
+    _allow_duplicate(q)
     q.set_defaults(handler=edit)
 
     for action, flag in (("archive", True), ("unarchive", False)):
@@ -76,8 +85,17 @@ def _fields(args) -> dict:
 def add(args, ctx):
     fields = _fields(args)
     name = fields.pop("name")
-    customers.add(ctx.ledger(), args.code, name, **fields)
+    customer_id = customers.add(ctx.ledger(), args.code, name, allow_duplicate_tax_id=args.allow_duplicate_tax_id,
+                                **fields)
+    _warn_similar(ctx, name, customer_id)
     ctx.done(f"customer {args.code} added")
+
+
+def _warn_similar(ctx, name: str, customer_id: str) -> None:
+    """A name that normalises to an existing customer's is allowed (two companies may share one) but said."""
+    for other in customers.similar_names(ctx.ledger(), name, exclude_id=customer_id):
+        print(f"duly: warning: the name {name!r} looks like customer {other['code']}'s ({other['name']}); "
+              "if they are one company, archive one", file=sys.stderr)
 
 
 def edit(args, ctx):
@@ -88,7 +106,9 @@ def edit(args, ctx):
         from tui.context import UsageError
 
         raise UsageError("nothing to change: give at least one --field value")
-    changed = customers.edit(ctx.ledger(), args.code, **fields)
+    changed = customers.edit(ctx.ledger(), args.code, allow_duplicate_tax_id=args.allow_duplicate_tax_id, **fields)
+    if "name" in changed:
+        _warn_similar(ctx, changed["name"][1], customers.by_code(ctx.ledger(), fields.get("code", args.code))["id"])
     ctx.done(f"customer {args.code}: " + (", ".join(sorted(changed)) + " changed" if changed else "nothing changed"))
 
 
