@@ -104,7 +104,8 @@ def edit(ledger, code: str, /, *, allow_duplicate_tax_id: bool = False, **fields
     refused unless allowed."""
     with ledger.writing() as tx:
         current = by_code(ledger, code)
-        currency = money.check_currency(fields.get("currency") or current["currency"] or "CNY")
+        currency = (money.check_currency(fields["currency"]) if fields.get("currency")
+                    else money.stored_currency(current["currency"]))
         clean = normalise(fields, currency)
         if "code" in clean and clean["code"] != code and ledger.row(
             "SELECT 1 AS x FROM customers WHERE code=?", (clean["code"],)

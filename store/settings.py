@@ -150,6 +150,29 @@ def all_settings(ledger) -> dict[str, str | None]:
     return {key: get(ledger, key) for key in sorted(KNOWN)}
 
 
+def currency_problems(ledger) -> list[str]:
+    """Where the ledger holds a currency code that is not ISO 4217 (kept from before codes were checked), each
+    with what to do about it. Empty for a ledger in order."""
+    problems = []
+    home = ledger.setting("currency")
+    if home and not money.is_iso_currency(home):
+        meant = money.ALIASES.get(home.upper())
+        problems.append(f"the ledger's currency {home!r} is not an ISO 4217 code: set the right one with "
+                        f"`duly settings set currency {meant or 'CODE'}`")
+    found: dict[str, list[str]] = {}
+    for row in ledger.rows("SELECT code, currency FROM customers WHERE currency IS NOT NULL ORDER BY code"):
+        if not money.is_iso_currency(row["currency"]):
+            found.setdefault(row["currency"], []).append(row["code"])
+    for code, customers in found.items():
+        meant = money.ALIASES.get(code.upper()) or "CODE"
+        shown = ", ".join(customers[:3]) + (f" and {len(customers) - 3} more" if len(customers) > 3 else "")
+        problems.append(f"customer{'s' if len(customers) > 1 else ''} {shown} ha{'ve' if len(customers) > 1 else 's'}"
+                        f" currency {code!r}, which is not an ISO 4217 code: new documents for "
+                        f"{'them' if len(customers) > 1 else 'it'} are refused until it is fixed with "
+                        f"`duly customer edit {customers[0]} --currency {meant}`")
+    return problems
+
+
 def defaults(ledger) -> dict[str, str | None]:
     """What each key means when it was never set: the values the code that reads it falls back to
     (None: nothing, e.g. no SMTP host)."""

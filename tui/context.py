@@ -65,6 +65,10 @@ class Context:
     def ledger(self) -> Ledger:
         if self._ledger is None:
             self._ledger = Ledger.open(self.ledger_path, self.passphrase(), on_upgrade=self._upgrading)
+            from store.settings import currency_problems
+
+            for problem in currency_problems(self._ledger):
+                print(f"duly: warning: {problem}", file=sys.stderr)
         return self._ledger
 
     def _upgrading(self, found: int, target: int) -> None:
