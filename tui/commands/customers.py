@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from store import customers
+from store import audit, customers
 from store.money import format_amount, to_decimal_str
 
 FIELD_OPTIONS = {
@@ -147,8 +147,8 @@ def show(args, ctx):
     record["credit_limit"] = _limit(record["credit_limit"], record["currency"] or "CNY", json_mode)
     record["archived"] = bool(record["archived"])
     contacts = customers.contacts(ledger, record["id"])
-    history = customers.history(ledger, record["id"])
+    history = audit.field_history(ledger, record["id"], machine=json_mode)
     ctx.emit_record(record, sections={
         "contacts": (contacts, ["name", "role", "phone", "email", "wechat"]),
-        "history": (history, ["at", "actor", "field", "old", "new"]),
+        "history": (history, ["local_time", "actor", "subject", "field", "old", "new"]),
     })

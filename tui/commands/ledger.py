@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from store import backup as backups
+from store import audit as auditlib
 from store import changes, settings
 from store.errors import DulyError, LedgerExists
 from store.ledger import Ledger
@@ -111,29 +112,19 @@ def audit(args, ctx):
         sql += " WHERE " + " AND ".join(where)
     rows = []
     names = json.loads(ledger.meta("sync.devices") or "{}")  # a team's device names, as the last sync saw them
+    documents = auditlib.Names(ledger, machine=ctx.format != "table")
     for row in ledger.rows(sql + " ORDER BY hlc, seq", params):
         ops = json.loads(row.pop("ops"))
         row["device_name"] = names.get(row["device"], "")
-        row["what"] = summarise(ops)
+        row["local_time"] = auditlib.local_time(row["at"])
+        row["what"] = auditlib.describe(ledger, ops, names=documents)
         row["ops"] = ops
         rows.append(row)
-    ctx.emit(rows, ["at", "actor", "device", "device_name", "device_seq", "what"] if names else
-             ["at", "actor", "device", "device_seq", "what"])
-
-
-def summarise(ops: list[dict]) -> str:
-    """'customers ACME: name, email' style one-liner for an envelope."""
-    parts: dict[tuple[str, str, str], list[str]] = {}
-    for op in ops:
-        key = (op["op"], op["t"], op["id"][-6:])
-        parts.setdefault(key, [])
-        if op["op"] == "set":
-            parts[key].append(f"{op['c']}={op['v']}")
-    out = []
-    for (kind, table, rid), fields in parts.items():
-        shown = ", ".join(fields[:4]) + (" …" if len(fields) > 4 else "")
-        out.append(f"{'posted' if kind == 'event' else 'set'} {table} …{rid}" + (f" {shown}" if shown else ""))
-    return "; ".join(out[:3]) + (f" (+{len(out) - 3} more)" if len(out) > 3 else "")
+    if ctx.format == "table":  # for people: local time; the device's name when the book is synced
+        columns = ["local_time", "actor", *(["device_name"] if names else []), "device_seq", "what"]
+    else:
+        columns = ["at", "local_time", "actor", "device", *(["device_name"] if names else []), "device_seq", "what"]
+    ctx.emit(rows, columns, headers={"local_time": "time", "device_name": "device"})
 
 
 def settings_get(args, ctx):
