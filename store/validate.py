@@ -145,3 +145,20 @@ def name_key(name: str) -> str:
                     text, changed = rest, True
                     break
     return text.replace(" ", "")
+
+
+MIN_PASSPHRASE = 10
+
+
+def passphrase_weakness(passphrase: str, context: tuple[str, ...] = ()) -> str | None:
+    """Why a passphrase is too weak to protect a ledger (shorter than 10 characters, or guessable by the zxcvbn
+    estimator: score below 3 of 4), or None. `context` holds words an attacker would try first (the file name)."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        return f"it is shorter than {MIN_PASSPHRASE} characters"
+    from zxcvbn import zxcvbn  # ~40 ms to load its word lists: only when a passphrase is chosen
+
+    found = zxcvbn(passphrase, user_inputs=["duly", "ledger", *context])
+    if found["score"] < 3:
+        hint = found["feedback"].get("warning") or "it would be guessed quickly"
+        return hint[0].lower() + hint[1:].rstrip(".")
+    return None

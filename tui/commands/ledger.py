@@ -8,20 +8,35 @@ from store import audit as auditlib
 from store import changes, settings
 from store.errors import DulyError, LedgerExists
 from store.ledger import Ledger
-from store.validate import iso_date
+from store.validate import iso_date, passphrase_weakness
 from tui.context import read_secret
+
+
+def _weak_ok(parser) -> None:
+    parser.add_argument("--weak-ok", action="store_true",
+                        help="accept a passphrase shorter than 10 characters or easy to guess (not advised)")
+
+
+def strong_enough(passphrase: str, args, ctx) -> None:
+    """Refuse a weak passphrase unless the user said --weak-ok: the passphrase is all that protects the file."""
+    reason = None if args.weak_ok else passphrase_weakness(passphrase, (ctx.ledger_path.stem,))
+    if reason:
+        raise DulyError(f"that passphrase is weak: {reason}; choose a longer one (a few unrelated words work "
+                        "well), or pass --weak-ok to keep it")
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("init", parents=[common], help="create an encrypted ledger")
     p.add_argument("--series", help="this device's invoice number prefix, e.g. A7")
     p.add_argument("--currency", default="CNY", help="the ledger's home currency (default CNY)")
+    _weak_ok(p)
     p.set_defaults(handler=init)
 
     p = sub.add_parser("tui", parents=[common], help="open the terminal app (same as plain `duly`)")
     p.set_defaults(handler=open_tui)
 
     p = sub.add_parser("passwd", parents=[common], help="change the passphrase (re-keys the ledger)")
+    _weak_ok(p)
     p.add_argument("--new-passphrase-file", metavar="FILE",
                    help="read the new passphrase from FILE (else $DULY_NEW_PASSPHRASE, else a prompt)")
     p.set_defaults(handler=passwd)
@@ -56,6 +71,7 @@ def init(args, ctx):
     if ctx.ledger_path.exists():
         raise LedgerExists(str(ctx.ledger_path))
     passphrase = ctx.passphrase(confirm=True)
+    strong_enough(passphrase, args, ctx)
     series = settings.check("invoice.series", args.series) if args.series else None
     currency = settings.check("currency", args.currency)
     with Ledger.create(ctx.ledger_path, passphrase, series=series) as ledger:
@@ -74,6 +90,7 @@ def passwd(args, ctx):
     ledger = ctx.ledger()
     new = read_secret(file=args.new_passphrase_file, env="DULY_NEW_PASSPHRASE",
                       prompt="New passphrase: ", confirm=True)
+    strong_enough(new, args, ctx)
     ledger.rekey(new)
     ctx.done(f"passphrase changed for {ctx.ledger_path}")
 
