@@ -24,6 +24,7 @@ COMMANDS = {
     "tui.commands.transfer": ("export", "import"),
     "tui.commands.reconcile": ("reconcile", "import", "statement"),
     "tui.commands.help": ("completion", "help"),
+    "tui.commands.agent": ("lock", "unlock"),
 }
 COMMAND_MODULES = list(COMMANDS)
 _VALUE_OPTIONS = {"--ledger", "--passphrase-file", "--format"}

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from store.errors import DulyError
+from store.errors import DulyError, WrongPassphrase
 from store.ledger import Ledger
 from tui import output
 
@@ -64,12 +64,29 @@ class Context:
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger.open(self.ledger_path, self.passphrase(), on_upgrade=self._upgrading)
+            self._ledger = self._open_with_agent() or Ledger.open(self.ledger_path, self.passphrase(),
+                                                                   on_upgrade=self._upgrading)
             from store.settings import currency_problems
 
             for problem in currency_problems(self._ledger):
                 print(f"duly: warning: {problem}", file=sys.stderr)
         return self._ledger
+
+    def _open_with_agent(self) -> Ledger | None:
+        """The ledger opened with the key `duly unlock` left in the agent, if it holds one for this file (a
+        passphrase file given explicitly wins). A key that no longer opens it (a new passphrase) is dropped."""
+        if getattr(self.args, "passphrase_file", None):
+            return None
+        from tui import agent
+
+        key = agent.key_for(self.ledger_path)
+        if not key:
+            return None
+        try:
+            return Ledger.open(self.ledger_path, key, on_upgrade=self._upgrading)
+        except WrongPassphrase:
+            agent.forget(self.ledger_path)
+            return None
 
     def _upgrading(self, found: int, target: int) -> None:
         print(f"duly: upgrading {self.ledger_path} from schema {found} to {target} (once; a big ledger takes "

@@ -61,6 +61,11 @@ EXAMPLES = {
   duly invoice list --open --customer C001
   duly invoice show A7-000012
   duly invoice void A7-000012 --reason "issued twice\"""",
+    "lock": """\
+  duly lock""",
+    "unlock": """\
+  duly unlock
+  duly unlock --idle 60 --ledger ~/books/acme.duly""",
     "note": """\
   duly note add C001 --channel phone --text "promised to pay Friday" --next tomorrow
   duly note list --due today""",
