@@ -65,3 +65,17 @@ def test_field_history_names_a_contacts_change_as_the_contacts_and_shows_money(b
     table = book("customer", "show", "C1").out
     assert "2,000.00 CNY  5,000.00 CNY" in table
     assert "contact 王会计  name" in table
+
+
+def test_audit_selects_by_the_document_date_as_well_as_by_when_the_change_was_made(book):
+    assert book("invoice", "add", "--customer", "C1", "--date", "2025-12-20", "--amount", "5").code == 0
+
+    def posted(*argv):
+        rows = book("audit", "--format", "json", *argv).json()
+        return [r["what"].split(" posted")[0] for r in rows]
+
+    assert posted("--by", "document", "--from", "2026-01-01", "--to", "2026-01-31") == [
+        "invoice A7-000001", "payment RC-A7-000001"]
+    assert posted("--by", "document", "--to", "2025-12-31") == ["invoice A7-000002"]
+    assert len(posted("--by", "document", "--from", "2026-06-30")) == 1  # the write-off
+    assert len(posted("--from", "2026-01-01")) == len(book("audit", "--format", "json").json())  # made today

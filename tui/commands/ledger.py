@@ -54,6 +54,9 @@ def register(sub, common) -> None:
                    help="list (default) or verify the hash chains")
     p.add_argument("--from", dest="date_from", metavar="D", help="changes made on or after D")
     p.add_argument("--to", dest="date_to", metavar="D", help="changes made on or before D")
+    p.add_argument("--by", choices=["made", "document"], default="made",
+                   help="--from/--to select by when the change was made (default) or by the date of the document "
+                        "it posted (an invoice's date, a payment's date ...)")
     p.set_defaults(handler=audit)
 
     p = sub.add_parser("settings", parents=[common], help="read or change settings")
@@ -118,10 +121,20 @@ def audit(args, ctx):
         ctx.done(f"audit trail intact: {count} entries, every hash chain checks")
         return
     where, params = [], []
-    if args.date_from:
+    if args.by == "document":  # a change that posted a document dated in the range
+        bounds = []
+        if args.date_from:
+            bounds.append("json_extract(j.value, '$.d.date') >= ?")
+            params.append(iso_date(args.date_from, "--from"))
+        if args.date_to:
+            bounds.append("json_extract(j.value, '$.d.date') <= ?")
+            params.append(iso_date(args.date_to, "--to"))
+        where.append("EXISTS (SELECT 1 FROM json_each(changes.ops) j WHERE json_extract(j.value, '$.op') = 'event' "
+                     f"AND json_extract(j.value, '$.d.date') IS NOT NULL {''.join(' AND ' + b for b in bounds)})")
+    if args.by == "made" and args.date_from:
         where.append("at >= ?")
         params.append(iso_date(args.date_from, "--from"))
-    if args.date_to:
+    if args.by == "made" and args.date_to:
         where.append("at < date(?, '+1 day')")
         params.append(iso_date(args.date_to, "--to"))
     sql = "SELECT at, actor, device, device_seq, ops FROM changes"
