@@ -121,3 +121,9 @@ def test_table_colours_only_negative_right_aligned_cells_and_named_overdue_cells
     assert "\x1b" not in plain
     assert painted.count(output.RED) == 1 and painted.count(output.YELLOW) == 1  # '-A' is text, '' is nothing
     assert painted.replace(output.RED, "").replace(output.YELLOW, "").replace(output.RESET, "") == plain
+
+
+def test_a_pager_setting_that_cannot_run_still_prints_the_table(book, tmp_path):
+    for broken in ("no-such-pager-program", "less 'unbalanced"):
+        shown = in_terminal(["customer", "list"], book, tmp_path, DULY_PAGER=broken)
+        assert "C39" in shown, broken

@@ -72,7 +72,11 @@ def page(text: str, *, allowed: bool = True) -> None:
     else $PAGER, else `less` (with LESS=FRX unless LESS is set: quit if one screen, keep colours, no clear)."""
     if allowed and sys.stdout.isatty() and text.count("\n") + 1 >= shutil.get_terminal_size().lines - 1:
         command = os.environ.get("DULY_PAGER", os.environ.get("PAGER", "less")).strip()
-        if command and command != "cat" and _through_pager(shlex.split(command), text):
+        try:
+            argv = shlex.split(command)
+        except ValueError:  # unbalanced quotes: no pager rather than no output
+            argv = []
+        if argv and argv != ["cat"] and _through_pager(argv, text):
             return
     print(text)
 
@@ -90,8 +94,12 @@ def _through_pager(argv: list[str], text: str) -> bool:
         pager.stdin.close()
     except BrokenPipeError:  # the reader quit before the end (q in less): that is fine
         pass
-    pager.wait()
-    return True
+    while True:  # as git does: ctrl-c belongs to the pager while it runs
+        try:
+            pager.wait()
+            return True
+        except KeyboardInterrupt:
+            continue
 
 
 def to_csv(rows: list[dict], columns: list[str]) -> str:
