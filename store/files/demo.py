@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from store.ledger.schema import NUMBER_TEMPLATES
 from store.rules.terms import BUILTIN_TERMS, instalments
 
 DEFAULT_CUSTOMERS = 60
@@ -154,6 +155,8 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
         pending.append((table, row_id, fields))
         if table in counts:
             counts[table] += 1
+        if table in ("payments", "writeoffs"):  # numbered in the device's series, as the store numbers them
+            fields["number"] = NUMBER_TEMPLATES[table].format(prefix=prefix, n=counts[table])
         return row_id
 
     for n, (pick, inv_date) in enumerate(zip(picks, dates), start=1):
@@ -233,7 +236,8 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
                        "reason": "开错发票"})
     flush()
     with ledger.writing():
-        for name, value in (("invoice", invoices), ("credit", credits)):
+        for name, value in (("invoice", invoices), ("credit", credits), ("payment", counts["payments"]),
+                            ("writeoff", counts["writeoffs"])):
             ledger.conn.execute(
                 "INSERT INTO counters (name, value) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET value=max(value, excluded.value)", (name, value))

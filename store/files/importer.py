@@ -362,6 +362,7 @@ class Known:
     terms: set[str] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)
     payments: set[tuple] = field(default_factory=set)  # (customer code, date, amount, currency, reference)
+    name_keys: dict[str, str] | None = None  # validate.name_key(name) -> customer code, made on first use
 
 
 class ImportProblems(InvalidInput):
@@ -456,7 +457,8 @@ def check_customers(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
         # The store normalises what a person typed: it gets the text; the check compares normalised values.
         typed = {k: raw[k] for k in clean}
         if current is None:
-            docs.append(Doc(line, "add", code, {**typed, "archived": bool(archived)}, fp))
+            docs.append(Doc(line, "add", code, {**typed, "archived": bool(archived)}, fp,
+                            _similar_name(known, code, clean["name"])))
             continue
         changes = {k: typed[k] for k, v in clean.items() if current.get(k) != v}
         if "archived" in table.columns and bool(current.get("archived")) != bool(archived):
@@ -466,6 +468,15 @@ def check_customers(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
         else:
             docs.append(Doc(line, "skip", code, {}, fp, "already there, unchanged"))
     return docs, rows.problems
+
+
+def _similar_name(known: Known, code: str, name: str) -> str:
+    """A warning when a new customer's name normalises to the name of one in the ledger or earlier in the file."""
+    if known.name_keys is None:
+        known.name_keys = {validate.name_key(r["name"] or ""): c for c, r in known.customers.items()}
+    key = validate.name_key(name)
+    other = known.name_keys.setdefault(key, code) if key else code
+    return f"the name looks like customer {other}'s; if they are one company, archive one" if other != code else ""
 
 
 def _customer(rows: _Rows, known: Known, line: int, text: str) -> dict | None:
@@ -676,12 +687,13 @@ def post_customer(ledger, doc: Doc) -> tuple[str, str, str]:
     if doc.action == "add":
         # in the add itself: a second set of the same field in one transaction carries the same clock stamp,
         # and last-writer-wins keeps the first (a new customer marked archived in the file stayed active)
-        return "customers", customers.add(ledger, doc.key, fields.pop("name"), **fields, archived=bool(archived)), ""
-    else:
-        if fields:
-            customers.edit(ledger, doc.key, **fields)
-        row_id = customers.by_code(ledger, doc.key)["id"]
-    if archived is not None and (doc.action == "update" or archived):
+        # (the detail of an added row is its warning: a new name like another's)
+        return "customers", customers.add(ledger, doc.key, fields.pop("name"), **fields,
+                                          archived=bool(archived)), doc.detail
+    if fields:
+        customers.edit(ledger, doc.key, **fields)
+    row_id = customers.by_code(ledger, doc.key)["id"]
+    if archived is not None:
         customers.set_archived(ledger, doc.key, archived)
     return "customers", row_id, ""
 

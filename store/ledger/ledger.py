@@ -17,6 +17,7 @@ from store.ledger.changes import Change, Op
 from store.errors import DulyError, LedgerLocked
 from store.ledger.hlc import Clock, Stamp
 from store.ledger.ids import uuid7
+from store.ledger.device_secrets import move_secrets
 
 
 class NewerLedger(DulyError):
@@ -95,15 +96,13 @@ class Ledger:
             raise
 
     def _move_secrets(self) -> None:
-        """Secrets an older Duly synced become this device's own (store.write.settings.move_secrets); a viewer, which
+        """Secrets an older Duly synced become this device's own (store.ledger.device_secrets); a viewer, which
         may not write to the team's book, leaves it to the admin's or a member's clearing change. Best effort:
         when another process holds the write lock, the next open does it."""
         if self.meta("sync.role") == "viewer":
             return
-        from store.write import settings
-
         try:
-            settings.move_secrets(self)
+            move_secrets(self)
         except LedgerLocked:
             pass
 

@@ -40,11 +40,12 @@ EVENTS = {
     ),
     "invoice_lines": ("invoice_id", "pos", "description", "qty", "unit_price", "tax_bp", "amount", "tax"),
     "due_items": ("invoice_id", "seq", "due_date", "amount"),
-    "payments": ("customer_id", "date", "amount", "currency", "method", "reference", "note"),
+    # Payments (收款单 RC-…), credit notes (CN-…) and write-offs (WO-…) carry human numbers of a per-device series.
+    "payments": ("customer_id", "date", "amount", "currency", "method", "reference", "note", "number"),
     "credit_notes": ("number", "customer_id", "date", "amount", "currency", "invoice_id", "reason"),
     # An allocation applies part of a payment or a credit note to an invoice, on a date.
     "allocations": ("invoice_id", "payment_id", "credit_id", "amount", "date"),
-    "writeoffs": ("invoice_id", "date", "amount", "reason"),
+    "writeoffs": ("invoice_id", "date", "amount", "reason", "number"),
     # A void reverses a posted invoice or payment as of its date; the document itself stays.
     "voids": ("doc_table", "doc_id", "date", "reason"),
     "promises": ("invoice_id", "customer_id", "date", "amount", "made_on"),
@@ -330,7 +331,48 @@ def _v_drafts(db) -> None:
     db.execute("CREATE INDEX draft_issues_draft ON draft_issues (draft_id)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts]
+# Document number templates: {prefix} is the device's series prefix (the invoice series, e.g. A7).
+NUMBER_TEMPLATES = {"payments": "RC-{prefix}-{n:06d}", "credit_notes": "CN-{prefix}-{n:06d}",
+                    "writeoffs": "WO-{prefix}-{n:06d}"}
+
+
+def _v_document_numbers(db) -> None:
+    """Payments and write-offs get human numbers like invoices and credit notes. The ones posted before get a
+    number every device computes alike from synced facts only: the series is the posting device's (the first 4
+    characters of its id, e.g. RC-3F2A-000012) and the rank is its order in that device's change log, which
+    every copy holds in the same order (a device's changes arrive in sequence)."""
+    for table in ("payments", "writeoffs"):
+        if "number" not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN number TEXT")
+    number_earlier_documents(db)
+    db.execute("CREATE INDEX payments_number ON payments (number)")
+    db.execute("CREATE INDEX writeoffs_number ON writeoffs (number)")
+
+
+def number_earlier_documents(db) -> None:
+    import json
+
+    for table in ("payments", "writeoffs"):
+        unnumbered = {row[0] for row in db.execute(f"SELECT id FROM {table} WHERE number IS NULL")}
+        if not unnumbered:
+            continue
+        ranks: dict[str, int] = {}
+        numbers: list[tuple[str, str]] = []
+        needle = f'"t":"{table}"'
+        for device, ops in db.execute("SELECT device, ops FROM changes WHERE instr(ops, ?) > 0 "
+                                      "ORDER BY device, device_seq", (needle,)):
+            for op in json.loads(ops):
+                if op.get("op") == "event" and op.get("t") == table and op.get("id") in unnumbered:
+                    unnumbered.discard(op["id"])
+                    ranks[device] = ranks.get(device, 0) + 1
+                    numbers.append((NUMBER_TEMPLATES[table].format(prefix=device[:4].upper(), n=ranks[device]),
+                                    op["id"]))
+        for n, row_id in enumerate(sorted(unnumbered), start=1):  # no change-log entry: by id, one series
+            numbers.append((NUMBER_TEMPLATES[table].format(prefix="0000", n=n), row_id))
+        db.executemany(f"UPDATE {table} SET number=? WHERE id=?", numbers)
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers]
 VERSION = len(MIGRATIONS)
 
 

@@ -172,7 +172,7 @@ def invoice_preview(ledger, customer_code: str, invoice_date: str, *, amount: st
     The terms are chosen by invoices.terms_for, as invoices.add chooses them."""
     on = validate.parse_date(invoice_date, "invoice date")
     record = customers.by_code(ledger, (customer_code or "").strip())
-    cur = money.check_currency(record["currency"] or ledger.setting("currency", "CNY"))
+    cur = money.stored_currency(record["currency"] or ledger.setting("currency", "CNY"))
     if lines:
         total = sum(line.amount + line.tax for line in (invoices.parse_line(text, cur) for text in lines))
     else:
@@ -198,7 +198,7 @@ def payment_plan(ledger, customer_code: str, paid_on: str, amount: str | None) -
     with the store's oldest-due-first suggestion for `amount`."""
     on = validate.iso_date(paid_on, "payment date")
     record = customers.by_code(ledger, (customer_code or "").strip())
-    cur = money.check_currency(record["currency"] or ledger.setting("currency", "CNY"))
+    cur = money.stored_currency(record["currency"] or ledger.setting("currency", "CNY"))
     minor = money.parse_amount(amount, cur) if (amount or "").strip() else 0
     dues = allocatable_items(ledger, record["id"], cur, on)
     items: dict[str, dict] = {}

@@ -6,10 +6,27 @@ from decimal import Decimal, InvalidOperation
 
 from store.errors import InvalidInput
 
-# Minor-unit exponents (ISO 4217). Currencies not listed here use 2.
-EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3, "JOD": 3}
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+# Currencies are ISO 4217 codes with the minor units the standard gives them, read from the iso4217 package
+# (which ships the maintenance agency's table). The currencies most books use are listed here too, so that
+# formatting an amount never has to load the table (~20 ms); a test checks they agree with the standard.
+COMMON_MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "GBP": 2, "JPY": 0, "KRW": 0, "SGD": 2, "TWD": 2,
+                      "MOP": 2, "AUD": 2, "CAD": 2, "CHF": 2}
+# What people write for a currency that is not its code.
+ALIASES = {"RMB": "CNY", "人民币": "CNY", "RMB¥": "CNY"}
 _AMOUNT = re.compile(r"^[+-]?(\d+(,\d{3})*|\d*)(\.\d*)?$")
+_exponents = dict(COMMON_MINOR_UNITS)  # every code looked up so far
+_iso_table: dict[str, int] | None = None
+
+
+def iso_minor_units() -> dict[str, int]:
+    """{code: minor units} of every ISO 4217 currency that has minor units (not gold, SDR or test codes)."""
+    global _iso_table
+    if _iso_table is None:
+        import iso4217
+
+        _iso_table = {code: int(entry["CcyMnrUnts"]) for code, entry in iso4217.raw_table.items()
+                      if code and (entry.get("CcyMnrUnts") or "").isdigit()}
+    return _iso_table
 
 
 # The largest amount a ledger holds, in minor units (10 trillion CNY): sums of many of them stay far inside
@@ -18,14 +35,32 @@ MAX_MINOR = 10**15
 
 
 def exponent(currency: str) -> int:
-    return EXPONENTS.get(currency, 2)
+    """Minor units of a currency (CNY 2, JPY 0, KWD 3). A code that is not ISO 4217, kept in a ledger from
+    before currencies were checked, counts 2 decimals as it always did."""
+    found = _exponents.get(currency)
+    if found is None:
+        found = _exponents[currency] = iso_minor_units().get(currency, 2)
+    return found
+
+
+def is_iso_currency(code: str) -> bool:
+    return code in COMMON_MINOR_UNITS or code in iso_minor_units()
+
+
+def stored_currency(code: str | None) -> str:
+    """A currency as a ledger holds it, read without refusing: a ledger kept from before currencies were checked
+    may hold a code that is not ISO 4217 and must still open (`settings.currency_problems` says what to fix)."""
+    code = (code or "CNY").strip().upper()
+    return ALIASES.get(code, code)
 
 
 def check_currency(code: str) -> str:
-    """Return the upper-cased ISO 4217 code, or raise InvalidInput."""
+    """Return the ISO 4217 code a person means ('usd' -> USD, 'RMB' -> CNY), or raise InvalidInput."""
     code = (code or "").strip().upper()
-    if not _CURRENCY.match(code):
-        raise InvalidInput(f"currency {code!r} is not a three-letter ISO 4217 code", field="currency")
+    code = ALIASES.get(code, code)
+    if not is_iso_currency(code):
+        raise InvalidInput(f"currency {code!r} is not an ISO 4217 currency code (e.g. CNY, USD, EUR, JPY)",
+                           field="currency")
     return code
 
 

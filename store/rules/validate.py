@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+import unicodedata
+from datetime import date, timedelta
+from functools import lru_cache
 
 from store.errors import InvalidInput
 
@@ -117,6 +119,16 @@ def iso_date(value: str, field: str = "date") -> str:
     return in_range(day, field, value).isoformat()
 
 
+# Words a person may type for a date, as days from today.
+RELATIVE_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1, "今天": 0, "昨天": -1, "明天": 1}
+
+
+def relative_date(value: str, today: date) -> str:
+    """'today', 'yesterday', 'tomorrow' (今天, 昨天, 明天) as the ISO date they mean; any other text unchanged."""
+    days = RELATIVE_DAYS.get((value or "").strip().lower())
+    return value if days is None else (today + timedelta(days=days)).isoformat()
+
+
 def parse_date(value: str, field: str = "date") -> date:
     return date.fromisoformat(iso_date(value, field))
 
@@ -124,3 +136,44 @@ def parse_date(value: str, field: str = "date") -> date:
 def tags(value: str | list[str]) -> str:
     items = value if isinstance(value, list) else str(value or "").replace("，", ",").split(",")
     return ",".join(sorted({t.strip() for t in items if t.strip()}))
+
+
+# Legal forms that do not tell two companies apart, stripped from the end of a name before comparing.
+_LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "公司", "company", "co", "corporation", "corp",
+                "incorporated", "inc", "limited", "ltd", "llc", "plc", "gmbh", "ag", "sa", "bv", "pte")
+
+
+@lru_cache(maxsize=65536)
+def name_key(name: str) -> str:
+    """What two spellings of one company name have in common: 'ACME Ltd.' and 'Acme Limited' give 'acme',
+    '上海恒达贸易有限公司' and '上海恒达贸易（有限公司）' give '上海恒达贸易' (case, width, punctuation, spaces
+    and a trailing legal form do not count)."""
+    text = re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", name or "").casefold()).strip()
+    changed = True
+    while changed and text:
+        changed = False
+        for form in _LEGAL_FORMS:
+            ascii_form = form.isascii()
+            if text.endswith(form) and (not ascii_form or text == form or text[-len(form) - 1] == " "):
+                rest = text[: -len(form)].strip()
+                if rest:
+                    text, changed = rest, True
+                    break
+    return text.replace(" ", "")
+
+
+MIN_PASSPHRASE = 10
+
+
+def passphrase_weakness(passphrase: str, context: tuple[str, ...] = ()) -> str | None:
+    """Why a passphrase is too weak to protect a ledger (shorter than 10 characters, or guessable by the zxcvbn
+    estimator: score below 3 of 4), or None. `context` holds words an attacker would try first (the file name)."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        return f"it is shorter than {MIN_PASSPHRASE} characters"
+    from zxcvbn import zxcvbn  # ~40 ms to load its word lists: only when a passphrase is chosen
+
+    found = zxcvbn(passphrase, user_inputs=["duly", "ledger", *context])
+    if found["score"] < 3:
+        hint = found["feedback"].get("warning") or "it would be guessed quickly"
+        return hint[0].lower() + hint[1:].rstrip(".")
+    return None

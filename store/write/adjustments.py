@@ -4,13 +4,14 @@ from __future__ import annotations
 from store.read import open as openitems
 from store.rules import money, validate
 from store.write import customers, invoices
+from store.ledger import schema
 from store.errors import Conflict, InvalidInput
 from store.ledger.ids import uuid7
 from store.write.payments import Applied
 
 
 def _credit_number(ledger) -> str:
-    return ledger.next_number("credit", "credit_notes", "CN-{prefix}-{n:06d}")
+    return ledger.next_number("credit", "credit_notes", schema.NUMBER_TEMPLATES["credit_notes"])
 
 
 def _allocatable(ledger, invoice: dict, on: str) -> int:
@@ -51,11 +52,13 @@ def add_credit(ledger, customer_code: str, credit_date: str, amount: str, reason
                  currency=cur, invoice_id=invoice and invoice["id"], reason=reason)
         if applied:
             tx.event("allocations", invoice_id=invoice["id"], credit_id=credit_id, amount=applied, date=on)
-    return Applied(credit_id, minor, cur, [(invoice["number"], applied)] if applied else [], minor - applied, number)
+    return Applied(credit_id, minor, cur, [(invoice["number"], applied)] if applied else [], minor - applied, number,
+                   "credit note")
 
 
 def write_off(ledger, number: str, on: str, reason: str, amount: str | None = None) -> tuple[str, int, str]:
-    """Write off part or (by default) all of what an invoice has open on a date. Returns (id, amount, currency)."""
+    """Write off part or (by default) all of what an invoice has open on a date. Returns (id, amount, currency);
+    the write-off's own number (WO-…) is `writeoff_number(ledger, id)`."""
     when = validate.iso_date(on, "write-off date")
     reason = validate.required_text(reason, "reason")
     with ledger.writing() as tx:
@@ -70,8 +73,14 @@ def write_off(ledger, number: str, on: str, reason: str, amount: str | None = No
         if minor > left:
             raise Conflict(f"write-off of {money.format_amount(minor, cur, symbol=True)} is more than invoice "
                            f"{invoice['number']}'s open amount {money.format_amount(left, cur, symbol=True)}")
-        row_id = tx.event("writeoffs", invoice_id=invoice["id"], date=when, amount=minor, reason=reason)
+        row_id = tx.event("writeoffs", invoice_id=invoice["id"], date=when, amount=minor, reason=reason,
+                          number=ledger.next_number("writeoff", "writeoffs", schema.NUMBER_TEMPLATES["writeoffs"]))
     return row_id, minor, cur
+
+
+def writeoff_number(ledger, writeoff_id: str) -> str | None:
+    row = ledger.row("SELECT number FROM writeoffs WHERE id=?", (writeoff_id,))
+    return row and row["number"]
 
 
 def credit_listing(ledger, *, customer_code: str | None = None) -> list[dict]:

@@ -59,8 +59,31 @@ def _known_terms(ledger, name: str) -> None:
         raise NotFound(f"unknown payment terms {name!r}: add them with `duly terms add`")
 
 
-def add(ledger, code: str, name: str, **fields) -> str:
-    """Create a customer (archived=True files it away at once, as an import can); the code must be new."""
+def _unique_tax_id(ledger, tax_id: str | None, customer_id: str | None = None) -> None:
+    """A second customer with the same tax id is most often the same company entered twice: refused."""
+    if not tax_id:
+        return
+    other = ledger.row("SELECT code, name FROM customers WHERE tax_id=? AND id IS NOT ? ORDER BY id LIMIT 1",
+                       (tax_id, customer_id))
+    if other:
+        error = Conflict(f"tax id {tax_id} is already customer {other['code']}'s ({other['name']}); if this is "
+                         "really another customer (a branch, say), allow it with --allow-duplicate-tax-id")
+        error.field = "tax_id"  # an import names the column
+        raise error
+
+
+def similar_names(ledger, name: str, *, exclude_id: str | None = None) -> list[dict]:
+    """Customers whose name is the same once case, width, punctuation and a legal form are set aside."""
+    key = validate.name_key(name or "")
+    if not key:
+        return []
+    return [r for r in ledger.rows("SELECT id, code, name FROM customers WHERE id IS NOT ? ORDER BY code",
+                                   (exclude_id,)) if validate.name_key(r["name"] or "") == key]
+
+
+def add(ledger, code: str, name: str, *, allow_duplicate_tax_id: bool = False, **fields) -> str:
+    """Create a customer; the code must be new, and the tax id too unless allowed (archived=True files it away at
+    once, as an import can). Returns its id."""
     archived = int(bool(fields.pop("archived", False)))
     currency = money.check_currency(fields.pop("currency", None) or ledger.setting("currency", "CNY"))
     clean = normalise({"code": code, "name": name, **fields}, currency)
@@ -69,6 +92,8 @@ def add(ledger, code: str, name: str, **fields) -> str:
     with ledger.writing() as tx:
         if ledger.row("SELECT 1 AS x FROM customers WHERE code=?", (clean["code"],)):
             raise Conflict(f"customer code {clean['code']!r} is already used")
+        if not allow_duplicate_tax_id:
+            _unique_tax_id(ledger, clean.get("tax_id"))
         if clean.get("terms"):
             _known_terms(ledger, clean["terms"])
         customer_id = uuid7()
@@ -76,11 +101,13 @@ def add(ledger, code: str, name: str, **fields) -> str:
     return customer_id
 
 
-def edit(ledger, code: str, /, **fields) -> dict:
-    """Change the given fields; return what changed ({field: (old, new)})."""
+def edit(ledger, code: str, /, *, allow_duplicate_tax_id: bool = False, **fields) -> dict:
+    """Change the given fields; return what changed ({field: (old, new)}). A tax id another customer has is
+    refused unless allowed."""
     with ledger.writing() as tx:
         current = by_code(ledger, code)
-        currency = money.check_currency(fields.get("currency") or current["currency"] or "CNY")
+        currency = (money.check_currency(fields["currency"]) if fields.get("currency")
+                    else money.stored_currency(current["currency"]))
         clean = normalise(fields, currency)
         if "code" in clean and clean["code"] != code and ledger.row(
             "SELECT 1 AS x FROM customers WHERE code=?", (clean["code"],)
@@ -89,6 +116,8 @@ def edit(ledger, code: str, /, **fields) -> dict:
         if clean.get("terms"):
             _known_terms(ledger, clean["terms"])
         changed = {k: (current[k], v) for k, v in clean.items() if current[k] != v}
+        if "tax_id" in changed and not allow_duplicate_tax_id:
+            _unique_tax_id(ledger, changed["tax_id"][1], current["id"])
         if changed:
             tx.set("customers", current["id"], **{k: new for k, (_, new) in changed.items()})
     return changed

@@ -351,13 +351,14 @@ def detail(ledger, number: str, as_of: str | None = None) -> dict:
                              "WHERE invoice_id=? ORDER BY pos", (invoice["id"],)),
         "due_items": due_rows,
         "allocations": ledger.rows(
-            """SELECT a.id, a.date, a.amount, a.payment_id, n.number AS credit_note,
+            """SELECT a.id, a.date, a.amount, a.payment_id, p.number AS payment, n.number AS credit_note,
                       CASE WHEN a.payment_id IS NOT NULL THEN 'payment' ELSE 'credit' END AS source
                FROM allocations a LEFT JOIN credit_notes n ON n.id = a.credit_id
+                 LEFT JOIN payments p ON p.id = a.payment_id
                WHERE a.invoice_id=? ORDER BY a.date, a.id""", (invoice["id"],)),
         "credit_notes": ledger.rows("SELECT id, number, date, amount, reason FROM credit_notes WHERE invoice_id=? "
                                     "ORDER BY date, number", (invoice["id"],)),
-        "writeoffs": ledger.rows("SELECT id, date, amount, reason FROM writeoffs WHERE invoice_id=? ORDER BY date, id",
-                                 (invoice["id"],)),
+        "writeoffs": ledger.rows("SELECT id, number, date, amount, reason FROM writeoffs WHERE invoice_id=? "
+                                 "ORDER BY date, id", (invoice["id"],)),
         "void": voided,
     }

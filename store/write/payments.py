@@ -11,6 +11,7 @@ from datetime import date
 from store.read import open as openitems
 from store.rules import money, validate
 from store.write import customers, invoices
+from store.ledger import schema
 from store.rules.allocation import auto_allocate, check_allocations
 from store.errors import Conflict, InvalidInput, NotFound
 
@@ -36,7 +37,8 @@ class Applied:
     currency: str
     allocations: list[tuple[str, int]]
     unapplied: int
-    number: str | None = None  # credit notes have numbers; payments do not
+    number: str | None = None  # RC-… for a payment, CN-… for a credit note (None: a payment from before numbers)
+    kind: str = "payment"  # or "credit note"
 
 
 def method(text: str | None) -> str:
@@ -114,17 +116,22 @@ def add(ledger, customer_code: str, paid_on: str, amount: str, *, method_name: s
             raise InvalidInput("payment amount must be more than zero", field="amount")
         pairs = parse_pairs(allocate, cur)
         chosen = plan(ledger, customer["id"], cur, on, minor, pairs) if (pairs or auto) else []
+        number = ledger.next_number("payment", "payments", schema.NUMBER_TEMPLATES["payments"])
         payment_id = tx.event("payments", customer_id=customer["id"], date=on, amount=minor, currency=cur,
                               method=kind, reference=(reference or "").strip() or None,
-                              note=(note or "").strip() or None)
+                              note=(note or "").strip() or None, number=number)
         for invoice_id, _, part in chosen:
             tx.event("allocations", invoice_id=invoice_id, payment_id=payment_id, amount=part, date=on)
     used = sum(part for _, _, part in chosen)
-    return Applied(payment_id, minor, cur, [(n, a) for _, n, a in chosen], minor - used)
+    return Applied(payment_id, minor, cur, [(n, a) for _, n, a in chosen], minor - used, number)
 
 
 def by_id(ledger, payment_id: str) -> dict:
-    """A payment by its id or an unambiguous start of it (at least 8 characters)."""
+    """A payment by its number (RC-A7-000123), its id, or an unambiguous start of its id (8 characters or more)."""
+    number = (payment_id or "").strip().upper()
+    found = ledger.row("SELECT * FROM payments WHERE number=?", (number,)) if number else None
+    if found:
+        return found
     text = (payment_id or "").strip().lower()
     found = ledger.row("SELECT * FROM payments WHERE id=?", (text,))
     if found:
@@ -134,7 +141,8 @@ def by_id(ledger, payment_id: str) -> dict:
         if len(rows) == 1:
             return rows[0]
         if rows:
-            raise InvalidInput(f"payment id {payment_id!r} is ambiguous: give more of it", field="payment")
+            raise InvalidInput(f"payment id {payment_id!r} is ambiguous: give its number (RC-…) or more of the id",
+                               field="payment")
     raise NotFound(f"unknown payment {payment_id!r}")
 
 
@@ -173,7 +181,8 @@ def allocate(ledger, *, payment_id: str | None = None, customer_code: str | None
         if payment_id:
             payment = by_id(ledger, payment_id)
             if (done := invoices.void_of(ledger, "payments", payment["id"])) is not None:
-                raise Conflict(f"payment {payment['id']} was voided on {done['date']}; it cannot be applied")
+                raise Conflict(f"payment {payment['number'] or payment['id']} was voided on {done['date']}; "
+                               "it cannot be applied")
             when = _allocation_date(on, payment["date"])
             pool = [("payments", payment, _left(ledger, "payments", "payment_id", payment, when))]
             customer_id, cur = payment["customer_id"], payment["currency"]
@@ -215,7 +224,8 @@ def _post(tx, pool, chosen, when: str, cur: str) -> list[Applied]:
             left -= take
             done.append((item[1], take))
         if done:
-            results.append(Applied(doc["id"], doc["amount"], cur, done, left, doc.get("number")))
+            results.append(Applied(doc["id"], doc["amount"], cur, done, left, doc.get("number"),
+                                   "payment" if table == "payments" else "credit note"))
     return results
 
 
@@ -226,7 +236,7 @@ def void(ledger, payment_id: str, reason: str, on: str | None = None) -> list[tu
     with ledger.writing() as tx:
         payment = by_id(ledger, payment_id)
         if (done := invoices.void_of(ledger, "payments", payment["id"])) is not None:
-            raise Conflict(f"payment {payment['id']} was already voided on {done['date']}")
+            raise Conflict(f"payment {payment['number'] or payment['id']} was already voided on {done['date']}")
         nets = ledger.rows(
             """SELECT a.invoice_id, i.number, sum(a.amount) AS net, max(a.date) AS last
                FROM allocations a JOIN invoices i ON i.id = a.invoice_id
@@ -251,7 +261,7 @@ def listing(ledger, *, customer_code: str | None = None, limit: int | None = Non
     where, params = "1=1", []
     if customer_code:
         where, params = "p.customer_id=?", [customers.by_code(ledger, customer_code)["id"]]
-    sql = f"""SELECT p.id, c.code AS customer, p.date, p.currency, p.amount, p.method, p.reference,
+    sql = f"""SELECT p.id, p.number, c.code AS customer, p.date, p.currency, p.amount, p.method, p.reference,
                 coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id=p.id), 0) AS applied,
                 (SELECT v.date FROM voids v WHERE v.doc_id=p.id AND v.doc_table='payments') AS voided_on
               FROM payments p LEFT JOIN customers c ON c.id=p.customer_id WHERE {where}

@@ -3,7 +3,7 @@ per-device ones (the invoice series) live in `meta`.
 
 Secrets (the SMTP password) are per device too: they live in `meta` under `secret.<key>`, so they never enter
 the change log, never reach another device (a viewer included) and never show in `duly audit`; they are shown
-masked. An older Duly kept the SMTP password as a synced setting: `move_secrets` takes such a value into this
+masked. An older Duly kept the SMTP password as a synced setting: store.ledger.device_secrets.move_secrets takes such a value into this
 device's `meta` and clears the synced one (that change, to an empty value, is all that is synced of it from then
 on). The change-log entries that carried it before stay as they are (the log is hash-chained): `duly audit`
 masks their values, but they are in the file, in backups, and on the sync server (encrypted) as before."""
@@ -13,14 +13,14 @@ import re
 
 from store.rules import money, validate
 from store.errors import InvalidInput
+from store.ledger.device_secrets import SECRETS, secret_meta_key
 
-SECRETS = {"smtp.password"}
 DEVICE_LOCAL = {"invoice.series", *SECRETS}
 MASK = "********"
 
 
 def _meta_key(key: str) -> str:
-    return "series_prefix" if key == "invoice.series" else f"secret.{key}"
+    return "series_prefix" if key == "invoice.series" else secret_meta_key(key)
 
 
 def masked(key: str, value):
@@ -168,20 +168,28 @@ def get(ledger, key: str) -> str | None:
     return ledger.setting(key)
 
 
-def move_secrets(ledger) -> bool:
-    """Take secrets an older Duly kept as synced settings into this device's `meta`, and clear the synced copy
-    (one write; a device's own value, if it has one, wins). True when something was moved."""
-    legacy = {key: ledger.setting(key) for key in SECRETS}
-    legacy = {key: value for key, value in legacy.items() if value is not None}
-    if not legacy:
-        return False
-    with ledger.writing() as tx:
-        for key, value in legacy.items():
-            if ledger.meta(_meta_key(key)) is None:
-                ledger.set_meta(_meta_key(key), value)
-            tx.set("settings", key, value=None)
-    return True
-
-
 def all_settings(ledger) -> dict[str, str | None]:
     return {key: get(ledger, key) for key in sorted(KNOWN)}
+
+
+def currency_problems(ledger) -> list[str]:
+    """Where the ledger holds a currency code that is not ISO 4217 (kept from before codes were checked), each
+    with what to do about it. Empty for a ledger in order."""
+    problems = []
+    home = ledger.setting("currency")
+    if home and not money.is_iso_currency(home):
+        meant = money.ALIASES.get(home.upper())
+        problems.append(f"the ledger's currency {home!r} is not an ISO 4217 code: set the right one with "
+                        f"`duly settings set currency {meant or 'CODE'}`")
+    found: dict[str, list[str]] = {}
+    for row in ledger.rows("SELECT code, currency FROM customers WHERE currency IS NOT NULL ORDER BY code"):
+        if not money.is_iso_currency(row["currency"]):
+            found.setdefault(row["currency"], []).append(row["code"])
+    for code, customers in found.items():
+        meant = money.ALIASES.get(code.upper()) or "CODE"
+        shown = ", ".join(customers[:3]) + (f" and {len(customers) - 3} more" if len(customers) > 3 else "")
+        problems.append(f"customer{'s' if len(customers) > 1 else ''} {shown} ha{'ve' if len(customers) > 1 else 's'}"
+                        f" currency {code!r}, which is not an ISO 4217 code: new documents for "
+                        f"{'them' if len(customers) > 1 else 'it'} are refused until it is fixed with "
+                        f"`duly customer edit {customers[0]} --currency {meant}`")
+    return problems

@@ -18,7 +18,7 @@ _RATE = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?%?$")
 
 
 def home_currency(ledger) -> str:
-    return money.check_currency(ledger.setting("currency", "CNY"))
+    return money.stored_currency(ledger.setting("currency", "CNY"))
 
 
 def parse_rate(text: str, field: str) -> int:

@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from store.errors import DulyError
+from store.errors import DulyError, WrongPassphrase
 from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
 from tui.cli import output
@@ -66,8 +66,29 @@ class Context:
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger.open(self.ledger_path, self.passphrase(), on_upgrade=self._upgrading)
+            self._ledger = self._open_with_agent() or Ledger.open(self.ledger_path, self.passphrase(),
+                                                                   on_upgrade=self._upgrading)
+            from store.write.settings import currency_problems
+
+            for problem in currency_problems(self._ledger):
+                print(f"duly: warning: {problem}", file=sys.stderr)
         return self._ledger
+
+    def _open_with_agent(self) -> Ledger | None:
+        """The ledger opened with the key `duly unlock` left in the agent, if it holds one for this file (a
+        passphrase file given explicitly wins). A key that no longer opens it (a new passphrase) is dropped."""
+        if getattr(self.args, "passphrase_file", None):
+            return None
+        from tui.cli import key_agent as agent
+
+        key = agent.key_for(self.ledger_path)
+        if not key:
+            return None
+        try:
+            return Ledger.open(self.ledger_path, key, on_upgrade=self._upgrading)
+        except WrongPassphrase:
+            agent.forget(self.ledger_path)
+            return None
 
     def _upgrading(self, found: int, target: int) -> None:
         print(f"duly: upgrading {self.ledger_path} from schema {found} to {target} (once; a big ledger takes "
@@ -80,14 +101,17 @@ class Context:
 
     # -- output ----------------------------------------------------------------------------------
     def emit(self, rows: list[dict], columns: list[str], *, headers: dict | None = None,
-             right: set[str] = frozenset(), json_value=None) -> None:
-        """Print a list as a table, csv, or json (json_value replaces rows when given)."""
+             right: set[str] = frozenset(), json_value=None, overdue=None) -> None:
+        """Print a list as a table, csv, or json (json_value replaces rows when given). A table at a terminal is
+        paged when long and coloured: negative amounts, and the cells overdue(row) names."""
         if self.format == "json":
             print(output.to_json(rows if json_value is None else json_value))
         elif self.format == "csv":
             sys.stdout.write(output.to_csv(rows, columns))
         elif rows:
-            print(output.table(rows, columns, headers=headers, right=right))
+            text = output.table(rows, columns, headers=headers, right=right, colour=output.colour_wanted(),
+                                overdue=overdue)
+            output.page(text, allowed=not getattr(self.args, "no_pager", False))
         else:
             print("(none)")
 

@@ -1,6 +1,9 @@
 """`duly customer ...`: the customer archive from the command line."""
 from __future__ import annotations
 
+import sys
+
+from store.read import audit
 from store.write import customers
 from store.rules.money import format_amount, to_decimal_str
 
@@ -10,17 +13,30 @@ FIELD_OPTIONS = {
     "--terms": "terms", "--credit-limit": "credit_limit", "--category": "category",
     "--cycle": "settlement_cycle", "--tags": "tags", "--notes": "notes",
 }
+FIELD_HELP = {
+    "--name": "the name used on screens and documents", "--legal-name": "the registered name, if different",
+    "--tax-id": "统一社会信用代码, 税号, EU VAT number or US EIN", "--address": "postal address",
+    "--email": "e-mail for statements and reminders", "--phone": "phone number",
+    "--language": "zh or en: the language of its documents", "--currency": "ISO 4217 code (default the ledger's)",
+    "--terms": "payment terms by name, e.g. NET30", "--credit-limit": "credit limit as an amount",
+    "--category": "A, B, C, VIP, 普通 or 风险", "--tags": "comma-separated tags", "--notes": "free text",
+}
 
 
 def _field_args(parser, *, name_required: bool) -> None:
     for option, dest in FIELD_OPTIONS.items():
         if option == "--name":
-            parser.add_argument(option, dest=dest, required=name_required)
+            parser.add_argument(option, dest=dest, required=name_required, help=FIELD_HELP[option])
         elif option == "--cycle":
             parser.add_argument(option, "--settlement-cycle", dest=dest,
                                 help="per_order | monthly (月结) | quarterly (季结) | yearly (年结)")
         else:
-            parser.add_argument(option, dest=dest)
+            parser.add_argument(option, dest=dest, help=FIELD_HELP[option])
+
+
+def _allow_duplicate(parser) -> None:
+    parser.add_argument("--allow-duplicate-tax-id", action="store_true",
+                        help="accept a tax id another customer already has (a branch of one company, say)")
 
 
 def register(sub, common) -> None:
@@ -28,8 +44,9 @@ def register(sub, common) -> None:
     csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     q = csub.add_parser("add", parents=[common], help="add a customer")
-    q.add_argument("code")
+    q.add_argument("code", help="a new customer code (up to 32 letters, digits, - _ . /)")
     _field_args(q, name_required=True)
+    _allow_duplicate(q)
     q.set_defaults(handler=add)
 
     q = csub.add_parser("list", parents=[common], help="list customers")
@@ -38,25 +55,27 @@ def register(sub, common) -> None:
     q.set_defaults(handler=listing)
 
     q = csub.add_parser("show", parents=[common], help="one customer, its contacts and field history")
-    q.add_argument("code")
+    q.add_argument("code", help="the customer code")
     q.set_defaults(handler=show)
 
     q = csub.add_parser("edit", parents=[common], help="change fields (one change-log entry)")
-    q.add_argument("code")
+    q.add_argument("code", help="the customer code")
     q.add_argument("--code", dest="new_code", help="a new customer code")
     _field_args(q, name_required=False)
+    _allow_duplicate(q)
     q.set_defaults(handler=edit)
 
     for action, flag in (("archive", True), ("unarchive", False)):
         q = csub.add_parser(action, parents=[common], help=f"{action} a customer")
-        q.add_argument("code")
+        q.add_argument("code", help="the customer code")
         q.set_defaults(handler=archive, archived=flag)
 
     q = csub.add_parser("contact", parents=[common], help="add a contact person to a customer")
-    q.add_argument("code")
-    q.add_argument("--name", required=True)
-    for option in ("--role", "--phone", "--email", "--wechat"):
-        q.add_argument(option)
+    q.add_argument("code", help="the customer code")
+    q.add_argument("--name", required=True, help="the contact's name")
+    for option, text in (("--role", "e.g. 财务 or accounts payable"), ("--phone", "phone number"),
+                         ("--email", "e-mail address"), ("--wechat", "WeChat id")):
+        q.add_argument(option, help=text)
     q.set_defaults(handler=add_contact)
 
 
@@ -67,8 +86,17 @@ def _fields(args) -> dict:
 def add(args, ctx):
     fields = _fields(args)
     name = fields.pop("name")
-    customers.add(ctx.ledger(), args.code, name, **fields)
+    customer_id = customers.add(ctx.ledger(), args.code, name, allow_duplicate_tax_id=args.allow_duplicate_tax_id,
+                                **fields)
+    _warn_similar(ctx, name, customer_id)
     ctx.done(f"customer {args.code} added")
+
+
+def _warn_similar(ctx, name: str, customer_id: str) -> None:
+    """A name that normalises to an existing customer's is allowed (two companies may share one) but said."""
+    for other in customers.similar_names(ctx.ledger(), name, exclude_id=customer_id):
+        print(f"duly: warning: the name {name!r} looks like customer {other['code']}'s ({other['name']}); "
+              "if they are one company, archive one", file=sys.stderr)
 
 
 def edit(args, ctx):
@@ -79,7 +107,9 @@ def edit(args, ctx):
         from tui.cli.context import UsageError
 
         raise UsageError("nothing to change: give at least one --field value")
-    changed = customers.edit(ctx.ledger(), args.code, **fields)
+    changed = customers.edit(ctx.ledger(), args.code, allow_duplicate_tax_id=args.allow_duplicate_tax_id, **fields)
+    if "name" in changed:
+        _warn_similar(ctx, changed["name"][1], customers.by_code(ctx.ledger(), fields.get("code", args.code))["id"])
     ctx.done(f"customer {args.code}: " + (", ".join(sorted(changed)) + " changed" if changed else "nothing changed"))
 
 
@@ -118,8 +148,8 @@ def show(args, ctx):
     record["credit_limit"] = _limit(record["credit_limit"], record["currency"] or "CNY", json_mode)
     record["archived"] = bool(record["archived"])
     contacts = customers.contacts(ledger, record["id"])
-    history = customers.history(ledger, record["id"])
+    history = audit.field_history(ledger, record["id"], machine=json_mode)
     ctx.emit_record(record, sections={
         "contacts": (contacts, ["name", "role", "phone", "email", "wechat"]),
-        "history": (history, ["at", "actor", "field", "old", "new"]),
+        "history": (history, ["local_time", "actor", "subject", "field", "old", "new"]),
     })

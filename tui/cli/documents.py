@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 from store.write import adjustments, invoices, payments, terms as termsbook
 from store.rules.money import format_amount, to_decimal_str
@@ -19,22 +20,22 @@ def register(sub, common) -> None:
     p = sub.add_parser("credit", parents=[common], help="credit notes (贷项通知单)")
     csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = csub.add_parser("add", parents=[common], help="issue a credit note, optionally against an invoice")
-    q.add_argument("--customer", required=True, metavar="CODE")
-    q.add_argument("--date", required=True, metavar="D")
-    q.add_argument("--amount", required=True, metavar="A")
+    q.add_argument("--customer", required=True, metavar="CODE", help="the customer code")
+    q.add_argument("--date", required=True, metavar="D", help="the credit note's date")
+    q.add_argument("--amount", required=True, metavar="A", help="the amount credited")
     q.add_argument("--invoice", metavar="NUMBER", help="apply it to this invoice (up to its open amount)")
-    q.add_argument("--reason", required=True)
-    q.add_argument("--currency", metavar="C")
+    q.add_argument("--reason", required=True, help="why it is credited")
+    q.add_argument("--currency", metavar="C", help="currency (default: the customer's)")
     q.set_defaults(handler=credit_add)
     q = csub.add_parser("list", parents=[common], help="list credit notes")
-    q.add_argument("--customer", metavar="CODE")
+    q.add_argument("--customer", metavar="CODE", help="only this customer's credit notes")
     q.set_defaults(handler=credit_list)
 
     p = sub.add_parser("writeoff", parents=[common], help="write off what an invoice has open (坏账核销)")
-    p.add_argument("number")
-    p.add_argument("--date", required=True, metavar="D")
+    p.add_argument("number", help="the invoice number")
+    p.add_argument("--date", required=True, metavar="D", help="the write-off's date")
     p.add_argument("--amount", metavar="A", help="default: everything open on that date")
-    p.add_argument("--reason", required=True)
+    p.add_argument("--reason", required=True, help="why it is written off")
     p.set_defaults(handler=writeoff)
 
 
@@ -42,7 +43,7 @@ def _register_terms(sub, common) -> None:
     p = sub.add_parser("terms", parents=[common], help="payment terms (账期)")
     tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = tsub.add_parser("add", parents=[common], help="save payment terms made of instalment lines")
-    q.add_argument("name")
+    q.add_argument("name", help="a name for the terms, e.g. NET30")
     q.add_argument("--line", action="append", required=True, metavar="PORTION:DELAY:N[:MONTHS]",
                    help="e.g. 100%%:days_after_end_of_month:30, 30%%:days_after:0, balance:days_after:60")
     q.add_argument("--discount", metavar="PCT/DAYS", help="early-payment discount, e.g. 2/10")
@@ -51,8 +52,8 @@ def _register_terms(sub, common) -> None:
     q = tsub.add_parser("list", parents=[common], help="built-in and saved terms")
     q.set_defaults(handler=terms_list)
     q = tsub.add_parser("preview", parents=[common], help="the due dates a sample invoice would get")
-    q.add_argument("name", nargs="?")
-    q.add_argument("--date", required=True, metavar="D")
+    q.add_argument("name", nargs="?", help="terms to preview (omit to preview --line)")
+    q.add_argument("--date", required=True, metavar="D", help="the invoice date to preview from")
     q.add_argument("--amount", metavar="A", help="sample total (default 10000)")
     q.add_argument("--line", action="append", help="preview unsaved lines instead of named terms")
     q.set_defaults(handler=terms_preview)
@@ -62,41 +63,41 @@ def _register_invoice(sub, common) -> None:
     p = sub.add_parser("invoice", parents=[common], help="invoices (发票)")
     isub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = isub.add_parser("add", parents=[common], help="issue an invoice")
-    q.add_argument("--customer", required=True, metavar="CODE")
-    q.add_argument("--date", required=True, metavar="D")
+    q.add_argument("--customer", required=True, metavar="CODE", help="the customer code")
+    q.add_argument("--date", required=True, metavar="D", help="the invoice's own date")
     q.add_argument("--amount", metavar="A", help="the total, when there are no lines")
     q.add_argument("--line", action="append", metavar="DESC:QTY:PRICE[:TAX%]", help="repeat for each line")
-    q.add_argument("--terms", metavar="T")
+    q.add_argument("--terms", metavar="T", help="payment terms (default: the customer's)")
     q.add_argument("--due", metavar="D", help="one due date (instead of terms)")
     q.add_argument("--number", metavar="N", help="default: the next number of this device's series")
-    q.add_argument("--currency", metavar="C")
-    q.add_argument("--contract", metavar="N")
+    q.add_argument("--currency", metavar="C", help="currency (default: the customer's)")
+    q.add_argument("--contract", metavar="N", help="the contract number it belongs to")
     q.add_argument("--einvoice", metavar="20DIGITS", help="数电票号码")
-    q.add_argument("--description", metavar="TEXT")
+    q.add_argument("--description", metavar="TEXT", help="a description for the invoice")
     q.set_defaults(handler=invoice_add)
 
     q = isub.add_parser("list", parents=[common], help="list invoices with their open amounts")
-    q.add_argument("--customer", metavar="CODE")
+    q.add_argument("--customer", metavar="CODE", help="only this customer's invoices")
     q.add_argument("--open", action="store_true", help="only invoices with something open")
     q.add_argument("--overdue", action="store_true", help="only invoices with an instalment past due")
-    q.add_argument("--as-of", metavar="D")
-    q.add_argument("--limit", type=int, metavar="N")
+    q.add_argument("--as-of", metavar="D", help="open amounts as of D (default today)")
+    q.add_argument("--limit", type=int, metavar="N", help="at most N invoices")
     q.set_defaults(handler=invoice_list)
 
     q = isub.add_parser("show", parents=[common], help="one invoice with its lines, instalments and what was applied")
-    q.add_argument("number")
-    q.add_argument("--as-of", metavar="D")
+    q.add_argument("number", help="the invoice number")
+    q.add_argument("--as-of", metavar="D", help="open amount as of D (default today)")
     q.set_defaults(handler=invoice_show)
 
     q = isub.add_parser("void", parents=[common], help="void an invoice (refused while money is applied to it)")
-    q.add_argument("number")
-    q.add_argument("--reason", required=True)
+    q.add_argument("number", help="the invoice number")
+    q.add_argument("--reason", required=True, help="why it is voided")
     q.add_argument("--date", metavar="D", help="default today")
     q.set_defaults(handler=invoice_void)
 
     q = isub.add_parser("unapply", parents=[common],
                         help="take every payment and credit note off an invoice; the money becomes unapplied again")
-    q.add_argument("number")
+    q.add_argument("number", help="the invoice number")
     q.add_argument("--date", metavar="D", help="default today")
     q.set_defaults(handler=invoice_unapply)
 
@@ -105,33 +106,34 @@ def _register_payment(sub, common) -> None:
     p = sub.add_parser("payment", parents=[common], help="payments received (收款) and allocations (核销)")
     psub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = psub.add_parser("add", parents=[common], help="record a payment and apply it")
-    q.add_argument("--customer", required=True, metavar="CODE")
-    q.add_argument("--date", required=True, metavar="D")
-    q.add_argument("--amount", required=True, metavar="A")
+    q.add_argument("--customer", required=True, metavar="CODE", help="the customer code")
+    q.add_argument("--date", required=True, metavar="D", help="the date the money arrived")
+    q.add_argument("--amount", required=True, metavar="A", help="the amount received")
     q.add_argument("--method", metavar="M", help="bank_transfer (银行转账), cash (现金), card (刷卡), "
                    "alipay (支付宝), wechat (微信), other")
-    q.add_argument("--reference", metavar="R")
-    q.add_argument("--note", metavar="TEXT")
-    q.add_argument("--currency", metavar="C")
+    q.add_argument("--reference", metavar="R", help="bank reference or payer's note")
+    q.add_argument("--note", metavar="TEXT", help="free text")
+    q.add_argument("--currency", metavar="C", help="currency (default: the customer's)")
     how = q.add_mutually_exclusive_group()
     how.add_argument("--allocate", action="append", metavar="NUMBER=AMOUNT", help="repeat for each invoice")
     how.add_argument("--no-allocate", action="store_true", help="keep it all unapplied")
     q.set_defaults(handler=payment_add)
 
     q = psub.add_parser("list", parents=[common], help="list payments")
-    q.add_argument("--customer", metavar="CODE")
-    q.add_argument("--limit", type=int, metavar="N")
+    q.add_argument("--customer", metavar="CODE", help="only this customer's payments")
+    q.add_argument("--limit", type=int, metavar="N", help="at most N payments")
     q.set_defaults(handler=payment_list)
 
     q = psub.add_parser("allocate", parents=[common], help="apply unapplied money to invoices")
-    q.add_argument("items", nargs="*", metavar="PAYMENT_ID [NUMBER=AMOUNT ...]")
+    q.add_argument("items", nargs="*", metavar="PAYMENT_ID [NUMBER=AMOUNT ...]",
+                   help="the payment, then invoices with the amount to apply to each")
     q.add_argument("--customer", metavar="CODE", help="every unapplied payment and credit of the customer")
     q.add_argument("--date", metavar="D", help="date of the allocations (default today)")
     q.set_defaults(handler=payment_allocate)
 
     q = psub.add_parser("void", parents=[common], help="void a payment and reopen what it paid")
-    q.add_argument("id")
-    q.add_argument("--reason", required=True)
+    q.add_argument("id", help="the payment (number or id)")
+    q.add_argument("--reason", required=True, help="why it is voided")
     q.add_argument("--date", metavar="D", help="default today")
     q.set_defaults(handler=payment_void)
 
@@ -231,8 +233,10 @@ def invoice_list(args, ctx):
                             overdue_only=args.overdue, as_of=args.as_of, limit=args.limit)
     columns = ["number", "customer", "date", "due_date", "currency", "total", "open", "status"]
     rows = _amounts([{c: r[c] for c in [*columns, "id"]} for r in rows], ("total", "open"), _machine(ctx))
-    ctx.emit(rows, columns,
-             headers={"due_date": "due"}, right={"total", "open"})
+    today = args.as_of or date.today().isoformat()
+    ctx.emit(rows, columns, headers={"due_date": "due"}, right={"total", "open"},
+             overdue=lambda r: ["open", "due_date"] if r["status"] == "open" and (r["due_date"] or today) < today
+             else [])
 
 
 def invoice_show(args, ctx):
@@ -256,9 +260,9 @@ def invoice_show(args, ctx):
     ctx.emit_record(record, sections={
         "lines": (lines, ["pos", "description", "qty", "unit_price", "tax_rate", "amount", "tax"]),
         "due_items": (found["due_items"], ["seq", "due_date", "amount", "open"]),
-        "allocations": (found["allocations"], ["date", "source", "payment_id", "credit_note", "amount"]),
+        "allocations": (found["allocations"], ["date", "source", "payment", "credit_note", "amount"]),
         "credit_notes": (found["credit_notes"], ["number", "date", "amount", "reason"]),
-        "writeoffs": (found["writeoffs"], ["date", "amount", "reason"]),
+        "writeoffs": (found["writeoffs"], ["number", "date", "amount", "reason"]),
     })
 
 
@@ -309,15 +313,15 @@ def payment_add(args, ctx):
     if ctx.format == "json":
         _json(_applied_json(result))
         return
-    print(f"payment {result.id} recorded: {format_amount(result.amount, result.currency, symbol=True)}, "
+    print(f"payment {result.number} recorded: {format_amount(result.amount, result.currency, symbol=True)}, "
           + _applied_text(result))
 
 
 def payment_list(args, ctx):
     rows = payments.listing(ctx.ledger(), customer_code=args.customer, limit=args.limit)
     rows = _amounts(rows, ("amount", "applied", "unapplied"), _machine(ctx))
-    ctx.emit(rows, ["id", "customer", "date", "currency", "amount", "method", "reference", "applied", "unapplied",
-                    "status"], right={"amount", "applied", "unapplied"})
+    ctx.emit(rows, ["number", "customer", "date", "currency", "amount", "method", "reference", "applied",
+                    "unapplied", "status"], right={"amount", "applied", "unapplied"})
 
 
 def payment_allocate(args, ctx):
@@ -335,14 +339,15 @@ def payment_allocate(args, ctx):
         _json([_applied_json(r) for r in results])
         return
     for r in results:
-        print(f"{'credit note ' + r.number if r.number else 'payment ' + r.id}: {_applied_text(r)}")
+        print(f"{r.kind} {r.number or r.id}: {_applied_text(r)}")
 
 
 def payment_void(args, ctx):
     reopened = payments.void(ctx.ledger(), args.id, args.reason, args.date)
-    cur = payments.by_id(ctx.ledger(), args.id)["currency"]
+    payment = payments.by_id(ctx.ledger(), args.id)
+    cur = payment["currency"]
     text = ", ".join(f"{n} {format_amount(a, cur)}" for n, a in reopened)
-    ctx.done(f"payment {args.id} voided" + (f"; reopened {text}" if text else ""))
+    ctx.done(f"payment {payment['number'] or payment['id']} voided" + (f"; reopened {text}" if text else ""))
 
 
 # --- credit notes and write-offs -------------------------------------------------------------------
@@ -366,9 +371,10 @@ def credit_list(args, ctx):
 
 
 def writeoff(args, ctx):
-    _, amount, cur = adjustments.write_off(ctx.ledger(), args.number, args.date, args.reason, args.amount)
+    row_id, amount, cur = adjustments.write_off(ctx.ledger(), args.number, args.date, args.reason, args.amount)
+    number = adjustments.writeoff_number(ctx.ledger(), row_id)
     if ctx.format == "json":
-        _json({"invoice": args.number, "date": iso_date(args.date), "amount": to_decimal_str(amount, cur),
-               "currency": cur})
+        _json({"invoice": args.number, "number": number, "date": iso_date(args.date),
+               "amount": to_decimal_str(amount, cur), "currency": cur})
         return
-    print(f"invoice {args.number}: {format_amount(amount, cur, symbol=True)} written off")
+    print(f"invoice {args.number}: {format_amount(amount, cur, symbol=True)} written off ({number})")

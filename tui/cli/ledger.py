@@ -8,32 +8,50 @@ from pathlib import Path
 
 from store.ledger import backup as backups
 from store.ledger import changes
+from store.read import audit as auditlib
+from store.read import settings as settings_in_force
 from store.write import settings
 from store.errors import DamagedLedger, DulyError, LedgerExists
 from store.ledger.ledger import Ledger
-from store.rules.validate import iso_date
+from store.rules.validate import iso_date, passphrase_weakness
 from tui.cli.context import UsageError, read_secret
+
+
+def _weak_ok(parser) -> None:
+    parser.add_argument("--weak-ok", action="store_true",
+                        help="accept a passphrase shorter than 10 characters or easy to guess (not advised)")
+
+
+def strong_enough(passphrase: str, args, ctx) -> None:
+    """Refuse a weak passphrase unless the user said --weak-ok: the passphrase is all that protects the file."""
+    reason = None if args.weak_ok else passphrase_weakness(passphrase, (ctx.ledger_path.stem,))
+    if reason:
+        raise DulyError(f"that passphrase is weak: {reason}; choose a longer one (a few unrelated words work "
+                        "well), or pass --weak-ok to keep it")
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("init", parents=[common], help="create an encrypted ledger")
     p.add_argument("--series", help="this device's invoice number prefix, e.g. A7")
     p.add_argument("--currency", default="CNY", help="the ledger's home currency (default CNY)")
+    _weak_ok(p)
     p.set_defaults(handler=init)
 
     p = sub.add_parser("tui", parents=[common], help="open the terminal app (same as plain `duly`)")
     p.set_defaults(handler=open_tui)
 
     p = sub.add_parser("passwd", parents=[common], help="change the passphrase (re-keys the ledger)")
-    p.add_argument("--new-passphrase-file", metavar="FILE")
+    _weak_ok(p)
+    p.add_argument("--new-passphrase-file", metavar="FILE",
+                   help="read the new passphrase from FILE (else $DULY_NEW_PASSPHRASE, else a prompt)")
     p.set_defaults(handler=passwd)
 
     p = sub.add_parser("backup", parents=[common], help="write an encrypted copy of the ledger")
-    p.add_argument("file")
+    p.add_argument("file", help="where to write the backup")
     p.set_defaults(handler=backup)
 
     p = sub.add_parser("restore", parents=[common], help="replace the ledger with a checked backup")
-    p.add_argument("file")
+    p.add_argument("file", help="the backup to restore")
     p.add_argument("--yes", action="store_true", help="replace without asking (needed when not at a terminal)")
     p.add_argument("--other-ledger", action="store_true",
                    help="replace the ledger even though the backup is of another one (or it cannot be opened)")
@@ -44,19 +62,23 @@ def register(sub, common) -> None:
     p.set_defaults(handler=check)
 
     p = sub.add_parser("audit", parents=[common], help="the change log as an audit trail; `verify` checks it")
-    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
-    p.add_argument("--from", dest="date_from", metavar="D")
-    p.add_argument("--to", dest="date_to", metavar="D")
+    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list",
+                   help="list (default) or verify the hash chains")
+    p.add_argument("--from", dest="date_from", metavar="D", help="changes made on or after D")
+    p.add_argument("--to", dest="date_to", metavar="D", help="changes made on or before D")
+    p.add_argument("--by", choices=["made", "document"], default="made",
+                   help="--from/--to select by when the change was made (default) or by the date of the document "
+                        "it posted (an invoice's date, a payment's date ...)")
     p.set_defaults(handler=audit)
 
     p = sub.add_parser("settings", parents=[common], help="read or change settings")
     ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    q = ssub.add_parser("get", parents=[common])
-    q.add_argument("key", nargs="?")
+    q = ssub.add_parser("get", parents=[common], help="the value in force for one key or for every key")
+    q.add_argument("key", nargs="?", help="one key (omit for every key)")
     q.set_defaults(handler=settings_get)
-    q = ssub.add_parser("set", parents=[common])
-    q.add_argument("key")
-    q.add_argument("value", nargs="?", help="the value (a secret such as smtp.password: from a prompt or --value-file)")
+    q = ssub.add_parser("set", parents=[common], help="change one setting")
+    q.add_argument("key", help="the setting's key, e.g. smtp.host")
+    q.add_argument("value", nargs="?", help="its new value (a secret such as smtp.password: from a prompt or --value-file)")
     q.add_argument("--value-file", metavar="FILE", help="read the value from FILE (for a secret)")
     q.set_defaults(handler=settings_set)
 
@@ -65,6 +87,7 @@ def init(args, ctx):
     if ctx.ledger_path.exists():
         raise LedgerExists(str(ctx.ledger_path))
     passphrase = ctx.passphrase(confirm=True)
+    strong_enough(passphrase, args, ctx)
     series = settings.check("invoice.series", args.series) if args.series else None
     currency = settings.check("currency", args.currency)
     with Ledger.create(ctx.ledger_path, passphrase, series=series) as ledger:
@@ -88,6 +111,7 @@ def passwd(args, ctx):
     ledger = ctx.ledger()
     new = read_secret(file=args.new_passphrase_file, env="DULY_NEW_PASSPHRASE",
                       prompt="New passphrase: ", confirm=True)
+    strong_enough(new, args, ctx)
     ledger.rekey(new)
     ctx.done(f"passphrase changed for {ctx.ledger_path}")
 
@@ -146,10 +170,20 @@ def audit(args, ctx):
                  "chains, not the file's pages: `duly check` does both)")
         return
     where, params = [], []
-    if args.date_from:
+    if args.by == "document":  # a change that posted a document dated in the range
+        bounds = []
+        if args.date_from:
+            bounds.append("json_extract(j.value, '$.d.date') >= ?")
+            params.append(iso_date(args.date_from, "--from"))
+        if args.date_to:
+            bounds.append("json_extract(j.value, '$.d.date') <= ?")
+            params.append(iso_date(args.date_to, "--to"))
+        where.append("EXISTS (SELECT 1 FROM json_each(changes.ops) j WHERE json_extract(j.value, '$.op') = 'event' "
+                     f"AND json_extract(j.value, '$.d.date') IS NOT NULL {''.join(' AND ' + b for b in bounds)})")
+    if args.by == "made" and args.date_from:
         where.append("at >= ?")
         params.append(iso_date(args.date_from, "--from"))
-    if args.date_to:
+    if args.by == "made" and args.date_to:
         where.append("at < date(?, '+1 day')")
         params.append(iso_date(args.date_to, "--to"))
     sql = "SELECT at, actor, device, device_seq, ops FROM changes"
@@ -157,14 +191,19 @@ def audit(args, ctx):
         sql += " WHERE " + " AND ".join(where)
     rows = []
     names = json.loads(ledger.meta("sync.devices") or "{}")  # a team's device names, as the last sync saw them
+    documents = auditlib.Names(ledger, machine=ctx.format != "table")
     for row in ledger.rows(sql + " ORDER BY hlc, seq", params):
         ops = _masked_ops(json.loads(row.pop("ops")))
         row["device_name"] = names.get(row["device"], "")
-        row["what"] = summarise(ops)
+        row["local_time"] = auditlib.local_time(row["at"])
+        row["what"] = auditlib.describe(ledger, ops, names=documents)
         row["ops"] = ops
         rows.append(row)
-    ctx.emit(rows, ["at", "actor", "device", "device_name", "device_seq", "what"] if names else
-             ["at", "actor", "device", "device_seq", "what"])
+    if ctx.format == "table":  # for people: local time; the device's name when the book is synced
+        columns = ["local_time", "actor", *(["device_name"] if names else []), "device_seq", "what"]
+    else:
+        columns = ["at", "local_time", "actor", "device", *(["device_name"] if names else []), "device_seq", "what"]
+    ctx.emit(rows, columns, headers={"local_time": "time", "device_name": "device"})
 
 
 def _value_file(path: str) -> str:
@@ -195,33 +234,21 @@ def _masked_ops(ops: list[dict]) -> list[dict]:
             for op in ops]
 
 
-def summarise(ops: list[dict]) -> str:
-    """'customers ACME: name, email' style one-liner for an envelope."""
-    parts: dict[tuple[str, str, str], list[str]] = {}
-    for op in ops:
-        key = (op["op"], op["t"], op["id"][-6:])
-        parts.setdefault(key, [])
-        if op["op"] == "set":
-            parts[key].append(f"{op['c']}={op['v']}")
-    out = []
-    for (kind, table, rid), fields in parts.items():
-        shown = ", ".join(fields[:4]) + (" …" if len(fields) > 4 else "")
-        out.append(f"{'posted' if kind == 'event' else 'set'} {table} …{rid}" + (f" {shown}" if shown else ""))
-    return "; ".join(out[:3]) + (f" (+{len(out) - 3} more)" if len(out) > 3 else "")
-
-
 def settings_get(args, ctx):
     ledger = ctx.ledger()
     if args.key:
-        value = settings.masked(args.key, settings.get(ledger, args.key))
+        value = settings.masked(args.key, settings_in_force.value_in_force(ledger, args.key))
         if ctx.format == "json":
             print(json.dumps({args.key: value}, ensure_ascii=False))
         else:
             print("" if value is None else value)
         return
-    everything = {key: settings.masked(key, value) for key, value in settings.all_settings(ledger).items()}
-    rows = [{"key": k, "value": v} for k, v in everything.items()]
-    ctx.emit(rows, ["key", "value"], json_value=everything)
+    rows = settings_in_force.in_force(ledger)  # the value in force of every key, marked set / default / not set
+    for row in rows:
+        row["value"] = settings.masked(row["key"], row["value"])
+    everything = {row["key"]: row["value"] for row in rows}
+    everything["defaults"] = [row["key"] for row in rows if row["source"] == "default"]
+    ctx.emit(rows, ["key", "source", "value"], json_value=everything)
 
 
 def settings_set(args, ctx):

@@ -25,6 +25,8 @@ COMMANDS = {
     "tui.cli.sync": ("serve", "sync"),
     "tui.cli.transfer": ("export", "import"),
     "tui.cli.reconcile": ("reconcile", "import", "statement"),
+    "tui.cli.help": ("completion", "help"),
+    "tui.cli.agent": ("lock", "unlock"),
 }
 COMMAND_MODULES = list(COMMANDS)
 _VALUE_OPTIONS = {"--ledger", "--passphrase-file", "--format"}
@@ -58,12 +60,26 @@ def common_options() -> argparse.ArgumentParser:
                         help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
     common.add_argument("--format", choices=["table", "json", "csv"], default=argparse.SUPPRESS,
                         help="output format for lists and reports")
+    common.add_argument("--no-pager", action="store_true", default=argparse.SUPPRESS,
+                        help="print long tables straight to the terminal (else they go through $DULY_PAGER or less)")
     return common
 
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"duly: {message} (see `{self.prog} --help`)\n")
+
+    def _check_value(self, action, value):
+        """A word that is not one of the choices gets the close ones suggested (`duly invoce` -> invoice)."""
+        if action.choices is not None and value not in action.choices:
+            from tui.cli.examples import did_you_mean
+
+            hint = did_you_mean(str(value), action.choices)
+            if isinstance(action, argparse._SubParsersAction):
+                raise argparse.ArgumentError(None, f"no command {value!r}{hint}")
+            if hint:
+                raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint}")
+        super()._check_value(action, value)
 
 
 def version() -> str:
@@ -80,13 +96,37 @@ def version() -> str:
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser for this command line (`argv`), or for every command (None)."""
     common = common_options()
-    parser = Parser(prog="duly", description="Duly: a local-first accounts-receivable ledger.", parents=[common])
+    parser = Parser(prog="duly", description="Duly: a local-first accounts-receivable ledger. A date (D) is "
+                    "YYYY-MM-DD, today, yesterday or tomorrow.", parents=[common])
     parser.add_argument("--version", action="version", version=f"duly {version()}",
                         help="print Duly's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in modules_for(argv):
         importlib.import_module(name).register(sub, common)
+    from tui.cli.examples import add_examples
+
+    add_examples(sub)
+    _accept_date_words(parser)
     return parser
+
+
+def typed_date(text: str) -> str:
+    """A date option's value: today / yesterday / tomorrow become ISO dates; the store checks the rest."""
+    from datetime import date
+
+    from store.rules.validate import relative_date
+
+    return relative_date(text, date.today())
+
+
+def _accept_date_words(parser: argparse.ArgumentParser) -> None:
+    """Every date option (metavar D) takes today, yesterday and tomorrow besides YYYY-MM-DD."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _accept_date_words(child)
+        elif action.metavar == "D" and action.type is None:
+            action.type = typed_date
 
 
 def main(argv: list[str] | None = None) -> int:

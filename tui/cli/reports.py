@@ -44,14 +44,14 @@ def register(sub, common) -> None:
         if name == "dso":
             q.add_argument("--days", type=int, default=90, help="period of credit sales (default 90)")
         if name == "forecast":
-            q.add_argument("--weeks", type=int, default=13)
+            q.add_argument("--weeks", type=int, default=13, help="how many weeks ahead (default 13)")
         if name == "provision":
             q.add_argument("--rates", metavar="not_due=0,1-30=1,...", help="percent per bucket (else provision.rates)")
         q.set_defaults(handler=handler)
 
     q = rsub.add_parser("cei", parents=[common], help="collection effectiveness index over a period")
-    q.add_argument("--from", dest="date_from", required=True, metavar="D")
-    q.add_argument("--to", dest="date_to", required=True, metavar="D")
+    q.add_argument("--from", dest="date_from", required=True, metavar="D", help="first day of the period")
+    q.add_argument("--to", dest="date_to", required=True, metavar="D", help="last day of the period")
     q.set_defaults(handler=cei)
 
     # Credit control's reports: tui.cli.collections does the work, imported only when one is run.
@@ -68,8 +68,10 @@ def register(sub, common) -> None:
     # The statement accepts md and html besides the global formats, so it carries its own copy of the
     # global options (argparse cannot widen a parent's choices).
     own = argparse.ArgumentParser(add_help=False)
-    own.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH")
-    own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE")
+    own.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH",
+                     help="ledger file (default: $DULY_LEDGER or the user data dir)")
+    own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE",
+                     help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
     own.add_argument("--format", choices=STATEMENT_FORMATS, default=argparse.SUPPRESS,
                      help="table (text), json, csv, md (Markdown) or html (print-ready)")
     q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
@@ -81,9 +83,11 @@ def register(sub, common) -> None:
     q.set_defaults(handler=statement)
 
     q = sub.add_parser("demo", parents=[common], help="create a realistic demo ledger (zh + en names)")
-    q.add_argument("--customers", type=int, default=demo.DEFAULT_CUSTOMERS)
-    q.add_argument("--invoices", type=int, default=demo.DEFAULT_INVOICES)
-    q.add_argument("--seed", type=int, default=1)
+    q.add_argument("--customers", type=int, default=demo.DEFAULT_CUSTOMERS,
+                   help="how many customers (default %(default)s)")
+    q.add_argument("--invoices", type=int, default=demo.DEFAULT_INVOICES,
+                   help="how many invoices (default %(default)s)")
+    q.add_argument("--seed", type=int, default=1, help="random seed: the same seed makes the same book (default 1)")
     q.set_defaults(handler=make_demo)
 
 
@@ -116,7 +120,13 @@ def aging(args, ctx):
             rows.append({"customer": "", "name": "", "currency": "", **{c: "" for c in amounts}})
             rows.append({"customer": "TOTAL", "name": "合计", "currency": cur,
                          **{c: _amount(ctx, tot[c], cur) for c in amounts}})
-    ctx.emit(rows, columns, right=set(amounts))
+    late = [b for b in report.buckets if b != agelib.NOT_DUE] if args.basis == "due" else []
+    ctx.emit(rows, columns, right=set(amounts), overdue=lambda row: [c for c in late if _nonzero(row.get(c))])
+
+
+def _nonzero(text) -> bool:
+    """A formatted amount that is not zero ('1,200.00' yes, '0.00' and '' no)."""
+    return any(ch in "123456789" for ch in str(text or ""))
 
 
 # --- summary, dso, cei -------------------------------------------------------------------------------------
@@ -128,7 +138,8 @@ def summary(args, ctx):
     rows = [{"currency": cur, **{k: _amount(ctx, v, cur) if k in money_cols else v for k, v in row.items()}}
             for cur, row in result.items()]
     ctx.emit(rows, ["currency", *money_cols, "open_invoices", "customers"], right=set(money_cols) | {
-        "open_invoices", "customers"}, json_value={"as_of": date_given(args).isoformat(), "currencies": {
+        "open_invoices", "customers"}, overdue=lambda row: ["overdue"] if _nonzero(row["overdue"]) else [],
+        json_value={"as_of": date_given(args).isoformat(), "currencies": {
             r["currency"]: {k: v for k, v in r.items() if k != "currency"} for r in rows}})
 
 

@@ -13,14 +13,15 @@ def register(sub, common) -> None:
     ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     q = ssub.add_parser("init", parents=[common], help="create a team on a server; this device is its admin")
-    q.add_argument("--server", required=True, metavar="URL")
+    q.add_argument("--server", required=True, metavar="URL", help="the sync server's address")
     q.add_argument("--name", help="this device's name in the team (default: the host name)")
     q.add_argument("--team-token", metavar="TOKEN",
                    help="the server's team token, if it has one (or DULY_TEAM_TOKEN)")
     q.set_defaults(handler=init)
 
     q = ssub.add_parser("invite", parents=[common], help="a one-time code for a new device (admin)")
-    q.add_argument("--role", choices=["admin", "member", "viewer"], default="member")
+    q.add_argument("--role", choices=["admin", "member", "viewer"], default="member",
+                   help="what the new member may do (default member)")
     q.add_argument("--hours", type=int, default=72, help="hours until the code expires (default 72)")
     q.set_defaults(handler=invite)
 
@@ -29,7 +30,7 @@ def register(sub, common) -> None:
     q.set_defaults(handler=recovery)
 
     q = ssub.add_parser("join", parents=[common], help="new device: create a ledger from the team's server")
-    q.add_argument("--server", required=True, metavar="URL")
+    q.add_argument("--server", required=True, metavar="URL", help="the sync server's address")
     q.add_argument("--invite", required=True, metavar="CODE", help="an invite code, or a recovery secret")
     q.add_argument("--name", help="this device's name in the team (default: the host name)")
     q.set_defaults(handler=join)
@@ -55,8 +56,8 @@ def register(sub, common) -> None:
     q.set_defaults(handler=revoke)
 
     p = sub.add_parser("serve", parents=[common], help="run a sync server (stores only encrypted bytes)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     p.add_argument("--data", metavar="DIR", help="store in SQLite under DIR")
     p.add_argument("--database", metavar="URL", help="store in PostgreSQL, e.g. postgresql://user@host/duly")
     p.add_argument("--keep-snapshots", type=int, default=3, metavar="N", help="snapshots kept per team (default 3)")

@@ -1,0 +1,44 @@
+"""A weak passphrase is refused at init and passwd unless the user confirms it with --weak-ok."""
+from __future__ import annotations
+
+import pytest
+
+from store.ledger.ledger import Ledger
+from store.rules.validate import passphrase_weakness
+from tests.conftest import PASSPHRASE, assert_one_line_error
+
+
+@pytest.mark.parametrize("weak", ["demo", "short pw", "aaaaaaaaaaaaaaa", "password1234", "qwertyuiop123"])
+def test_short_or_guessable_passphrases_are_weak(weak):
+    assert passphrase_weakness(weak)
+
+
+@pytest.mark.parametrize("strong", [PASSPHRASE, "brand new 密码", "lantern orbit velvet 42"])
+def test_long_unguessable_passphrases_are_not(strong):
+    assert passphrase_weakness(strong) is None
+
+
+def test_init_refuses_a_weak_passphrase_unless_confirmed(cli, monkeypatch):
+    monkeypatch.setenv("DULY_PASSPHRASE", "demo")
+    assert_one_line_error(cli("init"), 1, "weak", "--weak-ok")
+    assert not cli.path.exists()
+    assert cli("init", "--weak-ok").code == 0
+    with Ledger.open(cli.path, "demo"):
+        pass
+
+
+def test_passwd_refuses_a_weak_new_passphrase_unless_confirmed(cli, monkeypatch):
+    assert cli("init").code == 0
+    monkeypatch.setenv("DULY_NEW_PASSPHRASE", "12345678901")
+    assert_one_line_error(cli("passwd"), 1, "weak")
+    with Ledger.open(cli.path, PASSPHRASE):  # unchanged
+        pass
+    assert cli("passwd", "--weak-ok").code == 0
+    with Ledger.open(cli.path, "12345678901"):
+        pass
+
+
+def test_the_demo_keeps_its_passphrase_demo(cli, monkeypatch):
+    monkeypatch.setenv("DULY_PASSPHRASE", "demo")
+    assert cli("demo", "--customers", "5", "--invoices", "10").code == 0
+    assert cli("customer", "list", "--format", "json").code == 0
