@@ -17,6 +17,7 @@ def register(sub, common) -> None:
     q.add_argument("--name", help="this device's name in the team (default: the host name)")
     q.add_argument("--team-token", metavar="TOKEN",
                    help="the server's team token, if it has one (or DULY_TEAM_TOKEN)")
+    q.add_argument("--insecure", action="store_true", help=_INSECURE)
     q.set_defaults(handler=init)
 
     q = ssub.add_parser("invite", parents=[common], help="a one-time code for a new device (admin)")
@@ -32,6 +33,7 @@ def register(sub, common) -> None:
     q.add_argument("--server", required=True, metavar="URL")
     q.add_argument("--invite", required=True, metavar="CODE", help="an invite code, or a recovery secret")
     q.add_argument("--name", help="this device's name in the team (default: the host name)")
+    q.add_argument("--insecure", action="store_true", help=_INSECURE)
     q.set_defaults(handler=join)
 
     q = ssub.add_parser("now", parents=[common], help="pull the team's changes and push this device's")
@@ -64,7 +66,12 @@ def register(sub, common) -> None:
                    help="largest request accepted (default 8 MiB)")
     p.add_argument("--team-token-file", metavar="FILE",
                    help="create teams only for clients that give the token in FILE (or DULY_SERVER_TEAM_TOKEN)")
+    p.add_argument("--teams-per-minute", type=int, default=10, metavar="N",
+                   help="teams one client address may create per minute (default 10)")
     p.set_defaults(handler=serve)
+
+
+_INSECURE = "allow a plain http:// server that is not on this machine (not recommended: use https://)"
 
 
 def _session(ctx):
@@ -90,7 +97,7 @@ def _report_text(report) -> str:
 def init(args, ctx):
     from sync import client
 
-    report = client.init(ctx.ledger(), args.server, name=args.name,
+    report = client.init(ctx.ledger(), args.server, name=args.name, insecure=args.insecure,
                          team_token=_token(args.team_token or os.environ.get("DULY_TEAM_TOKEN"), "the team token"))
     ledger = ctx.ledger()
     created = (f"team {ledger.meta('sync.team')} created on {args.server}; this device ({ledger.device}) is its "
@@ -170,8 +177,10 @@ def join(args, ctx):
 
     if ctx.ledger_path.exists():
         raise LedgerExists(str(ctx.ledger_path))
+    client.check_server_url(args.server, insecure=args.insecure)  # before a passphrase is asked for
     passphrase = ctx.passphrase(confirm=True)
-    ledger, summary = client.join(ctx.ledger_path, passphrase, args.server, args.invite, name=args.name)
+    ledger, summary = client.join(ctx.ledger_path, passphrase, args.server, args.invite, name=args.name,
+                                  insecure=args.insecure)
     ledger.close()
     if ctx.format == "json":
         from tui import output
@@ -256,6 +265,8 @@ def serve(args, ctx):
 
     if bool(args.data) == bool(args.database):
         raise DulyError("give exactly one of --data DIR (SQLite) or --database postgresql://...")
+    if args.teams_per_minute < 1:
+        raise DulyError("--teams-per-minute must be 1 or more")
     token = os.environ.get("DULY_SERVER_TEAM_TOKEN")
     where = "DULY_SERVER_TEAM_TOKEN"
     if args.team_token_file:
@@ -274,5 +285,6 @@ def serve(args, ctx):
     if token is None:
         print("anyone who can reach this server can create a team on it; to allow only your own, start it with "
               "--team-token-file FILE", flush=True)
-    uvicorn.run(create_app(storage, max_body=args.max_body, keep_snapshots=args.keep_snapshots, team_token=token),
+    uvicorn.run(create_app(storage, max_body=args.max_body, keep_snapshots=args.keep_snapshots, team_token=token,
+                           teams_per_minute=args.teams_per_minute),
                 host=args.host, port=args.port, log_level="warning")
