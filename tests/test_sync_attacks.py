@@ -273,3 +273,200 @@ def test_every_signed_request_is_accepted_once(server):
     devices = admin.api.get(admin.api.team_path("/state"))["devices"]
     assert [d["name"] for d in devices] == ["sealed:1:second"]  # the replayed rename did not undo the second
     assert admin.api.get(admin.api.team_path("/state"))["head"] == 1
+
+
+# -- 4. malformed requests get a 4xx with a JSON error, never a 5xx --------------------------------
+
+def _signed(device: Member, method: str, path: str, body: bytes = b"", *, params: dict | None = None,
+            **override) -> tuple[str, dict]:
+    """The URL and headers of a request signed by `device`; `override` replaces headers after signing."""
+    url = httpx.URL(device.api.server + path, params=params)
+    stamp, nonce = str(int(time.time() * 1000)), secrets.token_urlsafe(16)
+    message = crypto.request_message(method, url.raw_path.decode(), device.team, device.id, stamp, body, nonce)
+    headers = {"X-Duly-Device": device.id, "X-Duly-Time": stamp, "X-Duly-Nonce": nonce,
+               "X-Duly-Signature": device.keys.signature(message), "Content-Type": "application/json"}
+    headers.update({k.replace("_", "-"): v for k, v in override.items()})
+    return str(url), headers
+
+
+def _send(device: Member, method: str, path: str, obj=None, *, raw: bytes | None = None, params=None, **override):
+    body = raw if raw is not None else (b"" if obj is None else crypto.canonical(obj))
+    url, headers = _signed(device, method, path, body, params=params, **override)
+    return httpx.request(method, url, headers=headers, content=body)
+
+
+DEEP_LIST = b"[" * 30_000 + b"]" * 30_000  # 60 KB: within the 64 KB limit of the unauthenticated routes
+DEEP_OBJECT = b'{"a":' * 10_000 + b"1" + b"}" * 10_000
+
+
+def _record(device: Member, **fields) -> dict:
+    record = {"id": secrets.token_hex(4), "server_seq": 0, "chunks": ["0" * 64], "manifest": sealed_manifest(device),
+              "epoch": 1, "device": device.id, **fields}
+    record["signature"] = device.keys.signature(snapshot_message(device.team, record))
+    return record
+
+
+MALFORMED = {
+    "deeply nested list to POST /v1/teams": lambda a: httpx.post(a.api.server + "/v1/teams", content=DEEP_LIST),
+    "deeply nested object to POST /v1/teams": lambda a: httpx.post(a.api.server + "/v1/teams", content=DEEP_OBJECT),
+    "deeply nested list to POST .../join": lambda a: httpx.post(a.api.server + f"/v1/teams/{a.team}/join",
+                                                                content=DEEP_LIST),
+    "deeply nested body to a signed route": lambda a: _send(a, "POST", a.api.team_path("/keys"), raw=DEEP_OBJECT[:50_000]),
+    "400-digit X-Duly-Time": lambda a: _send(a, "GET", a.api.team_path("/state"), X_Duly_Time="9" * 400),
+    "X-Duly-Time in superscript digits": lambda a: _send(a, "GET", a.api.team_path("/state"), X_Duly_Time="²³".encode("latin-1")),
+    "pull after beyond 64 bits": lambda a: _send(a, "GET", a.api.team_path("/pull"), params={"after": str(2**64)}),
+    "pull after of 400 digits": lambda a: _send(a, "GET", a.api.team_path("/pull"), params={"after": "9" * 400}),
+    "pull limit not a number": lambda a: _send(a, "GET", a.api.team_path("/pull"), params={"limit": "lots"}),
+    "key epoch not a number": lambda a: _send(a, "POST", a.api.team_path("/keys"), {"keys": {"two": "x"}}),
+    "key epoch in other digits": lambda a: _send(a, "POST", a.api.team_path("/keys"), {"keys": {"٢": "x"}}),
+    "huge key epoch": lambda a: _send(a, "POST", a.api.team_path("/keys"), {"keys": {"9" * 30: "x"}}),
+    "huge new epoch": lambda a: _send(a, "POST", a.api.team_path("/epochs"), {"epoch": 2**70, "wraps": {}}),
+    "epoch as text": lambda a: _send(a, "POST", a.api.team_path("/epochs"), {"epoch": "2", "wraps": {}}),
+    "huge snapshot server_seq": lambda a: _send(a, "POST", a.api.team_path("/snapshots"), _record(a, server_seq=2**70)),
+    "huge snapshot epoch": lambda a: _send(a, "POST", a.api.team_path("/snapshots"), _record(a, epoch=2**63 + 5)),
+    "huge invite expiry": lambda a: _send(a, "POST", a.api.team_path("/invites"), {
+        "id": "abc", "auth_hash": "0" * 64, "role": "member", "expires": 2**70, "blob": "x", "signature": "x"}),
+    "huge device_seq": lambda a: _send(a, "POST", a.api.team_path("/push"), {"envelopes": [{
+        "v": 1, "team": a.team, "device": a.id, "device_seq": 2**70, "key_epoch": 1, "hlc": "0-0-x"}]}),
+    "NUL in a device name": lambda a: _send(a, "POST", a.api.team_path(f"/devices/{a.id}/name"), {"name": "a\x00b"}),
+    "lone surrogate in a device name": lambda a: _send(a, "POST", a.api.team_path(f"/devices/{a.id}/name"),
+                                                       raw=b'{"name":"\\ud800"}'),
+    "NUL in the team of the path": lambda a: _send(a, "GET", "/v1/teams/ab%00cd/state"),
+    "NUL in a device of the path": lambda a: _send(a, "POST", a.api.team_path("/devices/x%00y/revoke"), {}),
+    "odd chunk address": lambda a: _send(a, "GET", a.api.team_path("/chunks/%00%ff")),
+    "an hlc far in the future": lambda a: _send(a, "POST", a.api.team_path("/push"), {"envelopes": [{
+        "v": 1, "team": a.team, "device": a.id, "device_seq": 1, "key_epoch": 1, "hlc": "f" * 100 + "-0-x"}]}),
+    "not a number at all": lambda a: _send(a, "POST", a.api.team_path("/epochs"), raw=b'{"epoch": NaN, "wraps": {}}'),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_request_gets_a_4xx_json_error(server, case):
+    admin = make_team(server.url)
+    got = MALFORMED[case](admin)
+    assert 400 <= got.status_code < 500, (got.status_code, got.text[:300])
+    assert isinstance(got.json()["error"], str)
+    assert admin.api.get(admin.api.team_path("/state"))["head"] == 0  # and the server still answers
+
+
+def test_a_replayed_snapshot_post_or_a_snapshot_sent_twice_gets_a_4xx(server):
+    admin = make_team(server.url)
+    sealed = crypto.box(admin.team_keys[1], b"chunk", b"chunk", deterministic=True)
+    chunk_id = hashlib.sha256(sealed).hexdigest()
+    admin.api.call("PUT", admin.api.team_path(f"/chunks/{chunk_id}"), body=sealed)
+    record = crypto.canonical(_record(admin, chunks=[chunk_id]))
+    url, headers = _signed(admin, "POST", admin.api.team_path("/snapshots"), record)
+    assert httpx.post(url, headers=headers, content=record).status_code == 201
+    again = httpx.post(url, headers=headers, content=record)
+    assert again.status_code == 409 and "already received" in again.json()["error"]
+    resent = _send(admin, "POST", admin.api.team_path("/snapshots"), raw=record)  # signed afresh
+    assert resent.status_code == 409 and "already received" in resent.json()["error"]
+
+
+def test_no_route_answers_5xx_to_fuzzed_paths_queries_headers_and_bodies(tmp_path):
+    """Every route of the app, with fuzzed path parameters, query parameters, headers and bodies, sent unsigned,
+    badly signed and properly signed by an admin, a member, a viewer and a device still joining: never a 5xx,
+    always a JSON answer."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from starlette.routing import Route
+    from urllib.parse import quote
+
+    from sync.server import ServerThread
+    from sync.storage import SQLiteStorage
+
+    hit: dict[tuple[str, str], int] = {}
+    statuses: set[int] = set()
+    with ServerThread(SQLiteStorage(tmp_path / "server"), max_body=64 * 1024, teams_per_minute=10**6) as srv, \
+            httpx.Client() as http:
+        routes = sorted((method, route.path) for route in srv.server.config.app.routes if isinstance(route, Route)
+                        for method in route.methods - {"HEAD"})
+        base = srv.url
+        transport = None
+        admin = Member(base, "", "admin")
+        admin.team = secrets.token_hex(8)
+        admin.api = Api(base, admin.team, admin.id, admin.keys, transport=transport)
+        admin.team_keys[1] = crypto.new_team_key()
+        admin.api.post("/v1/teams", {"team": admin.team, "device": admin.info(), "wrapped": crypto.wrap_key(
+            admin.team_keys[1], admin.keys.box_pub, crypto.key_context(admin.team, 1, admin.id))})
+
+        def newcomer(role: str, done: bool) -> Member:
+            invite_id, token = invite(admin, role)
+            device = Member(base, admin.team, role)
+            device.api = Api(base, admin.team, device.id, device.keys, transport=transport)
+            device.api.post(f"/v1/teams/{admin.team}/join",
+                            {"invite": invite_id, "token": crypto.b64e(token), "device": device.info()})
+            if done:
+                device.api.post(device.api.team_path("/join/done"), {})
+            device.team_keys = dict(admin.team_keys)
+            return device
+
+        signers = {"admin": admin, "member": newcomer("member", True), "viewer": newcomer("viewer", True),
+                   "joining": newcomer("member", False)}
+        admin.push(admin.envelope())
+        sealed = crypto.box(admin.team_keys[1], b"a chunk", b"chunk", deterministic=True)
+        chunk = hashlib.sha256(sealed).hexdigest()
+        admin.api.call("PUT", admin.api.team_path(f"/chunks/{chunk}"), body=sealed)
+
+        scalars = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True)
+                   | st.text(max_size=30) | st.sampled_from(["", "0", "1", "-1", str(2**63), str(2**64), "9" * 40,
+                                                            chunk, admin.id, admin.team, "²", "\x00", "sealed:1:x"]))
+        values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                              | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
+        fields = ["team", "device", "wrapped", "invite", "token", "keys", "id", "auth_hash", "role", "expires",
+                  "blob", "signature", "name", "epoch", "wraps", "envelopes", "server_seq", "chunks", "manifest"]
+        shaped = st.dictionaries(st.sampled_from(fields), values, max_size=6)
+        envelope = st.fixed_dictionaries({"v": st.sampled_from([1, 2, "1"]), "team": st.sampled_from([admin.team, "x"]),
+                                          "device": st.sampled_from([admin.id, "x"]),
+                                          "device_seq": st.integers(-2, 2**70), "key_epoch": st.integers(0, 2**70),
+                                          "hlc": st.text(max_size=40), "nonce": values, "ciphertext": values,
+                                          "signature": values})
+        bodies = st.one_of(
+            shaped.map(crypto.canonical),
+            st.builds(lambda envs: crypto.canonical({"envelopes": envs}), st.lists(envelope, max_size=3)),
+            st.binary(max_size=300),
+            st.integers(1, 20_000).map(lambda n: b"[" * n + b"]" * n),
+            st.just(b""),
+        )
+        segment = st.one_of(st.text(max_size=70), st.sampled_from([admin.team, admin.id, chunk, "0" * 64, "%00",
+                                                                   "..", "a" * 65]))
+        header_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=80).map(str.strip)
+        header_values = st.one_of(header_text, st.from_regex(r"[0-9]{1,400}", fullmatch=True),
+                                  st.sampled_from(["²", "-5", str(2**64)]).map(lambda v: v.encode("latin-1")))
+        headers = st.dictionaries(st.sampled_from(["X-Duly-Time", "X-Duly-Nonce", "X-Duly-Device", "X-Duly-Signature",
+                                                   "X-Duly-Team-Token", "Content-Type"]), header_values, max_size=2)
+        queries = st.dictionaries(st.sampled_from(["after", "limit", "x"]),
+                                  st.one_of(st.text(max_size=30), st.from_regex(r"-?[0-9]{1,400}", fullmatch=True)),
+                                  max_size=2)
+
+        @settings(max_examples=int(__import__("os").environ.get("DULY_FUZZ_EXAMPLES", "1500")), deadline=None,
+                  suppress_health_check=list(HealthCheck), database=None)
+        @given(route=st.sampled_from(routes), params=st.dictionaries(st.sampled_from(["team", "device", "chunk"]),
+                                                                       segment), body=bodies, query=queries,
+               extra=headers, who=st.sampled_from(["admin", "member", "viewer", "joining", "unsigned", "stranger"]),
+               keep_team=st.booleans())
+        def probe(route, params, body, query, extra, who, keep_team):
+            method, template = route
+            values = {"team": admin.team if keep_team else params.get("team", admin.team),
+                      "device": params.get("device", admin.id), "chunk": params.get("chunk", chunk)}
+            path = template
+            for name, value in values.items():
+                path = path.replace("{%s}" % name, quote(value, safe="%") or "-")
+            if method == "GET":
+                body = b"" if len(body) % 2 else body
+            if who in signers:
+                url, sent_headers = _signed(signers[who], method, path, body, params=query or None)
+            else:
+                url = str(httpx.URL(base + path, params=query or None))
+                sent_headers = {} if who == "unsigned" else _signed(Member(base, admin.team, "x"), method, path,
+                                                                     body, params=query or None)[1]
+            sent_headers.update(extra)
+            got = http.request(method, url, headers=sent_headers, content=body)
+            hit[route] = hit.get(route, 0) + 1
+            statuses.add(got.status_code)
+            assert got.status_code < 500, (method, url, sent_headers, body[:200], got.text[:300])
+            if got.status_code >= 400 or got.headers["content-type"] == "application/json":
+                assert isinstance(got.json(), dict)
+
+        probe()
+    assert sorted(hit) == routes, sorted(set(routes) - set(hit))
+    print(f"\nfuzzed {len(routes)} distinct routes, {sum(hit.values())} requests, statuses {sorted(statuses)}")
