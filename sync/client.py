@@ -138,6 +138,7 @@ class Report:
     flagged: int = 0
     head: int = 0
     snapshot: str | None = None
+    resent: int = 0  # own changes sent again because the server's log had gone back (restored from a backup)
 
 
 class Sync:
@@ -362,6 +363,8 @@ class Sync:
         if snapshot and not admin:
             raise SyncError(f"only an admin device uploads the team's snapshots; this device is a "
                             f"{self.ledger.meta('sync.role')} (run `duly sync now` without --snapshot)", 403)
+        if state["head"] < int(self.ledger.meta("sync.cursor") or 0):
+            report.resent = self.catch_up_with_restored_server(state["head"])
         self.pull(report)
         names = {d: v["name"] for d, v in self.devices.items()}
         report.flagged = merge.scan(self.ledger, names, {d: v["role"] for d, v in self.devices.items()})
@@ -376,6 +379,19 @@ class Sync:
             report.snapshot = self.upload_snapshot()
         self.ledger.set_meta("sync.last_sync", _now_iso())
         return report
+
+    def catch_up_with_restored_server(self, head: int) -> int:
+        """The server's log ends before what this device has seen: its storage was restored from an older backup.
+        Pull again from where the server now ends, and send again this device's changes it no longer has (each
+        device does the same, so the team's log is whole again). Returns how many will be sent again."""
+        mine = self.ledger.conn.execute(
+            "SELECT min(device_seq), count(*) FROM changes WHERE device=? AND server_seq>?",
+            (self.ledger.device, head)).fetchone()
+        values = {"sync.cursor": str(head), "sync.head": str(head)}
+        if mine[0] is not None:
+            values["sync.pushed"] = str(min(int(self.ledger.meta("sync.pushed") or 0), mine[0] - 1))
+        self._set_meta(values)
+        return int(mine[1])
 
     # -- snapshots -------------------------------------------------------------------------------
     def upload_snapshot(self) -> str:

@@ -470,3 +470,160 @@ def test_no_route_answers_5xx_to_fuzzed_paths_queries_headers_and_bodies(tmp_pat
         probe()
     assert sorted(hit) == routes, sorted(set(routes) - set(hit))
     print(f"\nfuzzed {len(routes)} distinct routes, {sum(hit.values())} requests, statuses {sorted(statuses)}")
+
+
+# -- 5. team creation on an open server ------------------------------------------------------------
+
+def _create_team(url: str, name: str = "sealed:1:x") -> httpx.Response:
+    device = Member(url, secrets.token_hex(8), name)
+    key = crypto.new_team_key()
+    body = crypto.canonical({"team": device.team, "device": device.info(),
+                             "wrapped": crypto.wrap_key(key, device.keys.box_pub,
+                                                        crypto.key_context(device.team, 1, device.id))})
+    url_, headers = _signed(device, "POST", "/v1/teams", body)
+    return httpx.post(url_, headers=headers, content=body)
+
+
+def test_team_creation_is_rate_limited_per_client_address(tmp_path):
+    with running_server("sqlite", tmp_path, teams_per_minute=3) as server:
+        assert [_create_team(server.url).status_code for _ in range(3)] == [201, 201, 201]
+        refused_now = _create_team(server.url)
+        assert refused_now.status_code == 429 and "at most 3 a minute" in refused_now.json()["error"]
+
+
+def test_the_rate_limit_forgets_an_address_after_a_minute():
+    from sync.server import RateLimit
+
+    limit = RateLimit(2)
+    assert [limit.allow("10.0.0.9", now) for now in (0, 1, 2)] == [True, True, False]
+    assert limit.allow("10.0.0.8", 2)  # per address
+    assert limit.allow("10.0.0.9", 61)
+
+
+def test_a_device_name_beyond_the_cap_is_refused_at_team_creation_and_join(server):
+    got = _create_team(server.url, name="n" * 1025)
+    assert got.status_code == 400 and "1-1024 characters" in got.json()["error"]
+    assert _create_team(server.url, name="n" * 1024).status_code == 201
+    admin = make_team(server.url)
+    invite_id, token = invite(admin, "member")
+    newcomer = Member(server.url, admin.team, "x" * 5000)
+    with refused(400, "1-1024 characters"):
+        newcomer.api.post(f"/v1/teams/{admin.team}/join",
+                          {"invite": invite_id, "token": crypto.b64e(token), "device": newcomer.info()})
+
+
+def test_serve_refuses_a_team_rate_of_zero(cli, tmp_path):
+    assert_one_line_error(cli("serve", "--data", tmp_path / "srv", "--teams-per-minute", "0"), 1,
+                          "--teams-per-minute")
+
+
+# -- 6. plain http:// only on this machine -----------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["https://sync.example.com", "https://10.0.0.5:8443/", "http://127.0.0.1:8765",
+                                 "http://127.9.9.9:1", "http://localhost:8765", "http://[::1]:8765"])
+def test_https_and_loopback_servers_are_taken(url):
+    assert client.check_server_url(url) == url.rstrip("/")
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.5:8765", "http://sync.example.com", "http://[2001:db8::1]:80",
+                                 "http://127.0.0.1.example.com"])
+def test_a_plain_http_server_elsewhere_needs_insecure(url):
+    with pytest.raises(client.DulyError, match="--insecure"):
+        client.check_server_url(url)
+    assert client.check_server_url(url, insecure=True) == url
+
+
+@pytest.mark.parametrize("url", ["ftp://sync.example.com", "sync.example.com:8765", "https://", ""])
+def test_a_server_that_is_not_a_web_url_is_refused(url):
+    with pytest.raises(client.DulyError, match="expected a URL"):
+        client.check_server_url(url, insecure=True)
+
+
+def test_sync_init_and_join_refuse_plain_http_off_this_machine_in_one_line(cli, tmp_path):
+    book = tmp_path / "book.duly"
+    assert cli("--ledger", book, "init").code == 0
+    assert_one_line_error(cli("--ledger", book, "sync", "init", "--server", "http://10.0.0.5:8765"), 1,
+                          "plain http://", "--insecure")
+    assert_one_line_error(cli("--ledger", book, "sync", "status"), 1, "not set up for sync")
+    target = tmp_path / "joined.duly"
+    assert_one_line_error(cli("--ledger", target, "sync", "join", "--server", "http://sync.example.com",
+                              "--invite", "a.b.c"), 1, "plain http://", "--insecure")
+    assert not target.exists()
+
+
+# -- 7. the server's own storage: backed up, restored, synced against ----------------------------------
+
+def test_a_backup_of_the_servers_sqlite_storage_restores_into_a_new_server_and_devices_sync(cli, tmp_path):
+    """The README's drill: an online backup of server.sqlite3 (SQLite's backup API, what `sqlite3 ... .backup`
+    uses) while the server runs; the server is lost; a new server on the same address is started on the restored
+    file; the devices sync against it and a new device joins from it."""
+    from sync.server import ServerThread
+    from sync.storage import SQLiteStorage
+
+    backup = tmp_path / "duly-server-backup.sqlite3"
+    with running_server("sqlite", tmp_path) as first:
+        team = Team(cli, tmp_path, first)
+        ok(team.run("laptop", "customer", "add", "BK", "--name", "Before The Backup"))
+        for device in ("laptop", "desk", "auditor"):
+            ok(team.run(device, "sync", "now"))
+        with sqlite3.connect(first.storage.path) as live, sqlite3.connect(backup) as copy:
+            live.backup(copy)
+        port = int(first.url.rsplit(":", 1)[1])
+    (tmp_path / "server").rename(tmp_path / "lost-server")  # the old server's disk is gone
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    backup.rename(restored / "server.sqlite3")
+    with sqlite3.connect(restored / "server.sqlite3") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with ServerThread(SQLiteStorage(restored), port=port) as second:
+        assert second.url == first.url
+        ok(team.run("desk", "customer", "add", "AF", "--name", "After The Restore"))
+        for device in ("desk", "laptop", "auditor"):
+            ok(team.run(device, "sync", "now"))
+        expected = {"ZQ": team.names("laptop")["ZQ"], "BK": "Before The Backup", "AF": "After The Restore"}
+        assert team.names("laptop") == team.names("auditor") == expected
+        code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
+        newbox = tmp_path / "newbox.duly"
+        ok(cli("--ledger", newbox, "sync", "join", "--server", second.url, "--invite", code))
+        with team.ledger("laptop") as led:
+            assert int(led.meta("sync.head")) >= 3
+    ok(cli("--ledger", newbox, "sync", "status", "--offline"))
+    from store.ledger import Ledger
+    from tests.conftest import PASSPHRASE
+
+    with Ledger.open(newbox, PASSPHRASE) as led:
+        assert {r["code"] for r in led.rows("SELECT code FROM customers")} == set(expected)
+
+
+def test_devices_send_again_what_a_server_restored_from_an_older_backup_lost(cli, tmp_path):
+    """Changes synced after the backup was taken are gone from the restored server; each device notices that the
+    server's log ends before what it has seen, pulls from there and sends its own lost changes again."""
+    from sync.server import ServerThread
+    from sync.storage import SQLiteStorage
+
+    backup = tmp_path / "older.sqlite3"
+    with running_server("sqlite", tmp_path) as first:
+        team = Team(cli, tmp_path, first)
+        with sqlite3.connect(first.storage.path) as live, sqlite3.connect(backup) as copy:
+            live.backup(copy)
+        ok(team.run("laptop", "customer", "add", "L1", "--name", "Late From Laptop"))
+        ok(team.run("laptop", "sync", "now"))
+        ok(team.run("desk", "sync", "now"))  # the desk saw L1 before the server was lost
+        ok(team.run("desk", "customer", "add", "D1", "--name", "Late From Desk"))
+        ok(team.run("desk", "sync", "now"))
+        port = int(first.url.rsplit(":", 1)[1])
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    backup.rename(restored / "server.sqlite3")
+    with ServerThread(SQLiteStorage(restored), port=port):
+        assert "sent again" in ok(team.run("laptop", "sync", "now")).out
+        assert "sent again" in ok(team.run("desk", "sync", "now")).out
+        for device in ("laptop", "auditor"):
+            ok(team.run(device, "sync", "now"))
+        expected = {"ZQ", "L1", "D1"}
+        for device in ("laptop", "desk", "auditor"):
+            assert set(team.names(device)) == expected, device
+        ok(team.run("desk", "customer", "add", "D2", "--name", "After"))
+        ok(team.run("desk", "sync", "now"))
+        ok(team.run("auditor", "sync", "now"))
+        assert set(team.names("auditor")) == expected | {"D2"}

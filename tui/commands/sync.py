@@ -89,6 +89,9 @@ def _report_text(report) -> str:
              f"server head {report.head}"]
     if report.flagged:
         parts.append(f"{report.flagged} new item(s) need review: `duly sync review`")
+    if report.resent:
+        parts.append(f"the server had lost {report.resent} change(s) of this device (restored from an older "
+                     "backup): sent again")
     if report.snapshot:
         parts.append(f"snapshot {report.snapshot} uploaded")
     return "; ".join(parts)
