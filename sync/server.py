@@ -118,7 +118,7 @@ def _utf8(text: str) -> bool:
 
 
 def _whole(text: str | None, what: str, default: int | None = None) -> int:
-    """A whole number 0..2^63-1 from a query parameter or header (ASCII digits only)."""
+    """A whole number of at most 18 ASCII digits from a query parameter (so it fits in a BIGINT)."""
     if text is None and default is not None:
         return default
     if text is None or not _DIGITS.fullmatch(text):

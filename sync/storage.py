@@ -6,6 +6,7 @@ statements (written with `?`, rewritten to `%s` for psycopg) and one set of rule
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from abc import ABC, abstractmethod
 import queue
@@ -391,6 +392,9 @@ class SQLiteStorage(Storage):
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / "server.sqlite3"
         self._local = threading.local()
+        # Writers in this process take turns here rather than in SQLite's busy handler, which sleeps between
+        # tries (every signed request writes its nonce, so 50 clients at once would mostly sleep).
+        self._writing = threading.Lock()
         self.setup()
 
     def _conn(self):
@@ -405,13 +409,14 @@ class SQLiteStorage(Storage):
     @contextmanager
     def _tx(self, *, write: bool, lock_team: str | None = None):
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield lambda sql, params=(): conn.execute(self._sql(sql), params)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with self._writing if write else contextlib.nullcontext():
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield lambda sql, params=(): conn.execute(self._sql(sql), params)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
 
 class PostgresStorage(Storage):
