@@ -363,22 +363,25 @@ def test_a_replayed_snapshot_post_or_a_snapshot_sent_twice_gets_a_4xx(server):
     assert resent.status_code == 409 and "already received" in resent.json()["error"]
 
 
-def test_no_route_answers_5xx_to_fuzzed_paths_queries_headers_and_bodies(tmp_path):
+@pytest.mark.parametrize("kind, examples", [("sqlite", 1500), ("postgresql", 400)])
+def test_no_route_answers_5xx_to_fuzzed_paths_queries_headers_and_bodies(request, tmp_path, kind, examples):
     """Every route of the app, with fuzzed path parameters, query parameters, headers and bodies, sent unsigned,
     badly signed and properly signed by an admin, a member, a viewer and a device still joining: never a 5xx,
     always a JSON answer."""
-    from hypothesis import HealthCheck, given, settings, strategies as st
-    from starlette.routing import Route
+    import os
     from urllib.parse import quote
 
-    from sync.server import ServerThread
-    from sync.storage import SQLiteStorage
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from starlette.routing import Route
+
+    from sync.server import create_app
 
     hit: dict[tuple[str, str], int] = {}
     statuses: set[int] = set()
-    with ServerThread(SQLiteStorage(tmp_path / "server"), max_body=64 * 1024, teams_per_minute=10**6) as srv, \
+    info = request.getfixturevalue("postgres") if kind == "postgresql" else None
+    with running_server(kind, tmp_path, info, max_body=64 * 1024, teams_per_minute=10**6) as srv, \
             httpx.Client() as http:
-        routes = sorted((method, route.path) for route in srv.server.config.app.routes if isinstance(route, Route)
+        routes = sorted((method, route.path) for route in create_app(srv.storage).routes if isinstance(route, Route)
                         for method in route.methods - {"HEAD"})
         base = srv.url
         transport = None
@@ -438,7 +441,7 @@ def test_no_route_answers_5xx_to_fuzzed_paths_queries_headers_and_bodies(tmp_pat
                                   st.one_of(st.text(max_size=30), st.from_regex(r"-?[0-9]{1,400}", fullmatch=True)),
                                   max_size=2)
 
-        @settings(max_examples=int(__import__("os").environ.get("DULY_FUZZ_EXAMPLES", "1500")), deadline=None,
+        @settings(max_examples=int(os.environ.get("DULY_FUZZ_EXAMPLES", examples)), deadline=None,
                   suppress_health_check=list(HealthCheck), database=None)
         @given(route=st.sampled_from(routes), params=st.dictionaries(st.sampled_from(["team", "device", "chunk"]),
                                                                        segment), body=bodies, query=queries,
@@ -469,7 +472,7 @@ def test_no_route_answers_5xx_to_fuzzed_paths_queries_headers_and_bodies(tmp_pat
 
         probe()
     assert sorted(hit) == routes, sorted(set(routes) - set(hit))
-    print(f"\nfuzzed {len(routes)} distinct routes, {sum(hit.values())} requests, statuses {sorted(statuses)}")
+    print(f"\n{kind}: fuzzed {len(routes)} distinct routes, {sum(hit.values())} requests, statuses {sorted(statuses)}")
 
 
 # -- 5. team creation on an open server ------------------------------------------------------------
