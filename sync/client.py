@@ -816,25 +816,19 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
     return ledger, summary
 
 
-class _withdrawn_on_failure:
+@contextlib.contextmanager
+def _withdrawn_on_failure(api: Api, made: Path | None = None):
     """Around the steps of a join after the server registered the device: if one fails, the device withdraws
     its registration (the invite stays usable) and removes the ledger file the join had put in place."""
-
-    def __init__(self, api: Api, made: Path | None = None):
-        self.api, self.made = api, made
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, tb):
-        if kind is None:
-            return False
-        if self.made is not None:
-            _remove_scratch(self.made)
+    try:
+        yield
+    except BaseException:
+        if made is not None:
+            _remove_scratch(made)
         # If the server cannot be reached now, the next join with the invite replaces this registration.
         with contextlib.suppress(DulyError):
-            self.api.post(self.api.team_path("/join/abandon"), {})
-        return False
+            api.post(api.team_path("/join/abandon"), {})
+        raise
 
 
 def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path: Path, passphrase: str) -> dict | None:

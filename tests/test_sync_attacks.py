@@ -630,3 +630,17 @@ def test_devices_send_again_what_a_server_restored_from_an_older_backup_lost(cli
         ok(team.run("desk", "sync", "now"))
         ok(team.run("auditor", "sync", "now"))
         assert set(team.names("auditor")) == expected | {"D2"}
+
+
+def test_a_server_storage_made_before_two_step_joins_is_brought_up_to_date(tmp_path):
+    from sync.storage import SQLiteStorage
+
+    (tmp_path / "old").mkdir()
+    with sqlite3.connect(tmp_path / "old" / "server.sqlite3") as db:
+        db.execute("CREATE TABLE devices (team TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,"
+                   " sign_pub TEXT NOT NULL, box_pub TEXT NOT NULL, added BIGINT NOT NULL, invited_by TEXT,"
+                   " revoked BIGINT, PRIMARY KEY (team, id))")
+        db.execute("INSERT INTO devices VALUES ('t1234567', 'd1', 'n', 'member', 'k', 'k', 1, 'a1', NULL)")
+    storage = SQLiteStorage(tmp_path / "old")
+    assert storage.device("t1234567", "d1")["joining"] is False
+    SQLiteStorage(tmp_path / "old")  # a second start finds the column there
