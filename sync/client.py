@@ -114,6 +114,11 @@ class Api:
                 text = found.get("error") or response.text
             except ValueError:
                 found, text = {}, response.text[:200]
+            if response.status_code == 409 and found.get("replayed") is True:
+                # This very request reached the server twice (a copy made on the way) and this is the answer to
+                # the copy: the first was taken, its answer lost. Like a lost answer, the next sync carries on.
+                raise Offline(f"the answer of the sync server at {self.server} was lost on the way (it received "
+                              "this request twice); local changes stay queued for the next `duly sync now`")
             about = found.get("device")
             if about in self.names:  # the server knows devices by id only (their names are sealed)
                 text = text.replace(f"device {about}", f"device {self.names[about]} ({about})", 1)

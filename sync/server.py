@@ -512,6 +512,8 @@ async def _error(request, exc):
         return JSONResponse({"error": exc.detail or "request refused"}, status_code=exc.status_code)
     if isinstance(exc, Gap):
         return JSONResponse({"error": str(exc), "expected": exc.expected}, status_code=409)
+    if isinstance(exc, Replayed):  # the device whose request it is can tell its answer was lost on the way
+        return JSONResponse({"error": str(exc), "replayed": True}, status_code=409)
     if isinstance(exc, DulyError):
         status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
         return JSONResponse({"error": str(exc)}, status_code=status)

@@ -644,3 +644,26 @@ def test_a_server_storage_made_before_two_step_joins_is_brought_up_to_date(tmp_p
     storage = SQLiteStorage(tmp_path / "old")
     assert storage.device("t1234567", "d1")["joining"] is False
     SQLiteStorage(tmp_path / "old")  # a second start finds the column there
+
+
+class Twice(httpx.BaseTransport):
+    """The network delivers each request twice; the device gets the answer to the second copy."""
+
+    def __init__(self):
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request):
+        request.read()
+        self.inner.handle_request(request).read()
+        return self.inner.handle_request(request)
+
+
+def test_a_request_duplicated_on_the_way_is_taken_once_and_reads_as_a_lost_answer(server):
+    admin = make_team(server.url)
+    direct = admin.api
+    admin.api = Api(server.url, admin.team, admin.id, admin.keys, transport=Twice())
+    with pytest.raises(client.Offline, match="was lost on the way"):
+        admin.push(admin.envelope())
+    assert direct.get(direct.team_path("/state"))["head"] == 1
+    admin.api = direct
+    assert admin.push(admin.envelope())["server_seqs"] == [2]
