@@ -87,6 +87,7 @@ def load(server: Server, clients: int, pushes: int) -> dict:
         api = client.Api(server.url, team, f"dev{n}", keys)
         api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token), "device": {
             "id": f"dev{n}", "name": f"dev{n}", "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}})
+        api.post(f"/v1/teams/{team}/join/done", {})
         payload = json.dumps({"ops": [{"op": "set", "t": "customers", "c": "name", "v": "客户 " * 10}]}).encode()
         sealed = []
         for seq in range(1, pushes + 1):

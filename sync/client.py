@@ -7,6 +7,7 @@ log while offline and go out at the next `sync now`.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -98,8 +99,9 @@ class Api:
         url = httpx.URL(self.server + path, params=params)
         signed_path = url.raw_path.decode()
         stamp = str(_now_ms())
-        message = crypto.request_message(method, signed_path, self.team, self.device, stamp, body)
-        headers = {"X-Duly-Device": self.device, "X-Duly-Time": stamp,
+        nonce = secrets.token_urlsafe(16)  # the server accepts each signed request once
+        message = crypto.request_message(method, signed_path, self.team, self.device, stamp, body, nonce)
+        headers = {"X-Duly-Device": self.device, "X-Duly-Time": stamp, "X-Duly-Nonce": nonce,
                    "X-Duly-Signature": self.keys.signature(message), "Content-Type": content_type, **(headers or {})}
         try:
             response = self.http.request(method, url, content=body, headers=headers)
@@ -112,6 +114,11 @@ class Api:
                 text = found.get("error") or response.text
             except ValueError:
                 found, text = {}, response.text[:200]
+            if response.status_code == 409 and found.get("replayed") is True:
+                # This very request reached the server twice (a copy made on the way) and this is the answer to
+                # the copy: the first was taken, its answer lost. Like a lost answer, the next sync carries on.
+                raise Offline(f"the answer of the sync server at {self.server} was lost on the way (it received "
+                              "this request twice); local changes stay queued for the next `duly sync now`")
             about = found.get("device")
             if about in self.names:  # the server knows devices by id only (their names are sealed)
                 text = text.replace(f"device {about}", f"device {self.names[about]} ({about})", 1)
@@ -136,6 +143,7 @@ class Report:
     flagged: int = 0
     head: int = 0
     snapshot: str | None = None
+    resent: int = 0  # own changes sent again because the server's log had gone back (restored from a backup)
 
 
 class Sync:
@@ -356,6 +364,12 @@ class Sync:
         """Pull, flag, push, and snapshot when asked or when the log has grown far past the last one."""
         report = Report()
         state = self.refresh()
+        admin = self.ledger.meta("sync.role") == "admin"
+        if snapshot and not admin:
+            raise SyncError(f"only an admin device uploads the team's snapshots; this device is a "
+                            f"{self.ledger.meta('sync.role')} (run `duly sync now` without --snapshot)", 403)
+        if state["head"] < int(self.ledger.meta("sync.cursor") or 0):
+            report.resent = self.catch_up_with_restored_server(state["head"])
         self.pull(report)
         names = {d: v["name"] for d, v in self.devices.items()}
         report.flagged = merge.scan(self.ledger, names, {d: v["role"] for d, v in self.devices.items()})
@@ -366,10 +380,23 @@ class Sync:
             report.pushed = self.push()
         report.head = int(self.ledger.meta("sync.head") or report.head)
         last_snap = (state.get("snapshot") or {}).get("server_seq", -SNAPSHOT_EVERY)
-        if self.ledger.meta("sync.role") != "viewer" and (snapshot or report.head - last_snap >= SNAPSHOT_EVERY):
+        if admin and (snapshot or report.head - last_snap >= SNAPSHOT_EVERY):
             report.snapshot = self.upload_snapshot()
         self.ledger.set_meta("sync.last_sync", _now_iso())
         return report
+
+    def catch_up_with_restored_server(self, head: int) -> int:
+        """The server's log ends before what this device has seen: its storage was restored from an older backup.
+        Pull again from where the server now ends, and send again this device's changes it no longer has (each
+        device does the same, so the team's log is whole again). Returns how many will be sent again."""
+        mine = self.ledger.conn.execute(
+            "SELECT min(device_seq), count(*) FROM changes WHERE device=? AND server_seq>?",
+            (self.ledger.device, head)).fetchone()
+        values = {"sync.cursor": str(head), "sync.head": str(head)}
+        if mine[0] is not None:
+            values["sync.pushed"] = str(min(int(self.ledger.meta("sync.pushed") or 0), mine[0] - 1))
+        self._set_meta(values)
+        return int(mine[1])
 
     # -- snapshots -------------------------------------------------------------------------------
     def upload_snapshot(self) -> str:
@@ -435,8 +462,10 @@ class Sync:
             got = api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token), "device": device})
             epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
                                                  "the invite's team keys"))["keys"]
-            _keep_keys(api, keys, epoch_keys)
-            _name_device(api, f"recovery {_now_iso()[:10]} {device_id[:6]}", epoch_keys)
+            with _withdrawn_on_failure(api):
+                _keep_keys(api, keys, epoch_keys)
+                _name_device(api, f"recovery {_now_iso()[:10]} {device_id[:6]}", epoch_keys)
+                api.post(api.team_path("/join/done"), {})
         finally:
             api.close()
         return f"{team}.{RECOVERY}.{crypto.b64e(seed)}"
@@ -645,10 +674,40 @@ def _remember(ledger_conn_meta, server: str, team: str, keys: DeviceKeys, role: 
         ledger_conn_meta(key, value)
 
 
+def check_server_url(server: str, *, insecure: bool = False) -> str:
+    """The server URL a device will keep: https://, or http:// on this machine (loopback), or http:// anywhere
+    when the user says --insecure. The payload is end-to-end encrypted either way, but signatures, device ids
+    and timing are not meant for every network on the way."""
+    url = (server or "").strip().rstrip("/")
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.host
+    except (httpx.InvalidURL, ValueError, TypeError):
+        parsed, host = None, ""
+    if parsed is None or parsed.scheme not in ("http", "https") or not host:
+        raise DulyError(f"--server {server!r}: expected a URL such as https://sync.example.com")
+    if parsed.scheme == "http" and not insecure and not _loopback(host):
+        raise DulyError(f"--server {url}: plain http:// to another machine is refused; use https:// "
+                        "(see \"Running the server for real\" in the README) or add --insecure")
+    return url
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None,
-         team_token: str | None = None) -> Report:
+         team_token: str | None = None, insecure: bool = False) -> Report:
     """Create a team on the server with this device as its admin, push the ledger, upload a first snapshot.
     `team_token` is the server's, when it creates teams only for those who have it."""
+    server = check_server_url(server, insecure=insecure)
     if ledger.meta("sync.team"):
         raise DulyError(f"ledger {ledger.path} already syncs with team {ledger.meta('sync.team')} "
                         f"at {ledger.meta('sync.server')}")
@@ -687,9 +746,13 @@ def parse_invite(code: str) -> tuple[str, str, bytes]:
 
 
 def join(path, passphrase: str, server: str, code: str, *, name: str | None = None, transport=None,
-         actor: str | None = None) -> tuple[Ledger, dict]:
+         actor: str | None = None, insecure: bool = False) -> tuple[Ledger, dict]:
     """Register a new device with a one-time invite, restore the newest snapshot (every chunk checked), pull
-    the rest, then check the ledger before saying done. Returns the open ledger and a summary."""
+    the rest, then check the ledger before saying done. Returns the open ledger and a summary.
+
+    The invite is spent only when the device holds the team keys and its copy of the book (`/join/done`); a
+    join that fails before withdraws the device's registration (`/join/abandon`), so the invite still works."""
+    server = check_server_url(server, insecure=insecure)
     path = Path(path)
     if path.exists():
         from store.errors import LedgerExists
@@ -707,19 +770,24 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
     api = Api(server, team, device_id, keys, transport=transport)
     try:
         got = api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token), "device": device})
-        state = api.get(f"/v1/teams/{team}/state")
-        devices = {d["id"]: d for d in state["devices"]}
-        admin = devices.get(got["created_by"])
-        if admin is None or admin["role"] != "admin":
-            raise Tampered("the invite was not made by an admin of this team")
-        crypto.verify_signature(admin["sign_pub"], crypto.invite_record_message(
-            team, invite_id, got["role"], got["expires"], crypto.token_hash(token), got["blob"]),
-            got["signature"], "the invite")
-        epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
-                                             "the invite's team keys"))["keys"]
-        _keep_keys(api, keys, epoch_keys)
-        _name_device(api, name, epoch_keys)
-        snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase)
+        with _withdrawn_on_failure(api, path):
+            state = api.get(f"/v1/teams/{team}/state")
+            devices = {d["id"]: d for d in state["devices"]}
+            admin = devices.get(got["created_by"])
+            if admin is None or admin["role"] != "admin":
+                raise Tampered("the invite was not made by an admin of this team")
+            crypto.verify_signature(admin["sign_pub"], crypto.invite_record_message(
+                team, invite_id, got["role"], got["expires"], crypto.token_hash(token), got["blob"]),
+                got["signature"], "the invite")
+            try:
+                epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
+                                                     "the invite's team keys"))["keys"]
+            except (ValueError, KeyError, TypeError):
+                raise Tampered("the invite's team keys cannot be read") from None
+            _keep_keys(api, keys, epoch_keys)
+            _name_device(api, name, epoch_keys)
+            snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase)
+            api.post(f"/v1/teams/{team}/join/done", {})
     finally:
         api.close()
     if snapshot is None:
@@ -752,6 +820,21 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
                "snapshot_server_seq": snapshot["server_seq"] if snapshot else 0,
                "pulled": report.pulled, "applied": report.applied, "head": report.head, "flagged": report.flagged}
     return ledger, summary
+
+
+@contextlib.contextmanager
+def _withdrawn_on_failure(api: Api, made: Path | None = None):
+    """Around the steps of a join after the server registered the device: if one fails, the device withdraws
+    its registration (the invite stays usable) and removes the ledger file the join had put in place."""
+    try:
+        yield
+    except BaseException:
+        if made is not None:
+            _remove_scratch(made)
+        # If the server cannot be reached now, the next join with the invite replaces this registration.
+        with contextlib.suppress(DulyError):
+            api.post(api.team_path("/join/abandon"), {})
+        raise
 
 
 def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path: Path, passphrase: str) -> dict | None:

@@ -251,9 +251,11 @@ def key_context(team: str, epoch: int, device: str) -> str:
 
 # -- signed requests -----------------------------------------------------------------------------
 
-def request_message(method: str, path: str, team: str, device: str, stamp: str, body: bytes) -> bytes:
-    """What a device signs for every call: method, path with query, team, device, time, body digest."""
-    return "\n".join(["duly-request-v1", method.upper(), path, team, device, stamp,
+def request_message(method: str, path: str, team: str, device: str, stamp: str, body: bytes,
+                    nonce: str = "") -> bytes:
+    """What a device signs for every call: method, path with query, team, device, time, a nonce the server
+    accepts once (so a request cannot be replayed), body digest."""
+    return "\n".join(["duly-request-v2", method.upper(), path, team, device, stamp, nonce,
                       hashlib.sha256(body).hexdigest()]).encode()
 
 

@@ -81,8 +81,13 @@ def join(admin: Member, role: str, name: str) -> Member:
     got = device.api.post(f"/v1/teams/{admin.team}/join",
                           {"invite": invite_id, "token": crypto.b64e(token), "device": device.info()})
     assert got["role"] == role
+    device.api.post(device.api.team_path("/join/done"), {})
     device.team_keys = dict(admin.team_keys)
     return device
+
+
+def sealed_manifest(admin: Member) -> str:
+    return crypto.b64e(crypto.box(admin.team_keys[1], b'{"server_seq":0}', b"manifest"))
 
 
 def refused(status: int, *words):
@@ -202,6 +207,7 @@ def test_invites_are_one_time_and_cannot_be_forged(server):
         newcomer.api.post(f"/v1/teams/{admin.team}/join", body)
     body["token"] = crypto.b64e(token)
     newcomer.api.post(f"/v1/teams/{admin.team}/join", body)
+    newcomer.api.post(newcomer.api.team_path("/join/done"), {})  # the join is complete: the invite is spent
     second = Member(server.url, admin.team, "second")
     with refused(403, "already used"):
         second.api.post(f"/v1/teams/{admin.team}/join", {**body, "device": second.info()})
@@ -289,8 +295,8 @@ def test_snapshot_chunks_are_content_addressed_and_only_the_newest_are_kept(serv
         sealed = crypto.box(admin.team_keys[1], data, b"chunk", deterministic=True)
         cid = hashlib.sha256(sealed).hexdigest()
         admin.api.call("PUT", admin.api.team_path(f"/chunks/{cid}"), body=sealed)
-        record = {"id": secrets.token_hex(4), "server_seq": 0, "chunks": [cid], "manifest": "m", "epoch": 1,
-                  "device": admin.id}
+        record = {"id": secrets.token_hex(4), "server_seq": 0, "chunks": [cid], "manifest": sealed_manifest(admin),
+                  "epoch": 1, "device": admin.id}
         record["signature"] = admin.keys.signature(snapshot_message(admin.team, record))
         admin.api.post(admin.api.team_path("/snapshots"), record)
         return record["id"], cid
@@ -305,7 +311,8 @@ def test_snapshot_chunks_are_content_addressed_and_only_the_newest_are_kept(serv
     assert admin.api.call("GET", admin.api.team_path(f"/chunks/{second[1]}"), raw=True)
     with refused(404, "no chunk"):  # keep_snapshots=2: the oldest snapshot and its chunk are gone
         admin.api.call("GET", admin.api.team_path(f"/chunks/{first[1]}"), raw=True)
-    record = {"id": "bad", "server_seq": 0, "chunks": ["f" * 64], "manifest": "m", "epoch": 1, "device": admin.id}
+    record = {"id": "bad", "server_seq": 0, "chunks": ["f" * 64], "manifest": sealed_manifest(admin), "epoch": 1,
+              "device": admin.id}
     record["signature"] = admin.keys.signature(snapshot_message(admin.team, record))
     with refused(409, "does not have"):
         admin.api.post(admin.api.team_path("/snapshots"), record)

@@ -1,15 +1,21 @@
 """`duly serve`: the team's relay and backup (DESIGN §4). It stores sealed bytes and never holds a key.
 
 Every call but health, team creation and joining is signed by a registered device (Ed25519 over method,
-path, team, device, time and body digest); roles are enforced here: admin (invites, revokes, key epochs),
-member (reads and writes), viewer (reads only). Errors are JSON: `{"error": "...", ...}`.
+path, team, device, time, a nonce and body digest), and each signed request is accepted once; roles are
+enforced here: admin (invites, revokes, key epochs, snapshots), member (reads and writes), viewer (reads only).
+A device that has joined with an invite but not yet said it is done may only read and store its own key copies
+and name. Malformed requests get a 4xx with a JSON error: `{"error": "...", ...}`.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import math
+import re
+import threading
 import time
+from collections import deque
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -24,13 +30,25 @@ from store.ledger.hlc import MAX_DRIFT_MS, Stamp
 from sync import crypto
 from sync.crypto import Tampered
 from sync.protocol import snapshot_message
-from sync.server.storage import ROLES, Gap, InviteRefused, PostgresStorage, Storage
+from sync.server.storage import ROLES, Gap, InviteRefused, PostgresStorage, Replayed, Storage
 
 MAX_BODY = 8 * 1024 * 1024
 MAX_CHUNK = 2 * 1024 * 1024
 MAX_PULL = 1000
 REQUEST_WINDOW_MS = 5 * 60 * 1000
 WRITERS = ("admin", "member")
+TEAMS_PER_MINUTE = 10  # teams one client address may create per minute
+MAX_INT = 2**63 - 1  # the storage's BIGINT: every number a request carries fits in it
+MAX_DEPTH = 8  # nesting of a request body (the deepest the protocol uses is 3)
+MAX_NAME = 1024  # characters of a (sealed) device name
+MAX_WRAP = 4096  # characters of a wrapped key
+MAX_MANIFEST = 64 * 1024  # characters of a sealed snapshot manifest
+
+_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_B64 = re.compile(r"[A-Za-z0-9_-]+")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
 class ApiError(Exception):
@@ -63,11 +81,50 @@ async def _body(request: Request, limit: int) -> bytes:
 def _parse(body: bytes) -> dict:
     try:
         obj = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "request body is not JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, "request body is not JSON (or is nested too deeply)") from None
     if not isinstance(obj, dict):
         raise ApiError(400, "request body must be a JSON object")
+    _check_values(obj)
     return obj
+
+
+def _check_values(obj) -> None:
+    """Refuse what no route uses and storage cannot hold: deep nesting, numbers beyond 64 bits, text with a NUL
+    or a lone surrogate (not UTF-8)."""
+    todo = [(obj, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            raise ApiError(400, f"request body is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(value, dict):
+            todo += [(k, depth) for k in value] + [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            todo += [(v, depth + 1) for v in value]
+        elif isinstance(value, str):
+            if "\x00" in value or not _utf8(value):
+                raise ApiError(400, "request body has text with a NUL or an unpaired surrogate")
+        elif isinstance(value, int) and not isinstance(value, bool) and not -MAX_INT <= value <= MAX_INT:
+            raise ApiError(400, "request body has a number beyond 64 bits")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ApiError(400, "request body has a number that is not finite")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _whole(text: str | None, what: str, default: int | None = None) -> int:
+    """A whole number of at most 18 ASCII digits from a query parameter (so it fits in a BIGINT)."""
+    if text is None and default is not None:
+        return default
+    if text is None or not _DIGITS.fullmatch(text):
+        raise ApiError(400, f"{what} must be a whole number of at most 18 digits")
+    return int(text)
 
 
 def _need(obj: dict, key: str, kind=str):
@@ -81,9 +138,24 @@ def _device_fields(obj) -> dict:
     if not isinstance(obj, dict):
         raise ApiError(400, "field 'device' must be an object")
     device = {k: _need(obj, k) for k in ("id", "name", "sign_pub", "box_pub")}
-    if not (1 <= len(device["id"]) <= 64 and device["id"].isalnum()):
+    if not _ID.fullmatch(device["id"]):
         raise ApiError(400, "device id must be 1-64 letters or digits")
+    if not 1 <= len(device["name"]) <= MAX_NAME:
+        raise ApiError(400, f"a device name must be 1-{MAX_NAME} characters")
+    for key in ("sign_pub", "box_pub"):
+        if not _public_key(device[key]):
+            raise ApiError(400, f"device {key} must be a 32-byte public key in base64")
     return device
+
+
+def _public_key(text: str) -> bool:
+    return len(text) == 43 and bool(_B64.fullmatch(text))
+
+
+def _base64(text: str, what: str, limit: int) -> str:
+    if not 1 <= len(text) <= limit or not _B64.fullmatch(text):
+        raise ApiError(400, f"{what} must be base64 text of 1-{limit} characters")
+    return text
 
 
 def _signed_path(request: Request) -> str:
@@ -91,42 +163,80 @@ def _signed_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-def _check_signature(request: Request, team: str, device_id: str, sign_pub: str, body: bytes) -> None:
+def _check_signature(request: Request, team: str, device_id: str, sign_pub: str, body: bytes) -> str:
+    """Check a request's time and signature; returns its nonce (the caller has it remembered once)."""
     stamp = request.headers.get("x-duly-time", "")
-    if not stamp.isdigit():
-        raise ApiError(401, "request is not signed (missing X-Duly-Time)")
+    if not re.fullmatch(r"[0-9]{1,15}", stamp):
+        raise ApiError(401, "request is not signed (missing or malformed X-Duly-Time)")
     skew = int(stamp) - now_ms()
     if abs(skew) > REQUEST_WINDOW_MS:
         raise ApiError(401, f"device {device_id}'s clock is {skew / 60000:+.0f} minutes off the server's; "
                             "fix its clock and try again")
-    message = crypto.request_message(request.method, _signed_path(request), team, device_id, stamp, body)
+    nonce = request.headers.get("x-duly-nonce", "")
+    if not _NONCE.fullmatch(nonce):
+        raise ApiError(401, "request is not signed (missing or malformed X-Duly-Nonce)")
+    message = crypto.request_message(request.method, _signed_path(request), team, device_id, stamp, body, nonce)
     try:
         crypto.verify_signature(sign_pub, message, request.headers.get("x-duly-signature", ""),
                                 f"request from device {device_id}")
     except Tampered as exc:
         raise ApiError(401, str(exc)) from None
+    return nonce
+
+
+class RateLimit:
+    """At most `per_minute` events per key in any 60 seconds (in this process's memory)."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._seen: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            for k in [k for k, q in self._seen.items() if q and q[-1] < now - 60]:
+                del self._seen[k]  # forget addresses quiet for a minute
+            seen = self._seen.setdefault(key, deque())
+            while seen and seen[0] < now - 60:
+                seen.popleft()
+            if len(seen) >= self.per_minute:
+                return False
+            seen.append(now)
+            return True
 
 
 class SyncServer:
     def __init__(self, storage: Storage, *, max_body: int = MAX_BODY, keep_snapshots: int = 3,
-                 team_token: str | None = None):
+                 team_token: str | None = None, teams_per_minute: int = TEAMS_PER_MINUTE):
         self.team_token = team_token  # when set, creating a team needs it (X-Duly-Team-Token)
         self.storage = storage
         self.max_body = max_body
         self.keep = keep_snapshots
+        self.team_creation = RateLimit(teams_per_minute)
 
     async def _call(self, fn, *args):
         return await run_in_threadpool(fn, *args)
 
-    async def authed(self, request: Request, roles=ROLES, limit: int | None = None) -> tuple[str, dict, bytes]:
-        team = request.path_params["team"]
+    async def _once(self, team: str, device_id: str, nonce: str) -> None:
+        # Stamps older than the window are refused, so a nonce needs remembering only as long as a stamp
+        # accepted with it could still pass: twice the window.
+        await self._call(self.storage.remember_request, team, device_id, nonce, now_ms(), 2 * REQUEST_WINDOW_MS)
+
+    async def authed(self, request: Request, roles=ROLES, limit: int | None = None,
+                     while_joining: bool = False) -> tuple[str, dict, bytes]:
+        team = _team_param(request)
         device_id = request.headers.get("x-duly-device", "")
         body = await _body(request, limit or self.max_body)
-        device = await self._call(self.storage.device, team, device_id) if device_id else None
+        device = await self._call(self.storage.device, team, device_id) if _ID.fullmatch(device_id) else None
         if device is None:
             await self._call(self.storage.team, team)  # 404 for an unknown team first
-            raise ApiError(401, f"device {device_id or '(none)'} is not registered in team {team}")
-        _check_signature(request, team, device_id, device["sign_pub"], body)
+            shown = device_id if _ID.fullmatch(device_id) else "(none)"
+            raise ApiError(401, f"device {shown} is not registered in team {team}")
+        nonce = _check_signature(request, team, device_id, device["sign_pub"], body)
+        await self._once(team, device_id, nonce)
+        if device["joining"] and not while_joining:
+            raise ApiError(403, f"device {device_id} has not finished joining team {team}", device=device_id)
         if device["revoked"] is not None:
             raise ApiError(403, f"device {device_id} was removed from team {team}", device=device_id)
         if device["role"] not in roles:
@@ -140,14 +250,18 @@ class SyncServer:
         return _json({"ok": True, "server_time": now_ms(), "backend": backend})
 
     async def create_team(self, request):
+        address = request.client.host if request.client else "unknown"
+        if not self.team_creation.allow(address):
+            raise ApiError(429, f"too many teams created from {address}: at most "
+                                f"{self.team_creation.per_minute} a minute; try again in a minute")
         body = await _body(request, 64 * 1024)
         obj = _parse(body)
         team = _need(obj, "team")
         device = _device_fields(obj.get("device"))
-        wrapped = _need(obj, "wrapped")
-        if not (8 <= len(team) <= 64 and team.isalnum()):
+        wrapped = _base64(_need(obj, "wrapped"), "field 'wrapped'", MAX_WRAP)
+        if not (8 <= len(team) <= 64 and _ID.fullmatch(team)):
             raise ApiError(400, "team id must be 8-64 letters or digits")
-        _check_signature(request, team, device["id"], device["sign_pub"], body)
+        nonce = _check_signature(request, team, device["id"], device["sign_pub"], body)
         if self.team_token is not None:
             given = request.headers.get("x-duly-team-token", "")
             if not hmac.compare_digest(given.encode(), self.team_token.encode()):
@@ -155,21 +269,40 @@ class SyncServer:
                                     "give it with `duly sync init --team-token` (or DULY_TEAM_TOKEN)"
                                if not given else "the team token is not this server's")
         await self._call(self.storage.create_team, team, device, wrapped, now_ms())
+        await self._once(team, device["id"], nonce)
         return _json({"team": team, "epoch": 1, "head": 0, "server_time": now_ms()}, 201)
 
     async def join(self, request):
-        team = request.path_params["team"]
+        team = _team_param(request)
         body = await _body(request, 64 * 1024)
         obj = _parse(body)
         device = _device_fields(obj.get("device"))
         invite_id, token = _need(obj, "invite"), _need(obj, "token")
-        _check_signature(request, team, device["id"], device["sign_pub"], body)
-        auth_hash = crypto.token_hash(crypto.b64d(token))
+        if not _ID.fullmatch(invite_id):
+            raise ApiError(400, "invite id must be 1-64 letters or digits")
+        nonce = _check_signature(request, team, device["id"], device["sign_pub"], body)
+        await self._once(team, device["id"], nonce)
+        try:
+            auth_hash = crypto.token_hash(crypto.b64d(token))
+        except Tampered:
+            raise ApiError(400, "field 'token' is not base64 text") from None
         found = await self._call(self.storage.use_invite, team, invite_id, auth_hash, device, now_ms())
         return _json({**found, "team": team, "invite": invite_id, "server_time": now_ms()}, 201)
 
+    async def join_done(self, request):
+        """The joining device holds the keys and its copy of the book: its invite is spent now."""
+        team, device, _ = await self.authed(request, while_joining=True)
+        await self._call(self.storage.finish_join, team, device["id"])
+        return _json({"ok": True})
+
+    async def join_abandon(self, request):
+        """The join failed on the device: its registration is withdrawn and the invite stays usable."""
+        team, device, _ = await self.authed(request, while_joining=True)
+        await self._call(self.storage.abandon_join, team, device["id"])
+        return _json({"ok": True})
+
     async def state(self, request):
-        team, device, _ = await self.authed(request)
+        team, device, _ = await self.authed(request, while_joining=True)
         info = await self._call(self.storage.team, team)
         devices = await self._call(self.storage.devices, team)
         snap = await self._call(self.storage.latest_snapshot, team)
@@ -177,17 +310,17 @@ class SyncServer:
                       "snapshot": None if snap is None else {"id": snap["id"], "server_seq": snap["server_seq"]}})
 
     async def keys(self, request):
-        team, device, _ = await self.authed(request)
+        team, device, _ = await self.authed(request, while_joining=True)
         info = await self._call(self.storage.team, team)
         wraps = await self._call(self.storage.wrapped_keys, team, device["id"])
         return _json({"epoch": info["epoch"], "keys": {str(e): b for e, b in wraps.items()}})
 
     async def add_keys(self, request):
-        team, device, body = await self.authed(request)
+        team, device, body = await self.authed(request, while_joining=True)
         wraps = _need(_parse(body), "keys", dict)
         clean = {}
         for epoch, blob in wraps.items():
-            if not str(epoch).isdigit() or not isinstance(blob, str):
+            if not re.fullmatch(r"[0-9]{1,9}", epoch) or not isinstance(blob, str) or not 1 <= len(blob) <= MAX_WRAP:
                 raise ApiError(400, "keys must map epoch numbers to wrapped keys")
             clean[int(epoch)] = blob
         await self._call(self.storage.add_wrapped, team, device["id"], clean)
@@ -199,6 +332,10 @@ class SyncServer:
         invite = {"id": _need(obj, "id"), "auth_hash": _need(obj, "auth_hash"), "role": _need(obj, "role"),
                   "expires": _need(obj, "expires", int), "blob": _need(obj, "blob"),
                   "signature": _need(obj, "signature"), "created_by": device["id"]}
+        if not _ID.fullmatch(invite["id"]) or not _HEX64.fullmatch(invite["auth_hash"]):
+            raise ApiError(400, "an invite needs an id of 1-64 letters or digits and a SHA-256 auth_hash in hex")
+        if not 0 <= invite["expires"] <= MAX_INT or len(invite["blob"]) > 64 * 1024:
+            raise ApiError(400, "an invite's expiry or sealed keys are out of range")
         if invite["role"] not in ROLES:
             raise ApiError(400, f"role {invite['role']!r} is not one of {', '.join(ROLES)}")
         message = crypto.invite_record_message(team, invite["id"], invite["role"], invite["expires"],
@@ -212,7 +349,7 @@ class SyncServer:
 
     async def revoke(self, request):
         team, device, _ = await self.authed(request, roles=("admin",))
-        target = request.path_params["device"]
+        target = _device_param(request, team)
         if target == device["id"]:
             raise ApiError(409, "an admin cannot remove its own device")
         await self._call(self.storage.revoke, team, target, now_ms())
@@ -220,13 +357,13 @@ class SyncServer:
 
     async def rename(self, request):
         """A device's name as its team sees it: sealed by the device under the team key, opaque here."""
-        team, device, body = await self.authed(request)
-        target = request.path_params["device"]
+        team, device, body = await self.authed(request, while_joining=True)
+        target = _device_param(request, team)
         if target != device["id"] and device["role"] != "admin":
             raise ApiError(403, "a device can rename only itself (an admin, any device)")
         name = _need(_parse(body), "name")
-        if not 1 <= len(name) <= 1024:
-            raise ApiError(400, "a device name must be 1-1024 characters")
+        if not 1 <= len(name) <= MAX_NAME:
+            raise ApiError(400, f"a device name must be 1-{MAX_NAME} characters")
         await self._call(self.storage.rename_device, team, target, name)
         return _json({"ok": True})
 
@@ -234,6 +371,8 @@ class SyncServer:
         team, _, body = await self.authed(request, roles=("admin",))
         obj = _parse(body)
         epoch, wraps = _need(obj, "epoch", int), _need(obj, "wraps", dict)
+        if any(not _ID.fullmatch(d) or not isinstance(w, str) or not 1 <= len(w) <= MAX_WRAP for d, w in wraps.items()):
+            raise ApiError(400, "wraps must map device ids to wrapped keys")
         await self._call(self.storage.new_epoch, team, epoch, wraps)
         return _json({"ok": True, "epoch": epoch}, 201)
 
@@ -248,13 +387,16 @@ class SyncServer:
                 raise ApiError(400, "each envelope must be a JSON object")
             seq = env.get("device_seq")
             if env.get("v") != crypto.VERSION or env.get("team") != team or env.get("device") != device["id"] \
-                    or not isinstance(seq, int) or seq < 1:
+                    or not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_INT:
                 raise ApiError(400, f"envelope {seq} does not belong to device {device['id']} of team {team}")
             if env.get("key_epoch") != info["epoch"]:
                 raise ApiError(409, f"envelope {seq} is sealed under key epoch {env.get('key_epoch')} but the team "
                                     f"is at epoch {info['epoch']}", epoch=info["epoch"])
             try:
-                ahead = Stamp.parse(str(env.get("hlc"))).ms - server_time
+                hlc = env.get("hlc")
+                if not isinstance(hlc, str) or len(hlc) > 128:
+                    raise ValueError(hlc)
+                ahead = min(Stamp.parse(hlc).ms, MAX_INT) - server_time
             except ValueError:
                 raise ApiError(400, f"envelope {seq} has an unreadable clock stamp") from None
             if ahead > MAX_DRIFT_MS:
@@ -271,14 +413,11 @@ class SyncServer:
                       "server_time": now_ms()})
 
     async def pull(self, request):
-        team, _, _ = await self.authed(request)
-        try:
-            after = int(request.query_params.get("after", "0"))
-            limit = min(int(request.query_params.get("limit", "500")), MAX_PULL)
-        except ValueError:
-            raise ApiError(400, "after and limit must be whole numbers") from None
-        if after < 0 or limit < 1:
-            raise ApiError(400, "after must be 0 or more and limit 1 or more")
+        team, _, _ = await self.authed(request, while_joining=True)
+        after = _whole(request.query_params.get("after"), "after", 0)
+        limit = min(_whole(request.query_params.get("limit"), "limit", 500), MAX_PULL)
+        if limit < 1:
+            raise ApiError(400, "limit must be 1 or more")
         rows, head = await self._call(self.storage.pull, team, after, limit)
         # The stored bytes go out as they are: no re-encoding of what the devices signed.
         items = b",".join(b'{"server_seq":%d,"envelope":%s}' % (seq, data) for seq, data in rows)
@@ -288,42 +427,75 @@ class SyncServer:
     async def put_chunk(self, request):
         team, _, body = await self.authed(request, roles=WRITERS, limit=MAX_CHUNK)
         chunk_id = request.path_params["chunk"]
-        if hashlib.sha256(body).hexdigest() != chunk_id:
+        if hashlib.sha256(body).hexdigest() != chunk_id or not _HEX64.fullmatch(chunk_id):
             raise ApiError(400, f"chunk {chunk_id[:12]}... does not match its content address")
         created = await self._call(self.storage.put_chunk, team, chunk_id, body)
         return _json({"ok": True, "stored": created}, 201 if created else 200)
 
     async def get_chunk(self, request):
-        team, _, _ = await self.authed(request)
-        data = await self._call(self.storage.get_chunk, team, request.path_params["chunk"])
+        team, _, _ = await self.authed(request, while_joining=True)
+        chunk_id = request.path_params["chunk"]
+        data = await self._call(self.storage.get_chunk, team, chunk_id) if _HEX64.fullmatch(chunk_id) else None
         if data is None:
             raise ApiError(404, f"no chunk {request.path_params['chunk'][:12]}... in team {team}")
         return Response(data, media_type="application/octet-stream")
 
     async def add_snapshot(self, request):
-        team, device, body = await self.authed(request, roles=WRITERS)
+        """An admin's snapshot of the book for new devices and recovery: the team's backup, so only an admin
+        publishes one, it must stand at a point of the log the team has reached, and its record must be whole."""
+        team, device, body = await self.authed(request, roles=("admin",))
         obj = _parse(body)
         record = {"id": _need(obj, "id"), "server_seq": _need(obj, "server_seq", int), "chunks": _need(obj, "chunks", list),
                   "manifest": _need(obj, "manifest"), "signature": _need(obj, "signature"),
                   "device": device["id"], "epoch": _need(obj, "epoch", int)}
+        _check_snapshot_record(record, self.max_body)
         try:
             crypto.verify_signature(device["sign_pub"], snapshot_message(team, record), record["signature"],
                                     f"snapshot {record['id']}")
         except Tampered as exc:
             raise ApiError(400, str(exc)) from None
-        snap = {**record, "created": now_ms(), "manifest": crypto.canonical(record)}
-        await self._call(self.storage.add_snapshot, team, snap, self.keep)
+        snap = {**record, "manifest": crypto.canonical(record)}
+        await self._call(self.storage.add_snapshot, team, snap, self.keep, now_ms())
         return _json({"ok": True, "snapshot": record["id"]}, 201)
 
     async def latest_snapshot(self, request):
-        team, _, _ = await self.authed(request)
+        team, _, _ = await self.authed(request, while_joining=True)
         snap = await self._call(self.storage.latest_snapshot, team)
         if snap is None:
             raise ApiError(404, f"team {team} has no snapshot yet")
         return Response(snap["manifest"], media_type="application/json")
 
 
-_STATUS = {NotFound: 404, InviteRefused: 403, Conflict: 409, Tampered: 400}
+def _check_snapshot_record(record: dict, max_body: int) -> None:
+    """What the server can check of a snapshot without a key: the shape, types and sizes of its record. The
+    manifest is sealed under the team key (nonce, ciphertext and tag: at least 28 bytes in base64)."""
+    if not _ID.fullmatch(record["id"]):
+        raise ApiError(400, "a snapshot id must be 1-64 letters or digits")
+    if not 0 <= record["server_seq"] <= MAX_INT or not 1 <= record["epoch"] <= MAX_INT:
+        raise ApiError(400, "a snapshot's server_seq must be 0 or more and its epoch 1 or more")
+    chunks = record["chunks"]
+    if not chunks or len(chunks) > max_body // 64 or not all(isinstance(c, str) and _HEX64.fullmatch(c) for c in chunks):
+        raise ApiError(400, "a snapshot's chunks must be a non-empty list of SHA-256 content addresses in hex")
+    manifest = _base64(record["manifest"], "a snapshot's manifest", MAX_MANIFEST)
+    if len(manifest) < 38:  # 28 bytes
+        raise ApiError(400, "a snapshot's manifest is too short to be a sealed manifest")
+
+
+def _team_param(request: Request) -> str:
+    team = request.path_params["team"]
+    if not _ID.fullmatch(team):
+        raise ApiError(404, "no such team on this server")
+    return team
+
+
+def _device_param(request: Request, team: str) -> str:
+    device = request.path_params["device"]
+    if not _ID.fullmatch(device):
+        raise ApiError(404, f"no such device in team {team}")
+    return device
+
+
+_STATUS = {NotFound: 404, InviteRefused: 403, Replayed: 409, Conflict: 409, Tampered: 400}
 
 
 async def _error(request, exc):
@@ -333,6 +505,8 @@ async def _error(request, exc):
         return JSONResponse({"error": exc.detail or "request refused"}, status_code=exc.status_code)
     if isinstance(exc, Gap):
         return JSONResponse({"error": str(exc), "expected": exc.expected}, status_code=409)
+    if isinstance(exc, Replayed):  # the device whose request it is can tell its answer was lost on the way
+        return JSONResponse({"error": str(exc), "replayed": True}, status_code=409)
     if isinstance(exc, DulyError):
         status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
         return JSONResponse({"error": str(exc)}, status_code=status)
@@ -340,13 +514,16 @@ async def _error(request, exc):
 
 
 def create_app(storage: Storage, *, max_body: int = MAX_BODY, keep_snapshots: int = 3,
-               team_token: str | None = None) -> Starlette:
-    s = SyncServer(storage, max_body=max_body, keep_snapshots=keep_snapshots, team_token=team_token)
+               team_token: str | None = None, teams_per_minute: int = TEAMS_PER_MINUTE) -> Starlette:
+    s = SyncServer(storage, max_body=max_body, keep_snapshots=keep_snapshots, team_token=team_token,
+                   teams_per_minute=teams_per_minute)
     t = "/v1/teams/{team}"
     routes = [
         Route("/v1/health", s.health, methods=["GET"]),
         Route("/v1/teams", s.create_team, methods=["POST"]),
         Route(t + "/join", s.join, methods=["POST"]),
+        Route(t + "/join/done", s.join_done, methods=["POST"]),
+        Route(t + "/join/abandon", s.join_abandon, methods=["POST"]),
         Route(t + "/state", s.state, methods=["GET"]),
         Route(t + "/keys", s.keys, methods=["GET"]),
         Route(t + "/keys", s.add_keys, methods=["POST"]),

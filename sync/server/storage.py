@@ -6,6 +6,7 @@ statements (written with `?`, rewritten to `%s` for psycopg) and one set of rule
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from abc import ABC, abstractmethod
 import queue
@@ -59,7 +60,17 @@ _TABLES = [
     """CREATE TABLE IF NOT EXISTS snapshots (
   team TEXT NOT NULL, id TEXT NOT NULL, server_seq BIGINT NOT NULL, created BIGINT NOT NULL,
   device TEXT NOT NULL, manifest BLOBTYPE NOT NULL, chunks TEXT NOT NULL, PRIMARY KEY (team, id))""",
+    # Each signed request is accepted once: its nonce is remembered while its time stamp could still pass.
+    """CREATE TABLE IF NOT EXISTS requests (
+  team TEXT NOT NULL, device TEXT NOT NULL, nonce TEXT NOT NULL, seen BIGINT NOT NULL,
+  PRIMARY KEY (team, device, nonce))""",
 ]
+
+# Columns added after the first release, for servers whose tables already exist: (table, column, type).
+# devices.joining: the invite a device is joining with, until it says the join is done (NULL after).
+_COLUMNS = [("devices", "joining", "TEXT")]
+
+_DEVICE_COLUMNS = "id, name, role, sign_pub, box_pub, added, invited_by, revoked, joining"
 
 
 class Storage(ABC):
@@ -80,6 +91,7 @@ class Storage(ABC):
         with self._tx(write=True) as run:
             for stmt in _TABLES:
                 run(stmt)
+            _add_columns(run)
 
     def close(self) -> None:
         """Release connections."""
@@ -93,11 +105,18 @@ class Storage(ABC):
             self._add_device(run, team, device, "admin", now, None)
             run("INSERT INTO wrapped_keys (team, epoch, device, blob) VALUES (?,?,?,?)", (team, 1, device["id"], wrapped))
 
-    def _add_device(self, run, team, device, role, now, invited_by) -> None:
+    def _add_device(self, run, team, device, role, now, invited_by, joining=None) -> None:
         if run("SELECT 1 FROM devices WHERE team=? AND id=?", (team, device["id"])).fetchone():
             raise Conflict(f"device {device['id']} is already registered in team {team}")
-        run("INSERT INTO devices (team, id, name, role, sign_pub, box_pub, added, invited_by) VALUES (?,?,?,?,?,?,?,?)",
-            (team, device["id"], device["name"], role, device["sign_pub"], device["box_pub"], now, invited_by))
+        run("INSERT INTO devices (team, id, name, role, sign_pub, box_pub, added, invited_by, joining) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (team, device["id"], device["name"], role, device["sign_pub"], device["box_pub"], now, invited_by,
+             joining))
+
+    def _forget_device(self, run, team: str, device: str) -> None:
+        """Remove a device that never finished joining (it has pushed, published and invited nothing)."""
+        for table, column in (("wrapped_keys", "device"), ("requests", "device"), ("devices", "id")):
+            run(f"DELETE FROM {table} WHERE team=? AND {column}=?", (team, device))
 
     def team(self, team: str) -> dict:
         with self._tx(write=False) as run:
@@ -111,14 +130,12 @@ class Storage(ABC):
 
     def device(self, team: str, device: str) -> dict | None:
         with self._tx(write=False) as run:
-            row = run("SELECT id, name, role, sign_pub, box_pub, added, invited_by, revoked FROM devices "
-                      "WHERE team=? AND id=?", (team, device)).fetchone()
+            row = run(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE team=? AND id=?", (team, device)).fetchone()
         return _device(row) if row else None
 
     def devices(self, team: str) -> list[dict]:
         with self._tx(write=False) as run:
-            rows = run("SELECT id, name, role, sign_pub, box_pub, added, invited_by, revoked FROM devices "
-                       "WHERE team=? ORDER BY added, id", (team,)).fetchall()
+            rows = run(f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE team=? ORDER BY added, id", (team,)).fetchall()
         return [_device(r) for r in rows]
 
     def rename_device(self, team: str, device: str, name: str) -> None:
@@ -128,12 +145,16 @@ class Storage(ABC):
             run("UPDATE devices SET name=? WHERE team=? AND id=?", (name, team, device))
 
     def revoke(self, team: str, device: str, now: int) -> None:
-        with self._tx(write=True) as run:
+        """Block a device; the snapshots it published go with it (the team's backup is not left to a device
+        the team no longer trusts)."""
+        with self._tx(write=True, lock_team=team) as run:
             found = run("SELECT revoked FROM devices WHERE team=? AND id=?", (team, device)).fetchone()
             if found is None:
                 raise NotFound(f"no device {device} in team {team}")
             if found[0] is None:
                 run("UPDATE devices SET revoked=? WHERE team=? AND id=?", (now, team, device))
+            run("DELETE FROM snapshots WHERE team=? AND device=?", (team, device))
+            self._drop_unused_chunks(run, team)
 
     # -- invites ---------------------------------------------------------------------------------
     def add_invite(self, team: str, invite: dict) -> None:
@@ -146,7 +167,10 @@ class Storage(ABC):
                  invite["signature"], invite["created_by"]))
 
     def use_invite(self, team: str, invite_id: str, auth_hash: str, device: dict, now: int) -> dict:
-        """Spend a one-time invite and register the device with its role, in one transaction."""
+        """Register a device as joining with a one-time invite. The invite is spent only when the device says
+        its join is done (`finish_join`): a join that fails leaves the invite usable, and the next join with it
+        replaces the device the failed one left behind."""
+        self._team_exists(team)
         with self._tx(write=True, lock_team=team) as run:
             row = run("SELECT auth_hash, role, expires, blob, signature, created_by, used_by FROM invites "
                       "WHERE team=? AND id=?", (team, invite_id)).fetchone()
@@ -156,10 +180,41 @@ class Storage(ABC):
                 raise InviteRefused("this invite was already used; ask an admin for a new one")
             if int(row[2]) < now:
                 raise InviteRefused("this invite has expired; ask an admin for a new one")
-            run("UPDATE invites SET used_by=? WHERE team=? AND id=?", (device["id"], team, invite_id))
-            self._add_device(run, team, device, row[1], now, row[5])
+            # Joins that never finished: with this invite (this one takes its place), or with an expired one.
+            stale = run("SELECT d.id FROM devices d JOIN invites i ON i.team=d.team AND i.id=d.joining "
+                        "WHERE d.team=? AND (d.joining=? OR i.expires<?)", (team, invite_id, now)).fetchall()
+            for (old,) in stale:
+                self._forget_device(run, team, old)
+            self._add_device(run, team, device, row[1], now, row[5], joining=invite_id)
             return {"role": row[1], "expires": int(row[2]), "blob": row[3], "signature": row[4],
                     "created_by": row[5], **self._team(run, team)}
+
+    def finish_join(self, team: str, device: str) -> None:
+        """The device holds the team keys and its copy of the book: its invite is spent now."""
+        with self._tx(write=True, lock_team=team) as run:
+            row = run("SELECT joining FROM devices WHERE team=? AND id=?", (team, device)).fetchone()
+            if row is None:
+                raise NotFound(f"no device {device} in team {team}")
+            if row[0] is None:
+                return  # done already (an answer that was lost)
+            found = run("SELECT used_by FROM invites WHERE team=? AND id=?", (team, row[0])).fetchone()
+            if found is None or found[0] is not None:
+                raise InviteRefused("this invite was already used; ask an admin for a new one")
+            run("UPDATE invites SET used_by=? WHERE team=? AND id=?", (device, team, row[0]))
+            run("UPDATE devices SET joining=NULL WHERE team=? AND id=?", (team, device))
+
+    def abandon_join(self, team: str, device: str) -> None:
+        """A join that failed on the device: withdraw its registration; the invite stays usable."""
+        with self._tx(write=True, lock_team=team) as run:
+            row = run("SELECT joining FROM devices WHERE team=? AND id=?", (team, device)).fetchone()
+            if row is None:
+                raise NotFound(f"no device {device} in team {team}")
+            if row[0] is None:
+                raise Conflict(f"device {device} has finished joining; an admin removes it with `duly sync revoke`")
+            self._forget_device(run, team, device)
+
+    def _team_exists(self, team: str) -> None:
+        self.team(team)  # NotFound before a lock on a row that is not there
 
     # -- key epochs ------------------------------------------------------------------------------
     def wrapped_keys(self, team: str, device: str) -> dict[int, str]:
@@ -168,8 +223,14 @@ class Storage(ABC):
         return {int(e): b for e, b in rows}
 
     def add_wrapped(self, team: str, device: str, wraps: dict[int, str]) -> None:
-        """A device keeps copies of older epoch keys for itself (after joining by invite)."""
-        with self._tx(write=True) as run:
+        """A device keeps copies of epoch keys the team has already started for itself (after joining by invite).
+        A later epoch is an admin's to start (`new_epoch`): a copy stored ahead of it would block it."""
+        with self._tx(write=True, lock_team=team) as run:
+            current = self._team(run, team)["epoch"]
+            ahead = sorted(e for e in wraps if not 1 <= e <= current)
+            if ahead:
+                raise Conflict(f"key epoch {ahead[-1]} is not one the team has started (it is at epoch {current}); "
+                               "only an admin starts a key epoch")
             for epoch, blob in wraps.items():
                 if not run("SELECT 1 FROM wrapped_keys WHERE team=? AND epoch=? AND device=?",
                            (team, epoch, device)).fetchone():
@@ -190,6 +251,7 @@ class Storage(ABC):
             if extra:
                 raise Conflict(f"the new key is wrapped for device(s) not active in the team: {', '.join(extra)}")
             for device, blob in wraps.items():
+                run("DELETE FROM wrapped_keys WHERE team=? AND epoch=? AND device=?", (team, epoch, device))
                 run("INSERT INTO wrapped_keys (team, epoch, device, blob) VALUES (?,?,?,?)", (team, epoch, device, blob))
             run("UPDATE teams SET epoch=? WHERE id=?", (epoch, team))
 
@@ -241,44 +303,85 @@ class Storage(ABC):
             row = run("SELECT data FROM chunks WHERE team=? AND id=?", (team, chunk_id)).fetchone()
         return bytes(row[0]) if row else None
 
-    def add_snapshot(self, team: str, snap: dict, keep: int) -> None:
-        """Record a snapshot whose chunks are all stored; keep the newest `keep`, dropping chunks no kept
-        snapshot uses."""
+    def add_snapshot(self, team: str, snap: dict, keep: int, now: int) -> None:
+        """Record a snapshot whose chunks are all stored, at a point of the log the team has reached and under a
+        key epoch it has started; keep the `keep` accepted last, dropping chunks no kept snapshot uses.
+
+        Which snapshots are newest is the server's own order of acceptance (`created`, strictly increasing per
+        team), never a number the device chose."""
         with self._tx(write=True, lock_team=team) as run:
+            info = self._team(run, team)
+            if snap["server_seq"] > info["head"]:
+                raise Conflict(f"snapshot {snap['id']} says it stands at change {snap['server_seq']}, but the team's "
+                               f"log is at {info['head']}")
+            if snap["epoch"] > info["epoch"]:
+                raise Conflict(f"snapshot {snap['id']} is sealed under key epoch {snap['epoch']}, but the team is at "
+                               f"epoch {info['epoch']}")
+            if run("SELECT 1 FROM snapshots WHERE team=? AND id=?", (team, snap["id"])).fetchone():
+                raise Conflict(f"snapshot {snap['id']} was already received")
             missing = [c for c in snap["chunks"]
                        if not run("SELECT 1 FROM chunks WHERE team=? AND id=?", (team, c)).fetchone()]
             if missing:
                 raise Conflict(f"snapshot {snap['id']} names {len(missing)} chunk(s) the server does not have")
+            last = run("SELECT max(created) FROM snapshots WHERE team=?", (team,)).fetchone()[0]
+            created = max(now, int(last or 0) + 1)
             run("INSERT INTO snapshots (team, id, server_seq, created, device, manifest, chunks) VALUES (?,?,?,?,?,?,?)",
-                (team, snap["id"], snap["server_seq"], snap["created"], snap["device"], snap["manifest"],
+                (team, snap["id"], snap["server_seq"], created, snap["device"], snap["manifest"],
                  json.dumps(snap["chunks"])))
-            rows = run("SELECT id, chunks FROM snapshots WHERE team=? ORDER BY server_seq DESC, created DESC",
-                       (team,)).fetchall()
-            kept, dropped = rows[:keep], rows[keep:]
-            for sid, _ in dropped:
+            rows = run("SELECT id FROM snapshots WHERE team=? ORDER BY created DESC", (team,)).fetchall()
+            for (sid,) in rows[keep:]:
                 run("DELETE FROM snapshots WHERE team=? AND id=?", (team, sid))
-            used = {c for _, chunks in kept for c in json.loads(chunks)}
-            for (cid,) in run("SELECT id FROM chunks WHERE team=?", (team,)).fetchall():
-                if cid not in used:
-                    run("DELETE FROM chunks WHERE team=? AND id=?", (team, cid))
+            self._drop_unused_chunks(run, team)
+
+    def _drop_unused_chunks(self, run, team: str) -> None:
+        used = {c for (chunks,) in run("SELECT chunks FROM snapshots WHERE team=?", (team,)).fetchall()
+                for c in json.loads(chunks)}
+        for (cid,) in run("SELECT id FROM chunks WHERE team=?", (team,)).fetchall():
+            if cid not in used:
+                run("DELETE FROM chunks WHERE team=? AND id=?", (team, cid))
 
     def latest_snapshot(self, team: str) -> dict | None:
         with self._tx(write=False) as run:
             row = run("SELECT id, server_seq, created, device, manifest, chunks FROM snapshots WHERE team=? "
-                      "ORDER BY server_seq DESC, created DESC LIMIT 1", (team,)).fetchone()
+                      "ORDER BY created DESC LIMIT 1", (team,)).fetchone()
         if row is None:
             return None
         return {"id": row[0], "server_seq": int(row[1]), "created": int(row[2]), "device": row[3],
                 "manifest": bytes(row[4]), "chunks": json.loads(row[5])}
 
 
+    # -- replays ----------------------------------------------------------------------------------
+    def remember_request(self, team: str, device: str, nonce: str, now: int, keep_ms: int) -> None:
+        """Accept a signed request's nonce once; forget nonces seen more than `keep_ms` ago (by then their
+        time stamps are refused anyway)."""
+        with self._tx(write=True) as run:
+            run("DELETE FROM requests WHERE team=? AND device=? AND seen<?", (team, device, now - keep_ms))
+            added = run("INSERT INTO requests (team, device, nonce, seen) VALUES (?,?,?,?) "
+                        "ON CONFLICT (team, device, nonce) DO NOTHING", (team, device, nonce, now)).rowcount
+            if added != 1:
+                raise Replayed(f"this request from device {device} was already received once: a replayed request "
+                               "is refused")
+
+
 class InviteRefused(DulyError):
     """A forged, used or expired invite."""
 
 
+class Replayed(Conflict):
+    """A signed request that was already accepted once."""
+
+
+def _add_columns(run) -> None:
+    for table, column, kind in _COLUMNS:
+        names = [d[0] for d in run(f"SELECT * FROM {table} LIMIT 0").description]
+        if column not in names:
+            run(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 def _device(row) -> dict:
     return {"id": row[0], "name": row[1], "role": row[2], "sign_pub": row[3], "box_pub": row[4],
-            "added": int(row[5]), "invited_by": row[6], "revoked": None if row[7] is None else int(row[7])}
+            "added": int(row[5]), "invited_by": row[6], "revoked": None if row[7] is None else int(row[7]),
+            "joining": row[8] is not None}
 
 
 class SQLiteStorage(Storage):
@@ -289,6 +392,9 @@ class SQLiteStorage(Storage):
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / "server.sqlite3"
         self._local = threading.local()
+        # Writers in this process take turns here rather than in SQLite's busy handler, which sleeps between
+        # tries (every signed request writes its nonce, so 50 clients at once would mostly sleep).
+        self._writing = threading.Lock()
         self.setup()
 
     def _conn(self):
@@ -303,13 +409,14 @@ class SQLiteStorage(Storage):
     @contextmanager
     def _tx(self, *, write: bool, lock_team: str | None = None):
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield lambda sql, params=(): conn.execute(self._sql(sql), params)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with self._writing if write else contextlib.nullcontext():
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield lambda sql, params=(): conn.execute(self._sql(sql), params)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
 
 class PostgresStorage(Storage):
@@ -375,6 +482,7 @@ class PostgresStorage(Storage):
             conn.execute("SELECT pg_advisory_lock(4242001)")
             for stmt in _TABLES:
                 conn.execute(self._sql(stmt))
+            _add_columns(lambda sql, params=(): conn.execute(self._sql(sql), params))
             conn.execute("SELECT pg_advisory_unlock(4242001)")
         finally:
             conn.close()

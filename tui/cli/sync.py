@@ -17,6 +17,7 @@ def register(sub, common) -> None:
     q.add_argument("--name", help="this device's name in the team (default: the host name)")
     q.add_argument("--team-token", metavar="TOKEN",
                    help="the server's team token, if it has one (or DULY_TEAM_TOKEN)")
+    q.add_argument("--insecure", action="store_true", help=_INSECURE)
     q.set_defaults(handler=init)
 
     q = ssub.add_parser("invite", parents=[common], help="a one-time code for a new device (admin)")
@@ -33,6 +34,7 @@ def register(sub, common) -> None:
     q.add_argument("--server", required=True, metavar="URL", help="the sync server's address")
     q.add_argument("--invite", required=True, metavar="CODE", help="an invite code, or a recovery secret")
     q.add_argument("--name", help="this device's name in the team (default: the host name)")
+    q.add_argument("--insecure", action="store_true", help=_INSECURE)
     q.set_defaults(handler=join)
 
     q = ssub.add_parser("now", parents=[common], help="pull the team's changes and push this device's")
@@ -65,7 +67,12 @@ def register(sub, common) -> None:
                    help="largest request accepted (default 8 MiB)")
     p.add_argument("--team-token-file", metavar="FILE",
                    help="create teams only for clients that give the token in FILE (or DULY_SERVER_TEAM_TOKEN)")
+    p.add_argument("--teams-per-minute", type=int, default=10, metavar="N",
+                   help="teams one client address may create per minute (default 10)")
     p.set_defaults(handler=serve)
+
+
+_INSECURE = "allow a plain http:// server that is not on this machine (not recommended: use https://)"
 
 
 def _session(ctx):
@@ -83,6 +90,9 @@ def _report_text(report) -> str:
              f"server head {report.head}"]
     if report.flagged:
         parts.append(f"{report.flagged} new item(s) need review: `duly sync review`")
+    if report.resent:
+        parts.append(f"the server had lost {report.resent} change(s) of this device (restored from an older "
+                     "backup): sent again")
     if report.snapshot:
         parts.append(f"snapshot {report.snapshot} uploaded")
     return "; ".join(parts)
@@ -91,7 +101,7 @@ def _report_text(report) -> str:
 def init(args, ctx):
     from sync import client
 
-    report = client.init(ctx.ledger(), args.server, name=args.name,
+    report = client.init(ctx.ledger(), args.server, name=args.name, insecure=args.insecure,
                          team_token=_token(args.team_token or os.environ.get("DULY_TEAM_TOKEN"), "the team token"))
     ledger = ctx.ledger()
     created = (f"team {ledger.meta('sync.team')} created on {args.server}; this device ({ledger.device}) is its "
@@ -171,8 +181,10 @@ def join(args, ctx):
 
     if ctx.ledger_path.exists():
         raise LedgerExists(str(ctx.ledger_path))
+    client.check_server_url(args.server, insecure=args.insecure)  # before a passphrase is asked for
     passphrase = ctx.passphrase(confirm=True)
-    ledger, summary = client.join(ctx.ledger_path, passphrase, args.server, args.invite, name=args.name)
+    ledger, summary = client.join(ctx.ledger_path, passphrase, args.server, args.invite, name=args.name,
+                                  insecure=args.insecure)
     ledger.close()
     if ctx.format == "json":
         from tui.cli import output
@@ -261,6 +273,8 @@ def serve(args, ctx):
 
     if bool(args.data) == bool(args.database):
         raise DulyError("give exactly one of --data DIR (SQLite) or --database postgresql://...")
+    if args.teams_per_minute < 1:
+        raise DulyError("--teams-per-minute must be 1 or more")
     token = os.environ.get("DULY_SERVER_TEAM_TOKEN")
     where = "DULY_SERVER_TEAM_TOKEN"
     if args.team_token_file:
@@ -279,5 +293,6 @@ def serve(args, ctx):
     if token is None:
         print("anyone who can reach this server can create a team on it; to allow only your own, start it with "
               "--team-token-file FILE", flush=True)
-    uvicorn.run(create_app(storage, max_body=args.max_body, keep_snapshots=args.keep_snapshots, team_token=token),
+    uvicorn.run(create_app(storage, max_body=args.max_body, keep_snapshots=args.keep_snapshots, team_token=token,
+                           teams_per_minute=args.teams_per_minute),
                 host=args.host, port=args.port, log_level="warning")
