@@ -97,7 +97,7 @@ def test_bad_basis_is_refused(book):
 
 def test_summary(book):
     s = reports.summary(book.ledger, date(2026, 3, 31))["CNY"]
-    assert s == {"receivable": 75000, "overdue": 45000, "not_due": 30000, "unapplied": 10000, "balance": 65000,
+    assert s == {"receivable": 75000, "overdue": 45000, "not_due": 30000, "unapplied": -10000, "balance": 65000,
                  "open_invoices": 3, "customers": 2}
 
 
@@ -171,3 +171,20 @@ def test_days_to_pay_expected_dates_and_forecast(ledger):
     weeks = {r["week"]: r["amount"] for r in reports.forecast(ledger, as_of)}
     assert weeks["1"] == 7000 and weeks["4"] == 5000 and weeks["later"] == 0 and sum(weeks.values()) == 12000
     assert reports.expected_payment_dates(ledger, date(2026, 4, 10))[0]["expected"] == date(2026, 4, 10)
+
+
+def test_the_customer_list_the_dashboard_and_the_summary_agree_on_documents_dated_after_today(book):
+    """A payment and its allocation dated after 'today' (2026-06-30 here) count nowhere yet: the customer list's
+    balance, the dashboard's figures and `report summary` are the one position as of today."""
+    from store.read import views
+    from tui.screens.dashboard import dashboard_data
+
+    today = date(2026, 6, 30)
+    summary = reports.summary(book.ledger, today)["CNY"]
+    listed = views.customer_positions(book.ledger, [book.ids["a"], book.ids["b"]], today)
+    assert sum(row["balance"] for row in listed.values()) == summary["balance"] == 55000
+    assert sum(row["overdue"] for row in listed.values()) == summary["overdue"]
+    [cny] = [c for c in dashboard_data(book.ledger, today).currencies if c.currency == "CNY"]
+    assert (cny.receivable, cny.overdue, cny.unapplied, cny.balance, cny.customers) == (
+        summary["receivable"], summary["overdue"], summary["unapplied"], summary["balance"], summary["customers"])
+    assert cny.unapplied == -10000 and cny.balance == cny.receivable + cny.unapplied

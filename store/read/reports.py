@@ -42,9 +42,12 @@ def aging(ledger, as_of: date, basis: str = "due", edges=None, years: bool = Fal
 # --- AR summary ----------------------------------------------------------------------------------------
 
 
-def summary(ledger, as_of: date) -> dict[str, dict[str, int]]:
-    """Per currency: receivable (open invoices), overdue, not due, unapplied, balance, open invoices, customers."""
-    pos = position(ledger, as_of)
+def summary(ledger, as_of: date, pos: Position | None = None) -> dict[str, dict[str, int]]:
+    """Per currency: receivable (what open invoices still owe), overdue and not due (its two parts), unapplied
+    (money received and not yet applied: negative, as in the aging report), balance (receivable + unapplied:
+    what customers owe net), open invoices, customers with a balance. The dashboard, the Reports screen and
+    `report summary` all show these, under these names. `pos`: the position as of that date, if at hand."""
+    pos = pos if pos is not None else position(ledger, as_of)
     out: dict[str, dict[str, Any]] = {}
 
     def cur(currency: str) -> dict[str, Any]:
@@ -58,7 +61,7 @@ def summary(ledger, as_of: date) -> dict[str, dict[str, int]]:
     for inv in pos.invoices:
         cur(inv.currency)["open_invoices"] += 1
     for u in pos.unapplied:
-        cur(u.currency)["unapplied"] += u.amount
+        cur(u.currency)["unapplied"] -= u.amount
     balances: dict[tuple[str, str], int] = defaultdict(int)
     for it in pos.items:
         balances[(it.customer, it.currency)] += it.open_amount
@@ -68,7 +71,7 @@ def summary(ledger, as_of: date) -> dict[str, dict[str, int]]:
         if balance:
             cur(currency)["customers"] += 1
     for row in out.values():
-        row["balance"] = row["receivable"] - row["unapplied"]
+        row["balance"] = row["receivable"] + row["unapplied"]
     return dict(sorted(out.items()))
 
 

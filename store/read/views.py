@@ -102,24 +102,23 @@ def payment_page(ledger, *, customer: str | None = None, after: tuple[str, str] 
 
 
 def customer_positions(ledger, customer_ids: list[str], today: date | None = None) -> dict[str, dict]:
-    """{customer id: {currency, balance, overdue}} in each customer's own currency, counting every document:
-    balance = open invoices - unapplied cash and credits; overdue = what of the open invoices is past due."""
+    """{customer id: {currency, balance, overdue}} for a page of customers, as of today, in each customer's own
+    currency (several currencies: '*'): the same position (store.read.open) as the dashboard and the reports,
+    so a document dated after today counts nowhere yet. balance = receivable + unapplied (which is negative);
+    overdue = what of the open instalments is past due."""
     if not customer_ids:
         return {}
-    marks = ",".join("?" * len(customer_ids))
-    today_iso = (today or date.today()).isoformat()
+    as_of = today or date.today()
     found = {cid: {"currency": None, "balance": 0, "overdue": 0} for cid in customer_ids}
-    for cid, cur, owed, late in ledger.conn.execute(
-        f"""SELECT i.customer_id, i.currency, sum(s.open_all), sum({OVERDUE_SQL.replace(':today', '?')})
-            FROM doc_state s JOIN invoices i ON i.id = s.id
-            WHERE s.kind = 'invoice' AND s.settled_on IS NULL AND s.customer_id IN ({marks})
-            GROUP BY i.customer_id, i.currency""", [today_iso, today_iso, *customer_ids]):
-        _add(found[cid], cur, owed, late)
-    for cid, cur, left in ledger.conn.execute(
-        f"""SELECT customer_id, currency, sum(open_all) FROM doc_state
-            WHERE kind IN ('payment', 'credit') AND settled_on IS NULL AND customer_id IN ({marks})
-            GROUP BY customer_id, currency""", customer_ids):
-        _add(found[cid], cur, -left, 0)
+    pos = position(ledger, as_of, customer_ids=customer_ids)
+    by_code = {inv.customer: inv.customer_id for inv in pos.invoices}
+    by_code.update({r["code"]: r["id"] for r in ledger.rows(
+        f"SELECT id, code FROM customers WHERE id IN ({','.join('?' * len(customer_ids))})", customer_ids)})
+    for item in pos.items:
+        _add(found[by_code[item.customer]], item.currency, item.open_amount,
+             item.open_amount if item.due_date < as_of else 0)
+    for u in pos.unapplied:
+        _add(found[by_code[u.customer]], u.currency, -u.amount, 0)
     return found
 
 

@@ -32,7 +32,8 @@ class CurrencyTotals:
     receivable: int
     overdue: int
     not_due: int
-    unapplied: int
+    unapplied: int  # negative: money received, not yet applied
+    balance: int
     customers: int
     buckets: list[tuple[str, int]]
 
@@ -51,15 +52,17 @@ def dashboard_data(ledger, as_of: date) -> DashboardData:
     report = reports.aging(ledger, as_of, pos=pos)
     overdue_labels = [label for label in report.buckets if label != NOT_DUE]
     data = DashboardData(as_of)
+    figures = reports.summary(ledger, as_of, pos=pos)  # the same figures, under the same names, as `report summary`
     for currency, totals in report.totals.items():
-        rows = [r for r in report.rows if r["currency"] == currency]
+        f = figures.get(currency, {})
         data.currencies.append(CurrencyTotals(
             currency=currency,
-            receivable=totals["total"],
-            overdue=sum(totals[label] for label in overdue_labels),
-            not_due=totals.get(NOT_DUE, 0),
-            unapplied=totals.get(UNAPPLIED, 0),
-            customers=len({r["customer"] for r in rows}),
+            receivable=f.get("receivable", 0),
+            overdue=f.get("overdue", 0),
+            not_due=f.get("not_due", 0),
+            unapplied=f.get("unapplied", 0),
+            balance=f.get("balance", 0),
+            customers=f.get("customers", 0),
             buckets=[(label, totals[label]) for label in report.buckets] + [(UNAPPLIED, totals.get(UNAPPLIED, 0))],
         ))
     overdue = []
@@ -188,16 +191,17 @@ class DashboardScreen(DulyScreen):
         t = self.t
         rows = [
             [c.currency, format_amount(c.receivable, c.currency), format_amount(c.overdue, c.currency),
-             format_amount(c.not_due, c.currency), format_amount(c.unapplied, c.currency), str(c.customers)]
+             format_amount(c.unapplied, c.currency), format_amount(c.balance, c.currency), str(c.customers)]
             for c in data.currencies
         ]
-        table = Table(box=None, padding=(0, 2), header_style="bold")
+        table = Table(box=None, padding=(0, 1), header_style="bold")
         table.add_column(t("col.currency"), no_wrap=True)
-        for i, key in enumerate(("dash.receivable", "dash.overdue", "dash.not_due", "dash.unapplied",
+        # not due = receivable - overdue: it is the first aging bar below, so the row fits 80 columns
+        for i, key in enumerate(("dash.receivable", "dash.overdue", "dash.unapplied", "rep.balance",
                                  "dash.customers"), 1):
             # amounts never shrink into an ellipsis; a header may wrap instead
             table.add_column(t(key), justify="right", no_wrap=True, min_width=max(len(r[i]) for r in rows))
-        styles = ["", "bold", "red", "green", "", ""]
+        styles = ["", "bold", "red", "", "bold", ""]
         for row, c in zip(rows, data.currencies):
             table.add_row(*(Text(text, style=style if (i != 2 or c.overdue) else "")
                             for i, (text, style) in enumerate(zip(row, styles))))
