@@ -108,8 +108,7 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
     conn = ledger.conn
     name = lambda d: device_names.get(d or "", d or "an unknown device")  # noqa: E731
     now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with ledger.local():
         after = int(ledger.meta("sync.review_seq") or 0)
         last, payment_ids, allocation_ids, settings, draft_ids = _arrived(conn, after, ledger.device)
         added = 0
@@ -137,11 +136,7 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
         for kind, draft_id, other, message in drafts.conflicts(conn, draft_ids):
             added += _flag(conn, kind, draft_id, other, message, now)
         ledger.set_meta("sync.review_seq", str(last))
-        conn.execute("COMMIT")
-        return added
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    return added
 
 
 def _flag_over_allocation(conn, allocation_ids: set[str], now: str) -> int:
@@ -181,14 +176,9 @@ def open_flags(ledger, *, include_resolved: bool = False) -> list[dict]:
 def resolve(ledger, flag_id: int) -> None:
     from store.errors import NotFound
 
-    ledger.conn.execute("BEGIN IMMEDIATE")
-    try:
-        cur = ledger.conn.execute(
+    with ledger.local() as conn:
+        cur = conn.execute(
             "UPDATE sync_review SET resolved_at=? WHERE id=? AND resolved_at IS NULL",
             (datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"), flag_id))
         if cur.rowcount == 0:
             raise NotFound(f"no open review item {flag_id}: see `duly sync review`")
-        ledger.conn.execute("COMMIT")
-    except BaseException:
-        ledger.conn.execute("ROLLBACK")
-        raise

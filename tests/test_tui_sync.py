@@ -22,7 +22,8 @@ from tests.test_tui import settle, text_of
 from tests.test_tui_book import PASSPHRASE, TODAY, make_book
 from tui.app.app import DulyApp
 from tui.screens.customers import CustomersScreen
-from tui.screens.sync import SyncScreen, sync_round
+from sync.client.round import sync_round
+from tui.screens.sync import SyncScreen
 
 SIZE = (80, 24)
 pytestmark = pytest.mark.anyio

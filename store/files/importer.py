@@ -43,7 +43,6 @@ from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.write import customers, invoices, payments
 from store.errors import DulyError, InvalidInput
-from store.ledger.ledger import Within
 from store.rules.terms import BUILTIN_TERMS
 
 # --- the columns of each kind ------------------------------------------------------------------------
@@ -782,22 +781,19 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcom
     at = datetime.now().astimezone().isoformat(timespec="seconds")
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
         with ledger.writing() as tx:
-            within = Within(ledger, tx)
             for doc in docs:
                 if doc.action == "skip":
                     continue
                 try:
-                    table_name, row_id, warning = spec.post(within, doc)
+                    table_name, row_id, warning = spec.post(ledger, doc)
                 except DulyError as exc:
                     column = _STORE_FIELD.get(getattr(exc, "field", None), getattr(exc, "field", None))
                     where = table.where(doc.line, column if column in table.columns else None)
                     raise ImportProblems([f"{where}: {exc}"]) from None
                 if warning:
                     outcome.warnings.append(f"{table.where(doc.line)}: {warning}")
-                ledger.conn.execute(
-                    "INSERT OR REPLACE INTO import_log (fingerprint, kind, doc_table, doc_id, source, line, at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (doc.fingerprint, kind, table_name, row_id, Path(table.source).name, doc.line, at))
+                tx.local("import_log", fingerprint=doc.fingerprint, kind=kind, doc_table=table_name, doc_id=row_id,
+                         source=Path(table.source).name, line=doc.line, at=at)
             if dry_run:
                 raise _DryRun
     return outcome

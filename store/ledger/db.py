@@ -1,6 +1,8 @@
 """The encrypted SQLite file: SQLCipher 4 through sqlcipher3, one connection per thread."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import errno
 import os
 from pathlib import Path
@@ -92,6 +94,30 @@ def rollback(conn) -> None:
     back itself, and a second ROLLBACK would hide why ("cannot rollback - no transaction is active")."""
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+@contextmanager
+def transaction(conn, path=None):
+    """One write transaction on a connection (BEGIN IMMEDIATE ... COMMIT; rolled back on any error): the only
+    place Duly writes BEGIN. Inside an open transaction it joins it. A lock another process holds is
+    LedgerLocked, a full disk DiskFull."""
+    if conn.in_transaction:
+        yield
+        return
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise LedgerLocked(str(path or "the ledger")) from exc
+        raise
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        rollback(conn)
+        if out_of_space(exc):
+            raise disk_full(path or "the ledger", exc) from None
+        raise
 
 
 def out_of_space(exc: BaseException) -> bool:

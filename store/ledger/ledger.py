@@ -1,7 +1,6 @@
 """The ledger: an open encrypted store, and the one write path (intent -> operations -> apply)."""
 from __future__ import annotations
 
-import functools
 
 import getpass
 import os
@@ -45,6 +44,7 @@ class Ledger:
         self.actor = actor or default_actor()
         self.device = self.meta("device_id")
         self.clock = Clock(self.device)
+        self._tx: Write | None = None  # the write open on this connection (writing() joins it)
         self._catch_up(self.meta("hlc") or conn.execute("SELECT max(hlc) FROM changes").fetchone()[0])
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -166,70 +166,48 @@ class Ledger:
 
     @contextmanager
     def writing(self):
-        """One user intent = one transaction = one change-log envelope."""
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except db.OperationalError as exc:
-            raise LedgerLocked(str(self.path)) from exc
-        try:
+        """One user intent = one transaction = one change-log envelope: `tx.set` for editable fields, `tx.event`
+        for posted documents. Re-entrant: a store write called inside another's `writing()` joins it (a whole
+        import file, issuing a draft), so each keeps its own rules and the whole is still one envelope."""
+        if self._tx is not None:
+            yield self._tx
+            return
+        with db.transaction(self.conn, self.path):
             self._catch_up(self.meta("hlc"))
-            tx = Write(self, str(self.clock.now()), _utc_now())
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        try:
-            yield tx
+            tx = self._tx = Write(self, str(self.clock.now()), _utc_now())
+            try:
+                yield tx
+            finally:
+                self._tx = None
             if tx.ops:
                 seq, prev = changes.last_entry(self.conn, self.device)
                 change = Change(self.device, seq + 1, tx.hlc, self.actor, tx.at, tuple(tx.ops))
                 changes.append(self.conn, change, prev)
                 self.set_meta("hlc", tx.hlc)
-            self.conn.execute("COMMIT")
-        except BaseException as exc:
-            db.rollback(self.conn)
-            if db.out_of_space(exc):
-                raise db.disk_full(self.path, exc) from None
-            raise
+
+    @contextmanager
+    def local(self):
+        """A write to this device's own tables (meta, sync state, the review list): one transaction, nothing in
+        the change log, never synced. Joins a transaction already open."""
+        with db.transaction(self.conn, self.path):
+            yield self.conn
 
     def apply_remote(self, change: Change) -> bool:
         """Apply a change from another device (sync) through the same `apply`, in one transaction."""
-        self.clock.observe(Stamp.parse(change.hlc), device=change.device)
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            applied = changes.apply(self.conn, change)
-            if applied and change.hlc > (self.meta("hlc") or ""):
-                self.set_meta("hlc", change.hlc)  # so every connection stamps after it (see _catch_up)
-            self.conn.execute("COMMIT")
-            return applied
-        except BaseException:
-            db.rollback(self.conn)
-            raise
+        return self.apply_remote_batch([change]) == 1
 
     def apply_remote_batch(self, batch: list[Change]) -> int:
         """Apply a batch of remote changes in ONE transaction (all or none); returns how many were new."""
         for change in batch:
             self.clock.observe(Stamp.parse(change.hlc), device=change.device)
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with db.transaction(self.conn, self.path):
             applied = [c for c in batch if changes.apply(self.conn, c)]
             top = max((c.hlc for c in applied), default="")
             if top > (self.meta("hlc") or ""):
                 self.set_meta("hlc", top)  # so every connection stamps after it (see _catch_up)
-            self.conn.execute("COMMIT")
-            return len(applied)
-        except BaseException:
-            db.rollback(self.conn)
-            raise
+        return len(applied)
 
     # -- reading ---------------------------------------------------------------------------------
-    @functools.cached_property
-    def db(self):
-        """This connection as a sqlite-utils Database (imported on first use: it costs 0.1 s at start-up,
-        which every short CLI command would pay)."""
-        import sqlite_utils
-
-        return sqlite_utils.Database(self.conn)
-
     def rows(self, sql: str, params=()) -> list[dict]:
         cursor = self.conn.execute(sql, params)
         names = [d[0] for d in cursor.description or ()]
@@ -279,6 +257,15 @@ class Write:
         self._apply(Op("event", table, row_id, data=data))
         return row_id
 
+    def local(self, table: str, **row) -> None:
+        """Write a row of a device-only table (schema.LOCAL: never in the change log, never synced), in this
+        same transaction; a row with the same key is replaced."""
+        if table not in schema.LOCAL:
+            raise ValueError(f"{table} is not a device-only table")
+        columns = list(row)
+        self.conn.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES "
+                          f"({', '.join('?' * len(columns))})", [row[c] for c in columns])
+
     def events(self, table: str, rows: list[tuple[str, dict]]) -> None:
         """Post many documents of one table at once (bulk paths: demo, import): one executemany."""
         allowed = set(schema.EVENTS[table])
@@ -293,19 +280,3 @@ class Write:
 
 def _utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class Within:
-    """The ledger as seen from inside one open write: a store function that opens its own `writing()` joins
-    this one instead, so several store writes (a whole import file, issuing a draft) are one transaction and
-    one change-log envelope, and each keeps every rule it has on its own."""
-
-    def __init__(self, ledger: Ledger, tx: Write):
-        self._ledger, self._tx = ledger, tx
-
-    def __getattr__(self, name):
-        return getattr(self._ledger, name)
-
-    @contextmanager
-    def writing(self):
-        yield self._tx

@@ -33,6 +33,9 @@ EDITABLE = {
                "archived"),
 }
 
+# Device-only tables: written with tx.local or Ledger.local, never in the change log, never synced.
+LOCAL = ("import_log", "sync_review", "remind_log")
+
 EVENTS = {
     "invoices": (
         "number", "customer_id", "date", "due_date", "currency", "total", "tax", "terms", "contract",

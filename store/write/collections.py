@@ -382,7 +382,7 @@ def _groups(rp: ReminderPlan) -> list[tuple[Recipient, str, list[PlanItem]]]:
 def claim(ledger, batch: str, who: Recipient, channel: str, items: list[PlanItem], as_of: date) -> list[PlanItem]:
     """Record the intent to send (one transaction): only the items no other run has claimed come back."""
     claimed = []
-    with ledger.writing():
+    with ledger.local():
         for it in items:
             if ledger.row("SELECT 1 AS x FROM reminders WHERE invoice_id=? AND level=?",
                           (it.invoice_id, it.level.name)):

@@ -14,7 +14,6 @@ from store.rules import money, validate
 from store.write import customers, invoices, terms as termsbook
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
-from store.ledger.ledger import Within
 
 REF_LENGTH = 8  # drafts are shown and found by the last characters of their id
 
@@ -138,7 +137,7 @@ def issue(ledger, reference: str, *, number: str | None = None) -> invoices.Issu
         lines = json.loads(draft["lines"]) if draft["lines"] else None
         if amount is None and not lines:
             raise InvalidInput(f"draft {ref(draft['id'])} has neither an amount nor lines", field="amount")
-        issued = invoices.add(Within(ledger, tx), code, draft["date"], amount=amount, lines=lines,
+        issued = invoices.add(ledger, code, draft["date"], amount=amount, lines=lines,
                               terms=draft["terms"], due=draft["due_date"], number=number,
                               currency=draft["currency"], einvoice=draft["einvoice"],
                               description=draft["description"])

@@ -20,7 +20,6 @@ from decimal import Decimal
 from store.rules import matching, money
 from store.write import adjustments, payments
 from store.errors import Conflict, InvalidInput, NotFound
-from store.ledger.ledger import Within
 
 DEFAULT_MIN_SCORE = 70
 
@@ -180,7 +179,6 @@ def _open_check(ledger, row: dict) -> None:
 def _post(ledger, tx, row: dict, candidate: matching.Candidate | None, *, customer_code: str | None = None,
           pairs: list[str] | None = None, known: dict) -> Decision:
     """Apply one decision inside an open write."""
-    within = Within(ledger, tx)
     cur, on = row["currency"], row["date"]
     amount = money.to_decimal_str(row["amount"], cur)
     note = " ".join(x for x in (f"bank line {row['id'][:8]}", row["payer"], row["memo"]) if x)[:200]
@@ -195,11 +193,11 @@ def _post(ledger, tx, row: dict, candidate: matching.Candidate | None, *, custom
             customer_code = candidate.customer_code
             pairs = [f"{number}={money.to_decimal_str(part, cur)}" for _, number, part in candidate.allocations]
         auto = bool(pairs) or candidate is None  # pairs say where; by hand without pairs: oldest due first
-        applied = payments.add(within, customer_code, on, amount, method_name="bank_transfer",
+        applied = payments.add(ledger, customer_code, on, amount, method_name="bank_transfer",
                                reference=row["reference"] or None, note=note, currency=cur, allocate=pairs or None,
                                auto=auto)
         if candidate is not None and candidate.fee:
-            adjustments.write_off(within, candidate.fee_invoice, on, f"bank fee (bank line {row['id'][:8]})",
+            adjustments.write_off(ledger, candidate.fee_invoice, on, f"bank fee (bank line {row['id'][:8]})",
                                   money.to_decimal_str(candidate.fee, cur))
             fee = candidate.fee
         customer_id = ledger.row("SELECT customer_id FROM payments WHERE id=?", (applied.id,))["customer_id"]

@@ -9,7 +9,7 @@ then post the result back as a message. A job that raises fails its worker, whic
 notification; the app carries on.
 
 Sync (DESIGN §4) is the one exception to "one connection": a sync round waits on the network, so it runs on
-a thread of its own with its own connection (`tui.screens.sync.sync_round`), never on the database thread;
+a thread of its own with its own connection (`sync.client.round.sync_round`), never on the database thread;
 the header shows its state, read from the ledger as a database job.
 """
 from __future__ import annotations
@@ -45,7 +45,8 @@ from tui.screens.passphrase import PassphraseScreen
 from tui.screens.reconcile import ReconcileScreen
 from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
-from tui.screens.sync import Outcome, SyncScreen, SyncState, indicator, local_status, sync_round
+from sync.client.round import Outcome, local_status, sync_round
+from tui.screens.sync import SyncScreen, SyncState, indicator
 
 
 FOREGROUND, BACKGROUND, IDLE, STOP = 0, 1, 2, 3  # job priorities: lower runs first

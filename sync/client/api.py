@@ -1,0 +1,112 @@
+"""The device's HTTP transport to the sync server: one signed call, its errors (SyncError, Offline) and paths."""
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime, timezone
+
+import httpx
+
+from store.errors import DulyError
+from sync import crypto
+from sync.crypto import DeviceKeys
+
+
+PUSH_BATCH = 500
+PUSH_BYTES = 4 * 1024 * 1024
+PULL_LIMIT = 500
+CHUNK_BYTES = 1024 * 1024
+SNAPSHOT_EVERY = 5000  # changes on the server since the newest snapshot before `sync now` makes another
+INVITE_HOURS = 72
+
+
+class SyncError(DulyError):
+    """The server refused a call; str() is its message."""
+
+    def __init__(self, message: str, status: int = 0, body: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.body = body or {}
+
+
+class Offline(DulyError):
+    """The server cannot be reached; local changes stay queued."""
+
+
+class NotSynced(DulyError):
+    """This ledger is not set up for sync."""
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Api:
+    """Signed HTTP calls to one team on one server."""
+
+    def __init__(self, server: str, team: str, device: str, keys: DeviceKeys, *, transport=None,
+                 timeout: float = 30.0):
+        self.server = server.rstrip("/")
+        self.team, self.device, self.keys = team, device, keys
+        self._transport, self._timeout = transport, timeout
+        self.names: dict[str, str] = {}  # device id -> name, to say which device a refusal is about
+        self._http: httpx.Client | None = None  # made on the first call: a Client costs ~50 ms (its SSL context),
+        # which a status read that never calls the server (the app's indicator) should not pay
+
+    def clone(self) -> "Api":
+        """The same identity on its own connection pool, for another thread."""
+        return Api(self.server, self.team, self.device, self.keys, transport=self._transport, timeout=self._timeout)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(base_url=self.server, transport=self._transport, timeout=self._timeout)
+        return self._http
+
+    def call(self, method: str, path: str, *, body: bytes = b"", params: dict | None = None,
+             raw: bool = False, content_type: str = "application/json", headers: dict | None = None):
+        url = httpx.URL(self.server + path, params=params)
+        signed_path = url.raw_path.decode()
+        stamp = str(_now_ms())
+        nonce = secrets.token_urlsafe(16)  # the server accepts each signed request once
+        message = crypto.request_message(method, signed_path, self.team, self.device, stamp, body, nonce)
+        headers = {"X-Duly-Device": self.device, "X-Duly-Time": stamp, "X-Duly-Nonce": nonce,
+                   "X-Duly-Signature": self.keys.signature(message), "Content-Type": content_type, **(headers or {})}
+        try:
+            response = self.http.request(method, url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise Offline(f"cannot reach the sync server at {self.server} ({type(exc).__name__}: {exc}); "
+                          "local changes stay queued for the next `duly sync now`") from None
+        if response.status_code >= 400:
+            try:
+                found = response.json()
+                text = found.get("error") or response.text
+            except ValueError:
+                found, text = {}, response.text[:200]
+            if response.status_code == 409 and found.get("replayed") is True:
+                # This very request reached the server twice (a copy made on the way) and this is the answer to
+                # the copy: the first was taken, its answer lost. Like a lost answer, the next sync carries on.
+                raise Offline(f"the answer of the sync server at {self.server} was lost on the way (it received "
+                              "this request twice); local changes stay queued for the next `duly sync now`")
+            about = found.get("device")
+            if about in self.names:  # the server knows devices by id only (their names are sealed)
+                text = text.replace(f"device {about}", f"device {self.names[about]} ({about})", 1)
+            raise SyncError(f"the sync server refused: {text}", response.status_code, found)
+        return response.content if raw else response.json()
+
+    def get(self, path: str, **params):
+        return self.call("GET", path, params=params or None)
+
+    def post(self, path: str, obj: dict, *, headers: dict | None = None):
+        return self.call("POST", path, body=crypto.canonical(obj), headers=headers)
+
+    def team_path(self, rest: str) -> str:
+        return f"/v1/teams/{self.team}{rest}"

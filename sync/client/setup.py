@@ -1,0 +1,175 @@
+"""Becoming a team: `sync init` (a new team, this device its admin) and `sync join` (a new device from an invite)."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from pathlib import Path
+
+import httpx
+
+from store.ledger import changes, schema
+from store.errors import DulyError
+from store.ledger.ledger import Ledger
+from sync import crypto
+from sync.crypto import DeviceKeys, Tampered
+from sync.client.api import Api
+from sync.client.keys import (NAME_CHARS, RECOVERY, _invite_aad, _invite_from_recovery, _keep_keys, _name_device,
+    _withdrawn_on_failure, parse_invite, sealed_name)
+from sync.client.session import Report, Sync
+from sync.client.snapshot import _restore_snapshot
+
+
+
+def _device_name(given: str | None = None) -> str:
+    name = (given or os.environ.get("DULY_DEVICE_NAME") or socket.gethostname() or "device").strip()
+    if not name or len(name) > NAME_CHARS:
+        raise DulyError(f"a device name must be 1-{NAME_CHARS} characters, got {len(name)}: give a shorter --name")
+    return name
+
+
+def _remember(ledger_conn_meta, server: str, team: str, keys: DeviceKeys, role: str, epoch_keys: dict[str, str],
+              epoch: int) -> None:
+    for key, value in {"sync.server": server, "sync.team": team, "sync.device_keys": keys.secret(),
+                       "sync.role": role, "sync.epoch": str(epoch), "sync.cursor": "0", "sync.pushed": "0",
+                       **{f"sync.key.{e}": k for e, k in epoch_keys.items()}}.items():
+        ledger_conn_meta(key, value)
+
+
+def check_server_url(server: str, *, insecure: bool = False) -> str:
+    """The server URL a device will keep: https://, or http:// on this machine (loopback), or http:// anywhere
+    when the user says --insecure. The payload is end-to-end encrypted either way, but signatures, device ids
+    and timing are not meant for every network on the way."""
+    url = (server or "").strip().rstrip("/")
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.host
+    except (httpx.InvalidURL, ValueError, TypeError):
+        parsed, host = None, ""
+    if parsed is None or parsed.scheme not in ("http", "https") or not host:
+        raise DulyError(f"--server {server!r}: expected a URL such as https://sync.example.com")
+    if parsed.scheme == "http" and not insecure and not _loopback(host):
+        raise DulyError(f"--server {url}: plain http:// to another machine is refused; use https:// "
+                        "(see \"Running the server for real\" in the README) or add --insecure")
+    return url
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None,
+         team_token: str | None = None, insecure: bool = False) -> Report:
+    """Create a team on the server with this device as its admin, push the ledger, upload a first snapshot.
+    `team_token` is the server's, when it creates teams only for those who have it."""
+    server = check_server_url(server, insecure=insecure)
+    if ledger.meta("sync.team"):
+        raise DulyError(f"ledger {ledger.path} already syncs with team {ledger.meta('sync.team')} "
+                        f"at {ledger.meta('sync.server')}")
+    keys = DeviceKeys.generate()
+    team = secrets.token_hex(8)
+    key = crypto.new_team_key()
+    device = {"id": ledger.device, "name": sealed_name(team, ledger.device, _device_name(name),
+                                                       {"1": crypto.b64e(key)}),
+              "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
+    api = Api(server, team, ledger.device, keys, transport=transport)
+    try:
+        wrapped = crypto.wrap_key(key, keys.box_pub, crypto.key_context(team, 1, ledger.device))
+        api.post("/v1/teams", {"team": team, "device": device, "wrapped": wrapped},
+                 headers={"X-Duly-Team-Token": team_token} if team_token else None)
+    finally:
+        api.close()
+    _remember(ledger.set_meta, server.rstrip("/"), team, keys, "admin", {"1": crypto.b64e(key)}, 1)
+    session = Sync(ledger, transport=transport)
+    try:
+        return session.now(snapshot=True)
+    finally:
+        session.close()
+
+
+
+def join(path, passphrase: str, server: str, code: str, *, name: str | None = None, transport=None,
+         actor: str | None = None, insecure: bool = False) -> tuple[Ledger, dict]:
+    """Register a new device with a one-time invite, restore the newest snapshot (every chunk checked), pull
+    the rest, then check the ledger before saying done. Returns the open ledger and a summary.
+
+    The invite is spent only when the device holds the team keys and its copy of the book (`/join/done`); a
+    join that fails before withdraws the device's registration (`/join/abandon`), so the invite still works."""
+    server = check_server_url(server, insecure=insecure)
+    path = Path(path)
+    if path.exists():
+        from store.errors import LedgerExists
+
+        raise LedgerExists(str(path))
+    name = _device_name(name)  # before the invite is spent
+    team, invite_id, secret = parse_invite(code)
+    if invite_id == RECOVERY:
+        team, invite_id, secret = parse_invite(_invite_from_recovery(server, team, secret, transport))
+    token, wrap = crypto.invite_secrets(secret)
+    keys = DeviceKeys.generate()
+    device_id = secrets.token_hex(8)
+    # The team keys come back with the join, so the device joins under a placeholder and then seals its name.
+    device = {"id": device_id, "name": "(joining)", "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
+    api = Api(server, team, device_id, keys, transport=transport)
+    try:
+        got = api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token), "device": device})
+        with _withdrawn_on_failure(api, path):
+            state = api.get(f"/v1/teams/{team}/state")
+            devices = {d["id"]: d for d in state["devices"]}
+            admin = devices.get(got["created_by"])
+            if admin is None or admin["role"] != "admin":
+                raise Tampered("the invite was not made by an admin of this team")
+            crypto.verify_signature(admin["sign_pub"], crypto.invite_record_message(
+                team, invite_id, got["role"], got["expires"], crypto.token_hash(token), got["blob"]),
+                got["signature"], "the invite")
+            try:
+                epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
+                                                     "the invite's team keys"))["keys"]
+            except (ValueError, KeyError, TypeError):
+                raise Tampered("the invite's team keys cannot be read") from None
+            _keep_keys(api, keys, epoch_keys)
+            _name_device(api, name, epoch_keys)
+            snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase)
+            api.post(f"/v1/teams/{team}/join/done", {})
+    finally:
+        api.close()
+    if snapshot is None:
+        ledger = Ledger.create(path, passphrase, actor=actor)
+        # The fresh ledger made its own device id; use the registered one.
+        ledger.conn.execute("UPDATE meta SET value=? WHERE key='device_id'", (device_id,))
+        ledger.close()
+    ledger = Ledger.open(path, passphrase, actor=actor)
+    try:
+        _remember(ledger.set_meta, server.rstrip("/"), team, keys, got["role"], epoch_keys, got["epoch"])
+        if snapshot is not None:
+            ledger.set_meta("sync.cursor", str(snapshot["server_seq"]))
+            # Changes inside the snapshot were scanned by the device that made it.
+            ledger.set_meta("sync.review_seq", str(ledger.conn.execute("SELECT coalesce(max(seq),0) FROM changes").fetchone()[0]))
+        session = Sync(ledger, transport=transport)
+        try:
+            report = session.now()
+        finally:
+            session.close()
+        # A restored snapshot was checked whole before it was used; what was pulled since went through the
+        # one write path. A ledger built from the log alone is checked here.
+        problems = [] if snapshot else changes.verify(ledger.conn) + schema.settled_cache_problems(ledger.conn)
+        if problems:
+            raise DulyError(f"the restored ledger at {path} fails its checks: {problems[0]}")
+    except BaseException:
+        ledger.close()
+        raise
+    summary = {"team": team, "device": device_id, "role": got["role"],
+               "snapshot_chunks": len(snapshot["chunks"]) if snapshot else 0,
+               "snapshot_server_seq": snapshot["server_seq"] if snapshot else 0,
+               "pulled": report.pulled, "applied": report.applied, "head": report.head, "flagged": report.flagged}
+    return ledger, summary
+
+
