@@ -136,11 +136,11 @@ def _dispute(r: dict) -> dunning.Dispute:
 
 def add_promise(ledger, number: str, pay_by: str, amount: str, made_on: str | None = None) -> str:
     """Record a promise to pay an amount of an invoice by a date; returns its id."""
-    pay_by = validate.iso_date(pay_by, "--date")
+    pay_by = validate.iso_date(pay_by, "--pay-by")
     made = validate.iso_date(made_on, "--made-on") if made_on else _today()
     if pay_by < made:
-        raise InvalidInput(f"--date {pay_by}: a promise to pay is for a day on or after it was made ({made})",
-                           field="date")
+        raise InvalidInput(f"--pay-by {pay_by}: a promise to pay is for a day on or after it was made ({made})",
+                           field="pay_by")
     with ledger.writing() as tx:
         invoice = invoices.by_number(ledger, number)
         promised = money.parse_amount(amount, invoice["currency"], field="--amount")
