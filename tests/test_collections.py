@@ -203,3 +203,22 @@ def test_a_letter_that_cannot_be_written_is_failed_and_made_on_the_next_run(book
     assert second.code == 0, second.err
     assert [(o["customer"], o["invoices"], o["status"]) for o in second.json()] == [("AC", "A6", "letter")]
     assert sorted(p.name for p in letters.iterdir()) == ["AC-2026-03-05.txt"]
+
+
+def test_a_letter_is_0600_and_carries_names_without_control_characters(book, tmp_path):
+    """Issue 16: a letter is a plaintext export (0600, like the others), and a customer's or the company's name
+    from a person or a file reaches it with its control characters as visible escapes, never raw."""
+    with Ledger.open(book.path, PASSPHRASE) as led:
+        customers.edit(led, "AC", name="Acme\x1b]0;owned\x07\x1b[2J Ltd\x9b31m")
+    assert book("settings", "set", "company.name", "Our\x1b[5m Co").code == 0
+    assert book("settings", "set", "dunning.levels", "final:60:letter").code == 0
+    letters = tmp_path / "letters"
+    sent = book("remind", "send", "--as-of", "2026-03-05", "--letters", letters, "--format", "json")
+    assert sent.code == 0, sent.err
+    letter = letters / "AC-2026-03-05.txt"
+    assert letter.stat().st_mode & 0o777 == 0o600
+    text = letter.read_text(encoding="utf-8")
+    assert not [c for c in text if c != "\n" and (ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f)]
+    assert text.startswith("Acme\\x1b]0;owned\\x07\\x1b[2J Ltd\\x9b31m\n2026-03-05\n")
+    assert "Our\\x1b[5m Co" in text and "A6 | 2025-11-01 | 2025-12-01 | 94 | 800.00" in text
+    assert [p.name for p in letters.iterdir()] == [letter.name]  # no .part left beside it

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from store.rules.validate import name_key, uscc_check_char
-from tests.conftest import assert_one_line_error
+from store.ledger.ledger import Ledger
+from tests.conftest import PASSPHRASE, assert_one_line_error
 
 USCC = "91350100M000100Y43"
 
@@ -71,3 +72,22 @@ def test_imports_refuse_a_known_tax_id_and_warn_on_a_known_name(book, tmp_path):
     assert any("N3" not in w and "C1" in w for w in warnings)
     assert any("N4" in w for w in warnings)  # N5 is like N4, earlier in the same file
     assert len(warnings) == 2
+
+
+def test_an_import_told_so_adds_customers_whose_tax_id_another_has(book, tmp_path):
+    """Issue 20: the explicit flag that `customer add/edit` take lets an import in too, on adds and updates."""
+    valid = "91110000MA0000000" + uscc_check_char("91110000MA0000000")
+    assert book("customer", "add", "C2", "--name", "Second", "--tax-id", valid).code == 0
+    branches = tmp_path / "branches.csv"
+    branches.write_text(f"code,name,tax_id\nB1,Hengda Branch One,{USCC}\nB2,Hengda Branch Two,{USCC}\n"
+                        f"C2,Second,{USCC}\n", encoding="utf-8")
+    assert_one_line_error(book("import", "customers", branches), 1, "line 2", "tax id", "--allow-duplicate-tax-id")
+    result = book("import", "customers", branches, "--allow-duplicate-tax-id")
+    assert result.code == 0, result.err
+    with Ledger.open(book.path, PASSPHRASE) as led:
+        taxed = {r["code"]: r["tax_id"] for r in led.rows("SELECT code, tax_id FROM customers")}
+    assert taxed["B1"] == taxed["B2"] == taxed["C2"] == taxed["C1"] == USCC
+    payments = tmp_path / "payments.csv"
+    payments.write_text("customer,date,amount\nC1,2026-03-01,10\n", encoding="utf-8")
+    assert_one_line_error(book("import", "payments", payments, "--allow-duplicate-tax-id"), 2,
+                          "--allow-duplicate-tax-id")

@@ -296,3 +296,36 @@ def test_a_cell_starting_with_tab_or_cr_is_quoted_and_a_plain_number_is_not():
         assert spreadsheet_cell(text) == "'" + text and from_spreadsheet_cell(spreadsheet_cell(text)) == text
     for text in ("-12.50", "+3", "12", "O'Brien", "'plain", ""):
         assert spreadsheet_cell(text) == text and from_spreadsheet_cell(text) == text
+
+
+ESCAPED_NAME = "Evil\x1b]0;owned\x07\x1b[2J Co\x9b31m"
+
+
+def test_journals_carry_names_and_references_without_control_characters(cli, tmp_path):
+    """Issue 16: a name from a person or a file (customer, payer's reference) reaches an hledger or beancount
+    journal with its control characters as visible escapes; hledger and bean-check still read the files."""
+    assert cli("init").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as led:
+        customers.add(led, "EV1", ESCAPED_NAME)
+        invoices.add(led, "EV1", "2026-01-10", amount="100", number="EV-1")
+        payments.add(led, "EV1", "2026-01-20", "100", reference="TX\x1b[1m-9\x08")
+    journal, bean = tmp_path / "ar.journal", tmp_path / "ar.beancount"
+    assert cli("export", "hledger", journal).code == 0 and cli("export", "beancount", bean).code == 0
+    for path in (journal, bean):
+        text = path.read_text(encoding="utf-8")
+        assert not [c for c in text if c != "\n" and (ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f)], path.name
+    # hledger: `;` starts a comment there, so it becomes `,` as in any name
+    assert "2026-01-10 * Evil\\x1b]0,owned\\x07\\x1b[2J Co\\x9b31m | Invoice EV-1" in journal.read_text("utf-8")
+    assert "; reference: TX\\x1b[1m-9\\x08" in journal.read_text("utf-8")
+    assert hledger_balances(journal, ["Assets:Receivable"]) == {}  # read whole: paid, nothing open
+    checked = subprocess.run([need("bean-check"), str(bean)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+    from beancount import loader
+    from beancount.core import data
+
+    entries, errors, _ = loader.load_file(str(bean))
+    assert not errors
+    read = {(e.payee, e.meta.get("reference")) for e in entries if isinstance(e, data.Transaction)}
+    escaped = "Evil\\x1b]0;owned\\x07\\x1b[2J Co\\x9b31m"
+    assert read == {(escaped, None), (escaped, "TX\\x1b[1m-9\\x08")}

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -513,3 +514,23 @@ def test_a_duly_process_dumps_no_core_and_wipes_sqlcipher_memory(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "DULY_PASSPHRASE": PASSPHRASE}).stdout.splitlines()[-1]
     assert out == "0 1"
+
+
+def test_the_ledger_checks_on_two_connections_at_once_find_what_they_find_one_after_the_other(tmp_path):
+    """backup.ledger_problems with `connect` (the page check on a second connection, as a joining device runs
+    it) says the same as the checks run in turn: nothing on a sound ledger, a damaged page first."""
+    from store.ledger import backup, db
+
+    sound, damaged = tmp_path / "sound.duly", tmp_path / "damaged.duly"
+    with Ledger.create(sound, PASSPHRASE) as led:
+        customers.add(led, "S1", "Sound")
+    _damaged_on_a_free_page(damaged)
+    for path, expected in ((sound, None), (damaged, "integrity check failed")):
+        again = partial(db.connect, path, PASSPHRASE)
+        conn = again()
+        try:
+            found = backup.ledger_problems(conn, connect=again)
+            assert found == backup.ledger_problems(conn)
+            assert (found == []) if expected is None else (expected in found[0])
+        finally:
+            conn.close()

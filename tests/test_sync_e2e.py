@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from store.ledger import backup
 from store.write import customers, payments
 from store.ledger.hlc import Stamp
 from store.ledger.ledger import Ledger
@@ -190,6 +191,25 @@ def test_snapshot_of_a_spoiled_book_is_refused_by_the_restore_drill(team, tmp_pa
     result = team.cli("--ledger", target, "sync", "join", "--server", team.server.url, "--invite", code)
     assert_one_line_error(result, 1, said, "nothing was restored")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("newbox")) == []
+
+
+def test_the_restore_drill_is_the_one_ledger_check_with_the_joiners_page_check(team, tmp_path, monkeypatch):
+    """A new device judges a snapshot by store.ledger.backup.ledger_problems, the definition `duly check` and
+    `duly restore` use, with its own lighter page check on a second connection (see sync.client)."""
+    calls, real = [], backup.ledger_problems
+
+    def judged(conn, **how):
+        calls.append(how)
+        return real(conn, **how) + ["a problem only the one definition knows"]
+
+    monkeypatch.setattr(backup, "ledger_problems", judged)
+    code = ok(team.run("laptop", "sync", "invite", "--format", "json")).json()["invite"]
+    result = team.cli("--ledger", tmp_path / "newbox.duly", "sync", "join", "--server", team.server.url,
+                      "--invite", code)
+    assert_one_line_error(result, 1, "a problem only the one definition knows", "nothing was restored")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("newbox")) == []
+    assert len(calls) == 1
+    assert calls[0]["pages"] is not backup.page_problems and calls[0]["connect"] is not None
 
 
 def test_forged_invite_code_is_refused(team, tmp_path):

@@ -47,25 +47,33 @@ def _target(path, *, directory: bool = False) -> Path:
 
 
 @contextmanager
-def _writing(target: Path, mode: str = "w", **open_args):
-    """A file opened for writing beside `target` and moved onto it once complete: an error while writing
-    leaves no half-written export and says in one line what could not be written."""
+def plaintext_file(target: Path, mode: str = "w", **open_args):
+    """A plaintext file Duly hands out (an export, a reminder letter): created readable by its owner only
+    (0600), written beside `target` and moved onto it once complete, so an error while writing leaves
+    nothing half-written. Errors are raised as they came (OSError): the caller says what failed."""
     temp = target.with_name(f".{target.name}.part")
     try:
-        # 0600: an export is plaintext, for its owner's eyes only (chmod too: the .part may be left from before)
+        # chmod too: the .part may be left from before, with another mode
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.chmod(temp, 0o600)
         with open(fd, mode, **open_args) as fh:
             yield fh
         os.replace(temp, target)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        if db.out_of_space(exc):
-            raise db.disk_full(target, exc) from None
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", field="path") from None
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def _writing(target: Path, mode: str = "w", **open_args):
+    """An export's `plaintext_file`; an error while writing says in one line what could not be written."""
+    try:
+        with plaintext_file(target, mode, **open_args) as fh:
+            yield fh
+    except OSError as exc:
+        if db.out_of_space(exc):
+            raise db.disk_full(target, exc) from None
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", field="path") from None
 
 
 # --- CSV: one file per table, the importable ones in the import's own columns ------------------------
@@ -342,7 +350,8 @@ class _Entries:
 
 
 def _hledger_text(text: str) -> str:
-    return " ".join(str(text).replace(";", ",").split())
+    # names come from people and files: control characters become visible escapes (safetext), never raw
+    return " ".join(safetext.terminal_text(str(text)).replace(";", ",").split())
 
 
 def export_hledger(ledger, path) -> str:
@@ -369,7 +378,8 @@ def export_hledger(ledger, path) -> str:
 
 
 def _bean_string(text: str) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    text = safetext.terminal_text(str(text))  # as in _hledger_text: no raw control characters
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 def export_beancount(ledger, path) -> str:

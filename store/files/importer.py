@@ -29,6 +29,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -680,17 +681,19 @@ def known(ledger, table: Table, kind: str) -> Known:
 # --- posting: one transaction through the store's own write functions ---------------------------------
 
 
-def post_customer(ledger, doc: Doc) -> tuple[str, str, str]:
+def post_customer(ledger, doc: Doc, *, allow_duplicate_tax_id: bool = False) -> tuple[str, str, str]:
+    """Add or update one customer; a tax id another customer has is refused (as by `customer add/edit`)
+    unless allowed."""
     fields = dict(doc.fields)
     archived = fields.pop("archived", None)
     if doc.action == "add":
         # in the add itself: a second set of the same field in one transaction carries the same clock stamp,
         # and last-writer-wins keeps the first (a new customer marked archived in the file stayed active)
         # (the detail of an added row is its warning: a new name like another's)
-        return "customers", customers.add(ledger, doc.key, fields.pop("name"), **fields,
-                                          archived=bool(archived)), doc.detail
+        return "customers", customers.add(ledger, doc.key, fields.pop("name"), **fields, archived=bool(archived),
+                                          allow_duplicate_tax_id=allow_duplicate_tax_id), doc.detail
     if fields:
-        customers.edit(ledger, doc.key, **fields)
+        customers.edit(ledger, doc.key, allow_duplicate_tax_id=allow_duplicate_tax_id, **fields)
     row_id = customers.by_code(ledger, doc.key)["id"]
     if archived is not None:
         customers.set_archived(ledger, doc.key, archived)
@@ -765,13 +768,21 @@ def check(ledger, path: str | Path, kind: str) -> tuple[Table, list[Doc], list[s
     return table, docs, problems
 
 
-def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcome:
+def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
+        allow_duplicate_tax_id: bool = False) -> Outcome:
     """Import a file of `kind`: all rows in one transaction, or nothing (ImportProblems names each problem).
     With dry_run the same writes run and are rolled back; the outcome says what they would have been.
-    A dry run with problems returns them in `problems` instead of raising."""
+    A dry run with problems returns them in `problems` instead of raising. allow_duplicate_tax_id (customers
+    only): a customer may take a tax id another customer has, as `customer add --allow-duplicate-tax-id`."""
     if kind not in KINDS:
         raise InvalidInput(f"cannot import {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
     spec = KINDS[kind]
+    post = spec.post
+    if allow_duplicate_tax_id:
+        if kind != "customers":
+            raise InvalidInput(f"--allow-duplicate-tax-id is for importing customers, not {kind}",
+                               field="allow_duplicate_tax_id")
+        post = functools.partial(post_customer, allow_duplicate_tax_id=True)
     table, docs, problems = check(ledger, path, kind)
     outcome = Outcome(kind, table.source, table.encoding, dry_run, docs, problems)
     if problems:
@@ -785,7 +796,7 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcom
                 if doc.action == "skip":
                     continue
                 try:
-                    table_name, row_id, warning = spec.post(ledger, doc)
+                    table_name, row_id, warning = post(ledger, doc)
                 except DulyError as exc:
                     column = _STORE_FIELD.get(getattr(exc, "field", None), getattr(exc, "field", None))
                     where = table.where(doc.line, column if column in table.columns else None)

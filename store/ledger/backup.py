@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Callable
 
 from store.ledger import changes, db, schema
 from store.errors import (BadBackup, DamagedLedger, DulyError, LedgerExists, LedgerInUse, LedgerLocked,
@@ -31,10 +33,33 @@ def page_problems(conn) -> list[str]:
     return []
 
 
-def ledger_problems(conn) -> list[str]:
+def ledger_problems(conn, *, pages: Callable[[Any], list[str]] = page_problems,
+                    connect: Callable[[], Any] | None = None) -> list[str]:
     """Every check a ledger must pass: the pages, then (if they are sound) the hash chains of the change log
-    and the ledger's invariants. The same for `duly check`, `duly restore` and a new device's restore."""
-    return page_problems(conn) or changes.verify(conn) + invariant_problems(conn)
+    and the ledger's invariants. The same for `duly check`, `duly restore` and a new device's restore.
+
+    `pages` is the page check: all of page_problems unless the caller has a reason for a lighter one (a new
+    device's restore: sync.client says why). With `connect` (opens another connection to the same file) the
+    page check runs on that connection in a second thread while the rest runs on `conn`: every check only
+    reads, and SQLite releases the GIL while it works, so the whole takes about as long as the longer part.
+    A page problem is still the one said first, as when the checks run one after the other."""
+    if connect is None:
+        return pages(conn) or changes.verify(conn) + invariant_problems(conn)
+
+    def on_its_own_connection() -> list[str]:
+        other = connect()
+        try:
+            return pages(other)
+        finally:
+            other.close()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="duly-pages") as pool:
+        paged = pool.submit(on_its_own_connection)
+        try:
+            rest = changes.verify(conn) + invariant_problems(conn)
+        except db.DatabaseError as exc:  # a damaged page, which the page check names in its own words
+            rest = [f"the file is damaged: {exc}"]
+        return paged.result() or rest
 
 
 def backup(ledger, target) -> Path:

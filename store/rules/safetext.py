@@ -1,4 +1,5 @@
-"""Text that leaves Duly for another program: a spreadsheet (no live formulas) or a terminal (no control codes).
+"""Text that leaves Duly for another program: a spreadsheet (no live formulas) or a terminal (no control codes),
+and the plaintext files people read there (hledger / beancount journals, reminder letters: `terminal_text`).
 
 Names come from people and from files (a customer, a payer on a bank line, a device of the team); any of them
 may carry `=HYPERLINK(...)` or an escape sequence that clears the screen. These two functions are the one

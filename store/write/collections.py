@@ -18,7 +18,7 @@ from pathlib import Path
 
 from store.read.open import position as open_position
 from store.read import open as openitems
-from store.rules import dunning, money, validate
+from store.rules import dunning, money, safetext, validate
 from store.write import customers, invoices
 from store.rules.dunning import PlanItem
 from store.errors import Conflict, InvalidInput, NotFound
@@ -136,11 +136,11 @@ def _dispute(r: dict) -> dunning.Dispute:
 
 def add_promise(ledger, number: str, pay_by: str, amount: str, made_on: str | None = None) -> str:
     """Record a promise to pay an amount of an invoice by a date; returns its id."""
-    pay_by = validate.iso_date(pay_by, "--date")
+    pay_by = validate.iso_date(pay_by, "--pay-by")
     made = validate.iso_date(made_on, "--made-on") if made_on else _today()
     if pay_by < made:
-        raise InvalidInput(f"--date {pay_by}: a promise to pay is for a day on or after it was made ({made})",
-                           field="date")
+        raise InvalidInput(f"--pay-by {pay_by}: a promise to pay is for a day on or after it was made ({made})",
+                           field="pay_by")
     with ledger.writing() as tx:
         invoice = invoices.by_number(ledger, number)
         promised = money.parse_amount(amount, invoice["currency"], field="--amount")
@@ -510,18 +510,17 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
 
 
 def write_letter(directory: Path, who: Recipient, items: list[PlanItem], company: str, rp: ReminderPlan) -> Path:
-    """A print-ready plain-text letter (an explicit export: plaintext on disk, in the directory asked for)."""
-    from store.files import mailer
+    """A print-ready plain-text letter (an explicit export: plaintext on disk, in the directory asked for,
+    created 0600 and whole or not at all like every export). Names come from people and files (the customer's,
+    the company's): their control characters are written as visible escapes, never raw."""
+    from store.files import exporter, mailer
 
     directory.mkdir(parents=True, exist_ok=True)
     subject, body = mailer.render(who, items, company, rp.doc_dates)
     path = directory / f"{who.code}-{rp.as_of.isoformat()}.txt"
-    temp = path.with_name(f".{path.name}.part")  # a letter is whole or not there
-    try:
-        temp.write_text(f"{who.name}\n{rp.as_of.isoformat()}\n\n{subject}\n\n{body}", encoding="utf-8")
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    text = safetext.terminal_text(f"{who.name}\n{rp.as_of.isoformat()}\n\n{subject}\n\n{body}")
+    with exporter.plaintext_file(path, encoding="utf-8") as fh:
+        fh.write(text)
     return path
 
 

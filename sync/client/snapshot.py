@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 
-from store.ledger import backup, changes, db, schema
+from store.ledger import backup, db, schema
 from store.errors import DulyError
 from sync import crypto
 from sync.crypto import Tampered
@@ -155,40 +155,23 @@ def _make_own(staging: Path, file_pass: str, passphrase: str, device: str) -> No
 
 
 def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
-    """The restore drill's checks: the b-tree structure of every table and index, the schema, every hash chain,
-    the book's invariants (settlement cache, allocations). They only read, so they run as two halves on two
-    connections at once, beside `alongside` (SQLite releases the GIL while it works).
+    """The restore drill's checks: the schema, then store.ledger.backup.ledger_problems (the one definition of
+    a ledger that passes its checks: pages, every hash chain, the book's invariants) with the page check on a
+    second connection at once, beside `alongside` (they only read; SQLite releases the GIL while it works).
 
-    `quick_check` rather than `integrity_check` (half the time at 200k invoices): it reads every page of
-    every b-tree, and SQLCipher refuses a page whose HMAC fails, so damage to any page in use shows. What it
-    leaves out, matching index entries against their rows, the device that made the snapshot checked on this
-    very file before sealing it (`_strip_device_secrets`), and every byte here has been matched against the
-    SHA-256 sealed in the manifest. For the same reason `cipher_integrity_check` (the HMAC of free pages
-    too; the snapshot has none, being vacuumed) is not run.
+    The page check is `quick_check` rather than `integrity_check` (half the time at 200k invoices): it reads
+    every page of every b-tree, and SQLCipher refuses a page whose HMAC fails, so damage to any page in use
+    shows. What it leaves out, matching index entries against their rows, the device that made the snapshot
+    checked on this very file before sealing it (`_strip_device_secrets`), and every byte here has been matched
+    against the SHA-256 sealed in the manifest. For the same reason `cipher_integrity_check` (the HMAC of free
+    pages too; the snapshot has none, being vacuumed) is not run."""
 
-    The book's invariants are the ones `duly restore` checks (store.ledger.backup.invariant_problems)."""
-
-    def structure() -> list[str]:
-        conn = db.connect(path, file_pass)
-        try:
-            found = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if found == "ok":
-                return []
-            first = next((line for line in found.splitlines() if not line.startswith("***")), found)
-            return [f"failed its integrity check: {first}"]
-        finally:
-            conn.close()
-
-    def content() -> list[str]:
-        conn = db.connect(path, file_pass)
-        try:
-            found = schema.version(conn)
-            if found == 0 or found > schema.VERSION:
-                raise DulyError(f"the snapshot has schema version {found}; this Duly reads 1..{schema.VERSION}: "
-                                "upgrade Duly")
-            return [f"fails its checks: {p}" for p in changes.verify(conn) + backup.invariant_problems(conn)]
-        finally:
-            conn.close()
+    def structure(conn) -> list[str]:
+        found = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if found == "ok":
+            return []
+        first = next((line for line in found.splitlines() if not line.startswith("***")), found)
+        return [f"the integrity check failed: {first}"]
 
     # Open it once first: that switches the file to WAL (db.connect does), which two connections opening it at
     # the same moment would race for ("database is locked": the switch takes an exclusive lock without waiting).
@@ -196,15 +179,23 @@ def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
         db.connect(path, file_pass).close()
     except db.DatabaseError as exc:
         raise Tampered(f"the restored snapshot is damaged: {exc}; nothing was restored") from None
-    with ThreadPoolExecutor(3, thread_name_prefix="duly-restore") as pool:
-        halves = [pool.submit(structure), pool.submit(content)]
+    with ThreadPoolExecutor(1, thread_name_prefix="duly-restore") as pool:
         other = pool.submit(alongside) if alongside else None
         try:
-            problems = [p for half in halves for p in half.result()]
+            conn = db.connect(path, file_pass)
+            try:
+                found = schema.version(conn)
+                if found == 0 or found > schema.VERSION:
+                    raise DulyError(f"the snapshot has schema version {found}; this Duly reads "
+                                    f"1..{schema.VERSION}: upgrade Duly")
+                problems = backup.ledger_problems(conn, pages=structure,
+                                                  connect=partial(db.connect, path, file_pass))
+            finally:
+                conn.close()
         except db.DatabaseError as exc:
             raise Tampered(f"the restored snapshot is damaged: {exc}; nothing was restored") from None
         if problems:
-            raise Tampered(f"the restored snapshot {problems[0]}; nothing was restored")
+            raise Tampered(f"the restored snapshot fails its checks: {problems[0]}; nothing was restored")
         if other is not None:
             try:
                 other.result()

@@ -77,7 +77,7 @@ EXAMPLES = {
   duly payment list --customer C001
   duly payment allocate --customer C001""",
     "promise": """\
-  duly promise add A7-000012 --date 2026-04-15 --amount 3000
+  duly promise add A7-000012 --pay-by 2026-04-15 --amount 3000
   duly promise list --customer C001""",
     "reconcile": """\
   duly import bank statement.csv

@@ -28,6 +28,9 @@ def register(sub, common) -> None:
         q = kinds.add_parser(kind, parents=[common], help=text)
         q.add_argument("file", metavar="FILE", help="CSV (UTF-8 or GBK) or XLSX with a header row")
         q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
+        if kind == "customers":
+            q.add_argument("--allow-duplicate-tax-id", action="store_true",
+                           help="let a customer take a tax id another customer has (a branch, say)")
         q.set_defaults(handler=import_file, import_kind=kind)
 
     p = sub.add_parser("export", parents=[common], help="write the ledger out as plaintext: csv, xlsx, hledger, beancount")
@@ -50,7 +53,8 @@ def register(sub, common) -> None:
 def import_file(args, ctx):
     from store.files import importer  # imported when used: every other command starts faster
 
-    outcome = importer.run(ctx.ledger(), args.file, args.import_kind, dry_run=args.dry_run)
+    outcome = importer.run(ctx.ledger(), args.file, args.import_kind, dry_run=args.dry_run,
+                           allow_duplicate_tax_id=getattr(args, "allow_duplicate_tax_id", False))
     rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
     added, updated, skipped = outcome.count("add"), outcome.count("update"), outcome.count("skip")
     verb = "would import" if outcome.dry_run else "imported"
