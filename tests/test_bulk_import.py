@@ -1,0 +1,93 @@
+"""Bulk work: a payment that names its invoices reads only those invoices, and allocates exactly as when every
+invoice of the customer was read."""
+from __future__ import annotations
+
+import contextlib
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from store.errors import DulyError
+from store.ledger.ledger import Ledger
+from store.read import open as openitems
+from store.write import adjustments, customers, invoices, payments
+from tests.conftest import PASSPHRASE
+
+
+def _day(k: int) -> str:
+    return (date(2026, 1, 1) + timedelta(days=k)).isoformat()
+
+
+def _random_book(ledger, rng: random.Random) -> list[tuple[str, str, str]]:
+    """Two customers, invoices in two currencies (some in instalments), paid in part, credited, written off and
+    voided at random dates. Returns [(invoice id, customer id, currency)]."""
+    ids = {code: customers.add(ledger, code, f"Customer {code}", currency="CNY") for code in "AB"}
+    made = []
+    for _ in range(24):
+        code, cur = rng.choice("AB"), rng.choice(["CNY", "CNY", "USD"])
+        issued = invoices.add(ledger, code, _day(rng.randrange(60)), amount=f"{rng.randrange(100, 3000)}.00",
+                              terms=rng.choice(["NET30", "30/70"]), currency=cur)
+        made.append((issued.id, ids[code], cur, issued.number, code))
+    for _ in range(30):
+        _, _, cur, number, code = rng.choice(made)
+        action = rng.random()
+        with contextlib.suppress(DulyError):  # a random action may be refused (nothing open, money applied)
+            if action < 0.55:
+                payments.add(ledger, code, _day(rng.randrange(20, 150)), f"{rng.randrange(50, 2500)}.00",
+                             currency=cur)
+            elif action < 0.7:
+                payments.add(ledger, code, _day(rng.randrange(40, 150)), f"{rng.randrange(10, 500)}.00",
+                             currency=cur, allocate=[f"{number}={rng.randrange(10, 400)}.00"])
+            elif action < 0.8:
+                adjustments.add_credit(ledger, code, _day(rng.randrange(30, 150)), f"{rng.randrange(10, 300)}.00",
+                                       "price adjustment", invoice_number=number, currency=cur)
+            elif action < 0.9:
+                adjustments.write_off(ledger, number, _day(rng.randrange(60, 160)), "uncollectable")
+            else:
+                invoices.void(ledger, number, "issued in error", _day(rng.randrange(60, 160)))
+    return [(iid, cid, cur) for iid, cid, cur, _, _ in made]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_items_of_named_invoices_are_the_customers_items_of_those_invoices(ledger, seed):
+    rng = random.Random(seed)
+    made = _random_book(ledger, rng)
+    for cid, cur in sorted({(c, k) for _, c, k in made}):
+        for on in [_day(k) for k in (0, 25, 45, 70, 100, 130, 170)] + [openitems.END]:
+            every = openitems.allocatable_items(ledger, cid, cur, on)
+            for _ in range(4):
+                # any invoices: the customer's own in this currency, and others that must not appear
+                named = [iid for iid, _, _ in rng.sample(made, rng.randrange(1, 6))]
+                want = [it for it in every if it.invoice_id in named]
+                assert openitems.allocatable_items(ledger, cid, cur, on, named) == want
+            assert openitems.allocatable_items(ledger, cid, cur, on, []) == []
+
+
+def test_an_import_naming_invoices_allocates_exactly_what_it_names(cli, tmp_path):
+    assert cli("init").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:
+        customers.add(ledger, "HD001", "Hengda", currency="CNY")
+        for k in range(1, 41):  # a customer with a history: the named invoices are read, not all forty
+            invoices.add(ledger, "HD001", _day(k), amount="100.00", number=f"F-{k}", terms="NET30")
+    src = tmp_path / "pay.csv"
+    src.write_text("customer,date,amount,invoice\n"
+                   "HD001,2026-03-01,100.00,F-40\n"                 # the newest, though older ones are open
+                   "HD001,2026-03-02,130.00,F-20=60;F-7=70\n"       # split, keeping 0 unapplied
+                   "HD001,2026-03-03,50.00,F-20=40\n"               # the rest of F-20, 10 unapplied
+                   "HD001,2026-03-04,150.00,\n", encoding="utf-8")  # oldest due first: F-1, half of F-2
+    result = cli("import", "payments", src)
+    assert result.code == 0, result.err
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:
+        got = {(r["date"], r["number"]): r["amount"] for r in ledger.rows(
+            "SELECT a.date, i.number, a.amount FROM allocations a JOIN invoices i ON i.id = a.invoice_id")}
+        left = {r["number"]: openitems.invoice_open(ledger, r["id"]) for r in ledger.rows(
+            "SELECT id, number FROM invoices")}
+    assert got == {("2026-03-01", "F-40"): 100_00, ("2026-03-02", "F-20"): 60_00, ("2026-03-02", "F-7"): 70_00,
+                   ("2026-03-03", "F-20"): 40_00, ("2026-03-04", "F-1"): 100_00, ("2026-03-04", "F-2"): 50_00}
+    assert (left["F-40"], left["F-20"], left["F-7"], left["F-1"], left["F-2"], left["F-3"]) == (0, 0, 30_00, 0,
+                                                                                               50_00, 100_00)
+    late = tmp_path / "late.csv"
+    late.write_text("customer,date,amount,invoice\nHD001,2026-03-05,1.00,F-40\n", encoding="utf-8")
+    refused = cli("import", "payments", late)
+    assert refused.code == 1 and "F-40" in refused.err and "open amount 0.00" in refused.err
