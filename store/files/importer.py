@@ -766,10 +766,12 @@ def check(ledger, path: str | Path, kind: str) -> tuple[Table, list[Doc], list[s
     return table, docs, problems
 
 
-def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcome:
+def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Import a file of `kind`: all rows in one transaction, or nothing (ImportProblems names each problem).
     With dry_run the same writes run and are rolled back; the outcome says what they would have been.
-    A dry run with problems returns them in `problems` instead of raising."""
+    A dry run with problems returns them in `problems` instead of raising. `progress(done, total)` is told
+    how many of the rows to write are written."""
     if kind not in KINDS:
         raise InvalidInput(f"cannot import {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
     spec = KINDS[kind]
@@ -783,9 +785,13 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcom
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
         with ledger.writing() as tx:
             within = Within(ledger, tx)
+            total, done = sum(1 for doc in docs if doc.action != "skip"), 0
             for doc in docs:
                 if doc.action == "skip":
                     continue
+                if progress is not None:
+                    progress(done, total)
+                done += 1
                 try:
                     table_name, row_id, warning = spec.post(within, doc)
                 except DulyError as exc:
@@ -798,6 +804,8 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False) -> Outcom
                     "INSERT OR REPLACE INTO import_log (fingerprint, kind, doc_table, doc_id, source, line, at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (doc.fingerprint, kind, table_name, row_id, Path(table.source).name, doc.line, at))
+            if progress is not None:
+                progress(done, total)
             if dry_run:
                 raise _DryRun
     return outcome
