@@ -3,6 +3,7 @@ invoice of the customer was read."""
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 from datetime import date, timedelta
 
@@ -91,3 +92,52 @@ def test_an_import_naming_invoices_allocates_exactly_what_it_names(cli, tmp_path
     late.write_text("customer,date,amount,invoice\nHD001,2026-03-05,1.00,F-40\n", encoding="utf-8")
     refused = cli("import", "payments", late)
     assert refused.code == 1 and "F-40" in refused.err and "open amount 0.00" in refused.err
+
+
+def test_a_big_import_is_several_envelopes_of_bounded_size_in_one_transaction(cli, tmp_path, monkeypatch):
+    from store.ledger import changes, ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "OPS_PER_ENVELOPE", 10)  # 10 operations an envelope: 60 rows -> several
+    assert cli("init").code == 0
+    src = tmp_path / "customers.csv"
+    src.write_text("code,name\n" + "".join(f"K{k:03d},Customer {k}\n" for k in range(60)), encoding="utf-8")
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:
+        before = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+    assert cli("import", "customers", src).code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:
+        entries = ledger.rows("SELECT device_seq, hlc, ops FROM changes ORDER BY seq")[before:]
+        assert changes.verify(ledger.conn) == []
+        assert len(ledger.rows("SELECT * FROM customers")) == 60
+    assert len(entries) > 3 and all(len(json.loads(e["ops"])) < 10 + 6 for e in entries)
+    assert [e["device_seq"] for e in entries] == list(range(entries[0]["device_seq"],
+                                                            entries[0]["device_seq"] + len(entries)))
+    ops = [op for e in entries for op in json.loads(e["ops"])]
+    assert {op["id"] for op in ops if op["t"] == "customers"} == {
+        r["id"] for r in Ledger.open(cli.path, PASSPHRASE).rows("SELECT id FROM customers")}
+
+
+def test_a_bulk_import_of_several_envelopes_that_fails_on_its_last_row_writes_nothing(cli, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from store.files import importer
+    from store.ledger import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "OPS_PER_ENVELOPE", 10)
+    kind = importer.KINDS["customers"]
+
+    def post_then_fail(ledger, doc):
+        if doc.key == "K059":  # a rule of the store found while writing, after several envelopes were appended
+            raise DulyError("refused by the store")
+        return kind.post(ledger, doc)
+
+    monkeypatch.setitem(importer.KINDS, "customers", replace(kind, post=post_then_fail))
+    assert cli("init").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:
+        before = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+    src = tmp_path / "customers.csv"
+    src.write_text("code,name\n" + "".join(f"K{k:03d},Customer {k}\n" for k in range(60)), encoding="utf-8")
+    failed = cli("import", "customers", src)
+    assert failed.code == 1 and "line 61" in failed.err and "refused by the store" in failed.err
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:
+        assert ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0] == before
+        assert ledger.rows("SELECT * FROM customers") == []

@@ -19,6 +19,10 @@ from store.ledger.hlc import Clock, Stamp
 from store.ledger.ids import uuid7
 from store.ledger.device_secrets import move_secrets
 
+# A bulk job's transaction is written to the change log as envelopes of about this many operations (a few
+# hundred KB of JSON each), well under the sync server's request limit.
+OPS_PER_ENVELOPE = 2000
+
 
 class NewerLedger(DulyError):
     """The ledger was written by a newer Duly than this one."""
@@ -180,9 +184,8 @@ class Ledger:
         try:
             yield tx
             if tx.ops:
-                seq, prev = changes.last_entry(self.conn, self.device)
-                change = Change(self.device, seq + 1, tx.hlc, self.actor, tx.at, tuple(tx.ops))
-                changes.append(self.conn, change, prev)
+                self._append_envelope(tx)
+            if tx.envelopes:
                 self.set_meta("hlc", tx.hlc)
             self.conn.execute("COMMIT")
         except BaseException as exc:
@@ -190,6 +193,14 @@ class Ledger:
             if db.out_of_space(exc):
                 raise db.disk_full(self.path, exc) from None
             raise
+
+    def _append_envelope(self, tx: "Write") -> None:
+        """The operations collected so far become the next envelope of this device's change log (inside the
+        transaction: a bulk write of several envelopes commits all of them or none)."""
+        seq, prev = changes.last_entry(self.conn, self.device)
+        changes.append(self.conn, Change(self.device, seq + 1, tx.hlc, self.actor, tx.at, tuple(tx.ops)), prev)
+        tx.ops = []
+        tx.envelopes += 1
 
     def apply_remote(self, change: Change) -> bool:
         """Apply a change from another device (sync) through the same `apply`, in one transaction."""
@@ -257,6 +268,14 @@ class Write:
         self.hlc = hlc
         self.at = at
         self.ops: list[Op] = []
+        self.envelopes = 0  # envelopes of this transaction already in the change log (a bulk write has several)
+
+    def seal_if_full(self) -> None:
+        """Between two whole store writes of a bulk job: once OPS_PER_ENVELOPE operations are collected, they
+        become one envelope, so that an import of any size is envelopes of bounded size (memory, the file, and
+        the sync server's request limit) in one transaction, not one envelope of every row."""
+        if len(self.ops) >= OPS_PER_ENVELOPE:
+            self.ledger._append_envelope(self)
 
     def _apply(self, op: Op) -> None:
         changes.apply_op(self.conn, op, self.hlc, device=self.ledger.device, actor=self.ledger.actor, at=self.at)
@@ -309,3 +328,4 @@ class Within:
     @contextmanager
     def writing(self):
         yield self._tx
+        self._tx.seal_if_full()
