@@ -141,3 +141,37 @@ def test_a_bulk_import_of_several_envelopes_that_fails_on_its_last_row_writes_no
     with Ledger.open(cli.path, PASSPHRASE) as ledger:
         assert ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0] == before
         assert ledger.rows("SELECT * FROM customers") == []
+
+
+def _fields_state(ledger) -> tuple:
+    customers_ = ledger.rows("SELECT * FROM customers ORDER BY id")
+    clocks = ledger.rows("SELECT tbl, row_id, col FROM field_clock ORDER BY tbl, row_id, col")
+    history = ledger.rows("SELECT tbl, row_id, col, old, new FROM field_history ORDER BY id")
+    return customers_, clocks, history
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_setting_many_fields_at_once_equals_setting_them_one_by_one(tmp_path, seed):
+    rng = random.Random(seed)
+    columns = ["code", "name", "email", "phone", "currency", "terms", "credit_limit", "category", "notes"]
+    script = []  # transactions of set calls: (row, {column: value})
+    rows = [f"0190-row-{k}" for k in range(3)]
+    for _ in range(4):
+        script.append([(rng.choice(rows), {c: rng.choice([None, "a", "b", 7]) for c in
+                                           rng.sample(columns, rng.randrange(1, len(columns)))})
+                       for _ in range(rng.randrange(1, 5))])
+    states = []
+    for name, batched in (("one.duly", True), ("each.duly", False)):
+        with Ledger.create(tmp_path / name, PASSPHRASE, actor="tester") as ledger:
+            for calls in script:
+                with ledger.writing() as tx:
+                    for row, fields in calls:
+                        if batched:
+                            tx.set("customers", row, **fields)
+                        else:
+                            for column, value in fields.items():
+                                tx.set("customers", row, **{column: value})
+            states.append(_fields_state(ledger))
+            ops = [json.loads(r["ops"]) for r in ledger.rows("SELECT ops FROM changes ORDER BY seq")]
+            states.append([[(o["id"], o["c"], o["v"]) for o in entry if o["t"] == "customers"] for entry in ops])
+    assert states[0] == states[2] and states[1] == states[3]

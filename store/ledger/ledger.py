@@ -284,10 +284,16 @@ class Write:
     def set(self, table: str, row_id: str, **fields) -> None:
         """Set editable fields (a new row is created by setting its fields)."""
         allowed = schema.EDITABLE[table]
-        for column, value in fields.items():
+        for column in fields:
             if column not in allowed:
                 raise ValueError(f"{table}.{column} is not an editable field")
+        if len(fields) == 1:
+            column, value = next(iter(fields.items()))
             self._apply(Op("set", table, row_id, column=column, value=value))
+            return
+        changes.apply_sets(self.conn, table, row_id, fields, self.hlc, device=self.ledger.device,
+                           actor=self.ledger.actor, at=self.at)
+        self.ops.extend(Op("set", table, row_id, column=column, value=value) for column, value in fields.items())
 
     def event(self, table: str, row_id: str | None = None, **data) -> str:
         """Post an immutable document row; returns its id."""
