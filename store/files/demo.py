@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Callable
 
 from store.ledger.schema import NUMBER_TEMPLATES
 from store.rules.terms import BUILTIN_TERMS, instalments
@@ -108,8 +109,9 @@ def _lines(rng: random.Random, english: bool, currency: str) -> list[dict]:
 
 
 def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT_INVOICES, seed: int = 1,
-          today: date | None = None) -> dict:
-    """Fill an empty ledger with a demo book; return counts of what was posted."""
+          today: date | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Fill an empty ledger with a demo book; return counts of what was posted. `progress(done, total)` is told
+    how many of the invoices are made."""
     if customers < 1 or invoices < 0:
         from store.errors import InvalidInput
 
@@ -229,6 +231,8 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
                                   "method": "bank_transfer", "reference": f"ON-ACCOUNT-{n}", "note": "预收款"})
         if len(pending) >= DOCS_PER_TRANSACTION:
             flush()
+        if progress is not None:
+            progress(n, invoices)
 
     # One or two invoices issued in error and voided, nothing ever paid on them.
     for inv, inv_date in voidable[: 1 + invoices // 1000 % 2]:

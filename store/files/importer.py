@@ -769,11 +769,12 @@ def check(ledger, path: str | Path, kind: str) -> tuple[Table, list[Doc], list[s
 
 
 def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
-        allow_duplicate_tax_id: bool = False) -> Outcome:
+        allow_duplicate_tax_id: bool = False, progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Import a file of `kind`: all rows in one transaction, or nothing (ImportProblems names each problem).
     With dry_run the same writes run and are rolled back; the outcome says what they would have been.
     A dry run with problems returns them in `problems` instead of raising. allow_duplicate_tax_id (customers
-    only): a customer may take a tax id another customer has, as `customer add --allow-duplicate-tax-id`."""
+    only): a customer may take a tax id another customer has, as `customer add --allow-duplicate-tax-id`.
+    `progress(done, total)` is told how many of the rows to write are written."""
     if kind not in KINDS:
         raise InvalidInput(f"cannot import {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
     spec = KINDS[kind]
@@ -792,9 +793,13 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
     at = datetime.now().astimezone().isoformat(timespec="seconds")
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
         with ledger.writing() as tx:
+            total, done = sum(1 for doc in docs if doc.action != "skip"), 0
             for doc in docs:
                 if doc.action == "skip":
                     continue
+                if progress is not None:
+                    progress(done, total)
+                done += 1
                 try:
                     table_name, row_id, warning = post(ledger, doc)
                 except DulyError as exc:
@@ -805,6 +810,8 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
                     outcome.warnings.append(f"{table.where(doc.line)}: {warning}")
                 tx.local("import_log", fingerprint=doc.fingerprint, kind=kind, doc_table=table_name, doc_id=row_id,
                          source=Path(table.source).name, line=doc.line, at=at)
+            if progress is not None:
+                progress(done, total)
             if dry_run:
                 raise _DryRun
     return outcome

@@ -112,6 +112,30 @@ def apply_op(conn, op: Op, hlc: str, *, device: str, actor: str, at: str) -> Non
         )
 
 
+def apply_sets(conn, table: str, row: str, values: dict, hlc: str, *, device: str, actor: str, at: str) -> None:
+    """`set` operations of one row, each of a different column, under one clock: exactly what apply_op does for
+    each of them, in five statements for the row instead of six for each column (a customer has a dozen)."""
+    cols = list(values)
+    marks = ",".join("?" * len(cols))
+    clocks = dict(conn.execute(f"SELECT col, hlc FROM field_clock WHERE tbl=? AND row_id=? AND col IN ({marks})",
+                               (table, row, *cols)))
+    won = [c for c in cols if c not in clocks or clocks[c] < hlc]  # an equal or newer write already won the rest
+    if not won:
+        return
+    conn.execute(f"INSERT OR IGNORE INTO {table} (id) VALUES (?)", (row,))
+    old = conn.execute(f"SELECT {','.join(won)} FROM {table} WHERE id=?", (row,)).fetchone()
+    conn.execute(f"UPDATE {table} SET {','.join(f'{c}=?' for c in won)} WHERE id=?", [values[c] for c in won] + [row])
+    conn.executemany(
+        "INSERT INTO field_clock (tbl, row_id, col, hlc) VALUES (?,?,?,?) "
+        "ON CONFLICT (tbl, row_id, col) DO UPDATE SET hlc=excluded.hlc", [(table, row, c, hlc) for c in won])
+    changed = [(table, row, c, _text(was), _text(values[c]), hlc, device, actor, at)
+               for c, was in zip(won, old) if was != values[c]]
+    if changed:
+        conn.executemany(
+            "INSERT INTO field_history (tbl, row_id, col, old, new, hlc, device, actor, at) VALUES (?,?,?,?,?,?,?,?,?)",
+            changed)
+
+
 def apply_events(conn, table: str, ops: list[Op]) -> None:
     """`event` operations of one table, inserted once each, with one executemany per set of columns."""
     by_cols: dict[tuple[str, ...], list[list]] = {}

@@ -18,6 +18,10 @@ from store.ledger.hlc import Clock, Stamp
 from store.ledger.ids import uuid7
 from store.ledger.device_secrets import move_secrets
 
+# A bulk job's transaction is written to the change log as envelopes of about this many operations (a few
+# hundred KB of JSON each), well under the sync server's request limit.
+OPS_PER_ENVELOPE = 2000
+
 
 class NewerLedger(DulyError):
     """The ledger was written by a newer Duly than this one."""
@@ -166,11 +170,13 @@ class Ledger:
 
     @contextmanager
     def writing(self):
-        """One user intent = one transaction = one change-log envelope: `tx.set` for editable fields, `tx.event`
-        for posted documents. Re-entrant: a store write called inside another's `writing()` joins it (a whole
-        import file, issuing a draft), so each keeps its own rules and the whole is still one envelope."""
+        """One user intent = one transaction = one change-log envelope (a bulk job: envelopes of bounded size, all
+        in the one transaction): `tx.set` for editable fields, `tx.event` for posted documents, `tx.local` for
+        device-only tables. Re-entrant: a store write called inside another's `writing()` joins it (a whole import
+        file, issuing a draft), so each keeps its own rules and the whole is still one transaction."""
         if self._tx is not None:
             yield self._tx
+            self._tx.seal_if_full()  # between two whole writes of a bulk job: envelopes of bounded size
             return
         with db.transaction(self.conn, self.path):
             self._catch_up(self.meta("hlc"))
@@ -180,9 +186,8 @@ class Ledger:
             finally:
                 self._tx = None
             if tx.ops:
-                seq, prev = changes.last_entry(self.conn, self.device)
-                change = Change(self.device, seq + 1, tx.hlc, self.actor, tx.at, tuple(tx.ops))
-                changes.append(self.conn, change, prev)
+                self._append_envelope(tx)
+            if tx.envelopes:
                 self.set_meta("hlc", tx.hlc)
 
     @contextmanager
@@ -191,6 +196,14 @@ class Ledger:
         the change log, never synced. Joins a transaction already open."""
         with db.transaction(self.conn, self.path):
             yield self.conn
+
+    def _append_envelope(self, tx: "Write") -> None:
+        """The operations collected so far become the next envelope of this device's change log (inside the
+        transaction: a bulk write of several envelopes commits all of them or none)."""
+        seq, prev = changes.last_entry(self.conn, self.device)
+        changes.append(self.conn, Change(self.device, seq + 1, tx.hlc, self.actor, tx.at, tuple(tx.ops)), prev)
+        tx.ops = []
+        tx.envelopes += 1
 
     def apply_remote(self, change: Change) -> bool:
         """Apply a change from another device (sync) through the same `apply`, in one transaction."""
@@ -235,6 +248,14 @@ class Write:
         self.hlc = hlc
         self.at = at
         self.ops: list[Op] = []
+        self.envelopes = 0  # envelopes of this transaction already in the change log (a bulk write has several)
+
+    def seal_if_full(self) -> None:
+        """Between two whole store writes of a bulk job: once OPS_PER_ENVELOPE operations are collected, they
+        become one envelope, so that an import of any size is envelopes of bounded size (memory, the file, and
+        the sync server's request limit) in one transaction, not one envelope of every row."""
+        if len(self.ops) >= OPS_PER_ENVELOPE:
+            self.ledger._append_envelope(self)
 
     def _apply(self, op: Op) -> None:
         changes.apply_op(self.conn, op, self.hlc, device=self.ledger.device, actor=self.ledger.actor, at=self.at)
@@ -243,10 +264,16 @@ class Write:
     def set(self, table: str, row_id: str, **fields) -> None:
         """Set editable fields (a new row is created by setting its fields)."""
         allowed = schema.EDITABLE[table]
-        for column, value in fields.items():
+        for column in fields:
             if column not in allowed:
                 raise ValueError(f"{table}.{column} is not an editable field")
+        if len(fields) == 1:
+            column, value = next(iter(fields.items()))
             self._apply(Op("set", table, row_id, column=column, value=value))
+            return
+        changes.apply_sets(self.conn, table, row_id, fields, self.hlc, device=self.ledger.device,
+                           actor=self.ledger.actor, at=self.at)
+        self.ops.extend(Op("set", table, row_id, column=column, value=value) for column, value in fields.items())
 
     def event(self, table: str, row_id: str | None = None, **data) -> str:
         """Post an immutable document row; returns its id."""

@@ -52,16 +52,34 @@ def _unsettled(kind: str) -> str:
             f"SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on > :d)")
 
 
+# The columns of an open invoice read from doc_state under the alias i, with its open amount as of :d.
+_OPEN_INVOICE_COLUMNS = f"""i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
+         CASE WHEN i.last_on <= :d THEN i.open_all ELSE {INVOICE_OPEN} END AS open_amount"""
+
+
 def open_invoices_sql(where: str = "") -> str:
     """Per invoice dated <= :d and not settled by :d, its open amount as of :d; only what is not 0.
     MATERIALIZED: the open amount is computed once per invoice, not again for the filter; `where` narrows the
     candidates (e.g. to one customer) before anything is summed."""
     return f"""
 WITH candidates AS MATERIALIZED (
-  SELECT i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
-         CASE WHEN i.last_on <= :d THEN i.open_all ELSE {INVOICE_OPEN} END AS open_amount
+  SELECT {_OPEN_INVOICE_COLUMNS}
   FROM {_unsettled('invoice')} i
   WHERE i.date <= :d {where}
+)
+SELECT * FROM candidates WHERE open_amount != 0
+"""
+
+
+def named_invoices_sql(marks: str, where: str = "") -> str:
+    """open_invoices_sql for the invoices whose ids are bound in `marks` (e.g. ':v0,:v1'): the same columns and
+    the same rule, read by doc_state's primary key (one lookup per invoice, however many the customer has)."""
+    return f"""
+WITH candidates AS MATERIALIZED (
+  SELECT {_OPEN_INVOICE_COLUMNS}
+  FROM doc_state i
+  WHERE i.id IN ({marks}) AND i.kind = 'invoice' AND (i.settled_on IS NULL OR i.settled_on > :d)
+    AND i.date <= :d {where}
 )
 SELECT * FROM candidates WHERE open_amount != 0
 """
@@ -184,10 +202,18 @@ def invoice_open(ledger, invoice_id: str, as_of: str | date = END) -> int:
     return row["open"] if row else 0
 
 
-def _open_invoices(ledger, customer_id: str, currency: str, as_of: str | date) -> dict[str, OpenInvoice]:
-    """{invoice id: OpenInvoice} for the customer's invoices in currency with more than zero open as of D."""
-    rows = ledger.conn.execute(open_invoices_sql("AND i.customer_id = :c AND i.currency = :cur"),
-                               {"d": _iso(as_of), "c": customer_id, "cur": currency})
+def _open_invoices(ledger, customer_id: str, currency: str, as_of: str | date,
+                   invoice_ids: list[str] | None = None) -> dict[str, OpenInvoice]:
+    """{invoice id: OpenInvoice} for the customer's invoices in currency with more than zero open as of D (only
+    those of invoice_ids when given)."""
+    where = "AND i.customer_id = :c AND i.currency = :cur"
+    params = {"d": _iso(as_of), "c": customer_id, "cur": currency}
+    if invoice_ids is None:
+        sql = open_invoices_sql(where)
+    else:
+        params.update({f"v{k}": iid for k, iid in enumerate(invoice_ids)})
+        sql = named_invoices_sql(",".join(f":v{k}" for k in range(len(invoice_ids))) or "NULL", where)
+    rows = ledger.conn.execute(sql, params)
     return {iid: OpenInvoice(iid, number, cid, cur, _day(doc), _day(due), total, open_amount)
             for iid, cid, cur, number, doc, due, _terms, total, open_amount in rows if open_amount > 0}
 
@@ -204,11 +230,14 @@ def customer_open_items(ledger, customer_id: str, currency: str, as_of: str | da
     return _items(ledger, _open_invoices(ledger, customer_id, currency, as_of))
 
 
-def allocatable_items(ledger, customer_id: str, currency: str, on: str | date) -> list[OpenItem]:
+def allocatable_items(ledger, customer_id: str, currency: str, on: str | date,
+                      invoice_ids: list[str] | None = None) -> list[OpenItem]:
     """What money dated `on` may still be applied to: open as of `on` AND open counting every later
-    document too (a later credit note or write-off must not be over-allocated by a back-dated payment)."""
-    now = _open_invoices(ledger, customer_id, currency, on)
-    ever = _open_invoices(ledger, customer_id, currency, END)
+    document too (a later credit note or write-off must not be over-allocated by a back-dated payment).
+    With invoice_ids, only those of the customer's invoices are read (a payment that names what it pays needs
+    nothing else, and its cost does not grow with the customer's history)."""
+    now = _open_invoices(ledger, customer_id, currency, on, invoice_ids)
+    ever = _open_invoices(ledger, customer_id, currency, END, invoice_ids)
     capped = {}
     for iid, inv in now.items():
         cap = min(inv.open_amount, ever[iid].open_amount) if iid in ever else 0

@@ -83,13 +83,16 @@ def plan(ledger, customer_id: str, currency: str, on: str, available: int,
          pairs: list[tuple[str, int]] | None) -> list[tuple[str, str, int]]:
     """[(invoice id, number, amount)] to apply `available` dated `on`: the given pairs (checked against what is
     open and what is available) or, without pairs, oldest due first."""
-    dues = openitems.allocatable_items(ledger, customer_id, currency, on)
+    if pairs:  # only the named invoices are read: the cost does not grow with the customer's history
+        requested, named = _resolve_pairs(ledger, customer_id, pairs)
+        dues = openitems.allocatable_items(ledger, customer_id, currency, on, list(requested))
+    else:
+        dues = openitems.allocatable_items(ledger, customer_id, currency, on)
     open_by: dict[str, int] = {}
     numbers = {d.invoice_id: d.number for d in dues}
     for d in dues:
         open_by[d.invoice_id] = open_by.get(d.invoice_id, 0) + d.open_amount
     if pairs:
-        requested, named = _resolve_pairs(ledger, customer_id, pairs)
         for invoice_id, number in named.items():
             if invoice_id not in open_by:
                 raise Conflict(f"invoice {number} has nothing open on {on} to apply to "

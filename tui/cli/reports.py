@@ -256,7 +256,11 @@ def make_demo(args, ctx):
     passphrase = ctx.passphrase(confirm=True)
     started = time.monotonic()
     with Ledger.create(ctx.ledger_path, passphrase) as ledger:
-        counts = demo.build(ledger, customers=args.customers, invoices=args.invoices, seed=args.seed)
+        from tui.cli.progress import shown
+
+        with shown(ctx, "making the demo book", "invoices") as progress:
+            counts = demo.build(ledger, customers=args.customers, invoices=args.invoices, seed=args.seed,
+                                progress=progress)
         settings.get(ledger, "currency")
     ctx.done(f"demo ledger {ctx.ledger_path}: {counts['customers']} customers, {counts['invoices']} invoices, "
              f"{counts['payments']} payments, {counts['credit_notes']} credit notes, {counts['writeoffs']} write-offs, "

@@ -53,8 +53,12 @@ def register(sub, common) -> None:
 def import_file(args, ctx):
     from store.files import importer  # imported when used: every other command starts faster
 
-    outcome = importer.run(ctx.ledger(), args.file, args.import_kind, dry_run=args.dry_run,
-                           allow_duplicate_tax_id=getattr(args, "allow_duplicate_tax_id", False))
+    from tui.cli.progress import shown
+
+    ledger = ctx.ledger()
+    with shown(ctx, f"importing {args.import_kind}") as progress:
+        outcome = importer.run(ledger, args.file, args.import_kind, dry_run=args.dry_run, progress=progress,
+                               allow_duplicate_tax_id=getattr(args, "allow_duplicate_tax_id", False))
     rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
     added, updated, skipped = outcome.count("add"), outcome.count("update"), outcome.count("skip")
     verb = "would import" if outcome.dry_run else "imported"

@@ -1,0 +1,79 @@
+"""Long jobs show their progress on stderr at a terminal (rows done, of how many), and nothing when stderr is
+piped or the output is JSON for a script."""
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+
+import pytest
+
+from store.ledger.ledger import Ledger
+from store.write import customers, invoices
+from tests.conftest import PASSPHRASE, duly_exe, run_duly
+
+
+@pytest.fixture
+def book(tmp_path):
+    path = tmp_path / "p.duly"
+    with Ledger.create(path, PASSPHRASE, actor="tester") as led:
+        customers.add(led, "HD001", "Hengda", currency="CNY")
+        for k in range(1, 31):
+            invoices.add(led, "HD001", f"2026-01-{k:02d}", amount="200.00", number=f"F-{k}", terms="NET30")
+    src = tmp_path / "pay.csv"
+    src.write_text("customer,date,amount,invoice\n" + "".join(
+        f"HD001,2026-03-01,100.00,F-{k}\n" for k in range(1, 31)), encoding="utf-8")
+    return path, src
+
+
+def env_for(path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DULY_") and k not in ("NO_COLOR", "TERM")}
+    env.update({"DULY_LEDGER": str(path), "DULY_PASSPHRASE": PASSPHRASE, "TERM": "xterm", "COLUMNS": "120"})
+    return env
+
+
+def stderr_at_terminal(argv, path, cwd) -> tuple[int, str, str]:
+    """Run duly with stderr on a pseudo-terminal and stdout piped: (exit code, stdout, what stderr showed)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([duly_exe(), *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                            env=env_for(path), cwd=cwd)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the other side closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    out = proc.stdout.read().decode()
+    return proc.wait(timeout=60), out, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_an_import_shows_its_progress_at_a_terminal(book, tmp_path):
+    path, src = book
+    code, out, shown = stderr_at_terminal(["import", "payments", str(src)], path, tmp_path)
+    assert code == 0, shown
+    assert "importing payments" in shown and "30/30" in shown and "rows" in shown
+    assert "imported 30 new payments" in out and "importing" not in out  # the result itself stays on stdout
+
+
+def test_no_progress_when_piped_or_as_json(book, tmp_path):
+    path, src = book
+    piped = run_duly("import", "payments", str(src), env={"DULY_LEDGER": str(path), "DULY_PASSPHRASE": PASSPHRASE})
+    assert piped.code == 0 and "imported 30 new payments" in piped.out
+    assert piped.err == ""
+    again = tmp_path / "again.csv"  # new rows, so that the JSON import writes as many as the piped one
+    again.write_text(src.read_text(encoding="utf-8").replace("2026-03-01,100.00", "2026-03-02,0.50"), encoding="utf-8")
+    code, out, shown = stderr_at_terminal(["import", "payments", str(again), "--format", "json"], path, tmp_path)
+    assert code == 0 and '"added":30' in out
+    assert "importing" not in shown and "\r" not in shown
+
+
+def test_the_demo_shows_its_progress_at_a_terminal(tmp_path):
+    code, out, shown = stderr_at_terminal(["demo", "--customers", "5", "--invoices", "40"], tmp_path / "d.duly",
+                                          tmp_path)
+    assert code == 0, shown
+    assert "making the demo book" in shown and "40/40" in shown and "demo ledger" in out
