@@ -214,3 +214,113 @@ def test_broken_ofx_is_named(ledger, tmp_path):
     with pytest.raises(InvalidInput, match=r"broken.ofx is not a readable OFX statement"):
         bank.import_file(ledger, src)
     assert ledger.row("SELECT count(*) AS n FROM bank_lines")["n"] == 0
+
+
+# --- WeChat Pay and Alipay bills, as their apps export them --------------------------------------------------------
+
+WECHAT_BILL = "\n".join([
+    "微信支付账单明细,,,,,,,,,,",
+    "微信昵称：[杭州云帆],,,,,,,,,,",
+    "起始时间：[2026-03-01 00:00:00] 终止时间：[2026-03-31 23:59:59],,,,,,,,,,",
+    "导出类型：[全部],,,,,,,,,,",
+    "导出时间：[2026-04-01 09:12:33],,,,,,,,,,",
+    ",,,,,,,,,,",
+    "共6笔记录,,,,,,,,,,",
+    "收入：4笔 4480.00元,,,,,,,,,,",
+    "支出：2笔 110.00元,,,,,,,,,,",
+    "中性交易：0笔 0.00元,,,,,,,,,,",
+    "注：,,,,,,,,,,",
+    "1. 充值/提现/理财通购买/零钱通存取/信用卡还款等交易，将计入中性交易,,,,,,,,,,",
+    ",,,,,,,,,,",
+    "----------------------微信支付账单明细列表--------------------,,,,,,,,,,",
+    "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态,交易单号,商户单号,备注",
+    "2026-03-02 10:11:12,转账,上海恒达贸易有限公司,/,收入,¥1000.00,/,已收钱,1000050001202603021234567890123\t,/,A7-000001",
+    "2026-03-03 14:00:00,二维码收款,张三,收款方备注:二维码收款,收入,\"¥2,500.00\",/,已收钱,"
+    "1000039901202603031400000000001\t,10001071012026030300001\t,/",
+    "2026-03-04 09:00:00,商户消费,美团,外卖订单,支出,¥60.00,零钱,支付成功,4200001234202603040000000001\t,"
+    "mt20260304001\t,/",
+    "2026-03-05 16:20:00,二维码收款,李四,收款方备注:二维码收款,收入,¥800.00,/,已全额退款,"
+    "1000039901202603051620000000002\t,/,/",
+    "2026-03-06 11:00:00,转账-退款,张三,/,支出,¥50.00,零钱,已退款,1000050001202603061100000000003\t,/,/",
+    "2026-03-07 12:00:00,转账,王五,/,收入,¥180.00,/,待接收,1000050001202603071200000000004\t,/,/",
+]) + "\n"
+
+ALIPAY_BILL = "\n".join([
+    "------------------------------------------------------------------------------------",
+    "导出信息：",
+    "姓名：杭州云帆科技有限公司",
+    "支付宝账户：finance@yunfan.example",
+    "起始时间：[2026-03-01 00:00:00]    终止时间：[2026-03-31 23:59:59]",
+    "导出交易类型：[全部]",
+    "导出时间：[2026-04-01 10:00:00]",
+    "共4笔记录",
+    "收入：2笔 3300.00元",
+    "支出：1笔 99.00元",
+    "不计收支：1笔 500.00元",
+    "特别提示：",
+    "1. 本回单内容可表明支付宝受理了相关交易申请，不代表交易的最终状态；",
+    "----------------------------支付宝（中国）网络技术有限公司  电子客户回单------------------------",
+    "交易时间,交易分类,交易对方,对方账号,商品说明,收/支,金额,收/付款方式,交易状态,交易订单号,商家订单号,备注,",
+    "2026-03-10 11:22:33,转账红包,北京智讯科技有限公司,zhixun@example.cn,转账,收入,3000.00,,交易成功,"
+    "2026031022001400001234567890\t,\t,A7-000003,",
+    "2026-03-11 08:00:00,商业服务,赵六,zhao***@163.com,服务费,收入,300.00,,交易关闭,"
+    "2026031122001400001234567891\t,\t,,",
+    "2026-03-12 20:00:00,日用百货,淘宝,tb***@taobao.com,办公用品,支出,99.00,余额,交易成功,"
+    "2026031222001400001234567892\t,T200P1234\t,,",
+    "2026-03-13 09:00:00,投资理财,余额宝,,余额宝-转入,不计收支,500.00,余额,交易成功,"
+    "2026031322001400001234567893\t,\t,,",
+]) + "\n"
+
+
+@pytest.fixture
+def cli_ledger(cli):
+    assert cli("init").code == 0
+    return cli
+
+
+def bank_rows(cli):
+    from store.ledger.ledger import Ledger
+    from tests.conftest import PASSPHRASE
+
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:
+        return ledger.rows("SELECT * FROM bank_lines ORDER BY line")
+
+
+def test_wechat_bill_imports_income_received_and_counts_the_rest(cli_ledger, tmp_path):
+    cli = cli_ledger
+    src = write(tmp_path / "微信支付账单(20260301-20260331).csv", WECHAT_BILL, "utf-8-sig")
+    result = cli("import", "bank", src)
+    assert result.code == 0, result.err
+    assert ("WeChat Pay bill: 6 rows, 2 income received; left out: 2 money out, 1 not completed (已全额退款), "
+            "1 not completed (待接收)") in result.out
+    assert "imported 2 new bank lines (2 in, 0 out)" in result.out and "profile wechat" in result.out
+    lines = bank_rows(cli)
+    assert [(b["date"], b["amount"], b["payer"], b["reference"], b["account"]) for b in lines] == [
+        ("2026-03-02", 100_000, "上海恒达贸易有限公司", "1000050001202603021234567890123", "微信支付"),
+        ("2026-03-03", 250_000, "张三", "1000039901202603031400000000001", "微信支付")]
+    assert "A7-000001" in lines[0]["memo"] and "转账" in lines[0]["memo"]
+    again = cli("import", "bank", src)
+    assert "imported 0 new bank lines (0 in, 0 out), 2 already there" in again.out
+    assert len(bank_rows(cli)) == 2
+
+
+def test_alipay_bill_in_gb18030_with_its_preamble(cli_ledger, tmp_path):
+    cli = cli_ledger
+    src = write(tmp_path / "alipay_record_20260401.csv", ALIPAY_BILL, "gb18030")
+    result = cli("import", "bank", src, "--dry-run")
+    assert result.code == 0, result.err
+    assert ("Alipay bill: 4 rows, 1 income received; left out: 1 money out, 1 neither in nor out (不计收支), "
+            "1 not completed (交易关闭)") in result.out
+    assert "GB18030/GBK" in result.out and "nothing was written" in result.out
+    assert bank_rows(cli) == []
+    assert cli("import", "bank", src).code == 0
+    line, = bank_rows(cli)
+    assert (line["amount"], line["payer"], line["payer_account"], line["reference"], line["account"]) == (
+        300_000, "北京智讯科技有限公司", "zhixun@example.cn", "2026031022001400001234567890", "支付宝")
+
+
+def test_a_bank_file_named_as_a_wallet_bill_is_refused_with_the_reason(cli_ledger, tmp_path):
+    cli = cli_ledger
+    src = write(tmp_path / "icbc.csv", GBK_STATEMENT, "gbk")
+    result = cli("import", "bank", src, "--profile", "alipay")
+    assert_one_line_error(result, 1, "is not an Alipay bill", "交易订单号")

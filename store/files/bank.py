@@ -100,6 +100,9 @@ class Parsed:
     encoding: str
     profile: str
     lines: list[BankLine] = field(default_factory=list)
+    found: str = ""  # what the file was recognised as, for people: 'WeChat Pay bill'
+    rows: int = 0  # transaction rows read (a bill: income and the rest)
+    ignored: dict[str, int] = field(default_factory=dict)  # why rows were left out -> how many
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -222,6 +225,14 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
     if _is_ofx(path):
         return _parse_ofx(path, source)
     encoding, rows = _raw_rows(path)
+    if profile is GENERIC_PROFILE or profile.name in WALLETS:
+        found = _wallet_header(rows, profile.name if profile.name in WALLETS else None)
+        if found is not None:
+            return _parse_wallet(source, encoding, rows, *found)
+        if profile.name in WALLETS:
+            label = WALLETS[profile.name][0]
+            raise InvalidInput(f"{source} is not {'an' if label[0] in 'AEIOU' else 'a'} {label}: no header row with 交易时间, 收/支, "
+                               "金额, 当前状态/交易状态 and 交易单号/交易订单号 in its first 60 rows", field="file")
     start, cols, headers = _find_header(rows, profile, source)
     xlsx = encoding == "XLSX"
     parsed = Parsed(source, encoding, profile.name)
@@ -275,6 +286,93 @@ def _line(values: dict, seen: dict[str, int], number: int, balance: int | None) 
     key = json.dumps(values, sort_keys=True, ensure_ascii=False)
     seen[key] = seen.get(key, 0) + 1
     return BankLine(id=fingerprint(values, seen[key])[:16], line=number, balance=balance, **values)
+
+
+# --- WeChat Pay and Alipay bills (微信支付账单, 支付宝账单) -------------------------------------------------------
+
+# profile name -> (what people call it, the account its lines are booked on, the word its preamble carries)
+WALLETS = {"wechat": ("WeChat Pay bill", "微信支付", "微信"), "alipay": ("Alipay bill", "支付宝", "支付宝")}
+WALLET_COLUMNS = {
+    "date": ("交易时间", "交易创建时间"),
+    "type": ("交易类型", "交易分类"),
+    "payer": ("交易对方",),
+    "payer_account": ("对方账号",),
+    "item": ("商品", "商品说明", "商品名称"),
+    "direction": ("收/支",),
+    "amount": ("金额",),  # 金额(元): the unit in brackets does not count
+    "method": ("支付方式", "收/付款方式"),
+    "status": ("当前状态", "交易状态"),
+    "reference": ("交易单号", "交易订单号", "交易号"),
+    "merchant_reference": ("商户单号", "商家订单号", "商户订单号"),
+    "memo": ("备注",),
+}
+_WALLET_REQUIRED = ("date", "direction", "amount", "status", "reference")
+# Final states of money received: a transfer or payment that arrived (支付成功, 已收钱, 交易成功 ...).
+_RECEIVED = {"支付成功", "已收钱", "朋友已收钱", "对方已收钱", "已存入零钱", "已到账", "交易成功", "已入账", "收款成功"}
+
+
+def _wallet_header(rows, forced: str | None) -> tuple[str, int, dict[str, int]] | None:
+    """(wallet, index of the header row, field -> column) when the file is a WeChat Pay or Alipay bill."""
+    lookup = {importer._key(h): name for name, headers in WALLET_COLUMNS.items() for h in headers}
+    for index, (_, cells) in enumerate(rows[:60]):
+        cols: dict[str, int] = {}
+        for col, cell in enumerate(cells):
+            name = lookup.get(importer._key(cell))
+            if name and name not in cols:
+                cols[name] = col
+        if all(n in cols for n in _WALLET_REQUIRED):
+            preamble = " ".join(" ".join(c) for _, c in rows[:index])
+            wallet = forced or next((w for w, (_, _, word) in WALLETS.items() if word in preamble), None) or (
+                "wechat" if importer._key(cells[cols["status"]]) == "当前状态" else "alipay")
+            return wallet, index, cols
+    return None
+
+
+def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, cols: dict[str, int]) -> Parsed:
+    """Income in a final state becomes a bank line (payer 交易对方, reference 交易单号); money out, neutral rows
+    (不计收支, /) and rows not completed (refunded, closed, pending) are counted and left out."""
+    label, account, _ = WALLETS[wallet]
+    parsed = Parsed(source, encoding, wallet, found=label)
+    headers = rows[start][1]
+    xlsx = encoding == "XLSX"
+    seen: dict[str, int] = {}
+
+    def cell(cells, name):
+        index = cols.get(name)
+        value = cells[index].strip() if index is not None and index < len(cells) else ""
+        return "" if value == "/" else value
+
+    def where(number, name):
+        col = cols[name]
+        letter = f"{importer._letters(col)} " if xlsx else ""
+        return f'{source} {"row" if xlsx else "line"} {number}, column {letter}"{headers[col]}"'
+
+    for number, cells in rows[start + 1:]:
+        when = cell(cells, "date")
+        if not re.match(r"\d", when):
+            continue  # a blank, a ---- rule or a note below the table
+        parsed.rows += 1
+        direction, status = cell(cells, "direction"), cell(cells, "status")
+        if direction != "收入":
+            reason = "money out" if direction == "支出" else "neither in nor out (不计收支)"
+        elif status not in _RECEIVED:
+            reason = f"not completed ({status or 'no status'})"
+        else:
+            reason = ""
+        if reason:
+            parsed.ignored[reason] = parsed.ignored.get(reason, 0) + 1
+            continue
+        on = _date(when, None, where(number, "date"))
+        amount = _amount(cell(cells, "amount"), "CNY", where(number, "amount"))
+        if amount <= 0:
+            raise InvalidInput(f"{where(number, 'amount')}: {cell(cells, 'amount')!r} is income (收入) but not more "
+                               "than zero (expected a positive amount)", field="amount")
+        memo = " ".join(p for p in (cell(cells, "type"), cell(cells, "item"), cell(cells, "memo")) if p)
+        values = {"account": account, "date": on, "amount": amount, "currency": "CNY",
+                  "reference": cell(cells, "reference"), "payer": " ".join(cell(cells, "payer").split()),
+                  "payer_account": cell(cells, "payer_account"), "memo": " ".join(memo.split())}
+        parsed.lines.append(_line(values, seen, number, None))
+    return parsed
 
 
 # --- OFX (through ofxtools) ----------------------------------------------------------------------------------
@@ -355,10 +453,12 @@ def _profile_row(ledger, name: str) -> dict | None:
 def load_profile(ledger, name: str | None) -> Profile:
     if not name or name == "generic":
         return GENERIC_PROFILE
+    if name in WALLETS:
+        return Profile(name, {})
     row = _profile_row(ledger, name)
     if row is None:
         known = [r["name"] for r in ledger.rows("SELECT name FROM bank_profiles WHERE coalesce(archived,0)=0")]
-        raise NotFound(f"unknown bank profile {name!r} (known: {', '.join(['generic', *sorted(known)])})")
+        raise NotFound(f"unknown bank profile {name!r} (known: {', '.join(['generic', *WALLETS, *sorted(known)])})")
     columns = {k: tuple(v) for k, v in json.loads(row["columns"]).items()}
     return Profile(row["name"], columns, row["date_format"], row["account"], row["currency"])
 
@@ -426,6 +526,9 @@ class Imported:
     added: list[BankLine]
     skipped: list[BankLine]
     dry_run: bool = False
+    found: str = ""
+    rows: int = 0
+    ignored: dict[str, int] = field(default_factory=dict)
 
     @property
     def credits(self) -> int:
@@ -450,7 +553,8 @@ def import_file(ledger, path: str | Path, *, profile: str | None = None, account
             f"SELECT id FROM bank_lines WHERE id IN ({','.join('?' * len(chunk))})", chunk)}
     added = [b for b in parsed.lines if b.id not in there]
     skipped = [b for b in parsed.lines if b.id in there]
-    outcome = Imported(parsed.source, parsed.encoding, parsed.profile, added, skipped, dry_run)
+    outcome = Imported(parsed.source, parsed.encoding, parsed.profile, added, skipped, dry_run, parsed.found,
+                       parsed.rows, parsed.ignored)
     if added and not dry_run:
         with ledger.writing() as tx:
             tx.events("bank_lines", [(b.id, {
