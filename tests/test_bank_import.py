@@ -124,7 +124,8 @@ def test_saved_profile_maps_a_banks_own_headers(ledger, tmp_path):
     found = bank.import_file(ledger, write(tmp_path / "de.csv", text), profile="sparkasse")
     assert [(b.date, b.amount, b.currency, b.payer, b.memo, b.account) for b in found.added] == [
         ("2026-03-02", 120_000, "EUR", "Muster GmbH", "RE A7-000003", "DE02 1234")]
-    assert [p["name"] for p in bank.profiles(ledger)] == ["generic", "sparkasse"]
+    assert [p["name"] for p in bank.profiles(ledger)] == ["generic", "wechat", "alipay", "icbc", "ccb", "cmb", "abc",
+                                                          "boc", "sparkasse"]
 
 
 def test_profile_needs_a_date_and_an_amount(ledger):
@@ -324,3 +325,99 @@ def test_a_bank_file_named_as_a_wallet_bill_is_refused_with_the_reason(cli_ledge
     src = write(tmp_path / "icbc.csv", GBK_STATEMENT, "gbk")
     result = cli("import", "bank", src, "--profile", "alipay")
     assert_one_line_error(result, 1, "is not an Alipay bill", "交易订单号")
+
+
+# --- the big banks' own exports, detected by their headers ----------------------------------------------------------
+
+ICBC_CORPORATE = (
+    "明细查询\n"
+    "账号：1202020209000123456,户名：杭州云帆科技有限公司,币种：人民币\n"
+    "凭证号,本方账号,对方账号,交易时间,借/贷,借方发生额,贷方发生额,对方行号,摘要,用途,对方单位名称,余额,个性化信息\n"
+    ",1202020209000123456,31001234567890,2026-03-02 10:00:01,贷,,\"10,000.00\",105290000000,货款,A7-000001,"
+    "上海恒达贸易有限公司,\"10,000.00\",\n"
+    ",1202020209000123456,,2026-03-04 11:00:00,借,15.00,,,手续费,,,\"9,985.00\",\n"
+    "合计,,,,,15.00,\"10,000.00\",,,,,,\n"
+)
+CMB_CORPORATE = (
+    "交易日,交易时间,起息日,交易类型,借方金额,贷方金额,余额,摘要,流水号,流程实例号,业务名称,用途,业务参考号,业务摘要,"
+    "其它摘要,收/付方分行名,收/付方名称,收/付方帐号\n"
+    "20260306,10:12:13,20260306,汇入汇款,,2260.00,12260.00,货款,G1234567890123,,,A7-000004,,,,上海,"
+    "上海恒达贸易有限公司,31001234\n"
+)
+BOC_CORPORATE = (
+    "交易类型[ Transaction Type ],业务类型[ Business type ],付款人开户行号[ Payer account bank ],"
+    "付款人开户行名[ Payer account bank ],付款人账号[ Debit Account No. ],付款人名称[ Payer's Name ],"
+    "收款人开户行行号[ Beneficiary account bank ],收款人开户行名[ Beneficiary account bank ],"
+    "收款人账号[ Payee's Account Number ],收款人名称[ Payee's Name ],交易日期[ Transaction Date ],"
+    "交易时间[ Transaction time ],交易货币[ Trade Currency ],交易金额[ Trade Amount ],"
+    "交易后余额[ After-transaction balance ],起息日期[ Value Date ],汇率[ Exchange rate ],"
+    "交易流水号[ Transaction reference number ],摘要[ Reference ],用途[ Purpose ],交易附言[ Remark ],备注[ Remarks ]\n"
+    "来账,汇入汇款,104100000004,中国银行北京分行,3400001111,北京智讯科技有限公司,104331000000,中国银行杭州分行,"
+    "3500002222,杭州云帆科技有限公司,20260308,09:00:00,CNY,3000.00,13000.00,20260308,,"
+    "BOC20260308000001,货款,A7-000003,,\n"
+    "往账,手续费,104331000000,中国银行杭州分行,3500002222,杭州云帆科技有限公司,,,,,20260308,09:00:01,CNY,-20.00,"
+    "12980.00,20260308,,BOC20260308000002,手续费,,,\n"
+)
+
+
+def xlsx_of(path, rows):
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(r)
+    wb.save(path)
+    return path
+
+
+def ccb_xlsx(path):
+    return xlsx_of(path, [
+        ["中国建设银行 账户明细"],
+        ["账号", "账户名称", "交易时间", "借方发生额（支取）", "贷方发生额（收入）", "余额", "币种", "对方户名", "对方账号",
+         "对方开户机构", "记账日期", "摘要", "备注", "账户明细编号-交易流水号", "企业流水号", "凭证种类", "凭证号"],
+        ["33050161234500000123", "杭州云帆科技有限公司", "20260305 09:30:00", 0, 5000, 15000, "人民币",
+         "北京智讯科技有限公司", "6217000011112222", "中国建设银行北京分行", "20260305", "转账", "A7-000003",
+         "330501612345000001230001", "", "", ""],
+    ])
+
+
+def abc_xlsx(path):
+    return xlsx_of(path, [
+        ["账户名称：杭州云帆科技有限公司", "账号：19000101040012345"],
+        ["交易时间", "收入金额", "支出金额", "本次余额", "手续费总额", "交易方式", "交易行名", "交易类别", "对方省市",
+         "对方账号", "对方户名", "交易说明", "交易摘要", "交易附言"],
+        ["2026-03-07 14:00:00", 800, None, 8800, 0, "网银", "农行杭州分行", "转账", "浙江省杭州市", "6228480001",
+         "杭州散客", "货款", "转账", "A7-000005"],
+        ["2026-03-07 15:00:00", None, 5.5, 8794.5, 0, "网银", "农行杭州分行", "收费", "", "", "", "手续费", "", ""],
+    ])
+
+
+@pytest.mark.parametrize("name,make,label,expected", [
+    ("icbc.csv", lambda p: write(p, ICBC_CORPORATE, "gb18030"), "工商银行 (ICBC) statement: 2 lines",
+     [("2026-03-02", 1_000_000, "上海恒达贸易有限公司", "货款 A7-000001"), ("2026-03-04", -1_500, "", "手续费")]),
+    ("ccb.xlsx", ccb_xlsx, "建设银行 (CCB) statement: 1 line",
+     [("2026-03-05", 500_000, "北京智讯科技有限公司", "转账 A7-000003")]),
+    ("cmb.csv", lambda p: write(p, CMB_CORPORATE), "招商银行 (CMB) statement: 1 line",
+     [("2026-03-06", 226_000, "上海恒达贸易有限公司", "货款 A7-000004")]),
+    ("abc.xlsx", abc_xlsx, "农业银行 (ABC) statement: 2 lines",
+     [("2026-03-07", 80_000, "杭州散客", "货款 转账 A7-000005"), ("2026-03-07", -550, "", "手续费")]),
+    ("boc.csv", lambda p: write(p, BOC_CORPORATE, "gb18030"), "中国银行 (BOC) statement: 2 lines",
+     [("2026-03-08", 300_000, "北京智讯科技有限公司", "货款 A7-000003"),
+      ("2026-03-08", -2_000, "杭州云帆科技有限公司", "手续费")]),
+])
+def test_each_big_banks_export_is_detected_and_read(cli_ledger, tmp_path, name, make, label, expected):
+    cli = cli_ledger
+    src = make(tmp_path / name)
+    result = cli("import", "bank", src)
+    assert result.code == 0, result.err
+    assert label in result.out and f"profile {name.split('.')[0]}" in result.out
+    assert [(b["date"], b["amount"], b["payer"], b["memo"]) for b in bank_rows(cli)] == expected
+    assert "0 new bank lines" in cli("import", "bank", src).out
+
+
+def test_a_bank_profile_can_be_named_on_the_command_line(cli_ledger, tmp_path):
+    cli = cli_ledger
+    text = CMB_CORPORATE.replace("收/付方名称", "对方名称")  # a header changed: no longer recognised by itself
+    src = write(tmp_path / "cmb.csv", text)
+    result = cli("import", "bank", src, "--profile", "cmb")
+    assert result.code == 0, result.err
+    assert "招商银行 (CMB) statement: 1 line" in result.out
+    assert [b["amount"] for b in bank_rows(cli)] == [226_000]

@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,6 +72,54 @@ class Profile:
 
 
 GENERIC_PROFILE = Profile("generic", GENERIC)
+
+# The big banks' own exports (企业网银 / 个人网银 明细下载), by the headers each prints. A bank file is recognised by
+# the first signature (a set of headers, compared as _norm does) that its header row holds.
+BANKS = {
+    "icbc": (Profile("icbc", {
+        "date": ("交易时间", "交易日期"), "credit": ("贷方发生额", "交易金额(收入)"),
+        "debit": ("借方发生额", "交易金额(支出)"), "payer": ("对方单位名称", "对方户名"),
+        "payer_account": ("对方账号", "对方账户"), "memo": ("摘要", "用途", "个性化信息"), "reference": ("凭证号",),
+        "balance": ("余额",), "account": ("本方账号",), "currency": ("交易币种",)}),
+        "工商银行 (ICBC) statement", ({"借/贷", "对方单位名称", "贷方发生额"}, {"交易金额(收入)", "交易场所"})),
+    "ccb": (Profile("ccb", {
+        "date": ("交易时间", "记账日期"), "credit": ("贷方发生额(收入)",), "debit": ("借方发生额(支取)",),
+        "payer": ("对方户名",), "payer_account": ("对方账号",), "memo": ("摘要", "备注"),
+        "reference": ("账户明细编号-交易流水号",), "balance": ("余额",), "account": ("账号",), "currency": ("币种",)}),
+        "建设银行 (CCB) statement", ({"贷方发生额(收入)", "借方发生额(支取)"},)),
+    "cmb": (Profile("cmb", {
+        "date": ("交易日",), "credit": ("贷方金额",), "debit": ("借方金额",), "payer": ("收/付方名称",),
+        "payer_account": ("收/付方帐号", "收/付方账号"), "memo": ("摘要", "用途", "业务摘要"), "reference": ("流水号",),
+        "balance": ("余额",)}),
+        "招商银行 (CMB) statement", ({"交易日", "贷方金额", "收/付方名称"},)),
+    "abc": (Profile("abc", {
+        "date": ("交易时间", "交易日期"), "credit": ("收入金额",), "debit": ("支出金额",), "amount": ("交易金额",),
+        "payer": ("对方户名",), "payer_account": ("对方账号",),
+        "memo": ("交易说明", "交易摘要", "交易附言", "交易用途"), "balance": ("本次余额",)}),
+        "农业银行 (ABC) statement", ({"收入金额", "支出金额", "本次余额"}, {"交易金额", "本次余额", "交易行"})),
+    "boc": (Profile("boc", {
+        "date": ("交易日期",), "amount": ("交易金额",), "payer": ("付款人名称",), "payer_account": ("付款人账号",),
+        "memo": ("摘要", "用途", "交易附言", "备注"), "reference": ("交易流水号",), "balance": ("交易后余额",),
+        "currency": ("交易货币",)}),
+        "中国银行 (BOC) statement", ({"付款人名称", "收款人名称", "交易后余额"},)),
+}
+
+
+def _norm(header: str) -> str:
+    """A bank's header as printed: width, spaces and case aside, and without the English that 中国银行 adds in
+    square brackets ('交易日期[ Transaction Date ]' -> '交易日期'); a unit in brackets is kept ('交易金额(收入)')."""
+    text = unicodedata.normalize("NFKC", (header or "").replace("\ufeff", ""))
+    text = re.sub(r"\s*\[[^\]]*\]\s*$", "", text)
+    return re.sub(r"\s+", "", text).lower()
+
+
+def _detect_bank(rows) -> tuple[Profile, str] | None:
+    for _, cells in rows[:40]:
+        printed = {_norm(c) for c in cells if c}
+        for profile, label, signatures in BANKS.values():
+            if any({_norm(h) for h in sig} <= printed for sig in signatures):
+                return profile, label
+    return None
 
 
 @dataclass(frozen=True)
@@ -152,14 +201,16 @@ def _xlsx_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
 
 def _find_header(rows, profile: Profile, source: str) -> tuple[int, dict[str, list[int]], list[str]]:
     """(index in rows, field -> column indexes, headers) of the first row that names a date and an amount."""
-    lookup = {}
+    lookup, exact = {}, {}
     for name, headers in profile.columns.items():
         for header in (*headers, *((name,) if profile is GENERIC_PROFILE else ())):
             lookup.setdefault(importer._key(header), name)
+            exact.setdefault(_norm(header), name)
     for index, (_, cells) in enumerate(rows[:40]):
         found: dict[str, list[int]] = {}
         for col, cell in enumerate(cells):
-            name = lookup.get(importer._key(cell))
+            # the header as printed first: 交易金额(收入) and 交易金额(支出) are two columns, not one 交易金额
+            name = exact.get(_norm(cell)) or lookup.get(importer._key(cell))
             if name and (name in _MULTI or name not in found):
                 found.setdefault(name, []).append(col)
         if "date" in found and ({"amount", "credit"} & set(found)):
@@ -231,11 +282,15 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
             return _parse_wallet(source, encoding, rows, *found)
         if profile.name in WALLETS:
             label = WALLETS[profile.name][0]
-            raise InvalidInput(f"{source} is not {'an' if label[0] in 'AEIOU' else 'a'} {label}: no header row with 交易时间, 收/支, "
-                               "金额, 当前状态/交易状态 and 交易单号/交易订单号 in its first 60 rows", field="file")
+            raise InvalidInput(f"{source} is not {'an' if label[0] in 'AEIOU' else 'a'} {label}: no header row "
+                               "with 交易时间, 收/支, 金额, 当前状态/交易状态 and 交易单号/交易订单号 in its first 60 rows",
+                               field="file")
+    found_bank = BANKS[profile.name][1] if profile.name in BANKS else ""
+    if profile is GENERIC_PROFILE and (detected := _detect_bank(rows)) is not None:
+        profile, found_bank = detected
     start, cols, headers = _find_header(rows, profile, source)
     xlsx = encoding == "XLSX"
-    parsed = Parsed(source, encoding, profile.name)
+    parsed = Parsed(source, encoding, profile.name, found=found_bank)
     seen: dict[str, int] = {}
 
     def cell(cells, name):
@@ -278,6 +333,7 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
                   "payer": " ".join(cell(cells, "payer").split()), "payer_account": cell(cells, "payer_account"),
                   "memo": " ".join(cell(cells, "memo").split())}
         parsed.lines.append(_line(values, seen, number, balance))
+    parsed.rows = len(parsed.lines)
     return parsed
 
 
@@ -453,12 +509,14 @@ def _profile_row(ledger, name: str) -> dict | None:
 def load_profile(ledger, name: str | None) -> Profile:
     if not name or name == "generic":
         return GENERIC_PROFILE
-    if name in WALLETS:
+    row = _profile_row(ledger, name)  # a saved profile comes first, even with a built-in's name
+    if row is None and name in WALLETS:
         return Profile(name, {})
-    row = _profile_row(ledger, name)
+    if row is None and name in BANKS:
+        return BANKS[name][0]
     if row is None:
         known = [r["name"] for r in ledger.rows("SELECT name FROM bank_profiles WHERE coalesce(archived,0)=0")]
-        raise NotFound(f"unknown bank profile {name!r} (known: {', '.join(['generic', *WALLETS, *sorted(known)])})")
+        raise NotFound(f"unknown bank profile {name!r} (known: {', '.join(['generic', *WALLETS, *BANKS, *sorted(known)])})")
     columns = {k: tuple(v) for k, v in json.loads(row["columns"]).items()}
     return Profile(row["name"], columns, row["date_format"], row["account"], row["currency"])
 
@@ -507,6 +565,14 @@ def save_profile(ledger, name: str, pairs: list[str], *, date_format: str | None
 def profiles(ledger) -> list[dict]:
     rows = [{"name": "generic", "columns": "; ".join(f"{k}={'/'.join(v[:3])}…" for k, v in GENERIC.items()),
              "date_format": "", "account": "", "currency": ""}]
+    for name, (label, account, _) in WALLETS.items():
+        rows.append({"name": name, "columns": f"{label} (built in, detected): "
+                     + "; ".join(f"{k}={'/'.join(v)}" for k, v in WALLET_COLUMNS.items()),
+                     "date_format": "", "account": account, "currency": "CNY"})
+    for name, (profile, label, _) in BANKS.items():
+        rows.append({"name": name, "columns": f"{label} (built in, detected): "
+                     + "; ".join(f"{k}={'/'.join(v)}" for k, v in profile.columns.items()),
+                     "date_format": "", "account": "", "currency": ""})
     for r in ledger.rows("SELECT * FROM bank_profiles WHERE coalesce(archived,0)=0 ORDER BY name"):
         cols = json.loads(r["columns"])
         rows.append({"name": r["name"], "columns": "; ".join(f"{k}={'/'.join(v)}" for k, v in cols.items()),

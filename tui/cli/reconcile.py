@@ -93,10 +93,13 @@ def import_bank(args, ctx):
     found = bank.import_file(ctx.ledger(), args.file, profile=args.profile, account=args.account,
                              currency=args.currency, dry_run=args.dry_run)
     verb = "would import" if found.dry_run else "imported"
-    if found.found and ctx.format != "json":  # a WeChat Pay / Alipay bill: say what it is and what was left out
-        income = len(found.added) + len(found.skipped)
-        left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
-        print(f"{found.found}: {found.rows} rows, {income} income received" + (f"; left out: {left}" if left else ""))
+    if found.found and ctx.format != "json":  # what the file was recognised as (and for a bill, what was left out)
+        if found.profile in bank.WALLETS:
+            income = len(found.added) + len(found.skipped)
+            left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
+            print(f"{found.found}: {found.rows} rows, {income} income received" + (f"; left out: {left}" if left else ""))
+        else:
+            print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
     summary = (f"{verb} {len(found.added)} new bank lines ({found.credits} in, {found.debits} out), "
                f"{len(found.skipped)} already there ({found.source}, {found.encoding}, profile {found.profile})")
     if ctx.format == "json":
