@@ -116,14 +116,26 @@ class Known:
     invoices: dict[str, dict] = field(default_factory=dict)  # number or e-invoice number -> invoice
     credited: set[str] = field(default_factory=set)  # red-letter numbers that already have their credit note
 
+    _tax_ids: dict[str, list[dict]] | None = None
+    _names: dict[str, list[dict]] | None = None
+
+    def _index(self) -> None:
+        self._tax_ids, self._names = {}, {}
+        for c in self.customers:
+            if c["tax_id"]:
+                self._tax_ids.setdefault(c["tax_id"].strip().upper(), []).append(c)
+            for key in {validate.name_key(c["name"] or ""), validate.name_key(c["legal_name"] or "")} - {""}:
+                self._names.setdefault(key, []).append(c)
+
     def by_tax_id(self, tax_id: str) -> list[dict]:
-        wanted = tax_id.strip().upper()
-        return [c for c in self.customers if (c["tax_id"] or "").strip().upper() == wanted]
+        if self._tax_ids is None:
+            self._index()
+        return self._tax_ids.get(tax_id.strip().upper(), [])
 
     def by_name(self, name: str) -> list[dict]:
-        key = validate.name_key(name)
-        return [c for c in self.customers if key and key in (validate.name_key(c["name"] or ""),
-                                                              validate.name_key(c["legal_name"] or ""))]
+        if self._names is None:
+            self._index()
+        return self._names.get(validate.name_key(name), []) if validate.name_key(name) else []
 
 
 def known(ledger, table: Table) -> Known:
