@@ -421,3 +421,23 @@ def test_a_bank_profile_can_be_named_on_the_command_line(cli_ledger, tmp_path):
     assert result.code == 0, result.err
     assert "招商银行 (CMB) statement: 1 line" in result.out
     assert [b["amount"] for b in bank_rows(cli)] == [226_000]
+
+
+def test_an_xls_bank_export_with_its_preamble_and_footer(cli_ledger, tmp_path):
+    import xlwt
+
+    cli = cli_ledger
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("明细", cell_overwrite_ok=True)
+    lines = [row.split(",") for row in ICBC_CORPORATE.replace('"10,000.00"', "10000.00").replace(
+        '"9,985.00"', "9985.00").splitlines()]
+    for r, cells in enumerate(lines):
+        for c, text in enumerate(cells):
+            sheet.write(r, c, float(text) if text.replace(".", "").isdigit() and "." in text else text)
+    sheet.write(3, 3, datetime(2026, 3, 2, 10, 0, 1), xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm:ss"))
+    book.save(str(tmp_path / "工行.xls"))
+    result = cli("import", "bank", tmp_path / "工行.xls")
+    assert result.code == 0, result.err
+    assert "工商银行 (ICBC) statement: 2 lines" in result.out and "XLS" in result.out
+    assert [(b["date"], b["amount"], b["payer"]) for b in bank_rows(cli)] == [
+        ("2026-03-02", 1_000_000, "上海恒达贸易有限公司"), ("2026-03-04", -1_500, "")]

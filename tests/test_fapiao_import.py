@@ -110,7 +110,7 @@ def test_unknown_buyers_are_listed_and_nothing_is_imported(cli, tmp_path):
     dry = cli("import", "fapiao", src, "--dry-run")
     assert dry.code == 1
     assert (f'row 8, column H "购买方名称" (buyer): buyer 深圳新客户有限公司 (纳税人识别号 {NEW_TAX}) is not a customer '
-            "(also on rows 9)") in dry.out
+            "(also on row 9)") in dry.out
     assert f"--tax-id {NEW_TAX}" in dry.out
     assert 'row 10, column H "购买方名称" (buyer): buyer 杭州散客 is not a customer' in dry.out
     result = cli("import", "fapiao", src)
@@ -174,3 +174,20 @@ def test_a_file_that_is_not_a_fapiao_export_says_which_columns_are_missing(cli, 
     assert result.code == 1
     assert_one_line_error(result)
     assert "not a fapiao export" in result.err and "数电票号码" in result.err and "发票状态" in result.err
+
+
+def test_the_export_saved_as_old_binary_excel_is_read(cli, tmp_path):
+    import xlwt
+
+    customers(cli)
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("发票基础信息")
+    for r, cells in enumerate([HEADERS, *sample_rows()[:2]]):
+        for c, value in enumerate(cells):
+            sheet.write(r, c, value)
+    book.save(str(tmp_path / "发票.xls"))
+    result = cli("import", "fapiao", tmp_path / "发票.xls")
+    assert result.code == 0, result.err
+    assert "imported 2 invoices" in result.out and "XLS)" in result.out
+    totals = {r["number"]: (r["total"], r["tax"]) for r in ledger_rows(cli.path, "SELECT * FROM invoices")}
+    assert totals == {A: (1_130_000, 130_000), B: (530_000, 30_000)}

@@ -344,7 +344,30 @@ def test_unreadable_files(cli, book, tmp_path):
     bad.write_bytes(b"code,name\nA,\xff\xfe\xff\n")
     assert_one_line_error(cli("import", "customers", bad), 1, "bin.csv line 2", "neither UTF-8 nor GBK")
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0rest")
-    assert_one_line_error(cli("import", "customers", tmp_path / "old.xls"), 1, ".xls", "save it as .xlsx or CSV")
+    assert_one_line_error(cli("import", "customers", tmp_path / "old.xls"), 1, "old.xls", "not an Excel workbook")
+    (tmp_path / "report.xls").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
+    assert_one_line_error(cli("import", "customers", tmp_path / "report.xls"), 1, "report.xls", "not an Excel workbook")
+
+
+def test_old_binary_excel_is_read(cli, led, tmp_path):
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("客户")
+    for col, text in enumerate(["客户编号", "客户名称", "信用额度", "税号"]):
+        sheet.write(0, col, text)
+    for col, value in enumerate(["HD001", "上海恒达贸易有限公司", 20000, "91310000MA1FL8XQ24"]):
+        sheet.write(1, col, value)
+    sheet.write(2, 0, "ACME")
+    sheet.write(2, 1, "Acme Corp")
+    sheet.write(2, 2, 1234.5)
+    book.save(str(tmp_path / "客户.xls"))
+    result = cli("import", "customers", tmp_path / "客户.xls")
+    assert result.code == 0, result.err
+    assert "imported 2 new customers" in result.out and "XLS)" in result.out
+    rows = customer_rows(led)
+    assert (rows["HD001"]["name"], rows["HD001"]["credit_limit"]) == ("上海恒达贸易有限公司", 2_000_000)
+    assert rows["ACME"]["credit_limit"] == 123_450
 
 
 def test_another_kind_registers_one_more_subparser():

@@ -164,8 +164,8 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}", field="file") from None
-    if path.suffix.lower() == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InvalidInput(f"{source} is an old binary Excel file (.xls): save it as .xlsx or CSV", field="file")
+    if path.suffix.lower() == ".xls" or data.startswith(importer.OLE):
+        return "XLS", [(n, [c.strip() for c in cells]) for n, cells in importer.xls_rows(data, source)]
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return "XLSX", _xlsx_rows(data, source)
     text, encoding = importer.decode(data, source)
@@ -289,7 +289,7 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
     if profile is GENERIC_PROFILE and (detected := _detect_bank(rows)) is not None:
         profile, found_bank = detected
     start, cols, headers = _find_header(rows, profile, source)
-    xlsx = encoding == "XLSX"
+    xlsx = encoding in ("XLSX", "XLS")
     parsed = Parsed(source, encoding, profile.name, found=found_bank)
     seen: dict[str, int] = {}
 
@@ -390,7 +390,7 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
     label, account, _ = WALLETS[wallet]
     parsed = Parsed(source, encoding, wallet, found=label)
     headers = rows[start][1]
-    xlsx = encoding == "XLSX"
+    xlsx = encoding in ("XLSX", "XLS")
     seen: dict[str, int] = {}
 
     def cell(cells, name):

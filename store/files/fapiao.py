@@ -316,7 +316,8 @@ def check(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
     docs.sort(key=lambda d: d.line)
     for (name, tax_id), lines in unknown.items():
         first, *more = lines
-        also = f" (also on {'rows' if table.xlsx else 'lines'} {', '.join(map(str, more))})" if more else ""
+        place = ("row" if table.xlsx else "line") + ("s" if len(more) > 1 else "")
+        also = f" (also on {place} {', '.join(map(str, more))})" if more else ""
         column = "buyer" if "buyer" in table.columns else "buyer_tax_id"
         shown = f"{name or '(no name)'}" + (f" (纳税人识别号 {tax_id})" if tax_id else "")
         rows.problem(first, column, f"buyer {shown} is not a customer{also}: add it (`duly customer add CODE --name "

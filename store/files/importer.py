@@ -122,7 +122,8 @@ class Table:
 
     @property
     def xlsx(self) -> bool:
-        return self.encoding == "XLSX"
+        """A workbook (XLSX or XLS): places are rows and column letters."""
+        return self.encoding in ("XLSX", "XLS")
 
     def value(self, cells: list[str], name: str) -> str:
         index = self.columns.get(name)
@@ -237,8 +238,8 @@ def read_table(path: str | Path) -> Table:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}", field="file") from None
-    if path.suffix.lower() == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InvalidInput(f"{source} is an old binary Excel file (.xls): save it as .xlsx or CSV", field="file")
+    if path.suffix.lower() == ".xls" or data.startswith(OLE):
+        return _table_of(source, "XLS", xls_rows(data, source))
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, data, source)
     text, encoding = decode(data, source)
@@ -283,6 +284,67 @@ def _refuse_swallowed_rows(source: str, line: int, cells: list[str], headers: li
                 f"{source} line {line}, column {index + 1}{named}: a quote opens this cell and is not closed "
                 f"before the next {len(inner)} line(s), which look like rows of their own (expected a closing \" "
                 "or no quote)", field="file")
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: an old .xls, or an encrypted .xlsx
+
+
+def xls_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
+    """Every row of the first sheet of an old binary Excel file (.xls), read by xlrd, as the text a person sees."""
+    import xlrd
+
+    if not data.startswith(OLE):
+        raise InvalidInput(f"{source} is not an Excel workbook (it does not start as an .xls or .xlsx file does)",
+                           field="file")
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except xlrd.XLRDError as exc:
+        reason = str(exc)
+        if "encrypt" in reason.lower() or b"EncryptionInfo" in data[:65536] or b"E\x00n\x00c\x00r\x00y" in data:
+            raise InvalidInput(f"{source} is password-protected (encrypted): open it in Excel, remove the password "
+                               "and save it again", field="file") from None
+        raise InvalidInput(f"{source} is not a readable .xls workbook ({reason})", field="file") from None
+    except (ValueError, IndexError, KeyError, AssertionError, OSError) as exc:
+        raise InvalidInput(f"{source} is not a readable .xls workbook ({exc})", field="file") from None
+    try:
+        sheet = book.sheet_by_index(0)
+        rows = []
+        for number in range(sheet.nrows):
+            cells = []
+            for cell in sheet.row(number):
+                value = cell.value
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    try:
+                        value = xlrd.xldate_as_datetime(value, book.datemode)
+                    except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                        pass  # shown as the number it is; the check names it
+                elif cell.ctype == xlrd.XL_CELL_NUMBER and float(value).is_integer():
+                    value = int(value)
+                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                    value = bool(value)
+                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                    value = None
+                cells.append(_cell_text(value))
+            rows.append((number + 1, cells))
+        return rows
+    finally:
+        book.release_resources()
+
+
+def _table_of(source: str, encoding: str, rows: list[tuple[int, list[str]]]) -> Table:
+    """The first non-empty row is the header; blank rows are left out."""
+    headers: list[str] | None = None
+    body = []
+    for number, cells in rows:
+        if headers is None:
+            if any(c.strip() for c in cells):
+                headers = cells
+            continue
+        if any(c.strip() for c in cells):
+            body.append((number, cells))
+    if not headers:
+        raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
+    return Table(source, encoding, headers, body)
 
 
 def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
