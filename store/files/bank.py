@@ -516,7 +516,8 @@ def load_profile(ledger, name: str | None) -> Profile:
         return BANKS[name][0]
     if row is None:
         known = [r["name"] for r in ledger.rows("SELECT name FROM bank_profiles WHERE coalesce(archived,0)=0")]
-        raise NotFound(f"unknown bank profile {name!r} (known: {', '.join(['generic', *WALLETS, *BANKS, *sorted(known)])})")
+        names = ", ".join(["generic", *WALLETS, *BANKS, *sorted(known)])
+        raise NotFound(f"unknown bank profile {name!r} (known: {names})")
     columns = {k: tuple(v) for k, v in json.loads(row["columns"]).items()}
     return Profile(row["name"], columns, row["date_format"], row["account"], row["currency"])
 

@@ -169,8 +169,8 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
         lines: list[str | Line] | None = None, terms: str | None = None, due: str | None = None,
         number: str | None = None, currency: str | None = None, contract: str | None = None,
         einvoice: str | None = None, description: str | None = None) -> Issued:
-    """Issue an invoice (one transaction). Give either amount or lines (text, or Line with a stated tax). Terms: due > terms > the customer's
-    > setting terms.default > NET30. Raises Conflict on a breach of the credit limit when credit.enforce is
+    """Issue an invoice (one transaction). Give either amount or lines (text, or Line with a stated tax).
+    Terms: due > terms > the customer's > setting terms.default > NET30. Raises Conflict on a breach of the credit limit when credit.enforce is
     'block'; otherwise the breach comes back in Issued.warnings."""
     if (amount is None) == (not lines):
         raise InvalidInput("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])",

@@ -25,7 +25,9 @@ def register(sub, common) -> None:
     q = import_kinds(sub, common).add_parser("bank", parents=[common],
                                              help="a bank statement (银行流水): CSV (UTF-8 or GBK) or XLSX")
     q.add_argument("file", metavar="FILE", help="the bank statement: CSV, XLSX or OFX")
-    q.add_argument("--profile", metavar="NAME", help="a saved column mapping, or wechat / alipay (default: detected from the file, else generic headers)")
+    q.add_argument("--profile", metavar="NAME",
+                   help="a saved column mapping, or a built-in one: wechat, alipay, icbc, ccb, cmb, abc, boc "
+                        "(default: detected from the file, else generic headers)")
     q.add_argument("--account", metavar="ACCOUNT", help="our account number, when the file has no column for it")
     q.add_argument("--currency", metavar="C", help="currency when the file has no column for it (default: ledger's)")
     q.add_argument("--dry-run", action="store_true", help="show what would be imported; write nothing")
@@ -97,7 +99,8 @@ def import_bank(args, ctx):
         if found.profile in bank.WALLETS:
             income = len(found.added) + len(found.skipped)
             left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
-            print(f"{found.found}: {found.rows} rows, {income} income received" + (f"; left out: {left}" if left else ""))
+            print(f"{found.found}: {found.rows} rows, {income} income received"
+                  + (f"; left out: {left}" if left else ""))
         else:
             print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
     summary = (f"{verb} {len(found.added)} new bank lines ({found.credits} in, {found.debits} out), "

@@ -15,7 +15,8 @@ def import_kinds(sub, common):
     # Kept on the parser itself: keyed by id(), a new parser could meet an old one's (ids are reused).
     found = getattr(sub, "duly_import_kinds", None)
     if found is None:
-        p = sub.add_parser("import", parents=[common], help="import customers, invoices or payments from CSV/XLSX")
+        p = sub.add_parser("import", parents=[common],
+                           help="import customers, invoices, payments, fapiao exports or bank files (CSV, XLSX, XLS)")
         found = sub.duly_import_kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
     return found
 
