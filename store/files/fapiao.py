@@ -268,7 +268,8 @@ def check(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
                                          "正常, 已作废, 已红冲 or 部分红冲)")
             continue
         label = f"{number} {_yuan(total)}"
-        fp = importer.fingerprint("fapiao", {"number": number}, 1)
+        # one row in import_log per fapiao and state: voiding it later keeps the record of the invoice it became
+        fp = importer.fingerprint("fapiao", {"number": number, "voided": status in VOIDED}, 1)
         there = known.invoices.get(number)
         if status in VOIDED:
             if there is None or there["voided"]:
