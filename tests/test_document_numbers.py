@@ -83,7 +83,7 @@ def _downgrade(path) -> None:
     for table in ("payments", "writeoffs"):
         conn.execute(f"DROP INDEX {table}_number")
         conn.execute(f"ALTER TABLE {table} DROP COLUMN number")
-    conn.execute(f"PRAGMA user_version = {schema.VERSION - 1}")
+    conn.execute(f"PRAGMA user_version = {schema.MIGRATIONS.index(schema._v_document_numbers)}")
     conn.commit()
     conn.close()
 

@@ -97,6 +97,41 @@ def test_invoices_import_with_due_dates_and_terms(cli, book, tmp_path):
     assert (f3["currency"], f3["total"]) == ("USD", 30_000)
 
 
+def test_invoices_with_amount_tax_and_total_columns_keep_the_tax_split(cli, book, tmp_path):
+    src = write(tmp_path / "inv.csv", "发票号码,客户,开票日期,金额,税率,税额,价税合计\n"
+                                      "T-1,HD001,2026-03-01,\"10,000.00\",13%,1300.00,\"11,300.00\"\n"
+                                      "T-2,HD001,2026-03-02,100.00,6%,6.00,106.00\n", "gbk")
+    result = cli("import", "invoices", src)
+    assert result.code == 0, result.err
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        t1 = invoices.by_number(ledger, "T-1")
+        line, = ledger.rows("SELECT amount, tax, tax_bp FROM invoice_lines WHERE invoice_id=?", (t1["id"],))
+        t2 = invoices.by_number(ledger, "T-2")
+    assert (t1["total"], t1["tax"]) == (1_130_000, 130_000)
+    assert (line["amount"], line["tax"], line["tax_bp"]) == (1_000_000, 130_000, 1300)
+    assert (t2["total"], t2["tax"]) == (10_600, 600)
+    assert "0 new invoices, 2 already there" in cli("import", "invoices", src).out
+
+
+def test_invoices_with_only_amount_and_tax_total_their_sum(cli, book, tmp_path):
+    src = write(tmp_path / "inv.csv", "number,customer,date,amount,tax\nS-1,HD001,2026-03-01,200.00,26.00\n")
+    result = cli("import", "invoices", src)
+    assert result.code == 0, result.err
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        s1 = invoices.by_number(ledger, "S-1")
+    assert (s1["total"], s1["tax"]) == (22_600, 2_600)
+
+
+def test_invoice_amount_and_tax_that_miss_the_total_by_a_cent_are_refused(cli, book, tmp_path):
+    src = write(tmp_path / "inv.csv", "发票号码,客户,开票日期,金额,税额,价税合计\n"
+                                      "T-1,HD001,2026-03-01,100.00,13.00,113.01\n")
+    result = cli("import", "invoices", src)
+    assert_one_line_error(result, 1, "inv.csv line 2", '"价税合计"', "total 113.01 is not the amount before tax "
+                          "100.00 + tax 13.00 = 113.00", "nothing was imported")
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        assert ledger.rows("SELECT id FROM invoices") == []
+
+
 def test_xlsx_first_sheet_with_date_cells_and_numbers(cli, book, tmp_path):
     wb = Workbook()
     ws = wb.active
@@ -309,7 +344,30 @@ def test_unreadable_files(cli, book, tmp_path):
     bad.write_bytes(b"code,name\nA,\xff\xfe\xff\n")
     assert_one_line_error(cli("import", "customers", bad), 1, "bin.csv line 2", "neither UTF-8 nor GBK")
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0rest")
-    assert_one_line_error(cli("import", "customers", tmp_path / "old.xls"), 1, ".xls", "save it as .xlsx or CSV")
+    assert_one_line_error(cli("import", "customers", tmp_path / "old.xls"), 1, "old.xls", "not an Excel workbook")
+    (tmp_path / "report.xls").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
+    assert_one_line_error(cli("import", "customers", tmp_path / "report.xls"), 1, "report.xls", "not an Excel workbook")
+
+
+def test_old_binary_excel_is_read(cli, led, tmp_path):
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("客户")
+    for col, text in enumerate(["客户编号", "客户名称", "信用额度", "税号"]):
+        sheet.write(0, col, text)
+    for col, value in enumerate(["HD001", "上海恒达贸易有限公司", 20000, "91310000MA1FL8XQ24"]):
+        sheet.write(1, col, value)
+    sheet.write(2, 0, "ACME")
+    sheet.write(2, 1, "Acme Corp")
+    sheet.write(2, 2, 1234.5)
+    book.save(str(tmp_path / "客户.xls"))
+    result = cli("import", "customers", tmp_path / "客户.xls")
+    assert result.code == 0, result.err
+    assert "imported 2 new customers" in result.out and "XLS)" in result.out
+    rows = customer_rows(led)
+    assert (rows["HD001"]["name"], rows["HD001"]["credit_limit"]) == ("上海恒达贸易有限公司", 2_000_000)
+    assert rows["ACME"]["credit_limit"] == 123_450
 
 
 def test_another_kind_registers_one_more_subparser():

@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -72,6 +73,54 @@ class Profile:
 
 GENERIC_PROFILE = Profile("generic", GENERIC)
 
+# The big banks' own exports (企业网银 / 个人网银 明细下载), by the headers each prints. A bank file is recognised by
+# the first signature (a set of headers, compared as _norm does) that its header row holds.
+BANKS = {
+    "icbc": (Profile("icbc", {
+        "date": ("交易时间", "交易日期"), "credit": ("贷方发生额", "交易金额(收入)"),
+        "debit": ("借方发生额", "交易金额(支出)"), "payer": ("对方单位名称", "对方户名"),
+        "payer_account": ("对方账号", "对方账户"), "memo": ("摘要", "用途", "个性化信息"), "reference": ("凭证号",),
+        "balance": ("余额",), "account": ("本方账号",), "currency": ("交易币种",)}),
+        "工商银行 (ICBC) statement", ({"借/贷", "对方单位名称", "贷方发生额"}, {"交易金额(收入)", "交易场所"})),
+    "ccb": (Profile("ccb", {
+        "date": ("交易时间", "记账日期"), "credit": ("贷方发生额(收入)",), "debit": ("借方发生额(支取)",),
+        "payer": ("对方户名",), "payer_account": ("对方账号",), "memo": ("摘要", "备注"),
+        "reference": ("账户明细编号-交易流水号",), "balance": ("余额",), "account": ("账号",), "currency": ("币种",)}),
+        "建设银行 (CCB) statement", ({"贷方发生额(收入)", "借方发生额(支取)"},)),
+    "cmb": (Profile("cmb", {
+        "date": ("交易日",), "credit": ("贷方金额",), "debit": ("借方金额",), "payer": ("收/付方名称",),
+        "payer_account": ("收/付方帐号", "收/付方账号"), "memo": ("摘要", "用途", "业务摘要"), "reference": ("流水号",),
+        "balance": ("余额",)}),
+        "招商银行 (CMB) statement", ({"交易日", "贷方金额", "收/付方名称"},)),
+    "abc": (Profile("abc", {
+        "date": ("交易时间", "交易日期"), "credit": ("收入金额",), "debit": ("支出金额",), "amount": ("交易金额",),
+        "payer": ("对方户名",), "payer_account": ("对方账号",),
+        "memo": ("交易说明", "交易摘要", "交易附言", "交易用途"), "balance": ("本次余额",)}),
+        "农业银行 (ABC) statement", ({"收入金额", "支出金额", "本次余额"}, {"交易金额", "本次余额", "交易行"})),
+    "boc": (Profile("boc", {
+        "date": ("交易日期",), "amount": ("交易金额",), "payer": ("付款人名称",), "payer_account": ("付款人账号",),
+        "memo": ("摘要", "用途", "交易附言", "备注"), "reference": ("交易流水号",), "balance": ("交易后余额",),
+        "currency": ("交易货币",)}),
+        "中国银行 (BOC) statement", ({"付款人名称", "收款人名称", "交易后余额"},)),
+}
+
+
+def _norm(header: str) -> str:
+    """A bank's header as printed: width, spaces and case aside, and without the English that 中国银行 adds in
+    square brackets ('交易日期[ Transaction Date ]' -> '交易日期'); a unit in brackets is kept ('交易金额(收入)')."""
+    text = unicodedata.normalize("NFKC", (header or "").replace("\ufeff", ""))
+    text = re.sub(r"\s*\[[^\]]*\]\s*$", "", text)
+    return re.sub(r"\s+", "", text).lower()
+
+
+def _detect_bank(rows) -> tuple[Profile, str] | None:
+    for _, cells in rows[:40]:
+        printed = {_norm(c) for c in cells if c}
+        for profile, label, signatures in BANKS.values():
+            if any({_norm(h) for h in sig} <= printed for sig in signatures):
+                return profile, label
+    return None
+
 
 @dataclass(frozen=True)
 class BankLine:
@@ -100,6 +149,9 @@ class Parsed:
     encoding: str
     profile: str
     lines: list[BankLine] = field(default_factory=list)
+    found: str = ""  # what the file was recognised as, for people: 'WeChat Pay bill'
+    rows: int = 0  # transaction rows read (a bill: income and the rest)
+    ignored: dict[str, int] = field(default_factory=dict)  # why rows were left out -> how many
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -112,8 +164,8 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}", field="file") from None
-    if path.suffix.lower() == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InvalidInput(f"{source} is an old binary Excel file (.xls): save it as .xlsx or CSV", field="file")
+    if path.suffix.lower() == ".xls" or data.startswith(importer.OLE):
+        return "XLS", [(n, [c.strip() for c in cells]) for n, cells in importer.xls_rows(data, source)]
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return "XLSX", _xlsx_rows(data, source)
     text, encoding = importer.decode(data, source)
@@ -149,14 +201,16 @@ def _xlsx_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
 
 def _find_header(rows, profile: Profile, source: str) -> tuple[int, dict[str, list[int]], list[str]]:
     """(index in rows, field -> column indexes, headers) of the first row that names a date and an amount."""
-    lookup = {}
+    lookup, exact = {}, {}
     for name, headers in profile.columns.items():
         for header in (*headers, *((name,) if profile is GENERIC_PROFILE else ())):
             lookup.setdefault(importer._key(header), name)
+            exact.setdefault(_norm(header), name)
     for index, (_, cells) in enumerate(rows[:40]):
         found: dict[str, list[int]] = {}
         for col, cell in enumerate(cells):
-            name = lookup.get(importer._key(cell))
+            # the header as printed first: 交易金额(收入) and 交易金额(支出) are two columns, not one 交易金额
+            name = exact.get(_norm(cell)) or lookup.get(importer._key(cell))
             if name and (name in _MULTI or name not in found):
                 found.setdefault(name, []).append(col)
         if "date" in found and ({"amount", "credit"} & set(found)):
@@ -222,9 +276,21 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
     if _is_ofx(path):
         return _parse_ofx(path, source)
     encoding, rows = _raw_rows(path)
+    if profile is GENERIC_PROFILE or profile.name in WALLETS:
+        found = _wallet_header(rows, profile.name if profile.name in WALLETS else None)
+        if found is not None:
+            return _parse_wallet(source, encoding, rows, *found)
+        if profile.name in WALLETS:
+            label = WALLETS[profile.name][0]
+            raise InvalidInput(f"{source} is not {'an' if label[0] in 'AEIOU' else 'a'} {label}: no header row "
+                               "with 交易时间, 收/支, 金额, 当前状态/交易状态 and 交易单号/交易订单号 in its first 60 rows",
+                               field="file")
+    found_bank = BANKS[profile.name][1] if profile.name in BANKS else ""
+    if profile is GENERIC_PROFILE and (detected := _detect_bank(rows)) is not None:
+        profile, found_bank = detected
     start, cols, headers = _find_header(rows, profile, source)
-    xlsx = encoding == "XLSX"
-    parsed = Parsed(source, encoding, profile.name)
+    xlsx = encoding in ("XLSX", "XLS")
+    parsed = Parsed(source, encoding, profile.name, found=found_bank)
     seen: dict[str, int] = {}
 
     def cell(cells, name):
@@ -267,6 +333,7 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
                   "payer": " ".join(cell(cells, "payer").split()), "payer_account": cell(cells, "payer_account"),
                   "memo": " ".join(cell(cells, "memo").split())}
         parsed.lines.append(_line(values, seen, number, balance))
+    parsed.rows = len(parsed.lines)
     return parsed
 
 
@@ -275,6 +342,93 @@ def _line(values: dict, seen: dict[str, int], number: int, balance: int | None) 
     key = json.dumps(values, sort_keys=True, ensure_ascii=False)
     seen[key] = seen.get(key, 0) + 1
     return BankLine(id=fingerprint(values, seen[key])[:16], line=number, balance=balance, **values)
+
+
+# --- WeChat Pay and Alipay bills (微信支付账单, 支付宝账单) -------------------------------------------------------
+
+# profile name -> (what people call it, the account its lines are booked on, the word its preamble carries)
+WALLETS = {"wechat": ("WeChat Pay bill", "微信支付", "微信"), "alipay": ("Alipay bill", "支付宝", "支付宝")}
+WALLET_COLUMNS = {
+    "date": ("交易时间", "交易创建时间"),
+    "type": ("交易类型", "交易分类"),
+    "payer": ("交易对方",),
+    "payer_account": ("对方账号",),
+    "item": ("商品", "商品说明", "商品名称"),
+    "direction": ("收/支",),
+    "amount": ("金额",),  # 金额(元): the unit in brackets does not count
+    "method": ("支付方式", "收/付款方式"),
+    "status": ("当前状态", "交易状态"),
+    "reference": ("交易单号", "交易订单号", "交易号"),
+    "merchant_reference": ("商户单号", "商家订单号", "商户订单号"),
+    "memo": ("备注",),
+}
+_WALLET_REQUIRED = ("date", "direction", "amount", "status", "reference")
+# Final states of money received: a transfer or payment that arrived (支付成功, 已收钱, 交易成功 ...).
+_RECEIVED = {"支付成功", "已收钱", "朋友已收钱", "对方已收钱", "已存入零钱", "已到账", "交易成功", "已入账", "收款成功"}
+
+
+def _wallet_header(rows, forced: str | None) -> tuple[str, int, dict[str, int]] | None:
+    """(wallet, index of the header row, field -> column) when the file is a WeChat Pay or Alipay bill."""
+    lookup = {importer._key(h): name for name, headers in WALLET_COLUMNS.items() for h in headers}
+    for index, (_, cells) in enumerate(rows[:60]):
+        cols: dict[str, int] = {}
+        for col, cell in enumerate(cells):
+            name = lookup.get(importer._key(cell))
+            if name and name not in cols:
+                cols[name] = col
+        if all(n in cols for n in _WALLET_REQUIRED):
+            preamble = " ".join(" ".join(c) for _, c in rows[:index])
+            wallet = forced or next((w for w, (_, _, word) in WALLETS.items() if word in preamble), None) or (
+                "wechat" if importer._key(cells[cols["status"]]) == "当前状态" else "alipay")
+            return wallet, index, cols
+    return None
+
+
+def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, cols: dict[str, int]) -> Parsed:
+    """Income in a final state becomes a bank line (payer 交易对方, reference 交易单号); money out, neutral rows
+    (不计收支, /) and rows not completed (refunded, closed, pending) are counted and left out."""
+    label, account, _ = WALLETS[wallet]
+    parsed = Parsed(source, encoding, wallet, found=label)
+    headers = rows[start][1]
+    xlsx = encoding in ("XLSX", "XLS")
+    seen: dict[str, int] = {}
+
+    def cell(cells, name):
+        index = cols.get(name)
+        value = cells[index].strip() if index is not None and index < len(cells) else ""
+        return "" if value == "/" else value
+
+    def where(number, name):
+        col = cols[name]
+        letter = f"{importer._letters(col)} " if xlsx else ""
+        return f'{source} {"row" if xlsx else "line"} {number}, column {letter}"{headers[col]}"'
+
+    for number, cells in rows[start + 1:]:
+        when = cell(cells, "date")
+        if not re.match(r"\d", when):
+            continue  # a blank, a ---- rule or a note below the table
+        parsed.rows += 1
+        direction, status = cell(cells, "direction"), cell(cells, "status")
+        if direction != "收入":
+            reason = "money out" if direction == "支出" else "neither in nor out (不计收支)"
+        elif status not in _RECEIVED:
+            reason = f"not completed ({status or 'no status'})"
+        else:
+            reason = ""
+        if reason:
+            parsed.ignored[reason] = parsed.ignored.get(reason, 0) + 1
+            continue
+        on = _date(when, None, where(number, "date"))
+        amount = _amount(cell(cells, "amount"), "CNY", where(number, "amount"))
+        if amount <= 0:
+            raise InvalidInput(f"{where(number, 'amount')}: {cell(cells, 'amount')!r} is income (收入) but not more "
+                               "than zero (expected a positive amount)", field="amount")
+        memo = " ".join(p for p in (cell(cells, "type"), cell(cells, "item"), cell(cells, "memo")) if p)
+        values = {"account": account, "date": on, "amount": amount, "currency": "CNY",
+                  "reference": cell(cells, "reference"), "payer": " ".join(cell(cells, "payer").split()),
+                  "payer_account": cell(cells, "payer_account"), "memo": " ".join(memo.split())}
+        parsed.lines.append(_line(values, seen, number, None))
+    return parsed
 
 
 # --- OFX (through ofxtools) ----------------------------------------------------------------------------------
@@ -355,10 +509,15 @@ def _profile_row(ledger, name: str) -> dict | None:
 def load_profile(ledger, name: str | None) -> Profile:
     if not name or name == "generic":
         return GENERIC_PROFILE
-    row = _profile_row(ledger, name)
+    row = _profile_row(ledger, name)  # a saved profile comes first, even with a built-in's name
+    if row is None and name in WALLETS:
+        return Profile(name, {})
+    if row is None and name in BANKS:
+        return BANKS[name][0]
     if row is None:
         known = [r["name"] for r in ledger.rows("SELECT name FROM bank_profiles WHERE coalesce(archived,0)=0")]
-        raise NotFound(f"unknown bank profile {name!r} (known: {', '.join(['generic', *sorted(known)])})")
+        names = ", ".join(["generic", *WALLETS, *BANKS, *sorted(known)])
+        raise NotFound(f"unknown bank profile {name!r} (known: {names})")
     columns = {k: tuple(v) for k, v in json.loads(row["columns"]).items()}
     return Profile(row["name"], columns, row["date_format"], row["account"], row["currency"])
 
@@ -407,6 +566,14 @@ def save_profile(ledger, name: str, pairs: list[str], *, date_format: str | None
 def profiles(ledger) -> list[dict]:
     rows = [{"name": "generic", "columns": "; ".join(f"{k}={'/'.join(v[:3])}…" for k, v in GENERIC.items()),
              "date_format": "", "account": "", "currency": ""}]
+    for name, (label, account, _) in WALLETS.items():
+        rows.append({"name": name, "columns": f"{label} (built in, detected): "
+                     + "; ".join(f"{k}={'/'.join(v)}" for k, v in WALLET_COLUMNS.items()),
+                     "date_format": "", "account": account, "currency": "CNY"})
+    for name, (profile, label, _) in BANKS.items():
+        rows.append({"name": name, "columns": f"{label} (built in, detected): "
+                     + "; ".join(f"{k}={'/'.join(v)}" for k, v in profile.columns.items()),
+                     "date_format": "", "account": "", "currency": ""})
     for r in ledger.rows("SELECT * FROM bank_profiles WHERE coalesce(archived,0)=0 ORDER BY name"):
         cols = json.loads(r["columns"])
         rows.append({"name": r["name"], "columns": "; ".join(f"{k}={'/'.join(v)}" for k, v in cols.items()),
@@ -426,6 +593,9 @@ class Imported:
     added: list[BankLine]
     skipped: list[BankLine]
     dry_run: bool = False
+    found: str = ""
+    rows: int = 0
+    ignored: dict[str, int] = field(default_factory=dict)
 
     @property
     def credits(self) -> int:
@@ -450,7 +620,8 @@ def import_file(ledger, path: str | Path, *, profile: str | None = None, account
             f"SELECT id FROM bank_lines WHERE id IN ({','.join('?' * len(chunk))})", chunk)}
     added = [b for b in parsed.lines if b.id not in there]
     skipped = [b for b in parsed.lines if b.id in there]
-    outcome = Imported(parsed.source, parsed.encoding, parsed.profile, added, skipped, dry_run)
+    outcome = Imported(parsed.source, parsed.encoding, parsed.profile, added, skipped, dry_run, parsed.found,
+                       parsed.rows, parsed.ignored)
     if added and not dry_run:
         with ledger.writing() as tx:
             tx.events("bank_lines", [(b.id, {

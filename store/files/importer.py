@@ -72,7 +72,12 @@ INVOICE_COLUMNS = {
     "customer": _CUSTOMER,
     "date": ("日期", "发票日期", "开票日期"),
     "due_date": ("到期日", "到期日期", "应收日期", "due"),
-    "amount": ("金额", "价税合计", "含税金额", "总额", "total"),
+    # 金额 is the total of a plain file; beside 价税合计 or 税额 it is the amount before tax (see _tax_columns)
+    "amount": ("金额",),
+    "total": ("价税合计", "含税金额", "总额", "合计金额"),
+    "net": ("不含税金额", "净额", "net_amount", "subtotal"),
+    "tax": ("税额", "tax_amount"),
+    "tax_rate": ("税率", "征收率"),
     "currency": ("币种", "货币", "币别"),
     "terms": ("账期", "付款条件", "付款条款"),
     "description": ("摘要", "说明", "描述", "内容"),
@@ -117,7 +122,8 @@ class Table:
 
     @property
     def xlsx(self) -> bool:
-        return self.encoding == "XLSX"
+        """A workbook (XLSX or XLS): places are rows and column letters."""
+        return self.encoding in ("XLSX", "XLS")
 
     def value(self, cells: list[str], name: str) -> str:
         index = self.columns.get(name)
@@ -232,8 +238,8 @@ def read_table(path: str | Path) -> Table:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}", field="file") from None
-    if path.suffix.lower() == ".xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InvalidInput(f"{source} is an old binary Excel file (.xls): save it as .xlsx or CSV", field="file")
+    if path.suffix.lower() == ".xls" or data.startswith(OLE):
+        return _table_of(source, "XLS", xls_rows(data, source))
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, data, source)
     text, encoding = decode(data, source)
@@ -280,6 +286,67 @@ def _refuse_swallowed_rows(source: str, line: int, cells: list[str], headers: li
                 "or no quote)", field="file")
 
 
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: an old .xls, or an encrypted .xlsx
+
+
+def xls_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
+    """Every row of the first sheet of an old binary Excel file (.xls), read by xlrd, as the text a person sees."""
+    import xlrd
+
+    if not data.startswith(OLE):
+        raise InvalidInput(f"{source} is not an Excel workbook (it does not start as an .xls or .xlsx file does)",
+                           field="file")
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except xlrd.XLRDError as exc:
+        reason = str(exc)
+        if "encrypt" in reason.lower() or b"EncryptionInfo" in data[:65536] or b"E\x00n\x00c\x00r\x00y" in data:
+            raise InvalidInput(f"{source} is password-protected (encrypted): open it in Excel, remove the password "
+                               "and save it again", field="file") from None
+        raise InvalidInput(f"{source} is not a readable .xls workbook ({reason})", field="file") from None
+    except (ValueError, IndexError, KeyError, AssertionError, OSError) as exc:
+        raise InvalidInput(f"{source} is not a readable .xls workbook ({exc})", field="file") from None
+    try:
+        sheet = book.sheet_by_index(0)
+        rows = []
+        for number in range(sheet.nrows):
+            cells = []
+            for cell in sheet.row(number):
+                value = cell.value
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    try:
+                        value = xlrd.xldate_as_datetime(value, book.datemode)
+                    except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                        pass  # shown as the number it is; the check names it
+                elif cell.ctype == xlrd.XL_CELL_NUMBER and float(value).is_integer():
+                    value = int(value)
+                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                    value = bool(value)
+                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                    value = None
+                cells.append(_cell_text(value))
+            rows.append((number + 1, cells))
+        return rows
+    finally:
+        book.release_resources()
+
+
+def _table_of(source: str, encoding: str, rows: list[tuple[int, list[str]]]) -> Table:
+    """The first non-empty row is the header; blank rows are left out."""
+    headers: list[str] | None = None
+    body = []
+    for number, cells in rows:
+        if headers is None:
+            if any(c.strip() for c in cells):
+                headers = cells
+            continue
+        if any(c.strip() for c in cells):
+            body.append((number, cells))
+    if not headers:
+        raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
+    return Table(source, encoding, headers, body)
+
+
 def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
     import zipfile
 
@@ -306,6 +373,28 @@ def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
     if not headers:
         raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
     return Table(source, "XLSX", headers, rows)
+
+
+def _tax_columns(table: Table) -> list[str]:
+    """An invoice file's amounts: 价税合计 (total) is what the invoice is for; 金额 (amount) beside it or beside
+    税额 is the amount before tax; 金额 alone is the total, as before. After this `amount` is the total's column,
+    `net` and `tax` the split when the file has one."""
+    cols = table.columns
+    if "amount" in cols and ({"total", "tax"} & set(cols)):
+        if "net" in cols:
+            first = table.headers[cols["net"]].strip()
+            return [f'{table.where(1, "amount")}: names the amount before tax, as column "{first}" does '
+                    "(expected one of them)"]
+        cols["net"] = cols.pop("amount")
+    if "total" in cols:
+        cols["amount"] = cols.pop("total")
+    if "amount" not in cols and "net" not in cols:
+        return [f"{table.source} {'row' if table.xlsx else 'line'} 1: the column amount/金额/价税合计 is missing "
+                f"(found: {', '.join(h.strip() for h in table.headers if h.strip())})"]
+    if "amount" not in cols and "tax" not in cols:
+        return [f"{table.source} {'row' if table.xlsx else 'line'} 1: the column tax/税额 is missing beside "
+                f'"{table.headers[cols["net"]].strip()}" (expected 税额, or a 价税合计 column with the total)']
+    return []
 
 
 def map_columns(table: Table, columns: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> list[str]:
@@ -511,7 +600,8 @@ def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
         on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), "invoice date")
         currency = rows.field(line, "currency", money.check_currency,
                               raw.get("currency") or (customer or {}).get("currency") or known.currency)
-        total = rows.field(line, "amount", _positive, raw.get("amount", ""), currency, "amount") if currency else None
+        total, net, tax = _invoice_amounts(rows, line, raw, currency) if currency else (None, None, None)
+        tax_bp = rows.field(line, "tax_rate", invoices.parse_tax, raw["tax_rate"]) if raw.get("tax_rate") else 0
         due = rows.field(line, "due_date", validate.iso_date, raw["due_date"], "due date") if raw.get("due_date") else ""
         if due and on and due < on:
             rows.problem(line, "due_date", f"due date {due} is before the invoice date {on} (expected on or after it)")
@@ -524,16 +614,20 @@ def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
         einvoice = (rows.field(line, "einvoice", invoices.einvoice_number, raw["einvoice"])
                     if raw.get("einvoice") else "")
         number = rows.field(line, "number", invoices.invoice_number, raw["number"]) if raw.get("number") else ""
-        if None in (customer, on, currency, total, due, terms, einvoice, number):
+        if None in (customer, on, currency, total, due, terms, einvoice, number, tax_bp):
             continue
         values = {"customer": customer["code"], "date": on, "amount": total, "currency": currency, "due": due,
                   "terms": terms, "description": raw.get("description", ""), "number": number}
+        if net is not None:
+            values["tax"] = tax
         fp = rows.occurrence(values)
         label = number or f"{customer['code']} {on} {money.to_decimal_str(total, currency)} {currency}"
         fields = {"customer": customer["code"], "date": on, "amount": money.to_decimal_str(total, currency),
                   "currency": currency, "due": due or None, "terms": terms or None, "number": number or None,
                   "description": raw.get("description") or None, "contract": raw.get("contract") or None,
-                  "einvoice": einvoice or None, "total": total}
+                  "einvoice": einvoice or None, "total": total,
+                  "line": None if net is None else invoices.Line(raw.get("description") or "金额", "1", net, tax_bp,
+                                                                 stated_tax=tax)}
         if number:
             if number in numbers:
                 rows.problem(line, "number", f"duplicate invoice number {number!r}: already on line {numbers[number]} "
@@ -557,6 +651,46 @@ def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
             continue
         docs.append(Doc(line, "add", label, fields, fp))
     return docs, rows.problems
+
+
+def _invoice_amounts(rows: _Rows, line: int, raw: dict, currency: str) -> tuple:
+    """(total, amount before tax, tax) of an invoice row; net and tax are None for a file with only a total.
+    金额 + 税额 must equal 价税合计 to the cent; (None, None, None) after a problem."""
+    net = rows.field(line, "net", _not_negative, raw["net"], currency, "amount before tax") if "net" in raw else None
+    tax = rows.field(line, "tax", _not_negative, raw["tax"], currency, "tax") if "tax" in raw else None
+    if (net is None and "net" in raw) or (tax is None and "tax" in raw):
+        return None, None, None
+    if "amount" not in raw:
+        total = net + tax
+        if total <= 0:
+            rows.problem(line, "net", "amount before tax plus tax must be more than zero")
+            return None, None, None
+        return total, net, tax
+    split = "net" in raw or "tax" in raw
+    total = rows.field(line, "amount", _positive, raw["amount"], currency, "total" if split else "amount")
+    if total is None:
+        return None, None, None
+    if net is not None and tax is not None and net + tax != total:
+        rows.problem(line, "amount", f"total {money.to_decimal_str(total, currency)} is not the amount before tax "
+                                     f"{money.to_decimal_str(net, currency)} + tax {money.to_decimal_str(tax, currency)}"
+                                     f" = {money.to_decimal_str(net + tax, currency)} (expected them to add up to the "
+                                     "cent)")
+        return None, None, None
+    if net is None and tax is None:
+        return total, None, None
+    net = total - tax if net is None else net
+    tax = total - net if tax is None else tax
+    if net < 0 or tax < 0:
+        rows.problem(line, "tax" if "tax" in raw else "net", f"more than the total {money.to_decimal_str(total, currency)}")
+        return None, None, None
+    return total, net, tax
+
+
+def _not_negative(text: str, currency: str, what: str) -> int:
+    if not (text or "").strip():
+        raise InvalidInput(f"{what} is empty (expected an amount, 0 if there is none)", field=what)
+    minor = money.parse_amount(text, currency, field=what)
+    return minor
 
 
 def _split_allocations(text: str) -> list[str]:
@@ -702,7 +836,8 @@ def post_customer(ledger, doc: Doc, *, allow_duplicate_tax_id: bool = False) -> 
 
 def post_invoice(ledger, doc: Doc) -> tuple[str, str, str]:
     f = doc.fields
-    issued = invoices.add(ledger, f["customer"], f["date"], amount=f["amount"], terms=f["terms"], due=f["due"],
+    issued = invoices.add(ledger, f["customer"], f["date"], amount=None if f["line"] else f["amount"],
+                          lines=[f["line"]] if f["line"] else None, terms=f["terms"], due=f["due"],
                           number=f["number"], currency=f["currency"], contract=f["contract"],
                           einvoice=f["einvoice"], description=f["description"])
     doc.key = issued.number
@@ -731,7 +866,7 @@ class Kind:
 
 KINDS = {
     "customers": Kind("customers", CUSTOMER_COLUMNS, ("code",), check_customers, post_customer),
-    "invoices": Kind("invoices", INVOICE_COLUMNS, ("customer", "date", "amount"), check_invoices, post_invoice),
+    "invoices": Kind("invoices", INVOICE_COLUMNS, ("customer", "date"), check_invoices, post_invoice),
     "payments": Kind("payments", PAYMENT_COLUMNS, ("customer", "date", "amount"), check_payments, post_payment),
 }
 
@@ -762,6 +897,8 @@ def check(ledger, path: str | Path, kind: str) -> tuple[Table, list[Doc], list[s
     spec = KINDS[kind]
     table = read_table(path)
     problems = map_columns(table, spec.columns, spec.required)
+    if kind == "invoices" and not problems:
+        problems = _tax_columns(table)
     if problems:
         return table, [], problems
     docs, problems = spec.check(table, known(ledger, table, kind))

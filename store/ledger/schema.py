@@ -375,7 +375,13 @@ def number_earlier_documents(db) -> None:
         db.executemany(f"UPDATE {table} SET number=? WHERE id=?", numbers)
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers]
+def _v_einvoice_index(db) -> None:
+    """Issuing an invoice checks that its e-invoice number (数电票号码) is not on another one: without an index
+    that check read every invoice, and importing a 100k-row fapiao export took quadratic time."""
+    db.execute("CREATE INDEX IF NOT EXISTS invoices_einvoice ON invoices (einvoice)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index]
 VERSION = len(MIGRATIONS)
 
 

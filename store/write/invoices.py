@@ -31,6 +31,8 @@ class Line:
     qty: str  # decimal text, '2' or '1.5'
     unit_price: int  # minor units, before tax
     tax_bp: int  # 1300 = 13%
+    # The tax as a document states it (a fapiao's 税额, rounded by the tax platform): kept as given, not recomputed.
+    stated_tax: int | None = None
 
     @property
     def amount(self) -> int:
@@ -39,7 +41,9 @@ class Line:
 
     @property
     def tax(self) -> int:
-        """amount × rate, rounded half-up to the minor unit."""
+        """amount × rate, rounded half-up to the minor unit (or the stated tax)."""
+        if self.stated_tax is not None:
+            return self.stated_tax
         return int((Decimal(self.amount) * self.tax_bp / 10000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -162,11 +166,11 @@ def _credit_check(ledger, customer: dict, currency: str, on: str, total: int) ->
 
 
 def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
-        lines: list[str] | None = None, terms: str | None = None, due: str | None = None,
+        lines: list[str | Line] | None = None, terms: str | None = None, due: str | None = None,
         number: str | None = None, currency: str | None = None, contract: str | None = None,
         einvoice: str | None = None, description: str | None = None) -> Issued:
-    """Issue an invoice (one transaction). Give either amount or lines. Terms: due > terms > the customer's
-    > setting terms.default > NET30. Raises Conflict on a breach of the credit limit when credit.enforce is
+    """Issue an invoice (one transaction). Give either amount or lines (text, or Line with a stated tax).
+    Terms: due > terms > the customer's > setting terms.default > NET30. Raises Conflict on a breach of the credit limit when credit.enforce is
     'block'; otherwise the breach comes back in Issued.warnings."""
     if (amount is None) == (not lines):
         raise InvalidInput("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])",
@@ -178,7 +182,7 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
             raise Conflict(f"customer {customer['code']!r} is archived; restore it before invoicing")
         cur = money.check_currency(currency or customer["currency"] or ledger.setting("currency", "CNY"))
         if lines:
-            parsed = [parse_line(text, cur) for text in lines]
+            parsed = [text if isinstance(text, Line) else parse_line(text, cur) for text in lines]
         else:
             total = money.parse_amount(amount, cur)
             parsed = [Line((description or "").strip() or "amount", "1", total, 0)]

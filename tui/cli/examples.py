@@ -50,6 +50,7 @@ EXAMPLES = {
     "import": """\
   duly import customers customers.csv --dry-run
   duly import invoices invoices.xlsx
+  duly import fapiao 发票查询统计.xlsx --dry-run
   duly import bank statement.csv --profile icbc""",
     "init": """\
   duly init

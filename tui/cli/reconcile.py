@@ -25,7 +25,9 @@ def register(sub, common) -> None:
     q = import_kinds(sub, common).add_parser("bank", parents=[common],
                                              help="a bank statement (银行流水): CSV (UTF-8 or GBK) or XLSX")
     q.add_argument("file", metavar="FILE", help="the bank statement: CSV, XLSX or OFX")
-    q.add_argument("--profile", metavar="NAME", help="a saved column mapping (default: generic headers)")
+    q.add_argument("--profile", metavar="NAME",
+                   help="a saved column mapping, or a built-in one: wechat, alipay, icbc, ccb, cmb, abc, boc "
+                        "(default: detected from the file, else generic headers)")
     q.add_argument("--account", metavar="ACCOUNT", help="our account number, when the file has no column for it")
     q.add_argument("--currency", metavar="C", help="currency when the file has no column for it (default: ledger's)")
     q.add_argument("--dry-run", action="store_true", help="show what would be imported; write nothing")
@@ -93,11 +95,20 @@ def import_bank(args, ctx):
     found = bank.import_file(ctx.ledger(), args.file, profile=args.profile, account=args.account,
                              currency=args.currency, dry_run=args.dry_run)
     verb = "would import" if found.dry_run else "imported"
+    if found.found and ctx.format != "json":  # what the file was recognised as (and for a bill, what was left out)
+        if found.profile in bank.WALLETS:
+            income = len(found.added) + len(found.skipped)
+            left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
+            print(f"{found.found}: {found.rows} rows, {income} income received"
+                  + (f"; left out: {left}" if left else ""))
+        else:
+            print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
     summary = (f"{verb} {len(found.added)} new bank lines ({found.credits} in, {found.debits} out), "
                f"{len(found.skipped)} already there ({found.source}, {found.encoding}, profile {found.profile})")
     if ctx.format == "json":
         print(output.to_json({"ok": True, "dry_run": found.dry_run, "file": found.source, "encoding": found.encoding,
                               "profile": found.profile, "added": len(found.added), "skipped": len(found.skipped),
+                              "found": found.found or None, "rows": found.rows, "left_out": found.ignored,
                               "lines": [{"id": b.id, "line": b.line, "date": b.date,
                                          "amount": money.to_decimal_str(b.amount, b.currency), "currency": b.currency,
                                          "payer": b.payer, "memo": b.memo, "reference": b.reference,

@@ -15,7 +15,8 @@ def import_kinds(sub, common):
     # Kept on the parser itself: keyed by id(), a new parser could meet an old one's (ids are reused).
     found = getattr(sub, "duly_import_kinds", None)
     if found is None:
-        p = sub.add_parser("import", parents=[common], help="import customers, invoices or payments from CSV/XLSX")
+        p = sub.add_parser("import", parents=[common],
+                           help="import customers, invoices, payments, fapiao exports or bank files (CSV, XLSX, XLS)")
         found = sub.duly_import_kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
     return found
 
@@ -32,6 +33,12 @@ def register(sub, common) -> None:
             q.add_argument("--allow-duplicate-tax-id", action="store_true",
                            help="let a customer take a tax id another customer has (a branch, say)")
         q.set_defaults(handler=import_file, import_kind=kind)
+
+    q = kinds.add_parser("fapiao", parents=[common],
+                         help="the e-tax platform's issued-invoice export (数电票/发票查询统计) → invoices, credit notes")
+    q.add_argument("file", metavar="FILE", help="the export as XLSX or CSV (UTF-8 or GBK)")
+    q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
+    q.set_defaults(handler=import_fapiao)
 
     p = sub.add_parser("export", parents=[common], help="write the ledger out as plaintext: csv, xlsx, hledger, beancount")
     esub = p.add_subparsers(dest="target", metavar="FORMAT", required=True)
@@ -74,6 +81,38 @@ def import_file(args, ctx):
             print(problem)
         if not outcome.problems:
             ctx.emit(rows, ["line", "action", "key", "detail"])
+    for warning in outcome.warnings:
+        print(f"duly: warning: {warning}", file=sys.stderr)
+    if outcome.problems:
+        raise importer.ImportProblems(outcome.problems)
+    if ctx.format != "json":
+        print(summary + ("; nothing was written" if outcome.dry_run else ""))
+
+
+_FAPIAO_ACTIONS = {"add": "invoice", "credit": "credit note", "void": "void", "skip": "skip"}
+
+
+def import_fapiao(args, ctx):
+    from store.files import fapiao, importer
+
+    outcome = fapiao.run(ctx.ledger(), args.file, dry_run=args.dry_run)
+    rows = [{"line": d.line, "action": _FAPIAO_ACTIONS[d.action], "fapiao": d.key, "detail": d.detail}
+            for d in outcome.docs]
+    counts = {a: outcome.count(a) for a in _FAPIAO_ACTIONS}
+    verb = "would import" if outcome.dry_run else "imported"
+    summary = (f"{verb} {counts['add']} invoice{'s' if counts['add'] != 1 else ''}, {counts['credit']} credit "
+               f"note{'s' if counts['credit'] != 1 else ''} (红字), {counts['void']} voided (已作废), "
+               f"{counts['skip']} skipped ({outcome.source}, {outcome.encoding})")
+    if ctx.format == "json":
+        print(output.to_json({"ok": not outcome.problems, "dry_run": outcome.dry_run, "file": outcome.source,
+                              "encoding": outcome.encoding, "invoices": counts["add"], "credit_notes": counts["credit"],
+                              "voided": counts["void"], "skipped": counts["skip"], "rows": rows,
+                              "problems": outcome.problems, "warnings": outcome.warnings}))
+    elif outcome.dry_run:
+        for problem in outcome.problems:
+            print(problem)
+        if not outcome.problems:
+            ctx.emit(rows, ["line", "action", "fapiao", "detail"])
     for warning in outcome.warnings:
         print(f"duly: warning: {warning}", file=sys.stderr)
     if outcome.problems:
