@@ -31,7 +31,6 @@ from pathlib import Path
 from store.errors import DulyError, InvalidInput
 from store.files import importer
 from store.files.importer import Doc, ImportProblems, Table
-from store.ledger.ledger import Within
 from store.rules import money, validate
 from store.write import adjustments, invoices
 
@@ -432,18 +431,15 @@ def run(ledger, path: str | Path, *, dry_run: bool = False) -> Outcome:
     at = datetime.now().astimezone().isoformat(timespec="seconds")
     with contextlib.suppress(_DryRun):
         with ledger.writing() as tx:
-            within = Within(ledger, tx)
             for doc in sorted((d for d in docs if d.action != "skip"), key=lambda d: (_ORDER[d.action], d.line)):
                 try:
-                    table_name, row_id, warning = _post(within, doc)
+                    table_name, row_id, warning = _post(ledger, doc)
                 except DulyError as exc:
                     raise ImportProblems([f"{table.where(doc.line)}: {exc}"]) from None
                 if warning:
                     outcome.warnings.append(f"{table.where(doc.line)}: {warning}")
-                ledger.conn.execute(
-                    "INSERT OR REPLACE INTO import_log (fingerprint, kind, doc_table, doc_id, source, line, at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (doc.fingerprint, "fapiao", table_name, row_id, Path(table.source).name, doc.line, at))
+                tx.local("import_log", fingerprint=doc.fingerprint, kind="fapiao", doc_table=table_name, doc_id=row_id,
+                         source=Path(table.source).name, line=doc.line, at=at)
             if dry_run:
                 raise _DryRun
     return outcome
