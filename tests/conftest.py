@@ -1,20 +1,10 @@
 """Shared fixtures: a fresh encrypted ledger, and the `duly` command line run in-process."""
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
 from store.ledger.ledger import Ledger
-
-PASSPHRASE = "correct horse 电池 staple"
+from tests.support.cli import PASSPHRASE, Result
 
 
 @pytest.fixture
@@ -23,16 +13,6 @@ def ledger(tmp_path):
     led = Ledger.create(tmp_path / "l.duly", PASSPHRASE, actor="tester")
     yield led
     led.close()
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self):
-        return json.loads(self.out)
 
 
 @pytest.fixture
@@ -61,40 +41,3 @@ def cli(tmp_path, monkeypatch, capsys):
 
     run.path = path
     return run
-
-
-def duly_exe() -> str:
-    """The installed `duly` script of this venv."""
-    found = Path(sys.executable).with_name("duly")
-    return str(found) if found.exists() else shutil.which("duly")
-
-
-def run_duly(*argv, env: dict | None = None, input: str | None = None, timeout: float = 30) -> Result:
-    """Run the real `duly` in a subprocess (stdin is not a terminal)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DULY_")}
-    full_env.update(env or {})
-    proc = subprocess.run(
-        [duly_exe(), *map(str, argv)], env=full_env, capture_output=True, text=True, timeout=timeout,
-        stdin=subprocess.DEVNULL if input is None else None, input=input,
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
-
-
-def sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def change_count(path, passphrase: str = PASSPHRASE) -> int:
-    with Ledger.open(path, passphrase) as led:
-        return led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
-
-
-def assert_one_line_error(result: Result, code: int = 1, *words: str) -> None:
-    """Exit `code`, exactly one non-empty line on stderr starting 'duly:', no traceback."""
-    lines = [line for line in result.err.splitlines() if line.strip()]
-    assert result.code == code, (result.code, result.err)
-    assert len(lines) == 1, result.err
-    assert lines[0].startswith("duly: "), lines[0]
-    assert "Traceback" not in result.err and "internal error" not in result.err, result.err
-    for word in words:
-        assert word.lower() in lines[0].lower(), (word, lines[0])

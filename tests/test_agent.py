@@ -13,7 +13,7 @@ import pytest
 
 from store.write import customers, settings
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error, run_duly
+from tests.support.cli import PASSPHRASE, assert_one_line_error, run_duly
 
 
 @pytest.fixture

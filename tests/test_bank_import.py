@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from store.files import bank
 from store.errors import InvalidInput, NotFound
-from tests.conftest import assert_one_line_error
+from tests.support.cli import assert_one_line_error
 
 # What an ICBC-style export looks like: a preamble, the header, lines, a footer. Saved in GBK.
 GBK_STATEMENT = (
@@ -281,7 +281,7 @@ def cli_ledger(cli):
 
 def bank_rows(cli):
     from store.ledger.ledger import Ledger
-    from tests.conftest import PASSPHRASE
+    from tests.support.cli import PASSPHRASE
 
     with Ledger.open(cli.path, PASSPHRASE) as ledger:
         return ledger.rows("SELECT * FROM bank_lines ORDER BY line")

@@ -13,7 +13,7 @@ from store.errors import DulyError
 from store.ledger.ledger import Ledger
 from store.read import open as openitems
 from store.write import adjustments, customers, invoices, payments
-from tests.conftest import PASSPHRASE
+from tests.support.cli import PASSPHRASE
 
 
 def _day(k: int) -> str:

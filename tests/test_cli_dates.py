@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from store.rules.validate import relative_date
-from tests.conftest import assert_one_line_error
+from tests.support.cli import assert_one_line_error
 from tui.cli.main import build_parser, typed_date
 
 

@@ -11,7 +11,7 @@ import pytest
 import sqlcipher3
 
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error, change_count, run_duly, sha256
+from tests.support.cli import PASSPHRASE, assert_one_line_error, change_count, run_duly, sha256
 
 VALID_USCC = "91350100M000100Y43"
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import assert_one_line_error, run_duly
+from tests.support.cli import assert_one_line_error, run_duly
 from tui.cli.main import COMMANDS, build_parser
 
 TOP_LEVEL = sorted({name for names in COMMANDS.values() for name in names})

@@ -10,7 +10,7 @@ import pytest
 
 from store.ledger.ledger import Ledger
 from store.write import customers, invoices
-from tests.conftest import PASSPHRASE, duly_exe, run_duly
+from tests.support.cli import PASSPHRASE, duly_exe, run_duly
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, duly_exe, run_duly
+from tests.support.cli import PASSPHRASE, duly_exe, run_duly
 from tui.cli import output
 
 RED, YELLOW = "\x1b[31m", "\x1b[33m"

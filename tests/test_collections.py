@@ -8,7 +8,7 @@ import pytest
 
 from store.write import customers
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error, change_count
+from tests.support.cli import PASSPHRASE, assert_one_line_error, change_count
 
 
 @pytest.fixture

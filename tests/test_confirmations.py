@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 
 from store.write import confirmations, customers, invoices
 from store.errors import Conflict, InvalidInput
-from tests.conftest import assert_one_line_error
+from tests.support.cli import assert_one_line_error
 
 
 class Inbox:

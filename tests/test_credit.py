@@ -10,7 +10,7 @@ from store.rules import credit
 from store.write import customers
 from store.rules.credit import CustomerFacts, PaidInvoice
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error, change_count
+from tests.support.cli import PASSPHRASE, assert_one_line_error, change_count
 
 D = date.fromisoformat
 

@@ -9,7 +9,7 @@ import sqlcipher3
 from store.rules import money
 from store.errors import InvalidInput
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 
 @pytest.mark.parametrize("code,minor", [("CNY", 2), ("USD", 2), ("JPY", 0), ("XOF", 0), ("KWD", 3), ("BHD", 3),

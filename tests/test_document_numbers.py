@@ -14,7 +14,7 @@ from store.write import adjustments, customers, invoices, payments, settings
 from store.ledger.changes import Change, Op
 from store.ledger.hlc import Stamp
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 
 def _book(cli, series="A7"):

@@ -7,7 +7,7 @@ import pytest
 from store.write import customers, drafts, invoices
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from store.rules.validate import name_key, uscc_check_char
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 USCC = "91350100M000100Y43"
 

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from store.read import reports
 from store.write import adjustments, customers, invoices, payments
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 AS_OF = "2026-12-31"
 

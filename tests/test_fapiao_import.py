@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from store.ledger.ledger import Ledger
 from store.write import invoices
 from store.rules.validate import uscc_check_char
-from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 HD_TAX = "91310000MA1FL8XQ2" + uscc_check_char("91310000MA1FL8XQ2")  # 上海恒达贸易
 ZX_TAX = "91110108MA01ABCD1" + uscc_check_char("91110108MA01ABCD1")  # 北京智讯科技 (not in its customer record)

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from store.files import importer
 from store.write import customers, invoices, payments
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error, change_count
+from tests.support.cli import PASSPHRASE, assert_one_line_error, change_count
 
 
 def write(path, text: str, encoding: str = "utf-8"):

@@ -11,7 +11,7 @@ from store.ledger.changes import Change, MalformedChange, Op
 from store.errors import ClockSkew, Conflict, LedgerExists, LedgerNotFound, WrongPassphrase
 from store.ledger.hlc import Stamp
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, sha256
+from tests.support.cli import PASSPHRASE, sha256
 
 REMOTE = "remote-device-01"
 

@@ -9,7 +9,7 @@ from store.rules import money
 from store.write import customers
 from store.errors import InvalidInput
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 
 from store.ledger.ledger import Ledger
 from store.rules.validate import passphrase_weakness
-from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 
 @pytest.mark.parametrize("weak", ["demo", "short pw", "aaaaaaaaaaaaaaa", "password1234", "qwertyuiop123"])

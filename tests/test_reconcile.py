@@ -12,7 +12,7 @@ from store.read import open as openitems
 from store.rules import matching
 from store.write import customers, invoices, payments, reconcile, settings
 from store.errors import Conflict
-from tests.conftest import assert_one_line_error
+from tests.support.cli import assert_one_line_error
 
 STATEMENT = (
     "交易日期,借方发生额,贷方发生额,对方户名,对方账号,摘要,附言\n"

@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult
 
 from store.write import customers, invoices, settings
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, duly_exe, run_duly
+from tests.support.cli import PASSPHRASE, duly_exe, run_duly
 
 
 class Inbox:

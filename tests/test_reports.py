@@ -9,7 +9,7 @@ import pytest
 from store.read import reports
 from store.rules.aging import YEAR_LABELS
 from store.errors import InvalidInput
-from tests.builders import Book
+from tests.support.builders import Book
 
 
 def row_of(report, customer, currency="CNY"):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from store.ledger import schema
 from store.read import reports
 from store.ledger.ledger import Ledger
-from tests.builders import Book
+from tests.support.builders import Book
 
 START = date(2026, 1, 1)
 CUSTOMERS = ("A", "B", "C")

@@ -20,7 +20,7 @@ import sqlcipher3
 from store.ledger import changes
 from store.write import customers
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error, sha256
+from tests.support.cli import PASSPHRASE, assert_one_line_error, sha256
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET_NAME = "秘密客户ZZQX Trading"
@@ -271,7 +271,7 @@ def test_two_threads_with_their_own_connections_lose_nothing(ledger):
 def test_restore_refuses_a_backup_whose_settlement_cache_disagrees_with_its_documents(tmp_path):
     from store.ledger import backup as backups
     from store.errors import BadBackup
-    from tests.builders import Book
+    from tests.support.builders import Book
 
     ledger = Ledger.create(tmp_path / "l.duly", "pw")
     book = Book(ledger)

@@ -8,7 +8,7 @@ import pytest
 
 from store.write import settings
 from store.ledger.ledger import Ledger
-from tests.conftest import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 SECRET = "s3cret-Pa55"
 

@@ -14,8 +14,8 @@ import pytest
 from sync import client, crypto
 from sync.client import Api
 from sync.protocol import snapshot_message
-from tests.conftest import assert_one_line_error
-from tests.sync_support import BACKENDS, postgres, running_server  # noqa: F401
+from tests.support.cli import assert_one_line_error
+from tests.support.sync_server import BACKENDS, postgres, running_server  # noqa: F401
 from tests.test_sync_e2e import Team, ok
 from tests.test_sync_server import Member, invite, join, make_team, refused, sealed_manifest
 
@@ -598,7 +598,7 @@ def test_a_backup_of_the_servers_sqlite_storage_restores_into_a_new_server_and_d
             assert int(led.meta("sync.head")) >= 3
     ok(cli("--ledger", newbox, "sync", "status", "--offline"))
     from store.ledger.ledger import Ledger
-    from tests.conftest import PASSPHRASE
+    from tests.support.cli import PASSPHRASE
 
     with Ledger.open(newbox, PASSPHRASE) as led:
         assert {r["code"] for r in led.rows("SELECT code FROM customers")} == set(expected)

@@ -29,7 +29,7 @@ from store.ledger.ids import uuid7
 from store.ledger.ledger import Ledger
 from store.ledger.schema import SYNCED
 from sync import client
-from tests.sync_support import running_server
+from tests.support.sync_server import running_server
 
 CONVERGENCE_EXAMPLES = int(os.environ.get("DULY_CONVERGENCE_EXAMPLES", "40"))  # the issue asks 100 in CI
 # A raw 256-bit SQLCipher key (x'..'): it skips passphrase stretching, so a ledger opens in milliseconds

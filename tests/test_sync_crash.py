@@ -18,7 +18,7 @@ import pytest
 from store.ledger.ids import uuid7
 from store.ledger.ledger import Ledger
 from sync import client
-from tests.conftest import duly_exe
+from tests.support.cli import duly_exe
 from tests.test_sync_convergence import table_digest
 
 RAW_KEY = f"x'{secrets.token_hex(32)}'"  # a raw SQLCipher key: no KDF, so the subprocesses start fast

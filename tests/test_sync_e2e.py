@@ -13,9 +13,9 @@ from store.write import customers, payments
 from store.ledger.hlc import Stamp
 from store.ledger.ledger import Ledger
 from sync import client, crypto
-from tests.builders import Book
-from tests.conftest import PASSPHRASE, assert_one_line_error
-from tests.sync_support import BACKENDS, postgres, running_server  # noqa: F401
+from tests.support.builders import Book
+from tests.support.cli import PASSPHRASE, assert_one_line_error
+from tests.support.sync_server import BACKENDS, postgres, running_server  # noqa: F401
 
 SECRET_NAME = "上海远航贸易有限公司 Zephyrine Quillfeather"
 

@@ -15,7 +15,7 @@ from store.ledger.hlc import Stamp
 from sync import crypto
 from sync.client import Api, SyncError
 from sync.crypto import DeviceKeys
-from tests.sync_support import BACKENDS, postgres, running_server  # noqa: F401
+from tests.support.sync_server import BACKENDS, postgres, running_server  # noqa: F401
 
 
 @pytest.fixture(params=BACKENDS)
@@ -354,7 +354,7 @@ def test_two_server_processes_on_one_postgresql_database_share_one_gapless_log(p
     gapless team-wide sequence and each device's changes are stored once."""
     from sync.server.app import ServerThread
     from sync.server.storage import PostgresStorage
-    from tests.sync_support import fresh_database
+    from tests.support.sync_server import fresh_database
 
     url = fresh_database(postgres[0])
     with ServerThread(PostgresStorage(url)) as one, ServerThread(PostgresStorage(url)) as two:

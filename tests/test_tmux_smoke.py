@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.tmux import Tmux
-from tests.test_tui_book import PASSPHRASE, make_book
+from tests.support.book import PASSPHRASE, make_book
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
 

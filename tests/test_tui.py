@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import shutil
 import threading
 
 import pytest
-from rich.console import Console
 from textual.widgets import DataTable, Input, Static
-from textual.worker import WorkerCancelled, WorkerFailed
 
 from store.errors import WrongPassphrase
 from store.ledger.ledger import Ledger
-from tests.test_tui_book import PASSPHRASE, TODAY, make_book
+from tests.support.app import SIZE, app_for, settle, text_of
+from tests.support.book import CUSTOMERS, INVOICES, PASSPHRASE, TODAY, make_book
 from tui.app.app import DulyApp, parse_keymap
 from tui.app.i18n import Strings, choose_language
 from tui.screens.customer import CustomerScreen
@@ -23,7 +21,6 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen
 from tui.screens.passphrase import PassphraseScreen
 
-SIZE = (120, 40)
 pytestmark = pytest.mark.anyio  # async tests run through anyio's pytest plugin (anyio comes with httpx)
 
 
@@ -48,26 +45,6 @@ def big_book(tmp_path_factory):
     return make_book(tmp_path_factory.mktemp("big") / "book.duly", extra_customers=300)
 
 
-def app_for(path, passphrase=PASSPHRASE, language="en") -> DulyApp:
-    return DulyApp(path, passphrase, today=TODAY, language=language)
-
-
-async def settle(pilot) -> None:
-    """Until every worker has finished and the messages it posted were handled (no sleeps)."""
-    app = pilot.app
-    for _ in range(50):
-        try:
-            await app.workers.wait_for_complete()
-        except (WorkerCancelled, WorkerFailed):
-            pass  # a failing worker is reported by the app itself; some tests expect one
-        if not app.is_running:
-            return
-        await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
-            return
-    raise AssertionError("workers kept running")
-
-
 async def to_customers(pilot) -> DataTable:
     await settle(pilot)
     await pilot.press("c")
@@ -76,11 +53,6 @@ async def to_customers(pilot) -> DataTable:
     return pilot.app.screen.query_one("#customers", DataTable)
 
 
-def text_of(widget: Static) -> str:
-    """What a Static shows, as plain text (rich tables included)."""
-    console = Console(width=200, record=True, file=io.StringIO())
-    console.print(widget.content)
-    return console.export_text()
 
 
 # -- unlocking ---------------------------------------------------------------------------------------
@@ -551,3 +523,10 @@ async def test_a_name_with_escape_sequences_or_markup_is_shown_literally(book):
         await settle(pilot)
         details = text_of(app.screen.query_one("#details", Static))
         assert "\x1b" not in details and "[red]Evil[/red]" in details
+
+
+def test_book_has_every_customer_and_invoice(tmp_path):
+    path = make_book(tmp_path / "book.duly", extra_customers=3)
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        assert ledger.row("SELECT count(*) AS n FROM customers")["n"] == len(CUSTOMERS) + 3
+        assert ledger.row("SELECT count(*) AS n FROM invoices")["n"] == len(INVOICES)

@@ -7,8 +7,8 @@ from textual.widgets import DataTable
 
 from store.write import collections
 from store.ledger.ledger import Ledger
-from tests.test_tui import SIZE, app_for, settle
-from tests.test_tui_book import PASSPHRASE, make_book
+from tests.support.app import SIZE, app_for, settle
+from tests.support.book import PASSPHRASE, make_book
 from tui.screens.collections import CollectionsScreen
 from tui.screens.customer import CustomerScreen
 

@@ -9,8 +9,8 @@ import pytest
 from textual.widgets import DataTable, Input, Static, TextArea
 
 from store.ledger.ledger import Ledger
-from tests.test_tui import SIZE, app_for, settle, text_of
-from tests.test_tui_book import PASSPHRASE, TODAY, make_book
+from tests.support.app import SIZE, app_for, settle, text_of
+from tests.support.book import PASSPHRASE, TODAY, make_book
 from tui.screens.invoice import InvoiceScreen
 from tui.screens.invoice_form import InvoiceFormScreen
 from tui.screens.invoices import PAGE, InvoicesScreen

@@ -8,8 +8,8 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from store.ledger.ledger import Ledger
-from tests.test_tui import SIZE, app_for, settle, text_of
-from tests.test_tui_book import PASSPHRASE, make_book
+from tests.support.app import SIZE, app_for, settle, text_of
+from tests.support.book import PASSPHRASE, make_book
 from tui.screens.customer import CustomerScreen
 from tui.screens.payment_form import PaymentFormScreen
 from tui.screens.payments import PaymentsScreen

@@ -10,8 +10,8 @@ from store.files import bank
 from store.read import open as openitems
 from store.write import confirmations, invoices
 from store.ledger.ledger import Ledger
-from tests.test_tui import SIZE, app_for, settle
-from tests.test_tui_book import PASSPHRASE, make_book
+from tests.support.app import SIZE, app_for, settle
+from tests.support.book import PASSPHRASE, make_book
 from tui.screens.reconcile import ReconcileScreen
 
 pytestmark = pytest.mark.anyio

@@ -1,6 +1,6 @@
 """SVG snapshots of every main screen, in English and 简体中文, at 120x40 (the invoice list at 80x24 too).
 
-Deterministic: the fixed book of test_tui_book, a fixed as-of date, the ledger's file name (not its
+Deterministic: the fixed book of tests/support/book.py, a fixed as-of date, the ledger's file name (not its
 directory) in the header. Update after an intended change with `pytest --snapshot-update`.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from store.write import customers
 from store.ledger.ledger import Ledger
 from sync.crypto import DeviceKeys
-from tests.test_tui_book import PASSPHRASE, TODAY, make_book
+from tests.support.book import PASSPHRASE, TODAY, make_book
 from tui.app.app import DulyApp
 
 

@@ -16,10 +16,10 @@ from store.write import customers, payments
 from store.ledger.ledger import Ledger
 from sync import client, merge
 from sync.client import Sync
-from tests.builders import Book
-from tests.sync_support import running_server
-from tests.test_tui import settle, text_of
-from tests.test_tui_book import PASSPHRASE, TODAY, make_book
+from tests.support.builders import Book
+from tests.support.sync_server import running_server
+from tests.support.app import settle, text_of
+from tests.support.book import PASSPHRASE, TODAY, make_book
 from tui.app.app import DulyApp
 from tui.screens.customers import CustomersScreen
 from sync.client.round import sync_round

@@ -73,10 +73,3 @@ def make_book(path: Path, *, extra_customers: int = 0) -> Path:
             tx.event("payments", customer_id=ids["SZ004"], date=(TODAY - timedelta(days=2)).isoformat(),
                      amount=10_000, currency="CNY", method="alipay", reference="ALI-9")
     return path
-
-
-def test_book_has_every_customer_and_invoice(tmp_path):
-    path = make_book(tmp_path / "book.duly", extra_customers=3)
-    with Ledger.open(path, PASSPHRASE) as ledger:
-        assert ledger.row("SELECT count(*) AS n FROM customers")["n"] == len(CUSTOMERS) + 3
-        assert ledger.row("SELECT count(*) AS n FROM invoices")["n"] == len(INVOICES)

@@ -1,0 +1,40 @@
+"""Driving the app in a Pilot test: the app on a book, waiting until its workers are done, a widget's text."""
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from textual.widgets import Static
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from tests.support.book import PASSPHRASE, TODAY
+from tui.app.app import DulyApp
+
+SIZE = (120, 40)
+
+
+def app_for(path, passphrase=PASSPHRASE, language="en") -> DulyApp:
+    return DulyApp(path, passphrase, today=TODAY, language=language)
+
+
+async def settle(pilot) -> None:
+    """Until every worker has finished and the messages it posted were handled (no sleeps)."""
+    app = pilot.app
+    for _ in range(50):
+        try:
+            await app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):
+            pass  # a failing worker is reported by the app itself; some tests expect one
+        if not app.is_running:
+            return
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+    raise AssertionError("workers kept running")
+
+
+def text_of(widget: Static) -> str:
+    """What a Static shows, as plain text (rich tables included)."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
