@@ -11,6 +11,7 @@ import pytest
 from store.ledger.ledger import Ledger
 from store.write import customers, invoices
 from tests.support.cli import PASSPHRASE, duly_exe, run_duly
+from tests.support.terminal import read_until_closed
 
 
 @pytest.fixture
@@ -38,18 +39,9 @@ def stderr_at_terminal(argv, path, cwd) -> tuple[int, str, str]:
     proc = subprocess.Popen([duly_exe(), *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
                             env=env_for(path), cwd=cwd)
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the other side closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
+    shown = read_until_closed(master)
     out = proc.stdout.read().decode()
-    return proc.wait(timeout=60), out, b"".join(chunks).decode("utf-8", "replace")
+    return proc.wait(timeout=60), out, shown.decode("utf-8", "replace")
 
 
 def test_an_import_shows_its_progress_at_a_terminal(book, tmp_path):

@@ -10,6 +10,7 @@ import pytest
 
 from store.ledger.ledger import Ledger
 from tests.support.cli import PASSPHRASE, duly_exe, run_duly
+from tests.support.terminal import read_until_closed
 from tui.cli import output
 
 RED, YELLOW = "\x1b[31m", "\x1b[33m"
@@ -38,18 +39,9 @@ def in_terminal(argv, book, tmp_path, **env) -> str:
                      "TERM": "xterm", **env})
     proc = subprocess.Popen([duly_exe(), *argv], stdin=slave, stdout=slave, stderr=slave, env=full_env, cwd=tmp_path)
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the other side closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
+    shown = read_until_closed(master)
     assert proc.wait(timeout=30) == 0
-    return b"".join(chunks).decode("utf-8", "replace")
+    return shown.decode("utf-8", "replace")
 
 
 def pager_that_saves(tmp_path) -> str:

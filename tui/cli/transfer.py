@@ -71,29 +71,15 @@ def import_file(args, ctx):
     verb = "would import" if outcome.dry_run else "imported"
     summary = (f"{verb} {added} new {outcome.kind}" + (f", {updated} updated" if updated else "")
                + f", {skipped} already there ({outcome.source}, {outcome.encoding})")
-    if ctx.format == "json":
-        print(output.to_json({"ok": not outcome.problems, "dry_run": outcome.dry_run, "kind": outcome.kind,
-                              "file": outcome.source, "encoding": outcome.encoding, "added": added,
-                              "updated": updated, "skipped": skipped, "rows": rows,
-                              "problems": outcome.problems, "warnings": outcome.warnings}))
-    elif outcome.dry_run:
-        for problem in outcome.problems:
-            print(problem)
-        if not outcome.problems:
-            ctx.emit(rows, ["line", "action", "key", "detail"])
-    for warning in outcome.warnings:
-        print(f"duly: warning: {warning}", file=sys.stderr)
-    if outcome.problems:
-        raise importer.ImportProblems(outcome.problems)
-    if ctx.format != "json":
-        print(summary + ("; nothing was written" if outcome.dry_run else ""))
+    _report(ctx, outcome, rows, ["line", "action", "key", "detail"], summary,
+            {"kind": outcome.kind, "added": added, "updated": updated, "skipped": skipped})
 
 
 _FAPIAO_ACTIONS = {"add": "invoice", "credit": "credit note", "void": "void", "skip": "skip"}
 
 
 def import_fapiao(args, ctx):
-    from store.files import fapiao, importer
+    from store.files import fapiao
 
     outcome = fapiao.run(ctx.ledger(), args.file, dry_run=args.dry_run)
     rows = [{"line": d.line, "action": _FAPIAO_ACTIONS[d.action], "fapiao": d.key, "detail": d.detail}
@@ -103,16 +89,25 @@ def import_fapiao(args, ctx):
     summary = (f"{verb} {counts['add']} invoice{'s' if counts['add'] != 1 else ''}, {counts['credit']} credit "
                f"note{'s' if counts['credit'] != 1 else ''} (红字), {counts['void']} voided (已作废), "
                f"{counts['skip']} skipped ({outcome.source}, {outcome.encoding})")
+    _report(ctx, outcome, rows, ["line", "action", "fapiao", "detail"], summary,
+            {"invoices": counts["add"], "credit_notes": counts["credit"], "voided": counts["void"],
+             "skipped": counts["skip"]})
+
+
+def _report(ctx, outcome, rows: list[dict], columns: list[str], summary: str, counts: dict) -> None:
+    """What every import says: JSON for scripts; for people the rows of a dry run, warnings and the summary;
+    the problems as an error (exit 1)."""
+    from store.files import importer
+
     if ctx.format == "json":
         print(output.to_json({"ok": not outcome.problems, "dry_run": outcome.dry_run, "file": outcome.source,
-                              "encoding": outcome.encoding, "invoices": counts["add"], "credit_notes": counts["credit"],
-                              "voided": counts["void"], "skipped": counts["skip"], "rows": rows,
+                              "encoding": outcome.encoding, **counts, "rows": rows,
                               "problems": outcome.problems, "warnings": outcome.warnings}))
     elif outcome.dry_run:
         for problem in outcome.problems:
             print(problem)
         if not outcome.problems:
-            ctx.emit(rows, ["line", "action", "fapiao", "detail"])
+            ctx.emit(rows, columns)
     for warning in outcome.warnings:
         print(f"duly: warning: {warning}", file=sys.stderr)
     if outcome.problems:
