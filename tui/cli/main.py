@@ -27,6 +27,7 @@ COMMANDS = {
     "tui.cli.reconcile": ("reconcile", "import", "statement"),
     "tui.cli.help": ("completion", "help"),
     "tui.cli.agent": ("lock", "unlock"),
+    "tui.cli.rates": ("rate",),
 }
 COMMAND_MODULES = list(COMMANDS)
 _VALUE_OPTIONS = {"--ledger", "--passphrase-file", "--format"}
