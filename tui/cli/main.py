@@ -14,7 +14,7 @@ from tui.cli.context import Context, UsageError
 
 # Each module registers its subcommands; handlers are `fn(args, ctx) -> int | None`. Listed with the
 # top-level commands each one registers or extends, so that a command imports only the modules it needs
-# (importing every module costs 0.3-0.7 s per run). tests/test_cli_foundation.py checks this table.
+# (importing every module costs 0.3-0.7 s per run). tests/tui/cli/test_cli_foundation.py checks this table.
 COMMANDS = {
     "tui.cli.ledger": ("audit", "backup", "check", "init", "passwd", "restore", "settings", "tui"),
     "tui.cli.customers": ("customer",),
