@@ -47,4 +47,4 @@ def translate(language: str, msgid: str, /, **values) -> str:
 
 def known(msgid: str) -> bool:
     """Whether the catalogue has words for this message id (for ids built from data, e.g. 'bucket.<label>')."""
-    return msgid in getattr(_load("en"), "_catalog", {})
+    return any(msgid in getattr(_load(language), "_catalog", {}) for language in LANGUAGES)

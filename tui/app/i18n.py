@@ -1,28 +1,29 @@
 """The words a person reads, in 简体中文 and English, and how the language is chosen.
 
-The words live in one gettext catalogue (store/i18n.py reads it; it sits under store/ because errors and documents
-made in the store use it too):
+The words live in one gettext catalogue, read at run time with the standard library (store/i18n.py; it sits under
+store/ because errors and documents made in the store are worded with it too):
 
-    store/locale/en/LC_MESSAGES/duly.po   English
-    store/locale/zh/LC_MESSAGES/duly.po   简体中文
-    store/locale/<lang>/LC_MESSAGES/duly.mo   compiled from the .po; committed and shipped in the wheel
+    store/locale/en/LC_MESSAGES/duly.po    English        (edited by people)
+    store/locale/zh/LC_MESSAGES/duly.po    简体中文        (edited by people)
+    store/locale/<lang>/LC_MESSAGES/duly.mo   compiled from the .po by `./dev i18n`; committed, shipped in the wheel
 
 How to add a string:
-1. In code, write `t("area.what", name=value)` in the app (`self.t` / `self.app.t`), or mark an id made elsewhere
-   with `N_("area.what")` (store.i18n.N_). Placeholders are named, `{name}`, in str.format style.
-   An id built from data (f"status.{value}", binding ids as "key.<binding id>") must also be listed in
-   `BUILT_FROM_DATA` below, so the extractor sees it.
-2. Add the id to BOTH .po files, with its English and its Chinese words:
-       msgid "area.what"
-       msgstr "Words with {name}"
-3. Compile:  ./dev i18n      (runs `pybabel compile -d store/locale -D duly`; `./dev i18n extract` writes
-   store/locale/duly.pot from the code with `pybabel extract -F babel.cfg`, to see what is new or gone)
-4. Check:    .venv/bin/python -m pytest tests/test_i18n.py -q
-   It fails when a .mo is older than its .po, when an id is missing from a language or not used by the code,
-   or when a placeholder differs between the languages.
-
-A third language is one more folder store/locale/<lang>/ (copy the zh .po, translate the msgstr lines) and its
-code in store.i18n.LANGUAGES; no other code changes.
+1. Write it in the code. In the app and the command line: `t("...", name=value)` (`self.t`, `self.app.t`).
+   Where the words are chosen later (an error raised in the store, a table of labels): `N_("...")` from
+   store.i18n (the id is kept; the caller translates it when shown). The id is either a key, `area.what` (as all
+   the app's ids so far), or, for new messages, the English sentence itself ("customer {code} not found").
+   Placeholders are named, `{name}`, str.format style, and the same in every language.
+   An id the extractor cannot see (built from data: t(f"status.{value}"); a binding description, which is
+   "key.<binding id>"; a t() inside an f-string) goes in ALSO_USED below.
+2. Run `./dev i18n`: it extracts the ids (Babel, keywords t, N_, _n; babel.cfg), adds the new ones to both .po
+   files with empty words, and compiles the .mo files. Nothing else writes the .mo.
+3. Give the new ids their words in store/locale/zh/LC_MESSAGES/duly.po (and, for a key id, in en/…/duly.po;
+   an English sentence id may keep msgstr "" in en), then `./dev i18n` again.
+4. Check: `.venv/bin/python -m pytest tests/test_i18n.py -q`. It fails when a .mo is older than its .po, when
+   an id the code uses has no words in a language, when a catalogue holds an id no code uses, or when a
+   placeholder differs between the languages.
+A third language: one more folder store/locale/<lang>/LC_MESSAGES/ (copy zh's duly.po, translate every msgstr)
+and its code in store.i18n.LANGUAGES; no other code changes.
 """
 from __future__ import annotations
 
@@ -31,50 +32,61 @@ from collections.abc import Mapping
 
 from store.i18n import LANGUAGES, N_, known, translate
 
-__all__ = ["LANGUAGES", "BUILT_FROM_DATA", "Strings", "choose_language", "normalise"]
+__all__ = ["LANGUAGES", "ALSO_USED", "Strings", "choose_language", "normalise"]
 
-# Ids the code builds from data (binding ids, enum values, screen names): listed here so that the extractor
-# (pybabel extract) and tests/test_i18n.py see them used. Add one when you write t(f"prefix.{value}").
-BUILT_FROM_DATA = (
-    N_("key.quit"), N_("key.help"), N_("key.dashboard"), N_("key.customers"), N_("key.aging"), N_("key.new_customer"),
-    N_("key.open"), N_("key.search"), N_("key.back"), N_("key.edit"), N_("key.save"), N_("key.cancel"),
-    N_("key.basis"), N_("key.as_of"), N_("key.refresh"), N_("key.unlock"), N_("key.invoices"), N_("key.payments"),
-    N_("key.reports"), N_("key.invoice_filter"), N_("key.invoice_search"), N_("key.payment_search"),
-    N_("key.new_invoice"), N_("key.void_invoice"), N_("key.record_payment"), N_("key.suggest"),
-    N_("key.clear_allocations"), N_("key.apply_credit"), N_("key.cancel_prompt"), N_("key.collections"),
-    N_("key.reconcile"), N_("key.rec_accept"), N_("key.rec_reject"), N_("key.sync"), N_("key.sync_now"),
-    N_("key.sync_resolve"),
-    N_("dash.title"),
-    N_("cust.title"),
-    N_("col.field"), N_("col.old"), N_("col.new"), N_("col.when"), N_("col.who"), N_("col.role"), N_("col.phone"),
-    N_("col.email"), N_("col.wechat"), N_("col.unit_price"), N_("col.tax"), N_("col.applied"),
-    N_("arch.none"),
-    N_("field.code"), N_("field.name"), N_("field.legal_name"), N_("field.tax_id"), N_("field.address"),
-    N_("field.email"), N_("field.phone"), N_("field.currency"), N_("field.terms"), N_("field.credit_limit"),
-    N_("field.category"), N_("field.settlement_cycle"), N_("field.language"), N_("field.tags"), N_("field.notes"),
-    N_("field.archived"),
-    N_("aging.title"), N_("aging.basis.due"), N_("aging.basis.invoice"), N_("aging.bad_date"),
+# Ids the code uses where the extractor cannot see them: built from data (t(f"status.{value}"), a binding's
+# description is "key.<binding id>"), a t() inside an f-string, a table of ids passed to t() later. Listed here,
+# so `./dev i18n` and tests/test_i18n.py count them as used.
+ALSO_USED = (
+    N_("aging.bad_date"), N_("aging.basis"), N_("aging.basis.due"), N_("aging.basis.invoice"), N_("aging.title"),
+    N_("alert.concentration"), N_("alert.limit"), N_("alert.no_payment"), N_("alert.overdue"), N_("alert.promise"),
+    N_("alert.trend"),
+    N_("arch.archived"), N_("arch.none"),
     N_("bucket.not_due"), N_("bucket.unapplied"),
-    N_("inv.show.open"), N_("inv.show.overdue"), N_("inv.show.all"),
-    N_("status.open"), N_("status.paid"), N_("status.voided"), N_("status.written_off"), N_("status.applied"),
-    N_("status.unapplied"),
-    N_("method.bank_transfer"), N_("method.cash"), N_("method.card"), N_("method.alipay"), N_("method.wechat"),
-    N_("method.other"),
-    N_("invf.customer"), N_("invf.date"), N_("invf.amount"), N_("invf.amount.hint"), N_("invf.terms"),
-    N_("invf.terms.hint"), N_("invf.description"),
-    N_("payf.customer"), N_("payf.date"), N_("payf.amount"), N_("payf.method"), N_("payf.reference"),
-    N_("rep.summary"), N_("rep.forecast"),
-    N_("coll.plan"), N_("coll.follow"), N_("coll.promises"), N_("coll.disputes"), N_("coll.alerts"),
-    N_("channel.email"), N_("channel.phone"), N_("channel.letter"), N_("channel.wechat"), N_("channel.legal"),
-    N_("channel.visit"), N_("channel.other"),
-    N_("promise.pending"), N_("promise.kept"), N_("promise.broken"),
-    N_("alert.overdue"), N_("alert.limit"), N_("alert.trend"), N_("alert.promise"), N_("alert.no_payment"),
-    N_("alert.concentration"),
+    N_("channel.email"), N_("channel.legal"), N_("channel.letter"), N_("channel.other"), N_("channel.phone"),
+    N_("channel.visit"), N_("channel.wechat"),
+    N_("col.applied"), N_("col.asked"), N_("col.channel"), N_("col.days_overdue"), N_("col.email"), N_("col.field"),
+    N_("col.level"), N_("col.new"), N_("col.next"), N_("col.old"), N_("col.phone"), N_("col.review"), N_("col.role"),
+    N_("col.tax"), N_("col.text"), N_("col.unit_price"), N_("col.wechat"), N_("col.when"), N_("col.who"),
+    N_("coll.alerts"), N_("coll.disputes"), N_("coll.follow"), N_("coll.plan"), N_("coll.promises"),
+    N_("cust.none"), N_("cust.title"),
+    N_("dash.customers"), N_("dash.not_due"), N_("dash.overdue"), N_("dash.receivable"), N_("dash.title"),
+    N_("dash.unapplied"),
     N_("error.worker"),
-    N_("sync.role.admin"), N_("sync.role.member"), N_("sync.role.viewer"), N_("sync.kind.duplicate_payment"),
+    N_("field.address"), N_("field.archived"), N_("field.category"), N_("field.code"), N_("field.credit_limit"),
+    N_("field.currency"), N_("field.email"), N_("field.language"), N_("field.legal_name"), N_("field.name"),
+    N_("field.notes"), N_("field.phone"), N_("field.settlement_cycle"), N_("field.tags"), N_("field.tax_id"),
+    N_("field.terms"),
+    N_("inv.none"), N_("inv.show"), N_("inv.show.all"), N_("inv.show.open"), N_("inv.show.overdue"),
+    N_("invd.credit"), N_("invd.writeoff"),
+    N_("invf.amount"), N_("invf.amount.hint"), N_("invf.customer"), N_("invf.date"), N_("invf.description"),
+    N_("invf.terms"), N_("invf.terms.hint"),
+    N_("key.aging"), N_("key.apply_credit"), N_("key.as_of"), N_("key.back"), N_("key.basis"), N_("key.cancel"),
+    N_("key.cancel_prompt"), N_("key.clear_allocations"), N_("key.collections"), N_("key.customers"),
+    N_("key.dashboard"), N_("key.edit"), N_("key.help"), N_("key.invoice_filter"), N_("key.invoice_search"),
+    N_("key.invoices"), N_("key.new_customer"), N_("key.new_invoice"), N_("key.open"), N_("key.payment_search"),
+    N_("key.payments"), N_("key.quit"), N_("key.rec_accept"), N_("key.rec_reject"), N_("key.reconcile"),
+    N_("key.record_payment"), N_("key.refresh"), N_("key.reports"), N_("key.save"), N_("key.search"),
+    N_("key.suggest"), N_("key.sync"), N_("key.sync_now"), N_("key.sync_resolve"), N_("key.unlock"),
+    N_("key.void_invoice"),
+    N_("method.alipay"), N_("method.bank_transfer"), N_("method.card"), N_("method.cash"), N_("method.other"),
+    N_("method.wechat"),
+    N_("pay.none"),
+    N_("payf.amount"), N_("payf.customer"), N_("payf.date"), N_("payf.method"), N_("payf.reference"),
+    N_("promise.broken"), N_("promise.kept"), N_("promise.pending"),
+    N_("rec.col.answered"), N_("rec.col.apply"), N_("rec.col.as_of"), N_("rec.col.best"), N_("rec.col.difference"),
+    N_("rec.col.id"), N_("rec.col.memo"), N_("rec.col.n"), N_("rec.col.ours"), N_("rec.col.payer"),
+    N_("rec.col.reasons"), N_("rec.col.score"), N_("rec.col.theirs"), N_("rec.fee"),
+    N_("rep.balance"), N_("rep.forecast"), N_("rep.open_invoices"), N_("rep.summary"),
+    N_("status.applied"), N_("status.open"), N_("status.paid"), N_("status.unapplied"), N_("status.voided"),
+    N_("status.written_off"),
+    N_("sync.clock"), N_("sync.col.found"), N_("sync.col.id"), N_("sync.col.kind"), N_("sync.col.message"),
+    N_("sync.device"), N_("sync.epoch"), N_("sync.head"), N_("sync.kind.draft_edited_after_issue"),
+    N_("sync.kind.draft_issued_twice"), N_("sync.kind.duplicate_payment"), N_("sync.kind.over_allocated_credit_note"),
     N_("sync.kind.over_allocated_invoice"), N_("sync.kind.over_allocated_payment"),
-    N_("sync.kind.over_allocated_credit_note"), N_("sync.kind.setting_by_non_admin"),
-    N_("sync.kind.draft_issued_twice"), N_("sync.kind.draft_edited_after_issue"),
+    N_("sync.kind.setting_by_non_admin"), N_("sync.last_sync"), N_("sync.offline_note"), N_("sync.pending"),
+    N_("sync.refused_note"), N_("sync.role"), N_("sync.role.admin"), N_("sync.role.member"), N_("sync.role.viewer"),
+    N_("sync.server"),
 )
 
 
