@@ -74,3 +74,44 @@ def test_words_are_read_from_the_compiled_catalogue():
 def test_an_id_missing_from_a_language_falls_back_to_english_then_to_the_id():
     assert translate("zh", "no.such.id") == "no.such.id"
     assert translate("en", "customer {code} not found", code="X1") == "customer X1 not found"
+
+
+def test_one_rule_chooses_the_language_flag_then_env_then_device_then_locale():
+    from tui.app.i18n import choose_language
+
+    env = {"DULY_LANG": "en", "LANG": "zh_CN.UTF-8"}
+    assert choose_language("zh", env, flag="zh") == "zh"
+    assert choose_language("zh", env) == "en"  # DULY_LANG beats the setting
+    assert choose_language("en", {"LANG": "zh_CN.UTF-8"}) == "en"  # the device's setting beats the locale
+    assert choose_language(None, {"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert choose_language(None, {"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}) == "en"
+    assert choose_language(None, {"LANG": "C.UTF-8"}) == "en"
+    assert choose_language(None, {}) == "en"
+
+
+def test_cli_error_is_in_chinese_by_flag_env_or_locale(tmp_path):
+    from tests.support.cli import assert_one_line_error, run_duly
+
+    missing = tmp_path / "none.duly"
+    for argv, env in ((["--lang", "zh"], {}), ([], {"DULY_LANG": "zh"}), ([], {"DULY_LANG": "", "LANG": "zh_CN.UTF-8"})):
+        result = run_duly(*argv, "customer", "list", env={"DULY_LEDGER": str(missing), "DULY_PASSPHRASE": "x", **env})
+        assert_one_line_error(result, 1, "没有账本", str(missing))
+    english = run_duly("customer", "list", env={"DULY_LEDGER": str(missing), "DULY_PASSPHRASE": "x"})
+    assert_one_line_error(english, 1, "no ledger at")
+
+
+def test_the_device_language_setting_is_this_device_s(ledger):
+    from store.write import settings
+
+    ledger.conn.execute("INSERT INTO settings (id, value) VALUES ('language', 'zh')")  # as an older Duly synced it
+    assert settings.get(ledger, "language") == "zh"
+    settings.put(ledger, "language", "en")
+    assert settings.get(ledger, "language") == "en"
+    assert ledger.setting("language") == "zh"  # the synced value is not changed for the other devices
+
+
+def test_help_says_how_the_language_is_chosen():
+    from tests.support.cli import run_duly
+
+    shown = run_duly("--help").out
+    assert "--lang" in shown and "DULY_LANG" in shown and "LANG" in shown

@@ -81,7 +81,7 @@ def main() -> int:
     added = update()
     compile_all()
     for msgid in added:
-        print(f"new id, give it words in every .po: {msgid}")
+        print(f"new id: give it words in zh (and in en for a key id): {msgid}")
     return 0
 
 

@@ -33,7 +33,8 @@ from textual.worker import Worker, WorkerState
 from store.errors import DulyError, LedgerNotFound
 from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
-from tui.app.i18n import Strings, choose_language
+from store.write import settings
+from tui.app.i18n import LANGUAGES, Strings, choose_language
 from tui.screens.aging import AgingScreen
 from tui.screens.base import DulyScreen, localise_bindings
 from tui.screens.collections import CollectionsScreen
@@ -113,7 +114,7 @@ class LedgerThread:
             self._ledger.close()
         self._ledger = ledger
         self.passphrase = passphrase
-        return ledger.setting("language")
+        return settings.get(ledger, "language")  # this device's, or the one an older Duly synced
 
     def _call(self, fn, args, kwargs):
         if self._ledger is None:
@@ -284,6 +285,30 @@ class DulyApp(App[int]):
         self.set_interval(30, self.show_sync_state)  # "synced N min ago" moves on without a database read
         if self.sync_interval:
             self.set_interval(self.sync_interval, self._sync_tick)
+
+    async def set_language(self, language: str) -> None:
+        """Every screen in another language at once ("zh" or "en"; the settings screen calls it after it saved
+        the device's `language` setting): the title, the footer, the palette, the screens on show (composed again
+        and reloaded); the other pages are built anew when next visited. A language fixed when the app was
+        started (DulyApp(language=...), from --lang) gives way to the one chosen here."""
+        self._fixed_language = None
+        self.language = language if language in LANGUAGES else "en"
+        self.t = Strings(self.language)
+        self.title = self.t("app.title")
+        localise_bindings(self, self.t)
+        for mode, screen_type in self.MODES.items():
+            if mode != self.current_mode and mode in self._screen_stacks:
+                await self.remove_mode(mode)
+                self.add_mode(mode, screen_type)
+        for screen in self.screen_stack:
+            if isinstance(screen, Screen) and screen.id != "_default":
+                localise_bindings(screen, self.t)
+                await screen.recompose()
+                if isinstance(screen, DulyScreen):
+                    screen.loaded_revision = -1
+                    screen.reload()
+        self.refresh_bindings()
+        self.refresh_sync_status()
 
     # -- actions ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

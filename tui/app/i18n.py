@@ -32,7 +32,7 @@ from collections.abc import Mapping
 
 from store.i18n import LANGUAGES, N_, known, translate
 
-__all__ = ["LANGUAGES", "ALSO_USED", "Strings", "choose_language", "normalise"]
+__all__ = ["LANGUAGES", "LANGUAGE_RULE", "ALSO_USED", "Strings", "choose_language", "normalise"]
 
 # Ids the code uses where the extractor cannot see them: built from data (t(f"status.{value}"), a binding's
 # description is "key.<binding id>"), a t() inside an f-string, a table of ids passed to t() later. Listed here,
@@ -102,16 +102,24 @@ def normalise(value: str | None) -> str | None:
     return None
 
 
-def choose_language(setting: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """DULY_LANG wins (one session, one terminal); then the ledger's `language` setting; then the locale."""
+LANGUAGE_RULE = ("the language: --lang, else $DULY_LANG, else this device's `language` setting "
+                 "(`duly settings set language zh`), else the locale ($LC_ALL / $LC_MESSAGES / $LANG, e.g. "
+                 "zh_CN.UTF-8), else English")
+
+
+def choose_language(setting: str | None = None, env: Mapping[str, str] | None = None, *,
+                    flag: str | None = None) -> str:
+    """The one rule, the same in the command line and the app: `--lang` (flag), then DULY_LANG (one session, one
+    terminal), then this device's `language` setting, then the locale (LC_ALL, LC_MESSAGES, LANG, e.g.
+    zh_CN.UTF-8, as POSIX orders them), then English."""
     env = os.environ if env is None else env
-    for candidate in (env.get("DULY_LANG"), setting):
+    for candidate in (flag, env.get("DULY_LANG"), setting):
         found = normalise(candidate)
         if found:
             return found
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         if env.get(var):
-            return "zh" if env[var].lower().startswith("zh") else "en"
+            return normalise(env[var]) or "en"
     return "en"
 
 
