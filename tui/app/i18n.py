@@ -8,9 +8,10 @@ store/ because errors and documents made in the store are worded with it too):
     store/locale/<lang>/LC_MESSAGES/duly.mo   compiled from the .po by `./dev i18n`; committed, shipped in the wheel
 
 How to add a string:
-1. Write it in the code. In the app and the command line: `t("...", name=value)` (`self.t`, `self.app.t`).
-   Where the words are chosen later (an error raised in the store, a table of labels): `N_("...")` from
-   store.i18n (the id is kept; the caller translates it when shown). The id is either a key, `area.what` (as all
+1. Write it in the code. In the app: `self.t("...", name=value)` (`self.app.t`); in the command line:
+   `ctx.t("...", name=value)`. Where the words are chosen later: `N_("...")` from store.i18n keeps the id, e.g.
+   an error: `raise NotFound(N_("customer {code} not found"), code=code)` (store/errors.py; the CLI and the app
+   word it in the reader's language with err.text(language)). The id is either a key, `area.what` (as all
    the app's ids so far), or, for new messages, the English sentence itself ("customer {code} not found").
    Placeholders are named, `{name}`, str.format style, and the same in every language.
    An id the extractor cannot see (built from data: t(f"status.{value}"); a binding description, which is
