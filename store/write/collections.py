@@ -19,7 +19,7 @@ from pathlib import Path
 from store.read.open import position as open_position
 from store.read import open as openitems
 from store.rules import dunning, money, safetext, validate
-from store.write import customers, invoices
+from store.write import customers, invoices, settings
 from store.rules.dunning import PlanItem
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
@@ -317,7 +317,7 @@ class ReminderPlan:
 
 
 def _recipients(ledger) -> dict[str, Recipient]:
-    default = ledger.setting("language") or "zh"
+    default = settings.get(ledger, "language") or "zh"  # a customer with no language of its own: this device's
     return {r["id"]: Recipient(r["id"], r["code"], r["name"], r["email"], r["language"] or default, r["phone"])
             for r in ledger.rows("SELECT id, code, name, email, language, phone FROM customers")}
 

@@ -74,11 +74,9 @@ def register(sub, common) -> None:
     q = rsub.add_parser("credit", parents=[common], help="credit score 0-100, rating A-D, factors and policy")
     as_of_option(q)
     q.add_argument("--customer", metavar="CODE", help="one customer, factor by factor")
-    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the suggested policy")
     q.set_defaults(handler=_collections("report_credit"))
     q = rsub.add_parser("alerts", parents=[common], help="risk alerts (预警), each with its reason")
     as_of_option(q)
-    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the reasons")
     q.set_defaults(handler=_collections("report_alerts"))
 
     # The statement accepts md and html besides the global formats, so it carries its own copy of the
