@@ -8,7 +8,8 @@ exactly its own code and its own `duly`. One demo book is built with BEFORE's `d
 
 Then, alternating BEFORE and AFTER run by run so that a busy machine slows both alike:
   * whole process (interpreter start, key derivation, query, output): `report aging` (table and json),
-    `report summary`, `statement C0001 --format html`, `customer list`;
+    `report summary`, `statement C0001 --format html`, `customer list` — wall time and CPU time (user +
+    system), the latter steadier on a shared machine;
   * the terminal app headless (`run_test(size=(120, 40))`, each revision's own bench/bench_tui.py probe): time
     from constructing the app to the dashboard's frame, its totals and its aging bars; and `c` pressed while
     the dashboard still computes, until the customer list's first page;
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -100,10 +102,15 @@ class Revision:
         return [str(self.duly)] if wiping else [str(self.python), "-c", WITHOUT_WIPING, self.entry]
 
 
-def timed(argv, env) -> float:
+def timed(argv, env) -> tuple[float, float]:
+    """(wall seconds, CPU seconds): the CPU time (user + system of the child) moves far less than the wall
+    time when other work shares the machine, so both are shown."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     run(argv, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -150,8 +157,9 @@ def main() -> None:
             for name, argv in commands.items():
                 for rev in (before, after):
                     command = rev.command(args.memory_security == "as-built")
-                    elapsed = timed([*command, "--ledger", str(books[rev.label]), *argv], env)
-                    times.setdefault(name, {}).setdefault(rev.label, []).append(elapsed)
+                    wall, cpu = timed([*command, "--ledger", str(books[rev.label]), *argv], env)
+                    times.setdefault(name, {}).setdefault(rev.label, []).append(wall)
+                    times.setdefault(f"{name} (CPU)", {}).setdefault(rev.label, []).append(cpu)
             for what, keys in (("inprocess", ("frame", "numbers", "aging")),
                                ("press_c", ("customers", "customer_page")), ("tmux", ("frame", "numbers"))):
                 for rev in (before, after):
