@@ -31,6 +31,12 @@ EDITABLE = {
     # of "DESCRIPTION:QTY:PRICE[:TAX%]"; `amount` is minor units of `currency` (one or the other).
     "drafts": ("customer_id", "date", "due_date", "terms", "currency", "amount", "lines", "description", "einvoice",
                "archived"),
+    # A recurring invoice (周期性账单): what each occurrence bills (amount or JSON lines, in currency), when
+    # (unit month|week, every_n units, day_of_month 1-31 or -1 = last, start_date, end_date and/or occurrences),
+    # on what terms, issued directly or as a draft for review (mode issue|draft); status active|paused|ended;
+    # occurrences dated before resume_from that were not issued are skipped (the paused months).
+    "recurring": ("number", "customer_id", "currency", "amount", "lines", "description", "unit", "every_n",
+                  "day_of_month", "start_date", "end_date", "occurrences", "terms", "mode", "status", "resume_from"),
 }
 
 # Device-only tables: written with tx.local or Ledger.local, never in the change log, never synced.
@@ -63,6 +69,9 @@ EVENTS = {
     # A draft was issued as an invoice; `seen` is the newest field clock of the draft that the issue included, so
     # an edit the issuing device had not seen shows on every device (a clock newer than `seen`).
     "draft_issues": ("draft_id", "invoice_id", "seen"),
+    # Occurrence n of a recurring schedule was issued (as an invoice or a draft). Its id, the invoice's and the
+    # draft's are derived from (schedule, n): two devices that issue the same occurrence offline post one.
+    "recurring_issues": ("schedule_id", "occurrence", "date", "invoice_id", "draft_id"),
 }
 
 SYNCED = {**EDITABLE, **EVENTS}
@@ -381,7 +390,18 @@ def _v_einvoice_index(db) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS invoices_einvoice ON invoices (einvoice)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index]
+def _v_recurring(db) -> None:
+    """Recurring invoice schedules (editable, synced) and the record of each occurrence issued (an event)."""
+    ints = {"amount", "every_n", "day_of_month", "occurrences", "occurrence"}
+    for name, cols in (("recurring", EDITABLE["recurring"]), ("recurring_issues", EVENTS["recurring_issues"])):
+        body = ",\n  ".join(f"{c} {'INTEGER' if c in ints else 'TEXT'}" for c in cols)
+        db.execute(f"CREATE TABLE {name} (\n  id TEXT PRIMARY KEY,\n  {body}\n)")
+    db.execute("CREATE INDEX recurring_customer ON recurring (customer_id)")
+    db.execute("CREATE INDEX recurring_issues_schedule ON recurring_issues (schedule_id, occurrence)")
+    db.execute("CREATE INDEX recurring_issues_invoice ON recurring_issues (invoice_id)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_recurring]
 VERSION = len(MIGRATIONS)
 
 

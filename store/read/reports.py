@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from store.rules import aging as agelib
+from store.read import recurring
 from store.read.open import Position, _customers, position
 from store.rules.openitems import OVER_ALLOCATED, by_invoice_date
 from store.errors import InvalidInput
@@ -225,7 +226,9 @@ def expected_payment_dates(ledger, as_of: date) -> list[dict[str, Any]]:
 
 def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
     """Cash-in per week and currency from the expected payment dates: week 1 is as_of..as_of+6 (it also holds
-    everything overdue); what is expected after the last week is in a final 'later' row."""
+    everything overdue); what is expected after the last week is in a final 'later' row. Rows of source
+    'open_items' come from open invoices; rows of source 'recurring' (only when a schedule is active) from the
+    invoices recurring schedules will issue, expected on their due dates."""
     if weeks <= 0:
         raise InvalidInput(f"forecast: weeks must be positive, got {weeks}", field="weeks")
     cells: dict[tuple[int, str], int] = defaultdict(int)
@@ -234,13 +237,24 @@ def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
         week = min((row["expected"] - as_of).days // 7, weeks)
         cells[(week, row["currency"])] += row["open_amount"]
         currencies.add(row["currency"])
+    out = _weekly(cells, currencies, as_of, weeks, "open_items")
+    # The invoices recurring schedules will issue, on a line of their own: not yet owed, so never mixed in.
+    cells, currencies = defaultdict(int), set()
+    for expected, currency, amount in recurring.scheduled_cash(ledger, as_of, recurring.horizon(as_of, weeks)):
+        cells[(min((expected - as_of).days // 7, weeks), currency)] += amount
+        currencies.add(currency)
+    return out + _weekly(cells, currencies, as_of, weeks, "recurring")
+
+
+def _weekly(cells: dict[tuple[int, str], int], currencies: set[str], as_of: date, weeks: int,
+            source: str) -> list[dict[str, Any]]:
     out = []
     for week in range(weeks + 1):
         start = as_of + timedelta(days=7 * week)
         for currency in sorted(currencies):
             out.append({"week": str(week + 1) if week < weeks else "later", "start": start,
                         "end": start + timedelta(days=6) if week < weeks else None, "currency": currency,
-                        "amount": cells.get((week, currency), 0)})
+                        "amount": cells.get((week, currency), 0), "source": source})
     return out
 
 

@@ -560,6 +560,7 @@ EN.update({
     "sync.kind.setting_by_non_admin": "Setting by non-admin",
     "sync.kind.draft_issued_twice": "Draft issued twice",
     "sync.kind.draft_edited_after_issue": "Draft edited after issue",
+    "sync.kind.recurring_occurrence_differs": "Recurring invoice issued differently on two devices",
 })
 ZH.update({
     "key.sync": "同步", "key.sync_now": "立即同步", "key.sync_resolve": "已查看",
@@ -587,6 +588,7 @@ ZH.update({
     "sync.kind.over_allocated_credit_note": "贷项通知超额核销",
     "sync.kind.setting_by_non_admin": "非管理员修改设置",
     "sync.kind.draft_issued_twice": "草稿被开票两次", "sync.kind.draft_edited_after_issue": "草稿开票后又被修改",
+    "sync.kind.recurring_occurrence_differs": "周期性账单在两台设备上开出的内容不同",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

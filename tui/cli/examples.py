@@ -40,6 +40,13 @@ EXAMPLES = {
   duly draft add --customer C001 --line "Consulting:10:800:6"
   duly draft list
   duly draft issue 1""",
+    "recurring": """\
+  duly recurring add C001 --frequency monthly --day last --start 2026-01-31 --amount 8000 --description "月租"
+  duly recurring add C002 --frequency weekly --every 2 --start 2026-03-02 --count 10 --line "Cleaning:1:600:6%"
+  duly recurring list --customer C001
+  duly recurring run --as-of today
+  duly recurring pause R-A7-0001
+  duly recurring resume R-A7-0001 --from 2026-06-01""",
     "export": """\
   duly export csv ~/exports
   duly export xlsx book.xlsx

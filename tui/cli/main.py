@@ -20,6 +20,7 @@ COMMANDS = {
     "tui.cli.customers": ("customer",),
     "tui.cli.documents": ("credit", "invoice", "payment", "terms", "writeoff"),
     "tui.cli.drafts": ("draft",),
+    "tui.cli.recurring": ("recurring",),
     "tui.cli.reports": ("demo", "report", "statement"),
     "tui.cli.collections": ("contract", "dispute", "note", "promise", "remind"),
     "tui.cli.sync": ("serve", "sync"),
