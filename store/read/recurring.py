@@ -73,7 +73,7 @@ def next_due(ledger, row: dict) -> tuple[int, date] | None:
 
 
 def _view(ledger, row: dict, code: str | None, name: str | None) -> dict:
-    upcoming = next_due(ledger, row) if row["status"] != "ended" else None
+    upcoming = next_due(ledger, row) if row["status"] != "paused" else None
     count = ledger.row("SELECT count(*) AS n FROM recurring_issues WHERE schedule_id=?", (row["id"],))["n"]
     return {"number": row["number"], "id": row["id"], "customer": code, "name": name,
             "frequency": describe(row), "start": row["start_date"], "end": row["end_date"],
@@ -81,7 +81,7 @@ def _view(ledger, row: dict, code: str | None, name: str | None) -> dict:
             "amount": money.to_decimal_str(total_of(row), row["currency"]), "lines": lines_of(row),
             "description": row["description"], "terms": row["terms"], "mode": row["mode"], "status": row["status"],
             "resume_from": row["resume_from"], "issued": count,
-            "next": upcoming[1].isoformat() if upcoming and row["status"] == "active" else None}
+            "next": upcoming[1].isoformat() if upcoming else None}
 
 
 def listing(ledger, *, customer_id: str | None = None) -> list[dict]:
@@ -99,11 +99,12 @@ def detail(ledger, reference: str) -> dict:
 
 
 def scheduled_cash(ledger, as_of: date, through: date) -> list[tuple[date, str, int]]:
-    """(expected date, currency, amount) of every instalment of the invoices that active schedules will issue
-    (occurrences not yet issued, dated on or before `through`), expected on its due date, never before as_of."""
+    """(expected date, currency, amount) of every instalment of the invoices that schedules will issue
+    (occurrences not yet issued, dated on or before `through`; an ended schedule up to its end, a paused one
+    nothing), expected on its due date, never before as_of."""
     out = []
     for row in ledger.rows("SELECT r.*, c.terms AS _customer_terms FROM recurring r "
-                           "LEFT JOIN customers c ON c.id = r.customer_id WHERE r.status = 'active'"):
+                           "LEFT JOIN customers c ON c.id = r.customer_id WHERE r.status <> 'paused'"):
         done = {r["occurrence"] for r in ledger.rows(
             "SELECT occurrence FROM recurring_issues WHERE schedule_id=?", (row["id"],))}
         floor = row["resume_from"] or ""
