@@ -136,7 +136,8 @@ def test_issued_invoices_name_their_schedule_and_occurrence(rent):
     shown = view.detail(ledger, number)
     assert [(o["occurrence"], o["date"], o["invoice"]) for o in shown["occurrences"]] == [
         (1, "2026-01-31", "R-A7-0001-001"), (2, "2026-02-28", "R-A7-0001-002")]
-    row = ledger.row("SELECT i.description, r.occurrence FROM invoices i JOIN recurring_issues r ON r.invoice_id = i.id "
+    row = ledger.row("SELECT i.description, r.occurrence FROM invoices i "
+                     "JOIN recurring_issues r ON r.invoice_id = i.id "
                      "WHERE i.number = 'R-A7-0001-002'")
     assert row == {"description": "月租", "occurrence": 2}
 
@@ -274,7 +275,8 @@ def test_a_run_refused_by_the_credit_limit_says_which_schedule_and_exits_non_zer
     _ready(cli)
     assert cli("customer", "edit", "C1", "--credit-limit", "10000").code == 0
     assert cli("settings", "set", "credit.enforce", "block").code == 0
-    assert cli("recurring", "add", "C1", "--frequency", "monthly", "--start", "2026-01-10", "--amount", "4000").code == 0
+    assert cli("recurring", "add", "C1", "--frequency", "monthly", "--start", "2026-01-10",
+               "--amount", "4000").code == 0
     result = cli("recurring", "run", "--as-of", "2026-06-30", "--format", "json")
     assert result.code == 1 and [r["occurrence"] for r in result.json()] == [1, 2]
     assert "schedule R-A7-0001 occurrence 3 (2026-03-10)" in result.err and "credit limit" in result.err
@@ -321,7 +323,8 @@ def _each_occurrence_whole(led) -> None:
            WHERE i.id IS NULL OR (SELECT count(*) FROM invoice_lines l WHERE l.invoice_id = i.id) <> 1
               OR (SELECT count(*) FROM due_items d WHERE d.invoice_id = i.id) <> 1""")
     assert broken == []
-    assert led.row("SELECT count(*) AS n FROM invoices")["n"] == led.row("SELECT count(*) AS n FROM recurring_issues")["n"]
+    count = lambda table: led.row(f"SELECT count(*) AS n FROM {table}")["n"]  # noqa: E731
+    assert count("invoices") == count("recurring_issues")
 
 
 def test_the_hledger_export_balances_with_recurring_invoices(cli, tmp_path):

@@ -72,6 +72,10 @@ EVENTS = {
     # Occurrence n of a recurring schedule was issued (as an invoice or a draft). Its id, the invoice's and the
     # draft's are derived from (schedule, n): two devices that issue the same occurrence offline post one.
     "recurring_issues": ("schedule_id", "occurrence", "date", "invoice_id", "draft_id"),
+    # A debit note (借项通知单 DN-…) raises a customer's receivable: a fee, or the reversal of a credit note
+    # (credit_id). It is posted as an invoice row with the same id (so aging, statements, payments, credit notes
+    # and exports treat it as a receivable like any other); this row says what it is and why.
+    "debit_notes": ("invoice_id", "credit_id", "reason"),
 }
 
 SYNCED = {**EDITABLE, **EVENTS}
@@ -345,7 +349,7 @@ def _v_drafts(db) -> None:
 
 # Document number templates: {prefix} is the device's series prefix (the invoice series, e.g. A7).
 NUMBER_TEMPLATES = {"payments": "RC-{prefix}-{n:06d}", "credit_notes": "CN-{prefix}-{n:06d}",
-                    "writeoffs": "WO-{prefix}-{n:06d}"}
+                    "writeoffs": "WO-{prefix}-{n:06d}", "debit_notes": "DN-{prefix}-{n:06d}"}
 
 
 def _v_document_numbers(db) -> None:
@@ -395,13 +399,21 @@ def _v_recurring(db) -> None:
     ints = {"amount", "every_n", "day_of_month", "occurrences", "occurrence"}
     for name, cols in (("recurring", EDITABLE["recurring"]), ("recurring_issues", EVENTS["recurring_issues"])):
         body = ",\n  ".join(f"{c} {'INTEGER' if c in ints else 'TEXT'}" for c in cols)
-        db.execute(f"CREATE TABLE {name} (\n  id TEXT PRIMARY KEY,\n  {body}\n)")
-    db.execute("CREATE INDEX recurring_customer ON recurring (customer_id)")
-    db.execute("CREATE INDEX recurring_issues_schedule ON recurring_issues (schedule_id, occurrence)")
-    db.execute("CREATE INDEX recurring_issues_invoice ON recurring_issues (invoice_id)")
+        db.execute(f"CREATE TABLE IF NOT EXISTS {name} (\n  id TEXT PRIMARY KEY,\n  {body}\n)")
+    db.execute("CREATE INDEX IF NOT EXISTS recurring_customer ON recurring (customer_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS recurring_issues_schedule ON recurring_issues (schedule_id, occurrence)")
+    db.execute("CREATE INDEX IF NOT EXISTS recurring_issues_invoice ON recurring_issues (invoice_id)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_recurring]
+def _v_debit_notes(db) -> None:
+    """Debit notes (an event, synced): what an invoice row that is a debit note is, and the credit it reverses."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name='debit_notes'").fetchone():
+        db.execute(_synced_table_sql("debit_notes", EVENTS["debit_notes"]))
+    db.execute("CREATE INDEX IF NOT EXISTS debit_notes_invoice ON debit_notes (invoice_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS debit_notes_credit ON debit_notes (credit_id)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_recurring, _v_debit_notes]
 VERSION = len(MIGRATIONS)
 
 

@@ -23,6 +23,10 @@ EXAMPLES = {
     "credit": """\
   duly credit add --customer C001 --date today --amount 200 --invoice A7-000012 --reason "damaged goods"
   duly credit list --customer C001""",
+    "debit": """\
+  duly debit add --customer C001 --date today --amount 50 --reason "returned-cheque fee"
+  duly debit add --reverses CN-A7-000003 --date today --reason "credit note issued in error"
+  duly debit list --customer C001""",
     "customer": """\
   duly customer add C001 --name "厦门某公司" --tax-id 91350100M000100Y43 --terms NET30
   duly customer list --search 厦门
