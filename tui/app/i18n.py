@@ -591,6 +591,49 @@ ZH.update({
     "sync.kind.recurring_occurrence_differs": "周期性账单在两台设备上开出的内容不同",
 })
 
+# Recurring invoices (周期性账单) and the forecast's rows of them
+EN.update({
+    "key.recurring": "Recurring", "key.new_schedule": "New schedule", "key.pause_resume": "Pause/resume",
+    "recur.title": "Recurring invoices of {code}", "recur.none": "No recurring invoices: press a to add one.",
+    "recur.col.number": "Schedule", "recur.col.frequency": "Frequency", "recur.col.start": "Start",
+    "recur.col.end": "End", "recur.col.currency": "Currency", "recur.col.amount": "Amount",
+    "recur.col.mode": "Issued as",
+    "recur.col.status": "Status", "recur.col.issued": "Issued", "recur.col.next": "Next",
+    "recur.mode.issue": "invoice", "recur.mode.draft": "draft for review",
+    "recur.status.active": "active", "recur.status.paused": "paused", "recur.status.ended": "ended",
+    "recur.paused": "schedule {number} paused", "recur.resumed": "schedule {number} resumed from {date}",
+    "recurf.title": "New recurring invoice for {code}",
+    "recurf.frequency": "Frequency *", "recurf.frequency.hint": "monthly, quarterly, yearly or weekly",
+    "recurf.every": "Every", "recurf.every.hint": "N weeks (weekly) or N periods; empty: 1",
+    "recurf.day": "Day", "recurf.day.hint": "1-31 or last (月末); empty: the start's day",
+    "recurf.start": "Start *", "recurf.end": "End", "recurf.end.hint": "no occurrence after this date",
+    "recurf.count": "Count", "recurf.count.hint": "at most this many invoices",
+    "recurf.amount": "Amount *", "recurf.terms": "Terms", "recurf.terms.hint": "empty: the customer's terms",
+    "recurf.description": "Description", "recurf.draft": "Issue each as a draft for review",
+    "recurf.saved": "schedule {number} saved",
+    "rep.recurring": "recurring (not yet issued)",
+})
+ZH.update({
+    "key.recurring": "周期性账单", "key.new_schedule": "新建周期账单", "key.pause_resume": "暂停/恢复",
+    "recur.title": "{code} 的周期性账单", "recur.none": "还没有周期性账单：按 a 新建。",
+    "recur.col.number": "编号", "recur.col.frequency": "频率", "recur.col.start": "开始", "recur.col.end": "结束",
+    "recur.col.currency": "币种", "recur.col.amount": "金额", "recur.col.mode": "开具方式", "recur.col.status": "状态",
+    "recur.col.issued": "已开", "recur.col.next": "下次",
+    "recur.mode.issue": "直接开票", "recur.mode.draft": "草稿待审核",
+    "recur.status.active": "进行中", "recur.status.paused": "已暂停", "recur.status.ended": "已结束",
+    "recur.paused": "周期账单 {number} 已暂停", "recur.resumed": "周期账单 {number} 自 {date} 起恢复",
+    "recurf.title": "为 {code} 新建周期性账单",
+    "recurf.frequency": "频率 *", "recurf.frequency.hint": "monthly 每月、quarterly 每季、yearly 每年或 weekly 每周",
+    "recurf.every": "间隔", "recurf.every.hint": "每 N 周（weekly）或每 N 期；留空为 1",
+    "recurf.day": "日", "recurf.day.hint": "1-31 或 last（月末）；留空为开始日",
+    "recurf.start": "开始日期 *", "recurf.end": "结束日期", "recurf.end.hint": "此日期之后不再开票",
+    "recurf.count": "次数", "recurf.count.hint": "最多开具的张数",
+    "recurf.amount": "金额 *", "recurf.terms": "账期", "recurf.terms.hint": "留空：客户的账期",
+    "recurf.description": "摘要", "recurf.draft": "每期先生成草稿待审核",
+    "recurf.saved": "周期账单 {number} 已保存",
+    "rep.recurring": "周期性账单（尚未开具）",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 

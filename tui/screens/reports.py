@@ -100,6 +100,8 @@ class ReportsScreen(DulyScreen):
         for row in data.forecast:
             if row["amount"]:
                 week = t("rep.later") if row["week"] == "later" else row["week"]
+                if row.get("source") == "recurring":  # what schedules will issue: never mixed with open items
+                    week = f"{week} {t('rep.recurring')}"
                 forecast.add_row(week, row["start"].isoformat(), row["currency"],
                                  format_amount(row["amount"], row["currency"]))
         provision = self._table(t("col.currency"), t("rep.bucket"), t("col.open"), t("rep.rate"), t("rep.provision"),
