@@ -73,6 +73,8 @@ def test_reversing_a_credit_note_restores_what_it_took_off(book):
     listed = {r["number"]: r for r in book("debit", "list", "--format", "json").json()}
     assert listed["DN-A7-000001"]["open"] == "200.00" and listed["DN-A7-000002"]["open"] == "0.00"
     assert listed["DN-A7-000002"]["reverses"] == "CN-A7-000002"
+    shown = book("invoice", "show", "DN-A7-000002", "--format", "json").json()
+    assert shown["debit_note_reverses"] == "CN-A7-000002" and shown["status"] == "paid"
 
 
 def test_a_debit_note_is_reversed_by_a_credit_note(book):

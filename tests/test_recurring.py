@@ -18,7 +18,7 @@ from store.errors import DulyError
 from store.ledger.ledger import Ledger
 from store.read import recurring as view, reports
 from store.rules.recurrence import LAST_DAY, Rule, due_through, occurrence
-from store.write import customers, recurring
+from store.write import customers, invoices, recurring
 from tests.support.cli import PASSPHRASE, assert_one_line_error, change_count, duly_exe, sha256
 
 
@@ -140,6 +140,18 @@ def test_issued_invoices_name_their_schedule_and_occurrence(rent):
                      "JOIN recurring_issues r ON r.invoice_id = i.id "
                      "WHERE i.number = 'R-A7-0001-002'")
     assert row == {"description": "月租", "occurrence": 2}
+    assert invoices.detail(ledger, "R-A7-0001-002")["recurring"] == {"schedule": number, "occurrence": 2}
+
+
+def test_an_invoice_issued_from_a_recurring_draft_names_its_schedule(cli):
+    _ready(cli)
+    assert cli("recurring", "add", "C1", "--frequency", "monthly", "--start", "2026-01-05", "--amount", "100",
+               "--draft").code == 0
+    [issued] = cli("recurring", "run", "--as-of", "2026-01-31", "--format", "json").json()
+    assert cli("draft", "issue", issued["draft"]).code == 0
+    shown = cli("invoice", "show", "A7-000001", "--format", "json").json()
+    assert (shown["recurring_schedule"], shown["recurring_occurrence"]) == ("R-A7-0001", 1)
+    assert cli("recurring", "show", "R-A7-0001", "--format", "json").json()["occurrences"][0]["invoice"] == "A7-000001"
 
 
 def test_an_exception_between_occurrences_leaves_each_issued_once_or_not_and_a_rerun_completes(rent, monkeypatch):

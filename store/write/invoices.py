@@ -370,4 +370,13 @@ def detail(ledger, number: str, as_of: str | None = None) -> dict:
         "writeoffs": ledger.rows("SELECT id, number, date, amount, reason FROM writeoffs WHERE invoice_id=? "
                                  "ORDER BY date, id", (invoice["id"],)),
         "void": voided,
+        # the recurring schedule and occurrence that issued it (directly or through a draft), if one did
+        "recurring": ledger.row(
+            """SELECT s.number AS schedule, r.occurrence
+               FROM recurring_issues r JOIN recurring s ON s.id = r.schedule_id
+               WHERE r.invoice_id = :i OR r.draft_id IN (SELECT draft_id FROM draft_issues WHERE invoice_id = :i)
+               ORDER BY r.occurrence LIMIT 1""", {"i": invoice["id"]}),
+        # a debit note (借项通知单): what it is, and the credit note it reverses
+        "debit_note": ledger.row("SELECT d.reason, n.number AS reverses FROM debit_notes d "
+                                 "LEFT JOIN credit_notes n ON n.id = d.credit_id WHERE d.id = ?", (invoice["id"],)),
     }

@@ -263,6 +263,11 @@ def invoice_show(args, ctx):
     record = {k: inv[k] for k in ("number", "customer", "customer_name", "date", "due_date", "currency", "total",
                                   "tax", "open", "status", "terms", "contract", "einvoice", "description")}
     _amounts([record], ("total", "tax", "open"), machine, cur)
+    if found["recurring"]:
+        record["recurring_schedule"] = found["recurring"]["schedule"]
+        record["recurring_occurrence"] = found["recurring"]["occurrence"]
+    if found["debit_note"]:
+        record["debit_note_reverses"] = found["debit_note"]["reverses"]
     if found["void"]:
         record["voided_on"] = found["void"]["date"]
         record["void_reason"] = found["void"]["reason"]
