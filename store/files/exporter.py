@@ -27,7 +27,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from store.ledger import db
+from store.read import fx as fxread
 from store.read.open import position as open_position
+from store.write.terms import home_currency
 from store.read import reports
 from store.rules import money, safetext, validate
 from store.errors import InvalidInput
@@ -293,14 +295,17 @@ class _Entries:
 
     def __iter__(self):
         conn = self.ledger.conn
-        for iid, number, cid, on, cur, total, tax in conn.execute(
-                "SELECT id, number, customer_id, date, currency, total, tax FROM invoices ORDER BY date, number"):
+        for iid, number, cid, on, cur, total, tax, debit, reverses in conn.execute(
+                "SELECT i.id, i.number, i.customer_id, i.date, i.currency, i.total, i.tax, d.id, d.credit_id "
+                "FROM invoices i LEFT JOIN debit_notes d ON d.id = i.id ORDER BY i.date, i.number"):
             code, name = self.customer[cid]
             tags = {"invoice": number, "customer": code}
-            postings = [(self.rec(cid), total, cur, {}), (SALES, -(total - (tax or 0)), cur, {})]
+            # a debit note that reverses a credit note takes back what the credit put on sales returns
+            income = RETURNS if reverses else SALES
+            postings = [(self.rec(cid), total, cur, {}), (income, -(total - (tax or 0)), cur, {})]
             if tax:
                 postings.append((TAX, -tax, cur, {}))
-            yield on, name, f"Invoice {number}", tags, postings
+            yield on, name, f"{'Debit note' if debit else 'Invoice'} {number}", tags, postings
         for table, column, account, title in (("payments", "payment_id", BANK, "Payment"),
                                               ("credit_notes", "credit_id", RETURNS, "Credit note")):
             same_day = self._same_day(column, table)
@@ -365,6 +370,9 @@ def export_hledger(ledger, path) -> str:
         for account in entries.accounts():
             fh.write(f"account {account}\n")
         fh.write("\n")
+        for cur, on, rate, base in _prices(ledger):  # `hledger bal -X CNY` values at these rates
+            fh.write(f"P {on} {cur} {rate} {base}\n")
+        fh.write("\n")
         for on, payee, narration, tags, postings in entries:
             fh.write(f"{on} * {_hledger_text(payee)} | {_hledger_text(narration)}\n")
             for key, value in tags.items():
@@ -375,6 +383,12 @@ def export_hledger(ledger, path) -> str:
             fh.write("\n")
             count += 1
     return f"{target} ({count} transactions, hledger journal)"
+
+
+def _prices(ledger):
+    """The exchange rates (`duly rate`) as the journals' price directives: currency, date, rate, base."""
+    base = home_currency(ledger)
+    return [(r["currency"], r["date"], r["rate"], base) for r in fxread.rates(ledger)]
 
 
 def _bean_string(text: str) -> str:
@@ -401,6 +415,9 @@ def export_beancount(ledger, path) -> str:
             fh.write(f"{first} commodity {cur}\n")
         for account in entries.accounts():
             fh.write(f"{first} open {account}\n")
+        fh.write("\n")
+        for cur, on, rate, base in _prices(ledger):
+            fh.write(f"{on} price {cur} {rate} {base}\n")
         fh.write("\n")
         for on, payee, narration, tags, postings in entries:
             fh.write(f"{on} * {_bean_string(payee)} {_bean_string(narration)}\n")

@@ -10,7 +10,9 @@ store.read.open.position gives them.
 - The amount asked is every open instalment that has reached min(offset, 1) days overdue: on a pre-due
   level the instalments falling due within the offset, on an overdue level everything overdue.
 - Fee = fixed fee + asked × fee rate; interest = Σ open × yearly rate / 365 × days overdue over the overdue
-  instalments; both in integer minor units, rounded half-up once.
+  instalments; both in integer minor units, rounded half-up once. The level decides whether a reminder charges
+  interest (its `interest` option); the rate is the one the customer agreed — the invoice's terms' late-interest
+  rate — when the terms set one, else the level's.
 - Left out: every invoice of a customer on hold (tagged `hold`: a "do not dun" customer), an invoice with an
   active dispute (opened, not resolved, review date not passed), with an
   unexpired promise to pay, or whose level was already sent (a level is sent at most once per invoice).
@@ -19,9 +21,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 
 from store.errors import InvalidInput
 from store.rules import money
@@ -271,9 +275,12 @@ def promise_holds(p: Promise, as_of: date) -> bool:
 
 def plan(invoices: list[OpenInvoice], items: list[OpenItem], levels: tuple[Level, ...], as_of: date, *,
          disputes: list[Dispute] = (), promises: list[Promise] = (),
-         sent: set[tuple[str, str]] = frozenset(), customers_on_hold: set[str] = frozenset()) -> Plan:
+         sent: set[tuple[str, str]] = frozenset(), customers_on_hold: set[str] = frozenset(),
+         agreed_rates: Mapping[str, int] = MappingProxyType({})) -> Plan:
     """What is due for which level as of a date, and what was held back and why: `invoices` open as of the date
-    and `items`, their open instalments (each names its invoice)."""
+    and `items`, their open instalments (each names its invoice).
+
+    agreed_rates: invoice id -> the yearly late-interest rate (basis points) of its terms, where they set one."""
     result = Plan(as_of)
     instalments: dict[str, list[tuple[date, int]]] = defaultdict(list)
     for it in items:
@@ -333,6 +340,7 @@ def plan(invoices: list[OpenInvoice], items: list[OpenItem], levels: tuple[Level
         result.items.append(PlanItem(
             inv.id, inv.number, inv.customer_id, inv.currency, level, dues[0][0], days,
             sum(a for _, a in dues), asked, disputed, fee(level, asked, inv.currency),
-            interest([(a, (as_of - when).days) for when, a in reached], level.interest_bp)))
+            interest([(a, (as_of - when).days) for when, a in reached],
+                     (agreed_rates.get(inv.id) or level.interest_bp) if level.interest_bp else 0)))
     result.items.sort(key=lambda i: (i.customer_id, -i.days_overdue, i.number))
     return result
