@@ -22,13 +22,12 @@ STATEMENT_ACTIONS = ("confirm", "resolve", "status")
 
 
 def register(sub, common) -> None:
-    # The statement accepts md and html besides the global formats, so it carries its own copy of the
-    # global options (argparse cannot widen a parent's choices).
+    # The statement accepts md and html besides the global formats: the global options (all of them, --lang
+    # included) with --format widened (argparse cannot widen a parent's choices).
     own = argparse.ArgumentParser(add_help=False)
-    own.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH",
-                     help="ledger file (default: $DULY_LEDGER or the user data dir)")
-    own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE",
-                     help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
+    for action in common._actions:
+        if "--format" not in action.option_strings:
+            own._add_action(action)
     own.add_argument("--format", choices=STATEMENT_FORMATS, default=argparse.SUPPRESS,
                      help="table (text), json, csv, md (Markdown) or html (print-ready)")
     q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
