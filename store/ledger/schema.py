@@ -31,6 +31,9 @@ EDITABLE = {
     # of "DESCRIPTION:QTY:PRICE[:TAX%]"; `amount` is minor units of `currency` (one or the other).
     "drafts": ("customer_id", "date", "due_date", "terms", "currency", "amount", "lines", "description", "einvoice",
                "archived"),
+    # Exchange rates (汇率): one row per currency and date (its id derived from both, so the same day's rate typed
+    # on two devices is one row, last writer wins); `rate` is an exact decimal text: base-currency units per unit.
+    "fx_rates": ("currency", "date", "rate", "source"),
     # A recurring invoice (周期性账单): what each occurrence bills (amount or JSON lines, in currency), when
     # (unit month|week, every_n units, day_of_month 1-31 or -1 = last, start_date, end_date and/or occurrences),
     # on what terms, issued directly or as a draft for review (mode issue|draft); status active|paused|ended;
@@ -394,6 +397,13 @@ def _v_einvoice_index(db) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS invoices_einvoice ON invoices (einvoice)")
 
 
+def _v_fx_rates(db) -> None:
+    """Exchange rates to the ledger's base currency, synced; 'the rate as of D' is a range on (currency, date)."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name='fx_rates'").fetchone():  # run again safely
+        db.execute(_synced_table_sql("fx_rates", EDITABLE["fx_rates"]))
+    db.execute("CREATE INDEX IF NOT EXISTS fx_rates_currency ON fx_rates (currency, date)")
+
+
 def _v_recurring(db) -> None:
     """Recurring invoice schedules (editable, synced) and the record of each occurrence issued (an event)."""
     ints = {"amount", "every_n", "day_of_month", "occurrences", "occurrence"}
@@ -413,7 +423,7 @@ def _v_debit_notes(db) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS debit_notes_credit ON debit_notes (credit_id)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_recurring, _v_debit_notes]
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates, _v_recurring, _v_debit_notes]
 VERSION = len(MIGRATIONS)
 
 
