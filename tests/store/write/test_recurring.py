@@ -180,6 +180,16 @@ def test_recurring_from_the_command_line(cli):
     assert {r["source"] for r in forecast} == {"open_items", "recurring"}
 
 
+def test_the_command_line_speaks_chinese_when_asked(cli):
+    _ready(cli)
+    out = cli("recurring", "add", "C1", "--frequency", "monthly", "--start", "2026-01-05", "--amount", "100",
+              "--lang", "zh")
+    assert out.code == 0 and "周期账单 R-A7-0001 已保存" in out.out, out.out
+    assert cli("recurring", "run", "--as-of", "2026-01-31").code == 0
+    assert "没有到期的账单" in cli("recurring", "run", "--as-of", "2026-01-31", "--lang", "zh").out
+    assert "周期账单 R-A7-0001 已暂停" in cli("recurring", "pause", "R-A7-0001", "--lang", "zh").out
+
+
 @pytest.mark.parametrize("argv, said", [
     (["--frequency", "monthly", "--day", "32", "--start", "2026-01-01", "--amount", "1"], "day '32'"),
     (["--frequency", "monthly", "--start", "2026-03-01", "--end", "2026-01-01", "--amount", "1"],
