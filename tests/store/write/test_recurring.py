@@ -138,6 +138,10 @@ def test_draft_mode_issues_drafts_for_review(ledger):
     drafts = ledger.rows("SELECT date, lines FROM drafts ORDER BY date")
     assert [d["date"] for d in drafts] == ["2026-03-02", "2026-03-16", "2026-03-30"]
     assert recurring.run(ledger, "2026-12-31").issued == []
+    # waiting for review, they are not owed yet: the forecast counts them on the schedule's rows until issued
+    forecast = reports.forecast(ledger, date(2026, 3, 1))
+    assert sum(r["amount"] for r in forecast if r["source"] == "recurring") == 3 * 63600
+    assert sum(r["amount"] for r in forecast if r["source"] == "open_items") == 0
 
 
 def test_the_forecast_counts_the_schedules_invoices_apart_from_open_items(rent):
