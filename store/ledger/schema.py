@@ -399,7 +399,7 @@ def _v_einvoice_index(db) -> None:
 
 def _v_fx_rates(db) -> None:
     """Exchange rates to the ledger's base currency, synced; 'the rate as of D' is a range on (currency, date)."""
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE name='fx_rates'").fetchone():  # run again safely
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name='fx_rates'").fetchone():
         db.execute(_synced_table_sql("fx_rates", EDITABLE["fx_rates"]))
     db.execute("CREATE INDEX IF NOT EXISTS fx_rates_currency ON fx_rates (currency, date)")
 

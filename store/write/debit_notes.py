@@ -36,9 +36,12 @@ def _credit(ledger, number: str) -> dict:
 
 
 def add(ledger, customer_code: str | None, on: str, reason: str, *, amount: str | None = None,
-        reverses: str | None = None, due: str | None = None, currency: str | None = None) -> DebitNote:
+        reverses: str | None = None, due: str | None = None, currency: str | None = None,
+        doc_id: str | None = None, number: str | None = None, check_credit: bool = True) -> DebitNote:
     """Post a debit note (one transaction). With `reverses` (a credit note number) the customer, currency and
-    amount (default: all of the credit note) come from it."""
+    amount (default: all of the credit note) come from it. `doc_id` and `number`: what every device derives
+    alike for the same charge (a reminder's fee), so two devices posting it offline post one document.
+    check_credit=False: a charge the customer already owes by agreement is not held to the credit limit."""
     when = validate.iso_date(on, "debit note date")
     reason = validate.required_text(reason, "reason")
     if amount is None and not reverses:
@@ -73,9 +76,10 @@ def add(ledger, customer_code: str | None, on: str, reason: str, *, amount: str 
         if credit and minor > credit["amount"]:
             raise InvalidInput(f"a reversal of credit note {credit['number']} is at most its amount "
                                f"{money.format_amount(credit['amount'], cur, symbol=True)}", field="amount")
-        number = ledger.next_number("debit", "invoices", schema.NUMBER_TEMPLATES["debit_notes"])
+        number = number or ledger.next_number("debit", "invoices", schema.NUMBER_TEMPLATES["debit_notes"])
         posted = invoices.add(ledger, customer_code, when, amount=money.to_decimal_str(minor, cur), due=due or when,
-                              number=number, currency=cur, description=reason)
+                              number=number, currency=cur, description=reason, doc_id=doc_id,
+                              check_credit=check_credit)
         tx.event("debit_notes", posted.id, invoice_id=posted.id, credit_id=credit and credit["id"], reason=reason)
         applied = 0
         if credit:

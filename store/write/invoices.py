@@ -198,7 +198,8 @@ def _currencies_of(ledger, customer: dict) -> set[str]:
 def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
         lines: list[str | Line] | None = None, terms: str | None = None, due: str | None = None,
         number: str | None = None, currency: str | None = None, contract: str | None = None,
-        einvoice: str | None = None, description: str | None = None, doc_id: str | None = None) -> Issued:
+        einvoice: str | None = None, description: str | None = None, doc_id: str | None = None,
+        check_credit: bool = True) -> Issued:
     """Issue an invoice (one transaction). Give either amount or lines (text, or Line with a stated tax).
     Terms: due > terms > the customer's > setting terms.default > NET30. Raises Conflict on a breach of the credit limit when credit.enforce is
     'block'; otherwise the breach comes back in Issued.warnings. `doc_id`: an id every device derives alike (a
@@ -246,7 +247,7 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
                 raise Conflict(f"invoice number {number} is already used")
         else:
             number = _next_number(ledger)
-        warning, breach = _credit_check(ledger, customer, cur, on, total)
+        warning, breach = _credit_check(ledger, customer, cur, on, total) if check_credit else (None, False)
         if breach and (ledger.setting("credit.enforce") or "warn") == "block":
             raise Conflict(f"refused: {warning} (setting credit.enforce is 'block')")
 

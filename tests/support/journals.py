@@ -1,5 +1,4 @@
-"""Reading Duly's exports with the real peer tools: hledger's balances of a journal, and the tool itself (missing
-means the test fails: CI installs them, they are never skipped)."""
+"""The peers' own tools reading Duly's journals: hledger and bean-check, never skipped when missing."""
 from __future__ import annotations
 
 import csv
@@ -19,8 +18,8 @@ def need(tool: str) -> str:
     return str(found)
 
 
+
 def hledger_balances(journal: Path, query: list[str]) -> dict[tuple[str, str], Decimal]:
-    """{(account, commodity): balance} of the accounts a query selects, as hledger reads the journal."""
     out = subprocess.run([need("hledger"), "-f", str(journal), "bal", *query, "--flat", "-N", "-O", "csv",
                           "--layout=bare"], capture_output=True, text=True, check=True).stdout
     found = {}

@@ -9,21 +9,15 @@ import pytest
 
 from store.read import reports
 from store.write import recurring
-from tests.support.cli import ok
 from tests.support.sync_server import running_server
-from tests.support.sync_team import Team, table_digest
+from tests.support.cli import ok
+from tests.support.sync_team import Team, sync_round_about as _sync_round_about, table_digest
 
 
 @pytest.fixture
 def team(cli, tmp_path):
     with running_server("sqlite", tmp_path) as server:
         yield Team(cli, tmp_path, server)
-
-
-def _sync_round_about(team) -> None:
-    """laptop, desk, laptop: afterwards both have everything the other made."""
-    for device in ("laptop", "desk", "laptop"):
-        ok(team.run(device, "sync", "now"))
 
 
 def _counts(led) -> dict[str, int]:
@@ -53,8 +47,8 @@ def test_two_devices_running_offline_issue_each_occurrence_once(team):
             assert [r["total"] for r in aging.rows] == [5 * 872000]
             assert recurring.run(led, "2026-05-31").issued == []  # everything up to then is issued, once
         assert ok(team.run(device, "sync", "review", "--format", "json")).json() == []
+    assert digests[0] == digests[1]  # every synced table the same on both devices, row for row
     # 5 monthly invoices (one line, one instalment each) and 7 fortnightly drafts (03-02 … 05-25)
-    assert digests[0] == digests[1]  # every synced table row for row the same on both devices
     assert seen[0] == seen[1] == {"invoices": 5, "invoice_lines": 5, "due_items": 5, "recurring_issues": 12,
                                   "drafts": 7}
 
