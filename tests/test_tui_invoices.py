@@ -40,7 +40,7 @@ def numbers(table: DataTable) -> list[str]:
 
 async def to_invoices(pilot) -> DataTable:
     await settle(pilot)
-    await pilot.press("i")
+    await pilot.press("3")
     await settle(pilot)
     assert isinstance(pilot.app.screen, InvoicesScreen)
     return pilot.app.screen.query_one("#invoices", DataTable)

@@ -40,7 +40,7 @@ def allocations(form) -> dict[str, str]:
 
 async def payment_form(pilot, customer: str, amount: str):
     await settle(pilot)
-    await pilot.press("p")
+    await pilot.press("4")
     await settle(pilot)
     assert isinstance(pilot.app.screen, PaymentsScreen)
     await pilot.press("n")
@@ -135,11 +135,11 @@ async def test_the_archive_shows_open_items_payments_and_applies_unapplied_credi
         paid = screen.query_one("#archive-payments", DataTable)
         assert [str(c) for c in paid.get_row_at(0)][:7] == ["2026-03-29", "Alipay", "ALI-9", "CNY", "100.00", "0.00",
                                                               "100.00"]
-        await pilot.press("u")
+        await pilot.press("u", "enter")  # asks first
         await settle(pilot)
         assert "CNY: balance 566.00, unapplied credit 0.00" in text_of(screen.query_one("#archive-balance", Static))
         assert str(items.get_row_at(0)[5]) == "566.00"
-        await pilot.press("u")  # nothing left to apply: said so, nothing written
+        await pilot.press("u", "enter")  # nothing left to apply: said so, nothing written
         await settle(pilot)
         assert any("nothing unapplied" in str(n.message) for n in app._notifications)
     with Ledger.open(book, PASSPHRASE) as ledger:

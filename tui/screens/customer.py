@@ -19,6 +19,7 @@ from store.write import customers, payments
 from store.errors import DulyError
 from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
 from tui.widgets.table import DataTable, literal
 
@@ -207,7 +208,9 @@ class CustomerScreen(DulyScreen):
 
     def action_apply_credit(self) -> None:
         if self.record is not None:
-            self.apply_credit(self.record["code"], self.app.today().isoformat())
+            code, on = self.record["code"], self.app.today().isoformat()
+            self.app.push_screen(ConfirmScreen(self.t("arch.apply_q", code=code), undo=self.t("arch.apply_undo")),
+                                 lambda yes: yes and self.apply_credit(code, on))
 
     @work(exclusive=True, exit_on_error=False, group="apply-credit")
     async def apply_credit(self, code: str, on: str) -> None:

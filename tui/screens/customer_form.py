@@ -49,6 +49,8 @@ def shown(record: dict, name: str) -> str:
 class CustomerFormScreen(Screen[str | None]):
     """Dismisses with the customer's code once saved, or None when cancelled."""
 
+    NAVIGATES = False  # digits type; the app's screen keys do not leave a form
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("escape", "cancel", "Cancel", id="cancel"),

@@ -38,6 +38,7 @@ def field_of(error: DulyError) -> str:
 
 class InvoiceFormScreen(DulyScreen):
     """Dismisses with the new invoice's number, or None when cancelled."""
+    NAVIGATES = False  # digits type; the app's screen keys do not leave a form
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Issue", id="save"),

@@ -27,6 +27,7 @@ ERROR_FIELDS = {"amount": "amount", "payment date": "date", "date": "date", "met
 
 class PaymentFormScreen(DulyScreen):
     """Dismisses with the new payment's id, or None when cancelled."""
+    NAVIGATES = False  # digits type; the app's screen keys do not leave a form
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="save"),
