@@ -16,10 +16,9 @@ from textual.widgets import Footer, Header, Label, Markdown, Static, TabbedConte
 
 from store.read import statements
 from store.write import customers, payments
-from store.errors import DulyError
 from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
-from tui.screens.confirm import ConfirmScreen
+from tui.screens.apply import ApplyScreen
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
 from tui.widgets.table import DataTable, literal
 
@@ -50,7 +49,7 @@ class CustomerScreen(DulyScreen):
         Binding("e", "edit", "Edit", id="edit"),
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
         Binding("p", "new_payment", "Record payment", id="record_payment"),
-        Binding("u", "apply_credit", "Apply credit", id="apply_credit"),
+        Binding("a", "apply_credit", "Apply credit", id="apply_credit"),
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -62,12 +61,6 @@ class CustomerScreen(DulyScreen):
             self.record = archive.record
             self.contacts = archive.contacts
             self.history = archive.history
-
-    class Applied(Message):
-        def __init__(self, text: str, error: bool):
-            super().__init__()
-            self.text = text
-            self.error = error
 
     def __init__(self, code: str):
         super().__init__()
@@ -111,7 +104,7 @@ class CustomerScreen(DulyScreen):
             items.add_column(t(f"col.{key}"), key=key)
         items.add_column(Text(t("col.open"), justify="right"), key="open")
         paid = self.query_one("#archive-payments", DataTable)
-        for key in ("date", "method", "reference", "currency"):
+        for key in ("number", "date", "method", "reference", "currency"):
             paid.add_column(t(f"col.{key}"), key=key)
         for key in ("amount", "applied", "unapplied"):
             paid.add_column(Text(t(f"col.{key}"), justify="right"), key=key)
@@ -173,7 +166,7 @@ class CustomerScreen(DulyScreen):
         paid.clear()
         for p in archive.payments:
             cur = p["currency"]
-            paid.add_row(p["date"], t(f"method.{p['method']}"), p["reference"] or "", cur,
+            paid.add_row(p["number"] or p["id"][:8], p["date"], t(f"method.{p['method']}"), p["reference"] or "", cur,
                          *(Text(format_amount(p[k], cur), justify="right") for k in ("amount", "applied", "unapplied")),
                          t(f"status.{p['status']}"), key=p["id"])
         self.query_one("#statement", Markdown).update(statements.to_markdown(stmt))
@@ -207,33 +200,23 @@ class CustomerScreen(DulyScreen):
             self.app.push_screen(PaymentFormScreen(self.record["code"]), lambda _n: None)
 
     def action_apply_credit(self) -> None:
+        """Unapplied cash and credit notes to the open invoices of one's choosing (oldest due first to start)."""
         if self.record is not None:
-            code, on = self.record["code"], self.app.today().isoformat()
-            self.app.push_screen(ConfirmScreen(self.t("arch.apply_q", code=code), undo=self.t("arch.apply_undo")),
-                                 lambda yes: yes and self.apply_credit(code, on))
+            code = self.record["code"]
+            self.app.push_screen(ApplyScreen(code, self.app.today().isoformat(),
+                                             title=self.t("apply.title", code=code)), self._applied)
 
-    @work(exclusive=True, exit_on_error=False, group="apply-credit")
-    async def apply_credit(self, code: str, on: str) -> None:
-        """Unapplied cash and credit notes go to the open items, oldest due first (store.write.payments.allocate)."""
-        try:
-            done = await self.db(payments.allocate, customer_code=code, on=on)
-        except DulyError as exc:
-            self.post_message(self.Applied(str(exc), True))
-            return
-        count = sum(len(a.allocations) for a in done)
-        total = sum(part for a in done for _, part in a.allocations)
-        cur = done[0].currency if done else ""
-        self.post_message(self.Applied(self.t("arch.applied", count=count, amount=format_amount(total, cur),
-                                              currency=cur), False))
+    def _applied(self, text: str | None) -> None:
+        if text:
+            self.app.ledger_changed()
+            self.notify(text, timeout=8)
+            self.reload()
 
-    @on(Applied)
-    def applied(self, message: Applied) -> None:
-        if message.error:
-            self.notify(message.text, severity="warning", timeout=8)
-            return
-        self.app.ledger_changed()
-        self.notify(message.text)
-        self.reload()
+    @on(DataTable.RowSelected, "#archive-payments")
+    def open_payment(self, event: DataTable.RowSelected) -> None:
+        from tui.screens.payment import PaymentScreen
+
+        self.app.push_screen(PaymentScreen(str(event.row_key.value)))
 
     @on(DataTable.RowSelected, "#open-items")
     def open_invoice(self, event: DataTable.RowSelected) -> None:
