@@ -95,7 +95,7 @@ class ApplyScreen(ModalScreen[str | None]):
             found = await self.app.db.run(views.allocation_choices, self.customer, self.on_date, payment=self.payment,
                                           reallocate=self.reallocate)
         except DulyError as exc:
-            self.post_message(self.Loaded(None, str(exc)))
+            self.post_message(self.Loaded(None, exc.text(self.app.language)))
             return
         self.post_message(self.Loaded(found))
 
@@ -144,7 +144,7 @@ class ApplyScreen(ModalScreen[str | None]):
         try:
             amount = money.parse_amount(text or "0", self.choices.currency)
         except DulyError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(exc.text(self.app.language), severity="error")
             return
         self.chosen[number] = max(amount, 0)
         self._show()
@@ -178,7 +178,7 @@ class ApplyScreen(ModalScreen[str | None]):
                                          self.reallocate, self.app.t)
         except DulyError as exc:
             self.saving = False
-            self.query_one("#apply-status", Static).update(Text(str(exc), style="red"))
+            self.query_one("#apply-status", Static).update(Text(exc.text(self.app.language), style="red"))
             return
         self.dismiss(text)
 

@@ -235,7 +235,7 @@ class CustomerScreen(DulyScreen):
         paid.clear()
         for p in archive.payments:
             cur = p["currency"]
-            paid.add_row(p["number"] or p["id"][:8], p["date"], t(f"method.{p['method']}"), p["reference"] or "", cur,
+            paid.add_row(p["number"] or "", p["date"], t(f"method.{p['method']}"), p["reference"] or "", cur,
                          *(Text(format_amount(p[k], cur), justify="right") for k in ("amount", "applied", "unapplied")),
                          t(f"status.{p['status']}"), key=p["id"])
         self.query_one("#statement", Markdown).update(statements.to_markdown(stmt))
@@ -378,7 +378,7 @@ class CustomerScreen(DulyScreen):
         try:
             text = await self.db(fn, *args)
         except DulyError as exc:
-            self.post_message(self.Done(str(exc), True))
+            self.post_message(self.Done(exc.text(self.app.language), True))
             return
         self.post_message(self.Done(text))
 
@@ -422,4 +422,4 @@ def remove_contact(ledger, contact_id: str, t) -> str:
 
 def set_archived(ledger, code: str, archived: bool, t) -> str:
     customers.set_archived(ledger, code, archived)
-    return t("arch.archived_done" if archived else "arch.unarchived_done", code=code)
+    return t("arch.archived_done", code=code) if archived else t("arch.unarchived_done", code=code)

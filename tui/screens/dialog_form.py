@@ -93,7 +93,7 @@ class DialogForm(ModalScreen[str | None]):
                 try:
                     f.check(text)
                 except DulyError as exc:
-                    errors[f.name] = str(exc)
+                    errors[f.name] = exc.text(self.app.language)
         return errors
 
     def show_error(self, name: str | None, text: str) -> None:
@@ -149,7 +149,7 @@ class DialogForm(ModalScreen[str | None]):
             done = await self.save_with(values)
         except DulyError as exc:
             self.saving = False
-            self.show_error(self._field_of(exc), str(exc))
+            self.show_error(self._field_of(exc), exc.text(self.app.language))
             return
         self.saving = False
         self.dismiss(done)

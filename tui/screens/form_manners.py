@@ -50,7 +50,7 @@ class FormManners:
         try:
             check(text.strip())
         except DulyError as exc:
-            return str(exc)
+            return exc.text(self.app.language)
         return ""
 
     def mark(self, name: str, text: str) -> None:

@@ -208,7 +208,7 @@ class InvoiceScreen(DulyScreen):
         try:
             text = await self.db(fn, *args, **kwargs)
         except DulyError as exc:
-            self.post_message(self.Done(str(exc), True))
+            self.post_message(self.Done(exc.text(self.app.language), True))
             return
         self.post_message(self.Done(text))
 

@@ -26,7 +26,13 @@ def void_payment(ledger, payment: str, reason: str, on: str, t) -> str:
     found = payments.by_id(ledger, payment)
     cur = found["currency"]
     text = ", ".join(f"{n} {format_amount(a, cur)}" for n, a in reopened) or "—"
-    return t("paym.voided", number=found["number"] or found["id"][:8], reopened=text)
+    return t("paym.voided", number=shown_number(found), reopened=text)
+
+
+def shown_number(payment: dict) -> str:
+    """A payment's RC- number; one posted without (written before numbers, or by a raw import) by its reference
+    and date, which a person recognises (an id does not)."""
+    return payment["number"] or f"{payment['reference'] or ''} {payment['date']}".strip()
 
 
 class PaymentScreen(DulyScreen):
@@ -86,12 +92,12 @@ class PaymentScreen(DulyScreen):
         self.detail = d
         p, cur = d["payment"], d["payment"]["currency"]
         self.query_one("#payment-title", Label).update(
-            t("paym.title", number=p["number"] or p["id"][:8]) + f"  {p['customer']}  {p['customer_name'] or ''}")
+            t("paym.title", number=shown_number(p)) + f"  {p['customer']}  {p['customer_name'] or ''}")
         head = Table(box=None, show_header=False, padding=(0, 1))
         head.add_column(style="bold", no_wrap=True)
         head.add_column()
         status = t("status.voided") + f"  {d['void']['date']}: {d['void']['reason']}" if d["void"] else \
-            t("status.unapplied" if d["unapplied"] > 0 else "status.applied")
+            (t("status.unapplied") if d["unapplied"] > 0 else t("status.applied"))
         for key, value in (("number", p["number"] or ""), ("customer", f"{p['customer']}  {p['customer_name'] or ''}"),
                            ("date", p["date"]), ("amount", f"{format_amount(p['amount'], cur)} {cur}"),
                            ("method", t(f"method.{p['method']}")), ("reference", p["reference"] or ""),
@@ -138,7 +144,7 @@ class PaymentScreen(DulyScreen):
             return
         p = self.detail["payment"]
         self.app.push_screen(ApplyScreen(p["customer"], self._today_for(), payment=p["id"],
-                                         title=self.t("apply.payment_title", number=p["number"] or p["id"][:8])),
+                                         title=self.t("apply.payment_title", number=shown_number(p))),
                              self._done_text)
 
     def action_reallocate(self) -> None:
@@ -146,7 +152,7 @@ class PaymentScreen(DulyScreen):
             return
         p = self.detail["payment"]
         self.app.push_screen(ApplyScreen(p["customer"], self._today_for(), payment=p["id"], reallocate=True,
-                                         title=self.t("apply.reallocate_title", number=p["number"] or p["id"][:8])),
+                                         title=self.t("apply.reallocate_title", number=shown_number(p))),
                              self._done_text)
 
     @work(exit_on_error=False, group="payment-write")
@@ -154,7 +160,7 @@ class PaymentScreen(DulyScreen):
         try:
             text = await self.db(fn, *args)
         except DulyError as exc:
-            self.post_message(self.Done(str(exc), True))
+            self.post_message(self.Done(exc.text(self.app.language), True))
             return
         self.post_message(self.Done(text))
 

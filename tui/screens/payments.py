@@ -77,7 +77,7 @@ class PaymentsScreen(PagedListScreen):
         table = self.query_one("#payments", DataTable)
         for r in message.rows:
             cur = r["currency"]
-            table.add_row(r["number"] or r["id"][:8], r["date"], r["customer"] or "", t(f"method.{r['method']}"), r["reference"] or "",
+            table.add_row(r["number"] or "", r["date"], r["customer"] or "", t(f"method.{r['method']}"), r["reference"] or "",
                           amount_cell(r["amount"], cur),
                           amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""),
                           t(f"status.{r['status']}"), key=r["id"])
