@@ -73,6 +73,7 @@ class CustomerScreen(DulyScreen):
         Binding("l", "log_contact", "Log contact", id="log_contact"),
         Binding("s", "show_credit", "Credit score", id="show_credit"),
         Binding("x", "archive", "Archive", id="archive_customer"),
+        Binding("R", "recurring", "Recurring", id="recurring"),
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -272,6 +273,12 @@ class CustomerScreen(DulyScreen):
 
         if self.record is not None:
             self.app.push_screen(PaymentFormScreen(self.record["code"]), lambda _n: None)
+
+    def action_recurring(self) -> None:
+        from tui.screens.recurring import RecurringScreen
+
+        if self.record is not None:
+            self.app.push_screen(RecurringScreen(self.record["code"]))
 
     def action_apply_credit(self) -> None:
         """Unapplied cash and credit notes to the open invoices of one's choosing (oldest due first to start)."""
