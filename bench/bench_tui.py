@@ -322,7 +322,7 @@ def peak_rss(ledger: Path, passphrase: str, timeout: float, codes: list[str]) ->
         out["steps"].append(("dashboard loaded", seen.get("aging"), pane.memory()))
 
         t = time.perf_counter()
-        pane.keys("c")
+        pane.keys("2")
         seen = pane.wait({"page": CUSTOMER_PAGE}, since=t)
         out["steps"].append(("c -> customers first page", seen["page"], pane.memory()))
 
@@ -345,7 +345,7 @@ def peak_rss(ledger: Path, passphrase: str, timeout: float, codes: list[str]) ->
         out["steps"].append((f"10 x PageDown ({status})", settled, pane.memory()))
 
         t = time.perf_counter()
-        pane.keys("a")
+        pane.keys("5")
         seen = pane.wait({"screen": AGING_SCREEN, "rows": lambda s: AGING_SCREEN.search(s) and AGING_ROW.search(s)},
                          since=t)
         pane.wait_still()
@@ -370,7 +370,7 @@ def tmux_press_c(ledger: Path, passphrase: str, timeout: float, busy: bool) -> d
             pane.wait_still()
         before = pane.text()
         t = time.perf_counter()
-        pane.keys("c")
+        pane.keys("2")
         result = pane.wait({"left_dashboard": lambda s: not AS_OF.search(s), "customers": CUSTOMERS,
                             "customer_page": CUSTOMER_PAGE}, since=t)
         result["busy_at_press"] = not AMOUNT_ROW.search(before)
@@ -399,7 +399,7 @@ def tmux_invoices(ledger: Path, passphrase: str, timeout: float,
         pane.wait({"aging": AGING_BAR})
         pane.wait_still()
         t = time.perf_counter()
-        pane.keys("i")
+        pane.keys("3")
         seen = pane.wait({"page": INVOICE_PAGE}, since=t)
         steps.append(("i -> first page of open invoices", seen["page"], pane.memory()))
         for label, pattern in (("f -> overdue page", r"Show: overdue|显示: 逾期"),

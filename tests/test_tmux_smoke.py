@@ -26,7 +26,7 @@ def test_duly_draws_navigates_and_quits_in_tmux(tmp_path):
     try:
         tmux.start(command)
         tmux.wait_for("Acme Trading Ltd")  # the dashboard's top overdue customers
-        tmux("send-keys", "-t", "duly", "c")
+        tmux("send-keys", "-t", "duly", "2")
         shown = tmux.wait_for("6 shown")  # the customer list (the dashboard names customers too)
         assert "深圳前海供应链管理有限公司" in shown
         tmux("send-keys", "-t", "duly", "/")

@@ -15,7 +15,7 @@ from datetime import date
 from store.rules import aging as agelib
 from store.read import reports
 from store.rules import money, validate
-from store.write import customers, invoices, terms as termsbook
+from store.write import customers, invoices, payments, terms as termsbook
 from store.errors import InvalidInput
 from store.rules.allocation import auto_allocate
 from store.rules.openitems import by_invoice_date
@@ -81,7 +81,7 @@ def payment_page(ledger, *, customer: str | None = None, after: tuple[str, str] 
         where.append("p.date <= :ad AND (p.date < :ad OR p.id < :ai)")
         params["ad"], params["ai"] = after
     rows = ledger.rows(
-        f"""SELECT p.id, p.date, p.currency, p.amount, p.method, p.reference, c.code AS customer,
+        f"""SELECT p.id, p.number, p.date, p.currency, p.amount, p.method, p.reference, c.code AS customer,
                    c.name AS customer_name, s.open_all AS unapplied,
                    (SELECT v.date FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments') AS voided_on
             FROM payments p CROSS JOIN doc_state s ON s.id = p.id AND s.kind = 'payment'
@@ -203,6 +203,51 @@ def payment_plan(ledger, customer_code: str, paid_on: str, amount: str | None) -
         items[invoice_id]["suggested"] = part
     return PaymentPlan(record["code"], record["name"], cur, minor, list(items.values()),
                        unapplied(ledger, record["id"], cur, on))
+
+
+@dataclass
+class AllocationChoices:
+    customer: str
+    currency: str
+    on: str
+    available: int  # the money to place
+    items: list[dict]  # {number, due_date, open, suggested}: per invoice, earliest due first
+
+
+def allocation_choices(ledger, customer_code: str, on: str, *, payment: str | None = None,
+                       reallocate: bool = False) -> AllocationChoices:
+    """Where unapplied money may go on a date, with the oldest-due-first suggestion: one payment's (by number
+    or id), or the customer's unapplied cash and credit. With `reallocate`, the payment as if taken off the
+    invoices it is on (they are listed with what it has on them added back)."""
+    record = customers.by_code(ledger, (customer_code or "").strip())
+    cur = money.stored_currency(record["currency"] or ledger.setting("currency", "CNY"))
+    back: dict[str, int] = {}
+    if payment:
+        found = payments.detail(ledger, payment)
+        cur = found["payment"]["currency"]
+        available = found["unapplied"]
+        if reallocate:
+            back = found["on_invoices"]
+            available = found["payment"]["amount"] if not found["void"] else 0
+    else:
+        available = unapplied(ledger, record["id"], cur, on)
+    per: dict[str, dict] = {}
+    for item in allocatable_items(ledger, record["id"], cur, on):
+        row = per.setdefault(item.number, {"number": item.number, "due_date": item.due_date.isoformat(), "open": 0})
+        row["open"] += item.open_amount
+        row["due_date"] = min(row["due_date"], item.due_date.isoformat())
+    for number, amount in back.items():
+        row = per.get(number)
+        if row is None:
+            inv = invoices.by_number(ledger, number)
+            row = per[number] = {"number": number, "due_date": inv["due_date"] or inv["date"], "open": 0}
+        row["open"] += amount
+    items = sorted(per.values(), key=lambda r: (r["due_date"], r["number"]))
+    left = available
+    for row in items:
+        row["suggested"] = min(row["open"], max(left, 0))
+        left -= row["suggested"]
+    return AllocationChoices(record["code"], cur, on, available, items)
 
 
 def customer_ratings(ledger, as_of: date) -> dict[str, tuple[int, str]]:

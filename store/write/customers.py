@@ -142,6 +142,44 @@ def add_contact(ledger, code: str, name: str, **fields) -> str:
     return contact_id
 
 
+def _contact_fields(fields: dict) -> dict:
+    clean = {}
+    for key, value in fields.items():
+        if key not in CONTACT_FIELDS:
+            raise InvalidInput(f"contacts have no field {key!r}", field=key)
+        if key == "name":
+            clean[key] = validate.required_text(value, "contact name")
+        else:
+            clean[key] = {"email": validate.email, "phone": validate.phone}.get(key, str.strip)(value) if value else None
+    return clean
+
+
+def contact_by_id(ledger, contact_id: str) -> dict:
+    found = ledger.row("SELECT * FROM contacts WHERE id=? AND coalesce(archived,0)=0", (contact_id,))
+    if found is None:
+        raise NotFound(f"no contact {contact_id!r}")
+    return found
+
+
+def edit_contact(ledger, contact_id: str, **fields) -> dict:
+    """Change a contact's fields (an empty one is cleared; the name stays required); returns what changed."""
+    clean = _contact_fields(fields)
+    with ledger.writing() as tx:
+        current = contact_by_id(ledger, contact_id)
+        changed = {k: (current[k], v) for k, v in clean.items() if current[k] != v}
+        if changed:
+            tx.set("contacts", contact_id, **{k: new for k, (_, new) in changed.items()})
+    return changed
+
+
+def remove_contact(ledger, contact_id: str) -> dict:
+    """Take a contact off the customer's list (kept in the history, like an archived customer)."""
+    with ledger.writing() as tx:
+        current = contact_by_id(ledger, contact_id)
+        tx.set("contacts", contact_id, archived=1)
+    return current
+
+
 def contacts(ledger, customer_id: str) -> list[dict]:
     return ledger.rows(
         "SELECT id, name, role, phone, email, wechat FROM contacts WHERE customer_id=? AND coalesce(archived,0)=0 "

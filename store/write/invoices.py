@@ -278,12 +278,15 @@ def terms_for(ledger, customer: dict, given: str | None = None) -> str:
     return (given or customer["terms"] or ledger.setting("terms.default") or DEFAULT_TERMS).strip()
 
 
-def void(ledger, number: str, reason: str, on: str | None = None) -> str:
+def void(ledger, number: str, reason: str, on: str | None = None, *, unapply_first: bool = False) -> str:
     """Void an invoice as of a date (default today, never before the invoice date). Refused while money is
-    applied to it: void or reverse those payments first. Returns the void's id."""
+    applied to it, unless `unapply_first`: then what is applied goes back to the customer's unapplied money on
+    the same date, in the same transaction. Returns the void's id."""
     reason = validate.required_text(reason, "reason")
     with ledger.writing() as tx:
         invoice = by_number(ledger, number)
+        if unapply_first and applied(ledger, invoice["id"]) > 0:
+            unapply(ledger, number, on)
         when = validate.iso_date(on, "void date") if on else max(date.today().isoformat(), invoice["date"])
         if when < invoice["date"]:
             raise InvalidInput(f"void date {when} is before the invoice date {invoice['date']}", field="date")

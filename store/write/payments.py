@@ -256,6 +256,53 @@ def void(ledger, payment_id: str, reason: str, on: str | None = None) -> list[tu
     return reopened
 
 
+def _nets(ledger, payment_id: str) -> list[dict]:
+    """What a payment has on each invoice now: [{invoice_id, number, net, last}] with net > 0."""
+    return ledger.rows(
+        """SELECT a.invoice_id, i.number, sum(a.amount) AS net, max(a.date) AS last
+           FROM allocations a JOIN invoices i ON i.id = a.invoice_id
+           WHERE a.payment_id=? GROUP BY a.invoice_id, i.number HAVING sum(a.amount) > 0 ORDER BY i.number""",
+        (payment_id,))
+
+
+def detail(ledger, payment_id: str) -> dict:
+    """One payment (by number or id) with its customer, every allocation (reversals included), what is
+    applied and left, and its void."""
+    payment = by_id(ledger, payment_id)
+    customer = ledger.row("SELECT code, name FROM customers WHERE id=?", (payment["customer_id"],)) or {}
+    allocations = ledger.rows(
+        """SELECT a.date, a.amount, i.number FROM allocations a JOIN invoices i ON i.id = a.invoice_id
+           WHERE a.payment_id=? ORDER BY a.date, a.id""", (payment["id"],))
+    voided = invoices.void_of(ledger, "payments", payment["id"])
+    applied = sum(a["amount"] for a in allocations)
+    return {"payment": {**payment, "customer": customer.get("code"), "customer_name": customer.get("name")},
+            "allocations": allocations, "applied": applied,
+            "unapplied": 0 if voided else payment["amount"] - applied, "void": voided,
+            "on_invoices": {r["number"]: r["net"] for r in _nets(ledger, payment["id"])}}
+
+
+def reallocate(ledger, payment_id: str, pairs: list[str], on: str | None = None) -> Applied:
+    """Move a payment: take it off every invoice it is on, then apply it as NUMBER=AMOUNT pairs say (what the
+    pairs leave stays unapplied), both dated `on` (default today, never before its last allocation). One
+    transaction."""
+    with ledger.writing() as tx:
+        payment = by_id(ledger, payment_id)
+        if (done := invoices.void_of(ledger, "payments", payment["id"])) is not None:
+            raise Conflict(f"payment {payment['number'] or payment['id']} was voided on {done['date']}")
+        nets = _nets(ledger, payment["id"])
+        latest = max([payment["date"], *(r["last"] for r in nets)])
+        when = validate.iso_date(on, "date") if on else max(date.today().isoformat(), latest)
+        if when < latest:
+            raise InvalidInput(f"date {when} is before the payment or its last allocation ({latest})", field="date")
+        for r in nets:
+            tx.event("allocations", invoice_id=r["invoice_id"], payment_id=payment["id"], amount=-r["net"], date=when)
+        if not pairs:
+            return Applied(payment["id"], payment["amount"], payment["currency"], [], payment["amount"],
+                           payment["number"])
+        [result] = allocate(ledger, payment_id=payment["id"], pairs=pairs, on=when)
+    return result
+
+
 def listing(ledger, *, customer_code: str | None = None, limit: int | None = None) -> list[dict]:
     """Payments newest first with what each has applied and what is left (counting every document)."""
     where, params = "1=1", []

@@ -27,7 +27,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from store.errors import DulyError, LedgerNotFound
@@ -183,6 +183,15 @@ def parse_keymap(text: str | None) -> dict[str, str]:
     return keymap
 
 
+# The one key scheme (lazygit's and k9s's): going to a screen is a digit, the same on every screen; what a
+# screen does is a letter (or ctrl+letter on a form), and no screen binds a digit or a key of GLOBAL_KEYS.
+# tests/test_tui_keys.py walks every screen and fails when one does.
+NAVIGATION = (("dashboard", "1"), ("customers", "2"), ("invoices", "3"), ("payments", "4"), ("aging", "5"),
+              ("reports", "6"), ("collections", "7"), ("reconcile", "8"), ("sync", "9"))
+NAV_GROUP = Binding.Group("Go to", compact=True)
+GLOBAL_KEYS = frozenset({"ctrl+q", "question_mark", "f1", "ctrl+y", "ctrl+p", *(key for _, key in NAVIGATION)})
+
+
 class DulyApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Duly"
@@ -193,15 +202,7 @@ class DulyApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
         Binding("f1", "help", "Help", id="help_f1", show=False),
-        Binding("d", "goto('dashboard')", "Dashboard", id="dashboard"),
-        Binding("c", "goto('customers')", "Customers", id="customers"),
-        Binding("i", "goto('invoices')", "Invoices", id="invoices"),
-        Binding("p", "goto('payments')", "Payments", id="payments"),
-        Binding("a", "goto('aging')", "Aging", id="aging"),
-        Binding("s", "goto('reports')", "Reports", id="reports"),
-        Binding("o", "goto('collections')", "Collections", id="collections"),
-        Binding("k", "goto('reconcile')", "Reconcile", id="reconcile"),
-        Binding("y", "goto('sync')", "Sync", id="sync"),
+        *(Binding(key, f"goto('{mode}')", mode.title(), id=mode, group=NAV_GROUP) for mode, key in NAVIGATION),
         Binding("ctrl+y", "sync_now", "Sync now", id="sync_now"),
     ]
 
@@ -315,6 +316,8 @@ class DulyApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("goto", "sync_now") and not self.unlocked:
             return False
+        if action == "goto" and (isinstance(self.screen, ModalScreen) or not getattr(self.screen, "NAVIGATES", True)):
+            return False  # a dialog or a form with typed content: a digit never leaves it
         return True
 
     def action_goto(self, mode: str) -> None:
@@ -328,15 +331,20 @@ class DulyApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
-        self.push_screen(HelpScreen(self._key_rows(self.screen), self._key_rows(self)))
+        screen_rows = self._key_rows(self.screen)
+        taken = {key for key, _ in screen_rows}
+        self.push_screen(HelpScreen(screen_rows, [row for row in self._key_rows(self) if row[0] not in taken]))
 
     def _key_rows(self, node) -> list[tuple[str, str]]:
-        rows, seen = [], set()
+        """(key, what it does) for the help screen: each key once, each action once."""
+        rows, keys, actions = [], set(), set()
         for _key, binding in node._bindings:
-            if not binding.show or not binding.description or binding.description in seen:
+            shown = self.get_key_display(binding)
+            if not binding.show or not binding.description or shown in keys or binding.action in actions:
                 continue
-            seen.add(binding.description)
-            rows.append((self.get_key_display(binding), binding.description))
+            keys.add(shown)
+            actions.add(binding.action)
+            rows.append((shown, binding.description))
         return rows
 
     def get_system_commands(self, screen: Screen):

@@ -108,6 +108,17 @@ ALSO_USED = (
     N_("recurf.amount"), N_("recurf.terms"), N_("recurf.description"), N_("recurf.frequency.hint"),
     N_("recurf.every.hint"), N_("recurf.day.hint"), N_("recurf.end.hint"), N_("recurf.count.hint"),
     N_("recurf.terms.hint"), N_("rep.recurring"),
+    # the day's jobs: binding descriptions and columns named from data
+    N_("key.credit_note"), N_("key.write_off"), N_("key.unapply"), N_("key.dispute"), N_("key.promise"),
+    N_("key.reminders"), N_("key.apply_unapplied"), N_("key.reallocate"), N_("key.void_payment"),
+    N_("key.apply_save"), N_("key.apply_clear"), N_("key.add_contact"), N_("key.remove_contact"),
+    N_("key.log_contact"), N_("key.show_credit"), N_("key.archive_customer"),
+    N_("invd.rem.when"), N_("invd.rem.level"), N_("invd.rem.channel"), N_("invd.rem.outcome"),
+    N_("arch.note.date"), N_("arch.note.channel"), N_("arch.note.text"), N_("arch.note.next"),
+    N_("arch.credit.factor"), N_("arch.credit.weight"), N_("arch.credit.value"), N_("arch.credit.points"),
+    N_("credit.factor.days_late"), N_("credit.factor.on_time_share"), N_("credit.factor.overdue_share"),
+    N_("credit.factor.oldest_overdue"), N_("credit.factor.trend"), N_("credit.factor.disputes"),
+    N_("credit.factor.limit_use"),
 )
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from textual.binding import BindingsMap
+from textual.binding import Binding, BindingsMap
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from tui.app.i18n import Strings
@@ -16,15 +16,23 @@ def localise_bindings(node, t: Strings) -> None:
     """Footer and help texts in the app's language: a binding's description is looked up by its id."""
     keys = {}
     for key, bindings in node._bindings.key_to_bindings.items():
-        keys[key] = [replace(b, description=t(f"key.{b.id}")) if b.id and f"key.{b.id}" in t._catalogue
-                     else b for b in bindings]
+        keys[key] = [_localised(b, t) for b in bindings]
     node._bindings = BindingsMap.from_keys(keys)
+
+
+def _localised(binding: Binding, t: Strings) -> Binding:
+    if binding.id and f"key.{binding.id}" in t._catalogue:
+        binding = replace(binding, description=t(f"key.{binding.id}"))
+    if binding.group is not None:  # the footer's one label for a group of keys ("1-9 Go to")
+        binding = replace(binding, group=Binding.Group(t("key.go_to"), compact=binding.group.compact))
+    return binding
 
 
 class DulyScreen(Screen):
     """A screen that loads from the ledger through the database thread and reloads when the ledger changed."""
 
     loaded_revision = -1
+    NAVIGATES = True  # the app's digits go to another screen from here (False: a form, whose digits type)
 
     @property
     def t(self) -> Strings:
@@ -37,7 +45,16 @@ class DulyScreen(Screen):
     def on_mount(self) -> None:
         localise_bindings(self, self.t)
         self.refresh_bindings()
+        self._fit_footer()
         self.reload()
+
+    def on_resize(self) -> None:
+        self._fit_footer()
+
+    def _fit_footer(self) -> None:
+        """Below 120 columns the footer drops its padding so every key still shows (80x24 included)."""
+        for footer in self.query(Footer):
+            footer.compact = self.app.size.width < 120
 
     def on_screen_resume(self) -> None:
         if self.loaded_revision != -1 and self.loaded_revision != self.app.revision:

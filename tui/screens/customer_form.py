@@ -13,7 +13,9 @@ from textual.worker import Worker, WorkerState
 from store.write import customers
 from store.errors import Conflict, DulyError, NotFound
 from store.rules.money import to_decimal_str
+from store.rules import money, validate
 from tui.screens.base import localise_bindings
+from tui.screens.form_manners import FormManners, required
 
 FIELDS = (
     "code", "name", "legal_name", "tax_id", "address", "email", "phone", "currency", "terms",
@@ -46,8 +48,11 @@ def shown(record: dict, name: str) -> str:
     return str(value)
 
 
-class CustomerFormScreen(Screen[str | None]):
+class CustomerFormScreen(FormManners, Screen[str | None]):
     """Dismisses with the customer's code once saved, or None when cancelled."""
+
+    NAVIGATES = False  # digits type; the app's screen keys do not leave a form
+    FORM_FIELDS = FIELDS
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="save"),
@@ -93,6 +98,17 @@ class CustomerFormScreen(Screen[str | None]):
         localise_bindings(self, self.t)
         self.refresh_bindings()
         self.query_one("#field-name" if self.record else "#field-code", Input).focus()
+        self.remember_initial()
+
+    def form_checks(self) -> dict:
+        need = self.t("dialog.required")
+        currency = (self.values().get("currency") or "").strip() or (self.record or {}).get("currency") or "CNY"
+
+        def limit(text: str) -> None:
+            money.parse_amount(text, money.check_currency(currency) if len(currency) == 3 else "CNY",
+                               field="credit limit")
+        return {"code": required(need), "name": required(need), "email": validate.email, "phone": validate.phone,
+                "currency": money.check_currency, "credit_limit": limit}
 
     def values(self) -> dict[str, str]:
         return {name: self.query_one(f"#field-{name}", Input).value for name in FIELDS}
@@ -104,14 +120,12 @@ class CustomerFormScreen(Screen[str | None]):
             self.query_one(f"#error-{name}", Static).remove_class("shown")
             self.query_one(f"#row-{name}").remove_class("invalid")
 
-    @on(Input.Submitted)
-    def submitted(self) -> None:
-        self.action_save()
-
     def action_save(self) -> None:
         if self.saving:
             return
         self._clear_errors()
+        if not self.checks_pass():
+            return
         values = self.values()
         if self.record is None:
             fields = {k: v.strip() for k, v in values.items() if v.strip()}
@@ -178,6 +192,3 @@ class CustomerFormScreen(Screen[str | None]):
             self.query_one("#form", VerticalScroll).scroll_to_widget(field)
         else:
             self.query_one("#form-error", Static).update(message.text)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

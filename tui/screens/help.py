@@ -12,7 +12,6 @@ from textual.widgets import Label, Static
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Back", id="close_help"),
-        Binding("question_mark", "dismiss", "Back", id="close_help_q", show=False),
     ]
 
     def __init__(self, screen_keys: list[tuple[str, str]], global_keys: list[tuple[str, str]]):

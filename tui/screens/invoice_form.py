@@ -14,7 +14,9 @@ from store.read import views
 from store.write import invoices
 from store.errors import DulyError, NotFound
 from store.rules.money import format_amount
+from store.rules import validate
 from tui.screens.base import DulyScreen
+from tui.screens.form_manners import FormManners, positive_amount, required
 
 FIELDS = ("customer", "date", "amount", "terms", "description")
 # InvalidInput.field (or what a message names) -> the form field it is about
@@ -36,8 +38,10 @@ def field_of(error: DulyError) -> str:
     return "amount"
 
 
-class InvoiceFormScreen(DulyScreen):
+class InvoiceFormScreen(FormManners, DulyScreen):
     """Dismisses with the new invoice's number, or None when cancelled."""
+    NAVIGATES = False  # digits type; the app's screen keys do not leave a form
+    FORM_FIELDS = FIELDS
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Issue", id="save"),
@@ -92,6 +96,11 @@ class InvoiceFormScreen(DulyScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#field-amount" if self.customer else "#field-customer", Input).focus()
+        self.remember_initial()
+
+    def form_checks(self) -> dict:
+        return {"customer": required(self.t("dialog.required")), "date": lambda text: validate.iso_date(text, "date"),
+                "amount": positive_amount}
 
     def reload(self) -> None:
         super().reload()
@@ -151,14 +160,12 @@ class InvoiceFormScreen(DulyScreen):
             self.query_one(f"#error-{name}", Static).remove_class("shown")
             self.query_one(f"#row-{name}").remove_class("invalid")
 
-    @on(Input.Submitted)
-    def submitted(self) -> None:
-        self.action_save()
-
     def action_save(self) -> None:
         if self.saving:
             return
         self._clear_errors()
+        if not self.checks_pass():
+            return
         self.saving = True
         self.save(self.values())
 
@@ -194,6 +201,3 @@ class InvoiceFormScreen(DulyScreen):
         field = self.query_one(f"#field-{message.field}")
         field.focus()
         self.query_one("#form", VerticalScroll).scroll_to_widget(field)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -15,7 +15,9 @@ from store.rules import money
 from store.write import payments
 from store.errors import DulyError, NotFound
 from store.rules.money import format_amount
+from store.rules import validate
 from tui.screens.base import DulyScreen
+from tui.screens.form_manners import FormManners, positive_amount, required
 from tui.widgets.cells import amount_cell
 from tui.screens.prompt import PromptScreen
 from tui.widgets.table import DataTable
@@ -25,8 +27,10 @@ ERROR_FIELDS = {"amount": "amount", "payment date": "date", "date": "date", "met
                 "allocate": "amount", "customer": "customer"}
 
 
-class PaymentFormScreen(DulyScreen):
+class PaymentFormScreen(FormManners, DulyScreen):
     """Dismisses with the new payment's id, or None when cancelled."""
+    NAVIGATES = False  # digits type; the app's screen keys do not leave a form
+    FORM_FIELDS = FIELDS
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="save"),
@@ -86,6 +90,11 @@ class PaymentFormScreen(DulyScreen):
         table.add_column(Text(t("col.apply"), justify="right"), key="apply")
         super().on_mount()
         self.query_one("#field-amount" if self.customer else "#field-customer", Input).focus()
+        self.remember_initial()
+
+    def form_checks(self) -> dict:
+        return {"customer": required(self.t("dialog.required")), "date": lambda text: validate.iso_date(text, "date"),
+                "amount": required(self.t("dialog.required"), positive_amount), "method": payments.method}
 
     def reload(self) -> None:
         super().reload()
@@ -183,14 +192,12 @@ class PaymentFormScreen(DulyScreen):
             self.query_one(f"#error-{name}", Static).remove_class("shown")
             self.query_one(f"#row-{name}").remove_class("invalid")
 
-    @on(Input.Submitted)
-    def submitted(self) -> None:
-        self.action_save()
-
     def action_save(self) -> None:
         if self.saving:
             return
         self._clear_errors()
+        if not self.checks_pass():
+            return
         v = self.values()
         cur = self.plan.currency if self.plan else None
         pairs = [f"{number}={money.to_decimal_str(part, cur)}" for number, part in self.chosen.items() if part]
@@ -228,6 +235,3 @@ class PaymentFormScreen(DulyScreen):
         self.query_one(f"#error-{message.field}", Static).add_class("shown")
         self.query_one(f"#row-{message.field}").add_class("invalid")
         self.query_one(f"#field-{message.field}", Input).focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -45,6 +45,7 @@ class PaymentsScreen(PagedListScreen):
     def on_mount(self) -> None:
         t = self.t
         table = self.query_one("#payments", DataTable)
+        table.add_column(t("col.number"), key="number")
         table.add_column(t("col.date"), key="date")
         table.add_column(t("col.customer"), key="customer")
         table.add_column(t("col.method"), key="method")
@@ -76,7 +77,7 @@ class PaymentsScreen(PagedListScreen):
         table = self.query_one("#payments", DataTable)
         for r in message.rows:
             cur = r["currency"]
-            table.add_row(r["date"], r["customer"] or "", t(f"method.{r['method']}"), r["reference"] or "",
+            table.add_row(r["number"] or "", r["date"], r["customer"] or "", t(f"method.{r['method']}"), r["reference"] or "",
                           amount_cell(r["amount"], cur),
                           amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""),
                           t(f"status.{r['status']}"), key=r["id"])
@@ -97,6 +98,12 @@ class PaymentsScreen(PagedListScreen):
 
     def action_refresh(self) -> None:
         self.reload()
+
+    @on(DataTable.RowSelected, "#payments")
+    def open_payment(self, event: DataTable.RowSelected) -> None:
+        from tui.screens.payment import PaymentScreen
+
+        self.app.push_screen(PaymentScreen(str(event.row_key.value)))
 
     def action_new_payment(self) -> None:
         from tui.screens.payment_form import PaymentFormScreen

@@ -15,6 +15,8 @@ from textual.widgets import Footer, Header, Label, Static
 from store.write import confirmations, reconcile
 from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.prompt import PromptScreen
 from tui.widgets.table import DataTable
 
 
@@ -26,7 +28,7 @@ def open_lines(ledger) -> tuple[list[tuple[dict, list]], list[dict]]:
 
 class ReconcileScreen(DulyScreen):
     BINDINGS = [
-        Binding("y", "accept", "Accept", id="rec_accept"),
+        Binding("a", "accept", "Accept", id="rec_accept"),
         Binding("x", "reject", "Reject", id="rec_reject"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -159,21 +161,33 @@ class ReconcileScreen(DulyScreen):
         if not self.lines[self.current][1]:
             self.app.notify(self.t("rec.by_hand", id=self.current[:8]), severity="warning", timeout=8)
             return
-        self.decide("accept", self.current, self._chosen())
+        line_id, candidate = self.current, self._chosen()
+        row, cands = self.lines[line_id]
+        chosen = cands[candidate - 1]
+        cur = row["currency"]
+        t = self.t
+        self.app.push_screen(
+            ConfirmScreen(t("rec.accept_q", id=line_id[:8], amount=format_amount(row["amount"], cur), currency=cur,
+                            customer=chosen.customer_code),
+                          "; ".join(chosen.reasons), undo=t("rec.accept_undo"), go=t("key.rec_accept")),
+            lambda yes: yes and self.decide("accept", line_id, candidate))
 
     def action_reject(self) -> None:
-        if self.current is not None:
-            self.decide("reject", self.current, 0)
+        if self.current is None:
+            return
+        line_id = self.current
+        self.app.push_screen(PromptScreen(self.t("rec.reject_q", id=line_id[:8]), hint=self.t("rec.reject_undo")),
+                             lambda reason: reason and self.decide("reject", line_id, 0, reason))
 
     @work(exclusive=True, exit_on_error=False, group="reconcile-decide")
-    async def decide(self, what: str, line_id: str, candidate: int) -> None:
+    async def decide(self, what: str, line_id: str, candidate: int, reason: str = "") -> None:
         t = self.t
         if what == "accept":
             d = await self.db(reconcile.accept, line_id, candidate=candidate)
             text = t("rec.accepted", id=line_id[:8], customer=d.customer,
                      amount=format_amount(d.line["amount"], d.line["currency"]), currency=d.line["currency"])
         else:
-            await self.db(reconcile.reject, line_id, "rejected in the Reconcile screen")
+            await self.db(reconcile.reject, line_id, reason)
             text = t("rec.rejected", id=line_id[:8])
         self.post_message(self.Decided(text))
 

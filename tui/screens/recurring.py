@@ -148,6 +148,7 @@ def field_of(error: DulyError) -> str:
 class RecurringFormScreen(DulyScreen):
     """Dismisses with the new schedule's number, or None when cancelled."""
 
+    NAVIGATES = False  # digits type; the app's screen keys do not leave a form
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("escape", "cancel", "Cancel", id="cancel"),

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Header, Label, Static
 from sync.client.round import sync_view
 from tui.app.i18n import Strings
 from tui.screens.base import DulyScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.widgets.table import DataTable
 
 # -- state shared with the app ------------------------------------------------------------------
@@ -107,7 +108,6 @@ class SyncScreen(DulyScreen):
 
     BINDINGS = [
         # the app's sync key again, so that this screen's footer shows it first (same id: same keymap)
-        Binding("ctrl+y", "app.sync_now", "Sync now", id="sync_now"),
         Binding("m", "resolve", "Looked at", id="sync_resolve"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -255,7 +255,8 @@ class SyncScreen(DulyScreen):
     def action_resolve(self) -> None:
         key = self._current()
         if key in self.flags:
-            self.resolve(int(key))
+            self.app.push_screen(ConfirmScreen(self.t("sync.resolve_q", id=key), undo=self.t("sync.resolve_undo")),
+                                 lambda yes: yes and self.resolve(int(key)))
 
     @work(exclusive=True, exit_on_error=False, group="sync-resolve")
     async def resolve(self, flag_id: int) -> None:

@@ -47,7 +47,7 @@ def big_book(tmp_path_factory):
 
 async def to_customers(pilot) -> DataTable:
     await settle(pilot)
-    await pilot.press("c")
+    await pilot.press("2")
     await settle(pilot)
     assert isinstance(pilot.app.screen, CustomersScreen)
     return pilot.app.screen.query_one("#customers", DataTable)
@@ -331,7 +331,7 @@ async def test_aging_drills_into_a_cell(book):
     app = app_for(book)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("a")
+        await pilot.press("5")
         await settle(pilot)
         assert isinstance(app.screen, AgingScreen)
         table = app.screen.query_one("#aging", DataTable)
@@ -370,7 +370,7 @@ async def test_reports_summary_dso_forecast_and_provision(book):
     app = app_for(book)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("s")
+        await pilot.press("6")
         await settle(pilot)
         assert isinstance(app.screen, ReportsScreen)
         summary = text_of(app.screen.query_one("#rep-summary", Static))
@@ -390,7 +390,7 @@ async def test_the_palette_offers_the_invoice_screen_actions_in_chinese(book):
     app = app_for(book, language="zh")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("i")
+        await pilot.press("3")
         await settle(pilot)
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"新建发票", "未结/逾期/全部", "收款", "报表"} <= titles

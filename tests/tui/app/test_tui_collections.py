@@ -33,7 +33,7 @@ async def test_collections_screen_shows_today_by_level(tmp_path):
     app = app_for(path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("o")
+        await pilot.press("7")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, CollectionsScreen)

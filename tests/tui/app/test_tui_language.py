@@ -39,7 +39,7 @@ async def test_switching_the_language_rewords_the_screen_on_show_and_the_others(
         assert str(app.screen.query_one("#dash-top-title", Label).render()) == "逾期最多的客户"
         assert app.title == "Duly 应收账款"
         assert [b.description for _k, b in app._bindings if b.id == "customers"] == ["客户"]
-        await pilot.press("c")
+        await pilot.press("2")
         await settle(pilot)
         assert isinstance(app.screen, CustomersScreen)
         assert app.screen.query_one("#search").placeholder.startswith("搜索")

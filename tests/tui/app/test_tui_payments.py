@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Input, Static
 from store.ledger.ledger import Ledger
 from tests.support.app import SIZE, app_for, settle, text_of
 from tests.support.book import PASSPHRASE, make_book
+from tui.screens.apply import ApplyScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.payment_form import PaymentFormScreen
 from tui.screens.payments import PaymentsScreen
@@ -40,7 +41,7 @@ def allocations(form) -> dict[str, str]:
 
 async def payment_form(pilot, customer: str, amount: str):
     await settle(pilot)
-    await pilot.press("p")
+    await pilot.press("4")
     await settle(pilot)
     assert isinstance(pilot.app.screen, PaymentsScreen)
     await pilot.press("n")
@@ -75,7 +76,8 @@ async def test_record_a_payment_and_change_the_suggested_allocation(book):
         payments = app.screen.query_one("#payments", DataTable)
         assert payments.row_count == 3
         newest = payments.get_row_at(0)
-        assert (newest[1], newest[3], str(newest[4]), str(newest[5])) == ("BJ001", "HX-88", "7,000.00", "600.00")
+        assert (str(newest[0]), newest[2], newest[4], str(newest[5]), str(newest[6])) == (
+            "RC-T1-000001", "BJ001", "HX-88", "7,000.00", "600.00")  # the list shows the payment's number
     with Ledger.open(book, PASSPHRASE) as ledger:
         rows = ledger.rows("""SELECT i.number, a.amount FROM allocations a JOIN invoices i ON i.id = a.invoice_id
                               JOIN payments p ON p.id = a.payment_id WHERE p.reference = 'HX-88' ORDER BY i.number""")
@@ -133,15 +135,24 @@ async def test_the_archive_shows_open_items_payments_and_applies_unapplied_credi
         items = screen.query_one("#open-items", DataTable)
         assert [str(c) for c in items.get_row_at(0)] == ["T1-000011", "2026-03-30", "2026-04-29", "", "CNY", "666.00"]
         paid = screen.query_one("#archive-payments", DataTable)
-        assert [str(c) for c in paid.get_row_at(0)][:7] == ["2026-03-29", "Alipay", "ALI-9", "CNY", "100.00", "0.00",
-                                                              "100.00"]
-        await pilot.press("u")
+        assert [str(c) for c in paid.get_row_at(0)][1:8] == ["2026-03-29", "Alipay", "ALI-9", "CNY", "100.00", "0.00",
+                                                               "100.00"]
+        await pilot.press("a")  # the dialog shows where the money would go before anything is written
         await settle(pilot)
+        assert isinstance(app.screen, ApplyScreen)
+        dialog = app.screen.query_one("#apply-items", DataTable)
+        assert [str(c) for c in dialog.get_row_at(0)] == ["T1-000011", "2026-04-29", "666.00", "100.00"]
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
         assert "CNY: balance 566.00, unapplied credit 0.00" in text_of(screen.query_one("#archive-balance", Static))
         assert str(items.get_row_at(0)[5]) == "566.00"
-        await pilot.press("u")  # nothing left to apply: said so, nothing written
+        await pilot.press("a")  # nothing left to apply: said so, nothing written
         await settle(pilot)
-        assert any("nothing unapplied" in str(n.message) for n in app._notifications)
+        assert "To apply: 0.00 CNY" in str(app.screen.query_one("#apply-available", Static).render())
+        await pilot.press("ctrl+s", "escape")
+        await settle(pilot)
+        assert app.screen is screen
     with Ledger.open(book, PASSPHRASE) as ledger:
         rows = ledger.rows("SELECT amount, date FROM allocations WHERE payment_id = "
                            "(SELECT id FROM payments WHERE reference = 'ALI-9')")

@@ -12,6 +12,8 @@ from store.write import confirmations, invoices
 from store.ledger.ledger import Ledger
 from tests.support.app import SIZE, app_for, settle
 from tests.support.book import PASSPHRASE, make_book
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.prompt import PromptScreen
 from tui.screens.reconcile import ReconcileScreen
 
 pytestmark = pytest.mark.anyio
@@ -41,7 +43,7 @@ async def test_reconcile_screen_accepts_and_rejects(tmp_path):
     app = app_for(path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("k")
+        await pilot.press("8")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ReconcileScreen)
@@ -59,10 +61,20 @@ async def test_reconcile_screen_accepts_and_rejects(tmp_path):
         reasons = str(screen.query_one("#rec-reasons", Static).render())
         assert reasons.startswith("1. BJ001 (100): invoice number T1-000003 in the memo; payer 北京华信科技有限公司 "
                                   "is the customer's name; amount equals the open amount of T1-000003")
-        await pilot.press("y")
+        await pilot.press("a")  # accept asks first, saying what it posts and how it is undone
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "void that payment" in str(app.screen.query_one("#confirm-undo", Static).render())
+        await pilot.press("escape")  # leave it: nothing is posted
+        await settle(pilot)
+        assert lines.row_count == 2
+        await pilot.press("a", "enter")
         await settle(pilot)
         assert [row[4] for row in cells(lines)] == ["货款"]
-        await pilot.press("x")
+        await pilot.press("x")  # reject takes a reason
+        await settle(pilot)
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"not ours", "enter")
         await settle(pilot)
         assert lines.row_count == 0
     with Ledger.open(path, PASSPHRASE) as ledger:
@@ -70,3 +82,4 @@ async def test_reconcile_screen_accepts_and_rejects(tmp_path):
         assert openitems.invoice_open(ledger, invoices.by_number(ledger, "T1-000010")["id"]) == 3_000_000
         assert [r["status"] for r in ledger.rows("SELECT status FROM bank_matches ORDER BY status")] == [
             "accepted", "rejected"]
+        assert ledger.row("SELECT note FROM bank_matches WHERE status='rejected'")["note"] == "not ours"

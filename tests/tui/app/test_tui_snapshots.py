@@ -51,7 +51,7 @@ def test_customer_list_snapshot(snap_compare, book, language):
     app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
 
     async def before(pilot) -> None:
-        await run_before("c")(pilot)
+        await run_before("2")(pilot)
         await pilot.pause(1.0)  # the credit ratings come once the list has been still for a moment
         await settle(pilot)
 
@@ -60,12 +60,12 @@ def test_customer_list_snapshot(snap_compare, book, language):
 
 # -- the screens of invoices, payments, the archive, aging drill-down and reports ------------------------
 SCREENS = {
-    "invoices": ("i",),
-    "invoice_form": ("i", "n", *"SZ004", "tab", "tab", *"1000"),
-    "payment_form": ("p", "n", *"BJ001", "tab", "tab", *"7000"),
-    "archive_open_items": ("c", "down", "enter", "right"),
-    "aging_cell": ("a", "down", "down", "down", *["right"] * 8, "enter"),
-    "reports": ("s",),
+    "invoices": ("3",),
+    "invoice_form": ("3", "n", *"SZ004", "tab", "tab", *"1000"),
+    "payment_form": ("4", "n", *"BJ001", "tab", "tab", *"7000"),
+    "archive_open_items": ("2", "down", "enter", "right"),
+    "aging_cell": ("5", "down", "down", "down", *["right"] * 8, "enter"),
+    "reports": ("6",),
 }
 
 
@@ -79,7 +79,7 @@ def test_screen_snapshot(snap_compare, book, screen, language):
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_invoices_at_80_by_24_snapshot(snap_compare, book, language):
     app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("i"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("3"))
 
 
 # -- the Sync screen: a book that looks synced (fixed device, server, times; never contacted) --------------
@@ -118,4 +118,21 @@ def test_sync_screen_at_80_by_24_snapshot(snap_compare, synced_book, language):
     # no round as it opens: the book's server is made up, and the screen is shown as the last sync left it
     app = DulyApp(synced_book, PASSPHRASE, today=TODAY, language=language, sync_on_open=False)
     app.now_fixed = SYNC_NOW
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("y"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("9"))
+
+
+# -- the screens of the day's jobs: one snapshot per screen, language and size ----------------------------------
+JOB_SCREENS = {
+    "payment_detail": ("4", "enter"),  # the newest payment: ALI-9, 100.00 unapplied
+    "apply_dialog": ("4", "enter", "a"),  # where that 100.00 would go, oldest due first
+    "credit_note_form": ("3", "enter", "c"),  # a dialog form on the newest invoice
+    "confirm": ("2", "enter", "x"),  # archiving ACME asks first and says how to undo
+}
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("screen", sorted(JOB_SCREENS))
+def test_job_screen_snapshot(snap_compare, book, screen, language, size):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    assert snap_compare(app, terminal_size=size, run_before=run_before(*JOB_SCREENS[screen]))

@@ -23,6 +23,7 @@ from tests.support.book import PASSPHRASE, TODAY, make_book
 from tui.app.app import DulyApp
 from tui.screens.customers import CustomersScreen
 from sync.client.round import sync_round
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.sync import SyncScreen
 
 SIZE = (80, 24)
@@ -123,12 +124,12 @@ async def test_an_unsynced_ledger_says_not_set_up_and_the_sync_key_says_so(tmp_p
         assert app._sync_future is None  # nothing was started
         assert notes(app) == ["This ledger is not set up for sync: `duly sync init --server URL` starts a team, "
                               "`duly sync join` makes a new device of one."]
-        await pilot.press("y")
+        await pilot.press("9")
         await settle(pilot)
         assert isinstance(app.screen, SyncScreen)
         assert "not set up for sync" in text_of(app.screen.query_one("#sync-details", Static))
         assert app.screen.query_one("#sync-review", DataTable).row_count == 0
-        await pilot.press("c")  # the app carries on
+        await pilot.press("2")  # the app carries on
         await settle(pilot)
         assert isinstance(app.screen, CustomersScreen) and app.is_running
 
@@ -140,7 +141,7 @@ async def test_a_change_from_another_device_reaches_the_open_list_by_the_sync_ke
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.sub_title == "laptop.duly · synced just now · 1 pending"
-        await pilot.press("c")
+        await pilot.press("2")
         await settle(pilot)
         table = app.screen.query_one("#customers", DataTable)
         assert codes(table) == ["LP", "ZQ"]
@@ -168,7 +169,7 @@ async def test_the_app_syncs_once_as_it_opens(pair):
     app = app_for(pair.laptop, sync_on_open=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.sub_title == "laptop.duly · synced just now")
-        await pilot.press("c")
+        await pilot.press("2")
         await settle(pilot)
         assert codes(app.screen.query_one("#customers", DataTable)) == ["HX", "LP", "ZQ"]
         assert notes(app) == []  # a round nobody asked for is quiet when it goes well
@@ -187,10 +188,10 @@ async def test_offline_server_shows_in_the_indicator_and_the_app_keeps_working(p
         assert app.sub_title == "laptop.duly · offline (server unreachable) · 2 pending"
         [note] = notes(app)
         assert note.startswith("Offline: cannot reach the sync server at http://127.0.0.1:9") and "queued" in note
-        await pilot.press("c")
+        await pilot.press("2")
         await settle(pilot)
         assert codes(app.screen.query_one("#customers", DataTable)) == ["OF", "OG", "ZQ"]
-        await pilot.press("y")
+        await pilot.press("9")
         await settle(pilot)
         state = text_of(app.screen.query_one("#sync-state", Static))
         assert "offline (server unreachable) · 2 pending" in state and "cannot reach" in state
@@ -200,7 +201,7 @@ async def test_offline_server_shows_in_the_indicator_and_the_app_keeps_working(p
     app = app_for(pair.laptop)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("y")  # the Sync screen follows the round while it is shown
+        await pilot.press("9")  # the Sync screen follows the round while it is shown
         await settle(pilot)
         assert "Pending   2" in text_of(app.screen.query_one("#sync-details", Static))
         await pilot.press("ctrl+y")
@@ -254,15 +255,15 @@ async def test_a_flagged_payment_shows_in_needs_review_and_can_be_marked_looked_
     app = app_for(pair.laptop)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("p")
+        await pilot.press("4")
         await settle(pilot)
         assert app.screen.query_one("#payments", DataTable).row_count == 1
         await pilot.press("ctrl+y")
         await synced(pilot)
         assert app.sub_title == "laptop.duly · synced just now · 1 need review"
-        assert "1 new item(s) need review: key y." in notes(app)
+        assert "1 new item(s) need review: key 9." in notes(app)
         assert app.screen.query_one("#payments", DataTable).row_count == 2  # both kept
-        await pilot.press("y")
+        await pilot.press("9")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SyncScreen)
@@ -273,6 +274,9 @@ async def test_a_flagged_payment_shows_in_needs_review_and_can_be_marked_looked_
         assert "BANK-778" in message and "2026-03-12 by desk" in message
         details = text_of(screen.query_one("#sync-details", Static))
         assert pair.server.url in details and "laptop (" in details and "admin" in details
+        await pilot.press("enter")  # asks first, saying what marking it does
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("enter")
         await settle(pilot)
         assert table.row_count == 0
@@ -294,7 +298,7 @@ async def test_a_refused_round_says_why_and_what_it_pulled_before_still_shows(pa
     app = app_for(auditor)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("c")
+        await pilot.press("2")
         await settle(pilot)
         assert codes(app.screen.query_one("#customers", DataTable)) == ["AU", "ZQ"]
         await pilot.press("ctrl+y")
@@ -331,7 +335,7 @@ async def test_the_screen_and_the_database_thread_stay_free_while_a_sync_waits_o
         await settle(pilot)
         await pilot.press("ctrl+y")
         await until(pilot, entered.is_set)  # the round is waiting on the server now
-        await pilot.press("c")  # another mode, and its list read from the ledger
+        await pilot.press("2")  # another mode, and its list read from the ledger
         await until(pilot, lambda: isinstance(app.screen, CustomersScreen)
                     and app.screen.query_one("#customers", DataTable).row_count == 1)
         assert app._sync_future is not None and not app._sync_future.done()
@@ -349,7 +353,7 @@ async def test_the_app_syncs_by_itself_on_its_interval(pair):
     app = app_for(pair.laptop, sync_interval=0.3)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("c")
+        await pilot.press("2")
         await settle(pilot)
         with pair.open("desk") as desk:
             customers.add(desk, "HX", "Hexagon Tools")

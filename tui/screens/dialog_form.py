@@ -1,0 +1,174 @@
+"""A small form in a dialog (a credit note, a write-off, a dispute, a promise, a contact, a note...) with the
+manners every form keeps: letter keys type; Enter moves to the next field and the last Enter (or ctrl+s)
+saves; every field's error is shown at once beside it and cleared as soon as the field is fixed; Escape on a
+form with something typed asks before throwing it away; a choice is a picker (Left/Right), not free text.
+
+The caller gives the fields and `save(values)`: an async callable that does the write (on the database thread)
+and returns the line to show once done; a DulyError it raises is shown against its field (by `error.field`, or
+by the field named in the message) and the form stays filled. Checks that need no ledger are each field's
+`check(text)`, which raises a DulyError, so they are all shown at once before anything is written.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from store.errors import DulyError
+from tui.screens.confirm import ConfirmScreen
+from tui.widgets.choice import Choice
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    value: str = ""
+    required: bool = False
+    check: Callable[[str], object] | None = None  # raises DulyError when the text is wrong
+    choices: list[tuple[str, str]] | None = None  # (shown, value): a picker instead of a text box
+    placeholder: str = ""
+    aliases: tuple[str, ...] = field(default=())  # words the store uses for this field in its errors
+
+
+class DialogForm(ModalScreen[str | None]):
+    """Dismisses with the save's result line, or None when left."""
+
+    NAVIGATES = False
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="save"),
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+    ]
+
+    def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, str]], Awaitable[str]], *,
+                 hint: str = "", form_id: str = "dialog"):
+        super().__init__()
+        self.title_text = title
+        self.fields = fields
+        self.save_with = save
+        self.hint = hint
+        self.form_id = form_id
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        with VerticalScroll(id=self.form_id, classes="dialog dialog-form"):
+            yield Label(self.title_text, id="dialog-title")
+            for f in self.fields:
+                with Horizontal(classes="form-row", id=f"row-{f.name}"):
+                    yield Label(f.label + (" *" if f.required else ""), classes="form-label")
+                    if f.choices is not None:
+                        yield Choice(f.choices, f.value, id=f"field-{f.name}")
+                    else:
+                        yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True)
+                yield Static("", id=f"error-{f.name}", classes="field-error")
+            yield Static("", id="dialog-error", classes="field-error")
+            yield Static(self.hint, id="dialog-hint", classes="dim")
+            yield Static(t("dialog.keys"), classes="dim")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#field-{self.fields[0].name}").focus()
+        self._initial = self.values()
+
+    # -- values ------------------------------------------------------------------------------------
+    def values(self) -> dict[str, str]:
+        out = {}
+        for f in self.fields:
+            out[f.name] = self.query_one(f"#field-{f.name}").value.strip()
+        return out
+
+    def _errors_for(self, values: dict[str, str]) -> dict[str, str]:
+        t, errors = self.app.t, {}
+        for f in self.fields:
+            text = values[f.name]
+            if f.required and not text:
+                errors[f.name] = t("dialog.required")
+            elif text and f.check is not None:
+                try:
+                    f.check(text)
+                except DulyError as exc:
+                    errors[f.name] = exc.text(self.app.language)
+        return errors
+
+    def show_error(self, name: str | None, text: str) -> None:
+        if name is None:
+            box = self.query_one("#dialog-error", Static)
+        else:
+            box = self.query_one(f"#error-{name}", Static)
+            self.query_one(f"#row-{name}").set_class(bool(text), "invalid")
+        box.update(text)
+        box.set_class(bool(text), "shown")
+
+    # -- moving and saving -------------------------------------------------------------------------
+    @on(Input.Changed)
+    @on(Choice.Changed)
+    def field_changed(self, event) -> None:
+        """A field that had an error loses it as soon as it is right (the others keep theirs)."""
+        name = (event.control.id or "").removeprefix("field-")
+        if not any(f.name == name for f in self.fields):
+            return
+        if self.query_one(f"#row-{name}").has_class("invalid"):
+            self.show_error(name, self._errors_for(self.values()).get(name, ""))
+
+    @on(Input.Submitted)
+    @on(Choice.Submitted)
+    def enter(self, event) -> None:
+        event.stop()
+        self._next_after((event.control.id or "").removeprefix("field-"))
+
+    def _next_after(self, name: str) -> None:
+        names = [f.name for f in self.fields]
+        if name in names and names.index(name) < len(names) - 1:
+            self.query_one(f"#field-{names[names.index(name) + 1]}").focus()
+        else:
+            self.action_save()
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        values = self.values()
+        errors = self._errors_for(values)
+        for f in self.fields:
+            self.show_error(f.name, errors.get(f.name, ""))
+        self.show_error(None, "")
+        if errors:
+            self.query_one(f"#field-{next(f.name for f in self.fields if f.name in errors)}").focus()
+            return
+        self.saving = True
+        self.save(values)
+
+    @work(exclusive=True, exit_on_error=False, group="dialog-save")
+    async def save(self, values: dict[str, str]) -> None:
+        try:
+            done = await self.save_with(values)
+        except DulyError as exc:
+            self.saving = False
+            self.show_error(self._field_of(exc), exc.text(self.app.language))
+            return
+        self.saving = False
+        self.dismiss(done)
+
+    def _field_of(self, error: DulyError) -> str | None:
+        named = (getattr(error, "field", None) or "").lstrip("-").replace("-", "_")
+        text = str(error).lower()
+        for f in self.fields:
+            if named and (named == f.name or named in f.aliases):
+                return f.name
+        for f in self.fields:
+            if any(word in text for word in (f.name, *f.aliases)):
+                return f.name
+        return None
+
+    def action_cancel(self) -> None:
+        if self.values() == self._initial:
+            self.dismiss(None)
+            return
+        t = self.app.t
+        self.app.push_screen(ConfirmScreen(t("dialog.discard_q"), go=t("dialog.discard")),
+                             lambda yes: yes and self.dismiss(None))
