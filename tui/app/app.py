@@ -457,7 +457,7 @@ class DulyApp(App[int]):
 
     def notify_error(self, error: BaseException | None) -> None:
         if isinstance(error, DulyError):
-            text = str(error)
+            text = self.t.error(error)
         else:
             text = f"{type(error).__name__}: {error}"
         self.notify(text, severity="error", timeout=8)

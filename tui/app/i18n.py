@@ -133,6 +133,11 @@ class Strings:
     def __call__(self, key: str, **values) -> str:
         return translate(self.language, key, **values)
 
+    def error(self, error: BaseException) -> str:
+        """An error's one line in this language (a DulyError carries its message id; anything else as it is)."""
+        text = getattr(error, "text", None)
+        return text(self.language) if callable(text) else str(error)
+
     def has(self, key: str) -> bool:
         """Whether the catalogue has words for key (for ids built from data: f"sync.kind.{kind}")."""
         return known(key)

@@ -13,6 +13,7 @@ from store.i18n import translate
 from store.rules.validate import parse_date
 from tui.app.i18n import choose_language
 from tui.cli import output
+from store.i18n import N_
 
 
 class UsageError(DulyError):
@@ -36,19 +37,20 @@ def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = Fals
         try:
             text = Path(file).read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
-            raise DulyError(f"cannot read passphrase file {file}: {exc.strerror}") from None
+            raise DulyError(N_("cannot read passphrase file {file}: {strerror}"), file=file,
+                            strerror=exc.strerror) from None
         if not text:
-            raise DulyError(f"passphrase file {file} is empty")
+            raise DulyError(N_("passphrase file {file} is empty"), file=file)
         return text
     if os.environ.get(env):
         return os.environ[env]
     if not sys.stdin.isatty():
-        raise DulyError(f"no passphrase: set {env}, pass a passphrase file, or run in a terminal")
+        raise DulyError(N_("no passphrase: set {env}, pass a passphrase file, or run in a terminal"), env=env)
     first = getpass.getpass(prompt)
     if not first:
-        raise DulyError("the passphrase must not be empty")
+        raise DulyError(N_("the passphrase must not be empty"))
     if confirm and getpass.getpass("Repeat it: ") != first:
-        raise DulyError("the two passphrases differ; nothing was changed")
+        raise DulyError(N_("the two passphrases differ; nothing was changed"))
     return first
 
 

@@ -6,6 +6,7 @@ import sys
 from store.read import audit
 from store.write import customers
 from store.rules.money import format_amount, to_decimal_str
+from store.i18n import N_
 
 FIELD_OPTIONS = {
     "--name": "name", "--legal-name": "legal_name", "--tax-id": "tax_id", "--address": "address",
@@ -106,7 +107,7 @@ def edit(args, ctx):
     if not fields:
         from tui.cli.context import UsageError
 
-        raise UsageError("nothing to change: give at least one --field value")
+        raise UsageError(N_("nothing to change: give at least one --field value"))
     changed = customers.edit(ctx.ledger(), args.code, allow_duplicate_tax_id=args.allow_duplicate_tax_id, **fields)
     if "name" in changed:
         _warn_similar(ctx, changed["name"][1], customers.by_code(ctx.ledger(), fields.get("code", args.code))["id"])

@@ -10,6 +10,7 @@ from store.rules.terms import describe
 from store.rules.validate import iso_date
 from tui.cli import output
 from tui.cli.context import UsageError
+from store.i18n import N_
 
 
 def register(sub, common) -> None:
@@ -183,7 +184,7 @@ def terms_list(args, ctx):
 
 def terms_preview(args, ctx):
     if not args.name and not args.line:
-        raise UsageError("give terms NAME or --line ... to preview")
+        raise UsageError(N_("give terms NAME or --line ... to preview"))
     found, currency, items = termsbook.preview(ctx.ledger(), args.name, args.date, args.amount, lines=args.line)
     rows = _amounts([{"seq": i, "due_date": d, "amount": a} for i, (d, a) in enumerate(items, 1)],
                     ("amount",), _machine(ctx), currency)
@@ -200,9 +201,9 @@ def terms_preview(args, ctx):
 
 def invoice_add(args, ctx):
     if args.amount is not None and args.line:
-        raise UsageError("give --amount or --line, not both")
+        raise UsageError(N_("give --amount or --line, not both"))
     if args.amount is None and not args.line:
-        raise UsageError("give --amount A or at least one --line DESC:QTY:PRICE[:TAX%]")
+        raise UsageError(N_("give --amount A or at least one --line DESC:QTY:PRICE[:TAX%]"))
     issued = invoices.add(
         ctx.ledger(), args.customer, args.date, amount=args.amount, lines=args.line, terms=args.terms, due=args.due,
         number=args.number, currency=args.currency, contract=args.contract, einvoice=args.einvoice,
@@ -329,10 +330,10 @@ def payment_allocate(args, ctx):
     payment_id = None
     if not args.customer:
         if not items:
-            raise UsageError("give a PAYMENT_ID (see `duly payment list`) or --customer CODE")
+            raise UsageError(N_("give a PAYMENT_ID (see `duly payment list`) or --customer CODE"))
         payment_id = items.pop(0)
     elif items and "=" not in items[0]:
-        raise UsageError("give either a PAYMENT_ID or --customer CODE, not both")
+        raise UsageError(N_("give either a PAYMENT_ID or --customer CODE, not both"))
     results = payments.allocate(ctx.ledger(), payment_id=payment_id, customer_code=args.customer, pairs=items,
                                 on=args.date)
     if ctx.format == "json":

@@ -15,6 +15,7 @@ from store.errors import DamagedLedger, DulyError, LedgerExists
 from store.ledger.ledger import Ledger
 from store.rules.validate import iso_date, passphrase_weakness
 from tui.cli.context import UsageError, read_secret
+from store.i18n import N_
 
 
 def _weak_ok(parser) -> None:
@@ -26,8 +27,8 @@ def strong_enough(passphrase: str, args, ctx) -> None:
     """Refuse a weak passphrase unless the user said --weak-ok: the passphrase is all that protects the file."""
     reason = None if args.weak_ok else passphrase_weakness(passphrase, (ctx.ledger_path.stem,))
     if reason:
-        raise DulyError(f"that passphrase is weak: {reason}; choose a longer one (a few unrelated words work "
-                        "well), or pass --weak-ok to keep it")
+        raise DulyError(N_("that passphrase is weak: {reason}; choose a longer one (a few unrelated words work "
+                           "well), or pass --weak-ok to keep it"), reason=reason)
 
 
 def register(sub, common) -> None:
@@ -126,8 +127,8 @@ def restore(args, ctx):
         if args.yes:
             return True
         if not sys.stdin.isatty():
-            raise DulyError(f"restore replaces {ctx.ledger_path}: confirm with --yes (there is no terminal to ask "
-                            "on); nothing was replaced")
+            raise DulyError(N_("restore replaces {ledger_path}: confirm with --yes (there is no terminal to ask "
+                               "on); nothing was replaced"), ledger_path=ctx.ledger_path)
         now = summary.get("replaces")
         what = f" ({now['customers']} customers, {now['changes']} change-log entries)" if now else ""
         answer = input(f"Replace {ctx.ledger_path}{what} with {args.file} ({summary['customers']} customers, "
@@ -164,7 +165,8 @@ def audit(args, ctx):
         if problems:
             for line in problems:
                 print(line)
-            raise DulyError(f"the audit trail has {len(problems)} problem(s): {problems[0]}")
+            raise DulyError(N_("the audit trail has {count} problem(s): {value}"), count=len(problems),
+                            value=problems[0])
         count = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
         ctx.done(f"audit trail intact: {count} entries, every hash chain checks (this checks the change log's "
                  "chains, not the file's pages: `duly check` does both)")
@@ -218,11 +220,11 @@ def _secret_value(key: str, path: str | None) -> str:
     if path:
         value = _value_file(path)
     elif not sys.stdin.isatty():
-        raise DulyError(f"{key}: no terminal to type it at: pass --value-file FILE")
+        raise DulyError(N_("{key}: no terminal to type it at: pass --value-file FILE"), key=key)
     else:
         value = getpass.getpass(f"{key} (not shown): ")
     if not value:
-        raise DulyError(f"{key} must not be empty")
+        raise DulyError(N_("{key} must not be empty"), key=key)
     return value
 
 
@@ -254,13 +256,14 @@ def settings_get(args, ctx):
 def settings_set(args, ctx):
     if args.key in settings.SECRETS:
         if args.value is not None:
-            raise DulyError(f"{args.key} is not taken on the command line (it would stay in the shell history and "
-                            "the process list): type it at the prompt, or pass --value-file FILE")
+            raise DulyError(N_("{key} is not taken on the command line (it would stay in the shell history and the "
+                               "process list): type it at the prompt, or pass --value-file FILE"),
+                            key=args.key)
         value = _secret_value(args.key, args.value_file)
     elif args.value_file:
         value = _value_file(args.value_file)
     elif args.value is None:
-        raise UsageError(f"settings set {args.key}: give a value")
+        raise UsageError(N_("settings set {key}: give a value"), key=args.key)
     else:
         value = args.value
     value = settings.put(ctx.ledger(), args.key, value)

@@ -15,6 +15,7 @@ from store.rules.money import format_amount, to_decimal_str
 from store.rules.validate import parse_date
 from tui.cli import output
 from tui.cli.context import UsageError, as_of_option, date_given
+from store.i18n import N_
 
 STATEMENT_FORMATS = ["table", "json", "csv", "md", "html"]
 
@@ -215,9 +216,9 @@ def provision(args, ctx):
 
 def statement(args, ctx):
     if args.as_of and (args.date_from or args.date_to):
-        raise UsageError("statement: give either --as-of D, or --from D --to D, not both")
+        raise UsageError(N_("statement: give either --as-of D, or --from D --to D, not both"))
     if not args.as_of and not (args.date_from and args.date_to):
-        raise UsageError("statement: give --as-of D, or both --from D and --to D")
+        raise UsageError(N_("statement: give --as-of D, or both --from D and --to D"))
     ledger = ctx.ledger()
     customer = customers.by_code(ledger, args.code)
     if args.as_of:
@@ -250,7 +251,7 @@ def make_demo(args, ctx):
     if ctx.ledger_path.exists():
         raise LedgerExists(str(ctx.ledger_path))
     if args.customers < 1 or args.invoices < 0:
-        raise UsageError("demo: --customers must be at least 1 and --invoices at least 0")
+        raise UsageError(N_("demo: --customers must be at least 1 and --invoices at least 0"))
     passphrase = ctx.passphrase(confirm=True)
     started = time.monotonic()
     with Ledger.create(ctx.ledger_path, passphrase) as ledger:

@@ -215,7 +215,7 @@ class CustomerScreen(DulyScreen):
         try:
             done = await self.db(payments.allocate, customer_code=code, on=on)
         except DulyError as exc:
-            self.post_message(self.Applied(str(exc), True))
+            self.post_message(self.Applied(self.app.t.error(exc), True))
             return
         count = sum(len(a.allocations) for a in done)
         total = sum(part for a in done for _, part in a.allocations)

@@ -134,7 +134,7 @@ class InvoiceScreen(DulyScreen):
         try:
             await self.db(invoices.void, self.number, reason, on)
         except DulyError as exc:
-            self.post_message(self.Voided(str(exc)))
+            self.post_message(self.Voided(self.app.t.error(exc)))
             return
         self.post_message(self.Voided(None))
 
