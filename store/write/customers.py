@@ -5,6 +5,7 @@ from store.rules import money, validate
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
 from store.i18n import N_
+from store.rules.search import prefix_range
 
 # Field -> normaliser for what a person types. Amount fields need the currency, so they are handled apart.
 _NORMALISE = {
@@ -166,13 +167,15 @@ def history(ledger, customer_id: str) -> list[dict]:
 
 def listing(ledger, *, search: str | None = None, archived: bool = False, limit: int | None = None,
             after: str | None = None) -> list[dict]:
-    """Customers by code (keyset-paged with `after`), optionally filtered by code, name or tax id."""
+    """Customers by code (keyset-paged with `after`), optionally those a search finds: part of the code, name,
+    legal name or tax id, or the name's pinyin, whole or by initials (`hengda`, `shhd`; store/rules/search.py)."""
     where, params = ["1=1"], {}
     if not archived:
         where.append("coalesce(archived,0)=0")
-    if search:
-        where.append("(code LIKE :q OR name LIKE :q OR legal_name LIKE :q OR tax_id LIKE :q)")
-        params["q"] = f"%{search}%"
+    found = prefix_range(search) if search else None
+    if found:
+        where.append("id IN (SELECT customer_id FROM customer_search WHERE term >= :low AND term < :high)")
+        params["low"], params["high"] = found
     if after:
         where.append("code > :after")
         params["after"] = after

@@ -51,7 +51,8 @@ def register(sub, common) -> None:
     q.set_defaults(handler=add)
 
     q = csub.add_parser("list", parents=[common], help="list customers")
-    q.add_argument("--search", help="part of a code, name or tax id")
+    q.add_argument("--search", help="part of a code, name or tax id, or the name's pinyin (hengda) or its "
+                   "initials (shhd)")
     q.add_argument("--all", action="store_true", help="include archived customers")
     q.set_defaults(handler=listing)
 
