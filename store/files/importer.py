@@ -44,7 +44,7 @@ from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.write import customers, invoices, payments
 from store.errors import DulyError, InvalidInput
-from store.rules.terms import BUILTIN_TERMS
+from store.rules.terms import BUILTIN_TERMS, terms_name
 
 # --- the columns of each kind ------------------------------------------------------------------------
 
@@ -606,7 +606,7 @@ def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
         if due and on and due < on:
             rows.problem(line, "due_date", f"due date {due} is before the invoice date {on} (expected on or after it)")
             due = None
-        terms = raw.get("terms", "")
+        terms = terms_name(raw.get("terms", ""))  # 月结30 is EOM30
         if terms and terms not in known.terms:
             rows.problem(line, "terms", f"unknown payment terms {terms!r} (expected built-in terms such as NET30 or "
                                         "terms added with `duly terms add`)")

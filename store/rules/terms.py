@@ -396,3 +396,26 @@ BUILTIN_TERMS: dict[str, Terms] = {
         (TermLine("percent", 3000, "days_after", 0), TermLine("balance", 0, "days_after", 60)),
     ),
 }
+
+# The built-in terms by the names Chinese bookkeepers use (月结30 is EOM30): accepted wherever terms are typed
+# or imported, stored under the built-in's own name; `terms list` shows both.
+BUILTIN_ZH: dict[str, str] = {
+    "NET30": "票到30天", "NET60": "票到60天", "EOM30": "月结30", "EOM60": "月结60", "COD": "货到付款",
+    "2/10NET30": "10天内付2%折扣30天", "30/70": "预付30%余款60天",
+}
+_ALIASES = {**{zh: name for name, zh in BUILTIN_ZH.items()}, "月结30天": "EOM30", "月结60天": "EOM60",
+            "见票即付": "COD", "款到发货": "COD", "票到30天付款": "NET30", "票到60天付款": "NET60"}
+
+
+def builtin_name(text: str | None) -> str | None:
+    """The built-in terms a person means: 'EOM30', 'eom30', '月结30' and '月结30天' are EOM30; None if none."""
+    typed = (text or "").strip()
+    if typed in BUILTIN_TERMS:
+        return typed
+    upper = {name.upper(): name for name in BUILTIN_TERMS}
+    return upper.get(typed.upper()) or _ALIASES.get(typed.replace(" ", "").replace("\u3000", ""))
+
+
+def terms_name(text: str | None) -> str:
+    """What a person typed for terms, with a built-in's other names (月结30) given as the built-in's (EOM30)."""
+    return builtin_name(text) or (text or "").strip()

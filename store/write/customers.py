@@ -6,6 +6,7 @@ from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
 from store.i18n import N_
 from store.rules.search import prefix_range
+from store.rules.terms import terms_name
 
 # Field -> normaliser for what a person types. Amount fields need the currency, so they are handled apart.
 _NORMALISE = {
@@ -18,7 +19,7 @@ _NORMALISE = {
     "phone": validate.phone,
     "language": lambda v: validate.choice(v, validate.LANGUAGES, "language"),
     "currency": money.check_currency,
-    "terms": str.strip,
+    "terms": terms_name,  # 月结30 is stored as EOM30
     "category": lambda v: validate.choice(v, validate.CATEGORIES, "category"),
     "settlement_cycle": lambda v: validate.choice(v, validate.CYCLES, "settlement cycle"),
     "tags": validate.tags,

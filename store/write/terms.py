@@ -69,8 +69,7 @@ def add(ledger, name: str, lines: list[str], *, discount: str | None = None,
         late_interest: str | None = None) -> str:
     """Store new terms; the name must not be a built-in's or another stored terms'. Returns the row id."""
     found = build(name, lines, discount=discount, late_interest=late_interest, currency=home_currency(ledger))
-    builtin = {key.upper() for key in terms.BUILTIN_TERMS}
-    if found.name.upper() in builtin:
+    if terms.builtin_name(found.name):
         raise Conflict(N_("terms {name} is a built-in name; choose another"), name=repr(found.name))
     with ledger.writing() as tx:
         if ledger.row("SELECT 1 AS x FROM terms WHERE name=?", (found.name,)):
@@ -89,9 +88,9 @@ def resolve(ledger, name: str) -> terms.Terms:
         return terms.BUILTIN_TERMS[name]
     row = _stored(ledger, name)
     if row is None:
-        upper = {key.upper(): key for key in terms.BUILTIN_TERMS}
-        if name.upper() in upper:
-            return terms.BUILTIN_TERMS[upper[name.upper()]]
+        builtin = terms.builtin_name(name)  # eom30, 月结30
+        if builtin:
+            return terms.BUILTIN_TERMS[builtin]
         raise NotFound(N_("unknown payment terms {name}: add them with `duly terms add`"), name=repr(name))
     return from_row(row)
 

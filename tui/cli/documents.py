@@ -6,7 +6,7 @@ from datetime import date
 
 from store.write import adjustments, invoices, payments, terms as termsbook
 from store.rules.money import format_amount, to_decimal_str
-from store.rules.terms import describe
+from store.rules.terms import BUILTIN_ZH, describe
 from store.rules.validate import iso_date
 from tui.cli import output
 from tui.cli.context import UsageError
@@ -177,9 +177,10 @@ def terms_add(args, ctx):
 def terms_list(args, ctx):
     ledger = ctx.ledger()
     currency = termsbook.home_currency(ledger)
-    rows = [{"name": t.name, "source": source, "en": describe(t, "en", currency), "zh": describe(t, "zh", currency)}
+    rows = [{"name": t.name, "zh_name": BUILTIN_ZH.get(t.name, "") if source == "builtin" else "", "source": source,
+             "en": describe(t, "en", currency), "zh": describe(t, "zh", currency)}
             for t, source in termsbook.all_terms(ledger)]
-    ctx.emit(rows, ["name", "source", "zh", "en"])
+    ctx.emit(rows, ["name", "zh_name", "source", "zh", "en"])
 
 
 def terms_preview(args, ctx):
