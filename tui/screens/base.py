@@ -13,12 +13,17 @@ from tui.widgets.table import DataTable
 
 
 def localise_bindings(node, t: Strings) -> None:
-    """Footer and help texts in the app's language: a binding's description is looked up by its id."""
+    """Footer and help texts in the app's language: a binding's description is looked up by its id, Textual's
+    own bindings (no id: Focus Next, Copy selected text) by their action ("key.focus_next")."""
     keys = {}
     for key, bindings in node._bindings.key_to_bindings.items():
-        keys[key] = [replace(b, description=t(f"key.{b.id}")) if b.id and f"key.{b.id}" in t._catalogue
-                     else b for b in bindings]
+        keys[key] = [replace(b, description=t(word)) if b.description and t.has(word := _word_for(b)) else b
+                     for b in bindings]
     node._bindings = BindingsMap.from_keys(keys)
+
+
+def _word_for(binding) -> str:
+    return f"key.{binding.id}" if binding.id else f"key.{binding.action.rpartition('.')[2]}"
 
 
 class DulyScreen(Screen):
