@@ -15,7 +15,7 @@ from tui.cli.context import Context, UsageError
 
 # Each module registers its subcommands; handlers are `fn(args, ctx) -> int | None`. Listed with the
 # top-level commands each one registers or extends, so that a command imports only the modules it needs
-# (importing every module costs 0.3-0.7 s per run). tests/test_cli_foundation.py checks this table.
+# (importing every module costs 0.3-0.7 s per run). tests/tui/cli/test_cli_foundation.py checks this table.
 COMMANDS = {
     "tui.cli.ledger": ("audit", "backup", "check", "init", "passwd", "restore", "settings", "tui"),
     "tui.cli.customers": ("customer",),
@@ -28,6 +28,7 @@ COMMANDS = {
     "tui.cli.reconcile": ("reconcile", "import", "statement"),
     "tui.cli.help": ("completion", "help"),
     "tui.cli.agent": ("lock", "unlock"),
+    "tui.cli.rates": ("rate",),
 }
 COMMAND_MODULES = list(COMMANDS)
 _VALUE_OPTIONS = {"--ledger", "--passphrase-file", "--format", "--lang"}
