@@ -51,6 +51,7 @@ from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
 from sync.client.round import Outcome, local_status, sync_round
 from tui.screens.sync import SyncScreen, SyncState, indicator
+from store.i18n import N_
 
 
 FOREGROUND, BACKGROUND, IDLE, STOP = 0, 1, 2, 3  # job priorities: lower runs first
@@ -121,7 +122,7 @@ class LedgerThread:
 
     def _call(self, fn, args, kwargs):
         if self._ledger is None:
-            raise DulyError("the ledger is locked")
+            raise DulyError(N_("the ledger is locked"))
         return fn(self._ledger, *args, **kwargs)
 
     def _close(self) -> None:

@@ -13,6 +13,7 @@ from store.errors import DulyError, NotFound
 from store.rules.money import format_amount, to_decimal_str
 
 from tui.cli.context import as_of_option, date_given
+from store.i18n import N_
 
 
 def register(sub, common) -> None:
@@ -222,8 +223,8 @@ def remind_send(args, ctx):
               file=sys.stderr)
     bad = [o for o in outcomes if o.status in ("failed", "unknown")]
     if bad:
-        raise DulyError(f"{len(bad)} of {len(outcomes)} reminder message(s) not confirmed "
-                        f"({', '.join(sorted({o.status for o in bad}))}); see `duly remind log`")
+        raise DulyError(N_("{count} of {count2} reminder message(s) not confirmed ({value}); see `duly remind log`"),
+                        count=len(bad), count2=len(outcomes), value=', '.join(sorted({o.status for o in bad})))
 
 
 def remind_log(args, ctx):
@@ -243,8 +244,8 @@ def report_credit(args, ctx):
             from store.write import customers
 
             customers.by_code(ctx.ledger(), args.customer)  # unknown code: NotFound
-            raise NotFound(f"customer {args.customer} is archived with nothing open, so it has no credit score "
-                           f"as of {as_of}")
+            raise NotFound(N_("customer {customer} is archived with nothing open, so it has no credit score as of "
+                              "{as_of}"), customer=args.customer, as_of=as_of)
     data = [{"customer": s.facts.code, "name": s.facts.name, "score": s.score, "rating": s.rating,
              "policy": s.policy(ctx.language()),
              "factors": [{"factor": f.name, "weight": f.weight, "value": f.value, "points": f.points}

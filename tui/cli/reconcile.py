@@ -17,6 +17,7 @@ from store.write import confirmations, reconcile
 from tui.cli import output
 from tui.cli.transfer import import_kinds
 from tui.cli.context import UsageError
+from store.i18n import N_
 
 STATEMENT_ACTIONS = ("confirm", "resolve", "status")
 
@@ -186,7 +187,7 @@ def _decision_text(d: reconcile.Decision) -> str:
 
 def accept(args, ctx):
     if args.allocate and not args.customer:
-        raise UsageError("reconcile accept: --allocate goes with --customer CODE")
+        raise UsageError(N_("reconcile accept: --allocate goes with --customer CODE"))
     d = reconcile.accept(ctx.ledger(), args.id, candidate=args.candidate, customer_code=args.customer,
                          allocate=args.allocate)
     ctx.done(_decision_text(d))
@@ -236,17 +237,18 @@ def statement(args, ctx):
         return statement_status(args, ctx)
     if action:
         if not args.target:
-            raise UsageError(f"statement {action}: give the customer CODE, e.g. `duly statement {action} HD001 "
-                             "--as-of 2026-06-30`")
+            raise UsageError(N_("statement {action}: give the customer CODE, e.g. `duly statement {action} HD001 "
+                                "--as-of 2026-06-30`"), action=action)
         if not args.as_of:
-            raise UsageError(f"statement {action}: give --as-of D (the date of the statement)")
+            raise UsageError(N_("statement {action}: give --as-of D (the date of the statement)"), action=action)
         return statement_confirm(args, ctx) if action == "confirm" else statement_resolve(args, ctx)
     if args.target:
-        raise UsageError(f"statement: unexpected {args.target!r} after {args.code!r}")
+        raise UsageError(N_("statement: unexpected {target} after {code}"), target=repr(args.target),
+                         code=repr(args.code))
     if args.all or args.send or args.out:
         return statement_send(args, ctx)
     if not args.code:
-        raise UsageError("statement: give a customer CODE (or --all with --send or --out)")
+        raise UsageError(N_("statement: give a customer CODE (or --all with --send or --out)"))
     from tui.cli import reports as report_cmds
 
     return report_cmds.statement(args, ctx)
@@ -254,11 +256,12 @@ def statement(args, ctx):
 
 def statement_send(args, ctx):
     if not (args.send or args.out):
-        raise UsageError("statement --all: say how: --send (e-mail) and/or --out DIR (print-ready HTML)")
+        raise UsageError(N_("statement --all: say how: --send (e-mail) and/or --out DIR (print-ready HTML)"))
     if not args.as_of or args.date_from or args.date_to:
-        raise UsageError("statement --send/--out: give --as-of D (statements that are tracked are 'outstanding as of')")
+        raise UsageError(N_("statement --send/--out: give --as-of D (statements that are tracked are 'outstanding "
+                            "as of')"))
     if bool(args.all) == bool(args.code):
-        raise UsageError("statement --send/--out: give a customer CODE or --all, not both")
+        raise UsageError(N_("statement --send/--out: give a customer CODE or --all, not both"))
     results = confirmations.send(ctx.ledger(), args.as_of, codes=None if args.all else [args.code],
                                  email=args.send, out_dir=args.out, resend=args.resend, on=args.on)
     rows = [{"customer": r.code, "channel": r.channel or "", "address": r.address or "", "outcome": r.outcome,
