@@ -32,7 +32,7 @@ from pathlib import Path
 
 from store.files import importer
 from store.rules import money, validate
-from store.errors import InvalidInput, NotFound
+from store.errors import InvalidInput, NotFound, os_reason
 from store.ledger.ids import uuid7
 from store.i18n import N_
 
@@ -164,7 +164,8 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}", field="file") from None
+        raise InvalidInput(N_("cannot read {source}: {reason}"), source=source, reason=os_reason(exc),
+                           field="file") from None
     if path.suffix.lower() == ".xls" or data.startswith(importer.OLE):
         return "XLS", [(n, [c.strip() for c in cells]) for n, cells in importer.xls_rows(data, source)]
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):

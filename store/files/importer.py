@@ -43,7 +43,7 @@ from typing import Callable
 from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.write import customers, invoices, payments
-from store.errors import DulyError, InvalidInput
+from store.errors import DulyError, InvalidInput, os_reason
 from store.rules.terms import BUILTIN_TERMS, terms_name
 from store.i18n import N_
 
@@ -241,7 +241,8 @@ def read_table(path: str | Path) -> Table:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}", field="file") from None
+        raise InvalidInput(N_("cannot read {source}: {reason}"), source=source, reason=os_reason(exc),
+                           field="file") from None
     if path.suffix.lower() == ".xls" or data.startswith(OLE):
         return _table_of(source, "XLS", xls_rows(data, source))
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):

@@ -21,7 +21,7 @@ from store.read import open as openitems
 from store.rules import dunning, money, safetext, validate
 from store.write import customers, invoices, settings
 from store.rules.dunning import PlanItem
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, InvalidInput, NotFound, os_reason
 from store.ledger.ids import uuid7
 from store.files.mailer import Recipient, SendFailed, SendUncertain
 from store.i18n import N_
@@ -265,8 +265,8 @@ def add_contract(ledger, code: str, number: str, signed: str, *, start: str | No
         try:
             digest = file_sha256(path)
         except OSError as exc:
-            raise InvalidInput(N_("--file {file}: cannot read it ({strerror})"), file=file,
-                               strerror=exc.strerror, field="file") from None
+            raise InvalidInput(N_("--file {file}: cannot read it ({reason})"), file=file,
+                               reason=os_reason(exc), field="file") from None
     with ledger.writing() as tx:
         customer = customers.by_code(ledger, code)
         if ledger.row("SELECT 1 AS x FROM contracts WHERE customer_id=? AND number=?", (customer["id"], number)):

@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from store.errors import DulyError, WrongPassphrase
+from store.errors import DulyError, WrongPassphrase, os_reason
 from store.ledger.ledger import Ledger
 from store.i18n import translate
 from store.rules.validate import parse_date
@@ -37,8 +37,8 @@ def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = Fals
         try:
             text = Path(file).read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
-            raise DulyError(N_("cannot read passphrase file {file}: {strerror}"), file=file,
-                            strerror=exc.strerror) from None
+            raise DulyError(N_("cannot read passphrase file {file}: {reason}"), file=file,
+                            reason=os_reason(exc)) from None
         if not text:
             raise DulyError(N_("passphrase file {file} is empty"), file=file)
         return text

@@ -11,7 +11,7 @@ from store.ledger import changes
 from store.read import audit as auditlib
 from store.read import settings as settings_in_force
 from store.write import settings
-from store.errors import DamagedLedger, DulyError, LedgerExists
+from store.errors import DamagedLedger, DulyError, LedgerExists, os_reason
 from store.ledger.ledger import Ledger
 from store.rules.validate import iso_date, passphrase_weakness
 from tui.cli.context import UsageError, read_secret
@@ -212,7 +212,7 @@ def _value_file(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DulyError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise DulyError(N_("cannot read {source}: {reason}"), source=path, reason=os_reason(exc)) from None
 
 
 def _secret_value(key: str, path: str | None) -> str:

@@ -5,7 +5,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from store.errors import DulyError, LedgerExists
+from store.errors import DulyError, LedgerExists, os_reason
 from store.i18n import N_
 
 
@@ -284,7 +284,7 @@ def serve(args, ctx):
         try:
             token = Path(args.team_token_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise DulyError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
+            raise DulyError(N_("cannot read {source}: {reason}"), source=where, reason=os_reason(exc)) from None
     if token is not None:
         token = _token(token, where)
         if not token:
