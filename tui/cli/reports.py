@@ -154,7 +154,7 @@ def aging(args, ctx):
     if ctx.format == "table":
         for cur, tot in report.totals.items():
             rows.append({"customer": "", "name": "", "currency": "", **{c: "" for c in amounts}})
-            rows.append({"customer": "TOTAL", "name": "合计", "currency": cur,
+            rows.append({"customer": ctx.t("TOTAL"), "name": "", "currency": cur,
                          **{c: _amount(ctx, tot[c], cur) for c in amounts}})
     late = [b for b in report.buckets if b != agelib.NOT_DUE] if args.basis == "due" else []
     ctx.emit(rows, columns, right=set(amounts), overdue=lambda row: [c for c in late if _nonzero(row.get(c))])
@@ -203,8 +203,8 @@ def _fx_rows(ctx, result: dict, columns: list[str], money_cols: set[str], base_c
         rows.append(out)
     if ctx.format == "table" and rows:
         rows.append({c: "" for c in columns})
-        rows.append({**{c: "" for c in columns}, columns[0]: "TOTAL", "difference": _amount(ctx, result["difference"],
-                                                                                           base)})
+        rows.append({**{c: "" for c in columns}, columns[0]: ctx.t("TOTAL"),
+                     "difference": _amount(ctx, result["difference"], base)})
     return rows
 
 
@@ -303,7 +303,7 @@ def provision(args, ctx):
                      "provision": _amount(ctx, row["provision"], cur)})
     if ctx.format == "table":
         for cur, tot in result["totals"].items():
-            rows.append({"currency": cur, "bucket": "合计 total", "open_amount": _amount(ctx, tot["open_amount"], cur),
+            rows.append({"currency": cur, "bucket": ctx.t("TOTAL"), "open_amount": _amount(ctx, tot["open_amount"], cur),
                          "rate": "", "provision": _amount(ctx, tot["provision"], cur)})
     ctx.emit(rows, ["currency", "bucket", "open_amount", "rate", "provision"], right={"open_amount", "rate", "provision"},
              json_value={"as_of": as_of.isoformat(), "rows": rows, "totals": {
