@@ -30,12 +30,12 @@ def unlock(args, ctx):
     except OSError as exc:
         raise DulyError(N_("cannot start the key agent at {agent}: {exc}"), agent=agent.socket_path(),
                         exc=exc) from None
-    ctx.done(f"unlocked {ctx.ledger_path}: commands use the key held in memory by the agent until "
-             f"{args.idle:g} minutes pass without use or `duly lock`")
+    ctx.done(ctx.t("unlocked {ledger_path}: commands use the key held in memory by the agent until {idle} minutes "
+                   "pass without use or `duly lock`", ledger_path=ctx.ledger_path, idle=format(args.idle, 'g')))
 
 
 def lock(args, ctx):
     if agent.stop():
-        ctx.done("locked: the agent has forgotten every key and ended")
+        ctx.done(ctx.t("locked: the agent has forgotten every key and ended"))
     else:
-        ctx.done("no agent was running")
+        ctx.done(ctx.t("no agent was running"))

@@ -91,7 +91,7 @@ def add(args, ctx):
     customer_id = customers.add(ctx.ledger(), args.code, name, allow_duplicate_tax_id=args.allow_duplicate_tax_id,
                                 **fields)
     _warn_similar(ctx, name, customer_id)
-    ctx.done(f"customer {args.code} added")
+    ctx.done(ctx.t("customer {code} added", code=args.code))
 
 
 def _warn_similar(ctx, name: str, customer_id: str) -> None:
@@ -123,7 +123,7 @@ def archive(args, ctx):
 def add_contact(args, ctx):
     customers.add_contact(ctx.ledger(), args.code, args.name, role=args.role, phone=args.phone,
                           email=args.email, wechat=args.wechat)
-    ctx.done(f"contact {args.name} added to {args.code}")
+    ctx.done(ctx.t("contact {name} added to {code}", name=args.name, code=args.code))
 
 
 def _limit(value, currency, json_mode):

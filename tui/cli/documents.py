@@ -171,7 +171,8 @@ def _json(value) -> None:
 def terms_add(args, ctx):
     termsbook.add(ctx.ledger(), args.name, args.line, discount=args.discount, late_interest=args.late_interest)
     found = termsbook.resolve(ctx.ledger(), args.name.strip())
-    ctx.done(f"terms {found.name} saved: {describe(found, 'en')} / {describe(found, 'zh')}")
+    ctx.done(ctx.t("terms {name} saved: {found} / {found2}",
+                   name=found.name, found=describe(found, 'en'), found2=describe(found, 'zh')))
 
 
 def terms_list(args, ctx):
@@ -270,7 +271,7 @@ def invoice_show(args, ctx):
 
 def invoice_void(args, ctx):
     invoices.void(ctx.ledger(), args.number, args.reason, args.date)
-    ctx.done(f"invoice {args.number} voided")
+    ctx.done(ctx.t("invoice {number} voided", number=args.number))
 
 
 def invoice_unapply(args, ctx):

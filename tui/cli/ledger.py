@@ -79,7 +79,8 @@ def register(sub, common) -> None:
     q.set_defaults(handler=settings_get)
     q = ssub.add_parser("set", parents=[common], help="change one setting")
     q.add_argument("key", help="the setting's key, e.g. smtp.host")
-    q.add_argument("value", nargs="?", help="its new value (a secret such as smtp.password: from a prompt or --value-file)")
+    q.add_argument("value",
+        nargs="?", help="its new value (a secret such as smtp.password: from a prompt or --value-file)")
     q.add_argument("--value-file", metavar="FILE", help="read the value from FILE (for a secret)")
     q.set_defaults(handler=settings_set)
 
@@ -94,7 +95,8 @@ def init(args, ctx):
     with Ledger.create(ctx.ledger_path, passphrase, series=series) as ledger:
         settings.put(ledger, "currency", currency)
         prefix = ledger.meta("series_prefix")
-    ctx.done(f"created encrypted ledger {ctx.ledger_path} (invoice series {prefix}, currency {currency})")
+    ctx.done(ctx.t("created encrypted ledger {ledger_path} (invoice series {prefix}, currency {currency})",
+                   ledger_path=ctx.ledger_path, prefix=prefix, currency=currency))
 
 
 def open_tui(args, ctx):
@@ -114,12 +116,12 @@ def passwd(args, ctx):
                       prompt="New passphrase: ", confirm=True)
     strong_enough(new, args, ctx)
     ledger.rekey(new)
-    ctx.done(f"passphrase changed for {ctx.ledger_path}")
+    ctx.done(ctx.t("passphrase changed for {ledger_path}", ledger_path=ctx.ledger_path))
 
 
 def backup(args, ctx):
     target = backups.backup(ctx.ledger(), args.file)
-    ctx.done(f"encrypted backup written to {target} (same passphrase as the ledger)")
+    ctx.done(ctx.t("encrypted backup written to {target} (same passphrase as the ledger)", target=target))
 
 
 def restore(args, ctx):
@@ -139,8 +141,10 @@ def restore(args, ctx):
     summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase(), confirm=confirm,
                               other_ledger=args.other_ledger)
     kept = f"; the replaced file is kept as {summary['safety_copy']}" if summary.get("safety_copy") else ""
-    ctx.done(f"restored {ctx.ledger_path} from {args.file}: {summary['customers']} customers, "
-             f"{summary['changes']} change-log entries, all checks passed{kept}")
+    ctx.done(ctx.t("restored {ledger_path} from {file}: {customers} customers, {changes} change-log entries, all "
+                   "checks passed{kept}",
+                       ledger_path=ctx.ledger_path, file=args.file, customers=summary['customers'],
+                       changes=summary['changes'], kept=kept))
 
 
 def check(args, ctx):
@@ -154,8 +158,8 @@ def check(args, ctx):
                 print(line)
         raise DamagedLedger(f"ledger {ctx.ledger_path} fails its checks: {problems[0]}"
                             + (f" (and {len(problems) - 1} more, listed above)" if len(problems) > 1 else ""))
-    ctx.done(f"ledger {ctx.ledger_path} is sound: every page (integrity and page HMACs), the change log's hash "
-             "chains and the ledger's invariants check")
+    ctx.done(ctx.t("ledger {ledger_path} is sound: every page (integrity and page HMACs), the change log's hash "
+                   "chains and the ledger's invariants check", ledger_path=ctx.ledger_path))
 
 
 def audit(args, ctx):
@@ -168,8 +172,8 @@ def audit(args, ctx):
             raise DulyError(N_("the audit trail has {count} problem(s): {value}"), count=len(problems),
                             value=problems[0])
         count = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
-        ctx.done(f"audit trail intact: {count} entries, every hash chain checks (this checks the change log's "
-                 "chains, not the file's pages: `duly check` does both)")
+        ctx.done(ctx.t("audit trail intact: {count} entries, every hash chain checks (this checks the change log's "
+                       "chains, not the file's pages: `duly check` does both)", count=count))
         return
     where, params = [], []
     if args.by == "document":  # a change that posted a document dated in the range

@@ -195,12 +195,13 @@ def accept(args, ctx):
 
 def reject(args, ctx):
     row = reconcile.reject(ctx.ledger(), args.id, args.reason)
-    ctx.done(f"bank line {row['id'][:8]} set aside (rejected); `duly reconcile reopen {row['id'][:8]}` brings it back")
+    ctx.done(ctx.t("bank line {value} set aside (rejected); `duly reconcile reopen {value}` brings it back",
+                   value=row['id'][:8]))
 
 
 def reopen(args, ctx):
     row = reconcile.reopen(ctx.ledger(), args.id)
-    ctx.done(f"bank line {row['id'][:8]} is open again")
+    ctx.done(ctx.t("bank line {value} is open again", value=row['id'][:8]))
 
 
 def auto(args, ctx):
@@ -221,7 +222,7 @@ def auto(args, ctx):
 def profile_add(args, ctx):
     bank.save_profile(ctx.ledger(), args.name, args.map, date_format=args.date_format, account=args.account,
                       currency=args.currency)
-    ctx.done(f"bank profile {args.name} saved; use it with `duly import bank FILE --profile {args.name}`")
+    ctx.done(ctx.t("bank profile {name} saved; use it with `duly import bank FILE --profile {name}`", name=args.name))
 
 
 def profile_list(args, ctx):
@@ -285,18 +286,21 @@ def statement_confirm(args, ctx):
     cur = row["currency"]
     ours = money.format_amount(row["our_balance"], cur)
     if row["status"] == "confirmed":
-        ctx.done(f"{args.target}: statement as of {args.as_of} confirmed ({ours} {cur})")
+        ctx.done(ctx.t("{target}: statement as of {as_of} confirmed ({ours} {cur})",
+                       target=args.target, as_of=args.as_of, ours=ours, cur=cur))
     else:
-        ctx.done(f"{args.target}: statement as of {args.as_of} disputed: ours {ours}"
-                 f", theirs {money.format_amount(row['their_balance'], cur)}, difference "
-                 f"{money.format_amount(row['difference'], cur)} {cur} (shown in `duly statement status` until "
-                 "resolved)")
+        ctx.done(ctx.t("{target}: statement as of {as_of} disputed: ours {ours}, theirs {their_balance}, difference "
+                       "{difference} {cur} (shown in `duly statement status` until resolved)",
+                           target=args.target, as_of=args.as_of, ours=ours,
+                           their_balance=money.format_amount(row['their_balance'], cur),
+                           difference=money.format_amount(row['difference'], cur), cur=cur))
 
 
 def statement_resolve(args, ctx):
     row = confirmations.resolve(ctx.ledger(), args.target, args.as_of, args.note, currency=args.currency, on=args.on)
-    ctx.done(f"{args.target}: difference of {money.format_amount(row['difference'], row['currency'])} "
-             f"{row['currency']} on the statement as of {args.as_of} resolved")
+    ctx.done(ctx.t("{target}: difference of {difference} {currency} on the statement as of {as_of} resolved",
+                   target=args.target, difference=money.format_amount(row['difference'], row['currency']),
+                   currency=row['currency'], as_of=args.as_of))
 
 
 def statement_status(args, ctx):

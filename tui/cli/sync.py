@@ -232,7 +232,7 @@ def review(args, ctx):
     ledger = ctx.ledger()
     if args.resolve is not None:
         merge.resolve(ledger, args.resolve)
-        ctx.done(f"review item {args.resolve} marked as looked at")
+        ctx.done(ctx.t("review item {resolve} marked as looked at", resolve=args.resolve))
         return
     rows = merge.open_flags(ledger, include_resolved=args.all)
     ctx.emit(rows, ["id", "kind", "message", "found_at"] + (["resolved_at"] if args.all else []))
@@ -259,7 +259,8 @@ def revoke(args, ctx):
         epoch = session.revoke(args.device)
     finally:
         session.close()
-    ctx.done(f"device {args.device} removed from the team; new key epoch {epoch} started for the other devices")
+    ctx.done(ctx.t("device {device} removed from the team; new key epoch {epoch} started for the other devices",
+                   device=args.device, epoch=epoch))
 
 
 def serve(args, ctx):

@@ -40,7 +40,8 @@ def register(sub, common) -> None:
     q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
     q.set_defaults(handler=import_fapiao)
 
-    p = sub.add_parser("export", parents=[common], help="write the ledger out as plaintext: csv, xlsx, hledger, beancount")
+    p = sub.add_parser("export",
+        parents=[common], help="write the ledger out as plaintext: csv, xlsx, hledger, beancount")
     esub = p.add_subparsers(dest="target", metavar="FORMAT", required=True)
     q = esub.add_parser("csv", parents=[common], help="one CSV file per table into DIR (re-importable)")
     q.add_argument("path", metavar="DIR", help="the folder to write the CSV files into")
@@ -121,4 +122,5 @@ def export(args, ctx):
 
     kwargs = {"as_of": args.as_of} if getattr(args, "as_of", None) else {}
     written = getattr(exporter, args.writer)(ctx.ledger(), args.path, **kwargs)
-    ctx.done(f"wrote {written} — PLAINTEXT: this copy is not encrypted; keep it safe or delete it after use")
+    ctx.done(ctx.t("wrote {written} — PLAINTEXT: this copy is not encrypted; keep it safe or delete it after use",
+                   written=written))
