@@ -106,6 +106,26 @@ OPEN_INVOICES_SQL = open_invoices_sql()
 UNAPPLIED_SQL = unapplied_sql()
 
 
+# The same rule read from an invoice's doc_state row alone (alias s) for "as of forever", counting every posted
+# document: what open_invoices_sql gives for :d = END, without a lookup (an invoice settled or voided on any date
+# has 0 open for good; else its open_all). The app's invoice list pages with it.
+def open_ever_sql(s: str = "s") -> str:
+    return f"CASE WHEN {s}.settled_on IS NULL THEN {s}.open_all ELSE 0 END"
+
+
+def overdue_sql(i: str = "i", s: str = "s") -> str:
+    """What of an invoice (alias i, its doc_state row alias s) is past due on :today, counting every document:
+    open_items' spread in SQL. What was paid (total - open) pays the earliest instalments first, so the open
+    part of the instalments due before :today is (their sum - paid), never below 0 nor above what is open. The
+    schedule counts when it adds up to the total, else the invoice is one item at its due date (as open_items)."""
+    open_ever = open_ever_sql(s)
+    due_before = (f"coalesce((SELECT CASE WHEN sum(d.amount) = {i}.total THEN "
+                  f"sum(CASE WHEN d.due_date < :today THEN d.amount ELSE 0 END) END "
+                  f"FROM due_items d WHERE d.invoice_id = {i}.id), "
+                  f"CASE WHEN {i}.due_date < :today THEN {i}.total ELSE 0 END)")
+    return f"max(0, min({open_ever}, {due_before} - ({i}.total - {open_ever})))"
+
+
 def _iso(value: str | date) -> str:
     return value.isoformat() if isinstance(value, date) else value
 
@@ -245,6 +265,17 @@ def allocatable_items(ledger, customer_id: str, currency: str, on: str | date,
             capped[iid] = OpenInvoice(inv.id, inv.number, inv.customer_id, inv.currency, inv.doc_date,
                                       inv.due_date, inv.total, cap)
     return _items(ledger, capped)
+
+
+def open_invoices(ledger, as_of: str | date = END) -> list[OpenInvoice]:
+    """Every invoice with more than zero open as of a date (by default counting every document), with its
+    e-invoice number: what a bank line may pay."""
+    rows = ledger.conn.execute(
+        f"""SELECT o.id, o.customer_id, o.currency, o.number, o.date, o.due_date, o.total, o.open_amount, i.einvoice
+            FROM ({OPEN_INVOICES_SQL}) o JOIN invoices i ON i.id = o.id""", {"d": _iso(as_of)})
+    return [OpenInvoice(iid, number, cid, cur, _day(doc), _day(due or doc), total, open_amount,
+                        einvoice=einvoice or "")
+            for iid, cid, cur, number, doc, due, total, open_amount, einvoice in rows if open_amount > 0]
 
 
 def unapplied(ledger, customer_id: str, currency: str, as_of: str | date) -> int:
