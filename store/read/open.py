@@ -26,10 +26,15 @@ from store.rules.terms import BUILTIN_TERMS
 
 END = "9999-12-31"  # "as of forever": every posted document counts
 
-# Each expression reads the invoice / payment / credit note under the alias i / p / n, as of :d.
-INVOICE_OPEN = """i.total
-  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= :d), 0)
-  - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d), 0)"""
+# Each expression reads the invoice / payment / credit note under the alias i / p / n, as of :d (or as of the
+# date expression `d` given, e.g. a column of the row read).
+def invoice_open_sql(d: str = ":d") -> str:
+    return f"""i.total
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= {d}), 0)
+  - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= {d}), 0)"""
+
+
+INVOICE_OPEN = invoice_open_sql()
 PAYMENT_LEFT = """p.amount
   - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= :d), 0)"""
 CREDIT_LEFT = """n.amount
@@ -276,6 +281,15 @@ def open_invoices(ledger, as_of: str | date = END) -> list[OpenInvoice]:
     return [OpenInvoice(iid, number, cid, cur, _day(doc), _day(due or doc), total, open_amount,
                         einvoice=einvoice or "")
             for iid, cid, cur, number, doc, due, total, open_amount, einvoice in rows if open_amount > 0]
+
+
+def left_to_apply(ledger, table: str, doc_id: str, as_of: str | date = END) -> int:
+    """What one payment (table 'payments') or credit note ('credit_notes') has not had allocated by a date
+    (PAYMENT_LEFT / CREDIT_LEFT; voids are the caller's to judge)."""
+    alias, left = {"payments": ("p", PAYMENT_LEFT), "credit_notes": ("n", CREDIT_LEFT)}[table]
+    row = ledger.conn.execute(f"SELECT {left} FROM {table} {alias} WHERE {alias}.id = :id",
+                              {"d": _iso(as_of), "id": doc_id}).fetchone()
+    return row[0] if row else 0
 
 
 def unapplied(ledger, customer_id: str, currency: str, as_of: str | date) -> int:
