@@ -9,6 +9,8 @@ a string is added). str(err) is the English line; err.text("zh") the line in Chi
 A value that is itself a DulyError is worded in the same language ("setting {key}: {reason}", reason=exc)."""
 from __future__ import annotations
 
+import errno
+
 from store.i18n import N_, translate
 
 
@@ -91,3 +93,18 @@ class LedgerInUse(DulyError):
     def __init__(self, path: str):
         super().__init__(N_("ledger {path} is open in another Duly (the app, a sync, a command still running): "
                             "close it and try again; nothing was replaced"), path=str(path))
+
+
+_OS_REASONS = {
+    errno.ENOENT: N_("no such file or folder"), errno.EACCES: N_("permission denied"),
+    errno.EPERM: N_("permission denied"), errno.EISDIR: N_("it is a folder, not a file"),
+    errno.ENOTDIR: N_("a part of the path is not a folder"), errno.ENOSPC: N_("the disk is full"),
+    errno.EROFS: N_("the file system is read-only"),
+}
+
+
+def os_reason(exc: OSError) -> DulyError:
+    """Why an OS call failed, as a value for a message ("cannot read {path}: {reason}"), in the reader's language
+    for the usual reasons (the system's own English words for the rest)."""
+    known = _OS_REASONS.get(getattr(exc, "errno", None))
+    return DulyError(known) if known else DulyError("{reason}", reason=getattr(exc, "strerror", None) or str(exc))

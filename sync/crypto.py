@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from store.errors import DulyError
+from store.i18n import N_
 
 VERSION = 1
 KEY_BYTES = 32
@@ -45,11 +46,11 @@ def b64e(data: bytes) -> str:
 
 def b64d(text: str) -> bytes:
     if not isinstance(text, str):
-        raise Tampered("expected base64 text")
+        raise Tampered(N_("expected base64 text"))
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError):
-        raise Tampered("not valid base64 text") from None
+        raise Tampered(N_("not valid base64 text")) from None
 
 
 def canonical(obj) -> bytes:
@@ -88,7 +89,7 @@ class DeviceKeys:
     def from_secret(cls, text: str) -> "DeviceKeys":
         raw = b64d(text)
         if len(raw) != 64:
-            raise DulyError("this ledger's sync keys are damaged")
+            raise DulyError(N_("this ledger's sync keys are damaged"))
         return cls(Ed25519PrivateKey.from_private_bytes(raw[:32]), X25519PrivateKey.from_private_bytes(raw[32:]))
 
     @property
@@ -108,7 +109,8 @@ def verify_signature(sign_pub: str, message: bytes, signature: str, what: str) -
     try:
         Ed25519PublicKey.from_public_bytes(b64d(sign_pub)).verify(b64d(signature), message)
     except (InvalidSignature, ValueError, Tampered):
-        raise Tampered(f"{what} failed its signature check: it was altered or not signed by its device") from None
+        raise Tampered(N_("{what} failed its signature check: it was altered or not signed by its device"),
+                       what=what) from None
 
 
 # -- padding -------------------------------------------------------------------------------------
@@ -133,10 +135,10 @@ def pad(data: bytes) -> bytes:
 
 def unpad(data: bytes) -> bytes:
     if len(data) < 4:
-        raise Tampered("padded payload too short")
+        raise Tampered(N_("padded payload too short"))
     n = int.from_bytes(data[:4], "big")
     if n > len(data) - 4 or any(data[4 + n:]):
-        raise Tampered("padded payload has a wrong length")
+        raise Tampered(N_("padded payload has a wrong length"))
     return data[4:4 + n]
 
 
@@ -170,7 +172,7 @@ def check_envelope_signature(envelope: dict, sign_pub: str) -> None:
         head = canonical(header_of(envelope))
         signed = _signed_part(head, b64d(envelope["nonce"]), b64d(envelope["ciphertext"]))
     except (KeyError, Tampered, TypeError):
-        raise Tampered(f"{what} is not a complete envelope") from None
+        raise Tampered(N_("{what} is not a complete envelope"), what=what) from None
     verify_signature(sign_pub, signed, envelope.get("signature", ""), what)
 
 
@@ -181,8 +183,8 @@ def open_envelope(envelope: dict, team_key: bytes, sign_pub: str) -> bytes:
         plain = AESGCM(team_key).decrypt(b64d(envelope["nonce"]), b64d(envelope["ciphertext"]),
                                          canonical(header_of(envelope)))
     except (InvalidTag, ValueError):
-        raise Tampered(f"change {envelope.get('device_seq')} from device {envelope.get('device')} "
-                       "does not decrypt under its team key: it was altered") from None
+        raise Tampered(N_("change {value} from device {value2} does not decrypt under its team key: it was altered"),
+                       value=envelope.get('device_seq'), value2=envelope.get('device')) from None
     return unpad(plain)
 
 
@@ -203,7 +205,7 @@ def unbox(key: bytes, sealed: bytes, aad: bytes, what: str) -> bytes:
     try:
         return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
     except (InvalidTag, ValueError):
-        raise Tampered(f"{what} does not decrypt under the team key: it was altered") from None
+        raise Tampered(N_("{what} does not decrypt under the team key: it was altered"), what=what) from None
 
 
 def derive(secret: bytes, label: str, length: int = KEY_BYTES) -> bytes:
@@ -227,7 +229,7 @@ def unwrap_key(wrapped: str, keys: DeviceKeys, context: str) -> bytes:
     try:
         shared = keys.box.exchange(X25519PublicKey.from_public_bytes(epk))
     except ValueError:
-        raise Tampered(f"the team key for {context} is damaged") from None
+        raise Tampered(N_("the team key for {context} is damaged"), context=context) from None
     kek = derive(shared + epk + b64d(keys.box_pub), "key wrap " + context)
     return unbox(kek, sealed, context.encode(), f"the team key for {context}")
 
@@ -242,7 +244,7 @@ def check_epoch_proof(previous_key: bytes, team: str, epoch: int, new_key: bytes
     what = f"the team key of epoch {epoch}"
     found = unbox(previous_key, b64d(proof), f"{team}/epoch-proof/{epoch}".encode(), what)
     if not hmac.compare_digest(found, hashlib.sha256(new_key).digest()):
-        raise Tampered(f"{what} is not the key its proof was made for")
+        raise Tampered(N_("{what} is not the key its proof was made for"), what=what)
 
 
 def key_context(team: str, epoch: int, device: str) -> str:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from store.read.open import CREDIT_LEFT, END, INVOICE_OPEN, PAYMENT_LEFT
 from store.write import drafts
 from store.rules.money import format_amount
+from store.i18n import N_
 
 DUPLICATE_WINDOW_DAYS = 3
 
@@ -220,4 +221,4 @@ def resolve(ledger, flag_id: int) -> None:
             "UPDATE sync_review SET resolved_at=? WHERE id=? AND resolved_at IS NULL",
             (datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"), flag_id))
         if cur.rowcount == 0:
-            raise NotFound(f"no open review item {flag_id}: see `duly sync review`")
+            raise NotFound(N_("no open review item {flag_id}: see `duly sync review`"), flag_id=flag_id)

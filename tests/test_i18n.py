@@ -21,7 +21,12 @@ def words(language: str) -> dict[str, str]:
 
 
 def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    """{name} placeholders, and argparse's %s / %(name)r ones."""
+    try:
+        named = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError:  # a lone brace: not a format string
+        named = {"<unbalanced braces>"}
+    return named | set(re.findall(r"%(?:\(\w+\))?[sdr]", text))
 
 
 def test_every_id_is_said_once_in_each_language():

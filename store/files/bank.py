@@ -32,8 +32,9 @@ from pathlib import Path
 
 from store.files import importer
 from store.rules import money, validate
-from store.errors import InvalidInput, NotFound
+from store.errors import InvalidInput, NotFound, os_reason
 from store.ledger.ids import uuid7
+from store.i18n import N_
 
 # field -> the headers of the generic profile (compared after importer._key: case, spaces, a unit in brackets)
 GENERIC = {
@@ -163,7 +164,8 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}", field="file") from None
+        raise InvalidInput(N_("cannot read {source}: {reason}"), source=source, reason=os_reason(exc),
+                           field="file") from None
     if path.suffix.lower() == ".xls" or data.startswith(importer.OLE):
         return "XLS", [(n, [c.strip() for c in cells]) for n, cells in importer.xls_rows(data, source)]
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -191,7 +193,8 @@ def _xlsx_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InvalidInput(f"{source} is not a readable .xlsx workbook ({exc})", field="file") from None
+        raise InvalidInput(N_("{source} is not a readable .xlsx workbook ({exc})"),
+                           source=source, exc=exc, field="file") from None
     try:
         return [(n, [importer._cell_text(v).strip() for v in values])
                 for n, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)]
@@ -221,7 +224,8 @@ def _find_header(rows, profile: Profile, source: str) -> tuple[int, dict[str, li
                   "(`duly reconcile profile add NAME --map date=HEADER --map credit=HEADER ...`)"
     else:
         wanted += f" named as profile {profile.name!r} says ({', '.join(sum(profile.columns.values(), ()))})"
-    raise InvalidInput(f"{source}: no header row found in the first 40 rows: expected {wanted}", field="file")
+    raise InvalidInput(N_("{source}: no header row found in the first 40 rows: expected {wanted}"),
+                       source=source, wanted=wanted, field="file")
 
 
 def _amount(text: str, currency: str, where: str) -> int:
@@ -236,7 +240,8 @@ def _amount(text: str, currency: str, where: str) -> int:
     try:
         minor = money.parse_amount(raw.lstrip("+"), currency, field="amount", allow_negative=True)
     except InvalidInput:
-        raise InvalidInput(f"{where}: {text!r} is not an amount (expected e.g. 1,234.56)", field="amount") from None
+        raise InvalidInput(N_("{where}: {text} is not an amount (expected e.g. 1,234.56)"),
+                           where=where, text=repr(text), field="amount") from None
     return -minor if negative else minor
 
 
@@ -257,10 +262,11 @@ def _date(text: str, fmt: str | None, where: str) -> str:
         try:  # a line dated 9999-12-31 would break matching (a window of days around it) for good
             return validate.in_range(day, "date", text).isoformat()
         except InvalidInput as exc:
-            raise InvalidInput(f"{where}: {exc}", field="date") from None
+            raise InvalidInput(N_("{where}: {exc}"), where=where, exc=exc, field="date") from None
     expected = f"a date like {datetime(2026, 3, 1).strftime(fmt)}" if fmt else "a date like 2026-03-01, 2026/3/1, " \
         "20260301 or 2026年3月1日 (for other forms save a profile with --date-format)"
-    raise InvalidInput(f"{where}: {text!r} is not a date (expected {expected})", field="date")
+    raise InvalidInput(N_("{where}: {text} is not a date (expected {expected})"), where=where,
+                       text=repr(text), expected=expected, field="date")
 
 
 def fingerprint(values: dict, occurrence: int) -> str:
@@ -319,8 +325,8 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
                 if flag in _OUT:
                     amount = -amount
                 elif flag not in _IN:
-                    raise InvalidInput(f"{where(number, 'direction')}: {flag!r} is neither in nor out "
-                                       "(expected 贷/借, C/D, CR/DR, 收/支)", field="direction")
+                    raise InvalidInput(N_("{number}: {flag} is neither in nor out (expected 贷/借, C/D, CR/DR, 收/支)"),
+                                       number=where(number, 'direction'), flag=repr(flag), field="direction")
         else:
             credit = _amount(cell(cells, "credit"), cur, where(number, "credit"))
             debit = _amount(cell(cells, "debit"), cur, where(number, "debit")) if "debit" in cols else 0
@@ -421,8 +427,9 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
         on = _date(when, None, where(number, "date"))
         amount = _amount(cell(cells, "amount"), "CNY", where(number, "amount"))
         if amount <= 0:
-            raise InvalidInput(f"{where(number, 'amount')}: {cell(cells, 'amount')!r} is income (收入) but not more "
-                               "than zero (expected a positive amount)", field="amount")
+            raise InvalidInput(N_("{number}: {cells} is income (收入) but not more than zero (expected a positive "
+                                  "amount)"),
+                               number=where(number, 'amount'), cells=repr(cell(cells, 'amount')), field="amount")
         memo = " ".join(p for p in (cell(cells, "type"), cell(cells, "item"), cell(cells, "memo")) if p)
         values = {"account": account, "date": on, "amount": amount, "currency": "CNY",
                   "reference": cell(cells, "reference"), "payer": " ".join(cell(cells, "payer").split()),
@@ -459,7 +466,8 @@ def _parse_ofx(path: Path, source: str) -> Parsed:
             ofx = tree.convert()
         statements = list(ofx.statements)
     except (ParseError, OFXHeaderError, ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise InvalidInput(f"{source} is not a readable OFX statement ({exc})", field="file") from None
+        raise InvalidInput(N_("{source} is not a readable OFX statement ({exc})"),
+                           source=source, exc=exc, field="file") from None
     parsed = Parsed(source, "OFX", "ofx")
     seen: dict[str, int] = {}
     number = 0
@@ -477,7 +485,7 @@ def _parse_ofx(path: Path, source: str) -> Parsed:
             try:
                 on = validate.in_range(trn.dtposted.date(), "date").isoformat()
             except InvalidInput as exc:
-                raise InvalidInput(f"{where}: {exc}", field="date") from None
+                raise InvalidInput(N_("{where}: {exc}"), where=where, exc=exc, field="date") from None
             values = {"account": account, "date": on, "amount": amount, "currency": cur,
                       "reference": trn.fitid or "", "payer": " ".join((trn.name or (payee.name if payee else "")
                                                                        or "").split()),
@@ -493,7 +501,8 @@ _CURRENCY_NAMES = {"人民币": "CNY", "美元": "USD", "欧元": "EUR", "港币
 def _currency(text: str, where: str) -> str:
     found = _CURRENCY_NAMES.get(text.strip()) or text.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", found):
-        raise InvalidInput(f"{where}: {text!r} is not a currency (expected CNY, USD ... or 人民币, 美元 ...)",
+        raise InvalidInput(N_("{where}: {text} is not a currency (expected CNY, USD ... or 人民币, 美元 ...)"),
+                           where=where, text=repr(text),
                            field="currency")
     return found
 
@@ -517,7 +526,7 @@ def load_profile(ledger, name: str | None) -> Profile:
     if row is None:
         known = [r["name"] for r in ledger.rows("SELECT name FROM bank_profiles WHERE coalesce(archived,0)=0")]
         names = ", ".join(["generic", *WALLETS, *BANKS, *sorted(known)])
-        raise NotFound(f"unknown bank profile {name!r} (known: {names})")
+        raise NotFound(N_("unknown bank profile {name} (known: {names})"), name=repr(name), names=names)
     columns = {k: tuple(v) for k, v in json.loads(row["columns"]).items()}
     return Profile(row["name"], columns, row["date_format"], row["account"], row["currency"])
 
@@ -529,14 +538,15 @@ def parse_mapping(pairs: list[str]) -> dict[str, tuple[str, ...]]:
         name, sep, header = (pair or "").partition("=")
         name = name.strip().lower()
         if not sep or not header.strip():
-            raise InvalidInput(f"column mapping {pair!r}: expected FIELD=HEADER, e.g. credit=收入金额", field="map")
+            raise InvalidInput(N_("column mapping {pair}: expected FIELD=HEADER, e.g. credit=收入金额"),
+                               pair=repr(pair), field="map")
         if name not in FIELDS:
-            raise InvalidInput(f"column mapping {pair!r}: unknown field {name!r} (expected one of: "
-                               f"{', '.join(FIELDS)})", field="map")
+            raise InvalidInput(N_("column mapping {pair}: unknown field {name} (expected one of: {fields})"),
+                               pair=repr(pair), name=repr(name), fields=', '.join(FIELDS), field="map")
         columns.setdefault(name, []).append(header.strip())
     if "date" not in columns or not ({"amount", "credit"} & set(columns)):
-        raise InvalidInput("a bank profile maps at least date and amount (signed) or credit (money in), e.g. "
-                           "--map date=交易时间 --map credit=收入", field="map")
+        raise InvalidInput(N_("a bank profile maps at least date and amount (signed) or credit (money in), e.g. "
+                              "--map date=交易时间 --map credit=收入"), field="map")
     return {k: tuple(v) for k, v in columns.items()}
 
 
@@ -545,14 +555,15 @@ def save_profile(ledger, name: str, pairs: list[str], *, date_format: str | None
     """Add or replace a named profile. One transaction."""
     name = (name or "").strip()
     if not name or name == "generic":
-        raise InvalidInput("a bank profile needs a name other than 'generic'", field="name")
+        raise InvalidInput(N_("a bank profile needs a name other than 'generic'"), field="name")
     columns = parse_mapping(pairs)
     if date_format:
         try:
             datetime(2026, 3, 1).strftime(date_format)
             datetime.strptime(datetime(2026, 3, 1).strftime(date_format), date_format)
         except ValueError:
-            raise InvalidInput(f"date format {date_format!r} is not a strptime format like %d/%m/%Y",
+            raise InvalidInput(N_("date format {date_format} is not a strptime format like %d/%m/%Y"),
+                               date_format=repr(date_format),
                                field="date_format") from None
     cur = money.check_currency(currency) if currency else None
     with ledger.writing() as tx:

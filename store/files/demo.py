@@ -13,6 +13,7 @@ from typing import Callable
 
 from store.ledger.schema import NUMBER_TEMPLATES
 from store.rules.terms import BUILTIN_TERMS, instalments
+from store.i18n import N_
 
 DEFAULT_CUSTOMERS = 60
 DEFAULT_INVOICES = 1500
@@ -115,7 +116,7 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
     if customers < 1 or invoices < 0:
         from store.errors import InvalidInput
 
-        raise InvalidInput("demo: --customers must be at least 1 and --invoices at least 0")
+        raise InvalidInput(N_("demo: --customers must be at least 1 and --invoices at least 0"))
     rng = random.Random(seed)
     today = today or date.today()
     start = today - timedelta(days=730)

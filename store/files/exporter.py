@@ -32,7 +32,8 @@ from store.read.open import invoice_open_sql, position as open_position
 from store.write.terms import home_currency
 from store.read import reports
 from store.rules import money, safetext, validate
-from store.errors import InvalidInput
+from store.i18n import N_
+from store.errors import InvalidInput, os_reason
 
 RECEIVABLE, UNAPPLIED, BANK = "Assets:Receivable", "Liabilities:Unapplied", "Assets:Bank"
 SALES, TAX, RETURNS, BAD_DEBTS = "Income:Sales", "Liabilities:Output-Tax", "Income:Sales-Returns", "Expenses:Bad-Debts"
@@ -44,7 +45,8 @@ def _target(path, *, directory: bool = False) -> Path:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidInput(f"cannot write to {parent}: {exc.strerror or exc}", field="path") from None
+        raise InvalidInput(N_("cannot write to {parent}: {reason}"), parent=parent, reason=os_reason(exc),
+                           field="path") from None
     return target
 
 
@@ -75,7 +77,8 @@ def _writing(target: Path, mode: str = "w", **open_args):
     except OSError as exc:
         if db.out_of_space(exc):
             raise db.disk_full(target, exc) from None
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", field="path") from None
+        raise InvalidInput(N_("cannot write {target}: {reason}"), target=target, reason=os_reason(exc),
+                           field="path") from None
 
 
 # --- CSV: one file per table, the importable ones in the import's own columns ------------------------

@@ -31,6 +31,7 @@ from store.files import importer
 from store.files.importer import Doc, ImportProblems, Table
 from store.rules import money, validate
 from store.write import adjustments, invoices
+from store.i18n import N_
 
 CURRENCY = "CNY"  # a fapiao is in yuan
 
@@ -174,13 +175,14 @@ def known(ledger, table: Table) -> Known:
 def _day(text: str) -> str:
     match = _DATE.match((text or "").strip())
     if not match:
-        raise InvalidInput(f"{text!r} is not a date (expected e.g. 2026-03-05 or 2026年03月05日)", field="date")
+        raise InvalidInput(N_("{text} is not a date (expected e.g. 2026-03-05 or 2026年03月05日)"),
+                           text=repr(text), field="date")
     return validate.iso_date("-".join(match.groups()), "invoice date")
 
 
 def _amount(text: str, what: str) -> int:
     if not (text or "").strip():
-        raise InvalidInput(f"{what} is empty (expected an amount in yuan, e.g. 1000.00)", field=what)
+        raise InvalidInput(N_("{what} is empty (expected an amount in yuan, e.g. 1000.00)"), what=what, field=what)
     return money.parse_amount(text.replace("元", ""), CURRENCY, field=what, allow_negative=True)
 
 

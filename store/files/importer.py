@@ -43,8 +43,9 @@ from typing import Callable
 from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.write import customers, invoices, payments
-from store.errors import DulyError, InvalidInput
-from store.rules.terms import BUILTIN_TERMS
+from store.errors import DulyError, InvalidInput, os_reason
+from store.rules.terms import BUILTIN_TERMS, terms_name
+from store.i18n import N_
 
 # --- the columns of each kind ------------------------------------------------------------------------
 
@@ -168,14 +169,16 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
         before = data[: utf8_error.start].decode("utf-8")
         if sum(1 for ch in before if ord(ch) >= 0x800) >= 3:
             raise InvalidInput(
-                f"{source} line {line}: byte 0x{data[utf8_error.start]:02x} is not UTF-8, though the text before it "
-                "is UTF-8 (expected one encoding for the whole file: save it again as UTF-8)", field="file") from None
+                N_("{source} line {line}: byte 0x{value} is not UTF-8, though the text before it is UTF-8 (expected "
+                   "one encoding for the whole file: save it again as UTF-8)"),
+                source=source, line=line, value=format(data[utf8_error.start], '02x'), field="file") from None
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError:
             raise InvalidInput(
-                f"{source} line {line}: byte 0x{data[utf8_error.start]:02x} is neither UTF-8 nor GBK/GB18030 text "
-                "(expected a CSV saved as UTF-8 or GBK)", field="file") from None
+                N_("{source} line {line}: byte 0x{value} is neither UTF-8 nor GBK/GB18030 text (expected a CSV "
+                   "saved as UTF-8 or GBK)"), source=source, line=line,
+                value=format(data[utf8_error.start], '02x'), field="file") from None
         _refuse_unlikely_gbk(text, source)
         return text, "GB18030/GBK"
 
@@ -206,8 +209,9 @@ def _refuse_unlikely_gbk(text: str, source: str) -> None:
         column = line[:at].count(delimiter) + 1
         word = line[max(0, line.rfind(delimiter, 0, at) + 1):].split(delimiter, 1)[0].strip()
         raise InvalidInput(
-            f"{source} line {number}, column {column}: read as GBK this is {word!r}, which is not Chinese text "
-            "(a Latin-1/Windows-1252 or Big5 file?); expected UTF-8 or GBK: save the file as UTF-8", field="file")
+            N_("{source} line {number}, column {column}: read as GBK this is {word}, which is not Chinese text (a "
+               "Latin-1/Windows-1252 or Big5 file?); expected UTF-8 or GBK: save the file as UTF-8"),
+            source=source, number=number, column=column, word=repr(word), field="file")
 
 
 def _cell_text(value) -> str:
@@ -237,7 +241,8 @@ def read_table(path: str | Path) -> Table:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}", field="file") from None
+        raise InvalidInput(N_("cannot read {source}: {reason}"), source=source, reason=os_reason(exc),
+                           field="file") from None
     if path.suffix.lower() == ".xls" or data.startswith(OLE):
         return _table_of(source, "XLS", xls_rows(data, source))
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -266,7 +271,7 @@ def read_table(path: str | Path) -> Table:
     except csv.Error as exc:
         raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
     if not headers or not any(h.strip() for h in headers):
-        raise InvalidInput(f"{source} line 1: expected a header row (e.g. code,name or 客户编号,客户名称)",
+        raise InvalidInput(N_("{source} line 1: expected a header row (e.g. code,name or 客户编号,客户名称)"), source=source,
                            field="file")
     return Table(source, encoding, headers, rows)
 
@@ -294,18 +299,22 @@ def xls_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
     import xlrd
 
     if not data.startswith(OLE):
-        raise InvalidInput(f"{source} is not an Excel workbook (it does not start as an .xls or .xlsx file does)",
+        raise InvalidInput(N_("{source} is not an Excel workbook (it does not start as an .xls or .xlsx file does)"),
+                           source=source,
                            field="file")
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True)
     except xlrd.XLRDError as exc:
         reason = str(exc)
         if "encrypt" in reason.lower() or b"EncryptionInfo" in data[:65536] or b"E\x00n\x00c\x00r\x00y" in data:
-            raise InvalidInput(f"{source} is password-protected (encrypted): open it in Excel, remove the password "
-                               "and save it again", field="file") from None
-        raise InvalidInput(f"{source} is not a readable .xls workbook ({reason})", field="file") from None
+            raise InvalidInput(N_("{source} is password-protected (encrypted): open it in Excel, remove the "
+                                  "password and save it again"),
+                               source=source, field="file") from None
+        raise InvalidInput(N_("{source} is not a readable .xls workbook ({reason})"),
+                           source=source, reason=reason, field="file") from None
     except (ValueError, IndexError, KeyError, AssertionError, OSError) as exc:
-        raise InvalidInput(f"{source} is not a readable .xls workbook ({exc})", field="file") from None
+        raise InvalidInput(N_("{source} is not a readable .xls workbook ({exc})"),
+                           source=source, exc=exc, field="file") from None
     try:
         sheet = book.sheet_by_index(0)
         rows = []
@@ -343,7 +352,8 @@ def _table_of(source: str, encoding: str, rows: list[tuple[int, list[str]]]) -> 
         if any(c.strip() for c in cells):
             body.append((number, cells))
     if not headers:
-        raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
+        raise InvalidInput(N_("{source}: the first sheet is empty (expected a header row)"),
+                           source=source, field="file")
     return Table(source, encoding, headers, body)
 
 
@@ -355,7 +365,8 @@ def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InvalidInput(f"{source} is not a readable .xlsx workbook ({exc})", field="file") from None
+        raise InvalidInput(N_("{source} is not a readable .xlsx workbook ({exc})"),
+                           source=source, exc=exc, field="file") from None
     try:
         sheet = book.worksheets[0]
         headers: list[str] | None = None
@@ -371,7 +382,8 @@ def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
     finally:
         book.close()
     if not headers:
-        raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
+        raise InvalidInput(N_("{source}: the first sheet is empty (expected a header row)"),
+                           source=source, field="file")
     return Table(source, "XLSX", headers, rows)
 
 
@@ -500,7 +512,8 @@ def _flag(text: str) -> bool:
         return True
     if key in ("0", "false", "no", "n", "否", ""):
         return False
-    raise InvalidInput(f"{text!r} is not yes or no (expected 1/0, true/false, 是/否)", field="archived")
+    raise InvalidInput(N_("{text} is not yes or no (expected 1/0, true/false, 是/否)"),
+                       text=repr(text), field="archived")
 
 
 def check_customers(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
@@ -586,7 +599,7 @@ def _customer(rows: _Rows, known: Known, line: int, text: str) -> dict | None:
 def _positive(text: str, currency: str, what: str) -> int:
     minor = money.parse_amount(text, currency, field=what)
     if minor <= 0:
-        raise InvalidInput(f"{what}: {text!r} must be more than zero", field="amount")
+        raise InvalidInput(N_("{what}: {text} must be more than zero"), what=what, text=repr(text), field="amount")
     return minor
 
 
@@ -606,7 +619,7 @@ def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
         if due and on and due < on:
             rows.problem(line, "due_date", f"due date {due} is before the invoice date {on} (expected on or after it)")
             due = None
-        terms = raw.get("terms", "")
+        terms = terms_name(raw.get("terms", ""))  # 月结30 is EOM30
         if terms and terms not in known.terms:
             rows.problem(line, "terms", f"unknown payment terms {terms!r} (expected built-in terms such as NET30 or "
                                         "terms added with `duly terms add`)")
@@ -688,7 +701,7 @@ def _invoice_amounts(rows: _Rows, line: int, raw: dict, currency: str) -> tuple:
 
 def _not_negative(text: str, currency: str, what: str) -> int:
     if not (text or "").strip():
-        raise InvalidInput(f"{what} is empty (expected an amount, 0 if there is none)", field=what)
+        raise InvalidInput(N_("{what} is empty (expected an amount, 0 if there is none)"), what=what, field=what)
     minor = money.parse_amount(text, currency, field=what)
     return minor
 
@@ -913,12 +926,13 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
     only): a customer may take a tax id another customer has, as `customer add --allow-duplicate-tax-id`.
     `progress(done, total)` is told how many of the rows to write are written."""
     if kind not in KINDS:
-        raise InvalidInput(f"cannot import {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
+        raise InvalidInput(N_("cannot import {kind}: expected one of {kinds}"), kind=repr(kind),
+                           kinds=', '.join(KINDS), field="kind")
     spec = KINDS[kind]
     post = spec.post
     if allow_duplicate_tax_id:
         if kind != "customers":
-            raise InvalidInput(f"--allow-duplicate-tax-id is for importing customers, not {kind}",
+            raise InvalidInput(N_("--allow-duplicate-tax-id is for importing customers, not {kind}"), kind=kind,
                                field="allow_duplicate_tax_id")
         post = functools.partial(post_customer, allow_duplicate_tax_id=True)
     table, docs, problems = check(ledger, path, kind)

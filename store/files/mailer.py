@@ -15,6 +15,7 @@ from store.rules import money
 from store.rules.dunning import PlanItem
 from store.write import settings
 from store.errors import DulyError, InvalidInput
+from store.i18n import N_
 
 # Per template and language: subject and opening paragraph; {company} and {customer} are filled in.
 TEMPLATES = {
@@ -117,8 +118,8 @@ class SmtpSettings:
     def from_ledger(cls, ledger) -> "SmtpSettings":
         host, sender = ledger.setting("smtp.host"), ledger.setting("smtp.from")
         if not host or not sender:
-            raise InvalidInput("e-mail reminders need settings smtp.host and smtp.from "
-                               "(`duly settings set smtp.host mail.example.com`)", field="smtp.host")
+            raise InvalidInput(N_("e-mail reminders need settings smtp.host and smtp.from (`duly settings set "
+                                  "smtp.host mail.example.com`)"), field="smtp.host")
         starttls = (ledger.setting("smtp.starttls") or "true") == "true"
         port = int(ledger.setting("smtp.port") or (587 if starttls else 25))
         return cls(host, port, ledger.setting("smtp.user"), settings.get(ledger, "smtp.password"), sender, starttls)
@@ -156,9 +157,11 @@ class Smtp:
             if s.user:
                 conn.login(s.user, s.password or "")
         except smtplib.SMTPAuthenticationError:
-            raise ConnectFailed(f"SMTP server {s.host}:{s.port} refused the login of {s.user!r}") from None
+            raise ConnectFailed(N_("SMTP server {host}:{port} refused the login of {user}"), host=s.host,
+                                port=s.port, user=repr(s.user)) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise ConnectFailed(f"cannot connect to SMTP server {s.host}:{s.port}: {exc}") from None
+            raise ConnectFailed(N_("cannot connect to SMTP server {host}:{port}: {exc}"), host=s.host,
+                                port=s.port, exc=exc) from None
         return conn
 
     def send(self, msg: EmailMessage) -> None:
@@ -169,12 +172,12 @@ class Smtp:
             refused = self._conn.send_message(msg)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
                 smtplib.SMTPHeloError, smtplib.SMTPNotSupportedError) as exc:
-            raise SendFailed(f"SMTP server refused the message to {msg['To']}: {exc}") from None
+            raise SendFailed(N_("SMTP server refused the message to {to}: {exc}"), to=msg['To'], exc=exc) from None
         except (smtplib.SMTPException, OSError) as exc:
             self._conn = None
-            raise SendUncertain(f"connection lost while sending to {msg['To']}: {exc}") from None
+            raise SendUncertain(N_("connection lost while sending to {to}: {exc}"), to=msg['To'], exc=exc) from None
         if refused:
-            raise SendFailed(f"SMTP server refused recipient(s) {', '.join(refused)}")
+            raise SendFailed(N_("SMTP server refused recipient(s) {refused}"), refused=', '.join(refused))
 
     def close(self) -> None:
         if self._conn is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from store.ledger import changes, db, schema
+from store.i18n import N_
 from store.read.open import END, INVOICE_OPEN
 from store.errors import (BadBackup, DamagedLedger, DulyError, LedgerExists, LedgerInUse, LedgerLocked,
                           WrongPassphrase)
@@ -71,8 +72,9 @@ def backup(ledger, target) -> Path:
         raise LedgerExists(str(target))
     problems = page_problems(ledger.conn)
     if problems:
-        raise DamagedLedger(f"ledger {ledger.path} is damaged, so no backup was written: {problems[0]} "
-                            "(`duly check` says more; restore an earlier backup)")
+        raise DamagedLedger(N_("ledger {path} is damaged, so no backup was written: {value} (`duly check` says "
+                               "more; restore an earlier backup)"), path=ledger.path,
+                            value=problems[0])
     try:
         db.backup_to(ledger.conn, target, ledger._passphrase)
     except BaseException as exc:
@@ -88,17 +90,18 @@ def check(path, passphrase: str) -> dict:
     try:
         conn = db.connect(path, passphrase)
     except DulyError as exc:
-        raise BadBackup(f"backup {path} cannot be opened: {exc}") from None
+        raise BadBackup(N_("backup {path} cannot be opened: {exc}"), path=path, exc=exc) from None
     try:
         problems = page_problems(conn)
         if problems:
-            raise BadBackup(f"backup {path} is damaged: {problems[0]}")
+            raise BadBackup(N_("backup {path} is damaged: {value}"), path=path, value=problems[0])
         found = schema.version(conn)
         if found == 0 or found > schema.VERSION:
-            raise BadBackup(f"backup {path} has schema version {found}; this Duly reads 1..{schema.VERSION}")
+            raise BadBackup(N_("backup {path} has schema version {found}; this Duly reads 1..{version}"), path=path,
+                            found=found, version=schema.VERSION)
         problems = changes.verify(conn) + invariant_problems(conn)
         if problems:
-            raise BadBackup(f"backup {path} fails its checks: {problems[0]}")
+            raise BadBackup(N_("backup {path} fails its checks: {value}"), path=path, value=problems[0])
         return _summary(conn) | {"schema": found}
     finally:
         conn.close()
@@ -201,7 +204,7 @@ def restore(source, target, passphrase: str, *, confirm=None, other_ledger: bool
     any step fails, and no partial file is left."""
     source, target = Path(source), Path(target)
     if not source.exists():
-        raise BadBackup(f"no backup file at {source}")
+        raise BadBackup(N_("no backup file at {source}"), source=source)
     summary = check(source, passphrase)
     live = target.exists() and target.stat().st_size > 0
     staging = target.with_name(target.name + ".restoring")
@@ -209,16 +212,17 @@ def restore(source, target, passphrase: str, *, confirm=None, other_ledger: bool
     if live:
         current = _read_live(target, passphrase)
         if current is None and not other_ledger:
-            raise BadBackup(f"{target} cannot be opened with this passphrase (damaged, or another ledger), so it "
-                            "cannot be told whether the backup is of it: nothing was replaced; to replace it "
-                            "anyway, pass --other-ledger")
+            raise BadBackup(N_("{target} cannot be opened with this passphrase (damaged, or another ledger), so it "
+                               "cannot be told whether the backup is of it: nothing was replaced; to replace it "
+                               "anyway, pass --other-ledger"), target=target)
         if current is not None and current["ledger_id"] != summary["ledger_id"] and not other_ledger:
-            raise BadBackup(f"backup {source} is of another ledger (id {summary['ledger_id']}), not of {target} "
-                            f"(id {current['ledger_id']}): nothing was replaced; to replace it anyway, pass "
-                            "--other-ledger")
+            raise BadBackup(N_("backup {source} is of another ledger (id {ledger_id}), not of {target} (id "
+                               "{ledger_id2}): nothing was replaced; to replace it anyway, pass --other-ledger"),
+                            source=source, ledger_id=summary['ledger_id'], target=target,
+                            ledger_id2=current['ledger_id'])
         summary["replaces"], summary["safety_copy"] = current, str(safety)
         if confirm is not None and not confirm(summary):
-            raise DulyError(f"restore cancelled: {target} was not replaced")
+            raise DulyError(N_("restore cancelled: {target} was not replaced"), target=target)
     hold = _hold(target, passphrase) if live else None
     replaced = False
     try:

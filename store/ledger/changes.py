@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from store.errors import DulyError
-from store.ledger.schema import EDITABLE, EVENTS
+from store.ledger.schema import EDITABLE, EVENTS, SEARCHED, reindex_customer
 
 GENESIS = "0" * 64
 
@@ -105,6 +105,8 @@ def apply_op(conn, op: Op, hlc: str, *, device: str, actor: str, at: str) -> Non
         "ON CONFLICT (tbl, row_id, col) DO UPDATE SET hlc=excluded.hlc",
         (op.table, op.row, op.column, hlc),
     )
+    if op.table == "customers" and op.column in SEARCHED and old != op.value:
+        reindex_customer(conn, op.row)
     if old != op.value:
         conn.execute(
             "INSERT INTO field_history (tbl, row_id, col, old, new, hlc, device, actor, at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -130,6 +132,8 @@ def apply_sets(conn, table: str, row: str, values: dict, hlc: str, *, device: st
         "ON CONFLICT (tbl, row_id, col) DO UPDATE SET hlc=excluded.hlc", [(table, row, c, hlc) for c in won])
     changed = [(table, row, c, _text(was), _text(values[c]), hlc, device, actor, at)
                for c, was in zip(won, old) if was != values[c]]
+    if table == "customers" and SEARCHED.intersection(c for _t, _r, c, *_ in changed):
+        reindex_customer(conn, row)
     if changed:
         conn.executemany(
             "INSERT INTO field_history (tbl, row_id, col, old, new, hlc, device, actor, at) VALUES (?,?,?,?,?,?,?,?,?)",

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from store.errors import ClockSkew
+from store.i18n import N_
 
 MAX_DRIFT_MS = 5 * 60 * 1000
 
@@ -59,6 +60,7 @@ class Clock:
             if remote.ms - wall > MAX_DRIFT_MS:
                 who = device or remote.node
                 ahead = (remote.ms - wall) / 60000
-                raise ClockSkew(f"device {who}'s clock is {ahead:.0f} minutes ahead of this one; fix its clock and sync again")
+                raise ClockSkew(N_("device {who}'s clock is {ahead} minutes ahead of this one; fix its clock and "
+                                   "sync again"), who=who, ahead=format(ahead, '.0f'))
             top = max(self._last, Stamp(remote.ms, remote.counter, self.node), Stamp(wall, -1, self.node))
             self._last = Stamp(top.ms, max(top.counter, 0), self.node)

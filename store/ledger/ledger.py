@@ -17,6 +17,7 @@ from store.errors import DulyError, LedgerLocked
 from store.ledger.hlc import Clock, Stamp
 from store.ledger.ids import uuid7
 from store.ledger.device_secrets import move_secrets
+from store.i18n import N_
 
 # A bulk job's transaction is written to the change log as envelopes of about this many operations (a few
 # hundred KB of JSON each), well under the sync server's request limit.
@@ -82,7 +83,8 @@ class Ledger:
         try:
             found = schema.version(conn)
             if found > schema.VERSION:
-                raise NewerLedger(f"ledger {path} was written by a newer Duly (schema {found}); upgrade Duly")
+                raise NewerLedger(N_("ledger {path} was written by a newer Duly (schema {found}); upgrade Duly"),
+                                  path=path, found=found)
             if found < schema.VERSION:
                 if on_upgrade is not None:
                     on_upgrade(found, schema.VERSION)

@@ -7,6 +7,8 @@ Local tables (change log, field clocks, history, counters) are not synced as row
 """
 from __future__ import annotations
 
+from store.rules import search
+
 EDITABLE = {
     "customers": (
         "code", "name", "legal_name", "tax_id", "address", "email", "phone", "language", "currency",
@@ -423,7 +425,33 @@ def _v_debit_notes(db) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS debit_notes_credit ON debit_notes (credit_id)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates, _v_recurring, _v_debit_notes]
+# What a customer is searched by: when one of these changes (here or from another device), its search terms
+# are computed again, so a search is a lookup in the customer_search index (store/rules/search.py).
+SEARCHED = frozenset({"code", "name", "legal_name", "tax_id"})
+
+
+def reindex_customer(conn, row: str) -> None:
+    conn.execute("DELETE FROM customer_search WHERE customer_id=?", (row,))
+    found = conn.execute("SELECT code, name, legal_name, tax_id FROM customers WHERE id=?", (row,)).fetchone()
+    if found:
+        conn.executemany("INSERT OR IGNORE INTO customer_search (term, customer_id) VALUES (?, ?)",
+                         [(term, row) for term in search.terms(*found)])
+
+
+def _v_customer_search(db) -> None:
+    """Customers are found by part of their code, name or tax id, or by the name's pinyin (`hengda`, or the
+    initials `shhd`, for 上海恒达贸易有限公司): the terms, computed when a customer is written (changes.py), in an
+    index, so a search is a range lookup. Derived from the customers table, never synced; filled here for the
+    customers a ledger already holds."""
+    db.execute("CREATE TABLE IF NOT EXISTS customer_search (term TEXT NOT NULL, customer_id TEXT NOT NULL, "
+               "PRIMARY KEY (term, customer_id)) WITHOUT ROWID")
+    db.execute("CREATE INDEX IF NOT EXISTS customer_search_customer ON customer_search (customer_id)")
+    for (row,) in db.execute("SELECT id FROM customers").fetchall():
+        reindex_customer(db, row)
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates, _v_recurring, _v_debit_notes,
+              _v_customer_search]
 VERSION = len(MIGRATIONS)
 
 

@@ -13,6 +13,7 @@ from store.errors import InvalidInput
 from store.rules import aging as agelib
 from store.rules import fx, money
 from store.write.terms import home_currency
+from store.i18n import N_
 
 
 def rate_book(ledger, currencies: set[str] | None = None) -> fx.RateBook:
@@ -54,8 +55,9 @@ def converter(ledger, target: str, as_of: date, currencies: set[str]):
     wanted = set(currencies) | {target}
     found = {cur: book.as_of(cur, as_of) for cur in wanted}
     if found[target] is None:
-        raise InvalidInput(f"--in {target}: no rate for {target} on or before {as_of} (the base currency is {base}; "
-                           f"`duly rate set {target} RATE --date D`)", field="in")
+        raise InvalidInput(N_("--in {target}: no rate for {target} on or before {as_of} (the base currency is "
+                              "{base}; `duly rate set {target} RATE --date D`)"),
+                           target=target, as_of=as_of, base=base, field="in")
     conv = Conversion(target, as_of)
     for cur in sorted(currencies):
         if cur == target:

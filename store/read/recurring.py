@@ -10,6 +10,7 @@ from store.rules import money
 from store.rules.recurrence import LAST_DAY, Rule, due_through, occurrence, within
 from store.rules.terms import instalments
 from store.write import invoices, terms as termsbook
+from store.i18n import N_
 
 
 def rule_of(row: dict) -> Rule:
@@ -45,7 +46,8 @@ def get(ledger, reference: str) -> dict:
     text = (reference or "").strip()
     found = ledger.row("SELECT * FROM recurring WHERE number=? OR id=? ORDER BY id LIMIT 1", (text, text.lower()))
     if found is None:
-        raise NotFound(f"unknown recurring schedule {reference!r}: see `duly recurring list`")
+        raise NotFound(N_("unknown recurring schedule {reference}: see `duly recurring list`"),
+                       reference=repr(reference))
     return found
 
 

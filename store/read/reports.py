@@ -18,6 +18,7 @@ from store.read import recurring
 from store.read.open import Position, _customers, position
 from store.rules.openitems import OVER_ALLOCATED, by_invoice_date
 from store.errors import InvalidInput
+from store.i18n import N_
 
 def default_edges(ledger) -> tuple[int, ...]:
     text = ledger.setting("aging.buckets")
@@ -29,7 +30,8 @@ def aging(ledger, as_of: date, basis: str = "due", edges=None, years: bool = Fal
     """The aged receivables (账龄) as of a date; buckets from `edges`, the aging.buckets setting, or 30/60/90/120.
     `pos` is the position as of that date when the caller already has it."""
     if basis not in agelib.BASES:
-        raise InvalidInput(f"aging basis {basis!r} is not one of {', '.join(agelib.BASES)}", field="basis")
+        raise InvalidInput(N_("aging basis {basis} is not one of {bases}"), basis=repr(basis),
+                           bases=', '.join(agelib.BASES), field="basis")
     edges = agelib.check_edges(edges) if edges is not None else default_edges(ledger)
     pos = pos if pos is not None else position(ledger, as_of)
     if basis == "invoice":  # by invoice date the instalments do not matter: one item per invoice
@@ -114,7 +116,7 @@ def dso(ledger, as_of: date, days: int = 90) -> dict[str, dict[str, Any]]:
     (as_of - days, as_of]. DSO is None when there were no sales in the period.
     """
     if days <= 0:
-        raise InvalidInput(f"DSO period must be a positive number of days, got {days}", field="days")
+        raise InvalidInput(N_("DSO period must be a positive number of days, got {days}"), days=days, field="days")
     summ = summary(ledger, as_of)
     sales = _sales(ledger, as_of - timedelta(days=days - 1), as_of)
     out = {}
@@ -133,7 +135,7 @@ def cei(ledger, start: date, end: date) -> dict[str, dict[str, Any]]:
     ending current AR is what is open at end but not yet due.
     """
     if end < start:
-        raise InvalidInput(f"CEI period: --to {end} is before --from {start}", field="to")
+        raise InvalidInput(N_("CEI period: --to {end} is before --from {start}"), end=end, start=start, field="to")
     begin_ar, _ = _receivable(position(ledger, start - timedelta(days=1)))
     end_ar, end_current = _receivable(position(ledger, end))
     sales = _sales(ledger, start, end)
@@ -239,7 +241,7 @@ def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
     issue, expected on their due dates: not yet owed, so never mixed in.
     """
     if weeks <= 0:
-        raise InvalidInput(f"forecast: weeks must be positive, got {weeks}", field="weeks")
+        raise InvalidInput(N_("forecast: weeks must be positive, got {weeks}"), weeks=weeks, field="weeks")
     pos = position(ledger, as_of)
     credit = {(u.customer, u.currency): u.amount for u in pos.unapplied}
     cells: dict[tuple[int, str], int] = defaultdict(int)
@@ -297,12 +299,15 @@ def parse_rates(text: str) -> dict[str, int]:
             bp = None
         if not sep or not label or bp is None or bp != bp.to_integral_value() or not 0 <= bp <= 10000:
             raise InvalidInput(
-                f"provision rates: {part.strip()!r} is not label=percent (0-100), e.g. 1-30=1", field="provision.rates")
+                N_("provision rates: {part} is not label=percent (0-100), e.g. 1-30=1"),
+                part=repr(part.strip()), field="provision.rates")
         if label in rates:
-            raise InvalidInput(f"provision rates: bucket {label!r} is given twice", field="provision.rates")
+            raise InvalidInput(N_("provision rates: bucket {label} is given twice"),
+                               label=repr(label), field="provision.rates")
         rates[label] = int(bp)
     if not rates:
-        raise InvalidInput(f"provision rates: expected e.g. {DEFAULT_RATES_TEXT}", field="provision.rates")
+        raise InvalidInput(N_("provision rates: expected e.g. {default_rates_text}"),
+                           default_rates_text=DEFAULT_RATES_TEXT, field="provision.rates")
     return rates
 
 
@@ -322,8 +327,8 @@ def provision(ledger, as_of: date, rates: dict[str, int] | str | None = None) ->
     missing = [label for label in report.buckets if label not in rates]
     if missing:
         raise InvalidInput(
-            f"provision rates have no rate for aging bucket(s) {', '.join(missing)}; "
-            f"set provision.rates to cover {', '.join(report.buckets)}", field="provision.rates")
+            N_("provision rates have no rate for aging bucket(s) {missing}; set provision.rates to cover {buckets}"),
+            missing=', '.join(missing), buckets=', '.join(report.buckets), field="provision.rates")
     rows = []
     totals: dict[str, dict[str, int]] = {}
     for currency, tot in report.totals.items():

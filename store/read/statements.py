@@ -14,6 +14,7 @@ from store.rules import aging as agelib
 from store.rules import money
 from store.errors import InvalidInput, NotFound
 from store.read.reports import default_edges, position
+from store.i18n import N_
 
 # Order of documents on the same day: what was billed, then what reduced it.
 _ORDER = {"invoice": 0, "debit_note": 0, "credit_note": 1, "payment": 2, "writeoff": 3, "void": 4}
@@ -28,7 +29,7 @@ def _customer(ledger, customer_id: str) -> dict:
     found = ledger.row("SELECT id, code, name, legal_name, address, currency FROM customers WHERE id=?",
                        (customer_id,))
     if found is None:
-        raise NotFound(f"unknown customer {customer_id!r}")
+        raise NotFound(N_("unknown customer {customer_id}"), customer_id=repr(customer_id))
     return found
 
 
@@ -94,9 +95,10 @@ def statement_of_account(ledger, customer_id: str, as_of: date | None = None, st
                          end: date | None = None) -> dict[str, Any]:
     """"Outstanding as of" (as_of) or "activity over a period" (start..end, inclusive) for one customer."""
     if (as_of is None) == (start is None and end is None) or (as_of is None and (start is None or end is None)):
-        raise InvalidInput("a statement needs either --as-of D, or --from D and --to D")
+        raise InvalidInput(N_("a statement needs either --as-of D, or --from D and --to D"))
     if as_of is None and end < start:
-        raise InvalidInput(f"statement period: --to {end} is before --from {start}", field="to")
+        raise InvalidInput(N_("statement period: --to {end} is before --from {start}"), end=end,
+                           start=start, field="to")
     customer = _customer(ledger, customer_id)
     head = {"customer": customer["code"], "name": customer["name"], "legal_name": customer["legal_name"],
             "address": customer["address"]}

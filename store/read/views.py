@@ -21,6 +21,7 @@ from store.rules.allocation import auto_allocate
 from store.rules.openitems import by_invoice_date
 from store.read.open import allocatable_items, open_ever_sql, overdue_sql, position, unapplied
 from store.rules.terms import instalments
+from store.i18n import N_
 
 INVOICE_FILTERS = ("open", "overdue", "all")
 
@@ -36,7 +37,8 @@ def invoice_page(ledger, *, show: str = "all", customer: str | None = None, star
     something past due on `today`) or all. Each row: id, number, date, due_date, currency, total, customer,
     customer_name, open, overdue, status (open / paid / voided / written_off)."""
     if show not in INVOICE_FILTERS:
-        raise InvalidInput(f"invoice filter {show!r} is not one of {', '.join(INVOICE_FILTERS)}",
+        raise InvalidInput(N_("invoice filter {show} is not one of {invoice_filters}"), show=repr(show),
+                           invoice_filters=', '.join(INVOICE_FILTERS),
                                     field="show")
     params: dict = {"today": (today or date.today()).isoformat(), "n": int(limit)}
     where = ["1=1"]

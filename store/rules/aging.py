@@ -15,6 +15,7 @@ from typing import Any
 from store.rules import money
 from store.rules.openitems import OpenItem, Unapplied
 from store.errors import InvalidInput
+from store.i18n import N_
 
 DEFAULT_EDGES: tuple[int, ...] = (30, 60, 90, 120)
 NOT_DUE = "not_due"
@@ -36,13 +37,15 @@ def check_edges(edges: Sequence[int]) -> tuple[int, ...]:
     """Return edges as a tuple, or raise InvalidInput unless they are strictly increasing positive ints."""
     edges = tuple(edges)
     if not edges:
-        raise InvalidInput("aging buckets: at least one edge is needed, e.g. 30,60,90,120", field="buckets")
+        raise InvalidInput(N_("aging buckets: at least one edge is needed, e.g. 30,60,90,120"), field="buckets")
     for e in edges:
         if isinstance(e, bool) or not isinstance(e, int) or e <= 0:
-            raise InvalidInput(f"aging buckets: edge {e!r} is not a positive whole number of days", field="buckets")
+            raise InvalidInput(N_("aging buckets: edge {e} is not a positive whole number of days"),
+                               e=repr(e), field="buckets")
     for a, b in zip(edges, edges[1:]):
         if b <= a:
-            raise InvalidInput(f"aging buckets: edges must increase, but {b} follows {a}", field="buckets")
+            raise InvalidInput(N_("aging buckets: edges must increase, but {b} follows {a}"), b=b,
+                               a=a, field="buckets")
     return edges
 
 
@@ -53,7 +56,8 @@ def parse_edges(text: str) -> tuple[int, ...]:
     for p in parts:
         if not p.isdigit():
             raise InvalidInput(
-                f"aging buckets {text!r}: {p!r} is not a whole number of days (expected e.g. 30,60,90,120)",
+                N_("aging buckets {text}: {p} is not a whole number of days (expected e.g. 30,60,90,120)"),
+                text=repr(text), p=repr(p),
                 field="buckets",
             )
         edges.append(int(p))
@@ -146,7 +150,8 @@ def age(
     is zero are left out. A row's total is its buckets plus its (negative) unapplied amount.
     """
     if basis not in BASES:
-        raise InvalidInput(f"aging basis {basis!r} is not one of {', '.join(BASES)}", field="basis")
+        raise InvalidInput(N_("aging basis {basis} is not one of {bases}"), basis=repr(basis),
+                           bases=', '.join(BASES), field="basis")
     edges = check_edges(edges)
     if years:
         labels = ([NOT_DUE] if basis == "due" else []) + list(YEAR_LABELS)
@@ -168,7 +173,8 @@ def age(
     for u in unapplied:
         if u.amount < 0:
             raise InvalidInput(
-                f"unapplied amount for {u.customer} must be given as a positive number, got {u.amount}",
+                N_("unapplied amount for {customer} must be given as a positive number, got {amount}"),
+                customer=u.customer, amount=u.amount,
                 field="amount",
             )
         key = (u.customer, u.currency)

@@ -5,13 +5,14 @@ from datetime import date
 
 from store.rules import money
 from store.errors import Conflict, InvalidInput, NotFound
+from store.i18n import N_
 
 
 def auto_allocate(amount: int, dues: list) -> list[tuple[str, int]]:
     """(invoice id, amount) pairs for amount applied to open items (store.rules.openitems.OpenItem) oldest due
     first (ties by number), one pair per invoice."""
     if amount < 0:
-        raise InvalidInput("an amount to allocate must not be negative", field="amount")
+        raise InvalidInput(N_("an amount to allocate must not be negative"), field="amount")
     left = amount
     applied: dict[str, int] = {}
     for due in sorted(dues, key=lambda d: (d.due_date, d.number)):
@@ -41,17 +42,19 @@ def check_allocations(
     for invoice, amount in sorted(requested.items(), key=lambda kv: numbers.get(kv[0], kv[0])):
         number = numbers.get(invoice, invoice)
         if amount <= 0:
-            raise Conflict(f"allocation to invoice {number} must be more than zero, got {amt(amount)}")
+            raise Conflict(N_("allocation to invoice {number} must be more than zero, got {amount}"), number=number,
+                           amount=amt(amount))
         if invoice not in open_by_invoice:
-            raise NotFound(f"invoice {number} is not open for this customer")
+            raise NotFound(N_("invoice {number} is not open for this customer"), number=number)
         if amount > open_by_invoice[invoice]:
             raise Conflict(
-                f"allocation to invoice {number} is {amt(amount)}, more than its open amount "
-                f"{amt(open_by_invoice[invoice])}"
+                N_("allocation to invoice {number} is {amount}, more than its open amount {value}"), number=number,
+                amount=amt(amount), value=amt(open_by_invoice[invoice])
             )
     total = sum(requested.values())
     if total > payment_amount:
-        raise Conflict(f"allocations total {amt(total)}, more than the payment of {amt(payment_amount)}")
+        raise Conflict(N_("allocations total {total}, more than the payment of {payment_amount}"), total=amt(total),
+                       payment_amount=amt(payment_amount))
 
 
 def spread_over_instalments(paid: int, instalments: list[tuple[date, int]]) -> list[tuple[date, int]]:
@@ -61,7 +64,7 @@ def spread_over_instalments(paid: int, instalments: list[tuple[date, int]]) -> l
     anything paid beyond the whole schedule is not this function's concern (it is unapplied).
     """
     if paid < 0:
-        raise InvalidInput("a paid amount must not be negative", field="amount")
+        raise InvalidInput(N_("a paid amount must not be negative"), field="amount")
     left = paid
     remaining = []
     for when, amount in sorted(instalments, key=lambda item: item[0]):

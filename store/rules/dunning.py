@@ -28,6 +28,7 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from store.errors import InvalidInput
+from store.i18n import N_
 from store.rules import money
 from store.rules.openitems import OpenInvoice, OpenItem
 
@@ -139,10 +140,12 @@ class Plan:
 def _percent_bp(text: str, where: str) -> int:
     value = text.strip()
     if not _PCT.match(value):
-        raise InvalidInput(f"{where}: {text!r} is not a percentage (expected e.g. 1.5 or 12%)", field="dunning.levels")
+        raise InvalidInput(N_("{where}: {text} is not a percentage (expected e.g. 1.5 or 12%)"),
+                           where=where, text=repr(text), field="dunning.levels")
     bp = int((Decimal(value.rstrip("%")) * 100).to_integral_value())
     if bp > 10000:
-        raise InvalidInput(f"{where}: {text!r} is more than 100%", field="dunning.levels")
+        raise InvalidInput(N_("{where}: {text} is more than 100%"), where=where,
+                           text=repr(text), field="dunning.levels")
     return bp
 
 
@@ -156,22 +159,27 @@ def parse_levels(text: str) -> tuple[Level, ...]:
     levels: list[Level] = []
     parts = [p.strip() for p in (text or "").replace("；", ";").split(";") if p.strip()]
     if not parts:
-        raise InvalidInput(f"dunning levels: expected e.g. {DEFAULT_LEVELS_TEXT}", field="dunning.levels")
+        raise InvalidInput(N_("dunning levels: expected e.g. {default_levels_text}"),
+                           default_levels_text=DEFAULT_LEVELS_TEXT, field="dunning.levels")
     for n, part in enumerate(parts, 1):
         where = f"dunning level {n} ({part!r})"
         fields = [f.strip() for f in part.split(":")]
         if len(fields) < 3:
-            raise InvalidInput(f"{where}: expected NAME:OFFSET:CHANNEL[:fee=A:fee_pct=P:interest=P:template=T]",
+            raise InvalidInput(N_("{where}: expected NAME:OFFSET:CHANNEL[:fee=A:fee_pct=P:interest=P:template=T]"),
+                               where=where,
                                field="dunning.levels")
         name, offset_text, channel = fields[:3]
         if not _NAME.match(name):
-            raise InvalidInput(f"{where}: name {name!r} must be 1-24 letters, digits, '_' or '-'",
+            raise InvalidInput(N_("{where}: name {name} must be 1-24 letters, digits, '_' or '-'"), where=where,
+                               name=repr(name),
                                field="dunning.levels")
         if not re.fullmatch(r"[+-]?\d{1,4}", offset_text):
-            raise InvalidInput(f"{where}: offset {offset_text!r} is not a whole number of days (e.g. -3 or 30)",
+            raise InvalidInput(N_("{where}: offset {offset_text} is not a whole number of days (e.g. -3 or 30)"),
+                               where=where, offset_text=repr(offset_text),
                                field="dunning.levels")
         if channel not in CHANNELS:
-            raise InvalidInput(f"{where}: channel {channel!r} is not one of {', '.join(CHANNELS)}",
+            raise InvalidInput(N_("{where}: channel {channel} is not one of {channels}"), where=where,
+                               channel=repr(channel), channels=', '.join(CHANNELS),
                                field="dunning.levels")
         offset = int(offset_text)
         opts: dict[str, str] = {}
@@ -179,23 +187,27 @@ def parse_levels(text: str) -> tuple[Level, ...]:
             key, sep, value = option.partition("=")
             key = key.strip()
             if not sep or key not in OPTIONS or key in opts:
-                raise InvalidInput(f"{where}: {option!r} is not one of {', '.join(o + '=...' for o in OPTIONS)} "
-                                   "(each at most once)", field="dunning.levels")
+                raise InvalidInput(N_("{where}: {option} is not one of {value} (each at most once)"),
+                                   where=where, option=repr(option),
+                                   value=', '.join(o + '=...' for o in OPTIONS), field="dunning.levels")
             opts[key] = value.strip()
         fee = opts.get("fee", "0") or "0"
         money.parse_amount(fee, "CNY", field=f"{where}: fee")  # a plain non-negative amount with 2 decimals
         template = opts.get("template") or (name if name in TEMPLATES else ("first" if offset > 0 else "friendly"))
         if template not in TEMPLATES:
-            raise InvalidInput(f"{where}: template {template!r} is not one of {', '.join(TEMPLATES)}",
+            raise InvalidInput(N_("{where}: template {template} is not one of {templates}"), where=where,
+                               template=repr(template), templates=', '.join(TEMPLATES),
                                field="dunning.levels")
         level = Level(name, offset, channel, template, fee,
                       _percent_bp(opts["fee_pct"], f"{where}: fee_pct") if "fee_pct" in opts else 0,
                       _percent_bp(opts["interest"], f"{where}: interest") if "interest" in opts else 0)
         if levels and offset <= levels[-1].offset:
-            raise InvalidInput(f"{where}: offset {offset} must be more than the previous level's "
-                               f"({levels[-1].name}: {levels[-1].offset})", field="dunning.levels")
+            raise InvalidInput(N_("{where}: offset {offset} must be more than the previous level's ({name}: "
+                                  "{offset2})"), where=where,
+                               offset=offset, name=levels[-1].name, offset2=levels[-1].offset, field="dunning.levels")
         if any(prev.name == name for prev in levels):
-            raise InvalidInput(f"{where}: level name {name!r} is used twice", field="dunning.levels")
+            raise InvalidInput(N_("{where}: level name {name} is used twice"), where=where,
+                               name=repr(name), field="dunning.levels")
         levels.append(level)
     return tuple(levels)
 

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from store.errors import InvalidInput
 from store.rules import money
+from store.i18n import N_
 
 MAX_PLACES = 10
 MAX_RATE = Decimal(10) ** 9
@@ -31,14 +32,16 @@ def parse_rate(text: str | Decimal, *, per: int = 1, where: str = "rate") -> Dec
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise InvalidInput(f"{where}: {str(text).strip()!r} is not a number (e.g. 7.1234)", field="rate") from None
+        raise InvalidInput(N_("{where}: {text} is not a number (e.g. 7.1234)"), where=where,
+                           text=repr(str(text).strip()), field="rate") from None
     if not value.is_finite() or value <= 0:
-        raise InvalidInput(f"{where}: {raw!r} must be a positive number", field="rate")
+        raise InvalidInput(N_("{where}: {raw} must be a positive number"), where=where, raw=repr(raw), field="rate")
     if per != 1:
         value = value / per
     value = value.normalize()
     if value.as_tuple().exponent < -MAX_PLACES or value >= MAX_RATE:
-        raise InvalidInput(f"{where}: {raw!r} has more than {MAX_PLACES} decimal places or is too large",
+        raise InvalidInput(N_("{where}: {raw} has more than {max_places} decimal places or is too large"),
+                           where=where, raw=repr(raw), max_places=MAX_PLACES,
                            field="rate")
     return value
 

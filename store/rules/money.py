@@ -5,6 +5,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from store.errors import InvalidInput
+from store.i18n import N_
 
 # Currencies are ISO 4217 codes with the minor units the standard gives them, read from the iso4217 package
 # (which ships the maintenance agency's table). The currencies most books use are listed here too, so that
@@ -59,7 +60,8 @@ def check_currency(code: str) -> str:
     code = (code or "").strip().upper()
     code = ALIASES.get(code, code)
     if not is_iso_currency(code):
-        raise InvalidInput(f"currency {code!r} is not an ISO 4217 currency code (e.g. CNY, USD, EUR, JPY)",
+        raise InvalidInput(N_("currency {code} is not an ISO 4217 currency code (e.g. CNY, USD, EUR, JPY)"),
+                           code=repr(code),
                            field="currency")
     return code
 
@@ -67,32 +69,38 @@ def check_currency(code: str) -> str:
 def parse_amount(text: str | int, currency: str, *, field: str = "amount", allow_negative: bool = False) -> int:
     """'1,234.56' CNY -> 123456. Refuses more decimals than the currency has (10.005 CNY)."""
     if isinstance(text, bool):
-        raise InvalidInput(f"{field}: expected an amount, got {text!r}", field=field)
+        raise InvalidInput(N_("{field_name}: expected an amount, got {text}"), field_name=field,
+                           text=repr(text), field=field)
     if isinstance(text, int):
         return _in_range(text * 10 ** exponent(currency), text, currency, field)
     raw = str(text).strip().replace("¥", "").replace("￥", "").replace("$", "").replace("€", "").strip()
     if not raw or not _AMOUNT.match(raw) or raw in {".", "+", "-"}:
-        raise InvalidInput(f"{field}: {text!r} is not an amount (expected e.g. 1234.56)", field=field)
+        raise InvalidInput(N_("{field_name}: {text} is not an amount (expected e.g. 1234.56)"),
+                           field_name=field, text=repr(text), field=field)
     try:
         value = Decimal(raw.replace(",", ""))
     except InvalidOperation:
-        raise InvalidInput(f"{field}: {text!r} is not an amount (expected e.g. 1234.56)", field=field) from None
+        raise InvalidInput(N_("{field_name}: {text} is not an amount (expected e.g. 1234.56)"),
+                           field_name=field, text=repr(text), field=field) from None
     exp = exponent(currency)
     scaled = value.scaleb(exp)
     if scaled != scaled.to_integral_value():
         raise InvalidInput(
-            f"{field}: {text!r} has more than {exp} decimal places, which {currency} does not allow", field=field
+            N_("{field_name}: {text} has more than {exp} decimal places, which {currency} does not allow"),
+            field_name=field, text=repr(text), exp=exp, currency=currency, field=field
         )
     minor = int(scaled)
     if minor < 0 and not allow_negative:
-        raise InvalidInput(f"{field}: {text!r} must not be negative", field=field)
+        raise InvalidInput(N_("{field_name}: {text} must not be negative"), field_name=field,
+                           text=repr(text), field=field)
     return _in_range(minor, text, currency, field)
 
 
 def _in_range(minor: int, text, currency: str, field: str) -> int:
     if abs(minor) > MAX_MINOR:
-        raise InvalidInput(f"{field}: {text!r} is more than a ledger holds (at most "
-                           f"{format_amount(MAX_MINOR, currency)} {currency})", field=field)
+        raise InvalidInput(N_("{field_name}: {text} is more than a ledger holds (at most {max_minor} {currency})"),
+                           field_name=field, text=repr(text),
+                           max_minor=format_amount(MAX_MINOR, currency), currency=currency, field=field)
     return minor
 
 

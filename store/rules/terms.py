@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from store.rules import money
 from store.errors import InvalidInput
+from store.i18n import N_
 
 FULL = 10000  # 100% in basis points
 MAX_DAYS = 3660  # ten years: anything longer is a typo, and date arithmetic must not overflow
@@ -98,7 +99,8 @@ def due_date(line: TermLine, invoice_date: date) -> date:
     """The due date of one term line for an invoice dated invoice_date."""
     rule = _RULES.get(line.delay)
     if rule is None:
-        raise InvalidInput(f"unknown delay rule {line.delay!r} (expected one of {', '.join(DELAYS)})", field="delay")
+        raise InvalidInput(N_("unknown delay rule {delay} (expected one of {delays})"),
+                           delay=repr(line.delay), delays=', '.join(DELAYS), field="delay")
     return rule(invoice_date, line)
 
 
@@ -124,32 +126,36 @@ def _parse_portion(portion: str, currency: str, where: str) -> tuple[str, int]:
         bp = _parse_percent(portion.replace(" ", ""))
         if bp is None:
             raise InvalidInput(
-                f"{where}: portion {portion!r} is not a percentage (expected e.g. 100%, 30% or 33.33%, "
-                "at most two decimals)",
+                N_("{where}: portion {portion} is not a percentage (expected e.g. 100%, 30% or 33.33%, at most two "
+                   "decimals)"), where=where, portion=repr(portion),
                 field="portion",
             )
         if not 0 < bp <= FULL:
-            raise InvalidInput(f"{where}: portion {portion} must be more than 0% and at most 100%", field="portion")
+            raise InvalidInput(N_("{where}: portion {portion} must be more than 0% and at most 100%"),
+                               where=where, portion=portion, field="portion")
         return "percent", bp
     try:
         amount = money.parse_amount(portion, currency, field="portion")
     except InvalidInput as err:
         raise InvalidInput(
-            f"{where}: portion {portion!r} is not valid (expected a percentage like 30%, 'balance', "
-            f"or an amount like 500.00): {err}",
+            N_("{where}: portion {portion} is not valid (expected a percentage like 30%, 'balance', or an amount "
+               "like 500.00): {err}"), where=where, portion=repr(portion), err=err,
             field="portion",
         ) from None
     if amount <= 0:
-        raise InvalidInput(f"{where}: fixed portion {portion} must be more than zero", field="portion")
+        raise InvalidInput(N_("{where}: fixed portion {portion} must be more than zero"),
+                           where=where, portion=portion, field="portion")
     return "fixed", amount
 
 
 def _parse_count(text: str, what: str, where: str, low: int, high: int) -> int:
     if not _INT.match(text):
-        raise InvalidInput(f"{where}: {what} {text!r} is not a whole number (expected {low}–{high})", field=what)
+        raise InvalidInput(N_("{where}: {what} {text} is not a whole number (expected {low}–{high})"),
+                           where=where, what=what, text=repr(text), low=low, high=high, field=what)
     value = int(text)
     if not low <= value <= high:
-        raise InvalidInput(f"{where}: {what} {value} is out of range (expected {low}–{high})", field=what)
+        raise InvalidInput(N_("{where}: {what} {value} is out of range (expected {low}–{high})"),
+                           where=where, what=what, value=value, low=low, high=high, field=what)
     return value
 
 
@@ -159,15 +165,17 @@ def parse_term_line(text: str, currency: str = "CNY") -> TermLine:
     parts = [p.strip() for p in (text or "").split(":")]
     if len(parts) not in (3, 4) or not all(parts):
         raise InvalidInput(
-            f"{where}: expected PORTION:DELAY:N[:MONTHS], e.g. 100%:days_after_end_of_month:30", field="line"
+            N_("{where}: expected PORTION:DELAY:N[:MONTHS], e.g. 100%:days_after_end_of_month:30"),
+            where=where, field="line"
         )
     portion, delay_text, n_text = parts[:3]
     kind, value = _parse_portion(portion, currency, where)
     delay = DELAY_ALIASES.get(delay_text.lower(), delay_text.lower())
     if delay not in DELAYS:
         raise InvalidInput(
-            f"{where}: delay {delay_text!r} is not a rule (expected one of {', '.join(DELAYS)}, "
-            f"or {', '.join(DELAY_ALIASES)})",
+            N_("{where}: delay {delay_text} is not a rule (expected one of {delays}, or {delay_aliases})"),
+            where=where, delay_text=repr(delay_text), delays=', '.join(DELAYS),
+            delay_aliases=', '.join(DELAY_ALIASES),
             field="delay",
         )
     if delay == "day_of_month":
@@ -175,7 +183,8 @@ def parse_term_line(text: str, currency: str = "CNY") -> TermLine:
         months = _parse_count(parts[3], "months", where, 0, MAX_MONTHS) if len(parts) == 4 else 0
     else:
         if len(parts) == 4:
-            raise InvalidInput(f"{where}: MONTHS is only for day_of_month, not {delay}", field="months")
+            raise InvalidInput(N_("{where}: MONTHS is only for day_of_month, not {delay}"),
+                               where=where, delay=delay, field="months")
         days = _parse_count(n_text, "days", where, 0, MAX_DAYS)
         months = 0
     return TermLine(kind, value, delay, days, months)
@@ -186,12 +195,12 @@ def parse_discount(text: str) -> tuple[int, int]:
     where = f"discount {text!r}"
     parts = [p.strip() for p in (text or "").split("/")]
     if len(parts) != 2:
-        raise InvalidInput(f"{where}: expected PERCENT/DAYS, e.g. 2/10", field="discount")
+        raise InvalidInput(N_("{where}: expected PERCENT/DAYS, e.g. 2/10"), where=where, field="discount")
     bp = _parse_percent(parts[0].rstrip("%") + "%")
     if bp is None or not 0 < bp < FULL:
         raise InvalidInput(
-            f"{where}: percent {parts[0]!r} is not valid (expected more than 0 and less than 100, "
-            "at most two decimals)",
+            N_("{where}: percent {value} is not valid (expected more than 0 and less than 100, at most two decimals)"),
+            where=where, value=repr(parts[0]),
             field="discount",
         )
     days = _parse_count(parts[1], "days", where, 0, MAX_DAYS)
@@ -203,20 +212,25 @@ def parse_discount(text: str) -> tuple[int, int]:
 
 def _validate_line(line: TermLine, where: str) -> None:
     if line.kind not in KINDS:
-        raise InvalidInput(f"{where}: kind {line.kind!r} is not one of {', '.join(KINDS)}", field="kind")
+        raise InvalidInput(N_("{where}: kind {kind} is not one of {kinds}"), where=where,
+                           kind=repr(line.kind), kinds=', '.join(KINDS), field="kind")
     if line.kind == "percent" and not 0 < line.value <= FULL:
-        raise InvalidInput(f"{where}: percent must be more than 0% and at most 100%", field="portion")
+        raise InvalidInput(N_("{where}: percent must be more than 0% and at most 100%"), where=where, field="portion")
     if line.kind == "fixed" and line.value <= 0:
-        raise InvalidInput(f"{where}: fixed portion must be more than zero", field="portion")
+        raise InvalidInput(N_("{where}: fixed portion must be more than zero"), where=where, field="portion")
     if line.delay not in DELAYS:
-        raise InvalidInput(f"{where}: delay {line.delay!r} is not one of {', '.join(DELAYS)}", field="delay")
+        raise InvalidInput(N_("{where}: delay {delay} is not one of {delays}"), where=where,
+                           delay=repr(line.delay), delays=', '.join(DELAYS), field="delay")
     if line.delay == "day_of_month":
         if not 1 <= line.days <= 31:
-            raise InvalidInput(f"{where}: day {line.days} is not a day of the month (1–31)", field="day")
+            raise InvalidInput(N_("{where}: day {days} is not a day of the month (1–31)"), where=where,
+                               days=line.days, field="day")
         if not 0 <= line.months <= MAX_MONTHS:
-            raise InvalidInput(f"{where}: months {line.months} out of range (0–{MAX_MONTHS})", field="months")
+            raise InvalidInput(N_("{where}: months {months} out of range (0–{max_months})"),
+                               where=where, months=line.months, max_months=MAX_MONTHS, field="months")
     elif not 0 <= line.days <= MAX_DAYS:
-        raise InvalidInput(f"{where}: days {line.days} out of range (0–{MAX_DAYS})", field="days")
+        raise InvalidInput(N_("{where}: days {days} out of range (0–{max_days})"), where=where,
+                           days=line.days, max_days=MAX_DAYS, field="days")
 
 
 def validate_terms(terms: Terms, total: int | None = None) -> None:
@@ -229,36 +243,41 @@ def validate_terms(terms: Terms, total: int | None = None) -> None:
     """
     where = f"terms {terms.name!r}"
     if not terms.lines:
-        raise InvalidInput(f"{where}: at least one line is needed", field="lines")
+        raise InvalidInput(N_("{where}: at least one line is needed"), where=where, field="lines")
     for i, line in enumerate(terms.lines, 1):
         _validate_line(line, f"{where} line {i}")
     kinds = [line.kind for line in terms.lines]
     if kinds.count("balance") > 1:
-        raise InvalidInput(f"{where}: only one balance line is allowed", field="lines")
+        raise InvalidInput(N_("{where}: only one balance line is allowed"), where=where, field="lines")
     if "balance" in kinds and kinds[-1] != "balance":
-        raise InvalidInput(f"{where}: the balance line must be the last line", field="lines")
+        raise InvalidInput(N_("{where}: the balance line must be the last line"), where=where, field="lines")
     percent = sum(line.value for line in terms.lines if line.kind == "percent")
     if percent > FULL:
-        raise InvalidInput(f"{where}: percent lines total {_bp_text(percent)}, more than 100%", field="lines")
+        raise InvalidInput(N_("{where}: percent lines total {percent}, more than 100%"), where=where,
+                           percent=_bp_text(percent), field="lines")
     if "balance" not in kinds:
         fixed = sum(line.value for line in terms.lines if line.kind == "fixed")
         if not fixed and percent != FULL:
             raise InvalidInput(
-                f"{where}: percent lines total {_bp_text(percent)}; without a balance line they must total 100%",
+                N_("{where}: percent lines total {percent}; without a balance line they must total 100%"),
+                where=where, percent=_bp_text(percent),
                 field="lines",
             )
         if fixed and percent >= FULL:
             raise InvalidInput(
-                f"{where}: percent lines already total 100%, so the fixed lines would never be due", field="lines"
+                N_("{where}: percent lines already total 100%, so the fixed lines would never be due"),
+                where=where, field="lines"
             )
         if fixed and total is not None and fixed * FULL < total * (FULL - percent):
             raise InvalidInput(
-                f"{where}: the lines do not cover the whole invoice; add a balance line", field="lines"
+                N_("{where}: the lines do not cover the whole invoice; add a balance line"),
+                where=where, field="lines"
             )
     if not 0 <= terms.discount_bp < FULL or terms.discount_days < 0:
-        raise InvalidInput(f"{where}: early-payment discount must be 0–100% within 0 or more days", field="discount")
+        raise InvalidInput(N_("{where}: early-payment discount must be 0–100% within 0 or more days"),
+                           where=where, field="discount")
     if terms.late_interest_bp < 0:
-        raise InvalidInput(f"{where}: late interest must not be negative", field="late_interest")
+        raise InvalidInput(N_("{where}: late interest must not be negative"), where=where, field="late_interest")
 
 
 def instalments(terms: Terms, total: int, invoice_date: date) -> list[tuple[date, int]]:
@@ -268,7 +287,7 @@ def instalments(terms: Terms, total: int, invoice_date: date) -> list[tuple[date
     last line. Fixed lines are capped at what is left. Items of zero are left out.
     """
     if total < 0:
-        raise InvalidInput(f"terms {terms.name!r}: cannot split a negative total", field="amount")
+        raise InvalidInput(N_("terms {name}: cannot split a negative total"), name=repr(terms.name), field="amount")
     validate_terms(terms, total)
     amounts: list[int] = []
     left = total
@@ -377,3 +396,26 @@ BUILTIN_TERMS: dict[str, Terms] = {
         (TermLine("percent", 3000, "days_after", 0), TermLine("balance", 0, "days_after", 60)),
     ),
 }
+
+# The built-in terms by the names Chinese bookkeepers use (月结30 is EOM30): accepted wherever terms are typed
+# or imported, stored under the built-in's own name; `terms list` shows both.
+BUILTIN_ZH: dict[str, str] = {
+    "NET30": "票到30天", "NET60": "票到60天", "EOM30": "月结30", "EOM60": "月结60", "COD": "货到付款",
+    "2/10NET30": "10天内付2%折扣30天", "30/70": "预付30%余款60天",
+}
+_ALIASES = {**{zh: name for name, zh in BUILTIN_ZH.items()}, "月结30天": "EOM30", "月结60天": "EOM60",
+            "见票即付": "COD", "款到发货": "COD", "票到30天付款": "NET30", "票到60天付款": "NET60"}
+
+
+def builtin_name(text: str | None) -> str | None:
+    """The built-in terms a person means: 'EOM30', 'eom30', '月结30' and '月结30天' are EOM30; None if none."""
+    typed = (text or "").strip()
+    if typed in BUILTIN_TERMS:
+        return typed
+    upper = {name.upper(): name for name in BUILTIN_TERMS}
+    return upper.get(typed.upper()) or _ALIASES.get(typed.replace(" ", "").replace("\u3000", ""))
+
+
+def terms_name(text: str | None) -> str:
+    """What a person typed for terms, with a built-in's other names (月结30) given as the built-in's (EOM30)."""
+    return builtin_name(text) or (text or "").strip()

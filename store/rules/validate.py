@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from store.errors import InvalidInput
+from store.i18n import N_
 
 _CODE = re.compile(r"^[\w][\w.\-/]{0,31}$")
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;.]{2,}$")
@@ -33,7 +34,8 @@ def code(value: str) -> str:
     value = (value or "").strip()
     if not _CODE.match(value):
         raise InvalidInput(
-            f"code {value!r} is not valid: use up to 32 letters, digits, '-', '_', '.' or '/', no spaces", field="code"
+            N_("code {value} is not valid: use up to 32 letters, digits, '-', '_', '.' or '/', no spaces"),
+            value=repr(value), field="code"
         )
     return value
 
@@ -41,21 +43,23 @@ def code(value: str) -> str:
 def required_text(value: str | None, field: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise InvalidInput(f"{field} must not be empty", field=field)
+        raise InvalidInput(N_("{field_name} must not be empty"), field_name=field, field=field)
     return value
 
 
 def email(value: str) -> str:
     value = (value or "").strip()
     if not _EMAIL.match(value):
-        raise InvalidInput(f"e-mail {value!r} is not an address like name@example.com", field="email")
+        raise InvalidInput(N_("e-mail {value} is not an address like name@example.com"),
+                           value=repr(value), field="email")
     return value
 
 
 def phone(value: str) -> str:
     value = (value or "").strip()
     if not _PHONE.match(value):
-        raise InvalidInput(f"phone {value!r} is not a phone number (digits, spaces, +, -, parentheses)", field="phone")
+        raise InvalidInput(N_("phone {value} is not a phone number (digits, spaces, +, -, parentheses)"),
+                           value=repr(value), field="phone")
     return value
 
 
@@ -70,15 +74,16 @@ def tax_id(value: str) -> str:
     if len(value) == 18 and all(ch in _USCC_CHARS for ch in value):
         if uscc_check_char(value[:17]) != value[17]:
             raise InvalidInput(
-                f"tax id {value!r}: the check character is wrong (expected {uscc_check_char(value[:17])!r} at the end)",
+                N_("tax id {value}: the check character is wrong (expected {value2} at the end)"), value=repr(value),
+                value2=repr(uscc_check_char(value[:17])),
                 field="tax_id",
             )
         return value
     if _OLD_CN_TAX_ID.match(value) or _EU_VAT.match(value) or _US_EIN.match(value):
         return value
     raise InvalidInput(
-        f"tax id {value!r} is not valid: expected an 18-character 统一社会信用代码, a 15/20-digit 税号, "
-        "an EU VAT number or a US EIN",
+        N_("tax id {value} is not valid: expected an 18-character 统一社会信用代码, a 15/20-digit 税号, an EU VAT number or a "
+           "US EIN"), value=repr(value),
         field="tax_id",
     )
 
@@ -88,7 +93,8 @@ def choice(value: str, options: dict[str, str], field: str) -> str:
     found = options.get(key) or options.get(key.upper()) or options.get(key.lower())
     if not found:
         allowed = ", ".join(sorted(set(options.values())))
-        raise InvalidInput(f"{field} {value!r} is not one of: {allowed}", field=field)
+        raise InvalidInput(N_("{field_name} {value} is not one of: {allowed}"), field_name=field,
+                           value=repr(value), allowed=allowed, field=field)
     return found
 
 
@@ -111,11 +117,13 @@ def iso_date(value: str, field: str = "date") -> str:
     text = (value or "").strip().replace("/", "-")
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     if not match:
-        raise InvalidInput(f"{field} {value!r} is not a date (expected YYYY-MM-DD)", field=field)
+        raise InvalidInput(N_("{field_name} {value} is not a date (expected YYYY-MM-DD)"),
+                           field_name=field, value=repr(value), field=field)
     try:
         day = date(*map(int, match.groups()))
     except ValueError:
-        raise InvalidInput(f"{field} {value!r} does not exist in the calendar", field=field) from None
+        raise InvalidInput(N_("{field_name} {value} does not exist in the calendar"),
+                           field_name=field, value=repr(value), field=field) from None
     return in_range(day, field, value).isoformat()
 
 

@@ -8,6 +8,7 @@ from store.ledger import schema
 from store.errors import Conflict, InvalidInput
 from store.ledger.ids import uuid7
 from store.write.payments import Applied
+from store.i18n import N_
 
 
 def _credit_number(ledger) -> str:
@@ -30,21 +31,24 @@ def add_credit(ledger, customer_code: str, credit_date: str, amount: str, reason
         customer = customers.by_code(ledger, (customer_code or "").strip())
         invoice = invoices.by_number(ledger, invoice_number) if invoice_number else None
         if invoice and invoice["customer_id"] != customer["id"]:
-            raise Conflict(f"invoice {invoice['number']} belongs to another customer, not {customer['code']}")
+            raise Conflict(N_("invoice {number} belongs to another customer, not {code}"), number=invoice['number'],
+                           code=customer['code'])
         cur = money.check_currency(currency or (invoice and invoice["currency"]) or customer["currency"]
                                    or ledger.setting("currency", "CNY"))
         if invoice and invoice["currency"] != cur:
-            raise Conflict(f"invoice {invoice['number']} is in {invoice['currency']}, the credit note in {cur}")
+            raise Conflict(N_("invoice {number} is in {currency}, the credit note in {cur}"),
+                           number=invoice['number'], currency=invoice['currency'], cur=cur)
         minor = money.parse_amount(amount, cur)
         if minor <= 0:
-            raise InvalidInput("credit note amount must be more than zero", field="amount")
+            raise InvalidInput(N_("credit note amount must be more than zero"), field="amount")
         applied = 0
         if invoice:
             if invoice["date"] > on:
-                raise InvalidInput(f"credit note date {on} is before invoice {invoice['number']}'s date "
-                                   f"{invoice['date']}", field="date")
+                raise InvalidInput(N_("credit note date {on} is before invoice {number}'s date {date}"),
+                                   on=on, number=invoice['number'], date=invoice['date'], field="date")
             if invoices.void_of(ledger, "invoices", invoice["id"]):
-                raise Conflict(f"invoice {invoice['number']} is voided; a credit note against it makes no sense")
+                raise Conflict(N_("invoice {number} is voided; a credit note against it makes no sense"),
+                               number=invoice['number'])
             applied = min(minor, _allocatable(ledger, invoice, on))
         number = _credit_number(ledger)
         credit_id = uuid7()
@@ -66,13 +70,15 @@ def write_off(ledger, number: str, on: str, reason: str, amount: str | None = No
         cur = invoice["currency"]
         left = _allocatable(ledger, invoice, when)
         if left <= 0:
-            raise Conflict(f"invoice {invoice['number']} has nothing open on {when} to write off")
+            raise Conflict(N_("invoice {number} has nothing open on {when} to write off"), number=invoice['number'],
+                           when=when)
         minor = left if amount is None else money.parse_amount(amount, cur)
         if minor <= 0:
-            raise InvalidInput("write-off amount must be more than zero", field="amount")
+            raise InvalidInput(N_("write-off amount must be more than zero"), field="amount")
         if minor > left:
-            raise Conflict(f"write-off of {money.format_amount(minor, cur, symbol=True)} is more than invoice "
-                           f"{invoice['number']}'s open amount {money.format_amount(left, cur, symbol=True)}")
+            raise Conflict(N_("write-off of {minor} is more than invoice {number}'s open amount {left}"),
+                           minor=money.format_amount(minor, cur, symbol=True), number=invoice['number'],
+                           left=money.format_amount(left, cur, symbol=True))
         row_id = tx.event("writeoffs", invoice_id=invoice["id"], date=when, amount=minor, reason=reason,
                           number=ledger.next_number("writeoff", "writeoffs", schema.NUMBER_TEMPLATES["writeoffs"]))
     return row_id, minor, cur

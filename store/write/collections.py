@@ -21,9 +21,10 @@ from store.read import open as openitems
 from store.rules import dunning, money, safetext, validate
 from store.write import customers, debit_notes, invoices, settings
 from store.rules.dunning import PlanItem
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, InvalidInput, NotFound, os_reason
 from store.ledger.ids import derived_id, uuid7
 from store.files.mailer import Recipient, SendFailed, SendUncertain
+from store.i18n import N_
 
 NOTE_CHANNELS = ("phone", "email", "visit", "letter", "wechat", "legal", "other")
 
@@ -50,23 +51,27 @@ def open_dispute(ledger, number: str, reason: str, *, amount: str | None = None,
     opened = validate.iso_date(on, "dispute date") if on else _today()
     review_on = validate.iso_date(review, "--review") if review else None
     if review_on and review_on < opened:
-        raise InvalidInput(f"--review {review_on} is before the day the dispute is opened ({opened})", field="review")
+        raise InvalidInput(N_("--review {review_on} is before the day the dispute is opened ({opened})"),
+                           review_on=review_on, opened=opened, field="review")
     with ledger.writing() as tx:
         invoice = invoices.by_number(ledger, number)
         open_now = openitems.invoice_open(ledger, invoice["id"], max(opened, invoice["date"]))
         if open_now <= 0:
-            raise Conflict(f"invoice {invoice['number']} has nothing open on {opened}; there is nothing to dispute")
+            raise Conflict(N_("invoice {number} has nothing open on {opened}; there is nothing to dispute"),
+                           number=invoice['number'], opened=opened)
         disputed = None
         if amount is not None:
             disputed = money.parse_amount(amount, invoice["currency"], field="--amount")
             if not 0 < disputed <= open_now:
                 raise InvalidInput(
-                    f"--amount {amount}: must be more than zero and at most what invoice {invoice['number']} has "
-                    f"open ({money.to_decimal_str(open_now, invoice['currency'])})", field="amount")
+                    N_("--amount {amount}: must be more than zero and at most what invoice {number} has open "
+                       "({open_now})"), amount=amount, number=invoice['number'],
+                    open_now=money.to_decimal_str(open_now, invoice['currency']), field="amount")
         other = ledger.row("SELECT id, opened FROM disputes WHERE invoice_id=? AND status='open'", (invoice["id"],))
         if other:
-            raise Conflict(f"invoice {invoice['number']} already has an open dispute ({other['id']}, opened "
-                           f"{other['opened']}); resolve it first")
+            raise Conflict(N_("invoice {number} already has an open dispute ({id}, opened {opened}); resolve it "
+                              "first"), number=invoice['number'], id=other['id'],
+                           opened=other['opened'])
         dispute_id = uuid7()
         tx.set("disputes", dispute_id, invoice_id=invoice["id"], customer_id=invoice["customer_id"], amount=disputed,
                reason=reason, opened=opened, review=review_on, status="open", resolved_on=None, note=None)
@@ -77,7 +82,7 @@ def find_dispute(ledger, ref: str) -> dict:
     """A dispute by its id, a unique start of its id, or the number of an invoice with one open dispute."""
     ref = (ref or "").strip()
     if not ref:
-        raise InvalidInput("give a dispute id or an invoice number", field="id")
+        raise InvalidInput(N_("give a dispute id or an invoice number"), field="id")
     found = ledger.rows("SELECT * FROM disputes WHERE id = ? OR id LIKE ? ORDER BY opened",
                         (ref, ref.replace("%", "").replace("_", "") + "%")) if len(ref) >= 4 else []
     if not found:
@@ -85,10 +90,11 @@ def find_dispute(ledger, ref: str) -> dict:
         if inv:
             found = ledger.rows("SELECT * FROM disputes WHERE invoice_id=? AND status='open'", (inv["id"],))
     if not found:
-        raise NotFound(f"no dispute {ref!r} (give a dispute id from `duly dispute list`, or an invoice number "
-                       "with an open dispute)")
+        raise NotFound(N_("no dispute {ref} (give a dispute id from `duly dispute list`, or an invoice number with "
+                          "an open dispute)"), ref=repr(ref))
     if len(found) > 1:
-        raise InvalidInput(f"{ref!r} names {len(found)} disputes; give more of the id", field="id")
+        raise InvalidInput(N_("{ref} names {count} disputes; give more of the id"), ref=repr(ref),
+                           count=len(found), field="id")
     return found[0]
 
 
@@ -98,10 +104,12 @@ def resolve_dispute(ledger, ref: str, note: str, on: str | None = None) -> dict:
     with ledger.writing() as tx:
         dispute = find_dispute(ledger, ref)
         if dispute["status"] != "open":
-            raise Conflict(f"dispute {dispute['id']} was already resolved on {dispute['resolved_on']}")
+            raise Conflict(N_("dispute {id} was already resolved on {resolved_on}"), id=dispute['id'],
+                           resolved_on=dispute['resolved_on'])
         when = validate.iso_date(on, "date") if on else max(_today(), dispute["opened"])
         if when < dispute["opened"]:
-            raise InvalidInput(f"resolve date {when} is before the dispute was opened ({dispute['opened']})",
+            raise InvalidInput(N_("resolve date {when} is before the dispute was opened ({opened})"), when=when,
+                               opened=dispute['opened'],
                                field="date")
         tx.set("disputes", dispute["id"], status="resolved", resolved_on=when, note=note)
     return {**dispute, "status": "resolved", "resolved_on": when, "note": note}
@@ -139,17 +147,20 @@ def add_promise(ledger, number: str, pay_by: str, amount: str, made_on: str | No
     pay_by = validate.iso_date(pay_by, "--pay-by")
     made = validate.iso_date(made_on, "--made-on") if made_on else _today()
     if pay_by < made:
-        raise InvalidInput(f"--pay-by {pay_by}: a promise to pay is for a day on or after it was made ({made})",
+        raise InvalidInput(N_("--pay-by {pay_by}: a promise to pay is for a day on or after it was made ({made})"),
+                           pay_by=pay_by, made=made,
                            field="pay_by")
     with ledger.writing() as tx:
         invoice = invoices.by_number(ledger, number)
         promised = money.parse_amount(amount, invoice["currency"], field="--amount")
         open_now = openitems.invoice_open(ledger, invoice["id"], max(made, invoice["date"]))
         if open_now <= 0:
-            raise Conflict(f"invoice {invoice['number']} has nothing open on {made}; nothing to promise")
+            raise Conflict(N_("invoice {number} has nothing open on {made}; nothing to promise"),
+                           number=invoice['number'], made=made)
         if not 0 < promised <= open_now:
-            raise InvalidInput(f"--amount {amount}: must be more than zero and at most what invoice "
-                               f"{invoice['number']} has open ({money.to_decimal_str(open_now, invoice['currency'])})",
+            raise InvalidInput(N_("--amount {amount}: must be more than zero and at most what invoice {number} has "
+                                  "open ({open_now})"), amount=amount,
+                               number=invoice['number'], open_now=money.to_decimal_str(open_now, invoice['currency']),
                                field="amount")
         return tx.event("promises", invoice_id=invoice["id"], customer_id=invoice["customer_id"], date=pay_by,
                         amount=promised, made_on=made)
@@ -194,12 +205,13 @@ def add_note(ledger, code: str, channel: str, text: str, *, next_action: str | N
     """Log a contact with a customer (call, visit, letter...) and the date of the next action."""
     channel = (channel or "").strip().lower()
     if channel not in NOTE_CHANNELS:
-        raise InvalidInput(f"--channel {channel!r} is not one of {', '.join(NOTE_CHANNELS)}", field="channel")
+        raise InvalidInput(N_("--channel {channel} is not one of {note_channels}"),
+                           channel=repr(channel), note_channels=', '.join(NOTE_CHANNELS), field="channel")
     text = validate.required_text(text, "--text")
     at = validate.iso_date(on, "--date") if on else _today()
     nxt = validate.iso_date(next_action, "--next") if next_action else None
     if nxt and nxt < at:
-        raise InvalidInput(f"--next {nxt} is before the contact's date {at}", field="next")
+        raise InvalidInput(N_("--next {nxt} is before the contact's date {at}"), nxt=nxt, at=at, field="next")
     with ledger.writing() as tx:
         customer = customers.by_code(ledger, code)
         return tx.event("notes", customer_id=customer["id"], channel=channel, text=text, at=at, next_action=nxt)
@@ -244,20 +256,22 @@ def add_contract(ledger, code: str, number: str, signed: str, *, start: str | No
     start = validate.iso_date(start, "--start") if start else None
     end = validate.iso_date(end, "--end") if end else None
     if start and end and end < start:
-        raise InvalidInput(f"--end {end} is before --start {start}", field="end")
+        raise InvalidInput(N_("--end {end} is before --start {start}"), end=end, start=start, field="end")
     path = digest = None
     if file:
         path = Path(file).expanduser().resolve()
         if not path.is_file():
-            raise NotFound(f"--file {file}: no such file")
+            raise NotFound(N_("--file {file}: no such file"), file=file)
         try:
             digest = file_sha256(path)
         except OSError as exc:
-            raise InvalidInput(f"--file {file}: cannot read it ({exc.strerror})", field="file") from None
+            raise InvalidInput(N_("--file {file}: cannot read it ({reason})"), file=file,
+                               reason=os_reason(exc), field="file") from None
     with ledger.writing() as tx:
         customer = customers.by_code(ledger, code)
         if ledger.row("SELECT 1 AS x FROM contracts WHERE customer_id=? AND number=?", (customer["id"], number)):
-            raise Conflict(f"customer {customer['code']} already has a contract {number}")
+            raise Conflict(N_("customer {code} already has a contract {number}"), code=customer['code'],
+                           number=number)
         if terms:
             customers._known_terms(ledger, terms.strip())
         limit = money.parse_amount(credit_limit, customer["currency"], field="--credit-limit") if credit_limit else None

@@ -21,6 +21,7 @@ from store.read import reports, statements
 from store.rules import money, validate
 from store.write import customers
 from store.errors import Conflict, InvalidInput
+from store.i18n import N_
 
 DONE = ("sent", "confirmed", "disputed", "resolved")
 
@@ -92,8 +93,8 @@ def send(ledger, as_of: str, *, codes: list[str] | None = None, email: bool = Tr
         try:
             settings = mailer.SmtpSettings.from_ledger(ledger)
         except InvalidInput:
-            raise InvalidInput("e-mailing statements needs settings smtp.host and smtp.from (`duly settings set "
-                               "smtp.host mail.example.com`), or use --out DIR for print-ready files",
+            raise InvalidInput(N_("e-mailing statements needs settings smtp.host and smtp.from (`duly settings set "
+                                  "smtp.host mail.example.com`), or use --out DIR for print-ready files"),
                                field="smtp.host") from None
         smtp = mailer.Smtp(settings, timeout=smtp_timeout)
     company = ledger.setting("company.name") or "Duly"
@@ -174,7 +175,8 @@ def _pick(ledger, customer: dict, as_of: str, currency: str | None) -> tuple[str
     elif len(options) == 1:
         cur = options[0]
     else:
-        raise InvalidInput(f"{customer['code']} has balances in {', '.join(options)} as of {as_of}: give --currency",
+        raise InvalidInput(N_("{code} has balances in {options} as of {as_of}: give --currency"),
+                           code=customer['code'], options=', '.join(options), as_of=as_of,
                            field="currency")
     row = rows.get(cur)
     return cur, row, row["our_balance"] if row else ours.get(cur, 0)
@@ -191,7 +193,8 @@ def confirm(ledger, code: str, as_of: str, their_balance: str | None = None, *, 
         customer = customers.by_code(ledger, code)
         cur, row, ours = _pick(ledger, customer, as_of, currency)
         if row and row["status"] == "resolved":
-            raise Conflict(f"{code}: the statement as of {as_of} was already resolved on {row['resolved_on']}")
+            raise Conflict(N_("{code}: the statement as of {as_of} was already resolved on {resolved_on}"), code=code,
+                           as_of=as_of, resolved_on=row['resolved_on'])
         theirs = money.parse_amount(their_balance, cur, field="their balance", allow_negative=True) \
             if their_balance not in (None, "") else ours
         status = "confirmed" if theirs == ours else "disputed"

@@ -4,6 +4,9 @@ from __future__ import annotations
 from store.rules import money, validate
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
+from store.i18n import N_
+from store.rules.search import prefix_range
+from store.rules.terms import terms_name
 
 # Field -> normaliser for what a person types. Amount fields need the currency, so they are handled apart.
 _NORMALISE = {
@@ -16,7 +19,7 @@ _NORMALISE = {
     "phone": validate.phone,
     "language": lambda v: validate.choice(v, validate.LANGUAGES, "language"),
     "currency": money.check_currency,
-    "terms": str.strip,
+    "terms": terms_name,  # 月结30 is stored as EOM30
     "category": lambda v: validate.choice(v, validate.CATEGORIES, "category"),
     "settlement_cycle": lambda v: validate.choice(v, validate.CYCLES, "settlement cycle"),
     "tags": validate.tags,
@@ -31,7 +34,7 @@ def normalise(fields: dict, currency: str) -> dict:
     clean = {}
     for key, value in fields.items():
         if key not in FIELDS:
-            raise InvalidInput(f"customers have no field {key!r}", field=key)
+            raise InvalidInput(N_("customers have no field {key}"), key=repr(key), field=key)
         if value is None:
             continue
         if value == "" and key not in ("code", "name", "currency"):
@@ -46,7 +49,7 @@ def normalise(fields: dict, currency: str) -> dict:
 def by_code(ledger, code: str, *, archived: bool = True) -> dict:
     found = ledger.row("SELECT * FROM customers WHERE code=? ORDER BY id LIMIT 1", (code,))
     if found is None or (not archived and found["archived"]):
-        raise NotFound(f"unknown customer {code!r}")
+        raise NotFound(N_("unknown customer {code}"), code=repr(code))
     return found
 
 
@@ -56,7 +59,7 @@ def _known_terms(ledger, name: str) -> None:
     if name and name not in BUILTIN_TERMS and not ledger.row(
         "SELECT 1 AS x FROM terms WHERE name=? AND coalesce(archived,0)=0", (name,)
     ):
-        raise NotFound(f"unknown payment terms {name!r}: add them with `duly terms add`")
+        raise NotFound(N_("unknown payment terms {name}: add them with `duly terms add`"), name=repr(name))
 
 
 def _unique_tax_id(ledger, tax_id: str | None, customer_id: str | None = None) -> None:
@@ -66,8 +69,9 @@ def _unique_tax_id(ledger, tax_id: str | None, customer_id: str | None = None) -
     other = ledger.row("SELECT code, name FROM customers WHERE tax_id=? AND id IS NOT ? ORDER BY id LIMIT 1",
                        (tax_id, customer_id))
     if other:
-        error = Conflict(f"tax id {tax_id} is already customer {other['code']}'s ({other['name']}); if this is "
-                         "really another customer (a branch, say), allow it with --allow-duplicate-tax-id")
+        error = Conflict(N_("tax id {tax_id} is already customer {code}'s ({name}); if this is really another "
+                            "customer (a branch, say), allow it with --allow-duplicate-tax-id"),
+                         tax_id=tax_id, code=other['code'], name=other['name'])
         error.field = "tax_id"  # an import names the column
         raise error
 
@@ -91,7 +95,7 @@ def add(ledger, code: str, name: str, *, allow_duplicate_tax_id: bool = False, *
     clean.setdefault("settlement_cycle", "per_order")
     with ledger.writing() as tx:
         if ledger.row("SELECT 1 AS x FROM customers WHERE code=?", (clean["code"],)):
-            raise Conflict(f"customer code {clean['code']!r} is already used")
+            raise Conflict(N_("customer code {code} is already used"), code=repr(clean['code']))
         if not allow_duplicate_tax_id:
             _unique_tax_id(ledger, clean.get("tax_id"))
         if clean.get("terms"):
@@ -112,7 +116,7 @@ def edit(ledger, code: str, /, *, allow_duplicate_tax_id: bool = False, **fields
         if "code" in clean and clean["code"] != code and ledger.row(
             "SELECT 1 AS x FROM customers WHERE code=?", (clean["code"],)
         ):
-            raise Conflict(f"customer code {clean['code']!r} is already used")
+            raise Conflict(N_("customer code {code} is already used"), code=repr(clean['code']))
         if clean.get("terms"):
             _known_terms(ledger, clean["terms"])
         changed = {k: (current[k], v) for k, v in clean.items() if current[k] != v}
@@ -132,7 +136,7 @@ def add_contact(ledger, code: str, name: str, **fields) -> str:
     clean = {"name": validate.required_text(name, "contact name")}
     for key, value in fields.items():
         if key not in CONTACT_FIELDS:
-            raise InvalidInput(f"contacts have no field {key!r}", field=key)
+            raise InvalidInput(N_("contacts have no field {key}"), key=repr(key), field=key)
         if value:
             clean[key] = {"email": validate.email, "phone": validate.phone}.get(key, str.strip)(value)
     with ledger.writing() as tx:
@@ -202,13 +206,15 @@ def history(ledger, customer_id: str) -> list[dict]:
 
 def listing(ledger, *, search: str | None = None, archived: bool = False, limit: int | None = None,
             after: str | None = None) -> list[dict]:
-    """Customers by code (keyset-paged with `after`), optionally filtered by code, name or tax id."""
+    """Customers by code (keyset-paged with `after`), optionally those a search finds: part of the code, name,
+    legal name or tax id, or the name's pinyin, whole or by initials (`hengda`, `shhd`; store/rules/search.py)."""
     where, params = ["1=1"], {}
     if not archived:
         where.append("coalesce(archived,0)=0")
-    if search:
-        where.append("(code LIKE :q OR name LIKE :q OR legal_name LIKE :q OR tax_id LIKE :q)")
-        params["q"] = f"%{search}%"
+    found = prefix_range(search) if search else None
+    if found:
+        where.append("id IN (SELECT customer_id FROM customer_search WHERE term >= :low AND term < :high)")
+        params["low"], params["high"] = found
     if after:
         where.append("code > :after")
         params["after"] = after

@@ -16,6 +16,7 @@ from store.ledger import schema
 from store.read import open as openitems
 from store.rules import money, validate
 from store.write import customers, invoices
+from store.i18n import N_
 
 
 @dataclass
@@ -32,7 +33,7 @@ class DebitNote:
 def _credit(ledger, number: str) -> dict:
     found = ledger.row("SELECT * FROM credit_notes WHERE number=? ORDER BY id LIMIT 1", ((number or "").strip(),))
     if found is None:
-        raise NotFound(f"unknown credit note {number!r}: see `duly credit list`")
+        raise NotFound(N_("unknown credit note {number}: see `duly credit list`"), number=repr(number))
     return found
 
 
@@ -46,37 +47,41 @@ def add(ledger, customer_code: str | None, on: str, reason: str, *, amount: str 
     when = validate.iso_date(on, "debit note date")
     reason = validate.required_text(reason, "reason")
     if amount is None and not reverses:
-        raise InvalidInput("give the amount of the debit note (or --reverses CN-… to reverse a credit note)",
+        raise InvalidInput(N_("give the amount of the debit note (or --reverses CN-… to reverse a credit note)"),
                            field="amount")
     with ledger.writing() as tx:
         credit = _credit(ledger, reverses) if reverses else None
         if credit:
             code = ledger.row("SELECT code FROM customers WHERE id=?", (credit["customer_id"],))["code"]
             if customer_code and customer_code.strip() != code:
-                raise Conflict(f"credit note {credit['number']} belongs to customer {code}, not {customer_code}")
+                raise Conflict(N_("credit note {number} belongs to customer {code}, not {customer_code}"),
+                               number=credit['number'], code=code, customer_code=customer_code)
             if currency and money.check_currency(currency) != credit["currency"]:
-                raise Conflict(f"credit note {credit['number']} is in {credit['currency']}, not {currency}")
+                raise Conflict(N_("credit note {number} is in {currency}, not {currency2}"), number=credit['number'],
+                               currency=credit['currency'], currency2=currency)
             if when < credit["date"]:
-                raise InvalidInput(f"debit note date {when} is before credit note {credit['number']}'s date "
-                                   f"{credit['date']}", field="date")
+                raise InvalidInput(N_("debit note date {when} is before credit note {number}'s date {date}"),
+                                   when=when, number=credit['number'], date=credit['date'], field="date")
             done = ledger.row("SELECT i.number FROM debit_notes d JOIN invoices i ON i.id = d.invoice_id "
                               "WHERE d.credit_id=? AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id "
                               "AND v.doc_table = 'invoices')", (credit["id"],))
             if done:
-                raise Conflict(f"credit note {credit['number']} was already reversed by debit note {done['number']}")
+                raise Conflict(N_("credit note {number} was already reversed by debit note {number2}"),
+                               number=credit['number'], number2=done['number'])
             customer_code, cur = code, credit["currency"]
         else:
             if not (customer_code or "").strip():
-                raise InvalidInput("give the customer (--customer CODE) or the credit note it reverses",
+                raise InvalidInput(N_("give the customer (--customer CODE) or the credit note it reverses"),
                                    field="customer")
             customer = customers.by_code(ledger, customer_code.strip())
             cur = money.check_currency(currency or customer["currency"] or ledger.setting("currency", "CNY"))
         minor = money.parse_amount(amount, cur) if amount is not None else credit["amount"]
         if minor <= 0:
-            raise InvalidInput("debit note amount must be more than zero", field="amount")
+            raise InvalidInput(N_("debit note amount must be more than zero"), field="amount")
         if credit and minor > credit["amount"]:
-            raise InvalidInput(f"a reversal of credit note {credit['number']} is at most its amount "
-                               f"{money.format_amount(credit['amount'], cur, symbol=True)}", field="amount")
+            raise InvalidInput(N_("a reversal of credit note {number} is at most its amount {amount}"),
+                               number=credit['number'],
+                               amount=money.format_amount(credit['amount'], cur, symbol=True), field="amount")
         number = number or ledger.next_number("debit", "invoices", schema.NUMBER_TEMPLATES["debit_notes"])
         posted = invoices.add(ledger, customer_code, when, amount=money.to_decimal_str(minor, cur), due=due or when,
                               number=number, currency=cur, description=reason, doc_id=doc_id,

@@ -14,6 +14,7 @@ from store.rules import money, validate
 from store.write import customers, invoices, terms as termsbook
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
+from store.i18n import N_
 
 REF_LENGTH = 8  # drafts are shown and found by the last characters of their id
 
@@ -26,12 +27,14 @@ def get(ledger, reference: str) -> dict:
     """A draft by its id or the end of it (as `draft list` shows)."""
     text = (reference or "").strip().lower()
     if len(text) < 4:
-        raise InvalidInput(f"draft {reference!r}: give its reference as `duly draft list` shows it", field="draft")
+        raise InvalidInput(N_("draft {reference}: give its reference as `duly draft list` shows it"),
+                           reference=repr(reference), field="draft")
     found = ledger.rows("SELECT * FROM drafts WHERE id = ? OR substr(id, -?) = ?", (text, len(text), text))
     if not found:
-        raise NotFound(f"no draft {reference!r}: see `duly draft list`")
+        raise NotFound(N_("no draft {reference}: see `duly draft list`"), reference=repr(reference))
     if len(found) > 1:
-        raise InvalidInput(f"draft {reference!r} matches {len(found)} drafts: give more of its id", field="draft")
+        raise InvalidInput(N_("draft {reference} matches {count} drafts: give more of its id"),
+                           reference=repr(reference), count=len(found), field="draft")
     return found[0]
 
 
@@ -47,10 +50,11 @@ def issued_as(ledger, draft_id: str) -> list[dict]:
 def _still_open(ledger, draft: dict) -> None:
     done = issued_as(ledger, draft["id"])
     if done:
-        raise Conflict(f"draft {ref(draft['id'])} was issued as invoice {done[0]['number']}; a posted invoice is "
-                       "never edited: use a credit note, or void it and issue a new one")
+        raise Conflict(N_("draft {id} was issued as invoice {number}; a posted invoice is never edited: use a "
+                          "credit note, or void it and issue a new one"), id=ref(draft['id']),
+                       number=done[0]['number'])
     if draft["archived"]:
-        raise Conflict(f"draft {ref(draft['id'])} was deleted")
+        raise Conflict(N_("draft {id} was deleted"), id=ref(draft['id']))
 
 
 def _checked(ledger, customer: dict, draft: dict, given: dict) -> dict:
@@ -66,11 +70,12 @@ def _checked(ledger, customer: dict, draft: dict, given: dict) -> dict:
         currency = new
     out["currency"] = currency
     if given.get("amount") is not None and given.get("lines"):
-        raise InvalidInput("give either an amount or lines, not both", field="amount")
+        raise InvalidInput(N_("give either an amount or lines, not both"), field="amount")
     if given.get("amount") is not None:
         amount = money.parse_amount(given["amount"], currency)
         if amount <= 0:
-            raise InvalidInput(f"amount must be more than zero, got {given['amount']}", field="amount")
+            raise InvalidInput(N_("amount must be more than zero, got {amount}"),
+                               amount=given['amount'], field="amount")
         out["amount"], out["lines"] = amount, None
     if given.get("lines"):
         for text in given["lines"]:
@@ -81,7 +86,7 @@ def _checked(ledger, customer: dict, draft: dict, given: dict) -> dict:
             out["date" if key == "date" else "due_date"] = validate.iso_date(given[key], label)
     on, due = out.get("date", draft.get("date")), out.get("due_date", draft.get("due_date"))
     if on and due and due < on:
-        raise InvalidInput(f"due date {due} is before the invoice date {on}", field="due")
+        raise InvalidInput(N_("due date {due} is before the invoice date {on}"), due=due, on=on, field="due")
     if given.get("terms") is not None:
         out["terms"] = termsbook.resolve(ledger, given["terms"].strip()).name
     if given.get("einvoice") is not None:
@@ -131,13 +136,13 @@ def issue(ledger, reference: str, *, number: str | None = None) -> invoices.Issu
         draft = get(ledger, reference)
         _still_open(ledger, draft)
         if not draft["date"]:
-            raise InvalidInput(f"draft {ref(draft['id'])} has no date: `duly draft edit {ref(draft['id'])} --date D`",
+            raise InvalidInput(N_("draft {id} has no date: `duly draft edit {id} --date D`"), id=ref(draft['id']),
                                field="date")
         code = ledger.row("SELECT code FROM customers WHERE id=?", (draft["customer_id"],))["code"]
         amount = None if draft["amount"] is None else money.to_decimal_str(draft["amount"], draft["currency"])
         lines = json.loads(draft["lines"]) if draft["lines"] else None
         if amount is None and not lines:
-            raise InvalidInput(f"draft {ref(draft['id'])} has neither an amount nor lines", field="amount")
+            raise InvalidInput(N_("draft {id} has neither an amount nor lines"), id=ref(draft['id']), field="amount")
         issued = invoices.add(ledger, code, draft["date"], amount=amount, lines=lines,
                               terms=draft["terms"], due=draft["due_date"], number=number,
                               currency=draft["currency"], einvoice=draft["einvoice"],

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from store.errors import InvalidInput
 from store.rules import fx, money, validate
 from store.write.terms import home_currency
+from store.i18n import N_
 
 
 def row_id(currency: str, on: str) -> str:
@@ -19,10 +20,11 @@ def checked(ledger, currency: str, on: str, rate: str, *, per: int = 1, where: s
     try:
         cur = money.check_currency(currency)
     except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {exc}", field="currency") from None
+        raise InvalidInput(N_("{where}: {exc}"), where=where, exc=exc, field="currency") from None
     base = home_currency(ledger)
     if cur == base:
-        raise InvalidInput(f"{where}: {cur} is the ledger's base currency; its rate is always 1", field="currency")
+        raise InvalidInput(N_("{where}: {cur} is the ledger's base currency; its rate is always 1"),
+                           where=where, cur=cur, field="currency")
     day = validate.iso_date(on, f"{where}: date")
     return cur, day, fx.rate_text(fx.parse_rate(rate, per=per, where=where))
 

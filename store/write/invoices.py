@@ -18,6 +18,7 @@ from store.rules.openitems import OpenInvoice, open_items
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import derived_id, uuid7
 from store.rules.terms import instalments
+from store.i18n import N_
 
 _NUMBER = re.compile(r"^[\w][\w.\-/#]{0,39}$")
 _EINVOICE = re.compile(r"^\d{20}$")
@@ -66,10 +67,11 @@ def parse_qty(text: str, where: str = "quantity") -> str:
     """'2' -> '2', '1.50' -> '1.5'; more than zero, at most six decimals."""
     raw = (text or "").strip()
     if not _QTY.match(raw):
-        raise InvalidInput(f"{where}: {text!r} is not a quantity (expected e.g. 2 or 1.5)", field="qty")
+        raise InvalidInput(N_("{where}: {text} is not a quantity (expected e.g. 2 or 1.5)"), where=where,
+                           text=repr(text), field="qty")
     value = Decimal(raw)
     if value <= 0:
-        raise InvalidInput(f"{where}: quantity must be more than zero", field="qty")
+        raise InvalidInput(N_("{where}: quantity must be more than zero"), where=where, field="qty")
     text = format(value.normalize(), "f")
     return text
 
@@ -78,10 +80,12 @@ def parse_tax(text: str, where: str = "tax") -> int:
     """'13%' or '13' -> 1300 basis points; 0–100%."""
     m = _TAX.match((text or "").strip())
     if not m:
-        raise InvalidInput(f"{where}: tax rate {text!r} is not a percentage (expected e.g. 13%)", field="tax")
+        raise InvalidInput(N_("{where}: tax rate {text} is not a percentage (expected e.g. 13%)"),
+                           where=where, text=repr(text), field="tax")
     bp = int(m.group(1)) * 100 + int((m.group(2) or "").ljust(2, "0"))
     if bp > 10000:
-        raise InvalidInput(f"{where}: tax rate {text!r} is more than 100%", field="tax")
+        raise InvalidInput(N_("{where}: tax rate {text} is more than 100%"), where=where,
+                           text=repr(text), field="tax")
     return bp
 
 
@@ -99,7 +103,7 @@ def parse_line(text: str, currency: str) -> Line:
     where = f"line {text!r}"
     parts = (text or "").split(":")
     if len(parts) < 3:
-        raise InvalidInput(f"{where}: expected DESCRIPTION:QTY:PRICE[:TAX%], e.g. 咨询服务:10:1500.00:6%",
+        raise InvalidInput(N_("{where}: expected DESCRIPTION:QTY:PRICE[:TAX%], e.g. 咨询服务:10:1500.00:6%"), where=where,
                            field="line")
     tax_text = None
     if len(parts) >= 4 and (parts[-1].strip().endswith("%") or (_is_qty(parts[-3]) and _is_qty(parts[-1]))):
@@ -107,7 +111,7 @@ def parse_line(text: str, currency: str) -> Line:
     price_text, qty_text = parts.pop(), parts.pop()
     description = ":".join(parts).strip()
     if not description:
-        raise InvalidInput(f"{where}: the description must not be empty", field="line")
+        raise InvalidInput(N_("{where}: the description must not be empty"), where=where, field="line")
     qty = parse_qty(qty_text, where)
     price = money.parse_amount(price_text, currency, field=f"{where}: price")
     tax_bp = parse_tax(tax_text, where) if tax_text is not None else 0
@@ -118,7 +122,8 @@ def einvoice_number(text: str) -> str:
     """数电票 number: exactly 20 digits."""
     value = (text or "").strip().replace(" ", "")
     if not _EINVOICE.match(value):
-        raise InvalidInput(f"e-invoice number {text!r} must be exactly 20 digits (数电票号码)", field="einvoice")
+        raise InvalidInput(N_("e-invoice number {text} must be exactly 20 digits (数电票号码)"),
+                           text=repr(text), field="einvoice")
     return value
 
 
@@ -126,7 +131,8 @@ def invoice_number(text: str) -> str:
     value = (text or "").strip()
     if not _NUMBER.match(value):
         raise InvalidInput(
-            f"invoice number {text!r} is not valid: up to 40 letters, digits, '-', '_', '.', '/' or '#', no spaces",
+            N_("invoice number {text} is not valid: up to 40 letters, digits, '-', '_', '.', '/' or '#', no spaces"),
+            text=repr(text),
             field="number",
         )
     return value
@@ -138,7 +144,7 @@ def invoice_number(text: str) -> str:
 def by_number(ledger, number: str) -> dict:
     found = ledger.row("SELECT * FROM invoices WHERE number=? ORDER BY id LIMIT 1", ((number or "").strip(),))
     if found is None:
-        raise NotFound(f"unknown invoice {number!r}")
+        raise NotFound(N_("unknown invoice {number}"), number=repr(number))
     return found
 
 
@@ -206,13 +212,14 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
     recurring occurrence); its lines and instalments get ids derived from it, so a second device's issue of the
     same document merges into one."""
     if (amount is None) == (not lines):
-        raise InvalidInput("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])",
+        raise InvalidInput(N_("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])"),
                            field="amount")
     on = validate.iso_date(invoice_date, "invoice date")
     with ledger.writing() as tx:
         customer = customers.by_code(ledger, (customer_code or "").strip())
         if customer["archived"]:
-            raise Conflict(f"customer {customer['code']!r} is archived; restore it before invoicing")
+            raise Conflict(N_("customer {code} is archived; restore it before invoicing"),
+                           code=repr(customer['code']))
         cur = money.check_currency(currency or customer["currency"] or ledger.setting("currency", "CNY"))
         if lines:
             parsed = [text if isinstance(text, Line) else parse_line(text, cur) for text in lines]
@@ -221,16 +228,20 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
             parsed = [Line((description or "").strip() or "amount", "1", total, 0)]
         total = sum(line.amount + line.tax for line in parsed)
         if total > money.MAX_MINOR:
-            raise InvalidInput(f"invoice total {money.to_decimal_str(total, cur)} {cur} is more than a ledger holds "
-                               f"(at most {money.format_amount(money.MAX_MINOR, cur)} {cur})", field="amount")
+            raise InvalidInput(N_("invoice total {total} {cur} is more than a ledger holds (at most {max_minor} "
+                                  "{cur})"),
+                               total=money.to_decimal_str(total, cur), cur=cur,
+                               max_minor=money.format_amount(money.MAX_MINOR, cur), field="amount")
         tax = sum(line.tax for line in parsed)
         if total <= 0:
-            raise InvalidInput(f"invoice total must be more than zero, got {money.to_decimal_str(total, cur)}",
+            raise InvalidInput(N_("invoice total must be more than zero, got {total}"),
+                               total=money.to_decimal_str(total, cur),
                                field="amount")
         if due:
             due_on = validate.iso_date(due, "due date")
             if due_on < on:
-                raise InvalidInput(f"due date {due_on} is before the invoice date {on}", field="due")
+                raise InvalidInput(N_("due date {due_on} is before the invoice date {on}"),
+                                   due_on=due_on, on=on, field="due")
             schedule, terms_name = [(due_on, total)], None
         else:
             terms_name = terms_for(ledger, customer, terms)
@@ -240,19 +251,20 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
             terms_name = found.name
         einvoice = einvoice_number(einvoice) if einvoice else None
         if einvoice and (other := ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,))):
-            raise Conflict(f"e-invoice number {einvoice} is already on invoice {other['number']}")
+            raise Conflict(N_("e-invoice number {einvoice} is already on invoice {number}"), einvoice=einvoice,
+                           number=other['number'])
         if number:
             number = invoice_number(number)
             if ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)):
-                raise Conflict(f"invoice number {number} is already used")
+                raise Conflict(N_("invoice number {number} is already used"), number=number)
         else:
             number = _next_number(ledger)
         warning, breach = _credit_check(ledger, customer, cur, on, total) if check_credit else (None, False)
         if breach and (ledger.setting("credit.enforce") or "warn") == "block":
-            raise Conflict(f"refused: {warning} (setting credit.enforce is 'block')")
+            raise Conflict(N_("refused: {warning} (setting credit.enforce is 'block')"), warning=warning)
 
         if doc_id and ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
-            raise Conflict(f"invoice {number} was already issued")
+            raise Conflict(N_("invoice {number} was already issued"), number=number)
         invoice_id = doc_id or uuid7()
         part_id = (lambda kind, n: derived_id(invoice_id, kind, str(n))) if doc_id else (lambda kind, n: None)
         tx.event("invoices", invoice_id, number=number, customer_id=customer["id"], date=on,
@@ -289,14 +301,17 @@ def void(ledger, number: str, reason: str, on: str | None = None, *, unapply_fir
             unapply(ledger, number, on)
         when = validate.iso_date(on, "void date") if on else max(date.today().isoformat(), invoice["date"])
         if when < invoice["date"]:
-            raise InvalidInput(f"void date {when} is before the invoice date {invoice['date']}", field="date")
+            raise InvalidInput(N_("void date {when} is before the invoice date {date}"), when=when,
+                               date=invoice['date'], field="date")
         if (done := void_of(ledger, "invoices", invoice["id"])) is not None:
-            raise Conflict(f"invoice {invoice['number']} was already voided on {done['date']}")
+            raise Conflict(N_("invoice {number} was already voided on {date}"), number=invoice['number'],
+                           date=done['date'])
         paid = applied(ledger, invoice["id"])
         if paid > 0:
             raise Conflict(
-                f"invoice {invoice['number']} has {money.format_amount(paid, invoice['currency'], symbol=True)} "
-                f"of payments or credits applied; take them off first (`duly invoice unapply {invoice['number']}`)"
+                N_("invoice {number} has {paid} of payments or credits applied; take them off first (`duly invoice "
+                   "unapply {number}`)"), number=invoice['number'],
+                paid=money.format_amount(paid, invoice['currency'], symbol=True)
             )
         return tx.event("voids", doc_table="invoices", doc_id=invoice["id"], date=when, reason=reason)
 
@@ -313,11 +328,12 @@ def unapply(ledger, number: str, on: str | None = None) -> list[dict]:
                WHERE a.invoice_id=? GROUP BY a.payment_id, a.credit_id HAVING sum(a.amount) <> 0
                ORDER BY max(a.date), a.payment_id, a.credit_id""", (invoice["id"],))
         if not nets:
-            raise Conflict(f"invoice {invoice['number']} has no payments or credits applied")
+            raise Conflict(N_("invoice {number} has no payments or credits applied"), number=invoice['number'])
         latest = max(r["last"] for r in nets)
         when = validate.iso_date(on, "date") if on else max(date.today().isoformat(), latest)
         if when < latest:
-            raise InvalidInput(f"date {when} is before the last allocation to invoice {invoice['number']} ({latest})",
+            raise InvalidInput(N_("date {when} is before the last allocation to invoice {number} ({latest})"),
+                               when=when, number=invoice['number'], latest=latest,
                                field="date")
         undone = []
         for r in nets:

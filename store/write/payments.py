@@ -14,6 +14,7 @@ from store.write import customers, invoices
 from store.ledger import schema
 from store.rules.allocation import auto_allocate, check_allocations
 from store.errors import Conflict, InvalidInput, NotFound
+from store.i18n import N_
 
 METHODS = ("bank_transfer", "cash", "card", "alipay", "wechat", "other")
 METHOD_ALIASES = {
@@ -47,8 +48,8 @@ def method(text: str | None) -> str:
         return "other"
     key = text.strip().lower().replace(" ", "_").replace("-", "_")
     if key not in METHOD_ALIASES:
-        raise InvalidInput(f"payment method {text!r} is not one of: {', '.join(METHODS)} "
-                           "(or 银行转账, 现金, 刷卡, 支付宝, 微信)", field="method")
+        raise InvalidInput(N_("payment method {text} is not one of: {methods} (or 银行转账, 现金, 刷卡, 支付宝, 微信)"),
+                           text=repr(text), methods=', '.join(METHODS), field="method")
     return METHOD_ALIASES[key]
 
 
@@ -58,11 +59,13 @@ def parse_pairs(pairs: list[str] | None, currency: str) -> list[tuple[str, int]]
     for pair in pairs or []:
         number, sep, amount = (pair or "").partition("=")
         if not sep or not number.strip() or not amount.strip():
-            raise InvalidInput(f"allocation {pair!r}: expected NUMBER=AMOUNT, e.g. A7-000001=500.00",
+            raise InvalidInput(N_("allocation {pair}: expected NUMBER=AMOUNT, e.g. A7-000001=500.00"),
+                               pair=repr(pair),
                                field="allocate")
         number = number.strip()
         if any(n == number for n, _ in found):
-            raise InvalidInput(f"invoice {number} is named twice in the allocations", field="allocate")
+            raise InvalidInput(N_("invoice {number} is named twice in the allocations"),
+                               number=number, field="allocate")
         found.append((number, money.parse_amount(amount, currency, field=f"allocation to {number}")))
     return found
 
@@ -73,7 +76,7 @@ def _resolve_pairs(ledger, customer_id: str, pairs: list[tuple[str, int]]) -> tu
     for number, amount in pairs:
         invoice = invoices.by_number(ledger, number)
         if invoice["customer_id"] != customer_id:
-            raise Conflict(f"invoice {number} belongs to another customer")
+            raise Conflict(N_("invoice {number} belongs to another customer"), number=number)
         requested[invoice["id"]] = amount
         numbers[invoice["id"]] = number
     return requested, numbers
@@ -95,8 +98,9 @@ def plan(ledger, customer_id: str, currency: str, on: str, available: int,
     if pairs:
         for invoice_id, number in named.items():
             if invoice_id not in open_by:
-                raise Conflict(f"invoice {number} has nothing open on {on} to apply to "
-                               "(paid, voided, dated later, or in another currency)")
+                raise Conflict(N_("invoice {number} has nothing open on {on} to apply to (paid, voided, dated "
+                                  "later, or in another currency)"), number=number,
+                               on=on)
         check_allocations(available, requested, open_by, named, currency)
         return [(i, named[i], a) for i, a in requested.items()]
     return [(i, numbers[i], a) for i, a in auto_allocate(available, dues)]
@@ -110,13 +114,13 @@ def add(ledger, customer_code: str, paid_on: str, amount: str, *, method_name: s
     on = validate.iso_date(paid_on, "payment date")
     kind = method(method_name)
     if allocate and not auto:
-        raise InvalidInput("give either allocations or --no-allocate, not both", field="allocate")
+        raise InvalidInput(N_("give either allocations or --no-allocate, not both"), field="allocate")
     with ledger.writing() as tx:
         customer = customers.by_code(ledger, (customer_code or "").strip())
         cur = money.check_currency(currency or customer["currency"] or ledger.setting("currency", "CNY"))
         minor = money.parse_amount(amount, cur)
         if minor <= 0:
-            raise InvalidInput("payment amount must be more than zero", field="amount")
+            raise InvalidInput(N_("payment amount must be more than zero"), field="amount")
         pairs = parse_pairs(allocate, cur)
         chosen = plan(ledger, customer["id"], cur, on, minor, pairs) if (pairs or auto) else []
         number = ledger.next_number("payment", "payments", schema.NUMBER_TEMPLATES["payments"])
@@ -144,9 +148,10 @@ def by_id(ledger, payment_id: str) -> dict:
         if len(rows) == 1:
             return rows[0]
         if rows:
-            raise InvalidInput(f"payment id {payment_id!r} is ambiguous: give its number (RC-…) or more of the id",
+            raise InvalidInput(N_("payment id {payment_id} is ambiguous: give its number (RC-…) or more of the id"),
+                               payment_id=repr(payment_id),
                                field="payment")
-    raise NotFound(f"unknown payment {payment_id!r}")
+    raise NotFound(N_("unknown payment {payment_id}"), payment_id=repr(payment_id))
 
 
 def _left(ledger, table: str, doc: dict, on: str) -> int:
@@ -176,7 +181,7 @@ def allocate(ledger, *, payment_id: str | None = None, customer_code: str | None
     customer oldest first. Pairs NUMBER=AMOUNT say where; without them, oldest due first. The allocations are
     dated `on` (default: today, or the payment's date when that is later)."""
     if bool(payment_id) == bool(customer_code):
-        raise InvalidInput("give a payment id or --customer CODE (one of them)", field="payment")
+        raise InvalidInput(N_("give a payment id or --customer CODE (one of them)"), field="payment")
     with ledger.writing() as tx:
         if payment_id:
             payment = by_id(ledger, payment_id)
@@ -203,7 +208,8 @@ def _allocation_date(on: str | None, doc_date: str) -> str:
     if on:
         when = validate.iso_date(on, "allocation date")
         if when < doc_date:
-            raise InvalidInput(f"allocation date {when} is before the payment date {doc_date}", field="date")
+            raise InvalidInput(N_("allocation date {when} is before the payment date {doc_date}"),
+                               when=when, doc_date=doc_date, field="date")
         return when
     return max(date.today().isoformat(), doc_date)
 
@@ -244,7 +250,8 @@ def void(ledger, payment_id: str, reason: str, on: str | None = None) -> list[tu
         latest = max([payment["date"], *(r["last"] for r in nets)])
         when = validate.iso_date(on, "void date") if on else max(date.today().isoformat(), latest)
         if when < latest:
-            raise InvalidInput(f"void date {when} is before the payment or its last allocation ({latest})",
+            raise InvalidInput(N_("void date {when} is before the payment or its last allocation ({latest})"),
+                               when=when, latest=latest,
                                field="date")
         tx.event("voids", doc_table="payments", doc_id=payment["id"], date=when, reason=reason)
         reopened = []

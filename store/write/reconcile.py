@@ -21,6 +21,7 @@ from store.read.open import open_invoices
 from store.rules import matching, money
 from store.write import adjustments, payments
 from store.errors import Conflict, InvalidInput, NotFound
+from store.i18n import N_
 
 DEFAULT_MIN_SCORE = 70
 
@@ -56,12 +57,12 @@ def by_id(ledger, text: str) -> dict:
     """A bank line by its id or an unambiguous start of it (at least 4 characters)."""
     key = (text or "").strip().lower()
     if len(key) < 4:
-        raise InvalidInput(f"bank line id {text!r}: give at least 4 characters of it", field="id")
+        raise InvalidInput(N_("bank line id {text}: give at least 4 characters of it"), text=repr(text), field="id")
     rows = ledger.rows(_LINES + " WHERE b.id LIKE ? ORDER BY b.id LIMIT 2", (key.replace("%", "") + "%",))
     if not rows:
-        raise NotFound(f"unknown bank line {text!r} (see `duly reconcile list --all`)")
+        raise NotFound(N_("unknown bank line {text} (see `duly reconcile list --all`)"), text=repr(text))
     if len(rows) > 1:
-        raise InvalidInput(f"bank line id {text!r} is ambiguous: give more of it", field="id")
+        raise InvalidInput(N_("bank line id {text} is ambiguous: give more of it"), text=repr(text), field="id")
     return _status_fix(rows[0])
 
 
@@ -77,7 +78,8 @@ _STATUS_WHERE = {
 def lines(ledger, *, status: str | None = "open") -> list[dict]:
     """Bank lines oldest first; status open | accepted | rejected | debit, or None for all."""
     if status not in _STATUS_WHERE:
-        raise InvalidInput(f"bank line status {status!r} is not one of open, accepted, rejected, debit", field="status")
+        raise InvalidInput(N_("bank line status {status} is not one of open, accepted, rejected, debit"),
+                           status=repr(status), field="status")
     return [_status_fix(r) for r in ledger.rows(
         f"{_LINES} WHERE {_STATUS_WHERE[status]} ORDER BY b.date, b.source, b.line, b.id")]
 
@@ -92,7 +94,7 @@ def _tolerance(ledger, currency: str) -> int:
 def min_score(ledger, given: int | None = None) -> int:
     score = given if given is not None else int(ledger.setting("reconcile.min_score") or DEFAULT_MIN_SCORE)
     if not 0 < score <= 100:
-        raise InvalidInput(f"minimum score {score} is not between 1 and 100", field="min_score")
+        raise InvalidInput(N_("minimum score {score} is not between 1 and 100"), score=score, field="min_score")
     return score
 
 
@@ -161,14 +163,17 @@ def _teach(tx, row: dict, customer_id: str, known: dict) -> None:
 def _open_check(ledger, row: dict) -> None:
     current = by_id(ledger, row["id"])
     if current["status"] == "accepted":
-        raise Conflict(f"bank line {row['id'][:8]} was already accepted on {current['decided_on']} "
-                       f"({current['decided_code']}); nothing was applied twice")
+        raise Conflict(N_("bank line {value} was already accepted on {decided_on} ({decided_code}); nothing was "
+                          "applied twice"), value=row['id'][:8],
+                       decided_on=current['decided_on'], decided_code=current['decided_code'])
     if current["status"] == "rejected":
-        raise Conflict(f"bank line {row['id'][:8]} was rejected; `duly reconcile reopen {row['id'][:8]}` first")
+        raise Conflict(N_("bank line {value} was rejected; `duly reconcile reopen {value}` first"),
+                       value=row['id'][:8])
     if current["amount"] <= 0:
         shown = money.format_amount(current["amount"], current["currency"])
-        raise Conflict(f"bank line {row['id'][:8]} is money out ({shown} {current['currency']}); debits are kept but "
-                       "not matched to receivables")
+        raise Conflict(N_("bank line {value} is money out ({shown} {currency}); debits are kept but not matched to "
+                          "receivables"), value=row['id'][:8], shown=shown,
+                       currency=current['currency'])
 
 
 def _post(ledger, tx, row: dict, candidate: matching.Candidate | None, *, customer_code: str | None = None,
@@ -214,7 +219,7 @@ def accept(ledger, line_id: str, *, candidate: int = 1, customer_code: str | Non
     """Accept a line: its candidate number `candidate` (1 = best), or by hand for a customer (with NUMBER=AMOUNT
     allocations, else oldest due first). One transaction."""
     if allocate and not customer_code:
-        raise InvalidInput("--allocate goes with --customer CODE (a match by hand)", field="allocate")
+        raise InvalidInput(N_("--allocate goes with --customer CODE (a match by hand)"), field="allocate")
     with ledger.writing() as tx:
         row = by_id(ledger, line_id)
         _open_check(ledger, row)
@@ -222,11 +227,12 @@ def accept(ledger, line_id: str, *, candidate: int = 1, customer_code: str | Non
         if not customer_code:
             found = matching.candidates(as_line(row), book(ledger, [row]))
             if not found:
-                raise Conflict(f"bank line {row['id'][:8]} has no candidate: match it by hand with "
-                               f"`duly reconcile accept {row['id'][:8]} --customer CODE`")
+                raise Conflict(N_("bank line {value} has no candidate: match it by hand with `duly reconcile accept "
+                                  "{value} --customer CODE`"), value=row['id'][:8])
             if not 1 <= candidate <= len(found):
-                raise InvalidInput(f"bank line {row['id'][:8]} has {len(found)} candidate(s); --candidate "
-                                   f"{candidate} is not one of them", field="candidate")
+                raise InvalidInput(N_("bank line {value} has {count} candidate(s); --candidate {candidate} is not "
+                                      "one of them"),
+                                   value=row['id'][:8], count=len(found), candidate=candidate, field="candidate")
             chosen = found[candidate - 1]
         return _post(ledger, tx, row, chosen, customer_code=customer_code, pairs=allocate,
                      known=_known_aliases(ledger))

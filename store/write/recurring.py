@@ -23,6 +23,7 @@ from store.read import recurring as view
 from store.rules import money, validate
 from store.rules.recurrence import FREQUENCIES, LAST_DAY, BadRule, Rule, check, due_through
 from store.write import customers, drafts, invoices, terms as termsbook
+from store.i18n import N_
 
 NUMBER_TEMPLATE = "R-{prefix}-{n:04d}"
 MODES = ("issue", "draft")
@@ -37,7 +38,8 @@ def parse_day(text) -> int | None:
         return LAST_DAY
     if raw.isdigit() and 1 <= int(raw) <= 31:
         return int(raw)
-    raise InvalidInput(f"day {text!r} is not a day of the month: give 1-31 or 'last' (月末)", field="day")
+    raise InvalidInput(N_("day {text} is not a day of the month: give 1-31 or 'last' (月末)"),
+                       text=repr(text), field="day")
 
 
 def _positive(text, what: str) -> int | None:
@@ -45,7 +47,8 @@ def _positive(text, what: str) -> int | None:
         return None
     raw = str(text).strip()
     if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput(f"{what} {text!r} must be a whole number of 1 or more", field=what)
+        raise InvalidInput(N_("{what} {text} must be a whole number of 1 or more"), what=what,
+                           text=repr(text), field=what)
     return int(raw)
 
 
@@ -54,11 +57,13 @@ def add(ledger, customer_code: str, *, frequency: str, start: str, every=None, d
         description: str | None = None, terms: str | None = None, mode: str = "issue") -> tuple[str, str]:
     """A new schedule; returns (id, number). Everything is checked before anything is written."""
     if frequency not in FREQUENCIES:
-        raise InvalidInput(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}", field="frequency")
+        raise InvalidInput(N_("frequency {frequency} is not one of {frequencies}"),
+                           frequency=repr(frequency), frequencies=', '.join(FREQUENCIES), field="frequency")
     if mode not in MODES:
-        raise InvalidInput(f"mode {mode!r} is not one of {', '.join(MODES)}", field="mode")
+        raise InvalidInput(N_("mode {mode} is not one of {modes}"), mode=repr(mode),
+                           modes=', '.join(MODES), field="mode")
     if (amount is None) == (not lines):
-        raise InvalidInput("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])",
+        raise InvalidInput(N_("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])"),
                            field="amount")
     unit, step = FREQUENCIES[frequency]
     n = _positive(every, "every") or 1
@@ -67,14 +72,15 @@ def add(ledger, customer_code: str, *, frequency: str, start: str, every=None, d
     rule = Rule(unit, step * n, date.fromisoformat(start_on), parse_day(day) if unit == "month" else None,
                 date.fromisoformat(end_on) if end_on else None, _positive(count, "count"))
     if unit == "week" and day not in (None, ""):
-        raise InvalidInput("a weekly schedule falls on the start date's weekday; --day is for monthly, quarterly "
-                           "and yearly schedules", field="day")
+        raise InvalidInput(N_("a weekly schedule falls on the start date's weekday; --day is for monthly, quarterly "
+                              "and yearly schedules"), field="day")
     try:
         check(rule)
     except BadRule as exc:
         raise InvalidInput(str(exc), field="schedule") from None
     if rule.end is not None and not due_through(rule, rule.end):
-        raise InvalidInput(f"the schedule has no occurrence between {start_on} and {end_on}", field="end")
+        raise InvalidInput(N_("the schedule has no occurrence between {start_on} and {end_on}"),
+                           start_on=start_on, end_on=end_on, field="end")
     with ledger.writing() as tx:
         customer = customers.by_code(ledger, (customer_code or "").strip(), archived=False)
         cur = money.check_currency(currency or customer["currency"] or ledger.setting("currency", "CNY"))
@@ -82,12 +88,12 @@ def add(ledger, customer_code: str, *, frequency: str, start: str, every=None, d
         if lines:
             parsed = [invoices.parse_line(text, cur) for text in lines]
             if sum(line.amount + line.tax for line in parsed) <= 0:
-                raise InvalidInput("the lines add up to zero; a recurring invoice bills more than that", field="line")
+                raise InvalidInput(N_("the lines add up to zero; a recurring invoice bills more than that"), field="line")
             fields["lines"] = json.dumps(list(lines), ensure_ascii=False)
         else:
             fields["amount"] = money.parse_amount(amount, cur)
             if fields["amount"] <= 0:
-                raise InvalidInput(f"amount must be more than zero, got {amount}", field="amount")
+                raise InvalidInput(N_("amount must be more than zero, got {amount}"), amount=amount, field="amount")
         terms_name = termsbook.resolve(ledger, terms).name if terms else None
         schedule_id = uuid7()
         number = ledger.next_number("recurring", "recurring", NUMBER_TEMPLATE)
@@ -102,7 +108,8 @@ def pause(ledger, reference: str) -> dict:
     with ledger.writing() as tx:
         row = view.get(ledger, reference)
         if row["status"] != "active":
-            raise Conflict(f"schedule {row['number']} is {row['status']}, not active")
+            raise Conflict(N_("schedule {number} is {status}, not active"), number=row['number'],
+                           status=row['status'])
         tx.set("recurring", row["id"], status="paused")
     return row
 
@@ -113,7 +120,8 @@ def resume(ledger, reference: str, from_date: str | None = None) -> dict:
     with ledger.writing() as tx:
         row = view.get(ledger, reference)
         if row["status"] != "paused":
-            raise Conflict(f"schedule {row['number']} is {row['status']}, not paused")
+            raise Conflict(N_("schedule {number} is {status}, not paused"), number=row['number'],
+                           status=row['status'])
         tx.set("recurring", row["id"], status="active", resume_from=max(when, row["resume_from"] or ""))
     return row
 
@@ -124,9 +132,11 @@ def end(ledger, reference: str, on: str | None = None) -> dict:
     with ledger.writing() as tx:
         row = view.get(ledger, reference)
         if row["status"] == "ended":
-            raise Conflict(f"schedule {row['number']} has already ended (on {row['end_date']})")
+            raise Conflict(N_("schedule {number} has already ended (on {end_date})"), number=row['number'],
+                           end_date=row['end_date'])
         if when < row["start_date"]:
-            raise InvalidInput(f"end date {when} is before the schedule's start {row['start_date']}", field="end")
+            raise InvalidInput(N_("end date {when} is before the schedule's start {start_date}"),
+                               when=when, start_date=row['start_date'], field="end")
         tx.set("recurring", row["id"], status="ended", end_date=min(when, row["end_date"] or when))
     return row
 

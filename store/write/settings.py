@@ -14,6 +14,7 @@ import re
 from store.rules import money, validate
 from store.errors import InvalidInput
 from store.ledger.device_secrets import SECRETS, secret_meta_key
+from store.i18n import N_
 
 # The language is a person's: each device has its own (a team may read Chinese and English). A ledger written
 # before kept it as a synced setting; that value still applies on a device that never set its own.
@@ -35,13 +36,15 @@ def masked(key: str, value):
 def _series(value: str) -> str:
     value = value.strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{1,6}", value):
-        raise InvalidInput(f"invoice series {value!r}: use 1-6 letters or digits, e.g. A7", field="invoice.series")
+        raise InvalidInput(N_("invoice series {value}: use 1-6 letters or digits, e.g. A7"),
+                           value=repr(value), field="invoice.series")
     return value
 
 
 def _port(value: str) -> str:
     if not value.isdigit() or not 0 < int(value) < 65536:
-        raise InvalidInput(f"port {value!r} is not a number between 1 and 65535", field="smtp.port")
+        raise InvalidInput(N_("port {value} is not a number between 1 and 65535"),
+                           value=repr(value), field="smtp.port")
     return value
 
 
@@ -51,13 +54,13 @@ def _bool(value: str) -> str:
         return "true"
     if lowered in ("0", "false", "no", "off"):
         return "false"
-    raise InvalidInput(f"{value!r} is not true or false")
+    raise InvalidInput(N_("{value} is not true or false"), value=repr(value))
 
 
 def _one_of(*options):
     def check(value: str) -> str:
         if value not in options:
-            raise InvalidInput(f"{value!r} is not one of: {', '.join(options)}")
+            raise InvalidInput(N_("{value} is not one of: {options}"), value=repr(value), options=', '.join(options))
         return value
     return check
 
@@ -75,7 +78,7 @@ def _rates(value: str) -> str:
 def _terms_name(value: str) -> str:
     value = value.strip()
     if not value:
-        raise InvalidInput("the default terms need a name, e.g. NET30 or EOM30", field="terms.default")
+        raise InvalidInput(N_("the default terms need a name, e.g. NET30 or EOM30"), field="terms.default")
     return value
 
 
@@ -94,14 +97,14 @@ def _dunning_levels(value: str) -> str:
 def _days(value: str) -> str:
     value = value.strip()
     if not value.isdigit() or not 0 < int(value) <= 3650:
-        raise InvalidInput(f"{value!r} is not a whole number of days between 1 and 3650")
+        raise InvalidInput(N_("{value} is not a whole number of days between 1 and 3650"), value=repr(value))
     return str(int(value))
 
 
 def _percent(value: str) -> str:
     value = value.strip().rstrip("%")
     if not value.isdigit() or not 0 < int(value) <= 100:
-        raise InvalidInput(f"{value!r} is not a whole percentage between 1 and 100")
+        raise InvalidInput(N_("{value} is not a whole percentage between 1 and 100"), value=repr(value))
     return str(int(value))
 
 
@@ -113,7 +116,7 @@ def _tolerance(value: str) -> str:
 def _score(value: str) -> str:
     value = value.strip()
     if not value.isdigit() or not 0 < int(value) <= 100:
-        raise InvalidInput(f"{value!r} is not a whole score between 1 and 100")
+        raise InvalidInput(N_("{value} is not a whole score between 1 and 100"), value=repr(value))
     return str(int(value))
 
 
@@ -144,11 +147,12 @@ KNOWN: dict[str, callable] = {
 
 def check(key: str, value: str) -> str:
     if key not in KNOWN:
-        raise InvalidInput(f"unknown setting {key!r}; known settings: {', '.join(sorted(KNOWN))}", field=key)
+        raise InvalidInput(N_("unknown setting {key}; known settings: {known}"), key=repr(key),
+                           known=', '.join(sorted(KNOWN)), field=key)
     try:
         return KNOWN[key](value)
     except InvalidInput as exc:
-        raise InvalidInput(f"setting {key}: {exc}", field=key) from None
+        raise InvalidInput(N_("setting {key}: {exc}"), key=key, exc=exc, field=key) from None
 
 
 def put(ledger, key: str, value: str) -> str:
@@ -165,7 +169,8 @@ def put(ledger, key: str, value: str) -> str:
 
 def get(ledger, key: str) -> str | None:
     if key not in KNOWN:
-        raise InvalidInput(f"unknown setting {key!r}; known settings: {', '.join(sorted(KNOWN))}", field=key)
+        raise InvalidInput(N_("unknown setting {key}; known settings: {known}"), key=repr(key),
+                           known=', '.join(sorted(KNOWN)), field=key)
     if key in DEVICE_LOCAL:
         found = ledger.meta(_meta_key(key))
         # until `move_secrets` has run on this device, a secret an older Duly synced still works; so does the

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from store.rules import money, terms, validate
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
+from store.i18n import N_
 
 _NAME = re.compile(r"^\S(.{0,30}\S)?$")
 _RATE = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?%?$")
@@ -25,10 +26,12 @@ def parse_rate(text: str, field: str) -> int:
     """'12%' or '12' or '7.5%' -> basis points (1200, 1200, 750)."""
     m = _RATE.match((text or "").strip())
     if not m:
-        raise InvalidInput(f"{field} {text!r} is not a percentage (expected e.g. 12% or 7.5%)", field=field)
+        raise InvalidInput(N_("{field_name} {text} is not a percentage (expected e.g. 12% or 7.5%)"),
+                           field_name=field, text=repr(text), field=field)
     bp = int(m.group(1)) * 100 + int((m.group(2) or "").ljust(2, "0"))
     if bp > 100 * terms.FULL:
-        raise InvalidInput(f"{field} {text!r} is more than 10000%", field=field)
+        raise InvalidInput(N_("{field_name} {text} is more than 10000%"), field_name=field,
+                           text=repr(text), field=field)
     return bp
 
 
@@ -37,9 +40,11 @@ def build(name: str, lines: list[str], *, discount: str | None = None, late_inte
     """Terms from what a person typed (--line, --discount 2/10, --late-interest 12%), checked."""
     name = (name or "").strip()
     if not _NAME.match(name):
-        raise InvalidInput(f"terms name {name!r} must be 1-32 characters with no spaces at either end", field="name")
+        raise InvalidInput(N_("terms name {name} must be 1-32 characters with no spaces at either end"),
+                           name=repr(name), field="name")
     if not lines:
-        raise InvalidInput(f"terms {name!r}: give at least one --line PORTION:DELAY:N", field="lines")
+        raise InvalidInput(N_("terms {name}: give at least one --line PORTION:DELAY:N"),
+                           name=repr(name), field="lines")
     parsed = tuple(terms.parse_term_line(text, currency) for text in lines)
     discount_bp, discount_days = terms.parse_discount(discount) if discount else (0, 0)
     late_bp = parse_rate(late_interest, "late interest") if late_interest else 0
@@ -64,12 +69,11 @@ def add(ledger, name: str, lines: list[str], *, discount: str | None = None,
         late_interest: str | None = None) -> str:
     """Store new terms; the name must not be a built-in's or another stored terms'. Returns the row id."""
     found = build(name, lines, discount=discount, late_interest=late_interest, currency=home_currency(ledger))
-    builtin = {key.upper() for key in terms.BUILTIN_TERMS}
-    if found.name.upper() in builtin:
-        raise Conflict(f"terms {found.name!r} is a built-in name; choose another")
+    if terms.builtin_name(found.name):
+        raise Conflict(N_("terms {name} is a built-in name; choose another"), name=repr(found.name))
     with ledger.writing() as tx:
         if ledger.row("SELECT 1 AS x FROM terms WHERE name=?", (found.name,)):
-            raise Conflict(f"terms {found.name!r} already exist")
+            raise Conflict(N_("terms {name} already exist"), name=repr(found.name))
         row_id = uuid7()
         tx.set("terms", row_id, name=found.name, lines=json.dumps([asdict(line) for line in found.lines]),
                discount_bp=found.discount_bp, discount_days=found.discount_days,
@@ -84,10 +88,10 @@ def resolve(ledger, name: str) -> terms.Terms:
         return terms.BUILTIN_TERMS[name]
     row = _stored(ledger, name)
     if row is None:
-        upper = {key.upper(): key for key in terms.BUILTIN_TERMS}
-        if name.upper() in upper:
-            return terms.BUILTIN_TERMS[upper[name.upper()]]
-        raise NotFound(f"unknown payment terms {name!r}: add them with `duly terms add`")
+        builtin = terms.builtin_name(name)  # eom30, 月结30
+        if builtin:
+            return terms.BUILTIN_TERMS[builtin]
+        raise NotFound(N_("unknown payment terms {name}: add them with `duly terms add`"), name=repr(name))
     return from_row(row)
 
 

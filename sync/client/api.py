@@ -10,6 +10,7 @@ import httpx
 from store.errors import DulyError
 from sync import crypto
 from sync.crypto import DeviceKeys
+from store.i18n import N_
 
 
 PUSH_BATCH = 500
@@ -83,8 +84,9 @@ class Api:
         try:
             response = self.http.request(method, url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            raise Offline(f"cannot reach the sync server at {self.server} ({type(exc).__name__}: {exc}); "
-                          "local changes stay queued for the next `duly sync now`") from None
+            raise Offline(N_("cannot reach the sync server at {server} ({name}: {exc}); local changes stay queued "
+                             "for the next `duly sync now`"), server=self.server,
+                          name=type(exc).__name__, exc=exc) from None
         if response.status_code >= 400:
             try:
                 found = response.json()
@@ -94,8 +96,9 @@ class Api:
             if response.status_code == 409 and found.get("replayed") is True:
                 # This very request reached the server twice (a copy made on the way) and this is the answer to
                 # the copy: the first was taken, its answer lost. Like a lost answer, the next sync carries on.
-                raise Offline(f"the answer of the sync server at {self.server} was lost on the way (it received "
-                              "this request twice); local changes stay queued for the next `duly sync now`")
+                raise Offline(N_("the answer of the sync server at {server} was lost on the way (it received this "
+                                 "request twice); local changes stay queued for the next `duly sync now`"),
+                              server=self.server)
             about = found.get("device")
             if about in self.names:  # the server knows devices by id only (their names are sealed)
                 text = text.replace(f"device {about}", f"device {self.names[about]} ({about})", 1)

@@ -11,6 +11,7 @@ from sync import crypto
 from sync.crypto import DeviceKeys, Tampered
 from sync.client.api import Api, SyncError, _now_ms
 from sync.client.snapshot import _remove_scratch
+from store.i18n import N_
 
 
 RECOVERY = "recovery"  # the middle part of a recovery secret, where an invite has its id
@@ -99,8 +100,9 @@ def open_wraps(team: str, device: str, keys: DeviceKeys, wraps: dict[str, str], 
         previous = have.get(str(int(epoch) - 1))
         if int(epoch) > 1:
             if previous is None or not proof:
-                raise Tampered(f"the team key of epoch {epoch} came without proof that a member of the team made "
-                               "it; it was not taken (the sync server may be trying to read the team's changes)")
+                raise Tampered(N_("the team key of epoch {epoch} came without proof that a member of the team made "
+                                  "it; it was not taken (the sync server may be trying to read the team's changes)"),
+                               epoch=epoch)
             crypto.check_epoch_proof(crypto.b64d(previous), team, int(epoch), key, proof)
         have[epoch] = found[epoch] = crypto.b64e(key)
     return found
@@ -115,8 +117,8 @@ def _invite_from_recovery(server: str, team: str, seed: bytes, transport=None) -
             got = api.get(api.team_path("/keys"))
         except SyncError as exc:
             if exc.status in (401, 403, 404):
-                raise DulyError("this recovery secret is not valid for this team on this server (mistyped, or "
-                                "retired with `duly sync revoke`)") from None
+                raise DulyError(N_("this recovery secret is not valid for this team on this server (mistyped, or "
+                                   "retired with `duly sync revoke`)")) from None
             raise
         epoch_keys = open_wraps(team, api.device, keys, got["keys"], {})
         return _post_invite(api, "admin", epoch_keys, 1)
@@ -134,13 +136,13 @@ NAME_CHARS = 100
 def parse_invite(code: str) -> tuple[str, str, bytes]:
     parts = (code or "").strip().split(".")
     if len(parts) != 3 or not all(parts):
-        raise DulyError("invite code not understood: expected TEAM.ID.SECRET as printed by `duly sync invite`")
+        raise DulyError(N_("invite code not understood: expected TEAM.ID.SECRET as printed by `duly sync invite`"))
     try:
         secret = crypto.b64d(parts[2])
     except Tampered:
         secret = b""
     if len(secret) != 32:
-        raise DulyError("invite code not understood: its secret part is damaged")
+        raise DulyError(N_("invite code not understood: its secret part is damaged"))
     return parts[0], parts[1], secret
 
 

@@ -22,6 +22,7 @@ from sync.client.api import (Api, CHUNK_BYTES, INVITE_HOURS, NotSynced, Offline,
 from sync.client.keys import (NAME_CHARS, RECOVERY, _SEALED, _invite_aad, _keep_keys, _name_device, _post_invite,
     _proved, _recovery_device_id, _withdrawn_on_failure, open_name, open_wraps, parse_invite)
 from sync.client.snapshot import _manifest_aad, _strip_device_secrets
+from store.i18n import N_
 
 
 @dataclass
@@ -41,8 +42,8 @@ class Sync:
     def __init__(self, ledger: Ledger, *, transport=None, server: str | None = None):
         self.ledger = ledger
         if not ledger.meta("sync.team"):
-            raise NotSynced(f"ledger {ledger.path} is not set up for sync: run `duly sync init --server URL` "
-                            "or create it with `duly sync join`")
+            raise NotSynced(N_("ledger {path} is not set up for sync: run `duly sync init --server URL` or create "
+                               "it with `duly sync join`"), path=ledger.path)
         self.team = ledger.meta("sync.team")
         self.keys = DeviceKeys.from_secret(ledger.meta("sync.device_keys"))
         self.api = Api(server or ledger.meta("sync.server"), self.team, ledger.device, self.keys, transport=transport)
@@ -171,23 +172,27 @@ class Sync:
             self.refresh()
             device = self.devices.get(env.get("device"))
         if device is None:
-            raise Tampered(f"change at server position {server_seq} names device {env.get('device')}, "
-                           "which is not in the team")
+            raise Tampered(N_("change at server position {server_seq} names device {value}, which is not in the team"),
+                           server_seq=server_seq, value=env.get('device'))
         if env.get("team") != self.team:
-            raise Tampered(f"change at server position {server_seq} belongs to another team")
+            raise Tampered(N_("change at server position {server_seq} belongs to another team"),
+                           server_seq=server_seq)
         try:
             payload = crypto.open_envelope(env, self.team_key(env["key_epoch"]), device["sign_pub"])
             body = json.loads(payload)
             change = Change(body["device"], body["device_seq"], body["hlc"], body["actor"], body["at"],
                             tuple(changes.Op.from_json(o) for o in body["ops"]))
         except Tampered as exc:
-            raise Tampered(f"{exc} (server position {server_seq}); nothing from this batch was applied") from None
+            raise Tampered(N_("{exc} (server position {server_seq}); nothing from this batch was applied"),
+                           exc=exc, server_seq=server_seq) from None
         except (ValueError, KeyError, TypeError, MalformedChange):
-            raise Tampered(f"change at server position {server_seq} from {self.device_name(env.get('device'))} "
-                           "cannot be read; nothing from this batch was applied") from None
+            raise Tampered(N_("change at server position {server_seq} from {value} cannot be read; nothing from "
+                              "this batch was applied"), server_seq=server_seq,
+                           value=self.device_name(env.get('device'))) from None
         if (change.device, change.device_seq, change.hlc) != (env["device"], env["device_seq"], env["hlc"]):
-            raise Tampered(f"change at server position {server_seq} was re-stamped: its header does not match "
-                           "its sealed content; nothing from this batch was applied")
+            raise Tampered(N_("change at server position {server_seq} was re-stamped: its header does not match its "
+                              "sealed content; nothing from this batch was applied"),
+                           server_seq=server_seq)
         return change
 
     def check_batch(self, batch: list[tuple[int, Change]]) -> None:
@@ -207,8 +212,9 @@ class Sync:
             row = self.ledger.conn.execute("SELECT prev_hash, hash FROM changes WHERE device=? AND device_seq=?",
                                            (change.device, change.device_seq)).fetchone()
             if row is not None and changes.chain_hash(row[0], change.body()) != row[1]:
-                raise Tampered(f"change {change.device_seq} from {self.device_name(change.device)} arrived again "
-                               "with different content (replayed or re-stamped); nothing from this batch was applied")
+                raise Tampered(N_("change {device_seq} from {device} arrived again with different content (replayed "
+                                  "or re-stamped); nothing from this batch was applied"),
+                               device_seq=change.device_seq, device=self.device_name(change.device))
 
     def pull(self, report: Report) -> None:
         while True:
@@ -308,7 +314,7 @@ class Sync:
     def invite(self, role: str, hours: int = INVITE_HOURS) -> str:
         """A one-time code for a new device; the server learns only a hash of its token."""
         if role not in ("admin", "member", "viewer"):
-            raise DulyError(f"role {role!r} is not one of admin, member, viewer")
+            raise DulyError(N_("role {role} is not one of admin, member, viewer"), role=repr(role))
         self.refresh()
         keys = {}
         for (name,) in self.ledger.conn.execute("SELECT key FROM meta WHERE key LIKE 'sync.key.%'"):
@@ -320,8 +326,8 @@ class Sync:
         device, so every new key epoch is wrapped for it too). `sync join --invite SECRET` on a new machine
         brings the book back when every device is lost; `sync revoke` with its id or name retires it."""
         if self.ledger.meta("sync.role") != "admin":
-            raise DulyError(f"only an admin device can make a recovery secret; this device is a "
-                            f"{self.ledger.meta('sync.role')}")
+            raise DulyError(N_("only an admin device can make a recovery secret; this device is a {value}"),
+                            value=self.ledger.meta('sync.role'))
         seed = secrets.token_bytes(32)
         keys = crypto.DeviceKeys.from_seed(seed)
         code = self.invite("admin", hours=1)
@@ -348,7 +354,8 @@ class Sync:
         if device not in self.devices:
             matches = [d for d, v in self.devices.items() if v["name"] == device]
             if len(matches) != 1:
-                raise DulyError(f"no single device named {device!r} in this team: see `duly sync status`")
+                raise DulyError(N_("no single device named {device} in this team: see `duly sync status`"),
+                                device=repr(device))
             device = matches[0]
         self.api.post(self.api.team_path(f"/devices/{device}/revoke"), {})
         state = self.refresh()

@@ -19,13 +19,15 @@ from sync.client.keys import (NAME_CHARS, RECOVERY, _invite_aad, _invite_from_re
     _withdrawn_on_failure, parse_invite, sealed_name)
 from sync.client.session import Report, Sync
 from sync.client.snapshot import _restore_snapshot
+from store.i18n import N_
 
 
 
 def _device_name(given: str | None = None) -> str:
     name = (given or os.environ.get("DULY_DEVICE_NAME") or socket.gethostname() or "device").strip()
     if not name or len(name) > NAME_CHARS:
-        raise DulyError(f"a device name must be 1-{NAME_CHARS} characters, got {len(name)}: give a shorter --name")
+        raise DulyError(N_("a device name must be 1-{name_chars} characters, got {count}: give a shorter --name"),
+                        name_chars=NAME_CHARS, count=len(name))
     return name
 
 
@@ -48,10 +50,10 @@ def check_server_url(server: str, *, insecure: bool = False) -> str:
     except (httpx.InvalidURL, ValueError, TypeError):
         parsed, host = None, ""
     if parsed is None or parsed.scheme not in ("http", "https") or not host:
-        raise DulyError(f"--server {server!r}: expected a URL such as https://sync.example.com")
+        raise DulyError(N_("--server {server}: expected a URL such as https://sync.example.com"), server=repr(server))
     if parsed.scheme == "http" and not insecure and not _loopback(host):
-        raise DulyError(f"--server {url}: plain http:// to another machine is refused; use https:// "
-                        "(see \"Running the server for real\" in the README) or add --insecure")
+        raise DulyError(N_('--server {url}: plain http:// to another machine is refused; use https:// (see "Running '
+                           'the server for real" in the README) or add --insecure'), url=url)
     return url
 
 
@@ -72,8 +74,8 @@ def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None
     `team_token` is the server's, when it creates teams only for those who have it."""
     server = check_server_url(server, insecure=insecure)
     if ledger.meta("sync.team"):
-        raise DulyError(f"ledger {ledger.path} already syncs with team {ledger.meta('sync.team')} "
-                        f"at {ledger.meta('sync.server')}")
+        raise DulyError(N_("ledger {path} already syncs with team {value} at {value2}"), path=ledger.path,
+                        value=ledger.meta('sync.team'), value2=ledger.meta('sync.server'))
     keys = DeviceKeys.generate()
     team = secrets.token_hex(8)
     key = crypto.new_team_key()
@@ -126,7 +128,7 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
             devices = {d["id"]: d for d in state["devices"]}
             admin = devices.get(got["created_by"])
             if admin is None or admin["role"] != "admin":
-                raise Tampered("the invite was not made by an admin of this team")
+                raise Tampered(N_("the invite was not made by an admin of this team"))
             crypto.verify_signature(admin["sign_pub"], crypto.invite_record_message(
                 team, invite_id, got["role"], got["expires"], crypto.token_hash(token), got["blob"]),
                 got["signature"], "the invite")
@@ -134,7 +136,7 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
                 epoch_keys = json.loads(crypto.unbox(wrap, crypto.b64d(got["blob"]), _invite_aad(team, invite_id),
                                                      "the invite's team keys"))["keys"]
             except (ValueError, KeyError, TypeError):
-                raise Tampered("the invite's team keys cannot be read") from None
+                raise Tampered(N_("the invite's team keys cannot be read")) from None
             _keep_keys(api, keys, epoch_keys)
             _name_device(api, name, epoch_keys)
             snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase)
@@ -162,7 +164,8 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
         # one write path. A ledger built from the log alone is checked here.
         problems = [] if snapshot else changes.verify(ledger.conn) + schema.settled_cache_problems(ledger.conn)
         if problems:
-            raise DulyError(f"the restored ledger at {path} fails its checks: {problems[0]}")
+            raise DulyError(N_("the restored ledger at {path} fails its checks: {value}"), path=path,
+                            value=problems[0])
     except BaseException:
         ledger.close()
         raise

@@ -19,6 +19,7 @@ from store.errors import DulyError
 from sync import crypto
 from sync.crypto import Tampered
 from sync.client.api import Api, SyncError
+from store.i18n import N_
 
 
 def _manifest_aad(team: str, snap_id: str) -> bytes:
@@ -44,8 +45,9 @@ def _strip_device_secrets(path: Path, passphrase: str) -> None:
         # has exactly these bytes (the SHA-256 sealed in the manifest) and checks their structure again.
         found = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if found != "ok":
-            raise DulyError(f"this device's ledger fails its integrity check ({found.splitlines()[0]}); no snapshot "
-                            "was uploaded: restore it from a backup or join the team afresh")
+            raise DulyError(N_("this device's ledger fails its integrity check ({value}); no snapshot was uploaded: "
+                               "restore it from a backup or join the team afresh"),
+                            value=found.splitlines()[0])
     finally:
         conn.close()
 
@@ -59,19 +61,20 @@ def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path
         raise
     maker = devices.get(record.get("device"))
     if maker is None:
-        raise Tampered("the newest snapshot names a device that is not in the team")
+        raise Tampered(N_("the newest snapshot names a device that is not in the team"))
     from sync.protocol import snapshot_message
 
     crypto.verify_signature(maker["sign_pub"], snapshot_message(team, record), record.get("signature", ""),
                             f"snapshot {record.get('id')}")
     key_text = epoch_keys.get(str(record["epoch"]))
     if key_text is None:
-        raise DulyError(f"the invite carries no team key for epoch {record['epoch']} of the newest snapshot")
+        raise DulyError(N_("the invite carries no team key for epoch {epoch} of the newest snapshot"),
+                        epoch=record['epoch'])
     key = crypto.b64d(key_text)
     manifest = json.loads(crypto.unbox(key, crypto.b64d(record["manifest"]), _manifest_aad(team, record["id"]),
                                        f"snapshot {record['id']}'s manifest"))
     if manifest["server_seq"] != record["server_seq"]:
-        raise Tampered(f"snapshot {record['id']}: its manifest and its record disagree on where it stands")
+        raise Tampered(N_("snapshot {id}: its manifest and its record disagree on where it stands"), id=record['id'])
     aad = f"{team}/snapshot-chunk".encode()
     staging = path.with_name(path.name + ".joining")  # becomes the ledger
     checking = path.with_name(path.name + ".checking")  # a second copy that the checks read meanwhile
@@ -82,14 +85,16 @@ def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path
         with open(staging, "wb") as out, open(checking, "wb") as copy:
             for n, (chunk_id, sealed) in enumerate(_fetch_chunks(api, team, record["chunks"]), start=1):
                 if hashlib.sha256(sealed).hexdigest() != chunk_id:
-                    raise Tampered(f"snapshot chunk {n} of {len(record['chunks'])} does not match its content "
-                                   "address: it was altered on the server; nothing was restored")
+                    raise Tampered(N_("snapshot chunk {n} of {count} does not match its content address: it was "
+                                      "altered on the server; nothing was restored"),
+                                   n=n, count=len(record['chunks']))
                 piece = crypto.unbox(key, sealed, aad, f"snapshot chunk {n} of {len(record['chunks'])}")
                 digest.update(piece)
                 out.write(piece)
                 copy.write(piece)
         if digest.hexdigest() != manifest["sha256"]:
-            raise Tampered(f"snapshot {record['id']} does not add up to the file it describes; nothing was restored")
+            raise Tampered(N_("snapshot {id} does not add up to the file it describes; nothing was restored"),
+                           id=record['id'])
         # Both copies are under the snapshot's own random raw key. While the checks read one, the other is made
         # this device's and re-keyed to the user's passphrase (the only passphrase stretching of the restore);
         # it replaces nothing unless every check passed.
@@ -178,7 +183,7 @@ def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
     try:
         db.connect(path, file_pass).close()
     except db.DatabaseError as exc:
-        raise Tampered(f"the restored snapshot is damaged: {exc}; nothing was restored") from None
+        raise Tampered(N_("the restored snapshot is damaged: {exc}; nothing was restored"), exc=exc) from None
     with ThreadPoolExecutor(1, thread_name_prefix="duly-restore") as pool:
         other = pool.submit(alongside) if alongside else None
         try:
@@ -186,22 +191,24 @@ def _check_restored(path: Path, file_pass: str, *, alongside=None) -> None:
             try:
                 found = schema.version(conn)
                 if found == 0 or found > schema.VERSION:
-                    raise DulyError(f"the snapshot has schema version {found}; this Duly reads "
-                                    f"1..{schema.VERSION}: upgrade Duly")
+                    raise DulyError(N_("the snapshot has schema version {found}; this Duly reads 1..{version}: "
+                                       "upgrade Duly"), found=found,
+                                    version=schema.VERSION)
                 problems = backup.ledger_problems(conn, pages=structure,
                                                   connect=partial(db.connect, path, file_pass))
             finally:
                 conn.close()
         except db.DatabaseError as exc:
-            raise Tampered(f"the restored snapshot is damaged: {exc}; nothing was restored") from None
+            raise Tampered(N_("the restored snapshot is damaged: {exc}; nothing was restored"), exc=exc) from None
         if problems:
-            raise Tampered(f"the restored snapshot fails its checks: {problems[0]}; nothing was restored")
+            raise Tampered(N_("the restored snapshot fails its checks: {value}; nothing was restored"),
+                           value=problems[0])
         if other is not None:
             try:
                 other.result()
             except db.DatabaseError as exc:
-                raise DulyError(f"the restored snapshot could not be made this device's ledger: {exc}; "
-                                "nothing was restored") from None
+                raise DulyError(N_("the restored snapshot could not be made this device's ledger: {exc}; nothing "
+                                   "was restored"), exc=exc) from None
 
 
 def _free_prefix(taken: set[str]) -> str:

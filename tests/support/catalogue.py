@@ -40,9 +40,9 @@ def used_ids() -> dict[str, list[str]]:
                      for item in extract_from_dir(ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS)]
     for folder, file, line, message, _comments, _context in extracted:
         message = message if isinstance(message, str) else message[0]
-        # 'aging.basis.' + value is a prefix (its ids are listed in ALSO_USED); a bare word is a dict key the
-        # extractor met inside an f-string, not an id
-        if message and not message.endswith(".") and not message.isidentifier():
+        # 'aging.basis.' + value is a prefix (its ids are listed in ALSO_USED); a bare name such as open_amount
+        # is a dict key the extractor met inside an f-string, not an id
+        if message and not message.endswith(".") and not (message.isidentifier() and "_" in message):
             found.setdefault(message, []).append(f"{folder}/{file}:{line}")
     return found
 

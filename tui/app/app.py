@@ -26,6 +26,7 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.theme import ThemeProvider
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
@@ -34,7 +35,9 @@ from store.errors import DulyError, LedgerNotFound
 from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
 from store.write import settings
+from tui.app import palette
 from tui.app.i18n import LANGUAGES, Strings, choose_language
+from tui.app.palette import Palette
 from tui.screens.aging import AgingScreen
 from tui.screens.base import DulyScreen, localise_bindings
 from tui.screens.collections import CollectionsScreen
@@ -48,6 +51,7 @@ from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
 from sync.client.round import Outcome, local_status, sync_round
 from tui.screens.sync import SyncScreen, SyncState, indicator
+from store.i18n import N_
 
 
 FOREGROUND, BACKGROUND, IDLE, STOP = 0, 1, 2, 3  # job priorities: lower runs first
@@ -118,7 +122,7 @@ class LedgerThread:
 
     def _call(self, fn, args, kwargs):
         if self._ledger is None:
-            raise DulyError("the ledger is locked")
+            raise DulyError(N_("the ledger is locked"))
         return fn(self._ledger, *args, **kwargs)
 
     def _close(self) -> None:
@@ -204,6 +208,8 @@ class DulyApp(App[int]):
         Binding("f1", "help", "Help", id="help_f1", show=False),
         *(Binding(key, f"goto('{mode}')", mode.title(), id=mode, group=NAV_GROUP) for mode, key in NAVIGATION),
         Binding("ctrl+y", "sync_now", "Sync now", id="sync_now"),
+        # Textual adds this binding itself, worded "palette"; declared here, it is worded in the app's language
+        Binding("ctrl+p", "command_palette", "palette", id="command_palette", show=False, priority=True),
     ]
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,
@@ -358,7 +364,14 @@ class DulyApp(App[int]):
                         continue
                     yield SystemCommand(binding.description, f"{self.get_key_display(binding)}",
                                         partial(node.run_action, binding.action))
-        yield from super().get_system_commands(screen)
+        yield from palette.system_commands(self, screen)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette(self.t, id="--command-palette"))
+
+    def search_themes(self) -> None:
+        self.push_screen(Palette(self.t, providers=[ThemeProvider], placeholder=self.t("palette.themes")))
 
     # -- sync ------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -465,7 +478,7 @@ class DulyApp(App[int]):
 
     def notify_error(self, error: BaseException | None) -> None:
         if isinstance(error, DulyError):
-            text = str(error)
+            text = self.t.error(error)
         else:
             text = f"{type(error).__name__}: {error}"
         self.notify(text, severity="error", timeout=8)

@@ -39,6 +39,15 @@ __all__ = ["LANGUAGES", "LANGUAGE_RULE", "ALSO_USED", "Strings", "choose_languag
 # description is "key.<binding id>"), a t() inside an f-string, a table of ids passed to t() later. Listed here,
 # so `./dev i18n` and tests/test_i18n.py count them as used.
 ALSO_USED = (
+    # the command line's tables: column titles ("col.<column>") and values from a fixed list (tui/cli/context.py)
+    N_("col.due_date"), N_("col.open_amount"), N_("col.receivable"), N_("col.not_due"), N_("col.open_invoices"),
+    N_("col.customers"), N_("col.settlement_cycle"), N_("col.tags"), N_("col.archived"), N_("col.week"),
+    N_("col.start"), N_("col.end"), N_("col.bucket"), N_("col.rate"), N_("col.provision"), N_("col.score"),
+    N_("col.policy"), N_("col.seq"), N_("col.zh_name"), N_("col.legal_name"), N_("col.tax_id"),
+    N_("col.expected"), N_("col.difference"), N_("col.id"), N_("col.note"), N_("col.language"),
+    N_("bucket.1年以内"), N_("bucket.1-2年"), N_("bucket.2-3年"), N_("bucket.3年以上"),
+    N_("cycle.per_order"), N_("cycle.monthly"), N_("cycle.quarterly"), N_("cycle.yearly"),
+    N_("language.zh"), N_("language.en"),
     # recurring invoices (built from data or inside f-strings)
     N_("sync.kind.recurring_occurrence_differs"), N_("key.recurring"), N_("key.new_schedule"),
     N_("key.pause_resume"), N_("recur.col.number"), N_("recur.col.frequency"), N_("recur.col.start"),
@@ -73,7 +82,8 @@ ALSO_USED = (
     N_("invf.amount"), N_("invf.amount.hint"), N_("invf.customer"), N_("invf.date"), N_("invf.description"),
     N_("invf.terms"), N_("invf.terms.hint"),
     N_("key.aging"), N_("key.apply_credit"), N_("key.as_of"), N_("key.back"), N_("key.basis"), N_("key.cancel"),
-    N_("key.cancel_prompt"), N_("key.clear_allocations"), N_("key.collections"), N_("key.customers"),
+    N_("key.cancel_prompt"), N_("key.clear_allocations"), N_("key.collections"), N_("key.command_palette"),
+    N_("key.customers"), N_("key.focus_next"), N_("key.focus_previous"), N_("key.copy_text"), N_("key.help_f1"),
     N_("key.dashboard"), N_("key.edit"), N_("key.help"), N_("key.invoice_filter"), N_("key.invoice_search"),
     N_("key.invoices"), N_("key.new_customer"), N_("key.new_invoice"), N_("key.open"), N_("key.payment_search"),
     N_("key.payments"), N_("key.quit"), N_("key.rec_accept"), N_("key.rec_reject"), N_("key.reconcile"),
@@ -163,6 +173,11 @@ class Strings:
 
     def __call__(self, key: str, **values) -> str:
         return translate(self.language, key, **values)
+
+    def error(self, error: BaseException) -> str:
+        """An error's one line in this language (a DulyError carries its message id; anything else as it is)."""
+        text = getattr(error, "text", None)
+        return text(self.language) if callable(text) else str(error)
 
     def has(self, key: str) -> bool:
         """Whether the catalogue has words for key (for ids built from data: f"sync.kind.{kind}")."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from store.errors import DulyError
 from store.ledger.ledger import Ledger
 from tui.cli import key_agent as agent
+from store.i18n import N_
 
 
 def register(sub, common) -> None:
@@ -18,7 +19,7 @@ def register(sub, common) -> None:
 
 def unlock(args, ctx):
     if args.idle <= 0:
-        raise DulyError("--idle must be more than 0 minutes")
+        raise DulyError(N_("--idle must be more than 0 minutes"))
     if not ctx.ledger_path.exists():
         Ledger.open(ctx.ledger_path, "")  # raises LedgerNotFound with its advice
     key = agent.derive_key(ctx.ledger_path, ctx.passphrase())
@@ -27,13 +28,14 @@ def unlock(args, ctx):
         agent.start(args.idle)
         agent.put(ctx.ledger_path, key)
     except OSError as exc:
-        raise DulyError(f"cannot start the key agent at {agent.socket_path()}: {exc}") from None
-    ctx.done(f"unlocked {ctx.ledger_path}: commands use the key held in memory by the agent until "
-             f"{args.idle:g} minutes pass without use or `duly lock`")
+        raise DulyError(N_("cannot start the key agent at {agent}: {exc}"), agent=agent.socket_path(),
+                        exc=exc) from None
+    ctx.done(ctx.t("unlocked {ledger_path}: commands use the key held in memory by the agent until {idle} minutes "
+                   "pass without use or `duly lock`", ledger_path=ctx.ledger_path, idle=format(args.idle, 'g')))
 
 
 def lock(args, ctx):
     if agent.stop():
-        ctx.done("locked: the agent has forgotten every key and ended")
+        ctx.done(ctx.t("locked: the agent has forgotten every key and ended"))
     else:
-        ctx.done("no agent was running")
+        ctx.done(ctx.t("no agent was running"))

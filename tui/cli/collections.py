@@ -9,6 +9,7 @@ from store.errors import DulyError
 from store.rules.money import format_amount, to_decimal_str
 
 from tui.cli.context import as_of_option, date_given
+from store.i18n import N_
 
 
 def register(sub, common) -> None:
@@ -125,12 +126,13 @@ def dispute_open(args, ctx):
     dispute_id = collections.open_dispute(ctx.ledger(), args.number, args.reason, amount=args.amount,
                                           review=args.review, on=args.date)
     held = f" until {args.review}" if args.review else " until it is resolved"
-    ctx.done(f"dispute {dispute_id} opened on invoice {args.number}: out of dunning{held}")
+    ctx.done(ctx.t("dispute {dispute_id} opened on invoice {number}: out of dunning{held}",
+                   dispute_id=dispute_id, number=args.number, held=held))
 
 
 def dispute_resolve(args, ctx):
     done = collections.resolve_dispute(ctx.ledger(), args.id, args.note, on=args.date)
-    ctx.done(f"dispute {done['id']} resolved on {done['resolved_on']}")
+    ctx.done(ctx.t("dispute {id} resolved on {resolved_on}", id=done['id'], resolved_on=done['resolved_on']))
 
 
 def dispute_list(args, ctx):
@@ -144,7 +146,8 @@ def dispute_list(args, ctx):
 
 def promise_add(args, ctx):
     collections.add_promise(ctx.ledger(), args.number, args.pay_by, args.amount, made_on=args.made_on)
-    ctx.done(f"promise recorded: invoice {args.number}, {args.amount} by {args.pay_by}")
+    ctx.done(ctx.t("promise recorded: invoice {number}, {amount} by {pay_by}",
+                   number=args.number, amount=args.amount, pay_by=args.pay_by))
 
 
 def promise_list(args, ctx):
@@ -170,7 +173,7 @@ def contract_add(args, ctx):
                                       end=args.end, terms=args.terms, credit_limit=args.credit_limit, file=args.file,
                                       notes=args.notes)
     extra = f"; file {record['file_path']} sha256 {record['file_sha256']} (recorded, not copied)" if args.file else ""
-    ctx.done(f"contract {args.number} recorded for {args.code}{extra}")
+    ctx.done(ctx.t("contract {number} recorded for {code}{extra}", number=args.number, code=args.code, extra=extra))
 
 
 def contract_list(args, ctx):
@@ -218,8 +221,8 @@ def remind_send(args, ctx):
               file=sys.stderr)
     bad = [o for o in outcomes if o.status in ("failed", "unknown")]
     if bad:
-        raise DulyError(f"{len(bad)} of {len(outcomes)} reminder message(s) not confirmed "
-                        f"({', '.join(sorted({o.status for o in bad}))}); see `duly remind log`")
+        raise DulyError(N_("{count} of {count2} reminder message(s) not confirmed ({value}); see `duly remind log`"),
+                        count=len(bad), count2=len(outcomes), value=', '.join(sorted({o.status for o in bad})))
 
 
 def remind_log(args, ctx):

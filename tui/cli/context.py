@@ -7,13 +7,20 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from store.errors import DulyError, WrongPassphrase
+from store.errors import DulyError, WrongPassphrase, os_reason
 from store.ledger.ledger import Ledger
-from store.i18n import translate
+from store.i18n import known, translate
+from store.rules.aging import YEAR_LABELS
 from store.rules.money import format_amount, to_decimal_str
 from store.rules.validate import parse_date
 from tui.app.i18n import choose_language
 from tui.cli import output
+from store.i18n import N_
+
+
+# Columns whose values come from a fixed list, and the catalogue's family of words for them ("method.cash").
+VALUE_WORDS = {"method": "method", "status": "status", "channel": "channel", "kind": "alert", "bucket": "bucket",
+               "settlement_cycle": "cycle", "cycle": "cycle", "language": "language"}
 
 
 class UsageError(DulyError):
@@ -37,19 +44,20 @@ def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = Fals
         try:
             text = Path(file).read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
-            raise DulyError(f"cannot read passphrase file {file}: {exc.strerror}") from None
+            raise DulyError(N_("cannot read passphrase file {file}: {reason}"), file=file,
+                            reason=os_reason(exc)) from None
         if not text:
-            raise DulyError(f"passphrase file {file} is empty")
+            raise DulyError(N_("passphrase file {file} is empty"), file=file)
         return text
     if os.environ.get(env):
         return os.environ[env]
     if not sys.stdin.isatty():
-        raise DulyError(f"no passphrase: set {env}, pass a passphrase file, or run in a terminal")
+        raise DulyError(N_("no passphrase: set {env}, pass a passphrase file, or run in a terminal"), env=env)
     first = getpass.getpass(prompt)
     if not first:
-        raise DulyError("the passphrase must not be empty")
+        raise DulyError(N_("the passphrase must not be empty"))
     if confirm and getpass.getpass("Repeat it: ") != first:
-        raise DulyError("the two passphrases differ; nothing was changed")
+        raise DulyError(N_("the two passphrases differ; nothing was changed"))
     return first
 
 
@@ -129,11 +137,40 @@ class Context:
         elif self.format == "csv":
             sys.stdout.write(output.to_csv(rows, columns))
         elif rows:
+            rows, headers = self._worded(rows, columns, headers or {})
             text = output.table(rows, columns, headers=headers, right=right, colour=output.colour_wanted(),
                                 overdue=overdue)
             output.page(text, allowed=not getattr(self.args, "no_pager", False))
         else:
             print("(none)")
+
+    def _worded(self, rows: list[dict], columns: list[str], headers: dict) -> tuple[list[dict], dict]:
+        """A table for people in their language: column titles, and values from a fixed list (bank_transfer,
+        not_due, per_order) as words. English keeps the column keys scripts know, save the year buckets' words."""
+        language = self.language()
+        has = self.t_has
+        worded = {}
+        for col in columns:
+            shown = headers.get(col, col)
+            if has(f"bucket.{col}") and (language != "en" or col in YEAR_LABELS):
+                worded[col] = translate(language, f"bucket.{col}")
+            elif language != "en" and has(f"col.{shown}"):
+                worded[col] = translate(language, f"col.{shown}")
+            else:
+                worded[col] = shown
+        if language == "en":
+            return rows, worded
+        kinds = {col: VALUE_WORDS[col] for col in columns if col in VALUE_WORDS}
+
+        def word(col, value):
+            key = f"{kinds[col]}.{value}"
+            return translate(language, key) if isinstance(value, str) and has(key) else value
+
+        return [{**row, **{c: word(c, row.get(c)) for c in kinds}} for row in rows], worded
+
+    @staticmethod
+    def t_has(msgid: str) -> bool:
+        return known(msgid)
 
     def emit_record(self, record: dict, *, sections: dict[str, tuple[list[dict], list[str]]] | None = None) -> None:
         """Print one record (key: value lines) and optional sub-lists."""

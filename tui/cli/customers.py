@@ -6,6 +6,7 @@ import sys
 from store.read import audit
 from store.write import customers
 from store.rules.money import format_amount, to_decimal_str
+from store.i18n import N_
 
 FIELD_OPTIONS = {
     "--name": "name", "--legal-name": "legal_name", "--tax-id": "tax_id", "--address": "address",
@@ -50,7 +51,8 @@ def register(sub, common) -> None:
     q.set_defaults(handler=add)
 
     q = csub.add_parser("list", parents=[common], help="list customers")
-    q.add_argument("--search", help="part of a code, name or tax id")
+    q.add_argument("--search", help="part of a code, name or tax id, or the name's pinyin (hengda) or its "
+                   "initials (shhd)")
     q.add_argument("--all", action="store_true", help="include archived customers")
     q.set_defaults(handler=listing)
 
@@ -89,7 +91,7 @@ def add(args, ctx):
     customer_id = customers.add(ctx.ledger(), args.code, name, allow_duplicate_tax_id=args.allow_duplicate_tax_id,
                                 **fields)
     _warn_similar(ctx, name, customer_id)
-    ctx.done(f"customer {args.code} added")
+    ctx.done(ctx.t("customer {code} added", code=args.code))
 
 
 def _warn_similar(ctx, name: str, customer_id: str) -> None:
@@ -106,7 +108,7 @@ def edit(args, ctx):
     if not fields:
         from tui.cli.context import UsageError
 
-        raise UsageError("nothing to change: give at least one --field value")
+        raise UsageError(N_("nothing to change: give at least one --field value"))
     changed = customers.edit(ctx.ledger(), args.code, allow_duplicate_tax_id=args.allow_duplicate_tax_id, **fields)
     if "name" in changed:
         _warn_similar(ctx, changed["name"][1], customers.by_code(ctx.ledger(), fields.get("code", args.code))["id"])
@@ -121,7 +123,7 @@ def archive(args, ctx):
 def add_contact(args, ctx):
     customers.add_contact(ctx.ledger(), args.code, args.name, role=args.role, phone=args.phone,
                           email=args.email, wechat=args.wechat)
-    ctx.done(f"contact {args.name} added to {args.code}")
+    ctx.done(ctx.t("contact {name} added to {code}", name=args.name, code=args.code))
 
 
 def _limit(value, currency, json_mode):

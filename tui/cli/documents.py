@@ -6,10 +6,11 @@ from datetime import date
 
 from store.write import adjustments, debit_notes, invoices, payments, terms as termsbook
 from store.rules.money import format_amount, to_decimal_str
-from store.rules.terms import describe
+from store.rules.terms import BUILTIN_ZH, describe
 from store.rules.validate import iso_date
 from tui.cli import output
 from tui.cli.context import UsageError
+from store.i18n import N_
 
 
 def register(sub, common) -> None:
@@ -186,20 +187,22 @@ def _json(value) -> None:
 def terms_add(args, ctx):
     termsbook.add(ctx.ledger(), args.name, args.line, discount=args.discount, late_interest=args.late_interest)
     found = termsbook.resolve(ctx.ledger(), args.name.strip())
-    ctx.done(f"terms {found.name} saved: {describe(found, 'en')} / {describe(found, 'zh')}")
+    ctx.done(ctx.t("terms {name} saved: {found} / {found2}",
+                   name=found.name, found=describe(found, 'en'), found2=describe(found, 'zh')))
 
 
 def terms_list(args, ctx):
     ledger = ctx.ledger()
     currency = termsbook.home_currency(ledger)
-    rows = [{"name": t.name, "source": source, "en": describe(t, "en", currency), "zh": describe(t, "zh", currency)}
+    rows = [{"name": t.name, "zh_name": BUILTIN_ZH.get(t.name, "") if source == "builtin" else "", "source": source,
+             "en": describe(t, "en", currency), "zh": describe(t, "zh", currency)}
             for t, source in termsbook.all_terms(ledger)]
-    ctx.emit(rows, ["name", "source", "zh", "en"])
+    ctx.emit(rows, ["name", "zh_name", "source", "zh", "en"])
 
 
 def terms_preview(args, ctx):
     if not args.name and not args.line:
-        raise UsageError("give terms NAME or --line ... to preview")
+        raise UsageError(N_("give terms NAME or --line ... to preview"))
     found, currency, items = termsbook.preview(ctx.ledger(), args.name, args.date, args.amount, lines=args.line)
     rows = _amounts([{"seq": i, "due_date": d, "amount": a} for i, (d, a) in enumerate(items, 1)],
                     ("amount",), _machine(ctx), currency)
@@ -216,9 +219,9 @@ def terms_preview(args, ctx):
 
 def invoice_add(args, ctx):
     if args.amount is not None and args.line:
-        raise UsageError("give --amount or --line, not both")
+        raise UsageError(N_("give --amount or --line, not both"))
     if args.amount is None and not args.line:
-        raise UsageError("give --amount A or at least one --line DESC:QTY:PRICE[:TAX%]")
+        raise UsageError(N_("give --amount A or at least one --line DESC:QTY:PRICE[:TAX%]"))
     issued = invoices.add(
         ctx.ledger(), args.customer, args.date, amount=args.amount, lines=args.line, terms=args.terms, due=args.due,
         number=args.number, currency=args.currency, contract=args.contract, einvoice=args.einvoice,
@@ -289,7 +292,7 @@ def invoice_show(args, ctx):
 
 def invoice_void(args, ctx):
     invoices.void(ctx.ledger(), args.number, args.reason, args.date)
-    ctx.done(f"invoice {args.number} voided")
+    ctx.done(ctx.t("invoice {number} voided", number=args.number))
 
 
 def invoice_unapply(args, ctx):
@@ -350,10 +353,10 @@ def payment_allocate(args, ctx):
     payment_id = None
     if not args.customer:
         if not items:
-            raise UsageError("give a PAYMENT_ID (see `duly payment list`) or --customer CODE")
+            raise UsageError(N_("give a PAYMENT_ID (see `duly payment list`) or --customer CODE"))
         payment_id = items.pop(0)
     elif items and "=" not in items[0]:
-        raise UsageError("give either a PAYMENT_ID or --customer CODE, not both")
+        raise UsageError(N_("give either a PAYMENT_ID or --customer CODE, not both"))
     results = payments.allocate(ctx.ledger(), payment_id=payment_id, customer_code=args.customer, pairs=items,
                                 on=args.date)
     if ctx.format == "json":

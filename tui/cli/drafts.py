@@ -51,7 +51,8 @@ def _given(args) -> dict:
 
 def add(args, ctx):
     draft_id = drafts.add(ctx.ledger(), args.customer, **_given(args))
-    ctx.done(f"draft {drafts.ref(draft_id)} saved; issue it with `duly draft issue {drafts.ref(draft_id)}`")
+    ctx.done(ctx.t("draft {draft_id} saved; issue it with `duly draft issue {draft_id}`",
+                   draft_id=drafts.ref(draft_id)))
 
 
 def listing(args, ctx):
@@ -81,4 +82,4 @@ def issue(args, ctx):
 
 def delete(args, ctx):
     drafts.delete(ctx.ledger(), args.ref)
-    ctx.done(f"draft {args.ref} deleted")
+    ctx.done(ctx.t("draft {ref} deleted", ref=args.ref))

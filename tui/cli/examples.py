@@ -163,9 +163,9 @@ def _set_epilog(parser: argparse.ArgumentParser, text: str) -> None:
 
 
 def did_you_mean(word: str, choices) -> str:
-    """'; did you mean invoice?' when a choice is close to the word, else ''."""
+    """'invoice' (or 'invoice, invoices') when choices are close to the word, else '' (the caller words it)."""
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=3, cutoff=0.6)
-    return f"; did you mean {' or '.join(close)}?" if close else ""
+    return " / ".join(close)
 
 
 # Options whose value is a path: the completion scripts offer file (or folder) names for them.

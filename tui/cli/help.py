@@ -5,6 +5,7 @@ import argparse
 
 from tui.cli.context import UsageError
 from tui.cli.examples import did_you_mean
+from store.i18n import N_
 
 
 
@@ -26,7 +27,11 @@ def show_help(args, ctx):
         return 0
     known = sorted({name for names in COMMANDS.values() for name in names})
     if args.topic[0] not in known:
-        raise UsageError(f"no command {args.topic[0]!r}{did_you_mean(args.topic[0], known)} (see `duly help`)")
+        close = did_you_mean(args.topic[0], known)
+        if close:
+            raise UsageError(N_("no command {value}; did you mean {words}? (see `duly help`)"),
+                             value=repr(args.topic[0]), words=close)
+        raise UsageError(N_("no command {value} (see `duly help`)"), value=repr(args.topic[0]))
     argv = [*args.topic, "--help"]
     build_parser(argv).parse_args(argv)  # prints the help and exits 0, or names a wrong subcommand (exit 2)
     return 0

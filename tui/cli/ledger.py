@@ -11,10 +11,11 @@ from store.ledger import changes
 from store.read import audit as auditlib
 from store.read import settings as settings_in_force
 from store.write import settings
-from store.errors import DamagedLedger, DulyError, LedgerExists
+from store.errors import DamagedLedger, DulyError, LedgerExists, os_reason
 from store.ledger.ledger import Ledger
 from store.rules.validate import iso_date, passphrase_weakness
 from tui.cli.context import UsageError, read_secret
+from store.i18n import N_
 
 
 def _weak_ok(parser) -> None:
@@ -26,8 +27,8 @@ def strong_enough(passphrase: str, args, ctx) -> None:
     """Refuse a weak passphrase unless the user said --weak-ok: the passphrase is all that protects the file."""
     reason = None if args.weak_ok else passphrase_weakness(passphrase, (ctx.ledger_path.stem,))
     if reason:
-        raise DulyError(f"that passphrase is weak: {reason}; choose a longer one (a few unrelated words work "
-                        "well), or pass --weak-ok to keep it")
+        raise DulyError(N_("that passphrase is weak: {reason}; choose a longer one (a few unrelated words work "
+                           "well), or pass --weak-ok to keep it"), reason=reason)
 
 
 def register(sub, common) -> None:
@@ -78,7 +79,8 @@ def register(sub, common) -> None:
     q.set_defaults(handler=settings_get)
     q = ssub.add_parser("set", parents=[common], help="change one setting")
     q.add_argument("key", help="the setting's key, e.g. smtp.host")
-    q.add_argument("value", nargs="?", help="its new value (a secret such as smtp.password: from a prompt or --value-file)")
+    q.add_argument("value",
+        nargs="?", help="its new value (a secret such as smtp.password: from a prompt or --value-file)")
     q.add_argument("--value-file", metavar="FILE", help="read the value from FILE (for a secret)")
     q.set_defaults(handler=settings_set)
 
@@ -93,7 +95,8 @@ def init(args, ctx):
     with Ledger.create(ctx.ledger_path, passphrase, series=series) as ledger:
         settings.put(ledger, "currency", currency)
         prefix = ledger.meta("series_prefix")
-    ctx.done(f"created encrypted ledger {ctx.ledger_path} (invoice series {prefix}, currency {currency})")
+    ctx.done(ctx.t("created encrypted ledger {ledger_path} (invoice series {prefix}, currency {currency})",
+                   ledger_path=ctx.ledger_path, prefix=prefix, currency=currency))
 
 
 def open_tui(args, ctx):
@@ -113,12 +116,12 @@ def passwd(args, ctx):
                       prompt="New passphrase: ", confirm=True)
     strong_enough(new, args, ctx)
     ledger.rekey(new)
-    ctx.done(f"passphrase changed for {ctx.ledger_path}")
+    ctx.done(ctx.t("passphrase changed for {ledger_path}", ledger_path=ctx.ledger_path))
 
 
 def backup(args, ctx):
     target = backups.backup(ctx.ledger(), args.file)
-    ctx.done(f"encrypted backup written to {target} (same passphrase as the ledger)")
+    ctx.done(ctx.t("encrypted backup written to {target} (same passphrase as the ledger)", target=target))
 
 
 def restore(args, ctx):
@@ -126,8 +129,8 @@ def restore(args, ctx):
         if args.yes:
             return True
         if not sys.stdin.isatty():
-            raise DulyError(f"restore replaces {ctx.ledger_path}: confirm with --yes (there is no terminal to ask "
-                            "on); nothing was replaced")
+            raise DulyError(N_("restore replaces {ledger_path}: confirm with --yes (there is no terminal to ask "
+                               "on); nothing was replaced"), ledger_path=ctx.ledger_path)
         now = summary.get("replaces")
         what = f" ({now['customers']} customers, {now['changes']} change-log entries)" if now else ""
         answer = input(f"Replace {ctx.ledger_path}{what} with {args.file} ({summary['customers']} customers, "
@@ -138,8 +141,10 @@ def restore(args, ctx):
     summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase(), confirm=confirm,
                               other_ledger=args.other_ledger)
     kept = f"; the replaced file is kept as {summary['safety_copy']}" if summary.get("safety_copy") else ""
-    ctx.done(f"restored {ctx.ledger_path} from {args.file}: {summary['customers']} customers, "
-             f"{summary['changes']} change-log entries, all checks passed{kept}")
+    ctx.done(ctx.t("restored {ledger_path} from {file}: {customers} customers, {changes} change-log entries, all "
+                   "checks passed{kept}",
+                       ledger_path=ctx.ledger_path, file=args.file, customers=summary['customers'],
+                       changes=summary['changes'], kept=kept))
 
 
 def check(args, ctx):
@@ -153,8 +158,8 @@ def check(args, ctx):
                 print(line)
         raise DamagedLedger(f"ledger {ctx.ledger_path} fails its checks: {problems[0]}"
                             + (f" (and {len(problems) - 1} more, listed above)" if len(problems) > 1 else ""))
-    ctx.done(f"ledger {ctx.ledger_path} is sound: every page (integrity and page HMACs), the change log's hash "
-             "chains and the ledger's invariants check")
+    ctx.done(ctx.t("ledger {ledger_path} is sound: every page (integrity and page HMACs), the change log's hash "
+                   "chains and the ledger's invariants check", ledger_path=ctx.ledger_path))
 
 
 def audit(args, ctx):
@@ -164,10 +169,11 @@ def audit(args, ctx):
         if problems:
             for line in problems:
                 print(line)
-            raise DulyError(f"the audit trail has {len(problems)} problem(s): {problems[0]}")
+            raise DulyError(N_("the audit trail has {count} problem(s): {value}"), count=len(problems),
+                            value=problems[0])
         count = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
-        ctx.done(f"audit trail intact: {count} entries, every hash chain checks (this checks the change log's "
-                 "chains, not the file's pages: `duly check` does both)")
+        ctx.done(ctx.t("audit trail intact: {count} entries, every hash chain checks (this checks the change log's "
+                       "chains, not the file's pages: `duly check` does both)", count=count))
         return
     where, params = [], []
     if args.by == "document":  # a change that posted a document dated in the range
@@ -210,7 +216,7 @@ def _value_file(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DulyError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise DulyError(N_("cannot read {source}: {reason}"), source=path, reason=os_reason(exc)) from None
 
 
 def _secret_value(key: str, path: str | None) -> str:
@@ -218,11 +224,11 @@ def _secret_value(key: str, path: str | None) -> str:
     if path:
         value = _value_file(path)
     elif not sys.stdin.isatty():
-        raise DulyError(f"{key}: no terminal to type it at: pass --value-file FILE")
+        raise DulyError(N_("{key}: no terminal to type it at: pass --value-file FILE"), key=key)
     else:
         value = getpass.getpass(f"{key} (not shown): ")
     if not value:
-        raise DulyError(f"{key} must not be empty")
+        raise DulyError(N_("{key} must not be empty"), key=key)
     return value
 
 
@@ -254,13 +260,14 @@ def settings_get(args, ctx):
 def settings_set(args, ctx):
     if args.key in settings.SECRETS:
         if args.value is not None:
-            raise DulyError(f"{args.key} is not taken on the command line (it would stay in the shell history and "
-                            "the process list): type it at the prompt, or pass --value-file FILE")
+            raise DulyError(N_("{key} is not taken on the command line (it would stay in the shell history and the "
+                               "process list): type it at the prompt, or pass --value-file FILE"),
+                            key=args.key)
         value = _secret_value(args.key, args.value_file)
     elif args.value_file:
         value = _value_file(args.value_file)
     elif args.value is None:
-        raise UsageError(f"settings set {args.key}: give a value")
+        raise UsageError(N_("settings set {key}: give a value"), key=args.key)
     else:
         value = args.value
     value = settings.put(ctx.ledger(), args.key, value)

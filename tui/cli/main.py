@@ -10,7 +10,8 @@ import traceback
 from store.ledger.db import harden_process
 from store.errors import DulyError
 from store.rules.safetext import terminal_text
-from tui.app.i18n import LANGUAGE_RULE, LANGUAGES
+from store.i18n import N_, translate
+from tui.app.i18n import LANGUAGE_RULE, LANGUAGES, choose_language
 from tui.cli.context import Context, UsageError
 
 # Each module registers the top-level commands it owns, each with its whole parser and its handlers
@@ -72,9 +73,44 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
+# argparse's own words (usage, its errors, its help headings), looked up through gettext's _() at run time: the
+# command line points that _() at the catalogue, so a bad option is refused in the reader's language too.
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("positional arguments"), N_("options"), N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"), N_("unrecognized arguments: %s"),
+    N_("not allowed with argument %s"), N_("ignored explicit argument %r"),
+    N_("the following arguments are required: %s"), N_("one of the arguments %s is required"),
+    N_("expected one argument"), N_("expected at most one argument"), N_("expected at least one argument"),
+    N_("expected %s argument"), N_("expected %s arguments"),
+    N_("ambiguous option: %(option)s could match %(matches)s"), N_("invalid %(type)s value: %(value)r"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("{message} (see `{prog} --help`)"), N_("; did you mean {words}?"), N_("no command {value}{hint}"),
+    N_("invalid choice: {value}{hint}"),
+)
+
+
+def speak(language: str) -> None:
+    """argparse's words in a language, for this run (argparse reads them through its module's _ and ngettext)."""
+    argparse._ = lambda text: translate(language, text)
+    argparse.ngettext = lambda one, many, n: translate(language, one if n == 1 else many)
+
+
+def language_given(argv: list[str]) -> str:
+    """The language by the rule before the ledger is open: --lang (read before argparse runs), DULY_LANG, the
+    locale."""
+    flag = None
+    for i, token in enumerate(argv):
+        if token == "--lang" and i + 1 < len(argv):
+            flag = argv[i + 1]
+        elif token.startswith("--lang="):
+            flag = token.partition("=")[2]
+    return choose_language(None, flag=flag)
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message):
-        self.exit(2, f"duly: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, "duly: " + argparse._("{message} (see `{prog} --help`)").format(message=message, prog=self.prog)
+                  + "\n")
 
     def _check_value(self, action, value):
         """A word that is not one of the choices gets the close ones suggested (`duly invoce` -> invoice)."""
@@ -82,10 +118,14 @@ class Parser(argparse.ArgumentParser):
             from tui.cli.examples import did_you_mean
 
             hint = did_you_mean(str(value), action.choices)
-            if isinstance(action, argparse._SubParsersAction):
-                raise argparse.ArgumentError(None, f"no command {value!r}{hint}")
             if hint:
-                raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint}")
+                hint = argparse._("; did you mean {words}?").format(words=hint)
+            if isinstance(action, argparse._SubParsersAction):
+                raise argparse.ArgumentError(None, argparse._("no command {value}{hint}").format(
+                    value=repr(value), hint=hint))
+            if hint:
+                raise argparse.ArgumentError(action, argparse._("invalid choice: {value}{hint}").format(
+                    value=repr(value), hint=hint))
         super()._check_value(action, value)
 
 
@@ -140,6 +180,7 @@ def _accept_date_words(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     harden_process()
+    speak(language_given(argv))
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -37,7 +37,8 @@ def _per(args) -> int:
 def set_rate(args, ctx):
     on = date_given(args, "on", "--date").isoformat()
     saved = fx.set_rate(ctx.ledger(), args.currency, on, args.rate, per=_per(args))
-    ctx.done(f"1 {saved['currency']} = {saved['rate']} {saved['base']} on {saved['date']}")
+    ctx.done(ctx.t("1 {currency} = {rate} {base} on {date}",
+                   currency=saved['currency'], rate=saved['rate'], base=saved['base'], date=saved['date']))
 
 
 def listing(args, ctx):

@@ -9,6 +9,7 @@ from store.rules import money
 from store.write import reconcile
 from tui.cli import output
 from tui.cli.context import UsageError
+from store.i18n import N_
 
 
 def register(sub, common) -> None:
@@ -112,7 +113,7 @@ def _decision_text(d: reconcile.Decision) -> str:
 
 def accept(args, ctx):
     if args.allocate and not args.customer:
-        raise UsageError("reconcile accept: --allocate goes with --customer CODE")
+        raise UsageError(N_("reconcile accept: --allocate goes with --customer CODE"))
     d = reconcile.accept(ctx.ledger(), args.id, candidate=args.candidate, customer_code=args.customer,
                          allocate=args.allocate)
     ctx.done(_decision_text(d))
@@ -120,12 +121,13 @@ def accept(args, ctx):
 
 def reject(args, ctx):
     row = reconcile.reject(ctx.ledger(), args.id, args.reason)
-    ctx.done(f"bank line {row['id'][:8]} set aside (rejected); `duly reconcile reopen {row['id'][:8]}` brings it back")
+    ctx.done(ctx.t("bank line {value} set aside (rejected); `duly reconcile reopen {value}` brings it back",
+                   value=row['id'][:8]))
 
 
 def reopen(args, ctx):
     row = reconcile.reopen(ctx.ledger(), args.id)
-    ctx.done(f"bank line {row['id'][:8]} is open again")
+    ctx.done(ctx.t("bank line {value} is open again", value=row['id'][:8]))
 
 
 def auto(args, ctx):
@@ -146,7 +148,7 @@ def auto(args, ctx):
 def profile_add(args, ctx):
     bank.save_profile(ctx.ledger(), args.name, args.map, date_format=args.date_format, account=args.account,
                       currency=args.currency)
-    ctx.done(f"bank profile {args.name} saved; use it with `duly import bank FILE --profile {args.name}`")
+    ctx.done(ctx.t("bank profile {name} saved; use it with `duly import bank FILE --profile {name}`", name=args.name))
 
 
 def profile_list(args, ctx):

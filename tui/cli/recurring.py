@@ -89,7 +89,7 @@ def show(args, ctx):
 
 def pause(args, ctx):
     row = recurring.pause(ctx.ledger(), args.number)
-    ctx.done(ctx.t("schedule {number} paused", number=row["number"]))
+    ctx.done(ctx.t("schedule {number} paused", number=row['number']))
 
 
 def resume(args, ctx):
@@ -101,7 +101,7 @@ def resume(args, ctx):
 def end(args, ctx):
     row = recurring.end(ctx.ledger(), args.number, args.on)
     found = view.get(ctx.ledger(), row["number"])
-    ctx.done(ctx.t("schedule {number} ends on {date}", number=row["number"], date=found["end_date"]))
+    ctx.done(ctx.t("schedule {number} ends on {end_date}", number=row['number'], end_date=found['end_date']))
 
 
 def run(args, ctx):

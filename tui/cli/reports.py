@@ -17,6 +17,7 @@ from store.ledger.ledger import Ledger
 from store.rules.money import format_amount, to_decimal_str
 from store.rules.validate import parse_date
 from tui.cli.context import UsageError, as_of_option, date_given
+from store.i18n import N_
 
 def register(sub, common) -> None:
     p = sub.add_parser("report", parents=[common],
@@ -124,7 +125,7 @@ def aging(args, ctx):
     if ctx.format == "table":
         for cur, tot in report.totals.items():
             rows.append({"customer": "", "name": "", "currency": "", **{c: "" for c in amounts}})
-            rows.append({"customer": "TOTAL", "name": "合计", "currency": cur,
+            rows.append({"customer": ctx.t("TOTAL"), "name": "", "currency": cur,
                          **{c: _amount(ctx, tot[c], cur) for c in amounts}})
     late = [b for b in report.buckets if b != agelib.NOT_DUE] if args.basis == "due" else []
     ctx.emit(rows, columns, right=set(amounts), overdue=lambda row: [c for c in late if _nonzero(row.get(c))])
@@ -173,8 +174,8 @@ def _fx_rows(ctx, result: dict, columns: list[str], money_cols: set[str], base_c
         rows.append(out)
     if ctx.format == "table" and rows:
         rows.append({c: "" for c in columns})
-        rows.append({**{c: "" for c in columns}, columns[0]: "TOTAL", "difference": _amount(ctx, result["difference"],
-                                                                                           base)})
+        rows.append({**{c: "" for c in columns}, columns[0]: ctx.t("TOTAL"),
+                     "difference": _amount(ctx, result["difference"], base)})
     return rows
 
 
@@ -273,7 +274,7 @@ def provision(args, ctx):
                      "provision": _amount(ctx, row["provision"], cur)})
     if ctx.format == "table":
         for cur, tot in result["totals"].items():
-            rows.append({"currency": cur, "bucket": "合计 total", "open_amount": _amount(ctx, tot["open_amount"], cur),
+            rows.append({"currency": cur, "bucket": ctx.t("TOTAL"), "open_amount": _amount(ctx, tot["open_amount"], cur),
                          "rate": "", "provision": _amount(ctx, tot["provision"], cur)})
     ctx.emit(rows, ["currency", "bucket", "open_amount", "rate", "provision"], right={"open_amount", "rate", "provision"},
              json_value={"as_of": as_of.isoformat(), "rows": rows, "totals": {
@@ -295,8 +296,8 @@ def credit_scores(args, ctx):
             from store.write import customers
 
             customers.by_code(ctx.ledger(), args.customer)  # unknown code: NotFound
-            raise NotFound(f"customer {args.customer} is archived with nothing open, so it has no credit score "
-                           f"as of {as_of}")
+            raise NotFound(N_("customer {customer} is archived with nothing open, so it has no credit score as of "
+                              "{as_of}"), customer=args.customer, as_of=as_of)
     data = [{"customer": s.facts.code, "name": s.facts.name, "score": s.score, "rating": s.rating,
              "policy": s.policy(ctx.language()),
              "factors": [{"factor": f.name, "weight": f.weight, "value": f.value, "points": f.points}
@@ -336,7 +337,7 @@ def make_demo(args, ctx):
     if ctx.ledger_path.exists():
         raise LedgerExists(str(ctx.ledger_path))
     if args.customers < 1 or args.invoices < 0:
-        raise UsageError("demo: --customers must be at least 1 and --invoices at least 0")
+        raise UsageError(N_("demo: --customers must be at least 1 and --invoices at least 0"))
     passphrase = ctx.passphrase(confirm=True)
     started = time.monotonic()
     with Ledger.create(ctx.ledger_path, passphrase) as ledger:

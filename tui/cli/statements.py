@@ -16,6 +16,7 @@ from store.rules.validate import parse_date
 from store.write import confirmations, customers
 from tui.cli import output
 from tui.cli.context import UsageError
+from store.i18n import N_
 
 STATEMENT_FORMATS = ["table", "json", "csv", "md", "html"]
 STATEMENT_ACTIONS = ("confirm", "resolve", "status")
@@ -54,26 +55,27 @@ def statement(args, ctx):
         return statement_status(args, ctx)
     if action:
         if not args.target:
-            raise UsageError(f"statement {action}: give the customer CODE, e.g. `duly statement {action} HD001 "
-                             "--as-of 2026-06-30`")
+            raise UsageError(N_("statement {action}: give the customer CODE, e.g. `duly statement {action} HD001 "
+                                "--as-of 2026-06-30`"), action=action)
         if not args.as_of:
-            raise UsageError(f"statement {action}: give --as-of D (the date of the statement)")
+            raise UsageError(N_("statement {action}: give --as-of D (the date of the statement)"), action=action)
         return statement_confirm(args, ctx) if action == "confirm" else statement_resolve(args, ctx)
     if args.target:
-        raise UsageError(f"statement: unexpected {args.target!r} after {args.code!r}")
+        raise UsageError(N_("statement: unexpected {target} after {code}"), target=repr(args.target),
+                         code=repr(args.code))
     if args.all or args.send or args.out:
         return statement_send(args, ctx)
     if not args.code:
-        raise UsageError("statement: give a customer CODE (or --all with --send or --out)")
+        raise UsageError(N_("statement: give a customer CODE (or --all with --send or --out)"))
     return show(args, ctx)
 
 
 def show(args, ctx):
     """`duly statement CODE --as-of D` or `--from D --to D`: the statement itself, in the format asked."""
     if args.as_of and (args.date_from or args.date_to):
-        raise UsageError("statement: give either --as-of D, or --from D --to D, not both")
+        raise UsageError(N_("statement: give either --as-of D, or --from D --to D, not both"))
     if not args.as_of and not (args.date_from and args.date_to):
-        raise UsageError("statement: give --as-of D, or both --from D and --to D")
+        raise UsageError(N_("statement: give --as-of D, or both --from D and --to D"))
     ledger = ctx.ledger()
     customer = customers.by_code(ledger, args.code)
     if args.as_of:
@@ -104,11 +106,12 @@ def show(args, ctx):
 
 def statement_send(args, ctx):
     if not (args.send or args.out):
-        raise UsageError("statement --all: say how: --send (e-mail) and/or --out DIR (print-ready HTML)")
+        raise UsageError(N_("statement --all: say how: --send (e-mail) and/or --out DIR (print-ready HTML)"))
     if not args.as_of or args.date_from or args.date_to:
-        raise UsageError("statement --send/--out: give --as-of D (statements that are tracked are 'outstanding as of')")
+        raise UsageError(N_("statement --send/--out: give --as-of D (statements that are tracked are 'outstanding "
+                            "as of')"))
     if bool(args.all) == bool(args.code):
-        raise UsageError("statement --send/--out: give a customer CODE or --all, not both")
+        raise UsageError(N_("statement --send/--out: give a customer CODE or --all, not both"))
     results = confirmations.send(ctx.ledger(), args.as_of, codes=None if args.all else [args.code],
                                  email=args.send, out_dir=args.out, resend=args.resend, on=args.on)
     rows = [{"customer": r.code, "channel": r.channel or "", "address": r.address or "", "outcome": r.outcome,
@@ -132,18 +135,21 @@ def statement_confirm(args, ctx):
     cur = row["currency"]
     ours = money.format_amount(row["our_balance"], cur)
     if row["status"] == "confirmed":
-        ctx.done(f"{args.target}: statement as of {args.as_of} confirmed ({ours} {cur})")
+        ctx.done(ctx.t("{target}: statement as of {as_of} confirmed ({ours} {cur})",
+                       target=args.target, as_of=args.as_of, ours=ours, cur=cur))
     else:
-        ctx.done(f"{args.target}: statement as of {args.as_of} disputed: ours {ours}"
-                 f", theirs {money.format_amount(row['their_balance'], cur)}, difference "
-                 f"{money.format_amount(row['difference'], cur)} {cur} (shown in `duly statement status` until "
-                 "resolved)")
+        ctx.done(ctx.t("{target}: statement as of {as_of} disputed: ours {ours}, theirs {their_balance}, difference "
+                       "{difference} {cur} (shown in `duly statement status` until resolved)",
+                           target=args.target, as_of=args.as_of, ours=ours,
+                           their_balance=money.format_amount(row['their_balance'], cur),
+                           difference=money.format_amount(row['difference'], cur), cur=cur))
 
 
 def statement_resolve(args, ctx):
     row = confirmations.resolve(ctx.ledger(), args.target, args.as_of, args.note, currency=args.currency, on=args.on)
-    ctx.done(f"{args.target}: difference of {money.format_amount(row['difference'], row['currency'])} "
-             f"{row['currency']} on the statement as of {args.as_of} resolved")
+    ctx.done(ctx.t("{target}: difference of {difference} {currency} on the statement as of {as_of} resolved",
+                   target=args.target, difference=money.format_amount(row['difference'], row['currency']),
+                   currency=row['currency'], as_of=args.as_of))
 
 
 def statement_status(args, ctx):

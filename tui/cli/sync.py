@@ -5,7 +5,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from store.errors import DulyError, LedgerExists
+from store.errors import DulyError, LedgerExists, os_reason
+from store.i18n import N_
 
 
 def register(sub, common) -> None:
@@ -110,8 +111,8 @@ def init(args, ctx):
     try:
         secret = session.recovery()
     except DulyError as exc:
-        raise DulyError(f"{created}; but the recovery secret could not be made ({exc}): make one with "
-                        "`duly sync recovery`") from None
+        raise DulyError(N_("{created}; but the recovery secret could not be made ({exc}): make one with `duly sync "
+                           "recovery`"), created=created, exc=exc) from None
     finally:
         session.close()
     if ctx.format == "json":
@@ -137,7 +138,7 @@ def _token(text: str | None, where: str) -> str | None:
         return None
     text = text.strip()
     if not text.isascii() or not text.isprintable():
-        raise DulyError(f"{where} must be printable ASCII (letters, digits, punctuation)")
+        raise DulyError(N_("{where} must be printable ASCII (letters, digits, punctuation)"), where=where)
     return text
 
 
@@ -162,8 +163,8 @@ def invite(args, ctx):
     session = _session(ctx)
     try:
         if session.ledger.meta("sync.role") != "admin":
-            raise DulyError("only an admin device can invite; this device is a "
-                            f"{session.ledger.meta('sync.role')}")
+            raise DulyError(N_("only an admin device can invite; this device is a {value}"),
+                            value=session.ledger.meta('sync.role'))
         code = session.invite(args.role, args.hours)
     finally:
         session.close()
@@ -231,7 +232,7 @@ def review(args, ctx):
     ledger = ctx.ledger()
     if args.resolve is not None:
         merge.resolve(ledger, args.resolve)
-        ctx.done(f"review item {args.resolve} marked as looked at")
+        ctx.done(ctx.t("review item {resolve} marked as looked at", resolve=args.resolve))
         return
     rows = merge.open_flags(ledger, include_resolved=args.all)
     ctx.emit(rows, ["id", "kind", "message", "found_at"] + (["resolved_at"] if args.all else []))
@@ -254,11 +255,12 @@ def revoke(args, ctx):
     session = _session(ctx)
     try:
         if session.ledger.meta("sync.role") != "admin":
-            raise DulyError("only an admin device can remove devices")
+            raise DulyError(N_("only an admin device can remove devices"))
         epoch = session.revoke(args.device)
     finally:
         session.close()
-    ctx.done(f"device {args.device} removed from the team; new key epoch {epoch} started for the other devices")
+    ctx.done(ctx.t("device {device} removed from the team; new key epoch {epoch} started for the other devices",
+                   device=args.device, epoch=epoch))
 
 
 def serve(args, ctx):
@@ -268,13 +270,14 @@ def serve(args, ctx):
         from sync.server.app import create_app
         from sync.server.storage import open_storage
     except ImportError as exc:
-        raise DulyError(f"the sync server needs its extra packages ({exc.name} is missing): "
-                        "pip install 'duly[server]' (pipx: pipx install --force '.[server]')") from None
+        raise DulyError(N_("the sync server needs its extra packages ({name} is missing): pip install "
+                           "'duly[server]' (pipx: pipx install --force '.[server]')"),
+                        name=exc.name) from None
 
     if bool(args.data) == bool(args.database):
-        raise DulyError("give exactly one of --data DIR (SQLite) or --database postgresql://...")
+        raise DulyError(N_("give exactly one of --data DIR (SQLite) or --database postgresql://..."))
     if args.teams_per_minute < 1:
-        raise DulyError("--teams-per-minute must be 1 or more")
+        raise DulyError(N_("--teams-per-minute must be 1 or more"))
     token = os.environ.get("DULY_SERVER_TEAM_TOKEN")
     where = "DULY_SERVER_TEAM_TOKEN"
     if args.team_token_file:
@@ -282,11 +285,12 @@ def serve(args, ctx):
         try:
             token = Path(args.team_token_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise DulyError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
+            raise DulyError(N_("cannot read {source}: {reason}"), source=where, reason=os_reason(exc)) from None
     if token is not None:
         token = _token(token, where)
         if not token:
-            raise DulyError(f"{where} is empty: a server with an empty token would let anyone create a team")
+            raise DulyError(N_("{where} is empty: a server with an empty token would let anyone create a team"),
+                            where=where)
     storage = open_storage(data_dir=args.data, database_url=args.database)
     where = args.database.split("@")[-1] if args.database else args.data
     print(f"duly sync server on http://{args.host}:{args.port} (storage: {where}); Ctrl-C stops it", flush=True)

@@ -153,4 +153,5 @@ def export(args, ctx):
 
     kwargs = {"as_of": args.as_of} if getattr(args, "as_of", None) else {}
     written = getattr(exporter, args.writer)(ctx.ledger(), args.path, **kwargs)
-    ctx.done(f"wrote {written} — PLAINTEXT: this copy is not encrypted; keep it safe or delete it after use")
+    ctx.done(ctx.t("wrote {written} — PLAINTEXT: this copy is not encrypted; keep it safe or delete it after use",
+                   written=written))

@@ -116,7 +116,7 @@ class AgingScreen(DulyScreen):
         try:
             self.as_of = parse_date(event.value, "as of")
         except DulyError as exc:
-            self.query_one("#aging-error", Static).update(str(exc))
+            self.query_one("#aging-error", Static).update(self.app.t.error(exc))
             return
         self.query_one("#aging", DataTable).focus()
         self.reload()

@@ -13,7 +13,8 @@ from tui.widgets.table import DataTable
 
 
 def localise_bindings(node, t: Strings) -> None:
-    """Footer and help texts in the app's language: a binding's description is looked up by its id."""
+    """Footer and help texts in the app's language: a binding's description is looked up by its id, Textual's
+    own bindings (no id: Focus Next, Copy selected text) by their action ("key.focus_next")."""
     keys = {}
     for key, bindings in node._bindings.key_to_bindings.items():
         keys[key] = [_localised(b, t) for b in bindings]
@@ -21,11 +22,16 @@ def localise_bindings(node, t: Strings) -> None:
 
 
 def _localised(binding: Binding, t: Strings) -> Binding:
-    if binding.id and f"key.{binding.id}" in t._catalogue:
-        binding = replace(binding, description=t(f"key.{binding.id}"))
+    word = _word_for(binding)
+    if binding.description and t.has(word):
+        binding = replace(binding, description=t(word))
     if binding.group is not None:  # the footer's one label for a group of keys ("1-9 Go to")
         binding = replace(binding, group=Binding.Group(t("key.go_to"), compact=binding.group.compact))
     return binding
+
+
+def _word_for(binding) -> str:
+    return f"key.{binding.id}" if binding.id else f"key.{binding.action.rpartition('.')[2]}"
 
 
 class DulyScreen(Screen):

@@ -146,7 +146,7 @@ class CustomerFormScreen(FormManners, Screen[str | None]):
         try:
             await self.app.db.run(customers.add, code, name, **fields)
         except DulyError as exc:
-            self.post_message(self.Rejected(field_of(exc), str(exc)))
+            self.post_message(self.Rejected(field_of(exc), self.app.t.error(exc)))
             return
         self.post_message(self.Saved(code.strip(), None))
 
@@ -155,7 +155,7 @@ class CustomerFormScreen(FormManners, Screen[str | None]):
         try:
             changed = await self.app.db.run(customers.edit, code, **fields)
         except DulyError as exc:
-            self.post_message(self.Rejected(field_of(exc), str(exc)))
+            self.post_message(self.Rejected(field_of(exc), self.app.t.error(exc)))
             return
         self.post_message(self.Saved(fields.get("code", code), sorted(changed)))
 

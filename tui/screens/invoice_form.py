@@ -131,7 +131,7 @@ class InvoiceFormScreen(FormManners, DulyScreen):
             found = await self.db(views.invoice_preview, v["customer"], v["date"], amount=v["amount"] or None,
                                   lines=v["lines"] or None, terms_name=v["terms"] or None)
         except DulyError as exc:
-            self.post_message(self.Previewed(None, str(exc)))
+            self.post_message(self.Previewed(None, self.app.t.error(exc)))
             return
         self.post_message(self.Previewed(found, None))
 
@@ -176,7 +176,7 @@ class InvoiceFormScreen(FormManners, DulyScreen):
                                    lines=v["lines"] or None, terms=v["terms"] or None,
                                    description=v["description"] or None)
         except DulyError as exc:
-            self.post_message(self.Rejected(field_of(exc), str(exc)))
+            self.post_message(self.Rejected(field_of(exc), self.app.t.error(exc)))
             return
         finally:
             self.saving = False

@@ -61,7 +61,7 @@ class PassphraseScreen(ModalScreen[str | None]):
             self.post_message(self.Refused(self.app.t("pass.wrong"), wrong=True))
             return
         except DulyError as exc:
-            self.post_message(self.Refused(str(exc), wrong=False))
+            self.post_message(self.Refused(self.app.t.error(exc), wrong=False))
             return
         self.post_message(self.Opened(setting))
 

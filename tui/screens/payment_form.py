@@ -118,7 +118,7 @@ class PaymentFormScreen(FormManners, DulyScreen):
         try:
             plan = await self.db(views.payment_plan, customer, on, amount)
         except DulyError as exc:
-            self.post_message(self.Planned(None, str(exc)))
+            self.post_message(self.Planned(None, self.app.t.error(exc)))
             return
         self.post_message(self.Planned(plan, None))
 
@@ -173,7 +173,7 @@ class PaymentFormScreen(FormManners, DulyScreen):
         try:
             self.chosen[number] = money.parse_amount(text, self.plan.currency, field=f"allocation to {number}")
         except DulyError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+            self.notify(self.app.t.error(exc), severity="error", timeout=8)
             return
         self._show()
 
@@ -214,7 +214,7 @@ class PaymentFormScreen(FormManners, DulyScreen):
             field = ERROR_FIELDS.get(getattr(exc, "field", None) or "", "amount")
             if isinstance(exc, NotFound) and "customer" in str(exc):
                 field = "customer"
-            self.post_message(self.Rejected(field, str(exc)))
+            self.post_message(self.Rejected(field, self.app.t.error(exc)))
             return
         finally:
             self.saving = False

@@ -107,7 +107,7 @@ class RecurringScreen(DulyScreen):
                 await self.db(recurring.pause, number)
                 text = self.t("recur.paused", number=number)
         except DulyError as exc:
-            self.post_message(self.Done(str(exc), True))
+            self.post_message(self.Done(self.app.t.error(exc), True))
             return
         self.post_message(self.Done(text, False))
 
@@ -222,7 +222,7 @@ class RecurringFormScreen(DulyScreen):
                 description=v["description"] or None, terms=v["terms"] or None,
                 mode="draft" if v["draft"] else "issue")
         except DulyError as exc:
-            self.post_message(self.Rejected(field_of(exc), str(exc)))
+            self.post_message(self.Rejected(field_of(exc), self.app.t.error(exc)))
             return
         finally:
             self.saving = False

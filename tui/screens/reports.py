@@ -130,7 +130,7 @@ class ReportsScreen(DulyScreen):
         try:
             self.as_of = parse_date(event.value, "as of")
         except DulyError as exc:
-            self.query_one("#reports-error", Static).update(str(exc))
+            self.query_one("#reports-error", Static).update(self.app.t.error(exc))
             return
         self.query_one("#reports-error", Static).update("")
         self.query_one("#reports", VerticalScroll).focus()

@@ -47,7 +47,7 @@ def test_terms_add_list_preview(book, capsys):
     assert code == 0 and "月结30天" in out
     listed = run_json(capsys, "terms", "list")
     mine = [t for t in listed if t["name"] == "定金30"]
-    assert mine == [{"name": "定金30", "source": "stored",
+    assert mine == [{"name": "定金30", "zh_name": "", "source": "stored",
                      "en": "30% due on invoice date, balance 30 days after end of month, "
                            "2% discount if paid within 10 days, late interest 12% a year",
                      "zh": "30% 开票当日，余款 月结30天，10天内付款折扣2%，逾期年息12%"}]
