@@ -30,7 +30,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from store.errors import DulyError, LedgerNotFound
+from store.errors import DulyError
 from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
 from tui.app.i18n import Strings, choose_language
@@ -39,6 +39,7 @@ from tui.screens.base import DulyScreen, localise_bindings
 from tui.screens.collections import CollectionsScreen
 from tui.screens.customers import CustomersScreen
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.first_run import FirstRunScreen
 from tui.screens.help import HelpScreen
 from tui.screens.invoices import InvoicesScreen
 from tui.screens.passphrase import PassphraseScreen
@@ -115,6 +116,23 @@ class LedgerThread:
         self.passphrase = passphrase
         return ledger.setting("language")
 
+    def _create(self, passphrase: str, series: str | None, setup) -> str | None:
+        """Make a new ledger and fill it with setup(ledger) (first settings, or the demo book); a failure leaves
+        no file behind, so the user can try again."""
+        ledger = Ledger.create(self.path, passphrase, series=series)
+        try:
+            setup(ledger)
+        except BaseException:
+            ledger.close()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            raise
+        if self._ledger is not None:
+            self._ledger.close()
+        self._ledger = ledger
+        self.passphrase = passphrase
+        return ledger.setting("language")
+
     def _call(self, fn, args, kwargs):
         if self._ledger is None:
             raise DulyError("the ledger is locked")
@@ -146,6 +164,11 @@ class LedgerThread:
     def unlock(self, passphrase: str) -> Future:
         """Open the ledger on the database thread; the future gives its `language` setting."""
         return self._submit(partial(self._open, passphrase), FOREGROUND)
+
+    def create(self, passphrase: str, setup, *, series: str | None = None) -> Future:
+        """Create the ledger (it must not exist) on the database thread, run setup(ledger) there, keep it open;
+        the future gives its `language` setting."""
+        return self._submit(partial(self._create, passphrase, series, setup), FOREGROUND)
 
     async def run(self, fn, /, *args, **kwargs):
         """fn(ledger, *args, **kwargs) on the database thread, awaited without blocking the event loop."""
@@ -245,7 +268,9 @@ class DulyApp(App[int]):
     def on_mount(self) -> None:
         localise_bindings(self, self.t)
         self.title = self.t("app.title")
-        if self._given_passphrase is not None:
+        if not self.ledger_path.exists():
+            self.push_screen(FirstRunScreen(self.ledger_path), self.unlocked_with)  # create one, or the demo
+        elif self._given_passphrase is not None:
             self.unlock_with_given(self._given_passphrase)
         else:
             self.push_screen(PassphraseScreen(self.ledger_path), self.unlocked_with)
@@ -444,9 +469,7 @@ def _today_from_env() -> date | None:
 
 def run_app(ctx) -> int:
     """`duly` / `duly tui`: open the app on ctx's ledger; returns the exit code."""
-    path = ctx.ledger_path
-    if not path.exists():
-        raise LedgerNotFound(str(path))  # one line and exit 1, before any screen is drawn
+    path = ctx.ledger_path  # when there is no ledger there yet, the app offers to create one (or the demo)
     given = getattr(ctx.args, "passphrase_file", None) or os.environ.get("DULY_PASSPHRASE")
     passphrase = ctx.passphrase() if given else None
     app = DulyApp(path, passphrase, today=_today_from_env(), keymap=parse_keymap(os.environ.get("DULY_KEYMAP")))

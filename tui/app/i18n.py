@@ -589,6 +589,61 @@ ZH.update({
     "sync.kind.draft_issued_twice": "草稿被开票两次", "sync.kind.draft_edited_after_issue": "草稿开票后又被修改",
 })
 
+# first run, forms, and the set-up screens (first run, review queue, settings, drafts, terms, bank import)
+EN.update({
+    "ask.yes": "Yes", "ask.no": "No",
+    "form.discard_title": "Discard what you typed?", "form.discard_text": "The form has changes that are not saved.",
+    "form.discard_yes": "Discard", "form.discard_no": "Keep editing",
+    "key.create_ledger": "Create", "key.create_demo": "Demo book", "key.quit_first_run": "Quit",
+    "first.title": "Welcome to Duly",
+    "first.intro": "There is no ledger at {path} yet. Create one here, or make the demo book there to try Duly "
+                   "out (a realistic book of made-up customers, invoices and payments).",
+    "first.passphrase": "Passphrase", "first.again": "Passphrase again",
+    "first.strength_none": "A passphrase of a few unrelated words is strong and easy to remember. It cannot be "
+                           "recovered: keep it safe.",
+    "first.strength_ok": "Strength: strong enough.",
+    "first.strength_weak": "Strength: weak: {reason}.",
+    "first.weak_ok": "Keep a weak passphrase (not advised)",
+    "first.too_short": "it is shorter than {n} characters",
+    "first.company": "Company name", "first.currency": "Currency", "first.language": "Language",
+    "first.series": "Invoice series", "first.series_hint": "optional: 1-6 letters or digits, e.g. A7",
+    "first.create": "Create ledger (ctrl+s)", "first.demo": "Make the demo book (ctrl+o)",
+    "first.keys": "Enter moves to the next field; Enter on the last field, or ctrl+s, creates the ledger. The demo "
+                  "book needs only the passphrase and the language.",
+    "first.fix": "Fix the fields marked below; nothing was created.",
+    "first.err_empty": "type a passphrase", "first.err_again": "the two passphrases differ",
+    "first.err_weak": "that passphrase is weak: {reason}; choose a longer one, or tick the box below to keep it",
+    "first.err_file": "cannot create {path}: {reason}",
+    "first.creating": "Creating the ledger…", "first.making_demo": "Making the demo book…",
+    "first.demo_progress": "Making the demo book: {done} of {total} invoices…",
+    "first.created": "Ledger {path} created.",
+})
+ZH.update({
+    "ask.yes": "是", "ask.no": "否",
+    "form.discard_title": "放弃已输入的内容？", "form.discard_text": "表单中有尚未保存的修改。",
+    "form.discard_yes": "放弃", "form.discard_no": "继续编辑",
+    "key.create_ledger": "创建", "key.create_demo": "演示账簿", "key.quit_first_run": "退出",
+    "first.title": "欢迎使用 Duly",
+    "first.intro": "{path} 还没有账簿。可以在此新建一个，或在该位置生成演示账簿来试用 Duly（虚构的客户、发票和收款）。",
+    "first.passphrase": "口令", "first.again": "再次输入口令",
+    "first.strength_none": "由几个不相关的词组成的口令既安全又好记。口令无法找回，请妥善保管。",
+    "first.strength_ok": "强度：足够。",
+    "first.strength_weak": "强度：弱：{reason}。",
+    "first.weak_ok": "仍使用弱口令（不建议）",
+    "first.too_short": "少于 {n} 个字符",
+    "first.company": "公司名称", "first.currency": "币种", "first.language": "语言",
+    "first.series": "发票编号前缀", "first.series_hint": "可选：1-6 位字母或数字，如 A7",
+    "first.create": "创建账簿（ctrl+s）", "first.demo": "生成演示账簿（ctrl+o）",
+    "first.keys": "回车移到下一栏；在最后一栏回车或按 ctrl+s 创建账簿。演示账簿只需口令和语言。",
+    "first.fix": "请修改下面标出的栏目；尚未创建任何文件。",
+    "first.err_empty": "请输入口令", "first.err_again": "两次输入的口令不一致",
+    "first.err_weak": "口令太弱：{reason}；请换一个更长的，或勾选下面的选项仍使用它",
+    "first.err_file": "无法创建 {path}：{reason}",
+    "first.creating": "正在创建账簿…", "first.making_demo": "正在生成演示账簿…",
+    "first.demo_progress": "正在生成演示账簿：{done} / {total} 张发票…",
+    "first.created": "账簿 {path} 已创建。",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 

@@ -91,7 +91,7 @@ def init(args, ctx):
     series = settings.check("invoice.series", args.series) if args.series else None
     currency = settings.check("currency", args.currency)
     with Ledger.create(ctx.ledger_path, passphrase, series=series) as ledger:
-        settings.put(ledger, "currency", currency)
+        settings.first_settings(ledger, currency=currency)
         prefix = ledger.meta("series_prefix")
     ctx.done(f"created encrypted ledger {ctx.ledger_path} (invoice series {prefix}, currency {currency})")
 

@@ -1,0 +1,34 @@
+"""SVG snapshots of the set-up and daily-work screens (first run, the reminder review queue, settings, drafts,
+terms, bank import) in English and 简体中文, at 120x40 and 80x24. Update after an intended change with
+`pytest --snapshot-update`, after looking at the pictures."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.book import TODAY
+from tui.app.app import DulyApp
+
+SIZES = [(120, 40), (80, 24)]
+
+
+async def settle(pilot) -> None:
+    app = pilot.app
+    for _ in range(50):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_first_run_snapshot(snap_compare, tmp_path, monkeypatch, language, size):
+    monkeypatch.chdir(tmp_path)  # the screen names the path: a relative one keeps the picture the same
+    app = DulyApp("new.duly", today=TODAY, language=language)
+
+    async def before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press(*"abc")  # a weak passphrase: the strength hint says why
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
