@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.book import TODAY
+from tests.support.book import PASSPHRASE, TODAY, make_book
 from tui.app.app import DulyApp
 
 SIZES = [(120, 40), (80, 24)]
@@ -32,3 +32,33 @@ def test_first_run_snapshot(snap_compare, tmp_path, monkeypatch, language, size)
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    return make_book(tmp_path_factory.mktemp("setup-snap") / "book.duly")
+
+
+def keys_then(*keys: str, focus: str | None = None):
+    async def before(pilot) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+    return before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_review_queue_snapshot(snap_compare, book, language, size):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    # Collections, into the queue: skip the first row, hold the second's customer, then look at the next one
+    assert snap_compare(app, terminal_size=size, run_before=keys_then("o", "tab", "x", "h"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_reminder_preview_snapshot(snap_compare, book, language, size):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    assert snap_compare(app, terminal_size=size, run_before=keys_then("o", "tab", "down", "down", "down", "down",
+                                                                      "enter"))
