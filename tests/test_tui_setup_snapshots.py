@@ -62,3 +62,17 @@ def test_reminder_preview_snapshot(snap_compare, book, language, size):
     app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
     assert snap_compare(app, terminal_size=size, run_before=keys_then("o", "tab", "down", "down", "down", "down",
                                                                       "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_settings_snapshot(snap_compare, book, language, size):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+
+    async def before(pilot) -> None:
+        await keys_then("f2")(pilot)
+        pilot.app.screen.query_one("#field-smtp_port").value = "99999"  # a wrong port, marked after ctrl+s
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)

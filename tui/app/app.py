@@ -47,6 +47,7 @@ from tui.screens.reconcile import ReconcileScreen
 from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
 from sync.client.round import Outcome, local_status, sync_round
+from tui.screens.settings import SettingsScreen
 from tui.screens.sync import SyncScreen, SyncState, indicator
 
 
@@ -210,7 +211,8 @@ class DulyApp(App[int]):
     TITLE = "Duly"
     MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "invoices": InvoicesScreen,
              "payments": PaymentsScreen, "aging": AgingScreen, "reports": ReportsScreen,
-             "collections": CollectionsScreen, "reconcile": ReconcileScreen, "sync": SyncScreen}
+             "collections": CollectionsScreen, "reconcile": ReconcileScreen, "sync": SyncScreen,
+             "settings": SettingsScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -225,6 +227,7 @@ class DulyApp(App[int]):
         Binding("k", "goto('reconcile')", "Reconcile", id="reconcile"),
         Binding("y", "goto('sync')", "Sync", id="sync"),
         Binding("ctrl+y", "sync_now", "Sync now", id="sync_now"),
+        Binding("f2", "goto('settings')", "Settings", id="settings"),
     ]
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,
@@ -309,6 +312,26 @@ class DulyApp(App[int]):
         self.set_interval(30, self.show_sync_state)  # "synced N min ago" moves on without a database read
         if self.sync_interval:
             self.set_interval(self.sync_interval, self._sync_tick)
+
+    async def switch_language(self, language: str) -> None:
+        """Show the app in another language at once: the words, the keys, and every screen (the one in front
+        re-renders; the others are made again when next shown)."""
+        self.language = language
+        self.t = Strings(language)
+        self.title = self.t("app.title")
+        localise_bindings(self, self.t)
+        for mode, screen in list(self._modes.items()):
+            if mode != self.current_mode and mode in self._screen_stacks:
+                await self.remove_mode(mode)
+                self.add_mode(mode, screen)
+        for screen in reversed(self.screen_stack):  # the screens of this mode, top first
+            await screen.recompose()
+            if isinstance(screen, DulyScreen):
+                screen.on_mount()  # columns, keys and rows again, in the new language
+            else:
+                localise_bindings(screen, self.t)
+        self.show_sync_state()
+        self.refresh_bindings()
 
     # -- actions ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

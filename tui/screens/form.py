@@ -14,7 +14,9 @@ from tui.screens.ask import AskScreen
 def field_row(name: str, label: str, widget, hint: str = ""):
     """A labelled row and, below it, the line where its error (or a hint) goes."""
     row = Horizontal(Label(label, classes="form-label"), widget, classes="form-row", id=f"row-{name}")
-    return row, Static(hint, id=f"error-{name}", classes="field-error" + (" shown dim" if hint else ""))
+    line = Static(hint, id=f"error-{name}", classes="field-error" + (" shown dim" if hint else ""))
+    line.hint = hint  # shown again once an error on the field is fixed
+    return row, line
 
 
 class FormScreen(Screen):
@@ -48,9 +50,12 @@ class FormScreen(Screen):
 
     def _set_error(self, name: str, text: str) -> None:
         error = self.query_one(f"#error-{name}", Static)
+        hint = getattr(error, "hint", "")
         if text or error.has_class("invalid"):
-            error.update(text)
-        error.set_class(bool(text), "shown", "invalid")
+            error.update(text or hint)
+        error.set_class(bool(text), "invalid")
+        error.set_class(bool(text or hint), "shown")
+        error.set_class(not text and bool(hint), "dim")
         self.query_one(f"#row-{name}").set_class(bool(text), "invalid")
 
     def _name_of(self, widget) -> str | None:
