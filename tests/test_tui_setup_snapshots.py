@@ -76,3 +76,27 @@ def test_settings_snapshot(snap_compare, book, language, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_drafts_snapshot(snap_compare, book, language, size):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    # the drafts list, then a new draft with two wrong fields marked
+    assert snap_compare(app, terminal_size=size, run_before=keys_then("f3", "n", *"BJ001", "enter", *"2026-02-30",
+                                                                      "enter", "-", "5", "ctrl+s"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_terms_snapshot(snap_compare, book, language, size):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    assert snap_compare(app, terminal_size=size, run_before=keys_then(
+        "f4", "n", *"HALF", "enter", *"50%:days_after:0;balance:days_after_end_of_month:30"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_terms_list_snapshot(snap_compare, book, language, size):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    assert snap_compare(app, terminal_size=size, run_before=keys_then("f4"))

@@ -47,7 +47,9 @@ from tui.screens.reconcile import ReconcileScreen
 from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
 from sync.client.round import Outcome, local_status, sync_round
+from tui.screens.drafts import DraftsScreen
 from tui.screens.settings import SettingsScreen
+from tui.screens.terms import TermsScreen
 from tui.screens.sync import SyncScreen, SyncState, indicator
 
 
@@ -212,7 +214,7 @@ class DulyApp(App[int]):
     MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "invoices": InvoicesScreen,
              "payments": PaymentsScreen, "aging": AgingScreen, "reports": ReportsScreen,
              "collections": CollectionsScreen, "reconcile": ReconcileScreen, "sync": SyncScreen,
-             "settings": SettingsScreen}
+             "settings": SettingsScreen, "drafts": DraftsScreen, "terms": TermsScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -228,6 +230,8 @@ class DulyApp(App[int]):
         Binding("y", "goto('sync')", "Sync", id="sync"),
         Binding("ctrl+y", "sync_now", "Sync now", id="sync_now"),
         Binding("f2", "goto('settings')", "Settings", id="settings"),
+        Binding("f3", "goto('drafts')", "Drafts", id="drafts"),
+        Binding("f4", "goto('terms')", "Terms", id="terms"),
     ]
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,

@@ -138,7 +138,7 @@ class FirstRunScreen(FormScreen):
     # -- the language of the screen follows the choice at once -------------------------------------------
     @on(Select.Changed, "#field-language")
     async def language_changed(self, event: Select.Changed) -> None:
-        if event.value in (Select.BLANK, self.app.language) or self.app._fixed_language:
+        if event.control.is_blank() or event.value == self.app.language or self.app._fixed_language:
             return
         self.app.language = str(event.value)
         self.app.t = Strings(self.app.language)

@@ -32,7 +32,7 @@ class FormScreen(Screen):
     def value(self, name: str) -> str:
         widget = self.field(name)
         if isinstance(widget, Select):
-            return "" if widget.value in (Select.BLANK, None) else str(widget.value)
+            return "" if widget.is_blank() else str(widget.value)
         if isinstance(widget, Checkbox):
             return "true" if widget.value else "false"
         return widget.value

@@ -163,9 +163,9 @@ class SettingsScreen(FormScreen, DulyScreen):
         if isinstance(widget, Checkbox):
             widget.value = value != "false"
         elif isinstance(widget, Select):
-            options = {v for _, v in widget._options if v is not Select.BLANK}
+            options = {v for _, v in widget._options if v is not Select.NULL}
             if value not in options and value:
-                widget.set_options([*((str(p), v) for p, v in widget._options if v is not Select.BLANK),
+                widget.set_options([*((str(p), v) for p, v in widget._options if v is not Select.NULL),
                                     (value, value)])
             widget.value = value or widget.value
         else:
