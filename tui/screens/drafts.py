@@ -216,7 +216,7 @@ class DraftFormScreen(FormScreen):
                 else:
                     value = {"due": r.get("due_date")}.get(name, r.get(name)) if r else ""
                     widget = Input(str(value or ""), id=f"field-{name}", compact=True,
-                                   placeholder=t(f"draft.hint.{name}") if f"draft.hint.{name}" in t._catalogue else "")
+                                   placeholder=t(f"draft.hint.{name}") if t.has(f"draft.hint.{name}") else "")
                 yield from field_row(name, t(f"draft.field.{name}") + (" *" if name in ("customer", "amount") else ""),
                                      widget)
             with Horizontal(classes="buttons"):

@@ -119,7 +119,7 @@ class SettingsScreen(FormScreen, DulyScreen):
                 yield Label(t(f"settings.section.{section}"), classes="section")
                 for key in keys:
                     yield from field_row(name_of(key), t(f"setting.{key}"), self._widget(key),
-                                         hint=t(f"setting_hint.{key}") if f"setting_hint.{key}" in t._catalogue
+                                         hint=t(f"setting_hint.{key}") if t.has(f"setting_hint.{key}")
                                          else "")
                 if section == "smtp":
                     yield from field_row("test_to", t("settings.test_to"), Input(id="field-test_to", compact=True,
@@ -152,6 +152,7 @@ class SettingsScreen(FormScreen, DulyScreen):
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         self.loaded = {**message.values, "language": message.values["language"] or self.app.language}
+        message.values = self.loaded
         with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
             for key in KEYS:
                 self._put(key, message.values[key])
@@ -208,7 +209,7 @@ class SettingsScreen(FormScreen, DulyScreen):
         self.show_problems(message.problems, self.t("settings.fix"))
 
     @on(Saved)
-    async def saved(self, message: Saved) -> None:
+    def saved(self, message: Saved) -> None:
         self.saving = False
         self.app.ledger_changed()
         self.show_problems({})
@@ -217,7 +218,8 @@ class SettingsScreen(FormScreen, DulyScreen):
         language = message.changed.get("language")
         self.notify(self.t("settings.saved", keys=", ".join(sorted(message.changed))))
         if language and language != self.app.language:
-            await self.app.switch_language(language)
+            # rebuilds this screen too: a task of the app's, not this screen's handler, awaits it
+            self.app.run_worker(self.app.set_language(language), group="language", exit_on_error=False)
 
     def discard(self) -> None:
         """Escape: put back the values in force."""

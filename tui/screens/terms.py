@@ -130,7 +130,7 @@ class TermsFormScreen(FormScreen):
             for name in self.FIELDS:
                 yield from field_row(name, t(f"terms.field.{name}"),
                                      Input(defaults.get(name, ""), id=f"field-{name}", compact=True,
-                                           placeholder=t(f"terms.hint.{name}") if f"terms.hint.{name}" in t._catalogue
+                                           placeholder=t(f"terms.hint.{name}") if t.has(f"terms.hint.{name}")
                                            else ""))
             yield Label(t("terms.preview"), classes="section")
             yield Static(t("terms.preview_empty"), id="terms-preview")

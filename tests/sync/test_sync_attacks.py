@@ -16,8 +16,8 @@ from sync.client import Api
 from sync.protocol import snapshot_message
 from tests.support.cli import assert_one_line_error
 from tests.support.sync_server import BACKENDS, postgres, running_server  # noqa: F401
-from tests.test_sync_e2e import Team, ok
-from tests.test_sync_server import Member, invite, join, make_team, refused, sealed_manifest
+from tests.sync.test_sync_e2e import Team, ok
+from tests.sync.test_sync_server import Member, invite, join, make_team, refused, sealed_manifest
 
 
 @pytest.fixture(params=BACKENDS)

@@ -7,7 +7,7 @@ import pytest
 
 from store.read import reports, statements
 from store.errors import InvalidInput
-from tests.test_reports import book  # noqa: F401  (the shared fixture)
+from tests.store.read.test_reports import book  # noqa: F401  (the shared fixture)
 
 
 def test_outstanding_lists_open_items_and_unapplied(book):  # noqa: F811

@@ -173,6 +173,35 @@ def test_days_to_pay_expected_dates_and_forecast(ledger):
     assert reports.expected_payment_dates(ledger, date(2026, 4, 10))[0]["expected"] == date(2026, 4, 10)
 
 
+def test_forecast_counts_unapplied_cash_once_and_totals_the_aging(ledger):
+    """500.00 received and left unapplied is not a receipt still to come: the forecast nets it against the
+    paying customer's earliest expected receipts, so its total is what aging says is owed (7,500.50)."""
+    b = Book(ledger)
+    c, other = b.customer("P", "Prepaid Ltd"), b.customer("Q", "Other Ltd")
+    b.invoice(c, "2026-03-20", 300_00, due="2026-04-03")  # week 1
+    b.invoice(c, "2026-04-01", 2_700_50, due="2026-04-20")  # week 3
+    b.invoice(other, "2026-04-01", 5_000_00, due="2026-04-03")  # week 1: another customer's cash is not netted
+    b.payment(c, "2026-03-25", 500_00)  # unapplied
+    as_of = date(2026, 4, 1)
+    rows = reports.forecast(ledger, as_of)
+    weeks = {r["week"]: r["amount"] for r in rows}
+    assert weeks["1"] == 5_000_00 and weeks["3"] == 2_500_50
+    aging = reports.aging(ledger, as_of)
+    assert sum(weeks.values()) == 7_500_50 == aging.totals["CNY"]["total"]
+    assert "credit" not in weeks
+
+
+def test_forecast_shows_credit_beyond_what_is_owed_as_its_own_row(ledger):
+    b = Book(ledger)
+    c = b.customer("P", "Overpaid Ltd")
+    b.invoice(c, "2026-03-20", 300_00, due="2026-04-10")
+    b.payment(c, "2026-03-25", 1_000_00)  # unapplied, 700.00 more than is owed
+    rows = reports.forecast(ledger, date(2026, 4, 1))
+    weeks = {r["week"]: r["amount"] for r in rows}
+    assert weeks["2"] == 0 and weeks["credit"] == -700_00
+    assert sum(weeks.values()) == reports.aging(ledger, date(2026, 4, 1)).totals["CNY"]["total"] == -700_00
+
+
 def test_the_customer_list_the_dashboard_and_the_summary_agree_on_documents_dated_after_today(book):
     """A payment and its allocation dated after 'today' (2026-06-30 here) count nowhere yet: the customer list's
     balance, the dashboard's figures and `report summary` are the one position as of today."""

@@ -69,7 +69,7 @@ def test_a_bank_line_dated_9999_is_refused_and_an_old_one_does_not_break_reconci
 
 
 def test_an_ofx_line_dated_9999_is_refused(tmp_path):
-    from tests.test_bank_import import OFX
+    from tests.store.files.test_bank_import import OFX
 
     path = tmp_path / "far.ofx"
     path.write_text(OFX.replace("<DTPOSTED>20260303", "<DTPOSTED>99991231"))
