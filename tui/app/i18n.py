@@ -114,6 +114,7 @@ ALSO_USED = (
     N_("terms.field.late_interest"), N_("terms.field.lines"), N_("terms.field.name"), N_("terms.field.sample_amount"),
     N_("terms.field.sample_date"), N_("terms.hint.discount"), N_("terms.hint.late_interest"), N_("terms.hint.lines"),
     N_("terms.none"), N_("terms.source.builtin"), N_("terms.source.stored"),
+    N_("key.import_bank"), N_("key.bank_preview"), N_("key.bank_import"), N_("bank.would"), N_("bank.done"),
 )
 
 
