@@ -25,7 +25,6 @@ class Result:
         return json.loads(self.out)
 
 
-
 def duly_exe() -> str:
     """The installed `duly` script of this venv."""
     found = Path(sys.executable).with_name("duly")
@@ -62,3 +61,8 @@ def assert_one_line_error(result: Result, code: int = 1, *words: str) -> None:
     assert "Traceback" not in result.err and "internal error" not in result.err, result.err
     for word in words:
         assert word.lower() in lines[0].lower(), (word, lines[0])
+
+
+def ok(result: Result) -> Result:
+    assert result.code == 0, (result.code, result.err)
+    return result

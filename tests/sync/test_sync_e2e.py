@@ -14,10 +14,10 @@ from store.ledger.hlc import Stamp
 from store.ledger.ledger import Ledger
 from sync import client, crypto
 from tests.support.builders import Book
-from tests.support.cli import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error, ok
 from tests.support.sync_server import BACKENDS, postgres, running_server  # noqa: F401
+from tests.support.sync_team import SECRET_NAME, Team, sync_round_about
 
-SECRET_NAME = "上海远航贸易有限公司 Zephyrine Quillfeather"
 
 
 @pytest.fixture
@@ -31,41 +31,6 @@ def any_server(request, tmp_path):
     info = request.getfixturevalue("postgres") if request.param == "postgresql" else None
     with running_server(request.param, tmp_path, info) as backend:
         yield backend
-
-
-class Team:
-    """Three devices: an admin (laptop), a member (desk) and a viewer (auditor), each with its own ledger."""
-
-    def __init__(self, cli, tmp_path, server):
-        self.cli, self.server = cli, server
-        self.paths = {n: tmp_path / f"{n}.duly" for n in ("laptop", "desk", "auditor")}
-        assert cli("--ledger", self.paths["laptop"], "init", "--series", "L1").code == 0
-        ok(cli("--ledger", self.paths["laptop"], "customer", "add", "ZQ", "--name", SECRET_NAME))
-        ok(cli("--ledger", self.paths["laptop"], "sync", "init", "--server", server.url, "--name", "laptop"))
-        for name, role in (("desk", "member"), ("auditor", "viewer")):
-            code = ok(self.run("laptop", "sync", "invite", "--role", role, "--format", "json")).json()["invite"]
-            ok(self.run(name, "sync", "join", "--server", server.url, "--invite", code, "--name", name))
-
-    def run(self, device, *argv):
-        return self.cli("--ledger", self.paths[device], *argv)
-
-    def ledger(self, device) -> Ledger:
-        return Ledger.open(self.paths[device], PASSPHRASE)
-
-    def names(self, device) -> dict[str, str]:
-        with self.ledger(device) as led:
-            return {r["code"]: r["name"] for r in led.rows("SELECT code, name FROM customers ORDER BY code")}
-
-
-def ok(result):
-    assert result.code == 0, (result.code, result.err)
-    return result
-
-
-def _sync_round_about(team) -> None:
-    """laptop, desk, laptop: afterwards both have everything the other made."""
-    for device in ("laptop", "desk", "laptop"):
-        ok(team.run(device, "sync", "now"))
 
 
 @pytest.fixture
@@ -293,7 +258,7 @@ def test_same_payment_on_two_devices_is_kept_twice_and_flagged(team):
     with team.ledger("desk") as desk:
         payments.add(desk, "ZQ", "2026-03-12", "300.00", reference="BANK-778", auto=False)
         payments.add(desk, "ZQ", "2026-03-20", "300.00", reference="BANK-778", auto=False)  # 10 days later: not flagged
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         with team.ledger(device) as led:
             assert led.row("SELECT count(*) AS n FROM payments")["n"] == 3
@@ -318,7 +283,7 @@ def test_over_allocation_from_two_devices_is_flagged(team):
         payments.add(laptop, "ZQ", "2026-03-10", "800.00", reference="A", allocate=["L1-000901=800.00"])
     with team.ledger("desk") as desk:
         payments.add(desk, "ZQ", "2026-03-11", "600.00", reference="B", allocate=["L1-000901=600.00"])
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         flags = ok(team.run(device, "sync", "review", "--format", "json")).json()
         assert [f["kind"] for f in flags] == ["over_allocated_invoice"]
@@ -446,7 +411,7 @@ def test_a_draft_edited_on_one_device_while_another_issued_it_is_flagged(team):
     ref = _shared_draft(team)
     ok(team.run("desk", "draft", "edit", ref, "--amount", "1200"))  # offline, before it hears of the issue
     ok(team.run("laptop", "draft", "issue", ref))
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         assert _flag_kinds(team, device) == ["draft_edited_after_issue"]
         message = ok(team.run(device, "sync", "review", "--format", "json")).json()[0]["message"]
@@ -460,7 +425,7 @@ def test_a_draft_issued_on_two_devices_is_kept_twice_and_flagged(team):
     ref = _shared_draft(team)
     ok(team.run("laptop", "draft", "issue", ref))
     ok(team.run("desk", "draft", "issue", ref))
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         assert _flag_kinds(team, device) == ["draft_issued_twice"]
         assert len(ok(team.run(device, "invoice", "list", "--format", "json")).json()) == 2
@@ -512,7 +477,7 @@ def test_a_draft_deleted_on_one_device_while_another_issued_it_is_flagged(team):
     ref = _shared_draft(team)
     ok(team.run("desk", "draft", "delete", ref))
     ok(team.run("laptop", "draft", "issue", ref))
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         [flag] = ok(team.run(device, "sync", "review", "--format", "json")).json()
         assert flag["kind"] == "draft_edited_after_issue" and f"draft {ref} was deleted" in flag["message"]
