@@ -4,6 +4,7 @@ terms, bank import) in English and 简体中文, at 120x40 and 80x24. Update aft
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from tests.support.book import PASSPHRASE, TODAY, make_book
 from tui.app.app import DulyApp
@@ -17,7 +18,10 @@ async def settle(pilot) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         if all(worker.is_finished for worker in app.workers):
-            return
+            break
+    for field in app.screen.query(Input):  # a blinking cursor would make the picture depend on the moment
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])
