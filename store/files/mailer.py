@@ -105,6 +105,17 @@ def message(sender: str, recipient: Recipient, subject: str, body: str, message_
     return msg
 
 
+def test_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """A plain message to check the SMTP settings (Settings' "send a test message")."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg.set_content(body, charset="utf-8")
+    return msg
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str

@@ -470,13 +470,17 @@ def post_charge(ledger, who: Recipient, it: PlanItem, as_of: date) -> str | None
 
 
 def send(ledger, as_of: date, *, dry_run: bool = False, transport=None, sender: str | None = None,
-         letters_dir: str | None = None, company: str | None = None) -> list[Outcome]:
+         letters_dir: str | None = None, company: str | None = None,
+         only: set[tuple[str, str]] | None = None, report=None) -> list[Outcome]:
     """Send what the plan holds: e-mails through `transport` (store.files.mailer.Smtp), tasks for phone / WeChat /
     legal, letters into letters_dir. Each group is claimed before and settled after, so a level goes out at
-    most once per invoice whatever happens in between."""
+    most once per invoice whatever happens in between. `only`: just these (invoice id, level) of the plan (the
+    app's review queue); `report(outcome)` is told each outcome as it is settled."""
     from store.files import mailer
 
     rp = reminder_plan(ledger, as_of)
+    if only is not None:
+        rp.plan.items = [it for it in rp.plan.items if (it.invoice_id, it.level.name) in only]
     company = company or ledger.setting("company.name") or "Duly"
     groups = _groups(rp)
     owned = None
@@ -485,17 +489,30 @@ def send(ledger, as_of: date, *, dry_run: bool = False, transport=None, sender: 
     sender = sender or (transport.settings.sender if transport is not None else "")
     try:
         return _send_groups(ledger, rp, groups, dry_run=dry_run, transport=transport, sender=sender,
-                            letters_dir=letters_dir, company=company)
+                            letters_dir=letters_dir, company=company, report=report)
     finally:
         if owned is not None:
             owned.close()
 
 
-def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender, letters_dir, company):
+class _Outcomes(list):
+    """The outcomes of a run, each told to `report` as it is added."""
+
+    def __init__(self, report):
+        super().__init__()
+        self.report = report
+
+    def append(self, outcome: Outcome) -> None:
+        super().append(outcome)
+        if self.report is not None:
+            self.report(outcome)
+
+
+def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender, letters_dir, company, report=None):
     from store.files import mailer
 
     as_of = rp.as_of
-    outcomes: list[Outcome] = []
+    outcomes: list[Outcome] = _Outcomes(report)
     stop: str | None = None
     for who, channel, items in groups:
         numbers = [it.number for it in items]

@@ -194,6 +194,54 @@ def listing(ledger, *, include_closed: bool = False, draft_id: str | None = None
     return out
 
 
+def page(ledger, *, after: str | None = None, limit: int = 100) -> list[dict]:
+    """Open drafts in id order (made first, first), at most `limit`, after the draft id `after`: the app's list,
+    a page at a time. Each row as `listing` gives it."""
+    ids = [r[0] for r in ledger.conn.execute(
+        """SELECT d.id FROM drafts d WHERE coalesce(d.archived, 0) = 0 AND d.id > ?
+           AND NOT EXISTS (SELECT 1 FROM draft_issues x WHERE x.draft_id = d.id) ORDER BY d.id LIMIT ?""",
+        (after or "", limit))]
+    return [row for draft_id in ids for row in listing(ledger, draft_id=draft_id)]
+
+
+def _positive(amount: int, text: str) -> int:
+    if amount <= 0:
+        raise InvalidInput(f"amount must be more than zero, got {text}", field="amount")
+    return amount
+
+
+def problems(ledger, values: dict[str, str]) -> dict[str, str]:
+    """Every field of a draft form that is wrong, each with its reason (the form marks them all at once):
+    customer, date, due, currency, amount, terms, einvoice. Empty strings are fields not given."""
+    found: dict[str, str] = {}
+    customer = None
+    try:
+        customer = customers.by_code(ledger, values.get("customer", "").strip(), archived=False)
+    except (InvalidInput, NotFound) as exc:
+        found["customer"] = str(exc)
+    currency = values.get("currency") or (customer or {}).get("currency") or ledger.setting("currency", "CNY")
+    checks = {
+        "date": lambda v: validate.iso_date(v, "invoice date"),
+        "due": lambda v: validate.iso_date(v, "due date"),
+        "currency": money.check_currency,
+        "amount": lambda v: _positive(money.parse_amount(v, currency), v),
+        "terms": lambda v: termsbook.resolve(ledger, v),
+        "einvoice": invoices.einvoice_number,
+    }
+    for name, check in checks.items():
+        if values.get(name, "").strip():
+            try:
+                check(values[name].strip())
+            except (InvalidInput, NotFound) as exc:
+                found[name] = str(exc)
+    if not values.get("amount", "").strip():
+        found.setdefault("amount", "give the amount of the invoice")
+    if "date" not in found and "due" not in found and values.get("date") and values.get("due") and \
+            values["due"].strip() < values["date"].strip():
+        found["due"] = f"due date {values['due'].strip()} is before the invoice date {values['date'].strip()}"
+    return found
+
+
 def conflicts(conn, draft_ids: set[str]) -> list[tuple[str, str, str, str]]:
     """(kind, draft id, other, message) for each of these drafts that two devices disagree on after a merge:
     issued twice (two invoices from one draft), or holding a field write that no issue included (an edit made

@@ -167,6 +167,36 @@ def put(ledger, key: str, value: str) -> str:
     return value
 
 
+def put_many(ledger, values: dict[str, str]) -> dict[str, str]:
+    """Check every value first and raise one InvalidInput naming each wrong key (`problems`: {key: reason}), then
+    write them all in one transaction: nothing is written when any is wrong."""
+    checked, problems = {}, {}
+    for key, value in values.items():
+        try:
+            checked[key] = check(key, value)
+        except InvalidInput as exc:
+            problems[key] = str(exc)
+    if problems:
+        error = InvalidInput("; ".join(problems.values()), field=next(iter(problems)))
+        error.problems = problems
+        raise error
+    with ledger.writing():
+        for key, value in checked.items():
+            put(ledger, key, value)
+    return checked
+
+
+def first_settings(ledger, *, currency: str, company: str | None = None, language: str | None = None) -> None:
+    """What `duly init` (and the app's first run) writes into a new ledger: its home currency, and the company
+    name and language when given."""
+    values = {"currency": currency}
+    if company:
+        values["company.name"] = company
+    if language:
+        values["language"] = language
+    put_many(ledger, values)
+
+
 def get(ledger, key: str) -> str | None:
     if key not in KNOWN:
         raise InvalidInput(N_("unknown setting {key}; known settings: {known}"), key=repr(key),

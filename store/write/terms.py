@@ -53,6 +53,28 @@ def build(name: str, lines: list[str], *, discount: str | None = None, late_inte
     return found
 
 
+def problems(ledger, name: str, lines: list[str], *, discount: str | None = None,
+             late_interest: str | None = None) -> dict[str, str]:
+    """What is wrong with terms being typed, by part (name, lines, discount, late_interest), all at once; empty
+    when `add` would take them."""
+    currency, found = home_currency(ledger), {}
+    checks = {"name": lambda: build(name, ["100%:days_after:0"], currency=currency),
+              "lines": lambda: build("x", lines, currency=currency),
+              "discount": lambda: terms.parse_discount(discount) if discount else None,
+              "late_interest": lambda: parse_rate(late_interest, "late interest") if late_interest else None}
+    for part, check in checks.items():
+        try:
+            check()
+        except InvalidInput as exc:
+            found[part] = str(exc)
+    if "name" not in found:
+        if name.strip().upper() in {key.upper() for key in terms.BUILTIN_TERMS}:
+            found["name"] = f"terms {name.strip()!r} is a built-in name; choose another"
+        elif _stored(ledger, name.strip()) is not None:
+            found["name"] = f"terms {name.strip()!r} already exist"
+    return found
+
+
 def from_row(row: dict) -> terms.Terms:
     lines = tuple(terms.TermLine(**line) for line in json.loads(row["lines"] or "[]"))
     return terms.Terms(row["name"], lines, row["discount_bp"] or 0, row["discount_days"] or 0,
@@ -99,6 +121,15 @@ def all_terms(ledger) -> list[tuple[terms.Terms, str]]:
     """Every usable terms, built-ins first: (Terms, 'builtin' | 'stored')."""
     found = [(t, "builtin") for t in terms.BUILTIN_TERMS.values()]
     rows = ledger.rows("SELECT * FROM terms WHERE coalesce(archived,0)=0 ORDER BY name")
+    return found + [(from_row(r), "stored") for r in rows]
+
+
+def page(ledger, *, after: str | None = None, limit: int = 100) -> list[tuple[terms.Terms, str]]:
+    """The app's list a page at a time: the built-ins on the first page, then stored terms by name after `after`
+    (None: from the start), at most `limit` of them."""
+    found = [(t, "builtin") for t in terms.BUILTIN_TERMS.values()] if after is None else []
+    rows = ledger.rows("SELECT * FROM terms WHERE coalesce(archived,0)=0 AND name > ? ORDER BY name LIMIT ?",
+                       (after or "", limit))
     return found + [(from_row(r), "stored") for r in rows]
 
 

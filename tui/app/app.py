@@ -31,7 +31,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from store.errors import DulyError, LedgerNotFound
+from store.errors import DulyError
 from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
 from store.write import settings
@@ -43,6 +43,7 @@ from tui.screens.base import DulyScreen, localise_bindings
 from tui.screens.collections import CollectionsScreen
 from tui.screens.customers import CustomersScreen
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.first_run import FirstRunScreen
 from tui.screens.help import HelpScreen
 from tui.screens.invoices import InvoicesScreen
 from tui.screens.passphrase import PassphraseScreen
@@ -50,6 +51,9 @@ from tui.screens.reconcile import ReconcileScreen
 from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
 from sync.client.round import Outcome, local_status, sync_round
+from tui.screens.drafts import DraftsScreen
+from tui.screens.settings import SettingsScreen
+from tui.screens.terms import TermsScreen
 from tui.screens.sync import SyncScreen, SyncState, indicator
 from store.i18n import N_
 
@@ -120,6 +124,23 @@ class LedgerThread:
         self.passphrase = passphrase
         return settings.get(ledger, "language")  # this device's, or the one an older Duly synced
 
+    def _create(self, passphrase: str, series: str | None, setup) -> str | None:
+        """Make a new ledger and fill it with setup(ledger) (first settings, or the demo book); a failure leaves
+        no file behind, so the user can try again."""
+        ledger = Ledger.create(self.path, passphrase, series=series)
+        try:
+            setup(ledger)
+        except BaseException:
+            ledger.close()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            raise
+        if self._ledger is not None:
+            self._ledger.close()
+        self._ledger = ledger
+        self.passphrase = passphrase
+        return settings.get(ledger, "language")
+
     def _call(self, fn, args, kwargs):
         if self._ledger is None:
             raise DulyError(N_("the ledger is locked"))
@@ -151,6 +172,11 @@ class LedgerThread:
     def unlock(self, passphrase: str) -> Future:
         """Open the ledger on the database thread; the future gives its `language` setting."""
         return self._submit(partial(self._open, passphrase), FOREGROUND)
+
+    def create(self, passphrase: str, setup, *, series: str | None = None) -> Future:
+        """Create the ledger (it must not exist) on the database thread, run setup(ledger) there, keep it open;
+        the future gives its `language` setting."""
+        return self._submit(partial(self._create, passphrase, series, setup), FOREGROUND)
 
     async def run(self, fn, /, *args, **kwargs):
         """fn(ledger, *args, **kwargs) on the database thread, awaited without blocking the event loop."""
@@ -193,7 +219,8 @@ def parse_keymap(text: str | None) -> dict[str, str]:
 NAVIGATION = (("dashboard", "1"), ("customers", "2"), ("invoices", "3"), ("payments", "4"), ("aging", "5"),
               ("reports", "6"), ("collections", "7"), ("reconcile", "8"), ("sync", "9"))
 NAV_GROUP = Binding.Group("Go to", compact=True)
-GLOBAL_KEYS = frozenset({"ctrl+q", "question_mark", "f1", "ctrl+y", "ctrl+p", *(key for _, key in NAVIGATION)})
+GLOBAL_KEYS = frozenset({"ctrl+q", "question_mark", "f1", "ctrl+y", "ctrl+p", "f2", "f3", "f4",
+                         *(key for _, key in NAVIGATION)})  # f2 settings, f3 drafts, f4 terms
 
 
 class DulyApp(App[int]):
@@ -201,7 +228,8 @@ class DulyApp(App[int]):
     TITLE = "Duly"
     MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "invoices": InvoicesScreen,
              "payments": PaymentsScreen, "aging": AgingScreen, "reports": ReportsScreen,
-             "collections": CollectionsScreen, "reconcile": ReconcileScreen, "sync": SyncScreen}
+             "collections": CollectionsScreen, "reconcile": ReconcileScreen, "sync": SyncScreen,
+             "settings": SettingsScreen, "drafts": DraftsScreen, "terms": TermsScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -210,6 +238,9 @@ class DulyApp(App[int]):
         Binding("ctrl+y", "sync_now", "Sync now", id="sync_now"),
         # Textual adds this binding itself, worded "palette"; declared here, it is worded in the app's language
         Binding("ctrl+p", "command_palette", "palette", id="command_palette", show=False, priority=True),
+        Binding("f2", "goto('settings')", "Settings", id="settings"),
+        Binding("f3", "goto('drafts')", "Drafts", id="drafts"),
+        Binding("f4", "goto('terms')", "Terms", id="terms"),
     ]
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,
@@ -253,7 +284,9 @@ class DulyApp(App[int]):
     def on_mount(self) -> None:
         localise_bindings(self, self.t)
         self.title = self.t("app.title")
-        if self._given_passphrase is not None:
+        if not self.ledger_path.exists():
+            self.push_screen(FirstRunScreen(self.ledger_path), self.unlocked_with)  # create one, or the demo
+        elif self._given_passphrase is not None:
             self.unlock_with_given(self._given_passphrase)
         else:
             self.push_screen(PassphraseScreen(self.ledger_path), self.unlocked_with)
@@ -491,9 +524,7 @@ def _today_from_env() -> date | None:
 
 def run_app(ctx) -> int:
     """`duly` / `duly tui`: open the app on ctx's ledger; returns the exit code."""
-    path = ctx.ledger_path
-    if not path.exists():
-        raise LedgerNotFound(str(path))  # one line and exit 1, before any screen is drawn
+    path = ctx.ledger_path  # when there is no ledger there yet, the app offers to create one (or the demo)
     given = getattr(ctx.args, "passphrase_file", None) or os.environ.get("DULY_PASSPHRASE")
     passphrase = ctx.passphrase() if given else None
     app = DulyApp(path, passphrase, today=_today_from_env(), language=getattr(ctx.args, "lang", None),

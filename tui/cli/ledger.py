@@ -93,7 +93,7 @@ def init(args, ctx):
     series = settings.check("invoice.series", args.series) if args.series else None
     currency = settings.check("currency", args.currency)
     with Ledger.create(ctx.ledger_path, passphrase, series=series) as ledger:
-        settings.put(ledger, "currency", currency)
+        settings.first_settings(ledger, currency=currency)
         prefix = ledger.meta("series_prefix")
     ctx.done(ctx.t("created encrypted ledger {ledger_path} (invoice series {prefix}, currency {currency})",
                    ledger_path=ctx.ledger_path, prefix=prefix, currency=currency))

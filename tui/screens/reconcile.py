@@ -31,6 +31,7 @@ class ReconcileScreen(DulyScreen):
         Binding("a", "accept", "Accept", id="rec_accept"),
         Binding("x", "reject", "Reject", id="rec_reject"),
         Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("b", "import_bank", "Import statement", id="import_bank"),
     ]
     DEFAULT_CSS = """
     #rec-lines { height: 1fr; }
@@ -197,3 +198,9 @@ class ReconcileScreen(DulyScreen):
         self.app.notify(message.text, timeout=6)
         self.query_one("#rec-lines", DataTable).focus()
         self.reload()
+
+    def action_import_bank(self) -> None:
+        """Pick a statement file and import it; back here with its lines to reconcile."""
+        from tui.screens.bank_import import BankImportScreen
+
+        self.app.push_screen(BankImportScreen(), lambda imported: self.reload() if imported else None)

@@ -2,14 +2,10 @@
 language, each level at most once per invoice, also when the sender is killed half-way (kill -9) and run again."""
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import socket
 import subprocess
-import threading
 import time
-from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -18,37 +14,7 @@ from aiosmtpd.smtp import AuthResult
 from store.write import customers, invoices, settings
 from store.ledger.ledger import Ledger
 from tests.support.cli import PASSPHRASE, duly_exe, run_duly
-
-
-class Inbox:
-    """An aiosmtpd handler keeping what it received; `block_from` makes the n-th message (1-based) hang in DATA
-    until `release` is set, like a server that stops answering after the first message."""
-
-    def __init__(self, block_from: int | None = None):
-        self.messages = []  # parsed messages accepted (250 sent back)
-        self.arrived = 0  # messages whose DATA reached the server, accepted or not
-        self.block_from = block_from
-        self.blocked = threading.Event()
-        self.release = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.arrived += 1
-        if self.block_from is not None and self.arrived >= self.block_from and not self.release.is_set():
-            self.blocked.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-            return "451 try again later"
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def to(self) -> list[str]:
-        return [m["To"].addresses[0].addr_spec for m in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.smtp import Inbox, free_port
 
 
 @pytest.fixture

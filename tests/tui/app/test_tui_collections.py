@@ -40,11 +40,11 @@ async def test_collections_screen_shows_today_by_level(tmp_path):
         # default levels; days late = age - days of credit: T1-000005 200-30, T1-000007 120-30, T1-000002 75-30,
         # T1-000010 95-60, T1-000004 50-30. T1-000008 (disputed) and T1-000006 (promised) are left out.
         plan = cells(screen.query_one("#coll-plan", DataTable))
-        assert [row[:4] for row in plan] == [
+        assert [row[1:5] for row in plan] == [
             ["Legal action", "BJ001", "T1-000005", "170"], ["Legal action", "GZ003", "T1-000007", "90"],
             ["Phone call", "ACME", "T1-000002", "45"], ["Second reminder", "SH002", "T1-000010", "35"],
             ["First reminder", "BJ001", "T1-000004", "20"]]
-        assert plan[0][4:] == ["6,000.00 CNY", "legal"]  # 10,000.00 less the 4,000.00 part payment
+        assert plan[0][5:] == ["6,000.00 CNY", "legal"] and plan[0][0] == "to decide"  # 10,000.00 less the 4,000.00 part payment
         assert cells(screen.query_one("#coll-follow", DataTable)) == [["SH002", "phone", "约好今天回电", "2026-03-31"]]
         assert cells(screen.query_one("#coll-promises", DataTable)) == [
             ["EU01", "T1-000006", "2026-04-10", "1,000.00 EUR", "pending"]]
@@ -52,6 +52,6 @@ async def test_collections_screen_shows_today_by_level(tmp_path):
         alerts = cells(screen.query_one("#coll-alerts", DataTable))
         assert ["GZ003", "long overdue", "invoice T1-000008 is 370 days overdue (threshold 90)"] in alerts
         screen.query_one("#coll-plan", DataTable).focus()
-        await pilot.press("down", "enter")
+        await pilot.press("down", "u")  # Enter shows the reminder's message; u opens its customer
         await settle(pilot)
         assert isinstance(app.screen, CustomerScreen) and app.screen.code == "GZ003"
