@@ -29,7 +29,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import functools
 import hashlib
 import io
 import json
@@ -38,10 +37,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
+from itertools import islice
+from typing import Callable, Iterable, Iterator
 
 from store.read import open as openitems
 from store.rules import money, safetext, validate
+from store.read.openbook import OpenBook
 from store.write import customers, invoices, payments
 from store.errors import DulyError, InvalidInput
 from store.rules.terms import BUILTIN_TERMS
@@ -117,8 +118,9 @@ class Table:
     source: str  # the file as the user named it
     encoding: str  # 'UTF-8', 'UTF-8 with BOM', 'GB18030/GBK', 'UTF-16', 'XLSX'
     headers: list[str]
-    rows: list[tuple[int, list[str]]]  # (line or row number, cells)
+    rows: Iterable[tuple[int, list[str]]]  # (line or row number, cells): a list, or a stream read as it is used
     columns: dict[str, int] = field(default_factory=dict)  # field -> index, set by `map_columns`
+    expected: int = 0  # about how many data rows a stream holds (for progress; 0: not known)
 
     @property
     def xlsx(self) -> bool:
@@ -231,7 +233,20 @@ def _cell_text(value) -> str:
 
 
 def read_table(path: str | Path) -> Table:
-    """The header row and the data rows of a CSV or XLSX file (blank rows left out)."""
+    """The header row and the data rows of a CSV or XLSX file (blank rows left out), all read."""
+    table = open_table(path)
+    table.rows = list(table.rows)
+    return table
+
+
+# a line as csv reads it from a file opened with newline='': ended by \r\n, \r or \n (or the end of the text)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def open_table(path: str | Path) -> Table:
+    """The header row of a CSV or XLSX file, and its data rows as a stream (blank rows left out): read as the
+    import goes, so that memory does not grow with the file. A problem found further on (a quote never closed)
+    is raised from the stream."""
     path = Path(path)
     source = str(path)
     try:
@@ -243,6 +258,7 @@ def read_table(path: str | Path) -> Table:
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, data, source)
     text, encoding = decode(data, source)
+    del data
     # the sniffer is quadratic in what it reads (a 100 KB header line took minutes): a bounded sample of the
     # header line is enough to tell , from ; from tab
     first = text[:SNIFF_CHARS].split("\n", 1)[0]
@@ -250,25 +266,29 @@ def read_table(path: str | Path) -> Table:
         dialect = csv.Sniffer().sniff(first, delimiters=",;\t") if first else csv.excel
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar='"')
-    rows: list[tuple[int, list[str]]] = []
-    headers: list[str] | None = None
-    last = 0
+    reader = csv.reader((m.group() for m in _LINE.finditer(text)), delimiter=dialect.delimiter, quotechar='"')
     try:
-        for cells in reader:
-            start, last = last + 1, reader.line_num
-            if headers is None:
-                headers = cells
-            elif any(c.strip() for c in cells):
-                _refuse_swallowed_rows(source, start, cells, headers, dialect.delimiter)
-                # a cell `duly export csv` quoted against formulas ('=..., '-) reads back as it was written
-                rows.append((start, [safetext.from_spreadsheet_cell(c) for c in cells]))
+        headers = next(reader, None)
     except csv.Error as exc:
-        raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
+        raise InvalidInput(f"{source} line 1: not readable as CSV ({exc})", field="file") from None
     if not headers or not any(h.strip() for h in headers):
         raise InvalidInput(f"{source} line 1: expected a header row (e.g. code,name or 客户编号,客户名称)",
                            field="file")
-    return Table(source, encoding, headers, rows)
+    return Table(source, encoding, headers, _csv_rows(reader, source, headers, dialect.delimiter),
+                 expected=text.count("\n"))
+
+
+def _csv_rows(reader, source: str, headers: list[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    last = reader.line_num
+    try:
+        for cells in reader:
+            start, last = last + 1, reader.line_num
+            if any(c.strip() for c in cells):
+                _refuse_swallowed_rows(source, start, cells, headers, delimiter)
+                # a cell `duly export csv` quoted against formulas ('=..., '-) reads back as it was written
+                yield start, [safetext.from_spreadsheet_cell(c) for c in cells]
+    except csv.Error as exc:
+        raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
 
 
 def _refuse_swallowed_rows(source: str, line: int, cells: list[str], headers: list[str], delimiter: str) -> None:
@@ -344,7 +364,7 @@ def _table_of(source: str, encoding: str, rows: list[tuple[int, list[str]]]) -> 
             body.append((number, cells))
     if not headers:
         raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
-    return Table(source, encoding, headers, body)
+    return Table(source, encoding, headers, body, expected=len(body))
 
 
 def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
@@ -358,21 +378,32 @@ def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
         raise InvalidInput(f"{source} is not a readable .xlsx workbook ({exc})", field="file") from None
     try:
         sheet = book.worksheets[0]
+        numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
         headers: list[str] | None = None
-        rows: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for _, values in numbered:
             cells = [_cell_text(v) for v in values]
-            if headers is None:
-                if any(cells):
-                    headers = cells
-                continue
+            if any(cells):
+                headers = cells
+                break
+        expected = sheet.max_row or 0
+    except BaseException:
+        book.close()
+        raise
+    if not headers:
+        book.close()
+        raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
+    return Table(source, "XLSX", headers, _xlsx_rows(book, numbered), expected=expected)
+
+
+def _xlsx_rows(book, numbered) -> Iterator[tuple[int, list[str]]]:
+    """The rows after the header, read as they are used (openpyxl's read-only mode streams the sheet)."""
+    try:
+        for number, values in numbered:
+            cells = [_cell_text(v) for v in values]
             if any(c.strip() for c in cells):
-                rows.append((number, cells))
+                yield number, cells
     finally:
         book.close()
-    if not headers:
-        raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
-    return Table(source, "XLSX", headers, rows)
 
 
 def _tax_columns(table: Table) -> list[str]:
@@ -452,6 +483,7 @@ class Known:
     fingerprints: set[str] = field(default_factory=set)
     payments: set[tuple] = field(default_factory=set)  # (customer code, date, amount, currency, reference)
     name_keys: dict[str, str] | None = None  # validate.name_key(name) -> customer code, made on first use
+    posted: dict[tuple, int] = field(default_factory=dict)  # payments with a reference this import wrote so far
 
 
 class ImportProblems(InvalidInput):
@@ -475,7 +507,8 @@ class _Rows:
     def __init__(self, table: Table, kind: str):
         self.table, self.kind = table, kind
         self.problems: list[str] = []
-        self.seen: dict[str, int] = {}
+        self.seen: dict[str, int] = {}  # a row's values (hashed) -> how many times seen so far in the file
+        self.memo: dict = {}  # what a check keeps from one batch of the file to the next
 
     def problem(self, line: int, name: str | None, message: str) -> None:
         self.problems.append(f"{self.table.where(line, name)}: {message}")
@@ -489,7 +522,7 @@ class _Rows:
             return None
 
     def occurrence(self, values: dict) -> str:
-        body = json.dumps(values, sort_keys=True, ensure_ascii=False)
+        body = hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).digest()
         self.seen[body] = self.seen.get(body, 0) + 1
         return fingerprint(self.kind, values, self.seen[body])
 
@@ -503,11 +536,14 @@ def _flag(text: str) -> bool:
     raise InvalidInput(f"{text!r} is not yes or no (expected 1/0, true/false, 是/否)", field="archived")
 
 
-def check_customers(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
-    rows = _Rows(table, "customers")
+def check_customers(table: Table, known: Known, rows: _Rows | None = None,
+                    batch: Iterable | None = None) -> tuple[list[Doc], list[str]]:
+    """The docs of a batch of rows (default: every row of the table); `rows` carries what the check keeps from
+    batch to batch (the problems so far, codes seen)."""
+    rows = rows or _Rows(table, "customers")
     docs: list[Doc] = []
-    first_line: dict[str, int] = {}
-    for line, cells in table.rows:
+    first_line: dict[str, int] = rows.memo.setdefault("first_line", {})
+    for line, cells in (table.rows if batch is None else batch):
         raw = {name: table.value(cells, name) for name in table.columns}
         code = rows.field(line, "code", validate.code, raw.get("code", ""))
         if code is None:
@@ -590,11 +626,12 @@ def _positive(text: str, currency: str, what: str) -> int:
     return minor
 
 
-def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
-    rows = _Rows(table, "invoices")
+def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
+                   batch: Iterable | None = None) -> tuple[list[Doc], list[str]]:
+    rows = rows or _Rows(table, "invoices")
     docs: list[Doc] = []
-    numbers: dict[str, int] = {}
-    for line, cells in table.rows:
+    numbers: dict[str, int] = rows.memo.setdefault("numbers", {})
+    for line, cells in (table.rows if batch is None else batch):
         raw = {name: table.value(cells, name) for name in table.columns}
         customer = _customer(rows, known, line, raw.get("customer", ""))
         on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), "invoice date")
@@ -697,11 +734,14 @@ def _split_allocations(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;；]", text) if part.strip()]
 
 
-def check_payments(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
-    rows = _Rows(table, "payments")
+def check_payments(table: Table, known: Known, rows: _Rows | None = None,
+                   batch: Iterable | None = None) -> tuple[list[Doc], list[str]]:
+    rows = rows or _Rows(table, "payments")
     docs: list[Doc] = []
-    left = {number: inv["open"] for number, inv in known.invoices.items()}
-    for line, cells in table.rows:
+    left: dict[str, int] = rows.memo.setdefault("left", {})  # what the file leaves open of each invoice it names
+    for number, inv in known.invoices.items():
+        left.setdefault(number, inv["open"])
+    for line, cells in (table.rows if batch is None else batch):
         raw = {name: table.value(cells, name) for name in table.columns}
         customer = _customer(rows, known, line, raw.get("customer", ""))
         on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), "payment date")
@@ -773,33 +813,48 @@ def _chunks(items: list, size: int = 500):
         yield items[start:start + size]
 
 
-def _column_values(table: Table, name: str) -> list[str]:
-    return sorted({table.value(cells, name) for _, cells in table.rows} - {""})
+def _column_values(table: Table, name: str, batch: Iterable | None = None) -> list[str]:
+    return sorted({table.value(cells, name) for _, cells in (table.rows if batch is None else batch)} - {""})
 
 
-def known(ledger, table: Table, kind: str) -> Known:
+def known(ledger, table: Table, kind: str, batch: list | None = None) -> Known:
+    """What the check of `kind` needs to know of the ledger for a batch of rows (default: every row)."""
+    return known_for_batch(ledger, known_base(ledger, kind), table, kind, table.rows if batch is None else batch)
+
+
+def known_base(ledger, kind: str) -> Known:
+    """What every batch of a file needs: customers, terms, rows imported before."""
     found = Known(currency=ledger.setting("currency", "CNY") or "CNY")
     found.customers = {r["code"]: r for r in ledger.rows("SELECT * FROM customers")}
     found.terms = set(BUILTIN_TERMS) | {r["name"] for r in ledger.rows(
         "SELECT name FROM terms WHERE coalesce(archived, 0) = 0")}
-    found.fingerprints = {r["fingerprint"] for r in ledger.rows(
+    found.fingerprints = {r[0] for r in ledger.conn.execute(
         "SELECT fingerprint FROM import_log WHERE kind = ?", (kind,))}
+    return found
+
+
+def known_for_batch(ledger, found: Known, table: Table, kind: str, batch: Iterable) -> Known:
+    """The invoices a batch names and the payments with its references, as the ledger has them now (so a
+    batch sees what the batches before it wrote)."""
+    found.invoices, found.payments = {}, set()
     numbers: list[str] = []
     if kind == "invoices":
-        numbers = _column_values(table, "number")
+        numbers = _column_values(table, "number", batch)
     elif kind == "payments":
-        numbers = sorted({n.partition("=")[0].strip() for v in _column_values(table, "invoice")
+        numbers = sorted({n.partition("=")[0].strip() for v in _column_values(table, "invoice", batch)
                           for n in _split_allocations(v)})
-        refs = _column_values(table, "reference")
+        refs = _column_values(table, "reference", batch)
         for chunk in _chunks(refs):
             marks = ",".join("?" * len(chunk))
-            for r in ledger.rows(
-                f"""SELECT c.code, p.date, p.amount, p.currency, p.reference FROM payments p
+            for code, on, amount, currency, reference, count in ledger.conn.execute(
+                f"""SELECT c.code, p.date, p.amount, p.currency, p.reference, count(*) FROM payments p
                     JOIN customers c ON c.id = p.customer_id
                     WHERE p.reference IN ({marks})
-                      AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')""",
-                chunk):
-                found.payments.add((r["code"], r["date"], r["amount"], r["currency"], r["reference"]))
+                      AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')
+                    GROUP BY 1, 2, 3, 4, 5""", chunk):
+                key = (code, on, amount, currency, reference)
+                if count > found.posted.get(key, 0):  # there before this import, not written by an earlier batch
+                    found.payments.add(key)
     for chunk in _chunks(numbers):
         params = {"d": openitems.END}
         params.update({f"n{k}": v for k, v in enumerate(chunk)})
@@ -834,25 +889,56 @@ def post_customer(ledger, doc: Doc, *, allow_duplicate_tax_id: bool = False) -> 
     return "customers", row_id, ""
 
 
-def post_invoice(ledger, doc: Doc) -> tuple[str, str, str]:
-    f = doc.fields
-    issued = invoices.add(ledger, f["customer"], f["date"], amount=None if f["line"] else f["amount"],
-                          lines=[f["line"]] if f["line"] else None, terms=f["terms"], due=f["due"],
-                          number=f["number"], currency=f["currency"], contract=f["contract"],
-                          einvoice=f["einvoice"], description=f["description"])
-    doc.key = issued.number
-    return "invoices", issued.id, "; ".join(issued.warnings)
+class Posting:
+    """What writing a file keeps from one batch to the next: the caches of the store's batch writes."""
+
+    def __init__(self, ledger, kind: str, allow_duplicate_tax_id: bool = False):
+        self.allow_duplicate_tax_id = allow_duplicate_tax_id
+        self.issuing = invoices.Issuing(ledger) if kind == "invoices" else None
+        self.paying = payments.Paying(ledger, OpenBook(ledger)) if kind == "payments" else None
 
 
-def post_payment(ledger, doc: Doc) -> tuple[str, str, str]:
-    f = doc.fields
-    applied = payments.add(ledger, f["customer"], f["date"], f["amount"], method_name=f["method"],
-                           reference=f["reference"], note=f["note"], currency=f["currency"], allocate=f["allocate"],
-                           auto=f["auto"])
-    shown = ", ".join(f"{n} {money.to_decimal_str(a, applied.currency)}" for n, a in applied.allocations)
-    doc.detail = (f"applied to {shown}" if shown else "nothing applied") + (
-        f"; unapplied {money.to_decimal_str(applied.unapplied, applied.currency)}" if applied.unapplied else "")
-    return "payments", applied.id, ""
+def post_customers(ledger, docs: list[Doc], posting: Posting, known: Known) -> list[tuple[str, str, str]]:
+    """One store write per customer (a file of customers is small, and each row may add or update)."""
+    done = []
+    for index, doc in enumerate(docs):
+        try:
+            done.append(post_customer(ledger, doc, allow_duplicate_tax_id=posting.allow_duplicate_tax_id))
+        except DulyError as exc:
+            raise invoices.RowFailed(index, exc) from None
+    return done
+
+
+def post_invoices(ledger, docs: list[Doc], posting: Posting, known: Known) -> list[tuple[str, str, str]]:
+    """A batch of invoices through invoices.add_many: the rules of invoices.add, one executemany per table."""
+    batch = [{"customer_code": f["customer"], "invoice_date": f["date"], "amount": None if f["line"] else f["amount"],
+              "lines": [f["line"]] if f["line"] else None, "terms": f["terms"], "due": f["due"], "number": f["number"],
+              "currency": f["currency"], "contract": f["contract"], "einvoice": f["einvoice"],
+              "description": f["description"]} for f in (doc.fields for doc in docs)]
+    done = []
+    for doc, issued in zip(docs, invoices.add_many(ledger, batch, posting.issuing)):
+        doc.key = issued.number
+        done.append(("invoices", issued.id, "; ".join(issued.warnings)))
+    return done
+
+
+def post_payments(ledger, docs: list[Doc], posting: Posting, known: Known) -> list[tuple[str, str, str]]:
+    """A batch of payments through payments.add_many: the rules of payments.add, each customer's open items read
+    once (store.read.openbook), one executemany per table."""
+    batch = [{"customer_code": f["customer"], "paid_on": f["date"], "amount": f["amount"], "method_name": f["method"],
+              "reference": f["reference"], "note": f["note"], "currency": f["currency"], "allocate": f["allocate"],
+              "auto": f["auto"]} for f in (doc.fields for doc in docs)]
+    done = []
+    for doc, applied in zip(docs, payments.add_many(ledger, batch, posting.paying)):
+        shown = ", ".join(f"{n} {money.to_decimal_str(a, applied.currency)}" for n, a in applied.allocations)
+        doc.detail = (f"applied to {shown}" if shown else "nothing applied") + (
+            f"; unapplied {money.to_decimal_str(applied.unapplied, applied.currency)}" if applied.unapplied else "")
+        f = doc.fields
+        if f["reference"]:  # a later batch must not take it for a payment that was there before
+            key = (f["customer"], f["date"], applied.amount, applied.currency, f["reference"])
+            known.posted[key] = known.posted.get(key, 0) + 1
+        done.append(("payments", applied.id, ""))
+    return done
 
 
 @dataclass(frozen=True)
@@ -860,15 +946,19 @@ class Kind:
     name: str
     columns: dict[str, tuple[str, ...]]
     required: tuple[str, ...]
-    check: Callable[[Table, Known], tuple[list[Doc], list[str]]]
-    post: Callable[[object, Doc], tuple[str, str, str]]
+    check: Callable[..., tuple[list[Doc], list[str]]]
+    post: Callable[[object, list[Doc], Posting, Known], list[tuple[str, str, str]]]
 
 
 KINDS = {
-    "customers": Kind("customers", CUSTOMER_COLUMNS, ("code",), check_customers, post_customer),
-    "invoices": Kind("invoices", INVOICE_COLUMNS, ("customer", "date"), check_invoices, post_invoice),
-    "payments": Kind("payments", PAYMENT_COLUMNS, ("customer", "date", "amount"), check_payments, post_payment),
+    "customers": Kind("customers", CUSTOMER_COLUMNS, ("code",), check_customers, post_customers),
+    "invoices": Kind("invoices", INVOICE_COLUMNS, ("customer", "date"), check_invoices, post_invoices),
+    "payments": Kind("payments", PAYMENT_COLUMNS, ("customer", "date", "amount"), check_payments, post_payments),
 }
+
+# A file is read, checked and written this many rows at a time, all in one transaction: memory holds one batch.
+BATCH_ROWS = 2000
+_LOG_COLUMNS = ("fingerprint", "kind", "doc_table", "doc_id", "source", "line", "at")
 
 # Which column an error from a store write function belongs to (InvalidInput.field -> import column).
 _STORE_FIELD = {"due": "due_date", "allocate": "invoice", "qty": "amount", "line": "amount"}
@@ -880,12 +970,13 @@ class Outcome:
     source: str
     encoding: str
     dry_run: bool
-    docs: list[Doc]
+    docs: list[Doc]  # each row's doc (without its fields), unless the run was told not to keep them
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # action -> rows
 
     def count(self, action: str) -> int:
-        return sum(1 for d in self.docs if d.action == action)
+        return self.counts.get(action, 0) if self.counts else sum(1 for d in self.docs if d.action == action)
 
 
 class _DryRun(Exception):
@@ -905,50 +996,93 @@ def check(ledger, path: str | Path, kind: str) -> tuple[Table, list[Doc], list[s
     return table, docs, problems
 
 
-def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
-        allow_duplicate_tax_id: bool = False, progress: Callable[[int, int], None] | None = None) -> Outcome:
+def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False, allow_duplicate_tax_id: bool = False,
+        progress: Callable[[int, int], None] | None = None, keep_rows: bool = True) -> Outcome:
     """Import a file of `kind`: all rows in one transaction, or nothing (ImportProblems names each problem).
-    With dry_run the same writes run and are rolled back; the outcome says what they would have been.
-    A dry run with problems returns them in `problems` instead of raising. allow_duplicate_tax_id (customers
-    only): a customer may take a tax id another customer has, as `customer add --allow-duplicate-tax-id`.
-    `progress(done, total)` is told how many of the rows to write are written."""
+    The file is read as a stream and checked and written BATCH_ROWS rows at a time inside that transaction, so
+    memory holds one batch whatever the file's size; after the first problem the rest is only checked, so every
+    problem is listed, and nothing is kept. With dry_run the same writes run and are rolled back; the outcome says
+    what they would have been. A dry run with problems returns them in `problems` instead of raising.
+    allow_duplicate_tax_id (customers only): a customer may take a tax id another customer has, as `customer add
+    --allow-duplicate-tax-id`. `progress(done, total)` is told how many rows of about how many are done.
+    keep_rows=False keeps only the counts of what each row became, not a doc per row."""
     if kind not in KINDS:
         raise InvalidInput(f"cannot import {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
     spec = KINDS[kind]
-    post = spec.post
-    if allow_duplicate_tax_id:
-        if kind != "customers":
-            raise InvalidInput(f"--allow-duplicate-tax-id is for importing customers, not {kind}",
-                               field="allow_duplicate_tax_id")
-        post = functools.partial(post_customer, allow_duplicate_tax_id=True)
-    table, docs, problems = check(ledger, path, kind)
-    outcome = Outcome(kind, table.source, table.encoding, dry_run, docs, problems)
-    if problems:
+    if allow_duplicate_tax_id and kind != "customers":
+        raise InvalidInput(f"--allow-duplicate-tax-id is for importing customers, not {kind}",
+                           field="allow_duplicate_tax_id")
+    table = open_table(path)
+    try:
+        return _run(ledger, table, spec, dry_run=dry_run, allow_duplicate_tax_id=allow_duplicate_tax_id,
+                    progress=progress, keep_rows=keep_rows)
+    finally:
+        close = getattr(table.rows, "close", None)
+        if close is not None:  # a workbook read as a stream is closed, however the import ended
+            close()
+
+
+def _run(ledger, table: Table, spec: Kind, *, dry_run: bool, allow_duplicate_tax_id: bool,
+         progress: Callable[[int, int], None] | None, keep_rows: bool) -> Outcome:
+    kind = spec.name
+    outcome = Outcome(kind, table.source, table.encoding, dry_run, [])
+    outcome.problems = map_columns(table, spec.columns, spec.required)
+    if kind == "invoices" and not outcome.problems:
+        outcome.problems = _tax_columns(table)
+    if outcome.problems:
         if dry_run:
             return outcome
-        raise ImportProblems(problems)
+        raise ImportProblems(outcome.problems)
     at = datetime.now().astimezone().isoformat(timespec="seconds")
+    source = Path(table.source).name
+    base = known_base(ledger, kind)
+    walk = _Rows(table, kind)
+    posting = Posting(ledger, kind, allow_duplicate_tax_id)
+    seen = 0
+    stream = iter(table.rows)
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
         with ledger.writing() as tx:
-            total, done = sum(1 for doc in docs if doc.action != "skip"), 0
-            for doc in docs:
-                if doc.action == "skip":
-                    continue
+            while batch := list(islice(stream, BATCH_ROWS)):
+                seen += len(batch)
+                docs, _ = spec.check(table, known_for_batch(ledger, base, table, kind, batch), walk, batch)
+                del batch
+                for doc in docs:
+                    outcome.counts[doc.action] = outcome.counts.get(doc.action, 0) + 1
+                if not walk.problems:  # after a problem the rest of the file is only checked
+                    _post(ledger, tx, spec, docs, posting, base, walk, outcome, source, at)
+                for doc in docs:
+                    doc.fields, doc.fingerprint = {}, ""
+                if keep_rows:
+                    outcome.docs.extend(docs)
                 if progress is not None:
-                    progress(done, total)
-                done += 1
-                try:
-                    table_name, row_id, warning = post(ledger, doc)
-                except DulyError as exc:
-                    column = _STORE_FIELD.get(getattr(exc, "field", None), getattr(exc, "field", None))
-                    where = table.where(doc.line, column if column in table.columns else None)
-                    raise ImportProblems([f"{where}: {exc}"]) from None
-                if warning:
-                    outcome.warnings.append(f"{table.where(doc.line)}: {warning}")
-                tx.local("import_log", fingerprint=doc.fingerprint, kind=kind, doc_table=table_name, doc_id=row_id,
-                         source=Path(table.source).name, line=doc.line, at=at)
+                    progress(seen, max(seen, table.expected))
             if progress is not None:
-                progress(done, total)
+                progress(seen, seen)
+            outcome.problems = walk.problems
+            if outcome.problems and not dry_run:
+                raise ImportProblems(outcome.problems)
             if dry_run:
                 raise _DryRun
     return outcome
+
+
+def _post(ledger, tx, spec: Kind, docs: list[Doc], posting: Posting, known: Known, walk: _Rows, outcome: Outcome,
+          source: str, at: str) -> None:
+    """Write a checked batch; a row the store refuses becomes a problem of the file, where it is."""
+    todo = [doc for doc in docs if doc.action != "skip"]
+    if not todo:
+        return
+    try:
+        done = spec.post(ledger, todo, posting, known)
+    except invoices.RowFailed as failed:
+        doc, exc = todo[failed.index], failed.error
+        column = _STORE_FIELD.get(getattr(exc, "field", None), getattr(exc, "field", None))
+        walk.problems.append(f"{walk.table.where(doc.line, column if column in walk.table.columns else None)}: {exc}")
+        return
+    log = []
+    for doc, (table_name, row_id, warning) in zip(todo, done):
+        if warning:
+            outcome.warnings.append(f"{walk.table.where(doc.line)}: {warning}")
+        log.append((doc.fingerprint, spec.name, table_name, row_id, source, doc.line, at))
+    tx.local_rows("import_log", _LOG_COLUMNS, log)
+    tx.seal_if_full()

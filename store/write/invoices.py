@@ -14,7 +14,7 @@ from store.rules import money, validate
 from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
 from store.rules.openitems import OpenInvoice, open_items
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, DulyError, InvalidInput, NotFound
 from store.ledger.ids import uuid7
 from store.rules.terms import instalments
 
@@ -149,12 +149,12 @@ def _next_number(ledger) -> str:
     return ledger.next_number("invoice", "invoices", "{prefix}-{n:06d}")
 
 
-def _credit_check(ledger, customer: dict, currency: str, on: str, total: int) -> str | None:
+def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -> str | None:
     """A message when this invoice takes the customer over its credit limit (same currency only)."""
     limit = customer.get("credit_limit")
     if limit is None or currency != (customer.get("currency") or currency):
         return None
-    owed = openitems.balance(ledger, customer["id"], currency, on)
+    owed = issuing.balance(customer, currency, on)
     if owed + total <= limit:
         return None
 
@@ -165,70 +165,162 @@ def _credit_check(ledger, customer: dict, currency: str, on: str, total: int) ->
             f"exceeds it by {amt(owed + total - limit)}")
 
 
-def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
-        lines: list[str | Line] | None = None, terms: str | None = None, due: str | None = None,
-        number: str | None = None, currency: str | None = None, contract: str | None = None,
-        einvoice: str | None = None, description: str | None = None) -> Issued:
-    """Issue an invoice (one transaction). Give either amount or lines (text, or Line with a stated tax).
-    Terms: due > terms > the customer's > setting terms.default > NET30. Raises Conflict on a breach of the credit limit when credit.enforce is
-    'block'; otherwise the breach comes back in Issued.warnings."""
+class Issuing:
+    """What issuing invoices reads again and again, read once: for one invoice (`add`) or a batch of them
+    (`add_many`, a bulk import), which must come out exactly as the same invoices issued one by one. It also
+    remembers the invoices of the batch that are not yet written (their numbers, e-invoice numbers, and what they
+    add to a customer's balance for the credit check)."""
+
+    def __init__(self, ledger):
+        self.ledger = ledger
+        self._customers: dict[str, dict] = {}
+        self._terms: dict[str, object] = {}
+        self.currency = ledger.setting("currency", "CNY")
+        self.default_terms = ledger.setting("terms.default")
+        self.enforce = ledger.setting("credit.enforce") or "warn"
+        self.numbers: set[str] = set()  # numbers of this batch not yet written
+        self.einvoices: dict[str, str] = {}  # e-invoice number -> invoice number, this batch
+        self.issued: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (customer id, currency) -> [(date, total)]
+
+    def customer(self, code: str) -> dict:
+        found = self._customers.get(code)
+        if found is None:
+            found = self._customers[code] = customers.by_code(self.ledger, code)
+        return found
+
+    def terms(self, name: str):
+        found = self._terms.get(name)
+        if found is None:
+            found = self._terms[name] = termsbook.resolve(self.ledger, name)
+        return found
+
+    def number_used(self, number: str) -> bool:
+        return number in self.numbers or bool(
+            self.ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)))
+
+    def next_number(self) -> str:
+        while True:  # the series skips what is taken, in the ledger or earlier in this batch
+            number = _next_number(self.ledger)
+            if number not in self.numbers:
+                return number
+
+    def balance(self, customer: dict, currency: str, on: str) -> int:
+        earlier = sum(total for when, total in self.issued.get((customer["id"], currency), ()) if when <= on)
+        return openitems.balance(self.ledger, customer["id"], currency, on) + earlier
+
+
+def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: str | None = None,
+           lines: list[str | Line] | None = None, terms: str | None = None, due: str | None = None,
+           number: str | None = None, currency: str | None = None, contract: str | None = None,
+           einvoice: str | None = None, description: str | None = None) -> tuple[Issued, list[tuple[str, dict]]]:
+    """Check one invoice and make its documents: (what was issued, [(table, fields)] with the invoice first)."""
+    ledger = issuing.ledger
     if (amount is None) == (not lines):
         raise InvalidInput("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])",
                            field="amount")
     on = validate.iso_date(invoice_date, "invoice date")
-    with ledger.writing() as tx:
-        customer = customers.by_code(ledger, (customer_code or "").strip())
-        if customer["archived"]:
-            raise Conflict(f"customer {customer['code']!r} is archived; restore it before invoicing")
-        cur = money.check_currency(currency or customer["currency"] or ledger.setting("currency", "CNY"))
-        if lines:
-            parsed = [text if isinstance(text, Line) else parse_line(text, cur) for text in lines]
-        else:
-            total = money.parse_amount(amount, cur)
-            parsed = [Line((description or "").strip() or "amount", "1", total, 0)]
-        total = sum(line.amount + line.tax for line in parsed)
-        if total > money.MAX_MINOR:
-            raise InvalidInput(f"invoice total {money.to_decimal_str(total, cur)} {cur} is more than a ledger holds "
-                               f"(at most {money.format_amount(money.MAX_MINOR, cur)} {cur})", field="amount")
-        tax = sum(line.tax for line in parsed)
-        if total <= 0:
-            raise InvalidInput(f"invoice total must be more than zero, got {money.to_decimal_str(total, cur)}",
-                               field="amount")
-        if due:
-            due_on = validate.iso_date(due, "due date")
-            if due_on < on:
-                raise InvalidInput(f"due date {due_on} is before the invoice date {on}", field="due")
-            schedule, terms_name = [(due_on, total)], None
-        else:
-            terms_name = terms_for(ledger, customer, terms)
-            found = termsbook.resolve(ledger, terms_name)
-            schedule = [(d.isoformat(), a) for d, a in
-                        instalments(found, total, date.fromisoformat(on))]
-            terms_name = found.name
-        einvoice = einvoice_number(einvoice) if einvoice else None
-        if einvoice and (other := ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,))):
-            raise Conflict(f"e-invoice number {einvoice} is already on invoice {other['number']}")
-        if number:
-            number = invoice_number(number)
-            if ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)):
-                raise Conflict(f"invoice number {number} is already used")
-        else:
-            number = _next_number(ledger)
-        warning = _credit_check(ledger, customer, cur, on, total)
-        if warning and (ledger.setting("credit.enforce") or "warn") == "block":
-            raise Conflict(f"refused: {warning} (setting credit.enforce is 'block')")
+    customer = issuing.customer((customer_code or "").strip())
+    if customer["archived"]:
+        raise Conflict(f"customer {customer['code']!r} is archived; restore it before invoicing")
+    cur = money.check_currency(currency or customer["currency"] or issuing.currency)
+    if lines:
+        parsed = [text if isinstance(text, Line) else parse_line(text, cur) for text in lines]
+    else:
+        total = money.parse_amount(amount, cur)
+        parsed = [Line((description or "").strip() or "amount", "1", total, 0)]
+    total = sum(line.amount + line.tax for line in parsed)
+    if total > money.MAX_MINOR:
+        raise InvalidInput(f"invoice total {money.to_decimal_str(total, cur)} {cur} is more than a ledger holds "
+                           f"(at most {money.format_amount(money.MAX_MINOR, cur)} {cur})", field="amount")
+    tax = sum(line.tax for line in parsed)
+    if total <= 0:
+        raise InvalidInput(f"invoice total must be more than zero, got {money.to_decimal_str(total, cur)}",
+                           field="amount")
+    if due:
+        due_on = validate.iso_date(due, "due date")
+        if due_on < on:
+            raise InvalidInput(f"due date {due_on} is before the invoice date {on}", field="due")
+        schedule, terms_name = [(due_on, total)], None
+    else:
+        found = issuing.terms((terms or customer["terms"] or issuing.default_terms or DEFAULT_TERMS).strip())
+        schedule = [(d.isoformat(), a) for d, a in instalments(found, total, date.fromisoformat(on))]
+        terms_name = found.name
+    einvoice = einvoice_number(einvoice) if einvoice else None
+    if einvoice:
+        other = issuing.einvoices.get(einvoice) or (
+            ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,)) or {}).get("number")
+        if other:
+            raise Conflict(f"e-invoice number {einvoice} is already on invoice {other}")
+    if number:
+        number = invoice_number(number)
+        if issuing.number_used(number):
+            raise Conflict(f"invoice number {number} is already used")
+    else:
+        number = issuing.next_number()
+    warning = _credit_check(issuing, customer, cur, on, total)
+    if warning and issuing.enforce == "block":
+        raise Conflict(f"refused: {warning} (setting credit.enforce is 'block')")
 
-        invoice_id = uuid7()
-        tx.event("invoices", invoice_id, number=number, customer_id=customer["id"], date=on,
-                 due_date=schedule[-1][0], currency=cur, total=total, tax=tax, terms=terms_name,
-                 contract=(contract or "").strip() or None, einvoice=einvoice,
-                 description=(description or "").strip() or None)
-        for pos, line in enumerate(parsed, 1):
-            tx.event("invoice_lines", invoice_id=invoice_id, pos=pos, description=line.description, qty=line.qty,
-                     unit_price=line.unit_price, tax_bp=line.tax_bp, amount=line.amount, tax=line.tax)
-        for seq, (when, part) in enumerate(schedule, 1):
-            tx.event("due_items", invoice_id=invoice_id, seq=seq, due_date=when, amount=part)
-    return Issued(invoice_id, number, cur, total, tax, schedule, [warning] if warning else [])
+    invoice_id = uuid7()
+    docs = [("invoices", {"id": invoice_id, "number": number, "customer_id": customer["id"], "date": on,
+                          "due_date": schedule[-1][0], "currency": cur, "total": total, "tax": tax,
+                          "terms": terms_name, "contract": (contract or "").strip() or None, "einvoice": einvoice,
+                          "description": (description or "").strip() or None})]
+    for pos, line in enumerate(parsed, 1):
+        docs.append(("invoice_lines", {"invoice_id": invoice_id, "pos": pos, "description": line.description,
+                                       "qty": line.qty, "unit_price": line.unit_price, "tax_bp": line.tax_bp,
+                                       "amount": line.amount, "tax": line.tax}))
+    for seq, (when, part) in enumerate(schedule, 1):
+        docs.append(("due_items", {"invoice_id": invoice_id, "seq": seq, "due_date": when, "amount": part}))
+    issuing.numbers.add(number)
+    if einvoice:
+        issuing.einvoices[einvoice] = number
+    issuing.issued.setdefault((customer["id"], cur), []).append((on, total))
+    return Issued(invoice_id, number, cur, total, tax, schedule, [warning] if warning else []), docs
+
+
+def add(ledger, customer_code: str, invoice_date: str, **fields) -> Issued:
+    """Issue an invoice (one transaction). Give either amount or lines (text, or Line with a stated tax).
+    Terms: due > terms > the customer's > setting terms.default > NET30. Raises Conflict on a breach of the credit
+    limit when credit.enforce is 'block'; otherwise the breach comes back in Issued.warnings. Fields: amount,
+    lines, terms, due, number, currency, contract, einvoice, description."""
+    with ledger.writing() as tx:
+        issued, docs = _issue(Issuing(ledger), customer_code, invoice_date, **fields)
+        for table, data in docs:
+            tx.event(table, data.pop("id", None), **data)
+    return issued
+
+
+class RowFailed(Exception):
+    """A row of a batch was refused: `index` is its place in the batch, `error` the DulyError as `add` raises it."""
+
+    def __init__(self, index: int, error: Exception):
+        super().__init__(str(error))
+        self.index, self.error = index, error
+
+
+def add_many(ledger, batch: list[dict], issuing: Issuing | None = None) -> list[Issued]:
+    """Issue a batch of invoices in the open write (a bulk import): each row is what `add` takes as keywords
+    (customer_code, invoice_date, ...), checked by the same rules with the same outcome as issuing them one by one
+    in order, and written with one executemany per table. A refused row raises RowFailed naming it."""
+    issuing = issuing or Issuing(ledger)
+    issuing.numbers.clear()
+    issuing.einvoices.clear()
+    issuing.issued.clear()
+    results, by_table = [], {"invoices": [], "invoice_lines": [], "due_items": []}
+    with ledger.writing() as tx:
+        for index, row in enumerate(batch):
+            row = dict(row)
+            try:
+                issued, docs = _issue(issuing, row.pop("customer_code"), row.pop("invoice_date"), **row)
+            except (DulyError, ValueError) as exc:
+                raise RowFailed(index, exc) from None
+            results.append(issued)
+            for table, data in docs:
+                by_table[table].append((data.pop("id", None) or uuid7(), data))
+        for table, rows in by_table.items():
+            tx.events(table, rows)
+    return results
 
 
 def applied(ledger, invoice_id: str) -> int:

@@ -64,8 +64,11 @@ def import_file(args, ctx):
 
     ledger = ctx.ledger()
     with shown(ctx, f"importing {args.import_kind}") as progress:
+        # a row per line is shown only by a dry run or in JSON: otherwise the counts are enough (and memory stays
+        # bounded on a file of any size)
         outcome = importer.run(ledger, args.file, args.import_kind, dry_run=args.dry_run, progress=progress,
-                               allow_duplicate_tax_id=getattr(args, "allow_duplicate_tax_id", False))
+                               allow_duplicate_tax_id=getattr(args, "allow_duplicate_tax_id", False),
+                               keep_rows=args.dry_run or ctx.format == "json")
     rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
     added, updated, skipped = outcome.count("add"), outcome.count("update"), outcome.count("skip")
     verb = "would import" if outcome.dry_run else "imported"
