@@ -43,7 +43,7 @@ from typing import Callable, Iterable, Iterator
 from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.read.openbook import OpenBook
-from store.write import customers, invoices, payments
+from store.write import adjustments, customers, invoices, payments, terms as termsbook
 from store.errors import DulyError, InvalidInput
 from store.rules.terms import BUILTIN_TERMS
 
@@ -84,6 +84,9 @@ INVOICE_COLUMNS = {
     "description": ("摘要", "说明", "描述", "内容"),
     "contract": ("合同号", "合同编号", "合同"),
     "einvoice": ("数电票号码", "电子发票号码", "全电发票号码"),
+    # what `duly export csv` writes: the invoice's lines as JSON, [[description, qty, unit price, tax basis points,
+    # tax], ...]; the amount is then their total with tax
+    "lines": ("明细",),
 }
 PAYMENT_COLUMNS = {
     "customer": _CUSTOMER,
@@ -95,6 +98,17 @@ PAYMENT_COLUMNS = {
     "note": ("摘要", "备注", "说明"),
     "invoice": ("发票号", "发票号码", "核销发票", "allocate", "allocations"),
 }
+# The other documents `duly export csv` writes, so that an export imported into a new ledger is the same book.
+TERMS_COLUMNS = {"name": ("名称", "账期名称"), "lines": ("明细",), "discount_bp": (), "discount_days": (),
+                 "late_interest_bp": (), "archived": ("已归档",)}
+CREDIT_COLUMNS = {"number": ("红字发票号", "贷项通知单号"), "customer": _CUSTOMER, "date": ("日期",), "amount": ("金额",),
+                  "currency": ("币种", "货币", "币别"), "invoice": ("发票号", "发票号码", "原发票号"),
+                  "reason": ("原因", "摘要", "备注")}
+WRITEOFF_COLUMNS = {"invoice": ("发票号", "发票号码"), "customer": _CUSTOMER, "date": ("日期", "核销日期"),
+                    "amount": ("金额",), "currency": ("币种", "货币", "币别"), "reason": ("原因", "摘要", "备注")}
+VOID_COLUMNS = {"document": ("单据类型",), "ref": ("单号", "发票号", "收款单号"), "date": ("日期", "作废日期"),
+                "reason": ("原因", "摘要", "备注")}
+
 # In a payment's invoice column: keep the payment unapplied (an empty cell applies it oldest due first).
 NO_ALLOCATION = ("-", "none", "无", "不核销")
 # Columns a spreadsheet often carries that the import does not need (read, then left alone).
@@ -651,7 +665,12 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
         einvoice = (rows.field(line, "einvoice", invoices.einvoice_number, raw["einvoice"])
                     if raw.get("einvoice") else "")
         number = rows.field(line, "number", invoices.invoice_number, raw["number"]) if raw.get("number") else ""
-        if None in (customer, on, currency, total, due, terms, einvoice, number, tax_bp):
+        items = rows.field(line, "lines", _lines, raw["lines"], currency) if raw.get("lines") and currency else []
+        if items and total is not None and sum(i.amount + i.tax for i in items) != total:
+            rows.problem(line, "lines", f"the lines add up to {money.to_decimal_str(sum(i.amount + i.tax for i in items), currency)}"
+                                        f" with tax, not the amount {money.to_decimal_str(total, currency)} (expected the same)")
+            continue
+        if None in (customer, on, currency, total, due, terms, einvoice, number, tax_bp, items):
             continue
         values = {"customer": customer["code"], "date": on, "amount": total, "currency": currency, "due": due,
                   "terms": terms, "description": raw.get("description", ""), "number": number}
@@ -663,8 +682,8 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
                   "currency": currency, "due": due or None, "terms": terms or None, "number": number or None,
                   "description": raw.get("description") or None, "contract": raw.get("contract") or None,
                   "einvoice": einvoice or None, "total": total,
-                  "line": None if net is None else invoices.Line(raw.get("description") or "金额", "1", net, tax_bp,
-                                                                 stated_tax=tax)}
+                  "lines": items or (None if net is None else [
+                      invoices.Line(raw.get("description") or "金额", "1", net, tax_bp, stated_tax=tax)])}
         if number:
             if number in numbers:
                 rows.problem(line, "number", f"duplicate invoice number {number!r}: already on line {numbers[number]} "
@@ -688,6 +707,25 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
             continue
         docs.append(Doc(line, "add", label, fields, fp))
     return docs, rows.problems
+
+
+def _lines(text: str, currency: str) -> list:
+    """The `lines` column (JSON, as `duly export csv` writes it) as invoice lines with their stated tax."""
+    try:
+        found = json.loads(text)
+        if not isinstance(found, list) or not found:
+            raise ValueError
+        out = []
+        for description, qty, price, tax_bp, tax in found:
+            out.append(invoices.Line(str(description), str(invoices.parse_qty(str(qty), "line")),
+                                     money.parse_amount(str(price), currency, field="lines"), int(tax_bp),
+                                     stated_tax=money.parse_amount(str(tax), currency, field="lines")))
+        return out
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput(f"{text[:60]!r} is not a list of lines (expected JSON like "
+                           '[["Goods","2","10.00",1300,"2.60"]], as `duly export csv` writes it)', field="lines") from None
 
 
 def _invoice_amounts(rows: _Rows, line: int, raw: dict, currency: str) -> tuple:
@@ -805,6 +843,94 @@ def check_payments(table: Table, known: Known, rows: _Rows | None = None,
     return docs, rows.problems
 
 
+def _documents(table: Table, known: Known, rows: _Rows, batch, kind: str, required: tuple[str, ...],
+               dated: bool = True) -> list[Doc]:
+    """Docs of rows that another store function checks in full when it writes them (terms, credit notes, write-offs,
+    voids): the required cells and the date are checked here, and a row imported before is skipped."""
+    docs = []
+    for line, cells in (table.rows if batch is None else batch):
+        raw = {name: table.value(cells, name) for name in table.columns}
+        missing = [name for name in required if not raw.get(name)]
+        for name in missing:
+            rows.problem(line, name if name in table.columns else None, f"the {name} must not be empty")
+        on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), f"{kind} date") if dated else ""
+        if missing or on is None:
+            continue
+        fp = rows.occurrence(raw)
+        label = " ".join(raw.get(k, "") for k in ("name", "number", "invoice", "ref", "customer", "date") if raw.get(k))
+        if fp in known.fingerprints:
+            docs.append(Doc(line, "skip", label, {}, fp, "imported before"))
+        else:
+            docs.append(Doc(line, "add", label, raw, fp))
+    return docs
+
+
+def check_terms(table: Table, known: Known, rows: _Rows | None = None, batch=None):
+    rows = rows or _Rows(table, "terms")
+    docs = []
+    for doc in _documents(table, known, rows, batch, "terms", ("name", "lines"), dated=False):
+        if doc.action == "add" and doc.fields["name"] in known.terms:  # the same name: there already
+            doc.action, doc.fields, doc.detail = "skip", {}, "already there"
+        docs.append(doc)
+    return docs, rows.problems
+
+
+def check_credit_notes(table: Table, known: Known, rows: _Rows | None = None, batch=None):
+    rows = rows or _Rows(table, "credit_notes")
+    return _documents(table, known, rows, batch, "credit note", ("customer", "amount", "reason")), rows.problems
+
+
+def check_writeoffs(table: Table, known: Known, rows: _Rows | None = None, batch=None):
+    rows = rows or _Rows(table, "writeoffs")
+    return _documents(table, known, rows, batch, "write-off", ("invoice", "reason")), rows.problems
+
+
+def check_voids(table: Table, known: Known, rows: _Rows | None = None, batch=None):
+    rows = rows or _Rows(table, "voids")
+    docs = _documents(table, known, rows, batch, "void", ("document", "ref", "reason"))
+    for doc in docs:
+        if doc.action == "add" and doc.fields["document"] not in ("invoices", "payments"):
+            rows.problem(doc.line, "document", f"{doc.fields['document']!r} cannot be voided (expected invoices or "
+                                               "payments)")
+    return docs, rows.problems
+
+
+def _one_by_one(write: Callable[[object, dict], tuple[str, str]]):
+    """The post of a kind whose rows are written one at a time by a store function (few rows: no batch write)."""
+    def post(ledger, docs: list[Doc], posting: "Posting", known: Known) -> list[tuple[str, str, str]]:
+        done = []
+        for index, doc in enumerate(docs):
+            try:
+                table_name, row_id = write(ledger, doc.fields)
+            except DulyError as exc:
+                raise invoices.RowFailed(index, exc) from None
+            done.append((table_name, row_id, ""))
+        return done
+    return post
+
+
+def _post_terms(ledger, f: dict) -> tuple[str, str]:
+    return "terms", termsbook.add_stored(ledger, {**f, "archived": _flag(f.get("archived", ""))})
+
+
+def _post_credit(ledger, f: dict) -> tuple[str, str]:
+    applied = adjustments.add_credit(ledger, f["customer"], f["date"], f["amount"], f["reason"],
+                                     invoice_number=f.get("invoice") or None, currency=f.get("currency") or None)
+    return "credit_notes", applied.id
+
+
+def _post_writeoff(ledger, f: dict) -> tuple[str, str]:
+    row_id, _, _ = adjustments.write_off(ledger, f["invoice"], f["date"], f["reason"], f.get("amount") or None)
+    return "writeoffs", row_id
+
+
+def _post_void(ledger, f: dict) -> tuple[str, str]:
+    if f["document"] == "invoices":
+        return "voids", invoices.void(ledger, f["ref"], f["reason"], f["date"])
+    payments.void(ledger, f["ref"], f["reason"], f["date"])
+    return "voids", payments.by_id(ledger, f["ref"])["id"]
+
+
 # --- what the check needs to know (reads) -------------------------------------------------------------
 
 
@@ -911,8 +1037,8 @@ def post_customers(ledger, docs: list[Doc], posting: Posting, known: Known) -> l
 
 def post_invoices(ledger, docs: list[Doc], posting: Posting, known: Known) -> list[tuple[str, str, str]]:
     """A batch of invoices through invoices.add_many: the rules of invoices.add, one executemany per table."""
-    batch = [{"customer_code": f["customer"], "invoice_date": f["date"], "amount": None if f["line"] else f["amount"],
-              "lines": [f["line"]] if f["line"] else None, "terms": f["terms"], "due": f["due"], "number": f["number"],
+    batch = [{"customer_code": f["customer"], "invoice_date": f["date"], "amount": None if f["lines"] else f["amount"],
+              "lines": f["lines"], "terms": f["terms"], "due": f["due"], "number": f["number"],
               "currency": f["currency"], "contract": f["contract"], "einvoice": f["einvoice"],
               "description": f["description"]} for f in (doc.fields for doc in docs)]
     done = []
@@ -954,6 +1080,12 @@ KINDS = {
     "customers": Kind("customers", CUSTOMER_COLUMNS, ("code",), check_customers, post_customers),
     "invoices": Kind("invoices", INVOICE_COLUMNS, ("customer", "date"), check_invoices, post_invoices),
     "payments": Kind("payments", PAYMENT_COLUMNS, ("customer", "date", "amount"), check_payments, post_payments),
+    "terms": Kind("terms", TERMS_COLUMNS, ("name", "lines"), check_terms, _one_by_one(_post_terms)),
+    "credit_notes": Kind("credit_notes", CREDIT_COLUMNS, ("customer", "date", "amount", "reason"), check_credit_notes,
+                         _one_by_one(_post_credit)),
+    "writeoffs": Kind("writeoffs", WRITEOFF_COLUMNS, ("invoice", "date", "reason"), check_writeoffs,
+                      _one_by_one(_post_writeoff)),
+    "voids": Kind("voids", VOID_COLUMNS, ("document", "ref", "date", "reason"), check_voids, _one_by_one(_post_void)),
 }
 
 # A file is read, checked and written this many rows at a time, all in one transaction: memory holds one batch.

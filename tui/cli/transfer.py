@@ -25,7 +25,11 @@ def register(sub, common) -> None:
     kinds = import_kinds(sub, common)
     for kind, text in (("customers", "customers (客户档案): code, name, tax_id, email, terms, credit_limit ..."),
                        ("invoices", "invoices (发票): customer, date, amount, number, due_date, terms ..."),
-                       ("payments", "payments (收款): customer, date, amount, method, reference, invoice")):
+                       ("payments", "payments (收款): customer, date, amount, method, reference, invoice"),
+                       ("terms", "payment terms (账期) as `export csv` writes them: name, lines (JSON) ..."),
+                       ("credit_notes", "credit notes (红字/贷项): customer, date, amount, invoice, reason"),
+                       ("writeoffs", "write-offs (坏账核销): invoice, date, amount, reason"),
+                       ("voids", "voids (作废): document (invoices), ref (the invoice number), date, reason")):
         q = kinds.add_parser(kind, parents=[common], help=text)
         q.add_argument("file", metavar="FILE", help="CSV (UTF-8 or GBK) or XLSX with a header row")
         q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
