@@ -127,6 +127,32 @@ class Paying:
         self.book = book
         self.currency = ledger.setting("currency", "CNY")
         self._customers: dict[str, dict] = {}
+        self._counter: int | None = None  # the payment counter as this batch has moved it (written by `written`)
+
+    def next_number(self) -> str:
+        """The next free number of this device's payment series, as ledger.next_number gives it, the counter kept
+        here during a batch (one statement per payment instead of three)."""
+        if self.book is None:
+            return self.ledger.next_number("payment", "payments", schema.NUMBER_TEMPLATES["payments"])
+        if self._counter is None:
+            row = self.ledger.conn.execute("SELECT value FROM counters WHERE name='payment'").fetchone()
+            self._counter = row[0] if row else 0
+            self._prefix = self.ledger.meta("series_prefix") or "A0"
+        while True:
+            self._counter += 1
+            number = schema.NUMBER_TEMPLATES["payments"].format(prefix=self._prefix, n=self._counter)
+            if not self.ledger.conn.execute("SELECT 1 FROM payments WHERE number=?", (number,)).fetchone():
+                return number
+
+    def written(self) -> None:
+        """The batch is in the ledger: so is the counter."""
+        if self._counter is not None:
+            self.ledger.conn.execute(
+                "INSERT INTO counters (name, value) VALUES ('payment', ?) ON CONFLICT (name) DO UPDATE SET "
+                "value = max(value, excluded.value)", (self._counter,))
+            self._counter = None
+        if self.book is not None:
+            self.book.written()
 
     def customer(self, code: str) -> dict:
         found = self._customers.get(code)
@@ -157,7 +183,7 @@ def _pay(paying: Paying, customer_code: str, paid_on: str, amount: str, *, metho
         raise InvalidInput("payment amount must be more than zero", field="amount")
     pairs = parse_pairs(allocate, cur)
     chosen = paying.plan(customer["id"], cur, on, minor, pairs) if (pairs or auto) else []
-    number = ledger.next_number("payment", "payments", schema.NUMBER_TEMPLATES["payments"])
+    number = paying.next_number()
     payment_id = uuid7()
     docs = [("payments", {"id": payment_id, "customer_id": customer["id"], "date": on, "amount": minor,
                           "currency": cur, "method": kind, "reference": (reference or "").strip() or None,
@@ -186,8 +212,7 @@ def add_many(ledger, batch: list[dict], paying: Paying) -> list[Applied]:
                 by_table[table].append((data.pop("id", None) or uuid7(), data))
         for table, rows in by_table.items():
             tx.events(table, rows)
-        if paying.book is not None:
-            paying.book.written()
+        paying.written()
     return results
 
 
