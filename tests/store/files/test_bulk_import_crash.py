@@ -15,7 +15,7 @@ from store.ledger.ledger import Ledger
 from store.write import customers
 from tests.support.cli import PASSPHRASE
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 ROWS = 300
 BATCHES = 10  # BATCH_ROWS = ROWS / BATCHES in the importing process
 
