@@ -21,20 +21,21 @@ from store.rules.allocation import auto_allocate, check_allocations, spread_over
 from store.rules.openitems import OpenItem
 from store.errors import Conflict, NotFound
 
-# Past this many invoices in memory, the book forgets every customer and reads again as needed (memory stays bounded
-# on a book of any size; a customer is read at most once per this many invoices).
-MAX_INVOICES = 300_000
+# Past this many invoices in memory, the book forgets them all (between two batches) and reads again as needed, so
+# memory stays bounded on a book of any size.
+MAX_INVOICES = 100_000
 _day = lru_cache(maxsize=16384)(date.fromisoformat)
 
 
 class _Invoice:
     """One invoice open counting every document (doc_state: not settled at any date)."""
 
-    __slots__ = ("id", "number", "date", "due_date", "total", "ever", "last_on", "schedule", "reductions")
+    __slots__ = ("id", "number", "date", "due_date", "total", "ever", "last_on", "owner", "schedule", "reductions")
 
-    def __init__(self, iid, number, doc_date, due_date, total, ever, last_on):
+    def __init__(self, iid, number, doc_date, due_date, total, ever, last_on, owner):
         self.id, self.number, self.date, self.due_date = iid, number, doc_date, due_date
         self.total, self.ever, self.last_on = total, ever, last_on
+        self.owner: tuple[str, str] = owner  # (customer id, currency)
         self.schedule: list[tuple[str, int]] | None = None  # [(due date, amount)] when in several instalments
         self.reductions: list[tuple[str, int]] | None = None  # every allocation and write-off, once read
 
@@ -62,29 +63,46 @@ class OpenBook:
     def __init__(self, ledger):
         self.ledger = ledger
         self._customers: dict[tuple[str, str], _Customer] = {}
-        self._size = 0
+        # every invoice read, once: a customer's list and a payment naming the invoice share the one copy
+        self._invoices: dict[str, _Invoice | None] = {}
         self._unwritten: dict[str, list[tuple[str, int]]] = {}  # allocations planned, not yet in the ledger
-        self._by_number: dict[str, tuple[str, str, str]] = {}  # number -> (id, customer id, currency)
 
-    # -- reading a customer once ------------------------------------------------------------------------
-    def _customer(self, customer_id: str, currency: str) -> _Customer:
-        key = (customer_id, currency)
-        found = self._customers.get(key)
-        if found is not None:
-            return found
-        invoices = {}
-        for iid, number, doc_date, due, total, ever, last_on in self.ledger.conn.execute(
-                """SELECT id, number, date, due_date, total, open_all, last_on FROM doc_state
-                   WHERE kind = 'invoice' AND settled_on IS NULL AND customer_id = ? AND currency = ?
-                     AND open_all > 0""", (customer_id, currency)):
-            invoices[iid] = _Invoice(iid, number, doc_date, due, total, ever, last_on)
-        for iid, schedule in openitems.schedules(self.ledger, list(invoices)).items():
-            inv = invoices[iid]
+    # -- reading a customer, or a named invoice, once -----------------------------------------------------
+    _OPEN = """SELECT id, number, date, due_date, total, open_all, last_on FROM doc_state
+               WHERE kind = 'invoice' AND settled_on IS NULL AND customer_id = ? AND currency = ? AND open_all > 0"""
+
+    def _read(self, rows, owner: tuple[str, str]) -> dict[str, _Invoice]:
+        """_Invoices of doc_state rows; one already in memory is kept (it knows what was applied since)."""
+        found, new = {}, []
+        for iid, number, doc_date, due, total, ever, last_on in rows:
+            inv = self._invoices.get(iid)
+            if inv is None:
+                inv = self._invoices[iid] = _Invoice(iid, number, doc_date, due, total, ever, last_on, owner)
+                new.append(inv)
+            found[iid] = inv
+        for iid, schedule in openitems.schedules(self.ledger, [inv.id for inv in new]).items():
+            inv = found[iid]
             if len(schedule) > 1 and sum(amount for _, amount in schedule) == inv.total:
                 inv.schedule = [(when.isoformat(), amount) for when, amount in schedule]
-        found = self._customers[key] = _Customer(invoices)
-        self._size += len(invoices)
         return found
+
+    def _customer(self, customer_id: str, currency: str) -> _Customer:
+        """Every invoice of the customer open counting every document (for oldest due first)."""
+        key = (customer_id, currency)
+        found = self._customers.get(key)
+        if found is None:
+            found = self._customers[key] = _Customer(self._read(self.ledger.conn.execute(
+                self._OPEN, (customer_id, currency)), key))
+        return found
+
+    def _named_invoice(self, iid: str, customer_id: str, currency: str) -> _Invoice | None:
+        """One invoice a payment names, if it is the customer's, in the currency, and open counting every document
+        (a payment naming its invoices reads only those, however many the customer has)."""
+        inv = self._invoices.get(iid)
+        if inv is None:
+            inv = self._read(self.ledger.conn.execute(self._OPEN + " AND id = ?", (customer_id, currency, iid)),
+                             (customer_id, currency)).get(iid)
+        return inv if inv is not None and inv.owner == (customer_id, currency) else None
 
     # -- what an invoice has open -------------------------------------------------------------------------
     def _open_on(self, inv: _Invoice, on: str) -> int:
@@ -114,13 +132,12 @@ class OpenBook:
     def plan(self, customer_id: str, currency: str, on: str, available: int,
              pairs: list[tuple[str, int]] | None) -> list[tuple[str, str, int]]:
         """[(invoice id, number, amount)] as store.write.payments.plan gives them, and remembered as applied."""
-        customer = self._customer(customer_id, currency)
         if pairs:
-            chosen = self._named(customer, customer_id, on, available, pairs, currency)
+            chosen = self._named(customer_id, on, available, pairs, currency)
         else:
-            chosen = self._oldest_due_first(customer, on, available)
+            chosen = self._oldest_due_first(self._customer(customer_id, currency), on, available)
         for iid, _, amount in chosen:
-            inv = customer.invoices[iid]
+            inv = self._invoices[iid]
             inv.ever -= amount
             inv.last_on = max(inv.last_on, on)
             if inv.reductions is not None:
@@ -132,12 +149,12 @@ class OpenBook:
         """The allocations planned so far are in the ledger now (between two batches: only then may the book
         forget, since a customer read again must find in the ledger all that was applied)."""
         self._unwritten.clear()
-        if self._size > MAX_INVOICES:
+        if len(self._invoices) > MAX_INVOICES:
             self._customers.clear()
-            self._size = 0
+            self._invoices.clear()
 
-    def _named(self, customer: _Customer, customer_id: str, on: str, available: int,
-               pairs: list[tuple[str, int]], currency: str) -> list[tuple[str, str, int]]:
+    def _named(self, customer_id: str, on: str, available: int, pairs: list[tuple[str, int]],
+               currency: str) -> list[tuple[str, str, int]]:
         requested, named, open_by = {}, {}, {}
         for number, amount in pairs:
             iid, owner = self._invoice_of(number)
@@ -145,7 +162,7 @@ class OpenBook:
                 raise Conflict(f"invoice {number} belongs to another customer")
             requested[iid], named[iid] = amount, number
         for iid, number in named.items():
-            inv = customer.invoices.get(iid)
+            inv = self._named_invoice(iid, customer_id, currency)
             cap = self._cap(inv, on) if inv is not None else 0
             if cap > 0:
                 open_by[iid] = cap
