@@ -21,9 +21,10 @@ from store.rules.allocation import auto_allocate, check_allocations, spread_over
 from store.rules.openitems import OpenItem
 from store.errors import Conflict, NotFound
 
-# Past this many invoices in memory, the book forgets them all (between two batches) and reads again as needed, so
-# memory stays bounded on a book of any size.
-MAX_INVOICES = 100_000
+# Past this many invoices in memory (about 500 bytes each), the book forgets, between two batches, the customers the
+# last batch did not pay (all of them if that is not enough) and reads again as needed: memory stays bounded on a
+# book of any size, and a customer who keeps paying is not read again.
+MAX_INVOICES = 250_000
 _day = lru_cache(maxsize=16384)(date.fromisoformat)
 
 
@@ -66,6 +67,7 @@ class OpenBook:
         # every invoice read, once: a customer's list and a payment naming the invoice share the one copy
         self._invoices: dict[str, _Invoice | None] = {}
         self._unwritten: dict[str, list[tuple[str, int]]] = {}  # allocations planned, not yet in the ledger
+        self._paid: set[tuple[str, str]] = set()  # customers (and currencies) this batch paid oldest due first
 
     # -- reading a customer, or a named invoice, once -----------------------------------------------------
     _OPEN = """SELECT id, number, date, due_date, total, open_all, last_on FROM doc_state
@@ -93,6 +95,7 @@ class OpenBook:
         if found is None:
             found = self._customers[key] = _Customer(self._read(self.ledger.conn.execute(
                 self._OPEN, (customer_id, currency)), key))
+        self._paid.add(key)
         return found
 
     def _named_invoice(self, iid: str, customer_id: str, currency: str) -> _Invoice | None:
@@ -150,8 +153,12 @@ class OpenBook:
         forget, since a customer read again must find in the ledger all that was applied)."""
         self._unwritten.clear()
         if len(self._invoices) > MAX_INVOICES:
-            self._customers.clear()
-            self._invoices.clear()
+            kept = {key: c for key, c in self._customers.items() if key in self._paid}
+            if sum(len(c.invoices) for c in kept.values()) > MAX_INVOICES // 2:
+                kept = {}
+            self._customers = kept
+            self._invoices = {iid: inv for c in kept.values() for iid, inv in c.invoices.items()}
+        self._paid = set()
 
     def _named(self, customer_id: str, on: str, available: int, pairs: list[tuple[str, int]],
                currency: str) -> list[tuple[str, str, int]]:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from store.errors import DulyError
 from store.files import importer
+from store.read import openbook
 from store.ledger.ledger import Ledger
 from store.write import customers, invoices, payments
 from tests.support.cli import PASSPHRASE
@@ -134,6 +135,7 @@ def test_a_file_imported_in_one_go_gives_the_tables_of_its_rows_written_one_by_o
         tmp = Path(tmp)
         inv_file, pay_file = _write(tmp / "inv.csv", invoice_rows), _write(tmp / "pay.csv", payment_rows)
         patch.setattr(importer, "BATCH_ROWS", 4)  # several batches: the open items are carried between them
+        patch.setattr(openbook, "MAX_INVOICES", 3)  # and forgotten between them, read again as needed
         with _new_ledger(tmp / "bulk.duly") as bulk:
             outcomes = [_import(bulk, inv_file, "invoices"), _import(bulk, pay_file, "payments")]
             want = _tables(bulk)
