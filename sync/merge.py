@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from store.read.open import CREDIT_LEFT, END, INVOICE_OPEN, PAYMENT_LEFT
 from store.write import drafts
 from store.rules.money import format_amount
 
@@ -76,6 +77,40 @@ def _arrived(conn, after_seq: int, own_device: str):
     return last, payments, allocations, settings, drafts - {None}
 
 
+_OCCURRENCE_TABLES = ("recurring_issues", "invoices", "invoice_lines", "due_items")
+
+
+def recurring_copies_differ(conn, after_seq: int, own_device: str, name) -> list[tuple[str, str]]:
+    """(subject, message) for each occurrence of a recurring schedule that another device issued too, with
+    content that differs from the copy kept here. Both devices post the occurrence under the same ids, so the
+    ledger holds it once; the first copy a device holds is the one it keeps (events are inserted once), so a
+    difference (the schedule was edited on one device while the other ran it) is for a person to settle."""
+    out: dict[str, str] = {}
+    for device, ops in conn.execute(
+            "SELECT device, ops FROM changes WHERE seq>? AND device<>? AND instr(ops, ?) > 0 ORDER BY seq",
+            (after_seq, own_device, '"t":"recurring_issues"')):
+        events = [op for op in json.loads(ops) if op.get("op") == "event" and op.get("t") in _OCCURRENCE_TABLES]
+        occurrence = next((op for op in events if op["t"] == "recurring_issues"), None)
+        if occurrence is None:
+            continue
+        differs = []
+        for op in events:
+            data = op.get("d") or {}
+            cols = list(data)
+            row = conn.execute(f"SELECT {', '.join(cols)} FROM {op['t']} WHERE id=?", (op["id"],)).fetchone()
+            if row is None or list(row) != list(data.values()):
+                differs.append(op["t"])
+        if differs:
+            d = occurrence.get("d") or {}
+            number = conn.execute("SELECT number FROM recurring WHERE id=?", (d.get("schedule_id"),)).fetchone()
+            subject = f"{d.get('schedule_id')}:{d.get('occurrence')}"
+            out[subject] = (f"recurring schedule {number[0] if number else d.get('schedule_id')} occurrence "
+                            f"{d.get('occurrence')} ({d.get('date')}) was issued here and by {name(device)} with "
+                            f"different content ({', '.join(sorted(set(differs)))}); this device keeps its own copy: "
+                            "void the invoice and issue the right one by hand if it is wrong")
+    return sorted(out.items())
+
+
 def settings_by_non_admin(changes_: list[tuple[str, int, str, object]], roles: dict[str, str]) -> list[tuple]:
     """Settings are an admin's to change (DESIGN §4 roles); the server cannot read them, so devices check."""
     return [c for c in changes_ if roles.get(c[0]) != "admin"]
@@ -135,35 +170,39 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
             added += _flag_over_allocation(conn, allocation_ids, now)
         for kind, draft_id, other, message in drafts.conflicts(conn, draft_ids):
             added += _flag(conn, kind, draft_id, other, message, now)
+        for subject, message in recurring_copies_differ(conn, after, ledger.device, name):
+            added += _flag(conn, "recurring_occurrence_differs", subject, "", message, now)
         ledger.set_meta("sync.review_seq", str(last))
     return added
 
 
 def _flag_over_allocation(conn, allocation_ids: set[str], now: str) -> int:
+    """Flag each invoice, payment and credit note an arrived allocation touches that now has more applied than
+    it holds: open (store.read.open's rule, counting every document) below zero."""
     marks = ",".join("?" * len(allocation_ids))
     touched = conn.execute(f"SELECT invoice_id, payment_id, credit_id FROM allocations WHERE id IN ({marks})",
                            list(allocation_ids)).fetchall()
     added = 0
     for invoice_id in sorted({t[0] for t in touched if t[0]}):
-        row = conn.execute(
-            "SELECT number, total, currency, (SELECT coalesce(sum(amount),0) FROM allocations WHERE invoice_id=i.id) "
-            "+ (SELECT coalesce(sum(amount),0) FROM writeoffs WHERE invoice_id=i.id) FROM invoices i WHERE id=?",
-            (invoice_id,)).fetchone()
-        if row and excess(row[1], row[3]):
-            message = (f"invoice {row[0]} has {format_amount(row[3], row[2])} {row[2]} applied to a total of "
-                       f"{format_amount(row[1], row[2])} ({format_amount(row[3] - row[1], row[2])} too much) after "
+        row = conn.execute(f"SELECT i.number, i.total, i.currency, {INVOICE_OPEN} FROM invoices i WHERE i.id = :id",
+                           {"d": END, "id": invoice_id}).fetchone()
+        if row and excess(row[1], row[1] - row[3]):
+            applied = row[1] - row[3]
+            message = (f"invoice {row[0]} has {format_amount(applied, row[2])} {row[2]} applied to a total of "
+                       f"{format_amount(row[1], row[2])} ({format_amount(applied - row[1], row[2])} too much) after "
                        "merging changes from two devices")
             added += _flag(conn, "over_allocated_invoice", invoice_id, "", message, now)
-    for column, table, label in (("payment_id", "payments", "payment"), ("credit_id", "credit_notes", "credit note")):
-        index = 1 if column == "payment_id" else 2
+    for index, table, alias, left, label in ((1, "payments", "p", PAYMENT_LEFT, "payment"),
+                                             (2, "credit_notes", "n", CREDIT_LEFT, "credit note")):
         for doc_id in sorted({t[index] for t in touched if t[index]}):
-            row = conn.execute(
-                f"SELECT amount, currency, date, (SELECT coalesce(sum(amount),0) FROM allocations WHERE {column}=d.id) "
-                f"FROM {table} d WHERE id=?", (doc_id,)).fetchone()
-            if row and excess(row[0], row[3]):
+            row = conn.execute(f"SELECT {alias}.amount, {alias}.currency, {alias}.date, {left} "
+                               f"FROM {table} {alias} WHERE {alias}.id = :id", {"d": END, "id": doc_id}).fetchone()
+            if row and excess(row[0], row[0] - row[3]):
+                applied = row[0] - row[3]
                 message = (f"{label} of {format_amount(row[0], row[1])} {row[1]} dated {row[2]} has "
-                           f"{format_amount(row[3], row[1])} {row[1]} applied to invoices "
-                           f"({format_amount(row[3] - row[0], row[1])} too much) after merging changes from two devices")
+                           f"{format_amount(applied, row[1])} {row[1]} applied to invoices "
+                           f"({format_amount(applied - row[0], row[1])} too much) after merging changes from two "
+                           "devices")
                 added += _flag(conn, f"over_allocated_{table[:-1]}", doc_id, "", message, now)
     return added
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from store.ledger import db
 from store.read import fx as fxread
-from store.read.open import position as open_position
+from store.read.open import invoice_open_sql, position as open_position
 from store.write.terms import home_currency
 from store.read import reports
 from store.rules import money, safetext, validate
@@ -318,14 +318,17 @@ class _Entries:
 
     def __iter__(self):
         conn = self.ledger.conn
-        for iid, number, cid, on, cur, total, tax in conn.execute(
-                "SELECT id, number, customer_id, date, currency, total, tax FROM invoices ORDER BY date, number"):
+        for iid, number, cid, on, cur, total, tax, debit, reverses in conn.execute(
+                "SELECT i.id, i.number, i.customer_id, i.date, i.currency, i.total, i.tax, d.id, d.credit_id "
+                "FROM invoices i LEFT JOIN debit_notes d ON d.id = i.id ORDER BY i.date, i.number"):
             code, name = self.customer[cid]
             tags = {"invoice": number, "customer": code}
-            postings = [(self.rec(cid), total, cur, {}), (SALES, -(total - (tax or 0)), cur, {})]
+            # a debit note that reverses a credit note takes back what the credit put on sales returns
+            income = RETURNS if reverses else SALES
+            postings = [(self.rec(cid), total, cur, {}), (income, -(total - (tax or 0)), cur, {})]
             if tax:
                 postings.append((TAX, -tax, cur, {}))
-            yield on, name, f"Invoice {number}", tags, postings
+            yield on, name, f"{'Debit note' if debit else 'Invoice'} {number}", tags, postings
         for table, column, account, title in (("payments", "payment_id", BANK, "Payment"),
                                               ("credit_notes", "credit_id", RETURNS, "Credit note")):
             same_day = self._same_day(column, table)
@@ -358,9 +361,7 @@ class _Entries:
             yield (on, name, f"Write-off {number}", {"invoice": number, "customer": code},
                    [(BAD_DEBTS, amount, cur, {}), (self.rec(cid), -amount, cur, {})])
         for number, cid, on, cur, left in conn.execute(
-            """SELECT i.number, i.customer_id, v.date, i.currency, i.total
-                 - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= v.date), 0)
-                 - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= v.date), 0)
+            f"""SELECT i.number, i.customer_id, v.date, i.currency, {invoice_open_sql('v.date')}
                FROM voids v JOIN invoices i ON i.id = v.doc_id WHERE v.doc_table = 'invoices' ORDER BY v.date"""):
             code, name = self.customer[cid]
             if left:

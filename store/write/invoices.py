@@ -16,7 +16,7 @@ from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
 from store.rules.openitems import OpenInvoice, open_items
 from store.errors import Conflict, DulyError, InvalidInput, NotFound
-from store.ledger.ids import uuid7
+from store.ledger.ids import derived_id, uuid7
 from store.rules.terms import instalments
 
 _NUMBER = re.compile(r"^[\w][\w.\-/#]{0,39}$")
@@ -246,8 +246,11 @@ class Issuing:
 def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: str | None = None,
            lines: list[str | Line] | None = None, terms: str | None = None, due: str | None = None,
            number: str | None = None, currency: str | None = None, contract: str | None = None,
-           einvoice: str | None = None, description: str | None = None) -> tuple[Issued, list[tuple[str, dict]]]:
-    """Check one invoice and make its documents: (what was issued, [(table, fields)] with the invoice first)."""
+           einvoice: str | None = None, description: str | None = None, doc_id: str | None = None,
+           check_credit: bool = True) -> tuple[Issued, list[tuple[str, dict]]]:
+    """Check one invoice and make its documents: (what was issued, [(table, fields)] with the invoice first).
+    `doc_id`: an id every device derives alike (a recurring occurrence); its lines and instalments get ids derived
+    from it, so a second device's issue of the same document merges into one."""
     ledger = issuing.ledger
     if (amount is None) == (not lines):
         raise InvalidInput("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])",
@@ -291,21 +294,26 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
             raise Conflict(f"invoice number {number} is already used")
     else:
         number = issuing.next_number()
-    warning, breach = _credit_check(issuing, customer, cur, on, total)
+    warning, breach = _credit_check(issuing, customer, cur, on, total) if check_credit else (None, False)
     if breach and issuing.enforce == "block":
         raise Conflict(f"refused: {warning} (setting credit.enforce is 'block')")
 
-    invoice_id = uuid7()
+    if doc_id and ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
+        raise Conflict(f"invoice {number} was already issued")
+    invoice_id = doc_id or uuid7()
+    part = (lambda kind, n: {"id": derived_id(invoice_id, kind, str(n))}) if doc_id else (lambda kind, n: {})
     docs = [("invoices", {"id": invoice_id, "number": number, "customer_id": customer["id"], "date": on,
                           "due_date": schedule[-1][0], "currency": cur, "total": total, "tax": tax,
                           "terms": terms_name, "contract": (contract or "").strip() or None, "einvoice": einvoice,
                           "description": (description or "").strip() or None})]
     for pos, line in enumerate(parsed, 1):
-        docs.append(("invoice_lines", {"invoice_id": invoice_id, "pos": pos, "description": line.description,
+        docs.append(("invoice_lines", {**part("line", pos), "invoice_id": invoice_id, "pos": pos,
+                                       "description": line.description,
                                        "qty": line.qty, "unit_price": line.unit_price, "tax_bp": line.tax_bp,
                                        "amount": line.amount, "tax": line.tax}))
-    for seq, (when, part) in enumerate(schedule, 1):
-        docs.append(("due_items", {"invoice_id": invoice_id, "seq": seq, "due_date": when, "amount": part}))
+    for seq, (when, share) in enumerate(schedule, 1):
+        docs.append(("due_items", {**part("due", seq), "invoice_id": invoice_id, "seq": seq, "due_date": when,
+                                   "amount": share}))
     issuing.numbers.add(number)
     if einvoice:
         issuing.einvoices[einvoice] = number
@@ -491,4 +499,13 @@ def detail(ledger, number: str, as_of: str | None = None) -> dict:
         "writeoffs": ledger.rows("SELECT id, number, date, amount, reason FROM writeoffs WHERE invoice_id=? "
                                  "ORDER BY date, id", (invoice["id"],)),
         "void": voided,
+        # the recurring schedule and occurrence that issued it (directly or through a draft), if one did
+        "recurring": ledger.row(
+            """SELECT s.number AS schedule, r.occurrence
+               FROM recurring_issues r JOIN recurring s ON s.id = r.schedule_id
+               WHERE r.invoice_id = :i OR r.draft_id IN (SELECT draft_id FROM draft_issues WHERE invoice_id = :i)
+               ORDER BY r.occurrence LIMIT 1""", {"i": invoice["id"]}),
+        # a debit note (借项通知单): what it is, and the credit note it reverses
+        "debit_note": ledger.row("SELECT d.reason, n.number AS reverses FROM debit_notes d "
+                                 "LEFT JOIN credit_notes n ON n.id = d.credit_id WHERE d.id = ?", (invoice["id"],)),
     }
