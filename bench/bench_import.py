@@ -3,12 +3,15 @@
     python bench/bench_import.py [--sizes 20000,200000] [--customers 2000] [--before DIR] [--kinds ...]
                                  [--books DIR] [--json]
 
-For each size: `duly demo --invoices N` then `duly export csv` (once; kept in --books to be reused), then for each
-code tree (this one, and the old one checked out at --before, e.g. `git worktree add /tmp/bulk-before bf50a0f`)
-a fresh `duly init` and `duly import customers`, `import invoices`, `import payments` in that order, each timed as
-a whole process with its peak RSS (from wait4). Prints rows/s and the before/after ratios. --without-wiping
-also runs this code with SQLCipher's cipher_memory_security off (Duly never does; it shows what the wiping and
-locking of every allocation costs a write-heavy job).
+For each size: `duly demo --invoices N` then `duly export csv` and `duly export hledger` (once; kept in --books to
+be reused), then for each code tree (this one, and the old one checked out at --before, e.g. `git archive COMMIT |
+tar -x -C /tmp/bulk-before`) a fresh `duly init` and `duly import customers`, `import invoices`, `import payments`
+in that order, each timed as a whole process with its peak RSS (from wait4). `payments-auto` is the same payments
+file with the invoice column emptied, so every payment is applied oldest due first (automatic allocation): it is
+imported into a copy of the ledger as it was before `payments`. The peer, `hledger bal` (and `ledger bal` when
+installed) reading the same book as a journal, is timed in the same run. Prints rows/s and the before/after
+ratios. --without-wiping also runs this code with SQLCipher's cipher_memory_security forced off (an import already
+runs without it: store.ledger.db.BULK_COMMANDS).
 The old tree runs with the same interpreter and PYTHONPATH pointing at it, so only the code differs.
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,14 +56,56 @@ def rows(path: Path) -> int:
 
 def book(books: Path, size: int, customers: int, env: dict) -> Path:
     out = books / f"x{size}"
-    if not (out / "payments.csv").exists():
+    if not (out / "payments-auto.csv").exists():
         ledger = books / f"d{size}.duly"
         ledger.unlink(missing_ok=True)
-        took, _ = duly(HERE, "--ledger", str(ledger), "demo", "--invoices", str(size), "--customers", str(customers),
-                       "--seed", "7", env=env)
-        print(f"built the {size:,}-invoice book in {took:.1f} s", file=sys.stderr)
+        took, peak = duly(HERE, "--ledger", str(ledger), "demo", "--invoices", str(size), "--customers",
+                          str(customers), "--seed", "7", env=env)
+        print(f"built the {size:,}-invoice book in {took:.1f} s (peak {peak} MB)", file=sys.stderr)
         duly(HERE, "--ledger", str(ledger), "export", "csv", str(out), env=env)
+        duly(HERE, "--ledger", str(ledger), "export", "hledger", str(out / "book.journal"), env=env)
+        with (out / "payments.csv").open(encoding="utf-8-sig", newline="") as src, \
+                (out / "payments-auto.csv").open("w", encoding="utf-8", newline="") as dst:
+            reader, writer = csv.reader(src), csv.writer(dst)
+            header = next(reader)
+            writer.writerow(header)
+            at = header.index("invoice")
+            for row in reader:
+                row[at] = "-" if row[at] == "-" else ""  # kept unapplied as it was, else oldest due first
+                writer.writerow(row)
     return out
+
+
+def without_lines(csvs: Path) -> Path:
+    """The book's files without the invoices' `lines` column, for an older Duly that does not read it."""
+    out = csvs / "old-format"
+    if not (out / "payments-auto.csv").exists():
+        out.mkdir(exist_ok=True)
+        for src in csvs.glob("*.csv"):
+            with src.open(encoding="utf-8-sig", newline="") as fh, (out / src.name).open("w", encoding="utf-8",
+                                                                                          newline="") as dst:
+                reader, writer = csv.reader(fh), csv.writer(dst)
+                header = next(reader)
+                keep = [k for k, name in enumerate(header) if name != "lines"]
+                writer.writerow([header[k] for k in keep])
+                writer.writerows([row[k] for k in keep] for row in reader)
+    return out
+
+
+def peers(journal: Path) -> list[dict]:
+    """`hledger bal` / `ledger bal` reading the book's journal, timed as whole processes with their peak RSS."""
+    found = []
+    for name in ("hledger", "ledger"):
+        exe = shutil.which(name)
+        if not exe:
+            continue
+        start = time.perf_counter()
+        proc = subprocess.Popen([exe, "-f", str(journal), "bal", "Assets:Receivable", "Liabilities:Unapplied"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(proc.pid, 0)
+        found.append({"peer": f"{name} bal", "seconds": round(time.perf_counter() - start, 2),
+                      "peak_rss_mb": usage.ru_maxrss // 1024})
+    return found
 
 
 def main() -> None:
@@ -67,7 +113,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="20000,200000")
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--before", help="a checkout of the old code to run in the same run")
-    parser.add_argument("--kinds", default="customers,invoices,payments")
+    parser.add_argument("--kinds", default="customers,invoices,payments,payments-auto")
     parser.add_argument("--books", default=None, help="where demo books and their CSV are kept between runs")
     parser.add_argument("--skip-before-over", type=int, default=0,
                         help="run the old code only on sizes up to this (its payments import is quadratic)")
@@ -85,15 +131,26 @@ def main() -> None:
     results = []
     for size in [int(s) for s in args.sizes.split(",")]:
         csvs = book(books, size, args.customers, env)
+        for peer in peers(csvs / "book.journal"):
+            results.append({"size": size, **peer})
+            print(f"{size:>8,} peer   {peer['peer']:<16} {peer['seconds']:8.1f} s  peak {peer['peak_rss_mb']:>5} MB",
+                  file=sys.stderr)
         for label, tree, wipe in trees:
             if label == "before" and args.skip_before_over and size > args.skip_before_over:
                 continue
             with tempfile.TemporaryDirectory(prefix="duly-import-") as work:
                 ledger = str(Path(work) / "fresh.duly")
                 duly(tree, "--ledger", ledger, "init", env=env, wipe=wipe)
-                for kind in args.kinds.split(","):
-                    src = csvs / f"{kind}.csv"
-                    took, peak = duly(tree, "--ledger", ledger, "import", kind, str(src), env=env, wipe=wipe)
+                kinds = args.kinds.split(",")
+                for kind in kinds:
+                    src = (without_lines(csvs) if label == "before" else csvs) / f"{kind}.csv"
+                    target = ledger
+                    if kind == "payments" and "payments-auto" in kinds:  # the auto run starts from this state
+                        shutil.copyfile(ledger, Path(work) / "auto.duly")
+                    if kind == "payments-auto":
+                        target = str(Path(work) / "auto.duly")
+                    took, peak = duly(tree, "--ledger", target, "import", kind.partition("-")[0], str(src), env=env,
+                                      wipe=wipe)
                     n = rows(src)
                     results.append({"size": size, "code": label, "kind": kind, "rows": n, "seconds": round(took, 2),
                                     "rows_per_s": round(n / took), "peak_rss_mb": peak})
@@ -101,9 +158,9 @@ def main() -> None:
                           f"{n / took:9,.0f} rows/s  peak {peak:>5} MB", file=sys.stderr)
     if args.before:
         for r in results:
-            if r["code"] != "after":
+            if r.get("code") != "after":
                 continue
-            old = next((o for o in results if o["code"] == "before" and o["size"] == r["size"]
+            old = next((o for o in results if o.get("code") == "before" and o["size"] == r["size"]
                         and o["kind"] == r["kind"]), None)
             if old:
                 r["speedup"] = round(old["seconds"] / r["seconds"], 1)

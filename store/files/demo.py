@@ -1,8 +1,10 @@
 """A realistic demo book: zh + en customers, two years of invoices, payments on time and late, partial
 payments, unapplied cash, credit notes, write-offs and a couple of voids. Deterministic for a seed.
 
-Everything is posted through the one write path (`tx.event` / `tx.set`), a few thousand documents per
-transaction, so the change log and the tables agree exactly as they would after real use.
+Everything is posted through the one write path (`tx.events` / `tx.set`) in ONE transaction, written a few
+thousand documents at a time with one executemany per table, and sealed into change-log envelopes of bounded size
+(Write.seal_if_full), so the change log and the tables agree exactly as they would after real use, and a demo that
+is stopped half-way leaves an empty ledger, not half a book.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
+from store.ledger import schema
 from store.ledger.schema import NUMBER_TEMPLATES
 from store.rules.terms import BUILTIN_TERMS, instalments
 from store.i18n import N_
@@ -126,19 +129,26 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
     counts = {"customers": len(book), "invoices": 0, "payments": 0, "allocations": 0, "credit_notes": 0,
               "writeoffs": 0, "voids": 0}
 
-    with ledger.writing() as tx:
-        for c in book:
-            tx.set("customers", c.id, code=c.code, name=c.name, currency=c.currency, terms=c.terms,
-                   language="en" if c.name.isascii() else "zh",
-                   category={"prompt": "A", "late": "B", "partial": "C", "bad": "风险"}[c.kind],
-                   settlement_cycle="monthly" if c.terms == "EOM30" else "per_order", archived=0)
-        tx.set("settings", "currency", value="CNY")
+    with ledger.writing() as tx, schema.doc_state_suspended(ledger.conn):  # a fresh book: rebuilt once, checked
+        _build(ledger, tx, rng, book, counts, customers=customers, invoices=invoices, today=today, start=start,
+               new_id=new_id, prefix=prefix, progress=progress)
+    return counts
+
+
+def _build(ledger, tx, rng, book, counts, *, customers, invoices, today, start, new_id, prefix, progress) -> None:
+    """The book, posted in the open write `tx`."""
+    for c in book:
+        tx.set("customers", c.id, code=c.code, name=c.name, currency=c.currency, terms=c.terms,
+               language="en" if c.name.isascii() else "zh",
+               category={"prompt": "A", "late": "B", "partial": "C", "bad": "风险"}[c.kind],
+               settlement_cycle="monthly" if c.terms == "EOM30" else "per_order", archived=0)
+    tx.set("settings", "currency", value="CNY")
 
     # Invoice dates spread over two years, in date order so numbers rise with dates.
     weights = [c.weight for c in book]
     picks = rng.choices(range(len(book)), weights, k=invoices)
     dates = sorted(start + timedelta(days=rng.randrange(730)) for _ in range(invoices))
-    pending: list[tuple] = []  # (table, id, fields) waiting for the next transaction
+    pending: list[tuple] = []  # (table, id, fields) waiting for the next executemany
     credits = 0
     voidable: list[tuple[str, str]] = []  # (invoice id, date) of recent unpaid invoices
 
@@ -148,9 +158,9 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
             by_table: dict[str, list] = {}
             for table, row_id, fields in pending:
                 by_table.setdefault(table, []).append((row_id, fields))
-            with ledger.writing() as tx:
-                for table, rows in by_table.items():  # first seen first: invoices before what refers to them
-                    tx.events(table, rows)
+            for table, rows in by_table.items():  # first seen first: invoices before what refers to them
+                tx.events(table, rows)
+            tx.seal_if_full()
             pending = []
 
     def post(table: str, fields: dict) -> str:
@@ -240,10 +250,8 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
         post("voids", {"doc_table": "invoices", "doc_id": inv, "date": (inv_date + timedelta(days=2)).isoformat(),
                        "reason": "开错发票"})
     flush()
-    with ledger.writing():
-        for name, value in (("invoice", invoices), ("credit", credits), ("payment", counts["payments"]),
-                            ("writeoff", counts["writeoffs"])):
-            ledger.conn.execute(
-                "INSERT INTO counters (name, value) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value=max(value, excluded.value)", (name, value))
-    return counts
+    for name, value in (("invoice", invoices), ("credit", credits), ("payment", counts["payments"]),
+                        ("writeoff", counts["writeoffs"])):
+        ledger.conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value=max(value, excluded.value)", (name, value))

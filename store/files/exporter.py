@@ -18,6 +18,7 @@ ledger) or metadata (beancount).
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 from collections import defaultdict
@@ -86,7 +87,8 @@ def _writing(target: Path, mode: str = "w", **open_args):
 CUSTOMER_COLUMNS = ["code", "name", "legal_name", "tax_id", "address", "email", "phone", "language", "currency",
                     "terms", "credit_limit", "category", "settlement_cycle", "tags", "notes", "archived"]
 INVOICE_COLUMNS = ["number", "customer", "date", "due_date", "amount", "currency", "terms", "description",
-                   "contract", "einvoice"]
+                   "contract", "einvoice", "lines"]
+TERMS_COLUMNS = ["name", "lines", "discount_bp", "discount_days", "late_interest_bp", "archived"]
 PAYMENT_COLUMNS = ["customer", "date", "amount", "currency", "method", "reference", "note", "invoice"]
 
 
@@ -101,10 +103,28 @@ def _write_csv(path: Path, columns: list[str], rows) -> int:
     return count
 
 
+def _invoice_lines(ledger) -> dict[str, str]:
+    """{invoice id: its lines as JSON, [[description, qty, unit price, tax rate in basis points, tax], ...]} (amounts
+    as decimal text), for the invoice import's `lines` column."""
+    found: dict[str, list] = defaultdict(list)
+    for invoice_id, currency, description, qty, unit_price, tax_bp, tax in ledger.conn.execute(
+            """SELECT l.invoice_id, i.currency, l.description, l.qty, l.unit_price, l.tax_bp, l.tax
+               FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id ORDER BY l.invoice_id, l.pos"""):
+        found[invoice_id].append([description, qty, money.to_decimal_str(unit_price, currency), tax_bp,
+                                  money.to_decimal_str(tax, currency)])
+    return {k: json.dumps(v, ensure_ascii=False, separators=(",", ":")) for k, v in found.items()}
+
+
 def csv_rows(ledger) -> dict[str, tuple[list[str], list[dict]]]:
-    """{file name: (columns, rows)}: customers, invoices and payments as `duly import` reads them (voided
-    documents left out: an import cannot void), and credit notes, write-offs and voids for reference."""
+    """{file name: (columns, rows)}: everything a new ledger needs, in the columns `duly import` reads: terms (the
+    ledger's own), customers, invoices (with their lines and tax; voided ones too, voids.csv voids them again),
+    payments (voided ones left out) with what each applied, credit notes, write-offs and voids. Imported in that
+    order into a new ledger they give the same aging at every date (allocations are dated by their payment, as
+    an import posts them)."""
     dec = money.to_decimal_str
+    terms_rows = ledger.rows(f"SELECT {', '.join(TERMS_COLUMNS)} FROM terms ORDER BY name")
+    for r in terms_rows:
+        r["archived"] = 1 if r["archived"] else 0
     custs = []
     for r in ledger.rows(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers ORDER BY code"):
         cur = r["currency"] or "CNY"
@@ -112,13 +132,14 @@ def csv_rows(ledger) -> dict[str, tuple[list[str], list[dict]]]:
         r["archived"] = 1 if r["archived"] else 0
         custs.append(r)
     invs = []
+    lines = _invoice_lines(ledger)
     for r in ledger.rows(
-        """SELECT i.number, c.code AS customer, i.date, i.due_date, i.total, i.currency, i.terms, i.description,
+        """SELECT i.id, i.number, c.code AS customer, i.date, i.due_date, i.total, i.currency, i.terms, i.description,
                   i.contract, i.einvoice, (SELECT count(*) FROM due_items d WHERE d.invoice_id = i.id) AS parts
            FROM invoices i JOIN customers c ON c.id = i.customer_id
-           WHERE i.id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'invoices')
            ORDER BY i.date, i.number"""):
         r["amount"] = dec(r.pop("total"), r["currency"])
+        r["lines"] = lines.get(r.pop("id"))
         if r.pop("parts") > 1 and r["terms"]:
             r["due_date"] = None  # the terms make the instalments again on import
         elif r["due_date"]:
@@ -148,11 +169,13 @@ def csv_rows(ledger) -> dict[str, tuple[list[str], list[dict]]]:
            ORDER BY w.date, i.number""")
     for r in offs:
         r["amount"] = dec(r["amount"], r["currency"])
+    # voided invoices are in invoices.csv and voided again by this file; a voided payment is left out of both
     voids = ledger.rows(
-        """SELECT v.doc_table AS document, coalesce(i.number, p.id) AS ref, v.date, v.reason
-           FROM voids v LEFT JOIN invoices i ON i.id = v.doc_id LEFT JOIN payments p ON p.id = v.doc_id
+        """SELECT v.doc_table AS document, i.number AS ref, v.date, v.reason
+           FROM voids v JOIN invoices i ON i.id = v.doc_id WHERE v.doc_table = 'invoices'
            ORDER BY v.date, v.id""")
     return {
+        "terms.csv": (TERMS_COLUMNS, terms_rows),
         "customers.csv": (CUSTOMER_COLUMNS, custs),
         "invoices.csv": (INVOICE_COLUMNS, invs),
         "payments.csv": (PAYMENT_COLUMNS, pays),

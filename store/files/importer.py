@@ -29,7 +29,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import functools
 import hashlib
 import io
 import json
@@ -38,11 +37,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
+from itertools import islice
+from typing import Callable, Iterable, Iterator
 
 from store.read import open as openitems
 from store.rules import money, safetext, validate
-from store.write import customers, invoices, payments
+from store.read.openbook import OpenBook
+from store.write import adjustments, customers, invoices, payments, terms as termsbook
 from store.errors import DulyError, InvalidInput, os_reason
 from store.rules.terms import BUILTIN_TERMS, terms_name
 from store.i18n import N_
@@ -84,6 +85,9 @@ INVOICE_COLUMNS = {
     "description": ("摘要", "说明", "描述", "内容"),
     "contract": ("合同号", "合同编号", "合同"),
     "einvoice": ("数电票号码", "电子发票号码", "全电发票号码"),
+    # what `duly export csv` writes: the invoice's lines as JSON, [[description, qty, unit price, tax basis points,
+    # tax], ...]; the amount is then their total with tax
+    "lines": ("明细",),
 }
 PAYMENT_COLUMNS = {
     "customer": _CUSTOMER,
@@ -95,6 +99,17 @@ PAYMENT_COLUMNS = {
     "note": ("摘要", "备注", "说明"),
     "invoice": ("发票号", "发票号码", "核销发票", "allocate", "allocations"),
 }
+# The other documents `duly export csv` writes, so that an export imported into a new ledger is the same book.
+TERMS_COLUMNS = {"name": ("名称", "账期名称"), "lines": ("明细",), "discount_bp": (), "discount_days": (),
+                 "late_interest_bp": (), "archived": ("已归档",)}
+CREDIT_COLUMNS = {"number": ("红字发票号", "贷项通知单号"), "customer": _CUSTOMER, "date": ("日期",), "amount": ("金额",),
+                  "currency": ("币种", "货币", "币别"), "invoice": ("发票号", "发票号码", "原发票号"),
+                  "reason": ("原因", "摘要", "备注")}
+WRITEOFF_COLUMNS = {"invoice": ("发票号", "发票号码"), "customer": _CUSTOMER, "date": ("日期", "核销日期"),
+                    "amount": ("金额",), "currency": ("币种", "货币", "币别"), "reason": ("原因", "摘要", "备注")}
+VOID_COLUMNS = {"document": ("单据类型",), "ref": ("单号", "发票号", "收款单号"), "date": ("日期", "作废日期"),
+                "reason": ("原因", "摘要", "备注")}
+
 # In a payment's invoice column: keep the payment unapplied (an empty cell applies it oldest due first).
 NO_ALLOCATION = ("-", "none", "无", "不核销")
 # Columns a spreadsheet often carries that the import does not need (read, then left alone).
@@ -118,8 +133,9 @@ class Table:
     source: str  # the file as the user named it
     encoding: str  # 'UTF-8', 'UTF-8 with BOM', 'GB18030/GBK', 'UTF-16', 'XLSX'
     headers: list[str]
-    rows: list[tuple[int, list[str]]]  # (line or row number, cells)
+    rows: Iterable[tuple[int, list[str]]]  # (line or row number, cells): a list, or a stream read as it is used
     columns: dict[str, int] = field(default_factory=dict)  # field -> index, set by `map_columns`
+    expected: int = 0  # about how many data rows a stream holds (for progress; 0: not known)
 
     @property
     def xlsx(self) -> bool:
@@ -235,7 +251,20 @@ def _cell_text(value) -> str:
 
 
 def read_table(path: str | Path) -> Table:
-    """The header row and the data rows of a CSV or XLSX file (blank rows left out)."""
+    """The header row and the data rows of a CSV or XLSX file (blank rows left out), all read."""
+    table = open_table(path)
+    table.rows = list(table.rows)
+    return table
+
+
+# a line as csv reads it from a file opened with newline='': ended by \r\n, \r or \n (or the end of the text)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def open_table(path: str | Path) -> Table:
+    """The header row of a CSV or XLSX file, and its data rows as a stream (blank rows left out): read as the
+    import goes, so that memory does not grow with the file. A problem found further on (a quote never closed)
+    is raised from the stream."""
     path = Path(path)
     source = str(path)
     try:
@@ -248,6 +277,7 @@ def read_table(path: str | Path) -> Table:
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, data, source)
     text, encoding = decode(data, source)
+    del data
     # the sniffer is quadratic in what it reads (a 100 KB header line took minutes): a bounded sample of the
     # header line is enough to tell , from ; from tab
     first = text[:SNIFF_CHARS].split("\n", 1)[0]
@@ -255,25 +285,29 @@ def read_table(path: str | Path) -> Table:
         dialect = csv.Sniffer().sniff(first, delimiters=",;\t") if first else csv.excel
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, quotechar='"')
-    rows: list[tuple[int, list[str]]] = []
-    headers: list[str] | None = None
-    last = 0
+    reader = csv.reader((m.group() for m in _LINE.finditer(text)), delimiter=dialect.delimiter, quotechar='"')
     try:
-        for cells in reader:
-            start, last = last + 1, reader.line_num
-            if headers is None:
-                headers = cells
-            elif any(c.strip() for c in cells):
-                _refuse_swallowed_rows(source, start, cells, headers, dialect.delimiter)
-                # a cell `duly export csv` quoted against formulas ('=..., '-) reads back as it was written
-                rows.append((start, [safetext.from_spreadsheet_cell(c) for c in cells]))
+        headers = next(reader, None)
     except csv.Error as exc:
-        raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
+        raise InvalidInput(f"{source} line 1: not readable as CSV ({exc})", field="file") from None
     if not headers or not any(h.strip() for h in headers):
         raise InvalidInput(N_("{source} line 1: expected a header row (e.g. code,name or 客户编号,客户名称)"), source=source,
                            field="file")
-    return Table(source, encoding, headers, rows)
+    return Table(source, encoding, headers, _csv_rows(reader, source, headers, dialect.delimiter),
+                 expected=text.count("\n"))
+
+
+def _csv_rows(reader, source: str, headers: list[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    last = reader.line_num
+    try:
+        for cells in reader:
+            start, last = last + 1, reader.line_num
+            if any(c.strip() for c in cells):
+                _refuse_swallowed_rows(source, start, cells, headers, delimiter)
+                # a cell `duly export csv` quoted against formulas ('=..., '-) reads back as it was written
+                yield start, [safetext.from_spreadsheet_cell(c) for c in cells]
+    except csv.Error as exc:
+        raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
 
 
 def _refuse_swallowed_rows(source: str, line: int, cells: list[str], headers: list[str], delimiter: str) -> None:
@@ -354,7 +388,7 @@ def _table_of(source: str, encoding: str, rows: list[tuple[int, list[str]]]) -> 
     if not headers:
         raise InvalidInput(N_("{source}: the first sheet is empty (expected a header row)"),
                            source=source, field="file")
-    return Table(source, encoding, headers, body)
+    return Table(source, encoding, headers, body, expected=len(body))
 
 
 def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
@@ -369,22 +403,32 @@ def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
                            source=source, exc=exc, field="file") from None
     try:
         sheet = book.worksheets[0]
+        numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
         headers: list[str] | None = None
-        rows: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for _, values in numbered:
             cells = [_cell_text(v) for v in values]
-            if headers is None:
-                if any(cells):
-                    headers = cells
-                continue
+            if any(cells):
+                headers = cells
+                break
+        expected = sheet.max_row or 0
+    except BaseException:
+        book.close()
+        raise
+    if not headers:
+        book.close()
+        raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
+    return Table(source, "XLSX", headers, _xlsx_rows(book, numbered), expected=expected)
+
+
+def _xlsx_rows(book, numbered) -> Iterator[tuple[int, list[str]]]:
+    """The rows after the header, read as they are used (openpyxl's read-only mode streams the sheet)."""
+    try:
+        for number, values in numbered:
+            cells = [_cell_text(v) for v in values]
             if any(c.strip() for c in cells):
-                rows.append((number, cells))
+                yield number, cells
     finally:
         book.close()
-    if not headers:
-        raise InvalidInput(N_("{source}: the first sheet is empty (expected a header row)"),
-                           source=source, field="file")
-    return Table(source, "XLSX", headers, rows)
 
 
 def _tax_columns(table: Table) -> list[str]:
@@ -464,6 +508,7 @@ class Known:
     fingerprints: set[str] = field(default_factory=set)
     payments: set[tuple] = field(default_factory=set)  # (customer code, date, amount, currency, reference)
     name_keys: dict[str, str] | None = None  # validate.name_key(name) -> customer code, made on first use
+    posted: dict[tuple, int] = field(default_factory=dict)  # payments with a reference this import wrote so far
 
 
 class ImportProblems(InvalidInput):
@@ -487,7 +532,8 @@ class _Rows:
     def __init__(self, table: Table, kind: str):
         self.table, self.kind = table, kind
         self.problems: list[str] = []
-        self.seen: dict[str, int] = {}
+        self.seen: dict[str, int] = {}  # a row's values (hashed) -> how many times seen so far in the file
+        self.memo: dict = {}  # what a check keeps from one batch of the file to the next
 
     def problem(self, line: int, name: str | None, message: str) -> None:
         self.problems.append(f"{self.table.where(line, name)}: {message}")
@@ -501,7 +547,7 @@ class _Rows:
             return None
 
     def occurrence(self, values: dict) -> str:
-        body = json.dumps(values, sort_keys=True, ensure_ascii=False)
+        body = hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).digest()
         self.seen[body] = self.seen.get(body, 0) + 1
         return fingerprint(self.kind, values, self.seen[body])
 
@@ -516,11 +562,14 @@ def _flag(text: str) -> bool:
                        text=repr(text), field="archived")
 
 
-def check_customers(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
-    rows = _Rows(table, "customers")
+def check_customers(table: Table, known: Known, rows: _Rows | None = None,
+                    batch: Iterable | None = None) -> tuple[list[Doc], list[str]]:
+    """The docs of a batch of rows (default: every row of the table); `rows` carries what the check keeps from
+    batch to batch (the problems so far, codes seen)."""
+    rows = rows or _Rows(table, "customers")
     docs: list[Doc] = []
-    first_line: dict[str, int] = {}
-    for line, cells in table.rows:
+    first_line: dict[str, int] = rows.memo.setdefault("first_line", {})
+    for line, cells in (table.rows if batch is None else batch):
         raw = {name: table.value(cells, name) for name in table.columns}
         code = rows.field(line, "code", validate.code, raw.get("code", ""))
         if code is None:
@@ -603,11 +652,12 @@ def _positive(text: str, currency: str, what: str) -> int:
     return minor
 
 
-def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
-    rows = _Rows(table, "invoices")
+def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
+                   batch: Iterable | None = None) -> tuple[list[Doc], list[str]]:
+    rows = rows or _Rows(table, "invoices")
     docs: list[Doc] = []
-    numbers: dict[str, int] = {}
-    for line, cells in table.rows:
+    numbers: dict[str, int] = rows.memo.setdefault("numbers", {})
+    for line, cells in (table.rows if batch is None else batch):
         raw = {name: table.value(cells, name) for name in table.columns}
         customer = _customer(rows, known, line, raw.get("customer", ""))
         on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), "invoice date")
@@ -627,7 +677,12 @@ def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
         einvoice = (rows.field(line, "einvoice", invoices.einvoice_number, raw["einvoice"])
                     if raw.get("einvoice") else "")
         number = rows.field(line, "number", invoices.invoice_number, raw["number"]) if raw.get("number") else ""
-        if None in (customer, on, currency, total, due, terms, einvoice, number, tax_bp):
+        items = rows.field(line, "lines", _lines, raw["lines"], currency) if raw.get("lines") and currency else []
+        if items and total is not None and sum(i.amount + i.tax for i in items) != total:
+            rows.problem(line, "lines", f"the lines add up to {money.to_decimal_str(sum(i.amount + i.tax for i in items), currency)}"
+                                        f" with tax, not the amount {money.to_decimal_str(total, currency)} (expected the same)")
+            continue
+        if None in (customer, on, currency, total, due, terms, einvoice, number, tax_bp, items):
             continue
         values = {"customer": customer["code"], "date": on, "amount": total, "currency": currency, "due": due,
                   "terms": terms, "description": raw.get("description", ""), "number": number}
@@ -639,8 +694,8 @@ def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
                   "currency": currency, "due": due or None, "terms": terms or None, "number": number or None,
                   "description": raw.get("description") or None, "contract": raw.get("contract") or None,
                   "einvoice": einvoice or None, "total": total,
-                  "line": None if net is None else invoices.Line(raw.get("description") or "金额", "1", net, tax_bp,
-                                                                 stated_tax=tax)}
+                  "lines": items or (None if net is None else [
+                      invoices.Line(raw.get("description") or "金额", "1", net, tax_bp, stated_tax=tax)])}
         if number:
             if number in numbers:
                 rows.problem(line, "number", f"duplicate invoice number {number!r}: already on line {numbers[number]} "
@@ -664,6 +719,25 @@ def check_invoices(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
             continue
         docs.append(Doc(line, "add", label, fields, fp))
     return docs, rows.problems
+
+
+def _lines(text: str, currency: str) -> list:
+    """The `lines` column (JSON, as `duly export csv` writes it) as invoice lines with their stated tax."""
+    try:
+        found = json.loads(text)
+        if not isinstance(found, list) or not found:
+            raise ValueError
+        out = []
+        for description, qty, price, tax_bp, tax in found:
+            out.append(invoices.Line(str(description), str(invoices.parse_qty(str(qty), "line")),
+                                     money.parse_amount(str(price), currency, field="lines"), int(tax_bp),
+                                     stated_tax=money.parse_amount(str(tax), currency, field="lines")))
+        return out
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput(f"{text[:60]!r} is not a list of lines (expected JSON like "
+                           '[["Goods","2","10.00",1300,"2.60"]], as `duly export csv` writes it)', field="lines") from None
 
 
 def _invoice_amounts(rows: _Rows, line: int, raw: dict, currency: str) -> tuple:
@@ -710,11 +784,14 @@ def _split_allocations(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;；]", text) if part.strip()]
 
 
-def check_payments(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
-    rows = _Rows(table, "payments")
+def check_payments(table: Table, known: Known, rows: _Rows | None = None,
+                   batch: Iterable | None = None) -> tuple[list[Doc], list[str]]:
+    rows = rows or _Rows(table, "payments")
     docs: list[Doc] = []
-    left = {number: inv["open"] for number, inv in known.invoices.items()}
-    for line, cells in table.rows:
+    left: dict[str, int] = rows.memo.setdefault("left", {})  # what the file leaves open of each invoice it names
+    for number, inv in known.invoices.items():
+        left.setdefault(number, inv["open"])
+    for line, cells in (table.rows if batch is None else batch):
         raw = {name: table.value(cells, name) for name in table.columns}
         customer = _customer(rows, known, line, raw.get("customer", ""))
         on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), "payment date")
@@ -778,6 +855,94 @@ def check_payments(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
     return docs, rows.problems
 
 
+def _documents(table: Table, known: Known, rows: _Rows, batch, kind: str, required: tuple[str, ...],
+               dated: bool = True) -> list[Doc]:
+    """Docs of rows that another store function checks in full when it writes them (terms, credit notes, write-offs,
+    voids): the required cells and the date are checked here, and a row imported before is skipped."""
+    docs = []
+    for line, cells in (table.rows if batch is None else batch):
+        raw = {name: table.value(cells, name) for name in table.columns}
+        missing = [name for name in required if not raw.get(name)]
+        for name in missing:
+            rows.problem(line, name if name in table.columns else None, f"the {name} must not be empty")
+        on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), f"{kind} date") if dated else ""
+        if missing or on is None:
+            continue
+        fp = rows.occurrence(raw)
+        label = " ".join(raw.get(k, "") for k in ("name", "number", "invoice", "ref", "customer", "date") if raw.get(k))
+        if fp in known.fingerprints:
+            docs.append(Doc(line, "skip", label, {}, fp, "imported before"))
+        else:
+            docs.append(Doc(line, "add", label, raw, fp))
+    return docs
+
+
+def check_terms(table: Table, known: Known, rows: _Rows | None = None, batch=None):
+    rows = rows or _Rows(table, "terms")
+    docs = []
+    for doc in _documents(table, known, rows, batch, "terms", ("name", "lines"), dated=False):
+        if doc.action == "add" and doc.fields["name"] in known.terms:  # the same name: there already
+            doc.action, doc.fields, doc.detail = "skip", {}, "already there"
+        docs.append(doc)
+    return docs, rows.problems
+
+
+def check_credit_notes(table: Table, known: Known, rows: _Rows | None = None, batch=None):
+    rows = rows or _Rows(table, "credit_notes")
+    return _documents(table, known, rows, batch, "credit note", ("customer", "amount", "reason")), rows.problems
+
+
+def check_writeoffs(table: Table, known: Known, rows: _Rows | None = None, batch=None):
+    rows = rows or _Rows(table, "writeoffs")
+    return _documents(table, known, rows, batch, "write-off", ("invoice", "reason")), rows.problems
+
+
+def check_voids(table: Table, known: Known, rows: _Rows | None = None, batch=None):
+    rows = rows or _Rows(table, "voids")
+    docs = _documents(table, known, rows, batch, "void", ("document", "ref", "reason"))
+    for doc in docs:
+        if doc.action == "add" and doc.fields["document"] not in ("invoices", "payments"):
+            rows.problem(doc.line, "document", f"{doc.fields['document']!r} cannot be voided (expected invoices or "
+                                               "payments)")
+    return docs, rows.problems
+
+
+def _one_by_one(write: Callable[[object, dict], tuple[str, str]]):
+    """The post of a kind whose rows are written one at a time by a store function (few rows: no batch write)."""
+    def post(ledger, docs: list[Doc], posting: "Posting", known: Known) -> list[tuple[str, str, str]]:
+        done = []
+        for index, doc in enumerate(docs):
+            try:
+                table_name, row_id = write(ledger, doc.fields)
+            except DulyError as exc:
+                raise invoices.RowFailed(index, exc) from None
+            done.append((table_name, row_id, ""))
+        return done
+    return post
+
+
+def _post_terms(ledger, f: dict) -> tuple[str, str]:
+    return "terms", termsbook.add_stored(ledger, {**f, "archived": _flag(f.get("archived", ""))})
+
+
+def _post_credit(ledger, f: dict) -> tuple[str, str]:
+    applied = adjustments.add_credit(ledger, f["customer"], f["date"], f["amount"], f["reason"],
+                                     invoice_number=f.get("invoice") or None, currency=f.get("currency") or None)
+    return "credit_notes", applied.id
+
+
+def _post_writeoff(ledger, f: dict) -> tuple[str, str]:
+    row_id, _, _ = adjustments.write_off(ledger, f["invoice"], f["date"], f["reason"], f.get("amount") or None)
+    return "writeoffs", row_id
+
+
+def _post_void(ledger, f: dict) -> tuple[str, str]:
+    if f["document"] == "invoices":
+        return "voids", invoices.void(ledger, f["ref"], f["reason"], f["date"])
+    payments.void(ledger, f["ref"], f["reason"], f["date"])
+    return "voids", payments.by_id(ledger, f["ref"])["id"]
+
+
 # --- what the check needs to know (reads) -------------------------------------------------------------
 
 
@@ -786,33 +951,48 @@ def _chunks(items: list, size: int = 500):
         yield items[start:start + size]
 
 
-def _column_values(table: Table, name: str) -> list[str]:
-    return sorted({table.value(cells, name) for _, cells in table.rows} - {""})
+def _column_values(table: Table, name: str, batch: Iterable | None = None) -> list[str]:
+    return sorted({table.value(cells, name) for _, cells in (table.rows if batch is None else batch)} - {""})
 
 
-def known(ledger, table: Table, kind: str) -> Known:
+def known(ledger, table: Table, kind: str, batch: list | None = None) -> Known:
+    """What the check of `kind` needs to know of the ledger for a batch of rows (default: every row)."""
+    return known_for_batch(ledger, known_base(ledger, kind), table, kind, table.rows if batch is None else batch)
+
+
+def known_base(ledger, kind: str) -> Known:
+    """What every batch of a file needs: customers, terms, rows imported before."""
     found = Known(currency=ledger.setting("currency", "CNY") or "CNY")
     found.customers = {r["code"]: r for r in ledger.rows("SELECT * FROM customers")}
     found.terms = set(BUILTIN_TERMS) | {r["name"] for r in ledger.rows(
         "SELECT name FROM terms WHERE coalesce(archived, 0) = 0")}
-    found.fingerprints = {r["fingerprint"] for r in ledger.rows(
+    found.fingerprints = {r[0] for r in ledger.conn.execute(
         "SELECT fingerprint FROM import_log WHERE kind = ?", (kind,))}
+    return found
+
+
+def known_for_batch(ledger, found: Known, table: Table, kind: str, batch: Iterable) -> Known:
+    """The invoices a batch names and the payments with its references, as the ledger has them now (so a
+    batch sees what the batches before it wrote)."""
+    found.invoices, found.payments = {}, set()
     numbers: list[str] = []
     if kind == "invoices":
-        numbers = _column_values(table, "number")
+        numbers = _column_values(table, "number", batch)
     elif kind == "payments":
-        numbers = sorted({n.partition("=")[0].strip() for v in _column_values(table, "invoice")
+        numbers = sorted({n.partition("=")[0].strip() for v in _column_values(table, "invoice", batch)
                           for n in _split_allocations(v)})
-        refs = _column_values(table, "reference")
+        refs = _column_values(table, "reference", batch)
         for chunk in _chunks(refs):
             marks = ",".join("?" * len(chunk))
-            for r in ledger.rows(
-                f"""SELECT c.code, p.date, p.amount, p.currency, p.reference FROM payments p
+            for code, on, amount, currency, reference, count in ledger.conn.execute(
+                f"""SELECT c.code, p.date, p.amount, p.currency, p.reference, count(*) FROM payments p
                     JOIN customers c ON c.id = p.customer_id
                     WHERE p.reference IN ({marks})
-                      AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')""",
-                chunk):
-                found.payments.add((r["code"], r["date"], r["amount"], r["currency"], r["reference"]))
+                      AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')
+                    GROUP BY 1, 2, 3, 4, 5""", chunk):
+                key = (code, on, amount, currency, reference)
+                if count > found.posted.get(key, 0):  # there before this import, not written by an earlier batch
+                    found.payments.add(key)
     for chunk in _chunks(numbers):
         params = {"d": openitems.END}
         params.update({f"n{k}": v for k, v in enumerate(chunk)})
@@ -847,25 +1027,56 @@ def post_customer(ledger, doc: Doc, *, allow_duplicate_tax_id: bool = False) -> 
     return "customers", row_id, ""
 
 
-def post_invoice(ledger, doc: Doc) -> tuple[str, str, str]:
-    f = doc.fields
-    issued = invoices.add(ledger, f["customer"], f["date"], amount=None if f["line"] else f["amount"],
-                          lines=[f["line"]] if f["line"] else None, terms=f["terms"], due=f["due"],
-                          number=f["number"], currency=f["currency"], contract=f["contract"],
-                          einvoice=f["einvoice"], description=f["description"])
-    doc.key = issued.number
-    return "invoices", issued.id, "; ".join(issued.warnings)
+class Posting:
+    """What writing a file keeps from one batch to the next: the caches of the store's batch writes."""
+
+    def __init__(self, ledger, kind: str, allow_duplicate_tax_id: bool = False):
+        self.allow_duplicate_tax_id = allow_duplicate_tax_id
+        self.issuing = invoices.Issuing(ledger) if kind == "invoices" else None
+        self.paying = payments.Paying(ledger, OpenBook(ledger)) if kind == "payments" else None
 
 
-def post_payment(ledger, doc: Doc) -> tuple[str, str, str]:
-    f = doc.fields
-    applied = payments.add(ledger, f["customer"], f["date"], f["amount"], method_name=f["method"],
-                           reference=f["reference"], note=f["note"], currency=f["currency"], allocate=f["allocate"],
-                           auto=f["auto"])
-    shown = ", ".join(f"{n} {money.to_decimal_str(a, applied.currency)}" for n, a in applied.allocations)
-    doc.detail = (f"applied to {shown}" if shown else "nothing applied") + (
-        f"; unapplied {money.to_decimal_str(applied.unapplied, applied.currency)}" if applied.unapplied else "")
-    return "payments", applied.id, ""
+def post_customers(ledger, docs: list[Doc], posting: Posting, known: Known) -> list[tuple[str, str, str]]:
+    """One store write per customer (a file of customers is small, and each row may add or update)."""
+    done = []
+    for index, doc in enumerate(docs):
+        try:
+            done.append(post_customer(ledger, doc, allow_duplicate_tax_id=posting.allow_duplicate_tax_id))
+        except DulyError as exc:
+            raise invoices.RowFailed(index, exc) from None
+    return done
+
+
+def post_invoices(ledger, docs: list[Doc], posting: Posting, known: Known) -> list[tuple[str, str, str]]:
+    """A batch of invoices through invoices.add_many: the rules of invoices.add, one executemany per table."""
+    batch = [{"customer_code": f["customer"], "invoice_date": f["date"], "amount": None if f["lines"] else f["amount"],
+              "lines": f["lines"], "terms": f["terms"], "due": f["due"], "number": f["number"],
+              "currency": f["currency"], "contract": f["contract"], "einvoice": f["einvoice"],
+              "description": f["description"]} for f in (doc.fields for doc in docs)]
+    done = []
+    for doc, issued in zip(docs, invoices.add_many(ledger, batch, posting.issuing)):
+        doc.key = issued.number
+        done.append(("invoices", issued.id, "; ".join(issued.warnings)))
+    return done
+
+
+def post_payments(ledger, docs: list[Doc], posting: Posting, known: Known) -> list[tuple[str, str, str]]:
+    """A batch of payments through payments.add_many: the rules of payments.add, each customer's open items read
+    once (store.read.openbook), one executemany per table."""
+    batch = [{"customer_code": f["customer"], "paid_on": f["date"], "amount": f["amount"], "method_name": f["method"],
+              "reference": f["reference"], "note": f["note"], "currency": f["currency"], "allocate": f["allocate"],
+              "auto": f["auto"]} for f in (doc.fields for doc in docs)]
+    done = []
+    for doc, applied in zip(docs, payments.add_many(ledger, batch, posting.paying)):
+        shown = ", ".join(f"{n} {money.to_decimal_str(a, applied.currency)}" for n, a in applied.allocations)
+        doc.detail = (f"applied to {shown}" if shown else "nothing applied") + (
+            f"; unapplied {money.to_decimal_str(applied.unapplied, applied.currency)}" if applied.unapplied else "")
+        f = doc.fields
+        if f["reference"]:  # a later batch must not take it for a payment that was there before
+            key = (f["customer"], f["date"], applied.amount, applied.currency, f["reference"])
+            known.posted[key] = known.posted.get(key, 0) + 1
+        done.append(("payments", applied.id, ""))
+    return done
 
 
 @dataclass(frozen=True)
@@ -873,15 +1084,25 @@ class Kind:
     name: str
     columns: dict[str, tuple[str, ...]]
     required: tuple[str, ...]
-    check: Callable[[Table, Known], tuple[list[Doc], list[str]]]
-    post: Callable[[object, Doc], tuple[str, str, str]]
+    check: Callable[..., tuple[list[Doc], list[str]]]
+    post: Callable[[object, list[Doc], Posting, Known], list[tuple[str, str, str]]]
 
 
 KINDS = {
-    "customers": Kind("customers", CUSTOMER_COLUMNS, ("code",), check_customers, post_customer),
-    "invoices": Kind("invoices", INVOICE_COLUMNS, ("customer", "date"), check_invoices, post_invoice),
-    "payments": Kind("payments", PAYMENT_COLUMNS, ("customer", "date", "amount"), check_payments, post_payment),
+    "customers": Kind("customers", CUSTOMER_COLUMNS, ("code",), check_customers, post_customers),
+    "invoices": Kind("invoices", INVOICE_COLUMNS, ("customer", "date"), check_invoices, post_invoices),
+    "payments": Kind("payments", PAYMENT_COLUMNS, ("customer", "date", "amount"), check_payments, post_payments),
+    "terms": Kind("terms", TERMS_COLUMNS, ("name", "lines"), check_terms, _one_by_one(_post_terms)),
+    "credit_notes": Kind("credit_notes", CREDIT_COLUMNS, ("customer", "date", "amount", "reason"), check_credit_notes,
+                         _one_by_one(_post_credit)),
+    "writeoffs": Kind("writeoffs", WRITEOFF_COLUMNS, ("invoice", "date", "reason"), check_writeoffs,
+                      _one_by_one(_post_writeoff)),
+    "voids": Kind("voids", VOID_COLUMNS, ("document", "ref", "date", "reason"), check_voids, _one_by_one(_post_void)),
 }
+
+# A file is read, checked and written this many rows at a time, all in one transaction: memory holds one batch.
+BATCH_ROWS = 2000
+_LOG_COLUMNS = ("fingerprint", "kind", "doc_table", "doc_id", "source", "line", "at")
 
 # Which column an error from a store write function belongs to (InvalidInput.field -> import column).
 _STORE_FIELD = {"due": "due_date", "allocate": "invoice", "qty": "amount", "line": "amount"}
@@ -893,12 +1114,13 @@ class Outcome:
     source: str
     encoding: str
     dry_run: bool
-    docs: list[Doc]
+    docs: list[Doc]  # each row's doc (without its fields), unless the run was told not to keep them
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # action -> rows
 
     def count(self, action: str) -> int:
-        return sum(1 for d in self.docs if d.action == action)
+        return self.counts.get(action, 0) if self.counts else sum(1 for d in self.docs if d.action == action)
 
 
 class _DryRun(Exception):
@@ -918,30 +1140,75 @@ def check(ledger, path: str | Path, kind: str) -> tuple[Table, list[Doc], list[s
     return table, docs, problems
 
 
-def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
-        allow_duplicate_tax_id: bool = False, progress: Callable[[int, int], None] | None = None) -> Outcome:
+def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False, allow_duplicate_tax_id: bool = False,
+        progress: Callable[[int, int], None] | None = None, keep_rows: bool = True) -> Outcome:
     """Import a file of `kind`: all rows in one transaction, or nothing (ImportProblems names each problem).
-    With dry_run the same writes run and are rolled back; the outcome says what they would have been.
-    A dry run with problems returns them in `problems` instead of raising. allow_duplicate_tax_id (customers
-    only): a customer may take a tax id another customer has, as `customer add --allow-duplicate-tax-id`.
-    `progress(done, total)` is told how many of the rows to write are written."""
+    The file is read as a stream and checked and written BATCH_ROWS rows at a time inside that transaction, so
+    memory holds one batch whatever the file's size; after the first problem the rest is only checked, so every
+    problem is listed, and nothing is kept. With dry_run the same writes run and are rolled back; the outcome says
+    what they would have been. A dry run with problems returns them in `problems` instead of raising.
+    allow_duplicate_tax_id (customers only): a customer may take a tax id another customer has, as `customer add
+    --allow-duplicate-tax-id`. `progress(done, total)` is told how many rows of about how many are done.
+    keep_rows=False keeps only the counts of what each row became, not a doc per row."""
     if kind not in KINDS:
         raise InvalidInput(N_("cannot import {kind}: expected one of {kinds}"), kind=repr(kind),
                            kinds=', '.join(KINDS), field="kind")
     spec = KINDS[kind]
-    post = spec.post
-    if allow_duplicate_tax_id:
-        if kind != "customers":
-            raise InvalidInput(N_("--allow-duplicate-tax-id is for importing customers, not {kind}"), kind=kind,
-                               field="allow_duplicate_tax_id")
-        post = functools.partial(post_customer, allow_duplicate_tax_id=True)
-    table, docs, problems = check(ledger, path, kind)
-    outcome = Outcome(kind, table.source, table.encoding, dry_run, docs, problems)
-    if problems:
+    if allow_duplicate_tax_id and kind != "customers":
+        raise InvalidInput(N_("--allow-duplicate-tax-id is for importing customers, not {kind}"), kind=kind,
+                           field="allow_duplicate_tax_id")
+    table = open_table(path)
+    try:
+        return _run(ledger, table, spec, dry_run=dry_run, allow_duplicate_tax_id=allow_duplicate_tax_id,
+                    progress=progress, keep_rows=keep_rows)
+    finally:
+        close = getattr(table.rows, "close", None)
+        if close is not None:  # a workbook read as a stream is closed, however the import ended
+            close()
+
+
+def _run(ledger, table: Table, spec: Kind, *, dry_run: bool, allow_duplicate_tax_id: bool,
+         progress: Callable[[int, int], None] | None, keep_rows: bool) -> Outcome:
+    kind = spec.name
+    outcome = Outcome(kind, table.source, table.encoding, dry_run, [])
+    outcome.problems = map_columns(table, spec.columns, spec.required)
+    if kind == "invoices" and not outcome.problems:
+        outcome.problems = _tax_columns(table)
+    if outcome.problems:
         if dry_run:
             return outcome
-        raise ImportProblems(problems)
-    return write_all(ledger, table, outcome, post, progress=progress)
+        raise ImportProblems(outcome.problems)
+    at = datetime.now().astimezone().isoformat(timespec="seconds")
+    source = Path(table.source).name
+    base = known_base(ledger, kind)
+    walk = _Rows(table, kind)
+    posting = Posting(ledger, kind, allow_duplicate_tax_id)
+    seen = 0
+    stream = iter(table.rows)
+    with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
+        with ledger.writing() as tx:
+            while batch := list(islice(stream, BATCH_ROWS)):
+                seen += len(batch)
+                docs, _ = spec.check(table, known_for_batch(ledger, base, table, kind, batch), walk, batch)
+                del batch
+                for doc in docs:
+                    outcome.counts[doc.action] = outcome.counts.get(doc.action, 0) + 1
+                if not walk.problems:  # after a problem the rest of the file is only checked
+                    _post(ledger, tx, spec, docs, posting, base, walk, outcome, source, at)
+                for doc in docs:
+                    doc.fields, doc.fingerprint = {}, ""
+                if keep_rows:
+                    outcome.docs.extend(docs)
+                if progress is not None:
+                    progress(seen, max(seen, table.expected))
+            if progress is not None:
+                progress(seen, seen)
+            outcome.problems = walk.problems
+            if outcome.problems and not dry_run:
+                raise ImportProblems(outcome.problems)
+            if dry_run:
+                raise _DryRun
+    return outcome
 
 
 def write_all(ledger, table: Table, outcome: Outcome, post: Callable[[object, Doc], tuple[str, str, str]], *,
@@ -951,8 +1218,8 @@ def write_all(ledger, table: Table, outcome: Outcome, post: Callable[[object, Do
     `post(ledger, doc) -> (table, id, warning)`, all in one transaction, each noted in the import log so that a
     re-import adds nothing. All or nothing: the first error of the store becomes ImportProblems naming the file,
     the row and, when the store names a field, its column. With outcome.dry_run the same writes run and are
-    rolled back. `progress(done, total)` is told how many of the documents are written. Every importer writes
-    through here (customers, invoices, payments, fapiao)."""
+    rolled back. `progress(done, total)` is told how many of the documents are written. The fapiao import writes
+    through here (customers, invoices, payments and the other kinds stream through `run`, in batches)."""
     docs = [doc for doc in outcome.docs if doc.action != "skip"]
     if order is not None:
         docs.sort(key=order)
@@ -977,3 +1244,25 @@ def write_all(ledger, table: Table, outcome: Outcome, post: Callable[[object, Do
             if outcome.dry_run:
                 raise _DryRun
     return outcome
+
+
+def _post(ledger, tx, spec: Kind, docs: list[Doc], posting: Posting, known: Known, walk: _Rows, outcome: Outcome,
+          source: str, at: str) -> None:
+    """Write a checked batch; a row the store refuses becomes a problem of the file, where it is."""
+    todo = [doc for doc in docs if doc.action != "skip"]
+    if not todo:
+        return
+    try:
+        done = spec.post(ledger, todo, posting, known)
+    except invoices.RowFailed as failed:
+        doc, exc = todo[failed.index], failed.error
+        column = _STORE_FIELD.get(getattr(exc, "field", None), getattr(exc, "field", None))
+        walk.problems.append(f"{walk.table.where(doc.line, column if column in walk.table.columns else None)}: {exc}")
+        return
+    log = []
+    for doc, (table_name, row_id, warning) in zip(todo, done):
+        if warning:
+            outcome.warnings.append(f"{walk.table.where(doc.line)}: {warning}")
+        log.append((doc.fingerprint, spec.name, table_name, row_id, source, doc.line, at))
+    tx.local_rows("import_log", _LOG_COLUMNS, log)
+    tx.seal_if_full()

@@ -295,6 +295,13 @@ class Write:
         self.conn.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES "
                           f"({', '.join('?' * len(columns))})", [row[c] for c in columns])
 
+    def local_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """`local` for many rows of a device-only table at once (a bulk import's log): one executemany."""
+        if table not in schema.LOCAL:
+            raise ValueError(f"{table} is not a device-only table")
+        self.conn.executemany(f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES "
+                              f"({', '.join('?' * len(columns))})", rows)
+
     def events(self, table: str, rows: list[tuple[str, dict]]) -> None:
         """Post many documents of one table at once (bulk paths: demo, import): one executemany."""
         allowed = set(schema.EVENTS[table])

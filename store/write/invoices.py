@@ -15,7 +15,7 @@ from store.rules import fx, money, validate
 from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
 from store.rules.openitems import OpenInvoice, open_items
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, DulyError, InvalidInput, NotFound
 from store.ledger.ids import derived_id, uuid7
 from store.rules.terms import instalments
 from store.i18n import N_
@@ -156,16 +156,17 @@ def _next_number(ledger) -> str:
     return ledger.next_number("invoice", "invoices", "{prefix}-{n:06d}")
 
 
-def _credit_check(ledger, customer: dict, currency: str, on: str, total: int) -> tuple[str | None, bool]:
+def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -> tuple[str | None, bool]:
     """(message, breach): a message when this invoice takes the customer over its credit limit (breach), or
     when the limit could not be checked (no breach: a missing rate never refuses an invoice). The limit is in
     the customer's currency; what the customer owes in other currencies counts at each one's rate as of the
-    invoice date (`duly rate`)."""
+    invoice date (`duly rate`). `issuing` adds the invoices of its batch not yet written."""
+    ledger = issuing.ledger
     limit = customer.get("credit_limit")
     if limit is None:
         return None, False
     home = customer.get("currency") or currency
-    owed_in = {cur: openitems.balance(ledger, customer["id"], cur, on) for cur in _currencies_of(ledger, customer)}
+    owed_in = {cur: issuing.balance(customer, cur, on) for cur in issuing.currencies_of(customer)}
     owed_in[currency] = owed_in.get(currency, 0) + total
     owed_in = {cur: amount for cur, amount in owed_in.items() if amount}
     to_home, conv, missing = (lambda minor, cur: minor), None, []
@@ -201,82 +202,176 @@ def _currencies_of(ledger, customer: dict) -> set[str]:
         "UNION SELECT currency FROM credit_notes WHERE customer_id = :c", {"c": customer["id"]})}
 
 
-def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
-        lines: list[str | Line] | None = None, terms: str | None = None, due: str | None = None,
-        number: str | None = None, currency: str | None = None, contract: str | None = None,
-        einvoice: str | None = None, description: str | None = None, doc_id: str | None = None,
-        check_credit: bool = True) -> Issued:
-    """Issue an invoice (one transaction). Give either amount or lines (text, or Line with a stated tax).
-    Terms: due > terms > the customer's > setting terms.default > NET30. Raises Conflict on a breach of the credit limit when credit.enforce is
-    'block'; otherwise the breach comes back in Issued.warnings. `doc_id`: an id every device derives alike (a
-    recurring occurrence); its lines and instalments get ids derived from it, so a second device's issue of the
-    same document merges into one."""
+class Issuing:
+    """What issuing invoices reads again and again, read once: for one invoice (`add`) or a batch of them
+    (`add_many`, a bulk import), which must come out exactly as the same invoices issued one by one. It also
+    remembers the invoices of the batch that are not yet written (their numbers, e-invoice numbers, and what they
+    add to a customer's balance for the credit check)."""
+
+    def __init__(self, ledger):
+        self.ledger = ledger
+        self._customers: dict[str, dict] = {}
+        self._terms: dict[str, object] = {}
+        self.currency = ledger.setting("currency", "CNY")
+        self.default_terms = ledger.setting("terms.default")
+        self.enforce = ledger.setting("credit.enforce") or "warn"
+        self.numbers: set[str] = set()  # numbers of this batch not yet written
+        self.einvoices: dict[str, str] = {}  # e-invoice number -> invoice number, this batch
+        self.issued: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (customer id, currency) -> [(date, total)]
+
+    def customer(self, code: str) -> dict:
+        found = self._customers.get(code)
+        if found is None:
+            found = self._customers[code] = customers.by_code(self.ledger, code)
+        return found
+
+    def terms(self, name: str):
+        found = self._terms.get(name)
+        if found is None:
+            found = self._terms[name] = termsbook.resolve(self.ledger, name)
+        return found
+
+    def number_used(self, number: str) -> bool:
+        return number in self.numbers or bool(
+            self.ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)))
+
+    def next_number(self) -> str:
+        while True:  # the series skips what is taken, in the ledger or earlier in this batch
+            number = _next_number(self.ledger)
+            if number not in self.numbers:
+                return number
+
+    def balance(self, customer: dict, currency: str, on: str) -> int:
+        earlier = sum(total for when, total in self.issued.get((customer["id"], currency), ()) if when <= on)
+        return openitems.balance(self.ledger, customer["id"], currency, on) + earlier
+
+    def currencies_of(self, customer: dict) -> set[str]:
+        return _currencies_of(self.ledger, customer) | {cur for cid, cur in self.issued if cid == customer["id"]}
+
+
+def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: str | None = None,
+           lines: list[str | Line] | None = None, terms: str | None = None, due: str | None = None,
+           number: str | None = None, currency: str | None = None, contract: str | None = None,
+           einvoice: str | None = None, description: str | None = None, doc_id: str | None = None,
+           check_credit: bool = True) -> tuple[Issued, list[tuple[str, dict]]]:
+    """Check one invoice and make its documents: (what was issued, [(table, fields)] with the invoice first).
+    `doc_id`: an id every device derives alike (a recurring occurrence); its lines and instalments get ids derived
+    from it, so a second device's issue of the same document merges into one."""
+    ledger = issuing.ledger
     if (amount is None) == (not lines):
         raise InvalidInput(N_("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])"),
                            field="amount")
     on = validate.iso_date(invoice_date, "invoice date")
-    with ledger.writing() as tx:
-        customer = customers.by_code(ledger, (customer_code or "").strip())
-        if customer["archived"]:
-            raise Conflict(N_("customer {code} is archived; restore it before invoicing"),
-                           code=repr(customer['code']))
-        cur = money.check_currency(currency or customer["currency"] or ledger.setting("currency", "CNY"))
-        if lines:
-            parsed = [text if isinstance(text, Line) else parse_line(text, cur) for text in lines]
-        else:
-            total = money.parse_amount(amount, cur)
-            parsed = [Line((description or "").strip() or "amount", "1", total, 0)]
-        total = sum(line.amount + line.tax for line in parsed)
-        if total > money.MAX_MINOR:
-            raise InvalidInput(N_("invoice total {total} {cur} is more than a ledger holds (at most {max_minor} "
-                                  "{cur})"),
-                               total=money.to_decimal_str(total, cur), cur=cur,
-                               max_minor=money.format_amount(money.MAX_MINOR, cur), field="amount")
-        tax = sum(line.tax for line in parsed)
-        if total <= 0:
-            raise InvalidInput(N_("invoice total must be more than zero, got {total}"),
-                               total=money.to_decimal_str(total, cur),
-                               field="amount")
-        if due:
-            due_on = validate.iso_date(due, "due date")
-            if due_on < on:
-                raise InvalidInput(N_("due date {due_on} is before the invoice date {on}"),
-                                   due_on=due_on, on=on, field="due")
-            schedule, terms_name = [(due_on, total)], None
-        else:
-            terms_name = terms_for(ledger, customer, terms)
-            found = termsbook.resolve(ledger, terms_name)
-            schedule = [(d.isoformat(), a) for d, a in
-                        instalments(found, total, date.fromisoformat(on))]
-            terms_name = found.name
-        einvoice = einvoice_number(einvoice) if einvoice else None
-        if einvoice and (other := ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,))):
+    customer = issuing.customer((customer_code or "").strip())
+    if customer["archived"]:
+        raise Conflict(N_("customer {code} is archived; restore it before invoicing"), code=repr(customer["code"]))
+    cur = money.check_currency(currency or customer["currency"] or issuing.currency)
+    if lines:
+        parsed = [text if isinstance(text, Line) else parse_line(text, cur) for text in lines]
+    else:
+        total = money.parse_amount(amount, cur)
+        parsed = [Line((description or "").strip() or "amount", "1", total, 0)]
+    total = sum(line.amount + line.tax for line in parsed)
+    if total > money.MAX_MINOR:
+        raise InvalidInput(N_("invoice total {total} {cur} is more than a ledger holds (at most {max_minor} {cur})"),
+                           total=money.to_decimal_str(total, cur), cur=cur,
+                           max_minor=money.format_amount(money.MAX_MINOR, cur), field="amount")
+    tax = sum(line.tax for line in parsed)
+    if total <= 0:
+        raise InvalidInput(N_("invoice total must be more than zero, got {total}"),
+                           total=money.to_decimal_str(total, cur), field="amount")
+    if due:
+        due_on = validate.iso_date(due, "due date")
+        if due_on < on:
+            raise InvalidInput(N_("due date {due_on} is before the invoice date {on}"), due_on=due_on, on=on,
+                               field="due")
+        schedule, terms_name = [(due_on, total)], None
+    else:
+        found = issuing.terms((terms or customer["terms"] or issuing.default_terms or DEFAULT_TERMS).strip())
+        schedule = [(d.isoformat(), a) for d, a in instalments(found, total, date.fromisoformat(on))]
+        terms_name = found.name
+    einvoice = einvoice_number(einvoice) if einvoice else None
+    if einvoice:
+        other = issuing.einvoices.get(einvoice) or (
+            ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,)) or {}).get("number")
+        if other:
             raise Conflict(N_("e-invoice number {einvoice} is already on invoice {number}"), einvoice=einvoice,
-                           number=other['number'])
-        if number:
-            number = invoice_number(number)
-            if ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)):
-                raise Conflict(N_("invoice number {number} is already used"), number=number)
-        else:
-            number = _next_number(ledger)
-        warning, breach = _credit_check(ledger, customer, cur, on, total) if check_credit else (None, False)
-        if breach and (ledger.setting("credit.enforce") or "warn") == "block":
-            raise Conflict(N_("refused: {warning} (setting credit.enforce is 'block')"), warning=warning)
+                           number=other)
+    if number:
+        number = invoice_number(number)
+        if issuing.number_used(number):
+            raise Conflict(N_("invoice number {number} is already used"), number=number)
+    else:
+        number = issuing.next_number()
+    warning, breach = _credit_check(issuing, customer, cur, on, total) if check_credit else (None, False)
+    if breach and issuing.enforce == "block":
+        raise Conflict(N_("refused: {warning} (setting credit.enforce is 'block')"), warning=warning)
 
-        if doc_id and ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
-            raise Conflict(N_("invoice {number} was already issued"), number=number)
-        invoice_id = doc_id or uuid7()
-        part_id = (lambda kind, n: derived_id(invoice_id, kind, str(n))) if doc_id else (lambda kind, n: None)
-        tx.event("invoices", invoice_id, number=number, customer_id=customer["id"], date=on,
-                 due_date=schedule[-1][0], currency=cur, total=total, tax=tax, terms=terms_name,
-                 contract=(contract or "").strip() or None, einvoice=einvoice,
-                 description=(description or "").strip() or None)
-        for pos, line in enumerate(parsed, 1):
-            tx.event("invoice_lines", part_id("line", pos), invoice_id=invoice_id, pos=pos, description=line.description, qty=line.qty,
-                     unit_price=line.unit_price, tax_bp=line.tax_bp, amount=line.amount, tax=line.tax)
-        for seq, (when, part) in enumerate(schedule, 1):
-            tx.event("due_items", part_id("due", seq), invoice_id=invoice_id, seq=seq, due_date=when, amount=part)
-    return Issued(invoice_id, number, cur, total, tax, schedule, [warning] if warning else [])
+    if doc_id and ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
+        raise Conflict(N_("invoice {number} was already issued"), number=number)
+    invoice_id = doc_id or uuid7()
+    part = (lambda kind, n: {"id": derived_id(invoice_id, kind, str(n))}) if doc_id else (lambda kind, n: {})
+    docs = [("invoices", {"id": invoice_id, "number": number, "customer_id": customer["id"], "date": on,
+                          "due_date": schedule[-1][0], "currency": cur, "total": total, "tax": tax,
+                          "terms": terms_name, "contract": (contract or "").strip() or None, "einvoice": einvoice,
+                          "description": (description or "").strip() or None})]
+    for pos, line in enumerate(parsed, 1):
+        docs.append(("invoice_lines", {**part("line", pos), "invoice_id": invoice_id, "pos": pos,
+                                       "description": line.description,
+                                       "qty": line.qty, "unit_price": line.unit_price, "tax_bp": line.tax_bp,
+                                       "amount": line.amount, "tax": line.tax}))
+    for seq, (when, share) in enumerate(schedule, 1):
+        docs.append(("due_items", {**part("due", seq), "invoice_id": invoice_id, "seq": seq, "due_date": when,
+                                   "amount": share}))
+    issuing.numbers.add(number)
+    if einvoice:
+        issuing.einvoices[einvoice] = number
+    issuing.issued.setdefault((customer["id"], cur), []).append((on, total))
+    return Issued(invoice_id, number, cur, total, tax, schedule, [warning] if warning else []), docs
+
+
+def add(ledger, customer_code: str, invoice_date: str, **fields) -> Issued:
+    """Issue an invoice (one transaction). Give either amount or lines (text, or Line with a stated tax).
+    Terms: due > terms > the customer's > setting terms.default > NET30. Raises Conflict on a breach of the credit
+    limit when credit.enforce is 'block'; otherwise the breach comes back in Issued.warnings. Fields: amount,
+    lines, terms, due, number, currency, contract, einvoice, description."""
+    with ledger.writing() as tx:
+        issued, docs = _issue(Issuing(ledger), customer_code, invoice_date, **fields)
+        for table, data in docs:
+            tx.event(table, data.pop("id", None), **data)
+    return issued
+
+
+class RowFailed(Exception):
+    """A row of a batch was refused: `index` is its place in the batch, `error` the DulyError as `add` raises it."""
+
+    def __init__(self, index: int, error: Exception):
+        super().__init__(str(error))
+        self.index, self.error = index, error
+
+
+def add_many(ledger, batch: list[dict], issuing: Issuing | None = None) -> list[Issued]:
+    """Issue a batch of invoices in the open write (a bulk import): each row is what `add` takes as keywords
+    (customer_code, invoice_date, ...), checked by the same rules with the same outcome as issuing them one by one
+    in order, and written with one executemany per table. A refused row raises RowFailed naming it."""
+    issuing = issuing or Issuing(ledger)
+    issuing.numbers.clear()
+    issuing.einvoices.clear()
+    issuing.issued.clear()
+    results, by_table = [], {"invoices": [], "invoice_lines": [], "due_items": []}
+    with ledger.writing() as tx:
+        for index, row in enumerate(batch):
+            row = dict(row)
+            try:
+                issued, docs = _issue(issuing, row.pop("customer_code"), row.pop("invoice_date"), **row)
+            except (DulyError, ValueError) as exc:
+                raise RowFailed(index, exc) from None
+            results.append(issued)
+            for table, data in docs:
+                by_table[table].append((data.pop("id", None) or uuid7(), data))
+        for table, rows in by_table.items():
+            tx.events(table, rows)
+    return results
 
 
 def applied(ledger, invoice_id: str) -> int:

@@ -103,6 +103,30 @@ def add(ledger, name: str, lines: list[str], *, discount: str | None = None,
     return row_id
 
 
+def add_stored(ledger, row: dict) -> str:
+    """Store terms as another ledger stored them (a row of `duly export csv`'s terms.csv: name, lines as JSON,
+    discount_bp, discount_days, late_interest_bp, archived), checked as `add` checks them. Returns the row id."""
+    try:
+        found = from_row({"name": validate.required_text(row.get("name"), "name"), "lines": row.get("lines"),
+                          **{k: int(row.get(k) or 0) for k in ("discount_bp", "discount_days", "late_interest_bp")}})
+    except (TypeError, ValueError, KeyError) as exc:
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput(f"terms {row.get('name')!r}: lines {str(row.get('lines'))[:60]!r} are not terms lines "
+                           "(expected the JSON that `duly export csv` writes)", field="lines") from None
+    terms.validate_terms(found)
+    if found.name.upper() in {key.upper() for key in terms.BUILTIN_TERMS}:
+        raise Conflict(f"terms {found.name!r} is a built-in name; choose another")
+    with ledger.writing() as tx:
+        if ledger.row("SELECT 1 AS x FROM terms WHERE name=?", (found.name,)):
+            raise Conflict(f"terms {found.name!r} already exist")
+        row_id = uuid7()
+        tx.set("terms", row_id, name=found.name, lines=json.dumps([asdict(line) for line in found.lines]),
+               discount_bp=found.discount_bp, discount_days=found.discount_days,
+               late_interest_bp=found.late_interest_bp, archived=1 if row.get("archived") else 0)
+    return row_id
+
+
 def resolve(ledger, name: str) -> terms.Terms:
     """Built-in or stored terms by name; NotFound names the command that adds them."""
     name = (name or "").strip()

@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 
-from store.ledger.db import harden_process
+from store.ledger.db import BULK_COMMANDS, harden_process
 from store.errors import DulyError
 from store.rules.safetext import terminal_text
 from store.i18n import N_, translate
@@ -179,10 +179,10 @@ def _accept_date_words(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    harden_process()
     speak(language_given(argv))
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # opens nothing: the process is hardened before any ledger is opened
+    harden_process(bulk=getattr(args, "command", None) in BULK_COMMANDS)
     if not getattr(args, "handler", None):
         if args.command is None:
             args.command = "tui"

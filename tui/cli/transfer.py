@@ -13,7 +13,11 @@ def register(sub, common) -> None:
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
     for kind, text in (("customers", "customers (客户档案): code, name, tax_id, email, terms, credit_limit ..."),
                        ("invoices", "invoices (发票): customer, date, amount, number, due_date, terms ..."),
-                       ("payments", "payments (收款): customer, date, amount, method, reference, invoice")):
+                       ("payments", "payments (收款): customer, date, amount, method, reference, invoice"),
+                       ("terms", "payment terms (账期) as `export csv` writes them: name, lines (JSON) ..."),
+                       ("credit_notes", "credit notes (红字/贷项): customer, date, amount, invoice, reason"),
+                       ("writeoffs", "write-offs (坏账核销): invoice, date, amount, reason"),
+                       ("voids", "voids (作废): document (invoices), ref (the invoice number), date, reason")):
         q = kinds.add_parser(kind, parents=[common], help=text)
         q.add_argument("file", metavar="FILE", help="CSV (UTF-8 or GBK) or XLSX with a header row")
         q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
@@ -62,8 +66,11 @@ def import_file(args, ctx):
 
     ledger = ctx.ledger()
     with shown(ctx, f"importing {args.import_kind}") as progress:
+        # a row per line is shown only by a dry run or in JSON: otherwise the counts are enough (and memory stays
+        # bounded on a file of any size)
         outcome = importer.run(ledger, args.file, args.import_kind, dry_run=args.dry_run, progress=progress,
-                               allow_duplicate_tax_id=getattr(args, "allow_duplicate_tax_id", False))
+                               allow_duplicate_tax_id=getattr(args, "allow_duplicate_tax_id", False),
+                               keep_rows=args.dry_run or ctx.format == "json")
     rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
     added, updated, skipped = outcome.count("add"), outcome.count("update"), outcome.count("skip")
     verb = "would import" if outcome.dry_run else "imported"

@@ -153,7 +153,7 @@ def test_csv_export_goes_back_in_through_import(cli, tmp_path):
     result = cli("export", "csv", out)
     assert result.code == 0 and "PLAINTEXT" in result.out
     assert sorted(p.name for p in out.iterdir()) == ["credit_notes.csv", "customers.csv", "invoices.csv",
-                                                     "payments.csv", "voids.csv", "writeoffs.csv"]
+                                                     "payments.csv", "terms.csv", "voids.csv", "writeoffs.csv"]
     assert (out / "customers.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     other = tmp_path / "other.duly"
     assert cli("--ledger", other, "init").code == 0
@@ -216,11 +216,12 @@ def test_csv_export_that_cannot_write_a_file_keeps_the_old_one_whole(cli, book, 
     assert cli("export", "csv", out).code == 0
     before = (out / "customers.csv").read_bytes()
     (out / "payments.csv").unlink()
-    (out / "payments.csv").mkdir()  # the third file cannot be written
+    (out / "payments.csv").mkdir()  # a file in the middle cannot be written
     assert_one_line_error(cli("export", "csv", out), 1, f"cannot write {out / 'payments.csv'}")
     assert (out / "customers.csv").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["customers.csv", "invoices.csv", "payments.csv", "credit_notes.csv", "writeoffs.csv", "voids.csv"])
+        ["terms.csv", "customers.csv", "invoices.csv", "payments.csv", "credit_notes.csv", "writeoffs.csv",
+         "voids.csv"])
 
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+cmd|' /C calc'!A0", "-2+3", "-", "'=quoted"]

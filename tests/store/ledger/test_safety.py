@@ -516,6 +516,27 @@ def test_a_duly_process_dumps_no_core_and_wipes_sqlcipher_memory(tmp_path):
     assert out == "0 1"
 
 
+def test_a_bulk_import_process_dumps_no_core_and_cannot_be_traced_instead_of_wiping(tmp_path):
+    """An import or the demo runs without SQLCipher's wiping (5-10x its time: store.ledger.db.BULK_COMMANDS), so
+    the process is made undumpable instead: no core, no ptrace by the user's other processes."""
+    src = tmp_path / "c.csv"
+    src.write_text("code,name\nK1,Kunde\n", encoding="utf-8")
+    code = textwrap.dedent(f"""
+        import resource, sys
+        sys.path.insert(0, {str(REPO)!r})
+        hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+        resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+        from tui.cli.main import main
+        main(["--ledger", {str(tmp_path / "x.duly")!r}, "init"])
+        main(["--ledger", {str(tmp_path / "x.duly")!r}, "import", "customers", {str(src)!r}])
+        import ctypes
+        print(resource.getrlimit(resource.RLIMIT_CORE)[0], ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "DULY_PASSPHRASE": PASSPHRASE}).stdout.splitlines()[-1]
+    assert out == "0 0"  # PR_GET_DUMPABLE (3) is 0
+
+
 def test_the_ledger_checks_on_two_connections_at_once_find_what_they_find_one_after_the_other(tmp_path):
     """backup.ledger_problems with `connect` (the page check on a second connection, as a joining device runs
     it) says the same as the checks run in turn: nothing on a sound ledger, a damaged page first."""

@@ -117,20 +117,19 @@ def test_a_big_import_is_several_envelopes_of_bounded_size_in_one_transaction(cl
 
 
 def test_a_bulk_import_of_several_envelopes_that_fails_on_its_last_row_writes_nothing(cli, tmp_path, monkeypatch):
-    from dataclasses import replace
-
     from store.files import importer
     from store.ledger import ledger as ledger_module
 
     monkeypatch.setattr(ledger_module, "OPS_PER_ENVELOPE", 10)
-    kind = importer.KINDS["customers"]
+    monkeypatch.setattr(importer, "BATCH_ROWS", 7)  # several batches, each written before the next is read
+    post = importer.post_customer
 
-    def post_then_fail(ledger, doc):
+    def post_then_fail(ledger, doc, **kw):
         if doc.key == "K059":  # a rule of the store found while writing, after several envelopes were appended
             raise DulyError("refused by the store")
-        return kind.post(ledger, doc)
+        return post(ledger, doc, **kw)
 
-    monkeypatch.setitem(importer.KINDS, "customers", replace(kind, post=post_then_fail))
+    monkeypatch.setattr(importer, "post_customer", post_then_fail)
     assert cli("init").code == 0
     with Ledger.open(cli.path, PASSPHRASE) as ledger:
         before = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]

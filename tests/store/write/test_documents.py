@@ -60,13 +60,15 @@ def test_30_70_instalments_sum_to_total(ledger):
 
 
 def test_stored_terms_month_end_30_days(ledger):
-    termsbook.add(ledger, "月结30", ["100%:days_after_end_of_month:30"], discount="2/10", late_interest="12%")
-    stored = termsbook.resolve(ledger, "月结30")
+    termsbook.add(ledger, "月结30折扣", ["100%:days_after_end_of_month:30"], discount="2/10", late_interest="12%")
+    stored = termsbook.resolve(ledger, "月结30折扣")
     assert (stored.discount_bp, stored.discount_days, stored.late_interest_bp) == (200, 10, 1200)
     # an invoice of 2024-01-31 (leap year): 2024-01-31 + 30 days = 2024-03-01
-    issued = invoices.add(ledger, "HD001", "2024-01-31", amount="100", terms="月结30")
+    issued = invoices.add(ledger, "HD001", "2024-01-31", amount="100", terms="月结30折扣")
     assert issued.due_items == [("2024-03-01", 10000)]
     with pytest.raises(Conflict, match="already exist"):
+        termsbook.add(ledger, "月结30折扣", ["100%:days_after:30"])
+    with pytest.raises(Conflict, match="built-in"):  # 月结30 is the Chinese name of the built-in EOM30
         termsbook.add(ledger, "月结30", ["100%:days_after:30"])
     with pytest.raises(Conflict, match="built-in"):
         termsbook.add(ledger, "net30", ["100%:days_after:30"])

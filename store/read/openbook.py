@@ -1,0 +1,219 @@
+"""The open items of the customers a bulk job pays, read once and kept in memory (a payments import of any size).
+
+`store.read.open.allocatable_items` reads a customer's open invoices from the ledger for every payment: right for
+one payment, quadratic for an import (a customer with 2,000 invoices was read 2,000 times). An OpenBook reads a
+customer's open invoices in a currency once, then applies each planned allocation to its own copy, so a payment
+costs what it takes, not what the customer has. It gives exactly what `payments.plan` would give reading the
+ledger after each earlier payment was written (tests/test_bulk_import.py compares the two on random books).
+
+The rule is store/read/open.py's, kept here as state: money dated D may go to an invoice dated <= D with
+something open as of D, and never more than is open counting every later document; oldest due first.
+Only valid inside the one write that uses it: it is told of every allocation it plans, and nothing else may
+write allocations, write-offs or voids of those customers meanwhile.
+"""
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+from store.read import open as openitems
+from store.rules.allocation import auto_allocate, check_allocations, spread_over_instalments
+from store.rules.openitems import OpenItem
+from store.errors import Conflict, NotFound
+
+# Past this many invoices in memory (about 500 bytes each), the book forgets, between two batches, the customers the
+# last batch did not pay (all of them if that is not enough) and reads again as needed: memory stays bounded on a
+# book of any size, and a customer who keeps paying is not read again.
+MAX_INVOICES = 250_000
+_day = lru_cache(maxsize=16384)(date.fromisoformat)
+
+
+class _Invoice:
+    """One invoice open counting every document (doc_state: not settled at any date)."""
+
+    __slots__ = ("id", "number", "date", "due_date", "total", "ever", "last_on", "owner", "schedule", "reductions")
+
+    def __init__(self, iid, number, doc_date, due_date, total, ever, last_on, owner):
+        self.id, self.number, self.date, self.due_date = iid, number, doc_date, due_date
+        self.total, self.ever, self.last_on = total, ever, last_on
+        self.owner: tuple[str, str] = owner  # (customer id, currency)
+        self.schedule: list[tuple[str, int]] | None = None  # [(due date, amount)] when in several instalments
+        self.reductions: list[tuple[str, int]] | None = None  # every allocation and write-off, once read
+
+
+class _Customer:
+    """A customer's open invoices in one currency, and their instalments in the order money goes to them."""
+
+    __slots__ = ("invoices", "order", "head")
+
+    def __init__(self, invoices: dict[str, _Invoice]):
+        self.invoices = invoices
+        entries = []
+        for inv in invoices.values():
+            if inv.schedule is None:
+                entries.append((inv.due_date, inv.number, 0, inv.id))
+            else:
+                for k, (due, _) in enumerate(sorted(inv.schedule, key=lambda s: s[0])):
+                    entries.append((due, inv.number, k, inv.id))
+        entries.sort(key=lambda e: (e[0], e[1]))  # stable: instalments of one invoice keep their order
+        self.order = entries
+        self.head = 0  # entries before it belong to invoices with nothing left open
+
+
+class OpenBook:
+    def __init__(self, ledger):
+        self.ledger = ledger
+        self._customers: dict[tuple[str, str], _Customer] = {}
+        # every invoice read, once: a customer's list and a payment naming the invoice share the one copy
+        self._invoices: dict[str, _Invoice | None] = {}
+        self._unwritten: dict[str, list[tuple[str, int]]] = {}  # allocations planned, not yet in the ledger
+        self._paid: set[tuple[str, str]] = set()  # customers (and currencies) this batch paid oldest due first
+
+    # -- reading a customer, or a named invoice, once -----------------------------------------------------
+    _OPEN = """SELECT id, number, date, due_date, total, open_all, last_on FROM doc_state
+               WHERE kind = 'invoice' AND settled_on IS NULL AND customer_id = ? AND currency = ? AND open_all > 0"""
+
+    def _read(self, rows, owner: tuple[str, str]) -> dict[str, _Invoice]:
+        """_Invoices of doc_state rows; one already in memory is kept (it knows what was applied since)."""
+        found, new = {}, []
+        for iid, number, doc_date, due, total, ever, last_on in rows:
+            inv = self._invoices.get(iid)
+            if inv is None:
+                inv = self._invoices[iid] = _Invoice(iid, number, doc_date, due, total, ever, last_on, owner)
+                new.append(inv)
+            found[iid] = inv
+        for iid, schedule in openitems.schedules(self.ledger, [inv.id for inv in new]).items():
+            inv = found[iid]
+            if len(schedule) > 1 and sum(amount for _, amount in schedule) == inv.total:
+                inv.schedule = [(when.isoformat(), amount) for when, amount in schedule]
+        return found
+
+    def _customer(self, customer_id: str, currency: str) -> _Customer:
+        """Every invoice of the customer open counting every document (for oldest due first)."""
+        key = (customer_id, currency)
+        found = self._customers.get(key)
+        if found is None:
+            found = self._customers[key] = _Customer(self._read(self.ledger.conn.execute(
+                self._OPEN, (customer_id, currency)), key))
+        self._paid.add(key)
+        return found
+
+    def _named_invoice(self, iid: str, customer_id: str, currency: str) -> _Invoice | None:
+        """One invoice a payment names, if it is the customer's, in the currency, and open counting every document
+        (a payment naming its invoices reads only those, however many the customer has)."""
+        inv = self._invoices.get(iid)
+        if inv is None:
+            inv = self._read(self.ledger.conn.execute(self._OPEN + " AND id = ?", (customer_id, currency, iid)),
+                             (customer_id, currency)).get(iid)
+        return inv if inv is not None and inv.owner == (customer_id, currency) else None
+
+    # -- what an invoice has open -------------------------------------------------------------------------
+    def _open_on(self, inv: _Invoice, on: str) -> int:
+        """Open as of `on` (the invoice is dated on or before it): total less what is dated by then."""
+        if inv.last_on <= on:
+            return inv.ever
+        if inv.reductions is None:  # money dated after `on` is applied already: read what and when, once
+            inv.reductions = [tuple(r) for r in self.ledger.conn.execute(
+                "SELECT date, amount FROM allocations WHERE invoice_id = ? UNION ALL "
+                "SELECT date, amount FROM writeoffs WHERE invoice_id = ?", (inv.id, inv.id))]
+            inv.reductions += self._unwritten.get(inv.id, [])
+        return inv.total - sum(amount for when, amount in inv.reductions if when <= on)
+
+    def _cap(self, inv: _Invoice, on: str) -> int:
+        """What money dated `on` may still go to: open as of `on` and counting every later document."""
+        if inv.ever <= 0 or inv.date > on:
+            return 0
+        return min(self._open_on(inv, on), inv.ever)
+
+    def _items(self, inv: _Invoice, cap: int) -> list[int]:
+        """The open amount of each instalment in the customer's order (store.rules.openitems.open_items)."""
+        if inv.schedule is None or cap > inv.total:
+            return [cap]
+        return [left for _, left in spread_over_instalments(inv.total - cap, inv.schedule)]
+
+    # -- planning a payment -------------------------------------------------------------------------------
+    def plan(self, customer_id: str, currency: str, on: str, available: int,
+             pairs: list[tuple[str, int]] | None) -> list[tuple[str, str, int]]:
+        """[(invoice id, number, amount)] as store.write.payments.plan gives them, and remembered as applied."""
+        if pairs:
+            chosen = self._named(customer_id, on, available, pairs, currency)
+        else:
+            chosen = self._oldest_due_first(self._customer(customer_id, currency), on, available)
+        for iid, _, amount in chosen:
+            inv = self._invoices[iid]
+            inv.ever -= amount
+            inv.last_on = max(inv.last_on, on)
+            if inv.reductions is not None:
+                inv.reductions.append((on, amount))
+            self._unwritten.setdefault(iid, []).append((on, amount))
+        return chosen
+
+    def written(self) -> None:
+        """The allocations planned so far are in the ledger now (between two batches: only then may the book
+        forget, since a customer read again must find in the ledger all that was applied)."""
+        self._unwritten.clear()
+        if len(self._invoices) > MAX_INVOICES:
+            kept = {key: c for key, c in self._customers.items() if key in self._paid}
+            if sum(len(c.invoices) for c in kept.values()) > MAX_INVOICES // 2:
+                kept = {}
+            self._customers = kept
+            self._invoices = {iid: inv for c in kept.values() for iid, inv in c.invoices.items()}
+        self._paid = set()
+
+    def _named(self, customer_id: str, on: str, available: int, pairs: list[tuple[str, int]],
+               currency: str) -> list[tuple[str, str, int]]:
+        requested, named, open_by = {}, {}, {}
+        for number, amount in pairs:
+            iid, owner = self._invoice_of(number)
+            if owner != customer_id:
+                raise Conflict(f"invoice {number} belongs to another customer")
+            requested[iid], named[iid] = amount, number
+        for iid, number in named.items():
+            inv = self._named_invoice(iid, customer_id, currency)
+            cap = self._cap(inv, on) if inv is not None else 0
+            if cap > 0:
+                open_by[iid] = cap
+            else:
+                raise Conflict(f"invoice {number} has nothing open on {on} to apply to "
+                               "(paid, voided, dated later, or in another currency)")
+        check_allocations(available, requested, open_by, named, currency)
+        return [(i, named[i], a) for i, a in requested.items()]
+
+    def _invoice_of(self, number: str) -> tuple[str, str]:
+        row = self.ledger.conn.execute("SELECT id, customer_id FROM invoices WHERE number = ? ORDER BY id LIMIT 1",
+                                       (number,)).fetchone()
+        if row is None:
+            raise NotFound(f"unknown invoice {number!r}")
+        return row[0], row[1]
+
+    def _oldest_due_first(self, customer: _Customer, on: str, available: int) -> list[tuple[str, str, int]]:
+        """auto_allocate over the customer's open items, walking them in order and stopping when the money is
+        used: invoices with nothing left are passed once and for all."""
+        order, invoices = customer.order, customer.invoices
+        while customer.head < len(order) and invoices[order[customer.head][3]].ever <= 0:
+            customer.head += 1
+        items: list[OpenItem] = []
+        need = available
+        in_order = True  # False once an item's place is not its instalment's (an over-applied invoice)
+        shares: dict[str, list[int]] = {}
+        for due, number, k, iid in order[customer.head:]:
+            if need <= 0 and in_order:
+                break
+            inv = invoices[iid]
+            if iid not in shares:
+                cap = self._cap(inv, on)
+                shares[iid] = self._items(inv, cap) if cap > 0 else []
+            parts = shares[iid]
+            if inv.schedule is not None and len(parts) > 1:
+                left = parts[k]
+            elif k == 0 and parts:
+                left = parts[0]
+                if inv.schedule is not None:  # one item at the invoice's due date, not at its first instalment
+                    due, in_order = inv.due_date, False
+            else:
+                continue
+            if left <= 0:
+                continue
+            items.append(OpenItem(iid, number, "", _day(inv.date), _day(due), left))
+            need -= left
+        return [(iid, invoices[iid].number, amount) for iid, amount in auto_allocate(available, items)]
