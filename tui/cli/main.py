@@ -25,6 +25,7 @@ COMMANDS = {
     "tui.cli.sync": ("serve", "sync"),
     "tui.cli.transfer": ("export", "import"),
     "tui.cli.reconcile": ("reconcile", "import", "statement"),
+    "tui.cli.templates": ("template",),
     "tui.cli.help": ("completion", "help"),
     "tui.cli.agent": ("lock", "unlock"),
 }
