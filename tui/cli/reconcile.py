@@ -74,7 +74,11 @@ def register(sub, common) -> None:
     q.add_argument("target", nargs="?", metavar="CODE", help="after confirm / resolve / status: the customer")
     q.add_argument("--all", action="store_true", help="every customer with a balance as of --as-of")
     q.add_argument("--send", action="store_true", help="e-mail the statement (settings smtp.*) and track it")
-    q.add_argument("--out", metavar="DIR", help="write print-ready HTML statements to DIR and track them as sent")
+    q.add_argument("--out", metavar="DIR", help="write print-ready statements to DIR (HTML, or PDF with --format pdf): "
+                   "a preview, tracked as sent only with --mark-sent")
+    q.add_argument("--mark-sent", action="store_true",
+                   help="record the statement as sent (handed over or posted): with --out, or alone")
+    q.add_argument("--attach-pdf", action="store_true", help="--send: attach the statement as a PDF")
     q.add_argument("--resend", action="store_true", help="send again a statement already sent for that date")
     q.add_argument("--their-balance", metavar="A", help="confirm: the balance the customer's books show")
     q.add_argument("--currency", metavar="C", help="confirm / resolve: which currency (when several)")
@@ -243,7 +247,7 @@ def statement(args, ctx):
         return statement_confirm(args, ctx) if action == "confirm" else statement_resolve(args, ctx)
     if args.target:
         raise UsageError(f"statement: unexpected {args.target!r} after {args.code!r}")
-    if args.all or args.send or args.out:
+    if args.all or args.send or args.out or args.mark_sent:
         return statement_send(args, ctx)
     if not args.code:
         raise UsageError("statement: give a customer CODE (or --all with --send or --out)")
@@ -253,14 +257,21 @@ def statement(args, ctx):
 
 
 def statement_send(args, ctx):
-    if not (args.send or args.out):
-        raise UsageError("statement --all: say how: --send (e-mail) and/or --out DIR (print-ready HTML)")
+    if not (args.send or args.out or args.mark_sent):
+        raise UsageError("statement --all: say how: --send (e-mail) and/or --out DIR (print-ready files), "
+                         "or --mark-sent")
     if not args.as_of or args.date_from or args.date_to:
         raise UsageError("statement --send/--out: give --as-of D (statements that are tracked are 'outstanding as of')")
     if bool(args.all) == bool(args.code):
         raise UsageError("statement --send/--out: give a customer CODE or --all, not both")
+    if ctx.format in ("md", "csv"):
+        raise UsageError("statement --send/--out: files are html or pdf (--format pdf); the list printed is a "
+                         "table, or json with --format json")
+    file_format = "pdf" if ctx.format == "pdf" else "html"
     results = confirmations.send(ctx.ledger(), args.as_of, codes=None if args.all else [args.code],
-                                 email=args.send, out_dir=args.out, resend=args.resend, on=args.on)
+                                 email=args.send, out_dir=args.out, resend=args.resend, on=args.on,
+                                 mark_sent=args.mark_sent, file_format=file_format, attach_pdf=args.attach_pdf,
+                                 lang=args.lang)
     rows = [{"customer": r.code, "channel": r.channel or "", "address": r.address or "", "outcome": r.outcome,
              "balance": ", ".join(f"{_amount(ctx, v, c)} {c}" for c, v in r.balances.items())} for r in results]
     if ctx.format == "json":
@@ -268,9 +279,11 @@ def statement_send(args, ctx):
     else:
         ctx.emit(rows, ["customer", "balance", "channel", "address", "outcome"])
         sent = sum(1 for r in results if r.outcome == "sent")
+        written = sum(1 for r in results if r.outcome.startswith("written"))
         print(f"{sent} statement(s) sent as of {args.as_of}, {len(results) - sent} not"
-              + (f"; HTML files in {args.out} are PLAINTEXT: keep them safe or delete them after use" if args.out
-                 else ""))
+              + (f" ({written} written as a preview, not marked as sent)" if written else "")
+              + (f"; {file_format.upper()} files in {args.out} are PLAINTEXT: keep them safe or delete them after "
+                 "use" if args.out else ""))
     if any(r.outcome.startswith("failed") for r in results):
         print("duly: some statements were not sent (see the outcome column)", file=sys.stderr)
         return 1

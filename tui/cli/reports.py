@@ -16,7 +16,7 @@ from store.rules.validate import parse_date
 from tui.cli import output
 from tui.cli.context import UsageError, as_of_option, date_given
 
-STATEMENT_FORMATS = ["table", "json", "csv", "md", "html"]
+STATEMENT_FORMATS = ["table", "json", "csv", "md", "html", "pdf"]
 
 
 def register(sub, common) -> None:
@@ -73,13 +73,16 @@ def register(sub, common) -> None:
     own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE",
                      help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
     own.add_argument("--format", choices=STATEMENT_FORMATS, default=argparse.SUPPRESS,
-                     help="table (text), json, csv, md (Markdown) or html (print-ready)")
+                     help="table (for the terminal), json, csv, md (Markdown), html or pdf (A4, to a file or a pipe)")
     q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
     # Optional: tui.cli.reconcile adds --all, --send and `statement confirm|resolve|status` to this parser.
     q.add_argument("code", nargs="?", metavar="CODE", help="the customer (or confirm | resolve | status, then CODE)")
     q.add_argument("--as-of", metavar="D", help="outstanding items as of D")
     q.add_argument("--from", dest="date_from", metavar="D", help="activity from D ...")
     q.add_argument("--to", dest="date_to", metavar="D", help="... to D")
+    q.add_argument("--lang", choices=["zh", "en"], help="the document's language (default: the customer's)")
+    q.add_argument("--internal-notes", action="store_true",
+                   help="show our own notes (reasons of voids, write-offs, credit notes); never shown unless asked")
     q.set_defaults(handler=statement)
 
     q = sub.add_parser("demo", parents=[common], help="create a realistic demo ledger (zh + en names)")
@@ -228,10 +231,9 @@ def statement(args, ctx):
         stmt = statements.statement_of_account(ledger, customer["id"], start=parse_date(args.date_from, "--from"),
                                                end=parse_date(args.date_to, "--to"))
     fmt = ctx.format
+    notes = getattr(args, "internal_notes", False)
     if fmt == "json":
         print(output.to_json(statements.to_json(stmt)))
-    elif fmt == "html":
-        sys.stdout.write(statements.to_html(stmt))
     elif fmt == "csv":
         data = statements.to_json(stmt)
         rows = []
@@ -242,7 +244,42 @@ def statement(args, ctx):
             "kind"] == "activity" else ["currency", "number", "date", "due_date", "days_overdue", "open_amount"]
         sys.stdout.write(output.to_csv(rows, columns))
     else:
-        sys.stdout.write(statements.to_markdown(stmt))
+        from store.files.documents import render
+
+        lang = render.language_of(ledger, customer, args.lang)
+        if fmt == "md":
+            sys.stdout.write(render.statement_markdown(stmt, lang, internal_notes=notes))
+        elif fmt == "table":
+            output.page(_statement_table(stmt, render.statement_tables(stmt, lang, internal_notes=notes)),
+                        allowed=not getattr(args, "no_pager", False))
+        else:
+            issued = parse_date(args.on, "--on") if getattr(args, "on", None) else None
+            doc = render.statement(ledger, customer["id"], lang=lang, internal_notes=notes, stmt=stmt, issued=issued)
+            write_document(doc, fmt)
+
+
+def _statement_table(stmt: dict, tables: dict) -> str:
+    """The statement laid out for a terminal: a heading, then per currency an aligned table, its closing balance
+    and its aging."""
+    out = [f"{tables['title']}  {stmt['name']} ({stmt['customer']})", tables["subtitle"]]
+    for s in tables["sections"]:
+        out += ["", s["currency"], output.table(s["rows"], s["columns"], headers=s["headers"], right=s["right"],
+                                               colour=output.colour_wanted()), s["closing"], s["aging"]]
+    if not tables["sections"]:
+        out += ["", tables["nothing"]]
+    return "\n".join(out)
+
+
+def write_document(doc, fmt: str) -> None:
+    """A document to standard output: HTML as text; PDF as bytes, only into a file or a pipe."""
+    if fmt == "pdf":
+        if sys.stdout.isatty():
+            raise UsageError("a PDF is not shown on a terminal: redirect it (`> statement.pdf`) or use --out DIR")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(doc.pdf())
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(doc.html)
 
 
 # --- demo ------------------------------------------------------------------------------------------------------

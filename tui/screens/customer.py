@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Label, Markdown, Static, TabbedContent, TabPane
 
+from store.files.documents import render
 from store.read import statements
 from store.write import customers, payments
 from store.errors import DulyError
@@ -175,7 +176,7 @@ class CustomerScreen(DulyScreen):
             paid.add_row(p["date"], t(f"method.{p['method']}"), p["reference"] or "", cur,
                          *(Text(format_amount(p[k], cur), justify="right") for k in ("amount", "applied", "unapplied")),
                          t(f"status.{p['status']}"), key=p["id"])
-        self.query_one("#statement", Markdown).update(statements.to_markdown(stmt))
+        self.query_one("#statement", Markdown).update(render.statement_markdown(stmt, self.t.language))
 
     @staticmethod
     def _value(field: str, value, record: dict) -> str:
