@@ -249,24 +249,38 @@ class _Layout:
             return Spacer(1, 0)
         grid = [["" for _ in range(ncols)] for _ in rows]
         plain = [["" for _ in range(ncols)] for _ in rows]
-        commands = []
+        commands = [("FONTNAME", (0, 0), (-1, -1), LATIN), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                    ("LEADING", (0, 0), (-1, -1), 11)]
         numeric = [False] * ncols
         for r, c, span, cell in cells_meta:
-            num = "num" in cell.classes or "num" in rows[r].classes
-            if num and span == 1 and r >= len(head_rows):
+            if ("num" in cell.classes or "num" in rows[r].classes) and span == 1 and r >= len(head_rows):
                 numeric[c] = True
+            plain[r][c] = cell.text().strip() if span == 1 else ""
+        widths = self._widths(plain, numeric)
+        tall = set()
+        for r, c, span, cell in cells_meta:
+            num = "num" in cell.classes or "num" in rows[r].classes
             text = cell.text().strip()
-            plain[r][c] = text if span == 1 else ""
             bold = cell.tag == "th" or "total" in rows[r].classes
-            markup = _inline(cell)
-            if bold and markup:
-                markup = f"<b>{markup}</b>"
-            grid[r][c] = Paragraph(markup, self.styles["cell_num" if num else "cell"]) if markup else ""
+            if "tall" in cell.classes:
+                tall.add(r)
             if span > 1:
                 commands.append(("SPAN", (c, r), (c + span - 1, r)))
-        widths = self._widths(plain, numeric)
-        heights = [22 * mm if any("tall" in cell.classes for rr, _, _, cell in cells_meta if rr == r) else None
-                   for r in range(len(rows))]
+            if not text:
+                continue
+            simple = not bold and "\n" not in text and all(isinstance(ch, str) for ch in cell.children)
+            if simple and _text_width(text, 8.5) + 6 <= sum(widths[c:c + span]):
+                # one line that fits: a plain string is drawn without a paragraph's line breaking (a 2,000-line
+                # statement takes seconds instead of a minute)
+                grid[r][c] = text
+                if _CJK_RUN.search(text):
+                    commands.append(("FONTNAME", (c, r), (c, r), CJK))
+                if num:
+                    commands.append(("ALIGN", (c, r), (c, r), "RIGHT"))
+                continue
+            markup = _inline(cell)
+            grid[r][c] = Paragraph(f"<b>{markup}</b>" if bold else markup, self.styles["cell_num" if num else "cell"])
+        heights = [22 * mm if r in tall else None for r in range(len(rows))]
         klass = node.classes
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
                  ("RIGHTPADDING", (0, 0), (-1, -1), 3), ("TOPPADDING", (0, 0), (-1, -1), 2),
