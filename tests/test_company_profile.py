@@ -2,7 +2,7 @@
 checked as typed, synced like every setting, and read back whole for the documents."""
 from __future__ import annotations
 
-from store.read.settings import company_profile
+from store.read.company import company_profile
 from tests.support.cli import assert_one_line_error
 
 PROFILE = {

@@ -5,11 +5,8 @@ from __future__ import annotations
 from store.read import alerts, reports
 from store.rules import aging, dunning
 from store.write import invoices, reconcile
+from store.read.company import COMPANY_KEYS
 from store.write.settings import all_settings, get
-
-# The company profile (letterhead and bank details) every outbound document carries, in the order it is shown.
-COMPANY_KEYS = ("company.name", "company.legal_name", "company.tax_id", "company.address", "company.phone",
-                "company.email", "company.bank_name", "company.bank_account", "company.account_name")
 
 
 def defaults(ledger) -> dict[str, str | None]:
@@ -47,14 +44,3 @@ def value_in_force(ledger, key: str) -> str | None:
     """One key's value as it applies: set, else its default."""
     value = get(ledger, key)
     return value if value not in (None, "") else defaults(ledger).get(key)
-
-
-def company_profile(ledger) -> dict[str, str]:
-    """The issuing company as documents show it: {name, legal_name, tax_id, address, phone, email, bank_name,
-    bank_account, account_name}; a key never set is ''. The legal name falls back to the name, the account name
-    to the legal name (what a bank statement would show)."""
-    found = {key.partition(".")[2]: (get(ledger, key) or "") for key in COMPANY_KEYS}
-    found["name"] = found["name"] or found["legal_name"] or "Duly"
-    found["legal_name"] = found["legal_name"] or found["name"]
-    found["account_name"] = found["account_name"] or found["legal_name"]
-    return found

@@ -211,6 +211,20 @@ def _write_file(ledger, plan: _Plan, as_of: str, sent_on: str, file_format: str,
     return result
 
 
+def mark_sent(ledger, code: str, as_of: str, *, channel: str, address: str | None = None,
+              on: str | None = None) -> Sent:
+    """Record the statement (or the balance confirmation letter) as of a date as sent by hand: posted, handed over;
+    the customer's reply is then taken by `confirm`."""
+    as_of = validate.iso_date(as_of, "statement date")
+    sent_on = _today(on, "date sent")
+    customer = customers.by_code(ledger, code)
+    result = Sent(customer["code"], balances(ledger, customer["id"], as_of), channel, address, "sent")
+    if not result.balances:
+        result.balances = {customer["currency"] or ledger.setting("currency", "CNY") or "CNY": 0}
+    _write_state(ledger, customer, as_of, result, status="sent", sent_on=sent_on)
+    return result
+
+
 def _write_state(ledger, customer: dict, as_of: str, result: Sent, *, status: str, sent_on: str | None,
                  note: str | None = None) -> None:
     with ledger.writing() as tx:

@@ -26,6 +26,7 @@ COMMANDS = {
     "tui.cli.transfer": ("export", "import"),
     "tui.cli.reconcile": ("reconcile", "import", "statement"),
     "tui.cli.templates": ("template",),
+    "tui.cli.letters": ("letter",),
     "tui.cli.help": ("completion", "help"),
     "tui.cli.agent": ("lock", "unlock"),
 }

@@ -31,6 +31,7 @@ from reportlab.platypus import (HRFlowable, KeepTogether, LongTable, PageBreak, 
 CJK = "STSong-Light"
 LATIN, LATIN_BOLD = "Helvetica", "Helvetica-Bold"
 _CJK_RUN = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef\uf900-\ufaff]+")
+_SLIP_INSET = 18  # points: the reply slip box's padding (8 + 8) and border
 _registered = False
 
 
@@ -202,10 +203,14 @@ class _Layout:
             return [p for p in (self.paragraph(Node("p", {}, ["• ", *li.children]), "p") for li in items) if p]
         if tag == "div" and "page-break" in node.classes:
             return [PageBreak()]
+        if "slip" in node.classes:  # laid out inside the box's padding and border
+            self.width -= _SLIP_INSET
+            try:
+                return self.slip(self.blocks(node))
+            finally:
+                self.width += _SLIP_INSET
         inner = self.blocks(node) if any(isinstance(c, Node) and c.tag in _BLOCKS for c in node.children) else \
             [p for p in [self.paragraph(node, "p")] if p is not None]
-        if "slip" in node.classes:
-            return self.slip(inner)
         if "letterhead" in node.classes:
             return [*inner, HRFlowable(width="100%", thickness=1.2, color=colors.black, spaceBefore=1, spaceAfter=6)]
         if "space" in node.classes:
@@ -217,7 +222,7 @@ class _Layout:
     def slip(self, inner: list) -> list:
         """A reply slip: a dashed cut line, then the slip in a box, kept on one page."""
         cut = HRFlowable(width="100%", thickness=0.6, color=colors.black, dash=(3, 2), spaceBefore=8, spaceAfter=6)
-        box = Table([[inner]], colWidths=[self.width])
+        box = Table([[inner]], colWidths=[self.width + _SLIP_INSET])
         box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, colors.black),
                                  ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
                                  ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
@@ -256,7 +261,7 @@ class _Layout:
             if ("num" in cell.classes or "num" in rows[r].classes) and span == 1 and r >= len(head_rows):
                 numeric[c] = True
             plain[r][c] = cell.text().strip() if span == 1 else ""
-        widths = self._widths(plain, numeric)
+        widths = self._widths(plain, numeric, bold_rows=len(head_rows))
         tall = set()
         for r, c, span, cell in cells_meta:
             num = "num" in cell.classes or "num" in rows[r].classes
@@ -300,14 +305,14 @@ class _Layout:
         table.spaceBefore, table.spaceAfter = 2, 6
         return table
 
-    def _widths(self, plain: list[list[str]], numeric: list[bool]) -> list[float]:
+    def _widths(self, plain: list[list[str]], numeric: list[bool], bold_rows: int = 0) -> list[float]:
         """Figures get the width they need; text columns share the rest in proportion to what they hold."""
         ncols = len(numeric)
         natural = [0.0] * ncols
-        for row in plain:
+        for r, row in enumerate(plain):
             for c, text in enumerate(row):
                 if text:
-                    natural[c] = max(natural[c], _text_width(text, 8.5) + 8)
+                    natural[c] = max(natural[c], _text_width(text, 8.5, bold=r < bold_rows) + 8)
         natural = [max(n, 14 * mm / 2) for n in natural]
         if sum(natural) <= self.width:
             extra = self.width - sum(natural)
@@ -325,14 +330,15 @@ class _Layout:
         return [w * scale for w in out] if scale < 1 else out
 
 
-def _text_width(text: str, size: float) -> float:
+def _text_width(text: str, size: float, bold: bool = False) -> float:
     width = 0.0
+    font = LATIN_BOLD if bold else LATIN
     for line in text.split("\n"):
         w, last = 0.0, 0
         for m in _CJK_RUN.finditer(line):
-            w += pdfmetrics.stringWidth(line[last:m.start()], LATIN, size) + len(m.group()) * size
+            w += pdfmetrics.stringWidth(line[last:m.start()], font, size) + len(m.group()) * size
             last = m.end()
-        w += pdfmetrics.stringWidth(line[last:], LATIN, size)
+        w += pdfmetrics.stringWidth(line[last:], font, size)
         width = max(width, w)
     return width
 

@@ -12,7 +12,7 @@ from datetime import date
 from store.errors import InvalidInput, NotFound
 from store.files.documents import engine, labels, pdf
 from store.read import statements
-from store.read.settings import company_profile
+from store.read.company import company_profile
 from store.rules import money
 from store.write import templates
 
@@ -311,7 +311,8 @@ def payment_request(ledger, customer_id: str, as_of: date, *, numbers: list[str]
         totals[cur] = totals.get(cur, 0) + opened["open"]
     context = {**_common(ledger, customer, lang, issued or date.today()), "as_of": as_of.isoformat(),
                "invoices": invoices, "totals": [{"currency": c, "amount": _amt(v, c)} for c, v in sorted(totals.items())],
-               "pay_by": min(i["due_date"] for i in invoices)}
+               # the earliest due date, or the day of the request when that has passed
+               "pay_by": max(min(i["due_date"] for i in invoices), (issued or date.today()).isoformat())}
     title = ("请款单" if lang == "zh" else "Payment request") + f" — {customer['name']}"
     return Document("payment_request", lang, title, _render(ledger, "payment_request", lang, context),
                     context["company"]["name"], customer["code"],
