@@ -1,35 +1,58 @@
-"""Errors are types; the CLI and TUI turn them into one line for a person."""
+"""Errors are types; the CLI and TUI turn them into one line for a person, in that person's language.
+
+An error carries a message id and its values, not finished words:
+
+    raise NotFound(N_("customer {code} not found"), code=code)
+
+The id is the English sentence with named placeholders (N_ marks it for the catalogue: see tui/app/i18n.py for how
+a string is added). str(err) is the English line; err.text("zh") the line in Chinese, chosen where it is shown.
+A value that is itself a DulyError is worded in the same language ("setting {key}: {reason}", reason=exc)."""
 from __future__ import annotations
+
+from store.i18n import N_, translate
 
 
 class DulyError(Exception):
-    """Base for every error a user can cause; str(err) is the one line shown."""
+    """Base for every error a user can cause; str(err) is the one line shown, err.text(language) in a language."""
+
+    def __init__(self, message: str = "", /, **values):
+        self.msgid = message
+        self.values = values
+        super().__init__(self.text("en"))
+
+    def text(self, language: str = "en") -> str:
+        """The one line in a language (English where the catalogue has no words for it)."""
+        shown = {k: v.text(language) if isinstance(v, DulyError) else v for k, v in self.values.items()}
+        try:
+            return translate(language, self.msgid, **shown)
+        except (KeyError, IndexError, ValueError):  # words whose placeholders do not fit: say it in English
+            return self.msgid.format(**shown) if shown else self.msgid
 
 
 class InvalidInput(DulyError):
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, /, *, field: str | None = None, **values):
+        super().__init__(message, **values)
         self.field = field
 
 
 class WrongPassphrase(DulyError):
     def __init__(self, path: str):
-        super().__init__(f"wrong passphrase for ledger {path} (or the file is not a Duly ledger)")
+        super().__init__(N_("wrong passphrase for ledger {path} (or the file is not a Duly ledger)"), path=str(path))
 
 
 class LedgerNotFound(DulyError):
     def __init__(self, path: str):
-        super().__init__(f"no ledger at {path}: create one with `duly init` or `duly demo`")
+        super().__init__(N_("no ledger at {path}: create one with `duly init` or `duly demo`"), path=str(path))
 
 
 class LedgerExists(DulyError):
     def __init__(self, path: str):
-        super().__init__(f"a ledger already exists at {path}; refusing to overwrite it")
+        super().__init__(N_("a ledger already exists at {path}; refusing to overwrite it"), path=str(path))
 
 
 class LedgerLocked(DulyError):
     def __init__(self, path: str):
-        super().__init__(f"ledger {path} is busy (another Duly is writing); try again")
+        super().__init__(N_("ledger {path} is busy (another Duly is writing); try again"), path=str(path))
 
 
 class NotFound(DulyError):
@@ -52,9 +75,12 @@ class DiskFull(DulyError):
     """A write failed for want of space; what was being written was rolled back or removed."""
 
     def __init__(self, path: str, detail: str = ""):
-        why = f" ({detail})" if detail else ""
-        super().__init__(f"the disk is full: cannot write {path}{why}; nothing was changed: free some space "
-                         "and try again")
+        if detail:
+            super().__init__(N_("the disk is full: cannot write {path} ({detail}); nothing was changed: free some "
+                                "space and try again"), path=str(path), detail=detail)
+        else:
+            super().__init__(N_("the disk is full: cannot write {path}; nothing was changed: free some space and "
+                                "try again"), path=str(path))
 
 
 class DamagedLedger(DulyError):
@@ -63,5 +89,5 @@ class DamagedLedger(DulyError):
 
 class LedgerInUse(DulyError):
     def __init__(self, path: str):
-        super().__init__(f"ledger {path} is open in another Duly (the app, a sync, a command still running): "
-                         "close it and try again; nothing was replaced")
+        super().__init__(N_("ledger {path} is open in another Duly (the app, a sync, a command still running): "
+                            "close it and try again; nothing was replaced"), path=str(path))

@@ -27,6 +27,7 @@ def cli(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DULY_LEDGER", str(path))
     monkeypatch.setenv("DULY_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("DULY_USER", "tester")
+    monkeypatch.setenv("DULY_LANG", "en")  # the words the tests read, whatever the machine's locale
     monkeypatch.delenv("DULY_NEW_PASSPHRASE", raising=False)
     monkeypatch.delenv("DULY_DEBUG", raising=False)
 

@@ -121,3 +121,34 @@ def cycles() -> list[list[str]]:
 
 def test_no_import_cycles_anywhere():
     assert cycles() == []
+
+
+def _test_module_imports() -> list[str]:
+    """Every import, in any file under tests/, of a test module (test_*.py) or of a conftest: a helper two test
+    modules share belongs in tests/support/, a fixture in a conftest.py (pytest finds those; nobody imports them)."""
+    tests = ROOT / "tests"
+    bad = []
+    for path in sorted(tests.rglob("*.py")):
+        package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package
+                    for _ in range(node.level - 1):
+                        parent = parent.rpartition(".")[0]
+                    base = f"{parent}.{base}".strip(".")
+                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            for name in names:
+                last = name.rpartition(".")[2]
+                if (last.startswith("test_") or last == "conftest") and \
+                        (ROOT / Path(*name.split("."))).with_suffix(".py").exists():
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    return bad
+
+
+def test_no_test_module_imports_another_test_module():
+    assert _test_module_imports() == []

@@ -27,7 +27,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from store.ledger import db
+from store.read import fx as fxread
 from store.read.open import position as open_position
+from store.write.terms import home_currency
 from store.read import reports
 from store.rules import money, safetext, validate
 from store.errors import InvalidInput
@@ -365,6 +367,9 @@ def export_hledger(ledger, path) -> str:
         for account in entries.accounts():
             fh.write(f"account {account}\n")
         fh.write("\n")
+        for cur, on, rate, base in _prices(ledger):  # `hledger bal -X CNY` values at these rates
+            fh.write(f"P {on} {cur} {rate} {base}\n")
+        fh.write("\n")
         for on, payee, narration, tags, postings in entries:
             fh.write(f"{on} * {_hledger_text(payee)} | {_hledger_text(narration)}\n")
             for key, value in tags.items():
@@ -375,6 +380,12 @@ def export_hledger(ledger, path) -> str:
             fh.write("\n")
             count += 1
     return f"{target} ({count} transactions, hledger journal)"
+
+
+def _prices(ledger):
+    """The exchange rates (`duly rate`) as the journals' price directives: currency, date, rate, base."""
+    base = home_currency(ledger)
+    return [(r["currency"], r["date"], r["rate"], base) for r in fxread.rates(ledger)]
 
 
 def _bean_string(text: str) -> str:
@@ -401,6 +412,9 @@ def export_beancount(ledger, path) -> str:
             fh.write(f"{first} commodity {cur}\n")
         for account in entries.accounts():
             fh.write(f"{first} open {account}\n")
+        fh.write("\n")
+        for cur, on, rate, base in _prices(ledger):
+            fh.write(f"{on} price {cur} {rate} {base}\n")
         fh.write("\n")
         for on, payee, narration, tags, postings in entries:
             fh.write(f"{on} * {_bean_string(payee)} {_bean_string(narration)}\n")

@@ -31,6 +31,9 @@ EDITABLE = {
     # of "DESCRIPTION:QTY:PRICE[:TAX%]"; `amount` is minor units of `currency` (one or the other).
     "drafts": ("customer_id", "date", "due_date", "terms", "currency", "amount", "lines", "description", "einvoice",
                "archived"),
+    # Exchange rates (汇率): one row per currency and date (its id derived from both, so the same day's rate typed
+    # on two devices is one row, last writer wins); `rate` is an exact decimal text: base-currency units per unit.
+    "fx_rates": ("currency", "date", "rate", "source"),
 }
 
 # Device-only tables: written with tx.local or Ledger.local, never in the change log, never synced.
@@ -381,7 +384,13 @@ def _v_einvoice_index(db) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS invoices_einvoice ON invoices (einvoice)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index]
+def _v_fx_rates(db) -> None:
+    """Exchange rates to the ledger's base currency, synced; 'the rate as of D' is a range on (currency, date)."""
+    db.execute(_synced_table_sql("fx_rates", EDITABLE["fx_rates"]))
+    db.execute("CREATE INDEX fx_rates_currency ON fx_rates (currency, date)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates]
 VERSION = len(MIGRATIONS)
 
 

@@ -204,11 +204,11 @@ def customer_days_to_pay(ledger, as_of: date) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: r["customer"])
 
 
-def expected_payment_dates(ledger, as_of: date) -> list[dict[str, Any]]:
+def expected_payment_dates(ledger, as_of: date, pos: Position | None = None) -> list[dict[str, Any]]:
     """Per open instalment: the due date moved by the customer's average days late, never before as_of.
     Customers with no paid history are expected on the due date."""
     late = {row["customer_id"]: row["avg_days_late"] or 0 for row in customer_days_to_pay(ledger, as_of)}
-    pos = position(ledger, as_of)
+    pos = pos or position(ledger, as_of)
     by_number = {inv.number: inv for inv in pos.invoices}
     out = []
     for it in pos.items:
@@ -223,17 +223,35 @@ def expected_payment_dates(ledger, as_of: date) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (r["expected"], r["customer"], r["number"]))
 
 
+FORECAST_CREDIT = "credit"  # the forecast's row of credit balances left after netting (money owed back)
+
+
 def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
-    """Cash-in per week and currency from the expected payment dates: week 1 is as_of..as_of+6 (it also holds
-    everything overdue); what is expected after the last week is in a final 'later' row."""
+    """Cash still to come in, per week and currency, from the expected payment dates: week 1 is as_of..as_of+6
+    (it also holds everything overdue); what is expected after the last week is in a 'later' row.
+
+    Cash already received counts once: a customer's unapplied payments and credits are netted against that
+    customer's own expected receipts, earliest first (as applying them would settle the oldest invoices), so
+    the forecast's total equals the aging total. Credit beyond what the customer owes is not cash to come:
+    it stands, negative, in a final 'credit' row (present only when there is some).
+    """
     if weeks <= 0:
         raise InvalidInput(f"forecast: weeks must be positive, got {weeks}", field="weeks")
+    pos = position(ledger, as_of)
+    credit = {(u.customer, u.currency): u.amount for u in pos.unapplied}
     cells: dict[tuple[int, str], int] = defaultdict(int)
-    currencies: set[str] = set()
-    for row in expected_payment_dates(ledger, as_of):
+    currencies: set[str] = {u.currency for u in pos.unapplied}
+    for row in expected_payment_dates(ledger, as_of, pos):  # earliest expected first
+        amount, key = row["open_amount"], (row["customer"], row["currency"])
+        netted = min(credit.get(key, 0), amount)
+        if netted:
+            credit[key] -= netted
         week = min((row["expected"] - as_of).days // 7, weeks)
-        cells[(week, row["currency"])] += row["open_amount"]
+        cells[(week, row["currency"])] += amount - netted
         currencies.add(row["currency"])
+    left = defaultdict(int)
+    for (_, currency), amount in credit.items():
+        left[currency] += amount
     out = []
     for week in range(weeks + 1):
         start = as_of + timedelta(days=7 * week)
@@ -241,6 +259,9 @@ def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
             out.append({"week": str(week + 1) if week < weeks else "later", "start": start,
                         "end": start + timedelta(days=6) if week < weeks else None, "currency": currency,
                         "amount": cells.get((week, currency), 0)})
+    for currency in sorted(c for c, amount in left.items() if amount):
+        out.append({"week": FORECAST_CREDIT, "start": as_of, "end": None, "currency": currency,
+                    "amount": -left[currency]})
     return out
 
 

@@ -5,10 +5,11 @@ amount always equal the customer's open balance in that currency.
 """
 from __future__ import annotations
 
+import calendar
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from store.rules import money
@@ -20,7 +21,6 @@ NOT_DUE = "not_due"
 UNAPPLIED = "unapplied"
 BASES = ("due", "invoice")
 YEAR_LABELS = ["1年以内", "1-2年", "2-3年", "3年以上"]
-_YEAR_EDGES = (365, 730, 1095)
 
 
 @dataclass(frozen=True)
@@ -84,17 +84,43 @@ def bucket_for(days_past_due: int, edges: Sequence[int] = DEFAULT_EDGES) -> str:
     return labels[1 + bisect_left(tuple(edges), days_past_due)]
 
 
-def year_bucket(age_days: int) -> str:
-    """1年以内 for 0–365 days of age, 1-2年 for 366–730, 2-3年 for 731–1095, 3年以上 beyond."""
-    return YEAR_LABELS[bisect_left(_YEAR_EDGES, max(age_days, 0))]
+def anniversary(when: date, years: int) -> date:
+    """`when` moved by whole calendar years; 29 February becomes 28 February in a year that has none."""
+    year = when.year + years
+    if when.month == 2 and when.day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return when.replace(year=year)
 
 
-def _classifier(basis: str, edges: tuple[int, ...], years: bool):
+def year_edges(as_of: date) -> tuple[int, ...]:
+    """The most days of age that still count as within 1, 2 and 3 years as of `as_of`.
+
+    Years are calendar anniversaries, as Chinese aging disclosures read them ("1年以内（含1年）"): an item dated
+    D is within n years while `as_of` is on or before D's n-th anniversary, so a year is 365 or 366 days
+    depending on the 29 Februaries it spans. The edge is found once per report from `as_of` (the earliest date
+    whose n-th anniversary is not before `as_of`), so classifying an item stays one bisect over day counts.
+    """
+    edges = []
+    for n in (1, 2, 3):
+        earliest = anniversary(as_of, -n)
+        if anniversary(earliest, n) < as_of:  # as_of is 29 February: 28 February's anniversary falls short
+            earliest += timedelta(days=1)
+        edges.append((as_of - earliest).days)
+    return tuple(edges)
+
+
+def year_bucket(when: date, as_of: date) -> str:
+    """1年以内 up to and including the first anniversary of `when`, 1-2年 up to the second, 2-3年 up to the
+    third, 3年以上 after it (a date after `as_of` counts as 1年以内)."""
+    return YEAR_LABELS[bisect_left(year_edges(as_of), max((as_of - when).days, 0))]
+
+
+def _classifier(basis: str, edges: tuple[int, ...], years: tuple[int, ...] | None):
     """A function days -> label index into the report's labels, built once per report."""
     if years:
         if basis == "due":
-            return lambda days: 0 if days <= 0 else 1 + bisect_left(_YEAR_EDGES, days)
-        return lambda days: bisect_left(_YEAR_EDGES, max(days, 0))
+            return lambda days: 0 if days <= 0 else 1 + bisect_left(years, days)
+        return lambda days: bisect_left(years, max(days, 0))
     if basis == "due":
         return lambda days: 0 if days <= 0 else 1 + bisect_left(edges, days)
     return lambda days: bisect_left(edges, max(days, 0))
@@ -113,8 +139,9 @@ def age(
     Basis 'due' ages by days past due: due on or after as_of is 'not_due', then 1–E1, E1+1–E2, ... En+.
     Basis 'invoice' ages by days since the invoice date and has no 'not_due' bucket: the first bucket is
     0–E1 (an invoice dated as_of is 0 days old; one dated later counts as 0 too).
-    With years=True the buckets are YEAR_LABELS (1年以内 = 0–365 days of age, ...); on basis 'due' they
-    are preceded by 'not_due', and '1年以内' then holds 1–365 days past due.
+    With years=True the buckets are YEAR_LABELS, counted in calendar anniversaries of the item's date (see
+    year_edges: 1年以内 holds an item up to and including its first anniversary); on basis 'due' they are
+    preceded by 'not_due', and '1年以内' then holds items past due up to the first anniversary of the due date.
     The caller passes what was open as of as_of; nothing is filtered out here. Rows whose every column
     is zero are left out. A row's total is its buckets plus its (negative) unapplied amount.
     """
@@ -125,7 +152,7 @@ def age(
         labels = ([NOT_DUE] if basis == "due" else []) + list(YEAR_LABELS)
     else:
         labels = bucket_labels(edges, basis)
-    classify = _classifier(basis, edges, years)
+    classify = _classifier(basis, edges, year_edges(as_of) if years else None)
     as_of_ordinal = as_of.toordinal()
     width = len(labels)
 

@@ -8,7 +8,9 @@ Pure rules over plain dataclasses; store.write.collections gathers the facts fro
 - The amount asked is every open instalment that has reached min(offset, 1) days overdue: on a pre-due
   level the instalments falling due within the offset, on an overdue level everything overdue.
 - Fee = fixed fee + asked × fee rate; interest = Σ open × yearly rate / 365 × days overdue over the overdue
-  instalments; both in integer minor units, rounded half-up once.
+  instalments; both in integer minor units, rounded half-up once. The level decides whether a reminder charges
+  interest (its `interest` option); the rate is the one the customer agreed — the invoice's terms' late-interest
+  rate — when the terms set one, else the level's.
 - Left out: every invoice of a customer on hold (tagged `hold`: a "do not dun" customer), an invoice with an
   active dispute (opened, not resolved, review date not passed), with an
   unexpired promise to pay, or whose level was already sent (a level is sent at most once per invoice).
@@ -16,9 +18,11 @@ Pure rules over plain dataclasses; store.write.collections gathers the facts fro
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import MappingProxyType
 
 from store.rules import money
 from store.errors import InvalidInput
@@ -278,8 +282,11 @@ def promise_holds(p: Promise, as_of: date) -> bool:
 
 def plan(invoices: list[OpenInvoice], levels: tuple[Level, ...], as_of: date, *,
          disputes: list[Dispute] = (), promises: list[Promise] = (),
-         sent: set[tuple[str, str]] = frozenset(), customers_on_hold: set[str] = frozenset()) -> Plan:
-    """What is due for which level as of a date, and what was held back and why."""
+         sent: set[tuple[str, str]] = frozenset(), customers_on_hold: set[str] = frozenset(),
+         agreed_rates: Mapping[str, int] = MappingProxyType({})) -> Plan:
+    """What is due for which level as of a date, and what was held back and why.
+
+    agreed_rates: invoice id -> the yearly late-interest rate (basis points) of its terms, where they set one."""
     result = Plan(as_of)
     active: dict[str, list[Dispute]] = {}
     for d in disputes:
@@ -335,6 +342,7 @@ def plan(invoices: list[OpenInvoice], levels: tuple[Level, ...], as_of: date, *,
         result.items.append(PlanItem(
             inv.invoice_id, inv.number, inv.customer_id, inv.currency, level, dues[0][0], days,
             sum(a for _, a in dues), asked, disputed, fee(level, asked, inv.currency),
-            interest([(a, (as_of - when).days) for when, a in reached], level.interest_bp)))
+            interest([(a, (as_of - when).days) for when, a in reached],
+                     (agreed_rates.get(inv.invoice_id) or level.interest_bp) if level.interest_bp else 0)))
     result.items.sort(key=lambda i: (i.customer_id, -i.days_overdue, i.number))
     return result

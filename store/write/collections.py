@@ -19,7 +19,7 @@ from pathlib import Path
 from store.read.open import position as open_position
 from store.read import open as openitems
 from store.rules import dunning, money, safetext, validate
-from store.write import customers, invoices
+from store.write import customers, invoices, settings
 from store.rules.dunning import PlanItem
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
@@ -317,9 +317,19 @@ class ReminderPlan:
 
 
 def _recipients(ledger) -> dict[str, Recipient]:
-    default = ledger.setting("language") or "zh"
+    default = settings.get(ledger, "language") or "zh"  # a customer with no language of its own: this device's
     return {r["id"]: Recipient(r["id"], r["code"], r["name"], r["email"], r["language"] or default, r["phone"])
             for r in ledger.rows("SELECT id, code, name, email, language, phone FROM customers")}
+
+
+def agreed_interest_rates(ledger, invoice_ids) -> dict[str, int]:
+    """invoice id -> the late-interest rate (yearly, basis points) its terms set, for the terms that set one."""
+    if not ledger.conn.execute("SELECT 1 FROM terms WHERE late_interest_bp > 0 LIMIT 1").fetchone():
+        return {}
+    wanted = set(invoice_ids)
+    return {iid: bp for iid, bp in ledger.conn.execute(
+        "SELECT i.id, t.late_interest_bp FROM terms t JOIN invoices i ON i.terms = t.name WHERE t.late_interest_bp > 0")
+        if iid in wanted}
 
 
 def reminder_plan(ledger, as_of: date) -> ReminderPlan:
@@ -339,7 +349,7 @@ def reminder_plan(ledger, as_of: date) -> ReminderPlan:
     on_hold = {cid for cid, tags in ledger.conn.execute("SELECT id, tags FROM customers WHERE tags IS NOT NULL")
                if dunning.HOLD_TAG in (tags or "").split(",")}
     plan = dunning.plan(open_invoices, levels(ledger), as_of, disputes=disputes, promises=promises, sent=set(sent),
-                        customers_on_hold=on_hold)
+                        customers_on_hold=on_hold, agreed_rates=agreed_interest_rates(ledger, dues))
     plan.held = [h if (h.invoice_id, h.level) not in sent else dunning.Held(
         h.invoice_id, h.number, h.customer_id, h.level,
         f"level {h.level} already done ({sent[(h.invoice_id, h.level)]})") for h in plan.held]

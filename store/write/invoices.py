@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from store.read import fx as fxread
 from store.read import open as openitems
-from store.rules import money, validate
+from store.rules import fx, money, validate
 from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
 from store.rules.openitems import OpenInvoice, open_items
@@ -149,20 +150,49 @@ def _next_number(ledger) -> str:
     return ledger.next_number("invoice", "invoices", "{prefix}-{n:06d}")
 
 
-def _credit_check(ledger, customer: dict, currency: str, on: str, total: int) -> str | None:
-    """A message when this invoice takes the customer over its credit limit (same currency only)."""
+def _credit_check(ledger, customer: dict, currency: str, on: str, total: int) -> tuple[str | None, bool]:
+    """(message, breach): a message when this invoice takes the customer over its credit limit (breach), or
+    when the limit could not be checked (no breach: a missing rate never refuses an invoice). The limit is in
+    the customer's currency; what the customer owes in other currencies counts at each one's rate as of the
+    invoice date (`duly rate`)."""
     limit = customer.get("credit_limit")
-    if limit is None or currency != (customer.get("currency") or currency):
-        return None
-    owed = openitems.balance(ledger, customer["id"], currency, on)
-    if owed + total <= limit:
-        return None
+    if limit is None:
+        return None, False
+    home = customer.get("currency") or currency
+    owed_in = {cur: openitems.balance(ledger, customer["id"], cur, on) for cur in _currencies_of(ledger, customer)}
+    owed_in[currency] = owed_in.get(currency, 0) + total
+    owed_in = {cur: amount for cur, amount in owed_in.items() if amount}
+    to_home, conv, missing = (lambda minor, cur: minor), None, []
+    if set(owed_in) - {home}:
+        try:
+            to_home, conv = fxread.converter(ledger, home, date.fromisoformat(on), set(owed_in))
+            missing = conv.missing
+        except InvalidInput:  # no rate for the limit's own currency: only that currency can be counted
+            missing = sorted(set(owed_in) - {home})
+    counted = {cur: amount for cur, amount in owed_in.items() if cur not in missing}
+    with_this = sum(to_home(amount, cur) for cur, amount in counted.items())
+    left_out = (f"; {', '.join(missing)} not counted: no rate on or before {on} (`duly rate set CUR RATE --date D`)"
+                if missing else "")
+    if with_this <= limit:
+        if missing:  # what could be counted is within the limit; what could not may not be
+            return f"credit limit of {customer['code']} checked in part{left_out}", False
+        return None, False
+    this = to_home(total, currency) if currency not in missing else 0
+    owed = with_this - this
 
     def amt(minor: int) -> str:
-        return money.format_amount(minor, currency, symbol=True)
+        return money.format_amount(minor, home, symbol=True)
 
-    return (f"credit limit of {customer['code']} is {amt(limit)}: balance {amt(owed)} + this invoice {amt(total)} "
-            f"exceeds it by {amt(owed + total - limit)}")
+    rates = "" if conv is None or not conv.used else " (at " + ", ".join(
+        f"{cur} {fx.rate_text(r.rate)}" for cur, r in sorted(conv.used.items())) + ")"
+    return (f"credit limit of {customer['code']} is {amt(limit)}: balance {amt(owed)} + this invoice {amt(this)} "
+            f"exceeds it by {amt(with_this - limit)}{rates}{left_out}"), True
+
+
+def _currencies_of(ledger, customer: dict) -> set[str]:
+    return {cur for (cur,) in ledger.conn.execute(
+        "SELECT currency FROM invoices WHERE customer_id = :c UNION SELECT currency FROM payments WHERE customer_id = :c "
+        "UNION SELECT currency FROM credit_notes WHERE customer_id = :c", {"c": customer["id"]})}
 
 
 def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
@@ -214,8 +244,8 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
                 raise Conflict(f"invoice number {number} is already used")
         else:
             number = _next_number(ledger)
-        warning = _credit_check(ledger, customer, cur, on, total)
-        if warning and (ledger.setting("credit.enforce") or "warn") == "block":
+        warning, breach = _credit_check(ledger, customer, cur, on, total)
+        if breach and (ledger.setting("credit.enforce") or "warn") == "block":
             raise Conflict(f"refused: {warning} (setting credit.enforce is 'block')")
 
         invoice_id = uuid7()

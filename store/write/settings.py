@@ -15,12 +15,16 @@ from store.rules import money, validate
 from store.errors import InvalidInput
 from store.ledger.device_secrets import SECRETS, secret_meta_key
 
-DEVICE_LOCAL = {"invoice.series", *SECRETS}
+# The language is a person's: each device has its own (a team may read Chinese and English). A ledger written
+# before kept it as a synced setting; that value still applies on a device that never set its own.
+DEVICE_LOCAL = {"invoice.series", "language", *SECRETS}
 MASK = "********"
 
 
 def _meta_key(key: str) -> str:
-    return "series_prefix" if key == "invoice.series" else secret_meta_key(key)
+    if key == "invoice.series":
+        return "series_prefix"
+    return "device.language" if key == "language" else secret_meta_key(key)
 
 
 def masked(key: str, value):
@@ -206,8 +210,9 @@ def get(ledger, key: str) -> str | None:
         raise InvalidInput(f"unknown setting {key!r}; known settings: {', '.join(sorted(KNOWN))}", field=key)
     if key in DEVICE_LOCAL:
         found = ledger.meta(_meta_key(key))
-        # until `move_secrets` has run on this device, a secret an older Duly synced still works
-        return found if found is not None or key not in SECRETS else ledger.setting(key)
+        # until `move_secrets` has run on this device, a secret an older Duly synced still works; so does the
+        # language an older Duly kept as a synced setting
+        return found if found is not None or key not in (*SECRETS, "language") else ledger.setting(key)
     return ledger.setting(key)
 
 

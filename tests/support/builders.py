@@ -77,3 +77,27 @@ class Book:
                     tx.event("allocations", invoice_id=invoice, payment_id=payment, credit_id=None, amount=-net,
                              date=date)
             return tx.event("voids", doc_table="payments", doc_id=payment, date=date, reason="test")
+
+
+def reports_book(ledger) -> Book:
+    """The book the report and statement tests work out by hand (tests/store/read). Customer A: partial
+    payments, instalments, a credit note, a write-off, a void, unapplied cash, and an allocation dated after the
+    as-of dates. Customer B: a payment that was voided."""
+    b = Book(ledger)
+    a = b.customer("A", "上海恒达贸易有限公司")
+    i1 = b.invoice(a, "2026-01-10", 100000, due="2026-02-09")
+    i2 = b.invoice(a, "2026-02-01", 50000, due=[("2026-02-01", 15000), ("2026-04-02", 35000)])
+    i3 = b.invoice(a, "2026-03-01", 20000, due="2026-03-31")
+    b.void_invoice(i3, "2026-03-05")
+    b.payment(a, "2026-02-20", 60000, {i1: 60000})
+    b.payment(a, "2026-03-15", 30000, {i2: 20000})  # 10000 stays unapplied
+    b.credit(a, "2026-03-20", 5000, invoice=i1)
+    b.writeoff(i1, "2026-05-01", 10000)
+    p3 = b.payment(a, "2026-07-05", 10000)
+    b.allocate(i1, "2026-07-05", 10000, payment=p3)
+    bb = b.customer("B", "Northwind Trading Ltd")
+    i4 = b.invoice(bb, "2026-01-01", 10000, due="2026-01-31")
+    p4 = b.payment(bb, "2026-01-15", 10000, {i4: 10000})
+    b.void_payment(p4, "2026-02-10")
+    b.ids = {"i1": i1, "i2": i2, "i3": i3, "a": a, "b": bb}
+    return b

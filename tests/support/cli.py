@@ -25,7 +25,6 @@ class Result:
         return json.loads(self.out)
 
 
-
 def duly_exe() -> str:
     """The installed `duly` script of this venv."""
     found = Path(sys.executable).with_name("duly")
@@ -35,6 +34,7 @@ def duly_exe() -> str:
 def run_duly(*argv, env: dict | None = None, input: str | None = None, timeout: float = 30) -> Result:
     """Run the real `duly` in a subprocess (stdin is not a terminal)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DULY_")}
+    full_env["DULY_LANG"] = "en"  # the words the tests read, whatever the machine's locale (env may change it)
     full_env.update(env or {})
     proc = subprocess.run(
         [duly_exe(), *map(str, argv)], env=full_env, capture_output=True, text=True, timeout=timeout,
@@ -61,3 +61,8 @@ def assert_one_line_error(result: Result, code: int = 1, *words: str) -> None:
     assert "Traceback" not in result.err and "internal error" not in result.err, result.err
     for word in words:
         assert word.lower() in lines[0].lower(), (word, lines[0])
+
+
+def ok(result: Result) -> Result:
+    assert result.code == 0, (result.code, result.err)
+    return result

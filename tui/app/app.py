@@ -33,7 +33,8 @@ from textual.worker import Worker, WorkerState
 from store.errors import DulyError, LedgerNotFound
 from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
-from tui.app.i18n import Strings, choose_language
+from store.write import settings
+from tui.app.i18n import LANGUAGES, Strings, choose_language
 from tui.screens.aging import AgingScreen
 from tui.screens.base import DulyScreen, localise_bindings
 from tui.screens.collections import CollectionsScreen
@@ -113,7 +114,7 @@ class LedgerThread:
             self._ledger.close()
         self._ledger = ledger
         self.passphrase = passphrase
-        return ledger.setting("language")
+        return settings.get(ledger, "language")  # this device's, or the one an older Duly synced
 
     def _call(self, fn, args, kwargs):
         if self._ledger is None:
@@ -285,6 +286,31 @@ class DulyApp(App[int]):
         if self.sync_interval:
             self.set_interval(self.sync_interval, self._sync_tick)
 
+    async def set_language(self, language: str) -> None:
+        """Every screen in another language at once ("zh" or "en"; the settings screen calls it after it saved
+        the device's `language` setting): the title, the footer, the palette; the page on show is built anew at once
+        (screens pushed over it are closed), the other pages when next visited. A language fixed when the app was
+        started (DulyApp(language=...), from --lang) gives way to the one chosen here."""
+        self._fixed_language = None
+        self.language = language if language in LANGUAGES else "en"
+        self.t = Strings(self.language)
+        self.title = self.t("app.title")
+        localise_bindings(self, self.t)
+        current = self.current_mode
+        for mode, screen_type in self.MODES.items():  # built anew, in the new words, when next visited
+            if mode != current and mode in self._screen_stacks:
+                await self.remove_mode(mode)
+                self.add_mode(mode, screen_type)
+        if current in self.MODES:  # the page on show: through a blank screen, so it is built anew at once
+            self.add_mode("relabel", Screen)
+            await self.switch_mode("relabel")
+            await self.remove_mode(current)
+            self.add_mode(current, self.MODES[current])
+            await self.switch_mode(current)
+            await self.remove_mode("relabel")
+        self.refresh_bindings()
+        self.refresh_sync_status()
+
     # -- actions ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("goto", "sync_now") and not self.unlocked:
@@ -449,7 +475,8 @@ def run_app(ctx) -> int:
         raise LedgerNotFound(str(path))  # one line and exit 1, before any screen is drawn
     given = getattr(ctx.args, "passphrase_file", None) or os.environ.get("DULY_PASSPHRASE")
     passphrase = ctx.passphrase() if given else None
-    app = DulyApp(path, passphrase, today=_today_from_env(), keymap=parse_keymap(os.environ.get("DULY_KEYMAP")))
+    app = DulyApp(path, passphrase, today=_today_from_env(), language=getattr(ctx.args, "lang", None),
+                  keymap=parse_keymap(os.environ.get("DULY_KEYMAP")))
     app.run()
     if app.failure is not None:
         raise app.failure

@@ -250,7 +250,7 @@ def report_credit(args, ctx):
             raise NotFound(f"customer {args.customer} is archived with nothing open, so it has no credit score "
                            f"as of {as_of}")
     data = [{"customer": s.facts.code, "name": s.facts.name, "score": s.score, "rating": s.rating,
-             "policy": s.policy(args.lang),
+             "policy": s.policy(ctx.language()),
              "factors": [{"factor": f.name, "weight": f.weight, "value": f.value, "points": f.points}
                          for f in s.factors]} for s in found]
     if ctx.format == "json":
@@ -275,6 +275,6 @@ def report_credit(args, ctx):
 def report_alerts(args, ctx):
     as_of: date = date_given(args)
     found = alerts.alerts(ctx.ledger(), as_of)
-    rows = [{"customer": a.customer, "name": a.name, "kind": a.kind, "reason": a.why(args.lang)} for a in found]
+    rows = [{"customer": a.customer, "name": a.name, "kind": a.kind, "reason": a.why(ctx.language())} for a in found]
     ctx.emit(rows, ["customer", "name", "kind", "reason"], json_value={"as_of": as_of.isoformat(), "alerts": rows})
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from store.errors import DulyError, WrongPassphrase
 from store.ledger.ledger import Ledger
+from store.i18n import translate
 from store.rules.validate import parse_date
+from tui.app.i18n import choose_language
 from tui.cli import output
 
 
@@ -57,6 +59,23 @@ class Context:
         self.ledger_path = Path(path).expanduser() if path else default_ledger_path()
         self.format = getattr(args, "format", None) or "table"
         self._ledger: Ledger | None = None
+
+    def language(self) -> str:
+        """The language of what this command prints: tui.app.i18n.choose_language's rule (--lang, DULY_LANG,
+        this device's `language` setting once the ledger is open, the locale, English)."""
+        setting = None
+        if self._ledger is not None:
+            from store.write.settings import get
+
+            try:
+                setting = get(self._ledger, "language")
+            except Exception:  # a ledger closed or broken under us: the rule goes on without it
+                setting = None
+        return choose_language(setting, flag=getattr(self.args, "lang", None))
+
+    def t(self, msgid: str, /, **values) -> str:
+        """Words for people in this command's language (see tui/app/i18n.py for how to add one)."""
+        return translate(self.language(), msgid, **values)
 
     def passphrase(self, *, confirm: bool = False) -> str:
         return read_secret(

@@ -36,6 +36,10 @@ EXAMPLES = {
   duly dispute open A7-000012 --amount 300 --reason "short delivery" --review 2026-04-30
   duly dispute list --status open
   duly dispute resolve 01HX... --note "credit note issued\"""",
+    "rate": """\
+  duly rate set USD 7.1234 --date 2026-06-30
+  duly rate import 中间价.csv --per 100       # the PBOC quotes per 100 units
+  duly rate list --currency USD""",
     "draft": """\
   duly draft add --customer C001 --line "Consulting:10:800:6"
   duly draft list
@@ -93,7 +97,8 @@ EXAMPLES = {
   duly report aging --as-of today
   duly report aging --as-of 2026-03-31 --basis invoice --format json
   duly report summary --as-of today
-  duly report forecast --as-of today --weeks 13""",
+  duly report forecast --as-of today --weeks 13
+  duly report aging --in CNY        # every currency at its rate as of the date (duly rate)""",
     "restore": """\
   duly restore ~/backups/ledger-2026-03-31.duly
   duly restore ~/backups/ledger-2026-03-31.duly --yes   # in a script: no question asked""",

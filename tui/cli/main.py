@@ -10,11 +10,12 @@ import traceback
 from store.ledger.db import harden_process
 from store.errors import DulyError
 from store.rules.safetext import terminal_text
+from tui.app.i18n import LANGUAGE_RULE, LANGUAGES
 from tui.cli.context import Context, UsageError
 
 # Each module registers its subcommands; handlers are `fn(args, ctx) -> int | None`. Listed with the
 # top-level commands each one registers or extends, so that a command imports only the modules it needs
-# (importing every module costs 0.3-0.7 s per run). tests/test_cli_foundation.py checks this table.
+# (importing every module costs 0.3-0.7 s per run). tests/tui/cli/test_cli_foundation.py checks this table.
 COMMANDS = {
     "tui.cli.ledger": ("audit", "backup", "check", "init", "passwd", "restore", "settings", "tui"),
     "tui.cli.customers": ("customer",),
@@ -29,9 +30,10 @@ COMMANDS = {
     "tui.cli.letters": ("letter",),
     "tui.cli.help": ("completion", "help"),
     "tui.cli.agent": ("lock", "unlock"),
+    "tui.cli.rates": ("rate",),
 }
 COMMAND_MODULES = list(COMMANDS)
-_VALUE_OPTIONS = {"--ledger", "--passphrase-file", "--format"}
+_VALUE_OPTIONS = {"--ledger", "--passphrase-file", "--format", "--lang"}
 
 
 def modules_for(argv: list[str] | None) -> list[str]:
@@ -62,6 +64,8 @@ def common_options() -> argparse.ArgumentParser:
                         help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
     common.add_argument("--format", choices=["table", "json", "csv"], default=argparse.SUPPRESS,
                         help="output format for lists and reports")
+    common.add_argument("--lang", choices=list(LANGUAGES), default=argparse.SUPPRESS,
+                        help=f"{LANGUAGE_RULE} (zh: 简体中文)")
     common.add_argument("--no-pager", action="store_true", default=argparse.SUPPRESS,
                         help="print long tables straight to the terminal (else they go through $DULY_PAGER or less)")
     return common
@@ -99,7 +103,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser for this command line (`argv`), or for every command (None)."""
     common = common_options()
     parser = Parser(prog="duly", description="Duly: a local-first accounts-receivable ledger. A date (D) is "
-                    "YYYY-MM-DD, today, yesterday or tomorrow.", parents=[common])
+                    "YYYY-MM-DD, today, yesterday or tomorrow.", parents=[common],
+                    epilog=f"Language (语言): {LANGUAGE_RULE}.")
     parser.add_argument("--version", action="version", version=f"duly {version()}",
                         help="print Duly's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -149,10 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         code = args.handler(args, ctx)
         return int(code or 0)
     except UsageError as exc:
-        print(f"duly: {exc}", file=sys.stderr)
+        print(f"duly: {exc.text(ctx.language())}", file=sys.stderr)
         return 2
     except DulyError as exc:
-        print(f"duly: {terminal_text(str(exc))}", file=sys.stderr)
+        print(f"duly: {terminal_text(exc.text(ctx.language()))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("duly: interrupted; nothing half-written was kept", file=sys.stderr)

@@ -7,7 +7,9 @@ import time
 
 from store.rules import aging as agelib
 from store.files import demo
+from store.read import fx as fxread
 from store.read import reports, statements
+from store.rules import fx
 from store.write import customers, settings
 from store.errors import LedgerExists
 from store.ledger.ledger import Ledger
@@ -20,7 +22,8 @@ STATEMENT_FORMATS = ["table", "json", "csv", "md", "html", "pdf"]
 
 
 def register(sub, common) -> None:
-    p = sub.add_parser("report", parents=[common], help="aging, AR summary, DSO, CEI, forecast, provision")
+    p = sub.add_parser("report", parents=[common],
+                       help="aging, AR summary, DSO, CEI, forecast, provision, exchange differences")
     rsub = p.add_subparsers(dest="report", metavar="REPORT", required=True)
 
     q = rsub.add_parser("aging", parents=[common], help="aged receivables (账龄) as of a date")
@@ -29,6 +32,7 @@ def register(sub, common) -> None:
     group = q.add_mutually_exclusive_group()
     group.add_argument("--buckets", metavar="30,60,90,120", help="bucket edges in days")
     group.add_argument("--years", action="store_true", help="year buckets: 1年以内 / 1-2年 / 2-3年 / 3年以上")
+    _in_option(q)
     q.set_defaults(handler=aging)
 
     for name, handler, text in (
@@ -47,7 +51,19 @@ def register(sub, common) -> None:
             q.add_argument("--weeks", type=int, default=13, help="how many weeks ahead (default 13)")
         if name == "provision":
             q.add_argument("--rates", metavar="not_due=0,1-30=1,...", help="percent per bucket (else provision.rates)")
+        if name == "summary":
+            _in_option(q)
         q.set_defaults(handler=handler)
+
+    q = rsub.add_parser("revaluation", parents=[common],
+                        help="unrealised exchange difference of open foreign invoices as of a date (`duly rate`)")
+    as_of_option(q)
+    q.set_defaults(handler=revaluation)
+    q = rsub.add_parser("fx-realised", parents=[common],
+                        help="realised exchange difference of foreign payments over a period (`duly rate`)")
+    q.add_argument("--from", dest="date_from", required=True, metavar="D", help="first day of the period")
+    q.add_argument("--to", dest="date_to", required=True, metavar="D", help="last day of the period")
+    q.set_defaults(handler=fx_realised)
 
     q = rsub.add_parser("cei", parents=[common], help="collection effectiveness index over a period")
     q.add_argument("--from", dest="date_from", required=True, metavar="D", help="first day of the period")
@@ -58,11 +74,9 @@ def register(sub, common) -> None:
     q = rsub.add_parser("credit", parents=[common], help="credit score 0-100, rating A-D, factors and policy")
     as_of_option(q)
     q.add_argument("--customer", metavar="CODE", help="one customer, factor by factor")
-    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the suggested policy")
     q.set_defaults(handler=_collections("report_credit"))
     q = rsub.add_parser("alerts", parents=[common], help="risk alerts (预警), each with its reason")
     as_of_option(q)
-    q.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the reasons")
     q.set_defaults(handler=_collections("report_alerts"))
 
     # The statement accepts md and html besides the global formats, so it carries its own copy of the
@@ -102,6 +116,22 @@ def _collections(name: str):
     return run
 
 
+def _in_option(q) -> None:
+    q.add_argument("--in", dest="in_currency", metavar="CUR",
+                   help="every currency converted into CUR at its latest rate on or before the date (`duly rate`)")
+
+
+def _rates_note(ctx, conv) -> None:
+    """Which rates a converted report used and which currencies it left out (on stderr: the table stays a table)."""
+    if conv is None or ctx.format == "json":
+        return
+    used = ", ".join(f"{cur} {fx.rate_text(r.rate)} ({r.on})" for cur, r in sorted(conv.used.items()))
+    print(f"in {conv.target} at the rate as of {conv.as_of}: {used or 'no conversion needed'}", file=sys.stderr)
+    if conv.missing:
+        print(f"left out, no rate on or before {conv.as_of}: {', '.join(conv.missing)} "
+              f"(`duly rate set CUR RATE --date D`)", file=sys.stderr)
+
+
 def _amount(ctx, minor: int, currency: str) -> str:
     return format_amount(minor, currency) if ctx.format == "table" else to_decimal_str(minor, currency)
 
@@ -112,10 +142,15 @@ def _amount(ctx, minor: int, currency: str) -> str:
 def aging(args, ctx):
     edges = agelib.parse_edges(args.buckets) if args.buckets else None
     report = reports.aging(ctx.ledger(), date_given(args), args.basis, edges, args.years)
+    conv = None
+    if args.in_currency:
+        report, conv = fxread.aging_in(report, ctx.ledger(), args.in_currency)
     columns = ["customer", "name", "currency", *report.buckets, agelib.UNAPPLIED, "total"]
     if ctx.format == "json":
-        ctx.emit([], columns, json_value=agelib.to_json(report))
+        found = agelib.to_json(report)
+        ctx.emit([], columns, json_value=found if conv is None else {**found, "conversion": conv.as_json()})
         return
+    _rates_note(ctx, conv)
     amounts = (*report.buckets, agelib.UNAPPLIED, "total")
     rows = [{**row, **{c: _amount(ctx, row[c], row["currency"]) for c in amounts}} for row in report.rows]
     if ctx.format == "table":
@@ -137,13 +172,75 @@ def _nonzero(text) -> bool:
 
 def summary(args, ctx):
     result = reports.summary(ctx.ledger(), date_given(args))
+    conv, counts = None, ["open_invoices", "customers"]
+    if args.in_currency:
+        result, conv = fxread.summary_in(result, ctx.ledger(), args.in_currency, date_given(args))
+        counts = ["open_invoices"]
     money_cols = ("receivable", "overdue", "not_due", "unapplied", "balance")
     rows = [{"currency": cur, **{k: _amount(ctx, v, cur) if k in money_cols else v for k, v in row.items()}}
             for cur, row in result.items()]
-    ctx.emit(rows, ["currency", *money_cols, "open_invoices", "customers"], right=set(money_cols) | {
-        "open_invoices", "customers"}, overdue=lambda row: ["overdue"] if _nonzero(row["overdue"]) else [],
-        json_value={"as_of": date_given(args).isoformat(), "currencies": {
-            r["currency"]: {k: v for k, v in r.items() if k != "currency"} for r in rows}})
+    found = {"as_of": date_given(args).isoformat(), "currencies": {
+        r["currency"]: {k: v for k, v in r.items() if k != "currency"} for r in rows}}
+    _rates_note(ctx, conv)
+    ctx.emit(rows, ["currency", *money_cols, *counts], right=set(money_cols) | set(counts),
+             overdue=lambda row: ["overdue"] if _nonzero(row["overdue"]) else [],
+             json_value=found if conv is None else {**found, "conversion": conv.as_json()})
+
+
+# --- foreign currency -------------------------------------------------------------------------------------
+
+
+def _fx_rows(ctx, result: dict, columns: list[str], money_cols: set[str], base_cols: set[str]) -> list[dict]:
+    base = result["base"]
+    rows = []
+    for row in result["rows"]:
+        out = {**row}
+        for c in money_cols:
+            out[c] = _amount(ctx, row[c], row["currency"])
+        for c in base_cols:
+            out[c] = _amount(ctx, row[c], base)
+        for c in ("booked_rate", "rate", "invoice_rate", "payment_rate"):
+            if c in out:
+                out[c] = fx.rate_text(out[c])
+        rows.append(out)
+    if ctx.format == "table" and rows:
+        rows.append({c: "" for c in columns})
+        rows.append({**{c: "" for c in columns}, columns[0]: "TOTAL", "difference": _amount(ctx, result["difference"],
+                                                                                           base)})
+    return rows
+
+
+def _fx_missing(ctx, result: dict, what: str) -> None:
+    if result["missing"] and ctx.format != "json":
+        print(f"{len(result['missing'])} {what} left out, no rate for their date: "
+              + ", ".join(sorted({m['currency'] for m in result['missing']})) + " (`duly rate set CUR RATE --date D`)",
+              file=sys.stderr)
+
+
+def revaluation(args, ctx):
+    result = fxread.revaluation(ctx.ledger(), date_given(args))
+    columns = ["customer", "number", "currency", "open", "booked_rate", "rate", "booked", "revalued", "difference"]
+    rows = _fx_rows(ctx, result, columns, {"open"}, {"booked", "revalued", "difference"})
+    _fx_missing(ctx, result, "open invoices")
+    ctx.emit(rows, columns, right={"open", "booked_rate", "rate", "booked", "revalued", "difference"},
+             json_value={"as_of": result["as_of"].isoformat(), "base": result["base"],
+                         "difference": to_decimal_str(result["difference"], result["base"]),
+                         "rows": [r for r in rows if r.get("number")], "missing": [
+                             {**m, "open": to_decimal_str(m["open"], m["currency"])} for m in result["missing"]]})
+
+
+def fx_realised(args, ctx):
+    start, end = parse_date(args.date_from, "--from"), parse_date(args.date_to, "--to")
+    result = fxread.realised(ctx.ledger(), start, end)
+    columns = ["payment", "date", "invoice", "invoice_date", "customer", "currency", "amount", "invoice_rate",
+               "payment_rate", "booked", "received", "difference"]
+    rows = _fx_rows(ctx, result, columns, {"amount"}, {"booked", "received", "difference"})
+    _fx_missing(ctx, result, "applied payments")
+    ctx.emit(rows, columns, right={"amount", "invoice_rate", "payment_rate", "booked", "received", "difference"},
+             json_value={"from": start.isoformat(), "to": end.isoformat(), "base": result["base"],
+                         "difference": to_decimal_str(result["difference"], result["base"]),
+                         "rows": [r for r in rows if r.get("payment")], "missing": [
+                             {**m, "amount": to_decimal_str(m["amount"], m["currency"])} for m in result["missing"]]})
 
 
 def _ratio_text(value) -> str | None:

@@ -99,7 +99,8 @@ class ReportsScreen(DulyScreen):
         forecast = self._table(t("rep.week"), t("rep.from"), t("col.currency"), t("col.amount"), right_from=3)
         for row in data.forecast:
             if row["amount"]:
-                week = t("rep.later") if row["week"] == "later" else row["week"]
+                week = {"later": t("rep.later"), reports.FORECAST_CREDIT: t("rep.credit_left")}.get(row["week"],
+                                                                                                   row["week"])
                 forecast.add_row(week, row["start"].isoformat(), row["currency"],
                                  format_amount(row["amount"], row["currency"]))
         provision = self._table(t("col.currency"), t("rep.bucket"), t("col.open"), t("rep.rate"), t("rep.provision"),

@@ -19,7 +19,7 @@ from store.ledger.ids import uuid7
 from store.ledger.ledger import Ledger
 from sync import client
 from tests.support.cli import duly_exe
-from tests.test_sync_convergence import table_digest
+from tests.support.sync_team import table_digest
 
 RAW_KEY = f"x'{secrets.token_hex(32)}'"  # a raw SQLCipher key: no KDF, so the subprocesses start fast
 CHANGES = 1500

@@ -3,7 +3,6 @@ signed calls, roles, idempotent gapless push, pull by cursor, invites, key epoch
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import threading
 import time
@@ -11,11 +10,11 @@ import time
 import httpx
 import pytest
 
-from store.ledger.hlc import Stamp
 from sync import crypto
 from sync.client import Api, SyncError
 from sync.crypto import DeviceKeys
 from tests.support.sync_server import BACKENDS, postgres, running_server  # noqa: F401
+from tests.support.sync_team import Member, invite, join, make_team, refused, sealed_manifest
 
 
 @pytest.fixture(params=BACKENDS)
@@ -23,85 +22,6 @@ def server(request, tmp_path):
     info = request.getfixturevalue("postgres") if request.param == "postgresql" else None
     with running_server(request.param, tmp_path, info, max_body=256 * 1024, keep_snapshots=2) as backend:
         yield backend
-
-
-class Member:
-    """A device at the protocol level: its keys, its API and the team keys it holds."""
-
-    def __init__(self, url: str, team: str, name: str):
-        self.keys = DeviceKeys.generate()
-        self.id = secrets.token_hex(8)
-        self.name = name
-        self.api = Api(url, team, self.id, self.keys)
-        self.team = team
-        self.team_keys: dict[int, bytes] = {}
-        self.seq = 0
-
-    def info(self) -> dict:
-        return {"id": self.id, "name": self.name, "sign_pub": self.keys.sign_pub, "box_pub": self.keys.box_pub}
-
-    def envelope(self, payload: bytes = b'{"x":1}', *, seq: int | None = None, epoch: int = 1, hlc_ms: int | None = None):
-        if seq is None:
-            self.seq += 1
-            seq = self.seq
-        hlc = str(Stamp(hlc_ms or int(time.time() * 1000), 0, self.id))
-        header = {"v": 1, "team": self.team, "device": self.id, "device_seq": seq, "key_epoch": epoch, "hlc": hlc}
-        return crypto.seal(self.team_keys[epoch], header, payload, self.keys)
-
-    def push(self, *envelopes):
-        return self.api.post(self.api.team_path("/push"), {"envelopes": list(envelopes)})
-
-
-def make_team(url: str) -> Member:
-    team = secrets.token_hex(8)
-    admin = Member(url, team, "admin-laptop")
-    admin.team_keys[1] = crypto.new_team_key()
-    wrapped = crypto.wrap_key(admin.team_keys[1], admin.keys.box_pub, crypto.key_context(team, 1, admin.id))
-    got = admin.api.post("/v1/teams", {"team": team, "device": admin.info(), "wrapped": wrapped})
-    assert got["epoch"] == 1 and got["head"] == 0
-    return admin
-
-
-def invite(admin: Member, role: str, *, hours: float = 1) -> tuple[str, bytes]:
-    secret = secrets.token_bytes(32)
-    invite_id = secrets.token_hex(6)
-    token, wrap = crypto.invite_secrets(secret)
-    blob = crypto.b64e(crypto.box(wrap, json.dumps({"1": crypto.b64e(admin.team_keys[1])}).encode(), b"x"))
-    expires = int(time.time() * 1000 + hours * 3600 * 1000)
-    auth = crypto.token_hash(token)
-    sig = admin.keys.signature(crypto.invite_record_message(admin.team, invite_id, role, expires, auth, blob))
-    admin.api.post(admin.api.team_path("/invites"), {"id": invite_id, "auth_hash": auth, "role": role,
-                                                     "expires": expires, "blob": blob, "signature": sig})
-    return invite_id, token
-
-
-def join(admin: Member, role: str, name: str) -> Member:
-    invite_id, token = invite(admin, role)
-    device = Member(admin.api.server, admin.team, name)
-    got = device.api.post(f"/v1/teams/{admin.team}/join",
-                          {"invite": invite_id, "token": crypto.b64e(token), "device": device.info()})
-    assert got["role"] == role
-    device.api.post(device.api.team_path("/join/done"), {})
-    device.team_keys = dict(admin.team_keys)
-    return device
-
-
-def sealed_manifest(admin: Member) -> str:
-    return crypto.b64e(crypto.box(admin.team_keys[1], b'{"server_seq":0}', b"manifest"))
-
-
-def refused(status: int, *words):
-    class Check:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, kind, exc, tb):
-            assert kind is SyncError, f"expected a refusal with {status}, got {kind}"
-            assert exc.status == status, (exc.status, str(exc))
-            for word in words:
-                assert word.lower() in str(exc).lower(), (word, str(exc))
-            return True
-    return Check()
 
 
 def test_health_names_the_backend(server):

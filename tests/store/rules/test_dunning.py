@@ -156,3 +156,15 @@ def test_default_levels_have_zh_and_en_names():
     levels = dunning.parse_levels(dunning.DEFAULT_LEVELS_TEXT)
     assert [lv.title("zh") for lv in levels] == ["友好提醒", "第一次催款", "第二次催款", "电话催收", "最后通知函", "法律程序"]
     assert levels[0].title("en") == "Friendly reminder" and levels[0].offset == -3
+
+
+def test_the_agreed_rate_replaces_the_levels_only_on_levels_that_charge_interest():
+    # final level (18% in LEVELS), 60 days: at the agreed 24%: 10,000.00 × 24% / 365 × 60 = 394.520… -> 394.52
+    (item,) = plan_on("2026-05-09", agreed_rates={"id-INV-1": 2400}).items
+    assert item.interest == 39_452
+    # the first level charges no interest, whatever the customer agreed
+    (item,) = plan_on("2026-03-17", agreed_rates={"id-INV-1": 2400}).items
+    assert (item.level.name, item.interest) == ("first", 0)
+    # another invoice's rate is not this one's
+    (item,) = plan_on("2026-05-09", agreed_rates={"id-OTHER": 2400}).items
+    assert item.interest == 29_589

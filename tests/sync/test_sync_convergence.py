@@ -8,8 +8,6 @@ two minutes on a shared 2-core machine.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import secrets
 import shutil
@@ -27,9 +25,9 @@ from store.write import drafts
 from store.errors import DulyError
 from store.ledger.ids import uuid7
 from store.ledger.ledger import Ledger
-from store.ledger.schema import SYNCED
 from sync import client
 from tests.support.sync_server import running_server
+from tests.support.sync_team import table_digest
 
 CONVERGENCE_EXAMPLES = int(os.environ.get("DULY_CONVERGENCE_EXAMPLES", "40"))  # the issue asks 100 in CI
 # A raw 256-bit SQLCipher key (x'..'): it skips passphrase stretching, so a ledger opens in milliseconds
@@ -74,14 +72,6 @@ class FaultyTransport(httpx.BaseTransport):
         if fault == "drop_response":
             raise httpx.ReadError("answer lost", request=request)
         return response
-
-
-def table_digest(ledger: Ledger) -> str:
-    digest = hashlib.sha256()
-    for table in sorted(SYNCED):
-        for row in ledger.conn.execute(f"SELECT * FROM {table} ORDER BY id"):
-            digest.update(json.dumps([table, *row], ensure_ascii=False).encode())
-    return digest.hexdigest()
 
 
 class Convergence(RuleBasedStateMachine):

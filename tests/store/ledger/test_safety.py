@@ -22,7 +22,7 @@ from store.write import customers
 from store.ledger.ledger import Ledger
 from tests.support.cli import PASSPHRASE, assert_one_line_error, sha256
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SECRET_NAME = "秘密客户ZZQX Trading"
 SECRET_EMAIL = "zzqx.secret@example-zzqx.cn"
 SECRET_TAX_ID = "91350100M000100Y43"

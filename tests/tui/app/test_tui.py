@@ -466,21 +466,6 @@ async def test_a_ledger_written_by_a_newer_duly_ends_the_app_with_that_message(b
     assert "newer Duly" in str(app.failure)
 
 
-def test_every_string_is_said_once_in_each_language():
-    """A key written twice in a catalogue silently replaces the first wording on every screen that uses it."""
-    import ast
-    from pathlib import Path
-
-    import tui.app.i18n as i18n
-
-    tree = ast.parse(Path(i18n.__file__).read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Dict):
-            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
-            assert sorted(k for k in set(keys) if keys.count(k) > 1) == [], f"line {node.lineno}"
-    assert set(i18n.EN) == set(i18n.ZH)
-
-
 async def test_dashboard_lists_what_falls_due_today_and_the_risk_alerts(tmp_path):
     from datetime import timedelta
 

@@ -14,10 +14,9 @@ import pytest
 from sync import client, crypto
 from sync.client import Api
 from sync.protocol import snapshot_message
-from tests.support.cli import assert_one_line_error
+from tests.support.cli import assert_one_line_error, ok
 from tests.support.sync_server import BACKENDS, postgres, running_server  # noqa: F401
-from tests.test_sync_e2e import Team, ok
-from tests.test_sync_server import Member, invite, join, make_team, refused, sealed_manifest
+from tests.support.sync_team import Member, Team, invite, join, make_team, refused, sealed_manifest
 
 
 @pytest.fixture(params=BACKENDS)

@@ -14,10 +14,10 @@ from store.ledger.hlc import Stamp
 from store.ledger.ledger import Ledger
 from sync import client, crypto
 from tests.support.builders import Book
-from tests.support.cli import PASSPHRASE, assert_one_line_error
+from tests.support.cli import PASSPHRASE, assert_one_line_error, ok
 from tests.support.sync_server import BACKENDS, postgres, running_server  # noqa: F401
+from tests.support.sync_team import SECRET_NAME, Team
 
-SECRET_NAME = "上海远航贸易有限公司 Zephyrine Quillfeather"
 
 
 @pytest.fixture
@@ -31,35 +31,6 @@ def any_server(request, tmp_path):
     info = request.getfixturevalue("postgres") if request.param == "postgresql" else None
     with running_server(request.param, tmp_path, info) as backend:
         yield backend
-
-
-class Team:
-    """Three devices: an admin (laptop), a member (desk) and a viewer (auditor), each with its own ledger."""
-
-    def __init__(self, cli, tmp_path, server):
-        self.cli, self.server = cli, server
-        self.paths = {n: tmp_path / f"{n}.duly" for n in ("laptop", "desk", "auditor")}
-        assert cli("--ledger", self.paths["laptop"], "init", "--series", "L1").code == 0
-        ok(cli("--ledger", self.paths["laptop"], "customer", "add", "ZQ", "--name", SECRET_NAME))
-        ok(cli("--ledger", self.paths["laptop"], "sync", "init", "--server", server.url, "--name", "laptop"))
-        for name, role in (("desk", "member"), ("auditor", "viewer")):
-            code = ok(self.run("laptop", "sync", "invite", "--role", role, "--format", "json")).json()["invite"]
-            ok(self.run(name, "sync", "join", "--server", server.url, "--invite", code, "--name", name))
-
-    def run(self, device, *argv):
-        return self.cli("--ledger", self.paths[device], *argv)
-
-    def ledger(self, device) -> Ledger:
-        return Ledger.open(self.paths[device], PASSPHRASE)
-
-    def names(self, device) -> dict[str, str]:
-        with self.ledger(device) as led:
-            return {r["code"]: r["name"] for r in led.rows("SELECT code, name FROM customers ORDER BY code")}
-
-
-def ok(result):
-    assert result.code == 0, (result.code, result.err)
-    return result
 
 
 def _sync_round_about(team) -> None:

@@ -17,30 +17,6 @@ def row_of(report, customer, currency="CNY"):
     return row
 
 
-@pytest.fixture
-def book(ledger):
-    """Customer A: partial payments, instalments, a credit note, a write-off, a void, unapplied cash, and an
-    allocation dated after the as-of dates. Customer B: a payment that was voided."""
-    b = Book(ledger)
-    a = b.customer("A", "上海恒达贸易有限公司")
-    i1 = b.invoice(a, "2026-01-10", 100000, due="2026-02-09")
-    i2 = b.invoice(a, "2026-02-01", 50000, due=[("2026-02-01", 15000), ("2026-04-02", 35000)])
-    i3 = b.invoice(a, "2026-03-01", 20000, due="2026-03-31")
-    b.void_invoice(i3, "2026-03-05")
-    b.payment(a, "2026-02-20", 60000, {i1: 60000})
-    b.payment(a, "2026-03-15", 30000, {i2: 20000})  # 10000 stays unapplied
-    b.credit(a, "2026-03-20", 5000, invoice=i1)
-    b.writeoff(i1, "2026-05-01", 10000)
-    p3 = b.payment(a, "2026-07-05", 10000)
-    b.allocate(i1, "2026-07-05", 10000, payment=p3)
-    bb = b.customer("B", "Northwind Trading Ltd")
-    i4 = b.invoice(bb, "2026-01-01", 10000, due="2026-01-31")
-    p4 = b.payment(bb, "2026-01-15", 10000, {i4: 10000})
-    b.void_payment(p4, "2026-02-10")
-    b.ids = {"i1": i1, "i2": i2, "i3": i3, "a": a, "b": bb}
-    return b
-
-
 def test_aging_before_the_void_and_before_later_payments(book):
     report = reports.aging(book.ledger, date(2026, 3, 1))
     a = row_of(report, "A")
@@ -171,6 +147,35 @@ def test_days_to_pay_expected_dates_and_forecast(ledger):
     weeks = {r["week"]: r["amount"] for r in reports.forecast(ledger, as_of)}
     assert weeks["1"] == 7000 and weeks["4"] == 5000 and weeks["later"] == 0 and sum(weeks.values()) == 12000
     assert reports.expected_payment_dates(ledger, date(2026, 4, 10))[0]["expected"] == date(2026, 4, 10)
+
+
+def test_forecast_counts_unapplied_cash_once_and_totals_the_aging(ledger):
+    """500.00 received and left unapplied is not a receipt still to come: the forecast nets it against the
+    paying customer's earliest expected receipts, so its total is what aging says is owed (7,500.50)."""
+    b = Book(ledger)
+    c, other = b.customer("P", "Prepaid Ltd"), b.customer("Q", "Other Ltd")
+    b.invoice(c, "2026-03-20", 300_00, due="2026-04-03")  # week 1
+    b.invoice(c, "2026-04-01", 2_700_50, due="2026-04-20")  # week 3
+    b.invoice(other, "2026-04-01", 5_000_00, due="2026-04-03")  # week 1: another customer's cash is not netted
+    b.payment(c, "2026-03-25", 500_00)  # unapplied
+    as_of = date(2026, 4, 1)
+    rows = reports.forecast(ledger, as_of)
+    weeks = {r["week"]: r["amount"] for r in rows}
+    assert weeks["1"] == 5_000_00 and weeks["3"] == 2_500_50
+    aging = reports.aging(ledger, as_of)
+    assert sum(weeks.values()) == 7_500_50 == aging.totals["CNY"]["total"]
+    assert "credit" not in weeks
+
+
+def test_forecast_shows_credit_beyond_what_is_owed_as_its_own_row(ledger):
+    b = Book(ledger)
+    c = b.customer("P", "Overpaid Ltd")
+    b.invoice(c, "2026-03-20", 300_00, due="2026-04-10")
+    b.payment(c, "2026-03-25", 1_000_00)  # unapplied, 700.00 more than is owed
+    rows = reports.forecast(ledger, date(2026, 4, 1))
+    weeks = {r["week"]: r["amount"] for r in rows}
+    assert weeks["2"] == 0 and weeks["credit"] == -700_00
+    assert sum(weeks.values()) == reports.aging(ledger, date(2026, 4, 1)).totals["CNY"]["total"] == -700_00
 
 
 def test_the_customer_list_the_dashboard_and_the_summary_agree_on_documents_dated_after_today(book):

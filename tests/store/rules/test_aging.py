@@ -13,6 +13,7 @@ from store.rules.aging import (
     OpenItem,
     Unapplied,
     age,
+    anniversary,
     bucket_for,
     bucket_labels,
     days_past_due,
@@ -86,11 +87,33 @@ def test_bucket_for_custom_edges():
 
 
 @pytest.mark.parametrize(
-    ("days", "label"),
-    [(0, "1年以内"), (365, "1年以内"), (366, "1-2年"), (730, "1-2年"), (731, "2-3年"), (1095, "2-3年"), (1096, "3年以上")],
+    ("when", "as_of", "label"),
+    [
+        (date(2022, 6, 1), date(2023, 6, 1), "1年以内"),  # the first anniversary itself is still within a year
+        (date(2022, 6, 1), date(2023, 6, 2), "1-2年"),
+        (date(2023, 3, 1), date(2024, 3, 1), "1年以内"),  # 366 days across 29 February: still one year
+        (date(2024, 2, 29), date(2025, 2, 28), "1年以内"),  # 29 February's anniversary is 28 February
+        (date(2024, 2, 29), date(2025, 3, 1), "1-2年"),
+        (date(2023, 2, 28), date(2024, 2, 29), "1-2年"),  # its anniversary, 28 February, has passed
+        (date(2023, 3, 1), date(2024, 2, 29), "1年以内"),
+        (date(2021, 6, 30), date(2023, 6, 30), "1-2年"),  # exactly two years
+        (date(2021, 6, 29), date(2023, 6, 30), "2-3年"),
+        (date(2023, 6, 30), date(2026, 6, 30), "2-3年"),  # exactly three years, 1,096 days
+        (date(2023, 6, 29), date(2026, 6, 30), "3年以上"),
+        (date(2026, 7, 1), date(2026, 6, 30), "1年以内"),  # dated after as_of
+    ],
 )
-def test_year_bucket_boundaries(days, label):
-    assert year_bucket(days) == label
+def test_year_buckets_count_calendar_anniversaries(when, as_of, label):
+    assert year_bucket(when, as_of) == label
+
+
+@settings(max_examples=300)
+@given(st.dates(date(1990, 1, 1), date(2040, 12, 31)), st.integers(0, 1500))
+def test_year_bucket_is_the_number_of_anniversaries_passed(when, age_days):
+    """Whatever the dates, the bucket is the first n whose n-th anniversary of `when` is not before as_of."""
+    as_of = when + timedelta(days=age_days)
+    n = next((n for n in (1, 2, 3) if as_of <= anniversary(when, n)), 4)
+    assert year_bucket(when, as_of) == YEAR_LABELS[n - 1]
 
 
 def test_due_today_is_not_past_due():
@@ -240,12 +263,13 @@ def test_year_buckets_on_invoice_basis():
         item("C001", "A", date(2026, 2, 1), 1, doc=date(2025, 7, 1)),  # 364 days old
         item("C001", "B", date(2025, 8, 1), 10, doc=date(2025, 6, 29)),  # 366 days
         item("C001", "C", date(2024, 8, 1), 100, doc=date(2024, 6, 30)),  # 730 days
-        item("C001", "D", date(2023, 8, 1), 1000, doc=date(2023, 6, 30)),  # 1096 days
+        item("C001", "D", date(2023, 8, 1), 1000, doc=date(2023, 6, 30)),  # 1096 days: three years exactly
+        item("C001", "E", date(2023, 8, 1), 10000, doc=date(2023, 6, 29)),  # a day more
     ]
     report = age(inv, [], AS_OF, basis="invoice", years=True)
     assert report.buckets == YEAR_LABELS
     [row] = report.rows
-    assert [row[label] for label in YEAR_LABELS] == [1, 110, 0, 1000]
+    assert [row[label] for label in YEAR_LABELS] == [1, 110, 1000, 10000]
 
 
 def test_year_buckets_on_due_basis_keep_not_due_first():

@@ -8,10 +8,9 @@ import pytest
 from store.files.documents import render
 from store.read import reports, statements
 from store.errors import InvalidInput
-from tests.test_reports import book  # noqa: F401  (the shared fixture)
 
 
-def test_outstanding_lists_open_items_and_unapplied(book):  # noqa: F811
+def test_outstanding_lists_open_items_and_unapplied(book):
     stmt = statements.statement_of_account(book.ledger, book.ids["a"], as_of=date(2026, 3, 31))
     [cny] = stmt["sections"]
     assert [(i["number"], i["open_amount"]) for i in cny["open_items"]] == [("T1-000001", 35000),
@@ -22,7 +21,7 @@ def test_outstanding_lists_open_items_and_unapplied(book):  # noqa: F811
 
 @pytest.mark.parametrize(("start", "end"), [("2026-01-01", "2026-03-31"), ("2026-02-15", "2026-07-31"),
                                             ("2026-03-02", "2026-03-10"), ("2025-01-01", "2026-12-31")])
-def test_activity_closing_balance_ties_to_the_aging(book, start, end):  # noqa: F811
+def test_activity_closing_balance_ties_to_the_aging(book, start, end):
     start, end = date.fromisoformat(start), date.fromisoformat(end)
     aging = reports.aging(book.ledger, end)
     for code in ("A", "B"):
@@ -36,7 +35,7 @@ def test_activity_closing_balance_ties_to_the_aging(book, start, end):  # noqa: 
                 assert line["balance"] == running
 
 
-def test_activity_shows_each_document_in_date_order(book):  # noqa: F811
+def test_activity_shows_each_document_in_date_order(book):
     stmt = statements.statement_of_account(book.ledger, book.ids["a"], start=date(2026, 1, 1),
                                            end=date(2026, 12, 31))
     [cny] = stmt["sections"]
@@ -47,7 +46,7 @@ def test_activity_shows_each_document_in_date_order(book):  # noqa: F811
     assert cny["opening_balance"] == 0 and cny["closing_balance"] == 35000
 
 
-def test_renderings_escape_and_keep_cjk(book):  # noqa: F811
+def test_renderings_escape_and_keep_cjk(book):
     with book.ledger.writing() as tx:
         tx.set("customers", book.ids["a"], name="<b>恒达</b> & Co | 1")
     stmt = statements.statement_of_account(book.ledger, book.ids["a"], start=date(2026, 1, 1),
@@ -63,7 +62,7 @@ def test_renderings_escape_and_keep_cjk(book):  # noqa: F811
     assert data["sections"][0]["closing_balance"] == "450.00" and data["from"] == "2026-01-01"
 
 
-def test_statement_needs_one_kind_of_dates(book):  # noqa: F811
+def test_statement_needs_one_kind_of_dates(book):
     with pytest.raises(InvalidInput):
         statements.statement_of_account(book.ledger, book.ids["a"])
     with pytest.raises(InvalidInput):

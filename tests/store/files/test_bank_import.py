@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from store.files import bank
 from store.errors import InvalidInput, NotFound
+from tests.support.bank_files import OFX
 from tests.support.cli import assert_one_line_error
 
 # What an ICBC-style export looks like: a preamble, the header, lines, a footer. Saved in GBK.
@@ -176,29 +177,6 @@ def test_cli_profile_add_and_use(cli, tmp_path):
 
 
 # --- OFX (ofxtools) ---------------------------------------------------------------------------------------------
-
-OFX = """OFXHEADER:100
-DATA:OFXSGML
-VERSION:102
-SECURITY:NONE
-ENCODING:USASCII
-CHARSET:1252
-COMPRESSION:NONE
-OLDFILEUID:NONE
-NEWFILEUID:NONE
-
-<OFX>
-<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS><DTSERVER>20260331120000<LANGUAGE>ENG</SONRS>
-</SIGNONMSGSRSV1>
-<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
-<STMTRS><CURDEF>USD<BANKACCTFROM><BANKID>121000248<ACCTID>987654321<ACCTTYPE>CHECKING</BANKACCTFROM>
-<BANKTRANLIST><DTSTART>20260301<DTEND>20260331
-<STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20260302120000<TRNAMT>1200.50<FITID>2026030201<NAME>ACME CORP<MEMO>INV A7-000009
-</STMTTRN>
-<STMTTRN><TRNTYPE>FEE<DTPOSTED>20260303<TRNAMT>-30.00<FITID>2026030301<NAME>WIRE FEE</STMTTRN>
-</BANKTRANLIST><LEDGERBAL><BALAMT>1170.50<DTASOF>20260331</LEDGERBAL></STMTRS></STMTTRNRS></BANKMSGSRSV1>
-</OFX>
-"""
 
 
 def test_ofx_statement_with_fitid_as_reference(ledger, tmp_path):

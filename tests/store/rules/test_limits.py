@@ -9,6 +9,7 @@ from store.rules import money
 from store.write import customers
 from store.errors import InvalidInput
 from store.ledger.ledger import Ledger
+from tests.support.bank_files import OFX
 from tests.support.cli import PASSPHRASE, assert_one_line_error
 
 
@@ -69,8 +70,6 @@ def test_a_bank_line_dated_9999_is_refused_and_an_old_one_does_not_break_reconci
 
 
 def test_an_ofx_line_dated_9999_is_refused(tmp_path):
-    from tests.test_bank_import import OFX
-
     path = tmp_path / "far.ofx"
     path.write_text(OFX.replace("<DTPOSTED>20260303", "<DTPOSTED>99991231"))
     with pytest.raises(InvalidInput, match=r"far.ofx transaction 2 .*9999-12-31.* outside"):

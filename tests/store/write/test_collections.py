@@ -225,3 +225,23 @@ def test_a_letter_is_0600_and_carries_names_without_control_characters(book, tmp
     assert text.startswith("Acme\\x1b]0;owned\\x07\\x1b[2J Ltd\\x9b31m\n2026-03-05\n")
     assert "Our\\x1b[5m Co" in text and "A6 | 2025-11-01 | 2025-12-01 | 94 | 800.00" in text
     assert [p.name for p in letters.iterdir()] == [letter.name]  # no .part left beside it
+
+
+def test_the_customers_agreed_late_interest_rate_governs_the_reminders_interest(book):
+    """`terms add … --late-interest 24%` is the rate the customer agreed: the final level's letter charges 24%,
+    not the level's 12%; an invoice on terms without a rate keeps the level's 12%."""
+    assert book("terms", "add", "月结30逾期24", "--line", "100%:days_after_end_of_month:30",
+                "--late-interest", "24%").code == 0
+    for number, terms in (("R24", "月结30逾期24"), ("R12", "NET30")):
+        assert book("invoice", "add", "--customer", "HD", "--date", "2025-12-01", "--amount", "1000",
+                    "--terms", terms, "--number", number).code == 0
+    # R24: due 2025-12-31 + 30 = 2026-01-30; R12: due 2025-12-31. On 2026-03-31: 60 and 90 days overdue.
+    items = {r["number"]: r for r in book("remind", "plan", "--as-of", "2026-03-31", "--format", "json").json()["items"]}
+    assert (items["R24"]["level"], items["R24"]["days_overdue"]) == ("final", 60)
+    assert items["R24"]["interest"] == "39.45"  # 1,000.00 × 24% / 365 × 60 = 39.452…
+    # the same letter on an invoice whose terms set no rate: the level's 12%
+    items = {r["number"]: r for r in book("remind", "plan", "--as-of", "2026-03-01", "--format", "json").json()["items"]}
+    assert (items["R12"]["level"], items["R12"]["interest"]) == ("final", "19.73")  # × 12% / 365 × 60 = 19.726…
+    # a level without interest charges none, whatever the terms say
+    items = {r["number"]: r for r in book("remind", "plan", "--as-of", "2026-04-30", "--format", "json").json()["items"]}
+    assert (items["R24"]["level"], items["R24"]["interest"]) == ("legal", "0.00")
