@@ -15,13 +15,9 @@ from store.ledger.ledger import Ledger
 from store.write import customers
 from tests.support.cli import PASSPHRASE
 from tests.support.documents import (COMPANY, GL01_BALANCE, GL01_OPEN, HD001_BALANCE, HD001_OPEN, INTERNAL_NOTES,
-                                     RAW_CODES, document_book, page_one_png, pdf_pages, pdftotext)
+                                     RAW_CODES, page_one_png, pdf_pages, pdftotext)
 
 
-@pytest.fixture
-def docs(cli):
-    document_book(cli)
-    return cli
 
 
 def _flat(text: str) -> str:

@@ -19,19 +19,18 @@ from store.rules import dunning as dunning_rules
 from store.write import customers
 from tests.support.cli import PASSPHRASE, assert_one_line_error
 from tests.support.documents import (COMPANY, GL01_BALANCE, GL01_OPEN, HD001_BALANCE, HD001_OPEN, INTERNAL_NOTES,
-                                     RAW_CODES, document_book, page_one_png, pdftotext)
-from tests.test_confirmations import smtp  # noqa: F401  (a real SMTP server on loopback)
+                                     RAW_CODES, page_one_png, pdftotext)
+from tests.support.smtp_inbox import smtp_settings
 
-ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
+ARTEFACTS = Path(__file__).resolve().parents[3] / "artefacts"
 LEVELS = ("friendly:-3:email; first:7:email:fee=50; second:30:email:fee_pct=1; "
           "final:60:letter:fee=200:interest=12; legal:90:legal:fee=500:interest=12")
 
 
 @pytest.fixture
-def docs(cli):
-    document_book(cli)
-    assert cli("settings", "set", "dunning.levels", LEVELS).code == 0
-    return cli
+def docs(docs):
+    assert docs("settings", "set", "dunning.levels", LEVELS).code == 0
+    return docs
 
 
 def _flat(text: str) -> str:
@@ -184,14 +183,9 @@ def test_an_edited_template_shows_in_the_pdf_too(docs, tmp_path):
     assert "顺颂商祺" in text and "此致" not in text
 
 
-def _smtp_settings(cli, smtp):
-    for key, value in (("smtp.host", "127.0.0.1"), ("smtp.port", str(smtp.port)), ("smtp.starttls", "false"),
-                       ("smtp.from", "billing@yunfan.example")):
-        assert cli("settings", "set", key, value).code == 0
 
-
-def test_remind_send_writes_pdf_letters_and_attaches_the_letter_to_emails(docs, smtp, tmp_path):  # noqa: F811
-    _smtp_settings(docs, smtp)
+def test_remind_send_writes_pdf_letters_and_attaches_the_letter_to_emails(docs, smtp, tmp_path):
+    smtp_settings(docs, smtp)
     letters = tmp_path / "letters"
     sent = docs("remind", "send", "--as-of", "2026-04-10", "--letters", letters, "--letter-format", "pdf",
                 "--attach-pdf", "--format", "json")
@@ -209,8 +203,8 @@ def test_remind_send_writes_pdf_letters_and_attaches_the_letter_to_emails(docs, 
     assert "A7-000002" in text and "A7-000001" not in text and _flat(COMPANY["company.bank_account"]) in _flat(text)
 
 
-def test_a_broken_dunning_template_sends_nothing(docs, smtp, tmp_path):  # noqa: F811
-    _smtp_settings(docs, smtp)
+def test_a_broken_dunning_template_sends_nothing(docs, smtp, tmp_path):
+    smtp_settings(docs, smtp)
     with Ledger.open(docs.path, PASSPHRASE) as led:
         with led.writing() as tx:
             tx.set("settings", "template.dunning.zh", value="<h1>催款函</h1>\n{{ level.colour }}\n")

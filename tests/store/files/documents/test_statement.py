@@ -7,14 +7,10 @@ import pytest
 
 from store.files.documents import engine
 from tests.support.cli import assert_one_line_error
-from tests.support.documents import COMPANY, HD001_BALANCE, HD001_OPEN, INTERNAL_NOTES, RAW_CODES, document_book
-from tests.test_confirmations import smtp  # noqa: F401  (a real SMTP server on loopback)
+from tests.support.documents import COMPANY, HD001_BALANCE, HD001_OPEN, INTERNAL_NOTES, RAW_CODES
+from tests.support.smtp_inbox import smtp_settings
 
 
-@pytest.fixture
-def docs(cli):
-    document_book(cli)
-    return cli
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -72,14 +68,9 @@ def test_writing_files_is_a_preview_unless_marked_sent(docs, tmp_path):
     assert (status["status"], status["channel"], status["sent_on"]) == ("sent", "print", "2026-04-01")
 
 
-def _smtp_settings(cli, smtp):
-    for key, value in (("smtp.host", "127.0.0.1"), ("smtp.port", str(smtp.port)), ("smtp.starttls", "false"),
-                       ("smtp.from", "billing@yunfan.example")):
-        assert cli("settings", "set", key, value).code == 0
 
-
-def test_emailed_statement_can_carry_the_pdf(docs, smtp, tmp_path):  # noqa: F811
-    _smtp_settings(docs, smtp)
+def test_emailed_statement_can_carry_the_pdf(docs, smtp, tmp_path):
+    smtp_settings(docs, smtp)
     sent = docs("statement", "HD001", "--as-of", "2026-03-31", "--send", "--attach-pdf", "--on", "2026-04-01")
     assert sent.code == 0, sent.err
     [(_, msg)] = smtp.messages
@@ -104,9 +95,9 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("kind", list(BROKEN))
-def test_a_broken_template_sends_and_writes_nothing(docs, smtp, tmp_path, monkeypatch, kind):  # noqa: F811
+def test_a_broken_template_sends_and_writes_nothing(docs, smtp, tmp_path, monkeypatch, kind):
     monkeypatch.setattr(engine, "RENDER_SECONDS", 0.5)
-    _smtp_settings(docs, smtp)
+    smtp_settings(docs, smtp)
     source, line = BROKEN[kind]
     from store.ledger.ledger import Ledger
     from store.write import templates
