@@ -151,25 +151,10 @@ def statement(ledger, customer_id: str, *, as_of: date | None = None, start: dat
                     context["company"]["name"], customer["code"], f"{customer['code']}-statement-{when.isoformat()}")
 
 
-STATEMENT_WORDS = {
-    "zh": {"title": "对账单", "outstanding": "截至 {as_of} 未结清款项", "period": "期间：{start} 至 {end}",
-           "currency": "币种", "number": "发票号", "date": "日期", "due_date": "到期日", "days_overdue": "逾期天数",
-           "amount": "未付金额", "kind": "类型", "doc": "单号", "text": "摘要", "debit": "借方（应收）",
-           "credit": "贷方（已收）", "balance": "余额", "opening": "期初余额", "closing": "期末余额",
-           "unapplied": "未核销的收款（冲减）", "aging": "账龄", "nothing": "无未结清款项"},
-    "en": {"title": "Statement of account", "outstanding": "Outstanding as of {as_of}",
-           "period": "Activity from {start} to {end}", "currency": "Currency", "number": "Invoice", "date": "Date",
-           "due_date": "Due", "days_overdue": "Days overdue", "amount": "Amount open", "kind": "Type",
-           "doc": "Number", "text": "Description", "debit": "Charges", "credit": "Payments and credits",
-           "balance": "Balance", "opening": "Opening balance", "closing": "Closing balance",
-           "unapplied": "Payments received not yet applied", "aging": "Aging", "nothing": "Nothing outstanding"},
-}
-
-
 def statement_tables(stmt: dict, lang: str, *, internal_notes: bool = False) -> dict:
     """The statement as plain tables for a terminal or Markdown: {title, subtitle, sections: [{currency,
     columns, headers, right, rows, closing, aging}]}, every word in the language asked for."""
-    w = STATEMENT_WORDS[lang]
+    w = labels.statement_words(lang)
     ctx = statement_context(stmt, lang, internal_notes=internal_notes)
     period = ctx["statement"]
     subtitle = w["outstanding"].format(as_of=period["as_of"]) if period["kind"] == "outstanding" else \
@@ -198,7 +183,7 @@ def statement_markdown(stmt: dict, lang: str, *, internal_notes: bool = False) -
         return str(text).replace("|", "\\|").replace("\n", " ")
 
     tables = statement_tables(stmt, lang, internal_notes=internal_notes)
-    w = STATEMENT_WORDS[lang]
+    w = labels.statement_words(lang)
     out = [f"# {tables['title']}", "", f"**{cell(stmt['name'])}** ({cell(stmt['customer'])})", "", tables["subtitle"]]
     for s in tables["sections"]:
         cols = s["columns"]
