@@ -76,6 +76,40 @@ def _arrived(conn, after_seq: int, own_device: str):
     return last, payments, allocations, settings, drafts - {None}
 
 
+_OCCURRENCE_TABLES = ("recurring_issues", "invoices", "invoice_lines", "due_items")
+
+
+def recurring_copies_differ(conn, after_seq: int, own_device: str, name) -> list[tuple[str, str]]:
+    """(subject, message) for each occurrence of a recurring schedule that another device issued too, with
+    content that differs from the copy kept here. Both devices post the occurrence under the same ids, so the
+    ledger holds it once; the first copy a device holds is the one it keeps (events are inserted once), so a
+    difference (the schedule was edited on one device while the other ran it) is for a person to settle."""
+    out: dict[str, str] = {}
+    for device, ops in conn.execute(
+            "SELECT device, ops FROM changes WHERE seq>? AND device<>? AND instr(ops, ?) > 0 ORDER BY seq",
+            (after_seq, own_device, '"t":"recurring_issues"')):
+        events = [op for op in json.loads(ops) if op.get("op") == "event" and op.get("t") in _OCCURRENCE_TABLES]
+        occurrence = next((op for op in events if op["t"] == "recurring_issues"), None)
+        if occurrence is None:
+            continue
+        differs = []
+        for op in events:
+            data = op.get("d") or {}
+            cols = list(data)
+            row = conn.execute(f"SELECT {', '.join(cols)} FROM {op['t']} WHERE id=?", (op["id"],)).fetchone()
+            if row is None or list(row) != list(data.values()):
+                differs.append(op["t"])
+        if differs:
+            d = occurrence.get("d") or {}
+            number = conn.execute("SELECT number FROM recurring WHERE id=?", (d.get("schedule_id"),)).fetchone()
+            subject = f"{d.get('schedule_id')}:{d.get('occurrence')}"
+            out[subject] = (f"recurring schedule {number[0] if number else d.get('schedule_id')} occurrence "
+                            f"{d.get('occurrence')} ({d.get('date')}) was issued here and by {name(device)} with "
+                            f"different content ({', '.join(sorted(set(differs)))}); this device keeps its own copy: "
+                            "void the invoice and issue the right one by hand if it is wrong")
+    return sorted(out.items())
+
+
 def settings_by_non_admin(changes_: list[tuple[str, int, str, object]], roles: dict[str, str]) -> list[tuple]:
     """Settings are an admin's to change (DESIGN §4 roles); the server cannot read them, so devices check."""
     return [c for c in changes_ if roles.get(c[0]) != "admin"]
@@ -135,6 +169,8 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
             added += _flag_over_allocation(conn, allocation_ids, now)
         for kind, draft_id, other, message in drafts.conflicts(conn, draft_ids):
             added += _flag(conn, kind, draft_id, other, message, now)
+        for subject, message in recurring_copies_differ(conn, after, ledger.device, name):
+            added += _flag(conn, "recurring_occurrence_differs", subject, "", message, now)
         ledger.set_meta("sync.review_seq", str(last))
     return added
 

@@ -295,14 +295,17 @@ class _Entries:
 
     def __iter__(self):
         conn = self.ledger.conn
-        for iid, number, cid, on, cur, total, tax in conn.execute(
-                "SELECT id, number, customer_id, date, currency, total, tax FROM invoices ORDER BY date, number"):
+        for iid, number, cid, on, cur, total, tax, debit, reverses in conn.execute(
+                "SELECT i.id, i.number, i.customer_id, i.date, i.currency, i.total, i.tax, d.id, d.credit_id "
+                "FROM invoices i LEFT JOIN debit_notes d ON d.id = i.id ORDER BY i.date, i.number"):
             code, name = self.customer[cid]
             tags = {"invoice": number, "customer": code}
-            postings = [(self.rec(cid), total, cur, {}), (SALES, -(total - (tax or 0)), cur, {})]
+            # a debit note that reverses a credit note takes back what the credit put on sales returns
+            income = RETURNS if reverses else SALES
+            postings = [(self.rec(cid), total, cur, {}), (income, -(total - (tax or 0)), cur, {})]
             if tax:
                 postings.append((TAX, -tax, cur, {}))
-            yield on, name, f"Invoice {number}", tags, postings
+            yield on, name, f"{'Debit note' if debit else 'Invoice'} {number}", tags, postings
         for table, column, account, title in (("payments", "payment_id", BANK, "Payment"),
                                               ("credit_notes", "credit_id", RETURNS, "Credit note")):
             same_day = self._same_day(column, table)

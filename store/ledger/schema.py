@@ -34,6 +34,12 @@ EDITABLE = {
     # Exchange rates (汇率): one row per currency and date (its id derived from both, so the same day's rate typed
     # on two devices is one row, last writer wins); `rate` is an exact decimal text: base-currency units per unit.
     "fx_rates": ("currency", "date", "rate", "source"),
+    # A recurring invoice (周期性账单): what each occurrence bills (amount or JSON lines, in currency), when
+    # (unit month|week, every_n units, day_of_month 1-31 or -1 = last, start_date, end_date and/or occurrences),
+    # on what terms, issued directly or as a draft for review (mode issue|draft); status active|paused|ended;
+    # occurrences dated before resume_from that were not issued are skipped (the paused months).
+    "recurring": ("number", "customer_id", "currency", "amount", "lines", "description", "unit", "every_n",
+                  "day_of_month", "start_date", "end_date", "occurrences", "terms", "mode", "status", "resume_from"),
 }
 
 # Device-only tables: written with tx.local or Ledger.local, never in the change log, never synced.
@@ -66,6 +72,13 @@ EVENTS = {
     # A draft was issued as an invoice; `seen` is the newest field clock of the draft that the issue included, so
     # an edit the issuing device had not seen shows on every device (a clock newer than `seen`).
     "draft_issues": ("draft_id", "invoice_id", "seen"),
+    # Occurrence n of a recurring schedule was issued (as an invoice or a draft). Its id, the invoice's and the
+    # draft's are derived from (schedule, n): two devices that issue the same occurrence offline post one.
+    "recurring_issues": ("schedule_id", "occurrence", "date", "invoice_id", "draft_id"),
+    # A debit note (借项通知单 DN-…) raises a customer's receivable: a fee, or the reversal of a credit note
+    # (credit_id). It is posted as an invoice row with the same id (so aging, statements, payments, credit notes
+    # and exports treat it as a receivable like any other); this row says what it is and why.
+    "debit_notes": ("invoice_id", "credit_id", "reason"),
 }
 
 SYNCED = {**EDITABLE, **EVENTS}
@@ -339,7 +352,7 @@ def _v_drafts(db) -> None:
 
 # Document number templates: {prefix} is the device's series prefix (the invoice series, e.g. A7).
 NUMBER_TEMPLATES = {"payments": "RC-{prefix}-{n:06d}", "credit_notes": "CN-{prefix}-{n:06d}",
-                    "writeoffs": "WO-{prefix}-{n:06d}"}
+                    "writeoffs": "WO-{prefix}-{n:06d}", "debit_notes": "DN-{prefix}-{n:06d}"}
 
 
 def _v_document_numbers(db) -> None:
@@ -386,11 +399,31 @@ def _v_einvoice_index(db) -> None:
 
 def _v_fx_rates(db) -> None:
     """Exchange rates to the ledger's base currency, synced; 'the rate as of D' is a range on (currency, date)."""
-    db.execute(_synced_table_sql("fx_rates", EDITABLE["fx_rates"]))
-    db.execute("CREATE INDEX fx_rates_currency ON fx_rates (currency, date)")
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name='fx_rates'").fetchone():
+        db.execute(_synced_table_sql("fx_rates", EDITABLE["fx_rates"]))
+    db.execute("CREATE INDEX IF NOT EXISTS fx_rates_currency ON fx_rates (currency, date)")
 
 
-MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates]
+def _v_recurring(db) -> None:
+    """Recurring invoice schedules (editable, synced) and the record of each occurrence issued (an event)."""
+    ints = {"amount", "every_n", "day_of_month", "occurrences", "occurrence"}
+    for name, cols in (("recurring", EDITABLE["recurring"]), ("recurring_issues", EVENTS["recurring_issues"])):
+        body = ",\n  ".join(f"{c} {'INTEGER' if c in ints else 'TEXT'}" for c in cols)
+        db.execute(f"CREATE TABLE IF NOT EXISTS {name} (\n  id TEXT PRIMARY KEY,\n  {body}\n)")
+    db.execute("CREATE INDEX IF NOT EXISTS recurring_customer ON recurring (customer_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS recurring_issues_schedule ON recurring_issues (schedule_id, occurrence)")
+    db.execute("CREATE INDEX IF NOT EXISTS recurring_issues_invoice ON recurring_issues (invoice_id)")
+
+
+def _v_debit_notes(db) -> None:
+    """Debit notes (an event, synced): what an invoice row that is a debit note is, and the credit it reverses."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name='debit_notes'").fetchone():
+        db.execute(_synced_table_sql("debit_notes", EVENTS["debit_notes"]))
+    db.execute("CREATE INDEX IF NOT EXISTS debit_notes_invoice ON debit_notes (invoice_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS debit_notes_credit ON debit_notes (credit_id)")
+
+
+MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates, _v_recurring, _v_debit_notes]
 VERSION = len(MIGRATIONS)
 
 

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from store.rules import aging as agelib
+from store.read import recurring
 from store.read.open import Position, _customers, position
 from store.rules.openitems import OVER_ALLOCATED, by_invoice_date
 from store.errors import InvalidInput
@@ -230,10 +231,12 @@ def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
     """Cash still to come in, per week and currency, from the expected payment dates: week 1 is as_of..as_of+6
     (it also holds everything overdue); what is expected after the last week is in a 'later' row.
 
-    Cash already received counts once: a customer's unapplied payments and credits are netted against that
-    customer's own expected receipts, earliest first (as applying them would settle the oldest invoices), so
-    the forecast's total equals the aging total. Credit beyond what the customer owes is not cash to come:
-    it stands, negative, in a final 'credit' row (present only when there is some).
+    Rows of source 'open_items' come from open invoices. Cash already received counts once: a customer's
+    unapplied payments and credits are netted against that customer's own expected receipts, earliest first (as
+    applying them would settle the oldest invoices), so these rows total the aging. Credit beyond what the
+    customer owes is not cash to come: it stands, negative, in a final 'credit' row (present only when there is
+    some). Rows of source 'recurring' (only when a schedule is active) are the invoices recurring schedules will
+    issue, expected on their due dates: not yet owed, so never mixed in.
     """
     if weeks <= 0:
         raise InvalidInput(f"forecast: weeks must be positive, got {weeks}", field="weeks")
@@ -249,19 +252,29 @@ def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
         week = min((row["expected"] - as_of).days // 7, weeks)
         cells[(week, row["currency"])] += amount - netted
         currencies.add(row["currency"])
-    left = defaultdict(int)
+    out = _weekly(cells, currencies, as_of, weeks, "open_items")
+    left: dict[str, int] = defaultdict(int)
     for (_, currency), amount in credit.items():
         left[currency] += amount
+    for currency in sorted(c for c, amount in left.items() if amount):
+        out.append({"week": FORECAST_CREDIT, "start": as_of, "end": None, "currency": currency,
+                    "amount": -left[currency], "source": "open_items"})
+    cells, currencies = defaultdict(int), set()
+    for expected, currency, amount in recurring.scheduled_cash(ledger, as_of, recurring.horizon(as_of, weeks)):
+        cells[(min((expected - as_of).days // 7, weeks), currency)] += amount
+        currencies.add(currency)
+    return out + _weekly(cells, currencies, as_of, weeks, "recurring")
+
+
+def _weekly(cells: dict[tuple[int, str], int], currencies: set[str], as_of: date, weeks: int,
+            source: str) -> list[dict[str, Any]]:
     out = []
     for week in range(weeks + 1):
         start = as_of + timedelta(days=7 * week)
         for currency in sorted(currencies):
             out.append({"week": str(week + 1) if week < weeks else "later", "start": start,
                         "end": start + timedelta(days=6) if week < weeks else None, "currency": currency,
-                        "amount": cells.get((week, currency), 0)})
-    for currency in sorted(c for c, amount in left.items() if amount):
-        out.append({"week": FORECAST_CREDIT, "start": as_of, "end": None, "currency": currency,
-                    "amount": -left[currency]})
+                        "amount": cells.get((week, currency), 0), "source": source})
     return out
 
 

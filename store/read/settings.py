@@ -17,6 +17,7 @@ def defaults(ledger) -> dict[str, str | None]:
         "currency": "CNY", "language": "zh", "company.name": "Duly", "invoice.series": None,
         **{key: None for key in COMPANY_KEYS if key != "company.name"},
         "aging.buckets": ",".join(map(str, aging.DEFAULT_EDGES)), "credit.enforce": "warn",
+        "dunning.post_charges": "false",
         "provision.rates": reports.DEFAULT_RATES_TEXT, "terms.default": invoices.DEFAULT_TERMS,
         "smtp.host": None, "smtp.port": "587" if starttls else "25", "smtp.user": None, "smtp.password": None,
         "smtp.from": None, "smtp.starttls": "true", "dunning.levels": dunning.DEFAULT_LEVELS_TEXT,

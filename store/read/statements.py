@@ -16,7 +16,7 @@ from store.errors import InvalidInput, NotFound
 from store.read.reports import default_edges, position
 
 # Order of documents on the same day: what was billed, then what reduced it.
-_ORDER = {"invoice": 0, "credit_note": 1, "payment": 2, "writeoff": 3, "void": 4}
+_ORDER = {"invoice": 0, "debit_note": 0, "credit_note": 1, "payment": 2, "writeoff": 3, "void": 4}
 
 
 def _customer(ledger, customer_id: str) -> dict:
@@ -49,10 +49,10 @@ def _activity(ledger, customer_id: str, start: date, end: date) -> list[dict[str
         lines.append({"date": date.fromisoformat(when), "type": kind, "currency": currency, "number": number or "",
                       "text": text or "", "amount": amount})
 
-    for when, cur, number, total, text in ledger.conn.execute(
-        "SELECT date, currency, number, total, description FROM invoices WHERE customer_id=:c "
-        "AND date BETWEEN :s AND :e", p):
-        add("invoice", when, cur, number, text, total)
+    for when, cur, number, total, text, debit in ledger.conn.execute(
+        "SELECT date, currency, number, total, description, EXISTS (SELECT 1 FROM debit_notes d WHERE d.id = i.id) "
+        "FROM invoices i WHERE customer_id=:c AND date BETWEEN :s AND :e", p):
+        add("debit_note" if debit else "invoice", when, cur, number, text, total)
     for when, cur, number, amount, reason in ledger.conn.execute(
         "SELECT date, currency, number, amount, reason FROM credit_notes WHERE customer_id=:c "
         "AND date BETWEEN :s AND :e", p):

@@ -19,10 +19,10 @@ from pathlib import Path
 from store.read.open import position as open_position
 from store.read import open as openitems
 from store.rules import dunning, money, safetext, validate
-from store.write import customers, invoices, settings
+from store.write import customers, debit_notes, invoices, settings
 from store.rules.dunning import PlanItem
 from store.errors import Conflict, InvalidInput, NotFound
-from store.ledger.ids import uuid7
+from store.ledger.ids import derived_id, uuid7
 from store.files.mailer import Recipient, SendFailed, SendUncertain
 
 NOTE_CHANNELS = ("phone", "email", "visit", "letter", "wechat", "legal", "other")
@@ -341,8 +341,12 @@ def reminder_plan(ledger, as_of: date) -> ReminderPlan:
         inv = by_key.get((it.customer, it.number))
         if inv is not None and it.open_amount > 0:
             dues[inv.id].append((it.due_date, it.open_amount))
+    # A posted charge (a reminder's fee and interest, a debit note) is shown on statements and in aging but not
+    # dunned itself: a fee never earns a fee, nor interest interest.
+    charges = {charge_id(inv, lv) for inv, lv in ledger.conn.execute("SELECT invoice_id, level FROM reminders")}
     open_invoices = [dunning.OpenInvoice(inv.id, inv.number, inv.customer_id, inv.currency, inv.doc_date,
-                                         tuple(sorted(dues[inv.id]))) for inv in pos.invoices if dues.get(inv.id)]
+                                         tuple(sorted(dues[inv.id]))) for inv in pos.invoices
+                     if dues.get(inv.id) and inv.id not in charges]
     disputes = [_dispute(r) for r in ledger.rows("SELECT * FROM disputes")]
     promises = promise_facts(ledger, ledger.rows("SELECT * FROM promises WHERE made_on <= ?", (as_of.isoformat(),)))
     sent = sent_levels(ledger)
@@ -421,6 +425,9 @@ def record_outcome(ledger, batch: str, who: Recipient, channel: str, items: list
         for it in items:
             tx.event("reminders", invoice_id=it.invoice_id, customer_id=who.customer_id, level=it.level.name,
                      channel=channel, as_of=as_of.isoformat(), outcome=status, batch=batch, sent_at=_now())
+        if status in ("sent", "letter") and (ledger.setting("dunning.post_charges") or "false") == "true":
+            for it in items:
+                post_charge(ledger, who, it, as_of)
         levels_sent = ", ".join(sorted({it.level.name for it in items}))
         numbers = ", ".join(it.number for it in items)
         text = {"sent": f"reminder ({levels_sent}) e-mailed to {who.email}: {numbers}",
@@ -429,6 +436,30 @@ def record_outcome(ledger, batch: str, who: Recipient, channel: str, items: list
                 "letter": f"reminder ({levels_sent}) letter written: {numbers}"}[status]
         tx.event("notes", customer_id=who.customer_id, channel="letter" if status == "letter" else (
             channel if channel in NOTE_CHANNELS else "other"), text=text, at=as_of.isoformat(), next_action=None)
+
+
+def charge_id(invoice_id: str, level: str) -> str:
+    """The debit note of a level's fee and interest on an invoice: the same id on every device, so the charge is
+    posted once per invoice and level however many devices record the reminder."""
+    return derived_id("dunning-charge", invoice_id, level)
+
+
+def post_charge(ledger, who: Recipient, it: PlanItem, as_of: date) -> str | None:
+    """Post what a sent reminder announced — its fee and interest — as a debit note (滞纳金 / 催收费) numbered
+    after the invoice and level (DN-A7-000123-final), once: a charge already posted is left as it is. Reversed
+    like any debit note, by a credit note against it. Returns the number posted, or None."""
+    amount = it.fee + it.interest
+    if amount <= 0:
+        return None
+    doc_id = charge_id(it.invoice_id, it.level.name)
+    if ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
+        return None
+    number = f"DN-{it.number}-{it.level.name}"
+    reason = (f"{it.level.name}: fee {money.to_decimal_str(it.fee, it.currency)} + interest "
+              f"{money.to_decimal_str(it.interest, it.currency)} on {it.number}")
+    debit_notes.add(ledger, who.code, as_of.isoformat(), reason, amount=money.to_decimal_str(amount, it.currency),
+                    currency=it.currency, doc_id=doc_id, number=number, check_credit=False)
+    return number
 
 
 def send(ledger, as_of: date, *, dry_run: bool = False, transport=None, sender: str | None = None,

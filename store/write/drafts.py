@@ -91,11 +91,12 @@ def _checked(ledger, customer: dict, draft: dict, given: dict) -> dict:
     return {k: v for k, v in out.items() if draft.get(k) != v}
 
 
-def add(ledger, customer_code: str, **given) -> str:
-    """A new draft for a customer; any of date, due, terms, currency, amount, lines, description, einvoice."""
+def add(ledger, customer_code: str, *, draft_id: str | None = None, **given) -> str:
+    """A new draft for a customer; any of date, due, terms, currency, amount, lines, description, einvoice.
+    `draft_id`: an id every device derives alike (a recurring occurrence), so two devices' drafts are one."""
     with ledger.writing() as tx:
         customer = customers.by_code(ledger, (customer_code or "").strip(), archived=False)
-        draft_id = uuid7()
+        draft_id = draft_id or uuid7()
         tx.set("drafts", draft_id, customer_id=customer["id"], archived=0, **_checked(ledger, customer, {}, given))
     return draft_id
 

@@ -16,7 +16,7 @@ from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
 from store.rules.openitems import OpenInvoice, open_items
 from store.errors import Conflict, InvalidInput, NotFound
-from store.ledger.ids import uuid7
+from store.ledger.ids import derived_id, uuid7
 from store.rules.terms import instalments
 
 _NUMBER = re.compile(r"^[\w][\w.\-/#]{0,39}$")
@@ -198,10 +198,13 @@ def _currencies_of(ledger, customer: dict) -> set[str]:
 def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
         lines: list[str | Line] | None = None, terms: str | None = None, due: str | None = None,
         number: str | None = None, currency: str | None = None, contract: str | None = None,
-        einvoice: str | None = None, description: str | None = None) -> Issued:
+        einvoice: str | None = None, description: str | None = None, doc_id: str | None = None,
+        check_credit: bool = True) -> Issued:
     """Issue an invoice (one transaction). Give either amount or lines (text, or Line with a stated tax).
     Terms: due > terms > the customer's > setting terms.default > NET30. Raises Conflict on a breach of the credit limit when credit.enforce is
-    'block'; otherwise the breach comes back in Issued.warnings."""
+    'block'; otherwise the breach comes back in Issued.warnings. `doc_id`: an id every device derives alike (a
+    recurring occurrence); its lines and instalments get ids derived from it, so a second device's issue of the
+    same document merges into one."""
     if (amount is None) == (not lines):
         raise InvalidInput("give either an amount or at least one line (DESCRIPTION:QTY:PRICE[:TAX%])",
                            field="amount")
@@ -244,20 +247,23 @@ def add(ledger, customer_code: str, invoice_date: str, *, amount: str | None = N
                 raise Conflict(f"invoice number {number} is already used")
         else:
             number = _next_number(ledger)
-        warning, breach = _credit_check(ledger, customer, cur, on, total)
+        warning, breach = _credit_check(ledger, customer, cur, on, total) if check_credit else (None, False)
         if breach and (ledger.setting("credit.enforce") or "warn") == "block":
             raise Conflict(f"refused: {warning} (setting credit.enforce is 'block')")
 
-        invoice_id = uuid7()
+        if doc_id and ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
+            raise Conflict(f"invoice {number} was already issued")
+        invoice_id = doc_id or uuid7()
+        part_id = (lambda kind, n: derived_id(invoice_id, kind, str(n))) if doc_id else (lambda kind, n: None)
         tx.event("invoices", invoice_id, number=number, customer_id=customer["id"], date=on,
                  due_date=schedule[-1][0], currency=cur, total=total, tax=tax, terms=terms_name,
                  contract=(contract or "").strip() or None, einvoice=einvoice,
                  description=(description or "").strip() or None)
         for pos, line in enumerate(parsed, 1):
-            tx.event("invoice_lines", invoice_id=invoice_id, pos=pos, description=line.description, qty=line.qty,
+            tx.event("invoice_lines", part_id("line", pos), invoice_id=invoice_id, pos=pos, description=line.description, qty=line.qty,
                      unit_price=line.unit_price, tax_bp=line.tax_bp, amount=line.amount, tax=line.tax)
         for seq, (when, part) in enumerate(schedule, 1):
-            tx.event("due_items", invoice_id=invoice_id, seq=seq, due_date=when, amount=part)
+            tx.event("due_items", part_id("due", seq), invoice_id=invoice_id, seq=seq, due_date=when, amount=part)
     return Issued(invoice_id, number, cur, total, tax, schedule, [warning] if warning else [])
 
 
@@ -395,4 +401,13 @@ def detail(ledger, number: str, as_of: str | None = None) -> dict:
         "writeoffs": ledger.rows("SELECT id, number, date, amount, reason FROM writeoffs WHERE invoice_id=? "
                                  "ORDER BY date, id", (invoice["id"],)),
         "void": voided,
+        # the recurring schedule and occurrence that issued it (directly or through a draft), if one did
+        "recurring": ledger.row(
+            """SELECT s.number AS schedule, r.occurrence
+               FROM recurring_issues r JOIN recurring s ON s.id = r.schedule_id
+               WHERE r.invoice_id = :i OR r.draft_id IN (SELECT draft_id FROM draft_issues WHERE invoice_id = :i)
+               ORDER BY r.occurrence LIMIT 1""", {"i": invoice["id"]}),
+        # a debit note (借项通知单): what it is, and the credit note it reverses
+        "debit_note": ledger.row("SELECT d.reason, n.number AS reverses FROM debit_notes d "
+                                 "LEFT JOIN credit_notes n ON n.id = d.credit_id WHERE d.id = ?", (invoice["id"],)),
     }

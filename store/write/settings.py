@@ -167,6 +167,7 @@ KNOWN: dict[str, callable] = {
     "invoice.series": _series,
     "aging.buckets": _edges,
     "credit.enforce": _one_of("warn", "block"),
+    "dunning.post_charges": _one_of("true", "false"),
     "provision.rates": _rates,
     "terms.default": _terms_name,
     "smtp.host": _text,

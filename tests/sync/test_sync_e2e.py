@@ -16,7 +16,7 @@ from sync import client, crypto
 from tests.support.builders import Book
 from tests.support.cli import PASSPHRASE, assert_one_line_error, ok
 from tests.support.sync_server import BACKENDS, postgres, running_server  # noqa: F401
-from tests.support.sync_team import SECRET_NAME, Team
+from tests.support.sync_team import SECRET_NAME, Team, sync_round_about
 
 
 
@@ -31,12 +31,6 @@ def any_server(request, tmp_path):
     info = request.getfixturevalue("postgres") if request.param == "postgresql" else None
     with running_server(request.param, tmp_path, info) as backend:
         yield backend
-
-
-def _sync_round_about(team) -> None:
-    """laptop, desk, laptop: afterwards both have everything the other made."""
-    for device in ("laptop", "desk", "laptop"):
-        ok(team.run(device, "sync", "now"))
 
 
 @pytest.fixture
@@ -264,7 +258,7 @@ def test_same_payment_on_two_devices_is_kept_twice_and_flagged(team):
     with team.ledger("desk") as desk:
         payments.add(desk, "ZQ", "2026-03-12", "300.00", reference="BANK-778", auto=False)
         payments.add(desk, "ZQ", "2026-03-20", "300.00", reference="BANK-778", auto=False)  # 10 days later: not flagged
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         with team.ledger(device) as led:
             assert led.row("SELECT count(*) AS n FROM payments")["n"] == 3
@@ -289,7 +283,7 @@ def test_over_allocation_from_two_devices_is_flagged(team):
         payments.add(laptop, "ZQ", "2026-03-10", "800.00", reference="A", allocate=["L1-000901=800.00"])
     with team.ledger("desk") as desk:
         payments.add(desk, "ZQ", "2026-03-11", "600.00", reference="B", allocate=["L1-000901=600.00"])
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         flags = ok(team.run(device, "sync", "review", "--format", "json")).json()
         assert [f["kind"] for f in flags] == ["over_allocated_invoice"]
@@ -417,7 +411,7 @@ def test_a_draft_edited_on_one_device_while_another_issued_it_is_flagged(team):
     ref = _shared_draft(team)
     ok(team.run("desk", "draft", "edit", ref, "--amount", "1200"))  # offline, before it hears of the issue
     ok(team.run("laptop", "draft", "issue", ref))
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         assert _flag_kinds(team, device) == ["draft_edited_after_issue"]
         message = ok(team.run(device, "sync", "review", "--format", "json")).json()[0]["message"]
@@ -431,7 +425,7 @@ def test_a_draft_issued_on_two_devices_is_kept_twice_and_flagged(team):
     ref = _shared_draft(team)
     ok(team.run("laptop", "draft", "issue", ref))
     ok(team.run("desk", "draft", "issue", ref))
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         assert _flag_kinds(team, device) == ["draft_issued_twice"]
         assert len(ok(team.run(device, "invoice", "list", "--format", "json")).json()) == 2
@@ -483,7 +477,7 @@ def test_a_draft_deleted_on_one_device_while_another_issued_it_is_flagged(team):
     ref = _shared_draft(team)
     ok(team.run("desk", "draft", "delete", ref))
     ok(team.run("laptop", "draft", "issue", ref))
-    _sync_round_about(team)
+    sync_round_about(team)
     for device in ("laptop", "desk"):
         [flag] = ok(team.run(device, "sync", "review", "--format", "json")).json()
         assert flag["kind"] == "draft_edited_after_issue" and f"draft {ref} was deleted" in flag["message"]

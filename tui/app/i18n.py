@@ -39,6 +39,16 @@ __all__ = ["LANGUAGES", "LANGUAGE_RULE", "ALSO_USED", "Strings", "choose_languag
 # description is "key.<binding id>"), a t() inside an f-string, a table of ids passed to t() later. Listed here,
 # so `./dev i18n` and tests/test_i18n.py count them as used.
 ALSO_USED = (
+    # recurring invoices (built from data or inside f-strings)
+    N_("sync.kind.recurring_occurrence_differs"), N_("key.recurring"), N_("key.new_schedule"),
+    N_("key.pause_resume"), N_("recur.col.number"), N_("recur.col.frequency"), N_("recur.col.start"),
+    N_("recur.col.end"), N_("recur.col.currency"), N_("recur.col.amount"), N_("recur.col.mode"),
+    N_("recur.col.status"), N_("recur.col.issued"), N_("recur.col.next"), N_("recur.mode.issue"),
+    N_("recur.mode.draft"), N_("recur.status.active"), N_("recur.status.paused"), N_("recur.status.ended"),
+    N_("recurf.frequency"), N_("recurf.frequency.hint"), N_("recurf.every"), N_("recurf.every.hint"),
+    N_("recurf.day"), N_("recurf.day.hint"), N_("recurf.start"), N_("recurf.end"), N_("recurf.end.hint"),
+    N_("recurf.count"), N_("recurf.count.hint"), N_("recurf.amount"), N_("recurf.terms"), N_("recurf.terms.hint"),
+    N_("recurf.description"), N_("rep.recurring"),
     N_("aging.bad_date"), N_("aging.basis"), N_("aging.basis.due"), N_("aging.basis.invoice"), N_("aging.title"),
     N_("alert.concentration"), N_("alert.limit"), N_("alert.no_payment"), N_("alert.overdue"), N_("alert.promise"),
     N_("alert.trend"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 
-from store.write import adjustments, invoices, payments, terms as termsbook
+from store.write import adjustments, debit_notes, invoices, payments, terms as termsbook
 from store.rules.money import format_amount, to_decimal_str
 from store.rules.terms import describe
 from store.rules.validate import iso_date
@@ -30,6 +30,22 @@ def register(sub, common) -> None:
     q = csub.add_parser("list", parents=[common], help="list credit notes")
     q.add_argument("--customer", metavar="CODE", help="only this customer's credit notes")
     q.set_defaults(handler=credit_list)
+
+    p = sub.add_parser("debit", parents=[common],
+                       help="debit notes (借项通知单): raise what a customer owes (a fee, a credit's reversal)")
+    dsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = dsub.add_parser("add", parents=[common], help="issue a debit note (it is open like an invoice)")
+    q.add_argument("--customer", metavar="CODE", help="the customer code (with --reverses: taken from the credit)")
+    q.add_argument("--date", required=True, metavar="D", help="the debit note's date")
+    q.add_argument("--amount", metavar="A", help="the amount (with --reverses: default all of the credit note)")
+    q.add_argument("--reverses", metavar="CN-…", help="the credit note it reverses (at most once)")
+    q.add_argument("--reason", required=True, help="why the customer owes it")
+    q.add_argument("--due", metavar="D", help="due date (default: the debit note's date)")
+    q.add_argument("--currency", metavar="C", help="currency (default: the customer's)")
+    q.set_defaults(handler=debit_add)
+    q = dsub.add_parser("list", parents=[common], help="list debit notes")
+    q.add_argument("--customer", metavar="CODE", help="only this customer's debit notes")
+    q.set_defaults(handler=debit_list)
 
     p = sub.add_parser("writeoff", parents=[common], help="write off what an invoice has open (坏账核销)")
     p.add_argument("number", help="the invoice number")
@@ -247,6 +263,11 @@ def invoice_show(args, ctx):
     record = {k: inv[k] for k in ("number", "customer", "customer_name", "date", "due_date", "currency", "total",
                                   "tax", "open", "status", "terms", "contract", "einvoice", "description")}
     _amounts([record], ("total", "tax", "open"), machine, cur)
+    if found["recurring"]:
+        record["recurring_schedule"] = found["recurring"]["schedule"]
+        record["recurring_occurrence"] = found["recurring"]["occurrence"]
+    if found["debit_note"]:
+        record["debit_note_reverses"] = found["debit_note"]["reverses"]
     if found["void"]:
         record["voided_on"] = found["void"]["date"]
         record["void_reason"] = found["void"]["reason"]
@@ -378,3 +399,26 @@ def writeoff(args, ctx):
                "amount": to_decimal_str(amount, cur), "currency": cur})
         return
     print(f"invoice {args.number}: {format_amount(amount, cur, symbol=True)} written off ({number})")
+
+
+# --- debit notes -----------------------------------------------------------------------------------
+
+
+def debit_add(args, ctx):
+    note = debit_notes.add(ctx.ledger(), args.customer, args.date, args.reason, amount=args.amount,
+                           reverses=args.reverses, due=args.due, currency=args.currency)
+    for warning in note.warnings:
+        _warn(warning)
+    text = f"debit note {note.number} of {format_amount(note.amount, note.currency, symbol=True)} issued"
+    if note.reverses:
+        text += f", reversing credit note {note.reverses}"
+        if note.applied_credit:
+            text += f" ({format_amount(note.applied_credit, note.currency, symbol=True)} of its unused credit " \
+                    "applied to it)"
+    ctx.done(text)
+
+
+def debit_list(args, ctx):
+    rows = _amounts(debit_notes.listing(ctx.ledger(), customer_code=args.customer), ("amount", "open"), _machine(ctx))
+    ctx.emit(rows, ["number", "customer", "date", "due_date", "currency", "amount", "open", "reverses", "reason"],
+             right={"amount", "open"})

@@ -23,6 +23,10 @@ EXAMPLES = {
     "credit": """\
   duly credit add --customer C001 --date today --amount 200 --invoice A7-000012 --reason "damaged goods"
   duly credit list --customer C001""",
+    "debit": """\
+  duly debit add --customer C001 --date today --amount 50 --reason "returned-cheque fee"
+  duly debit add --reverses CN-A7-000003 --date today --reason "credit note issued in error"
+  duly debit list --customer C001""",
     "customer": """\
   duly customer add C001 --name "厦门某公司" --tax-id 91350100M000100Y43 --terms NET30
   duly customer list --search 厦门
@@ -44,6 +48,13 @@ EXAMPLES = {
   duly draft add --customer C001 --line "Consulting:10:800:6"
   duly draft list
   duly draft issue 1""",
+    "recurring": """\
+  duly recurring add C001 --frequency monthly --day last --start 2026-01-31 --amount 8000 --description "月租"
+  duly recurring add C002 --frequency weekly --every 2 --start 2026-03-02 --count 10 --line "Cleaning:1:600:6%"
+  duly recurring list --customer C001
+  duly recurring run --as-of today
+  duly recurring pause R-A7-0001
+  duly recurring resume R-A7-0001 --from 2026-06-01""",
     "export": """\
   duly export csv ~/exports
   duly export xlsx book.xlsx

@@ -19,8 +19,9 @@ from tui.cli.context import Context, UsageError
 COMMANDS = {
     "tui.cli.ledger": ("audit", "backup", "check", "init", "passwd", "restore", "settings", "tui"),
     "tui.cli.customers": ("customer",),
-    "tui.cli.documents": ("credit", "invoice", "payment", "terms", "writeoff"),
+    "tui.cli.documents": ("credit", "debit", "invoice", "payment", "terms", "writeoff"),
     "tui.cli.drafts": ("draft",),
+    "tui.cli.recurring": ("recurring",),
     "tui.cli.reports": ("demo", "report", "statement"),
     "tui.cli.collections": ("contract", "dispute", "note", "promise", "remind"),
     "tui.cli.sync": ("serve", "sync"),

@@ -291,7 +291,7 @@ def forecast(args, ctx):
         row["amount"] = _amount(ctx, row["amount"], row["currency"])
         row["start"] = row["start"].isoformat()
         row["end"] = row["end"].isoformat() if row["end"] else ""
-    ctx.emit(rows, ["week", "start", "end", "currency", "amount"], right={"amount"})
+    ctx.emit(rows, ["week", "start", "end", "currency", "amount", "source"], right={"amount"})
 
 
 def provision(args, ctx):

@@ -51,6 +51,7 @@ class CustomerScreen(DulyScreen):
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
         Binding("p", "new_payment", "Record payment", id="record_payment"),
         Binding("u", "apply_credit", "Apply credit", id="apply_credit"),
+        Binding("R", "recurring", "Recurring", id="recurring"),
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -205,6 +206,12 @@ class CustomerScreen(DulyScreen):
 
         if self.record is not None:
             self.app.push_screen(PaymentFormScreen(self.record["code"]), lambda _n: None)
+
+    def action_recurring(self) -> None:
+        from tui.screens.recurring import RecurringScreen
+
+        if self.record is not None:
+            self.app.push_screen(RecurringScreen(self.record["code"]))
 
     def action_apply_credit(self) -> None:
         if self.record is not None:

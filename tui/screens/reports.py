@@ -101,6 +101,8 @@ class ReportsScreen(DulyScreen):
             if row["amount"]:
                 week = {"later": t("rep.later"), reports.FORECAST_CREDIT: t("rep.credit_left")}.get(row["week"],
                                                                                                    row["week"])
+                if row.get("source") == "recurring":  # what schedules will issue: never mixed with open items
+                    week = f"{week} {t('rep.recurring')}"
                 forecast.add_row(week, row["start"].isoformat(), row["currency"],
                                  format_amount(row["amount"], row["currency"]))
         provision = self._table(t("col.currency"), t("rep.bucket"), t("col.open"), t("rep.rate"), t("rep.provision"),

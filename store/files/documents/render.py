@@ -97,7 +97,7 @@ def _line_text(line: dict, lang: str, internal_notes: bool) -> str:
     """What a statement line says to the customer: the invoice's description, the payment's method in words;
     reasons for a void, write-off or credit note are our notes, shown only when asked for."""
     kind = line["type"]
-    if kind == "invoice":
+    if kind in ("invoice", "debit_note"):  # what was billed, as billed (a debit note says what the fee is for)
         return line["text"]
     if kind == "payment":
         return labels.method(line["text"], lang)

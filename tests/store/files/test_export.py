@@ -3,11 +3,8 @@ receivable balance per customer equals Duly's aging total to the cent; CSV goes 
 from __future__ import annotations
 
 import csv
-import io
 import json
-import shutil
 import subprocess
-import sys
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,16 +17,9 @@ from store.read import reports
 from store.write import adjustments, customers, invoices, payments
 from store.ledger.ledger import Ledger
 from tests.support.cli import PASSPHRASE, assert_one_line_error
+from tests.support.journals import hledger_balances, need
 
 AS_OF = "2026-12-31"
-
-
-def need(tool: str) -> str:
-    """A real peer tool; missing means the test fails (CI installs it: .ci/run), it is never skipped."""
-    found = shutil.which(tool) or (Path(sys.executable).with_name(tool) if Path(sys.executable).with_name(tool).exists()
-                                   else None)
-    assert found, f"{tool} is not installed (hledger: apt-get install hledger; bean-check: pip install beancount)"
-    return str(found)
 
 
 @pytest.fixture
@@ -76,15 +66,6 @@ def aging_totals(path) -> dict[tuple[str, str], Decimal]:
 
 def test_duly_aging_is_the_hand_worked_figure(book):
     assert aging_totals(book) == EXPECTED
-
-
-def hledger_balances(journal: Path, query: list[str]) -> dict[tuple[str, str], Decimal]:
-    out = subprocess.run([need("hledger"), "-f", str(journal), "bal", *query, "--flat", "-N", "-O", "csv",
-                          "--layout=bare"], capture_output=True, text=True, check=True).stdout
-    found = {}
-    for row in csv.DictReader(io.StringIO(out)):
-        found[(row["account"], row["commodity"])] = Decimal(row["balance"])
-    return found
 
 
 def test_hledger_reads_the_journal_and_agrees_per_customer(cli, book, tmp_path):

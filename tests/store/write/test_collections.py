@@ -245,3 +245,46 @@ def test_the_customers_agreed_late_interest_rate_governs_the_reminders_interest(
     # a level without interest charges none, whatever the terms say
     items = {r["number"]: r for r in book("remind", "plan", "--as-of", "2026-04-30", "--format", "json").json()["items"]}
     assert (items["R24"]["level"], items["R24"]["interest"]) == ("legal", "0.00")
+
+
+def test_a_sent_reminders_fee_and_interest_are_posted_once_as_a_debit_note(cli, tmp_path):
+    """With dunning.post_charges on, the letter of the final level (interest 12%) posts what it announced as a
+    debit note numbered after the invoice and level; it is open in aging; sending again or a second device
+    posting the same charge adds nothing; a credit note against it reverses it."""
+    from datetime import date
+
+    from store.read import reports
+    from store.write import collections
+
+    with Ledger.create(cli.path, PASSPHRASE, series="T1") as ledger:
+        customers.add(ledger, "AC", "Acme Trading Ltd", language="en")
+    assert cli("invoice", "add", "--customer", "AC", "--date", "2025-11-01", "--amount", "800", "--due", "2025-12-01",
+               "--number", "A6").code == 0
+    assert cli("settings", "set", "dunning.post_charges", "true").code == 0
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    sent = cli("remind", "send", "--as-of", "2026-02-01", "--letters", str(letters))
+    assert sent.code == 0, sent.err
+    # 62 days overdue at the final level: 800.00 × 12% / 365 × 62 = 16.306… -> 16.31, no fee
+    [note] = cli("debit", "list", "--format", "json").json()
+    assert (note["number"], note["amount"], note["open"]) == ("DN-A6-final", "16.31", "16.31")
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:
+        assert reports.aging(ledger, date(2026, 2, 1)).totals["CNY"]["total"] == 816_31
+    assert cli("remind", "send", "--as-of", "2026-02-02", "--letters", str(letters)).code == 0
+    assert len(cli("debit", "list", "--format", "json").json()) == 1  # the level went once, and so did its charge
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:  # another device recording the same reminder: nothing more
+        plan_item = collections.reminder_plan(ledger, date(2026, 2, 1))
+        assert plan_item.plan.items == []  # already sent
+        assert ledger.row("SELECT count(*) AS n FROM invoices WHERE number = 'DN-A6-final'")["n"] == 1
+    assert cli("credit", "add", "--customer", "AC", "--date", "2026-02-03", "--amount", "16.31",
+               "--invoice", "DN-A6-final", "--reason", "fee waived").code == 0
+    assert cli("debit", "list", "--format", "json").json()[0]["open"] == "0.00"
+
+
+def test_without_the_setting_a_reminder_posts_no_charge(cli, tmp_path):
+    with Ledger.create(cli.path, PASSPHRASE, series="T1") as ledger:
+        customers.add(ledger, "AC", "Acme Trading Ltd", language="en")
+    assert cli("invoice", "add", "--customer", "AC", "--date", "2025-11-01", "--amount", "800", "--due", "2025-12-01",
+               "--number", "A6").code == 0
+    assert cli("remind", "send", "--as-of", "2026-02-01", "--letters", str(tmp_path)).code == 0
+    assert cli("debit", "list", "--format", "json").json() == []
