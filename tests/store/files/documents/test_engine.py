@@ -71,8 +71,8 @@ def test_a_template_reaching_python_internals_is_refused(source):
 def test_a_template_that_loops_or_blows_up_is_stopped(source, words):
     started = time.monotonic()
     with pytest.raises(engine.TemplateError, match=words):
-        engine.render("statement.zh", source, CONTEXT, seconds=1)
-    assert time.monotonic() - started < 5
+        engine.render("statement.zh", source, CONTEXT, seconds=2, max_output=1_000_000)
+    assert time.monotonic() - started < 10
 
 
 def test_the_timeout_names_the_line_of_the_loop():
