@@ -14,7 +14,8 @@ METHODS = {
     "alipay": N_("method.alipay"), "wechat": N_("method.wechat"), "other": N_("method.other"),
 }
 LINE_KINDS = {
-    "invoice": N_("doc.kind.invoice"), "debit_note": N_("doc.kind.debit_note"), "credit_note": N_("doc.kind.credit_note"), "payment": N_("doc.kind.payment"),
+    "invoice": N_("doc.kind.invoice"), "debit_note": N_("doc.kind.debit_note"),
+    "credit_note": N_("doc.kind.credit_note"), "payment": N_("doc.kind.payment"),
     "writeoff": N_("doc.kind.writeoff"), "void": N_("doc.kind.void"),
 }
 AGING = {"not_due": N_("bucket.not_due"), "unapplied": N_("bucket.unapplied")}

@@ -295,7 +295,8 @@ def payment_request(ledger, customer_id: str, as_of: date, *, numbers: list[str]
                          "open": _amt(opened["open"], cur)})
         totals[cur] = totals.get(cur, 0) + opened["open"]
     context = {**_common(ledger, customer, lang, issued or date.today()), "as_of": as_of.isoformat(),
-               "invoices": invoices, "totals": [{"currency": c, "amount": _amt(v, c)} for c, v in sorted(totals.items())],
+               "invoices": invoices,
+               "totals": [{"currency": c, "amount": _amt(v, c)} for c, v in sorted(totals.items())],
                # the earliest due date, or the day of the request when that has passed
                "pay_by": max(min(i["due_date"] for i in invoices), (issued or date.today()).isoformat())}
     title = ("请款单" if lang == "zh" else "Payment request") + f" — {customer['name']}"

@@ -73,7 +73,8 @@ def test_confirmation_letter_with_its_reply_slip(docs, tmp_path, code, lang):
     assert text.count(balance) >= 3  # the balance asked about, the details' total, and on the reply slip
     flat = _flat(text)
     if lang == "zh":
-        for words in ("往来款项询证函", "回执", "信息证明无误", "信息不符", "贵司记录的金额", "差异原因", "（公司盖章）",
+        for words in ("往来款项询证函", "回执", "信息证明无误", "信息不符", "贵司记录的金额", "差异原因",
+                      "（公司盖章）",
                       "经办人签字", "2026-04-30"):
             assert _flat(words) in flat, words
     else:
