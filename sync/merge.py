@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from store.read.open import CREDIT_LEFT, END, INVOICE_OPEN, PAYMENT_LEFT
 from store.write import drafts
 from store.rules.money import format_amount
 
@@ -176,30 +177,32 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
 
 
 def _flag_over_allocation(conn, allocation_ids: set[str], now: str) -> int:
+    """Flag each invoice, payment and credit note an arrived allocation touches that now has more applied than
+    it holds: open (store.read.open's rule, counting every document) below zero."""
     marks = ",".join("?" * len(allocation_ids))
     touched = conn.execute(f"SELECT invoice_id, payment_id, credit_id FROM allocations WHERE id IN ({marks})",
                            list(allocation_ids)).fetchall()
     added = 0
     for invoice_id in sorted({t[0] for t in touched if t[0]}):
-        row = conn.execute(
-            "SELECT number, total, currency, (SELECT coalesce(sum(amount),0) FROM allocations WHERE invoice_id=i.id) "
-            "+ (SELECT coalesce(sum(amount),0) FROM writeoffs WHERE invoice_id=i.id) FROM invoices i WHERE id=?",
-            (invoice_id,)).fetchone()
-        if row and excess(row[1], row[3]):
-            message = (f"invoice {row[0]} has {format_amount(row[3], row[2])} {row[2]} applied to a total of "
-                       f"{format_amount(row[1], row[2])} ({format_amount(row[3] - row[1], row[2])} too much) after "
+        row = conn.execute(f"SELECT i.number, i.total, i.currency, {INVOICE_OPEN} FROM invoices i WHERE i.id = :id",
+                           {"d": END, "id": invoice_id}).fetchone()
+        if row and excess(row[1], row[1] - row[3]):
+            applied = row[1] - row[3]
+            message = (f"invoice {row[0]} has {format_amount(applied, row[2])} {row[2]} applied to a total of "
+                       f"{format_amount(row[1], row[2])} ({format_amount(applied - row[1], row[2])} too much) after "
                        "merging changes from two devices")
             added += _flag(conn, "over_allocated_invoice", invoice_id, "", message, now)
-    for column, table, label in (("payment_id", "payments", "payment"), ("credit_id", "credit_notes", "credit note")):
-        index = 1 if column == "payment_id" else 2
+    for index, table, alias, left, label in ((1, "payments", "p", PAYMENT_LEFT, "payment"),
+                                             (2, "credit_notes", "n", CREDIT_LEFT, "credit note")):
         for doc_id in sorted({t[index] for t in touched if t[index]}):
-            row = conn.execute(
-                f"SELECT amount, currency, date, (SELECT coalesce(sum(amount),0) FROM allocations WHERE {column}=d.id) "
-                f"FROM {table} d WHERE id=?", (doc_id,)).fetchone()
-            if row and excess(row[0], row[3]):
+            row = conn.execute(f"SELECT {alias}.amount, {alias}.currency, {alias}.date, {left} "
+                               f"FROM {table} {alias} WHERE {alias}.id = :id", {"d": END, "id": doc_id}).fetchone()
+            if row and excess(row[0], row[0] - row[3]):
+                applied = row[0] - row[3]
                 message = (f"{label} of {format_amount(row[0], row[1])} {row[1]} dated {row[2]} has "
-                           f"{format_amount(row[3], row[1])} {row[1]} applied to invoices "
-                           f"({format_amount(row[3] - row[0], row[1])} too much) after merging changes from two devices")
+                           f"{format_amount(applied, row[1])} {row[1]} applied to invoices "
+                           f"({format_amount(applied - row[0], row[1])} too much) after merging changes from two "
+                           "devices")
                 added += _flag(conn, f"over_allocated_{table[:-1]}", doc_id, "", message, now)
     return added
 

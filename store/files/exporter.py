@@ -28,7 +28,7 @@ from pathlib import Path
 
 from store.ledger import db
 from store.read import fx as fxread
-from store.read.open import position as open_position
+from store.read.open import invoice_open_sql, position as open_position
 from store.write.terms import home_currency
 from store.read import reports
 from store.rules import money, safetext, validate
@@ -338,9 +338,7 @@ class _Entries:
             yield (on, name, f"Write-off {number}", {"invoice": number, "customer": code},
                    [(BAD_DEBTS, amount, cur, {}), (self.rec(cid), -amount, cur, {})])
         for number, cid, on, cur, left in conn.execute(
-            """SELECT i.number, i.customer_id, v.date, i.currency, i.total
-                 - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= v.date), 0)
-                 - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= v.date), 0)
+            f"""SELECT i.number, i.customer_id, v.date, i.currency, {invoice_open_sql('v.date')}
                FROM voids v JOIN invoices i ON i.id = v.doc_id WHERE v.doc_table = 'invoices' ORDER BY v.date"""):
             code, name = self.customer[cid]
             if left:

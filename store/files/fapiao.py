@@ -21,14 +21,12 @@ later export that overlaps an earlier one adds only the new rows.
 """
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from store.errors import DulyError, InvalidInput
+from store.errors import InvalidInput
 from store.files import importer
 from store.files.importer import Doc, ImportProblems, Table
 from store.rules import money, validate
@@ -380,23 +378,6 @@ def _buyer(rows, known: Known, line: int, raw: dict, unknown: dict) -> dict | No
 # --- posting: one transaction ------------------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    source: str
-    encoding: str
-    dry_run: bool
-    docs: list[Doc]
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def count(self, action: str) -> int:
-        return sum(1 for d in self.docs if d.action == action)
-
-
-class _DryRun(Exception):
-    pass
-
-
 # invoices first, so a red-letter invoice finds the invoice it reverses when both are in the file
 _ORDER = {"add": 0, "void": 1, "credit": 2}
 
@@ -415,7 +396,7 @@ def _post(ledger, doc: Doc) -> tuple[str, str, str]:
     return "credit_notes", credit.id, ""
 
 
-def run(ledger, path: str | Path, *, dry_run: bool = False) -> Outcome:
+def run(ledger, path: str | Path, *, dry_run: bool = False) -> importer.Outcome:
     """Import a fapiao export: all rows in one transaction or nothing (ImportProblems names each problem).
     A dry run with problems returns them instead of raising."""
     table = importer.read_table(path)
@@ -423,23 +404,9 @@ def run(ledger, path: str | Path, *, dry_run: bool = False) -> Outcome:
     docs: list[Doc] = []
     if not problems:
         docs, problems = check(table, known(ledger, table))
-    outcome = Outcome(table.source, table.encoding, dry_run, docs, problems)
+    outcome = importer.Outcome("fapiao", table.source, table.encoding, dry_run, docs, problems)
     if problems:
         if dry_run:
             return outcome
         raise ImportProblems(problems)
-    at = datetime.now().astimezone().isoformat(timespec="seconds")
-    with contextlib.suppress(_DryRun):
-        with ledger.writing() as tx:
-            for doc in sorted((d for d in docs if d.action != "skip"), key=lambda d: (_ORDER[d.action], d.line)):
-                try:
-                    table_name, row_id, warning = _post(ledger, doc)
-                except DulyError as exc:
-                    raise ImportProblems([f"{table.where(doc.line)}: {exc}"]) from None
-                if warning:
-                    outcome.warnings.append(f"{table.where(doc.line)}: {warning}")
-                tx.local("import_log", fingerprint=doc.fingerprint, kind="fapiao", doc_table=table_name, doc_id=row_id,
-                         source=Path(table.source).name, line=doc.line, at=at)
-            if dry_run:
-                raise _DryRun
-    return outcome
+    return importer.write_all(ledger, table, outcome, _post, order=lambda d: (_ORDER[d.action], d.line))

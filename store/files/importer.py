@@ -927,16 +927,27 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
         if dry_run:
             return outcome
         raise ImportProblems(problems)
+    return write_all(ledger, table, outcome, post, progress=progress)
+
+
+def write_all(ledger, table: Table, outcome: Outcome, post: Callable[[object, Doc], tuple[str, str, str]], *,
+              order: Callable[[Doc], object] | None = None,
+              progress: Callable[[int, int], None] | None = None) -> Outcome:
+    """Post every document of the outcome that is not a skip (in `order`, else in file order) through
+    `post(ledger, doc) -> (table, id, warning)`, all in one transaction, each noted in the import log so that a
+    re-import adds nothing. All or nothing: the first error of the store becomes ImportProblems naming the file,
+    the row and, when the store names a field, its column. With outcome.dry_run the same writes run and are
+    rolled back. `progress(done, total)` is told how many of the documents are written. Every importer writes
+    through here (customers, invoices, payments, fapiao)."""
+    docs = [doc for doc in outcome.docs if doc.action != "skip"]
+    if order is not None:
+        docs.sort(key=order)
     at = datetime.now().astimezone().isoformat(timespec="seconds")
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
         with ledger.writing() as tx:
-            total, done = sum(1 for doc in docs if doc.action != "skip"), 0
-            for doc in docs:
-                if doc.action == "skip":
-                    continue
+            for done, doc in enumerate(docs):
                 if progress is not None:
-                    progress(done, total)
-                done += 1
+                    progress(done, len(docs))
                 try:
                     table_name, row_id, warning = post(ledger, doc)
                 except DulyError as exc:
@@ -945,10 +956,10 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False,
                     raise ImportProblems([f"{where}: {exc}"]) from None
                 if warning:
                     outcome.warnings.append(f"{table.where(doc.line)}: {warning}")
-                tx.local("import_log", fingerprint=doc.fingerprint, kind=kind, doc_table=table_name, doc_id=row_id,
-                         source=Path(table.source).name, line=doc.line, at=at)
+                tx.local("import_log", fingerprint=doc.fingerprint, kind=outcome.kind, doc_table=table_name,
+                         doc_id=row_id, source=Path(table.source).name, line=doc.line, at=at)
             if progress is not None:
-                progress(done, total)
-            if dry_run:
+                progress(len(docs), len(docs))
+            if outcome.dry_run:
                 raise _DryRun
     return outcome

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from store.ledger import changes, db, schema
+from store.read.open import END, INVOICE_OPEN
 from store.errors import (BadBackup, DamagedLedger, DulyError, LedgerExists, LedgerInUse, LedgerLocked,
                           WrongPassphrase)
 
@@ -113,21 +114,19 @@ def _summary(conn) -> dict:
 def invariant_problems(conn) -> list[str]:
     """Ledger invariants that any sound book keeps, the same for `duly restore` and a new device's restore.
 
-    An invoice with more allocated to it than its total is damage, unless a sync merge put it there: two
-    devices may each apply money to it offline, and the merge keeps both and puts the invoice on the review
-    list (DESIGN §4), which travels with the book. So it is a problem only when that list does not name it."""
+    An invoice with more applied to it than its total (open below zero counting every document, by the rule of
+    store.read.open) is damage, unless a sync merge put it there: two devices may each apply money to it
+    offline, and the merge keeps both and puts the invoice on the review list (DESIGN §4), which travels with the
+    book. So it is a problem only when that list does not name it."""
     problems = []
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "allocations" in tables:
         flagged = ("AND i.id NOT IN (SELECT subject FROM sync_review WHERE kind='over_allocated_invoice')"
                    if "sync_review" in tables else "")
-        over = conn.execute(
-            f"""SELECT i.number FROM invoices i
-               JOIN (SELECT invoice_id, sum(amount) AS s FROM allocations GROUP BY invoice_id) a ON a.invoice_id=i.id
-               WHERE a.s > i.total {flagged} LIMIT 1"""
-        ).fetchone()
+        over = conn.execute(f"SELECT i.number FROM invoices i WHERE {INVOICE_OPEN} < 0 {flagged} LIMIT 1",
+                            {"d": END}).fetchone()
         if over:
-            problems.append(f"invoice {over[0]} has more allocated to it than its total")
+            problems.append(f"invoice {over[0]} has more allocated and written off than its total")
         orphan = conn.execute(
             "SELECT count(*) FROM allocations WHERE invoice_id NOT IN (SELECT id FROM invoices)"
         ).fetchone()[0]

@@ -26,10 +26,15 @@ from store.rules.terms import BUILTIN_TERMS
 
 END = "9999-12-31"  # "as of forever": every posted document counts
 
-# Each expression reads the invoice / payment / credit note under the alias i / p / n, as of :d.
-INVOICE_OPEN = """i.total
-  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= :d), 0)
-  - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= :d), 0)"""
+# Each expression reads the invoice / payment / credit note under the alias i / p / n, as of :d (or as of the
+# date expression `d` given, e.g. a column of the row read).
+def invoice_open_sql(d: str = ":d") -> str:
+    return f"""i.total
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id AND a.date <= {d}), 0)
+  - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= {d}), 0)"""
+
+
+INVOICE_OPEN = invoice_open_sql()
 PAYMENT_LEFT = """p.amount
   - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= :d), 0)"""
 CREDIT_LEFT = """n.amount
@@ -104,6 +109,26 @@ SELECT customer_id, currency, sum(amount) AS amount FROM (
 
 OPEN_INVOICES_SQL = open_invoices_sql()
 UNAPPLIED_SQL = unapplied_sql()
+
+
+# The same rule read from an invoice's doc_state row alone (alias s) for "as of forever", counting every posted
+# document: what open_invoices_sql gives for :d = END, without a lookup (an invoice settled or voided on any date
+# has 0 open for good; else its open_all). The app's invoice list pages with it.
+def open_ever_sql(s: str = "s") -> str:
+    return f"CASE WHEN {s}.settled_on IS NULL THEN {s}.open_all ELSE 0 END"
+
+
+def overdue_sql(i: str = "i", s: str = "s") -> str:
+    """What of an invoice (alias i, its doc_state row alias s) is past due on :today, counting every document:
+    open_items' spread in SQL. What was paid (total - open) pays the earliest instalments first, so the open
+    part of the instalments due before :today is (their sum - paid), never below 0 nor above what is open. The
+    schedule counts when it adds up to the total, else the invoice is one item at its due date (as open_items)."""
+    open_ever = open_ever_sql(s)
+    due_before = (f"coalesce((SELECT CASE WHEN sum(d.amount) = {i}.total THEN "
+                  f"sum(CASE WHEN d.due_date < :today THEN d.amount ELSE 0 END) END "
+                  f"FROM due_items d WHERE d.invoice_id = {i}.id), "
+                  f"CASE WHEN {i}.due_date < :today THEN {i}.total ELSE 0 END)")
+    return f"max(0, min({open_ever}, {due_before} - ({i}.total - {open_ever})))"
 
 
 def _iso(value: str | date) -> str:
@@ -245,6 +270,26 @@ def allocatable_items(ledger, customer_id: str, currency: str, on: str | date,
             capped[iid] = OpenInvoice(inv.id, inv.number, inv.customer_id, inv.currency, inv.doc_date,
                                       inv.due_date, inv.total, cap)
     return _items(ledger, capped)
+
+
+def open_invoices(ledger, as_of: str | date = END) -> list[OpenInvoice]:
+    """Every invoice with more than zero open as of a date (by default counting every document), with its
+    e-invoice number: what a bank line may pay."""
+    rows = ledger.conn.execute(
+        f"""SELECT o.id, o.customer_id, o.currency, o.number, o.date, o.due_date, o.total, o.open_amount, i.einvoice
+            FROM ({OPEN_INVOICES_SQL}) o JOIN invoices i ON i.id = o.id""", {"d": _iso(as_of)})
+    return [OpenInvoice(iid, number, cid, cur, _day(doc), _day(due or doc), total, open_amount,
+                        einvoice=einvoice or "")
+            for iid, cid, cur, number, doc, due, total, open_amount, einvoice in rows if open_amount > 0]
+
+
+def left_to_apply(ledger, table: str, doc_id: str, as_of: str | date = END) -> int:
+    """What one payment (table 'payments') or credit note ('credit_notes') has not had allocated by a date
+    (PAYMENT_LEFT / CREDIT_LEFT; voids are the caller's to judge)."""
+    alias, left = {"payments": ("p", PAYMENT_LEFT), "credit_notes": ("n", CREDIT_LEFT)}[table]
+    row = ledger.conn.execute(f"SELECT {left} FROM {table} {alias} WHERE {alias}.id = :id",
+                              {"d": _iso(as_of), "id": doc_id}).fetchone()
+    return row[0] if row else 0
 
 
 def unapplied(ledger, customer_id: str, currency: str, as_of: str | date) -> int:

@@ -2,8 +2,8 @@
 per-customer balance and overdue for one page of customers, the invoices behind one aging cell, and the
 due dates an invoice being typed would get.
 
-The open amounts come from the settlement cache (doc_state: open_all counts every posted document, kept by
-triggers), the rules from store.read.open / store.rules.aging / store.rules.terms; nothing here writes. The lists say
+The open amounts and the rules come from store.read.open (the lists read its doc_state form: open counting every
+posted document, kept by triggers) / store.rules.aging / store.rules.terms; nothing here writes. The lists say
 CROSS JOIN to keep SQLite walking invoices / payments in date order by index (a page is then a range read);
 left to itself it drives from doc_state and sorts every row (200k invoices: 3.9 s a page).
 """
@@ -19,17 +19,13 @@ from store.write import customers, invoices, terms as termsbook
 from store.errors import InvalidInput
 from store.rules.allocation import auto_allocate
 from store.rules.openitems import by_invoice_date
-from store.read.open import allocatable_items, position, unapplied
+from store.read.open import allocatable_items, open_ever_sql, overdue_sql, position, unapplied
 from store.rules.terms import instalments
 
 INVOICE_FILTERS = ("open", "overdue", "all")
 
-# What of an invoice is past due on :today, counting every document: its instalments due before :today,
-# less what was paid (total - open, applied earliest due first), never more than what is open.
-_PAID = "(i.total - s.open_all)"
-_DUE_BEFORE = ("coalesce((SELECT sum(d.amount) FROM due_items d WHERE d.invoice_id = i.id AND d.due_date < :today),"
-               " CASE WHEN i.due_date < :today THEN i.total ELSE 0 END)")
-OVERDUE_SQL = f"max(0, min(s.open_all, {_DUE_BEFORE} - {_PAID}))"
+# An invoice's open amount counting every document and what of it is past due on :today (store.read.open).
+OPEN_EVER, OVERDUE = open_ever_sql("s"), overdue_sql("i", "s")
 
 
 def invoice_page(ledger, *, show: str = "all", customer: str | None = None, start: str | None = None,
@@ -59,18 +55,16 @@ def invoice_page(ledger, *, show: str = "all", customer: str | None = None, star
     if show in ("open", "overdue"):
         where.append("s.settled_on IS NULL")
     if show == "overdue":
-        where.append(f"{OVERDUE_SQL} > 0")
+        where.append(f"{OVERDUE} > 0")
     rows = ledger.rows(
         f"""SELECT i.id, i.number, i.date, i.due_date, i.currency, i.total, i.terms, c.code AS customer,
-                   c.name AS customer_name, s.open_all, s.settled_on, {OVERDUE_SQL} AS overdue,
+                   c.name AS customer_name, {OPEN_EVER} AS open, {OVERDUE} AS overdue,
                    EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices') AS voided,
                    EXISTS (SELECT 1 FROM writeoffs w WHERE w.invoice_id = i.id) AS written_off
             FROM invoices i CROSS JOIN doc_state s ON s.id = i.id AND s.kind = 'invoice'
             LEFT JOIN customers c ON c.id = i.customer_id
             WHERE {' AND '.join(where)} ORDER BY i.date DESC, i.number DESC LIMIT :n""", params)
     for r in rows:
-        r["open"] = 0 if r["voided"] else r["open_all"]
-        r["overdue"] = 0 if r["voided"] else r["overdue"]
         r["status"] = invoices.status(r["open"], bool(r["voided"]), bool(r["written_off"]))
     return rows
 

@@ -1,6 +1,8 @@
 """Dunning (催收): reminder levels, which open invoice stands at which level as of a date, fees and interest.
 
 Pure rules over plain dataclasses; store.write.collections gathers the facts from the ledger and records sends.
+The open invoices and their open instalments are THE types of store.rules.openitems (OpenInvoice, OpenItem), as
+store.read.open.position gives them.
 
 - A level has an offset in days from the due date (negative = a friendly reminder before it is due).
   An invoice stands at the highest level whose offset its earliest open instalment has reached
@@ -18,14 +20,16 @@ Pure rules over plain dataclasses; store.write.collections gathers the facts fro
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 
-from store.rules import money
 from store.errors import InvalidInput
+from store.rules import money
+from store.rules.openitems import OpenInvoice, OpenItem
 
 CHANNELS = ("email", "phone", "letter", "wechat", "legal")
 HOLD_TAG = "hold"  # a customer tagged so is left out of dunning (暂停催收)
@@ -71,17 +75,6 @@ class Level:
 
     def fixed_fee(self, currency: str) -> int:
         return money.parse_amount(self.fee, currency, field=f"dunning level {self.name}: fee")
-
-
-@dataclass(frozen=True)
-class OpenInvoice:
-    """An open invoice as dunning sees it: its open instalments as (due date, open amount)."""
-    invoice_id: str
-    number: str
-    customer_id: str
-    currency: str
-    doc_date: date
-    instalments: tuple[tuple[date, int], ...]  # open instalments, earliest due first
 
 
 @dataclass(frozen=True)
@@ -280,14 +273,19 @@ def promise_holds(p: Promise, as_of: date) -> bool:
     return p.made_on <= as_of <= p.date
 
 
-def plan(invoices: list[OpenInvoice], levels: tuple[Level, ...], as_of: date, *,
+def plan(invoices: list[OpenInvoice], items: list[OpenItem], levels: tuple[Level, ...], as_of: date, *,
          disputes: list[Dispute] = (), promises: list[Promise] = (),
          sent: set[tuple[str, str]] = frozenset(), customers_on_hold: set[str] = frozenset(),
          agreed_rates: Mapping[str, int] = MappingProxyType({})) -> Plan:
-    """What is due for which level as of a date, and what was held back and why.
+    """What is due for which level as of a date, and what was held back and why: `invoices` open as of the date
+    and `items`, their open instalments (each names its invoice).
 
     agreed_rates: invoice id -> the yearly late-interest rate (basis points) of its terms, where they set one."""
     result = Plan(as_of)
+    instalments: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for it in items:
+        if it.open_amount > 0:
+            instalments[it.invoice_id].append((it.due_date, it.open_amount))
     active: dict[str, list[Dispute]] = {}
     for d in disputes:
         if dispute_active(d, as_of):
@@ -297,7 +295,7 @@ def plan(invoices: list[OpenInvoice], levels: tuple[Level, ...], as_of: date, *,
         if promise_holds(p, as_of):
             holding.setdefault(p.invoice_id, p)
     for inv in invoices:
-        dues = sorted((when, amount) for when, amount in inv.instalments if amount > 0)
+        dues = sorted(instalments.get(inv.id, ()))
         if not dues:
             continue
         days = (as_of - dues[0][0]).days
@@ -305,22 +303,22 @@ def plan(invoices: list[OpenInvoice], levels: tuple[Level, ...], as_of: date, *,
         if level is None:
             continue
         if inv.customer_id in customers_on_hold:
-            result.held.append(Held(inv.invoice_id, inv.number, inv.customer_id, level.name,
+            result.held.append(Held(inv.id, inv.number, inv.customer_id, level.name,
                                     f"customer on hold (tag {HOLD_TAG})"))
             continue
-        if inv.invoice_id in holding:
-            p = holding[inv.invoice_id]
-            result.held.append(Held(inv.invoice_id, inv.number, inv.customer_id, level.name,
+        if inv.id in holding:
+            p = holding[inv.id]
+            result.held.append(Held(inv.id, inv.number, inv.customer_id, level.name,
                                     f"promise to pay {money.to_decimal_str(p.amount, inv.currency)} by {p.date}"))
             continue
-        if (inv.invoice_id, level.name) in sent:
-            result.held.append(Held(inv.invoice_id, inv.number, inv.customer_id, level.name,
+        if (inv.id, level.name) in sent:
+            result.held.append(Held(inv.id, inv.number, inv.customer_id, level.name,
                                     f"level {level.name} already sent"))
             continue
         threshold = min(level.offset, 1)
         reached = [(when, amount) for when, amount in dues if (as_of - when).days >= threshold]
         disputed = 0
-        for d in active.get(inv.invoice_id, []):
+        for d in active.get(inv.id, []):
             disputed += sum(a for _, a in dues) if d.amount is None else d.amount
         if disputed:
             # The disputed part comes off the latest instalments: the oldest debt stays asked for.
@@ -333,16 +331,16 @@ def plan(invoices: list[OpenInvoice], levels: tuple[Level, ...], as_of: date, *,
             kept.reverse()
             if not kept:
                 why = "; ".join(f"disputed{'' if d.review is None else ' until ' + d.review.isoformat()}: {d.reason}"
-                                for d in active[inv.invoice_id])
-                result.held.append(Held(inv.invoice_id, inv.number, inv.customer_id, level.name, why))
+                                for d in active[inv.id])
+                result.held.append(Held(inv.id, inv.number, inv.customer_id, level.name, why))
                 continue
             disputed = sum(a for _, a in reached) - sum(a for _, a in kept)
             reached = kept
         asked = sum(a for _, a in reached)
         result.items.append(PlanItem(
-            inv.invoice_id, inv.number, inv.customer_id, inv.currency, level, dues[0][0], days,
+            inv.id, inv.number, inv.customer_id, inv.currency, level, dues[0][0], days,
             sum(a for _, a in dues), asked, disputed, fee(level, asked, inv.currency),
             interest([(a, (as_of - when).days) for when, a in reached],
-                     (agreed_rates.get(inv.invoice_id) or level.interest_bp) if level.interest_bp else 0)))
+                     (agreed_rates.get(inv.id) or level.interest_bp) if level.interest_bp else 0)))
     result.items.sort(key=lambda i: (i.customer_id, -i.days_overdue, i.number))
     return result

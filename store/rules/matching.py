@@ -1,6 +1,7 @@
 """Matching bank lines to receivables (对账): candidates with a score out of 100 and the reasons for it.
 
-Pure: plain dataclasses in, candidates out (the reads are in store.write.reconcile). What counts, and for how much:
+Pure: plain dataclasses in, candidates out (the reads are in store.write.reconcile; the open invoices are THE
+OpenInvoice of store.rules.openitems, open counting every document). What counts, and for how much:
 - an open invoice's number (or its e-invoice number) in the memo or reference: 45
 - the amount equals one open invoice's open amount: 30; several of one customer's open invoices together: 25;
   short of them by no more than the bank-fee tolerance (the difference is written off as a bank fee): 20
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from store.rules.money import format_amount
+from store.rules.openitems import OpenInvoice
 
 MARGIN = 10
 MAX_CANDIDATES = 5
@@ -52,18 +54,6 @@ class Customer:
     code: str
     name: str
     legal_name: str = ""
-
-
-@dataclass(frozen=True)
-class OpenInvoice:
-    id: str
-    number: str
-    customer_id: str
-    currency: str
-    date: date
-    due_date: date
-    open_amount: int
-    einvoice: str = ""
 
 
 @dataclass(frozen=True)
@@ -207,7 +197,7 @@ class Book:
     def open_of(self, customer_id: str, currency: str, on: date) -> list[OpenInvoice]:
         """The customer's open invoices in currency dated on or before `on`, oldest due first."""
         found = [self.invoices[i] for i in self._by_customer.get(customer_id, ())]
-        return sorted((i for i in found if i.currency == currency and i.date <= on),
+        return sorted((i for i in found if i.currency == currency and i.doc_date <= on),
                       key=lambda i: (i.due_date, i.number))
 
 
@@ -330,7 +320,7 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
         for part in dict.fromkeys([token, *re.split(r"[/_.#]", token)]):
             invoice_id = book._by_number.get(_number_key(part))
             inv = book.invoices.get(invoice_id) if invoice_id else None
-            if inv and inv.currency == line.currency and inv.date <= line.date and inv not in named[inv.customer_id]:
+            if inv and inv.currency == line.currency and inv.doc_date <= line.date and inv not in named[inv.customer_id]:
                 named[inv.customer_id].append(inv)
     for cid, invs in named.items():
         invs.sort(key=lambda i: (i.due_date, i.number))
@@ -375,11 +365,11 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
     # The amount alone: any customer's open invoice of exactly that amount (or short of it by a fee).
     for invoice_id in book._by_amount.get((line.currency, line.amount), ()):
         inv = book.invoices[invoice_id]
-        if inv.customer_id not in covered and inv.date <= line.date:
+        if inv.customer_id not in covered and inv.doc_date <= line.date:
             found.append(_make(book, line, inv.customer_id, [_amount_reason(line, [inv], 0)], [inv]))
     for invoice_id in book.short_by_fee(line.currency, line.amount):
         inv = book.invoices[invoice_id]
-        if inv.customer_id not in covered and inv.date <= line.date:
+        if inv.customer_id not in covered and inv.doc_date <= line.date:
             fee = inv.open_amount - line.amount
             found.append(_make(book, line, inv.customer_id, [_amount_reason(line, [inv], fee)], [inv], fee))
 

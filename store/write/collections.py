@@ -335,25 +335,18 @@ def agreed_interest_rates(ledger, invoice_ids) -> dict[str, int]:
 def reminder_plan(ledger, as_of: date) -> ReminderPlan:
     """What is due for which level as of a date, with held invoices and why (store.rules.dunning's rules)."""
     pos = open_position(ledger, as_of)
-    by_key = {(inv.customer, inv.number): inv for inv in pos.invoices}
-    dues: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for it in pos.items:
-        inv = by_key.get((it.customer, it.number))
-        if inv is not None and it.open_amount > 0:
-            dues[inv.id].append((it.due_date, it.open_amount))
     # A posted charge (a reminder's fee and interest, a debit note) is shown on statements and in aging but not
     # dunned itself: a fee never earns a fee, nor interest interest.
     charges = {charge_id(inv, lv) for inv, lv in ledger.conn.execute("SELECT invoice_id, level FROM reminders")}
-    open_invoices = [dunning.OpenInvoice(inv.id, inv.number, inv.customer_id, inv.currency, inv.doc_date,
-                                         tuple(sorted(dues[inv.id]))) for inv in pos.invoices
-                     if dues.get(inv.id) and inv.id not in charges]
+    open_invoices = [inv for inv in pos.invoices if inv.id not in charges]
     disputes = [_dispute(r) for r in ledger.rows("SELECT * FROM disputes")]
     promises = promise_facts(ledger, ledger.rows("SELECT * FROM promises WHERE made_on <= ?", (as_of.isoformat(),)))
     sent = sent_levels(ledger)
     on_hold = {cid for cid, tags in ledger.conn.execute("SELECT id, tags FROM customers WHERE tags IS NOT NULL")
                if dunning.HOLD_TAG in (tags or "").split(",")}
-    plan = dunning.plan(open_invoices, levels(ledger), as_of, disputes=disputes, promises=promises, sent=set(sent),
-                        customers_on_hold=on_hold, agreed_rates=agreed_interest_rates(ledger, dues))
+    plan = dunning.plan(open_invoices, pos.items, levels(ledger), as_of, disputes=disputes, promises=promises,
+                        sent=set(sent), customers_on_hold=on_hold,
+                        agreed_rates=agreed_interest_rates(ledger, [inv.id for inv in open_invoices]))
     plan.held = [h if (h.invoice_id, h.level) not in sent else dunning.Held(
         h.invoice_id, h.number, h.customer_id, h.level,
         f"level {h.level} already done ({sent[(h.invoice_id, h.level)]})") for h in plan.held]

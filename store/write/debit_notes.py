@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger import schema
+from store.read import open as openitems
 from store.rules import money, validate
 from store.write import customers, invoices
 
@@ -92,20 +93,15 @@ def add(ledger, customer_code: str | None, on: str, reason: str, *, amount: str 
 
 
 def listing(ledger, *, customer_code: str | None = None) -> list[dict]:
-    """Debit notes newest first, with what each reverses and what is still open of it."""
-    where, params = "1=1", []
+    """Debit notes newest first, with what each reverses and what is still open of it (store.read.open's
+    formula, as of every posted document)."""
+    where, params = "1=1", {"d": openitems.END}
     if customer_code:
-        where, params = "i.customer_id=?", [customers.by_code(ledger, customer_code)["id"]]
-    rows = ledger.rows(
+        where, params["c"] = "i.customer_id = :c", customers.by_code(ledger, customer_code)["id"]
+    return ledger.rows(
         f"""SELECT i.number, c.code AS customer, i.date, i.due_date, i.currency, i.total AS amount,
                    n.number AS reverses, d.reason,
-                   i.total - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.invoice_id = i.id), 0)
-                     - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id), 0) AS open,
-                   EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices') AS voided
+                   CASE WHEN {openitems.INVOICE_VOIDED} THEN 0 ELSE {openitems.INVOICE_OPEN} END AS open
             FROM debit_notes d JOIN invoices i ON i.id = d.invoice_id
               LEFT JOIN customers c ON c.id = i.customer_id LEFT JOIN credit_notes n ON n.id = d.credit_id
             WHERE {where} ORDER BY i.date DESC, i.number DESC""", params)
-    for r in rows:
-        if r.pop("voided"):
-            r["open"] = 0
-    return rows

@@ -149,12 +149,9 @@ def by_id(ledger, payment_id: str) -> dict:
     raise NotFound(f"unknown payment {payment_id!r}")
 
 
-def _left(ledger, table: str, column: str, doc: dict, on: str) -> int:
+def _left(ledger, table: str, doc: dict, on: str) -> int:
     """What a payment or credit note has not yet applied: as of `on` and counting every later allocation."""
-    def net(until: str) -> int:
-        return ledger.row(f"SELECT coalesce(sum(amount), 0) AS n FROM allocations WHERE {column}=? AND date<=?",
-                          (doc["id"], until))["n"]
-    return min(doc["amount"] - net(on), doc["amount"] - net(openitems.END))
+    return min(openitems.left_to_apply(ledger, table, doc["id"], on), openitems.left_to_apply(ledger, table, doc["id"]))
 
 
 def sources(ledger, customer_id: str, currency: str, on: str) -> list[tuple[str, dict, int]]:
@@ -165,10 +162,10 @@ def sources(ledger, customer_id: str, currency: str, on: str) -> list[tuple[str,
         """SELECT * FROM payments p WHERE customer_id=? AND currency=? AND date<=?
            AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id=p.id AND v.doc_table='payments')
            ORDER BY date, id""", (customer_id, currency, on)):
-        found.append(("payments", row, _left(ledger, "payments", "payment_id", row, on)))
+        found.append(("payments", row, _left(ledger, "payments", row, on)))
     for row in ledger.rows("SELECT * FROM credit_notes WHERE customer_id=? AND currency=? AND date<=? "
                            "ORDER BY date, number", (customer_id, currency, on)):
-        found.append(("credit_notes", row, _left(ledger, "credit_notes", "credit_id", row, on)))
+        found.append(("credit_notes", row, _left(ledger, "credit_notes", row, on)))
     found = [s for s in found if s[2] > 0]
     return sorted(found, key=lambda s: (s[1]["date"], s[0] != "payments"))
 
@@ -187,7 +184,7 @@ def allocate(ledger, *, payment_id: str | None = None, customer_code: str | None
                 raise Conflict(f"payment {payment['number'] or payment['id']} was voided on {done['date']}; "
                                "it cannot be applied")
             when = _allocation_date(on, payment["date"])
-            pool = [("payments", payment, _left(ledger, "payments", "payment_id", payment, when))]
+            pool = [("payments", payment, _left(ledger, "payments", payment, when))]
             customer_id, cur = payment["customer_id"], payment["currency"]
         else:
             customer = customers.by_code(ledger, customer_code.strip())

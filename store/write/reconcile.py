@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from store.read.open import open_invoices
 from store.rules import matching, money
 from store.write import adjustments, payments
 from store.errors import Conflict, InvalidInput, NotFound
@@ -99,13 +100,7 @@ def book(ledger, rows: list[dict]) -> matching.Book:
     """What the lines are matched against, read once."""
     customers = {r["id"]: matching.Customer(r["id"], r["code"], r["name"] or "", r["legal_name"] or "")
                  for r in ledger.rows("SELECT id, code, name, legal_name FROM customers")}
-    invoices = {r["id"]: matching.OpenInvoice(
-        r["id"], r["number"], r["customer_id"], r["currency"], date.fromisoformat(r["date"]),
-        date.fromisoformat(r["due_date"] or r["date"]), r["open_all"], r["einvoice"] or "")
-        for r in ledger.rows(
-            """SELECT d.id, d.number, d.customer_id, d.currency, d.date, d.due_date, d.open_all, i.einvoice
-               FROM doc_state d JOIN invoices i ON i.id = d.id
-               WHERE d.kind = 'invoice' AND d.settled_on IS NULL AND d.open_all > 0""")}
+    invoices = {inv.id: inv for inv in open_invoices(ledger)}
     aliases = {(r["kind"], r["value"]): r["customer_id"] for r in ledger.rows(
         "SELECT kind, value, customer_id FROM payer_aliases WHERE customer_id IS NOT NULL")
         if r["customer_id"] in customers}

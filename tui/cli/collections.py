@@ -1,15 +1,11 @@
-"""`duly dispute|promise|note|contract|remind ...` and the handlers of `duly report credit|alerts` (registered with the
-other reports in tui.cli.reports): collections and credit control."""
+"""`duly dispute|promise|note|contract|remind ...`: collections (催收) from the command line. The credit scores and
+risk alerts are reports (`duly report credit|alerts`, tui.cli.reports)."""
 from __future__ import annotations
 
 import sys
-from datetime import date
 
-from store.read import alerts
-from store.read import credit
-from store.rules.credit import WEIGHTS
 from store.write import collections
-from store.errors import DulyError, NotFound
+from store.errors import DulyError
 from store.rules.money import format_amount, to_decimal_str
 
 from tui.cli.context import as_of_option, date_given
@@ -233,48 +229,3 @@ def remind_send(args, ctx):
 def remind_log(args, ctx):
     rows = collections.reminder_log(ctx.ledger(), args.code)
     ctx.emit(rows, ["at", "customer", "number", "level", "channel", "as_of", "outcome"])
-
-
-# --- credit and alerts ---------------------------------------------------------------------------------------------
-
-
-def report_credit(args, ctx):
-    as_of = date_given(args)
-    found = credit.scores(ctx.ledger(), as_of)
-    if args.customer:
-        found = [s for s in found if s.facts.code == args.customer]
-        if not found:
-            from store.write import customers
-
-            customers.by_code(ctx.ledger(), args.customer)  # unknown code: NotFound
-            raise NotFound(f"customer {args.customer} is archived with nothing open, so it has no credit score "
-                           f"as of {as_of}")
-    data = [{"customer": s.facts.code, "name": s.facts.name, "score": s.score, "rating": s.rating,
-             "policy": s.policy(ctx.language()),
-             "factors": [{"factor": f.name, "weight": f.weight, "value": f.value, "points": f.points}
-                         for f in s.factors]} for s in found]
-    if ctx.format == "json":
-        ctx.emit([], [], json_value={"as_of": as_of.isoformat(), "customers": data})
-        return
-    if args.customer and ctx.format == "table":
-        s = data[0]
-        ctx.emit_record({k: s[k] for k in ("customer", "name", "score", "rating", "policy")},
-                        sections={"factors": ([{**f, "points": "n/a" if f["points"] is None else f["points"]}
-                                               for f in s["factors"]], ["factor", "weight", "value", "points"])})
-        return
-    names = list(WEIGHTS)
-    rows = [{**{k: d[k] for k in ("customer", "name", "score", "rating")},
-             **{f["factor"]: "-" if f["points"] is None else f["points"] for f in d["factors"]},
-             "policy": d["policy"]} for d in data]
-    ctx.emit(rows, ["customer", "name", "score", "rating", *names, "policy"], right={"score", *names})
-    if ctx.format == "table":
-        print("\nweights: " + ", ".join(f"{n} {w}" for n, w in WEIGHTS.items()) +
-              " (points 0-100 each; '-' does not apply); `--customer CODE` shows the measured values")
-
-
-def report_alerts(args, ctx):
-    as_of: date = date_given(args)
-    found = alerts.alerts(ctx.ledger(), as_of)
-    rows = [{"customer": a.customer, "name": a.name, "kind": a.kind, "reason": a.why(ctx.language())} for a in found]
-    ctx.emit(rows, ["customer", "name", "kind", "reason"], json_value={"as_of": as_of.isoformat(), "alerts": rows})
-

@@ -10,6 +10,7 @@ from pathlib import Path
 from store.errors import DulyError, WrongPassphrase
 from store.ledger.ledger import Ledger
 from store.i18n import translate
+from store.rules.money import format_amount, to_decimal_str
 from store.rules.validate import parse_date
 from tui.app.i18n import choose_language
 from tui.cli import output
@@ -149,6 +150,10 @@ class Context:
         for title, (rows, columns) in sections.items():
             print(f"\n{title}:")
             print(output.table(rows, columns) if rows else "  (none)")
+
+    def amount(self, minor: int, currency: str) -> str:
+        """An amount as this output shows it: thousands separators in a table, a plain decimal in json and csv."""
+        return format_amount(minor, currency) if self.format == "table" else to_decimal_str(minor, currency)
 
     def done(self, message: str) -> None:
         """A confirmation for people; scripts asking for json get {"ok": ..., "message": ...}."""

@@ -58,7 +58,7 @@ def _emit(args, ctx, doc) -> str | None:
     """The letter to stdout, or into --out DIR; the path written, if any."""
     fmt = "pdf" if ctx.format == "pdf" else "html"
     if not args.out:
-        from tui.cli.reports import write_document
+        from tui.cli.statements import write_document
 
         write_document(doc, fmt)
         return None

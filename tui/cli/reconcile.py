@@ -1,38 +1,17 @@
-"""`duly import bank`, `duly reconcile ...` and the statement-of-account tracking of `duly statement`.
+"""`duly reconcile ...`: bank lines matched to customers and invoices (对账), with reasons; accepted, rejected,
+reopened by hand or accepted automatically when unambiguous; and the saved column mappings of bank files.
 
-`import bank` is one more kind of `duly import` (tui.cli.transfer.import_kinds). The statement command is
-registered by tui.cli.reports; this module adds its sending and confirmation options to that parser:
-`duly statement CODE --as-of D --send`, `duly statement --all --as-of D --send [--out DIR]`,
-`duly statement confirm CODE --as-of D [--their-balance A]`, `duly statement resolve CODE --as-of D --note N`,
-`duly statement status [CODE] [--open]` (when the statement parser is there: tui.cli.main registers only the
-modules a command needs).
-"""
+The lines come in through `duly import bank` (tui.cli.transfer)."""
 from __future__ import annotations
-
-import sys
 
 from store.files import bank
 from store.rules import money
-from store.write import confirmations, reconcile
+from store.write import reconcile
 from tui.cli import output
-from tui.cli.transfer import import_kinds
 from tui.cli.context import UsageError
-
-STATEMENT_ACTIONS = ("confirm", "resolve", "status")
 
 
 def register(sub, common) -> None:
-    q = import_kinds(sub, common).add_parser("bank", parents=[common],
-                                             help="a bank statement (银行流水): CSV (UTF-8 or GBK) or XLSX")
-    q.add_argument("file", metavar="FILE", help="the bank statement: CSV, XLSX or OFX")
-    q.add_argument("--profile", metavar="NAME",
-                   help="a saved column mapping, or a built-in one: wechat, alipay, icbc, ccb, cmb, abc, boc "
-                        "(default: detected from the file, else generic headers)")
-    q.add_argument("--account", metavar="ACCOUNT", help="our account number, when the file has no column for it")
-    q.add_argument("--currency", metavar="C", help="currency when the file has no column for it (default: ledger's)")
-    q.add_argument("--dry-run", action="store_true", help="show what would be imported; write nothing")
-    q.set_defaults(handler=import_bank)
-
     p = sub.add_parser("reconcile", parents=[common], help="match imported bank lines to customers and invoices (对账)")
     rsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = rsub.add_parser("list", parents=[common], help="open bank lines with candidates, scores and reasons")
@@ -68,63 +47,6 @@ def register(sub, common) -> None:
     r = psub.add_parser("list", parents=[common], help="the generic profile and the saved ones")
     r.set_defaults(handler=profile_list)
 
-    q = sub.choices.get("statement")
-    if q is None:
-        return  # only this module's own commands were asked for (tui.cli.main loads the modules a command needs)
-    q.add_argument("target", nargs="?", metavar="CODE", help="after confirm / resolve / status: the customer")
-    q.add_argument("--all", action="store_true", help="every customer with a balance as of --as-of")
-    q.add_argument("--send", action="store_true", help="e-mail the statement (settings smtp.*) and track it")
-    q.add_argument("--out", metavar="DIR", help="write print-ready statements to DIR (HTML, or PDF with --format pdf): "
-                   "a preview, tracked as sent only with --mark-sent")
-    q.add_argument("--mark-sent", action="store_true",
-                   help="record the statement as sent (handed over or posted): with --out, or alone")
-    q.add_argument("--attach-pdf", action="store_true", help="--send: attach the statement as a PDF")
-    q.add_argument("--resend", action="store_true", help="send again a statement already sent for that date")
-    q.add_argument("--their-balance", metavar="A", help="confirm: the balance the customer's books show")
-    q.add_argument("--currency", metavar="C", help="confirm / resolve: which currency (when several)")
-    q.add_argument("--on", metavar="D", help="date sent / answered / resolved (default today)")
-    q.add_argument("--note", metavar="TEXT", help="the discrepancy the customer reported, or how it was resolved")
-    q.add_argument("--open", action="store_true", help="status: only differences not yet resolved")
-    q.set_defaults(handler=statement)
-
-
-# --- import bank -------------------------------------------------------------------------------------------------
-
-
-def _amount(ctx, minor: int, currency: str) -> str:
-    return money.format_amount(minor, currency) if ctx.format == "table" else money.to_decimal_str(minor, currency)
-
-
-def import_bank(args, ctx):
-    found = bank.import_file(ctx.ledger(), args.file, profile=args.profile, account=args.account,
-                             currency=args.currency, dry_run=args.dry_run)
-    verb = "would import" if found.dry_run else "imported"
-    if found.found and ctx.format != "json":  # what the file was recognised as (and for a bill, what was left out)
-        if found.profile in bank.WALLETS:
-            income = len(found.added) + len(found.skipped)
-            left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
-            print(f"{found.found}: {found.rows} rows, {income} income received"
-                  + (f"; left out: {left}" if left else ""))
-        else:
-            print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
-    summary = (f"{verb} {len(found.added)} new bank lines ({found.credits} in, {found.debits} out), "
-               f"{len(found.skipped)} already there ({found.source}, {found.encoding}, profile {found.profile})")
-    if ctx.format == "json":
-        print(output.to_json({"ok": True, "dry_run": found.dry_run, "file": found.source, "encoding": found.encoding,
-                              "profile": found.profile, "added": len(found.added), "skipped": len(found.skipped),
-                              "found": found.found or None, "rows": found.rows, "left_out": found.ignored,
-                              "lines": [{"id": b.id, "line": b.line, "date": b.date,
-                                         "amount": money.to_decimal_str(b.amount, b.currency), "currency": b.currency,
-                                         "payer": b.payer, "memo": b.memo, "reference": b.reference,
-                                         "new": b in found.added} for b in (*found.added, *found.skipped)]}))
-        return
-    if found.dry_run:
-        ctx.emit([{"id": b.id[:8], "line": b.line, "date": b.date, "amount": _amount(ctx, b.amount, b.currency),
-                   "payer": b.payer, "memo": b.memo, "new": "yes" if b in found.added else "already there"}
-                  for b in sorted((*found.added, *found.skipped), key=lambda b: b.line)],
-                 ["id", "line", "date", "amount", "payer", "memo", "new"], right={"amount"})
-    print(summary + ("; nothing was written" if found.dry_run else "; `duly reconcile list` shows the matches"))
-
 
 # --- reconcile ---------------------------------------------------------------------------------------------------
 
@@ -134,9 +56,9 @@ LIST_COLUMNS = ["id", "date", "amount", "payer", "memo", "status", "#", "score",
 def _apply_text(ctx, cand, currency) -> str:
     if cand.payment_id:
         return f"link payment {cand.payment_id}"
-    parts = [f"{n} {_amount(ctx, a, currency)}" for _, n, a in cand.allocations]
+    parts = [f"{n} {ctx.amount(a, currency)}" for _, n, a in cand.allocations]
     if cand.fee:
-        parts.append(f"fee {_amount(ctx, cand.fee, currency)}")
+        parts.append(f"fee {ctx.amount(cand.fee, currency)}")
     return ", ".join(parts) or "unapplied"
 
 
@@ -156,7 +78,7 @@ def list_lines(args, ctx):
         return
     rows = []
     for r, cands in found:
-        head = {"id": r["id"][:8], "date": r["date"], "amount": _amount(ctx, r["amount"], r["currency"]),
+        head = {"id": r["id"][:8], "date": r["date"], "amount": ctx.amount(r["amount"], r["currency"]),
                 "payer": r["payer"] or "", "memo": (r["memo"] or "")[:24], "status": r["status"]}
         if r["status"] == "accepted":
             rows.append({**head, "customer": r["decided_code"], "apply": f"payment {r['payment_id'] or ''}",
@@ -229,91 +151,3 @@ def profile_add(args, ctx):
 
 def profile_list(args, ctx):
     ctx.emit(bank.profiles(ctx.ledger()), ["name", "columns", "date_format", "account", "currency"])
-
-
-# --- statements: sending and confirmation ------------------------------------------------------------------------
-
-
-def statement(args, ctx):
-    action = args.code if args.code in STATEMENT_ACTIONS else None
-    if action == "status":
-        return statement_status(args, ctx)
-    if action:
-        if not args.target:
-            raise UsageError(f"statement {action}: give the customer CODE, e.g. `duly statement {action} HD001 "
-                             "--as-of 2026-06-30`")
-        if not args.as_of:
-            raise UsageError(f"statement {action}: give --as-of D (the date of the statement)")
-        return statement_confirm(args, ctx) if action == "confirm" else statement_resolve(args, ctx)
-    if args.target:
-        raise UsageError(f"statement: unexpected {args.target!r} after {args.code!r}")
-    if args.all or args.send or args.out or args.mark_sent:
-        return statement_send(args, ctx)
-    if not args.code:
-        raise UsageError("statement: give a customer CODE (or --all with --send or --out)")
-    from tui.cli import reports as report_cmds
-
-    return report_cmds.statement(args, ctx)
-
-
-def statement_send(args, ctx):
-    if not (args.send or args.out or args.mark_sent):
-        raise UsageError("statement --all: say how: --send (e-mail) and/or --out DIR (print-ready files), "
-                         "or --mark-sent")
-    if not args.as_of or args.date_from or args.date_to:
-        raise UsageError("statement --send/--out: give --as-of D (statements that are tracked are 'outstanding as of')")
-    if bool(args.all) == bool(args.code):
-        raise UsageError("statement --send/--out: give a customer CODE or --all, not both")
-    if ctx.format in ("md", "csv"):
-        raise UsageError("statement --send/--out: files are html or pdf (--format pdf); the list printed is a "
-                         "table, or json with --format json")
-    file_format = "pdf" if ctx.format == "pdf" else "html"
-    results = confirmations.send(ctx.ledger(), args.as_of, codes=None if args.all else [args.code],
-                                 email=args.send, out_dir=args.out, resend=args.resend, on=args.on,
-                                 mark_sent=args.mark_sent, file_format=file_format, attach_pdf=args.attach_pdf,
-                                 lang=args.lang)
-    rows = [{"customer": r.code, "channel": r.channel or "", "address": r.address or "", "outcome": r.outcome,
-             "balance": ", ".join(f"{_amount(ctx, v, c)} {c}" for c, v in r.balances.items())} for r in results]
-    if ctx.format == "json":
-        print(output.to_json(rows))
-    else:
-        ctx.emit(rows, ["customer", "balance", "channel", "address", "outcome"])
-        sent = sum(1 for r in results if r.outcome == "sent")
-        written = sum(1 for r in results if r.outcome.startswith("written"))
-        print(f"{sent} statement(s) sent as of {args.as_of}, {len(results) - sent} not"
-              + (f" ({written} written as a preview, not marked as sent)" if written else "")
-              + (f"; {file_format.upper()} files in {args.out} are PLAINTEXT: keep them safe or delete them after "
-                 "use" if args.out else ""))
-    if any(r.outcome.startswith("failed") for r in results):
-        print("duly: some statements were not sent (see the outcome column)", file=sys.stderr)
-        return 1
-
-
-def statement_confirm(args, ctx):
-    row = confirmations.confirm(ctx.ledger(), args.target, args.as_of, args.their_balance, currency=args.currency,
-                                on=args.on, note=args.note)
-    cur = row["currency"]
-    ours = money.format_amount(row["our_balance"], cur)
-    if row["status"] == "confirmed":
-        ctx.done(f"{args.target}: statement as of {args.as_of} confirmed ({ours} {cur})")
-    else:
-        ctx.done(f"{args.target}: statement as of {args.as_of} disputed: ours {ours}"
-                 f", theirs {money.format_amount(row['their_balance'], cur)}, difference "
-                 f"{money.format_amount(row['difference'], cur)} {cur} (shown in `duly statement status` until "
-                 "resolved)")
-
-
-def statement_resolve(args, ctx):
-    row = confirmations.resolve(ctx.ledger(), args.target, args.as_of, args.note, currency=args.currency, on=args.on)
-    ctx.done(f"{args.target}: difference of {money.format_amount(row['difference'], row['currency'])} "
-             f"{row['currency']} on the statement as of {args.as_of} resolved")
-
-
-def statement_status(args, ctx):
-    rows = confirmations.status(ctx.ledger(), customer_code=args.target, open_only=args.open)
-    for r in rows:
-        for k in ("our_balance", "their_balance", "difference"):
-            r[k] = "" if r[k] is None else _amount(ctx, r[k], r["currency"])
-    ctx.emit(rows, ["customer", "name", "as_of", "currency", "status", "channel", "sent_on", "our_balance",
-                    "their_balance", "difference", "answered_on", "resolved_on", "note"],
-             right={"our_balance", "their_balance", "difference"})

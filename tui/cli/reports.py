@@ -1,25 +1,22 @@
-"""`duly report ...`, `duly statement ...` and `duly demo`: the read side from the command line."""
+"""`duly report ...` (aging, summary, DSO, CEI, forecast, provision, days to pay, expected dates, credit scores,
+risk alerts) and `duly demo`. Statements of account are `duly statement` (tui.cli.statements)."""
 from __future__ import annotations
 
-import argparse
 import sys
 import time
+from datetime import date
 
 from store.rules import aging as agelib
 from store.files import demo
 from store.read import fx as fxread
-from store.read import reports, statements
+from store.read import reports
 from store.rules import fx
-from store.write import customers, settings
-from store.errors import LedgerExists
+from store.write import settings
+from store.errors import LedgerExists, NotFound
 from store.ledger.ledger import Ledger
 from store.rules.money import format_amount, to_decimal_str
 from store.rules.validate import parse_date
-from tui.cli import output
 from tui.cli.context import UsageError, as_of_option, date_given
-
-STATEMENT_FORMATS = ["table", "json", "csv", "md", "html", "pdf"]
-
 
 def register(sub, common) -> None:
     p = sub.add_parser("report", parents=[common],
@@ -70,34 +67,13 @@ def register(sub, common) -> None:
     q.add_argument("--to", dest="date_to", required=True, metavar="D", help="last day of the period")
     q.set_defaults(handler=cei)
 
-    # Credit control's reports: tui.cli.collections does the work, imported only when one is run.
     q = rsub.add_parser("credit", parents=[common], help="credit score 0-100, rating A-D, factors and policy")
     as_of_option(q)
     q.add_argument("--customer", metavar="CODE", help="one customer, factor by factor")
-    q.set_defaults(handler=_collections("report_credit"))
+    q.set_defaults(handler=credit_scores)
     q = rsub.add_parser("alerts", parents=[common], help="risk alerts (预警), each with its reason")
     as_of_option(q)
-    q.set_defaults(handler=_collections("report_alerts"))
-
-    # The statement accepts md and html besides the global formats, so it carries its own copy of the
-    # global options (argparse cannot widen a parent's choices).
-    own = argparse.ArgumentParser(add_help=False)
-    own.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH",
-                     help="ledger file (default: $DULY_LEDGER or the user data dir)")
-    own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE",
-                     help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
-    own.add_argument("--format", choices=STATEMENT_FORMATS, default=argparse.SUPPRESS,
-                     help="table (for the terminal), json, csv, md (Markdown), html or pdf (A4, to a file or a pipe)")
-    q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
-    # Optional: tui.cli.reconcile adds --all, --send and `statement confirm|resolve|status` to this parser.
-    q.add_argument("code", nargs="?", metavar="CODE", help="the customer (or confirm | resolve | status, then CODE)")
-    q.add_argument("--as-of", metavar="D", help="outstanding items as of D")
-    q.add_argument("--from", dest="date_from", metavar="D", help="activity from D ...")
-    q.add_argument("--to", dest="date_to", metavar="D", help="... to D")
-    q.add_argument("--lang", choices=["zh", "en"], help="the document's language (default: the customer's)")
-    q.add_argument("--internal-notes", action="store_true",
-                   help="show our own notes (reasons of voids, write-offs, credit notes); never shown unless asked")
-    q.set_defaults(handler=statement)
+    q.set_defaults(handler=risk_alerts)
 
     q = sub.add_parser("demo", parents=[common], help="create a realistic demo ledger (zh + en names)")
     q.add_argument("--customers", type=int, default=demo.DEFAULT_CUSTOMERS,
@@ -106,14 +82,6 @@ def register(sub, common) -> None:
                    help="how many invoices (default %(default)s)")
     q.add_argument("--seed", type=int, default=1, help="random seed: the same seed makes the same book (default 1)")
     q.set_defaults(handler=make_demo)
-
-
-def _collections(name: str):
-    def run(args, ctx):
-        from tui.cli import collections
-
-        return getattr(collections, name)(args, ctx)
-    return run
 
 
 def _in_option(q) -> None:
@@ -312,71 +280,53 @@ def provision(args, ctx):
                  cur: {k: to_decimal_str(v, cur) for k, v in tot.items()} for cur, tot in result["totals"].items()}})
 
 
-# --- statement -----------------------------------------------------------------------------------------------
+# --- credit and alerts ---------------------------------------------------------------------------------------------
 
 
-def statement(args, ctx):
-    if args.as_of and (args.date_from or args.date_to):
-        raise UsageError("statement: give either --as-of D, or --from D --to D, not both")
-    if not args.as_of and not (args.date_from and args.date_to):
-        raise UsageError("statement: give --as-of D, or both --from D and --to D")
-    ledger = ctx.ledger()
-    customer = customers.by_code(ledger, args.code)
-    if args.as_of:
-        stmt = statements.statement_of_account(ledger, customer["id"], as_of=parse_date(args.as_of, "--as-of"))
-    else:
-        stmt = statements.statement_of_account(ledger, customer["id"], start=parse_date(args.date_from, "--from"),
-                                               end=parse_date(args.date_to, "--to"))
-    fmt = ctx.format
-    notes = getattr(args, "internal_notes", False)
-    if fmt == "json":
-        print(output.to_json(statements.to_json(stmt)))
-    elif fmt == "csv":
-        data = statements.to_json(stmt)
-        rows = []
-        for section in data["sections"]:
-            for line in section.get("lines") or section.get("open_items"):
-                rows.append({"currency": section["currency"], **line})
-        columns = ["currency", "date", "type", "number", "text", "debit", "credit", "balance"] if stmt[
-            "kind"] == "activity" else ["currency", "number", "date", "due_date", "days_overdue", "open_amount"]
-        sys.stdout.write(output.to_csv(rows, columns))
-    else:
-        from store.files.documents import render
+def credit_scores(args, ctx):
+    from store.read import credit  # imported when used: the other reports start faster
+    from store.rules.credit import WEIGHTS
 
-        lang = render.language_of(ledger, customer, args.lang)
-        if fmt == "md":
-            sys.stdout.write(render.statement_markdown(stmt, lang, internal_notes=notes))
-        elif fmt == "table":
-            output.page(_statement_table(stmt, render.statement_tables(stmt, lang, internal_notes=notes)),
-                        allowed=not getattr(args, "no_pager", False))
-        else:
-            issued = parse_date(args.on, "--on") if getattr(args, "on", None) else None
-            doc = render.statement(ledger, customer["id"], lang=lang, internal_notes=notes, stmt=stmt, issued=issued)
-            write_document(doc, fmt)
+    as_of = date_given(args)
+    found = credit.scores(ctx.ledger(), as_of)
+    if args.customer:
+        found = [s for s in found if s.facts.code == args.customer]
+        if not found:
+            from store.write import customers
+
+            customers.by_code(ctx.ledger(), args.customer)  # unknown code: NotFound
+            raise NotFound(f"customer {args.customer} is archived with nothing open, so it has no credit score "
+                           f"as of {as_of}")
+    data = [{"customer": s.facts.code, "name": s.facts.name, "score": s.score, "rating": s.rating,
+             "policy": s.policy(ctx.language()),
+             "factors": [{"factor": f.name, "weight": f.weight, "value": f.value, "points": f.points}
+                         for f in s.factors]} for s in found]
+    if ctx.format == "json":
+        ctx.emit([], [], json_value={"as_of": as_of.isoformat(), "customers": data})
+        return
+    if args.customer and ctx.format == "table":
+        s = data[0]
+        ctx.emit_record({k: s[k] for k in ("customer", "name", "score", "rating", "policy")},
+                        sections={"factors": ([{**f, "points": "n/a" if f["points"] is None else f["points"]}
+                                               for f in s["factors"]], ["factor", "weight", "value", "points"])})
+        return
+    names = list(WEIGHTS)
+    rows = [{**{k: d[k] for k in ("customer", "name", "score", "rating")},
+             **{f["factor"]: "-" if f["points"] is None else f["points"] for f in d["factors"]},
+             "policy": d["policy"]} for d in data]
+    ctx.emit(rows, ["customer", "name", "score", "rating", *names, "policy"], right={"score", *names})
+    if ctx.format == "table":
+        print("\nweights: " + ", ".join(f"{n} {w}" for n, w in WEIGHTS.items()) +
+              " (points 0-100 each; '-' does not apply); `--customer CODE` shows the measured values")
 
 
-def _statement_table(stmt: dict, tables: dict) -> str:
-    """The statement laid out for a terminal: a heading, then per currency an aligned table, its closing balance
-    and its aging."""
-    out = [f"{tables['title']}  {stmt['name']} ({stmt['customer']})", tables["subtitle"]]
-    for s in tables["sections"]:
-        out += ["", s["currency"], output.table(s["rows"], s["columns"], headers=s["headers"], right=s["right"],
-                                               colour=output.colour_wanted()), s["closing"], s["aging"]]
-    if not tables["sections"]:
-        out += ["", tables["nothing"]]
-    return "\n".join(out)
+def risk_alerts(args, ctx):
+    from store.read import alerts  # imported when used: it reads the collections records too
 
-
-def write_document(doc, fmt: str) -> None:
-    """A document to standard output: HTML as text; PDF as bytes, only into a file or a pipe."""
-    if fmt == "pdf":
-        if sys.stdout.isatty():
-            raise UsageError("a PDF is not shown on a terminal: redirect it (`> statement.pdf`) or use --out DIR")
-        sys.stdout.flush()
-        sys.stdout.buffer.write(doc.pdf())
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(doc.html)
+    as_of: date = date_given(args)
+    found = alerts.alerts(ctx.ledger(), as_of)
+    rows = [{"customer": a.customer, "name": a.name, "kind": a.kind, "reason": a.why(ctx.language())} for a in found]
+    ctx.emit(rows, ["customer", "name", "kind", "reason"], json_value={"as_of": as_of.isoformat(), "alerts": rows})
 
 
 # --- demo ------------------------------------------------------------------------------------------------------

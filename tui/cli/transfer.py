@@ -1,8 +1,5 @@
-"""`duly import ...` and `duly export ...`: files in (all rows or none) and plaintext files out.
-
-`import` is a parser of kinds: another module adds a kind by registering one more subparser on
-`import_kinds(sub, common)` (for example `import bank`), wherever it sits in COMMAND_MODULES.
-"""
+"""`duly import ...` and `duly export ...`: files in (customers, invoices, payments and fapiao exports: all rows or
+none; bank statements, for reconciliation) and plaintext files out."""
 from __future__ import annotations
 
 import sys
@@ -10,19 +7,10 @@ import sys
 from tui.cli import output
 
 
-def import_kinds(sub, common):
-    """The subparsers of `duly import` (created on first use), to add a kind with `.add_parser(...)`."""
-    # Kept on the parser itself: keyed by id(), a new parser could meet an old one's (ids are reused).
-    found = getattr(sub, "duly_import_kinds", None)
-    if found is None:
-        p = sub.add_parser("import", parents=[common],
-                           help="import customers, invoices, payments, fapiao exports or bank files (CSV, XLSX, XLS)")
-        found = sub.duly_import_kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
-    return found
-
-
 def register(sub, common) -> None:
-    kinds = import_kinds(sub, common)
+    p = sub.add_parser("import", parents=[common],
+                       help="import customers, invoices, payments, fapiao exports or bank files (CSV, XLSX, XLS)")
+    kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
     for kind, text in (("customers", "customers (客户档案): code, name, tax_id, email, terms, credit_limit ..."),
                        ("invoices", "invoices (发票): customer, date, amount, number, due_date, terms ..."),
                        ("payments", "payments (收款): customer, date, amount, method, reference, invoice")):
@@ -39,6 +27,16 @@ def register(sub, common) -> None:
     q.add_argument("file", metavar="FILE", help="the export as XLSX or CSV (UTF-8 or GBK)")
     q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
     q.set_defaults(handler=import_fapiao)
+
+    q = kinds.add_parser("bank", parents=[common], help="a bank statement (银行流水): CSV (UTF-8 or GBK) or XLSX")
+    q.add_argument("file", metavar="FILE", help="the bank statement: CSV, XLSX or OFX")
+    q.add_argument("--profile", metavar="NAME",
+                   help="a saved column mapping, or a built-in one: wechat, alipay, icbc, ccb, cmb, abc, boc "
+                        "(default: detected from the file, else generic headers)")
+    q.add_argument("--account", metavar="ACCOUNT", help="our account number, when the file has no column for it")
+    q.add_argument("--currency", metavar="C", help="currency when the file has no column for it (default: ledger's)")
+    q.add_argument("--dry-run", action="store_true", help="show what would be imported; write nothing")
+    q.set_defaults(handler=import_bank)
 
     p = sub.add_parser("export", parents=[common], help="write the ledger out as plaintext: csv, xlsx, hledger, beancount")
     esub = p.add_subparsers(dest="target", metavar="FORMAT", required=True)
@@ -114,6 +112,40 @@ def _report(ctx, outcome, rows: list[dict], columns: list[str], summary: str, co
         raise importer.ImportProblems(outcome.problems)
     if ctx.format != "json":
         print(summary + ("; nothing was written" if outcome.dry_run else ""))
+
+
+def import_bank(args, ctx):
+    from store.files import bank
+    from store.rules.money import to_decimal_str
+
+    found = bank.import_file(ctx.ledger(), args.file, profile=args.profile, account=args.account,
+                             currency=args.currency, dry_run=args.dry_run)
+    verb = "would import" if found.dry_run else "imported"
+    if found.found and ctx.format != "json":  # what the file was recognised as (and for a bill, what was left out)
+        if found.profile in bank.WALLETS:
+            income = len(found.added) + len(found.skipped)
+            left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
+            print(f"{found.found}: {found.rows} rows, {income} income received"
+                  + (f"; left out: {left}" if left else ""))
+        else:
+            print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
+    summary = (f"{verb} {len(found.added)} new bank lines ({found.credits} in, {found.debits} out), "
+               f"{len(found.skipped)} already there ({found.source}, {found.encoding}, profile {found.profile})")
+    if ctx.format == "json":
+        print(output.to_json({"ok": True, "dry_run": found.dry_run, "file": found.source, "encoding": found.encoding,
+                              "profile": found.profile, "added": len(found.added), "skipped": len(found.skipped),
+                              "found": found.found or None, "rows": found.rows, "left_out": found.ignored,
+                              "lines": [{"id": b.id, "line": b.line, "date": b.date,
+                                         "amount": to_decimal_str(b.amount, b.currency), "currency": b.currency,
+                                         "payer": b.payer, "memo": b.memo, "reference": b.reference,
+                                         "new": b in found.added} for b in (*found.added, *found.skipped)]}))
+        return
+    if found.dry_run:
+        ctx.emit([{"id": b.id[:8], "line": b.line, "date": b.date, "amount": ctx.amount(b.amount, b.currency),
+                   "payer": b.payer, "memo": b.memo, "new": "yes" if b in found.added else "already there"}
+                  for b in sorted((*found.added, *found.skipped), key=lambda b: b.line)],
+                 ["id", "line", "date", "amount", "payer", "memo", "new"], right={"amount"})
+    print(summary + ("; nothing was written" if found.dry_run else "; `duly reconcile list` shows the matches"))
 
 
 def export(args, ctx):

@@ -370,15 +370,15 @@ def test_old_binary_excel_is_read(cli, led, tmp_path):
     assert rows["ACME"]["credit_limit"] == 123_450
 
 
-def test_another_kind_registers_one_more_subparser():
+def test_the_import_command_and_all_its_kinds_are_built_by_one_module():
     from tui.cli import transfer
 
     common = argparse.ArgumentParser(add_help=False)
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
     transfer.register(sub, common)
-    transfer.import_kinds(sub, common).add_parser("bank").add_argument("file")
-    assert parser.parse_args(["import", "bank", "x.csv"]).kind == "bank"
+    assert parser.parse_args(["import", "bank", "x.csv", "--profile", "icbc"]).kind == "bank"
+    assert parser.parse_args(["import", "fapiao", "f.xlsx"]).kind == "fapiao"
     assert parser.parse_args(["import", "payments", "p.csv", "--dry-run"]).dry_run is True
 
 

@@ -6,21 +6,27 @@ from datetime import date
 import pytest
 
 from store.rules import dunning
-from store.rules.dunning import Dispute, OpenInvoice, Promise
 from store.errors import InvalidInput
+from store.rules.dunning import Dispute, Promise
+from store.rules.openitems import OpenInvoice, OpenItem
 
 LEVELS = dunning.parse_levels(
     "friendly:-3:email; first:7:email; second:30:email:fee=50:fee_pct=1:interest=12; final:60:letter:interest=18")
 D = date.fromisoformat
 
 
-def invoice(number="INV-1", due="2026-03-10", amount=1_000_000, instalments=None) -> OpenInvoice:
-    return OpenInvoice(f"id-{number}", number, "cust-1", "CNY", D("2026-02-08"),
-                       tuple((D(d), a) for d, a in instalments) if instalments else ((D(due), amount),))
+def invoice(number="INV-1", due="2026-03-10", amount=1_000_000, instalments=None, *, customer_id="cust-1",
+            doc_date="2026-02-08") -> tuple[OpenInvoice, list[OpenItem]]:
+    """An open invoice and its open instalments (what store.read.open gives dunning)."""
+    dues = [(D(d), a) for d, a in instalments] if instalments else [(D(due), amount)]
+    open_amount = sum(a for _, a in dues)
+    inv = OpenInvoice(f"id-{number}", number, customer_id, "CNY", D(doc_date), dues[-1][0], open_amount, open_amount)
+    return inv, [OpenItem(inv.id, number, "CNY", inv.doc_date, when, a) for when, a in dues]
 
 
 def plan_on(day: str, invoices=None, **kw) -> dunning.Plan:
-    return dunning.plan(invoices or [invoice()], LEVELS, D(day), **kw)
+    pairs = invoices or [invoice()]
+    return dunning.plan([inv for inv, _ in pairs], [it for _, items in pairs for it in items], LEVELS, D(day), **kw)
 
 
 @pytest.mark.parametrize("day, level", [
@@ -78,7 +84,7 @@ def test_friendly_level_asks_for_instalments_falling_due_within_its_offset():
 
 
 def test_paid_invoice_never_appears():
-    paid = OpenInvoice("id-x", "INV-X", "cust-1", "CNY", D("2026-01-01"), ((D("2026-01-31"), 0),))
+    paid = invoice("INV-X", due="2026-01-31", amount=0, doc_date="2026-01-01")
     assert plan_on("2026-06-01", [paid]).items == []
 
 
@@ -129,7 +135,7 @@ def test_a_level_already_sent_is_not_planned_again_but_the_next_one_is():
 
 
 def test_customer_on_hold_is_left_out_with_the_reason():
-    other = OpenInvoice("id-INV-2", "INV-2", "cust-2", "CNY", D("2026-02-08"), ((D("2026-03-10"), 500_000),))
+    other = invoice("INV-2", due="2026-03-10", amount=500_000, customer_id="cust-2")
     result = plan_on("2026-03-20", [invoice(), other], customers_on_hold={"cust-1"})
     assert [i.number for i in result.items] == ["INV-2"]
     assert [(h.number, h.level, h.reason) for h in result.held] == [("INV-1", "first", "customer on hold (tag hold)")]

@@ -10,6 +10,7 @@ import pytest
 from store.files import bank
 from store.read import open as openitems
 from store.rules import matching
+from store.rules.openitems import OpenInvoice
 from store.write import customers, invoices, payments, reconcile, settings
 from store.errors import Conflict
 from tests.support.cli import assert_one_line_error
@@ -71,9 +72,9 @@ def test_names_are_compared_without_company_suffixes():
 def _book(tolerance=0, aliases=None, recorded=()):
     cust = {"c1": matching.Customer("c1", "HD001", "上海恒达贸易有限公司"),
             "c2": matching.Customer("c2", "HD002", "恒达科技有限公司")}
-    inv = [matching.OpenInvoice("i1", "A7-000001", "c1", "CNY", d("2026-02-01"), d("2026-03-01"), 100_000),
-           matching.OpenInvoice("i2", "A7-000002", "c1", "CNY", d("2026-02-02"), d("2026-03-02"), 50_000),
-           matching.OpenInvoice("i3", "A7-000003", "c2", "CNY", d("2026-02-03"), d("2026-03-03"), 50_000)]
+    inv = [OpenInvoice("i1", "A7-000001", "c1", "CNY", d("2026-02-01"), d("2026-03-01"), 100_000, 100_000),
+           OpenInvoice("i2", "A7-000002", "c1", "CNY", d("2026-02-02"), d("2026-03-02"), 50_000, 50_000),
+           OpenInvoice("i3", "A7-000003", "c2", "CNY", d("2026-02-03"), d("2026-03-03"), 50_000, 50_000)]
     return matching.Book(cust, {i.id: i for i in inv}, aliases or {}, list(recorded), {"CNY": tolerance})
 
 
@@ -302,7 +303,7 @@ def test_a_payment_platform_is_not_learned_as_a_payer(book, tmp_path):
 
 def test_a_pair_that_is_not_the_oldest_run_is_found():
     book = _book()
-    extra = matching.OpenInvoice("i4", "A7-000004", "c1", "CNY", d("2026-02-04"), d("2026-03-04"), 30_000)
+    extra = OpenInvoice("i4", "A7-000004", "c1", "CNY", d("2026-02-04"), d("2026-03-04"), 30_000, 30_000)
     book = matching.Book(book.customers, {**book.invoices, "i4": extra}, {}, [], {"CNY": 0})
     line = matching.Line("L", d("2026-03-05"), 130_000, "CNY", payer="上海恒达贸易")
     best = matching.candidates(line, book)[0]

@@ -350,3 +350,35 @@ def test_a_command_loads_only_its_modules_and_gets_every_subcommand():
         assert _subcommands(build_parser(argv))[name] == full[name], name
     assert modules_for(["--help"]) == modules_for(["nosuchcommand"]) == list(COMMANDS)
     assert modules_for([]) == ["tui.cli.ledger"]
+
+
+def _shape(parser) -> dict:
+    """A parser's options and, recursively, its subcommands' shapes."""
+    import argparse
+
+    shape = {"options": sorted(s for a in parser._actions for s in a.option_strings), "commands": {}}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            shape["commands"] = {name: _shape(p) for name, p in action.choices.items()}
+    return shape
+
+
+def test_each_command_has_one_module_that_builds_its_whole_parser():
+    import importlib
+
+    from tui.cli.main import COMMANDS, Parser, build_parser, common_options
+
+    owners: dict[str, list[str]] = {}
+    for module, names in COMMANDS.items():
+        for name in names:
+            owners.setdefault(name, []).append(module)
+    assert {name: found for name, found in owners.items() if len(found) > 1} == {}
+    full = _shape(build_parser())["commands"]
+    for module, names in COMMANDS.items():
+        alone = Parser(prog="duly")
+        importlib.import_module(module).register(alone.add_subparsers(dest="command", parser_class=Parser),
+                                                 common_options())
+        built = _shape(alone)["commands"]
+        assert set(built) == set(names), module
+        for name in names:  # nothing another module adds: its options and subcommands are all its own
+            assert built[name] == full[name], (module, name)
