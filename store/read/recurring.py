@@ -105,8 +105,11 @@ def scheduled_cash(ledger, as_of: date, through: date) -> list[tuple[date, str, 
     out = []
     for row in ledger.rows("SELECT r.*, c.terms AS _customer_terms FROM recurring r "
                            "LEFT JOIN customers c ON c.id = r.customer_id WHERE r.status <> 'paused'"):
+        # an occurrence waiting as a draft for review is not owed yet either: it stays on the schedule's rows
         done = {r["occurrence"] for r in ledger.rows(
-            "SELECT occurrence FROM recurring_issues WHERE schedule_id=?", (row["id"],))}
+            """SELECT r.occurrence FROM recurring_issues r LEFT JOIN drafts d ON d.id = r.draft_id
+               WHERE r.schedule_id = ? AND (r.invoice_id IS NOT NULL OR coalesce(d.archived, 0) = 1
+                 OR EXISTS (SELECT 1 FROM draft_issues x WHERE x.draft_id = r.draft_id))""", (row["id"],))}
         floor = row["resume_from"] or ""
         try:
             terms = termsbook.resolve(ledger, row["terms"] or row["_customer_terms"]

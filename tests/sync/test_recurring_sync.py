@@ -11,7 +11,7 @@ from store.read import reports
 from store.write import recurring
 from tests.support.sync_server import running_server
 from tests.support.cli import ok
-from tests.support.sync_team import Team, sync_round_about as _sync_round_about
+from tests.support.sync_team import Team, sync_round_about as _sync_round_about, table_digest
 
 
 @pytest.fixture
@@ -36,16 +36,18 @@ def test_two_devices_running_offline_issue_each_occurrence_once(team):
     ok(team.run("desk", "recurring", "run", "--as-of", "2026-05-31"))
     _sync_round_about(team)
     ok(team.run("desk", "sync", "now"))
-    seen = []
+    seen, digests = [], []
     for device in ("laptop", "desk"):
         with team.ledger(device) as led:
             seen.append(_counts(led))
+            digests.append(table_digest(led))
             numbers = [r["number"] for r in led.rows("SELECT number FROM invoices ORDER BY number")]
             assert numbers == [f"R-L1-0001-00{n}" for n in range(1, 6)]
             aging = reports.aging(led, date(2026, 12, 31))
             assert [r["total"] for r in aging.rows] == [5 * 872000]
             assert recurring.run(led, "2026-05-31").issued == []  # everything up to then is issued, once
         assert ok(team.run(device, "sync", "review", "--format", "json")).json() == []
+    assert digests[0] == digests[1]  # every synced table the same on both devices, row for row
     # 5 monthly invoices (one line, one instalment each) and 7 fortnightly drafts (03-02 … 05-25)
     assert seen[0] == seen[1] == {"invoices": 5, "invoice_lines": 5, "due_items": 5, "recurring_issues": 12,
                                   "drafts": 7}

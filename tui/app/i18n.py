@@ -98,6 +98,16 @@ ALSO_USED = (
     N_("sync.kind.setting_by_non_admin"), N_("sync.last_sync"), N_("sync.offline_note"), N_("sync.pending"),
     N_("sync.refused_note"), N_("sync.role"), N_("sync.role.admin"), N_("sync.role.member"), N_("sync.role.viewer"),
     N_("sync.server"),
+    # recurring invoices (周期性账单): columns, modes, statuses and form fields named from data
+    N_("key.recurring"), N_("key.new_schedule"), N_("key.pause_resume"), N_("sync.kind.recurring_occurrence_differs"),
+    N_("recur.col.number"), N_("recur.col.frequency"), N_("recur.col.start"), N_("recur.col.end"),
+    N_("recur.col.currency"), N_("recur.col.amount"), N_("recur.col.mode"), N_("recur.col.status"),
+    N_("recur.col.issued"), N_("recur.col.next"), N_("recur.mode.issue"), N_("recur.mode.draft"),
+    N_("recur.status.active"), N_("recur.status.paused"), N_("recur.status.ended"), N_("recurf.frequency"),
+    N_("recurf.every"), N_("recurf.day"), N_("recurf.start"), N_("recurf.end"), N_("recurf.count"),
+    N_("recurf.amount"), N_("recurf.terms"), N_("recurf.description"), N_("recurf.frequency.hint"),
+    N_("recurf.every.hint"), N_("recurf.day.hint"), N_("recurf.end.hint"), N_("recurf.count.hint"),
+    N_("recurf.terms.hint"), N_("rep.recurring"),
 )
 
 

@@ -409,12 +409,16 @@ def debit_add(args, ctx):
                            reverses=args.reverses, due=args.due, currency=args.currency)
     for warning in note.warnings:
         _warn(warning)
-    text = f"debit note {note.number} of {format_amount(note.amount, note.currency, symbol=True)} issued"
-    if note.reverses:
-        text += f", reversing credit note {note.reverses}"
-        if note.applied_credit:
-            text += f" ({format_amount(note.applied_credit, note.currency, symbol=True)} of its unused credit " \
-                    "applied to it)"
+    amount = format_amount(note.amount, note.currency, symbol=True)
+    if note.reverses and note.applied_credit:
+        text = ctx.t("debit note {number} of {amount} issued, reversing credit note {credit} ({applied} of its "
+                     "unused credit applied to it)", number=note.number, amount=amount, credit=note.reverses,
+                     applied=format_amount(note.applied_credit, note.currency, symbol=True))
+    elif note.reverses:
+        text = ctx.t("debit note {number} of {amount} issued, reversing credit note {credit}", number=note.number,
+                     amount=amount, credit=note.reverses)
+    else:
+        text = ctx.t("debit note {number} of {amount} issued", number=note.number, amount=amount)
     ctx.done(text)
 
 

@@ -19,12 +19,11 @@ from tui.cli.context import date_given
 
 
 def register(sub, common) -> None:
-    # A letter is html or pdf: its own copy of the global options (argparse cannot change a parent's choices).
+    # A letter is html or pdf: the global options with --format narrowed (argparse cannot change a parent's choices).
     own = argparse.ArgumentParser(add_help=False)
-    own.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH",
-                     help="ledger file (default: $DULY_LEDGER or the user data dir)")
-    own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE",
-                     help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
+    for action in common._actions:
+        if "--format" not in action.option_strings:
+            own._add_action(action)
     own.add_argument("--format", choices=["html", "pdf"], default=argparse.SUPPRESS,
                      help="html (default) or pdf (A4; to a file, a pipe or --out DIR)")
     p = sub.add_parser("letter", parents=[own], help="confirmation letters, dunning letters, payment requests")
@@ -37,7 +36,8 @@ def register(sub, common) -> None:
         q = lsub.add_parser(name, parents=[own], help=text)
         q.add_argument("code", metavar="CODE", help="the customer")
         q.add_argument("--as-of", metavar="D", help="the date of the balance (default today)")
-        q.add_argument("--lang", choices=["zh", "en"], help="the letter's language (default: the customer's)")
+        q.add_argument("--doc-lang", choices=["zh", "en"],
+                       help="the letter's language (default: the customer's; --lang is the language Duly speaks)")
         q.add_argument("--out", metavar="DIR", help="write the letter into DIR (a plaintext file) instead of stdout")
         q.add_argument("--on", metavar="D", help="the date on the letter (default today)")
         if name == "confirmation":
@@ -77,7 +77,7 @@ def confirmation(args, ctx):
     ledger = ctx.ledger()
     as_of = date_given(args)
     customer = customers.by_code(ledger, args.code)
-    doc = render.confirmation(ledger, customer["id"], as_of, lang=args.lang, issued=_issued(args),
+    doc = render.confirmation(ledger, customer["id"], as_of, lang=args.doc_lang, issued=_issued(args),
                               reply_by=parse_date(args.reply_by, "--reply-by") if args.reply_by else None)
     path = _emit(args, ctx, doc)
     if args.mark_sent:
@@ -95,7 +95,7 @@ def dunning(args, ctx):
     if not items:
         raise InvalidInput(f"{args.code}: no invoice is due for a reminder as of {as_of} (see `duly remind plan "
                            f"--as-of {as_of} --held`)")
-    doc = render.dunning(ledger, customer["id"], items, as_of, rp.doc_dates, lang=args.lang, issued=_issued(args))
+    doc = render.dunning(ledger, customer["id"], items, as_of, rp.doc_dates, lang=args.doc_lang, issued=_issued(args))
     _emit(args, ctx, doc)
 
 
@@ -103,7 +103,7 @@ def request(args, ctx):
     ledger = ctx.ledger()
     as_of = date_given(args)
     customer = customers.by_code(ledger, args.code)
-    doc = render.payment_request(ledger, customer["id"], as_of, numbers=args.invoice, lang=args.lang,
+    doc = render.payment_request(ledger, customer["id"], as_of, numbers=args.invoice, lang=args.doc_lang,
                                  issued=_issued(args))
     if not ledger.setting("company.bank_account"):
         print("duly: note: company.bank_account is not set, so the request names no account to pay into "

@@ -62,8 +62,9 @@ def add(args, ctx):
                               lines=args.line, currency=args.currency, description=args.description,
                               terms=args.terms, mode="draft" if args.draft else "issue")
     found = view.detail(ctx.ledger(), number)
-    ctx.done(f"schedule {number} saved: {found['frequency']}, {found['amount']} {found['currency']}, "
-             f"first on {found['next'] or '-'}")
+    ctx.done(ctx.t("schedule {number} saved: {frequency}, {amount} {currency}, first on {first}", number=number,
+                   frequency=found["frequency"], amount=found["amount"], currency=found["currency"],
+                   first=found["next"] or "-"))
 
 
 _COLUMNS = ["number", "customer", "frequency", "start", "end", "count", "currency", "amount", "terms", "mode",
@@ -88,19 +89,19 @@ def show(args, ctx):
 
 def pause(args, ctx):
     row = recurring.pause(ctx.ledger(), args.number)
-    ctx.done(f"schedule {row['number']} paused")
+    ctx.done(ctx.t("schedule {number} paused", number=row["number"]))
 
 
 def resume(args, ctx):
     row = recurring.resume(ctx.ledger(), args.number, args.from_date)
     found = view.detail(ctx.ledger(), row["number"])
-    ctx.done(f"schedule {row['number']} resumed; next on {found['next'] or '-'}")
+    ctx.done(ctx.t("schedule {number} resumed; next on {next}", number=row["number"], next=found["next"] or "-"))
 
 
 def end(args, ctx):
     row = recurring.end(ctx.ledger(), args.number, args.on)
     found = view.get(ctx.ledger(), row["number"])
-    ctx.done(f"schedule {row['number']} ends on {found['end_date']}")
+    ctx.done(ctx.t("schedule {number} ends on {date}", number=row["number"], date=found["end_date"]))
 
 
 def run(args, ctx):
@@ -110,7 +111,7 @@ def run(args, ctx):
             print(f"duly: warning: {warning}", file=sys.stderr)
     rows = [{k: v for k, v in line.items() if k != "warnings"} for line in report.issued]
     if ctx.format == "table" and not rows:
-        print("nothing due: every occurrence up to that date was issued already")
+        print(ctx.t("nothing due: every occurrence up to that date was issued already"))
     else:
         ctx.emit(rows, ["schedule", "occurrence", "date", "invoice", "draft"], right={"occurrence"})
     for problem in report.problems:

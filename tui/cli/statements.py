@@ -24,13 +24,12 @@ STATEMENT_ACTIONS = ("confirm", "resolve", "status")
 
 
 def register(sub, common) -> None:
-    # The statement accepts md and html besides the global formats, so it carries its own copy of the
-    # global options (argparse cannot widen a parent's choices).
+    # The statement accepts md and html besides the global formats: the global options (all of them, --lang
+    # included) with --format widened (argparse cannot widen a parent's choices).
     own = argparse.ArgumentParser(add_help=False)
-    own.add_argument("--ledger", default=argparse.SUPPRESS, metavar="PATH",
-                     help="ledger file (default: $DULY_LEDGER or the user data dir)")
-    own.add_argument("--passphrase-file", default=argparse.SUPPRESS, metavar="FILE",
-                     help="read the passphrase from FILE (else $DULY_PASSPHRASE, else a prompt)")
+    for action in common._actions:
+        if "--format" not in action.option_strings:
+            own._add_action(action)
     own.add_argument("--format", choices=STATEMENT_FORMATS, default=argparse.SUPPRESS,
                      help="table (for the terminal), json, csv, md (Markdown), html or pdf (A4, to a file or a pipe)")
     q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
@@ -38,7 +37,8 @@ def register(sub, common) -> None:
     q.add_argument("--as-of", metavar="D", help="outstanding items as of D")
     q.add_argument("--from", dest="date_from", metavar="D", help="activity from D ...")
     q.add_argument("--to", dest="date_to", metavar="D", help="... to D")
-    q.add_argument("--lang", choices=["zh", "en"], help="the document's language (default: the customer's)")
+    q.add_argument("--doc-lang", choices=["zh", "en"],
+                   help="the statement's language (default: the customer's; --lang is the language Duly speaks to you)")
     q.add_argument("--internal-notes", action="store_true",
                    help="show our own notes (reasons of voids, write-offs, credit notes); never shown unless asked")
     q.add_argument("target", nargs="?", metavar="CODE", help="after confirm / resolve / status: the customer")
@@ -105,7 +105,7 @@ def show(args, ctx):
             "kind"] == "activity" else ["currency", "number", "date", "due_date", "days_overdue", "open_amount"]
         sys.stdout.write(output.to_csv(rows, columns))
     else:
-        lang = render.language_of(ledger, customer, args.lang)
+        lang = render.language_of(ledger, customer, args.doc_lang)
         if fmt == "md":
             sys.stdout.write(render.statement_markdown(stmt, lang, internal_notes=notes))
         elif fmt == "table":
@@ -159,7 +159,7 @@ def statement_send(args, ctx):
     results = confirmations.send(ctx.ledger(), args.as_of, codes=None if args.all else [args.code],
                                  email=args.send, out_dir=args.out, resend=args.resend, on=args.on,
                                  mark_sent=args.mark_sent, file_format=file_format, attach_pdf=args.attach_pdf,
-                                 lang=args.lang)
+                                 lang=args.doc_lang)
     rows = [{"customer": r.code, "channel": r.channel or "", "address": r.address or "", "outcome": r.outcome,
              "balance": ", ".join(f"{ctx.amount(v, c)} {c}" for c, v in r.balances.items())} for r in results]
     if ctx.format == "json":

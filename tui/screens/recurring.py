@@ -180,7 +180,7 @@ class RecurringFormScreen(DulyScreen):
                 with Horizontal(classes="form-row", id=f"row-{name}"):
                     yield Label(t(f"recurf.{name}"), classes="form-label")
                     yield Input(defaults.get(name, ""), id=f"field-{name}", compact=True,
-                                placeholder=t(f"recurf.{name}.hint") if f"recurf.{name}.hint" in t._catalogue else "")
+                                placeholder=t(f"recurf.{name}.hint") if t.has(f"recurf.{name}.hint") else "")
                 yield Static("", id=f"error-{name}", classes="field-error")
             yield Checkbox(t("recurf.draft"), id="field-draft")
         yield Footer()

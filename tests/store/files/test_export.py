@@ -8,7 +8,6 @@ import subprocess
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook

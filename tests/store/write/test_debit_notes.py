@@ -77,6 +77,12 @@ def test_reversing_a_credit_note_restores_what_it_took_off(book):
     assert shown["debit_note_reverses"] == "CN-A7-000002" and shown["status"] == "paid"
 
 
+def test_a_debit_note_is_confirmed_in_chinese_when_asked(book):
+    out = book("debit", "add", "--customer", "HD001", "--date", "2026-02-01", "--amount", "50", "--reason", "fee",
+               "--lang", "zh")
+    assert out.code == 0 and "已开具借项通知单 DN-A7-000001" in out.out, out.out
+
+
 def test_a_debit_note_is_reversed_by_a_credit_note(book):
     assert book("debit", "add", "--customer", "HD001", "--date", "2026-02-01", "--amount", "80",
                 "--reason", "fee").code == 0

@@ -382,3 +382,17 @@ def test_each_command_has_one_module_that_builds_its_whole_parser():
         assert set(built) == set(names), module
         for name in names:  # nothing another module adds: its options and subcommands are all its own
             assert built[name] == full[name], (module, name)
+
+
+def test_the_statement_takes_every_global_option_as_the_other_commands_do():
+    """`statement` widens --format (md, html) with its own copy of the global options: none may be missing."""
+    from tui.cli.main import build_parser
+
+    parser = build_parser()
+    wanted = {"--ledger", "--passphrase-file", "--format", "--lang", "--no-pager"}
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name in ("statement", "customer", "report"):
+        given = {s for a in sub.choices[name]._actions for s in a.option_strings}
+        assert wanted <= given, (name, wanted - given)
+    args = parser.parse_args(["statement", "C1", "--lang", "zh", "--format", "html", "--as-of", "2026-01-01"])
+    assert (args.lang, args.format) == ("zh", "html")

@@ -62,7 +62,7 @@ def _common(text: str) -> None:
 
 @pytest.mark.parametrize(("code", "lang"), [("HD001", "zh"), ("HD001", "en"), ("GL01", "en"), ("GL01", "zh")])
 def test_confirmation_letter_with_its_reply_slip(docs, tmp_path, code, lang):
-    pdf, text = _letter(docs, tmp_path, "confirmation", code, "--as-of", "2026-03-31", "--lang", lang,
+    pdf, text = _letter(docs, tmp_path, "confirmation", code, "--as-of", "2026-03-31", "--doc-lang", lang,
                         "--reply-by", "2026-04-30")
     _common(text)
     assert ("上海恒达贸易有限公司" if code == "HD001" else "Greenleaf Trading Ltd") in text
@@ -122,7 +122,7 @@ def test_dunning_letter_per_level_with_fees_and_interest_as_lines(docs, tmp_path
             if r["customer"] == "HD001"]
     order = [lv.name for lv in dunning_rules.parse_levels(LEVELS)]
     assert max((r["level"] for r in plan), key=order.index) == level
-    pdf, text = _letter(docs, tmp_path, "dunning", "HD001", "--as-of", as_of, "--lang", lang)
+    pdf, text = _letter(docs, tmp_path, "dunning", "HD001", "--as-of", as_of, "--doc-lang", lang)
     _common(text)
     assert _flat(LEVEL_WORDS[lang][level]) in _flat(text)
     for row in plan:  # every figure of the plan is on the letter, on the invoice's line
@@ -145,7 +145,7 @@ def test_a_dunning_letter_needs_something_due(docs):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_payment_request_lists_lines_totals_and_the_account(docs, tmp_path, lang):
-    pdf, text = _letter(docs, tmp_path, "request", "HD001", "--as-of", "2026-03-31", "--lang", lang)
+    pdf, text = _letter(docs, tmp_path, "request", "HD001", "--as-of", "2026-03-31", "--doc-lang", lang)
     _common(text)
     for key in ("company.bank_name", "company.bank_account", "company.account_name", "company.tax_id"):
         assert _flat(COMPANY[key]) in _flat(text), key

@@ -31,7 +31,7 @@ def _flat(text: str) -> str:
 def test_statement_pdf_reads_back_with_company_customer_every_amount_and_total(docs, tmp_path, code, lang,
                                                                                open_items, balance):
     out = tmp_path / "pdf"
-    assert docs("statement", code, "--as-of", "2026-03-31", "--out", out, "--format", "pdf", "--lang", lang).code == 0
+    assert docs("statement", code, "--as-of", "2026-03-31", "--out", out, "--format", "pdf", "--doc-lang", lang).code == 0
     pdf = out / f"{code}-2026-03-31.pdf"
     text = pdftotext(pdf)
     flat = _flat(text)

@@ -16,7 +16,7 @@ from tests.support.smtp_inbox import smtp_settings
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("dates", [("--as-of", "2026-03-31"), ("--from", "2026-01-01", "--to", "2026-03-31")])
 def test_statement_carries_the_company_and_no_code_or_internal_note(docs, lang, dates):
-    page = docs("statement", "HD001", *dates, "--format", "html", "--lang", lang).out
+    page = docs("statement", "HD001", *dates, "--format", "html", "--doc-lang", lang).out
     for key in ("company.legal_name", "company.tax_id", "company.bank_account", "company.account_name"):
         assert COMPANY[key] in page, key
     assert "上海恒达贸易有限公司" in page and HD001_BALANCE in page
