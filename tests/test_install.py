@@ -78,6 +78,13 @@ def test_installed_duly_runs_demo_and_report_from_outside_the_checkout(installed
     assert aging.returncode == 0, aging.stderr
     report = json.loads(aging.stdout)
     assert report["rows"] and report["totals"]
+    # a statement as PDF: the default templates travel as package data, reportlab's CJK font needs no file of ours
+    code = report["rows"][0]["customer"]
+    out = tmp_path / "statements"
+    made = _run([str(installed), "statement", code, "--as-of", AS_OF, "--format", "pdf", "--out", str(out)],
+                cwd=tmp_path, env=user_env)
+    assert made.returncode == 0, made.stderr
+    assert (out / f"{code}-{AS_OF}.pdf").read_bytes().startswith(b"%PDF-")
 
 
 def test_laptop_install_serve_says_how_to_get_the_server(installed, user_env, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from store.read import alerts, reports
 from store.rules import aging, dunning
 from store.write import invoices, reconcile
+from store.read.company import COMPANY_KEYS
 from store.write.settings import all_settings, get
 
 
@@ -14,6 +15,7 @@ def defaults(ledger) -> dict[str, str | None]:
     starttls = (ledger.setting("smtp.starttls") or "true") == "true"
     return {
         "currency": "CNY", "language": "zh", "company.name": "Duly", "invoice.series": None,
+        **{key: None for key in COMPANY_KEYS if key != "company.name"},
         "aging.buckets": ",".join(map(str, aging.DEFAULT_EDGES)), "credit.enforce": "warn",
         "dunning.post_charges": "false",
         "provision.rates": reports.DEFAULT_RATES_TEXT, "terms.default": invoices.DEFAULT_TERMS,

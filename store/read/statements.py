@@ -1,11 +1,11 @@
 """Statements of account (对账单): "outstanding as of" a date, or "activity over a period" with the opening
-balance brought forward and a running balance; one section per currency; rendered as json, Markdown or HTML.
+balance brought forward and a running balance; one section per currency; as json here (the documents sent to a
+customer, HTML, PDF and Markdown, are made from templates by store.files.documents.render).
 
 The closing balance is the customer's aging total as of the end date: both come from store.read.open.position.
 """
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
@@ -18,11 +18,6 @@ from store.i18n import N_
 
 # Order of documents on the same day: what was billed, then what reduced it.
 _ORDER = {"invoice": 0, "debit_note": 0, "credit_note": 1, "payment": 2, "writeoff": 3, "void": 4}
-_TITLES = {
-    "invoice": "发票 Invoice", "debit_note": "借项 Debit note", "credit_note": "红字/贷项 Credit note",
-    "payment": "收款 Payment",
-    "writeoff": "核销 Write-off", "void": "作废 Void",
-}
 
 
 def _customer(ledger, customer_id: str) -> dict:
@@ -164,94 +159,3 @@ def to_json(stmt: dict[str, Any]) -> dict[str, Any]:
     out = {k: conv(v, None) for k, v in stmt.items() if k != "sections"}
     out["sections"] = [conv(section, section["currency"]) for section in stmt["sections"]]
     return out
-
-
-def _fmt(amount: int, currency: str) -> str:
-    return money.format_amount(amount, currency)
-
-
-def _title(stmt) -> str:
-    if stmt["kind"] == "outstanding":
-        return f"对账单 Statement of account — outstanding as of {stmt['as_of'].isoformat()}"
-    return f"对账单 Statement of account — {stmt['from'].isoformat()} to {stmt['to'].isoformat()}"
-
-
-def _tables(stmt):
-    """(heading, columns, rows of text, right-aligned columns, closing line) per section: shared by md and html."""
-    for s in stmt["sections"]:
-        cur = s["currency"]
-        if stmt["kind"] == "outstanding":
-            cols = ["发票号 Number", "日期 Date", "到期日 Due", "逾期天数 Days overdue", "未收金额 Open"]
-            rows = [[i["number"], i["date"].isoformat(), i["due_date"].isoformat(), str(i["days_overdue"]),
-                     _fmt(i["open_amount"], cur)] for i in s["open_items"]]
-            if s["unapplied"]:
-                rows.append(["未核销款 Unapplied", "", "", "", _fmt(-s["unapplied"], cur)])
-            extra = []
-        else:
-            cols = ["日期 Date", "类型 Type", "单号 Number", "摘要 Description", "借方 Debit", "贷方 Credit", "余额 Balance"]
-            rows = [["", "期初余额 Opening balance", "", "", "", "", _fmt(s["opening_balance"], cur)]]
-            rows += [[ln["date"].isoformat(), _TITLES[ln["type"]], ln["number"], ln["text"],
-                      _fmt(ln["debit"], cur) if ln["debit"] else "", _fmt(ln["credit"], cur) if ln["credit"] else "",
-                      _fmt(ln["balance"], cur)] for ln in s["lines"]]
-            extra = []
-        right = {i for i, c in enumerate(cols) if any(w in c for w in ("Open", "Debit", "Credit", "Balance", "Days"))}
-        aging = [(label, _fmt(amount, cur)) for label, amount in s["aging"].items()]
-        yield cur, cols, rows + extra, right, _fmt(s["closing_balance"], cur), aging
-
-
-def to_markdown(stmt: dict[str, Any]) -> str:
-    def cell(text: str) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
-
-    out = [f"# {cell(_title(stmt))}", "", f"**{cell(stmt['name'])}** ({cell(stmt['customer'])})"]
-    if stmt.get("address"):
-        out.append(f"  \n{cell(stmt['address'])}")
-    for cur, cols, rows, right, closing, aging in _tables(stmt):
-        out += ["", f"## {cur}", "", "| " + " | ".join(cols) + " |",
-                "|" + "|".join("---:" if i in right else "---" for i in range(len(cols))) + "|"]
-        out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-        out += ["", f"**期末余额 Closing balance: {closing} {cur}**", "", "账龄 Aging: " + ", ".join(
-            f"{cell(label)} {amount}" for label, amount in aging)]
-    return "\n".join(out) + "\n"
-
-
-_CSS = """
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "Helvetica Neue",
-       Arial, sans-serif; font-size: 11pt; color: #111; margin: 2em; }
-h1 { font-size: 16pt; margin-bottom: .2em; } h2 { font-size: 13pt; margin-top: 1.5em; }
-table { border-collapse: collapse; width: 100%; margin: .5em 0; }
-th, td { border-bottom: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.closing { font-weight: bold; margin-top: .3em; } .aging td { border: 1px solid #ccc; }
-@media print {
-  @page { size: A4; margin: 15mm; }
-  body { margin: 0; font-size: 10pt; }
-  th { background: none; }
-  section { page-break-inside: avoid; }
-  thead { display: table-header-group; }
-  tr { page-break-inside: avoid; }
-}
-"""
-
-
-def to_html(stmt: dict[str, Any]) -> str:
-    e = html.escape
-    parts = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
-             f"<title>{e(_title(stmt))} — {e(stmt['name'])}</title>", f"<style>{_CSS}</style></head><body>",
-             f"<h1>{e(_title(stmt))}</h1>", f"<p><strong>{e(stmt['name'])}</strong> ({e(stmt['customer'])})"]
-    if stmt.get("address"):
-        parts.append(f"<br>{e(stmt['address'])}")
-    parts.append("</p>")
-    for cur, cols, rows, right, closing, aging in _tables(stmt):
-        parts.append(f"<section><h2>{e(cur)}</h2><table><thead><tr>")
-        parts += [f'<th{" class=num" if i in right else ""}>{e(c)}</th>' for i, c in enumerate(cols)]
-        parts.append("</tr></thead><tbody>")
-        for row in rows:
-            parts.append("<tr>" + "".join(f'<td{" class=num" if i in right else ""}>{e(str(v))}</td>'
-                                          for i, v in enumerate(row)) + "</tr>")
-        parts.append(f'</tbody></table><p class="closing">期末余额 Closing balance: {e(closing)} {e(cur)}</p>')
-        parts.append('<table class="aging"><tr>' + "".join(f"<th class=num>{e(label)}</th>" for label, _ in aging)
-                     + "</tr><tr>" + "".join(f"<td class=num>{e(amount)}</td>" for _, amount in aging)
-                     + "</tr></table></section>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"

@@ -470,26 +470,32 @@ def post_charge(ledger, who: Recipient, it: PlanItem, as_of: date) -> str | None
 
 
 def send(ledger, as_of: date, *, dry_run: bool = False, transport=None, sender: str | None = None,
-         letters_dir: str | None = None, company: str | None = None,
-         only: set[tuple[str, str]] | None = None, report=None) -> list[Outcome]:
+         letters_dir: str | None = None, company: str | None = None, letter_format: str = "txt",
+         attach_pdf: bool = False, only: set[tuple[str, str]] | None = None, report=None) -> list[Outcome]:
     """Send what the plan holds: e-mails through `transport` (store.files.mailer.Smtp), tasks for phone / WeChat /
-    legal, letters into letters_dir. Each group is claimed before and settled after, so a level goes out at
-    most once per invoice whatever happens in between. `only`: just these (invoice id, level) of the plan (the
-    app's review queue); `report(outcome)` is told each outcome as it is settled."""
+    legal, letters into letters_dir (txt, or the dunning letter template as html / pdf; attach_pdf adds that letter
+    to each e-mail). Each group is claimed before and settled after, so a level goes out at most once per invoice
+    whatever happens in between. Every letter is rendered before anything goes out: a template that fails stops
+    the run with nothing sent. `only`: just these (invoice id, level) of the plan (the app's review queue);
+    `report(outcome)` is told each outcome as it is settled."""
     from store.files import mailer
 
+    if letter_format not in ("txt", "html", "pdf"):
+        raise InvalidInput(f"letters are txt, html or pdf, not {letter_format!r}", field="letter format")
     rp = reminder_plan(ledger, as_of)
     if only is not None:
         rp.plan.items = [it for it in rp.plan.items if (it.invoice_id, it.level.name) in only]
     company = company or ledger.setting("company.name") or "Duly"
     groups = _groups(rp)
+    letters = {} if dry_run else _render_letters(ledger, rp, groups, letters_dir, letter_format, attach_pdf)
     owned = None
     if not dry_run and transport is None and any(ch == "email" and who.email for who, ch, _ in groups):
         transport = owned = mailer.Smtp(mailer.SmtpSettings.from_ledger(ledger))  # refuses before anything is sent
     sender = sender or (transport.settings.sender if transport is not None else "")
     try:
         return _send_groups(ledger, rp, groups, dry_run=dry_run, transport=transport, sender=sender,
-                            letters_dir=letters_dir, company=company, report=report)
+                            letters_dir=letters_dir, company=company, letters=letters, letter_format=letter_format,
+                            report=report)
     finally:
         if owned is not None:
             owned.close()
@@ -508,7 +514,23 @@ class _Outcomes(list):
             self.report(outcome)
 
 
-def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender, letters_dir, company, report=None):
+def _render_letters(ledger, rp: ReminderPlan, groups, letters_dir, letter_format: str, attach_pdf: bool) -> dict:
+    """{(customer id, channel): the dunning letter} for the letters written as html / pdf and the e-mails that
+    carry the letter as a PDF; rendered up front, so a template that fails stops the run before anything goes out."""
+    from store.files.documents import render
+
+    made = {}
+    for who, channel, items in groups:
+        wanted = (channel == "letter" and letters_dir and letter_format != "txt") or \
+            (channel == "email" and attach_pdf and who.email)
+        if wanted:
+            made[(who.customer_id, channel)] = render.dunning(ledger, who.customer_id, items, rp.as_of, rp.doc_dates,
+                                                              issued=rp.as_of)
+    return made
+
+
+def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender, letters_dir, company, letters,
+                 letter_format, report=None):
     from store.files import mailer
 
     as_of = rp.as_of
@@ -538,6 +560,10 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
             try:
                 subject, body = mailer.render(who, items, company, rp.doc_dates)
                 msg = mailer.message(sender, who, subject, body, f"<{batch}@duly.reminder>")
+                letter = letters.get((who.customer_id, channel))
+                if letter is not None:
+                    msg.add_attachment(letter.pdf(), maintype="application", subtype="pdf",
+                                       filename=f"{letter.filename}.pdf")
             except Exception as exc:  # nothing was handed over: settle the claim, so the level may go again
                 record_outcome(ledger, batch, who, channel, items, as_of, "failed", f"message not built: {exc}")
                 raise
@@ -560,7 +586,8 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
             outcomes.append(Outcome(who.code, channel, numbers, "sent", who.email))
         elif channel == "letter":
             try:
-                path = write_letter(Path(letters_dir), who, items, company, rp)
+                path = write_letter(Path(letters_dir), who, items, company, rp,
+                                    letter=letters.get((who.customer_id, channel)), letter_format=letter_format)
             except OSError as exc:  # nothing was made: the level may be tried again
                 error = f"cannot write a letter into {letters_dir}: {exc.strerror or exc}"
                 record_outcome(ledger, batch, who, channel, items, as_of, "failed", error)
@@ -574,15 +601,22 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
     return outcomes
 
 
-def write_letter(directory: Path, who: Recipient, items: list[PlanItem], company: str, rp: ReminderPlan) -> Path:
-    """A print-ready plain-text letter (an explicit export: plaintext on disk, in the directory asked for,
-    created 0600 and whole or not at all like every export). Names come from people and files (the customer's,
-    the company's): their control characters are written as visible escapes, never raw."""
+def write_letter(directory: Path, who: Recipient, items: list[PlanItem], company: str, rp: ReminderPlan, *,
+                 letter=None, letter_format: str = "txt") -> Path:
+    """A print-ready letter (an explicit export: plaintext on disk, in the directory asked for, created 0600 and
+    whole or not at all like every export): plain text, or the dunning letter template's HTML or PDF (`letter`,
+    rendered by the caller). Names come from people and files (the customer's, the company's): in the text letter
+    their control characters are written as visible escapes, never raw."""
     from store.files import exporter, mailer
 
     directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{who.code}-{rp.as_of.isoformat()}.{letter_format}"
+    if letter is not None:
+        data = letter.pdf() if letter_format == "pdf" else letter.html.encode("utf-8")
+        with exporter.plaintext_file(path, mode="wb") as fh:
+            fh.write(data)
+        return path
     subject, body = mailer.render(who, items, company, rp.doc_dates)
-    path = directory / f"{who.code}-{rp.as_of.isoformat()}.txt"
     text = safetext.terminal_text(f"{who.name}\n{rp.as_of.isoformat()}\n\n{subject}\n\n{body}")
     with exporter.plaintext_file(path, encoding="utf-8") as fh:
         fh.write(text)

@@ -17,6 +17,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 from store.files import mailer
+from store.files.documents import render
 from store.read import reports, statements
 from store.rules import money, validate
 from store.write import customers
@@ -57,18 +58,24 @@ class Sent:
     outcome: str = ""
 
 
-def _message(sender: str, company: str, customer: dict, stmt: dict, message_id: str) -> EmailMessage:
+def _message(sender: str, doc, customer: dict, stmt: dict, message_id: str, attach_pdf: bool) -> EmailMessage:
     as_of = stmt["as_of"].isoformat()
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = formataddr((customer["name"], customer["email"]))
-    msg["Subject"] = f"【{company}】对账单 Statement of account as of {as_of} — {customer['name']}"
+    msg["To"] = formataddr((" ".join(customer["name"].split()), customer["email"]))
+    if doc.lang == "zh":
+        msg["Subject"] = f"【{doc.company}】对账单（截至 {as_of}）— {customer['name']}"
+        ask = "请核对以下对账单，并回复确认余额；如有差异，请告知贵司账面余额。\n\n"
+    else:
+        msg["Subject"] = f"[{doc.company}] Statement of account as of {as_of} — {customer['name']}"
+        ask = "Please check this statement and confirm the balance; if your books differ, tell us your figure.\n\n"
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = message_id
-    ask = ("请核对以下对账单，并回复确认余额；如有差异，请告知贵司账面余额。\n"
-           "Please check this statement and confirm the balance; if your books differ, tell us your figure.\n\n")
-    msg.set_content(ask + statements.to_markdown(stmt), charset="utf-8")
-    msg.add_alternative(statements.to_html(stmt), subtype="html", charset="utf-8")
+    msg["Content-Language"] = "zh-CN" if doc.lang == "zh" else "en"
+    msg.set_content(ask + render.statement_markdown(stmt, doc.lang), charset="utf-8")
+    msg.add_alternative(doc.html, subtype="html", charset="utf-8")
+    if attach_pdf:
+        msg.add_attachment(doc.pdf(), maintype="application", subtype="pdf", filename=f"{doc.filename}.pdf")
     return msg
 
 
@@ -81,12 +88,19 @@ def _targets(ledger, as_of: str, codes: list[str] | None) -> list[dict]:
 
 
 def send(ledger, as_of: str, *, codes: list[str] | None = None, email: bool = True, out_dir: str | None = None,
-         resend: bool = False, on: str | None = None, smtp_timeout: float = 60) -> list[Sent]:
+         resend: bool = False, on: str | None = None, smtp_timeout: float = 60, mark_sent: bool = False,
+         file_format: str = "html", attach_pdf: bool = False, lang: str | None = None) -> list[Sent]:
     """Send the statement as of a date to each customer (codes, or every customer with a balance): by e-mail
-    (settings smtp.*) to customers with an address when `email`, as a print-ready HTML file in out_dir otherwise
-    (or for everyone when not `email`). A statement already sent for that date is skipped unless `resend`."""
+    (settings smtp.*) to customers with an address when `email`; others get a print-ready file (HTML or PDF) in
+    out_dir. A file written is a preview: it counts as sent only with mark_sent. An e-mail counts as sent once
+    the server took it. A statement already sent for that date is skipped unless `resend`.
+
+    Every document is rendered before anything is sent or written: a template that fails stops the whole run
+    with nothing sent (engine.TemplateError)."""
     as_of = validate.iso_date(as_of, "statement date")
     sent_on = _today(on, "date sent")
+    if file_format not in ("html", "pdf"):
+        raise InvalidInput(f"statement files are html or pdf, not {file_format!r}", field="format")
     targets = _targets(ledger, as_of, codes)
     smtp = None
     if email and any(c["email"] for c in targets):
@@ -97,58 +111,118 @@ def send(ledger, as_of: str, *, codes: list[str] | None = None, email: bool = Tr
                                   "smtp.host mail.example.com`), or use --out DIR for print-ready files"),
                                field="smtp.host") from None
         smtp = mailer.Smtp(settings, timeout=smtp_timeout)
-    company = ledger.setting("company.name") or "Duly"
+    plans = [_plan(ledger, customer, as_of, sent_on, smtp, out_dir, resend, mark_sent, file_format, lang)
+             for customer in targets]  # every template renders (or fails) before anything goes out
     results = []
     try:
-        for customer in targets:
-            results.append(_send_one(ledger, customer, as_of, sent_on, smtp, out_dir, company, resend))
+        for plan in plans:
+            results.append(_send_one(ledger, plan, as_of, sent_on, smtp, file_format, attach_pdf, mark_sent))
     finally:
         if smtp is not None:
             smtp.close()
     return results
 
 
-def _send_one(ledger, customer: dict, as_of: str, sent_on: str, smtp, out_dir, company: str, resend: bool) -> Sent:
+@dataclass
+class _Plan:
+    customer: dict
+    result: Sent
+    stmt: dict | None = None
+    doc: object | None = None
+    pdf: bytes | None = None
+
+
+def _plan(ledger, customer: dict, as_of: str, sent_on: str, smtp, out_dir, resend: bool, mark_sent: bool,
+          file_format: str, lang: str | None) -> _Plan:
+    """What will happen for one customer, with the document rendered (nothing is written here)."""
     stmt = statements.statement_of_account(ledger, customer["id"], as_of=date.fromisoformat(as_of))
     result = Sent(customer["code"], {s["currency"]: s["closing_balance"] for s in stmt["sections"]})
     if not result.balances:
         result.balances = {customer["currency"] or ledger.setting("currency", "CNY") or "CNY": 0}
+    plan = _Plan(customer, result)
     before = _rows(ledger, customer["id"], as_of)
-    if before and not resend:
+    tracked = smtp is not None and customer["email"] or mark_sent
+    if before and not resend and tracked:
         states = {r["status"] for r in before.values()}
         if "sending" in states:
             result.outcome = ("skipped: an earlier send was interrupted and may have arrived; check, then use "
                               "--resend")
-            return result
+            return plan
         if states & set(DONE):
             first = min(r["sent_on"] or "" for r in before.values())
             result.outcome = f"skipped: already sent{f' on {first}' if first else ''} (--resend sends it again)"
-            return result
+            return plan
     if smtp is not None and customer["email"]:
         result.channel, result.address = "email", customer["email"]
     elif out_dir:
         result.channel = "print"
-        result.address = str(Path(out_dir) / f"{customer['code']}-{as_of}.html")
+        result.address = str(Path(out_dir) / f"{customer['code']}-{as_of}.{file_format}")
+    elif mark_sent:
+        result.channel = "print"  # handed over outside Duly (printed from a file made earlier, say)
     else:
         result.outcome = "skipped: no e-mail address (use --out DIR for a print-ready copy)"
+        return plan
+    plan.stmt = stmt
+    plan.doc = render.statement(ledger, customer["id"], lang=lang, stmt=stmt, issued=date.fromisoformat(sent_on))
+    return plan
+
+
+def _send_one(ledger, plan: _Plan, as_of: str, sent_on: str, smtp, file_format: str, attach_pdf: bool,
+              mark_sent: bool) -> Sent:
+    result, customer = plan.result, plan.customer
+    if plan.doc is None:
         return result
+    if result.channel == "print":
+        return _write_file(ledger, plan, as_of, sent_on, file_format, mark_sent)
     _write_state(ledger, customer, as_of, result, status="sending", sent_on=None)
     try:
-        if result.channel == "email":
-            smtp.send(_message(smtp.settings.sender, company, customer, stmt,
-                               make_msgid(f"statement.{customer['code']}.{as_of}")))
-        else:
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
-            Path(result.address).write_text(statements.to_html(stmt), encoding="utf-8")
+        smtp.send(_message(smtp.settings.sender, plan.doc, customer, plan.stmt,
+                           make_msgid(f"statement.{customer['code']}.{as_of}"), attach_pdf))
     except mailer.SendUncertain as exc:
         result.outcome = f"failed: {exc} (it may have arrived; left as 'sending')"
         return result
-    except (mailer.SendFailed, OSError) as exc:
+    except mailer.SendFailed as exc:
         _write_state(ledger, customer, as_of, result, status="failed", sent_on=None, note=str(exc)[:300])
         result.outcome = f"failed: {exc}"
         return result
     _write_state(ledger, customer, as_of, result, status="sent", sent_on=sent_on)
     result.outcome = "sent"
+    return result
+
+
+def _write_file(ledger, plan: _Plan, as_of: str, sent_on: str, file_format: str, mark_sent: bool) -> Sent:
+    """A print-ready file (a plaintext export, 0600, whole or not at all); tracked as sent only when marked so."""
+    from store.files import exporter
+
+    result = plan.result
+    if result.address:
+        try:
+            Path(result.address).parent.mkdir(parents=True, exist_ok=True)
+            data = plan.doc.pdf() if file_format == "pdf" else plan.doc.html.encode("utf-8")
+            with exporter.plaintext_file(Path(result.address), mode="wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            result.outcome = f"failed: cannot write {result.address}: {exc.strerror or exc}"
+            return result
+    if not mark_sent:
+        result.outcome = "written (a preview: not marked as sent; --mark-sent records it)"
+        return result
+    _write_state(ledger, plan.customer, as_of, result, status="sent", sent_on=sent_on)
+    result.outcome = "sent"
+    return result
+
+
+def mark_sent(ledger, code: str, as_of: str, *, channel: str, address: str | None = None,
+              on: str | None = None) -> Sent:
+    """Record the statement (or the balance confirmation letter) as of a date as sent by hand: posted, handed over;
+    the customer's reply is then taken by `confirm`."""
+    as_of = validate.iso_date(as_of, "statement date")
+    sent_on = _today(on, "date sent")
+    customer = customers.by_code(ledger, code)
+    result = Sent(customer["code"], balances(ledger, customer["id"], as_of), channel, address, "sent")
+    if not result.balances:
+        result.balances = {customer["currency"] or ledger.setting("currency", "CNY") or "CNY": 0}
+    _write_state(ledger, customer, as_of, result, status="sent", sent_on=sent_on)
     return result
 
 

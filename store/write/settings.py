@@ -69,6 +69,40 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+def _line(value: str) -> str:
+    """One line of text for a letterhead: no line breaks or control characters, at most 200 characters."""
+    value = " ".join((value or "").split())
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise InvalidInput("control characters are not allowed")
+    if len(value) > 200:
+        raise InvalidInput(f"{len(value)} characters is too long (at most 200)")
+    return value
+
+
+def _address(value: str) -> str:
+    """An address may take several lines (at most 4 of 200 characters)."""
+    lines = [_line(part) for part in (value or "").replace("\\n", "\n").splitlines() if part.strip()]
+    if len(lines) > 4:
+        raise InvalidInput("an address has at most 4 lines")
+    return "\n".join(lines)
+
+
+def _bank_account(value: str) -> str:
+    """A bank account number (账号): 6-34 letters or digits (an IBAN has letters), grouped by spaces as typed."""
+    value = " ".join((value or "").split()).upper()
+    bare = value.replace(" ", "").replace("-", "")
+    if not re.fullmatch(r"[0-9A-Z]{6,34}", bare) or not any(ch.isdigit() for ch in bare):
+        raise InvalidInput(f"{value!r} is not a bank account number (6-34 digits or letters, spaces allowed)")
+    return value
+
+
+def _or_empty(check):
+    """A company detail may be cleared with an empty value; anything else must pass its check."""
+    def checked(value: str) -> str:
+        return "" if not (value or "").strip() else check(value)
+    return checked
+
+
 def _rates(value: str) -> str:
     from store.read.reports import check_rates  # reports imports this module's neighbours; import late
 
@@ -123,7 +157,16 @@ def _score(value: str) -> str:
 KNOWN: dict[str, callable] = {
     "currency": money.check_currency,
     "language": lambda v: validate.choice(v, validate.LANGUAGES, "language"),
-    "company.name": _text,
+    "company.name": _line,
+    # The company profile every outbound document carries (letterhead, bank details to pay into).
+    "company.legal_name": _line,
+    "company.tax_id": _or_empty(validate.tax_id),  # 统一社会信用代码
+    "company.address": _address,
+    "company.phone": _or_empty(validate.phone),
+    "company.email": _or_empty(validate.email),
+    "company.bank_name": _line,  # 开户行
+    "company.bank_account": _or_empty(_bank_account),  # 账号
+    "company.account_name": _line,  # 户名
     "invoice.series": _series,
     "aging.buckets": _edges,
     "credit.enforce": _one_of("warn", "block"),

@@ -107,6 +107,9 @@ def _register_remind(sub, common) -> None:
     as_of_option(q)
     q.add_argument("--dry-run", action="store_true", help="show what would be sent; send and record nothing")
     q.add_argument("--letters", metavar="DIR", help="write print-ready letters (plaintext files) into DIR")
+    q.add_argument("--letter-format", choices=["txt", "html", "pdf"], default="txt",
+                   help="letters as plain text (default), or the dunning letter template as html or pdf")
+    q.add_argument("--attach-pdf", action="store_true", help="attach the dunning letter as a PDF to each e-mail")
     q.set_defaults(handler=remind_send)
     q = rsub.add_parser("log", parents=[common], help="reminders sent, with their outcome")
     q.add_argument("code", nargs="?", help="only this customer's reminders")
@@ -212,7 +215,8 @@ def remind_plan(args, ctx):
 
 def remind_send(args, ctx):
     as_of = date_given(args)
-    outcomes = collections.send(ctx.ledger(), as_of, dry_run=args.dry_run, letters_dir=args.letters)
+    outcomes = collections.send(ctx.ledger(), as_of, dry_run=args.dry_run, letters_dir=args.letters,
+                                letter_format=args.letter_format, attach_pdf=args.attach_pdf)
     rows = [{"customer": o.customer, "channel": o.channel, "invoices": ", ".join(o.invoices), "status": o.status,
              "detail": o.detail} for o in outcomes]
     ctx.emit(rows, ["customer", "channel", "invoices", "status", "detail"])

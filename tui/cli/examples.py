@@ -124,7 +124,17 @@ EXAMPLES = {
   duly settings set smtp.host smtp.example.com""",
     "statement": """\
   duly statement C001 --as-of today
-  duly statement C001 --from 2026-01-01 --to 2026-03-31 --format html > statement.html""",
+  duly statement C001 --from 2026-01-01 --to 2026-03-31 --format pdf > statement.pdf
+  duly statement --all --as-of 2026-03-31 --send --out ~/statements --mark-sent""",
+    "template": """\
+  duly template list
+  duly template show statement.zh
+  duly template edit statement.zh            # in $VISUAL / $EDITOR; or --file my-statement.html
+  duly template reset statement.zh""",
+    "letter": """\
+  duly letter confirmation C001 --as-of 2026-03-31 --format pdf --out ~/letters --mark-sent
+  duly letter dunning C001 --as-of today --format pdf > 催款函.pdf
+  duly letter request C001 --as-of today --invoice A7-000001""",
     "sync": """\
   duly sync init --server https://sync.example.com
   duly sync invite --role member

@@ -30,6 +30,8 @@ COMMANDS = {
     "tui.cli.sync": ("serve", "sync"),
     "tui.cli.transfer": ("export", "import"),
     "tui.cli.reconcile": ("reconcile",),
+    "tui.cli.templates": ("template",),
+    "tui.cli.letters": ("letter",),
     "tui.cli.help": ("completion", "help"),
     "tui.cli.agent": ("lock", "unlock"),
     "tui.cli.rates": ("rate",),

@@ -1,6 +1,7 @@
 """`duly statement ...`: statements of account (对账单), shown, sent and tracked until the customer confirms.
 
-`duly statement CODE --as-of D | --from D --to D` shows one (table, json, csv, md, html);
+`duly statement CODE --as-of D | --from D --to D` shows one (table, json, csv, md, html, pdf), from the templates
+in force (store.files.documents) in the customer's language;
 `duly statement CODE --as-of D --send`, `duly statement --all --as-of D --send [--out DIR]` sends and tracks them;
 `duly statement confirm CODE --as-of D [--their-balance A]`, `duly statement resolve CODE --as-of D --note N` and
 `duly statement status [CODE] [--open]` record and show the customer's answer.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from store.files.documents import render
 from store.read import statements
 from store.rules import money
 from store.rules.validate import parse_date
@@ -18,7 +20,7 @@ from tui.cli import output
 from tui.cli.context import UsageError
 from store.i18n import N_
 
-STATEMENT_FORMATS = ["table", "json", "csv", "md", "html"]
+STATEMENT_FORMATS = ["table", "json", "csv", "md", "html", "pdf"]
 STATEMENT_ACTIONS = ("confirm", "resolve", "status")
 
 
@@ -30,16 +32,24 @@ def register(sub, common) -> None:
         if "--format" not in action.option_strings:
             own._add_action(action)
     own.add_argument("--format", choices=STATEMENT_FORMATS, default=argparse.SUPPRESS,
-                     help="table (text), json, csv, md (Markdown) or html (print-ready)")
+                     help="table (for the terminal), json, csv, md (Markdown), html or pdf (A4, to a file or a pipe)")
     q = sub.add_parser("statement", parents=[own], help="statement of account (对账单) for one customer")
     q.add_argument("code", nargs="?", metavar="CODE", help="the customer (or confirm | resolve | status, then CODE)")
     q.add_argument("--as-of", metavar="D", help="outstanding items as of D")
     q.add_argument("--from", dest="date_from", metavar="D", help="activity from D ...")
     q.add_argument("--to", dest="date_to", metavar="D", help="... to D")
+    q.add_argument("--doc-lang", choices=["zh", "en"],
+                   help="the statement's language (default: the customer's; --lang is the language Duly speaks to you)")
+    q.add_argument("--internal-notes", action="store_true",
+                   help="show our own notes (reasons of voids, write-offs, credit notes); never shown unless asked")
     q.add_argument("target", nargs="?", metavar="CODE", help="after confirm / resolve / status: the customer")
     q.add_argument("--all", action="store_true", help="every customer with a balance as of --as-of")
     q.add_argument("--send", action="store_true", help="e-mail the statement (settings smtp.*) and track it")
-    q.add_argument("--out", metavar="DIR", help="write print-ready HTML statements to DIR and track them as sent")
+    q.add_argument("--out", metavar="DIR", help="write print-ready statements to DIR (HTML, or PDF with --format pdf): "
+                   "a preview, tracked as sent only with --mark-sent")
+    q.add_argument("--mark-sent", action="store_true",
+                   help="record the statement as sent (handed over or posted): with --out, or alone")
+    q.add_argument("--attach-pdf", action="store_true", help="--send: attach the statement as a PDF")
     q.add_argument("--resend", action="store_true", help="send again a statement already sent for that date")
     q.add_argument("--their-balance", metavar="A", help="confirm: the balance the customer's books show")
     q.add_argument("--currency", metavar="C", help="confirm / resolve: which currency (when several)")
@@ -63,7 +73,7 @@ def statement(args, ctx):
     if args.target:
         raise UsageError(N_("statement: unexpected {target} after {code}"), target=repr(args.target),
                          code=repr(args.code))
-    if args.all or args.send or args.out:
+    if args.all or args.send or args.out or args.mark_sent:
         return statement_send(args, ctx)
     if not args.code:
         raise UsageError(N_("statement: give a customer CODE (or --all with --send or --out)"))
@@ -84,10 +94,9 @@ def show(args, ctx):
         stmt = statements.statement_of_account(ledger, customer["id"], start=parse_date(args.date_from, "--from"),
                                                end=parse_date(args.date_to, "--to"))
     fmt = ctx.format
+    notes = args.internal_notes
     if fmt == "json":
         print(output.to_json(statements.to_json(stmt)))
-    elif fmt == "html":
-        sys.stdout.write(statements.to_html(stmt))
     elif fmt == "csv":
         data = statements.to_json(stmt)
         rows = []
@@ -98,22 +107,62 @@ def show(args, ctx):
             "kind"] == "activity" else ["currency", "number", "date", "due_date", "days_overdue", "open_amount"]
         sys.stdout.write(output.to_csv(rows, columns))
     else:
-        sys.stdout.write(statements.to_markdown(stmt))
+        lang = render.language_of(ledger, customer, args.doc_lang)
+        if fmt == "md":
+            sys.stdout.write(render.statement_markdown(stmt, lang, internal_notes=notes))
+        elif fmt == "table":
+            output.page(_statement_table(stmt, render.statement_tables(stmt, lang, internal_notes=notes)),
+                        allowed=not getattr(args, "no_pager", False))
+        else:
+            issued = parse_date(args.on, "--on") if args.on else None
+            doc = render.statement(ledger, customer["id"], lang=lang, internal_notes=notes, stmt=stmt, issued=issued)
+            write_document(doc, fmt)
+
+
+def _statement_table(stmt: dict, tables: dict) -> str:
+    """The statement laid out for a terminal: a heading, then per currency an aligned table, its closing balance
+    and its aging."""
+    out = [f"{tables['title']}  {stmt['name']} ({stmt['customer']})", tables["subtitle"]]
+    for s in tables["sections"]:
+        out += ["", s["currency"], output.table(s["rows"], s["columns"], headers=s["headers"], right=s["right"],
+                                               colour=output.colour_wanted()), s["closing"], s["aging"]]
+    if not tables["sections"]:
+        out += ["", tables["nothing"]]
+    return "\n".join(out)
+
+
+def write_document(doc, fmt: str) -> None:
+    """A document to standard output: HTML as text; PDF as bytes, only into a file or a pipe."""
+    if fmt == "pdf":
+        if sys.stdout.isatty():
+            raise UsageError("a PDF is not shown on a terminal: redirect it (`> statement.pdf`) or use --out DIR")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(doc.pdf())
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(doc.html)
 
 
 # --- sending and confirmation ------------------------------------------------------------------------------
 
 
 def statement_send(args, ctx):
-    if not (args.send or args.out):
-        raise UsageError(N_("statement --all: say how: --send (e-mail) and/or --out DIR (print-ready HTML)"))
+    if not (args.send or args.out or args.mark_sent):
+        raise UsageError(N_("statement --all: say how: --send (e-mail) and/or --out DIR (print-ready files), "
+                            "or --mark-sent"))
     if not args.as_of or args.date_from or args.date_to:
         raise UsageError(N_("statement --send/--out: give --as-of D (statements that are tracked are 'outstanding "
                             "as of')"))
     if bool(args.all) == bool(args.code):
         raise UsageError(N_("statement --send/--out: give a customer CODE or --all, not both"))
+    if ctx.format in ("md", "csv"):
+        raise UsageError(N_("statement --send/--out: files are html or pdf (--format pdf); the list printed is a "
+                            "table, or json with --format json"))
+    file_format = "pdf" if ctx.format == "pdf" else "html"
     results = confirmations.send(ctx.ledger(), args.as_of, codes=None if args.all else [args.code],
-                                 email=args.send, out_dir=args.out, resend=args.resend, on=args.on)
+                                 email=args.send, out_dir=args.out, resend=args.resend, on=args.on,
+                                 mark_sent=args.mark_sent, file_format=file_format, attach_pdf=args.attach_pdf,
+                                 lang=args.doc_lang)
     rows = [{"customer": r.code, "channel": r.channel or "", "address": r.address or "", "outcome": r.outcome,
              "balance": ", ".join(f"{ctx.amount(v, c)} {c}" for c, v in r.balances.items())} for r in results]
     if ctx.format == "json":
@@ -121,9 +170,11 @@ def statement_send(args, ctx):
     else:
         ctx.emit(rows, ["customer", "balance", "channel", "address", "outcome"])
         sent = sum(1 for r in results if r.outcome == "sent")
+        written = sum(1 for r in results if r.outcome.startswith("written"))
         print(f"{sent} statement(s) sent as of {args.as_of}, {len(results) - sent} not"
-              + (f"; HTML files in {args.out} are PLAINTEXT: keep them safe or delete them after use" if args.out
-                 else ""))
+              + (f" ({written} written as a preview, not marked as sent)" if written else "")
+              + (f"; {file_format.upper()} files in {args.out} are PLAINTEXT: keep them safe or delete them after "
+                 "use" if args.out else ""))
     if any(r.outcome.startswith("failed") for r in results):
         print("duly: some statements were not sent (see the outcome column)", file=sys.stderr)
         return 1

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Label, Markdown, Static, TabbedContent, TabPane
 
+from store.files.documents import render
 from store.errors import DulyError
 from store.read import credit, statements
 from store.rules import validate
@@ -239,7 +240,7 @@ class CustomerScreen(DulyScreen):
             paid.add_row(p["number"] or "", p["date"], t(f"method.{p['method']}"), p["reference"] or "", cur,
                          *(Text(format_amount(p[k], cur), justify="right") for k in ("amount", "applied", "unapplied")),
                          t(f"status.{p['status']}"), key=p["id"])
-        self.query_one("#statement", Markdown).update(statements.to_markdown(stmt))
+        self.query_one("#statement", Markdown).update(render.statement_markdown(stmt, self.t.language))
         notes = self.query_one("#archive-notes", DataTable)
         notes.clear()
         for n in archive.notes:

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from store.files.documents import render
 from store.read import reports, statements
 from store.errors import InvalidInput
 
@@ -50,10 +51,12 @@ def test_renderings_escape_and_keep_cjk(book):
         tx.set("customers", book.ids["a"], name="<b>恒达</b> & Co | 1")
     stmt = statements.statement_of_account(book.ledger, book.ids["a"], start=date(2026, 1, 1),
                                            end=date(2026, 6, 30))
-    page = statements.to_html(stmt)
+    with book.ledger.writing() as tx:
+        tx.set("customers", book.ids["a"], legal_name="<b>恒达</b> & Co | 1")
+    page = render.statement(book.ledger, book.ids["a"], stmt=stmt, lang="zh").html
     assert "&lt;b&gt;恒达&lt;/b&gt; &amp; Co" in page and "<b>恒达" not in page
     assert "@media print" in page and 'charset="utf-8"' in page
-    md = statements.to_markdown(stmt)
+    md = render.statement_markdown(stmt, "zh")
     assert "恒达" in md and "\\|" in md
     data = statements.to_json(stmt)
     assert data["sections"][0]["closing_balance"] == "450.00" and data["from"] == "2026-01-01"

@@ -63,10 +63,11 @@ def test_statement_is_emailed_and_tracked_as_sent(books, smtp):
     assert "1 statement(s) sent as of 2026-03-31, 0 not" in result.out
     [(to, msg)] = smtp.messages
     assert to == ["ap@hengda.example.cn"]
-    assert msg["Subject"] == "【云帆科技】对账单 Statement of account as of 2026-03-31 — 上海恒达贸易有限公司"
+    assert msg["Subject"] == "【云帆科技】对账单（截至 2026-03-31）— 上海恒达贸易有限公司"
     text = msg.get_body(("plain",)).get_content()
-    assert "期末余额 Closing balance: 15,000.00 CNY" in text and "请核对以下对账单" in text
-    assert "<h1>对账单 Statement of account — outstanding as of 2026-03-31</h1>" in msg.get_body(("html",)).get_content()
+    assert "期末余额: 15,000.00 CNY" in text and "请核对以下对账单" in text
+    page = msg.get_body(("html",)).get_content()
+    assert "<h1>对账单</h1>" in page and "截至 2026-03-31 未结清款项" in page and "云帆科技" in page
     status = books("statement", "status", "--format", "json").json()
     assert [(r["customer"], r["status"], r["channel"], r["sent_on"], r["our_balance"]) for r in status] == [
         ("HD001", "sent", "email", "2026-04-01", "15000.00")]
@@ -74,15 +75,17 @@ def test_statement_is_emailed_and_tracked_as_sent(books, smtp):
 
 def test_monthly_run_for_all_with_a_balance_prints_for_those_without_email(books, smtp, tmp_path):
     out = tmp_path / "print"
-    result = books("statement", "--all", "--as-of", "2026-03-31", "--send", "--out", out, "--format", "json")
+    result = books("statement", "--all", "--as-of", "2026-03-31", "--send", "--out", out, "--mark-sent",
+                   "--format", "json")
     assert result.code == 0, result.err
     assert [(r["customer"], r["channel"], r["outcome"]) for r in result.json()] == [
         ("HD001", "email", "sent"), ("HD002", "print", "sent")]  # ZZ01 owes nothing: no statement
     assert [to for to, _ in smtp.messages] == [["ap@hengda.example.cn"]]
     html = (out / "HD002-2026-03-31.html").read_text(encoding="utf-8")
-    assert "恒达科技有限公司" in html and "期末余额 Closing balance: 5,000.00 CNY" in html
+    assert "恒达科技有限公司" in html and "期末余额（CNY）" in html and "5,000.00" in html
     # The same run again sends nothing twice; --resend does.
-    again = books("statement", "--all", "--as-of", "2026-03-31", "--send", "--out", out, "--format", "json")
+    again = books("statement", "--all", "--as-of", "2026-03-31", "--send", "--out", out, "--mark-sent",
+                  "--format", "json")
     today = date.today().isoformat()
     assert [r["outcome"] for r in again.json()] == [f"skipped: already sent on {today} (--resend sends it again)"] * 2
     assert len(smtp.messages) == 1
@@ -141,7 +144,7 @@ def test_usage_errors(books):
     assert books("statement").code == 2
     # the statement itself still works as before
     shown = books("statement", "HD001", "--as-of", "2026-03-31", "--format", "md")
-    assert shown.code == 0 and "期末余额 Closing balance: 15,000.00 CNY" in shown.out
+    assert shown.code == 0 and "**期末余额: 15,000.00 CNY**" in shown.out
 
 
 def test_several_currencies_need_one_named(ledger):
