@@ -33,6 +33,16 @@ async def settle(pilot) -> None:
     raise AssertionError("workers kept running")
 
 
+async def hold_still(pilot) -> None:
+    """Settle, then stop every input's cursor blinking: a snapshot must not depend on the moment it is taken."""
+    from textual.widgets import Input
+
+    await settle(pilot)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
 def text_of(widget: Static) -> str:
     """What a Static shows, as plain text (rich tables included)."""
     console = Console(width=200, record=True, file=io.StringIO())

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from store.ledger.ledger import Ledger
+from store.files.documents import render
 from store.read import reports, statements
 from store.write import adjustments, customers, debit_notes, invoices
 from tests.support.cli import PASSPHRASE, assert_one_line_error, change_count, sha256
@@ -54,7 +55,8 @@ def test_a_fee_is_owed_in_aging_and_on_the_statement(book):
         ("debit_note", "DN-A7-000001", 5000)]
     assert section["closing_balance"] == 70000
     assert "DN-A7-000001" in [it["number"] for it in outstanding["sections"][0]["open_items"]]
-    assert "借项 Debit note" in statements.to_markdown(stmt)
+    assert "借项通知单" in render.statement_markdown(stmt, "zh")
+    assert "Debit note" in render.statement_markdown(stmt, "en")
     listed = book("debit", "list", "--format", "json").json()
     assert listed == [{"number": "DN-A7-000001", "customer": "HD001", "date": "2026-02-01", "due_date": "2026-02-15",
                        "currency": "CNY", "amount": "50.00", "open": "50.00", "reverses": None,

@@ -24,11 +24,6 @@ from tui.screens.passphrase import PassphraseScreen
 pytestmark = pytest.mark.anyio  # async tests run through anyio's pytest plugin (anyio comes with httpx)
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def master(tmp_path_factory):
     return make_book(tmp_path_factory.mktemp("book") / "book.duly")

@@ -27,11 +27,6 @@ async def until(pilot, condition) -> None:
     raise AssertionError("the screen never got there")
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 async def test_pick_preview_import_then_reconcile(tmp_path, monkeypatch):
     path = make_book(tmp_path / "ledger" / "book.duly")
     (tmp_path / "statements").mkdir()

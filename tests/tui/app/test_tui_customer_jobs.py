@@ -3,7 +3,6 @@ contact with the next follow-up, the credit score with its reasons; the title na
 checks what the screen then shows and what the ledger then holds."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from textual.widgets import DataTable, Input, Static, TabbedContent
@@ -12,27 +11,12 @@ from store.ledger.ledger import Ledger
 from store.read import credit
 from store.write import collections, customers
 from tests.support.app import SIZE, app_for, settle, text_of
-from tests.support.book import PASSPHRASE, TODAY, make_book
+from tests.support.book import PASSPHRASE, TODAY
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.dialog_form import DialogForm
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def master(tmp_path_factory):
-    return make_book(tmp_path_factory.mktemp("book") / "book.duly")
-
-
-@pytest.fixture
-def book(master, tmp_path):
-    return shutil.copy(master, tmp_path / "book.duly")
 
 
 def rows(table: DataTable) -> list[list[str]]:

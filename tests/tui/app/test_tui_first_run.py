@@ -17,11 +17,6 @@ pytestmark = pytest.mark.anyio
 GOOD = "copper kettle sings at dawn"
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 async def type_into(pilot, field_id: str, text: str) -> None:
     pilot.app.screen.query_one(field_id).focus()
     await pilot.press(*text)

@@ -3,14 +3,13 @@ the next field and the last Enter saves, every field's error shows at once and g
 form with something typed asks before throwing it away."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from textual.widgets import Input, Static
 
 from store.ledger.ledger import Ledger
 from tests.support.app import SIZE, app_for, settle
-from tests.support.book import PASSPHRASE, make_book
+from tests.support.book import PASSPHRASE
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
 from tui.screens.customer import CustomerScreen
@@ -18,21 +17,6 @@ from tui.screens.customers import CustomersScreen
 from tui.screens.payment_form import PaymentFormScreen
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def master(tmp_path_factory):
-    return make_book(tmp_path_factory.mktemp("book") / "book.duly")
-
-
-@pytest.fixture
-def book(master, tmp_path):
-    return shutil.copy(master, tmp_path / "book.duly")
 
 
 def error(form, name: str) -> str:

@@ -3,7 +3,6 @@ write-off with a reason, unapply, void (offering to unapply first), dispute open
 the reminder history. Each test checks what the screen then shows and what the ledger then holds."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from textual.widgets import DataTable, Input, Static
@@ -11,28 +10,13 @@ from textual.widgets import DataTable, Input, Static
 from store.ledger.ledger import Ledger
 from store.write import adjustments, collections, invoices, payments
 from tests.support.app import SIZE, app_for, settle, text_of
-from tests.support.book import PASSPHRASE, make_book
+from tests.support.book import PASSPHRASE
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm
 from tui.screens.invoice import InvoiceScreen
 from tui.screens.prompt import PromptScreen
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def master(tmp_path_factory):
-    return make_book(tmp_path_factory.mktemp("book") / "book.duly")
-
-
-@pytest.fixture
-def book(master, tmp_path):
-    return shutil.copy(master, tmp_path / "book.duly")
 
 
 async def open_invoice(pilot, number: str) -> InvoiceScreen:

@@ -2,7 +2,6 @@
 it, issue an invoice with the due-date preview, a wrong amount that keeps the form, void with a reason."""
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -10,28 +9,13 @@ from textual.widgets import DataTable, Input, Static, TextArea
 
 from store.ledger.ledger import Ledger
 from tests.support.app import SIZE, app_for, settle, text_of
-from tests.support.book import PASSPHRASE, TODAY, make_book
+from tests.support.book import PASSPHRASE, TODAY
 from tui.screens.invoice import InvoiceScreen
 from tui.screens.invoice_form import InvoiceFormScreen
 from tui.screens.invoices import PAGE, InvoicesScreen
 from tui.screens.prompt import PromptScreen
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def master(tmp_path_factory):
-    return make_book(tmp_path_factory.mktemp("book") / "book.duly")
-
-
-@pytest.fixture
-def book(master, tmp_path):
-    return shutil.copy(master, tmp_path / "book.duly")
 
 
 def numbers(table: DataTable) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-import shutil
 
 import pytest
 from textual.screen import Screen
@@ -14,26 +13,11 @@ from textual.widgets import DataTable, Input
 import tui.screens
 from store.ledger.ledger import Ledger
 from tests.support.app import SIZE, app_for, settle
-from tests.support.book import PASSPHRASE, make_book
+from tests.support.book import PASSPHRASE
 from tui.app.app import GLOBAL_KEYS, NAVIGATION, DulyApp
 from tui.screens.help import HelpScreen
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def master(tmp_path_factory):
-    return make_book(tmp_path_factory.mktemp("book") / "book.duly")
-
-
-@pytest.fixture
-def book(master, tmp_path):
-    return shutil.copy(master, tmp_path / "book.duly")
 
 
 def every_screen_class() -> list[type[Screen]]:

@@ -2,31 +2,14 @@
 English in zh mode where the app draws it (footer, palette)."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from textual.widgets import Label
 
 from tests.support.app import SIZE, app_for, settle
-from tests.support.book import make_book
 from tui.screens.customers import CustomersScreen
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def master(tmp_path_factory):
-    return make_book(tmp_path_factory.mktemp("book") / "book.duly")
-
-
-@pytest.fixture
-def book(master, tmp_path):
-    return shutil.copy(master, tmp_path / "book.duly")
 
 
 async def test_switching_the_language_rewords_the_screen_on_show_and_the_others(book):

@@ -21,11 +21,6 @@ from tui.screens.prompt import PromptScreen
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def master(tmp_path_factory):
     path = make_book(tmp_path_factory.mktemp("book") / "book.duly")

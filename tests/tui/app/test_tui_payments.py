@@ -2,14 +2,13 @@
 amount, over-allocation refused, unapplied credit shown and applied from the customer's archive."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from textual.widgets import DataTable, Input, Static
 
 from store.ledger.ledger import Ledger
 from tests.support.app import SIZE, app_for, settle, text_of
-from tests.support.book import PASSPHRASE, make_book
+from tests.support.book import PASSPHRASE
 from tui.screens.apply import ApplyScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.payment_form import PaymentFormScreen
@@ -17,21 +16,6 @@ from tui.screens.payments import PaymentsScreen
 from tui.screens.prompt import PromptScreen
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def master(tmp_path_factory):
-    return make_book(tmp_path_factory.mktemp("book") / "book.duly")
-
-
-@pytest.fixture
-def book(master, tmp_path):
-    return shutil.copy(master, tmp_path / "book.duly")
 
 
 def allocations(form) -> dict[str, str]:

@@ -2,7 +2,6 @@
 one through the form (a bad day is marked on its field and nothing is written); pause and resume."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from textual.widgets import DataTable, Input, Static
@@ -14,11 +13,6 @@ from tui.screens.customer import CustomerScreen
 from tui.screens.recurring import RecurringFormScreen, RecurringScreen
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 @pytest.fixture

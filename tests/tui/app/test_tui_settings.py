@@ -15,11 +15,6 @@ from tui.screens.settings import SettingsScreen
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 async def replace_text(pilot, field: str, text: str) -> None:
     widget = pilot.app.screen.query_one(f"#field-{field}")
     widget.focus()

@@ -4,24 +4,14 @@ terms, bank import) in English and 简体中文, at 120x40 and 80x24. Update aft
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
-
+from tests.support.app import hold_still
 from tests.support.book import PASSPHRASE, TODAY, make_book
 from tui.app.app import DulyApp
 
 SIZES = [(120, 40), (80, 24)]
 
 
-async def settle(pilot) -> None:
-    app = pilot.app
-    for _ in range(50):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
-            break
-    for field in app.screen.query(Input):  # a blinking cursor would make the picture depend on the moment
-        field.cursor_blink = False
-    await pilot.pause()
+settle = hold_still  # a blinking cursor would make the picture depend on the moment
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["120x40", "80x24"])

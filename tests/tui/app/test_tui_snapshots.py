@@ -13,6 +13,7 @@ import pytest
 from store.write import customers
 from store.ledger.ledger import Ledger
 from sync.crypto import DeviceKeys
+from tests.support.app import hold_still, settle
 from tests.support.book import PASSPHRASE, TODAY, make_book
 from tui.app.app import DulyApp
 
@@ -22,21 +23,13 @@ def book(tmp_path_factory):
     return make_book(tmp_path_factory.mktemp("snap") / "book.duly")
 
 
-async def settle(pilot) -> None:
-    app = pilot.app
-    for _ in range(50):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
-            return
-
-
 def run_before(*keys: str):
     async def before(pilot) -> None:
         await settle(pilot)
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
+        await hold_still(pilot)
     return before
 
 

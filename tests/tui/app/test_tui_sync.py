@@ -31,11 +31,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
 def server(tmp_path):
     with running_server("sqlite", tmp_path) as backend:
         yield backend
