@@ -1,10 +1,10 @@
 """The encrypted SQLite file: SQLCipher 4 through sqlcipher3, one connection per thread."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
+import contextlib
 import errno
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlcipher3
@@ -58,12 +58,11 @@ def harden_process(*, bulk: bool = False) -> None:
 
 def _undumpable() -> None:
     """No core dump and no ptrace attach by the user's other processes (Linux: PR_SET_DUMPABLE 0)."""
-    try:
-        import ctypes
+    import ctypes
 
+    # Not Linux (no prctl): core dumps are off, as above, and that is all this platform offers here.
+    with contextlib.suppress(OSError, AttributeError, ValueError):
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except (OSError, AttributeError, ValueError):  # not Linux: core dumps are off, as above
-        pass
 
 
 def _quote(text: str) -> str:
