@@ -32,6 +32,21 @@ def rates(ledger, currency: str | None = None) -> list[dict]:
     return ledger.rows(sql + " ORDER BY currency, date", args)
 
 
+def rate_page(ledger, *, currency: str | None = None, after: tuple[str, str] | None = None,
+              limit: int = 100) -> list[dict]:
+    """One page of the rates kept, by currency and newest date first (the app's list pages with it): `after` is
+    the last row's (currency, date) of the page before."""
+    where, args = ["1=1"], []
+    if currency:
+        where.append("currency = ?")
+        args.append(money.check_currency(currency))
+    if after:
+        where.append("(currency > ? OR (currency = ? AND date < ?))")
+        args += [after[0], after[0], after[1]]
+    return ledger.rows(f"SELECT id, currency, date, rate, source FROM fx_rates WHERE {' AND '.join(where)} "
+                       "ORDER BY currency, date DESC LIMIT ?", (*args, int(limit)))
+
+
 @dataclass
 class Conversion:
     """Which rate was used for each currency (as of the date), and which currencies had none."""
