@@ -1,7 +1,7 @@
 """One customer's archive (客户档案): details and contacts, open items and unapplied credit, payment history,
 the communications log, the credit score with its reasons, a statement preview (对账单) and the change history
 of every field, one tab each. Its jobs: edit, contacts add / edit / remove, archive / unarchive, log a contact
-with the next follow-up, a new invoice or payment, apply unapplied money."""
+with the next follow-up, a new invoice or payment, a debit note (借项通知单), apply unapplied money."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -68,6 +68,7 @@ class CustomerScreen(DulyScreen):
         Binding("e", "edit", "Edit", id="edit"),
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
         Binding("p", "new_payment", "Record payment", id="record_payment"),
+        Binding("b", "debit_note", "Debit note", id="debit_note"),
         Binding("a", "apply_credit", "Apply credit", id="apply_credit"),
         Binding("c", "add_contact", "Add contact", id="add_contact"),
         Binding("delete", "remove_contact", "Remove contact", id="remove_contact", key_display="Del"),
@@ -274,6 +275,19 @@ class CustomerScreen(DulyScreen):
 
         if self.record is not None:
             self.app.push_screen(PaymentFormScreen(self.record["code"]), lambda _n: None)
+
+    def action_debit_note(self) -> None:
+        from tui.screens.debit_note import debit_note_form
+
+        if self.record is not None:
+            self.app.push_screen(debit_note_form(self, self.record["code"], self.record["currency"],
+                                                 self.app.today().isoformat()),
+                                 self._debited)
+
+    def _debited(self, text: str | None) -> None:
+        if text:
+            self._done_text(text)
+            self.query_one("#archive-tabs", TabbedContent).active = "tab-open"
 
     def action_recurring(self) -> None:
         from tui.screens.recurring import RecurringScreen
