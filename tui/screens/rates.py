@@ -85,11 +85,9 @@ class RatesScreen(PagedListScreen):
     LIST_ID, PAGE_GROUP, EMPTY_KEY = "rates", "rates-page", "rates.none"
     BINDINGS = [
         Binding("n", "add_rate", "Add rate", id="add_rate"),
-        Binding("i", "import_rates", "Import rates", id="import_rates"),
+        Binding("i", "import_rates", "Import", id="import_rates"),
         Binding("slash", "filter_currency", "Filter", id="rate_search", key_display="/"),
-        Binding("l", "tab('tab-rates')", "Rates", id="rates_tab"),
-        Binding("v", "tab('tab-reval')", "Revaluation", id="revaluation_tab"),
-        Binding("g", "tab('tab-realised')", "Realised", id="realised_tab"),
+        Binding("v", "next_tab", "Next tab", id="fx_next_tab"),
         Binding("t", "dates", "Dates", id="fx_dates"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -143,16 +141,18 @@ class RatesScreen(PagedListScreen):
         table.add_column(Text(t("rates.col.rate"), justify="right"), key="rate")
         table.add_column(t("rates.col.source"), key="source")
         self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
+        # the difference right after the amount, so it shows at 80 columns; the rates and converted amounts follow
         reval = self.query_one("#reval", DataTable)
-        for key in ("customer", "number", "currency"):
+        for key in ("customer", "number"):
             reval.add_column(t(f"col.{key}"), key=key)
-        for key in ("open", "booked_rate", "rate", "booked", "revalued", "difference"):
+        for key in ("open", "difference", "booked_rate", "rate", "booked", "revalued"):
             reval.add_column(Text(t(f"rates.col.{key}"), justify="right"), key=key)
         realised = self.query_one("#realised", DataTable)
-        for key in ("payment", "date", "invoice", "customer", "currency"):
+        for key in ("payment", "invoice", "customer"):
             realised.add_column(t(f"rates.col.{key}"), key=key)
-        for key in ("amount", "invoice_rate", "payment_rate", "booked", "received", "difference"):
+        for key in ("amount", "difference", "invoice_rate", "payment_rate", "booked", "received"):
             realised.add_column(Text(t(f"rates.col.{key}"), justify="right"), key=key)
+        realised.add_column(t("rates.col.date"), key="date")
         table.focus()
         super().on_mount()
 
@@ -231,13 +231,13 @@ class RatesScreen(PagedListScreen):
         table = self.query_one("#reval", DataTable)
         table.clear()
         for r in reval["rows"]:
-            table.add_row(r["customer"], r["number"], r["currency"], amount_cell(r["open"], r["currency"]),
+            table.add_row(r["customer"], r["number"], self._money(r["open"], r["currency"]),
+                          self._difference(r["difference"], base),
                           *(Text(fx.rate_text(r[k]), justify="right") for k in ("booked_rate", "rate")),
-                          *(amount_cell(r[k], base) for k in ("booked", "revalued")),
-                          self._difference(r["difference"], base), key=r["number"])
+                          *(amount_cell(r[k], base) for k in ("booked", "revalued")), key=r["number"])
         if reval["rows"]:
-            table.add_row(Text(t("col.total"), style="bold"), "", "", "", "", "", "", "",
-                          self._difference(reval["difference"], base, bold=True), key=" total")
+            table.add_row(Text(t("col.total"), style="bold"), "", "",
+                          self._difference(reval["difference"], base, bold=True), "", "", "", "", key=" total")
         self.query_one("#reval-note", Static).update(self._note(
             t("rates.reval_line", date=reval["as_of"].isoformat(), base=base,
               difference=format_amount(reval["difference"], base)) if reval["rows"] else
@@ -245,14 +245,14 @@ class RatesScreen(PagedListScreen):
         table = self.query_one("#realised", DataTable)
         table.clear()
         for n, r in enumerate(real["rows"]):
-            table.add_row(r["payment"] or "", r["date"], r["invoice"], r["customer"], r["currency"],
-                          amount_cell(r["amount"], r["currency"]),
+            table.add_row(r["payment"] or "", r["invoice"], r["customer"], self._money(r["amount"], r["currency"]),
+                          self._difference(r["difference"], base),
                           *(Text(fx.rate_text(r[k]), justify="right") for k in ("invoice_rate", "payment_rate")),
-                          *(amount_cell(r[k], base) for k in ("booked", "received")),
-                          self._difference(r["difference"], base), key=f"{r['payment']}/{r['invoice']}/{n}")
+                          *(amount_cell(r[k], base) for k in ("booked", "received")), r["date"],
+                          key=f"{r['payment']}/{r['invoice']}/{n}")
         if real["rows"]:
-            table.add_row(Text(t("col.total"), style="bold"), "", "", "", "", "", "", "", "", "",
-                          self._difference(real["difference"], base, bold=True), key=" total")
+            table.add_row(Text(t("col.total"), style="bold"), "", "", "",
+                          self._difference(real["difference"], base, bold=True), "", "", "", "", "", key=" total")
         self.query_one("#realised-note", Static).update(self._note(
             t("rates.realised_line", start=real["from"].isoformat(), end=real["to"].isoformat(), base=base,
               difference=format_amount(real["difference"], base)) if real["rows"] else
@@ -264,6 +264,10 @@ class RatesScreen(PagedListScreen):
             return line
         currencies = ", ".join(sorted({m["currency"] for m in missing}))
         return line + "\n" + self.t(key, n=len(missing), currencies=currencies)
+
+    @staticmethod
+    def _money(minor: int, currency: str) -> Text:
+        return Text(f"{format_amount(minor, currency)} {currency}", justify="right")
 
     @staticmethod
     def _difference(value: int, base: str, *, bold: bool = False) -> Text:
@@ -281,6 +285,14 @@ class RatesScreen(PagedListScreen):
         self.load_differences()
 
     # -- keys ----------------------------------------------------------------------------------------
+    TABS = ("tab-rates", "tab-reval", "tab-realised")
+
+    def action_next_tab(self) -> None:
+        """Rates → revaluation → realised → rates."""
+        active = self.query_one("#rates-tabs", TabbedContent).active
+        self.action_tab(self.TABS[(self.TABS.index(active) + 1) % len(self.TABS)] if active in self.TABS
+                        else self.TABS[0])
+
     def action_tab(self, tab: str) -> None:
         self.query_one("#rates-tabs", TabbedContent).active = tab
         self.set_focus(self.query_one({"tab-rates": "#rates", "tab-reval": "#reval",

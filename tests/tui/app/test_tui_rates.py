@@ -149,15 +149,16 @@ async def test_revaluation_and_realised_tabs_are_the_cli_reports(book):
         await settle(pilot)
         shown = rows(screen.query_one("#reval", DataTable))
         assert [r[1] for r in shown[:-1]] == [r["number"] for r in reval["rows"]]
-        assert [r[-1] for r in shown[:-1]] == [format_amount(int(r["difference"].replace(".", "")), "CNY")
-                                               for r in reval["rows"]]
-        assert shown[-1][-1] == "3,260.10" == format_amount(int(reval["difference"].replace(".", "")), "CNY")
+        assert [r[3] for r in shown[:-1]] == [format_amount(int(r["difference"].replace(".", "")), "CNY")
+                                              for r in reval["rows"]]
+        assert shown[0][:4] == ["ACME", "T1-000001", "12,500.00 USD", "2,500.00"]
+        assert shown[-1][3] == "3,260.10" == format_amount(int(reval["difference"].replace(".", "")), "CNY")
         assert "EUR" in text_of(screen.query_one("#reval-note", Static))  # Nordlicht's invoice: no EUR rate
-        await pilot.press("g")
+        await pilot.press("v")  # the next tab: realised
         await settle(pilot)
         [paid, total] = rows(screen.query_one("#realised", DataTable))
-        assert paid[2] == "T1-000002" and paid[-1] == "200.00" == real["difference"]
-        assert total[-1] == "200.00"
+        assert paid[:5] == ["RC-T1-000001", "T1-000002", "ACME", "1,000.00 USD", "200.00"]
+        assert real["difference"] == "200.00" and total[4] == "200.00"
 
 
 async def test_dashboard_in_the_base_currency_matches_report_summary_in_to_the_cent(book):
