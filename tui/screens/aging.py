@@ -109,7 +109,9 @@ class AgingScreen(DulyScreen):
                           *(self._amount(totals[c], cur, c, bold=True) for c in columns), key=f"{TOTAL_KEY}/{cur}")
         error = "" if report.rows else t("aging.empty", date=report.as_of.isoformat())
         self.query_one("#aging-error", Static).update(error)
-        self.query_one("#aging-rates", Static).update(conversion_note(t, message.conversion))
+        note = self.query_one("#aging-rates", Static)
+        note.update(conversion_note(t, message.conversion))
+        note.display = message.conversion is not None  # no empty line when the rows are per currency
 
     @staticmethod
     def _amount(value: int, currency: str, column: str, *, bold: bool = False) -> Text:

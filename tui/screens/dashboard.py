@@ -171,7 +171,9 @@ class DashboardScreen(DulyScreen):
         t, data = self.t, message.data
         self.query_one("#dash-as-of", Label).update(t("dash.as_of", date=data.as_of.isoformat()))
         self.query_one("#dash-totals", Static).update(self._totals(data) if data.currencies else t("dash.empty"))
-        self.query_one("#dash-rates", Static).update(conversion_note(t, data.conversion))
+        note = self.query_one("#dash-rates", Static)
+        note.update(conversion_note(t, data.conversion))
+        note.display = data.conversion is not None  # no empty line when the figures are per currency
         bars = self.query_one("#dash-bars", VerticalScroll)
         await bars.remove_children()
         await bars.mount_all(
