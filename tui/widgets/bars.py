@@ -105,11 +105,11 @@ class Bars(Widget):
                            style="bold")
         for row in self.rows:
             out.append("\n" + pad(row.label, label_width) + "  ")
-            drawn = 0
+            drawn, style = 0, row.parts[0][1] if row.parts else ""
             for text, style in stacked(row.parts, largest, bar_width):
                 out.append(text, style=style)
                 drawn += len(text)
-            out.append(" " * (bar_width - drawn))
+            out.append(" " * (bar_width - drawn), style=style)  # the rest of the bar's cells, in its style
             for k, width in enumerate(widths):
                 figure = row.figures[k] if k < len(row.figures) else ""
                 out.append("  " + pad(figure, width, right=True), style=row.figure_style)
