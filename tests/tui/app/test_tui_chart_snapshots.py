@@ -6,8 +6,7 @@ import pytest
 from textual.containers import VerticalScroll
 
 from tests.support.app import hold_still, settle
-from tests.support.book import PASSPHRASE, TODAY, make_book
-from tests.tui.app.test_tui_charts import add_late_payer
+from tests.support.book import PASSPHRASE, TODAY, add_late_payer, make_book
 from tui.app.app import DulyApp
 from tui.screens.customer import CustomerScreen
 

@@ -9,8 +9,7 @@ from store.ledger.ledger import Ledger
 from store.read import reports
 from store.rules.money import format_amount
 from tests.support.app import SIZE, app_for, settle
-from tests.support.book import PASSPHRASE, TODAY
-from tests.support.builders import Book
+from tests.support.book import PASSPHRASE, TODAY, add_late_payer
 from tui.screens.customer import CustomerScreen
 from tui.screens.reports import ReportsScreen
 from tui.widgets.bars import Bars
@@ -23,17 +22,6 @@ MONTHS = ["2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "2025-09", "202
 
 def lines_of(chart: Bars) -> list[str]:
     return chart.render().plain.splitlines()
-
-
-def add_late_payer(path) -> None:
-    """LATE1 paid its last three invoices 5, 10 and 30 days after they were due."""
-    with Ledger.open(path, PASSPHRASE) as ledger:
-        b = Book(ledger)
-        late = b.customer("LATE1", "迟付贸易有限公司")
-        for number, due, paid in (("L-1", "2025-11-30", "2025-12-05"), ("L-2", "2025-12-31", "2026-01-10"),
-                                  ("L-3", "2026-01-31", "2026-03-02")):
-            invoice = b.invoice(late, "2025-11-01", 50_000, due=due, number=number)
-            b.payment(late, paid, 50_000, {invoice: 50_000})
 
 
 @pytest.mark.parametrize("size", [SIZE, (80, 24)])
