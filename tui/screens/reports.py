@@ -154,14 +154,15 @@ class ReportsScreen(DulyScreen):
         return sorted(found)
 
     def _currency(self) -> str | None:
-        """The chart's currency: the one chosen with u, else the one with the most receivable at the last month
-        end (the book's main currency)."""
+        """The charts' currency: the one chosen with u, else the one with the most receivable as of the date (the
+        book's main currency; the summary's figure, which is also the trend's last point)."""
         currencies = self._currencies()
         if self.chart_currency in currencies:
             return self.chart_currency
-        last = [r for r in self.trend or [] if r["as_of"] == max(x["as_of"] for x in self.trend)]
-        if last:
-            return max(last, key=lambda r: (r["receivable"], r["currency"]))["currency"]
+        summary = self.data.summary if self.data else {}
+        among = [c for c in currencies if c in summary]
+        if among:
+            return max(among, key=lambda c: (summary[c]["receivable"], c))
         return currencies[0] if currencies else None
 
     @on(TrendLoaded)

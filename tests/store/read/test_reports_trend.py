@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from store.ledger.ledger import Ledger
 from store.read import reports
-from tests.support.builders import Book, reports_book
+from tests.support.builders import Book
 
 
 def by_month(rows, currency="CNY"):
