@@ -10,7 +10,9 @@ The rule, written once (INVOICE_OPEN, PAYMENT_LEFT, CREDIT_LEFT below):
   had allocated by D.
 Two ways to read it, the same formula: OPEN_SQL over the documents (any invoice, settled or not), and the
 fast path over the doc_state cache (schema: kept by triggers, rebuilt and checked; only documents not settled
-by D are read, and for a D on or after a document's last allocation its cached open_all is the amount).
+by D are read, and for a D on or after a document's last allocation its cached open_all is the amount). The
+fast path is also written with the date read from a row (open_invoices_on_dates_sql, unapplied_on_dates_sql), so
+a month-by-month trend is one pass over many dates and each of its points is the figure as of that date.
 Dates are ISO text ('YYYY-MM-DD'), so comparing them as text compares them as dates.
 """
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Reports over the documents (DESIGN §1 Reports): aging, AR summary, DSO, CEI, days to pay, expected
-payment dates, the 13-week cash-in forecast and the bad-debt provision (坏账准备).
+"""Reports over the documents (DESIGN §1 Reports): aging, AR summary, DSO, their month-by-month trend, CEI, days
+to pay (and a customer's days late on its last paid invoices), expected payment dates, the 13-week cash-in
+forecast and the bad-debt provision (坏账准备).
 
 Everything is computed from the posted documents as of a date (the rules: store.read.open); nothing is
 stored. SQL does the heavy part (one GROUP BY over allocations and write-offs, never a query per invoice)
