@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -71,7 +72,7 @@ def build(out: Path, rows: int, customers: int) -> dict:
         w.writerow(["number", "customer", "date", "amount", "currency", "einvoice"])
         for n in range(1, rows + 1):
             c = rng.randint(1, customers)
-            day = f"2025-{1 + (n * 12) // (rows + 1):02d}-{1 + n % 28:02d}"
+            day = (date(2025, 1, 1) + timedelta(days=(n * 364) // rows)).isoformat()  # in file order, as exported
             number = f"2531200000{n:010d}"
             if blue and n % 100 == 0:  # a red-letter invoice reversing part of an earlier one
                 orig, oc, onet = blue[rng.randrange(len(blue))]
