@@ -8,7 +8,7 @@ reversed in part by a red-letter (红字) invoice later in the file. Each run: a
 customers`, then `duly import fapiao` timed as a whole process with its peak RSS (wait4). Beside it, in the same
 run: the same invoices as a journal read by `hledger bal` (and `ledger bal` when installed), and the same invoices
 as Duly's own invoice CSV through `duly import invoices`, so the cost of reading the platform's layout is seen.
-Prints medians; rows/s counts every data row of the export.
+Prints medians of wall and CPU time; rows/s counts every data row of the export.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_import import HERE, PASSPHRASE, duly  # noqa: E402  (the same whole-process timer)
+from bench_import import HERE, PASSPHRASE  # noqa: E402
 from store.rules.validate import uscc_check_char  # noqa: E402
 
 HEADERS = ["序号", "发票代码", "发票号码", "数电发票号码", "销方识别号", "销方名称", "购方识别号", "购买方名称", "开票日期",
@@ -106,16 +106,28 @@ def build(out: Path, rows: int, customers: int) -> dict:
     return counts
 
 
-def peers(journal: Path) -> list[tuple[str, float, int]]:
-    found = []
-    for name in ("hledger", "ledger"):
-        if exe := shutil.which(name):
-            start = time.perf_counter()
-            proc = subprocess.Popen([exe, "-f", str(journal), "bal"], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
-            _, _, usage = os.wait4(proc.pid, 0)
-            found.append((f"{name} bal", time.perf_counter() - start, usage.ru_maxrss // 1024))
-    return found
+def timed(argv: list[str], env: dict | None = None) -> tuple[float, float, int]:
+    """Run a whole process: (wall seconds, CPU seconds (user + system), peak RSS in MB), from wait4. CPU time is
+    the steadier figure on a machine other jobs share."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(argv, env=env, cwd=HERE, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(argv)} failed: {err.read().strip()[-2000:]}")
+    return took, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+
+
+def duly(*argv: str, env: dict) -> tuple[float, float, int]:
+    return timed([sys.executable, "-c", "import sys; from tui.cli.main import run; sys.argv[0] = 'duly'; run()",
+                  *argv], {**env, "PYTHONPATH": str(HERE)})
+
+
+def peers(journal: Path) -> list[tuple[str, tuple[float, float, int]]]:
+    return [(f"{name} bal", timed([exe, "-f", str(journal), "bal"])) for name in ("hledger", "ledger")
+            if (exe := shutil.which(name))]
 
 
 def main() -> None:
@@ -132,27 +144,27 @@ def main() -> None:
     counts = build(files, args.rows, args.customers)
     print(f"export: {counts['rows']:,} rows ({counts['invoices']:,} invoices, {counts['red']:,} red-letter, "
           f"{counts['voided']:,} voided)", file=sys.stderr)
-    timings: dict[str, list[tuple[float, int]]] = {}
+    timings: dict[str, list[tuple[float, float, int]]] = {}
     with tempfile.TemporaryDirectory(prefix="duly-fapiao-run-") as work:
         for run in range(args.runs):
             for label, argv, source in (("import fapiao", ("import", "fapiao"), "发票查询统计.xlsx"),
                                         ("import invoices (CSV)", ("import", "invoices"), "invoices.csv")):
                 ledger = Path(work) / f"{run}-{len(timings)}.duly"
-                duly(HERE, "--ledger", str(ledger), "init", env=env)
-                duly(HERE, "--ledger", str(ledger), "import", "customers", str(files / "customers.csv"), env=env)
-                timings.setdefault(label, []).append(duly(HERE, "--ledger", str(ledger), *argv,
-                                                          str(files / source), env=env))
+                duly("--ledger", str(ledger), "init", env=env)
+                duly("--ledger", str(ledger), "import", "customers", str(files / "customers.csv"), env=env)
+                timings.setdefault(label, []).append(duly("--ledger", str(ledger), *argv, str(files / source),
+                                                          env=env))
                 ledger.unlink()
-            for name, took, peak in peers(files / "book.journal"):
-                timings.setdefault(name, []).append((took, peak))
+            for name, figures in peers(files / "book.journal"):
+                timings.setdefault(name, []).append(figures)
     report = []
     for label, runs in timings.items():
-        seconds = statistics.median(t for t, _ in runs)
-        rows = counts["rows"] if label == "import fapiao" else counts["invoices"]
-        report.append({"job": label, "seconds": round(seconds, 2), "rows": rows,
-                       "rows_per_s": round(rows / seconds), "peak_rss_mb": max(p for _, p in runs)})
-        print(f"{label:<24} {seconds:8.2f} s  {rows / seconds:>9,.0f} rows/s  peak {max(p for _, p in runs):>5} MB",
-              file=sys.stderr)
+        seconds, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+        rows, peak = (counts["rows"] if label == "import fapiao" else counts["invoices"]), max(r[2] for r in runs)
+        report.append({"job": label, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "rows": rows,
+                       "rows_per_s": round(rows / seconds), "rows_per_cpu_s": round(rows / cpu), "peak_rss_mb": peak})
+        print(f"{label:<24} {seconds:8.2f} s wall {cpu:8.2f} s CPU  {rows / seconds:>9,.0f} rows/s "
+              f"({rows / cpu:,.0f} per CPU s)  peak {peak:>5} MB", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2))
 
