@@ -251,3 +251,32 @@ def test_add_rate_form_snapshot(snap_compare, book, language, size):
         await hold_still(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+async def test_the_customer_screens_limit_use_counts_other_currencies_as_the_invoice_check_does(book):
+    """BJ001 owes 117,400.00 CNY against a 200,000.00 CNY limit, and 10,000.00 USD at 7.2: 189,400.00 (95%)."""
+    from store.write import invoices
+
+    with_rates(book)
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        invoices.add(ledger, "BJ001", "2026-03-30", amount="10000", currency="USD", due="2026-04-30")
+    warned = cli(book, "invoice", "add", "--customer", "BJ001", "--date", TODAY.isoformat(), "--amount", "20000",
+                 "--currency", "CNY", "--due", "2026-04-30")
+    assert ("balance 189,400.00 CNY + this invoice 20,000.00 CNY exceeds it by 9,400.00 CNY (at USD 7.2)"
+            in warned.err)
+    number = warned.out.split()[1]  # it went through with the warning: take it back out
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        invoices.void(ledger, number, "over the limit", "2026-03-31")
+    scored = cli(book, "report", "credit", "--customer", "BJ001", "--as-of", TODAY.isoformat(), "--format", "json")
+    assert "95% of the credit limit" in scored.out
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        from tui.screens.customer import CustomerScreen
+
+        app.push_screen(CustomerScreen("BJ001"))
+        await settle(pilot)
+        await pilot.press("s")  # the credit tab
+        await settle(pilot)
+        factors = rows(app.screen.query_one("#credit-factors", DataTable))
+        assert any("95% of the credit limit" in " ".join(r) for r in factors), factors
