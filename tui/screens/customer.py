@@ -33,7 +33,7 @@ from tui.screens.apply import ApplyScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
-from tui.screens.ask import AskScreen
+from tui.screens.ask import AskAfterPreview
 from tui.screens.pick import PickScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.table import DataTable, literal
@@ -665,10 +665,9 @@ class CustomerScreen(DulyScreen):
         if not found["to"]:
             self.notify(t("doc.no_email", code=self.code), severity="error", timeout=10)
             return
-        text = t("doc.mail_preview", to=found["to"], subject=found["subject"], attachment=found["attachment"]) + \
-            "\n\n" + found["text"]
-        self.app.push_screen(AskScreen(t(f"doc.send_{kind}_q", code=self.code, end=end.isoformat()), text,
-                                       yes=t("doc.send_yes"), no=t("doc.send_no")),
+        head = t("doc.mail_preview", to=found["to"], subject=found["subject"], attachment=found["attachment"])
+        self.app.push_screen(AskAfterPreview(t(f"doc.send_{kind}_q", code=self.code, end=end.isoformat()), head,
+                                             found["text"], yes=t("doc.send_yes"), no=t("doc.send_no")),
                              lambda yes: yes and self.send_mail(kind))
 
     @work(exit_on_error=False, group="customer-documents")
@@ -732,14 +731,11 @@ class CustomerScreen(DulyScreen):
         except DulyError as exc:
             self.notify(exc.text(self.app.language), severity="error", timeout=10)
             return
-        parts = []
-        for g in groups:
-            parts.append(t("doc.reminder_preview", channel=t(f"channel.{g['channel']}"), to=g["to"] or "—",
-                           invoices=", ".join(g["invoices"]), subject=g["subject"]))
-            if g["channel"] == "email":
-                parts.append(g["body"])
-        self.app.push_screen(AskScreen(t("doc.send_dunning_q", code=self.code), "\n".join(parts),
-                                       yes=t("doc.send_yes"), no=t("doc.send_no")),
+        head = "\n".join(t("doc.reminder_preview", channel=t(f"channel.{g['channel']}"), to=g["to"] or "—",
+                            invoices=", ".join(g["invoices"]), subject=g["subject"]) for g in groups)
+        body = "\n\n".join(g["body"] for g in groups if g["channel"] == "email")
+        self.app.push_screen(AskAfterPreview(t("doc.send_dunning_q", code=self.code), head, body,
+                                             yes=t("doc.send_yes"), no=t("doc.send_no")),
                              lambda yes: yes and self.send_reminders())
 
     @work(exit_on_error=False, group="customer-documents")

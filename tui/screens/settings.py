@@ -1,7 +1,7 @@
 """Settings: the company profile every document carries (name, legal name, tax id, address, phone, e-mail, the
 bank account customers pay into), language (the running app switches at once), SMTP with "send a test message",
 dunning levels (and whether their fees and interest are posted as debit notes), aging buckets, provision rates and
-alert thresholds; the document templates are edited from here (ctrl+e: tui/screens/templates.py). Each field is checked by the function
+alert thresholds; the document templates are edited from here (ctrl+o: tui/screens/templates.py). Each field is checked by the function
 `duly settings set` uses (store.write.settings); every wrong field is marked at once and nothing is written until
 all are right, then the changed ones are written in one transaction."""
 from __future__ import annotations
@@ -86,7 +86,7 @@ class SettingsScreen(FormScreen, DulyScreen):
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
         Binding("ctrl+t", "test_mail", "Test e-mail", id="settings_test_mail"),
-        Binding("ctrl+e", "templates", "Templates", id="settings_templates"),
+        Binding("ctrl+o", "templates", "Templates", id="settings_templates"),
     ]
 
     class Loaded(Message):

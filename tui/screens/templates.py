@@ -105,7 +105,7 @@ class TemplateEditorScreen(DulyScreen):
         yield Label(self.t("tpl.editor_title", name=self.name_), id="form-title")
         yield Static("", id="template-status")
         yield Static("", id="form-error")
-        yield TextArea("", id="template-text", soft_wrap=False, show_line_numbers=True, tab_behavior="indent")
+        yield TextArea("", id="template-text", soft_wrap=False, show_line_numbers=True, tab_behavior="focus")
         yield Footer()
 
     def reload(self) -> None:
