@@ -142,6 +142,14 @@ def on_own_connection(app, fn, /, *args, **kwargs):
 
 class CustomerScreen(DulyScreen):
     BINDINGS = [
+        # the statement tab's own keys first, so its footer shows them (on the other tabs they are hidden)
+        Binding("t", "period", "Period", id="statement_period"),
+        Binding("w", "save('pdf')", "Save PDF", id="save_pdf"),
+        Binding("h", "save('html')", "Save HTML", id="save_html"),
+        Binding("m", "send_statement", "E-mail", id="send_statement"),
+        Binding("k", "mark_sent", "Mark sent", id="mark_sent"),
+        Binding("o", "confirmation_letter", "Confirmation", id="confirmation_letter"),
+        Binding("d", "dunning_letter", "Dunning", id="dunning_letter"),
         Binding("e", "edit", "Edit", id="edit"),
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
         Binding("p", "new_payment", "Record payment", id="record_payment"),
@@ -152,13 +160,6 @@ class CustomerScreen(DulyScreen):
         Binding("s", "show_credit", "Credit score", id="show_credit"),
         Binding("x", "archive", "Archive", id="archive_customer"),
         Binding("R", "recurring", "Recurring", id="recurring"),
-        Binding("t", "period", "Period", id="statement_period"),
-        Binding("w", "save('pdf')", "Save PDF", id="save_pdf"),
-        Binding("h", "save('html')", "Save HTML", id="save_html"),
-        Binding("m", "send_statement", "E-mail", id="send_statement"),
-        Binding("k", "mark_sent", "Mark sent", id="mark_sent"),
-        Binding("o", "confirmation_letter", "Confirmation", id="confirmation_letter"),
-        Binding("d", "dunning_letter", "Dunning", id="dunning_letter"),
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -598,6 +599,10 @@ class CustomerScreen(DulyScreen):
         lines = self.query_one("#statement-lines", DataTable)
         lines.clear(columns=True)
         columns = ("currency", "date", "kind", "doc", "text", "debit", "credit", "balance")
+        if len(tables["sections"]) <= 1:  # one currency: named in the heading, no column for it
+            columns = columns[1:]
+        if self.app.size.width < 100:  # a narrower layout rather than cut-off amounts
+            columns = tuple(c for c in columns if c != "text")
         right = {"debit", "credit", "balance"}
         for key in columns:
             lines.add_column(Text(w[key], justify="right") if key in right else w[key], key=key)
@@ -607,6 +612,11 @@ class CustomerScreen(DulyScreen):
                 lines.add_row(*(Text(str(cells.get(k, "")), justify="right") if k in right
                                 else literal(str(cells.get(k, ""))) for k in columns),
                               key=f"{section['currency']}/{n}")
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.statement is not None:
+            self.show_statement(self.StatementLoaded(self.statement))
 
     def _default_path(self, kind: str, fmt: str) -> str:
         start, end = self.period

@@ -4,6 +4,8 @@ Saving checks the template as the CLI does: one that does not parse is refused w
 line, and nothing is kept; reset puts the built-in back (asked first)."""
 from __future__ import annotations
 
+import re
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -75,8 +77,13 @@ class TemplatesScreen(DulyScreen):
 
 
 class TemplateEditorScreen(DulyScreen):
-    """One template in a TextArea: ctrl+s saves (refused, naming the line, when it does not parse), ctrl+r puts
-    the built-in back, Escape leaves (asking first when there are unsaved changes)."""
+    """One template in a TextArea: ctrl+s saves (refused, naming the line, when it does not parse; the cursor goes
+    to that line), ctrl+r puts the built-in back, Escape leaves (asking first when there are unsaved changes)."""
+
+    DEFAULT_CSS = """
+    #template-status { padding: 0 1; color: $text-muted; }
+    #template-text { height: 1fr; }
+    """
 
     NAVIGATES = False  # a text editor: digits type
     BINDINGS = [
@@ -142,6 +149,11 @@ class TemplateEditorScreen(DulyScreen):
         error = self.query_one("#form-error", Static)
         if message.error:
             error.update(self.t("tpl.refused", error=message.error))
+            found = re.search(r"line (\d+)", message.error)
+            if found:  # the cursor to the line named
+                area = self.query_one("#template-text", TextArea)
+                area.cursor_location = (int(found.group(1)) - 1, 0)
+                area.focus()
             return
         error.update("")
         self.kept = message.text

@@ -338,6 +338,7 @@ async def test_a_template_is_edited_saved_refused_when_broken_and_reset(book):
         await settle(pilot)
         error = text_of(editor.query_one("#form-error", Static))
         assert "statement.en" in error and "line 3" in error
+        assert area.cursor_location == (2, 0)  # the cursor on the line named
         with Ledger.open(book, PASSPHRASE) as ledger:
             assert templates.stored(ledger, "statement.en") is None  # nothing kept
         good = ("<html><body>\n<h1>Our statement for {{ customer.name }}</h1>\n"
