@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
 
@@ -528,7 +529,7 @@ class CustomerScreen(DulyScreen):
         if action in self.STATEMENT_ACTIONS:
             try:
                 return self.query_one("#archive-tabs", TabbedContent).active == "tab-statement"
-            except Exception:  # noqa: BLE001 - asked before the tabs exist
+            except NoMatches:  # asked before the tabs exist
                 return False
         return True
 
