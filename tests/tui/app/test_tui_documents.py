@@ -195,6 +195,25 @@ async def test_send_the_statement_by_e_mail_shows_the_message_then_records_it_se
             "BJ001", "2026-03-31", "sent", "email", "caiwu@huaxin.example.cn")
 
 
+async def test_a_send_the_server_never_took_is_shown_and_not_recorded_as_sent(book):
+    from tests.support.smtp import free_port
+
+    put_settings(book, smtp_host="127.0.0.1", smtp_port=str(free_port()), smtp_from="ar@hengxin.example.cn",
+                 smtp_starttls="false")  # nothing listens there
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await statement_tab(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.click("#ask-yes")
+        await settle(pilot)
+        errors = [str(n.message) for n in app._notifications if n.severity == "error"]
+        assert any("cannot connect to SMTP server 127.0.0.1" in e for e in errors), errors
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        [row] = confirmations.status(ledger)
+        assert row["status"] == "failed" and row["sent_on"] is None
+
+
 async def test_the_confirmation_letter_is_saved_or_e_mailed(book, tmp_path):
     inbox = Inbox()
     with smtp_server(inbox) as port:
