@@ -27,7 +27,7 @@ from sync.client.round import sync_view
 from tui.app.i18n import Strings
 from tui.screens.base import DulyScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.sync_setup import InviteScreen, SecretScreen, invite_form, setup_form
+from tui.screens.sync_setup import InviteScreen, SecretScreen, invite_form, server_address, setup_form
 from tui.widgets.table import DataTable
 
 # -- state shared with the app ------------------------------------------------------------------
@@ -297,10 +297,15 @@ class SyncScreen(DulyScreen):
     async def _start_team(self, values: dict[str, str]) -> str:
         """The set-up form's save: the team, its first round and its recovery secret, off the event loop."""
         t = self.t
+        server = server_address(values)
         try:
             started = await self.app.on_network(
-                client.start_team, values["server"], name=values["name"] or None,
+                client.start_team, server, name=values["name"] or None,
                 team_token=client.team_token(values["token"], "token") or None, insecure=values["insecure"] == "yes")
+        except client.SyncError as exc:
+            if exc.status == 403:  # a server that creates teams only with its token
+                exc.field = "token"
+            raise
         finally:
             self.app.ledger_changed()  # a first round that failed after the team was made still set this device up
         self._made = started

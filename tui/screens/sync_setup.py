@@ -30,7 +30,23 @@ CONFIRM_CHARS = 4  # what the user types back from the secret to close its modal
 
 
 def _shape(text: str) -> None:
-    client.check_server_url(text, insecure=True)  # the scheme and host; plain http:// elsewhere is checked on save
+    """The scheme and host (plain http:// to another machine is checked on save, with the choice beside it)."""
+    try:
+        client.check_server_url(text, insecure=True)
+    except DulyError:
+        raise InvalidInput(N_("{server} is not a server address: expected one such as https://sync.example.com"),
+                           server=text, field="server") from None
+
+
+def server_address(values: dict[str, str]) -> str:
+    """The address as `check_server_url` keeps it, its refusals worded for the form (no command-line flags)."""
+    _shape(values["server"])
+    try:
+        return client.check_server_url(values["server"], insecure=values["insecure"] == "yes")
+    except DulyError:
+        raise InvalidInput(N_("plain http:// to another machine is refused: use https://, or set “Allow http://” "
+                              "to Yes if you mean it (the book is end-to-end encrypted either way)"),
+                           field="server") from None
 
 
 def _name(text: str) -> None:
@@ -108,7 +124,7 @@ class SecretScreen(ModalScreen[None]):
     #secret-value { height: auto; margin-top: 1; text-style: bold; color: $warning; }
     #secret-confirm { height: 1; margin-top: 1; }
     #secret-confirm Label { width: auto; padding-right: 1; }
-    #secret-confirm Input { width: 10; }
+    #secret-confirm Input { width: 8; background: $boost; }
     #secret-error { height: auto; color: $error; }
     """
 
@@ -127,7 +143,8 @@ class SecretScreen(ModalScreen[None]):
             yield Static(t("secret.use", server=self.server), id="secret-use", markup=False)
             with Horizontal(id="secret-confirm"):
                 yield Label(t("secret.confirm", n=CONFIRM_CHARS))
-                yield Input(id="secret-last", max_length=CONFIRM_CHARS, compact=True)
+                yield Input(id="secret-last", max_length=CONFIRM_CHARS, placeholder="_" * CONFIRM_CHARS,
+                            compact=True)
             yield Static("", id="secret-error")
 
     def on_mount(self) -> None:
@@ -194,12 +211,15 @@ class InviteScreen(ModalScreen[None]):
 async def run_join(app, path, passphrase: str, values: dict[str, str]) -> dict:
     """The first run's join: check the address before anything else, then join on a thread of its own."""
     insecure = values["insecure"] == "yes"
-    client.check_server_url(values["server"], insecure=insecure)
+    server = server_address(values)
     transport = app.sync_transport() if app.sync_transport else None
     try:
         return await asyncio.wrap_future(app.in_thread(
-            join_at, path, passphrase, values["server"], values["invite"], name=values["name"] or None,
+            join_at, path, passphrase, server, values["invite"], name=values["name"] or None,
             insecure=insecure, transport=transport))
+    except client.SyncError as exc:  # the server said no: to the invite (unknown, spent, expired)
+        exc.field = "invite"
+        raise
     except OSError as exc:  # the folder cannot be written: said like the first run's own create
         raise DulyError(N_("cannot write {target}: {reason}"), target=str(path),
                         reason=exc.strerror or str(exc)) from None

@@ -261,7 +261,7 @@ async def test_set_up_errors_are_said_in_the_form_in_chinese_and_nothing_is_writ
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form
-        assert "应为网址" in text_of(form.query_one("#error-server", Static))
+        assert "不是服务器网址" in text_of(form.query_one("#error-server", Static))
         await fill(pilot, "server", "http://10.0.0.5:8765")  # plain http to another machine
         await pilot.press("ctrl+s")
         await settle(pilot)
