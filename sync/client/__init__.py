@@ -9,10 +9,11 @@ from sync.client.api import Api, NotSynced, Offline, SyncError
 from sync.client.session import Report, Sync
 from sync.client.keys import parse_invite
 from sync.client.setup import (Invite, Started, check_server_url, default_device_name, init, join, new_invite,
-    new_recovery, start_team, team_token)
+    new_recovery, remove_device, start_team, team_devices, team_token)
 from sync.client.snapshot import _strip_device_secrets
 from store.errors import ClockSkew, DulyError
 
 __all__ = ["Api", "ClockSkew", "DulyError", "NotSynced", "Offline", "Report", "Sync", "SyncError",
            "Invite", "Started", "check_server_url", "default_device_name", "init", "join", "new_invite",
-           "new_recovery", "parse_invite", "start_team", "team_token", "_strip_device_secrets"]
+           "new_recovery", "parse_invite", "remove_device", "start_team", "team_devices", "team_token",
+           "_strip_device_secrets"]

@@ -262,3 +262,27 @@ def new_invite(ledger: Ledger, role: str = "member", hours: int = INVITE_HOURS, 
         session.close()
     expires = (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat(timespec="minutes")
     return Invite(code, role, hours, expires.replace("+00:00", "Z"), server)
+
+
+def team_devices(ledger: Ledger, *, transport=None) -> list[dict]:
+    """The team's devices as the server has them (names opened with the team keys): id, name, role, added and
+    revoked (ms since the epoch; revoked None while it is in the team), this (the device asking)."""
+    session = Sync(ledger, transport=transport)
+    try:
+        session.refresh()
+        return [{"id": d["id"], "name": d["name"], "role": d["role"], "added": d["added"], "revoked": d["revoked"],
+                 "this": d["id"] == ledger.device} for d in session.devices.values()]
+    finally:
+        session.close()
+
+
+def remove_device(ledger: Ledger, device: str, *, transport=None) -> int:
+    """Block a device (id or name) on the server and start a new key epoch for the others (admin only); returns
+    the new epoch."""
+    if ledger.meta("sync.role") != "admin":
+        raise DulyError(N_("only an admin device can remove devices"))
+    session = Sync(ledger, transport=transport)
+    try:
+        return session.revoke(device)
+    finally:
+        session.close()

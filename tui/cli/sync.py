@@ -217,26 +217,18 @@ def review(args, ctx):
 
 
 def devices(args, ctx):
-    session = _session(ctx)
-    try:
-        session.refresh()
-        rows = [{"id": d["id"], "name": d["name"], "role": d["role"], "added": _when(d["added"]),
-                 "revoked": _when(d["revoked"]) if d["revoked"] else "",
-                 "this": "*" if d["id"] == session.ledger.device else ""}
-                for d in session.devices.values()]
-    finally:
-        session.close()
+    from sync import client
+
+    rows = [{"id": d["id"], "name": d["name"], "role": d["role"], "added": _when(d["added"]),
+             "revoked": _when(d["revoked"]) if d["revoked"] else "", "this": "*" if d["this"] else ""}
+            for d in client.team_devices(ctx.ledger())]
     ctx.emit(rows, ["this", "id", "name", "role", "added", "revoked"])
 
 
 def revoke(args, ctx):
-    session = _session(ctx)
-    try:
-        if session.ledger.meta("sync.role") != "admin":
-            raise DulyError(N_("only an admin device can remove devices"))
-        epoch = session.revoke(args.device)
-    finally:
-        session.close()
+    from sync import client
+
+    epoch = client.remove_device(ctx.ledger(), args.device)
     ctx.done(ctx.t("device {device} removed from the team; new key epoch {epoch} started for the other devices",
                    device=args.device, epoch=epoch))
 

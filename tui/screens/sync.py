@@ -1,5 +1,6 @@
 """Sync (同步): this device's sync state and the "Needs review" list (DESIGN §4), setting sync up (s: a new
-team, its recovery secret shown once), an invite for a new device (i), a new recovery secret (k), and the pieces
+team, its recovery secret shown once), an invite for a new device (i), a new recovery secret (k), the team's
+devices with removing one (d), and the pieces
 the app uses for its sync indicator and its background sync.
 
 Nothing here touches the network on the app's database thread: the state shown comes from the ledger's own
@@ -27,7 +28,8 @@ from sync.client.round import sync_view
 from tui.app.i18n import Strings
 from tui.screens.base import DulyScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.sync_setup import InviteScreen, SecretScreen, invite_form, server_address, setup_form
+from tui.screens.sync_setup import (DevicesScreen, InviteScreen, SecretScreen, invite_form, server_address,
+    setup_form)
 from tui.widgets.table import DataTable
 
 # -- state shared with the app ------------------------------------------------------------------
@@ -73,6 +75,10 @@ def utc_text(when: str | None) -> str:
     return found.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if found else ""
 
 
+def _ms_text(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _short(message: str, width: int = 48) -> str:
     line = " ".join(message.split())
     return line if len(line) <= width else line[: width - 1] + "…"
@@ -110,12 +116,14 @@ def indicator(t: Strings, state: SyncState, now: datetime) -> str:
 class SyncScreen(DulyScreen):
     """`9`: the state of this device's sync and what a merge flagged for a person to look at. Syncing itself
     is the app's `ctrl+y` (from every screen); Enter or `m` marks the highlighted item as looked at. Not set up:
-    `s` starts a team. On an admin device: `i` invites a device, `k` makes a new recovery secret."""
+    `s` starts a team; `d` lists the team's devices. On an admin device: `i` invites a device, `k` makes a new
+    recovery secret, and a device is removed from the devices list."""
 
     BINDINGS = [
         Binding("s", "setup", "Set up sync", id="sync_setup"),
         Binding("i", "invite", "Invite", id="sync_invite"),
         Binding("k", "recovery", "Recovery secret", id="sync_recovery"),
+        Binding("d", "devices", "Devices", id="sync_devices"),
         Binding("m", "resolve", "Looked at", id="sync_resolve"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -288,7 +296,13 @@ class SyncScreen(DulyScreen):
             return state.kind == "off"
         if action in ("invite", "recovery"):
             return bool(state.status) and state.status.get("role") == "admin"
+        if action == "devices":
+            return bool(state.status)
         return True
+
+    def action_devices(self) -> None:
+        admin = (self.app.sync_state.status or {}).get("role") == "admin"
+        self.app.push_screen(DevicesScreen(admin, _ms_text))
 
     def action_setup(self) -> None:
         self._made = None

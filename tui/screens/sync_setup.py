@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -24,7 +24,9 @@ from sync import client
 from sync.client.keys import NAME_CHARS
 from sync.client.setup import MAX_INVITE_HOURS
 from tui.app.i18n import Strings
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
+from tui.widgets.table import DataTable
 
 CONFIRM_CHARS = 4  # what the user types back from the secret to close its modal
 
@@ -204,6 +206,103 @@ class InviteScreen(ModalScreen[None]):
         self.app.notify(self.app.t("invite.copied"), timeout=4)
 
     @on(Button.Pressed, "#invite-done")
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class DevicesScreen(ModalScreen[None]):
+    """The team's devices as the server has them (`duly sync devices`); on an admin device x removes the
+    highlighted one and starts a new key epoch for the others (`duly sync revoke`), after asking."""
+
+    BINDINGS = [Binding("escape", "close", "Close", id="devices_close"),
+                Binding("x", "remove", "Remove device", id="devices_remove")]
+    DEFAULT_CSS = """
+    DevicesScreen { align: center middle; }
+    #devices { width: 100; max-width: 100%; height: auto; max-height: 100%; border: thick $primary;
+               background: $surface; padding: 0 2; }
+    #devices-title { text-style: bold; width: 100%; }
+    #devices-table { height: auto; max-height: 16; margin-top: 1; }
+    #devices-message { height: auto; margin-top: 1; }
+    #devices-keys { height: auto; }
+    """
+
+    def __init__(self, admin: bool, utc_text):
+        super().__init__()
+        self.admin = admin
+        self.utc_text = utc_text  # ms -> the screen's time text
+        self.rows: dict[str, dict] = {}
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        with Vertical(id="devices"):
+            yield Label(t("devices.title"), id="devices-title")
+            yield DataTable(id="devices-table", cursor_type="row")
+            yield Static(t("syncf.busy"), id="devices-message", markup=False)
+            yield Static(t("devices.keys_admin") if self.admin else t("devices.keys"), id="devices-keys",
+                         classes="dim")
+
+    def on_mount(self) -> None:
+        t = self.app.t
+        table = self.query_one("#devices-table", DataTable)
+        for key in ("devices.col.this", "devices.col.name", "devices.col.role", "devices.col.added",
+                    "devices.col.removed", "devices.col.id"):
+            table.add_column(t(key), key=key)
+        table.focus()
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False, group="devices")
+    async def load(self) -> None:
+        t, message = self.app.t, self.query_one("#devices-message", Static)
+        try:
+            found = await self.app.on_network(client.team_devices)
+        except DulyError as exc:
+            message.update(self.app.t.error(exc))
+            return
+        table = self.query_one("#devices-table", DataTable)
+        table.clear()
+        self.rows = {d["id"]: d for d in found}
+        for d in sorted(found, key=lambda d: (d["revoked"] is not None, d["added"])):
+            table.add_row("*" if d["this"] else "", d["name"], t(f"sync.role.{d['role']}"),
+                          self.utc_text(d["added"]), self.utc_text(d["revoked"]) if d["revoked"] else "", d["id"],
+                          key=d["id"])
+        message.update(t("devices.count", n=sum(d["revoked"] is None for d in found)))
+
+    def _current(self) -> dict | None:
+        table = self.query_one("#devices-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return self.rows.get(str(key))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.admin if action == "remove" else True
+
+    def action_remove(self) -> None:
+        t, device = self.app.t, self._current()
+        if device is None:
+            return
+        if device["this"] or device["revoked"] is not None:
+            said = t("devices.not_this", name=device["name"]) if device["this"] else \
+                t("devices.already", name=device["name"])
+            self.query_one("#devices-message", Static).update(said)
+            return
+        self.app.push_screen(ConfirmScreen(t("devices.remove_q", name=device["name"]), t("devices.remove_body"),
+                                           undo=t("devices.remove_undo"), go=t("devices.remove_go")),
+                             lambda yes: yes and self.remove(device))
+
+    @work(exclusive=True, exit_on_error=False, group="devices-remove")
+    async def remove(self, device: dict) -> None:
+        t, message = self.app.t, self.query_one("#devices-message", Static)
+        message.update(t("syncf.busy"))
+        try:
+            epoch = await self.app.on_network(client.remove_device, device["id"])
+        except DulyError as exc:
+            message.update(self.app.t.error(exc))
+            return
+        self.app.notify(t("devices.removed", name=device["name"], epoch=epoch), timeout=8)
+        self.app.ledger_changed()
+        self.load()
+
     def action_close(self) -> None:
         self.dismiss(None)
 

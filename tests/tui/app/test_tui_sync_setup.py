@@ -22,7 +22,8 @@ from tui.app.app import DulyApp
 from tui.screens.dialog_form import DialogForm
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.sync import SyncScreen
-from tui.screens.sync_setup import InviteScreen, SecretScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.sync_setup import DevicesScreen, InviteScreen, SecretScreen
 
 SIZE = (120, 40)
 SIZES = [(120, 40), (80, 24)]
@@ -247,6 +248,48 @@ async def test_a_new_recovery_secret_from_the_sync_screen(server, laptop):
         try:
             session.refresh()
             assert sum(d["name"].startswith("recovery ") for d in session.devices.values()) == 1
+        finally:
+            session.close()
+
+
+async def test_the_team_s_devices_and_removing_one(tmp_path, server, laptop):
+    with Ledger.open(laptop, PASSPHRASE) as ledger:
+        code = client.new_invite(ledger, "member").code
+    desk, _ = client.join(tmp_path / "desk.duly", PASSPHRASE, server.url, code, name="desk")
+    desk.close()
+    app = app_for(laptop)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("9")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DevicesScreen)
+        table = screen.query_one("#devices-table")
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [(r[0], r[1], r[2]) for r in rows] == [("*", "laptop", "admin"), ("", "desk", "member")]
+        assert "2 device(s) in the team" in text_of(screen.query_one("#devices-message", Static))
+        await pilot.press("x")  # on this device: said, nothing asked of the server
+        await settle(pilot)
+        assert "laptop is this device" in text_of(screen.query_one("#devices-message", Static))
+        await pilot.press("down", "x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "desk removed from the team; new key epoch 2 for the other devices." in notes(app)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[-1][1] == "desk" and rows[-1][4].endswith("UTC")  # removed, with when
+        assert "1 device(s) in the team" in text_of(screen.query_one("#devices-message", Static))
+    with Ledger.open(laptop, PASSPHRASE) as ledger:
+        assert ledger.meta("sync.epoch") == "2"
+    with Ledger.open(tmp_path / "desk.duly", PASSPHRASE) as ledger:
+        session = Sync(ledger)
+        try:
+            with pytest.raises(client.SyncError):
+                session.now()
         finally:
             session.close()
 
