@@ -1,12 +1,11 @@
 """Sync (同步): this device's sync state and the "Needs review" list (DESIGN §4), setting sync up (s: a new
 team, its recovery secret shown once), an invite for a new device (i), a new recovery secret (k), the team's
-devices with removing one (d), and the pieces
-the app uses for its sync indicator and its background sync.
+devices and removing one (d), and the pieces the app uses for its sync indicator and its background sync.
 
 Nothing here touches the network on the app's database thread: the state shown comes from the ledger's own
 `sync.*` meta (`Sync.status(online=False)`), read as a database job; a sync round (`sync_round`) runs on a
 thread of its own with its own connection, so pages and key presses never wait on the server; so do set-up,
-invites and recovery secrets (`app.on_network`, see tui/screens/sync_setup.py).
+invites, recovery secrets and the device list (`app.on_network`, see tui/screens/sync_setup.py).
 """
 from __future__ import annotations
 
@@ -116,8 +115,8 @@ def indicator(t: Strings, state: SyncState, now: datetime) -> str:
 class SyncScreen(DulyScreen):
     """`9`: the state of this device's sync and what a merge flagged for a person to look at. Syncing itself
     is the app's `ctrl+y` (from every screen); Enter or `m` marks the highlighted item as looked at. Not set up:
-    `s` starts a team; `d` lists the team's devices. On an admin device: `i` invites a device, `k` makes a new
-    recovery secret, and a device is removed from the devices list."""
+    `s` starts a team. Set up: `d` lists the team's devices; on an admin device `i` invites a device, `k` makes a
+    new recovery secret, and `x` in the device list removes one."""
 
     BINDINGS = [
         Binding("s", "setup", "Set up sync", id="sync_setup"),
@@ -198,7 +197,7 @@ class SyncScreen(DulyScreen):
         if state.kind in ("offline", "refused") and state.message:
             line.append("\n" + state.message, style="dim")
         self.query_one("#sync-state", Static).update(line)
-        self.refresh_bindings()  # s only when not set up; i and k only on an admin device
+        self.refresh_bindings()  # s only when not set up; d once set up; i and k only on an admin device
         if state.status is not None:  # the app read it after the last round: last sync, pending, head move on
             self._show_details(state.status)
 
