@@ -49,6 +49,7 @@ from tui.screens.invoices import InvoicesScreen
 from tui.screens.passphrase import PassphraseScreen
 from tui.screens.reconcile import ReconcileScreen
 from tui.screens.payments import PaymentsScreen
+from tui.screens.rates import RatesScreen
 from tui.screens.reports import ReportsScreen
 from sync.client.round import Outcome, local_status, on_own_connection, sync_round
 from tui.screens.drafts import DraftsScreen
@@ -219,8 +220,8 @@ def parse_keymap(text: str | None) -> dict[str, str]:
 NAVIGATION = (("dashboard", "1"), ("customers", "2"), ("invoices", "3"), ("payments", "4"), ("aging", "5"),
               ("reports", "6"), ("collections", "7"), ("reconcile", "8"), ("sync", "9"))
 NAV_GROUP = Binding.Group("Go to", compact=True)
-GLOBAL_KEYS = frozenset({"ctrl+q", "question_mark", "f1", "ctrl+y", "ctrl+p", "f2", "f3", "f4",
-                         *(key for _, key in NAVIGATION)})  # f2 settings, f3 drafts, f4 terms
+GLOBAL_KEYS = frozenset({"ctrl+q", "question_mark", "f1", "ctrl+y", "ctrl+p", "f2", "f3", "f4", "f6",
+                         *(key for _, key in NAVIGATION)})  # f2 settings, f3 drafts, f4 terms, f6 rates
 
 
 class DulyApp(App[int]):
@@ -229,7 +230,7 @@ class DulyApp(App[int]):
     MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "invoices": InvoicesScreen,
              "payments": PaymentsScreen, "aging": AgingScreen, "reports": ReportsScreen,
              "collections": CollectionsScreen, "reconcile": ReconcileScreen, "sync": SyncScreen,
-             "settings": SettingsScreen, "drafts": DraftsScreen, "terms": TermsScreen}
+             "settings": SettingsScreen, "drafts": DraftsScreen, "terms": TermsScreen, "rates": RatesScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -241,6 +242,7 @@ class DulyApp(App[int]):
         Binding("f2", "goto('settings')", "Settings", id="settings"),
         Binding("f3", "goto('drafts')", "Drafts", id="drafts"),
         Binding("f4", "goto('terms')", "Terms", id="terms"),
+        Binding("f6", "goto('rates')", "Rates", id="rates"),
     ]
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,

@@ -174,6 +174,15 @@ ALSO_USED = (
     N_("terms.field.sample_date"), N_("terms.hint.discount"), N_("terms.hint.late_interest"), N_("terms.hint.lines"),
     N_("terms.none"), N_("terms.source.builtin"), N_("terms.source.stored"),
     N_("key.import_bank"), N_("key.bank_preview"), N_("key.bank_import"), N_("bank.would"), N_("bank.done"),
+    # exchange rates (f6), the base-currency view of the dashboard and aging, debit notes in the app
+    N_("key.rates"), N_("key.add_rate"), N_("key.import_rates"), N_("key.rate_search"), N_("key.fx_next_tab"),
+    N_("key.fx_dates"), N_("key.rates_preview"),
+    N_("key.rates_import"), N_("key.in_base"), N_("key.debit_note"),
+    N_("rates.as_of"), N_("rates.from"), N_("rates.to"), N_("rates.col.open"), N_("rates.col.booked_rate"),
+    N_("rates.col.rate"), N_("rates.col.booked"), N_("rates.col.revalued"), N_("rates.col.difference"),
+    N_("rates.col.payment"), N_("rates.col.date"), N_("rates.col.invoice"), N_("rates.col.customer"),
+    N_("rates.col.amount"), N_("rates.col.invoice_rate"), N_("rates.col.payment_rate"),
+    N_("rates.col.received"), N_("rates.none"), N_("rates.missing_invoices"), N_("rates.missing_payments"),
 )
 
 
