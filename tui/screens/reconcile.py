@@ -1,7 +1,7 @@
 """Reconcile (对账): the bank lines still open, and for the highlighted one its candidates with score and
-reasons. `y` accepts (the highlighted candidate, or the best one), `x` rejects the line, `r` reloads. Below,
-the statements of account whose customer disputed our balance, with the difference, until it is resolved.
-Importing bank files and sending statements stay on the command line, where their outcome is printed."""
+reasons. `a` accepts (the highlighted candidate, or the best one), `x` rejects the line, `r` reloads, `b` imports
+a bank statement file (tui/screens/bank_import.py). Below, the statements of account whose customer disputed our
+balance, with the difference, until it is resolved."""
 from __future__ import annotations
 
 from rich.text import Text
