@@ -61,7 +61,7 @@ class Tmux:
 
     def cursor_line(self) -> str:
         """The screen's line where the terminal's cursor is (the app puts it in the focused text box)."""
-        y = int(self("display-message", "-p", "-t", "duly", "#{cursor_y}").stdout.strip() or -1)
+        y = self.cursor_row()
         lines = self.screen().splitlines()
         return lines[y] if 0 <= y < len(lines) else ""
 
@@ -107,6 +107,9 @@ class Tmux:
         shown = "\u2022" * len(text) if secret else text
         self._poll(lambda: (line := self.cursor_line()) and labelled(line, label) and shown in line,
                    f"{text!r} did not show in the field {label!r}", timeout)
+
+    def cursor_row(self) -> int:
+        return int(self("display-message", "-p", "-t", "duly", "#{cursor_y}").stdout.strip() or -1)
 
     def wait_focused(self, button: str, timeout: float | None = None) -> None:
         """Until the button labelled so has the focus (Textual draws a focused button's label in reverse video),
