@@ -74,6 +74,10 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"{what} within {timeout or self.timeout:.0f} s; the screen was:\n{self.screen()}")
 
+    def wait_until(self, done, what: str, timeout: float | None = None):
+        """Poll done() until it gives something true (a file written, say) and return it; `what` names it."""
+        return self._poll(done, f"{what} did not happen", timeout)
+
     def wait_for(self, text: str, *, gone: bool = False, timeout: float | None = None) -> str:
         """Poll the pane until text is on it (or, with gone=True, off it); returns the screen."""
         def seen():
