@@ -5,9 +5,9 @@ The day (today is 2026-06-30): first run creates the ledger (series D1); the SMT
 a real SMTP server on loopback (aiosmtpd); a customer; invoice D1-000001 of 12,000.00, a payment of 5,000.00
 against it, a credit note of 1,000.00 and a write-off of 500.00 (5,500.00 left); D1-000002 of 3,000.00 disputed;
 D1-000003 of 4,000.00 with a promise to pay, then paid by the bank line imported from a statement file and
-accepted on Reconcile; June's statement of account saved as PDF from the customer's screen; the review queue (the disputed invoice held out, the paid
-one gone) sends the one reminder to the server; a backup. Every wait is on what the screen shows, never a
-sleep: the machine may be slow, the script only takes longer."""
+accepted on Reconcile; June's statement of account saved as PDF from the customer's screen; the review queue (the
+disputed invoice held out, the paid one gone) sends the one reminder to the server; a backup. Every wait is on
+what the screen shows, never a sleep: the machine may be slow, the script only takes longer."""
 from __future__ import annotations
 
 import json
