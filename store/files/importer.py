@@ -1118,6 +1118,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # action -> rows
+    # a fapiao export's buyers that are no customer yet: {name, tax_id, lines}, for the user to add or map
+    unknown_buyers: list[dict] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         return self.counts.get(action, 0) if self.counts else sum(1 for d in self.docs if d.action == action)

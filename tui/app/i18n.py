@@ -156,6 +156,15 @@ ALSO_USED = (
     N_("terms.field.sample_date"), N_("terms.hint.discount"), N_("terms.hint.late_interest"), N_("terms.hint.lines"),
     N_("terms.none"), N_("terms.source.builtin"), N_("terms.source.stored"),
     N_("key.import_bank"), N_("key.bank_preview"), N_("key.bank_import"), N_("bank.would"), N_("bank.done"),
+    # files and safety (tui/screens/files.py): binding descriptions and words chosen by data
+    N_("key.files"), N_("key.files_customers"), N_("key.files_invoices"), N_("key.files_payments"),
+    N_("key.files_fapiao"), N_("key.files_write"), N_("key.files_export"), N_("key.files_backup"),
+    N_("key.files_restore"), N_("key.files_passphrase"),
+    N_("files.kind.customers"), N_("files.kind.invoices"), N_("files.kind.payments"), N_("files.kind.fapiao"),
+    N_("files.action.add"), N_("files.action.update"), N_("files.action.skip"), N_("files.action.credit"),
+    N_("files.action.void"), N_("files.count.update"), N_("files.count.credit"), N_("files.count.void"),
+    N_("files.export.csv"), N_("files.export.xlsx"), N_("files.export.hledger"), N_("files.export.beancount"),
+    N_("files.would"), N_("files.done"),
 )
 
 
