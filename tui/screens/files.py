@@ -29,6 +29,7 @@ KINDS = ("customers", "invoices", "payments", "fapiao")  # what the import keys 
 EXPORTS = ("csv", "xlsx", "hledger", "beancount")  # what `duly export` writes (csv: a folder of files)
 SHOWN = 12  # rows of a preview shown; the counts cover them all
 PROBLEMS_SHOWN = 20
+IMPORT_GROUP = Binding.Group("Import", compact=True)  # c i p f: one label in the footer (80 columns hold it)
 
 
 # -- on the database thread: thin layers over what the command line runs -------------------------------------
@@ -63,11 +64,11 @@ def restore_plan(ledger, source: str, passphrase: str, other_ledger: bool) -> di
 
 class FilesScreen(DulyScreen):
     BINDINGS = [
-        Binding("c", "preview('customers')", "Customers", id="files_customers"),
-        Binding("i", "preview('invoices')", "Invoices", id="files_invoices"),
-        Binding("p", "preview('payments')", "Payments", id="files_payments"),
-        Binding("f", "preview('fapiao')", "Fapiao", id="files_fapiao"),
-        Binding("w", "write", "Write import", id="files_write"),
+        Binding("c", "preview('customers')", "Customers", id="files_customers", group=IMPORT_GROUP),
+        Binding("i", "preview('invoices')", "Invoices", id="files_invoices", group=IMPORT_GROUP),
+        Binding("p", "preview('payments')", "Payments", id="files_payments", group=IMPORT_GROUP),
+        Binding("f", "preview('fapiao')", "Fapiao", id="files_fapiao", group=IMPORT_GROUP),
+        Binding("w", "write", "Write", id="files_write"),
         Binding("e", "export", "Export", id="files_export"),
         Binding("b", "backup", "Backup", id="files_backup"),
         Binding("r", "restore", "Restore", id="files_restore"),
@@ -86,7 +87,7 @@ class FilesScreen(DulyScreen):
 
     def __init__(self, start: Path | None = None):
         super().__init__()
-        self.start = Path(start or Path.cwd())
+        self.start = Path(start or ".")  # the working directory, shown as "." (its files by their relative names)
         self.kind = "invoices"
         self.previewed: tuple[str, str] | None = None  # (path, kind) of the last preview without problems
         self.busy = False

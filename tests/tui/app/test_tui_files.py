@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
+from decimal import Decimal
 
 import pytest
 from textual.widgets import DirectoryTree, Input
@@ -14,6 +14,7 @@ from store.errors import WrongPassphrase
 from store.ledger.ledger import Ledger
 from tests.support.app import SIZE, app_for, text_of
 from tests.support.book import PASSPHRASE
+from tests.support.journals import hledger_balances
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm
 from tui.screens.files import FilesScreen
@@ -191,12 +192,15 @@ async def test_an_export_is_written_readable_by_its_owner_only(book, tmp_path, f
         assert "Wrote" in result_text(app)
     files = sorted(target.iterdir()) if fmt == "csv" else [target]
     assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
-    if fmt == "hledger":
-        journal = target.read_text(encoding="utf-8")
-        assert "北京华信科技有限公司" in journal or "BJ001" in journal
-        hledger = subprocess.run(["which", "hledger"], capture_output=True, text=True).stdout.strip()
-        if hledger:  # the journal reads in hledger itself where it is installed
-            assert subprocess.run([hledger, "-f", str(target), "bal"], capture_output=True).returncode == 0
+    if fmt == "hledger":  # hledger itself reads the journal, and BJ001's receivable is what is open in the ledger
+        from store.read.open import END, INVOICE_OPEN
+
+        with Ledger.open(book, PASSPHRASE) as ledger:
+            open_minor = ledger.conn.execute(
+                f"SELECT sum({INVOICE_OPEN}) FROM invoices i JOIN customers c ON c.id = i.customer_id "
+                "WHERE c.code = 'BJ001'", {"d": END}).fetchone()[0]
+        assert hledger_balances(target, ["Assets:Receivable:BJ001"]) == {
+            ("Assets:Receivable:BJ001", "CNY"): Decimal(open_minor) / 100}
 
 
 async def test_an_export_to_a_place_that_cannot_be_written_says_so_in_the_form(book, tmp_path):
@@ -286,3 +290,27 @@ async def test_passphrase_change_then_only_the_new_one_opens_the_ledger(book):
         assert ledger.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 6
     with pytest.raises(WrongPassphrase):
         Ledger.open(book, PASSPHRASE)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_files_screen_with_a_preview_snapshot(snap_compare, master, tmp_path, monkeypatch, language, size):
+    """The screen with an import's preview: rows to add, one already there, the credit-limit warning."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "march.csv").write_text(INVOICES + "ACME,2026-03-21,12500.00,T1-000001,2026-04-20\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "in")  # the picker shows the working directory as "." and its files by name
+    book = tmp_path / "book.duly"
+    book.write_bytes(master.read_bytes())
+    app = app_for(book, language=language)
+
+    async def before(pilot) -> None:
+        screen = await open_files(pilot, app)
+        tree = screen.query_one("#files-tree", DirectoryTree)
+        await until(pilot, lambda: tree.last_line >= 1)
+        await choose(pilot, screen, "march.csv")
+        await until(pilot, lambda: "IMP-0002" in result_text(app))
+        for field in screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
