@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from store.errors import DulyError
 from store.files import exporter, fapiao, importer
@@ -91,6 +92,11 @@ class FilesScreen(DulyScreen):
         self.kind = "invoices"
         self.previewed: tuple[str, str] | None = None  # (path, kind) of the last preview without problems
         self.busy = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "files-import" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.busy = False  # a read that failed some other way (shown as an error) does not block the next one
+        super().on_worker_state_changed(event)
 
     def compose(self) -> ComposeResult:
         t = self.t
