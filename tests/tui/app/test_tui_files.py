@@ -314,3 +314,21 @@ def test_files_screen_with_a_preview_snapshot(snap_compare, master, tmp_path, mo
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_f5_reaches_the_screen_from_anywhere_and_its_help_shows_no_key_twice(book, language):
+    from tui.screens.help import HelpScreen
+
+    app = app_for(book, language=language)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.unlocked and app.current_mode == "dashboard")
+        await pilot.press("3")
+        await until(pilot, lambda: app.current_mode == "invoices")
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, FilesScreen))
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = [key for key, _ in app.screen.screen_keys + app.screen.global_keys]
+        assert len(keys) == len(set(keys))
+        assert {"c", "i", "p", "f", "w", "e", "b", "r", "k", "f5"} <= set(keys)
