@@ -168,6 +168,8 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
                            field="file") from None
     if path.suffix.lower() == ".xls" or data.startswith(importer.OLE):
         return "XLS", [(n, [c.strip() for c in cells]) for n, cells in importer.xls_rows(data, source)]
+    if importer.is_ods(path, data):
+        return "ODS", [(n, [c.strip() for c in cells]) for n, cells in importer.ods_rows(data, source)]
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return "XLSX", _xlsx_rows(data, source)
     text, encoding = importer.decode(data, source)
@@ -295,7 +297,7 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
     if profile is GENERIC_PROFILE and (detected := _detect_bank(rows)) is not None:
         profile, found_bank = detected
     start, cols, headers = _find_header(rows, profile, source)
-    xlsx = encoding in ("XLSX", "XLS")
+    xlsx = encoding in ("XLSX", "XLS", "ODS")
     parsed = Parsed(source, encoding, profile.name, found=found_bank)
     seen: dict[str, int] = {}
 
@@ -396,7 +398,7 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
     label, account, _ = WALLETS[wallet]
     parsed = Parsed(source, encoding, wallet, found=label)
     headers = rows[start][1]
-    xlsx = encoding in ("XLSX", "XLS")
+    xlsx = encoding in ("XLSX", "XLS", "ODS")
     seen: dict[str, int] = {}
 
     def cell(cells, name):

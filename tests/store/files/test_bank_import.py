@@ -419,3 +419,19 @@ def test_an_xls_bank_export_with_its_preamble_and_footer(cli_ledger, tmp_path):
     assert "工商银行 (ICBC) statement: 2 lines" in result.out and "XLS" in result.out
     assert [(b["date"], b["amount"], b["payer"]) for b in bank_rows(cli)] == [
         ("2026-03-02", 1_000_000, "上海恒达贸易有限公司"), ("2026-03-04", -1_500, "")]
+
+
+def test_an_ods_bank_export_with_date_cells(ledger, tmp_path):
+    from tests.support.ods import write_ods
+
+    write_ods(tmp_path / "招行.ods", [["招商银行 交易明细"],
+                                       ["记账日期", "收入金额", "支出金额", "对方户名", "对方账号", "用途"],
+                                       [datetime(2026, 3, 2).date(), 3200.5, None, "北京星河文化传媒有限公司",
+                                        "1100 2200", "A7-000002 货款"],
+                                       [datetime(2026, 3, 6).date(), None, 99, "", "", "短信服务费"]])
+    found = bank.import_file(ledger, tmp_path / "招行.ods")
+    assert found.encoding == "ODS" and (found.credits, found.debits) == (1, 1)
+    rows = ledger.rows("SELECT date, amount, payer, memo, line FROM bank_lines ORDER BY date")
+    assert rows == [
+        {"date": "2026-03-02", "amount": 320_050, "payer": "北京星河文化传媒有限公司", "memo": "A7-000002 货款", "line": 3},
+        {"date": "2026-03-06", "amount": -9_900, "payer": "", "memo": "短信服务费", "line": 4}]

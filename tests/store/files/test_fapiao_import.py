@@ -191,3 +191,17 @@ def test_the_export_saved_as_old_binary_excel_is_read(cli, tmp_path):
     assert "imported 2 invoices" in result.out and "XLS)" in result.out
     totals = {r["number"]: (r["total"], r["tax"]) for r in ledger_rows(cli.path, "SELECT * FROM invoices")}
     assert totals == {A: (1_130_000, 130_000), B: (530_000, 30_000)}
+
+
+def test_the_export_saved_as_ods_is_read(cli, tmp_path):
+    """The same export opened in LibreOffice or WPS and saved as .ods (its title row and 合计 footer kept)."""
+    from tests.support.ods import write_ods
+
+    customers(cli)
+    src = write_ods(tmp_path / "发票查询统计.ods", [["发票基础信息（导出时间：2026-04-01 08:30:12）"], HEADERS,
+                                                  *sample_rows(), ["合计", "", "", "", "", "", "", "", "", "13900.00"]])
+    result = cli("import", "fapiao", src)
+    assert result.code == 0, result.err
+    assert "imported 3 invoices, 1 credit note (红字), 0 voided (已作废), 1 skipped" in result.out and "ODS" in result.out
+    invs = {r["number"]: r for r in ledger_rows(cli.path, "SELECT number, total, tax FROM invoices")}
+    assert (invs[A]["total"], invs[A]["tax"]) == (1_130_000, 130_000)
