@@ -373,6 +373,8 @@ WALLET_COLUMNS = {
 _WALLET_REQUIRED = ("date", "direction", "amount", "status", "reference")
 # Final states of money received: a transfer or payment that arrived (支付成功, 已收钱, 交易成功 ...).
 _RECEIVED = {"支付成功", "已收钱", "朋友已收钱", "对方已收钱", "已存入零钱", "已到账", "交易成功", "已入账", "收款成功"}
+# A refund row in one of these states has not gone out yet (退款中, 处理中, 待…, 失败, 关闭).
+_UNFINISHED = ("中", "待", "失败", "关闭")
 
 
 def _wallet_header(rows, forced: str | None) -> tuple[str, int, dict[str, int]] | None:
@@ -393,8 +395,9 @@ def _wallet_header(rows, forced: str | None) -> tuple[str, int, dict[str, int]] 
 
 
 def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, cols: dict[str, int]) -> Parsed:
-    """Income in a final state becomes a bank line (payer 交易对方, reference 交易单号); money out, neutral rows
-    (不计收支, /) and rows not completed (refunded, closed, pending) are counted and left out."""
+    """Income in a final state becomes a bank line (payer 交易对方, reference 交易单号), and so does a refund paid out
+    (支出 whose 交易类型 or 当前状态 says 退款), as money out; other money out, neutral rows (不计收支, /) and rows not
+    completed (an income refunded in full, closed, pending) are counted and left out."""
     label, account, _ = WALLETS[wallet]
     parsed = Parsed(source, encoding, wallet, found=label)
     headers = rows[start][1]
@@ -417,7 +420,12 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
             continue  # a blank, a ---- rule or a note below the table
         parsed.rows += 1
         direction, status = cell(cells, "direction"), cell(cells, "status")
-        if direction != "收入":
+        refund = direction == "支出" and "退款" in cell(cells, "type") + status  # money given back to a payer
+        if refund and any(word in status for word in _UNFINISHED):
+            reason = f"not completed ({status})"
+        elif refund:
+            reason = ""
+        elif direction != "收入":
             reason = "money out" if direction == "支出" else "neither in nor out (不计收支)"
         elif status not in _RECEIVED:
             reason = f"not completed ({status or 'no status'})"
@@ -432,6 +440,8 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
             raise InvalidInput(N_("{number}: {cells} is income (收入) but not more than zero (expected a positive "
                                   "amount)"),
                                number=where(number, 'amount'), cells=repr(cell(cells, 'amount')), field="amount")
+        if refund:
+            amount = -amount  # money out: kept as a debit line, never matched to invoices (store.write.reconcile)
         memo = " ".join(p for p in (cell(cells, "type"), cell(cells, "item"), cell(cells, "memo")) if p)
         values = {"account": account, "date": on, "amount": amount, "currency": "CNY",
                   "reference": cell(cells, "reference"), "payer": " ".join(cell(cells, "payer").split()),

@@ -130,9 +130,11 @@ def import_bank(args, ctx):
     verb = "would import" if found.dry_run else "imported"
     if found.found and ctx.format != "json":  # what the file was recognised as (and for a bill, what was left out)
         if found.profile in bank.WALLETS:
-            income = len(found.added) + len(found.skipped)
+            income = sum(1 for b in (*found.added, *found.skipped) if b.amount > 0)
+            refunds = len(found.added) + len(found.skipped) - income
             left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
             print(f"{found.found}: {found.rows} rows, {income} income received"
+                  + (f", {refunds} refund{'s' if refunds != 1 else ''} paid out (money out)" if refunds else "")
                   + (f"; left out: {left}" if left else ""))
         else:
             print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
