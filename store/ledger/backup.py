@@ -13,7 +13,7 @@ from store.ledger import changes, db, schema
 from store.i18n import N_
 from store.read.open import END, INVOICE_OPEN
 from store.errors import (BadBackup, DamagedLedger, DulyError, LedgerExists, LedgerInUse, LedgerLocked,
-                          WrongPassphrase)
+                          OtherLedger, WrongPassphrase)
 
 
 def page_problems(conn) -> list[str]:
@@ -205,11 +205,11 @@ def plan_restore(source, target, passphrase: str, *, other_ledger: bool = False)
     if target.exists() and target.stat().st_size > 0:
         current = _read_live(target, passphrase)
         if current is None and not other_ledger:
-            raise BadBackup(N_("{target} cannot be opened with this passphrase (damaged, or another ledger), so it "
+            raise OtherLedger(N_("{target} cannot be opened with this passphrase (damaged, or another ledger), so it "
                                "cannot be told whether the backup is of it: nothing was replaced; to replace it "
                                "anyway, pass --other-ledger"), target=target)
         if current is not None and current["ledger_id"] != summary["ledger_id"] and not other_ledger:
-            raise BadBackup(N_("backup {source} is of another ledger (id {ledger_id}), not of {target} (id "
+            raise OtherLedger(N_("backup {source} is of another ledger (id {ledger_id}), not of {target} (id "
                                "{ledger_id2}): nothing was replaced; to replace it anyway, pass --other-ledger"),
                             source=source, ledger_id=summary['ledger_id'], target=target,
                             ledger_id2=current['ledger_id'])

@@ -275,7 +275,8 @@ class FilesScreen(DulyScreen):
         self.app.push_screen(DialogForm(t("files.restore_title"), [
             Field("path", t("files.restore_path"), self.query_one(FilePicker).path, required=True,
                   aliases=("backup", "source")),
-            Field("other", t("files.restore_other"), "no", choices=[(t("ask.no"), "no"), (t("ask.yes"), "yes")])],
+            Field("other", t("files.restore_other"), "no", choices=[(t("ask.no"), "no"), (t("ask.yes"), "yes")],
+                  aliases=("other_ledger",))],
             check, hint=t("files.restore_hint"), form_id="files-restore"), checked)
 
     def ask_restore(self, source: str, plan: dict, other: bool) -> None:

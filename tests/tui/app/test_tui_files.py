@@ -332,3 +332,22 @@ async def test_f5_reaches_the_screen_from_anywhere_and_its_help_shows_no_key_twi
         keys = [key for key, _ in app.screen.screen_keys + app.screen.global_keys]
         assert len(keys) == len(set(keys))
         assert {"c", "i", "p", "f", "w", "e", "b", "r", "k", "f5"} <= set(keys)
+
+
+async def test_a_backup_of_another_ledger_is_refused_unless_the_form_says_so(book, tmp_path):
+    from tests.support.book import make_book
+
+    other = make_book(tmp_path / "other" / "other.duly")  # the same passphrase, another ledger id
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_files(pilot, app)
+        await pilot.press("r")
+        await fill_dialog(pilot, app, {"path": str(other)})
+        await until(pilot, lambda: "another ledger" in text_of(app.screen.query_one("#error-other")))
+        assert isinstance(app.screen, DialogForm)
+        await fill_dialog(pilot, app, {"path": str(other), "other": "yes"})
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, FilesScreen) and "Restored" in result_text(app))
+    with Ledger.open(book, PASSPHRASE) as ledger, Ledger.open(other, PASSPHRASE) as source:
+        assert ledger.meta("ledger_id") == source.meta("ledger_id")
