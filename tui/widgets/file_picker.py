@@ -3,6 +3,7 @@ working directory above a line where the path can also be typed. Enter on a file
 posts `FilePicker.Chosen`; `path` is what is chosen now."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import on
@@ -10,6 +11,16 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DirectoryTree, Input, Label
+
+
+class FileTree(DirectoryTree):
+    """The directory tree without hidden files and without the side files of an open ledger (-wal, -shm, -journal)
+    or of an export being written (.part): nothing a person would pick."""
+
+    SIDE_FILES = ("-wal", "-shm", "-journal", ".part")
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        return [p for p in paths if not p.name.startswith(".") and not p.name.endswith(self.SIDE_FILES)]
 
 
 class FilePicker(Vertical):
@@ -34,7 +45,7 @@ class FilePicker(Vertical):
         self.tree_id, self.input_id = tree_id, input_id
 
     def compose(self) -> ComposeResult:
-        yield DirectoryTree(str(self.start), id=self.tree_id)
+        yield FileTree(str(self.start), id=self.tree_id)
         yield Label(self.label)
         yield Input(id=self.input_id, compact=True, placeholder=self.hint)
 
