@@ -58,6 +58,8 @@ ALSO_USED = (
     N_("recurf.day"), N_("recurf.day.hint"), N_("recurf.start"), N_("recurf.end"), N_("recurf.end.hint"),
     N_("recurf.count"), N_("recurf.count.hint"), N_("recurf.amount"), N_("recurf.terms"), N_("recurf.terms.hint"),
     N_("recurf.description"), N_("rep.recurring"),
+    # the reports' charts
+    N_("key.chart_currency"), N_("rep.trend"),
     N_("aging.bad_date"), N_("aging.basis"), N_("aging.basis.due"), N_("aging.basis.invoice"), N_("aging.title"),
     N_("alert.concentration"), N_("alert.limit"), N_("alert.no_payment"), N_("alert.overdue"), N_("alert.promise"),
     N_("alert.trend"),
