@@ -24,8 +24,8 @@ INVITE_HOURS = 72
 class SyncError(DulyError):
     """The server refused a call; str() is its message."""
 
-    def __init__(self, message: str, status: int = 0, body: dict | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, status: int = 0, body: dict | None = None, **values):
+        super().__init__(message, **values)
         self.status = status
         self.body = body or {}
 
@@ -102,7 +102,7 @@ class Api:
             about = found.get("device")
             if about in self.names:  # the server knows devices by id only (their names are sealed)
                 text = text.replace(f"device {about}", f"device {self.names[about]} ({about})", 1)
-            raise SyncError(f"the sync server refused: {text}", response.status_code, found)
+            raise SyncError(N_("the sync server refused: {text}"), response.status_code, found, text=text)
         return response.content if raw else response.json()
 
     def get(self, path: str, **params):

@@ -53,7 +53,7 @@ from tui.screens.passphrase import PassphraseScreen
 from tui.screens.reconcile import ReconcileScreen
 from tui.screens.payments import PaymentsScreen
 from tui.screens.reports import ReportsScreen
-from sync.client.round import Outcome, local_status, sync_round
+from sync.client.round import Outcome, local_status, on_own_connection, sync_round
 from tui.screens.drafts import DraftsScreen
 from tui.screens.settings import SettingsScreen
 from tui.screens.terms import TermsScreen
@@ -505,6 +505,29 @@ class DulyApp(App[int]):
         self.show_sync_state()
         threading.Thread(target=run, name="duly-sync", daemon=True).start()
         self.await_sync(future, before, manual)
+
+    def in_thread(self, fn, /, *args, **kwargs) -> Future:
+        """fn(*args, **kwargs) on a thread of its own, for work that waits on the network (never the database
+        thread, never the event loop); await it with asyncio.wrap_future. A daemon thread, like the sync round's:
+        leaving the app never waits on a server."""
+        future: Future = Future()
+        future.set_running_or_notify_cancel()
+
+        def run() -> None:
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the one who awaits it
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="duly-net", daemon=True).start()
+        return future
+
+    async def on_network(self, fn, /, *args, **kwargs):
+        """fn(ledger, *args, transport=..., **kwargs) on a thread of its own with its own connection to the ledger
+        (sync set-up: start a team, an invite, a recovery secret), awaited without blocking the event loop."""
+        transport = self.sync_transport() if self.sync_transport else None
+        return await asyncio.wrap_future(self.in_thread(on_own_connection, self.ledger_path, self.db.passphrase, fn,
+                                                        *args, transport=transport, **kwargs))
 
     @work(exit_on_error=False, group="sync")
     async def await_sync(self, future: Future, before: str, manual: bool) -> None:
