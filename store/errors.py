@@ -69,6 +69,13 @@ class BadBackup(DulyError):
     """A backup that failed its checks; nothing was replaced."""
 
 
+class OtherLedger(BadBackup):
+    """A backup of another ledger than the one it would replace (or one that cannot tell): refused unless the user
+    says so (`restore --other-ledger`, the restore form's choice)."""
+
+    field = "other_ledger"
+
+
 class ClockSkew(DulyError):
     """A batch of changes carries a clock too far in the future."""
 

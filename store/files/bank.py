@@ -168,6 +168,8 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
                            field="file") from None
     if path.suffix.lower() == ".xls" or data.startswith(importer.OLE):
         return "XLS", [(n, [c.strip() for c in cells]) for n, cells in importer.xls_rows(data, source)]
+    if importer.is_ods(path, data):
+        return "ODS", [(n, [c.strip() for c in cells]) for n, cells in importer.ods_rows(data, source)]
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return "XLSX", _xlsx_rows(data, source)
     text, encoding = importer.decode(data, source)
@@ -295,7 +297,7 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
     if profile is GENERIC_PROFILE and (detected := _detect_bank(rows)) is not None:
         profile, found_bank = detected
     start, cols, headers = _find_header(rows, profile, source)
-    xlsx = encoding in ("XLSX", "XLS")
+    xlsx = encoding in ("XLSX", "XLS", "ODS")
     parsed = Parsed(source, encoding, profile.name, found=found_bank)
     seen: dict[str, int] = {}
 
@@ -371,6 +373,8 @@ WALLET_COLUMNS = {
 _WALLET_REQUIRED = ("date", "direction", "amount", "status", "reference")
 # Final states of money received: a transfer or payment that arrived (支付成功, 已收钱, 交易成功 ...).
 _RECEIVED = {"支付成功", "已收钱", "朋友已收钱", "对方已收钱", "已存入零钱", "已到账", "交易成功", "已入账", "收款成功"}
+# A refund row in one of these states has not gone out yet (退款中, 处理中, 待…, 失败, 关闭).
+_UNFINISHED = ("中", "待", "失败", "关闭")
 
 
 def _wallet_header(rows, forced: str | None) -> tuple[str, int, dict[str, int]] | None:
@@ -391,12 +395,13 @@ def _wallet_header(rows, forced: str | None) -> tuple[str, int, dict[str, int]] 
 
 
 def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, cols: dict[str, int]) -> Parsed:
-    """Income in a final state becomes a bank line (payer 交易对方, reference 交易单号); money out, neutral rows
-    (不计收支, /) and rows not completed (refunded, closed, pending) are counted and left out."""
+    """Income in a final state becomes a bank line (payer 交易对方, reference 交易单号), and so does a refund paid out
+    (支出 whose 交易类型 or 当前状态 says 退款), as money out; other money out, neutral rows (不计收支, /) and rows not
+    completed (an income refunded in full, closed, pending) are counted and left out."""
     label, account, _ = WALLETS[wallet]
     parsed = Parsed(source, encoding, wallet, found=label)
     headers = rows[start][1]
-    xlsx = encoding in ("XLSX", "XLS")
+    xlsx = encoding in ("XLSX", "XLS", "ODS")
     seen: dict[str, int] = {}
 
     def cell(cells, name):
@@ -415,7 +420,12 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
             continue  # a blank, a ---- rule or a note below the table
         parsed.rows += 1
         direction, status = cell(cells, "direction"), cell(cells, "status")
-        if direction != "收入":
+        refund = direction == "支出" and "退款" in cell(cells, "type") + status  # money given back to a payer
+        if refund and any(word in status for word in _UNFINISHED):
+            reason = f"not completed ({status})"
+        elif refund:
+            reason = ""
+        elif direction != "收入":
             reason = "money out" if direction == "支出" else "neither in nor out (不计收支)"
         elif status not in _RECEIVED:
             reason = f"not completed ({status or 'no status'})"
@@ -430,6 +440,8 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
             raise InvalidInput(N_("{number}: {cells} is income (收入) but not more than zero (expected a positive "
                                   "amount)"),
                                number=where(number, 'amount'), cells=repr(cell(cells, 'amount')), field="amount")
+        if refund:
+            amount = -amount  # money out: kept as a debit line, never matched to invoices (store.write.reconcile)
         memo = " ".join(p for p in (cell(cells, "type"), cell(cells, "item"), cell(cells, "memo")) if p)
         values = {"account": account, "date": on, "amount": amount, "currency": "CNY",
                   "reference": cell(cells, "reference"), "payer": " ".join(cell(cells, "payer").split()),

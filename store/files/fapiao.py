@@ -215,11 +215,13 @@ def _original(table: Table, cells: list[str]) -> str:
     return ""
 
 
-def check(table: Table, known: Known) -> tuple[list[Doc], list[str]]:
+def check(table: Table, known: Known, unknown: dict | None = None) -> tuple[list[Doc], list[str]]:
+    """What each row becomes, and the problems. `unknown` (given by a caller that lists them) is filled with
+    the buyers that are no customer: (buyer name, tax id) -> the lines they are on."""
     rows = importer._Rows(table, "fapiao")
     docs: list[Doc] = []
     numbers: dict[str, int] = {}
-    unknown: dict[tuple[str, str], list[int]] = {}  # (buyer name, tax id) -> lines
+    unknown = {} if unknown is None else unknown  # (buyer name, tax id) -> lines
     issued_here: dict[str, str] = {}  # fapiao number -> customer code, for red-letter rows of the same file
     red: list[tuple[Doc, str]] = []  # red-letter rows and the number they reverse, resolved after every row
     for line, cells in table.rows:
@@ -411,9 +413,12 @@ def run(ledger, path: str | Path, *, dry_run: bool = False) -> importer.Outcome:
     table = importer.read_table(path)
     problems = map_columns(table, _header_row(table))
     docs: list[Doc] = []
+    unknown: dict[tuple[str, str], list[int]] = {}
     if not problems:
-        docs, problems = check(table, known(ledger, table))
+        docs, problems = check(table, known(ledger, table), unknown)
     outcome = importer.Outcome("fapiao", table.source, table.encoding, dry_run, docs, problems)
+    outcome.unknown_buyers = [{"name": name, "tax_id": tax_id, "lines": lines}
+                              for (name, tax_id), lines in unknown.items()]
     if problems:
         if dry_run:
             return outcome

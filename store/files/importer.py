@@ -139,8 +139,8 @@ class Table:
 
     @property
     def xlsx(self) -> bool:
-        """A workbook (XLSX or XLS): places are rows and column letters."""
-        return self.encoding in ("XLSX", "XLS")
+        """A workbook (XLSX, XLS or ODS): places are rows and column letters."""
+        return self.encoding in ("XLSX", "XLS", "ODS")
 
     def value(self, cells: list[str], name: str) -> str:
         index = self.columns.get(name)
@@ -274,6 +274,8 @@ def open_table(path: str | Path) -> Table:
                            field="file") from None
     if path.suffix.lower() == ".xls" or data.startswith(OLE):
         return _table_of(source, "XLS", xls_rows(data, source))
+    if is_ods(path, data):
+        return _table_of(source, "ODS", ods_rows(data, source))
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, data, source)
     text, encoding = decode(data, source)
@@ -372,6 +374,35 @@ def xls_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
         return rows
     finally:
         book.release_resources()
+
+
+ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"  # an .ods zip's first entry, stored uncompressed
+
+
+def is_ods(path: Path, data: bytes) -> bool:
+    """An OpenDocument spreadsheet (LibreOffice, WPS): by its name, or by the mimetype a renamed one still carries."""
+    return path.suffix.lower() == ".ods" or (data.startswith(b"PK\x03\x04") and ODS_MIME in data[:128])
+
+
+def ods_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
+    """Every row of the first sheet of an OpenDocument spreadsheet (.ods), read by python-calamine, as the text a
+    person sees (numbered from row 1, blank rows included: the caller leaves them out)."""
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+    if not data.startswith(b"PK\x03\x04"):
+        raise InvalidInput(N_("{source} is not an OpenDocument spreadsheet (it does not start as an .ods file does)"),
+                           source=source, field="file")
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        values = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except PasswordError:
+        raise InvalidInput(N_("{source} is password-protected (encrypted): open it in Excel, remove the "
+                              "password and save it again"), source=source, field="file") from None
+    except (CalamineError, ValueError, IndexError) as exc:
+        raise InvalidInput(N_("{source} is not a readable .ods spreadsheet ({exc})"), source=source, exc=exc,
+                           field="file") from None
+    # calamine gives numbers as floats, dates as date/datetime, empty cells as "": shown as the cell shows them
+    return [(number, [_cell_text(v if v != "" else None) for v in row]) for number, row in enumerate(values, start=1)]
 
 
 def _table_of(source: str, encoding: str, rows: list[tuple[int, list[str]]]) -> Table:
@@ -1118,6 +1149,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # action -> rows
+    # a fapiao export's buyers that are no customer yet: {name, tax_id, lines}, for the user to add or map
+    unknown_buyers: list[dict] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         return self.counts.get(action, 0) if self.counts else sum(1 for d in self.docs if d.action == action)

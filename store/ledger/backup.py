@@ -13,7 +13,7 @@ from store.ledger import changes, db, schema
 from store.i18n import N_
 from store.read.open import END, INVOICE_OPEN
 from store.errors import (BadBackup, DamagedLedger, DulyError, LedgerExists, LedgerInUse, LedgerLocked,
-                          WrongPassphrase)
+                          OtherLedger, WrongPassphrase)
 
 
 def page_problems(conn) -> list[str]:
@@ -193,6 +193,30 @@ def _hold(target: Path, passphrase: str):
         raise
 
 
+def plan_restore(source, target, passphrase: str, *, other_ledger: bool = False) -> dict:
+    """Every check a restore makes before it asks, and what it would replace; nothing is changed. The backup's
+    summary (check), with summary['replaces'] (the live ledger's, None when this passphrase cannot open it) and
+    summary['safety_copy'] (where the live file would be kept) when there is a live ledger at `target`. Refuses a
+    backup of another ledger (or a live file this passphrase cannot open) unless `other_ledger`."""
+    source, target = Path(source), Path(target)
+    if not source.exists():
+        raise BadBackup(N_("no backup file at {source}"), source=source)
+    summary = check(source, passphrase)
+    if target.exists() and target.stat().st_size > 0:
+        current = _read_live(target, passphrase)
+        if current is None and not other_ledger:
+            raise OtherLedger(N_("{target} cannot be opened with this passphrase (damaged, or another ledger), so it "
+                               "cannot be told whether the backup is of it: nothing was replaced; to replace it "
+                               "anyway, pass --other-ledger"), target=target)
+        if current is not None and current["ledger_id"] != summary["ledger_id"] and not other_ledger:
+            raise OtherLedger(N_("backup {source} is of another ledger (id {ledger_id}), not of {target} (id "
+                               "{ledger_id2}): nothing was replaced; to replace it anyway, pass --other-ledger"),
+                            source=source, ledger_id=summary['ledger_id'], target=target,
+                            ledger_id2=current['ledger_id'])
+        summary["replaces"], summary["safety_copy"] = current, str(safety_copy_path(target))
+    return summary
+
+
 def restore(source, target, passphrase: str, *, confirm=None, other_ledger: bool = False) -> dict:
     """Check `source`, then put it in place of `target`, which is kept as a safety copy beside it.
 
@@ -203,26 +227,12 @@ def restore(source, target, passphrase: str, *, confirm=None, other_ledger: bool
     the live ledger, summary['safety_copy'] where it will be kept); False cancels. Nothing is replaced when
     any step fails, and no partial file is left."""
     source, target = Path(source), Path(target)
-    if not source.exists():
-        raise BadBackup(N_("no backup file at {source}"), source=source)
-    summary = check(source, passphrase)
-    live = target.exists() and target.stat().st_size > 0
+    summary = plan_restore(source, target, passphrase, other_ledger=other_ledger)
+    live = "safety_copy" in summary
     staging = target.with_name(target.name + ".restoring")
-    safety = safety_copy_path(target) if live else None
-    if live:
-        current = _read_live(target, passphrase)
-        if current is None and not other_ledger:
-            raise BadBackup(N_("{target} cannot be opened with this passphrase (damaged, or another ledger), so it "
-                               "cannot be told whether the backup is of it: nothing was replaced; to replace it "
-                               "anyway, pass --other-ledger"), target=target)
-        if current is not None and current["ledger_id"] != summary["ledger_id"] and not other_ledger:
-            raise BadBackup(N_("backup {source} is of another ledger (id {ledger_id}), not of {target} (id "
-                               "{ledger_id2}): nothing was replaced; to replace it anyway, pass --other-ledger"),
-                            source=source, ledger_id=summary['ledger_id'], target=target,
-                            ledger_id2=current['ledger_id'])
-        summary["replaces"], summary["safety_copy"] = current, str(safety)
-        if confirm is not None and not confirm(summary):
-            raise DulyError(N_("restore cancelled: {target} was not replaced"), target=target)
+    safety = Path(summary["safety_copy"]) if live else None
+    if live and confirm is not None and not confirm(summary):
+        raise DulyError(N_("restore cancelled: {target} was not replaced"), target=target)
     hold = _hold(target, passphrase) if live else None
     replaced = False
     try:

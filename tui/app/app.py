@@ -15,6 +15,7 @@ the header shows its state, read from the ledger as a database job.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import itertools
 import os
 import queue
@@ -32,6 +33,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from store.errors import DulyError
+from store.ledger import backup as backups
 from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
 from store.write import settings
@@ -43,6 +45,7 @@ from tui.screens.base import DulyScreen, localise_bindings
 from tui.screens.collections import CollectionsScreen
 from tui.screens.customers import CustomersScreen
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.files import FilesScreen
 from tui.screens.first_run import FirstRunScreen
 from tui.screens.help import HelpScreen
 from tui.screens.invoices import InvoicesScreen
@@ -142,6 +145,29 @@ class LedgerThread:
         self.passphrase = passphrase
         return settings.get(ledger, "language")
 
+    def _rekey(self, old: str, new: str) -> None:
+        """`duly passwd` in the app: the ledger re-encrypted under `new`, once `old` is shown to be the one it was
+        opened with (the sync thread opens its own connections with self.passphrase, so it follows)."""
+        if self._ledger is None:
+            raise DulyError(N_("the ledger is locked"))
+        if not hmac.compare_digest(old.encode(), (self.passphrase or "").encode()):
+            raise DulyError(N_("that is not the ledger's current passphrase: the passphrase was not changed"))
+        self._ledger.rekey(new)
+        self.passphrase = new
+
+    def _restore(self, source: str, other_ledger: bool, confirm) -> dict:
+        """`duly restore` in the app: the restore holds the live file on its own, so this session's connection is
+        closed for it and opened again afterwards, on the restored file or (when the restore refused or failed,
+        having replaced nothing) on the same file as before."""
+        if self._ledger is None or self.passphrase is None:
+            raise DulyError(N_("the ledger is locked"))
+        passphrase = self.passphrase
+        self._close()
+        try:
+            return backups.restore(source, self.path, passphrase, confirm=confirm, other_ledger=other_ledger)
+        finally:
+            self._open(passphrase)
+
     def _call(self, fn, args, kwargs):
         if self._ledger is None:
             raise DulyError(N_("the ledger is locked"))
@@ -178,6 +204,16 @@ class LedgerThread:
         """Create the ledger (it must not exist) on the database thread, run setup(ledger) there, keep it open;
         the future gives its `language` setting."""
         return self._submit(partial(self._create, passphrase, series, setup), FOREGROUND)
+
+    def rekey(self, old: str, new: str) -> Future:
+        """Change the passphrase on the database thread (old must be the one the ledger was opened with)."""
+        return self._submit(partial(self._rekey, old, new), FOREGROUND)
+
+    def restore(self, source: str, *, other_ledger: bool = False, confirm=None) -> Future:
+        """Replace the ledger with a checked backup (store.ledger.backup.restore) on the database thread, then go
+        on with the restored ledger; the future gives the restore's summary. confirm(summary) is asked on the
+        database thread just before anything is replaced (False cancels)."""
+        return self._submit(partial(self._restore, source, other_ledger, confirm), FOREGROUND)
 
     async def run(self, fn, /, *args, **kwargs):
         """fn(ledger, *args, **kwargs) on the database thread, awaited without blocking the event loop."""
@@ -220,8 +256,8 @@ def parse_keymap(text: str | None) -> dict[str, str]:
 NAVIGATION = (("dashboard", "1"), ("customers", "2"), ("invoices", "3"), ("payments", "4"), ("aging", "5"),
               ("reports", "6"), ("collections", "7"), ("reconcile", "8"), ("sync", "9"))
 NAV_GROUP = Binding.Group("Go to", compact=True)
-GLOBAL_KEYS = frozenset({"ctrl+q", "question_mark", "f1", "ctrl+y", "ctrl+p", "f2", "f3", "f4", "f6",
-                         *(key for _, key in NAVIGATION)})  # f2 settings, f3 drafts, f4 terms, f6 rates
+GLOBAL_KEYS = frozenset({"ctrl+q", "question_mark", "f1", "ctrl+y", "ctrl+p", "f2", "f3", "f4", "f5", "f6",
+                         *(key for _, key in NAVIGATION)})  # f2 settings, f3 drafts, f4 terms, f5 files, f6 rates
 
 
 class DulyApp(App[int]):
@@ -230,7 +266,8 @@ class DulyApp(App[int]):
     MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "invoices": InvoicesScreen,
              "payments": PaymentsScreen, "aging": AgingScreen, "reports": ReportsScreen,
              "collections": CollectionsScreen, "reconcile": ReconcileScreen, "sync": SyncScreen,
-             "settings": SettingsScreen, "drafts": DraftsScreen, "terms": TermsScreen, "rates": RatesScreen}
+             "settings": SettingsScreen, "drafts": DraftsScreen, "terms": TermsScreen, "files": FilesScreen,
+             "rates": RatesScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -242,6 +279,7 @@ class DulyApp(App[int]):
         Binding("f2", "goto('settings')", "Settings", id="settings"),
         Binding("f3", "goto('drafts')", "Drafts", id="drafts"),
         Binding("f4", "goto('terms')", "Terms", id="terms"),
+        Binding("f5", "goto('files')", "Files", id="files"),
         Binding("f6", "goto('rates')", "Rates", id="rates"),
     ]
 

@@ -183,6 +183,15 @@ ALSO_USED = (
     N_("rates.col.payment"), N_("rates.col.date"), N_("rates.col.invoice"), N_("rates.col.customer"),
     N_("rates.col.amount"), N_("rates.col.invoice_rate"), N_("rates.col.payment_rate"),
     N_("rates.col.received"), N_("rates.none"), N_("rates.missing_invoices"), N_("rates.missing_payments"),
+    # files and safety (tui/screens/files.py): binding descriptions and words chosen by data
+    N_("key.files"), N_("key.files_customers"), N_("key.files_invoices"), N_("key.files_payments"),
+    N_("key.files_fapiao"), N_("key.files_write"), N_("key.files_export"), N_("key.files_backup"),
+    N_("key.files_restore"), N_("key.files_passphrase"), N_("key.group_import"), N_("key.go_to"),
+    N_("files.kind.customers"), N_("files.kind.invoices"), N_("files.kind.payments"), N_("files.kind.fapiao"),
+    N_("files.action.add"), N_("files.action.update"), N_("files.action.skip"), N_("files.action.credit"),
+    N_("files.action.void"), N_("files.count.update"), N_("files.count.credit"), N_("files.count.void"),
+    N_("files.export.csv"), N_("files.export.xlsx"), N_("files.export.hledger"), N_("files.export.beancount"),
+    N_("files.would"), N_("files.done"),
 )
 
 

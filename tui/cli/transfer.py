@@ -9,7 +9,7 @@ from tui.cli import output
 
 def register(sub, common) -> None:
     p = sub.add_parser("import", parents=[common],
-                       help="import customers, invoices, payments, fapiao exports or bank files (CSV, XLSX, XLS)")
+                       help="import customers, invoices, payments, fapiao exports or bank files (CSV, XLSX, XLS, ODS)")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
     for kind, text in (("customers", "customers (客户档案): code, name, tax_id, email, terms, credit_limit ..."),
                        ("invoices", "invoices (发票): customer, date, amount, number, due_date, terms ..."),
@@ -19,7 +19,7 @@ def register(sub, common) -> None:
                        ("writeoffs", "write-offs (坏账核销): invoice, date, amount, reason"),
                        ("voids", "voids (作废): document (invoices), ref (the invoice number), date, reason")):
         q = kinds.add_parser(kind, parents=[common], help=text)
-        q.add_argument("file", metavar="FILE", help="CSV (UTF-8 or GBK) or XLSX with a header row")
+        q.add_argument("file", metavar="FILE", help="CSV (UTF-8 or GBK), XLSX, XLS or ODS with a header row")
         q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
         if kind == "customers":
             q.add_argument("--allow-duplicate-tax-id", action="store_true",
@@ -28,12 +28,12 @@ def register(sub, common) -> None:
 
     q = kinds.add_parser("fapiao", parents=[common],
                          help="the e-tax platform's issued-invoice export (数电票/发票查询统计) → invoices, credit notes")
-    q.add_argument("file", metavar="FILE", help="the export as XLSX or CSV (UTF-8 or GBK)")
+    q.add_argument("file", metavar="FILE", help="the export as XLSX, XLS, ODS or CSV (UTF-8 or GBK)")
     q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
     q.set_defaults(handler=import_fapiao)
 
     q = kinds.add_parser("bank", parents=[common], help="a bank statement (银行流水): CSV (UTF-8 or GBK) or XLSX")
-    q.add_argument("file", metavar="FILE", help="the bank statement: CSV, XLSX or OFX")
+    q.add_argument("file", metavar="FILE", help="the bank statement: CSV, XLSX, XLS, ODS or OFX")
     q.add_argument("--profile", metavar="NAME",
                    help="a saved column mapping, or a built-in one: wechat, alipay, icbc, ccb, cmb, abc, boc "
                         "(default: detected from the file, else generic headers)")
@@ -130,9 +130,11 @@ def import_bank(args, ctx):
     verb = "would import" if found.dry_run else "imported"
     if found.found and ctx.format != "json":  # what the file was recognised as (and for a bill, what was left out)
         if found.profile in bank.WALLETS:
-            income = len(found.added) + len(found.skipped)
+            income = sum(1 for b in (*found.added, *found.skipped) if b.amount > 0)
+            refunds = len(found.added) + len(found.skipped) - income
             left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
             print(f"{found.found}: {found.rows} rows, {income} income received"
+                  + (f", {refunds} refund{'s' if refunds != 1 else ''} paid out (money out)" if refunds else "")
                   + (f"; left out: {left}" if left else ""))
         else:
             print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")

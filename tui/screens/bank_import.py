@@ -12,12 +12,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, DirectoryTree, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Header, Label, Select, Static
 
 from store.errors import DulyError
 from store.files import bank
 from store.rules.money import format_amount
 from tui.screens.base import localise_bindings
+from tui.widgets.file_picker import FilePicker
 
 SHOWN = 15  # lines of the dry run shown
 
@@ -40,7 +41,7 @@ class BankImportScreen(Screen[bool]):
     """Dismisses with True once a statement was imported."""
 
     BINDINGS = [
-        Binding("f5", "preview", "Preview", id="bank_preview"),
+        Binding("ctrl+r", "preview", "Preview", id="bank_preview"),
         Binding("ctrl+s", "import", "Import", id="bank_import"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
@@ -68,10 +69,9 @@ class BankImportScreen(Screen[bool]):
         yield Header()
         yield Label(t("bank.title"), id="form-title")
         with Horizontal(id="bank-body"):
-            yield DirectoryTree(str(self.start), id="bank-tree")
+            yield FilePicker(self.start, label=t("bank.file"), hint=t("bank.file_hint"), tree_id="bank-tree",
+                             input_id="bank-file", id="bank-picker")
             with Vertical(id="bank-side"):
-                yield Label(t("bank.file"))
-                yield Input(id="bank-file", compact=True, placeholder=t("bank.file_hint"))
                 yield Label(t("bank.profile"))
                 yield Select([], prompt=t("bank.detect"), id="bank-profile", compact=True)
                 with Horizontal(classes="buttons"):
@@ -83,7 +83,7 @@ class BankImportScreen(Screen[bool]):
     def on_mount(self) -> None:
         localise_bindings(self, self.t)
         self.app.refresh_bindings()
-        self.query_one("#bank-tree", DirectoryTree).focus()
+        self.query_one("#bank-tree").focus()
         self.load_profiles()
 
     @work(group="bank-profiles", exit_on_error=False)
@@ -94,14 +94,13 @@ class BankImportScreen(Screen[bool]):
     def fill_profiles(self, message: Profiles) -> None:
         self.query_one("#bank-profile", Select).set_options([(n, n) for n in message.names])
 
-    @on(DirectoryTree.FileSelected)
-    def picked(self, event: DirectoryTree.FileSelected) -> None:
-        self.query_one("#bank-file", Input).value = str(event.path)
+    @on(FilePicker.Chosen)
+    def picked(self, event: FilePicker.Chosen) -> None:
         self.action_preview()
 
     def _chosen(self) -> tuple[str, str | None]:
         select = self.query_one("#bank-profile", Select)
-        return self.query_one("#bank-file", Input).value.strip(), None if select.is_blank() else str(select.value)
+        return self.query_one(FilePicker).path, None if select.is_blank() else str(select.value)
 
     @on(Button.Pressed, "#bank-preview")
     def action_preview(self) -> None:

@@ -8,8 +8,19 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from tui.app.i18n import Strings
+from tui.app.i18n import LANGUAGES, Strings
 from tui.widgets.table import DataTable
+
+
+GROUP_WORDS = {"Go to": "key.go_to", "Import": "key.group_import"}  # a group of keys (its English label) -> word id
+
+
+def _group_word(label: str) -> str:
+    """The word id of a group's label, in English (as declared) or already in a language (localised before)."""
+    for english, word in GROUP_WORDS.items():
+        if label == english or any(Strings(language)(word) == label for language in LANGUAGES):
+            return word
+    return "key.go_to"
 
 
 def localise_bindings(node, t: Strings) -> None:
@@ -25,8 +36,9 @@ def _localised(binding: Binding, t: Strings) -> Binding:
     word = _word_for(binding)
     if binding.description and t.has(word):
         binding = replace(binding, description=t(word))
-    if binding.group is not None:  # the footer's one label for a group of keys ("1-9 Go to")
-        binding = replace(binding, group=Binding.Group(t("key.go_to"), compact=binding.group.compact))
+    if binding.group is not None:  # the footer's one label for a group of keys ("1-9 Go to", "c i p f Import")
+        word = _group_word(binding.group.description)
+        binding = replace(binding, group=Binding.Group(t(word), compact=binding.group.compact))
     return binding
 
 

@@ -36,6 +36,7 @@ class Field:
     choices: list[tuple[str, str]] | None = None  # (shown, value): a picker instead of a text box
     placeholder: str = ""
     aliases: tuple[str, ...] = field(default=())  # words the store uses for this field in its errors
+    password: bool = False  # typed unseen (a passphrase)
 
 
 class DialogForm(ModalScreen[str | None]):
@@ -68,7 +69,8 @@ class DialogForm(ModalScreen[str | None]):
                     if f.choices is not None:
                         yield Choice(f.choices, f.value, id=f"field-{f.name}")
                     else:
-                        yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True)
+                        yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True,
+                                    password=f.password)
                 yield Static("", id=f"error-{f.name}", classes="field-error")
             yield Static("", id="dialog-error", classes="field-error")
             yield Static(self.hint, id="dialog-hint", classes="dim")
@@ -82,7 +84,8 @@ class DialogForm(ModalScreen[str | None]):
     def values(self) -> dict[str, str]:
         out = {}
         for f in self.fields:
-            out[f.name] = self.query_one(f"#field-{f.name}").value.strip()
+            value = self.query_one(f"#field-{f.name}").value
+            out[f.name] = value if f.password else value.strip()  # a passphrase is what was typed, spaces too
         return out
 
     def _errors_for(self, values: dict[str, str]) -> dict[str, str]:

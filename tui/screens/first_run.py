@@ -36,6 +36,14 @@ def demo_book(ledger, *, language: str, today, progress) -> None:
     settings.put(ledger, "language", language)
 
 
+def weakness(t: Strings, passphrase: str, path: Path) -> str | None:
+    """Why a new passphrase for the ledger at `path` is weak (the check `duly init` and `duly passwd` make), in the
+    app's language where Duly has the words (zxcvbn's own warnings come in English); None when strong enough."""
+    if 0 < len(passphrase) < MIN_PASSPHRASE:
+        return t("first.too_short", n=MIN_PASSPHRASE)
+    return passphrase_weakness(passphrase, (Path(path).stem,))
+
+
 class FirstRunScreen(FormScreen):
     FIELDS = ("passphrase", "again", "weak_ok", "company", "currency", "language", "series")
     BINDINGS = [
@@ -119,11 +127,7 @@ class FirstRunScreen(FormScreen):
         self.post_message(self.Strength(passphrase, weakness))
 
     def weakness_of(self, passphrase: str) -> str | None:
-        """Why the passphrase is weak, in the app's language where Duly has the words (zxcvbn's own warnings come
-        in English)."""
-        if 0 < len(passphrase) < MIN_PASSPHRASE:
-            return self.t("first.too_short", n=MIN_PASSPHRASE)
-        return passphrase_weakness(passphrase, (self.path.stem,))
+        return weakness(self.t, passphrase, self.path)
 
     @on(Strength)
     def show_strength(self, message: Strength) -> None:

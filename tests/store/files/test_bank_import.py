@@ -265,22 +265,36 @@ def bank_rows(cli):
         return ledger.rows("SELECT * FROM bank_lines ORDER BY line")
 
 
-def test_wechat_bill_imports_income_received_and_counts_the_rest(cli_ledger, tmp_path):
+def test_wechat_bill_imports_income_received_and_refunds_as_money_out_and_counts_the_rest(cli_ledger, tmp_path):
     cli = cli_ledger
     src = write(tmp_path / "微信支付账单(20260301-20260331).csv", WECHAT_BILL, "utf-8-sig")
     result = cli("import", "bank", src)
     assert result.code == 0, result.err
-    assert ("WeChat Pay bill: 6 rows, 2 income received; left out: 2 money out, 1 not completed (已全额退款), "
-            "1 not completed (待接收)") in result.out
-    assert "imported 2 new bank lines (2 in, 0 out)" in result.out and "profile wechat" in result.out
+    assert ("WeChat Pay bill: 6 rows, 2 income received, 1 refund paid out (money out); left out: 1 money out, "
+            "1 not completed (已全额退款), 1 not completed (待接收)") in result.out
+    assert "imported 3 new bank lines (2 in, 1 out)" in result.out and "profile wechat" in result.out
     lines = bank_rows(cli)
     assert [(b["date"], b["amount"], b["payer"], b["reference"], b["account"]) for b in lines] == [
         ("2026-03-02", 100_000, "上海恒达贸易有限公司", "1000050001202603021234567890123", "微信支付"),
-        ("2026-03-03", 250_000, "张三", "1000039901202603031400000000001", "微信支付")]
+        ("2026-03-03", 250_000, "张三", "1000039901202603031400000000001", "微信支付"),
+        ("2026-03-06", -5_000, "张三", "1000050001202603061100000000003", "微信支付")]
     assert "A7-000001" in lines[0]["memo"] and "转账" in lines[0]["memo"]
+    assert "退款" in lines[2]["memo"]
     again = cli("import", "bank", src)
-    assert "imported 0 new bank lines (0 in, 0 out), 2 already there" in again.out
-    assert len(bank_rows(cli)) == 2
+    assert "imported 0 new bank lines (0 in, 0 out), 3 already there" in again.out
+    assert len(bank_rows(cli)) == 3
+
+
+def test_a_refund_paid_out_is_a_debit_line_that_is_never_matched_and_one_still_pending_is_left_out(ledger, tmp_path):
+    from store.write import reconcile
+
+    pending = WECHAT_BILL.replace("¥50.00,零钱,已退款,", "¥50.00,零钱,退款中,")
+    found = bank.import_file(ledger, write(tmp_path / "bill.csv", pending, "utf-8-sig"))
+    assert (found.credits, found.debits) == (2, 0) and found.ignored["not completed (退款中)"] == 1
+    found = bank.import_file(ledger, write(tmp_path / "bill2.csv", WECHAT_BILL, "utf-8-sig"))
+    assert (len(found.added), found.debits) == (1, 1)
+    refund, = reconcile.lines(ledger, status="debit")
+    assert (refund["amount"], refund["payer"]) == (-5_000, "张三")
 
 
 def test_alipay_bill_in_gb18030_with_its_preamble(cli_ledger, tmp_path):
@@ -419,3 +433,19 @@ def test_an_xls_bank_export_with_its_preamble_and_footer(cli_ledger, tmp_path):
     assert "工商银行 (ICBC) statement: 2 lines" in result.out and "XLS" in result.out
     assert [(b["date"], b["amount"], b["payer"]) for b in bank_rows(cli)] == [
         ("2026-03-02", 1_000_000, "上海恒达贸易有限公司"), ("2026-03-04", -1_500, "")]
+
+
+def test_an_ods_bank_export_with_date_cells(ledger, tmp_path):
+    from tests.support.ods import write_ods
+
+    write_ods(tmp_path / "招行.ods", [["招商银行 交易明细"],
+                                       ["记账日期", "收入金额", "支出金额", "对方户名", "对方账号", "用途"],
+                                       [datetime(2026, 3, 2).date(), 3200.5, None, "北京星河文化传媒有限公司",
+                                        "1100 2200", "A7-000002 货款"],
+                                       [datetime(2026, 3, 6).date(), None, 99, "", "", "短信服务费"]])
+    found = bank.import_file(ledger, tmp_path / "招行.ods")
+    assert found.encoding == "ODS" and (found.credits, found.debits) == (1, 1)
+    rows = ledger.rows("SELECT date, amount, payer, memo, line FROM bank_lines ORDER BY date")
+    assert rows == [
+        {"date": "2026-03-02", "amount": 320_050, "payer": "北京星河文化传媒有限公司", "memo": "A7-000002 货款", "line": 3},
+        {"date": "2026-03-06", "amount": -9_900, "payer": "", "memo": "短信服务费", "line": 4}]

@@ -204,3 +204,17 @@ def test_a_row_the_store_refuses_inside_a_batch_is_named_and_nothing_is_imported
     assert_one_line_error(result)
     assert f"{src} row 4" in result.err and "archived" in result.err and "nothing was imported" in result.err
     assert ledger_rows(cli.path, "SELECT id FROM invoices") == []
+
+
+def test_the_export_saved_as_ods_is_read(cli, tmp_path):
+    """The same export opened in LibreOffice or WPS and saved as .ods (its title row and 合计 footer kept)."""
+    from tests.support.ods import write_ods
+
+    customers(cli)
+    src = write_ods(tmp_path / "发票查询统计.ods", [["发票基础信息（导出时间：2026-04-01 08:30:12）"], HEADERS,
+                                                  *sample_rows(), ["合计", "", "", "", "", "", "", "", "", "13900.00"]])
+    result = cli("import", "fapiao", src)
+    assert result.code == 0, result.err
+    assert "imported 3 invoices, 1 credit note (红字), 0 voided (已作废), 1 skipped" in result.out and "ODS" in result.out
+    invs = {r["number"]: r for r in ledger_rows(cli.path, "SELECT number, total, tax FROM invoices")}
+    assert (invs[A]["total"], invs[A]["tax"]) == (1_130_000, 130_000)

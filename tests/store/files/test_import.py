@@ -506,3 +506,31 @@ def test_a_100kb_first_line_is_sniffed_in_bounded_time(cli, led, tmp_path):
     result = cli("import", "customers", path)
     assert time.monotonic() - started < 5
     assert_one_line_error(result, 1, "wide.csv line 1", "unknown column")
+
+
+def test_ods_first_sheet_with_date_cells_and_numbers(cli, book, tmp_path):
+    """An OpenDocument sheet (LibreOffice, WPS) reads as an XLSX does: dates, numbers as shown, blank rows skipped."""
+    from tests.support.ods import write_ods
+
+    write_ods(tmp_path / "inv.ods", [["客户编号", "开票日期", "价税合计", "发票号码", "到期日"],
+                                      ["HD001", date(2026, 3, 1), 1234.56, "X-1", date(2026, 3, 31)],
+                                      [None, None, None, None, None],
+                                      ["ACME", "2026-03-02", 99, "X-2", None]])
+    result = cli("import", "invoices", tmp_path / "inv.ods")
+    assert result.code == 0, result.err
+    assert "imported 2 new invoices" in result.out and "ODS" in result.out
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        x1, x2 = invoices.by_number(ledger, "X-1"), invoices.by_number(ledger, "X-2")
+    assert (x1["date"], x1["total"], x1["due_date"]) == ("2026-03-01", 123_456, "2026-03-31")
+    assert (x2["date"], x2["total"], x2["due_date"]) == ("2026-03-02", 9_900, "2026-04-01")
+
+
+def test_ods_errors_name_the_row_and_column_letter_and_a_broken_one_says_why(cli, book, tmp_path):
+    from tests.support.ods import write_ods
+
+    write_ods(tmp_path / "bad.ods", [["customer", "date", "amount"], ["HD001", "2026-01-01", 10.005]])
+    result = cli("import", "invoices", tmp_path / "bad.ods")
+    assert_one_line_error(result, 1, "bad.ods row 2", 'column C "amount"', "10.005", "more than 2 decimal places")
+    (tmp_path / "broken.ods").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    result = cli("import", "customers", tmp_path / "broken.ods")
+    assert_one_line_error(result, 1, "broken.ods is not a readable .ods spreadsheet")
