@@ -20,7 +20,7 @@ from store.errors import InvalidInput
 from store.rules.allocation import auto_allocate
 from store.rules.openitems import by_invoice_date
 from store.read.open import allocatable_items, open_ever_sql, overdue_sql, position, unapplied
-from store.rules.terms import instalments
+from store.rules.terms import BUILTIN_ZH, describe, instalments
 from store.i18n import N_
 
 INVOICE_FILTERS = ("open", "overdue", "all")
@@ -162,12 +162,15 @@ class InvoicePreview:
 
 
 def invoice_preview(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
-                    lines: list[str] | None = None, terms_name: str | None = None) -> InvoicePreview:
+                    lines: list[str] | None = None, terms_name: str | None = None,
+                    currency: str | None = None) -> InvoicePreview:
     """What issuing this invoice would post: total and due dates by its terms (nothing is written).
-    The terms are chosen by invoices.terms_for, as invoices.add chooses them."""
+    The terms are chosen by invoices.terms_for, as invoices.add chooses them; the currency is the customer's
+    unless one is given."""
     on = validate.parse_date(invoice_date, "invoice date")
     record = customers.by_code(ledger, (customer_code or "").strip())
-    cur = money.stored_currency(record["currency"] or ledger.setting("currency", "CNY"))
+    cur = (money.check_currency(currency) if currency
+           else money.stored_currency(record["currency"] or ledger.setting("currency", "CNY")))
     if lines:
         total = sum(line.amount + line.tax for line in (invoices.parse_line(text, cur) for text in lines))
     else:
@@ -188,12 +191,14 @@ class PaymentPlan:
     unapplied_before: int  # the customer's cash and credit not yet applied, before this payment
 
 
-def payment_plan(ledger, customer_code: str, paid_on: str, amount: str | None) -> PaymentPlan:
-    """The customer's open items a payment dated paid_on may go to (one row per invoice, earliest due first)
-    with the store's oldest-due-first suggestion for `amount`."""
+def payment_plan(ledger, customer_code: str, paid_on: str, amount: str | None,
+                 currency: str | None = None) -> PaymentPlan:
+    """The customer's open items in `currency` (the customer's unless given) a payment dated paid_on may go to
+    (one row per invoice, earliest due first) with the store's oldest-due-first suggestion for `amount`."""
     on = validate.iso_date(paid_on, "payment date")
     record = customers.by_code(ledger, (customer_code or "").strip())
-    cur = money.stored_currency(record["currency"] or ledger.setting("currency", "CNY"))
+    cur = (money.check_currency(currency) if currency
+           else money.stored_currency(record["currency"] or ledger.setting("currency", "CNY")))
     minor = money.parse_amount(amount, cur) if (amount or "").strip() else 0
     dues = allocatable_items(ledger, record["id"], cur, on)
     items: dict[str, dict] = {}
@@ -257,3 +262,38 @@ def customer_ratings(ledger, as_of: date) -> dict[str, tuple[int, str]]:
     from store.read import credit
 
     return {s.facts.code: (s.score, s.rating) for s in credit.scores(ledger, as_of)}
+
+
+# -- what the forms' pickers offer (tui/widgets/picker.py) ---------------------------------------------------
+
+def customer_choices(ledger, query: str, limit: int = 8) -> list[dict]:
+    """At most `limit` customers a search finds (code, name, legal name, tax id, pinyin whole or by initials;
+    store/rules/search.py), by code: [{code, name, currency}]. A range read in the customer_search index."""
+    return [{"code": r["code"], "name": r["name"], "currency": r["currency"]}
+            for r in customers.listing(ledger, search=query or None, limit=limit)]
+
+
+def ledger_currencies(ledger) -> list[str]:
+    """The currencies this ledger uses: its own first, then its customers' (most customers first)."""
+    home = money.stored_currency(ledger.setting("currency", "CNY"))
+    rows = ledger.rows("SELECT currency, count(*) AS n FROM customers WHERE currency IS NOT NULL AND currency != '' "
+                       "GROUP BY currency ORDER BY n DESC, currency")
+    found = [home]
+    for r in rows:
+        code = money.stored_currency(r["currency"])
+        if code not in found:
+            found.append(code)
+    return found
+
+
+def terms_choices(ledger, lang: str, invoice_date: date | None) -> list[dict]:
+    """Every usable terms (built-ins first) with both names of a built-in (EOM30 / 月结30), what they mean in
+    `lang`, and the due dates an invoice of `invoice_date` would get: [{name, other, meaning, due: [date]}]."""
+
+    currency = termsbook.home_currency(ledger)
+    found = []
+    for terms, _source in termsbook.all_terms(ledger):
+        due = sorted({d for d, _ in instalments(terms, 10000, invoice_date)}) if invoice_date else []
+        found.append({"name": terms.name, "other": BUILTIN_ZH.get(terms.name, ""),
+                      "meaning": describe(terms, lang, currency), "due": due})
+    return found
