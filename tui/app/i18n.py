@@ -81,6 +81,7 @@ ALSO_USED = (
     N_("invd.credit"), N_("invd.writeoff"),
     N_("invf.amount"), N_("invf.amount.hint"), N_("invf.customer"), N_("invf.date"), N_("invf.description"),
     N_("invf.terms"), N_("invf.terms.hint"), N_("invf.currency"), N_("invf.currency.hint"), N_("payf.currency"),
+    N_("key.sort_next"), N_("key.sort_flip"),
     N_("key.aging"), N_("key.apply_credit"), N_("key.as_of"), N_("key.back"), N_("key.basis"), N_("key.cancel"),
     N_("key.cancel_prompt"), N_("key.clear_allocations"), N_("key.collections"), N_("key.command_palette"),
     N_("key.customers"), N_("key.focus_next"), N_("key.focus_previous"), N_("key.copy_text"), N_("key.help_f1"),
