@@ -117,6 +117,7 @@ class PagedListScreen(DulyScreen):
         self.tail = False  # loaded from the end (End on a list with more pages than are loaded)
         self.before = None  # in tail mode: the first row's key, the page before it comes next
         self.more_before = False
+        self.pending = 0  # Down presses past the loaded rows while the next page loads (Up ones: negative)
         self._labels: dict = {}
 
     def page_query(self):
@@ -132,6 +133,7 @@ class PagedListScreen(DulyScreen):
 
     def restart_pages(self) -> None:
         self.generation += 1
+        self.pending = 0
         self.after, self.more, self.loading = None, False, True
         self.tail, self.before, self.more_before = False, None, False
         self.query_one(f"#{self.LIST_ID}", DataTable).clear()
@@ -145,6 +147,7 @@ class PagedListScreen(DulyScreen):
     def load_tail(self) -> None:
         """The list's last page, the cursor on its last row; the pages before it come as the cursor moves up."""
         self.generation += 1
+        self.pending = 0
         self.after, self.more, self.loading = None, False, True
         self.tail, self.before, self.more_before = True, None, False
         self.query_one(f"#{self.LIST_ID}", DataTable).clear()
@@ -185,7 +188,12 @@ class PagedListScreen(DulyScreen):
                 table.add_row(*self.row_cells(row), key=self.row_key(row))
             for key, cells in kept:
                 table.add_row_as_is(*cells, key=key)
-            table.move_cursor(row=table.row_count - 1 if first else cursor + len(rows), animate=False)
+            target = table.row_count - 1 if first else cursor + len(rows)
+            if self.pending < 0:  # Up presses that came while this page loaded
+                moved = min(-self.pending, target)
+                target -= moved
+                self.pending = 0 if not more else self.pending + moved
+            table.move_cursor(row=target, animate=False)
         if rows:
             self.before = self.keyset(rows[0])
         self.more_before, self.loading = more, False
@@ -240,6 +248,17 @@ class PagedListScreen(DulyScreen):
             event.stop()
             self.sort_by(str(event.column_key.value))
 
+    @on(DataTable.Overrun)
+    def overrun(self, event: DataTable.Overrun) -> None:
+        if event.table.id != self.LIST_ID:
+            return
+        if event.steps > 0 and not self.tail and (self.more or self.loading):
+            self.pending += event.steps
+            self.load_more()
+        elif event.steps < 0 and self.tail and (self.more_before or self.loading):
+            self.pending += event.steps
+            self.load_before()
+
     @on(DataTable.EdgeWanted)
     def edge_wanted(self, event: DataTable.EdgeWanted) -> None:
         if not self.SORTS or event.table.id != self.LIST_ID:
@@ -255,6 +274,11 @@ class PagedListScreen(DulyScreen):
         if rows:
             self.after = after
         self.more, self.loading = more, False
+        table = self.query_one(f"#{self.LIST_ID}", DataTable)
+        if self.pending > 0 and table.row_count:  # Down presses that came while this page loaded
+            target = min(table.cursor_row + self.pending, table.row_count - 1)
+            self.pending = 0 if not more else self.pending - (target - table.cursor_row)
+            table.move_cursor(row=target, animate=False)
         self.show_status()
         self._maybe_more()
 

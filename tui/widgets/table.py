@@ -36,8 +36,38 @@ class DataTable(_DataTable):
         def control(self) -> DataTable:
             return self.table
 
+    class Overrun(Message):
+        """Down past the last row loaded (steps > 0) or Up before the first (steps < 0): a paged list keeps the
+        steps and moves on once the next page is there, so no key press is lost while a page loads."""
+
+        def __init__(self, table: DataTable, steps: int):
+            super().__init__()
+            self.table, self.steps = table, steps
+
+        @property
+        def control(self) -> DataTable:
+            return self.table
+
     def add_row(self, *cells, **kwargs):
         return super().add_row(*(literal(c) for c in cells), **kwargs)
+
+    def action_cursor_down(self) -> None:
+        if self.cursor_type == "row" and self.cursor_row >= self.row_count - 1:
+            self.post_message(self.Overrun(self, 1))
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_type == "row" and self.cursor_row <= 0:
+            self.post_message(self.Overrun(self, -1))
+        super().action_cursor_up()
+
+    def action_page_down(self) -> None:
+        if self.cursor_type == "row":
+            page = max(1, self.scrollable_content_region.height - (self.header_height if self.show_header else 0))
+            beyond = self.cursor_row + page - (self.row_count - 1)
+            if beyond > 0:
+                self.post_message(self.Overrun(self, beyond))
+        super().action_page_down()
 
     def add_row_as_is(self, *cells, **kwargs):
         """Add cells that came out of this table (get_row), already made literal."""

@@ -2,7 +2,10 @@
 ledger holds), and lists that sort by a column in SQL and reach their last row by End even when paged."""
 from __future__ import annotations
 
+import time
+
 import pytest
+from textual import events
 from textual.widgets import Static
 
 from store.ledger.ledger import Ledger
@@ -127,3 +130,24 @@ async def test_end_reaches_the_last_row_of_a_list_longer_than_a_page(book):
         await pilot.press("home")
         await settle(pilot)
         assert str(table.ordered_rows[table.cursor_row].key.value) == "ACME"
+
+
+async def test_no_down_press_is_lost_while_the_next_pages_load(book, monkeypatch):
+    from tui.screens import customers as screen_module
+
+    def slow_page(*args, **kwargs):  # a busy machine: each page takes a while on the database thread
+        time.sleep(0.3)
+        return fetch(*args, **kwargs)
+    fetch = screen_module.customer_page
+    monkeypatch.setattr(screen_module, "customer_page", slow_page)
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        for _ in range(200):  # a burst, as a terminal sends held-down keys, before the first page is there
+            key = events.Key("down", None)
+            key.set_sender(app)
+            app._driver.send_message(key)
+        await settle(pilot)
+        table = app.screen.query_one("#customers", DataTable)
+        assert str(table.ordered_rows[table.cursor_row].key.value) == "C0199"  # row 200: ACME, BJ001, C0001...
