@@ -93,7 +93,7 @@ class InvoicesScreen(PagedListScreen):
     def row_cells(self, r: dict) -> tuple:
         cur, late = r["currency"], r["overdue"] > 0
         return (r["number"], r["date"], Text(r["due_date"], style="red" if late else ""), r["customer"] or "",
-                Text(r["customer_name"] or "", no_wrap=True, overflow="ellipsis"), cur, amount_cell(r["total"], cur),
+                r["customer_name"] or "", cur, amount_cell(r["total"], cur),
                 amount_cell(r["open"], cur, "red" if late else ""), self.t(f"status.{r['status']}"))
 
     def row_key(self, r: dict) -> str:

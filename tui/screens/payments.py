@@ -83,7 +83,7 @@ class PaymentsScreen(PagedListScreen):
     def row_cells(self, r: dict) -> tuple:
         t, cur = self.t, r["currency"]
         return (r["number"] or "", r["date"], r["customer"] or "",
-                Text(r["customer_name"] or "", no_wrap=True, overflow="ellipsis"), cur, t(f"method.{r['method']}"),
+                r["customer_name"] or "", cur, t(f"method.{r['method']}"),
                 r["reference"] or "", amount_cell(r["amount"], cur),
                 amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""), t(f"status.{r['status']}"))
 

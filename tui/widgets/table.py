@@ -74,20 +74,16 @@ class DataTable(_DataTable):
         return super().add_row(*cells, **kwargs)
 
     def action_scroll_end(self) -> None:
+        """End on a row cursor: the last row of the whole list (ctrl+end: the last row loaded)."""
         if self.cursor_type != "row":
             return super().action_scroll_end()
-        self.action_scroll_bottom()
-
-    def action_scroll_home(self) -> None:
-        if self.cursor_type != "row":
-            return super().action_scroll_home()
-        self.action_scroll_top()
-
-    def action_scroll_bottom(self) -> None:
         super().action_scroll_bottom()
         self.post_message(self.EdgeWanted(self, last=True))
 
-    def action_scroll_top(self) -> None:
+    def action_scroll_home(self) -> None:
+        """Home on a row cursor: the first row of the whole list."""
+        if self.cursor_type != "row":
+            return super().action_scroll_home()
         super().action_scroll_top()
         self.post_message(self.EdgeWanted(self, last=False))
 

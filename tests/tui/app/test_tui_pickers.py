@@ -9,7 +9,7 @@ from textual import events
 from textual.widgets import Static
 
 from store.ledger.ledger import Ledger
-from tests.support.app import SIZE, app_for, settle, text_of
+from tests.support.app import SIZE, app_for, hold_still, settle, text_of
 from tests.support.book import PASSPHRASE, make_book
 from tui.screens.customers import CustomersScreen
 from tui.screens.invoices import InvoicesScreen
@@ -151,3 +151,19 @@ async def test_no_down_press_is_lost_while_the_next_pages_load(book, monkeypatch
         await settle(pilot)
         table = app.screen.query_one("#customers", DataTable)
         assert str(table.ordered_rows[table.cursor_row].key.value) == "C0199"  # row 200: ACME, BJ001, C0001...
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_invoice_form_customer_picker_snapshot(snap_compare, book, language, size):
+    """The customer picker open under the field: `sh` finds SH002 by its code and 上海 / 深圳 by their pinyin."""
+    app = app_for(book, language=language)
+
+    async def before(pilot) -> None:
+        await hold_still(pilot)
+        await pilot.press("3", "n")
+        await hold_still(pilot)
+        await pilot.press("s", "h")
+        await hold_still(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
