@@ -79,7 +79,7 @@ class CustomersScreen(PagedListScreen):
         self.add_sortable_columns(table, [("category", t("col.category"), False), ("terms", t("col.terms"), False),
                                           ("credit_limit", t("col.credit_limit"), True)])
         self.watch(table, "scroll_y", self._scrolled, init=False)
-        table.focus()
+        self.set_focus(table)  # now: keys that came with the key that opened the screen land in the list
         super().on_mount()
 
     # -- loading ---------------------------------------------------------------------------------

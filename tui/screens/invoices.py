@@ -65,7 +65,7 @@ class InvoicesScreen(PagedListScreen):
             ("currency", t("col.currency"), False), ("total", t("col.total"), True), ("open", t("col.open"), True)])
         table.add_column(t("col.status"), key="status")
         self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
-        table.focus()
+        self.set_focus(table)  # now: keys that came with the key that opened the screen land in the list
         super().on_mount()
 
     # -- loading ---------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ class PaymentsScreen(PagedListScreen):
             ("unapplied", t("col.unapplied"), True)])
         table.add_column(t("col.status"), key="status")
         self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
-        table.focus()
+        self.set_focus(table)  # now: keys that came with the key that opened the screen land in the list
         super().on_mount()
 
     def reload(self) -> None:

@@ -132,6 +132,24 @@ async def test_end_reaches_the_last_row_of_a_list_longer_than_a_page(book):
         assert str(table.ordered_rows[table.cursor_row].key.value) == "ACME"
 
 
+def burst(app, *keys: str) -> None:
+    """Keys as a terminal sends them when typed fast or held down: all queued at once, none waited for."""
+    for name in keys:
+        key = events.Key(name, name if len(name) == 1 else None)
+        key.set_sender(app)
+        app._driver.send_message(key)
+
+
+async def test_keys_typed_with_the_screen_key_land_on_the_new_screen(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, "2", *["down"] * 5)  # 2 and Downs in one read: the Downs belong to the customer list
+        await settle(pilot)
+        table = app.screen.query_one("#customers", DataTable)
+        assert isinstance(app.screen, CustomersScreen) and table.cursor_row == 5
+
+
 async def test_no_down_press_is_lost_while_the_next_pages_load(book, monkeypatch):
     from tui.screens import customers as screen_module
 
@@ -144,10 +162,7 @@ async def test_no_down_press_is_lost_while_the_next_pages_load(book, monkeypatch
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("2")
-        for _ in range(200):  # a burst, as a terminal sends held-down keys, before the first page is there
-            key = events.Key("down", None)
-            key.set_sender(app)
-            app._driver.send_message(key)
+        burst(app, *["down"] * 200)  # held down before the first page is there
         await settle(pilot)
         table = app.screen.query_one("#customers", DataTable)
         assert str(table.ordered_rows[table.cursor_row].key.value) == "C0199"  # row 200: ACME, BJ001, C0001...
