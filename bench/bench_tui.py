@@ -26,15 +26,18 @@ untouched). Sections:
      thread with one connection (one key derivation for the session), so these include any job queued
      before them.
 
-  6. every screen (in-process, medians of --runs, each run a fresh app that visits each screen once): the time
+  6. reports (tmux): 6 until the summary's figures, then until the trend chart shows all 12 months with their
+     amounts ("time to first chart"); and on a fresh connection the trend's queries against 12 runs of the
+     per-date reports it equals (summary + dso at each month end).
+  7. every screen (in-process, medians of --runs, each run a fresh app that visits each screen once): the time
      from the key to the screen's first rows -- 1-9, f2-f4, Enter on the first customer (customer screen) and
      on the first invoice (invoice screen); the dashboard is timed from start. "First rows": the screen's main
      table has a row (dashboard: the totals), or, for a screen with no table of rows (reports, settings, sync,
      an empty queue), none of its jobs is still running. Keys are sent as a terminal sends them (no waiting).
-  7. lost keys (tmux): `duly` on a loaded machine (--burners busy processes, default 2), 2 as soon as the
+  8. lost keys (tmux): `duly` on a loaded machine (--burners busy processes, default 2), 2 as soon as the
      dashboard frame is drawn (its worker still computing), then 300 x Down in one burst before the first page
      is there; once the pane is still, Enter opens the customer under the cursor, which must be the 301st.
-     Sections 6-7 alone: --only-screens.
+     Sections 7-8 alone: --only-screens.
 
 Every wait is bounded (--timeout, 60 s); the private tmux server is killed at the end, whatever happened.
 """
@@ -393,6 +396,8 @@ def tmux_press_c(ledger: Path, passphrase: str, timeout: float, busy: bool) -> d
 
 # --- 5. invoices ------------------------------------------------------------------------------------------
 
+REPORTS_SUMMARY = re.compile(r"(Receivable|应收合计)\s+-?[\d,]+\.\d\d")
+CHART_ROW = re.compile(r"^\s*\d{4}-\d\d\s+[█▏▎▍▌▋▊▉]+.*?\s-?[\d,]+\.\d\d(\s|$)", re.M)  # "2026-03  ████  329,122.78"
 INVOICE_PAGE = re.compile(r"\d+ shown|已显示 \d+ 个|No invoices match|没有匹配的发票")
 
 
@@ -478,7 +483,54 @@ def dashboard_phases(ledger: Path, passphrase: str, runs: int = 3) -> list[tuple
     return [(name, statistics.median(values)) for name, values in samples.items()]
 
 
-# --- 6. every screen: key -> first rows ------------------------------------------------------------------
+# --- 6. the reports' charts ---------------------------------------------------------------------------------
+
+
+def tmux_reports(ledger: Path, passphrase: str, timeout: float) -> dict:
+    """6 from an idle dashboard: seconds until the summary's figures, and until the trend chart has its 12 months."""
+    pane = Pane(ledger, passphrase, timeout)
+    try:
+        pane.wait({"aging": AGING_BAR})
+        pane.wait_still()
+        t = time.perf_counter()
+        pane.keys("6")
+        return pane.wait({"summary": REPORTS_SUMMARY, "chart": lambda s: len(CHART_ROW.findall(s)) >= 12}, since=t)
+    finally:
+        pane.close()
+
+
+def trend_phases(ledger: Path, passphrase: str, runs: int = 3) -> list[tuple[str, float]]:
+    from datetime import date
+
+    from store.ledger.ledger import Ledger
+    from store.read import reports
+
+    as_of = date.today()
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        with Ledger.open(ledger, passphrase) as led:
+            t = time.perf_counter()
+            reports.trend(led, as_of)
+            samples.setdefault("reports.trend, 12 month ends (one pass per figure)", []).append(time.perf_counter() - t)
+            t = time.perf_counter()
+            for end in reports.month_ends(as_of):
+                reports.summary(led, end)
+                reports.dso(led, end)
+            samples.setdefault("12 x (summary + dso), what it equals", []).append(time.perf_counter() - t)
+    return [(name, statistics.median(values)) for name, values in samples.items()]
+
+
+def _reports_rows(ledger: Path, passphrase: str, timeout: float, runs: int, phases: bool) -> list[tuple[str, str]]:
+    print("6. reports: time to first chart", flush=True)
+    marks = [tmux_reports(ledger, passphrase, timeout) for _ in range(runs)]
+    rows = [("tmux: 6 -> reports summary shown", fmt(median(m["summary"] for m in marks))),
+            ("tmux: 6 -> trend chart with 12 months shown (first chart)", fmt(median(m["chart"] for m in marks)))]
+    if phases:
+        rows += [(f"worker: {name}", fmt(seconds)) for name, seconds in trend_phases(ledger, passphrase)]
+    return rows
+
+
+# --- 7. every screen: key -> first rows ------------------------------------------------------------------
 
 SCREENS = [("2", "customers"), ("3", "invoices"), ("4", "payments"), ("5", "aging"), ("6", "reports"),
            ("7", "collections"), ("8", "reconcile"), ("9", "sync"), ("f2", "settings"), ("f3", "drafts"),
@@ -569,7 +621,7 @@ async def _screens_once(ledger: Path, passphrase: str, timeout: float) -> dict[s
 
 
 def screens_first_rows(ledger: Path, passphrase: str, runs: int, timeout: float) -> list[tuple[str, str]]:
-    print("6. every screen: key -> first rows (in-process)", flush=True)
+    print("7. every screen: key -> first rows (in-process)", flush=True)
     per_run = []
     for i in range(runs):
         found = asyncio.run(_screens_once(ledger, passphrase, timeout))
@@ -583,12 +635,12 @@ def screens_first_rows(ledger: Path, passphrase: str, runs: int, timeout: float)
     return rows
 
 
-# --- 7. lost keys under load -----------------------------------------------------------------------------
+# --- 8. lost keys under load -----------------------------------------------------------------------------
 
 
 def tmux_keys_under_load(ledger: Path, passphrase: str, timeout: float, codes: list[str],
                          burners: int) -> tuple[str, str]:
-    print(f"7. 300 x Down in one burst under load ({burners} busy processes)", flush=True)
+    print(f"8. 300 x Down in one burst under load ({burners} busy processes)", flush=True)
     target = codes[300] if len(codes) > 300 else None
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(burners)]
     pane = Pane(ledger, passphrase, timeout)
@@ -627,7 +679,8 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-inprocess", action="store_true")
     parser.add_argument("--skip-phases", action="store_true")
     parser.add_argument("--only-invoices", action="store_true", help="run section 5 only")
-    parser.add_argument("--only-screens", action="store_true", help="run sections 6 and 7 only")
+    parser.add_argument("--only-charts", action="store_true", help="run section 6 only")
+    parser.add_argument("--only-screens", action="store_true", help="run sections 7 and 8 only")
     parser.add_argument("--burners", type=int, default=2, help="busy processes during the lost-keys run")
     args = parser.parse_args(argv)
     if not args.passphrase:
@@ -643,6 +696,13 @@ def main(argv=None) -> int:
     if args.only_invoices:
         try:
             return _invoices_only(ledger, args.passphrase, timeout)
+        finally:
+            tmux("kill-server", check=False)
+    if args.only_charts:
+        try:
+            for key, value in _reports_rows(ledger, args.passphrase, timeout, args.runs, not args.skip_phases):
+                print(f"| {key} | {value} |")
+            return 0
         finally:
             tmux("kill-server", check=False)
     if args.only_screens:
@@ -706,6 +766,7 @@ def main(argv=None) -> int:
             for name, seconds in dashboard_phases(ledger, args.passphrase):
                 rows.append((f"worker: {name}", fmt(seconds)))
         rows += _invoice_rows(ledger, args.passphrase, timeout)
+        rows += _reports_rows(ledger, args.passphrase, timeout, args.runs, not args.skip_phases)
         rows += _screen_rows(ledger, args.passphrase, args.runs, timeout, args.burners)
     finally:
         tmux("kill-server", check=False)

@@ -253,9 +253,11 @@ def reopen(ledger, line_id: str) -> dict:
     with ledger.writing() as tx:
         row = by_id(ledger, line_id)
         if row["status"] != "rejected":
-            raise Conflict(f"bank line {row['id'][:8]} is {row['status']}, not rejected"
-                           + ("; void its payment with `duly payment void` to undo an accepted line"
-                              if row["status"] == "accepted" else ""))
+            if row["status"] == "accepted":
+                raise Conflict(N_("bank line {value} was accepted, not set aside: void its payment (`duly payment "
+                                  "void`) to undo it"), value=row["id"][:8])
+            raise Conflict(N_("bank line {value} is open, not set aside: there is nothing to reopen"),
+                           value=row["id"][:8])
         tx.set("bank_matches", row["id"], status="open", note=None, decided_on=date.today().isoformat())
     return row
 
