@@ -638,6 +638,12 @@ def screens_first_rows(ledger: Path, passphrase: str, runs: int, timeout: float)
 # --- 8. lost keys under load -----------------------------------------------------------------------------
 
 
+def _shown(screen: str) -> int:
+    """How many rows the list's status line says are shown (0 when there is none)."""
+    found = re.search(r"(\d+) shown|已显示 (\d+)", screen)
+    return int(found.group(1) or found.group(2)) if found else 0
+
+
 def tmux_keys_under_load(ledger: Path, passphrase: str, timeout: float, codes: list[str],
                          burners: int) -> tuple[str, str]:
     print(f"8. 300 x Down in one burst under load ({burners} busy processes)", flush=True)
@@ -649,7 +655,10 @@ def tmux_keys_under_load(ledger: Path, passphrase: str, timeout: float, codes: l
         pane.keys("2")  # the dashboard still computing
         pane.keys("Down", repeat=300)  # before the customers' first page is there
         t = time.perf_counter()
-        pane.wait_still(quiet=2.0)  # the list moved (a jump to a row below what is loaded may scroll past it)
+        # the 301st row is on the 4th page: wait until it is loaded and the pane is still (a busy machine may take
+        # seconds a page; the cursor moves on as each page comes)
+        pane.wait({"pages": lambda s: _shown(s) >= 400}, since=t, timeout=timeout)
+        pane.wait_still(quiet=1.0)
         took = time.perf_counter() - t
         pane.keys("Enter")  # the customer under the cursor: its screen's title names it
         seen = pane.wait({"title": CUSTOMER_TITLE})

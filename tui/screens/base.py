@@ -51,7 +51,14 @@ class DulyScreen(Screen):
         """fn(ledger, *args, **kwargs) on the app's database thread (await it in an async worker)."""
         return await self.app.db.run(fn, *args, **kwargs)
 
+    _set_up = False
+
     def on_mount(self) -> None:
+        # Textual calls the on_mount of every class in the MRO, and a screen's own on_mount calls super() too:
+        # without this the first page of every list was read twice
+        if self._set_up:
+            return
+        self._set_up = True
         localise_bindings(self, self.t)
         self.refresh_bindings()
         self._fit_footer()
@@ -250,13 +257,21 @@ class PagedListScreen(DulyScreen):
 
     @on(DataTable.Overrun)
     def overrun(self, event: DataTable.Overrun) -> None:
-        if event.table.id != self.LIST_ID:
+        table = event.table
+        if table.id != self.LIST_ID:
             return
-        if event.steps > 0 and not self.tail and (self.more or self.loading):
-            self.pending += event.steps
+        steps = event.steps
+        # the rows may have come between the key and this message: move through them first
+        room = (table.row_count - 1 - table.cursor_row) if steps > 0 else -table.cursor_row
+        moved = min(steps, room) if steps > 0 else max(steps, room)
+        if moved:
+            table.move_cursor(row=table.cursor_row + moved, animate=False)
+            steps -= moved
+        if steps > 0 and not self.tail and (self.more or self.loading):
+            self.pending += steps
             self.load_more()
-        elif event.steps < 0 and self.tail and (self.more_before or self.loading):
-            self.pending += event.steps
+        elif steps < 0 and self.tail and (self.more_before or self.loading):
+            self.pending += steps
             self.load_before()
 
     @on(DataTable.EdgeWanted)

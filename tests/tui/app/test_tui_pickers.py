@@ -132,6 +132,15 @@ async def test_end_reaches_the_last_row_of_a_list_longer_than_a_page(book):
         assert str(table.ordered_rows[table.cursor_row].key.value) == "ACME"
 
 
+async def until(pilot, check, tries: int = 200) -> None:
+    """Settle, then pause until `check()` holds (a page's message may still be queued when its worker is done)."""
+    await settle(pilot)
+    for _ in range(tries):
+        if check():
+            return
+        await pilot.pause(0.01)
+
+
 def burst(app, *keys: str) -> None:
     """Keys as a terminal sends them when typed fast or held down: all queued at once, none waited for."""
     for name in keys:
@@ -145,7 +154,8 @@ async def test_keys_typed_with_the_screen_key_land_on_the_new_screen(book):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         burst(app, "2", *["down"] * 5)  # 2 and Downs in one read: the Downs belong to the customer list
-        await settle(pilot)
+        await until(pilot, lambda: isinstance(app.screen, CustomersScreen)
+                    and app.screen.query_one("#customers", DataTable).cursor_row == 5)
         table = app.screen.query_one("#customers", DataTable)
         assert isinstance(app.screen, CustomersScreen) and table.cursor_row == 5
 
