@@ -25,9 +25,19 @@ untouched). Sections:
      pane settles, ctrl+end (next pages), a customer filter; VmHWM after them. The app has one database
      thread with one connection (one key derivation for the session), so these include any job queued
      before them.
+
   6. reports (tmux): 6 until the summary's figures, then until the trend chart shows all 12 months with their
      amounts ("time to first chart"); and on a fresh connection the trend's queries against 12 runs of the
      per-date reports it equals (summary + dso at each month end).
+  7. every screen (in-process, medians of --runs, each run a fresh app that visits each screen once): the time
+     from the key to the screen's first rows -- 1-9, f2-f4, Enter on the first customer (customer screen) and
+     on the first invoice (invoice screen); the dashboard is timed from start. "First rows": the screen's main
+     table has a row (dashboard: the totals), or, for a screen with no table of rows (reports, settings, sync,
+     an empty queue), none of its jobs is still running. Keys are sent as a terminal sends them (no waiting).
+  8. lost keys (tmux): `duly` on a loaded machine (--burners busy processes, default 2), 2 as soon as the
+     dashboard frame is drawn (its worker still computing), then 300 x Down in one burst before the first page
+     is there; once the pane is still, Enter opens the customer under the cursor, which must be the 301st.
+     Sections 7-8 alone: --only-screens.
 
 Every wait is bounded (--timeout, 60 s); the private tmux server is killed at the end, whatever happened.
 """
@@ -59,6 +69,7 @@ CUSTOMERS = re.compile(r"Search code, name, tax id or pinyin|Search code, name o
 CUSTOMER_PAGE = re.compile(r"\d+ shown|已显示 \d+ 个|No customers match|没有匹配的客户")
 AGING_SCREEN = re.compile(r"Basis: |基准: ")
 AGING_ROW = re.compile(r"\s[A-Z]{3}\s+[\d,]*\d\.\d\d")
+CUSTOMER_TITLE = re.compile(r"^\s*(Customer|客户)\s+(\S+) ·", re.M)  # the customer screen: "Customer C0301 · name"
 
 
 def median(values):
@@ -519,6 +530,151 @@ def _reports_rows(ledger: Path, passphrase: str, timeout: float, runs: int, phas
     return rows
 
 
+# --- 7. every screen: key -> first rows ------------------------------------------------------------------
+
+SCREENS = [("2", "customers"), ("3", "invoices"), ("4", "payments"), ("5", "aging"), ("6", "reports"),
+           ("7", "collections"), ("8", "reconcile"), ("9", "sync"), ("f2", "settings"), ("f3", "drafts"),
+           ("f4", "terms"), ("enter@2", "customer screen"), ("enter@3", "invoice screen")]
+MAIN_TABLE = {"CustomersScreen": "#customers", "InvoicesScreen": "#invoices", "PaymentsScreen": "#payments",
+              "AgingScreen": "#aging", "CollectionsScreen": ".coll-table", "ReconcileScreen": "#rec-lines",
+              "DraftsScreen": "#drafts", "TermsScreen": "#terms", "CustomerScreen": "#open-items",
+              "InvoiceScreen": "#invoice-due", "SyncScreen": "#sync-review"}
+
+
+def _first_rows(app, screen) -> bool:
+    """The screen shows its first rows, or (no table of rows) has no job still running."""
+    from rich.table import Table
+    from textual.widget import Widget
+
+    from textual.css.query import NoMatches
+
+    name = type(screen).__name__
+    if name == "DashboardScreen":
+        try:
+            return isinstance(screen.query_one("#dash-totals").content, Table)
+        except NoMatches:  # not composed yet
+            return False
+    selector = MAIN_TABLE.get(name)
+    if selector and any(getattr(t, "row_count", 0) for t in screen.query(selector)):
+        return True
+    running = [w for w in app.workers if not w.is_finished and isinstance(w.node, Widget)
+               and (w.node is screen or screen in w.node.ancestors)]
+    return screen.is_mounted and not running and getattr(screen, "loaded_revision", 0) != -1
+
+
+def _send(app, key: str) -> None:
+    """A key as the terminal sends it: into the driver's queue, nothing awaited."""
+    from textual import events
+
+    event = events.Key(key, None)
+    event.set_sender(app)
+    app._driver.send_message(event)
+
+
+async def _until(check, timeout: float, poll: float = 0.005) -> float | None:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if check():
+            return time.perf_counter() - start
+        await asyncio.sleep(poll)
+    return None
+
+
+async def _quiet(app, timeout: float) -> None:
+    """Until no job of the app runs (the idle credit ratings included), at most `timeout`."""
+    await _until(lambda: all(w.is_finished for w in app.workers), timeout, poll=0.05)
+
+
+async def _screens_once(ledger: Path, passphrase: str, timeout: float) -> dict[str, float | None]:
+    from tui.app.app import DulyApp
+    from tui.screens.dashboard import DashboardScreen
+
+    found: dict[str, float | None] = {}
+    t0 = time.perf_counter()
+    app = DulyApp(ledger, passphrase)
+    async with app.run_test(size=SIZE):
+        took = await _until(lambda: isinstance(app.screen, DashboardScreen) and _first_rows(app, app.screen),
+                            timeout)
+        found["1 dashboard (from start)"] = None if took is None else time.perf_counter() - t0
+        await _quiet(app, timeout)
+        for key, name in SCREENS:
+            if key.startswith("enter@"):
+                _send(app, key.split("@")[1])  # the list first (already loaded once), then Enter on its first row
+                await _until(lambda: type(app.screen).__name__ in MAIN_TABLE and _first_rows(app, app.screen),
+                             timeout)
+                await _quiet(app, timeout)
+                before = app.screen
+                _send(app, "enter")
+                took = await _until(lambda: app.screen is not before and _first_rows(app, app.screen), timeout)
+                found[name] = took
+                await _quiet(app, timeout)
+                _send(app, "escape")
+                await _until(lambda: app.screen is before, timeout)
+            else:
+                before = app.screen
+                _send(app, key)
+                took = await _until(lambda: app.screen is not before and _first_rows(app, app.screen), timeout)
+                found[f"{key} {name}"] = took
+            await _quiet(app, timeout)
+        await app.action_quit()
+    return found
+
+
+def screens_first_rows(ledger: Path, passphrase: str, runs: int, timeout: float) -> list[tuple[str, str]]:
+    print("7. every screen: key -> first rows (in-process)", flush=True)
+    per_run = []
+    for i in range(runs):
+        found = asyncio.run(_screens_once(ledger, passphrase, timeout))
+        print(f"  run {i + 1}: " + ", ".join(f"{k} {fmt(v)}" for k, v in found.items()), flush=True)
+        per_run.append(found)
+    rows = []
+    for name in per_run[0]:
+        values = [r.get(name) for r in per_run]
+        rows.append((f"first rows: {name}", f"{fmt(median(values))} (max {fmt(max((v for v in values if v is not None), default=None))}"
+                                            f"{', ' + str(values.count(None)) + ' timed out' if None in values else ''})"))
+    return rows
+
+
+# --- 8. lost keys under load -----------------------------------------------------------------------------
+
+
+def _shown(screen: str) -> int:
+    """How many rows the list's status line says are shown (0 when there is none)."""
+    found = re.search(r"(\d+) shown|已显示 (\d+)", screen)
+    return int(found.group(1) or found.group(2)) if found else 0
+
+
+def tmux_keys_under_load(ledger: Path, passphrase: str, timeout: float, codes: list[str],
+                         burners: int) -> tuple[str, str]:
+    print(f"8. 300 x Down in one burst under load ({burners} busy processes)", flush=True)
+    target = codes[300] if len(codes) > 300 else None
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(burners)]
+    pane = Pane(ledger, passphrase, timeout)
+    try:
+        pane.wait({"frame": AS_OF})
+        pane.keys("2")  # the dashboard still computing
+        pane.keys("Down", repeat=300)  # before the customers' first page is there
+        t = time.perf_counter()
+        # the 301st row is on the 4th page: wait until it is loaded and the pane is still (a busy machine may take
+        # seconds a page; the cursor moves on as each page comes)
+        pane.wait({"pages": lambda s: _shown(s) >= 400}, since=t, timeout=timeout)
+        pane.wait_still(quiet=1.0)
+        took = time.perf_counter() - t
+        pane.keys("Enter")  # the customer under the cursor: its screen's title names it
+        seen = pane.wait({"title": CUSTOMER_TITLE})
+        found = CUSTOMER_TITLE.search(pane.last) if seen["title"] is not None else None
+        ended = found.group(2) if found else None
+    finally:
+        pane.close()
+        for proc in busy:  # only the processes started here, by their id
+            proc.kill()
+            proc.wait()
+    load = os.getloadavg()[0]
+    verdict = "none lost" if ended == target else f"LOST: ended on {ended}"
+    return (f"keys: 300 x Down burst after 2, dashboard busy, {burners} burners (load {load:.1f})",
+            f"cursor on {ended} (want {target}): {verdict}; settled {fmt(took)}")
+
+
 # --- main -------------------------------------------------------------------------------------------------
 
 
@@ -533,6 +689,8 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-phases", action="store_true")
     parser.add_argument("--only-invoices", action="store_true", help="run section 5 only")
     parser.add_argument("--only-charts", action="store_true", help="run section 6 only")
+    parser.add_argument("--only-screens", action="store_true", help="run sections 7 and 8 only")
+    parser.add_argument("--burners", type=int, default=2, help="busy processes during the lost-keys run")
     args = parser.parse_args(argv)
     if not args.passphrase:
         parser.error("--passphrase (or DULY_PASSPHRASE) is required")
@@ -556,6 +714,13 @@ def main(argv=None) -> int:
             return 0
         finally:
             tmux("kill-server", check=False)
+    if args.only_screens:
+        try:
+            rows = _screen_rows(ledger, args.passphrase, args.runs, timeout, args.burners)
+        finally:
+            tmux("kill-server", check=False)
+        _table(rows)
+        return 0
 
     try:
         print(f"# ledger {ledger} ({ledger.stat().st_size / 2**20:.0f} MiB), {SIZE[0]}x{SIZE[1]}, "
@@ -611,18 +776,29 @@ def main(argv=None) -> int:
                 rows.append((f"worker: {name}", fmt(seconds)))
         rows += _invoice_rows(ledger, args.passphrase, timeout)
         rows += _reports_rows(ledger, args.passphrase, timeout, args.runs, not args.skip_phases)
+        rows += _screen_rows(ledger, args.passphrase, args.runs, timeout, args.burners)
     finally:
         tmux("kill-server", check=False)
         socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
         (socket_dir / SOCKET).unlink(missing_ok=True)
 
+    _table(rows)
+    return 0
+
+
+def _table(rows: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in rows)
     print()
     print(f"| {'measure'.ljust(width)} | value |")
     print(f"|{'-' * (width + 2)}|-------|")
     for key, value in rows:
         print(f"| {key.ljust(width)} | {value} |")
-    return 0
+
+
+def _screen_rows(ledger: Path, passphrase: str, runs: int, timeout: float, burners: int) -> list[tuple[str, str]]:
+    rows = screens_first_rows(ledger, passphrase, runs, timeout)
+    rows.append(tmux_keys_under_load(ledger, passphrase, timeout, first_codes(ledger, passphrase, 301), burners))
+    return rows
 
 
 def _invoice_rows(ledger: Path, passphrase: str, timeout: float) -> list[tuple[str, str]]:

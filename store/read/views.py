@@ -14,13 +14,14 @@ from datetime import date
 
 from store.rules import aging as agelib
 from store.read import reports
+from store.read.paging import keyset
 from store.rules import money, validate
 from store.write import customers, invoices, payments, terms as termsbook
 from store.errors import InvalidInput
 from store.rules.allocation import auto_allocate
 from store.rules.openitems import by_invoice_date
 from store.read.open import allocatable_items, open_ever_sql, overdue_sql, position, unapplied
-from store.rules.terms import instalments
+from store.rules.terms import BUILTIN_ZH, describe, instalments
 from store.i18n import N_
 
 INVOICE_FILTERS = ("open", "overdue", "all")
@@ -29,13 +30,31 @@ INVOICE_FILTERS = ("open", "overdue", "all")
 OPEN_EVER, OVERDUE = open_ever_sql("s"), overdue_sql("i", "s")
 
 
+# The columns the invoice and payment lists sort by (in SQL), each an expression that is never NULL.
+INVOICE_SORTS = {"number": "i.number", "date": "i.date", "due": "i.due_date", "customer": "coalesce(c.code, '')",
+                 "name": "coalesce(c.name, '')", "currency": "i.currency", "total": "i.total",
+                 "open": f"coalesce({OPEN_EVER}, 0)"}
+PAYMENT_SORTS = {"number": "coalesce(p.number, '')", "date": "p.date", "customer": "coalesce(c.code, '')",
+                 "name": "coalesce(c.name, '')", "currency": "p.currency", "method": "coalesce(p.method, '')",
+                 "reference": "coalesce(p.reference, '')", "amount": "p.amount", "unapplied": "coalesce(s.open_all, 0)"}
+
+
+def sort_value(row: dict, column: str):
+    """The value a row is sorted by (for the next page's keyset), as the list's SQL compares it."""
+    key = {"due": "due_date", "customer": "customer", "name": "customer_name",
+           "unapplied": "open_all"}.get(column, column)  # a payment's open_all: its unapplied before a void
+    value = row.get(key)
+    return value if value is not None else (0 if column in ("open", "total", "amount", "unapplied") else "")
+
+
 def invoice_page(ledger, *, show: str = "all", customer: str | None = None, start: str | None = None,
-                 end: str | None = None, after: tuple[str, str] | None = None, limit: int = 100,
-                 today: date | None = None) -> list[dict]:
-    """Invoices newest first (date, then number, both descending), at most `limit`, the page after the
-    (date, number) `after`. show: open (something still open, counting every document), overdue (open and
-    something past due on `today`) or all. Each row: id, number, date, due_date, currency, total, customer,
-    customer_name, open, overdue, status (open / paid / voided / written_off)."""
+                 end: str | None = None, after: tuple | None = None, limit: int = 100,
+                 today: date | None = None, sort: str = "date", descending: bool = True) -> list[dict]:
+    """Invoices sorted by `sort` (INVOICE_SORTS; default newest first), then number in the same direction, at
+    most `limit`, the page after the (sort value, number) `after`. show: open (something still open, counting
+    every document), overdue (open and something past due on `today`) or all. Each row: id, number, date,
+    due_date, currency, total, customer, customer_name, open, overdue, status (open / paid / voided /
+    written_off)."""
     if show not in INVOICE_FILTERS:
         raise InvalidInput(N_("invoice filter {show} is not one of {invoice_filters}"), show=repr(show),
                            invoice_filters=', '.join(INVOICE_FILTERS),
@@ -51,9 +70,11 @@ def invoice_page(ledger, *, show: str = "all", customer: str | None = None, star
     if end:
         where.append("i.date <= :end")
         params["end"] = validate.iso_date(end, "to date")
-    if after:
-        where.append("i.date <= :ad AND (i.date < :ad OR i.number < :an)")
-        params["ad"], params["an"] = after
+    if sort not in INVOICE_SORTS:
+        raise InvalidInput(N_("cannot sort by {column}"), column=repr(sort), field="sort")
+    page_after, order = keyset(INVOICE_SORTS[sort], "i.number", descending, tuple(after) if after else None, params)
+    if page_after:
+        where.append(page_after)
     if show in ("open", "overdue"):
         where.append("s.settled_on IS NULL")
     if show == "overdue":
@@ -65,30 +86,33 @@ def invoice_page(ledger, *, show: str = "all", customer: str | None = None, star
                    EXISTS (SELECT 1 FROM writeoffs w WHERE w.invoice_id = i.id) AS written_off
             FROM invoices i CROSS JOIN doc_state s ON s.id = i.id AND s.kind = 'invoice'
             LEFT JOIN customers c ON c.id = i.customer_id
-            WHERE {' AND '.join(where)} ORDER BY i.date DESC, i.number DESC LIMIT :n""", params)
+            WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :n""", params)
     for r in rows:
         r["status"] = invoices.status(r["open"], bool(r["voided"]), bool(r["written_off"]))
     return rows
 
 
-def payment_page(ledger, *, customer: str | None = None, after: tuple[str, str] | None = None,
-                 limit: int = 100) -> list[dict]:
-    """Payments newest first (date, id descending), a page after (date, id): what each applied and has left."""
+def payment_page(ledger, *, customer: str | None = None, after: tuple | None = None,
+                 limit: int = 100, sort: str = "date", descending: bool = True) -> list[dict]:
+    """Payments sorted by `sort` (PAYMENT_SORTS; default newest first), then id in the same direction, a page
+    after (sort value, id): what each applied and has left."""
     params: dict = {"n": int(limit)}
     where = ["1=1"]
     if customer:
         where.append("p.customer_id = :c")
         params["c"] = customers.by_code(ledger, customer.strip())["id"]
-    if after:
-        where.append("p.date <= :ad AND (p.date < :ad OR p.id < :ai)")
-        params["ad"], params["ai"] = after
+    if sort not in PAYMENT_SORTS:
+        raise InvalidInput(N_("cannot sort by {column}"), column=repr(sort), field="sort")
+    page_after, order = keyset(PAYMENT_SORTS[sort], "p.id", descending, tuple(after) if after else None, params)
+    if page_after:
+        where.append(page_after)
     rows = ledger.rows(
         f"""SELECT p.id, p.number, p.date, p.currency, p.amount, p.method, p.reference, c.code AS customer,
-                   c.name AS customer_name, s.open_all AS unapplied,
+                   c.name AS customer_name, s.open_all AS unapplied, s.open_all,
                    (SELECT v.date FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments') AS voided_on
             FROM payments p CROSS JOIN doc_state s ON s.id = p.id AND s.kind = 'payment'
             LEFT JOIN customers c ON c.id = p.customer_id
-            WHERE {' AND '.join(where)} ORDER BY p.date DESC, p.id DESC LIMIT :n""", params)
+            WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :n""", params)
     for r in rows:
         if r["voided_on"]:
             r["unapplied"] = 0
@@ -162,12 +186,15 @@ class InvoicePreview:
 
 
 def invoice_preview(ledger, customer_code: str, invoice_date: str, *, amount: str | None = None,
-                    lines: list[str] | None = None, terms_name: str | None = None) -> InvoicePreview:
+                    lines: list[str] | None = None, terms_name: str | None = None,
+                    currency: str | None = None) -> InvoicePreview:
     """What issuing this invoice would post: total and due dates by its terms (nothing is written).
-    The terms are chosen by invoices.terms_for, as invoices.add chooses them."""
+    The terms are chosen by invoices.terms_for, as invoices.add chooses them; the currency is the customer's
+    unless one is given."""
     on = validate.parse_date(invoice_date, "invoice date")
     record = customers.by_code(ledger, (customer_code or "").strip())
-    cur = money.stored_currency(record["currency"] or ledger.setting("currency", "CNY"))
+    cur = (money.check_currency(currency) if currency
+           else money.stored_currency(record["currency"] or ledger.setting("currency", "CNY")))
     if lines:
         total = sum(line.amount + line.tax for line in (invoices.parse_line(text, cur) for text in lines))
     else:
@@ -188,12 +215,14 @@ class PaymentPlan:
     unapplied_before: int  # the customer's cash and credit not yet applied, before this payment
 
 
-def payment_plan(ledger, customer_code: str, paid_on: str, amount: str | None) -> PaymentPlan:
-    """The customer's open items a payment dated paid_on may go to (one row per invoice, earliest due first)
-    with the store's oldest-due-first suggestion for `amount`."""
+def payment_plan(ledger, customer_code: str, paid_on: str, amount: str | None,
+                 currency: str | None = None) -> PaymentPlan:
+    """The customer's open items in `currency` (the customer's unless given) a payment dated paid_on may go to
+    (one row per invoice, earliest due first) with the store's oldest-due-first suggestion for `amount`."""
     on = validate.iso_date(paid_on, "payment date")
     record = customers.by_code(ledger, (customer_code or "").strip())
-    cur = money.stored_currency(record["currency"] or ledger.setting("currency", "CNY"))
+    cur = (money.check_currency(currency) if currency
+           else money.stored_currency(record["currency"] or ledger.setting("currency", "CNY")))
     minor = money.parse_amount(amount, cur) if (amount or "").strip() else 0
     dues = allocatable_items(ledger, record["id"], cur, on)
     items: dict[str, dict] = {}
@@ -257,3 +286,38 @@ def customer_ratings(ledger, as_of: date) -> dict[str, tuple[int, str]]:
     from store.read import credit
 
     return {s.facts.code: (s.score, s.rating) for s in credit.scores(ledger, as_of)}
+
+
+# -- what the forms' pickers offer (tui/widgets/picker.py) ---------------------------------------------------
+
+def customer_choices(ledger, query: str, limit: int = 8) -> list[dict]:
+    """At most `limit` customers a search finds (code, name, legal name, tax id, pinyin whole or by initials;
+    store/rules/search.py), by code: [{code, name, currency}]. A range read in the customer_search index."""
+    return [{"code": r["code"], "name": r["name"], "currency": r["currency"]}
+            for r in customers.listing(ledger, search=query or None, limit=limit)]
+
+
+def ledger_currencies(ledger) -> list[str]:
+    """The currencies this ledger uses: its own first, then its customers' (most customers first)."""
+    home = money.stored_currency(ledger.setting("currency", "CNY"))
+    rows = ledger.rows("SELECT currency, count(*) AS n FROM customers WHERE currency IS NOT NULL AND currency != '' "
+                       "GROUP BY currency ORDER BY n DESC, currency")
+    found = [home]
+    for r in rows:
+        code = money.stored_currency(r["currency"])
+        if code not in found:
+            found.append(code)
+    return found
+
+
+def terms_choices(ledger, lang: str, invoice_date: date | None) -> list[dict]:
+    """Every usable terms (built-ins first) with both names of a built-in (EOM30 / 月结30), what they mean in
+    `lang`, and the due dates an invoice of `invoice_date` would get: [{name, other, meaning, due: [date]}]."""
+
+    currency = termsbook.home_currency(ledger)
+    found = []
+    for terms, _source in termsbook.all_terms(ledger):
+        due = sorted({d for d, _ in instalments(terms, 10000, invoice_date)}) if invoice_date else []
+        found.append({"name": terms.name, "other": BUILTIN_ZH.get(terms.name, ""),
+                      "meaning": describe(terms, lang, currency), "due": due})
+    return found

@@ -30,6 +30,14 @@ def iso_minor_units() -> dict[str, int]:
     return _iso_table
 
 
+def iso_currency_names() -> dict[str, str]:
+    """{code: English name} of the ISO 4217 currencies iso_minor_units() holds, by code."""
+    import iso4217
+
+    table = iso_minor_units()
+    return {code: str(iso4217.raw_table[code].get("CcyNm") or "") for code in sorted(table)}
+
+
 # The largest amount a ledger holds, in minor units (10 trillion CNY): sums of many of them stay far inside
 # SQLite's 64-bit integers (2^63 is about 9.2 * 10^18), so no report can overflow.
 MAX_MINOR = 10**15

@@ -5,6 +5,7 @@ from store.rules import money, validate
 from store.errors import Conflict, InvalidInput, NotFound
 from store.ledger.ids import uuid7
 from store.i18n import N_
+from store.read.paging import keyset
 from store.rules.search import prefix_range
 from store.rules.terms import terms_name
 
@@ -204,10 +205,23 @@ def history(ledger, customer_id: str) -> list[dict]:
     )
 
 
+# The columns the customer list sorts by (in SQL), each an expression that is never NULL.
+SORTS = {"code": "code", "name": "coalesce(name, '')", "currency": "coalesce(currency, '')",
+         "terms": "coalesce(terms, '')", "category": "coalesce(category, '')",
+         "credit_limit": "coalesce(credit_limit, -1)"}
+
+
+def sort_value(row: dict, column: str):
+    """The value a row is sorted by (the next page's keyset), as SORTS compares it."""
+    value = row.get(column)
+    return value if value is not None else (-1 if column == "credit_limit" else "")
+
+
 def listing(ledger, *, search: str | None = None, archived: bool = False, limit: int | None = None,
-            after: str | None = None) -> list[dict]:
-    """Customers by code (keyset-paged with `after`), optionally those a search finds: part of the code, name,
-    legal name or tax id, or the name's pinyin, whole or by initials (`hengda`, `shhd`; store/rules/search.py)."""
+            after: str | tuple | None = None, sort: str = "code", descending: bool = False) -> list[dict]:
+    """Customers by code (keyset-paged with `after`, the last code shown), or by another column of SORTS (then
+    `after` is (value, code)), optionally those a search finds: part of the code, name, legal name or tax id,
+    or the name's pinyin, whole or by initials (`hengda`, `shhd`; store/rules/search.py)."""
     where, params = ["1=1"], {}
     if not archived:
         where.append("coalesce(archived,0)=0")
@@ -215,12 +229,16 @@ def listing(ledger, *, search: str | None = None, archived: bool = False, limit:
     if found:
         where.append("id IN (SELECT customer_id FROM customer_search WHERE term >= :low AND term < :high)")
         params["low"], params["high"] = found
-    if after:
-        where.append("code > :after")
-        params["after"] = after
+    if sort not in SORTS:
+        raise InvalidInput(N_("cannot sort by {column}"), column=repr(sort), field="sort")
+    if isinstance(after, str):
+        after = (after, after) if sort == "code" else None
+    page_after, order = keyset(SORTS[sort], "code", descending, tuple(after) if after else None, params)
+    if page_after:
+        where.append(page_after)
     sql = (
         "SELECT id, code, name, currency, terms, credit_limit, category, settlement_cycle, email, phone, tags, archived "
-        f"FROM customers WHERE {' AND '.join(where)} ORDER BY code"
+        f"FROM customers WHERE {' AND '.join(where)} ORDER BY {order}"
     )
     if limit:
         sql += f" LIMIT {int(limit)}"

@@ -399,12 +399,13 @@ class DulyApp(App[int]):
             return False  # a dialog or a form with typed content: a digit never leaves it
         return True
 
-    def action_goto(self, mode: str) -> None:
+    async def action_goto(self, mode: str) -> None:
         if self.current_mode == mode and len(self.screen_stack) > 1:
             while len(self.screen_stack) > 1:
                 self.pop_screen()
             return
-        self.switch_mode(mode)
+        # awaited: the keys typed right after this one (a held-down Down) go to the new screen, not the old one
+        await self.switch_mode(mode)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.text import Text
+from textual import on
 from textual.binding import Binding, BindingsMap
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, WorkerState
 
 from tui.app.i18n import LANGUAGES, Strings
@@ -60,7 +63,14 @@ class DulyScreen(Screen):
         """fn(ledger, *args, **kwargs) on the app's database thread (await it in an async worker)."""
         return await self.app.db.run(fn, *args, **kwargs)
 
+    _set_up = False
+
     def on_mount(self) -> None:
+        # Textual calls the on_mount of every class in the MRO, and a screen's own on_mount calls super() too:
+        # without this the first page of every list was read twice
+        if self._set_up:
+            return
+        self._set_up = True
         localise_bindings(self, self.t)
         self.refresh_bindings()
         self._fit_footer()
@@ -91,16 +101,30 @@ class DulyScreen(Screen):
 PREFETCH = 20  # rows before the end of what is loaded at which the next page is fetched
 
 
+def name_width(app) -> int:
+    """The width of a customer's name beside its code in a list: narrower below 120 columns."""
+    return 20 if app.size.width >= 120 else 12
+
+
 class PagedListScreen(DulyScreen):
     """A list paged from SQLite by a keyset (never the whole table in the widget): the first page on reload,
     the next one as the cursor or the scroll nears the end. A subclass names its DataTable (`LIST_ID`, with a
     Static `LIST_ID-status` below it), its worker group (`PAGE_GROUP`) and its empty-list text (`EMPTY_KEY`),
     and gives `page_query()` (the filters) and a `fetch_page(generation, query, after)` worker whose message
-    handler adds the rows and calls `page_done`."""
+    handler adds the rows and calls `page_done`.
+
+    A sortable list (SORTS: column key -> the query's sort name) sorts in SQL by the column a person chooses
+    (s: the next column, o: the other way, or a click on its header), and End fetches the list's last page
+    (the query the other way round) so the last row is there at once; moving up from it fetches the pages
+    before. Its `fetch_page(generation, query, after, sort, descending, backwards)` worker answers with
+    `add_page`, and it gives `row_cells`, `row_key` and `keyset` (the row's (sort value, tie-breaker))."""
 
     LIST_ID = ""
     PAGE_GROUP = ""
     EMPTY_KEY = ""
+    SORTS: dict[str, str] = {}
+    DEFAULT_SORT = ("", False)  # (column key, descending)
+    DESCENDING_FIRST: frozenset[str] = frozenset()  # columns sorted largest / newest first on the first choice
 
     def __init__(self):
         super().__init__()
@@ -108,31 +132,193 @@ class PagedListScreen(DulyScreen):
         self.after = None  # the last row's key: the next page starts after it
         self.more = False
         self.loading = False
+        self.sort_column, self.descending = self.DEFAULT_SORT
+        self.tail = False  # loaded from the end (End on a list with more pages than are loaded)
+        self.before = None  # in tail mode: the first row's key, the page before it comes next
+        self.more_before = False
+        self.pending = 0  # Down presses past the loaded rows while the next page loads (Up ones: negative)
+        self._labels: dict = {}
 
     def page_query(self):
         """The filters of the current query, as fetch_page takes them."""
         return None
 
+    def _fetch(self, after, backwards: bool = False) -> None:
+        if self.SORTS:
+            self.fetch_page(self.generation, self.page_query(), after, self.SORTS[self.sort_column],
+                            self.descending != backwards, backwards)
+        else:
+            self.fetch_page(self.generation, self.page_query(), after)
+
     def restart_pages(self) -> None:
         self.generation += 1
+        self.pending = 0
         self.after, self.more, self.loading = None, False, True
+        self.tail, self.before, self.more_before = False, None, False
         self.query_one(f"#{self.LIST_ID}", DataTable).clear()
-        self.fetch_page(self.generation, self.page_query(), None)
+        self._fetch(None)
 
     def load_more(self) -> None:
         if self.more and not self.loading:
             self.loading = True
-            self.fetch_page(self.generation, self.page_query(), self.after)
+            self._fetch(self.after)
 
+    def load_tail(self) -> None:
+        """The list's last page, the cursor on its last row; the pages before it come as the cursor moves up."""
+        self.generation += 1
+        self.pending = 0
+        self.after, self.more, self.loading = None, False, True
+        self.tail, self.before, self.more_before = True, None, False
+        self.query_one(f"#{self.LIST_ID}", DataTable).clear()
+        self._fetch(None, backwards=True)
+
+    def load_before(self) -> None:
+        if self.tail and self.more_before and not self.loading:
+            self.loading = True
+            self._fetch(self.before, backwards=True)
+
+    # -- a sortable list's rows ------------------------------------------------------------------------
+    def row_cells(self, row: dict) -> tuple:
+        raise NotImplementedError
+
+    def row_key(self, row: dict) -> str:
+        raise NotImplementedError
+
+    def keyset(self, row: dict) -> tuple:
+        raise NotImplementedError
+
+    def add_page(self, generation: int, rows: list[dict], more: bool, backwards: bool) -> None:
+        """Add a fetched page: after the rows shown, or (backwards: fetched the other way round) before them."""
+        if generation != self.generation:
+            return  # an older query's page
+        table = self.query_one(f"#{self.LIST_ID}", DataTable)
+        if not backwards:
+            for row in rows:
+                table.add_row(*self.row_cells(row), key=self.row_key(row))
+            self.page_done(rows, more, self.keyset(rows[-1]) if rows else None)
+            return
+        rows = rows[::-1]  # now in the list's order
+        first = table.row_count == 0
+        cursor = table.cursor_row
+        kept = [(row.key.value, table.get_row(row.key)) for row in table.ordered_rows]
+        with self.app.batch_update():
+            table.clear()
+            for row in rows:
+                table.add_row(*self.row_cells(row), key=self.row_key(row))
+            for key, cells in kept:
+                table.add_row_as_is(*cells, key=key)
+            target = table.row_count - 1 if first else cursor + len(rows)
+            if self.pending < 0:  # Up presses that came while this page loaded
+                moved = min(-self.pending, target)
+                target -= moved
+                self.pending = 0 if not more else self.pending + moved
+            table.move_cursor(row=target, animate=False)
+        if rows:
+            self.before = self.keyset(rows[0])
+        self.more_before, self.loading = more, False
+        self.show_status()
+
+    # -- sorting ---------------------------------------------------------------------------------------
+    def add_sortable_columns(self, table: DataTable, columns: list[tuple]) -> None:
+        """(key, title, right-aligned[, width]) columns; the sorted one's title carries ▲ or ▼."""
+        for key, title, right, *width in columns:
+            label = Text(title, justify="right" if right else "left")
+            self._labels[key] = label
+            table.add_column(label, key=key, width=width[0] if width else None)
+        self.mark_sorted()
+
+    def mark_sorted(self) -> None:
+        table = self.query_one(f"#{self.LIST_ID}", DataTable)
+        for key, label in self._labels.items():
+            column = table.columns[ColumnKey(key)]
+            shown = label.copy()
+            if key == self.sort_column:
+                shown.append(" ▼" if self.descending else " ▲", style="bold")
+            column.label = shown
+            if column.auto_width:
+                column.content_width = max(column.content_width, shown.cell_len)
+        table._require_update_dimensions = True
+        table.refresh()
+
+    def sort_by(self, column: str) -> None:
+        if column not in self.SORTS:
+            self.notify(self.t("list.not_sortable"))
+            return
+        if column == self.sort_column:
+            self.descending = not self.descending
+        else:
+            self.sort_column, self.descending = column, column in self.DESCENDING_FIRST
+        self.mark_sorted()
+        self.restart_pages()
+
+    def action_sort_next(self) -> None:
+        names = list(self.SORTS)
+        column = names[(names.index(self.sort_column) + 1) % len(names)] if self.sort_column in names else names[0]
+        self.sort_column, self.descending = column, column in self.DESCENDING_FIRST
+        self.mark_sorted()
+        self.restart_pages()
+
+    def action_sort_flip(self) -> None:
+        self.sort_by(self.sort_column)
+
+    @on(DataTable.HeaderSelected)
+    def header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if self.SORTS and event.data_table.id == self.LIST_ID:
+            event.stop()
+            self.sort_by(str(event.column_key.value))
+
+    @on(DataTable.Overrun)
+    def overrun(self, event: DataTable.Overrun) -> None:
+        table = event.table
+        if table.id != self.LIST_ID:
+            return
+        steps = event.steps
+        # the rows may have come between the key and this message: move through them first
+        room = (table.row_count - 1 - table.cursor_row) if steps > 0 else -table.cursor_row
+        moved = min(steps, room) if steps > 0 else max(steps, room)
+        if moved:
+            table.move_cursor(row=table.cursor_row + moved, animate=False)
+            steps -= moved
+        if steps > 0 and not self.tail and (self.more or self.loading):
+            self.pending += steps
+            self.load_more()
+        elif steps < 0 and self.tail and (self.more_before or self.loading):
+            self.pending += steps
+            self.load_before()
+
+    @on(DataTable.EdgeWanted)
+    def edge_wanted(self, event: DataTable.EdgeWanted) -> None:
+        if not self.SORTS or event.table.id != self.LIST_ID:
+            return
+        if event.last and self.more:
+            self.load_tail()
+        elif not event.last and self.tail and self.more_before:
+            self.restart_pages()
+
+    # -- after a page ----------------------------------------------------------------------------------
     def page_done(self, rows: list[dict], more: bool, after) -> None:
         """After a page's rows were added: where the next page starts, and the count under the list."""
         if rows:
             self.after = after
         self.more, self.loading = more, False
-        t, table = self.t, self.query_one(f"#{self.LIST_ID}", DataTable)
-        status = t("cust.count", shown=table.row_count, more=t("cust.more") if self.more else "")
-        self.query_one(f"#{self.LIST_ID}-status", Static).update(status if table.row_count else t(self.EMPTY_KEY))
+        table = self.query_one(f"#{self.LIST_ID}", DataTable)
+        if self.pending > 0 and table.row_count:  # Down presses that came while this page loaded
+            target = min(table.cursor_row + self.pending, table.row_count - 1)
+            self.pending = 0 if not more else self.pending - (target - table.cursor_row)
+            table.move_cursor(row=target, animate=False)
+        self.show_status()
         self._maybe_more()
+
+    def show_status(self) -> None:
+        t, table = self.t, self.query_one(f"#{self.LIST_ID}", DataTable)
+        if self.tail:
+            status = t("list.count_tail", shown=table.row_count)
+        else:
+            status = t("cust.count", shown=table.row_count, more=t("cust.more") if self.more else "")
+        if self.SORTS and self.sort_column in self._labels:
+            status += "  " + t("list.sorted", column=self._labels[self.sort_column].plain,
+                               way=t("list.descending") if self.descending else t("list.ascending"))
+        self.query_one(f"#{self.LIST_ID}-status", Static).update(status if table.row_count else t(self.EMPTY_KEY))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == self.PAGE_GROUP and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
@@ -141,6 +327,10 @@ class PagedListScreen(DulyScreen):
 
     def _maybe_more(self) -> None:
         table = self.query_one(f"#{self.LIST_ID}", DataTable)
+        if self.tail:
+            if table.row_count and table.cursor_row < PREFETCH:
+                self.load_before()
+            return
         near_end = table.cursor_row >= table.row_count - PREFETCH
         scrolled_down = table.max_scroll_y - table.scroll_y <= table.size.height
         if near_end or (table.row_count and scrolled_down and table.scroll_y > 0):

@@ -16,6 +16,7 @@ from store.rules.money import to_decimal_str
 from store.rules import money, validate
 from tui.screens.base import localise_bindings
 from tui.screens.form_manners import FormManners, required
+from tui.widgets.picker import currency_picker, terms_picker
 
 FIELDS = (
     "code", "name", "legal_name", "tax_id", "address", "email", "phone", "currency", "terms",
@@ -90,7 +91,13 @@ class CustomerFormScreen(FormManners, Screen[str | None]):
             for name in FIELDS:
                 with Horizontal(classes="form-row", id=f"row-{name}"):
                     yield Label(t(f"field.{name}") + (" *" if name in REQUIRED else ""), classes="form-label")
-                    yield Input(shown(self.record, name) if self.record else "", id=f"field-{name}", compact=True)
+                    value = shown(self.record, name) if self.record else ""
+                    if name == "terms":
+                        yield terms_picker(self.app, value)
+                    elif name == "currency":
+                        yield currency_picker(self.app, value)
+                    else:
+                        yield Input(value, id=f"field-{name}", compact=True)
                 yield Static("", id=f"error-{name}", classes="field-error")
         yield Footer()
 

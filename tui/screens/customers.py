@@ -21,9 +21,10 @@ PAGE = 100
 RATINGS_AFTER = 0.8  # seconds the list must be still before the credit ratings are computed
 
 
-def customer_page(ledger, search: str | None, after: str | None, limit: int, today) -> list[dict]:
+def customer_page(ledger, search: str | None, after, limit: int, today, sort: str = "code",
+                  descending: bool = False) -> list[dict]:
     """One page of customers with balance and overdue in their own currency (runs on the database thread)."""
-    rows = customers.listing(ledger, search=search, limit=limit, after=after)
+    rows = customers.listing(ledger, search=search, limit=limit, after=after, sort=sort, descending=descending)
     positions = views.customer_positions(ledger, [r["id"] for r in rows], today)
     return [{**r, **{f"pos_{k}": v for k, v in positions[r["id"]].items()}} for r in rows]
 
@@ -33,15 +34,21 @@ class CustomersScreen(PagedListScreen):
     BINDINGS = [
         Binding("slash", "search", "Search", id="search", key_display="/"),
         Binding("n", "new_customer", "New customer", id="new_customer"),
+        Binding("s", "sort_next", "Sort", id="sort_next"),
+        Binding("o", "sort_flip", "Reverse order", id="sort_flip"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
+    SORTS = {key: key for key in customers.SORTS}
+    DEFAULT_SORT = ("code", False)
+    DESCENDING_FIRST = frozenset({"credit_limit"})
 
     class PageLoaded(Message):
-        def __init__(self, generation: int, rows: list[dict], more: bool):
+        def __init__(self, generation: int, rows: list[dict], more: bool, backwards: bool = False):
             super().__init__()
             self.generation = generation
             self.rows = rows
             self.more = more
+            self.backwards = backwards
 
     class RatingsLoaded(Message):
         def __init__(self, ratings: dict[str, tuple[int, str]]):
@@ -64,17 +71,15 @@ class CustomersScreen(PagedListScreen):
     def on_mount(self) -> None:
         t = self.t
         table = self.query_one("#customers", DataTable)
-        table.add_column(t("col.code"), key="code")
-        table.add_column(t("col.name"), key="name")
-        table.add_column(t("col.currency"), key="currency")
+        self.add_sortable_columns(table, [("code", t("col.code"), False), ("name", t("col.name"), False),
+                                          ("currency", t("col.currency"), False)])
         table.add_column(Text(t("col.balance"), justify="right"), key="balance")
         table.add_column(Text(t("col.overdue"), justify="right"), key="overdue")
         table.add_column(t("col.rating"), key="rating")
-        table.add_column(t("col.category"), key="category")
-        table.add_column(t("col.terms"), key="terms")
-        table.add_column(Text(t("col.credit_limit"), justify="right"), key="credit_limit")
+        self.add_sortable_columns(table, [("category", t("col.category"), False), ("terms", t("col.terms"), False),
+                                          ("credit_limit", t("col.credit_limit"), True)])
         self.watch(table, "scroll_y", self._scrolled, init=False)
-        table.focus()
+        self.set_focus(table)  # now: keys that came with the key that opened the screen land in the list
         super().on_mount()
 
     # -- loading ---------------------------------------------------------------------------------
@@ -107,9 +112,10 @@ class CustomersScreen(PagedListScreen):
             self.fetch_ratings()
 
     @work(exclusive=True, exit_on_error=False, group="customers-page")
-    async def fetch_page(self, generation: int, search: str, after: str | None) -> None:
-        rows = await self.db(customer_page, search or None, after, PAGE + 1, self.app.today())
-        self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE))
+    async def fetch_page(self, generation: int, search: str, after, sort: str, descending: bool,
+                         backwards: bool) -> None:
+        rows = await self.db(customer_page, search or None, after, PAGE + 1, self.app.today(), sort, descending)
+        self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE, backwards))
 
     @work(exclusive=True, exit_on_error=False, group="customers-ratings")
     async def fetch_ratings(self) -> None:
@@ -132,19 +138,23 @@ class CustomersScreen(PagedListScreen):
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
-        if message.generation != self.generation:
-            return  # an older search's page
-        table = self.query_one("#customers", DataTable)
-        for row in message.rows:
-            cur = row["currency"] or "CNY"
-            limit = "" if row["credit_limit"] is None else format_amount(row["credit_limit"], cur)
-            pos_cur = row["pos_currency"] or cur
-            balance = self.t("cust.several") if pos_cur == "*" else format_amount(row["pos_balance"], pos_cur)
-            overdue = "" if pos_cur == "*" or not row["pos_overdue"] else format_amount(row["pos_overdue"], pos_cur)
-            table.add_row(row["code"], row["name"], cur, Text(balance, justify="right"),
-                          Text(overdue, justify="right", style="red"), self._rating(row["code"]),
-                          row["category"] or "", row["terms"] or "", Text(limit, justify="right"), key=row["code"])
-        self.page_done(message.rows, message.more, message.rows[-1]["code"] if message.rows else None)
+        self.add_page(message.generation, message.rows, message.more, message.backwards)
+
+    def row_cells(self, row: dict) -> tuple:
+        cur = row["currency"] or "CNY"
+        limit = "" if row["credit_limit"] is None else format_amount(row["credit_limit"], cur)
+        pos_cur = row["pos_currency"] or cur
+        balance = self.t("cust.several") if pos_cur == "*" else format_amount(row["pos_balance"], pos_cur)
+        overdue = "" if pos_cur == "*" or not row["pos_overdue"] else format_amount(row["pos_overdue"], pos_cur)
+        return (row["code"], row["name"], cur, Text(balance, justify="right"),
+                Text(overdue, justify="right", style="red"), self._rating(row["code"]),
+                row["category"] or "", row["terms"] or "", Text(limit, justify="right"))
+
+    def row_key(self, row: dict) -> str:
+        return row["code"]
+
+    def keyset(self, row: dict) -> tuple:
+        return customers.sort_value(row, self.sort_column), row["code"]
 
     def _scrolled(self, _value: float) -> None:
         self._busy()

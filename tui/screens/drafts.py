@@ -8,14 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from store.errors import DulyError
-from store.rules.money import COMMON_MINOR_UNITS
-from store.write import drafts, terms as termsbook
+from store.write import drafts
 from tui.screens.ask import AskScreen
 from tui.screens.base import PagedListScreen, localise_bindings
 from tui.screens.form import FormScreen, field_row
+from tui.widgets.picker import Picker, currency_picker, customer_picker, terms_picker
 from tui.widgets.table import DataTable
 
 PAGE = 100
@@ -161,12 +161,6 @@ class DraftsScreen(PagedListScreen):
 FIELDS = ("customer", "date", "amount", "currency", "terms", "due", "description", "einvoice")
 
 
-def form_choices(ledger) -> tuple[list[str], list[str]]:
-    """The terms and currencies the pickers offer."""
-    names = [found.name for found, _ in termsbook.all_terms(ledger)]
-    return names, list(COMMON_MINOR_UNITS)
-
-
 def save_draft(ledger, draft_id: str | None, values: dict[str, str]) -> tuple[dict[str, str], str | None]:
     """Check every field, then add or edit (one transaction); ({field: reason}, None) when any is wrong."""
     wrong = drafts.problems(ledger, values)
@@ -184,11 +178,6 @@ class DraftFormScreen(FormScreen):
 
     FIELDS = FIELDS
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
-
-    class Choices(Message):
-        def __init__(self, terms: list[str], currencies: list[str]):
-            super().__init__()
-            self.terms, self.currencies = terms, currencies
 
     class Result(Message):
         def __init__(self, problems: dict[str, str], draft_id: str | None):
@@ -211,11 +200,16 @@ class DraftFormScreen(FormScreen):
         yield Static("", id="form-error")
         with VerticalScroll(id="form"):
             for name in FIELDS:
-                if name in ("currency", "terms"):
-                    widget = Select([], prompt=t(f"draft.{name}_default"), id=f"field-{name}", compact=True)
+                value = str(({"due": r.get("due_date")}.get(name, r.get(name)) if r else "") or "")
+                if name == "customer":
+                    widget = customer_picker(self.app, value)
+                elif name == "currency":
+                    widget = currency_picker(self.app, value, placeholder=t("draft.currency_default"))
+                elif name == "terms":
+                    widget = terms_picker(self.app, value, placeholder=t("draft.terms_default"),
+                                          invoice_date=lambda: self.value("date"))
                 else:
-                    value = {"due": r.get("due_date")}.get(name, r.get(name)) if r else ""
-                    widget = Input(str(value or ""), id=f"field-{name}", compact=True,
+                    widget = Input(value, id=f"field-{name}", compact=True,
                                    placeholder=t(f"draft.hint.{name}") if t.has(f"draft.hint.{name}") else "")
                 yield from field_row(name, t(f"draft.field.{name}") + (" *" if name in ("customer", "amount") else ""),
                                      widget)
@@ -227,21 +221,10 @@ class DraftFormScreen(FormScreen):
         localise_bindings(self, self.t)
         self.app.refresh_bindings()
         self.field("customer").focus()
-        self.load_choices()
 
-    @work(group="draft-choices", exit_on_error=False)
-    async def load_choices(self) -> None:
-        self.post_message(self.Choices(*await self.app.db.run(form_choices)))
-
-    @on(Choices)
-    def fill_choices(self, message: Choices) -> None:
-        r = self.record or {}
-        with self.prevent(Select.Changed):
-            for name, options in (("terms", message.terms), ("currency", message.currencies)):
-                widget = self.field(name)
-                widget.set_options([(o, o) for o in options])
-                if r.get(name) in options:
-                    widget.value = r[name]
+    @on(Input.Changed, "#field-date")
+    def date_changed(self) -> None:
+        self.query_one("#picker-terms", Picker).refresh_detail()  # the due dates follow the date
 
     @on(Button.Pressed, "#draft-save")
     def action_save(self) -> None:

@@ -14,14 +14,15 @@ from store.read import views
 from store.write import invoices
 from store.errors import DulyError, NotFound
 from store.rules.money import format_amount
-from store.rules import validate
+from store.rules import money, validate
 from tui.screens.base import DulyScreen
 from tui.screens.form_manners import FormManners, positive_amount, required
+from tui.widgets.picker import Picker, currency_picker, customer_picker, terms_picker
 
-FIELDS = ("customer", "date", "amount", "terms", "description")
+FIELDS = ("customer", "date", "amount", "terms", "currency", "description")
 # InvalidInput.field (or what a message names) -> the form field it is about
 ERROR_FIELDS = {"amount": "amount", "invoice date": "date", "date": "date", "due": "terms", "line": "lines",
-                "terms": "terms", "customer": "customer"}
+                "terms": "terms", "customer": "customer", "currency": "currency"}
 
 
 def field_of(error: DulyError) -> str:
@@ -81,8 +82,7 @@ class InvoiceFormScreen(FormManners, DulyScreen):
                     yield Label(t(f"invf.{name}"), classes="form-label")
                     value = self.customer if name == "customer" else (
                         self.app.today().isoformat() if name == "date" else "")
-                    yield Input(value, id=f"field-{name}", compact=True,
-                                placeholder=t(f"invf.{name}.hint") if f"invf.{name}.hint" in t._catalogue else "")
+                    yield self._field(name, value)
                 yield Static("", id=f"error-{name}", classes="field-error")
             with Horizontal(classes="form-row lines-row", id="row-lines"):
                 yield Label(t("invf.lines"), classes="form-label")
@@ -93,6 +93,18 @@ class InvoiceFormScreen(FormManners, DulyScreen):
             yield Static("", id="invoice-preview")
         yield Footer()
 
+    def _field(self, name: str, value: str):
+        t = self.t
+        hint = t(f"invf.{name}.hint") if t.has(f"invf.{name}.hint") else ""
+        if name == "customer":
+            return customer_picker(self.app, value, placeholder=hint)
+        if name == "terms":
+            return terms_picker(self.app, value, placeholder=hint,
+                                invoice_date=lambda: self.query_one("#field-date", Input).value)
+        if name == "currency":
+            return currency_picker(self.app, value, placeholder=hint)
+        return Input(value, id=f"field-{name}", compact=True, placeholder=hint)
+
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#field-amount" if self.customer else "#field-customer", Input).focus()
@@ -100,7 +112,7 @@ class InvoiceFormScreen(FormManners, DulyScreen):
 
     def form_checks(self) -> dict:
         return {"customer": required(self.t("dialog.required")), "date": lambda text: validate.iso_date(text, "date"),
-                "amount": positive_amount}
+                "amount": positive_amount, "currency": money.check_currency}
 
     def reload(self) -> None:
         super().reload()
@@ -115,7 +127,9 @@ class InvoiceFormScreen(FormManners, DulyScreen):
     # -- the due-date preview --------------------------------------------------------------------
     @on(Input.Changed)
     @on(TextArea.Changed)
-    def changed(self) -> None:
+    def changed(self, event) -> None:
+        if getattr(event, "input", None) is not None and event.input.id == "field-date":
+            self.query_one("#picker-terms", Picker).refresh_detail()  # the due dates follow the date
         self._preview()
 
     def _preview(self) -> None:
@@ -129,7 +143,8 @@ class InvoiceFormScreen(FormManners, DulyScreen):
     async def preview(self, v: dict) -> None:
         try:
             found = await self.db(views.invoice_preview, v["customer"], v["date"], amount=v["amount"] or None,
-                                  lines=v["lines"] or None, terms_name=v["terms"] or None)
+                                  lines=v["lines"] or None, terms_name=v["terms"] or None,
+                                  currency=v["currency"] or None)
         except DulyError as exc:
             self.post_message(self.Previewed(None, self.app.t.error(exc)))
             return
@@ -174,7 +189,7 @@ class InvoiceFormScreen(FormManners, DulyScreen):
         try:
             issued = await self.db(invoices.add, v["customer"], v["date"], amount=v["amount"] or None,
                                    lines=v["lines"] or None, terms=v["terms"] or None,
-                                   description=v["description"] or None)
+                                   currency=v["currency"] or None, description=v["description"] or None)
         except DulyError as exc:
             self.post_message(self.Rejected(field_of(exc), self.app.t.error(exc)))
             return

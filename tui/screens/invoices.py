@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from store.read import views
-from tui.screens.base import PagedListScreen
+from tui.screens.base import PagedListScreen, name_width
 from tui.widgets.cells import amount_cell
 from tui.widgets.table import DataTable
 
@@ -23,15 +23,21 @@ class InvoicesScreen(PagedListScreen):
         Binding("f", "cycle_filter", "Open/overdue/all", id="invoice_filter"),
         Binding("slash", "filter_customer", "Filter", id="invoice_search", key_display="/"),
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
+        Binding("s", "sort_next", "Sort", id="sort_next"),
+        Binding("o", "sort_flip", "Reverse order", id="sort_flip"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
+    SORTS = {key: key for key in views.INVOICE_SORTS}
+    DEFAULT_SORT = ("date", True)
+    DESCENDING_FIRST = frozenset({"date", "due", "total", "open"})
 
     class PageLoaded(Message):
-        def __init__(self, generation: int, rows: list[dict], more: bool):
+        def __init__(self, generation: int, rows: list[dict], more: bool, backwards: bool = False):
             super().__init__()
             self.generation = generation
             self.rows = rows
             self.more = more
+            self.backwards = backwards
 
     def __init__(self, show: str = "open", customer: str = ""):
         super().__init__()
@@ -53,15 +59,13 @@ class InvoicesScreen(PagedListScreen):
     def on_mount(self) -> None:
         t = self.t
         table = self.query_one("#invoices", DataTable)
-        table.add_column(t("col.number"), key="number")
-        table.add_column(t("col.date"), key="date")
-        table.add_column(t("col.due"), key="due")
-        table.add_column(t("col.customer"), key="customer")
-        table.add_column(Text(t("col.total"), justify="right"), key="total")
-        table.add_column(Text(t("col.open"), justify="right"), key="open")
+        self.add_sortable_columns(table, [
+            ("number", t("col.number"), False), ("date", t("col.date"), False), ("due", t("col.due"), False),
+            ("customer", t("col.customer"), False), ("name", t("col.name"), False, name_width(self.app)),
+            ("currency", t("col.currency"), False), ("total", t("col.total"), True), ("open", t("col.open"), True)])
         table.add_column(t("col.status"), key="status")
         self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
-        table.focus()
+        self.set_focus(table)  # now: keys that came with the key that opened the screen land in the list
         super().on_mount()
 
     # -- loading ---------------------------------------------------------------------------------
@@ -76,25 +80,27 @@ class InvoicesScreen(PagedListScreen):
         self.restart_pages()
 
     @work(exclusive=True, exit_on_error=False, group="invoices-page")
-    async def fetch_page(self, generation: int, filters: dict, after) -> None:
-        rows = await self.db(views.invoice_page, **filters, after=after, limit=PAGE + 1, today=self.app.today())
-        self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE))
+    async def fetch_page(self, generation: int, filters: dict, after, sort: str, descending: bool,
+                         backwards: bool) -> None:
+        rows = await self.db(views.invoice_page, **filters, after=after, limit=PAGE + 1, today=self.app.today(),
+                             sort=sort, descending=descending)
+        self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE, backwards))
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
-        if message.generation != self.generation:
-            return
-        t = self.t
-        table = self.query_one("#invoices", DataTable)
-        for r in message.rows:
-            cur = r["currency"]
-            late = r["overdue"] > 0
-            table.add_row(r["number"], r["date"], Text(r["due_date"], style="red" if late else ""),
-                          r["customer"] or "", amount_cell(r["total"], cur),
-                          amount_cell(r["open"], cur, "red" if late else ""), t(f"status.{r['status']}"),
-                          key=r["number"])
-        last = message.rows[-1] if message.rows else None
-        self.page_done(message.rows, message.more, last and (last["date"], last["number"]))
+        self.add_page(message.generation, message.rows, message.more, message.backwards)
+
+    def row_cells(self, r: dict) -> tuple:
+        cur, late = r["currency"], r["overdue"] > 0
+        return (r["number"], r["date"], Text(r["due_date"], style="red" if late else ""), r["customer"] or "",
+                r["customer_name"] or "", cur, amount_cell(r["total"], cur),
+                amount_cell(r["open"], cur, "red" if late else ""), self.t(f"status.{r['status']}"))
+
+    def row_key(self, r: dict) -> str:
+        return r["number"]
+
+    def keyset(self, r: dict) -> tuple:
+        return views.sort_value(r, self.sort_column), r["number"]
 
     @on(DataTable.RowHighlighted, "#invoices")
     def highlighted(self, _event) -> None:

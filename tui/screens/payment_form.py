@@ -19,12 +19,13 @@ from store.rules import validate
 from tui.screens.base import DulyScreen
 from tui.screens.form_manners import FormManners, positive_amount, required
 from tui.widgets.cells import amount_cell
+from tui.widgets.picker import currency_picker, customer_picker
 from tui.screens.prompt import PromptScreen
 from tui.widgets.table import DataTable
 
-FIELDS = ("customer", "date", "amount", "method", "reference")
+FIELDS = ("customer", "date", "amount", "currency", "method", "reference")
 ERROR_FIELDS = {"amount": "amount", "payment date": "date", "date": "date", "method": "method",
-                "allocate": "amount", "customer": "customer"}
+                "allocate": "amount", "customer": "customer", "currency": "currency"}
 
 
 class PaymentFormScreen(FormManners, DulyScreen):
@@ -74,7 +75,12 @@ class PaymentFormScreen(FormManners, DulyScreen):
                     yield Label(t(f"payf.{name}"), classes="form-label")
                     value = {"customer": self.customer, "date": self.app.today().isoformat(),
                              "method": "bank_transfer"}.get(name, "")
-                    yield Input(value, id=f"field-{name}", compact=True)
+                    if name == "customer":
+                        yield customer_picker(self.app, value)
+                    elif name == "currency":
+                        yield currency_picker(self.app, value, placeholder=t("payf.currency.hint"))
+                    else:
+                        yield Input(value, id=f"field-{name}", compact=True)
                 yield Static("", id=f"error-{name}", classes="field-error")
             yield Label(t("payf.allocate"), classes="section")
             yield DataTable(id="allocations", cursor_type="row", zebra_stripes=True)
@@ -94,7 +100,8 @@ class PaymentFormScreen(FormManners, DulyScreen):
 
     def form_checks(self) -> dict:
         return {"customer": required(self.t("dialog.required")), "date": lambda text: validate.iso_date(text, "date"),
-                "amount": required(self.t("dialog.required"), positive_amount), "method": payments.method}
+                "amount": required(self.t("dialog.required"), positive_amount), "method": payments.method,
+                "currency": money.check_currency}
 
     def reload(self) -> None:
         super().reload()
@@ -104,19 +111,19 @@ class PaymentFormScreen(FormManners, DulyScreen):
         return {name: self.query_one(f"#field-{name}", Input).value.strip() for name in FIELDS}
 
     # -- the open items and the suggestion -------------------------------------------------------
-    @on(Input.Changed, "#field-customer, #field-date, #field-amount")
+    @on(Input.Changed, "#field-customer, #field-date, #field-amount, #field-currency")
     def changed(self) -> None:
         self._plan()
 
     def _plan(self) -> None:
         v = self.values()
         if v["customer"] and v["date"]:
-            self.load_plan(v["customer"], v["date"], v["amount"])
+            self.load_plan(v["customer"], v["date"], v["amount"], v["currency"])
 
     @work(exclusive=True, exit_on_error=False, group="payment-plan")
-    async def load_plan(self, customer: str, on: str, amount: str) -> None:
+    async def load_plan(self, customer: str, on: str, amount: str, currency: str = "") -> None:
         try:
-            plan = await self.db(views.payment_plan, customer, on, amount)
+            plan = await self.db(views.payment_plan, customer, on, amount, currency or None)
         except DulyError as exc:
             self.post_message(self.Planned(None, self.app.t.error(exc)))
             return
@@ -209,6 +216,7 @@ class PaymentFormScreen(FormManners, DulyScreen):
         try:
             applied = await self.db(payments.add, v["customer"], v["date"], v["amount"],
                                     method_name=v["method"] or None, reference=v["reference"] or None,
+                                    currency=v["currency"] or None,
                                     allocate=pairs or None, auto=bool(pairs))
         except DulyError as exc:
             field = ERROR_FIELDS.get(getattr(exc, "field", None) or "", "amount")

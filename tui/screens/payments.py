@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from store.read import views
-from tui.screens.base import PagedListScreen
+from tui.screens.base import PagedListScreen, name_width
 from tui.widgets.cells import amount_cell
 from tui.widgets.table import DataTable
 
@@ -22,15 +22,21 @@ class PaymentsScreen(PagedListScreen):
     BINDINGS = [
         Binding("n", "new_payment", "Record payment", id="record_payment"),
         Binding("slash", "filter_customer", "Filter", id="payment_search", key_display="/"),
+        Binding("s", "sort_next", "Sort", id="sort_next"),
+        Binding("o", "sort_flip", "Reverse order", id="sort_flip"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
+    SORTS = {key: key for key in views.PAYMENT_SORTS}
+    DEFAULT_SORT = ("date", True)
+    DESCENDING_FIRST = frozenset({"date", "amount", "unapplied"})
 
     class PageLoaded(Message):
-        def __init__(self, generation: int, rows: list[dict], more: bool):
+        def __init__(self, generation: int, rows: list[dict], more: bool, backwards: bool = False):
             super().__init__()
             self.generation = generation
             self.rows = rows
             self.more = more
+            self.backwards = backwards
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -45,16 +51,15 @@ class PaymentsScreen(PagedListScreen):
     def on_mount(self) -> None:
         t = self.t
         table = self.query_one("#payments", DataTable)
-        table.add_column(t("col.number"), key="number")
-        table.add_column(t("col.date"), key="date")
-        table.add_column(t("col.customer"), key="customer")
-        table.add_column(t("col.method"), key="method")
-        table.add_column(t("col.reference"), key="reference")
-        table.add_column(Text(t("col.amount"), justify="right"), key="amount")
-        table.add_column(Text(t("col.unapplied"), justify="right"), key="unapplied")
+        self.add_sortable_columns(table, [
+            ("number", t("col.number"), False), ("date", t("col.date"), False),
+            ("customer", t("col.customer"), False), ("name", t("col.name"), False, name_width(self.app)),
+            ("currency", t("col.currency"), False), ("method", t("col.method"), False),
+            ("reference", t("col.reference"), False), ("amount", t("col.amount"), True),
+            ("unapplied", t("col.unapplied"), True)])
         table.add_column(t("col.status"), key="status")
         self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
-        table.focus()
+        self.set_focus(table)  # now: keys that came with the key that opened the screen land in the list
         super().on_mount()
 
     def reload(self) -> None:
@@ -65,24 +70,28 @@ class PaymentsScreen(PagedListScreen):
         return self.query_one("#pay-customer", Input).value.strip() or None
 
     @work(exclusive=True, exit_on_error=False, group="payments-page")
-    async def fetch_page(self, generation: int, customer: str | None, after) -> None:
-        rows = await self.db(views.payment_page, customer=customer, after=after, limit=PAGE + 1)
-        self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE))
+    async def fetch_page(self, generation: int, customer: str | None, after, sort: str, descending: bool,
+                         backwards: bool) -> None:
+        rows = await self.db(views.payment_page, customer=customer, after=after, limit=PAGE + 1, sort=sort,
+                             descending=descending)
+        self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE, backwards))
 
     @on(PageLoaded)
     def page_loaded(self, message: PageLoaded) -> None:
-        if message.generation != self.generation:
-            return
-        t = self.t
-        table = self.query_one("#payments", DataTable)
-        for r in message.rows:
-            cur = r["currency"]
-            table.add_row(r["number"] or "", r["date"], r["customer"] or "", t(f"method.{r['method']}"), r["reference"] or "",
-                          amount_cell(r["amount"], cur),
-                          amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""),
-                          t(f"status.{r['status']}"), key=r["id"])
-        last = message.rows[-1] if message.rows else None
-        self.page_done(message.rows, message.more, last and (last["date"], last["id"]))
+        self.add_page(message.generation, message.rows, message.more, message.backwards)
+
+    def row_cells(self, r: dict) -> tuple:
+        t, cur = self.t, r["currency"]
+        return (r["number"] or "", r["date"], r["customer"] or "",
+                r["customer_name"] or "", cur, t(f"method.{r['method']}"),
+                r["reference"] or "", amount_cell(r["amount"], cur),
+                amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""), t(f"status.{r['status']}"))
+
+    def row_key(self, r: dict) -> str:
+        return r["id"]
+
+    def keyset(self, r: dict) -> tuple:
+        return views.sort_value(r, self.sort_column), r["id"]
 
     @on(DataTable.RowHighlighted, "#payments")
     def highlighted(self, _event) -> None:

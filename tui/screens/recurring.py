@@ -13,6 +13,7 @@ from textual.widgets import Checkbox, Footer, Header, Input, Label, Static
 from store.errors import DulyError
 from store.read import recurring as view
 from store.write import customers, recurring
+from tui.widgets.picker import Picker, terms_picker
 from tui.screens.base import DulyScreen
 from tui.widgets.table import DataTable
 
@@ -180,8 +181,12 @@ class RecurringFormScreen(DulyScreen):
             for name in FIELDS:
                 with Horizontal(classes="form-row", id=f"row-{name}"):
                     yield Label(t(f"recurf.{name}"), classes="form-label")
-                    yield Input(defaults.get(name, ""), id=f"field-{name}", compact=True,
-                                placeholder=t(f"recurf.{name}.hint") if t.has(f"recurf.{name}.hint") else "")
+                    hint = t(f"recurf.{name}.hint") if t.has(f"recurf.{name}.hint") else ""
+                    if name == "terms":  # the due dates shown are those of the first invoice, on the start date
+                        yield terms_picker(self.app, placeholder=hint,
+                                           invoice_date=lambda: self.query_one("#field-start", Input).value)
+                    else:
+                        yield Input(defaults.get(name, ""), id=f"field-{name}", compact=True, placeholder=hint)
                 yield Static("", id=f"error-{name}", classes="field-error")
             yield Checkbox(t("recurf.draft"), id="field-draft")
         yield Footer()
@@ -189,6 +194,10 @@ class RecurringFormScreen(DulyScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#field-amount", Input).focus()
+
+    @on(Input.Changed, "#field-start")
+    def start_changed(self) -> None:
+        self.query_one("#picker-terms", Picker).refresh_detail()  # the due dates follow the start date
 
     def values(self) -> dict:
         found = {name: self.query_one(f"#field-{name}", Input).value.strip() for name in FIELDS}

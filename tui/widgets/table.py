@@ -1,4 +1,5 @@
-"""The app's DataTable: every cell shows what was typed or imported literally.
+"""The app's DataTable: every cell shows what was typed or imported literally; on a row cursor Home and End go to
+the first and the last row (a paged list hears of it and fetches its last page, tui/screens/base.py).
 
 Textual reads a str cell as Rich markup and passes control characters through to the terminal, so a customer
 named `[link=...]x` or one carrying an escape sequence (a payer on a bank line, a device of the team) could
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from rich.markup import escape
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import DataTable as _DataTable
 
 from store.rules.safetext import terminal_text
@@ -23,8 +25,67 @@ def literal(value):
 
 
 class DataTable(_DataTable):
+    class EdgeWanted(Message):
+        """Home or End on a row cursor: the first or the last row of the whole list, not only of what is loaded."""
+
+        def __init__(self, table: DataTable, last: bool):
+            super().__init__()
+            self.table, self.last = table, last
+
+        @property
+        def control(self) -> DataTable:
+            return self.table
+
+    class Overrun(Message):
+        """Down past the last row loaded (steps > 0) or Up before the first (steps < 0): a paged list keeps the
+        steps and moves on once the next page is there, so no key press is lost while a page loads."""
+
+        def __init__(self, table: DataTable, steps: int):
+            super().__init__()
+            self.table, self.steps = table, steps
+
+        @property
+        def control(self) -> DataTable:
+            return self.table
+
     def add_row(self, *cells, **kwargs):
         return super().add_row(*(literal(c) for c in cells), **kwargs)
+
+    def action_cursor_down(self) -> None:
+        if self.cursor_type == "row" and self.cursor_row >= self.row_count - 1:
+            self.post_message(self.Overrun(self, 1))
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_type == "row" and self.cursor_row <= 0:
+            self.post_message(self.Overrun(self, -1))
+        super().action_cursor_up()
+
+    def action_page_down(self) -> None:
+        if self.cursor_type == "row":
+            page = max(1, self.scrollable_content_region.height - (self.header_height if self.show_header else 0))
+            beyond = self.cursor_row + page - (self.row_count - 1)
+            if beyond > 0:
+                self.post_message(self.Overrun(self, beyond))
+        super().action_page_down()
+
+    def add_row_as_is(self, *cells, **kwargs):
+        """Add cells that came out of this table (get_row), already made literal."""
+        return super().add_row(*cells, **kwargs)
+
+    def action_scroll_end(self) -> None:
+        """End on a row cursor: the last row of the whole list (ctrl+end: the last row loaded)."""
+        if self.cursor_type != "row":
+            return super().action_scroll_end()
+        super().action_scroll_bottom()
+        self.post_message(self.EdgeWanted(self, last=True))
+
+    def action_scroll_home(self) -> None:
+        """Home on a row cursor: the first row of the whole list."""
+        if self.cursor_type != "row":
+            return super().action_scroll_home()
+        super().action_scroll_top()
+        self.post_message(self.EdgeWanted(self, last=False))
 
     def update_cell(self, row_key, column_key, value, **kwargs):
         return super().update_cell(row_key, column_key, literal(value), **kwargs)

@@ -60,8 +60,8 @@ async def test_record_a_payment_and_change_the_suggested_allocation(book):
         payments = app.screen.query_one("#payments", DataTable)
         assert payments.row_count == 3
         newest = payments.get_row_at(0)
-        assert (str(newest[0]), newest[2], newest[4], str(newest[5]), str(newest[6])) == (
-            "RC-T1-000001", "BJ001", "HX-88", "7,000.00", "600.00")  # the list shows the payment's number
+        assert (str(newest[0]), newest[2], newest[3], newest[4], newest[6], str(newest[7]), str(newest[8])) == (
+            "RC-T1-000001", "BJ001", "北京华信科技有限公司", "CNY", "HX-88", "7,000.00", "600.00")  # the list shows the payment's number
     with Ledger.open(book, PASSPHRASE) as ledger:
         rows = ledger.rows("""SELECT i.number, a.amount FROM allocations a JOIN invoices i ON i.id = a.invoice_id
                               JOIN payments p ON p.id = a.payment_id WHERE p.reference = 'HX-88' ORDER BY i.number""")
