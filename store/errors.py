@@ -24,11 +24,28 @@ class DulyError(Exception):
 
     def text(self, language: str = "en") -> str:
         """The one line in a language (English where the catalogue has no words for it)."""
-        shown = {k: v.text(language) if isinstance(v, DulyError) else v for k, v in self.values.items()}
+        shown = {k: v.text(language) if isinstance(v, (DulyError, Said)) else v for k, v in self.values.items()}
         try:
             return translate(language, self.msgid, **shown)
         except (KeyError, IndexError, ValueError):  # words whose placeholders do not fit: say it in English
             return self.msgid.format(**shown) if shown else self.msgid
+
+
+class Said(str):
+    """A line made from a message id and its values where a list of lines is kept as text (an import's problems,
+    a run's report): str is the English line, as files, JSON and older callers read it; .text(language) the words
+    in a language, which the CLI and the app show (t.error(line) words it)."""
+
+    error: DulyError
+
+    def __new__(cls, message: str, /, **values) -> Said:
+        error = DulyError(message, **values)
+        said = super().__new__(cls, error.text("en"))
+        said.error = error
+        return said
+
+    def text(self, language: str = "en") -> str:
+        return self.error.text(language)
 
 
 class InvalidInput(DulyError):

@@ -19,9 +19,8 @@ def import_file(ledger, path: str | Path, *, per: int = 1) -> int:
     problems = importer.map_columns(table, RATE_COLUMNS, ("date", "currency", "rate"))
     if problems:
         raise importer.ImportProblems(problems)
-    unit = "row" if table.xlsx else "line"
     rows = []
     for line, cells in table.rows:
         value = {name: cells[i].strip() if i < len(cells) else "" for name, i in table.columns.items()}
-        rows.append((f"{table.source} {unit} {line}", value["currency"], value["date"], value["rate"]))
+        rows.append((table.where(line), value["currency"], value["date"], value["rate"]))
     return fx.set_rates(ledger, rows, per=per, source=Path(path).name)

@@ -253,9 +253,10 @@ def reopen(ledger, line_id: str) -> dict:
     with ledger.writing() as tx:
         row = by_id(ledger, line_id)
         if row["status"] != "rejected":
-            raise Conflict(f"bank line {row['id'][:8]} is {row['status']}, not rejected"
-                           + ("; void its payment with `duly payment void` to undo an accepted line"
-                              if row["status"] == "accepted" else ""))
+            if row["status"] == "accepted":
+                raise Conflict(N_("bank line {id} is {status}, not rejected; void its payment with `duly payment "
+                                  "void` to undo an accepted line"), id=row["id"][:8], status=row["status"])
+            raise Conflict(N_("bank line {id} is {status}, not rejected"), id=row["id"][:8], status=row["status"])
         tx.set("bank_matches", row["id"], status="open", note=None, decided_on=date.today().isoformat())
     return row
 

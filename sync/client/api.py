@@ -24,8 +24,8 @@ INVITE_HOURS = 72
 class SyncError(DulyError):
     """The server refused a call; str() is its message."""
 
-    def __init__(self, message: str, status: int = 0, body: dict | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, status: int = 0, body: dict | None = None, **values):
+        super().__init__(message, **values)
         self.status = status
         self.body = body or {}
 

@@ -86,6 +86,15 @@ class Context:
         """Words for people in this command's language (see tui/app/i18n.py for how to add one)."""
         return translate(self.language(), msgid, **values)
 
+    def said(self, line: object) -> str:
+        """A line kept with its message id (an error, a store.errors.Said) in this command's language; text as it is."""
+        text = getattr(line, "text", None)
+        return text(self.language()) if callable(text) else str(line)
+
+    def warn(self, line: object) -> None:
+        """`duly: warning: …` on stderr, in this command's language."""
+        print("duly: " + self.t("warning: {warning}", warning=self.said(line)), file=sys.stderr)
+
     def passphrase(self, *, confirm: bool = False) -> str:
         return read_secret(
             file=getattr(self.args, "passphrase_file", None), env="DULY_PASSPHRASE",
@@ -99,7 +108,7 @@ class Context:
             from store.write.settings import currency_problems
 
             for problem in currency_problems(self._ledger):
-                print(f"duly: warning: {problem}", file=sys.stderr)
+                self.warn(problem)
         return self._ledger
 
     def _open_with_agent(self) -> Ledger | None:

@@ -233,7 +233,7 @@ def invoice_add(args, ctx):
 def show_issued(issued, ctx) -> None:
     """What `invoice add` and `draft issue` print about the invoice they posted."""
     for warning in issued.warnings:
-        _warn(warning)
+        ctx.warn(warning)
     cur = issued.currency
     if ctx.format == "json":
         _json({"id": issued.id, "number": issued.number, "currency": cur,
@@ -411,7 +411,7 @@ def debit_add(args, ctx):
     note = debit_notes.add(ctx.ledger(), args.customer, args.date, args.reason, amount=args.amount,
                            reverses=args.reverses, due=args.due, currency=args.currency)
     for warning in note.warnings:
-        _warn(warning)
+        ctx.warn(warning)
     amount = format_amount(note.amount, note.currency, symbol=True)
     if note.reverses and note.applied_credit:
         text = ctx.t("debit note {number} of {amount} issued, reversing credit note {credit} ({applied} of its "

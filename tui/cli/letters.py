@@ -10,11 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from store.errors import DulyError, InvalidInput
+from store.errors import DulyError, InvalidInput, os_reason
 from store.files import exporter
 from store.files.documents import render
 from store.rules.validate import parse_date
 from store.write import collections, confirmations, customers
+from store.i18n import N_
 from tui.cli.context import date_given
 
 
@@ -68,8 +69,8 @@ def _emit(args, ctx, doc) -> str | None:
         with exporter.plaintext_file(path, mode="wb") as fh:
             fh.write(doc.pdf() if fmt == "pdf" else doc.html.encode("utf-8"))
     except OSError as exc:
-        raise DulyError(f"cannot write {path}: {exc.strerror or exc}") from None
-    print(f"{path} written (PLAINTEXT: keep it safe or delete it after use)", file=sys.stderr)
+        raise DulyError(N_("cannot write {path}: {reason}"), path=path, reason=os_reason(exc)) from None
+    print(ctx.t("{path} written (PLAINTEXT: keep it safe or delete it after use)", path=path), file=sys.stderr)
     return str(path)
 
 
@@ -82,8 +83,9 @@ def confirmation(args, ctx):
     path = _emit(args, ctx, doc)
     if args.mark_sent:
         confirmations.mark_sent(ledger, args.code, as_of.isoformat(), channel="letter", address=path, on=args.on)
-        print(f"{args.code}: balance confirmation as of {as_of} recorded as sent; record the reply with "
-              f"`duly statement confirm {args.code} --as-of {as_of} [--their-balance A]`", file=sys.stderr)
+        print(ctx.t("{code}: balance confirmation as of {date} recorded as sent; record the reply with "
+                    "`duly statement confirm {code} --as-of {date} [--their-balance A]`", code=args.code, date=as_of),
+              file=sys.stderr)
 
 
 def dunning(args, ctx):
@@ -93,8 +95,8 @@ def dunning(args, ctx):
     rp = collections.reminder_plan(ledger, as_of)
     items = [it for it in rp.plan.items if it.customer_id == customer["id"]]
     if not items:
-        raise InvalidInput(f"{args.code}: no invoice is due for a reminder as of {as_of} (see `duly remind plan "
-                           f"--as-of {as_of} --held`)")
+        raise InvalidInput(N_("{code}: no invoice is due for a reminder as of {date} (see `duly remind plan "
+                              "--as-of {date} --held`)"), code=args.code, date=as_of)
     doc = render.dunning(ledger, customer["id"], items, as_of, rp.doc_dates, lang=args.doc_lang, issued=_issued(args))
     _emit(args, ctx, doc)
 

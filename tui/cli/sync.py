@@ -275,7 +275,7 @@ def serve(args, ctx):
                         name=exc.name) from None
 
     if bool(args.data) == bool(args.database):
-        raise DulyError(N_("give exactly one of --data DIR (SQLite) or --database postgresql://..."))
+        raise DulyError(N_("give exactly one of --data DIR (SQLite) or --database postgresql://…"))
     if args.teams_per_minute < 1:
         raise DulyError(N_("--teams-per-minute must be 1 or more"))
     token = os.environ.get("DULY_SERVER_TEAM_TOKEN")

@@ -10,9 +10,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from store.errors import DulyError
+from store.errors import DulyError, os_reason
 from store.files.documents import engine
 from store.write import templates
+from store.i18n import N_
 from tui.cli.context import UsageError
 
 
@@ -47,12 +48,13 @@ def _read(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DulyError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        reason = os_reason(exc) if isinstance(exc, OSError) else DulyError(N_("not UTF-8 text"))
+        raise DulyError(N_("cannot read {path}: {reason}"), path=path, reason=reason) from None
 
 
 def _edit_in_editor(name: str, text: str) -> str:
     if not sys.stdin.isatty():
-        raise UsageError(f"template edit {name}: no terminal for an editor: pass --file FILE")
+        raise UsageError(N_("template edit {name}: no terminal for an editor: pass --file FILE"), name=name)
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     with tempfile.TemporaryDirectory(prefix="duly-template-") as tmp:
         path = Path(tmp) / f"{name}.html"
@@ -60,9 +62,10 @@ def _edit_in_editor(name: str, text: str) -> str:
         try:
             done = subprocess.run([*shlex.split(editor), str(path)])
         except (OSError, ValueError) as exc:
-            raise DulyError(f"cannot start the editor {editor!r}: {exc}") from None
+            raise DulyError(N_("cannot start the editor {editor}: {reason}"), editor=repr(editor), reason=str(exc)) from None
         if done.returncode != 0:
-            raise DulyError(f"the editor {editor!r} exited with {done.returncode}: template {name} not changed")
+            raise DulyError(N_("the editor {editor} exited with {code}: template {name} not changed"),
+                            editor=repr(editor), code=done.returncode, name=name)
         return _read(str(path))
 
 

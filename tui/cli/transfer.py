@@ -110,11 +110,11 @@ def _report(ctx, outcome, rows: list[dict], columns: list[str], summary: str, co
                               "problems": outcome.problems, "warnings": outcome.warnings}))
     elif outcome.dry_run:
         for problem in outcome.problems:
-            print(problem)
+            print(ctx.said(problem))
         if not outcome.problems:
             ctx.emit(rows, columns)
     for warning in outcome.warnings:
-        print(f"duly: warning: {warning}", file=sys.stderr)
+        ctx.warn(warning)
     if outcome.problems:
         raise importer.ImportProblems(outcome.problems)
     if ctx.format != "json":

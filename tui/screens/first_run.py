@@ -119,7 +119,8 @@ class FirstRunScreen(FormScreen):
         in English)."""
         if 0 < len(passphrase) < MIN_PASSPHRASE:
             return self.t("first.too_short", n=MIN_PASSPHRASE)
-        return passphrase_weakness(passphrase, (self.path.stem,))
+        weakness = passphrase_weakness(passphrase, (self.path.stem,))
+        return self.t.error(weakness) if weakness else None
 
     @on(Strength)
     def show_strength(self, message: Strength) -> None:
