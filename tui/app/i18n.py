@@ -156,6 +156,9 @@ ALSO_USED = (
     N_("terms.field.sample_date"), N_("terms.hint.discount"), N_("terms.hint.late_interest"), N_("terms.hint.lines"),
     N_("terms.none"), N_("terms.source.builtin"), N_("terms.source.stored"),
     N_("key.import_bank"), N_("key.bank_preview"), N_("key.bank_import"), N_("bank.would"), N_("bank.done"),
+    # an import's dry run: its columns and what each row would do (tui/cli/transfer.py)
+    N_("col.line"), N_("col.action"), N_("col.key"), N_("col.fapiao"), N_("action.add"), N_("action.update"),
+    N_("action.skip"), N_("action.invoice"), N_("action.credit note"), N_("action.void"),
 )
 
 

@@ -209,8 +209,9 @@ def remind_plan(args, ctx):
     ctx.emit(rows, columns, right={*money_cols, "days_overdue"},
              json_value={"as_of": as_of.isoformat(), "items": rows})
     if ctx.format == "table" and rows:
-        print(f"\n{len(rows)} invoice(s) of {len({r['customer'] for r in rows})} customer(s) due for a reminder "
-              f"as of {as_of}; {len(rp.plan.held)} held back (see --held)")
+        print("\n" + ctx.t("{invoices} invoice(s) of {customers} customer(s) due for a reminder as of {date}; "
+                           "{held} held back (see --held)", invoices=len(rows),
+                           customers=len({r["customer"] for r in rows}), date=as_of, held=len(rp.plan.held)))
 
 
 def remind_send(args, ctx):
@@ -221,8 +222,8 @@ def remind_send(args, ctx):
              "detail": o.detail} for o in outcomes]
     ctx.emit(rows, ["customer", "channel", "invoices", "status", "detail"])
     if args.letters and any(o.status == "letter" for o in outcomes):
-        print(f"letters written to {args.letters} as plaintext files (an export: keep or delete them with care)",
-              file=sys.stderr)
+        print(ctx.t("letters written to {folder} as plaintext files (an export: keep or delete them with care)",
+                    folder=args.letters), file=sys.stderr)
     bad = [o for o in outcomes if o.status in ("failed", "unknown")]
     if bad:
         raise DulyError(N_("{count} of {count2} reminder message(s) not confirmed ({value}); see `duly remind log`"),

@@ -20,7 +20,7 @@ from store.i18n import N_
 
 # Columns whose values come from a fixed list, and the catalogue's family of words for them ("method.cash").
 VALUE_WORDS = {"method": "method", "status": "status", "channel": "channel", "kind": "alert", "bucket": "bucket",
-               "settlement_cycle": "cycle", "cycle": "cycle", "language": "language"}
+               "settlement_cycle": "cycle", "cycle": "cycle", "language": "language", "action": "action"}
 
 
 class UsageError(DulyError):
@@ -128,8 +128,9 @@ class Context:
             return None
 
     def _upgrading(self, found: int, target: int) -> None:
-        print(f"duly: upgrading {self.ledger_path} from schema {found} to {target} (once; a big ledger takes "
-              "a few seconds)", file=sys.stderr, flush=True)
+        print("duly: " + self.t("upgrading {path} from schema {found} to {target} (once; a big ledger takes a few "
+                                "seconds)", path=self.ledger_path, found=found, target=target),
+              file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self._ledger is not None:
@@ -151,7 +152,7 @@ class Context:
                                 overdue=overdue)
             output.page(text, allowed=not getattr(self.args, "no_pager", False))
         else:
-            print("(none)")
+            print(self.t("(none)"))
 
     def _worded(self, rows: list[dict], columns: list[str], headers: dict) -> tuple[list[dict], dict]:
         """A table for people in their language: column titles, and values from a fixed list (bank_transfer,
@@ -195,7 +196,7 @@ class Context:
             print(f"{output.pad(key, width)}  {output.terminal_text('' if value is None else str(value))}")
         for title, (rows, columns) in sections.items():
             print(f"\n{title}:")
-            print(output.table(rows, columns) if rows else "  (none)")
+            print(output.table(rows, columns) if rows else "  " + self.t("(none)"))
 
     def amount(self, minor: int, currency: str) -> str:
         """An amount as this output shows it: thousands separators in a table, a plain decimal in json and csv."""

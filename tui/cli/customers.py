@@ -97,8 +97,8 @@ def add(args, ctx):
 def _warn_similar(ctx, name: str, customer_id: str) -> None:
     """A name that normalises to an existing customer's is allowed (two companies may share one) but said."""
     for other in customers.similar_names(ctx.ledger(), name, exclude_id=customer_id):
-        print(f"duly: warning: the name {name!r} looks like customer {other['code']}'s ({other['name']}); "
-              "if they are one company, archive one", file=sys.stderr)
+        ctx.warn(ctx.t("the name {name} looks like customer {code}'s ({other}); if they are one company, archive one",
+                       name=repr(name), code=other["code"], other=other["name"]))
 
 
 def edit(args, ctx):

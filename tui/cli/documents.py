@@ -241,10 +241,14 @@ def show_issued(issued, ctx) -> None:
                "due_items": [{"due_date": d, "amount": to_decimal_str(a, cur)} for d, a in issued.due_items],
                "warnings": issued.warnings})
         return
-    print(f"invoice {issued.number} issued: {format_amount(issued.total, cur, symbol=True)}"
-          + (f" (tax {format_amount(issued.tax, cur)})" if issued.tax else ""))
+    if issued.tax:
+        print(ctx.t("invoice {number} issued: {amount} (tax {tax})", number=issued.number,
+                    amount=format_amount(issued.total, cur, symbol=True), tax=format_amount(issued.tax, cur)))
+    else:
+        print(ctx.t("invoice {number} issued: {amount}", number=issued.number,
+                    amount=format_amount(issued.total, cur, symbol=True)))
     for d, a in issued.due_items:
-        print(f"  due {d}  {format_amount(a, cur)}")
+        print("  " + ctx.t("due {date}  {amount}", date=d, amount=format_amount(a, cur)))
 
 
 def invoice_list(args, ctx):
@@ -311,12 +315,12 @@ def invoice_unapply(args, ctx):
 # --- payments --------------------------------------------------------------------------------------
 
 
-def _applied_text(result: payments.Applied) -> str:
+def _applied_text(result: payments.Applied, ctx) -> str:
     cur = result.currency
     parts = [f"{n} {format_amount(a, cur)}" for n, a in result.allocations]
-    text = ("applied to " + ", ".join(parts)) if parts else "nothing applied"
+    text = ctx.t("applied to {invoices}", invoices=", ".join(parts)) if parts else ctx.t("nothing applied")
     if result.unapplied:
-        text += f"; {format_amount(result.unapplied, cur, symbol=True)} unapplied"
+        text += ctx.t("; {amount} unapplied", amount=format_amount(result.unapplied, cur, symbol=True))
     return text
 
 
@@ -337,8 +341,8 @@ def payment_add(args, ctx):
     if ctx.format == "json":
         _json(_applied_json(result))
         return
-    print(f"payment {result.number} recorded: {format_amount(result.amount, result.currency, symbol=True)}, "
-          + _applied_text(result))
+    print(ctx.t("payment {number} recorded: {amount}, {applied}", number=result.number,
+                amount=format_amount(result.amount, result.currency, symbol=True), applied=_applied_text(result, ctx)))
 
 
 def payment_list(args, ctx):
@@ -363,7 +367,7 @@ def payment_allocate(args, ctx):
         _json([_applied_json(r) for r in results])
         return
     for r in results:
-        print(f"{r.kind} {r.number or r.id}: {_applied_text(r)}")
+        print(f"{r.kind} {r.number or r.id}: {_applied_text(r, ctx)}")
 
 
 def payment_void(args, ctx):
@@ -383,8 +387,8 @@ def credit_add(args, ctx):
     if ctx.format == "json":
         _json(_applied_json(result))
         return
-    print(f"credit note {result.number} issued: {format_amount(result.amount, result.currency, symbol=True)}, "
-          + _applied_text(result))
+    print(ctx.t("credit note {number} issued: {amount}, {applied}", number=result.number,
+                amount=format_amount(result.amount, result.currency, symbol=True), applied=_applied_text(result, ctx)))
 
 
 def credit_list(args, ctx):
@@ -401,7 +405,8 @@ def writeoff(args, ctx):
         _json({"invoice": args.number, "number": number, "date": iso_date(args.date),
                "amount": to_decimal_str(amount, cur), "currency": cur})
         return
-    print(f"invoice {args.number}: {format_amount(amount, cur, symbol=True)} written off ({number})")
+    print(ctx.t("invoice {number}: {amount} written off ({writeoff})", number=args.number,
+                amount=format_amount(amount, cur, symbol=True), writeoff=number))
 
 
 # --- debit notes -----------------------------------------------------------------------------------

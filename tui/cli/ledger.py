@@ -102,8 +102,8 @@ def init(args, ctx):
 def open_tui(args, ctx):
     if not sys.stdout.isatty():
         # Drawing the app into a file or a pipe would hang there, waiting for keys nobody can see to press.
-        print("duly: the app needs a terminal; for scripts use a command such as `duly report aging` "
-              "(see `duly --help`)", file=sys.stderr)
+        print("duly: " + ctx.t("the app needs a terminal; for scripts use a command such as `duly report aging` "
+                               "(see `duly --help`)"), file=sys.stderr)
         return 2
     from tui.app.app import run_app
 

@@ -108,8 +108,8 @@ def request(args, ctx):
     doc = render.payment_request(ledger, customer["id"], as_of, numbers=args.invoice, lang=args.doc_lang,
                                  issued=_issued(args))
     if not ledger.setting("company.bank_account"):
-        print("duly: note: company.bank_account is not set, so the request names no account to pay into "
-              "(`duly settings set company.bank_account ...`)", file=sys.stderr)
+        print("duly: " + ctx.t("note: company.bank_account is not set, so the request names no account to pay into "
+                               "(`duly settings set company.bank_account …`)"), file=sys.stderr)
     _emit(args, ctx, doc)
 
 

@@ -122,14 +122,14 @@ def init(args, ctx):
                               "recovery": secret, **report.__dict__}))
         return
     print(created)
-    _print_recovery(secret, args.server)
+    _print_recovery(secret, args.server, ctx)
 
 
-def _print_recovery(secret: str, server: str) -> None:
-    print("\nRECOVERY SECRET: print it or write it down, and keep it offline. With it, anyone can bring this book")
-    print("back on a new machine if every device is lost; it is shown only now:")
+def _print_recovery(secret: str, server: str, ctx) -> None:
+    print("\n" + ctx.t("RECOVERY SECRET: print it or write it down, and keep it offline. With it, anyone can bring "
+                       "this book back on a new machine if every device is lost; it is shown only now:"))
     print(f"  {secret}")
-    print(f"to use it: duly sync join --server {server} --invite <the secret>")
+    print(ctx.t("to use it: duly sync join --server {server} --invite <the secret>", server=server))
 
 
 def _token(text: str | None, where: str) -> str | None:
@@ -154,9 +154,9 @@ def recovery(args, ctx):
 
         print(output.to_json({"recovery": secret}))
         return
-    print("a new recovery secret was made; older ones still work until you retire them with "
-          "`duly sync revoke <their device>` (see `duly sync devices`)")
-    _print_recovery(secret, server)
+    print(ctx.t("a new recovery secret was made; older ones still work until you retire them with "
+                "`duly sync revoke <their device>` (see `duly sync devices`)"))
+    _print_recovery(secret, server, ctx)
 
 
 def invite(args, ctx):
@@ -173,8 +173,8 @@ def invite(args, ctx):
 
         print(output.to_json({"invite": code, "role": args.role, "hours": args.hours}))
     else:
-        print(f"one-time invite for a {args.role} (expires in {args.hours} h); on the new device run:\n"
-              f"  duly sync join --server {session.api.server} --invite {code}")
+        print(ctx.t("one-time invite for a {role} (expires in {hours} h); on the new device run:", role=args.role,
+                    hours=args.hours) + f"\n  duly sync join --server {session.api.server} --invite {code}")
 
 
 def join(args, ctx):
@@ -192,12 +192,13 @@ def join(args, ctx):
 
         print(output.to_json({"ok": True, **summary}))
         return
-    restored = (f"restored a snapshot ({summary['snapshot_chunks']} chunk(s) verified) and "
+    restored = (ctx.t("restored a snapshot ({chunks} chunk(s) verified) and ", chunks=summary["snapshot_chunks"])
                 if summary["snapshot_chunks"] else "")
-    print(f"joined team {summary['team']} as a {summary['role']} (device {summary['device']}); {restored}pulled "
-          f"{summary['pulled']} change(s); hash chains and ledger checks passed; ledger {ctx.ledger_path}")
+    print(ctx.t("joined team {team} as a {role} (device {device}); {restored}pulled {pulled} change(s); hash chains "
+                "and ledger checks passed; ledger {path}", team=summary["team"], role=summary["role"],
+                device=summary["device"], restored=restored, pulled=summary["pulled"], path=ctx.ledger_path))
     if summary["flagged"]:
-        print(f"{summary['flagged']} item(s) need review: `duly sync review`")
+        print(ctx.t("{count} item(s) need review: `duly sync review`", count=summary["flagged"]))
 
 
 def now(args, ctx):

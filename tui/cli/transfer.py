@@ -73,9 +73,11 @@ def import_file(args, ctx):
                                keep_rows=args.dry_run or ctx.format == "json")
     rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
     added, updated, skipped = outcome.count("add"), outcome.count("update"), outcome.count("skip")
-    verb = "would import" if outcome.dry_run else "imported"
-    summary = (f"{verb} {added} new {outcome.kind}" + (f", {updated} updated" if updated else "")
-               + f", {skipped} already there ({outcome.source}, {outcome.encoding})")
+    summary = (ctx.t("would import {added} new {kind}", added=added, kind=outcome.kind) if outcome.dry_run
+               else ctx.t("imported {added} new {kind}", added=added, kind=outcome.kind))
+    summary += (ctx.t(", {updated} updated", updated=updated) if updated else "") + ctx.t(
+        ", {skipped} already there ({source}, {encoding})", skipped=skipped, source=outcome.source,
+        encoding=outcome.encoding)
     _report(ctx, outcome, rows, ["line", "action", "key", "detail"], summary,
             {"kind": outcome.kind, "added": added, "updated": updated, "skipped": skipped})
 
@@ -118,7 +120,7 @@ def _report(ctx, outcome, rows: list[dict], columns: list[str], summary: str, co
     if outcome.problems:
         raise importer.ImportProblems(outcome.problems)
     if ctx.format != "json":
-        print(summary + ("; nothing was written" if outcome.dry_run else ""))
+        print(summary + (ctx.t("; nothing was written") if outcome.dry_run else ""))
 
 
 def import_bank(args, ctx):
@@ -136,8 +138,10 @@ def import_bank(args, ctx):
                   + (f"; left out: {left}" if left else ""))
         else:
             print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
-    summary = (f"{verb} {len(found.added)} new bank lines ({found.credits} in, {found.debits} out), "
-               f"{len(found.skipped)} already there ({found.source}, {found.encoding}, profile {found.profile})")
+    summary = (ctx.t("would import") if found.dry_run else ctx.t("imported")) + " " + ctx.t(
+        "{added} new bank lines ({credits} in, {debits} out), {skipped} already there ({source}, {encoding}, "
+        "profile {profile})", added=len(found.added), credits=found.credits, debits=found.debits,
+        skipped=len(found.skipped), source=found.source, encoding=found.encoding, profile=found.profile)
     if ctx.format == "json":
         print(output.to_json({"ok": True, "dry_run": found.dry_run, "file": found.source, "encoding": found.encoding,
                               "profile": found.profile, "added": len(found.added), "skipped": len(found.skipped),
@@ -152,7 +156,7 @@ def import_bank(args, ctx):
                    "payer": b.payer, "memo": b.memo, "new": "yes" if b in found.added else "already there"}
                   for b in sorted((*found.added, *found.skipped), key=lambda b: b.line)],
                  ["id", "line", "date", "amount", "payer", "memo", "new"], right={"amount"})
-    print(summary + ("; nothing was written" if found.dry_run else "; `duly reconcile list` shows the matches"))
+    print(summary + (ctx.t("; nothing was written") if found.dry_run else ctx.t("; `duly reconcile list` shows the matches")))
 
 
 def export(args, ctx):

@@ -172,3 +172,17 @@ def test_no_error_of_the_command_line_is_english_in_chinese(book, tmp_path):
                 found.append(f"{what}: {line}  [{phrase}]")
     assert refused >= 50
     assert not found, f"{len(found)} English lines in zh mode:\n" + "\n".join(found)
+
+
+def test_what_the_commands_print_on_success_is_chinese_too(book, tmp_path):
+    """The notes a command prints after it worked (an invoice issued, a payment applied, an import's summary)."""
+    issued = book("--lang", "zh", "invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--amount", "100")
+    assert issued.code == 0 and "已开具" in issued.out and "到期" in issued.out, issued.out
+    paid = book("--lang", "zh", "payment", "add", "--customer", "HD001", "--date", "2026-01-09", "--amount", "150")
+    assert paid.code == 0 and "已登记" in paid.out and "已核销到" in paid.out and "未核销" in paid.out, paid.out
+    good = tmp_path / "good.csv"
+    good.write_text("code,name\nC1,甲公司\n", encoding="utf-8")
+    dry = book("--lang", "zh", "import", "customers", "--dry-run", str(good))
+    assert dry.code == 0 and "将导入 1 条新的" in dry.out and "没有写入任何内容" in dry.out, dry.out
+    for line in (issued.out + paid.out + dry.out).splitlines():
+        assert english_in(line) is None, line
