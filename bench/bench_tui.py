@@ -25,6 +25,9 @@ untouched). Sections:
      pane settles, ctrl+end (next pages), a customer filter; VmHWM after them. The app has one database
      thread with one connection (one key derivation for the session), so these include any job queued
      before them.
+  6. reports (tmux): 6 until the summary's figures, then until the trend chart shows all 12 months with their
+     amounts ("time to first chart"); and on a fresh connection the trend's queries against 12 runs of the
+     per-date reports it equals (summary + dso at each month end).
 
 Every wait is bounded (--timeout, 60 s); the private tmux server is killed at the end, whatever happened.
 """
@@ -382,6 +385,8 @@ def tmux_press_c(ledger: Path, passphrase: str, timeout: float, busy: bool) -> d
 
 # --- 5. invoices ------------------------------------------------------------------------------------------
 
+REPORTS_SUMMARY = re.compile(r"(Receivable|应收合计)\s+-?[\d,]+\.\d\d")
+CHART_ROW = re.compile(r"^\s*\d{4}-\d\d\s+[█▏▎▍▌▋▊▉]+.*?\s-?[\d,]+\.\d\d(\s|$)", re.M)  # "2026-03  ████  329,122.78"
 INVOICE_PAGE = re.compile(r"\d+ shown|已显示 \d+ 个|No invoices match|没有匹配的发票")
 
 
@@ -467,6 +472,53 @@ def dashboard_phases(ledger: Path, passphrase: str, runs: int = 3) -> list[tuple
     return [(name, statistics.median(values)) for name, values in samples.items()]
 
 
+# --- 6. the reports' charts ---------------------------------------------------------------------------------
+
+
+def tmux_reports(ledger: Path, passphrase: str, timeout: float) -> dict:
+    """6 from an idle dashboard: seconds until the summary's figures, and until the trend chart has its 12 months."""
+    pane = Pane(ledger, passphrase, timeout)
+    try:
+        pane.wait({"aging": AGING_BAR})
+        pane.wait_still()
+        t = time.perf_counter()
+        pane.keys("6")
+        return pane.wait({"summary": REPORTS_SUMMARY, "chart": lambda s: len(CHART_ROW.findall(s)) >= 12}, since=t)
+    finally:
+        pane.close()
+
+
+def trend_phases(ledger: Path, passphrase: str, runs: int = 3) -> list[tuple[str, float]]:
+    from datetime import date
+
+    from store.ledger.ledger import Ledger
+    from store.read import reports
+
+    as_of = date.today()
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        with Ledger.open(ledger, passphrase) as led:
+            t = time.perf_counter()
+            reports.trend(led, as_of)
+            samples.setdefault("reports.trend, 12 month ends (one pass per figure)", []).append(time.perf_counter() - t)
+            t = time.perf_counter()
+            for end in reports.month_ends(as_of):
+                reports.summary(led, end)
+                reports.dso(led, end)
+            samples.setdefault("12 x (summary + dso), what it equals", []).append(time.perf_counter() - t)
+    return [(name, statistics.median(values)) for name, values in samples.items()]
+
+
+def _reports_rows(ledger: Path, passphrase: str, timeout: float, runs: int, phases: bool) -> list[tuple[str, str]]:
+    print("6. reports: time to first chart", flush=True)
+    marks = [tmux_reports(ledger, passphrase, timeout) for _ in range(runs)]
+    rows = [("tmux: 6 -> reports summary shown", fmt(median(m["summary"] for m in marks))),
+            ("tmux: 6 -> trend chart with 12 months shown (first chart)", fmt(median(m["chart"] for m in marks)))]
+    if phases:
+        rows += [(f"worker: {name}", fmt(seconds)) for name, seconds in trend_phases(ledger, passphrase)]
+    return rows
+
+
 # --- main -------------------------------------------------------------------------------------------------
 
 
@@ -480,6 +532,7 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-inprocess", action="store_true")
     parser.add_argument("--skip-phases", action="store_true")
     parser.add_argument("--only-invoices", action="store_true", help="run section 5 only")
+    parser.add_argument("--only-charts", action="store_true", help="run section 6 only")
     args = parser.parse_args(argv)
     if not args.passphrase:
         parser.error("--passphrase (or DULY_PASSPHRASE) is required")
@@ -494,6 +547,13 @@ def main(argv=None) -> int:
     if args.only_invoices:
         try:
             return _invoices_only(ledger, args.passphrase, timeout)
+        finally:
+            tmux("kill-server", check=False)
+    if args.only_charts:
+        try:
+            for key, value in _reports_rows(ledger, args.passphrase, timeout, args.runs, not args.skip_phases):
+                print(f"| {key} | {value} |")
+            return 0
         finally:
             tmux("kill-server", check=False)
 
@@ -550,6 +610,7 @@ def main(argv=None) -> int:
             for name, seconds in dashboard_phases(ledger, args.passphrase):
                 rows.append((f"worker: {name}", fmt(seconds)))
         rows += _invoice_rows(ledger, args.passphrase, timeout)
+        rows += _reports_rows(ledger, args.passphrase, timeout, args.runs, not args.skip_phases)
     finally:
         tmux("kill-server", check=False)
         socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"

@@ -1245,32 +1245,48 @@ def _run(ledger, table: Table, spec: Kind, *, dry_run: bool, allow_duplicate_tax
 
 def write_all(ledger, table: Table, outcome: Outcome, post: Callable[[object, Doc], tuple[str, str, str]], *,
               order: Callable[[Doc], object] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> Outcome:
+              progress: Callable[[int, int], None] | None = None,
+              post_many: Callable[[object, list[Doc]], list[tuple[str, str, str]]] | None = None,
+              batchable: Callable[[Doc], bool] = lambda doc: False) -> Outcome:
     """Post every document of the outcome that is not a skip (in `order`, else in file order) through
     `post(ledger, doc) -> (table, id, warning)`, all in one transaction, each noted in the import log so that a
     re-import adds nothing. All or nothing: the first error of the store becomes ImportProblems naming the file,
     the row and, when the store names a field, its column. With outcome.dry_run the same writes run and are
-    rolled back. `progress(done, total)` is told how many of the documents are written. The fapiao import writes
-    through here (customers, invoices, payments and the other kinds stream through `run`, in batches)."""
+    rolled back. `progress(done, total)` is told how many of the documents are written. Consecutive documents for
+    which `batchable(doc)` holds go to `post_many(ledger, docs)` instead, up to BATCH_ROWS at a time (the store's
+    bulk path, e.g. invoices.add_many, whose RowFailed names the refused one). The fapiao import writes through
+    here (customers, invoices, payments and the other kinds stream through `run`, in batches)."""
     docs = [doc for doc in outcome.docs if doc.action != "skip"]
     if order is not None:
         docs.sort(key=order)
     at = datetime.now().astimezone().isoformat(timespec="seconds")
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
         with ledger.writing() as tx:
-            for done, doc in enumerate(docs):
+            done = 0
+            while done < len(docs):
                 if progress is not None:
                     progress(done, len(docs))
+                run, many = 1, post_many is not None and batchable(docs[done])
+                while many and done + run < len(docs) and run < BATCH_ROWS and batchable(docs[done + run]):
+                    run += 1
+                group = docs[done:done + run]
                 try:
-                    table_name, row_id, warning = post(ledger, doc)
-                except DulyError as exc:
+                    posted = post_many(ledger, group) if many else [post(ledger, group[0])]
+                except (DulyError, invoices.RowFailed) as exc:
+                    doc, exc = (group[exc.index], exc.error) if isinstance(exc, invoices.RowFailed) else (group[0], exc)
                     column = _STORE_FIELD.get(getattr(exc, "field", None), getattr(exc, "field", None))
                     where = table.where(doc.line, column if column in table.columns else None)
                     raise ImportProblems([Said(N_("{where}: {reason}"), where=where, reason=exc)]) from None
-                if warning:
-                    outcome.warnings.append(Said(N_("{where}: {reason}"), where=table.where(doc.line), reason=warning))
-                tx.local("import_log", fingerprint=doc.fingerprint, kind=outcome.kind, doc_table=table_name,
-                         doc_id=row_id, source=Path(table.source).name, line=doc.line, at=at)
+                log = []
+                for doc, (table_name, row_id, warning) in zip(group, posted):
+                    if warning:
+                        outcome.warnings.append(Said(N_("{where}: {reason}"), where=table.where(doc.line),
+                                                     reason=warning))
+                    log.append((doc.fingerprint, outcome.kind, table_name, row_id, Path(table.source).name, doc.line,
+                                at))
+                tx.local_rows("import_log", _LOG_COLUMNS, log)
+                tx.seal_if_full()
+                done += run
             if progress is not None:
                 progress(len(docs), len(docs))
             if outcome.dry_run:

@@ -10,7 +10,9 @@ The rule, written once (INVOICE_OPEN, PAYMENT_LEFT, CREDIT_LEFT below):
   had allocated by D.
 Two ways to read it, the same formula: OPEN_SQL over the documents (any invoice, settled or not), and the
 fast path over the doc_state cache (schema: kept by triggers, rebuilt and checked; only documents not settled
-by D are read, and for a D on or after a document's last allocation its cached open_all is the amount).
+by D are read, and for a D on or after a document's last allocation its cached open_all is the amount). The
+fast path is also written with the date read from a row (open_invoices_on_dates_sql, unapplied_on_dates_sql), so
+a month-by-month trend is one pass over many dates and each of its points is the figure as of that date.
 Dates are ISO text ('YYYY-MM-DD'), so comparing them as text compares them as dates.
 """
 from __future__ import annotations
@@ -34,11 +36,19 @@ def invoice_open_sql(d: str = ":d") -> str:
   - coalesce((SELECT sum(w.amount) FROM writeoffs w WHERE w.invoice_id = i.id AND w.date <= {d}), 0)"""
 
 
+def payment_left_sql(d: str = ":d") -> str:
+    return f"""p.amount
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= {d}), 0)"""
+
+
+def credit_left_sql(d: str = ":d") -> str:
+    return f"""n.amount
+  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id AND a.date <= {d}), 0)"""
+
+
 INVOICE_OPEN = invoice_open_sql()
-PAYMENT_LEFT = """p.amount
-  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.payment_id = p.id AND a.date <= :d), 0)"""
-CREDIT_LEFT = """n.amount
-  - coalesce((SELECT sum(a.amount) FROM allocations a WHERE a.credit_id = n.id AND a.date <= :d), 0)"""
+PAYMENT_LEFT = payment_left_sql()
+CREDIT_LEFT = credit_left_sql()
 INVOICE_VOIDED = "i.id IN (SELECT doc_id FROM voids WHERE doc_table = 'invoices' AND date <= :d)"
 
 # Open amount of each invoice as of :d (0 when dated later or voided), for a WHERE chosen by the caller.
@@ -49,17 +59,25 @@ FROM invoices i
 """
 
 
-# Documents not settled by :d (the doc_state cache), as two range scans of the covering doc_state_open index
+# Documents not settled by d (the doc_state cache), as two range scans of the covering doc_state_open index
 # (an OR would scan all). Voided documents are settled from their void date on.
+def _not_settled_by(d: str, s: str = "") -> tuple[str, str]:
+    return f"{s}settled_on IS NULL", f"{s}settled_on > {d}"
+
+
 def _unsettled(kind: str) -> str:
     cols = "id, customer_id, currency, number, date, due_date, terms, total, open_all, last_on"
-    return (f"(SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on IS NULL UNION ALL "
-            f"SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND settled_on > :d)")
+    return "(" + " UNION ALL ".join(f"SELECT {cols} FROM doc_state WHERE kind = '{kind}' AND {cond}"
+                                    for cond in _not_settled_by(":d")) + ")"
 
 
-# The columns of an open invoice read from doc_state under the alias i, with its open amount as of :d.
-_OPEN_INVOICE_COLUMNS = f"""i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
-         CASE WHEN i.last_on <= :d THEN i.open_all ELSE {INVOICE_OPEN} END AS open_amount"""
+def _open_invoice_columns(d: str = ":d") -> str:
+    """The columns of an open invoice read from doc_state under the alias i, with its open amount as of d."""
+    return f"""i.id, i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
+         CASE WHEN i.last_on <= {d} THEN i.open_all ELSE {invoice_open_sql(d)} END AS open_amount"""
+
+
+_OPEN_INVOICE_COLUMNS = _open_invoice_columns()
 
 
 def open_invoices_sql(where: str = "") -> str:
@@ -109,6 +127,48 @@ SELECT customer_id, currency, sum(amount) AS amount FROM (
 
 OPEN_INVOICES_SQL = open_invoices_sql()
 UNAPPLIED_SQL = unapplied_sql()
+
+
+# --- the same rule at many dates in one pass (a month-by-month trend) ---------------------------------------
+# The caller's WITH defines a table `as_of(d)` of ISO dates; each query below is open_invoices_sql /
+# unapplied_sql with :d replaced by the row's m.d, so a series value for a date is the figure as of that date.
+
+
+def open_invoices_on_dates_sql(where: str = "") -> str:
+    """A CTE `candidates`: per date m.d of as_of and invoice dated <= m.d not settled by m.d, the columns of
+    open_invoices_sql under as_of (the date) first; filter open_amount != 0 as open_invoices_sql does."""
+    arms = " UNION ALL ".join(
+        f"SELECT m.d AS as_of, {_open_invoice_columns('m.d')} FROM as_of m JOIN doc_state i "
+        f"ON i.kind = 'invoice' AND i.{cond} AND i.date <= m.d {where}" for cond in _not_settled_by("m.d"))
+    return f"candidates AS MATERIALIZED ({arms})"
+
+
+def unapplied_on_dates_sql() -> str:
+    """unapplied_sql at every date m.d of as_of: (as_of, customer_id, currency, amount), only what is not 0."""
+    arms = []
+    for kind, alias, left in (("payment", "p", payment_left_sql("m.d")), ("credit", "n", credit_left_sql("m.d"))):
+        for cond in _not_settled_by("m.d", f"{alias}."):
+            arms.append(f"""SELECT m.d AS as_of, {alias}.customer_id, {alias}.currency,
+    CASE WHEN {alias}.last_on <= m.d THEN {alias}.open_all ELSE {left} END AS amount
+  FROM as_of m JOIN (SELECT id, customer_id, currency, date, total AS amount, settled_on, open_all, last_on
+                     FROM doc_state WHERE kind = '{kind}') {alias} ON {cond} AND {alias}.date <= m.d""")
+    return f"""SELECT as_of, customer_id, currency, sum(amount) AS amount FROM ({' UNION ALL '.join(arms)})
+GROUP BY as_of, customer_id, currency HAVING sum(amount) != 0"""
+
+
+def overdue_on_sql(c: str, d: str, single: str) -> str:
+    """What of an open invoice (a row `c` of open_invoices_sql: id, total, due_date, terms, open_amount) is past
+    due on d: open_items' spread in SQL. An invoice in one item (terms in `single`, an SQL list of the terms of
+    one instalment; no schedule of several instalments adding up to the total; over-applied or paid beyond its
+    total) is past due whole when its due date is before d; else what was paid (total - open) pays the earliest
+    instalments first, and the rest of those due before d is past due."""
+    paid = f"({c}.total - {c}.open_amount)"
+    whole = f"CASE WHEN {c}.due_date < {d} THEN {c}.open_amount ELSE 0 END"
+    spread = (f"(SELECT CASE WHEN count(*) >= 2 AND sum(s.amount) = {c}.total THEN max(0, min({c}.open_amount, "
+              f"sum(CASE WHEN s.due_date < {d} THEN s.amount ELSE 0 END) - {paid})) END "
+              f"FROM due_items s WHERE s.invoice_id = {c}.id)")
+    return (f"CASE WHEN ({c}.terms IS NULL OR {c}.terms NOT IN ({single})) AND {paid} >= 0 AND {c}.open_amount >= 0 "
+            f"THEN coalesce({spread}, {whole}) ELSE {whole} END")
 
 
 # The same rule read from an invoice's doc_state row alone (alias s) for "as of forever", counting every posted

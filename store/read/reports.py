@@ -1,5 +1,6 @@
-"""Reports over the documents (DESIGN §1 Reports): aging, AR summary, DSO, CEI, days to pay, expected
-payment dates, the 13-week cash-in forecast and the bad-debt provision (坏账准备).
+"""Reports over the documents (DESIGN §1 Reports): aging, AR summary, DSO, their month-by-month trend, CEI, days
+to pay (and a customer's days late on its last paid invoices), expected payment dates, the 13-week cash-in
+forecast and the bad-debt provision (坏账准备).
 
 Everything is computed from the posted documents as of a date (the rules: store.read.open); nothing is
 stored. SQL does the heavy part (one GROUP BY over allocations and write-offs, never a query per invoice)
@@ -15,7 +16,8 @@ from typing import Any
 
 from store.rules import aging as agelib
 from store.read import recurring
-from store.read.open import Position, _customers, position
+from store.read.open import (Position, _customers, _single_instalment_terms, open_invoices_on_dates_sql,
+                             overdue_on_sql, position, unapplied_on_dates_sql)
 from store.rules.openitems import OVER_ALLOCATED, by_invoice_date
 from store.errors import InvalidInput
 from store.i18n import N_
@@ -89,12 +91,16 @@ def ratio(numerator: int, denominator: int, scale: int = 1, places: int = 1) -> 
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def _sold(start: str, end: str) -> str:
+    """The invoices (alias i) that are credit sales of start..end (inclusive): dated then, not voided by end."""
+    return f"""i.date >= {start} AND i.date <= {end}
+           AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices' AND v.date <= {end})"""
+
+
 def _sales(ledger, start: date, end: date) -> dict[str, int]:
     """Credit sales: invoice totals dated start..end (inclusive), not voided by end."""
-    rows = ledger.conn.execute(
-        """SELECT currency, sum(total) FROM invoices i WHERE date >= ? AND date <= ?
-           AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices' AND v.date <= ?)
-           GROUP BY currency""", (start.isoformat(), end.isoformat(), end.isoformat()))
+    rows = ledger.conn.execute(f"SELECT i.currency, sum(i.total) FROM invoices i WHERE {_sold(':s', ':e')} "
+                               "GROUP BY i.currency", {"s": start.isoformat(), "e": end.isoformat()})
     return {cur: amount for cur, amount in rows}
 
 
@@ -127,6 +133,64 @@ def dso(ledger, as_of: date, days: int = 90) -> dict[str, dict[str, Any]]:
     return out
 
 
+# --- the month-by-month trend: summary and DSO at each month end -----------------------------------------
+
+
+def month_ends(as_of: date, months: int = 12) -> list[date]:
+    """The last day of each of the `months` months up to as_of's, oldest first; as_of itself for its month."""
+    ends, year, month = [as_of], as_of.year, as_of.month
+    for _ in range(months - 1):
+        ends.append(date(year, month, 1) - timedelta(days=1))
+        year, month = ends[-1].year, ends[-1].month
+    return ends[::-1]
+
+
+def trend(ledger, as_of: date, months: int = 12, days: int = 90) -> list[dict[str, Any]]:
+    """Per month end (month_ends, oldest first) and currency: receivable, overdue and balance as summary() gives
+    them as of that date, credit sales over `days` days and DSO as dso() gives them; every currency in every
+    month (0 where it had nothing). One SQL pass per figure over all the dates (open.py's rule with the date
+    read from a row), not a report per month."""
+    if days <= 0:
+        raise InvalidInput(N_("DSO period must be a positive number of days, got {days}"), days=days, field="days")
+    ends = month_ends(as_of, months)
+    marks = ", ".join(f"(:d{k}, :s{k})" for k in range(len(ends)))
+    params: dict[str, str] = {}
+    for k, end in enumerate(ends):
+        params[f"d{k}"], params[f"s{k}"] = end.isoformat(), (end - timedelta(days=days - 1)).isoformat()
+    dates = f"as_of(d, since) AS (VALUES {marks})"
+    single = sorted(_single_instalment_terms(ledger))
+    params.update({f"t{k}": name for k, name in enumerate(single)})
+    single_sql = ", ".join(f":t{k}" for k in range(len(single)))
+    cells: dict[tuple[str, str], dict[str, int]] = defaultdict(
+        lambda: {"receivable": 0, "overdue": 0, "balance": 0, "sales": 0})
+    open_rows = ledger.conn.execute(
+        f"""WITH {dates}, {open_invoices_on_dates_sql()}
+            SELECT c.as_of, c.currency, sum(c.open_amount), sum({overdue_on_sql('c', 'c.as_of', single_sql)})
+            FROM candidates c WHERE c.open_amount != 0 GROUP BY c.as_of, c.currency""", params)
+    for d, currency, open_amount, overdue in open_rows:
+        cell = cells[(d, currency)]
+        cell["receivable"] += open_amount
+        cell["balance"] += open_amount
+        cell["overdue"] += overdue
+    for d, _customer, currency, amount in ledger.conn.execute(f"WITH {dates} {unapplied_on_dates_sql()}", params):
+        cell = cells[(d, currency)]
+        cell["balance"] -= amount
+        if amount < 0:  # more allocated than paid: owed, an item of the receivable (as position() has it)
+            cell["receivable"] -= amount
+    for d, currency, amount in ledger.conn.execute(
+            f"""WITH {dates} SELECT m.d, i.currency, sum(i.total) FROM as_of m JOIN invoices i
+                ON {_sold('m.since', 'm.d')} GROUP BY m.d, i.currency""", params):
+        cells[(d, currency)]["sales"] += amount
+    currencies = sorted({currency for _, currency in cells})
+    out = []
+    for end in ends:
+        for currency in currencies:
+            cell = cells.get((end.isoformat(), currency)) or {"receivable": 0, "overdue": 0, "balance": 0, "sales": 0}
+            out.append({"month": end.strftime("%Y-%m"), "as_of": end, "currency": currency, **cell, "days": days,
+                        "dso": ratio(cell["balance"], cell["sales"], days)})
+    return out
+
+
 def cei(ledger, start: date, end: date) -> dict[str, dict[str, Any]]:
     """Collection effectiveness index per currency, over start..end inclusive:
     (beginning AR + sales - ending AR) / (beginning AR + sales - ending current AR) × 100.
@@ -150,14 +214,22 @@ def cei(ledger, start: date, end: date) -> dict[str, dict[str, Any]]:
 
 # --- payment behaviour, expected dates and forecast ------------------------------------------------------
 
-PAID_INVOICES_SQL = """
+def paid_invoices_sql(columns: str = "i.customer_id, i.date, i.due_date, m.last", of_customer: bool = False) -> str:
+    """Invoices fully paid (by payments and credits) by :d, with m.last the date they were: of every customer, or
+    of the customer :c (whose allocations alone are then summed)."""
+    mine = "AND invoice_id IN (SELECT id FROM invoices WHERE customer_id = :c)" if of_customer else ""
+    return f"""
 WITH moved AS (
-  SELECT invoice_id, sum(amount) AS amount, max(date) AS last FROM allocations WHERE date <= :d GROUP BY invoice_id
+  SELECT invoice_id, sum(amount) AS amount, max(date) AS last FROM allocations WHERE date <= :d {mine}
+  GROUP BY invoice_id
 )
-SELECT i.customer_id, i.date, i.due_date, m.last FROM invoices i JOIN moved m ON m.invoice_id = i.id
+SELECT {columns} FROM invoices i JOIN moved m ON m.invoice_id = i.id
 WHERE i.date <= :d AND m.amount >= i.total AND i.total > 0
   AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = i.id AND v.doc_table = 'invoices' AND v.date <= :d)
 """
+
+
+PAID_INVOICES_SQL = paid_invoices_sql()
 
 TREND_WORSE_DAYS = 5
 
@@ -205,6 +277,18 @@ def customer_days_to_pay(ledger, as_of: date) -> list[dict[str, Any]]:
                     "recent_days_late": recent, "prior_days_late": prior, "trend_days": trend,
                     "trend": direction})
     return sorted(out, key=lambda r: r["customer"])
+
+
+def last_paid_lateness(ledger, customer_id: str, as_of: date, count: int = 12) -> list[dict[str, Any]]:
+    """The customer's last `count` invoices fully paid by as_of, oldest payment first: number, currency, due date,
+    the date it was paid in full and days late (negative = early), as customer_days_to_pay counts them."""
+    rows = ledger.conn.execute(
+        paid_invoices_sql("i.number, i.currency, i.due_date, m.last", of_customer=True)
+        + " ORDER BY m.last DESC, i.number DESC LIMIT :n", {"d": as_of.isoformat(), "c": customer_id, "n": count})
+    out = [{"number": number, "currency": currency, "due_date": date.fromisoformat(due),
+            "paid": date.fromisoformat(last), "days_late": (date.fromisoformat(last) - date.fromisoformat(due)).days}
+           for number, currency, due, last in rows]
+    return out[::-1]
 
 
 def expected_payment_dates(ledger, as_of: date, pos: Position | None = None) -> list[dict[str, Any]]:

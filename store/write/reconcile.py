@@ -254,9 +254,10 @@ def reopen(ledger, line_id: str) -> dict:
         row = by_id(ledger, line_id)
         if row["status"] != "rejected":
             if row["status"] == "accepted":
-                raise Conflict(N_("bank line {id} is {status}, not rejected; void its payment with `duly payment "
-                                  "void` to undo an accepted line"), id=row["id"][:8], status=row["status"])
-            raise Conflict(N_("bank line {id} is {status}, not rejected"), id=row["id"][:8], status=row["status"])
+                raise Conflict(N_("bank line {value} was accepted, not set aside: void its payment (`duly payment "
+                                  "void`) to undo it"), value=row["id"][:8])
+            raise Conflict(N_("bank line {value} is open, not set aside: there is nothing to reopen"),
+                           value=row["id"][:8])
         tx.set("bank_matches", row["id"], status="open", note=None, decided_on=date.today().isoformat())
     return row
 

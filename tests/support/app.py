@@ -29,8 +29,21 @@ async def settle(pilot) -> None:
             return
         await pilot.pause()
         if all(worker.is_finished for worker in app.workers):
+            await _tables_measured(pilot)
             return
     raise AssertionError("workers kept running")
+
+
+async def _tables_measured(pilot) -> None:
+    """Until every DataTable on the screen stack has sized its columns to the rows it was given (a table does that
+    when it is next idle; a modal pushed before then would show the screen below it with its columns unsized)."""
+    from textual.widgets import DataTable
+
+    for _ in range(50):
+        if not any(table._require_update_dimensions for screen in pilot.app.screen_stack
+                   for table in screen.query(DataTable)):
+            return
+        await pilot.pause()
 
 
 async def hold_still(pilot) -> None:

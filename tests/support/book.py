@@ -6,6 +6,7 @@ from pathlib import Path
 
 from store.write import customers
 from store.ledger.ledger import Ledger
+from tests.support.builders import Book
 
 PASSPHRASE = "correct horse"
 TODAY = date(2026, 3, 31)
@@ -73,3 +74,14 @@ def make_book(path: Path, *, extra_customers: int = 0) -> Path:
             tx.event("payments", customer_id=ids["SZ004"], date=(TODAY - timedelta(days=2)).isoformat(),
                      amount=10_000, currency="CNY", method="alipay", reference="ALI-9")
     return path
+
+
+def add_late_payer(path) -> None:
+    """LATE1 paid its last three invoices 5, 10 and 30 days after they were due."""
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        b = Book(ledger)
+        late = b.customer("LATE1", "迟付贸易有限公司")
+        for number, due, paid in (("L-1", "2025-11-30", "2025-12-05"), ("L-2", "2025-12-31", "2026-01-10"),
+                                  ("L-3", "2026-01-31", "2026-03-02")):
+            invoice = b.invoice(late, "2025-11-01", 50_000, due=due, number=number)
+            b.payment(late, paid, 50_000, {invoice: 50_000})

@@ -58,6 +58,8 @@ ALSO_USED = (
     N_("recurf.day"), N_("recurf.day.hint"), N_("recurf.start"), N_("recurf.end"), N_("recurf.end.hint"),
     N_("recurf.count"), N_("recurf.count.hint"), N_("recurf.amount"), N_("recurf.terms"), N_("recurf.terms.hint"),
     N_("recurf.description"), N_("rep.recurring"),
+    # the reports' charts
+    N_("key.chart_currency"), N_("rep.trend"),
     N_("aging.bad_date"), N_("aging.basis"), N_("aging.basis.due"), N_("aging.basis.invoice"), N_("aging.title"),
     N_("alert.concentration"), N_("alert.limit"), N_("alert.no_payment"), N_("alert.overdue"), N_("alert.promise"),
     N_("alert.trend"),
@@ -86,7 +88,8 @@ ALSO_USED = (
     N_("key.customers"), N_("key.focus_next"), N_("key.focus_previous"), N_("key.copy_text"), N_("key.help_f1"),
     N_("key.dashboard"), N_("key.edit"), N_("key.help"), N_("key.invoice_filter"), N_("key.invoice_search"),
     N_("key.invoices"), N_("key.new_customer"), N_("key.new_invoice"), N_("key.open"), N_("key.payment_search"),
-    N_("key.payments"), N_("key.quit"), N_("key.rec_accept"), N_("key.rec_reject"), N_("key.reconcile"),
+    N_("key.payments"), N_("key.quit"), N_("key.rec_accept"), N_("key.rec_reject"), N_("key.rec_by_hand"),
+    N_("key.rec_reopen"), N_("key.rec_show_rejected"), N_("key.reconcile"),
     N_("key.record_payment"), N_("key.refresh"), N_("key.reports"), N_("key.save"), N_("key.search"),
     N_("key.suggest"), N_("key.sync"), N_("key.sync_now"), N_("key.sync_resolve"), N_("key.unlock"),
     N_("key.void_invoice"),

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Label, Markdown, Static, TabbedConte
 
 from store.files.documents import render
 from store.errors import DulyError
-from store.read import credit, statements
+from store.read import credit, reports, statements
 from store.rules import validate
 from store.write import collections, customers, payments
 from store.rules.money import format_amount
@@ -27,10 +27,12 @@ from tui.screens.apply import ApplyScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
+from tui.widgets.bars import BarRow, Bars
 from tui.widgets.table import DataTable, literal
 
 
 PAYMENTS_SHOWN = 100
+LATENESS_SHOWN = 12  # the last paid invoices drawn on the credit tab, days late at payment
 
 
 @dataclass
@@ -126,6 +128,7 @@ class CustomerScreen(DulyScreen):
             with TabPane(t("arch.credit"), id="tab-credit"):
                 with VerticalScroll():
                     yield Static(t("dash.loading"), id="credit-score")
+                    yield Bars(t("dash.loading"), id="lateness-chart", classes="chart")
                     yield DataTable(id="credit-factors", cursor_type="row")
             with TabPane(t("arch.statement"), id="tab-statement"):
                 with VerticalScroll(id="statement-scroll"):
@@ -169,10 +172,40 @@ class CustomerScreen(DulyScreen):
     async def load(self, code: str) -> None:
         self.post_message(self.Loaded(await self.db(archive_data, code, self.app.today())))
         self.score(code)
+        self.lateness(code)
 
     @work(exclusive=True, exit_on_error=False, group="customer-credit")
     async def score(self, code: str) -> None:
         self.post_message(self.Scored(await self.app.db.run_idle(credit_score, code, self.app.today())))
+
+    class Lateness(Message):
+        def __init__(self, rows: list[dict]):
+            super().__init__()
+            self.rows = rows
+
+    @work(exclusive=True, exit_on_error=False, group="customer-lateness")
+    async def lateness(self, code: str) -> None:
+        self.post_message(self.Lateness(await self.app.db.run_background(lateness_data, code, self.app.today())))
+
+    @on(Lateness)
+    def show_lateness(self, message: Lateness) -> None:
+        """Days late at payment, one bar per invoice, oldest first: a payer who pays later and later shows
+        longer bars further down (early or on time: no bar)."""
+        t, rows = self.t, message.rows
+        chart = self.query_one("#lateness-chart", Bars)
+        if not rows:
+            chart.show(t("arch.lateness.none"), [])
+            return
+
+        def days(n: int) -> str:
+            return t("chart.days_late", days=n) if n > 0 else t("chart.days_early", days=-n) if n < 0 \
+                else t("chart.on_time")
+
+        chart.show(t("arch.lateness", count=len(rows)),
+                   [BarRow(r["number"], ((r["days_late"], "red" if r["days_late"] > 30 else "yellow"),),
+                           (days(r["days_late"]), r["paid"].isoformat()),
+                           figure_style="" if r["days_late"] > 0 else "green") for r in rows],
+                   columns=(t("chart.late"), t("chart.paid_on")))
 
     @on(Scored)
     def scored(self, message: Scored) -> None:
@@ -422,6 +455,11 @@ class CustomerScreen(DulyScreen):
 
     def action_refresh(self) -> None:
         self.reload()
+
+
+def lateness_data(ledger, code: str, as_of: date) -> list[dict]:
+    """How late the customer's last LATENESS_SHOWN paid invoices were paid, oldest first (database thread)."""
+    return reports.last_paid_lateness(ledger, customers.by_code(ledger, code)["id"], as_of, LATENESS_SHOWN)
 
 
 def remove_contact(ledger, contact_id: str, t) -> str:

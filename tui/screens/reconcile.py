@@ -1,7 +1,8 @@
 """Reconcile (对账): the bank lines still open, and for the highlighted one its candidates with score and
-reasons. `y` accepts (the highlighted candidate, or the best one), `x` rejects the line, `r` reloads. Below,
-the statements of account whose customer disputed our balance, with the difference, until it is resolved.
-Importing bank files and sending statements stay on the command line, where their outcome is printed."""
+reasons. `a` accepts (the highlighted candidate, or the best one), `m` matches the line by hand to a customer
+(oldest due first; the payment can be re-allocated afterwards), `x` sets it aside with a reason, `f` shows the
+lines set aside instead, where `o` reopens one; `b` imports a statement file, `r` reloads. Below, the
+statements of account whose customer disputed our balance, with the difference, until it is resolved."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -20,16 +21,19 @@ from tui.screens.prompt import PromptScreen
 from tui.widgets.table import DataTable
 
 
-def open_lines(ledger) -> tuple[list[tuple[dict, list]], list[dict]]:
-    """The open lines (money in, undecided) with their candidates, and the statement differences not yet
-    resolved (runs on the database thread)."""
-    return reconcile.listing(ledger, status="open"), confirmations.status(ledger, open_only=True)
+def open_lines(ledger, status: str = "open") -> tuple[list[tuple[dict, list]], list[dict]]:
+    """The lines of a status (open: money in, undecided, with their candidates; rejected: set aside), and the
+    statement differences not yet resolved (runs on the database thread)."""
+    return reconcile.listing(ledger, status=status), confirmations.status(ledger, open_only=True)
 
 
 class ReconcileScreen(DulyScreen):
     BINDINGS = [
         Binding("a", "accept", "Accept", id="rec_accept"),
+        Binding("m", "match_by_hand", "By hand", id="rec_by_hand"),
         Binding("x", "reject", "Reject", id="rec_reject"),
+        Binding("f", "toggle_rejected", "Set aside", id="rec_show_rejected"),
+        Binding("o", "reopen", "Reopen", id="rec_reopen"),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("b", "import_bank", "Import statement", id="import_bank"),
     ]
@@ -55,6 +59,7 @@ class ReconcileScreen(DulyScreen):
         super().__init__()
         self.lines: dict[str, tuple[dict, list]] = {}
         self.current: str | None = None
+        self.status = "open"  # which lines are listed: open, or rejected (set aside)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -95,7 +100,7 @@ class ReconcileScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="reconcile")
     async def load(self) -> None:
-        self.post_message(self.Loaded(*await self.db(open_lines)))
+        self.post_message(self.Loaded(*await self.db(open_lines, self.status)))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -109,7 +114,9 @@ class ReconcileScreen(DulyScreen):
             table.add_row(row["id"][:8], row["date"], self._amount(row["amount"], row["currency"]),
                           row["payer"] or "", (row["memo"] or "")[:30], best.customer_code if best else "—",
                           Text(str(best.score) if best else "", justify="right"), key=row["id"])
-        self.query_one("#rec-summary", Label).update(t("rec.summary", count=len(message.lines)))
+        count = len(message.lines)
+        self.query_one("#rec-summary", Label).update(
+            t("rec.summary", count=count) if self.status == "open" else t("rec.summary_rejected", count=count))
         if keep in self.lines:
             table.move_cursor(row=table.get_row_index(keep))
         self._show_candidates(keep if keep in self.lines else next(iter(self.lines), None))
@@ -156,8 +163,17 @@ class ReconcileScreen(DulyScreen):
         cands = self.query_one("#rec-cands", DataTable)
         return cands.cursor_row + 1 if cands.has_focus and cands.row_count else 1
 
-    def action_accept(self) -> None:
+    def _open_line(self) -> str | None:
+        """The highlighted line when it can be decided; else None, saying why."""
         if self.current is None:
+            return None
+        if self.status != "open":
+            self.app.notify(self.t("rec.not_open", id=self.current[:8]), severity="warning", timeout=6)
+            return None
+        return self.current
+
+    def action_accept(self) -> None:
+        if self._open_line() is None:
             return
         if not self.lines[self.current][1]:
             self.app.notify(self.t("rec.by_hand", id=self.current[:8]), severity="warning", timeout=8)
@@ -173,20 +189,56 @@ class ReconcileScreen(DulyScreen):
                           "; ".join(chosen.reasons), undo=t("rec.accept_undo"), go=t("key.rec_accept")),
             lambda yes: yes and self.decide("accept", line_id, candidate))
 
-    def action_reject(self) -> None:
+    def action_match_by_hand(self) -> None:
+        """Ask for the customer who paid, then confirm: the line becomes their payment, oldest due first."""
+        line_id = self._open_line()
+        if line_id is None:
+            return
+        row = self.lines[line_id][0]
+        cur, t = row["currency"], self.t
+
+        def confirm(code: str | None) -> None:
+            if code:
+                self.app.push_screen(
+                    ConfirmScreen(t("rec.hand_q", id=line_id[:8], amount=format_amount(row["amount"], cur),
+                                    currency=cur, customer=code), t("rec.hand_how"), undo=t("rec.accept_undo"),
+                                  go=t("key.rec_accept")),
+                    lambda yes: yes and self.decide("hand", line_id, 0, code))
+
+        self.app.push_screen(PromptScreen(t("rec.hand_customer", id=line_id[:8], payer=row["payer"] or "—"),
+                                          hint=t("rec.hand_hint")), confirm)
+
+    def action_toggle_rejected(self) -> None:
+        self.status = "rejected" if self.status == "open" else "open"
+        self.current = None
+        self.reload()
+
+    def action_reopen(self) -> None:
         if self.current is None:
             return
-        line_id = self.current
+        if self.status != "rejected":
+            self.app.notify(self.t("rec.reopen_how"), severity="warning", timeout=6)
+            return
+        self.decide("reopen", self.current, 0)
+
+    def action_reject(self) -> None:
+        line_id = self._open_line()
+        if line_id is None:
+            return
         self.app.push_screen(PromptScreen(self.t("rec.reject_q", id=line_id[:8]), hint=self.t("rec.reject_undo")),
                              lambda reason: reason and self.decide("reject", line_id, 0, reason))
 
     @work(exclusive=True, exit_on_error=False, group="reconcile-decide")
     async def decide(self, what: str, line_id: str, candidate: int, reason: str = "") -> None:
         t = self.t
-        if what == "accept":
-            d = await self.db(reconcile.accept, line_id, candidate=candidate)
+        if what in ("accept", "hand"):
+            d = await (self.db(reconcile.accept, line_id, candidate=candidate) if what == "accept" else
+                       self.db(reconcile.accept, line_id, customer_code=reason))
             text = t("rec.accepted", id=line_id[:8], customer=d.customer,
                      amount=format_amount(d.line["amount"], d.line["currency"]), currency=d.line["currency"])
+        elif what == "reopen":
+            await self.db(reconcile.reopen, line_id)
+            text = t("rec.reopened", id=line_id[:8])
         else:
             await self.db(reconcile.reject, line_id, reason)
             text = t("rec.rejected", id=line_id[:8])

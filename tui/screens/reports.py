@@ -1,4 +1,5 @@
-"""Reports (报表) as of a date: AR summary, DSO, the 13-week cash-in forecast and the bad-debt provision."""
+"""Reports (报表) as of a date: AR summary, the trends of the last 12 months (receivable and overdue, DSO) as
+charts, DSO, the 13-week cash-in forecast (bars and table) and the bad-debt provision."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ from store.errors import DulyError
 from store.rules.money import format_amount
 from store.rules.validate import parse_date
 from tui.screens.base import DulyScreen
+from tui.widgets.bars import BarRow, Bars, legend
+
+TREND_MONTHS = 12
+DSO_DAYS = 90  # the DSO period of the table and the chart
 
 
 @dataclass
@@ -35,10 +40,16 @@ def report_data(ledger, as_of: date) -> ReportData:
                       reports.forecast(ledger, as_of), reports.provision(ledger, as_of))
 
 
+def trend_data(ledger, as_of: date) -> list[dict[str, Any]]:
+    """The month-by-month trend the charts draw (runs on the database thread, after the tables)."""
+    return reports.trend(ledger, as_of, TREND_MONTHS, DSO_DAYS)
+
+
 class ReportsScreen(DulyScreen):
     BINDINGS = [
         Binding("t", "as_of", "As of", id="as_of"),
         Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("u", "chart_currency", "Chart currency", id="chart_currency"),
     ]
 
     class Loaded(Message):
@@ -46,9 +57,17 @@ class ReportsScreen(DulyScreen):
             super().__init__()
             self.data = data
 
+    class TrendLoaded(Message):
+        def __init__(self, rows: list[dict[str, Any]]):
+            super().__init__()
+            self.rows = rows
+
     def __init__(self):
         super().__init__()
         self.as_of: date | None = None
+        self.data: ReportData | None = None
+        self.trend: list[dict[str, Any]] | None = None
+        self.chart_currency: str | None = None  # the currency the charts draw; u shows the next
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -58,8 +77,14 @@ class ReportsScreen(DulyScreen):
             yield Input(self.app.today().isoformat(), id="reports-as-of", compact=True, max_length=10)
         yield Static("", id="reports-error")
         with VerticalScroll(id="reports"):
-            for name in ("summary", "dso", "forecast", "provision"):
+            for name in ("summary", "trend", "dso", "forecast", "provision"):
                 yield Label(t(f"rep.{name}"), classes="section")
+                if name == "trend":
+                    yield Bars(t("dash.loading"), id="chart-receivable", classes="chart")
+                    yield Bars("", id="chart-dso", classes="chart")
+                    continue
+                if name == "forecast":
+                    yield Bars(t("dash.loading"), id="chart-forecast", classes="chart")
                 yield Static(t("dash.loading"), id=f"rep-{name}")
         yield Footer()
 
@@ -75,6 +100,7 @@ class ReportsScreen(DulyScreen):
     @work(exclusive=True, exit_on_error=False, group="reports")
     async def load(self, as_of: date) -> None:
         self.post_message(self.Loaded(await self.app.db.run_background(report_data, as_of)))
+        self.post_message(self.TrendLoaded(await self.app.db.run_background(trend_data, as_of)))
 
     def _table(self, *columns: str, right_from: int = 1) -> Table:
         table = Table(box=None, padding=(0, 2), header_style="bold")
@@ -85,6 +111,7 @@ class ReportsScreen(DulyScreen):
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         t, data = self.t, message.data
+        self.data = data
         # one column per currency, so that it fits 80 columns whatever the amounts (never an ellipsis)
         summary = self._table("", *data.summary)
         for key, title in (("receivable", "dash.receivable"), ("overdue", "dash.overdue"), ("not_due", "dash.not_due"),
@@ -118,6 +145,80 @@ class ReportsScreen(DulyScreen):
         for name, table in (("summary", summary), ("dso", dso), ("forecast", forecast), ("provision", provision)):
             shown = table.row_count and (data.summary or name == "dso")  # the summary has its row titles always
             self.query_one(f"#rep-{name}", Static).update(table if shown else empty)
+        self.draw_forecast()
+
+    # -- the charts ------------------------------------------------------------------------------------
+    def _currencies(self) -> list[str]:
+        found = {r["currency"] for r in self.trend or []}
+        found |= {r["currency"] for r in (self.data.forecast if self.data else [])}
+        return sorted(found)
+
+    def _currency(self) -> str | None:
+        """The charts' currency: the one chosen with u, else the one with the most receivable as of the date (the
+        book's main currency; the summary's figure, which is also the trend's last point)."""
+        currencies = self._currencies()
+        if self.chart_currency in currencies:
+            return self.chart_currency
+        summary = self.data.summary if self.data else {}
+        among = [c for c in currencies if c in summary]
+        if among:
+            return max(among, key=lambda c: (summary[c]["receivable"], c))
+        return currencies[0] if currencies else None
+
+    @on(TrendLoaded)
+    def trend_loaded(self, message: TrendLoaded) -> None:
+        self.trend = message.rows
+        self.draw_trend()
+        self.draw_forecast()
+
+    def draw_trend(self) -> None:
+        if self.trend is None:
+            return
+        t, cur = self.t, self._currency()
+        rows = [r for r in self.trend if r["currency"] == cur]
+        receivable = self.query_one("#chart-receivable", Bars)
+        dso = self.query_one("#chart-dso", Bars)
+        if not rows:
+            receivable.show(t("chart.empty"), [])
+            dso.show("", [])
+            return
+        receivable.show(
+            t("chart.receivable", currency=cur, months=len(rows)),
+            [BarRow(r["month"], ((r["overdue"], "red"), (r["receivable"] - r["overdue"], "green")),
+                    (format_amount(r["receivable"], cur), format_amount(r["overdue"], cur))) for r in rows],
+            columns=(t("dash.receivable"), t("dash.overdue")),
+            legend=legend((t("dash.overdue"), "red"), (t("dash.not_due"), "green")))
+        # DSO in tenths of a day, so the bars keep its decimal
+        dso.show(t("chart.dso", currency=cur, days=DSO_DAYS),
+                 [BarRow(r["month"], ((0 if r["dso"] is None else int(r["dso"] * 10), "cyan"),),
+                         ("—" if r["dso"] is None else str(r["dso"]),)) for r in rows],
+                 columns=(t("chart.days"),))
+
+    def draw_forecast(self) -> None:
+        if self.data is None:
+            return
+        t, cur = self.t, self._currency()
+        rows = [r for r in self.data.forecast if r["currency"] == cur and r.get("source") == "open_items"
+                and r["week"] != reports.FORECAST_CREDIT]
+        chart = self.query_one("#chart-forecast", Bars)
+        if not rows:
+            chart.show(t("chart.empty"), [])
+            return
+        chart.show(t("chart.forecast", currency=cur, weeks=len(rows) - 1),
+                   [BarRow(f"{r['week']:>2} {r['start']:%m-%d}" if r["week"] != "later"
+                           else f"{t('rep.later')} {r['start']:%m-%d}",
+                           ((r["amount"], "green"),), (format_amount(r["amount"], cur),)) for r in rows],
+                   columns=(t("col.amount"),))
+
+    def action_chart_currency(self) -> None:
+        currencies = self._currencies()
+        if len(currencies) < 2:
+            return
+        now = self._currency()
+        self.chart_currency = currencies[(currencies.index(now) + 1) % len(currencies)] if now in currencies \
+            else currencies[0]
+        self.draw_trend()
+        self.draw_forecast()
 
     def action_as_of(self) -> None:
         self.set_focus(self.query_one("#reports-as-of", Input))

@@ -191,3 +191,16 @@ def test_the_export_saved_as_old_binary_excel_is_read(cli, tmp_path):
     assert "imported 2 invoices" in result.out and "XLS)" in result.out
     totals = {r["number"]: (r["total"], r["tax"]) for r in ledger_rows(cli.path, "SELECT * FROM invoices")}
     assert totals == {A: (1_130_000, 130_000), B: (530_000, 30_000)}
+
+
+def test_a_row_the_store_refuses_inside_a_batch_is_named_and_nothing_is_imported(cli, tmp_path):
+    """The invoices are written in batches; the one the ledger refuses (its buyer archived) is still named by its own
+    row, and the rows before it in the same batch are not kept."""
+    customers(cli)
+    assert cli("customer", "archive", "ZX002").code == 0
+    src = xlsx(tmp_path / "export.xlsx", sample_rows())
+    result = cli("import", "fapiao", src)
+    assert result.code == 1
+    assert_one_line_error(result)
+    assert f"{src} row 4" in result.err and "archived" in result.err and "nothing was imported" in result.err
+    assert ledger_rows(cli.path, "SELECT id FROM invoices") == []

@@ -78,3 +78,61 @@ async def test_reconcile_screen_accepts_and_rejects(tmp_path):
         assert [r["status"] for r in ledger.rows("SELECT status FROM bank_matches ORDER BY status")] == [
             "accepted", "rejected"]
         assert ledger.row("SELECT note FROM bank_matches WHERE status='rejected'")["note"] == "not ours"
+
+
+async def test_a_line_is_matched_by_hand_and_a_line_set_aside_is_reopened(tmp_path):
+    """A line no rule recognises becomes the payment of the customer the user names (oldest due first); a line set
+    aside by mistake is listed with `f` and brought back with `o`, then decided again."""
+    path = make_book(tmp_path / "book.duly")
+    src = tmp_path / "bank.csv"
+    src.write_bytes(("交易日期,贷方发生额,借方发生额,对方户名,摘要\n"
+                     "2026-03-30,\"1,234.00\",,张三,转账\n"
+                     "2026-03-31,\"500.00\",,李四,退款\n").encode("gbk"))
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        bank.import_file(ledger, src)
+        oldest = ledger.row("""SELECT i.number, i.id FROM invoices i JOIN customers c ON c.id = i.customer_id
+                               WHERE c.code='SH002' ORDER BY i.due_date, i.number LIMIT 1""")
+        before = openitems.invoice_open(ledger, oldest["id"])
+    app = app_for(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        screen = app.screen
+        lines = screen.query_one("#rec-lines", DataTable)
+        assert [row[3] for row in cells(lines)] == ["张三", "李四"]
+        await pilot.press("m")  # by hand: who paid?
+        await settle(pilot)
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"SH002", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # and it asks before posting
+        assert "SH002" in str(app.screen.query_one("#confirm-title").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [row[3] for row in cells(lines)] == ["李四"]
+        await pilot.press("x", *"refund", "enter")
+        await settle(pilot)
+        assert lines.row_count == 0
+        await pilot.press("f")  # the lines set aside
+        await settle(pilot)
+        assert [row[3] for row in cells(lines)] == ["李四"]
+        assert "set aside" in str(screen.query_one("#rec-summary").render())
+        await pilot.press("a")  # a line set aside is not accepted from here
+        await settle(pilot)
+        assert isinstance(app.screen, ReconcileScreen)
+        await pilot.press("o")
+        await settle(pilot)
+        assert lines.row_count == 0
+        await pilot.press("f")
+        await settle(pilot)
+        assert [row[3] for row in cells(lines)] == ["李四"]
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        statuses = {r["payer"]: r["status"] for r in ledger.rows(
+            "SELECT b.payer, coalesce(m.status, 'open') AS status FROM bank_lines b "
+            "LEFT JOIN bank_matches m ON m.id = b.id")}
+        assert statuses == {"张三": "accepted", "李四": "open"}
+        paid = ledger.row("SELECT p.amount, c.code FROM payments p JOIN customers c ON c.id = p.customer_id "
+                          "WHERE p.note LIKE '%张三%'")
+        assert (paid["amount"], paid["code"]) == (123_400, "SH002")
+        assert openitems.invoice_open(ledger, oldest["id"]) == max(before - 123_400, 0)
