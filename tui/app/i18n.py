@@ -177,9 +177,9 @@ def normalise(value: str | None) -> str | None:
     return None
 
 
-LANGUAGE_RULE = ("the language: --lang, else $DULY_LANG, else this device's `language` setting "
-                 "(`duly settings set language zh`), else the locale ($LC_ALL / $LC_MESSAGES / $LANG, e.g. "
-                 "zh_CN.UTF-8), else English")
+LANGUAGE_RULE = N_("the language: --lang, else $DULY_LANG, else this device's `language` setting "
+                    "(`duly settings set language zh`), else the locale ($LC_ALL / $LC_MESSAGES / $LANG, e.g. "
+                    "zh_CN.UTF-8), else English")
 
 
 def choose_language(setting: str | None = None, env: Mapping[str, str] | None = None, *,

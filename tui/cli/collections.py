@@ -26,7 +26,7 @@ def _actions(sub, common, name: str, text: str):
 
 
 def _register_disputes(sub, common) -> None:
-    dsub = _actions(sub, common, "dispute", "disputes: hold an invoice (or part of it) out of dunning")
+    dsub = _actions(sub, common, "dispute", N_("disputes: hold an invoice (or part of it) out of dunning"))
     q = dsub.add_parser("open", parents=[common], help="open a dispute on an invoice")
     q.add_argument("number", help="the invoice number")
     q.add_argument("--amount", metavar="A", help="the disputed part (default: all of it)")
@@ -47,7 +47,7 @@ def _register_disputes(sub, common) -> None:
 
 
 def _register_promises(sub, common) -> None:
-    psub = _actions(sub, common, "promise", "promises to pay: kept or broken, decided from payments")
+    psub = _actions(sub, common, "promise", N_("promises to pay: kept or broken, decided from payments"))
     q = psub.add_parser("add", parents=[common], help="record a promise to pay an invoice")
     q.add_argument("number", help="the invoice number")
     # --pay-by, not --date: --date is a document's own date everywhere else, and a promise's own date is
@@ -64,7 +64,7 @@ def _register_promises(sub, common) -> None:
 
 
 def _register_notes(sub, common) -> None:
-    nsub = _actions(sub, common, "note", "communications log: calls, visits, letters, next action")
+    nsub = _actions(sub, common, "note", N_("communications log: calls, visits, letters, next action"))
     q = nsub.add_parser("add", parents=[common], help="log a contact with a customer")
     q.add_argument("code", help="the customer code")
     q.add_argument("--channel", required=True, choices=list(collections.NOTE_CHANNELS),
@@ -80,7 +80,7 @@ def _register_notes(sub, common) -> None:
 
 
 def _register_contracts(sub, common) -> None:
-    ksub = _actions(sub, common, "contract", "contracts (合同), with attachments by path and SHA-256")
+    ksub = _actions(sub, common, "contract", N_("contracts (合同), with attachments by path and SHA-256"))
     q = ksub.add_parser("add", parents=[common], help="record a contract")
     q.add_argument("code", help="the customer code")
     q.add_argument("--number", required=True, metavar="N", help="the contract number")
@@ -98,7 +98,7 @@ def _register_contracts(sub, common) -> None:
 
 
 def _register_remind(sub, common) -> None:
-    rsub = _actions(sub, common, "remind", "reminders (催收): plan, send, log")
+    rsub = _actions(sub, common, "remind", N_("reminders (催收): plan, send, log"))
     q = rsub.add_parser("plan", parents=[common], help="what is due for which dunning level, per customer")
     as_of_option(q)
     q.add_argument("--held", action="store_true", help="list what is held back (dispute, promise, sent) and why")

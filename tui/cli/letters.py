@@ -30,9 +30,9 @@ def register(sub, common) -> None:
     p = sub.add_parser("letter", parents=[own], help="confirmation letters, dunning letters, payment requests")
     lsub = p.add_subparsers(dest="letter", metavar="LETTER", required=True)
     for name, handler, text in (
-        ("confirmation", confirmation, "往来款项询证函: our balance as of D, with the reply slip to sign or correct"),
-        ("dunning", dunning, "催款函: the customer's invoices due for a reminder as of D, at their level"),
-        ("request", request, "请款单: a payment request for open invoices, with the account to pay into"),
+        ("confirmation", confirmation, N_("往来款项询证函: our balance as of D, with the reply slip to sign or correct")),
+        ("dunning", dunning, N_("催款函: the customer's invoices due for a reminder as of D, at their level")),
+        ("request", request, N_("请款单: a payment request for open invoices, with the account to pay into")),
     ):
         q = lsub.add_parser(name, parents=[own], help=text)
         q.add_argument("code", metavar="CODE", help="the customer")

@@ -73,7 +73,7 @@ def register(sub, common) -> None:
     p.set_defaults(handler=serve)
 
 
-_INSECURE = "allow a plain http:// server that is not on this machine (not recommended: use https://)"
+_INSECURE = N_("allow a plain http:// server that is not on this machine (not recommended: use https://)")
 
 
 def _session(ctx):

@@ -22,9 +22,9 @@ def register(sub, common) -> None:
     tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = tsub.add_parser("list", parents=[common], help="every template and whether it is edited or the default")
     q.set_defaults(handler=template_list)
-    for action, handler, text in (("show", template_show, "print the template in force (or --default)"),
-                                  ("edit", template_edit, "change a template in $VISUAL / $EDITOR, or from --file"),
-                                  ("reset", template_reset, "go back to the default template")):
+    for action, handler, text in (("show", template_show, N_("print the template in force (or --default)")),
+                                  ("edit", template_edit, N_("change a template in $VISUAL / $EDITOR, or from --file")),
+                                  ("reset", template_reset, N_("go back to the default template"))):
         q = tsub.add_parser(action, parents=[common], help=text)
         q.add_argument("name", metavar="NAME", help=f"one of: {', '.join(engine.NAMES)}")
         if action == "show":
