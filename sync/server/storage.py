@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from store.errors import Conflict, DulyError, NotFound
+from store.i18n import N_
 
 ROLES = ("admin", "member", "viewer")
 
@@ -434,7 +435,7 @@ class PostgresStorage(Storage):
         try:
             import psycopg
         except ImportError:
-            raise DulyError("a PostgreSQL server store needs psycopg: pip install 'duly[server]'") from None
+            raise DulyError(N_("a PostgreSQL server store needs psycopg: pip install 'duly[server]'")) from None
 
         self._psycopg = psycopg
         self.url = url
@@ -502,8 +503,8 @@ class PostgresStorage(Storage):
 def open_storage(*, data_dir=None, database_url: str | None = None) -> Storage:
     if database_url:
         if not database_url.startswith(("postgresql://", "postgres://")):
-            raise DulyError(f"--database {database_url!r}: expected a postgresql:// URL")
+            raise DulyError(N_("--database {url}: expected a postgresql:// URL"), url=repr(database_url))
         return PostgresStorage(database_url)
     if not data_dir:
-        raise DulyError("give --data DIR (SQLite) or --database postgresql://... for the server's storage")
+        raise DulyError(N_("give --data DIR (SQLite) or --database postgresql://… for the server's storage"))
     return SQLiteStorage(data_dir)
