@@ -496,7 +496,7 @@ def send(ledger, as_of: date, *, dry_run: bool = False, transport=None, sender: 
     try:
         return _send_groups(ledger, rp, groups, dry_run=dry_run, transport=transport, sender=sender,
                             letters_dir=letters_dir, company=company, letters=letters, letter_format=letter_format,
-                            report=report)
+                            attach_pdf=attach_pdf, report=report)
     finally:
         if owned is not None:
             owned.close()
@@ -516,14 +516,14 @@ class _Outcomes(list):
 
 
 def _render_letters(ledger, rp: ReminderPlan, groups, letters_dir, letter_format: str, attach_pdf: bool) -> dict:
-    """{(customer id, channel): the dunning letter} for the letters written as html / pdf and the e-mails that
-    carry the letter as a PDF; rendered up front, so a template that fails stops the run before anything goes out."""
+    """{(customer id, channel): the dunning letter} for the letters written as html / pdf and for every e-mail (its
+    HTML part, and its PDF attachment with attach_pdf); rendered up front, so a template that fails stops the run before anything goes out."""
     from store.files.documents import render
 
     made = {}
     for who, channel, items in groups:
-        wanted = (channel == "letter" and letters_dir and letter_format != "txt") or \
-            (channel == "email" and attach_pdf and who.email)
+        # every e-mail carries the letter of the user's dunning template as its HTML part (and as a PDF when asked)
+        wanted = (channel == "letter" and letters_dir and letter_format != "txt") or (channel == "email" and who.email)
         if wanted:
             made[(who.customer_id, channel)] = render.dunning(ledger, who.customer_id, items, rp.as_of, rp.doc_dates,
                                                               issued=rp.as_of)
@@ -531,7 +531,7 @@ def _render_letters(ledger, rp: ReminderPlan, groups, letters_dir, letter_format
 
 
 def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender, letters_dir, company, letters,
-                 letter_format, report=None):
+                 letter_format, attach_pdf=False, report=None):
     from store.files import mailer
 
     as_of = rp.as_of
@@ -563,6 +563,8 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
                 msg = mailer.message(sender, who, subject, body, f"<{batch}@duly.reminder>")
                 letter = letters.get((who.customer_id, channel))
                 if letter is not None:
+                    msg.add_alternative(letter.html, subtype="html", charset="utf-8")
+                if letter is not None and attach_pdf:
                     msg.add_attachment(letter.pdf(), maintype="application", subtype="pdf",
                                        filename=f"{letter.filename}.pdf")
             except Exception as exc:  # nothing was handed over: settle the claim, so the level may go again
@@ -600,6 +602,51 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
             record_outcome(ledger, batch, who, channel, items, as_of, "task")
             outcomes.append(Outcome(who.code, channel, numbers, "task", who.phone or ""))
     return outcomes
+
+
+def customer_reminders(ledger, code: str, as_of: date) -> tuple[ReminderPlan, list[PlanItem]]:
+    """The plan as of a date and one customer's invoices due for a reminder in it (refused when there is none)."""
+    customer = customers.by_code(ledger, code)
+    rp = reminder_plan(ledger, as_of)
+    items = [it for it in rp.plan.items if it.customer_id == customer["id"]]
+    if not items:
+        raise InvalidInput(N_("{code}: no invoice is due for a reminder as of {as_of} (see `duly remind plan --as-of "
+                              "{as_of} --held`)"), code=customer["code"], as_of=as_of.isoformat())
+    return rp, items
+
+
+def dunning_letter(ledger, code: str, as_of: date, *, lang: str | None = None, issued: date | None = None):
+    """催款函 of one customer (store.files.documents.render.Document): its invoices due for a reminder as of the
+    date, at their level, with fees and interest as lines."""
+    from store.files.documents import render
+
+    rp, items = customer_reminders(ledger, code, as_of)
+    return render.dunning(ledger, items[0].customer_id, items, as_of, rp.doc_dates, lang=lang, issued=issued)
+
+
+def reminder_preview(ledger, code: str, as_of: date) -> list[dict]:
+    """What sending one customer's reminders as of a date would do, per channel: {channel, to, subject, body,
+    invoices} (the e-mail's words as the mailer writes them); nothing is sent or claimed."""
+    from store.files import mailer
+
+    rp, items = customer_reminders(ledger, code, as_of)
+    company = ledger.setting("company.name") or "Duly"
+    out = []
+    for who, channel, group in _groups(rp):
+        if who.customer_id != items[0].customer_id:
+            continue
+        subject, body = mailer.render(who, group, company, rp.doc_dates)
+        out.append({"channel": channel, "to": (who.email if channel == "email" else who.phone) or "",
+                    "subject": subject, "body": body, "invoices": [it.number for it in group]})
+    return out
+
+
+def send_customer(ledger, code: str, as_of: date, *, attach_pdf: bool = True, transport=None) -> list[Outcome]:
+    """Send one customer's reminders due as of a date (as `remind send` does for the whole plan), each e-mail with
+    the dunning letter as its HTML part and, with attach_pdf, as a PDF."""
+    _, items = customer_reminders(ledger, code, as_of)
+    return send(ledger, as_of, only={(it.invoice_id, it.level.name) for it in items}, attach_pdf=attach_pdf,
+                transport=transport)
 
 
 def write_letter(directory: Path, who: Recipient, items: list[PlanItem], company: str, rp: ReminderPlan, *,

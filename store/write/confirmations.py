@@ -58,25 +58,45 @@ class Sent:
     outcome: str = ""
 
 
-def _message(sender: str, doc, customer: dict, stmt: dict, message_id: str, attach_pdf: bool) -> EmailMessage:
-    as_of = stmt["as_of"].isoformat()
+def _when(stmt: dict, lang: str) -> str:
+    if stmt["kind"] == "outstanding":
+        return f"截至 {stmt['as_of'].isoformat()}" if lang == "zh" else f"as of {stmt['as_of'].isoformat()}"
+    start, end = stmt["from"].isoformat(), stmt["to"].isoformat()
+    return f"{start} 至 {end}" if lang == "zh" else f"{start} to {end}"
+
+
+def statement_words(doc, customer: dict, stmt: dict) -> tuple[str, str]:
+    """(subject, plain text) of the e-mail that carries a statement, in the statement's language."""
+    when = _when(stmt, doc.lang)
+    if doc.lang == "zh":
+        subject = f"【{doc.company}】对账单（{when}）— {customer['name']}"
+        ask = "请核对以下对账单，并回复确认余额；如有差异，请告知贵司账面余额。\n\n"
+    else:
+        subject = f"[{doc.company}] Statement of account {when} — {customer['name']}"
+        ask = "Please check this statement and confirm the balance; if your books differ, tell us your figure.\n\n"
+    return subject, ask + render.statement_markdown(stmt, doc.lang)
+
+
+def _envelope(sender: str, customer: dict, subject: str, text: str, doc, message_id: str,
+              attach_pdf: bool) -> EmailMessage:
+    """A document by e-mail: the text, the document's HTML as the alternative, its PDF attached when asked."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = formataddr((" ".join(customer["name"].split()), customer["email"]))
-    if doc.lang == "zh":
-        msg["Subject"] = f"【{doc.company}】对账单（截至 {as_of}）— {customer['name']}"
-        ask = "请核对以下对账单，并回复确认余额；如有差异，请告知贵司账面余额。\n\n"
-    else:
-        msg["Subject"] = f"[{doc.company}] Statement of account as of {as_of} — {customer['name']}"
-        ask = "Please check this statement and confirm the balance; if your books differ, tell us your figure.\n\n"
+    msg["Subject"] = subject
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = message_id
     msg["Content-Language"] = "zh-CN" if doc.lang == "zh" else "en"
-    msg.set_content(ask + render.statement_markdown(stmt, doc.lang), charset="utf-8")
+    msg.set_content(text, charset="utf-8")
     msg.add_alternative(doc.html, subtype="html", charset="utf-8")
     if attach_pdf:
         msg.add_attachment(doc.pdf(), maintype="application", subtype="pdf", filename=f"{doc.filename}.pdf")
     return msg
+
+
+def _message(sender: str, doc, customer: dict, stmt: dict, message_id: str, attach_pdf: bool) -> EmailMessage:
+    subject, text = statement_words(doc, customer, stmt)
+    return _envelope(sender, customer, subject, text, doc, message_id, attach_pdf)
 
 
 def _targets(ledger, as_of: str, codes: list[str] | None) -> list[dict]:
@@ -89,15 +109,19 @@ def _targets(ledger, as_of: str, codes: list[str] | None) -> list[dict]:
 
 def send(ledger, as_of: str, *, codes: list[str] | None = None, email: bool = True, out_dir: str | None = None,
          resend: bool = False, on: str | None = None, smtp_timeout: float = 60, mark_sent: bool = False,
-         file_format: str = "html", attach_pdf: bool = False, lang: str | None = None) -> list[Sent]:
+         file_format: str = "html", attach_pdf: bool = False, lang: str | None = None,
+         start: str | None = None) -> list[Sent]:
     """Send the statement as of a date to each customer (codes, or every customer with a balance): by e-mail
     (settings smtp.*) to customers with an address when `email`; others get a print-ready file (HTML or PDF) in
     out_dir. A file written is a preview: it counts as sent only with mark_sent. An e-mail counts as sent once
-    the server took it. A statement already sent for that date is skipped unless `resend`.
+    the server took it. A statement already sent for that date is skipped unless `resend`. With `start`, the
+    document shows the activity from start to the date (opening balance brought forward); it is tracked as of
+    the date, whose balance is its closing balance.
 
     Every document is rendered before anything is sent or written: a template that fails stops the whole run
     with nothing sent (engine.TemplateError)."""
     as_of = validate.iso_date(as_of, "statement date")
+    start = validate.iso_date(start, "period start") if start else None
     sent_on = _today(on, "date sent")
     if file_format not in ("html", "pdf"):
         raise InvalidInput(N_("statement files are html or pdf, not {format}"), format=repr(file_format), field="format")
@@ -111,7 +135,7 @@ def send(ledger, as_of: str, *, codes: list[str] | None = None, email: bool = Tr
                                   "smtp.host mail.example.com`), or use --out DIR for print-ready files"),
                                field="smtp.host") from None
         smtp = mailer.Smtp(settings, timeout=smtp_timeout)
-    plans = [_plan(ledger, customer, as_of, sent_on, smtp, out_dir, resend, mark_sent, file_format, lang)
+    plans = [_plan(ledger, customer, as_of, sent_on, smtp, out_dir, resend, mark_sent, file_format, lang, start)
              for customer in targets]  # every template renders (or fails) before anything goes out
     results = []
     try:
@@ -133,7 +157,7 @@ class _Plan:
 
 
 def _plan(ledger, customer: dict, as_of: str, sent_on: str, smtp, out_dir, resend: bool, mark_sent: bool,
-          file_format: str, lang: str | None) -> _Plan:
+          file_format: str, lang: str | None, start: str | None = None) -> _Plan:
     """What will happen for one customer, with the document rendered (nothing is written here)."""
     stmt = statements.statement_of_account(ledger, customer["id"], as_of=date.fromisoformat(as_of))
     result = Sent(customer["code"], {s["currency"]: s["closing_balance"] for s in stmt["sections"]})
@@ -162,6 +186,9 @@ def _plan(ledger, customer: dict, as_of: str, sent_on: str, smtp, out_dir, resen
     else:
         result.outcome = "skipped: no e-mail address (use --out DIR for a print-ready copy)"
         return plan
+    if start:
+        stmt = statements.statement_of_account(ledger, customer["id"], start=date.fromisoformat(start),
+                                               end=date.fromisoformat(as_of))
     plan.stmt = stmt
     plan.doc = render.statement(ledger, customer["id"], lang=lang, stmt=stmt, issued=date.fromisoformat(sent_on))
     return plan
@@ -208,6 +235,54 @@ def _write_file(ledger, plan: _Plan, as_of: str, sent_on: str, file_format: str,
         result.outcome = "written (a preview: not marked as sent; --mark-sent records it)"
         return result
     _write_state(ledger, plan.customer, as_of, result, status="sent", sent_on=sent_on)
+    result.outcome = "sent"
+    return result
+
+
+def confirmation_words(doc, customer: dict, as_of: str) -> tuple[str, str]:
+    """(subject, plain text) of the e-mail that carries a balance confirmation letter."""
+    if doc.lang == "zh":
+        return (f"【{doc.company}】往来款项询证函（截至 {as_of}）— {customer['name']}",
+                f"{customer['name']}：\n\n附件为截至 {as_of} 的往来款项询证函。请核对后在回执上签字盖章寄回；如金额不符，"
+                f"请在回执上注明贵司账面金额及原因。\n\n此致\n{doc.company}\n")
+    return (f"[{doc.company}] Balance confirmation as of {as_of} — {customer['name']}",
+            f"Dear {customer['name']},\n\nAttached is our balance confirmation as of {as_of}. Please check it, sign "
+            f"and return the reply slip; if your books show another amount, state it and why on the slip.\n\n"
+            f"Kind regards,\n{doc.company}\n")
+
+
+def email_confirmation(ledger, code: str, as_of: str, *, lang: str | None = None, on: str | None = None,
+                       reply_by: str | None = None, smtp_timeout: float = 60) -> Sent:
+    """E-mail the balance confirmation letter (往来款项询证函) as of a date to the customer's address, the letter as
+    the HTML part and as a PDF; recorded as sent once the server took it (the reply is then taken by `confirm`)."""
+    as_of = validate.iso_date(as_of, "statement date")
+    sent_on = _today(on, "date sent")
+    customer = customers.by_code(ledger, code)
+    if not customer["email"]:
+        raise InvalidInput(N_("{code} has no e-mail address"), code=customer["code"], field="email")
+    doc = render.confirmation(ledger, customer["id"], date.fromisoformat(as_of), lang=lang,
+                              issued=date.fromisoformat(sent_on),
+                              reply_by=date.fromisoformat(validate.iso_date(reply_by, "reply by")) if reply_by else None)
+    smtp = mailer.Smtp(mailer.SmtpSettings.from_ledger(ledger), timeout=smtp_timeout)
+    subject, text = confirmation_words(doc, customer, as_of)
+    msg = _envelope(smtp.settings.sender, customer, subject, text, doc,
+                    make_msgid(f"confirmation.{customer['code']}.{as_of}"), attach_pdf=True)
+    result = Sent(customer["code"], balances(ledger, customer["id"], as_of), "email", customer["email"])
+    if not result.balances:
+        result.balances = {customer["currency"] or ledger.setting("currency", "CNY") or "CNY": 0}
+    _write_state(ledger, customer, as_of, result, status="sending", sent_on=None)
+    try:
+        smtp.send(msg)
+    except mailer.SendUncertain as exc:
+        result.outcome = f"failed: {exc} (it may have arrived; left as 'sending')"
+        return result
+    except mailer.SendFailed as exc:
+        _write_state(ledger, customer, as_of, result, status="failed", sent_on=None, note=str(exc)[:300])
+        result.outcome = f"failed: {exc}"
+        return result
+    finally:
+        smtp.close()
+    _write_state(ledger, customer, as_of, result, status="sent", sent_on=sent_on)
     result.outcome = "sent"
     return result
 

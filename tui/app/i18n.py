@@ -39,6 +39,17 @@ __all__ = ["LANGUAGES", "LANGUAGE_RULE", "ALSO_USED", "Strings", "choose_languag
 # description is "key.<binding id>"), a t() inside an f-string, a table of ids passed to t() later. Listed here,
 # so `./dev i18n` and tests/test_i18n.py count them as used.
 ALSO_USED = (
+    # documents from the app: the statement tab's period picker and keys, the letters, the templates screens
+    N_("period.this_month"), N_("period.last_month"), N_("period.this_quarter"), N_("period.year_to_date"),
+    N_("doc.save_statement"), N_("doc.save_confirmation"), N_("doc.save_dunning"), N_("doc.send_statement_q"),
+    N_("doc.send_confirmation_q"), N_("doc.kind.statement"), N_("doc.kind.confirmation"), N_("key.statement_period"),
+    N_("key.save_pdf"), N_("key.save_html"), N_("key.send_statement"), N_("key.mark_sent"),
+    N_("key.confirmation_letter"), N_("key.dunning_letter"), N_("key.settings_templates"), N_("key.template_reset"),
+    N_("key.cancel_pick"), N_("tpl.col.name"), N_("tpl.col.document"), N_("tpl.col.language"), N_("tpl.col.source"),
+    N_("tpl.source.edited"), N_("tpl.source.default"), N_("setting.company.legal_name"), N_("setting.company.tax_id"),
+    N_("setting.company.address"), N_("setting.company.phone"), N_("setting.company.email"),
+    N_("setting.company.bank_name"), N_("setting.company.bank_account"), N_("setting.company.account_name"),
+    N_("setting.dunning.post_charges"), N_("setting_hint.company.tax_id"), N_("setting_hint.company.bank_account"),
     # the command line's tables: column titles ("col.<column>") and values from a fixed list (tui/cli/context.py)
     N_("col.due_date"), N_("col.open_amount"), N_("col.receivable"), N_("col.not_due"), N_("col.open_invoices"),
     N_("col.customers"), N_("col.settlement_cycle"), N_("col.tags"), N_("col.archived"), N_("col.week"),

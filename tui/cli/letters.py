@@ -10,12 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from store.errors import DulyError, InvalidInput, os_reason
-from store.files import exporter
 from store.files.documents import render
+from store.i18n import N_
 from store.rules.validate import parse_date
 from store.write import collections, confirmations, customers
-from store.i18n import N_
 from tui.cli.context import date_given
 
 
@@ -63,13 +61,7 @@ def _emit(args, ctx, doc) -> str | None:
 
         write_document(doc, fmt)
         return None
-    path = Path(args.out) / f"{doc.filename}.{fmt}"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with exporter.plaintext_file(path, mode="wb") as fh:
-            fh.write(doc.pdf() if fmt == "pdf" else doc.html.encode("utf-8"))
-    except OSError as exc:
-        raise DulyError(N_("cannot write {path}: {reason}"), path=path, reason=os_reason(exc)) from None
+    path = render.save(doc, Path(args.out) / f"{doc.filename}.{fmt}", fmt)
     print(ctx.t("{path} written (PLAINTEXT: keep it safe or delete it after use)", path=path), file=sys.stderr)
     return str(path)
 
@@ -91,13 +83,7 @@ def confirmation(args, ctx):
 def dunning(args, ctx):
     ledger = ctx.ledger()
     as_of = date_given(args)
-    customer = customers.by_code(ledger, args.code)
-    rp = collections.reminder_plan(ledger, as_of)
-    items = [it for it in rp.plan.items if it.customer_id == customer["id"]]
-    if not items:
-        raise InvalidInput(N_("{code}: no invoice is due for a reminder as of {date} (see `duly remind plan "
-                              "--as-of {date} --held`)"), code=args.code, date=as_of)
-    doc = render.dunning(ledger, customer["id"], items, as_of, rp.doc_dates, lang=args.doc_lang, issued=_issued(args))
+    doc = collections.dunning_letter(ledger, args.code, as_of, lang=args.doc_lang, issued=_issued(args))
     _emit(args, ctx, doc)
 
 

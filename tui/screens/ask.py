@@ -48,3 +48,31 @@ class AskScreen(ModalScreen[bool]):
 
     def action_no(self) -> None:
         self.dismiss(False)
+
+
+class AskAfterPreview(AskScreen):
+    """AskScreen with a long text (the message about to be sent) in a scrolling box, so the answer stays in view."""
+
+    DEFAULT_CSS = """
+    AskAfterPreview { align: center middle; }
+    AskAfterPreview #ask { width: 100; height: 90%; }
+    AskAfterPreview #ask-head { height: auto; margin: 1 0 0 0; }
+    AskAfterPreview #ask-scroll { height: 1fr; border: round $panel; padding: 0 1; margin-bottom: 1; }
+    """
+
+    def __init__(self, title: str, head: str, body: str, *, yes: str | None = None, no: str | None = None):
+        super().__init__(title, head + "\n\n" + body, yes=yes, no=no)
+        self.head, self.body = head, body
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
+        t = self.app.t
+        with Vertical(id="ask"):
+            yield Label(self.title_text, id="ask-title")
+            yield Static(self.head, id="ask-head", markup=False)
+            with VerticalScroll(id="ask-scroll"):
+                yield Static(self.body, id="ask-text", markup=False)
+            with Horizontal(id="ask-buttons"):
+                yield Button(self.yes or t("ask.yes"), id="ask-yes", variant="primary")
+                yield Button(self.no or t("ask.no"), id="ask-no")

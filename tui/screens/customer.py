@@ -1,11 +1,16 @@
 """One customer's archive (客户档案): details and contacts, open items and unapplied credit, payment history,
-the communications log, the credit score with its reasons, a statement preview (对账单) and the change history
-of every field, one tab each. Its jobs: edit, contacts add / edit / remove, archive / unarchive, log a contact
-with the next follow-up, a new invoice or payment, apply unapplied money."""
+the communications log, the credit score with its reasons, the statement (对账单) over a period picked on its
+tab and the change history of every field, one tab each. Its jobs: edit, contacts add / edit / remove, archive /
+unarchive, log a contact with the next follow-up, a new invoice or payment, apply unapplied money; on the
+statement tab: save it as PDF or HTML, send it by e-mail, record it as sent, and the balance confirmation and
+dunning letters (save or send). Documents are the CLI's (store.files.documents), in the customer's language;
+saving a file is a preview and records nothing; sending records "sent" once the server took the message."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
@@ -13,20 +18,25 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
-from textual.widgets import Footer, Header, Label, Markdown, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
 
-from store.files.documents import render
+from store.files.documents import labels, render
 from store.errors import DulyError
+from store.ledger.ledger import Ledger
 from store.read import credit, reports, statements
 from store.rules import validate
-from store.write import collections, customers, payments
+from store.write import collections, confirmations, customers, payments
 from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.apply import ApplyScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
+from tui.screens.ask import AskAfterPreview
+from tui.screens.pick import PickScreen
+from tui.screens.prompt import PromptScreen
 from tui.widgets.bars import BarRow, Bars
 from tui.widgets.table import DataTable, literal
 
@@ -65,8 +75,84 @@ def check_date(text: str) -> None:
     validate.iso_date(text, "date")
 
 
+# -- the statement tab: its period, its preview, its documents ---------------------------------------------------
+QUICK_PERIODS = ("this_month", "last_month", "this_quarter", "year_to_date")
+
+
+def quick_period(choice: str, today: date) -> tuple[date, date]:
+    """The dates of a quick choice of the period picker, as seen on `today`."""
+    if choice == "last_month":
+        end = today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    if choice == "this_quarter":
+        return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+    if choice == "year_to_date":
+        return date(today.year, 1, 1), today
+    return today.replace(day=1), today
+
+
+@dataclass
+class StatementView:
+    stmt: dict
+    lang: str  # the customer's: what the documents are written in
+    email: str | None
+
+
+def statement_view(ledger, code: str, start: date, end: date) -> StatementView:
+    """The statement over a period as the customer will read it (runs on the database thread)."""
+    customer = customers.by_code(ledger, code)
+    stmt = statements.statement_of_account(ledger, customer["id"], start=start, end=end)
+    return StatementView(stmt, render.language_of(ledger, customer), customer["email"])
+
+
+def statement_document(ledger, code: str, start: date, end: date, issued: date):
+    customer = customers.by_code(ledger, code)
+    return render.statement(ledger, customer["id"], start=start, end=end, issued=issued)
+
+
+def confirmation_document(ledger, code: str, as_of: date, issued: date):
+    return render.confirmation(ledger, customers.by_code(ledger, code)["id"], as_of, issued=issued)
+
+
+def statement_mail_preview(ledger, code: str, start: date, end: date, issued: date) -> dict:
+    """What the statement's e-mail says (to, subject, text, attachment), rendered from the templates in force;
+    nothing is sent."""
+    customer = customers.by_code(ledger, code)
+    doc = render.statement(ledger, customer["id"], start=start, end=end, issued=issued)
+    stmt = statements.statement_of_account(ledger, customer["id"], start=start, end=end)
+    subject, text = confirmations.statement_words(doc, customer, stmt)
+    return {"to": customer["email"] or "", "subject": subject, "text": text, "attachment": f"{doc.filename}.pdf"}
+
+
+def confirmation_mail_preview(ledger, code: str, as_of: date, issued: date) -> dict:
+    customer = customers.by_code(ledger, code)
+    doc = render.confirmation(ledger, customer["id"], as_of, issued=issued)
+    subject, text = confirmations.confirmation_words(doc, customer, as_of.isoformat())
+    return {"to": customer["email"] or "", "subject": subject, "text": text, "attachment": f"{doc.filename}.pdf"}
+
+
+def on_own_connection(app, fn, /, *args, **kwargs):
+    """fn(ledger, ...) on a thread with a connection of its own: a send waits on the network, and the database
+    thread stays free for the screens (as the review queue sends)."""
+    path, passphrase = app.ledger_path, app.db.passphrase
+
+    def run():
+        with Ledger.open(path, passphrase) as ledger:
+            return fn(ledger, *args, **kwargs)
+
+    return asyncio.to_thread(run)
+
+
 class CustomerScreen(DulyScreen):
     BINDINGS = [
+        # the statement tab's own keys first, so its footer shows them (on the other tabs they are hidden)
+        Binding("t", "period", "Period", id="statement_period"),
+        Binding("w", "save('pdf')", "Save PDF", id="save_pdf"),
+        Binding("h", "save('html')", "Save HTML", id="save_html"),
+        Binding("m", "send_statement", "E-mail", id="send_statement"),
+        Binding("k", "mark_sent", "Mark sent", id="mark_sent"),
+        Binding("o", "confirmation_letter", "Confirmation", id="confirmation_letter"),
+        Binding("d", "dunning_letter", "Dunning", id="dunning_letter"),
         Binding("e", "edit", "Edit", id="edit"),
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
         Binding("p", "new_payment", "Record payment", id="record_payment"),
@@ -92,6 +178,11 @@ class CustomerScreen(DulyScreen):
             self.text = text
             self.error = error
 
+    class StatementLoaded(Message):
+        def __init__(self, view: StatementView):
+            super().__init__()
+            self.view = view
+
     class Loaded(Message):
         def __init__(self, archive: Archive):
             super().__init__()
@@ -105,6 +196,9 @@ class CustomerScreen(DulyScreen):
         self.code = code
         self.record: dict | None = None
         self.contacts: list[dict] = []
+        self.period: tuple[date, date] | None = None  # the statement's, set on mount from the quick choice
+        self.statement: StatementView | None = None
+        self.last_saved: str | None = None  # the file saved last: where a statement marked sent was printed from
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -131,8 +225,15 @@ class CustomerScreen(DulyScreen):
                     yield Bars(t("dash.loading"), id="lateness-chart", classes="chart")
                     yield DataTable(id="credit-factors", cursor_type="row")
             with TabPane(t("arch.statement"), id="tab-statement"):
-                with VerticalScroll(id="statement-scroll"):
-                    yield Markdown("", id="statement")
+                with Horizontal(id="period-bar"):
+                    yield Select([(t(f"period.{q}"), q) for q in QUICK_PERIODS], value=QUICK_PERIODS[0],
+                                 allow_blank=True, prompt=t("period.custom"), id="period-quick", compact=True)
+                    yield Label(t("period.from"), classes="period-label")
+                    yield Input(id="period-from", compact=True, placeholder="YYYY-MM-DD")
+                    yield Label(t("period.to"), classes="period-label")
+                    yield Input(id="period-to", compact=True, placeholder="YYYY-MM-DD")
+                yield Static("", id="statement-head")
+                yield DataTable(id="statement-lines", cursor_type="row", zebra_stripes=True)
             with TabPane(t("arch.history"), id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -162,11 +263,14 @@ class CustomerScreen(DulyScreen):
         for key in ("factor", "weight", "value", "points"):
             factors.add_column(Text(t(f"arch.credit.{key}"), justify="right") if key in ("weight", "points")
                                else t(f"arch.credit.{key}"), key=key)
+        self._put_period(*quick_period(QUICK_PERIODS[0], self.app.today()))
         super().on_mount()
 
     def reload(self) -> None:
         super().reload()
         self.load(self.code)
+        if self.period is not None:
+            self.load_statement(self.code, *self.period)
 
     @work(exclusive=True, exit_on_error=False, group="customer")
     async def load(self, code: str) -> None:
@@ -273,7 +377,6 @@ class CustomerScreen(DulyScreen):
             paid.add_row(p["number"] or "", p["date"], t(f"method.{p['method']}"), p["reference"] or "", cur,
                          *(Text(format_amount(p[k], cur), justify="right") for k in ("amount", "applied", "unapplied")),
                          t(f"status.{p['status']}"), key=p["id"])
-        self.query_one("#statement", Markdown).update(render.statement_markdown(stmt, self.t.language))
         notes = self.query_one("#archive-notes", DataTable)
         notes.clear()
         for n in archive.notes:
@@ -450,6 +553,250 @@ class CustomerScreen(DulyScreen):
         if not number.startswith("("):
             self.app.push_screen(InvoiceScreen(number))
 
+    # -- the statement tab -------------------------------------------------------------------------------
+    STATEMENT_ACTIONS = frozenset({"period", "save", "send_statement", "mark_sent", "confirmation_letter",
+                                   "dunning_letter"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The statement's keys are shown and work on the statement tab only."""
+        if action in self.STATEMENT_ACTIONS:
+            try:
+                return self.query_one("#archive-tabs", TabbedContent).active == "tab-statement"
+            except NoMatches:  # asked before the tabs exist
+                return False
+        return True
+
+    @on(TabbedContent.TabActivated, "#archive-tabs")
+    def tab_changed(self, _event) -> None:
+        self.refresh_bindings()
+
+    def _put_period(self, start: date, end: date) -> None:
+        self.period = (start, end)
+        with self.prevent(Input.Changed):
+            self.query_one("#period-from", Input).value = start.isoformat()
+            self.query_one("#period-to", Input).value = end.isoformat()
+
+    @on(Select.Changed, "#period-quick")
+    def quick_chosen(self, event: Select.Changed) -> None:
+        if event.value in QUICK_PERIODS:
+            self._put_period(*quick_period(str(event.value), self.app.today()))
+            self.load_statement(self.code, *self.period)
+
+    @on(Input.Submitted, "#period-from")
+    @on(Input.Submitted, "#period-to")
+    def dates_typed(self, event: Input.Submitted) -> None:
+        t = self.t
+        try:
+            start = date.fromisoformat(validate.iso_date(self.query_one("#period-from", Input).value, "from"))
+            end = date.fromisoformat(validate.iso_date(self.query_one("#period-to", Input).value, "to"))
+        except DulyError as exc:
+            self.notify(exc.text(self.app.language), severity="error", timeout=8)
+            return
+        if end < start:
+            self.notify(t("period.backwards", start=start.isoformat(), end=end.isoformat()), severity="error")
+            return
+        match = next((q for q in QUICK_PERIODS if quick_period(q, self.app.today()) == (start, end)), None)
+        with self.prevent(Select.Changed):
+            quick = self.query_one("#period-quick", Select)
+            if match:
+                quick.value = match
+            else:
+                quick.clear()
+        self.period = (start, end)
+        if event.input.id == "period-from":
+            self.query_one("#period-to", Input).focus()
+        else:
+            self.query_one("#statement-lines", DataTable).focus()
+        self.load_statement(self.code, start, end)
+
+    def action_period(self) -> None:
+        self.query_one("#period-quick", Select).focus()
+
+    @work(exclusive=True, exit_on_error=False, group="customer-statement")
+    async def load_statement(self, code: str, start: date, end: date) -> None:
+        self.post_message(self.StatementLoaded(await self.db(statement_view, code, start, end)))
+
+    @on(StatementLoaded)
+    def show_statement(self, message: StatementLoaded) -> None:
+        t, view = self.t, message.view
+        self.statement = view
+        stmt, lang = view.stmt, view.lang
+        w = labels.statement_words(lang)
+        tables = render.statement_tables(stmt, lang)
+        head = [t("stmt.head", title=tables["title"], subtitle=tables["subtitle"],
+                  language=t(f"language.{lang}"), email=view.email or t("stmt.no_email"))]
+        for section in tables["sections"]:
+            head.append(f"{section['currency']}  {section['closing']}  ·  {section['aging']}")
+        if not tables["sections"]:
+            head.append(tables["nothing"])
+        self.query_one("#statement-head", Static).update(literal("\n".join(head)))
+        lines = self.query_one("#statement-lines", DataTable)
+        lines.clear(columns=True)
+        columns = ("currency", "date", "kind", "doc", "text", "debit", "credit", "balance")
+        if len(tables["sections"]) <= 1:  # one currency: named in the heading, no column for it
+            columns = columns[1:]
+        if self.app.size.width < 100:  # a narrower layout rather than cut-off amounts
+            columns = tuple(c for c in columns if c != "text")
+        right = {"debit", "credit", "balance"}
+        for key in columns:
+            lines.add_column(Text(w[key], justify="right") if key in right else w[key], key=key)
+        for section in tables["sections"]:
+            for n, row in enumerate(section["rows"]):
+                cells = {**row, "doc": row.get("number", ""), "currency": section["currency"]}
+                lines.add_row(*(Text(str(cells.get(k, "")), justify="right") if k in right
+                                else literal(str(cells.get(k, ""))) for k in columns),
+                              key=f"{section['currency']}/{n}")
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.statement is not None:
+            self.show_statement(self.StatementLoaded(self.statement))
+
+    def _default_path(self, kind: str, fmt: str) -> str:
+        start, end = self.period
+        stamp = f"{start.isoformat()}_{end.isoformat()}" if kind == "statement" else end.isoformat()
+        return str(Path.cwd() / f"{self.code}-{kind}-{stamp}.{fmt}")
+
+    def action_save(self, fmt: str) -> None:
+        self._ask_path("statement", fmt)
+
+    def _ask_path(self, kind: str, fmt: str) -> None:
+        if self.period is None:
+            return
+        t = self.t
+        self.app.push_screen(PromptScreen(t(f"doc.save_{kind}", fmt=fmt.upper()), self._default_path(kind, fmt),
+                                          hint=t("doc.save_hint")),
+                             lambda path: path and self.save_document(kind, fmt, path))
+
+    @work(exit_on_error=False, group="customer-documents")
+    async def save_document(self, kind: str, fmt: str, path: str) -> None:
+        """Render on the database thread, lay out the PDF and write the file off it (0600, whole or not at all);
+        nothing is recorded as sent."""
+        t, (start, end), today = self.t, self.period, self.app.today()
+        try:
+            if kind == "statement":
+                doc = await self.db(statement_document, self.code, start, end, today)
+            elif kind == "confirmation":
+                doc = await self.db(confirmation_document, self.code, end, today)
+            else:
+                doc = await self.db(collections.dunning_letter, self.code, today, issued=today)
+            written = await asyncio.to_thread(render.save, doc, path, fmt)
+        except DulyError as exc:
+            self.notify(exc.text(self.app.language), severity="error", timeout=10)
+            return
+        self.last_saved = str(written)
+        self._result(t("doc.saved", path=str(written)))
+
+    def _result(self, text: str, error: bool = False) -> None:
+        self.notify(text, severity="error" if error else "information", timeout=10)
+
+    # sending: a preview of the message, asked once, then sent on a connection of its own
+    def action_send_statement(self) -> None:
+        if self.period is not None:
+            self.preview_mail("statement")
+
+    @work(exit_on_error=False, group="customer-documents")
+    async def preview_mail(self, kind: str) -> None:
+        t, (start, end), today = self.t, self.period, self.app.today()
+        try:
+            if kind == "statement":
+                found = await self.db(statement_mail_preview, self.code, start, end, today)
+            else:
+                found = await self.db(confirmation_mail_preview, self.code, end, today)
+        except DulyError as exc:
+            self.notify(exc.text(self.app.language), severity="error", timeout=10)
+            return
+        if not found["to"]:
+            self.notify(t("doc.no_email", code=self.code), severity="error", timeout=10)
+            return
+        head = t("doc.mail_preview", to=found["to"], subject=found["subject"], attachment=found["attachment"])
+        self.app.push_screen(AskAfterPreview(t(f"doc.send_{kind}_q", code=self.code, end=end.isoformat()), head,
+                                             found["text"], yes=t("doc.send_yes"), no=t("doc.send_no")),
+                             lambda yes: yes and self.send_mail(kind))
+
+    @work(exit_on_error=False, group="customer-documents")
+    async def send_mail(self, kind: str) -> None:
+        t, (start, end) = self.t, self.period
+        self.notify(t("doc.sending"), timeout=4)
+        try:
+            if kind == "statement":
+                results = await on_own_connection(self.app, confirmations.send, end.isoformat(), codes=[self.code],
+                                                  email=True, start=start.isoformat(), attach_pdf=True, resend=True)
+                result = results[0]
+            else:
+                result = await on_own_connection(self.app, confirmations.email_confirmation, self.code,
+                                                 end.isoformat())
+        except DulyError as exc:
+            self._result(exc.text(self.app.language), True)
+            return
+        self.app.ledger_changed()
+        if result.outcome == "sent":
+            self._result(t("doc.sent", what=t(f"doc.kind.{kind}"), to=result.address or "", end=end.isoformat()))
+        else:
+            self._result(t("doc.not_sent", what=t(f"doc.kind.{kind}"), outcome=result.outcome), True)
+
+    def action_mark_sent(self) -> None:
+        if self.period is None:
+            return
+        t, end = self.t, self.period[1]
+        self.app.push_screen(ConfirmScreen(t("doc.mark_sent_q", code=self.code, end=end.isoformat()),
+                                           t("doc.mark_sent_body"), go=t("doc.mark_sent_go")),
+                             lambda yes: yes and self.write(mark_statement_sent, self.code, end,
+                                                            self.last_saved, t))
+
+    # the letters
+    def action_confirmation_letter(self) -> None:
+        if self.period is None:
+            return
+        t = self.t
+        self.app.push_screen(PickScreen(t("doc.confirmation_title", end=self.period[1].isoformat()), [
+            (t("doc.save_pdf"), "pdf"), (t("doc.save_html"), "html"), (t("doc.send_mail"), "send")],
+            t("doc.confirmation_text")), lambda how: self._letter("confirmation", how))
+
+    def action_dunning_letter(self) -> None:
+        t = self.t
+        self.app.push_screen(PickScreen(t("doc.dunning_title", today=self.app.today().isoformat()), [
+            (t("doc.save_pdf"), "pdf"), (t("doc.save_html"), "html"), (t("doc.send_mail"), "send")],
+            t("doc.dunning_text")), lambda how: self._letter("dunning", how))
+
+    def _letter(self, kind: str, how: str | None) -> None:
+        if how in ("pdf", "html"):
+            self._ask_path(kind, how)
+        elif how == "send" and kind == "confirmation":
+            self.preview_mail("confirmation")
+        elif how == "send":
+            self.preview_reminders()
+
+    @work(exit_on_error=False, group="customer-documents")
+    async def preview_reminders(self) -> None:
+        t, today = self.t, self.app.today()
+        try:
+            groups = await self.db(collections.reminder_preview, self.code, today)
+        except DulyError as exc:
+            self.notify(exc.text(self.app.language), severity="error", timeout=10)
+            return
+        head = "\n".join(t("doc.reminder_preview", channel=t(f"channel.{g['channel']}"), to=g["to"] or "—",
+                            invoices=", ".join(g["invoices"]), subject=g["subject"]) for g in groups)
+        body = "\n\n".join(g["body"] for g in groups if g["channel"] == "email")
+        self.app.push_screen(AskAfterPreview(t("doc.send_dunning_q", code=self.code), head, body,
+                                             yes=t("doc.send_yes"), no=t("doc.send_no")),
+                             lambda yes: yes and self.send_reminders())
+
+    @work(exit_on_error=False, group="customer-documents")
+    async def send_reminders(self) -> None:
+        t = self.t
+        self.notify(t("doc.sending"), timeout=4)
+        try:
+            outcomes = await on_own_connection(self.app, collections.send_customer, self.code, self.app.today())
+        except DulyError as exc:
+            self._result(exc.text(self.app.language), True)
+            return
+        self.app.ledger_changed()
+        lines = [t("doc.reminder_outcome", channel=t(f"channel.{o.channel}"), invoices=", ".join(o.invoices),
+                   outcome=t(f"review.outcome.{o.status}"), detail=o.detail) for o in outcomes]
+        self._result("\n".join(lines) or t("doc.nothing_sent"),
+                     any(o.status in ("failed", "unknown") for o in outcomes))
+
     def action_back(self) -> None:
         self.dismiss()
 
@@ -469,3 +816,9 @@ def remove_contact(ledger, contact_id: str, t) -> str:
 def set_archived(ledger, code: str, archived: bool, t) -> str:
     customers.set_archived(ledger, code, archived)
     return t("arch.archived_done", code=code) if archived else t("arch.unarchived_done", code=code)
+
+
+def mark_statement_sent(ledger, code: str, end: date, path: str | None, t) -> str:
+    """The statement as of the period's end recorded as sent by hand (printed, posted, handed over)."""
+    confirmations.mark_sent(ledger, code, end.isoformat(), channel="print", address=path)
+    return t("doc.marked_sent", code=code, end=end.isoformat())

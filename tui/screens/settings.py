@@ -1,5 +1,7 @@
-"""Settings: company details, language (the running app switches at once), SMTP with "send a test message",
-dunning levels, aging buckets, provision rates and alert thresholds. Each field is checked by the function
+"""Settings: the company profile every document carries (name, legal name, tax id, address, phone, e-mail, the
+bank account customers pay into), language (the running app switches at once), SMTP with "send a test message",
+dunning levels (and whether their fees and interest are posted as debit notes), aging buckets, provision rates and
+alert thresholds; the document templates are edited from here (ctrl+o: tui/screens/templates.py). Each field is checked by the function
 `duly settings set` uses (store.write.settings); every wrong field is marked at once and nothing is written until
 all are right, then the changed ones are written in one transaction."""
 from __future__ import annotations
@@ -24,9 +26,11 @@ from tui.screens.form import FormScreen, field_row
 
 # (section, [setting keys]) in the order shown
 SECTIONS = (
-    ("company", ("company.name", "language", "currency", "invoice.series")),
+    ("company", ("company.name", "company.legal_name", "company.tax_id", "company.address", "company.phone",
+                 "company.email", "company.bank_name", "company.bank_account", "company.account_name", "language",
+                 "currency", "invoice.series")),
     ("smtp", ("smtp.host", "smtp.port", "smtp.user", "smtp.password", "smtp.from", "smtp.starttls")),
-    ("dunning", ("dunning.levels",)),
+    ("dunning", ("dunning.levels", "dunning.post_charges")),
     ("aging", ("aging.buckets", "provision.rates")),
     ("alerts", ("alerts.overdue_days", "alerts.no_payment_days", "alerts.concentration_pct")),
 )
@@ -83,6 +87,7 @@ class SettingsScreen(FormScreen, DulyScreen):
         Binding("ctrl+s", "save", "Save", id="save"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
         Binding("ctrl+t", "test_mail", "Test e-mail", id="settings_test_mail"),
+        Binding("ctrl+o", "templates", "Templates", id="settings_templates"),
     ]
 
     class Loaded(Message):
@@ -130,6 +135,7 @@ class SettingsScreen(FormScreen, DulyScreen):
                     yield Static("", id="settings-test-result")
             with Horizontal(classes="buttons"):
                 yield Button(t("settings.save_button"), id="settings-save", variant="primary")
+                yield Button(t("settings.templates_button"), id="settings-templates")
         yield Footer()
 
     def _widget(self, key: str):
@@ -140,6 +146,8 @@ class SettingsScreen(FormScreen, DulyScreen):
             return Select([(c, c) for c in COMMON_MINOR_UNITS], allow_blank=False, value="CNY", id=wid, compact=True)
         if key == "smtp.starttls":
             return Checkbox(self.t("setting_hint.smtp.starttls_box"), value=True, id=wid, compact=True)
+        if key == "dunning.post_charges":
+            return Checkbox(self.t("setting_hint.dunning.post_charges_box"), value=False, id=wid, compact=True)
         return Input(id=wid, compact=True, password=key == "smtp.password")
 
     def reload(self) -> None:
@@ -226,6 +234,12 @@ class SettingsScreen(FormScreen, DulyScreen):
         """Escape: put back the values in force."""
         self.show(self.Loaded(dict(self.loaded)))
         self.show_problems({})
+
+    @on(Button.Pressed, "#settings-templates")
+    def action_templates(self) -> None:
+        from tui.screens.templates import TemplatesScreen
+
+        self.app.push_screen(TemplatesScreen())
 
     # -- the test message ----------------------------------------------------------------------------------
     @on(Button.Pressed, "#settings-test")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from store.errors import InvalidInput, NotFound
+from store.i18n import N_
 from store.files.documents import engine, labels, pdf
 from store.read import statements
 from store.read.company import company_profile
@@ -59,6 +61,29 @@ class Document:
     def pdf(self) -> bytes:
         return pdf.to_pdf(self.html, title=self.title, author=self.company,
                           footer=labels.word("page", self.lang), footer_left=self.company)
+
+    def data(self, fmt: str) -> bytes:
+        """The document as a file's bytes: html or pdf."""
+        if fmt not in ("html", "pdf"):
+            raise InvalidInput(N_("a document is saved as html or pdf, not {fmt}"), fmt=repr(fmt), field="format")
+        return self.pdf() if fmt == "pdf" else self.html.encode("utf-8")
+
+
+def save(doc: Document, path: str | Path, fmt: str) -> Path:
+    """Write a document to a file (a plaintext export: created 0600, whole or not at all). Writing is a preview:
+    nothing is recorded as sent here."""
+    from store.files import exporter
+
+    target = Path(path).expanduser()
+    data = doc.data(fmt)  # rendered first: a PDF that cannot be made leaves no file behind
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with exporter.plaintext_file(target, mode="wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise InvalidInput(N_("cannot write {target}: {reason}"), target=target, reason=exc.strerror or exc,
+                           field="path") from None
+    return target
 
 
 def _customer(ledger, customer_id: str) -> dict:

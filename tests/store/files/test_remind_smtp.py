@@ -65,11 +65,12 @@ def test_one_message_per_customer_in_its_language_and_never_twice(cli, smtp):
     assert en["Subject"] == "[恒信会计] Second reminder: overdue invoices"
     assert zh["Subject"] == "【恒信会计】第二次催款通知"
     assert zh["From"] == "ar@duly.example.com"
-    body = zh.get_content()
+    body = zh.get_body(("plain",)).get_content()
     assert body.startswith("上海恒达贸易有限公司，您好：")
     assert "INV-2 | 2026-01-02 | 2026-02-01 | 30 | 2,000.00 | 0.00 | 0.00 | 2,000.00 CNY" in body
     assert "总计: 2,000.00 CNY" in body
-    assert "Dear Acme Trading Ltd," in en.get_content() and "Grand total: 1,000.00 CNY" in en.get_content()
+    en_text = en.get_body(("plain",)).get_content()
+    assert "Dear Acme Trading Ltd," in en_text and "Grand total: 1,000.00 CNY" in en_text
 
     again = cli("remind", "send", "--as-of", "2026-03-03", "--format", "json")
     assert again.code == 0 and [o["customer"] for o in again.json()] == ["NOMAIL"]
@@ -87,6 +88,35 @@ def test_one_message_per_customer_in_its_language_and_never_twice(cli, smtp):
     assert [(o["customer"], o["status"]) for o in nxt.json()] == [
         ("AC", "sent"), ("HD", "sent"), ("NOMAIL", "skipped"), ("ZZ", "sent")]
     assert len(inbox.messages) == 6
+
+
+def test_reminder_e_mails_carry_the_users_dunning_template(cli, smtp, tmp_path):
+    """The e-mail's HTML part is the dunning letter from the template in force: an edit the user made shows in
+    what the customer reads; a template that breaks stops the run with nothing sent and nothing recorded."""
+    inbox = Inbox()
+    make_book(cli.path, smtp(inbox))
+    own = tmp_path / "dunning.zh.html"
+    own.write_text("<html><body><p>{{ customer.name }}：我司自定义催款函</p>{% for r in rows %}<p>{{ r.number }} "
+                   "{{ r.total }}</p>{% endfor %}</body></html>", encoding="utf-8")
+    assert cli("template", "edit", "dunning.zh", "--file", str(own)).code == 0
+    sent = cli("remind", "send", "--as-of", "2026-03-03", "--format", "json")
+    assert sent.code == 0, sent.err
+    zh = next(m for m in inbox.messages if m["To"].addresses[0].addr_spec == "caiwu@hengda.example.cn")
+    html = zh.get_body(("html",)).get_content()
+    assert "上海恒达贸易有限公司：我司自定义催款函" in html and "INV-2 2,000.00" in html
+    en = next(m for m in inbox.messages if m["To"].addresses[0].addr_spec == "ap@acme.example.com")
+    assert "Payment reminder" in en.get_body(("html",)).get_content()  # the built-in English template
+    assert not [p for p in zh.iter_attachments()]  # no PDF unless --attach-pdf
+
+    assert cli("settings", "set", "dunning.levels", "second:30:email; last:60:email").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as ledger:  # a broken template kept behind the check's back
+        with ledger.writing() as tx:
+            tx.set("settings", "template.dunning.zh", value="<p>{{ customer.nme }}</p>")
+    broken = cli("remind", "send", "--as-of", "2026-04-02", "--format", "json")
+    assert broken.code == 1 and "dunning.zh" in broken.err and "line 1" in broken.err, broken.err
+    assert len(inbox.messages) == 3
+    log = cli("remind", "log", "--format", "json").json()
+    assert sorted(r["level"] for r in log) == ["second", "second", "second"]
 
 
 def test_dry_run_sends_and_records_nothing(cli, smtp):
