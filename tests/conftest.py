@@ -1,10 +1,27 @@
-"""Shared fixtures: a fresh encrypted ledger, and the `duly` command line run in-process."""
+"""Shared fixtures: a fresh encrypted ledger, the `duly` command line run in-process, and Duly installed from its
+wheel as a user installs it."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from store.ledger.ledger import Ledger
+from tests.support import install
 from tests.support.cli import PASSPHRASE, Result
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel built from this checkout (once per test run, shared by the xdist workers)."""
+    return install.install(tmp_path_factory).wheel
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory) -> Path:
+    """The `duly` of a fresh virtualenv holding the wheel, installed without -e (a laptop install: no server
+    extra); once per test run, shared by the xdist workers."""
+    return install.install(tmp_path_factory).duly
 
 
 @pytest.fixture

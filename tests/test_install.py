@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import tomllib
 import zipfile
 from decimal import Decimal
@@ -14,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tmux import Tmux
+from tests.support.tmux import Tmux, need_tmux
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-06-30"
@@ -22,26 +20,6 @@ AS_OF = "2026-06-30"
 
 def _run(cmd, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    built = _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)])
-    assert built.returncode == 0, built.stderr
-    (found,) = out.glob("duly-*.whl")
-    return found
-
-
-@pytest.fixture(scope="module")
-def installed(wheel, tmp_path_factory) -> Path:
-    """The `duly` of a fresh virtualenv holding the wheel (a laptop install: no server extra)."""
-    venv = tmp_path_factory.mktemp("venv") / "duly"
-    made = _run([sys.executable, "-m", "venv", str(venv)])
-    assert made.returncode == 0, made.stderr
-    added = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)])
-    assert added.returncode == 0, added.stderr
-    return venv / "bin" / "duly"
 
 
 @pytest.fixture()
@@ -100,8 +78,8 @@ def test_plain_duly_without_a_terminal_says_so_and_exits_2(installed, user_env, 
     assert "terminal" in piped.stderr and piped.stdout == ""
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
 def test_installed_app_opens_in_a_real_terminal_and_shows_the_numbers(installed, user_env, tmp_path):
+    need_tmux()
     demo = _run([str(installed), "demo", "--customers", "12", "--invoices", "200"], cwd=tmp_path, env=user_env)
     assert demo.returncode == 0, demo.stderr
     summary = json.loads(_run([str(installed), "report", "summary", "--as-of", AS_OF, "--format", "json"],

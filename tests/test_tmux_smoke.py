@@ -2,19 +2,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.support.tmux import Tmux
+from tests.support.tmux import Tmux, need_tmux
 from tests.support.book import PASSPHRASE, make_book
-
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
 
 
 def test_duly_draws_navigates_and_quits_in_tmux(tmp_path):
+    need_tmux()
     ledger = make_book(tmp_path / "book.duly")
     secret = tmp_path / "passphrase"
     secret.write_text(PASSPHRASE + "\n", encoding="utf-8")

@@ -15,6 +15,16 @@ RATE_COLUMNS = {
 
 
 def import_file(ledger, path: str | Path, *, per: int = 1) -> int:
+    """Every rate of the file written in one transaction, or none (the first bad row named); how many."""
+    return fx.set_rates(ledger, _rows(path), per=per, source=Path(path).name)
+
+
+def preview(ledger, path: str | Path, *, per: int = 1) -> list[tuple[str, str, str]]:
+    """What import_file would write, checked the same way, with nothing written: (currency, date, rate) rows."""
+    return fx.check_rates(ledger, _rows(path), per=per)
+
+
+def _rows(path: str | Path) -> list[tuple[str, str, str, str]]:
     table = importer.read_table(path)
     problems = importer.map_columns(table, RATE_COLUMNS, ("date", "currency", "rate"))
     if problems:
@@ -22,5 +32,5 @@ def import_file(ledger, path: str | Path, *, per: int = 1) -> int:
     rows = []
     for line, cells in table.rows:
         value = {name: cells[i].strip() if i < len(cells) else "" for name, i in table.columns.items()}
-        rows.append((table.where(line), value["currency"], value["date"], value["rate"]))
-    return fx.set_rates(ledger, rows, per=per, source=Path(path).name)
+        rows.append((f"{table.source} {unit} {line}", value["currency"], value["date"], value["rate"]))
+    return rows

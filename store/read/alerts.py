@@ -74,11 +74,12 @@ def risk_alerts(facts: list[credit.CustomerFacts], as_of: date, limits: Threshol
             add("overdue", f"invoice {f.oldest_overdue_number} is {f.oldest_overdue_days} days overdue "
                            f"(threshold {limits.overdue_days})",
                 f"发票 {f.oldest_overdue_number} 已逾期 {f.oldest_overdue_days} 天（阈值 {limits.overdue_days} 天）")
-        if f.credit_limit is not None and f.balance > f.credit_limit:
-            add("limit", f"balance {_amt(f.balance, f.currency)} exceeds the credit limit "
-                         f"{_amt(f.credit_limit, f.currency)} by {_amt(f.balance - f.credit_limit, f.currency)}",
-                f"余额 {_amt(f.balance, f.currency)} 超出信用额度 {_amt(f.credit_limit, f.currency)} "
-                f"{_amt(f.balance - f.credit_limit, f.currency)}")
+        owed = f.limit_use_balance  # every currency at its rate as of the date, as a new invoice is checked
+        if f.credit_limit is not None and owed > f.credit_limit:
+            add("limit", f"balance {_amt(owed, f.currency)} exceeds the credit limit "
+                         f"{_amt(f.credit_limit, f.currency)} by {_amt(owed - f.credit_limit, f.currency)}",
+                f"余额 {_amt(owed, f.currency)} 超出信用额度 {_amt(f.credit_limit, f.currency)} "
+                f"{_amt(owed - f.credit_limit, f.currency)}")
         trend = credit.trend_days(f.paid, as_of)
         if trend is not None and trend > TREND_WORSE_DAYS:
             add("trend", f"paying later: invoices paid in the last 90 days were on average {trend} days later "

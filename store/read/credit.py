@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from store.read.open import position as open_position
+from store.read import fx as fxread
 from store.read import reports
 from store.rules.credit import CreditScore, CustomerFacts, PaidInvoice, score
 
@@ -17,6 +18,7 @@ def facts(ledger, as_of: date) -> list[CustomerFacts]:
     cust = {r["id"]: r for r in ledger.rows("SELECT id, code, name, currency, credit_limit, archived FROM customers")}
     cur_of = {cid: (r["currency"] or "CNY") for cid, r in cust.items()}
     code_to_id = {r["code"]: cid for cid, r in cust.items()}
+    others: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # customer -> currency -> balance
     acc: dict[str, dict] = defaultdict(lambda: {"paid": [], "open": 0, "overdue": 0, "oldest": 0, "oldest_no": None,
                                                 "disputes": 0, "unapplied": 0, "last_payment": None,
                                                 "oldest_open": None})
@@ -38,10 +40,15 @@ def facts(ledger, as_of: date) -> list[CustomerFacts]:
             row["open"] += it.open_amount
             if days > 0:
                 row["overdue"] += it.open_amount
+        else:  # owed in another currency: counts against the credit limit at its rate
+            others[cid][it.currency] += it.open_amount
     for u in pos.unapplied:
         cid = code_to_id.get(u.customer)
         if cid is not None and u.currency == cur_of[cid]:
             acc[cid]["unapplied"] += u.amount
+        elif cid is not None:
+            others[cid][u.currency] -= u.amount
+    book = fxread.rate_book(ledger) if others else None
     year_ago = (as_of - timedelta(days=364)).isoformat()
     for cid, n in ledger.conn.execute(
             "SELECT customer_id, count(*) FROM disputes WHERE opened >= ? AND opened <= ? GROUP BY customer_id",
@@ -60,8 +67,18 @@ def facts(ledger, as_of: date) -> list[CustomerFacts]:
         out.append(CustomerFacts(
             cid, c["code"], c["name"], cur_of[cid], tuple(row["paid"]), row["open"], row["overdue"], row["oldest"],
             row["oldest_no"], row["disputes"], row["open"] - row["unapplied"], c["credit_limit"],
-            row["last_payment"], row["oldest_open"]))
+            row["last_payment"], row["oldest_open"], _limit_balance(ledger, c, row, others.get(cid), as_of, book)))
     return out
+
+
+def _limit_balance(ledger, customer: dict, row: dict, others: dict[str, int] | None, as_of: date, book) -> int | None:
+    """The balance counted against the credit limit when the customer owes in other currencies too: each at its
+    rate as of the date (store.read.fx.in_one_currency, the rule a new invoice is checked by); None otherwise."""
+    if customer["credit_limit"] is None or not others or not any(others.values()):
+        return None
+    home = customer["currency"] or "CNY"
+    owed = {**{cur: amount for cur, amount in others.items()}, home: row["open"] - row["unapplied"]}
+    return fxread.in_one_currency(ledger, home, as_of, owed, book)[0]
 
 
 def scores(ledger, as_of: date) -> list[CreditScore]:

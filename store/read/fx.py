@@ -32,6 +32,21 @@ def rates(ledger, currency: str | None = None) -> list[dict]:
     return ledger.rows(sql + " ORDER BY currency, date", args)
 
 
+def rate_page(ledger, *, currency: str | None = None, after: tuple[str, str] | None = None,
+              limit: int = 100) -> list[dict]:
+    """One page of the rates kept, by currency and newest date first (the app's list pages with it): `after` is
+    the last row's (currency, date) of the page before."""
+    where, args = ["1=1"], []
+    if currency:
+        where.append("currency = ?")
+        args.append(money.check_currency(currency))
+    if after:
+        where.append("(currency > ? OR (currency = ? AND date < ?))")
+        args += [after[0], after[0], after[1]]
+    return ledger.rows(f"SELECT id, currency, date, rate, source FROM fx_rates WHERE {' AND '.join(where)} "
+                       "ORDER BY currency, date DESC LIMIT ?", (*args, int(limit)))
+
+
 @dataclass
 class Conversion:
     """Which rate was used for each currency (as of the date), and which currencies had none."""
@@ -47,10 +62,11 @@ class Conversion:
                           for cur, r in sorted(self.used.items())}}
 
 
-def converter(ledger, target: str, as_of: date, currencies: set[str]):
-    """A function (minor, currency) -> minor units of `target` or None, and the Conversion that says how."""
+def converter(ledger, target: str, as_of: date, currencies: set[str], book: fx.RateBook | None = None):
+    """A function (minor, currency) -> minor units of `target` or None, and the Conversion that says how.
+    `book`: the rates, when already read (one read for many customers)."""
     target = money.check_currency(target)
-    book = rate_book(ledger)
+    book = book if book is not None else rate_book(ledger)
     base = book.base
     wanted = set(currencies) | {target}
     found = {cur: book.as_of(cur, as_of) for cur in wanted}
@@ -73,6 +89,23 @@ def converter(ledger, target: str, as_of: date, currencies: set[str]):
         return fx.into(minor, currency, target, found, base)
 
     return to_target, conv
+
+
+def in_one_currency(ledger, target: str, on: date, owed: dict[str, int], book: fx.RateBook | None = None):
+    """What is owed in several currencies as one sum in `target`, each at its rate as of `on` — the credit-limit
+    rule (a new invoice is checked by it; the credit score's limit use and the limit alert count by it): a currency
+    with no rate is not counted and is named (all but `target` when `target` itself has none). Returns (sum,
+    Conversion or None, the currencies left out, the function converting (minor, currency) into `target`)."""
+    owed = {cur: amount for cur, amount in owed.items() if amount}
+    to_target, conv, missing = (lambda minor, cur: minor), None, []
+    if set(owed) - {target}:
+        try:
+            to_target, conv = converter(ledger, target, on, set(owed), book)
+            missing = conv.missing
+        except InvalidInput:  # no rate for the target currency itself: only that currency can be counted
+            missing = sorted(set(owed) - {target})
+    total = sum(to_target(amount, cur) for cur, amount in owed.items() if cur not in missing)
+    return total, conv, missing, to_target
 
 
 def aging_in(report: agelib.AgingReport, ledger, target: str) -> tuple[agelib.AgingReport, Conversion]:

@@ -62,6 +62,13 @@ class CustomerFacts:
     credit_limit: int | None = None
     last_payment: date | None = None
     oldest_open_date: date | None = None
+    # what counts against the credit limit: the balance in every currency, each at its rate as of the date, in
+    # the customer's currency (the rule a new invoice is checked by); None: the balance (one currency only)
+    limit_balance: int | None = None
+
+    @property
+    def limit_use_balance(self) -> int:
+        return self.balance if self.limit_balance is None else self.limit_balance
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,7 @@ def factors(f: CustomerFacts, as_of: date) -> list[Factor]:
     out.append(Factor("disputes", WEIGHTS["disputes"], f"{f.disputes} in the last 365 days",
                       {0: 100, 1: 50}.get(f.disputes, 0)))
     if f.credit_limit:
-        use = _half_up(100 * max(f.balance, 0), f.credit_limit)
+        use = _half_up(100 * max(f.limit_use_balance, 0), f.credit_limit)
         out.append(Factor("limit_use", WEIGHTS["limit_use"], f"{use}% of the credit limit",
                           _clamp(100 - 2 * (use - 50)) if use > 50 else 100))
     else:

@@ -37,11 +37,24 @@ def _credit(ledger, number: str) -> dict:
     return found
 
 
+def _invoice(ledger, number: str) -> dict:
+    """The invoice a debit note is charged on: it exists and is not void."""
+    found = ledger.row("SELECT * FROM invoices WHERE number=? ORDER BY id LIMIT 1", (number.strip(),))
+    if found is None:
+        raise NotFound(N_("unknown invoice {number}"), number=repr(number))
+    if ledger.row("SELECT 1 AS x FROM voids WHERE doc_table='invoices' AND doc_id=?", (found["id"],)):
+        raise Conflict(N_("invoice {number} is void: a debit note cannot be charged on it"), number=found["number"])
+    return found
+
+
 def add(ledger, customer_code: str | None, on: str, reason: str, *, amount: str | None = None,
         reverses: str | None = None, due: str | None = None, currency: str | None = None,
-        doc_id: str | None = None, number: str | None = None, check_credit: bool = True) -> DebitNote:
+        doc_id: str | None = None, number: str | None = None, check_credit: bool = True,
+        invoice: str | None = None) -> DebitNote:
     """Post a debit note (one transaction). With `reverses` (a credit note number) the customer, currency and
-    amount (default: all of the credit note) come from it. `doc_id` and `number`: what every device derives
+    amount (default: all of the credit note) come from it. With `invoice` (the number of the invoice it is
+    charged on: a fee for that invoice) the customer and currency come from that invoice, and the reason says
+    which invoice it is ("returned-cheque fee (T1-000003)"). `doc_id` and `number`: what every device derives
     alike for the same charge (a reminder's fee), so two devices posting it offline post one document.
     check_credit=False: a charge the customer already owes by agreement is not held to the credit limit."""
     when = validate.iso_date(on, "debit note date")
@@ -69,6 +82,17 @@ def add(ledger, customer_code: str | None, on: str, reason: str, *, amount: str 
                 raise Conflict(N_("credit note {number} was already reversed by debit note {number2}"),
                                number=credit['number'], number2=done['number'])
             customer_code, cur = code, credit["currency"]
+        elif (invoice or "").strip():
+            on_invoice = _invoice(ledger, invoice)
+            code = ledger.row("SELECT code FROM customers WHERE id=?", (on_invoice["customer_id"],))["code"]
+            if customer_code and customer_code.strip() != code:
+                raise Conflict(N_("invoice {number} belongs to customer {code}, not {customer_code}"),
+                               number=on_invoice["number"], code=code, customer_code=customer_code)
+            if currency and money.check_currency(currency) != on_invoice["currency"]:
+                raise Conflict(N_("invoice {number} is in {currency}, not {currency2}"), number=on_invoice["number"],
+                               currency=on_invoice["currency"], currency2=currency)
+            customer_code, cur = code, on_invoice["currency"]
+            reason = f"{reason} ({on_invoice['number']})"
         else:
             if not (customer_code or "").strip():
                 raise InvalidInput(N_("give the customer (--customer CODE) or the credit note it reverses"),

@@ -37,9 +37,9 @@ def set_rate(ledger, currency: str, on: str, rate: str, *, per: int = 1, source:
     return {"currency": cur, "date": day, "rate": text, "base": home_currency(ledger)}
 
 
-def set_rates(ledger, rows: Iterable[tuple[str, str, str, str]], *, per: int = 1, source: str) -> int:
-    """Many rates at once, (where, currency, date, rate) each, all or nothing: every row is checked before any
-    is written, and a bad row is named by `where` (file and line)."""
+def check_rates(ledger, rows: Iterable[tuple[str, str, str, str]], *, per: int = 1) -> list[tuple[str, str, str]]:
+    """Every row of (where, currency, date, rate) checked, nothing written: the (currency, date, rate text) rows,
+    or InvalidInput naming the first bad row by `where` (file and line) and how many more there are."""
     good, problems = [], []
     for where, currency, on, rate in rows:
         try:
@@ -47,10 +47,15 @@ def set_rates(ledger, rows: Iterable[tuple[str, str, str, str]], *, per: int = 1
         except InvalidInput as exc:
             problems.append(exc)
     if problems:
-        if len(problems) > 1:
-            raise InvalidInput(N_("{first} (and {more} more); nothing was imported"), first=problems[0],
-                               more=len(problems) - 1, field="file")
-        raise InvalidInput(N_("{first}; nothing was imported"), first=problems[0], field="file")
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InvalidInput(problems[0] + more + "; nothing was imported", field="file")
+    return good
+
+
+def set_rates(ledger, rows: Iterable[tuple[str, str, str, str]], *, per: int = 1, source: str) -> int:
+    """Many rates at once, (where, currency, date, rate) each, all or nothing: every row is checked before any
+    is written, and a bad row is named by `where` (file and line)."""
+    good = check_rates(ledger, rows, per=per)
     with ledger.writing() as tx:
         for cur, day, text in good:
             tx.set("fx_rates", row_id(cur, day), currency=cur, date=day, rate=text, source=source)

@@ -168,16 +168,7 @@ def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -
     home = customer.get("currency") or currency
     owed_in = {cur: issuing.balance(customer, cur, on) for cur in issuing.currencies_of(customer)}
     owed_in[currency] = owed_in.get(currency, 0) + total
-    owed_in = {cur: amount for cur, amount in owed_in.items() if amount}
-    to_home, conv, missing = (lambda minor, cur: minor), None, []
-    if set(owed_in) - {home}:
-        try:
-            to_home, conv = fxread.converter(ledger, home, date.fromisoformat(on), set(owed_in))
-            missing = conv.missing
-        except InvalidInput:  # no rate for the limit's own currency: only that currency can be counted
-            missing = sorted(set(owed_in) - {home})
-    counted = {cur: amount for cur, amount in owed_in.items() if cur not in missing}
-    with_this = sum(to_home(amount, cur) for cur, amount in counted.items())
+    with_this, conv, missing, to_home = fxread.in_one_currency(ledger, home, date.fromisoformat(on), owed_in)
     left_out = (f"; {', '.join(missing)} not counted: no rate on or before {on} (`duly rate set CUR RATE --date D`)"
                 if missing else "")
     if with_this <= limit:

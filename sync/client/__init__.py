@@ -8,10 +8,12 @@ log while offline and go out at the next `sync now`.
 from sync.client.api import Api, NotSynced, Offline, SyncError
 from sync.client.session import Report, Sync
 from sync.client.keys import parse_invite
-from sync.client.setup import check_server_url, init, join
+from sync.client.setup import (Invite, Started, check_server_url, default_device_name, init, join, new_invite,
+    new_recovery, remove_device, start_team, team_devices, team_token)
 from sync.client.snapshot import _strip_device_secrets
 from store.errors import ClockSkew, DulyError
 
 __all__ = ["Api", "ClockSkew", "DulyError", "NotSynced", "Offline", "Report", "Sync", "SyncError",
-           "check_server_url",
-           "init", "join", "parse_invite", "_strip_device_secrets"]
+           "Invite", "Started", "check_server_url", "default_device_name", "init", "join", "new_invite",
+           "new_recovery", "parse_invite", "remove_device", "start_team", "team_devices", "team_token",
+           "_strip_device_secrets"]

@@ -69,6 +69,16 @@ def sync_round(path, passphrase: str, transport_factory=None) -> Outcome:
         ledger.close()
 
 
+def on_own_connection(path, passphrase: str, fn, /, *args, **kwargs):
+    """fn(ledger, *args, **kwargs) on a connection of its own, closed after: for set-up steps that wait on the
+    network (start a team, an invite, a recovery secret), run on a thread of their own like `sync_round`."""
+    ledger = Ledger.open(path, passphrase)
+    try:
+        return fn(ledger, *args, **kwargs)
+    finally:
+        ledger.close()
+
+
 def _mark(ledger) -> tuple[int, int]:
     """Where the change log and the review list stand (what a round may move)."""
     return tuple(ledger.conn.execute("SELECT (SELECT coalesce(max(seq), 0) FROM changes), "

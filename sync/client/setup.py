@@ -5,22 +5,43 @@ import json
 import os
 import secrets
 import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 
 from store.ledger import changes, schema
-from store.errors import DulyError
+from store.errors import DulyError, InvalidInput
 from store.ledger.ledger import Ledger
 from sync import crypto
 from sync.crypto import DeviceKeys, Tampered
-from sync.client.api import Api
+from sync.client.api import INVITE_HOURS, Api
 from sync.client.keys import (NAME_CHARS, RECOVERY, _invite_aad, _invite_from_recovery, _keep_keys, _name_device,
     _withdrawn_on_failure, parse_invite, sealed_name)
 from sync.client.session import Report, Sync
 from sync.client.snapshot import _restore_snapshot
 from store.i18n import N_
 
+
+
+def default_device_name() -> str:
+    """The name a device takes in its team when none is given (DULY_DEVICE_NAME, else the host name); "" when
+    there is none that fits."""
+    try:
+        return _device_name()
+    except DulyError:
+        return ""
+
+
+def team_token(text: str | None, where: str) -> str | None:
+    """A team token as typed or read (surrounding space dropped); it travels in an HTTP header, so ASCII."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text.isascii() or not text.isprintable():
+        raise DulyError(N_("{where} must be printable ASCII (letters, digits, punctuation)"), where=where)
+    return text
 
 
 def _device_name(given: str | None = None) -> str:
@@ -176,3 +197,92 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
     return ledger, summary
 
 
+# -- what `duly sync init`, `invite` and `recovery` do, and the app's Sync screen with them --------------------
+
+@dataclass
+class Started:
+    """A team made by `start_team`: the first round's report, and the recovery secret (None, with the reason,
+    when the team was made but the secret could not be: `new_recovery` makes one later)."""
+
+    report: Report
+    team: str
+    device: str
+    server: str
+    secret: str | None
+    secret_error: DulyError | None = None
+
+
+def start_team(ledger: Ledger, server: str, *, name: str | None = None, transport=None,
+               team_token: str | None = None, insecure: bool = False) -> Started:
+    """`init`, then the team's first recovery secret. The secret is returned, never stored: the caller shows it
+    once and forgets it."""
+    report = init(ledger, server, name=name, transport=transport, team_token=team_token, insecure=insecure)
+    started = Started(report, ledger.meta("sync.team"), ledger.device, ledger.meta("sync.server"), None)
+    try:
+        started.secret = new_recovery(ledger, transport=transport)
+    except DulyError as exc:
+        started.secret_error = exc
+    return started
+
+
+def new_recovery(ledger: Ledger, *, transport=None) -> str:
+    """A new recovery secret (admin); older ones work until their paper device is revoked."""
+    session = Sync(ledger, transport=transport)
+    try:
+        return session.recovery()
+    finally:
+        session.close()
+
+
+MAX_INVITE_HOURS = 30 * 24
+
+
+@dataclass
+class Invite:
+    code: str
+    role: str
+    hours: int
+    expires: str  # ISO time, UTC
+    server: str
+
+
+def new_invite(ledger: Ledger, role: str = "member", hours: int = INVITE_HOURS, *, transport=None) -> Invite:
+    """A one-time invite code for a new device (admin only), valid for `hours`."""
+    if ledger.meta("sync.role") != "admin":
+        raise DulyError(N_("only an admin device can invite; this device is a {value}"),
+                        value=ledger.meta("sync.role"))
+    if not 1 <= hours <= MAX_INVITE_HOURS:
+        raise InvalidInput(N_("an invite is valid for 1 to {most} hours, not {hours}"), most=MAX_INVITE_HOURS,
+                           hours=hours, field="hours")
+    session = Sync(ledger, transport=transport)
+    try:
+        code = session.invite(role, hours)
+        server = session.api.server
+    finally:
+        session.close()
+    expires = (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat(timespec="minutes")
+    return Invite(code, role, hours, expires.replace("+00:00", "Z"), server)
+
+
+def team_devices(ledger: Ledger, *, transport=None) -> list[dict]:
+    """The team's devices as the server has them (names opened with the team keys): id, name, role, added and
+    revoked (ms since the epoch; revoked None while it is in the team), this (the device asking)."""
+    session = Sync(ledger, transport=transport)
+    try:
+        session.refresh()
+        return [{"id": d["id"], "name": d["name"], "role": d["role"], "added": d["added"], "revoked": d["revoked"],
+                 "this": d["id"] == ledger.device} for d in session.devices.values()]
+    finally:
+        session.close()
+
+
+def remove_device(ledger: Ledger, device: str, *, transport=None) -> int:
+    """Block a device (id or name) on the server and start a new key epoch for the others (admin only); returns
+    the new epoch."""
+    if ledger.meta("sync.role") != "admin":
+        raise DulyError(N_("only an admin device can remove devices"))
+    session = Sync(ledger, transport=transport)
+    try:
+        return session.revoke(device)
+    finally:
+        session.close()

@@ -49,8 +49,9 @@ from tui.screens.invoices import InvoicesScreen
 from tui.screens.passphrase import PassphraseScreen
 from tui.screens.reconcile import ReconcileScreen
 from tui.screens.payments import PaymentsScreen
+from tui.screens.rates import RatesScreen
 from tui.screens.reports import ReportsScreen
-from sync.client.round import Outcome, local_status, sync_round
+from sync.client.round import Outcome, local_status, on_own_connection, sync_round
 from tui.screens.drafts import DraftsScreen
 from tui.screens.settings import SettingsScreen
 from tui.screens.terms import TermsScreen
@@ -219,8 +220,8 @@ def parse_keymap(text: str | None) -> dict[str, str]:
 NAVIGATION = (("dashboard", "1"), ("customers", "2"), ("invoices", "3"), ("payments", "4"), ("aging", "5"),
               ("reports", "6"), ("collections", "7"), ("reconcile", "8"), ("sync", "9"))
 NAV_GROUP = Binding.Group("Go to", compact=True)
-GLOBAL_KEYS = frozenset({"ctrl+q", "question_mark", "f1", "ctrl+y", "ctrl+p", "f2", "f3", "f4",
-                         *(key for _, key in NAVIGATION)})  # f2 settings, f3 drafts, f4 terms
+GLOBAL_KEYS = frozenset({"ctrl+q", "question_mark", "f1", "ctrl+y", "ctrl+p", "f2", "f3", "f4", "f6",
+                         *(key for _, key in NAVIGATION)})  # f2 settings, f3 drafts, f4 terms, f6 rates
 
 
 class DulyApp(App[int]):
@@ -229,7 +230,7 @@ class DulyApp(App[int]):
     MODES = {"dashboard": DashboardScreen, "customers": CustomersScreen, "invoices": InvoicesScreen,
              "payments": PaymentsScreen, "aging": AgingScreen, "reports": ReportsScreen,
              "collections": CollectionsScreen, "reconcile": ReconcileScreen, "sync": SyncScreen,
-             "settings": SettingsScreen, "drafts": DraftsScreen, "terms": TermsScreen}
+             "settings": SettingsScreen, "drafts": DraftsScreen, "terms": TermsScreen, "rates": RatesScreen}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
@@ -241,6 +242,7 @@ class DulyApp(App[int]):
         Binding("f2", "goto('settings')", "Settings", id="settings"),
         Binding("f3", "goto('drafts')", "Drafts", id="drafts"),
         Binding("f4", "goto('terms')", "Terms", id="terms"),
+        Binding("f6", "goto('rates')", "Rates", id="rates"),
     ]
 
     def __init__(self, ledger_path: str | os.PathLike, passphrase: str | None = None, *,
@@ -469,6 +471,29 @@ class DulyApp(App[int]):
         self.show_sync_state()
         threading.Thread(target=run, name="duly-sync", daemon=True).start()
         self.await_sync(future, before, manual)
+
+    def in_thread(self, fn, /, *args, **kwargs) -> Future:
+        """fn(*args, **kwargs) on a thread of its own, for work that waits on the network (never the database
+        thread, never the event loop); await it with asyncio.wrap_future. A daemon thread, like the sync round's:
+        leaving the app never waits on a server."""
+        future: Future = Future()
+        future.set_running_or_notify_cancel()
+
+        def run() -> None:
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the one who awaits it
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="duly-net", daemon=True).start()
+        return future
+
+    async def on_network(self, fn, /, *args, **kwargs):
+        """fn(ledger, *args, transport=..., **kwargs) on a thread of its own with its own connection to the ledger
+        (sync set-up: start a team, an invite, a recovery secret), awaited without blocking the event loop."""
+        transport = self.sync_transport() if self.sync_transport else None
+        return await asyncio.wrap_future(self.in_thread(on_own_connection, self.ledger_path, self.db.passphrase, fn,
+                                                        *args, transport=transport, **kwargs))
 
     @work(exit_on_error=False, group="sync")
     async def await_sync(self, future: Future, before: str, manual: bool) -> None:

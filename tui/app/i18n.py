@@ -102,7 +102,11 @@ ALSO_USED = (
     N_("key.payments"), N_("key.quit"), N_("key.rec_accept"), N_("key.rec_reject"), N_("key.rec_by_hand"),
     N_("key.rec_reopen"), N_("key.rec_show_rejected"), N_("key.reconcile"),
     N_("key.record_payment"), N_("key.refresh"), N_("key.reports"), N_("key.save"), N_("key.search"),
-    N_("key.suggest"), N_("key.sync"), N_("key.sync_now"), N_("key.sync_resolve"), N_("key.unlock"),
+    N_("key.suggest"), N_("key.sync"), N_("key.sync_now"), N_("key.sync_resolve"),
+    N_("key.sync_setup"), N_("key.sync_invite"), N_("key.sync_recovery"), N_("key.invite_close"),
+    N_("key.invite_copy"), N_("key.secret_close"), N_("key.join_team"), N_("key.sync_devices"),
+    N_("key.devices_close"), N_("key.devices_remove"), N_("devices.col.this"), N_("devices.col.name"),
+    N_("devices.col.role"), N_("devices.col.added"), N_("devices.col.removed"), N_("devices.col.id"), N_("key.unlock"),
     N_("key.void_invoice"),
     N_("method.alipay"), N_("method.bank_transfer"), N_("method.card"), N_("method.cash"), N_("method.other"),
     N_("method.wechat"),
@@ -173,6 +177,15 @@ ALSO_USED = (
     # an import's dry run: its columns and what each row would do (tui/cli/transfer.py)
     N_("col.line"), N_("col.action"), N_("col.key"), N_("col.fapiao"), N_("action.add"), N_("action.update"),
     N_("action.skip"), N_("action.invoice"), N_("action.credit note"), N_("action.void"),
+    # exchange rates (f6), the base-currency view of the dashboard and aging, debit notes in the app
+    N_("key.rates"), N_("key.add_rate"), N_("key.import_rates"), N_("key.rate_search"), N_("key.fx_next_tab"),
+    N_("key.fx_dates"), N_("key.rates_preview"),
+    N_("key.rates_import"), N_("key.in_base"), N_("key.debit_note"),
+    N_("rates.as_of"), N_("rates.from"), N_("rates.to"), N_("rates.col.open"), N_("rates.col.booked_rate"),
+    N_("rates.col.rate"), N_("rates.col.booked"), N_("rates.col.revalued"), N_("rates.col.difference"),
+    N_("rates.col.payment"), N_("rates.col.date"), N_("rates.col.invoice"), N_("rates.col.customer"),
+    N_("rates.col.amount"), N_("rates.col.invoice_rate"), N_("rates.col.payment_rate"),
+    N_("rates.col.received"), N_("rates.none"), N_("rates.missing_invoices"), N_("rates.missing_payments"),
 )
 
 

@@ -40,6 +40,8 @@ def register(sub, common) -> None:
     q.add_argument("--date", required=True, metavar="D", help="the debit note's date")
     q.add_argument("--amount", metavar="A", help="the amount (with --reverses: default all of the credit note)")
     q.add_argument("--reverses", metavar="CN-…", help="the credit note it reverses (at most once)")
+    q.add_argument("--invoice", metavar="NUMBER",
+                   help="the invoice it is charged on (a fee for it): its customer and currency")
     q.add_argument("--reason", required=True, help="why the customer owes it")
     q.add_argument("--due", metavar="D", help="due date (default: the debit note's date)")
     q.add_argument("--currency", metavar="C", help="currency (default: the customer's)")
@@ -414,7 +416,8 @@ def writeoff(args, ctx):
 
 def debit_add(args, ctx):
     note = debit_notes.add(ctx.ledger(), args.customer, args.date, args.reason, amount=args.amount,
-                           reverses=args.reverses, due=args.due, currency=args.currency)
+                           reverses=args.reverses, due=args.due, currency=args.currency,
+                           invoice=args.invoice)
     for warning in note.warnings:
         ctx.warn(warning)
     amount = format_amount(note.amount, note.currency, symbol=True)

@@ -102,27 +102,22 @@ def _report_text(report) -> str:
 def init(args, ctx):
     from sync import client
 
-    report = client.init(ctx.ledger(), args.server, name=args.name, insecure=args.insecure,
-                         team_token=_token(args.team_token or os.environ.get("DULY_TEAM_TOKEN"), "the team token"))
-    ledger = ctx.ledger()
-    created = (f"team {ledger.meta('sync.team')} created on {args.server}; this device ({ledger.device}) is its "
-               "admin; " + _report_text(report))
-    session = _session(ctx)
-    try:
-        secret = session.recovery()
-    except DulyError as exc:
+    started = client.start_team(ctx.ledger(), args.server, name=args.name, insecure=args.insecure,
+                                team_token=client.team_token(args.team_token or os.environ.get("DULY_TEAM_TOKEN"),
+                                                             "the team token"))
+    created = (f"team {started.team} created on {args.server}; this device ({started.device}) is its "
+               "admin; " + _report_text(started.report))
+    if started.secret_error is not None:
         raise DulyError(N_("{created}; but the recovery secret could not be made ({exc}): make one with `duly sync "
-                           "recovery`"), created=created, exc=exc) from None
-    finally:
-        session.close()
+                           "recovery`"), created=created, exc=started.secret_error)
     if ctx.format == "json":
         from tui.cli import output
 
-        print(output.to_json({"ok": True, "team": ledger.meta("sync.team"), "device": ledger.device,
-                              "recovery": secret, **report.__dict__}))
+        print(output.to_json({"ok": True, "team": started.team, "device": started.device,
+                              "recovery": started.secret, **started.report.__dict__}))
         return
     print(created)
-    _print_recovery(secret, args.server, ctx)
+    _print_recovery(started.secret, args.server, ctx)
 
 
 def _print_recovery(secret: str, server: str, ctx) -> None:
@@ -132,23 +127,11 @@ def _print_recovery(secret: str, server: str, ctx) -> None:
     print(ctx.t("to use it: duly sync join --server {server} --invite <the secret>", server=server))
 
 
-def _token(text: str | None, where: str) -> str | None:
-    """A team token as typed or read (surrounding space dropped); it travels in an HTTP header, so ASCII."""
-    if text is None:
-        return None
-    text = text.strip()
-    if not text.isascii() or not text.isprintable():
-        raise DulyError(N_("{where} must be printable ASCII (letters, digits, punctuation)"), where=where)
-    return text
-
-
 def recovery(args, ctx):
-    session = _session(ctx)
-    try:
-        secret = session.recovery()
-        server = session.api.server
-    finally:
-        session.close()
+    from sync import client
+
+    ledger = ctx.ledger()
+    secret = client.new_recovery(ledger)
     if ctx.format == "json":
         from tui.cli import output
 
@@ -156,25 +139,21 @@ def recovery(args, ctx):
         return
     print(ctx.t("a new recovery secret was made; older ones still work until you retire them with "
                 "`duly sync revoke <their device>` (see `duly sync devices`)"))
-    _print_recovery(secret, server, ctx)
+    _print_recovery(secret, ledger.meta("sync.server"), ctx)
 
 
 def invite(args, ctx):
-    session = _session(ctx)
-    try:
-        if session.ledger.meta("sync.role") != "admin":
-            raise DulyError(N_("only an admin device can invite; this device is a {value}"),
-                            value=session.ledger.meta('sync.role'))
-        code = session.invite(args.role, args.hours)
-    finally:
-        session.close()
+    from sync import client
+
+    made = client.new_invite(ctx.ledger(), args.role, args.hours)
     if ctx.format == "json":
         from tui.cli import output
 
-        print(output.to_json({"invite": code, "role": args.role, "hours": args.hours}))
+        print(output.to_json({"invite": made.code, "role": made.role, "hours": made.hours, "expires": made.expires}))
     else:
-        print(ctx.t("one-time invite for a {role} (expires in {hours} h); on the new device run:", role=args.role,
-                    hours=args.hours) + f"\n  duly sync join --server {session.api.server} --invite {code}")
+        print(ctx.t("one-time invite for a {role} (expires in {hours} h, at {expires}); on the new device run:",
+                    role=made.role, hours=made.hours, expires=made.expires)
+              + f"\n  duly sync join --server {made.server} --invite {made.code}")
 
 
 def join(args, ctx):
@@ -240,26 +219,18 @@ def review(args, ctx):
 
 
 def devices(args, ctx):
-    session = _session(ctx)
-    try:
-        session.refresh()
-        rows = [{"id": d["id"], "name": d["name"], "role": d["role"], "added": _when(d["added"]),
-                 "revoked": _when(d["revoked"]) if d["revoked"] else "",
-                 "this": "*" if d["id"] == session.ledger.device else ""}
-                for d in session.devices.values()]
-    finally:
-        session.close()
+    from sync import client
+
+    rows = [{"id": d["id"], "name": d["name"], "role": d["role"], "added": _when(d["added"]),
+             "revoked": _when(d["revoked"]) if d["revoked"] else "", "this": "*" if d["this"] else ""}
+            for d in client.team_devices(ctx.ledger())]
     ctx.emit(rows, ["this", "id", "name", "role", "added", "revoked"])
 
 
 def revoke(args, ctx):
-    session = _session(ctx)
-    try:
-        if session.ledger.meta("sync.role") != "admin":
-            raise DulyError(N_("only an admin device can remove devices"))
-        epoch = session.revoke(args.device)
-    finally:
-        session.close()
+    from sync import client
+
+    epoch = client.remove_device(ctx.ledger(), args.device)
     ctx.done(ctx.t("device {device} removed from the team; new key epoch {epoch} started for the other devices",
                    device=args.device, epoch=epoch))
 
@@ -288,7 +259,9 @@ def serve(args, ctx):
         except (OSError, UnicodeDecodeError) as exc:
             raise DulyError(N_("cannot read {source}: {reason}"), source=where, reason=os_reason(exc)) from None
     if token is not None:
-        token = _token(token, where)
+        from sync.client import team_token
+
+        token = team_token(token, where)
         if not token:
             raise DulyError(N_("{where} is empty: a server with an empty token would let anyone create a team"),
                             where=where)

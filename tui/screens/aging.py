@@ -1,5 +1,7 @@
 """Aging (账龄): one row per customer and currency across the buckets, as of any date, by due or invoice date;
-Enter on an amount drills into the invoices behind that cell, on a customer's code or name opens the archive."""
+Enter on an amount drills into the invoices behind that cell, on a customer's code or name opens the archive.
+`c` shows one row per customer in the ledger's base currency (what `report aging --in CUR` gives), saying which
+rates it used and which currencies it left out for want of a rate."""
 from __future__ import annotations
 
 from datetime import date
@@ -12,6 +14,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Static
 
+from store.read import fx as fxread
 from store.read import reports, views
 from store.rules.aging import BASES, NOT_DUE, UNAPPLIED, AgingReport
 from store.errors import DulyError
@@ -19,28 +22,41 @@ from store.rules.money import format_amount
 from store.rules.validate import parse_date
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
+from tui.screens.rates import conversion_note
+from store.write.terms import home_currency
 from tui.widgets.cells import amount_cell
 from tui.widgets.table import DataTable
 
 TOTAL_KEY = " total"  # a space: no customer code can be this
 
 
+def aging_view(ledger, as_of: date, basis: str, in_base: bool) -> tuple[AgingReport, fxread.Conversion | None]:
+    """The aging report, per currency or (in_base) converted into the base currency with what was used."""
+    report = reports.aging(ledger, as_of, basis=basis)
+    if not in_base:
+        return report, None
+    return fxread.aging_in(report, ledger, home_currency(ledger))
+
+
 class AgingScreen(DulyScreen):
     BINDINGS = [
         Binding("b", "basis", "Basis", id="basis"),
+        Binding("c", "in_base", "In base currency", id="in_base"),
         Binding("t", "as_of", "As of", id="as_of"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
 
     class Loaded(Message):
-        def __init__(self, report: AgingReport):
+        def __init__(self, report: AgingReport, conversion: fxread.Conversion | None = None):
             super().__init__()
             self.report = report
+            self.conversion = conversion
 
     def __init__(self):
         super().__init__()
         self.basis = "due"
         self.as_of: date | None = None
+        self.in_base = False
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -50,6 +66,7 @@ class AgingScreen(DulyScreen):
             yield Input(self.app.today().isoformat(), id="as-of", compact=True, max_length=10)
             yield Label("", id="aging-basis")
         yield Static("", id="aging-error")
+        yield Static("", id="aging-rates", classes="fx-note")
         yield DataTable(id="aging", cursor_type="cell", zebra_stripes=True)
         yield Footer()
 
@@ -61,15 +78,15 @@ class AgingScreen(DulyScreen):
     def reload(self) -> None:
         super().reload()
         self._show_basis()
-        self.load(self.as_of, self.basis)
+        self.load(self.as_of, self.basis, self.in_base)
 
     def _show_basis(self) -> None:
         t = self.t
         self.query_one("#aging-basis", Label).update(f"{t('aging.basis')}: {t('aging.basis.' + self.basis)}")
 
     @work(exclusive=True, exit_on_error=False, group="aging")
-    async def load(self, as_of: date, basis: str) -> None:
-        self.post_message(self.Loaded(await self.app.db.run_background(reports.aging, as_of, basis=basis)))
+    async def load(self, as_of: date, basis: str, in_base: bool) -> None:
+        self.post_message(self.Loaded(*await self.app.db.run_background(aging_view, as_of, basis, in_base)))
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
@@ -92,6 +109,9 @@ class AgingScreen(DulyScreen):
                           *(self._amount(totals[c], cur, c, bold=True) for c in columns), key=f"{TOTAL_KEY}/{cur}")
         error = "" if report.rows else t("aging.empty", date=report.as_of.isoformat())
         self.query_one("#aging-error", Static).update(error)
+        note = self.query_one("#aging-rates", Static)
+        note.update(conversion_note(t, message.conversion))
+        note.display = message.conversion is not None  # no empty line when the rows are per currency
 
     @staticmethod
     def _amount(value: int, currency: str, column: str, *, bold: bool = False) -> Text:
@@ -103,6 +123,10 @@ class AgingScreen(DulyScreen):
     # -- actions ---------------------------------------------------------------------------------
     def action_basis(self) -> None:
         self.basis = BASES[(BASES.index(self.basis) + 1) % len(BASES)]
+        self.reload()
+
+    def action_in_base(self) -> None:
+        self.in_base = not self.in_base
         self.reload()
 
     def action_as_of(self) -> None:
@@ -127,7 +151,8 @@ class AgingScreen(DulyScreen):
         column = str(event.cell_key.column_key.value)
         if code == TOTAL_KEY:
             return
-        if column in ("customer", "name", "currency", "total", UNAPPLIED):
+        if column in ("customer", "name", "currency", "total", UNAPPLIED) or self.in_base:
+            # in the base currency a cell sums several currencies: the customer's archive shows each one
             self.app.push_screen(CustomerScreen(code))
         else:
             self.app.push_screen(AgingCellScreen(code, currency, column, self.as_of, self.basis))

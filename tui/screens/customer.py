@@ -1,10 +1,11 @@
 """One customer's archive (客户档案): details and contacts, open items and unapplied credit, payment history,
 the communications log, the credit score with its reasons, the statement (对账单) over a period picked on its
 tab and the change history of every field, one tab each. Its jobs: edit, contacts add / edit / remove, archive /
-unarchive, log a contact with the next follow-up, a new invoice or payment, apply unapplied money; on the
-statement tab: save it as PDF or HTML, send it by e-mail, record it as sent, and the balance confirmation and
-dunning letters (save or send). Documents are the CLI's (store.files.documents), in the customer's language;
-saving a file is a preview and records nothing; sending records "sent" once the server took the message."""
+unarchive, log a contact with the next follow-up, a new invoice or payment, a debit note (借项通知单), apply
+unapplied money; on the statement tab: save it as PDF or HTML, send it by e-mail, record it as sent, and the
+balance confirmation and dunning letters (save or send). Documents are the CLI's (store.files.documents), in the
+customer's language; saving a file is a preview and records nothing; sending records "sent" once the server took
+the message."""
 from __future__ import annotations
 
 import asyncio
@@ -156,6 +157,7 @@ class CustomerScreen(DulyScreen):
         Binding("e", "edit", "Edit", id="edit"),
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
         Binding("p", "new_payment", "Record payment", id="record_payment"),
+        Binding("b", "debit_note", "Debit note", id="debit_note"),
         Binding("a", "apply_credit", "Apply credit", id="apply_credit"),
         Binding("c", "add_contact", "Add contact", id="add_contact"),
         Binding("delete", "remove_contact", "Remove contact", id="remove_contact", key_display="Del"),
@@ -410,6 +412,19 @@ class CustomerScreen(DulyScreen):
 
         if self.record is not None:
             self.app.push_screen(PaymentFormScreen(self.record["code"]), lambda _n: None)
+
+    def action_debit_note(self) -> None:
+        from tui.screens.debit_note import debit_note_form
+
+        if self.record is not None:
+            self.app.push_screen(debit_note_form(self, self.record["code"], self.record["currency"],
+                                                 self.app.today().isoformat()),
+                                 self._debited)
+
+    def _debited(self, text: str | None) -> None:
+        if text:
+            self._done_text(text)
+            self.query_one("#archive-tabs", TabbedContent).active = "tab-open"
 
     def action_recurring(self) -> None:
         from tui.screens.recurring import RecurringScreen

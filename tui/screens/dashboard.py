@@ -1,5 +1,7 @@
 """The dashboard (总览): per currency what is owed, overdue and not due, aging bars, top overdue customers, what
-falls due today, and the risk alerts (loaded last, at idle priority: they score the whole book)."""
+falls due today, and the risk alerts (loaded last, at idle priority: they score the whole book). `c` shows the
+figures in the ledger's base currency instead (what `report summary --in CUR` gives), saying which rates it used
+and which currencies it left out for want of a rate."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,11 +17,14 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Label, Static
 
 from store.read.open import position as open_position
+from store.read import fx as fxread
 from store.read import reports
 from store.rules.aging import NOT_DUE, UNAPPLIED
 from store.rules.money import format_amount
+from store.write.terms import home_currency
 from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
+from tui.screens.rates import conversion_note
 from tui.widgets.bars import AgingBars
 from tui.widgets.table import DataTable
 
@@ -44,15 +49,23 @@ class DashboardData:
     currencies: list[CurrencyTotals] = field(default_factory=list)
     top_overdue: list[dict] = field(default_factory=list)
     due_today: list[dict] = field(default_factory=list)  # open instalments due on the as-of date
+    conversion: fxread.Conversion | None = None  # in the base currency: the rates used, the currencies left out
 
 
-def dashboard_data(ledger, as_of: date) -> DashboardData:
-    """Everything the dashboard shows, from the aging report (runs in a worker thread)."""
+def dashboard_data(ledger, as_of: date, in_base: bool = False) -> DashboardData:
+    """Everything the dashboard shows, from the aging report (runs in a worker thread); in_base: its money in
+    the ledger's base currency, converted as `report summary --in` and `report aging --in` convert."""
     pos = open_position(ledger, as_of)
     report = reports.aging(ledger, as_of, pos=pos)
     overdue_labels = [label for label in report.buckets if label != NOT_DUE]
     data = DashboardData(as_of)
     figures = reports.summary(ledger, as_of, pos=pos)  # the same figures, under the same names, as `report summary`
+    if in_base:
+        base = home_currency(ledger)
+        report, data.conversion = fxread.aging_in(report, ledger, base)
+        figures, _ = fxread.summary_in(figures, ledger, base, as_of)
+        for row in figures.values():  # customers with a balance, in the base currency (one row each in aging)
+            row["customers"] = sum(1 for r in report.rows if r["total"])
     for currency, totals in report.totals.items():
         f = figures.get(currency, {})
         data.currencies.append(CurrencyTotals(
@@ -86,7 +99,11 @@ def dashboard_alerts(ledger, as_of: date) -> list:
 
 
 class DashboardScreen(DulyScreen):
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh")]
+    BINDINGS = [
+        Binding("c", "in_base", "In base currency", id="in_base"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+    ]
+    in_base = False
 
     class Loaded(Message):
         def __init__(self, data: DashboardData):
@@ -104,6 +121,7 @@ class DashboardScreen(DulyScreen):
         with VerticalScroll(id="dashboard"):
             yield Label(t("dash.as_of", date=self.app.today().isoformat()), id="dash-as-of")
             yield Static(t("dash.loading"), id="dash-totals")
+            yield Static("", id="dash-rates", classes="fx-note")
             yield VerticalScroll(id="dash-bars")
             yield Label(t("dash.top_overdue"), id="dash-top-title", classes="section")
             yield DataTable(id="dash-top", cursor_type="row", zebra_stripes=True)
@@ -135,13 +153,17 @@ class DashboardScreen(DulyScreen):
     def action_refresh(self) -> None:
         self.reload()
 
+    def action_in_base(self) -> None:
+        self.in_base = not self.in_base
+        self.reload()
+
     def reload(self) -> None:
         super().reload()
-        self.load(self.app.today())
+        self.load(self.app.today(), self.in_base)
 
     @work(exclusive=True, exit_on_error=False, group="dashboard")
-    async def load(self, as_of: date) -> None:
-        self.post_message(self.Loaded(await self.app.db.run_background(dashboard_data, as_of)))
+    async def load(self, as_of: date, in_base: bool) -> None:
+        self.post_message(self.Loaded(await self.app.db.run_background(dashboard_data, as_of, in_base)))
         self.post_message(self.AlertsLoaded(await self.app.db.run_idle(dashboard_alerts, as_of)))
 
     @on(Loaded)
@@ -149,6 +171,9 @@ class DashboardScreen(DulyScreen):
         t, data = self.t, message.data
         self.query_one("#dash-as-of", Label).update(t("dash.as_of", date=data.as_of.isoformat()))
         self.query_one("#dash-totals", Static).update(self._totals(data) if data.currencies else t("dash.empty"))
+        note = self.query_one("#dash-rates", Static)
+        note.update(conversion_note(t, data.conversion))
+        note.display = data.conversion is not None  # no empty line when the figures are per currency
         bars = self.query_one("#dash-bars", VerticalScroll)
         await bars.remove_children()
         await bars.mount_all(

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from store.errors import DulyError
 from tui.screens.confirm import ConfirmScreen
@@ -47,8 +48,9 @@ class DialogForm(ModalScreen[str | None]):
     ]
 
     def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, str]], Awaitable[str]], *,
-                 hint: str = "", form_id: str = "dialog"):
+                 hint: str = "", form_id: str = "dialog", busy: str = ""):
         super().__init__()
+        self.busy = busy  # shown in place of the hint while a slow save runs (one that waits on a server)
         self.title_text = title
         self.fields = fields
         self.save_with = save
@@ -141,6 +143,8 @@ class DialogForm(ModalScreen[str | None]):
             self.query_one(f"#field-{next(f.name for f in self.fields if f.name in errors)}").focus()
             return
         self.saving = True
+        if self.busy:
+            self.query_one("#dialog-hint", Static).update(self.busy)
         self.save(values)
 
     @work(exclusive=True, exit_on_error=False, group="dialog-save")
@@ -149,10 +153,20 @@ class DialogForm(ModalScreen[str | None]):
             done = await self.save_with(values)
         except DulyError as exc:
             self.saving = False
+            self.query_one("#dialog-hint", Static).update(self.hint)
             self.show_error(self._field_of(exc), exc.text(self.app.language))
             return
+        except BaseException:
+            self.saving = False
+            self.query_one("#dialog-hint", Static).update(self.hint)
+            raise
         self.saving = False
         self.dismiss(done)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A save that failed on something other than a DulyError still says so (worker messages do not bubble)."""
+        if event.state == WorkerState.ERROR:
+            self.app.notify_error(event.worker.error)
 
     def _field_of(self, error: DulyError) -> str | None:
         named = (getattr(error, "field", None) or "").lstrip("-").replace("-", "_")
@@ -166,6 +180,8 @@ class DialogForm(ModalScreen[str | None]):
         return None
 
     def action_cancel(self) -> None:
+        if self.saving:
+            return  # a save in flight (a server's answer awaited) is not left half-way
         if self.values() == self._initial:
             self.dismiss(None)
             return

@@ -22,6 +22,7 @@ from store.write import settings
 from tui.app.i18n import Strings
 from tui.screens.base import localise_bindings
 from tui.screens.form import FormScreen, field_row
+from tui.screens.sync_setup import join_form, run_join
 
 CURRENCIES = tuple(COMMON_MINOR_UNITS)  # CNY first: most books here are in yuan
 
@@ -40,6 +41,7 @@ class FirstRunScreen(FormScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Create", id="create_ledger"),
         Binding("ctrl+o", "demo", "Demo book", id="create_demo"),
+        Binding("ctrl+t", "join", "Join a team", id="join_team"),
         Binding("escape", "app.quit", "Quit", id="quit_first_run", show=False),
     ]
 
@@ -68,6 +70,7 @@ class FirstRunScreen(FormScreen):
         self.path = Path(path)
         self.busy = False
         self.weakness: str | None = None  # of the passphrase typed so far (None: strong enough, or nothing yet)
+        self._joined_language: str | None = None
 
     @property
     def t(self) -> Strings:
@@ -95,6 +98,7 @@ class FirstRunScreen(FormScreen):
             with Horizontal(id="first-buttons"):
                 yield Button(t("first.create"), id="first-create", variant="primary")
                 yield Button(t("first.demo"), id="first-demo")
+                yield Button(t("first.join"), id="first-join")
             yield Static(t("first.keys"), id="first-keys", classes="dim")
         yield Footer()
 
@@ -180,6 +184,36 @@ class FirstRunScreen(FormScreen):
     @on(Button.Pressed, "#first-demo")
     def action_demo(self) -> None:
         self.start(for_demo=True)
+
+    @on(Button.Pressed, "#first-join")
+    def action_join(self) -> None:
+        """A new device of a team: the passphrase typed here protects the copy the join brings down."""
+        if self.busy:
+            return
+        problems = self.problems(for_demo=True)
+        self.show_problems(problems, self.t("first.fix") if problems else "")
+        if problems:
+            return
+        self.busy = True
+        self.app.push_screen(join_form(self.t, partial(self._join, self.value("passphrase"), self.value("language"))),
+                             self._joined)
+
+    async def _join(self, passphrase: str, language: str, values: dict[str, str]) -> str:
+        """The join form's save: join on a thread of its own, then open the new ledger on the database thread
+        and keep the language chosen here as this device's."""
+        summary = await run_join(self.app, self.path, passphrase, values)
+        await asyncio.wrap_future(self.app.db.unlock(passphrase))
+        await self.app.db.run(settings.put, "language", language)
+        self._joined_language = language
+        return self.t("first.joined", team=summary["team"], role=self.t(f"sync.role.{summary['role']}"),
+                      pulled=summary["pulled"])
+
+    def _joined(self, line: str | None) -> None:
+        self.busy = False
+        if line is None:
+            return
+        self.app.notify(line, timeout=10)
+        self.dismiss(self._joined_language)
 
     def start(self, *, for_demo: bool) -> None:
         if self.busy:

@@ -1,7 +1,8 @@
 """One invoice: header, lines, instalments (open per instalment), what was applied to it, its disputes,
 promises and reminders; and the day's jobs on it, each a key: record a payment, a credit note (against it or
 on account), a write-off, unapply, void (offering to unapply first), open or resolve a dispute, a promise to
-pay. Each writes through the same store function as the CLI; decisive ones take a reason and say how to undo."""
+pay, a debit note charged on it (a fee: 借项通知单). Each writes through the same store function as the CLI;
+decisive ones take a reason and say how to undo."""
 from __future__ import annotations
 
 from rich.table import Table
@@ -58,6 +59,7 @@ class InvoiceScreen(DulyScreen):
         Binding("v", "void", "Void", id="void_invoice"),
         Binding("d", "dispute", "Dispute", id="dispute"),
         Binding("m", "promise", "Promise", id="promise"),
+        Binding("n", "debit_note", "Debit note", id="debit_note"),
         Binding("h", "reminders", "Reminders", id="reminders"),
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "refresh", "Refresh", id="refresh"),
@@ -355,6 +357,15 @@ class InvoiceScreen(DulyScreen):
 
         self.app.push_screen(DialogForm(t("invd.promise_title", number=self.number), fields, save),
                              self._dialog_done)
+
+    # debit note (借项通知单): a fee charged on this invoice ------------------------------------------
+    def action_debit_note(self) -> None:
+        from tui.screens.debit_note import debit_note_form
+
+        if self._ready():
+            inv = self.detail["invoice"]
+            self.app.push_screen(debit_note_form(self, inv["customer"], self._cur(), self._today_for(), self.number),
+                                 self._dialog_done)
 
     def action_reminders(self) -> None:
         table = self.query_one("#invoice-reminders", DataTable)

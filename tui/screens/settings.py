@@ -230,8 +230,17 @@ class SettingsScreen(FormScreen, DulyScreen):
             # rebuilds this screen too: a task of the app's, not this screen's handler, awaits it
             self.app.run_worker(self.app.set_language(language), group="language", exit_on_error=False)
 
+    def action_cancel(self) -> None:
+        """Escape: with changes not saved, ask, then put back the values in force; with none, leave for the
+        dashboard. Every field here is a box whose keys type (digits too), so without this only f3/f4 would leave
+        Settings."""
+        if not self.dirty:
+            self.app.switch_mode("dashboard")
+            return
+        super().action_cancel()
+
     def discard(self) -> None:
-        """Escape: put back the values in force."""
+        """Escape, once agreed: put back the values in force."""
         self.show(self.Loaded(dict(self.loaded)))
         self.show_problems({})
 

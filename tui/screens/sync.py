@@ -1,9 +1,11 @@
-"""Sync (同步): this device's sync state and the "Needs review" list (DESIGN §4), and the pieces the app uses
-for its sync indicator and its background sync.
+"""Sync (同步): this device's sync state and the "Needs review" list (DESIGN §4), setting sync up (s: a new
+team, its recovery secret shown once), an invite for a new device (i), a new recovery secret (k), the team's
+devices and removing one (d), and the pieces the app uses for its sync indicator and its background sync.
 
 Nothing here touches the network on the app's database thread: the state shown comes from the ledger's own
 `sync.*` meta (`Sync.status(online=False)`), read as a database job; a sync round (`sync_round`) runs on a
-thread of its own with its own connection, so pages and key presses never wait on the server.
+thread of its own with its own connection, so pages and key presses never wait on the server; so do set-up,
+invites, recovery secrets and the device list (`app.on_network`, see tui/screens/sync_setup.py).
 """
 from __future__ import annotations
 
@@ -19,10 +21,14 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Footer, Header, Label, Static
 
+from store.errors import DulyError
+from sync import client
 from sync.client.round import sync_view
 from tui.app.i18n import Strings
 from tui.screens.base import DulyScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.sync_setup import (DevicesScreen, InviteScreen, SecretScreen, invite_form, server_address,
+    setup_form)
 from tui.widgets.table import DataTable
 
 # -- state shared with the app ------------------------------------------------------------------
@@ -68,6 +74,10 @@ def utc_text(when: str | None) -> str:
     return found.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if found else ""
 
 
+def _ms_text(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _short(message: str, width: int = 48) -> str:
     line = " ".join(message.split())
     return line if len(line) <= width else line[: width - 1] + "…"
@@ -103,11 +113,16 @@ def indicator(t: Strings, state: SyncState, now: datetime) -> str:
 
 
 class SyncScreen(DulyScreen):
-    """`y`: the state of this device's sync and what a merge flagged for a person to look at. Syncing itself
-    is the app's `ctrl+y` (from every screen); Enter or `m` marks the highlighted item as looked at."""
+    """`9`: the state of this device's sync and what a merge flagged for a person to look at. Syncing itself
+    is the app's `ctrl+y` (from every screen); Enter or `m` marks the highlighted item as looked at. Not set up:
+    `s` starts a team. Set up: `d` lists the team's devices; on an admin device `i` invites a device, `k` makes a
+    new recovery secret, and `x` in the device list removes one."""
 
     BINDINGS = [
-        # the app's sync key again, so that this screen's footer shows it first (same id: same keymap)
+        Binding("s", "setup", "Set up sync", id="sync_setup"),
+        Binding("i", "invite", "Invite", id="sync_invite"),
+        Binding("k", "recovery", "Recovery secret", id="sync_recovery"),
+        Binding("d", "devices", "Devices", id="sync_devices"),
         Binding("m", "resolve", "Looked at", id="sync_resolve"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
@@ -134,6 +149,7 @@ class SyncScreen(DulyScreen):
         super().__init__()
         self.status: dict | None = None
         self.flags: dict[str, dict] = {}
+        self._made = None  # what a set-up or invite form just made, until its modal takes it
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -181,6 +197,7 @@ class SyncScreen(DulyScreen):
         if state.kind in ("offline", "refused") and state.message:
             line.append("\n" + state.message, style="dim")
         self.query_one("#sync-state", Static).update(line)
+        self.refresh_bindings()  # s only when not set up; d once set up; i and k only on an admin device
         if state.status is not None:  # the app read it after the last round: last sync, pending, head move on
             self._show_details(state.status)
 
@@ -270,3 +287,82 @@ class SyncScreen(DulyScreen):
         self.app.ledger_changed()
         self.app.notify(self.t("sync.resolved", id=message.flag_id), timeout=6)
         self.reload()
+
+    # -- setting up, inviting, recovery secrets ----------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        state = self.app.sync_state
+        if action == "setup":
+            return state.kind == "off"
+        if action in ("invite", "recovery"):
+            return bool(state.status) and state.status.get("role") == "admin"
+        if action == "devices":
+            return bool(state.status)
+        return True
+
+    def action_devices(self) -> None:
+        admin = (self.app.sync_state.status or {}).get("role") == "admin"
+        self.app.push_screen(DevicesScreen(admin, _ms_text))
+
+    def action_setup(self) -> None:
+        self._made = None
+        self.app.push_screen(setup_form(self.t, self._start_team), self._team_started)
+
+    async def _start_team(self, values: dict[str, str]) -> str:
+        """The set-up form's save: the team, its first round and its recovery secret, off the event loop."""
+        t = self.t
+        server = server_address(values)
+        try:
+            started = await self.app.on_network(
+                client.start_team, server, name=values["name"] or None,
+                team_token=client.team_token(values["token"], "token") or None, insecure=values["insecure"] == "yes")
+        except client.SyncError as exc:
+            if exc.status == 403:  # a server that creates teams only with its token
+                exc.field = "token"
+            raise
+        finally:
+            self.app.ledger_changed()  # a first round that failed after the team was made still set this device up
+        self._made = started
+        return t("syncf.started", team=started.team, pushed=started.report.pushed)
+
+    def _team_started(self, line: str | None) -> None:
+        started, self._made = self._made, None
+        if line is None or started is None:
+            return
+        self.app.notify(line, timeout=8)
+        if started.secret_error is not None:
+            self.app.notify(self.t("syncf.no_secret", reason=self.app.t.error(started.secret_error)),
+                            severity="error", timeout=15)
+        else:
+            self.app.push_screen(SecretScreen(started.secret, started.server))
+        self.reload()
+
+    def action_invite(self) -> None:
+        self._made = None
+        self.app.push_screen(invite_form(self.t, self._invite), self._invited)
+
+    async def _invite(self, values: dict[str, str]) -> str:
+        self._made = await self.app.on_network(client.new_invite, values["role"], int(values["hours"]))
+        return self._made.code
+
+    def _invited(self, code: str | None) -> None:
+        made, self._made = self._made, None
+        if code is None or made is None:
+            return
+        expires = utc_text(made.expires)
+        self.app.push_screen(InviteScreen(made, expires))
+
+    def action_recovery(self) -> None:
+        t = self.t
+        self.app.push_screen(ConfirmScreen(t("syncf.recovery_q"), t("syncf.recovery_body"),
+                                           undo=t("syncf.recovery_undo"), go=t("syncf.recovery_go")),
+                             lambda yes: yes and self.make_recovery())
+
+    @work(exclusive=True, exit_on_error=False, group="sync-recovery")
+    async def make_recovery(self) -> None:
+        self.app.notify(self.t("syncf.recovery_making"), timeout=4)
+        try:
+            secret = await self.app.on_network(client.new_recovery)
+        except DulyError as exc:
+            self.app.notify(self.app.t.error(exc), severity="error", timeout=10)
+            return
+        self.app.push_screen(SecretScreen(secret, (self.status or {}).get("server") or ""))

@@ -16,7 +16,7 @@ from store.files.documents import engine, labels, pdf
 from store.read import statements
 from store.read.company import company_profile
 from store.rules import money
-from store.write import templates
+from store.write import settings, templates
 from store.i18n import N_
 
 # (module-level: Babel's extractor loses N_() calls further down this file, after the f-strings of dunning())
@@ -95,9 +95,10 @@ def _customer(ledger, customer_id: str) -> dict:
 
 
 def language_of(ledger, customer: dict, lang: str | None = None) -> str:
-    """The language a document to this customer is written in: asked for, else the customer's, else the
-    ledger's (settings language), else Chinese."""
-    chosen = lang or customer.get("language") or ledger.setting("language") or "zh"
+    """The language a document to this customer is written in: asked for, else the customer's, else the one set
+    for the ledger on this device (setting `language`, kept per device: a reminder falls back to it too), else
+    Chinese."""
+    chosen = lang or customer.get("language") or settings.get(ledger, "language") or "zh"
     if chosen not in engine.LANGS:
         raise InvalidInput(N_("language {language} is not one of {languages}"), language=repr(chosen),
                            languages=", ".join(engine.LANGS), field="lang")

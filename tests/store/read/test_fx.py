@@ -96,6 +96,27 @@ def test_rate_list_and_import_with_chinese_headers_per_100(book, tmp_path):
         "7", "7.2", "7.21"]
 
 
+def test_the_rate_list_pages_by_currency_newest_first_and_a_preview_writes_nothing(book, tmp_path):
+    from store.files import rates as rate_files
+    from store.read import fx as fxread
+
+    table = tmp_path / "rates.csv"
+    table.write_text("date,currency,rate\n2026-03-02,USD,7.25\n2026-03-02,EUR,7.9\n", encoding="utf-8")
+    before = change_count(book.path)
+    with Ledger.open(book.path, PASSPHRASE) as ledger:
+        assert rate_files.preview(ledger, table) == [("USD", "2026-03-02", "7.25"), ("EUR", "2026-03-02", "7.9")]
+    assert change_count(book.path) == before
+    assert book("rate", "import", str(table)).code == 0
+    with Ledger.open(book.path, PASSPHRASE) as ledger:
+        first = fxread.rate_page(ledger, limit=2)
+        last = first[-1]
+        rest = fxread.rate_page(ledger, after=(last["currency"], last["date"]), limit=2)
+        only_usd = fxread.rate_page(ledger, currency="usd", limit=10)
+    assert [(r["currency"], r["date"]) for r in first + rest] == [
+        ("EUR", "2026-03-02"), ("USD", "2026-03-02"), ("USD", "2026-03-01"), ("USD", "2026-01-01")]
+    assert [r["rate"] for r in only_usd] == ["7.25", "7.2", "7"]
+
+
 def test_a_bad_rate_file_names_the_line_and_imports_nothing(book, tmp_path):
     table = tmp_path / "rates.csv"
     table.write_text("date,currency,rate\n2026-03-02,USD,7.2\n2026-03-02,XYZ,1.0\n", encoding="utf-8")

@@ -140,3 +140,22 @@ def test_exports_carry_debit_notes_and_still_agree_with_aging(book, tmp_path):
     assert hledger_balances(journal, ["Income:Sales-Returns"]) == {("Income:Sales-Returns", "CNY"): Decimal("200.00")}
     checked = subprocess.run([need("bean-check"), str(bean)], capture_output=True, text=True)
     assert checked.returncode == 0 and not checked.stderr.strip(), checked.stderr
+
+
+def test_a_fee_charged_on_an_invoice_takes_its_customer_and_currency_and_names_it(book):
+    with Ledger.open(book.path, PASSPHRASE) as led:
+        invoices.add(led, "OTHER", "2026-02-01", amount="300", currency="USD", due="2026-03-01")
+    out = book("debit", "add", "--invoice", "A7-000002", "--date", "2026-03-10", "--amount", "25",
+               "--reason", "late fee")
+    assert out.code == 0 and "debit note DN-A7-000001 of 25.00 USD issued" in out.out, out.err
+    [row] = book("debit", "list", "--format", "json").json()
+    assert (row["customer"], row["currency"], row["amount"], row["reason"]) == (
+        "OTHER", "USD", "25.00", "late fee (A7-000002)")
+    before = change_count(book.path)
+    wrong = book("debit", "add", "--invoice", "A7-000002", "--customer", "HD001", "--date", "2026-03-10",
+                 "--amount", "25", "--reason", "late fee")
+    assert_one_line_error(wrong, 1)
+    assert "invoice A7-000002 belongs to customer OTHER, not HD001" in wrong.err
+    assert_one_line_error(book("debit", "add", "--invoice", "NOPE-1", "--date", "2026-03-10", "--amount", "25",
+                               "--reason", "x"), 1)
+    assert change_count(book.path) == before

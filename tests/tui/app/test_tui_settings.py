@@ -10,6 +10,9 @@ from store.write import settings
 from tests.support.app import SIZE, app_for, settle, text_of
 from tests.support.book import PASSPHRASE, make_book
 from tests.support.smtp import Inbox, smtp_server
+from tui.screens.ask import AskScreen
+from tui.screens.customers import CustomersScreen
+from tui.screens.dashboard import DashboardScreen
 from tui.screens.settings import SettingsScreen
 
 pytestmark = pytest.mark.anyio
@@ -108,3 +111,34 @@ async def test_send_a_test_message_with_the_values_typed(tmp_path):
             await pilot.press("ctrl+t")
             await settle(pilot)
             assert "not sent: cannot connect" in text_of(app.screen.query_one("#settings-test-result"))
+
+
+async def test_escape_with_nothing_changed_leaves_settings_and_digits_go_to_screens_again(tmp_path):
+    """Every field of Settings is a box whose keys type, digits too: Escape is the way out. With changes it asks
+    and puts back the values in force (and stays); with none it leaves for the dashboard."""
+    path = make_book(tmp_path / "book.duly")
+    app = app_for(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.focused.id == "field-company_name"
+        await pilot.press("2")  # a digit in a field types
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        assert app.screen.query_one("#field-company_name").value.endswith("2")
+        await pilot.press("escape")  # typed content: asked first
+        await settle(pilot)
+        assert isinstance(app.screen, AskScreen)
+        await pilot.click("#ask-yes")
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        assert not app.screen.query_one("#field-company_name").value.endswith("2")  # the value in force is back
+        await pilot.press("escape")  # nothing changed now: out to the dashboard
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomersScreen)
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        assert settings.get(ledger, "company.name") is None

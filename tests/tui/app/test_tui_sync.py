@@ -117,8 +117,8 @@ async def test_an_unsynced_ledger_says_not_set_up_and_the_sync_key_says_so(tmp_p
         await pilot.press("ctrl+y")
         await settle(pilot)
         assert app._sync_future is None  # nothing was started
-        assert notes(app) == ["This ledger is not set up for sync: `duly sync init --server URL` starts a team, "
-                              "`duly sync join` makes a new device of one."]
+        assert notes(app) == ["This ledger is not set up for sync: on the Sync screen (9), s starts a team; a new "
+                              "device joins from the first-run screen (or `duly sync join`)."]
         await pilot.press("9")
         await settle(pilot)
         assert isinstance(app.screen, SyncScreen)
@@ -233,7 +233,7 @@ async def test_the_sync_key_goes_through_the_keymap(tmp_path):
         assert app.sub_title == "book.duly · 同步：未设置"
         await pilot.press("f5")
         await settle(pilot)
-        assert notes(app) == ["此账本尚未设置同步：用 `duly sync init --server URL` 建立团队，或用 `duly sync join` 加入为新设备。"]
+        assert notes(app) == ["此账本尚未设置同步：在同步页（9）按 s 建立团队；新设备在首次运行页加入团队（或用 `duly sync join`）。"]
 
 
 async def test_a_flagged_payment_shows_in_needs_review_and_can_be_marked_looked_at(pair):

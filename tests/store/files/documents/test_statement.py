@@ -40,6 +40,16 @@ def test_the_customer_language_is_the_default(docs):
     assert "<h1>对账单</h1>" in docs("statement", "HD001", "--as-of", "2026-03-31", "--format", "html").out
 
 
+@pytest.mark.parametrize(("lang", "title"), [("en", "<h1>Statement of account</h1>"), ("zh", "<h1>对账单</h1>")])
+def test_a_customer_without_a_language_gets_the_language_set_for_the_ledger(docs, lang, title):
+    """`language` is kept per device (not synced); a customer with none gets documents in the language set here,
+    as its reminders are."""
+    docs("customer", "add", "NL01", "--name", "Nolang Trading")
+    docs("invoice", "add", "--customer", "NL01", "--date", "2026-03-01", "--amount", "100")
+    docs("settings", "set", "language", lang)
+    assert title in docs("statement", "NL01", "--as-of", "2026-03-31", "--format", "html").out
+
+
 def test_format_table_is_a_terminal_layout_not_markdown(docs):
     out = docs("statement", "HD001", "--from", "2026-01-01", "--to", "2026-03-31").out
     assert "|" not in out and "#" not in out and "**" not in out
