@@ -32,5 +32,5 @@ def _rows(path: str | Path) -> list[tuple[str, str, str, str]]:
     rows = []
     for line, cells in table.rows:
         value = {name: cells[i].strip() if i < len(cells) else "" for name, i in table.columns.items()}
-        rows.append((f"{table.source} {unit} {line}", value["currency"], value["date"], value["rate"]))
+        rows.append((table.where(line), value["currency"], value["date"], value["rate"]))
     return rows

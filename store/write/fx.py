@@ -47,8 +47,10 @@ def check_rates(ledger, rows: Iterable[tuple[str, str, str, str]], *, per: int =
         except InvalidInput as exc:
             problems.append(exc)
     if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InvalidInput(problems[0] + more + "; nothing was imported", field="file")
+        if len(problems) > 1:
+            raise InvalidInput(N_("{first} (and {more} more); nothing was imported"), first=problems[0],
+                               more=len(problems) - 1, field="file")
+        raise InvalidInput(N_("{first}; nothing was imported"), first=problems[0], field="file")
     return good
 
 

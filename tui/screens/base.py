@@ -34,7 +34,7 @@ def _localised(binding: Binding, t: Strings) -> Binding:
 # a screen (the same on every screen) and r (every screen reloads by itself after a change) are left to the help
 # screen (?), which lists them at every width, and the palette's key (ctrl+p) is not drawn on the right.
 FOOTER_WIDE_ONLY = frozenset({"sync_now", "settings", "drafts", "terms", "refresh", "dashboard", "customers",
-                              "invoices", "payments", "aging", "reports", "collections", "reconcile", "sync"})
+                              "invoices", "payments", "aging", "reports", "collections", "reconcile", "sync", "rates"})
 
 
 def fit_footer_keys(node, narrow: bool) -> bool:
