@@ -14,6 +14,17 @@ import errno
 from store.i18n import N_, translate
 
 
+# The names of fields that messages name ("{field_name} {value} is not a date"), worded in the reader's language.
+FIELD_NAMES = frozenset((
+    N_("date"), N_("reason"), N_("statement date"), N_("as-of date"), N_("invoice date"), N_("void date"),
+    N_("payment date"), N_("note"), N_("end date"), N_("due date"), N_("date sent"), N_("contact name"),
+    N_("as of"), N_("write-off date"), N_("to date"), N_("their balance"), N_("start date"), N_("resume date"),
+    N_("portion"), N_("name"), N_("from date"), N_("dispute date"), N_("debit note date"), N_("date resolved"),
+    N_("date answered"), N_("credit note date"), N_("credit limit"), N_("allocation date"), N_("amount"),
+    N_("tax"), N_("total"), N_("amount before tax"),
+))
+
+
 class DulyError(Exception):
     """Base for every error a user can cause; str(err) is the one line shown, err.text(language) in a language."""
 
@@ -24,11 +35,31 @@ class DulyError(Exception):
 
     def text(self, language: str = "en") -> str:
         """The one line in a language (English where the catalogue has no words for it)."""
-        shown = {k: v.text(language) if isinstance(v, DulyError) else v for k, v in self.values.items()}
+        shown = {k: v.text(language) if isinstance(v, (DulyError, Said)) else v for k, v in self.values.items()}
+        for key in ("field_name", "what"):  # "invoice date", "amount": the field's own words where the catalogue has them
+            if isinstance(shown.get(key), str) and shown[key] in FIELD_NAMES:
+                shown[key] = translate(language, shown[key])
         try:
             return translate(language, self.msgid, **shown)
         except (KeyError, IndexError, ValueError):  # words whose placeholders do not fit: say it in English
             return self.msgid.format(**shown) if shown else self.msgid
+
+
+class Said(str):
+    """A line made from a message id and its values where a list of lines is kept as text (an import's problems,
+    a run's report): str is the English line, as files, JSON and older callers read it; .text(language) the words
+    in a language, which the CLI and the app show (t.error(line) words it)."""
+
+    error: DulyError
+
+    def __new__(cls, message: str, /, **values) -> Said:
+        error = DulyError(message, **values)
+        said = super().__new__(cls, error.text("en"))
+        said.error = error
+        return said
+
+    def text(self, language: str = "en") -> str:
+        return self.error.text(language)
 
 
 class InvalidInput(DulyError):

@@ -183,7 +183,8 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
             start, last = last + 1, reader.line_num
             rows.append((start, [c.strip() for c in cells]))
     except csv.Error as exc:
-        raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
+        raise InvalidInput(N_("{source} line {line}: not readable as CSV ({reason})"), source=source, line=last + 1,
+                           reason=str(exc), field="file") from None
     return encoding, rows
 
 
@@ -289,10 +290,11 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
         if found is not None:
             return _parse_wallet(source, encoding, rows, *found)
         if profile.name in WALLETS:
-            label = WALLETS[profile.name][0]
-            raise InvalidInput(f"{source} is not {'an' if label[0] in 'AEIOU' else 'a'} {label}: no header row "
-                               "with 交易时间, 收/支, 金额, 当前状态/交易状态 and 交易单号/交易订单号 in its first 60 rows",
-                               field="file")
+            wechat = N_("{source} is not a WeChat Pay bill: no header row with 交易时间, 收/支, 金额, 当前状态/交易状态 "
+                        "and 交易单号/交易订单号 in its first 60 rows")
+            alipay = N_("{source} is not an Alipay bill: no header row with 交易时间, 收/支, 金额, 当前状态/交易状态 "
+                        "and 交易单号/交易订单号 in its first 60 rows")
+            raise InvalidInput(wechat if profile.name == "wechat" else alipay, source=source, field="file")
     found_bank = BANKS[profile.name][1] if profile.name in BANKS else ""
     if profile is GENERIC_PROFILE and (detected := _detect_bank(rows)) is not None:
         profile, found_bank = detected

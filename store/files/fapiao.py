@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from store.errors import InvalidInput
+from store.errors import InvalidInput, Said
 from store.files import importer
 from store.files.importer import Doc, ImportProblems, Table
 from store.rules import money, validate
@@ -90,9 +90,9 @@ def map_columns(table: Table, header_line: int = 1) -> list[str]:
         if name is None:
             continue
         if name in table.columns:
-            where = f"{table.source} {'row' if table.xlsx else 'line'} {header_line}, column "
-            problems.append(f'{where}"{header.strip()}": names the same field ({name}) as column '
-                            f'"{table.headers[table.columns[name]].strip()}"')
+            where = Said(N_("{place}, column {name}"), place=table.where(header_line), name=f'"{header.strip()}"')
+            problems.append(Said(N_('{where}: names the same field ({name}) as column "{other}"'), where=where,
+                                 name=name, other=table.headers[table.columns[name]].strip()))
         else:
             table.columns[name] = index
     missing = [n for n in REQUIRED if n not in table.columns]
@@ -100,8 +100,9 @@ def map_columns(table: Table, header_line: int = 1) -> list[str]:
         missing.insert(0, "einvoice")
     if missing:
         wanted = ", ".join("/".join(COLUMNS[n][:2]) for n in missing)
-        problems.append(f"{table.source}: not a fapiao export of the e-tax platform: the column(s) {wanted} are "
-                        f"missing (found: {', '.join(h.strip() for h in table.headers if h.strip())})")
+        problems.append(Said(N_("{source}: not a fapiao export of the e-tax platform: the column(s) {wanted} are "
+                                "missing (found: {found})"), source=table.source, wanted=wanted,
+                             found=", ".join(h.strip() for h in table.headers if h.strip())))
     return problems
 
 
@@ -236,7 +237,7 @@ def check(table: Table, known: Known, unknown: dict | None = None) -> tuple[list
             number = rows.field(line, "number", invoices.invoice_number, f"{code}-{bare}" if code else bare)
         else:
             rows.problem(line, "einvoice" if "einvoice" in table.columns else "number",
-                         "the fapiao number is empty (expected the 20-digit 数电票号码, or 发票代码 and 发票号码)")
+                         Said(N_("the fapiao number is empty (expected the 20-digit 数电票号码, or 发票代码 and 发票号码)")))
             continue
         on = rows.field(line, "date", _day, raw.get("date", ""))
         net = rows.field(line, "net", _amount, raw.get("net", ""), "金额")
@@ -247,26 +248,28 @@ def check(table: Table, known: Known, unknown: dict | None = None) -> tuple[list
         if total is None:
             total = net + tax
         elif net + tax != total:
-            rows.problem(line, "total", f"价税合计 {_yuan(total)} is not 金额 {_yuan(net)} + 税额 {_yuan(tax)} = "
-                                        f"{_yuan(net + tax)} (expected them to add up to the cent)")
+            rows.problem(line, "total", Said(N_("价税合计 {total} is not 金额 {net} + 税额 {tax} = {sum} (expected them "
+                                                "to add up to the cent)"), total=_yuan(total), net=_yuan(net),
+                                             tax=_yuan(tax), sum=_yuan(net + tax)))
             continue
         if total == 0:
-            rows.problem(line, "total", "价税合计 is zero (expected an invoice with an amount)")
+            rows.problem(line, "total", Said(N_("价税合计 is zero (expected an invoice with an amount)")))
             continue
         if (net < 0) != (total < 0) or (tax and (tax < 0) != (total < 0)):
-            rows.problem(line, "tax", f"金额 {_yuan(net)} and 税额 {_yuan(tax)} have different signs (expected both "
-                                      "positive, or both negative on a red-letter invoice)")
+            rows.problem(line, "tax", Said(N_("金额 {net} and 税额 {tax} have different signs (expected both positive, "
+                                              "or both negative on a red-letter invoice)"), net=_yuan(net), tax=_yuan(tax)))
             continue
         if number in numbers:
             rows.problem(line, "einvoice" if not old else "number",
-                         f"fapiao {number} is already on {('row' if table.xlsx else 'line')} {numbers[number]} of "
-                         "this file (expected one row per invoice: export 发票基础信息, not the line-item sheet)")
+                         Said(N_("fapiao {number} is already on line {first} of this file (expected one row per "
+                                 "invoice: export 发票基础信息, not the line-item sheet)"), number=number,
+                              first=numbers[number]))
             continue
         numbers[number] = line
         status = re.sub(r"\s+", "", raw.get("status", "")).lower()
         if status not in ISSUED and status not in VOIDED:
-            rows.problem(line, "status", f"发票状态 {raw.get('status', '')!r} is not one Duly imports (expected "
-                                         "正常, 已作废, 已红冲 or 部分红冲)")
+            rows.problem(line, "status", Said(N_("发票状态 {status} is not one Duly imports (expected 正常, 已作废, 已红冲 "
+                                                 "or 部分红冲)"), status=repr(raw.get("status", ""))))
             continue
         label = f"{number} {_yuan(total)}"
         # one row in import_log per fapiao and state: voiding it later keeps the record of the invoice it became
@@ -302,9 +305,10 @@ def check(table: Table, known: Known, unknown: dict | None = None) -> tuple[list
                 docs.append(Doc(line, "skip", label, {}, fp, f"already there as invoice {there['number']}"))
             else:
                 rows.problem(line, "einvoice" if not old else "number",
-                             f"fapiao {number} is already invoice {there['number']} of {there['customer']} dated "
-                             f"{there['date']}, {_yuan(there['total'])} {there['currency']} (expected the same buyer, "
-                             "date and 价税合计)")
+                             Said(N_("fapiao {number} is already invoice {invoice} of {customer} dated {date}, "
+                                     "{amount} {currency} (expected the same buyer, date and 价税合计)"), number=number,
+                                  invoice=there["number"], customer=there["customer"], date=there["date"],
+                                  amount=_yuan(there["total"]), currency=there["currency"]))
             continue
         issued_here[number] = customer["code"]
         item = raw.get("item") or (f"数电票 {number}" if not old else f"发票 {number}")
@@ -318,13 +322,15 @@ def check(table: Table, known: Known, unknown: dict | None = None) -> tuple[list
     docs.sort(key=lambda d: d.line)
     for (name, tax_id), lines in unknown.items():
         first, *more = lines
-        place = ("row" if table.xlsx else "line") + ("s" if len(more) > 1 else "")
-        also = f" (also on {place} {', '.join(map(str, more))})" if more else ""
+        also_on = ((N_(" (also on rows {lines})"), N_(" (also on row {lines})")) if table.xlsx
+                   else (N_(" (also on lines {lines})"), N_(" (also on line {lines})")))[len(more) == 1]
+        also = Said(also_on, lines=", ".join(map(str, more))) if more else ""
         column = "buyer" if "buyer" in table.columns else "buyer_tax_id"
-        shown = f"{name or '(no name)'}" + (f" (纳税人识别号 {tax_id})" if tax_id else "")
-        rows.problem(first, column, f"buyer {shown} is not a customer{also}: add it (`duly customer add CODE --name "
-                                    f"\"{name}\"{' --tax-id ' + tax_id if tax_id else ''}`) or give an existing "
-                                    f"customer this tax id (`duly customer edit CODE --tax-id {tax_id or 'ID'}`)")
+        shown = f"{name or '-'}" + (f" (纳税人识别号 {tax_id})" if tax_id else "")
+        rows.problem(first, column, Said(N_("buyer {buyer} is not a customer{also}: add it ({add}) or give an "
+                                            "existing customer this tax id ({edit})"), buyer=shown, also=also,
+                                         add=f"`duly customer add CODE --name \"{name}\"{' --tax-id ' + tax_id if tax_id else ''}`",
+                                         edit=f"`duly customer edit CODE --tax-id {tax_id or 'ID'}`"))
     return docs, rows.problems
 
 
@@ -336,9 +342,10 @@ def _reverse(rows, known: Known, issued_here: dict[str, str], doc: Doc, blue: st
     if blue and against is None and blue in issued_here:
         against = {"number": blue, "customer": issued_here[blue], "voided": False}
     if against is not None and against["customer"] != f["customer"]:
-        rows.problem(doc.line, "buyer", f"red-letter invoice {doc.key.split()[0]} reverses {blue}, which is "
-                                        f"customer {against['customer']}'s, not {f['customer']}'s (expected the "
-                                        "same buyer)")
+        rows.problem(doc.line, "buyer", Said(N_("red-letter invoice {number} reverses {blue}, which is customer "
+                                                "{owner}'s, not {code}'s (expected the same buyer)"),
+                                             number=doc.key.split()[0], blue=blue, owner=against["customer"],
+                                             code=f["customer"]))
         return False
     if blue:
         f["reason"] += f" 冲销 {blue}"
@@ -369,12 +376,13 @@ def _buyer(rows, known: Known, line: int, raw: dict, unknown: dict) -> dict | No
         return None
     if len(found) > 1:
         codes = ", ".join(c["code"] for c in found)
-        rows.problem(line, column, f"buyer {name or tax_id} matches several customers ({codes}) (expected one: give "
-                                   "one of them the buyer's tax id, or archive the duplicates)")
+        rows.problem(line, column, Said(N_("buyer {buyer} matches several customers ({codes}) (expected one: give one "
+                                           "of them the buyer's tax id, or archive the duplicates)"),
+                                        buyer=name or tax_id, codes=codes))
         return None
     if found[0]["archived"]:
-        rows.problem(line, column, f"buyer {name or tax_id} is customer {found[0]['code']}, which is archived "
-                                   "(expected an active customer: restore it first)")
+        rows.problem(line, column, Said(N_("buyer {buyer} is customer {code}, which is archived (expected an active "
+                                           "customer: restore it first)"), buyer=name or tax_id, code=found[0]["code"]))
         return None
     return found[0]
 

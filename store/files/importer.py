@@ -44,7 +44,7 @@ from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.read.openbook import OpenBook
 from store.write import adjustments, customers, invoices, payments, terms as termsbook
-from store.errors import DulyError, InvalidInput, os_reason
+from store.errors import DulyError, InvalidInput, Said, os_reason
 from store.rules.terms import BUILTIN_TERMS, terms_name
 from store.i18n import N_
 
@@ -146,15 +146,17 @@ class Table:
         index = self.columns.get(name)
         return cells[index].strip() if index is not None and index < len(cells) else ""
 
-    def where(self, line: int, name: str | None = None) -> str:
-        place = f"{self.source} {'row' if self.xlsx else 'line'} {line}"
+    def where(self, line: int, name: str | None = None) -> Said:
+        """A place in the file, said in each language ("a.csv line 3, column "金额" (amount)")."""
+        place = (Said(N_("{source} row {line}"), source=self.source, line=line) if self.xlsx
+                 else Said(N_("{source} line {line}"), source=self.source, line=line))
         if name is None or name not in self.columns:
-            return place if name is None else f"{place}, column {name}"
+            return place if name is None else Said(N_("{place}, column {name}"), place=place, name=name)
         index = self.columns[name]
         header = self.headers[index].strip()
         letter = f"{_letters(index)} " if self.xlsx else ""
         named = f'"{header}"' + (f" ({name})" if _key(header) != name else "")
-        return f"{place}, column {letter}{named}"
+        return Said(N_("{place}, column {name}"), place=place, name=f"{letter}{named}")
 
 
 def _letters(index: int) -> str:
@@ -291,7 +293,8 @@ def open_table(path: str | Path) -> Table:
     try:
         headers = next(reader, None)
     except csv.Error as exc:
-        raise InvalidInput(f"{source} line 1: not readable as CSV ({exc})", field="file") from None
+        raise InvalidInput(N_("{source} line {line}: not readable as CSV ({reason})"), source=source, line=1,
+                           reason=str(exc), field="file") from None
     if not headers or not any(h.strip() for h in headers):
         raise InvalidInput(N_("{source} line 1: expected a header row (e.g. code,name or 客户编号,客户名称)"), source=source,
                            field="file")
@@ -309,7 +312,8 @@ def _csv_rows(reader, source: str, headers: list[str], delimiter: str) -> Iterat
                 # a cell `duly export csv` quoted against formulas ('=..., '-) reads back as it was written
                 yield start, [safetext.from_spreadsheet_cell(c) for c in cells]
     except csv.Error as exc:
-        raise InvalidInput(f"{source} line {last + 1}: not readable as CSV ({exc})", field="file") from None
+        raise InvalidInput(N_("{source} line {line}: not readable as CSV ({reason})"), source=source, line=last + 1,
+                           reason=str(exc), field="file") from None
 
 
 def _refuse_swallowed_rows(source: str, line: int, cells: list[str], headers: list[str], delimiter: str) -> None:
@@ -322,9 +326,9 @@ def _refuse_swallowed_rows(source: str, line: int, cells: list[str], headers: li
             header = headers[index].strip() if index < len(headers) else ""
             named = f' "{header}"' if header else ""
             raise InvalidInput(
-                f"{source} line {line}, column {index + 1}{named}: a quote opens this cell and is not closed "
-                f"before the next {len(inner)} line(s), which look like rows of their own (expected a closing \" "
-                "or no quote)", field="file")
+                N_("{source} line {line}, column {column}{named}: a quote opens this cell and is not closed before "
+                   "the next {count} line(s), which look like rows of their own (expected a closing \" or no quote)"),
+                source=source, line=line, column=index + 1, named=named, count=len(inner), field="file")
 
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file: an old .xls, or an encrypted .xlsx
@@ -430,8 +434,9 @@ def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        reason = DulyError(N_("it is not a zip archive, as an .xlsx file is")) if isinstance(exc, zipfile.BadZipFile) else exc
         raise InvalidInput(N_("{source} is not a readable .xlsx workbook ({exc})"),
-                           source=source, exc=exc, field="file") from None
+                           source=source, exc=reason, field="file") from None
     try:
         sheet = book.worksheets[0]
         numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
@@ -447,7 +452,8 @@ def _read_xlsx(path: Path, data: bytes, source: str) -> Table:
         raise
     if not headers:
         book.close()
-        raise InvalidInput(f"{source}: the first sheet is empty (expected a header row)", field="file")
+        raise InvalidInput(N_("{source}: the first sheet is empty (expected a header row)"), source=source,
+                           field="file")
     return Table(source, "XLSX", headers, _xlsx_rows(book, numbered), expected=expected)
 
 
@@ -470,17 +476,17 @@ def _tax_columns(table: Table) -> list[str]:
     if "amount" in cols and ({"total", "tax"} & set(cols)):
         if "net" in cols:
             first = table.headers[cols["net"]].strip()
-            return [f'{table.where(1, "amount")}: names the amount before tax, as column "{first}" does '
-                    "(expected one of them)"]
+            return [Said(N_('{where}: names the amount before tax, as column "{first}" does (expected one of them)'),
+                         where=table.where(1, "amount"), first=first)]
         cols["net"] = cols.pop("amount")
     if "total" in cols:
         cols["amount"] = cols.pop("total")
     if "amount" not in cols and "net" not in cols:
-        return [f"{table.source} {'row' if table.xlsx else 'line'} 1: the column amount/金额/价税合计 is missing "
-                f"(found: {', '.join(h.strip() for h in table.headers if h.strip())})"]
+        return [Said(N_("{where}: the column {wanted} is missing (found: {found})"), where=table.where(1),
+                     wanted="amount/金额/价税合计", found=", ".join(h.strip() for h in table.headers if h.strip()))]
     if "amount" not in cols and "tax" not in cols:
-        return [f"{table.source} {'row' if table.xlsx else 'line'} 1: the column tax/税额 is missing beside "
-                f'"{table.headers[cols["net"]].strip()}" (expected 税额, or a 价税合计 column with the total)']
+        return [Said(N_('{where}: the column tax/税额 is missing beside "{net}" (expected 税额, or a 价税合计 column '
+                        "with the total)"), where=table.where(1), net=table.headers[cols["net"]].strip())]
     return []
 
 
@@ -496,20 +502,21 @@ def map_columns(table: Table, columns: dict[str, tuple[str, ...]], required: tup
         if not key or key in {_key(i) for i in IGNORED} and key not in aliases:
             continue
         name = aliases.get(key)
-        where = f"{table.source} {'row' if table.xlsx else 'line'} 1, column {_letters(index) + ' ' if table.xlsx else ''}"
+        where = Said(N_("{place}, column {name}"), place=table.where(1),
+                     name=f'{_letters(index) + " " if table.xlsx else ""}"{header.strip()}"')
         if name is None:
-            problems.append(f'{where}"{header.strip()}": unknown column (expected one of: {", ".join(columns)}, '
-                            "or their Chinese names)")
+            problems.append(Said(N_("{where}: unknown column (expected one of: {names}, or their Chinese names)"),
+                                 where=where, names=", ".join(columns)))
         elif name in table.columns:
-            problems.append(f'{where}"{header.strip()}": names the same field ({name}) as column '
-                            f'"{table.headers[table.columns[name]].strip()}"')
+            problems.append(Said(N_('{where}: names the same field ({name}) as column "{other}"'), where=where,
+                                 name=name, other=table.headers[table.columns[name]].strip()))
         else:
             table.columns[name] = index
     for name in required:
         if name not in table.columns:
             wanted = "/".join((name, *[a for a in columns[name] if not a.isascii()][:2]))
-            problems.append(f"{table.source} {'row' if table.xlsx else 'line'} 1: the column {wanted} is missing "
-                            f"(found: {', '.join(h.strip() for h in table.headers if h.strip())})")
+            problems.append(Said(N_("{where}: the column {wanted} is missing (found: {found})"), where=table.where(1),
+                                 wanted=wanted, found=", ".join(h.strip() for h in table.headers if h.strip())))
     return problems
 
 
@@ -542,13 +549,23 @@ class Known:
     posted: dict[tuple, int] = field(default_factory=dict)  # payments with a reference this import wrote so far
 
 
+UNKNOWN_TERMS = N_("unknown payment terms {terms} (expected built-in terms such as NET30 or terms added with "
+                   "`duly terms add`)")
+
+
 class ImportProblems(InvalidInput):
     """Everything wrong with a file; str() is the first problem and how many more there are."""
 
     def __init__(self, problems: list[str]):
         more = len(problems) - 1
-        tail = f" (and {more} more problem{'s' if more > 1 else ''}: `--dry-run` lists them all)" if more else ""
-        super().__init__(problems[0] + tail + "; nothing was imported", field="file")
+        if more > 1:
+            super().__init__(N_("{first} (and {more} more problems: `--dry-run` lists them all); nothing was imported"),
+                             first=problems[0], more=more, field="file")
+        elif more:
+            super().__init__(N_("{first} (and 1 more problem: `--dry-run` lists them all); nothing was imported"),
+                             first=problems[0], field="file")
+        else:
+            super().__init__(N_("{first}; nothing was imported"), first=problems[0], field="file")
         self.problems = problems
 
 
@@ -566,15 +583,16 @@ class _Rows:
         self.seen: dict[str, int] = {}  # a row's values (hashed) -> how many times seen so far in the file
         self.memo: dict = {}  # what a check keeps from one batch of the file to the next
 
-    def problem(self, line: int, name: str | None, message: str) -> None:
-        self.problems.append(f"{self.table.where(line, name)}: {message}")
+    def problem(self, line: int, name: str | None, message: str | DulyError) -> None:
+        """A problem where it is; message an error (said in the reader's language) or a Said."""
+        self.problems.append(Said(N_("{where}: {reason}"), where=self.table.where(line, name), reason=message))
 
     def field(self, line: int, name: str, fn: Callable, *args, **kw):
         """fn(value, ...) or None after noting its InvalidInput against the column."""
         try:
             return fn(*args, **kw)
         except InvalidInput as exc:
-            self.problem(line, name, str(exc))
+            self.problem(line, name, exc)
             return None
 
     def occurrence(self, values: dict) -> str:
@@ -606,8 +624,8 @@ def check_customers(table: Table, known: Known, rows: _Rows | None = None,
         if code is None:
             continue
         if code in first_line:
-            rows.problem(line, "code", f"customer code {code!r} is already on line {first_line[code]} of this file "
-                                       "(expected each code once)")
+            rows.problem(line, "code", Said(N_("customer code {code} is already on line {first} of this file (expected "
+                                               "each code once)"), code=repr(code), first=first_line[code]))
             continue
         first_line[code] = line
         current = known.customers.get(code)
@@ -625,12 +643,11 @@ def check_customers(table: Table, known: Known, rows: _Rows | None = None,
         archived = rows.field(line, "archived", _flag, raw.get("archived", ""))
         ok = ok and archived is not None
         if clean.get("terms") and clean["terms"] not in known.terms:
-            rows.problem(line, "terms", f"unknown payment terms {clean['terms']!r} (expected built-in terms such as "
-                                        "NET30 or terms added with `duly terms add`)")
+            rows.problem(line, "terms", Said(UNKNOWN_TERMS, terms=repr(clean["terms"])))
             ok = False
         if current is None and not clean.get("name"):
             rows.problem(line, "name" if "name" in table.columns else None,
-                         f"customer {code} is new, so its name must not be empty")
+                         Said(N_("customer {code} is new, so its name must not be empty"), code=code))
             ok = False
         if not ok:
             continue
@@ -658,20 +675,22 @@ def _similar_name(known: Known, code: str, name: str) -> str:
         known.name_keys = {validate.name_key(r["name"] or ""): c for c, r in known.customers.items()}
     key = validate.name_key(name)
     other = known.name_keys.setdefault(key, code) if key else code
-    return f"the name looks like customer {other}'s; if they are one company, archive one" if other != code else ""
+    return (Said(N_("the name looks like customer {other}'s; if they are one company, archive one"), other=other)
+            if other != code else "")
 
 
 def _customer(rows: _Rows, known: Known, line: int, text: str) -> dict | None:
     if not text:
-        rows.problem(line, "customer", "the customer code must not be empty")
+        rows.problem(line, "customer", Said(N_("the customer code must not be empty")))
         return None
     found = known.customers.get(text)
     if found is None:
-        rows.problem(line, "customer", f"unknown customer {text!r} (expected the code of an existing customer; "
-                                       "import the customers file first)")
+        rows.problem(line, "customer", Said(N_("unknown customer {code} (expected the code of an existing customer; "
+                                               "import the customers file first)"), code=repr(text)))
         return None
     if found.get("archived"):
-        rows.problem(line, "customer", f"customer {text!r} is archived (expected an active customer)")
+        rows.problem(line, "customer", Said(N_("customer {code} is archived (expected an active customer)"),
+                                            code=repr(text)))
         return None
     return found
 
@@ -698,20 +717,22 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
         tax_bp = rows.field(line, "tax_rate", invoices.parse_tax, raw["tax_rate"]) if raw.get("tax_rate") else 0
         due = rows.field(line, "due_date", validate.iso_date, raw["due_date"], "due date") if raw.get("due_date") else ""
         if due and on and due < on:
-            rows.problem(line, "due_date", f"due date {due} is before the invoice date {on} (expected on or after it)")
+            rows.problem(line, "due_date", Said(N_("due date {due} is before the invoice date {date} (expected on or "
+                                                   "after it)"), due=due, date=on))
             due = None
         terms = terms_name(raw.get("terms", ""))  # 月结30 is EOM30
         if terms and terms not in known.terms:
-            rows.problem(line, "terms", f"unknown payment terms {terms!r} (expected built-in terms such as NET30 or "
-                                        "terms added with `duly terms add`)")
+            rows.problem(line, "terms", Said(UNKNOWN_TERMS, terms=repr(terms)))
             terms = None
         einvoice = (rows.field(line, "einvoice", invoices.einvoice_number, raw["einvoice"])
                     if raw.get("einvoice") else "")
         number = rows.field(line, "number", invoices.invoice_number, raw["number"]) if raw.get("number") else ""
         items = rows.field(line, "lines", _lines, raw["lines"], currency) if raw.get("lines") and currency else []
         if items and total is not None and sum(i.amount + i.tax for i in items) != total:
-            rows.problem(line, "lines", f"the lines add up to {money.to_decimal_str(sum(i.amount + i.tax for i in items), currency)}"
-                                        f" with tax, not the amount {money.to_decimal_str(total, currency)} (expected the same)")
+            rows.problem(line, "lines", Said(N_("the lines add up to {lines} with tax, not the amount {amount} (expected "
+                                                "the same)"),
+                                             lines=money.to_decimal_str(sum(i.amount + i.tax for i in items), currency),
+                                             amount=money.to_decimal_str(total, currency)))
             continue
         if None in (customer, on, currency, total, due, terms, einvoice, number, tax_bp, items):
             continue
@@ -729,8 +750,9 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
                       invoices.Line(raw.get("description") or "金额", "1", net, tax_bp, stated_tax=tax)])}
         if number:
             if number in numbers:
-                rows.problem(line, "number", f"duplicate invoice number {number!r}: already on line {numbers[number]} "
-                                             "of this file (expected each number once)")
+                rows.problem(line, "number", Said(N_("duplicate invoice number {number}: already on line {first} of "
+                                                     "this file (expected each number once)"),
+                                                  number=repr(number), first=numbers[number]))
                 continue
             numbers[number] = line
             there = known.invoices.get(number)
@@ -740,10 +762,11 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
                 if same:
                     docs.append(Doc(line, "skip", number, {}, fp, "already there"))
                 else:
-                    rows.problem(line, "number", f"duplicate invoice number {number!r}: the ledger already has it for "
-                                                 f"{there['customer']} dated {there['date']}, "
-                                                 f"{money.to_decimal_str(there['total'], there['currency'])} "
-                                                 f"{there['currency']} (expected a new number, or that same invoice)")
+                    rows.problem(line, "number", Said(
+                        N_("duplicate invoice number {number}: the ledger already has it for {customer} dated {date}, "
+                           "{amount} {currency} (expected a new number, or that same invoice)"), number=repr(number),
+                        customer=there["customer"], date=there["date"],
+                        amount=money.to_decimal_str(there["total"], there["currency"]), currency=there["currency"]))
                 continue
         elif fp in known.fingerprints:
             docs.append(Doc(line, "skip", label, {}, fp, "imported before"))
@@ -767,8 +790,9 @@ def _lines(text: str, currency: str) -> list:
     except (ValueError, TypeError) as exc:
         if isinstance(exc, InvalidInput):
             raise
-        raise InvalidInput(f"{text[:60]!r} is not a list of lines (expected JSON like "
-                           '[["Goods","2","10.00",1300,"2.60"]], as `duly export csv` writes it)', field="lines") from None
+        raise InvalidInput(N_("{text} is not a list of lines (expected JSON like {example}, as `duly export csv` "
+                              "writes it)"), text=repr(text[:60]), example='[["Goods","2","10.00",1300,"2.60"]]',
+                           field="lines") from None
 
 
 def _invoice_amounts(rows: _Rows, line: int, raw: dict, currency: str) -> tuple:
@@ -781,7 +805,7 @@ def _invoice_amounts(rows: _Rows, line: int, raw: dict, currency: str) -> tuple:
     if "amount" not in raw:
         total = net + tax
         if total <= 0:
-            rows.problem(line, "net", "amount before tax plus tax must be more than zero")
+            rows.problem(line, "net", Said(N_("amount before tax plus tax must be more than zero")))
             return None, None, None
         return total, net, tax
     split = "net" in raw or "tax" in raw
@@ -789,17 +813,19 @@ def _invoice_amounts(rows: _Rows, line: int, raw: dict, currency: str) -> tuple:
     if total is None:
         return None, None, None
     if net is not None and tax is not None and net + tax != total:
-        rows.problem(line, "amount", f"total {money.to_decimal_str(total, currency)} is not the amount before tax "
-                                     f"{money.to_decimal_str(net, currency)} + tax {money.to_decimal_str(tax, currency)}"
-                                     f" = {money.to_decimal_str(net + tax, currency)} (expected them to add up to the "
-                                     "cent)")
+        rows.problem(line, "amount", Said(N_("total {total} is not the amount before tax {net} + tax {tax} = {sum} "
+                                             "(expected them to add up to the cent)"),
+                                          total=money.to_decimal_str(total, currency),
+                                          net=money.to_decimal_str(net, currency), tax=money.to_decimal_str(tax, currency),
+                                          sum=money.to_decimal_str(net + tax, currency)))
         return None, None, None
     if net is None and tax is None:
         return total, None, None
     net = total - tax if net is None else net
     tax = total - net if tax is None else tax
     if net < 0 or tax < 0:
-        rows.problem(line, "tax" if "tax" in raw else "net", f"more than the total {money.to_decimal_str(total, currency)}")
+        rows.problem(line, "tax" if "tax" in raw else "net",
+                     Said(N_("more than the total {total}"), total=money.to_decimal_str(total, currency)))
         return None, None, None
     return total, net, tax
 
@@ -857,23 +883,28 @@ def check_payments(table: Table, known: Known, rows: _Rows | None = None,
             inv = known.invoices.get(number)
             shown = money.to_decimal_str(part, currency)
             if inv is None:
-                rows.problem(line, "invoice", f"unknown invoice {number!r} (expected an invoice number in the ledger)")
+                rows.problem(line, "invoice", Said(N_("unknown invoice {number} (expected an invoice number in the "
+                                                      "ledger)"), number=repr(number)))
             elif inv["customer"] != customer["code"]:
-                rows.problem(line, "invoice", f"invoice {number} belongs to {inv['customer']}, not {customer['code']} "
-                                              "(expected one of this customer's invoices)")
+                rows.problem(line, "invoice", Said(N_("invoice {number} belongs to {owner}, not {code} (expected one of "
+                                                      "this customer's invoices)"), number=number,
+                                                   owner=inv["customer"], code=customer["code"]))
             elif inv["currency"] != currency:
-                rows.problem(line, "invoice", f"invoice {number} is in {inv['currency']}, the payment in {currency}")
+                rows.problem(line, "invoice", Said(N_("invoice {number} is in {currency}, the payment in {paid_in}"),
+                                                   number=number, currency=inv["currency"], paid_in=currency))
             elif part > left[number]:
-                rows.problem(line, "invoice", f"payment of {shown} {currency} allocated to invoice {number} is more "
-                                              f"than its open amount {money.to_decimal_str(left[number], currency)} "
-                                              f"{currency} (expected at most that; leave the column empty to apply "
-                                              "oldest due first and keep the rest unapplied)")
+                rows.problem(line, "invoice", Said(
+                    N_("payment of {amount} {currency} allocated to invoice {number} is more than its open amount "
+                       "{open} {currency} (expected at most that; leave the column empty to apply oldest due first "
+                       "and keep the rest unapplied)"), amount=shown, currency=currency, number=number,
+                    open=money.to_decimal_str(left[number], currency)))
             else:
                 continue
             bad = True
         if sum(p for _, p in pairs) > amount:
-            rows.problem(line, "invoice", f"allocations total {money.to_decimal_str(sum(p for _, p in pairs), currency)}"
-                                          f", more than the payment of {money.to_decimal_str(amount, currency)}")
+            rows.problem(line, "invoice", Said(N_("allocations total {total}, more than the payment of {amount}"),
+                                               total=money.to_decimal_str(sum(p for _, p in pairs), currency),
+                                               amount=money.to_decimal_str(amount, currency)))
             bad = True
         if bad:
             continue
@@ -895,7 +926,8 @@ def _documents(table: Table, known: Known, rows: _Rows, batch, kind: str, requir
         raw = {name: table.value(cells, name) for name in table.columns}
         missing = [name for name in required if not raw.get(name)]
         for name in missing:
-            rows.problem(line, name if name in table.columns else None, f"the {name} must not be empty")
+            rows.problem(line, name if name in table.columns else None,
+                         Said(N_("the {name} must not be empty"), name=name))
         on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), f"{kind} date") if dated else ""
         if missing or on is None:
             continue
@@ -933,8 +965,8 @@ def check_voids(table: Table, known: Known, rows: _Rows | None = None, batch=Non
     docs = _documents(table, known, rows, batch, "void", ("document", "ref", "reason"))
     for doc in docs:
         if doc.action == "add" and doc.fields["document"] not in ("invoices", "payments"):
-            rows.problem(doc.line, "document", f"{doc.fields['document']!r} cannot be voided (expected invoices or "
-                                               "payments)")
+            rows.problem(doc.line, "document", Said(N_("{document} cannot be voided (expected invoices or payments)"),
+                                                    document=repr(doc.fields["document"])))
     return docs, rows.problems
 
 
@@ -1277,11 +1309,12 @@ def write_all(ledger, table: Table, outcome: Outcome, post: Callable[[object, Do
                     doc, exc = (group[exc.index], exc.error) if isinstance(exc, invoices.RowFailed) else (group[0], exc)
                     column = _STORE_FIELD.get(getattr(exc, "field", None), getattr(exc, "field", None))
                     where = table.where(doc.line, column if column in table.columns else None)
-                    raise ImportProblems([f"{where}: {exc}"]) from None
+                    raise ImportProblems([Said(N_("{where}: {reason}"), where=where, reason=exc)]) from None
                 log = []
                 for doc, (table_name, row_id, warning) in zip(group, posted):
                     if warning:
-                        outcome.warnings.append(f"{table.where(doc.line)}: {warning}")
+                        outcome.warnings.append(Said(N_("{where}: {reason}"), where=table.where(doc.line),
+                                                     reason=warning))
                     log.append((doc.fingerprint, outcome.kind, table_name, row_id, Path(table.source).name, doc.line,
                                 at))
                 tx.local_rows("import_log", _LOG_COLUMNS, log)
@@ -1305,12 +1338,14 @@ def _post(ledger, tx, spec: Kind, docs: list[Doc], posting: Posting, known: Know
     except invoices.RowFailed as failed:
         doc, exc = todo[failed.index], failed.error
         column = _STORE_FIELD.get(getattr(exc, "field", None), getattr(exc, "field", None))
-        walk.problems.append(f"{walk.table.where(doc.line, column if column in walk.table.columns else None)}: {exc}")
+        walk.problems.append(Said(N_("{where}: {reason}"),
+                                  where=walk.table.where(doc.line, column if column in walk.table.columns else None),
+                                  reason=exc))
         return
     log = []
     for doc, (table_name, row_id, warning) in zip(todo, done):
         if warning:
-            outcome.warnings.append(f"{walk.table.where(doc.line)}: {warning}")
+            outcome.warnings.append(Said(N_("{where}: {reason}"), where=walk.table.where(doc.line), reason=warning))
         log.append((doc.fingerprint, spec.name, table_name, row_id, source, doc.line, at))
     tx.local_rows("import_log", _LOG_COLUMNS, log)
     tx.seal_if_full()

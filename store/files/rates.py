@@ -29,9 +29,8 @@ def _rows(path: str | Path) -> list[tuple[str, str, str, str]]:
     problems = importer.map_columns(table, RATE_COLUMNS, ("date", "currency", "rate"))
     if problems:
         raise importer.ImportProblems(problems)
-    unit = "row" if table.xlsx else "line"
     rows = []
     for line, cells in table.rows:
         value = {name: cells[i].strip() if i < len(cells) else "" for name, i in table.columns.items()}
-        rows.append((f"{table.source} {unit} {line}", value["currency"], value["date"], value["rate"]))
+        rows.append((table.where(line), value["currency"], value["date"], value["rate"]))
     return rows

@@ -20,6 +20,7 @@ from store.read import open as openitems
 from store.rules.allocation import auto_allocate, check_allocations, spread_over_instalments
 from store.rules.openitems import OpenItem
 from store.errors import Conflict, NotFound
+from store.i18n import N_
 
 # Past this many invoices in memory (about 500 bytes each), the book forgets, between two batches, the customers the
 # last batch did not pay (all of them if that is not enough) and reads again as needed: memory stays bounded on a
@@ -166,7 +167,7 @@ class OpenBook:
         for number, amount in pairs:
             iid, owner = self._invoice_of(number)
             if owner != customer_id:
-                raise Conflict(f"invoice {number} belongs to another customer")
+                raise Conflict(N_("invoice {number} belongs to another customer"), number=number)
             requested[iid], named[iid] = amount, number
         for iid, number in named.items():
             inv = self._named_invoice(iid, customer_id, currency)
@@ -174,8 +175,8 @@ class OpenBook:
             if cap > 0:
                 open_by[iid] = cap
             else:
-                raise Conflict(f"invoice {number} has nothing open on {on} to apply to "
-                               "(paid, voided, dated later, or in another currency)")
+                raise Conflict(N_("invoice {number} has nothing open on {date} to apply to (paid, voided, dated "
+                                  "later, or in another currency)"), number=number, date=on)
         check_allocations(available, requested, open_by, named, currency)
         return [(i, named[i], a) for i, a in requested.items()]
 
@@ -183,7 +184,7 @@ class OpenBook:
         row = self.ledger.conn.execute("SELECT id, customer_id FROM invoices WHERE number = ? ORDER BY id LIMIT 1",
                                        (number,)).fetchone()
         if row is None:
-            raise NotFound(f"unknown invoice {number!r}")
+            raise NotFound(N_("unknown invoice {number}"), number=repr(number))
         return row[0], row[1]
 
     def _oldest_due_first(self, customer: _Customer, on: str, available: int) -> list[tuple[str, str, int]]:

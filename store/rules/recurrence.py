@@ -10,6 +10,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from store.i18n import N_
+
 LAST_DAY = -1  # "day" of a monthly rule: the last day of each month (月末)
 
 # What a person names and the rule behind it: (unit, how many units per step).
@@ -30,22 +32,26 @@ class Rule:
 
 
 class BadRule(ValueError):
-    """A rule that cannot be: named by what is wrong."""
+    """A rule that cannot be: named by what is wrong (a message id and its values, worded where it is shown)."""
+
+    def __init__(self, message: str, /, **values):
+        self.msgid, self.values = message, values
+        super().__init__(message.format(**values))
 
 
 def check(rule: Rule) -> Rule:
     if rule.unit not in ("month", "week"):
-        raise BadRule(f"unit {rule.unit!r} is not month or week")
+        raise BadRule(N_("unit {unit} is not month or week"), unit=repr(rule.unit))
     if rule.interval < 1:
-        raise BadRule(f"every {rule.interval}: must be 1 or more")
+        raise BadRule(N_("every {n}: must be 1 or more"), n=rule.interval)
     if rule.unit == "month" and rule.day is not None and rule.day != LAST_DAY and not 1 <= rule.day <= 31:
-        raise BadRule(f"day {rule.day} is not a day of the month (1-31 or last)")
+        raise BadRule(N_("day {day} is not a day of the month (1-31 or last)"), day=rule.day)
     if rule.unit == "week" and rule.day is not None:
-        raise BadRule("a weekly schedule falls on the start's weekday; it takes no day of the month")
+        raise BadRule(N_("a weekly schedule falls on the start's weekday; it takes no day of the month"))
     if rule.end is not None and rule.end < rule.start:
-        raise BadRule(f"end {rule.end} is before start {rule.start}")
+        raise BadRule(N_("end {end} is before start {start}"), end=rule.end, start=rule.start)
     if rule.count is not None and rule.count < 1:
-        raise BadRule(f"count {rule.count}: must be 1 or more")
+        raise BadRule(N_("count {n}: must be 1 or more"), n=rule.count)
     return rule
 
 
@@ -63,7 +69,7 @@ def _month_candidate(rule: Rule, k: int) -> date:
 def occurrence(rule: Rule, n: int) -> date:
     """The date of occurrence n (1 = the first on or after the start), whether or not the rule has ended."""
     if n < 1:
-        raise BadRule(f"occurrence {n}: occurrences count from 1")
+        raise BadRule(N_("occurrence {n}: occurrences count from 1"), n=n)
     if rule.unit == "week":
         return rule.start + timedelta(weeks=rule.interval * (n - 1))
     # The first occurrence is in the start's month when its day there is not before the start, else the next.

@@ -6,7 +6,7 @@ import unicodedata
 from datetime import date, timedelta
 from functools import lru_cache
 
-from store.errors import InvalidInput
+from store.errors import InvalidInput, Said
 from store.i18n import N_
 
 _CODE = re.compile(r"^[\w][\w.\-/]{0,31}$")
@@ -107,8 +107,9 @@ FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
 def in_range(day: date, field: str = "date", shown: str | None = None) -> date:
     """The date itself, or a clear refusal when it is outside FIRST_DATE..LAST_DATE."""
     if not FIRST_DATE <= day <= LAST_DATE:
-        raise InvalidInput(f"{field} {shown or day.isoformat()!r} is outside the dates a ledger holds "
-                           f"({FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()})", field=field)
+        raise InvalidInput(N_("{field_name} {value} is outside the dates a ledger holds ({first} to {last})"),
+                           field_name=field, value=repr(shown or day.isoformat()), first=FIRST_DATE.isoformat(),
+                           last=LAST_DATE.isoformat(), field=field)
     return day
 
 
@@ -173,15 +174,31 @@ def name_key(name: str) -> str:
 MIN_PASSPHRASE = 10
 
 
-def passphrase_weakness(passphrase: str, context: tuple[str, ...] = ()) -> str | None:
+# zxcvbn's warnings (its small, fixed set of English sentences), as Duly shows them: first letter lower case, no
+# full stop; listed so that the catalogue has their words in every language.
+ZXCVBN_WARNINGS = (
+    N_("straight rows of keys are easy to guess"), N_("short keyboard patterns are easy to guess"),
+    N_('repeats like "aaa" are easy to guess'),
+    N_('repeats like "abcabcabc" are only slightly harder to guess than "abc"'),
+    N_('sequences like "abc" or "6543" are easy to guess'), N_("recent years are easy to guess"),
+    N_("dates are often easy to guess"), N_("this is a top-10 common password"),
+    N_("this is a top-100 common password"), N_("this is a very common password"),
+    N_("this is similar to a commonly used password"), N_("a word by itself is easy to guess"),
+    N_("names and surnames by themselves are easy to guess"), N_("common names and surnames are easy to guess"),
+    N_("it would be guessed quickly"),
+)
+
+
+def passphrase_weakness(passphrase: str, context: tuple[str, ...] = ()) -> Said | None:
     """Why a passphrase is too weak to protect a ledger (shorter than 10 characters, or guessable by the zxcvbn
-    estimator: score below 3 of 4), or None. `context` holds words an attacker would try first (the file name)."""
+    estimator: score below 3 of 4), or None. `context` holds words an attacker would try first (the file name).
+    str() of the answer is English; .text(language) words it (zxcvbn's warnings are in the catalogue)."""
     if len(passphrase) < MIN_PASSPHRASE:
-        return f"it is shorter than {MIN_PASSPHRASE} characters"
+        return Said(N_("it is shorter than {n} characters"), n=MIN_PASSPHRASE)
     from zxcvbn import zxcvbn  # ~40 ms to load its word lists: only when a passphrase is chosen
 
     found = zxcvbn(passphrase, user_inputs=["duly", "ledger", *context])
     if found["score"] < 3:
         hint = found["feedback"].get("warning") or "it would be guessed quickly"
-        return hint[0].lower() + hint[1:].rstrip(".")
+        return Said(hint[0].lower() + hint[1:].rstrip("."))
     return None

@@ -481,7 +481,8 @@ def send(ledger, as_of: date, *, dry_run: bool = False, transport=None, sender: 
     from store.files import mailer
 
     if letter_format not in ("txt", "html", "pdf"):
-        raise InvalidInput(f"letters are txt, html or pdf, not {letter_format!r}", field="letter format")
+        raise InvalidInput(N_("letters are txt, html or pdf, not {format}"), format=repr(letter_format),
+                           field="letter format")
     rp = reminder_plan(ledger, as_of)
     if only is not None:
         rp.plan.items = [it for it in rp.plan.items if (it.invoice_id, it.level.name) in only]

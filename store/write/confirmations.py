@@ -124,7 +124,7 @@ def send(ledger, as_of: str, *, codes: list[str] | None = None, email: bool = Tr
     start = validate.iso_date(start, "period start") if start else None
     sent_on = _today(on, "date sent")
     if file_format not in ("html", "pdf"):
-        raise InvalidInput(f"statement files are html or pdf, not {file_format!r}", field="format")
+        raise InvalidInput(N_("statement files are html or pdf, not {format}"), format=repr(file_format), field="format")
     targets = _targets(ledger, as_of, codes)
     smtp = None
     if email and any(c["email"] for c in targets):
@@ -366,8 +366,11 @@ def resolve(ledger, code: str, as_of: str, note: str | None, *, currency: str | 
         customer = customers.by_code(ledger, code)
         cur, row, _ = _pick(ledger, customer, as_of, currency)
         if row is None or row["status"] != "disputed":
-            raise Conflict(f"{code}: the statement as of {as_of} ({cur}) is "
-                           f"{row['status'] if row else 'not tracked'}, not disputed")
+            if row is None:
+                raise Conflict(N_("{code}: the statement as of {date} ({currency}) is not tracked, not disputed"),
+                               code=code, date=as_of, currency=cur)
+            raise Conflict(N_("{code}: the statement as of {date} ({currency}) is {status}, not disputed"), code=code,
+                           date=as_of, currency=cur, status=row["status"])
         tx.set("statement_log", row["id"], status="resolved", resolved_on=when, note=note)
     return {**row, "status": "resolved", "resolved_on": when, "note": note}
 

@@ -151,7 +151,7 @@ def _contact_fields(fields: dict) -> dict:
     clean = {}
     for key, value in fields.items():
         if key not in CONTACT_FIELDS:
-            raise InvalidInput(f"contacts have no field {key!r}", field=key)
+            raise InvalidInput(N_("contacts have no field {key}"), key=repr(key), field=key)
         if key == "name":
             clean[key] = validate.required_text(value, "contact name")
         else:
@@ -162,7 +162,7 @@ def _contact_fields(fields: dict) -> dict:
 def contact_by_id(ledger, contact_id: str) -> dict:
     found = ledger.row("SELECT * FROM contacts WHERE id=? AND coalesce(archived,0)=0", (contact_id,))
     if found is None:
-        raise NotFound(f"no contact {contact_id!r}")
+        raise NotFound(N_("no contact {id}"), id=repr(contact_id))
     return found
 
 

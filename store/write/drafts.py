@@ -206,7 +206,7 @@ def page(ledger, *, after: str | None = None, limit: int = 100) -> list[dict]:
 
 def _positive(amount: int, text: str) -> int:
     if amount <= 0:
-        raise InvalidInput(f"amount must be more than zero, got {text}", field="amount")
+        raise InvalidInput(N_("amount must be more than zero, got {amount}"), amount=text, field="amount")
     return amount
 
 

@@ -45,10 +45,12 @@ def check_rates(ledger, rows: Iterable[tuple[str, str, str, str]], *, per: int =
         try:
             good.append(checked(ledger, currency, on, rate, per=per, where=where))
         except InvalidInput as exc:
-            problems.append(str(exc))
+            problems.append(exc)
     if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InvalidInput(problems[0] + more + "; nothing was imported", field="file")
+        if len(problems) > 1:
+            raise InvalidInput(N_("{first} (and {more} more); nothing was imported"), first=problems[0],
+                               more=len(problems) - 1, field="file")
+        raise InvalidInput(N_("{first}; nothing was imported"), first=problems[0], field="file")
     return good
 
 

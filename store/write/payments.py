@@ -272,8 +272,8 @@ def allocate(ledger, *, payment_id: str | None = None, customer_code: str | None
         if payment_id:
             payment = by_id(ledger, payment_id)
             if (done := invoices.void_of(ledger, "payments", payment["id"])) is not None:
-                raise Conflict(f"payment {payment['number'] or payment['id']} was voided on {done['date']}; "
-                               "it cannot be applied")
+                raise Conflict(N_("payment {payment} was voided on {date}; it cannot be applied"),
+                               payment=payment["number"] or payment["id"], date=done["date"])
             when = _allocation_date(on, payment["date"])
             pool = [("payments", payment, _left(ledger, "payments", payment, when))]
             customer_id, cur = payment["customer_id"], payment["currency"]
@@ -284,7 +284,9 @@ def allocate(ledger, *, payment_id: str | None = None, customer_code: str | None
             pool = sources(ledger, customer_id, cur, when)
         available = sum(left for _, _, left in pool)
         if available <= 0:
-            raise Conflict("nothing unapplied to allocate" + (f" on {when}" if on else ""))
+            if on:
+                raise Conflict(N_("nothing unapplied to allocate on {date}"), date=when)
+            raise Conflict(N_("nothing unapplied to allocate"))
         chosen = plan(ledger, customer_id, cur, when, available, parse_pairs(pairs, cur))
         results = _post(tx, pool, chosen, when, cur)
     return results
@@ -328,7 +330,8 @@ def void(ledger, payment_id: str, reason: str, on: str | None = None) -> list[tu
     with ledger.writing() as tx:
         payment = by_id(ledger, payment_id)
         if (done := invoices.void_of(ledger, "payments", payment["id"])) is not None:
-            raise Conflict(f"payment {payment['number'] or payment['id']} was already voided on {done['date']}")
+            raise Conflict(N_("payment {payment} was already voided on {date}"),
+                           payment=payment["number"] or payment["id"], date=done["date"])
         nets = ledger.rows(
             """SELECT a.invoice_id, i.number, sum(a.amount) AS net, max(a.date) AS last
                FROM allocations a JOIN invoices i ON i.id = a.invoice_id
@@ -381,12 +384,14 @@ def reallocate(ledger, payment_id: str, pairs: list[str], on: str | None = None)
     with ledger.writing() as tx:
         payment = by_id(ledger, payment_id)
         if (done := invoices.void_of(ledger, "payments", payment["id"])) is not None:
-            raise Conflict(f"payment {payment['number'] or payment['id']} was voided on {done['date']}")
+            raise Conflict(N_("payment {payment} was voided on {date}"), payment=payment["number"] or payment["id"],
+                           date=done["date"])
         nets = _nets(ledger, payment["id"])
         latest = max([payment["date"], *(r["last"] for r in nets)])
         when = validate.iso_date(on, "date") if on else max(date.today().isoformat(), latest)
         if when < latest:
-            raise InvalidInput(f"date {when} is before the payment or its last allocation ({latest})", field="date")
+            raise InvalidInput(N_("date {date} is before the payment or its last allocation ({latest})"), date=when,
+                               latest=latest, field="date")
         for r in nets:
             tx.event("allocations", invoice_id=r["invoice_id"], payment_id=payment["id"], amount=-r["net"], date=when)
         if not pairs:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from store.errors import Conflict, DulyError, InvalidInput
+from store.errors import Conflict, DulyError, InvalidInput, Said
 from store.ledger.ids import derived_id, uuid7
 from store.read import recurring as view
 from store.rules import money, validate
@@ -77,7 +77,7 @@ def add(ledger, customer_code: str, *, frequency: str, start: str, every=None, d
     try:
         check(rule)
     except BadRule as exc:
-        raise InvalidInput(str(exc), field="schedule") from None
+        raise InvalidInput(exc.msgid, **exc.values, field="schedule") from None
     if rule.end is not None and not due_through(rule, rule.end):
         raise InvalidInput(N_("the schedule has no occurrence between {start_on} and {end_on}"),
                            start_on=start_on, end_on=end_on, field="end")
@@ -206,7 +206,8 @@ def run(ledger, as_of: str | None = None, *, only: str | None = None) -> RunRepo
             try:
                 issued = _issue_one(ledger, row, code["code"] if code else "", n, when)
             except DulyError as exc:
-                report.problems.append(f"schedule {row['number']} occurrence {n} ({when}): {exc}")
+                report.problems.append(Said(N_("schedule {number} occurrence {n} ({date}): {reason}"),
+                                            number=row["number"], n=n, date=when, reason=exc))
                 break
             if issued:
                 report.issued.append(issued)

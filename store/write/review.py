@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from store.errors import InvalidInput
 from store.rules import dunning
 from store.write import collections, customers
+from store.i18n import N_
 
 DECISIONS = ("todo", "send", "skip", "hold")
 
@@ -67,10 +68,11 @@ def decide(ledger, seq: int, decision: str) -> list[int]:
     """Mark the row at `seq`; hold holds the customer, so every row of that customer is marked hold (and undoing
     it, back to todo, releases them all). Returns the positions that changed."""
     if decision not in DECISIONS:
-        raise InvalidInput(f"decision {decision!r} is not one of {', '.join(DECISIONS)}", field="decision")
+        raise InvalidInput(N_("decision {decision} is not one of {decisions}"), decision=repr(decision),
+                           decisions=", ".join(DECISIONS), field="decision")
     row = ledger.row("SELECT customer_id, decision FROM temp.review_queue WHERE seq = ?", (seq,))
     if row is None:
-        raise InvalidInput(f"no reminder at position {seq} of the review queue", field="seq")
+        raise InvalidInput(N_("no reminder at position {seq} of the review queue"), seq=seq, field="seq")
     if decision == "hold" or row["decision"] == "hold":
         where, params = "customer_id = ?", [row["customer_id"]]
     else:
@@ -84,7 +86,8 @@ def decide(ledger, seq: int, decision: str) -> list[int]:
 def decide_rest(ledger, decision: str) -> int:
     """Mark every row still to be decided (todo); returns how many."""
     if decision not in DECISIONS:
-        raise InvalidInput(f"decision {decision!r} is not one of {', '.join(DECISIONS)}", field="decision")
+        raise InvalidInput(N_("decision {decision} is not one of {decisions}"), decision=repr(decision),
+                           decisions=", ".join(DECISIONS), field="decision")
     with ledger.local():
         return ledger.conn.execute("UPDATE temp.review_queue SET decision = ? WHERE decision = 'todo'",
                                    (decision,)).rowcount
@@ -124,7 +127,7 @@ def preview(ledger, queue: ReviewQueue, seq: int, company: str | None = None) ->
 
     row = ledger.row("SELECT * FROM temp.review_queue WHERE seq = ?", (seq,))
     if row is None:
-        raise InvalidInput(f"no reminder at position {seq} of the review queue", field="seq")
+        raise InvalidInput(N_("no reminder at position {seq} of the review queue"), seq=seq, field="seq")
     wanted = {(r["invoice_id"], r["level"]) for r in ledger.rows(
         "SELECT invoice_id, level FROM temp.review_queue WHERE customer_id = ? AND channel = ? "
         "AND (decision = 'send' OR seq = ?)", (row["customer_id"], row["channel"], seq))}

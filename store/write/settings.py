@@ -73,9 +73,9 @@ def _line(value: str) -> str:
     """One line of text for a letterhead: no line breaks or control characters, at most 200 characters."""
     value = " ".join((value or "").split())
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise InvalidInput("control characters are not allowed")
+        raise InvalidInput(N_("control characters are not allowed"))
     if len(value) > 200:
-        raise InvalidInput(f"{len(value)} characters is too long (at most 200)")
+        raise InvalidInput(N_("{count} characters is too long (at most 200)"), count=len(value))
     return value
 
 
@@ -83,7 +83,7 @@ def _address(value: str) -> str:
     """An address may take several lines (at most 4 of 200 characters)."""
     lines = [_line(part) for part in (value or "").replace("\\n", "\n").splitlines() if part.strip()]
     if len(lines) > 4:
-        raise InvalidInput("an address has at most 4 lines")
+        raise InvalidInput(N_("an address has at most 4 lines"))
     return "\n".join(lines)
 
 
@@ -92,7 +92,8 @@ def _bank_account(value: str) -> str:
     value = " ".join((value or "").split()).upper()
     bare = value.replace(" ", "").replace("-", "")
     if not re.fullmatch(r"[0-9A-Z]{6,34}", bare) or not any(ch.isdigit() for ch in bare):
-        raise InvalidInput(f"{value!r} is not a bank account number (6-34 digits or letters, spaces allowed)")
+        raise InvalidInput(N_("{value} is not a bank account number (6-34 digits or letters, spaces allowed)"),
+                           value=repr(value))
     return value
 
 

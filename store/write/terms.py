@@ -112,14 +112,15 @@ def add_stored(ledger, row: dict) -> str:
     except (TypeError, ValueError, KeyError) as exc:
         if isinstance(exc, InvalidInput):
             raise
-        raise InvalidInput(f"terms {row.get('name')!r}: lines {str(row.get('lines'))[:60]!r} are not terms lines "
-                           "(expected the JSON that `duly export csv` writes)", field="lines") from None
+        raise InvalidInput(N_("terms {name}: lines {lines} are not terms lines (expected the JSON that "
+                              "`duly export csv` writes)"), name=repr(row.get("name")),
+                           lines=repr(str(row.get("lines"))[:60]), field="lines") from None
     terms.validate_terms(found)
     if found.name.upper() in {key.upper() for key in terms.BUILTIN_TERMS}:
-        raise Conflict(f"terms {found.name!r} is a built-in name; choose another")
+        raise Conflict(N_("terms {name} is a built-in name; choose another"), name=repr(found.name))
     with ledger.writing() as tx:
         if ledger.row("SELECT 1 AS x FROM terms WHERE name=?", (found.name,)):
-            raise Conflict(f"terms {found.name!r} already exist")
+            raise Conflict(N_("terms {name} already exist"), name=repr(found.name))
         row_id = uuid7()
         tx.set("terms", row_id, name=found.name, lines=json.dumps([asdict(line) for line in found.lines]),
                discount_bp=found.discount_bp, discount_days=found.discount_days,

@@ -30,6 +30,49 @@ class SyncError(DulyError):
         self.body = body or {}
 
 
+# The sync server's refusals by their stable code (sync/server/app.py), in the words of this device's user; the
+# values are the fields the server sends beside the code. A code this client does not know is shown in the server's
+# own (English) words.
+REFUSALS = {
+    "invite_invalid": N_("this invite is not valid for this team (mistyped or forged)"),
+    "invite_used": N_("this invite was already used; ask an admin for a new one"),
+    "invite_expired": N_("this invite has expired; ask an admin for a new one"),
+    "device_unknown": N_("device {device} is not registered in team {team}"),
+    "device_joining": N_("device {device} has not finished joining team {team}"),
+    "device_removed": N_("device {device} was removed from team {team}"),
+    "role_refused": N_("device {device} is a {role}; only {roles} devices may do this"),
+    "clock_off": N_("device {device}'s clock is {minutes} minutes off the server's; fix its clock and try again"),
+    "clock_ahead": N_("device {device}'s clock is {minutes} minutes ahead of the server's; fix its clock and sync "
+                      "again"),
+    "too_many_teams": N_("too many teams created from {address}: at most {per_minute} a minute; try again in a "
+                         "minute"),
+    "team_token_needed": N_("this server creates teams only with its team token: give it with "
+                            "`duly sync init --team-token` (or DULY_TEAM_TOKEN)"),
+    "team_token_wrong": N_("the team token is not this server's"),
+    "own_device": N_("an admin cannot remove its own device"),
+    "rename_other": N_("a device can rename only itself (an admin, any device)"),
+    "no_snapshot": N_("team {team} has no snapshot yet"),
+    "no_team": N_("no such team on this server"),
+    "no_device": N_("no such device in team {team}"),
+    "too_large": N_("the request is over the limit of {limit} bytes"),
+}
+
+
+def refusal(found: dict, text: str, names: dict[str, str] | None = None) -> DulyError:
+    """A server's refusal as words for a person: by its code where this client knows it, else as the server said it."""
+    message = REFUSALS.get(found.get("code"))
+    values = {k: v for k, v in found.items() if k not in ("error", "code")}
+    about = values.get("device")
+    if about in (names or {}):
+        values["device"] = f"{names[about]} ({about})"
+    if message is not None:
+        try:
+            message.format(**values)
+        except (KeyError, IndexError):  # a field the server did not send: its own words say it all
+            message = None
+    return DulyError(message, **values) if message is not None else DulyError("{reason}", reason=text)
+
+
 class Offline(DulyError):
     """The server cannot be reached; local changes stay queued."""
 
@@ -102,7 +145,8 @@ class Api:
             about = found.get("device")
             if about in self.names:  # the server knows devices by id only (their names are sealed)
                 text = text.replace(f"device {about}", f"device {self.names[about]} ({about})", 1)
-            raise SyncError(N_("the sync server refused: {text}"), response.status_code, found, text=text)
+            raise SyncError(N_("the sync server refused: {reason}"), response.status_code, found,
+                            reason=refusal(found, text, self.names))
         return response.content if raw else response.json()
 
     def get(self, path: str, **params):

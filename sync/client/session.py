@@ -59,7 +59,8 @@ class Sync:
             self.fetch_keys()
             found = self.ledger.meta(f"sync.key.{epoch}")
         if found is None:
-            raise SyncError(f"this device has no team key for epoch {epoch}; it may have been removed from the team")
+            raise SyncError(N_("this device has no team key for epoch {epoch}; it may have been removed from the team"),
+                            epoch=epoch)
         return crypto.b64d(found)
 
     def fetch_keys(self) -> int:
@@ -202,8 +203,9 @@ class Sync:
         for _, change in batch:
             ahead = Stamp.parse(change.hlc).ms - wall
             if ahead > MAX_DRIFT_MS:
-                raise ClockSkew(f"device {self.device_name(change.device)}'s clock is {ahead / 60000:.0f} minutes "
-                                "ahead of this one; fix its clock and sync again (nothing from this batch was applied)")
+                raise ClockSkew(N_("device {device}'s clock is {minutes} minutes ahead of this one; fix its clock and "
+                                   "sync again (nothing from this batch was applied)"),
+                                device=self.device_name(change.device), minutes=f"{ahead / 60000:.0f}")
             if change.device not in known:
                 known[change.device] = self.ledger.conn.execute(
                     "SELECT coalesce(max(device_seq), 0) FROM changes WHERE device=?", (change.device,)).fetchone()[0]
@@ -244,8 +246,8 @@ class Sync:
         state = self.refresh()
         admin = self.ledger.meta("sync.role") == "admin"
         if snapshot and not admin:
-            raise SyncError(f"only an admin device uploads the team's snapshots; this device is a "
-                            f"{self.ledger.meta('sync.role')} (run `duly sync now` without --snapshot)", 403)
+            raise SyncError(N_("only an admin device uploads the team's snapshots; this device is a {role} (run "
+                               "`duly sync now` without --snapshot)"), 403, role=self.ledger.meta("sync.role"))
         if state["head"] < int(self.ledger.meta("sync.cursor") or 0):
             report.resent = self.catch_up_with_restored_server(state["head"])
         self.pull(report)
@@ -253,8 +255,9 @@ class Sync:
         report.flagged = merge.scan(self.ledger, names, {d: v["role"] for d, v in self.devices.items()})
         if self.pending():
             if self.ledger.meta("sync.role") == "viewer":
-                raise SyncError(f"this device ({self.ledger.device}) is a viewer: its {self.pending()} local "
-                                "change(s) cannot be sent; the team's changes were pulled", 403)
+                raise SyncError(N_("this device ({device}) is a viewer: its {count} local change(s) cannot be sent; "
+                                   "the team's changes were pulled"), 403, device=self.ledger.device,
+                                count=self.pending())
             report.pushed = self.push()
         report.head = int(self.ledger.meta("sync.head") or report.head)
         last_snap = (state.get("snapshot") or {}).get("server_seq", -SNAPSHOT_EVERY)

@@ -51,10 +51,18 @@ _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
 
+# Every error answer is {"error": "<English words>", "code": "<stable code>", ...values}: programs read the code (and
+# the values beside it), the client words it in its user's language (sync/client/api.py REFUSALS). A code is never
+# renamed; a new kind of refusal gets a new one.
+STATUS_CODES = {400: "bad_request", 401: "not_signed", 403: "forbidden", 404: "not_found", 409: "conflict",
+                413: "too_large", 422: "unprocessable", 429: "too_many_requests"}
+
+
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, **extra):
+    def __init__(self, status: int, message: str, *, code: str | None = None, **extra):
         super().__init__(message)
         self.status = status
+        self.code = code or STATUS_CODES.get(status, "refused")
         self.extra = extra
 
 
@@ -69,12 +77,12 @@ def _json(obj, status: int = 200) -> Response:
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"request body of {int(declared)} bytes is over the limit of {limit} bytes")
+        raise ApiError(413, f"request body of {int(declared)} bytes is over the limit of {limit} bytes", limit=limit)
     data = bytearray()
     async for part in request.stream():
         data += part
         if len(data) > limit:
-            raise ApiError(413, f"request body is over the limit of {limit} bytes")
+            raise ApiError(413, f"request body is over the limit of {limit} bytes", limit=limit)
     return bytes(data)
 
 
@@ -171,7 +179,8 @@ def _check_signature(request: Request, team: str, device_id: str, sign_pub: str,
     skew = int(stamp) - now_ms()
     if abs(skew) > REQUEST_WINDOW_MS:
         raise ApiError(401, f"device {device_id}'s clock is {skew / 60000:+.0f} minutes off the server's; "
-                            "fix its clock and try again")
+                            "fix its clock and try again", code="clock_off", device=device_id,
+                       minutes=f"{skew / 60000:+.0f}")
     nonce = request.headers.get("x-duly-nonce", "")
     if not _NONCE.fullmatch(nonce):
         raise ApiError(401, "request is not signed (missing or malformed X-Duly-Nonce)")
@@ -232,16 +241,20 @@ class SyncServer:
         if device is None:
             await self._call(self.storage.team, team)  # 404 for an unknown team first
             shown = device_id if _ID.fullmatch(device_id) else "(none)"
-            raise ApiError(401, f"device {shown} is not registered in team {team}")
+            raise ApiError(401, f"device {shown} is not registered in team {team}", code="device_unknown",
+                           device=shown, team=team)
         nonce = _check_signature(request, team, device_id, device["sign_pub"], body)
         await self._once(team, device_id, nonce)
         if device["joining"] and not while_joining:
-            raise ApiError(403, f"device {device_id} has not finished joining team {team}", device=device_id)
+            raise ApiError(403, f"device {device_id} has not finished joining team {team}", code="device_joining",
+                           device=device_id, team=team)
         if device["revoked"] is not None:
-            raise ApiError(403, f"device {device_id} was removed from team {team}", device=device_id)
+            raise ApiError(403, f"device {device_id} was removed from team {team}", code="device_removed",
+                           device=device_id, team=team)
         if device["role"] not in roles:
             raise ApiError(403, f"device {device_id} is a {device['role']}; "
-                                f"only {' or '.join(roles)} devices may do this", device=device_id)
+                                f"only {' or '.join(roles)} devices may do this", code="role_refused",
+                           device=device_id, role=device["role"], roles=" or ".join(roles))
         return team, device, body
 
     # -- endpoints -------------------------------------------------------------------------------
@@ -252,8 +265,9 @@ class SyncServer:
     async def create_team(self, request):
         address = request.client.host if request.client else "unknown"
         if not self.team_creation.allow(address):
-            raise ApiError(429, f"too many teams created from {address}: at most "
-                                f"{self.team_creation.per_minute} a minute; try again in a minute")
+            per_minute = self.team_creation.per_minute
+            raise ApiError(429, f"too many teams created from {address}: at most {per_minute} a minute; try again "
+                                "in a minute", code="too_many_teams", address=address, per_minute=per_minute)
         body = await _body(request, 64 * 1024)
         obj = _parse(body)
         team = _need(obj, "team")
@@ -265,9 +279,10 @@ class SyncServer:
         if self.team_token is not None:
             given = request.headers.get("x-duly-team-token", "")
             if not hmac.compare_digest(given.encode(), self.team_token.encode()):
-                raise ApiError(403, "this server creates teams only with its team token: "
-                                    "give it with `duly sync init --team-token` (or DULY_TEAM_TOKEN)"
-                               if not given else "the team token is not this server's")
+                if not given:
+                    raise ApiError(403, "this server creates teams only with its team token: give it with "
+                                        "`duly sync init --team-token` (or DULY_TEAM_TOKEN)", code="team_token_needed")
+                raise ApiError(403, "the team token is not this server's", code="team_token_wrong")
         await self._call(self.storage.create_team, team, device, wrapped, now_ms())
         await self._once(team, device["id"], nonce)
         return _json({"team": team, "epoch": 1, "head": 0, "server_time": now_ms()}, 201)
@@ -351,7 +366,7 @@ class SyncServer:
         team, device, _ = await self.authed(request, roles=("admin",))
         target = _device_param(request, team)
         if target == device["id"]:
-            raise ApiError(409, "an admin cannot remove its own device")
+            raise ApiError(409, "an admin cannot remove its own device", code="own_device")
         await self._call(self.storage.revoke, team, target, now_ms())
         return _json({"ok": True, "revoked": target})
 
@@ -360,7 +375,7 @@ class SyncServer:
         team, device, body = await self.authed(request, while_joining=True)
         target = _device_param(request, team)
         if target != device["id"] and device["role"] != "admin":
-            raise ApiError(403, "a device can rename only itself (an admin, any device)")
+            raise ApiError(403, "a device can rename only itself (an admin, any device)", code="rename_other")
         name = _need(_parse(body), "name")
         if not 1 <= len(name) <= MAX_NAME:
             raise ApiError(400, f"a device name must be 1-{MAX_NAME} characters")
@@ -391,7 +406,7 @@ class SyncServer:
                 raise ApiError(400, f"envelope {seq} does not belong to device {device['id']} of team {team}")
             if env.get("key_epoch") != info["epoch"]:
                 raise ApiError(409, f"envelope {seq} is sealed under key epoch {env.get('key_epoch')} but the team "
-                                    f"is at epoch {info['epoch']}", epoch=info["epoch"])
+                                    f"is at epoch {info['epoch']}", code="epoch_behind", epoch=info["epoch"])
             try:
                 hlc = env.get("hlc")
                 if not isinstance(hlc, str) or len(hlc) > 128:
@@ -402,7 +417,7 @@ class SyncServer:
             if ahead > MAX_DRIFT_MS:
                 raise ApiError(422, f"device {device['id']}'s clock is {ahead / 60000:.0f} "
                                     "minutes ahead of the server's; fix its clock and sync again",
-                               device=device["id"])
+                               code="clock_ahead", device=device["id"], minutes=f"{ahead / 60000:.0f}")
             try:
                 crypto.check_envelope_signature(env, device["sign_pub"])
             except Tampered as exc:
@@ -462,7 +477,7 @@ class SyncServer:
         team, _, _ = await self.authed(request, while_joining=True)
         snap = await self._call(self.storage.latest_snapshot, team)
         if snap is None:
-            raise ApiError(404, f"team {team} has no snapshot yet")
+            raise ApiError(404, f"team {team} has no snapshot yet", code="no_snapshot", team=team)
         return Response(snap["manifest"], media_type="application/json")
 
 
@@ -484,14 +499,14 @@ def _check_snapshot_record(record: dict, max_body: int) -> None:
 def _team_param(request: Request) -> str:
     team = request.path_params["team"]
     if not _ID.fullmatch(team):
-        raise ApiError(404, "no such team on this server")
+        raise ApiError(404, "no such team on this server", code="no_team")
     return team
 
 
 def _device_param(request: Request, team: str) -> str:
     device = request.path_params["device"]
     if not _ID.fullmatch(device):
-        raise ApiError(404, f"no such device in team {team}")
+        raise ApiError(404, f"no such device in team {team}", code="no_device", team=team)
     return device
 
 
@@ -500,17 +515,19 @@ _STATUS = {NotFound: 404, InviteRefused: 403, Replayed: 409, Conflict: 409, Tamp
 
 async def _error(request, exc):
     if isinstance(exc, ApiError):
-        return JSONResponse({"error": str(exc), **exc.extra}, status_code=exc.status)
+        return JSONResponse({"error": str(exc), "code": exc.code, **exc.extra}, status_code=exc.status)
     if isinstance(exc, HTTPException):
-        return JSONResponse({"error": exc.detail or "request refused"}, status_code=exc.status_code)
+        return JSONResponse({"error": exc.detail or "request refused",
+                             "code": STATUS_CODES.get(exc.status_code, "refused")}, status_code=exc.status_code)
     if isinstance(exc, Gap):
-        return JSONResponse({"error": str(exc), "expected": exc.expected}, status_code=409)
+        return JSONResponse({"error": str(exc), "code": "gap", "expected": exc.expected}, status_code=409)
     if isinstance(exc, Replayed):  # the device whose request it is can tell its answer was lost on the way
-        return JSONResponse({"error": str(exc), "replayed": True}, status_code=409)
+        return JSONResponse({"error": str(exc), "code": "replayed", "replayed": True}, status_code=409)
     if isinstance(exc, DulyError):
         status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
-        return JSONResponse({"error": str(exc)}, status_code=status)
-    return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
+        code = getattr(exc, "code", None) or STATUS_CODES.get(status, "refused")
+        return JSONResponse({"error": str(exc), "code": code}, status_code=status)
+    return JSONResponse({"error": f"internal error: {type(exc).__name__}", "code": "internal"}, status_code=500)
 
 
 def create_app(storage: Storage, *, max_body: int = MAX_BODY, keep_snapshots: int = 3,

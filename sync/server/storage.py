@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from store.errors import Conflict, DulyError, NotFound
+from store.i18n import N_
 
 ROLES = ("admin", "member", "viewer")
 
@@ -175,11 +176,11 @@ class Storage(ABC):
             row = run("SELECT auth_hash, role, expires, blob, signature, created_by, used_by FROM invites "
                       "WHERE team=? AND id=?", (team, invite_id)).fetchone()
             if row is None or row[0] != auth_hash:
-                raise InviteRefused("this invite is not valid for this team (mistyped or forged)")
+                raise InviteRefused("this invite is not valid for this team (mistyped or forged)", "invite_invalid")
             if row[6] is not None:
-                raise InviteRefused("this invite was already used; ask an admin for a new one")
+                raise InviteRefused("this invite was already used; ask an admin for a new one", "invite_used")
             if int(row[2]) < now:
-                raise InviteRefused("this invite has expired; ask an admin for a new one")
+                raise InviteRefused("this invite has expired; ask an admin for a new one", "invite_expired")
             # Joins that never finished: with this invite (this one takes its place), or with an expired one.
             stale = run("SELECT d.id FROM devices d JOIN invites i ON i.team=d.team AND i.id=d.joining "
                         "WHERE d.team=? AND (d.joining=? OR i.expires<?)", (team, invite_id, now)).fetchall()
@@ -199,7 +200,7 @@ class Storage(ABC):
                 return  # done already (an answer that was lost)
             found = run("SELECT used_by FROM invites WHERE team=? AND id=?", (team, row[0])).fetchone()
             if found is None or found[0] is not None:
-                raise InviteRefused("this invite was already used; ask an admin for a new one")
+                raise InviteRefused("this invite was already used; ask an admin for a new one", "invite_used")
             run("UPDATE invites SET used_by=? WHERE team=? AND id=?", (device, team, row[0]))
             run("UPDATE devices SET joining=NULL WHERE team=? AND id=?", (team, device))
 
@@ -364,7 +365,11 @@ class Storage(ABC):
 
 
 class InviteRefused(DulyError):
-    """A forged, used or expired invite."""
+    """A forged, used or expired invite; code says which (invite_invalid, invite_used, invite_expired)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 class Replayed(Conflict):
@@ -430,7 +435,7 @@ class PostgresStorage(Storage):
         try:
             import psycopg
         except ImportError:
-            raise DulyError("a PostgreSQL server store needs psycopg: pip install 'duly[server]'") from None
+            raise DulyError(N_("a PostgreSQL server store needs psycopg: pip install 'duly[server]'")) from None
 
         self._psycopg = psycopg
         self.url = url
@@ -498,8 +503,8 @@ class PostgresStorage(Storage):
 def open_storage(*, data_dir=None, database_url: str | None = None) -> Storage:
     if database_url:
         if not database_url.startswith(("postgresql://", "postgres://")):
-            raise DulyError(f"--database {database_url!r}: expected a postgresql:// URL")
+            raise DulyError(N_("--database {url}: expected a postgresql:// URL"), url=repr(database_url))
         return PostgresStorage(database_url)
     if not data_dir:
-        raise DulyError("give --data DIR (SQLite) or --database postgresql://... for the server's storage")
+        raise DulyError(N_("give --data DIR (SQLite) or --database postgresql://… for the server's storage"))
     return SQLiteStorage(data_dir)

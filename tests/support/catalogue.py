@@ -44,6 +44,25 @@ def used_ids() -> dict[str, list[str]]:
         # is a dict key the extractor met inside an f-string, not an id
         if message and not message.endswith(".") and not (message.isidentifier() and "_" in message):
             found.setdefault(message, []).append(f"{folder}/{file}:{line}")
+    for message, where in help_ids().items():
+        found.setdefault(message, []).extend(where)
+    return found
+
+
+def help_ids() -> dict[str, list[str]]:
+    """The command line's help texts (help=, description=, epilog= written as plain strings in tui/cli/*.py): ids
+    too, worded by tui.cli.main.localise_help when --help is shown in another language."""
+    import ast
+
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tui" / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    value = keyword.value
+                    if (keyword.arg in ("help", "description", "epilog") and isinstance(value, ast.Constant)
+                            and isinstance(value.value, str) and value.value.strip()):
+                        found.setdefault(value.value, []).append(f"tui/cli/{path.name}:{node.lineno}")
     return found
 
 

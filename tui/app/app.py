@@ -41,7 +41,7 @@ from tui.app import palette
 from tui.app.i18n import LANGUAGES, Strings, choose_language
 from tui.app.palette import Palette
 from tui.screens.aging import AgingScreen
-from tui.screens.base import DulyScreen, localise_bindings
+from tui.screens.base import FOOTER_WIDE_ONLY, DulyScreen, localise_bindings
 from tui.screens.collections import CollectionsScreen
 from tui.screens.customers import CustomersScreen
 from tui.screens.dashboard import DashboardScreen
@@ -420,7 +420,8 @@ class DulyApp(App[int]):
         rows, keys, actions = [], set(), set()
         for _key, binding in node._bindings:
             shown = self.get_key_display(binding)
-            if not binding.show or not binding.description or shown in keys or binding.action in actions:
+            hidden = not binding.show and binding.id not in FOOTER_WIDE_ONLY  # those are left out of a narrow footer
+            if hidden or not binding.description or shown in keys or binding.action in actions:
                 continue
             keys.add(shown)
             actions.add(binding.action)

@@ -175,6 +175,9 @@ ALSO_USED = (
     N_("terms.field.sample_date"), N_("terms.hint.discount"), N_("terms.hint.late_interest"), N_("terms.hint.lines"),
     N_("terms.none"), N_("terms.source.builtin"), N_("terms.source.stored"),
     N_("key.import_bank"), N_("key.bank_preview"), N_("key.bank_import"), N_("bank.would"), N_("bank.done"),
+    # an import's dry run: its columns and what each row would do (tui/cli/transfer.py)
+    N_("col.line"), N_("col.action"), N_("col.key"), N_("col.fapiao"), N_("action.add"), N_("action.update"),
+    N_("action.skip"), N_("action.invoice"), N_("action.credit note"), N_("action.void"),
     # exchange rates (f6), the base-currency view of the dashboard and aging, debit notes in the app
     N_("key.rates"), N_("key.add_rate"), N_("key.import_rates"), N_("key.rate_search"), N_("key.fx_next_tab"),
     N_("key.fx_dates"), N_("key.rates_preview"),
@@ -208,9 +211,9 @@ def normalise(value: str | None) -> str | None:
     return None
 
 
-LANGUAGE_RULE = ("the language: --lang, else $DULY_LANG, else this device's `language` setting "
-                 "(`duly settings set language zh`), else the locale ($LC_ALL / $LC_MESSAGES / $LANG, e.g. "
-                 "zh_CN.UTF-8), else English")
+LANGUAGE_RULE = N_("the language: --lang, else $DULY_LANG, else this device's `language` setting "
+                    "(`duly settings set language zh`), else the locale ($LC_ALL / $LC_MESSAGES / $LANG, e.g. "
+                    "zh_CN.UTF-8), else English")
 
 
 def choose_language(setting: str | None = None, env: Mapping[str, str] | None = None, *,

@@ -11,7 +11,7 @@ def register(sub, common) -> None:
     p = sub.add_parser("unlock", parents=[common],
                        help="hold the ledger's key in a private agent so commands skip the key derivation")
     p.add_argument("--idle", type=float, default=agent.DEFAULT_IDLE_MINUTES, metavar="MINUTES",
-                   help=f"forget the key after this many minutes without use (default {agent.DEFAULT_IDLE_MINUTES:g})")
+                   help="forget the key after this many minutes without use (default %(default)g)")
     p.set_defaults(handler=unlock)
     p = sub.add_parser("lock", parents=[common], help="end the agent: every key it held is forgotten")
     p.set_defaults(handler=lock)

@@ -26,7 +26,7 @@ def _actions(sub, common, name: str, text: str):
 
 
 def _register_disputes(sub, common) -> None:
-    dsub = _actions(sub, common, "dispute", "disputes: hold an invoice (or part of it) out of dunning")
+    dsub = _actions(sub, common, "dispute", N_("disputes: hold an invoice (or part of it) out of dunning"))
     q = dsub.add_parser("open", parents=[common], help="open a dispute on an invoice")
     q.add_argument("number", help="the invoice number")
     q.add_argument("--amount", metavar="A", help="the disputed part (default: all of it)")
@@ -47,7 +47,7 @@ def _register_disputes(sub, common) -> None:
 
 
 def _register_promises(sub, common) -> None:
-    psub = _actions(sub, common, "promise", "promises to pay: kept or broken, decided from payments")
+    psub = _actions(sub, common, "promise", N_("promises to pay: kept or broken, decided from payments"))
     q = psub.add_parser("add", parents=[common], help="record a promise to pay an invoice")
     q.add_argument("number", help="the invoice number")
     # --pay-by, not --date: --date is a document's own date everywhere else, and a promise's own date is
@@ -64,7 +64,7 @@ def _register_promises(sub, common) -> None:
 
 
 def _register_notes(sub, common) -> None:
-    nsub = _actions(sub, common, "note", "communications log: calls, visits, letters, next action")
+    nsub = _actions(sub, common, "note", N_("communications log: calls, visits, letters, next action"))
     q = nsub.add_parser("add", parents=[common], help="log a contact with a customer")
     q.add_argument("code", help="the customer code")
     q.add_argument("--channel", required=True, choices=list(collections.NOTE_CHANNELS),
@@ -80,7 +80,7 @@ def _register_notes(sub, common) -> None:
 
 
 def _register_contracts(sub, common) -> None:
-    ksub = _actions(sub, common, "contract", "contracts (合同), with attachments by path and SHA-256")
+    ksub = _actions(sub, common, "contract", N_("contracts (合同), with attachments by path and SHA-256"))
     q = ksub.add_parser("add", parents=[common], help="record a contract")
     q.add_argument("code", help="the customer code")
     q.add_argument("--number", required=True, metavar="N", help="the contract number")
@@ -98,7 +98,7 @@ def _register_contracts(sub, common) -> None:
 
 
 def _register_remind(sub, common) -> None:
-    rsub = _actions(sub, common, "remind", "reminders (催收): plan, send, log")
+    rsub = _actions(sub, common, "remind", N_("reminders (催收): plan, send, log"))
     q = rsub.add_parser("plan", parents=[common], help="what is due for which dunning level, per customer")
     as_of_option(q)
     q.add_argument("--held", action="store_true", help="list what is held back (dispute, promise, sent) and why")
@@ -209,8 +209,9 @@ def remind_plan(args, ctx):
     ctx.emit(rows, columns, right={*money_cols, "days_overdue"},
              json_value={"as_of": as_of.isoformat(), "items": rows})
     if ctx.format == "table" and rows:
-        print(f"\n{len(rows)} invoice(s) of {len({r['customer'] for r in rows})} customer(s) due for a reminder "
-              f"as of {as_of}; {len(rp.plan.held)} held back (see --held)")
+        print("\n" + ctx.t("{invoices} invoice(s) of {customers} customer(s) due for a reminder as of {date}; "
+                           "{held} held back (see --held)", invoices=len(rows),
+                           customers=len({r["customer"] for r in rows}), date=as_of, held=len(rp.plan.held)))
 
 
 def remind_send(args, ctx):
@@ -221,8 +222,8 @@ def remind_send(args, ctx):
              "detail": o.detail} for o in outcomes]
     ctx.emit(rows, ["customer", "channel", "invoices", "status", "detail"])
     if args.letters and any(o.status == "letter" for o in outcomes):
-        print(f"letters written to {args.letters} as plaintext files (an export: keep or delete them with care)",
-              file=sys.stderr)
+        print(ctx.t("letters written to {folder} as plaintext files (an export: keep or delete them with care)",
+                    folder=args.letters), file=sys.stderr)
     bad = [o for o in outcomes if o.status in ("failed", "unknown")]
     if bad:
         raise DulyError(N_("{count} of {count2} reminder message(s) not confirmed ({value}); see `duly remind log`"),

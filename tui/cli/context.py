@@ -20,7 +20,7 @@ from store.i18n import N_
 
 # Columns whose values come from a fixed list, and the catalogue's family of words for them ("method.cash").
 VALUE_WORDS = {"method": "method", "status": "status", "channel": "channel", "kind": "alert", "bucket": "bucket",
-               "settlement_cycle": "cycle", "cycle": "cycle", "language": "language"}
+               "settlement_cycle": "cycle", "cycle": "cycle", "language": "language", "action": "action"}
 
 
 class UsageError(DulyError):
@@ -86,6 +86,15 @@ class Context:
         """Words for people in this command's language (see tui/app/i18n.py for how to add one)."""
         return translate(self.language(), msgid, **values)
 
+    def said(self, line: object) -> str:
+        """A line kept with its message id (an error, a store.errors.Said) in this command's language; text as it is."""
+        text = getattr(line, "text", None)
+        return text(self.language()) if callable(text) else str(line)
+
+    def warn(self, line: object) -> None:
+        """`duly: warning: …` on stderr, in this command's language."""
+        print("duly: " + self.t("warning: {warning}", warning=self.said(line)), file=sys.stderr)
+
     def passphrase(self, *, confirm: bool = False) -> str:
         return read_secret(
             file=getattr(self.args, "passphrase_file", None), env="DULY_PASSPHRASE",
@@ -99,7 +108,7 @@ class Context:
             from store.write.settings import currency_problems
 
             for problem in currency_problems(self._ledger):
-                print(f"duly: warning: {problem}", file=sys.stderr)
+                self.warn(problem)
         return self._ledger
 
     def _open_with_agent(self) -> Ledger | None:
@@ -119,8 +128,9 @@ class Context:
             return None
 
     def _upgrading(self, found: int, target: int) -> None:
-        print(f"duly: upgrading {self.ledger_path} from schema {found} to {target} (once; a big ledger takes "
-              "a few seconds)", file=sys.stderr, flush=True)
+        print("duly: " + self.t("upgrading {path} from schema {found} to {target} (once; a big ledger takes a few "
+                                "seconds)", path=self.ledger_path, found=found, target=target),
+              file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self._ledger is not None:
@@ -142,7 +152,7 @@ class Context:
                                 overdue=overdue)
             output.page(text, allowed=not getattr(self.args, "no_pager", False))
         else:
-            print("(none)")
+            print(self.t("(none)"))
 
     def _worded(self, rows: list[dict], columns: list[str], headers: dict) -> tuple[list[dict], dict]:
         """A table for people in their language: column titles, and values from a fixed list (bank_transfer,
@@ -186,7 +196,7 @@ class Context:
             print(f"{output.pad(key, width)}  {output.terminal_text('' if value is None else str(value))}")
         for title, (rows, columns) in sections.items():
             print(f"\n{title}:")
-            print(output.table(rows, columns) if rows else "  (none)")
+            print(output.table(rows, columns) if rows else "  " + self.t("(none)"))
 
     def amount(self, minor: int, currency: str) -> str:
         """An amount as this output shows it: thousands separators in a table, a plain decimal in json and csv."""

@@ -15,12 +15,12 @@ FIELD_OPTIONS = {
     "--cycle": "settlement_cycle", "--tags": "tags", "--notes": "notes",
 }
 FIELD_HELP = {
-    "--name": "the name used on screens and documents", "--legal-name": "the registered name, if different",
-    "--tax-id": "统一社会信用代码, 税号, EU VAT number or US EIN", "--address": "postal address",
-    "--email": "e-mail for statements and reminders", "--phone": "phone number",
-    "--language": "zh or en: the language of its documents", "--currency": "ISO 4217 code (default the ledger's)",
-    "--terms": "payment terms by name, e.g. NET30", "--credit-limit": "credit limit as an amount",
-    "--category": "A, B, C, VIP, 普通 or 风险", "--tags": "comma-separated tags", "--notes": "free text",
+    "--name": N_("the name used on screens and documents"), "--legal-name": N_("the registered name, if different"),
+    "--tax-id": N_("统一社会信用代码, 税号, EU VAT number or US EIN"), "--address": N_("postal address"),
+    "--email": N_("e-mail for statements and reminders"), "--phone": N_("phone number"),
+    "--language": N_("zh or en: the language of its documents"), "--currency": N_("ISO 4217 code (default the ledger's)"),
+    "--terms": N_("payment terms by name, e.g. NET30"), "--credit-limit": N_("credit limit as an amount"),
+    "--category": N_("A, B, C, VIP, 普通 or 风险"), "--tags": N_("comma-separated tags"), "--notes": N_("free text"),
 }
 
 
@@ -68,15 +68,15 @@ def register(sub, common) -> None:
     q.set_defaults(handler=edit)
 
     for action, flag in (("archive", True), ("unarchive", False)):
-        q = csub.add_parser(action, parents=[common], help=f"{action} a customer")
+        q = csub.add_parser(action, parents=[common], help=N_("archive a customer") if flag else N_("unarchive a customer"))
         q.add_argument("code", help="the customer code")
         q.set_defaults(handler=archive, archived=flag)
 
     q = csub.add_parser("contact", parents=[common], help="add a contact person to a customer")
     q.add_argument("code", help="the customer code")
     q.add_argument("--name", required=True, help="the contact's name")
-    for option, text in (("--role", "e.g. 财务 or accounts payable"), ("--phone", "phone number"),
-                         ("--email", "e-mail address"), ("--wechat", "WeChat id")):
+    for option, text in (("--role", N_("e.g. 财务 or accounts payable")), ("--phone", N_("phone number")),
+                         ("--email", N_("e-mail address")), ("--wechat", N_("WeChat id"))):
         q.add_argument(option, help=text)
     q.set_defaults(handler=add_contact)
 
@@ -97,8 +97,8 @@ def add(args, ctx):
 def _warn_similar(ctx, name: str, customer_id: str) -> None:
     """A name that normalises to an existing customer's is allowed (two companies may share one) but said."""
     for other in customers.similar_names(ctx.ledger(), name, exclude_id=customer_id):
-        print(f"duly: warning: the name {name!r} looks like customer {other['code']}'s ({other['name']}); "
-              "if they are one company, archive one", file=sys.stderr)
+        ctx.warn(ctx.t("the name {name} looks like customer {code}'s ({other}); if they are one company, archive one",
+                       name=repr(name), code=other["code"], other=other["name"]))
 
 
 def edit(args, ctx):

@@ -235,7 +235,7 @@ def invoice_add(args, ctx):
 def show_issued(issued, ctx) -> None:
     """What `invoice add` and `draft issue` print about the invoice they posted."""
     for warning in issued.warnings:
-        _warn(warning)
+        ctx.warn(warning)
     cur = issued.currency
     if ctx.format == "json":
         _json({"id": issued.id, "number": issued.number, "currency": cur,
@@ -243,10 +243,14 @@ def show_issued(issued, ctx) -> None:
                "due_items": [{"due_date": d, "amount": to_decimal_str(a, cur)} for d, a in issued.due_items],
                "warnings": issued.warnings})
         return
-    print(f"invoice {issued.number} issued: {format_amount(issued.total, cur, symbol=True)}"
-          + (f" (tax {format_amount(issued.tax, cur)})" if issued.tax else ""))
+    if issued.tax:
+        print(ctx.t("invoice {number} issued: {amount} (tax {tax})", number=issued.number,
+                    amount=format_amount(issued.total, cur, symbol=True), tax=format_amount(issued.tax, cur)))
+    else:
+        print(ctx.t("invoice {number} issued: {amount}", number=issued.number,
+                    amount=format_amount(issued.total, cur, symbol=True)))
     for d, a in issued.due_items:
-        print(f"  due {d}  {format_amount(a, cur)}")
+        print("  " + ctx.t("due {date}  {amount}", date=d, amount=format_amount(a, cur)))
 
 
 def invoice_list(args, ctx):
@@ -313,12 +317,12 @@ def invoice_unapply(args, ctx):
 # --- payments --------------------------------------------------------------------------------------
 
 
-def _applied_text(result: payments.Applied) -> str:
+def _applied_text(result: payments.Applied, ctx) -> str:
     cur = result.currency
     parts = [f"{n} {format_amount(a, cur)}" for n, a in result.allocations]
-    text = ("applied to " + ", ".join(parts)) if parts else "nothing applied"
+    text = ctx.t("applied to {invoices}", invoices=", ".join(parts)) if parts else ctx.t("nothing applied")
     if result.unapplied:
-        text += f"; {format_amount(result.unapplied, cur, symbol=True)} unapplied"
+        text += ctx.t("; {amount} unapplied", amount=format_amount(result.unapplied, cur, symbol=True))
     return text
 
 
@@ -339,8 +343,8 @@ def payment_add(args, ctx):
     if ctx.format == "json":
         _json(_applied_json(result))
         return
-    print(f"payment {result.number} recorded: {format_amount(result.amount, result.currency, symbol=True)}, "
-          + _applied_text(result))
+    print(ctx.t("payment {number} recorded: {amount}, {applied}", number=result.number,
+                amount=format_amount(result.amount, result.currency, symbol=True), applied=_applied_text(result, ctx)))
 
 
 def payment_list(args, ctx):
@@ -365,7 +369,7 @@ def payment_allocate(args, ctx):
         _json([_applied_json(r) for r in results])
         return
     for r in results:
-        print(f"{r.kind} {r.number or r.id}: {_applied_text(r)}")
+        print(f"{r.kind} {r.number or r.id}: {_applied_text(r, ctx)}")
 
 
 def payment_void(args, ctx):
@@ -385,8 +389,8 @@ def credit_add(args, ctx):
     if ctx.format == "json":
         _json(_applied_json(result))
         return
-    print(f"credit note {result.number} issued: {format_amount(result.amount, result.currency, symbol=True)}, "
-          + _applied_text(result))
+    print(ctx.t("credit note {number} issued: {amount}, {applied}", number=result.number,
+                amount=format_amount(result.amount, result.currency, symbol=True), applied=_applied_text(result, ctx)))
 
 
 def credit_list(args, ctx):
@@ -403,7 +407,8 @@ def writeoff(args, ctx):
         _json({"invoice": args.number, "number": number, "date": iso_date(args.date),
                "amount": to_decimal_str(amount, cur), "currency": cur})
         return
-    print(f"invoice {args.number}: {format_amount(amount, cur, symbol=True)} written off ({number})")
+    print(ctx.t("invoice {number}: {amount} written off ({writeoff})", number=args.number,
+                amount=format_amount(amount, cur, symbol=True), writeoff=number))
 
 
 # --- debit notes -----------------------------------------------------------------------------------
@@ -414,7 +419,7 @@ def debit_add(args, ctx):
                            reverses=args.reverses, due=args.due, currency=args.currency,
                            invoice=args.invoice)
     for warning in note.warnings:
-        _warn(warning)
+        ctx.warn(warning)
     amount = format_amount(note.amount, note.currency, symbol=True)
     if note.reverses and note.applied_credit:
         text = ctx.t("debit note {number} of {amount} issued, reversing credit note {credit} ({applied} of its "

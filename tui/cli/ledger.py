@@ -102,8 +102,8 @@ def init(args, ctx):
 def open_tui(args, ctx):
     if not sys.stdout.isatty():
         # Drawing the app into a file or a pipe would hang there, waiting for keys nobody can see to press.
-        print("duly: the app needs a terminal; for scripts use a command such as `duly report aging` "
-              "(see `duly --help`)", file=sys.stderr)
+        print("duly: " + ctx.t("the app needs a terminal; for scripts use a command such as `duly report aging` "
+                               "(see `duly --help`)"), file=sys.stderr)
         return 2
     from tui.app.app import run_app
 
@@ -156,8 +156,10 @@ def check(args, ctx):
         else:
             for line in problems[1:]:
                 print(line)
-        raise DamagedLedger(f"ledger {ctx.ledger_path} fails its checks: {problems[0]}"
-                            + (f" (and {len(problems) - 1} more, listed above)" if len(problems) > 1 else ""))
+        if len(problems) > 1:
+            raise DamagedLedger(N_("ledger {path} fails its checks: {problem} (and {more} more, listed above)"),
+                                path=ctx.ledger_path, problem=problems[0], more=len(problems) - 1)
+        raise DamagedLedger(N_("ledger {path} fails its checks: {problem}"), path=ctx.ledger_path, problem=problems[0])
     ctx.done(ctx.t("ledger {ledger_path} is sound: every page (integrity and page HMACs), the change log's hash "
                    "chains and the ledger's invariants check", ledger_path=ctx.ledger_path))
 

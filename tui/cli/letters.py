@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from store.files.documents import render
+from store.i18n import N_
 from store.rules.validate import parse_date
 from store.write import collections, confirmations, customers
 from tui.cli.context import date_given
@@ -27,9 +28,9 @@ def register(sub, common) -> None:
     p = sub.add_parser("letter", parents=[own], help="confirmation letters, dunning letters, payment requests")
     lsub = p.add_subparsers(dest="letter", metavar="LETTER", required=True)
     for name, handler, text in (
-        ("confirmation", confirmation, "往来款项询证函: our balance as of D, with the reply slip to sign or correct"),
-        ("dunning", dunning, "催款函: the customer's invoices due for a reminder as of D, at their level"),
-        ("request", request, "请款单: a payment request for open invoices, with the account to pay into"),
+        ("confirmation", confirmation, N_("往来款项询证函: our balance as of D, with the reply slip to sign or correct")),
+        ("dunning", dunning, N_("催款函: the customer's invoices due for a reminder as of D, at their level")),
+        ("request", request, N_("请款单: a payment request for open invoices, with the account to pay into")),
     ):
         q = lsub.add_parser(name, parents=[own], help=text)
         q.add_argument("code", metavar="CODE", help="the customer")
@@ -61,7 +62,7 @@ def _emit(args, ctx, doc) -> str | None:
         write_document(doc, fmt)
         return None
     path = render.save(doc, Path(args.out) / f"{doc.filename}.{fmt}", fmt)
-    print(f"{path} written (PLAINTEXT: keep it safe or delete it after use)", file=sys.stderr)
+    print(ctx.t("{path} written (PLAINTEXT: keep it safe or delete it after use)", path=path), file=sys.stderr)
     return str(path)
 
 
@@ -74,8 +75,9 @@ def confirmation(args, ctx):
     path = _emit(args, ctx, doc)
     if args.mark_sent:
         confirmations.mark_sent(ledger, args.code, as_of.isoformat(), channel="letter", address=path, on=args.on)
-        print(f"{args.code}: balance confirmation as of {as_of} recorded as sent; record the reply with "
-              f"`duly statement confirm {args.code} --as-of {as_of} [--their-balance A]`", file=sys.stderr)
+        print(ctx.t("{code}: balance confirmation as of {date} recorded as sent; record the reply with "
+                    "`duly statement confirm {code} --as-of {date} [--their-balance A]`", code=args.code, date=as_of),
+              file=sys.stderr)
 
 
 def dunning(args, ctx):
@@ -92,8 +94,8 @@ def request(args, ctx):
     doc = render.payment_request(ledger, customer["id"], as_of, numbers=args.invoice, lang=args.doc_lang,
                                  issued=_issued(args))
     if not ledger.setting("company.bank_account"):
-        print("duly: note: company.bank_account is not set, so the request names no account to pay into "
-              "(`duly settings set company.bank_account ...`)", file=sys.stderr)
+        print("duly: " + ctx.t("note: company.bank_account is not set, so the request names no account to pay into "
+                               "(`duly settings set company.bank_account …`)"), file=sys.stderr)
     _emit(args, ctx, doc)
 
 

@@ -91,8 +91,12 @@ ARGPARSE_WORDS = (
 )
 
 
+SPOKEN = {"language": "en"}  # the language of this run's --help and argparse's words (set by speak)
+
+
 def speak(language: str) -> None:
     """argparse's words in a language, for this run (argparse reads them through its module's _ and ngettext)."""
+    SPOKEN["language"] = language
     argparse._ = lambda text: translate(language, text)
     argparse.ngettext = lambda one, many, n: translate(language, one if n == 1 else many)
 
@@ -157,7 +161,38 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     add_examples(sub)
     _accept_date_words(parser)
+    localise_help(parser, SPOKEN["language"])
     return parser
+
+
+def localise_help(parser: argparse.ArgumentParser, language: str) -> None:
+    """Every help text of a parser and its subcommands in a language: each is its own message id (the English
+    text, extracted from tui/cli/*.py by tests/support/catalogue.py); the examples stay as typed. The language is
+    --lang, DULY_LANG or the locale: --help never opens the ledger, so the device's `language` setting is not read."""
+    if language == "en":
+        return
+    if parser.description:
+        parser.description = translate(language, parser.description)
+    if parser.epilog:
+        head, sep, rest = parser.epilog.partition("\n")
+        if head == "examples:":
+            parser.epilog = translate(language, N_("examples:")) + sep + rest
+        elif LANGUAGE_RULE in parser.epilog:
+            rule = translate(language, LANGUAGE_RULE)
+            parser.epilog = translate(language, N_("Language: {rule}"), rule=rule) + "。"
+        else:
+            parser.epilog = translate(language, parser.epilog)
+    for action in parser._actions:
+        if action.dest == "lang" and action.help and LANGUAGE_RULE in action.help:
+            action.help = translate(language, LANGUAGE_RULE) + " (zh: 简体中文)"
+        elif action.help and action.help is not argparse.SUPPRESS:
+            action.help = translate(language, action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                if choice.help:
+                    choice.help = translate(language, choice.help)
+            for child in {id(p): p for p in action.choices.values()}.values():
+                localise_help(child, language)
 
 
 def typed_date(text: str) -> str:

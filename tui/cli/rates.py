@@ -5,6 +5,7 @@ from store.errors import InvalidInput
 from store.files import rates as rate_files
 from store.read import fx as fxread
 from store.write import fx
+from store.i18n import N_
 from tui.cli.context import date_given
 
 
@@ -30,7 +31,7 @@ def register(sub, common) -> None:
 
 def _per(args) -> int:
     if args.per <= 0:
-        raise InvalidInput(f"--per {args.per}: must be a positive number of units", field="per")
+        raise InvalidInput(N_("--per {per}: must be a positive number of units"), per=args.per, field="per")
     return args.per
 
 

@@ -138,11 +138,12 @@ def auto(args, ctx):
             for d in run.accepted], "left": [{"id": r["id"], "why": why} for r, why in run.left]}))
         return
     for d in run.accepted:
-        print(f"accepted  {_decision_text(d)} (score {d.candidate.score})")
+        print(ctx.t("accepted  {what} (score {score})", what=_decision_text(d), score=d.candidate.score))
     for r, why in run.left:
-        print(f"left      bank line {r['id'][:8]} {r['date']} {money.format_amount(r['amount'], r['currency'])} "
-              f"{r['payer'] or ''}: {why}")
-    print(f"{len(run.accepted)} accepted, {len(run.left)} left for a person (minimum score {run.min_score})")
+        print(ctx.t("left      bank line {id} {date} {amount} {payer}: {why}", id=r["id"][:8], date=r["date"],
+                    amount=money.format_amount(r["amount"], r["currency"]), payer=r["payer"] or "", why=why))
+    print(ctx.t("{accepted} accepted, {left} left for a person (minimum score {score})", accepted=len(run.accepted),
+                left=len(run.left), score=run.min_score))
 
 
 def profile_add(args, ctx):

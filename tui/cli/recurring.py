@@ -108,12 +108,12 @@ def run(args, ctx):
     report = recurring.run(ctx.ledger(), args.as_of, only=args.schedule)
     for line in report.issued:
         for warning in line["warnings"]:
-            print(f"duly: warning: {warning}", file=sys.stderr)
+            ctx.warn(warning)
     rows = [{k: v for k, v in line.items() if k != "warnings"} for line in report.issued]
     if ctx.format == "table" and not rows:
         print(ctx.t("nothing due: every occurrence up to that date was issued already"))
     else:
         ctx.emit(rows, ["schedule", "occurrence", "date", "invoice", "draft"], right={"occurrence"})
     for problem in report.problems:
-        print(f"duly: {problem}", file=sys.stderr)
+        print(f"duly: {ctx.said(problem)}", file=sys.stderr)
     return 1 if report.problems else 0

@@ -34,12 +34,12 @@ def register(sub, common) -> None:
     q.set_defaults(handler=aging)
 
     for name, handler, text in (
-        ("summary", summary, "AR summary per currency"),
-        ("dso", dso, "days sales outstanding"),
-        ("forecast", forecast, "expected cash-in per week (13 weeks)"),
-        ("provision", provision, "bad-debt provision (坏账准备) by aging bucket"),
-        ("days-to-pay", days_to_pay, "per customer: average days to pay, days late, trend"),
-        ("expected", expected, "expected payment date per open invoice"),
+        ("summary", summary, N_("AR summary per currency")),
+        ("dso", dso, N_("days sales outstanding")),
+        ("forecast", forecast, N_("expected cash-in per week (13 weeks)")),
+        ("provision", provision, N_("bad-debt provision (坏账准备) by aging bucket")),
+        ("days-to-pay", days_to_pay, N_("per customer: average days to pay, days late, trend")),
+        ("expected", expected, N_("expected payment date per open invoice")),
     ):
         q = rsub.add_parser(name, parents=[common], help=text)
         as_of_option(q)

@@ -135,7 +135,7 @@ def write_document(doc, fmt: str) -> None:
     """A document to standard output: HTML as text; PDF as bytes, only into a file or a pipe."""
     if fmt == "pdf":
         if sys.stdout.isatty():
-            raise UsageError("a PDF is not shown on a terminal: redirect it (`> statement.pdf`) or use --out DIR")
+            raise UsageError(N_("a PDF is not shown on a terminal: redirect it (`> statement.pdf`) or use --out DIR"))
         sys.stdout.flush()
         sys.stdout.buffer.write(doc.pdf())
         sys.stdout.buffer.flush()

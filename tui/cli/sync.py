@@ -73,7 +73,7 @@ def register(sub, common) -> None:
     p.set_defaults(handler=serve)
 
 
-_INSECURE = "allow a plain http:// server that is not on this machine (not recommended: use https://)"
+_INSECURE = N_("allow a plain http:// server that is not on this machine (not recommended: use https://)")
 
 
 def _session(ctx):
@@ -117,14 +117,14 @@ def init(args, ctx):
                               "recovery": started.secret, **started.report.__dict__}))
         return
     print(created)
-    _print_recovery(started.secret, args.server)
+    _print_recovery(started.secret, args.server, ctx)
 
 
-def _print_recovery(secret: str, server: str) -> None:
-    print("\nRECOVERY SECRET: print it or write it down, and keep it offline. With it, anyone can bring this book")
-    print("back on a new machine if every device is lost; it is shown only now:")
+def _print_recovery(secret: str, server: str, ctx) -> None:
+    print("\n" + ctx.t("RECOVERY SECRET: print it or write it down, and keep it offline. With it, anyone can bring "
+                       "this book back on a new machine if every device is lost; it is shown only now:"))
     print(f"  {secret}")
-    print(f"to use it: duly sync join --server {server} --invite <the secret>")
+    print(ctx.t("to use it: duly sync join --server {server} --invite <the secret>", server=server))
 
 
 def recovery(args, ctx):
@@ -137,9 +137,9 @@ def recovery(args, ctx):
 
         print(output.to_json({"recovery": secret}))
         return
-    print("a new recovery secret was made; older ones still work until you retire them with "
-          "`duly sync revoke <their device>` (see `duly sync devices`)")
-    _print_recovery(secret, ledger.meta("sync.server"))
+    print(ctx.t("a new recovery secret was made; older ones still work until you retire them with "
+                "`duly sync revoke <their device>` (see `duly sync devices`)"))
+    _print_recovery(secret, ledger.meta("sync.server"), ctx)
 
 
 def invite(args, ctx):
@@ -151,8 +151,9 @@ def invite(args, ctx):
 
         print(output.to_json({"invite": made.code, "role": made.role, "hours": made.hours, "expires": made.expires}))
     else:
-        print(f"one-time invite for a {made.role} (expires in {made.hours} h, at {made.expires}); on the new device "
-              f"run:\n  duly sync join --server {made.server} --invite {made.code}")
+        print(ctx.t("one-time invite for a {role} (expires in {hours} h, at {expires}); on the new device run:",
+                    role=made.role, hours=made.hours, expires=made.expires)
+              + f"\n  duly sync join --server {made.server} --invite {made.code}")
 
 
 def join(args, ctx):
@@ -170,12 +171,13 @@ def join(args, ctx):
 
         print(output.to_json({"ok": True, **summary}))
         return
-    restored = (f"restored a snapshot ({summary['snapshot_chunks']} chunk(s) verified) and "
+    restored = (ctx.t("restored a snapshot ({chunks} chunk(s) verified) and ", chunks=summary["snapshot_chunks"])
                 if summary["snapshot_chunks"] else "")
-    print(f"joined team {summary['team']} as a {summary['role']} (device {summary['device']}); {restored}pulled "
-          f"{summary['pulled']} change(s); hash chains and ledger checks passed; ledger {ctx.ledger_path}")
+    print(ctx.t("joined team {team} as a {role} (device {device}); {restored}pulled {pulled} change(s); hash chains "
+                "and ledger checks passed; ledger {path}", team=summary["team"], role=summary["role"],
+                device=summary["device"], restored=restored, pulled=summary["pulled"], path=ctx.ledger_path))
     if summary["flagged"]:
-        print(f"{summary['flagged']} item(s) need review: `duly sync review`")
+        print(ctx.t("{count} item(s) need review: `duly sync review`", count=summary["flagged"]))
 
 
 def now(args, ctx):
@@ -245,7 +247,7 @@ def serve(args, ctx):
                         name=exc.name) from None
 
     if bool(args.data) == bool(args.database):
-        raise DulyError(N_("give exactly one of --data DIR (SQLite) or --database postgresql://..."))
+        raise DulyError(N_("give exactly one of --data DIR (SQLite) or --database postgresql://…"))
     if args.teams_per_minute < 1:
         raise DulyError(N_("--teams-per-minute must be 1 or more"))
     token = os.environ.get("DULY_SERVER_TEAM_TOKEN")

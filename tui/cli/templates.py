@@ -10,9 +10,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from store.errors import DulyError
+from store.errors import DulyError, os_reason
 from store.files.documents import engine
 from store.write import templates
+from store.i18n import N_
 from tui.cli.context import UsageError
 
 
@@ -21,9 +22,9 @@ def register(sub, common) -> None:
     tsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = tsub.add_parser("list", parents=[common], help="every template and whether it is edited or the default")
     q.set_defaults(handler=template_list)
-    for action, handler, text in (("show", template_show, "print the template in force (or --default)"),
-                                  ("edit", template_edit, "change a template in $VISUAL / $EDITOR, or from --file"),
-                                  ("reset", template_reset, "go back to the default template")):
+    for action, handler, text in (("show", template_show, N_("print the template in force (or --default)")),
+                                  ("edit", template_edit, N_("change a template in $VISUAL / $EDITOR, or from --file")),
+                                  ("reset", template_reset, N_("go back to the default template"))):
         q = tsub.add_parser(action, parents=[common], help=text)
         q.add_argument("name", metavar="NAME", help=f"one of: {', '.join(engine.NAMES)}")
         if action == "show":
@@ -47,12 +48,13 @@ def _read(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DulyError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        reason = os_reason(exc) if isinstance(exc, OSError) else DulyError(N_("not UTF-8 text"))
+        raise DulyError(N_("cannot read {path}: {reason}"), path=path, reason=reason) from None
 
 
 def _edit_in_editor(name: str, text: str) -> str:
     if not sys.stdin.isatty():
-        raise UsageError(f"template edit {name}: no terminal for an editor: pass --file FILE")
+        raise UsageError(N_("template edit {name}: no terminal for an editor: pass --file FILE"), name=name)
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     with tempfile.TemporaryDirectory(prefix="duly-template-") as tmp:
         path = Path(tmp) / f"{name}.html"
@@ -60,9 +62,10 @@ def _edit_in_editor(name: str, text: str) -> str:
         try:
             done = subprocess.run([*shlex.split(editor), str(path)])
         except (OSError, ValueError) as exc:
-            raise DulyError(f"cannot start the editor {editor!r}: {exc}") from None
+            raise DulyError(N_("cannot start the editor {editor}: {reason}"), editor=repr(editor), reason=str(exc)) from None
         if done.returncode != 0:
-            raise DulyError(f"the editor {editor!r} exited with {done.returncode}: template {name} not changed")
+            raise DulyError(N_("the editor {editor} exited with {code}: template {name} not changed"),
+                            editor=repr(editor), code=done.returncode, name=name)
         return _read(str(path))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from store.i18n import N_
 from tui.cli import output
 
 
@@ -11,13 +12,13 @@ def register(sub, common) -> None:
     p = sub.add_parser("import", parents=[common],
                        help="import customers, invoices, payments, fapiao exports or bank files (CSV, XLSX, XLS, ODS)")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
-    for kind, text in (("customers", "customers (客户档案): code, name, tax_id, email, terms, credit_limit ..."),
-                       ("invoices", "invoices (发票): customer, date, amount, number, due_date, terms ..."),
-                       ("payments", "payments (收款): customer, date, amount, method, reference, invoice"),
-                       ("terms", "payment terms (账期) as `export csv` writes them: name, lines (JSON) ..."),
-                       ("credit_notes", "credit notes (红字/贷项): customer, date, amount, invoice, reason"),
-                       ("writeoffs", "write-offs (坏账核销): invoice, date, amount, reason"),
-                       ("voids", "voids (作废): document (invoices), ref (the invoice number), date, reason")):
+    for kind, text in (("customers", N_("customers (客户档案): code, name, tax_id, email, terms, credit_limit …")),
+                       ("invoices", N_("invoices (发票): customer, date, amount, number, due_date, terms …")),
+                       ("payments", N_("payments (收款): customer, date, amount, method, reference, invoice")),
+                       ("terms", N_("payment terms (账期) as `export csv` writes them: name, lines (JSON) …")),
+                       ("credit_notes", N_("credit notes (红字/贷项): customer, date, amount, invoice, reason")),
+                       ("writeoffs", N_("write-offs (坏账核销): invoice, date, amount, reason")),
+                       ("voids", N_("voids (作废): document (invoices), ref (the invoice number), date, reason"))):
         q = kinds.add_parser(kind, parents=[common], help=text)
         q.add_argument("file", metavar="FILE", help="CSV (UTF-8 or GBK), XLSX, XLS or ODS with a header row")
         q.add_argument("--dry-run", action="store_true", help="check and show what would be written; write nothing")
@@ -73,9 +74,11 @@ def import_file(args, ctx):
                                keep_rows=args.dry_run or ctx.format == "json")
     rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
     added, updated, skipped = outcome.count("add"), outcome.count("update"), outcome.count("skip")
-    verb = "would import" if outcome.dry_run else "imported"
-    summary = (f"{verb} {added} new {outcome.kind}" + (f", {updated} updated" if updated else "")
-               + f", {skipped} already there ({outcome.source}, {outcome.encoding})")
+    summary = (ctx.t("would import {added} new {kind}", added=added, kind=outcome.kind) if outcome.dry_run
+               else ctx.t("imported {added} new {kind}", added=added, kind=outcome.kind))
+    summary += (ctx.t(", {updated} updated", updated=updated) if updated else "") + ctx.t(
+        ", {skipped} already there ({source}, {encoding})", skipped=skipped, source=outcome.source,
+        encoding=outcome.encoding)
     _report(ctx, outcome, rows, ["line", "action", "key", "detail"], summary,
             {"kind": outcome.kind, "added": added, "updated": updated, "skipped": skipped})
 
@@ -110,15 +113,15 @@ def _report(ctx, outcome, rows: list[dict], columns: list[str], summary: str, co
                               "problems": outcome.problems, "warnings": outcome.warnings}))
     elif outcome.dry_run:
         for problem in outcome.problems:
-            print(problem)
+            print(ctx.said(problem))
         if not outcome.problems:
             ctx.emit(rows, columns)
     for warning in outcome.warnings:
-        print(f"duly: warning: {warning}", file=sys.stderr)
+        ctx.warn(warning)
     if outcome.problems:
         raise importer.ImportProblems(outcome.problems)
     if ctx.format != "json":
-        print(summary + ("; nothing was written" if outcome.dry_run else ""))
+        print(summary + (ctx.t("; nothing was written") if outcome.dry_run else ""))
 
 
 def import_bank(args, ctx):
@@ -138,8 +141,10 @@ def import_bank(args, ctx):
                   + (f"; left out: {left}" if left else ""))
         else:
             print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
-    summary = (f"{verb} {len(found.added)} new bank lines ({found.credits} in, {found.debits} out), "
-               f"{len(found.skipped)} already there ({found.source}, {found.encoding}, profile {found.profile})")
+    summary = (ctx.t("would import") if found.dry_run else ctx.t("imported")) + " " + ctx.t(
+        "{added} new bank lines ({credits} in, {debits} out), {skipped} already there ({source}, {encoding}, "
+        "profile {profile})", added=len(found.added), credits=found.credits, debits=found.debits,
+        skipped=len(found.skipped), source=found.source, encoding=found.encoding, profile=found.profile)
     if ctx.format == "json":
         print(output.to_json({"ok": True, "dry_run": found.dry_run, "file": found.source, "encoding": found.encoding,
                               "profile": found.profile, "added": len(found.added), "skipped": len(found.skipped),
@@ -154,7 +159,7 @@ def import_bank(args, ctx):
                    "payer": b.payer, "memo": b.memo, "new": "yes" if b in found.added else "already there"}
                   for b in sorted((*found.added, *found.skipped), key=lambda b: b.line)],
                  ["id", "line", "date", "amount", "payer", "memo", "new"], right={"amount"})
-    print(summary + ("; nothing was written" if found.dry_run else "; `duly reconcile list` shows the matches"))
+    print(summary + (ctx.t("; nothing was written") if found.dry_run else ctx.t("; `duly reconcile list` shows the matches")))
 
 
 def export(args, ctx):

@@ -45,6 +45,28 @@ def _localised(binding: Binding, t: Strings) -> Binding:
     return binding
 
 
+# Below 120 columns the footer keeps to what fits in 80: the app's set-up keys (ctrl+y, f2-f4), the digits that go to
+# a screen (the same on every screen) and r (every screen reloads by itself after a change) are left to the help
+# screen (?), which lists them at every width, and the palette's key (ctrl+p) is not drawn on the right.
+FOOTER_WIDE_ONLY = frozenset({"sync_now", "settings", "drafts", "terms", "refresh", "dashboard", "customers",
+                              "invoices", "payments", "aging", "reports", "collections", "reconcile", "sync", "rates"})
+
+
+def fit_footer_keys(node, narrow: bool) -> bool:
+    """Show the wide-only keys of node's bindings or not; whether anything changed."""
+    changed = False
+    keys = {}
+    for key, bindings in node._bindings.key_to_bindings.items():
+        keys[key] = []
+        for binding in bindings:
+            if binding.id in FOOTER_WIDE_ONLY and binding.show == narrow:
+                binding, changed = replace(binding, show=not narrow), True
+            keys[key].append(binding)
+    if changed:
+        node._bindings = BindingsMap.from_keys(keys)
+    return changed
+
+
 def _word_for(binding) -> str:
     return f"key.{binding.id}" if binding.id else f"key.{binding.action.rpartition('.')[2]}"
 
@@ -80,9 +102,14 @@ class DulyScreen(Screen):
         self._fit_footer()
 
     def _fit_footer(self) -> None:
-        """Below 120 columns the footer drops its padding so every key still shows (80x24 included)."""
+        """Below 120 columns the footer drops its padding, the palette's key and the set-up keys (the help screen
+        lists them), so every key it shows fits in 80 columns."""
+        narrow = self.app.size.width < 120
         for footer in self.query(Footer):
-            footer.compact = self.app.size.width < 120
+            footer.compact = narrow
+            footer.show_command_palette = not narrow
+        if fit_footer_keys(self.app, narrow) | fit_footer_keys(self, narrow):
+            self.app.refresh_bindings()
 
     def on_screen_resume(self) -> None:
         if self.loaded_revision != -1 and self.loaded_revision != self.app.revision:

@@ -38,10 +38,11 @@ def demo_book(ledger, *, language: str, today, progress) -> None:
 
 def weakness(t: Strings, passphrase: str, path: Path) -> str | None:
     """Why a new passphrase for the ledger at `path` is weak (the check `duly init` and `duly passwd` make), in the
-    app's language where Duly has the words (zxcvbn's own warnings come in English); None when strong enough."""
+    app's language (zxcvbn's warnings too); None when strong enough."""
     if 0 < len(passphrase) < MIN_PASSPHRASE:
         return t("first.too_short", n=MIN_PASSPHRASE)
-    return passphrase_weakness(passphrase, (Path(path).stem,))
+    found = passphrase_weakness(passphrase, (Path(path).stem,))
+    return t.error(found) if found else None
 
 
 class FirstRunScreen(FormScreen):

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from textual.widgets import Input, Static
 
 from store.errors import DulyError, InvalidInput
+from store.i18n import N_
 from tui.screens.confirm import ConfirmScreen
 
 
@@ -106,6 +107,6 @@ def positive_amount(text: str) -> None:
     try:
         value = Decimal(text.replace(",", "").replace("，", ""))
     except InvalidOperation:
-        raise InvalidInput(f"amount {text!r} is not a number, e.g. 1234.56", field="amount") from None
+        raise InvalidInput(N_("amount {text} is not a number, e.g. 1234.56"), text=repr(text), field="amount") from None
     if not value.is_finite() or value <= 0:
-        raise InvalidInput(f"amount {text!r} must be more than zero", field="amount")
+        raise InvalidInput(N_("amount {text} must be more than zero"), text=repr(text), field="amount")

@@ -18,6 +18,7 @@ from store.rules import money, validate
 from store.write import adjustments, collections, invoices
 from store.errors import DulyError, InvalidInput
 from store.rules.money import format_amount
+from store.i18n import N_
 from tui.screens.base import DulyScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
@@ -41,7 +42,7 @@ def invoice_page(ledger, number: str, today: str) -> dict:
 def amount_check(currency: str):
     def check(text: str) -> None:
         if money.parse_amount(text, currency) <= 0:
-            raise InvalidInput("must be more than zero", field="amount")
+            raise InvalidInput(N_("must be more than zero"), field="amount")
     return check
 
 

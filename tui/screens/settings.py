@@ -20,6 +20,7 @@ from store.files import mailer
 from store.read import settings as in_force
 from store.rules.money import COMMON_MINOR_UNITS
 from store.write import settings
+from store.i18n import N_
 from tui.screens.base import DulyScreen
 from tui.screens.form import FormScreen, field_row
 
@@ -58,7 +59,7 @@ def smtp_for_test(ledger, form: dict[str, str]) -> mailer.SmtpSettings:
     """The SMTP settings as typed in the form (not saved yet); the stored password when none was typed."""
     host, sender = form["smtp.host"].strip(), form["smtp.from"].strip()
     if not host or not sender:
-        raise InvalidInput("a test message needs the SMTP host and the sender address", field="smtp.host")
+        raise InvalidInput(N_("a test message needs the SMTP host and the sender address"), field="smtp.host")
     starttls = settings.check("smtp.starttls", form["smtp.starttls"] or "true") == "true"
     port = int(settings.check("smtp.port", form["smtp.port"]) if form["smtp.port"].strip() else
                (587 if starttls else 25))

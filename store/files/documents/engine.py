@@ -19,7 +19,8 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from store.errors import DulyError
+from store.errors import DulyError, Said
+from store.i18n import N_
 
 DOCUMENTS = ("statement", "confirmation", "dunning", "payment_request")
 LANGS = ("zh", "en")
@@ -42,7 +43,7 @@ class TemplateError(DulyError):
 
 def check_name(name: str) -> str:
     if name not in NAMES:
-        raise TemplateError(f"unknown template {name!r}; templates: {', '.join(NAMES)}")
+        raise TemplateError(N_("unknown template {name}; templates: {names}"), name=repr(name), names=", ".join(NAMES))
     return name
 
 
@@ -81,11 +82,13 @@ def _environment(sources: dict[str, str]) -> _Sandbox:
 def compile_check(name: str, source: str) -> None:
     """Refuse a template that does not parse (one line: the template, the line, what is wrong)."""
     if len(source) > MAX_TEXT:
-        raise TemplateError(f"template {name}: {len(source):,} characters is too long (at most {MAX_TEXT:,})")
+        raise TemplateError(N_("template {name}: {count} characters is too long (at most {most})"), name=name,
+                            count=f"{len(source):,}", most=f"{MAX_TEXT:,}")
     try:
         _environment({name: source}).get_template(name)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"template {name}, line {exc.lineno}: {exc.message}") from None
+        raise TemplateError(N_("template {name}, line {line}: {reason}"), name=name, line=exc.lineno,
+                            reason=exc.message) from None
 
 
 def _line_of(exc: BaseException, name: str, template=None) -> str:
@@ -95,7 +98,7 @@ def _line_of(exc: BaseException, name: str, template=None) -> str:
     if not found:
         return ""
     line = template.get_corresponding_lineno(found[-1]) if template is not None else found[-1]
-    return f", line {line}"
+    return Said(N_(", line {line}"), line=line)
 
 
 def render(name: str, source: str, context: dict, *, seconds: float | None = None,
@@ -115,8 +118,8 @@ def render(name: str, source: str, context: dict, *, seconds: float | None = Non
                 parts.append(chunk)
                 size += len(chunk)
                 if size > max_output:
-                    raise TemplateError(f"template {name}: the document grew past {max_output:,} characters "
-                                        "(a loop that does not end?); refused")
+                    raise TemplateError(N_("template {name}: the document grew past {most} characters (a loop that "
+                                           "does not end?); refused"), name=name, most=f"{max_output:,}")
                 if time.monotonic() > deadline:
                     raise _Timeout()
             outcome["text"] = "".join(parts)
@@ -132,7 +135,8 @@ def render(name: str, source: str, context: dict, *, seconds: float | None = Non
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(_Timeout))
         worker.join(seconds)
         if worker.is_alive():  # pragma: no cover - a single C call longer than the limit
-            raise TemplateError(f"template {name}: still rendering after {2 * seconds:.0f} s; refused")
+            raise TemplateError(N_("template {name}: still rendering after {seconds} s; refused"), name=name,
+                                seconds=f"{2 * seconds:.0f}")
     exc = outcome.get("error")
     if exc is None:
         return outcome["text"]
@@ -140,18 +144,20 @@ def render(name: str, source: str, context: dict, *, seconds: float | None = Non
     if isinstance(exc, TemplateError):
         raise exc
     if isinstance(exc, _Timeout):
-        raise TemplateError(f"template {name}{where}: rendering took longer than {seconds:g} s (a loop that does "
-                            "not end?); refused") from None
+        raise TemplateError(N_("template {name}{where}: rendering took longer than {seconds} s (a loop that does "
+                               "not end?); refused"), name=name, where=where, seconds=f"{seconds:g}") from None
     if isinstance(exc, SecurityError):
-        raise TemplateError(f"template {name}{where}: refused: {exc} (a template may only use the document's "
-                            "fields)") from None
+        raise TemplateError(N_("template {name}{where}: refused: {reason} (a template may only use the document's "
+                               "fields)"), name=name, where=where, reason=exc if isinstance(exc, DulyError) else str(exc)) from None
     if isinstance(exc, jinja2.UndefinedError):
-        raise TemplateError(f"template {name}{where}: {exc.message}") from None
+        raise TemplateError(N_("template {name}{where}: {reason}"), name=name, where=where, reason=exc.message) from None
     if isinstance(exc, RecursionError):
-        raise TemplateError(f"template {name}{where}: a macro calls itself without end; refused") from None
+        raise TemplateError(N_("template {name}{where}: a macro calls itself without end; refused"), name=name,
+                            where=where) from None
     if isinstance(exc, (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
                         AttributeError)):
-        raise TemplateError(f"template {name}{where}: {type(exc).__name__}: {exc}") from None
+        raise TemplateError(N_("template {name}{where}: {reason}"), name=name, where=where,
+                            reason=f"{type(exc).__name__}: {exc}") from None
     raise exc
 
 

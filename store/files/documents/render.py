@@ -17,6 +17,11 @@ from store.read import statements
 from store.read.company import company_profile
 from store.rules import money
 from store.write import settings, templates
+from store.i18n import N_
+
+# (module-level: Babel's extractor loses N_() calls further down this file, after the f-strings of dunning())
+REQUEST_NOT_OPEN = N_("payment request: {numbers} is not open for {code} as of {date}")
+REQUEST_NOTHING_OPEN = N_("payment request: {code} has no open invoice as of {date}")
 
 STYLE = """
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "Helvetica Neue",
@@ -85,7 +90,7 @@ def _customer(ledger, customer_id: str) -> dict:
     found = ledger.row("SELECT id, code, name, legal_name, address, email, phone, tax_id, language, currency "
                        "FROM customers WHERE id=?", (customer_id,))
     if found is None:
-        raise NotFound(f"unknown customer {customer_id!r}")
+        raise NotFound(N_("unknown customer {code}"), code=repr(customer_id))
     return found
 
 
@@ -95,7 +100,8 @@ def language_of(ledger, customer: dict, lang: str | None = None) -> str:
     Chinese."""
     chosen = lang or customer.get("language") or settings.get(ledger, "language") or "zh"
     if chosen not in engine.LANGS:
-        raise InvalidInput(f"language {chosen!r} is not one of {', '.join(engine.LANGS)}", field="lang")
+        raise InvalidInput(N_("language {language} is not one of {languages}"), language=repr(chosen),
+                           languages=", ".join(engine.LANGS), field="lang")
     return chosen
 
 
@@ -255,7 +261,7 @@ def dunning(ledger, customer_id: str, items: list, as_of: date, doc_dates: dict[
     """催款函 at the highest level among the items (store.rules.dunning.PlanItem), with the fee and the interest of
     each invoice as lines and the totals per currency."""
     if not items:
-        raise InvalidInput("a dunning letter needs at least one overdue invoice")
+        raise InvalidInput(N_("a dunning letter needs at least one overdue invoice"))
     customer = _customer(ledger, customer_id)
     lang = language_of(ledger, customer, lang)
     top = max(items, key=lambda i: i.level.offset).level
@@ -300,10 +306,11 @@ def payment_request(ledger, customer_id: str, as_of: date, *, numbers: list[str]
     wanted = numbers or sorted(open_by_number)
     missing = [n for n in wanted if n not in open_by_number]
     if missing:
-        raise InvalidInput(f"payment request: {', '.join(missing)} is not open for {customer['code']} as of "
-                           f"{as_of.isoformat()}", field="invoice")
+        raise InvalidInput(REQUEST_NOT_OPEN,
+                           numbers=", ".join(missing), code=customer["code"], date=as_of.isoformat(), field="invoice")
     if not wanted:
-        raise InvalidInput(f"payment request: {customer['code']} has no open invoice as of {as_of.isoformat()}")
+        raise InvalidInput(REQUEST_NOTHING_OPEN, code=customer["code"],
+                           date=as_of.isoformat())
     invoices, totals = [], {}
     for number in wanted:
         inv = ledger.row("SELECT id, date, total, tax, currency, description FROM invoices WHERE number=? AND "

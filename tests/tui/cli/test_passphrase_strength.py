@@ -42,3 +42,22 @@ def test_the_demo_keeps_its_passphrase_demo(cli, monkeypatch):
     monkeypatch.setenv("DULY_PASSPHRASE", "demo")
     assert cli("demo", "--customers", "5", "--invoices", "10").code == 0
     assert cli("customer", "list", "--format", "json").code == 0
+
+
+def test_zxcvbn_s_warnings_are_said_in_chinese(cli, monkeypatch):
+    """zxcvbn words its feedback in English; Duly's catalogue has each of its warnings in Chinese."""
+    from zxcvbn import zxcvbn
+
+    from store.i18n import known
+    from store.rules.validate import ZXCVBN_WARNINGS
+
+    for weak in ("qwertyuiop123", "aaaaaaaaaaaaaaa", "password1234", "abcdefghijk", "1987-05-04 1987"):
+        warning = zxcvbn(weak)["feedback"]["warning"]
+        if warning:
+            assert warning[0].lower() + warning[1:].rstrip(".") in ZXCVBN_WARNINGS, warning
+    assert all(known(w) for w in ZXCVBN_WARNINGS)
+    monkeypatch.setenv("DULY_PASSPHRASE", "qwertyuiop123")
+    result = cli("--lang", "zh", "init")
+    assert result.code == 1 and "这是一个非常常见的密码" in result.err, result.err
+    monkeypatch.setenv("DULY_PASSPHRASE", "short")
+    assert "它短于 10 个字符" in cli("--lang", "zh", "init").err

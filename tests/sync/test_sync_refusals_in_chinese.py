@@ -1,0 +1,57 @@
+"""The sync server answers every refusal with a stable code beside its English words (programs read the code); the
+client words a refusal it knows by its code in its user's language."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sync import crypto
+from sync.client import SyncError
+from sync.client.api import REFUSALS, refusal
+from tests.support.sync_server import running_server
+from tests.support.sync_team import Member, invite, join, make_team
+
+
+@pytest.fixture
+def server(tmp_path):
+    with running_server("sqlite", tmp_path, None, max_body=256 * 1024) as backend:
+        yield backend
+
+
+def refusal_of(call) -> SyncError:
+    with pytest.raises(SyncError) as caught:
+        call()
+    return caught.value
+
+
+def test_every_error_answer_carries_a_code(server):
+    missing = httpx.get(server.url + "/v1/nothing")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    admin = make_team(server.url)
+    bad = refusal_of(lambda: admin.api.call("POST", admin.api.team_path("/push"), body=b"{nope"))
+    assert bad.status == 400 and bad.body["code"] == "bad_request" and "not JSON" in bad.body["error"]
+    big = crypto.canonical({"envelopes": [], "pad": "x" * (300 * 1024)})
+    large = refusal_of(lambda: admin.api.call("POST", admin.api.team_path("/push"), body=big))
+    assert large.body["code"] == "too_large" and large.body["limit"] == 256 * 1024
+
+
+def test_a_known_refusal_is_said_in_chinese(server):
+    admin = make_team(server.url)
+    invite_id, token = invite(admin, "member", hours=-1)
+    late = Member(server.url, admin.team, "late")
+    expired = refusal_of(lambda: late.api.post(f"/v1/teams/{admin.team}/join",
+                                               {"invite": invite_id, "token": crypto.b64e(token),
+                                                "device": late.info()}))
+    assert expired.body["code"] == "invite_expired"
+    assert str(expired) == "the sync server refused: this invite has expired; ask an admin for a new one"
+    assert expired.text("zh") == "同步服务器拒绝了请求：此邀请已过期；请向管理员索取新的邀请"
+    viewer = join(admin, "viewer", "auditor")
+    role = refusal_of(lambda: viewer.push(viewer.envelope()))
+    assert role.body["code"] == "role_refused" and viewer.id in str(role)
+    assert "只有" in role.text("zh") and viewer.id in role.text("zh")
+
+
+def test_an_unknown_code_keeps_the_server_s_words():
+    said = refusal({"error": "something new", "code": "from_a_newer_server"}, "something new")
+    assert said.text("zh") == "something new"
+    assert set(REFUSALS) >= {"invite_invalid", "invite_used", "invite_expired", "device_removed", "role_refused"}

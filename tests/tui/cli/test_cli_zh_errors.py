@@ -1,0 +1,188 @@
+"""Every error path of the command line that a test can reach, run with --lang zh: no message is an English sentence.
+What may stay as typed: codes, numbers, dates, paths, ids, option names and anything quoted ('…', "…", `…`).
+Each path's lines (stderr, and a dry run's listed problems on stdout) are collected and checked together, so one
+run names every English line left."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+# a run of three or more English words, once what may stay as typed is taken out
+ENGLISH = re.compile(r"\b[A-Za-z][a-z]+(?:[ ,/-]+[A-Za-z][a-z]+){2,}\b")
+AS_TYPED = [
+    re.compile(r"`[^`]*`"), re.compile(r"'[^']*'"), re.compile(r'"[^"]*"'), re.compile(r"“[^”]*”"),
+    re.compile(r"(?<![\w/])--?[a-z][\w-]*"),  # options
+    re.compile(r"(?:[A-Za-z]:)?(?:/[\w.+@~-]+)+/?"),  # paths
+    re.compile(r"\b[\w.-]+\.(?:csv|xlsx|xls|ods|html|pdf|txt|json|duly|bak)\b"),  # file names
+    re.compile(r"https?://\S+"),
+    re.compile(r"\b[\w./]+(?:, [\w./]+){2,}"),  # a list of names (columns, choices)
+    re.compile(r"\b\w+(?:[._]\w+)+"),  # ids: setting keys, column names
+]
+
+
+def english_in(line: str) -> str | None:
+    """The first English phrase of a line, or None."""
+    text = line.removeprefix("duly: ")
+    for pattern in AS_TYPED:
+        text = pattern.sub(" ", text)
+    found = ENGLISH.search(text)
+    return found.group() if found else None
+
+
+def test_the_detector_tells_a_sentence_from_what_is_typed():
+    assert english_in("duly: customer 'NOPE' was not found") is not None
+    assert english_in("duly: 未知客户 'NOPE'") is None
+    assert english_in("duly: 文件 /tmp/a b/customers.csv 第 3 行：金额 'abc' 不是数字") is None
+    assert english_in("duly: --per 0：必须是正数（见 `duly rate import --help`）") is None
+    assert english_in("duly: a test message needs the SMTP host") == "test message needs the"
+    assert english_in("duly: 未知的列（应为 code, name, tags, notes 之一）") is None
+
+
+CUSTOMERS_BAD = "code,name,email\nC1,甲公司,not-an-address\nC2,,\nC3,丙公司,c3@example.com\nC3,丙公司,c3@example.com\n"
+INVOICES_BAD = ("number,customer,date,amount\nINV-1,NOPE,2026-01-01,10\nINV-2,HD001,2026-02-30,10\n"
+                "INV-3,HD001,2026-01-01,abc\nINV-4,HD001,2026-01-01,-5\n")
+PAYMENTS_BAD = "customer,date,amount\nNOPE,2026-01-01,10\nHD001,someday,10\nHD001,2026-01-01,0\n"
+
+
+def files(tmp_path) -> dict[str, str]:
+    out = {}
+    for name, text in {
+        "customers_bad.csv": CUSTOMERS_BAD,
+        "invoices_bad.csv": INVOICES_BAD,
+        "payments_bad.csv": PAYMENTS_BAD,
+        "unknown_column.csv": "code,name,colour\nC9,某公司,red\n",
+        "no_header.csv": "\n\n",
+        "unclosed.csv": 'code,name\nC1,"甲公司\nC2,乙公司\nC3,丙公司\n',
+        "rates_bad.csv": "date,currency,rate\n2026-01-01,XYZ,7.1\n2026-13-01,USD,7.1\n2026-01-02,USD,abc\n",
+        "wechat_bad.csv": "时间,说明\n2026-01-01,无\n",
+        "not_excel.xlsx": "this is not a workbook",
+        "empty.txt": "",
+        "backup_bad.bak": "not a backup",
+        "template.html": "{% for %}",
+    }.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        out[name] = str(tmp_path / name)
+    return out
+
+
+def error_paths(f: dict[str, str], tmp_path) -> list[tuple[str, tuple]]:
+    missing = str(tmp_path / "nowhere" / "x.csv")
+    return [
+        # customers
+        ("unknown customer", ("customer", "show", "NOPE")),
+        ("code with a space", ("customer", "add", "X 1", "--name", "某公司")),
+        ("bad e-mail", ("customer", "add", "HD002", "--name", "某公司", "--email", "not-an-address")),
+        ("code already used", ("customer", "add", "HD001", "--name", "又一个")),
+        ("not a currency", ("customer", "edit", "HD001", "--currency", "XYZ")),
+        ("unknown terms", ("customer", "edit", "HD001", "--terms", "NET45")),
+        # invoices, payments, credit, debit, write-off
+        ("invoice for nobody", ("invoice", "add", "--customer", "NOPE", "--date", "2026-01-01", "--amount", "10")),
+        ("no such date", ("invoice", "add", "--customer", "HD001", "--date", "2026-02-30", "--amount", "10")),
+        ("date out of range", ("invoice", "add", "--customer", "HD001", "--date", "1899-01-01", "--amount", "10")),
+        ("not an amount", ("invoice", "add", "--customer", "HD001", "--date", "2026-01-01", "--amount", "abc")),
+        ("zero invoice", ("invoice", "add", "--customer", "HD001", "--date", "2026-01-01", "--amount", "0")),
+        ("unknown invoice", ("invoice", "show", "ZZ-000001")),
+        ("zero payment", ("payment", "add", "--customer", "HD001", "--date", "2026-01-01", "--amount", "0")),
+        ("void unknown payment", ("payment", "void", "nope", "--reason", "错了")),
+        ("credit for nobody", ("credit", "add", "--customer", "NOPE", "--date", "2026-01-01", "--amount", "5",
+                               "--reason", "退货")),
+        ("debit without amount", ("debit", "add", "--customer", "HD001", "--date", "2026-01-01", "--reason", "费用")),
+        ("debit reverses nothing", ("debit", "add", "--reverses", "CN-999999", "--date", "2026-01-01",
+                                    "--reason", "冲回")),
+        ("write off unknown", ("writeoff", "ZZ-1", "--date", "2026-01-01", "--reason", "坏账")),
+        ("promise on unknown invoice", ("promise", "add", "ZZ-1", "--pay-by", "2026-02-01", "--amount", "5")),
+        ("note for nobody", ("note", "add", "NOPE", "--channel", "phone", "--text", "打过电话")),
+        ("resolve unknown dispute", ("dispute", "resolve", "nope", "--note", "好了")),
+        # recurring
+        ("recurring bad day", ("recurring", "add", "HD001", "--frequency", "monthly", "--start", "2026-01-01",
+                               "--day", "40", "--amount", "10")),
+        ("recurring weekly day", ("recurring", "add", "HD001", "--frequency", "weekly", "--start", "2026-01-01",
+                                  "--day", "3", "--amount", "10")),
+        ("recurring no amount", ("recurring", "add", "HD001", "--frequency", "monthly", "--start", "2026-01-01")),
+        ("recurring end before start", ("recurring", "add", "HD001", "--frequency", "monthly", "--start",
+                                        "2026-05-01", "--end", "2026-01-01", "--amount", "10")),
+        ("pause unknown schedule", ("recurring", "pause", "RI-999")),
+        # drafts, terms, settings
+        ("draft zero", ("draft", "add", "--customer", "HD001", "--amount", "0")),
+        ("built-in terms name", ("terms", "add", "EOM30", "--line", "100%:days_after:30")),
+        ("bad terms line", ("terms", "add", "T1", "--line", "garbage")),
+        ("unknown setting", ("settings", "set", "nope", "1")),
+        ("bad port", ("settings", "set", "smtp.port", "99999")),
+        ("control characters", ("settings", "set", "company.name", "甲\x07公司")),
+        ("bank account", ("settings", "set", "company.bank_account", "12")),
+        # reports, statements, letters, templates
+        ("bad date word", ("report", "aging", "--as-of", "someday")),
+        ("no rate for a currency", ("report", "aging", "--in", "USD")),
+        ("statement for nobody", ("statement", "NOPE")),
+        ("pdf on a terminal", ("statement", "HD001", "--format", "pdf")),
+        ("dunning with nothing due", ("letter", "dunning", "HD001", "--as-of", "2026-01-01")),
+        ("request with nothing open", ("letter", "request", "HD001", "--as-of", "2026-01-01")),
+        ("unknown template", ("template", "show", "nope")),
+        ("template that does not parse", ("template", "edit", "statement", "--file", f["template.html"])),
+        ("template file missing", ("template", "edit", "statement", "--file", missing)),
+        # rates
+        ("rate per zero", ("rate", "import", f["rates_bad.csv"], "--per", "0")),
+        ("rates with bad rows", ("rate", "import", f["rates_bad.csv"])),
+        ("rate for the base currency", ("rate", "set", "CNY", "1", "--date", "2026-01-01")),
+        # imports: files and rows
+        ("no such file", ("import", "customers", missing)),
+        ("customers with bad rows", ("import", "customers", "--dry-run", f["customers_bad.csv"])),
+        ("invoices with bad rows", ("import", "invoices", "--dry-run", f["invoices_bad.csv"])),
+        ("payments with bad rows", ("import", "payments", "--dry-run", f["payments_bad.csv"])),
+        ("invoices with bad rows, for real", ("import", "invoices", f["invoices_bad.csv"])),
+        ("unknown column", ("import", "customers", f["unknown_column.csv"])),
+        ("no header row", ("import", "customers", f["no_header.csv"])),
+        ("unclosed quote", ("import", "customers", f["unclosed.csv"])),
+        ("not a workbook", ("import", "customers", f["not_excel.xlsx"])),
+        ("wallet that is not one", ("import", "bank", "--profile", "wechat", f["wechat_bad.csv"])),
+        ("bank file missing", ("import", "bank", missing)),
+        # the ledger itself
+        ("restore a bad backup", ("restore", "--yes", f["backup_bad.bak"])),
+        ("backup into nowhere", ("backup", str(tmp_path / "nowhere" / "b.duly"))),
+        ("accept an unknown bank line", ("reconcile", "accept", "nope")),
+        ("sync with no server", ("sync", "status")),
+        ("join a server that is not there", ("sync", "join", "--server", "http://127.0.0.1:9", "--invite", "abc")),
+        ("send reminders without mail", ("remind", "send", "--as-of", "2026-01-01")),
+        # argparse's own refusals
+        ("unknown command", ("invoce",)),
+        ("bad format", ("customer", "list", "--format", "xml")),
+        ("missing argument", ("customer", "add")),
+    ]
+
+
+@pytest.fixture
+def book(cli):
+    assert cli("init").code == 0
+    assert cli("customer", "add", "HD001", "--name", "上海恒达贸易有限公司").code == 0
+    return cli
+
+
+def test_no_error_of_the_command_line_is_english_in_chinese(book, tmp_path):
+    found, refused = [], 0
+    for what, argv in error_paths(files(tmp_path), tmp_path):
+        result = book("--lang", "zh", *argv)
+        lines = [line for line in result.err.splitlines() if line.strip()]
+        if result.code != 0:
+            refused += 1
+        lines += [line for line in result.out.splitlines() if "line" in line or "行" in line]
+        for line in lines:
+            phrase = english_in(line)
+            if phrase:
+                found.append(f"{what}: {line}  [{phrase}]")
+    assert refused >= 50
+    assert not found, f"{len(found)} English lines in zh mode:\n" + "\n".join(found)
+
+
+def test_what_the_commands_print_on_success_is_chinese_too(book, tmp_path):
+    """The notes a command prints after it worked (an invoice issued, a payment applied, an import's summary)."""
+    issued = book("--lang", "zh", "invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--amount", "100")
+    assert issued.code == 0 and "已开具" in issued.out and "到期" in issued.out, issued.out
+    paid = book("--lang", "zh", "payment", "add", "--customer", "HD001", "--date", "2026-01-09", "--amount", "150")
+    assert paid.code == 0 and "已登记" in paid.out and "已核销到" in paid.out and "未核销" in paid.out, paid.out
+    good = tmp_path / "good.csv"
+    good.write_text("code,name\nC1,甲公司\n", encoding="utf-8")
+    dry = book("--lang", "zh", "import", "customers", "--dry-run", str(good))
+    assert dry.code == 0 and "将导入 1 条新的" in dry.out and "没有写入任何内容" in dry.out, dry.out
+    for line in (issued.out + paid.out + dry.out).splitlines():
+        assert english_in(line) is None, line
