@@ -45,11 +45,11 @@ def _localised(binding: Binding, t: Strings) -> Binding:
     return binding
 
 
-# Below 120 columns the footer keeps to what fits in 80: the app's set-up keys (ctrl+y, f2-f4), the digits that go to
+# Below 120 columns the footer keeps to what fits in 80: the app's set-up keys (ctrl+y, f2-f6), the digits that go to
 # a screen (the same on every screen) and r (every screen reloads by itself after a change) are left to the help
 # screen (?), which lists them at every width, and the palette's key (ctrl+p) is not drawn on the right.
 FOOTER_WIDE_ONLY = frozenset({"sync_now", "settings", "drafts", "terms", "refresh", "dashboard", "customers",
-                              "invoices", "payments", "aging", "reports", "collections", "reconcile", "sync", "rates"})
+                              "invoices", "payments", "aging", "reports", "collections", "reconcile", "sync", "files", "rates"})
 
 
 def fit_footer_keys(node, narrow: bool) -> bool:
