@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import (Button, DirectoryTree, Footer, Header, Input, Label, Static, TabbedContent,
+from textual.widgets import (Button, Footer, Header, Input, Label, Static, TabbedContent,
                              TabPane)
 
 from store.errors import DulyError, InvalidInput
@@ -28,6 +28,7 @@ from store.i18n import N_
 from tui.screens.base import PagedListScreen, localise_bindings
 from tui.screens.dialog_form import DialogForm, Field
 from tui.widgets.cells import amount_cell
+from tui.widgets.file_picker import FilePicker
 from tui.widgets.table import DataTable
 
 PAGE = 100
@@ -376,10 +377,9 @@ class RatesImportScreen(Screen[str | None]):
         yield Header()
         yield Label(t("rates.import_title"), id="form-title")
         with Horizontal(id="bank-body"):
-            yield DirectoryTree(str(self.start), id="rates-tree")
+            yield FilePicker(self.start, label=t("bank.file"), hint=t("rates.file_hint"), tree_id="rates-tree",
+                             input_id="rates-file", id="rates-picker")
             with Vertical(id="bank-side"):
-                yield Label(t("bank.file"))
-                yield Input(id="rates-file", compact=True, placeholder=t("rates.file_hint"))
                 yield Label(t("rates.f.per"))
                 yield Input("1", id="rates-per", compact=True, max_length=6)
                 with Horizontal(classes="buttons"):
@@ -392,15 +392,14 @@ class RatesImportScreen(Screen[str | None]):
     def on_mount(self) -> None:
         localise_bindings(self, self.t)
         self.app.refresh_bindings()
-        self.query_one("#rates-tree", DirectoryTree).focus()
+        self.query_one("#rates-tree").focus()
 
-    @on(DirectoryTree.FileSelected)
-    def picked(self, event: DirectoryTree.FileSelected) -> None:
-        self.query_one("#rates-file", Input).value = str(event.path)
+    @on(FilePicker.Chosen)
+    def picked(self, event: FilePicker.Chosen) -> None:
         self.action_preview()
 
     def _chosen(self) -> tuple[str, str]:
-        return self.query_one("#rates-file", Input).value.strip(), self.query_one("#rates-per", Input).value
+        return self.query_one(FilePicker).path, self.query_one("#rates-per", Input).value
 
     @on(Button.Pressed, "#rates-preview")
     def action_preview(self) -> None:

@@ -6,7 +6,7 @@ import argparse
 import re
 
 from tests.support.cli import run_duly
-from tests.tui.cli.test_cli_zh_errors import english_in
+from tests.support.english import english_in
 from tui.cli.main import build_parser, speak
 
 

@@ -4,31 +4,9 @@ Each path's lines (stderr, and a dry run's listed problems on stdout) are collec
 run names every English line left."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
-# a run of three or more English words, once what may stay as typed is taken out
-ENGLISH = re.compile(r"\b[A-Za-z][a-z]+(?:[ ,/-]+[A-Za-z][a-z]+){2,}\b")
-AS_TYPED = [
-    re.compile(r"`[^`]*`"), re.compile(r"'[^']*'"), re.compile(r'"[^"]*"'), re.compile(r"“[^”]*”"),
-    re.compile(r"(?<![\w/])--?[a-z][\w-]*"),  # options
-    re.compile(r"(?:[A-Za-z]:)?(?:/[\w.+@~-]+)+/?"),  # paths
-    re.compile(r"\b[\w.-]+\.(?:csv|xlsx|xls|ods|html|pdf|txt|json|duly|bak)\b"),  # file names
-    re.compile(r"https?://\S+"),
-    re.compile(r"\b[\w./]+(?:, [\w./]+){2,}"),  # a list of names (columns, choices)
-    re.compile(r"\b\w+(?:[._]\w+)+"),  # ids: setting keys, column names
-]
-
-
-def english_in(line: str) -> str | None:
-    """The first English phrase of a line, or None."""
-    text = line.removeprefix("duly: ")
-    for pattern in AS_TYPED:
-        text = pattern.sub(" ", text)
-    found = ENGLISH.search(text)
-    return found.group() if found else None
-
+from tests.support.english import english_in
 
 def test_the_detector_tells_a_sentence_from_what_is_typed():
     assert english_in("duly: customer 'NOPE' was not found") is not None
