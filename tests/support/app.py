@@ -1,6 +1,7 @@
 """Driving the app in a Pilot test: the app on a book, waiting until its workers are done, a widget's text."""
 from __future__ import annotations
 
+import asyncio
 import io
 
 from rich.console import Console
@@ -17,12 +18,18 @@ def app_for(path, passphrase=PASSPHRASE, language="en") -> DulyApp:
     return DulyApp(path, passphrase, today=TODAY, language=language)
 
 
+SETTLE_SECONDS = 180
+
+
 async def settle(pilot) -> None:
     """Until every worker has finished and the messages it posted were handled (no sleeps)."""
     app = pilot.app
     for _ in range(50):
         try:
-            await app.workers.wait_for_complete()
+            await asyncio.wait_for(app.workers.wait_for_complete(), SETTLE_SECONDS)
+        except TimeoutError:  # a hang is a failure that names what still runs, never a test run that never ends
+            raise AssertionError(f"workers still running after {SETTLE_SECONDS} s: "
+                                 f"{[w.name for w in app.workers if not w.is_finished]}") from None
         except (WorkerCancelled, WorkerFailed):
             pass  # a failing worker is reported by the app itself; some tests expect one
         if not app.is_running:
