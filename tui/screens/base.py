@@ -204,16 +204,7 @@ class PagedListScreen(DulyScreen):
             self.loading = True
             self._fetch(self.before, backwards=True)
 
-    # -- a sortable list's rows ------------------------------------------------------------------------
-    def row_cells(self, row: dict) -> tuple:
-        raise NotImplementedError
-
-    def row_key(self, row: dict) -> str:
-        raise NotImplementedError
-
-    def keyset(self, row: dict) -> tuple:
-        raise NotImplementedError
-
+    # -- a sortable list's rows (the subclass's row_cells, row_key and keyset: see the class docstring) -----
     def add_page(self, generation: int, rows: list[dict], more: bool, backwards: bool) -> None:
         """Add a fetched page: after the rows shown, or (backwards: fetched the other way round) before them."""
         if generation != self.generation:
