@@ -151,6 +151,8 @@ def partial_payment(tmux: Tmux) -> None:
     tmux.type_into("Amount *", "5000")
     tmux.wait_for_all("D1-000001  2026-06-15  12,000.00  5,000.00", "applying 5,000.00 CNY, unapplied 0.00 CNY")
     tmux.keys("Enter")
+    tmux.wait_in_field("Currency")  # empty: the customer's currency
+    tmux.keys("Enter")
     tmux.wait_in_field("Method")
     tmux.keys("Enter")
     tmux.type_into("Reference", "ICBC 0630-77")

@@ -124,6 +124,18 @@ class DulyScreen(Screen):
         """Start the worker(s) that fetch this screen's data."""
         self.loaded_revision = self.app.revision
 
+    # -- a job's key pressed while the screen's record still loads: not lost, run once it is there ----------
+    _deferred_action: str | None = None
+
+    def defer_until_loaded(self, action: str) -> None:
+        self._deferred_action = action
+
+    def run_deferred(self) -> None:
+        """Call when the record has loaded: the job whose key came before it starts now."""
+        action, self._deferred_action = self._deferred_action, None
+        if action is not None:
+            self.call_after_refresh(self.run_action, action)
+
 
 PREFETCH = 20  # rows before the end of what is loaded at which the next page is fetched
 
@@ -292,7 +304,8 @@ class PagedListScreen(DulyScreen):
             return
         steps = event.steps
         # the rows may have come between the key and this message: move through them first
-        room = (table.row_count - 1 - table.cursor_row) if steps > 0 else -table.cursor_row
+        # (an empty list has no room either way: not -1, which counted the first Down twice)
+        room = max(0, table.row_count - 1 - table.cursor_row) if steps > 0 else -table.cursor_row
         moved = min(steps, room) if steps > 0 else max(steps, room)
         if moved:
             table.move_cursor(row=table.cursor_row + moved, animate=False)

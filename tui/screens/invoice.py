@@ -138,6 +138,7 @@ class InvoiceScreen(DulyScreen):
     def show(self, message: Loaded) -> None:
         t, d = self.t, message.detail
         self.detail = d
+        self.run_deferred()
         inv, cur = d["invoice"], d["invoice"]["currency"]
         head = Table(box=None, show_header=False, padding=(0, 1))
         head.add_column(style="bold", no_wrap=True)
@@ -197,8 +198,10 @@ class InvoiceScreen(DulyScreen):
         today = self.app.today().isoformat()
         return max(today, self.detail["invoice"]["date"]) if self.detail else today
 
-    def _ready(self) -> bool:
+    def _ready(self, action: str) -> bool:
+        """Whether a job can start; pressed before the record is loaded, the job starts once it is."""
         if self.detail is None:
+            self.defer_until_loaded(action)
             return False
         if self.detail["void"]:
             self.notify(self.t("invd.is_void", number=self.number), severity="warning")
@@ -236,7 +239,7 @@ class InvoiceScreen(DulyScreen):
 
     # void (作废) ----------------------------------------------------------------------------------
     def action_void(self) -> None:
-        if not self._ready():
+        if not self._ready("void"):
             return
         t, paid = self.t, sum(a["amount"] for a in self.detail["allocations"])
         if paid > 0:
@@ -256,7 +259,7 @@ class InvoiceScreen(DulyScreen):
 
     # unapply ------------------------------------------------------------------------------------
     def action_unapply(self) -> None:
-        if not self._ready():
+        if not self._ready("unapply"):
             return
         t, paid = self.t, sum(a["amount"] for a in self.detail["allocations"])
         if paid <= 0:
@@ -269,7 +272,7 @@ class InvoiceScreen(DulyScreen):
 
     # credit note (红字发票 / 贷项通知) ---------------------------------------------------------------
     def action_credit(self) -> None:
-        if not self._ready():
+        if not self._ready("credit"):
             return
         t, cur, inv = self.t, self._cur(), self.detail["invoice"]
         fields = [
@@ -291,7 +294,7 @@ class InvoiceScreen(DulyScreen):
 
     # write-off (坏账核销) ----------------------------------------------------------------------------
     def action_write_off(self) -> None:
-        if not self._ready():
+        if not self._ready("write_off"):
             return
         t, cur = self.t, self._cur()
         fields = [
@@ -309,7 +312,7 @@ class InvoiceScreen(DulyScreen):
 
     # dispute (争议) ---------------------------------------------------------------------------------
     def action_dispute(self) -> None:
-        if not self._ready():
+        if not self._ready("dispute"):
             return
         t, cur = self.t, self._cur()
         current = next((r for r in self.detail["disputes"] if r["status"] == "open"), None)
@@ -340,7 +343,7 @@ class InvoiceScreen(DulyScreen):
 
     # promise to pay (承诺付款) ----------------------------------------------------------------------
     def action_promise(self) -> None:
-        if not self._ready():
+        if not self._ready("promise"):
             return
         t, cur = self.t, self._cur()
         fields = [
@@ -362,7 +365,7 @@ class InvoiceScreen(DulyScreen):
     def action_debit_note(self) -> None:
         from tui.screens.debit_note import debit_note_form
 
-        if self._ready():
+        if self._ready("debit_note"):
             inv = self.detail["invoice"]
             self.app.push_screen(debit_note_form(self, inv["customer"], self._cur(), self._today_for(), self.number),
                                  self._dialog_done)
@@ -375,7 +378,7 @@ class InvoiceScreen(DulyScreen):
     def action_pay(self) -> None:
         from tui.screens.payment_form import PaymentFormScreen
 
-        if self._ready():
+        if self._ready("pay"):
             self.app.push_screen(PaymentFormScreen(self.detail["invoice"]["customer"] or ""),
                                  lambda _done: self.reload())
 

@@ -90,6 +90,7 @@ class PaymentScreen(DulyScreen):
     def show(self, message: Loaded) -> None:
         t, d = self.t, message.detail
         self.detail = d
+        self.run_deferred()
         p, cur = d["payment"], d["payment"]["currency"]
         self.query_one("#payment-title", Label).update(
             t("paym.title", number=shown_number(p)) + f"  {p['customer']}  {p['customer_name'] or ''}")
@@ -119,8 +120,10 @@ class PaymentScreen(DulyScreen):
             return today
         return max([today, self.detail["payment"]["date"], *(a["date"] for a in self.detail["allocations"])])
 
-    def _ready(self) -> bool:
+    def _ready(self, action: str) -> bool:
+        """Whether a job can start; pressed before the record is loaded, the job starts once it is."""
         if self.detail is None:
+            self.defer_until_loaded(action)
             return False
         if self.detail["void"]:
             self.notify(self.t("paym.is_void"), severity="warning")
@@ -128,7 +131,7 @@ class PaymentScreen(DulyScreen):
         return True
 
     def action_void(self) -> None:
-        if not self._ready():
+        if not self._ready("void"):
             return
         number = self.detail["payment"]["number"] or self.payment
         self.app.push_screen(PromptScreen(self.t("paym.void_reason", number=number),
@@ -137,7 +140,7 @@ class PaymentScreen(DulyScreen):
                                                                   self._today_for(), self.t))
 
     def action_apply(self) -> None:
-        if not self._ready():
+        if not self._ready("apply"):
             return
         if self.detail["unapplied"] <= 0:
             self.notify(self.t("paym.nothing_unapplied"), severity="warning")
@@ -148,7 +151,7 @@ class PaymentScreen(DulyScreen):
                              self._done_text)
 
     def action_reallocate(self) -> None:
-        if not self._ready():
+        if not self._ready("reallocate"):
             return
         p = self.detail["payment"]
         self.app.push_screen(ApplyScreen(p["customer"], self._today_for(), payment=p["id"], reallocate=True,

@@ -4,6 +4,8 @@ the reminder history. Each test checks what the screen then shows and what the l
 from __future__ import annotations
 
 
+import time
+
 import pytest
 from textual.widgets import DataTable, Input, Static
 
@@ -207,6 +209,24 @@ async def test_promise_to_pay(book):
         [p] = collections.list_promises(ledger, "2026-03-31", customer_code="SH002")
         assert (p["number"], p["date"], p["amount"], p["made_on"]) == ("T1-000010", "2026-04-15", 1_200_000,
                                                                        "2026-03-31")
+
+
+async def test_a_job_key_pressed_while_the_invoice_loads_opens_its_form_once_loaded(book, monkeypatch):
+    from tui.screens import invoice as screen_module
+
+    def slow_page(*args, **kwargs):  # a busy machine: the invoice takes a while on the database thread
+        time.sleep(0.5)
+        return page(*args, **kwargs)
+    page = screen_module.invoice_page
+    monkeypatch.setattr(screen_module, "invoice_page", slow_page)
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(InvoiceScreen("T1-000010"))
+        await pilot.press("m")  # before the invoice is there
+        assert isinstance(app.screen, InvoiceScreen) and app.screen.detail is None
+        await settle(pilot)
+        assert isinstance(app.screen, DialogForm) and "T1-000010" in app.screen.title_text
 
 
 async def test_reminder_history_of_the_invoice(book):

@@ -49,7 +49,8 @@ async def open_payment(pilot, reference: str) -> PaymentScreen:
     await settle(pilot)
     assert isinstance(pilot.app.screen, PaymentsScreen)
     table = pilot.app.screen.query_one("#payments", DataTable)
-    [index] = [i for i, r in enumerate(rows(table)) if r[4] == reference]
+    column = table.get_column_index("reference")
+    [index] = [i for i, r in enumerate(rows(table)) if r[column] == reference]
     table.move_cursor(row=index)
     await pilot.press("enter")
     await settle(pilot)
