@@ -1,7 +1,8 @@
 """A small form in a dialog (a credit note, a write-off, a dispute, a promise, a contact, a note...) with the
 manners every form keeps: letter keys type; Enter moves to the next field and the last Enter (or ctrl+s)
 saves; every field's error is shown at once beside it and cleared as soon as the field is fixed; Escape on a
-form with something typed asks before throwing it away; a choice is a picker (Left/Right), not free text.
+form with something typed asks before throwing it away; a choice is a picker (Left/Right), not free text; a field
+made by `make` is one of the app's pickers (terms: tui/widgets/picker.py), read and focused by its Input.
 
 The caller gives the fields and `save(values)`: an async callable that does the write (on the database thread)
 and returns the line to show once done; a DulyError it raises is shown against its field (by `error.field`, or
@@ -37,6 +38,7 @@ class Field:
     placeholder: str = ""
     aliases: tuple[str, ...] = field(default=())  # words the store uses for this field in its errors
     password: bool = False  # typed unseen (a passphrase)
+    make: Callable[..., object] | None = None  # make(app, value): a picker whose Input is #field-<name> (terms)
 
 
 class DialogForm(ModalScreen[str | None]):
@@ -66,7 +68,9 @@ class DialogForm(ModalScreen[str | None]):
             for f in self.fields:
                 with Horizontal(classes="form-row", id=f"row-{f.name}"):
                     yield Label(f.label + (" *" if f.required else ""), classes="form-label")
-                    if f.choices is not None:
+                    if f.make is not None:
+                        yield f.make(self.app, f.value)
+                    elif f.choices is not None:
                         yield Choice(f.choices, f.value, id=f"field-{f.name}")
                     else:
                         yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}", compact=True,
