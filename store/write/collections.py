@@ -257,16 +257,7 @@ def add_contract(ledger, code: str, number: str, signed: str, *, start: str | No
     end = validate.iso_date(end, "--end") if end else None
     if start and end and end < start:
         raise InvalidInput(N_("--end {end} is before --start {start}"), end=end, start=start, field="end")
-    path = digest = None
-    if file:
-        path = Path(file).expanduser().resolve()
-        if not path.is_file():
-            raise NotFound(N_("--file {file}: no such file"), file=file)
-        try:
-            digest = file_sha256(path)
-        except OSError as exc:
-            raise InvalidInput(N_("--file {file}: cannot read it ({reason})"), file=file,
-                               reason=os_reason(exc), field="file") from None
+    path, digest = _file_and_hash(file) if file else (None, None)
     with ledger.writing() as tx:
         customer = customers.by_code(ledger, code)
         if ledger.row("SELECT 1 AS x FROM contracts WHERE customer_id=? AND number=?", (customer["id"], number)):
@@ -293,16 +284,66 @@ def list_contracts(ledger, code: str | None = None) -> list[dict]:
     rows = ledger.rows(f"""SELECT k.*, c.code AS customer, c.currency FROM contracts k
         LEFT JOIN customers c ON c.id = k.customer_id WHERE {where} ORDER BY c.code, k.signed, k.number""", params)
     for r in rows:
-        if not r["file_path"]:
-            r["file_check"] = "none"
-        elif not os.path.isfile(r["file_path"]):
-            r["file_check"] = "missing"
-        else:
-            try:
-                r["file_check"] = "ok" if file_sha256(Path(r["file_path"])) == r["file_sha256"] else "changed"
-            except OSError:
-                r["file_check"] = "unreadable"
+        r["file_check"] = file_check(r["file_path"], r["file_sha256"])
     return rows
+
+
+def file_check(path: str | None, recorded: str | None) -> str:
+    """A recorded file against its recorded SHA-256 now: ok, changed, missing, unreadable, or none recorded."""
+    if not path:
+        return "none"
+    if not os.path.isfile(path):
+        return "missing"
+    try:
+        return "ok" if file_sha256(Path(path)) == recorded else "changed"
+    except OSError:
+        return "unreadable"
+
+
+def _file_and_hash(file: str) -> tuple[Path, str]:
+    path = Path(file).expanduser().resolve()
+    if not path.is_file():
+        raise NotFound(N_("--file {file}: no such file"), file=file)
+    try:
+        return path, file_sha256(path)
+    except OSError as exc:
+        raise InvalidInput(N_("--file {file}: cannot read it ({reason})"), file=file,
+                           reason=os_reason(exc), field="file") from None
+
+
+def contract(ledger, code: str, number: str) -> dict:
+    """One of the customer's contracts, its file checked against the recorded hash."""
+    customer = customers.by_code(ledger, code)
+    found = ledger.row("""SELECT k.*, c.code AS customer, c.currency FROM contracts k
+        JOIN customers c ON c.id = k.customer_id
+        WHERE k.customer_id = ? AND k.number = ? AND coalesce(k.archived, 0) = 0""", (customer["id"], number))
+    if found is None:
+        raise NotFound(N_("customer {code} has no contract {number}"), code=customer["code"], number=number)
+    found["file_check"] = file_check(found["file_path"], found["file_sha256"])
+    found["files"] = _files_recorded(ledger, found["id"])
+    return found
+
+
+def _files_recorded(ledger, contract_id: str) -> list[dict]:
+    """Every file recorded on the contract, oldest first: path, SHA-256, when and by whom (from the change log)."""
+    recorded: dict[str, dict] = {}
+    for h in ledger.rows("""SELECT col, new, at, actor, hlc FROM field_history WHERE tbl = 'contracts' AND row_id = ?
+                            AND col IN ('file_path', 'file_sha256') ORDER BY hlc, id""", (contract_id,)):
+        entry = recorded.setdefault(h["hlc"], {"at": h["at"], "actor": h["actor"], "file_path": None,
+                                               "file_sha256": None})
+        entry[h["col"]] = h["new"]
+    return [r for r in recorded.values() if r["file_path"]]
+
+
+def attach_contract_file(ledger, code: str, number: str, file: str) -> dict:
+    """Record a file (a signed scan, an amendment) on a contract by its absolute path and SHA-256, never copied;
+    a file recorded before is replaced, and its path and hash stay in the contract's field history."""
+    path, digest = _file_and_hash(file)
+    with ledger.writing() as tx:
+        found = contract(ledger, code, number)
+        tx.set("contracts", found["id"], file_path=str(path), file_sha256=digest)
+    return {**found, "file_path": str(path), "file_sha256": digest, "file_check": "ok",
+            "replaced": found["file_path"]}
 
 
 # --- the reminder plan ---------------------------------------------------------------------------------------------

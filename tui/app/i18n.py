@@ -196,6 +196,11 @@ ALSO_USED = (
     N_("files.action.void"), N_("files.count.update"), N_("files.count.credit"), N_("files.count.void"),
     N_("files.export.csv"), N_("files.export.xlsx"), N_("files.export.hledger"), N_("files.export.beancount"),
     N_("files.would"), N_("files.done"),
+    # a customer's contracts (tui/screens/contract.py): binding descriptions and words chosen by data
+    N_("key.new_contract"), N_("key.attach_contract_file"), N_("key.close_contract"), N_("key.contract_attach"),
+    N_("contract.check.ok"), N_("contract.check.changed"), N_("contract.check.missing"),
+    N_("contract.check.unreadable"), N_("contract.check.none"), N_("contract.f.sha256"), N_("contract.col.at"),
+    N_("contract.col.who"), N_("contract.col.sha256"),
 )
 
 

@@ -92,6 +92,11 @@ def _register_contracts(sub, common) -> None:
     q.add_argument("--file", metavar="PATH", help="recorded by path and SHA-256, not copied")
     q.add_argument("--notes", metavar="TEXT", help="free text")
     q.set_defaults(handler=contract_add)
+    q = ksub.add_parser("attach", parents=[common], help="record a file on a contract (replaces the one before)")
+    q.add_argument("code", help="the customer code")
+    q.add_argument("number", help="the contract number")
+    q.add_argument("--file", required=True, metavar="PATH", help="recorded by path and SHA-256, not copied")
+    q.set_defaults(handler=contract_attach)
     q = ksub.add_parser("list", parents=[common], help="contracts, each file checked against its SHA-256")
     q.add_argument("code", nargs="?", help="only this customer's contracts")
     q.set_defaults(handler=contract_list)
@@ -177,6 +182,12 @@ def contract_add(args, ctx):
                                       notes=args.notes)
     extra = f"; file {record['file_path']} sha256 {record['file_sha256']} (recorded, not copied)" if args.file else ""
     ctx.done(ctx.t("contract {number} recorded for {code}{extra}", number=args.number, code=args.code, extra=extra))
+
+
+def contract_attach(args, ctx):
+    record = collections.attach_contract_file(ctx.ledger(), args.code, args.number, args.file)
+    ctx.done(ctx.t("contract {number} of {code}: file {path} sha256 {sha256} (recorded, not copied)",
+                   number=args.number, code=args.code, path=record["file_path"], sha256=record["file_sha256"]))
 
 
 def contract_list(args, ctx):

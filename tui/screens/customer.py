@@ -2,8 +2,9 @@
 the communications log, the credit score with its reasons, the statement (对账单) over a period picked on its
 tab and the change history of every field, one tab each. Its jobs: edit, contacts add / edit / remove, archive /
 unarchive, log a contact with the next follow-up, a new invoice or payment, a debit note (借项通知单), apply
-unapplied money; on the statement tab: save it as PDF or HTML, send it by e-mail, record it as sent, and the
-balance confirmation and dunning letters (save or send). Documents are the CLI's (store.files.documents), in the
+unapplied money; on the contracts tab (合同): a new contract, a file attached, a contract's detail
+(tui/screens/contract.py); on the statement tab: save it as PDF or HTML, send it by e-mail, record it as sent, and
+the balance confirmation and dunning letters (save or send). Documents are the CLI's (store.files.documents), in the
 customer's language; saving a file is a preview and records nothing; sending records "sent" once the server took
 the message."""
 from __future__ import annotations
@@ -33,6 +34,7 @@ from store.rules.money import format_amount
 from tui.screens.base import DulyScreen
 from tui.screens.apply import ApplyScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.contract import AttachFileScreen, ContractScreen, check_text, contract_form
 from tui.screens.dialog_form import DialogForm, Field
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
 from tui.screens.ask import AskAfterPreview
@@ -154,6 +156,9 @@ class CustomerScreen(DulyScreen):
         Binding("k", "mark_sent", "Mark sent", id="mark_sent"),
         Binding("o", "confirmation_letter", "Confirmation", id="confirmation_letter"),
         Binding("d", "dunning_letter", "Dunning", id="dunning_letter"),
+        # the contracts tab's own keys (Enter on a contract: its detail)
+        Binding("g", "new_contract", "New contract", id="new_contract"),
+        Binding("f", "attach_contract", "Attach file", id="attach_contract_file"),
         Binding("e", "edit", "Edit", id="edit"),
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
         Binding("p", "new_payment", "Record payment", id="record_payment"),
@@ -180,6 +185,11 @@ class CustomerScreen(DulyScreen):
             self.text = text
             self.error = error
 
+    class ContractsLoaded(Message):
+        def __init__(self, rows: list[dict]):
+            super().__init__()
+            self.rows = rows
+
     class StatementLoaded(Message):
         def __init__(self, view: StatementView):
             super().__init__()
@@ -200,6 +210,7 @@ class CustomerScreen(DulyScreen):
         self.contacts: list[dict] = []
         self.period: tuple[date, date] | None = None  # the statement's, set on mount from the quick choice
         self.statement: StatementView | None = None
+        self.contract_files: dict[str, str | None] = {}  # contract number -> the file recorded on it now
         self.last_saved: str | None = None  # the file saved last: where a statement marked sent was printed from
 
     def compose(self) -> ComposeResult:
@@ -236,6 +247,9 @@ class CustomerScreen(DulyScreen):
                     yield Input(id="period-to", compact=True, placeholder="YYYY-MM-DD")
                 yield Static("", id="statement-head")
                 yield DataTable(id="statement-lines", cursor_type="row", zebra_stripes=True)
+            with TabPane(t("arch.contracts"), id="tab-contracts"):
+                yield DataTable(id="archive-contracts", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="archive-contracts-status", classes="dim")
             with TabPane(t("arch.history"), id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -261,6 +275,11 @@ class CustomerScreen(DulyScreen):
         notes = self.query_one("#archive-notes", DataTable)
         for key in ("date", "channel", "text", "next"):
             notes.add_column(t(f"arch.note.{key}"), key=key)
+        contracts = self.query_one("#archive-contracts", DataTable)
+        for key in ("number", "signed", "start", "end", "terms"):
+            contracts.add_column(t(f"contract.f.{key}"), key=key)
+        contracts.add_column(Text(t("contract.col.credit_limit"), justify="right"), key="credit_limit")
+        contracts.add_column(t("contract.col.file"), key="file")
         factors = self.query_one("#credit-factors", DataTable)
         for key in ("factor", "weight", "value", "points"):
             factors.add_column(Text(t(f"arch.credit.{key}"), justify="right") if key in ("weight", "points")
@@ -271,6 +290,7 @@ class CustomerScreen(DulyScreen):
     def reload(self) -> None:
         super().reload()
         self.load(self.code)
+        self.load_contracts(self.code)
         if self.period is not None:
             self.load_statement(self.code, *self.period)
 
@@ -568,15 +588,70 @@ class CustomerScreen(DulyScreen):
         if not number.startswith("("):
             self.app.push_screen(InvoiceScreen(number))
 
+    # -- the contracts tab (合同) -------------------------------------------------------------------------
+    @work(exclusive=True, exit_on_error=False, group="customer-contracts")
+    async def load_contracts(self, code: str) -> None:
+        """The customer's contracts (a customer has a few: one query, each file checked against its hash)."""
+        self.post_message(self.ContractsLoaded(await self.db(collections.list_contracts, code)))
+
+    @on(ContractsLoaded)
+    def show_contracts(self, message: ContractsLoaded) -> None:
+        t, table = self.t, self.query_one("#archive-contracts", DataTable)
+        kept = self._contract_number()
+        self.contract_files = {k["number"]: k["file_path"] for k in message.rows}
+        table.clear()
+        for k in message.rows:
+            limit = "" if k["credit_limit"] is None else format_amount(k["credit_limit"], k["currency"] or "CNY")
+            table.add_row(literal(k["number"]), k["signed"], k["start_date"] or "", k["end_date"] or "",
+                          literal(k["terms"] or ""), Text(limit, justify="right"), check_text(t, k["file_check"]),
+                          key=k["number"])
+        if kept is not None and any(k["number"] == kept for k in message.rows):
+            table.move_cursor(row=table.get_row_index(kept), animate=False)
+        changed = sum(k["file_check"] not in ("ok", "none") for k in message.rows)
+        status = t("contract.count", n=len(message.rows)) if message.rows else t("contract.none")
+        if changed:
+            status += "  " + t("contract.count_changed", n=changed)
+        self.query_one("#archive-contracts-status", Static).update(status)
+
+    def _contract_number(self) -> str | None:
+        table = self.query_one("#archive-contracts", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+
+    def action_new_contract(self) -> None:
+        if self.record is None:
+            return
+        self.app.push_screen(contract_form(self, self.record["code"], self.record["currency"],
+                                           self.app.today().isoformat()), self._done_text)
+
+    def action_attach_contract(self) -> None:
+        number = self._contract_number()
+        if number is None or self.record is None:
+            self.notify(self.t("contract.none_to_attach"), severity="warning")
+            return
+        # the file recorded now: the attach screen asks before replacing it
+        self.app.push_screen(AttachFileScreen(self.record["code"], number, self.contract_files.get(number)),
+                             self._done_text)
+
+    @on(DataTable.RowSelected, "#archive-contracts")
+    def open_contract(self, event: DataTable.RowSelected) -> None:
+        if self.record is not None:
+            # a file attached there changed the ledger: this screen reloads when it is back on top
+            self.app.push_screen(ContractScreen(self.record["code"], str(event.row_key.value)))
+
     # -- the statement tab -------------------------------------------------------------------------------
     STATEMENT_ACTIONS = frozenset({"period", "save", "send_statement", "mark_sent", "confirmation_letter",
                                    "dunning_letter"})
+    CONTRACT_ACTIONS = frozenset({"new_contract", "attach_contract"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The statement's keys are shown and work on the statement tab only."""
-        if action in self.STATEMENT_ACTIONS:
+        """The statement's keys are shown and work on the statement tab only, the contracts' on theirs."""
+        tab = {**dict.fromkeys(self.STATEMENT_ACTIONS, "tab-statement"),
+               **dict.fromkeys(self.CONTRACT_ACTIONS, "tab-contracts")}.get(action)
+        if tab is not None:
             try:
-                return self.query_one("#archive-tabs", TabbedContent).active == "tab-statement"
+                return self.query_one("#archive-tabs", TabbedContent).active == tab
             except NoMatches:  # asked before the tabs exist
                 return False
         return True

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from store.write import customers
+from store.write import collections, customers
 from store.ledger.ledger import Ledger
 from tests.support.cli import PASSPHRASE, assert_one_line_error, change_count
 
@@ -150,6 +150,30 @@ def test_contract_file_recorded_by_path_and_hash_and_checked(book, tmp_path):
                           "already has a contract HT-2026-01")
     assert_one_line_error(book("contract", "add", "HD", "--number", "HT-2", "--signed", "2026-01-05",
                                "--file", tmp_path / "nope.pdf"), 1, "no such file")
+    assert change_count(book.path) == before
+
+
+def test_contract_attach_records_a_new_file_and_keeps_the_one_before_in_its_history(book, tmp_path):
+    first, second = tmp_path / "HT-1.pdf", tmp_path / "HT-1 补充协议.pdf"
+    first.write_bytes(b"%PDF-1.4 first")
+    second.write_bytes(b"%PDF-1.4 amended")
+    assert book("contract", "add", "HD", "--number", "HT-1", "--signed", "2026-01-05").code == 0
+    (row,) = book("contract", "list", "HD", "--format", "json").json()
+    assert (row["file_path"], row["file_check"]) == (None, "none")
+    for scan in (first, second):
+        done = book("contract", "attach", "HD", "HT-1", "--file", scan)
+        assert done.code == 0, done.err
+        assert hashlib.sha256(scan.read_bytes()).hexdigest() in done.out
+    (row,) = book("contract", "list", "HD", "--format", "json").json()
+    assert (row["file_path"], row["file_sha256"], row["file_check"]) == (
+        str(second), hashlib.sha256(b"%PDF-1.4 amended").hexdigest(), "ok")
+    with Ledger.open(book.path, PASSPHRASE) as ledger:
+        files = collections.contract(ledger, "HD", "HT-1")["files"]
+    assert [f["file_path"] for f in files] == [str(first), str(second)]
+    before = change_count(book.path)
+    assert_one_line_error(book("contract", "attach", "HD", "HT-2", "--file", first), 1, "has no contract HT-2")
+    assert_one_line_error(book("contract", "attach", "HD", "HT-1", "--file", tmp_path / "nope.pdf"), 1,
+                          "no such file")
     assert change_count(book.path) == before
 
 

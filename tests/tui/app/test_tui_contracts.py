@@ -1,0 +1,210 @@
+"""A customer's contracts (合同) by keys on its Contracts tab, as `duly contract add|attach|list` keep them: a new
+contract (every field `contract add` takes, errors shown beside their fields), a file attached with the app's file
+picker (its SHA-256 shown before it is recorded, a file recorded before replaced only after asking), a contract's
+detail with every file recorded on it, and a file that changed after it was recorded shown as such. Each test checks
+what the screen then shows and what the ledger then holds."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from textual.widgets import DataTable, Input, Static, TabbedContent
+
+from store.ledger.ledger import Ledger
+from store.write import collections
+from tests.support.app import SIZE, app_for, settle, text_of
+from tests.support.book import PASSPHRASE, TODAY
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.contract import AttachFileScreen, ContractScreen
+from tui.screens.customer import CustomerScreen
+from tui.screens.dialog_form import DialogForm
+
+pytestmark = pytest.mark.anyio
+
+
+def rows(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def contracts_of(book, code: str) -> list[dict]:
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        return collections.list_contracts(ledger, code)
+
+
+def add_contract(book, code: str, number: str, **kwargs) -> None:
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        collections.add_contract(ledger, code, number, "2026-01-05", **kwargs)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def open_contracts(pilot, code: str) -> CustomerScreen:
+    await settle(pilot)
+    pilot.app.push_screen(CustomerScreen(code))
+    await settle(pilot)
+    screen = pilot.app.screen
+    screen.query_one("#archive-tabs", TabbedContent).active = "tab-contracts"
+    await settle(pilot)
+    screen.query_one("#archive-contracts", DataTable).focus()
+    await pilot.pause()
+    return screen
+
+
+def footer_keys(app) -> set[str]:
+    return {b.binding.action for b in app.screen.active_bindings.values() if b.binding.show and b.enabled}
+
+
+async def test_the_contract_keys_work_on_the_contracts_tab_only(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(CustomerScreen("BJ001"))
+        await settle(pilot)
+        assert not {"new_contract", "attach_contract"} & footer_keys(app)
+        await pilot.press("g")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerScreen)  # g on the details tab does nothing
+        app.screen.query_one("#archive-tabs", TabbedContent).active = "tab-contracts"
+        await settle(pilot)
+        assert {"new_contract", "attach_contract"} <= footer_keys(app)
+        assert text_of(app.screen.query_one("#archive-contracts-status", Static)).strip() == "No contracts. g records one."
+
+
+async def test_a_new_contract_with_every_error_shown_until_fixed(book, tmp_path):
+    scan = tmp_path / "合同 HT-2026-07.pdf"
+    scan.write_bytes(b"%PDF-1.4 signed contract")
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_contracts(pilot, "BJ001")
+        await pilot.press("g")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, DialogForm)
+        assert form.query_one("#field-signed", Input).value == TODAY.isoformat()
+        await pilot.press(*"HT-2026-07", "enter", "enter", *"2026-07-01", "enter", *"2026-06-30", "enter",
+                          *"EOM30", "enter", *"50000.123", "enter", *str(scan), "enter", *"年度框架合同", "enter")
+        await settle(pilot)
+        assert app.screen is form  # the limit has too many decimals: shown beside it, nothing written
+        assert "decimal" in text_of(form.query_one("#error-credit_limit", Static))
+        form.query_one("#field-credit_limit", Input).value = "50000"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # the store refuses an end before the start: shown beside the end
+        assert "before --start 2026-07-01" in text_of(form.query_one("#error-end", Static))
+        assert contracts_of(book, "BJ001") == []
+        form.query_one("#field-end", Input).value = "2027-06-30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        table = screen.query_one("#archive-contracts", DataTable)
+        assert rows(table) == [["HT-2026-07", TODAY.isoformat(), "2026-07-01", "2027-06-30", "EOM30", "50,000.00",
+                                "ok"]]
+        assert text_of(screen.query_one("#archive-contracts-status", Static)).startswith("1 contract(s)")
+    [k] = contracts_of(book, "BJ001")
+    assert (k["number"], k["signed"], k["start_date"], k["end_date"], k["terms"], k["credit_limit"], k["notes"]) == (
+        "HT-2026-07", TODAY.isoformat(), "2026-07-01", "2027-06-30", "EOM30", 5_000_000, "年度框架合同")
+    assert (k["file_path"], k["file_sha256"], k["file_check"]) == (str(scan), sha256(b"%PDF-1.4 signed contract"), "ok")
+
+
+async def test_a_second_contract_with_the_same_number_is_refused_beside_the_number(book):
+    add_contract(book, "BJ001", "HT-1")
+    app = app_for(book, language="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_contracts(pilot, "BJ001")
+        await pilot.press("g")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press(*"HT-1", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert text_of(form.query_one("#error-number", Static)).strip() == "客户 BJ001 已有合同 HT-1"
+    assert [k["number"] for k in contracts_of(book, "BJ001")] == ["HT-1"]
+
+
+async def test_attach_a_file_picked_in_the_tree_shows_its_hash_then_records_it(book, tmp_path, monkeypatch):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "HT-1.pdf").write_bytes(b"%PDF-1.4 scan one")
+    monkeypatch.chdir(folder)  # the picker opens in the working directory
+    add_contract(book, "BJ001", "HT-1")
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_contracts(pilot, "BJ001")
+        await pilot.press("f")
+        await settle(pilot)
+        attach = app.screen
+        assert isinstance(attach, AttachFileScreen)
+        await pilot.press("ctrl+s")  # nothing picked yet: says so, records nothing
+        await settle(pilot)
+        assert text_of(attach.query_one("#contract-chosen", Static)).startswith("Pick a file first")
+        await pilot.pause(0.2)  # the tree lists the folder
+        await pilot.press("down", "enter")  # the first file in the tree
+        await settle(pilot)
+        shown = text_of(attach.query_one("#contract-chosen", Static))
+        assert f"SHA-256: {sha256(b'%PDF-1.4 scan one')}" in shown and "Size: 17 bytes" in shown
+        assert contracts_of(book, "BJ001")[0]["file_path"] is None  # shown, not yet recorded
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert rows(screen.query_one("#archive-contracts", DataTable))[0][-1] == "ok"
+    [k] = contracts_of(book, "BJ001")
+    assert (k["file_path"], k["file_sha256"]) == (str(folder / "HT-1.pdf"), sha256(b"%PDF-1.4 scan one"))
+
+
+async def test_replacing_a_recorded_file_asks_first_and_the_detail_keeps_both(book, tmp_path):
+    first, second = tmp_path / "HT-1.pdf", tmp_path / "HT-1 amended.pdf"
+    first.write_bytes(b"%PDF-1.4 first")
+    second.write_bytes(b"%PDF-1.4 amended")
+    add_contract(book, "BJ001", "HT-1", file=str(first), terms="NET30", credit_limit="8000")
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_contracts(pilot, "BJ001")
+        await pilot.press("enter")  # the contract's detail
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, ContractScreen)
+        fields = text_of(detail.query_one("#contract-fields", Static))
+        assert "NET30" in fields and "8,000.00" in fields and sha256(b"%PDF-1.4 first") in fields
+        await pilot.press("f")  # attach from the detail
+        await settle(pilot)
+        attach = app.screen
+        assert "Recorded now: " + str(first) in text_of(attach.query_one("#contract-recorded", Static))
+        attach.query_one("#contract-file", Input).focus()
+        await pilot.press(*str(second), "enter")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # it replaces a recorded file: asked first
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is attach and contracts_of(book, "BJ001")[0]["file_path"] == str(first)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is detail  # back on the detail, which shows the new file and the one before
+        files = text_of(detail.query_one("#contract-files", Static))
+        assert files.index(str(second)) < files.index(str(first)) and "(now)" in files
+        assert sha256(b"%PDF-1.4 amended") in text_of(detail.query_one("#contract-fields", Static))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+    [k] = contracts_of(book, "BJ001")
+    assert (k["file_path"], k["file_sha256"], k["file_check"]) == (str(second), sha256(b"%PDF-1.4 amended"), "ok")
+
+
+async def test_a_file_changed_after_it_was_recorded_is_shown_as_changed(book, tmp_path):
+    scan = tmp_path / "HT-9.pdf"
+    scan.write_bytes(b"%PDF-1.4 as signed")
+    add_contract(book, "SH002", "HT-9", file=str(scan))
+    scan.write_bytes(b"%PDF-1.4 edited later")
+    app = app_for(book, language="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_contracts(pilot, "SH002")
+        assert rows(screen.query_one("#archive-contracts", DataTable))[0][-1] == "登记后已改动"
+        assert "1 个文件与登记时不符" in text_of(screen.query_one("#archive-contracts-status", Static))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "登记后已改动" in text_of(app.screen.query_one("#contract-fields", Static))
