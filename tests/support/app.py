@@ -41,6 +41,16 @@ async def settle(pilot) -> None:
     raise AssertionError("workers kept running")
 
 
+async def until(pilot, condition, tries: int = 200) -> None:
+    """Until condition() holds, for a screen with the file picker on it: its directory tree keeps a loader worker
+    running, so `settle` would wait for it in vain."""
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        if condition():
+            return
+    raise AssertionError("the screen never got there")
+
+
 async def _tables_measured(pilot) -> None:
     """Until every DataTable on the screen stack has sized its columns to the rows it was given (a table does that
     when it is next idle; a modal pushed before then would show the screen below it with its columns unsized)."""

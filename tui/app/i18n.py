@@ -199,8 +199,7 @@ ALSO_USED = (
     # a customer's contracts (tui/screens/contract.py): binding descriptions and words chosen by data
     N_("key.new_contract"), N_("key.attach_contract_file"), N_("key.close_contract"), N_("key.contract_attach"),
     N_("contract.check.ok"), N_("contract.check.changed"), N_("contract.check.missing"),
-    N_("contract.check.unreadable"), N_("contract.check.none"), N_("contract.f.sha256"), N_("contract.col.at"),
-    N_("contract.col.who"), N_("contract.col.sha256"),
+    N_("contract.check.unreadable"), N_("contract.check.none"),
 )
 
 

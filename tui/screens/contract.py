@@ -145,19 +145,19 @@ class ContractScreen(ModalScreen[bool]):
         limit = format_amount(k["credit_limit"], k["currency"] or "CNY") if k["credit_limit"] is not None else ""
         for key, value in (("number", k["number"]), ("signed", k["signed"]), ("start", k["start_date"]),
                            ("end", k["end_date"]), ("terms", k["terms"]), ("credit_limit", limit),
-                           ("notes", k["notes"]), ("file", k["file_path"]), ("sha256", k["file_sha256"])):
+                           ("notes", k["notes"])):
             label = t("contract.f.credit_limit", currency=k["currency"] or "CNY") if key == "credit_limit" \
                 else t(f"contract.f.{key}")
             fields.add_row(label, Text(terminal_text(value or "—")))
-        fields.add_row(t("contract.f.check"), check_text(t, k["file_check"]))
+        fields.add_row(t("contract.f.check"), check_text(t, k["file_check"]))  # of the file on top of the list
         self.query_one("#contract-fields", Static).update(fields)
         files = Table(box=None, padding=(0, 1))
-        for key in ("at", "who", "file", "sha256"):
-            files.add_column(t(f"contract.col.{key}"), overflow="fold")
+        files.add_column(t("contract.col.at"), no_wrap=True)
+        files.add_column(t("contract.col.file"), overflow="fold")
         for n, f in enumerate(reversed(k["files"])):  # newest first: the one recorded now on top
-            files.add_row(Text((f["at"] or "")[:16].replace("T", " ")), Text(terminal_text(f["actor"] or "")),
-                          Text(terminal_text(f["file_path"]) + ("" if n else "  " + t("contract.now"))),
-                          Text(f["file_sha256"] or ""))
+            files.add_row(Text((f["at"] or "")[:16].replace("T", " ") + "\n" + terminal_text(f["actor"] or "")),
+                          Text(terminal_text(f["file_path"]) + ("" if n else "  " + t("contract.now"))
+                               + f"\nSHA-256 {f['file_sha256'] or ''}"))
         self.query_one("#contract-files", Static).update(files if k["files"] else t("contract.no_file"))
 
     def action_attach(self) -> None:

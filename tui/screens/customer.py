@@ -210,6 +210,7 @@ class CustomerScreen(DulyScreen):
         self.contacts: list[dict] = []
         self.period: tuple[date, date] | None = None  # the statement's, set on mount from the quick choice
         self.statement: StatementView | None = None
+        self.contract_rows: list[dict] | None = None  # the contracts tab's, as loaded last
         self.contract_files: dict[str, str | None] = {}  # contract number -> the file recorded on it now
         self.last_saved: str | None = None  # the file saved last: where a statement marked sent was printed from
 
@@ -275,11 +276,6 @@ class CustomerScreen(DulyScreen):
         notes = self.query_one("#archive-notes", DataTable)
         for key in ("date", "channel", "text", "next"):
             notes.add_column(t(f"arch.note.{key}"), key=key)
-        contracts = self.query_one("#archive-contracts", DataTable)
-        for key in ("number", "signed", "start", "end", "terms"):
-            contracts.add_column(t(f"contract.f.{key}"), key=key)
-        contracts.add_column(Text(t("contract.col.credit_limit"), justify="right"), key="credit_limit")
-        contracts.add_column(t("contract.col.file"), key="file")
         factors = self.query_one("#credit-factors", DataTable)
         for key in ("factor", "weight", "value", "points"):
             factors.add_column(Text(t(f"arch.credit.{key}"), justify="right") if key in ("weight", "points")
@@ -598,13 +594,21 @@ class CustomerScreen(DulyScreen):
     def show_contracts(self, message: ContractsLoaded) -> None:
         t, table = self.t, self.query_one("#archive-contracts", DataTable)
         kept = self._contract_number()
+        self.contract_rows = message.rows
         self.contract_files = {k["number"]: k["file_path"] for k in message.rows}
-        table.clear()
+        table.clear(columns=True)
+        columns = ("number", "signed", "start", "end", "terms", "credit_limit", "file")
+        if self.app.size.width < 100:  # a narrower layout rather than a cut-off file check
+            columns = tuple(c for c in columns if c != "start")
+        for key in columns:
+            table.add_column(Text(t("contract.col.credit_limit"), justify="right") if key == "credit_limit"
+                             else t("contract.col.file") if key == "file" else t(f"contract.f.{key}"), key=key)
         for k in message.rows:
             limit = "" if k["credit_limit"] is None else format_amount(k["credit_limit"], k["currency"] or "CNY")
-            table.add_row(literal(k["number"]), k["signed"], k["start_date"] or "", k["end_date"] or "",
-                          literal(k["terms"] or ""), Text(limit, justify="right"), check_text(t, k["file_check"]),
-                          key=k["number"])
+            cells = {"number": literal(k["number"]), "signed": k["signed"], "start": k["start_date"] or "",
+                     "end": k["end_date"] or "", "terms": literal(k["terms"] or ""),
+                     "credit_limit": Text(limit, justify="right"), "file": check_text(t, k["file_check"])}
+            table.add_row(*(cells[c] for c in columns), key=k["number"])
         if kept is not None and any(k["number"] == kept for k in message.rows):
             table.move_cursor(row=table.get_row_index(kept), animate=False)
         changed = sum(k["file_check"] not in ("ok", "none") for k in message.rows)
@@ -741,6 +745,8 @@ class CustomerScreen(DulyScreen):
         super().on_resize()
         if self.statement is not None:
             self.show_statement(self.StatementLoaded(self.statement))
+        if self.contract_rows is not None:
+            self.show_contracts(self.ContractsLoaded(self.contract_rows))
 
     def _default_path(self, kind: str, fmt: str) -> str:
         start, end = self.period

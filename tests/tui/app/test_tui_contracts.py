@@ -8,11 +8,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from textual.widgets import DataTable, Input, Static, TabbedContent
+from textual.widgets import DataTable, DirectoryTree, Input, Static, TabbedContent
 
 from store.ledger.ledger import Ledger
 from store.write import collections
-from tests.support.app import SIZE, app_for, settle, text_of
+from tests.support.app import SIZE, app_for, settle, text_of, until
 from tests.support.book import PASSPHRASE, TODAY
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.contract import AttachFileScreen, ContractScreen
@@ -50,6 +50,10 @@ async def open_contracts(pilot, code: str) -> CustomerScreen:
     screen.query_one("#archive-contracts", DataTable).focus()
     await pilot.pause()
     return screen
+
+
+def chosen(attach: AttachFileScreen) -> str:
+    return text_of(attach.query_one("#contract-chosen", Static))
 
 
 def footer_keys(app) -> set[str]:
@@ -133,21 +137,19 @@ async def test_attach_a_file_picked_in_the_tree_shows_its_hash_then_records_it(b
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_contracts(pilot, "BJ001")
         await pilot.press("f")
-        await settle(pilot)
+        await until(pilot, lambda: isinstance(app.screen, AttachFileScreen))
         attach = app.screen
-        assert isinstance(attach, AttachFileScreen)
         await pilot.press("ctrl+s")  # nothing picked yet: says so, records nothing
-        await settle(pilot)
-        assert text_of(attach.query_one("#contract-chosen", Static)).startswith("Pick a file first")
-        await pilot.pause(0.2)  # the tree lists the folder
-        await pilot.press("down", "enter")  # the first file in the tree
-        await settle(pilot)
-        shown = text_of(attach.query_one("#contract-chosen", Static))
-        assert f"SHA-256: {sha256(b'%PDF-1.4 scan one')}" in shown and "Size: 17 bytes" in shown
+        await until(pilot, lambda: chosen(attach).startswith("Pick a file first"))
+        tree = attach.query_one("#contract-tree", DirectoryTree)
+        await until(pilot, lambda: tree.last_line >= 1)  # the tree lists the folder
+        await pilot.press("down", "enter")  # the one file in the tree
+        await until(pilot, lambda: "SHA-256" in chosen(attach))
+        assert f"SHA-256: {sha256(b'%PDF-1.4 scan one')}" in chosen(attach) and "Size: 17 bytes" in chosen(attach)
         assert contracts_of(book, "BJ001")[0]["file_path"] is None  # shown, not yet recorded
         await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is screen)
         await settle(pilot)
-        assert app.screen is screen
         assert rows(screen.query_one("#archive-contracts", DataTable))[0][-1] == "ok"
     [k] = contracts_of(book, "BJ001")
     assert (k["file_path"], k["file_sha256"]) == (str(folder / "HT-1.pdf"), sha256(b"%PDF-1.4 scan one"))
@@ -166,28 +168,29 @@ async def test_replacing_a_recorded_file_asks_first_and_the_detail_keeps_both(bo
         detail = app.screen
         assert isinstance(detail, ContractScreen)
         fields = text_of(detail.query_one("#contract-fields", Static))
-        assert "NET30" in fields and "8,000.00" in fields and sha256(b"%PDF-1.4 first") in fields
+        assert "NET30" in fields and "8,000.00" in fields and "ok" in fields
+        files = text_of(detail.query_one("#contract-files", Static))
+        assert str(first) in files and sha256(b"%PDF-1.4 first") in files and "(now)" in files
         await pilot.press("f")  # attach from the detail
-        await settle(pilot)
+        await until(pilot, lambda: isinstance(app.screen, AttachFileScreen))
         attach = app.screen
         assert "Recorded now: " + str(first) in text_of(attach.query_one("#contract-recorded", Static))
         attach.query_one("#contract-file", Input).focus()
         await pilot.press(*str(second), "enter")
-        await settle(pilot)
+        await until(pilot, lambda: "SHA-256" in chosen(attach))
         await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)  # it replaces a recorded file: asked first
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # it replaces a recorded file: asked first
         await pilot.press("escape")
-        await settle(pilot)
-        assert app.screen is attach and contracts_of(book, "BJ001")[0]["file_path"] == str(first)
+        await until(pilot, lambda: app.screen is attach)
+        assert contracts_of(book, "BJ001")[0]["file_path"] == str(first)
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("enter")
-        await settle(pilot)
-        assert app.screen is detail  # back on the detail, which shows the new file and the one before
+        await until(pilot, lambda: app.screen is detail)
+        await settle(pilot)  # back on the detail, which shows the new file and the one before
         files = text_of(detail.query_one("#contract-files", Static))
-        assert files.index(str(second)) < files.index(str(first)) and "(now)" in files
-        assert sha256(b"%PDF-1.4 amended") in text_of(detail.query_one("#contract-fields", Static))
+        assert files.index(str(second)) < files.index("(now)") < files.index(str(first))
+        assert files.index(sha256(b"%PDF-1.4 amended")) < files.index(sha256(b"%PDF-1.4 first"))
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
@@ -203,8 +206,8 @@ async def test_a_file_changed_after_it_was_recorded_is_shown_as_changed(book, tm
     app = app_for(book, language="zh")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_contracts(pilot, "SH002")
-        assert rows(screen.query_one("#archive-contracts", DataTable))[0][-1] == "登记后已改动"
+        assert rows(screen.query_one("#archive-contracts", DataTable))[0][-1] == "已改动"
         assert "1 个文件与登记时不符" in text_of(screen.query_one("#archive-contracts-status", Static))
         await pilot.press("enter")
         await settle(pilot)
-        assert "登记后已改动" in text_of(app.screen.query_one("#contract-fields", Static))
+        assert "已改动" in text_of(app.screen.query_one("#contract-fields", Static))
