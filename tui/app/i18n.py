@@ -56,6 +56,7 @@ ALSO_USED = (
     N_("col.start"), N_("col.end"), N_("col.bucket"), N_("col.rate"), N_("col.provision"), N_("col.score"),
     N_("col.policy"), N_("col.seq"), N_("col.zh_name"), N_("col.legal_name"), N_("col.tax_id"),
     N_("col.expected"), N_("col.difference"), N_("col.id"), N_("col.note"), N_("col.language"),
+    N_("col.invoice_date"),
     N_("bucket.1年以内"), N_("bucket.1-2年"), N_("bucket.2-3年"), N_("bucket.3年以上"),
     N_("cycle.per_order"), N_("cycle.monthly"), N_("cycle.quarterly"), N_("cycle.yearly"),
     N_("language.zh"), N_("language.en"),
