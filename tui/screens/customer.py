@@ -183,6 +183,7 @@ class CustomerScreen(DulyScreen):
         ("key.group_statement", frozenset({"statement_period", "save_pdf", "save_html", "send_statement",
                                            "mark_sent", "confirmation_letter", "dunning_letter"})),
         ("key.group_jobs", _POST | _RECORD | _FOLLOW_UP),  # the statement tab at 80 columns: its keys, then these
+        ("key.group_contracts", frozenset({"new_contract", "attach_contract_file"})),  # the contracts tab at 80
     )
 
     class Scored(Message):
