@@ -193,7 +193,7 @@ ALSO_USED = (
     N_("key.files_fapiao"), N_("key.files_write"), N_("key.files_export"), N_("key.files_backup"),
     N_("key.files_restore"), N_("key.files_passphrase"), N_("key.group_import"), N_("key.go_to"),
     N_("key.group_post"), N_("key.group_follow_up"), N_("key.group_customer"), N_("key.group_statement"),
-    N_("key.group_jobs"),
+    N_("key.group_jobs"), N_("key.group_tab"), N_("key.next_tab"), N_("key.previous_tab"),
     N_("files.kind.customers"), N_("files.kind.invoices"), N_("files.kind.payments"), N_("files.kind.fapiao"),
     N_("files.action.add"), N_("files.action.update"), N_("files.action.skip"), N_("files.action.credit"),
     N_("files.action.void"), N_("files.count.update"), N_("files.count.credit"), N_("files.count.void"),

@@ -177,7 +177,7 @@ class CollectionsScreen(DulyScreen):
             return focused == "coll-disputes"
         if action in ("log_call", "open_customer"):
             return focused in ("coll-plan", "coll-follow", "coll-promises", "coll-disputes", "coll-alerts")
-        return True
+        return super().check_action(action, parameters)
 
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()
