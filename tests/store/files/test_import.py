@@ -226,6 +226,28 @@ def test_a_file_named_xlsx_that_is_no_workbook_is_refused_with_the_reason(cli, b
                           "not a readable .xlsx workbook")
 
 
+@pytest.mark.parametrize("kind", ["invoices", "fapiao", "bank"])
+def test_an_encrypted_xlsx_is_refused_with_the_reason(cli, book, tmp_path, kind):
+    """A workbook saved with a password (Excel: File > Info > Protect Workbook > Encrypt with Password) is no zip
+    but a compound file holding the encrypted package: refused, saying why and what to do, for every importer."""
+    import io
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    wb = Workbook()
+    wb.active.append(["customer", "date", "amount"])
+    wb.active.append(["HD001", "2026-01-01", 100])
+    plain = io.BytesIO()
+    wb.save(plain)
+    plain.seek(0)
+    with (tmp_path / "locked.xlsx").open("wb") as out:
+        OOXMLFile(plain).encrypt("secret", out)
+    result = cli("import", kind, tmp_path / "locked.xlsx")
+    assert_one_line_error(result, 1, "locked.xlsx is password-protected (encrypted)", "remove the password")
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        assert ledger.rows("SELECT id FROM invoices") == []
+
+
 def test_one_bad_row_imports_nothing_and_names_file_line_column_value(cli, book, tmp_path):
     before = change_count(book)
     src = write(tmp_path / "inv.csv", INVOICES_ZH + "F-4,HD001,2026-02-30,,10.00,坏日期\n")
