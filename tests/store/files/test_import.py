@@ -248,6 +248,21 @@ def test_an_encrypted_xlsx_is_refused_with_the_reason(cli, book, tmp_path, kind)
         assert ledger.rows("SELECT id FROM invoices") == []
 
 
+def test_a_bulk_import_refuses_an_e_invoice_number_already_on_another_invoice(cli, book, tmp_path):
+    """The batch reads which of its numbers the ledger holds in a few queries; the ones the ledger already has
+    (from an earlier file, in another batch) are still found, and a new number in the same batch still passes."""
+    einv = "26312000000012345678"
+    first = write(tmp_path / "a.csv", f"发票号,客户,日期,金额,数电票号码\nE-1,HD001,2026-03-01,100.00,{einv}\n")
+    assert cli("import", "invoices", first).code == 0
+    other = "26312000000012345679"
+    again = write(tmp_path / "b.csv", f"发票号,客户,日期,金额,数电票号码\nE-2,HD001,2026-03-02,200.00,{other}\n"
+                                      f"E-3,HD001,2026-03-03,300.00,{einv}\n")
+    assert_one_line_error(cli("import", "invoices", again), 1, "b.csv line 3",
+                          f"e-invoice number {einv} is already on invoice E-1", "nothing was imported")
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        assert [r["number"] for r in ledger.rows("SELECT number FROM invoices")] == ["E-1"]
+
+
 def test_one_bad_row_imports_nothing_and_names_file_line_column_value(cli, book, tmp_path):
     before = change_count(book)
     src = write(tmp_path / "inv.csv", INVOICES_ZH + "F-4,HD001,2026-02-30,,10.00,坏日期\n")
