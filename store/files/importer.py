@@ -1386,6 +1386,7 @@ def write_all(ledger, table: Table, outcome: Outcome, post: Callable[[object, Do
     if order is not None:
         docs.sort(key=order)
     at = datetime.now().astimezone().isoformat(timespec="seconds")
+    source = Path(table.source).name
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
         with ledger.writing() as tx:
             done = 0
@@ -1408,8 +1409,7 @@ def write_all(ledger, table: Table, outcome: Outcome, post: Callable[[object, Do
                     if warning:
                         outcome.warnings.append(Said(N_("{where}: {reason}"), where=table.where(doc.line),
                                                      reason=warning))
-                    log.append((doc.fingerprint, outcome.kind, table_name, row_id, Path(table.source).name, doc.line,
-                                at))
+                    log.append((doc.fingerprint, outcome.kind, table_name, row_id, source, doc.line, at))
                 tx.local_rows("import_log", _LOG_COLUMNS, log)
                 tx.seal_if_full()
                 done += run
