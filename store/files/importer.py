@@ -516,6 +516,7 @@ def _calamine_rows(sheet, data: bytes, source: str) -> Iterator[tuple[int, list[
     # iter_rows starts at row 1 but at the sheet's first used column: the columns before it are put back, so
     # that a column's letter is where it is in the sheet
     pad = [""] * sheet.start[1]
+    seen: dict[str, str] = {}
     for number, values in enumerate(sheet.iter_rows(), start=1):
         try:
             cells = [_calamine_text(v) for v in values]
@@ -523,6 +524,11 @@ def _calamine_rows(sheet, data: bytes, source: str) -> Iterator[tuple[int, list[
             rows, _ = _openpyxl_rows(data, source, first_row=number)
             yield from rows
             return
+        # an export repeats most of its cells (the seller, 正常, the buyer's name): one string for each, not one
+        # per cell, which a table read whole (a fapiao export) holds for every row
+        if len(seen) > 50_000:
+            seen.clear()
+        cells = [seen.setdefault(c, c) for c in cells]
         yield number, pad + cells if pad else cells
 
 
