@@ -481,9 +481,7 @@ def xlsx_rows(data: bytes, source: str) -> tuple[Iterator[tuple[int, list[str]]]
         with archive:
             errors = _has_error_cells(archive)
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OSError, ValueError) as exc:
-        reason = DulyError(N_("it is not a zip archive, as an .xlsx file is")) if isinstance(exc, zipfile.BadZipFile) else exc
-        raise InvalidInput(N_("{source} is not a readable .xlsx workbook ({exc})"),
-                           source=source, exc=reason, field="file") from None
+        raise _unreadable_xlsx(source, exc) from None
     if errors:
         return _openpyxl_rows(data, source)
     try:
@@ -491,11 +489,18 @@ def xlsx_rows(data: bytes, source: str) -> tuple[Iterator[tuple[int, list[str]]]
         first = next((m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet), None)
         sheet = book.get_sheet_by_name(first) if first is not None else None
     except (CalamineError, ValueError, IndexError, KeyError) as exc:
-        raise InvalidInput(N_("{source} is not a readable .xlsx workbook ({exc})"),
-                           source=source, exc=exc, field="file") from None
+        raise _unreadable_xlsx(source, exc) from None
     if sheet is None or not sheet.height:
         return (row for row in ()), 0
     return _calamine_rows(sheet, data, source), sheet.end[0] + 1
+
+
+def _unreadable_xlsx(source: str, exc: Exception) -> InvalidInput:
+    import zipfile
+
+    if isinstance(exc, zipfile.BadZipFile):
+        exc = DulyError(N_("it is not a zip archive, as an .xlsx file is"))
+    return InvalidInput(N_("{source} is not a readable .xlsx workbook ({exc})"), source=source, exc=exc, field="file")
 
 
 def _has_error_cells(archive) -> bool:
@@ -549,9 +554,7 @@ def _openpyxl_rows(data: bytes, source: str, first_row: int = 1) -> tuple[Iterat
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        reason = DulyError(N_("it is not a zip archive, as an .xlsx file is")) if isinstance(exc, zipfile.BadZipFile) else exc
-        raise InvalidInput(N_("{source} is not a readable .xlsx workbook ({exc})"),
-                           source=source, exc=reason, field="file") from None
+        raise _unreadable_xlsx(source, exc) from None
     if not book.worksheets:
         book.close()
         return (row for row in ()), 0
