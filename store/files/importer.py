@@ -479,10 +479,12 @@ def xlsx_rows(data: bytes, source: str) -> tuple[Iterator[tuple[int, list[str]]]
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         with archive:
-            errors = _has_error_cells(archive)
+            # an .xlsb (or another zip) goes to openpyxl too, which refuses it as before: its cells are not XML
+            # that _has_error_cells could look through
+            exact = "xl/workbook.xml" not in archive.namelist() or _has_error_cells(archive)
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, OSError, ValueError) as exc:
         raise _unreadable_xlsx(source, exc) from None
-    if errors:
+    if exact:
         return _openpyxl_rows(data, source)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
