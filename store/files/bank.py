@@ -171,7 +171,8 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
     if importer.is_ods(path, data):
         return "ODS", [(n, [c.strip() for c in cells]) for n, cells in importer.ods_rows(data, source)]
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
-        return "XLSX", _xlsx_rows(data, source)
+        rows, _ = importer.xlsx_rows(data, source)
+        return "XLSX", [(n, [c.strip() for c in cells]) for n, cells in rows]
     text, encoding = importer.decode(data, source)
     sample = "\n".join(text.splitlines()[:40])
     counts = {d: sample.count(d) for d in (",", "\t", ";")}
@@ -186,23 +187,6 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
         raise InvalidInput(N_("{source} line {line}: not readable as CSV ({reason})"), source=source, line=last + 1,
                            reason=str(exc), field="file") from None
     return encoding, rows
-
-
-def _xlsx_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InvalidInput(N_("{source} is not a readable .xlsx workbook ({exc})"),
-                           source=source, exc=exc, field="file") from None
-    try:
-        return [(n, [importer._cell_text(v).strip() for v in values])
-                for n, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)]
-    finally:
-        book.close()
 
 
 def _find_header(rows, profile: Profile, source: str) -> tuple[int, dict[str, list[int]], list[str]]:

@@ -394,11 +394,13 @@ def _buyer(rows, known: Known, line: int, raw: dict, unknown: dict) -> dict | No
 _ORDER = {"add": 0, "void": 1, "credit": 2}
 
 
-def _post_invoices(ledger, docs: list[Doc]) -> list[tuple[str, str, str]]:
-    """A run of invoices through invoices.add_many: the rules of invoices.add, one executemany per table."""
+def _post_invoices(ledger, docs: list[Doc], issuing: invoices.Issuing) -> list[tuple[str, str, str]]:
+    """A run of invoices through invoices.add_many: the rules of invoices.add, one executemany per table. One
+    `issuing` for every run of the file, so each buyer's customer record is read once, not once a batch."""
     batch = [{"customer_code": f["customer"], "invoice_date": f["date"], "lines": [f["line"]], "number": f["number"],
               "currency": CURRENCY, "einvoice": f["einvoice"]} for f in (doc.fields for doc in docs)]
-    return [("invoices", issued.id, "; ".join(issued.warnings)) for issued in invoices.add_many(ledger, batch)]
+    return [("invoices", issued.id, "; ".join(issued.warnings))
+            for issued in invoices.add_many(ledger, batch, issuing)]
 
 
 def _post(ledger, doc: Doc) -> tuple[str, str, str]:
@@ -431,5 +433,7 @@ def run(ledger, path: str | Path, *, dry_run: bool = False) -> importer.Outcome:
         if dry_run:
             return outcome
         raise ImportProblems(problems)
+    issuing = invoices.Issuing(ledger)
     return importer.write_all(ledger, table, outcome, _post, order=lambda d: (_ORDER[d.action], d.line),
-                              post_many=_post_invoices, batchable=lambda d: d.action == "add")
+                              post_many=lambda led, docs: _post_invoices(led, docs, issuing),
+                              batchable=lambda d: d.action == "add")

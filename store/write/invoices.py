@@ -4,6 +4,7 @@ An issued invoice is a posted document: it is never edited, only voided (and rei
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -209,6 +210,10 @@ class Issuing:
         self.numbers: set[str] = set()  # numbers of this batch not yet written
         self.einvoices: dict[str, str] = {}  # e-invoice number -> invoice number, this batch
         self.issued: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (customer id, currency) -> [(date, total)]
+        # of the batch's numbers and e-invoice numbers, those the ledger already holds, read at once (add_many);
+        # None: ask the ledger for each (add)
+        self.numbers_taken: set[str] | None = None
+        self.einvoices_taken: dict[str, str] | None = None
 
     def customer(self, code: str) -> dict:
         found = self._customers.get(code)
@@ -223,8 +228,41 @@ class Issuing:
         return found
 
     def number_used(self, number: str) -> bool:
-        return number in self.numbers or bool(
-            self.ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)))
+        if number in self.numbers:
+            return True
+        if self.numbers_taken is not None:
+            return number in self.numbers_taken
+        return bool(self.ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)))
+
+    def einvoice_on(self, einvoice: str) -> str | None:
+        """The number of the invoice that already has this e-invoice number (in the ledger or this batch)."""
+        if einvoice in self.einvoices:
+            return self.einvoices[einvoice]
+        if self.einvoices_taken is not None:
+            return self.einvoices_taken.get(einvoice)
+        return (self.ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,)) or {}).get("number")
+
+    def read_taken(self, batch: list[dict]) -> None:
+        """Which of a batch's numbers and e-invoice numbers the ledger already holds, in a few queries instead of
+        two per invoice (normalised as _issue does; one that is not valid is left to _issue to refuse)."""
+        numbers, einvoices = set(), set()
+        for row in batch:
+            with contextlib.suppress(DulyError, ValueError):
+                if row.get("number"):
+                    numbers.add(invoice_number(row["number"]))
+            with contextlib.suppress(DulyError, ValueError):
+                if row.get("einvoice"):
+                    einvoices.add(einvoice_number(row["einvoice"]))
+        self.numbers_taken, self.einvoices_taken = set(), {}
+        for column, wanted in (("number", sorted(numbers)), ("einvoice", sorted(einvoices))):
+            for start in range(0, len(wanted), 400):
+                chunk = wanted[start:start + 400]
+                for r in self.ledger.rows(f"SELECT number, einvoice FROM invoices WHERE {column} IN "
+                                          f"({','.join('?' * len(chunk))})", chunk):
+                    if column == "number":
+                        self.numbers_taken.add(r["number"])
+                    else:
+                        self.einvoices_taken.setdefault(r["einvoice"], r["number"])
 
     def next_number(self) -> str:
         while True:  # the series skips what is taken, in the ledger or earlier in this batch
@@ -283,8 +321,7 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
         terms_name = found.name
     einvoice = einvoice_number(einvoice) if einvoice else None
     if einvoice:
-        other = issuing.einvoices.get(einvoice) or (
-            ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,)) or {}).get("number")
+        other = issuing.einvoice_on(einvoice)
         if other:
             raise Conflict(N_("e-invoice number {einvoice} is already on invoice {number}"), einvoice=einvoice,
                            number=other)
@@ -349,6 +386,7 @@ def add_many(ledger, batch: list[dict], issuing: Issuing | None = None) -> list[
     issuing.numbers.clear()
     issuing.einvoices.clear()
     issuing.issued.clear()
+    issuing.read_taken(batch)
     results, by_table = [], {"invoices": [], "invoice_lines": [], "due_items": []}
     with ledger.writing() as tx:
         for index, row in enumerate(batch):
