@@ -44,7 +44,7 @@ from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.read.openbook import OpenBook
 from store.write import adjustments, customers, invoices, payments, terms as termsbook
-from store.errors import DulyError, InvalidInput, Said, os_reason
+from store.errors import DulyError, InvalidInput, Said, joined, os_reason
 from store.rules.terms import BUILTIN_TERMS, terms_name
 from store.i18n import N_
 
@@ -1119,7 +1119,7 @@ def post_invoices(ledger, docs: list[Doc], posting: Posting, known: Known) -> li
     done = []
     for doc, issued in zip(docs, invoices.add_many(ledger, batch, posting.issuing)):
         doc.key = issued.number
-        done.append(("invoices", issued.id, "; ".join(issued.warnings)))
+        done.append(("invoices", issued.id, joined(issued.warnings)))
     return done
 
 

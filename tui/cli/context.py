@@ -176,7 +176,12 @@ class Context:
             key = f"{kinds[col]}.{value}"
             return translate(language, key) if isinstance(value, str) and has(key) else value
 
-        return [{**row, **{c: word(c, row.get(c)) for c in kinds}} for row in rows], worded
+        def said(value):  # a cell kept with its message id (store.errors.Said: an import's row detail)
+            text = getattr(value, "text", None)
+            return text(language) if callable(text) else value
+
+        return [{**row, **{c: said(row[c]) for c in columns if c in row},
+                 **{c: word(c, row.get(c)) for c in kinds}} for row in rows], worded
 
     @staticmethod
     def t_has(msgid: str) -> bool:

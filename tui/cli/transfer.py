@@ -93,10 +93,15 @@ def import_fapiao(args, ctx):
     rows = [{"line": d.line, "action": _FAPIAO_ACTIONS[d.action], "fapiao": d.key, "detail": d.detail}
             for d in outcome.docs]
     counts = {a: outcome.count(a) for a in _FAPIAO_ACTIONS}
-    verb = "would import" if outcome.dry_run else "imported"
-    summary = (f"{verb} {counts['add']} invoice{'s' if counts['add'] != 1 else ''}, {counts['credit']} credit "
-               f"note{'s' if counts['credit'] != 1 else ''} (红字), {counts['void']} voided (已作废), "
-               f"{counts['skip']} skipped ({outcome.source}, {outcome.encoding})")
+    parts = {"invoices": ctx.t(N_("{n} invoice") if counts["add"] == 1 else N_("{n} invoices"), n=counts["add"]),
+             "credits": ctx.t(N_("{n} credit note (红字)") if counts["credit"] == 1 else N_("{n} credit notes (红字)"),
+                              n=counts["credit"]),
+             "voided": ctx.t(N_("{n} voided (已作废)"), n=counts["void"]),
+             "skipped": ctx.t(N_("{n} skipped"), n=counts["skip"])}
+    summary = ctx.t(N_("would import {invoices}, {credits}, {voided}, {skipped} ({source}, {encoding})")
+                    if outcome.dry_run else N_("imported {invoices}, {credits}, {voided}, {skipped} ({source}, "
+                                               "{encoding})"), **parts, source=outcome.source,
+                    encoding=outcome.encoding)
     _report(ctx, outcome, rows, ["line", "action", "fapiao", "detail"], summary,
             {"invoices": counts["add"], "credit_notes": counts["credit"], "voided": counts["void"],
              "skipped": counts["skip"]})

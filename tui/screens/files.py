@@ -199,7 +199,7 @@ class FilesScreen(DulyScreen):
         if o["problems"]:
             out.append(t("files.problems", n=len(o["problems"])) + "\n", style="bold red")
             for problem in o["problems"][:PROBLEMS_SHOWN]:
-                out.append(f"  {short(problem)}\n", style="red")
+                out.append(f"  {short(t.error(problem))}\n", style="red")
             if len(o["problems"]) > PROBLEMS_SHOWN:
                 out.append("  " + t("files.more", n=len(o["problems"]) - PROBLEMS_SHOWN) + "\n", style="red")
         if o["unknown_buyers"]:
@@ -218,7 +218,7 @@ class FilesScreen(DulyScreen):
             if o["more"]:
                 out.append(t("files.more_rows", n=o["more"]) + "\n", style="dim")
             for warning in o["warnings"][:PROBLEMS_SHOWN]:
-                out.append(f"{short(warning)}\n", style="yellow")
+                out.append(f"{short(t.error(warning))}\n", style="yellow")
         out.append("\n")
         if o["dry_run"]:
             out.append(t("files.nothing_written_fix") if o["problems"] else t("files.nothing_written_yet"),
