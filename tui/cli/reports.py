@@ -95,10 +95,11 @@ def _rates_note(ctx, conv) -> None:
     if conv is None or ctx.format == "json":
         return
     used = ", ".join(f"{cur} {fx.rate_text(r.rate)} ({r.on})" for cur, r in sorted(conv.used.items()))
-    print(f"in {conv.target} at the rate as of {conv.as_of}: {used or 'no conversion needed'}", file=sys.stderr)
+    print(ctx.t("in {currency} at the rate as of {date}: {used}", currency=conv.target, date=conv.as_of,
+                used=used or ctx.t("no conversion needed")), file=sys.stderr)
     if conv.missing:
-        print(f"left out, no rate on or before {conv.as_of}: {', '.join(conv.missing)} "
-              f"(`duly rate set CUR RATE --date D`)", file=sys.stderr)
+        print(ctx.t("left out, no rate on or before {date}: {currencies} (`duly rate set CUR RATE --date D`)",
+                    date=conv.as_of, currencies=", ".join(conv.missing)), file=sys.stderr)
 
 
 def _amount(ctx, minor: int, currency: str) -> str:
@@ -180,17 +181,18 @@ def _fx_rows(ctx, result: dict, columns: list[str], money_cols: set[str], base_c
 
 
 def _fx_missing(ctx, result: dict, what: str) -> None:
+    """What a foreign-currency report left out for want of a rate (`what`: a message id with {n})."""
     if result["missing"] and ctx.format != "json":
-        print(f"{len(result['missing'])} {what} left out, no rate for their date: "
-              + ", ".join(sorted({m['currency'] for m in result['missing']})) + " (`duly rate set CUR RATE --date D`)",
-              file=sys.stderr)
+        print(ctx.t(N_("{what} left out, no rate for their date: {currencies} (`duly rate set CUR RATE --date D`)"),
+                    what=ctx.t(what, n=len(result["missing"])),
+                    currencies=", ".join(sorted({m["currency"] for m in result["missing"]}))), file=sys.stderr)
 
 
 def revaluation(args, ctx):
     result = fxread.revaluation(ctx.ledger(), date_given(args))
     columns = ["customer", "number", "currency", "open", "booked_rate", "rate", "booked", "revalued", "difference"]
     rows = _fx_rows(ctx, result, columns, {"open"}, {"booked", "revalued", "difference"})
-    _fx_missing(ctx, result, "open invoices")
+    _fx_missing(ctx, result, N_("{n} open invoices"))
     ctx.emit(rows, columns, right={"open", "booked_rate", "rate", "booked", "revalued", "difference"},
              json_value={"as_of": result["as_of"].isoformat(), "base": result["base"],
                          "difference": to_decimal_str(result["difference"], result["base"]),
@@ -204,7 +206,7 @@ def fx_realised(args, ctx):
     columns = ["payment", "date", "invoice", "invoice_date", "customer", "currency", "amount", "invoice_rate",
                "payment_rate", "booked", "received", "difference"]
     rows = _fx_rows(ctx, result, columns, {"amount"}, {"booked", "received", "difference"})
-    _fx_missing(ctx, result, "applied payments")
+    _fx_missing(ctx, result, N_("{n} applied payments"))
     ctx.emit(rows, columns, right={"amount", "invoice_rate", "payment_rate", "booked", "received", "difference"},
              json_value={"from": start.isoformat(), "to": end.isoformat(), "base": result["base"],
                          "difference": to_decimal_str(result["difference"], result["base"]),
