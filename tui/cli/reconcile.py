@@ -9,6 +9,7 @@ from store.rules import money
 from store.write import reconcile
 from tui.cli import output
 from tui.cli.context import UsageError
+from store.errors import Said
 from store.i18n import N_
 
 
@@ -40,7 +41,7 @@ def register(sub, common) -> None:
     r = psub.add_parser("add", parents=[common], help="save (or replace) a profile")
     r.add_argument("name", metavar="NAME", help="a name for the profile")
     r.add_argument("--map", action="append", required=True, metavar="FIELD=HEADER",
-                   help=f"fields: {', '.join(bank.FIELDS)}")
+                   help=Said(N_("fields: {fields}"), fields=", ".join(bank.FIELDS)))
     r.add_argument("--date-format", metavar="FMT", help="e.g. %%d/%%m/%%Y (default: Y-M-D forms, 20260301, 2026年3月1日)")
     r.add_argument("--account", metavar="ACCOUNT", help="your bank account this profile is for")
     r.add_argument("--currency", metavar="C", help="currency of the account")

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from store.errors import DulyError, os_reason
+from store.errors import DulyError, Said, os_reason
 from store.files.documents import engine
 from store.write import templates
 from store.i18n import N_
@@ -26,7 +26,7 @@ def register(sub, common) -> None:
                                   ("edit", template_edit, N_("change a template in $VISUAL / $EDITOR, or from --file")),
                                   ("reset", template_reset, N_("go back to the default template"))):
         q = tsub.add_parser(action, parents=[common], help=text)
-        q.add_argument("name", metavar="NAME", help=f"one of: {', '.join(engine.NAMES)}")
+        q.add_argument("name", metavar="NAME", help=Said(N_("one of: {names}"), names=", ".join(engine.NAMES)))
         if action == "show":
             q.add_argument("--default", action="store_true", help="the default shipped with Duly")
         if action == "edit":
