@@ -66,7 +66,7 @@ def import_file(args, ctx):
     from tui.cli.progress import shown
 
     ledger = ctx.ledger()
-    with shown(ctx, f"importing {args.import_kind}") as progress:
+    with shown(ctx, ctx.t("importing {kind}", kind=ctx.t(f"files.kind.{args.import_kind}")), ctx.t("rows")) as progress:
         # a row per line is shown only by a dry run or in JSON: otherwise the counts are enough (and memory stays
         # bounded on a file of any size)
         outcome = importer.run(ledger, args.file, args.import_kind, dry_run=args.dry_run, progress=progress,
@@ -173,4 +173,4 @@ def export(args, ctx):
     kwargs = {"as_of": args.as_of} if getattr(args, "as_of", None) else {}
     written = getattr(exporter, args.writer)(ctx.ledger(), args.path, **kwargs)
     ctx.done(ctx.t("wrote {written} — PLAINTEXT: this copy is not encrypted; keep it safe or delete it after use",
-                   written=written))
+                   written=ctx.said(written)))
