@@ -20,7 +20,8 @@ from store.i18n import N_
 
 # Columns whose values come from a fixed list, and the catalogue's family of words for them ("method.cash").
 VALUE_WORDS = {"method": "method", "status": "status", "channel": "channel", "kind": "alert", "bucket": "bucket",
-               "settlement_cycle": "cycle", "cycle": "cycle", "language": "language", "action": "action"}
+               "settlement_cycle": "cycle", "cycle": "cycle", "language": "language", "action": "action",
+               "source": "source", "field": "field"}
 
 
 class UsageError(DulyError):
@@ -196,12 +197,22 @@ class Context:
         if self.format == "csv":
             sys.stdout.write(output.to_csv([record], list(record)))
             return
-        width = max(output.cell_width(k) for k in record)
-        for key, value in record.items():
-            print(f"{output.pad(key, width)}  {output.terminal_text('' if value is None else str(value))}")
+        language = self.language()
+
+        def label(key: str) -> str:  # a field's or a section's title in the reader's language (English: the key)
+            return translate(language, f"col.{key}") if language != "en" and known(f"col.{key}") else key
+
+        [shown], _ = self._worded([record], list(record), {})  # values from a fixed list as words
+        width = max(output.cell_width(label(k)) for k in record)
+        for key, value in shown.items():
+            print(f"{output.pad(label(key), width)}  {output.terminal_text('' if value is None else str(value))}")
         for title, (rows, columns) in sections.items():
-            print(f"\n{title}:")
-            print(output.table(rows, columns) if rows else "  " + self.t("(none)"))
+            print(f"\n{label(title)}:")
+            if rows:
+                rows, headers = self._worded(rows, columns, {})
+                print(output.table(rows, columns, headers=headers))
+            else:
+                print("  " + self.t("(none)"))
 
     def amount(self, minor: int, currency: str) -> str:
         """An amount as this output shows it: thousands separators in a table, a plain decimal in json and csv."""

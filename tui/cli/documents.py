@@ -212,7 +212,7 @@ def terms_preview(args, ctx):
         _json({"terms": found.name, "date": args.date, "currency": currency, "due_items": rows})
         return
     if ctx.format == "table":
-        print(f"{found.name}: {describe(found, 'en', currency)} / {describe(found, 'zh', currency)}")
+        print(f"{found.name}: {describe(found, 'zh' if ctx.language() == 'zh' else 'en', currency)}")
     ctx.emit(rows, ["seq", "due_date", "amount"], right={"amount"})
 
 

@@ -140,7 +140,8 @@ def restore(args, ctx):
 
     summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase(), confirm=confirm,
                               other_ledger=args.other_ledger)
-    kept = f"; the replaced file is kept as {summary['safety_copy']}" if summary.get("safety_copy") else ""
+    kept = ctx.t("; the replaced file is kept as {path}", path=summary["safety_copy"]) if summary.get("safety_copy") \
+        else ""
     ctx.done(ctx.t("restored {ledger_path} from {file}: {customers} customers, {changes} change-log entries, all "
                    "checks passed{kept}",
                        ledger_path=ctx.ledger_path, file=args.file, customers=summary['customers'],

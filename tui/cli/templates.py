@@ -35,7 +35,11 @@ def register(sub, common) -> None:
 
 
 def template_list(args, ctx):
-    ctx.emit(templates.listing(ctx.ledger()), ["name", "language", "source", "document"])
+    rows = templates.listing(ctx.ledger())
+    if ctx.format == "table" and ctx.language() != "en":  # what each template is for, in the reader's language
+        for row in rows:
+            row["document"] = engine.DESCRIPTIONS[row["name"].partition(".")[0]][0]
+    ctx.emit(rows, ["name", "language", "source", "document"])
 
 
 def template_show(args, ctx):

@@ -164,3 +164,50 @@ def test_what_the_commands_print_on_success_is_chinese_too(book, tmp_path):
     assert dry.code == 0 and "将导入 1 条新的" in dry.out and "没有写入任何内容" in dry.out, dry.out
     for line in (issued.out + paid.out + dry.out).splitlines():
         assert english_in(line) is None, line
+
+
+def test_the_everyday_output_of_each_command_group_is_chinese(book, tmp_path):
+    """Records and their sections, an import's row details, an export's line, reminders skipped, a statement run,
+    the credit report's note, an archive and a restore: what people read after the usual commands."""
+    for argv in (("invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--line", "咨询:1:100:6%",
+                  "--number", "INV-1"),
+                 ("payment", "add", "--customer", "HD001", "--date", "2026-01-09", "--amount", "50",
+                  "--reference", "REF-1"),
+                 ("customer", "add", "SZ002", "--name", "深圳某公司", "--email", "ar@example.cn")):
+        assert book(*argv).code == 0
+    out = tmp_path / "out"
+    journal = tmp_path / "book.journal"
+    runs = {
+        "customer show": ("customer", "show", "HD001"),
+        "customer edit": ("customer", "edit", "HD001", "--phone", "021-1234"),
+        "customer archive": ("customer", "archive", "SZ002"),
+        "customer unarchive": ("customer", "unarchive", "SZ002"),
+        "invoice show": ("invoice", "show", "INV-1"),
+        "terms preview": ("terms", "preview", "NET30", "--date", "2026-01-31", "--amount", "100"),
+        "settings": ("settings", "get"),
+        "templates": ("template", "list"),
+        "credit report": ("report", "credit", "--as-of", "2026-03-31"),
+        "reminders": ("remind", "send", "--as-of", "2026-02-20", "--dry-run"),
+        "statements": ("statement", "--all", "--as-of", "2026-03-31", "--mark-sent"),
+        "export csv": ("export", "csv", str(out)),
+        "export hledger": ("export", "hledger", str(journal)),
+    }
+    found = []
+    results = {}
+    for what, argv in runs.items():
+        results[what] = result = book("--lang", "zh", *argv)
+        assert result.code == 0, (what, result.err)
+        for line in (result.out + result.err).splitlines():
+            if english_in(line):
+                found.append(f"{what}: {line}  [{english_in(line)}]")
+    for kind in ("customers", "invoices", "payments"):  # a second import of what was exported: every row is there
+        result = book("--lang", "zh", "import", kind, "--dry-run", str(out / f"{kind}.csv"))
+        results[kind] = result
+        assert result.code == 0, (kind, result.err)
+        found += [f"import {kind}: {line}" for line in (result.out + result.err).splitlines() if english_in(line)]
+    assert not found, "\n".join(found)
+    assert "客户 SZ002 已从归档中恢复" in results["customer unarchive"].out
+    assert "修改历史" in results["customer show"].out and "明细行" in results["invoice show"].out
+    assert "已存在，无变化" in results["customers"].out and "已登记，参考号 REF-1" in results["payments"].out
+    assert "笔交易，hledger 日记账" in results["export hledger"].out
+    assert "已跳过" in results["reminders"].out and "客户没有邮箱地址" in results["reminders"].out
