@@ -39,8 +39,9 @@ def default_ledger_path() -> Path:
     return base / "duly" / "ledger.duly"
 
 
-def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = False) -> str:
-    """A passphrase from a file, an environment variable, or the terminal (in that order)."""
+def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = False, repeat: str = "Repeat it: ") -> str:
+    """A passphrase from a file, an environment variable, or the terminal (in that order); prompt and repeat are
+    what the terminal asks, in the reader's language."""
     if file:
         try:
             text = Path(file).read_text(encoding="utf-8").rstrip("\r\n")
@@ -57,7 +58,7 @@ def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = Fals
     first = getpass.getpass(prompt)
     if not first:
         raise DulyError(N_("the passphrase must not be empty"))
-    if confirm and getpass.getpass("Repeat it: ") != first:
+    if confirm and getpass.getpass(repeat) != first:
         raise DulyError(N_("the two passphrases differ; nothing was changed"))
     return first
 
@@ -99,7 +100,8 @@ class Context:
     def passphrase(self, *, confirm: bool = False) -> str:
         return read_secret(
             file=getattr(self.args, "passphrase_file", None), env="DULY_PASSPHRASE",
-            prompt=f"Passphrase for {self.ledger_path}: ", confirm=confirm,
+            prompt=self.t("Passphrase for {path}: ", path=self.ledger_path), confirm=confirm,
+            repeat=self.t("Repeat it: "),
         )
 
     def ledger(self) -> Ledger:
