@@ -309,9 +309,11 @@ def invoice_unapply(args, ctx):
         ctx.emit([], [], json_value={"invoice": args.number, "unapplied": [
             {**u, "amount": to_decimal_str(u["amount"], cur)} for u in undone]})
         return
-    parts = [f"{'credit note ' + u['number'] if u['number'] else 'payment ' + u['id']} {format_amount(u['amount'], cur)}"
+    parts = [ctx.t("credit note {number} {amount}", number=u["number"], amount=format_amount(u["amount"], cur))
+             if u["number"] else ctx.t("payment {id} {amount}", id=u["id"], amount=format_amount(u["amount"], cur))
              for u in undone]
-    ctx.done(f"invoice {args.number}: took off " + ", ".join(parts) + "; that money is unapplied again")
+    ctx.done(ctx.t("invoice {number}: took off {parts}; that money is unapplied again", number=args.number,
+                   parts=", ".join(parts)))
 
 
 # --- payments --------------------------------------------------------------------------------------

@@ -211,3 +211,31 @@ def test_the_everyday_output_of_each_command_group_is_chinese(book, tmp_path):
     assert "已存在，无变化" in results["customers"].out and "已登记，参考号 REF-1" in results["payments"].out
     assert "笔交易，hledger 日记账" in results["export hledger"].out
     assert "已跳过" in results["reminders"].out and "客户没有邮箱地址" in results["reminders"].out
+
+
+def test_schedules_disputes_contracts_unapplied_money_and_rates_are_reported_in_chinese(book, tmp_path):
+    contract = tmp_path / "合同.txt"
+    contract.write_text("合同", encoding="utf-8")
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,currency,rate\n2026-01-02,USD,7.1\n", encoding="utf-8")
+    for argv in (("invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--amount", "100", "--number",
+                  "INV-1"),
+                 ("payment", "add", "--customer", "HD001", "--date", "2026-01-09", "--amount", "60")):
+        assert book(*argv).code == 0
+    runs = [("recurring", "add", "HD001", "--frequency", "monthly", "--start", "2026-01-31", "--day", "last",
+             "--amount", "10"),
+            ("recurring", "list"),
+            ("dispute", "open", "INV-1", "--reason", "数量不符"),
+            ("contract", "add", "HD001", "--number", "HT-1", "--signed", "2026-01-01", "--file", str(contract)),
+            ("invoice", "unapply", "INV-1"),
+            ("rate", "import", str(rates))]
+    said = {}
+    for argv in runs:
+        result = book("--lang", "zh", *argv)
+        assert result.code == 0, (argv, result.err)
+        said[argv[0] + " " + argv[1]] = result.out
+        for line in (result.out + result.err).splitlines():
+            assert english_in(line) is None, line
+    assert "每月最后一天" in said["recurring add"] and "每月最后一天" in said["recurring list"]
+    assert "直到争议解决" in said["dispute open"] and "未复制文件" in said["contract add"]
+    assert "这些款项重新成为未核销" in said["invoice unapply"] and "导入 1 条汇率" in said["rate import"]
