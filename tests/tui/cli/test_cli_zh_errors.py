@@ -239,3 +239,20 @@ def test_schedules_disputes_contracts_unapplied_money_and_rates_are_reported_in_
     assert "每月最后一天" in said["recurring add"] and "每月最后一天" in said["recurring list"]
     assert "直到争议解决" in said["dispute open"] and "未复制文件" in said["contract add"]
     assert "这些款项重新成为未核销" in said["invoice unapply"] and "导入 1 条汇率" in said["rate import"]
+
+
+def test_reconciliation_explains_its_matches_in_chinese(book, tmp_path):
+    assert book("invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--amount", "100", "--number",
+                "INV-7").code == 0
+    bank = tmp_path / "bank.csv"
+    bank.write_text("日期,金额,付款人,摘要\n2026-02-03,100.00,上海恒达贸易有限公司,货款 INV-7\n"
+                    "2026-02-04,55.00,某人,其他\n", encoding="utf-8")
+    assert book("import", "bank", str(bank)).code == 0
+    listed = book("--lang", "zh", "reconcile", "list")
+    auto = book("--lang", "zh", "reconcile", "auto")
+    assert listed.code == 0 and auto.code == 0, (listed.err, auto.err)
+    assert "摘要中有发票号 INV-7" in listed.out and "金额等于 INV-7 的未收金额" in listed.out, listed.out
+    assert "付款人 上海恒达贸易有限公司 即客户名称" in listed.out
+    assert "没有候选" in auto.out and "银行流水" in auto.out, auto.out
+    for line in (listed.out + listed.err + auto.out + auto.err).splitlines():
+        assert english_in(line) is None, line
