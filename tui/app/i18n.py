@@ -209,6 +209,8 @@ ALSO_USED = (
     N_("status.failed"), N_("status.unknown"),
     N_("source.set"), N_("source.default"), N_("source.not set"), N_("source.builtin"), N_("source.stored"),
     N_("source.edited"), N_("source.payment"), N_("source.credit"), N_("source.open_items"), N_("source.recurring"),
+    N_("col.payer"), N_("col.memo"), N_("col.reasons"), N_("col.profile"), N_("col.columns"), N_("col.date_format"),
+    N_("col.account"), N_("col.invoice_date"),
 )
 
 

@@ -256,3 +256,4 @@ def test_reconciliation_explains_its_matches_in_chinese(book, tmp_path):
     assert "没有候选" in auto.out and "银行流水" in auto.out, auto.out
     for line in (listed.out + listed.err + auto.out + auto.err).splitlines():
         assert english_in(line) is None, line
+    assert "付款人" in listed.out.splitlines()[0] and "理由" in listed.out.splitlines()[0]  # the columns' titles too
