@@ -189,8 +189,8 @@ def _json(value) -> None:
 def terms_add(args, ctx):
     termsbook.add(ctx.ledger(), args.name, args.line, discount=args.discount, late_interest=args.late_interest)
     found = termsbook.resolve(ctx.ledger(), args.name.strip())
-    ctx.done(ctx.t("terms {name} saved: {found} / {found2}",
-                   name=found.name, found=describe(found, 'en'), found2=describe(found, 'zh')))
+    ctx.done(ctx.t("terms {name} saved: {meaning}", name=found.name,
+                   meaning=describe(found, "zh" if ctx.language() == "zh" else "en")))
 
 
 def terms_list(args, ctx):

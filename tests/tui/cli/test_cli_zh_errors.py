@@ -184,6 +184,7 @@ def test_the_everyday_output_of_each_command_group_is_chinese(book, tmp_path):
         "customer unarchive": ("customer", "unarchive", "SZ002"),
         "invoice show": ("invoice", "show", "INV-1"),
         "terms preview": ("terms", "preview", "NET30", "--date", "2026-01-31", "--amount", "100"),
+        "terms add": ("terms", "add", "T45", "--line", "100%:days_after:45"),
         "settings": ("settings", "get"),
         "templates": ("template", "list"),
         "credit report": ("report", "credit", "--as-of", "2026-03-31"),
@@ -210,6 +211,7 @@ def test_the_everyday_output_of_each_command_group_is_chinese(book, tmp_path):
     assert "修改历史" in results["customer show"].out and "明细行" in results["invoice show"].out
     assert "已存在，无变化" in results["customers"].out and "已登记，参考号 REF-1" in results["payments"].out
     assert "笔交易，hledger 日记账" in results["export hledger"].out
+    assert "账期 T45 已保存：开票后45天" in results["terms add"].out and "/" not in results["terms add"].out
     assert "已跳过" in results["reminders"].out and "客户没有邮箱地址" in results["reminders"].out
 
 
