@@ -140,12 +140,15 @@ def import_bank(args, ctx):
         if found.profile in bank.WALLETS:
             income = sum(1 for b in (*found.added, *found.skipped) if b.amount > 0)
             refunds = len(found.added) + len(found.skipped) - income
-            left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
-            print(f"{found.found}: {found.rows} rows, {income} income received"
-                  + (f", {refunds} refund{'s' if refunds != 1 else ''} paid out (money out)" if refunds else "")
-                  + (f"; left out: {left}" if left else ""))
+            left = ", ".join(f"{n} {ctx.said(why)}" for why, n in sorted(found.ignored.items()))
+            print(ctx.t("{found}: {rows} rows, {income} income received", found=ctx.t(found.found), rows=found.rows,
+                        income=income)
+                  + (ctx.t(N_(", {refunds} refund paid out (money out)") if refunds == 1 else
+                           N_(", {refunds} refunds paid out (money out)"), refunds=refunds) if refunds else "")
+                  + (ctx.t("; left out: {left}", left=left) if left else ""))
         else:
-            print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
+            print(ctx.t(N_("{found}: {rows} line") if found.rows == 1 else N_("{found}: {rows} lines"),
+                        found=ctx.t(found.found), rows=found.rows))
     summary = (ctx.t("would import") if found.dry_run else ctx.t("imported")) + " " + ctx.t(
         "{added} new bank lines ({credits} in, {debits} out), {skipped} already there ({source}, {encoding}, "
         "profile {profile})", added=len(found.added), credits=found.credits, debits=found.debits,
@@ -161,7 +164,7 @@ def import_bank(args, ctx):
         return
     if found.dry_run:
         ctx.emit([{"id": b.id[:8], "line": b.line, "date": b.date, "amount": ctx.amount(b.amount, b.currency),
-                   "payer": b.payer, "memo": b.memo, "new": "yes" if b in found.added else "already there"}
+                   "payer": b.payer, "memo": b.memo, "new": ctx.t("yes") if b in found.added else ctx.t("already there")}
                   for b in sorted((*found.added, *found.skipped), key=lambda b: b.line)],
                  ["id", "line", "date", "amount", "payer", "memo", "new"], right={"amount"})
     print(summary + (ctx.t("; nothing was written") if found.dry_run else ctx.t("; `duly reconcile list` shows the matches")))
