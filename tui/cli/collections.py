@@ -163,7 +163,8 @@ def promise_list(args, ctx):
 
 def note_add(args, ctx):
     collections.add_note(ctx.ledger(), args.code, args.channel, args.text, next_action=args.next, on=args.date)
-    ctx.done(f"noted for {args.code}" + (f"; next action {args.next}" if args.next else ""))
+    ctx.done(ctx.t("noted for {code}", code=args.code)
+             + (ctx.t("; next action {date}", date=args.next) if args.next else ""))
 
 
 def note_list(args, ctx):

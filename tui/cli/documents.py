@@ -175,10 +175,6 @@ def _amounts(rows: list[dict], columns: tuple[str, ...], machine: bool, currency
     return rows
 
 
-def _warn(message: str) -> None:
-    print(f"duly: warning: {message}", file=sys.stderr)
-
-
 def _json(value) -> None:
     print(output.to_json(value))
 
@@ -371,7 +367,8 @@ def payment_allocate(args, ctx):
         _json([_applied_json(r) for r in results])
         return
     for r in results:
-        print(f"{r.kind} {r.number or r.id}: {_applied_text(r, ctx)}")
+        print(ctx.t(N_("credit note {number}: {applied}") if r.kind == "credit note" else
+                    N_("payment {number}: {applied}"), number=r.number or r.id, applied=_applied_text(r, ctx)))
 
 
 def payment_void(args, ctx):
@@ -379,7 +376,8 @@ def payment_void(args, ctx):
     payment = payments.by_id(ctx.ledger(), args.id)
     cur = payment["currency"]
     text = ", ".join(f"{n} {format_amount(a, cur)}" for n, a in reopened)
-    ctx.done(f"payment {payment['number'] or payment['id']} voided" + (f"; reopened {text}" if text else ""))
+    ctx.done(ctx.t("payment {payment} voided", payment=payment["number"] or payment["id"])
+             + (ctx.t("; reopened {invoices}", invoices=text) if text else ""))
 
 
 # --- credit notes and write-offs -------------------------------------------------------------------

@@ -277,5 +277,5 @@ def settings_set(args, ctx):
         value = args.value
     value = settings.put(ctx.ledger(), args.key, value)
     ctx.done(f"{args.key} = {settings.masked(args.key, value)}"
-             + (" (kept on this device only: never synced, never in the audit trail)" if args.key in settings.SECRETS
-                else ""))
+             + (ctx.t(" (kept on this device only: never synced, never in the audit trail)")
+                if args.key in settings.SECRETS else ""))

@@ -241,14 +241,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"duly: {terminal_text(exc.text(ctx.language()))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("duly: interrupted; nothing half-written was kept", file=sys.stderr)
+        print("duly: " + ctx.t("interrupted; nothing half-written was kept"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # the last line of defence: one line, never a traceback
         if os.environ.get("DULY_DEBUG"):
             traceback.print_exc()
-        print(f"duly: internal error: {type(exc).__name__}: {exc} (set DULY_DEBUG=1 for details)", file=sys.stderr)
+        print("duly: " + ctx.t("internal error: {kind}: {error} (set DULY_DEBUG=1 for details)",
+                               kind=type(exc).__name__, error=exc), file=sys.stderr)
         return 1
     finally:
         ctx.close()

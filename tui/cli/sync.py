@@ -267,10 +267,11 @@ def serve(args, ctx):
                             where=where)
     storage = open_storage(data_dir=args.data, database_url=args.database)
     where = args.database.split("@")[-1] if args.database else args.data
-    print(f"duly sync server on http://{args.host}:{args.port} (storage: {where}); Ctrl-C stops it", flush=True)
+    print(ctx.t("duly sync server on http://{host}:{port} (storage: {where}); Ctrl-C stops it", host=args.host,
+                port=args.port, where=where), flush=True)
     if token is None:
-        print("anyone who can reach this server can create a team on it; to allow only your own, start it with "
-              "--team-token-file FILE", flush=True)
+        print(ctx.t("anyone who can reach this server can create a team on it; to allow only your own, start it "
+                    "with --team-token-file FILE"), flush=True)
     uvicorn.run(create_app(storage, max_body=args.max_body, keep_snapshots=args.keep_snapshots, team_token=token,
                            teams_per_minute=args.teams_per_minute),
                 host=args.host, port=args.port, log_level="warning")

@@ -79,15 +79,15 @@ def template_edit(args, ctx):
     before, _ = templates.source(ledger, args.name)
     after = _read(args.file) if args.file else _edit_in_editor(args.name, before)
     if after == before:
-        ctx.done(f"template {args.name} unchanged")
+        ctx.done(ctx.t("template {name} unchanged", name=args.name))
         return
     templates.put(ledger, args.name, after)  # refused (nothing kept) when it does not parse
-    ctx.done(f"template {args.name} saved (synced to the team; `duly template reset {args.name}` goes back to the "
-             "default)")
+    ctx.done(ctx.t("template {name} saved (synced to the team; `duly template reset {name}` goes back to the "
+                   "default)", name=args.name))
 
 
 def template_reset(args, ctx):
     if templates.reset(ctx.ledger(), args.name):
-        ctx.done(f"template {args.name} is the default again")
+        ctx.done(ctx.t("template {name} is the default again", name=args.name))
     else:
-        ctx.done(f"template {args.name} was the default already")
+        ctx.done(ctx.t("template {name} was the default already", name=args.name))

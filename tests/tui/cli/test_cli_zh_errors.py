@@ -173,6 +173,7 @@ def test_the_everyday_output_of_each_command_group_is_chinese(book, tmp_path):
                   "--number", "INV-1"),
                  ("payment", "add", "--customer", "HD001", "--date", "2026-01-09", "--amount", "50",
                   "--reference", "REF-1"),
+                 ("payment", "add", "--customer", "HD001", "--date", "2026-01-10", "--amount", "20", "--no-allocate"),
                  ("customer", "add", "SZ002", "--name", "深圳某公司", "--email", "ar@example.cn")):
         assert book(*argv).code == 0
     out = tmp_path / "out"
@@ -185,6 +186,11 @@ def test_the_everyday_output_of_each_command_group_is_chinese(book, tmp_path):
         "invoice show": ("invoice", "show", "INV-1"),
         "terms preview": ("terms", "preview", "NET30", "--date", "2026-01-31", "--amount", "100"),
         "terms add": ("terms", "add", "T45", "--line", "100%:days_after:45"),
+        "note add": ("note", "add", "HD001", "--channel", "phone", "--text", "打过电话", "--date", "2026-01-20",
+                     "--next", "2026-02-01"),
+        "draft add": ("draft", "add", "--customer", "HD001", "--amount", "10"),
+        "template reset": ("template", "reset", "statement.zh"),
+        "payment allocate": ("payment", "allocate", "--customer", "HD001", "INV-1=10"),
         "settings": ("settings", "get"),
         "templates": ("template", "list"),
         "credit report": ("report", "credit", "--as-of", "2026-03-31"),
@@ -212,6 +218,9 @@ def test_the_everyday_output_of_each_command_group_is_chinese(book, tmp_path):
     assert "已存在，无变化" in results["customers"].out and "已登记，参考号 REF-1" in results["payments"].out
     assert "笔交易，hledger 日记账" in results["export hledger"].out
     assert "账期 T45 已保存：开票后45天" in results["terms add"].out and "/" not in results["terms add"].out
+    assert "已为 HD001 记录；下一步 2026-02-01" in results["note add"].out
+    assert "模板 statement.zh 本来就是默认" in results["template reset"].out
+    assert "收款 " in results["payment allocate"].out and "已核销到 INV-1" in results["payment allocate"].out
     assert "已跳过" in results["reminders"].out and "客户没有邮箱地址" in results["reminders"].out
 
 
