@@ -81,3 +81,17 @@ def test_every_storage_refusal_code_is_one_the_client_words():
     assert set(STORAGE_REFUSALS) <= set(REFUSALS)
     for code, msgid in STORAGE_REFUSALS.items():
         assert REFUSALS[code] == msgid, code
+
+
+def test_sync_init_and_now_report_in_chinese(cli, tmp_path, server):
+    book = tmp_path / "zh.duly"
+    assert cli("--ledger", book, "init").code == 0
+    assert cli("--ledger", book, "customer", "add", "HD001", "--name", "上海恒达贸易有限公司").code == 0
+    made = cli("--lang", "zh", "--ledger", book, "sync", "init", "--server", server.url, "--name", "laptop")
+    assert made.code == 0, made.err
+    assert "已在 " in made.out and "本设备" in made.out and "拉取 0 条变更" in made.out, made.out
+    assert cli("--ledger", book, "customer", "add", "SZ002", "--name", "深圳某公司").code == 0
+    now = cli("--lang", "zh", "--ledger", book, "sync", "now")
+    assert now.code == 0 and "推送 1 条" in now.out and "服务器日志位置" in now.out, now.out
+    for line in (made.out + made.err + now.out + now.err).splitlines():
+        assert english_in(line.replace("duly sync join", "")) is None, line  # the command as typed may stay
