@@ -205,6 +205,8 @@ class Context:
             return translate(language, f"col.{key}") if language != "en" and known(f"col.{key}") else key
 
         [shown], _ = self._worded([record], list(record), {})  # values from a fixed list as words
+        if language != "en":  # a yes/no field (archived) in words
+            shown = {k: self.t("yes") if v is True else self.t("no") if v is False else v for k, v in shown.items()}
         width = max(output.cell_width(label(k)) for k in record)
         for key, value in shown.items():
             print(f"{output.pad(label(key), width)}  {output.terminal_text('' if value is None else str(value))}")

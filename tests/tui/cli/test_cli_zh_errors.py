@@ -215,6 +215,7 @@ def test_the_everyday_output_of_each_command_group_is_chinese(book, tmp_path):
     assert not found, "\n".join(found)
     assert "客户 SZ002 已从归档中恢复" in results["customer unarchive"].out
     assert "修改历史" in results["customer show"].out and "明细行" in results["invoice show"].out
+    assert "False" not in results["customer show"].out and "已归档" in results["customer show"].out
     assert "已存在，无变化" in results["customers"].out and "已登记，参考号 REF-1" in results["payments"].out
     assert "笔交易，hledger 日记账" in results["export hledger"].out
     assert "账期 T45 已保存：开票后45天" in results["terms add"].out and "/" not in results["terms add"].out
