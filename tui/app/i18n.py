@@ -56,6 +56,7 @@ ALSO_USED = (
     N_("col.start"), N_("col.end"), N_("col.bucket"), N_("col.rate"), N_("col.provision"), N_("col.score"),
     N_("col.policy"), N_("col.seq"), N_("col.zh_name"), N_("col.legal_name"), N_("col.tax_id"),
     N_("col.expected"), N_("col.difference"), N_("col.id"), N_("col.note"), N_("col.language"),
+    N_("col.invoice_date"),
     N_("bucket.1年以内"), N_("bucket.1-2年"), N_("bucket.2-3年"), N_("bucket.3年以上"),
     N_("cycle.per_order"), N_("cycle.monthly"), N_("cycle.quarterly"), N_("cycle.yearly"),
     N_("language.zh"), N_("language.en"),
@@ -191,6 +192,8 @@ ALSO_USED = (
     N_("key.files"), N_("key.files_customers"), N_("key.files_invoices"), N_("key.files_payments"),
     N_("key.files_fapiao"), N_("key.files_write"), N_("key.files_export"), N_("key.files_backup"),
     N_("key.files_restore"), N_("key.files_passphrase"), N_("key.group_import"), N_("key.go_to"),
+    N_("key.group_post"), N_("key.group_follow_up"), N_("key.group_customer"), N_("key.group_statement"),
+    N_("key.group_jobs"),
     N_("files.kind.customers"), N_("files.kind.invoices"), N_("files.kind.payments"), N_("files.kind.fapiao"),
     N_("files.action.add"), N_("files.action.update"), N_("files.action.skip"), N_("files.action.credit"),
     N_("files.action.void"), N_("files.count.update"), N_("files.count.credit"), N_("files.count.void"),
@@ -210,7 +213,7 @@ ALSO_USED = (
     N_("source.set"), N_("source.default"), N_("source.not set"), N_("source.builtin"), N_("source.stored"),
     N_("source.edited"), N_("source.payment"), N_("source.credit"), N_("source.open_items"), N_("source.recurring"),
     N_("col.payer"), N_("col.memo"), N_("col.reasons"), N_("col.profile"), N_("col.columns"), N_("col.date_format"),
-    N_("col.account"), N_("col.invoice_date"),
+    N_("col.account"),
 )
 
 
