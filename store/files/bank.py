@@ -309,7 +309,7 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
     def where(number, name):
         col = cols[name][0]
         letter = f"{importer._letters(col)} " if xlsx else ""
-        return f'{source} {"row" if xlsx else "line"} {number}, column {letter}"{headers[col]}"'
+        return _place(source, xlsx, number, f'{letter}"{headers[col]}"')
 
     for number, cells in rows[start + 1:]:
         if not any(cells):
@@ -414,7 +414,7 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
     def where(number, name):
         col = cols[name]
         letter = f"{importer._letters(col)} " if xlsx else ""
-        return f'{source} {"row" if xlsx else "line"} {number}, column {letter}"{headers[col]}"'
+        return _place(source, xlsx, number, f'{letter}"{headers[col]}"')
 
     for number, cells in rows[start + 1:]:
         when = cell(cells, "date")
@@ -587,6 +587,13 @@ def save_profile(ledger, name: str, pairs: list[str], *, date_format: str | None
         tx.set("bank_profiles", row_id, name=name, columns=json.dumps(columns, ensure_ascii=False),
                date_format=date_format or None, account=(account or "").strip() or None, currency=cur, archived=0)
     return row_id
+
+
+def _place(source: str, xlsx: bool, number: int, column: str) -> Said:
+    """Where a cell is ("a.csv line 3, column "金额""), in each language: the importers' own words for it."""
+    place = (Said(N_("{source} row {line}"), source=source, line=number) if xlsx
+             else Said(N_("{source} line {line}"), source=source, line=number))
+    return Said(N_("{place}, column {name}"), place=place, name=column)
 
 
 def profiles(ledger) -> list[dict]:

@@ -269,3 +269,11 @@ def test_reconciliation_explains_its_matches_in_chinese(book, tmp_path):
     for line in (listed.out + listed.err + auto.out + auto.err).splitlines():
         assert english_in(line) is None, line
     assert "付款人" in listed.out.splitlines()[0] and "理由" in listed.out.splitlines()[0]  # the columns' titles too
+
+
+def test_a_bad_cell_of_a_bank_file_is_placed_in_chinese(book, tmp_path):
+    bad = tmp_path / "bank.csv"
+    bad.write_text("交易日期,贷方发生额,借方发生额,对方户名,摘要\n2026-03-30,abc,,明辉,货款\n", encoding="utf-8")
+    result = book("--lang", "zh", "import", "bank", str(bad))
+    assert result.code == 1 and "bank.csv 第 2 行，\"贷方发生额\" 列" in result.err, result.err
+    assert english_in(result.err) is None, result.err
