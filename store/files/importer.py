@@ -44,7 +44,7 @@ from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.read.openbook import OpenBook
 from store.write import adjustments, customers, invoices, payments, terms as termsbook
-from store.errors import DulyError, InvalidInput, Said, os_reason
+from store.errors import DulyError, InvalidInput, Said, joined, os_reason
 from store.rules.terms import BUILTIN_TERMS, terms_name
 from store.i18n import N_
 
@@ -767,9 +767,10 @@ def check_customers(table: Table, known: Known, rows: _Rows | None = None,
         if "archived" in table.columns and bool(current.get("archived")) != bool(archived):
             changes["archived"] = bool(archived)
         if changes:
-            docs.append(Doc(line, "update", code, changes, fp, "changes " + ", ".join(sorted(changes))))
+            docs.append(Doc(line, "update", code, changes, fp,
+                            Said(N_("changes {fields}"), fields=", ".join(sorted(changes)))))
         else:
-            docs.append(Doc(line, "skip", code, {}, fp, "already there, unchanged"))
+            docs.append(Doc(line, "skip", code, {}, fp, Said(N_("already there, unchanged"))))
     return docs, rows.problems
 
 
@@ -864,7 +865,7 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
                 same = (there["customer"], there["date"], there["total"], there["currency"]) == (
                     customer["code"], on, total, currency)
                 if same:
-                    docs.append(Doc(line, "skip", number, {}, fp, "already there"))
+                    docs.append(Doc(line, "skip", number, {}, fp, Said(N_("already there"))))
                 else:
                     rows.problem(line, "number", Said(
                         N_("duplicate invoice number {number}: the ledger already has it for {customer} dated {date}, "
@@ -873,7 +874,7 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
                         amount=money.to_decimal_str(there["total"], there["currency"]), currency=there["currency"]))
                 continue
         elif fp in known.fingerprints:
-            docs.append(Doc(line, "skip", label, {}, fp, "imported before"))
+            docs.append(Doc(line, "skip", label, {}, fp, Said(N_("imported before"))))
             continue
         docs.append(Doc(line, "add", label, fields, fp))
     return docs, rows.problems
@@ -977,10 +978,11 @@ def check_payments(table: Table, known: Known, rows: _Rows | None = None,
         fp = rows.occurrence(values)
         label = f"{customer['code']} {on} {money.to_decimal_str(amount, currency)} {currency}"
         if fp in known.fingerprints:
-            docs.append(Doc(line, "skip", label, {}, fp, "imported before"))
+            docs.append(Doc(line, "skip", label, {}, fp, Said(N_("imported before"))))
             continue
         if reference and (customer["code"], on, amount, currency, reference) in known.payments:
-            docs.append(Doc(line, "skip", label, {}, fp, f"already recorded with reference {reference}"))
+            docs.append(Doc(line, "skip", label, {}, fp, Said(N_("already recorded with reference {reference}"),
+                                                                 reference=reference)))
             continue
         bad = False
         for number, part in pairs:
@@ -1038,7 +1040,7 @@ def _documents(table: Table, known: Known, rows: _Rows, batch, kind: str, requir
         fp = rows.occurrence(raw)
         label = " ".join(raw.get(k, "") for k in ("name", "number", "invoice", "ref", "customer", "date") if raw.get(k))
         if fp in known.fingerprints:
-            docs.append(Doc(line, "skip", label, {}, fp, "imported before"))
+            docs.append(Doc(line, "skip", label, {}, fp, Said(N_("imported before"))))
         else:
             docs.append(Doc(line, "add", label, raw, fp))
     return docs
@@ -1049,7 +1051,7 @@ def check_terms(table: Table, known: Known, rows: _Rows | None = None, batch=Non
     docs = []
     for doc in _documents(table, known, rows, batch, "terms", ("name", "lines"), dated=False):
         if doc.action == "add" and doc.fields["name"] in known.terms:  # the same name: there already
-            doc.action, doc.fields, doc.detail = "skip", {}, "already there"
+            doc.action, doc.fields, doc.detail = "skip", {}, Said(N_("already there"))
         docs.append(doc)
     return docs, rows.problems
 
@@ -1223,7 +1225,7 @@ def post_invoices(ledger, docs: list[Doc], posting: Posting, known: Known) -> li
     done = []
     for doc, issued in zip(docs, invoices.add_many(ledger, batch, posting.issuing)):
         doc.key = issued.number
-        done.append(("invoices", issued.id, "; ".join(issued.warnings)))
+        done.append(("invoices", issued.id, joined(issued.warnings)))
     return done
 
 
@@ -1236,8 +1238,10 @@ def post_payments(ledger, docs: list[Doc], posting: Posting, known: Known) -> li
     done = []
     for doc, applied in zip(docs, payments.add_many(ledger, batch, posting.paying)):
         shown = ", ".join(f"{n} {money.to_decimal_str(a, applied.currency)}" for n, a in applied.allocations)
-        doc.detail = (f"applied to {shown}" if shown else "nothing applied") + (
-            f"; unapplied {money.to_decimal_str(applied.unapplied, applied.currency)}" if applied.unapplied else "")
+        unapplied = (Said(N_("; unapplied {amount}"), amount=money.to_decimal_str(applied.unapplied, applied.currency))
+                     if applied.unapplied else "")
+        doc.detail = (Said(N_("applied to {invoices}{unapplied}"), invoices=shown, unapplied=unapplied) if shown
+                      else Said(N_("nothing applied{unapplied}"), unapplied=unapplied))
         f = doc.fields
         if f["reference"]:  # a later batch must not take it for a payment that was there before
             key = (f["customer"], f["date"], applied.amount, applied.currency, f["reference"])

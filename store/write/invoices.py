@@ -16,7 +16,7 @@ from store.rules import fx, money, validate
 from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
 from store.rules.openitems import OpenInvoice, open_items
-from store.errors import Conflict, DulyError, InvalidInput, NotFound
+from store.errors import Conflict, DulyError, InvalidInput, NotFound, Said
 from store.ledger.ids import derived_id, uuid7
 from store.rules.terms import instalments
 from store.i18n import N_
@@ -157,7 +157,7 @@ def _next_number(ledger) -> str:
     return ledger.next_number("invoice", "invoices", "{prefix}-{n:06d}")
 
 
-def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -> tuple[str | None, bool]:
+def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -> tuple[Said | None, bool]:
     """(message, breach): a message when this invoice takes the customer over its credit limit (breach), or
     when the limit could not be checked (no breach: a missing rate never refuses an invoice). The limit is in
     the customer's currency; what the customer owes in other currencies counts at each one's rate as of the
@@ -170,11 +170,12 @@ def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -
     owed_in = {cur: issuing.balance(customer, cur, on) for cur in issuing.currencies_of(customer)}
     owed_in[currency] = owed_in.get(currency, 0) + total
     with_this, conv, missing, to_home = fxread.in_one_currency(ledger, home, date.fromisoformat(on), owed_in)
-    left_out = (f"; {', '.join(missing)} not counted: no rate on or before {on} (`duly rate set CUR RATE --date D`)"
-                if missing else "")
+    left_out = Said(N_("; {currencies} not counted: no rate on or before {date} (`duly rate set CUR RATE --date D`)"),
+                    currencies=", ".join(missing), date=on) if missing else ""
     if with_this <= limit:
         if missing:  # what could be counted is within the limit; what could not may not be
-            return f"credit limit of {customer['code']} checked in part{left_out}", False
+            return Said(N_("credit limit of {code} checked in part{left_out}"), code=customer["code"],
+                        left_out=left_out), False
         return None, False
     this = to_home(total, currency) if currency not in missing else 0
     owed = with_this - this
@@ -182,10 +183,11 @@ def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -
     def amt(minor: int) -> str:
         return money.format_amount(minor, home, symbol=True)
 
-    rates = "" if conv is None or not conv.used else " (at " + ", ".join(
-        f"{cur} {fx.rate_text(r.rate)}" for cur, r in sorted(conv.used.items())) + ")"
-    return (f"credit limit of {customer['code']} is {amt(limit)}: balance {amt(owed)} + this invoice {amt(this)} "
-            f"exceeds it by {amt(with_this - limit)}{rates}{left_out}"), True
+    rates = "" if conv is None or not conv.used else Said(N_(" (at {rates})"), rates=", ".join(
+        f"{cur} {fx.rate_text(r.rate)}" for cur, r in sorted(conv.used.items())))
+    return Said(N_("credit limit of {code} is {limit}: balance {owed} + this invoice {amount} exceeds it by {over}"
+                   "{rates}{left_out}"), code=customer["code"], limit=amt(limit), owed=amt(owed), amount=amt(this),
+                over=amt(with_this - limit), rates=rates, left_out=left_out), True
 
 
 def _currencies_of(ledger, customer: dict) -> set[str]:

@@ -384,7 +384,7 @@ class CollectionsScreen(DulyScreen):
         style = {"sent": "green", "failed": "bold red", "unknown": "yellow", "skipped": "dim"}.get(o.status, "")
         self.query_one("#coll-results", DataTable).add_row(
             o.customer, t(f"channel.{o.channel}"), ", ".join(o.invoices),
-            Text(t(f"review.outcome.{o.status}"), style=style), o.detail)
+            Text(t(f"review.outcome.{o.status}"), style=style), t.error(o.detail))
         title = self.query_one("#coll-results-title", Label)
         title.update(f"{t('coll.results')} ({self.query_one('#coll-results', DataTable).row_count})")
 

@@ -273,3 +273,19 @@ def test_a_20_digit_fapiao_number_in_a_number_cell_is_read_digit_for_digit(cli, 
     result = cli("import", "fapiao", src)
     assert result.code == 0, result.err
     assert [r["einvoice"] for r in ledger_rows(cli.path, "SELECT einvoice FROM invoices")] == [A]
+
+
+def test_the_summary_and_each_rows_detail_are_said_in_chinese(cli, tmp_path):
+    from tests.support.english import english_in
+
+    customers(cli)
+    src = xlsx(tmp_path / "发票查询统计.xlsx", sample_rows())
+    dry = cli("--lang", "zh", "import", "fapiao", "--dry-run", src)
+    assert dry.code == 0, dry.err
+    assert "将导入：发票 3 张，红字发票 1 张（贷项通知单），作废 0 张，跳过 1 行" in dry.out, dry.out
+    assert "冲减发票 26312000000012345678 的贷项通知单" in dry.out  # the red-letter row's detail
+    assert "平台上已作废；账本中没有，不导入" in dry.out
+    done = cli("--lang", "zh", "import", "fapiao", src)
+    assert done.code == 0 and "已导入：发票 3 张，红字发票 1 张（贷项通知单），作废 0 张，跳过 1 行" in done.out, done.out
+    for line in (dry.out + dry.err + done.out + done.err).splitlines():
+        assert english_in(line) is None, line
