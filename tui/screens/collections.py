@@ -44,19 +44,19 @@ class CollectionsData:
     disputes: list[dict] = field(default_factory=list)
     promises: list[dict] = field(default_factory=list)  # pending and broken
     follow_ups: list[dict] = field(default_factory=list)
-    alerts: list[alerts.Alert] = field(default_factory=list)
 
 
 def collections_data(ledger, as_of: date) -> CollectionsData:
-    """Everything the screen shows (runs on the database thread): the queue rebuilt, its first page."""
+    """What the screen shows first (runs on the database thread): the queue rebuilt, its first page, and the
+    disputes, promises and follow-ups (a few rows each); the risk alerts, a read of the whole book, come after
+    (alerts.alerts)."""
     queue = review.build(ledger, as_of)
     day = as_of.isoformat()
     return CollectionsData(
         as_of, queue, review.page(ledger, limit=PAGE), review.counts(ledger),
         collections.list_disputes(ledger, status="open", as_of=day),
         [p for p in collections.list_promises(ledger, day) if p["status"] != "kept"],
-        collections.list_notes(ledger, due=day),
-        alerts.alerts(ledger, as_of))
+        collections.list_notes(ledger, due=day))
 
 
 def decided(ledger, seq: int, decision: str) -> tuple[list[dict], dict[str, int]]:
@@ -102,6 +102,11 @@ class CollectionsScreen(DulyScreen):
         def __init__(self, data: CollectionsData):
             super().__init__()
             self.data = data
+
+    class AlertsLoaded(Message):
+        def __init__(self, found: list[alerts.Alert]):
+            super().__init__()
+            self.alerts = found
 
     class Paged(Message):
         def __init__(self, generation: int, rows: list[dict]):
@@ -191,7 +196,9 @@ class CollectionsScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="collections")
     async def load(self, as_of: date) -> None:
+        """The queue and the small tables first, then the alerts (the whole book read, interruptible)."""
         self.post_message(self.Loaded(await self.db(collections_data, as_of)))  # it writes the queue: not interruptible
+        self.post_message(self.AlertsLoaded(await self.app.db.run_background(alerts.alerts, as_of)))
 
     # -- the review queue, paged ---------------------------------------------------------------------------
     def _level_title(self, name: str) -> str:
@@ -401,7 +408,6 @@ class CollectionsScreen(DulyScreen):
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         t, data = self.t, message.data
-        lang = self.app.language
         self.query_one("#coll-as-of", Label).update(t("coll.as_of", date=data.as_of.isoformat()))
         self.queue = data.queue
         self.generation += 1
@@ -424,8 +430,12 @@ class CollectionsScreen(DulyScreen):
             self._amount(d["amount"], d["currency"]) if d["amount"] is not None else Text(t("coll.all"),
                                                                                           justify="right"),
             d["reason"], d["review"] or "") for d in data.disputes], data.disputes)
-        self._fill("coll-alerts", [(a.customer, t(f"alert.{a.kind}"), a.why(lang)) for a in data.alerts],
-                   [{"customer": a.customer} for a in data.alerts])
+
+    @on(AlertsLoaded)
+    def show_alerts(self, message: AlertsLoaded) -> None:
+        t, lang, found = self.t, self.app.language, message.alerts
+        self._fill("coll-alerts", [(a.customer, t(f"alert.{a.kind}"), a.why(lang)) for a in found],
+                   [{"customer": a.customer} for a in found])
 
     def _record(self) -> tuple[str | None, dict | None]:
         focused = self.app.focused

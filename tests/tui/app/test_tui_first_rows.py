@@ -56,3 +56,34 @@ async def test_reports_show_the_summary_while_the_forecast_is_still_computed(boo
         assert isinstance(screen.query_one("#rep-forecast", Static).content, Table)
         assert screen.query_one("#chart-receivable", Bars).render().plain.startswith(
             "Receivable at each month end, CNY")
+
+
+async def test_collections_show_the_review_queue_while_the_alerts_are_still_computed(book, monkeypatch):
+    from textual.widgets import DataTable
+
+    from store.read import alerts
+    from tui.screens.collections import CollectionsScreen
+
+    let_go = threading.Event()
+    slow = alerts.alerts
+
+    def held_alerts(ledger, as_of):
+        let_go.wait(WAIT)
+        return slow(ledger, as_of)
+
+    monkeypatch.setattr(alerts, "alerts", held_alerts)
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("7")
+        screen = app.screen
+        assert isinstance(screen, CollectionsScreen)
+        plan = screen.query_one("#coll-plan", DataTable)
+        assert await until(pilot, lambda: plan.row_count > 0)
+        assert [str(c) for c in plan.get_row_at(0)][1:4] == ["Legal action", "BJ001", "T1-000005"]
+        assert screen.query_one("#coll-alerts", DataTable).row_count == 0
+        let_go.set()
+        await settle(pilot)
+        shown = screen.query_one("#coll-alerts", DataTable)
+        rows = [[str(c) for c in shown.get_row_at(i)] for i in range(shown.row_count)]
+        assert ["GZ003", "long overdue", "invoice T1-000008 is 370 days overdue (threshold 90)"] in rows
