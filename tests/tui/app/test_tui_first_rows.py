@@ -87,3 +87,33 @@ async def test_collections_show_the_review_queue_while_the_alerts_are_still_comp
         shown = screen.query_one("#coll-alerts", DataTable)
         rows = [[str(c) for c in shown.get_row_at(i)] for i in range(shown.row_count)]
         assert ["GZ003", "long overdue", "invoice T1-000008 is 370 days overdue (threshold 90)"] in rows
+
+
+async def test_aging_shows_its_first_rows_at_once_and_the_rest_a_batch_at_a_time(book, monkeypatch):
+    from store.ledger.ledger import Ledger
+    from store.read import reports
+    from tests.support.book import PASSPHRASE, TODAY
+    from textual.widgets import DataTable
+    from tui.screens import aging
+
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        report = reports.aging(ledger, TODAY)
+    keys = [f"{r['customer']}/{r['currency']}" for r in report.rows]
+    totals = [f"{aging.TOTAL_KEY}/{cur}" for cur in report.totals]
+    assert len(keys) > 4
+    monkeypatch.setattr(aging, "ROWS_AT_ONCE", 2)
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, aging.AgingScreen)
+        table = screen.query_one("#aging", DataTable)
+        shown = [row.key.value for row in table.ordered_rows]
+        assert shown == keys + totals  # every row, in the report's order, the totals last
+        screen.show(aging.AgingScreen.Loaded(report))  # the same report again: two rows, then the rest after
+        assert [row.key.value for row in table.ordered_rows] == keys[:2]
+        await settle(pilot)
+        assert await until(pilot, lambda: table.row_count == len(keys) + len(totals))
+        assert [row.key.value for row in table.ordered_rows] == keys + totals
