@@ -25,7 +25,7 @@ from tui.screens.customer import CustomerScreen
 from tui.screens.rates import conversion_note
 from store.write.terms import home_currency
 from tui.widgets.cells import amount_cell
-from tui.widgets.table import DataTable
+from tui.widgets.table import Batches, DataTable
 
 TOTAL_KEY = " total"  # a space: no customer code can be this
 ROWS_AT_ONCE = 200  # rows added to the table in one go (a screenful and more); the rest follow in batches
@@ -58,10 +58,6 @@ class AgingScreen(DulyScreen):
         self.basis = "due"
         self.as_of: date | None = None
         self.in_base = False
-        self._report: AgingReport | None = None  # while its rows are still being added
-        self._columns: list[str] = []
-        self._added = 0  # rows of _report in the table
-        self._generation = 0  # of the report shown; a batch of an older one is dropped
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -72,7 +68,9 @@ class AgingScreen(DulyScreen):
             yield Label("", id="aging-basis")
         yield Static("", id="aging-error")
         yield Static("", id="aging-rates", classes="fx-note")
-        yield DataTable(id="aging", cursor_type="cell", zebra_stripes=True)
+        table = DataTable(id="aging", cursor_type="cell", zebra_stripes=True)
+        self.batches = Batches(table)
+        yield table
         yield Footer()
 
     def on_mount(self) -> None:
@@ -105,43 +103,28 @@ class AgingScreen(DulyScreen):
         for label in columns:
             title = t("col.total") if label == "total" else t.bucket(label)
             table.add_column(Text(title, justify="right"), key=label)
-        self._report, self._columns, self._added = report, columns, 0
-        self._generation += 1
-        self._add_rows(self._generation)
+        self.batches.fill(self._rows(report, columns), at_once=ROWS_AT_ONCE)
         error = "" if report.rows else t("aging.empty", date=report.as_of.isoformat())
         self.query_one("#aging-error", Static).update(error)
         note = self.query_one("#aging-rates", Static)
         note.update(conversion_note(t, message.conversion))
         note.display = message.conversion is not None  # no empty line when the rows are per currency
 
-    def _add_rows(self, generation: int) -> None:
-        """The next ROWS_AT_ONCE rows of the report, then (after the last row) the totals per currency. A big book
-        has thousands of rows: the first ones show at once and the rest follow a batch at a time, the app
-        answering keys between two batches; a screen left meanwhile goes on when it is shown again."""
-        if generation != self._generation or self._report is None:
-            return  # a newer report is being shown
-        if not self.is_current:
-            return  # on_screen_resume goes on
-        t, report, columns = self.t, self._report, self._columns
-        table = self.query_one("#aging", DataTable)
-        start, end = self._added, min(self._added + ROWS_AT_ONCE, len(report.rows))
-        for row in report.rows[start:end]:
+    def _rows(self, report: AgingReport, columns: list[str]):
+        """The table's rows: one per customer and currency, then the totals per currency. A big book has thousands:
+        the first ones show at once and the rest follow a batch at a time (Batches)."""
+        t = self.t
+        for row in report.rows:
             cur = row["currency"]
-            table.add_row(row["customer"], row["name"], cur,
-                          *(self._amount(row[c], cur, c) for c in columns), key=f"{row['customer']}/{cur}")
-        self._added = end
-        if end < len(report.rows):
-            self.call_later(self._add_rows, generation)
-            return
+            yield (row["customer"], row["name"], cur, *(self._amount(row[c], cur, c) for c in columns)), \
+                f"{row['customer']}/{cur}"
         for cur, totals in report.totals.items():
-            table.add_row(Text(t("aging.totals", currency=cur), style="bold"), "", cur,
-                          *(self._amount(totals[c], cur, c, bold=True) for c in columns), key=f"{TOTAL_KEY}/{cur}")
-        self._report = None  # every row is in
+            yield (Text(t("aging.totals", currency=cur), style="bold"), "", cur,
+                   *(self._amount(totals[c], cur, c, bold=True) for c in columns)), f"{TOTAL_KEY}/{cur}"
 
     def on_screen_resume(self) -> None:
         # (Textual calls DulyScreen.on_screen_resume too: the handlers of every class of the screen)
-        if self._report is not None:
-            self.call_later(self._add_rows, self._generation)
+        self.batches.resume()
 
     @staticmethod
     def _amount(value: int, currency: str, column: str, *, bold: bool = False) -> Text:

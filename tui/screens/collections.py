@@ -29,7 +29,7 @@ from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.prompt import PromptScreen
 from tui.screens.review import ReminderPreviewScreen
-from tui.widgets.table import DataTable
+from tui.widgets.table import Batches, DataTable
 
 PAGE = 100  # review queue rows fetched at a time
 PREFETCH = 20
@@ -153,6 +153,7 @@ class CollectionsScreen(DulyScreen):
         self.loading = False
         self.sending = False
         self.rows: dict[str, list] = {}  # the records behind the small tables, by table id and row
+        self.batches: dict[str, Batches] = {}  # how the other tables are filled (alerts: thousands on a big book)
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -161,7 +162,10 @@ class CollectionsScreen(DulyScreen):
             yield Label(t("coll.as_of", date=self.app.today().isoformat()), id="coll-as-of")
             for table_id in self.TABLES:
                 yield Label(t(f"coll.{table_id.split('-')[1]}"), id=f"{table_id}-title", classes="section")
-                yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True, classes="coll-table")
+                table = DataTable(id=table_id, cursor_type="row", zebra_stripes=True, classes="coll-table")
+                if table_id != "coll-plan":  # the plan pages from SQLite; the others are filled a batch at a time
+                    self.batches[table_id] = Batches(table)
+                yield table
                 if table_id == "coll-plan":
                     yield Static("", id="coll-plan-status")
         yield Footer()
@@ -173,6 +177,11 @@ class CollectionsScreen(DulyScreen):
             for key in columns:
                 table.add_column(Text(t(key), justify="right") if key in self.RIGHT else t(key), key=key)
         super().on_mount()
+
+    def on_screen_resume(self) -> None:
+        # (Textual calls DulyScreen.on_screen_resume too: the handlers of every class of the screen)
+        for batches in self.batches.values():
+            batches.resume()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         focused = self.app.focused.id if self.app.focused is not None else None
@@ -397,10 +406,7 @@ class CollectionsScreen(DulyScreen):
 
     # -- the other rows ------------------------------------------------------------------------------------
     def _fill(self, table_id: str, rows: list[tuple], records: list) -> None:
-        table = self.query_one(f"#{table_id}", DataTable)
-        table.clear()
-        for n, cells in enumerate(rows):
-            table.add_row(*cells, key=str(n))
+        self.batches[table_id].fill((cells, str(n)) for n, cells in enumerate(rows))
         self.rows[table_id] = records
         base = self.t(f"coll.{table_id.split('-')[1]}")
         self.query_one(f"#{table_id}-title", Label).update(f"{base} ({len(records)})")
