@@ -603,7 +603,7 @@ def _drawn(app) -> bool:
 
     screen = app.screen
     return not screen.message_queue_size and not any(t._require_update_dimensions or t._new_rows
-                                                     for t in screen.query(DataTable))
+                                                     or t.message_queue_size for t in screen.query(DataTable))
 
 
 async def _quiet(app, timeout: float) -> None:
