@@ -597,12 +597,13 @@ async def _until(check, timeout: float, poll: float = 0.005) -> float | None:
 
 
 def _drawn(app) -> bool:
-    """The screen has handled what was posted to it and its tables are measured (Textual measures the rows added
-    to a DataTable when it is next idle: until then the event loop is still busy with the last screen)."""
+    """The screen has handled what was posted to it, has no callback waiting for its next refresh (a batch of
+    rows) and its tables are measured (Textual measures the rows added to a DataTable when it is next idle: until
+    then the event loop is still busy with the last screen)."""
     from textual.widgets import DataTable
 
     screen = app.screen
-    return not screen.message_queue_size and not any(t._require_update_dimensions or t._new_rows
+    return not screen.message_queue_size and not screen._callbacks and not any(t._require_update_dimensions or t._new_rows
                                                      or t.message_queue_size for t in screen.query(DataTable))
 
 

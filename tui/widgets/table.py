@@ -98,9 +98,9 @@ class DataTable(_DataTable):
 
 
 class Batches:
-    """Rows added to a table a batch at a time: the first batch at once, each next one once the app has answered
-    what came meanwhile (keys, other screens' rows), so a table of thousands of rows never holds the event loop
-    for seconds. A newer fill drops what is left of an older one; nothing is added while the table's screen is
+    """Rows added to a table a batch at a time: the first batch at once, each next one after the screen has drawn
+    the last (the table measures its new rows when its queue is empty) and the app has answered what came
+    meanwhile (keys), so a table of thousands of rows never holds the event loop for seconds. A newer fill drops what is left of an older one; nothing is added while the table's screen is
     not the one shown, and resume() (from the screen's on_screen_resume) goes on."""
 
     def __init__(self, table: DataTable):
@@ -121,7 +121,7 @@ class Batches:
 
     def resume(self) -> None:
         if self.rows is not None:
-            self.table.call_later(self._next, self.generation)
+            self.table.call_after_refresh(self._next, self.generation)
 
     def _next(self, generation: int) -> None:
         if generation != self.generation or self.rows is None or not self.table.screen.is_current:
@@ -133,4 +133,4 @@ class Batches:
         if added < self.at_once:
             self.rows = None  # every row is in
         else:
-            self.table.call_later(self._next, generation)
+            self.table.call_after_refresh(self._next, generation)
