@@ -11,6 +11,25 @@ The journals post every document as a double-entry transaction, amounts in their
 - void of an invoice: the reverse of what was still open of it on the void date (Income:Sales / Receivable);
   void of a payment: Liabilities:Unapplied:<CODE> / Assets:Bank (its allocations are reversed by the
   negative allocations the void posted, exported like any other allocation).
+- realised exchange difference (已实现汇兑损益), as Odoo and ERPNext book it: a transaction of its own in the base
+  currency for each row `duly report fx-realised` shows (a foreign payment's part applied to an invoice; the
+  rows come from store.read.fx.realised, never computed here), dated with the payment. The receivable is
+  measured again from the invoice date's rate to the payment date's and the difference goes to one account,
+  Income:Exchange-Difference (a gain is a credit, a loss a debit; ERPNext's one Exchange Gain/Loss account,
+  财务费用—汇兑损益): Odoo's exchange-difference entry puts the amount on the receivable in the company currency
+  with no foreign amount; in a journal whose receivable is kept in the foreign currency that is a pair of
+  postings to Assets:Receivable:<CODE>, +amount at its base value on the payment date and -amount at its base
+  value on the invoice date (`@@`, the costs the tools balance by), so the receivable's foreign balance is
+  unchanged and the transaction balances in the base currency:
+      Assets:Receivable:<CODE>     1000.00 USD @@ 7056.70 CNY
+      Assets:Receivable:<CODE>    -1000.00 USD @@ 7123.40 CNY
+      Income:Exchange-Difference     66.70 CNY
+  Rows without a rate for either date (fx-realised leaves them out and names them) and rows of no difference
+  post nothing; a voided payment makes no difference (as in the report). Over any run of dates the account's
+  balance, negated, is fx-realised's total for those dates. The unrealised revaluation (`report revaluation`)
+  is not posted: it belongs to a chosen period end (Odoo posts it then and reverses it the next day), which an
+  export of the whole book does not have; the price directives let `hledger bal -V -e D` value the open
+  foreign receivables at the rates as of D instead.
 So, per customer and currency, Assets:Receivable:<CODE> + Liabilities:Unapplied:<CODE> is the balance the
 aging report shows as that customer's total. Invoice numbers and customer codes go in as tags (hledger,
 ledger) or metadata (beancount).
@@ -32,12 +51,13 @@ from store.read import fx as fxread
 from store.read.open import invoice_open_sql, position as open_position
 from store.write.terms import home_currency
 from store.read import reports
-from store.rules import money, safetext, validate
+from store.rules import fx, money, safetext, validate
 from store.i18n import N_
 from store.errors import InvalidInput, os_reason
 
 RECEIVABLE, UNAPPLIED, BANK = "Assets:Receivable", "Liabilities:Unapplied", "Assets:Bank"
 SALES, TAX, RETURNS, BAD_DEBTS = "Income:Sales", "Liabilities:Output-Tax", "Income:Sales-Returns", "Expenses:Bad-Debts"
+EXCHANGE = "Income:Exchange-Difference"
 
 
 def _target(path, *, directory: bool = False) -> Path:
@@ -287,13 +307,15 @@ def account_parts(codes: list[str], beancount: bool) -> dict[str, str]:
 
 class _Entries:
     """Every document of the ledger as a transaction: (date, payee, narration, tags, postings), where a
-    posting is (account, minor amount, currency, {tag: value})."""
+    posting is (account, minor amount, currency, {tag: value}) and, when it has a cost in another currency,
+    then (minor cost, cost currency): the cost's sign is the amount's (journals write its absolute value)."""
 
     def __init__(self, ledger, beancount: bool):
         self.ledger = ledger
         rows = ledger.rows("SELECT id, code, name FROM customers")
         self.parts = account_parts([r["code"] for r in rows], beancount)
         self.customer = {r["id"]: (r["code"], r["name"] or r["code"]) for r in rows}
+        self.by_code = {r["code"]: r["id"] for r in rows}
         self.numbers = dict(ledger.conn.execute("SELECT id, number FROM invoices"))
 
     def rec(self, cid: str) -> str:
@@ -303,7 +325,7 @@ class _Entries:
         return f"{UNAPPLIED}:{self.parts[self.customer[cid][0]]}"
 
     def accounts(self) -> list[str]:
-        fixed = [BANK, SALES, TAX, RETURNS, BAD_DEBTS]
+        fixed = [BANK, SALES, TAX, RETURNS, BAD_DEBTS, EXCHANGE]
         per = [f"{root}:{part}" for part in sorted(self.parts.values()) for root in (RECEIVABLE, UNAPPLIED)]
         return fixed + per
 
@@ -376,6 +398,33 @@ class _Entries:
             code, name = self.customer[cid]
             yield (on, name, f"Void of payment {ref or ''}".strip(), {"customer": code, "void": "yes"},
                    [(self.una(cid), amount, cur, {}), (BANK, -amount, cur, {})])
+        yield from self.exchange_differences()
+
+    def exchange_differences(self):
+        """fx-realised's rows over the whole book, each as the transaction the module docstring shows."""
+        found = fxread.realised(self.ledger, date.min, date.max)
+        base = found["base"]
+        for row in found["rows"]:
+            if not row["difference"]:
+                continue
+            cid, cur, amount = self.by_code[row["customer"]], row["currency"], row["amount"]
+            tags = {"invoice": row["invoice"], "customer": row["customer"],
+                    **({"payment": row["payment"]} if row["payment"] else {})}
+            narration = (f"Exchange difference {row['invoice']}: {money.to_decimal_str(amount, cur)} {cur} "
+                         f"booked at {fx.rate_text(row['invoice_rate'])} on {row['invoice_date']}, "
+                         f"received at {fx.rate_text(row['payment_rate'])}")
+            yield (row["date"], self.customer[cid][1], narration, tags,
+                   [(self.rec(cid), amount, cur, {}, (row["received"], base)),
+                    (self.rec(cid), -amount, cur, {}, (-row["booked"], base)),
+                    (EXCHANGE, -row["difference"], base, {})])
+
+
+def _cost(cost: list) -> str:
+    """A posting's total cost as both journals write it (`@@`, always positive: its sign is the amount's)."""
+    if not cost:
+        return ""
+    minor, cur = cost[0]
+    return f" @@ {money.to_decimal_str(abs(minor), cur)} {cur}"
 
 
 def _hledger_text(text: str) -> str:
@@ -401,9 +450,9 @@ def export_hledger(ledger, path) -> str:
             fh.write(f"{on} * {_hledger_text(payee)} | {_hledger_text(narration)}\n")
             for key, value in tags.items():
                 fh.write(f"    ; {key}: {_hledger_text(value)}\n")
-            for account, amount, cur, meta in postings:
+            for account, amount, cur, meta, *cost in postings:
                 note = "".join(f"  ; {k}: {_hledger_text(v)}" for k, v in meta.items())
-                fh.write(f"    {account}  {money.to_decimal_str(amount, cur)} {cur}{note}\n")
+                fh.write(f"    {account}  {money.to_decimal_str(amount, cur)} {cur}{_cost(cost)}{note}\n")
             fh.write("\n")
             count += 1
     return f"{target} ({count} transactions, hledger journal)"
@@ -447,8 +496,8 @@ def export_beancount(ledger, path) -> str:
             fh.write(f"{on} * {_bean_string(payee)} {_bean_string(narration)}\n")
             for key, value in tags.items():
                 fh.write(f"  {key}: {_bean_string(value)}\n")
-            for account, amount, cur, meta in postings:
-                fh.write(f"  {account}  {money.to_decimal_str(amount, cur)} {cur}\n")
+            for account, amount, cur, meta, *cost in postings:
+                fh.write(f"  {account}  {money.to_decimal_str(amount, cur)} {cur}{_cost(cost)}\n")
                 for k, v in meta.items():
                     fh.write(f"    {k}: {_bean_string(v)}\n")
             fh.write("\n")

@@ -179,19 +179,29 @@ def _fx_rows(ctx, result: dict, columns: list[str], money_cols: set[str], base_c
     return rows
 
 
-def _fx_missing(ctx, result: dict, what: str) -> None:
+def _fx_missing(ctx, result: dict, message: str) -> None:
+    """The rows left out for want of a rate, on stderr in the reader's language (the app's words for it)."""
     if result["missing"] and ctx.format != "json":
-        print(f"{len(result['missing'])} {what} left out, no rate for their date: "
-              + ", ".join(sorted({m['currency'] for m in result['missing']})) + " (`duly rate set CUR RATE --date D`)",
+        currencies = ", ".join(sorted({m["currency"] for m in result["missing"]}))
+        print(ctx.t(message, n=len(result["missing"]), currencies=currencies) + " (`duly rate set CUR RATE --date D`)",
               file=sys.stderr)
+
+
+def _fx_headers(ctx, columns: list[str]) -> dict[str, str]:
+    """The exchange-difference tables' column titles in Chinese are the Rates screen's (汇率, 入账汇率, 重估折合...);
+    English keeps the column keys scripts know, as every table does."""
+    if ctx.language() == "en":
+        return {}
+    return {c: ctx.t(f"rates.col.{c}") for c in columns if ctx.t_has(f"rates.col.{c}")}
 
 
 def revaluation(args, ctx):
     result = fxread.revaluation(ctx.ledger(), date_given(args))
     columns = ["customer", "number", "currency", "open", "booked_rate", "rate", "booked", "revalued", "difference"]
     rows = _fx_rows(ctx, result, columns, {"open"}, {"booked", "revalued", "difference"})
-    _fx_missing(ctx, result, "open invoices")
-    ctx.emit(rows, columns, right={"open", "booked_rate", "rate", "booked", "revalued", "difference"},
+    _fx_missing(ctx, result, N_("rates.missing_invoices"))
+    ctx.emit(rows, columns, headers=_fx_headers(ctx, columns),
+             right={"open", "booked_rate", "rate", "booked", "revalued", "difference"},
              json_value={"as_of": result["as_of"].isoformat(), "base": result["base"],
                          "difference": to_decimal_str(result["difference"], result["base"]),
                          "rows": [r for r in rows if r.get("number")], "missing": [
@@ -204,8 +214,9 @@ def fx_realised(args, ctx):
     columns = ["payment", "date", "invoice", "invoice_date", "customer", "currency", "amount", "invoice_rate",
                "payment_rate", "booked", "received", "difference"]
     rows = _fx_rows(ctx, result, columns, {"amount"}, {"booked", "received", "difference"})
-    _fx_missing(ctx, result, "applied payments")
-    ctx.emit(rows, columns, right={"amount", "invoice_rate", "payment_rate", "booked", "received", "difference"},
+    _fx_missing(ctx, result, N_("rates.missing_payments"))
+    ctx.emit(rows, columns, headers=_fx_headers(ctx, columns),
+             right={"amount", "invoice_rate", "payment_rate", "booked", "received", "difference"},
              json_value={"from": start.isoformat(), "to": end.isoformat(), "base": result["base"],
                          "difference": to_decimal_str(result["difference"], result["base"]),
                          "rows": [r for r in rows if r.get("payment")], "missing": [

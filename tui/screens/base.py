@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import combinations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
+from textual.actions import parse as parse_action
 from textual.binding import Binding, BindingsMap
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -45,26 +48,37 @@ def _localised(binding: Binding, t: Strings) -> Binding:
     return binding
 
 
-# Below 120 columns the footer keeps to what fits in 80: the app's set-up keys (ctrl+y, f2-f6), the digits that go to
-# a screen (the same on every screen) and r (every screen reloads by itself after a change) are left to the help
-# screen (?), which lists them at every width, and the palette's key (ctrl+p) is not drawn on the right.
-FOOTER_WIDE_ONLY = frozenset({"sync_now", "settings", "drafts", "terms", "refresh", "dashboard", "customers",
-                              "invoices", "payments", "aging", "reports", "collections", "reconcile", "sync", "files", "rates"})
+# The set-up keys, left out of a footer whose keys do not fit (always below 120 columns) and listed by the help screen
+# (?) at every width: first the digits that go to a screen (the same on every screen) and r (every screen reloads by
+# itself after a change), then the app's set-up keys (ctrl+y, f2-f6).
+FOOTER_FIRST_LEFT_OUT = frozenset({"refresh", "dashboard", "customers", "invoices", "payments", "aging", "reports",
+                                   "collections", "reconcile", "sync"})
+FOOTER_WIDE_ONLY = FOOTER_FIRST_LEFT_OUT | {"sync_now", "settings", "drafts", "terms", "files", "rates"}
 
 
-def fit_footer_keys(node, narrow: bool) -> bool:
-    """Show the wide-only keys of node's bindings or not; whether anything changed."""
-    changed = False
-    keys = {}
-    for key, bindings in node._bindings.key_to_bindings.items():
-        keys[key] = []
-        for binding in bindings:
-            if binding.id in FOOTER_WIDE_ONLY and binding.show == narrow:
-                binding, changed = replace(binding, show=not narrow), True
-            keys[key].append(binding)
-    if changed:
-        node._bindings = BindingsMap.from_keys(keys)
-    return changed
+def fitted_keys(node, left_out: frozenset[str]) -> dict:
+    """node's bindings (key -> bindings) with the set-up keys in left_out hidden and the others shown."""
+    return {key: [replace(b, show=b.id not in left_out) if b.id in FOOTER_WIDE_ONLY else b for b in bindings]
+            for key, bindings in node._bindings.key_to_bindings.items()}
+
+
+def footer_width(bindings: list[Binding], key_display, compact: bool) -> int:
+    """The cells a footer takes for these bindings (shown, one per action, in order): a key and its description,
+    or a run of keys of one group and the group's label once; with the palette's key on a wide footer."""
+    width, seen, last_group = 0, set(), None
+    for binding in bindings:
+        if binding.action in seen:
+            continue
+        seen.add(binding.action)
+        key = cell_len(key_display(binding))
+        group = binding.group
+        if group is not None and group == last_group:
+            width += key + (0 if group.compact else 1)  # one more key before the group's label ("123" or "p c")
+            continue
+        last_group = group
+        label = group.description if group is not None else binding.description
+        width += key + cell_len(label) + (2 if compact else 3)
+    return width + (0 if compact else 14)
 
 
 def _word_for(binding) -> str:
@@ -101,17 +115,63 @@ class DulyScreen(Screen):
     def on_resize(self) -> None:
         self._fit_footer()
 
+    # A screen with more keys than a footer holds names runs of them (binding ids, adjacent in BINDINGS) under one
+    # label: (word id, ids). When the keys do not fit the width, the runs that make them fit with the fewest keys
+    # grouped are shown as "p c n w u v Post" (of as many, those listed first); the help screen (?) and the palette name every key.
+    FOOTER_GROUPS: tuple[tuple[str, frozenset[str]], ...] = ()
+
     def _fit_footer(self) -> None:
-        """Below 120 columns the footer drops its padding, the palette's key and the set-up keys (the help screen
-        lists them), so every key it shows fits in 80 columns."""
-        narrow = self.app.size.width < 120
+        """Fit the footer to the width, in steps until its keys fit: below 120 columns it drops its padding and the
+        palette's key; then the set-up keys are left out (FOOTER_FIRST_LEFT_OUT, then all of FOOTER_WIDE_ONLY); then
+        a screen with many keys groups them (FOOTER_GROUPS)."""
+        width = self.app.size.width
+        narrow = width < 120
         for footer in self.query(Footer):
             footer.compact = narrow
             footer.show_command_palette = not narrow
-        if fit_footer_keys(self.app, narrow) | fit_footer_keys(self, narrow):
+        groups = range(len(self.FOOTER_GROUPS))
+        apart = (chosen for n in range(len(groups) + 1) for chosen in combinations(groups, n)
+                 if len(self._ids_in(chosen)) == sum(len(self.FOOTER_GROUPS[i][1]) for i in chosen))  # no key twice
+        choices = sorted(apart,
+                         key=lambda chosen: (len(self._ids_in(chosen)), -len(chosen), chosen))  # fewest keys grouped
+        shown_all, some, none = frozenset(), FOOTER_FIRST_LEFT_OUT, FOOTER_WIDE_ONLY
+        steps = [(left_out, chosen) for left_out in (shown_all, some, none) for chosen in choices
+                 if left_out is none or (not chosen and not narrow)]
+        for left_out, chosen in steps:
+            app_keys = fitted_keys(self.app, left_out)
+            keys = self._grouped_keys(chosen, left_out)
+            if footer_width(self._shown_bindings(keys, app_keys), self.app.get_key_display, narrow) <= width:
+                break
+        changed = False
+        for node, fitted in ((self.app, app_keys), (self, keys)):
+            if fitted != node._bindings.key_to_bindings:
+                node._bindings, changed = BindingsMap.from_keys(fitted), True
+        if changed:
             self.app.refresh_bindings()
 
+    def _grouped_keys(self, chosen: tuple[int, ...], left_out: frozenset[str]) -> dict:
+        """The screen's bindings, the chosen runs of FOOTER_GROUPS (by index) each shown under its label."""
+        grouped = {binding_id: Binding.Group(self.t(word))
+                   for word, ids in (self.FOOTER_GROUPS[i] for i in chosen) for binding_id in ids}
+        return {key: [replace(b, group=grouped.get(b.id)) if self._groupable(b) else b for b in bindings]
+                for key, bindings in fitted_keys(self, left_out).items()}
+
+    def _ids_in(self, chosen: tuple[int, ...]) -> set[str]:
+        return {binding_id for i in chosen for binding_id in self.FOOTER_GROUPS[i][1]}
+
+    def _groupable(self, binding: Binding) -> bool:
+        return any(binding.id in ids for _word, ids in self.FOOTER_GROUPS)
+
+    def _shown_bindings(self, keys: dict, app_keys: dict) -> list[Binding]:
+        """The bindings a footer would show with these bindings of the screen and of the app: the screen's (those
+        its check_action does not hide), then the app's."""
+        mine = [b for bindings in keys.values() for b in bindings
+                if b.show and self.check_action(*parse_action(b.action)[1:]) is not False]
+        theirs = [b for bindings in app_keys.values() for b in bindings if b.show]
+        return mine + theirs
+
     def on_screen_resume(self) -> None:
+        self._fit_footer()  # the app's keys were fitted to the screen that was on top
         if self.loaded_revision != -1 and self.loaded_revision != self.app.revision:
             self.reload()
 

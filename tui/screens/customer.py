@@ -154,20 +154,31 @@ class CustomerScreen(DulyScreen):
         Binding("k", "mark_sent", "Mark sent", id="mark_sent"),
         Binding("o", "confirmation_letter", "Confirmation", id="confirmation_letter"),
         Binding("d", "dunning_letter", "Dunning", id="dunning_letter"),
-        Binding("e", "edit", "Edit", id="edit"),
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
         Binding("p", "new_payment", "Record payment", id="record_payment"),
         Binding("b", "debit_note", "Debit note", id="debit_note"),
         Binding("a", "apply_credit", "Apply credit", id="apply_credit"),
+        Binding("e", "edit", "Edit", id="edit"),
         Binding("c", "add_contact", "Add contact", id="add_contact"),
         Binding("delete", "remove_contact", "Remove contact", id="remove_contact", key_display="Del"),
-        Binding("l", "log_contact", "Log contact", id="log_contact"),
-        Binding("s", "show_credit", "Credit score", id="show_credit"),
         Binding("x", "archive", "Archive", id="archive_customer"),
         Binding("R", "recurring", "Recurring", id="recurring"),
+        Binding("l", "log_contact", "Log contact", id="log_contact"),
+        Binding("s", "show_credit", "Credit score", id="show_credit"),
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
+    _POST = frozenset({"new_invoice", "record_payment", "debit_note", "apply_credit"})
+    _RECORD = frozenset({"edit", "add_contact", "remove_contact", "archive_customer", "recurring"})
+    _FOLLOW_UP = frozenset({"log_contact", "show_credit"})
+    FOOTER_GROUPS = (
+        ("key.group_customer", _RECORD),
+        ("key.group_follow_up", _FOLLOW_UP),
+        ("key.group_post", _POST),
+        ("key.group_statement", frozenset({"statement_period", "save_pdf", "save_html", "send_statement",
+                                           "mark_sent", "confirmation_letter", "dunning_letter"})),
+        ("key.group_jobs", _POST | _RECORD | _FOLLOW_UP),  # the statement tab at 80 columns: its keys, then these
+    )
 
     class Scored(Message):
         def __init__(self, found):
@@ -583,6 +594,7 @@ class CustomerScreen(DulyScreen):
 
     @on(TabbedContent.TabActivated, "#archive-tabs")
     def tab_changed(self, _event) -> None:
+        self._fit_footer()  # the statement's keys come or go: group as the width needs
         self.refresh_bindings()
 
     def _put_period(self, start: date, end: date) -> None:

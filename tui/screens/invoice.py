@@ -54,16 +54,21 @@ class InvoiceScreen(DulyScreen):
     BINDINGS = [
         Binding("p", "pay", "Record payment", id="record_payment"),
         Binding("c", "credit", "Credit note", id="credit_note"),
+        Binding("n", "debit_note", "Debit note", id="debit_note"),
         Binding("w", "write_off", "Write off", id="write_off"),
         Binding("u", "unapply", "Unapply", id="unapply"),
         Binding("v", "void", "Void", id="void_invoice"),
         Binding("d", "dispute", "Dispute", id="dispute"),
         Binding("m", "promise", "Promise", id="promise"),
-        Binding("n", "debit_note", "Debit note", id="debit_note"),
         Binding("h", "reminders", "Reminders", id="reminders"),
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
+    FOOTER_GROUPS = (
+        ("key.group_follow_up", frozenset({"dispute", "promise", "reminders"})),
+        ("key.group_post", frozenset({"record_payment", "credit_note", "debit_note", "write_off", "unapply",
+                                      "void_invoice"})),
+    )
 
     class Loaded(Message):
         def __init__(self, detail: dict):

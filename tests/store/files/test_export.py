@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from store.read import reports
 from store.write import adjustments, customers, invoices, payments
+from store.write import fx as fxwrite
 from store.ledger.ledger import Ledger
 from tests.support.cli import PASSPHRASE, assert_one_line_error
 from tests.support.journals import hledger_balances, need
@@ -28,7 +29,14 @@ def book(cli):
     allocated later) less 100 (credit note) less 50 (write-off) = 1050.00, P3's 200 voided; A7-000003 voided;
     P1 leaves 70.00 unapplied: total 980.00.
     acme.us/1 (USD): A7-000004 1000.00 paid by 1200.00, 200.00 unapplied: total -200.00.
-    ZERO (CNY): 10.00 invoiced and paid: nothing."""
+    ZERO (CNY): 10.00 invoiced and paid: nothing.
+    EU1 (EUR): A7-000006 333.33 less 200.00 (paid 02-10, allocated 02-20) less 33.33 (03-03) = 100.00; a 50.00
+    payment voided. Rates (CNY per unit), so foreign invoices are paid at other rates (fx-realised, half-up):
+    USD 7.1234 from 01-01, 7.0567 from 01-30: A7-000004's 1000.00 booked 7123.40, received 7056.70: -66.70;
+    EUR 7.8 from 01-01, 7.9321 from 02-01, 8.0155 from 03-01: the 200.00 booked 1560.00, received 1586.42:
+    +26.42; the 33.33 booked 259.97 (259.974), received 267.16 (267.156615): +7.19 (reallocated on 03-20: taken
+    off, -7.19, and put back, +7.19, each dated with the payment as fx-realised counts them); the voided 50.00: none.
+    Total realised -33.09."""
     assert cli("init").code == 0
     with Ledger.open(cli.path, PASSPHRASE) as led:
         led.set_meta("series_prefix", "A7")
@@ -51,10 +59,31 @@ def book(cli):
         payments.add(led, "acme.us/1", "2026-01-31", "1200", method_name="wire", reference="W 9")
         invoices.add(led, "ZERO", "2026-01-02", amount="10")
         payments.add(led, "ZERO", "2026-01-03", "10")
+        for cur, on, rate in (("USD", "2026-01-01", "7.1234"), ("USD", "2026-01-30", "7.0567"),
+                              ("EUR", "2026-01-01", "7.8"), ("EUR", "2026-02-01", "7.9321"),
+                              ("EUR", "2026-03-01", "8.0155")):
+            fxwrite.set_rate(led, cur, on, rate)
+        customers.add(led, "EU1", "Euro GmbH", currency="EUR")
+        invoices.add(led, "EU1", "2026-01-15", amount="333.33")
+        early = payments.add(led, "EU1", "2026-02-10", "200", auto=False)
+        payments.allocate(led, payment_id=early.id, pairs=["A7-000006=200"], on="2026-02-20")
+        moved = payments.add(led, "EU1", "2026-03-03", "33.33")
+        payments.reallocate(led, moved.id, ["A7-000006=33.33"], on="2026-03-20")  # off and on again: -7.19 +7.19
+        bounced = payments.add(led, "EU1", "2026-03-05", "50")
+        payments.void(led, bounced.id, "bounced", "2026-03-10")
     return cli.path
 
 
-EXPECTED = {("HD001", "CNY"): Decimal("980.00"), ("acme.us/1", "USD"): Decimal("-200.00")}
+EXPECTED = {("HD001", "CNY"): Decimal("980.00"), ("acme.us/1", "USD"): Decimal("-200.00"),
+            ("EU1", "EUR"): Decimal("100.00")}
+REALISED = Decimal("-33.09")
+
+
+def fx_realised(cli, start: str = "2026-01-01", end: str = AS_OF) -> Decimal:
+    """`duly report fx-realised`'s total for the dates (CNY)."""
+    result = cli("report", "fx-realised", "--from", start, "--to", end, "--format", "json")
+    assert result.code == 0, result.err
+    return Decimal(result.json()["difference"])
 
 
 def aging_totals(path) -> dict[tuple[str, str], Decimal]:
@@ -80,9 +109,40 @@ def test_hledger_reads_the_journal_and_agrees_per_customer(cli, book, tmp_path):
     assert balances[("Assets:Receivable:HD001", "CNY")] == Decimal("1050.00")
     # the whole journal balances: bank = everything received net of the voided payment
     assert hledger_balances(journal, ["Assets:Bank"]) == {("Assets:Bank", "CNY"): Decimal("2010.00"),
-                                                          ("Assets:Bank", "USD"): Decimal("1200.00")}
+                                                          ("Assets:Bank", "USD"): Decimal("1200.00"),
+                                                          ("Assets:Bank", "EUR"): Decimal("233.33")}
     assert hledger_balances(journal, ["Liabilities:Output-Tax"]) == {("Liabilities:Output-Tax", "CNY"):
                                                                     Decimal("-130.00")}
+
+
+def test_hledger_books_the_realised_exchange_difference_as_fx_realised_reports_it(cli, book, tmp_path):
+    """Each foreign payment's part applied at another rate than its invoice's is a base-currency transaction on
+    the payment date: Income:Exchange-Difference holds fx-realised's figure (a gain as a credit), for the whole
+    book and for any run of dates; the receivable's foreign balances are untouched and the journal balances
+    (hledger refuses an unbalanced one, at the @@ costs)."""
+    journal = tmp_path / "ar.journal"
+    assert cli("export", "hledger", journal).code == 0
+    assert fx_realised(cli) == REALISED
+    assert hledger_balances(journal, ["Income:Exchange-Difference"]) == {
+        ("Income:Exchange-Difference", "CNY"): -REALISED}
+    for start, end, until in (("2026-01-01", "2026-01-31", "2026-02-01"), ("2026-02-01", "2026-02-28", "2026-03-01"),
+                              ("2026-03-01", "2026-03-31", "2026-04-01")):
+        in_hledger = hledger_balances(journal, ["Income:Exchange-Difference", "-b", start, "-e", until])
+        assert -in_hledger.get(("Income:Exchange-Difference", "CNY"), Decimal(0)) == fx_realised(cli, start, end)
+    assert [fx_realised(cli, *p) for p in (("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-02-28"),
+                                           ("2026-03-01", "2026-03-31"))] == [Decimal("-66.70"), Decimal("26.42"),
+                                                                              Decimal("7.19")]
+    # the pair of receivable postings moves the base value, not the foreign amount: each invoice keeps what is open
+    assert hledger_balances(journal, ["Assets:Receivable", "tag:invoice=A7-000006"]) == {
+        ("Assets:Receivable:EU1", "EUR"): Decimal("100.00")}
+    assert hledger_balances(journal, ["Assets:Receivable", "tag:invoice=A7-000004"]) == {}
+    # at cost, the receivable pairs carry the difference in the base currency: the other side of the account
+    at_cost = hledger_balances(journal, ["Assets:Receivable:EU1", "tag:payment", "-B"])
+    assert at_cost == {("Assets:Receivable:EU1", "CNY"): Decimal("33.61")}
+    text = journal.read_text(encoding="utf-8")
+    assert ("    Assets:Receivable:acme.us/1  1000.00 USD @@ 7056.70 CNY\n"
+            "    Assets:Receivable:acme.us/1  -1000.00 USD @@ 7123.40 CNY\n"
+            "    Income:Exchange-Difference  66.70 CNY\n") in text
 
 
 def test_hledger_tags_carry_invoice_numbers_and_customer_codes(cli, book, tmp_path):
@@ -124,7 +184,11 @@ def test_bean_check_accepts_the_file_and_beancount_agrees_per_customer(cli, book
             per_customer[(account.split(":", 2)[2], cur)] += amount
     # acme.us/1 is not a valid account component: it becomes C-acme-us-1
     assert {k: v for k, v in per_customer.items() if v} == {("HD001", "CNY"): Decimal("980.00"),
-                                                             ("C-acme-us-1", "USD"): Decimal("-200.00")}
+                                                             ("C-acme-us-1", "USD"): Decimal("-200.00"),
+                                                             ("EU1", "EUR"): Decimal("100.00")}
+    # the realised exchange difference: fx-realised's total, in the base currency, and nothing else there
+    assert balances[("Income:Exchange-Difference", "CNY")] == -fx_realised(cli) == -REALISED
+    assert {c for (a, c), v in balances.items() if a == "Income:Exchange-Difference" and v} == {"CNY"}
     assert ("A7-000004", "acme.us/1") in invoice_meta and ("A7-000002", "HD001") in invoice_meta
     text = path.read_text(encoding="utf-8")
     assert '"上海恒达 \\"HD\\" 贸易"' in text

@@ -165,6 +165,32 @@ def test_revaluation_and_realised_differences_hand_computed(book):
     assert reval["difference"] == "120.00"  # the 600.00 still open: 4,320.00 - 4,200.00
 
 
+def test_exchange_difference_tables_read_in_chinese_and_english_keeps_its_keys(book):
+    """`report revaluation` and `report fx-realised` in Chinese: the Rates screen's column titles (汇率, not the
+    provision report's 比例), the total row, and the line naming what had no rate; English keeps the column keys."""
+    assert book("payment", "add", "--customer", "US", "--date", "2026-03-15", "--amount", "400",
+                "--allocate", "U1=400").code == 0
+    assert book("payment", "add", "--customer", "EU", "--date", "2026-03-20", "--amount", "10",
+                "--allocate", "E1=10").code == 0
+    reval = book("--lang", "zh", "report", "revaluation", "--as-of", "2026-03-31")
+    head = reval.out.splitlines()[0].split()
+    assert head == ["客户", "单号", "币种", "未结", "入账汇率", "汇率", "入账折合", "重估折合", "汇兑损益"]
+    assert "合计" in reval.out and "120.00" in reval.out
+    assert reval.err.strip() == "1 张未结发票未计入，其日期无汇率：EUR (`duly rate set CUR RATE --date D`)"
+    real = book("--lang", "zh", "report", "fx-realised", "--from", "2026-03-01", "--to", "2026-03-31")
+    head = real.out.splitlines()[0].split()
+    assert head == ["收款单", "日期", "发票", "开票日期", "客户", "币种", "金额", "开票汇率", "收款汇率", "入账折合",
+                    "收款折合", "汇兑损益"]
+    assert "80.00" in real.out
+    assert real.err.strip() == "1 笔已核销收款未计入，其日期无汇率：EUR (`duly rate set CUR RATE --date D`)"
+    english = book("report", "fx-realised", "--from", "2026-03-01", "--to", "2026-03-31")
+    assert english.out.splitlines()[0].split() == ["payment", "date", "invoice", "invoice_date", "customer",
+                                                   "currency", "amount", "invoice_rate", "payment_rate", "booked",
+                                                   "received", "difference"]
+    assert english.err.strip() == ("1 applied payments left out, no rate for their date: EUR "
+                                   "(`duly rate set CUR RATE --date D`)")
+
+
 def test_a_credit_limit_counts_other_currencies_at_the_invoice_dates_rate(book):
     assert book("customer", "edit", "HD", "--credit-limit", "10000").code == 0
     # HD owes 500.00 CNY; USD 1,300.00 at 7.2 = 9,360.00: 9,860.00, within 10,000.00

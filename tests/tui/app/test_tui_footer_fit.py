@@ -4,12 +4,17 @@ which lists them at every width."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Footer
+from textual.widgets import Footer, TabbedContent, TabPane
 from textual.widgets._footer import FooterKey, FooterLabel
 
+from store.ledger.ledger import Ledger
 from tests.support.app import SIZE, app_for, settle
+from tests.support.book import PASSPHRASE
 from tui.screens.base import FOOTER_WIDE_ONLY
+from tui.screens.customer import CustomerScreen
 from tui.screens.help import HelpScreen
+from tui.screens.invoice import InvoiceScreen
+from tui.screens.payment import PaymentScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -45,17 +50,19 @@ def assert_every_key_shows(app, where: str) -> None:
             assert f"{shown} {binding.description}" in line, f"{where}: {shown} {binding.description}: {line!r}"
 
 
+@pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x40"])
 @pytest.mark.parametrize("language", ["en", "zh"])
-async def test_every_main_screen_s_footer_fits_80_columns(book, language):
+async def test_every_main_screen_s_footer_fits_its_width(book, language, size):
     app = app_for(book, language=language)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         for mode in app.MODES:
             await app.switch_mode(mode)
             await settle(pilot)
             await pilot.pause(0.1)  # the footer is composed anew after the bindings changed: until it is drawn
             assert_every_key_shows(app, f"{language} {mode}")
-            assert not any(b.id in FOOTER_WIDE_ONLY for b in shown_bindings(app)), mode
+            if size[0] < 120:
+                assert not any(b.id in FOOTER_WIDE_ONLY for b in shown_bindings(app)), mode
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -76,3 +83,47 @@ async def test_a_wide_footer_still_shows_the_set_up_keys(book):
         await settle(pilot)
         line = footer_line(app)
         assert "f2 设置" in line and "f4 账期" in line, line
+
+
+def detail_screens(book) -> list[tuple[str, object]]:
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        payment = ledger.conn.execute("SELECT id FROM payments ORDER BY date LIMIT 1").fetchone()[0]
+    return [("invoice", lambda: InvoiceScreen("T1-000001")), ("customer", lambda: CustomerScreen("ACME")),
+            ("payment", lambda: PaymentScreen(payment))]
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_a_detail_screen_s_many_keys_fit_its_footer_grouped_as_the_width_needs(book, language, size):
+    """The invoice and the customer have more keys than a footer holds: runs of them show under one label
+    ("p c n w u v Post"), as few as the width needs; the set-up keys go first."""
+    app = app_for(book, language=language)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for name, make in detail_screens(book):
+            app.push_screen(make())
+            await settle(pilot)
+            tabs = app.screen.query(TabbedContent)
+            for tab in [pane.id for pane in tabs.first().query(TabPane)] if tabs else [None]:
+                if tab:
+                    tabs.first().active = tab
+                    await settle(pilot)
+                await pilot.pause(0.1)  # the footer is composed anew after the bindings changed
+                assert_every_key_shows(app, f"{language} {size} {name} {tab or ''}")
+            app.pop_screen()
+            await settle(pilot)
+
+
+async def test_a_wide_footer_names_each_key_when_there_is_room(book):
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(InvoiceScreen("T1-000001"))
+        await settle(pilot)
+        await pilot.pause(0.1)
+        line = footer_line(app)
+        assert "p c n w u v Post" in line and "d Dispute" in line and "h Reminders" in line, line
+        app.pop_screen()
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert "f2 Settings" in footer_line(app)  # back on a screen with room: the set-up keys again
