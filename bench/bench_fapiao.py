@@ -8,7 +8,8 @@ reversed in part by a red-letter (红字) invoice later in the file. Each run: a
 customers`, then `duly import fapiao` timed as a whole process with its peak RSS (wait4). Beside it, in the same
 run: the same invoices as a journal read by `hledger bal` (and `ledger bal` when installed), and the same invoices
 as Duly's own invoice CSV through `duly import invoices`, so the cost of reading the platform's layout is seen.
-Prints medians of wall and CPU time; rows/s counts every data row of the export.
+Prints medians of wall and CPU time; rows/s counts every data row of the export; and the load average before and
+after (the machine may be shared: CPU time is the steadier figure).
 """
 from __future__ import annotations
 
@@ -145,6 +146,7 @@ def main() -> None:
     print(f"export: {counts['rows']:,} rows ({counts['invoices']:,} invoices, {counts['red']:,} red-letter, "
           f"{counts['voided']:,} voided)", file=sys.stderr)
     timings: dict[str, list[tuple[float, float, int]]] = {}
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="duly-fapiao-run-") as work:
         for run in range(args.runs):
             for label, argv, source in (("import fapiao", ("import", "fapiao"), "发票查询统计.xlsx"),
@@ -157,12 +159,16 @@ def main() -> None:
                 ledger.unlink()
             for name, figures in peers(files / "book.journal"):
                 timings.setdefault(name, []).append(figures)
+    load = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
+    print(f"load average (1 min) before {load[0]}, after {load[1]} on {os.cpu_count()} CPUs: wall time varies with "
+          f"it, CPU time much less", file=sys.stderr)
     report = []
     for label, runs in timings.items():
         seconds, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         rows, peak = (counts["rows"] if label == "import fapiao" else counts["invoices"]), max(r[2] for r in runs)
         report.append({"job": label, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "rows": rows,
-                       "rows_per_s": round(rows / seconds), "rows_per_cpu_s": round(rows / cpu), "peak_rss_mb": peak})
+                       "rows_per_s": round(rows / seconds), "rows_per_cpu_s": round(rows / cpu), "peak_rss_mb": peak,
+                       "load_avg_1m": load})
         print(f"{label:<24} {seconds:8.2f} s wall {cpu:8.2f} s CPU  {rows / seconds:>9,.0f} rows/s "
               f"({rows / cpu:,.0f} per CPU s)  peak {peak:>5} MB", file=sys.stderr)
     if args.json:

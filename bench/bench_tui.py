@@ -32,8 +32,12 @@ untouched). Sections:
   7. every screen (in-process, medians of --runs, each run a fresh app that visits each screen once): the time
      from the key to the screen's first rows -- 1-9, f2-f4, Enter on the first customer (customer screen) and
      on the first invoice (invoice screen); the dashboard is timed from start. "First rows": the screen's main
-     table has a row (dashboard: the totals), or, for a screen with no table of rows (reports, settings, sync,
-     an empty queue), none of its jobs is still running. Keys are sent as a terminal sends them (no waiting).
+     table has a row, measured for drawing (dashboard: the totals; reports: the summary, the first of its
+     reports), or, for a screen with no table of rows (settings, sync, an empty queue), none of its jobs is still
+     running and what they posted was handled. Keys are sent as a terminal sends them (no waiting). The screens
+     that show the rest progressively (reports: DSO, provision, forecast and the charts; collections: the risk
+     alerts) are also timed until none of their jobs runs ("all").
+     Before each key the app is calm: no job runs and the last screen has shown (and measured) what they gave.
   8. lost keys (tmux): `duly` on a loaded machine (--burners busy processes, default 2), 2 as soon as the
      dashboard frame is drawn (its worker still computing), then 300 x Down in one burst before the first page
      is there; once the pane is still, Enter opens the customer under the cursor, which must be the 301st.
@@ -539,27 +543,39 @@ MAIN_TABLE = {"CustomersScreen": "#customers", "InvoicesScreen": "#invoices", "P
               "AgingScreen": "#aging", "CollectionsScreen": ".coll-table", "ReconcileScreen": "#rec-lines",
               "DraftsScreen": "#drafts", "TermsScreen": "#terms", "CustomerScreen": "#open-items",
               "InvoiceScreen": "#invoice-due", "SyncScreen": "#sync-review"}
+FIRST_STATIC = {"DashboardScreen": "#dash-totals", "ReportsScreen": "#rep-summary"}  # first rows: a table drawn
+PROGRESSIVE = {"reports", "collections"}  # also timed until every part is shown
+
+
+def _idle(app, screen) -> bool:
+    """None of the screen's jobs is still running and what they posted was handled: a job that has finished has
+    only posted its rows, which the screen then shows (a table of thousands of rows: a second or more)."""
+    from textual.widget import Widget
+
+    running = [w for w in app.workers if not w.is_finished and isinstance(w.node, Widget)
+               and (w.node is screen or screen in w.node.ancestors)]
+    return not running and not screen.message_queue_size
 
 
 def _first_rows(app, screen) -> bool:
     """The screen shows its first rows, or (no table of rows) has no job still running."""
     from rich.table import Table
-    from textual.widget import Widget
-
     from textual.css.query import NoMatches
 
     name = type(screen).__name__
-    if name == "DashboardScreen":
+    if name in FIRST_STATIC:
         try:
-            return isinstance(screen.query_one("#dash-totals").content, Table)
+            if isinstance(screen.query_one(FIRST_STATIC[name]).content, Table):
+                return True
         except NoMatches:  # not composed yet
             return False
+        if name == "DashboardScreen":
+            return False  # else (nothing open: no table) the screen has no job left running
     selector = MAIN_TABLE.get(name)
-    if selector and any(getattr(t, "row_count", 0) for t in screen.query(selector)):
-        return True
-    running = [w for w in app.workers if not w.is_finished and isinstance(w.node, Widget)
-               and (w.node is screen or screen in w.node.ancestors)]
-    return screen.is_mounted and not running and getattr(screen, "loaded_revision", 0) != -1
+    if selector and any(getattr(t, "row_count", 0) and not getattr(t, "_require_update_dimensions", False)
+                        for t in screen.query(selector)):
+        return True  # rows added and measured: the next frame draws them
+    return screen.is_mounted and _idle(app, screen) and getattr(screen, "loaded_revision", 0) != -1
 
 
 def _send(app, key: str) -> None:
@@ -580,9 +596,21 @@ async def _until(check, timeout: float, poll: float = 0.005) -> float | None:
     return None
 
 
+def _drawn(app) -> bool:
+    """The screen has handled what was posted to it, has no callback waiting for its next refresh (a batch of
+    rows) and its tables are measured (Textual measures the rows added to a DataTable when it is next idle: until
+    then the event loop is still busy with the last screen)."""
+    from textual.widgets import DataTable
+
+    screen = app.screen
+    return not screen.message_queue_size and not screen._callbacks and not any(t._require_update_dimensions or t._new_rows
+                                                     or t.message_queue_size for t in screen.query(DataTable))
+
+
 async def _quiet(app, timeout: float) -> None:
-    """Until no job of the app runs (the idle credit ratings included), at most `timeout`."""
-    await _until(lambda: all(w.is_finished for w in app.workers), timeout, poll=0.05)
+    """Until no job of the app runs (the idle credit ratings included) and the screen has shown what they
+    gave, at most `timeout`: the next key is timed from a calm app, not with the last screen still drawing."""
+    await _until(lambda: all(w.is_finished for w in app.workers) and _drawn(app), timeout, poll=0.05)
 
 
 async def _screens_once(ledger: Path, passphrase: str, timeout: float) -> dict[str, float | None]:
@@ -611,10 +639,13 @@ async def _screens_once(ledger: Path, passphrase: str, timeout: float) -> dict[s
                 _send(app, "escape")
                 await _until(lambda: app.screen is before, timeout)
             else:
-                before = app.screen
+                before, start = app.screen, time.perf_counter()
                 _send(app, key)
                 took = await _until(lambda: app.screen is not before and _first_rows(app, app.screen), timeout)
                 found[f"{key} {name}"] = took
+                if name in PROGRESSIVE:
+                    done = await _until(lambda: _idle(app, app.screen), timeout)
+                    found[f"{key} {name} (all)"] = None if done is None else time.perf_counter() - start
             await _quiet(app, timeout)
         await app.action_quit()
     return found

@@ -62,6 +62,15 @@ class Said(str):
         return self.error.text(language)
 
 
+def joined(lines: list) -> str:
+    """Several lines as one ("a; b"), each kept with its message id, so the reader's language still words them."""
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        return lines[0]
+    return Said(N_("{first}; {rest}"), first=lines[0], rest=joined(lines[1:]))
+
+
 class InvalidInput(DulyError):
     def __init__(self, message: str, /, *, field: str | None = None, **values):
         super().__init__(message, **values)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from store.files import importer
 from store.rules import money, validate
-from store.errors import InvalidInput, NotFound, os_reason
+from store.errors import InvalidInput, NotFound, Said, os_reason
 from store.ledger.ids import uuid7
 from store.i18n import N_
 
@@ -82,27 +82,27 @@ BANKS = {
         "debit": ("借方发生额", "交易金额(支出)"), "payer": ("对方单位名称", "对方户名"),
         "payer_account": ("对方账号", "对方账户"), "memo": ("摘要", "用途", "个性化信息"), "reference": ("凭证号",),
         "balance": ("余额",), "account": ("本方账号",), "currency": ("交易币种",)}),
-        "工商银行 (ICBC) statement", ({"借/贷", "对方单位名称", "贷方发生额"}, {"交易金额(收入)", "交易场所"})),
+        N_("工商银行 (ICBC) statement"), ({"借/贷", "对方单位名称", "贷方发生额"}, {"交易金额(收入)", "交易场所"})),
     "ccb": (Profile("ccb", {
         "date": ("交易时间", "记账日期"), "credit": ("贷方发生额(收入)",), "debit": ("借方发生额(支取)",),
         "payer": ("对方户名",), "payer_account": ("对方账号",), "memo": ("摘要", "备注"),
         "reference": ("账户明细编号-交易流水号",), "balance": ("余额",), "account": ("账号",), "currency": ("币种",)}),
-        "建设银行 (CCB) statement", ({"贷方发生额(收入)", "借方发生额(支取)"},)),
+        N_("建设银行 (CCB) statement"), ({"贷方发生额(收入)", "借方发生额(支取)"},)),
     "cmb": (Profile("cmb", {
         "date": ("交易日",), "credit": ("贷方金额",), "debit": ("借方金额",), "payer": ("收/付方名称",),
         "payer_account": ("收/付方帐号", "收/付方账号"), "memo": ("摘要", "用途", "业务摘要"), "reference": ("流水号",),
         "balance": ("余额",)}),
-        "招商银行 (CMB) statement", ({"交易日", "贷方金额", "收/付方名称"},)),
+        N_("招商银行 (CMB) statement"), ({"交易日", "贷方金额", "收/付方名称"},)),
     "abc": (Profile("abc", {
         "date": ("交易时间", "交易日期"), "credit": ("收入金额",), "debit": ("支出金额",), "amount": ("交易金额",),
         "payer": ("对方户名",), "payer_account": ("对方账号",),
         "memo": ("交易说明", "交易摘要", "交易附言", "交易用途"), "balance": ("本次余额",)}),
-        "农业银行 (ABC) statement", ({"收入金额", "支出金额", "本次余额"}, {"交易金额", "本次余额", "交易行"})),
+        N_("农业银行 (ABC) statement"), ({"收入金额", "支出金额", "本次余额"}, {"交易金额", "本次余额", "交易行"})),
     "boc": (Profile("boc", {
         "date": ("交易日期",), "amount": ("交易金额",), "payer": ("付款人名称",), "payer_account": ("付款人账号",),
         "memo": ("摘要", "用途", "交易附言", "备注"), "reference": ("交易流水号",), "balance": ("交易后余额",),
         "currency": ("交易货币",)}),
-        "中国银行 (BOC) statement", ({"付款人名称", "收款人名称", "交易后余额"},)),
+        N_("中国银行 (BOC) statement"), ({"付款人名称", "收款人名称", "交易后余额"},)),
 }
 
 
@@ -171,7 +171,8 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
     if importer.is_ods(path, data):
         return "ODS", [(n, [c.strip() for c in cells]) for n, cells in importer.ods_rows(data, source)]
     if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
-        return "XLSX", _xlsx_rows(data, source)
+        rows, _ = importer.xlsx_rows(data, source)
+        return "XLSX", [(n, [c.strip() for c in cells]) for n, cells in rows]
     text, encoding = importer.decode(data, source)
     sample = "\n".join(text.splitlines()[:40])
     counts = {d: sample.count(d) for d in (",", "\t", ";")}
@@ -186,23 +187,6 @@ def _raw_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
         raise InvalidInput(N_("{source} line {line}: not readable as CSV ({reason})"), source=source, line=last + 1,
                            reason=str(exc), field="file") from None
     return encoding, rows
-
-
-def _xlsx_rows(data: bytes, source: str) -> list[tuple[int, list[str]]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InvalidInput(N_("{source} is not a readable .xlsx workbook ({exc})"),
-                           source=source, exc=exc, field="file") from None
-    try:
-        return [(n, [importer._cell_text(v).strip() for v in values])
-                for n, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)]
-    finally:
-        book.close()
 
 
 def _find_header(rows, profile: Profile, source: str) -> tuple[int, dict[str, list[int]], list[str]]:
@@ -309,7 +293,7 @@ def parse(path: str | Path, profile: Profile = GENERIC_PROFILE, *, account: str 
     def where(number, name):
         col = cols[name][0]
         letter = f"{importer._letters(col)} " if xlsx else ""
-        return f'{source} {"row" if xlsx else "line"} {number}, column {letter}"{headers[col]}"'
+        return _place(source, xlsx, number, f'{letter}"{headers[col]}"')
 
     for number, cells in rows[start + 1:]:
         if not any(cells):
@@ -357,7 +341,7 @@ def _line(values: dict, seen: dict[str, int], number: int, balance: int | None) 
 # --- WeChat Pay and Alipay bills (微信支付账单, 支付宝账单) -------------------------------------------------------
 
 # profile name -> (what people call it, the account its lines are booked on, the word its preamble carries)
-WALLETS = {"wechat": ("WeChat Pay bill", "微信支付", "微信"), "alipay": ("Alipay bill", "支付宝", "支付宝")}
+WALLETS = {"wechat": (N_("WeChat Pay bill"), "微信支付", "微信"), "alipay": (N_("Alipay bill"), "支付宝", "支付宝")}
 WALLET_COLUMNS = {
     "date": ("交易时间", "交易创建时间"),
     "type": ("交易类型", "交易分类"),
@@ -414,7 +398,7 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
     def where(number, name):
         col = cols[name]
         letter = f"{importer._letters(col)} " if xlsx else ""
-        return f'{source} {"row" if xlsx else "line"} {number}, column {letter}"{headers[col]}"'
+        return _place(source, xlsx, number, f'{letter}"{headers[col]}"')
 
     for number, cells in rows[start + 1:]:
         when = cell(cells, "date")
@@ -424,13 +408,14 @@ def _parse_wallet(source: str, encoding: str, rows, wallet: str, start: int, col
         direction, status = cell(cells, "direction"), cell(cells, "status")
         refund = direction == "支出" and "退款" in cell(cells, "type") + status  # money given back to a payer
         if refund and any(word in status for word in _UNFINISHED):
-            reason = f"not completed ({status})"
+            reason = Said(N_("not completed ({status})"), status=status)
         elif refund:
             reason = ""
         elif direction != "收入":
-            reason = "money out" if direction == "支出" else "neither in nor out (不计收支)"
+            reason = Said(N_("money out")) if direction == "支出" else Said(N_("neither in nor out (不计收支)"))
         elif status not in _RECEIVED:
-            reason = f"not completed ({status or 'no status'})"
+            reason = (Said(N_("not completed ({status})"), status=status) if status
+                      else Said(N_("not completed (no status)")))
         else:
             reason = ""
         if reason:
@@ -588,16 +573,25 @@ def save_profile(ledger, name: str, pairs: list[str], *, date_format: str | None
     return row_id
 
 
+def _place(source: str, xlsx: bool, number: int, column: str) -> Said:
+    """Where a cell is ("a.csv line 3, column "金额""), in each language: the importers' own words for it."""
+    place = (Said(N_("{source} row {line}"), source=source, line=number) if xlsx
+             else Said(N_("{source} line {line}"), source=source, line=number))
+    return Said(N_("{place}, column {name}"), place=place, name=column)
+
+
 def profiles(ledger) -> list[dict]:
     rows = [{"name": "generic", "columns": "; ".join(f"{k}={'/'.join(v[:3])}…" for k, v in GENERIC.items()),
              "date_format": "", "account": "", "currency": ""}]
     for name, (label, account, _) in WALLETS.items():
-        rows.append({"name": name, "columns": f"{label} (built in, detected): "
-                     + "; ".join(f"{k}={'/'.join(v)}" for k, v in WALLET_COLUMNS.items()),
+        rows.append({"name": name, "columns": Said(N_("{label} (built in, detected): {columns}"), label=Said(label),
+                                                   columns="; ".join(f"{k}={'/'.join(v)}"
+                                                                     for k, v in WALLET_COLUMNS.items())),
                      "date_format": "", "account": account, "currency": "CNY"})
     for name, (profile, label, _) in BANKS.items():
-        rows.append({"name": name, "columns": f"{label} (built in, detected): "
-                     + "; ".join(f"{k}={'/'.join(v)}" for k, v in profile.columns.items()),
+        rows.append({"name": name, "columns": Said(N_("{label} (built in, detected): {columns}"), label=Said(label),
+                                                   columns="; ".join(f"{k}={'/'.join(v)}"
+                                                                     for k, v in profile.columns.items())),
                      "date_format": "", "account": "", "currency": ""})
     for r in ledger.rows("SELECT * FROM bank_profiles WHERE coalesce(archived,0)=0 ORDER BY name"):
         cols = json.loads(r["columns"])

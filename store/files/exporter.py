@@ -53,7 +53,7 @@ from store.write.terms import home_currency
 from store.read import reports
 from store.rules import fx, money, safetext, validate
 from store.i18n import N_
-from store.errors import InvalidInput, os_reason
+from store.errors import InvalidInput, Said, os_reason
 
 RECEIVABLE, UNAPPLIED, BANK = "Assets:Receivable", "Liabilities:Unapplied", "Assets:Bank"
 SALES, TAX, RETURNS, BAD_DEBTS = "Income:Sales", "Liabilities:Output-Tax", "Income:Sales-Returns", "Expenses:Bad-Debts"
@@ -208,7 +208,8 @@ def csv_rows(ledger) -> dict[str, tuple[list[str], list[dict]]]:
 def export_csv(ledger, directory) -> str:
     target = _target(directory, directory=True)
     counts = {name: _write_csv(target / name, cols, rows) for name, (cols, rows) in csv_rows(ledger).items()}
-    return f"{len(counts)} CSV files to {target} ({', '.join(f'{n} {c}' for n, c in counts.items())})"
+    return Said(N_("{n} CSV files to {target} ({counts})"), n=len(counts), target=str(target),
+                counts=", ".join(f"{n} {c}" for n, c in counts.items()))
 
 
 # --- XLSX: customers, open items, aging, with number formats ------------------------------------------
@@ -278,7 +279,8 @@ def export_xlsx(ledger, path, as_of: str | None = None) -> str:
           {3 + k: 2 for k in range(len(columns))}, set())
     with _writing(target, "wb") as fh:
         book.save(fh)
-    return f"{target} (customers, {len(items)} open invoices, aging as of {on.isoformat()})"
+    return Said(N_("{target} (customers, {n} open invoices, aging as of {date})"), target=str(target), n=len(items),
+                date=on.isoformat())
 
 
 # --- journals ------------------------------------------------------------------------------------------
@@ -455,7 +457,7 @@ def export_hledger(ledger, path) -> str:
                 fh.write(f"    {account}  {money.to_decimal_str(amount, cur)} {cur}{_cost(cost)}{note}\n")
             fh.write("\n")
             count += 1
-    return f"{target} ({count} transactions, hledger journal)"
+    return Said(N_("{target} ({count} transactions, hledger journal)"), target=str(target), count=count)
 
 
 def _prices(ledger):
@@ -502,4 +504,4 @@ def export_beancount(ledger, path) -> str:
                     fh.write(f"    {k}: {_bean_string(v)}\n")
             fh.write("\n")
             count += 1
-    return f"{target} ({count} transactions, beancount)"
+    return Said(N_("{target} ({count} transactions, beancount)"), target=str(target), count=count)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from store.errors import InvalidInput, Said
+from store.errors import InvalidInput, Said, joined
 from store.files import importer
 from store.files.importer import Doc, ImportProblems, Table
 from store.rules import money, validate
@@ -277,7 +277,8 @@ def check(table: Table, known: Known, unknown: dict | None = None) -> tuple[list
         there = known.invoices.get(number)
         if status in VOIDED:
             if there is None or there["voided"]:
-                detail = "already voided" if there else "voided on the platform (已作废); not in the ledger, not imported"
+                detail = (Said(N_("already voided")) if there
+                          else Said(N_("voided on the platform (已作废); not in the ledger, not imported")))
                 docs.append(Doc(line, "skip", label, {}, fp, detail))
             else:
                 when = on
@@ -286,14 +287,14 @@ def check(table: Table, known: Known, unknown: dict | None = None) -> tuple[list
                     if when is None:
                         continue
                 docs.append(Doc(line, "void", label, {"number": there["number"], "date": max(when, there["date"])},
-                                fp, f"voided on the platform (已作废): voids invoice {there['number']}"))
+                                fp, Said(N_("voided on the platform (已作废): voids invoice {number}"), number=there["number"])))
             continue
         customer = _buyer(rows, known, line, raw, unknown)
         if customer is None:
             continue
         if total < 0:
             if number in known.credited:
-                docs.append(Doc(line, "skip", label, {}, fp, "credit note already there"))
+                docs.append(Doc(line, "skip", label, {}, fp, Said(N_("credit note already there"))))
                 continue
             red.append((Doc(line, "credit", label, {
                 "customer": customer["code"], "date": on, "amount": _yuan(-total), "invoice": None,
@@ -302,7 +303,8 @@ def check(table: Table, known: Known, unknown: dict | None = None) -> tuple[list
         if there is not None:
             same = (there["customer"], there["date"], there["total"]) == (customer["code"], on, total)
             if same:
-                docs.append(Doc(line, "skip", label, {}, fp, f"already there as invoice {there['number']}"))
+                docs.append(Doc(line, "skip", label, {}, fp, Said(N_("already there as invoice {number}"),
+                                                                number=there["number"])))
             else:
                 rows.problem(line, "einvoice" if not old else "number",
                              Said(N_("fapiao {number} is already invoice {invoice} of {customer} dated {date}, "
@@ -351,13 +353,15 @@ def _reverse(rows, known: Known, issued_here: dict[str, str], doc: Doc, blue: st
         f["reason"] += f" 冲销 {blue}"
     if against is not None and not against["voided"]:
         f["invoice"] = against["number"]
-        doc.detail = f"credit note against invoice {against['number']}"
+        doc.detail = Said(N_("credit note against invoice {number}"), number=against["number"])
     elif against is not None:
-        doc.detail = f"credit note left unapplied: invoice {against['number']}, which it reverses, is voided"
+        doc.detail = Said(N_("credit note left unapplied: invoice {number}, which it reverses, is voided"),
+                          number=against["number"])
     elif blue:
-        doc.detail = f"credit note left unapplied: the invoice it reverses ({blue}) is not in the ledger"
+        doc.detail = Said(N_("credit note left unapplied: the invoice it reverses ({number}) is not in the ledger"),
+                          number=blue)
     else:
-        doc.detail = "credit note left unapplied: the invoice it reverses is not named (no 蓝字发票号码 in 备注)"
+        doc.detail = Said(N_("credit note left unapplied: the invoice it reverses is not named (no 蓝字发票号码 in 备注)"))
     return True
 
 
@@ -394,11 +398,13 @@ def _buyer(rows, known: Known, line: int, raw: dict, unknown: dict) -> dict | No
 _ORDER = {"add": 0, "void": 1, "credit": 2}
 
 
-def _post_invoices(ledger, docs: list[Doc]) -> list[tuple[str, str, str]]:
-    """A run of invoices through invoices.add_many: the rules of invoices.add, one executemany per table."""
+def _post_invoices(ledger, docs: list[Doc], issuing: invoices.Issuing) -> list[tuple[str, str, str]]:
+    """A run of invoices through invoices.add_many: the rules of invoices.add, one executemany per table. One
+    `issuing` for every run of the file, so each buyer's customer record is read once, not once a batch."""
     batch = [{"customer_code": f["customer"], "invoice_date": f["date"], "lines": [f["line"]], "number": f["number"],
               "currency": CURRENCY, "einvoice": f["einvoice"]} for f in (doc.fields for doc in docs)]
-    return [("invoices", issued.id, "; ".join(issued.warnings)) for issued in invoices.add_many(ledger, batch)]
+    return [("invoices", issued.id, joined(issued.warnings))
+            for issued in invoices.add_many(ledger, batch, issuing)]
 
 
 def _post(ledger, doc: Doc) -> tuple[str, str, str]:
@@ -406,7 +412,7 @@ def _post(ledger, doc: Doc) -> tuple[str, str, str]:
     if doc.action == "add":
         issued = invoices.add(ledger, f["customer"], f["date"], lines=[f["line"]], number=f["number"],
                               currency=CURRENCY, einvoice=f["einvoice"])
-        return "invoices", issued.id, "; ".join(issued.warnings)
+        return "invoices", issued.id, joined(issued.warnings)
     if doc.action == "void":
         return "voids", invoices.void(ledger, f["number"], "发票已作废 (e-tax platform)", on=f["date"]), ""
     credit = adjustments.add_credit(ledger, f["customer"], f["date"], f["amount"], f["reason"],
@@ -431,5 +437,7 @@ def run(ledger, path: str | Path, *, dry_run: bool = False) -> importer.Outcome:
         if dry_run:
             return outcome
         raise ImportProblems(problems)
+    issuing = invoices.Issuing(ledger)
     return importer.write_all(ledger, table, outcome, _post, order=lambda d: (_ORDER[d.action], d.line),
-                              post_many=_post_invoices, batchable=lambda d: d.action == "add")
+                              post_many=lambda led, docs: _post_invoices(led, docs, issuing),
+                              batchable=lambda d: d.action == "add")

@@ -50,6 +50,7 @@ class Ledger:
         self.device = self.meta("device_id")
         self.clock = Clock(self.device)
         self._tx: Write | None = None  # the write open on this connection (writing() joins it)
+        self._remembered: dict[str, tuple] = {}  # remembered(): name -> (state of the file and key, value)
         self._catch_up(self.meta("hlc") or conn.execute("SELECT max(hlc) FROM changes").fetchone()[0])
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -129,6 +130,22 @@ class Ledger:
 
     def __exit__(self, *exc):
         self.close()
+
+    # -- reads remembered while nothing is written ---------------------------------------------------
+    def remembered(self, name: str, key, compute):
+        """compute(), or the value it gave last time under `name` for the same `key` if nothing was written to the
+        file since: not by this connection (its total_changes: every row inserted, updated or deleted, by
+        triggers too, even in a transaction rolled back since) and not by any other (PRAGMA data_version). For
+        a read of the whole book that several screens make in turn (the open position as of today); one value
+        is kept per name."""
+        state = (key, self.conn.total_changes, self.conn.execute("PRAGMA data_version").fetchone()[0])
+        held = self._remembered.get(name)
+        if held is not None and held[0] == state:
+            return held[1]
+        self._remembered.pop(name, None)  # never two whole-book values held at once
+        value = compute()
+        self._remembered[name] = (state, value)
+        return value
 
     # -- metadata --------------------------------------------------------------------------------
     def meta(self, key: str, default: str | None = None) -> str | None:

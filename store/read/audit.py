@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from store.errors import Said
+from store.i18n import N_
 from store.rules import money
 
 # Fields holding minor units; shown as money in the currency of the document they belong to.
@@ -184,9 +186,9 @@ def field_history(ledger, customer_id: str, *, machine: bool = False) -> list[di
         row_id = row.pop("row_id")
         if table == "contacts":
             contact = names.row("contacts", row_id) or {}
-            row["subject"] = f"contact {contact.get('name') or '…' + row_id[-6:]}"
+            row["subject"] = Said(N_("contact {name}"), name=contact.get("name") or "…" + row_id[-6:])
         else:
-            row["subject"] = "customer"
+            row["subject"] = Said(N_("subject.customer"))
         for side in ("old", "new"):
             if row[side] is not None and (row["field"] in AMOUNT_FIELDS or row["field"] in _REFERENCES
                                           or row["field"] == "archived"):

@@ -248,7 +248,16 @@ def schedules(ledger, invoice_ids: list[str]) -> dict[str, list[tuple[date, int]
 def position(ledger, as_of: date, *, customer_id: str | None = None,
              customer_ids: list[str] | None = None) -> Position:
     """Open invoices (with open instalments) and unapplied amounts as of a date: of every customer, of one
-    (customer_id) or of a page of them (customer_ids)."""
+    (customer_id) or of a page of them (customer_ids). Every customer's is computed once while nothing is
+    written (Ledger.remembered): the dashboard, aging, reports, the reminder plan and the alerts read the same
+    one. Its lists are shared then: read them, never change them."""
+    if customer_id is None and customer_ids is None:
+        return ledger.remembered("position", as_of, lambda: _position(ledger, as_of))
+    return _position(ledger, as_of, customer_id=customer_id, customer_ids=customer_ids)
+
+
+def _position(ledger, as_of: date, *, customer_id: str | None = None,
+              customer_ids: list[str] | None = None) -> Position:
     names = _customers(ledger)
     params: dict = {"d": as_of.isoformat()}
     inv_sql, un_sql = OPEN_INVOICES_SQL, UNAPPLIED_SQL

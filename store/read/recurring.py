@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from store.errors import InvalidInput, NotFound
+from store.errors import InvalidInput, NotFound, Said
 from store.rules import money
 from store.rules.recurrence import LAST_DAY, Rule, due_through, occurrence, within
 from store.rules.terms import instalments
@@ -30,15 +30,18 @@ def total_of(row: dict) -> int:
     return sum(line.amount + line.tax for line in (invoices.parse_line(t, row["currency"]) for t in lines_of(row)))
 
 
-def describe(row: dict) -> str:
-    """'monthly on the last day', 'every 2 weeks', 'quarterly on day 15' ..."""
+def describe(row: dict) -> Said:
+    """'monthly on the last day', 'every 2 weeks', 'quarterly on day 15' ... (kept with its message ids: str is the
+    English, .text(language) the words in a language)."""
     n, unit = int(row["every_n"]), row["unit"]
     if unit == "week":
-        return "weekly" if n == 1 else f"every {n} weeks"
-    name = {1: "monthly", 3: "quarterly", 12: "yearly"}.get(n, f"every {n} months")
+        return Said(N_("weekly")) if n == 1 else Said(N_("every {n} weeks"), n=n)
+    names = {1: N_("monthly"), 3: N_("quarterly"), 12: N_("yearly")}
+    name = Said(names[n]) if n in names else Said(N_("every {n} months"), n=n)
     day = row["day_of_month"]
-    when = "the last day" if day == LAST_DAY else f"day {day if day is not None else row['start_date'][8:]:0>2}"
-    return f"{name} on {when}"
+    when = (Said(N_("the last day")) if day == LAST_DAY
+            else Said(N_("day {day}"), day=f"{day if day is not None else row['start_date'][8:]:0>2}"))
+    return Said(N_("{frequency} on {day}"), frequency=name, day=when)
 
 
 def get(ledger, reference: str) -> dict:

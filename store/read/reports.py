@@ -115,15 +115,16 @@ def _receivable(pos: Position) -> tuple[dict[str, int], dict[str, int]]:
     return total, current
 
 
-def dso(ledger, as_of: date, days: int = 90) -> dict[str, dict[str, Any]]:
+def dso(ledger, as_of: date, days: int = 90, pos: Position | None = None) -> dict[str, dict[str, Any]]:
     """Days sales outstanding per currency: receivables / credit sales over the last `days` days × days.
 
     Receivables are open invoices less unapplied cash (the balance); sales are invoices dated in
-    (as_of - days, as_of]. DSO is None when there were no sales in the period.
+    (as_of - days, as_of]. DSO is None when there were no sales in the period. `pos`: the position as of that
+    date, if at hand.
     """
     if days <= 0:
         raise InvalidInput(N_("DSO period must be a positive number of days, got {days}"), days=days, field="days")
-    summ = summary(ledger, as_of)
+    summ = summary(ledger, as_of, pos)
     sales = _sales(ledger, as_of - timedelta(days=days - 1), as_of)
     out = {}
     for currency in sorted(set(summ) | set(sales)):
@@ -313,7 +314,7 @@ def expected_payment_dates(ledger, as_of: date, pos: Position | None = None) -> 
 FORECAST_CREDIT = "credit"  # the forecast's row of credit balances left after netting (money owed back)
 
 
-def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
+def forecast(ledger, as_of: date, weeks: int = 13, pos: Position | None = None) -> list[dict[str, Any]]:
     """Cash still to come in, per week and currency, from the expected payment dates: week 1 is as_of..as_of+6
     (it also holds everything overdue); what is expected after the last week is in a 'later' row.
 
@@ -322,11 +323,12 @@ def forecast(ledger, as_of: date, weeks: int = 13) -> list[dict[str, Any]]:
     applying them would settle the oldest invoices), so these rows total the aging. Credit beyond what the
     customer owes is not cash to come: it stands, negative, in a final 'credit' row (present only when there is
     some). Rows of source 'recurring' (only when a schedule is active) are the invoices recurring schedules will
-    issue, expected on their due dates: not yet owed, so never mixed in.
+    issue, expected on their due dates: not yet owed, so never mixed in. `pos`: the position as of that date,
+    if at hand.
     """
     if weeks <= 0:
         raise InvalidInput(N_("forecast: weeks must be positive, got {weeks}"), weeks=weeks, field="weeks")
-    pos = position(ledger, as_of)
+    pos = pos if pos is not None else position(ledger, as_of)
     credit = {(u.customer, u.currency): u.amount for u in pos.unapplied}
     cells: dict[tuple[int, str], int] = defaultdict(int)
     currencies: set[str] = {u.currency for u in pos.unapplied}
@@ -400,14 +402,16 @@ def check_rates(text: str) -> str:
     return ",".join(f"{k}={Decimal(v) / 100}" for k, v in parse_rates(text).items())
 
 
-def provision(ledger, as_of: date, rates: dict[str, int] | str | None = None) -> dict[str, Any]:
+def provision(ledger, as_of: date, rates: dict[str, int] | str | None = None,
+              pos: Position | None = None) -> dict[str, Any]:
     """Bad-debt provision per currency and aging bucket: open amount × rate (basis points, half-up to the
-    minor unit). Rates come from the argument, the provision.rates setting, or DEFAULT_RATES_TEXT."""
+    minor unit). Rates come from the argument, the provision.rates setting, or DEFAULT_RATES_TEXT. `pos`: the
+    position as of that date, if at hand."""
     if rates is None:
         rates = ledger.setting("provision.rates") or DEFAULT_RATES_TEXT
     if isinstance(rates, str):
         rates = parse_rates(rates)
-    report = aging(ledger, as_of)
+    report = aging(ledger, as_of, pos=pos)
     missing = [label for label in report.buckets if label not in rates]
     if missing:
         raise InvalidInput(

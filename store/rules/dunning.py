@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from types import MappingProxyType
 
 from store.errors import InvalidInput
@@ -75,7 +76,14 @@ class Level:
         return (names[0] if language == "zh" else names[1]) if names else self.name
 
     def fixed_fee(self, currency: str) -> int:
-        return money.parse_amount(self.fee, currency, field=f"dunning level {self.name}: fee")
+        return _fixed_fee(self.fee, currency, self.name)
+
+
+@lru_cache(maxsize=1024)
+def _fixed_fee(fee: str, currency: str, name: str) -> int:
+    """A level's fee text in minor units of the currency: parsed once per text and currency (a plan at 200k
+    invoices asks it for every invoice). A text that is not an amount raises every time (nothing is kept)."""
+    return money.parse_amount(fee, currency, field=f"dunning level {name}: fee")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from store.errors import Said
+from store.i18n import N_
 from store.rules.money import format_amount
 from store.rules.openitems import OpenInvoice
 
@@ -210,12 +212,14 @@ def identify(line: Line, book: Book) -> dict[str, tuple[int, str]]:
     account = re.sub(r"\s", "", line.payer_account or "")
     if account and ("account", account) in book.aliases:
         cid = book.aliases[("account", account)]
-        found[cid] = (POINTS["alias"], f"payer account {account} is a known account of {book.customers[cid].code}")
+        found[cid] = (POINTS["alias"], Said(N_("payer account {account} is a known account of {code}"), account=account,
+                                            code=book.customers[cid].code))
     payer = normalise_name(line.payer)
     if payer and ("name", payer) in book.aliases:
         cid = book.aliases[("name", payer)]
         if cid not in found:
-            found[cid] = (POINTS["alias"], f"payer {line.payer} is a known payer of {book.customers[cid].code}")
+            found[cid] = (POINTS["alias"], Said(N_("payer {payer} is a known payer of {code}"), payer=line.payer,
+                                                code=book.customers[cid].code))
     if not payer or found:
         return found  # a payer a person already matched is not also "close to" other customers
     # Customers sharing pieces of the name, rarest pieces first (一 "恒达" says more than 一 "贸易"): only the
@@ -229,8 +233,10 @@ def identify(line: Line, book: Book) -> dict[str, tuple[int, str]]:
     for cid in near:
         best, text = max((_similarity(payer, norm), written) for norm, written in book._names[cid])
         if best >= 0.6:
-            what = "is the customer's name" if best == 1.0 else f"is close to {text} ({round(best * 100)} %)"
-            found[cid] = (round(POINTS["name"] * best), f"payer {line.payer} {what}")
+            what = (Said(N_("payer {payer} is the customer's name"), payer=line.payer) if best == 1.0 else
+                    Said(N_("payer {payer} is close to {name} ({percent} %)"), payer=line.payer, name=text,
+                         percent=round(best * 100)))
+            found[cid] = (round(POINTS["name"] * best), what)
     return found
 
 
@@ -240,11 +246,18 @@ def _due_points(line: Line, invoices: list[OpenInvoice]) -> tuple[int, str | Non
     due = min(i.due_date for i in invoices)
     days = (line.date - due).days
     n = abs(days)
-    when = "on" if not days else f"{n} day{'s' if n > 1 else ''} {'after' if days > 0 else 'before'}"
+    if not days:
+        when = Said(N_("paid on the due date {date}"), date=due.isoformat())
+    elif days > 0:
+        when = Said(N_("paid {n} day after the due date {date}") if n == 1 else
+                    N_("paid {n} days after the due date {date}"), n=n, date=due.isoformat())
+    else:
+        when = Said(N_("paid {n} day before the due date {date}") if n == 1 else
+                    N_("paid {n} days before the due date {date}"), n=n, date=due.isoformat())
     if -5 <= days <= 10:
-        return POINTS["due_near"], f"paid {when} the due date {due.isoformat()}"
+        return POINTS["due_near"], when
     if -30 <= days <= 45:
-        return POINTS["due_month"], f"paid {when} the due date {due.isoformat()}"
+        return POINTS["due_month"], when
     return 0, None
 
 
@@ -298,11 +311,13 @@ def _amount_reason(line: Line, invoices: list[OpenInvoice], fee: int) -> tuple[i
     numbers = " + ".join(i.number for i in invoices)
     if fee:
         owed = format_amount(line.amount + fee, line.currency)
-        return POINTS["fee"], (f"amount is {format_amount(fee, line.currency)} short of {numbers} ({owed}): "
-                               "written off as a bank fee (within the tolerance)")
+        return POINTS["fee"], Said(N_("amount is {fee} short of {numbers} ({owed}): written off as a bank fee "
+                                      "(within the tolerance)"), fee=format_amount(fee, line.currency),
+                                   numbers=numbers, owed=owed)
     if len(invoices) == 1:
-        return POINTS["exact"], f"amount equals the open amount of {numbers}"
-    return POINTS["several"], f"amount equals {len(invoices)} open invoices together: {numbers}"
+        return POINTS["exact"], Said(N_("amount equals the open amount of {numbers}"), numbers=numbers)
+    return POINTS["several"], Said(N_("amount equals {n} open invoices together: {numbers}"), n=len(invoices),
+                                   numbers=numbers)
 
 
 def candidates(line: Line, book: Book) -> list[Candidate]:
@@ -324,7 +339,8 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
                 named[inv.customer_id].append(inv)
     for cid, invs in named.items():
         invs.sort(key=lambda i: (i.due_date, i.number))
-        points = [(POINTS["number"], f"invoice number {', '.join(i.number for i in invs)} in the memo")]
+        points = [(POINTS["number"], Said(N_("invoice number {numbers} in the memo"),
+                                          numbers=", ".join(i.number for i in invs)))]
         if cid in who:
             points.append(who[cid])
         total = sum(i.open_amount for i in invs)
@@ -333,8 +349,9 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
             points.append(_amount_reason(line, invs, fee))
         else:
             fee = 0
-            points.append((0, f"amount differs from their open {format_amount(total, line.currency)}" + (
-                ": the rest stays unapplied" if line.amount > total else ": applied in part")))
+            points.append((0, Said(N_("amount differs from their open {open}: the rest stays unapplied")
+                                   if line.amount > total else N_("amount differs from their open {open}: applied in part"),
+                                   open=format_amount(total, line.currency))))
         found.append(_make(book, line, cid, points, invs, fee))
         covered.add(cid)
 
@@ -345,9 +362,10 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
         items = book.open_of(cid, line.currency, line.date)
         exact = [i for i in items if i.open_amount == line.amount]
         if exact:
-            note = f" (the oldest due of {len(exact)} of that amount)" if len(exact) > 1 else ""
             p, why = _amount_reason(line, exact[:1], 0)
-            found.append(_make(book, line, cid, [reason, (p, why + note)], exact[:1]))
+            if len(exact) > 1:
+                why = Said(N_("{reason} (the oldest due of {n} of that amount)"), reason=why, n=len(exact))
+            found.append(_make(book, line, cid, [reason, (p, why)], exact[:1]))
         elif (combo := _combination(line.amount, items, book.tolerance.get(line.currency, 0))) is not None:
             group, fee = combo
             group.sort(key=lambda i: (i.due_date, i.number))
@@ -357,9 +375,10 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
             found.append(_make(book, line, cid, [reason, _amount_reason(line, short[:1], fee)], short[:1], fee))
         else:
             shown = format_amount(line.amount, line.currency)
-            what = "nothing open" if not items else f"no open invoice or combination matches {shown}"
-            found.append(_make(book, line, cid, [reason, (0, f"{what}: applied oldest due first, the rest unapplied")],
-                               items))
+            what = (Said(N_("nothing open: applied oldest due first, the rest unapplied")) if not items else
+                    Said(N_("no open invoice or combination matches {amount}: applied oldest due first, the rest "
+                            "unapplied"), amount=shown))
+            found.append(_make(book, line, cid, [reason, (0, what)], items))
         covered.add(cid)
 
     # The amount alone: any customer's open invoice of exactly that amount (or short of it by a fee).
@@ -377,13 +396,15 @@ def candidates(line: Line, book: Book) -> list[Candidate]:
     for p in book.recorded:
         if p.currency == line.currency and p.amount == line.amount and abs((p.date - line.date).days) <= \
                 PAYMENT_WINDOW_DAYS:
-            points = [(POINTS["recorded"], (f"a payment of this amount is already recorded on {p.date.isoformat()}: "
-                                            "accepting links the line to it, nothing new is posted"))]
+            points = [(POINTS["recorded"], Said(N_("a payment of this amount is already recorded on {date}: accepting "
+                                                   "links the line to it, nothing new is posted"),
+                                                date=p.date.isoformat()))]
             apart = abs((p.date - line.date).days)
-            points.append((POINTS["same_day"], "on the same day") if not apart else
-                          (POINTS["days_apart"], f"{apart} day{'s' if apart > 1 else ''} apart"))
+            points.append((POINTS["same_day"], Said(N_("on the same day"))) if not apart else
+                          (POINTS["days_apart"], Said(N_("{n} day apart") if apart == 1 else N_("{n} days apart"),
+                                                      n=apart)))
             if p.reference and p.reference in (line.reference, *line.memo.split()):
-                points.append((POINTS["same_reference"], f"same reference {p.reference}"))
+                points.append((POINTS["same_reference"], Said(N_("same reference {reference}"), reference=p.reference)))
             if p.customer_id in who:
                 points.append(who[p.customer_id])
             found.append(Candidate(p.customer_id, book.customers[p.customer_id].code,
@@ -405,8 +426,8 @@ def unambiguous(found: list[Candidate], min_score: int) -> Candidate | None:
 def why_not(found: list[Candidate], min_score: int) -> str:
     """Why `auto` leaves a line for a person."""
     if not found:
-        return "no candidate"
+        return Said(N_("no candidate"))
     if len(found) > 1 and found[1].score > found[0].score - MARGIN:
-        return (f"ambiguous: {found[0].customer_code} scores {found[0].score}, {found[1].customer_code} "
-                f"{found[1].score}")
-    return f"best score {found[0].score} is below {min_score}"
+        return Said(N_("ambiguous: {code} scores {score}, {code2} {score2}"), code=found[0].customer_code,
+                    score=found[0].score, code2=found[1].customer_code, score2=found[1].score)
+    return Said(N_("best score {score} is below {min_score}"), score=found[0].score, min_score=min_score)

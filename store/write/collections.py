@@ -21,7 +21,7 @@ from store.read import open as openitems
 from store.rules import dunning, money, safetext, validate
 from store.write import customers, debit_notes, invoices, settings
 from store.rules.dunning import PlanItem
-from store.errors import Conflict, InvalidInput, NotFound, os_reason
+from store.errors import Conflict, InvalidInput, NotFound, Said, os_reason
 from store.ledger.ids import derived_id, uuid7
 from store.files.mailer import Recipient, SendFailed, SendUncertain
 from store.i18n import N_
@@ -581,10 +581,12 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
     for who, channel, items in groups:
         numbers = [it.number for it in items]
         if channel == "email" and not who.email:
-            outcomes.append(Outcome(who.code, channel, numbers, "skipped", "no e-mail address on the customer"))
+            outcomes.append(Outcome(who.code, channel, numbers, "skipped",
+                                    Said(N_("no e-mail address on the customer"))))
             continue
         if channel == "letter" and not letters_dir:
-            outcomes.append(Outcome(who.code, channel, numbers, "skipped", "letter not written: give --letters DIR"))
+            outcomes.append(Outcome(who.code, channel, numbers, "skipped",
+                                    Said(N_("letter not written: give --letters DIR"))))
             continue
         if dry_run:
             outcomes.append(Outcome(who.code, channel, numbers, "would_send" if channel == "email" else "task",

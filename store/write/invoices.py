@@ -4,6 +4,7 @@ An issued invoice is a posted document: it is never edited, only voided (and rei
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +16,7 @@ from store.rules import fx, money, validate
 from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
 from store.rules.openitems import OpenInvoice, open_items
-from store.errors import Conflict, DulyError, InvalidInput, NotFound
+from store.errors import Conflict, DulyError, InvalidInput, NotFound, Said
 from store.ledger.ids import derived_id, uuid7
 from store.rules.terms import instalments
 from store.i18n import N_
@@ -156,7 +157,7 @@ def _next_number(ledger) -> str:
     return ledger.next_number("invoice", "invoices", "{prefix}-{n:06d}")
 
 
-def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -> tuple[str | None, bool]:
+def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -> tuple[Said | None, bool]:
     """(message, breach): a message when this invoice takes the customer over its credit limit (breach), or
     when the limit could not be checked (no breach: a missing rate never refuses an invoice). The limit is in
     the customer's currency; what the customer owes in other currencies counts at each one's rate as of the
@@ -169,11 +170,12 @@ def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -
     owed_in = {cur: issuing.balance(customer, cur, on) for cur in issuing.currencies_of(customer)}
     owed_in[currency] = owed_in.get(currency, 0) + total
     with_this, conv, missing, to_home = fxread.in_one_currency(ledger, home, date.fromisoformat(on), owed_in)
-    left_out = (f"; {', '.join(missing)} not counted: no rate on or before {on} (`duly rate set CUR RATE --date D`)"
-                if missing else "")
+    left_out = Said(N_("; {currencies} not counted: no rate on or before {date} (`duly rate set CUR RATE --date D`)"),
+                    currencies=", ".join(missing), date=on) if missing else ""
     if with_this <= limit:
         if missing:  # what could be counted is within the limit; what could not may not be
-            return f"credit limit of {customer['code']} checked in part{left_out}", False
+            return Said(N_("credit limit of {code} checked in part{left_out}"), code=customer["code"],
+                        left_out=left_out), False
         return None, False
     this = to_home(total, currency) if currency not in missing else 0
     owed = with_this - this
@@ -181,10 +183,11 @@ def _credit_check(issuing, customer: dict, currency: str, on: str, total: int) -
     def amt(minor: int) -> str:
         return money.format_amount(minor, home, symbol=True)
 
-    rates = "" if conv is None or not conv.used else " (at " + ", ".join(
-        f"{cur} {fx.rate_text(r.rate)}" for cur, r in sorted(conv.used.items())) + ")"
-    return (f"credit limit of {customer['code']} is {amt(limit)}: balance {amt(owed)} + this invoice {amt(this)} "
-            f"exceeds it by {amt(with_this - limit)}{rates}{left_out}"), True
+    rates = "" if conv is None or not conv.used else Said(N_(" (at {rates})"), rates=", ".join(
+        f"{cur} {fx.rate_text(r.rate)}" for cur, r in sorted(conv.used.items())))
+    return Said(N_("credit limit of {code} is {limit}: balance {owed} + this invoice {amount} exceeds it by {over}"
+                   "{rates}{left_out}"), code=customer["code"], limit=amt(limit), owed=amt(owed), amount=amt(this),
+                over=amt(with_this - limit), rates=rates, left_out=left_out), True
 
 
 def _currencies_of(ledger, customer: dict) -> set[str]:
@@ -209,6 +212,10 @@ class Issuing:
         self.numbers: set[str] = set()  # numbers of this batch not yet written
         self.einvoices: dict[str, str] = {}  # e-invoice number -> invoice number, this batch
         self.issued: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (customer id, currency) -> [(date, total)]
+        # of the batch's numbers and e-invoice numbers, those the ledger already holds, read at once (add_many);
+        # None: ask the ledger for each (add)
+        self.numbers_taken: set[str] | None = None
+        self.einvoices_taken: dict[str, str] | None = None
 
     def customer(self, code: str) -> dict:
         found = self._customers.get(code)
@@ -223,8 +230,41 @@ class Issuing:
         return found
 
     def number_used(self, number: str) -> bool:
-        return number in self.numbers or bool(
-            self.ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)))
+        if number in self.numbers:
+            return True
+        if self.numbers_taken is not None:
+            return number in self.numbers_taken
+        return bool(self.ledger.row("SELECT 1 AS x FROM invoices WHERE number=?", (number,)))
+
+    def einvoice_on(self, einvoice: str) -> str | None:
+        """The number of the invoice that already has this e-invoice number (in the ledger or this batch)."""
+        if einvoice in self.einvoices:
+            return self.einvoices[einvoice]
+        if self.einvoices_taken is not None:
+            return self.einvoices_taken.get(einvoice)
+        return (self.ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,)) or {}).get("number")
+
+    def read_taken(self, batch: list[dict]) -> None:
+        """Which of a batch's numbers and e-invoice numbers the ledger already holds, in a few queries instead of
+        two per invoice (normalised as _issue does; one that is not valid is left to _issue to refuse)."""
+        numbers, einvoices = set(), set()
+        for row in batch:
+            with contextlib.suppress(DulyError, ValueError):
+                if row.get("number"):
+                    numbers.add(invoice_number(row["number"]))
+            with contextlib.suppress(DulyError, ValueError):
+                if row.get("einvoice"):
+                    einvoices.add(einvoice_number(row["einvoice"]))
+        self.numbers_taken, self.einvoices_taken = set(), {}
+        for column, wanted in (("number", sorted(numbers)), ("einvoice", sorted(einvoices))):
+            for start in range(0, len(wanted), 400):
+                chunk = wanted[start:start + 400]
+                for r in self.ledger.rows(f"SELECT number, einvoice FROM invoices WHERE {column} IN "
+                                          f"({','.join('?' * len(chunk))})", chunk):
+                    if column == "number":
+                        self.numbers_taken.add(r["number"])
+                    else:
+                        self.einvoices_taken.setdefault(r["einvoice"], r["number"])
 
     def next_number(self) -> str:
         while True:  # the series skips what is taken, in the ledger or earlier in this batch
@@ -283,8 +323,7 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
         terms_name = found.name
     einvoice = einvoice_number(einvoice) if einvoice else None
     if einvoice:
-        other = issuing.einvoices.get(einvoice) or (
-            ledger.row("SELECT number FROM invoices WHERE einvoice=?", (einvoice,)) or {}).get("number")
+        other = issuing.einvoice_on(einvoice)
         if other:
             raise Conflict(N_("e-invoice number {einvoice} is already on invoice {number}"), einvoice=einvoice,
                            number=other)
@@ -349,6 +388,7 @@ def add_many(ledger, batch: list[dict], issuing: Issuing | None = None) -> list[
     issuing.numbers.clear()
     issuing.einvoices.clear()
     issuing.issued.clear()
+    issuing.read_taken(batch)
     results, by_table = [], {"invoices": [], "invoice_lines": [], "due_items": []}
     with ledger.writing() as tx:
         for index, row in enumerate(batch):

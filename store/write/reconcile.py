@@ -133,6 +133,8 @@ def listing(ledger, *, status: str | None = "open") -> list[tuple[dict, list[mat
     """Bank lines with their candidates (undecided money in only; decided lines and debits have none)."""
     rows = lines(ledger, status=status)
     open_rows = [r for r in rows if r["status"] == "open"]
+    if not open_rows:  # nothing to match: the book (every open invoice) is not read
+        return [(r, []) for r in rows]
     found = book(ledger, open_rows)
     return [(r, matching.candidates(as_line(r), found) if r["status"] == "open" else []) for r in rows]
 

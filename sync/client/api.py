@@ -10,6 +10,7 @@ import httpx
 from store.errors import DulyError
 from sync import crypto
 from sync.crypto import DeviceKeys
+from sync.protocol import STORAGE_REFUSALS
 from store.i18n import N_
 
 
@@ -52,9 +53,8 @@ REFUSALS = {
     "own_device": N_("an admin cannot remove its own device"),
     "rename_other": N_("a device can rename only itself (an admin, any device)"),
     "no_snapshot": N_("team {team} has no snapshot yet"),
-    "no_team": N_("no such team on this server"),
-    "no_device": N_("no such device in team {team}"),
     "too_large": N_("the request is over the limit of {limit} bytes"),
+    **STORAGE_REFUSALS,  # what the server's storage refuses (a team, device, key epoch, change or snapshot)
 }
 
 

@@ -513,6 +513,12 @@ def _device_param(request: Request, team: str) -> str:
 _STATUS = {NotFound: 404, InviteRefused: 403, Replayed: 409, Conflict: 409, Tampered: 400}
 
 
+def _values(exc: DulyError) -> dict:
+    """The plain values of a refusal (names, numbers), sent beside its code for the client to word it."""
+    return {k: v for k, v in exc.values.items()
+            if k not in ("error", "code") and isinstance(v, (str, int, float, bool)) and not isinstance(v, DulyError)}
+
+
 async def _error(request, exc):
     if isinstance(exc, ApiError):
         return JSONResponse({"error": str(exc), "code": exc.code, **exc.extra}, status_code=exc.status)
@@ -520,13 +526,17 @@ async def _error(request, exc):
         return JSONResponse({"error": exc.detail or "request refused",
                              "code": STATUS_CODES.get(exc.status_code, "refused")}, status_code=exc.status_code)
     if isinstance(exc, Gap):
-        return JSONResponse({"error": str(exc), "code": "gap", "expected": exc.expected}, status_code=409)
+        return JSONResponse({"error": str(exc), **_values(exc), "code": "gap", "expected": exc.expected},
+                            status_code=409)
     if isinstance(exc, Replayed):  # the device whose request it is can tell its answer was lost on the way
-        return JSONResponse({"error": str(exc), "code": "replayed", "replayed": True}, status_code=409)
+        return JSONResponse({"error": str(exc), **_values(exc), "code": "replayed", "replayed": True},
+                            status_code=409)
     if isinstance(exc, DulyError):
         status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 400)
-        code = getattr(exc, "code", None) or STATUS_CODES.get(status, "refused")
-        return JSONResponse({"error": str(exc), "code": code}, status_code=status)
+        code = getattr(exc, "code", None)
+        values = _values(exc) if code else {}  # a refusal with its own code: the values its words name
+        return JSONResponse({"error": str(exc), **values, "code": code or STATUS_CODES.get(status, "refused")},
+                            status_code=status)
     return JSONResponse({"error": f"internal error: {type(exc).__name__}", "code": "internal"}, status_code=500)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from store.errors import Conflict, DulyError, NotFound
 from store.i18n import N_
+from sync.protocol import STORAGE_REFUSALS
 
 ROLES = ("admin", "member", "viewer")
 
@@ -33,11 +34,21 @@ def _resealed(stored: bytes, arrived: bytes) -> bool:
     return all(old.get(k) == new.get(k) for k in same) and int(new.get("key_epoch", 0)) > int(old.get("key_epoch", 0))
 
 
+def refused(kind: type[DulyError], code: str, /, **values) -> DulyError:
+    """A refusal of the storage: the message id of its code (sync.protocol.STORAGE_REFUSALS) with its values; the
+    server answers with the code and the values, and the client words it in its user's language."""
+    error = kind(STORAGE_REFUSALS[code], **values)
+    error.code = code
+    return error
+
+
 class Gap(Conflict):
     """A push that skips changes: the server says which device_seq it expects next."""
 
-    def __init__(self, message: str, expected: int):
-        super().__init__(message)
+    code = "gap"
+
+    def __init__(self, expected: int, **values):
+        super().__init__(STORAGE_REFUSALS["gap"], expected=expected, **values)
         self.expected = expected
 
 
@@ -101,14 +112,14 @@ class Storage(ABC):
     def create_team(self, team: str, device: dict, wrapped: str, now: int) -> None:
         with self._tx(write=True) as run:
             if run("SELECT 1 FROM teams WHERE id=?", (team,)).fetchone():
-                raise Conflict(f"team {team} already exists")
+                raise refused(Conflict, "team_exists", team=team)
             run("INSERT INTO teams (id, created, head, epoch) VALUES (?,?,0,1)", (team, now))
             self._add_device(run, team, device, "admin", now, None)
             run("INSERT INTO wrapped_keys (team, epoch, device, blob) VALUES (?,?,?,?)", (team, 1, device["id"], wrapped))
 
     def _add_device(self, run, team, device, role, now, invited_by, joining=None) -> None:
         if run("SELECT 1 FROM devices WHERE team=? AND id=?", (team, device["id"])).fetchone():
-            raise Conflict(f"device {device['id']} is already registered in team {team}")
+            raise refused(Conflict, "device_exists", device=device["id"], team=team)
         run("INSERT INTO devices (team, id, name, role, sign_pub, box_pub, added, invited_by, joining) "
             "VALUES (?,?,?,?,?,?,?,?,?)",
             (team, device["id"], device["name"], role, device["sign_pub"], device["box_pub"], now, invited_by,
@@ -126,7 +137,7 @@ class Storage(ABC):
     def _team(self, run, team: str) -> dict:
         row = run("SELECT head, epoch FROM teams WHERE id=?", (team,)).fetchone()
         if row is None:
-            raise NotFound(f"no team {team} on this server")
+            raise refused(NotFound, "no_team", team=team)
         return {"head": int(row[0]), "epoch": int(row[1])}
 
     def device(self, team: str, device: str) -> dict | None:
@@ -142,7 +153,7 @@ class Storage(ABC):
     def rename_device(self, team: str, device: str, name: str) -> None:
         with self._tx(write=True) as run:
             if run("SELECT 1 FROM devices WHERE team=? AND id=?", (team, device)).fetchone() is None:
-                raise NotFound(f"no device {device} in team {team}")
+                raise refused(NotFound, "no_device", device=device, team=team)
             run("UPDATE devices SET name=? WHERE team=? AND id=?", (name, team, device))
 
     def revoke(self, team: str, device: str, now: int) -> None:
@@ -151,7 +162,7 @@ class Storage(ABC):
         with self._tx(write=True, lock_team=team) as run:
             found = run("SELECT revoked FROM devices WHERE team=? AND id=?", (team, device)).fetchone()
             if found is None:
-                raise NotFound(f"no device {device} in team {team}")
+                raise refused(NotFound, "no_device", device=device, team=team)
             if found[0] is None:
                 run("UPDATE devices SET revoked=? WHERE team=? AND id=?", (now, team, device))
             run("DELETE FROM snapshots WHERE team=? AND device=?", (team, device))
@@ -161,7 +172,7 @@ class Storage(ABC):
     def add_invite(self, team: str, invite: dict) -> None:
         with self._tx(write=True) as run:
             if run("SELECT 1 FROM invites WHERE team=? AND id=?", (team, invite["id"])).fetchone():
-                raise Conflict(f"invite {invite['id']} already exists")
+                raise refused(Conflict, "invite_exists", invite=invite["id"])
             run("INSERT INTO invites (team, id, auth_hash, role, expires, blob, signature, created_by) "
                 "VALUES (?,?,?,?,?,?,?,?)",
                 (team, invite["id"], invite["auth_hash"], invite["role"], invite["expires"], invite["blob"],
@@ -195,7 +206,7 @@ class Storage(ABC):
         with self._tx(write=True, lock_team=team) as run:
             row = run("SELECT joining FROM devices WHERE team=? AND id=?", (team, device)).fetchone()
             if row is None:
-                raise NotFound(f"no device {device} in team {team}")
+                raise refused(NotFound, "no_device", device=device, team=team)
             if row[0] is None:
                 return  # done already (an answer that was lost)
             found = run("SELECT used_by FROM invites WHERE team=? AND id=?", (team, row[0])).fetchone()
@@ -209,9 +220,9 @@ class Storage(ABC):
         with self._tx(write=True, lock_team=team) as run:
             row = run("SELECT joining FROM devices WHERE team=? AND id=?", (team, device)).fetchone()
             if row is None:
-                raise NotFound(f"no device {device} in team {team}")
+                raise refused(NotFound, "no_device", device=device, team=team)
             if row[0] is None:
-                raise Conflict(f"device {device} has finished joining; an admin removes it with `duly sync revoke`")
+                raise refused(Conflict, "join_finished", device=device)
             self._forget_device(run, team, device)
 
     def _team_exists(self, team: str) -> None:
@@ -230,8 +241,7 @@ class Storage(ABC):
             current = self._team(run, team)["epoch"]
             ahead = sorted(e for e in wraps if not 1 <= e <= current)
             if ahead:
-                raise Conflict(f"key epoch {ahead[-1]} is not one the team has started (it is at epoch {current}); "
-                               "only an admin starts a key epoch")
+                raise refused(Conflict, "epoch_not_started", epoch=ahead[-1], current=current)
             for epoch, blob in wraps.items():
                 if not run("SELECT 1 FROM wrapped_keys WHERE team=? AND epoch=? AND device=?",
                            (team, epoch, device)).fetchone():
@@ -243,14 +253,14 @@ class Storage(ABC):
         with self._tx(write=True, lock_team=team) as run:
             current = self._team(run, team)["epoch"]
             if epoch != current + 1:
-                raise Conflict(f"key epoch {epoch} does not follow the current epoch {current}")
+                raise refused(Conflict, "epoch_not_next", epoch=epoch, current=current)
             active = {r[0] for r in run("SELECT id FROM devices WHERE team=? AND revoked IS NULL", (team,))}
             missing = sorted(active - set(wraps))
             if missing:
-                raise Conflict(f"the new key is not wrapped for device(s) {', '.join(missing)}")
+                raise refused(Conflict, "key_not_wrapped", devices=", ".join(missing))
             extra = sorted(set(wraps) - active)
             if extra:
-                raise Conflict(f"the new key is wrapped for device(s) not active in the team: {', '.join(extra)}")
+                raise refused(Conflict, "key_wrapped_for_inactive", devices=", ".join(extra))
             for device, blob in wraps.items():
                 run("DELETE FROM wrapped_keys WHERE team=? AND epoch=? AND device=?", (team, epoch, device))
                 run("INSERT INTO wrapped_keys (team, epoch, device, blob) VALUES (?,?,?,?)", (team, epoch, device, blob))
@@ -270,12 +280,11 @@ class Storage(ABC):
                     stored = run("SELECT envelope, server_seq FROM log WHERE team=? AND device=? AND device_seq=?",
                                  (team, device, seq)).fetchone()
                     if stored is None or (bytes(stored[0]) != data and not _resealed(bytes(stored[0]), data)):
-                        raise Conflict(f"device {device} change {seq} was already received with different "
-                                       "content: a replayed or re-stamped change is refused")
+                        raise refused(Conflict, "change_differs", device=device, seq=seq)
                     acked.append((seq, int(stored[1])))
                     continue
                 if seq != last + 1:
-                    raise Gap(f"device {device} sent change {seq} but the server expects {last + 1} next", last + 1)
+                    raise Gap(last + 1, device=device, seq=seq)
                 head += 1
                 last = seq
                 run("INSERT INTO log (team, server_seq, device, device_seq, envelope) VALUES (?,?,?,?,?)",
@@ -313,17 +322,17 @@ class Storage(ABC):
         with self._tx(write=True, lock_team=team) as run:
             info = self._team(run, team)
             if snap["server_seq"] > info["head"]:
-                raise Conflict(f"snapshot {snap['id']} says it stands at change {snap['server_seq']}, but the team's "
-                               f"log is at {info['head']}")
+                raise refused(Conflict, "snapshot_ahead", snapshot=snap["id"], seq=snap["server_seq"],
+                              head=info["head"])
             if snap["epoch"] > info["epoch"]:
-                raise Conflict(f"snapshot {snap['id']} is sealed under key epoch {snap['epoch']}, but the team is at "
-                               f"epoch {info['epoch']}")
+                raise refused(Conflict, "snapshot_epoch_ahead", snapshot=snap["id"], epoch=snap["epoch"],
+                              current=info["epoch"])
             if run("SELECT 1 FROM snapshots WHERE team=? AND id=?", (team, snap["id"])).fetchone():
-                raise Conflict(f"snapshot {snap['id']} was already received")
+                raise refused(Conflict, "snapshot_exists", snapshot=snap["id"])
             missing = [c for c in snap["chunks"]
                        if not run("SELECT 1 FROM chunks WHERE team=? AND id=?", (team, c)).fetchone()]
             if missing:
-                raise Conflict(f"snapshot {snap['id']} names {len(missing)} chunk(s) the server does not have")
+                raise refused(Conflict, "snapshot_chunks_missing", snapshot=snap["id"], missing=len(missing))
             last = run("SELECT max(created) FROM snapshots WHERE team=?", (team,)).fetchone()[0]
             created = max(now, int(last or 0) + 1)
             run("INSERT INTO snapshots (team, id, server_seq, created, device, manifest, chunks) VALUES (?,?,?,?,?,?,?)",
@@ -360,8 +369,7 @@ class Storage(ABC):
             added = run("INSERT INTO requests (team, device, nonce, seen) VALUES (?,?,?,?) "
                         "ON CONFLICT (team, device, nonce) DO NOTHING", (team, device, nonce, now)).rowcount
             if added != 1:
-                raise Replayed(f"this request from device {device} was already received once: a replayed request "
-                               "is refused")
+                raise refused(Replayed, "replayed", device=device)
 
 
 class InviteRefused(DulyError):

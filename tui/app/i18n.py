@@ -193,7 +193,8 @@ ALSO_USED = (
     N_("key.files_fapiao"), N_("key.files_write"), N_("key.files_export"), N_("key.files_backup"),
     N_("key.files_restore"), N_("key.files_passphrase"), N_("key.group_import"), N_("key.go_to"),
     N_("key.group_post"), N_("key.group_follow_up"), N_("key.group_customer"), N_("key.group_statement"),
-    N_("key.group_jobs"), N_("key.group_contracts"),
+    N_("key.group_jobs"), N_("key.group_contracts"), N_("key.group_tab"), N_("key.next_tab"),
+    N_("key.previous_tab"),
     N_("files.kind.customers"), N_("files.kind.invoices"), N_("files.kind.payments"), N_("files.kind.fapiao"),
     N_("files.action.add"), N_("files.action.update"), N_("files.action.skip"), N_("files.action.credit"),
     N_("files.action.void"), N_("files.count.update"), N_("files.count.credit"), N_("files.count.void"),
@@ -203,6 +204,21 @@ ALSO_USED = (
     N_("key.new_contract"), N_("key.attach_contract_file"), N_("key.close_contract"), N_("key.contract_attach"),
     N_("contract.check.ok"), N_("contract.check.changed"), N_("contract.check.missing"),
     N_("contract.check.unreadable"), N_("contract.check.none"),
+    # the command line's records, sections and tables (tui/cli/context.py emit_record) and reminder outcomes
+    N_("col.local_time"), N_("col.actor"), N_("col.subject"), N_("col.pos"), N_("col.tax_rate"), N_("col.payment"),
+    N_("col.credit_note"), N_("col.contacts"), N_("col.history"), N_("col.lines"), N_("col.due_items"),
+    N_("col.allocations"), N_("col.credit_notes"), N_("col.writeoffs"), N_("col.receivables"), N_("col.sales"),
+    N_("col.days"), N_("col.dso"), N_("col.disputed"), N_("col.fee"), N_("col.interest"), N_("col.time"),
+    N_("col.device_seq"), N_("col.what"), N_("col.address"), N_("col.notes"), N_("col.customer_name"),
+    N_("col.contract"), N_("col.einvoice"), N_("col.occurrences"), N_("col.occurrence"), N_("col.invoice"),
+    N_("col.draft"), N_("col.recurring_schedule"), N_("col.recurring_occurrence"), N_("col.debit_note_reverses"),
+    N_("col.voided_on"), N_("col.void_reason"), N_("col.at"), N_("col.as_of"), N_("col.outcome"),
+    N_("status.skipped"), N_("status.would_send"), N_("status.task"), N_("status.letter"), N_("status.sent"),
+    N_("status.failed"), N_("status.unknown"),
+    N_("source.set"), N_("source.default"), N_("source.not set"), N_("source.builtin"), N_("source.stored"),
+    N_("source.edited"), N_("source.payment"), N_("source.credit"), N_("source.open_items"), N_("source.recurring"),
+    N_("col.payer"), N_("col.memo"), N_("col.reasons"), N_("col.profile"), N_("col.columns"), N_("col.date_format"),
+    N_("col.account"),
 )
 
 

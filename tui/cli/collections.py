@@ -133,7 +133,7 @@ def _amount(ctx, minor: int | None, currency: str) -> str | None:
 def dispute_open(args, ctx):
     dispute_id = collections.open_dispute(ctx.ledger(), args.number, args.reason, amount=args.amount,
                                           review=args.review, on=args.date)
-    held = f" until {args.review}" if args.review else " until it is resolved"
+    held = ctx.t(" until {date}", date=args.review) if args.review else ctx.t(" until it is resolved")
     ctx.done(ctx.t("dispute {dispute_id} opened on invoice {number}: out of dunning{held}",
                    dispute_id=dispute_id, number=args.number, held=held))
 
@@ -168,7 +168,8 @@ def promise_list(args, ctx):
 
 def note_add(args, ctx):
     collections.add_note(ctx.ledger(), args.code, args.channel, args.text, next_action=args.next, on=args.date)
-    ctx.done(f"noted for {args.code}" + (f"; next action {args.next}" if args.next else ""))
+    ctx.done(ctx.t("noted for {code}", code=args.code)
+             + (ctx.t("; next action {date}", date=args.next) if args.next else ""))
 
 
 def note_list(args, ctx):
@@ -180,7 +181,8 @@ def contract_add(args, ctx):
     record = collections.add_contract(ctx.ledger(), args.code, args.number, args.signed, start=args.start,
                                       end=args.end, terms=args.terms, credit_limit=args.credit_limit, file=args.file,
                                       notes=args.notes)
-    extra = f"; file {record['file_path']} sha256 {record['file_sha256']} (recorded, not copied)" if args.file else ""
+    extra = ctx.t("; file {path} sha256 {sha256} (recorded, not copied)", path=record["file_path"],
+                  sha256=record["file_sha256"]) if args.file else ""
     ctx.done(ctx.t("contract {number} recorded for {code}{extra}", number=args.number, code=args.code, extra=extra))
 
 

@@ -20,7 +20,8 @@ from store.i18n import N_
 
 # Columns whose values come from a fixed list, and the catalogue's family of words for them ("method.cash").
 VALUE_WORDS = {"method": "method", "status": "status", "channel": "channel", "kind": "alert", "bucket": "bucket",
-               "settlement_cycle": "cycle", "cycle": "cycle", "language": "language", "action": "action"}
+               "settlement_cycle": "cycle", "cycle": "cycle", "language": "language", "action": "action",
+               "source": "source", "field": "field"}
 
 
 class UsageError(DulyError):
@@ -38,8 +39,9 @@ def default_ledger_path() -> Path:
     return base / "duly" / "ledger.duly"
 
 
-def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = False) -> str:
-    """A passphrase from a file, an environment variable, or the terminal (in that order)."""
+def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = False, repeat: str = "Repeat it: ") -> str:
+    """A passphrase from a file, an environment variable, or the terminal (in that order); prompt and repeat are
+    what the terminal asks, in the reader's language."""
     if file:
         try:
             text = Path(file).read_text(encoding="utf-8").rstrip("\r\n")
@@ -56,7 +58,7 @@ def read_secret(*, file: str | None, env: str, prompt: str, confirm: bool = Fals
     first = getpass.getpass(prompt)
     if not first:
         raise DulyError(N_("the passphrase must not be empty"))
-    if confirm and getpass.getpass("Repeat it: ") != first:
+    if confirm and getpass.getpass(repeat) != first:
         raise DulyError(N_("the two passphrases differ; nothing was changed"))
     return first
 
@@ -98,7 +100,8 @@ class Context:
     def passphrase(self, *, confirm: bool = False) -> str:
         return read_secret(
             file=getattr(self.args, "passphrase_file", None), env="DULY_PASSPHRASE",
-            prompt=f"Passphrase for {self.ledger_path}: ", confirm=confirm,
+            prompt=self.t("Passphrase for {path}: ", path=self.ledger_path), confirm=confirm,
+            repeat=self.t("Repeat it: "),
         )
 
     def ledger(self) -> Ledger:
@@ -176,7 +179,12 @@ class Context:
             key = f"{kinds[col]}.{value}"
             return translate(language, key) if isinstance(value, str) and has(key) else value
 
-        return [{**row, **{c: word(c, row.get(c)) for c in kinds}} for row in rows], worded
+        def said(value):  # a cell kept with its message id (store.errors.Said: an import's row detail)
+            text = getattr(value, "text", None)
+            return text(language) if callable(text) else value
+
+        return [{**row, **{c: said(row[c]) for c in columns if c in row},
+                 **{c: word(c, row.get(c)) for c in kinds}} for row in rows], worded
 
     @staticmethod
     def t_has(msgid: str) -> bool:
@@ -191,12 +199,24 @@ class Context:
         if self.format == "csv":
             sys.stdout.write(output.to_csv([record], list(record)))
             return
-        width = max(output.cell_width(k) for k in record)
-        for key, value in record.items():
-            print(f"{output.pad(key, width)}  {output.terminal_text('' if value is None else str(value))}")
+        language = self.language()
+
+        def label(key: str) -> str:  # a field's or a section's title in the reader's language (English: the key)
+            return translate(language, f"col.{key}") if language != "en" and known(f"col.{key}") else key
+
+        [shown], _ = self._worded([record], list(record), {})  # values from a fixed list as words
+        if language != "en":  # a yes/no field (archived) in words
+            shown = {k: self.t("yes") if v is True else self.t("no") if v is False else v for k, v in shown.items()}
+        width = max(output.cell_width(label(k)) for k in record)
+        for key, value in shown.items():
+            print(f"{output.pad(label(key), width)}  {output.terminal_text('' if value is None else str(value))}")
         for title, (rows, columns) in sections.items():
-            print(f"\n{title}:")
-            print(output.table(rows, columns) if rows else "  " + self.t("(none)"))
+            print(f"\n{label(title)}:")
+            if rows:
+                rows, headers = self._worded(rows, columns, {})
+                print(output.table(rows, columns, headers=headers))
+            else:
+                print("  " + self.t("(none)"))
 
     def amount(self, minor: int, currency: str) -> str:
         """An amount as this output shows it: thousands separators in a table, a plain decimal in json and csv."""

@@ -112,12 +112,14 @@ def edit(args, ctx):
     changed = customers.edit(ctx.ledger(), args.code, allow_duplicate_tax_id=args.allow_duplicate_tax_id, **fields)
     if "name" in changed:
         _warn_similar(ctx, changed["name"][1], customers.by_code(ctx.ledger(), fields.get("code", args.code))["id"])
-    ctx.done(f"customer {args.code}: " + (", ".join(sorted(changed)) + " changed" if changed else "nothing changed"))
+    ctx.done(ctx.t("customer {code}: {fields} changed", code=args.code, fields=", ".join(sorted(changed))) if changed
+             else ctx.t("customer {code}: nothing changed", code=args.code))
 
 
 def archive(args, ctx):
     customers.set_archived(ctx.ledger(), args.code, args.archived)
-    ctx.done(f"customer {args.code} {'archived' if args.archived else 'restored from the archive'}")
+    ctx.done(ctx.t("customer {code} archived", code=args.code) if args.archived
+             else ctx.t("customer {code} restored from the archive", code=args.code))
 
 
 def add_contact(args, ctx):

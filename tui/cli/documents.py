@@ -175,10 +175,6 @@ def _amounts(rows: list[dict], columns: tuple[str, ...], machine: bool, currency
     return rows
 
 
-def _warn(message: str) -> None:
-    print(f"duly: warning: {message}", file=sys.stderr)
-
-
 def _json(value) -> None:
     print(output.to_json(value))
 
@@ -189,8 +185,8 @@ def _json(value) -> None:
 def terms_add(args, ctx):
     termsbook.add(ctx.ledger(), args.name, args.line, discount=args.discount, late_interest=args.late_interest)
     found = termsbook.resolve(ctx.ledger(), args.name.strip())
-    ctx.done(ctx.t("terms {name} saved: {found} / {found2}",
-                   name=found.name, found=describe(found, 'en'), found2=describe(found, 'zh')))
+    ctx.done(ctx.t("terms {name} saved: {meaning}", name=found.name,
+                   meaning=describe(found, "zh" if ctx.language() == "zh" else "en")))
 
 
 def terms_list(args, ctx):
@@ -212,7 +208,7 @@ def terms_preview(args, ctx):
         _json({"terms": found.name, "date": args.date, "currency": currency, "due_items": rows})
         return
     if ctx.format == "table":
-        print(f"{found.name}: {describe(found, 'en', currency)} / {describe(found, 'zh', currency)}")
+        print(f"{found.name}: {describe(found, 'zh' if ctx.language() == 'zh' else 'en', currency)}")
     ctx.emit(rows, ["seq", "due_date", "amount"], right={"amount"})
 
 
@@ -309,9 +305,11 @@ def invoice_unapply(args, ctx):
         ctx.emit([], [], json_value={"invoice": args.number, "unapplied": [
             {**u, "amount": to_decimal_str(u["amount"], cur)} for u in undone]})
         return
-    parts = [f"{'credit note ' + u['number'] if u['number'] else 'payment ' + u['id']} {format_amount(u['amount'], cur)}"
+    parts = [ctx.t("credit note {number} {amount}", number=u["number"], amount=format_amount(u["amount"], cur))
+             if u["number"] else ctx.t("payment {id} {amount}", id=u["id"], amount=format_amount(u["amount"], cur))
              for u in undone]
-    ctx.done(f"invoice {args.number}: took off " + ", ".join(parts) + "; that money is unapplied again")
+    ctx.done(ctx.t("invoice {number}: took off {parts}; that money is unapplied again", number=args.number,
+                   parts=", ".join(parts)))
 
 
 # --- payments --------------------------------------------------------------------------------------
@@ -369,7 +367,8 @@ def payment_allocate(args, ctx):
         _json([_applied_json(r) for r in results])
         return
     for r in results:
-        print(f"{r.kind} {r.number or r.id}: {_applied_text(r, ctx)}")
+        print(ctx.t(N_("credit note {number}: {applied}") if r.kind == "credit note" else
+                    N_("payment {number}: {applied}"), number=r.number or r.id, applied=_applied_text(r, ctx)))
 
 
 def payment_void(args, ctx):
@@ -377,7 +376,8 @@ def payment_void(args, ctx):
     payment = payments.by_id(ctx.ledger(), args.id)
     cur = payment["currency"]
     text = ", ".join(f"{n} {format_amount(a, cur)}" for n, a in reopened)
-    ctx.done(f"payment {payment['number'] or payment['id']} voided" + (f"; reopened {text}" if text else ""))
+    ctx.done(ctx.t("payment {payment} voided", payment=payment["number"] or payment["id"])
+             + (ctx.t("; reopened {invoices}", invoices=text) if text else ""))
 
 
 # --- credit notes and write-offs -------------------------------------------------------------------

@@ -73,7 +73,8 @@ def show(args, ctx):
 
 def edit(args, ctx):
     changed = drafts.edit(ctx.ledger(), args.ref, customer=args.customer, **_given(args))
-    ctx.done(f"draft {args.ref}: " + (", ".join(sorted(changed)) + " changed" if changed else "nothing changed"))
+    ctx.done(ctx.t("draft {ref}: {fields} changed", ref=args.ref, fields=", ".join(sorted(changed))) if changed
+             else ctx.t("draft {ref}: nothing changed", ref=args.ref))
 
 
 def issue(args, ctx):

@@ -113,7 +113,7 @@ def open_tui(args, ctx):
 def passwd(args, ctx):
     ledger = ctx.ledger()
     new = read_secret(file=args.new_passphrase_file, env="DULY_NEW_PASSPHRASE",
-                      prompt="New passphrase: ", confirm=True)
+                      prompt=ctx.t("New passphrase: "), confirm=True, repeat=ctx.t("Repeat it: "))
     strong_enough(new, args, ctx)
     ledger.rekey(new)
     ctx.done(ctx.t("passphrase changed for {ledger_path}", ledger_path=ctx.ledger_path))
@@ -132,15 +132,18 @@ def restore(args, ctx):
             raise DulyError(N_("restore replaces {ledger_path}: confirm with --yes (there is no terminal to ask "
                                "on); nothing was replaced"), ledger_path=ctx.ledger_path)
         now = summary.get("replaces")
-        what = f" ({now['customers']} customers, {now['changes']} change-log entries)" if now else ""
-        answer = input(f"Replace {ctx.ledger_path}{what} with {args.file} ({summary['customers']} customers, "
-                       f"{summary['changes']} change-log entries)? The current file is kept as "
-                       f"{summary['safety_copy']}. [y/N] ")
+        what = ctx.t(" ({customers} customers, {changes} change-log entries)", customers=now["customers"],
+                     changes=now["changes"]) if now else ""
+        answer = input(ctx.t("Replace {ledger}{what} with {file} ({customers} customers, {changes} change-log "
+                             "entries)? The current file is kept as {copy}. [y/N] ", ledger=ctx.ledger_path, what=what,
+                             file=args.file, customers=summary["customers"], changes=summary["changes"],
+                             copy=summary["safety_copy"]))
         return answer.strip().lower() in ("y", "yes", "是")
 
     summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase(), confirm=confirm,
                               other_ledger=args.other_ledger)
-    kept = f"; the replaced file is kept as {summary['safety_copy']}" if summary.get("safety_copy") else ""
+    kept = ctx.t("; the replaced file is kept as {path}", path=summary["safety_copy"]) if summary.get("safety_copy") \
+        else ""
     ctx.done(ctx.t("restored {ledger_path} from {file}: {customers} customers, {changes} change-log entries, all "
                    "checks passed{kept}",
                        ledger_path=ctx.ledger_path, file=args.file, customers=summary['customers'],
@@ -221,14 +224,14 @@ def _value_file(path: str) -> str:
         raise DulyError(N_("cannot read {source}: {reason}"), source=path, reason=os_reason(exc)) from None
 
 
-def _secret_value(key: str, path: str | None) -> str:
+def _secret_value(key: str, path: str | None, ctx) -> str:
     """A secret setting from a file or typed at the terminal (not echoed), never from the command line."""
     if path:
         value = _value_file(path)
     elif not sys.stdin.isatty():
         raise DulyError(N_("{key}: no terminal to type it at: pass --value-file FILE"), key=key)
     else:
-        value = getpass.getpass(f"{key} (not shown): ")
+        value = getpass.getpass(ctx.t("{key} (not shown): ", key=key))
     if not value:
         raise DulyError(N_("{key} must not be empty"), key=key)
     return value
@@ -265,7 +268,7 @@ def settings_set(args, ctx):
             raise DulyError(N_("{key} is not taken on the command line (it would stay in the shell history and the "
                                "process list): type it at the prompt, or pass --value-file FILE"),
                             key=args.key)
-        value = _secret_value(args.key, args.value_file)
+        value = _secret_value(args.key, args.value_file, ctx)
     elif args.value_file:
         value = _value_file(args.value_file)
     elif args.value is None:
@@ -274,5 +277,5 @@ def settings_set(args, ctx):
         value = args.value
     value = settings.put(ctx.ledger(), args.key, value)
     ctx.done(f"{args.key} = {settings.masked(args.key, value)}"
-             + (" (kept on this device only: never synced, never in the audit trail)" if args.key in settings.SECRETS
-                else ""))
+             + (ctx.t(" (kept on this device only: never synced, never in the audit trail)")
+                if args.key in settings.SECRETS else ""))

@@ -8,7 +8,7 @@ import sys
 import traceback
 
 from store.ledger.db import BULK_COMMANDS, harden_process
-from store.errors import DulyError
+from store.errors import DulyError, Said
 from store.rules.safetext import terminal_text
 from store.i18n import N_, translate
 from tui.app.i18n import LANGUAGE_RULE, LANGUAGES, choose_language
@@ -185,6 +185,8 @@ def localise_help(parser: argparse.ArgumentParser, language: str) -> None:
     for action in parser._actions:
         if action.dest == "lang" and action.help and LANGUAGE_RULE in action.help:
             action.help = translate(language, LANGUAGE_RULE) + " (zh: 简体中文)"
+        elif isinstance(action.help, Said):  # a help text with values ("one of: {names}"): worded, then filled
+            action.help = action.help.text(language)
         elif action.help and action.help is not argparse.SUPPRESS:
             action.help = translate(language, action.help)
         if isinstance(action, argparse._SubParsersAction):
@@ -239,14 +241,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"duly: {terminal_text(exc.text(ctx.language()))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("duly: interrupted; nothing half-written was kept", file=sys.stderr)
+        print("duly: " + ctx.t("interrupted; nothing half-written was kept"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # the last line of defence: one line, never a traceback
         if os.environ.get("DULY_DEBUG"):
             traceback.print_exc()
-        print(f"duly: internal error: {type(exc).__name__}: {exc} (set DULY_DEBUG=1 for details)", file=sys.stderr)
+        print("duly: " + ctx.t("internal error: {kind}: {error} (set DULY_DEBUG=1 for details)",
+                               kind=type(exc).__name__, error=exc), file=sys.stderr)
         return 1
     finally:
         ctx.close()

@@ -49,4 +49,5 @@ def listing(args, ctx):
 
 def import_rates(args, ctx):
     count = rate_files.import_file(ctx.ledger(), args.file, per=_per(args))
-    ctx.done(f"{count} rate{'s' if count != 1 else ''} imported from {args.file}")
+    ctx.done(ctx.t(N_("{count} rate imported from {file}") if count == 1 else N_("{count} rates imported from {file}"),
+                   count=count, file=args.file))

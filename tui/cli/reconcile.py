@@ -9,6 +9,7 @@ from store.rules import money
 from store.write import reconcile
 from tui.cli import output
 from tui.cli.context import UsageError
+from store.errors import Said
 from store.i18n import N_
 
 
@@ -40,7 +41,7 @@ def register(sub, common) -> None:
     r = psub.add_parser("add", parents=[common], help="save (or replace) a profile")
     r.add_argument("name", metavar="NAME", help="a name for the profile")
     r.add_argument("--map", action="append", required=True, metavar="FIELD=HEADER",
-                   help=f"fields: {', '.join(bank.FIELDS)}")
+                   help=Said(N_("fields: {fields}"), fields=", ".join(bank.FIELDS)))
     r.add_argument("--date-format", metavar="FMT", help="e.g. %%d/%%m/%%Y (default: Y-M-D forms, 20260301, 2026年3月1日)")
     r.add_argument("--account", metavar="ACCOUNT", help="your bank account this profile is for")
     r.add_argument("--currency", metavar="C", help="currency of the account")
@@ -56,11 +57,11 @@ LIST_COLUMNS = ["id", "date", "amount", "payer", "memo", "status", "#", "score",
 
 def _apply_text(ctx, cand, currency) -> str:
     if cand.payment_id:
-        return f"link payment {cand.payment_id}"
+        return ctx.t("link payment {payment}", payment=cand.payment_id)
     parts = [f"{n} {ctx.amount(a, currency)}" for _, n, a in cand.allocations]
     if cand.fee:
-        parts.append(f"fee {ctx.amount(cand.fee, currency)}")
-    return ", ".join(parts) or "unapplied"
+        parts.append(ctx.t("fee {amount}", amount=ctx.amount(cand.fee, currency)))
+    return ", ".join(parts) or ctx.t("status.unapplied")
 
 
 def list_lines(args, ctx):
@@ -82,32 +83,38 @@ def list_lines(args, ctx):
         head = {"id": r["id"][:8], "date": r["date"], "amount": ctx.amount(r["amount"], r["currency"]),
                 "payer": r["payer"] or "", "memo": (r["memo"] or "")[:24], "status": r["status"]}
         if r["status"] == "accepted":
-            rows.append({**head, "customer": r["decided_code"], "apply": f"payment {r['payment_id'] or ''}",
+            rows.append({**head, "customer": r["decided_code"],
+                         "apply": ctx.t("payment {payment}", payment=r["payment_id"] or ""),
                          "reasons": r["decision_note"] or ""})
         elif r["status"] == "rejected":
-            rows.append({**head, "reasons": r["decision_note"] or "rejected"})
+            rows.append({**head, "reasons": r["decision_note"] or ctx.t("rejected")})
         elif r["status"] == "debit":
-            rows.append({**head, "reasons": "money out: kept, not matched"})
+            rows.append({**head, "reasons": ctx.t("money out: kept, not matched")})
         elif not cands:
-            rows.append({**head, "reasons": "no candidate: `reconcile accept ID --customer CODE`"})
+            rows.append({**head, "reasons": ctx.t("no candidate: `reconcile accept ID --customer CODE`")})
         for n, c in enumerate(cands, start=1):
             blank = {k: "" for k in head} if n > 1 else head
             rows.append({**blank, "#": n, "score": c.score, "customer": c.customer_code,
-                         "apply": _apply_text(ctx, c, r["currency"]), "reasons": "; ".join(c.reasons)})
+                         "apply": _apply_text(ctx, c, r["currency"]),
+                         "reasons": "; ".join(map(ctx.said, c.reasons))})
     ctx.emit(rows, LIST_COLUMNS, right={"amount", "score"})
 
 
-def _decision_text(d: reconcile.Decision) -> str:
+def _decision_text(ctx, d: reconcile.Decision) -> str:
     cur = d.line["currency"]
     if d.linked:
-        return f"bank line {d.line['id'][:8]} linked to payment {d.payment_id} of {d.customer} (already recorded)"
+        return ctx.t("bank line {line} linked to payment {payment} of {customer} (already recorded)",
+                     line=d.line["id"][:8], payment=d.payment_id, customer=d.customer)
     parts = [f"{n} {money.format_amount(a, cur)}" for n, a in d.allocations]
-    text = (f"bank line {d.line['id'][:8]}: payment {d.payment_id} of {money.format_amount(d.line['amount'], cur)} "
-            f"{cur} from {d.customer}" + (f" applied to {', '.join(parts)}" if parts else ""))
+    text = ctx.t("bank line {line}: payment {payment} of {amount} {currency} from {customer}", line=d.line["id"][:8],
+                 payment=d.payment_id, amount=money.format_amount(d.line["amount"], cur), currency=cur,
+                 customer=d.customer)
+    if parts:
+        text += ctx.t(" applied to {invoices}", invoices=", ".join(parts))
     if d.fee:
-        text += f"; bank fee {money.format_amount(d.fee, cur)} written off"
+        text += ctx.t("; bank fee {amount} written off", amount=money.format_amount(d.fee, cur))
     if d.unapplied:
-        text += f"; unapplied {money.format_amount(d.unapplied, cur)}"
+        text += ctx.t("; unapplied {amount}", amount=money.format_amount(d.unapplied, cur))
     return text
 
 
@@ -116,7 +123,7 @@ def accept(args, ctx):
         raise UsageError(N_("reconcile accept: --allocate goes with --customer CODE"))
     d = reconcile.accept(ctx.ledger(), args.id, candidate=args.candidate, customer_code=args.customer,
                          allocate=args.allocate)
-    ctx.done(_decision_text(d))
+    ctx.done(_decision_text(ctx, d))
 
 
 def reject(args, ctx):
@@ -138,10 +145,10 @@ def auto(args, ctx):
             for d in run.accepted], "left": [{"id": r["id"], "why": why} for r, why in run.left]}))
         return
     for d in run.accepted:
-        print(ctx.t("accepted  {what} (score {score})", what=_decision_text(d), score=d.candidate.score))
+        print(ctx.t("accepted  {what} (score {score})", what=_decision_text(ctx, d), score=d.candidate.score))
     for r, why in run.left:
         print(ctx.t("left      bank line {id} {date} {amount} {payer}: {why}", id=r["id"][:8], date=r["date"],
-                    amount=money.format_amount(r["amount"], r["currency"]), payer=r["payer"] or "", why=why))
+                    amount=money.format_amount(r["amount"], r["currency"]), payer=r["payer"] or "", why=ctx.said(why)))
     print(ctx.t("{accepted} accepted, {left} left for a person (minimum score {score})", accepted=len(run.accepted),
                 left=len(run.left), score=run.min_score))
 

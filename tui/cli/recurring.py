@@ -63,7 +63,7 @@ def add(args, ctx):
                               terms=args.terms, mode="draft" if args.draft else "issue")
     found = view.detail(ctx.ledger(), number)
     ctx.done(ctx.t("schedule {number} saved: {frequency}, {amount} {currency}, first on {first}", number=number,
-                   frequency=found["frequency"], amount=found["amount"], currency=found["currency"],
+                   frequency=ctx.said(found["frequency"]), amount=found["amount"], currency=found["currency"],
                    first=found["next"] or "-"))
 
 

@@ -95,10 +95,11 @@ def _rates_note(ctx, conv) -> None:
     if conv is None or ctx.format == "json":
         return
     used = ", ".join(f"{cur} {fx.rate_text(r.rate)} ({r.on})" for cur, r in sorted(conv.used.items()))
-    print(f"in {conv.target} at the rate as of {conv.as_of}: {used or 'no conversion needed'}", file=sys.stderr)
+    print(ctx.t("in {currency} at the rate as of {date}: {used}", currency=conv.target, date=conv.as_of,
+                used=used or ctx.t("no conversion needed")), file=sys.stderr)
     if conv.missing:
-        print(f"left out, no rate on or before {conv.as_of}: {', '.join(conv.missing)} "
-              f"(`duly rate set CUR RATE --date D`)", file=sys.stderr)
+        print(ctx.t("left out, no rate on or before {date}: {currencies} (`duly rate set CUR RATE --date D`)",
+                    date=conv.as_of, currencies=", ".join(conv.missing)), file=sys.stderr)
 
 
 def _amount(ctx, minor: int, currency: str) -> str:
@@ -328,8 +329,8 @@ def credit_scores(args, ctx):
              "policy": d["policy"]} for d in data]
     ctx.emit(rows, ["customer", "name", "score", "rating", *names, "policy"], right={"score", *names})
     if ctx.format == "table":
-        print("\nweights: " + ", ".join(f"{n} {w}" for n, w in WEIGHTS.items()) +
-              " (points 0-100 each; '-' does not apply); `--customer CODE` shows the measured values")
+        print("\n" + ctx.t("weights: {weights} (points 0-100 each; '-' does not apply); `--customer CODE` shows the "
+                           "measured values", weights=", ".join(f"{n} {w}" for n, w in WEIGHTS.items())))
 
 
 def risk_alerts(args, ctx):
@@ -354,10 +355,10 @@ def make_demo(args, ctx):
     with Ledger.create(ctx.ledger_path, passphrase) as ledger:
         from tui.cli.progress import shown
 
-        with shown(ctx, "making the demo book", "invoices") as progress:
+        with shown(ctx, ctx.t("making the demo book"), ctx.t("invoices")) as progress:
             counts = demo.build(ledger, customers=args.customers, invoices=args.invoices, seed=args.seed,
                                 progress=progress)
         settings.get(ledger, "currency")
-    ctx.done(f"demo ledger {ctx.ledger_path}: {counts['customers']} customers, {counts['invoices']} invoices, "
-             f"{counts['payments']} payments, {counts['credit_notes']} credit notes, {counts['writeoffs']} write-offs, "
-             f"{counts['voids']} voids ({time.monotonic() - started:.1f} s)")
+    ctx.done(ctx.t("demo ledger {path}: {customers} customers, {invoices} invoices, {payments} payments, "
+                   "{credit_notes} credit notes, {writeoffs} write-offs, {voids} voids ({seconds} s)",
+                   path=ctx.ledger_path, **counts, seconds=f"{time.monotonic() - started:.1f}"))

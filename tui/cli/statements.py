@@ -171,12 +171,13 @@ def statement_send(args, ctx):
         ctx.emit(rows, ["customer", "balance", "channel", "address", "outcome"])
         sent = sum(1 for r in results if r.outcome == "sent")
         written = sum(1 for r in results if r.outcome.startswith("written"))
-        print(f"{sent} statement(s) sent as of {args.as_of}, {len(results) - sent} not"
-              + (f" ({written} written as a preview, not marked as sent)" if written else "")
-              + (f"; {file_format.upper()} files in {args.out} are PLAINTEXT: keep them safe or delete them after "
-                 "use" if args.out else ""))
+        print(ctx.t("{sent} statement(s) sent as of {date}, {unsent} not", sent=sent, date=args.as_of,
+                    unsent=len(results) - sent)
+              + (ctx.t(" ({written} written as a preview, not marked as sent)", written=written) if written else "")
+              + (ctx.t("; {format} files in {folder} are PLAINTEXT: keep them safe or delete them after use",
+                       format=file_format.upper(), folder=args.out) if args.out else ""))
     if any(r.outcome.startswith("failed") for r in results):
-        print("duly: some statements were not sent (see the outcome column)", file=sys.stderr)
+        print("duly: " + ctx.t("some statements were not sent (see the outcome column)"), file=sys.stderr)
         return 1
 
 

@@ -86,16 +86,16 @@ def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="minutes").replace("+00:00", "Z")
 
 
-def _report_text(report) -> str:
-    parts = [f"pulled {report.pulled} change(s) ({report.applied} new)", f"pushed {report.pushed}",
-             f"server head {report.head}"]
+def _report_text(report, ctx) -> str:
+    parts = [ctx.t("pulled {pulled} change(s) ({applied} new)", pulled=report.pulled, applied=report.applied),
+             ctx.t("pushed {pushed}", pushed=report.pushed), ctx.t("server head {head}", head=report.head)]
     if report.flagged:
-        parts.append(f"{report.flagged} new item(s) need review: `duly sync review`")
+        parts.append(ctx.t("{flagged} new item(s) need review: `duly sync review`", flagged=report.flagged))
     if report.resent:
-        parts.append(f"the server had lost {report.resent} change(s) of this device (restored from an older "
-                     "backup): sent again")
+        parts.append(ctx.t("the server had lost {resent} change(s) of this device (restored from an older backup): "
+                           "sent again", resent=report.resent))
     if report.snapshot:
-        parts.append(f"snapshot {report.snapshot} uploaded")
+        parts.append(ctx.t("snapshot {snapshot} uploaded", snapshot=report.snapshot))
     return "; ".join(parts)
 
 
@@ -105,8 +105,9 @@ def init(args, ctx):
     started = client.start_team(ctx.ledger(), args.server, name=args.name, insecure=args.insecure,
                                 team_token=client.team_token(args.team_token or os.environ.get("DULY_TEAM_TOKEN"),
                                                              "the team token"))
-    created = (f"team {started.team} created on {args.server}; this device ({started.device}) is its "
-               "admin; " + _report_text(started.report))
+    created = ctx.t("team {team} created on {server}; this device ({device}) is its admin; {report}",
+                    team=started.team, server=args.server, device=started.device,
+                    report=_report_text(started.report, ctx))
     if started.secret_error is not None:
         raise DulyError(N_("{created}; but the recovery secret could not be made ({exc}): make one with `duly sync "
                            "recovery`"), created=created, exc=started.secret_error)
@@ -191,7 +192,7 @@ def now(args, ctx):
 
         print(output.to_json({"ok": True, **report.__dict__}))
     else:
-        print(_report_text(report))
+        print(_report_text(report, ctx))
 
 
 def status(args, ctx):
@@ -267,10 +268,11 @@ def serve(args, ctx):
                             where=where)
     storage = open_storage(data_dir=args.data, database_url=args.database)
     where = args.database.split("@")[-1] if args.database else args.data
-    print(f"duly sync server on http://{args.host}:{args.port} (storage: {where}); Ctrl-C stops it", flush=True)
+    print(ctx.t("duly sync server on http://{host}:{port} (storage: {where}); Ctrl-C stops it", host=args.host,
+                port=args.port, where=where), flush=True)
     if token is None:
-        print("anyone who can reach this server can create a team on it; to allow only your own, start it with "
-              "--team-token-file FILE", flush=True)
+        print(ctx.t("anyone who can reach this server can create a team on it; to allow only your own, start it "
+                    "with --team-token-file FILE"), flush=True)
     uvicorn.run(create_app(storage, max_body=args.max_body, keep_snapshots=args.keep_snapshots, team_token=token,
                            teams_per_minute=args.teams_per_minute),
                 host=args.host, port=args.port, log_level="warning")

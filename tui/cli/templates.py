@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from store.errors import DulyError, os_reason
+from store.errors import DulyError, Said, os_reason
 from store.files.documents import engine
 from store.write import templates
 from store.i18n import N_
@@ -26,7 +26,7 @@ def register(sub, common) -> None:
                                   ("edit", template_edit, N_("change a template in $VISUAL / $EDITOR, or from --file")),
                                   ("reset", template_reset, N_("go back to the default template"))):
         q = tsub.add_parser(action, parents=[common], help=text)
-        q.add_argument("name", metavar="NAME", help=f"one of: {', '.join(engine.NAMES)}")
+        q.add_argument("name", metavar="NAME", help=Said(N_("one of: {names}"), names=", ".join(engine.NAMES)))
         if action == "show":
             q.add_argument("--default", action="store_true", help="the default shipped with Duly")
         if action == "edit":
@@ -35,7 +35,11 @@ def register(sub, common) -> None:
 
 
 def template_list(args, ctx):
-    ctx.emit(templates.listing(ctx.ledger()), ["name", "language", "source", "document"])
+    rows = templates.listing(ctx.ledger())
+    if ctx.format == "table" and ctx.language() != "en":  # what each template is for, in the reader's language
+        for row in rows:
+            row["document"] = engine.DESCRIPTIONS[row["name"].partition(".")[0]][0]
+    ctx.emit(rows, ["name", "language", "source", "document"])
 
 
 def template_show(args, ctx):
@@ -75,15 +79,15 @@ def template_edit(args, ctx):
     before, _ = templates.source(ledger, args.name)
     after = _read(args.file) if args.file else _edit_in_editor(args.name, before)
     if after == before:
-        ctx.done(f"template {args.name} unchanged")
+        ctx.done(ctx.t("template {name} unchanged", name=args.name))
         return
     templates.put(ledger, args.name, after)  # refused (nothing kept) when it does not parse
-    ctx.done(f"template {args.name} saved (synced to the team; `duly template reset {args.name}` goes back to the "
-             "default)")
+    ctx.done(ctx.t("template {name} saved (synced to the team; `duly template reset {name}` goes back to the "
+                   "default)", name=args.name))
 
 
 def template_reset(args, ctx):
     if templates.reset(ctx.ledger(), args.name):
-        ctx.done(f"template {args.name} is the default again")
+        ctx.done(ctx.t("template {name} is the default again", name=args.name))
     else:
-        ctx.done(f"template {args.name} was the default already")
+        ctx.done(ctx.t("template {name} was the default already", name=args.name))

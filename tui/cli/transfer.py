@@ -66,7 +66,7 @@ def import_file(args, ctx):
     from tui.cli.progress import shown
 
     ledger = ctx.ledger()
-    with shown(ctx, f"importing {args.import_kind}") as progress:
+    with shown(ctx, ctx.t("importing {kind}", kind=ctx.t(f"files.kind.{args.import_kind}")), ctx.t("rows")) as progress:
         # a row per line is shown only by a dry run or in JSON: otherwise the counts are enough (and memory stays
         # bounded on a file of any size)
         outcome = importer.run(ledger, args.file, args.import_kind, dry_run=args.dry_run, progress=progress,
@@ -93,10 +93,15 @@ def import_fapiao(args, ctx):
     rows = [{"line": d.line, "action": _FAPIAO_ACTIONS[d.action], "fapiao": d.key, "detail": d.detail}
             for d in outcome.docs]
     counts = {a: outcome.count(a) for a in _FAPIAO_ACTIONS}
-    verb = "would import" if outcome.dry_run else "imported"
-    summary = (f"{verb} {counts['add']} invoice{'s' if counts['add'] != 1 else ''}, {counts['credit']} credit "
-               f"note{'s' if counts['credit'] != 1 else ''} (红字), {counts['void']} voided (已作废), "
-               f"{counts['skip']} skipped ({outcome.source}, {outcome.encoding})")
+    parts = {"invoices": ctx.t(N_("{n} invoice") if counts["add"] == 1 else N_("{n} invoices"), n=counts["add"]),
+             "credits": ctx.t(N_("{n} credit note (红字)") if counts["credit"] == 1 else N_("{n} credit notes (红字)"),
+                              n=counts["credit"]),
+             "voided": ctx.t(N_("{n} voided (已作废)"), n=counts["void"]),
+             "skipped": ctx.t(N_("{n} skipped"), n=counts["skip"])}
+    summary = ctx.t(N_("would import {invoices}, {credits}, {voided}, {skipped} ({source}, {encoding})")
+                    if outcome.dry_run else N_("imported {invoices}, {credits}, {voided}, {skipped} ({source}, "
+                                               "{encoding})"), **parts, source=outcome.source,
+                    encoding=outcome.encoding)
     _report(ctx, outcome, rows, ["line", "action", "fapiao", "detail"], summary,
             {"invoices": counts["add"], "credit_notes": counts["credit"], "voided": counts["void"],
              "skipped": counts["skip"]})
@@ -135,12 +140,15 @@ def import_bank(args, ctx):
         if found.profile in bank.WALLETS:
             income = sum(1 for b in (*found.added, *found.skipped) if b.amount > 0)
             refunds = len(found.added) + len(found.skipped) - income
-            left = ", ".join(f"{n} {why}" for why, n in sorted(found.ignored.items()))
-            print(f"{found.found}: {found.rows} rows, {income} income received"
-                  + (f", {refunds} refund{'s' if refunds != 1 else ''} paid out (money out)" if refunds else "")
-                  + (f"; left out: {left}" if left else ""))
+            left = ", ".join(f"{n} {ctx.said(why)}" for why, n in sorted(found.ignored.items()))
+            print(ctx.t("{found}: {rows} rows, {income} income received", found=ctx.t(found.found), rows=found.rows,
+                        income=income)
+                  + (ctx.t(N_(", {refunds} refund paid out (money out)") if refunds == 1 else
+                           N_(", {refunds} refunds paid out (money out)"), refunds=refunds) if refunds else "")
+                  + (ctx.t("; left out: {left}", left=left) if left else ""))
         else:
-            print(f"{found.found}: {found.rows} line{'s' if found.rows != 1 else ''}")
+            print(ctx.t(N_("{found}: {rows} line") if found.rows == 1 else N_("{found}: {rows} lines"),
+                        found=ctx.t(found.found), rows=found.rows))
     summary = (ctx.t("would import") if found.dry_run else ctx.t("imported")) + " " + ctx.t(
         "{added} new bank lines ({credits} in, {debits} out), {skipped} already there ({source}, {encoding}, "
         "profile {profile})", added=len(found.added), credits=found.credits, debits=found.debits,
@@ -156,7 +164,7 @@ def import_bank(args, ctx):
         return
     if found.dry_run:
         ctx.emit([{"id": b.id[:8], "line": b.line, "date": b.date, "amount": ctx.amount(b.amount, b.currency),
-                   "payer": b.payer, "memo": b.memo, "new": "yes" if b in found.added else "already there"}
+                   "payer": b.payer, "memo": b.memo, "new": ctx.t("yes") if b in found.added else ctx.t("already there")}
                   for b in sorted((*found.added, *found.skipped), key=lambda b: b.line)],
                  ["id", "line", "date", "amount", "payer", "memo", "new"], right={"amount"})
     print(summary + (ctx.t("; nothing was written") if found.dry_run else ctx.t("; `duly reconcile list` shows the matches")))
@@ -168,4 +176,4 @@ def export(args, ctx):
     kwargs = {"as_of": args.as_of} if getattr(args, "as_of", None) else {}
     written = getattr(exporter, args.writer)(ctx.ledger(), args.path, **kwargs)
     ctx.done(ctx.t("wrote {written} — PLAINTEXT: this copy is not encrypted; keep it safe or delete it after use",
-                   written=written))
+                   written=ctx.said(written)))

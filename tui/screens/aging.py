@@ -25,9 +25,10 @@ from tui.screens.customer import CustomerScreen
 from tui.screens.rates import conversion_note
 from store.write.terms import home_currency
 from tui.widgets.cells import amount_cell
-from tui.widgets.table import DataTable
+from tui.widgets.table import Batches, DataTable
 
 TOTAL_KEY = " total"  # a space: no customer code can be this
+ROWS_AT_ONCE = 200  # rows added to the table in one go (a screenful and more); the rest follow in batches
 
 
 def aging_view(ledger, as_of: date, basis: str, in_base: bool) -> tuple[AgingReport, fxread.Conversion | None]:
@@ -67,7 +68,9 @@ class AgingScreen(DulyScreen):
             yield Label("", id="aging-basis")
         yield Static("", id="aging-error")
         yield Static("", id="aging-rates", classes="fx-note")
-        yield DataTable(id="aging", cursor_type="cell", zebra_stripes=True)
+        table = DataTable(id="aging", cursor_type="cell", zebra_stripes=True)
+        self.batches = Batches(table)
+        yield table
         yield Footer()
 
     def on_mount(self) -> None:
@@ -100,18 +103,28 @@ class AgingScreen(DulyScreen):
         for label in columns:
             title = t("col.total") if label == "total" else t.bucket(label)
             table.add_column(Text(title, justify="right"), key=label)
-        for row in report.rows:
-            cur = row["currency"]
-            table.add_row(row["customer"], row["name"], cur,
-                          *(self._amount(row[c], cur, c) for c in columns), key=f"{row['customer']}/{cur}")
-        for cur, totals in report.totals.items():
-            table.add_row(Text(t("aging.totals", currency=cur), style="bold"), "", cur,
-                          *(self._amount(totals[c], cur, c, bold=True) for c in columns), key=f"{TOTAL_KEY}/{cur}")
+        self.batches.fill(self._rows(report, columns), at_once=ROWS_AT_ONCE)
         error = "" if report.rows else t("aging.empty", date=report.as_of.isoformat())
         self.query_one("#aging-error", Static).update(error)
         note = self.query_one("#aging-rates", Static)
         note.update(conversion_note(t, message.conversion))
         note.display = message.conversion is not None  # no empty line when the rows are per currency
+
+    def _rows(self, report: AgingReport, columns: list[str]):
+        """The table's rows: one per customer and currency, then the totals per currency. A big book has thousands:
+        the first ones show at once and the rest follow a batch at a time (Batches)."""
+        t = self.t
+        for row in report.rows:
+            cur = row["currency"]
+            yield (row["customer"], row["name"], cur, *(self._amount(row[c], cur, c) for c in columns)), \
+                f"{row['customer']}/{cur}"
+        for cur, totals in report.totals.items():
+            yield (Text(t("aging.totals", currency=cur), style="bold"), "", cur,
+                   *(self._amount(totals[c], cur, c, bold=True) for c in columns)), f"{TOTAL_KEY}/{cur}"
+
+    def on_screen_resume(self) -> None:
+        # (Textual calls DulyScreen.on_screen_resume too: the handlers of every class of the screen)
+        self.batches.resume()
 
     @staticmethod
     def _amount(value: int, currency: str, column: str, *, bold: bool = False) -> Text:

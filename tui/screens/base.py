@@ -10,7 +10,7 @@ from textual import on
 from textual.actions import parse as parse_action
 from textual.binding import Binding, BindingsMap
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, WorkerState
 
@@ -18,7 +18,7 @@ from tui.app.i18n import LANGUAGES, Strings
 from tui.widgets.table import DataTable
 
 
-GROUP_WORDS = {"Go to": "key.go_to", "Import": "key.group_import"}  # a group of keys (its English label) -> word id
+GROUP_WORDS = {"Go to": "key.go_to", "Import": "key.group_import", "Tab": "key.group_tab"}  # a group of keys (its English label) -> word id
 
 
 def _group_word(label: str) -> str:
@@ -50,10 +50,11 @@ def _localised(binding: Binding, t: Strings) -> Binding:
 
 # The set-up keys, left out of a footer whose keys do not fit (always below 120 columns) and listed by the help screen
 # (?) at every width: first the digits that go to a screen (the same on every screen) and r (every screen reloads by
-# itself after a change), then the app's set-up keys (ctrl+y, f2-f6).
+# itself after a change), then the app's set-up keys (ctrl+y, f2-f6), and when nothing else helps, [ and ].
 FOOTER_FIRST_LEFT_OUT = frozenset({"refresh", "dashboard", "customers", "invoices", "payments", "aging", "reports",
                                    "collections", "reconcile", "sync"})
-FOOTER_WIDE_ONLY = FOOTER_FIRST_LEFT_OUT | {"sync_now", "settings", "drafts", "terms", "files", "rates"}
+FOOTER_SET_UP = FOOTER_FIRST_LEFT_OUT | {"sync_now", "settings", "drafts", "terms", "files", "rates"}
+FOOTER_WIDE_ONLY = FOOTER_SET_UP | {"previous_tab", "next_tab"}  # the tab keys ([ ]) go last of all
 
 
 def fitted_keys(node, left_out: frozenset[str]) -> dict:
@@ -77,7 +78,7 @@ def footer_width(bindings: list[Binding], key_display, compact: bool) -> int:
             continue
         last_group = group
         label = group.description if group is not None else binding.description
-        width += key + cell_len(label) + (2 if compact else 3)
+        width += key + cell_len(label) + (2 if compact else 3) + (2 if group is not None and not group.compact else 0)
     return width + (0 if compact else 14)
 
 
@@ -85,9 +86,17 @@ def _word_for(binding) -> str:
     return f"key.{binding.id}" if binding.id else f"key.{binding.action.rpartition('.')[2]}"
 
 
+TAB_KEYS = Binding.Group("Tab")
+
+
 class DulyScreen(Screen):
     """A screen that loads from the ledger through the database thread and reloads when the ledger changed."""
 
+    BINDINGS = [  # on a screen with tabs (shown there only): the tab before or after, as lazygit's [ and ]
+        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", id="previous_tab", key_display="[",
+                group=TAB_KEYS),
+        Binding("right_square_bracket", "next_tab(1)", "Next tab", id="next_tab", key_display="]", group=TAB_KEYS),
+    ]
     loaded_revision = -1
     NAVIGATES = True  # the app's digits go to another screen from here (False: a form, whose digits type)
 
@@ -115,6 +124,18 @@ class DulyScreen(Screen):
     def on_resize(self) -> None:
         self._fit_footer()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_tab":
+            return bool(self.query(TabbedContent))
+        return True
+
+    def action_next_tab(self, step: int) -> None:
+        tabs = self.query(TabbedContent).first()
+        panes = [pane.id for pane in tabs.query_children(TabPane) if pane.display] or \
+            [pane.id for pane in tabs.query(TabPane)]
+        if tabs.active in panes:
+            tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
+
     # A screen with more keys than a footer holds names runs of them (binding ids, adjacent in BINDINGS) under one
     # label: (word id, ids). When the keys do not fit the width, the runs that make them fit with the fewest keys
     # grouped are shown as "p c n w u v Post" (of as many, those listed first); the help screen (?) and the palette name every key.
@@ -134,9 +155,8 @@ class DulyScreen(Screen):
                  if len(self._ids_in(chosen)) == sum(len(self.FOOTER_GROUPS[i][1]) for i in chosen))  # no key twice
         choices = sorted(apart,
                          key=lambda chosen: (len(self._ids_in(chosen)), -len(chosen), chosen))  # fewest keys grouped
-        shown_all, some, none = frozenset(), FOOTER_FIRST_LEFT_OUT, FOOTER_WIDE_ONLY
-        steps = [(left_out, chosen) for left_out in (shown_all, some, none) for chosen in choices
-                 if left_out is none or (not chosen and not narrow)]
+        steps = [(left_out, chosen) for left_out in (frozenset(), FOOTER_FIRST_LEFT_OUT, FOOTER_SET_UP, FOOTER_WIDE_ONLY)
+                 for chosen in choices if left_out in (FOOTER_SET_UP, FOOTER_WIDE_ONLY) or (not chosen and not narrow)]
         for left_out, chosen in steps:
             app_keys = fitted_keys(self.app, left_out)
             keys = self._grouped_keys(chosen, left_out)

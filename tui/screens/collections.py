@@ -29,7 +29,7 @@ from tui.screens.base import DulyScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.prompt import PromptScreen
 from tui.screens.review import ReminderPreviewScreen
-from tui.widgets.table import DataTable
+from tui.widgets.table import Batches, DataTable
 
 PAGE = 100  # review queue rows fetched at a time
 PREFETCH = 20
@@ -44,19 +44,19 @@ class CollectionsData:
     disputes: list[dict] = field(default_factory=list)
     promises: list[dict] = field(default_factory=list)  # pending and broken
     follow_ups: list[dict] = field(default_factory=list)
-    alerts: list[alerts.Alert] = field(default_factory=list)
 
 
 def collections_data(ledger, as_of: date) -> CollectionsData:
-    """Everything the screen shows (runs on the database thread): the queue rebuilt, its first page."""
+    """What the screen shows first (runs on the database thread): the queue rebuilt, its first page, and the
+    disputes, promises and follow-ups (a few rows each); the risk alerts, a read of the whole book, come after
+    (alerts.alerts)."""
     queue = review.build(ledger, as_of)
     day = as_of.isoformat()
     return CollectionsData(
         as_of, queue, review.page(ledger, limit=PAGE), review.counts(ledger),
         collections.list_disputes(ledger, status="open", as_of=day),
         [p for p in collections.list_promises(ledger, day) if p["status"] != "kept"],
-        collections.list_notes(ledger, due=day),
-        alerts.alerts(ledger, as_of))
+        collections.list_notes(ledger, due=day))
 
 
 def decided(ledger, seq: int, decision: str) -> tuple[list[dict], dict[str, int]]:
@@ -103,6 +103,11 @@ class CollectionsScreen(DulyScreen):
             super().__init__()
             self.data = data
 
+    class AlertsLoaded(Message):
+        def __init__(self, found: list[alerts.Alert]):
+            super().__init__()
+            self.alerts = found
+
     class Paged(Message):
         def __init__(self, generation: int, rows: list[dict]):
             super().__init__()
@@ -148,6 +153,7 @@ class CollectionsScreen(DulyScreen):
         self.loading = False
         self.sending = False
         self.rows: dict[str, list] = {}  # the records behind the small tables, by table id and row
+        self.batches: dict[str, Batches] = {}  # how the other tables are filled (alerts: thousands on a big book)
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -156,7 +162,10 @@ class CollectionsScreen(DulyScreen):
             yield Label(t("coll.as_of", date=self.app.today().isoformat()), id="coll-as-of")
             for table_id in self.TABLES:
                 yield Label(t(f"coll.{table_id.split('-')[1]}"), id=f"{table_id}-title", classes="section")
-                yield DataTable(id=table_id, cursor_type="row", zebra_stripes=True, classes="coll-table")
+                table = DataTable(id=table_id, cursor_type="row", zebra_stripes=True, classes="coll-table")
+                if table_id != "coll-plan":  # the plan pages from SQLite; the others are filled a batch at a time
+                    self.batches[table_id] = Batches(table)
+                yield table
                 if table_id == "coll-plan":
                     yield Static("", id="coll-plan-status")
         yield Footer()
@@ -169,6 +178,11 @@ class CollectionsScreen(DulyScreen):
                 table.add_column(Text(t(key), justify="right") if key in self.RIGHT else t(key), key=key)
         super().on_mount()
 
+    def on_screen_resume(self) -> None:
+        # (Textual calls DulyScreen.on_screen_resume too: the handlers of every class of the screen)
+        for batches in self.batches.values():
+            batches.resume()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         focused = self.app.focused.id if self.app.focused is not None else None
         if action in ("decide", "mark_rest", "send_batch"):
@@ -177,7 +191,7 @@ class CollectionsScreen(DulyScreen):
             return focused == "coll-disputes"
         if action in ("log_call", "open_customer"):
             return focused in ("coll-plan", "coll-follow", "coll-promises", "coll-disputes", "coll-alerts")
-        return True
+        return super().check_action(action, parameters)
 
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()
@@ -191,7 +205,9 @@ class CollectionsScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="collections")
     async def load(self, as_of: date) -> None:
+        """The queue and the small tables first, then the alerts (the whole book read, interruptible)."""
         self.post_message(self.Loaded(await self.db(collections_data, as_of)))  # it writes the queue: not interruptible
+        self.post_message(self.AlertsLoaded(await self.app.db.run_background(alerts.alerts, as_of)))
 
     # -- the review queue, paged ---------------------------------------------------------------------------
     def _level_title(self, name: str) -> str:
@@ -384,16 +400,13 @@ class CollectionsScreen(DulyScreen):
         style = {"sent": "green", "failed": "bold red", "unknown": "yellow", "skipped": "dim"}.get(o.status, "")
         self.query_one("#coll-results", DataTable).add_row(
             o.customer, t(f"channel.{o.channel}"), ", ".join(o.invoices),
-            Text(t(f"review.outcome.{o.status}"), style=style), o.detail)
+            Text(t(f"review.outcome.{o.status}"), style=style), t.error(o.detail))
         title = self.query_one("#coll-results-title", Label)
         title.update(f"{t('coll.results')} ({self.query_one('#coll-results', DataTable).row_count})")
 
     # -- the other rows ------------------------------------------------------------------------------------
     def _fill(self, table_id: str, rows: list[tuple], records: list) -> None:
-        table = self.query_one(f"#{table_id}", DataTable)
-        table.clear()
-        for n, cells in enumerate(rows):
-            table.add_row(*cells, key=str(n))
+        self.batches[table_id].fill((cells, str(n)) for n, cells in enumerate(rows))
         self.rows[table_id] = records
         base = self.t(f"coll.{table_id.split('-')[1]}")
         self.query_one(f"#{table_id}-title", Label).update(f"{base} ({len(records)})")
@@ -401,7 +414,6 @@ class CollectionsScreen(DulyScreen):
     @on(Loaded)
     def show(self, message: Loaded) -> None:
         t, data = self.t, message.data
-        lang = self.app.language
         self.query_one("#coll-as-of", Label).update(t("coll.as_of", date=data.as_of.isoformat()))
         self.queue = data.queue
         self.generation += 1
@@ -424,8 +436,12 @@ class CollectionsScreen(DulyScreen):
             self._amount(d["amount"], d["currency"]) if d["amount"] is not None else Text(t("coll.all"),
                                                                                           justify="right"),
             d["reason"], d["review"] or "") for d in data.disputes], data.disputes)
-        self._fill("coll-alerts", [(a.customer, t(f"alert.{a.kind}"), a.why(lang)) for a in data.alerts],
-                   [{"customer": a.customer} for a in data.alerts])
+
+    @on(AlertsLoaded)
+    def show_alerts(self, message: AlertsLoaded) -> None:
+        t, lang, found = self.t, self.app.language, message.alerts
+        self._fill("coll-alerts", [(a.customer, t(f"alert.{a.kind}"), a.why(lang)) for a in found],
+                   [{"customer": a.customer} for a in found])
 
     def _record(self) -> tuple[str | None, dict | None]:
         focused = self.app.focused

@@ -670,7 +670,7 @@ class CustomerScreen(DulyScreen):
                 return self.query_one("#archive-tabs", TabbedContent).active == tab
             except NoMatches:  # asked before the tabs exist
                 return False
-        return True
+        return super().check_action(action, parameters)
 
     @on(TabbedContent.TabActivated, "#archive-tabs")
     def tab_changed(self, _event) -> None:

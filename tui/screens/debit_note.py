@@ -18,7 +18,7 @@ def post_debit_note(ledger, customer: str, on: str, amount: str, reason: str, in
                            currency=None if invoice else currency)
     text = t("debit.done", number=note.number, amount=format_amount(note.amount, note.currency),
              currency=note.currency)
-    return "\n".join([text, *note.warnings])
+    return "\n".join([text, *map(t.error, note.warnings)])
 
 
 def debit_note_form(screen, customer: str, currency: str | None, on: str, invoice: str | None = None) -> DialogForm:

@@ -51,7 +51,7 @@ def import_file(ledger, path: str, kind: str, dry_run: bool) -> dict:
 
 def export_to(ledger, fmt: str, path: str) -> str:
     """`duly export FORMAT PATH`: the exporter's own function (each writes its files 0600, whole or not at all)."""
-    return str(getattr(exporter, f"export_{fmt}")(ledger, path))
+    return getattr(exporter, f"export_{fmt}")(ledger, path)  # a line kept with its message id (store.errors.Said)
 
 
 def backup_to(ledger, path: str) -> str:
@@ -199,7 +199,7 @@ class FilesScreen(DulyScreen):
         if o["problems"]:
             out.append(t("files.problems", n=len(o["problems"])) + "\n", style="bold red")
             for problem in o["problems"][:PROBLEMS_SHOWN]:
-                out.append(f"  {short(problem)}\n", style="red")
+                out.append(f"  {short(t.error(problem))}\n", style="red")
             if len(o["problems"]) > PROBLEMS_SHOWN:
                 out.append("  " + t("files.more", n=len(o["problems"]) - PROBLEMS_SHOWN) + "\n", style="red")
         if o["unknown_buyers"]:
@@ -214,11 +214,11 @@ class FilesScreen(DulyScreen):
                 out.append(f"{t('files.action.' + row['action']):<8} ",
                            style="green" if row["action"] != "skip" else "dim")
                 out.append(f"{row['key']}  ")
-                out.append(f"{row['detail']}\n", style="dim")
+                out.append(f"{t.error(row['detail'])}\n", style="dim")
             if o["more"]:
                 out.append(t("files.more_rows", n=o["more"]) + "\n", style="dim")
             for warning in o["warnings"][:PROBLEMS_SHOWN]:
-                out.append(f"{short(warning)}\n", style="yellow")
+                out.append(f"{short(t.error(warning))}\n", style="yellow")
         out.append("\n")
         if o["dry_run"]:
             out.append(t("files.nothing_written_fix") if o["problems"] else t("files.nothing_written_yet"),
@@ -231,7 +231,7 @@ class FilesScreen(DulyScreen):
 
         async def save(values: dict[str, str]) -> str:
             written = await self.db(export_to, values["format"], values["path"])
-            return t("files.exported", written=written)
+            return t("files.exported", written=t.error(written))
 
         fields = [Field("format", t("files.export_format"), "hledger",
                         choices=[(t(f"files.export.{f}"), f) for f in EXPORTS]),

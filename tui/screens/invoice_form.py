@@ -204,7 +204,7 @@ class InvoiceFormScreen(FormManners, DulyScreen):
         self.notify(self.t("invf.saved", number=issued.number,
                            total=format_amount(issued.total, issued.currency), currency=issued.currency))
         for warning in issued.warnings:
-            self.notify(warning, severity="warning", timeout=10)
+            self.notify(self.t.error(warning), severity="warning", timeout=10)
         self.dismiss(issued.number)
 
     @on(Rejected)

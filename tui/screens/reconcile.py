@@ -144,8 +144,9 @@ class ReconcileScreen(DulyScreen):
                 apply = (self.t("rec.link", payment=c.payment_id) if c.payment_id else
                          ", ".join(f"{num} {format_amount(a, cur)}" for _, num, a in c.allocations)
                          + (f" + {self.t('rec.fee')} {format_amount(c.fee, cur)}" if c.fee else ""))
-                table.add_row(str(n), str(c.score), c.customer_code, apply, "; ".join(c.reasons), key=str(n))
-            reasons = "\n".join(f"{n}. {c.customer_code} ({c.score}): " + "; ".join(c.reasons)
+                table.add_row(str(n), str(c.score), c.customer_code, apply, "; ".join(map(self.t.error, c.reasons)),
+                              key=str(n))
+            reasons = "\n".join(f"{n}. {c.customer_code} ({c.score}): " + "; ".join(map(self.t.error, c.reasons))
                                 for n, c in enumerate(cands, start=1)) or self.t("rec.none")
         self.query_one("#rec-reasons", Static).update(reasons)
 
@@ -186,7 +187,7 @@ class ReconcileScreen(DulyScreen):
         self.app.push_screen(
             ConfirmScreen(t("rec.accept_q", id=line_id[:8], amount=format_amount(row["amount"], cur), currency=cur,
                             customer=chosen.customer_code),
-                          "; ".join(chosen.reasons), undo=t("rec.accept_undo"), go=t("key.rec_accept")),
+                          "; ".join(map(t.error, chosen.reasons)), undo=t("rec.accept_undo"), go=t("key.rec_accept")),
             lambda yes: yes and self.decide("accept", line_id, candidate))
 
     def action_match_by_hand(self) -> None:

@@ -78,7 +78,7 @@ class RecurringScreen(DulyScreen):
         table.clear()
         self.rows = {r["number"]: r for r in message.rows}
         for r in message.rows:
-            table.add_row(r["number"], r["frequency"], r["start"], r["end"] or "", r["currency"],
+            table.add_row(r["number"], t.error(r["frequency"]), r["start"], r["end"] or "", r["currency"],
                           Text(r["amount"], justify="right"), t(f"recur.mode.{r['mode']}"),
                           t(f"recur.status.{r['status']}"), Text(str(r["issued"]), justify="right"), r["next"] or "",
                           key=r["number"])

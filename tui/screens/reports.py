@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from store.read import reports
+from store.read.open import Position, position
 from store.errors import DulyError
 from store.rules.money import format_amount
 from store.rules.validate import parse_date
@@ -27,17 +28,33 @@ DSO_DAYS = 90  # the DSO period of the table and the chart
 
 @dataclass
 class ReportData:
+    """The reports as of a date, each filled in as it is computed (None: still to come)."""
     as_of: date
     summary: dict[str, dict[str, int]]
-    dso: dict[str, dict[str, Any]]
-    forecast: list[dict[str, Any]]
-    provision: dict[str, Any]
+    dso: dict[str, dict[str, Any]] | None = None
+    forecast: list[dict[str, Any]] | None = None
+    provision: dict[str, Any] | None = None
 
 
-def report_data(ledger, as_of: date) -> ReportData:
-    """Every report the screen shows (runs on the database thread)."""
-    return ReportData(as_of, reports.summary(ledger, as_of), reports.dso(ledger, as_of),
-                      reports.forecast(ledger, as_of), reports.provision(ledger, as_of))
+# The parts after the summary, cheapest first, so that each is shown as soon as it is computed: name -> the
+# report, given the position as of the date (read once for all of them).
+PARTS = {
+    "dso": lambda ledger, as_of, pos: reports.dso(ledger, as_of, DSO_DAYS, pos=pos),
+    "provision": lambda ledger, as_of, pos: reports.provision(ledger, as_of, pos=pos),
+    "forecast": lambda ledger, as_of, pos: reports.forecast(ledger, as_of, pos=pos),
+}
+
+
+def summary_data(ledger, as_of: date) -> tuple[Position, ReportData]:
+    """The open position as of the date and the summary built on it: the first report the screen shows (runs on
+    the database thread)."""
+    pos = position(ledger, as_of)
+    return pos, ReportData(as_of, reports.summary(ledger, as_of, pos))
+
+
+def part_data(ledger, name: str, as_of: date, pos: Position):
+    """One report after the summary, on the same position (runs on the database thread)."""
+    return PARTS[name](ledger, as_of, pos)
 
 
 def trend_data(ledger, as_of: date) -> list[dict[str, Any]]:
@@ -99,8 +116,16 @@ class ReportsScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="reports")
     async def load(self, as_of: date) -> None:
-        self.post_message(self.Loaded(await self.app.db.run_background(report_data, as_of)))
-        self.post_message(self.TrendLoaded(await self.app.db.run_background(trend_data, as_of)))
+        """The summary first, then each report as soon as it is computed, the trend last: one job each on the
+        database thread, so a page asked for meanwhile waits for one report at most."""
+        run = self.app.db.run_background
+        pos, data = await run(summary_data, as_of)
+        self.post_message(self.Loaded(data))
+        for name in PARTS:
+            setattr(data, name, await run(part_data, name, as_of, pos))
+            self.post_message(self.Loaded(data))
+        del pos
+        self.post_message(self.TrendLoaded(await run(trend_data, as_of)))
 
     def _table(self, *columns: str, right_from: int = 1) -> Table:
         table = Table(box=None, padding=(0, 2), header_style="bold")
@@ -110,47 +135,62 @@ class ReportsScreen(DulyScreen):
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
+        """Each report computed so far; the others keep saying they are loading."""
         t, data = self.t, message.data
         self.data = data
-        # one column per currency, so that it fits 80 columns whatever the amounts (never an ellipsis)
+        tables = {"summary": self._summary(data)}
+        if data.dso is not None:
+            dso = tables["dso"] = self._table(t("col.currency"), t("rep.receivables"), t("rep.sales", days=90),
+                                              t("rep.dso"))
+            for cur, d in data.dso.items():
+                dso.add_row(cur, format_amount(d["receivables"], cur), format_amount(d["sales"], cur),
+                            "—" if d["dso"] is None else str(d["dso"]))
+        if data.forecast is not None:
+            forecast = tables["forecast"] = self._table(t("rep.week"), t("rep.from"), t("col.currency"),
+                                                        t("col.amount"), right_from=3)
+            for row in data.forecast:
+                if row["amount"]:
+                    week = {"later": t("rep.later"), reports.FORECAST_CREDIT: t("rep.credit_left")}.get(
+                        row["week"], row["week"])
+                    if row.get("source") == "recurring":  # what schedules will issue: never mixed with open items
+                        week = f"{week} {t('rep.recurring')}"
+                    forecast.add_row(week, row["start"].isoformat(), row["currency"],
+                                     format_amount(row["amount"], row["currency"]))
+        if data.provision is not None:
+            provision = tables["provision"] = self._table(t("col.currency"), t("rep.bucket"), t("col.open"),
+                                                          t("rep.rate"), t("rep.provision"), right_from=2)
+            for row in data.provision["rows"]:
+                cur = row["currency"]
+                provision.add_row(cur, t.bucket(row["bucket"]), format_amount(row["open_amount"], cur),
+                                  f"{row['rate_bp'] / 100:g}%", format_amount(row["provision"], cur))
+            for cur, tot in data.provision["totals"].items():
+                provision.add_row(f"[bold]{cur}[/]", f"[bold]{t('col.total')}[/]",
+                                  format_amount(tot["open_amount"], cur), "",
+                                  f"[bold]{format_amount(tot['provision'], cur)}[/]")
+        empty = t("aging.empty", date=data.as_of.isoformat())
+        for name in PARTS:
+            if name not in tables:  # still to come (after a new date: not the last date's table)
+                self.query_one(f"#rep-{name}", Static).update(t("dash.loading"))
+        for name, table in tables.items():
+            shown = table.row_count and (data.summary or name == "dso")  # the summary has its row titles always
+            self.query_one(f"#rep-{name}", Static).update(table if shown else empty)
+        self.draw_forecast()
+
+    def _summary(self, data: ReportData) -> Table:
+        """One column per currency, so that it fits 80 columns whatever the amounts (never an ellipsis)."""
+        t = self.t
         summary = self._table("", *data.summary)
         for key, title in (("receivable", "dash.receivable"), ("overdue", "dash.overdue"), ("not_due", "dash.not_due"),
                            ("unapplied", "dash.unapplied"), ("balance", "rep.balance"),
                            ("open_invoices", "rep.open_invoices"), ("customers", "dash.customers")):
             summary.add_row(t(title), *(str(s[key]) if key in ("open_invoices", "customers")
                                         else format_amount(s[key], cur) for cur, s in data.summary.items()))
-        dso = self._table(t("col.currency"), t("rep.receivables"), t("rep.sales", days=90), t("rep.dso"))
-        for cur, d in data.dso.items():
-            dso.add_row(cur, format_amount(d["receivables"], cur), format_amount(d["sales"], cur),
-                        "—" if d["dso"] is None else str(d["dso"]))
-        forecast = self._table(t("rep.week"), t("rep.from"), t("col.currency"), t("col.amount"), right_from=3)
-        for row in data.forecast:
-            if row["amount"]:
-                week = {"later": t("rep.later"), reports.FORECAST_CREDIT: t("rep.credit_left")}.get(row["week"],
-                                                                                                   row["week"])
-                if row.get("source") == "recurring":  # what schedules will issue: never mixed with open items
-                    week = f"{week} {t('rep.recurring')}"
-                forecast.add_row(week, row["start"].isoformat(), row["currency"],
-                                 format_amount(row["amount"], row["currency"]))
-        provision = self._table(t("col.currency"), t("rep.bucket"), t("col.open"), t("rep.rate"), t("rep.provision"),
-                                right_from=2)
-        for row in data.provision["rows"]:
-            cur = row["currency"]
-            provision.add_row(cur, t.bucket(row["bucket"]), format_amount(row["open_amount"], cur),
-                              f"{row['rate_bp'] / 100:g}%", format_amount(row["provision"], cur))
-        for cur, tot in data.provision["totals"].items():
-            provision.add_row(f"[bold]{cur}[/]", f"[bold]{t('col.total')}[/]", format_amount(tot["open_amount"], cur),
-                              "", f"[bold]{format_amount(tot['provision'], cur)}[/]")
-        empty = t("aging.empty", date=data.as_of.isoformat())
-        for name, table in (("summary", summary), ("dso", dso), ("forecast", forecast), ("provision", provision)):
-            shown = table.row_count and (data.summary or name == "dso")  # the summary has its row titles always
-            self.query_one(f"#rep-{name}", Static).update(table if shown else empty)
-        self.draw_forecast()
+        return summary
 
     # -- the charts ------------------------------------------------------------------------------------
     def _currencies(self) -> list[str]:
         found = {r["currency"] for r in self.trend or []}
-        found |= {r["currency"] for r in (self.data.forecast if self.data else [])}
+        found |= {r["currency"] for r in (self.data.forecast or [] if self.data else [])}
         return sorted(found)
 
     def _currency(self) -> str | None:
@@ -195,7 +235,7 @@ class ReportsScreen(DulyScreen):
                  columns=(t("chart.days"),))
 
     def draw_forecast(self) -> None:
-        if self.data is None:
+        if self.data is None or self.data.forecast is None:
             return
         t, cur = self.t, self._currency()
         rows = [r for r in self.data.forecast if r["currency"] == cur and r.get("source") == "open_items"

@@ -297,7 +297,7 @@ class SyncScreen(DulyScreen):
             return bool(state.status) and state.status.get("role") == "admin"
         if action == "devices":
             return bool(state.status)
-        return True
+        return super().check_action(action, parameters)
 
     def action_devices(self) -> None:
         admin = (self.app.sync_state.status or {}).get("role") == "admin"

@@ -7,6 +7,9 @@ restyle the screen, change the pane title or clear it. Screens import DataTable 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import islice
+
 from rich.markup import escape
 from rich.text import Text
 from textual.message import Message
@@ -92,3 +95,42 @@ class DataTable(_DataTable):
 
     def update_cell_at(self, coordinate, value, **kwargs):
         return super().update_cell_at(coordinate, literal(value), **kwargs)
+
+
+class Batches:
+    """Rows added to a table a batch at a time: the first batch at once, each next one after the screen has drawn
+    the last (the table measures its new rows when its queue is empty) and the app has answered what came
+    meanwhile (keys), so a table of thousands of rows never holds the event loop for seconds. A newer fill drops what is left of an older one; nothing is added while the table's screen is
+    not the one shown, and resume() (from the screen's on_screen_resume) goes on."""
+
+    def __init__(self, table: DataTable):
+        self.table = table
+        self.rows = None  # the (cells, key) still to add, or None once every row is in
+        self.generation = 0
+
+    def fill(self, rows: Iterable[tuple[tuple, str | None]], at_once: int = 200) -> None:
+        """Clear the table's rows and add these, the first `at_once` now."""
+        self.table.clear()
+        self.generation += 1
+        self.rows, self.at_once = iter(rows), at_once
+        self._next(self.generation)
+
+    @property
+    def adding(self) -> bool:
+        return self.rows is not None
+
+    def resume(self) -> None:
+        if self.rows is not None:
+            self.table.call_after_refresh(self._next, self.generation)
+
+    def _next(self, generation: int) -> None:
+        if generation != self.generation or self.rows is None or not self.table.screen.is_current:
+            return
+        added = 0
+        for cells, key in islice(self.rows, self.at_once):
+            self.table.add_row(*cells, key=key)
+            added += 1
+        if added < self.at_once:
+            self.rows = None  # every row is in
+        else:
+            self.table.call_after_refresh(self._next, generation)

@@ -285,6 +285,20 @@ def test_wechat_bill_imports_income_received_and_refunds_as_money_out_and_counts
     assert len(bank_rows(cli)) == 3
 
 
+def test_what_a_wallet_bill_was_recognised_as_and_left_out_is_said_in_chinese(cli_ledger, tmp_path):
+    from tests.support.english import english_in
+
+    src = write(tmp_path / "微信支付账单(20260301-20260331).csv", WECHAT_BILL, "utf-8-sig")
+    result = cli_ledger("--lang", "zh", "import", "bank", "--dry-run", src)
+    assert result.code == 0, result.err
+    assert ("微信支付账单：6 行，其中收入 2 笔，1 笔退款（支出）；未导入：1 支出, 1 未完成（已全额退款）, "
+            "1 未完成（待接收）") in result.out, result.out
+    profiles = cli_ledger("--lang", "zh", "reconcile", "profile", "list")
+    assert "工商银行对账单（内置，自动识别）" in profiles.out and "微信支付账单（内置，自动识别）" in profiles.out
+    for line in (result.out + result.err + profiles.out).splitlines():
+        assert english_in(line) is None, line
+
+
 def test_a_refund_paid_out_is_a_debit_line_that_is_never_matched_and_one_still_pending_is_left_out(ledger, tmp_path):
     from store.write import reconcile
 

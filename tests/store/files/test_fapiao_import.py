@@ -218,3 +218,74 @@ def test_the_export_saved_as_ods_is_read(cli, tmp_path):
     assert "imported 3 invoices, 1 credit note (红字), 0 voided (已作废), 1 skipped" in result.out and "ODS" in result.out
     invs = {r["number"]: r for r in ledger_rows(cli.path, "SELECT number, total, tax FROM invoices")}
     assert (invs[A]["total"], invs[A]["tax"]) == (1_130_000, 130_000)
+
+
+def raw_numbers(path, raw: dict[float, str]):
+    """Write each placeholder number's cell as the file holds it in the real export: the text in <v> is what
+    Excel or the platform wrote (a formula's binary leftovers, a 20-digit number), which openpyxl does not write."""
+    import zipfile
+
+    plain = path.with_name("plain-" + path.name)
+    path.rename(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w") as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                for placeholder, text in raw.items():
+                    old = f"<v>{placeholder}</v>".encode()
+                    assert data.count(old) == 1, placeholder
+                    data = data.replace(old, f"<v>{text}</v>".encode())
+            out.writestr(item, data)
+    return path
+
+
+def test_amount_cells_stored_as_numbers_come_out_to_the_cent_as_the_file_shows_them(cli, tmp_path):
+    """Amounts in number cells, as a sheet that computed them holds them: 价税合计 =金额+税额 is
+    <v>1129.9999999999998</v> (shown 1130.00), 0.1+0.2+0.03 is <v>0.33000000000000007</v> (shown 0.33); a large
+    amount keeps its last cent. Read as the cell shows it (15 significant digits), never off by a cent or refused
+    for its decimals."""
+    customers(cli)
+    numbers = ["26312000000012340011", "26312000000012340012", "26312000000012340013", "26312000000012340014"]
+    cells = [(1000, 9101.5, 9102.5), (8765.43, 1139.51, 9103.5), (98765432109.87, 12839506174.28, 111604938284.15),
+             (0.3, 0.03, 9104.5)]
+    rows = [row(n + 1, number, HD_TAX, "上海恒达贸易有限公司", "2026-03-02", *amounts, "正常")
+            for n, (number, amounts) in enumerate(zip(numbers, cells))]
+    src = raw_numbers(xlsx(tmp_path / "export.xlsx", rows), {
+        9101.5: "129.99999999999997", 9102.5: "1129.9999999999998", 9103.5: "9904.9399999999987",
+        9104.5: "0.33000000000000007"})
+    result = cli("import", "fapiao", src)
+    assert result.code == 0, result.err
+    assert "imported 4 invoices" in result.out
+    got = {r["number"]: (r["total"], r["tax"]) for r in ledger_rows(cli.path, "SELECT number, total, tax FROM invoices")}
+    assert got == {numbers[0]: (113_000, 13_000), numbers[1]: (990_494, 113_951),
+                   numbers[2]: (11_160_493_828_415, 1_283_950_617_428), numbers[3]: (33, 3)}
+    lines = ledger_rows(cli.path, "SELECT l.amount FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id "
+                                  "ORDER BY i.number")
+    assert [r["amount"] for r in lines] == [100_000, 876_543, 9_876_543_210_987, 30]
+
+
+def test_a_20_digit_fapiao_number_in_a_number_cell_is_read_digit_for_digit(cli, tmp_path):
+    """A sheet written by a program can hold the 数电票号码 as a number with all its 20 digits; a float keeps 15 of
+    them, and 26312000000012345678 read as one would be another valid-looking number (26312000000012300000)."""
+    customers(cli)
+    rows = [row(1, 9201, HD_TAX, "上海恒达贸易有限公司", "2026-03-02", "10000.00", "1300.00", "11300.00", "正常")]
+    src = raw_numbers(xlsx(tmp_path / "export.xlsx", rows), {9201: A})
+    result = cli("import", "fapiao", src)
+    assert result.code == 0, result.err
+    assert [r["einvoice"] for r in ledger_rows(cli.path, "SELECT einvoice FROM invoices")] == [A]
+
+
+def test_the_summary_and_each_rows_detail_are_said_in_chinese(cli, tmp_path):
+    from tests.support.english import english_in
+
+    customers(cli)
+    src = xlsx(tmp_path / "发票查询统计.xlsx", sample_rows())
+    dry = cli("--lang", "zh", "import", "fapiao", "--dry-run", src)
+    assert dry.code == 0, dry.err
+    assert "将导入：发票 3 张，红字发票 1 张（贷项通知单），作废 0 张，跳过 1 行" in dry.out, dry.out
+    assert "冲减发票 26312000000012345678 的贷项通知单" in dry.out  # the red-letter row's detail
+    assert "平台上已作废；账本中没有，不导入" in dry.out
+    done = cli("--lang", "zh", "import", "fapiao", src)
+    assert done.code == 0 and "已导入：发票 3 张，红字发票 1 张（贷项通知单），作废 0 张，跳过 1 行" in done.out, done.out
+    for line in (dry.out + dry.err + done.out + done.err).splitlines():
+        assert english_in(line) is None, line

@@ -159,6 +159,110 @@ def test_xlsx_errors_name_the_row_and_column_letter(cli, book, tmp_path):
     assert_one_line_error(result, 1, "bad.xlsx row 2", 'column C "amount"', "10.005", "more than 2 decimal places")
 
 
+@pytest.mark.parametrize("epoch", ["1900", "1904"])
+def test_xlsx_cells_read_as_openpyxl_reads_them(tmp_path, epoch):
+    """The .xlsx reader (calamine) gives every kind of cell as the text openpyxl gave: dates, times, yes/no,
+    percentages, negative and large amounts, empty cells in a row, a table that starts below and right of A1."""
+    from datetime import time, timedelta
+
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = Workbook()
+    if epoch == "1904":
+        wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws["B2"] = "发票基础信息（导出时间：2026-04-01 08:30:12）"
+    ws.append([None, "客户", "日期", "时间", "金额", "税率", "是否", "备注", None, "数量"])
+    ws.append([None, " 上海恒达 ", datetime(2026, 3, 1), datetime(2026, 3, 1, 16, 30, 5), -2260.5, 0.13, True,
+               None, None, 3])
+    ws.append([None, "北京", date(2026, 12, 31), time(9, 5), 111604938284.15, 0.06, False, "=1+2", None, 1e15 - 1])
+    ws.append([])
+    ws.append([None, "x", datetime(1999, 1, 1, 0, 0), timedelta(hours=30), 0.1, 1, None, "", None, 10.005])
+    ws["C4"].number_format = "yyyy-mm-dd"
+    ws["D5"].number_format = "h:mm"
+    ws["D7"].number_format = "[h]:mm:ss"
+    ws["F4"].number_format = "0%"
+    wb.save(tmp_path / "cells.xlsx")
+    data = (tmp_path / "cells.xlsx").read_bytes()
+    rows, expected = importer.xlsx_rows(data, "cells.xlsx")
+    got = list(rows)
+    want, _ = importer._openpyxl_rows(data, "cells.xlsx")
+    assert got == list(want)
+    assert expected == 7 and got[1] == (2, ["", "发票基础信息（导出时间：2026-04-01 08:30:12）"] + [""] * 8)
+    assert got[3][1][1:6] == [" 上海恒达 ", "2026-03-01", "2026-03-01 16:30:05", "-2260.5", "0.13"]
+    assert got[4][1][2:5] == ["2026-12-31", "09:05:00", "111604938284.15"]
+
+
+def test_an_error_cell_is_read_as_the_error_it_shows_not_as_an_empty_cell(cli, book, tmp_path):
+    """#N/A in a due-date cell is a problem to name, not an empty due date that the terms would fill in."""
+    wb = Workbook()
+    wb.active.append(["customer", "date", "amount", "number", "due_date"])
+    wb.active.append(["HD001", "2026-03-01", 100, "E-1", "#N/A"])
+    wb.save(tmp_path / "err.xlsx")
+    result = cli("import", "invoices", tmp_path / "err.xlsx")
+    assert_one_line_error(result, 1, "err.xlsx row 2", 'column E "due_date"', "#N/A")
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        assert ledger.rows("SELECT id FROM invoices") == []
+
+
+def test_an_xlsx_table_that_starts_at_column_c_names_columns_by_their_letters(cli, book, tmp_path):
+    wb = Workbook()
+    wb.active["C3"], wb.active["D3"], wb.active["E3"] = "customer", "date", "amount"
+    wb.active["C4"], wb.active["D4"], wb.active["E4"] = "HD001", "2026-01-01", 10.005
+    wb.save(tmp_path / "right.xlsx")
+    result = cli("import", "invoices", tmp_path / "right.xlsx")
+    assert_one_line_error(result, 1, "right.xlsx row 4", 'column E "amount"', "10.005")
+
+
+def test_a_file_named_xlsx_that_is_no_workbook_is_refused_with_the_reason(cli, book, tmp_path):
+    (tmp_path / "notes.xlsx").write_text("customer,date,amount\n")
+    assert_one_line_error(cli("import", "invoices", tmp_path / "notes.xlsx"), 1, "notes.xlsx",
+                          "not a readable .xlsx workbook", "not a zip archive")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "other.xlsx", "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+    assert_one_line_error(cli("import", "invoices", tmp_path / "other.xlsx"), 1, "other.xlsx",
+                          "not a readable .xlsx workbook")
+
+
+@pytest.mark.parametrize("kind", ["invoices", "fapiao", "bank"])
+def test_an_encrypted_xlsx_is_refused_with_the_reason(cli, book, tmp_path, kind):
+    """A workbook saved with a password (Excel: File > Info > Protect Workbook > Encrypt with Password) is no zip
+    but a compound file holding the encrypted package: refused, saying why and what to do, for every importer."""
+    import io
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    wb = Workbook()
+    wb.active.append(["customer", "date", "amount"])
+    wb.active.append(["HD001", "2026-01-01", 100])
+    plain = io.BytesIO()
+    wb.save(plain)
+    plain.seek(0)
+    with (tmp_path / "locked.xlsx").open("wb") as out:
+        OOXMLFile(plain).encrypt("secret", out)
+    result = cli("import", kind, tmp_path / "locked.xlsx")
+    assert_one_line_error(result, 1, "locked.xlsx is password-protected (encrypted)", "remove the password")
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        assert ledger.rows("SELECT id FROM invoices") == []
+
+
+def test_a_bulk_import_refuses_an_e_invoice_number_already_on_another_invoice(cli, book, tmp_path):
+    """The batch reads which of its numbers the ledger holds in a few queries; the ones the ledger already has
+    (from an earlier file, in another batch) are still found, and a new number in the same batch still passes."""
+    einv = "26312000000012345678"
+    first = write(tmp_path / "a.csv", f"发票号,客户,日期,金额,数电票号码\nE-1,HD001,2026-03-01,100.00,{einv}\n")
+    assert cli("import", "invoices", first).code == 0
+    other = "26312000000012345679"
+    again = write(tmp_path / "b.csv", f"发票号,客户,日期,金额,数电票号码\nE-2,HD001,2026-03-02,200.00,{other}\n"
+                                      f"E-3,HD001,2026-03-03,300.00,{einv}\n")
+    assert_one_line_error(cli("import", "invoices", again), 1, "b.csv line 3",
+                          f"e-invoice number {einv} is already on invoice E-1", "nothing was imported")
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        assert [r["number"] for r in ledger.rows("SELECT number FROM invoices")] == ["E-1"]
+
+
 def test_one_bad_row_imports_nothing_and_names_file_line_column_value(cli, book, tmp_path):
     before = change_count(book)
     src = write(tmp_path / "inv.csv", INVOICES_ZH + "F-4,HD001,2026-02-30,,10.00,坏日期\n")

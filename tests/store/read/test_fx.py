@@ -223,3 +223,29 @@ def test_the_journals_carry_the_rates_so_hledger_and_beancount_value_at_them(boo
 
     _, errors, _ = loader.load_file(str(bean))
     assert errors == []
+
+
+def test_the_rates_notes_and_the_credit_limit_warnings_are_said_in_chinese(book):
+    from tests.support.english import english_in
+
+    aging = book("--lang", "zh", "report", "aging", "--as-of", "2026-03-31", "--in", "CNY")
+    assert aging.code == 0 and "按 2026-03-31 的汇率折算为 CNY：USD 7.2 (2026-03-01)" in aging.err, aging.err
+    assert "未计入（2026-03-31 及之前没有汇率）：EUR" in aging.err
+    summary = book("--lang", "zh", "report", "summary", "--as-of", "2026-03-31", "--in", "CNY")
+    assert summary.code == 0 and "按 2026-03-31 的汇率折算为 CNY" in summary.err
+    reval = book("--lang", "zh", "report", "revaluation", "--as-of", "2026-03-31")
+    assert reval.code == 0 and "1 张未结发票未计入，其日期无汇率：EUR" in reval.err, reval.err
+    assert book("customer", "edit", "HD", "--credit-limit", "1000").code == 0
+    # HD owes 500.00 CNY. EUR has no rate: what can be counted is within the limit, checked in part
+    eur = book("--lang", "zh", "invoice", "add", "--customer", "HD", "--currency", "EUR", "--date", "2026-03-31",
+               "--amount", "1")
+    assert eur.code == 0 and "HD 的信用额度只检查了一部分；EUR 未计入" in eur.err, eur.err
+    # 600.00 more is over by 100.00: warned, issued
+    over = book("--lang", "zh", "invoice", "add", "--customer", "HD", "--date", "2026-03-31", "--amount", "600")
+    assert over.code == 0 and ("HD 的信用额度为 1,000.00 CNY：余额 500.00 CNY + 本张发票 600.00 CNY，超出 100.00 CNY"
+                               in over.err), over.err
+    assert book("settings", "set", "credit.enforce", "block").code == 0
+    refused = book("--lang", "zh", "invoice", "add", "--customer", "HD", "--date", "2026-03-31", "--amount", "600")
+    assert refused.code == 1 and "超出" in refused.err and "信用额度" in refused.err, refused.err
+    for line in (aging.err + summary.err + reval.err + over.err + eur.err + refused.err).splitlines():
+        assert english_in(line) is None, line

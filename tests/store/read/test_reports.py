@@ -193,3 +193,17 @@ def test_the_customer_list_the_dashboard_and_the_summary_agree_on_documents_date
     assert (cny.receivable, cny.overdue, cny.unapplied, cny.balance, cny.customers) == (
         summary["receivable"], summary["overdue"], summary["unapplied"], summary["balance"], summary["customers"])
     assert cny.unapplied == -10000 and cny.balance == cny.receivable + cny.unapplied
+
+
+def test_dso_forecast_and_provision_on_a_position_at_hand_are_the_reports_themselves(book):
+    """The Reports screen reads the open position once and builds every report on it: each figure is the one the
+    report computes on its own, at dates before, between and after the documents."""
+    from store.read.open import position
+
+    for as_of in (date(2025, 12, 31), date(2026, 2, 15), date(2026, 7, 1)):
+        pos = position(book.ledger, as_of)
+        assert reports.summary(book.ledger, as_of, pos) == reports.summary(book.ledger, as_of)
+        assert reports.dso(book.ledger, as_of, 90, pos=pos) == reports.dso(book.ledger, as_of, 90)
+        assert reports.forecast(book.ledger, as_of, pos=pos) == reports.forecast(book.ledger, as_of)
+        assert reports.provision(book.ledger, as_of, pos=pos) == reports.provision(book.ledger, as_of)
+        assert reports.aging(book.ledger, as_of, pos=pos) == reports.aging(book.ledger, as_of)

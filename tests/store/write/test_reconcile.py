@@ -310,3 +310,22 @@ def test_a_pair_that_is_not_the_oldest_run_is_found():
     # runs oldest first: 180,000 (all three), 150,000 (two oldest); then pairs: A7-000001 + A7-000004
     assert [n for _, n, _ in best.allocations] == ["A7-000001", "A7-000004"]
     assert best.reasons[1] == "amount equals 2 open invoices together: A7-000001 + A7-000004"
+
+
+def test_a_listing_with_no_open_line_does_not_read_every_open_invoice(book, monkeypatch):
+    """The set-aside lines are listed without candidates, and the matching book (every open invoice: seconds on a
+    big ledger) is read only when some line is open."""
+    row = line_of(book, "张三")
+    reconcile.reject(book, row["id"], "loan from a director")
+    open_now = [r for r in reconcile.lines(book, status=None) if r["status"] == "open"]
+    assert open_now
+    for r in open_now:
+        reconcile.reject(book, r["id"], "not ours")
+
+    def not_read(ledger, rows):
+        raise AssertionError("the matching book was read with no open line")
+
+    monkeypatch.setattr(reconcile, "book", not_read)
+    assert reconcile.listing(book) == []
+    rejected = reconcile.listing(book, status="rejected")
+    assert "张三" in [r["payer"] for r, _ in rejected] and all(cands == [] for _, cands in rejected)

@@ -10,7 +10,7 @@ from textual.widgets._footer import FooterKey, FooterLabel
 from store.ledger.ledger import Ledger
 from tests.support.app import SIZE, app_for, settle
 from tests.support.book import PASSPHRASE
-from tui.screens.base import FOOTER_WIDE_ONLY
+from tui.screens.base import FOOTER_SET_UP
 from tui.screens.customer import CustomerScreen
 from tui.screens.help import HelpScreen
 from tui.screens.invoice import InvoiceScreen
@@ -62,7 +62,7 @@ async def test_every_main_screen_s_footer_fits_its_width(book, language, size):
             await pilot.pause(0.1)  # the footer is composed anew after the bindings changed: until it is drawn
             assert_every_key_shows(app, f"{language} {mode}")
             if size[0] < 120:
-                assert not any(b.id in FOOTER_WIDE_ONLY for b in shown_bindings(app)), mode
+                assert not any(b.id in FOOTER_SET_UP for b in shown_bindings(app)), mode
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

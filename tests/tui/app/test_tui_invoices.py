@@ -182,3 +182,23 @@ async def test_void_with_a_reason_and_a_refusal_while_money_is_applied(book):
     with Ledger.open(book, PASSPHRASE) as ledger:
         voids = ledger.rows("SELECT i.number, v.reason, v.date FROM voids v JOIN invoices i ON i.id = v.doc_id")
     assert voids == [{"number": "T1-000011", "reason": "wrong customer", "date": "2026-03-31"}]
+
+
+async def test_a_credit_limit_warning_is_said_in_the_apps_language(book):
+    """BJ001 owes 117,400.00 CNY against its 200,000.00 CNY limit: 100,000.00 more goes over by 17,400.00; the
+    invoice is issued (credit.enforce warns by default) and the warning is in Chinese."""
+    app = app_for(book, language="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await to_invoices(pilot)
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, InvoiceFormScreen)
+        await pilot.press(*"BJ001")
+        form.query_one("#field-amount", Input).value = "100000"
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, InvoiceScreen)
+        shown = [str(n.message) for n in app._notifications]
+    assert any("BJ001 的信用额度为 200,000.00 CNY" in m and "超出 17,400.00 CNY" in m for m in shown), shown
+    assert not any("credit limit" in m for m in shown), shown

@@ -144,3 +144,33 @@ async def test_digits_type_in_a_form_and_never_leave_it(book):
 def test_the_app_class_defines_the_globals_it_checks():
     bound = {key for b in DulyApp.BINDINGS for key in keys_of(b)}
     assert GLOBAL_KEYS - {"ctrl+p"} <= bound
+
+
+async def test_brackets_step_through_a_screen_s_tabs_and_reach_the_statement(book):
+    from textual.widgets import TabbedContent
+
+    from tui.screens.customer import CustomerScreen
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(CustomerScreen("ACME"))
+        await settle(pilot)
+        tabs = app.screen.query_one("#archive-tabs", TabbedContent)
+        first = tabs.active
+        seen = [first]
+        for _ in range(12):
+            await pilot.press("right_square_bracket")
+            await settle(pilot)
+            if tabs.active == first:
+                break
+            seen.append(tabs.active)
+        assert "tab-statement" in seen and tabs.active == first  # round the tabs and back to the first
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert tabs.active == seen[-1]  # [ goes back: from the first to the last
+        while tabs.active != "tab-statement":
+            await pilot.press("left_square_bracket")
+            await settle(pilot)
+        await pilot.press("w")  # the statement's own keys work there: save as PDF asks where
+        await settle(pilot)
+        assert app.screen is not None and not isinstance(app.screen, CustomerScreen)

@@ -136,3 +136,23 @@ async def test_a_line_is_matched_by_hand_and_a_line_set_aside_is_reopened(tmp_pa
                           "WHERE p.note LIKE '%张三%'")
         assert (paid["amount"], paid["code"]) == (123_400, "SH002")
         assert openitems.invoice_open(ledger, oldest["id"]) == max(before - 123_400, 0)
+
+
+async def test_the_reasons_of_a_match_are_said_in_the_apps_language(tmp_path):
+    path = make_book(tmp_path / "book.duly")
+    src = tmp_path / "bank.csv"
+    src.write_bytes(("交易日期,贷方发生额,借方发生额,对方户名,摘要\n"
+                     "2026-03-31,\"88,000.00\",,北京华信科技有限公司,T1-000003\n").encode("gbk"))
+    with Ledger.open(path, PASSPHRASE) as ledger:
+        bank.import_file(ledger, src)
+    app = app_for(path, language="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReconcileScreen)
+        reasons = str(screen.query_one("#rec-reasons", Static).render())
+        assert reasons.startswith("1. BJ001 (100): 摘要中有发票号 T1-000003; 付款人 北京华信科技有限公司 即客户名称; "
+                                  "金额等于 T1-000003 的未收金额"), reasons
+        assert "摘要中有发票号 T1-000003" in cells(screen.query_one("#rec-cands", DataTable))[0][4]

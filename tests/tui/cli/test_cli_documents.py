@@ -44,7 +44,9 @@ def changes(path) -> int:
 def test_terms_add_list_preview(book, capsys):
     code, out, _ = run(capsys, "terms", "add", "定金30", "--line", "30%:days_after:0",
                        "--line", "balance:days_after_end_of_month:30", "--discount", "2/10", "--late-interest", "12%")
-    assert code == 0 and "月结30天" in out
+    assert code == 0 and "balance 30 days after end of month" in out  # in the reader's language (English here)
+    code, out, _ = run(capsys, "--lang", "zh", "terms", "preview", "定金30", "--date", "2026-01-31", "--amount", "100")
+    assert code == 0 and "余款 月结30天" in out and "balance" not in out
     listed = run_json(capsys, "terms", "list")
     mine = [t for t in listed if t["name"] == "定金30"]
     assert mine == [{"name": "定金30", "zh_name": "", "source": "stored",

@@ -49,3 +49,13 @@ def test_help_follows_the_flag_the_environment_and_the_locale():
     english = run_duly("invoice", "add", "--help").out
     assert "the invoice's own date" in english and "发票本身的日期" not in english
     assert "语言：--lang，否则 $DULY_LANG" in run_duly("--lang", "zh", "--help").out
+
+
+def test_the_lists_an_option_names_are_introduced_in_chinese():
+    """`template show NAME` and `reconcile profile add --map` name what they accept ("one of: …", "fields: …")."""
+    shown = run_duly("--lang", "zh", "template", "show", "--help").out
+    assert "可选：statement" in shown and "one of" not in shown, shown
+    mapped = run_duly("--lang", "zh", "reconcile", "profile", "add", "--help").out
+    assert "字段：date, amount" in " ".join(mapped.split()) and "fields:" not in mapped, mapped
+    english = run_duly("template", "show", "--help").out
+    assert "one of: statement" in english

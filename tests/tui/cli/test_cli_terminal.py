@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 import subprocess
 
 import pytest
@@ -119,3 +120,27 @@ def test_a_pager_setting_that_cannot_run_still_prints_the_table(book, tmp_path):
     for broken in ("no-such-pager-program", "less 'unbalanced"):
         shown = in_terminal(["customer", "list"], book, tmp_path, DULY_PAGER=broken)
         assert "C39" in shown, broken
+
+
+def test_the_passphrase_prompt_is_in_the_readers_language(book, tmp_path):
+    """At a terminal with no DULY_PASSPHRASE, `duly --lang zh` asks for the passphrase in Chinese."""
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DULY_")}
+    env.update({"DULY_LEDGER": str(book), "DULY_PAGER": "", "TERM": "xterm"})
+    proc = subprocess.Popen([duly_exe(), "--lang", "zh", "customer", "list", "--format", "csv"], stdin=slave,
+                            stdout=slave, stderr=slave, env=env, cwd=tmp_path)
+    os.close(slave)
+    asked = b""
+    while "的口令：".encode() not in asked:
+        ready, _, _ = select.select([master], [], [], 20)
+        if not ready:
+            proc.kill()
+            raise AssertionError(f"no Chinese passphrase prompt: {asked.decode('utf-8', 'replace')!r}")
+        chunk = os.read(master, 4096)
+        assert chunk, asked
+        asked += chunk
+    os.write(master, (PASSPHRASE + "\n").encode())
+    shown = asked + read_until_closed(master)
+    assert proc.wait(timeout=30) == 0
+    text = shown.decode("utf-8", "replace")
+    assert f"{book} 的口令：" in text and "Passphrase for" not in text and "C00,Customer 0" in text

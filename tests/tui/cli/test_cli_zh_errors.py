@@ -164,3 +164,116 @@ def test_what_the_commands_print_on_success_is_chinese_too(book, tmp_path):
     assert dry.code == 0 and "将导入 1 条新的" in dry.out and "没有写入任何内容" in dry.out, dry.out
     for line in (issued.out + paid.out + dry.out).splitlines():
         assert english_in(line) is None, line
+
+
+def test_the_everyday_output_of_each_command_group_is_chinese(book, tmp_path):
+    """Records and their sections, an import's row details, an export's line, reminders skipped, a statement run,
+    the credit report's note, an archive and a restore: what people read after the usual commands."""
+    for argv in (("invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--line", "咨询:1:100:6%",
+                  "--number", "INV-1"),
+                 ("payment", "add", "--customer", "HD001", "--date", "2026-01-09", "--amount", "50",
+                  "--reference", "REF-1"),
+                 ("payment", "add", "--customer", "HD001", "--date", "2026-01-10", "--amount", "20", "--no-allocate"),
+                 ("customer", "add", "SZ002", "--name", "深圳某公司", "--email", "ar@example.cn")):
+        assert book(*argv).code == 0
+    out = tmp_path / "out"
+    journal = tmp_path / "book.journal"
+    runs = {
+        "customer show": ("customer", "show", "HD001"),
+        "customer edit": ("customer", "edit", "HD001", "--phone", "021-1234"),
+        "customer archive": ("customer", "archive", "SZ002"),
+        "customer unarchive": ("customer", "unarchive", "SZ002"),
+        "invoice show": ("invoice", "show", "INV-1"),
+        "terms preview": ("terms", "preview", "NET30", "--date", "2026-01-31", "--amount", "100"),
+        "terms add": ("terms", "add", "T45", "--line", "100%:days_after:45"),
+        "note add": ("note", "add", "HD001", "--channel", "phone", "--text", "打过电话", "--date", "2026-01-20",
+                     "--next", "2026-02-01"),
+        "draft add": ("draft", "add", "--customer", "HD001", "--amount", "10"),
+        "template reset": ("template", "reset", "statement.zh"),
+        "payment allocate": ("payment", "allocate", "--customer", "HD001", "INV-1=10"),
+        "settings": ("settings", "get"),
+        "templates": ("template", "list"),
+        "credit report": ("report", "credit", "--as-of", "2026-03-31"),
+        "reminders": ("remind", "send", "--as-of", "2026-02-20", "--dry-run"),
+        "statements": ("statement", "--all", "--as-of", "2026-03-31", "--mark-sent"),
+        "export csv": ("export", "csv", str(out)),
+        "export hledger": ("export", "hledger", str(journal)),
+    }
+    found = []
+    results = {}
+    for what, argv in runs.items():
+        results[what] = result = book("--lang", "zh", *argv)
+        assert result.code == 0, (what, result.err)
+        for line in (result.out + result.err).splitlines():
+            if english_in(line):
+                found.append(f"{what}: {line}  [{english_in(line)}]")
+    for kind in ("customers", "invoices", "payments"):  # a second import of what was exported: every row is there
+        result = book("--lang", "zh", "import", kind, "--dry-run", str(out / f"{kind}.csv"))
+        results[kind] = result
+        assert result.code == 0, (kind, result.err)
+        found += [f"import {kind}: {line}" for line in (result.out + result.err).splitlines() if english_in(line)]
+    assert not found, "\n".join(found)
+    assert "客户 SZ002 已从归档中恢复" in results["customer unarchive"].out
+    assert "修改历史" in results["customer show"].out and "明细行" in results["invoice show"].out
+    assert "False" not in results["customer show"].out and "已归档" in results["customer show"].out
+    assert "已存在，无变化" in results["customers"].out and "已登记，参考号 REF-1" in results["payments"].out
+    assert "笔交易，hledger 日记账" in results["export hledger"].out
+    assert "账期 T45 已保存：开票后45天" in results["terms add"].out and "/" not in results["terms add"].out
+    assert "已为 HD001 记录；下一步 2026-02-01" in results["note add"].out
+    assert "模板 statement.zh 本来就是默认" in results["template reset"].out
+    assert "收款 " in results["payment allocate"].out and "已核销到 INV-1" in results["payment allocate"].out
+    assert "已跳过" in results["reminders"].out and "客户没有邮箱地址" in results["reminders"].out
+
+
+def test_schedules_disputes_contracts_unapplied_money_and_rates_are_reported_in_chinese(book, tmp_path):
+    contract = tmp_path / "合同.txt"
+    contract.write_text("合同", encoding="utf-8")
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,currency,rate\n2026-01-02,USD,7.1\n", encoding="utf-8")
+    for argv in (("invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--amount", "100", "--number",
+                  "INV-1"),
+                 ("payment", "add", "--customer", "HD001", "--date", "2026-01-09", "--amount", "60")):
+        assert book(*argv).code == 0
+    runs = [("recurring", "add", "HD001", "--frequency", "monthly", "--start", "2026-01-31", "--day", "last",
+             "--amount", "10"),
+            ("recurring", "list"),
+            ("dispute", "open", "INV-1", "--reason", "数量不符"),
+            ("contract", "add", "HD001", "--number", "HT-1", "--signed", "2026-01-01", "--file", str(contract)),
+            ("invoice", "unapply", "INV-1"),
+            ("rate", "import", str(rates))]
+    said = {}
+    for argv in runs:
+        result = book("--lang", "zh", *argv)
+        assert result.code == 0, (argv, result.err)
+        said[argv[0] + " " + argv[1]] = result.out
+        for line in (result.out + result.err).splitlines():
+            assert english_in(line) is None, line
+    assert "每月最后一天" in said["recurring add"] and "每月最后一天" in said["recurring list"]
+    assert "直到争议解决" in said["dispute open"] and "未复制文件" in said["contract add"]
+    assert "这些款项重新成为未核销" in said["invoice unapply"] and "导入 1 条汇率" in said["rate import"]
+
+
+def test_reconciliation_explains_its_matches_in_chinese(book, tmp_path):
+    assert book("invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--amount", "100", "--number",
+                "INV-7").code == 0
+    bank = tmp_path / "bank.csv"
+    bank.write_text("日期,金额,付款人,摘要\n2026-02-03,100.00,上海恒达贸易有限公司,货款 INV-7\n"
+                    "2026-02-04,55.00,某人,其他\n", encoding="utf-8")
+    assert book("import", "bank", str(bank)).code == 0
+    listed = book("--lang", "zh", "reconcile", "list")
+    auto = book("--lang", "zh", "reconcile", "auto")
+    assert listed.code == 0 and auto.code == 0, (listed.err, auto.err)
+    assert "摘要中有发票号 INV-7" in listed.out and "金额等于 INV-7 的未收金额" in listed.out, listed.out
+    assert "付款人 上海恒达贸易有限公司 即客户名称" in listed.out
+    assert "没有候选" in auto.out and "银行流水" in auto.out, auto.out
+    for line in (listed.out + listed.err + auto.out + auto.err).splitlines():
+        assert english_in(line) is None, line
+    assert "付款人" in listed.out.splitlines()[0] and "理由" in listed.out.splitlines()[0]  # the columns' titles too
+
+
+def test_a_bad_cell_of_a_bank_file_is_placed_in_chinese(book, tmp_path):
+    bad = tmp_path / "bank.csv"
+    bad.write_text("交易日期,贷方发生额,借方发生额,对方户名,摘要\n2026-03-30,abc,,明辉,货款\n", encoding="utf-8")
+    result = book("--lang", "zh", "import", "bank", str(bad))
+    assert result.code == 1 and "bank.csv 第 2 行，\"贷方发生额\" 列" in result.err, result.err
+    assert english_in(result.err) is None, result.err
