@@ -119,10 +119,14 @@ class DulyScreen(Screen):
         localise_bindings(self, self.t)
         self.refresh_bindings()
         self._fit_footer()
+        self.call_after_refresh(self._fit_footer)  # again once this is the app's screen (the app's keys ask it)
         self.reload()
 
     def on_resize(self) -> None:
         self._fit_footer()
+
+    def on_descendant_focus(self) -> None:
+        self._fit_footer()  # keys that show only while a widget has the focus come or go
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_tab":
@@ -187,7 +191,8 @@ class DulyScreen(Screen):
         its check_action does not hide), then the app's."""
         mine = [b for bindings in keys.values() for b in bindings
                 if b.show and self.check_action(*parse_action(b.action)[1:]) is not False]
-        theirs = [b for bindings in app_keys.values() for b in bindings if b.show]
+        theirs = [b for bindings in app_keys.values() for b in bindings
+                  if b.show and self.app.check_action(*parse_action(b.action)[1:]) is not False]
         return mine + theirs
 
     def on_screen_resume(self) -> None:
