@@ -93,6 +93,18 @@ async def hold_still(pilot) -> None:
     await pilot.pause()
 
 
+def slow_database(monkeypatch, module, name: str, seconds: float) -> None:
+    """A busy machine: module.name (a read the screen runs on the database thread) takes `seconds` longer."""
+    import time
+
+    fast = getattr(module, name)
+
+    def slow(*args, **kwargs):
+        time.sleep(seconds)
+        return fast(*args, **kwargs)
+    monkeypatch.setattr(module, name, slow)
+
+
 def text_of(widget: Static) -> str:
     """What a Static shows, as plain text (rich tables included)."""
     console = Console(width=200, record=True, file=io.StringIO())

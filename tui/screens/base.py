@@ -161,10 +161,11 @@ class DulyScreen(Screen):
                          key=lambda chosen: (len(self._ids_in(chosen)), -len(chosen), chosen))  # fewest keys grouped
         steps = [(left_out, chosen) for left_out in (frozenset(), FOOTER_FIRST_LEFT_OUT, FOOTER_SET_UP, FOOTER_WIDE_ONLY)
                  for chosen in choices if left_out in (FOOTER_SET_UP, FOOTER_WIDE_ONLY) or (not chosen and not narrow)]
+        allowed: dict = {}  # each action checked once for this fitting, not once per way of grouping
         for left_out, chosen in steps:
             app_keys = fitted_keys(self.app, left_out)
             keys = self._grouped_keys(chosen, left_out)
-            if footer_width(self._shown_bindings(keys, app_keys), self.app.get_key_display, narrow) <= width:
+            if footer_width(self._shown_bindings(keys, app_keys, allowed), self.app.get_key_display, narrow) <= width:
                 break
         changed = False
         for node, fitted in ((self.app, app_keys), (self, keys)):
@@ -186,13 +187,15 @@ class DulyScreen(Screen):
     def _groupable(self, binding: Binding) -> bool:
         return any(binding.id in ids for _word, ids in self.FOOTER_GROUPS)
 
-    def _shown_bindings(self, keys: dict, app_keys: dict) -> list[Binding]:
+    def _shown_bindings(self, keys: dict, app_keys: dict, allowed: dict) -> list[Binding]:
         """The bindings a footer would show with these bindings of the screen and of the app: the screen's (those
-        its check_action does not hide), then the app's."""
-        mine = [b for bindings in keys.values() for b in bindings
-                if b.show and self.check_action(*parse_action(b.action)[1:]) is not False]
-        theirs = [b for bindings in app_keys.values() for b in bindings
-                  if b.show and self.app.check_action(*parse_action(b.action)[1:]) is not False]
+        its check_action does not hide), then the app's. `allowed` remembers each action's check for one fitting."""
+        def shown(node, binding) -> bool:
+            if (node, binding.action) not in allowed:
+                allowed[node, binding.action] = node.check_action(*parse_action(binding.action)[1:]) is not False
+            return binding.show and allowed[node, binding.action]
+        mine = [b for bindings in keys.values() for b in bindings if shown(self, b)]
+        theirs = [b for bindings in app_keys.values() for b in bindings if shown(self.app, b)]
         return mine + theirs
 
     def on_screen_resume(self) -> None:

@@ -4,14 +4,12 @@ the reminder history. Each test checks what the screen then shows and what the l
 from __future__ import annotations
 
 
-import time
-
 import pytest
 from textual.widgets import DataTable, Input, Static
 
 from store.ledger.ledger import Ledger
 from store.write import adjustments, collections, invoices, payments
-from tests.support.app import SIZE, app_for, settle, text_of
+from tests.support.app import SIZE, app_for, settle, slow_database, text_of
 from tests.support.book import PASSPHRASE
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm
@@ -214,11 +212,7 @@ async def test_promise_to_pay(book):
 async def test_a_job_key_pressed_while_the_invoice_loads_opens_its_form_once_loaded(book, monkeypatch):
     from tui.screens import invoice as screen_module
 
-    def slow_page(*args, **kwargs):  # a busy machine: the invoice takes a while on the database thread
-        time.sleep(0.5)
-        return page(*args, **kwargs)
-    page = screen_module.invoice_page
-    monkeypatch.setattr(screen_module, "invoice_page", slow_page)
+    slow_database(monkeypatch, screen_module, "invoice_page", 0.5)
     app = app_for(book)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -2,14 +2,13 @@
 ledger holds), and lists that sort by a column in SQL and reach their last row by End even when paged."""
 from __future__ import annotations
 
-import time
 
 import pytest
 from textual import events
 from textual.widgets import Static
 
 from store.ledger.ledger import Ledger
-from tests.support.app import SIZE, app_for, hold_still, settle, text_of
+from tests.support.app import SIZE, app_for, hold_still, settle, slow_database, text_of
 from tests.support.book import PASSPHRASE, make_book
 from tui.screens.customers import CustomersScreen
 from tui.screens.invoices import InvoicesScreen
@@ -163,11 +162,7 @@ async def test_keys_typed_with_the_screen_key_land_on_the_new_screen(book):
 async def test_no_down_press_is_lost_while_the_next_pages_load(book, monkeypatch):
     from tui.screens import customers as screen_module
 
-    def slow_page(*args, **kwargs):  # a busy machine: each page takes a while on the database thread
-        time.sleep(0.3)
-        return fetch(*args, **kwargs)
-    fetch = screen_module.customer_page
-    monkeypatch.setattr(screen_module, "customer_page", slow_page)
+    slow_database(monkeypatch, screen_module, "customer_page", 0.3)  # each page takes a while
     app = app_for(book)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
