@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Label, Static
 
 from store.write import confirmations, reconcile
 from store.rules.money import format_amount
-from tui.screens.base import DulyScreen
+from tui.screens.base import DulyScreen, narrow_layout
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.table import DataTable
@@ -60,6 +60,7 @@ class ReconcileScreen(DulyScreen):
         self.lines: dict[str, tuple[dict, list]] = {}
         self.current: str | None = None
         self.status = "open"  # which lines are listed: open, or rejected (set aside)
+        self.narrow = False  # below 120 columns: the statement differences without their currency column
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,13 +84,27 @@ class ReconcileScreen(DulyScreen):
         cands = self.query_one("#rec-cands", DataTable)
         for key in ("rec.col.n", "rec.col.score", "col.customer", "rec.col.apply", "rec.col.reasons"):
             cands.add_column(t(key), key=key)
-        disputes = self.query_one("#rec-disputes", DataTable)
-        for key in ("col.customer", "rec.col.as_of", "col.currency", "rec.col.ours", "rec.col.theirs",
-                    "rec.col.difference", "rec.col.answered"):
-            disputes.add_column(Text(t(key), justify="right") if key.startswith("rec.col.") and key[8:] in (
-                "ours", "theirs", "difference") else t(key), key=key)
+        self._dispute_columns()
         lines.focus()
         super().on_mount()
+
+    def _dispute_columns(self) -> None:
+        """The statement differences' columns; below 120 columns without the currency (each amount names it)."""
+        t, disputes = self.t, self.query_one("#rec-disputes", DataTable)
+        self.narrow = narrow_layout(self.app)
+        disputes.clear(columns=True)
+        for key in ("col.customer", "rec.col.as_of", "col.currency", "rec.col.ours", "rec.col.theirs",
+                    "rec.col.difference", "rec.col.answered"):
+            if key == "col.currency" and self.narrow:
+                continue
+            disputes.add_column(Text(t(key), justify="right") if key.startswith("rec.col.") and key[8:] in (
+                "ours", "theirs", "difference") else t(key), key=key)
+
+    def on_resize(self) -> None:
+        # (DulyScreen's on_resize runs too: Textual calls the handler of every class in the MRO)
+        if self.narrow != narrow_layout(self.app):
+            self._dispute_columns()
+            self.reload()
 
     def reload(self) -> None:
         super().reload()
@@ -124,7 +139,8 @@ class ReconcileScreen(DulyScreen):
         disputes.clear()
         for n, d in enumerate(message.disputes):
             cur = d["currency"]
-            disputes.add_row(d["customer"], d["as_of"], cur, *(self._amount(d[k], cur) for k in (
+            narrow = () if self.narrow else (cur,)
+            disputes.add_row(d["customer"], d["as_of"], *narrow, *(self._amount(d[k], cur) for k in (
                 "our_balance", "their_balance", "difference")), d["answered_on"] or "", key=str(n))
         self.query_one("#rec-disputes-title", Label).update(f"{t('rec.disputes')} ({len(message.disputes)})")
 

@@ -12,8 +12,10 @@ from itertools import islice
 
 from rich.markup import escape
 from rich.text import Text
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable as _DataTable
+from textual.widgets.data_table import ColumnKey
 
 from store.rules.safetext import terminal_text
 
@@ -28,6 +30,36 @@ def literal(value):
 
 
 class DataTable(_DataTable):
+    # A column that takes the width the others leave (a name, in a list's narrow layout): the table then never needs
+    # scrolling sideways. Its cells should fit any width (tui.widgets.cells.Clipped). None: every column as wide as
+    # its widest cell. The room left for a vertical scrollbar is kept free, so the fit holds as rows come in.
+    flex: str | None = None
+    FLEX_MIN = 6
+
+    def _update_dimensions(self, new_rows) -> None:
+        super()._update_dimensions(new_rows)
+        self._fit_flex()
+
+    def on_resize(self) -> None:
+        if self.flex is not None:
+            self._require_update_dimensions = True
+            self.refresh()
+
+    def _fit_flex(self) -> None:
+        column = self.columns.get(ColumnKey(self.flex)) if self.flex is not None else None
+        if column is None or not self.size.width:
+            return
+        others = sum(c.get_render_width(self) for c in self.columns.values() if c is not column)
+        room = self.size.width - self.styles.scrollbar_size_vertical - self._row_label_column_width
+        width = max(self.FLEX_MIN, room - others - 2 * self.cell_padding)
+        if column.auto_width or column.width != width:
+            column.auto_width, column.width = False, width
+            self._clear_caches()
+            self._update_count += 1
+            self.virtual_size = Size(others + column.get_render_width(self) + self._row_label_column_width,
+                                     self.virtual_size.height)
+            self.refresh()
+
     class EdgeWanted(Message):
         """Home or End on a row cursor: the first or the last row of the whole list, not only of what is loaded."""
 
