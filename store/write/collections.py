@@ -615,18 +615,18 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
                 raise
             try:
                 transport.send(msg)
-            except mailer.ConnectFailed as exc:
+            except mailer.ConnectFailed as exc:  # the outcome's detail keeps the error, worded where it is shown
                 record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(exc))
-                stop = str(exc)
-                outcomes.append(Outcome(who.code, channel, numbers, "failed", str(exc)))
+                stop = Said.of(exc)
+                outcomes.append(Outcome(who.code, channel, numbers, "failed", Said.of(exc)))
                 continue
             except SendFailed as exc:
                 record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(exc))
-                outcomes.append(Outcome(who.code, channel, numbers, "failed", str(exc)))
+                outcomes.append(Outcome(who.code, channel, numbers, "failed", Said.of(exc)))
                 continue
             except SendUncertain as exc:
                 record_outcome(ledger, batch, who, channel, items, as_of, "unknown", str(exc))
-                outcomes.append(Outcome(who.code, channel, numbers, "unknown", str(exc)))
+                outcomes.append(Outcome(who.code, channel, numbers, "unknown", Said.of(exc)))
                 continue
             record_outcome(ledger, batch, who, channel, items, as_of, "sent")
             outcomes.append(Outcome(who.code, channel, numbers, "sent", who.email))
@@ -635,8 +635,9 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
                 path = write_letter(Path(letters_dir), who, items, company, rp,
                                     letter=letters.get((who.customer_id, channel)), letter_format=letter_format)
             except OSError as exc:  # nothing was made: the level may be tried again
-                error = f"cannot write a letter into {letters_dir}: {exc.strerror or exc}"
-                record_outcome(ledger, batch, who, channel, items, as_of, "failed", error)
+                error = Said(N_("cannot write a letter into {folder}: {reason}"), folder=str(letters_dir),
+                             reason=exc.strerror or str(exc))
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(error))
                 outcomes.append(Outcome(who.code, channel, numbers, "failed", error))
                 continue
             record_outcome(ledger, batch, who, channel, items, as_of, "letter")

@@ -413,12 +413,13 @@ class CustomerScreen(DulyScreen):
             notes.add_row(n["at"], t(f"channel.{n['channel']}"), literal(n["text"]), n["next_action"] or "",
                           key=n["id"])
 
-    @staticmethod
-    def _value(field: str, value, record: dict) -> str:
+    def _value(self, field: str, value, record: dict) -> str:
         if value in (None, "", "null"):
             return ""
         if field == "credit_limit" and str(value).lstrip("-").isdigit():
             return format_amount(int(value), record["currency"] or "CNY")
+        if field == "archived":  # stored as 1 / 0 (True / False in older changes): yes or no in words
+            return self.t("yes") if str(value).lower() in ("1", "true") else self.t("no")
         return str(value)
 
     def action_edit(self) -> None:
