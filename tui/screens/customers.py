@@ -122,7 +122,7 @@ class CustomersScreen(PagedListScreen):
         self.ratings = message.ratings
         table = self.query_one("#customers", DataTable)
         for row_key in list(table.rows):
-            table.update_cell(row_key, "rating", self._rating(str(row_key.value)))
+            table.update_cell(row_key, "rating", self._rating(str(row_key.value)), update_width=True)  # "A 100"
 
     def _rating(self, code: str) -> Text:
         found = self.ratings.get(code)

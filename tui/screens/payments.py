@@ -77,7 +77,8 @@ class PaymentsScreen(PagedListScreen):
     def list_columns(self, narrow: bool) -> list[tuple]:
         t = self.t
         if narrow:  # the date short, code and name in one column cut to fit, the amount with its currency, a voided
-            # payment's status where its unapplied amount would be: nothing to scroll sideways at 80 columns
+            # payment's status where its unapplied amount would be, the reference only where there is no number:
+            # nothing to scroll sideways at 80 columns
             return [("number", t("col.number"), False), ("date", t("col.date"), False),
                     ("customer", t("col.customer"), False), ("amount", t("col.amount"), True),
                     ("unapplied", t("col.unapplied"), True)]
@@ -94,7 +95,8 @@ class PaymentsScreen(PagedListScreen):
             code = r["customer"] or ""
             if r["status"] == "voided":
                 unapplied = Text(t("status.voided"), justify="right", style="dim")
-            return (r["number"] or "", short_date(r["date"]),
+            number = r["number"] or Text(r["reference"] or "", style="dim")  # no number (an older payment): its reference
+            return (number, short_date(r["date"]),
                     Clipped(f"{code} {r['customer_name'] or ''}".strip(), keep=len(code) + 1),
                     amount_with_currency_cell(r["amount"], cur), unapplied)
         return (r["number"] or "", r["date"], r["customer"] or "",
