@@ -7,6 +7,7 @@ from datetime import datetime
 from store.errors import Said, joined
 from store.i18n import N_, known, translate
 from store.rules import money
+from store.rules.stored_words import Stored
 
 # Fields holding minor units; shown as money in the currency of the document they belong to.
 AMOUNT_FIELDS = {"amount", "total", "tax", "unit_price", "credit_limit", "fee", "our_balance", "their_balance",
@@ -136,6 +137,8 @@ class Names:
             return f"{money.format_amount(int(value), cur)} {cur}"
         if column in _REFERENCES:
             return self.name(_REFERENCES[column], value)
+        if column in ("note", "reason", "text") and isinstance(value, str):  # the app's own lines worded for a reader
+            return Stored(value)
         if column == "archived":
             return Said(N_("yes")) if str(value) in ("1", "True") else Said(N_("no"))
         return str(value)

@@ -478,10 +478,15 @@ def record_outcome(ledger, batch: str, who: Recipient, channel: str, items: list
                 post_charge(ledger, who, it, as_of)
         levels_sent = ", ".join(sorted({it.level.name for it in items}))
         numbers = ", ".join(it.number for it in items)
-        text = {"sent": f"reminder ({levels_sent}) e-mailed to {who.email}: {numbers}",
-                "unknown": f"reminder ({levels_sent}) to {who.email}: outcome unknown ({error}): {numbers}",
-                "task": f"reminder ({levels_sent}) by {channel}: task for {numbers}",
-                "letter": f"reminder ({levels_sent}) letter written: {numbers}"}[status]
+        # stored in English, worded for a reader where shown (store/rules/stored_words.py)
+        text = str({"sent": Said(N_("reminder ({levels}) e-mailed to {email}: {numbers}"), levels=levels_sent,
+                                 email=who.email, numbers=numbers),
+                    "unknown": Said(N_("reminder ({levels}) to {email}: outcome unknown ({error}): {numbers}"),
+                                    levels=levels_sent, email=who.email, error=error, numbers=numbers),
+                    "task": Said(N_("reminder ({levels}) by {channel}: task for {numbers}"), levels=levels_sent,
+                                 channel=channel, numbers=numbers),
+                    "letter": Said(N_("reminder ({levels}) letter written: {numbers}"), levels=levels_sent,
+                                   numbers=numbers)}[status])
         tx.event("notes", customer_id=who.customer_id, channel="letter" if status == "letter" else (
             channel if channel in NOTE_CHANNELS else "other"), text=text, at=as_of.isoformat(), next_action=None)
 
@@ -503,8 +508,9 @@ def post_charge(ledger, who: Recipient, it: PlanItem, as_of: date) -> str | None
     if ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
         return None
     number = f"DN-{it.number}-{it.level.name}"
-    reason = (f"{it.level.name}: fee {money.to_decimal_str(it.fee, it.currency)} + interest "
-              f"{money.to_decimal_str(it.interest, it.currency)} on {it.number}")
+    reason = str(Said(N_("{level}: fee {fee} + interest {interest} on {number}"), level=it.level.name,
+                      fee=money.to_decimal_str(it.fee, it.currency),
+                      interest=money.to_decimal_str(it.interest, it.currency), number=it.number))
     debit_notes.add(ledger, who.code, as_of.isoformat(), reason, amount=money.to_decimal_str(amount, it.currency),
                     currency=it.currency, doc_id=doc_id, number=number, check_credit=False)
     return number
