@@ -63,3 +63,27 @@ async def test_archived_reads_yes_and_no_in_a_customers_history_in_chinese(book)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         archived = [row[2:4] for row in rows if row[1] == app.t("field.archived")]
         assert archived[:2] == [["是", "否"], ["否", "是"]]  # newest first: unarchived, then archived
+
+
+async def test_the_notes_the_app_wrote_in_the_ledger_read_in_chinese_on_the_payment_and_invoice_screens(book):
+    from store.write import adjustments, payments
+    from tests.support.app import text_of
+    from tui.screens.invoice import InvoiceScreen
+    from tui.screens.payment import PaymentScreen
+
+    with Ledger.open(book, PASSPHRASE, actor="tester") as ledger:  # as a bank line accepted on 2026-03-30 left them
+        paid = payments.add(ledger, "SZ004", "2026-03-30", "66", note="bank line 0a1b2c3d 深圳前海 货款")
+        adjustments.write_off(ledger, "T1-000011", "2026-03-30", "bank fee (bank line 0a1b2c3d)", "0.50")
+    app = app_for(book, language="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(PaymentScreen(paid.id))
+        await settle(pilot)
+        head = text_of(app.screen.query_one("#payment-head"))
+        assert "银行流水 0a1b2c3d 深圳前海 货款" in head and "bank line" not in head
+        app.pop_screen()
+        app.push_screen(InvoiceScreen("T1-000011"))
+        await settle(pilot)
+        applied = app.screen.query_one("#invoice-applied", DataTable)
+        rows = " ".join(str(c) for i in range(applied.row_count) for c in applied.get_row_at(i))
+        assert "银行手续费（银行流水 0a1b2c3d）" in rows and "bank fee" not in rows
