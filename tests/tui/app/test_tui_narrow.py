@@ -87,3 +87,29 @@ async def test_the_customer_list_at_80_shows_the_balance_with_its_currency(book)
         assert [k.value for k in table.columns] == ["code", "name", "balance", "overdue", "rating"]
         assert table.get_row("SZ004")[2].plain == "566.00 CNY"  # 666.00 less 100.00 paid
         assert str(table.columns[ColumnKey("name")].label) == "名称"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_bank_lines_and_their_candidates_fit_with_the_reasons_whole_below(book, tmp_path, language, size):
+    from store.files import bank
+    from store.ledger.ledger import Ledger
+    from tests.support.app import text_of
+    from tests.support.book import PASSPHRASE
+
+    src = tmp_path / "bank.csv"
+    src.write_bytes(("交易日期,贷方发生额,借方发生额,对方户名,摘要\n"
+                     "2026-03-30,\"30,000.00\",,明辉,货款\n"
+                     "2026-03-31,\"88,000.00\",,北京华信科技有限公司,T1-000003\n").encode("gbk"))
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        bank.import_file(ledger, src)
+    app = app_for(book, language=language)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        for list_id in ("rec-lines", "rec-cands"):
+            table = app.screen.query_one(f"#{list_id}", DataTable)
+            assert table.row_count and sideways(table) == 0, (list_id, table.virtual_size.width)
+        reasons = text_of(app.screen.query_one("#rec-reasons"))
+        assert "T1-000010" in reasons and "2026-02-24" in reasons  # the reasons cut in the table, whole below
