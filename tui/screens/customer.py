@@ -420,6 +420,9 @@ class CustomerScreen(DulyScreen):
             return format_amount(int(value), record["currency"] or "CNY")
         if field == "archived":  # stored as 1 / 0 (True / False in older changes): yes or no in words
             return self.t("yes") if str(value).lower() in ("1", "true") else self.t("no")
+        kind = {"settlement_cycle": "cycle", "language": "language"}.get(field)  # a value from a fixed list: its word
+        if kind and self.t.has(f"{kind}.{value}"):
+            return self.t(f"{kind}.{value}")
         return str(value)
 
     def action_edit(self) -> None:

@@ -52,10 +52,11 @@ async def test_a_reminder_that_could_not_be_sent_is_told_in_chinese_on_the_custo
         assert "cannot connect" not in told
 
 
-async def test_archived_reads_yes_and_no_in_a_customers_history_in_chinese(book):
+async def test_archived_and_the_settlement_cycle_read_in_words_in_a_customers_history_in_chinese(book):
     with Ledger.open(book, PASSPHRASE, actor="tester") as ledger:
         customers.set_archived(ledger, "EU01", True)
         customers.set_archived(ledger, "EU01", False)
+        customers.edit(ledger, "EU01", settlement_cycle="monthly")
     app = app_for(book, language="zh")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_customer(pilot, "EU01", "tab-history")
@@ -63,6 +64,8 @@ async def test_archived_reads_yes_and_no_in_a_customers_history_in_chinese(book)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         archived = [row[2:4] for row in rows if row[1] == app.t("field.archived")]
         assert archived[:2] == [["是", "否"], ["否", "是"]]  # newest first: unarchived, then archived
+        [cycle] = [row[2:4] for row in rows if row[1] == app.t("field.settlement_cycle") and row[2]]
+        assert cycle == [app.t("cycle.per_order"), app.t("cycle.monthly")] and "monthly" not in cycle
 
 
 async def test_the_notes_the_app_wrote_in_the_ledger_read_in_chinese_on_the_payment_and_invoice_screens(book):
