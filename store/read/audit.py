@@ -42,6 +42,24 @@ class Column(Said):
         return translate(language, key) if language != "en" and known(key) else str(self)
 
 
+class Word(Said):
+    """A value from a fixed list (per_order, bank_transfer) in a line of the trail: as stored in English, the
+    catalogue's word for it ("<kind>.<value>") in another language."""
+
+    def __new__(cls, kind: str, value: str) -> Word:
+        said = str.__new__(cls, value)
+        said.kind = kind
+        return said
+
+    def text(self, language: str = "en") -> str:
+        key = f"{self.kind}.{self}"
+        return translate(language, key) if language != "en" and known(key) else str(self)
+
+
+# columns whose values come from a fixed list, and the catalogue's prefix for their words
+_WORDED = {"settlement_cycle": "cycle", "method": "method", "channel": "channel", "language": "language"}
+
+
 def listed(parts: list, more: bool = False) -> Said | str:
     """'a, b, c' (and ' …' when more were left out), each part worded in the reader's language."""
     if not parts:
@@ -137,6 +155,8 @@ class Names:
             return f"{money.format_amount(int(value), cur)} {cur}"
         if column in _REFERENCES:
             return self.name(_REFERENCES[column], value)
+        if column in _WORDED and isinstance(value, str):
+            return Word(_WORDED[column], value)
         if column in ("note", "reason", "text") and isinstance(value, str):  # the app's own lines worded for a reader
             return Stored(value)
         if column == "archived":

@@ -90,6 +90,7 @@ def test_audit_reads_in_chinese_for_a_chinese_reader_and_stays_english_for_scrip
     assert "发票 A7-000001 已记账：" in out and "A7-000001 核销坏账" not in out
     assert "客户 C1 的联系人 王会计" in out
     assert "客户 C1：已归档 = 是" in out  # yes and no in words
+    assert "结算周期 = 逐单" in out and "方式 其他" in out  # values from a fixed list in words
     for english in ("posted", "customer C1", "(empty)", " of ", "applied to"):
         assert english not in out, english
     rows = book("--lang", "zh", "audit", "--format", "json").json()
