@@ -404,7 +404,8 @@ def reminder_plan(ledger, as_of: date) -> ReminderPlan:
                         agreed_rates=agreed_interest_rates(ledger, [inv.id for inv in open_invoices]))
     plan.held = [h if (h.invoice_id, h.level) not in sent else dunning.Held(
         h.invoice_id, h.number, h.customer_id, h.level,
-        f"level {h.level} already done ({sent[(h.invoice_id, h.level)]})") for h in plan.held]
+        Said(N_("level {level} already done ({outcome})"), level=h.level, outcome=sent[(h.invoice_id, h.level)]))
+        for h in plan.held]
     return ReminderPlan(as_of, plan, _recipients(ledger), {inv.id: inv.doc_date.isoformat() for inv in pos.invoices})
 
 
