@@ -41,6 +41,28 @@ STORED = (
     N_("reminder ({levels}) by {channel}: task for {numbers}"), N_("reminder ({levels}) letter written: {numbers}"),
     N_("{level}: fee {fee} + interest {interest} on {number}"),
 )
+# what a sync flagged for review (sync/merge.py, store/write/drafts.py): matched whole, as some hold a "; "
+STORED_WHOLE = (
+    N_("setting {key} was set to {value} by {device}, which is not an admin device (applied like any change; set it "
+       "back with `duly settings set` if it was not meant)"),
+    N_("payment of {amount} from customer {customer} (reference {reference}) was recorded twice: on {date} by "
+       "{device} and on {other_date} by {other_device}; both are kept: void one if it is the same payment"),
+    N_("invoice {number} has {applied} applied to a total of {total} ({excess} too much) after merging changes from "
+       "two devices"),
+    N_("payment of {amount} dated {date} has {applied} applied to invoices ({excess} too much) after merging changes "
+       "from two devices"),
+    N_("credit note of {amount} dated {date} has {applied} applied to invoices ({excess} too much) after merging "
+       "changes from two devices"),
+    N_("draft {draft} was issued on two devices, as invoices {numbers}: both are posted; void the one that should not "
+       "exist"),
+    N_("draft {draft} was deleted on a device that had not seen it issued as invoice {numbers}; the invoice is posted "
+       "without that change: issue a credit note, or void it and issue the draft's content again"),
+    N_("draft {draft} was edited ({fields}) on a device that had not seen it issued as invoice {numbers}; the invoice "
+       "is posted without that change: issue a credit note, or void it and issue the draft's content again"),
+    N_("recurring schedule {schedule} occurrence {occurrence} ({date}) was issued here and by {device} with different "
+       "content ({tables}); this device keeps its own copy: void the invoice and issue the right one by hand if it is "
+       "wrong"),
+)
 # lines that start with an id and go on with what came from a file (a payment's note: the bank line, its payer
 # and memo as the statement gave them)
 STORED_PREFIXES = (N_("bank line {line}"),)
@@ -65,7 +87,11 @@ def reword(text: str | None, language: str) -> str:
     is."""
     if not text or language == "en":
         return text or ""
-    parts = text.split("; ")  # (no id holds a "; ")
+    for msgid in STORED_WHOLE:
+        found = _pattern(msgid).fullmatch(text)
+        if found:
+            return translate(language, msgid, **found.groupdict())
+    parts = text.split("; ")  # (no id of STORED holds a "; ")
     worded = [_one(part, language) for part in parts]
     if not any(worded):
         return text  # none of it the app's: as it was typed

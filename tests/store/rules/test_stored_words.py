@@ -87,3 +87,21 @@ def test_the_command_line_words_a_decision_and_a_reminders_note_for_a_chinese_re
     listed = cli("--lang", "zh", "reconcile", "list", "--status", "accepted").out
     assert "手工匹配" in listed and "matched by hand" not in listed
     assert cli("reconcile", "list", "--status", "accepted").out.count("matched by hand") == 1  # English for English
+
+
+def test_what_a_sync_flagged_for_review_reads_in_chinese_and_each_flag_is_made_from_its_id():
+    from store.errors import Said
+    from store.rules.stored_words import STORED_WHOLE
+
+    made = Said(STORED_WHOLE[1], amount="3,000.00 CNY", customer="BJ001", reference="BANK-778", date="2026-03-28",
+                device="laptop", other_date="2026-03-29", other_device="desk")
+    assert str(made) == ("payment of 3,000.00 CNY from customer BJ001 (reference BANK-778) was recorded twice: on "
+                         "2026-03-28 by laptop and on 2026-03-29 by desk; both are kept: void one if it is the same "
+                         "payment")  # the English the ledger has always held
+    assert reword(str(made), "zh") == ("客户 BJ001 的收款 3,000.00 CNY（参考号 BANK-778）被登记了两次：2026-03-28 由 "
+                                       "laptop 登记，2026-03-29 由 desk 登记；两笔都保留：如是同一笔收款，请作废其中一笔")
+    for source in ("sync/merge.py", "store/write/drafts.py"):  # every flag (it names devices) has its id here
+        tree = ast.parse((Path(__file__).resolve().parents[3] / source).read_text(encoding="utf-8"))
+        ids = {node.args[0].value for node in ast.walk(tree) if isinstance(node, ast.Call)
+               and getattr(node.func, "id", None) == "N_" and "device" in node.args[0].value}
+        assert ids and ids <= set(STORED_WHOLE), ids - set(STORED_WHOLE)
