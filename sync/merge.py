@@ -199,8 +199,7 @@ def _flag_over_allocation(conn, allocation_ids: set[str], now: str) -> int:
             message = str(Said(N_("invoice {number} has {applied} applied to a total of {total} ({excess} too much) "
                                   "after merging changes from two devices"), number=row[0],
                                applied=f"{format_amount(applied, row[2])} {row[2]}",
-                               total=f"{format_amount(row[1], row[2])} {row[2]}",
-                               excess=f"{format_amount(applied - row[1], row[2])} {row[2]}"))
+                               total=format_amount(row[1], row[2]), excess=format_amount(applied - row[1], row[2])))
             added += _flag(conn, "over_allocated_invoice", invoice_id, "", message, now)
     for index, table, alias, left, label in (
             (1, "payments", "p", PAYMENT_LEFT, N_("payment of {amount} dated {date} has {applied} applied to invoices "
@@ -215,7 +214,7 @@ def _flag_over_allocation(conn, allocation_ids: set[str], now: str) -> int:
                 applied = row[0] - row[3]
                 message = str(Said(label, amount=f"{format_amount(row[0], row[1])} {row[1]}", date=row[2],
                                    applied=f"{format_amount(applied, row[1])} {row[1]}",
-                                   excess=f"{format_amount(applied - row[0], row[1])} {row[1]}"))
+                                   excess=format_amount(applied - row[0], row[1])))
                 added += _flag(conn, f"over_allocated_{table[:-1]}", doc_id, "", message, now)
     return added
 
