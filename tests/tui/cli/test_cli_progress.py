@@ -118,3 +118,23 @@ def test_a_restore_that_asks_takes_its_bar_off_the_terminal_for_the_question(boo
     assert proc.wait(timeout=60) == 0, shown
     assert "Replace" in out and "restored" in out and "all checks passed" in out
     assert "restoring the backup" in shown and re.search(r"(\d+)/\1\s+pages", shown)
+
+
+def test_sync_init_and_join_show_their_progress_at_a_terminal(book, tmp_path):
+    """One bar for the whole job: the changes sent and the snapshot's chunks (init), the chunks fetched and the
+    changes pulled (join)."""
+    from tests.support.sync_server import running_server
+
+    path, _ = book
+    with running_server("sqlite", tmp_path) as server:
+        code, out, shown = stderr_at_terminal(["sync", "init", "--server", server.url], path, tmp_path)
+        assert code == 0, shown
+        done, total = re.findall(r"(\d+)/(\d+)\s+steps", shown)[-1]  # the bar as it was last drawn
+        assert "sending the book" in shown and done == total and int(total) >= 2
+        assert "RECOVERY SECRET" in out
+        invite = run_duly("sync", "invite", env={"DULY_LEDGER": str(path), "DULY_PASSPHRASE": PASSPHRASE})
+        code_line = next(line for line in invite.out.splitlines() if "--invite" in line).split("--invite")[1].strip()
+        code, out, shown = stderr_at_terminal(["sync", "join", "--server", server.url, "--invite", code_line],
+                                              tmp_path / "second.duly", tmp_path)
+        assert code == 0, shown
+        assert "fetching the book" in shown and re.search(r"(\d+)/\1\s+steps", shown) and "joined team" in out
