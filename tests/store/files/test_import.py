@@ -638,3 +638,16 @@ def test_ods_errors_name_the_row_and_column_letter_and_a_broken_one_says_why(cli
     (tmp_path / "broken.ods").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
     result = cli("import", "customers", tmp_path / "broken.ods")
     assert_one_line_error(result, 1, "broken.ods is not a readable .ods spreadsheet")
+
+
+def test_a_rows_fingerprint_is_the_one_earlier_imports_stored():
+    """import_log keeps each imported row's fingerprint: a re-import of an old file must find the same ones (the
+    values below are what Duly computed before the fingerprint was made in one pass)."""
+    rows = importer._Rows(None, "payments")
+    values = {"customer": "恒达", "date": "2026-01-10", "amount": 12345, "currency": "CNY", "method": "cash",
+              "reference": "", "invoice": [["F-1", 12345]]}
+    assert rows.occurrence(values) == "05d271486df62cbb10b18b60642a3b19509262a173be1cfbe6e29c75fad68e05"
+    assert rows.occurrence(dict(values)) == "5767493b215744f1a0030574c7637514069a535618ff8add0fe15f48fcc79aae"
+    assert importer._Rows(None, "invoices").occurrence({"customer": "A", "tax": None}) == (
+        "98d4e931440fb79ed6e90c2a3d659b8bb523ce2e349d04350d5cda12080c9019")
+    assert rows.occurrence(values) == importer.fingerprint("payments", values, 3)
