@@ -669,7 +669,9 @@ class Known:
     fingerprints: set[str] = field(default_factory=set)
     payments: set[tuple] = field(default_factory=set)  # (customer code, date, amount, currency, reference)
     name_keys: dict[str, str] | None = None  # validate.name_key(name) -> customer code, made on first use
-    posted: dict[tuple, int] = field(default_factory=dict)  # payments with a reference this import wrote so far
+    # the largest rowid of the payments there before this import (a row it writes gets a larger one): what a
+    # batch's references are compared with, without remembering each payment the import wrote
+    payments_before: int = 0
 
 
 UNKNOWN_TERMS = N_("unknown payment terms {terms} (expected built-in terms such as NET30 or terms added with "
@@ -1173,6 +1175,8 @@ def known_base(ledger, kind: str) -> Known:
         "SELECT name FROM terms WHERE coalesce(archived, 0) = 0")}
     found.fingerprints = {r[0] for r in ledger.conn.execute(
         "SELECT fingerprint FROM import_log WHERE kind = ?", (kind,))}
+    if kind == "payments":
+        found.payments_before = ledger.conn.execute("SELECT coalesce(max(rowid), 0) FROM payments").fetchone()[0]
     return found
 
 
@@ -1198,16 +1202,15 @@ def known_for_batch(ledger, found: Known, table: Table, kind: str, batch: Iterab
             with contextlib.suppress(InvalidInput):  # a bad date is the check's to name
                 wanted.add((customer["id"], validate.iso_date(raw.get("date", "")), raw["reference"]))
         for chunk in _chunks(sorted(wanted), 300):
-            for code, on, amount, currency, reference, count in ledger.conn.execute(
+            for code, on, amount, currency, reference in ledger.conn.execute(
                 f"""WITH wanted (customer_id, date, reference) AS (VALUES {','.join(['(?,?,?)'] * len(chunk))})
-                    SELECT c.code, p.date, p.amount, p.currency, p.reference, count(*) FROM wanted w
+                    SELECT DISTINCT c.code, p.date, p.amount, p.currency, p.reference FROM wanted w
                     JOIN payments p ON p.customer_id = w.customer_id AND p.date = w.date AND p.reference = w.reference
                     JOIN customers c ON c.id = p.customer_id
-                    WHERE NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')
-                    GROUP BY 1, 2, 3, 4, 5""", [v for triple in chunk for v in triple]):
-                key = (code, on, amount, currency, reference)
-                if count > found.posted.get(key, 0):  # there before this import, not written by an earlier batch
-                    found.payments.add(key)
+                    WHERE p.rowid <= ?
+                      AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')""",
+                    [v for triple in chunk for v in triple] + [found.payments_before]):
+                found.payments.add((code, on, amount, currency, reference))
     for chunk in _chunks(numbers):
         params = {"d": openitems.END}
         params.update({f"n{k}": v for k, v in enumerate(chunk)})
@@ -1286,10 +1289,6 @@ def post_payments(ledger, docs: list[Doc], posting: Posting, known: Known) -> li
     for doc, applied in zip(docs, payments.add_many(ledger, batch, posting.paying)):
         if posting.keep_rows:
             doc.detail = _applied_detail(applied)
-        f = doc.fields
-        if f["reference"]:  # a later batch must not take it for a payment that was there before
-            key = (f["customer"], f["date"], applied.amount, applied.currency, f["reference"])
-            known.posted[key] = known.posted.get(key, 0) + 1
         done.append(("payments", applied.id, ""))
     return done
 

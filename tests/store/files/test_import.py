@@ -412,6 +412,21 @@ def test_two_identical_payments_stay_two_and_a_known_reference_is_not_doubled(cl
         assert ledger.row("SELECT count(*) AS n, sum(amount) AS s FROM payments") == {"n": 3, "s": 5_000}
 
 
+def test_a_reference_the_file_repeats_in_later_batches_is_not_taken_for_one_there_before(cli, invoiced, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_ROWS", 1)  # each row in a batch of its own, written before the next
+    with Ledger.open(invoiced, PASSPHRASE) as ledger:
+        payments.add(ledger, "ACME", "2026-02-10", "30", reference="W-1", auto=False)
+    src = write(tmp_path / "p.csv", "customer,date,amount,reference,invoice\n"
+                                    "HD001,2026-02-01,10,W-7,-\nHD001,2026-02-01,10,W-7,-\nACME,2026-02-10,30,W-1,-\n"
+                                    "ACME,2026-02-10,30,W-1,-\n")
+    result = cli("import", "payments", src)
+    assert result.code == 0 and "imported 2 new payments, 2 already there" in result.out
+    with Ledger.open(invoiced, PASSPHRASE) as ledger:
+        assert ledger.row("SELECT count(*) AS n, sum(amount) AS s FROM payments") == {"n": 3, "s": 5_000}
+    assert "imported 0 new payments, 4 already there" in cli("import", "payments", src).out
+
+
 @pytest.mark.parametrize("row,words", [
     ("HD001,2026-02-01,1000.01,F-1", ['column "invoice"', "1000.01 CNY allocated to invoice F-1",
                                       "more than its open amount 1000.00 CNY"]),
