@@ -986,7 +986,13 @@ def check_payments(table: Table, known: Known, rows: _Rows | None = None,
                    batch: Iterable | None = None) -> tuple[list[Doc], list[str]]:
     rows = rows or _Rows(table, "payments")
     docs: list[Doc] = []
-    left: dict[str, int] = rows.memo.setdefault("left", {})  # what the file leaves open of each invoice it names
+    # what the file leaves open of each invoice it names: while every batch before was written, the ledger (read
+    # for this batch: `known`) says it, and only this batch's invoices are kept; after a problem nothing more is
+    # written, and what the rows before left open is carried from batch to batch
+    if rows.problems or batch is None:
+        left: dict[str, int] = rows.memo.setdefault("left", {})
+    else:
+        left = rows.memo["left"] = {}
     for number, inv in known.invoices.items():
         left.setdefault(number, inv["open"])
     values_of = table.values_of()
@@ -1507,5 +1513,6 @@ def _post(ledger, tx, spec: Kind, docs: list[Doc], posting: Posting, known: Know
         if warning:
             outcome.warnings.append(Said(N_("{where}: {reason}"), where=walk.table.where(doc.line), reason=warning))
         log.append((doc.fingerprint, spec.name, table_name, row_id, source, doc.line, at))
+    log.sort()  # by fingerprint, the log's key: the rows go into the index in order, not at random pages
     tx.local_rows("import_log", _LOG_COLUMNS, log)
     tx.seal_if_full()

@@ -73,6 +73,7 @@ class OpenBook:
         # and the ids of those that have nothing open counting every document
         self._numbers: dict[str, tuple[str, str] | None] = {}
         self._closed: set[str] = set()
+        self._dates: dict[str, str] = {}
 
     # -- reading a customer, or a named invoice, once -----------------------------------------------------
     _OPEN = """SELECT id, number, date, due_date, total, open_all, last_on FROM doc_state
@@ -81,10 +82,12 @@ class OpenBook:
     def _read(self, rows, owner: tuple[str, str]) -> dict[str, _Invoice]:
         """_Invoices of doc_state rows; one already in memory is kept (it knows what was applied since)."""
         found, new = {}, []
+        day = self._dates.setdefault  # one string per date, not three per invoice (a big book has a few thousand)
         for iid, number, doc_date, due, total, ever, last_on in rows:
             inv = self._invoices.get(iid)
             if inv is None:
-                inv = self._invoices[iid] = _Invoice(iid, number, doc_date, due, total, ever, last_on, owner)
+                inv = self._invoices[iid] = _Invoice(iid, number, day(doc_date, doc_date), day(due, due), total, ever,
+                                                     day(last_on, last_on), owner)
                 new.append(inv)
             found[iid] = inv
         for iid, schedule in openitems.schedules(self.ledger, [inv.id for inv in new]).items():

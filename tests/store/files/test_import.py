@@ -427,6 +427,18 @@ def test_a_reference_the_file_repeats_in_later_batches_is_not_taken_for_one_ther
     assert "imported 0 new payments, 4 already there" in cli("import", "payments", src).out
 
 
+def test_an_invoice_paid_oldest_due_first_in_an_earlier_batch_is_named_with_what_it_has_open(cli, invoiced,
+                                                                                               tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_ROWS", 1)
+    src = write(tmp_path / "p.csv", "customer,date,amount,invoice\n"
+                                    "HD001,2026-03-01,10,F-1\n"      # F-1: 990.00 left
+                                    "HD001,2026-03-02,990,\n"        # oldest due first: the rest of F-1
+                                    "HD001,2026-03-03,50,F-1\n")     # nothing left on F-1
+    assert_one_line_error(cli("import", "payments", src), 1, "p.csv line 4", 'column "invoice"',
+                          "50.00 CNY allocated to invoice F-1", "more than its open amount 0.00 CNY")
+    assert open_amounts(invoiced)["F-1"] == 1000_00
+
+
 @pytest.mark.parametrize("row,words", [
     ("HD001,2026-02-01,1000.01,F-1", ['column "invoice"', "1000.01 CNY allocated to invoice F-1",
                                       "more than its open amount 1000.00 CNY"]),
