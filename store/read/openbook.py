@@ -79,22 +79,32 @@ class OpenBook:
     _OPEN = """SELECT id, number, date, due_date, total, open_all, last_on FROM doc_state
                WHERE kind = 'invoice' AND settled_on IS NULL AND customer_id = ? AND currency = ? AND open_all > 0"""
 
-    def _read(self, rows, owner: tuple[str, str]) -> dict[str, _Invoice]:
-        """_Invoices of doc_state rows; one already in memory is kept (it knows what was applied since)."""
-        found, new = {}, []
+    def _read(self, rows, owner: tuple[str, str], new: list[_Invoice] | None = None) -> dict[str, _Invoice]:
+        """_Invoices of doc_state rows; one already in memory is kept (it knows what was applied since). With `new`,
+        the invoices read for the first time are added to it and their instalments left to the caller to read
+        (`_read_schedules`, once for many owners), else read here."""
+        found, fresh = {}, []
         day = self._dates.setdefault  # one string per date, not three per invoice (a big book has a few thousand)
         for iid, number, doc_date, due, total, ever, last_on in rows:
             inv = self._invoices.get(iid)
             if inv is None:
                 inv = self._invoices[iid] = _Invoice(iid, number, day(doc_date, doc_date), day(due, due), total, ever,
                                                      day(last_on, last_on), owner)
-                new.append(inv)
+                fresh.append(inv)
             found[iid] = inv
-        for iid, schedule in openitems.schedules(self.ledger, [inv.id for inv in new]).items():
-            inv = found[iid]
+        if new is None:
+            self._read_schedules(fresh)
+        else:
+            new.extend(fresh)
+        return found
+
+    def _read_schedules(self, invoices: list[_Invoice]) -> None:
+        """The instalments of invoices just read (an invoice in several of them is paid in their order)."""
+        by_id = {inv.id: inv for inv in invoices}
+        for iid, schedule in openitems.schedules(self.ledger, list(by_id)).items():
+            inv = by_id[iid]
             if len(schedule) > 1 and sum(amount for _, amount in schedule) == inv.total:
                 inv.schedule = [(when.isoformat(), amount) for when, amount in schedule]
-        return found
 
     def read_named(self, numbers: list[str]) -> None:
         """Read at once the invoices a batch of payments names (what `_invoice_of` and `_named_invoice` would read
@@ -118,8 +128,10 @@ class OpenBook:
             by_owner: dict[tuple[str, str], list] = {}
             for *row, customer_id, currency in rows:
                 by_owner.setdefault((customer_id, currency), []).append(row)
+            new: list[_Invoice] = []
             for owner, found in by_owner.items():
-                self._read(found, owner)
+                self._read(found, owner, new)
+            self._read_schedules(new)  # for all the owners at once: one query a chunk, not one per customer
             self._closed.update(set(chunk) - {row[0] for row in rows})
 
     _OPEN_BY_ID = """SELECT id, number, date, due_date, total, open_all, last_on, customer_id, currency FROM doc_state

@@ -194,6 +194,7 @@ def test_a_batch_naming_invoices_reads_them_together_and_refuses_what_one_by_one
     for k in range(1, 21):
         invoices.add(ledger, "HD001", _day(k), amount="100.00", number=f"F-{k}", terms="NET30")
         invoices.add(ledger, "HD001", _day(k), amount="100.00", number=f"G-{k}", terms="30/70")
+        invoices.add(ledger, "KW002", _day(k), amount="100.00", number=f"H-{k}", terms="30/70")
     invoices.add(ledger, "KW002", _day(3), amount="100.00", number="K-1", terms="NET30")
     payments.add(ledger, "HD001", _day(40), "100.00", allocate=["F-5=100.00"])  # F-5 is paid
     row = {"customer_code": "HD001", "paid_on": _day(50), "amount": "100.00"}
@@ -207,20 +208,25 @@ def test_a_batch_naming_invoices_reads_them_together_and_refuses_what_one_by_one
                                                     payments.Paying(ledger, OpenBook(ledger))))
         assert refused in one and one == many
     reads = []
-    for first, last in ((6, 10), (11, 20)):  # five payments, then ten
+    for first, last, others in ((6, 10, ()), (11, 20, range(11, 21))):  # five payments of one customer, then 20 of two
         statements = []
         ledger.conn.set_trace_callback(statements.append)
         with ledger.writing():
             paid = payments.add_many(ledger, [{**row, "amount": "120.00",
                                                "allocate": [f"F-{k}=100.00", f"G-{k}=20.00"]}
-                                              for k in range(first, last + 1)],
+                                              for k in range(first, last + 1)]
+                                     + [{**row, "customer_code": "KW002", "allocate": [f"H-{k}=30.00"]}
+                                        for k in others],
                                      payments.Paying(ledger, OpenBook(ledger)))
         ledger.conn.set_trace_callback(None)
         assert [p.allocations for p in paid] == [[(f"F-{k}", 100_00), (f"G-{k}", 20_00)]
-                                                 for k in range(first, last + 1)]
-        reads.append([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))])
+                                                 for k in range(first, last + 1)] + [
+            [(f"H-{k}", 30_00)] for k in others]
+        # (a customer's own row is read once for the whole import, where its code is first met)
+        reads.append([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))
+                      and "FROM customers WHERE code" not in s])
     # the invoices named, their open amounts and instalments, and the payment numbers are read once a batch,
-    # not once a payment: twice the payments, the same reads
+    # not once a payment or once a customer: four times the payments, the same reads
     assert len(reads[0]) == len(reads[1]), reads
 
 
