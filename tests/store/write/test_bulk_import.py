@@ -249,3 +249,12 @@ def test_a_batch_of_payments_skips_the_numbers_already_taken_as_one_by_one_does(
                 paid = [payments.add(ledger, r["customer_code"], r["paid_on"], r["amount"], auto=False) for r in rows]
             numbers.append([p.number for p in paid])
     assert numbers[0] == numbers[1] == ["RC-T1-000001", "RC-T1-000004", "RC-T1-000006", "RC-T1-000007"]
+
+
+def test_the_invoices_a_batch_names_are_read_by_their_ids_not_by_scanning_the_open_ones(ledger):
+    from store.read.openbook import OpenBook
+
+    ids = [f"id-{k}" for k in range(500)]  # a chunk, as read_named asks for
+    plan = " ".join(r[3] for r in ledger.conn.execute("EXPLAIN QUERY PLAN " + OpenBook._OPEN_BY_ID.format(
+        marks=",".join("?" * len(ids))), ids))
+    assert "PRIMARY KEY (id=?)" in plan and "doc_state_open" not in plan
