@@ -16,6 +16,7 @@ _held: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 class Scratch:
     def __init__(self):
         self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        self.conn.execute("PRAGMA temp_store = MEMORY")  # a sort too big for its cache spills to memory, not to a file
         self.memo: dict[str, tuple] = {}  # list name -> (what it was built from, what else it keeps)
 
     def rows(self, sql: str, params=()) -> list[dict]:

@@ -65,3 +65,11 @@ def test_the_aging_grid_pages_in_any_order_the_totals_last(ledger):
     backwards = aging_grid.page(ledger, grid, sort="customer", descending=True, backwards=True, limit=2)
     assert [(r["customer"], r["is_total"]) for r in backwards] == [("", 1), ("D", 0)]  # End: the totals first
     assert aging_grid.build(ledger, AS_OF, basis="invoice") is not grid
+
+
+def test_the_scratch_database_never_writes_a_file(ledger):
+    from store.read.scratch import scratch
+
+    held = scratch(ledger)
+    assert held.conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY: a big sort spills to no file
+    assert [row[2] for row in held.conn.execute("PRAGMA database_list")] == [""]  # main in memory, no file
