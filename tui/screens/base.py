@@ -148,6 +148,8 @@ class DulyScreen(Screen):
 
     def _publish_bindings(self) -> None:
         self._bindings_pending = False
+        if self._fit_pending:  # fitted first: the footer is composed once, with the keys that fit
+            self._fit_now()
         footers = list(self.query(Footer))
         shown = (tuple(self.active_bindings.values()), self.app.app_focus,
                  tuple((footer.compact, footer.show_command_palette) for footer in footers))
@@ -176,10 +178,24 @@ class DulyScreen(Screen):
     # grouped are shown as "p c n w u v Post" (of as many, those listed first); the help screen (?) and the palette name every key.
     FOOTER_GROUPS: tuple[tuple[str, frozenset[str]], ...] = ()
 
+    _fit_pending = False
+
     def _fit_footer(self) -> None:
+        """Fit the footer at the next refresh: the calls before it (a mount, resizes, focus, a tab) fit it once
+        (a screen with many keys tries dozens of groupings each time)."""
+        if not self._fit_pending:
+            self._fit_pending = True
+            self.call_after_refresh(self._fit_now)
+
+    def _fit_now(self) -> None:
         """Fit the footer to the width, in steps until its keys fit: below 120 columns it drops its padding and the
         palette's key; then the set-up keys are left out (FOOTER_FIRST_LEFT_OUT, then all of FOOTER_WIDE_ONLY); then
         a screen with many keys groups them (FOOTER_GROUPS)."""
+        if not self._fit_pending:
+            return
+        self._fit_pending = False
+        if not self.is_attached:
+            return  # (fitted again when it is shown: on_screen_resume)
         width = self.app.size.width
         narrow = width < 120
         for footer in self.query(Footer):
