@@ -82,6 +82,21 @@ class DataTable(_DataTable):
                 self.post_message(self.Overrun(self, beyond))
         super().action_page_down()
 
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        """A grid with fixed columns scrolls sideways a whole column at a time: Textual scrolls by cells, and the
+        column cut at the edge of the fixed ones showed the end of an amount beside a customer's name (12,500.00
+        as 2,500.00)."""
+        super()._scroll_cursor_into_view(animate=False)
+        if self.cursor_type != "cell" or not self.fixed_columns:
+            return
+        scrolled, edge = self.scroll_x, 0
+        for column in self.ordered_columns[self.fixed_columns:]:
+            if edge >= scrolled:
+                break
+            edge += column.get_render_width(self)
+        if edge != scrolled:
+            self.scroll_to(x=edge, animate=False, force=True, immediate=True)
+
     def add_row_as_is(self, *cells, **kwargs):
         """Add cells that came out of this table (get_row), already made literal."""
         return super().add_row(*cells, **kwargs)
