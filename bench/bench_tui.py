@@ -558,7 +558,7 @@ def _idle(app, screen) -> bool:
 
     running = [w for w in app.workers if not w.is_finished and isinstance(w.node, Widget)
                and (w.node is screen or screen in w.node.ancestors)]
-    return not running and not screen.message_queue_size
+    return not running and not screen.message_queue_size and not screen._callbacks  # (a job it starts after a refresh)
 
 
 def _first_rows(app, screen) -> bool:

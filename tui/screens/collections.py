@@ -45,6 +45,7 @@ class CollectionsLists:
 
 @dataclass
 class QueueData:
+    as_of: date
     queue: review.ReviewQueue
     first_page: list[dict]
     counts: dict[str, int]
@@ -64,7 +65,7 @@ def queue_data(ledger, as_of: date) -> QueueData:
     """The review queue (re)built when the ledger changed since (the reminder plan: a read of every open invoice),
     its first page and its counts."""
     queue = review.build(ledger, as_of)
-    return QueueData(queue, review.page(ledger, limit=PAGE), review.counts(ledger))
+    return QueueData(as_of, queue, review.page(ledger, limit=PAGE), review.counts(ledger))
 
 
 def decided(ledger, seq: int, decision: str) -> tuple[list[dict], dict[str, int]]:
@@ -218,11 +219,16 @@ class CollectionsScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="collections")
     async def load(self, as_of: date) -> None:
-        """The small tables first, then the queue, then the alerts (the whole book read, interruptible)."""
+        """The small tables first, then the queue; the alerts once its first page is drawn (show)."""
         if self.queue is None:
             self.query_one("#coll-plan-status", Static).update(self.t("dash.loading"))
         self.post_message(self.ListsLoaded(await self.db(collections_lists, as_of)))
         self.post_message(self.Loaded(await self.db(queue_data, as_of)))  # it fills the queue: not interruptible
+
+    @work(exclusive=True, exit_on_error=False, group="collections-alerts")
+    async def load_alerts(self, as_of: date) -> None:
+        """The risk alerts: a read of the whole book (interruptible), started after the queue's first page is
+        drawn, since on the database thread meanwhile it would slow the drawing down."""
         self.post_message(self.AlertsLoaded(await self.app.db.run_background(alerts.alerts, as_of)))
 
     # -- the review queue, paged ---------------------------------------------------------------------------
@@ -440,6 +446,7 @@ class CollectionsScreen(DulyScreen):
         if seq is not None and str(seq) in plan.rows:
             plan.move_cursor(row=plan.get_row_index(str(seq)))
         self._show_counts(data.counts)
+        self.call_after_refresh(self.load_alerts, data.as_of)
 
     @on(ListsLoaded)
     def show_lists(self, message: ListsLoaded) -> None:
