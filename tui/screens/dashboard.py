@@ -4,6 +4,8 @@ figures in the ledger's base currency instead (what `report summary --in CUR` gi
 and which currencies it left out for want of a rate."""
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -125,6 +127,7 @@ class DashboardScreen(DulyScreen):
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
     in_base = False
+    _totals_drawn: asyncio.Event | None = None  # set once the totals shown first are drawn (load waits for it)
 
     class Loaded(Message):
         def __init__(self, data: DashboardData):
@@ -186,7 +189,10 @@ class DashboardScreen(DulyScreen):
     async def load(self, as_of: date, in_base: bool) -> None:
         """The totals first, then the bars and the lists, then the alerts (idle: they score the whole book)."""
         if not in_base:  # in the base currency the totals need the aging of every customer: all at once
+            self._totals_drawn = asyncio.Event()
             self.post_message(self.Loaded(await self.app.db.run_background(dashboard_totals, as_of)))
+            with suppress(TimeoutError):  # the rest once the totals are drawn: meanwhile it would slow them down
+                await asyncio.wait_for(self._totals_drawn.wait(), 1.0)
         self.post_message(self.Loaded(await self.app.db.run_background(dashboard_data, as_of, in_base)))
         self.post_message(self.AlertsLoaded(await self.app.db.run_idle(dashboard_alerts, as_of)))
         await self.app.db.run_idle(prepare_review_queue, as_of)
@@ -200,6 +206,8 @@ class DashboardScreen(DulyScreen):
         note.update(conversion_note(t, data.conversion))
         note.display = data.conversion is not None  # no empty line when the figures are per currency
         if data.partial:
+            if self._totals_drawn is not None:
+                self.call_after_refresh(self._totals_drawn.set)
             return
         bars = self.query_one("#dash-bars", VerticalScroll)
         await bars.remove_children()
