@@ -100,6 +100,16 @@ class DulyScreen(Screen):
     loaded_revision = -1
     NAVIGATES = True  # the app's digits go to another screen from here (False: a form, whose digits type)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new screen gets its styles as it mounts. Textual counts it as one that missed a change of the app's
+        # CSS (-1) and, on switching to its mode, parses every stylesheet again and restyles the whole app
+        # (0.1-0.2 s on arriving at a screen the first time): it is up to date, say so.
+        try:
+            self._css_update_count = self.app._css_update_count
+        except Exception:  # noqa: BLE001 - made outside a running app (a test building one): Textual's default
+            pass
+
     @property
     def t(self) -> Strings:
         return self.app.t
@@ -125,6 +135,29 @@ class DulyScreen(Screen):
     def on_resize(self) -> None:
         self._fit_footer()
 
+    # -- the footer drawn again once per refresh, and only when what it shows changed ----------------------
+    # Textual tells the footer at every refresh_bindings() (a focus, a fitting, a screen's own) and the footer
+    # composes its keys anew each time (30-100 ms for twenty keys): arriving at a screen did it eight times.
+    _bindings_pending = False
+    _bindings_shown = None
+
+    def refresh_bindings(self) -> None:
+        if not self._bindings_pending:
+            self._bindings_pending = True
+            self.call_after_refresh(self._publish_bindings)
+
+    def _publish_bindings(self) -> None:
+        self._bindings_pending = False
+        if self._fit_pending:  # fitted first: the footer is composed once, with the keys that fit
+            self._fit_now()
+        footers = list(self.query(Footer))
+        shown = (tuple(self.active_bindings.values()), self.app.app_focus,
+                 tuple((footer.compact, footer.show_command_palette) for footer in footers))
+        if shown == self._bindings_shown and all(footer._bindings_ready for footer in footers):
+            return
+        self._bindings_shown = shown
+        super().refresh_bindings()
+
     def on_descendant_focus(self) -> None:
         self._fit_footer()  # keys that show only while a widget has the focus come or go
 
@@ -145,10 +178,24 @@ class DulyScreen(Screen):
     # grouped are shown as "p c n w u v Post" (of as many, those listed first); the help screen (?) and the palette name every key.
     FOOTER_GROUPS: tuple[tuple[str, frozenset[str]], ...] = ()
 
+    _fit_pending = False
+
     def _fit_footer(self) -> None:
+        """Fit the footer at the next refresh: the calls before it (a mount, resizes, focus, a tab) fit it once
+        (a screen with many keys tries dozens of groupings each time)."""
+        if not self._fit_pending:
+            self._fit_pending = True
+            self.call_after_refresh(self._fit_now)
+
+    def _fit_now(self) -> None:
         """Fit the footer to the width, in steps until its keys fit: below 120 columns it drops its padding and the
         palette's key; then the set-up keys are left out (FOOTER_FIRST_LEFT_OUT, then all of FOOTER_WIDE_ONLY); then
         a screen with many keys groups them (FOOTER_GROUPS)."""
+        if not self._fit_pending:
+            return
+        self._fit_pending = False
+        if not self.is_attached:
+            return  # (fitted again when it is shown: on_screen_resume)
         width = self.app.size.width
         narrow = width < 120
         for footer in self.query(Footer):

@@ -57,6 +57,7 @@ SCREENS = {
     "invoice_form": ("3", "n", *"SZ004", "tab", "tab", *"1000"),
     "payment_form": ("4", "n", *"BJ001", "tab", "tab", *"7000"),
     "archive_open_items": ("2", "down", "enter", "right"),
+    "aging": ("5",),  # paged, sorted by code (▲), the totals last, the count and the order under it
     "aging_cell": ("5", "down", "down", "down", *["right"] * 8, "enter"),
     "reports": ("6",),
 }
@@ -67,6 +68,12 @@ SCREENS = {
 def test_screen_snapshot(snap_compare, book, screen, language):
     app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before(*SCREENS[screen]))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_aging_at_80_by_24_snapshot(snap_compare, book, language):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("5", *["right"] * 6))  # code, name fixed
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
