@@ -31,6 +31,7 @@ from store.read import credit, reports, statements
 from store.rules import validate
 from store.write import collections, confirmations, customers, payments
 from store.rules.money import format_amount
+from store.rules.stored_words import Stored
 from tui.screens.base import DulyScreen
 from tui.screens.apply import ApplyScreen
 from tui.screens.confirm import ConfirmScreen
@@ -417,7 +418,8 @@ class CustomerScreen(DulyScreen):
         notes = self.query_one("#archive-notes", DataTable)
         notes.clear()
         for n in archive.notes:
-            notes.add_row(n["at"], t(f"channel.{n['channel']}"), literal(n["text"]), n["next_action"] or "",
+            notes.add_row(n["at"], t(f"channel.{n['channel']}"), literal(t.error(Stored(n["text"]))),
+                          n["next_action"] or "",
                           key=n["id"])
 
     def _value(self, field: str, value, record: dict) -> str:

@@ -90,3 +90,19 @@ async def test_the_notes_the_app_wrote_in_the_ledger_read_in_chinese_on_the_paym
         applied = app.screen.query_one("#invoice-applied", DataTable)
         rows = " ".join(str(c) for i in range(applied.row_count) for c in applied.get_row_at(i))
         assert "银行手续费（银行流水 0a1b2c3d）" in rows and "bank fee" not in rows
+
+
+async def test_the_note_a_reminder_left_reads_in_chinese_in_the_customers_notes_and_a_typed_one_as_typed(book):
+    from store.write import collections
+
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        collections.add_note(ledger, "BJ001", "letter", "reminder (L2) letter written: F-0001")
+        collections.add_note(ledger, "BJ001", "phone", "called Mr Li, pays Friday")
+    app = app_for(book, language="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_customer(pilot, "BJ001", "tab-notes")
+        table = screen.query_one("#archive-notes", DataTable)
+        texts = [str(table.get_row_at(k)[2]) for k in range(table.row_count)]
+        assert "催款（L2）已写催款函：F-0001" in texts
+        assert "called Mr Li, pays Friday" in texts  # what a person typed stays as typed
+        assert not any(t.startswith("reminder (") for t in texts)
