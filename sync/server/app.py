@@ -572,6 +572,9 @@ def create_app(storage: Storage, *, max_body: int = MAX_BODY, keep_snapshots: in
         storage.close()
 
     app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    # a path with a trailing slash is no route: answered 404 with JSON like any other, not redirected (Starlette's
+    # default answers 307 with an empty body that a client would follow to another path)
+    app.router.redirect_slashes = False
     app.state.storage = storage
     return app
 

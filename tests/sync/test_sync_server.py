@@ -202,6 +202,8 @@ def test_request_size_limit_gives_a_json_error(server):
 def test_unknown_route_and_bad_json_give_json_errors(server):
     missing = httpx.get(server.url + "/v1/nothing")
     assert missing.status_code == 404 and "error" in missing.json()
+    slashed = httpx.get(server.url + "/v1/health/")  # no redirect to another path: no such route
+    assert slashed.status_code == 404 and "error" in slashed.json()
     admin = make_team(server.url)
     with refused(400, "not JSON"):
         admin.api.call("POST", admin.api.team_path("/push"), body=b"{nope")
