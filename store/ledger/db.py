@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlcipher3
 from sqlcipher3 import dbapi2
 
+from store.ledger.packing import sql_unpack
 from store.errors import DiskFull, LedgerExists, LedgerLocked, LedgerNotFound, WrongPassphrase
 
 DatabaseError = dbapi2.DatabaseError
@@ -81,6 +82,8 @@ def _configure(conn) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    # ops_text(changes.ops): an envelope's operations as JSON text, whether stored compressed or not (packing.py)
+    conn.create_function("ops_text", 1, sql_unpack, deterministic=True)
 
 
 def connect(path: str | os.PathLike, passphrase: str, *, create: bool = False, timeout: float = 10.0):

@@ -109,10 +109,12 @@ class Sync:
         return self.ledger.conn.execute("SELECT count(*) FROM changes WHERE device=? AND device_seq>?",
                                         (self.ledger.device, pushed)).fetchone()[0]
 
-    def seal(self, change: Change, epoch: int) -> dict:
+    def seal(self, change: Change, epoch: int, ops_text: str | None = None) -> dict:
+        """One change sealed for the server; `ops_text` is its stored operations text when read from the log
+        (sent as stored: the canonical text the hash chain covers, not parsed and written again)."""
         header = {"v": crypto.VERSION, "team": self.team, "device": change.device, "device_seq": change.device_seq,
                   "key_epoch": epoch, "hlc": change.hlc}
-        return crypto.seal(self.team_key(epoch), header, change.body().encode(), self.keys)
+        return crypto.seal(self.team_key(epoch), header, change.body(ops_text).encode(), self.keys)
 
     def push(self) -> int:
         """Send this device's changes the server has not acknowledged; returns how many went out."""
@@ -121,14 +123,19 @@ class Sync:
         while True:
             pushed = int(self.ledger.meta("sync.pushed") or 0)
             rows = self.ledger.conn.execute(
-                "SELECT device, device_seq, hlc, actor, at, ops FROM changes WHERE device=? AND device_seq>? "
+                "SELECT device, device_seq, hlc, actor, at, ops, prev_hash, hash FROM changes WHERE device=? "
+                "AND device_seq>? "
                 "ORDER BY device_seq LIMIT ?", (self.ledger.device, pushed, PUSH_BATCH)).fetchall()
             if not rows:
                 return sent
             epoch = int(self.ledger.meta("sync.epoch"))
             envelopes, size = [], 0
-            for row in rows:
-                env = self.seal(changes.row_to_change(row), epoch)
+            for *head, ops, prev_hash, digest in rows:
+                change, text = Change(*head), changes.ops_text(ops)
+                if changes.chain_hash(prev_hash, change.body(text)) != digest:  # what was written, nothing else
+                    raise MalformedChange(f"change {change.device_seq} of this device was changed after it was "
+                                          "written (run `duly audit verify`); nothing more was sent")
+                env = self.seal(change, epoch, text)
                 size += len(env["ciphertext"]) + 400
                 if envelopes and size > PUSH_BYTES:
                     break
