@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 
-from store.ledger import changes, db
+from store.ledger import changes
 from store.ledger.changes import Change, MalformedChange
 from store.errors import ClockSkew, DulyError
 from store.ledger.hlc import MAX_DRIFT_MS, Stamp
@@ -21,7 +21,7 @@ from sync.client.api import (Api, CHUNK_BYTES, INVITE_HOURS, NotSynced, Offline,
     PUSH_BYTES, SNAPSHOT_EVERY, SyncError, _now_iso, _now_ms)
 from sync.client.keys import (NAME_CHARS, RECOVERY, _SEALED, _invite_aad, _keep_keys, _name_device, _post_invite,
     _proved, _recovery_device_id, _withdrawn_on_failure, open_name, open_wraps, parse_invite)
-from sync.client.snapshot import _manifest_aad, _strip_device_secrets
+from sync.client.snapshot import _manifest_aad, _snapshot_file
 from store.i18n import N_
 
 
@@ -296,8 +296,7 @@ class Sync:
         file_pass = f"x'{secrets.token_hex(32)}'"
         with tempfile.TemporaryDirectory(prefix="duly-snap-") as tmp:
             path = Path(tmp) / "snapshot.duly"
-            db.backup_to(self.ledger.conn, path, file_pass)
-            _strip_device_secrets(path, file_pass)
+            _snapshot_file(self.ledger.conn, path, file_pass)
             data = path.read_bytes()
         chunk_ids = []
         aad = f"{self.team}/snapshot-chunk".encode()
