@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from store.errors import DulyError
 from store.ledger import packing
@@ -17,9 +17,9 @@ from store.ledger.schema import EDITABLE, EVENTS, SEARCHED, reindex_customer
 
 GENESIS = "0" * 64
 
-@dataclass(frozen=True)
-class Op:
-    """`set` one column of an editable record, or post an `event` (a whole immutable row)."""
+class Op(NamedTuple):
+    """`set` one column of an editable record, or post an `event` (a whole immutable row). A named tuple, not a
+    frozen dataclass: a bulk job makes a million of them (a 200k-invoice demo), and this is made in half the time."""
 
     kind: str  # "set" | "event"
     table: str
