@@ -294,20 +294,23 @@ class Sync:
         cursor = int(self.ledger.meta("sync.cursor") or 0)
         # A random 256-bit raw key (SQLCipher's x'..' form): no passphrase stretching is needed for it.
         file_pass = f"x'{secrets.token_hex(32)}'"
+        chunk_ids = []
+        aad = f"{self.team}/snapshot-chunk".encode()
+        whole, size = hashlib.sha256(), 0
         with tempfile.TemporaryDirectory(prefix="duly-snap-") as tmp:
             path = Path(tmp) / "snapshot.duly"
             _snapshot_file(self.ledger.conn, path, file_pass)
-            data = path.read_bytes()
-        chunk_ids = []
-        aad = f"{self.team}/snapshot-chunk".encode()
-        for start in range(0, max(len(data), 1), CHUNK_BYTES):
-            sealed = crypto.box(key, data[start:start + CHUNK_BYTES], aad, deterministic=True)
-            chunk_id = hashlib.sha256(sealed).hexdigest()
-            self.api.call("PUT", self.api.team_path(f"/chunks/{chunk_id}"), body=sealed,
-                          content_type="application/octet-stream")
-            chunk_ids.append(chunk_id)
+            with path.open("rb") as snapshot:  # a chunk at a time: memory holds a chunk, not the book's file
+                while (data := snapshot.read(CHUNK_BYTES)) or not chunk_ids:  # one chunk even of an empty file
+                    whole.update(data)
+                    size += len(data)
+                    sealed = crypto.box(key, data, aad, deterministic=True)
+                    chunk_id = hashlib.sha256(sealed).hexdigest()
+                    self.api.call("PUT", self.api.team_path(f"/chunks/{chunk_id}"), body=sealed,
+                                  content_type="application/octet-stream")
+                    chunk_ids.append(chunk_id)
         snap_id = secrets.token_hex(8)
-        manifest = {"passphrase": file_pass, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+        manifest = {"passphrase": file_pass, "sha256": whole.hexdigest(), "size": size,
                     "ledger_id": self.ledger.meta("ledger_id"), "server_seq": cursor}
         sealed_manifest = crypto.b64e(crypto.box(key, crypto.canonical(manifest), _manifest_aad(self.team, snap_id)))
         record = {"id": snap_id, "server_seq": cursor, "chunks": chunk_ids, "manifest": sealed_manifest,
