@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from store.ledger import changes
 from store.read.open import CREDIT_LEFT, END, INVOICE_OPEN, PAYMENT_LEFT
 from store.write import drafts
 from store.rules.money import format_amount
@@ -56,45 +57,63 @@ def excess(limit: int, used: int) -> int:
 
 # -- reading what arrived, recording flags -------------------------------------------------------
 
-def _arrived(conn, after_seq: int, own_device: str):
-    """(last local change seq, payment ids, allocation ids, [(device, seq, setting, value)], draft ids) from
-    other devices after `after_seq`."""
-    last, payments, allocations, settings, drafts = after_seq, set(), set(), [], set()
-    for seq, device, device_seq, ops in conn.execute(
-            "SELECT seq, device, device_seq, ops FROM changes WHERE seq>? ORDER BY seq", (after_seq,)):
-        last = seq
-        if device == own_device:
-            continue
-        for op in json.loads(ops):
-            if op.get("op") == "event" and op.get("t") == "payments":
-                payments.add(op["id"])
-            elif op.get("op") == "event" and op.get("t") == "allocations":
-                allocations.add(op["id"])
-            elif op.get("op") == "set" and op.get("t") == "settings":
-                settings.append((device, device_seq, op["id"], op.get("v")))
-            elif op.get("op") == "set" and op.get("t") == "drafts":
-                drafts.add(op["id"])
-            elif op.get("op") == "event" and op.get("t") == "draft_issues":
-                drafts.add((op.get("d") or {}).get("draft_id"))
-    return last, payments, allocations, settings, drafts - {None}
+@dataclass
+class Arrived:
+    """What the changes from other devices after a scan position brought in (read once, each envelope decoded
+    once): `origin` is the device that posted each arrived payment; `occurrences` the envelopes that issued an
+    occurrence of a recurring schedule, as (device, their event operations on the occurrence's tables)."""
+    last: int
+    payments: set
+    allocations: set
+    settings: list
+    drafts: set
+    origin: dict
+    occurrences: list
+
+
+def _arrived(conn, after_seq: int, own_device: str) -> Arrived:
+    """Everything `scan` needs from the changes other devices made after `after_seq`. Only those envelopes are
+    read and decoded (this device's own are skipped without reading their operations), so a scan costs what a
+    sync brought in, not the size of the log, and works on stored envelopes compressed or not."""
+    last = conn.execute("SELECT coalesce(max(seq), ?) FROM changes WHERE seq>?", (after_seq, after_seq)).fetchone()[0]
+    found = Arrived(last, set(), set(), [], set(), {}, [])
+    for device, device_seq, ops in conn.execute(
+            "SELECT device, device_seq, ops FROM changes WHERE seq>? AND device<>? ORDER BY seq",
+            (after_seq, own_device)):
+        occurrence = []
+        for op in json.loads(changes.ops_text(ops)):
+            kind, table = op.get("op"), op.get("t")
+            if kind == "event" and table == "payments":
+                found.payments.add(op["id"])
+                found.origin.setdefault(op["id"], device)
+            elif kind == "event" and table == "allocations":
+                found.allocations.add(op["id"])
+            elif kind == "set" and table == "settings":
+                found.settings.append((device, device_seq, op["id"], op.get("v")))
+            elif kind == "set" and table == "drafts":
+                found.drafts.add(op["id"])
+            elif kind == "event" and table == "draft_issues":
+                found.drafts.add((op.get("d") or {}).get("draft_id"))
+            if kind == "event" and table in _OCCURRENCE_TABLES:
+                occurrence.append(op)
+        if any(op["t"] == "recurring_issues" for op in occurrence):
+            found.occurrences.append((device, occurrence))
+    found.drafts.discard(None)
+    return found
 
 
 _OCCURRENCE_TABLES = ("recurring_issues", "invoices", "invoice_lines", "due_items")
 
 
-def recurring_copies_differ(conn, after_seq: int, own_device: str, name) -> list[tuple[str, str]]:
+def recurring_copies_differ(conn, occurrences: list[tuple[str, list[dict]]], name) -> list[tuple[str, str]]:
     """(subject, message) for each occurrence of a recurring schedule that another device issued too, with
     content that differs from the copy kept here. Both devices post the occurrence under the same ids, so the
     ledger holds it once; the first copy a device holds is the one it keeps (events are inserted once), so a
-    difference (the schedule was edited on one device while the other ran it) is for a person to settle."""
+    difference (the schedule was edited on one device while the other ran it) is for a person to settle.
+    `occurrences` are the arrived envelopes that issued one (Arrived.occurrences)."""
     out: dict[str, str] = {}
-    for device, ops in conn.execute(
-            "SELECT device, ops FROM changes WHERE seq>? AND device<>? AND instr(ops, ?) > 0 ORDER BY seq",
-            (after_seq, own_device, '"t":"recurring_issues"')):
-        events = [op for op in json.loads(ops) if op.get("op") == "event" and op.get("t") in _OCCURRENCE_TABLES]
-        occurrence = next((op for op in events if op["t"] == "recurring_issues"), None)
-        if occurrence is None:
-            continue
+    for device, events in occurrences:
+        occurrence = next(op for op in events if op["t"] == "recurring_issues")
         differs = []
         for op in events:
             data = op.get("d") or {}
@@ -128,9 +147,13 @@ def _payment_facts(conn, where: str, params) -> list[PaymentFact]:
     return [PaymentFact(*r) for r in rows]
 
 
-def _origin(conn, table: str, row_id: str) -> str | None:
-    """The device whose change posted a document (from the change log)."""
-    found = conn.execute("SELECT device FROM changes WHERE instr(ops, ?) > 0 ORDER BY seq LIMIT 1",
+def _origin(conn, table: str, row_id: str, arrived: dict[str, str]) -> str | None:
+    """The device whose change posted a document: known for one that just arrived (Arrived.origin); else the first
+    envelope of the change log that posted it (each decoded, compressed or not: slow on a big log, and needed only
+    for the older payment of a pair flagged as a likely duplicate)."""
+    if row_id in arrived:
+        return arrived[row_id]
+    found = conn.execute("SELECT device FROM changes WHERE instr(ops_text(ops), ?) > 0 ORDER BY seq LIMIT 1",
                          (f'"id":"{row_id}","op":"event","t":"{table}"',)).fetchone()
     return found[0] if found else None
 
@@ -149,9 +172,10 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
     now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     with ledger.local():
         after = int(ledger.meta("sync.review_seq") or 0)
-        last, payment_ids, allocation_ids, settings, draft_ids = _arrived(conn, after, ledger.device)
+        news = _arrived(conn, after, ledger.device)
+        payment_ids, allocation_ids = news.payments, news.allocations
         added = 0
-        for device, device_seq, key, value in settings_by_non_admin(settings, roles or {}):
+        for device, device_seq, key, value in settings_by_non_admin(news.settings, roles or {}):
             added += _flag(conn, "setting_by_non_admin", f"{device}:{device_seq}", key, str(Said(
                 N_("setting {key} was set to {value} by {device}, which is not an admin device (applied like any "
                    "change; set it back with `duly settings set` if it was not meant)"),
@@ -165,22 +189,22 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
             for a, b in duplicate_pairs(arrived, known):
                 pa, pb = by_id[a], by_id[b]
                 code = conn.execute("SELECT code FROM customers WHERE id=?", (pa.customer_id,)).fetchone()
+                origin_a, origin_b = (_origin(conn, "payments", p, news.origin) for p in (a, b))
                 message = str(Said(
                     N_("payment of {amount} from customer {customer} (reference {reference}) was recorded twice: "
                        "on {date} by {device} and on {other_date} by {other_device}; both are kept: void one if it "
                        "is the same payment"),
                     amount=f"{format_amount(pa.amount, pa.currency)} {pa.currency}",
                     customer=code[0] if code else pa.customer_id, reference=pa.reference or "none", date=pa.date,
-                    device=name(_origin(conn, "payments", a)), other_date=pb.date,
-                    other_device=name(_origin(conn, "payments", b))))
+                    device=name(origin_a), other_date=pb.date, other_device=name(origin_b)))
                 added += _flag(conn, "duplicate_payment", a, b, message, now)
         if allocation_ids:
             added += _flag_over_allocation(conn, allocation_ids, now)
-        for kind, draft_id, other, message in drafts.conflicts(conn, draft_ids):
+        for kind, draft_id, other, message in drafts.conflicts(conn, news.drafts):
             added += _flag(conn, kind, draft_id, other, message, now)
-        for subject, message in recurring_copies_differ(conn, after, ledger.device, name):
+        for subject, message in recurring_copies_differ(conn, news.occurrences, name):
             added += _flag(conn, "recurring_occurrence_differs", subject, "", message, now)
-        ledger.set_meta("sync.review_seq", str(last))
+        ledger.set_meta("sync.review_seq", str(news.last))
     return added
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
-from store.ledger import schema
+from store.ledger import db, schema
 from store.ledger.schema import NUMBER_TEMPLATES
 from store.rules.terms import BUILTIN_TERMS, instalments
 from store.i18n import N_
@@ -129,7 +129,8 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
     counts = {"customers": len(book), "invoices": 0, "payments": 0, "allocations": 0, "credit_notes": 0,
               "writeoffs": 0, "voids": 0}
 
-    with ledger.writing() as tx, schema.doc_state_suspended(ledger.conn):  # a fresh book: rebuilt once, checked
+    # A fresh book: each page written once (db.rollback_journal), the settlement cache rebuilt once and checked.
+    with db.rollback_journal(ledger.conn), ledger.writing() as tx, schema.doc_state_suspended(ledger.conn):
         _build(ledger, tx, rng, book, counts, customers=customers, invoices=invoices, today=today, start=start,
                new_id=new_id, prefix=prefix, progress=progress)
     return counts

@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlcipher3
 from sqlcipher3 import dbapi2
 
+from store.ledger.packing import sql_unpack
 from store.errors import DiskFull, LedgerExists, LedgerLocked, LedgerNotFound, WrongPassphrase
 
 DatabaseError = dbapi2.DatabaseError
@@ -83,6 +84,8 @@ def _configure(conn) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    # ops_text(changes.ops): an envelope's operations as JSON text, whether stored compressed or not (packing.py)
+    conn.create_function("ops_text", 1, sql_unpack, deterministic=True)
 
 
 def connect(path: str | os.PathLike, passphrase: str, *, create: bool = False, timeout: float = 10.0):
@@ -116,6 +119,33 @@ def connect(path: str | os.PathLike, passphrase: str, *, create: bool = False, t
             path.unlink()
         raise
     return conn
+
+
+@contextmanager
+def rollback_journal(conn):
+    """Around one bulk write into a new ledger (the demo), outside any transaction: a rollback journal instead of
+    the WAL. In WAL mode every page of the write goes to the WAL and then again into the file at the checkpoint
+    (a 200k-invoice demo wrote a 500 MB WAL, then the same pages once more); a rollback journal keeps only the
+    pages as they were before the write, and a new file's pages were nothing, so each page is written once. A
+    kill -9 still leaves the ledger as before: the next open rolls the journal back (SQLite's hot journal), then
+    goes back to WAL (_configure). When another connection holds the file the mode cannot change, and the write
+    simply goes through the WAL as always."""
+    if conn.in_transaction:
+        yield
+        return
+    timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 0")  # no waiting for the others: then the WAL it is
+    try:
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+    except OperationalError:  # another connection is reading or writing: keep the WAL
+        mode = "wal"
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    try:
+        yield
+    finally:
+        if mode != "wal" and not conn.in_transaction:
+            conn.execute("PRAGMA journal_mode = WAL")
 
 
 def rollback(conn) -> None:

@@ -408,8 +408,8 @@ def number_earlier_documents(db) -> None:
         ranks: dict[str, int] = {}
         numbers: list[tuple[str, str]] = []
         needle = f'"t":"{table}"'
-        for device, ops in db.execute("SELECT device, ops FROM changes WHERE instr(ops, ?) > 0 "
-                                      "ORDER BY device, device_seq", (needle,)):
+        for device, ops in db.execute("SELECT device, ops_text(ops) FROM changes "
+                                      "WHERE instr(ops_text(ops), ?) > 0 ORDER BY device, device_seq", (needle,)):
             for op in json.loads(ops):
                 if op.get("op") == "event" and op.get("t") == table and op.get("id") in unnumbered:
                     unnumbered.discard(op["id"])
@@ -478,8 +478,24 @@ def _v_customer_search(db) -> None:
         reindex_customer(db, row)
 
 
+def _v_compressed_change_log(db) -> None:
+    """The change log's big envelopes (a bulk job's, thousands of operations each) are stored compressed
+    (store.ledger.packing): those an older Duly wrote as text are compressed here, one at a time. The
+    text each one's hash covers is unchanged, so the chain still checks. The pages they free are used again by
+    later writes (the file does not shrink until it is vacuumed, as a snapshot is)."""
+    from store.ledger.packing import COMPRESS_FROM, pack
+
+    rows = db.execute("SELECT seq FROM changes WHERE typeof(ops) = 'text' AND length(ops) >= ?",
+                      (COMPRESS_FROM,)).fetchall()
+    for (seq,) in rows:
+        (text,) = db.execute("SELECT ops FROM changes WHERE seq=?", (seq,)).fetchone()
+        packed = pack(text)
+        if packed is not text:
+            db.execute("UPDATE changes SET ops=? WHERE seq=?", (packed, seq))
+
+
 MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates, _v_recurring, _v_debit_notes,
-              _v_customer_search]
+              _v_customer_search, _v_compressed_change_log]
 VERSION = len(MIGRATIONS)
 
 

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 
-from store.ledger import changes, db
+from store.ledger import changes
 from store.ledger.changes import Change, MalformedChange
 from store.errors import ClockSkew, DulyError
 from store.ledger.hlc import MAX_DRIFT_MS, Stamp
@@ -21,7 +21,7 @@ from sync.client.api import (Api, CHUNK_BYTES, INVITE_HOURS, NotSynced, Offline,
     PUSH_BYTES, SNAPSHOT_EVERY, SyncError, _now_iso, _now_ms)
 from sync.client.keys import (NAME_CHARS, RECOVERY, _SEALED, _invite_aad, _keep_keys, _name_device, _post_invite,
     _proved, _recovery_device_id, _withdrawn_on_failure, open_name, open_wraps, parse_invite)
-from sync.client.snapshot import _manifest_aad, _strip_device_secrets
+from sync.client.snapshot import _manifest_aad, _snapshot_file
 from store.i18n import N_
 
 
@@ -132,10 +132,12 @@ class Sync:
         return self.ledger.conn.execute("SELECT count(*) FROM changes WHERE device=? AND device_seq>?",
                                         (self.ledger.device, pushed)).fetchone()[0]
 
-    def seal(self, change: Change, epoch: int) -> dict:
+    def seal(self, change: Change, epoch: int, ops_text: str | None = None) -> dict:
+        """One change sealed for the server; `ops_text` is its stored operations text when read from the log
+        (sent as stored: the canonical text the hash chain covers, not parsed and written again)."""
         header = {"v": crypto.VERSION, "team": self.team, "device": change.device, "device_seq": change.device_seq,
                   "key_epoch": epoch, "hlc": change.hlc}
-        return crypto.seal(self.team_key(epoch), header, change.body().encode(), self.keys)
+        return crypto.seal(self.team_key(epoch), header, change.body(ops_text).encode(), self.keys)
 
     def push(self) -> int:
         """Send this device's changes the server has not acknowledged; returns how many went out."""
@@ -144,14 +146,19 @@ class Sync:
         while True:
             pushed = int(self.ledger.meta("sync.pushed") or 0)
             rows = self.ledger.conn.execute(
-                "SELECT device, device_seq, hlc, actor, at, ops FROM changes WHERE device=? AND device_seq>? "
+                "SELECT device, device_seq, hlc, actor, at, ops, prev_hash, hash FROM changes WHERE device=? "
+                "AND device_seq>? "
                 "ORDER BY device_seq LIMIT ?", (self.ledger.device, pushed, PUSH_BATCH)).fetchall()
             if not rows:
                 return sent
             epoch = int(self.ledger.meta("sync.epoch"))
             envelopes, size = [], 0
-            for row in rows:
-                env = self.seal(changes.row_to_change(row), epoch)
+            for *head, ops, prev_hash, digest in rows:
+                change, text = Change(*head), changes.ops_text(ops)
+                if changes.chain_hash(prev_hash, change.body(text)) != digest:  # what was written, nothing else
+                    raise MalformedChange(f"change {change.device_seq} of this device was changed after it was "
+                                          "written (run `duly audit verify`); nothing more was sent")
+                env = self.seal(change, epoch, text)
                 size += len(env["ciphertext"]) + 400
                 if envelopes and size > PUSH_BYTES:
                     break
@@ -313,23 +320,25 @@ class Sync:
         cursor = int(self.ledger.meta("sync.cursor") or 0)
         # A random 256-bit raw key (SQLCipher's x'..' form): no passphrase stretching is needed for it.
         file_pass = f"x'{secrets.token_hex(32)}'"
-        with tempfile.TemporaryDirectory(prefix="duly-snap-") as tmp:
-            path = Path(tmp) / "snapshot.duly"
-            db.backup_to(self.ledger.conn, path, file_pass)
-            _strip_device_secrets(path, file_pass)
-            data = path.read_bytes()
         chunk_ids = []
         aad = f"{self.team}/snapshot-chunk".encode()
-        self.tally.expect(len(range(0, max(len(data), 1), CHUNK_BYTES)))
-        for start in range(0, max(len(data), 1), CHUNK_BYTES):
-            sealed = crypto.box(key, data[start:start + CHUNK_BYTES], aad, deterministic=True)
-            chunk_id = hashlib.sha256(sealed).hexdigest()
-            self.api.call("PUT", self.api.team_path(f"/chunks/{chunk_id}"), body=sealed,
-                          content_type="application/octet-stream")
-            chunk_ids.append(chunk_id)
-            self.tally.step()
+        whole, size = hashlib.sha256(), 0
+        with tempfile.TemporaryDirectory(prefix="duly-snap-") as tmp:
+            path = Path(tmp) / "snapshot.duly"
+            _snapshot_file(self.ledger.conn, path, file_pass)
+            self.tally.expect(max(-(-path.stat().st_size // CHUNK_BYTES), 1))
+            with path.open("rb") as snapshot:  # a chunk at a time: memory holds a chunk, not the book's file
+                while (data := snapshot.read(CHUNK_BYTES)) or not chunk_ids:  # one chunk even of an empty file
+                    whole.update(data)
+                    size += len(data)
+                    sealed = crypto.box(key, data, aad, deterministic=True)
+                    chunk_id = hashlib.sha256(sealed).hexdigest()
+                    self.api.call("PUT", self.api.team_path(f"/chunks/{chunk_id}"), body=sealed,
+                                  content_type="application/octet-stream")
+                    chunk_ids.append(chunk_id)
+                    self.tally.step()
         snap_id = secrets.token_hex(8)
-        manifest = {"passphrase": file_pass, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+        manifest = {"passphrase": file_pass, "sha256": whole.hexdigest(), "size": size,
                     "ledger_id": self.ledger.meta("ledger_id"), "server_seq": cursor}
         sealed_manifest = crypto.b64e(crypto.box(key, crypto.canonical(manifest), _manifest_aad(self.team, snap_id)))
         record = {"id": snap_id, "server_seq": cursor, "chunks": chunk_ids, "manifest": sealed_manifest,

@@ -30,8 +30,29 @@ def _manifest_aad(team: str, snap_id: str) -> bytes:
 _DEVICE_META = ("device_id",)
 
 
-def _strip_device_secrets(path: Path, passphrase: str) -> None:
-    """A snapshot carries the book, not the device that made it: no keys, cursor or number series."""
+def _snapshot_file(conn, path: Path, passphrase: str) -> None:
+    """The ledger open on `conn` copied row by row into a new encrypted file at `path` (SQLCipher's export, in one
+    read of the ledger under its write lock, so the copy is of one moment), then stripped of this device's secrets
+    and checked. A copy made row by row has no free pages that could still hold old values, so it needs no VACUUM:
+    the online backup copied every page and a VACUUM then wrote the whole file a second time (a 200k-invoice book:
+    two full passes over half a gigabyte, where this is one). The scratch file is thrown away if this fails, so
+    it is written with no journal and no syncs; the caller's reads of it come after it is closed."""
+    conn.execute("ATTACH DATABASE ? AS snapshot KEY ?", (str(path), passphrase))
+    try:
+        conn.execute("PRAGMA snapshot.journal_mode = OFF")
+        conn.execute("PRAGMA snapshot.synchronous = OFF")
+        with db.transaction(conn, path):
+            conn.execute("SELECT sqlcipher_export('snapshot')")
+            conn.execute(f"PRAGMA snapshot.user_version = {schema.version(conn)}")
+    finally:
+        conn.execute("DETACH DATABASE snapshot")
+    _strip_device_secrets(path, passphrase, vacuum=False)
+
+
+def _strip_device_secrets(path: Path, passphrase: str, *, vacuum: bool = True) -> None:
+    """A snapshot carries the book, not the device that made it: no keys, cursor or number series. The rows are
+    deleted with secure_delete (their bytes zeroed); `vacuum` rewrites the file too, for a copy that may hold free
+    pages with older values (a page-by-page copy, not one made by _snapshot_file)."""
     conn = db.connect(path, passphrase)
     try:
         conn.execute("PRAGMA secure_delete = ON")
@@ -39,7 +60,8 @@ def _strip_device_secrets(path: Path, passphrase: str) -> None:
             # The review list stays: what a merge flagged is the team's business, and a new device should see it.
             conn.execute("DELETE FROM meta WHERE key LIKE 'sync.%' OR key LIKE 'secret.%' "
                          "OR key IN ('device_id', 'series_prefix')")
-        conn.execute("VACUUM")
+        if vacuum:
+            conn.execute("VACUUM")
         conn.execute("PRAGMA journal_mode = DELETE")
         # The full check, indexes against their rows, runs here where the file is made; a new device proves it
         # has exactly these bytes (the SHA-256 sealed in the manifest) and checks their structure again.

@@ -198,7 +198,7 @@ def audit(args, ctx):
         if args.date_to:
             bounds.append("json_extract(j.value, '$.d.date') <= ?")
             params.append(iso_date(args.date_to, "--to"))
-        where.append("EXISTS (SELECT 1 FROM json_each(changes.ops) j WHERE json_extract(j.value, '$.op') = 'event' "
+        where.append("EXISTS (SELECT 1 FROM json_each(ops_text(changes.ops)) j WHERE json_extract(j.value, '$.op') = 'event' "
                      f"AND json_extract(j.value, '$.d.date') IS NOT NULL {''.join(' AND ' + b for b in bounds)})")
     if args.by == "made" and args.date_from:
         where.append("at >= ?")
@@ -213,7 +213,7 @@ def audit(args, ctx):
     names = json.loads(ledger.meta("sync.devices") or "{}")  # a team's device names, as the last sync saw them
     documents = auditlib.Names(ledger, machine=ctx.format != "table")
     for row in ledger.rows(sql + " ORDER BY hlc, seq", params):
-        ops = _masked_ops(json.loads(row.pop("ops")))
+        ops = _masked_ops(json.loads(changes.ops_text(row.pop("ops"))))
         row["device_name"] = names.get(row["device"], "")
         row["local_time"] = auditlib.local_time(row["at"])
         row["what"] = auditlib.describe(ledger, ops, names=documents)

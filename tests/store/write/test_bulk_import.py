@@ -105,7 +105,7 @@ def test_a_big_import_is_several_envelopes_of_bounded_size_in_one_transaction(cl
         before = ledger.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
     assert cli("import", "customers", src).code == 0
     with Ledger.open(cli.path, PASSPHRASE) as ledger:
-        entries = ledger.rows("SELECT device_seq, hlc, ops FROM changes ORDER BY seq")[before:]
+        entries = ledger.rows("SELECT device_seq, hlc, ops_text(ops) AS ops FROM changes ORDER BY seq")[before:]
         assert changes.verify(ledger.conn) == []
         assert len(ledger.rows("SELECT * FROM customers")) == 60
     assert len(entries) > 3 and all(len(json.loads(e["ops"])) < 10 + 6 for e in entries)
@@ -171,7 +171,7 @@ def test_setting_many_fields_at_once_equals_setting_them_one_by_one(tmp_path, se
                             for column, value in fields.items():
                                 tx.set("customers", row, **{column: value})
             states.append(_fields_state(ledger))
-            ops = [json.loads(r["ops"]) for r in ledger.rows("SELECT ops FROM changes ORDER BY seq")]
+            ops = [json.loads(r["ops"]) for r in ledger.rows("SELECT ops_text(ops) AS ops FROM changes ORDER BY seq")]
             states.append([[(o["id"], o["c"], o["v"]) for o in entry if o["t"] == "customers"] for entry in ops])
     assert states[0] == states[2] and states[1] == states[3]
 
