@@ -89,38 +89,31 @@ def _word_for(binding) -> str:
 TAB_KEYS = Binding.Group("Tab")
 
 
-class DulyScreen(Screen):
-    """A screen that loads from the ledger through the database thread and reloads when the ledger changed."""
+class FittedFooter:
+    """A screen whose footer fits its width (any screen with a Footer: a DulyScreen, a form, a file picker, a modal
+    dialog): its keys in the app's language, then fitted on mount, on every resize, when the focus moves and when it
+    is back on top. Below 120 columns the footer drops its padding and the palette's key; then the set-up keys are
+    left out (FOOTER_FIRST_LEFT_OUT, then all of FOOTER_WIDE_ONLY); then a screen with many keys groups them
+    (FOOTER_GROUPS). Textual calls these handlers besides a subclass's own (the handlers of every class of it)."""
 
-    BINDINGS = [  # on a screen with tabs (shown there only): the tab before or after, as lazygit's [ and ]
-        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", id="previous_tab", key_display="[",
-                group=TAB_KEYS),
-        Binding("right_square_bracket", "next_tab(1)", "Next tab", id="next_tab", key_display="]", group=TAB_KEYS),
-    ]
-    loaded_revision = -1
-    NAVIGATES = True  # the app's digits go to another screen from here (False: a form, whose digits type)
-
-    @property
-    def t(self) -> Strings:
-        return self.app.t
-
-    async def db(self, fn, /, *args, **kwargs):
-        """fn(ledger, *args, **kwargs) on the app's database thread (await it in an async worker)."""
-        return await self.app.db.run(fn, *args, **kwargs)
-
-    _set_up = False
+    # A screen with more keys than a footer holds names runs of them (binding ids, adjacent in BINDINGS) under one
+    # label: (word id, ids). When the keys do not fit the width, the runs that make them fit with the fewest keys
+    # grouped are shown as "p c n w u v Post" (of as many, those listed first); the help screen (?) and the palette name every key.
+    FOOTER_GROUPS: tuple[tuple[str, frozenset[str]], ...] = ()
+    _footer_set_up = False
 
     def on_mount(self) -> None:
-        # Textual calls the on_mount of every class in the MRO, and a screen's own on_mount calls super() too:
-        # without this the first page of every list was read twice
-        if self._set_up:
+        self.set_up_footer()
+
+    def set_up_footer(self) -> None:
+        """Once: the keys in the app's language, fitted now and again once this is the app's screen."""
+        if self._footer_set_up:
             return
-        self._set_up = True
-        localise_bindings(self, self.t)
+        self._footer_set_up = True
+        localise_bindings(self, self.app.t)
         self.refresh_bindings()
         self._fit_footer()
         self.call_after_refresh(self._fit_footer)  # again once this is the app's screen (the app's keys ask it)
-        self.reload()
 
     def on_resize(self) -> None:
         self._fit_footer()
@@ -128,27 +121,11 @@ class DulyScreen(Screen):
     def on_descendant_focus(self) -> None:
         self._fit_footer()  # keys that show only while a widget has the focus come or go
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next_tab":
-            return bool(self.query(TabbedContent))
-        return True
-
-    def action_next_tab(self, step: int) -> None:
-        tabs = self.query(TabbedContent).first()
-        panes = [pane.id for pane in tabs.query_children(TabPane) if pane.display] or \
-            [pane.id for pane in tabs.query(TabPane)]
-        if tabs.active in panes:
-            tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
-
-    # A screen with more keys than a footer holds names runs of them (binding ids, adjacent in BINDINGS) under one
-    # label: (word id, ids). When the keys do not fit the width, the runs that make them fit with the fewest keys
-    # grouped are shown as "p c n w u v Post" (of as many, those listed first); the help screen (?) and the palette name every key.
-    FOOTER_GROUPS: tuple[tuple[str, frozenset[str]], ...] = ()
+    def on_screen_resume(self) -> None:
+        self._fit_footer()  # the app's keys were fitted to the screen that was on top
 
     def _fit_footer(self) -> None:
-        """Fit the footer to the width, in steps until its keys fit: below 120 columns it drops its padding and the
-        palette's key; then the set-up keys are left out (FOOTER_FIRST_LEFT_OUT, then all of FOOTER_WIDE_ONLY); then
-        a screen with many keys groups them (FOOTER_GROUPS)."""
+        """Fit the footer to the width, in steps until its keys fit (see the class docstring)."""
         width = self.app.size.width
         narrow = width < 120
         for footer in self.query(Footer):
@@ -176,7 +153,7 @@ class DulyScreen(Screen):
 
     def _grouped_keys(self, chosen: tuple[int, ...], left_out: frozenset[str]) -> dict:
         """The screen's bindings, the chosen runs of FOOTER_GROUPS (by index) each shown under its label."""
-        grouped = {binding_id: Binding.Group(self.t(word))
+        grouped = {binding_id: Binding.Group(self.app.t(word))
                    for word, ids in (self.FOOTER_GROUPS[i] for i in chosen) for binding_id in ids}
         return {key: [replace(b, group=grouped.get(b.id)) if self._groupable(b) else b for b in bindings]
                 for key, bindings in fitted_keys(self, left_out).items()}
@@ -198,8 +175,51 @@ class DulyScreen(Screen):
         theirs = [b for bindings in app_keys.values() for b in bindings if shown(self.app, b)]
         return mine + theirs
 
+
+class DulyScreen(FittedFooter, Screen):
+    """A screen that loads from the ledger through the database thread and reloads when the ledger changed."""
+
+    BINDINGS = [  # on a screen with tabs (shown there only): the tab before or after, as lazygit's [ and ]
+        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", id="previous_tab", key_display="[",
+                group=TAB_KEYS),
+        Binding("right_square_bracket", "next_tab(1)", "Next tab", id="next_tab", key_display="]", group=TAB_KEYS),
+    ]
+    loaded_revision = -1
+    NAVIGATES = True  # the app's digits go to another screen from here (False: a form, whose digits type)
+
+    @property
+    def t(self) -> Strings:
+        return self.app.t
+
+    async def db(self, fn, /, *args, **kwargs):
+        """fn(ledger, *args, **kwargs) on the app's database thread (await it in an async worker)."""
+        return await self.app.db.run(fn, *args, **kwargs)
+
+    _set_up = False
+
+    def on_mount(self) -> None:
+        # Textual calls the on_mount of every class in the MRO, and a screen's own on_mount calls super() too:
+        # without this the first page of every list was read twice
+        if self._set_up:
+            return
+        self._set_up = True
+        self.set_up_footer()
+        self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_tab":
+            return bool(self.query(TabbedContent))
+        return True
+
+    def action_next_tab(self, step: int) -> None:
+        tabs = self.query(TabbedContent).first()
+        panes = [pane.id for pane in tabs.query_children(TabPane) if pane.display] or \
+            [pane.id for pane in tabs.query(TabPane)]
+        if tabs.active in panes:
+            tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
+
     def on_screen_resume(self) -> None:
-        self._fit_footer()  # the app's keys were fitted to the screen that was on top
+        # (the footer is fitted again by FittedFooter.on_screen_resume: Textual calls both)
         if self.loaded_revision != -1 and self.loaded_revision != self.app.revision:
             self.reload()
 
