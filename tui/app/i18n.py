@@ -204,6 +204,13 @@ ALSO_USED = (
     N_("key.new_contract"), N_("key.attach_contract_file"), N_("key.close_contract"), N_("key.contract_attach"),
     N_("contract.check.ok"), N_("contract.check.changed"), N_("contract.check.missing"),
     N_("contract.check.unreadable"), N_("contract.check.none"),
+    N_("key.end_contract"), N_("key.cancel_contract"), N_("contract.state.pending"), N_("contract.state.in_force"),
+    N_("contract.state.expired"), N_("contract.state.ended_on"), N_("contract.state.cancelled_on"),
+    N_("contract.end_title"), N_("contract.cancel_title"), N_("contract.end_hint"), N_("contract.cancel_hint"),
+    N_("contract.end_q"), N_("contract.cancel_q"), N_("contract.end_body"), N_("contract.cancel_body"),
+    N_("contract.end_go"), N_("contract.cancel_go"), N_("contract.col.state"),
+    N_("status.in_force"), N_("status.pending"), N_("status.expired"), N_("status.ended"), N_("status.cancelled"),
+    N_("col.ended_on"), N_("col.end_reason"),
     # the command line's records, sections and tables (tui/cli/context.py emit_record) and reminder outcomes
     N_("col.local_time"), N_("col.actor"), N_("col.subject"), N_("col.pos"), N_("col.tax_rate"), N_("col.payment"),
     N_("col.credit_note"), N_("col.contacts"), N_("col.history"), N_("col.lines"), N_("col.due_items"),

@@ -90,13 +90,15 @@ async def test_a_new_contract_with_every_error_shown_until_fixed(book, tmp_path)
         await pilot.press(*"HT-2026-07", "enter", "enter", *"2026-07-01", "enter", *"2026-06-30", "enter",
                           *"EOM30", "enter", *"50000.123", "enter", *str(scan), "enter", *"年度框架合同", "enter")
         await settle(pilot)
-        assert app.screen is form  # the limit has too many decimals: shown beside it, nothing written
+        assert app.screen is form  # the limit has too many decimals, the end is before the start: both shown at once
         assert "decimal" in text_of(form.query_one("#error-credit_limit", Static))
+        assert text_of(form.query_one("#error-end", Static)).strip() == "“Ends” 2026-06-30 is before “Starts” 2026-07-01"
         form.query_one("#field-credit_limit", Input).value = "50000"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is form  # the store refuses an end before the start: shown beside the end
-        assert "before --start 2026-07-01" in text_of(form.query_one("#error-end", Static))
+        assert app.screen is form  # the end is still before the start: named by the form's fields, not --end
+        assert "--" not in text_of(form.query_one("#error-end", Static))
+        assert "before “Starts” 2026-07-01" in text_of(form.query_one("#error-end", Static))
         assert contracts_of(book, "BJ001") == []
         form.query_one("#field-end", Input).value = "2027-06-30"
         await pilot.press("ctrl+s")
@@ -104,7 +106,7 @@ async def test_a_new_contract_with_every_error_shown_until_fixed(book, tmp_path)
         assert app.screen is screen
         table = screen.query_one("#archive-contracts", DataTable)
         assert rows(table) == [["HT-2026-07", TODAY.isoformat(), "2026-07-01", "2027-06-30", "EOM30", "50,000.00",
-                                "ok"]]
+                                "not yet in force", "ok"]]
         assert text_of(screen.query_one("#archive-contracts-status", Static)).startswith("1 contract(s)")
     [k] = contracts_of(book, "BJ001")
     assert (k["number"], k["signed"], k["start_date"], k["end_date"], k["terms"], k["credit_limit"], k["notes"]) == (
