@@ -210,7 +210,8 @@ ALSO_USED = (
     N_("contract.end_q"), N_("contract.cancel_q"), N_("contract.end_body"), N_("contract.cancel_body"),
     N_("contract.end_go"), N_("contract.cancel_go"), N_("contract.col.state"),
     N_("status.in_force"), N_("status.pending"), N_("status.expired"), N_("status.ended"), N_("status.cancelled"),
-    N_("col.ended_on"), N_("col.end_reason"),
+    N_("col.ended_on"), N_("col.end_reason"), N_("col.signed"), N_("col.start_date"), N_("col.end_date"),
+    N_("col.file_path"), N_("col.file_sha256"), N_("col.file_check"),
     # the command line's records, sections and tables (tui/cli/context.py emit_record) and reminder outcomes
     N_("col.local_time"), N_("col.actor"), N_("col.subject"), N_("col.pos"), N_("col.tax_rate"), N_("col.payment"),
     N_("col.credit_note"), N_("col.contacts"), N_("col.history"), N_("col.lines"), N_("col.due_items"),
