@@ -112,7 +112,7 @@ TERMS_COLUMNS = ["name", "lines", "discount_bp", "discount_days", "late_interest
 PAYMENT_COLUMNS = ["customer", "date", "amount", "currency", "method", "reference", "note", "invoice"]
 
 
-def _write_csv(path: Path, columns: list[str], rows) -> int:
+def _write_csv(path: Path, columns: list[str], rows, tick=None) -> int:
     count = 0
     with _writing(path, encoding="utf-8-sig", newline="") as fh:  # the BOM lets Excel read UTF-8
         out = csv.writer(fh)
@@ -120,7 +120,33 @@ def _write_csv(path: Path, columns: list[str], rows) -> int:
         for row in rows:
             out.writerow([safetext.spreadsheet_cell("" if row.get(c) is None else str(row[c])) for c in columns])
             count += 1
+            if tick is not None:
+                tick()
     return count
+
+
+class _Ticks:
+    """`progress(done, total)` told every few hundred rows of an export (and once at the end), or nothing."""
+
+    EVERY = 500
+
+    def __init__(self, progress, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+        if progress is not None:
+            progress(0, total)
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress is not None and self.done % self.EVERY == 0:
+            self.progress(min(self.done, self.total), max(self.total, self.done))
+
+    def end(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done, self.done)
+
+
+def _count(ledger, *tables: str) -> int:
+    return sum(ledger.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
 
 
 def _invoice_lines(ledger) -> dict[str, str]:
@@ -135,12 +161,27 @@ def _invoice_lines(ledger) -> dict[str, str]:
     return {k: json.dumps(v, ensure_ascii=False, separators=(",", ":")) for k, v in found.items()}
 
 
-def csv_rows(ledger) -> dict[str, tuple[list[str], list[dict]]]:
+def _payment_applied(ledger) -> dict[str, str]:
+    """{payment id: what it applied, "NUMBER=AMOUNT;..." by invoice number} for the payment import's `invoice`
+    column: the net per invoice (a reversal nets against what it reverses), invoices netting to nothing left out.
+    One query for the whole book (one per payment took most of an export's time)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for payment_id, currency, number, net in ledger.conn.execute(
+            """SELECT a.payment_id, p.currency, i.number, sum(a.amount) FROM allocations a
+               JOIN invoices i ON i.id = a.invoice_id JOIN payments p ON p.id = a.payment_id
+               WHERE a.payment_id IS NOT NULL GROUP BY a.payment_id, i.number HAVING sum(a.amount) > 0
+               ORDER BY a.payment_id, i.number"""):
+        found[payment_id].append(f"{number}={money.to_decimal_str(net, currency)}")
+    return {k: ";".join(v) for k, v in found.items()}
+
+
+def csv_rows(ledger) -> dict[str, tuple[list[str], object]]:
     """{file name: (columns, rows)}: everything a new ledger needs, in the columns `duly import` reads: terms (the
     ledger's own), customers, invoices (with their lines and tax; voided ones too, voids.csv voids them again),
     payments (voided ones left out) with what each applied, credit notes, write-offs and voids. Imported in that
     order into a new ledger they give the same aging at every date (allocations are dated by their payment, as
-    an import posts them)."""
+    an import posts them). The invoices and payments are generators read as they are written, so an export's
+    memory does not hold the book's rows twice."""
     dec = money.to_decimal_str
     terms_rows = ledger.rows(f"SELECT {', '.join(TERMS_COLUMNS)} FROM terms ORDER BY name")
     for r in terms_rows:
@@ -151,32 +192,34 @@ def csv_rows(ledger) -> dict[str, tuple[list[str], list[dict]]]:
         r["credit_limit"] = None if r["credit_limit"] is None else dec(r["credit_limit"], cur)
         r["archived"] = 1 if r["archived"] else 0
         custs.append(r)
-    invs = []
-    lines = _invoice_lines(ledger)
-    for r in ledger.rows(
-        """SELECT i.id, i.number, c.code AS customer, i.date, i.due_date, i.total, i.currency, i.terms, i.description,
-                  i.contract, i.einvoice, (SELECT count(*) FROM due_items d WHERE d.invoice_id = i.id) AS parts
-           FROM invoices i JOIN customers c ON c.id = i.customer_id
-           ORDER BY i.date, i.number"""):
-        r["amount"] = dec(r.pop("total"), r["currency"])
-        r["lines"] = lines.get(r.pop("id"))
-        if r.pop("parts") > 1 and r["terms"]:
-            r["due_date"] = None  # the terms make the instalments again on import
-        elif r["due_date"]:
-            r["terms"] = None  # one due date says it all
-        invs.append(r)
-    pays = []
-    for r in ledger.rows(
-        """SELECT p.id, c.code AS customer, p.date, p.amount, p.currency, p.method, p.reference, p.note
-           FROM payments p JOIN customers c ON c.id = p.customer_id
-           WHERE p.id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'payments')
-           ORDER BY p.date, p.id"""):
-        nets = ledger.rows("""SELECT i.number, sum(a.amount) AS net FROM allocations a JOIN invoices i ON i.id = a.invoice_id
-                              WHERE a.payment_id = ? GROUP BY i.number HAVING sum(a.amount) > 0 ORDER BY i.number""",
-                           (r.pop("id"),))
-        r["invoice"] = ";".join(f"{n['number']}={dec(n['net'], r['currency'])}" for n in nets) or "-"
-        r["amount"] = dec(r["amount"], r["currency"])
-        pays.append(r)
+
+    def invs():
+        lines = _invoice_lines(ledger)
+        for r in _dict_rows(ledger,
+                """SELECT i.id, i.number, c.code AS customer, i.date, i.due_date, i.total, i.currency, i.terms,
+                          i.description, i.contract, i.einvoice,
+                          (SELECT count(*) FROM due_items d WHERE d.invoice_id = i.id) AS parts
+                   FROM invoices i JOIN customers c ON c.id = i.customer_id
+                   ORDER BY i.date, i.number"""):
+            r["amount"] = dec(r.pop("total"), r["currency"])
+            r["lines"] = lines.get(r.pop("id"))
+            if r.pop("parts") > 1 and r["terms"]:
+                r["due_date"] = None  # the terms make the instalments again on import
+            elif r["due_date"]:
+                r["terms"] = None  # one due date says it all
+            yield r
+
+    def pays():
+        applied = _payment_applied(ledger)
+        for r in _dict_rows(ledger,
+                """SELECT p.id, c.code AS customer, p.date, p.amount, p.currency, p.method, p.reference, p.note
+                   FROM payments p JOIN customers c ON c.id = p.customer_id
+                   WHERE p.id NOT IN (SELECT doc_id FROM voids WHERE doc_table = 'payments')
+                   ORDER BY p.date, p.id"""):
+            r["invoice"] = applied.get(r.pop("id")) or "-"
+            r["amount"] = dec(r["amount"], r["currency"])
+            yield r
+
     credits = ledger.rows(
         """SELECT n.number, c.code AS customer, n.date, n.amount, n.currency, i.number AS invoice, n.reason
            FROM credit_notes n JOIN customers c ON c.id = n.customer_id LEFT JOIN invoices i ON i.id = n.invoice_id
@@ -197,17 +240,29 @@ def csv_rows(ledger) -> dict[str, tuple[list[str], list[dict]]]:
     return {
         "terms.csv": (TERMS_COLUMNS, terms_rows),
         "customers.csv": (CUSTOMER_COLUMNS, custs),
-        "invoices.csv": (INVOICE_COLUMNS, invs),
-        "payments.csv": (PAYMENT_COLUMNS, pays),
+        "invoices.csv": (INVOICE_COLUMNS, invs()),
+        "payments.csv": (PAYMENT_COLUMNS, pays()),
         "credit_notes.csv": (["number", "customer", "date", "amount", "currency", "invoice", "reason"], credits),
         "writeoffs.csv": (["invoice", "customer", "date", "amount", "currency", "reason"], offs),
         "voids.csv": (["document", "ref", "date", "reason"], voids),
     }
 
 
-def export_csv(ledger, directory) -> str:
+def _dict_rows(ledger, sql: str, params=()):
+    """The rows of a query as dicts, read one at a time (Ledger.rows reads them all)."""
+    cur = ledger.conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    for row in cur:
+        yield dict(zip(names, row))
+
+
+def export_csv(ledger, directory, progress=None) -> str:
+    """One CSV file per table into `directory`. `progress(done, total)` is told how many rows are written."""
     target = _target(directory, directory=True)
-    counts = {name: _write_csv(target / name, cols, rows) for name, (cols, rows) in csv_rows(ledger).items()}
+    tick = _Ticks(progress, _count(ledger, "terms", "customers", "invoices", "payments", "credit_notes",
+                                   "writeoffs", "voids"))
+    counts = {name: _write_csv(target / name, cols, rows, tick) for name, (cols, rows) in csv_rows(ledger).items()}
+    tick.end()
     return Said(N_("{n} CSV files to {target} ({counts})"), n=len(counts), target=str(target),
                 counts=", ".join(f"{n} {c}" for n, c in counts.items()))
 
@@ -223,7 +278,8 @@ def _amount(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-money.exponent(currency))
 
 
-def export_xlsx(ledger, path, as_of: str | None = None) -> str:
+def export_xlsx(ledger, path, as_of: str | None = None, progress=None) -> str:
+    """Customers, open items and aging as of a date, with number formats; `progress` told rows written."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -238,6 +294,7 @@ def export_xlsx(ledger, path, as_of: str | None = None) -> str:
         for cell in ws[1]:
             cell.font = bold
         for values in rows:
+            tick()
             ws.append(values)
             r = ws.max_row
             for cell in ws[r]:
@@ -255,22 +312,23 @@ def export_xlsx(ledger, path, as_of: str | None = None) -> str:
             ws.column_dimensions[ws.cell(1, i + 1).column_letter].width = max(12, len(head) + 4)
         return ws
 
-    book.remove(book.active)
     custs = ledger.rows("SELECT code, name, tax_id, email, phone, currency, terms, credit_limit, category "
                         "FROM customers ORDER BY code")
-    sheet("Customers", ["code", "name", "tax_id", "email", "phone", "currency", "terms", "credit_limit", "category"],
-          [[c["code"], c["name"], c["tax_id"], c["email"], c["phone"], c["currency"], c["terms"],
-            None if c["credit_limit"] is None else _amount(c["credit_limit"], c["currency"] or "CNY"), c["category"]]
-           for c in custs], {7: 5}, set())
     pos = open_position(ledger, on)
     items = sorted(pos.invoices, key=lambda i: (i.customer, i.due_date, i.number))
     rows = [[i.customer, i.name, i.number, i.doc_date, i.due_date, i.currency, _amount(i.total, i.currency),
              _amount(i.open_amount, i.currency), max((on - i.due_date).days, 0)] for i in items]
     rows += [[u.customer, u.name, "(unapplied)", None, None, u.currency, None, _amount(-u.amount, u.currency), None]
              for u in sorted(pos.unapplied, key=lambda u: (u.customer, u.currency))]
+    report = reports.aging(ledger, on)
+    tick = _Ticks(progress, len(custs) + len(rows) + len(report.rows) + len(report.totals))
+    book.remove(book.active)
+    sheet("Customers", ["code", "name", "tax_id", "email", "phone", "currency", "terms", "credit_limit", "category"],
+          [[c["code"], c["name"], c["tax_id"], c["email"], c["phone"], c["currency"], c["terms"],
+            None if c["credit_limit"] is None else _amount(c["credit_limit"], c["currency"] or "CNY"), c["category"]]
+           for c in custs], {7: 5}, set())
     sheet(f"Open items {on.isoformat()}", ["customer", "name", "number", "date", "due_date", "currency", "total",
                                             "open", "days_overdue"], rows, {6: 5, 7: 5}, {3, 4})
-    report = reports.aging(ledger, on)
     columns = ["total", *report.buckets, "unapplied"]
     sheet(f"Aging {on.isoformat()}", ["customer", "name", "currency", *columns],
           [[r["customer"], r["name"], r["currency"], *[_amount(r[c], r["currency"]) for c in columns]]
@@ -279,6 +337,7 @@ def export_xlsx(ledger, path, as_of: str | None = None) -> str:
           {3 + k: 2 for k in range(len(columns))}, set())
     with _writing(target, "wb") as fh:
         book.save(fh)
+    tick.end()
     return Said(N_("{target} (customers, {n} open invoices, aging as of {date})"), target=str(target), n=len(items),
                 date=on.isoformat())
 
@@ -330,6 +389,15 @@ class _Entries:
         fixed = [BANK, SALES, TAX, RETURNS, BAD_DEBTS, EXCHANGE]
         per = [f"{root}:{part}" for part in sorted(self.parts.values()) for root in (RECEIVABLE, UNAPPLIED)]
         return fixed + per
+
+    def expected(self) -> int:
+        """About how many transactions iterating will give (for progress): one per document, void and write-off,
+        and one per allocation not made on its document's day (exchange differences come on top)."""
+        later = self.ledger.conn.execute(
+            """SELECT count(*) FROM allocations a LEFT JOIN payments p ON p.id = a.payment_id
+               LEFT JOIN credit_notes n ON n.id = a.credit_id
+               WHERE NOT (a.amount > 0 AND a.date = coalesce(p.date, n.date))""").fetchone()[0]
+        return later + _count(self.ledger, "invoices", "payments", "credit_notes", "writeoffs", "voids")
 
     def currencies(self) -> list[str]:
         return sorted({r[0] for t in ("invoices", "payments", "credit_notes")
@@ -434,10 +502,12 @@ def _hledger_text(text: str) -> str:
     return " ".join(safetext.terminal_text(str(text)).replace(";", ",").split())
 
 
-def export_hledger(ledger, path) -> str:
-    """An hledger journal (ledger-cli reads it too)."""
+def export_hledger(ledger, path, progress=None) -> str:
+    """An hledger journal (ledger-cli reads it too). `progress(done, total)` is told how many transactions are
+    written."""
     target = _target(path)
     entries = _Entries(ledger, beancount=False)
+    tick = _Ticks(progress, entries.expected())
     count = 0
     with _writing(target, encoding="utf-8") as fh:
         fh.write("; Duly export (plaintext). Balance of a customer = Assets:Receivable:<CODE> + "
@@ -457,6 +527,8 @@ def export_hledger(ledger, path) -> str:
                 fh.write(f"    {account}  {money.to_decimal_str(amount, cur)} {cur}{_cost(cost)}{note}\n")
             fh.write("\n")
             count += 1
+            tick()
+    tick.end()
     return Said(N_("{target} ({count} transactions, hledger journal)"), target=str(target), count=count)
 
 
@@ -471,9 +543,11 @@ def _bean_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def export_beancount(ledger, path) -> str:
+def export_beancount(ledger, path, progress=None) -> str:
+    """A beancount file; `progress` as for export_hledger."""
     target = _target(path)
     entries = _Entries(ledger, beancount=True)
+    tick = _Ticks(progress, entries.expected())
     first = ledger.conn.execute(
         "SELECT min(d) FROM (SELECT min(date) AS d FROM invoices UNION ALL SELECT min(date) FROM payments "
         "UNION ALL SELECT min(date) FROM credit_notes)").fetchone()[0] or date.today().isoformat()
@@ -504,4 +578,6 @@ def export_beancount(ledger, path) -> str:
                     fh.write(f"    {k}: {_bean_string(v)}\n")
             fh.write("\n")
             count += 1
+            tick()
+    tick.end()
     return Said(N_("{target} ({count} transactions, beancount)"), target=str(target), count=count)

@@ -64,19 +64,22 @@ def ledger_problems(conn, *, pages: Callable[[Any], list[str]] = page_problems,
         return paged.result() or rest
 
 
-def backup(ledger, target) -> Path:
+def backup(ledger, target, progress=None) -> Path:
     """Write an encrypted copy of the open ledger to a new file, after checking the ledger's pages: a copy
-    of a damaged file would only fail later, when it is needed. A failed copy leaves no partial file."""
+    of a damaged file would only fail later, when it is needed. A failed copy leaves no partial file.
+    `progress(done, total)`: (0, None) while the pages are checked (no measure of how far), then pages copied."""
     target = Path(target)
     if target.exists():
         raise LedgerExists(str(target))
+    if progress is not None:
+        progress(0, None)
     problems = page_problems(ledger.conn)
     if problems:
         raise DamagedLedger(N_("ledger {path} is damaged, so no backup was written: {value} (`duly check` says "
                                "more; restore an earlier backup)"), path=ledger.path,
                             value=problems[0])
     try:
-        db.backup_to(ledger.conn, target, ledger._passphrase)
+        db.backup_to(ledger.conn, target, ledger._passphrase, progress)
     except BaseException as exc:
         _remove(target)
         if db.out_of_space(exc):
@@ -217,7 +220,7 @@ def plan_restore(source, target, passphrase: str, *, other_ledger: bool = False)
     return summary
 
 
-def restore(source, target, passphrase: str, *, confirm=None, other_ledger: bool = False) -> dict:
+def restore(source, target, passphrase: str, *, confirm=None, other_ledger: bool = False, progress=None) -> dict:
     """Check `source`, then put it in place of `target`, which is kept as a safety copy beside it.
 
     While the restore runs it holds the live ledger exclusively, and it refuses while another process has
@@ -225,8 +228,11 @@ def restore(source, target, passphrase: str, *, confirm=None, other_ledger: bool
     backup of another ledger (another ledger_id, or a live file this passphrase cannot open) unless
     `other_ledger`. `confirm(summary)` is asked before anything is replaced (summary['replaces'] describes
     the live ledger, summary['safety_copy'] where it will be kept); False cancels. Nothing is replaced when
-    any step fails, and no partial file is left."""
+    any step fails, and no partial file is left. `progress(done, total)`: (0, None) while the backup is checked,
+    then its pages copied."""
     source, target = Path(source), Path(target)
+    if progress is not None:
+        progress(0, None)
     summary = plan_restore(source, target, passphrase, other_ledger=other_ledger)
     live = "safety_copy" in summary
     staging = target.with_name(target.name + ".restoring")
@@ -243,7 +249,7 @@ def restore(source, target, passphrase: str, *, confirm=None, other_ledger: bool
             dest = db.connect(staging, passphrase, create=True)
             try:
                 dest.execute("PRAGMA journal_mode = DELETE")
-                src.backup(dest)
+                db.copy_pages(src, dest, progress)
             finally:
                 dest.close()
         finally:

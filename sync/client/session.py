@@ -36,11 +36,34 @@ class Report:
     resent: int = 0  # own changes sent again because the server's log had gone back (restored from a backup)
 
 
-class Sync:
-    """One ledger's sync session."""
+class Tally:
+    """A sync's progress, told to the store's callback `progress(done, total)`: a round's steps (changes to pull and
+    to push, then a snapshot's chunks) add to the total as they become known and to what is done as they are
+    taken, so one bar covers the whole round."""
 
-    def __init__(self, ledger: Ledger, *, transport=None, server: str | None = None):
+    def __init__(self, progress=None):
+        self.progress, self.done, self.total = progress, 0, 0
+
+    def expect(self, steps: int) -> None:
+        self.total += steps
+        self._tell()
+
+    def step(self, steps: int = 1) -> None:
+        self.done += steps
+        self._tell()
+
+    def _tell(self) -> None:
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), max(self.total, self.done))
+
+
+class Sync:
+    """One ledger's sync session. `progress`: the store's callback `progress(done, total)`, or a Tally shared
+    with what came before the session (a join's snapshot)."""
+
+    def __init__(self, ledger: Ledger, *, transport=None, server: str | None = None, progress=None):
         self.ledger = ledger
+        self.tally = progress if isinstance(progress, Tally) else Tally(progress)
         if not ledger.meta("sync.team"):
             raise NotSynced(N_("ledger {path} is not set up for sync: run `duly sync init --server URL` or create "
                                "it with `duly sync join`"), path=ledger.path)
@@ -149,6 +172,7 @@ class Sync:
             acked = got["acked"]
             self._record_acks(list(zip(acked, got["server_seqs"])), got["head"])
             sent += len(acked)
+            self.tally.step(len(acked))
 
     def _record_acks(self, acked: list[tuple[int, int]], head: int) -> None:
         """Note where the server put this device's changes; when they directly follow the pull cursor (nobody
@@ -231,6 +255,7 @@ class Sync:
             self.check_batch(batch)
             report.applied += self.ledger.apply_remote_batch([change for _, change in batch])
             report.pulled += len(batch)
+            self.tally.step(len(batch))
             with self.ledger.local() as conn:
                 conn.executemany("UPDATE changes SET server_seq=? WHERE device=? AND device_seq=?",
                                  [(seq, c.device, c.device_seq) for seq, c in batch])
@@ -250,6 +275,7 @@ class Sync:
                                "`duly sync now` without --snapshot)"), 403, role=self.ledger.meta("sync.role"))
         if state["head"] < int(self.ledger.meta("sync.cursor") or 0):
             report.resent = self.catch_up_with_restored_server(state["head"])
+        self.tally.expect(max(state["head"] - int(self.ledger.meta("sync.cursor") or 0), 0) + self.pending())
         self.pull(report)
         names = {d: v["name"] for d, v in self.devices.items()}
         report.flagged = merge.scan(self.ledger, names, {d: v["role"] for d, v in self.devices.items()})
@@ -294,12 +320,14 @@ class Sync:
             data = path.read_bytes()
         chunk_ids = []
         aad = f"{self.team}/snapshot-chunk".encode()
+        self.tally.expect(len(range(0, max(len(data), 1), CHUNK_BYTES)))
         for start in range(0, max(len(data), 1), CHUNK_BYTES):
             sealed = crypto.box(key, data[start:start + CHUNK_BYTES], aad, deterministic=True)
             chunk_id = hashlib.sha256(sealed).hexdigest()
             self.api.call("PUT", self.api.team_path(f"/chunks/{chunk_id}"), body=sealed,
                           content_type="application/octet-stream")
             chunk_ids.append(chunk_id)
+            self.tally.step()
         snap_id = secrets.token_hex(8)
         manifest = {"passphrase": file_pass, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
                     "ledger_id": self.ledger.meta("ledger_id"), "server_seq": cursor}

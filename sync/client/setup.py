@@ -19,7 +19,7 @@ from sync.crypto import DeviceKeys, Tampered
 from sync.client.api import INVITE_HOURS, Api
 from sync.client.keys import (NAME_CHARS, RECOVERY, _invite_aad, _invite_from_recovery, _keep_keys, _name_device,
     _withdrawn_on_failure, parse_invite, sealed_name)
-from sync.client.session import Report, Sync
+from sync.client.session import Report, Sync, Tally
 from sync.client.snapshot import _restore_snapshot
 from store.i18n import N_
 
@@ -90,9 +90,10 @@ def _loopback(host: str) -> bool:
 
 
 def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None,
-         team_token: str | None = None, insecure: bool = False) -> Report:
+         team_token: str | None = None, insecure: bool = False, progress=None) -> Report:
     """Create a team on the server with this device as its admin, push the ledger, upload a first snapshot.
-    `team_token` is the server's, when it creates teams only for those who have it."""
+    `team_token` is the server's, when it creates teams only for those who have it. `progress(done, total)`:
+    changes pushed, then snapshot chunks uploaded."""
     server = check_server_url(server, insecure=insecure)
     if ledger.meta("sync.team"):
         raise DulyError(N_("ledger {path} already syncs with team {value} at {value2}"), path=ledger.path,
@@ -111,7 +112,7 @@ def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None
     finally:
         api.close()
     _remember(ledger.set_meta, server.rstrip("/"), team, keys, "admin", {"1": crypto.b64e(key)}, 1)
-    session = Sync(ledger, transport=transport)
+    session = Sync(ledger, transport=transport, progress=progress)
     try:
         return session.now(snapshot=True)
     finally:
@@ -120,13 +121,14 @@ def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None
 
 
 def join(path, passphrase: str, server: str, code: str, *, name: str | None = None, transport=None,
-         actor: str | None = None, insecure: bool = False) -> tuple[Ledger, dict]:
+         actor: str | None = None, insecure: bool = False, progress=None) -> tuple[Ledger, dict]:
     """Register a new device with a one-time invite, restore the newest snapshot (every chunk checked), pull
     the rest, then check the ledger before saying done. Returns the open ledger and a summary.
 
     The invite is spent only when the device holds the team keys and its copy of the book (`/join/done`); a
     join that fails before withdraws the device's registration (`/join/abandon`), so the invite still works."""
     server = check_server_url(server, insecure=insecure)
+    tally = Tally(progress)  # snapshot chunks fetched, then changes pulled
     path = Path(path)
     if path.exists():
         from store.errors import LedgerExists
@@ -160,7 +162,7 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
                 raise Tampered(N_("the invite's team keys cannot be read")) from None
             _keep_keys(api, keys, epoch_keys)
             _name_device(api, name, epoch_keys)
-            snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase)
+            snapshot = _restore_snapshot(api, team, devices, epoch_keys, path, passphrase, tally)
             api.post(f"/v1/teams/{team}/join/done", {})
     finally:
         api.close()
@@ -176,7 +178,7 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
             ledger.set_meta("sync.cursor", str(snapshot["server_seq"]))
             # Changes inside the snapshot were scanned by the device that made it.
             ledger.set_meta("sync.review_seq", str(ledger.conn.execute("SELECT coalesce(max(seq),0) FROM changes").fetchone()[0]))
-        session = Sync(ledger, transport=transport)
+        session = Sync(ledger, transport=transport, progress=tally)
         try:
             report = session.now()
         finally:
@@ -213,10 +215,11 @@ class Started:
 
 
 def start_team(ledger: Ledger, server: str, *, name: str | None = None, transport=None,
-               team_token: str | None = None, insecure: bool = False) -> Started:
+               team_token: str | None = None, insecure: bool = False, progress=None) -> Started:
     """`init`, then the team's first recovery secret. The secret is returned, never stored: the caller shows it
     once and forgets it."""
-    report = init(ledger, server, name=name, transport=transport, team_token=team_token, insecure=insecure)
+    report = init(ledger, server, name=name, transport=transport, team_token=team_token, insecure=insecure,
+                  progress=progress)
     started = Started(report, ledger.meta("sync.team"), ledger.device, ledger.meta("sync.server"), None)
     try:
         started.secret = new_recovery(ledger, transport=transport)

@@ -52,7 +52,10 @@ def _strip_device_secrets(path: Path, passphrase: str) -> None:
         conn.close()
 
 
-def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path: Path, passphrase: str) -> dict | None:
+def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path: Path, passphrase: str,
+                      tally=None) -> dict | None:
+    """The newest snapshot, fetched chunk by chunk (each checked; `tally`, a session.Tally, counts them), checked
+    whole and made this device's ledger at `path`; None when the team has no snapshot yet."""
     try:
         record = api.get(f"/v1/teams/{team}/snapshots/latest")
     except SyncError as exc:
@@ -82,6 +85,8 @@ def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path
     try:
         _remove_scratch(staging, checking)  # a join killed earlier leaves these; an old -wal would be replayed
         digest = hashlib.sha256()
+        if tally is not None:
+            tally.expect(len(record["chunks"]))
         with open(staging, "wb") as out, open(checking, "wb") as copy:
             for n, (chunk_id, sealed) in enumerate(_fetch_chunks(api, team, record["chunks"]), start=1):
                 if hashlib.sha256(sealed).hexdigest() != chunk_id:
@@ -92,6 +97,8 @@ def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path
                 digest.update(piece)
                 out.write(piece)
                 copy.write(piece)
+                if tally is not None:
+                    tally.step()
         if digest.hexdigest() != manifest["sha256"]:
             raise Tampered(N_("snapshot {id} does not add up to the file it describes; nothing was restored"),
                            id=record['id'])

@@ -155,7 +155,7 @@ class LedgerThread:
         self._ledger.rekey(new)
         self.passphrase = new
 
-    def _restore(self, source: str, other_ledger: bool, confirm) -> dict:
+    def _restore(self, source: str, other_ledger: bool, confirm, progress=None) -> dict:
         """`duly restore` in the app: the restore holds the live file on its own, so this session's connection is
         closed for it and opened again afterwards, on the restored file or (when the restore refused or failed,
         having replaced nothing) on the same file as before."""
@@ -164,7 +164,8 @@ class LedgerThread:
         passphrase = self.passphrase
         self._close()
         try:
-            return backups.restore(source, self.path, passphrase, confirm=confirm, other_ledger=other_ledger)
+            return backups.restore(source, self.path, passphrase, confirm=confirm, other_ledger=other_ledger,
+                                   progress=progress)
         finally:
             self._open(passphrase)
 
@@ -209,11 +210,11 @@ class LedgerThread:
         """Change the passphrase on the database thread (old must be the one the ledger was opened with)."""
         return self._submit(partial(self._rekey, old, new), FOREGROUND)
 
-    def restore(self, source: str, *, other_ledger: bool = False, confirm=None) -> Future:
+    def restore(self, source: str, *, other_ledger: bool = False, confirm=None, progress=None) -> Future:
         """Replace the ledger with a checked backup (store.ledger.backup.restore) on the database thread, then go
         on with the restored ledger; the future gives the restore's summary. confirm(summary) is asked on the
         database thread just before anything is replaced (False cancels)."""
-        return self._submit(partial(self._restore, source, other_ledger, confirm), FOREGROUND)
+        return self._submit(partial(self._restore, source, other_ledger, confirm, progress), FOREGROUND)
 
     async def run(self, fn, /, *args, **kwargs):
         """fn(ledger, *args, **kwargs) on the database thread, awaited without blocking the event loop."""

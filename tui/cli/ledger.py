@@ -120,14 +120,21 @@ def passwd(args, ctx):
 
 
 def backup(args, ctx):
-    target = backups.backup(ctx.ledger(), args.file)
+    from tui.cli.progress import shown
+
+    with shown(ctx, ctx.t("writing the backup"), ctx.t("pages")) as progress:
+        target = backups.backup(ctx.ledger(), args.file, progress)
     ctx.done(ctx.t("encrypted backup written to {target} (same passphrase as the ledger)", target=target))
 
 
 def restore(args, ctx):
+    from tui.cli.progress import shown
+
     def confirm(summary: dict) -> bool:
         if args.yes:
             return True
+        if progress is not None:
+            progress.pause()  # the question has the terminal to itself
         if not sys.stdin.isatty():
             raise DulyError(N_("restore replaces {ledger_path}: confirm with --yes (there is no terminal to ask "
                                "on); nothing was replaced"), ledger_path=ctx.ledger_path)
@@ -140,8 +147,10 @@ def restore(args, ctx):
                              copy=summary["safety_copy"]))
         return answer.strip().lower() in ("y", "yes", "是")
 
-    summary = backups.restore(args.file, ctx.ledger_path, ctx.passphrase(), confirm=confirm,
-                              other_ledger=args.other_ledger)
+    passphrase = ctx.passphrase()
+    with shown(ctx, ctx.t("restoring the backup"), ctx.t("pages")) as progress:
+        summary = backups.restore(args.file, ctx.ledger_path, passphrase, confirm=confirm,
+                                  other_ledger=args.other_ledger, progress=progress)
     kept = ctx.t("; the replaced file is kept as {path}", path=summary["safety_copy"]) if summary.get("safety_copy") \
         else ""
     ctx.done(ctx.t("restored {ledger_path} from {file}: {customers} customers, {changes} change-log entries, all "

@@ -30,10 +30,13 @@ class _Bar:
         self._label = label
         self._started = time.monotonic()
         self._shown = 0.0
+        self._paused = False
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int | None) -> None:
+        """`total` None: working, with no measure of how far yet (a check before a copy): the bar pulses."""
         now = time.monotonic()
-        if self._task is not None and now - self._shown < UPDATE_EVERY_S and done < total:
+        if self._task is not None and not self._paused and now - self._shown < UPDATE_EVERY_S \
+                and (total is None or done < total):
             return
         self._shown = now
         took = now - self._started
@@ -41,11 +44,20 @@ class _Bar:
         if self._task is None:
             self._progress.start()
             self._task = self._progress.add_task(self._label, total=total, rate=rate)
+        elif self._paused:
+            self._progress.start()
+        self._paused = False
         self._progress.update(self._task, completed=done, total=total, rate=rate)
         self._progress.refresh()
 
+    def pause(self) -> None:
+        """Take the bar off the terminal while the job asks something there; the next update shows it again."""
+        if self._task is not None and not self._paused:
+            self._progress.stop()
+            self._paused = True
+
     def close(self) -> None:
-        if self._task is not None:
+        if self._task is not None and not self._paused:
             self._progress.stop()
 
 

@@ -76,10 +76,10 @@ def register(sub, common) -> None:
 _INSECURE = N_("allow a plain http:// server that is not on this machine (not recommended: use https://)")
 
 
-def _session(ctx):
+def _session(ctx, progress=None):
     from sync.client import Sync
 
-    return Sync(ctx.ledger())
+    return Sync(ctx.ledger(), progress=progress)
 
 
 def _when(ms: int) -> str:
@@ -102,9 +102,12 @@ def _report_text(report, ctx) -> str:
 def init(args, ctx):
     from sync import client
 
-    started = client.start_team(ctx.ledger(), args.server, name=args.name, insecure=args.insecure,
-                                team_token=client.team_token(args.team_token or os.environ.get("DULY_TEAM_TOKEN"),
-                                                             "the team token"))
+    from tui.cli.progress import shown
+
+    token = client.team_token(args.team_token or os.environ.get("DULY_TEAM_TOKEN"), "the team token")
+    with shown(ctx, ctx.t("sending the book"), ctx.t("steps")) as progress:
+        started = client.start_team(ctx.ledger(), args.server, name=args.name, insecure=args.insecure,
+                                    team_token=token, progress=progress)
     created = ctx.t("team {team} created on {server}; this device ({device}) is its admin; {report}",
                     team=started.team, server=args.server, device=started.device,
                     report=_report_text(started.report, ctx))
@@ -163,9 +166,12 @@ def join(args, ctx):
     if ctx.ledger_path.exists():
         raise LedgerExists(str(ctx.ledger_path))
     client.check_server_url(args.server, insecure=args.insecure)  # before a passphrase is asked for
+    from tui.cli.progress import shown
+
     passphrase = ctx.passphrase(confirm=True)
-    ledger, summary = client.join(ctx.ledger_path, passphrase, args.server, args.invite, name=args.name,
-                                  insecure=args.insecure)
+    with shown(ctx, ctx.t("fetching the book"), ctx.t("steps")) as progress:
+        ledger, summary = client.join(ctx.ledger_path, passphrase, args.server, args.invite, name=args.name,
+                                      insecure=args.insecure, progress=progress)
     ledger.close()
     if ctx.format == "json":
         from tui.cli import output
@@ -182,11 +188,14 @@ def join(args, ctx):
 
 
 def now(args, ctx):
-    session = _session(ctx)
-    try:
-        report = session.now(snapshot=args.snapshot)
-    finally:
-        session.close()
+    from tui.cli.progress import shown
+
+    with shown(ctx, ctx.t("syncing"), ctx.t("steps")) as progress:
+        session = _session(ctx, progress)
+        try:
+            report = session.now(snapshot=args.snapshot)
+        finally:
+            session.close()
     if ctx.format == "json":
         from tui.cli import output
 

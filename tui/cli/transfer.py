@@ -173,7 +173,11 @@ def import_bank(args, ctx):
 def export(args, ctx):
     from store.files import exporter
 
+    from tui.cli.progress import shown
+
     kwargs = {"as_of": args.as_of} if getattr(args, "as_of", None) else {}
-    written = getattr(exporter, args.writer)(ctx.ledger(), args.path, **kwargs)
+    unit = ctx.t("transactions") if args.writer in ("export_hledger", "export_beancount") else ctx.t("rows")
+    with shown(ctx, ctx.t("exporting {format}", format=args.writer.removeprefix("export_")), unit) as progress:
+        written = getattr(exporter, args.writer)(ctx.ledger(), args.path, progress=progress, **kwargs)
     ctx.done(ctx.t("wrote {written} — PLAINTEXT: this copy is not encrypted; keep it safe or delete it after use",
                    written=ctx.said(written)))

@@ -6,7 +6,9 @@ made by `make` is one of the app's pickers (terms: tui/widgets/picker.py), read 
 
 The caller gives the fields and `save(values)`: an async callable that does the write (on the database thread)
 and returns the line to show once done; a DulyError it raises is shown against its field (by `error.field`, or
-by the field named in the message) and the form stays filled. Checks that need no ledger are each field's
+by the field named in the message) and the form stays filled. With `progress=True` the save is a long job (an
+export, a backup): it is called as `save(values, progress)`, `progress` the store's callback, and its bar shows in
+the dialog while it runs (tui/widgets/job_progress.py). Checks that need no ledger are each field's
 `check(text)`, which raises a DulyError, so they are all shown at once before anything is written; a check across
 fields (an end before a start) is the form's `check(values)`, which returns {field: error}, worded with the form's
 own labels, not the command line's options that the store's errors name.
@@ -27,6 +29,7 @@ from textual.worker import Worker, WorkerState
 from store.errors import DulyError
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.choice import Choice
+from tui.widgets.job_progress import JobProgress
 
 
 @dataclass
@@ -53,9 +56,10 @@ class DialogForm(ModalScreen[str | None]):
     ]
 
     def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, str]], Awaitable[str]], *,
-                 hint: str = "", form_id: str = "dialog", busy: str = "",
+                 hint: str = "", form_id: str = "dialog", busy: str = "", progress: bool = False,
                  check: Callable[[dict[str, str]], dict[str, str]] | None = None):
         super().__init__()
+        self.progress = progress
         self.check = check  # across fields: values -> {field: error}, for fields whose own check passed
         self.marked_across: set[str] = set()  # the fields whose error came from it
         self.busy = busy  # shown in place of the hint while a slow save runs (one that waits on a server)
@@ -83,6 +87,8 @@ class DialogForm(ModalScreen[str | None]):
                 yield Static("", id=f"error-{f.name}", classes="field-error")
             yield Static("", id="dialog-error", classes="field-error")
             yield Static(self.hint, id="dialog-hint", classes="dim")
+            if self.progress:
+                yield JobProgress(id="dialog-progress")
             yield Static(t("dialog.keys"), classes="dim")
 
     def on_mount(self) -> None:
@@ -163,23 +169,34 @@ class DialogForm(ModalScreen[str | None]):
         self.saving = True
         if self.busy:
             self.query_one("#dialog-hint", Static).update(self.busy)
+        if self.progress:
+            self.query_one(JobProgress).start()
         self.save(values)
 
     @work(exclusive=True, exit_on_error=False, group="dialog-save")
     async def save(self, values: dict[str, str]) -> None:
         try:
-            done = await self.save_with(values)
+            if self.progress:
+                done = await self.save_with(values, self.query_one(JobProgress).reporter())
+            else:
+                done = await self.save_with(values)
         except DulyError as exc:
+            self._stopped()
             self.saving = False
             self.query_one("#dialog-hint", Static).update(self.hint)
             self.show_error(self._field_of(exc), exc.text(self.app.language))
             return
         except BaseException:
+            self._stopped()
             self.saving = False
             self.query_one("#dialog-hint", Static).update(self.hint)
             raise
         self.saving = False
         self.dismiss(done)
+
+    def _stopped(self) -> None:
+        if self.progress:
+            self.query_one(JobProgress).finish()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A save that failed on something other than a DulyError still says so (worker messages do not bubble)."""

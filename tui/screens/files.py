@@ -25,6 +25,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
 from tui.screens.first_run import weakness
 from tui.widgets.file_picker import FilePicker
+from tui.widgets.job_progress import JobProgress
 
 KINDS = ("customers", "invoices", "payments", "fapiao")  # what the import keys read a file as
 EXPORTS = ("csv", "xlsx", "hledger", "beancount")  # what `duly export` writes (csv: a folder of files)
@@ -34,13 +35,13 @@ IMPORT_GROUP = Binding.Group("Import", compact=True)  # c i p f: one label in th
 
 
 # -- on the database thread: thin layers over what the command line runs -------------------------------------
-def import_file(ledger, path: str, kind: str, dry_run: bool) -> dict:
+def import_file(ledger, path: str, kind: str, dry_run: bool, progress=None) -> dict:
     """`duly import KIND FILE [--dry-run]`: importer.run, or fapiao.run for the tax platform's export. A dry run
     returns its problems; a write with problems raises ImportProblems and writes nothing."""
     if kind == "fapiao":
         outcome = fapiao.run(ledger, path, dry_run=dry_run)
     else:
-        outcome = importer.run(ledger, path, kind, dry_run=dry_run)
+        outcome = importer.run(ledger, path, kind, dry_run=dry_run, progress=progress)
     docs = outcome.docs
     return {"kind": kind, "source": outcome.source, "encoding": outcome.encoding, "dry_run": outcome.dry_run,
             "counts": {action: outcome.count(action) for action in ("add", "update", "credit", "void", "skip")},
@@ -49,13 +50,14 @@ def import_file(ledger, path: str, kind: str, dry_run: bool) -> dict:
             "unknown_buyers": outcome.unknown_buyers}
 
 
-def export_to(ledger, fmt: str, path: str) -> str:
+def export_to(ledger, fmt: str, path: str, progress=None) -> str:
     """`duly export FORMAT PATH`: the exporter's own function (each writes its files 0600, whole or not at all)."""
-    return getattr(exporter, f"export_{fmt}")(ledger, path)  # a line kept with its message id (store.errors.Said)
+    # a line kept with its message id (store.errors.Said)
+    return getattr(exporter, f"export_{fmt}")(ledger, path, progress=progress)
 
 
-def backup_to(ledger, path: str) -> str:
-    return str(backups.backup(ledger, path))
+def backup_to(ledger, path: str, progress=None) -> str:
+    return str(backups.backup(ledger, path, progress))
 
 
 def restore_plan(ledger, source: str, passphrase: str, other_ledger: bool) -> dict:
@@ -94,8 +96,10 @@ class FilesScreen(DulyScreen):
         self.busy = False
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "files-import" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+        if event.worker.group in ("files-import", "files-restore") \
+                and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.busy = False  # a read that failed some other way (shown as an error) does not block the next one
+            self.query_one(JobProgress).finish()
         super().on_worker_state_changed(event)
 
     def compose(self) -> ComposeResult:
@@ -107,6 +111,7 @@ class FilesScreen(DulyScreen):
                              input_id="files-file", id="files-picker")
             with VerticalScroll(id="files-side"):
                 yield Static(self._kind_line(), id="files-kind")
+                yield JobProgress(id="files-progress")
                 yield Static(t("files.none_yet"), id="files-result")
                 yield Static(t("files.jobs"), id="files-jobs", classes="dim")
         yield Footer()
@@ -150,12 +155,13 @@ class FilesScreen(DulyScreen):
         self.busy = True
         self.previewed = None
         self._result(self.t("files.reading", path=path))
+        self.query_one(JobProgress).start()
         self.read(path, self.kind, dry_run)
 
     @work(exclusive=True, group="files-import", exit_on_error=False)
     async def read(self, path: str, kind: str, dry_run: bool) -> None:
         try:
-            outcome = await self.db(import_file, path, kind, dry_run)
+            outcome = await self.db(import_file, path, kind, dry_run, self.query_one(JobProgress).reporter())
         except DulyError as exc:
             self.post_message(self.Imported(path, kind, None, self.t.error(exc)))
             return
@@ -168,6 +174,7 @@ class FilesScreen(DulyScreen):
     @on(Imported)
     def imported(self, message: Imported) -> None:
         self.busy = False
+        self.query_one(JobProgress).finish()
         if message.error:
             self._result(Text(message.error, style="bold red"))
             return
@@ -229,8 +236,8 @@ class FilesScreen(DulyScreen):
     def action_export(self) -> None:
         t = self.t
 
-        async def save(values: dict[str, str]) -> str:
-            written = await self.db(export_to, values["format"], values["path"])
+        async def save(values: dict[str, str], progress) -> str:
+            written = await self.db(export_to, values["format"], values["path"], progress)
             return t("files.exported", written=t.error(written))
 
         fields = [Field("format", t("files.export_format"), "hledger",
@@ -238,19 +245,19 @@ class FilesScreen(DulyScreen):
                   Field("path", t("files.export_path"), required=True, placeholder=t("files.export_path_hint"),
                         aliases=("target", "parent"))]
         self.app.push_screen(DialogForm(t("files.export_title"), fields, save, hint=t("files.plaintext"),
-                                        form_id="files-export"), self._done)
+                                        form_id="files-export", progress=True), self._done)
 
     def action_backup(self) -> None:
         t = self.t
 
-        async def save(values: dict[str, str]) -> str:
-            target = await self.db(backup_to, values["path"])
+        async def save(values: dict[str, str], progress) -> str:
+            target = await self.db(backup_to, values["path"], progress)
             return t("files.backed_up", target=target)
 
         default = self.start / f"{self.app.ledger_path.stem}-{self.app.today().isoformat()}.backup.duly"
         self.app.push_screen(DialogForm(t("files.backup_title"), [
             Field("path", t("files.backup_path"), str(default), required=True)], save,
-            hint=t("files.backup_hint"), form_id="files-backup"), self._done)
+            hint=t("files.backup_hint"), form_id="files-backup", progress=True), self._done)
 
     def _done(self, line: str | None) -> None:
         if line:
@@ -291,6 +298,7 @@ class FilesScreen(DulyScreen):
         def answered(yes: bool) -> None:
             if yes:
                 self._result(t("files.restoring"))
+                self.query_one(JobProgress).start()
                 self.restore(source, plan, other)
 
         self.app.push_screen(ConfirmScreen(t("files.restore_q"), body, undo=undo, go=t("files.restore_go")),
@@ -303,7 +311,8 @@ class FilesScreen(DulyScreen):
             return all(summary.get(k) == plan.get(k) for k in keys)
 
         try:
-            summary = await asyncio.wrap_future(self.app.db.restore(source, other_ledger=other, confirm=same))
+            summary = await asyncio.wrap_future(self.app.db.restore(source, other_ledger=other, confirm=same,
+                                                                    progress=self.query_one(JobProgress).reporter()))
         except DulyError as exc:
             self.post_message(self.Restored(None, self.t.error(exc)))
             return
@@ -311,6 +320,7 @@ class FilesScreen(DulyScreen):
 
     @on(Restored)
     def restored(self, message: Restored) -> None:
+        self.query_one(JobProgress).finish()
         if message.error:
             self._result(Text(message.error, style="bold red"))
             return

@@ -202,10 +202,10 @@ class FirstRunScreen(FormScreen):
         self.app.push_screen(join_form(self.t, partial(self._join, self.value("passphrase"), self.value("language"))),
                              self._joined)
 
-    async def _join(self, passphrase: str, language: str, values: dict[str, str]) -> str:
+    async def _join(self, passphrase: str, language: str, values: dict[str, str], progress=None) -> str:
         """The join form's save: join on a thread of its own, then open the new ledger on the database thread
         and keep the language chosen here as this device's."""
-        summary = await run_join(self.app, self.path, passphrase, values)
+        summary = await run_join(self.app, self.path, passphrase, values, progress)
         await asyncio.wrap_future(self.app.db.unlock(passphrase))
         await self.app.db.run(settings.put, "language", language)
         self._joined_language = language

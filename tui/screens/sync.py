@@ -307,14 +307,15 @@ class SyncScreen(DulyScreen):
         self._made = None
         self.app.push_screen(setup_form(self.t, self._start_team), self._team_started)
 
-    async def _start_team(self, values: dict[str, str]) -> str:
+    async def _start_team(self, values: dict[str, str], progress=None) -> str:
         """The set-up form's save: the team, its first round and its recovery secret, off the event loop."""
         t = self.t
         server = server_address(values)
         try:
             started = await self.app.on_network(
                 client.start_team, server, name=values["name"] or None,
-                team_token=client.team_token(values["token"], "token") or None, insecure=values["insecure"] == "yes")
+                team_token=client.team_token(values["token"], "token") or None, insecure=values["insecure"] == "yes",
+                progress=progress)
         except client.SyncError as exc:
             if exc.status == 403:  # a server that creates teams only with its token
                 exc.field = "token"

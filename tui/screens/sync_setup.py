@@ -82,7 +82,7 @@ def setup_form(t: Strings, save) -> DialogForm:
     fields = server_fields(t)
     fields.insert(2, Field("token", t("syncf.token"), check=partial(client.team_token, where="token")))
     return DialogForm(t("syncf.setup_title"), fields, save, hint=t("syncf.setup_hint"), form_id="sync-setup",
-                      busy=t("syncf.busy"))
+                      busy=t("syncf.busy"), progress=True)
 
 
 def invite_form(t: Strings, save) -> DialogForm:
@@ -99,14 +99,15 @@ def join_form(t: Strings, save) -> DialogForm:
     fields = server_fields(t)
     fields.insert(1, Field("invite", t("syncf.invite"), required=True, check=lambda text: client.parse_invite(text)))
     return DialogForm(t("syncf.join_title"), fields, save, hint=t("syncf.join_hint"), form_id="sync-join",
-                      busy=t("syncf.busy"))
+                      busy=t("syncf.busy"), progress=True)
 
 
 def join_at(path, passphrase: str, server: str, code: str, *, name: str | None, insecure: bool,
-            transport=None) -> dict:
+            transport=None, progress=None) -> dict:
     """`client.join` for the app (on a thread of its own): the new ledger is closed again, the app opens it on
     its database thread. Returns the join's summary."""
-    ledger, summary = client.join(path, passphrase, server, code, name=name, insecure=insecure, transport=transport)
+    ledger, summary = client.join(path, passphrase, server, code, name=name, insecure=insecure, transport=transport,
+                                  progress=progress)
     ledger.close()
     return summary
 
@@ -307,7 +308,7 @@ class DevicesScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-async def run_join(app, path, passphrase: str, values: dict[str, str]) -> dict:
+async def run_join(app, path, passphrase: str, values: dict[str, str], progress=None) -> dict:
     """The first run's join: check the address before anything else, then join on a thread of its own."""
     insecure = values["insecure"] == "yes"
     server = server_address(values)
@@ -315,7 +316,7 @@ async def run_join(app, path, passphrase: str, values: dict[str, str]) -> dict:
     try:
         return await asyncio.wrap_future(app.in_thread(
             join_at, path, passphrase, server, values["invite"], name=values["name"] or None,
-            insecure=insecure, transport=transport))
+            insecure=insecure, transport=transport, progress=progress))
     except client.SyncError as exc:  # the server said no: to the invite (unknown, spent, expired)
         exc.field = "invite"
         raise

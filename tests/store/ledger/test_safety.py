@@ -516,9 +516,11 @@ def test_a_duly_process_dumps_no_core_and_wipes_sqlcipher_memory(tmp_path):
     assert out == "0 1"
 
 
-def test_a_bulk_import_process_dumps_no_core_and_cannot_be_traced_instead_of_wiping(tmp_path):
-    """An import or the demo runs without SQLCipher's wiping (5-10x its time: store.ledger.db.BULK_COMMANDS), so
-    the process is made undumpable instead: no core, no ptrace by the user's other processes."""
+@pytest.mark.parametrize("job", [["import", "customers", "c.csv"], ["export", "csv", "out"]])
+def test_a_bulk_process_dumps_no_core_and_cannot_be_traced_instead_of_wiping(tmp_path, job):
+    """An import, an export or the demo runs without SQLCipher's wiping (2-10x its time:
+    store.ledger.db.BULK_COMMANDS), so the process is made undumpable instead: no core, no ptrace by the user's
+    other processes."""
     src = tmp_path / "c.csv"
     src.write_text("code,name\nK1,Kunde\n", encoding="utf-8")
     code = textwrap.dedent(f"""
@@ -528,7 +530,8 @@ def test_a_bulk_import_process_dumps_no_core_and_cannot_be_traced_instead_of_wip
         resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
         from tui.cli.main import main
         main(["--ledger", {str(tmp_path / "x.duly")!r}, "init"])
-        main(["--ledger", {str(tmp_path / "x.duly")!r}, "import", "customers", {str(src)!r}])
+        main(["--ledger", {str(tmp_path / "x.duly")!r}, *{[str(tmp_path / w) if "." in w or w == "out" else w
+                                                             for w in job]!r}])
         import ctypes
         print(resource.getrlimit(resource.RLIMIT_CORE)[0], ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))
     """)

@@ -351,3 +351,52 @@ async def test_a_backup_of_another_ledger_is_refused_unless_the_form_says_so(boo
         await until(pilot, lambda: isinstance(app.screen, FilesScreen) and "Restored" in result_text(app))
     with Ledger.open(book, PASSPHRASE) as ledger, Ledger.open(other, PASSPHRASE) as source:
         assert ledger.meta("ledger_id") == source.meta("ledger_id")
+
+
+async def test_a_backup_shows_its_progress_in_its_dialog_and_a_restore_on_the_screen(book, tmp_path, monkeypatch):
+    """A long job's bar is on the screen that started it while it runs (held half-way here), and gone after."""
+    import threading
+
+    from store.ledger import backup as backups
+    from tui.screens import files
+    from tui.widgets.job_progress import JobProgress
+
+    reported, go = threading.Event(), threading.Event()
+
+    def holding(progress):
+        def report(done, total):
+            progress(done, total)
+            if total and not reported.is_set():  # the first page count: hold the job there
+                reported.set()
+                go.wait(30)
+        return report
+
+    real_backup, real_restore = files.backup_to, backups.restore
+    monkeypatch.setattr(files, "backup_to", lambda ledger, path, progress: real_backup(ledger, path, holding(progress)))
+    monkeypatch.setattr(backups, "restore", lambda *a, progress, **kw: real_restore(*a, progress=holding(progress), **kw))
+    backup = tmp_path / "held.backup.duly"
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_files(pilot, app)
+        assert not app.screen.query_one(JobProgress).has_class("running")
+        await pilot.press("b")
+        await fill_dialog(pilot, app, {"path": str(backup)})
+        dialog = app.screen
+        await until(pilot, lambda: reported.is_set() and dialog.query_one(JobProgress).total)
+        bar = dialog.query_one(JobProgress)
+        assert bar.has_class("running") and bar.display and 0 < bar.progress <= bar.total
+        go.set()
+        await until(pilot, lambda: isinstance(app.screen, FilesScreen) and "backup written" in result_text(app))
+        reported.clear()
+        go.clear()
+        await pilot.press("r")
+        await fill_dialog(pilot, app, {"path": str(backup)})
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: reported.is_set() and isinstance(app.screen, FilesScreen)
+                    and app.screen.query_one(JobProgress).total)
+        screen_bar = app.screen.query_one(JobProgress)
+        assert screen_bar.has_class("running") and 0 < screen_bar.progress <= screen_bar.total
+        go.set()
+        await until(pilot, lambda: "Restored" in result_text(app))
+        assert not screen_bar.has_class("running")

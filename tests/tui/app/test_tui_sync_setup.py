@@ -95,8 +95,15 @@ async def open_set_up(pilot) -> None:
     assert isinstance(pilot.app.screen, DialogForm)
 
 
-async def test_sync_is_set_up_from_the_app_and_the_secret_is_shown_once(tmp_path, server):
+async def test_sync_is_set_up_from_the_app_and_the_secret_is_shown_once(tmp_path, server, monkeypatch):
     book = make_book(tmp_path / "book.duly")
+    told, start_team = [], client.start_team
+
+    def recorded(*args, progress, **kwargs):  # what the set-up form's progress bar is told
+        return start_team(*args, progress=lambda done, total: (told.append((done, total)), progress(done, total)),
+                          **kwargs)
+
+    monkeypatch.setattr(client, "start_team", recorded)
     app = app_for(book)
     async with app.run_test(size=SIZE) as pilot:
         await open_set_up(pilot)
@@ -104,6 +111,7 @@ async def test_sync_is_set_up_from_the_app_and_the_secret_is_shown_once(tmp_path
         await fill(pilot, "name", "office-pc")
         await pilot.press("ctrl+s")
         await settle(pilot)
+        assert told and told[-1][0] == told[-1][1] > 1  # the changes sent and the snapshot's chunks, all done
         screen = app.screen
         assert isinstance(screen, SecretScreen)
         secret = text_of(screen.query_one("#secret-value", Static)).strip()

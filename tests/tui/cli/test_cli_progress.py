@@ -3,6 +3,7 @@ piped or the output is JSON for a script."""
 from __future__ import annotations
 
 import os
+import re
 import pty
 import subprocess
 
@@ -41,7 +42,12 @@ def stderr_at_terminal(argv, path, cwd) -> tuple[int, str, str]:
     os.close(slave)
     shown = read_until_closed(master)
     out = proc.stdout.read().decode()
-    return proc.wait(timeout=60), out, shown.decode("utf-8", "replace")
+    return proc.wait(timeout=60), out, plain(shown.decode("utf-8", "replace"))
+
+
+def plain(shown: str) -> str:
+    """What a terminal showed, without its colours and cursor moves."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
 
 
 def test_an_import_shows_its_progress_at_a_terminal(book, tmp_path):
@@ -69,3 +75,66 @@ def test_the_demo_shows_its_progress_at_a_terminal(tmp_path):
                                           tmp_path)
     assert code == 0, shown
     assert "making the demo book" in shown and "40/40" in shown and "demo ledger" in out
+
+
+def test_exports_show_their_progress_at_a_terminal(book, tmp_path):
+    path, _ = book
+    code, out, shown = stderr_at_terminal(["export", "csv", str(tmp_path / "out")], path, tmp_path)
+    assert code == 0, shown
+    written = sum(len((tmp_path / "out" / f).read_text(encoding="utf-8-sig").splitlines()) - 1
+                  for f in os.listdir(tmp_path / "out"))
+    assert "exporting csv" in shown and f"{written}/{written}" in shown and "rows" in shown
+    code, out, shown = stderr_at_terminal(["export", "hledger", str(tmp_path / "b.journal")], path, tmp_path)
+    assert code == 0, shown
+    assert "exporting hledger" in shown and "30/30" in shown and "transactions" in shown
+    assert "30 transactions" in out
+
+
+def test_backup_and_restore_show_their_progress_at_a_terminal(book, tmp_path):
+    path, _ = book
+    code, out, shown = stderr_at_terminal(["backup", str(tmp_path / "b.duly")], path, tmp_path)
+    assert code == 0, shown
+    pages = re.search(r"(\d+)/(\d+)\s+pages", shown)
+    assert "writing the backup" in shown and pages and pages[1] == pages[2] and int(pages[1]) > 1
+    assert "encrypted backup written" in out
+    code, out, shown = stderr_at_terminal(["restore", str(tmp_path / "b.duly"), "--yes"], path, tmp_path)
+    assert code == 0, shown
+    assert "restoring the backup" in shown and re.search(r"(\d+)/\1\s+pages", shown)
+    assert "all checks passed" in out
+
+
+def test_a_restore_that_asks_takes_its_bar_off_the_terminal_for_the_question(book, tmp_path):
+    """stdin and stderr at a terminal: the bar shows while the backup is checked, makes way for the question
+    (answered y), and shows again for the copy."""
+    path, _ = book
+    assert run_duly("backup", str(tmp_path / "b.duly"), env=env_for(path)).code == 0
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([duly_exe(), "restore", str(tmp_path / "b.duly")], stdin=slave, stdout=subprocess.PIPE,
+                            stderr=slave, env=env_for(path), cwd=tmp_path)
+    os.close(slave)
+    os.write(master, b"y\n")
+    shown = plain(read_until_closed(master).decode("utf-8", "replace"))
+    out = proc.stdout.read().decode()
+    assert proc.wait(timeout=60) == 0, shown
+    assert "Replace" in out and "restored" in out and "all checks passed" in out
+    assert "restoring the backup" in shown and re.search(r"(\d+)/\1\s+pages", shown)
+
+
+def test_sync_init_and_join_show_their_progress_at_a_terminal(book, tmp_path):
+    """One bar for the whole job: the changes sent and the snapshot's chunks (init), the chunks fetched and the
+    changes pulled (join)."""
+    from tests.support.sync_server import running_server
+
+    path, _ = book
+    with running_server("sqlite", tmp_path) as server:
+        code, out, shown = stderr_at_terminal(["sync", "init", "--server", server.url], path, tmp_path)
+        assert code == 0, shown
+        done, total = re.findall(r"(\d+)/(\d+)\s+steps", shown)[-1]  # the bar as it was last drawn
+        assert "sending the book" in shown and done == total and int(total) >= 2
+        assert "RECOVERY SECRET" in out
+        invite = run_duly("sync", "invite", env={"DULY_LEDGER": str(path), "DULY_PASSPHRASE": PASSPHRASE})
+        code_line = next(line for line in invite.out.splitlines() if "--invite" in line).split("--invite")[1].strip()
+        code, out, shown = stderr_at_terminal(["sync", "join", "--server", server.url, "--invite", code_line],
+                                              tmp_path / "second.duly", tmp_path)
+        assert code == 0, shown
+        assert "fetching the book" in shown and re.search(r"(\d+)/\1\s+steps", shown) and "joined team" in out
