@@ -326,3 +326,24 @@ async def test_an_ended_contract_is_not_ended_again_and_the_keys_belong_to_the_c
         assert app.screen is screen  # nothing asked: it has ended
         assert any("has already ended (its last day: 2026-02-28)" in str(n.message) for n in app._notifications)
     assert contract_of(book, "BJ001", "HT-3")["ended_on"] == "2026-02-28"
+
+
+async def test_an_end_before_the_start_is_named_in_the_form_s_words_and_cleared_by_fixing_either_date(book):
+    app = app_for(book, language="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_contracts(pilot, "BJ001")
+        await pilot.press("g")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press(*"HT-9", "enter", "enter", *"2026-07-01", "enter", *"2026-06-30", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert text_of(form.query_one("#error-end", Static)).strip() == "“终止日” 2026-06-30 早于“生效日” 2026-07-01"
+        form.query_one("#field-start", Input).value = "2026-06-01"  # the start fixed, not the end: cleared too
+        await pilot.pause()
+        assert text_of(form.query_one("#error-end", Static)).strip() == ""
+        form.query_one("#field-signed", Input).value = "2026-02-30"  # its own field's label names it
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert text_of(form.query_one("#error-signed", Static)).strip() == "签订日 '2026-02-30' 在日历上不存在"
+    assert contracts_of(book, "BJ001") == []
