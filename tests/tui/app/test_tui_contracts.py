@@ -256,11 +256,11 @@ async def test_ending_a_contract_early_asks_first_then_takes_its_last_day_and_re
         await settle(pilot)
         assert app.screen is screen
         # still in force until its last day (today is before it), the end column shows the day it ends on
-        assert rows(table)[0][3:] == ["2026-06-30", "NET30", "8,000.00", "in force, ends 2026-06-30", "no file"]
+        assert rows(table)[0][3:] == ["2026-06-30", "NET30", "8,000.00", "until 2026-06-30", "no file"]
         await pilot.press("enter")
         await settle(pilot)
         fields = text_of(app.screen.query_one("#contract-fields", Static))
-        assert "in force, ends 2026-06-30" in fields and "客户停业" in fields and "2026-12-31" in fields
+        assert "until 2026-06-30" in fields and "客户停业" in fields and "2026-12-31" in fields
     k = contract_of(book, "BJ001", "HT-1")
     assert (k["status"], k["ended_on"], k["end_reason"], k["end_date"]) == ("ended", "2026-06-30", "客户停业",
                                                                             "2026-12-31")
