@@ -9,7 +9,8 @@ tar -x -C /tmp/bulk-before`) a fresh `duly init` and `duly import customers`, `i
 in that order, each timed as a whole process with its peak RSS (from wait4). `payments-auto` is the same payments
 file with the invoice column emptied, so every payment is applied oldest due first (automatic allocation): it is
 imported into a copy of the ledger as it was before `payments`. The peer, `hledger bal` (and `ledger bal` when
-installed) reading the same book as a journal, is timed in the same run. Prints rows/s and the before/after
+installed) reading the same book as a journal, is timed in the same run. Prints rows/s, rows per CPU-second
+(user + system time of the process: the machine may be shared) and the before/after
 ratios. --without-wiping also runs this code with SQLCipher's cipher_memory_security forced off (an import already
 runs without it: store.ledger.db.BULK_COMMANDS).
 The old tree runs with the same interpreter and PYTHONPATH pointing at it, so only the code differs.
@@ -31,8 +32,9 @@ PASSPHRASE = "bench passphrase"
 HERE = Path(__file__).resolve().parent.parent
 
 
-def duly(tree: Path, *argv: str, env: dict, wipe: bool = True) -> tuple[float, int]:
-    """Run duly from a code tree as a whole process: (seconds, peak RSS of that process in MB, from wait4).
+def duly(tree: Path, *argv: str, env: dict, wipe: bool = True) -> tuple[float, int, float]:
+    """Run duly from a code tree as a whole process: (seconds, peak RSS of that process in MB, CPU seconds (user +
+    system), both from wait4; on a shared machine the CPU seconds say more than the wall time).
     wipe=False runs it without SQLCipher's memory security (for comparison only: Duly always turns it on)."""
     start = time.perf_counter()
     patch = "" if wipe else "import store.ledger.db as db; db.harden_process = lambda: None; "
@@ -46,7 +48,7 @@ def duly(tree: Path, *argv: str, env: dict, wipe: bool = True) -> tuple[float, i
         if proc.returncode != 0:
             err.seek(0)
             raise SystemExit(f"duly {' '.join(argv)} failed in {tree}: {err.read().strip()[-2000:]}")
-    return took, usage.ru_maxrss // 1024
+    return took, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
 def rows(path: Path) -> int:
@@ -59,7 +61,7 @@ def book(books: Path, size: int, customers: int, env: dict) -> Path:
     if not (out / "payments-auto.csv").exists():
         ledger = books / f"d{size}.duly"
         ledger.unlink(missing_ok=True)
-        took, peak = duly(HERE, "--ledger", str(ledger), "demo", "--invoices", str(size), "--customers",
+        took, peak, _ = duly(HERE, "--ledger", str(ledger), "demo", "--invoices", str(size), "--customers",
                           str(customers), "--seed", "7", env=env)
         print(f"built the {size:,}-invoice book in {took:.1f} s (peak {peak} MB)", file=sys.stderr)
         duly(HERE, "--ledger", str(ledger), "export", "csv", str(out), env=env)
@@ -149,13 +151,14 @@ def main() -> None:
                         shutil.copyfile(ledger, Path(work) / "auto.duly")
                     if kind == "payments-auto":
                         target = str(Path(work) / "auto.duly")
-                    took, peak = duly(tree, "--ledger", target, "import", kind.partition("-")[0], str(src), env=env,
-                                      wipe=wipe)
+                    took, peak, cpu = duly(tree, "--ledger", target, "import", kind.partition("-")[0], str(src),
+                                           env=env, wipe=wipe)
                     n = rows(src)
                     results.append({"size": size, "code": label, "kind": kind, "rows": n, "seconds": round(took, 2),
-                                    "rows_per_s": round(n / took), "peak_rss_mb": peak})
-                    print(f"{size:>8,} {label:<6} import {kind:<9} {n:>8,} rows {took:8.1f} s "
-                          f"{n / took:9,.0f} rows/s  peak {peak:>5} MB", file=sys.stderr)
+                                    "rows_per_s": round(n / took), "cpu_seconds": round(cpu, 2),
+                                    "rows_per_cpu_s": round(n / max(cpu, 1e-9)), "peak_rss_mb": peak})
+                    print(f"{size:>8,} {label:<6} import {kind:<13} {n:>8,} rows {took:8.1f} s {n / took:9,.0f} rows/s "
+                          f"{cpu:8.1f} CPU-s {n / max(cpu, 1e-9):9,.0f} rows/CPU-s  peak {peak:>5} MB", file=sys.stderr)
     if args.before:
         for r in results:
             if r.get("code") != "after":
@@ -164,8 +167,10 @@ def main() -> None:
                         and o["kind"] == r["kind"]), None)
             if old:
                 r["speedup"] = round(old["seconds"] / r["seconds"], 1)
-                print(f"{r['size']:>8,} import {r['kind']:<9} {old['seconds']:8.1f} s -> {r['seconds']:8.1f} s "
-                      f"({r['speedup']}x)", file=sys.stderr)
+                r["cpu_speedup"] = round(old["cpu_seconds"] / max(r["cpu_seconds"], 1e-9), 1)
+                print(f"{r['size']:>8,} import {r['kind']:<13} {old['seconds']:8.1f} s -> {r['seconds']:8.1f} s "
+                      f"({r['speedup']}x), {old['cpu_seconds']:8.1f} -> {r['cpu_seconds']:8.1f} CPU-s "
+                      f"({r['cpu_speedup']}x)", file=sys.stderr)
     if args.json:
         print(json.dumps(results, indent=1))
 

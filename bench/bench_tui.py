@@ -38,6 +38,10 @@ untouched). Sections:
      that show the rest progressively (reports: DSO, provision, forecast and the charts; collections: the risk
      alerts) are also timed until none of their jobs runs ("all").
      Before each key the app is calm: no job runs and the last screen has shown (and measured) what they gave.
+     Each figure also gives the CPU time the process spent meanwhile (every thread: the database thread's
+     queries and the event loop's drawing), which a shared machine does not inflate as it does the wall clock.
+     Section 7 alone: --only-first-rows; some screens only: --screens "collections,customer screen" (the
+     dashboard from start is always timed).
   8. lost keys (tmux): `duly` on a loaded machine (--burners busy processes, default 2), 2 as soon as the
      dashboard frame is drawn (its worker still computing), then 300 x Down in one burst before the first page
      is there; once the pane is still, Enter opens the customer under the cursor, which must be the 301st.
@@ -554,7 +558,7 @@ def _idle(app, screen) -> bool:
 
     running = [w for w in app.workers if not w.is_finished and isinstance(w.node, Widget)
                and (w.node is screen or screen in w.node.ancestors)]
-    return not running and not screen.message_queue_size
+    return not running and not screen.message_queue_size and not screen._callbacks  # (a job it starts after a refresh)
 
 
 def _first_rows(app, screen) -> bool:
@@ -613,56 +617,66 @@ async def _quiet(app, timeout: float) -> None:
     await _until(lambda: all(w.is_finished for w in app.workers) and _drawn(app), timeout, poll=0.05)
 
 
-async def _screens_once(ledger: Path, passphrase: str, timeout: float) -> dict[str, float | None]:
+async def _screens_once(ledger: Path, passphrase: str, timeout: float,
+                        only: set[str] | None = None) -> dict[str, tuple[float | None, float]]:
+    """name -> (seconds from the key to the first rows or None, CPU seconds of the process meanwhile)."""
     from tui.app.app import DulyApp
     from tui.screens.dashboard import DashboardScreen
 
-    found: dict[str, float | None] = {}
-    t0 = time.perf_counter()
+    found: dict[str, tuple[float | None, float]] = {}
+    t0, c0 = time.perf_counter(), time.process_time()
     app = DulyApp(ledger, passphrase)
     async with app.run_test(size=SIZE):
         took = await _until(lambda: isinstance(app.screen, DashboardScreen) and _first_rows(app, app.screen),
                             timeout)
-        found["1 dashboard (from start)"] = None if took is None else time.perf_counter() - t0
+        found["1 dashboard (from start)"] = (None if took is None else time.perf_counter() - t0,
+                                             time.process_time() - c0)
         await _quiet(app, timeout)
         for key, name in SCREENS:
+            if only and name not in only:
+                continue
             if key.startswith("enter@"):
                 _send(app, key.split("@")[1])  # the list first (already loaded once), then Enter on its first row
                 await _until(lambda: type(app.screen).__name__ in MAIN_TABLE and _first_rows(app, app.screen),
                              timeout)
                 await _quiet(app, timeout)
-                before = app.screen
+                before, c0 = app.screen, time.process_time()
                 _send(app, "enter")
                 took = await _until(lambda: app.screen is not before and _first_rows(app, app.screen), timeout)
-                found[name] = took
+                found[name] = (took, time.process_time() - c0)
                 await _quiet(app, timeout)
                 _send(app, "escape")
                 await _until(lambda: app.screen is before, timeout)
             else:
-                before, start = app.screen, time.perf_counter()
+                before, start, c0 = app.screen, time.perf_counter(), time.process_time()
                 _send(app, key)
                 took = await _until(lambda: app.screen is not before and _first_rows(app, app.screen), timeout)
-                found[f"{key} {name}"] = took
+                found[f"{key} {name}"] = (took, time.process_time() - c0)
                 if name in PROGRESSIVE:
                     done = await _until(lambda: _idle(app, app.screen), timeout)
-                    found[f"{key} {name} (all)"] = None if done is None else time.perf_counter() - start
+                    found[f"{key} {name} (all)"] = (None if done is None else time.perf_counter() - start,
+                                                    time.process_time() - c0)
             await _quiet(app, timeout)
         await app.action_quit()
     return found
 
 
-def screens_first_rows(ledger: Path, passphrase: str, runs: int, timeout: float) -> list[tuple[str, str]]:
+def screens_first_rows(ledger: Path, passphrase: str, runs: int, timeout: float,
+                       only: set[str] | None = None) -> list[tuple[str, str]]:
     print("7. every screen: key -> first rows (in-process)", flush=True)
     per_run = []
     for i in range(runs):
-        found = asyncio.run(_screens_once(ledger, passphrase, timeout))
-        print(f"  run {i + 1}: " + ", ".join(f"{k} {fmt(v)}" for k, v in found.items()), flush=True)
+        found = asyncio.run(_screens_once(ledger, passphrase, timeout, only))
+        print(f"  run {i + 1}: " + ", ".join(f"{k} {fmt(v)} (cpu {fmt(c)})" for k, (v, c) in found.items()),
+              flush=True)
         per_run.append(found)
     rows = []
     for name in per_run[0]:
-        values = [r.get(name) for r in per_run]
+        values = [r[name][0] if name in r else None for r in per_run]
+        cpu = [r[name][1] for r in per_run if name in r]
         rows.append((f"first rows: {name}", f"{fmt(median(values))} (max {fmt(max((v for v in values if v is not None), default=None))}"
-                                            f"{', ' + str(values.count(None)) + ' timed out' if None in values else ''})"))
+                                            f"{', ' + str(values.count(None)) + ' timed out' if None in values else ''}"
+                                            f"; cpu {fmt(median(cpu))})"))
     return rows
 
 
@@ -721,6 +735,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only-invoices", action="store_true", help="run section 5 only")
     parser.add_argument("--only-charts", action="store_true", help="run section 6 only")
     parser.add_argument("--only-screens", action="store_true", help="run sections 7 and 8 only")
+    parser.add_argument("--only-first-rows", action="store_true", help="run section 7 only")
+    parser.add_argument("--screens", default="", help="section 7: only these screens (comma-separated names)")
     parser.add_argument("--burners", type=int, default=2, help="busy processes during the lost-keys run")
     args = parser.parse_args(argv)
     if not args.passphrase:
@@ -745,6 +761,10 @@ def main(argv=None) -> int:
             return 0
         finally:
             tmux("kill-server", check=False)
+    only = {name.strip() for name in args.screens.split(",") if name.strip()} or None
+    if args.only_first_rows:
+        _table(screens_first_rows(ledger, args.passphrase, args.runs, timeout, only))
+        return 0
     if args.only_screens:
         try:
             rows = _screen_rows(ledger, args.passphrase, args.runs, timeout, args.burners)

@@ -61,6 +61,13 @@ class Said(str):
     def text(self, language: str = "en") -> str:
         return self.error.text(language)
 
+    @classmethod
+    def of(cls, error: DulyError) -> Said:
+        """An error kept as a line (a send's outcome): its English words, worded again in the reader's language."""
+        said = super().__new__(cls, error.text("en"))
+        said.error = error
+        return said
+
 
 def joined(lines: list) -> str:
     """Several lines as one ("a; b"), each kept with its message id, so the reader's language still words them."""

@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from store.read.open import CREDIT_LEFT, END, INVOICE_OPEN, PAYMENT_LEFT
 from store.write import drafts
 from store.rules.money import format_amount
+from store.errors import Said
 from store.i18n import N_
 
 DUPLICATE_WINDOW_DAYS = 3
@@ -105,10 +106,12 @@ def recurring_copies_differ(conn, after_seq: int, own_device: str, name) -> list
             d = occurrence.get("d") or {}
             number = conn.execute("SELECT number FROM recurring WHERE id=?", (d.get("schedule_id"),)).fetchone()
             subject = f"{d.get('schedule_id')}:{d.get('occurrence')}"
-            out[subject] = (f"recurring schedule {number[0] if number else d.get('schedule_id')} occurrence "
-                            f"{d.get('occurrence')} ({d.get('date')}) was issued here and by {name(device)} with "
-                            f"different content ({', '.join(sorted(set(differs)))}); this device keeps its own copy: "
-                            "void the invoice and issue the right one by hand if it is wrong")
+            out[subject] = str(Said(
+                N_("recurring schedule {schedule} occurrence {occurrence} ({date}) was issued here and by {device} "
+                   "with different content ({tables}); this device keeps its own copy: void the invoice and issue "
+                   "the right one by hand if it is wrong"),
+                schedule=number[0] if number else d.get("schedule_id"), occurrence=d.get("occurrence"),
+                date=d.get("date"), device=name(device), tables=", ".join(sorted(set(differs)))))
     return sorted(out.items())
 
 
@@ -149,9 +152,10 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
         last, payment_ids, allocation_ids, settings, draft_ids = _arrived(conn, after, ledger.device)
         added = 0
         for device, device_seq, key, value in settings_by_non_admin(settings, roles or {}):
-            added += _flag(conn, "setting_by_non_admin", f"{device}:{device_seq}", key,
-                           f"setting {key} was set to {value!r} by {name(device)}, which is not an admin device "
-                           "(applied like any change; set it back with `duly settings set` if it was not meant)", now)
+            added += _flag(conn, "setting_by_non_admin", f"{device}:{device_seq}", key, str(Said(
+                N_("setting {key} was set to {value} by {device}, which is not an admin device (applied like any "
+                   "change; set it back with `duly settings set` if it was not meant)"),
+                key=key, value=repr(value), device=name(device))), now)
         if payment_ids:
             marks = ",".join("?" * len(payment_ids))
             arrived = _payment_facts(conn, f"id IN ({marks})", list(payment_ids))
@@ -161,11 +165,14 @@ def scan(ledger, device_names: dict[str, str], roles: dict[str, str] | None = No
             for a, b in duplicate_pairs(arrived, known):
                 pa, pb = by_id[a], by_id[b]
                 code = conn.execute("SELECT code FROM customers WHERE id=?", (pa.customer_id,)).fetchone()
-                message = (f"payment of {format_amount(pa.amount, pa.currency)} {pa.currency} from customer "
-                           f"{code[0] if code else pa.customer_id} (reference {pa.reference or 'none'}) was "
-                           f"recorded twice: on {pa.date} by {name(_origin(conn, 'payments', a))} and on {pb.date} "
-                           f"by {name(_origin(conn, 'payments', b))}; both are kept: void one if it is the same "
-                           "payment")
+                message = str(Said(
+                    N_("payment of {amount} from customer {customer} (reference {reference}) was recorded twice: "
+                       "on {date} by {device} and on {other_date} by {other_device}; both are kept: void one if it "
+                       "is the same payment"),
+                    amount=f"{format_amount(pa.amount, pa.currency)} {pa.currency}",
+                    customer=code[0] if code else pa.customer_id, reference=pa.reference or "none", date=pa.date,
+                    device=name(_origin(conn, "payments", a)), other_date=pb.date,
+                    other_device=name(_origin(conn, "payments", b))))
                 added += _flag(conn, "duplicate_payment", a, b, message, now)
         if allocation_ids:
             added += _flag_over_allocation(conn, allocation_ids, now)
@@ -189,21 +196,25 @@ def _flag_over_allocation(conn, allocation_ids: set[str], now: str) -> int:
                            {"d": END, "id": invoice_id}).fetchone()
         if row and excess(row[1], row[1] - row[3]):
             applied = row[1] - row[3]
-            message = (f"invoice {row[0]} has {format_amount(applied, row[2])} {row[2]} applied to a total of "
-                       f"{format_amount(row[1], row[2])} ({format_amount(applied - row[1], row[2])} too much) after "
-                       "merging changes from two devices")
+            message = str(Said(N_("invoice {number} has {applied} applied to a total of {total} ({excess} too much) "
+                                  "after merging changes from two devices"), number=row[0],
+                               applied=f"{format_amount(applied, row[2])} {row[2]}",
+                               total=format_amount(row[1], row[2]), excess=format_amount(applied - row[1], row[2])))
             added += _flag(conn, "over_allocated_invoice", invoice_id, "", message, now)
-    for index, table, alias, left, label in ((1, "payments", "p", PAYMENT_LEFT, "payment"),
-                                             (2, "credit_notes", "n", CREDIT_LEFT, "credit note")):
+    for index, table, alias, left, label in (
+            (1, "payments", "p", PAYMENT_LEFT, N_("payment of {amount} dated {date} has {applied} applied to invoices "
+                                                  "({excess} too much) after merging changes from two devices")),
+            (2, "credit_notes", "n", CREDIT_LEFT, N_("credit note of {amount} dated {date} has {applied} applied to "
+                                                     "invoices ({excess} too much) after merging changes from two "
+                                                     "devices"))):
         for doc_id in sorted({t[index] for t in touched if t[index]}):
             row = conn.execute(f"SELECT {alias}.amount, {alias}.currency, {alias}.date, {left} "
                                f"FROM {table} {alias} WHERE {alias}.id = :id", {"d": END, "id": doc_id}).fetchone()
             if row and excess(row[0], row[0] - row[3]):
                 applied = row[0] - row[3]
-                message = (f"{label} of {format_amount(row[0], row[1])} {row[1]} dated {row[2]} has "
-                           f"{format_amount(applied, row[1])} {row[1]} applied to invoices "
-                           f"({format_amount(applied - row[0], row[1])} too much) after merging changes from two "
-                           "devices")
+                message = str(Said(label, amount=f"{format_amount(row[0], row[1])} {row[1]}", date=row[2],
+                                   applied=f"{format_amount(applied, row[1])} {row[1]}",
+                                   excess=format_amount(applied - row[0], row[1])))
                 added += _flag(conn, f"over_allocated_{table[:-1]}", doc_id, "", message, now)
     return added
 

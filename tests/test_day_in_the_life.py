@@ -6,8 +6,9 @@ a real SMTP server on loopback (aiosmtpd); a customer; invoice D1-000001 of 12,0
 against it, a credit note of 1,000.00 and a write-off of 500.00 (5,500.00 left); D1-000002 of 3,000.00 disputed;
 D1-000003 of 4,000.00 with a promise to pay, then paid by the bank line imported from a statement file and
 accepted on Reconcile; June's statement of account saved as PDF from the customer's screen; the review queue (the
-disputed invoice held out, the paid one gone) sends the one reminder to the server; a backup. Every wait is on
-what the screen shows, never a sleep: the machine may be slow, the script only takes longer."""
+disputed invoice held out, the paid one gone) sends the one reminder to the server; a backup from the Files screen
+(f5), which the command line restores elsewhere. Every wait is on what the screen shows, never a sleep: the machine
+may be slow, the script only takes longer."""
 from __future__ import annotations
 
 import json
@@ -276,9 +277,19 @@ def reminders(tmux: Tmux, inbox: Inbox) -> None:
     assert [m["To"].addresses[0].addr_spec for m in inbox.messages] == [TEST_TO, EMAIL]
 
 
-def backup(tmux: Tmux, cli: Cli, to: Path) -> None:
-    """BACKUP: not yet a job of the app; the command line does it until the app can."""
-    cli("backup", str(to))
+def backup(tmux: Tmux, folder: Path) -> Path:
+    """An encrypted backup from the Files screen (f5), to the file the app offers in the working directory; returns
+    the file."""
+    tmux.keys("F5")
+    tmux.wait_for("Files and safety: import, export, backup, restore, passphrase")
+    tmux.keys("b")
+    tmux.wait_for("Encrypted backup of the ledger")
+    offered = folder / f"hengxin-{TODAY}.backup.duly"
+    tmux.wait_for(offered.name)
+    tmux.wait_in_field("Backup file *")
+    tmux.keys("Enter")  # the one field: Enter saves
+    tmux.wait_for("Encrypted backup written to")
+    return tmux.wait_until(lambda: offered.exists() and offered, f"{offered} written")
 
 
 # -- the test --------------------------------------------------------------------------------------------------
@@ -290,7 +301,7 @@ def test_a_day_in_the_life_by_keys_then_the_cli_confirms_the_ledger(installed, t
     for folder in (home, books, statements):
         folder.mkdir()
     (statements / "june.csv").write_text(STATEMENT, encoding="utf-8")
-    ledger, backup_file = books / "hengxin.duly", tmp_path / "backup" / "hengxin.duly"
+    ledger = books / "hengxin.duly"
     env = user_env(home, ledger)
     cli = Cli(installed, env, home)
     inbox = Inbox()
@@ -313,7 +324,7 @@ def test_a_day_in_the_life_by_keys_then_the_cli_confirms_the_ledger(installed, t
             bank_import_and_reconcile(tmux)
             statement = statement_saved(tmux, statements)
             reminders(tmux, inbox)
-            backup(tmux, cli, backup_file)
+            backup_file = backup(tmux, statements)
             tmux.keys("C-q")
             assert tmux.wait_until_gone(), "duly did not quit on ctrl+q"
             assert exit_code.read_text().strip() == "0"
@@ -324,6 +335,7 @@ def test_a_day_in_the_life_by_keys_then_the_cli_confirms_the_ledger(installed, t
     restored = tmp_path / "restored" / "hengxin.duly"  # the backup restored in another place
     restored.parent.mkdir()
     cli("restore", str(backup_file), "--yes", ledger=restored)
+    assert "is sound" in cli("check", ledger=restored).stdout  # the backup restores to a sound ledger
     got = cli.reads({
         "customer": ("customer", "show", CUSTOMER),
         "D1-000001": ("invoice", "show", "D1-000001"), "D1-000002": ("invoice", "show", "D1-000002"),

@@ -20,3 +20,20 @@ def cell_width(text: str) -> int:
 def pad(text: str, width: int, *, right: bool = False, used: int | None = None) -> str:
     gap = max(0, width - (cell_width(text) if used is None else used))
     return " " * gap + text if right else text + " " * gap
+
+
+def clip(text: str, width: int) -> str:
+    """text cut to at most `width` columns, an ellipsis (…) where it was cut; a wide character that would only half
+    fit goes whole (its column stays blank)."""
+    if cell_width(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    out, used = [], 0
+    for ch in text:
+        step = 0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if used + step > width - 1:
+            break
+        out.append(ch)
+        used += step
+    return "".join(out) + "…"

@@ -38,6 +38,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from itertools import islice
+from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
 from store.read import open as openitems
@@ -141,6 +142,21 @@ class Table:
     def xlsx(self) -> bool:
         """A workbook (XLSX, XLS or ODS): places are rows and column letters."""
         return self.encoding in ("XLSX", "XLS", "ODS")
+
+    def values_of(self) -> Callable[[list[str]], dict[str, str]]:
+        """A function from a row's cells to {field: cell as `value` gives it} for every mapped column (made once
+        per batch: the columns are known by then)."""
+        names, where = list(self.columns), list(self.columns.values())
+        if not names:
+            return lambda cells: {}
+        width = max(where) + 1
+        pick = itemgetter(*where) if len(where) > 1 else (lambda cells: (cells[where[0]],))
+
+        def values(cells: list[str]) -> dict[str, str]:
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            return dict(zip(names, map(str.strip, pick(cells))))
+        return values
 
     def value(self, cells: list[str], name: str) -> str:
         index = self.columns.get(name)
@@ -308,9 +324,12 @@ def _csv_rows(reader, source: str, headers: list[str], delimiter: str) -> Iterat
         for cells in reader:
             start, last = last + 1, reader.line_num
             if any(c.strip() for c in cells):
-                _refuse_swallowed_rows(source, start, cells, headers, delimiter)
+                if last > start:  # a row on one line has no line break in a cell, so no rows swallowed
+                    _refuse_swallowed_rows(source, start, cells, headers, delimiter)
                 # a cell `duly export csv` quoted against formulas ('=..., '-) reads back as it was written
-                yield start, [safetext.from_spreadsheet_cell(c) for c in cells]
+                if any(c[:1] == "'" for c in cells):
+                    cells = [safetext.from_spreadsheet_cell(c) for c in cells]
+                yield start, cells
     except csv.Error as exc:
         raise InvalidInput(N_("{source} line {line}: not readable as CSV ({reason})"), source=source, line=last + 1,
                            reason=str(exc), field="file") from None
@@ -650,7 +669,9 @@ class Known:
     fingerprints: set[str] = field(default_factory=set)
     payments: set[tuple] = field(default_factory=set)  # (customer code, date, amount, currency, reference)
     name_keys: dict[str, str] | None = None  # validate.name_key(name) -> customer code, made on first use
-    posted: dict[tuple, int] = field(default_factory=dict)  # payments with a reference this import wrote so far
+    # the largest rowid of the payments there before this import (a row it writes gets a larger one): what a
+    # batch's references are compared with, without remembering each payment the import wrote
+    payments_before: int = 0
 
 
 UNKNOWN_TERMS = N_("unknown payment terms {terms} (expected built-in terms such as NET30 or terms added with "
@@ -683,6 +704,7 @@ class _Rows:
 
     def __init__(self, table: Table, kind: str):
         self.table, self.kind = table, kind
+        self.kind_json = json.dumps(kind)
         self.problems: list[str] = []
         self.seen: dict[str, int] = {}  # a row's values (hashed) -> how many times seen so far in the file
         self.memo: dict = {}  # what a check keeps from one batch of the file to the next
@@ -700,9 +722,11 @@ class _Rows:
             return None
 
     def occurrence(self, values: dict) -> str:
-        body = hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).digest()
-        self.seen[body] = self.seen.get(body, 0) + 1
-        return fingerprint(self.kind, values, self.seen[body])
+        row = json.dumps(values, sort_keys=True, ensure_ascii=False)
+        body = hashlib.sha256(row.encode()).digest()
+        n = self.seen[body] = self.seen.get(body, 0) + 1
+        # fingerprint(self.kind, values, n), the row's JSON made once
+        return hashlib.sha256(f'{{"kind": {self.kind_json}, "n": {n}, "row": {row}}}'.encode()).hexdigest()
 
 
 def _flag(text: str) -> bool:
@@ -722,8 +746,9 @@ def check_customers(table: Table, known: Known, rows: _Rows | None = None,
     rows = rows or _Rows(table, "customers")
     docs: list[Doc] = []
     first_line: dict[str, int] = rows.memo.setdefault("first_line", {})
+    values_of = table.values_of()
     for line, cells in (table.rows if batch is None else batch):
-        raw = {name: table.value(cells, name) for name in table.columns}
+        raw = values_of(cells)
         code = rows.field(line, "code", validate.code, raw.get("code", ""))
         if code is None:
             continue
@@ -812,8 +837,9 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
     rows = rows or _Rows(table, "invoices")
     docs: list[Doc] = []
     numbers: dict[str, int] = rows.memo.setdefault("numbers", {})
+    values_of = table.values_of()
     for line, cells in (table.rows if batch is None else batch):
-        raw = {name: table.value(cells, name) for name in table.columns}
+        raw = values_of(cells)
         customer = _customer(rows, known, line, raw.get("customer", ""))
         on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), "invoice date")
         currency = rows.field(line, "currency", money.check_currency,
@@ -825,7 +851,7 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
             rows.problem(line, "due_date", Said(N_("due date {due} is before the invoice date {date} (expected on or "
                                                    "after it)"), due=due, date=on))
             due = None
-        terms = terms_name(raw.get("terms", ""))  # 月结30 is EOM30
+        terms = terms_name(raw["terms"]) if raw.get("terms") else ""  # 月结30 is EOM30
         if terms and terms not in known.terms:
             rows.problem(line, "terms", Said(UNKNOWN_TERMS, terms=repr(terms)))
             terms = None
@@ -880,6 +906,9 @@ def check_invoices(table: Table, known: Known, rows: _Rows | None = None,
     return docs, rows.problems
 
 
+_QTYS: dict[str, str] = {}  # quantities as written -> as parse_qty gives them (most are 1, 2, 10 ...)
+
+
 def _lines(text: str, currency: str) -> list:
     """The `lines` column (JSON, as `duly export csv` writes it) as invoice lines with their stated tax."""
     try:
@@ -888,7 +917,12 @@ def _lines(text: str, currency: str) -> list:
             raise ValueError
         out = []
         for description, qty, price, tax_bp, tax in found:
-            out.append(invoices.Line(str(description), str(invoices.parse_qty(str(qty), "line")),
+            qty = str(qty)
+            if (quantity := _QTYS.get(qty)) is None:
+                quantity = invoices.parse_qty(qty, "line")
+                if len(_QTYS) < 10_000:
+                    _QTYS[qty] = quantity
+            out.append(invoices.Line(str(description), quantity,
                                      money.parse_amount(str(price), currency, field="lines"), int(tax_bp),
                                      stated_tax=money.parse_amount(str(tax), currency, field="lines")))
         return out
@@ -943,6 +977,8 @@ def _not_negative(text: str, currency: str, what: str) -> int:
 
 
 def _split_allocations(text: str) -> list[str]:
+    if ";" not in text and "；" not in text:  # one invoice, as most rows name
+        return [text.strip()] if text.strip() else []
     return [part.strip() for part in re.split(r"[;；]", text) if part.strip()]
 
 
@@ -950,11 +986,18 @@ def check_payments(table: Table, known: Known, rows: _Rows | None = None,
                    batch: Iterable | None = None) -> tuple[list[Doc], list[str]]:
     rows = rows or _Rows(table, "payments")
     docs: list[Doc] = []
-    left: dict[str, int] = rows.memo.setdefault("left", {})  # what the file leaves open of each invoice it names
+    # what the file leaves open of each invoice it names: while every batch before was written, the ledger (read
+    # for this batch: `known`) says it, and only this batch's invoices are kept; after a problem nothing more is
+    # written, and what the rows before left open is carried from batch to batch
+    if rows.problems or batch is None:
+        left: dict[str, int] = rows.memo.setdefault("left", {})
+    else:
+        left = rows.memo["left"] = {}
     for number, inv in known.invoices.items():
         left.setdefault(number, inv["open"])
+    values_of = table.values_of()
     for line, cells in (table.rows if batch is None else batch):
-        raw = {name: table.value(cells, name) for name in table.columns}
+        raw = values_of(cells)
         customer = _customer(rows, known, line, raw.get("customer", ""))
         on = rows.field(line, "date", validate.iso_date, raw.get("date", ""), "payment date")
         currency = rows.field(line, "currency", money.check_currency,
@@ -1028,8 +1071,9 @@ def _documents(table: Table, known: Known, rows: _Rows, batch, kind: str, requir
     """Docs of rows that another store function checks in full when it writes them (terms, credit notes, write-offs,
     voids): the required cells and the date are checked here, and a row imported before is skipped."""
     docs = []
+    values_of = table.values_of()
     for line, cells in (table.rows if batch is None else batch):
-        raw = {name: table.value(cells, name) for name in table.columns}
+        raw = values_of(cells)
         missing = [name for name in required if not raw.get(name)]
         for name in missing:
             rows.problem(line, name if name in table.columns else None,
@@ -1137,6 +1181,8 @@ def known_base(ledger, kind: str) -> Known:
         "SELECT name FROM terms WHERE coalesce(archived, 0) = 0")}
     found.fingerprints = {r[0] for r in ledger.conn.execute(
         "SELECT fingerprint FROM import_log WHERE kind = ?", (kind,))}
+    if kind == "payments":
+        found.payments_before = ledger.conn.execute("SELECT coalesce(max(rowid), 0) FROM payments").fetchone()[0]
     return found
 
 
@@ -1150,18 +1196,27 @@ def known_for_batch(ledger, found: Known, table: Table, kind: str, batch: Iterab
     elif kind == "payments":
         numbers = sorted({n.partition("=")[0].strip() for v in _column_values(table, "invoice", batch)
                           for n in _split_allocations(v)})
-        refs = _column_values(table, "reference", batch)
-        for chunk in _chunks(refs):
-            marks = ",".join("?" * len(chunk))
-            for code, on, amount, currency, reference, count in ledger.conn.execute(
-                f"""SELECT c.code, p.date, p.amount, p.currency, p.reference, count(*) FROM payments p
+        # the payments of the batch's customers on the batch's dates with its references, each looked up by the
+        # (customer, date) index: a full scan of the payments for each batch grew with the book
+        wanted = set()
+        values_of = table.values_of()
+        for _, cells in batch:
+            raw = values_of(cells)
+            customer = found.customers.get(raw.get("customer", ""))
+            if not raw.get("reference") or customer is None:
+                continue
+            with contextlib.suppress(InvalidInput):  # a bad date is the check's to name
+                wanted.add((customer["id"], validate.iso_date(raw.get("date", "")), raw["reference"]))
+        for chunk in _chunks(sorted(wanted), 300):
+            for code, on, amount, currency, reference in ledger.conn.execute(
+                f"""WITH wanted (customer_id, date, reference) AS (VALUES {','.join(['(?,?,?)'] * len(chunk))})
+                    SELECT DISTINCT c.code, p.date, p.amount, p.currency, p.reference FROM wanted w
+                    JOIN payments p ON p.customer_id = w.customer_id AND p.date = w.date AND p.reference = w.reference
                     JOIN customers c ON c.id = p.customer_id
-                    WHERE p.reference IN ({marks})
-                      AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')
-                    GROUP BY 1, 2, 3, 4, 5""", chunk):
-                key = (code, on, amount, currency, reference)
-                if count > found.posted.get(key, 0):  # there before this import, not written by an earlier batch
-                    found.payments.add(key)
+                    WHERE p.rowid <= ?
+                      AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.doc_id = p.id AND v.doc_table = 'payments')""",
+                    [v for triple in chunk for v in triple] + [found.payments_before]):
+                found.payments.add((code, on, amount, currency, reference))
     for chunk in _chunks(numbers):
         params = {"d": openitems.END}
         params.update({f"n{k}": v for k, v in enumerate(chunk)})
@@ -1199,8 +1254,9 @@ def post_customer(ledger, doc: Doc, *, allow_duplicate_tax_id: bool = False) -> 
 class Posting:
     """What writing a file keeps from one batch to the next: the caches of the store's batch writes."""
 
-    def __init__(self, ledger, kind: str, allow_duplicate_tax_id: bool = False):
+    def __init__(self, ledger, kind: str, allow_duplicate_tax_id: bool = False, keep_rows: bool = True):
         self.allow_duplicate_tax_id = allow_duplicate_tax_id
+        self.keep_rows = keep_rows  # whether each row's doc is kept (and so worth its detail)
         self.issuing = invoices.Issuing(ledger) if kind == "invoices" else None
         self.paying = payments.Paying(ledger, OpenBook(ledger)) if kind == "payments" else None
 
@@ -1237,17 +1293,19 @@ def post_payments(ledger, docs: list[Doc], posting: Posting, known: Known) -> li
               "auto": f["auto"]} for f in (doc.fields for doc in docs)]
     done = []
     for doc, applied in zip(docs, payments.add_many(ledger, batch, posting.paying)):
-        shown = ", ".join(f"{n} {money.to_decimal_str(a, applied.currency)}" for n, a in applied.allocations)
-        unapplied = (Said(N_("; unapplied {amount}"), amount=money.to_decimal_str(applied.unapplied, applied.currency))
-                     if applied.unapplied else "")
-        doc.detail = (Said(N_("applied to {invoices}{unapplied}"), invoices=shown, unapplied=unapplied) if shown
-                      else Said(N_("nothing applied{unapplied}"), unapplied=unapplied))
-        f = doc.fields
-        if f["reference"]:  # a later batch must not take it for a payment that was there before
-            key = (f["customer"], f["date"], applied.amount, applied.currency, f["reference"])
-            known.posted[key] = known.posted.get(key, 0) + 1
+        if posting.keep_rows:
+            doc.detail = _applied_detail(applied)
         done.append(("payments", applied.id, ""))
     return done
+
+
+def _applied_detail(applied) -> Said:
+    """What a payment was applied to, for the row's line in a dry run or JSON."""
+    shown = ", ".join(f"{n} {money.to_decimal_str(a, applied.currency)}" for n, a in applied.allocations)
+    unapplied = (Said(N_("; unapplied {amount}"), amount=money.to_decimal_str(applied.unapplied, applied.currency))
+                 if applied.unapplied else "")
+    return (Said(N_("applied to {invoices}{unapplied}"), invoices=shown, unapplied=unapplied) if shown
+            else Said(N_("nothing applied{unapplied}"), unapplied=unapplied))
 
 
 @dataclass(frozen=True)
@@ -1355,7 +1413,7 @@ def _run(ledger, table: Table, spec: Kind, *, dry_run: bool, allow_duplicate_tax
     source = Path(table.source).name
     base = known_base(ledger, kind)
     walk = _Rows(table, kind)
-    posting = Posting(ledger, kind, allow_duplicate_tax_id)
+    posting = Posting(ledger, kind, allow_duplicate_tax_id, keep_rows)
     seen = 0
     stream = iter(table.rows)
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
@@ -1455,5 +1513,6 @@ def _post(ledger, tx, spec: Kind, docs: list[Doc], posting: Posting, known: Know
         if warning:
             outcome.warnings.append(Said(N_("{where}: {reason}"), where=walk.table.where(doc.line), reason=warning))
         log.append((doc.fingerprint, spec.name, table_name, row_id, source, doc.line, at))
+    log.sort()  # by fingerprint, the log's key: the rows go into the index in order, not at random pages
     tx.local_rows("import_log", _LOG_COLUMNS, log)
     tx.seal_if_full()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from store.errors import Said
-from store.i18n import N_
+from store.errors import Said, joined
+from store.i18n import N_, known, translate
 from store.rules import money
+from store.rules.stored_words import Stored
 
 # Fields holding minor units; shown as money in the currency of the document they belong to.
 AMOUNT_FIELDS = {"amount", "total", "tax", "unit_price", "credit_limit", "fee", "our_balance", "their_balance",
@@ -15,13 +16,58 @@ AMOUNT_FIELDS = {"amount", "total", "tax", "unit_price", "credit_limit", "fee", 
 _REFERENCES = {"customer_id": "customers", "invoice_id": "invoices", "payment_id": "payments",
                "credit_id": "credit_notes"}
 _SECRET = {("settings", "smtp.password")}
-_DOCUMENT = {"invoices": "invoice", "payments": "payment", "credit_notes": "credit note", "writeoffs": "write-off",
-             "customers": "customer", "contacts": "contact", "settings": "setting", "voids": "void",
-             "allocations": "allocation", "terms": "terms", "contracts": "contract", "disputes": "dispute",
-             "promises": "promise", "notes": "note", "reminders": "reminder", "drafts": "draft",
-             "bank_lines": "bank line", "bank_matches": "bank match", "draft_issues": "draft issued"}
+# What a row of a table is called, with its label (number, code): English as scripts have always read it, worded
+# in the reader's language where it is shown (a line of the trail is a store.errors.Said).
+_DOCUMENT = {"invoices": N_("invoice {label}"), "payments": N_("payment {label}"),
+             "credit_notes": N_("credit note {label}"), "writeoffs": N_("write-off {label}"),
+             "customers": N_("customer {label}"), "contacts": N_("contact {label}"), "settings": N_("setting {label}"),
+             "voids": N_("void {label}"), "allocations": N_("allocation {label}"), "terms": N_("terms {label}"),
+             "contracts": N_("contract {label}"), "disputes": N_("dispute {label}"), "promises": N_("promise {label}"),
+             "notes": N_("note {label}"), "reminders": N_("reminder {label}"), "drafts": N_("draft {label}"),
+             "bank_lines": N_("bank line {label}"), "bank_matches": N_("bank match {label}"),
+             "draft_issues": N_("draft issued {label}")}
 # Rows that belong to an invoice and are described with it.
 _PARTS = {"invoice_lines", "due_items"}
+
+
+class Column(Said):
+    """A field's name in a line of the trail: as it is in English (credit_limit, as scripts read it), the
+    catalogue's word for the column in another language."""
+
+    def __new__(cls, name: str) -> Column:
+        return str.__new__(cls, name)
+
+    def text(self, language: str = "en") -> str:
+        key = f"col.{self}"
+        return translate(language, key) if language != "en" and known(key) else str(self)
+
+
+class Word(Said):
+    """A value from a fixed list (per_order, bank_transfer) in a line of the trail: as stored in English, the
+    catalogue's word for it ("<kind>.<value>") in another language."""
+
+    def __new__(cls, kind: str, value: str) -> Word:
+        said = str.__new__(cls, value)
+        said.kind = kind
+        return said
+
+    def text(self, language: str = "en") -> str:
+        key = f"{self.kind}.{self}"
+        return translate(language, key) if language != "en" and known(key) else str(self)
+
+
+# columns whose values come from a fixed list, and the catalogue's prefix for their words
+_WORDED = {"settlement_cycle": "cycle", "method": "method", "channel": "channel", "language": "language"}
+
+
+def listed(parts: list, more: bool = False) -> Said | str:
+    """'a, b, c' (and ' …' when more were left out), each part worded in the reader's language."""
+    if not parts:
+        return Said(N_("{what} …"), what="") if more else ""
+    line = parts[-1]
+    for part in reversed(parts[:-1]):
+        line = Said(N_("{first}, {rest}"), first=part, rest=line)
+    return Said(N_("{what} …"), what=line) if more else line
 
 
 def local_time(at: str | None) -> str:
@@ -60,17 +106,20 @@ class Names:
         """'invoice A7-000001', 'customer C1', 'contact 王会计 of customer C1', 'payment …a1b2c3'."""
         data = data or {}
         found = self.row(table, row_id) or {}
-        word = _DOCUMENT.get(table, table)
+        tail = "…" + (row_id or "")[-6:]
         if table == "customers":
             label = data.get("code") or found.get("code")
         elif table == "contacts":
             owner = self.name("customers", data.get("customer_id") or found.get("customer_id"))
-            label = f"{data.get('name') or found.get('name') or '…' + (row_id or '')[-6:]} of {owner}"
+            return Said(N_("contact {name} of {owner}"), name=data.get("name") or found.get("name") or tail,
+                        owner=owner)
         elif table == "settings":
             label = row_id
         else:
             label = data.get("number") or found.get("number")
-        return f"{word} {label or '…' + (row_id or '')[-6:]}"
+        if table not in _DOCUMENT:
+            return f"{table} {label or tail}"
+        return Said(_DOCUMENT[table], label=label or tail)
 
     def currency(self, table: str, row_id: str | None, data: dict) -> str | None:
         """The currency amounts of this row are in."""
@@ -98,7 +147,7 @@ class Names:
         if (table, row_id) in _SECRET:
             return "********"
         if value is None:
-            return "(empty)"
+            return Said(N_("(empty)"))
         if column in AMOUNT_FIELDS and isinstance(value, (int, str)) and str(value).lstrip("-").isdigit():
             cur = money.stored_currency(currency)
             if self.machine:
@@ -106,8 +155,12 @@ class Names:
             return f"{money.format_amount(int(value), cur)} {cur}"
         if column in _REFERENCES:
             return self.name(_REFERENCES[column], value)
+        if column in _WORDED and isinstance(value, str):
+            return Word(_WORDED[column], value)
+        if column in ("note", "reason", "text") and isinstance(value, str):  # the app's own lines worded for a reader
+            return Stored(value)
         if column == "archived":
-            return "yes" if str(value) in ("1", "True") else "no"
+            return Said(N_("yes")) if str(value) in ("1", "True") else Said(N_("no"))
         return str(value)
 
 
@@ -133,30 +186,37 @@ def describe(ledger, ops: list[dict], *, names: Names | None = None, limit: int 
             break
         out.append(_one(names, kind, table, row_id, fields))
     more = len(groups) - len(out)
-    return "; ".join(out) + (f" (+{more} more)" if more > 0 else "")
+    line = joined(out)
+    return Said(N_("{what} (+{more} more)"), what=line, more=more) if more > 0 else line
 
 
 def _one(names: Names, kind: str, table: str, row_id: str, fields: dict) -> str:
     subject = names.name(table, row_id, fields if kind == "event" or table != "contacts" else {})
     currency = names.currency(table, row_id, fields)
     if table == "settings":
-        return f"{subject} = {names.value(table, row_id, 'value', fields.get('value'), None)}"
+        return Said(N_("{subject} = {value}"), subject=subject,
+                    value=names.value(table, row_id, "value", fields.get("value"), None))
     if kind == "event":
         if table == "allocations":
             source = (names.name("payments", fields["payment_id"]) if fields.get("payment_id")
                       else names.name("credit_notes", fields.get("credit_id")))
-            return (f"{names.value(table, row_id, 'amount', fields.get('amount'), currency)} of {source} applied to "
-                    f"{names.name('invoices', fields.get('invoice_id'))} on {fields.get('date')}")
+            return Said(N_("{amount} of {source} applied to {invoice} on {date}"),
+                        amount=names.value(table, row_id, "amount", fields.get("amount"), currency), source=source,
+                        invoice=names.name("invoices", fields.get("invoice_id")), date=fields.get("date"))
         if table == "voids":
             target = names.name(fields.get("doc_table") or "", fields.get("doc_id"))
-            return f"{target} voided on {fields.get('date')}: {fields.get('reason') or ''}".rstrip(": ")
+            reason = (fields.get("reason") or "").rstrip(": ")
+            if reason:
+                return Said(N_("{target} voided on {date}: {reason}"), target=target, date=fields.get("date"),
+                            reason=reason)
+            return Said(N_("{target} voided on {date}"), target=target, date=fields.get("date"))
         shown = [_field(names, table, row_id, c, v, currency, " ") for c, v in _money_first(fields)
                  if c not in ("number", "currency") and v not in (None, "")]
-        return f"{subject} posted: " + ", ".join(shown[:5]) + (" …" if len(shown) > 5 else "")
+        return Said(N_("{subject} posted: {fields}"), subject=subject, fields=listed(shown[:5], len(shown) > 5))
     shown = [_field(names, table, row_id, c, v, currency, " = ") for c, v in _money_first(fields)
              if not (table == "customers" and c == "code" and "name" in fields)
              and not (table == "contacts" and c == "customer_id")]
-    return f"{subject}: " + ", ".join(shown[:5]) + (" …" if len(shown) > 5 else "")
+    return Said(N_("{subject}: {fields}"), subject=subject, fields=listed(shown[:5], len(shown) > 5))
 
 
 def _money_first(fields: dict) -> list[tuple[str, object]]:
@@ -167,7 +227,10 @@ def _money_first(fields: dict) -> list[tuple[str, object]]:
 
 def _field(names: Names, table: str, row_id: str, column: str, value, currency, joiner: str) -> str:
     shown = names.value(table, row_id, column, value, currency)
-    return shown if column in _REFERENCES and value else f"{column}{joiner}{shown}"
+    if column in _REFERENCES and value:
+        return shown
+    return Said(N_("{field} = {value}") if joiner == " = " else N_("{field} {value}"), field=Column(column),
+                value=shown)
 
 
 def field_history(ledger, customer_id: str, *, machine: bool = False) -> list[dict]:

@@ -28,7 +28,7 @@ from decimal import Decimal
 from functools import lru_cache
 from types import MappingProxyType
 
-from store.errors import InvalidInput
+from store.errors import InvalidInput, Said, joined
 from store.i18n import N_
 from store.rules import money
 from store.rules.openitems import OpenInvoice, OpenItem
@@ -324,16 +324,17 @@ def plan(invoices: list[OpenInvoice], items: list[OpenItem], levels: tuple[Level
             continue
         if inv.customer_id in customers_on_hold:
             result.held.append(Held(inv.id, inv.number, inv.customer_id, level.name,
-                                    f"customer on hold (tag {HOLD_TAG})"))
+                                    Said(N_("customer on hold (tag {tag})"), tag=HOLD_TAG)))
             continue
         if inv.id in holding:
             p = holding[inv.id]
             result.held.append(Held(inv.id, inv.number, inv.customer_id, level.name,
-                                    f"promise to pay {money.to_decimal_str(p.amount, inv.currency)} by {p.date}"))
+                                    Said(N_("promise to pay {amount} by {date}"),
+                                         amount=money.to_decimal_str(p.amount, inv.currency), date=p.date)))
             continue
         if (inv.id, level.name) in sent:
             result.held.append(Held(inv.id, inv.number, inv.customer_id, level.name,
-                                    f"level {level.name} already sent"))
+                                    Said(N_("level {level} already sent"), level=level.name)))
             continue
         threshold = min(level.offset, 1)
         reached = [(when, amount) for when, amount in dues if (as_of - when).days >= threshold]
@@ -350,8 +351,9 @@ def plan(invoices: list[OpenInvoice], items: list[OpenItem], levels: tuple[Level
                     kept.append((when, amount - take))
             kept.reverse()
             if not kept:
-                why = "; ".join(f"disputed{'' if d.review is None else ' until ' + d.review.isoformat()}: {d.reason}"
-                                for d in active[inv.id])
+                why = joined([Said(N_("disputed: {reason}"), reason=d.reason) if d.review is None else
+                              Said(N_("disputed until {review}: {reason}"), review=d.review.isoformat(), reason=d.reason)
+                              for d in active[inv.id]])
                 result.held.append(Held(inv.id, inv.number, inv.customer_id, level.name, why))
                 continue
             disputed = sum(a for _, a in reached) - sum(a for _, a in kept)

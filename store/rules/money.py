@@ -15,6 +15,8 @@ COMMON_MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "GBP": 2, "JPY": 0
 # What people write for a currency that is not its code.
 ALIASES = {"RMB": "CNY", "人民币": "CNY", "RMB¥": "CNY"}
 _AMOUNT = re.compile(r"^[+-]?(\d+(,\d{3})*|\d*)(\.\d*)?$")
+# The plain form a file written by a program holds ('1234.56'): read without Decimal (a bulk import reads millions).
+_PLAIN = re.compile(r"([0-9]{1,18})(?:\.([0-9]*))?")
 _exponents = dict(COMMON_MINOR_UNITS)  # every code looked up so far
 _iso_table: dict[str, int] | None = None
 
@@ -81,6 +83,12 @@ def parse_amount(text: str | int, currency: str, *, field: str = "amount", allow
                            text=repr(text), field=field)
     if isinstance(text, int):
         return _in_range(text * 10 ** exponent(currency), text, currency, field)
+    plain = _PLAIN.fullmatch(text) if type(text) is str else None
+    if plain is not None:  # the same value as below, by integer arithmetic
+        exp, frac = exponent(currency), plain.group(2) or ""
+        if len(frac) <= exp:
+            minor = int(plain.group(1)) * 10**exp + (int(frac) * 10 ** (exp - len(frac)) if frac else 0)
+            return _in_range(minor, text, currency, field)
     raw = str(text).strip().replace("¥", "").replace("￥", "").replace("$", "").replace("€", "").strip()
     if not raw or not _AMOUNT.match(raw) or raw in {".", "+", "-"}:
         raise InvalidInput(N_("{field_name}: {text} is not an amount (expected e.g. 1234.56)"),

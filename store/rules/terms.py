@@ -407,13 +407,15 @@ _ALIASES = {**{zh: name for name, zh in BUILTIN_ZH.items()}, "月结30天": "EOM
             "见票即付": "COD", "款到发货": "COD", "票到30天付款": "NET30", "票到60天付款": "NET60"}
 
 
+_BUILTIN_UPPER = {name.upper(): name for name in BUILTIN_TERMS}
+
+
 def builtin_name(text: str | None) -> str | None:
     """The built-in terms a person means: 'EOM30', 'eom30', '月结30' and '月结30天' are EOM30; None if none."""
     typed = (text or "").strip()
-    if typed in BUILTIN_TERMS:
-        return typed
-    upper = {name.upper(): name for name in BUILTIN_TERMS}
-    return upper.get(typed.upper()) or _ALIASES.get(typed.replace(" ", "").replace("\u3000", ""))
+    if typed in BUILTIN_TERMS or not typed:
+        return typed or None
+    return _BUILTIN_UPPER.get(typed.upper()) or _ALIASES.get(typed.replace(" ", "").replace("\u3000", ""))
 
 
 def terms_name(text: str | None) -> str:

@@ -113,8 +113,15 @@ def in_range(day: date, field: str = "date", shown: str | None = None) -> date:
     return day
 
 
+# Text already read as a date -> the ISO date (a bulk import reads the same few hundred dates again and again).
+_ISO_DATES: dict[str, str] = {}
+
+
 def iso_date(value: str, field: str = "date") -> str:
     """'2026-02-28' -> '2026-02-28'; a date that does not exist is named as such."""
+    found = _ISO_DATES.get(value) if type(value) is str else None
+    if found is not None:
+        return found
     text = (value or "").strip().replace("/", "-")
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     if not match:
@@ -125,7 +132,10 @@ def iso_date(value: str, field: str = "date") -> str:
     except ValueError:
         raise InvalidInput(N_("{field_name} {value} does not exist in the calendar"),
                            field_name=field, value=repr(value), field=field) from None
-    return in_range(day, field, value).isoformat()
+    found = in_range(day, field, value).isoformat()
+    if type(value) is str and len(_ISO_DATES) < 100_000:
+        _ISO_DATES[value] = found
+    return found
 
 
 # Words a person may type for a date, as days from today.

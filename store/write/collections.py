@@ -482,7 +482,8 @@ def reminder_plan(ledger, as_of: date) -> ReminderPlan:
                         agreed_rates=agreed_interest_rates(ledger, [inv.id for inv in open_invoices]))
     plan.held = [h if (h.invoice_id, h.level) not in sent else dunning.Held(
         h.invoice_id, h.number, h.customer_id, h.level,
-        f"level {h.level} already done ({sent[(h.invoice_id, h.level)]})") for h in plan.held]
+        Said(N_("level {level} already done ({outcome})"), level=h.level, outcome=sent[(h.invoice_id, h.level)]))
+        for h in plan.held]
     return ReminderPlan(as_of, plan, _recipients(ledger), {inv.id: inv.doc_date.isoformat() for inv in pos.invoices})
 
 
@@ -556,10 +557,15 @@ def record_outcome(ledger, batch: str, who: Recipient, channel: str, items: list
                 post_charge(ledger, who, it, as_of)
         levels_sent = ", ".join(sorted({it.level.name for it in items}))
         numbers = ", ".join(it.number for it in items)
-        text = {"sent": f"reminder ({levels_sent}) e-mailed to {who.email}: {numbers}",
-                "unknown": f"reminder ({levels_sent}) to {who.email}: outcome unknown ({error}): {numbers}",
-                "task": f"reminder ({levels_sent}) by {channel}: task for {numbers}",
-                "letter": f"reminder ({levels_sent}) letter written: {numbers}"}[status]
+        # stored in English, worded for a reader where shown (store/rules/stored_words.py)
+        text = str({"sent": Said(N_("reminder ({levels}) e-mailed to {email}: {numbers}"), levels=levels_sent,
+                                 email=who.email, numbers=numbers),
+                    "unknown": Said(N_("reminder ({levels}) to {email}: outcome unknown ({error}): {numbers}"),
+                                    levels=levels_sent, email=who.email, error=error, numbers=numbers),
+                    "task": Said(N_("reminder ({levels}) by {channel}: task for {numbers}"), levels=levels_sent,
+                                 channel=channel, numbers=numbers),
+                    "letter": Said(N_("reminder ({levels}) letter written: {numbers}"), levels=levels_sent,
+                                   numbers=numbers)}[status])
         tx.event("notes", customer_id=who.customer_id, channel="letter" if status == "letter" else (
             channel if channel in NOTE_CHANNELS else "other"), text=text, at=as_of.isoformat(), next_action=None)
 
@@ -581,8 +587,9 @@ def post_charge(ledger, who: Recipient, it: PlanItem, as_of: date) -> str | None
     if ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
         return None
     number = f"DN-{it.number}-{it.level.name}"
-    reason = (f"{it.level.name}: fee {money.to_decimal_str(it.fee, it.currency)} + interest "
-              f"{money.to_decimal_str(it.interest, it.currency)} on {it.number}")
+    reason = str(Said(N_("{level}: fee {fee} + interest {interest} on {number}"), level=it.level.name,
+                      fee=money.to_decimal_str(it.fee, it.currency),
+                      interest=money.to_decimal_str(it.interest, it.currency), number=it.number))
     debit_notes.add(ledger, who.code, as_of.isoformat(), reason, amount=money.to_decimal_str(amount, it.currency),
                     currency=it.currency, doc_id=doc_id, number=number, check_credit=False)
     return number
@@ -693,18 +700,18 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
                 raise
             try:
                 transport.send(msg)
-            except mailer.ConnectFailed as exc:
+            except mailer.ConnectFailed as exc:  # the outcome's detail keeps the error, worded where it is shown
                 record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(exc))
-                stop = str(exc)
-                outcomes.append(Outcome(who.code, channel, numbers, "failed", str(exc)))
+                stop = Said.of(exc)
+                outcomes.append(Outcome(who.code, channel, numbers, "failed", Said.of(exc)))
                 continue
             except SendFailed as exc:
                 record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(exc))
-                outcomes.append(Outcome(who.code, channel, numbers, "failed", str(exc)))
+                outcomes.append(Outcome(who.code, channel, numbers, "failed", Said.of(exc)))
                 continue
             except SendUncertain as exc:
                 record_outcome(ledger, batch, who, channel, items, as_of, "unknown", str(exc))
-                outcomes.append(Outcome(who.code, channel, numbers, "unknown", str(exc)))
+                outcomes.append(Outcome(who.code, channel, numbers, "unknown", Said.of(exc)))
                 continue
             record_outcome(ledger, batch, who, channel, items, as_of, "sent")
             outcomes.append(Outcome(who.code, channel, numbers, "sent", who.email))
@@ -713,8 +720,9 @@ def _send_groups(ledger, rp: ReminderPlan, groups, *, dry_run, transport, sender
                 path = write_letter(Path(letters_dir), who, items, company, rp,
                                     letter=letters.get((who.customer_id, channel)), letter_format=letter_format)
             except OSError as exc:  # nothing was made: the level may be tried again
-                error = f"cannot write a letter into {letters_dir}: {exc.strerror or exc}"
-                record_outcome(ledger, batch, who, channel, items, as_of, "failed", error)
+                error = Said(N_("cannot write a letter into {folder}: {reason}"), folder=str(letters_dir),
+                             reason=exc.strerror or str(exc))
+                record_outcome(ledger, batch, who, channel, items, as_of, "failed", str(error))
                 outcomes.append(Outcome(who.code, channel, numbers, "failed", error))
                 continue
             record_outcome(ledger, batch, who, channel, items, as_of, "letter")

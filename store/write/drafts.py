@@ -12,7 +12,7 @@ import json
 
 from store.rules import money, validate
 from store.write import customers, invoices, terms as termsbook
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, InvalidInput, NotFound, Said
 from store.ledger.ids import uuid7
 from store.i18n import N_
 
@@ -253,17 +253,21 @@ def conflicts(conn, draft_ids: set[str]) -> list[tuple[str, str, str, str]]:
             continue
         if len(issues) > 1:
             numbers = ", ".join(n for _, n, _ in issues)
-            found.append(("draft_issued_twice", draft_id, "",
-                          f"draft {ref(draft_id)} was issued on two devices, as invoices {numbers}: both are posted; "
-                          "void the one that should not exist"))
+            found.append(("draft_issued_twice", draft_id, "", str(Said(
+                N_("draft {draft} was issued on two devices, as invoices {numbers}: both are posted; void the one "
+                   "that should not exist"), draft=ref(draft_id), numbers=numbers))))
         included = [_seen(seen) for _, _, seen in issues]
         later = sorted(col for col, hlc in _clocks(conn, draft_id).items()
                        if not any(seen.get(col) == hlc for seen in included))
         if later:
             numbers = ", ".join(n for _, n, _ in issues)
-            what = "deleted" if later == ["archived"] else f"edited ({', '.join(c for c in later if c != 'archived')})"
-            found.append(("draft_edited_after_issue", draft_id, ",".join(later),
-                          f"draft {ref(draft_id)} was {what} on a device that had not seen it issued as invoice "
-                          f"{numbers}; the invoice is posted without that change: issue a credit note, or void it "
-                          "and issue the draft's content again"))
+            said = (Said(N_("draft {draft} was deleted on a device that had not seen it issued as invoice {numbers}; "
+                            "the invoice is posted without that change: issue a credit note, or void it and issue "
+                            "the draft's content again"), draft=ref(draft_id), numbers=numbers)
+                    if later == ["archived"] else
+                    Said(N_("draft {draft} was edited ({fields}) on a device that had not seen it issued as invoice "
+                            "{numbers}; the invoice is posted without that change: issue a credit note, or void it "
+                            "and issue the draft's content again"), draft=ref(draft_id),
+                         fields=", ".join(c for c in later if c != "archived"), numbers=numbers))
+            found.append(("draft_edited_after_issue", draft_id, ",".join(later), str(said)))
     return found

@@ -40,6 +40,8 @@ class Line:
     @property
     def amount(self) -> int:
         """qty × unit price, rounded half-up to the minor unit."""
+        if self.qty.isascii() and self.qty.isdigit():  # a whole quantity: nothing to round
+            return int(self.qty) * self.unit_price
         return int((Decimal(self.qty) * self.unit_price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     @property
@@ -302,12 +304,13 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
     else:
         total = money.parse_amount(amount, cur)
         parsed = [Line((description or "").strip() or "amount", "1", total, 0)]
-    total = sum(line.amount + line.tax for line in parsed)
+    figures = [(line.amount, line.tax) for line in parsed]  # each worked out once
+    total = sum(line_amount + line_tax for line_amount, line_tax in figures)
     if total > money.MAX_MINOR:
         raise InvalidInput(N_("invoice total {total} {cur} is more than a ledger holds (at most {max_minor} {cur})"),
                            total=money.to_decimal_str(total, cur), cur=cur,
                            max_minor=money.format_amount(money.MAX_MINOR, cur), field="amount")
-    tax = sum(line.tax for line in parsed)
+    tax = sum(line_tax for _, line_tax in figures)
     if total <= 0:
         raise InvalidInput(N_("invoice total must be more than zero, got {total}"),
                            total=money.to_decimal_str(total, cur), field="amount")
@@ -345,11 +348,11 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
                           "due_date": schedule[-1][0], "currency": cur, "total": total, "tax": tax,
                           "terms": terms_name, "contract": (contract or "").strip() or None, "einvoice": einvoice,
                           "description": (description or "").strip() or None})]
-    for pos, line in enumerate(parsed, 1):
+    for pos, (line, (line_amount, line_tax)) in enumerate(zip(parsed, figures), 1):
         docs.append(("invoice_lines", {**part("line", pos), "invoice_id": invoice_id, "pos": pos,
                                        "description": line.description,
                                        "qty": line.qty, "unit_price": line.unit_price, "tax_bp": line.tax_bp,
-                                       "amount": line.amount, "tax": line.tax}))
+                                       "amount": line_amount, "tax": line_tax}))
     for seq, (when, share) in enumerate(schedule, 1):
         docs.append(("due_items", {**part("due", seq), "invoice_id": invoice_id, "seq": seq, "due_date": when,
                                    "amount": share}))

@@ -48,6 +48,8 @@ def method(text: str | None) -> str:
     """'银行转账' / 'bank' / 'Bank Transfer' -> 'bank_transfer'."""
     if not text:
         return "other"
+    if text in METHOD_ALIASES:  # as written by `duly export csv` (a key is its own normal form)
+        return METHOD_ALIASES[text]
     key = text.strip().lower().replace(" ", "_").replace("-", "_")
     if key not in METHOD_ALIASES:
         raise InvalidInput(N_("payment method {text} is not one of: {methods} (or 银行转账, 现金, 刷卡, 支付宝, 微信)"),
@@ -132,6 +134,10 @@ class Paying:
         self.currency = ledger.setting("currency", "CNY")
         self._customers: dict[str, dict] = {}
         self._counter: int | None = None  # the payment counter as this batch has moved it (written by `written`)
+        # numbers of the series up to _looked_upto were looked up: those taken (by the ledger, not this batch)
+        self._taken: set[str] = set()
+        self._looked_upto = 0
+        self._ahead = 1  # how many numbers to look up at once: a batch's size (add_many)
 
     def next_number(self) -> str:
         """The next free number of this device's payment series, as ledger.next_number gives it, the counter kept
@@ -145,8 +151,20 @@ class Paying:
         while True:
             self._counter += 1
             number = schema.NUMBER_TEMPLATES["payments"].format(prefix=self._prefix, n=self._counter)
-            if not self.ledger.conn.execute("SELECT 1 FROM payments WHERE number=?", (number,)).fetchone():
+            if self._counter > self._looked_upto:  # which of the next numbers are taken, read for a batch at once
+                self._taken = self._numbers_taken(self._counter, self._counter + self._ahead)
+                self._looked_upto = self._counter + self._ahead
+            if number not in self._taken:
                 return number
+
+    def _numbers_taken(self, first: int, last: int) -> set[str]:
+        wanted = [schema.NUMBER_TEMPLATES["payments"].format(prefix=self._prefix, n=n) for n in range(first, last + 1)]
+        taken = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            taken.update(n for (n,) in self.ledger.conn.execute(
+                f"SELECT number FROM payments WHERE number IN ({','.join('?' * len(chunk))})", chunk))
+        return taken
 
     def written(self) -> None:
         """The batch is in the ledger: so is the counter."""
@@ -155,6 +173,7 @@ class Paying:
                 "INSERT INTO counters (name, value) VALUES ('payment', ?) ON CONFLICT (name) DO UPDATE SET "
                 "value = max(value, excluded.value)", (self._counter,))
             self._counter = None
+            self._taken, self._looked_upto = set(), 0
         if self.book is not None:
             self.book.written()
 
@@ -203,6 +222,10 @@ def add_many(ledger, batch: list[dict], paying: Paying) -> list[Applied]:
     with one executemany per table. `paying` carries the OpenBook from batch to batch. A refused row raises
     invoices.RowFailed naming it."""
     results, by_table = [], {"payments": [], "allocations": []}
+    paying._ahead = max(len(batch), 1)
+    if paying.book is not None:
+        paying.book.read_named([pair.partition("=")[0].strip() for row in batch for pair in row.get("allocate") or ()
+                                if isinstance(pair, str)])
     with ledger.writing() as tx:
         for index, row in enumerate(batch):
             row = dict(row)

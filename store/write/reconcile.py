@@ -20,7 +20,7 @@ from decimal import Decimal
 from store.read.open import open_invoices
 from store.rules import matching, money
 from store.write import adjustments, payments
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, InvalidInput, NotFound, Said, joined
 from store.i18n import N_
 
 DEFAULT_MIN_SCORE = 70
@@ -183,7 +183,8 @@ def _post(ledger, tx, row: dict, candidate: matching.Candidate | None, *, custom
     """Apply one decision inside an open write."""
     cur, on = row["currency"], row["date"]
     amount = money.to_decimal_str(row["amount"], cur)
-    note = " ".join(x for x in (f"bank line {row['id'][:8]}", row["payer"], row["memo"]) if x)[:200]
+    note = " ".join(x for x in (str(Said(N_("bank line {line}"), line=row["id"][:8])), row["payer"], row["memo"])
+                    if x)[:200]
     fee = 0
     if candidate is not None and candidate.payment_id:
         payment = payments.by_id(ledger, candidate.payment_id)
@@ -199,11 +200,13 @@ def _post(ledger, tx, row: dict, candidate: matching.Candidate | None, *, custom
                                reference=row["reference"] or None, note=note, currency=cur, allocate=pairs or None,
                                auto=auto)
         if candidate is not None and candidate.fee:
-            adjustments.write_off(ledger, candidate.fee_invoice, on, f"bank fee (bank line {row['id'][:8]})",
+            adjustments.write_off(ledger, candidate.fee_invoice, on,
+                                  str(Said(N_("bank fee (bank line {line})"), line=row["id"][:8])),
                                   money.to_decimal_str(candidate.fee, cur))
             fee = candidate.fee
         customer_id = ledger.row("SELECT customer_id FROM payments WHERE id=?", (applied.id,))["customer_id"]
-    reasons = "; ".join(candidate.reasons) if candidate else "matched by hand"
+    # stored in English, worded for a reader where shown (store/rules/stored_words.py)
+    reasons = str(joined(list(candidate.reasons))) if candidate else str(Said(N_("matched by hand")))
     tx.set("bank_matches", row["id"], status="accepted", customer_id=customer_id, payment_id=applied.id, fee=fee,
            note=reasons[:500], decided_on=date.today().isoformat())
     _teach(tx, row, customer_id, known)

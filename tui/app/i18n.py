@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from store.errors import DulyError, Said
 from store.i18n import LANGUAGES, N_, known, translate
 
 __all__ = ["LANGUAGES", "LANGUAGE_RULE", "ALSO_USED", "Strings", "choose_language", "normalise"]
@@ -270,7 +271,10 @@ class Strings:
         self.language = language if language in LANGUAGES else "en"
 
     def __call__(self, key: str, **values) -> str:
-        return translate(self.language, key, **values)
+        """The words for key; a value kept with its message id (an error, a store.errors.Said line) in them too."""
+        worded = {name: value.text(self.language) if isinstance(value, (DulyError, Said)) else value
+                  for name, value in values.items()}
+        return translate(self.language, key, **worded)
 
     def error(self, error: BaseException) -> str:
         """An error's one line in this language (a DulyError carries its message id; anything else as it is)."""

@@ -7,6 +7,7 @@ import sys
 from store.write import collections
 from store.errors import DulyError
 from store.rules.money import format_amount, to_decimal_str
+from store.rules.stored_words import Stored
 
 from tui.cli.context import as_of_option, date_given
 from store.i18n import N_
@@ -190,6 +191,8 @@ def note_add(args, ctx):
 
 def note_list(args, ctx):
     rows = collections.list_notes(ctx.ledger(), args.code, due=args.due)
+    if ctx.format == "table":  # the notes the app wrote itself (a reminder sent) worded for the reader
+        rows = [{**r, "text": Stored(r["text"])} for r in rows]
     ctx.emit(rows, ["at", "customer", "channel", "text", "next_action"])
 
 

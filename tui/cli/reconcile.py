@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from store.files import bank
 from store.rules import money
+from store.rules.stored_words import Stored
 from store.write import reconcile
 from tui.cli import output
 from tui.cli.context import UsageError
@@ -85,7 +86,7 @@ def list_lines(args, ctx):
         if r["status"] == "accepted":
             rows.append({**head, "customer": r["decided_code"],
                          "apply": ctx.t("payment {payment}", payment=r["payment_id"] or ""),
-                         "reasons": r["decision_note"] or ""})
+                         "reasons": Stored(r["decision_note"])})  # why it was accepted, worded for the reader
         elif r["status"] == "rejected":
             rows.append({**head, "reasons": r["decision_note"] or ctx.t("rejected")})
         elif r["status"] == "debit":

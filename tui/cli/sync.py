@@ -7,6 +7,7 @@ from pathlib import Path
 
 from store.errors import DulyError, LedgerExists, os_reason
 from store.i18n import N_
+from store.rules.stored_words import Stored
 
 
 def register(sub, common) -> None:
@@ -225,6 +226,8 @@ def review(args, ctx):
         ctx.done(ctx.t("review item {resolve} marked as looked at", resolve=args.resolve))
         return
     rows = merge.open_flags(ledger, include_resolved=args.all)
+    if ctx.format == "table":  # the flag's message (stored in English) in the reader's language
+        rows = [{**r, "message": Stored(r["message"])} for r in rows]
     ctx.emit(rows, ["id", "kind", "message", "found_at"] + (["resolved_at"] if args.all else []))
 
 

@@ -14,50 +14,56 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from store.read import fx as fxread
-from store.read import reports, views
-from store.rules.aging import BASES, NOT_DUE, UNAPPLIED, AgingReport
+from store.read import aging_grid
+from store.read import views
+from store.rules.aging import BASES, NOT_DUE, UNAPPLIED
 from store.errors import DulyError
 from store.rules.money import format_amount
 from store.rules.validate import parse_date
-from tui.screens.base import DulyScreen
+from tui.screens.base import DulyScreen, PagedListScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.rates import conversion_note
-from store.write.terms import home_currency
 from tui.widgets.cells import amount_cell
-from tui.widgets.table import Batches, DataTable
+from tui.widgets.table import DataTable
 
 TOTAL_KEY = " total"  # a space: no customer code can be this
-ROWS_AT_ONCE = 200  # rows added to the table in one go (a screenful and more); the rest follow in batches
+PAGE = 100  # rows fetched at a time
 
 
-def aging_view(ledger, as_of: date, basis: str, in_base: bool) -> tuple[AgingReport, fxread.Conversion | None]:
-    """The aging report, per currency or (in_base) converted into the base currency with what was used."""
-    report = reports.aging(ledger, as_of, basis=basis)
-    if not in_base:
-        return report, None
-    return fxread.aging_in(report, ledger, home_currency(ledger))
+class AgingScreen(PagedListScreen):
+    """The grid is worked out once on the database thread (store.read.aging_grid) and paged from there like any
+    list: the first page at once, the next as the cursor nears the end, End the last rows (the totals per
+    currency, which come after every customer's rows). s sorts by the next column, o the other way, a click on a
+    header by that column; code and name stay in sight as the grid scrolls sideways."""
 
-
-class AgingScreen(DulyScreen):
+    LIST_ID, PAGE_GROUP, EMPTY_KEY = "aging", "aging-page", "arch.nothing_open"
     BINDINGS = [
         Binding("b", "basis", "Basis", id="basis"),
         Binding("c", "in_base", "In base currency", id="in_base"),
         Binding("t", "as_of", "As of", id="as_of"),
+        Binding("s", "sort_next", "Sort", id="sort_next"),
+        Binding("o", "sort_flip", "Reverse order", id="sort_flip"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
+    SORTS = {"customer": "customer", "name": "name", "currency": "currency"}  # + the amount columns, once known
+    DEFAULT_SORT = ("customer", False)
 
-    class Loaded(Message):
-        def __init__(self, report: AgingReport, conversion: fxread.Conversion | None = None):
+    class Built(Message):
+        def __init__(self, grid: aging_grid.AgingGrid):
             super().__init__()
-            self.report = report
-            self.conversion = conversion
+            self.grid = grid
+
+    class PageLoaded(Message):
+        def __init__(self, generation: int, rows: list[dict], more: bool, backwards: bool = False):
+            super().__init__()
+            self.generation, self.rows, self.more, self.backwards = generation, rows, more, backwards
 
     def __init__(self):
         super().__init__()
         self.basis = "due"
         self.as_of: date | None = None
         self.in_base = False
+        self.grid: aging_grid.AgingGrid | None = None
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -68,63 +74,81 @@ class AgingScreen(DulyScreen):
             yield Label("", id="aging-basis")
         yield Static("", id="aging-error")
         yield Static("", id="aging-rates", classes="fx-note")
-        table = DataTable(id="aging", cursor_type="cell", zebra_stripes=True)
-        self.batches = Batches(table)
-        yield table
+        yield DataTable(id="aging", cursor_type="cell", zebra_stripes=True, fixed_columns=2, rows_at_edges=True)
+        yield Static("", id="aging-status", classes="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.as_of = self.app.today()
-        self.query_one("#aging", DataTable).focus()
+        table = self.query_one("#aging", DataTable)
+        self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
+        table.focus()
         super().on_mount()
 
     def reload(self) -> None:
         super().reload()
         self._show_basis()
-        self.load(self.as_of, self.basis, self.in_base)
+        self.build(self.as_of, self.basis, self.in_base)
 
     def _show_basis(self) -> None:
         t = self.t
         self.query_one("#aging-basis", Label).update(f"{t('aging.basis')}: {t('aging.basis.' + self.basis)}")
 
     @work(exclusive=True, exit_on_error=False, group="aging")
-    async def load(self, as_of: date, basis: str, in_base: bool) -> None:
-        self.post_message(self.Loaded(*await self.app.db.run_background(aging_view, as_of, basis, in_base)))
+    async def build(self, as_of: date, basis: str, in_base: bool) -> None:
+        self.post_message(self.Built(await self.app.db.run_background(aging_grid.build, as_of, basis, in_base)))
 
-    @on(Loaded)
-    def show(self, message: Loaded) -> None:
-        t, report = self.t, message.report
+    @on(Built)
+    def built(self, message: Built) -> None:
+        """The grid's columns (the buckets depend on the basis), then its first page."""
+        t, grid = self.t, message.grid
+        self.grid = grid
+        self.SORTS = {**AgingScreen.SORTS, **{column: column for column in grid.columns}}
+        if self.sort_column not in self.SORTS:
+            self.sort_column, self.descending = self.DEFAULT_SORT
         table = self.query_one("#aging", DataTable)
         table.clear(columns=True)
-        table.add_column(t("col.code"), key="customer")
-        table.add_column(t("col.name"), key="name")
-        table.add_column(t("col.currency"), key="currency")
-        columns = [*report.buckets, UNAPPLIED, "total"]
-        for label in columns:
-            title = t("col.total") if label == "total" else t.bucket(label)
-            table.add_column(Text(title, justify="right"), key=label)
-        self.batches.fill(self._rows(report, columns), at_once=ROWS_AT_ONCE)
-        error = "" if report.rows else t("aging.empty", date=report.as_of.isoformat())
+        self._labels = {}
+        self.add_sortable_columns(table, [
+            ("customer", t("col.code"), False), ("name", t("col.name"), False),
+            ("currency", t("col.currency"), False),
+            *((column, t("col.total") if column == "total" else t.bucket(column), True) for column in grid.columns)])
+        error = "" if grid.rows else t("aging.empty", date=grid.as_of.isoformat())
         self.query_one("#aging-error", Static).update(error)
         note = self.query_one("#aging-rates", Static)
-        note.update(conversion_note(t, message.conversion))
-        note.display = message.conversion is not None  # no empty line when the rows are per currency
+        note.update(conversion_note(t, grid.conversion))
+        note.display = grid.conversion is not None  # no empty line when the rows are per currency
+        self.restart_pages()
 
-    def _rows(self, report: AgingReport, columns: list[str]):
-        """The table's rows: one per customer and currency, then the totals per currency. A big book has thousands:
-        the first ones show at once and the rest follow a batch at a time (Batches)."""
-        t = self.t
-        for row in report.rows:
-            cur = row["currency"]
-            yield (row["customer"], row["name"], cur, *(self._amount(row[c], cur, c) for c in columns)), \
-                f"{row['customer']}/{cur}"
-        for cur, totals in report.totals.items():
-            yield (Text(t("aging.totals", currency=cur), style="bold"), "", cur,
-                   *(self._amount(totals[c], cur, c, bold=True) for c in columns)), f"{TOTAL_KEY}/{cur}"
+    @work(exclusive=True, exit_on_error=False, group="aging-page")
+    async def fetch_page(self, generation: int, _query, after, sort: str, descending: bool, backwards: bool) -> None:
+        grid = self.grid
+        if grid is None:
+            return
+        rows = await self.db(aging_grid.page, grid, sort=sort, descending=descending, after=after, limit=PAGE + 1,
+                             backwards=backwards)
+        self.post_message(self.PageLoaded(generation, rows[:PAGE], len(rows) > PAGE, backwards))
 
-    def on_screen_resume(self) -> None:
-        # (Textual calls DulyScreen.on_screen_resume too: the handlers of every class of the screen)
-        self.batches.resume()
+    @on(PageLoaded)
+    def page_loaded(self, message: PageLoaded) -> None:
+        self.add_page(message.generation, message.rows, message.more, message.backwards)
+
+    def row_cells(self, r: dict) -> tuple:
+        cur, columns = r["currency"], self.grid.columns
+        if r["is_total"]:
+            return (Text(self.t("aging.totals", currency=cur), style="bold"), "", cur,
+                    *(self._amount(r[c], cur, c, bold=True) for c in columns))
+        return (r["customer"], r["name"], cur, *(self._amount(r[c], cur, c) for c in columns))
+
+    def row_key(self, r: dict) -> str:
+        return f"{TOTAL_KEY if r['is_total'] else r['customer']}/{r['currency']}"
+
+    def keyset(self, r: dict) -> tuple:
+        return r["is_total"], r["sort_value"], r["seq"]
+
+    @on(DataTable.CellHighlighted, "#aging")
+    def highlighted(self, _event) -> None:
+        self._maybe_more()
 
     @staticmethod
     def _amount(value: int, currency: str, column: str, *, bold: bool = False) -> Text:

@@ -118,14 +118,51 @@ class FittedFooter:
     def on_resize(self) -> None:
         self._fit_footer()
 
+    # -- the footer drawn again once per refresh, and only when what it shows changed ----------------------
+    # Textual tells the footer at every refresh_bindings() (a focus, a fitting, a screen's own) and the footer
+    # composes its keys anew each time (30-100 ms for twenty keys): arriving at a screen did it eight times.
+    _bindings_pending = False
+    _bindings_shown = None
+
+    def refresh_bindings(self) -> None:
+        if not self._bindings_pending:
+            self._bindings_pending = True
+            self.call_after_refresh(self._publish_bindings)
+
+    def _publish_bindings(self) -> None:
+        self._bindings_pending = False
+        if self._fit_pending:  # fitted first: the footer is composed once, with the keys that fit
+            self._fit_now()
+        footers = list(self.query(Footer))
+        shown = (tuple(self.active_bindings.values()), self.app.app_focus,
+                 tuple((footer.compact, footer.show_command_palette) for footer in footers))
+        if shown == self._bindings_shown and all(footer._bindings_ready for footer in footers):
+            return
+        self._bindings_shown = shown
+        super().refresh_bindings()
+
     def on_descendant_focus(self) -> None:
         self._fit_footer()  # keys that show only while a widget has the focus come or go
 
     def on_screen_resume(self) -> None:
         self._fit_footer()  # the app's keys were fitted to the screen that was on top
 
+    _fit_pending = False
+
     def _fit_footer(self) -> None:
+        """Fit the footer at the next refresh: the calls before it (a mount, resizes, focus, a tab) fit it once
+        (a screen with many keys tries dozens of groupings each time)."""
+        if not self._fit_pending:
+            self._fit_pending = True
+            self.call_after_refresh(self._fit_now)
+
+    def _fit_now(self) -> None:
         """Fit the footer to the width, in steps until its keys fit (see the class docstring)."""
+        if not self._fit_pending:
+            return
+        self._fit_pending = False
+        if not self.is_attached:
+            return  # (fitted again when it is shown: on_screen_resume)
         width = self.app.size.width
         narrow = width < 120
         for footer in self.query(Footer):
@@ -186,6 +223,16 @@ class DulyScreen(FittedFooter, Screen):
     ]
     loaded_revision = -1
     NAVIGATES = True  # the app's digits go to another screen from here (False: a form, whose digits type)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A new screen gets its styles as it mounts. Textual counts it as one that missed a change of the app's
+        # CSS (-1) and, on switching to its mode, parses every stylesheet again and restyles the whole app
+        # (0.1-0.2 s on arriving at a screen the first time): it is up to date, say so.
+        try:
+            self._css_update_count = self.app._css_update_count
+        except Exception:  # noqa: BLE001 - made outside a running app (a test building one): Textual's default
+            pass
 
     @property
     def t(self) -> Strings:
@@ -248,9 +295,17 @@ class DulyScreen(FittedFooter, Screen):
 PREFETCH = 20  # rows before the end of what is loaded at which the next page is fetched
 
 
+NARROW_BELOW = 120  # columns: below this a list shows its narrow layout
+
+
+def narrow_layout(app) -> bool:
+    """Whether the lists show their narrow layout (fewer, narrower columns) at the app's width."""
+    return app.size.width < NARROW_BELOW
+
+
 def name_width(app) -> int:
     """The width of a customer's name beside its code in a list: narrower below 120 columns."""
-    return 20 if app.size.width >= 120 else 12
+    return 12 if narrow_layout(app) else 20
 
 
 class PagedListScreen(DulyScreen):
@@ -269,6 +324,7 @@ class PagedListScreen(DulyScreen):
     LIST_ID = ""
     PAGE_GROUP = ""
     EMPTY_KEY = ""
+    FLEX_COLUMN = ""  # the narrow layout's column that takes the room the others leave (its cells: Clipped)
     SORTS: dict[str, str] = {}
     DEFAULT_SORT = ("", False)  # (column key, descending)
     DESCENDING_FIRST: frozenset[str] = frozenset()  # columns sorted largest / newest first on the first choice
@@ -285,6 +341,45 @@ class PagedListScreen(DulyScreen):
         self.more_before = False
         self.pending = 0  # Down presses past the loaded rows while the next page loads (Up ones: negative)
         self._labels: dict = {}
+        self._laid_out = False  # the columns come from list_columns (lay_out)
+        self.narrow = False  # the narrow layout (below NARROW_BELOW columns) is shown
+        self._rows: dict = {}  # the rows loaded, by key: laid out again when the layout changes
+
+    # -- the layout: wide (every column) or narrow (fewer, narrower columns: nothing to scroll sideways at 80) --------
+    def list_columns(self, narrow: bool) -> list[tuple]:
+        """The list's (key, title, right-aligned[, width]) columns in the wide or the narrow layout; a key of SORTS
+        is sortable. row_cells gives the cells of the layout shown (self.narrow)."""
+        return []
+
+    def lay_out(self) -> None:
+        """Add the columns of the layout that fits the app's width (from on_mount, and again on a resize that
+        crosses NARROW_BELOW)."""
+        table = self.query_one(f"#{self.LIST_ID}", DataTable)
+        self.narrow, self._laid_out = narrow_layout(self.app), True
+        table.flex = self.FLEX_COLUMN if self.narrow and self.FLEX_COLUMN else None
+        table.clear(columns=True)
+        self._labels = {key: Text(title, justify="right" if right else "left")  # every sort's title, shown or not
+                        for key, title, right, *_ in self.list_columns(False) + self.list_columns(True)
+                        if key in self.SORTS}
+        for key, title, right, *width in self.list_columns(self.narrow):
+            label = self._labels.get(key) or Text(title, justify="right" if right else "left")
+            table.add_column(label, key=key, width=width[0] if width else None)
+        self.mark_sorted()
+
+    def on_resize(self) -> None:
+        # (DulyScreen's on_resize runs too: Textual calls the handler of every class in the MRO)
+        if not self._laid_out or self.narrow == narrow_layout(self.app):
+            return
+        table = self.query_one(f"#{self.LIST_ID}", DataTable)
+        keys, cursor = [row.key.value for row in table.ordered_rows], table.cursor_row
+        with self.app.batch_update():
+            self.lay_out()
+            for key in keys:
+                if key in self._rows:
+                    table.add_row(*self.row_cells(self._rows[key]), key=key)
+            if table.row_count:
+                table.move_cursor(row=min(cursor, table.row_count - 1), animate=False)
+        self.show_status()
 
     def page_query(self):
         """The filters of the current query, as fetch_page takes them."""
@@ -299,6 +394,7 @@ class PagedListScreen(DulyScreen):
 
     def restart_pages(self) -> None:
         self.generation += 1
+        self._rows.clear()
         self.pending = 0
         self.after, self.more, self.loading = None, False, True
         self.tail, self.before, self.more_before = False, None, False
@@ -313,6 +409,7 @@ class PagedListScreen(DulyScreen):
     def load_tail(self) -> None:
         """The list's last page, the cursor on its last row; the pages before it come as the cursor moves up."""
         self.generation += 1
+        self._rows.clear()
         self.pending = 0
         self.after, self.more, self.loading = None, False, True
         self.tail, self.before, self.more_before = True, None, False
@@ -330,6 +427,7 @@ class PagedListScreen(DulyScreen):
         if generation != self.generation:
             return  # an older query's page
         table = self.query_one(f"#{self.LIST_ID}", DataTable)
+        self._rows.update((self.row_key(row), row) for row in rows)
         if not backwards:
             for row in rows:
                 table.add_row(*self.row_cells(row), key=self.row_key(row))
@@ -368,7 +466,9 @@ class PagedListScreen(DulyScreen):
     def mark_sorted(self) -> None:
         table = self.query_one(f"#{self.LIST_ID}", DataTable)
         for key, label in self._labels.items():
-            column = table.columns[ColumnKey(key)]
+            column = table.columns.get(ColumnKey(key))
+            if column is None:  # not shown in this layout: the status line names the sort
+                continue
             shown = label.copy()
             if key == self.sort_column:
                 shown.append(" ▼" if self.descending else " ▲", style="bold")

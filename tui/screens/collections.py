@@ -36,27 +36,36 @@ PREFETCH = 20
 
 
 @dataclass
-class CollectionsData:
+class CollectionsLists:
     as_of: date
-    queue: review.ReviewQueue
-    first_page: list[dict]
-    counts: dict[str, int]
     disputes: list[dict] = field(default_factory=list)
     promises: list[dict] = field(default_factory=list)  # pending and broken
     follow_ups: list[dict] = field(default_factory=list)
 
 
-def collections_data(ledger, as_of: date) -> CollectionsData:
-    """What the screen shows first (runs on the database thread): the queue rebuilt, its first page, and the
-    disputes, promises and follow-ups (a few rows each); the risk alerts, a read of the whole book, come after
-    (alerts.alerts)."""
-    queue = review.build(ledger, as_of)
+@dataclass
+class QueueData:
+    as_of: date
+    queue: review.ReviewQueue
+    first_page: list[dict]
+    counts: dict[str, int]
+
+
+def collections_lists(ledger, as_of: date) -> CollectionsLists:
+    """What the screen shows first (runs on the database thread): the disputes, promises and follow-ups, a few
+    rows each and a few milliseconds; the review queue comes next (queue_data), the risk alerts last."""
     day = as_of.isoformat()
-    return CollectionsData(
-        as_of, queue, review.page(ledger, limit=PAGE), review.counts(ledger),
-        collections.list_disputes(ledger, status="open", as_of=day),
+    return CollectionsLists(
+        as_of, collections.list_disputes(ledger, status="open", as_of=day),
         [p for p in collections.list_promises(ledger, day) if p["status"] != "kept"],
         collections.list_notes(ledger, due=day))
+
+
+def queue_data(ledger, as_of: date) -> QueueData:
+    """The review queue (re)built when the ledger changed since (the reminder plan: a read of every open invoice),
+    its first page and its counts."""
+    queue = review.build(ledger, as_of)
+    return QueueData(as_of, queue, review.page(ledger, limit=PAGE), review.counts(ledger))
 
 
 def decided(ledger, seq: int, decision: str) -> tuple[list[dict], dict[str, int]]:
@@ -72,8 +81,8 @@ def decided_rest(ledger, decision: str) -> dict[str, int]:
 def batch_and_preview(ledger, queue: review.ReviewQueue) -> tuple[review.Batch, dict | None]:
     """What the batch holds, and the first message it would send (shown before asking)."""
     found = review.batch(ledger)
-    first = ledger.row("SELECT seq FROM temp.review_queue WHERE decision = 'send' ORDER BY seq LIMIT 1")
-    return found, review.preview(ledger, queue, first["seq"]) if first else None
+    first = review.first_to_send(ledger)
+    return found, review.preview(ledger, queue, first) if first is not None else None
 
 
 class CollectionsScreen(DulyScreen):
@@ -98,8 +107,13 @@ class CollectionsScreen(DulyScreen):
     #coll-results.shown, #coll-results-title.shown { display: block; }
     """
 
+    class ListsLoaded(Message):
+        def __init__(self, data: CollectionsLists):
+            super().__init__()
+            self.data = data
+
     class Loaded(Message):
-        def __init__(self, data: CollectionsData):
+        def __init__(self, data: QueueData):
             super().__init__()
             self.data = data
 
@@ -205,8 +219,16 @@ class CollectionsScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="collections")
     async def load(self, as_of: date) -> None:
-        """The queue and the small tables first, then the alerts (the whole book read, interruptible)."""
-        self.post_message(self.Loaded(await self.db(collections_data, as_of)))  # it writes the queue: not interruptible
+        """The small tables first, then the queue; the alerts once its first page is drawn (show)."""
+        if self.queue is None:
+            self.query_one("#coll-plan-status", Static).update(self.t("dash.loading"))
+        self.post_message(self.ListsLoaded(await self.db(collections_lists, as_of)))
+        self.post_message(self.Loaded(await self.db(queue_data, as_of)))  # it fills the queue: not interruptible
+
+    @work(exclusive=True, exit_on_error=False, group="collections-alerts")
+    async def load_alerts(self, as_of: date) -> None:
+        """The risk alerts: a read of the whole book (interruptible), started after the queue's first page is
+        drawn, since on the database thread meanwhile it would slow the drawing down."""
         self.post_message(self.AlertsLoaded(await self.app.db.run_background(alerts.alerts, as_of)))
 
     # -- the review queue, paged ---------------------------------------------------------------------------
@@ -413,8 +435,7 @@ class CollectionsScreen(DulyScreen):
 
     @on(Loaded)
     def show(self, message: Loaded) -> None:
-        t, data = self.t, message.data
-        self.query_one("#coll-as-of", Label).update(t("coll.as_of", date=data.as_of.isoformat()))
+        data = message.data
         self.queue = data.queue
         self.generation += 1
         plan = self.query_one("#coll-plan", DataTable)
@@ -425,6 +446,12 @@ class CollectionsScreen(DulyScreen):
         if seq is not None and str(seq) in plan.rows:
             plan.move_cursor(row=plan.get_row_index(str(seq)))
         self._show_counts(data.counts)
+        self.call_after_refresh(self.load_alerts, data.as_of)
+
+    @on(ListsLoaded)
+    def show_lists(self, message: ListsLoaded) -> None:
+        t, data = self.t, message.data
+        self.query_one("#coll-as-of", Label).update(t("coll.as_of", date=data.as_of.isoformat()))
         self._fill("coll-follow", [(n["customer"], t(f"channel.{n['channel']}"), n["text"], n["next_action"])
                                    for n in data.follow_ups], data.follow_ups)
         self._fill("coll-promises", [(

@@ -31,6 +31,7 @@ from store.read import credit, reports, statements
 from store.rules import validate
 from store.write import collections, confirmations, customers, payments
 from store.rules.money import format_amount
+from store.rules.stored_words import Stored
 from tui.screens.base import DulyScreen
 from tui.screens.apply import ApplyScreen
 from tui.screens.confirm import ConfirmScreen
@@ -41,7 +42,7 @@ from tui.screens.ask import AskAfterPreview
 from tui.screens.pick import PickScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.bars import BarRow, Bars
-from tui.widgets.table import DataTable, literal
+from tui.widgets.table import DataTable, Pages, literal
 
 
 PAYMENTS_SHOWN = 100
@@ -262,7 +263,9 @@ class CustomerScreen(DulyScreen):
                     yield Label(t("period.to"), classes="period-label")
                     yield Input(id="period-to", compact=True, placeholder="YYYY-MM-DD")
                 yield Static("", id="statement-head")
-                yield DataTable(id="statement-lines", cursor_type="row", zebra_stripes=True)
+                lines = DataTable(id="statement-lines", cursor_type="row", zebra_stripes=True)
+                self.statement_pages = Pages(lines)
+                yield lines
             with TabPane(t("arch.contracts"), id="tab-contracts"):
                 yield DataTable(id="archive-contracts", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="archive-contracts-status", classes="dim")
@@ -302,14 +305,18 @@ class CustomerScreen(DulyScreen):
         super().reload()
         self.load(self.code)
         self.load_contracts(self.code)
-        if self.period is not None:
-            self.load_statement(self.code, *self.period)
 
     @work(exclusive=True, exit_on_error=False, group="customer")
     async def load(self, code: str) -> None:
+        """The archive first; the statement, the lateness chart and the credit score (a read of the whole book)
+        once it is drawn (show): on the database thread meanwhile they would slow the first rows down."""
         self.post_message(self.Loaded(await self.db(archive_data, code, self.app.today())))
-        self.score(code)
-        self.lateness(code)
+
+    def _after_first_rows(self) -> None:
+        if self.period is not None:
+            self.load_statement(self.code, *self.period)
+        self.score(self.code)
+        self.lateness(self.code)
 
     @work(exclusive=True, exit_on_error=False, group="customer-credit")
     async def score(self, code: str) -> None:
@@ -386,6 +393,7 @@ class CustomerScreen(DulyScreen):
             old, new = (self._value(h["field"], v, record) for v in (h["old"], h["new"]))
             history.add_row((h["at"] or "")[:16].replace("T", " "), name, old, new, h["actor"] or "")
         self._show_money(message.archive)
+        self.call_after_refresh(self._after_first_rows)
 
     def _show_money(self, archive: Archive) -> None:
         t, stmt = self.t, archive.statement
@@ -413,15 +421,20 @@ class CustomerScreen(DulyScreen):
         notes = self.query_one("#archive-notes", DataTable)
         notes.clear()
         for n in archive.notes:
-            notes.add_row(n["at"], t(f"channel.{n['channel']}"), literal(n["text"]), n["next_action"] or "",
+            notes.add_row(n["at"], t(f"channel.{n['channel']}"), literal(t.error(Stored(n["text"]))),
+                          n["next_action"] or "",
                           key=n["id"])
 
-    @staticmethod
-    def _value(field: str, value, record: dict) -> str:
+    def _value(self, field: str, value, record: dict) -> str:
         if value in (None, "", "null"):
             return ""
         if field == "credit_limit" and str(value).lstrip("-").isdigit():
             return format_amount(int(value), record["currency"] or "CNY")
+        if field == "archived":  # stored as 1 / 0 (True / False in older changes): yes or no in words
+            return self.t("yes") if str(value).lower() in ("1", "true") else self.t("no")
+        kind = {"settlement_cycle": "cycle", "language": "language"}.get(field)  # a value from a fixed list: its word
+        if kind and self.t.has(f"{kind}.{value}"):
+            return self.t(f"{kind}.{value}")
         return str(value)
 
     def action_edit(self) -> None:
@@ -710,7 +723,10 @@ class CustomerScreen(DulyScreen):
     @on(Select.Changed, "#period-quick")
     def quick_chosen(self, event: Select.Changed) -> None:
         if event.value in QUICK_PERIODS:
-            self._put_period(*quick_period(str(event.value), self.app.today()))
+            period = quick_period(str(event.value), self.app.today())
+            if period == self.period:
+                return  # the period shown already (the choice made on mount: its statement comes after the archive)
+            self._put_period(*period)
             self.load_statement(self.code, *self.period)
 
     @on(Input.Submitted, "#period-from")
@@ -771,12 +787,24 @@ class CustomerScreen(DulyScreen):
         right = {"debit", "credit", "balance"}
         for key in columns:
             lines.add_column(Text(w[key], justify="right") if key in right else w[key], key=key)
-        for section in tables["sections"]:
-            for n, row in enumerate(section["rows"]):
-                cells = {**row, "doc": row.get("number", ""), "currency": section["currency"]}
-                lines.add_row(*(Text(str(cells.get(k, "")), justify="right") if k in right
-                                else literal(str(cells.get(k, ""))) for k in columns),
-                              key=f"{section['currency']}/{n}")
+        self.statement_pages.show(  # a page at a time: a customer with thousands of lines shows the first at once
+            (tuple(Text(str(cells.get(k, "")), justify="right") if k in right else literal(str(cells.get(k, "")))
+                   for k in columns), f"{section['currency']}/{n}")
+            for section in tables["sections"]
+            for n, cells in enumerate({**row, "doc": row.get("number", ""), "currency": section["currency"]}
+                                      for row in section["rows"]))
+
+    @on(DataTable.RowHighlighted, "#statement-lines")
+    def statement_near_edge(self, _event) -> None:
+        self.statement_pages.near_edge()
+
+    @on(DataTable.Overrun, "#statement-lines")
+    def statement_overrun(self, event: DataTable.Overrun) -> None:
+        self.statement_pages.overrun(event.steps)
+
+    @on(DataTable.EdgeWanted, "#statement-lines")
+    def statement_edge(self, event: DataTable.EdgeWanted) -> None:
+        self.statement_pages.edge(event.last)
 
     def on_resize(self) -> None:
         super().on_resize()

@@ -15,6 +15,7 @@ from store.rules.money import format_amount
 from tui.screens.base import PagedListScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.customer_form import CustomerFormScreen
+from tui.widgets.cells import Clipped
 from tui.widgets.table import DataTable
 
 PAGE = 100
@@ -31,6 +32,7 @@ def customer_page(ledger, search: str | None, after, limit: int, today, sort: st
 
 class CustomersScreen(PagedListScreen):
     LIST_ID, PAGE_GROUP, EMPTY_KEY = "customers", "customers-page", "cust.none"
+    FLEX_COLUMN = "name"
     BINDINGS = [
         Binding("slash", "search", "Search", id="search", key_display="/"),
         Binding("n", "new_customer", "New customer", id="new_customer"),
@@ -69,15 +71,8 @@ class CustomersScreen(PagedListScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.t
         table = self.query_one("#customers", DataTable)
-        self.add_sortable_columns(table, [("code", t("col.code"), False), ("name", t("col.name"), False),
-                                          ("currency", t("col.currency"), False)])
-        table.add_column(Text(t("col.balance"), justify="right"), key="balance")
-        table.add_column(Text(t("col.overdue"), justify="right"), key="overdue")
-        table.add_column(t("col.rating"), key="rating")
-        self.add_sortable_columns(table, [("category", t("col.category"), False), ("terms", t("col.terms"), False),
-                                          ("credit_limit", t("col.credit_limit"), True)])
+        self.lay_out()
         self.watch(table, "scroll_y", self._scrolled, init=False)
         self.set_focus(table)  # now: keys that came with the key that opened the screen land in the list
         super().on_mount()
@@ -127,7 +122,7 @@ class CustomersScreen(PagedListScreen):
         self.ratings = message.ratings
         table = self.query_one("#customers", DataTable)
         for row_key in list(table.rows):
-            table.update_cell(row_key, "rating", self._rating(str(row_key.value)))
+            table.update_cell(row_key, "rating", self._rating(str(row_key.value)), update_width=True)  # "A 100"
 
     def _rating(self, code: str) -> Text:
         found = self.ratings.get(code)
@@ -140,12 +135,29 @@ class CustomersScreen(PagedListScreen):
     def page_loaded(self, message: PageLoaded) -> None:
         self.add_page(message.generation, message.rows, message.more, message.backwards)
 
+    def list_columns(self, narrow: bool) -> list[tuple]:
+        t = self.t
+        if narrow:  # the name cut to fit, the balance with its currency, no category, terms or credit limit:
+            # nothing to scroll sideways at 80 columns
+            return [("code", t("col.code"), False), ("name", t("col.name"), False),
+                    ("balance", t("col.balance"), True), ("overdue", t("col.overdue"), True),
+                    ("rating", t("col.rating"), False)]
+        return [("code", t("col.code"), False), ("name", t("col.name"), False),
+                ("currency", t("col.currency"), False), ("balance", t("col.balance"), True),
+                ("overdue", t("col.overdue"), True), ("rating", t("col.rating"), False),
+                ("category", t("col.category"), False), ("terms", t("col.terms"), False),
+                ("credit_limit", t("col.credit_limit"), True)]
+
     def row_cells(self, row: dict) -> tuple:
         cur = row["currency"] or "CNY"
         limit = "" if row["credit_limit"] is None else format_amount(row["credit_limit"], cur)
         pos_cur = row["pos_currency"] or cur
         balance = self.t("cust.several") if pos_cur == "*" else format_amount(row["pos_balance"], pos_cur)
         overdue = "" if pos_cur == "*" or not row["pos_overdue"] else format_amount(row["pos_overdue"], pos_cur)
+        if self.narrow:
+            balance = balance if pos_cur == "*" else f"{balance} {pos_cur}"
+            return (row["code"], Clipped(row["name"] or ""), Text(balance, justify="right"),
+                    Text(overdue, justify="right", style="red"), self._rating(row["code"]))
         return (row["code"], row["name"], cur, Text(balance, justify="right"),
                 Text(overdue, justify="right", style="red"), self._rating(row["code"]),
                 row["category"] or "", row["terms"] or "", Text(limit, justify="right"))

@@ -4,6 +4,8 @@ figures in the ledger's base currency instead (what `report summary --in CUR` gi
 and which currencies it left out for want of a rate."""
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -50,6 +52,19 @@ class DashboardData:
     top_overdue: list[dict] = field(default_factory=list)
     due_today: list[dict] = field(default_factory=list)  # open instalments due on the as-of date
     conversion: fxread.Conversion | None = None  # in the base currency: the rates used, the currencies left out
+    partial: bool = False  # the totals only (dashboard_totals): the bars and the lists come next
+
+
+def dashboard_totals(ledger, as_of: date) -> DashboardData:
+    """The totals per currency alone, what the dashboard shows first: the open position and the summary, without
+    the aging of every customer that the bars and the lists need (dashboard_data, next, on the same position)."""
+    figures = reports.summary(ledger, as_of, pos=open_position(ledger, as_of))
+    data = DashboardData(as_of, partial=True)
+    for currency in sorted(figures):  # as the aging report orders its totals
+        f = figures[currency]
+        data.currencies.append(CurrencyTotals(currency, f["receivable"], f["overdue"], f["not_due"], f["unapplied"],
+                                              f["balance"], f["customers"], []))
+    return data
 
 
 def dashboard_data(ledger, as_of: date, in_base: bool = False) -> DashboardData:
@@ -98,12 +113,21 @@ def dashboard_alerts(ledger, as_of: date) -> list:
     return alerts.alerts(ledger, as_of)
 
 
+def prepare_review_queue(ledger, as_of: date) -> None:
+    """The collections screen's review queue worked out while the app is idle (it is kept until the ledger
+    changes: store.write.review.build), so that screen shows it at once when asked for."""
+    from store.write import review
+
+    review.build(ledger, as_of)
+
+
 class DashboardScreen(DulyScreen):
     BINDINGS = [
         Binding("c", "in_base", "In base currency", id="in_base"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
     in_base = False
+    _totals_drawn: asyncio.Event | None = None  # set once the totals shown first are drawn (load waits for it)
 
     class Loaded(Message):
         def __init__(self, data: DashboardData):
@@ -163,8 +187,15 @@ class DashboardScreen(DulyScreen):
 
     @work(exclusive=True, exit_on_error=False, group="dashboard")
     async def load(self, as_of: date, in_base: bool) -> None:
+        """The totals first, then the bars and the lists, then the alerts (idle: they score the whole book)."""
+        if not in_base:  # in the base currency the totals need the aging of every customer: all at once
+            self._totals_drawn = asyncio.Event()
+            self.post_message(self.Loaded(await self.app.db.run_background(dashboard_totals, as_of)))
+            with suppress(TimeoutError):  # the rest once the totals are drawn: meanwhile it would slow them down
+                await asyncio.wait_for(self._totals_drawn.wait(), 1.0)
         self.post_message(self.Loaded(await self.app.db.run_background(dashboard_data, as_of, in_base)))
         self.post_message(self.AlertsLoaded(await self.app.db.run_idle(dashboard_alerts, as_of)))
+        await self.app.db.run_idle(prepare_review_queue, as_of)
 
     @on(Loaded)
     async def show(self, message: Loaded) -> None:
@@ -174,6 +205,10 @@ class DashboardScreen(DulyScreen):
         note = self.query_one("#dash-rates", Static)
         note.update(conversion_note(t, data.conversion))
         note.display = data.conversion is not None  # no empty line when the figures are per currency
+        if data.partial:
+            if self._totals_drawn is not None:
+                self.call_after_refresh(self._totals_drawn.set)
+            return
         bars = self.query_one("#dash-bars", VerticalScroll)
         await bars.remove_children()
         await bars.mount_all(

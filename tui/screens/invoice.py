@@ -18,6 +18,7 @@ from store.rules import money, validate
 from store.write import adjustments, collections, invoices
 from store.errors import DulyError, InvalidInput
 from store.rules.money import format_amount
+from store.rules.stored_words import Stored
 from store.i18n import N_
 from tui.screens.base import DulyScreen
 from tui.screens.confirm import ConfirmScreen
@@ -175,7 +176,7 @@ class InvoiceScreen(DulyScreen):
             source = t("invd.payment") if a["source"] == "payment" else f"{t('invd.credit')} {a['credit_note'] or ''}"
             applied.add_row(a["date"], source, amount_cell(a["amount"], cur))
         for w in d["writeoffs"]:
-            applied.add_row(w["date"], f"{t('invd.writeoff')} {w['number'] or ''} {w['reason'] or ''}",
+            applied.add_row(w["date"], f"{t('invd.writeoff')} {w['number'] or ''} {t.error(Stored(w['reason']))}",
                             amount_cell(w["amount"], cur))
         held = self.query_one("#invoice-collections", DataTable)
         held.clear()

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Header, Input, Label, Static
 
 from store.read import views
 from tui.screens.base import PagedListScreen, name_width
-from tui.widgets.cells import amount_cell
+from tui.widgets.cells import Clipped, amount_cell, amount_with_currency_cell, short_date
 from tui.widgets.table import DataTable
 
 PAGE = 100
@@ -19,6 +19,7 @@ PAGE = 100
 
 class InvoicesScreen(PagedListScreen):
     LIST_ID, PAGE_GROUP, EMPTY_KEY = "invoices", "invoices-page", "inv.none"
+    FLEX_COLUMN = "customer"
     BINDINGS = [
         Binding("f", "cycle_filter", "Open/overdue/all", id="invoice_filter"),
         Binding("slash", "filter_customer", "Filter", id="invoice_search", key_display="/"),
@@ -57,13 +58,8 @@ class InvoicesScreen(PagedListScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.t
         table = self.query_one("#invoices", DataTable)
-        self.add_sortable_columns(table, [
-            ("number", t("col.number"), False), ("date", t("col.date"), False), ("due", t("col.due"), False),
-            ("customer", t("col.customer"), False), ("name", t("col.name"), False, name_width(self.app)),
-            ("currency", t("col.currency"), False), ("total", t("col.total"), True), ("open", t("col.open"), True)])
-        table.add_column(t("col.status"), key="status")
+        self.lay_out()
         self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
         self.set_focus(table)  # now: keys that came with the key that opened the screen land in the list
         super().on_mount()
@@ -90,11 +86,29 @@ class InvoicesScreen(PagedListScreen):
     def page_loaded(self, message: PageLoaded) -> None:
         self.add_page(message.generation, message.rows, message.more, message.backwards)
 
+    def list_columns(self, narrow: bool) -> list[tuple]:
+        t = self.t
+        if narrow:  # the dates short, the customer's code and name in one column cut to fit, the open amount with
+            # its currency: nothing to scroll sideways at 80 columns
+            return [("number", t("col.number"), False), ("date", t("col.date"), False),
+                    ("due", t("col.due"), False), ("customer", t("col.customer"), False),
+                    ("open", t("col.open"), True), ("status", t("col.status"), False)]
+        return [("number", t("col.number"), False), ("date", t("col.date"), False), ("due", t("col.due"), False),
+                ("customer", t("col.customer"), False), ("name", t("col.name"), False, name_width(self.app)),
+                ("currency", t("col.currency"), False), ("total", t("col.total"), True),
+                ("open", t("col.open"), True), ("status", t("col.status"), False)]
+
     def row_cells(self, r: dict) -> tuple:
         cur, late = r["currency"], r["overdue"] > 0
+        status = self.t(f"status.{r['status']}")
+        if self.narrow:
+            code = r["customer"] or ""
+            return (r["number"], short_date(r["date"]), Text(short_date(r["due_date"]), style="red" if late else ""),
+                    Clipped(f"{code} {r['customer_name'] or ''}".strip(), keep=len(code) + 1),
+                    amount_with_currency_cell(r["open"], cur, "red" if late else ""), status)
         return (r["number"], r["date"], Text(r["due_date"], style="red" if late else ""), r["customer"] or "",
                 r["customer_name"] or "", cur, amount_cell(r["total"], cur),
-                amount_cell(r["open"], cur, "red" if late else ""), self.t(f"status.{r['status']}"))
+                amount_cell(r["open"], cur, "red" if late else ""), status)
 
     def row_key(self, r: dict) -> str:
         return r["number"]

@@ -13,12 +13,13 @@ from textual.widgets import Footer, Header, Label, Static
 
 from store.errors import DulyError
 from store.rules.money import format_amount
+from store.rules.stored_words import Stored
 from store.write import payments
 from tui.screens.apply import ApplyScreen
 from tui.screens.base import DulyScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.cells import amount_cell
-from tui.widgets.table import DataTable
+from tui.widgets.table import DataTable, literal
 
 
 def void_payment(ledger, payment: str, reason: str, on: str, t) -> str:
@@ -106,7 +107,7 @@ class PaymentScreen(DulyScreen):
                            ("unapplied", format_amount(d["unapplied"], cur)), ("status", status)):
             head.add_row(t(f"col.{key}"), str(value))
         if p.get("note"):
-            head.add_row(t("paym.note"), p["note"])
+            head.add_row(t("paym.note"), literal(t.error(Stored(p["note"]))))  # the app's own note worded
         self.query_one("#payment-head", Static).update(head)
         table = self.query_one("#payment-allocations", DataTable)
         table.clear()

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Header, Input, Label, Static
 
 from store.read import views
 from tui.screens.base import PagedListScreen, name_width
-from tui.widgets.cells import amount_cell
+from tui.widgets.cells import Clipped, amount_cell, amount_with_currency_cell, short_date
 from tui.widgets.table import DataTable
 
 PAGE = 100
@@ -19,6 +19,7 @@ PAGE = 100
 
 class PaymentsScreen(PagedListScreen):
     LIST_ID, PAGE_GROUP, EMPTY_KEY = "payments", "payments-page", "pay.none"
+    FLEX_COLUMN = "customer"
     BINDINGS = [
         Binding("n", "new_payment", "Record payment", id="record_payment"),
         Binding("slash", "filter_customer", "Filter", id="payment_search", key_display="/"),
@@ -49,15 +50,8 @@ class PaymentsScreen(PagedListScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.t
         table = self.query_one("#payments", DataTable)
-        self.add_sortable_columns(table, [
-            ("number", t("col.number"), False), ("date", t("col.date"), False),
-            ("customer", t("col.customer"), False), ("name", t("col.name"), False, name_width(self.app)),
-            ("currency", t("col.currency"), False), ("method", t("col.method"), False),
-            ("reference", t("col.reference"), False), ("amount", t("col.amount"), True),
-            ("unapplied", t("col.unapplied"), True)])
-        table.add_column(t("col.status"), key="status")
+        self.lay_out()
         self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
         self.set_focus(table)  # now: keys that came with the key that opened the screen land in the list
         super().on_mount()
@@ -80,12 +74,34 @@ class PaymentsScreen(PagedListScreen):
     def page_loaded(self, message: PageLoaded) -> None:
         self.add_page(message.generation, message.rows, message.more, message.backwards)
 
+    def list_columns(self, narrow: bool) -> list[tuple]:
+        t = self.t
+        if narrow:  # the date short, code and name in one column cut to fit, the amount with its currency, a voided
+            # payment's status where its unapplied amount would be, the reference only where there is no number:
+            # nothing to scroll sideways at 80 columns
+            return [("number", t("col.number"), False), ("date", t("col.date"), False),
+                    ("customer", t("col.customer"), False), ("amount", t("col.amount"), True),
+                    ("unapplied", t("col.unapplied"), True)]
+        return [("number", t("col.number"), False), ("date", t("col.date"), False),
+                ("customer", t("col.customer"), False), ("name", t("col.name"), False, name_width(self.app)),
+                ("currency", t("col.currency"), False), ("method", t("col.method"), False),
+                ("reference", t("col.reference"), False), ("amount", t("col.amount"), True),
+                ("unapplied", t("col.unapplied"), True), ("status", t("col.status"), False)]
+
     def row_cells(self, r: dict) -> tuple:
         t, cur = self.t, r["currency"]
+        unapplied = amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else "")
+        if self.narrow:
+            code = r["customer"] or ""
+            if r["status"] == "voided":
+                unapplied = Text(t("status.voided"), justify="right", style="dim")
+            number = r["number"] or Text(r["reference"] or "", style="dim")  # no number (an older payment): its reference
+            return (number, short_date(r["date"]),
+                    Clipped(f"{code} {r['customer_name'] or ''}".strip(), keep=len(code) + 1),
+                    amount_with_currency_cell(r["amount"], cur), unapplied)
         return (r["number"] or "", r["date"], r["customer"] or "",
                 r["customer_name"] or "", cur, t(f"method.{r['method']}"),
-                r["reference"] or "", amount_cell(r["amount"], cur),
-                amount_cell(r["unapplied"], cur, "yellow" if r["unapplied"] else ""), t(f"status.{r['status']}"))
+                r["reference"] or "", amount_cell(r["amount"], cur), unapplied, t(f"status.{r['status']}"))
 
     def row_key(self, r: dict) -> str:
         return r["id"]

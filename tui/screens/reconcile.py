@@ -12,10 +12,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Footer, Header, Label, Static
+from textual.widgets.data_table import ColumnKey
 
 from store.write import confirmations, reconcile
 from store.rules.money import format_amount
-from tui.screens.base import DulyScreen
+from tui.screens.base import DulyScreen, narrow_layout
+from tui.widgets.cells import Clipped, short_date
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.table import DataTable
@@ -60,6 +62,7 @@ class ReconcileScreen(DulyScreen):
         self.lines: dict[str, tuple[dict, list]] = {}
         self.current: str | None = None
         self.status = "open"  # which lines are listed: open, or rejected (set aside)
+        self.narrow = False  # below 120 columns: the statement differences without their currency column
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,13 +86,34 @@ class ReconcileScreen(DulyScreen):
         cands = self.query_one("#rec-cands", DataTable)
         for key in ("rec.col.n", "rec.col.score", "col.customer", "rec.col.apply", "rec.col.reasons"):
             cands.add_column(t(key), key=key)
-        disputes = self.query_one("#rec-disputes", DataTable)
-        for key in ("col.customer", "rec.col.as_of", "col.currency", "rec.col.ours", "rec.col.theirs",
-                    "rec.col.difference", "rec.col.answered"):
-            disputes.add_column(Text(t(key), justify="right") if key.startswith("rec.col.") and key[8:] in (
-                "ours", "theirs", "difference") else t(key), key=key)
+        self._dispute_columns()
         lines.focus()
         super().on_mount()
+
+    def _dispute_columns(self) -> None:
+        """The statement differences' columns; below 120 columns without the currency (each amount names it). Below
+        120 columns the bank lines show short dates and the payer cut to the room left; a candidate's reasons are
+        always cut to fit (#rec-reasons below shows them whole)."""
+        t, disputes = self.t, self.query_one("#rec-disputes", DataTable)
+        self.narrow = narrow_layout(self.app)
+        lines = self.query_one("#rec-lines", DataTable)
+        lines.flex = "rec.col.payer" if self.narrow else None
+        if not self.narrow and "rec.col.payer" in lines.columns:
+            lines.columns[ColumnKey("rec.col.payer")].auto_width = True
+        self.query_one("#rec-cands", DataTable).flex = "rec.col.reasons"
+        disputes.clear(columns=True)
+        for key in ("col.customer", "rec.col.as_of", "col.currency", "rec.col.ours", "rec.col.theirs",
+                    "rec.col.difference", "rec.col.answered"):
+            if key == "col.currency" and self.narrow:
+                continue
+            disputes.add_column(Text(t(key), justify="right") if key.startswith("rec.col.") and key[8:] in (
+                "ours", "theirs", "difference") else t(key), key=key)
+
+    def on_resize(self) -> None:
+        # (DulyScreen's on_resize runs too: Textual calls the handler of every class in the MRO)
+        if self.narrow != narrow_layout(self.app):
+            self._dispute_columns()
+            self.reload()
 
     def reload(self) -> None:
         super().reload()
@@ -111,8 +135,10 @@ class ReconcileScreen(DulyScreen):
         table.clear()
         for row, cands in message.lines:
             best = cands[0] if cands else None
-            table.add_row(row["id"][:8], row["date"], self._amount(row["amount"], row["currency"]),
-                          row["payer"] or "", (row["memo"] or "")[:30], best.customer_code if best else "—",
+            table.add_row(row["id"][:8], short_date(row["date"]) if self.narrow else row["date"],
+                          self._amount(row["amount"], row["currency"]),
+                          Clipped(row["payer"] or "") if self.narrow else row["payer"] or "",
+                          (row["memo"] or "")[:12 if self.narrow else 30], best.customer_code if best else "—",
                           Text(str(best.score) if best else "", justify="right"), key=row["id"])
         count = len(message.lines)
         self.query_one("#rec-summary", Label).update(
@@ -124,7 +150,8 @@ class ReconcileScreen(DulyScreen):
         disputes.clear()
         for n, d in enumerate(message.disputes):
             cur = d["currency"]
-            disputes.add_row(d["customer"], d["as_of"], cur, *(self._amount(d[k], cur) for k in (
+            narrow = () if self.narrow else (cur,)
+            disputes.add_row(d["customer"], d["as_of"], *narrow, *(self._amount(d[k], cur) for k in (
                 "our_balance", "their_balance", "difference")), d["answered_on"] or "", key=str(n))
         self.query_one("#rec-disputes-title", Label).update(f"{t('rec.disputes')} ({len(message.disputes)})")
 
@@ -144,8 +171,8 @@ class ReconcileScreen(DulyScreen):
                 apply = (self.t("rec.link", payment=c.payment_id) if c.payment_id else
                          ", ".join(f"{num} {format_amount(a, cur)}" for _, num, a in c.allocations)
                          + (f" + {self.t('rec.fee')} {format_amount(c.fee, cur)}" if c.fee else ""))
-                table.add_row(str(n), str(c.score), c.customer_code, apply, "; ".join(map(self.t.error, c.reasons)),
-                              key=str(n))
+                table.add_row(str(n), str(c.score), c.customer_code, apply,
+                              Clipped("; ".join(map(self.t.error, c.reasons))), key=str(n))
             reasons = "\n".join(f"{n}. {c.customer_code} ({c.score}): " + "; ".join(map(self.t.error, c.reasons))
                                 for n, c in enumerate(cands, start=1)) or self.t("rec.none")
         self.query_one("#rec-reasons", Static).update(reasons)

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Label, Static
 
 from store.errors import DulyError
+from store.rules.stored_words import Stored
 from sync import client
 from sync.client.round import sync_view
 from tui.app.i18n import Strings
@@ -76,6 +77,11 @@ def utc_text(when: str | None) -> str:
 
 def _ms_text(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _worded(message: str | None, t) -> str:
+    """A review flag's message (stored in English) in the reader's language (store/rules/stored_words.py)."""
+    return t.error(Stored(message))
 
 
 def _short(message: str, width: int = 48) -> str:
@@ -213,7 +219,8 @@ class SyncScreen(DulyScreen):
             key = str(flag["id"])
             self.flags[key] = flag
             table.add_row(key, t(f"sync.kind.{flag['kind']}") if f"sync.kind.{flag['kind']}" in t._catalogue
-                          else flag["kind"], utc_text(flag["found_at"]), " ".join(flag["message"].split()), key=key)
+                          else flag["kind"], utc_text(flag["found_at"]), " ".join(_worded(flag["message"], t).split()),
+                          key=key)
         self.query_one("#sync-review-title", Label).update(t("sync.review_count", n=len(message.flags)))
         if keep in self.flags:
             table.move_cursor(row=table.get_row_index(keep))
@@ -256,7 +263,7 @@ class SyncScreen(DulyScreen):
 
     def _show_message(self, key: str | None) -> None:
         flag = self.flags.get(key or "")
-        text = flag["message"] if flag else (self.t("sync.review_none") if self.status else "")
+        text = _worded(flag["message"], self.t) if flag else (self.t("sync.review_none") if self.status else "")
         self.query_one("#sync-message", Static).update(text)
 
     @on(DataTable.RowHighlighted, "#sync-review")

@@ -11,13 +11,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets.data_table import ColumnKey
 
 from store.errors import DulyError
 from store.rules.money import format_amount
 from store.rules.terms import describe
 from store.write import terms as termsbook
-from tui.screens.base import PagedListScreen, localise_bindings
+from tui.screens.base import PagedListScreen, localise_bindings, narrow_layout
 from tui.screens.form import FormScreen, field_row
+from tui.widgets.cells import Clipped
 from tui.widgets.table import DataTable
 
 PAGE = 100
@@ -60,6 +62,7 @@ class TermsScreen(PagedListScreen):
         table = self.query_one("#terms", DataTable)
         for key in ("name", "source", "meaning"):
             table.add_column(t(f"terms.col.{key}"), key=key)
+        table.flex = "meaning" if narrow_layout(self.app) else None  # below 120 columns the meaning is cut to fit
         self.watch(table, "scroll_y", lambda _v: self._maybe_more(), init=False)
         table.focus()
         super().on_mount()
@@ -84,10 +87,21 @@ class TermsScreen(PagedListScreen):
         t, lang = self.t, self.app.language
         table = self.query_one("#terms", DataTable)
         for r in message.rows:
-            table.add_row(r["name"], t(f"terms.source.{r['source']}"), r["zh"] if lang == "zh" else r["en"],
+            table.add_row(r["name"], t(f"terms.source.{r['source']}"), Clipped(r["zh"] if lang == "zh" else r["en"]),
                           key=f"{r['source']}:{r['name']}")
         stored = [r["name"] for r in message.rows if r["source"] == "stored"]
         self.page_done(message.rows, message.more, stored[-1] if stored else self.after)
+
+    def on_resize(self) -> None:
+        # (DulyScreen's on_resize runs too: Textual calls the handler of every class in the MRO)
+        table = self.query_one("#terms", DataTable)
+        flex = "meaning" if narrow_layout(self.app) else None
+        if table.flex != flex:
+            table.flex = flex
+            if flex is None:  # as wide as its longest meaning again
+                table.columns[ColumnKey("meaning")].auto_width = True
+            table._require_update_dimensions = True
+            table.refresh()
 
     @on(DataTable.RowHighlighted, "#terms")
     def highlighted(self, _event) -> None:

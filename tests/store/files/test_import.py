@@ -412,6 +412,33 @@ def test_two_identical_payments_stay_two_and_a_known_reference_is_not_doubled(cl
         assert ledger.row("SELECT count(*) AS n, sum(amount) AS s FROM payments") == {"n": 3, "s": 5_000}
 
 
+def test_a_reference_the_file_repeats_in_later_batches_is_not_taken_for_one_there_before(cli, invoiced, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_ROWS", 1)  # each row in a batch of its own, written before the next
+    with Ledger.open(invoiced, PASSPHRASE) as ledger:
+        payments.add(ledger, "ACME", "2026-02-10", "30", reference="W-1", auto=False)
+    src = write(tmp_path / "p.csv", "customer,date,amount,reference,invoice\n"
+                                    "HD001,2026-02-01,10,W-7,-\nHD001,2026-02-01,10,W-7,-\nACME,2026-02-10,30,W-1,-\n"
+                                    "ACME,2026-02-10,30,W-1,-\n")
+    result = cli("import", "payments", src)
+    assert result.code == 0 and "imported 2 new payments, 2 already there" in result.out
+    with Ledger.open(invoiced, PASSPHRASE) as ledger:
+        assert ledger.row("SELECT count(*) AS n, sum(amount) AS s FROM payments") == {"n": 3, "s": 5_000}
+    assert "imported 0 new payments, 4 already there" in cli("import", "payments", src).out
+
+
+def test_an_invoice_paid_oldest_due_first_in_an_earlier_batch_is_named_with_what_it_has_open(cli, invoiced,
+                                                                                               tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_ROWS", 1)
+    src = write(tmp_path / "p.csv", "customer,date,amount,invoice\n"
+                                    "HD001,2026-03-01,10,F-1\n"      # F-1: 990.00 left
+                                    "HD001,2026-03-02,990,\n"        # oldest due first: the rest of F-1
+                                    "HD001,2026-03-03,50,F-1\n")     # nothing left on F-1
+    assert_one_line_error(cli("import", "payments", src), 1, "p.csv line 4", 'column "invoice"',
+                          "50.00 CNY allocated to invoice F-1", "more than its open amount 0.00 CNY")
+    assert open_amounts(invoiced)["F-1"] == 1000_00
+
+
 @pytest.mark.parametrize("row,words", [
     ("HD001,2026-02-01,1000.01,F-1", ['column "invoice"', "1000.01 CNY allocated to invoice F-1",
                                       "more than its open amount 1000.00 CNY"]),
@@ -638,3 +665,16 @@ def test_ods_errors_name_the_row_and_column_letter_and_a_broken_one_says_why(cli
     (tmp_path / "broken.ods").write_bytes(b"PK\x03\x04" + b"\x00" * 64)
     result = cli("import", "customers", tmp_path / "broken.ods")
     assert_one_line_error(result, 1, "broken.ods is not a readable .ods spreadsheet")
+
+
+def test_a_rows_fingerprint_is_the_one_earlier_imports_stored():
+    """import_log keeps each imported row's fingerprint: a re-import of an old file must find the same ones (the
+    values below are what Duly computed before the fingerprint was made in one pass)."""
+    rows = importer._Rows(None, "payments")
+    values = {"customer": "恒达", "date": "2026-01-10", "amount": 12345, "currency": "CNY", "method": "cash",
+              "reference": "", "invoice": [["F-1", 12345]]}
+    assert rows.occurrence(values) == "05d271486df62cbb10b18b60642a3b19509262a173be1cfbe6e29c75fad68e05"
+    assert rows.occurrence(dict(values)) == "5767493b215744f1a0030574c7637514069a535618ff8add0fe15f48fcc79aae"
+    assert importer._Rows(None, "invoices").occurrence({"customer": "A", "tax": None}) == (
+        "98d4e931440fb79ed6e90c2a3d659b8bb523ce2e349d04350d5cda12080c9019")
+    assert rows.occurrence(values) == importer.fingerprint("payments", values, 3)

@@ -81,3 +81,17 @@ def test_audit_selects_by_the_document_date_as_well_as_by_when_the_change_was_ma
     assert posted("--by", "document", "--to", "2025-12-31") == ["invoice A7-000002"]
     assert len(posted("--by", "document", "--from", "2026-06-30")) == 1  # the write-off
     assert len(posted("--from", "2026-01-01")) == len(book("audit", "--format", "json").json())  # made today
+
+
+def test_audit_reads_in_chinese_for_a_chinese_reader_and_stays_english_for_scripts(book):
+    assert book("customer", "archive", "C1").code == 0
+    out = book("--lang", "zh", "audit").out
+    assert "客户 C1：信用额度 = 5,000.00 CNY" in out
+    assert "发票 A7-000001 已记账：" in out and "A7-000001 核销坏账" not in out
+    assert "客户 C1 的联系人 王会计" in out
+    assert "客户 C1：已归档 = 是" in out  # yes and no in words
+    assert "结算周期 = 逐单" in out and "方式 其他" in out  # values from a fixed list in words
+    for english in ("posted", "customer C1", "(empty)", " of ", "applied to"):
+        assert english not in out, english
+    rows = book("--lang", "zh", "audit", "--format", "json").json()
+    assert "customer C1: credit_limit = 5000.00" in rows[3]["what"]  # scripts read the English line

@@ -141,6 +141,13 @@ def test_customer_on_hold_is_left_out_with_the_reason():
     assert [(h.number, h.level, h.reason) for h in result.held] == [("INV-1", "first", "customer on hold (tag hold)")]
 
 
+def test_why_a_reminder_is_held_reads_in_the_readers_language():
+    sent = {("id-INV-1", "first")}
+    assert plan_on("2026-03-20", sent=sent).held[0].reason.text("zh") == "级别 first 已发送"
+    held = plan_on("2026-03-20", [invoice()], customers_on_hold={"cust-1"}).held[0].reason
+    assert (str(held), held.text("zh")) == ("customer on hold (tag hold)", "客户暂停催收（标签 hold）")
+
+
 def test_levels_setting_round_trips_and_names_what_is_wrong():
     assert dunning.check_levels("a:-3:email; b:10:phone:fee=20:fee_pct=1.5:interest=12%") == \
         "a:-3:email:template=friendly; b:10:phone:fee=20:fee_pct=1.5:interest=12:template=first"

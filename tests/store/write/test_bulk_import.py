@@ -174,3 +174,87 @@ def test_setting_many_fields_at_once_equals_setting_them_one_by_one(tmp_path, se
             ops = [json.loads(r["ops"]) for r in ledger.rows("SELECT ops FROM changes ORDER BY seq")]
             states.append([[(o["id"], o["c"], o["v"]) for o in entry if o["t"] == "customers"] for entry in ops])
     assert states[0] == states[2] and states[1] == states[3]
+
+
+def _error(fn) -> str:
+    try:
+        fn()
+    except invoices.RowFailed as failed:
+        return str(failed.error)
+    except DulyError as exc:
+        return str(exc)
+    return "ok"
+
+
+def test_a_batch_naming_invoices_reads_them_together_and_refuses_what_one_by_one_refuses(ledger):
+    from store.read.openbook import OpenBook
+
+    customers.add(ledger, "HD001", "Hengda", currency="CNY")
+    customers.add(ledger, "KW002", "Kewei", currency="CNY")
+    for k in range(1, 21):
+        invoices.add(ledger, "HD001", _day(k), amount="100.00", number=f"F-{k}", terms="NET30")
+        invoices.add(ledger, "HD001", _day(k), amount="100.00", number=f"G-{k}", terms="30/70")
+        invoices.add(ledger, "KW002", _day(k), amount="100.00", number=f"H-{k}", terms="30/70")
+    invoices.add(ledger, "KW002", _day(3), amount="100.00", number="K-1", terms="NET30")
+    payments.add(ledger, "HD001", _day(40), "100.00", allocate=["F-5=100.00"])  # F-5 is paid
+    row = {"customer_code": "HD001", "paid_on": _day(50), "amount": "100.00"}
+    for allocate, refused in ((["F-404=10.00"], "unknown invoice 'F-404'"),
+                              (["K-1=10.00"], "invoice K-1 belongs to another customer"),
+                              (["F-5=10.00"], "invoice F-5 has nothing open")):
+        one = _error(lambda: payments.add(ledger, "HD001", _day(50), "100.00", allocate=allocate))
+        with ledger.writing():  # the bulk path inside an import's write
+            many = _error(lambda: payments.add_many(ledger, [{**row, "allocate": ["F-1=100.00"]},
+                                                             {**row, "allocate": allocate}],
+                                                    payments.Paying(ledger, OpenBook(ledger))))
+        assert refused in one and one == many
+    reads = []
+    for first, last, others in ((6, 10, ()), (11, 20, range(11, 21))):  # five payments of one customer, then 20 of two
+        statements = []
+        ledger.conn.set_trace_callback(statements.append)
+        with ledger.writing():
+            paid = payments.add_many(ledger, [{**row, "amount": "120.00",
+                                               "allocate": [f"F-{k}=100.00", f"G-{k}=20.00"]}
+                                              for k in range(first, last + 1)]
+                                     + [{**row, "customer_code": "KW002", "allocate": [f"H-{k}=30.00"]}
+                                        for k in others],
+                                     payments.Paying(ledger, OpenBook(ledger)))
+        ledger.conn.set_trace_callback(None)
+        assert [p.allocations for p in paid] == [[(f"F-{k}", 100_00), (f"G-{k}", 20_00)]
+                                                 for k in range(first, last + 1)] + [
+            [(f"H-{k}", 30_00)] for k in others]
+        # (a customer's own row is read once for the whole import, where its code is first met)
+        reads.append([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))
+                      and "FROM customers WHERE code" not in s])
+    # the invoices named, their open amounts and instalments, and the payment numbers are read once a batch,
+    # not once a payment or once a customer: four times the payments, the same reads
+    assert len(reads[0]) == len(reads[1]), reads
+
+
+def test_a_batch_of_payments_skips_the_numbers_already_taken_as_one_by_one_does(tmp_path):
+    from store.read.openbook import OpenBook
+
+    numbers = []
+    for name, bulk in (("bulk.duly", True), ("each.duly", False)):
+        with Ledger.create(tmp_path / name, PASSPHRASE, actor="tester", series="T1") as ledger:
+            cid = customers.add(ledger, "HD001", "Hengda", currency="CNY")
+            with ledger.writing() as tx:  # numbers of this series another device of the same series posted
+                for n in (2, 3, 5):
+                    tx.event("payments", customer_id=cid, date=_day(1), amount=100, currency="CNY", method="cash",
+                             number=f"RC-T1-{n:06d}")
+            rows = [{"customer_code": "HD001", "paid_on": _day(2), "amount": "1.00", "auto": False}] * 4
+            if bulk:
+                with ledger.writing():
+                    paid = payments.add_many(ledger, rows, payments.Paying(ledger, OpenBook(ledger)))
+            else:
+                paid = [payments.add(ledger, r["customer_code"], r["paid_on"], r["amount"], auto=False) for r in rows]
+            numbers.append([p.number for p in paid])
+    assert numbers[0] == numbers[1] == ["RC-T1-000001", "RC-T1-000004", "RC-T1-000006", "RC-T1-000007"]
+
+
+def test_the_invoices_a_batch_names_are_read_by_their_ids_not_by_scanning_the_open_ones(ledger):
+    from store.read.openbook import OpenBook
+
+    ids = [f"id-{k}" for k in range(500)]  # a chunk, as read_named asks for
+    plan = " ".join(r[3] for r in ledger.conn.execute("EXPLAIN QUERY PLAN " + OpenBook._OPEN_BY_ID.format(
+        marks=",".join("?" * len(ids))), ids))
+    assert "PRIMARY KEY (id=?)" in plan and "doc_state_open" not in plan

@@ -89,7 +89,7 @@ async def test_collections_show_the_review_queue_while_the_alerts_are_still_comp
         assert ["GZ003", "long overdue", "invoice T1-000008 is 370 days overdue (threshold 90)"] in rows
 
 
-async def test_aging_shows_its_first_rows_at_once_and_the_rest_a_batch_at_a_time(book, monkeypatch):
+async def test_aging_shows_its_rows_in_the_reports_order_the_totals_last(book):
     from store.ledger.ledger import Ledger
     from store.read import reports
     from tests.support.book import PASSPHRASE, TODAY
@@ -101,7 +101,6 @@ async def test_aging_shows_its_first_rows_at_once_and_the_rest_a_batch_at_a_time
     keys = [f"{r['customer']}/{r['currency']}" for r in report.rows]
     totals = [f"{aging.TOTAL_KEY}/{cur}" for cur in report.totals]
     assert len(keys) > 4
-    monkeypatch.setattr(aging, "ROWS_AT_ONCE", 2)
     app = app_for(book)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -110,10 +109,89 @@ async def test_aging_shows_its_first_rows_at_once_and_the_rest_a_batch_at_a_time
         screen = app.screen
         assert isinstance(screen, aging.AgingScreen)
         table = screen.query_one("#aging", DataTable)
-        shown = [row.key.value for row in table.ordered_rows]
-        assert shown == keys + totals  # every row, in the report's order, the totals last
-        screen.show(aging.AgingScreen.Loaded(report))  # the same report again: two rows, then the rest after
-        assert [row.key.value for row in table.ordered_rows] == keys[:2]
+        assert [row.key.value for row in table.ordered_rows] == keys + totals  # (a big book's: tests/.../paged_grids)
+
+
+async def test_the_dashboard_shows_its_totals_before_the_aging_bars_and_lists(book, monkeypatch):
+    from textual.widgets import DataTable
+
+    from tui.screens import dashboard
+
+    let_go = threading.Event()
+    slow = dashboard.dashboard_data
+
+    def held(ledger, as_of, in_base=False):
+        let_go.wait(WAIT)
+        return slow(ledger, as_of, in_base)
+
+    monkeypatch.setattr(dashboard, "dashboard_data", held)
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await until(pilot, lambda: isinstance(app.screen, dashboard.DashboardScreen)
+                           and isinstance(app.screen.query_one("#dash-totals", Static).content, Table))
+        screen = app.screen
+        assert "329,122.78" in text_of(screen.query_one("#dash-totals", Static))  # the totals, from the summary
+        assert screen.query_one("#dash-top", DataTable).row_count == 0  # the lists not yet
+        let_go.set()
         await settle(pilot)
-        assert await until(pilot, lambda: table.row_count == len(keys) + len(totals))
-        assert [row.key.value for row in table.ordered_rows] == keys + totals
+        assert screen.query_one("#dash-top", DataTable).row_count > 0
+        assert "329,122.78" in text_of(screen.query_one("#dash-totals", Static))
+
+
+async def test_collections_after_the_dashboard_shows_the_queue_worked_out_at_idle(book, monkeypatch):
+    """The dashboard works the review queue out while the app is idle: collections then shows it without
+    working the reminder plan out again (the plan reads every open invoice)."""
+    from textual.widgets import DataTable
+
+    from store.write import collections as collections_write
+    from tui.screens.collections import CollectionsScreen
+
+    plans = []
+    plain = collections_write.reminder_plan
+
+    def counted(ledger, as_of):
+        plans.append(as_of)
+        return plain(ledger, as_of)
+
+    monkeypatch.setattr(collections_write, "reminder_plan", counted)
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert len(plans) == 1  # worked out at idle, once the dashboard was shown
+        await pilot.press("7")
+        screen = app.screen
+        assert isinstance(screen, CollectionsScreen)
+        plan = screen.query_one("#coll-plan", DataTable)
+        assert await until(pilot, lambda: plan.row_count > 0)
+        await settle(pilot)
+        assert len(plans) == 1  # the same queue: not worked out again
+        assert [str(c) for c in plan.get_row_at(0)][1:4] == ["Legal action", "BJ001", "T1-000005"]
+
+
+async def test_the_customer_screen_reads_its_statement_once_after_the_archive(book, monkeypatch):
+    from textual.widgets import DataTable
+
+    from tui.screens import customer
+
+    asked = []
+    plain_view, plain_archive = customer.statement_view, customer.archive_data
+
+    def archive(ledger, code, as_of):
+        asked.append("archive")
+        return plain_archive(ledger, code, as_of)
+
+    def view(ledger, code, start, end):
+        asked.append("statement")
+        return plain_view(ledger, code, start, end)
+
+    monkeypatch.setattr(customer, "archive_data", archive)
+    monkeypatch.setattr(customer, "statement_view", view)
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(customer.CustomerScreen("BJ001"))
+        await settle(pilot)
+        screen = app.screen
+        assert asked == ["archive", "statement"]  # once (it was read twice: on mount and for the period's choice)
+        assert screen.query_one("#open-items", DataTable).row_count > 0
+        assert screen.statement is not None

@@ -133,6 +133,34 @@ async def test_a_wide_footer_names_each_key_when_there_is_room(book):
         assert "f2 Settings" in footer_line(app)  # back on a screen with room: the set-up keys again
 
 
+async def test_arriving_at_a_screen_composes_its_footer_once_and_not_again_while_its_keys_stay(book, monkeypatch):
+    """Every refresh of the keys used to compose the footer anew (arriving at collections: seven times, 30-100 ms
+    each on a big book); now once per refresh, and not at all when what it shows did not change."""
+    composed = []
+    plain = Footer.compose
+
+    def counting(footer):
+        if footer._bindings_ready:  # (composed empty on mount, before the keys are known)
+            composed.append(type(footer.screen).__name__)
+        return plain(footer)
+
+    monkeypatch.setattr(Footer, "compose", counting)
+    app = app_for(book)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key, name in (("7", "CollectionsScreen"), ("2", "CustomersScreen"), ("5", "AgingScreen")):
+            composed.clear()
+            await pilot.press(key)
+            await settle(pilot)
+            assert type(app.screen).__name__ == name
+            assert 1 <= composed.count(name) <= 3, (name, composed)  # (before: 7 on collections)
+            before = footer_line(app)
+            composed.clear()
+            app.screen.refresh_bindings()  # nothing changed: the footer stays as it is
+            await settle(pilot)
+            assert composed == [] and footer_line(app) == before
+
+
 def footer_drawn(app) -> bool:
     footer = app.screen.query_one(Footer)
     keys = footer.query(FooterKey)

@@ -1,4 +1,4 @@
-"""SVG snapshots of every main screen, in English and 简体中文, at 120x40 (the invoice list at 80x24 too).
+"""SVG snapshots of every main screen, in English and 简体中文, at 120x40 (the lists at 80x24 too).
 
 Deterministic: the fixed book of tests/support/book.py, a fixed as-of date, the ledger's file name (not its
 directory) in the header. Update after an intended change with `pytest --snapshot-update`.
@@ -57,6 +57,7 @@ SCREENS = {
     "invoice_form": ("3", "n", *"SZ004", "tab", "tab", *"1000"),
     "payment_form": ("4", "n", *"BJ001", "tab", "tab", *"7000"),
     "archive_open_items": ("2", "down", "enter", "right"),
+    "aging": ("5",),  # paged, sorted by code (▲), the totals last, the count and the order under it
     "aging_cell": ("5", "down", "down", "down", *["right"] * 8, "enter"),
     "reports": ("6",),
 }
@@ -70,9 +71,33 @@ def test_screen_snapshot(snap_compare, book, screen, language):
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
+def test_aging_at_80_by_24_snapshot(snap_compare, book, language):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("5", *["right"] * 6))  # code, name fixed
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
 def test_invoices_at_80_by_24_snapshot(snap_compare, book, language):
     app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("3"))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_payments_at_80_by_24_snapshot(snap_compare, book, language):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before("4"))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_customer_list_at_80_by_24_snapshot(snap_compare, book, language):
+    app = DulyApp(book, PASSPHRASE, today=TODAY, language=language)
+
+    async def before(pilot) -> None:
+        await run_before("2")(pilot)
+        await pilot.pause(1.0)  # the credit ratings come once the list has been still for a moment
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
 
 
 # -- the Sync screen: a book that looks synced (fixed device, server, times; never contacted) --------------

@@ -1,0 +1,21 @@
+"""Ids: UUIDv7 text exactly as the uuid module writes it (ids are compared and sorted as text everywhere)."""
+from __future__ import annotations
+
+import random
+import uuid
+
+from store.ledger.ids import derived_id, uuid7, uuid_text
+
+
+def test_an_id_in_text_is_what_the_uuid_module_writes():
+    rng = random.Random(7)
+    for value in [0, (1 << 128) - 1, *(rng.getrandbits(128) for _ in range(2000))]:
+        assert uuid_text(value) == str(uuid.UUID(int=value))
+
+
+def test_a_uuid7_is_version_7_time_ordered_and_a_derived_id_the_same_everywhere():
+    first, later = uuid7(1_700_000_000_000), uuid7(1_700_000_000_001)
+    assert uuid.UUID(first).version == 7 and uuid.UUID(first).variant == uuid.RFC_4122
+    assert first < later
+    assert derived_id("schedule", "3", ms=5) == derived_id("schedule", "3", ms=5) != derived_id("schedule", "4", ms=5)
+    assert uuid.UUID(derived_id("x")).version == 8
