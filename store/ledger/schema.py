@@ -18,9 +18,11 @@ EDITABLE = {
     "contacts": ("customer_id", "name", "role", "phone", "email", "wechat", "archived"),
     "terms": ("name", "lines", "discount_bp", "discount_days", "late_interest_bp", "archived"),
     "settings": ("value",),
+    # A contract (合同); status active (or NULL: one recorded before contracts could end) | ended | cancelled,
+    # ended_on the last day it applied (ended early) or the day it was cancelled, end_reason why.
     "contracts": (
         "customer_id", "number", "signed", "start_date", "end_date", "terms", "credit_limit",
-        "file_path", "file_sha256", "notes", "archived",
+        "file_path", "file_sha256", "notes", "archived", "status", "ended_on", "end_reason",
     ),
     "disputes": ("invoice_id", "customer_id", "amount", "reason", "opened", "review", "status", "resolved_on", "note"),
     # Reconciliation (对账): saved column mappings of bank files, what was decided about each bank line (id = the
@@ -453,6 +455,14 @@ def _v_debit_notes(db) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS debit_notes_credit ON debit_notes (credit_id)")
 
 
+def _v_contract_status(db) -> None:
+    """A contract can be ended early or cancelled: its status, the day and the reason (editable, synced)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(contracts)")}
+    for col in ("status", "ended_on", "end_reason"):
+        if col not in have:  # a ledger made by this version has them from its first contracts table
+            db.execute(f"ALTER TABLE contracts ADD COLUMN {col} TEXT")
+
+
 # What a customer is searched by: when one of these changes (here or from another device), its search terms
 # are computed again, so a search is a lookup in the customer_search index (store/rules/search.py).
 SEARCHED = frozenset({"code", "name", "legal_name", "tax_id"})
@@ -495,7 +505,7 @@ def _v_compressed_change_log(db) -> None:
 
 
 MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates, _v_recurring, _v_debit_notes,
-              _v_customer_search, _v_compressed_change_log]
+              _v_customer_search, _v_compressed_change_log, _v_contract_status]
 VERSION = len(MIGRATIONS)
 
 

@@ -270,13 +270,15 @@ def add_contract(ledger, code: str, number: str, signed: str, *, start: str | No
         record = dict(customer_id=customer["id"], number=number, signed=signed, start_date=start, end_date=end,
                       terms=(terms or "").strip() or None, credit_limit=limit,
                       file_path=str(path) if path else None, file_sha256=digest, notes=(notes or "").strip() or None,
-                      archived=0)
+                      archived=0, status="active")
         tx.set("contracts", contract_id, **record)
     return {"id": contract_id, **record}
 
 
-def list_contracts(ledger, code: str | None = None) -> list[dict]:
-    """Contracts with their file checked against the recorded hash: ok, changed, missing or none."""
+def list_contracts(ledger, code: str | None = None, as_of: str | None = None) -> list[dict]:
+    """Contracts with their file checked against the recorded hash (ok, changed, missing or none) and where each
+    stands as of a day (default today): `state`, see contract_state."""
+    day = validate.iso_date(as_of, "--as-of") if as_of else _today()
     params, where = [], "coalesce(k.archived, 0) = 0"
     if code:
         where += " AND k.customer_id = ?"
@@ -285,7 +287,34 @@ def list_contracts(ledger, code: str | None = None) -> list[dict]:
         LEFT JOIN customers c ON c.id = k.customer_id WHERE {where} ORDER BY c.code, k.signed, k.number""", params)
     for r in rows:
         r["file_check"] = file_check(r["file_path"], r["file_sha256"])
+        r["last_day"], r["state"] = last_day(r), contract_state(r, day)
     return rows
+
+
+# Where a contract stands on a day. Its terms and credit limit are what was agreed for the days it is in force,
+# from its start (or, with none, the day it was signed) through its last day; a cancelled contract never was.
+CONTRACT_STATES = ("pending", "in_force", "expired", "ended", "cancelled")
+
+
+def last_day(row: dict) -> str | None:
+    """The last day a contract applies: the day it was ended early on, else its agreed end (None: open-ended);
+    None for a cancelled one, which never applied."""
+    if row.get("status") == "cancelled":
+        return None
+    return row.get("ended_on") if row.get("status") == "ended" else row.get("end_date")
+
+
+def contract_state(row: dict, on: str) -> str:
+    """pending (before it starts), in_force, expired (after its agreed end), ended (after the day it was ended early
+    on; before that day it is still in force) or cancelled (never in force)."""
+    if row.get("status") == "cancelled":
+        return "cancelled"
+    first, last = row.get("start_date") or row.get("signed"), last_day(row)
+    if first and on < first:
+        return "pending"
+    if last and on > last:
+        return "ended" if row.get("status") == "ended" else "expired"
+    return "in_force"
 
 
 def file_check(path: str | None, recorded: str | None) -> str:
@@ -311,17 +340,66 @@ def _file_and_hash(file: str) -> tuple[Path, str]:
                            reason=os_reason(exc), field="file") from None
 
 
-def contract(ledger, code: str, number: str) -> dict:
-    """One of the customer's contracts, its file checked against the recorded hash."""
+def _contract_row(ledger, code: str, number: str) -> dict:
     customer = customers.by_code(ledger, code)
     found = ledger.row("""SELECT k.*, c.code AS customer, c.currency FROM contracts k
         JOIN customers c ON c.id = k.customer_id
         WHERE k.customer_id = ? AND k.number = ? AND coalesce(k.archived, 0) = 0""", (customer["id"], number))
     if found is None:
         raise NotFound(N_("customer {code} has no contract {number}"), code=customer["code"], number=number)
+    return found
+
+
+def contract(ledger, code: str, number: str, as_of: str | None = None) -> dict:
+    """One of the customer's contracts, its file checked against the recorded hash, where it stands (as of a day,
+    default today) and every file recorded on it."""
+    found = _contract_row(ledger, code, number)
     found["file_check"] = file_check(found["file_path"], found["file_sha256"])
     found["files"] = _files_recorded(ledger, found["id"])
+    found["last_day"], found["state"] = last_day(found), contract_state(found, as_of or _today())
     return found
+
+
+def _still_open(found: dict) -> None:
+    """A contract ended or cancelled before is not ended or cancelled again."""
+    if found.get("status") == "ended":
+        raise Conflict(N_("contract {number} of {code} was already ended (its last day: {ended_on})"),
+                       number=found["number"], code=found["customer"], ended_on=found["ended_on"])
+    if found.get("status") == "cancelled":
+        raise Conflict(N_("contract {number} of {code} was already cancelled (on {ended_on})"),
+                       number=found["number"], code=found["customer"], ended_on=found["ended_on"])
+
+
+def end_contract(ledger, code: str, number: str, on: str, reason: str | None = None) -> dict:
+    """End a contract early: `on` is the last day it applies; after it the contract is ended and its terms and
+    credit limit are no longer in force. Its agreed end stays recorded beside the day it ended."""
+    on = validate.iso_date(on, "--on")
+    reason = (reason or "").strip() or None
+    with ledger.writing() as tx:
+        found = _contract_row(ledger, code, number)
+        _still_open(found)
+        first = found["start_date"] or found["signed"]
+        if on < first:
+            raise InvalidInput(N_("contract {number} starts on {start}: it cannot end on {on}, before it starts"),
+                               number=found["number"], start=first, on=on, field="on")
+        if found["end_date"] and on > found["end_date"]:
+            raise InvalidInput(N_("contract {number} runs until {end_date}: it can end early on that day or before, "
+                                  "not on {on}"), number=found["number"], end_date=found["end_date"], on=on,
+                               field="on")
+        tx.set("contracts", found["id"], status="ended", ended_on=on, end_reason=reason)
+    return {**found, "status": "ended", "ended_on": on, "end_reason": reason}
+
+
+def cancel_contract(ledger, code: str, number: str, reason: str, on: str | None = None) -> dict:
+    """Cancel a contract (作废): it never applied, its terms and credit limit were never in force; `on` (default
+    today) is the day it was cancelled, recorded with the reason."""
+    reason = validate.required_text(reason, "--reason")
+    on = validate.iso_date(on, "--date") if on else _today()
+    with ledger.writing() as tx:
+        found = _contract_row(ledger, code, number)
+        _still_open(found)
+        tx.set("contracts", found["id"], status="cancelled", ended_on=on, end_reason=reason)
+    return {**found, "status": "cancelled", "ended_on": on, "end_reason": reason}
 
 
 def _files_recorded(ledger, contract_id: str) -> list[dict]:

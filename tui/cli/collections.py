@@ -98,8 +98,24 @@ def _register_contracts(sub, common) -> None:
     q.add_argument("number", help="the contract number")
     q.add_argument("--file", required=True, metavar="PATH", help="recorded by path and SHA-256, not copied")
     q.set_defaults(handler=contract_attach)
-    q = ksub.add_parser("list", parents=[common], help="contracts, each file checked against its SHA-256")
+    q = ksub.add_parser("end", parents=[common],
+                        help="end a contract early: its terms and credit limit apply no longer after its last day")
+    q.add_argument("code", help="the customer code")
+    q.add_argument("number", help="the contract number")
+    q.add_argument("--on", required=True, metavar="D", help="the last day it applies")
+    q.add_argument("--reason", metavar="TEXT", help="why it ends early")
+    q.set_defaults(handler=contract_end)
+    q = ksub.add_parser("cancel", parents=[common],
+                        help="cancel a contract (作废): it never applied; it stays listed as cancelled")
+    q.add_argument("code", help="the customer code")
+    q.add_argument("number", help="the contract number")
+    q.add_argument("--reason", required=True, metavar="TEXT", help="why it is cancelled")
+    q.add_argument("--date", metavar="D", help="cancelled on (default today)")
+    q.set_defaults(handler=contract_cancel)
+    q = ksub.add_parser("list", parents=[common],
+                        help="contracts, where each stands, each file checked against its SHA-256")
     q.add_argument("code", nargs="?", help="only this customer's contracts")
+    q.add_argument("--as-of", metavar="D", help="where each contract stands on this day (default today)")
     q.set_defaults(handler=contract_list)
 
 
@@ -195,12 +211,27 @@ def contract_attach(args, ctx):
                    number=args.number, code=args.code, path=record["file_path"], sha256=record["file_sha256"]))
 
 
+def contract_end(args, ctx):
+    done = collections.end_contract(ctx.ledger(), args.code, args.number, args.on, args.reason)
+    ctx.done(ctx.t("contract {number} of {code} ended: its last day is {on}; its terms and credit limit apply no "
+                   "longer after it", number=done["number"], code=done["customer"], on=done["ended_on"]))
+
+
+def contract_cancel(args, ctx):
+    done = collections.cancel_contract(ctx.ledger(), args.code, args.number, args.reason, args.date)
+    ctx.done(ctx.t("contract {number} of {code} cancelled on {on}: it never applied", number=done["number"],
+                   code=done["customer"], on=done["ended_on"]))
+
+
 def contract_list(args, ctx):
-    rows = collections.list_contracts(ctx.ledger(), args.code)
+    rows = collections.list_contracts(ctx.ledger(), args.code, args.as_of)
+    out = []
     for r in rows:
         r["credit_limit"] = _amount(ctx, r["credit_limit"], r["currency"] or "CNY")
-    ctx.emit(rows, ["customer", "number", "signed", "start_date", "end_date", "terms", "credit_limit", "file_path",
-                    "file_sha256", "file_check"], right={"credit_limit"})
+        # status: where it stands as of the day (in_force, pending, expired, ended, cancelled), not the stored word
+        out.append({**{k: v for k, v in r.items() if k != "state"}, "status": r["state"]})
+    ctx.emit(out, ["customer", "number", "signed", "start_date", "end_date", "terms", "credit_limit", "status",
+                   "ended_on", "end_reason", "file_path", "file_sha256", "file_check"], right={"credit_limit"})
 
 
 # --- reminders -------------------------------------------------------------------------------------------------

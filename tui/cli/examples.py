@@ -19,7 +19,9 @@ EXAMPLES = {
   duly completion fish > ~/.config/fish/completions/duly.fish""",
     "contract": """\
   duly contract add C001 --number HT-2026-01 --signed 2026-01-05 --terms NET30
-  duly contract list C001""",
+  duly contract end C001 HT-2026-01 --on 2026-09-30 --reason "customer closed the site"
+  duly contract cancel C001 HT-2026-02 --reason "signed in error"
+  duly contract list C001 --as-of 2026-10-01""",
     "credit": """\
   duly credit add --customer C001 --date today --amount 200 --invoice A7-000012 --reason "damaged goods"
   duly credit list --customer C001""",

@@ -17,7 +17,7 @@ from textual.widgets import Button, Footer, Header, Label, Select, Static
 from store.errors import DulyError
 from store.files import bank
 from store.rules.money import format_amount
-from tui.screens.base import localise_bindings
+from tui.screens.base import FittedFooter
 from tui.widgets.file_picker import FilePicker
 
 SHOWN = 15  # lines of the dry run shown
@@ -37,7 +37,7 @@ def import_statement(ledger, path: str, profile: str | None, dry_run: bool) -> d
                       for b in lines[:SHOWN]], "more": max(0, len(lines) - SHOWN)}
 
 
-class BankImportScreen(Screen[bool]):
+class BankImportScreen(FittedFooter, Screen[bool]):
     """Dismisses with True once a statement was imported."""
 
     BINDINGS = [
@@ -81,8 +81,7 @@ class BankImportScreen(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
-        localise_bindings(self, self.t)
-        self.app.refresh_bindings()
+        self.set_up_footer()
         self.query_one("#bank-tree").focus()
         self.load_profiles()
 

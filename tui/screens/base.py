@@ -89,7 +89,131 @@ def _word_for(binding) -> str:
 TAB_KEYS = Binding.Group("Tab")
 
 
-class DulyScreen(Screen):
+class FittedFooter:
+    """A screen whose footer fits its width (any screen with a Footer: a DulyScreen, a form, a file picker, a modal
+    dialog): its keys in the app's language, then fitted on mount, on every resize, when the focus moves and when it
+    is back on top. Below 120 columns the footer drops its padding and the palette's key; then the set-up keys are
+    left out (FOOTER_FIRST_LEFT_OUT, then all of FOOTER_WIDE_ONLY); then a screen with many keys groups them
+    (FOOTER_GROUPS). Textual calls these handlers besides a subclass's own (the handlers of every class of it)."""
+
+    # A screen with more keys than a footer holds names runs of them (binding ids, adjacent in BINDINGS) under one
+    # label: (word id, ids). When the keys do not fit the width, the runs that make them fit with the fewest keys
+    # grouped are shown as "p c n w u v Post" (of as many, those listed first); the help screen (?) and the palette name every key.
+    FOOTER_GROUPS: tuple[tuple[str, frozenset[str]], ...] = ()
+    _footer_set_up = False
+
+    def on_mount(self) -> None:
+        self.set_up_footer()
+
+    def set_up_footer(self) -> None:
+        """Once: the keys in the app's language, fitted now and again once this is the app's screen."""
+        if self._footer_set_up:
+            return
+        self._footer_set_up = True
+        localise_bindings(self, self.app.t)
+        self.refresh_bindings()
+        self._fit_footer()
+        self.call_after_refresh(self._fit_footer)  # again once this is the app's screen (the app's keys ask it)
+
+    def on_resize(self) -> None:
+        self._fit_footer()
+
+    # -- the footer drawn again once per refresh, and only when what it shows changed ----------------------
+    # Textual tells the footer at every refresh_bindings() (a focus, a fitting, a screen's own) and the footer
+    # composes its keys anew each time (30-100 ms for twenty keys): arriving at a screen did it eight times.
+    _bindings_pending = False
+    _bindings_shown = None
+
+    def refresh_bindings(self) -> None:
+        if not self._bindings_pending:
+            self._bindings_pending = True
+            self.call_after_refresh(self._publish_bindings)
+
+    def _publish_bindings(self) -> None:
+        self._bindings_pending = False
+        if self._fit_pending:  # fitted first: the footer is composed once, with the keys that fit
+            self._fit_now()
+        footers = list(self.query(Footer))
+        shown = (tuple(self.active_bindings.values()), self.app.app_focus,
+                 tuple((footer.compact, footer.show_command_palette) for footer in footers))
+        if shown == self._bindings_shown and all(footer._bindings_ready for footer in footers):
+            return
+        self._bindings_shown = shown
+        super().refresh_bindings()
+
+    def on_descendant_focus(self) -> None:
+        self._fit_footer()  # keys that show only while a widget has the focus come or go
+
+    def on_screen_resume(self) -> None:
+        self._fit_footer()  # the app's keys were fitted to the screen that was on top
+
+    _fit_pending = False
+
+    def _fit_footer(self) -> None:
+        """Fit the footer at the next refresh: the calls before it (a mount, resizes, focus, a tab) fit it once
+        (a screen with many keys tries dozens of groupings each time)."""
+        if not self._fit_pending:
+            self._fit_pending = True
+            self.call_after_refresh(self._fit_now)
+
+    def _fit_now(self) -> None:
+        """Fit the footer to the width, in steps until its keys fit (see the class docstring)."""
+        if not self._fit_pending:
+            return
+        self._fit_pending = False
+        if not self.is_attached:
+            return  # (fitted again when it is shown: on_screen_resume)
+        width = self.app.size.width
+        narrow = width < 120
+        for footer in self.query(Footer):
+            footer.compact = narrow
+            footer.show_command_palette = not narrow
+        groups = range(len(self.FOOTER_GROUPS))
+        apart = (chosen for n in range(len(groups) + 1) for chosen in combinations(groups, n)
+                 if len(self._ids_in(chosen)) == sum(len(self.FOOTER_GROUPS[i][1]) for i in chosen))  # no key twice
+        choices = sorted(apart,
+                         key=lambda chosen: (len(self._ids_in(chosen)), -len(chosen), chosen))  # fewest keys grouped
+        steps = [(left_out, chosen) for left_out in (frozenset(), FOOTER_FIRST_LEFT_OUT, FOOTER_SET_UP, FOOTER_WIDE_ONLY)
+                 for chosen in choices if left_out in (FOOTER_SET_UP, FOOTER_WIDE_ONLY) or (not chosen and not narrow)]
+        allowed: dict = {}  # each action checked once for this fitting, not once per way of grouping
+        for left_out, chosen in steps:
+            app_keys = fitted_keys(self.app, left_out)
+            keys = self._grouped_keys(chosen, left_out)
+            if footer_width(self._shown_bindings(keys, app_keys, allowed), self.app.get_key_display, narrow) <= width:
+                break
+        changed = False
+        for node, fitted in ((self.app, app_keys), (self, keys)):
+            if fitted != node._bindings.key_to_bindings:
+                node._bindings, changed = BindingsMap.from_keys(fitted), True
+        if changed:
+            self.app.refresh_bindings()
+
+    def _grouped_keys(self, chosen: tuple[int, ...], left_out: frozenset[str]) -> dict:
+        """The screen's bindings, the chosen runs of FOOTER_GROUPS (by index) each shown under its label."""
+        grouped = {binding_id: Binding.Group(self.app.t(word))
+                   for word, ids in (self.FOOTER_GROUPS[i] for i in chosen) for binding_id in ids}
+        return {key: [replace(b, group=grouped.get(b.id)) if self._groupable(b) else b for b in bindings]
+                for key, bindings in fitted_keys(self, left_out).items()}
+
+    def _ids_in(self, chosen: tuple[int, ...]) -> set[str]:
+        return {binding_id for i in chosen for binding_id in self.FOOTER_GROUPS[i][1]}
+
+    def _groupable(self, binding: Binding) -> bool:
+        return any(binding.id in ids for _word, ids in self.FOOTER_GROUPS)
+
+    def _shown_bindings(self, keys: dict, app_keys: dict, allowed: dict) -> list[Binding]:
+        """The bindings a footer would show with these bindings of the screen and of the app: the screen's (those
+        its check_action does not hide), then the app's. `allowed` remembers each action's check for one fitting."""
+        def shown(node, binding) -> bool:
+            if (node, binding.action) not in allowed:
+                allowed[node, binding.action] = node.check_action(*parse_action(binding.action)[1:]) is not False
+            return binding.show and allowed[node, binding.action]
+        mine = [b for bindings in keys.values() for b in bindings if shown(self, b)]
+        theirs = [b for bindings in app_keys.values() for b in bindings if shown(self.app, b)]
+        return mine + theirs
+
+
+class DulyScreen(FittedFooter, Screen):
     """A screen that loads from the ledger through the database thread and reloads when the ledger changed."""
 
     BINDINGS = [  # on a screen with tabs (shown there only): the tab before or after, as lazygit's [ and ]
@@ -126,40 +250,8 @@ class DulyScreen(Screen):
         if self._set_up:
             return
         self._set_up = True
-        localise_bindings(self, self.t)
-        self.refresh_bindings()
-        self._fit_footer()
-        self.call_after_refresh(self._fit_footer)  # again once this is the app's screen (the app's keys ask it)
+        self.set_up_footer()
         self.reload()
-
-    def on_resize(self) -> None:
-        self._fit_footer()
-
-    # -- the footer drawn again once per refresh, and only when what it shows changed ----------------------
-    # Textual tells the footer at every refresh_bindings() (a focus, a fitting, a screen's own) and the footer
-    # composes its keys anew each time (30-100 ms for twenty keys): arriving at a screen did it eight times.
-    _bindings_pending = False
-    _bindings_shown = None
-
-    def refresh_bindings(self) -> None:
-        if not self._bindings_pending:
-            self._bindings_pending = True
-            self.call_after_refresh(self._publish_bindings)
-
-    def _publish_bindings(self) -> None:
-        self._bindings_pending = False
-        if self._fit_pending:  # fitted first: the footer is composed once, with the keys that fit
-            self._fit_now()
-        footers = list(self.query(Footer))
-        shown = (tuple(self.active_bindings.values()), self.app.app_focus,
-                 tuple((footer.compact, footer.show_command_palette) for footer in footers))
-        if shown == self._bindings_shown and all(footer._bindings_ready for footer in footers):
-            return
-        self._bindings_shown = shown
-        super().refresh_bindings()
-
-    def on_descendant_focus(self) -> None:
-        self._fit_footer()  # keys that show only while a widget has the focus come or go
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_tab":
@@ -173,80 +265,8 @@ class DulyScreen(Screen):
         if tabs.active in panes:
             tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
 
-    # A screen with more keys than a footer holds names runs of them (binding ids, adjacent in BINDINGS) under one
-    # label: (word id, ids). When the keys do not fit the width, the runs that make them fit with the fewest keys
-    # grouped are shown as "p c n w u v Post" (of as many, those listed first); the help screen (?) and the palette name every key.
-    FOOTER_GROUPS: tuple[tuple[str, frozenset[str]], ...] = ()
-
-    _fit_pending = False
-
-    def _fit_footer(self) -> None:
-        """Fit the footer at the next refresh: the calls before it (a mount, resizes, focus, a tab) fit it once
-        (a screen with many keys tries dozens of groupings each time)."""
-        if not self._fit_pending:
-            self._fit_pending = True
-            self.call_after_refresh(self._fit_now)
-
-    def _fit_now(self) -> None:
-        """Fit the footer to the width, in steps until its keys fit: below 120 columns it drops its padding and the
-        palette's key; then the set-up keys are left out (FOOTER_FIRST_LEFT_OUT, then all of FOOTER_WIDE_ONLY); then
-        a screen with many keys groups them (FOOTER_GROUPS)."""
-        if not self._fit_pending:
-            return
-        self._fit_pending = False
-        if not self.is_attached:
-            return  # (fitted again when it is shown: on_screen_resume)
-        width = self.app.size.width
-        narrow = width < 120
-        for footer in self.query(Footer):
-            footer.compact = narrow
-            footer.show_command_palette = not narrow
-        groups = range(len(self.FOOTER_GROUPS))
-        apart = (chosen for n in range(len(groups) + 1) for chosen in combinations(groups, n)
-                 if len(self._ids_in(chosen)) == sum(len(self.FOOTER_GROUPS[i][1]) for i in chosen))  # no key twice
-        choices = sorted(apart,
-                         key=lambda chosen: (len(self._ids_in(chosen)), -len(chosen), chosen))  # fewest keys grouped
-        steps = [(left_out, chosen) for left_out in (frozenset(), FOOTER_FIRST_LEFT_OUT, FOOTER_SET_UP, FOOTER_WIDE_ONLY)
-                 for chosen in choices if left_out in (FOOTER_SET_UP, FOOTER_WIDE_ONLY) or (not chosen and not narrow)]
-        allowed: dict = {}  # each action checked once for this fitting, not once per way of grouping
-        for left_out, chosen in steps:
-            app_keys = fitted_keys(self.app, left_out)
-            keys = self._grouped_keys(chosen, left_out)
-            if footer_width(self._shown_bindings(keys, app_keys, allowed), self.app.get_key_display, narrow) <= width:
-                break
-        changed = False
-        for node, fitted in ((self.app, app_keys), (self, keys)):
-            if fitted != node._bindings.key_to_bindings:
-                node._bindings, changed = BindingsMap.from_keys(fitted), True
-        if changed:
-            self.app.refresh_bindings()
-
-    def _grouped_keys(self, chosen: tuple[int, ...], left_out: frozenset[str]) -> dict:
-        """The screen's bindings, the chosen runs of FOOTER_GROUPS (by index) each shown under its label."""
-        grouped = {binding_id: Binding.Group(self.t(word))
-                   for word, ids in (self.FOOTER_GROUPS[i] for i in chosen) for binding_id in ids}
-        return {key: [replace(b, group=grouped.get(b.id)) if self._groupable(b) else b for b in bindings]
-                for key, bindings in fitted_keys(self, left_out).items()}
-
-    def _ids_in(self, chosen: tuple[int, ...]) -> set[str]:
-        return {binding_id for i in chosen for binding_id in self.FOOTER_GROUPS[i][1]}
-
-    def _groupable(self, binding: Binding) -> bool:
-        return any(binding.id in ids for _word, ids in self.FOOTER_GROUPS)
-
-    def _shown_bindings(self, keys: dict, app_keys: dict, allowed: dict) -> list[Binding]:
-        """The bindings a footer would show with these bindings of the screen and of the app: the screen's (those
-        its check_action does not hide), then the app's. `allowed` remembers each action's check for one fitting."""
-        def shown(node, binding) -> bool:
-            if (node, binding.action) not in allowed:
-                allowed[node, binding.action] = node.check_action(*parse_action(binding.action)[1:]) is not False
-            return binding.show and allowed[node, binding.action]
-        mine = [b for bindings in keys.values() for b in bindings if shown(self, b)]
-        theirs = [b for bindings in app_keys.values() for b in bindings if shown(self.app, b)]
-        return mine + theirs
-
     def on_screen_resume(self) -> None:
-        self._fit_footer()  # the app's keys were fitted to the screen that was on top
+        # (the footer is fitted again by FittedFooter.on_screen_resume: Textual calls both)
         if self.loaded_revision != -1 and self.loaded_revision != self.app.revision:
             self.reload()
 

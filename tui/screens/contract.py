@@ -1,7 +1,9 @@
-"""A customer's contracts (合同) in the app, over what `duly contract add|attach|list` run (store.write.collections):
-the form that records one, a contract's detail with every file recorded on it, and the screen that attaches a file
-picked in the app's file picker. A file is recorded by its absolute path and SHA-256, never copied; its hash is
-shown before it is recorded, and a file recorded before is replaced only after asking (it stays in the detail)."""
+"""A customer's contracts (合同) in the app, over what `duly contract add|attach|end|cancel|list` run
+(store.write.collections): the form that records one, a contract's detail with every file recorded on it, the screen
+that attaches a file picked in the app's file picker, and ending a contract early or cancelling it (asked first, then
+its last day and reason, or the reason it is cancelled). A file is recorded by its absolute path and SHA-256, never
+copied; its hash is shown before it is recorded, and a file recorded before is replaced only after asking (it stays in
+the detail)."""
 from __future__ import annotations
 
 import asyncio
@@ -17,12 +19,13 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Label, Static
 
-from store.errors import DulyError
+from store.errors import DulyError, InvalidInput
+from store.i18n import N_
 from store.rules import money, validate
 from store.rules.money import format_amount
 from store.rules.safetext import terminal_text
 from store.write import collections
-from tui.screens.base import localise_bindings
+from tui.screens.base import FittedFooter
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
 from tui.widgets.file_picker import FilePicker
@@ -33,6 +36,9 @@ CHECKS = ("ok", "changed", "missing", "unreadable", "none")  # a recorded file a
 
 def add_contract(ledger, code: str, v: dict, t) -> str:
     """Record it (on the database thread) and return the line the screen shows."""
+    if v["file"] and not Path(v["file"]).expanduser().is_file():  # in the form's words, not the command line's
+        raise InvalidInput(N_("{field_name}: there is no file {file}"), field_name=t("contract.f.file"),
+                           file=v["file"], field="file")
     record = collections.add_contract(ledger, code, v["number"], v["signed"], start=v["start"] or None,
                                       end=v["end"] or None, terms=v["terms"] or None,
                                       credit_limit=v["credit_limit"] or None, file=v["file"] or None,
@@ -43,24 +49,43 @@ def add_contract(ledger, code: str, v: dict, t) -> str:
     return t("contract.added", number=record["number"], code=code)
 
 
-def contract_form(screen, code: str, currency: str | None, today: str) -> DialogForm:
-    """The fields `duly contract add` takes, for `screen` (a DulyScreen) to push; its save records the contract."""
-    t, shown = screen.t, currency or "CNY"
+def date_check(label: str):
+    """A date field's check, its error naming the field by its label in the form."""
+    def check(text: str) -> None:
+        validate.iso_date(text, label)
+    return check
 
-    def date_check(text: str) -> None:
-        validate.iso_date(text, "date")
+
+def contract_form(screen, code: str, currency: str | None, today: str) -> DialogForm:
+    """The fields `duly contract add` takes, for `screen` (a DulyScreen) to push; its save records the contract.
+    Every error names the form's own fields (not the command line's --start, --end)."""
+    t, shown = screen.t, currency or "CNY"
+    limit_label = t("contract.f.credit_limit", currency=shown)
 
     def limit_check(text: str) -> None:
-        money.parse_amount(text, shown, field="--credit-limit")
+        money.parse_amount(text, shown, field=limit_label)
+
+    def across(v: dict) -> dict[str, str]:
+        """An end before the start, beside the end, before anything is written."""
+        try:
+            start, end = validate.iso_date(v["start"], "start"), validate.iso_date(v["end"], "end")
+        except DulyError:
+            return {}  # an empty or wrong date: its own field says so
+        if end < start:
+            return {"end": t("contract.end_before_start", end_label=t("contract.f.end"), end=end,
+                             start_label=t("contract.f.start"), start=start)}
+        return {}
 
     fields = [
         Field("number", t("contract.f.number"), required=True, aliases=("--number", "contract")),
-        Field("signed", t("contract.f.signed"), today, required=True, check=date_check, aliases=("--signed",)),
-        Field("start", t("contract.f.start"), placeholder="YYYY-MM-DD", check=date_check, aliases=("--start",)),
-        Field("end", t("contract.f.end"), placeholder="YYYY-MM-DD", check=date_check, aliases=("--end",)),
+        Field("signed", t("contract.f.signed"), today, required=True, check=date_check(t("contract.f.signed")),
+              aliases=("--signed",)),
+        Field("start", t("contract.f.start"), placeholder="YYYY-MM-DD", check=date_check(t("contract.f.start")),
+              aliases=("--start",)),
+        Field("end", t("contract.f.end"), placeholder="YYYY-MM-DD", check=date_check(t("contract.f.end")),
+              aliases=("--end",)),
         Field("terms", t("contract.f.terms"), make=lambda app, value: terms_picker(app, value)),
-        Field("credit_limit", t("contract.f.credit_limit", currency=shown), check=limit_check,
-              aliases=("--credit-limit",)),
+        Field("credit_limit", limit_label, check=limit_check, aliases=("--credit-limit",)),
         Field("file", t("contract.f.file"), placeholder=t("contract.f.file_hint"), aliases=("--file",)),
         Field("notes", t("contract.f.notes")),
     ]
@@ -69,7 +94,69 @@ def contract_form(screen, code: str, currency: str | None, today: str) -> Dialog
         return await screen.db(add_contract, code, v, t)
 
     return DialogForm(t("contract.add_title", code=code), fields, save, hint=t("contract.add_hint"),
-                      form_id="contract-form")
+                      form_id="contract-form", check=across)
+
+
+# -- ending a contract early (提前终止) or cancelling it (作废) -----------------------------------------------------
+
+def end_contract(ledger, code: str, number: str, v: dict, t) -> str:
+    done = collections.end_contract(ledger, code, number, v["on"], v["reason"] or None)
+    return t("contract.ended", number=number, code=code, on=done["ended_on"])
+
+
+def cancel_contract(ledger, code: str, number: str, v: dict, t) -> str:
+    done = collections.cancel_contract(ledger, code, number, v["reason"], v["on"])
+    return t("contract.cancelled", number=number, code=code, on=done["ended_on"])
+
+
+def closed_text(t, record: dict) -> str | None:
+    """Why a contract can be ended or cancelled no more (it was already), or None."""
+    if record.get("status") == "ended":
+        return t("contract.already_ended", number=record["number"], on=record["ended_on"])
+    if record.get("status") == "cancelled":
+        return t("contract.already_cancelled", number=record["number"], on=record["ended_on"])
+    return None
+
+
+def ask_to_close(screen, code: str, record: dict, how: str, done) -> None:
+    """End (how="end") or cancel (how="cancel") a contract: asked first, then the form that takes the day and the
+    reason (required to cancel); done(line) once written, done(None) when left. `record` is the contract's row."""
+    t, app, number = screen.app.t, screen.app, record["number"]
+    refused = closed_text(t, record)
+    if refused:
+        app.notify(refused, severity="warning")
+        return
+    today = app.today().isoformat()
+
+    def form(yes: bool | None) -> None:
+        if not yes:
+            return
+        day_label = t("contract.f.last_day") if how == "end" else t("contract.f.cancelled_on")
+        fields = [Field("on", day_label, today, required=True, check=date_check(day_label)),
+                  Field("reason", t("contract.f.reason"), required=how == "cancel")]
+        write = end_contract if how == "end" else cancel_contract
+
+        async def save(v: dict) -> str:
+            return await app.db.run(write, code, number, v, t)
+
+        app.push_screen(DialogForm(t(f"contract.{how}_title", number=number, code=code), fields, save,
+                                   hint=t(f"contract.{how}_hint"), form_id="contract-close"), done)
+
+    app.push_screen(ConfirmScreen(t(f"contract.{how}_q", number=number, code=code), t(f"contract.{how}_body"),
+                                  undo=t("contract.no_undo"), go=t(f"contract.{how}_go")), form)
+
+
+def state_text(t, record: dict) -> Text:
+    """Where a contract stands, in words: in force (until the day it was ended early on), not yet in force, expired,
+    ended on its last day, or cancelled on the day it was."""
+    state = record["state"]
+    if state in ("ended", "cancelled"):
+        words = t(f"contract.state.{state}_on", on=record["ended_on"])
+    elif state == "in_force" and record.get("status") == "ended":
+        words = t("contract.state.ending", on=record["ended_on"])
+    else:
+        words = t(f"contract.state.{state}")
+    return Text(words, style="dim" if state in ("ended", "cancelled", "expired") else "")
 
 
 def check_text(t, check: str) -> Text:
@@ -77,12 +164,15 @@ def check_text(t, check: str) -> Text:
     return Text(t(f"contract.check.{check}"), style="" if check in ("ok", "none") else "bold red")
 
 
-class ContractScreen(ModalScreen[bool]):
-    """One contract: its fields, the file recorded now checked against its hash, and every file recorded on it
-    before. f attaches a file; dismisses with True when one was attached (the list below reloads)."""
+class ContractScreen(FittedFooter, ModalScreen[bool]):
+    """One contract: its fields, where it stands, the file recorded now checked against its hash, and every file
+    recorded on it before. f attaches a file, z ends it early, v cancels it; dismisses with True when it changed
+    (the list below reloads)."""
 
     BINDINGS = [
         Binding("f", "attach", "Attach file", id="attach_contract_file"),
+        Binding("z", "end_contract", "End contract", id="end_contract"),
+        Binding("v", "cancel_contract", "Cancel contract", id="cancel_contract"),
         Binding("escape", "close", "Close", id="close_contract"),
     ]
     DEFAULT_CSS = """
@@ -119,14 +209,14 @@ class ContractScreen(ModalScreen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
-        localise_bindings(self, self.t)
-        self.app.refresh_bindings()
+        self.set_up_footer()
         self.load()
 
     @work(exclusive=True, exit_on_error=False, group="contract-detail")
     async def load(self) -> None:
         try:
-            found = await self.app.db.run(collections.contract, self.code, self.number)
+            found = await self.app.db.run(collections.contract, self.code, self.number,
+                                          self.app.today().isoformat())
         except DulyError as exc:
             self.post_message(self.Loaded(None, exc.text(self.app.language)))
             return
@@ -149,6 +239,9 @@ class ContractScreen(ModalScreen[bool]):
             label = t("contract.f.credit_limit", currency=k["currency"] or "CNY") if key == "credit_limit" \
                 else t(f"contract.f.{key}")
             fields.add_row(label, Text(terminal_text(value or "—")))
+        fields.add_row(t("contract.f.state"), state_text(t, k))
+        if k.get("status") in ("ended", "cancelled"):
+            fields.add_row(t("contract.f.reason"), Text(terminal_text(k["end_reason"] or "—")))
         fields.add_row(t("contract.f.check"), check_text(t, k["file_check"]))  # of the file on top of the list
         self.query_one("#contract-fields", Static).update(fields)
         files = Table(box=None, padding=(0, 1))
@@ -171,6 +264,14 @@ class ContractScreen(ModalScreen[bool]):
             self.notify(text, timeout=10)
             self.load()
 
+    def action_end_contract(self) -> None:
+        if self.record is not None:
+            ask_to_close(self, self.code, self.record, "end", self._attached)
+
+    def action_cancel_contract(self) -> None:
+        if self.record is not None:
+            ask_to_close(self, self.code, self.record, "cancel", self._attached)
+
     def action_close(self) -> None:
         self.dismiss(self.attached)
 
@@ -181,7 +282,7 @@ def hash_file(path: str) -> dict:
     return {"path": str(resolved), "size": resolved.stat().st_size, "sha256": collections.file_sha256(resolved)}
 
 
-class AttachFileScreen(Screen[str | None]):
+class AttachFileScreen(FittedFooter, Screen[str | None]):
     """Pick the contract's file in the app's file picker: its SHA-256 is shown, ctrl+s records it (asking first when
     it replaces a file recorded before). Dismisses with the line saying what was recorded, or None."""
 
@@ -220,8 +321,7 @@ class AttachFileScreen(Screen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        localise_bindings(self, self.t)
-        self.app.refresh_bindings()
+        self.set_up_footer()
         self.query_one("#contract-tree").focus()
 
     @on(FilePicker.Chosen)

@@ -35,7 +35,7 @@ from store.rules.stored_words import Stored
 from tui.screens.base import DulyScreen
 from tui.screens.apply import ApplyScreen
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.contract import AttachFileScreen, ContractScreen, check_text, contract_form
+from tui.screens.contract import AttachFileScreen, ContractScreen, ask_to_close, check_text, contract_form, state_text
 from tui.screens.dialog_form import DialogForm, Field
 from tui.screens.customer_form import FIELDS, CustomerFormScreen
 from tui.screens.ask import AskAfterPreview
@@ -160,6 +160,8 @@ class CustomerScreen(DulyScreen):
         # the contracts tab's own keys (Enter on a contract: its detail), first on that tab as the statement's on its
         Binding("g", "new_contract", "New contract", id="new_contract"),
         Binding("f", "attach_contract", "Attach file", id="attach_contract_file"),
+        Binding("z", "end_contract", "End contract", id="end_contract"),
+        Binding("v", "cancel_contract", "Cancel contract", id="cancel_contract"),
         Binding("n", "new_invoice", "New invoice", id="new_invoice"),
         Binding("p", "new_payment", "Record payment", id="record_payment"),
         Binding("b", "debit_note", "Debit note", id="debit_note"),
@@ -184,7 +186,8 @@ class CustomerScreen(DulyScreen):
         ("key.group_statement", frozenset({"statement_period", "save_pdf", "save_html", "send_statement",
                                            "mark_sent", "confirmation_letter", "dunning_letter"})),
         ("key.group_jobs", _POST | _RECORD | _FOLLOW_UP),  # the statement tab at 80 columns: its keys, then these
-        ("key.group_contracts", frozenset({"new_contract", "attach_contract_file"})),  # the contracts tab at 80
+        ("key.group_contracts", frozenset({"new_contract", "attach_contract_file", "end_contract",
+                                            "cancel_contract"})),  # the contracts tab at 80
     )
 
     class Scored(Message):
@@ -613,7 +616,8 @@ class CustomerScreen(DulyScreen):
     @work(exclusive=True, exit_on_error=False, group="customer-contracts")
     async def load_contracts(self, code: str) -> None:
         """The customer's contracts (a customer has a few: one query, each file checked against its hash)."""
-        self.post_message(self.ContractsLoaded(await self.db(collections.list_contracts, code)))
+        self.post_message(self.ContractsLoaded(await self.db(collections.list_contracts, code,
+                                                             self.app.today().isoformat())))
 
     @on(ContractsLoaded)
     def show_contracts(self, message: ContractsLoaded) -> None:
@@ -622,17 +626,20 @@ class CustomerScreen(DulyScreen):
         self.contract_rows = message.rows
         self.contract_files = {k["number"]: k["file_path"] for k in message.rows}
         table.clear(columns=True)
-        columns = ("number", "signed", "start", "end", "terms", "credit_limit", "file")
+        columns = ("number", "signed", "start", "end", "terms", "credit_limit", "state", "file")
         if self.app.size.width < 100:  # a narrower layout rather than a cut-off file check
-            columns = tuple(c for c in columns if c != "start")
+            columns = tuple(c for c in columns if c not in ("signed", "start"))
         for key in columns:
             table.add_column(Text(t("contract.col.credit_limit"), justify="right") if key == "credit_limit"
-                             else t("contract.col.file") if key == "file" else t(f"contract.f.{key}"), key=key)
+                             else t(f"contract.col.{key}") if key in ("file", "state") else t(f"contract.f.{key}"),
+                             key=key)
         for k in message.rows:
             limit = "" if k["credit_limit"] is None else format_amount(k["credit_limit"], k["currency"] or "CNY")
+            # the end: the last day it applies (the day it was ended early on, else the agreed end)
             cells = {"number": literal(k["number"]), "signed": k["signed"], "start": k["start_date"] or "",
-                     "end": k["end_date"] or "", "terms": literal(k["terms"] or ""),
-                     "credit_limit": Text(limit, justify="right"), "file": check_text(t, k["file_check"])}
+                     "end": k["last_day"] or "", "terms": literal(k["terms"] or ""),
+                     "credit_limit": Text(limit, justify="right"), "state": state_text(t, k),
+                     "file": check_text(t, k["file_check"])}
             table.add_row(*(cells[c] for c in columns), key=k["number"])
         if kept is not None and any(k["number"] == kept for k in message.rows):
             table.move_cursor(row=table.get_row_index(kept), animate=False)
@@ -663,6 +670,23 @@ class CustomerScreen(DulyScreen):
         self.app.push_screen(AttachFileScreen(self.record["code"], number, self.contract_files.get(number)),
                              self._done_text)
 
+    def _contract_row(self) -> dict | None:
+        number = self._contract_number()
+        return next((k for k in self.contract_rows or () if k["number"] == number), None)
+
+    def action_end_contract(self) -> None:
+        self._close_contract("end")
+
+    def action_cancel_contract(self) -> None:
+        self._close_contract("cancel")
+
+    def _close_contract(self, how: str) -> None:
+        row = self._contract_row()
+        if row is None or self.record is None:
+            self.notify(self.t("contract.none_to_close"), severity="warning")
+            return
+        ask_to_close(self, self.record["code"], row, how, self._done_text)
+
     @on(DataTable.RowSelected, "#archive-contracts")
     def open_contract(self, event: DataTable.RowSelected) -> None:
         if self.record is not None:
@@ -672,7 +696,7 @@ class CustomerScreen(DulyScreen):
     # -- the statement tab -------------------------------------------------------------------------------
     STATEMENT_ACTIONS = frozenset({"period", "save", "send_statement", "mark_sent", "confirmation_letter",
                                    "dunning_letter"})
-    CONTRACT_ACTIONS = frozenset({"new_contract", "attach_contract"})
+    CONTRACT_ACTIONS = frozenset({"new_contract", "attach_contract", "end_contract", "cancel_contract"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The statement's keys are shown and work on the statement tab only, the contracts' on theirs."""

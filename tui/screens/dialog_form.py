@@ -9,7 +9,9 @@ and returns the line to show once done; a DulyError it raises is shown against i
 by the field named in the message) and the form stays filled. With `progress=True` the save is a long job (an
 export, a backup): it is called as `save(values, progress)`, `progress` the store's callback, and its bar shows in
 the dialog while it runs (tui/widgets/job_progress.py). Checks that need no ledger are each field's
-`check(text)`, which raises a DulyError, so they are all shown at once before anything is written.
+`check(text)`, which raises a DulyError, so they are all shown at once before anything is written; a check across
+fields (an end before a start) is the form's `check(values)`, which returns {field: error}, worded with the form's
+own labels, not the command line's options that the store's errors name.
 """
 from __future__ import annotations
 
@@ -54,9 +56,12 @@ class DialogForm(ModalScreen[str | None]):
     ]
 
     def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, str]], Awaitable[str]], *,
-                 hint: str = "", form_id: str = "dialog", busy: str = "", progress: bool = False):
+                 hint: str = "", form_id: str = "dialog", busy: str = "", progress: bool = False,
+                 check: Callable[[dict[str, str]], dict[str, str]] | None = None):
         super().__init__()
         self.progress = progress
+        self.check = check  # across fields: values -> {field: error}, for fields whose own check passed
+        self.marked_across: set[str] = set()  # the fields whose error came from it
         self.busy = busy  # shown in place of the hint while a slow save runs (one that waits on a server)
         self.title_text = title
         self.fields = fields
@@ -109,6 +114,10 @@ class DialogForm(ModalScreen[str | None]):
                     f.check(text)
                 except DulyError as exc:
                     errors[f.name] = exc.text(self.app.language)
+        if self.check is not None:
+            across = {name: text for name, text in self.check(values).items() if name not in errors}
+            self.marked_across = set(across)
+            errors.update(across)
         return errors
 
     def show_error(self, name: str | None, text: str) -> None:
@@ -128,8 +137,10 @@ class DialogForm(ModalScreen[str | None]):
         name = (event.control.id or "").removeprefix("field-")
         if not any(f.name == name for f in self.fields):
             return
-        if self.query_one(f"#row-{name}").has_class("invalid"):
-            self.show_error(name, self._errors_for(self.values()).get(name, ""))
+        # this field, and those the check across fields marked (the end is fixed by a later start too)
+        for marked in {name, *self.marked_across}:
+            if self.query_one(f"#row-{marked}").has_class("invalid"):
+                self.show_error(marked, self._errors_for(self.values()).get(marked, ""))
 
     @on(Input.Submitted)
     @on(Choice.Submitted)

@@ -25,7 +25,7 @@ from store.rules.money import format_amount
 from store.write import fx as fxwrite
 from store.write.terms import home_currency
 from store.i18n import N_
-from tui.screens.base import PagedListScreen, localise_bindings
+from tui.screens.base import FittedFooter, PagedListScreen
 from tui.screens.dialog_form import DialogForm, Field
 from tui.widgets.cells import amount_cell
 from tui.widgets.file_picker import FilePicker
@@ -348,7 +348,7 @@ def import_rates(ledger, path: str, per: str, dry_run: bool) -> dict:
             "base": home_currency(ledger)}
 
 
-class RatesImportScreen(Screen[str | None]):
+class RatesImportScreen(FittedFooter, Screen[str | None]):
     """Pick a rates file (CSV/XLSX: date, currency, rate, or 日期, 币种, 中间价) in a directory tree, see what it
     holds with nothing written, then import it. Dismisses with the line saying what was imported, or None."""
 
@@ -390,8 +390,7 @@ class RatesImportScreen(Screen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        localise_bindings(self, self.t)
-        self.app.refresh_bindings()
+        self.set_up_footer()
         self.query_one("#rates-tree").focus()
 
     @on(FilePicker.Chosen)

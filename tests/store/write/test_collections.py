@@ -177,6 +177,71 @@ def test_contract_attach_records_a_new_file_and_keeps_the_one_before_in_its_hist
     assert change_count(book.path) == before
 
 
+def test_a_contract_ended_early_stands_ended_after_its_last_day_and_is_not_ended_twice(book):
+    assert book("contract", "add", "HD", "--number", "HT-1", "--signed", "2026-01-05", "--start", "2026-02-01",
+                "--end", "2026-12-31", "--terms", "EOM30", "--credit-limit", "50000").code == 0
+    before = change_count(book.path)
+    for argv, words in ((("--on", "2026-01-31"), ("starts on 2026-02-01", "before it starts")),
+                        (("--on", "2027-01-01"), ("runs until 2026-12-31", "not on 2027-01-01")),
+                        (("--on", "2026-02-30"), ("--on", "does not exist"))):
+        assert_one_line_error(book("contract", "end", "HD", "HT-1", *argv), 1, *words)
+    assert_one_line_error(book("contract", "end", "HD", "HT-9", "--on", "2026-06-30"), 1, "has no contract HT-9")
+    assert change_count(book.path) == before  # nothing written by a refused end
+    done = book("contract", "end", "HD", "HT-1", "--on", "2026-06-30", "--reason", "客户停业")
+    assert done.code == 0, done.err
+    assert done.out.strip() == ("contract HT-1 of HD ended: its last day is 2026-06-30; its terms and credit limit "
+                                "apply no longer after it")
+    assert change_count(book.path) == before + 1  # one transaction in the change log
+    with Ledger.open(book.path, PASSPHRASE) as ledger:
+        ops = ledger.conn.execute("SELECT ops FROM changes ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    assert '"t":"contracts"' in ops and '"ended"' in ops and "客户停业" in ops
+    for day, status in (("2026-01-15", "pending"), ("2026-06-30", "in_force"), ("2026-07-01", "ended")):
+        (row,) = book("contract", "list", "HD", "--as-of", day, "--format", "json").json()
+        assert (row["status"], row["ended_on"], row["end_reason"], row["end_date"], row["credit_limit"]) == (
+            status, "2026-06-30", "客户停业", "2026-12-31", "50000.00"), day
+    assert_one_line_error(book("contract", "end", "HD", "HT-1", "--on", "2026-05-31"), 1,
+                          "already ended (its last day: 2026-06-30)")
+    assert_one_line_error(book("contract", "cancel", "HD", "HT-1", "--reason", "x"), 1, "already ended")
+    assert change_count(book.path) == before + 1
+
+
+def test_a_cancelled_contract_never_applied_and_needs_a_reason(book):
+    assert book("contract", "add", "HD", "--number", "HT-2", "--signed", "2026-01-05", "--end", "2026-03-31").code == 0
+    before = change_count(book.path)
+    assert book("contract", "cancel", "HD", "HT-2").code == 2  # --reason is required
+    assert_one_line_error(book("contract", "cancel", "HD", "HT-2", "--reason", "  "), 1, "--reason", "empty")
+    assert_one_line_error(book("contract", "cancel", "HD", "HT-2", "--reason", "x", "--date", "2026-04-31"), 1,
+                          "--date", "does not exist")
+    assert change_count(book.path) == before
+    done = book("contract", "cancel", "HD", "HT-2", "--reason", "签错了", "--date", "2026-02-01")
+    assert done.code == 0, done.err
+    assert done.out.strip() == "contract HT-2 of HD cancelled on 2026-02-01: it never applied"
+    for day in ("2026-01-10", "2026-03-01", "2026-05-01"):  # never in force, on any day
+        (row,) = book("contract", "list", "HD", "--as-of", day, "--format", "json").json()
+        assert (row["status"], row["ended_on"], row["end_reason"], row["last_day"]) == (
+            "cancelled", "2026-02-01", "签错了", None)
+    assert_one_line_error(book("contract", "end", "HD", "HT-2", "--on", "2026-02-01"), 1,
+                          "already cancelled (on 2026-02-01)")
+
+
+def test_contracts_end_and_cancel_in_chinese(book):
+    for number in ("HT-1", "HT-2"):
+        assert book("contract", "add", "HD", "--number", number, "--signed", "2026-01-05", "--end",
+                    "2026-12-31").code == 0
+    ended = book("--lang", "zh", "contract", "end", "HD", "HT-1", "--on", "2026-06-30")
+    assert ended.out.strip() == "HD 的合同 HT-1 已提前终止：最后一天为 2026-06-30；此后其账期和信用额度不再适用"
+    cancelled = book("--lang", "zh", "contract", "cancel", "HD", "HT-2", "--reason", "作废重签", "--date", "2026-02-01")
+    assert cancelled.out.strip() == "HD 的合同 HT-2 已于 2026-02-01 作废：视为从未生效"
+    assert_one_line_error(book("--lang", "zh", "contract", "end", "HD", "HT-1", "--on", "2026-05-01"), 1,
+                          "HD 的合同 HT-1 已终止（最后一天：2026-06-30）")
+    assert_one_line_error(book("--lang", "zh", "contract", "cancel", "HD", "HT-2", "--reason", "x"), 1,
+                          "HD 的合同 HT-2 已于 2026-02-01 作废")
+    listed = book("--lang", "zh", "contract", "list", "HD", "--as-of", "2026-07-01")
+    assert listed.code == 0, listed.err
+    assert "状态" in listed.out and "已终止" in listed.out and "已作废" in listed.out and "终止原因" in listed.out
+    assert "生效中" in book("--lang", "zh", "contract", "list", "HD", "--as-of", "2026-03-01").out
+
+
 def test_bad_dispute_and_promise_write_nothing(book):
     before = change_count(book.path)
     assert_one_line_error(book("dispute", "open", "NOPE", "--reason", "x"), 1, "unknown invoice 'NOPE'")

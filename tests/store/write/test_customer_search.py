@@ -44,7 +44,7 @@ def test_the_upgrade_indexes_the_customers_a_ledger_already_holds(tmp_path):
     with Ledger.create(path, PASSPHRASE, actor="tester") as ledger:
         customers.add(ledger, "HD001", HENGDA)
         ledger.conn.execute("DROP TABLE customer_search")  # as a ledger written before the index existed
-        ledger.conn.execute(f"PRAGMA user_version = {schema.VERSION - 1}")
+        ledger.conn.execute(f"PRAGMA user_version = {schema.MIGRATIONS.index(schema._v_customer_search)}")
     with Ledger.open(path, PASSPHRASE) as ledger:
         assert codes(ledger, "shhd") == ["HD001"]
 

@@ -4,17 +4,21 @@ which lists them at every width."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, Input, TabbedContent, TabPane
 from textual.widgets._footer import FooterKey, FooterLabel
 
 from store.ledger.ledger import Ledger
-from tests.support.app import SIZE, app_for, settle
+from store.write import collections
+from tests.support.app import SIZE, app_for, settle, until
 from tests.support.book import PASSPHRASE
+from tui.screens.bank_import import BankImportScreen
 from tui.screens.base import FOOTER_SET_UP
+from tui.screens.contract import AttachFileScreen, ContractScreen
 from tui.screens.customer import CustomerScreen
 from tui.screens.help import HelpScreen
 from tui.screens.invoice import InvoiceScreen
 from tui.screens.payment import PaymentScreen
+from tui.screens.rates import RatesImportScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -155,3 +159,48 @@ async def test_arriving_at_a_screen_composes_its_footer_once_and_not_again_while
             app.screen.refresh_bindings()  # nothing changed: the footer stays as it is
             await settle(pilot)
             assert composed == [] and footer_line(app) == before
+
+
+def footer_drawn(app) -> bool:
+    footer = app.screen.query_one(Footer)
+    keys = footer.query(FooterKey)
+    return bool(keys) and all(key.region.width for key in keys) and bool(footer_line(app).strip())
+
+
+def file_picker_screens(book, folder) -> list[tuple[str, object]]:
+    """The screens that pick a file in a directory tree, and a contract's detail (a dialog with a footer)."""
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        collections.add_contract(ledger, "BJ001", "HT-1", "2026-01-05")
+    return [("bank import", lambda: BankImportScreen(folder)), ("rates import", lambda: RatesImportScreen(folder)),
+            ("contract attach", lambda: AttachFileScreen("BJ001", "HT-1", None, folder)),
+            ("contract detail", lambda: ContractScreen("BJ001", "HT-1"))]
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+async def test_the_file_pickers_and_the_contract_detail_fit_their_footers_like_every_screen(book, tmp_path, language,
+                                                                                           size):
+    """They are no DulyScreens (a form over a file picker, a dialog): their footers are fitted all the same, and at
+    80 columns they leave the set-up keys to the help screen."""
+    (tmp_path / "statement.csv").write_text("date,amount\n", encoding="utf-8")
+    app = app_for(book, language=language)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        app.push_screen(CustomerScreen("BJ001"))  # a screen whose footer leaves keys out below 120 columns
+        await settle(pilot)
+        for name, make in file_picker_screens(book, tmp_path):
+            app.push_screen(make())
+            for _ in range(2):  # with the focus on the tree, then on the path's input (the app's keys differ)
+                await until(pilot, lambda: footer_drawn(app))  # composed anew after the bindings changed
+                await pilot.pause(0.1)
+                assert_every_key_shows(app, f"{language} {size} {name}")
+                if size[0] < 120:
+                    assert not any(b.id in FOOTER_SET_UP for b in shown_bindings(app)), name
+                    assert "palette" not in footer_line(app) and "命令" not in footer_line(app), name
+                else:
+                    assert app.screen.query_one(Footer).show_command_palette, name
+                inputs = app.screen.query(Input)
+                if inputs:
+                    inputs.last().focus()
+            app.pop_screen()
+            await settle(pilot)
