@@ -20,7 +20,7 @@ import itertools
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from store.errors import Said
@@ -178,7 +178,7 @@ class Book:
             fee = candidate.fee if candidate.fee_invoice == inv.number else 0
             left = inv.open_amount - amount - fee
             if left > 0:
-                self.invoices[invoice_id] = replace(inv, open_amount=left)
+                self.invoices[invoice_id] = inv._replace(open_amount=left)
                 self._by_amount[(inv.currency, left)].add(invoice_id)
             else:
                 del self.invoices[invoice_id]

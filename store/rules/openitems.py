@@ -6,15 +6,17 @@ dunning, matching, statements, the app) takes these types from there.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from store.rules.allocation import spread_over_instalments
 
 
-@dataclass(frozen=True)
-class OpenInvoice:
-    """An invoice with something open (or, after a sync conflict, over-applied: negative) as of a date."""
+class OpenInvoice(NamedTuple):
+    """An invoice with something open (or, after a sync conflict, over-applied: negative) as of a date. These
+    three types are named tuples, not frozen dataclasses: the open position of a 200k-invoice book makes some
+    50,000 of them each time it is worked out (the dashboard's first figures wait for it), and a named tuple is
+    made five times faster."""
 
     id: str
     number: str
@@ -29,8 +31,7 @@ class OpenInvoice:
     einvoice: str = ""
 
 
-@dataclass(frozen=True)
-class OpenItem:
+class OpenItem(NamedTuple):
     """One instalment of an invoice with something open as of a date: what aging buckets, allocation fills
     and dunning asks for."""
 
@@ -44,8 +45,7 @@ class OpenItem:
     name: str = ""
 
 
-@dataclass(frozen=True)
-class Unapplied:
+class Unapplied(NamedTuple):
     """Cash and credit of a customer in one currency not yet applied to invoices (a positive amount)."""
 
     customer: str
