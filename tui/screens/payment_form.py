@@ -152,6 +152,7 @@ class PaymentFormScreen(FormManners, DulyScreen):
             part = self.chosen.get(item["number"], 0)
             table.add_row(item["number"], item["due_date"].isoformat(), amount_cell(item["open"], cur),
                           amount_cell(part, cur, "bold green" if part else ""), key=item["number"])
+        table.measure_now()
         if plan.items:
             table.move_cursor(row=min(cursor, len(plan.items) - 1))
         applied = sum(self.chosen.values())

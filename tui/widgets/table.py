@@ -96,6 +96,12 @@ class DataTable(_DataTable):
     def add_row(self, *cells, **kwargs):
         return super().add_row(*(literal(c) for c in cells), **kwargs)
 
+    def measure_now(self) -> None:
+        """Column widths worked out at once for every row. Textual measures new rows when the table is next idle; a
+        form that rebuilds its few rows on every key typed was once drawn, under load, with a column still as narrow
+        as an earlier amount (5,000.00 shown as 5,000)."""
+        self._update_dimensions(list(self.rows))
+
     def action_cursor_down(self) -> None:
         if self._by_rows and self.cursor_row >= self.row_count - 1:
             self.post_message(self.Overrun(self, 1))
