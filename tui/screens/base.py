@@ -1,6 +1,7 @@
 """What every Duly screen shares: the app's words, its database thread, reload on change."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from itertools import combinations
 
@@ -229,10 +230,8 @@ class DulyScreen(FittedFooter, Screen):
         # A new screen gets its styles as it mounts. Textual counts it as one that missed a change of the app's
         # CSS (-1) and, on switching to its mode, parses every stylesheet again and restyles the whole app
         # (0.1-0.2 s on arriving at a screen the first time): it is up to date, say so.
-        try:
+        with contextlib.suppress(RuntimeError):  # made outside a running app (a test): no app to ask; Textual's default stays
             self._css_update_count = self.app._css_update_count
-        except Exception:  # noqa: BLE001 - made outside a running app (a test building one): Textual's default
-            pass
 
     @property
     def t(self) -> Strings:

@@ -257,12 +257,14 @@ class Pages:
         moves on by what was left of the steps."""
         table = self.table
         if steps > 0:
-            while table.row_count - 1 - table.cursor_row < steps and self._after():
-                pass
+            more = True
+            while more and table.row_count - 1 - table.cursor_row < steps:
+                more = self._after()  # False once the last page is shown
             target = min(table.cursor_row + steps, table.row_count - 1)
         else:
-            while table.cursor_row < -steps and self._before():
-                pass
+            more = True
+            while more and table.cursor_row < -steps:
+                more = self._before()  # False once the first page is shown
             target = max(table.cursor_row + steps, 0)
         if table.row_count:
             table.move_cursor(row=target, animate=False)
