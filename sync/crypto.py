@@ -165,6 +165,12 @@ def seal(team_key: bytes, header: dict, payload: bytes, keys: DeviceKeys) -> dic
             "signature": keys.signature(_signed_part(head, nonce, ciphertext))}
 
 
+def sealed_size(payload_bytes: int) -> int:
+    """About how many bytes an envelope of a payload this long takes in a request: its ciphertext (padded, with
+    the tag) in base64, and the header, nonce and signature around it."""
+    return -(-(padded_size(payload_bytes + 4) + 16) // 3) * 4 + 400
+
+
 def check_envelope_signature(envelope: dict, sign_pub: str) -> None:
     """What the server can check without a key: the envelope is whole and signed by its device."""
     what = f"change {envelope.get('device_seq')} from device {envelope.get('device')}"
