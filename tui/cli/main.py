@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 
-from store.ledger.db import BULK_COMMANDS, harden_process
+from store.ledger.db import bulk_command, harden_process
 from store.errors import DulyError, Said
 from store.rules.safetext import terminal_text
 from store.i18n import N_, translate
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     speak(language_given(argv))
     parser = build_parser(argv)
     args = parser.parse_args(argv)  # opens nothing: the process is hardened before any ledger is opened
-    harden_process(bulk=getattr(args, "command", None) in BULK_COMMANDS)
+    harden_process(bulk=bulk_command(getattr(args, "command", None), getattr(args, "action", None)))
     if not getattr(args, "handler", None):
         if args.command is None:
             args.command = "tui"

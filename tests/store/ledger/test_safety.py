@@ -540,6 +540,33 @@ def test_a_bulk_process_dumps_no_core_and_cannot_be_traced_instead_of_wiping(tmp
     assert out == "0 0"  # PR_GET_DUMPABLE (3) is 0
 
 
+@pytest.mark.parametrize("job, bulk", [(["sync", "join", "--server", "http://127.0.0.1:9", "--invite", "x.y.z"], True),
+                                       (["sync", "init", "--server", "http://127.0.0.1:9"], True),
+                                       (["sync", "status", "--offline"], False)])
+def test_sync_init_and_join_run_as_bulk_jobs_and_the_other_sync_commands_wipe(tmp_path, job, bulk):
+    """`sync init` sends a whole book and `sync join` writes and checks one: bulk jobs (undumpable instead of
+    SQLCipher's wiping, which doubled the snapshot's export and made a 200k-invoice join fail with SQLITE_NOMEM);
+    every other sync command wipes as before. The server here is not there: the command fails, after the
+    process was set up."""
+    ledger = tmp_path / ("new.duly" if job[1] == "join" else "x.duly")
+    if job[1] != "join":  # a ledger made by a process of its own (the wiping, once on, stays on in a process)
+        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO)!r}); from tui.cli.main "
+                        f"import main; main(['--ledger', {str(ledger)!r}, 'init'])"], capture_output=True, timeout=60,
+                       env={**os.environ, "DULY_PASSPHRASE": PASSPHRASE}, check=True)
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        from tui.cli.main import main
+        main(["--ledger", {str(ledger)!r}, *{job!r}])
+        import ctypes, sqlcipher3
+        memsec = sqlcipher3.connect(":memory:").execute("PRAGMA cipher_memory_security").fetchone()[0]
+        print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0), memsec)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "DULY_PASSPHRASE": PASSPHRASE}).stdout.splitlines()[-1]
+    assert out == ("0 0" if bulk else "1 1")
+
+
 def test_the_ledger_checks_on_two_connections_at_once_find_what_they_find_one_after_the_other(tmp_path):
     """backup.ledger_problems with `connect` (the page check on a second connection, as a joining device runs
     it) says the same as the checks run in turn: nothing on a sound ledger, a damaged page first."""
