@@ -28,6 +28,11 @@ from store.errors import DulyError
 from store.i18n import N_
 
 VERSION = 1
+# Envelope versions, the header's "v" (inside the associated data, so it cannot be changed on the way). 1: the payload
+# is a change's canonical JSON text. 2 (sync protocol 2): the payload is the change's canonical JSON head, a newline,
+# then its operations text, compressed as the device's change log stores it (sync/client/payload.py).
+VERSIONS = (1, 2)
+PROTOCOL = 2  # the newest envelope version this Duly writes and reads
 KEY_BYTES = 32
 NONCE_BYTES = 12
 HEADER_FIELDS = ("v", "team", "device", "device_seq", "key_epoch", "hlc")

@@ -15,7 +15,8 @@ from store.i18n import N_
 
 
 PUSH_BATCH = 500
-PUSH_BYTES = 4 * 1024 * 1024
+PUSH_BYTES = 4 * 1024 * 1024  # a push request's envelopes, when the server does not say how much it takes
+MAX_PUSH_BYTES = 32 * 1024 * 1024  # and at most, when it does
 PULL_LIMIT = 500
 CHUNK_BYTES = 1024 * 1024
 SNAPSHOT_EVERY = 5000  # changes on the server since the newest snapshot before `sync now` makes another
@@ -123,6 +124,7 @@ class Api:
         nonce = secrets.token_urlsafe(16)  # the server accepts each signed request once
         message = crypto.request_message(method, signed_path, self.team, self.device, stamp, body, nonce)
         headers = {"X-Duly-Device": self.device, "X-Duly-Time": stamp, "X-Duly-Nonce": nonce,
+                   "X-Duly-Protocol": str(crypto.PROTOCOL),
                    "X-Duly-Signature": self.keys.signature(message), "Content-Type": content_type, **(headers or {})}
         try:
             response = self.http.request(method, url, content=body, headers=headers)

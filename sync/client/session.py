@@ -18,9 +18,10 @@ from store.ledger.ledger import Ledger
 from sync import crypto, merge
 from sync.crypto import DeviceKeys, Tampered, sealed_size
 from sync.client.api import (Api, CHUNK_BYTES, INVITE_HOURS, NotSynced, Offline, PULL_LIMIT, PUSH_BATCH,
-    PUSH_BYTES, SNAPSHOT_EVERY, SyncError, _now_iso, _now_ms)
+    MAX_PUSH_BYTES, PUSH_BYTES, SNAPSHOT_EVERY, SyncError, _now_iso, _now_ms)
 from sync.client.keys import (NAME_CHARS, RECOVERY, _SEALED, _invite_aad, _keep_keys, _name_device, _post_invite,
     _proved, _recovery_device_id, _withdrawn_on_failure, open_name, open_wraps, parse_invite)
+from sync.client import payload as payloads
 from sync.client.snapshot import _manifest_aad, _snapshot_file
 from store.i18n import N_
 
@@ -71,6 +72,10 @@ class Sync:
         self.keys = DeviceKeys.from_secret(ledger.meta("sync.device_keys"))
         self.api = Api(server or ledger.meta("sync.server"), self.team, ledger.device, self.keys, transport=transport)
         self.devices: dict[str, dict] = {}
+        # The envelope version this device seals with: the newest both it and the server take (the server says
+        # which it takes in its state; one that does not say takes version 1 only).
+        self.version = 1
+        self.push_bytes = PUSH_BYTES
 
     def close(self) -> None:
         self.api.close()
@@ -98,6 +103,11 @@ class Sync:
         before = _now_ms()
         state = self.api.get(self.api.team_path("/state"))
         after = _now_ms()
+        protocol = state.get("protocol", 1)
+        self.version = min(protocol, crypto.PROTOCOL) if isinstance(protocol, int) and protocol >= 1 else 1
+        max_body = state.get("max_body")
+        if isinstance(max_body, int) and max_body > 0:  # a request as large as the server takes, with room to spare
+            self.push_bytes = max(min(max_body * 3 // 4, MAX_PUSH_BYTES), 64 * 1024)
         if int(self.ledger.meta("sync.epoch") or 0) < state["epoch"] or self.ledger.meta(f"sync.key.{state['epoch']}") is None:
             self.fetch_keys()
         keys = self._epoch_keys()
@@ -154,6 +164,9 @@ class Sync:
                 if exc.status == 409 and "epoch" in exc.body:
                     self.fetch_keys()
                     continue
+                if exc.status == 413 and self.push_bytes > 64 * 1024:  # the server takes less than it said
+                    self.push_bytes //= 4
+                    continue
                 raise
             acked = got["acked"]
             self._record_acks(list(zip(acked, got["server_seqs"])), got["head"])
@@ -177,9 +190,9 @@ class Sync:
                 if changes.chain_hash(prev_hash, body) != digest:  # what was written, nothing else
                     raise MalformedChange(f"change {change.device_seq} of this device was changed after it was "
                                           "written (run `duly audit verify`); nothing more was sent")
-                payload = body.encode()
+                payload = payloads.payload(self.version, change, ops, text)
                 size += sealed_size(len(payload))
-                if envelopes and (size > PUSH_BYTES or len(envelopes) >= PUSH_BATCH):
+                if envelopes and (size > self.push_bytes or len(envelopes) >= PUSH_BATCH):
                     break
                 envelopes.append(self._seal_payload(change, epoch, payload))
         finally:
@@ -187,7 +200,7 @@ class Sync:
         return envelopes
 
     def _seal_payload(self, change: Change, epoch: int, payload: bytes) -> dict:
-        header = {"v": crypto.VERSION, "team": self.team, "device": change.device, "device_seq": change.device_seq,
+        header = {"v": self.version, "team": self.team, "device": change.device, "device_seq": change.device_seq,
                   "key_epoch": epoch, "hlc": change.hlc}
         return crypto.seal(self.team_key(epoch), header, payload, self.keys)
 
@@ -220,10 +233,10 @@ class Sync:
             raise Tampered(N_("change at server position {server_seq} belongs to another team"),
                            server_seq=server_seq)
         try:
+            if env.get("v") not in crypto.VERSIONS:
+                raise ValueError(f"envelope version {env.get('v')!r}")
             payload = crypto.open_envelope(env, self.team_key(env["key_epoch"]), device["sign_pub"])
-            body = json.loads(payload)
-            change = Change(body["device"], body["device_seq"], body["hlc"], body["actor"], body["at"],
-                            tuple(changes.Op.from_json(o) for o in body["ops"]))
+            change = payloads.read(env["v"], payload)
         except Tampered as exc:
             raise Tampered(N_("{exc} (server position {server_seq}); nothing from this batch was applied"),
                            exc=exc, server_seq=server_seq) from None

@@ -55,7 +55,7 @@ _DIGITS = re.compile(r"[0-9]{1,18}")
 # the values beside it), the client words it in its user's language (sync/client/api.py REFUSALS). A code is never
 # renamed; a new kind of refusal gets a new one.
 STATUS_CODES = {400: "bad_request", 401: "not_signed", 403: "forbidden", 404: "not_found", 409: "conflict",
-                413: "too_large", 422: "unprocessable", 429: "too_many_requests"}
+                413: "too_large", 422: "unprocessable", 426: "upgrade_required", 429: "too_many_requests"}
 
 
 class ApiError(Exception):
@@ -321,7 +321,10 @@ class SyncServer:
         info = await self._call(self.storage.team, team)
         devices = await self._call(self.storage.devices, team)
         snap = await self._call(self.storage.latest_snapshot, team)
+        # protocol: the newest envelope version this server takes (sync.crypto.VERSIONS); max_body: the largest
+        # request body it takes, so a device fills a push request up to it.
         return _json({**info, "server_time": now_ms(), "you": device, "devices": devices,
+                      "protocol": crypto.PROTOCOL, "max_body": self.max_body,
                       "snapshot": None if snap is None else {"id": snap["id"], "server_seq": snap["server_seq"]}})
 
     async def keys(self, request):
@@ -401,7 +404,7 @@ class SyncServer:
             if not isinstance(env, dict):
                 raise ApiError(400, "each envelope must be a JSON object")
             seq = env.get("device_seq")
-            if env.get("v") != crypto.VERSION or env.get("team") != team or env.get("device") != device["id"] \
+            if env.get("v") not in crypto.VERSIONS or env.get("team") != team or env.get("device") != device["id"] \
                     or not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_INT:
                 raise ApiError(400, f"envelope {seq} does not belong to device {device['id']} of team {team}")
             if env.get("key_epoch") != info["epoch"]:
@@ -434,6 +437,7 @@ class SyncServer:
         if limit < 1:
             raise ApiError(400, "limit must be 1 or more")
         rows, head = await self._call(self.storage.pull, team, after, limit)
+        _readable_by(request, rows)
         # The stored bytes go out as they are: no re-encoding of what the devices signed.
         items = b",".join(b'{"server_seq":%d,"envelope":%s}' % (seq, data) for seq, data in rows)
         body = b'{"changes":[' + items + b'],"head":%d,"server_time":%d}' % (head, now_ms())
@@ -479,6 +483,29 @@ class SyncServer:
         if snap is None:
             raise ApiError(404, f"team {team} has no snapshot yet", code="no_snapshot", team=team)
         return Response(snap["manifest"], media_type="application/json")
+
+
+def _protocol(request: Request) -> int:
+    """The newest envelope version the calling device reads (X-Duly-Protocol; a device before sync protocol 2 does
+    not say, and reads version 1 only)."""
+    given = request.headers.get("x-duly-protocol", "")
+    return int(given) if given.isdigit() and len(given) <= 4 else 1
+
+
+def _readable_by(request: Request, rows: list[tuple[int, bytes]]) -> None:
+    """Refuse (426) to hand a device envelopes of a version it cannot read, with words it shows as they are: it
+    would otherwise open them and call them damaged."""
+    if _protocol(request) >= crypto.PROTOCOL:
+        return
+    for seq, data in rows:
+        try:
+            version = json.loads(data).get("v", 1)
+        except (ValueError, AttributeError):
+            continue  # not this check's business: the device says what it cannot read
+        if isinstance(version, int) and version > _protocol(request):
+            raise ApiError(426, f"the team's log holds changes in sync protocol {version} (from server position "
+                                f"{seq}), which this version of Duly cannot read: upgrade Duly on this device and "
+                                "sync again", code="protocol_too_old", protocol=version)
 
 
 def _check_snapshot_record(record: dict, max_body: int) -> None:

@@ -23,15 +23,17 @@ ROLES = ("admin", "member", "viewer")
 
 
 def _resealed(stored: bytes, arrived: bytes) -> bool:
-    """The same change sealed again under a newer key epoch: its acknowledgement was lost, and a key epoch began
-    before the device sent it again. Sealing is deterministic within an epoch, so only the epoch (and with it
-    nonce, ciphertext and signature) may differ; the push endpoint has checked the device's signature on it."""
+    """The same change sealed again under a newer key epoch, or in another envelope version: its acknowledgement
+    was lost, and a key epoch began (or the device was upgraded to a newer sync protocol) before the device sent
+    it again. Sealing is deterministic within an epoch and version, so only those (and with them nonce, ciphertext
+    and signature) may differ; the push endpoint has checked the device's signature on it."""
     try:
         old, new = json.loads(stored), json.loads(arrived)
     except ValueError:
         return False
-    same = ("v", "team", "device", "device_seq", "hlc")
-    return all(old.get(k) == new.get(k) for k in same) and int(new.get("key_epoch", 0)) > int(old.get("key_epoch", 0))
+    same = ("team", "device", "device_seq", "hlc")
+    return all(old.get(k) == new.get(k) for k in same) and (
+        int(new.get("key_epoch", 0)) > int(old.get("key_epoch", 0)) or old.get("v") != new.get("v"))
 
 
 def refused(kind: type[DulyError], code: str, /, **values) -> DulyError:

@@ -34,12 +34,13 @@ class Member:
     def info(self) -> dict:
         return {"id": self.id, "name": self.name, "sign_pub": self.keys.sign_pub, "box_pub": self.keys.box_pub}
 
-    def envelope(self, payload: bytes = b'{"x":1}', *, seq: int | None = None, epoch: int = 1, hlc_ms: int | None = None):
+    def envelope(self, payload: bytes = b'{"x":1}', *, seq: int | None = None, epoch: int = 1, hlc_ms: int | None = None,
+                 v: int = 1, hlc: str | None = None):
         if seq is None:
             self.seq += 1
             seq = self.seq
-        hlc = str(Stamp(hlc_ms or int(time.time() * 1000), 0, self.id))
-        header = {"v": 1, "team": self.team, "device": self.id, "device_seq": seq, "key_epoch": epoch, "hlc": hlc}
+        hlc = hlc or str(Stamp(hlc_ms or int(time.time() * 1000), 0, self.id))
+        header = {"v": v, "team": self.team, "device": self.id, "device_seq": seq, "key_epoch": epoch, "hlc": hlc}
         return crypto.seal(self.team_keys[epoch], header, payload, self.keys)
 
     def push(self, *envelopes):

@@ -1,0 +1,192 @@
+"""Sync protocol 2: a change's operations travel compressed as the change log stores them (envelope version 2),
+push requests are filled up to what the server says it takes, and a device that reads only version 1 is told to
+upgrade (a 4xx) instead of calling the team's changes damaged."""
+from __future__ import annotations
+
+import json
+import zlib
+
+import pytest
+
+from store.ledger import packing
+from store.ledger.ledger import Ledger
+from store.write import customers
+from sync import client, crypto
+from sync.client import payload as payloads
+from sync.client.api import Api
+from sync.crypto import DeviceKeys
+from tests.support.cli import PASSPHRASE
+from tests.support.sync_server import running_server
+from tests.support.sync_team import join, make_team, refused, table_digest
+
+
+@pytest.fixture
+def server(tmp_path):
+    with running_server("sqlite", tmp_path) as backend:
+        yield backend
+
+
+def _big_book(path, customers_count: int = 60) -> Ledger:
+    """A ledger whose change log holds envelopes long enough to be stored compressed, and short ones."""
+    led = Ledger.create(path, PASSPHRASE, actor="a")
+    with led.writing() as tx:  # one envelope of many operations: stored compressed
+        for n in range(customers_count):
+            tx.set("customers", f"c{n:04d}", code=f"K{n:04d}", name=f"客户 {n} " + "长名字" * 20, currency="CNY",
+                   archived=0)
+    customers.add(led, "SHORT", "one short change, stored as text")
+    return led
+
+
+def _stored_log(backend) -> list[dict]:
+    import sqlite3
+
+    conn = sqlite3.connect(backend.storage.path)
+    try:
+        return [json.loads(e) for (e,) in conn.execute("SELECT envelope FROM log ORDER BY server_seq")]
+    finally:
+        conn.close()
+
+
+def test_a_book_is_pushed_compressed_and_a_new_device_gets_it_whole(tmp_path, server):
+    a = _big_book(tmp_path / "a.duly")
+    try:
+        stored_compressed = a.conn.execute("SELECT count(*) FROM changes WHERE typeof(ops)='blob'").fetchone()[0]
+        assert stored_compressed >= 1
+        report = client.init(a, server.url, name="a")
+        total = a.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+        assert report.pushed == total
+        log = _stored_log(server)
+        assert [e["v"] for e in log] == [2] * total
+        # the compressed envelope is sealed from the stored bytes: far smaller than its text would be
+        text = max(len(packing.unpack(ops)) for (ops,) in a.conn.execute("SELECT ops FROM changes"))
+        assert max(len(crypto.b64d(e["ciphertext"])) for e in log) < text / 2
+        session = client.Sync(a)
+        code = session.invite("member")
+        session.close()
+        # a device that joins from the log alone (no snapshot to restore: the log is what is read)
+        with server.storage._tx(write=True) as run:
+            run("DELETE FROM snapshots")
+        b, summary = client.join(tmp_path / "b.duly", PASSPHRASE, server.url, code, name="b")
+        try:
+            assert summary["snapshot_chunks"] == 0 and summary["applied"] == total
+            assert table_digest(b) == table_digest(a)
+            assert b.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 61
+        finally:
+            b.close()
+    finally:
+        a.close()
+
+
+def test_a_push_is_split_into_requests_the_server_takes(tmp_path):
+    """A server with a small request limit says so; the device fills each request up to it, and every change
+    arrives once, in order."""
+    with running_server("sqlite", tmp_path, max_body=64 * 1024) as small:
+        led = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
+        try:
+            for batch in range(6):
+                with led.writing() as tx:
+                    for n in range(40):
+                        # random-looking names: they do not compress, so each envelope is about 8 KB sealed
+                        tx.set("customers", f"c{batch}-{n}", code=f"K{batch}-{n}",
+                               name=crypto.b64e(zlib.compress(f"{batch}/{n}".encode() * 40, 0))[:180],
+                               currency="CNY", archived=0)
+            report = client.init(led, small.url, name="a")
+            total = led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+            assert report.pushed == total
+            log = _stored_log(small)
+            assert [e["device_seq"] for e in log] == list(range(1, total + 1))
+        finally:
+            led.close()
+
+
+def test_a_device_before_protocol_2_is_told_to_upgrade_not_handed_what_it_cannot_read(server):
+    admin = make_team(server.url)
+    member = join(admin, "member", "desk")
+    admin.push(admin.envelope(b"old", v=1))
+    old = {"X-Duly-Protocol": ""}  # what a device before protocol 2 sends: nothing
+    got = member.api.call("GET", member.api.team_path("/pull") + "?after=0&limit=10", headers=old)
+    assert [c["envelope"]["v"] for c in got["changes"]] == [1]  # version 1 only: served as before
+    admin.push(admin.envelope(payloads.payload(2, _change(admin), "[]", "[]"), v=2))
+    with refused(426, "upgrade Duly"):
+        member.api.call("GET", member.api.team_path("/pull") + "?after=0&limit=10", headers=old)
+    got = member.api.get(member.api.team_path("/pull"), after="0", limit="10")
+    assert [c["envelope"]["v"] for c in got["changes"]] == [1, 2]
+    state = member.api.get(member.api.team_path("/state"))
+    assert state["protocol"] == crypto.PROTOCOL and state["max_body"] > 0
+
+
+def test_an_envelope_of_a_version_no_one_knows_is_refused_with_a_400(server):
+    admin = make_team(server.url)
+    with refused(400, "does not belong"):
+        admin.push(admin.envelope(b"x", v=3))
+    with refused(400, "does not belong"):
+        admin.push(admin.envelope(b"x", v="2"))
+
+
+def test_a_change_sent_again_in_the_newer_version_is_acknowledged_where_it_stands(server):
+    """A device whose acknowledgement was lost, then upgraded, sends the change again as version 2: the server
+    answers with where the first copy stands instead of refusing it as re-stamped."""
+    admin = make_team(server.url)
+    first = admin.envelope(b"as version 1", v=1)
+    assert admin.push(first)["server_seqs"] == [1]
+    again = admin.envelope(b"as version 2", v=2, seq=1, hlc=first["hlc"])
+    got = admin.push(again)
+    assert got["acked"] == [1] and got["server_seqs"] == [1] and got["head"] == 1
+
+
+def _change(member, seq: int = 2):
+    from store.ledger.changes import Change
+
+    return Change(member.id, seq, "0190a0b0c0d1-0000-" + member.id, "x", "2026-01-01T00:00:00Z", ())
+
+
+@pytest.mark.parametrize("ops", [b"z" + b"not zlib at all", b"z" + zlib.compress(b"[1,2]")[:-3],
+                                 b"z" + zlib.compress(b"[]") + b"trailing", b"q" + b"[]", b""])
+def test_a_malformed_compressed_change_is_refused_by_the_device_that_pulls_it_and_nothing_is_applied(
+        tmp_path, server, ops):
+    """The server holds no key, so it stores what a device signed; the devices that open it refuse the batch with
+    one line naming where it stands, and apply nothing from it."""
+    a = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
+    customers.add(a, "K1", "before")
+    client.init(a, server.url, name="a")
+    session = client.Sync(a)
+    code = session.invite("member")
+    b, _ = client.join(tmp_path / "b.duly", PASSPHRASE, server.url, code, name="b")
+    try:
+        keys = DeviceKeys.from_secret(a.meta("sync.device_keys"))
+        seq = a.conn.execute("SELECT max(device_seq) FROM changes WHERE device=?", (a.device,)).fetchone()[0] + 1
+        change = _change_of(a, seq)
+        header = {"v": 2, "team": session.team, "device": a.device, "device_seq": seq, "key_epoch": 1,
+                  "hlc": change.hlc}
+        body = payloads.head_text(change).encode() + b"\n" + ops
+        env = crypto.seal(session.team_key(1), header, body, keys)
+        api = Api(server.url, session.team, a.device, keys)
+        assert api.post(api.team_path("/push"), {"envelopes": [env]})["acked"] == [seq]
+        api.close()
+        before = table_digest(b)
+        with pytest.raises(crypto.Tampered, match="cannot be read"):
+            other = client.Sync(b)
+            try:
+                other.now()
+            finally:
+                other.close()
+        assert table_digest(b) == before
+    finally:
+        session.close()
+        b.close()
+        a.close()
+
+
+def _change_of(led: Ledger, seq: int):
+    from store.ledger.changes import Change
+
+    return Change(led.device, seq, str(led.clock.now()), "a", "2026-01-01T00:00:00Z", ())
+
+
+def test_a_payload_that_inflates_past_the_limit_is_not_read(monkeypatch):
+    monkeypatch.setattr(payloads, "MAX_OPS_TEXT", 1000)
+    data = b'{"actor":"a","at":"t","device":"d","device_seq":1,"hlc":"h"}\nz' + zlib.compress(b"[" + b" " * 5000 + b"]")
+    with pytest.raises(ValueError):
+        payloads.read(2, data)
+    monkeypatch.setattr(payloads, "MAX_OPS_TEXT", 10_000)
+    assert payloads.read(2, data).ops == ()
