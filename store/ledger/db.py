@@ -131,6 +131,24 @@ def connect(path: str | os.PathLike, passphrase: str, *, create: bool = False, t
     return conn
 
 
+def connect_readonly(path: str | os.PathLike, passphrase: str):
+    """A read-only connection to a ledger file, changing nothing in it: not its journal mode either (connect
+    switches a file to WAL, which rewrites its header). For checking a scratch copy while it is read elsewhere."""
+    from urllib.parse import quote
+
+    conn = sqlcipher3.connect(f"file:{quote(str(Path(path).resolve()))}?mode=ro", uri=True, isolation_level=None,
+                              check_same_thread=False)
+    try:
+        _key(conn, passphrase)
+        conn.execute("PRAGMA temp_store = MEMORY")  # no plaintext temp files
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 @contextmanager
 def rollback_journal(conn):
     """Around one bulk write into a new ledger (the demo), outside any transaction: a rollback journal instead of

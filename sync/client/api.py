@@ -19,6 +19,7 @@ PUSH_BYTES = 4 * 1024 * 1024  # a push request's envelopes, when the server does
 MAX_PUSH_BYTES = 32 * 1024 * 1024  # and at most, when it does
 PULL_LIMIT = 500
 CHUNK_BYTES = 1024 * 1024
+UPLOADS = 2  # snapshot chunks on their way to the server at once
 SNAPSHOT_EVERY = 5000  # changes on the server since the newest snapshot before `sync now` makes another
 INVITE_HOURS = 72
 

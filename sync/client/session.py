@@ -7,6 +7,9 @@ import hashlib
 import json
 import secrets
 import tempfile
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
@@ -18,11 +21,11 @@ from store.ledger.ledger import Ledger
 from sync import crypto, merge
 from sync.crypto import DeviceKeys, Tampered, sealed_size
 from sync.client.api import (Api, CHUNK_BYTES, INVITE_HOURS, NotSynced, Offline, PULL_LIMIT, PUSH_BATCH,
-    MAX_PUSH_BYTES, PUSH_BYTES, SNAPSHOT_EVERY, SyncError, _now_iso, _now_ms)
+    MAX_PUSH_BYTES, PUSH_BYTES, SNAPSHOT_EVERY, UPLOADS, SyncError, _now_iso, _now_ms)
 from sync.client.keys import (NAME_CHARS, RECOVERY, _SEALED, _invite_aad, _keep_keys, _name_device, _post_invite,
     _proved, _recovery_device_id, _withdrawn_on_failure, open_name, open_wraps, parse_invite)
 from sync.client import payload as payloads
-from sync.client.snapshot import _manifest_aad, _snapshot_file
+from sync.client.snapshot import _check_snapshot, _manifest_aad, _snapshot_file
 from store.i18n import N_
 
 
@@ -348,18 +351,46 @@ class Sync:
         whole, size = hashlib.sha256(), 0
         with tempfile.TemporaryDirectory(prefix="duly-snap-") as tmp:
             path = Path(tmp) / "snapshot.duly"
-            _snapshot_file(self.ledger.conn, path, file_pass)
+            _snapshot_file(self.ledger.conn, path, file_pass, check=False)
             self.tally.expect(max(-(-path.stat().st_size // CHUNK_BYTES), 1))
-            with path.open("rb") as snapshot:  # a chunk at a time: memory holds a chunk, not the book's file
-                while (data := snapshot.read(CHUNK_BYTES)) or not chunk_ids:  # one chunk even of an empty file
-                    whole.update(data)
-                    size += len(data)
-                    sealed = crypto.box(key, data, aad, deterministic=True)
-                    chunk_id = hashlib.sha256(sealed).hexdigest()
-                    self.api.call("PUT", self.api.team_path(f"/chunks/{chunk_id}"), body=sealed,
-                                  content_type="application/octet-stream")
-                    chunk_ids.append(chunk_id)
-                    self.tally.step()
+            # The file's full check runs on a connection of its own while its chunks are read, sealed and sent (it
+            # only reads; SQLite lets go of the GIL while it works); the snapshot is published only if it passes.
+            # Chunks go out UPLOADS at a time, each on a connection of its own, so the server stores one while this
+            # device seals the next.
+            with ThreadPoolExecutor(1 + UPLOADS, thread_name_prefix="duly-snap") as pool:
+                checked = pool.submit(_check_snapshot, path, file_pass)
+                local, clones = threading.local(), []
+
+                def put(chunk_id: str, sealed: bytes) -> None:
+                    if not hasattr(local, "api"):
+                        local.api = self.api.clone()
+                        clones.append(local.api)
+                    local.api.call("PUT", self.api.team_path(f"/chunks/{chunk_id}"), body=sealed,
+                                   content_type="application/octet-stream")
+
+                sending: deque = deque()
+                try:
+                    with path.open("rb") as snapshot:  # a chunk at a time: memory holds a few chunks, not the file
+                        while (data := snapshot.read(CHUNK_BYTES)) or not chunk_ids:  # one chunk even when empty
+                            whole.update(data)
+                            size += len(data)
+                            sealed = crypto.box(key, data, aad, deterministic=True)
+                            chunk_id = hashlib.sha256(sealed).hexdigest()
+                            chunk_ids.append(chunk_id)
+                            while len(sending) >= UPLOADS:
+                                sending.popleft().result()
+                                self.tally.step()
+                            sending.append(pool.submit(put, chunk_id, sealed))
+                    while sending:
+                        sending.popleft().result()
+                        self.tally.step()
+                    checked.result()
+                finally:
+                    for future in sending:
+                        future.cancel()
+                    pool.shutdown(wait=True)
+                    for clone in clones:
+                        clone.close()
         snap_id = secrets.token_hex(8)
         manifest = {"passphrase": file_pass, "sha256": whole.hexdigest(), "size": size,
                     "ledger_id": self.ledger.meta("ledger_id"), "server_seq": cursor}

@@ -30,7 +30,7 @@ def _manifest_aad(team: str, snap_id: str) -> bytes:
 _DEVICE_META = ("device_id",)
 
 
-def _snapshot_file(conn, path: Path, passphrase: str) -> None:
+def _snapshot_file(conn, path: Path, passphrase: str, *, check: bool = True) -> None:
     """The ledger open on `conn` copied row by row into a new encrypted file at `path` (SQLCipher's export, in one
     read of the ledger under its write lock, so the copy is of one moment), then stripped of this device's secrets
     and checked. A copy made row by row has no free pages that could still hold old values, so it needs no VACUUM:
@@ -46,13 +46,14 @@ def _snapshot_file(conn, path: Path, passphrase: str) -> None:
             conn.execute(f"PRAGMA snapshot.user_version = {schema.version(conn)}")
     finally:
         conn.execute("DETACH DATABASE snapshot")
-    _strip_device_secrets(path, passphrase, vacuum=False)
+    _strip_device_secrets(path, passphrase, vacuum=False, check=check)
 
 
-def _strip_device_secrets(path: Path, passphrase: str, *, vacuum: bool = True) -> None:
+def _strip_device_secrets(path: Path, passphrase: str, *, vacuum: bool = True, check: bool = True) -> None:
     """A snapshot carries the book, not the device that made it: no keys, cursor or number series. The rows are
     deleted with secure_delete (their bytes zeroed); `vacuum` rewrites the file too, for a copy that may hold free
-    pages with older values (a page-by-page copy, not one made by _snapshot_file)."""
+    pages with older values (a page-by-page copy, not one made by _snapshot_file). With check=False the caller
+    runs `_check_snapshot` on the file itself (the upload does, beside sending the chunks)."""
     conn = db.connect(path, passphrase)
     try:
         conn.execute("PRAGMA secure_delete = ON")
@@ -63,15 +64,25 @@ def _strip_device_secrets(path: Path, passphrase: str, *, vacuum: bool = True) -
         if vacuum:
             conn.execute("VACUUM")
         conn.execute("PRAGMA journal_mode = DELETE")
-        # The full check, indexes against their rows, runs here where the file is made; a new device proves it
-        # has exactly these bytes (the SHA-256 sealed in the manifest) and checks their structure again.
-        found = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        if found != "ok":
-            raise DulyError(N_("this device's ledger fails its integrity check ({value}); no snapshot was uploaded: "
-                               "restore it from a backup or join the team afresh"),
-                            value=found.splitlines()[0])
     finally:
         conn.close()
+    if check:
+        _check_snapshot(path, passphrase)
+
+
+def _check_snapshot(path: Path, passphrase: str) -> None:
+    """The full check of a snapshot file, indexes against their rows, where the file is made; a new device proves
+    it has exactly these bytes (the SHA-256 sealed in the manifest) and checks their structure again. It only
+    reads, on a connection of its own, so it can run while the file is read and sent."""
+    conn = db.connect_readonly(path, passphrase)
+    try:
+        found = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+    if found != "ok":
+        raise DulyError(N_("this device's ledger fails its integrity check ({value}); no snapshot was uploaded: "
+                           "restore it from a backup or join the team afresh"),
+                        value=found.splitlines()[0])
 
 
 def _restore_snapshot(api: Api, team: str, devices: dict, epoch_keys: dict, path: Path, passphrase: str,

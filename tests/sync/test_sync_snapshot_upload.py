@@ -1,0 +1,71 @@
+"""The first snapshot's upload: its chunks go out while the file is checked, and a snapshot whose check fails is
+never published."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from store.errors import DulyError
+from store.ledger import db
+from store.ledger.ledger import Ledger
+from store.write import customers
+from sync import client
+from sync.client import session as sessions
+from sync.client.snapshot import _check_snapshot, _snapshot_file
+from tests.support.cli import PASSPHRASE
+from tests.support.sync_server import running_server
+
+
+@pytest.fixture
+def server(tmp_path):
+    with running_server("sqlite", tmp_path) as backend:
+        yield backend
+
+
+def test_a_snapshot_whose_check_fails_is_not_published(tmp_path, server, monkeypatch):
+    led = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
+    customers.add(led, "K1", "a customer")
+    checked = []
+
+    def failing(path, passphrase):
+        _check_snapshot(path, passphrase)  # the real check ran on the file being sent...
+        checked.append(path)
+        raise DulyError("this device's ledger fails its integrity check (test); no snapshot was uploaded")
+
+    monkeypatch.setattr(sessions, "_check_snapshot", failing)
+    try:
+        with pytest.raises(DulyError, match="no snapshot was uploaded"):
+            client.init(led, server.url, name="a")
+        assert checked
+        assert server.storage.latest_snapshot(led.meta("sync.team")) is None  # ...and nothing was published
+        monkeypatch.undo()
+        session = client.Sync(led)
+        try:
+            assert session.now(snapshot=True).snapshot is not None
+        finally:
+            session.close()
+        assert server.storage.latest_snapshot(led.meta("sync.team")) is not None
+    finally:
+        led.close()
+
+
+def test_the_check_reads_the_snapshot_file_without_changing_a_byte(tmp_path):
+    led = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
+    customers.add(led, "K1", "a customer")
+    path, key = tmp_path / "snap.duly", "x'" + "ab" * 32 + "'"
+    try:
+        _snapshot_file(led.conn, path, key, check=False)
+    finally:
+        led.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    _check_snapshot(path, key)
+    conn = db.connect_readonly(path, key)
+    try:
+        assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 1
+        with pytest.raises(db.DatabaseError):
+            conn.execute("DELETE FROM customers")
+    finally:
+        conn.close()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "snap.duly-wal").exists()  # not switched to WAL
