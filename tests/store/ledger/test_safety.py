@@ -601,3 +601,23 @@ def test_check_counts_write_offs_in_what_an_invoice_has_applied(ledger):
     book.writeoff(invoice, "2026-03-01", 30000)
     assert backup.invariant_problems(ledger.conn) == [
         "invoice T1-000001 has more allocated and written off than its total"]
+
+
+def test_the_checks_on_three_connections_say_a_broken_hash_chain_as_the_checks_one_after_the_other_do(tmp_path):
+    """With `connect`, the hash chains are recomputed on a connection of their own beside the invariants; what
+    they find is said all the same, before the invariants' problems."""
+    from store.ledger import backup, db
+
+    path = tmp_path / "edited.duly"
+    with Ledger.create(path, PASSPHRASE) as led:
+        for n in range(3):
+            customers.add(led, f"C{n}", f"Name {n}")
+        led.conn.execute("UPDATE changes SET actor='mallory' WHERE device_seq=2")
+    again = partial(db.connect, path, PASSPHRASE)
+    conn = again()
+    try:
+        found = backup.ledger_problems(conn, connect=again)
+        assert found == backup.ledger_problems(conn)
+        assert found and "entry 2" in found[0]
+    finally:
+        conn.close()
