@@ -265,11 +265,12 @@ def key_context(team: str, epoch: int, device: str) -> str:
 # -- signed requests -----------------------------------------------------------------------------
 
 def request_message(method: str, path: str, team: str, device: str, stamp: str, body: bytes,
-                    nonce: str = "") -> bytes:
+                    nonce: str = "", digest: str | None = None) -> bytes:
     """What a device signs for every call: method, path with query, team, device, time, a nonce the server
-    accepts once (so a request cannot be replayed), body digest."""
+    accepts once (so a request cannot be replayed), body digest (`digest`: the body's SHA-256 in hex, when the
+    caller has it already, as a snapshot chunk's content address is)."""
     return "\n".join(["duly-request-v2", method.upper(), path, team, device, stamp, nonce,
-                      hashlib.sha256(body).hexdigest()]).encode()
+                      digest or hashlib.sha256(body).hexdigest()]).encode()
 
 
 # -- invites -------------------------------------------------------------------------------------

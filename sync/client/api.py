@@ -118,12 +118,14 @@ class Api:
         return self._http
 
     def call(self, method: str, path: str, *, body: bytes = b"", params: dict | None = None,
-             raw: bool = False, content_type: str = "application/json", headers: dict | None = None):
+             raw: bool = False, content_type: str = "application/json", headers: dict | None = None,
+             digest: str | None = None):
+        """One signed call; `digest` is the body's SHA-256 in hex when the caller has it (a chunk's address)."""
         url = httpx.URL(self.server + path, params=params)
         signed_path = url.raw_path.decode()
         stamp = str(_now_ms())
         nonce = secrets.token_urlsafe(16)  # the server accepts each signed request once
-        message = crypto.request_message(method, signed_path, self.team, self.device, stamp, body, nonce)
+        message = crypto.request_message(method, signed_path, self.team, self.device, stamp, body, nonce, digest)
         headers = {"X-Duly-Device": self.device, "X-Duly-Time": stamp, "X-Duly-Nonce": nonce,
                    "X-Duly-Protocol": str(crypto.PROTOCOL),
                    "X-Duly-Signature": self.keys.signature(message), "Content-Type": content_type, **(headers or {})}

@@ -366,7 +366,7 @@ class Sync:
                         local.api = self.api.clone()
                         clones.append(local.api)
                     local.api.call("PUT", self.api.team_path(f"/chunks/{chunk_id}"), body=sealed,
-                                   content_type="application/octet-stream")
+                                   content_type="application/octet-stream", digest=chunk_id)
 
                 sending: deque = deque()
                 try:

@@ -171,7 +171,8 @@ def _signed_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-def _check_signature(request: Request, team: str, device_id: str, sign_pub: str, body: bytes) -> str:
+def _check_signature(request: Request, team: str, device_id: str, sign_pub: str, body: bytes,
+                     digest: str | None = None) -> str:
     """Check a request's time and signature; returns its nonce (the caller has it remembered once)."""
     stamp = request.headers.get("x-duly-time", "")
     if not re.fullmatch(r"[0-9]{1,15}", stamp):
@@ -184,7 +185,8 @@ def _check_signature(request: Request, team: str, device_id: str, sign_pub: str,
     nonce = request.headers.get("x-duly-nonce", "")
     if not _NONCE.fullmatch(nonce):
         raise ApiError(401, "request is not signed (missing or malformed X-Duly-Nonce)")
-    message = crypto.request_message(request.method, _signed_path(request), team, device_id, stamp, body, nonce)
+    message = crypto.request_message(request.method, _signed_path(request), team, device_id, stamp, body, nonce,
+                                     digest)
     try:
         crypto.verify_signature(sign_pub, message, request.headers.get("x-duly-signature", ""),
                                 f"request from device {device_id}")
@@ -233,17 +235,20 @@ class SyncServer:
         await self._call(self.storage.remember_request, team, device_id, nonce, now_ms(), 2 * REQUEST_WINDOW_MS)
 
     async def authed(self, request: Request, roles=ROLES, limit: int | None = None,
-                     while_joining: bool = False) -> tuple[str, dict, bytes]:
+                     while_joining: bool = False, digest: bool = False) -> tuple[str, dict, bytes]:
+        """The team, the calling device and the body of a signed request; with digest=True the body comes as
+        (body, its SHA-256 in hex), hashed once for the signature and the caller (a chunk's content address)."""
         team = _team_param(request)
         device_id = request.headers.get("x-duly-device", "")
         body = await _body(request, limit or self.max_body)
+        body_digest = hashlib.sha256(body).hexdigest() if digest else None
         device = await self._call(self.storage.device, team, device_id) if _ID.fullmatch(device_id) else None
         if device is None:
             await self._call(self.storage.team, team)  # 404 for an unknown team first
             shown = device_id if _ID.fullmatch(device_id) else "(none)"
             raise ApiError(401, f"device {shown} is not registered in team {team}", code="device_unknown",
                            device=shown, team=team)
-        nonce = _check_signature(request, team, device_id, device["sign_pub"], body)
+        nonce = _check_signature(request, team, device_id, device["sign_pub"], body, body_digest)
         await self._once(team, device_id, nonce)
         if device["joining"] and not while_joining:
             raise ApiError(403, f"device {device_id} has not finished joining team {team}", code="device_joining",
@@ -255,7 +260,7 @@ class SyncServer:
             raise ApiError(403, f"device {device_id} is a {device['role']}; "
                                 f"only {' or '.join(roles)} devices may do this", code="role_refused",
                            device=device_id, role=device["role"], roles=" or ".join(roles))
-        return team, device, body
+        return team, device, (body, body_digest) if digest else body
 
     # -- endpoints -------------------------------------------------------------------------------
     async def health(self, request):
@@ -444,9 +449,9 @@ class SyncServer:
         return Response(body, media_type="application/json")
 
     async def put_chunk(self, request):
-        team, _, body = await self.authed(request, roles=WRITERS, limit=MAX_CHUNK)
+        team, _, (body, digest) = await self.authed(request, roles=WRITERS, limit=MAX_CHUNK, digest=True)
         chunk_id = request.path_params["chunk"]
-        if hashlib.sha256(body).hexdigest() != chunk_id or not _HEX64.fullmatch(chunk_id):
+        if digest != chunk_id or not _HEX64.fullmatch(chunk_id):
             raise ApiError(400, f"chunk {chunk_id[:12]}... does not match its content address")
         created = await self._call(self.storage.put_chunk, team, chunk_id, body)
         return _json({"ok": True, "stored": created}, 201 if created else 200)
