@@ -167,8 +167,9 @@ class Sync:
                 if exc.status == 409 and "epoch" in exc.body:
                     self.fetch_keys()
                     continue
-                if exc.status == 413 and self.push_bytes > 64 * 1024:  # the server takes less than it said
-                    self.push_bytes //= 4
+                limit = exc.body.get("limit")
+                if exc.status == 413 and isinstance(limit, int) and self.push_bytes > limit * 3 // 4:
+                    self.push_bytes = max(limit * 3 // 4, 1)  # the server takes less than this device thought
                     continue
                 raise
             acked = got["acked"]

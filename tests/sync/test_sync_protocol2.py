@@ -190,3 +190,31 @@ def test_a_payload_that_inflates_past_the_limit_is_not_read(monkeypatch):
         payloads.read(2, data)
     monkeypatch.setattr(payloads, "MAX_OPS_TEXT", 10_000)
     assert payloads.read(2, data).ops == ()
+
+
+def test_a_push_too_large_for_the_server_is_sent_again_in_requests_it_takes(tmp_path, monkeypatch):
+    """A device that thinks the server takes more than it does (its limit changed between two calls) gets a 413
+    naming the limit, and sends the same changes again in requests under it."""
+    refresh = client.Sync.refresh
+
+    def optimistic(self):
+        state = refresh(self)
+        self.push_bytes = 8 * 1024 * 1024
+        return state
+
+    monkeypatch.setattr(client.Sync, "refresh", optimistic)
+    with running_server("sqlite", tmp_path, max_body=64 * 1024) as small:
+        led = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
+        try:
+            for batch in range(4):
+                with led.writing() as tx:
+                    for n in range(40):
+                        tx.set("customers", f"c{batch}-{n}", code=f"K{batch}-{n}",
+                               name=crypto.b64e(zlib.compress(f"{batch}/{n}".encode() * 40, 0))[:180],
+                               currency="CNY", archived=0)
+            report = client.init(led, small.url, name="a")
+            total = led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+            assert report.pushed == total
+            assert [e["device_seq"] for e in _stored_log(small)] == list(range(1, total + 1))
+        finally:
+            led.close()
