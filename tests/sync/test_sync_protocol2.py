@@ -4,6 +4,7 @@ upgrade (a 4xx) instead of calling the team's changes damaged."""
 from __future__ import annotations
 
 import json
+import secrets
 import zlib
 
 import pytest
@@ -88,7 +89,7 @@ def test_a_push_is_split_into_requests_the_server_takes(tmp_path):
                     for n in range(40):
                         # random-looking names: they do not compress, so each envelope is about 8 KB sealed
                         tx.set("customers", f"c{batch}-{n}", code=f"K{batch}-{n}",
-                               name=crypto.b64e(zlib.compress(f"{batch}/{n}".encode() * 40, 0))[:180],
+                               name=secrets.token_urlsafe(135),
                                currency="CNY", archived=0)
             report = client.init(led, small.url, name="a")
             total = led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
@@ -206,11 +207,11 @@ def test_a_push_too_large_for_the_server_is_sent_again_in_requests_it_takes(tmp_
     with running_server("sqlite", tmp_path, max_body=64 * 1024) as small:
         led = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
         try:
-            for batch in range(4):
+            for batch in range(20):  # 200 KB of changes: over the limit several times
                 with led.writing() as tx:
                     for n in range(40):
                         tx.set("customers", f"c{batch}-{n}", code=f"K{batch}-{n}",
-                               name=crypto.b64e(zlib.compress(f"{batch}/{n}".encode() * 40, 0))[:180],
+                               name=secrets.token_urlsafe(135),
                                currency="CNY", archived=0)
             report = client.init(led, small.url, name="a")
             total = led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
