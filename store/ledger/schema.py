@@ -294,28 +294,81 @@ def doc_state_suspended(db):
 
 
 def rebuild_settled(db) -> None:
-    """Recompute the whole cache from the documents."""
+    """Recompute the whole cache from the documents: each kind's rows in one statement, every document's
+    allocations, write-offs and voids summed in one pass over their indexes (grouped) and joined to it, where the
+    triggers' DOC_STATE looks each one up again for every column that needs it."""
     db.execute("DELETE FROM doc_state")
-    for select in DOC_STATE.values():
-        db.execute(f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {select}")
+    for kind in _DOC_KINDS:
+        db.execute(f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {_doc_state_rows(kind, grouped=True)}")
 
 
 def settled_cache_problems(db) -> list[str]:
-    """Compare the cache with a fresh computation from the documents; empty when they agree."""
-    fresh = "SELECT * FROM (" + " UNION ALL ".join(DOC_STATE.values()) + ")"
-    cached = f"SELECT {', '.join(DOC_STATE_COLUMNS)} FROM doc_state"
-    missing = db.execute(f"SELECT count(*) FROM ({fresh} EXCEPT {cached})").fetchone()[0]
-    # Every document is one row on each side (ids are keys), so when nothing fresh is missing from the cache
-    # and both sides count the same, they are equal: the second full computation is needed only to say how
-    # much is wrong.
-    documents = sum(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                    for table in ("invoices", "payments", "credit_notes"))
-    if not missing and documents == db.execute("SELECT count(*) FROM doc_state").fetchone()[0]:
-        return []
-    stale = db.execute(f"SELECT count(*) FROM ({cached} EXCEPT {fresh})").fetchone()[0]
-    if missing or stale:
-        return [f"the settlement cache disagrees with the documents for {max(missing, stale)} document(s)"]
-    return []
+    """Compare the cache with a fresh computation from the documents; empty when they agree.
+
+    The fresh rows are computed otherwise than rebuild_settled does (each document's allocations, write-offs and
+    voids looked up by its id), every one must find its exact copy in the cache (its row of that id, equal in
+    every column), and the cache must hold no other row."""
+    cached = db.execute("SELECT count(*) FROM doc_state").fetchone()[0]
+    documents = matching = 0
+    # +d.col: the cached row is found by its key (ids come in the order the documents are read) and then compared,
+    # not searched for in the doc_state_open index, whose pages would be read in no order.
+    same = " AND ".join(f"+d.{col} IS f.{col}" for col in DOC_STATE_COLUMNS[1:])
+    for kind, (table, *_rest) in _DOC_KINDS.items():
+        documents += db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        matching += db.execute(
+            f"WITH f ({', '.join(DOC_STATE_COLUMNS)}) AS ({_doc_state_rows(kind, grouped=False)}) "
+            f"SELECT count(*) FROM f CROSS JOIN doc_state d ON d.id = f.id WHERE {same}").fetchone()[0]
+    wrong = max(documents - matching, cached - matching)
+    return [f"the settlement cache disagrees with the documents for {wrong} document(s)"] if wrong else []
+
+
+# What the cache holds of each kind of document: (table, amount column, allocation key, void doc_table or None,
+# written off?, the columns copied into the cache after id and kind, as DOC_STATE_COLUMNS name them).
+_DOC_KINDS = {
+    "invoice": ("invoices", "total", "invoice_id", "invoices", True,
+                ("customer_id", "currency", "number", "date", "due_date", "terms", "total")),
+    "payment": ("payments", "amount", "payment_id", "payments", False,
+                ("customer_id", "currency", "NULL", "date", "NULL", "NULL", "amount")),
+    "credit": ("credit_notes", "amount", "credit_id", None, False,
+               ("customer_id", "currency", "number", "date", "NULL", "NULL", "amount")),
+}
+
+
+def _doc_state_rows(kind: str, *, grouped: bool) -> str:
+    """The cache rows of one kind computed from the documents, by the rule of DOC_STATE (settled_on, open_all,
+    last_on from the sums and latest dates of allocations and write-offs and the first and last void), each
+    document's facts gathered once: `grouped`, as joins to its allocations, write-offs and voids grouped by
+    document; otherwise as lookups by its id (what the check uses, so that it does not repeat the rebuild)."""
+    table, amount, key, void_table, written, copied = _DOC_KINDS[kind]
+    facts = {"paid": ("allocations", key, "sum(x.amount)"), "paid_on": ("allocations", key, "max(x.date)")}
+    if written:
+        facts |= {"written": ("writeoffs", "invoice_id", "sum(x.amount)"),
+                  "written_on": ("writeoffs", "invoice_id", "max(x.date)")}
+    if void_table:
+        facts |= {"void_first": ("voids", "doc_id", "min(x.date)"), "void_last": ("voids", "doc_id", "max(x.date)")}
+    only = {"voids": f" AND x.doc_table = '{void_table}'"}  # a void names the table of what it voids
+    if grouped:
+        sources = {t: k for t, k, _ in facts.values()}
+        joins = "".join(
+            f" LEFT JOIN (SELECT x.{k} AS id, "
+            + ", ".join(f"{agg} AS {name}" for name, (t2, _k, agg) in facts.items() if t2 == t)
+            + f" FROM {t} x WHERE x.{k} IS NOT NULL{only.get(t, '')} GROUP BY x.{k}) {t} ON {t}.id = doc.id"
+            for t, k in sources.items())
+        gathered = ", ".join(f"{t}.{name}" for name, (t, _k, _a) in facts.items())
+    else:
+        joins = ""
+        gathered = ", ".join(f"(SELECT {agg} FROM {t} x WHERE x.{k} = doc.id{only.get(t, '')}) AS {name}"
+                             for name, (t, k, agg) in facts.items())
+    own = ", ".join(f"doc.{col}" for col in dict.fromkeys(("id", "date", amount, *copied)) if col != "NULL")
+    left = f"{amount} - coalesce(paid, 0)" + (" - coalesce(written, 0)" if written else "")
+    last = "coalesce(paid_on, '')" + (", coalesce(written_on, '')" if written else "")
+    void = f"coalesce(void_first, {_NEVER})" if void_table else _NEVER
+    voided_on = ", coalesce(void_last, '')" if void_table else ""
+    # LIMIT -1: the documents' facts are gathered once each, not once for every expression that uses them.
+    return (f"SELECT id, '{kind}', {', '.join(copied)}, "
+            f"nullif(min({void}, CASE WHEN {left} = 0 THEN max(date, {last}) ELSE {_NEVER} END), {_NEVER}), "
+            f"{left}, max(date, {last}{voided_on}) "
+            f"FROM (SELECT {own}, {gathered} FROM {table} doc{joins} LIMIT -1)")
 
 
 def _v5_import_log(db) -> None:
