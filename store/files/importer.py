@@ -20,9 +20,9 @@ Re-importing a file adds nothing. How a row is recognised as already there:
 - payments: by the fingerprint of the source row, and a payment with a reference is also skipped when the
   ledger already has one of the same customer, date, amount, currency and reference (entered by hand or
   synced from another device).
-The fingerprint is a SHA-256 of the row's normalised values and of how many identical rows came before it
-in the same file (two identical cash payments on one day stay two); the local table `import_log` keeps
-each imported row's fingerprint with the document it became.
+The fingerprint is the first 16 bytes of a SHA-256 of the row's normalised values and of how many identical rows
+came before it in the same file (two identical cash payments on one day stay two); the local table `import_log`
+keeps each imported row's fingerprint with the document it became.
 """
 from __future__ import annotations
 
@@ -654,7 +654,7 @@ class Doc:
     action: str  # "add" | "update" | "skip"
     key: str  # for people: a customer code, an invoice number, 'C0001 2026-03-01 1200.00 CNY'
     fields: dict
-    fingerprint: str
+    fingerprint: bytes  # the key of its row in the import log (`fingerprint`)
     detail: str = ""
 
 
@@ -666,7 +666,7 @@ class Known:
     customers: dict[str, dict] = field(default_factory=dict)  # code -> row
     invoices: dict[str, dict] = field(default_factory=dict)  # number -> {customer, date, total, currency, open}
     terms: set[str] = field(default_factory=set)
-    fingerprints: set[str] = field(default_factory=set)
+    fingerprints: set[bytes] = field(default_factory=set)  # the import log's keys of this kind
     payments: set[tuple] = field(default_factory=set)  # (customer code, date, amount, currency, reference)
     name_keys: dict[str, str] | None = None  # validate.name_key(name) -> customer code, made on first use
     # the largest rowid of the payments there before this import (a row it writes gets a larger one): what a
@@ -694,9 +694,18 @@ class ImportProblems(InvalidInput):
         self.problems = problems
 
 
-def fingerprint(kind: str, values: dict, occurrence: int) -> str:
+# A fingerprint as the import log keeps it: the first 16 bytes of the SHA-256 (the log's key; a 64-character hex text
+# key put each insert on a random page of a large log).
+KEY_BYTES = 16
+
+
+def fingerprint(kind: str, values: dict, occurrence: int) -> bytes:
     body = json.dumps({"kind": kind, "row": values, "n": occurrence}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(body.encode()).hexdigest()
+    return hashlib.sha256(body.encode()).digest()[:KEY_BYTES]
+
+
+# json.dumps(values, sort_keys=True, ensure_ascii=False) without making an encoder for each row
+_ROW_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 
 
 class _Rows:
@@ -721,12 +730,12 @@ class _Rows:
             self.problem(line, name, exc)
             return None
 
-    def occurrence(self, values: dict) -> str:
-        row = json.dumps(values, sort_keys=True, ensure_ascii=False)
+    def occurrence(self, values: dict) -> bytes:
+        row = _ROW_JSON(values)
         body = hashlib.sha256(row.encode()).digest()
         n = self.seen[body] = self.seen.get(body, 0) + 1
         # fingerprint(self.kind, values, n), the row's JSON made once
-        return hashlib.sha256(f'{{"kind": {self.kind_json}, "n": {n}, "row": {row}}}'.encode()).hexdigest()
+        return hashlib.sha256(f'{{"kind": {self.kind_json}, "n": {n}, "row": {row}}}'.encode()).digest()[:KEY_BYTES]
 
 
 def _flag(text: str) -> bool:
@@ -1427,7 +1436,7 @@ def _run(ledger, table: Table, spec: Kind, *, dry_run: bool, allow_duplicate_tax
                 if not walk.problems:  # after a problem the rest of the file is only checked
                     _post(ledger, tx, spec, docs, posting, base, walk, outcome, source, at)
                 for doc in docs:
-                    doc.fields, doc.fingerprint = {}, ""
+                    doc.fields, doc.fingerprint = {}, b""
                 if keep_rows:
                     outcome.docs.extend(docs)
                 if progress is not None:

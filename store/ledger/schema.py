@@ -504,8 +504,31 @@ def _v_compressed_change_log(db) -> None:
             db.execute("UPDATE changes SET ops=? WHERE seq=?", (packed, seq))
 
 
+def _v_import_log_binary_keys(db) -> None:
+    """The import log is keyed by the first 16 bytes of each row's SHA-256 instead of its 64-character hex text: a
+    key that small keeps the log's pages in the cache, where a large log's text keys put each insert of a bulk
+    import on a random page. Every fingerprint an older Duly logged becomes its first 16 bytes, so a file imported
+    before still adds nothing when it is imported again."""
+    db.execute(
+        """CREATE TABLE import_log_binary (
+  fingerprint BLOB PRIMARY KEY, kind TEXT NOT NULL, doc_table TEXT NOT NULL, doc_id TEXT NOT NULL,
+  source TEXT, line INTEGER, at TEXT
+) WITHOUT ROWID"""
+    )
+    db.execute(
+        """INSERT OR IGNORE INTO import_log_binary (fingerprint, kind, doc_table, doc_id, source, line, at)
+           SELECT CASE WHEN typeof(fingerprint) = 'text' AND length(fingerprint) = 64
+                       THEN coalesce(unhex(substr(fingerprint, 1, 32)), fingerprint) ELSE fingerprint END,
+                  kind, doc_table, doc_id, source, line, at
+           FROM import_log ORDER BY 1"""
+    )
+    db.execute("DROP TABLE import_log")
+    db.execute("ALTER TABLE import_log_binary RENAME TO import_log")
+
+
 MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates, _v_recurring, _v_debit_notes,
-              _v_customer_search, _v_compressed_change_log, _v_contract_status]
+              _v_customer_search, _v_compressed_change_log, _v_contract_status,
+              _v_import_log_binary_keys]
 VERSION = len(MIGRATIONS)
 
 

@@ -669,12 +669,16 @@ def test_ods_errors_name_the_row_and_column_letter_and_a_broken_one_says_why(cli
 
 def test_a_rows_fingerprint_is_the_one_earlier_imports_stored():
     """import_log keeps each imported row's fingerprint: a re-import of an old file must find the same ones (the
-    values below are what Duly computed before the fingerprint was made in one pass)."""
+    hex values below are what Duly computed before the fingerprint was made in one pass; the log now keeps their
+    first 16 bytes, and the migration to it cut the ones logged before to the same)."""
+    def key(hex_text):
+        return bytes.fromhex(hex_text)[:16]
+
     rows = importer._Rows(None, "payments")
     values = {"customer": "恒达", "date": "2026-01-10", "amount": 12345, "currency": "CNY", "method": "cash",
               "reference": "", "invoice": [["F-1", 12345]]}
-    assert rows.occurrence(values) == "05d271486df62cbb10b18b60642a3b19509262a173be1cfbe6e29c75fad68e05"
-    assert rows.occurrence(dict(values)) == "5767493b215744f1a0030574c7637514069a535618ff8add0fe15f48fcc79aae"
-    assert importer._Rows(None, "invoices").occurrence({"customer": "A", "tax": None}) == (
+    assert rows.occurrence(values) == key("05d271486df62cbb10b18b60642a3b19509262a173be1cfbe6e29c75fad68e05")
+    assert rows.occurrence(dict(values)) == key("5767493b215744f1a0030574c7637514069a535618ff8add0fe15f48fcc79aae")
+    assert importer._Rows(None, "invoices").occurrence({"customer": "A", "tax": None}) == key(
         "98d4e931440fb79ed6e90c2a3d659b8bb523ce2e349d04350d5cda12080c9019")
     assert rows.occurrence(values) == importer.fingerprint("payments", values, 3)
