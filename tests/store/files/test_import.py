@@ -3,9 +3,11 @@ none, errors that say file/line/column/value/expected, and re-import adding noth
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from openpyxl import Workbook
 
 from store.files import importer
@@ -682,3 +684,35 @@ def test_a_rows_fingerprint_is_the_one_earlier_imports_stored():
     assert importer._Rows(None, "invoices").occurrence({"customer": "A", "tax": None}) == key(
         "98d4e931440fb79ed6e90c2a3d659b8bb523ce2e349d04350d5cda12080c9019")
     assert rows.occurrence(values) == importer.fingerprint("payments", values, 3)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_AMOUNT = st.integers(min_value=-10**15, max_value=10**15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(customer=_TEXT, on=_TEXT, total=_AMOUNT, currency=_TEXT, due=_TEXT, terms=_TEXT, description=_TEXT,
+       number=_TEXT, tax=st.none() | _AMOUNT, method=_TEXT, reference=_TEXT,
+       invoice=st.just("-") | st.lists(st.tuples(_TEXT, _AMOUNT), max_size=3))
+def test_a_rows_json_is_the_one_the_json_module_writes(customer, on, total, currency, due, terms, description, number,
+                                                       tax, method, reference, invoice):
+    """A row's fingerprint hashes its values as json.dumps(sort_keys=True, ensure_ascii=False) writes them: the
+    checks write that text themselves (quotes, control characters and Chinese included), or every row imported
+    before would be imported again."""
+    def dumps(values):
+        return json.dumps(values, sort_keys=True, ensure_ascii=False)
+
+    values = {"customer": customer, "date": on, "amount": total, "currency": currency, "due": due, "terms": terms,
+              "description": description, "number": number}
+    if tax is not None:
+        values["tax"] = tax
+    assert importer._invoice_row_json(customer, on, total, currency, due, terms, description, number, tax) == dumps(
+        values)
+    assert importer._row_json(values) == dumps(values)
+    pairs = invoice if invoice == "-" else [[n, p] for n, p in invoice]
+    values = {"customer": customer, "date": on, "amount": total, "currency": currency, "method": method,
+              "reference": reference, "invoice": pairs}
+    assert importer._payment_row_json(customer, on, total, currency, method, reference, pairs) == dumps(values)
+    assert importer._row_json(values) == dumps(values)
+    assert importer._row_json({**values, "archived": True, "rate": 1.5}) == dumps({**values, "archived": True,
+                                                                                  "rate": 1.5})
