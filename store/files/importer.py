@@ -695,8 +695,8 @@ class ImportProblems(InvalidInput):
         self.problems = problems
 
 
-# A fingerprint as the import log keeps it: the first 16 bytes of the SHA-256 (the log's key; a 64-character hex text
-# key put each insert on a random page of a large log).
+# A fingerprint as the import log keeps it: the first 16 bytes of the SHA-256 (the log's unique index of them is
+# what a random key goes into: the smaller, the more of it the cache keeps).
 KEY_BYTES = 16
 
 
@@ -1574,6 +1574,6 @@ def _post(ledger, tx, spec: Kind, docs: list[Doc], posting: Posting, known: Know
         if warning:
             outcome.warnings.append(Said(N_("{where}: {reason}"), where=walk.table.where(doc.line), reason=warning))
         log.append((doc.fingerprint, spec.name, table_name, row_id, source, doc.line, at))
-    log.sort()  # by fingerprint, the log's key: the rows go into the index in order, not at random pages
+    log.sort()  # by fingerprint: they go into the log's index of fingerprints in order, not at random pages
     tx.local_rows("import_log", _LOG_COLUMNS, log)
     tx.seal_if_full()

@@ -50,4 +50,5 @@ def test_rows_an_older_duly_logged_are_still_recognised_after_the_upgrade(tmp_pa
         third = importer.run(ledger, more, "invoices")
         assert (third.count("add"), third.count("skip")) == (1, 2)
         assert ledger.conn.execute("SELECT count(*) FROM invoices").fetchone()[0] == 3
+        assert ledger.conn.execute("SELECT count(*), count(DISTINCT fingerprint) FROM import_log").fetchone() == (3, 3)
         assert schema.migrate(ledger.conn) == schema.VERSION  # run again: nothing to do, nothing breaks
