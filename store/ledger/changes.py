@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from store.errors import DulyError
 from store.ledger import packing
+from store.ledger import schema
 from store.ledger.schema import EDITABLE, EVENTS, SEARCHED, reindex_customer
 
 GENESIS = "0" * 64
@@ -154,13 +155,20 @@ def apply_sets(conn, table: str, row: str, values: dict, hlc: str, *, device: st
 
 
 def apply_events(conn, table: str, ops: list[Op]) -> None:
-    """`event` operations of one table, inserted once each, with one executemany per set of columns."""
+    """`event` operations of one table, inserted once each, with one executemany per set of columns; the settlement
+    cache rows of the documents they touch are computed again once for the whole batch (schema.refresh_in_batch),
+    not by the triggers row by row."""
     by_cols: dict[tuple[str, ...], list[list]] = {}
     for op in ops:
         by_cols.setdefault(tuple(op.data), []).append([op.row, *op.data.values()])
-    for cols, values in by_cols.items():
-        marks = ",".join("?" * (len(cols) + 1))
-        conn.executemany(f"INSERT OR IGNORE INTO {table} (id,{','.join(cols)}) VALUES ({marks})", values)
+
+    def write() -> None:
+        for cols, values in by_cols.items():
+            marks = ",".join("?" * (len(cols) + 1))
+            conn.executemany(f"INSERT OR IGNORE INTO {table} (id,{','.join(cols)}) VALUES ({marks})", values)
+
+    documents = schema.touched(table, [(op.row, op.data) for op in ops]) if table in schema.DOC_STATE_TOUCHES else set()
+    schema.refresh_in_batch(conn, documents, write)
 
 
 def _text(value) -> str | None:
@@ -189,6 +197,21 @@ def apply(conn, change: Change) -> bool:
         apply_op(conn, op, change.hlc, device=change.device, actor=change.actor, at=change.at)
     append(conn, change, prev_hash)
     return True
+
+
+def apply_many(conn, batch: list[Change]) -> list[Change]:
+    """`apply` for each envelope of a batch inside the caller's transaction (those already applied are skipped);
+    the settlement cache rows of the documents the batch posts are computed again once at the end
+    (schema.refresh_in_batch), not row by row. Returns the envelopes that were new."""
+    posted: dict[str, list] = {}
+    for change in batch:
+        for op in change.ops:
+            if op.kind == "event" and op.table in schema.DOC_STATE_TOUCHES:
+                posted.setdefault(op.table, []).append((op.row, op.data))
+    documents = set().union(*(schema.touched(table, rows) for table, rows in posted.items()))
+    applied: list[Change] = []
+    schema.refresh_in_batch(conn, documents, lambda: applied.extend(c for c in batch if apply(conn, c)))
+    return applied
 
 
 def append(conn, change: Change, prev_hash: str) -> str:

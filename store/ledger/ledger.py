@@ -233,7 +233,7 @@ class Ledger:
         for change in batch:
             self.clock.observe(Stamp.parse(change.hlc), device=change.device)
         with db.transaction(self.conn, self.path):
-            applied = [c for c in batch if changes.apply(self.conn, c)]
+            applied = changes.apply_many(self.conn, batch)
             top = max((c.hlc for c in applied), default="")
             if top > (self.meta("hlc") or ""):
                 self.set_meta("hlc", top)  # so every connection stamps after it (see _catch_up)
