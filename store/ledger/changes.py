@@ -67,7 +67,10 @@ class Change:
         return f'{head[:-1]},"ops":{self.ops_json() if ops_text is None else ops_text}}}'
 
     def ops_json(self) -> str:
-        return canonical([op.to_json() for op in self.ops])
+        # An event's dict is made here, not through Op.to_json (a bulk envelope has thousands): the same dict, so
+        # the same canonical text (tests/store/ledger/test_canonical_text.py).
+        return canonical([{"op": "event", "t": op.table, "id": op.row, "d": op.data} if op.kind == "event"
+                          else op.to_json() for op in self.ops])
 
 
 class MalformedChange(DulyError):
@@ -158,12 +161,16 @@ def apply_events(conn, table: str, ops: list[Op]) -> None:
     """`event` operations of one table, inserted once each, with one executemany per set of columns; the settlement
     cache rows of the documents they touch are computed again once for the whole batch (schema.refresh_in_batch),
     not by the triggers row by row."""
-    by_cols: dict[tuple[str, ...], list[list]] = {}
+    groups: dict[tuple[str, ...], list[tuple]] = {}
     for op in ops:
-        by_cols.setdefault(tuple(op.data), []).append([op.row, *op.data.values()])
+        groups.setdefault(tuple(op.data), []).append((op.row, *op.data.values()))
+    apply_event_groups(conn, table, groups, ops)
 
+
+def apply_event_groups(conn, table: str, groups: dict[tuple[str, ...], list[tuple]], ops: list[Op]) -> None:
+    """apply_events with the rows already grouped by their columns: {columns: [(id, *values)]}."""
     def write() -> None:
-        for cols, values in by_cols.items():
+        for cols, values in groups.items():
             marks = ",".join("?" * (len(cols) + 1))
             conn.executemany(f"INSERT OR IGNORE INTO {table} (id,{','.join(cols)}) VALUES ({marks})", values)
 
