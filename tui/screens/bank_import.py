@@ -40,6 +40,7 @@ def import_statement(ledger, path: str, profile: str | None, dry_run: bool) -> d
 class BankImportScreen(FittedFooter, Screen[bool]):
     """Dismisses with True once a statement was imported."""
 
+    NAVIGATES = False  # a path is typed here: digits type
     BINDINGS = [
         Binding("ctrl+r", "preview", "Preview", id="bank_preview"),
         Binding("ctrl+s", "import", "Import", id="bank_import"),

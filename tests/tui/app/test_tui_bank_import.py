@@ -82,4 +82,24 @@ async def test_a_file_that_is_no_statement_says_why(tmp_path, monkeypatch):
         await until(pilot, lambda: "notes.csv" in text_of(screen.query_one("#bank-result")))
         await pilot.press("ctrl+s")
         await pilot.pause(0.5)
-        assert app.screen is screen  # nothing imported: the screen stays with the reason  # nothing imported: the screen stays with the reason
+        assert app.screen is screen  # nothing imported: the screen stays with the reason
+
+
+async def test_digits_do_not_leave_the_statement_import(tmp_path, monkeypatch):
+    """A path is typed on this screen: a digit pressed anywhere on it (the tree focused too) does not go to another
+    screen as it does from a list."""
+    path = make_book(tmp_path / "book.duly")
+    (tmp_path / "in").mkdir()
+    monkeypatch.chdir(tmp_path / "in")
+    app = app_for(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, BankImportScreen))
+        screen = app.screen
+        screen.query_one("#bank-tree", DirectoryTree).focus()
+        await pilot.press("2")
+        await pilot.pause(0.3)
+        assert app.screen is screen
