@@ -9,6 +9,7 @@ is stopped half-way leaves an empty ledger, not half a book.
 from __future__ import annotations
 
 import random
+from bisect import bisect
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
@@ -37,6 +38,13 @@ _ITEMS_EN = ["Consulting", "Goods", "Maintenance", "Software licence", "Freight"
 _TERMS = ["NET30", "EOM30", "30/70", "NET60"]
 _TERMS_WEIGHTS = [45, 30, 10, 15]
 _METHODS = ["bank_transfer", "bank_transfer", "bank_transfer", "alipay", "wechat", "cash", "card", "other"]
+_LINE_COUNTS = [1, 2, 3]
+_LINE_CUM = [80, 94, 100]  # cumulative weights of 1, 2 or 3 lines: 80, 14, 6
+_QTY = [1, 1, 1, 2, 3, 5, 10, 12]
+_TAX_BP_ZH = [1300, 1300, 600, 900]
+_TAX_BP_EN = [0, 1300]
+_CREDIT_PERCENT = [5, 10, 20, 100]
+_PARTIAL_PERCENT = [30, 50, 80]
 
 
 @dataclass
@@ -51,20 +59,22 @@ class _Customer:
     weight: float
 
 
-class _Ids:
-    """UUIDv7-shaped ids from the seed: the same seed gives the same ids, increasing in creation order."""
+def _ids(rng: random.Random, start_ms: int) -> Callable[[], str]:
+    """UUIDv7-shaped ids from the seed: the same seed gives the same ids, increasing in creation order (one
+    millisecond apart). Each id takes 74 random bits from `rng`, so ids and the rest of the book draw from the
+    one sequence in the order they are made."""
+    getrandbits = rng.getrandbits
+    ms = start_ms
 
-    def __init__(self, rng: random.Random, start_ms: int):
-        self.rng = rng
-        self.ms = start_ms
+    def new_id() -> str:
+        nonlocal ms
+        ms += 1
+        rand = getrandbits(74)
+        # 48 bits of time, version 7, 12 random bits, variant 0b10, 62 random bits: as hex groups 8-4-4-4-12
+        return "%08x-%04x-7%03x-%04x-%012x" % (ms >> 16 & 0xFFFFFFFF, ms & 0xFFFF, rand >> 62 & 0xFFF,
+                                                0x8000 | rand >> 48 & 0x3FFF, rand & 0xFFFFFFFFFFFF)
 
-    def __call__(self) -> str:
-        self.ms += 1
-        rand = self.rng.getrandbits(74)
-        value = (self.ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64 | 0b10 << 62
-        value |= rand & ((1 << 62) - 1)
-        h = f"{value:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return new_id
 
 
 def _zh_name(rng: random.Random) -> str:
@@ -98,18 +108,53 @@ def _customers(rng: random.Random, count: int, new_id) -> list[_Customer]:
     return out
 
 
-def _lines(rng: random.Random, english: bool, currency: str) -> list[dict]:
-    lines = []
-    for pos in range(1, rng.choices([1, 2, 3], [80, 14, 6])[0] + 1):
-        qty = rng.choice([1, 1, 1, 2, 3, 5, 10, 12])
+def _line_maker(rng: random.Random) -> Callable[[bool, str], list[tuple]]:
+    """Invoice lines (description, qty, unit price, tax bp, amount, tax) drawn from `rng`."""
+    chance, below, lognormvariate = rng.random, rng._randbelow, rng.lognormvariate
+
+    def lines(english: bool, currency: str) -> list[tuple]:
         scale = 1 if currency == "CNY" else 7  # foreign-currency invoices are smaller in units
-        unit_price = int(rng.lognormvariate(12.5, 1.0) // scale) // 100 * 100 + 100
-        tax_bp = rng.choice([1300, 1300, 600, 900]) if not english else rng.choice([0, 1300])
-        amount = qty * unit_price
-        tax = (amount * tax_bp + 5000) // 10000
-        lines.append({"pos": pos, "description": rng.choice(_ITEMS_EN if english else _ITEMS_ZH), "qty": str(qty),
-                      "unit_price": unit_price, "tax_bp": tax_bp, "amount": amount, "tax": tax})
+        items = _ITEMS_EN if english else _ITEMS_ZH
+        out = []
+        for _ in range(_LINE_COUNTS[bisect(_LINE_CUM, chance() * 100.0, 0, 2)]):
+            qty = _QTY[below(8)]
+            unit_price = int(lognormvariate(12.5, 1.0) // scale) // 100 * 100 + 100
+            tax_bp = _TAX_BP_EN[below(2)] if english else _TAX_BP_ZH[below(4)]
+            amount = qty * unit_price
+            out.append((items[below(len(items))], qty, unit_price, tax_bp, amount, (amount * tax_bp + 5000) // 10000))
+        return out
+
     return lines
+
+
+def _due_items_maker() -> Callable[[str, int, int], list[tuple[int, int]]]:
+    """The due items (due day as an ordinal, amount) of an invoice on built-in terms, by store.rules.terms."""
+    one_line: dict[tuple[str, int], int] = {}
+
+    def due_items(terms_name: str, total: int, day: int) -> list[tuple[int, int]]:
+        terms = BUILTIN_TERMS[terms_name]
+        if len(terms.lines) == 1 and terms.lines[0].kind != "fixed" and total > 0:
+            # One line: one item of the whole total (items sum to the total), due on a day that depends only on
+            # the invoice's day; so the terms are split (and checked) once per day, not once per invoice.
+            when = one_line.get((terms_name, day))
+            if when is None:
+                when = one_line[terms_name, day] = instalments(terms, total, date.fromordinal(day))[0][0].toordinal()
+            return [(when, total)]
+        return [(when.toordinal(), amount) for when, amount in instalments(terms, total, date.fromordinal(day))]
+
+    return due_items
+
+
+class _DayText(dict):
+    """Day ordinal -> its text, each made once (a two-year book has a few thousand days and a million dates)."""
+
+    def __init__(self, spell: Callable[[date], str]):
+        super().__init__()
+        self.spell = spell
+
+    def __missing__(self, day: int) -> str:
+        text = self[day] = self.spell(date.fromordinal(day))
+        return text
 
 
 def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT_INVOICES, seed: int = 1,
@@ -123,7 +168,7 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
     rng = random.Random(seed)
     today = today or date.today()
     start = today - timedelta(days=730)
-    new_id = _Ids(rng, int(datetime(start.year, start.month, start.day, tzinfo=timezone.utc).timestamp() * 1000))
+    new_id = _ids(rng, int(datetime(start.year, start.month, start.day, tzinfo=timezone.utc).timestamp() * 1000))
     prefix = ledger.meta("series_prefix") or "D1"
     book = _customers(rng, customers, new_id)
     counts = {"customers": len(book), "invoices": 0, "payments": 0, "allocations": 0, "credit_notes": 0,
@@ -137,7 +182,12 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
 
 
 def _build(ledger, tx, rng, book, counts, *, customers, invoices, today, start, new_id, prefix, progress) -> None:
-    """The book, posted in the open write `tx`."""
+    """The book, posted in the open write `tx`.
+
+    Every draw takes from `rng` what random.Random's own methods take (choice(seq) and randint(a, b) are
+    seq[_randbelow(len(seq))] and a + _randbelow(b - a + 1), a weighted choice is a bisect of random() into the
+    cumulative weights), in the same order, so a seed makes the same book as it always did; days are ordinals,
+    spelled as text once per day."""
     for c in book:
         tx.set("customers", c.id, code=c.code, name=c.name, currency=c.currency, terms=c.terms,
                language="en" if c.name.isascii() else "zh",
@@ -145,114 +195,129 @@ def _build(ledger, tx, rng, book, counts, *, customers, invoices, today, start, 
                settlement_cycle="monthly" if c.terms == "EOM30" else "per_order", archived=0)
     tx.set("settings", "currency", value="CNY")
 
+    chance, below, gauss = rng.random, rng._randbelow, rng.gauss
+    lines_of, due_items = _line_maker(rng), _due_items_maker()
+    iso, compact = _DayText(date.isoformat), _DayText(lambda d: f"{d:%Y%m%d}")
+    payment_number, writeoff_number = NUMBER_TEMPLATES["payments"], NUMBER_TEMPLATES["writeoffs"]
+    english_of = {c.id: c.name.isascii() for c in book}
+    today_n = today.toordinal()
+
     # Invoice dates spread over two years, in date order so numbers rise with dates.
     weights = [c.weight for c in book]
     picks = rng.choices(range(len(book)), weights, k=invoices)
-    dates = sorted(start + timedelta(days=rng.randrange(730)) for _ in range(invoices))
-    pending: list[tuple] = []  # (table, id, fields) waiting for the next executemany
-    credits = 0
-    voidable: list[tuple[str, str]] = []  # (invoice id, date) of recent unpaid invoices
+    first = start.toordinal()
+    days = sorted([first + below(730) for _ in range(invoices)])
+    pending: dict[str, list] = {}  # table -> (id, fields) waiting for the next executemany, tables first seen first
+    payments = allocations = credits = writeoffs = 0
+    voidable: list[tuple[str, int]] = []  # (invoice id, day) of recent unpaid invoices
 
     def flush():
-        nonlocal pending
         if pending:
-            by_table: dict[str, list] = {}
-            for table, row_id, fields in pending:
-                by_table.setdefault(table, []).append((row_id, fields))
-            for table, rows in by_table.items():  # first seen first: invoices before what refers to them
+            for table, rows in pending.items():  # first seen first: invoices before what refers to them
                 tx.events(table, rows)
             tx.seal_if_full()
-            pending = []
+            pending.clear()
 
     def post(table: str, fields: dict) -> str:
         row_id = new_id()
-        pending.append((table, row_id, fields))
-        if table in counts:
-            counts[table] += 1
-        if table in ("payments", "writeoffs"):  # numbered in the device's series, as the store numbers them
-            fields["number"] = NUMBER_TEMPLATES[table].format(prefix=prefix, n=counts[table])
+        rows = pending.get(table)
+        if rows is None:
+            rows = pending[table] = []
+        rows.append((row_id, fields))
         return row_id
 
-    for n, (pick, inv_date) in enumerate(zip(picks, dates), start=1):
+    for n, (pick, day) in enumerate(zip(picks, days), start=1):
         c = book[pick]
-        english = c.name.isascii()
-        lines = _lines(rng, english, c.currency)
-        total = sum(line["amount"] + line["tax"] for line in lines)
-        dues = instalments(BUILTIN_TERMS[c.terms], total, inv_date)
-        inv = post("invoices", {
-            "number": f"{prefix}-{n:06d}", "customer_id": c.id, "date": inv_date.isoformat(),
-            "due_date": dues[-1][0].isoformat(), "currency": c.currency, "total": total,
-            "tax": sum(line["tax"] for line in lines), "terms": c.terms, "contract": None, "einvoice": None,
-            "description": lines[0]["description"]})
+        kind, english = c.kind, english_of[c.id]
+        lines = lines_of(english, c.currency)
+        total = tax = 0
         for line in lines:
-            post("invoice_lines", {"invoice_id": inv, **line})
+            total += line[4] + line[5]
+            tax += line[5]
+        dues = due_items(c.terms, total, day)
+        inv = post("invoices", {
+            "number": f"{prefix}-{n:06d}", "customer_id": c.id, "date": iso[day], "due_date": iso[dues[-1][0]],
+            "currency": c.currency, "total": total, "tax": tax, "terms": c.terms, "contract": None, "einvoice": None,
+            "description": lines[0][0]})
+        for pos, (description, qty, unit_price, tax_bp, amount, line_tax) in enumerate(lines, start=1):
+            post("invoice_lines", {"invoice_id": inv, "pos": pos, "description": description, "qty": str(qty),
+                                   "unit_price": unit_price, "tax_bp": tax_bp, "amount": amount, "tax": line_tax})
         for seq, (when, amount) in enumerate(dues, start=1):
-            post("due_items", {"invoice_id": inv, "seq": seq, "due_date": when.isoformat(), "amount": amount})
+            post("due_items", {"invoice_id": inv, "seq": seq, "due_date": iso[when], "amount": amount})
 
         open_amount = total
-        if rng.random() < 0.012:  # a price reduction credited against the invoice (折让)
-            credit = max(1, total * rng.choice([5, 10, 20, 100]) // 100)
-            when = inv_date + timedelta(days=rng.randint(3, 25))
-            if when <= today:
+        if chance() < 0.012:  # a price reduction credited against the invoice (折让)
+            credit = max(1, total * _CREDIT_PERCENT[below(4)] // 100)
+            when = day + 3 + below(23)
+            if when <= today_n:
                 credits += 1
                 cn = post("credit_notes", {
-                    "number": f"CN-{prefix}-{credits:06d}", "customer_id": c.id, "date": when.isoformat(),
+                    "number": f"CN-{prefix}-{credits:06d}", "customer_id": c.id, "date": iso[when],
                     "amount": credit, "currency": c.currency, "invoice_id": inv,
                     "reason": "价格折让" if not english else "price adjustment"})
+                allocations += 1
                 post("allocations", {"invoice_id": inv, "payment_id": None, "credit_id": cn, "amount": credit,
-                                     "date": when.isoformat()})
+                                     "date": iso[when]})
                 open_amount -= credit
 
         # When and how much this customer pays.
         for due_when, due_amount in dues:
             if open_amount <= 0:
                 break
-            late = c.late_days + int(rng.gauss(0, 6))
-            if c.kind == "prompt" and rng.random() < 0.08:
-                late += rng.randint(15, 60)
-            pay_date = max(inv_date, due_when + timedelta(days=late))
+            late = c.late_days + int(gauss(0, 6))
+            if kind == "prompt" and chance() < 0.08:
+                late += 15 + below(46)
+            pay_day = max(day, due_when + late)
             share = min(due_amount, open_amount) if len(dues) > 1 else open_amount
-            if c.kind == "partial" and rng.random() < 0.5:
-                share = share * rng.choice([30, 50, 80]) // 100
-            if c.kind == "bad" and rng.random() < 0.5:
+            if kind == "partial" and chance() < 0.5:
+                share = share * _PARTIAL_PERCENT[below(3)] // 100
+            if kind == "bad" and chance() < 0.5:
                 share = 0
-            if pay_date > today or share <= 0:
+            if pay_day > today_n or share <= 0:
                 continue
-            over = rng.random() < 0.01  # paid a little more than asked: the rest stays unapplied
-            paid = share + (rng.randint(1, 50) * 100 if over else 0)
+            over = chance() < 0.01  # paid a little more than asked: the rest stays unapplied
+            paid = share + ((1 + below(50)) * 100 if over else 0)
+            method = _METHODS[below(len(_METHODS))]
+            reference = f"{compact[pay_day]}-{10 + below(99990)}"
+            payments += 1  # numbered in the device's series, as the store numbers them
             pay = post("payments", {
-                "customer_id": c.id, "date": pay_date.isoformat(), "amount": paid, "currency": c.currency,
-                "method": rng.choice(_METHODS), "reference": f"{pay_date:%Y%m%d}-{rng.randint(10, 99999)}",
-                "note": None})
+                "customer_id": c.id, "date": iso[pay_day], "amount": paid, "currency": c.currency, "method": method,
+                "reference": reference, "note": None, "number": payment_number.format(prefix=prefix, n=payments)})
+            allocations += 1
             post("allocations", {"invoice_id": inv, "payment_id": pay, "credit_id": None, "amount": share,
-                                 "date": pay_date.isoformat()})
+                                 "date": iso[pay_day]})
             open_amount -= share
 
-        if open_amount > 0 and c.kind == "bad" and (today - inv_date).days > 400 and rng.random() < 0.5:
-            when = inv_date + timedelta(days=rng.randint(365, 395))
-            post("writeoffs", {"invoice_id": inv, "date": when.isoformat(), "amount": open_amount,
-                               "reason": "坏账核销" if not english else "uncollectable"})
-        elif open_amount == total and 20 < (today - inv_date).days < 60:
-            voidable.append((inv, inv_date))
+        if open_amount > 0 and kind == "bad" and today_n - day > 400 and chance() < 0.5:
+            when = day + 365 + below(31)
+            writeoffs += 1
+            post("writeoffs", {"invoice_id": inv, "date": iso[when], "amount": open_amount,
+                               "reason": "坏账核销" if not english else "uncollectable",
+                               "number": writeoff_number.format(prefix=prefix, n=writeoffs)})
+        elif open_amount == total and 20 < today_n - day < 60:
+            voidable.append((inv, day))
 
-        if rng.random() < 0.004:  # money on account with no invoice named (预收款)
-            when = inv_date + timedelta(days=rng.randint(0, 20))
-            if when <= today:
-                post("payments", {"customer_id": c.id, "date": when.isoformat(),
-                                  "amount": rng.randint(10, 500) * 100, "currency": c.currency,
-                                  "method": "bank_transfer", "reference": f"ON-ACCOUNT-{n}", "note": "预收款"})
-        if len(pending) >= DOCS_PER_TRANSACTION:
+        if chance() < 0.004:  # money on account with no invoice named (预收款)
+            when = day + below(21)
+            if when <= today_n:
+                amount = (10 + below(491)) * 100
+                payments += 1
+                post("payments", {"customer_id": c.id, "date": iso[when], "amount": amount, "currency": c.currency,
+                                  "method": "bank_transfer", "reference": f"ON-ACCOUNT-{n}", "note": "预收款",
+                                  "number": payment_number.format(prefix=prefix, n=payments)})
+        if sum(map(len, pending.values())) >= DOCS_PER_TRANSACTION:
             flush()
         if progress is not None:
             progress(n, invoices)
 
     # One or two invoices issued in error and voided, nothing ever paid on them.
-    for inv, inv_date in voidable[: 1 + invoices // 1000 % 2]:
-        post("voids", {"doc_table": "invoices", "doc_id": inv, "date": (inv_date + timedelta(days=2)).isoformat(),
-                       "reason": "开错发票"})
+    voids = voidable[: 1 + invoices // 1000 % 2]
+    for inv, day in voids:
+        post("voids", {"doc_table": "invoices", "doc_id": inv, "date": iso[day + 2], "reason": "开错发票"})
     flush()
-    for name, value in (("invoice", invoices), ("credit", credits), ("payment", counts["payments"]),
-                        ("writeoff", counts["writeoffs"])):
+    counts.update(invoices=invoices, payments=payments, allocations=allocations, credit_notes=credits,
+                  writeoffs=writeoffs, voids=len(voids))
+    for name, value in (("invoice", invoices), ("credit", credits), ("payment", payments), ("writeoff", writeoffs)):
         ledger.conn.execute(
             "INSERT INTO counters (name, value) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value=max(value, excluded.value)", (name, value))

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from store.errors import DulyError
 from store.ledger import packing
+from store.ledger import schema
 from store.ledger.schema import EDITABLE, EVENTS, SEARCHED, reindex_customer
 
 GENESIS = "0" * 64
@@ -66,7 +67,10 @@ class Change:
         return f'{head[:-1]},"ops":{self.ops_json() if ops_text is None else ops_text}}}'
 
     def ops_json(self) -> str:
-        return canonical([op.to_json() for op in self.ops])
+        # An event's dict is made here, not through Op.to_json (a bulk envelope has thousands): the same dict, so
+        # the same canonical text (tests/store/ledger/test_canonical_text.py).
+        return canonical([{"op": "event", "t": op.table, "id": op.row, "d": op.data} if op.kind == "event"
+                          else op.to_json() for op in self.ops])
 
 
 class MalformedChange(DulyError):
@@ -154,13 +158,24 @@ def apply_sets(conn, table: str, row: str, values: dict, hlc: str, *, device: st
 
 
 def apply_events(conn, table: str, ops: list[Op]) -> None:
-    """`event` operations of one table, inserted once each, with one executemany per set of columns."""
-    by_cols: dict[tuple[str, ...], list[list]] = {}
+    """`event` operations of one table, inserted once each, with one executemany per set of columns; the settlement
+    cache rows of the documents they touch are computed again once for the whole batch (schema.refresh_in_batch),
+    not by the triggers row by row."""
+    groups: dict[tuple[str, ...], list[tuple]] = {}
     for op in ops:
-        by_cols.setdefault(tuple(op.data), []).append([op.row, *op.data.values()])
-    for cols, values in by_cols.items():
-        marks = ",".join("?" * (len(cols) + 1))
-        conn.executemany(f"INSERT OR IGNORE INTO {table} (id,{','.join(cols)}) VALUES ({marks})", values)
+        groups.setdefault(tuple(op.data), []).append((op.row, *op.data.values()))
+    apply_event_groups(conn, table, groups, ops)
+
+
+def apply_event_groups(conn, table: str, groups: dict[tuple[str, ...], list[tuple]], ops: list[Op]) -> None:
+    """apply_events with the rows already grouped by their columns: {columns: [(id, *values)]}."""
+    def write() -> None:
+        for cols, values in groups.items():
+            marks = ",".join("?" * (len(cols) + 1))
+            conn.executemany(f"INSERT OR IGNORE INTO {table} (id,{','.join(cols)}) VALUES ({marks})", values)
+
+    documents = schema.touched(table, [(op.row, op.data) for op in ops]) if table in schema.DOC_STATE_TOUCHES else set()
+    schema.refresh_in_batch(conn, documents, write)
 
 
 def _text(value) -> str | None:
@@ -185,10 +200,62 @@ def apply(conn, change: Change) -> bool:
         raise MalformedChange(
             f"change {change.device_seq} from device {change.device} arrived before change {last_seq + 1}"
         )
-    for op in change.ops:
-        apply_op(conn, op, change.hlc, device=change.device, actor=change.actor, at=change.at)
+    _apply_ops(conn, change)
     append(conn, change, prev_hash)
     return True
+
+
+def _apply_ops(conn, change: Change) -> None:
+    """apply_op for each operation in order, with the same statements on the same rows in the same order, so the
+    same outcome: consecutive events of one table with the same fields are inserted with one executemany (a bulk
+    job's envelope is thousands of them), and consecutive `set`s of one row, each of a different column, go
+    through apply_sets (a new customer is a dozen)."""
+    run_key: tuple | None = None
+    run: list = []
+
+    def flush() -> None:
+        if not run:
+            return
+        if run_key[0] == "event":
+            _, table, cols = run_key
+            conn.executemany(f"INSERT OR IGNORE INTO {table} ({','.join(('id', *cols))}) VALUES "
+                             f"({','.join('?' * (len(cols) + 1))})", run)
+        elif len(run) == 1:
+            apply_op(conn, run[0], change.hlc, device=change.device, actor=change.actor, at=change.at)
+        else:
+            apply_sets(conn, run_key[1], run_key[2], {op.column: op.value for op in run}, change.hlc,
+                       device=change.device, actor=change.actor, at=change.at)
+        run.clear()
+
+    for op in change.ops:
+        if op.kind == "event":
+            key = ("event", op.table, tuple(op.data))
+            if key != run_key:
+                flush()
+                run_key = key
+            run.append((op.row, *op.data.values()))
+        else:
+            key = ("set", op.table, op.row)
+            if key != run_key or any(o.column == op.column for o in run):
+                flush()
+                run_key = key
+            run.append(op)
+    flush()
+
+
+def apply_many(conn, batch: list[Change]) -> list[Change]:
+    """`apply` for each envelope of a batch inside the caller's transaction (those already applied are skipped);
+    the settlement cache rows of the documents the batch posts are computed again once at the end
+    (schema.refresh_in_batch), not row by row. Returns the envelopes that were new."""
+    posted: dict[str, list] = {}
+    for change in batch:
+        for op in change.ops:
+            if op.kind == "event" and op.table in schema.DOC_STATE_TOUCHES:
+                posted.setdefault(op.table, []).append((op.row, op.data))
+    documents = set().union(*(schema.touched(table, rows) for table, rows in posted.items()))
+    applied: list[Change] = []
+    schema.refresh_in_batch(conn, documents, lambda: applied.extend(c for c in batch if apply(conn, c)))
+    return applied
 
 
 def append(conn, change: Change, prev_hash: str) -> str:

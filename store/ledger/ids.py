@@ -35,3 +35,33 @@ def uuid_text(value: int) -> str:
     import makes three or four ids per invoice)."""
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def uuid7_many(count: int, ms: int | None = None) -> list[str]:
+    """`count` ids as uuid7() makes them, of the same millisecond, with one read of the system's random source
+    for all of them: made one at a time, that read (a system call) and the clock were most of an id's cost, and
+    a bulk import makes three or four ids per invoice."""
+    ms = int(time.time() * 1000) if ms is None else ms
+    top = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | 0b10 << 62
+    raw = os.urandom(10 * count)
+    low = (1 << 62) - 1
+    out = []
+    for k in range(0, 10 * count, 10):
+        rand = int.from_bytes(raw[k:k + 10], "big")
+        h = f"{top | (rand >> 68 & 0xFFF) << 64 | rand & low:032x}"
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
+
+
+class IdPool:
+    """uuid7() for a bulk job: ids made `size` at a time (uuid7_many) and handed out in that order."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._ids: list[str] = []
+
+    def __call__(self) -> str:
+        if not self._ids:
+            self._ids = uuid7_many(self.size)
+            self._ids.reverse()
+        return self._ids.pop()

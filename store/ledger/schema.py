@@ -224,6 +224,44 @@ DOC_STATE = {
         {_settled('n', 'amount', 'credit_id', None, False)} FROM credit_notes n""",
 }
 _ALIAS = {"invoice": "i", "payment": "p", "credit": "n"}
+# What DOC_STATE computes, for a batch of documents named in doc_state_batch at once: each document's allocations,
+# write-offs and voids are summed once with a GROUP BY (one walk of each covering index per document), where
+# DOC_STATE's correlated sub-queries walk them again for each of the ten places they appear. The same values by
+# the same rules: refresh_in_batch writes them, settled_cache_problems checks them against DOC_STATE.
+_BATCH_OF = {  # kind: (table, alias, the head columns, amount column, allocation key, void doc_table, write-offs)
+    "invoice": ("invoices", "i", "i.id, 'invoice', i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, "
+                "i.total", "total", "invoice_id", "invoices", True),
+    "payment": ("payments", "p", "p.id, 'payment', p.customer_id, p.currency, NULL, p.date, NULL, NULL, p.amount",
+                "amount", "payment_id", "payments", False),
+    "credit": ("credit_notes", "n", "n.id, 'credit', n.customer_id, n.currency, n.number, n.date, NULL, NULL, "
+               "n.amount", "amount", "credit_id", None, False),
+}
+
+
+def _batch_doc_state_sql(kind: str) -> str:
+    table, alias, head, amount, key, void_table, writeoffs = _BATCH_OF[kind]
+    batch = f"(SELECT id FROM doc_state_batch WHERE kind = '{kind}')"
+    joins = [f"LEFT JOIN (SELECT x.{key} AS id, sum(x.amount) AS amount, max(x.date) AS date FROM allocations x "
+             f"WHERE x.{key} IN {batch} GROUP BY x.{key}) a ON a.id = {alias}.id"]
+    left = f"{alias}.{amount} - coalesce(a.amount, 0)"
+    last = "coalesce(a.date, '')"
+    if writeoffs:
+        joins.append(f"LEFT JOIN (SELECT x.invoice_id AS id, sum(x.amount) AS amount, max(x.date) AS date "
+                     f"FROM writeoffs x WHERE x.invoice_id IN {batch} GROUP BY x.invoice_id) w ON w.id = {alias}.id")
+        left += " - coalesce(w.amount, 0)"
+        last += ", coalesce(w.date, '')"
+    void, voided_on = _NEVER, ""
+    if void_table:
+        joins.append(f"LEFT JOIN (SELECT v.doc_id AS id, min(v.date) AS first, max(v.date) AS last FROM voids v "
+                     f"WHERE v.doc_id IN {batch} AND v.doc_table = '{void_table}' GROUP BY v.doc_id) v "
+                     f"ON v.id = {alias}.id")
+        void, voided_on = f"coalesce(v.first, {_NEVER})", ", coalesce(v.last, '')"
+    settled = f"nullif(min({void}, CASE WHEN {left} = 0 THEN max({alias}.date, {last}) ELSE {_NEVER} END), {_NEVER})"
+    return (f"SELECT {head}, {settled}, {left}, max({alias}.date, {last}{voided_on}) FROM {table} {alias} "
+            f"{' '.join(joins)} WHERE {alias}.id IN {batch}")
+
+
+BATCH_DOC_STATE = {kind: _batch_doc_state_sql(kind) for kind in _BATCH_OF}
 _DOC_STATE_TRIGGERS = {
     "invoices": [("invoice", "NEW.id")],
     "payments": [("payment", "NEW.id")],
@@ -260,14 +298,62 @@ def _v_open_documents_cache(db) -> None:
     )
     db.execute(f"CREATE INDEX doc_state_open ON doc_state (kind, settled_on, {', '.join(DOC_STATE_COLUMNS[2:9])}, "
                "open_all, last_on)")
-    _create_doc_state_triggers(db)
+    _create_doc_state_triggers(db, switch=False)  # as this migration made them; a later one adds the switch
     rebuild_settled(db)
 
 
-def _create_doc_state_triggers(db) -> None:
+def _create_doc_state_triggers(db, *, switch: bool = True) -> None:
+    """The triggers that keep doc_state right row by row; with `switch` (every ledger from the batch-refresh
+    migration on) each one does its work only while doc_state_batch is empty (see refresh_in_batch)."""
+    when = " WHEN NOT EXISTS (SELECT 1 FROM doc_state_batch)" if switch else ""
     for table, steps in _DOC_STATE_TRIGGERS.items():
         body = ";\n  ".join(refresh_doc_state_sql(kind, expr) for kind, expr in steps)
-        db.execute(f"CREATE TRIGGER {table}_settled AFTER INSERT ON {table} BEGIN\n  {body};\nEND")
+        db.execute(f"CREATE TRIGGER {table}_settled AFTER INSERT ON {table}{when} BEGIN\n  {body};\nEND")
+
+
+# While doc_state_batch holds a row, the doc_state triggers do nothing (their WHEN clause): a bulk write lists the
+# documents it touches there, posts its rows, then refreshes those documents with one statement per kind
+# (refresh_in_batch); the whole book's rebuild (doc_state_suspended) holds the row SUSPENDED instead. It is an
+# ordinary table, not a per-connection switch: every connection, however it was opened (a restore, a migration,
+# a bare sqlcipher3 connection), sees the same triggers, and the rows are written and removed inside the one
+# transaction of the write, so no other connection ever sees one and a kill -9 leaves none behind.
+SUSPENDED = ("*", "*")
+
+# The documents (kind, id column of the row) whose doc_state row an event of each table changes: what the
+# triggers refresh, by the row's own id ("id") or one of its columns.
+DOC_STATE_TOUCHES = {table: [(kind, expr.removeprefix("NEW.")) for kind, expr in steps]
+                     for table, steps in _DOC_STATE_TRIGGERS.items()}
+
+
+def touched(table: str, rows) -> set[tuple[str, str]]:
+    """(kind, id) of every document whose cache row events of `table` change; rows are (row id, data)."""
+    found: set[tuple[str, str]] = set()
+    for kind, col in DOC_STATE_TOUCHES.get(table, ()):
+        if col == "id":
+            found.update((kind, row_id) for row_id, _ in rows)
+        else:
+            found.update((kind, doc) for _, data in rows if (doc := data.get(col)) is not None)
+    return found
+
+
+def refresh_in_batch(db, documents: set[tuple[str, str]], write) -> None:
+    """Inside an open transaction: write() (which posts rows of the doc_state tables) with the triggers off, then
+    the cache rows of `documents` (kind, id) computed again, one DELETE and one INSERT ... SELECT per kind,
+    instead of the triggers' three correlated refreshes per allocation. `documents` must name every document
+    the write changes (touched()); while the whole cache is suspended (doc_state_suspended) write() just runs."""
+    if not documents or db.execute("SELECT 1 FROM doc_state_batch").fetchone():
+        write()
+        return
+    db.executemany("INSERT OR IGNORE INTO doc_state_batch (kind, id) VALUES (?, ?)", documents)
+    try:
+        write()
+        for kind in {kind for kind, _ in documents}:
+            db.execute("DELETE FROM doc_state WHERE +kind = ? AND id IN "  # by id: not a walk of the kind
+                       "(SELECT id FROM doc_state_batch WHERE kind = ?)", (kind, kind))
+            db.execute(f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {BATCH_DOC_STATE[kind]}")
+    finally:
+        if db.in_transaction:  # else SQLite already rolled the write back (a full disk): nothing is left
+            db.execute("DELETE FROM doc_state_batch")
 
 
 class CacheDisagrees(Exception):
@@ -276,46 +362,102 @@ class CacheDisagrees(Exception):
 
 @contextmanager
 def doc_state_suspended(db):
-    """Inside an open transaction: the doc_state triggers are dropped for a bulk write, then the cache is rebuilt
-    from the documents, checked against them and the triggers made again, all in the same transaction, so a
-    kill -9 at any point leaves the old ledger (triggers and all) or the new one. Worth it when the write adds
-    many documents to a small book (the demo): a rebuild reads every document once, where the triggers did
-    per-row work for each insert."""
+    """Inside an open transaction: the doc_state triggers are switched off (doc_state_batch holds SUSPENDED) for
+    a bulk write, then the cache is rebuilt from the documents, checked against them and the switch put back,
+    all in the same transaction, so a kill -9 at any point leaves the old ledger or the new one. Worth it when
+    the write adds many documents to a small book (the demo): a rebuild reads every document once, where the
+    triggers did per-row work for each insert. No trigger is dropped: a schema change would make every
+    prepared statement of the connection be prepared again."""
     if not db.in_transaction:
         raise RuntimeError("doc_state_suspended needs an open transaction")
-    for table in _DOC_STATE_TRIGGERS:
-        db.execute(f"DROP TRIGGER {table}_settled")
-    yield
+    db.execute("INSERT OR IGNORE INTO doc_state_batch (kind, id) VALUES (?, ?)", SUSPENDED)
+    try:
+        yield
+    finally:
+        if db.in_transaction:
+            db.execute("DELETE FROM doc_state_batch")
     rebuild_settled(db)
     problems = settled_cache_problems(db)
     if problems:
         raise CacheDisagrees("; ".join(problems))
-    _create_doc_state_triggers(db)
 
 
 def rebuild_settled(db) -> None:
-    """Recompute the whole cache from the documents."""
+    """Recompute the whole cache from the documents: each kind's rows in one statement, every document's
+    allocations, write-offs and voids summed in one pass over their indexes (grouped) and joined to it, where the
+    triggers' DOC_STATE looks each one up again for every column that needs it."""
     db.execute("DELETE FROM doc_state")
-    for select in DOC_STATE.values():
-        db.execute(f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {select}")
+    for kind in _DOC_KINDS:
+        db.execute(f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {_doc_state_rows(kind, grouped=True)}")
 
 
 def settled_cache_problems(db) -> list[str]:
-    """Compare the cache with a fresh computation from the documents; empty when they agree."""
-    fresh = "SELECT * FROM (" + " UNION ALL ".join(DOC_STATE.values()) + ")"
-    cached = f"SELECT {', '.join(DOC_STATE_COLUMNS)} FROM doc_state"
-    missing = db.execute(f"SELECT count(*) FROM ({fresh} EXCEPT {cached})").fetchone()[0]
-    # Every document is one row on each side (ids are keys), so when nothing fresh is missing from the cache
-    # and both sides count the same, they are equal: the second full computation is needed only to say how
-    # much is wrong.
-    documents = sum(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                    for table in ("invoices", "payments", "credit_notes"))
-    if not missing and documents == db.execute("SELECT count(*) FROM doc_state").fetchone()[0]:
-        return []
-    stale = db.execute(f"SELECT count(*) FROM ({cached} EXCEPT {fresh})").fetchone()[0]
-    if missing or stale:
-        return [f"the settlement cache disagrees with the documents for {max(missing, stale)} document(s)"]
-    return []
+    """Compare the cache with a fresh computation from the documents; empty when they agree.
+
+    The fresh rows are computed otherwise than rebuild_settled does (each document's allocations, write-offs and
+    voids looked up by its id), every one must find its exact copy in the cache (its row of that id, equal in
+    every column), and the cache must hold no other row."""
+    cached = db.execute("SELECT count(*) FROM doc_state").fetchone()[0]
+    documents = matching = 0
+    # +d.col: the cached row is found by its key (ids come in the order the documents are read) and then compared,
+    # not searched for in the doc_state_open index, whose pages would be read in no order.
+    same = " AND ".join(f"+d.{col} IS f.{col}" for col in DOC_STATE_COLUMNS[1:])
+    for kind, (table, *_rest) in _DOC_KINDS.items():
+        documents += db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        matching += db.execute(
+            f"WITH f ({', '.join(DOC_STATE_COLUMNS)}) AS ({_doc_state_rows(kind, grouped=False)}) "
+            f"SELECT count(*) FROM f CROSS JOIN doc_state d ON d.id = f.id WHERE {same}").fetchone()[0]
+    wrong = max(documents - matching, cached - matching)
+    return [f"the settlement cache disagrees with the documents for {wrong} document(s)"] if wrong else []
+
+
+# What the cache holds of each kind of document: (table, amount column, allocation key, void doc_table or None,
+# written off?, the columns copied into the cache after id and kind, as DOC_STATE_COLUMNS name them).
+_DOC_KINDS = {
+    "invoice": ("invoices", "total", "invoice_id", "invoices", True,
+                ("customer_id", "currency", "number", "date", "due_date", "terms", "total")),
+    "payment": ("payments", "amount", "payment_id", "payments", False,
+                ("customer_id", "currency", "NULL", "date", "NULL", "NULL", "amount")),
+    "credit": ("credit_notes", "amount", "credit_id", None, False,
+               ("customer_id", "currency", "number", "date", "NULL", "NULL", "amount")),
+}
+
+
+def _doc_state_rows(kind: str, *, grouped: bool) -> str:
+    """The cache rows of one kind computed from the documents, by the rule of DOC_STATE (settled_on, open_all,
+    last_on from the sums and latest dates of allocations and write-offs and the first and last void), each
+    document's facts gathered once: `grouped`, as joins to its allocations, write-offs and voids grouped by
+    document; otherwise as lookups by its id (what the check uses, so that it does not repeat the rebuild)."""
+    table, amount, key, void_table, written, copied = _DOC_KINDS[kind]
+    facts = {"paid": ("allocations", key, "sum(x.amount)"), "paid_on": ("allocations", key, "max(x.date)")}
+    if written:
+        facts |= {"written": ("writeoffs", "invoice_id", "sum(x.amount)"),
+                  "written_on": ("writeoffs", "invoice_id", "max(x.date)")}
+    if void_table:
+        facts |= {"void_first": ("voids", "doc_id", "min(x.date)"), "void_last": ("voids", "doc_id", "max(x.date)")}
+    only = {"voids": f" AND x.doc_table = '{void_table}'"}  # a void names the table of what it voids
+    if grouped:
+        sources = {t: k for t, k, _ in facts.values()}
+        joins = "".join(
+            f" LEFT JOIN (SELECT x.{k} AS id, "
+            + ", ".join(f"{agg} AS {name}" for name, (t2, _k, agg) in facts.items() if t2 == t)
+            + f" FROM {t} x WHERE x.{k} IS NOT NULL{only.get(t, '')} GROUP BY x.{k}) {t} ON {t}.id = doc.id"
+            for t, k in sources.items())
+        gathered = ", ".join(f"{t}.{name}" for name, (t, _k, _a) in facts.items())
+    else:
+        joins = ""
+        gathered = ", ".join(f"(SELECT {agg} FROM {t} x WHERE x.{k} = doc.id{only.get(t, '')}) AS {name}"
+                             for name, (t, k, agg) in facts.items())
+    own = ", ".join(f"doc.{col}" for col in dict.fromkeys(("id", "date", amount, *copied)) if col != "NULL")
+    left = f"{amount} - coalesce(paid, 0)" + (" - coalesce(written, 0)" if written else "")
+    last = "coalesce(paid_on, '')" + (", coalesce(written_on, '')" if written else "")
+    void = f"coalesce(void_first, {_NEVER})" if void_table else _NEVER
+    voided_on = ", coalesce(void_last, '')" if void_table else ""
+    # LIMIT -1: the documents' facts are gathered once each, not once for every expression that uses them.
+    return (f"SELECT id, '{kind}', {', '.join(copied)}, "
+            f"nullif(min({void}, CASE WHEN {left} = 0 THEN max(date, {last}) ELSE {_NEVER} END), {_NEVER}), "
+            f"{left}, max(date, {last}{voided_on}) "
+            f"FROM (SELECT {own}, {gathered} FROM {table} doc{joins} LIMIT -1)")
 
 
 def _v5_import_log(db) -> None:
@@ -504,8 +646,50 @@ def _v_compressed_change_log(db) -> None:
             db.execute("UPDATE changes SET ops=? WHERE seq=?", (packed, seq))
 
 
+def _v_import_log_binary_keys(db) -> None:
+    """The import log keeps each row's fingerprint as the first 16 bytes of its SHA-256 instead of 64 hex
+    characters, in a table written in the order of the imports, with the fingerprints in a unique index of their
+    own. Keyed by its 64-character text, the log (every row of it) was one B-tree in the order of random hashes:
+    each row a bulk import logged landed on a random page of it, and once the log was larger than what the cache
+    keeps, that cost grew with the log (3.5 µs a row at first, 22 µs at 400k rows); the rows now go at the
+    end of the table, and the index a random key still goes into is a quarter of its size. Every fingerprint an
+    older Duly logged becomes its first 16 bytes, so a file imported before still adds nothing when imported again."""
+    db.execute(
+        """CREATE TABLE import_log_binary (
+  id INTEGER PRIMARY KEY, fingerprint BLOB NOT NULL, kind TEXT NOT NULL, doc_table TEXT NOT NULL,
+  doc_id TEXT NOT NULL, source TEXT, line INTEGER, at TEXT
+)"""
+    )
+    db.execute(
+        """INSERT INTO import_log_binary (fingerprint, kind, doc_table, doc_id, source, line, at)
+           SELECT CASE WHEN typeof(fingerprint) = 'text' AND length(fingerprint) = 64
+                       THEN coalesce(unhex(substr(fingerprint, 1, 32)), fingerprint) ELSE fingerprint END,
+                  kind, doc_table, doc_id, source, line, at
+           FROM import_log ORDER BY at, source, line"""
+    )
+    # two old fingerprints alike in their first 16 bytes (no SHA-256 seen so far): the row logged last is kept, as
+    # logging a fingerprint again replaces the row before
+    db.execute("DELETE FROM import_log_binary WHERE id NOT IN "
+               "(SELECT max(id) FROM import_log_binary GROUP BY fingerprint)")
+    db.execute("DROP TABLE import_log")
+    db.execute("ALTER TABLE import_log_binary RENAME TO import_log")
+    db.execute("CREATE UNIQUE INDEX import_log_fingerprint ON import_log (fingerprint)")
+
+
+def _v_doc_state_batch(db) -> None:
+    """The doc_state triggers get a switch (doc_state_batch, see refresh_in_batch): a bulk write refreshes the
+    documents it touched once per batch instead of once per row and allocation. Made again with the same names
+    and bodies, each with a WHEN clause; the table is empty outside a write."""
+    db.execute("CREATE TABLE IF NOT EXISTS doc_state_batch (kind TEXT NOT NULL, id TEXT NOT NULL, "
+               "PRIMARY KEY (kind, id)) WITHOUT ROWID")
+    for table in _DOC_STATE_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_settled")
+    _create_doc_state_triggers(db)
+
+
 MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates, _v_recurring, _v_debit_notes,
-              _v_customer_search, _v_compressed_change_log, _v_contract_status]
+              _v_customer_search, _v_compressed_change_log, _v_contract_status,
+              _v_import_log_binary_keys, _v_doc_state_batch]
 VERSION = len(MIGRATIONS)
 
 

@@ -78,17 +78,27 @@ def check_currency(code: str) -> str:
 
 def parse_amount(text: str | int, currency: str, *, field: str = "amount", allow_negative: bool = False) -> int:
     """'1,234.56' CNY -> 123456. Refuses more decimals than the currency has (10.005 CNY)."""
+    plain = _PLAIN.fullmatch(text) if type(text) is str else None
+    if plain is not None:  # the same value as below, by integer arithmetic (most amounts a file holds: 1234.56)
+        whole, frac = plain.groups()
+        exp = _exponents.get(currency)
+        if exp is None:
+            exp = exponent(currency)
+        if frac is None:
+            minor = int(whole) * 10**exp
+        elif len(frac) == exp:
+            minor = int(whole + frac)
+        elif len(frac) < exp:
+            minor = int(whole + frac) * 10 ** (exp - len(frac))
+        else:
+            minor = None  # more decimals than the currency has: said below (or 1.000 read as 1.00)
+        if minor is not None:
+            return minor if minor <= MAX_MINOR else _in_range(minor, text, currency, field)
     if isinstance(text, bool):
         raise InvalidInput(N_("{field_name}: expected an amount, got {text}"), field_name=field,
                            text=repr(text), field=field)
     if isinstance(text, int):
         return _in_range(text * 10 ** exponent(currency), text, currency, field)
-    plain = _PLAIN.fullmatch(text) if type(text) is str else None
-    if plain is not None:  # the same value as below, by integer arithmetic
-        exp, frac = exponent(currency), plain.group(2) or ""
-        if len(frac) <= exp:
-            minor = int(plain.group(1)) * 10**exp + (int(frac) * 10 ** (exp - len(frac)) if frac else 0)
-            return _in_range(minor, text, currency, field)
     raw = str(text).strip().replace("¥", "").replace("￥", "").replace("$", "").replace("€", "").strip()
     if not raw or not _AMOUNT.match(raw) or raw in {".", "+", "-"}:
         raise InvalidInput(N_("{field_name}: {text} is not an amount (expected e.g. 1234.56)"),

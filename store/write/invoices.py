@@ -17,7 +17,7 @@ from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
 from store.rules.openitems import OpenInvoice, open_items
 from store.errors import Conflict, DulyError, InvalidInput, NotFound, Said
-from store.ledger.ids import derived_id, uuid7
+from store.ledger.ids import IdPool, derived_id, uuid7
 from store.rules.terms import instalments
 from store.i18n import N_
 
@@ -218,6 +218,7 @@ class Issuing:
         # None: ask the ledger for each (add)
         self.numbers_taken: set[str] | None = None
         self.einvoices_taken: dict[str, str] | None = None
+        self.new_id = uuid7  # a batch (add_many) takes its ids from an IdPool: made hundreds at a time
 
     def customer(self, code: str) -> dict:
         found = self._customers.get(code)
@@ -342,20 +343,21 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
 
     if doc_id and ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
         raise Conflict(N_("invoice {number} was already issued"), number=number)
-    invoice_id = doc_id or uuid7()
-    part = (lambda kind, n: {"id": derived_id(invoice_id, kind, str(n))}) if doc_id else (lambda kind, n: {})
+    invoice_id = doc_id or issuing.new_id()
     docs = [("invoices", {"id": invoice_id, "number": number, "customer_id": customer["id"], "date": on,
                           "due_date": schedule[-1][0], "currency": cur, "total": total, "tax": tax,
                           "terms": terms_name, "contract": (contract or "").strip() or None, "einvoice": einvoice,
                           "description": (description or "").strip() or None})]
     for pos, (line, (line_amount, line_tax)) in enumerate(zip(parsed, figures), 1):
-        docs.append(("invoice_lines", {**part("line", pos), "invoice_id": invoice_id, "pos": pos,
-                                       "description": line.description,
+        docs.append(("invoice_lines", {"invoice_id": invoice_id, "pos": pos, "description": line.description,
                                        "qty": line.qty, "unit_price": line.unit_price, "tax_bp": line.tax_bp,
                                        "amount": line_amount, "tax": line_tax}))
     for seq, (when, share) in enumerate(schedule, 1):
-        docs.append(("due_items", {**part("due", seq), "invoice_id": invoice_id, "seq": seq, "due_date": when,
-                                   "amount": share}))
+        docs.append(("due_items", {"invoice_id": invoice_id, "seq": seq, "due_date": when, "amount": share}))
+    if doc_id:  # lines and instalments of a derived document get ids derived from it too
+        for table, data in docs[1:]:
+            data["id"] = derived_id(invoice_id, "line" if table == "invoice_lines" else "due",
+                                    str(data["pos"] if table == "invoice_lines" else data["seq"]))
     issuing.numbers.add(number)
     if einvoice:
         issuing.einvoices[einvoice] = number
@@ -388,6 +390,9 @@ def add_many(ledger, batch: list[dict], issuing: Issuing | None = None) -> list[
     (customer_code, invoice_date, ...), checked by the same rules with the same outcome as issuing them one by one
     in order, and written with one executemany per table. A refused row raises RowFailed naming it."""
     issuing = issuing or Issuing(ledger)
+    if issuing.new_id is uuid7:
+        issuing.new_id = IdPool()
+    new_id = issuing.new_id
     issuing.numbers.clear()
     issuing.einvoices.clear()
     issuing.issued.clear()
@@ -402,7 +407,7 @@ def add_many(ledger, batch: list[dict], issuing: Issuing | None = None) -> list[
                 raise RowFailed(index, exc) from None
             results.append(issued)
             for table, data in docs:
-                by_table[table].append((data.pop("id", None) or uuid7(), data))
+                by_table[table].append((data.pop("id", None) or new_id(), data))
         for table, rows in by_table.items():
             tx.events(table, rows)
     return results

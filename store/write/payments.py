@@ -14,7 +14,7 @@ from store.write import customers, invoices
 from store.ledger import schema
 from store.rules.allocation import auto_allocate, check_allocations
 from store.errors import Conflict, DulyError, InvalidInput, NotFound
-from store.ledger.ids import uuid7
+from store.ledger.ids import IdPool, uuid7
 from store.read.openbook import OpenBook
 from store.i18n import N_
 
@@ -138,6 +138,7 @@ class Paying:
         self._taken: set[str] = set()
         self._looked_upto = 0
         self._ahead = 1  # how many numbers to look up at once: a batch's size (add_many)
+        self.new_id = uuid7  # a batch (add_many) takes its ids from an IdPool: made hundreds at a time
 
     def next_number(self) -> str:
         """The next free number of this device's payment series, as ledger.next_number gives it, the counter kept
@@ -206,7 +207,7 @@ def _pay(paying: Paying, customer_code: str, paid_on: str, amount: str, *, metho
     pairs = parse_pairs(allocate, cur)
     chosen = paying.plan(customer["id"], cur, on, minor, pairs) if (pairs or auto) else []
     number = paying.next_number()
-    payment_id = uuid7()
+    payment_id = paying.new_id()
     docs = [("payments", {"id": payment_id, "customer_id": customer["id"], "date": on, "amount": minor,
                           "currency": cur, "method": kind, "reference": (reference or "").strip() or None,
                           "note": (note or "").strip() or None, "number": number})]
@@ -223,6 +224,9 @@ def add_many(ledger, batch: list[dict], paying: Paying) -> list[Applied]:
     invoices.RowFailed naming it."""
     results, by_table = [], {"payments": [], "allocations": []}
     paying._ahead = max(len(batch), 1)
+    if paying.new_id is uuid7:
+        paying.new_id = IdPool()
+    new_id = paying.new_id
     if paying.book is not None:
         paying.book.read_named([pair.partition("=")[0].strip() for row in batch for pair in row.get("allocate") or ()
                                 if isinstance(pair, str)])
@@ -235,7 +239,7 @@ def add_many(ledger, batch: list[dict], paying: Paying) -> list[Applied]:
                 raise invoices.RowFailed(index, exc) from None
             results.append(applied)
             for table, data in docs:
-                by_table[table].append((data.pop("id", None) or uuid7(), data))
+                by_table[table].append((data.pop("id", None) or new_id(), data))
         for table, rows in by_table.items():
             tx.events(table, rows)
         paying.written()

@@ -3,9 +3,11 @@ none, errors that say file/line/column/value/expected, and re-import adding noth
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from openpyxl import Workbook
 
 from store.files import importer
@@ -669,12 +671,48 @@ def test_ods_errors_name_the_row_and_column_letter_and_a_broken_one_says_why(cli
 
 def test_a_rows_fingerprint_is_the_one_earlier_imports_stored():
     """import_log keeps each imported row's fingerprint: a re-import of an old file must find the same ones (the
-    values below are what Duly computed before the fingerprint was made in one pass)."""
+    hex values below are what Duly computed before the fingerprint was made in one pass; the log now keeps their
+    first 16 bytes, and the migration to it cut the ones logged before to the same)."""
+    def key(hex_text):
+        return bytes.fromhex(hex_text)[:16]
+
     rows = importer._Rows(None, "payments")
     values = {"customer": "恒达", "date": "2026-01-10", "amount": 12345, "currency": "CNY", "method": "cash",
               "reference": "", "invoice": [["F-1", 12345]]}
-    assert rows.occurrence(values) == "05d271486df62cbb10b18b60642a3b19509262a173be1cfbe6e29c75fad68e05"
-    assert rows.occurrence(dict(values)) == "5767493b215744f1a0030574c7637514069a535618ff8add0fe15f48fcc79aae"
-    assert importer._Rows(None, "invoices").occurrence({"customer": "A", "tax": None}) == (
+    assert rows.occurrence(values) == key("05d271486df62cbb10b18b60642a3b19509262a173be1cfbe6e29c75fad68e05")
+    assert rows.occurrence(dict(values)) == key("5767493b215744f1a0030574c7637514069a535618ff8add0fe15f48fcc79aae")
+    assert importer._Rows(None, "invoices").occurrence({"customer": "A", "tax": None}) == key(
         "98d4e931440fb79ed6e90c2a3d659b8bb523ce2e349d04350d5cda12080c9019")
     assert rows.occurrence(values) == importer.fingerprint("payments", values, 3)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_AMOUNT = st.integers(min_value=-10**15, max_value=10**15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(customer=_TEXT, on=_TEXT, total=_AMOUNT, currency=_TEXT, due=_TEXT, terms=_TEXT, description=_TEXT,
+       number=_TEXT, tax=st.none() | _AMOUNT, method=_TEXT, reference=_TEXT,
+       invoice=st.just("-") | st.lists(st.tuples(_TEXT, _AMOUNT), max_size=3))
+def test_a_rows_json_is_the_one_the_json_module_writes(customer, on, total, currency, due, terms, description, number,
+                                                       tax, method, reference, invoice):
+    """A row's fingerprint hashes its values as json.dumps(sort_keys=True, ensure_ascii=False) writes them: the
+    checks write that text themselves (quotes, control characters and Chinese included), or every row imported
+    before would be imported again."""
+    def dumps(values):
+        return json.dumps(values, sort_keys=True, ensure_ascii=False)
+
+    values = {"customer": customer, "date": on, "amount": total, "currency": currency, "due": due, "terms": terms,
+              "description": description, "number": number}
+    if tax is not None:
+        values["tax"] = tax
+    assert importer._invoice_row_json(customer, on, total, currency, due, terms, description, number, tax) == dumps(
+        values)
+    assert importer._row_json(values) == dumps(values)
+    pairs = invoice if invoice == "-" else [[n, p] for n, p in invoice]
+    values = {"customer": customer, "date": on, "amount": total, "currency": currency, "method": method,
+              "reference": reference, "invoice": pairs}
+    assert importer._payment_row_json(customer, on, total, currency, method, reference, pairs) == dumps(values)
+    assert importer._row_json(values) == dumps(values)
+    assert importer._row_json({**values, "archived": True, "rate": 1.5}) == dumps({**values, "archived": True,
+                                                                                  "rate": 1.5})

@@ -19,3 +19,18 @@ def test_a_uuid7_is_version_7_time_ordered_and_a_derived_id_the_same_everywhere(
     assert first < later
     assert derived_id("schedule", "3", ms=5) == derived_id("schedule", "3", ms=5) != derived_id("schedule", "4", ms=5)
     assert uuid.UUID(derived_id("x")).version == 8
+
+
+def test_ids_made_in_bulk_are_uuid7s_of_their_millisecond_all_different():
+    from store.ledger.ids import IdPool, uuid7_many
+
+    ids = uuid7_many(3000, 1_700_000_000_000)
+    assert len(set(ids)) == 3000
+    for text in ids:
+        u = uuid.UUID(text)
+        assert (u.version, u.variant, str(u)) == (7, uuid.RFC_4122, text)
+        assert text[:13] == uuid7(1_700_000_000_000)[:13]  # the same 48-bit time as uuid7 writes
+    assert max(ids) < uuid7(1_700_000_000_001)
+    pool = IdPool(size=4)
+    drawn = [pool() for _ in range(10)]  # refilled as it runs out
+    assert len(set(drawn)) == 10 and all(uuid.UUID(t).version == 7 for t in drawn)
