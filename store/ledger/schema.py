@@ -195,73 +195,73 @@ def _v3_covering_indexes(db) -> None:
 _NEVER = "'9999-12-31'"
 
 
-def _sum(table: str, key: str, alias: str, col: str = "amount", fn: str = "sum") -> str:
-    return f"(SELECT {fn}(x.{col}) FROM {table} x WHERE x.{key} = {alias}.id)"
-
-
-def _settled(alias: str, amount: str, key: str, void_table: str | None, writeoffs: bool) -> str:
-    void = (f"coalesce((SELECT min(v.date) FROM voids v WHERE v.doc_id = {alias}.id AND v.doc_table = '{void_table}'),"
-            f" {_NEVER})" if void_table else _NEVER)
-    left = f"{alias}.{amount} - coalesce({_sum('allocations', key, alias)}, 0)"
-    last = f"coalesce({_sum('allocations', key, alias, 'date', 'max')}, '')"
-    if writeoffs:
-        left += f" - coalesce({_sum('writeoffs', 'invoice_id', alias)}, 0)"
-        last += f", coalesce({_sum('writeoffs', 'invoice_id', alias, 'date', 'max')}, '')"
-    settled = f"nullif(min({void}, CASE WHEN {left} = 0 THEN max({alias}.date, {last}) ELSE {_NEVER} END), {_NEVER})"
-    voided_on = (f", coalesce((SELECT max(v.date) FROM voids v WHERE v.doc_id = {alias}.id "
-                 f"AND v.doc_table = '{void_table}'), '')") if void_table else ""
-    return f"{settled}, {left}, max({alias}.date, {last}{voided_on})"
-
-
 DOC_STATE_COLUMNS = ("id", "kind", "customer_id", "currency", "number", "date", "due_date", "terms", "total",
                      "settled_on", "open_all", "last_on")
-DOC_STATE = {
-    "invoice": f"""SELECT i.id, 'invoice', i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, i.total,
-        {_settled('i', 'total', 'invoice_id', 'invoices', True)} FROM invoices i""",
-    "payment": f"""SELECT p.id, 'payment', p.customer_id, p.currency, NULL, p.date, NULL, NULL, p.amount,
-        {_settled('p', 'amount', 'payment_id', 'payments', False)} FROM payments p""",
-    "credit": f"""SELECT n.id, 'credit', n.customer_id, n.currency, n.number, n.date, NULL, NULL, n.amount,
-        {_settled('n', 'amount', 'credit_id', None, False)} FROM credit_notes n""",
-}
-_ALIAS = {"invoice": "i", "payment": "p", "credit": "n"}
-# What DOC_STATE computes, for a batch of documents named in doc_state_batch at once: each document's allocations,
-# write-offs and voids are summed once with a GROUP BY (one walk of each covering index per document), where
-# DOC_STATE's correlated sub-queries walk them again for each of the ten places they appear. The same values by
-# the same rules: refresh_in_batch writes them, settled_cache_problems checks them against DOC_STATE.
-_BATCH_OF = {  # kind: (table, alias, the head columns, amount column, allocation key, void doc_table, write-offs)
-    "invoice": ("invoices", "i", "i.id, 'invoice', i.customer_id, i.currency, i.number, i.date, i.due_date, i.terms, "
-                "i.total", "total", "invoice_id", "invoices", True),
-    "payment": ("payments", "p", "p.id, 'payment', p.customer_id, p.currency, NULL, p.date, NULL, NULL, p.amount",
-                "amount", "payment_id", "payments", False),
-    "credit": ("credit_notes", "n", "n.id, 'credit', n.customer_id, n.currency, n.number, n.date, NULL, NULL, "
-               "n.amount", "amount", "credit_id", None, False),
+# What the cache holds of each kind of document: (table, amount column, allocation key, void doc_table or None,
+# written off?, the columns copied into the cache after id and kind, as DOC_STATE_COLUMNS name them).
+_DOC_KINDS = {
+    "invoice": ("invoices", "total", "invoice_id", "invoices", True,
+                ("customer_id", "currency", "number", "date", "due_date", "terms", "total")),
+    "payment": ("payments", "amount", "payment_id", "payments", False,
+                ("customer_id", "currency", "NULL", "date", "NULL", "NULL", "amount")),
+    "credit": ("credit_notes", "amount", "credit_id", None, False,
+               ("customer_id", "currency", "number", "date", "NULL", "NULL", "amount")),
 }
 
 
-def _batch_doc_state_sql(kind: str) -> str:
-    table, alias, head, amount, key, void_table, writeoffs = _BATCH_OF[kind]
-    batch = f"(SELECT id FROM doc_state_batch WHERE kind = '{kind}')"
-    joins = [f"LEFT JOIN (SELECT x.{key} AS id, sum(x.amount) AS amount, max(x.date) AS date FROM allocations x "
-             f"WHERE x.{key} IN {batch} GROUP BY x.{key}) a ON a.id = {alias}.id"]
-    left = f"{alias}.{amount} - coalesce(a.amount, 0)"
-    last = "coalesce(a.date, '')"
-    if writeoffs:
-        joins.append(f"LEFT JOIN (SELECT x.invoice_id AS id, sum(x.amount) AS amount, max(x.date) AS date "
-                     f"FROM writeoffs x WHERE x.invoice_id IN {batch} GROUP BY x.invoice_id) w ON w.id = {alias}.id")
-        left += " - coalesce(w.amount, 0)"
-        last += ", coalesce(w.date, '')"
-    void, voided_on = _NEVER, ""
+def _doc_state_rows(kind: str, *, grouped: bool, within: str | None = None) -> str:
+    """The cache rows of one kind computed from the documents: THE rule of the cache (settled_on, open_all, last_on
+    from the sums and latest dates of allocations and write-offs and the first and last void), each document's
+    facts gathered once: `grouped`, as joins to its allocations, write-offs and voids grouped by document (the
+    whole book's rebuild, a bulk write's batch); otherwise as lookups by its id (a trigger's one document, and the
+    check, so that it does not repeat the rebuild). `within`: only the documents whose ids are in this SQL list
+    or sub-query, e.g. "(NEW.id)"."""
+    table, amount, key, void_table, written, copied = _DOC_KINDS[kind]
+    facts = {"paid": ("allocations", key, "sum(x.amount)"), "paid_on": ("allocations", key, "max(x.date)")}
+    if written:
+        facts |= {"written": ("writeoffs", "invoice_id", "sum(x.amount)"),
+                  "written_on": ("writeoffs", "invoice_id", "max(x.date)")}
     if void_table:
-        joins.append(f"LEFT JOIN (SELECT v.doc_id AS id, min(v.date) AS first, max(v.date) AS last FROM voids v "
-                     f"WHERE v.doc_id IN {batch} AND v.doc_table = '{void_table}' GROUP BY v.doc_id) v "
-                     f"ON v.id = {alias}.id")
-        void, voided_on = f"coalesce(v.first, {_NEVER})", ", coalesce(v.last, '')"
-    settled = f"nullif(min({void}, CASE WHEN {left} = 0 THEN max({alias}.date, {last}) ELSE {_NEVER} END), {_NEVER})"
-    return (f"SELECT {head}, {settled}, {left}, max({alias}.date, {last}{voided_on}) FROM {table} {alias} "
-            f"{' '.join(joins)} WHERE {alias}.id IN {batch}")
+        facts |= {"void_first": ("voids", "doc_id", "min(x.date)"), "void_last": ("voids", "doc_id", "max(x.date)")}
+    only = {"voids": f" AND x.doc_table = '{void_table}'"}  # a void names the table of what it voids
+
+    def among(column: str) -> str:
+        return f" AND {column} IN {within}" if within else ""
+
+    if grouped:
+        sources = {t: k for t, k, _ in facts.values()}
+        joins = "".join(
+            f" LEFT JOIN (SELECT x.{k} AS id, "
+            + ", ".join(f"{agg} AS {name}" for name, (t2, _k, agg) in facts.items() if t2 == t)
+            + f" FROM {t} x WHERE x.{k} IS NOT NULL{only.get(t, '')}{among(f'x.{k}')} GROUP BY x.{k}) {t}"
+            f" ON {t}.id = doc.id"
+            for t, k in sources.items())
+        gathered = ", ".join(f"{t}.{name}" for name, (t, _k, _a) in facts.items())
+    else:
+        joins = ""
+        gathered = ", ".join(f"(SELECT {agg} FROM {t} x WHERE x.{k} = doc.id{only.get(t, '')}) AS {name}"
+                             for name, (t, k, agg) in facts.items())
+    own = ", ".join(f"doc.{col}" for col in dict.fromkeys(("id", "date", amount, *copied)) if col != "NULL")
+    left = f"{amount} - coalesce(paid, 0)" + (" - coalesce(written, 0)" if written else "")
+    last = "coalesce(paid_on, '')" + (", coalesce(written_on, '')" if written else "")
+    void = f"coalesce(void_first, {_NEVER})" if void_table else _NEVER
+    voided_on = ", coalesce(void_last, '')" if void_table else ""
+    # LIMIT -1: the documents' facts are gathered once each, not once for every expression that uses them.
+    return (f"SELECT id, '{kind}', {', '.join(copied)}, "
+            f"nullif(min({void}, CASE WHEN {left} = 0 THEN max(date, {last}) ELSE {_NEVER} END), {_NEVER}), "
+            f"{left}, max(date, {last}{voided_on}) "
+            f"FROM (SELECT {own}, {gathered} FROM {table} doc{joins}{among('doc.id').replace(' AND', ' WHERE', 1)} "
+            "LIMIT -1)")
 
 
-BATCH_DOC_STATE = {kind: _batch_doc_state_sql(kind) for kind in _BATCH_OF}
+
+# The cache rows of every document of a kind, by lookups (each a SELECT of DOC_STATE_COLUMNS).
+DOC_STATE = {kind: _doc_state_rows(kind, grouped=False) for kind in _DOC_KINDS}
+# The same for the documents a bulk write named in doc_state_batch: each one's allocations, write-offs and voids
+# summed once with a GROUP BY, where the triggers' lookups would walk them once per row posted.
+BATCH_DOC_STATE = {kind: _doc_state_rows(kind, grouped=True,
+                                         within=f"(SELECT id FROM doc_state_batch WHERE kind = '{kind}')")
+                   for kind in _DOC_KINDS}
 _DOC_STATE_TRIGGERS = {
     "invoices": [("invoice", "NEW.id")],
     "payments": [("payment", "NEW.id")],
@@ -277,7 +277,8 @@ def refresh_doc_state_sql(kind: str, id_expr: str) -> str:
     # (the event's INSERT OR IGNORE) overrides ours, and the stale row would be kept.
     return (
         f"DELETE FROM doc_state WHERE id = {id_expr} AND kind = '{kind}';\n  "
-        f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {DOC_STATE[kind]} WHERE {_ALIAS[kind]}.id = {id_expr}"
+        f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) "
+        f"{_doc_state_rows(kind, grouped=False, within=f'({id_expr})')}"
     )
 
 
@@ -409,55 +410,6 @@ def settled_cache_problems(db) -> list[str]:
             f"SELECT count(*) FROM f CROSS JOIN doc_state d ON d.id = f.id WHERE {same}").fetchone()[0]
     wrong = max(documents - matching, cached - matching)
     return [f"the settlement cache disagrees with the documents for {wrong} document(s)"] if wrong else []
-
-
-# What the cache holds of each kind of document: (table, amount column, allocation key, void doc_table or None,
-# written off?, the columns copied into the cache after id and kind, as DOC_STATE_COLUMNS name them).
-_DOC_KINDS = {
-    "invoice": ("invoices", "total", "invoice_id", "invoices", True,
-                ("customer_id", "currency", "number", "date", "due_date", "terms", "total")),
-    "payment": ("payments", "amount", "payment_id", "payments", False,
-                ("customer_id", "currency", "NULL", "date", "NULL", "NULL", "amount")),
-    "credit": ("credit_notes", "amount", "credit_id", None, False,
-               ("customer_id", "currency", "number", "date", "NULL", "NULL", "amount")),
-}
-
-
-def _doc_state_rows(kind: str, *, grouped: bool) -> str:
-    """The cache rows of one kind computed from the documents, by the rule of DOC_STATE (settled_on, open_all,
-    last_on from the sums and latest dates of allocations and write-offs and the first and last void), each
-    document's facts gathered once: `grouped`, as joins to its allocations, write-offs and voids grouped by
-    document; otherwise as lookups by its id (what the check uses, so that it does not repeat the rebuild)."""
-    table, amount, key, void_table, written, copied = _DOC_KINDS[kind]
-    facts = {"paid": ("allocations", key, "sum(x.amount)"), "paid_on": ("allocations", key, "max(x.date)")}
-    if written:
-        facts |= {"written": ("writeoffs", "invoice_id", "sum(x.amount)"),
-                  "written_on": ("writeoffs", "invoice_id", "max(x.date)")}
-    if void_table:
-        facts |= {"void_first": ("voids", "doc_id", "min(x.date)"), "void_last": ("voids", "doc_id", "max(x.date)")}
-    only = {"voids": f" AND x.doc_table = '{void_table}'"}  # a void names the table of what it voids
-    if grouped:
-        sources = {t: k for t, k, _ in facts.values()}
-        joins = "".join(
-            f" LEFT JOIN (SELECT x.{k} AS id, "
-            + ", ".join(f"{agg} AS {name}" for name, (t2, _k, agg) in facts.items() if t2 == t)
-            + f" FROM {t} x WHERE x.{k} IS NOT NULL{only.get(t, '')} GROUP BY x.{k}) {t} ON {t}.id = doc.id"
-            for t, k in sources.items())
-        gathered = ", ".join(f"{t}.{name}" for name, (t, _k, _a) in facts.items())
-    else:
-        joins = ""
-        gathered = ", ".join(f"(SELECT {agg} FROM {t} x WHERE x.{k} = doc.id{only.get(t, '')}) AS {name}"
-                             for name, (t, k, agg) in facts.items())
-    own = ", ".join(f"doc.{col}" for col in dict.fromkeys(("id", "date", amount, *copied)) if col != "NULL")
-    left = f"{amount} - coalesce(paid, 0)" + (" - coalesce(written, 0)" if written else "")
-    last = "coalesce(paid_on, '')" + (", coalesce(written_on, '')" if written else "")
-    void = f"coalesce(void_first, {_NEVER})" if void_table else _NEVER
-    voided_on = ", coalesce(void_last, '')" if void_table else ""
-    # LIMIT -1: the documents' facts are gathered once each, not once for every expression that uses them.
-    return (f"SELECT id, '{kind}', {', '.join(copied)}, "
-            f"nullif(min({void}, CASE WHEN {left} = 0 THEN max(date, {last}) ELSE {_NEVER} END), {_NEVER}), "
-            f"{left}, max(date, {last}{voided_on}) "
-            f"FROM (SELECT {own}, {gathered} FROM {table} doc{joins} LIMIT -1)")
 
 
 def _v5_import_log(db) -> None:
