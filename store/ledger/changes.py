@@ -174,8 +174,10 @@ def apply_event_groups(conn, table: str, groups: dict[tuple[str, ...], list[tupl
             marks = ",".join("?" * (len(cols) + 1))
             conn.executemany(f"INSERT OR IGNORE INTO {table} (id,{','.join(cols)}) VALUES ({marks})", values)
 
-    documents = schema.touched(table, [(op.row, op.data) for op in ops]) if table in schema.DOC_STATE_TOUCHES else set()
-    schema.refresh_in_batch(conn, documents, write)
+    if table not in schema.DOC_STATE_TOUCHES:
+        write()
+        return
+    schema.refresh_in_batch(conn, lambda: schema.touched(table, [(op.row, op.data) for op in ops]), write)
 
 
 def _text(value) -> str | None:
@@ -247,12 +249,14 @@ def apply_many(conn, batch: list[Change]) -> list[Change]:
     """`apply` for each envelope of a batch inside the caller's transaction (those already applied are skipped);
     the settlement cache rows of the documents the batch posts are computed again once at the end
     (schema.refresh_in_batch), not row by row. Returns the envelopes that were new."""
-    posted: dict[str, list] = {}
-    for change in batch:
-        for op in change.ops:
-            if op.kind == "event" and op.table in schema.DOC_STATE_TOUCHES:
-                posted.setdefault(op.table, []).append((op.row, op.data))
-    documents = set().union(*(schema.touched(table, rows) for table, rows in posted.items()))
+    def documents() -> set[tuple[str, str]]:
+        posted: dict[str, list] = {}
+        for change in batch:
+            for op in change.ops:
+                if op.kind == "event" and op.table in schema.DOC_STATE_TOUCHES:
+                    posted.setdefault(op.table, []).append((op.row, op.data))
+        return set().union(*(schema.touched(table, rows) for table, rows in posted.items()))
+
     applied: list[Change] = []
     schema.refresh_in_batch(conn, documents, lambda: applied.extend(c for c in batch if apply(conn, c)))
     return applied

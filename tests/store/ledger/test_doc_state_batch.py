@@ -67,8 +67,11 @@ def _posted_through_set_refresh(monkeypatch) -> list[set]:
     real = schema.refresh_in_batch
 
     def spy(db, documents, write):
-        seen.append(set(documents))
-        return real(db, documents, write)
+        def named():
+            found = documents()
+            seen.append(set(found))
+            return found
+        return real(db, named, write)
 
     monkeypatch.setattr(schema, "refresh_in_batch", spy)
     return seen
