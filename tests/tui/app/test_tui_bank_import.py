@@ -27,6 +27,16 @@ async def until(pilot, condition) -> None:
     raise AssertionError("the screen never got there")
 
 
+async def statement_import(pilot, app) -> BankImportScreen:
+    """From the dashboard: 8 (Reconcile), then b (import a bank statement)."""
+    await settle(pilot)
+    await pilot.press("8")
+    await settle(pilot)
+    await pilot.press("b")
+    await until(pilot, lambda: isinstance(app.screen, BankImportScreen))
+    return app.screen
+
+
 async def test_pick_preview_import_then_reconcile(tmp_path, monkeypatch):
     path = make_book(tmp_path / "ledger" / "book.duly")
     (tmp_path / "statements").mkdir()
@@ -69,12 +79,7 @@ async def test_a_file_that_is_no_statement_says_why(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "in")
     app = app_for(path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("8")
-        await settle(pilot)
-        await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, BankImportScreen))
-        screen = app.screen
+        screen = await statement_import(pilot, app)
         tree = screen.query_one("#bank-tree", DirectoryTree)
         await until(pilot, lambda: tree.last_line >= 1)
         tree.focus()
@@ -93,12 +98,7 @@ async def test_digits_do_not_leave_the_statement_import(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "in")
     app = app_for(path)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("8")
-        await settle(pilot)
-        await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, BankImportScreen))
-        screen = app.screen
+        screen = await statement_import(pilot, app)
         screen.query_one("#bank-tree", DirectoryTree).focus()
         await pilot.press("2")
         await pilot.pause(0.3)
