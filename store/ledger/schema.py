@@ -344,22 +344,28 @@ def refresh_in_batch(db, documents: Callable[[], set[tuple[str, str]]], write) -
     INSERT ... SELECT per kind, instead of the triggers' three correlated refreshes per allocation. documents()
     must name every document the write changes (touched()); while the whole cache is suspended
     (doc_state_suspended) it is not asked and write() just runs."""
-    if db.execute("SELECT 1 FROM doc_state_batch").fetchone():
+    open_batch = db.execute("SELECT kind FROM doc_state_batch LIMIT 1").fetchone()
+    if open_batch and open_batch[0] == SUSPENDED[0]:
         write()
         return
     found = documents()
+    if open_batch:  # inside another batch: its refresh at the end covers the documents listed here too
+        db.executemany("INSERT OR IGNORE INTO doc_state_batch (kind, id) VALUES (?, ?)", found)
+        write()
+        return
     if not found:
         write()
         return
     db.executemany("INSERT OR IGNORE INTO doc_state_batch (kind, id) VALUES (?, ?)", found)
     try:
         write()
-        for kind in {kind for kind, _ in found}:
-            db.execute("DELETE FROM doc_state WHERE +kind = ? AND id IN "  # by id: not a walk of the kind
-                       "(SELECT id FROM doc_state_batch WHERE kind = ?)", (kind, kind))
-            db.execute(f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {BATCH_DOC_STATE[kind]}")
     finally:
+        # also when write() failed part way: the rows it posted before the failure stay if the caller goes on
         if db.in_transaction:  # else SQLite already rolled the write back (a full disk): nothing is left
+            for (kind,) in db.execute("SELECT DISTINCT kind FROM doc_state_batch").fetchall():
+                db.execute("DELETE FROM doc_state WHERE +kind = ? AND id IN "  # by id: not a walk of the kind
+                           "(SELECT id FROM doc_state_batch WHERE kind = ?)", (kind, kind))
+                db.execute(f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {BATCH_DOC_STATE[kind]}")
             db.execute("DELETE FROM doc_state_batch")
 
 
@@ -383,9 +389,14 @@ def doc_state_suspended(db):
         db.execute(f"DROP TRIGGER {table}_settled")
     try:
         yield
-    finally:
+    except BaseException:
+        # the caller may catch this and go on (or commit): the cache and its triggers must be whole again first
         if db.in_transaction:
             db.execute("DELETE FROM doc_state_batch")
+            rebuild_settled(db)
+            _create_doc_state_triggers(db)
+        raise
+    db.execute("DELETE FROM doc_state_batch")
     rebuild_settled(db)
     problems = settled_cache_problems(db)
     if problems:
