@@ -389,8 +389,9 @@ def doc_state_suspended(db):
         db.execute(f"DROP TRIGGER {table}_settled")
     try:
         yield
-    except BaseException:
+    except Exception:
         # the caller may catch this and go on (or commit): the cache and its triggers must be whole again first
+        # (not for an interrupt, ctrl+c, which ends the process: the transaction is rolled back, nothing rebuilt)
         if db.in_transaction:
             db.execute("DELETE FROM doc_state_batch")
             rebuild_settled(db)
