@@ -493,8 +493,8 @@ class SyncServer:
 def _protocol(request: Request) -> int:
     """The newest envelope version the calling device reads (X-Duly-Protocol; a device before sync protocol 2 does
     not say, and reads version 1 only)."""
-    given = request.headers.get("x-duly-protocol", "")
-    return int(given) if given.isdigit() and len(given) <= 4 else 1
+    given = request.headers.get("x-duly-protocol", "")  # Latin-1: '²' is a digit to str.isdigit, not to int()
+    return int(given) if _DIGITS.fullmatch(given) else 1
 
 
 def _readable_by(request: Request, rows: list[tuple[int, bytes]]) -> None:

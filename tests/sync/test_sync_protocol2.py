@@ -219,3 +219,19 @@ def test_a_push_too_large_for_the_server_is_sent_again_in_requests_it_takes(tmp_
             assert [e["device_seq"] for e in _stored_log(small)] == list(range(1, total + 1))
         finally:
             led.close()
+
+
+@pytest.mark.parametrize("given", [b"\xb2", b"\xb9", "١٢".encode(), b"99999999999999999999", b"-2", b"+2", b"2.0"])
+def test_a_protocol_header_that_is_not_a_plain_number_is_read_as_none_given_not_a_server_error(server, given):
+    """X-Duly-Protocol arrives decoded as Latin-1, where '²' and '¹' count as digits to str.isdigit but not to int():
+    such a value (or any other that is not ASCII digits) is read as a device that did not say, never a 500."""
+    admin = make_team(server.url)
+    member = join(admin, "member", "desk")
+    admin.push(admin.envelope(b"old", v=1))
+    pull = member.api.team_path("/pull") + "?after=0&limit=10"
+    got = member.api.call("GET", pull, headers={"X-Duly-Protocol": given})
+    assert [c["envelope"]["v"] for c in got["changes"]] == [1]
+    admin.push(admin.envelope(payloads.payload(2, _change(admin), "[]", "[]"), v=2))
+    with refused(426, "upgrade Duly"):
+        member.api.call("GET", pull, headers={"X-Duly-Protocol": given})
+
