@@ -235,3 +235,12 @@ def test_a_protocol_header_that_is_not_a_plain_number_is_read_as_none_given_not_
     with refused(426, "upgrade Duly"):
         member.api.call("GET", pull, headers={"X-Duly-Protocol": given})
 
+
+@pytest.mark.parametrize("v", [True, 1.0, 2.0])
+def test_an_envelope_version_that_only_equals_a_known_one_is_refused_with_a_400(server, v):
+    """True == 1 and 2.0 == 2 in Python, but they are not envelope versions: stored, a 2.0 would pass the server's
+    check for devices that read version 1 only (it looks for whole numbers) and reach them as 'damaged'."""
+    admin = make_team(server.url)
+    with refused(400, "does not belong"):
+        admin.push(admin.envelope(b"x", v=v))
+    assert admin.api.get(admin.api.team_path("/pull"), after="0", limit="10")["changes"] == []
