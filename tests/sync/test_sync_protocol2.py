@@ -142,7 +142,10 @@ def _change(member, seq: int = 2):
 
 
 @pytest.mark.parametrize("ops", [b"z" + b"not zlib at all", b"z" + zlib.compress(b"[1,2]")[:-3],
-                                 b"z" + zlib.compress(b"[]") + b"trailing", b"q" + b"[]", b""])
+                                 b"z" + zlib.compress(b"[]") + b"trailing", b"q" + b"[]", b"",
+                                 b"z" + zlib.compress(b"\xff\xfe[]"),  # not UTF-8
+                                 b"z" + zlib.compress(b"[" * 100_000 + b"]" * 100_000)],  # nested past Python's stack
+                         ids=["not-zlib", "truncated", "trailing", "unknown-form", "empty", "not-utf8", "nested"])
 def test_a_malformed_compressed_change_is_refused_by_the_device_that_pulls_it_and_nothing_is_applied(
         tmp_path, server, ops):
     """The server holds no key, so it stores what a device signed; the devices that open it refuse the batch with
