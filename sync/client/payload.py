@@ -44,8 +44,8 @@ def payload(version: int, change: Change, stored_ops: str | bytes, text: str) ->
 
 
 def read(version: int, data: bytes) -> Change:
-    """The change an opened payload of `version` holds; ValueError, KeyError, TypeError or MalformedChange when it
-    is not one."""
+    """The change an opened payload of `version` holds; ValueError, KeyError, TypeError, RecursionError (JSON
+    nested deeper than Python's stack) or MalformedChange when it is not one."""
     if version == 1:
         body = json.loads(data)
         ops = body["ops"]

@@ -244,7 +244,7 @@ class Sync:
         except Tampered as exc:
             raise Tampered(N_("{exc} (server position {server_seq}); nothing from this batch was applied"),
                            exc=exc, server_seq=server_seq) from None
-        except (ValueError, KeyError, TypeError, MalformedChange):
+        except (ValueError, KeyError, TypeError, RecursionError, MalformedChange):  # JSON nested past the stack
             raise Tampered(N_("change at server position {server_seq} from {value} cannot be read; nothing from "
                               "this batch was applied"), server_seq=server_seq,
                            value=self.device_name(env.get('device'))) from None

@@ -409,8 +409,10 @@ class SyncServer:
             if not isinstance(env, dict):
                 raise ApiError(400, "each envelope must be a JSON object")
             seq = env.get("device_seq")
-            if env.get("v") not in crypto.VERSIONS or env.get("team") != team or env.get("device") != device["id"] \
-                    or not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_INT:
+            version = env.get("v")  # a whole number: True == 1 and 2.0 == 2 in Python, but are not versions
+            if type(version) is not int or version not in crypto.VERSIONS or env.get("team") != team \
+                    or env.get("device") != device["id"] or not isinstance(seq, int) or isinstance(seq, bool) \
+                    or not 1 <= seq <= MAX_INT:
                 raise ApiError(400, f"envelope {seq} does not belong to device {device['id']} of team {team}")
             if env.get("key_epoch") != info["epoch"]:
                 raise ApiError(409, f"envelope {seq} is sealed under key epoch {env.get('key_epoch')} but the team "
@@ -493,8 +495,8 @@ class SyncServer:
 def _protocol(request: Request) -> int:
     """The newest envelope version the calling device reads (X-Duly-Protocol; a device before sync protocol 2 does
     not say, and reads version 1 only)."""
-    given = request.headers.get("x-duly-protocol", "")
-    return int(given) if given.isdigit() and len(given) <= 4 else 1
+    given = request.headers.get("x-duly-protocol", "")  # Latin-1: '²' is a digit to str.isdigit, not to int()
+    return int(given) if _DIGITS.fullmatch(given) else 1
 
 
 def _readable_by(request: Request, rows: list[tuple[int, bytes]]) -> None:

@@ -142,7 +142,10 @@ def _change(member, seq: int = 2):
 
 
 @pytest.mark.parametrize("ops", [b"z" + b"not zlib at all", b"z" + zlib.compress(b"[1,2]")[:-3],
-                                 b"z" + zlib.compress(b"[]") + b"trailing", b"q" + b"[]", b""])
+                                 b"z" + zlib.compress(b"[]") + b"trailing", b"q" + b"[]", b"",
+                                 b"z" + zlib.compress(b"\xff\xfe[]"),  # not UTF-8
+                                 b"z" + zlib.compress(b"[" * 100_000 + b"]" * 100_000)],  # nested past Python's stack
+                         ids=["not-zlib", "truncated", "trailing", "unknown-form", "empty", "not-utf8", "nested"])
 def test_a_malformed_compressed_change_is_refused_by_the_device_that_pulls_it_and_nothing_is_applied(
         tmp_path, server, ops):
     """The server holds no key, so it stores what a device signed; the devices that open it refuse the batch with
@@ -219,3 +222,115 @@ def test_a_push_too_large_for_the_server_is_sent_again_in_requests_it_takes(tmp_
             assert [e["device_seq"] for e in _stored_log(small)] == list(range(1, total + 1))
         finally:
             led.close()
+
+
+@pytest.mark.parametrize("given", [b"\xb2", b"\xb9", "١٢".encode(), b"99999999999999999999", b"-2", b"+2", b"2.0"])
+def test_a_protocol_header_that_is_not_a_plain_number_is_read_as_none_given_not_a_server_error(server, given):
+    """X-Duly-Protocol arrives decoded as Latin-1, where '²' and '¹' count as digits to str.isdigit but not to int():
+    such a value (or any other that is not ASCII digits) is read as a device that did not say, never a 500."""
+    admin = make_team(server.url)
+    member = join(admin, "member", "desk")
+    admin.push(admin.envelope(b"old", v=1))
+    pull = member.api.team_path("/pull") + "?after=0&limit=10"
+    got = member.api.call("GET", pull, headers={"X-Duly-Protocol": given})
+    assert [c["envelope"]["v"] for c in got["changes"]] == [1]
+    admin.push(admin.envelope(payloads.payload(2, _change(admin), "[]", "[]"), v=2))
+    with refused(426, "upgrade Duly"):
+        member.api.call("GET", pull, headers={"X-Duly-Protocol": given})
+
+
+@pytest.mark.parametrize("v", [True, 1.0, 2.0])
+def test_an_envelope_version_that_only_equals_a_known_one_is_refused_with_a_400(server, v):
+    """True == 1 and 2.0 == 2 in Python, but they are not envelope versions: stored, a 2.0 would pass the server's
+    check for devices that read version 1 only (it looks for whole numbers) and reach them as 'damaged'."""
+    admin = make_team(server.url)
+    with refused(400, "does not belong"):
+        admin.push(admin.envelope(b"x", v=v))
+    assert admin.api.get(admin.api.team_path("/pull"), after="0", limit="10")["changes"] == []
+
+
+def _crypto_of_protocol_1():
+    """sync.crypto as a Duly before sync protocol 2 has it: envelope version 1 only."""
+    import types
+
+    old = types.ModuleType("crypto_v1")
+    old.__dict__.update({k: v for k, v in vars(crypto).items() if not k.startswith("__")})
+    old.VERSIONS, old.PROTOCOL = (1,), 1
+    return old
+
+
+def test_a_new_device_with_a_server_that_takes_version_1_only_sends_version_1(tmp_path, monkeypatch):
+    from sync.server import app as server_app
+
+    monkeypatch.setattr(server_app, "crypto", _crypto_of_protocol_1())
+    with running_server("sqlite", tmp_path) as old_server:
+        a = _big_book(tmp_path / "a.duly")
+        try:
+            report = client.init(a, old_server.url, name="a")
+            total = a.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+            assert report.pushed == total
+            assert {e["v"] for e in _stored_log(old_server)} == {1}
+            session = client.Sync(a)
+            code = session.invite("member")
+            session.close()
+            b, _ = client.join(tmp_path / "b.duly", PASSPHRASE, old_server.url, code, name="b")
+            try:
+                customers.add(b, "B1", "from b")
+                for led in (b, a):
+                    s = client.Sync(led)
+                    try:
+                        s.now()
+                    finally:
+                        s.close()
+                assert {e["v"] for e in _stored_log(old_server)} == {1}
+                assert table_digest(a) == table_digest(b)
+            finally:
+                b.close()
+        finally:
+            a.close()
+
+
+def test_a_device_before_protocol_2_pulls_what_it_reads_and_is_told_to_upgrade_at_the_first_it_cannot(
+        tmp_path, server, monkeypatch):
+    from sync.client import api as client_api, session as client_session
+
+    a = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
+    customers.add(a, "K1", "before")
+    client.init(a, server.url, name="a")
+    session = client.Sync(a)
+    code = session.invite("member")
+    session.close()
+    b, _ = client.join(tmp_path / "b.duly", PASSPHRASE, server.url, code, name="b")
+    try:
+        old = _crypto_of_protocol_1()
+        monkeypatch.setattr(client_api, "crypto", old)
+        monkeypatch.setattr(client_session, "crypto", old)
+        customers.add(b, "B1", "from the old device")
+        s = client.Sync(b)
+        try:
+            s.now()  # its own change goes out as version 1 and is taken
+        finally:
+            s.close()
+        assert _stored_log(server)[-1]["v"] == 1
+        monkeypatch.undo()
+        customers.add(a, "K2", "after, as version 2")
+        s = client.Sync(a)
+        try:
+            s.now()
+        finally:
+            s.close()
+        assert _stored_log(server)[-1]["v"] == 2
+        assert a.conn.execute("SELECT count(*) FROM customers WHERE code='B1'").fetchone()[0] == 1
+        monkeypatch.setattr(client_api, "crypto", old)
+        monkeypatch.setattr(client_session, "crypto", old)
+        before = table_digest(b)
+        s = client.Sync(b)
+        try:
+            with refused(426, "upgrade Duly"):
+                s.now()
+        finally:
+            s.close()
+        assert table_digest(b) == before
+    finally:
+        b.close()
+        a.close()
