@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input, Static
 
 from store.ledger.ledger import Ledger
 from store.write import adjustments, collections, invoices, payments
-from tests.support.app import SIZE, app_for, settle, slow_database, text_of
+from tests.support.app import SIZE, app_for, settle, text_of
 from tests.support.book import PASSPHRASE
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm
@@ -210,15 +210,26 @@ async def test_promise_to_pay(book):
 
 
 async def test_a_job_key_pressed_while_the_invoice_loads_opens_its_form_once_loaded(book, monkeypatch):
+    import threading
+
     from tui.screens import invoice as screen_module
 
-    slow_database(monkeypatch, screen_module, "invoice_page", 0.5)
+    # the invoice's read waits until the test lets it go (a fixed delay raced the key press on a busy machine)
+    loaded, read = threading.Event(), screen_module.invoice_page
+
+    def held(*args, **kwargs):
+        loaded.wait(10)
+        return read(*args, **kwargs)
+    monkeypatch.setattr(screen_module, "invoice_page", held)
     app = app_for(book)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.push_screen(InvoiceScreen("T1-000010"))
         await pilot.press("m")  # before the invoice is there
-        assert isinstance(app.screen, InvoiceScreen) and app.screen.detail is None
+        try:
+            assert isinstance(app.screen, InvoiceScreen) and app.screen.detail is None
+        finally:
+            loaded.set()
         await settle(pilot)
         assert isinstance(app.screen, DialogForm) and "T1-000010" in app.screen.title_text
 
