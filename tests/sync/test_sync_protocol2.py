@@ -78,24 +78,27 @@ def test_a_book_is_pushed_compressed_and_a_new_device_gets_it_whole(tmp_path, se
         a.close()
 
 
+
+def _push_incompressible(led, server, batches: int) -> None:
+    """`batches` transactions of 40 customers with random-looking names (they do not compress: each envelope is
+    about 8 KB sealed), pushed by `sync init`: every change arrives once, in order."""
+    for batch in range(batches):
+        with led.writing() as tx:
+            for n in range(40):
+                tx.set("customers", f"c{batch}-{n}", code=f"K{batch}-{n}", name=secrets.token_urlsafe(135),
+                       currency="CNY", archived=0)
+    report = client.init(led, server.url, name="a")
+    total = led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+    assert report.pushed == total
+    assert [e["device_seq"] for e in _stored_log(server)] == list(range(1, total + 1))
+
 def test_a_push_is_split_into_requests_the_server_takes(tmp_path):
     """A server with a small request limit says so; the device fills each request up to it, and every change
     arrives once, in order."""
     with running_server("sqlite", tmp_path, max_body=64 * 1024) as small:
         led = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
         try:
-            for batch in range(6):
-                with led.writing() as tx:
-                    for n in range(40):
-                        # random-looking names: they do not compress, so each envelope is about 8 KB sealed
-                        tx.set("customers", f"c{batch}-{n}", code=f"K{batch}-{n}",
-                               name=secrets.token_urlsafe(135),
-                               currency="CNY", archived=0)
-            report = client.init(led, small.url, name="a")
-            total = led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
-            assert report.pushed == total
-            log = _stored_log(small)
-            assert [e["device_seq"] for e in log] == list(range(1, total + 1))
+            _push_incompressible(led, small, batches=6)
         finally:
             led.close()
 
@@ -210,16 +213,7 @@ def test_a_push_too_large_for_the_server_is_sent_again_in_requests_it_takes(tmp_
     with running_server("sqlite", tmp_path, max_body=64 * 1024) as small:
         led = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
         try:
-            for batch in range(20):  # 200 KB of changes: over the limit several times
-                with led.writing() as tx:
-                    for n in range(40):
-                        tx.set("customers", f"c{batch}-{n}", code=f"K{batch}-{n}",
-                               name=secrets.token_urlsafe(135),
-                               currency="CNY", archived=0)
-            report = client.init(led, small.url, name="a")
-            total = led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
-            assert report.pushed == total
-            assert [e["device_seq"] for e in _stored_log(small)] == list(range(1, total + 1))
+            _push_incompressible(led, small, batches=20)  # 200 KB of changes: over the limit several times
         finally:
             led.close()
 
