@@ -73,3 +73,28 @@ def test_a_bulk_writes_envelopes_hash_the_documented_text(tmp_path):
         assert len(change.ops) == len(TRICKY) + 1
         assert packing.unpack(ops) == change.ops_json()
         assert digest == changes.chain_hash(prev, _documented(change))
+
+
+def _json_text(value) -> str:
+    """The canonical text as the standard library writes it: what every ledger's change log holds."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+_any_scalar = (_scalars | st.integers() | st.sampled_from([2 ** 64, -2 ** 70, "lone \ud800 surrogate", "\udfff"])
+               | st.text(st.characters(blacklist_categories=()), max_size=6))
+_any_value = st.recursive(_any_scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.text(max_size=4) | st.sampled_from(["é", "E", "中", "😀", "\uffff", ""]), inner, max_size=4), max_leaves=10)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_any_value)
+def test_canonical_text_is_the_text_every_earlier_ledger_hashed(value):
+    """canonical() is written by a faster library than the ledgers written before it, and must give the same text
+    byte for byte, or their envelopes would no longer hash to their chain: for every value an operation holds,
+    and for those the faster one refuses (integers beyond 64 bits, lone surrogates)."""
+    assert canonical(value) == _json_text(value)
+
+
+def test_keys_that_are_not_text_are_written_as_before():
+    value = {"ops": [{1: "one", 2: "two"}], "a": {None: 0}}
+    assert canonical(value) == _json_text(value)
