@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -276,12 +277,34 @@ def apply_many(conn, batch: list[Change]) -> list[Change]:
 def append(conn, change: Change, prev_hash: str) -> str:
     text = change.ops_json()
     digest = chain_hash(prev_hash, change.body(text))
-    conn.execute(
-        "INSERT INTO changes (device, device_seq, hlc, actor, at, ops, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
-        (change.device, change.device_seq, change.hlc, change.actor, change.at, stored_ops(text), prev_hash,
-         digest),
-    )
+    _insert(conn, (change.device, change.device_seq, change.hlc, change.actor, change.at, stored_ops(text),
+                   prev_hash, digest))
     return digest
+
+
+def _insert(conn, row: tuple) -> None:
+    conn.execute("INSERT INTO changes (device, device_seq, hlc, actor, at, ops, prev_hash, hash) "
+                 "VALUES (?,?,?,?,?,?,?,?)", row)
+
+
+class Appending(NamedTuple):
+    """An envelope of append_later: its row, but for the `ops` value, which a second thread is making."""
+
+    row: tuple
+    ops: Future
+
+    def write(self, conn) -> None:
+        _insert(conn, (*self.row[:5], self.ops.result(), *self.row[5:]))
+
+
+def append_later(change: Change, prev_hash: str) -> Appending:
+    """`append` for a bulk write's envelopes: the operations text is hashed here and compressed on a second thread
+    (zlib lets go of Python's lock) while the caller posts the next rows; the caller writes the row (write) before
+    it reads the change log again or commits."""
+    text = change.ops_json()
+    digest = chain_hash(prev_hash, change.body(text))
+    return Appending((change.device, change.device_seq, change.hlc, change.actor, change.at, prev_hash, digest),
+                     packing.pack_soon(text))
 
 
 def row_to_change(row) -> Change:

@@ -206,6 +206,7 @@ class Ledger:
                 self._tx = None
             if tx.ops:
                 self._append_envelope(tx)
+            tx.write_appending()
             if tx.envelopes:
                 self.set_meta("hlc", tx.hlc)
 
@@ -218,9 +219,12 @@ class Ledger:
 
     def _append_envelope(self, tx: "Write") -> None:
         """The operations collected so far become the next envelope of this device's change log (inside the
-        transaction: a bulk write of several envelopes commits all of them or none)."""
+        transaction: a bulk write of several envelopes commits all of them or none). Its row is written when the
+        next envelope is appended or the write ends (changes.append_later: compressed meanwhile)."""
+        tx.write_appending()
         seq, prev = changes.last_entry(self.conn, self.device)
-        changes.append(self.conn, Change(self.device, seq + 1, tx.hlc, self.actor, tx.at, tuple(tx.ops)), prev)
+        tx.appending = changes.append_later(Change(self.device, seq + 1, tx.hlc, self.actor, tx.at,
+                                                   tuple(tx.ops)), prev)
         tx.ops = []
         tx.envelopes += 1
 
@@ -268,6 +272,13 @@ class Write:
         self.at = at
         self.ops: list[Op] = []
         self.envelopes = 0  # envelopes of this transaction already in the change log (a bulk write has several)
+        self.appending: changes.Appending | None = None  # the last envelope, its row not yet written
+
+    def write_appending(self) -> None:
+        """Write the row of the envelope appended last, if it is not written yet."""
+        if self.appending is not None:
+            self.appending.write(self.conn)
+            self.appending = None
 
     def seal_if_full(self) -> None:
         """Between two whole store writes of a bulk job: once OPS_PER_ENVELOPE operations are collected, they
