@@ -271,7 +271,7 @@ class Write:
         self.hlc = hlc
         self.at = at
         self.ops: list[Op] = []
-        self.envelopes = 0  # envelopes of this transaction already in the change log (a bulk write has several)
+        self.envelopes = 0  # envelopes of this transaction appended to the change log (a bulk write has several)
         self.appending: changes.Appending | None = None  # the last envelope, its row not yet written
 
     def write_appending(self) -> None:
