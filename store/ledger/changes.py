@@ -94,11 +94,6 @@ def canonical(obj) -> str:
         return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def stored_ops(text: str) -> str | bytes:
-    """What the `ops` column holds for an envelope's canonical operations text (compressed when big: packing.py)."""
-    return packing.pack(text)
-
-
 def ops_text(stored: str | bytes) -> str:
     """The canonical operations text of a stored `ops` value (MalformedChange when a BLOB is not one)."""
     try:
@@ -275,26 +270,21 @@ def apply_many(conn, batch: list[Change]) -> list[Change]:
 
 
 def append(conn, change: Change, prev_hash: str) -> str:
-    text = change.ops_json()
-    digest = chain_hash(prev_hash, change.body(text))
-    _insert(conn, (change.device, change.device_seq, change.hlc, change.actor, change.at, stored_ops(text),
-                   prev_hash, digest))
-    return digest
-
-
-def _insert(conn, row: tuple) -> None:
-    conn.execute("INSERT INTO changes (device, device_seq, hlc, actor, at, ops, prev_hash, hash) "
-                 "VALUES (?,?,?,?,?,?,?,?)", row)
+    """The envelope as the next row of its device's change log; returns its hash."""
+    appending = append_later(change, prev_hash)
+    appending.write(conn)
+    return appending.row[-1]
 
 
 class Appending(NamedTuple):
     """An envelope of append_later: its row, but for the `ops` value, which a second thread is making."""
 
-    row: tuple
+    row: tuple  # device, device_seq, hlc, actor, at, prev_hash, hash
     ops: Future
 
     def write(self, conn) -> None:
-        _insert(conn, (*self.row[:5], self.ops.result(), *self.row[5:]))
+        conn.execute("INSERT INTO changes (device, device_seq, hlc, actor, at, ops, prev_hash, hash) "
+                     "VALUES (?,?,?,?,?,?,?,?)", (*self.row[:5], self.ops.result(), *self.row[5:]))
 
 
 def append_later(change: Change, prev_hash: str) -> Appending:

@@ -23,8 +23,8 @@ _packer: ThreadPoolExecutor | None = None
 
 
 def pack_soon(text: str) -> Future:
-    """`pack` on a second thread (one for the process), for a bulk write's envelopes: zlib lets go of Python's
-    lock, so the caller goes on meanwhile. A text too short to compress is its own value at once."""
+    """`pack` on a second thread (one for the process): zlib lets go of Python's lock, so the caller goes on
+    meanwhile (a bulk write posts its next rows). A text too short to compress is its own value at once."""
     global _packer
     if len(text) < COMPRESS_FROM:
         done: Future = Future()
