@@ -175,7 +175,8 @@ def build(ledger, *, customers: int = DEFAULT_CUSTOMERS, invoices: int = DEFAULT
               "writeoffs": 0, "voids": 0}
 
     # A fresh book: each page written once (db.rollback_journal), the settlement cache rebuilt once and checked.
-    with db.rollback_journal(ledger.conn), ledger.writing() as tx, schema.doc_state_suspended(ledger.conn):
+    with db.collecting_less(), db.rollback_journal(ledger.conn), ledger.writing() as tx, \
+            schema.doc_state_suspended(ledger.conn):
         _build(ledger, tx, rng, book, counts, customers=customers, invoices=invoices, today=today, start=start,
                new_id=new_id, prefix=prefix, progress=progress)
     return counts

@@ -41,6 +41,7 @@ from itertools import islice
 from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
+from store.ledger import db
 from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.read.openbook import OpenBook
@@ -1453,8 +1454,9 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False, allow_dup
                            field="allow_duplicate_tax_id")
     table = open_table(path)
     try:
-        return _run(ledger, table, spec, dry_run=dry_run, allow_duplicate_tax_id=allow_duplicate_tax_id,
-                    progress=progress, keep_rows=keep_rows)
+        with db.collecting_less():
+            return _run(ledger, table, spec, dry_run=dry_run, allow_duplicate_tax_id=allow_duplicate_tax_id,
+                        progress=progress, keep_rows=keep_rows)
     finally:
         close = getattr(table.rows, "close", None)
         if close is not None:  # a workbook read as a stream is closed, however the import ended
