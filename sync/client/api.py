@@ -18,6 +18,10 @@ PUSH_BATCH = 500
 PUSH_BYTES = 4 * 1024 * 1024  # a push request's envelopes, when the server does not say how much it takes
 MAX_PUSH_BYTES = 32 * 1024 * 1024  # and at most, when it does
 PULL_LIMIT = 500
+# The operations text (decompressed) a device opens from one page of a pull before it applies them: the rest of the
+# page is asked for again. 500 changes of up to MAX_OPS_TEXT each could have held gigabytes; a page now holds this
+# and one change more at most (a 200k-invoice book's envelopes are about 1 MB each: 32 to a page).
+PULL_TEXT = 32 * 1024 * 1024
 CHUNK_BYTES = 1024 * 1024
 UPLOADS = 2  # snapshot chunks on their way to the server at once
 SNAPSHOT_EVERY = 5000  # changes on the server since the newest snapshot before `sync now` makes another

@@ -46,21 +46,29 @@ def payload(version: int, change: Change, stored_ops: str | bytes, text: str) ->
 def read(version: int, data: bytes) -> Change:
     """The change an opened payload of `version` holds; ValueError, KeyError, TypeError, RecursionError (JSON
     nested deeper than Python's stack) or MalformedChange when it is not one."""
+    return read_sized(version, data)[0]
+
+
+def read_sized(version: int, data: bytes) -> tuple[Change, int]:
+    """`read`, and how long the change's text is (characters, its operations decompressed): what reading it took
+    in memory, for a pull to hold a page of changes to a budget."""
     if version == 1:
-        body = json.loads(data)
+        text = data.decode()
+        body = json.loads(text)
         ops = body["ops"]
     elif version == 2:
         head, newline, rest = data.partition(b"\n")
         if not newline or rest[:1] not in (b"z", b"t"):
             raise ValueError("not a version 2 payload")
         body = json.loads(head)
-        ops = json.loads(_inflate(rest[1:]) if rest[:1] == b"z" else rest[1:].decode())
+        text = _inflate(rest[1:]) if rest[:1] == b"z" else rest[1:].decode()
+        ops = json.loads(text)
         if not isinstance(ops, list):
             raise ValueError("operations must be a list")
     else:
         raise ValueError(f"envelope version {version!r}")
-    return Change(body["device"], body["device_seq"], body["hlc"], body["actor"], body["at"],
-                  tuple(changes.Op.from_json(o) for o in ops))
+    return (Change(body["device"], body["device_seq"], body["hlc"], body["actor"], body["at"],
+                   tuple(changes.Op.from_json(o) for o in ops)), len(text))
 
 
 def _inflate(data: bytes) -> str:

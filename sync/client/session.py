@@ -20,8 +20,8 @@ from store.ledger.hlc import MAX_DRIFT_MS, Stamp
 from store.ledger.ledger import Ledger
 from sync import crypto, merge
 from sync.crypto import DeviceKeys, Tampered, sealed_size
-from sync.client.api import (Api, CHUNK_BYTES, INVITE_HOURS, NotSynced, Offline, PULL_LIMIT, PUSH_BATCH,
-    MAX_PUSH_BYTES, PUSH_BYTES, SNAPSHOT_EVERY, UPLOADS, SyncError, _now_iso, _now_ms)
+from sync.client.api import (Api, CHUNK_BYTES, INVITE_HOURS, NotSynced, Offline, PULL_LIMIT, PULL_TEXT,
+    PUSH_BATCH, MAX_PUSH_BYTES, PUSH_BYTES, SNAPSHOT_EVERY, UPLOADS, SyncError, _now_iso, _now_ms)
 from sync.client.keys import (NAME_CHARS, RECOVERY, _SEALED, _invite_aad, _keep_keys, _name_device, _post_invite,
     _proved, _recovery_device_id, _withdrawn_on_failure, open_name, open_wraps, parse_invite)
 from sync.client import payload as payloads
@@ -223,8 +223,9 @@ class Sync:
             self.ledger.set_meta("sync.head", str(head))
 
     # -- pull ------------------------------------------------------------------------------------
-    def open_change(self, item: dict) -> Change:
-        """Check, decrypt and read one pulled envelope; raise Tampered / MalformedChange naming it."""
+    def open_change(self, item: dict) -> tuple[Change, int]:
+        """Check, decrypt and read one pulled envelope, with the length of its text (payload.read_sized); raise
+        Tampered / MalformedChange naming it."""
         env, server_seq = item["envelope"], item["server_seq"]
         device = self.devices.get(env.get("device"))
         if device is None:
@@ -240,7 +241,7 @@ class Sync:
             if env.get("v") not in crypto.VERSIONS:
                 raise ValueError(f"envelope version {env.get('v')!r}")
             payload = crypto.open_envelope(env, self.team_key(env["key_epoch"]), device["sign_pub"])
-            change = payloads.read(env["v"], payload)
+            change, size = payloads.read_sized(env["v"], payload)
         except Tampered as exc:
             raise Tampered(N_("{exc} (server position {server_seq}); nothing from this batch was applied"),
                            exc=exc, server_seq=server_seq) from None
@@ -252,7 +253,7 @@ class Sync:
             raise Tampered(N_("change at server position {server_seq} was re-stamped: its header does not match its "
                               "sealed content; nothing from this batch was applied"),
                            server_seq=server_seq)
-        return change
+        return change, size
 
     def check_batch(self, batch: list[tuple[int, Change]]) -> None:
         """Refuse the whole batch if any change is from the future or replays a known change differently."""
@@ -285,7 +286,13 @@ class Sync:
             if not items:
                 self.ledger.set_meta("sync.head", str(got["head"]))
                 return
-            batch = [(item["server_seq"], self.open_change(item)) for item in items]
+            batch, opened = [], 0
+            for item in items:  # opened up to PULL_TEXT: the rest of the page is asked for again below
+                change, size = self.open_change(item)
+                batch.append((item["server_seq"], change))
+                opened += size
+                if opened >= PULL_TEXT:
+                    break
             self.check_batch(batch)
             report.applied += self.ledger.apply_remote_batch([change for _, change in batch])
             report.pulled += len(batch)

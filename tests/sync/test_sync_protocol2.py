@@ -328,3 +328,38 @@ def test_a_device_before_protocol_2_pulls_what_it_reads_and_is_told_to_upgrade_a
     finally:
         b.close()
         a.close()
+
+
+def test_a_pull_opens_changes_only_up_to_its_budget_and_asks_again_for_the_rest(tmp_path, server, monkeypatch):
+    """A page of 500 changes of up to 256 MiB of text each could have been opened at once; a device opens a page's
+    changes until their text reaches PULL_TEXT, applies them, and asks for the rest: here one change a page."""
+    from sync.client import session as sessions
+
+    a = _big_book(tmp_path / "a.duly")
+    try:
+        client.init(a, server.url, name="a")
+        total = a.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+        session = client.Sync(a)
+        code = session.invite("member")
+        session.close()
+        with server.storage._tx(write=True) as run:
+            run("DELETE FROM snapshots")  # the new device reads the whole log
+        pages = []
+        get = Api.get
+
+        def counted(api, path, **params):
+            if path.endswith("/pull"):
+                pages.append(params["after"])
+            return get(api, path, **params)
+
+        monkeypatch.setattr(Api, "get", counted)
+        monkeypatch.setattr(sessions, "PULL_TEXT", 1)
+        b, summary = client.join(tmp_path / "b.duly", PASSPHRASE, server.url, code, name="b")
+        try:
+            assert summary["applied"] == total
+            assert pages == [str(n) for n in range(total)]  # each page asked from where the one before ended
+            assert table_digest(b) == table_digest(a)
+        finally:
+            b.close()
+    finally:
+        a.close()
