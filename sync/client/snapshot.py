@@ -80,8 +80,8 @@ def _check_snapshot(path: Path, passphrase: str) -> None:
     finally:
         conn.close()
     if found != "ok":
-        raise DulyError(N_("this device's ledger fails its integrity check ({value}); no snapshot was uploaded: "
-                           "restore it from a backup or join the team afresh"),
+        raise DulyError(N_("this device's ledger fails its integrity check ({value}); the snapshot was not "
+                           "published: restore the ledger from a backup or join the team afresh"),
                         value=found.splitlines()[0])
 
 

@@ -31,11 +31,11 @@ def test_a_snapshot_whose_check_fails_is_not_published(tmp_path, server, monkeyp
     def failing(path, passphrase):
         _check_snapshot(path, passphrase)  # the real check ran on the file being sent...
         checked.append(path)
-        raise DulyError("this device's ledger fails its integrity check (test); no snapshot was uploaded")
+        raise DulyError("this device's ledger fails its integrity check (test); the snapshot was not published")
 
     monkeypatch.setattr(sessions, "_check_snapshot", failing)
     try:
-        with pytest.raises(DulyError, match="no snapshot was uploaded"):
+        with pytest.raises(DulyError, match="the snapshot was not published"):
             client.init(led, server.url, name="a")
         assert checked
         assert server.storage.latest_snapshot(led.meta("sync.team")) is None  # ...and nothing was published
