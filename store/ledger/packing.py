@@ -4,6 +4,7 @@ chain covers, or, from COMPRESS_FROM characters of it, that text compressed with
 text either way: `unpack` gives it back exactly. Small envelopes (one person's edit) stay text, as before."""
 from __future__ import annotations
 
+import os
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -20,6 +21,17 @@ def pack(text: str) -> str | bytes:
 
 
 _packer: ThreadPoolExecutor | None = None
+
+
+def _forget_packer() -> None:
+    """In a forked child: the parent's packing thread is not there, so work handed to its executor would never be
+    done; the child makes its own when it first needs one."""
+    global _packer
+    _packer = None
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_packer)
 
 
 def pack_soon(text: str) -> Future:
