@@ -15,6 +15,7 @@ from store.read import open as openitems
 from store.rules import fx, money, validate
 from store.write import customers, terms as termsbook
 from store.rules.allocation import spread_over_instalments
+from store.rules.contracts import contract_state
 from store.rules.openitems import OpenInvoice, open_items
 from store.errors import Conflict, DulyError, InvalidInput, NotFound, Said
 from store.ledger.ids import IdPool, derived_id, uuid7
@@ -208,6 +209,7 @@ class Issuing:
         self.ledger = ledger
         self._customers: dict[str, dict] = {}
         self._terms: dict[str, object] = {}
+        self._contracts: dict[tuple[str, str], dict | None] = {}
         self.currency = ledger.setting("currency", "CNY")
         self.default_terms = ledger.setting("terms.default")
         self.enforce = ledger.setting("credit.enforce") or "warn"
@@ -231,6 +233,16 @@ class Issuing:
         if found is None:
             found = self._terms[name] = termsbook.resolve(self.ledger, name)
         return found
+
+    def contract(self, customer_id: str, number: str) -> dict | None:
+        """The customer's recorded contract of that number (not archived), or None: a number Duly does not hold
+        is the customer's or another system's, and stands as written."""
+        key = (customer_id, number)
+        if key not in self._contracts:
+            self._contracts[key] = self.ledger.row(
+                "SELECT number, signed, start_date, end_date, status, ended_on FROM contracts "
+                "WHERE customer_id=? AND number=? AND coalesce(archived, 0) = 0", key)
+        return self._contracts[key]
 
     def number_used(self, number: str) -> bool:
         if number in self.numbers:
@@ -337,16 +349,19 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
             raise Conflict(N_("invoice number {number} is already used"), number=number)
     else:
         number = issuing.next_number()
+    contract = (contract or "").strip() or None
+    warnings = [_contract_warning(issuing, customer, contract, on)] if contract else []
     warning, breach = _credit_check(issuing, customer, cur, on, total) if check_credit else (None, False)
     if breach and issuing.enforce == "block":
         raise Conflict(N_("refused: {warning} (setting credit.enforce is 'block')"), warning=warning)
+    warnings = [w for w in (*warnings, warning) if w]
 
     if doc_id and ledger.row("SELECT 1 AS x FROM invoices WHERE id=?", (doc_id,)):
         raise Conflict(N_("invoice {number} was already issued"), number=number)
     invoice_id = doc_id or issuing.new_id()
     docs = [("invoices", {"id": invoice_id, "number": number, "customer_id": customer["id"], "date": on,
                           "due_date": schedule[-1][0], "currency": cur, "total": total, "tax": tax,
-                          "terms": terms_name, "contract": (contract or "").strip() or None, "einvoice": einvoice,
+                          "terms": terms_name, "contract": contract, "einvoice": einvoice,
                           "description": (description or "").strip() or None})]
     for pos, (line, (line_amount, line_tax)) in enumerate(zip(parsed, figures), 1):
         docs.append(("invoice_lines", {"invoice_id": invoice_id, "pos": pos, "description": line.description,
@@ -362,7 +377,32 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
     if einvoice:
         issuing.einvoices[einvoice] = number
     issuing.issued.setdefault((customer["id"], cur), []).append((on, total))
-    return Issued(invoice_id, number, cur, total, tax, schedule, [warning] if warning else []), docs
+    return Issued(invoice_id, number, cur, total, tax, schedule, warnings), docs
+
+
+def _contract_warning(issuing: Issuing, customer: dict, number: str, on: str) -> Said | None:
+    """An invoice that names a recorded contract not in force on its date: refused when the contract was cancelled
+    (it never applied) or ended early before that date (someone ended it); a warning when the date is before the
+    contract starts or after its agreed end (business often runs on while a new one is signed). A number Duly does
+    not hold passes as written."""
+    found = issuing.contract(customer["id"], number)
+    if found is None:
+        return None
+    state = contract_state(found, on)
+    if state == "cancelled":
+        raise Conflict(N_("contract {contract} of {code} was cancelled on {cancelled_on}: an invoice cannot name it"),
+                       contract=number, code=customer["code"], cancelled_on=found["ended_on"])
+    if state == "ended":
+        raise Conflict(N_("contract {contract} of {code} was ended; its last day was {last_day}: an invoice dated "
+                          "{on} cannot name it"), contract=number, code=customer["code"],
+                       last_day=found["ended_on"], on=on)
+    if state == "pending":
+        return Said(N_("contract {contract} of {code} starts on {start}, after this invoice's date {on}"),
+                    contract=number, code=customer["code"], start=found["start_date"] or found["signed"], on=on)
+    if state == "expired":
+        return Said(N_("contract {contract} of {code} ran until {end}, before this invoice's date {on}"),
+                    contract=number, code=customer["code"], end=found["end_date"], on=on)
+    return None
 
 
 def add(ledger, customer_code: str, invoice_date: str, **fields) -> Issued:
