@@ -98,3 +98,23 @@ def test_canonical_text_is_the_text_every_earlier_ledger_hashed(value):
 def test_keys_that_are_not_text_are_written_as_before():
     value = {"ops": [{1: "one", 2: "two"}], "a": {None: 0}}
     assert canonical(value) == _json_text(value)
+
+
+# Operations text as an earlier Duly (json.dumps) wrote it for a change received from another device: JSON parsed on
+# the way in holds floats whatever this version writes, and NaN / Infinity, which json.loads takes.
+REMOTE_FLOATS = ('[{"c":"credit_limit","id":"c1","op":"set","t":"customers","v":1e-07},'
+                 '{"c":"credit_limit","id":"c2","op":"set","t":"customers","v":1e-05},'
+                 '{"c":"credit_limit","id":"c3","op":"set","t":"customers","v":NaN},'
+                 '{"c":"credit_limit","id":"c4","op":"set","t":"customers","v":-Infinity},'
+                 '{"c":"credit_limit","id":"c5","op":"set","t":"customers","v":-0.0},'
+                 '{"c":"credit_limit","id":"c6","op":"set","t":"customers","v":[2.5e-08,{"x":1e+16}]}]')
+
+
+def test_a_remote_changes_floats_are_written_as_the_text_it_was_hashed_as():
+    """A change from another device is parsed (row_to_change, payload.read) and its text made again to hash it
+    (apply, check_batch): floats must come out as json wrote them, or a change an earlier ledger holds no longer
+    hashes to its chain when it arrives again (1e-07 became 1e-7, NaN became null)."""
+    change = changes.row_to_change(("d3v1ce", 1, "2026-11-30T12:00:00.000Z-0000-d3v1ce", "them",
+                                    "2026-11-30T12:00:00.000Z", REMOTE_FLOATS))
+    assert change.ops_json() == REMOTE_FLOATS
+    assert canonical(changes.loads(REMOTE_FLOATS)) == REMOTE_FLOATS
