@@ -118,3 +118,24 @@ def test_a_remote_changes_floats_are_written_as_the_text_it_was_hashed_as():
                                     "2026-11-30T12:00:00.000Z", REMOTE_FLOATS))
     assert change.ops_json() == REMOTE_FLOATS
     assert canonical(changes.loads(REMOTE_FLOATS)) == REMOTE_FLOATS
+
+
+def test_a_write_of_a_value_json_cannot_write_is_still_refused(tmp_path):
+    """json refused a datetime, so a write holding one failed whole; the faster writer spells it itself
+    (2026-11-30T12:00:00) where the row SQLite stores holds 2026-11-30 12:00:00: every other device would apply a
+    value this one does not hold."""
+    import datetime
+
+    import pytest
+
+    with pytest.raises(TypeError):
+        canonical([{"at": datetime.datetime(2026, 11, 30, 12, 0)}])
+    with pytest.raises(TypeError):
+        canonical([{"date": datetime.date(2026, 11, 30)}])
+    with Ledger.create(tmp_path / "x.duly", PASSPHRASE) as led:
+        logged = led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+        with pytest.raises(TypeError):
+            with led.writing() as tx:
+                tx.event("notes", "n1", customer_id="c", text="x", at=datetime.datetime(2026, 11, 30, 12, 0))
+        assert led.conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+        assert led.conn.execute("SELECT count(*) FROM changes").fetchone()[0] == logged
