@@ -81,6 +81,10 @@ class MalformedChange(DulyError):
 
 
 
+# Sorted keys; and dates, times and dataclasses refused, as json refuses them (orjson would write them its own way).
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def canonical(obj) -> str:
     """The change log's canonical JSON: keys sorted, no spaces, text as it is (not \\u-escaped). Written by
     orjson, six times as fast as json for a bulk envelope and the same text for all that operations hold (text,
@@ -89,9 +93,26 @@ def canonical(obj) -> str:
     A float, which no operation holds (money is integer minor units, quantities are text), may be spelled
     otherwise: 1e-7 where json writes 1e-07."""
     try:
-        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+        return orjson.dumps(obj, option=_ORJSON).decode()
     except TypeError:
         return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class JsonFloat(float):
+    """A float read from another device's JSON (loads): orjson refuses it, so canonical() writes it as json.dumps
+    does and as every earlier ledger hashed it (1e-07, not 1e-7; NaN, not null). A float in every other way."""
+
+    __slots__ = ()
+
+
+def _json_float(text: str) -> JsonFloat:
+    return JsonFloat(text)
+
+
+def loads(text: str | bytes):
+    """json.loads for an envelope's text: its floats (and NaN, Infinity) are JsonFloat, so that canonical() of what
+    was read is the text it was read from."""
+    return json.loads(text, parse_float=_json_float, parse_constant=_json_float)
 
 
 def ops_text(stored: str | bytes) -> str:
@@ -301,7 +322,7 @@ def row_to_change(row) -> Change:
     """A stored row (device, device_seq, hlc, actor, at, ops) as a Change, its operations parsed and checked."""
     device, device_seq, hlc, actor, at, ops = row
     try:
-        decoded = json.loads(ops_text(ops))
+        decoded = loads(ops_text(ops))
     except ValueError:
         raise MalformedChange(f"change {device_seq} from device {device}: operations are not JSON") from None
     if not isinstance(decoded, list):

@@ -54,7 +54,7 @@ def read_sized(version: int, data: bytes) -> tuple[Change, int]:
     in memory, for a pull to hold a page of changes to a budget."""
     if version == 1:
         text = data.decode()
-        body = json.loads(text)
+        body = changes.loads(text)
         ops = body["ops"]
     elif version == 2:
         head, newline, rest = data.partition(b"\n")
@@ -62,7 +62,7 @@ def read_sized(version: int, data: bytes) -> tuple[Change, int]:
             raise ValueError("not a version 2 payload")
         body = json.loads(head)
         text = _inflate(rest[1:]) if rest[:1] == b"z" else rest[1:].decode()
-        ops = json.loads(text)
+        ops = changes.loads(text)
         if not isinstance(ops, list):
             raise ValueError("operations must be a list")
     else:

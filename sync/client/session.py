@@ -286,22 +286,25 @@ class Sync:
             if not items:
                 self.ledger.set_meta("sync.head", str(got["head"]))
                 return
-            batch, opened = [], 0
-            for item in items:  # opened up to PULL_TEXT: the rest of the page is asked for again below
-                change, size = self.open_change(item)
-                batch.append((item["server_seq"], change))
-                opened += size
-                if opened >= PULL_TEXT:
-                    break
-            self.check_batch(batch)
-            report.applied += self.ledger.apply_remote_batch([change for _, change in batch])
-            report.pulled += len(batch)
-            self.tally.step(len(batch))
-            with self.ledger.local() as conn:
-                conn.executemany("UPDATE changes SET server_seq=? WHERE device=? AND device_seq=?",
-                                 [(seq, c.device, c.device_seq) for seq, c in batch])
-                self.ledger.set_meta("sync.cursor", str(batch[-1][0]))
-                self.ledger.set_meta("sync.head", str(got["head"]))
+            start = 0
+            while start < len(items):  # the page in parts of PULL_TEXT opened: each applied before the next is opened
+                batch, opened = [], 0
+                for item in items[start:]:
+                    change, size = self.open_change(item)
+                    batch.append((item["server_seq"], change))
+                    opened += size
+                    if opened >= PULL_TEXT:
+                        break
+                start += len(batch)
+                self.check_batch(batch)
+                report.applied += self.ledger.apply_remote_batch([change for _, change in batch])
+                report.pulled += len(batch)
+                self.tally.step(len(batch))
+                with self.ledger.local() as conn:
+                    conn.executemany("UPDATE changes SET server_seq=? WHERE device=? AND device_seq=?",
+                                     [(seq, c.device, c.device_seq) for seq, c in batch])
+                    self.ledger.set_meta("sync.cursor", str(batch[-1][0]))
+                    self.ledger.set_meta("sync.head", str(got["head"]))
             if batch[-1][0] >= got["head"]:
                 return  # caught up: no need to ask again
 

@@ -98,3 +98,44 @@ def test_canonical_text_is_the_text_every_earlier_ledger_hashed(value):
 def test_keys_that_are_not_text_are_written_as_before():
     value = {"ops": [{1: "one", 2: "two"}], "a": {None: 0}}
     assert canonical(value) == _json_text(value)
+
+
+# Operations text as an earlier Duly (json.dumps) wrote it for a change received from another device: JSON parsed on
+# the way in holds floats whatever this version writes, and NaN / Infinity, which json.loads takes.
+REMOTE_FLOATS = ('[{"c":"credit_limit","id":"c1","op":"set","t":"customers","v":1e-07},'
+                 '{"c":"credit_limit","id":"c2","op":"set","t":"customers","v":1e-05},'
+                 '{"c":"credit_limit","id":"c3","op":"set","t":"customers","v":NaN},'
+                 '{"c":"credit_limit","id":"c4","op":"set","t":"customers","v":-Infinity},'
+                 '{"c":"credit_limit","id":"c5","op":"set","t":"customers","v":-0.0},'
+                 '{"c":"credit_limit","id":"c6","op":"set","t":"customers","v":[2.5e-08,{"x":1e+16}]}]')
+
+
+def test_a_remote_changes_floats_are_written_as_the_text_it_was_hashed_as():
+    """A change from another device is parsed (row_to_change, payload.read) and its text made again to hash it
+    (apply, check_batch): floats must come out as json wrote them, or a change an earlier ledger holds no longer
+    hashes to its chain when it arrives again (1e-07 became 1e-7, NaN became null)."""
+    change = changes.row_to_change(("d3v1ce", 1, "2026-11-30T12:00:00.000Z-0000-d3v1ce", "them",
+                                    "2026-11-30T12:00:00.000Z", REMOTE_FLOATS))
+    assert change.ops_json() == REMOTE_FLOATS
+    assert canonical(changes.loads(REMOTE_FLOATS)) == REMOTE_FLOATS
+
+
+def test_a_write_of_a_value_json_cannot_write_is_still_refused(tmp_path):
+    """json refused a datetime, so a write holding one failed whole; the faster writer spells it itself
+    (2026-11-30T12:00:00) where the row SQLite stores holds 2026-11-30 12:00:00: every other device would apply a
+    value this one does not hold."""
+    import datetime
+
+    import pytest
+
+    with pytest.raises(TypeError):
+        canonical([{"at": datetime.datetime(2026, 11, 30, 12, 0)}])
+    with pytest.raises(TypeError):
+        canonical([{"date": datetime.date(2026, 11, 30)}])
+    with Ledger.create(tmp_path / "x.duly", PASSPHRASE) as led:
+        logged = led.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+        with pytest.raises(TypeError):
+            with led.writing() as tx:
+                tx.event("notes", "n1", customer_id="c", text="x", at=datetime.datetime(2026, 11, 30, 12, 0))
+        assert led.conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+        assert led.conn.execute("SELECT count(*) FROM changes").fetchone()[0] == logged
