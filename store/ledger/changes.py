@@ -90,8 +90,8 @@ def canonical(obj) -> str:
     orjson, six times as fast as json for a bulk envelope and the same text for all that operations hold (text,
     integers, null, true and false, lists, objects; tests/store/ledger/test_canonical_text.py); what orjson
     refuses (an integer beyond 64 bits, a lone surrogate, a key that is not text) json writes as it always did.
-    A float, which no operation holds (money is integer minor units, quantities are text), may be spelled
-    otherwise: 1e-7 where json writes 1e-07."""
+    Floats: no operation this device makes holds one (money is integer minor units, quantities are text); one read
+    from another device's JSON is a JsonFloat (loads), which orjson refuses, so json writes it as it was hashed."""
     try:
         return orjson.dumps(obj, option=_ORJSON).decode()
     except TypeError:
