@@ -11,7 +11,7 @@ import time
 from store.ledger.hlc import Stamp
 from store.ledger.ledger import Ledger
 from store.ledger.schema import SYNCED
-from sync import crypto
+from sync import client, crypto
 from sync.client import Api, SyncError
 from sync.crypto import DeviceKeys
 from tests.support.cli import PASSPHRASE, ok
@@ -135,3 +135,16 @@ def sync_round_about(team) -> None:
     """laptop, desk, laptop: afterwards both have everything the other made."""
     for device in ("laptop", "desk", "laptop"):
         ok(team.run(device, "sync", "now"))
+
+
+def second_device(a: Ledger, url: str, path, name: str = "b") -> Ledger:
+    """`a` starts a team on the server at `url` (sync init, as device "a") and invites a member, who joins with a
+    new ledger at `path` (sync join): that ledger, open; the caller closes it."""
+    client.init(a, url, name="a")
+    session = client.Sync(a)
+    try:
+        code = session.invite("member")
+    finally:
+        session.close()
+    b, _ = client.join(path, PASSPHRASE, url, code, name=name)
+    return b

@@ -10,6 +10,7 @@ from store.write import collections, customers
 from sync import client
 from tests.support.cli import PASSPHRASE
 from tests.support.sync_server import running_server
+from tests.support.sync_team import second_device
 
 
 @pytest.fixture
@@ -36,11 +37,7 @@ def test_a_contract_ended_on_one_device_and_cancelled_on_another_is_one_or_the_o
     try:
         customers.add(a, "HD", "上海恒达贸易有限公司")
         collections.add_contract(a, "HD", "HT-1", "2026-01-05", start="2026-02-01", end="2026-12-31")
-        client.init(a, server.url, name="a")
-        session = client.Sync(a)
-        code = session.invite("member")
-        session.close()
-        b, _ = client.join(tmp_path / "b.duly", PASSPHRASE, server.url, code, name="b")
+        b = second_device(a, server.url, tmp_path / "b.duly")
         try:
             collections.end_contract(a, "HD", "HT-1", "2026-06-30", "客户停业")
             collections.cancel_contract(b, "HD", "HT-1", "签错", on="2026-03-01")

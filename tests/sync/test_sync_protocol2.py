@@ -18,7 +18,7 @@ from sync.client.api import Api
 from sync.crypto import DeviceKeys
 from tests.support.cli import PASSPHRASE
 from tests.support.sync_server import running_server
-from tests.support.sync_team import join, make_team, refused, table_digest
+from tests.support.sync_team import join, make_team, refused, second_device, table_digest
 
 
 @pytest.fixture
@@ -290,11 +290,7 @@ def test_a_device_before_protocol_2_pulls_what_it_reads_and_is_told_to_upgrade_a
 
     a = Ledger.create(tmp_path / "a.duly", PASSPHRASE, actor="a")
     customers.add(a, "K1", "before")
-    client.init(a, server.url, name="a")
-    session = client.Sync(a)
-    code = session.invite("member")
-    session.close()
-    b, _ = client.join(tmp_path / "b.duly", PASSPHRASE, server.url, code, name="b")
+    b = second_device(a, server.url, tmp_path / "b.duly")
     try:
         old = _crypto_of_protocol_1()
         monkeypatch.setattr(client_api, "crypto", old)
