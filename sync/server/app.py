@@ -444,7 +444,7 @@ class SyncServer:
         if limit < 1:
             raise ApiError(400, "limit must be 1 or more")
         rows, head = await self._call(self.storage.pull, team, after, limit)
-        _readable_by(request, rows)
+        rows = _readable_by(request, rows)
         # The stored bytes go out as they are: no re-encoding of what the devices signed.
         items = b",".join(b'{"server_seq":%d,"envelope":%s}' % (seq, data) for seq, data in rows)
         body = b'{"changes":[' + items + b'],"head":%d,"server_time":%d}' % (head, now_ms())
@@ -499,20 +499,25 @@ def _protocol(request: Request) -> int:
     return int(given) if _DIGITS.fullmatch(given) else 1
 
 
-def _readable_by(request: Request, rows: list[tuple[int, bytes]]) -> None:
-    """Refuse (426) to hand a device envelopes of a version it cannot read, with words it shows as they are: it
-    would otherwise open them and call them damaged."""
+def _readable_by(request: Request, rows: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """The rows of a page a device can read: those before the first envelope of a version newer than it reads. A
+    page that starts with one is refused (426) with words the device shows as they are: it would otherwise open
+    it and call it damaged. A device pulls until it reaches the head, so it applies everything before that
+    change and is refused at it, not at the first page that holds it."""
     if _protocol(request) >= crypto.PROTOCOL:
-        return
-    for seq, data in rows:
+        return rows
+    for index, (seq, data) in enumerate(rows):
         try:
             version = json.loads(data).get("v", 1)
         except (ValueError, AttributeError):
             continue  # not this check's business: the device says what it cannot read
         if isinstance(version, int) and version > _protocol(request):
+            if index:
+                return rows[:index]
             raise ApiError(426, f"the team's log holds changes in sync protocol {version} (from server position "
                                 f"{seq}), which this version of Duly cannot read: upgrade Duly on this device and "
                                 "sync again", code="protocol_too_old", protocol=version)
+    return rows
 
 
 def _check_snapshot_record(record: dict, max_body: int) -> None:
