@@ -137,7 +137,7 @@ class Ledger:
         file since: not by this connection (its total_changes: every row inserted, updated or deleted, by
         triggers too, even in a transaction rolled back since) and not by any other (PRAGMA data_version). For
         a read of the whole book that several screens make in turn (the open position as of today); one value
-        is kept per name."""
+        is kept per name (the caller chooses how many names a kind of read may hold)."""
         state = (key, self.conn.total_changes, self.conn.execute("PRAGMA data_version").fetchone()[0])
         held = self._remembered.get(name)
         if held is not None and held[0] == state:

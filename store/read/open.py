@@ -250,9 +250,11 @@ def position(ledger, as_of: date, *, customer_id: str | None = None,
     """Open invoices (with open instalments) and unapplied amounts as of a date: of every customer, of one
     (customer_id) or of a page of them (customer_ids). Every customer's is computed once while nothing is
     written (Ledger.remembered): the dashboard, aging, reports, the reminder plan and the alerts read the same
-    one. Its lists are shared then: read them, never change them."""
+    one. Its lists are shared then: read them, never change them. Today's is held apart from the last one of
+    another date, so a report of a past period (the trend, DSO) does not make the dashboard read the book again."""
     if customer_id is None and customer_ids is None:
-        return ledger.remembered("position", as_of, lambda: _position(ledger, as_of))
+        slot = "position" if as_of == date.today() else "position:other date"
+        return ledger.remembered(slot, as_of, lambda: _position(ledger, as_of))
     return _position(ledger, as_of, customer_id=customer_id, customer_ids=customer_ids)
 
 

@@ -36,6 +36,21 @@ def test_read_once_while_nothing_is_written(ledger):
     assert openread.position(ledger, AS_OF, customer_id=c).items == first.items
 
 
+def test_todays_position_is_kept_while_reports_read_other_dates(ledger):
+    """The reports' trend and DSO read positions of past dates; the dashboard's (today's) is not read again."""
+    b = Book(ledger)
+    c = b.customer("C", "Client Ltd")
+    b.invoice(c, "2026-03-01", 1000_00, due="2026-03-31")
+    today = openread.position(ledger, date.today())
+    past = [openread.position(ledger, date(2026, 3, day)) for day in (10, 20)]
+    assert openread.position(ledger, date.today()) is today
+    assert openread.position(ledger, date(2026, 3, 20)) is past[1]  # the last other date is held too
+    assert openread.position(ledger, date(2026, 3, 10)) is not past[0]  # one other date at a time
+    b.invoice(c, "2026-03-02", 5_00)
+    assert openread.position(ledger, date.today()) is not today and owed(openread.position(ledger, date.today())) \
+        == 1005_00
+
+
 def test_a_write_on_this_connection_is_seen_at_once(ledger):
     b = Book(ledger)
     c = b.customer("C", "Client Ltd")
