@@ -661,9 +661,20 @@ def _v_doc_state_batch(db) -> None:
     _create_doc_state_triggers(db)
 
 
+def _v_partial_indexes(db) -> None:
+    """Two indexes hold only the rows that have the column: a payment's allocations name no credit note and most
+    invoices carry no e-invoice number, so allocations_credit and invoices_einvoice were mostly entries for
+    NULL, written for every payment and invoice posted and never read (every query names a value: SQLite uses a
+    partial index `WHERE c IS NOT NULL` for `c = ?` and `c IN (...)`). A 200k-invoice book: 7 MB less to write."""
+    db.execute("DROP INDEX IF EXISTS allocations_credit")
+    db.execute("CREATE INDEX allocations_credit ON allocations (credit_id, date, amount) WHERE credit_id IS NOT NULL")
+    db.execute("DROP INDEX IF EXISTS invoices_einvoice")
+    db.execute("CREATE INDEX invoices_einvoice ON invoices (einvoice) WHERE einvoice IS NOT NULL")
+
+
 MIGRATIONS = [_v1_foundation, _v2_receivables, _v3_covering_indexes, _v4_settled_cache, _v5_import_log, _v_open_documents_cache, _v7_sync_review, _v_collections, _v_reconciliation, _v_tui_list_order, _v_drafts, _v_document_numbers, _v_einvoice_index, _v_fx_rates, _v_recurring, _v_debit_notes,
               _v_customer_search, _v_compressed_change_log, _v_contract_status,
-              _v_import_log_binary_keys, _v_doc_state_batch]
+              _v_import_log_binary_keys, _v_doc_state_batch, _v_partial_indexes]
 VERSION = len(MIGRATIONS)
 
 
