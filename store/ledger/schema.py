@@ -405,6 +405,31 @@ def doc_state_suspended(db):
     _create_doc_state_triggers(db)
 
 
+@contextmanager
+def indexes_built_after(db, tables: tuple[str, ...]):
+    """Inside an open transaction: the secondary indexes of `tables` (not the unique ones, which guard the rows as
+    they go in) are dropped for a bulk write into a new book and made again from the rows when it ends, one sort
+    each, instead of a random insert into each of them for every row. Made again in the same transaction, also when
+    the write fails and its caller goes on (an interrupt rolls everything back, the drops too), so a kill -9 at any
+    point leaves the old ledger or the new one, and no reader ever sees the tables without their indexes."""
+    if not db.in_transaction:
+        raise RuntimeError("indexes_built_after needs an open transaction")
+    marks = ",".join("?" * len(tables))
+    deferred = db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "
+                          f"sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({marks}) ORDER BY name", tables).fetchall()
+    for name, _sql in deferred:
+        db.execute(f"DROP INDEX {name}")
+    try:
+        yield
+    except Exception:
+        if db.in_transaction:
+            for _name, sql in deferred:
+                db.execute(sql)
+        raise
+    for _name, sql in deferred:
+        db.execute(sql)
+
+
 def rebuild_settled(db) -> None:
     """Recompute the whole cache from the documents: each kind's rows in one statement, every document's
     allocations, write-offs and voids summed in one pass over their indexes (grouped) and joined to it, where the
