@@ -1,7 +1,7 @@
 """Bulk import: a book made by `duly demo` and written by `duly export csv`, imported into a fresh ledger.
 
-    python bench/bench_import.py [--sizes 20000,200000] [--customers 2000] [--before DIR] [--kinds ...]
-                                 [--books DIR] [--json]
+    python bench/bench_import.py [--sizes 20000,200000] [--customers 2000] [--before DIR [--before-without-lines]]
+                                 [--kinds ...] [--books DIR] [--json]
 
 For each size: `duly demo --invoices N` then `duly export csv` and `duly export hledger` (once; kept in --books to
 be reused), then for each code tree (this one, and the old one checked out at --before, e.g. `git archive COMMIT |
@@ -13,7 +13,9 @@ installed) reading the same book as a journal, is timed in the same run. Prints 
 (user + system time of the process: the machine may be shared) and the before/after
 ratios. --without-wiping also runs this code with SQLCipher's cipher_memory_security forced off (an import already
 runs without it: store.ledger.db.BULK_COMMANDS).
-The old tree runs with the same interpreter and PYTHONPATH pointing at it, so only the code differs.
+The old tree runs with the same interpreter and PYTHONPATH pointing at it, so only the code differs; it imports the
+same files, or with --before-without-lines the invoices without their lines column (for a Duly before that column:
+then its invoice figures are for less work and are not comparable).
 """
 from __future__ import annotations
 
@@ -121,6 +123,8 @@ def main() -> None:
                         help="run the old code only on sizes up to this (its payments import is quadratic)")
     parser.add_argument("--without-wiping", action="store_true",
                         help="also run this code without SQLCipher's cipher_memory_security, to show what it costs")
+    parser.add_argument("--before-without-lines", action="store_true",
+                        help="feed the old tree the files without the invoices' lines column (a Duly before it)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DULY_")}
@@ -145,7 +149,8 @@ def main() -> None:
                 duly(tree, "--ledger", ledger, "init", env=env, wipe=wipe)
                 kinds = args.kinds.split(",")
                 for kind in kinds:
-                    src = (without_lines(csvs) if label == "before" else csvs) / f"{kind}.csv"
+                    src = (without_lines(csvs) if label == "before" and args.before_without_lines else csvs) \
+                        / f"{kind}.csv"
                     target = ledger
                     if kind == "payments" and "payments-auto" in kinds:  # the auto run starts from this state
                         shutil.copyfile(ledger, Path(work) / "auto.duly")
