@@ -157,6 +157,22 @@ BULK_GC_THRESHOLDS = (100_000, 50, 100)
 
 
 @contextmanager
+def bulk_cache(conn):
+    """Around a job that reads the whole file once on a connection that stays open after it (sync set-up started
+    in the app): the connection's page cache is held to the bulk jobs' size while the job runs, so the pages of
+    that one pass do not stay in memory afterwards; then the cache may grow again as it did before."""
+    (before,) = conn.execute("PRAGMA cache_size").fetchone()
+    if before >= 0 or before >= -BULK_CACHE_KIB:  # pages, or already no larger: leave it
+        yield
+        return
+    conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+@contextmanager
 def collecting_less():
     """Around a bulk write that makes a million short-lived rows (the demo, an import): Python's collector runs a
     hundred times less often. The rows (dicts and tuples) live for a batch, long enough to be counted as old, and

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from store.ledger import changes, schema
+from store.ledger import changes, db, schema
 from store.errors import DulyError, InvalidInput
 from store.ledger.ledger import Ledger
 from sync import crypto
@@ -114,7 +114,8 @@ def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None
     _remember(ledger.set_meta, server.rstrip("/"), team, keys, "admin", {"1": crypto.b64e(key)}, 1)
     session = Sync(ledger, transport=transport, progress=progress)
     try:
-        return session.now(snapshot=True)
+        with db.bulk_cache(ledger.conn):  # the whole log pushed and the book exported: one pass
+            return session.now(snapshot=True)
     finally:
         session.close()
 
