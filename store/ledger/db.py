@@ -162,7 +162,7 @@ def bulk_cache(conn):
     in the app): the connection's page cache is held to the bulk jobs' size while the job runs, so the pages of
     that one pass do not stay in memory afterwards; then the cache may grow again as it did before."""
     (before,) = conn.execute("PRAGMA cache_size").fetchone()
-    if before >= 0 or before >= -BULK_CACHE_KIB:  # pages, or already no larger: leave it
+    if before >= -BULK_CACHE_KIB:  # already no larger (or a count of pages, which Duly never sets): leave it
         yield
         return
     conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")

@@ -350,7 +350,7 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
     else:
         number = issuing.next_number()
     contract = (contract or "").strip() or None
-    warnings = [_contract_warning(issuing, customer, contract, on)] if contract else []
+    warnings = [_contract_check(issuing, customer, contract, on)] if contract else []
     warning, breach = _credit_check(issuing, customer, cur, on, total) if check_credit else (None, False)
     if breach and issuing.enforce == "block":
         raise Conflict(N_("refused: {warning} (setting credit.enforce is 'block')"), warning=warning)
@@ -380,7 +380,7 @@ def _issue(issuing: Issuing, customer_code: str, invoice_date: str, *, amount: s
     return Issued(invoice_id, number, cur, total, tax, schedule, warnings), docs
 
 
-def _contract_warning(issuing: Issuing, customer: dict, number: str, on: str) -> Said | None:
+def _contract_check(issuing: Issuing, customer: dict, number: str, on: str) -> Said | None:
     """An invoice that names a recorded contract not in force on its date: refused when the contract was cancelled
     (it never applied) or ended early before that date (someone ended it); a warning when the date is before the
     contract starts or after its agreed end (business often runs on while a new one is signed). A number Duly does
