@@ -41,7 +41,7 @@ from itertools import islice
 from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
-from store.ledger import db
+from store.ledger import db, schema
 from store.read import open as openitems
 from store.rules import money, safetext, validate
 from store.read.openbook import OpenBook
@@ -1463,6 +1463,17 @@ def run(ledger, path: str | Path, kind: str, *, dry_run: bool = False, allow_dup
             close()
 
 
+def _cache_deferred(ledger, kind: str, dry_run: bool):
+    """A payments import refreshes the settlement cache of the documents it touches once, at its end, not after
+    each batch: many batches pay the same invoices, and one pass over them in the order of their ids reads each
+    page once. Only the payments' OpenBook reads the cache meanwhile, and it reads a customer before this import
+    wrote anything of that customer's (and refreshes what is pending before it forgets any). Not in a dry run,
+    whose writes are rolled back."""
+    if kind != "payments" or dry_run:
+        return contextlib.nullcontext()
+    return schema.doc_state_deferred(ledger.conn)
+
+
 def _run(ledger, table: Table, spec: Kind, *, dry_run: bool, allow_duplicate_tax_id: bool,
          progress: Callable[[int, int], None] | None, keep_rows: bool) -> Outcome:
     kind = spec.name
@@ -1482,7 +1493,7 @@ def _run(ledger, table: Table, spec: Kind, *, dry_run: bool, allow_duplicate_tax
     seen = 0
     stream = iter(table.rows)
     with contextlib.suppress(_DryRun):  # a dry run rolls the writes back by raising it out of the transaction
-        with ledger.writing() as tx:
+        with ledger.writing() as tx, _cache_deferred(ledger, kind, dry_run):
             while batch := list(islice(stream, BATCH_ROWS)):
                 seen += len(batch)
                 docs, _ = spec.check(table, known_for_batch(ledger, base, table, kind, batch), walk, batch)

@@ -261,11 +261,6 @@ def _doc_state_rows(kind: str, *, grouped: bool, within: str | None = None, rang
 
 # The cache rows of every document of a kind, by lookups (each a SELECT of DOC_STATE_COLUMNS).
 DOC_STATE = {kind: _doc_state_rows(kind, grouped=False) for kind in _DOC_KINDS}
-# The same for the documents a bulk write named in doc_state_batch: each one's allocations, write-offs and voids
-# summed once with a GROUP BY, where the triggers' lookups would walk them once per row posted.
-BATCH_DOC_STATE = {kind: _doc_state_rows(kind, grouped=True,
-                                         within=f"(SELECT id FROM doc_state_batch WHERE kind = '{kind}')")
-                   for kind in _DOC_KINDS}
 _DOC_STATE_TRIGGERS = {
     "invoices": [("invoice", "NEW.id")],
     "payments": [("payment", "NEW.id")],
@@ -351,6 +346,14 @@ def refresh_in_batch(db, documents: Callable[[], set[tuple[str, str]]], write) -
     if open_batch and open_batch[0] == SUSPENDED[0]:
         write()
         return
+    if id(db) in _DEFERRED and not open_batch:  # its end refreshes what this posts: the triggers only stand aside
+        db.execute("INSERT INTO doc_state_batch (kind, id) VALUES (?, ?)", SUSPENDED)
+        try:
+            write()
+        finally:
+            if db.in_transaction:
+                db.execute("DELETE FROM doc_state_batch WHERE kind = ?", SUSPENDED[:1])
+        return
     found = documents()
     if open_batch:  # inside another batch: its refresh at the end covers the documents listed here too
         db.executemany("INSERT OR IGNORE INTO doc_state_batch (kind, id) VALUES (?, ?)", found)
@@ -365,11 +368,84 @@ def refresh_in_batch(db, documents: Callable[[], set[tuple[str, str]]], write) -
     finally:
         # also when write() failed part way: the rows it posted before the failure stay if the caller goes on
         if db.in_transaction:  # else SQLite already rolled the write back (a full disk): nothing is left
-            for (kind,) in db.execute("SELECT DISTINCT kind FROM doc_state_batch").fetchall():
-                db.execute("DELETE FROM doc_state WHERE +kind = ? AND id IN "  # by id: not a walk of the kind
-                           "(SELECT id FROM doc_state_batch WHERE kind = ?)", (kind, kind))
-                db.execute(f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) {BATCH_DOC_STATE[kind]}")
-            db.execute("DELETE FROM doc_state_batch")
+            refresh_listed(db)
+
+
+def refresh_listed(db, chunk: int | None = None) -> None:
+    """The cache rows of the documents listed in doc_state_batch computed again, one DELETE and one INSERT ...
+    SELECT per kind and chunk of documents (REBUILD_CHUNK, in the order of their ids: SQLite holds a statement's
+    sums in memory to join them), and the list emptied (but for a SUSPENDED row, which is no document's)."""
+    chunk = chunk or REBUILD_CHUNK
+    for (kind,) in db.execute("SELECT DISTINCT kind FROM doc_state_batch").fetchall():
+        if kind not in _DOC_KINDS:
+            continue
+        listed = f"(SELECT id FROM doc_state_batch WHERE kind = '{kind}' AND id > :lo AND id <= :hi)"
+        delete = f"DELETE FROM doc_state WHERE +kind = '{kind}' AND id IN {listed}"  # by id: not a walk of the kind
+        insert = (f"INSERT INTO doc_state ({', '.join(DOC_STATE_COLUMNS)}) "
+                  f"{_doc_state_rows(kind, grouped=True, within=listed)}")
+        low = ""
+        while True:
+            (high,) = db.execute("SELECT max(id) FROM (SELECT id FROM doc_state_batch WHERE kind = ? AND id > ? "
+                                 "ORDER BY id LIMIT ?)", (kind, low, chunk)).fetchone()
+            if high is None:
+                break
+            db.execute(delete, {"lo": low, "hi": high})
+            db.execute(insert, {"lo": low, "hi": high})
+            low = high
+        db.execute("DELETE FROM doc_state_batch WHERE kind = ?", (kind,))
+
+
+# The writes under doc_state_deferred, by connection: {id(db): {table: the last rowid before them}}.
+_DEFERRED: dict[int, dict[str, int]] = {}
+
+
+@contextmanager
+def doc_state_deferred(db):
+    """Inside an open transaction: the cache rows of the documents that the bulk writes inside change are computed
+    again once, at the end (refresh_deferred), instead of after each write (refresh_in_batch), so a document that
+    many writes touch is refreshed once, and all of them in one pass in the order of their ids. Which documents is
+    read from the rows posted meanwhile (events are only ever added: every one has a rowid above the table's last
+    at the start), so nothing is kept while it lasts. Meanwhile those documents' cache rows are stale: only for a
+    caller that reads none of them before the end, or calls refresh_deferred first. A single write inside (not a
+    bulk one) is refreshed by the triggers as ever. Refreshed also at the end of a write that fails (its caller
+    may go on); an interrupt rolls the whole transaction back. Inside a batch or a suspended cache, or inside
+    another deferral, their own end covers it."""
+    if not db.in_transaction:
+        raise RuntimeError("doc_state_deferred needs an open transaction")
+    if id(db) in _DEFERRED or db.execute("SELECT 1 FROM doc_state_batch LIMIT 1").fetchone():
+        yield
+        return
+    _DEFERRED[id(db)] = _last_rowids(db)
+    try:
+        yield
+    finally:
+        try:
+            if db.in_transaction:  # else SQLite already rolled the write back (a full disk): nothing is left
+                refresh_deferred(db)
+        finally:
+            del _DEFERRED[id(db)]
+
+
+def _last_rowids(db) -> dict[str, int]:
+    return {table: db.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0]
+            for table in DOC_STATE_TOUCHES}
+
+
+def refresh_deferred(db) -> None:
+    """Under doc_state_deferred: the cache rows of every document the rows posted since its start (or since the
+    last call) touch, computed again now; nothing outside one."""
+    since = _DEFERRED.get(id(db))
+    if since is None:
+        return
+    now = _last_rowids(db)
+    for table, steps in DOC_STATE_TOUCHES.items():
+        if now[table] == since[table]:
+            continue
+        for kind, col in steps:
+            db.execute(f"INSERT OR IGNORE INTO doc_state_batch (kind, id) SELECT '{kind}', {col} FROM {table} "
+                       f"WHERE rowid > ? AND {col} IS NOT NULL", (since[table],))
+    refresh_listed(db)
+    _DEFERRED[id(db)] = now
 
 
 class CacheDisagrees(Exception):

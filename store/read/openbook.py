@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
+from store.ledger import schema
 from store.read import open as openitems
 from store.rules.allocation import auto_allocate, check_allocations, spread_over_instalments
 from store.rules.openitems import OpenItem
@@ -206,6 +207,9 @@ class OpenBook:
         self._numbers.clear()
         self._closed.clear()
         if len(self._invoices) > MAX_INVOICES:
+            # a customer read again must find in the cache all that was applied: a payments import refreshes it
+            # at its end (schema.doc_state_deferred), so what is pending is refreshed now
+            schema.refresh_deferred(self.ledger.conn)
             kept = {key: c for key, c in self._customers.items() if key in self._paid}
             if sum(len(c.invoices) for c in kept.values()) > MAX_INVOICES // 2:
                 kept = {}

@@ -1,6 +1,7 @@
 """The settlement cache (doc_state) after bulk writes: a bulk post refreshes the documents it touched once per batch
-(the row-by-row triggers are off while doc_state_batch holds rows), and leaves exactly what a rebuild from the
-documents gives; every other path (one document at a time, remote changes, a bare connection) keeps it right too."""
+(the row-by-row triggers are off while doc_state_batch holds rows), a payments import once at its end
+(schema.doc_state_deferred), and both leave exactly what a rebuild from the documents gives; every other path (one
+document at a time, remote changes, a bare connection) keeps it right too."""
 from __future__ import annotations
 
 import csv
@@ -62,18 +63,16 @@ def _fresh(ledger) -> list[tuple]:
 
 
 def _posted_through_set_refresh(monkeypatch) -> list[set]:
-    """Every set of documents a bulk write refreshed at once (so a test knows the batch path ran)."""
+    """Every set of documents refreshed at once (so a test knows the batch path ran): by a bulk write, or at the
+    end of the writes whose refresh was deferred (a payments import)."""
     seen = []
-    real = schema.refresh_in_batch
+    real = schema.refresh_listed
 
-    def spy(db, documents, write):
-        def named():
-            found = documents()
-            seen.append(set(found))
-            return found
-        return real(db, named, write)
+    def spy(db, chunk=None):
+        seen.append(set(db.execute("SELECT kind, id FROM doc_state_batch WHERE kind != '*'").fetchall()))
+        return real(db, chunk)
 
-    monkeypatch.setattr(schema, "refresh_in_batch", spy)
+    monkeypatch.setattr(schema, "refresh_listed", spy)
     return seen
 
 
@@ -150,6 +149,48 @@ def test_a_connection_opened_without_dulys_setup_still_keeps_the_cache(tmp_path)
         assert led.row("SELECT settled_on, open_all FROM doc_state WHERE id=?", (issued.id,)) == {
             "settled_on": "2026-01-09", "open_all": 0}
         assert schema.settled_cache_problems(led.conn) == []
+
+
+def test_a_payments_import_refreshes_what_it_touched_once_at_its_end(tmp_path, monkeypatch):
+    files = _export(tmp_path)
+    monkeypatch.setattr(importer, "BATCH_ROWS", 1)  # a batch per payment: four bulk writes
+    with Ledger.create(tmp_path / "new.duly", PASSPHRASE, actor="tester") as new:
+        for kind in ("terms", "customers", "invoices"):
+            importer.run(new, files[kind], kind)
+        before = _doc_state(new)
+        refreshed = _posted_through_set_refresh(monkeypatch)
+        seen_during = []
+        monkeypatch.setattr(importer, "_post", _spying(importer._post, lambda: seen_during.append(_doc_state(new))))
+        importer.run(new, files["payments"], "payments")
+        paid = {("invoice", i) for (i,) in new.conn.execute("SELECT DISTINCT invoice_id FROM allocations")}
+        payments_made = {("payment", p) for (p,) in new.conn.execute("SELECT id FROM payments")}
+        assert len(payments_made) == 4 and len(paid) >= 4
+        assert refreshed == [paid | payments_made]  # once, every document the import touched, nothing else
+        assert seen_during == [before] * 4  # the cache stood aside meanwhile (no per-row trigger, no batch refresh)
+        assert _doc_state(new) == _fresh(new) and schema.settled_cache_problems(new.conn) == []
+        assert new.conn.execute("SELECT count(*) FROM doc_state_batch").fetchone()[0] == 0
+
+
+def test_a_single_write_inside_a_deferred_refresh_is_kept_by_the_triggers(tmp_path):
+    with Ledger.create(tmp_path / "l.duly", PASSPHRASE, actor="tester") as led:
+        _book(led)
+        a = [r["number"] for r in led.rows("SELECT number FROM invoices ORDER BY number")]
+        with led.writing():
+            with schema.doc_state_deferred(led.conn):
+                payments.add_many(led, [{"customer_code": "C03", "paid_on": "2026-03-02", "amount": "50.00"}],
+                                  payments.Paying(led))  # to a[2], oldest due first
+                adjustments.write_off(led, a[5], "2026-03-03", "small balance")  # one by one: the triggers
+                assert led.row("SELECT open_all FROM doc_state WHERE number = ?", (a[5],)) == {"open_all": 0}
+            assert _doc_state(led) == _fresh(led)
+        assert schema.settled_cache_problems(led.conn) == []
+
+
+def _spying(real, then):
+    def spy(*args, **kw):
+        result = real(*args, **kw)
+        then()
+        return result
+    return spy
 
 
 def test_remote_changes_applied_as_a_batch_give_the_cache_of_the_device_that_wrote_them(tmp_path, monkeypatch):
