@@ -31,6 +31,11 @@ def test_ids_made_in_bulk_are_uuid7s_of_their_millisecond_all_different():
         assert (u.version, u.variant, str(u)) == (7, uuid.RFC_4122, text)
         assert text[:13] == uuid7(1_700_000_000_000)[:13]  # the same 48-bit time as uuid7 writes
     assert max(ids) < uuid7(1_700_000_000_001)
+    # every one of the 74 random bits takes both values among them (none left fixed by the writing)
+    bits = [uuid.UUID(text).int for text in ids]
+    random_bits = [b for b in range(128) if b < 62 or 64 <= b < 76]
+    assert all(0 < sum(v >> b & 1 for v in bits) < len(bits) for b in random_bits)
+    assert all(v >> 62 & 3 == 0b10 and v >> 76 & 0xF == 7 for v in bits)
     pool = IdPool(size=4)
     drawn = [pool() for _ in range(10)]  # refilled as it runs out
     assert len(set(drawn)) == 10 and all(uuid.UUID(t).version == 7 for t in drawn)
