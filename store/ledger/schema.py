@@ -407,9 +407,9 @@ def doc_state_deferred(db):
     read from the rows posted meanwhile (events are only ever added: every one has a rowid above the table's last
     at the start), so nothing is kept while it lasts. Meanwhile those documents' cache rows are stale: only for a
     caller that reads none of them before the end, or calls refresh_deferred first. A single write inside (not a
-    bulk one) is refreshed by the triggers as ever. Refreshed also at the end of a write that fails (its caller
-    may go on); an interrupt rolls the whole transaction back. Inside a batch or a suspended cache, or inside
-    another deferral, their own end covers it."""
+    bulk one) is refreshed by the triggers as ever. Refreshed also when a write inside fails (its caller may go on);
+    an interrupt rolls the whole transaction back and refreshes nothing. Inside a batch or a suspended cache, or
+    inside another deferral, their own end covers it."""
     if not db.in_transaction:
         raise RuntimeError("doc_state_deferred needs an open transaction")
     if id(db) in _DEFERRED or db.execute("SELECT 1 FROM doc_state_batch LIMIT 1").fetchone():
@@ -418,12 +418,16 @@ def doc_state_deferred(db):
     _DEFERRED[id(db)] = _last_rowids(db)
     try:
         yield
+    except Exception:
+        # the caller may catch this and go on (or commit): the cache must be whole again first (not for an
+        # interrupt, ctrl+c, which ends the process: the transaction is rolled back, nothing refreshed)
+        if db.in_transaction:  # else SQLite already rolled the write back (a full disk): nothing is left
+            refresh_deferred(db)
+        raise
+    else:
+        refresh_deferred(db)
     finally:
-        try:
-            if db.in_transaction:  # else SQLite already rolled the write back (a full disk): nothing is left
-                refresh_deferred(db)
-        finally:
-            del _DEFERRED[id(db)]
+        del _DEFERRED[id(db)]
 
 
 def _last_rowids(db) -> dict[str, int]:

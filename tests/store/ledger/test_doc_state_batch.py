@@ -185,6 +185,28 @@ def test_a_single_write_inside_a_deferred_refresh_is_kept_by_the_triggers(tmp_pa
         assert schema.settled_cache_problems(led.conn) == []
 
 
+def test_a_deferred_refresh_is_made_when_a_write_inside_fails_and_not_when_it_is_interrupted(tmp_path, monkeypatch):
+    pay = [{"customer_code": "C03", "paid_on": "2026-03-02", "amount": "50.00"}]
+    with Ledger.create(tmp_path / "l.duly", PASSPHRASE, actor="tester") as led:
+        _book(led)
+        paid_before = led.conn.execute("SELECT count(*) FROM payments").fetchone()[0]
+        with led.writing():
+            with pytest.raises(ValueError):  # the caller goes on after the failure, and commits
+                with schema.doc_state_deferred(led.conn):
+                    payments.add_many(led, pay, payments.Paying(led))
+                    raise ValueError("a later row failed")
+            assert _doc_state(led) == _fresh(led)  # the payment posted before it is in the cache
+        refreshed = _posted_through_set_refresh(monkeypatch)
+        with pytest.raises(KeyboardInterrupt):
+            with led.writing():
+                with schema.doc_state_deferred(led.conn):
+                    payments.add_many(led, pay, payments.Paying(led))
+                    raise KeyboardInterrupt
+        assert refreshed == []  # ctrl+c: rolled back, nothing computed for it first
+        assert led.conn.execute("SELECT count(*) FROM payments").fetchone()[0] == paid_before + 1
+        assert _doc_state(led) == _fresh(led) and schema.settled_cache_problems(led.conn) == []
+
+
 def _spying(real, then):
     def spy(*args, **kw):
         result = real(*args, **kw)
