@@ -38,6 +38,7 @@ from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
 from store.write import settings
 from tui.app import palette
+from tui.app.apart import run_apart
 from tui.app.i18n import LANGUAGES, Strings, choose_language
 from tui.app.palette import Palette
 from tui.screens.aging import AgingScreen
@@ -228,6 +229,14 @@ class LedgerThread:
     async def run_idle(self, fn, /, *args, **kwargs):
         """Like run_background, after (and interrupted by) every foreground and background job."""
         return await asyncio.wrap_future(self._submit(partial(self._call, fn, args, kwargs), IDLE))
+
+    async def run_apart(self, fn, /, *args, **kwargs):
+        """Like run, for a bulk job (an import, an export, a backup): fn runs in a Duly process of its own, on its
+        own connection (tui.app.apart says why), and a progress= callback is called as it reports. The database
+        thread stays free meanwhile; what the job writes is one transaction, as on this thread."""
+        if self.passphrase is None:
+            raise DulyError(N_("the ledger is locked"))
+        return await asyncio.to_thread(run_apart, self.path, self.passphrase, fn, *args, **kwargs)
 
     def close(self) -> None:
         """Close the connection on its own thread after the jobs already queued, then end the thread."""

@@ -58,12 +58,23 @@ async def choose(pilot, screen: FilesScreen, path) -> None:
     await pilot.press("enter")
 
 
+@pytest.fixture(params=["on the database thread", "apart"])
+def reading(request, monkeypatch):
+    """Both ways the screen reads a file: a small one on the app's database thread, a big one in a Duly process of
+    its own (here every file is big enough for that)."""
+    if request.param == "apart":
+        from tui.screens import files
+
+        monkeypatch.setattr(files, "APART_FROM_BYTES", 0)
+    return request.param
+
+
 def count(path, sql: str, params=()) -> int:
     with Ledger.open(path, PASSPHRASE) as ledger:
         return ledger.conn.execute(sql, params).fetchone()[0]
 
 
-async def test_invoices_picked_in_the_tree_are_previewed_then_written(book, tmp_path, monkeypatch):
+async def test_invoices_picked_in_the_tree_are_previewed_then_written(book, tmp_path, monkeypatch, reading):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "march.csv").write_text(INVOICES, encoding="utf-8")
     monkeypatch.chdir(tmp_path / "in")  # the picker starts in the working directory
@@ -94,7 +105,7 @@ async def test_invoices_picked_in_the_tree_are_previewed_then_written(book, tmp_
                                                                    ("IMP-0002", "SH002", 345678)]
 
 
-async def test_a_bad_file_shows_each_problem_with_its_row_and_writes_nothing(book, tmp_path):
+async def test_a_bad_file_shows_each_problem_with_its_row_and_writes_nothing(book, tmp_path, reading):
     bad = tmp_path / "bad.csv"
     bad.write_text(BAD_INVOICES, encoding="utf-8")
     app = app_for(book)

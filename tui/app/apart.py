@@ -1,0 +1,137 @@
+"""A bulk job the app starts (an import, an export, a backup), run in a Duly process of its own.
+
+The app's process has SQLCipher's memory security on (store.ledger.db.harden_process): every buffer SQLCipher
+allocates is locked and wiped, and once on it stays on for the life of the process. That made an import started
+from the app 3-6x slower than the same import from the command line, whose bulk commands run without it in an
+undumpable process instead (db.BULK_COMMANDS says why). So the app hands such a job to a child: the same Python
+running this module, hardened as a bulk command is, which opens the ledger with the app's passphrase and runs the
+same store function the app would have run on its database thread.
+
+Nothing goes through the disk or the command line: the job (the ledger's path, the passphrase, the function and
+its arguments) is written to the child's stdin, and the child answers on its stdout with pickles: progress reports
+as the job goes, then the function's result or the DulyError it raised, which the app shows as it would its own.
+Only Duly's own code runs on either end (the function is named by its module and name). The child writes in one
+transaction, as every store function does, so a child that dies (killed, or the app gone: it is told to end with
+its parent) leaves the ledger as it was."""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from store.errors import DulyError
+from store.i18n import N_
+
+PROGRESS_EVERY_S = 0.05  # the child reports at most twenty times a second; the screen shows ten
+
+
+def run_apart(path: str | Path, passphrase: str, fn, /, *args, progress=None, **kwargs):
+    """fn(ledger, *args, progress=..., **kwargs) in a child process on its own connection to the ledger at path:
+    its result, or the DulyError it raised (raised here). progress(done, total) is called on this thread."""
+    job = pickle.dumps((str(path), passphrase, fn, args, kwargs, progress is not None))
+    child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    last_words: deque[bytes] = deque(maxlen=3)  # stderr drained as it comes (a full pipe would stall the child)
+    drain = threading.Thread(target=last_words.extend, args=(child.stderr,), daemon=True)
+    drain.start()
+    try:
+        try:
+            child.stdin.write(job)
+            child.stdin.close()
+        except BrokenPipeError:  # the child ended at once: what it said is read below
+            pass
+        while True:
+            try:
+                kind, *what = pickle.load(child.stdout)
+            except (EOFError, pickle.UnpicklingError):
+                break
+            if kind == "progress":
+                if progress is not None:
+                    progress(*what)
+            elif kind == "result":
+                return what[0]
+            elif kind == "error":
+                raise _error(*what)
+            elif kind == "raised":
+                raise what[0]
+        child.wait()
+        drain.join(timeout=1)
+        said = [line.decode(errors="replace").strip() for line in last_words]
+        said = [line for line in said if line]
+        raise DulyError(N_("the job stopped before it ended ({reason}); nothing of it was kept"),
+                        reason=said[-1] if said else f"exit {child.returncode}")
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        drain.join(timeout=1)
+        for stream in (child.stdout, child.stderr):
+            stream.close()
+
+
+def _error(cls: type, state: dict, line: str) -> BaseException:
+    """The child's error as the class it raised, with its message id and values (pickling an exception calls its
+    constructor with the English line, which not every DulyError takes)."""
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    error.args = (line,)
+    return error
+
+
+def _end_with_parent() -> None:
+    """Linux: the child gets SIGTERM when the app's process ends (a job left behind would hold the write lock)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # no prctl on this platform: the job runs to its end
+        pass
+
+
+def main() -> None:
+    """The child: read the job from stdin, run it, answer on what was stdout (anything the job prints goes to
+    stderr instead, so it cannot break the answers)."""
+    from store.ledger.db import harden_process
+    from store.ledger.ledger import Ledger
+
+    harden_process(bulk=True)
+    _end_with_parent()
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    path, passphrase, fn, args, kwargs, reported = pickle.load(sys.stdin.buffer)
+
+    def answer(*message) -> None:
+        pickle.dump(message, answers)
+        answers.flush()
+
+    shown = [0.0]
+
+    def report(done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - shown[0] >= PROGRESS_EVERY_S or total is None or done >= total:
+            shown[0] = now
+            answer("progress", done, total)
+
+    try:
+        ledger = Ledger.open(path, passphrase)
+        try:
+            result = fn(ledger, *args, **({"progress": report} if reported else {}), **kwargs)
+        finally:
+            ledger.close()
+    except DulyError as exc:
+        answer("error", type(exc), dict(exc.__dict__), str(exc))
+        return
+    except OSError as exc:  # a file it could not read or write: the screen words it as it does its own
+        answer("raised", exc)
+        return
+    answer("result", result)
+
+
+if __name__ == "__main__":
+    main()
