@@ -1,20 +1,22 @@
-"""A bulk job the app starts (an import, an export, a backup), run in a Duly process of its own.
+"""Bulk jobs the app starts (an import of a big file, joining a team), run in a Duly process of their own.
 
 The app's process has SQLCipher's memory security on (store.ledger.db.harden_process): every buffer SQLCipher
 allocates is locked and wiped, and once on it stays on for the life of the process. That made an import started
 from the app 3-6x slower than the same import from the command line, whose bulk commands run without it in an
-undumpable process instead (db.BULK_COMMANDS says why). So the app hands such a job to a child: the same Python
-running this module, hardened as a bulk command is, which opens the ledger with the app's passphrase and runs the
-same store function the app would have run on its database thread.
+undumpable process instead (db.BULK_COMMANDS says why), and a join of a 200k-invoice team's book failed there
+(MemoryError in its checks) where `duly sync join` took 11-13 s. So the app hands such a job to a child: the same
+Python running this module, hardened as a bulk command is, which runs the same store function the app would have
+run on its own threads (on_ledger: on a connection it opens with the app's passphrase).
 
-Nothing goes through the disk or the command line: the job (the ledger's path, the passphrase, the function and
-its arguments) is written to the child's stdin, and the child answers on its stdout with pickles: progress reports
-as the job goes, then the function's result or the DulyError it raised, which the app shows as it would its own.
-Only Duly's own code runs on either end (the function is named by its module and name). The child writes in one
+Nothing goes through the disk or the command line: the job (the function, its arguments, the passphrase among
+them) is written to the child's stdin, and the child answers on its stdout with pickles: progress reports as the
+job goes, then the function's result or the DulyError it raised, which the app shows as it would its own. Only
+Duly's own code runs on either end (the function is named by its module and name). The child writes in one
 transaction, as every store function does, so a child that dies (killed, or the app gone: it is told to end with
 its parent) leaves the ledger as it was."""
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 import subprocess
@@ -22,7 +24,7 @@ import sys
 import threading
 import time
 from collections import deque
-from pathlib import Path
+from concurrent.futures import Future
 
 from store.errors import DulyError
 from store.i18n import N_
@@ -30,10 +32,11 @@ from store.i18n import N_
 PROGRESS_EVERY_S = 0.05  # the child reports at most twenty times a second; the screen shows ten
 
 
-def run_apart(path: str | Path, passphrase: str, fn, /, *args, progress=None, **kwargs):
-    """fn(ledger, *args, progress=..., **kwargs) in a child process on its own connection to the ledger at path:
-    its result, or the DulyError it raised (raised here). progress(done, total) is called on this thread."""
-    job = pickle.dumps((str(path), passphrase, fn, args, kwargs, progress is not None))
+def run_apart(fn, /, *args, progress=None, **kwargs):
+    """fn(*args, progress=..., **kwargs) in a child process: its result, or the DulyError (or OSError) it raised,
+    raised here. progress(done, total) is called on this thread as the child reports. fn, its arguments and its
+    result must pickle (fn a module's own function)."""
+    job = pickle.dumps((fn, args, kwargs, progress is not None))
     child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
     last_words: deque[bytes] = deque(maxlen=3)  # stderr drained as it comes (a full pipe would stall the child)
@@ -74,6 +77,33 @@ def run_apart(path: str | Path, passphrase: str, fn, /, *args, progress=None, **
             stream.close()
 
 
+async def apart(fn, /, *args, **kwargs):
+    """run_apart awaited from the event loop, on a daemon thread: leaving the app does not wait for the job (the
+    child then ends with the app, keeping nothing of it)."""
+    done: Future = Future()
+    done.set_running_or_notify_cancel()
+
+    def run() -> None:
+        try:
+            done.set_result(run_apart(fn, *args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the one who awaits it
+            done.set_exception(exc)
+
+    threading.Thread(target=run, name="duly-apart", daemon=True).start()
+    return await asyncio.wrap_future(done)
+
+
+def on_ledger(path: str, passphrase: str, fn, /, *args, **kwargs):
+    """In the child: fn(ledger, *args, **kwargs) on its own connection to the ledger at path."""
+    from store.ledger.ledger import Ledger
+
+    ledger = Ledger.open(path, passphrase)
+    try:
+        return fn(ledger, *args, **kwargs)
+    finally:
+        ledger.close()
+
+
 def _error(cls: type, state: dict, line: str) -> BaseException:
     """The child's error as the class it raised, with its message id and values (pickling an exception calls its
     constructor with the English line, which not every DulyError takes)."""
@@ -98,13 +128,12 @@ def main() -> None:
     """The child: read the job from stdin, run it, answer on what was stdout (anything the job prints goes to
     stderr instead, so it cannot break the answers)."""
     from store.ledger.db import harden_process
-    from store.ledger.ledger import Ledger
 
     harden_process(bulk=True)
     _end_with_parent()
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    path, passphrase, fn, args, kwargs, reported = pickle.load(sys.stdin.buffer)
+    fn, args, kwargs, reported = pickle.load(sys.stdin.buffer)
 
     def answer(*message) -> None:
         pickle.dump(message, answers)
@@ -119,11 +148,7 @@ def main() -> None:
             answer("progress", done, total)
 
     try:
-        ledger = Ledger.open(path, passphrase)
-        try:
-            result = fn(ledger, *args, **({"progress": report} if reported else {}), **kwargs)
-        finally:
-            ledger.close()
+        result = fn(*args, **({"progress": report} if reported else {}), **kwargs)
     except DulyError as exc:
         answer("error", type(exc), dict(exc.__dict__), str(exc))
         return

@@ -38,7 +38,7 @@ from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
 from store.write import settings
 from tui.app import palette
-from tui.app.apart import run_apart
+from tui.app.apart import apart, on_ledger
 from tui.app.i18n import LANGUAGES, Strings, choose_language
 from tui.app.palette import Palette
 from tui.screens.aging import AgingScreen
@@ -236,7 +236,7 @@ class LedgerThread:
         thread stays free meanwhile; what the job writes is one transaction, as on this thread."""
         if self.passphrase is None:
             raise DulyError(N_("the ledger is locked"))
-        return await asyncio.to_thread(run_apart, self.path, self.passphrase, fn, *args, **kwargs)
+        return await apart(on_ledger, str(self.path), self.passphrase, fn, *args, **kwargs)
 
     def close(self) -> None:
         """Close the connection on its own thread after the jobs already queued, then end the thread."""

@@ -23,6 +23,7 @@ from store.i18n import N_
 from sync import client
 from sync.client.keys import NAME_CHARS
 from sync.client.setup import MAX_INVITE_HOURS
+from tui.app.apart import apart
 from tui.app.i18n import Strings
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
@@ -309,14 +310,18 @@ class DevicesScreen(ModalScreen[None]):
 
 
 async def run_join(app, path, passphrase: str, values: dict[str, str], progress=None) -> dict:
-    """The first run's join: check the address before anything else, then join on a thread of its own."""
+    """The first run's join: check the address before anything else, then join in a Duly process of its own
+    (tui.app.apart: a big team's book failed in this one), or on a thread of its own when a test hands the app its
+    own transport (which lives in this process)."""
     insecure = values["insecure"] == "yes"
     server = server_address(values)
     transport = app.sync_transport() if app.sync_transport else None
+    how = {"name": values["name"] or None, "insecure": insecure, "progress": progress}
     try:
-        return await asyncio.wrap_future(app.in_thread(
-            join_at, path, passphrase, server, values["invite"], name=values["name"] or None,
-            insecure=insecure, transport=transport, progress=progress))
+        if transport is None:
+            return await apart(join_at, path, passphrase, server, values["invite"], **how)
+        return await asyncio.wrap_future(app.in_thread(join_at, path, passphrase, server, values["invite"],
+                                                       transport=transport, **how))
     except client.SyncError as exc:  # the server said no: to the invite (unknown, spent, expired)
         exc.field = "invite"
         raise

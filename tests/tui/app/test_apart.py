@@ -15,7 +15,7 @@ from store.files.importer import ImportProblems
 from store.ledger import changes
 from store.ledger.ledger import Ledger
 from tests.support.book import PASSPHRASE
-from tui.app.apart import run_apart
+from tui.app.apart import on_ledger, run_apart
 from tui.screens.files import import_file
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -59,7 +59,7 @@ def invoices_csv(path: Path, rows: int) -> Path:
 
 
 def test_the_job_runs_in_another_process_without_the_wiping_on_the_same_ledger(book):
-    pid, wiping, customers = run_apart(book, PASSPHRASE, where_it_ran)
+    pid, wiping, customers = run_apart(on_ledger, str(book), PASSPHRASE, where_it_ran)
     assert pid != os.getpid()
     assert wiping == 0  # a bulk command's process: undumpable instead (store.ledger.db.harden_process)
     assert customers == count(book, "SELECT count(*) FROM customers")
@@ -68,7 +68,7 @@ def test_the_job_runs_in_another_process_without_the_wiping_on_the_same_ledger(b
 def test_an_import_apart_writes_what_the_database_thread_would_and_reports_its_progress(book, tmp_path):
     source = invoices_csv(tmp_path / "many.csv", 3000)
     seen = []
-    outcome = run_apart(book, PASSPHRASE, import_file, str(source), "invoices", False,
+    outcome = run_apart(on_ledger, str(book), PASSPHRASE, import_file, str(source), "invoices", False,
                         progress=lambda done, total: seen.append((done, total)))
     assert outcome["counts"]["add"] == 3000 and outcome["problems"] == []
     assert seen and seen[-1] == (3000, 3000)
@@ -82,14 +82,14 @@ def test_an_import_apart_writes_what_the_database_thread_would_and_reports_its_p
 
 def test_an_error_comes_back_as_its_own_class_worded_in_either_language(book, tmp_path):
     with pytest.raises(InvalidInput) as raised:
-        run_apart(book, PASSPHRASE, refuse, "NOPE9")
+        run_apart(on_ledger, str(book), PASSPHRASE, refuse, "NOPE9")
     here = InvalidInput("customer {code} not found", code="NOPE9", field="customer")
     assert (raised.value.text("zh"), raised.value.text("en"), raised.value.field) == (here.text("zh"), str(here),
                                                                                       "customer")
     bad = tmp_path / "bad.csv"
     bad.write_text("customer,date,amount,number\nNOPE9,2026-03-11,99.00,APT-1\n", encoding="utf-8")
     with pytest.raises(ImportProblems) as problems:
-        run_apart(book, PASSPHRASE, import_file, str(bad), "invoices", False)
+        run_apart(on_ledger, str(book), PASSPHRASE, import_file, str(bad), "invoices", False)
     with Ledger.open(book, PASSPHRASE) as ledger, pytest.raises(ImportProblems) as same:
         import_file(ledger, str(bad), "invoices", False)
     assert problems.value.text("zh") == same.value.text("zh") and "NOPE9" in problems.value.text("zh")
@@ -99,7 +99,7 @@ def test_an_error_comes_back_as_its_own_class_worded_in_either_language(book, tm
 def test_a_child_killed_mid_write_keeps_nothing_and_says_the_job_stopped(book):
     before = count(book, "SELECT count(*) FROM changes")
     with pytest.raises(DulyError) as stopped:
-        run_apart(book, PASSPHRASE, write_then_die)
+        run_apart(on_ledger, str(book), PASSPHRASE, write_then_die)
     assert "the job stopped before it ended" in str(stopped.value)
     assert "任务" in stopped.value.text("zh")
     assert count(book, "SELECT count(*) FROM customers WHERE code = 'HALF1'") == 0
@@ -112,4 +112,4 @@ def test_a_wrong_passphrase_is_the_usual_error(book):
     from store.errors import WrongPassphrase
 
     with pytest.raises(WrongPassphrase):
-        run_apart(book, "not the passphrase", where_it_ran)
+        run_apart(on_ledger, str(book), "not the passphrase", where_it_ran)
