@@ -95,3 +95,43 @@ def test_installed_app_opens_in_a_real_terminal_and_shows_the_numbers(installed,
         assert tmux.wait_until_gone(), "duly did not quit on ctrl+q"
     finally:
         tmux.kill()
+
+
+def test_installed_app_imports_a_big_file_in_a_process_of_its_own(installed, user_env, tmp_path):
+    """A file big enough that the app reads it in a Duly process of its own (tui.app.apart): the installed Python
+    finds that module, the preview and the write come back to the screen, and the command line then sees the rows."""
+    from tui.screens.files import APART_FROM_BYTES
+
+    need_tmux()
+    demo = _run([str(installed), "demo", "--customers", "12", "--invoices", "20"], cwd=tmp_path, env=user_env)
+    assert demo.returncode == 0, demo.stderr
+    listed = _run([str(installed), "customer", "list", "--format", "json"], cwd=tmp_path, env=user_env)
+    codes = [c["code"] for c in json.loads(listed.stdout)]
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    big = incoming / "history.csv"
+    rows = 2400
+    big.write_text("customer,date,amount,number,due_date,description\n" + "".join(
+        f"{codes[n % len(codes)]},2026-05-{1 + n % 28:02d},{1000 + n}.25,OLD-{n:05d},2026-06-30,"
+        f"{'migrated from the old books, row ' + str(n):<70}\n" for n in range(rows)), encoding="utf-8")
+    assert big.stat().st_size >= APART_FROM_BYTES
+    env = " ".join(f"{k}={v}" for k, v in user_env.items() if k.startswith(("DULY_", "HOME")))
+    tmux = Tmux(f"duly-install-import-{os.getpid()}")
+    try:
+        tmux.start(f"cd {incoming} && env {env} {installed}")
+        tmux.wait_for("Overdue")
+        tmux.keys("F5")
+        tmux.wait_for("history.csv")
+        tmux.keys("Down", "Enter")  # the one file in the working directory, read as invoices
+        tmux.wait_for(f"Preview of invoices from history.csv (UTF-8): {rows} to add")
+        tmux.keys("w")
+        tmux.wait_for(f"Imported invoices from history.csv (UTF-8): {rows} added")
+        tmux.keys("C-q")
+        assert tmux.wait_until_gone(), "duly did not quit on ctrl+q"
+    finally:
+        tmux.kill()
+    listed = _run([str(installed), "invoice", "list", "--limit", "10000", "--format", "json"], cwd=tmp_path,
+                  env=user_env)
+    assert listed.returncode == 0, listed.stderr
+    imported = {i["number"]: i["total"] for i in json.loads(listed.stdout) if i["number"].startswith("OLD-")}
+    assert len(imported) == rows and imported["OLD-02399"] == "3399.25"
