@@ -75,7 +75,7 @@ def _undumpable() -> None:
     import ctypes
 
     # Not Linux (no prctl): core dumps are off, as above, and that is all this platform offers here.
-    with contextlib.suppress(OSError, AttributeError, ValueError):
+    with contextlib.suppress(OSError, AttributeError, ValueError, TypeError):  # Windows: CDLL(None) is a TypeError
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
 
 

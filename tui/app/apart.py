@@ -11,12 +11,14 @@ run on its own threads (on_ledger: on a connection it opens with the app's passp
 Nothing goes through the disk or the command line: the job (the function, its arguments, the passphrase among
 them) is written to the child's stdin, and the child answers on its stdout with pickles: progress reports as the
 job goes, then the function's result or the DulyError it raised, which the app shows as it would its own. Only
-Duly's own code runs on either end (the function is named by its module and name). The child writes in one
-transaction, as every store function does, so a child that dies (killed, or the app gone: it is told to end with
-its parent) leaves the ledger as it was."""
+Duly's own code runs on either end: the function is named by its module and name, and the child is started with
+-P, so a module lying in the user's working directory is not imported in its place (and never sees the job).
+A child that dies (killed, or the app gone: on Linux it is told to end with its parent) keeps what its store
+function had committed and nothing else: an import is one transaction; a join commits in steps of its own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pickle
 import subprocess
@@ -37,16 +39,23 @@ def run_apart(fn, /, *args, progress=None, **kwargs):
     raised here. progress(done, total) is called on this thread as the child reports. fn, its arguments and its
     result must pickle (fn a module's own function)."""
     job = pickle.dumps((fn, args, kwargs, progress is not None))
-    child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+    if not sys.executable:
+        raise DulyError(N_("cannot start a Duly process for this job ({reason})"), reason="no Python executable")
+    try:
+        # -P: not the working directory first on the path (a store.py lying there must not run, and read the job)
+        child = subprocess.Popen([sys.executable, "-P", "-m", __name__, str(os.getpid())], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise DulyError(N_("cannot start a Duly process for this job ({reason})"),
+                        reason=exc.strerror or str(exc)) from None
     last_words: deque[bytes] = deque(maxlen=3)  # stderr drained as it comes (a full pipe would stall the child)
     drain = threading.Thread(target=last_words.extend, args=(child.stderr,), daemon=True)
-    drain.start()
     try:
+        drain.start()
         try:
             child.stdin.write(job)
             child.stdin.close()
-        except BrokenPipeError:  # the child ended at once: what it said is read below
+        except OSError:  # the child ended at once (a broken pipe; EINVAL on Windows): what it said is read below
             pass
         while True:
             try:
@@ -66,20 +75,22 @@ def run_apart(fn, /, *args, progress=None, **kwargs):
         drain.join(timeout=1)
         said = [line.decode(errors="replace").strip() for line in last_words]
         said = [line for line in said if line]
-        raise DulyError(N_("the job stopped before it ended ({reason}); nothing of it was kept"),
-                        reason=said[-1] if said else f"exit {child.returncode}")
+        raise DulyError(N_("the job stopped before it ended ({reason})"),
+                        reason=said[-1][:200] if said else f"exit {child.returncode}")
     finally:
         if child.poll() is None:
             child.kill()
         child.wait()
-        drain.join(timeout=1)
-        for stream in (child.stdout, child.stderr):
-            stream.close()
+        if drain.is_alive():
+            drain.join(timeout=1)
+        child.stdout.close()
+        if not drain.is_alive():  # else a process the job started still holds stderr: closing would wait for it
+            child.stderr.close()
 
 
 async def apart(fn, /, *args, **kwargs):
-    """run_apart awaited from the event loop, on a daemon thread: leaving the app does not wait for the job (the
-    child then ends with the app, keeping nothing of it)."""
+    """run_apart awaited from the event loop, on a daemon thread of its own (the join, which has no ledger open
+    yet): leaving the app does not wait for the job, whose child then ends with the app."""
     done: Future = Future()
     done.set_running_or_notify_cancel()
 
@@ -113,15 +124,19 @@ def _error(cls: type, state: dict, line: str) -> BaseException:
     return error
 
 
-def _end_with_parent() -> None:
-    """Linux: the child gets SIGTERM when the app's process ends (a job left behind would hold the write lock)."""
+def _end_with_parent(parent: int) -> None:
+    """Linux: the child gets SIGTERM when the app's process ends (a job left behind would hold the write lock), and
+    ends at once if the app ended before it was told so. Elsewhere the job stops at its next report to the app,
+    which no longer reads it (a broken pipe: its transaction is rolled back)."""
+    if not sys.platform.startswith("linux"):
+        return
     import ctypes
     import signal
 
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):  # no prctl on this platform: the job runs to its end
-        pass
+    if os.getppid() != parent:
+        sys.exit(1)
 
 
 def main() -> None:
@@ -130,7 +145,7 @@ def main() -> None:
     from store.ledger.db import harden_process
 
     harden_process(bulk=True)
-    _end_with_parent()
+    _end_with_parent(int(sys.argv[1]))
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     fn, args, kwargs, reported = pickle.load(sys.stdin.buffer)

@@ -38,7 +38,7 @@ from store.ledger.ledger import Ledger
 from store.rules.validate import parse_date
 from store.write import settings
 from tui.app import palette
-from tui.app.apart import apart, on_ledger
+from tui.app.apart import on_ledger, run_apart
 from tui.app.i18n import LANGUAGES, Strings, choose_language
 from tui.app.palette import Palette
 from tui.screens.aging import AgingScreen
@@ -231,12 +231,16 @@ class LedgerThread:
         return await asyncio.wrap_future(self._submit(partial(self._call, fn, args, kwargs), IDLE))
 
     async def run_apart(self, fn, /, *args, **kwargs):
-        """Like run, for a bulk job (an import, an export, a backup): fn runs in a Duly process of its own, on its
-        own connection (tui.app.apart says why), and a progress= callback is called as it reports. The database
-        thread stays free meanwhile; what the job writes is one transaction, as on this thread."""
-        if self.passphrase is None:
+        """Like run, for a bulk job (an import of a big file): fn runs in a Duly process of its own, on its own
+        connection (tui.app.apart says why), and a progress= callback is called as it reports. This thread waits
+        for it as for any job of its own, so what the app asks meanwhile waits its turn, as before, instead of
+        meeting a ledger another process is writing; and leaving the app waits for it to end."""
+        return await asyncio.wrap_future(self._submit(partial(self._apart, fn, args, kwargs), FOREGROUND))
+
+    def _apart(self, fn, args, kwargs):
+        if self._ledger is None or self.passphrase is None:
             raise DulyError(N_("the ledger is locked"))
-        return await apart(on_ledger, str(self.path), self.passphrase, fn, *args, **kwargs)
+        return run_apart(on_ledger, str(self.path), self.passphrase, fn, *args, **kwargs)
 
     def close(self) -> None:
         """Close the connection on its own thread after the jobs already queued, then end the thread."""

@@ -24,6 +24,7 @@ from sync import client
 from sync.client.keys import NAME_CHARS
 from sync.client.setup import MAX_INVITE_HOURS
 from tui.app.apart import apart
+from tui.app.jobs import join_at
 from tui.app.i18n import Strings
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
@@ -101,16 +102,6 @@ def join_form(t: Strings, save) -> DialogForm:
     fields.insert(1, Field("invite", t("syncf.invite"), required=True, check=lambda text: client.parse_invite(text)))
     return DialogForm(t("syncf.join_title"), fields, save, hint=t("syncf.join_hint"), form_id="sync-join",
                       busy=t("syncf.busy"), progress=True)
-
-
-def join_at(path, passphrase: str, server: str, code: str, *, name: str | None, insecure: bool,
-            transport=None, progress=None) -> dict:
-    """`client.join` for the app (on a thread of its own): the new ledger is closed again, the app opens it on
-    its database thread. Returns the join's summary."""
-    ledger, summary = client.join(path, passphrase, server, code, name=name, insecure=insecure, transport=transport,
-                                  progress=progress)
-    ledger.close()
-    return summary
 
 
 class SecretScreen(ModalScreen[None]):

@@ -16,7 +16,7 @@ from store.ledger import changes
 from store.ledger.ledger import Ledger
 from tests.support.book import PASSPHRASE
 from tui.app.apart import on_ledger, run_apart
-from tui.screens.files import import_file
+from tui.app.jobs import import_file
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -58,11 +58,46 @@ def invoices_csv(path: Path, rows: int) -> Path:
     return path
 
 
-def test_the_job_runs_in_another_process_without_the_wiping_on_the_same_ledger(book):
-    pid, wiping, customers = run_apart(on_ledger, str(book), PASSPHRASE, where_it_ran)
-    assert pid != os.getpid()
-    assert wiping == 0  # a bulk command's process: undumpable instead (store.ledger.db.harden_process)
+def test_the_job_runs_in_another_process_without_the_wiping_the_app_has_on(book):
+    """From a process hardened as the app's is (the wiping on for its life), the job runs in one that is not."""
+    import json
+    import subprocess
+    import sys
+
+    script = ("import json, os, sqlcipher3\n"
+              "from store.ledger.db import harden_process\n"
+              "harden_process()\n"
+              "from tui.app.apart import on_ledger, run_apart\n"
+              "from tests.tui.app.test_apart import where_it_ran\n"
+              "wiping = sqlcipher3.connect(':memory:').execute('PRAGMA cipher_memory_security').fetchone()[0]\n"
+              f"print(json.dumps([os.getpid(), int(wiping), run_apart(on_ledger, {str(book)!r}, {PASSPHRASE!r}, "
+              "where_it_ran)]))\n")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    app_pid, app_wiping, (job_pid, job_wiping, customers) = json.loads(ran.stdout)
+    assert app_wiping == 1 and job_wiping == 0  # the job's process: undumpable instead (db.harden_process)
+    assert job_pid != app_pid
     assert customers == count(book, "SELECT count(*) FROM customers")
+
+
+def test_a_module_lying_in_the_working_directory_is_not_run_by_the_child(book, tmp_path, monkeypatch):
+    """The app starts where the user is (where the picker opens): a store.py there must not see the passphrase."""
+    planted = tmp_path / "downloads"
+    planted.mkdir()
+    (planted / "store.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w').write('the job')\n", encoding="utf-8")
+    monkeypatch.chdir(planted)
+    assert run_apart(on_ledger, str(book), PASSPHRASE, where_it_ran)[2] == count(book, "SELECT count(*) FROM customers")
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_child_that_cannot_start_is_said_as_such(book, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "executable", str(Path(sys.executable).with_name("no-such-python")))
+    with pytest.raises(DulyError) as refused:
+        run_apart(on_ledger, str(book), PASSPHRASE, where_it_ran)
+    assert "cannot start a Duly process for this job" in str(refused.value)
+    assert "无法为此任务启动" in refused.value.text("zh")
 
 
 def test_an_import_apart_writes_what_the_database_thread_would_and_reports_its_progress(book, tmp_path):
