@@ -31,13 +31,13 @@ def duly_exe() -> str:
     return str(found) if found.exists() else shutil.which("duly")
 
 
-def run_duly(*argv, env: dict | None = None, input: str | None = None, timeout: float = 30) -> Result:
-    """Run the real `duly` in a subprocess (stdin is not a terminal)."""
+def run_duly(*argv, env: dict | None = None, input: str | None = None, timeout: float = 30, cwd=None) -> Result:
+    """Run the real `duly` in a subprocess (stdin is not a terminal), in cwd if given."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DULY_")}
     full_env["DULY_LANG"] = "en"  # the words the tests read, whatever the machine's locale (env may change it)
     full_env.update(env or {})
     proc = subprocess.run(
-        [duly_exe(), *map(str, argv)], env=full_env, capture_output=True, text=True, timeout=timeout,
+        [duly_exe(), *map(str, argv)], env=full_env, capture_output=True, text=True, timeout=timeout, cwd=cwd,
         stdin=subprocess.DEVNULL if input is None else None, input=input,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -93,7 +93,7 @@ def start(idle_minutes: float) -> None:
         if folder.stat().st_uid != os.getuid():
             raise OSError(f"{folder} belongs to another user")
     path.unlink(missing_ok=True)  # a socket left by an agent that was killed
-    subprocess.Popen([sys.executable, "-m", "tui.cli.key_agent", str(path), str(idle_minutes * 60)],
+    subprocess.Popen([sys.executable, "-P", "-m", "tui.cli.key_agent", str(path), str(idle_minutes * 60)],
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True, close_fds=True,
                      env={k: v for k, v in os.environ.items() if not k.startswith("DULY_")})  # no passphrase

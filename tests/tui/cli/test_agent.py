@@ -87,6 +87,18 @@ def test_the_key_is_on_no_command_line_or_environment_and_gone_after_lock(runtim
     assert run_duly("lock", env=env).out.strip() == "no agent was running"
 
 
+def test_a_module_lying_in_the_working_directory_is_not_run_by_the_agent(runtime, tmp_path):
+    """`duly unlock` run in a folder that holds a json.py: the agent that will hold the key is not that code."""
+    env, sock, _ = runtime
+    planted = tmp_path / "downloads"
+    planted.mkdir()
+    (planted / "json.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'w').write('the agent')\n", encoding="utf-8")
+    result = run_duly("unlock", env={**env, "DULY_PASSPHRASE": PASSPHRASE}, cwd=planted)
+    assert result.code == 0, result.err
+    assert not (tmp_path / "ran").exists()
+    assert run_duly("customer", "list", env=env).code == 0
+
+
 def test_the_agent_forgets_after_its_idle_time(runtime):
     env, sock, _ = runtime
     assert run_duly("unlock", "--idle", "0.02", env={**env, "DULY_PASSPHRASE": PASSPHRASE}).code == 0
