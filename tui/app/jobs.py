@@ -1,10 +1,8 @@
 """What the app's screens hand to a Duly process of their own (tui.app.apart): thin layers over what the command
 line runs, kept out of the screens' modules so that the child, which imports the function it is given by name,
-does not load Textual and the screens (0.9 s of a child's start; this module's imports take a quarter of it)."""
+does not load Textual and the screens (0.9 s of a child's start). Each function imports what it runs when it runs:
+an import's child need not load the sync client (httpx: half a second), nor a join's the importer."""
 from __future__ import annotations
-
-from store.files import fapiao, importer
-from sync import client
 
 SHOWN = 12  # rows of an import's preview shown; the counts cover them all
 
@@ -12,6 +10,8 @@ SHOWN = 12  # rows of an import's preview shown; the counts cover them all
 def import_file(ledger, path: str, kind: str, dry_run: bool, progress=None) -> dict:
     """`duly import KIND FILE [--dry-run]`: importer.run, or fapiao.run for the tax platform's export. A dry run
     returns its problems; a write with problems raises ImportProblems and writes nothing."""
+    from store.files import fapiao, importer
+
     if kind == "fapiao":
         outcome = fapiao.run(ledger, path, dry_run=dry_run)
     else:
@@ -28,6 +28,8 @@ def join_at(path, passphrase: str, server: str, code: str, *, name: str | None, 
             transport=None, progress=None) -> dict:
     """`client.join` for the app: the new ledger is closed again, the app opens it on its database thread.
     Returns the join's summary."""
+    from sync import client
+
     ledger, summary = client.join(path, passphrase, server, code, name=name, insecure=insecure, transport=transport,
                                   progress=progress)
     ledger.close()

@@ -34,9 +34,9 @@ PROBLEMS_SHOWN = 20
 IMPORT_GROUP = Binding.Group("Import", compact=True)  # c i p f: one label in the footer (80 columns hold it)
 # A file from this size on is read (previewed or written) in a Duly process of its own (LedgerThread.run_apart):
 # there SQLCipher does not wipe every buffer, which made the app's import 3-6x slower than the command line's. A
-# smaller file is read on the database thread: starting the process and opening the ledger there cost 0.3 s, more
-# than a 200-row file takes (0.8 s apart, 0.5 s here, both with the opening); at this size (2,000 invoices) apart
-# took 0.9-1.0 s against 2.0 s here.
+# smaller file is read on the database thread, whose ledger is open already: for a 200-row file the process's start
+# and its opening of the ledger outweigh the wiping (0.5-0.7 s apart, 0.5-0.7 s here with an opening of its own);
+# at this size (2,000 invoices) apart took 0.7-1.1 s against 1.7-2.2 s here.
 APART_FROM_BYTES = 256 * 1024
 
 
