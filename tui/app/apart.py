@@ -52,11 +52,10 @@ def run_apart(fn, /, *args, progress=None, **kwargs):
     drain = threading.Thread(target=last_words.extend, args=(child.stderr,), daemon=True)
     try:
         drain.start()
-        try:
+        # a child that ended at once (a broken pipe; EINVAL on Windows) said why on stderr: read below
+        with contextlib.suppress(OSError):
             child.stdin.write(job)
             child.stdin.close()
-        except OSError:  # the child ended at once (a broken pipe; EINVAL on Windows): what it said is read below
-            pass
         while True:
             try:
                 kind, *what = pickle.load(child.stdout)
