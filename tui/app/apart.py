@@ -17,7 +17,6 @@ A child that dies (killed, or the app gone: on Linux it is told to end with its 
 function had committed and nothing else: an import is one transaction; a join commits in steps of its own."""
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import pickle
@@ -26,7 +25,6 @@ import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future
 
 from store.errors import DulyError
 from store.i18n import N_
@@ -40,7 +38,7 @@ def run_apart(fn, /, *args, progress=None, **kwargs):
     result must pickle (fn a module's own function)."""
     job = pickle.dumps((fn, args, kwargs, progress is not None))
     if not sys.executable:
-        raise DulyError(N_("cannot start a Duly process for this job ({reason})"), reason="no Python executable")
+        raise DulyError(N_("cannot start a Duly process for this job ({reason})"), reason=f"sys.executable = {sys.executable!r}")
     try:
         # -P: not the working directory first on the path (a store.py lying there must not run, and read the job)
         child = subprocess.Popen([sys.executable, "-P", "-m", __name__, str(os.getpid())], stdin=subprocess.PIPE,
@@ -85,22 +83,6 @@ def run_apart(fn, /, *args, progress=None, **kwargs):
         child.stdout.close()
         if not drain.is_alive():  # else a process the job started still holds stderr: closing would wait for it
             child.stderr.close()
-
-
-async def apart(fn, /, *args, **kwargs):
-    """run_apart awaited from the event loop, on a daemon thread of its own (the join, which has no ledger open
-    yet): leaving the app does not wait for the job, whose child then ends with the app."""
-    done: Future = Future()
-    done.set_running_or_notify_cancel()
-
-    def run() -> None:
-        try:
-            done.set_result(run_apart(fn, *args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the one who awaits it
-            done.set_exception(exc)
-
-    threading.Thread(target=run, name="duly-apart", daemon=True).start()
-    return await asyncio.wrap_future(done)
 
 
 def on_ledger(path: str, passphrase: str, fn, /, *args, **kwargs):

@@ -23,9 +23,9 @@ from store.i18n import N_
 from sync import client
 from sync.client.keys import NAME_CHARS
 from sync.client.setup import MAX_INVITE_HOURS
-from tui.app.apart import apart
-from tui.app.jobs import join_at
+from tui.app.apart import run_apart
 from tui.app.i18n import Strings
+from tui.app.jobs import join_at
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.dialog_form import DialogForm, Field
 from tui.widgets.table import DataTable
@@ -309,8 +309,10 @@ async def run_join(app, path, passphrase: str, values: dict[str, str], progress=
     transport = app.sync_transport() if app.sync_transport else None
     how = {"name": values["name"] or None, "insecure": insecure, "progress": progress}
     try:
+        # in_thread is a daemon thread: leaving the app waits neither for the server nor for the child
         if transport is None:
-            return await apart(join_at, path, passphrase, server, values["invite"], **how)
+            return await asyncio.wrap_future(app.in_thread(run_apart, join_at, path, passphrase, server,
+                                                           values["invite"], **how))
         return await asyncio.wrap_future(app.in_thread(join_at, path, passphrase, server, values["invite"],
                                                        transport=transport, **how))
     except client.SyncError as exc:  # the server said no: to the invite (unknown, spent, expired)
