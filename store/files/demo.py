@@ -16,6 +16,7 @@ from typing import Callable
 
 from store.ledger import db, schema
 from store.ledger.schema import NUMBER_TEMPLATES
+from store.ledger.ids import id_text
 from store.rules.terms import BUILTIN_TERMS, instalments
 from store.i18n import N_
 
@@ -63,9 +64,9 @@ class _Customer:
 
 
 def _ids(rng: random.Random, start_ms: int) -> Callable[[], str]:
-    """UUIDv7-shaped ids from the seed: the same seed gives the same ids, increasing in creation order (one
-    millisecond apart). Each id takes 74 random bits from `rng`, so ids and the rest of the book draw from the
-    one sequence in the order they are made."""
+    """UUIDv7 ids from the seed, written as ids.uuid7 writes them: the same seed gives the same ids, increasing in
+    creation order (one millisecond apart). Each id takes 74 random bits from `rng`, so ids and the rest of the book
+    draw from the one sequence in the order they are made."""
     getrandbits = rng.getrandbits
     ms = start_ms
 
@@ -73,9 +74,8 @@ def _ids(rng: random.Random, start_ms: int) -> Callable[[], str]:
         nonlocal ms
         ms += 1
         rand = getrandbits(74)
-        # 48 bits of time, version 7, 12 random bits, variant 0b10, 62 random bits: as hex groups 8-4-4-4-12
-        return "%08x-%04x-7%03x-%04x-%012x" % (ms >> 16 & 0xFFFFFFFF, ms & 0xFFFF, rand >> 62 & 0xFFF,
-                                                0x8000 | rand >> 48 & 0x3FFF, rand & 0xFFFFFFFFFFFF)
+        # 48 bits of time, version 7, 12 random bits, variant 0b10, 62 random bits
+        return id_text(ms << 80 | 0x7 << 76 | (rand >> 62) << 64 | 0b10 << 62 | rand & ((1 << 62) - 1))
 
     return new_id
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from types import SimpleNamespace
 
 import sqlcipher3
 
-from store.ledger import schema
+from store.ledger import ids, schema
 from store.write import adjustments, customers, invoices, payments, settings
 from store.ledger.changes import Change, Op
 from store.ledger.hlc import Stamp
@@ -37,15 +38,18 @@ def test_payments_get_numbers_of_the_device_series_shown_in_lists_and_json(cli):
     assert {a["payment"] for a in shown["allocations"]} == {"RC-A7-000001", "RC-A7-000002"}
 
 
-def test_payment_commands_take_the_number_or_an_unambiguous_id(cli):
+def test_payment_commands_take_the_number_or_an_unambiguous_id(cli, monkeypatch):
     _book(cli)
-    ids = [cli("payment", "add", "--customer", "C1", "--date", "2026-01-10", "--amount", "10", "--no-allocate",
-               "--format", "json").json()["id"] for _ in range(3)]
-    # UUIDv7 made in the same millisecond share their start: a short prefix is ambiguous, the number never is
-    assert_one_line_error(cli("payment", "void", ids[0][:8], "--reason", "x"), 1, "ambiguous", "RC-")
+    # ids made in the same millisecond share their first 10 characters (its 48 bits and the version's first two)
+    monkeypatch.setattr(ids, "time", SimpleNamespace(time=lambda: 1_767_225_600.0))
+    made = [cli("payment", "add", "--customer", "C1", "--date", "2026-01-10", "--amount", "10", "--no-allocate",
+                "--format", "json").json()["id"] for _ in range(3)]
+    assert len({i[:10] for i in made}) == 1 and len(set(made)) == 3
+    # a short prefix is ambiguous, the number never is
+    assert_one_line_error(cli("payment", "void", made[0][:8], "--reason", "x"), 1, "ambiguous", "RC-")
     result = cli("payment", "void", "rc-a7-000002", "--reason", "bounced", "--date", "2026-01-12")
     assert result.code == 0 and "RC-A7-000002 voided" in result.out
-    assert cli("payment", "void", ids[2], "--reason", "twice", "--date", "2026-01-12").code == 0
+    assert cli("payment", "void", made[2], "--reason", "twice", "--date", "2026-01-12").code == 0
     done = cli("payment", "allocate", "RC-A7-000001", "A7-000001=10", "--date", "2026-01-12")
     assert done.code == 0 and "payment RC-A7-000001" in done.out
     assert_one_line_error(cli("payment", "void", "RC-A7-000009", "--reason", "x"), 1, "unknown payment")
