@@ -17,6 +17,7 @@ from typing import Callable
 from store.ledger import db, schema
 from store.ledger.schema import NUMBER_TEMPLATES
 from store.ledger.ids import id_text
+from store.rules import validate
 from store.rules.terms import BUILTIN_TERMS, instalments
 from store.i18n import N_
 
@@ -89,16 +90,18 @@ def _en_name(rng: random.Random) -> str:
 
 
 def _customers(rng: random.Random, count: int, new_id) -> list[_Customer]:
+    """Customers of names that do not look alike (validate.name_key, as an import compares them: no two differ only
+    in their legal form), so that a customers file the demo's book exports imports without a warning a row."""
     out, seen = [], set()
     for n in range(1, count + 1):
         english = rng.random() < 0.25
         for _ in range(20):
             name = _en_name(rng) if english else _zh_name(rng)
-            if name not in seen:
+            if validate.name_key(name) not in seen:
                 break
-        if name in seen:
+        if validate.name_key(name) in seen:
             name = f"{name} ({n})"
-        seen.add(name)
+        seen.add(validate.name_key(name))
         if english:
             currency = rng.choices(["USD", "EUR", "CNY"], [55, 25, 20])[0]
         else:

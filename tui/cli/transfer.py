@@ -74,10 +74,10 @@ def import_file(args, ctx):
                                keep_rows=args.dry_run or ctx.format == "json")
     rows = [{"line": d.line, "action": d.action, "key": d.key, "detail": d.detail} for d in outcome.docs]
     added, updated, skipped = outcome.count("add"), outcome.count("update"), outcome.count("skip")
-    summary = (ctx.t("would import {added} new {kind}", added=added, kind=outcome.kind) if outcome.dry_run
-               else ctx.t("imported {added} new {kind}", added=added, kind=outcome.kind))
-    summary += (ctx.t(", {updated} updated", updated=updated) if updated else "") + ctx.t(
-        ", {skipped} already there ({source}, {encoding})", skipped=skipped, source=outcome.source,
+    summary = (ctx.t("would import {added} new {kind}", added=f"{added:,}", kind=outcome.kind) if outcome.dry_run
+               else ctx.t("imported {added} new {kind}", added=f"{added:,}", kind=outcome.kind))
+    summary += (ctx.t(", {updated} updated", updated=f"{updated:,}") if updated else "") + ctx.t(
+        ", {skipped} already there ({source}, {encoding})", skipped=f"{skipped:,}", source=outcome.source,
         encoding=outcome.encoding)
     _report(ctx, outcome, rows, ["line", "action", "key", "detail"], summary,
             {"kind": outcome.kind, "added": added, "updated": updated, "skipped": skipped})

@@ -188,9 +188,9 @@ class FilesScreen(DulyScreen):
     def _counts_line(self, o: dict) -> str:
         t, c = self.t, o["counts"]
         key = "files.would" if o["dry_run"] else "files.done"
-        line = t(key, kind=t(f"files.kind.{o['kind']}"), add=c["add"], skip=c["skip"],
+        line = t(key, kind=t(f"files.kind.{o['kind']}"), add=f"{c['add']:,}", skip=f"{c['skip']:,}",
                  source=Path(o["source"]).name, encoding=o["encoding"])
-        extra = [t(f"files.count.{a}", n=c[a]) for a in ("update", "credit", "void") if c[a]]
+        extra = [t(f"files.count.{a}", n=f"{c[a]:,}") for a in ("update", "credit", "void") if c[a]]
         return line + ("; " + ", ".join(extra) if extra else "")
 
     def describe(self, o: dict) -> Text:
