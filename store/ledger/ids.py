@@ -1,11 +1,14 @@
-"""Ids made on the device: UUIDv7s (48 bits of milliseconds, version 7, 74 random bits), written as 26 characters
-of base32 in Crockford's alphabet in lower case, 10 fewer than the UUID's 36-character text form. Every table's id
-and every reference to one is an id, so the shorter text makes the ledger file about a sixth smaller.
+"""Ids made on the device: UUIDv7s (48 bits of milliseconds, version 7, 74 random bits), written in 28 characters
+instead of the UUID's 36: the 48 bits of time as 12 hex digits, then the other 80 bits as 16 characters of base32
+in Crockford's alphabet in lower case. Every table's id and every reference to one is an id, so the shorter text
+makes a ledger's file about a sixth smaller.
 
-The alphabet's ASCII order is the order of its values, and the 128 bits are written from the top, so ids sort as
-text in the order of their time (B-tree inserts stay local) and after every id in the 36-character form a ledger
-made before this writing holds: those start with "01", these with "0" and a character of value 4 or more until the
-year 2248. Letters are all lower case, as users type them; i, l, o and u are not in the alphabet.
+Ids sort as text in the order of their time: the time is written first, and the alphabet's ASCII order is the order
+of its values. The time is in hex as in the UUID's text form, so ids of the two forms sort together by time too
+(ledgers made before this writing keep their 36-character ids, derived ids keep that form, and a device of an
+older version goes on making them): the first 8 characters are the same top 32 bits in both; within those 65.5
+seconds an id of the older form sorts first (its 9th character is a '-'). Letters are lower case, as users type
+them; i, l, o and u are not in the alphabet.
 
 derived_id keeps the UUID's text form: devices compute it alike from the same parts, older ones included."""
 from __future__ import annotations
@@ -15,34 +18,28 @@ import os
 import time
 
 CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
-# Characters 10 to 25 of an id hold its 74 random bits, the version's last two bits (11) and the variant (10): each
-# is a random byte turned into a character through the table of its position (its random bits, the fixed ones set).
-_FIXED = {0: (0b11000, 0b00111), 2: (0b00001, 0b11110), 3: (0, 0b01111), 15: (0, 0b11100)}  # (set, random mask)
-
-
-def _table(fixed: int, mask: int, shift: int = 0) -> bytes:
-    return bytes(CROCKFORD[fixed | (b << shift) & mask].encode()[0] for b in range(256))
-
-
-_TABLES = [_table(*_FIXED.get(pos, (0, 0b11111)), shift=2 if pos == 15 else 0) for pos in range(16)]
-
-
+# The 16 base32 characters of an id hold its version (0111), the variant (10) and its 74 random bits. Each is
+# made from a random byte through the table of its position: its random bits, the fixed ones set.
+_FIXED = {0: (0b01110, 0b00001), 3: (0b01000, 0b10011)}  # position: (bits set, random bits' mask)
+_TABLES = [bytes(CROCKFORD[fixed | b & mask].encode()[0] for b in range(256))
+           for fixed, mask in (_FIXED.get(pos, (0, 0b11111)) for pos in range(16))]
 _PAIRS = [CROCKFORD[n >> 5] + CROCKFORD[n & 31] for n in range(1024)]
+_MS = (1 << 48) - 1
 
 
 def id_text(value: int) -> str:
-    """A 128-bit value as an id's 26 characters: its bits from the top, five to a character, two zero bits after
-    the last (as base32 pads them); ten bits at a time, written out (the demo makes an id this way per document)."""
-    v, p = value << 2, _PAIRS
-    return (p[v >> 120] + p[v >> 110 & 1023] + p[v >> 100 & 1023] + p[v >> 90 & 1023] + p[v >> 80 & 1023]
-            + p[v >> 70 & 1023] + p[v >> 60 & 1023] + p[v >> 50 & 1023] + p[v >> 40 & 1023] + p[v >> 30 & 1023]
-            + p[v >> 20 & 1023] + p[v >> 10 & 1023] + p[v & 1023])
+    """A 128-bit value as an id's 28 characters: the top 48 bits in hex, the other 80 in base32, ten bits at a
+    time, written out (the demo makes an id this way per document)."""
+    p = _PAIRS
+    return (f"{value >> 80:012x}" + p[value >> 70 & 1023] + p[value >> 60 & 1023] + p[value >> 50 & 1023]
+            + p[value >> 40 & 1023] + p[value >> 30 & 1023] + p[value >> 20 & 1023] + p[value >> 10 & 1023]
+            + p[value & 1023])
 
 
 def uuid7(ms: int | None = None) -> str:
     ms = int(time.time() * 1000) if ms is None else ms
     rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80
+    value = (ms & _MS) << 80
     value |= 0x7 << 76
     value |= (rand >> 68 & 0xFFF) << 64
     value |= 0b10 << 62
@@ -53,11 +50,10 @@ def uuid7(ms: int | None = None) -> str:
 def uuid7_many(count: int, ms: int | None = None) -> list[str]:
     """`count` ids of the same millisecond, with one read of the system's random source for all of them: made one at
     a time, that read (a system call) and the clock were most of an id's cost, and a bulk import makes three or four
-    ids per invoice. The first 10 characters (48 bits of time and the version's first two bits, 01) are the same for
-    all of them; the other 16 are made for all ids at once, a position at a time (`_TABLES`)."""
+    ids per invoice. The 12 hex digits of time are the same for all of them; the other 16 characters are made for
+    all ids at once, a position at a time (`_TABLES`)."""
     ms = int(time.time() * 1000) if ms is None else ms
-    head = (ms & ((1 << 48) - 1)) << 2 | 0b01
-    prefix = "".join(CROCKFORD[head >> shift & 31] for shift in range(45, -1, -5))
+    prefix = f"{ms & _MS:012x}"
     raw = os.urandom(16 * count)
     tail = bytearray(16 * count)
     for pos, table in enumerate(_TABLES):
@@ -71,7 +67,7 @@ def derived_id(*parts: str, ms: int = 0) -> str:
     the first 48 bits like a UUIDv7, so it sorts by that time. Two devices that post the same thing offline (the
     same occurrence of a recurring invoice) post one document: an event with a known id is inserted once."""
     digest = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:10], "big")
-    value = (ms & ((1 << 48) - 1)) << 80
+    value = (ms & _MS) << 80
     value |= 0x8 << 76
     value |= (digest >> 68 & 0xFFF) << 64
     value |= 0b10 << 62

@@ -40,11 +40,11 @@ def test_payments_get_numbers_of_the_device_series_shown_in_lists_and_json(cli):
 
 def test_payment_commands_take_the_number_or_an_unambiguous_id(cli, monkeypatch):
     _book(cli)
-    # ids made in the same millisecond share their first 10 characters (its 48 bits and the version's first two)
+    # ids made in the same millisecond share their first 12 characters (its 48 bits, in hex)
     monkeypatch.setattr(ids, "time", SimpleNamespace(time=lambda: 1_767_225_600.0))
     made = [cli("payment", "add", "--customer", "C1", "--date", "2026-01-10", "--amount", "10", "--no-allocate",
                 "--format", "json").json()["id"] for _ in range(3)]
-    assert len({i[:10] for i in made}) == 1 and len(set(made)) == 3
+    assert len({i[:12] for i in made}) == 1 and len(set(made)) == 3
     # a short prefix is ambiguous, the number never is
     assert_one_line_error(cli("payment", "void", made[0][:8], "--reason", "x"), 1, "ambiguous", "RC-")
     result = cli("payment", "void", "rc-a7-000002", "--reason", "bounced", "--date", "2026-01-12")

@@ -1,5 +1,6 @@
-"""Ids: UUIDv7s written in 26 characters of lower-case base32 (Crockford's alphabet), which sort as text in the
-order of their bits (ids are compared and sorted as text everywhere); derived ids keep the UUID's text form."""
+"""Ids: UUIDv7s written in 28 characters (the 48 bits of time in hex, the other 80 bits in lower-case base32 of
+Crockford's alphabet), which sort as text in the order of their time, among themselves and among ids of the
+UUID's 36-character form (older ledgers, older devices, derived ids), which keep that form."""
 from __future__ import annotations
 
 import base64
@@ -12,12 +13,13 @@ _FROM_CROCKFORD = bytes.maketrans(CROCKFORD.encode(), b"ABCDEFGHIJKLMNOPQRSTUVWX
 
 
 def as_uuid(text: str) -> uuid.UUID:
-    """What an id is, read back as the RFC 4648 base32 decoder reads it (with the padding an id leaves out)."""
-    assert len(text) == 26 and set(text) <= set(CROCKFORD), text
-    return uuid.UUID(bytes=base64.b32decode(text.encode().translate(_FROM_CROCKFORD) + b"======"))
+    """What an id is: its time from the hex, the rest as the RFC 4648 base32 decoder reads it."""
+    assert len(text) == 28 and set(text[:12]) <= set("0123456789abcdef") and set(text[12:]) <= set(CROCKFORD), text
+    rest = base64.b32decode(text[12:].encode().translate(_FROM_CROCKFORD))
+    return uuid.UUID(int=int(text[:12], 16) << 80 | int.from_bytes(rest, "big"))
 
 
-def test_an_id_is_its_128_bits_in_base32_and_sorts_as_they_do():
+def test_an_id_is_its_128_bits_and_sorts_as_they_do():
     rng = random.Random(7)
     values = [0, (1 << 128) - 1, *(rng.getrandbits(128) for _ in range(2000))]
     for value in values:
@@ -33,16 +35,25 @@ def test_a_derived_id_keeps_the_uuid_text_form():
     assert uuid.UUID(derived_id("x")).version == 8
 
 
-def test_a_uuid7_is_version_7_and_time_ordered_after_every_id_of_the_older_form():
+def _older(ms: int) -> str:
+    """An id of the 36-character form made at `ms` (the largest one of that millisecond)."""
+    return str(uuid.UUID(int=(ms << 80) | (7 << 76) | (0xFFF << 64) | (1 << 63) | ((1 << 62) - 1)))
+
+
+def test_a_uuid7_is_version_7_and_sorts_by_time_among_ids_of_both_forms():
     first, later = uuid7(1_700_000_000_000), uuid7(1_700_000_000_001)
     assert as_uuid(first).version == 7 and as_uuid(first).variant == uuid.RFC_4122
-    assert as_uuid(first).int >> 80 == 1_700_000_000_000
+    assert as_uuid(first).int >> 80 == 1_700_000_000_000 and first[:12] == uuid_text(as_uuid(first).int)[:8] + \
+        uuid_text(as_uuid(first).int)[9:13]
     assert first < later
-    # a ledger made before holds ids in the 36-character form: an id made in the same millisecond or later sorts
-    # after every one of them, from 2004 (1 << 40 ms) until 2248 (1 << 43 ms)
-    for ms in (1 << 40, 1_700_000_000_000, 1_900_000_000_000, 4_000_000_000_000, (1 << 43) - 1):
-        older = str(uuid.UUID(int=(ms << 80) | (7 << 76) | (1 << 63) | ((1 << 62) - 1)))
-        assert older < uuid7(ms) and derived_id("x", ms=ms) < uuid7(ms)
+    # ids of the 36-character form (an older ledger's, an older device's, a derived id) sort with these by time: an
+    # older one made in the same 65.5 seconds (the same first 8 characters) or before sorts first, one made after
+    # those seconds sorts after
+    for ms in (1 << 20, 1_700_000_000_000, 1_764_560_000_000, (1 << 48) - (1 << 17)):
+        window = ms >> 16 << 16  # the start of its 65.5 seconds
+        assert _older(ms) < uuid7(ms) and _older(window) < uuid7(window + 65_535) and _older(ms - 1) < uuid7(ms)
+        assert derived_id("x", ms=ms) < uuid7(ms) < derived_id("x", ms=window + 65_536)
+        assert uuid7(ms) < _older(window + 65_536)
 
 
 def test_ids_made_in_bulk_are_uuid7s_of_their_millisecond_all_different():
