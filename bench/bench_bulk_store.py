@@ -5,11 +5,11 @@
 
 For each size and each code tree (this one, and the old one at --before, e.g. `git archive COMMIT | tar -x -C
 /tmp/before`): `duly demo --invoices N` into a fresh file, timed as a whole process (wall seconds, CPU seconds of
-the process: user + system, and its peak RSS, from wait4); the file's size, and its ratio to the book written by
-`duly export hledger` (exported once, by this tree); with --tables, the size of each table and index (the file
-decrypted to a plain copy, measured with SQLite's dbstat); then `duly sync init` of that book against a `duly serve`
-on loopback (push of the whole change log and the first snapshot), timed the same way. The machine may be shared:
-CPU seconds say more than wall seconds there.
+the process: user + system, and its peak RSS, from wait4); the file's size, and its ratio to the same book written by
+`duly export hledger` (each tree's own book, exported by this tree: a demo changed between the trees may draw another
+book); with --tables, the size of each table and index (the file decrypted to a plain copy, measured with SQLite's
+dbstat); then `duly sync init` of that book against a `duly serve` on loopback (push of the whole change log and the
+first snapshot), timed the same way. The machine may be shared: CPU seconds say more than wall seconds there.
 """
 from __future__ import annotations
 
@@ -87,15 +87,13 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-bulk-store-") as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
-            journal = None
             for label, tree in trees:
                 ledger = Path(tmp) / f"{label}-{size}.duly"
                 row = {"size": size, "tree": label,
                        "demo": run(tree, "--ledger", str(ledger), "demo", "--invoices", str(size), "--customers",
                                    str(args.customers), env=env)}
-                if journal is None:
-                    journal = Path(tmp) / f"{size}.journal"
-                    run(HERE, "--ledger", str(ledger), "export", "hledger", str(journal), env=env)
+                journal = Path(tmp) / f"{label}-{size}.journal"  # its own book's: a changed demo draws another book
+                run(HERE, "--ledger", str(ledger), "export", "hledger", str(journal), env=env)
                 row["file_mb"] = round(ledger.stat().st_size / 1e6, 1)
                 row["journal_mb"] = round(journal.stat().st_size / 1e6, 1)
                 row["ratio"] = round(ledger.stat().st_size / journal.stat().st_size, 2)
@@ -114,6 +112,7 @@ def main() -> None:
                     for name, mb in row["tables_mb"].items():
                         print(f"{'':17}{name:40} {mb:8.2f} MB")
                 ledger.unlink()
+                journal.unlink()
                 for extra in (ledger.with_name(ledger.name + "-wal"), ledger.with_name(ledger.name + "-shm")):
                     extra.unlink(missing_ok=True)
 
