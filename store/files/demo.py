@@ -97,11 +97,12 @@ def _customers(rng: random.Random, count: int, new_id) -> list[_Customer]:
         english = rng.random() < 0.25
         for _ in range(20):
             name = _en_name(rng) if english else _zh_name(rng)
-            if validate.name_key(name) not in seen:
+            if (key := validate.name_key(name)) not in seen:
                 break
-        if validate.name_key(name) in seen:
+        if key in seen:
             name = f"{name} ({n})"
-        seen.add(validate.name_key(name))
+            key = validate.name_key(name)
+        seen.add(key)
         if english:
             currency = rng.choices(["USD", "EUR", "CNY"], [55, 25, 20])[0]
         else:

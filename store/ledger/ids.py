@@ -1,7 +1,7 @@
 """Ids made on the device: UUIDv7s (48 bits of milliseconds, version 7, 74 random bits), written in 28 characters
 instead of the UUID's 36: the 48 bits of time as 12 hex digits, then the other 80 bits as 16 characters of base32
 in Crockford's alphabet in lower case. Every table's id and every reference to one is an id, so the shorter text
-makes a ledger's file about a sixth smaller.
+makes a ledger's file about an eighth smaller (the 200k-invoice demo book: 5.63x -> 4.91x its hledger journal).
 
 Ids sort as text in the order of their time: the time is written first, and the alphabet's ASCII order is the order
 of its values. The time is in hex as in the UUID's text form, so ids of the two forms sort together by time too
