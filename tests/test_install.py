@@ -123,9 +123,9 @@ def test_installed_app_imports_a_big_file_in_a_process_of_its_own(installed, use
         tmux.keys("F5")
         tmux.wait_for("history.csv")
         tmux.keys("Down", "Enter")  # the one file in the working directory, read as invoices
-        tmux.wait_for(f"Preview of invoices from history.csv (UTF-8): {rows} to add")
+        tmux.wait_for(f"Preview of invoices from history.csv (UTF-8): {rows:,} to add")
         tmux.keys("w")
-        tmux.wait_for(f"Imported invoices from history.csv (UTF-8): {rows} added")
+        tmux.wait_for(f"Imported invoices from history.csv (UTF-8): {rows:,} added")
         tmux.keys("C-q")
         assert tmux.wait_until_gone(), "duly did not quit on ctrl+q"
     finally:
