@@ -148,11 +148,12 @@ def import_bank(args, ctx):
                   + (ctx.t("; left out: {left}", left=left) if left else ""))
         else:
             print(ctx.t(N_("{found}: {rows} line") if found.rows == 1 else N_("{found}: {rows} lines"),
-                        found=ctx.t(found.found), rows=found.rows))
+                        found=ctx.t(found.found), rows=f"{found.rows:,}"))
     summary = (ctx.t("would import") if found.dry_run else ctx.t("imported")) + " " + ctx.t(
         "{added} new bank lines ({credits} in, {debits} out), {skipped} already there ({source}, {encoding}, "
-        "profile {profile})", added=len(found.added), credits=found.credits, debits=found.debits,
-        skipped=len(found.skipped), source=found.source, encoding=found.encoding, profile=found.profile)
+        "profile {profile})", added=f"{len(found.added):,}", credits=f"{found.credits:,}",
+        debits=f"{found.debits:,}", skipped=f"{len(found.skipped):,}", source=found.source, encoding=found.encoding,
+        profile=found.profile)
     if ctx.format == "json":
         print(output.to_json({"ok": True, "dry_run": found.dry_run, "file": found.source, "encoding": found.encoding,
                               "profile": found.profile, "added": len(found.added), "skipped": len(found.skipped),

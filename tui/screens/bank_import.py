@@ -138,8 +138,8 @@ class BankImportScreen(FittedFooter, Screen[bool]):
             return
         o = message.outcome
         key = "bank.would" if message.dry_run else "bank.done"
-        head = t(key, added=o["added"], credits=o["credits"],
-                 debits=o["debits"], skipped=o["skipped"], profile=o["profile"], encoding=o["encoding"])
+        head = t(key, added=f"{o['added']:,}", credits=f"{o['credits']:,}",
+                 debits=f"{o['debits']:,}", skipped=f"{o['skipped']:,}", profile=o["profile"], encoding=o["encoding"])
         rows = [f"{r['date']}  {r['amount']:>14} {r['currency']}  {r['payer'][:20]}  {r['memo'][:24]}"
                 + ("" if r["new"] else "  (" + t("bank.already") + ")") for r in o["lines"]]
         if o["more"]:
