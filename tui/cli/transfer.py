@@ -2,8 +2,6 @@
 none; bank statements, for reconciliation) and plaintext files out."""
 from __future__ import annotations
 
-import sys
-
 from store.i18n import N_
 from tui.cli import output
 
@@ -135,7 +133,6 @@ def import_bank(args, ctx):
 
     found = bank.import_file(ctx.ledger(), args.file, profile=args.profile, account=args.account,
                              currency=args.currency, dry_run=args.dry_run)
-    verb = "would import" if found.dry_run else "imported"
     if found.found and ctx.format != "json":  # what the file was recognised as (and for a bill, what was left out)
         if found.profile in bank.WALLETS:
             income = sum(1 for b in (*found.added, *found.skipped) if b.amount > 0)
