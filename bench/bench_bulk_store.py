@@ -8,8 +8,9 @@ For each size and each code tree (this one, and the old one at --before, e.g. `g
 the process: user + system, and its peak RSS, from wait4); the file's size, and its ratio to the same book written by
 `duly export hledger` (each tree's own book, exported by this tree: a demo changed between the trees may draw another
 book); with --tables, the size of each table and index (the file decrypted to a plain copy, measured with SQLite's
-dbstat); then `duly sync init` of that book against a `duly serve` on loopback (push of the whole change log and the
-first snapshot), timed the same way. The machine may be shared: CPU seconds say more than wall seconds there.
+dbstat), the share of the change log, the settlement cache and the documents, and what the file would be as a
+ratio to the journal without the cache, without the change log, and without both; then `duly sync init` of that
+book against a `duly serve` on loopback (push of the whole change log and the first snapshot), timed the same way. The machine may be shared: CPU seconds say more than wall seconds there.
 """
 from __future__ import annotations
 
@@ -61,6 +62,30 @@ def sizes(path: Path) -> dict[str, int]:
             return dict(p.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC"))
 
 
+# What each part of the file is for: its tables and their indexes, by the table they belong to.
+PARTS = {"change log": ("changes",), "settlement cache": ("doc_state",)}
+
+
+def parts(path: Path, measured: dict[str, int]) -> dict[str, float]:
+    """The share of the file (0-1) that the change log, the settlement cache, the posted documents (with their
+    indexes) and the rest take, from the sizes of its tables and indexes."""
+    from store.ledger import db, schema
+
+    conn = db.connect(path, PASSPHRASE)
+    try:
+        owner = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
+    finally:
+        conn.close()
+    total = sum(measured.values())
+    shares = dict.fromkeys((*PARTS, "documents", "the rest"), 0.0)
+    for name, size in measured.items():
+        table = owner.get(name, name)
+        part = next((p for p, tables in PARTS.items() if table in tables), None)
+        part = part or ("documents" if table in schema.EVENTS else "the rest")
+        shares[part] += size / total
+    return shares
+
+
 def sync_init(tree: Path, ledger: Path, env: dict) -> dict:
     from bench.bench_sync import Server
 
@@ -98,7 +123,9 @@ def main() -> None:
                 row["journal_mb"] = round(journal.stat().st_size / 1e6, 1)
                 row["ratio"] = round(ledger.stat().st_size / journal.stat().st_size, 2)
                 if args.tables:
-                    row["tables_mb"] = {k: round(v / 1e6, 2) for k, v in sizes(ledger).items() if v > 100_000}
+                    measured = sizes(ledger)
+                    row["tables_mb"] = {k: round(v / 1e6, 2) for k, v in measured.items() if v > 100_000}
+                    row["parts"] = {k: round(v, 3) for k, v in parts(ledger, measured).items()}
                 if not args.no_sync:
                     row["sync_init"] = sync_init(tree, ledger, env)
                 results.append(row)
@@ -111,6 +138,12 @@ def main() -> None:
                 if args.tables and not args.json:
                     for name, mb in row["tables_mb"].items():
                         print(f"{'':17}{name:40} {mb:8.2f} MB")
+                    share = row["parts"]
+                    print(f"{'':17}" + ", ".join(f"{k} {v:.0%}" for k, v in share.items()))
+                    for left_out in (("settlement cache",), ("change log",), ("settlement cache", "change log")):
+                        kept = 1 - sum(share[k] for k in left_out)
+                        print(f"{'':17}without the {' and the '.join(left_out)}: "
+                              f"{row['ratio'] * kept:.2f}x journal")
                 ledger.unlink()
                 journal.unlink()
                 for extra in (ledger.with_name(ledger.name + "-wal"), ledger.with_name(ledger.name + "-shm")):

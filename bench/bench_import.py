@@ -1,7 +1,7 @@
 """Bulk import: a book made by `duly demo` and written by `duly export csv`, imported into a fresh ledger.
 
     python bench/bench_import.py [--sizes 20000,200000] [--customers 2000] [--before DIR [--before-without-lines]]
-                                 [--kinds ...] [--books DIR] [--json]
+                                 [--kinds ...] [--books DIR] [--floor] [--json]
 
 For each size: `duly demo --invoices N` then `duly export csv` and `duly export hledger` (once; kept in --books to
 be reused), then for each code tree (this one, and the old one checked out at --before, e.g. `git archive COMMIT |
@@ -11,7 +11,9 @@ file with the invoice column emptied, so every payment is applied oldest due fir
 imported into a copy of the ledger as it was before `payments`. The peer, `hledger bal` (and `ledger bal` when
 installed) reading the same book as a journal, is timed in the same run. Prints rows/s, rows per CPU-second
 (user + system time of the process: the machine may be shared) and the before/after
-ratios. --without-wiping also runs this code with SQLCipher's cipher_memory_security forced off (an import already
+ratios. --floor also times the floor under any import into this storage: the rows the import wrote, written
+again into a fresh ledger the way the demo writes a new book, with no file read, no check and no change log.
+--without-wiping also runs this code with SQLCipher's cipher_memory_security forced off (an import already
 runs without it: store.ledger.db.BULK_COMMANDS).
 The old tree runs with the same interpreter and PYTHONPATH pointing at it, so only the code differs; it imports the
 same files, or with --before-without-lines the invoices without their lines column (for a Duly before that column:
@@ -112,8 +114,51 @@ def peers(journal: Path) -> list[dict]:
     return found
 
 
+def floor_write(src: str, dst: str) -> dict:
+    """The floor under any import into this storage: the rows of the ledger `src` (a finished import) written into
+    the fresh ledger `dst` as the demo writes a new book (one transaction, a rollback journal, executemany per
+    table, the settlement cache rebuilt and the documents' indexes made once after the rows), with none of an
+    import's own work: no file read, no row checked, no change log. Returns the seconds of that write alone."""
+    sys.path.insert(0, str(HERE))
+    from store.files.demo import DOCUMENT_TABLES
+    from store.ledger import db, schema
+    from store.ledger.ledger import Ledger
+
+    book = Ledger.open(src, PASSPHRASE)
+    tables = {}
+    for name in schema.SYNCED:
+        cols = [r[1] for r in book.conn.execute(f"PRAGMA table_info({name})")]
+        found = book.conn.execute(f"SELECT {', '.join(cols)} FROM {name}").fetchall()
+        if found:
+            tables[name] = (cols, found)
+    book.close()
+    new = Ledger.create(dst, PASSPHRASE)
+    start = time.perf_counter()
+    with db.collecting_less(), db.rollback_journal(new.conn):
+        new.conn.execute("BEGIN IMMEDIATE")
+        with schema.doc_state_suspended(new.conn), schema.indexes_built_after(new.conn, DOCUMENT_TABLES):
+            for name, (cols, found) in tables.items():
+                new.conn.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                                     found)
+        new.conn.execute("COMMIT")
+    took = time.perf_counter() - start
+    new.close()
+    return {"seconds": round(took, 2), "rows_written": sum(len(f) for _c, f in tables.values())}
+
+
+def floor(src: str, env: dict) -> dict:
+    """floor_write in a process of its own (this tree), so that its memory is its own."""
+    with tempfile.TemporaryDirectory(prefix="duly-floor-") as work:
+        proc = subprocess.run([sys.executable, __file__, "--floor-of", src, str(Path(work) / "floor.duly")], env=env,
+                              capture_output=True, text=True, check=True)
+        return json.loads(proc.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the floor: the imported rows written with none of an import's own work")
+    parser.add_argument("--floor-of", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", default="20000,200000")
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--before", help="a checkout of the old code to run in the same run")
@@ -127,6 +172,9 @@ def main() -> None:
                         help="feed the old tree the files without the invoices' lines column (a Duly before it)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.floor_of:
+        print(json.dumps(floor_write(*args.floor_of)))
+        return
     env = {k: v for k, v in os.environ.items() if not k.startswith("DULY_")}
     env["DULY_PASSPHRASE"] = PASSPHRASE
     books = Path(args.books or tempfile.mkdtemp(prefix="duly-bulk-"))
@@ -164,6 +212,18 @@ def main() -> None:
                                     "rows_per_cpu_s": round(n / max(cpu, 1e-9)), "peak_rss_mb": peak})
                     print(f"{size:>8,} {label:<6} import {kind:<13} {n:>8,} rows {took:8.1f} s {n / took:9,.0f} rows/s "
                           f"{cpu:8.1f} CPU-s {n / max(cpu, 1e-9):9,.0f} rows/CPU-s  peak {peak:>5} MB", file=sys.stderr)
+                if args.floor and label == "after":
+                    whole = [r for r in results if r.get("code") == "after" and r["size"] == size
+                             and r["kind"] in ("customers", "invoices", "payments-auto")]
+                    n, took = sum(r["rows"] for r in whole), sum(r["seconds"] for r in whole)
+                    below = floor(str(Path(work) / "auto.duly") if "payments-auto" in kinds else ledger, env)
+                    fastest = min((r["seconds"] for r in results if r.get("peer") and r["size"] == size), default=None)
+                    results.append({"size": size, "code": "floor", "rows": n, **below,
+                                    "rows_per_s": round(n / below["seconds"]), "import_seconds": round(took, 2)})
+                    print(f"{size:>8,} floor  the same rows written with no import work: {below['seconds']:.1f} s "
+                          f"({n / below['seconds']:,.0f} file rows/s; {below['rows_written']:,} table rows); "
+                          f"the import: {took:.1f} s ({n / took:,.0f} rows/s)"
+                          + (f"; the fastest peer: {fastest:.1f} s" if fastest else ""), file=sys.stderr)
     if args.before:
         for r in results:
             if r.get("code") != "after":
