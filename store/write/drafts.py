@@ -218,7 +218,7 @@ def problems(ledger, values: dict[str, str]) -> dict[str, str]:
     try:
         customer = customers.by_code(ledger, values.get("customer", "").strip(), archived=False)
     except (InvalidInput, NotFound) as exc:
-        found["customer"] = str(exc)
+        found["customer"] = Said.of(exc)
     currency = values.get("currency") or (customer or {}).get("currency") or ledger.setting("currency", "CNY")
     checks = {
         "date": lambda v: validate.iso_date(v, "invoice date"),
@@ -233,12 +233,13 @@ def problems(ledger, values: dict[str, str]) -> dict[str, str]:
             try:
                 check(values[name].strip())
             except (InvalidInput, NotFound) as exc:
-                found[name] = str(exc)
+                found[name] = Said.of(exc)
     if not values.get("amount", "").strip():
-        found.setdefault("amount", "give the amount of the invoice")
+        found.setdefault("amount", Said(N_("give the amount of the invoice")))
     if "date" not in found and "due" not in found and values.get("date") and values.get("due") and \
             values["due"].strip() < values["date"].strip():
-        found["due"] = f"due date {values['due'].strip()} is before the invoice date {values['date'].strip()}"
+        found["due"] = Said(N_("due date {due} is before the invoice date {on}"), due=values["due"].strip(),
+                            on=values["date"].strip())
     return found
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from store.rules import money, validate
-from store.errors import InvalidInput
+from store.errors import InvalidInput, Said, joined
 from store.ledger.device_secrets import SECRETS, secret_meta_key
 from store.i18n import N_
 
@@ -219,9 +219,10 @@ def put_many(ledger, values: dict[str, str]) -> dict[str, str]:
         try:
             checked[key] = check(key, value)
         except InvalidInput as exc:
-            problems[key] = str(exc)
+            problems[key] = Said.of(exc)
     if problems:
-        error = InvalidInput("; ".join(problems.values()), field=next(iter(problems)))
+        said = joined(list(problems.values())).error  # worded in the reader's language where it is shown
+        error = InvalidInput(said.msgid, field=next(iter(problems)), **said.values)
         error.problems = problems
         raise error
     with ledger.writing():

@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict
 
 from store.rules import money, terms, validate
-from store.errors import Conflict, InvalidInput, NotFound
+from store.errors import Conflict, InvalidInput, NotFound, Said
 from store.ledger.ids import uuid7
 from store.i18n import N_
 
@@ -66,12 +66,12 @@ def problems(ledger, name: str, lines: list[str], *, discount: str | None = None
         try:
             check()
         except InvalidInput as exc:
-            found[part] = str(exc)
+            found[part] = Said.of(exc)
     if "name" not in found:
         if name.strip().upper() in {key.upper() for key in terms.BUILTIN_TERMS}:
-            found["name"] = f"terms {name.strip()!r} is a built-in name; choose another"
+            found["name"] = Said(N_("terms {name} is a built-in name; choose another"), name=repr(name.strip()))
         elif _stored(ledger, name.strip()) is not None:
-            found["name"] = f"terms {name.strip()!r} already exist"
+            found["name"] = Said(N_("terms {name} already exist"), name=repr(name.strip()))
     return found
 
 

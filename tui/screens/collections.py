@@ -400,7 +400,7 @@ class CollectionsScreen(DulyScreen):
                     collections.send(ledger, as_of, only=only,
                                      report=lambda outcome: self.post_message(self.Sent(outcome)))
             except DulyError as exc:
-                self.post_message(self.Sent(None, str(exc)))
+                self.post_message(self.Sent(None, self.t.error(exc)))
             except Exception as exc:  # noqa: BLE001 - shown, never a traceback over the screen
                 self.post_message(self.Sent(None, f"{type(exc).__name__}: {exc}"))
             self.post_message(self.Sent(None))
@@ -514,7 +514,7 @@ class CollectionsScreen(DulyScreen):
             await self.db(collections.add_note, code, "phone", text, next_action=follow or None,
                           on=self.app.today().isoformat())
         except DulyError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(self.t.error(exc), severity="error", timeout=10)
             return
         self.app.ledger_changed()
         self.notify(t("coll.logged", customer=code) + (t("coll.logged_next", date=follow) if follow else ""))
@@ -536,7 +536,7 @@ class CollectionsScreen(DulyScreen):
         try:
             await self.db(collections.resolve_dispute, dispute["id"], note, on=self.app.today().isoformat())
         except DulyError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(self.t.error(exc), severity="error", timeout=10)
             return
         self.app.ledger_changed()
         self.notify(self.t("coll.resolved", number=dispute["number"]))

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
-from store.errors import DulyError
+from store.errors import DulyError, Said
 from store.write import drafts
 from tui.screens.ask import AskScreen
 from tui.screens.base import PagedListScreen, localise_bindings
@@ -125,7 +125,7 @@ class DraftsScreen(PagedListScreen):
         try:
             issued = await self.db(drafts.issue, draft_id)
         except DulyError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(self.t.error(exc), severity="error", timeout=10)
             return
         self.post_message(self.Done(self.t("draft.issued", number=issued.number)))
 
@@ -147,7 +147,7 @@ class DraftsScreen(PagedListScreen):
         try:
             await self.db(drafts.delete, draft_id)
         except DulyError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self.notify(self.t.error(exc), severity="error", timeout=10)
             return
         self.post_message(self.Done(self.t("draft.deleted")))
 
@@ -238,7 +238,7 @@ class DraftFormScreen(FormScreen):
         try:
             wrong, draft_id = await self.app.db.run(save_draft, (self.record or {}).get("id"), values)
         except DulyError as exc:
-            wrong, draft_id = {"customer": str(exc)}, None
+            wrong, draft_id = {"customer": Said.of(exc)}, None
         self.post_message(self.Result(wrong, draft_id))
 
     @on(Result)

@@ -40,7 +40,7 @@ class FormScreen(Screen):
     def show_problems(self, problems: dict[str, str], summary: str = "") -> None:
         """Every error at once, each beside its field; the cursor goes to the first wrong field."""
         for name in self.FIELDS:
-            self._set_error(name, problems.get(name, ""))
+            self._set_error(name, self.t.error(problems[name]) if name in problems else "")
         self.query_one("#form-error", Static).update(summary if problems or summary else "")
         for name in self.FIELDS:
             if name in problems:

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Select, Static
 
-from store.errors import DulyError, InvalidInput
+from store.errors import DulyError, InvalidInput, Said
 from store.files import mailer
 from store.read import settings as in_force
 from store.rules.money import COMMON_MINOR_UNITS
@@ -204,11 +204,11 @@ class SettingsScreen(FormScreen, DulyScreen):
         try:
             written = await self.db(save_settings, changed)
         except InvalidInput as exc:
-            problems = getattr(exc, "problems", None) or {exc.field or KEYS[0]: str(exc)}
+            problems = getattr(exc, "problems", None) or {exc.field or KEYS[0]: Said.of(exc)}
             self.post_message(self.Rejected({name_of(k): v for k, v in problems.items()}))
             return
         except DulyError as exc:
-            self.post_message(self.Rejected({name_of(KEYS[0]): str(exc)}))
+            self.post_message(self.Rejected({name_of(KEYS[0]): Said.of(exc)}))
             return
         self.post_message(self.Saved(written))
 

@@ -180,7 +180,7 @@ class TermsFormScreen(FormScreen):
                 termsbook.preview, values["name"] or "preview", values["sample_date"] or self.app.today().isoformat(),
                 values["sample_amount"] or None, lines=lines)
         except DulyError as exc:
-            self.post_message(self.Previewed(str(exc), False))
+            self.post_message(self.Previewed(self.t.error(exc), False))
             return
         lang = self.app.language
         text = [describe(found, lang, currency), ""]

@@ -129,3 +129,41 @@ async def test_terms_added_with_the_live_due_date_preview(tmp_path):
         found = termsbook.resolve(ledger, "HALF")
         assert (found.discount_bp, found.discount_days, found.late_interest_bp) == (200, 10, 1200)
         assert [line.kind for line in found.lines] == ["percent", "balance"]
+
+
+async def test_form_errors_are_worded_in_the_readers_language(tmp_path):
+    """In Chinese, what a form says beside a wrong field is Chinese: the draft, terms and settings forms kept the
+    store's English line (str of the error) and showed it as it was."""
+    path = make_book(tmp_path / "book.duly")
+    app = app_for(path, language="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, DraftFormScreen)
+        await pilot.press(*"NOPE", "enter", *"2026-02-30", "ctrl+s")
+        await settle(pilot)
+        assert "未知客户 'NOPE'" in error_of(app, "customer")
+        assert "日历" in error_of(app, "date") and "calendar" not in error_of(app, "date")
+        assert error_of(app, "amount") == "请填写发票金额"  # no amount typed
+        await pilot.press("escape")
+        await settle(pilot)
+        if isinstance(app.screen, AskScreen):  # leave without saving
+            await pilot.press("n")
+            await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, TermsFormScreen)
+        await pilot.press(*"EOM30", "enter", *"100%:days_after:30")
+        app.screen.query_one("#field-late_interest").value = "lots"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "是内置名称" in error_of(app, "name") and "built-in" not in error_of(app, "name")
+        assert "不是百分比" in error_of(app, "late_interest")

@@ -142,3 +142,17 @@ async def test_escape_with_nothing_changed_leaves_settings_and_digits_go_to_scre
         assert isinstance(app.screen, CustomersScreen)
     with Ledger.open(path, PASSPHRASE) as ledger:
         assert settings.get(ledger, "company.name") is None
+
+
+async def test_wrong_settings_are_marked_in_the_readers_language(tmp_path):
+    path = make_book(tmp_path / "book.duly")
+    app = app_for(path, language="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await replace_text(pilot, "smtp_port", "99999")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "不是 1 到 65535 之间的数字" in error_of(app, "smtp_port")
+        assert "between" not in error_of(app, "smtp_port")
