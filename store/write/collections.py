@@ -50,9 +50,9 @@ def open_dispute(ledger, number: str, reason: str, *, amount: str | None = None,
     """Open a dispute on an invoice (all of it, or an amount of it); returns the dispute's id."""
     reason = validate.required_text(reason, "reason")
     opened = validate.iso_date(on, "dispute date") if on else _today()
-    review_on = validate.iso_date(review, "--review") if review else None
+    review_on = validate.iso_date(review, "review date") if review else None
     if review_on and review_on < opened:
-        raise InvalidInput(N_("--review {review_on} is before the day the dispute is opened ({opened})"),
+        raise InvalidInput(N_("review date {review_on} is before the day the dispute is opened ({opened})"),
                            review_on=review_on, opened=opened, field="review")
     with ledger.writing() as tx:
         invoice = invoices.by_number(ledger, number)
@@ -62,10 +62,10 @@ def open_dispute(ledger, number: str, reason: str, *, amount: str | None = None,
                            number=invoice['number'], opened=opened)
         disputed = None
         if amount is not None:
-            disputed = money.parse_amount(amount, invoice["currency"], field="--amount")
+            disputed = money.parse_amount(amount, invoice["currency"], field="amount")
             if not 0 < disputed <= open_now:
                 raise InvalidInput(
-                    N_("--amount {amount}: must be more than zero and at most what invoice {number} has open "
+                    N_("amount {amount}: must be more than zero and at most what invoice {number} has open "
                        "({open_now})"), amount=amount, number=invoice['number'],
                     open_now=money.to_decimal_str(open_now, invoice['currency']), field="amount")
         other = ledger.row("SELECT id, opened FROM disputes WHERE invoice_id=? AND status='open'", (invoice["id"],))
@@ -145,21 +145,21 @@ def _dispute(r: dict) -> dunning.Dispute:
 
 def add_promise(ledger, number: str, pay_by: str, amount: str, made_on: str | None = None) -> str:
     """Record a promise to pay an amount of an invoice by a date; returns its id."""
-    pay_by = validate.iso_date(pay_by, "--pay-by")
+    pay_by = validate.iso_date(pay_by, "promise date")
     made = validate.iso_date(made_on, "--made-on") if made_on else _today()
     if pay_by < made:
-        raise InvalidInput(N_("--pay-by {pay_by}: a promise to pay is for a day on or after it was made ({made})"),
+        raise InvalidInput(N_("promise date {pay_by}: a promise to pay is for a day on or after it was made ({made})"),
                            pay_by=pay_by, made=made,
                            field="pay_by")
     with ledger.writing() as tx:
         invoice = invoices.by_number(ledger, number)
-        promised = money.parse_amount(amount, invoice["currency"], field="--amount")
+        promised = money.parse_amount(amount, invoice["currency"], field="amount")
         open_now = openitems.invoice_open(ledger, invoice["id"], max(made, invoice["date"]))
         if open_now <= 0:
             raise Conflict(N_("invoice {number} has nothing open on {made}; nothing to promise"),
                            number=invoice['number'], made=made)
         if not 0 < promised <= open_now:
-            raise InvalidInput(N_("--amount {amount}: must be more than zero and at most what invoice {number} has "
+            raise InvalidInput(N_("amount {amount}: must be more than zero and at most what invoice {number} has "
                                   "open ({open_now})"), amount=amount,
                                number=invoice['number'], open_now=money.to_decimal_str(open_now, invoice['currency']),
                                field="amount")

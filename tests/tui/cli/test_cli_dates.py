@@ -83,6 +83,6 @@ def test_date_is_the_documents_own_date_and_other_dates_have_their_own_names(cli
                 cli("promise", "list", "--as-of", "2026-03-06", "--format", "json").json()}
     assert promised == {numbers[0]: ("2026-03-05", "2026-03-20"), numbers[1]: ("2026-03-05", "2026-03-21")}
     assert_one_line_error(cli("promise", "add", numbers[0], "--pay-by", "2026-03-01", "--amount", "1",
-                              "--made-on", "2026-03-05"), 1, "--pay-by 2026-03-01", "on or after it was made")
+                              "--made-on", "2026-03-05"), 1, "promise date 2026-03-01", "on or after it was made")
     shown = cli("promise", "add", "--help").out
     assert "--pay-by D, --date D" in shown and "pay by" in shown
