@@ -10,6 +10,7 @@ A value that is itself a DulyError is worded in the same language ("setting {key
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 from store.i18n import N_, translate
 
@@ -92,6 +93,12 @@ class WrongPassphrase(DulyError):
 class LedgerNotFound(DulyError):
     def __init__(self, path: str):
         super().__init__(N_("no ledger at {path}: create one with `duly init` or `duly demo`"), path=str(path))
+
+
+class LedgerIsFolder(DulyError):
+    def __init__(self, path: str):
+        super().__init__(N_("{path} is a folder, not a ledger file: give the file's own path (e.g. {example})"),
+                         path=str(path), example=str(Path(path) / "books.duly"))
 
 
 class LedgerExists(DulyError):

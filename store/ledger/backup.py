@@ -12,7 +12,7 @@ from typing import Any, Callable
 from store.ledger import changes, db, schema
 from store.i18n import N_
 from store.read.open import END, INVOICE_OPEN
-from store.errors import (BadBackup, DamagedLedger, DulyError, LedgerExists, LedgerInUse, LedgerLocked,
+from store.errors import (BadBackup, DamagedLedger, DulyError, LedgerInUse, LedgerLocked,
                           OtherLedger, WrongPassphrase)
 
 
@@ -78,8 +78,7 @@ def backup(ledger, target, progress=None) -> Path:
     of a damaged file would only fail later, when it is needed. A failed copy leaves no partial file.
     `progress(done, total)`: (0, None) while the pages are checked (no measure of how far), then pages copied."""
     target = Path(target)
-    if target.exists():
-        raise LedgerExists(str(target))
+    db.must_be_new(target)
     if progress is not None:
         progress(0, None)
     problems = page_problems(ledger.conn)

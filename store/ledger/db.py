@@ -12,7 +12,7 @@ import sqlcipher3
 from sqlcipher3 import dbapi2
 
 from store.ledger.packing import sql_unpack
-from store.errors import DiskFull, LedgerExists, LedgerLocked, LedgerNotFound, WrongPassphrase
+from store.errors import DiskFull, LedgerExists, LedgerIsFolder, LedgerLocked, LedgerNotFound, WrongPassphrase
 
 DatabaseError = dbapi2.DatabaseError
 IntegrityError = dbapi2.IntegrityError
@@ -99,9 +99,20 @@ def _configure(conn) -> None:
     conn.create_function("ops_text", 1, sql_unpack, deterministic=True)
 
 
+def must_be_new(path: str | os.PathLike) -> None:
+    """Refuse a path where a new ledger (or backup) is to be written when something is there: a folder is named as
+    one (its own message: the file's path was meant), anything else as a ledger not to be overwritten."""
+    if Path(path).is_dir():
+        raise LedgerIsFolder(str(path))
+    if Path(path).exists():
+        raise LedgerExists(str(path))
+
+
 def connect(path: str | os.PathLike, passphrase: str, *, create: bool = False, timeout: float = 10.0):
     """Open (or, with create=True, create) the ledger file; raise a DulyError a person can read."""
     path = Path(path)
+    if path.is_dir():
+        raise LedgerIsFolder(str(path))
     exists = path.exists() and path.stat().st_size > 0
     if create and exists:
         raise LedgerExists(str(path))
@@ -300,8 +311,7 @@ def copy_pages(source, dest, progress=None) -> None:
 def backup_to(conn, target: str | os.PathLike, passphrase: str, progress=None) -> None:
     """Copy the open ledger into a new encrypted file with SQLite's online backup API."""
     target = Path(target)
-    if target.exists():
-        raise LedgerExists(str(target))
+    must_be_new(target)
     dest = connect(target, passphrase, create=True)
     try:
         dest.execute("PRAGMA journal_mode = DELETE")

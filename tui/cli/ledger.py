@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 from store.ledger import backup as backups
-from store.ledger import changes
+from store.ledger import changes, db
 from store.read import audit as auditlib
 from store.read import settings as settings_in_force
 from store.write import settings
-from store.errors import DamagedLedger, DulyError, LedgerExists, os_reason
+from store.errors import DamagedLedger, DulyError, os_reason
 from store.ledger.ledger import Ledger
 from store.rules.validate import iso_date, passphrase_weakness
 from tui.cli.context import UsageError, read_secret
@@ -86,8 +86,7 @@ def register(sub, common) -> None:
 
 
 def init(args, ctx):
-    if ctx.ledger_path.exists():
-        raise LedgerExists(str(ctx.ledger_path))
+    db.must_be_new(ctx.ledger_path)
     passphrase = ctx.passphrase(confirm=True)
     strong_enough(passphrase, args, ctx)
     series = settings.check("invoice.series", args.series) if args.series else None

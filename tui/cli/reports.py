@@ -12,7 +12,8 @@ from store.read import fx as fxread
 from store.read import reports
 from store.rules import fx
 from store.write import settings
-from store.errors import LedgerExists, NotFound
+from store.errors import NotFound
+from store.ledger import db
 from store.ledger.ledger import Ledger
 from store.rules.money import format_amount, to_decimal_str
 from store.rules.validate import parse_date
@@ -346,8 +347,7 @@ def risk_alerts(args, ctx):
 
 
 def make_demo(args, ctx):
-    if ctx.ledger_path.exists():
-        raise LedgerExists(str(ctx.ledger_path))
+    db.must_be_new(ctx.ledger_path)
     if args.customers < 1 or args.invoices < 0:
         raise UsageError(N_("demo: --customers must be at least 1 and --invoices at least 0"))
     passphrase = ctx.passphrase(confirm=True)

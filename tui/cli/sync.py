@@ -5,7 +5,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from store.errors import DulyError, LedgerExists, os_reason
+from store.errors import DulyError, os_reason
+from store.ledger import db
 from store.i18n import N_
 from store.rules.stored_words import Stored
 
@@ -164,8 +165,7 @@ def invite(args, ctx):
 def join(args, ctx):
     from sync import client
 
-    if ctx.ledger_path.exists():
-        raise LedgerExists(str(ctx.ledger_path))
+    db.must_be_new(ctx.ledger_path)
     client.check_server_url(args.server, insecure=args.insecure)  # before a passphrase is asked for
     from tui.cli.progress import shown
 

@@ -87,6 +87,18 @@ def test_init_refuses_even_an_empty_file(cli):
     assert_one_line_error(cli("init"), 1, "already exists")
 
 
+def test_a_folder_given_as_the_ledger_is_named_as_a_folder(book, tmp_path):
+    """A folder where the ledger file belongs: opening it was an internal error (SQLite's "unable to open database
+    file"), and init or a backup there said a ledger already existed."""
+    folder = tmp_path / "books"
+    folder.mkdir()
+    for argv in (("--ledger", folder, "customer", "list"), ("--ledger", folder, "init"), ("backup", folder)):
+        result = book(*map(str, argv))
+        assert_one_line_error(result, 1, f"{folder} is a folder, not a ledger file", str(folder / "books.duly"))
+        assert "internal error" not in result.err and "already exists" not in result.err
+    assert list(folder.iterdir()) == []
+
+
 def test_passwd_rekeys_new_opens_old_does_not(book, tmp_path, monkeypatch):
     book("customer", "add", "K1", "--name", "Keep me")
     newfile = tmp_path / "new.txt"
