@@ -281,6 +281,7 @@ def _amount(minor: int, currency: str) -> Decimal:
 def export_xlsx(ledger, path, as_of: str | None = None, progress=None) -> str:
     """Customers, open items and aging as of a date, with number formats; `progress` told rows written."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     on = validate.parse_date(as_of, "as-of date") if as_of else date.today()
@@ -295,7 +296,9 @@ def export_xlsx(ledger, path, as_of: str | None = None, progress=None) -> str:
             cell.font = bold
         for values in rows:
             tick()
-            ws.append(values)
+            # control characters a worksheet cannot hold (ESC in a name) as visible escapes, as the other exports
+            ws.append([ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", v) if isinstance(v, str) else v
+                       for v in values])
             r = ws.max_row
             for cell in ws[r]:
                 if isinstance(cell.value, str) and safetext.formula_like(cell.value):

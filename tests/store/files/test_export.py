@@ -374,3 +374,17 @@ def test_journals_carry_names_and_references_without_control_characters(cli, tmp
     read = {(e.payee, e.meta.get("reference")) for e in entries if isinstance(e, data.Transaction)}
     escaped = "Evil\\x1b]0;owned\\x07\\x1b[2J Co\\x9b31m"
     assert read == {(escaped, None), (escaped, "TX\\x1b[1m-9\\x08")}
+
+
+def test_xlsx_export_writes_names_with_control_characters_escaped(cli, tmp_path):
+    """A name holding ESC, accepted and shown escaped everywhere else, made `export xlsx` fail with an internal error
+    (openpyxl refuses such a character in a cell); now the cell holds the visible escape."""
+    assert cli("init").code == 0
+    with Ledger.open(cli.path, PASSPHRASE) as led:
+        customers.add(led, "EV1", ESCAPED_NAME)
+        invoices.add(led, "EV1", "2026-01-10", amount="100", number="EV-1")
+    out = tmp_path / "ar.xlsx"
+    result = cli("export", "xlsx", out, "--as-of", "2026-02-01")
+    assert result.code == 0, result.err
+    cells = {str(c.value) for ws in load_workbook(out).worksheets for row in ws.iter_rows() for c in row}
+    assert "Evil\\x1b]0;owned\\x07\\x1b[2J Co\x9b31m" in cells  # C1 \x9b is a character a cell may hold
