@@ -25,6 +25,23 @@ def test_pinyin_whole_or_by_initials_finds_the_customer(ledger):
     assert codes(ledger, "nobody") == []
 
 
+def test_a_long_name_costs_terms_in_proportion_to_its_length_and_is_still_found(ledger):
+    """Every tail of a name was a term whole: a 3,000-character name added 114 MB to the file (n*n/2 characters).
+    Terms are cut to search.TERM_LENGTH characters; a search longer than that matches by its start."""
+    from store.rules.search import TERM_LENGTH
+
+    long_name = "长" * 1500 + "恒达" + "长" * 1500 + " Trading"
+    customers.add(ledger, "LONG", long_name)
+    customers.add(ledger, "HD001", HENGDA)
+    stored = ledger.conn.execute("SELECT sum(length(term)), max(length(term)) FROM customer_search "
+                                 "WHERE customer_id = (SELECT id FROM customers WHERE code = 'LONG')").fetchone()
+    assert stored[1] == TERM_LENGTH and stored[0] < 4 * len(long_name) * TERM_LENGTH  # name and pinyin tails
+    assert codes(ledger, "恒达长长") == ["LONG"]
+    assert codes(ledger, "长" * 40) == ["LONG"]  # longer than a term: found by its first characters
+    assert codes(ledger, "长长 trading") == ["LONG"]
+    assert codes(ledger, "恒达") == ["HD001", "LONG"]
+
+
 def test_a_renamed_customer_is_found_by_its_new_name_only(ledger):
     customers.add(ledger, "HD001", HENGDA)
     customers.edit(ledger, "HD001", name="北京远航科技有限公司")
