@@ -31,6 +31,9 @@ from reportlab.platypus import (HRFlowable, KeepTogether, LongTable, PageBreak, 
 CJK = "STSong-Light"
 LATIN, LATIN_BOLD = "Helvetica", "Helvetica-Bold"
 _CJK_RUN = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef\uf900-\ufaff]+")
+# Characters beyond the Basic Multilingual Plane (emoji): STSong-Light's UCS-2 encoding has no code for them, and one
+# set in it put every later character of its run one byte off (上海 Party 😀 北京 came out as 㷞 …京); drawn as □.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _SLIP_INSET = 18  # points: the reply slip box's padding (8 + 8) and border
 _registered = False
 
@@ -389,6 +392,8 @@ def to_pdf(html_text: str, *, title: str, author: str, footer: str = "{page} / {
            footer_left: str = "") -> bytes:
     """The document as A4 PDF bytes."""
     _fonts()
+    html_text, title, author, footer, footer_left = (_ASTRAL.sub("\u25a1", text) for text in
+                                                     (html_text, title, author, footer, footer_left))
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                             bottomMargin=18 * mm, title=title, author=author, creator="Duly")

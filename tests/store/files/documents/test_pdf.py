@@ -109,3 +109,19 @@ def test_a_2000_line_statement_repeats_the_table_header_on_every_page(docs, tmp_
             assert header is not None and "余额" in header and "摘要" in header, n
         assert f"第{n}页/共{pages}页" in _flat(page)
     assert "货物 1999" in "".join(texts) and "2,099.99" in "".join(texts)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_emoji_in_a_name_leaves_the_rest_of_the_name_intact(docs, tmp_path, lang):
+    """STSong-Light has no code for a character beyond the BMP: an emoji set in it shifted the rest of its run by a
+    byte (上海 Party 😀 北京 came out as 上海 Party 㷞 京). It is drawn as □ and the rest reads back."""
+    with Ledger.open(docs.path, PASSPHRASE) as led:
+        customers.edit(led, "HD001", name="上海 Party 😀 北京 Trading")
+    out = tmp_path / "pdf"
+    assert docs("statement", "HD001", "--as-of", "2026-03-31", "--out", out, "--format", "pdf", "--doc-lang",
+                lang).code == 0
+    text = pdftotext(out / "HD001-2026-03-31.pdf")
+    assert "上海Party□北京Trading" in _flat(text)
+    for number, amount in HD001_OPEN.items():  # the lines after the name are untouched too
+        line = next(line for line in text.splitlines() if number in line)
+        assert line.rstrip().endswith(amount), line
