@@ -60,7 +60,7 @@ def by_id(ledger, text: str) -> dict:
         raise InvalidInput(N_("bank line id {text}: give at least 4 characters of it"), text=repr(text), field="id")
     rows = ledger.rows(_LINES + " WHERE b.id LIKE ? ORDER BY b.id LIMIT 2", (key.replace("%", "") + "%",))
     if not rows:
-        raise NotFound(N_("unknown bank line {text} (see `duly reconcile list --all`)"), text=repr(text))
+        raise NotFound(N_("unknown bank line {text} (see `duly reconcile list --status all`)"), text=repr(text))
     if len(rows) > 1:
         raise InvalidInput(N_("bank line id {text} is ambiguous: give more of it"), text=repr(text), field="id")
     return _status_fix(rows[0])
