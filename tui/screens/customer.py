@@ -376,11 +376,8 @@ class CustomerScreen(DulyScreen):
         details = Table(box=None, show_header=False, padding=(0, 1))
         details.add_column(style="bold", no_wrap=True)
         details.add_column()
-        for name in FIELDS:
-            value = record.get(name)
-            if name == "credit_limit" and value is not None:
-                value = format_amount(value, record["currency"] or "CNY")
-            details.add_row(t(f"field.{name}"), literal("" if value is None else str(value)))
+        for name in FIELDS:  # each value as the history below words it (a cycle, a language, a limit)
+            details.add_row(t(f"field.{name}"), literal(self._value(name, record.get(name), record)))
         self.query_one("#details", Static).update(details)
         contacts = self.query_one("#contacts", DataTable)
         contacts.clear()

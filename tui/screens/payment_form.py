@@ -74,7 +74,7 @@ class PaymentFormScreen(FormManners, DulyScreen):
                 with Horizontal(classes="form-row", id=f"row-{name}"):
                     yield Label(t(f"payf.{name}"), classes="form-label")
                     value = {"customer": self.customer, "date": self.app.today().isoformat(),
-                             "method": "bank_transfer"}.get(name, "")
+                             "method": t("method.bank_transfer")}.get(name, "")  # in words: 银行转账
                     if name == "customer":
                         yield customer_picker(self.app, value)
                     elif name == "currency":

@@ -68,6 +68,20 @@ async def test_record_a_payment_and_change_the_suggested_allocation(book):
     assert rows == [{"number": "T1-000004", "amount": 40_000}, {"number": "T1-000005", "amount": 600_000}]
 
 
+@pytest.mark.parametrize(("language", "shown"), [("zh", "银行转账"), ("en", "bank transfer")])
+async def test_the_method_is_offered_in_words_and_stored_as_its_key(book, language, shown):
+    app = app_for(book, language=language)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await payment_form(pilot, "BJ001", "100")
+        assert form.query_one("#field-method", Input).value == shown  # not the key bank_transfer
+        form.query_one("#field-reference", Input).value = "WORDS-1"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentsScreen)
+    with Ledger.open(book, PASSPHRASE) as ledger:
+        assert ledger.rows("SELECT method FROM payments WHERE reference = 'WORDS-1'") == [{"method": "bank_transfer"}]
+
+
 async def test_more_than_is_open_is_refused_and_nothing_is_written(book):
     app = app_for(book)
     async with app.run_test(size=SIZE) as pilot:
