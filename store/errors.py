@@ -22,7 +22,7 @@ FIELD_NAMES = frozenset((
     N_("as of"), N_("write-off date"), N_("to date"), N_("their balance"), N_("start date"), N_("resume date"),
     N_("portion"), N_("name"), N_("from date"), N_("dispute date"), N_("debit note date"), N_("date resolved"),
     N_("date answered"), N_("credit note date"), N_("credit limit"), N_("allocation date"), N_("amount"),
-    N_("tax"), N_("total"), N_("amount before tax"), N_("review date"), N_("promise date"),
+    N_("tax"), N_("total"), N_("amount before tax"), N_("review date"), N_("promise date"), N_("day"), N_("days"), N_("months"),
 ))
 
 

@@ -170,7 +170,7 @@ def parse_levels(text: str) -> tuple[Level, ...]:
         raise InvalidInput(N_("dunning levels: expected e.g. {default_levels_text}"),
                            default_levels_text=DEFAULT_LEVELS_TEXT, field="dunning.levels")
     for n, part in enumerate(parts, 1):
-        where = f"dunning level {n} ({part!r})"
+        where = Said(N_("dunning level {n} ({part})"), n=n, part=repr(part))
         fields = [f.strip() for f in part.split(":")]
         if len(fields) < 3:
             raise InvalidInput(N_("{where}: expected NAME:OFFSET:CHANNEL[:fee=A:fee_pct=P:interest=P:template=T]"),

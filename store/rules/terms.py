@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from store.rules import money
-from store.errors import InvalidInput
+from store.errors import InvalidInput, Said
 from store.i18n import N_
 
 FULL = 10000  # 100% in basis points
@@ -161,7 +161,7 @@ def _parse_count(text: str, what: str, where: str, low: int, high: int) -> int:
 
 def parse_term_line(text: str, currency: str = "CNY") -> TermLine:
     """'30%:days_after:0' -> TermLine; syntax PORTION:DELAY:N[:MONTHS] (MONTHS only for day_of_month)."""
-    where = f"term line {text!r}"
+    where = Said(N_("term line {text}"), text=repr(text))  # worded in the reader's language with the message
     parts = [p.strip() for p in (text or "").split(":")]
     if len(parts) not in (3, 4) or not all(parts):
         raise InvalidInput(
@@ -192,7 +192,7 @@ def parse_term_line(text: str, currency: str = "CNY") -> TermLine:
 
 def parse_discount(text: str) -> tuple[int, int]:
     """'2/10' (2% if paid within 10 days) -> (200, 10); '1.5/10' -> (150, 10)."""
-    where = f"discount {text!r}"
+    where = Said(N_("discount {text}"), text=repr(text))
     parts = [p.strip() for p in (text or "").split("/")]
     if len(parts) != 2:
         raise InvalidInput(N_("{where}: expected PERCENT/DAYS, e.g. 2/10"), where=where, field="discount")
@@ -241,11 +241,11 @@ def validate_terms(terms: Terms, total: int | None = None) -> None:
     100%; with fixed lines the percent lines stay under 100%, and when a total is given, the fixed
     amounts plus the percent share must reach it.
     """
-    where = f"terms {terms.name!r}"
+    where = Said(N_("terms {name}"), name=repr(terms.name))
     if not terms.lines:
         raise InvalidInput(N_("{where}: at least one line is needed"), where=where, field="lines")
     for i, line in enumerate(terms.lines, 1):
-        _validate_line(line, f"{where} line {i}")
+        _validate_line(line, Said(N_("{where} line {i}"), where=where, i=i))
     kinds = [line.kind for line in terms.lines]
     if kinds.count("balance") > 1:
         raise InvalidInput(N_("{where}: only one balance line is allowed"), where=where, field="lines")

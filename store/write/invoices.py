@@ -104,7 +104,7 @@ def _is_qty(text: str) -> bool:
 def parse_line(text: str, currency: str) -> Line:
     """'desc:qty:price[:tax%]' -> Line. Read from the right, so a description may hold colons; a bare
     last number counts as the tax rate when the two fields before it are a quantity and a price."""
-    where = f"line {text!r}"
+    where = Said(N_("line {text}"), text=repr(text))  # worded in the reader's language with the message
     parts = (text or "").split(":")
     if len(parts) < 3:
         raise InvalidInput(N_("{where}: expected DESCRIPTION:QTY:PRICE[:TAX%], e.g. 咨询服务:10:1500.00:6%"), where=where,
@@ -117,7 +117,7 @@ def parse_line(text: str, currency: str) -> Line:
     if not description:
         raise InvalidInput(N_("{where}: the description must not be empty"), where=where, field="line")
     qty = parse_qty(qty_text, where)
-    price = money.parse_amount(price_text, currency, field=f"{where}: price")
+    price = money.parse_amount(price_text, currency, field=Said(N_("{where}: price"), where=where))
     tax_bp = parse_tax(tax_text, where) if tax_text is not None else 0
     return Line(description, qty, price, tax_bp)
 

@@ -277,3 +277,20 @@ def test_a_bad_cell_of_a_bank_file_is_placed_in_chinese(book, tmp_path):
     result = book("--lang", "zh", "import", "bank", str(bad))
     assert result.code == 1 and "bank.csv 第 2 行，\"贷方发生额\" 列" in result.err, result.err
     assert english_in(result.err) is None, result.err
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (("invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--line", "咨询:abc:100"),
+     "明细行 '咨询:abc:100'：'abc' 不是数量"),
+    (("invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--line", "咨询:1:abc"),
+     "明细行 '咨询:1:abc'：单价：'abc' 不是金额"),
+    (("terms", "add", "BB", "--line", "balance:days_after:-5"), "账期行 'balance:days_after:-5'：天数 '-5' 不是整数"),
+    (("terms", "add", "BB", "--line", "30%:days_after:0"), "账期 'BB'："),
+    (("settings", "set", "dunning.levels", "friendly:-3:fax"), "催收第 1 级（'friendly:-3:fax'）："),
+    (("settings", "set", "smtp.port", "99999"), "设置 smtp.port：端口 '99999' 不是 1 到 65535 之间的数字"),
+])
+def test_where_a_typed_line_went_wrong_is_said_in_chinese(book, argv, said):
+    """The place in a typed line ("line '…'", "term line '…'", "price", "dunning level 1 (…)") was English inside
+    the Chinese message: too short for the sentence detector, so each is read whole here."""
+    result = book("--lang", "zh", *argv)
+    assert result.code == 1 and said in result.err, result.err
