@@ -731,8 +731,8 @@ class CustomerScreen(DulyScreen):
     def dates_typed(self, event: Input.Submitted) -> None:
         t = self.t
         try:
-            start = date.fromisoformat(validate.iso_date(self.query_one("#period-from", Input).value, "from"))
-            end = date.fromisoformat(validate.iso_date(self.query_one("#period-to", Input).value, "to"))
+            start = date.fromisoformat(validate.iso_date(self.query_one("#period-from", Input).value, "from date"))
+            end = date.fromisoformat(validate.iso_date(self.query_one("#period-to", Input).value, "to date"))
         except DulyError as exc:
             self.notify(exc.text(self.app.language), severity="error", timeout=8)
             return

@@ -288,6 +288,9 @@ def test_a_bad_cell_of_a_bank_file_is_placed_in_chinese(book, tmp_path):
     (("terms", "add", "BB", "--line", "30%:days_after:0"), "账期 'BB'："),
     (("settings", "set", "dunning.levels", "friendly:-3:fax"), "催收第 1 级（'friendly:-3:fax'）："),
     (("settings", "set", "smtp.port", "99999"), "设置 smtp.port：端口 '99999' 不是 1 到 65535 之间的数字"),
+    (("customer", "add", "X9", "--name", "某公司", "--cycle", "周结"), "结算周期 '周结' 不在可选范围内"),
+    (("customer", "add", "X9", "--name", "某公司", "--language", "fr"), "语言 'fr' 不在可选范围内"),
+    (("rate", "set", "USD", "-1"), "汇率：'-1' 必须是正数"),
 ])
 def test_where_a_typed_line_went_wrong_is_said_in_chinese(book, argv, said):
     """The place in a typed line ("line '…'", "term line '…'", "price", "dunning level 1 (…)") was English inside
