@@ -222,6 +222,15 @@ ALSO_USED = (
     N_("col.contract"), N_("col.einvoice"), N_("col.occurrences"), N_("col.occurrence"), N_("col.invoice"),
     N_("col.draft"), N_("col.recurring_schedule"), N_("col.recurring_occurrence"), N_("col.debit_note_reverses"),
     N_("col.voided_on"), N_("col.void_reason"), N_("col.at"), N_("col.as_of"), N_("col.outcome"),
+    # tables of the command line whose columns had no words: disputes, promises, notes, schedules, drafts, debit
+    # notes, and the credit, CEI, days-to-pay and expected-payment reports
+    N_("col.opened"), N_("col.resolved_on"), N_("col.holds"), N_("col.made_on"), N_("col.paid"),
+    N_("col.next_action"), N_("col.frequency"), N_("col.count"), N_("col.mode"), N_("col.issued"),
+    N_("col.resume_from"), N_("col.schedule"), N_("col.ref"), N_("col.reverses"), N_("col.days_late"),
+    N_("col.on_time_share"), N_("col.overdue_share"), N_("col.oldest_overdue"), N_("col.trend"), N_("col.disputes"),
+    N_("col.limit_use"), N_("col.beginning_ar"), N_("col.ending_ar"), N_("col.ending_current_ar"), N_("col.cei"),
+    N_("col.paid_invoices"), N_("col.avg_days_to_pay"), N_("col.avg_days_late"), N_("col.recent_days_late"),
+    N_("col.prior_days_late"), N_("col.trend_days"),
     N_("status.skipped"), N_("status.would_send"), N_("status.task"), N_("status.letter"), N_("status.sent"),
     N_("status.failed"), N_("status.unknown"),
     N_("source.set"), N_("source.default"), N_("source.not set"), N_("source.builtin"), N_("source.stored"),

@@ -297,3 +297,26 @@ def test_where_a_typed_line_went_wrong_is_said_in_chinese(book, argv, said):
     the Chinese message: too short for the sentence detector, so each is read whole here."""
     result = book("--lang", "zh", *argv)
     assert result.code == 1 and said in result.err, result.err
+
+
+def test_the_reports_and_lists_title_their_columns_in_chinese(book):
+    """The credit, days-to-pay, expected-payment and CEI reports and the dispute, promise and note lists titled some
+    columns with their keys (days_late, on_time_share, paid_invoices, avg_days_late, beginning_ar, made_on, ...)."""
+    for argv in (("invoice", "add", "--customer", "HD001", "--date", "2026-01-05", "--amount", "100", "--number",
+                  "INV-1"),
+                 ("invoice", "add", "--customer", "HD001", "--date", "2026-01-06", "--amount", "100", "--number",
+                  "INV-2"),
+                 ("payment", "add", "--customer", "HD001", "--date", "2026-03-09", "--amount", "100"),
+                 ("dispute", "open", "INV-2", "--reason", "数量不符", "--date", "2026-02-01"),
+                 ("promise", "add", "INV-2", "--pay-by", "2026-04-10", "--amount", "50", "--made-on", "2026-03-10"),
+                 ("note", "add", "HD001", "--channel", "phone", "--text", "打过电话", "--date", "2026-03-10",
+                  "--next", "2026-04-01")):
+        assert book(*argv).code == 0, argv
+    for argv in (("report", "credit", "--as-of", "2026-03-31"), ("report", "days-to-pay", "--as-of", "2026-03-31"),
+                 ("report", "expected", "--as-of", "2026-03-31"),
+                 ("report", "cei", "--from", "2026-01-01", "--to", "2026-03-31"),
+                 ("dispute", "list"), ("promise", "list"), ("note", "list")):
+        result = book("--lang", "zh", *argv)
+        assert result.code == 0, (argv, result.err)
+        head = result.out.splitlines()[0]
+        assert not [word for word in head.split() if word.isascii() and word.isalpha() or "_" in word], (argv, head)
