@@ -5,6 +5,7 @@ import json
 import os
 import secrets
 import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,7 +17,7 @@ from store.errors import DulyError, InvalidInput
 from store.ledger.ledger import Ledger
 from sync import crypto
 from sync.crypto import DeviceKeys, Tampered
-from sync.client.api import INVITE_HOURS, Api
+from sync.client.api import INVITE_HOURS, Api, Offline
 from sync.client.keys import (NAME_CHARS, RECOVERY, _invite_aad, _invite_from_recovery, _keep_keys, _name_device,
     _withdrawn_on_failure, parse_invite, sealed_name)
 from sync.client.session import Report, Sync, Tally
@@ -89,6 +90,17 @@ def _loopback(host: str) -> bool:
         return False
 
 
+@contextmanager
+def _nothing_set_up_when_offline():
+    """The first request of a set-up (start a team, join one) that cannot reach the server: said as such, not as a
+    sync round's "local changes stay queued for the next `duly sync now`" (nothing is queued: nothing was set up)."""
+    try:
+        yield
+    except Offline as exc:
+        raise Offline(N_("cannot reach the sync server at {server} ({name}: {exc}); nothing was set up: check the "
+                         "address and that the server is running"), **exc.values) from None
+
+
 def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None,
          team_token: str | None = None, insecure: bool = False, progress=None) -> Report:
     """Create a team on the server with this device as its admin, push the ledger, upload a first snapshot.
@@ -107,8 +119,9 @@ def init(ledger: Ledger, server: str, *, name: str | None = None, transport=None
     api = Api(server, team, ledger.device, keys, transport=transport)
     try:
         wrapped = crypto.wrap_key(key, keys.box_pub, crypto.key_context(team, 1, ledger.device))
-        api.post("/v1/teams", {"team": team, "device": device, "wrapped": wrapped},
-                 headers={"X-Duly-Team-Token": team_token} if team_token else None)
+        with _nothing_set_up_when_offline():
+            api.post("/v1/teams", {"team": team, "device": device, "wrapped": wrapped},
+                     headers={"X-Duly-Team-Token": team_token} if team_token else None)
     finally:
         api.close()
     _remember(ledger.set_meta, server.rstrip("/"), team, keys, "admin", {"1": crypto.b64e(key)}, 1)
@@ -131,10 +144,7 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
     server = check_server_url(server, insecure=insecure)
     tally = Tally(progress)  # snapshot chunks fetched, then changes pulled
     path = Path(path)
-    if path.exists():
-        from store.errors import LedgerExists
-
-        raise LedgerExists(str(path))
+    db.must_be_new(path)
     name = _device_name(name)  # before the invite is spent
     team, invite_id, secret = parse_invite(code)
     if invite_id == RECOVERY:
@@ -146,7 +156,9 @@ def join(path, passphrase: str, server: str, code: str, *, name: str | None = No
     device = {"id": device_id, "name": "(joining)", "sign_pub": keys.sign_pub, "box_pub": keys.box_pub}
     api = Api(server, team, device_id, keys, transport=transport)
     try:
-        got = api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token), "device": device})
+        with _nothing_set_up_when_offline():
+            got = api.post(f"/v1/teams/{team}/join", {"invite": invite_id, "token": crypto.b64e(token),
+                                                      "device": device})
         with _withdrawn_on_failure(api, path):
             state = api.get(f"/v1/teams/{team}/state")
             devices = {d["id"]: d for d in state["devices"]}

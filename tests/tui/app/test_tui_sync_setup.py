@@ -324,6 +324,7 @@ async def test_set_up_errors_are_said_in_the_form_in_chinese_and_nothing_is_writ
         assert app.screen is form
         shown = form_errors(form)
         assert "连不上同步服务器 http://127.0.0.1:9" in shown, shown
+        assert "什么也没有设置" in shown and "sync now" not in shown, shown  # nothing is queued: nothing was set up
         assert form.query_one("#field-server", Input).value == "http://127.0.0.1:9"  # the form stays filled
     assert team_of(book) == (None, None)
 
