@@ -10,7 +10,8 @@ the process: user + system, and its peak RSS, from wait4); the file's size, and 
 book); with --tables, the size of each table and index (the file decrypted to a plain copy, measured with SQLite's
 dbstat), the share of the change log, the settlement cache and the documents, and what the file would be as a
 ratio to the journal without the cache, without the change log, and without both; then `duly sync init` of that
-book against a `duly serve` on loopback (push of the whole change log and the first snapshot), timed the same way. The machine may be shared: CPU seconds say more than wall seconds there.
+book against a `duly serve` on loopback (push of the whole change log and the first snapshot), timed the same way.
+The machine may be shared: CPU seconds say more than wall seconds there.
 """
 from __future__ import annotations
 

@@ -22,8 +22,8 @@ FIELD_NAMES = frozenset((
     N_("as of"), N_("write-off date"), N_("to date"), N_("their balance"), N_("start date"), N_("resume date"),
     N_("portion"), N_("name"), N_("from date"), N_("dispute date"), N_("debit note date"), N_("date resolved"),
     N_("date answered"), N_("credit note date"), N_("credit limit"), N_("allocation date"), N_("amount"),
-    N_("tax"), N_("total"), N_("amount before tax"), N_("review date"), N_("promise date"), N_("day"), N_("days"), N_("months"), N_("rate"),
-    N_("settlement cycle"), N_("category"), N_("language"),
+    N_("tax"), N_("total"), N_("amount before tax"), N_("review date"), N_("promise date"), N_("day"), N_("days"),
+    N_("months"), N_("rate"), N_("settlement cycle"), N_("category"), N_("language"),
 ))
 
 
@@ -38,7 +38,8 @@ class DulyError(Exception):
     def text(self, language: str = "en") -> str:
         """The one line in a language (English where the catalogue has no words for it)."""
         shown = {k: v.text(language) if isinstance(v, (DulyError, Said)) else v for k, v in self.values.items()}
-        for key in ("field_name", "what", "where"):  # "invoice date", "amount": the field's own words where the catalogue has them
+        # "invoice date", "amount": the field's own words where the catalogue has them
+        for key in ("field_name", "what", "where"):
             if isinstance(shown.get(key), str) and shown[key] in FIELD_NAMES:
                 shown[key] = translate(language, shown[key])
         try:
